@@ -1,0 +1,80 @@
+/* Differentiating the stored solution: JVP, VJP, Jacobians and the optimal-value gradient
+ * through the KKT map (doc/math.md §3). All calls at one solution share one factorization.
+ * See doc/api/fold.md. */
+#ifndef FOLDOPT_FOLD_H
+#define FOLDOPT_FOLD_H
+
+#include "solver.h"
+
+/** Why an iterative backward solve stopped. */
+typedef enum fold_backward_reason {
+    FOLD_REASON_DIRECT = 0,      /**< direct solve (no iteration) */
+    FOLD_REASON_CONVERGED = 1,
+    FOLD_REASON_MAX_ITER = -1,
+    FOLD_REASON_BREAKDOWN = -2,
+    FOLD_REASON_DIVERGED = -3,
+    FOLD_REASON_NAN = -4
+} fold_backward_reason;
+
+/** Information about the last backward call. */
+typedef struct fold_backward_info {
+    int kkt_form;            /**< fold_kkt_form used */
+    int method;              /**< fold_backward_method used */
+    int factorization;       /**< fold_factorization actually used (after any fallback) */
+    int ordering;            /**< fold_ordering used */
+    char fallback_reason[128]; /**< why CHOLMOD fell back to UMFPACK, else "" */
+    fold_int kkt_dim;        /**< order of the linear system */
+    fold_int kkt_nnz;        /**< nonzeros of the assembled matrix */
+    fold_int factor_nnz;     /**< nonzeros of the factors (L+U or L) */
+    fold_int n_active_cons;  /**< constraints treated as active (equalities included) */
+    fold_int n_active_bounds;/**< variable bounds treated as active */
+    fold_int n_weak;         /**< weakly active constraints and bounds found */
+    bool is_one_sided;       /**< weakly active ones were resolved by policy */
+    bool is_least_squares;   /**< singular system: minimum-norm least-squares result */
+    bool reused_factorization; /**< no new numeric factorization in this call */
+    bool reused_analysis;    /**< symbolic analysis reused from an earlier solution */
+    double rcond;            /**< reciprocal condition estimate (UMFPACK), else 0 */
+    double residual;         /**< max relative residual over the right-hand sides */
+    fold_int iterations;     /**< Krylov / LFPI iterations (summed over right-hand sides) */
+    int reason;              /**< fold_backward_reason */
+    fold_int n_rhs;          /**< right-hand sides solved */
+    double assemble_s, analyze_s, factor_s, solve_s, total_s;
+} fold_backward_info;
+
+/** A weakly active constraint or bound: at its bound but with a small multiplier. */
+typedef struct fold_weak_entry {
+    int kind;        /**< 0 constraint lower, 1 constraint upper, 2 variable lower, 3 upper */
+    fold_int index;  /**< constraint or variable index */
+    double distance; /**< distance to the bound */
+    double multiplier;
+} fold_weak_entry;
+
+/** Forward mode: directional derivative of the solution along dp (np entries).
+ * Outputs dx (n), dlam (m), dzl, dzu (n); any may be NULL. */
+FOLD_API fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *dlam,
+                              double *dzl, double *dzu, fold_backward_info *info);
+
+/** Reverse mode: pbar = (dz/dp)' zbar for upstream gradients on x (n), lam (m), zl, zu (n);
+ * NULL blocks are zero. One linear solve whatever np is. Output pbar (np). */
+FOLD_API fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lambar,
+                              const double *zlbar, const double *zubar, double *pbar,
+                              fold_backward_info *info);
+
+/** Selected entries of dz/dp: rows from block `of` (indices rows[0..n_rows), or all when
+ * rows is NULL), columns = parameters cols[0..n_cols) (or all when NULL). Output J is dense,
+ * column-major, n_rows x n_cols. Chooses forward or reverse mode by the smaller count and
+ * solves backward.block_size right-hand sides at a time. */
+FOLD_API fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows,
+                                   const fold_int *rows, fold_int n_cols, const fold_int *cols,
+                                   double *J, fold_backward_info *info);
+
+/** Gradient of the optimal value f*(p) = f(x*(p); p): dL/dp at the solution (envelope
+ * theorem; no linear solve). Output grad (np). */
+FOLD_API fold_status fold_value_gradient(fold_solver *solver, double *grad);
+
+/** Weakly active constraints and bounds found by the last backward call; copies up to cap
+ * entries into out (may be NULL) and returns the total count in *count. */
+FOLD_API fold_status fold_weak_list(const fold_solver *solver, fold_weak_entry *out,
+                                    fold_int cap, fold_int *count);
+
+#endif

@@ -1,0 +1,109 @@
+/* Parametric NLP definition:  min f(x;p)  s.t.  gL <= g(x;p) <= gU,  xL <= x <= xU.
+ * Lagrangian (Ipopt's convention): L = f + lam'g - zL'x + zU'x. See doc/math.md §2 and
+ * doc/api/problem.md. */
+#ifndef FOLDOPT_PROBLEM_H
+#define FOLDOPT_PROBLEM_H
+
+#include "status.h"
+
+/* Callback convention: const inputs, outputs next, user_data last. Return 0 on success,
+ * > 0 for a recoverable failure (the forward solver backtracks), < 0 for a fatal one
+ * (the call fails with FOLD_ERR_CALLBACK naming the callback). Outputs are checked for
+ * NaN/Inf. x has n entries, p has np, lam has m. */
+
+/** f(x;p) -> *obj */
+typedef int (*fold_f_fn)(const double *x, const double *p, double *obj, void *user_data);
+/** grad_x f -> grad[n] */
+typedef int (*fold_grad_f_fn)(const double *x, const double *p, double *grad, void *user_data);
+/** g(x;p) -> g[m] */
+typedef int (*fold_g_fn)(const double *x, const double *p, double *g, void *user_data);
+/** Values of a sparse derivative in the order of its declared pattern:
+ * jac_g (m x n), jac_g_p (m x np). */
+typedef int (*fold_sparse_fn)(const double *x, const double *p, double *values,
+                              void *user_data);
+/** Lower triangle of obj_factor * Hess f + sum_i lam_i Hess g_i (n x n), pattern order. */
+typedef int (*fold_hess_l_fn)(const double *x, const double *p, double obj_factor,
+                              const double *lam, double *values, void *user_data);
+/** d(grad_x L)/dp = d/dp [grad f + J_g' lam] (n x np), pattern order. */
+typedef int (*fold_hess_lp_fn)(const double *x, const double *p, const double *lam,
+                               double *values, void *user_data);
+/** df/dp -> dense grad_p[np] */
+typedef int (*fold_grad_f_p_fn)(const double *x, const double *p, double *grad_p,
+                                void *user_data);
+
+/** The callbacks. f, grad_f and (when m > 0) g, jac_g are required; hess_l is required by
+ * the fold and by Ipopt's exact Hessian (without it Ipopt uses L-BFGS); the parameter terms
+ * are optional for solves and required for differentiation. */
+typedef struct fold_nlp_callbacks {
+    fold_f_fn f;
+    fold_grad_f_fn grad_f;
+    fold_g_fn g;
+    fold_sparse_fn jac_g;
+    fold_hess_l_fn hess_l;
+    fold_grad_f_p_fn grad_f_p;
+    fold_hess_lp_fn hess_lp;
+    fold_sparse_fn jac_g_p;
+} fold_nlp_callbacks;
+
+/** Everything that defines a problem. Arrays are copied by fold_problem_create.
+ * Bounds: NULL means unbounded on that side; entries with |b| >= FOLD_INF_BOUND (or
+ * +-FOLD_INF) are infinite. Equality constraints have gL[i] == gU[i]. */
+typedef struct fold_nlp_def {
+    const char *name;    /**< for messages; may be NULL */
+    fold_int n, m, np;   /**< variables, constraints, parameters (n >= 1, m >= 0, np >= 0) */
+    const double *x_lower, *x_upper; /**< size n */
+    const double *g_lower, *g_upper; /**< size m */
+    const double *x_start;           /**< size n; NULL: 0 clipped into the bounds */
+    const double *p_default;         /**< size np; NULL: zeros */
+    fold_pattern jac_g;   /**< m x n */
+    fold_pattern hess_l;  /**< n x n, lower triangle only (row >= col) */
+    fold_pattern jac_g_p; /**< m x np */
+    fold_pattern hess_lp; /**< n x np */
+    fold_nlp_callbacks cb;
+    void *user_data;      /**< passed to every callback; the one pointer foldopt keeps */
+} fold_nlp_def;
+
+typedef struct fold_problem fold_problem;
+
+/** Validate def and create an immutable problem. Errors (nothing allocated):
+ * FOLD_ERR_ARGUMENT (NULL def/out, missing required callback), FOLD_ERR_DIMENSION,
+ * FOLD_ERR_SPARSITY (index out of range, duplicate, upper-triangle Hessian entry),
+ * FOLD_ERR_NONFINITE (NaN bound, NaN/Inf start or default parameter, lower > upper). */
+FOLD_API fold_status fold_problem_create(const fold_nlp_def *def, fold_problem **out);
+
+/** Free; accepts NULL. */
+FOLD_API void fold_problem_free(fold_problem *prob);
+
+/** Dimensions (any pointer may be NULL). */
+FOLD_API void fold_problem_dims(const fold_problem *prob, fold_int *n, fold_int *m,
+                                fold_int *np);
+
+/** True when all parameter-derivative callbacks needed by the fold are present. */
+FOLD_API bool fold_problem_has_param_derivatives(const fold_problem *prob);
+
+/** Copy the default parameter vector (np entries) into p. */
+FOLD_API void fold_problem_default_params(const fold_problem *prob, double *p);
+
+/** Report of the derivative checker: the worst entry over all callbacks. */
+typedef struct fold_deriv_report {
+    double max_abs_error;    /**< over all checked entries */
+    double max_rel_error;    /**< |a - fd| / max(1, |fd|) at the worst entry */
+    char worst_function[16]; /**< "grad_f", "jac_g", "hess_l", "grad_f_p", "jac_g_p", "hess_lp" */
+    fold_int worst_row, worst_col;
+    double worst_analytic, worst_fd;
+    fold_int n_checked;      /**< entries compared, including structural zeros */
+    fold_int n_bad;          /**< entries with relative error above tol */
+    fold_int n_missing;      /**< nonzero FD entries outside the declared pattern */
+} fold_deriv_report;
+
+/** Compare every derivative callback (parameter terms included when present) with central
+ * finite differences of step h at (x, p, lam); lam may be NULL (zeros; then random weights
+ * are not used, so pass lam to exercise constraint Hessians). An entry is bad when
+ * |a - fd| > tol * max(1, |fd|). Returns FOLD_OK when none is bad, FOLD_WARN_INACCURATE
+ * otherwise (rep filled in both cases), < 0 on a callback error. */
+FOLD_API fold_status fold_problem_check_derivatives(const fold_problem *prob, const double *x,
+                                                    const double *p, const double *lam,
+                                                    double h, double tol,
+                                                    fold_deriv_report *rep);
+
+#endif

@@ -1,0 +1,141 @@
+/* Settings: one struct in groups, a defaults function, validation, and setting by name.
+ * Every field is documented in doc/settings.md, generated from the same table. */
+#ifndef FOLDOPT_SETTINGS_H
+#define FOLDOPT_SETTINGS_H
+
+#include "status.h"
+
+typedef enum fold_forward_method { FOLD_FORWARD_IPOPT = 0 } fold_forward_method;
+
+typedef enum fold_kkt_form {
+    FOLD_KKT_ACTIVE = 0, /**< active-set reduced system (doc/math.md §3.1) */
+    FOLD_KKT_BARRIER = 1 /**< interior-point system with complementarity diagonals (§3.2) */
+} fold_kkt_form;
+
+typedef enum fold_factorization {
+    FOLD_FACTOR_AUTO = 0,    /**< CHOLMOD LDL' where it applies, else UMFPACK */
+    FOLD_FACTOR_UMFPACK = 1, /**< UMFPACK LU: general, the robust choice */
+    FOLD_FACTOR_CHOLMOD = 2  /**< CHOLMOD LDL' of the regularized quasi-definite form + refinement */
+} fold_factorization;
+
+typedef enum fold_ordering {
+    FOLD_ORDER_AMD = 0,
+    FOLD_ORDER_COLAMD = 1,
+    FOLD_ORDER_METIS = 2
+} fold_ordering;
+
+typedef enum fold_weak_policy {
+    FOLD_WEAK_REFUSE = 0,   /**< weakly active constraints: FOLD_ERR_DEGENERATE */
+    FOLD_WEAK_INACTIVE = 1, /**< treat them as inactive (one-sided derivative) */
+    FOLD_WEAK_ACTIVE = 2    /**< treat them as active (one-sided derivative) */
+} fold_weak_policy;
+
+typedef enum fold_backward_method {
+    FOLD_BACKWARD_DIRECT = 0,
+    FOLD_BACKWARD_LFPI = 1,
+    FOLD_BACKWARD_GMRES = 2,
+    FOLD_BACKWARD_MINRES = 3,
+    FOLD_BACKWARD_BICGSTAB = 4,
+    FOLD_BACKWARD_CG = 5
+} fold_backward_method;
+
+typedef enum fold_precond_kind {
+    FOLD_PRECOND_NONE = 0,
+    FOLD_PRECOND_JACOBI = 1,
+    FOLD_PRECOND_BLOCK = 2,  /**< block diagonal, CHOLMOD-factored blocks */
+    FOLD_PRECOND_EXACT = 3,  /**< factorization of the current system */
+    FOLD_PRECOND_NEARBY = 4  /**< factorization kept from an earlier parameter value */
+} fold_precond_kind;
+
+/** Log sink: level (1 = summary, 2 = iterations, 3 = debug), one line without newline. */
+typedef void (*fold_log_fn)(int level, const char *line, void *user_data);
+
+#define FOLD_MAX_IPOPT_OPTIONS 32
+#define FOLD_IPOPT_OPTION_LEN 64
+
+/** An Ipopt option passed through verbatim; see fold_settings_set_ipopt. */
+typedef struct fold_ipopt_option {
+    char name[FOLD_IPOPT_OPTION_LEN];
+    char value[FOLD_IPOPT_OPTION_LEN];
+} fold_ipopt_option;
+
+/** All settings. Initialize with fold_settings_default; change fields directly or by name
+ * with fold_settings_set; fold_solver_create validates and copies them. */
+typedef struct fold_settings {
+    struct {
+        int method;              /**< fold_forward_method */
+        double tol;              /**< Ipopt tol */
+        fold_int max_iter;       /**< Ipopt max_iter */
+        double time_limit_s;     /**< wall-clock limit of one forward solve; 0 = none */
+        bool warm_start;         /**< start the next solve from the last solution */
+        double kkt_tol;          /**< KKT residual accepted for an imported (black-box) point */
+        double bound_push;       /**< Ipopt bound_push / bound_frac for cold starts */
+    } forward;
+    struct {
+        int kkt_form;            /**< fold_kkt_form */
+        int method;              /**< fold_backward_method */
+        int factorization;       /**< fold_factorization */
+        int ordering;            /**< fold_ordering */
+        double tol;              /**< relative residual target of backward solves */
+        fold_int max_iter;       /**< iteration limit of iterative backward methods */
+        int restart;             /**< GMRES restart length */
+        int refine_steps;        /**< iterative refinement steps after a direct solve */
+        double regularization;   /**< delta of the quasi-definite form for CHOLMOD LDL' */
+        double rcond_min;        /**< reciprocal condition estimate below which KKT is singular */
+        bool lsq_fallback;       /**< on a singular KKT, return the SPQR minimum-norm result */
+        bool allow_unconverged;  /**< differentiate a forward solve that did not converge */
+        int block_size;          /**< right-hand sides per block in jacobian calls */
+    } backward;
+    struct {
+        int kind;                /**< fold_precond_kind */
+    } precond;
+    struct {
+        double primal_tol;       /**< distance to bound below which a constraint is at its bound */
+        double dual_tol;         /**< multiplier above which an at-bound constraint is strongly active */
+        int weak_policy;         /**< fold_weak_policy */
+    } active_set;
+    struct {
+        int verbose;             /**< 0 silent, 1 summary, 2 iteration tables, 3 debug */
+        fold_log_fn sink;        /**< NULL: stderr */
+        void *sink_data;
+    } log;
+    int n_ipopt_options;
+    fold_ipopt_option ipopt_options[FOLD_MAX_IPOPT_OPTIONS];
+} fold_settings;
+
+/** Fill *s with the documented defaults. */
+FOLD_API void fold_settings_default(fold_settings *s);
+
+/** Check every field against its range; FOLD_ERR_SETTING naming the field otherwise. */
+FOLD_API fold_status fold_settings_validate(const fold_settings *s);
+
+/** Set one field by its dotted name ("backward.tol", "active_set.weak_policy") from text:
+ * numbers, true/false, or an enum value's name ("barrier", "metis"). The value is checked
+ * against the field's range; on error *s is unchanged. */
+FOLD_API fold_status fold_settings_set(fold_settings *s, const char *name, const char *value);
+
+/** Format the current value of a named field into buf (size len). */
+FOLD_API fold_status fold_settings_get(const fold_settings *s, const char *name, char *buf,
+                                       size_t len);
+
+/** Pass an option to Ipopt verbatim (its type is found by Ipopt: string, integer or number).
+ * Options that would terminate the process or are unavailable in this build
+ * (linear_solver ma27/ma57/ma77/ma86/ma97/pardiso/wsmp, hsllib, pardisolib) are refused
+ * with FOLD_ERR_SETTING. Setting the same name twice replaces the value. */
+FOLD_API fold_status fold_settings_set_ipopt(fold_settings *s, const char *name,
+                                             const char *value);
+
+/** Number of settings in the table and their metadata, for generated docs and --help. */
+typedef struct fold_setting_info {
+    const char *name;    /**< dotted name */
+    const char *type;    /**< "int", "real", "bool" or "enum" */
+    const char *choices; /**< enum value names separated by '|', else NULL */
+    const char *deflt;   /**< default as text */
+    double min, max;     /**< range (int, real) */
+    const char *doc;
+} fold_setting_info;
+
+FOLD_API fold_int fold_settings_count(void);
+FOLD_API const fold_setting_info *fold_settings_info(fold_int index);
+
+#endif

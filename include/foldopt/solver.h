@@ -1,0 +1,94 @@
+/* The solver handle: forward solves (Ipopt) and black-box imports, then any number of
+ * fold calls (fold.h) at the stored solution. See doc/api/solver.md. */
+#ifndef FOLDOPT_SOLVER_H
+#define FOLDOPT_SOLVER_H
+
+#include "problem.h"
+#include "settings.h"
+
+typedef struct fold_solver fold_solver;
+
+/** Outcome of a forward solve or import (distinct from the call's return status). */
+typedef enum fold_forward_status {
+    FOLD_FWD_SOLVED = 0,          /**< converged to tolerance */
+    FOLD_FWD_ACCEPTABLE = 1,      /**< Ipopt's "solved to acceptable level" */
+    FOLD_FWD_IMPORTED = 2,        /**< black-box point accepted as a KKT point */
+    FOLD_FWD_NOT_RUN = -1,
+    FOLD_FWD_INFEASIBLE = -2,     /**< infeasible problem detected */
+    FOLD_FWD_MAX_ITER = -3,
+    FOLD_FWD_MAX_TIME = -4,
+    FOLD_FWD_DIVERGING = -5,
+    FOLD_FWD_NUMERICAL = -6,      /**< step computation, restoration failure, tiny steps */
+    FOLD_FWD_INVALID = -7,        /**< invalid problem, option or number detected */
+    FOLD_FWD_USER_STOP = -8,
+    FOLD_FWD_ERROR = -9,          /**< internal error, exception, out of memory */
+    FOLD_FWD_NOT_KKT = -10        /**< imported point failed the KKT test */
+} fold_forward_status;
+
+/** Name of a forward status ("solved", "infeasible", ...). */
+FOLD_API const char *fold_forward_status_string(int status);
+
+/** Information about the last forward solve or import. */
+typedef struct fold_forward_info {
+    int status;                 /**< fold_forward_status */
+    int raw_status;             /**< backend's own code (Ipopt ApplicationReturnStatus) */
+    const char *backend;        /**< "ipopt" or "import" */
+    fold_int iterations;
+    double objective;
+    double solve_s;             /**< wall time of the backend's solve */
+    double callback_s;          /**< time spent in the problem's callbacks */
+    double total_s;             /**< whole call */
+    fold_int n_eval_f, n_eval_g, n_eval_grad_f, n_eval_jac_g, n_eval_hess_l;
+    double kkt_stationarity;    /**< ||grad_x L||_inf at the returned point */
+    double kkt_feasibility;     /**< max constraint and bound violation */
+    double kkt_complementarity; /**< max |multiplier * distance to bound| */
+    bool duals_estimated;       /**< multipliers recovered by least squares (import) */
+} fold_forward_info;
+
+/** Create a solver for prob with settings s (NULL: defaults), which are validated and
+ * copied. prob must outlive the solver. */
+FOLD_API fold_status fold_solver_create(const fold_problem *prob, const fold_settings *s,
+                                        fold_solver **out);
+
+/** Free; accepts NULL. */
+FOLD_API void fold_solver_free(fold_solver *solver);
+
+/** Replace the settings (validated; the factorization is discarded when backward settings
+ * change). */
+FOLD_API fold_status fold_solver_update_settings(fold_solver *solver, const fold_settings *s);
+
+/** Solve at parameters p (np entries; NULL: the problem's defaults). Warm-starts from the
+ * last solution when forward.warm_start is set. Returns FOLD_OK (solved),
+ * FOLD_WARN_INACCURATE (acceptable level), FOLD_ERR_FORWARD_FAILED (infeasible, iteration
+ * limit, ...: info->status says which; the solution is kept but not differentiable unless
+ * backward.allow_unconverged), or an argument/callback error. info may be NULL. */
+FOLD_API fold_status fold_solve(fold_solver *solver, const double *p, fold_forward_info *info);
+
+/** Import a solution computed elsewhere (black box) at parameters p: x (n) and, if known,
+ * lam (m), zl, zu (n) — any of the multiplier arrays may be NULL and then all are
+ * estimated by sparse least squares on the constraints active at x. The KKT residuals are
+ * measured and reported; the point is accepted when all are below forward.kkt_tol
+ * (FOLD_OK), otherwise FOLD_ERR_NOT_KKT with the residuals in info. */
+FOLD_API fold_status fold_solver_import(fold_solver *solver, const double *p, const double *x,
+                                        const double *lam, const double *zl, const double *zu,
+                                        fold_forward_info *info);
+
+/** Copy the stored solution; any output may be NULL. FOLD_ERR_NOT_SOLVED if none. */
+FOLD_API fold_status fold_solver_solution(const fold_solver *solver, double *x, double *lam,
+                                          double *zl, double *zu, double *objective);
+
+/** Parameters of the stored solution (np entries). */
+FOLD_API fold_status fold_solver_params(const fold_solver *solver, double *p);
+
+/** Set the starting point of the next solve (x required, multipliers optional). */
+FOLD_API fold_status fold_solver_set_start(fold_solver *solver, const double *x,
+                                           const double *lam, const double *zl,
+                                           const double *zu);
+
+/** The problem the solver was created for. */
+FOLD_API const fold_problem *fold_solver_problem(const fold_solver *solver);
+
+/** The solver's settings (read-only view). */
+FOLD_API const fold_settings *fold_solver_settings(const fold_solver *solver);
+
+#endif

@@ -1,0 +1,56 @@
+/* Status codes: 0 ok, > 0 warning with valid output, < 0 error (nothing written).
+ * See doc/api/status.md. */
+#ifndef FOLDOPT_STATUS_H
+#define FOLDOPT_STATUS_H
+
+#include "types.h"
+
+/* X(name, value, fixed text) — the single list behind the enum and fold_status_string. */
+#define FOLD_STATUS_LIST(X)                                                                        \
+    X(FOLD_OK, 0, "ok")                                                                            \
+    X(FOLD_WARN_ONE_SIDED, 1, "derivative is one-sided: weakly active constraints resolved by policy") \
+    X(FOLD_WARN_LEAST_SQUARES, 2, "singular KKT system: minimum-norm least-squares result")        \
+    X(FOLD_WARN_UNCONVERGED_INPUT, 3, "derivative computed at a point that did not converge")      \
+    X(FOLD_WARN_INACCURATE, 4, "result computed but its residual exceeds the tolerance")           \
+    X(FOLD_ERR_ARGUMENT, -1, "invalid argument")                                                   \
+    X(FOLD_ERR_DIMENSION, -2, "dimension mismatch")                                                \
+    X(FOLD_ERR_SPARSITY, -3, "invalid sparsity pattern")                                           \
+    X(FOLD_ERR_NONFINITE, -4, "NaN or Inf in input or callback output")                            \
+    X(FOLD_ERR_CALLBACK, -5, "user callback failed")                                               \
+    X(FOLD_ERR_SETTING, -6, "invalid setting")                                                     \
+    X(FOLD_ERR_FORWARD_FAILED, -7, "forward solve failed")                                         \
+    X(FOLD_ERR_NOT_SOLVED, -8, "no solution available: solve or import first")                     \
+    X(FOLD_ERR_NOT_KKT, -9, "point is not a KKT point within tolerance")                           \
+    X(FOLD_ERR_SINGULAR, -10, "singular or ill-conditioned KKT system")                            \
+    X(FOLD_ERR_DEGENERATE, -11, "weakly active constraints make the solution map non-differentiable") \
+    X(FOLD_ERR_NOT_CONVERGED, -12, "backward iteration did not converge")                          \
+    X(FOLD_ERR_DIVERGED, -13, "backward iteration diverged")                                       \
+    X(FOLD_ERR_UNSUPPORTED, -14, "operation not supported in this configuration")                  \
+    X(FOLD_ERR_MISSING_DERIVATIVE, -15, "parameter derivative callbacks required for this call")  \
+    X(FOLD_ERR_MEMORY, -16, "out of memory")                                                       \
+    X(FOLD_ERR_IO, -17, "input/output error")                                                      \
+    X(FOLD_ERR_PARSE, -18, "malformed input file")                                                 \
+    X(FOLD_ERR_TOO_LARGE, -19, "problem too large for a backend's index type")                     \
+    X(FOLD_ERR_INTERNAL, -20, "internal error in a backend")
+
+typedef enum fold_status {
+#define FOLD_STATUS_ENUM(name, value, text) name = value,
+    FOLD_STATUS_LIST(FOLD_STATUS_ENUM)
+#undef FOLD_STATUS_ENUM
+} fold_status;
+
+/** Fixed text for a status code (never NULL; "unknown status" for values not in the list). */
+FOLD_API const char *fold_status_string(fold_status status);
+
+/** Symbolic name of a status code, e.g. "FOLD_ERR_SINGULAR". */
+FOLD_API const char *fold_status_name(fold_status status);
+
+/** Detail of the last error or warning raised in the calling thread, naming the function,
+ * object, field and index, e.g. "fold_problem_create: jac_g.row[17] = 12 outside [0,10)".
+ * Empty string when none. Valid until the next foldopt call in the same thread. */
+FOLD_API const char *fold_last_error(void);
+
+/** Clear the calling thread's error detail. */
+FOLD_API void fold_clear_error(void);
+
+#endif

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install what foldopt needs from Debian 12's packages, only if something is missing.
+set -euo pipefail
+pkgs=(meson ninja-build pkg-config gcc libsuitesparse-dev coinor-libipopt-dev libmetis-dev
+      check libopenblas0 python3 gnuplot-nox)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,101 @@
+/* Argument helpers shared by the subcommands. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+int cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("foldopt: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_USAGE;
+}
+
+int cli_status_error(const char *what, fold_status st)
+{
+    fprintf(stderr, "foldopt: %s: %s", what, fold_status_string(st));
+    if (fold_last_error()[0])
+        fprintf(stderr, ": %s", fold_last_error());
+    fputc('\n', stderr);
+    switch (st) {
+    case FOLD_ERR_ARGUMENT:
+    case FOLD_ERR_DIMENSION:
+    case FOLD_ERR_SETTING:
+    case FOLD_ERR_IO:
+    case FOLD_ERR_PARSE:
+    case FOLD_ERR_UNSUPPORTED:
+        return CLI_USAGE;
+    default:
+        return CLI_FAILED;
+    }
+}
+
+bool cli_parse_double(const char *opt, const char *text, double *out)
+{
+    char *end;
+    errno = 0;
+    *out = text ? strtod(text, &end) : 0;
+    if (!text || end == text || *end || errno == ERANGE || !isfinite(*out)) {
+        cli_usage_error("%s needs a finite number, got '%s'", opt, text ? text : "");
+        return false;
+    }
+    return true;
+}
+
+bool cli_parse_long(const char *opt, const char *text, long *out)
+{
+    char *end;
+    errno = 0;
+    *out = text ? strtol(text, &end, 10) : 0;
+    if (!text || end == text || *end || errno == ERANGE) {
+        cli_usage_error("%s needs an integer, got '%s'", opt, text ? text : "");
+        return false;
+    }
+    return true;
+}
+
+static bool split_assignment(const char *opt, const char *assignment, char *name, size_t cap,
+                             const char **value)
+{
+    const char *eq = assignment ? strchr(assignment, '=') : NULL;
+    if (!eq || eq == assignment || (size_t)(eq - assignment) >= cap) {
+        cli_usage_error("%s needs name=value, got '%s'", opt, assignment ? assignment : "");
+        return false;
+    }
+    memcpy(name, assignment, (size_t)(eq - assignment));
+    name[eq - assignment] = '\0';
+    *value = eq + 1;
+    return true;
+}
+
+bool cli_apply_set(fold_settings *s, const char *assignment)
+{
+    char name[128];
+    const char *value;
+    if (!split_assignment("--set", assignment, name, sizeof name, &value))
+        return false;
+    if (fold_settings_set(s, name, value) != FOLD_OK) {
+        cli_usage_error("--set: %s", fold_last_error());
+        return false;
+    }
+    return true;
+}
+
+bool cli_apply_ipopt(fold_settings *s, const char *assignment)
+{
+    char name[128];
+    const char *value;
+    if (!split_assignment("--ipopt", assignment, name, sizeof name, &value))
+        return false;
+    if (fold_settings_set_ipopt(s, name, value) != FOLD_OK) {
+        cli_usage_error("--ipopt: %s", fold_last_error());
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,35 @@
+/* The foldopt command: one file per subcommand (cmd_<name>.c), shared argument helpers. */
+#ifndef FOLD_CLI_H
+#define FOLD_CLI_H
+
+#include <stdio.h>
+
+#include "foldopt.h"
+
+/* Exit codes: 0 ok, 1 numerical failure, 2 usage or input error. */
+enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+} cli_command;
+
+/* Print "foldopt: <message>" to stderr; returns CLI_USAGE. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print a failed status with fold_last_error to stderr; returns CLI_FAILED or CLI_USAGE. */
+int cli_status_error(const char *what, fold_status st);
+
+/* Parse a number / integer option value; print a usage error and return false on failure. */
+bool cli_parse_double(const char *opt, const char *text, double *out);
+bool cli_parse_long(const char *opt, const char *text, long *out);
+/* Apply "--set group.name=value" or "--ipopt name=value" to settings. */
+bool cli_apply_set(fold_settings *s, const char *assignment);
+bool cli_apply_ipopt(fold_settings *s, const char *assignment);
+
+/* Subcommands. */
+int cmd_demo(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_settings(int argc, char **argv);
+
+#endif

@@ -1,0 +1,45 @@
+/* foldopt: command dispatch, --help and --version (doc/cli.md). */
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const cli_command commands[] = {
+    {"settings", "list every setting with its default and documentation", cmd_settings},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: foldopt <command> [options]\n"
+                 "       foldopt --help | --version\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'foldopt <command> --help' describes a command's options.\n"
+                 "Exit status: 0 ok, 1 numerical failure, 2 usage or input error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("foldopt %s\n", fold_version());
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    if (argv[1][0] == '-')
+        cli_usage_error("unknown option '%s'", argv[1]);
+    else
+        cli_usage_error("unknown command '%s'", argv[1]);
+    usage(stderr);
+    return CLI_USAGE;
+}

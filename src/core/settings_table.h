@@ -1,0 +1,62 @@
+/* The settings table: X(group, name, kind, default, min, max, choices, doc).
+ * It generates fold_settings_default, validation, fold_settings_set and doc/settings.md.
+ * kind: INT (int), LONG (fold_int), REAL (double), BOOL (bool), ENUM (int, value names in
+ * choices separated by '|', in enum order). */
+#ifndef FOLD_SETTINGS_TABLE_H
+#define FOLD_SETTINGS_TABLE_H
+
+#define FOLD_SETTINGS_TABLE(X)                                                                     \
+    X(forward, method, ENUM, 0, 0, 0, "ipopt", "Forward solver backend.")                          \
+    X(forward, tol, REAL, 1e-8, 1e-14, 1e-1, NULL,                                                 \
+      "Convergence tolerance of the forward solve (Ipopt tol).")                                   \
+    X(forward, max_iter, LONG, 3000, 0, 1e9, NULL, "Iteration limit of the forward solve.")        \
+    X(forward, time_limit_s, REAL, 0, 0, 1e9, NULL,                                                \
+      "Wall-clock limit of one forward solve in seconds; 0 means none.")                           \
+    X(forward, warm_start, BOOL, 1, 0, 1, NULL,                                                    \
+      "Start the next solve from the last solution (primal and dual).")                            \
+    X(forward, kkt_tol, REAL, 1e-6, 1e-14, 1e3, NULL,                                              \
+      "Largest KKT residual (stationarity, feasibility, complementarity, scaled by "               \
+      "1 + the largest term) accepted for an imported black-box point.")                           \
+    X(forward, bound_push, REAL, 1e-2, 1e-12, 1, NULL,                                             \
+      "Ipopt bound_push and bound_frac for cold starts (warm starts use 1e-9).")                   \
+    X(backward, kkt_form, ENUM, 0, 0, 1, "active|barrier",                                         \
+      "KKT system differentiated: active-set reduced system or the interior-point barrier "        \
+      "system (doc/math.md §3).")                                                                  \
+    X(backward, method, ENUM, 0, 0, 5, "direct|lfpi|gmres|minres|bicgstab|cg",                     \
+      "Backward linear solver: a sparse factorization or an iterative method.")                    \
+    X(backward, factorization, ENUM, 0, 0, 2, "auto|umfpack|cholmod",                              \
+      "Factorization of the KKT matrix: UMFPACK LU, CHOLMOD LDL' of the regularized "              \
+      "quasi-definite form with refinement, or auto (CHOLMOD where it succeeds, else UMFPACK).")   \
+    X(backward, ordering, ENUM, 0, 0, 2, "amd|colamd|metis", "Fill-reducing ordering.")            \
+    X(backward, tol, REAL, 1e-10, 1e-16, 1, NULL,                                                  \
+      "Relative residual target of backward solves (refinement and iterative methods).")           \
+    X(backward, max_iter, LONG, 1000, 1, 1e9, NULL, "Iteration limit of iterative backward methods.") \
+    X(backward, restart, INT, 50, 1, 100000, NULL, "GMRES restart length.")                       \
+    X(backward, refine_steps, INT, 3, 0, 100, NULL,                                                \
+      "Iterative refinement steps after a direct solve (against the unregularized matrix).")       \
+    X(backward, regularization, REAL, 1e-10, 0, 1, NULL,                                           \
+      "Diagonal regularization delta of the quasi-definite form factored by CHOLMOD.")             \
+    X(backward, rcond_min, REAL, 1e-14, 0, 1, NULL,                                                \
+      "Reciprocal condition estimate below which the KKT matrix is declared singular.")            \
+    X(backward, lsq_fallback, BOOL, 0, 0, 1, NULL,                                                 \
+      "On a singular KKT matrix return the SPQR minimum-norm least-squares result, flagged, "      \
+      "instead of FOLD_ERR_SINGULAR.")                                                             \
+    X(backward, allow_unconverged, BOOL, 0, 0, 1, NULL,                                            \
+      "Differentiate at a forward solution that did not converge (result flagged).")              \
+    X(backward, block_size, INT, 64, 1, 100000, NULL,                                              \
+      "Right-hand sides solved together in jacobian calls.")                                       \
+    X(precond, kind, ENUM, 3, 0, 4, "none|jacobi|block|exact|nearby",                              \
+      "Preconditioner of iterative backward methods.")                                             \
+    X(active_set, primal_tol, REAL, 1e-6, 0, 1e10, NULL,                                           \
+      "A constraint or bound whose distance to its bound is at most primal_tol * (1 + |bound|) "   \
+      "is at its bound.")                                                                          \
+    X(active_set, dual_tol, REAL, 1e-6, 0, 1e10, NULL,                                             \
+      "An at-bound constraint is strongly active when its multiplier exceeds dual_tol; below, "   \
+      "it is weakly active.")                                                                      \
+    X(active_set, weak_policy, ENUM, 0, 0, 2, "refuse|inactive|active",                            \
+      "What to do with weakly active constraints: refuse (FOLD_ERR_DEGENERATE), or treat them "    \
+      "as inactive or active (one-sided derivative, FOLD_WARN_ONE_SIDED).")                        \
+    X(log, verbose, INT, 0, 0, 3, NULL,                                                            \
+      "0 silent, 1 summary lines, 2 iteration tables (Ipopt log), 3 debug.")
+
+#endif

@@ -1,0 +1,68 @@
+/* Status strings and the per-thread error detail (doc/api/status.md). */
+#include "core/core.h"
+
+static _Thread_local char last_error[1024];
+
+const char *fold_status_string(fold_status status)
+{
+    switch (status) {
+#define FOLD_STATUS_TEXT(name, value, text)                                                        \
+    case name:                                                                                     \
+        return text;
+        FOLD_STATUS_LIST(FOLD_STATUS_TEXT)
+#undef FOLD_STATUS_TEXT
+    }
+    return "unknown status";
+}
+
+const char *fold_status_name(fold_status status)
+{
+    switch (status) {
+#define FOLD_STATUS_NAME(name, value, text)                                                        \
+    case name:                                                                                     \
+        return #name;
+        FOLD_STATUS_LIST(FOLD_STATUS_NAME)
+#undef FOLD_STATUS_NAME
+    }
+    return "FOLD_UNKNOWN";
+}
+
+const char *fold_last_error(void)
+{
+    return last_error;
+}
+
+void fold_clear_error(void)
+{
+    last_error[0] = '\0';
+}
+
+fold_status fold_error(fold_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+fold_status fold_error_context(fold_status status, const char *fmt, ...)
+{
+    char old[sizeof last_error];
+    char ctx[256];
+    va_list ap;
+    memcpy(old, last_error, sizeof old);
+    va_start(ap, fmt);
+    vsnprintf(ctx, sizeof ctx, fmt, ap);
+    va_end(ap);
+    if (old[0] != '\0')
+        snprintf(last_error, sizeof last_error, "%s: %s", ctx, old);
+    else
+        snprintf(last_error, sizeof last_error, "%s: %s", ctx, fold_status_string(status));
+    return status;
+}
+
+const char *fold_version(void)
+{
+    return FOLD_VERSION;
+}

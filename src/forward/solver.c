@@ -1,0 +1,185 @@
+/* Solver handle lifecycle and accessors (doc/api/solver.md). */
+#include "forward/solver_internal.h"
+
+static const char *forward_status_names[] = {
+    "solved", "acceptable", "imported", "not run", "infeasible", "iteration limit",
+    "time limit", "diverging", "numerical failure", "invalid problem", "user stop", "error",
+    "not a KKT point"};
+
+const char *fold_forward_status_string(int status)
+{
+    if (status >= 0 && status <= 2)
+        return forward_status_names[status];
+    if (status <= -1 && status >= -10)
+        return forward_status_names[2 - status];
+    return "unknown";
+}
+
+void fold_solver_free(fold_solver *s)
+{
+    if (!s)
+        return;
+    if (s->backward && s->backward_free)
+        s->backward_free(s->backward);
+    free(s->p);
+    free(s->x);
+    free(s->zl);
+    free(s->zu);
+    free(s->lam);
+    free(s->x0);
+    free(s->zl0);
+    free(s->zu0);
+    free(s->lam0);
+    free(s);
+}
+
+fold_status fold_solver_create(const fold_problem *prob, const fold_settings *set,
+                               fold_solver **out)
+{
+    fold_solver *s;
+    fold_status st;
+    size_t n, m, np;
+    if (!out)
+        return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_create: out is NULL");
+    *out = NULL;
+    if (!prob)
+        return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_create: problem is NULL");
+    if (set && (st = fold_settings_validate(set)) != FOLD_OK)
+        return fold_error_context(st, "fold_solver_create");
+    s = fold_calloc(1, sizeof *s, "solver");
+    if (!s)
+        return FOLD_ERR_MEMORY;
+    s->prob = prob;
+    if (set)
+        s->set = *set;
+    else
+        fold_settings_default(&s->set);
+    n = (size_t)prob->n;
+    m = (size_t)(prob->m > 0 ? prob->m : 1);
+    np = (size_t)(prob->np > 0 ? prob->np : 1);
+    s->p = fold_calloc(np, sizeof(double), "solver p");
+    s->x = fold_calloc(n, sizeof(double), "solver x");
+    s->zl = fold_calloc(n, sizeof(double), "solver zl");
+    s->zu = fold_calloc(n, sizeof(double), "solver zu");
+    s->lam = fold_calloc(m, sizeof(double), "solver lam");
+    s->x0 = fold_calloc(n, sizeof(double), "solver x0");
+    s->zl0 = fold_calloc(n, sizeof(double), "solver zl0");
+    s->zu0 = fold_calloc(n, sizeof(double), "solver zu0");
+    s->lam0 = fold_calloc(m, sizeof(double), "solver lam0");
+    if (!s->p || !s->x || !s->zl || !s->zu || !s->lam || !s->x0 || !s->zl0 || !s->zu0 ||
+        !s->lam0) {
+        fold_solver_free(s);
+        return FOLD_ERR_MEMORY;
+    }
+    fold_problem_default_params(prob, s->p);
+    s->info.status = FOLD_FWD_NOT_RUN;
+    s->info.backend = "none";
+    *out = s;
+    return FOLD_OK;
+}
+
+fold_status fold_solver_update_settings(fold_solver *s, const fold_settings *set)
+{
+    fold_status st;
+    if (!s || !set)
+        return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_update_settings: NULL argument");
+    if ((st = fold_settings_validate(set)) != FOLD_OK)
+        return fold_error_context(st, "fold_solver_update_settings");
+    if (memcmp(&s->set.backward, &set->backward, sizeof set->backward) != 0 ||
+        memcmp(&s->set.active_set, &set->active_set, sizeof set->active_set) != 0 ||
+        memcmp(&s->set.precond, &set->precond, sizeof set->precond) != 0) {
+        if (s->backward && s->backward_free)
+            s->backward_free(s->backward);
+        s->backward = NULL;
+    }
+    s->set = *set;
+    return FOLD_OK;
+}
+
+void fold_solver_store(fold_solver *s, const double *p, const double *x, const double *lam,
+                       const double *zl, const double *zu, double objective, bool converged)
+{
+    const fold_problem *prob = s->prob;
+    size_t n = (size_t)prob->n, m = (size_t)prob->m, np = (size_t)prob->np;
+    if (np && p != s->p)
+        memmove(s->p, p, np * sizeof(double));
+    memmove(s->x, x, n * sizeof(double));
+    if (m)
+        memmove(s->lam, lam, m * sizeof(double));
+    memmove(s->zl, zl, n * sizeof(double));
+    memmove(s->zu, zu, n * sizeof(double));
+    s->objective = objective;
+    s->has_solution = true;
+    s->is_converged = converged;
+    s->solution_id++;
+}
+
+fold_status fold_solver_solution(const fold_solver *s, double *x, double *lam, double *zl,
+                                 double *zu, double *objective)
+{
+    if (!s)
+        return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_solution: solver is NULL");
+    if (!s->has_solution)
+        return fold_error(FOLD_ERR_NOT_SOLVED, "fold_solver_solution: no solution stored");
+    size_t n = (size_t)s->prob->n, m = (size_t)s->prob->m;
+    if (x)
+        memcpy(x, s->x, n * sizeof(double));
+    if (lam && m)
+        memcpy(lam, s->lam, m * sizeof(double));
+    if (zl)
+        memcpy(zl, s->zl, n * sizeof(double));
+    if (zu)
+        memcpy(zu, s->zu, n * sizeof(double));
+    if (objective)
+        *objective = s->objective;
+    return FOLD_OK;
+}
+
+fold_status fold_solver_params(const fold_solver *s, double *p)
+{
+    if (!s || !p)
+        return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_params: NULL argument");
+    if (!s->has_solution)
+        return fold_error(FOLD_ERR_NOT_SOLVED, "fold_solver_params: no solution stored");
+    if (s->prob->np)
+        memcpy(p, s->p, (size_t)s->prob->np * sizeof(double));
+    return FOLD_OK;
+}
+
+fold_status fold_solver_set_start(fold_solver *s, const double *x, const double *lam,
+                                  const double *zl, const double *zu)
+{
+    static const char *FN = "fold_solver_set_start";
+    fold_status st;
+    const fold_problem *prob;
+    if (!s || !x)
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: solver or x is NULL", FN);
+    prob = s->prob;
+    if ((st = fold_check_finite(x, prob->n, FN, "x")))
+        return st;
+    bool duals = lam && zl && zu;
+    if (duals && ((st = fold_check_finite(lam, prob->m, FN, "lam")) ||
+                  (st = fold_check_finite(zl, prob->n, FN, "zl")) ||
+                  (st = fold_check_finite(zu, prob->n, FN, "zu"))))
+        return st;
+    memcpy(s->x0, x, (size_t)prob->n * sizeof(double));
+    if (duals) {
+        if (prob->m)
+            memcpy(s->lam0, lam, (size_t)prob->m * sizeof(double));
+        memcpy(s->zl0, zl, (size_t)prob->n * sizeof(double));
+        memcpy(s->zu0, zu, (size_t)prob->n * sizeof(double));
+    }
+    s->has_start = true;
+    s->start_has_duals = duals;
+    return FOLD_OK;
+}
+
+const fold_problem *fold_solver_problem(const fold_solver *s)
+{
+    return s ? s->prob : NULL;
+}
+
+const fold_settings *fold_solver_settings(const fold_solver *s)
+{
+    return s ? &s->set : NULL;
+}
