@@ -1,0 +1,78 @@
+/* Thin wrappers over SuiteSparse: cholmod_sparse (long-integer version, cholmod_l_*) is the
+ * one sparse matrix type; factorizations of square systems by UMFPACK LU or CHOLMOD LDL',
+ * minimum-norm least squares by SPQR. doc/math.md §4 (linear algebra of the fold). */
+#ifndef FOLD_LINALG_H
+#define FOLD_LINALG_H
+
+#include <cholmod.h>
+
+#include "core/core.h"
+
+/* One cholmod_common per solver: cholmod_l_start, print = 0, its error_handler writes
+ * fold_last_error (CHOLMOD never prints). */
+fold_status fold_la_common_init(cholmod_common *cm);
+void fold_la_common_finish(cholmod_common *cm);
+
+/* Triplets -> CSC with a stored scatter map, so that new values (same pattern) are placed
+ * in O(nnz) without re-sorting. Duplicate triplets are summed (several callbacks may
+ * contribute to one KKT entry). stype: 0 = full storage; -1 = only the lower triangle is
+ * kept (entries above the diagonal are mirrored into it). */
+typedef struct fold_la_assembly {
+    cholmod_sparse *A; /* sorted, packed; values refreshed by fold_la_assembly_fill */
+    fold_int n_triplets;
+    fold_int *map;     /* triplet k -> position in A->x */
+} fold_la_assembly;
+
+fold_status fold_la_assembly_create(fold_int nrow, fold_int ncol, fold_int n_triplets,
+                                    const fold_int *row, const fold_int *col, int stype,
+                                    cholmod_common *cm, fold_la_assembly **out);
+/* A->x = 0, then A->x[map[k]] += values[k]. */
+void fold_la_assembly_fill(fold_la_assembly *as, const double *values);
+void fold_la_assembly_free(fold_la_assembly *as, cholmod_common *cm);
+
+/* Factorization of a square matrix A given in full storage (stype 0, sorted, packed).
+ * kind: FOLD_FACTOR_UMFPACK (LU of A), FOLD_FACTOR_CHOLMOD (simplicial LDL' of the
+ * quasi-definite regularization K = A + diag(reg_sign) * delta, with reg_sign = +1 on the
+ * first n_primal rows and -1 on the rest; solves are refined against A), or
+ * FOLD_FACTOR_AUTO (CHOLMOD, falling back to UMFPACK when LDL' fails or its refined residual
+ * misses tol; the reason is recorded). ordering: fold_ordering. The symbolic analysis is
+ * kept and reused by fold_la_factor_refactor for new values with the same pattern. */
+typedef struct fold_la_factor fold_la_factor;
+
+typedef struct fold_la_factor_info {
+    int factorization;          /* fold_factorization actually in use */
+    int ordering;
+    fold_int factor_nnz;        /* nnz(L) + nnz(U), or nnz(L) */
+    double rcond;               /* UMFPACK reciprocal condition estimate; 0 for CHOLMOD */
+    double analyze_s, factor_s;
+    bool reused_analysis;       /* the last (re)factorization reused the symbolic analysis */
+    char fallback_reason[128];  /* why CHOLMOD fell back to UMFPACK, else "" */
+} fold_la_factor_info;
+
+/* Analyze and factor. FOLD_ERR_SINGULAR (with detail) when A is numerically singular:
+ * a zero pivot, or rcond < rcond_min. */
+fold_status fold_la_factor_create(const cholmod_sparse *A, int kind, int ordering,
+                                  fold_int n_primal, double delta, double rcond_min,
+                                  cholmod_common *cm, fold_la_factor **out);
+/* New values, same pattern: numeric factorization only (symbolic analysis reused). */
+fold_status fold_la_factor_refactor(fold_la_factor *F, const cholmod_sparse *A);
+/* Solve A X = B (transpose: A' X = B) for nrhs dense column-major right-hand sides of
+ * length A->nrow. Up to refine_steps of iterative refinement against A until the relative
+ * residual ||A x - b||_inf / (||A||_inf ||x||_inf + ||b||_inf) <= tol; the largest final
+ * residual over the columns is returned in *residual. X and B may not alias. */
+fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrhs,
+                                 const double *B, double *X, int refine_steps, double tol,
+                                 double *residual);
+void fold_la_factor_get_info(const fold_la_factor *F, fold_la_factor_info *info);
+void fold_la_factor_free(fold_la_factor *F);
+
+/* Minimum-norm least-squares solution of A X = B (or A' X = B) by SPQR, for singular KKT
+ * systems (flagged by the caller). */
+fold_status fold_la_lsq_solve(const cholmod_sparse *A, bool transpose, fold_int nrhs,
+                              const double *B, double *X, cholmod_common *cm);
+
+/* y = A x (transpose: y = A' x) for a full-storage A; y += when accumulate. */
+void fold_la_spmv(const cholmod_sparse *A, bool transpose, const double *x, double *y,
+                  bool accumulate);
+
+#endif
