@@ -104,15 +104,15 @@ static fold_status set_options(IpoptProblem ip, const fold_solver *s, bool warm)
     int rc;
     /* Ipopt applies print_level to its stdout journal only when it initializes, so run
      * that initialization now (IpoptSolve with x = NULL returns right after it): later
-     * option refusals, and the banner (sb), then print nothing. */
-    if ((st = opt_int(ip, "print_level", 0)) || (st = opt_str(ip, "sb", "yes")))
+     * option refusals, and the banner (sb), then print nothing. An empty option file name
+     * keeps Ipopt from reading ./ipopt.opt, which would override these settings. */
+    if ((st = opt_int(ip, "print_level", 0)) || (st = opt_str(ip, "sb", "yes")) ||
+        (st = opt_str(ip, "option_file_name", "")))
         return st;
     rc = IpoptSolve(ip, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     if (rc != Invalid_Problem_Definition)
-        return fold_error(FOLD_ERR_SETTING,
-                          "%s: Ipopt initialization failed (status %d); an ipopt.opt file in "
-                          "the working directory is read by Ipopt and may be invalid",
-                          FN, rc);
+        return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt initialization failed (status %d)", FN,
+                          rc);
     if ((st = opt_num(ip, "tol", set->forward.tol)) ||
         (st = opt_int(ip, "max_iter", (int)set->forward.max_iter)) ||
         (st = opt_num(ip, "nlp_lower_bound_inf", -FOLD_INF_BOUND)) ||
