@@ -4,10 +4,15 @@
  * doc/api/solver.md describes settings, statuses, warm starts and Ipopt options. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 
 #include "forward/ipopt_internal.h"
 
 static const char *FN = "fold_solve";
+
+/* Ipopt 3.11 with Debian's sequential MUMPS is not thread-safe (MUMPS keeps global state;
+ * later Ipopt releases lock around it too): one Ipopt run at a time per process. */
+static pthread_mutex_t ipopt_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Work arrays of one solve: x, zl, zu (n), g, lam (m). */
 typedef struct solve_arrays {
@@ -187,14 +192,18 @@ static fold_status run_ipopt(fold_solver *s, fold_ipopt_ctx *ctx, solve_arrays *
     IpoptProblem ip;
     fold_status st;
     double t0;
+    pthread_mutex_lock(&ipopt_lock);
     ip = CreateIpoptProblem((Index)prob->n, prob->x_lower, prob->x_upper, (Index)prob->m,
                             prob->m ? prob->g_lower : NULL, prob->m ? prob->g_upper : NULL,
                             t->nnz_jac, t->nnz_hess, 0, fold_ipopt_eval_f, fold_ipopt_eval_g,
                             fold_ipopt_eval_grad_f, fold_ipopt_eval_jac_g, fold_ipopt_eval_h);
-    if (!ip)
+    if (!ip) {
+        pthread_mutex_unlock(&ipopt_lock);
         return fold_error(FOLD_ERR_INTERNAL, "%s: CreateIpoptProblem refused the problem", FN);
+    }
     if ((st = set_options(ip, s, warm)) != FOLD_OK) {
         FreeIpoptProblem(ip);
+        pthread_mutex_unlock(&ipopt_lock);
         return st;
     }
     SetIntermediateCallback(ip, fold_ipopt_intermediate);
@@ -203,11 +212,12 @@ static fold_status run_ipopt(fold_solver *s, fold_ipopt_ctx *ctx, solve_arrays *
     *raw = IpoptSolve(ip, a->x, prob->m ? a->g : NULL, obj, a->lam, a->zl, a->zu, ctx);
     *solve_s = fold_time_now() - t0;
     FreeIpoptProblem(ip);
+    pthread_mutex_unlock(&ipopt_lock);
     return FOLD_OK;
 }
 
 static void fill_info(fold_forward_info *info, const fold_solver *s, const fold_ipopt_ctx *ctx,
-                      int raw, double obj, double solve_s, double t_call)
+                      int raw, double obj, double solve_s)
 {
     memset(info, 0, sizeof *info);
     info->raw_status = raw;
@@ -225,7 +235,6 @@ static void fill_info(fold_forward_info *info, const fold_solver *s, const fold_
     info->n_eval_jac_g = s->stats.n_jac_g;
     info->n_eval_hess_l = s->stats.n_hess_l;
     info->kkt_stationarity = info->kkt_feasibility = info->kkt_complementarity = NAN;
-    info->total_s = fold_time_now() - t_call;
 }
 
 /* Validation of everything fold_solve reads before Ipopt runs. */
@@ -277,7 +286,7 @@ fold_status fold_solve(fold_solver *s, const double *p, fold_forward_info *info)
         free(a.block);
         return st;
     }
-    fill_info(&out, s, &ctx, raw, obj, solve_s, t_call);
+    fill_info(&out, s, &ctx, raw, obj, solve_s);
     converged = out.status == FOLD_FWD_SOLVED || out.status == FOLD_FWD_ACCEPTABLE;
     s->has_start = false; /* an explicit start serves one solve */
 

@@ -227,6 +227,62 @@ START_TEST(index_size_check)
 }
 END_TEST
 
+/* Each allocation of fold_solve fails in turn: FOLD_ERR_MEMORY, nothing stored; then a
+ * normal solve still works (checked for leaks by the ASan/valgrind runs). */
+START_TEST(allocation_failure)
+{
+    fold_problem *prob;
+    fold_solver *s;
+    int failures = 0;
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    for (long k = 0; k < 10; k++) {
+        ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
+        fold_alloc_fail_after(k);
+        fold_status st = fold_solve(s, NULL, NULL);
+        fold_alloc_fail_after(-1);
+        if (st == FOLD_OK) {
+            fold_solver_free(s);
+            break;
+        }
+        ck_assert_status(st, FOLD_ERR_MEMORY);
+        ck_assert_error_mentions("fold_solve");
+        ck_assert(!s->has_solution);
+        ck_assert_status(fold_solve(s, NULL, NULL), FOLD_OK);
+        fold_solver_free(s);
+        failures++;
+    }
+    ck_assert_int_ge(failures, 2);
+    fold_problem_free(prob);
+}
+END_TEST
+
+static void count_lines(int level, const char *line, void *data)
+{
+    char *seen = data;
+    if (level == 1 && strstr(line, "fold_solve: ipopt solved"))
+        strcpy(seen, line);
+}
+
+/* verbose 1: one summary line through the log sink. */
+START_TEST(summary_through_sink)
+{
+    fold_problem *prob;
+    fold_solver *s;
+    fold_settings set;
+    char seen[1024] = "";
+    fold_settings_default(&set);
+    set.log.verbose = 1;
+    set.log.sink = count_lines;
+    set.log.sink_data = seen;
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, NULL), FOLD_OK);
+    ck_assert_ptr_nonnull(strstr(seen, "objective 17.0140"));
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+END_TEST
+
 typedef struct {
     int verbose;
     const char *option; /* pass-through option name tried before the solve, or NULL */
@@ -291,6 +347,8 @@ int main(void)
     tcase_add_test(tc, passthrough_options);
     tcase_add_test(tc, option_file_only_on_request);
     tcase_add_test(tc, index_size_check);
+    tcase_add_test(tc, allocation_failure);
+    tcase_add_test(tc, summary_through_sink);
     tcase_add_test(tc, ipopt_silence);
     suite_add_tcase(suite, tc);
     return fold_test_run(suite);
