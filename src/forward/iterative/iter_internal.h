@@ -21,7 +21,7 @@ fold_status fold_iter_csc_copy(const fold_csc *M, const char *fn, const char *fi
 typedef struct fold_iter_set {
     int kind;
     fold_int n, m;
-    double *lower, *upper, *center, *b, *work;
+    double *lower, *upper, *center, *b, *work, *work_n;
     double radius;
     cholmod_sparse *A;
     cholmod_factor *L; /* A A' (affine) */

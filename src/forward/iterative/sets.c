@@ -18,6 +18,7 @@ void fold_iter_set_free(fold_iter_set *S)
     free(S->center);
     free(S->b);
     free(S->work);
+    free(S->work_n);
     if (S->cm_started) {
         cholmod_l_free_sparse(&S->A, &S->cm);
         cholmod_l_free_factor(&S->L, &S->cm);
@@ -47,13 +48,19 @@ static fold_status affine_setup(fold_iter_set *S, const fold_set *set, const cha
         return st;
     S->b = fold_dup_doubles(set->b, S->m, "set.b");
     S->work = fold_malloc((size_t)S->m, sizeof(double), "affine work");
-    if (!S->b || !S->work)
+    S->work_n = fold_malloc((size_t)S->n, sizeof(double), "affine work");
+    if (!S->b || !S->work || !S->work_n)
         return FOLD_ERR_MEMORY;
     /* An unsymmetric A makes CHOLMOD analyze and factor A A'. */
     S->L = cholmod_l_analyze(S->A, &S->cm);
     if (!S->L || !cholmod_l_factorize(S->A, S->L, &S->cm) || S->cm.status != CHOLMOD_OK)
         return fold_error(FOLD_ERR_SINGULAR, "%s: set.A A' is not positive definite (A must have "
                           "full row rank; CHOLMOD status %d)", fn, S->cm.status);
+    /* rounding can let a rank-deficient A A' through: reject a tiny condition estimate */
+    double rc = cholmod_l_rcond(S->L, &S->cm);
+    if (!(rc > 1e-12))
+        return fold_error(FOLD_ERR_SINGULAR, "%s: set.A is rank deficient (rcond(A A') = %.2g); "
+                          "A must have full row rank", fn, rc);
     return FOLD_OK;
 }
 
@@ -183,11 +190,11 @@ fold_status fold_iter_set_project(fold_iter_set *S, const double *y, double *x)
         return FOLD_OK;
     }
     case FOLD_SET_AFFINE: {
-        fold_status st = affine_correction(S, y, S->b, x);
+        fold_status st = affine_correction(S, y, S->b, S->work_n); /* x may alias y */
         if (st < 0)
             return st;
         for (fold_int i = 0; i < n; i++)
-            x[i] = y[i] - x[i];
+            x[i] = y[i] - S->work_n[i];
         return FOLD_OK;
     }
     default:
@@ -235,11 +242,11 @@ fold_status fold_iter_set_jac(fold_iter_set *S, const double *y, const double *x
         return FOLD_OK;
     }
     case FOLD_SET_AFFINE: { /* I - A'(AA')^{-1}A */
-        fold_status st = affine_correction(S, v, NULL, out);
+        fold_status st = affine_correction(S, v, NULL, S->work_n);
         if (st < 0)
             return st;
         for (fold_int i = 0; i < n; i++)
-            out[i] = v[i] - out[i];
+            out[i] = v[i] - S->work_n[i];
         return FOLD_OK;
     }
     default:
