@@ -68,6 +68,30 @@ START_TEST(denoise_beats_two_stage)
 }
 END_TEST
 
+START_TEST(qp_beats_two_stage)
+{
+    learn_config c;
+    learn_config_default("qp", &c);
+    c.n_train = 30;
+    c.n_test = 20;
+    c.size = 12;
+    c.n_eq = 4;
+    c.n_ineq = 6;
+    beats_two_stage("qp", &c, 5, 0);
+}
+END_TEST
+
+START_TEST(portfolio_beats_two_stage)
+{
+    learn_config c;
+    learn_config_default("portfolio", &c);
+    c.n_train = 40;
+    c.n_test = 20;
+    c.size = 10;
+    beats_two_stage("portfolio", &c, 5, 0);
+}
+END_TEST
+
 START_TEST(failed_sample_excluded)
 {
     learn_task *t = NULL;
@@ -136,6 +160,8 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, topk_beats_two_stage);
     tcase_add_test(tc, denoise_beats_two_stage);
+    tcase_add_test(tc, qp_beats_two_stage);
+    tcase_add_test(tc, portfolio_beats_two_stage);
     tcase_add_test(tc, failed_sample_excluded);
     tcase_add_test(tc, bad_options);
     suite_add_tcase(suite, tc);
