@@ -31,5 +31,6 @@ bool cli_apply_ipopt(fold_settings *s, const char *assignment);
 int cmd_demo(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_settings(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 #endif

@@ -5,6 +5,7 @@
 
 static const cli_command commands[] = {
     {"settings", "list every setting with its default and documentation", cmd_settings},
+    {"train", "train an optimization layer end to end on a synthetic task", cmd_train},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

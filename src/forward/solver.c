@@ -21,6 +21,8 @@ void fold_solver_free(fold_solver *s)
         return;
     if (s->backward && s->backward_free)
         s->backward_free(s->backward);
+    if (s->forward && s->forward_free)
+        s->forward_free(s->forward);
     free(s->p);
     free(s->x);
     free(s->zl);

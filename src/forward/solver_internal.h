@@ -26,6 +26,10 @@ struct fold_solver {
 
     fold_eval_stats stats; /* callback counts and time of the current call */
 
+    /* Forward backend state kept across solves (Ipopt: int sparsity structure). */
+    void *forward;
+    void (*forward_free)(void *forward);
+
     /* Backward state owned by src/fold (factorizations, symbolic analysis). */
     void *backward;
     void (*backward_free)(void *backward);

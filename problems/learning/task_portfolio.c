@@ -1,0 +1,271 @@
+/* Portfolio layer: max c'x - 0.1|x|^2 s.t. x'Sx <= gamma, 1'x <= 1, x >= 0, with returns c
+ * predicted from features; loss = regret against the true-return decision
+ * (doc/learning.md §4.2). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "learning/tasks.h"
+
+#define PF_FACTORS 4
+
+typedef struct pf_data {
+    fold_int n;
+    double *S;      /* covariance, n x n */
+    double *best;   /* per sample: true-return objective of the true-return decision */
+    fold_int *hrow, *hcol, *jrow, *jcol, *diag, *none;
+    learn_nlp_layer layer;
+} pf_data;
+
+static void pf_free(void *data)
+{
+    pf_data *d = data;
+    if (!d)
+        return;
+    learn_nlp_layer_free(&d->layer);
+    free(d->S);
+    free(d->best);
+    free(d->hrow);
+    free(d->hcol);
+    free(d->jrow);
+    free(d->jcol);
+    free(d->diag);
+    free(d->none);
+    free(d);
+}
+
+/* Minimized form: f = -c'x + 0.1 |x|^2. */
+static int cb_f(const double *x, const double *c, double *obj, void *ud)
+{
+    const pf_data *d = ud;
+    double v = 0;
+    for (fold_int j = 0; j < d->n; j++)
+        v += -c[j] * x[j] + 0.1 * x[j] * x[j];
+    *obj = v;
+    return 0;
+}
+
+static int cb_grad_f(const double *x, const double *c, double *g, void *ud)
+{
+    const pf_data *d = ud;
+    for (fold_int j = 0; j < d->n; j++)
+        g[j] = -c[j] + 0.2 * x[j];
+    return 0;
+}
+
+static int cb_g(const double *x, const double *c, double *g, void *ud)
+{
+    const pf_data *d = ud;
+    double risk = 0, sum = 0;
+    for (fold_int i = 0; i < d->n; i++) {
+        double sx = 0;
+        for (fold_int j = 0; j < d->n; j++)
+            sx += d->S[i * d->n + j] * x[j];
+        risk += x[i] * sx;
+        sum += x[i];
+    }
+    g[0] = risk;
+    g[1] = sum;
+    return 0;
+}
+
+/* Row 0: 2 S x; row 1: ones (pattern: row 0 then row 1). */
+static int cb_jac_g(const double *x, const double *c, double *v, void *ud)
+{
+    const pf_data *d = ud;
+    for (fold_int i = 0; i < d->n; i++) {
+        double sx = 0;
+        for (fold_int j = 0; j < d->n; j++)
+            sx += d->S[i * d->n + j] * x[j];
+        v[i] = 2 * sx;
+        v[d->n + i] = 1;
+    }
+    return 0;
+}
+
+/* Lower triangle of 0.2 s I + 2 lam_0 S, row by row. */
+static int cb_hess_l(const double *x, const double *c, double s, const double *lam, double *v,
+                     void *ud)
+{
+    const pf_data *d = ud;
+    fold_int k = 0;
+    for (fold_int i = 0; i < d->n; i++)
+        for (fold_int j = 0; j <= i; j++)
+            v[k++] = 2 * lam[0] * d->S[i * d->n + j] + (i == j ? 0.2 * s : 0);
+    return 0;
+}
+
+static int cb_grad_f_p(const double *x, const double *c, double *gp, void *ud)
+{
+    const pf_data *d = ud;
+    for (fold_int j = 0; j < d->n; j++)
+        gp[j] = -x[j];
+    return 0;
+}
+
+static int cb_hess_lp(const double *x, const double *c, const double *lam, double *v, void *ud)
+{
+    const pf_data *d = ud;
+    for (fold_int j = 0; j < d->n; j++)
+        v[j] = -1;
+    return 0;
+}
+
+static int cb_jac_g_p(const double *x, const double *c, double *v, void *ud)
+{
+    return 0;
+}
+
+static double utility(const double *c, const double *x, fold_int n, double *grad)
+{
+    double v = 0;
+    for (fold_int j = 0; j < n; j++) {
+        v += c[j] * x[j] - 0.1 * x[j] * x[j];
+        if (grad)
+            grad[j] = c[j] - 0.2 * x[j];
+    }
+    return v;
+}
+
+static fold_status pf_forward(learn_task *t, fold_int i, const double *q, double *y)
+{
+    pf_data *d = t->data;
+    return learn_nlp_layer_forward(&d->layer, i, q, y);
+}
+
+static fold_status pf_vjp(learn_task *t, fold_int i, const double *ybar, double *qbar)
+{
+    pf_data *d = t->data;
+    return learn_nlp_layer_vjp(&d->layer, i, ybar, qbar);
+}
+
+/* Regret = u(x*(c); c) - u(x_hat; c) with u the true utility; d regret / dx = -grad u. */
+static double pf_loss(learn_task *t, fold_int i, const double *x, double *xbar)
+{
+    const pf_data *d = t->data;
+    double u = utility(t->target + i * d->n, x, d->n, xbar);
+    if (xbar)
+        for (fold_int j = 0; j < d->n; j++)
+            xbar[j] = -xbar[j];
+    return d->best[i] - u;
+}
+
+static double pf_metric(learn_task *t, fold_int i, const double *x)
+{
+    return pf_loss(t, i, x, NULL);
+}
+
+static const learn_task_ops pf_ops = {pf_forward, pf_vjp, pf_loss, pf_metric, pf_free};
+
+/* S = (F F' / k + 0.05 I) / n with F Gaussian (k factors); gamma = 2.5 times the risk of
+ * the equal-weight portfolio. c = ((B z)/sqrt(d) + 3)^deg / 3^deg times (1 + noise U[-1,1]).
+ * The true-return decision of every sample is solved once here. */
+fold_status learn_portfolio_create(const learn_config *c, learn_task *t)
+{
+    pf_data *d = calloc(1, sizeof *d);
+    fold_int n = c->size, nf = c->n_feat, ns = c->n_train + c->n_test, nh = n * (n + 1) / 2;
+    double *F = NULL, *B = NULL, *x = NULL, gl[2] = {-FOLD_INF, -FOLD_INF}, gu[2], risk = 0;
+    double *xl = NULL;
+    learn_rng rng;
+    fold_status st;
+    t->data = d;
+    t->ops = &pf_ops;
+    if (!d)
+        return learn_error(FOLD_ERR_MEMORY, "learn_task_create: portfolio");
+    d->layer.sample = -1;
+    d->n = n;
+    d->S = malloc((size_t)(n * n) * sizeof(double));
+    d->best = malloc((size_t)ns * sizeof(double));
+    d->hrow = malloc((size_t)nh * sizeof(fold_int));
+    d->hcol = malloc((size_t)nh * sizeof(fold_int));
+    d->jrow = malloc((size_t)(2 * n) * sizeof(fold_int));
+    d->jcol = malloc((size_t)(2 * n) * sizeof(fold_int));
+    d->diag = malloc((size_t)n * sizeof(fold_int));
+    d->none = malloc(sizeof(fold_int));
+    t->feat = malloc((size_t)(ns * nf) * sizeof(double));
+    t->target = malloc((size_t)(ns * n) * sizeof(double));
+    F = malloc((size_t)(n * PF_FACTORS) * sizeof(double));
+    B = malloc((size_t)(n * nf) * sizeof(double));
+    x = malloc((size_t)n * sizeof(double));
+    xl = calloc((size_t)n, sizeof(double));
+    st = FOLD_ERR_MEMORY;
+    if (!d->S || !d->best || !d->hrow || !d->hcol || !d->jrow || !d->jcol || !d->diag ||
+        !d->none || !t->feat || !t->target || !F || !B || !x || !xl) {
+        st = learn_error(FOLD_ERR_MEMORY, "learn_task_create: portfolio data");
+        goto done;
+    }
+    t->metric_name = "regret";
+    t->n_feat = nf;
+    t->n_q = t->n_y = n;
+    t->model_kind = LEARN_MODEL_LINEAR;
+    learn_rng_seed(&rng, c->seed);
+    for (fold_int j = 0; j < n * PF_FACTORS; j++)
+        F[j] = learn_normal(&rng);
+    for (fold_int i = 0, k = 0; i < n; i++) {
+        d->diag[i] = i;
+        d->jrow[i] = 0;
+        d->jcol[i] = i;
+        d->jrow[n + i] = 1;
+        d->jcol[n + i] = i;
+        for (fold_int j = 0; j < n; j++) {
+            double s = 0;
+            for (int f = 0; f < PF_FACTORS; f++)
+                s += F[i * PF_FACTORS + f] * F[j * PF_FACTORS + f];
+            d->S[i * n + j] = (s / PF_FACTORS + (i == j ? 0.05 : 0)) / (double)n;
+            risk += d->S[i * n + j] / (double)(n * n);
+        }
+        for (fold_int j = 0; j <= i; j++, k++) {
+            d->hrow[k] = i;
+            d->hcol[k] = j;
+        }
+    }
+    gu[0] = 2.5 * risk;
+    gu[1] = 1;
+    for (fold_int j = 0; j < n * nf; j++)
+        B[j] = learn_normal(&rng);
+    for (fold_int s = 0; s < ns; s++) {
+        double *z = t->feat + s * nf;
+        for (fold_int j = 0; j < nf; j++)
+            z[j] = learn_normal(&rng);
+        for (fold_int r = 0; r < n; r++) {
+            double a = 0;
+            for (fold_int j = 0; j < nf; j++)
+                a += B[r * nf + j] * z[j];
+            t->target[s * n + r] = pow(a / sqrt((double)nf) + 3, c->deg) / pow(3, c->deg) *
+                                   (1 + c->noise * (2 * learn_uniform(&rng) - 1));
+        }
+    }
+    {
+        fold_nlp_def def = {
+            .name = "portfolio",
+            .n = n,
+            .m = 2,
+            .np = n,
+            .x_lower = xl,
+            .g_lower = gl,
+            .g_upper = gu,
+            .jac_g = {2 * n, d->jrow, d->jcol},
+            .hess_l = {nh, d->hrow, d->hcol},
+            .jac_g_p = {0, d->none, d->none},
+            .hess_lp = {n, d->diag, d->diag},
+            .cb = {cb_f, cb_grad_f, cb_g, cb_jac_g, cb_hess_l, cb_grad_f_p, cb_hess_lp,
+                   cb_jac_g_p},
+            .user_data = d,
+        };
+        st = learn_nlp_layer_init(&d->layer, &def, c->backward);
+    }
+    for (fold_int s = 0; s < ns && st == FOLD_OK; s++) {
+        const double *ct = t->target + s * n;
+        if ((st = learn_nlp_layer_forward(&d->layer, s, ct, x)) != FOLD_OK)
+            st = learn_error(st, "learn_task_create: portfolio: true-return decision: %s",
+                             learn_last_error());
+        else
+            d->best[s] = utility(ct, x, n, NULL);
+    }
+done:
+    free(F);
+    free(B);
+    free(x);
+    free(xl);
+    return st;
+}

@@ -1,0 +1,31 @@
+/* Constructors of the individual learning tasks, used by the registry (task.c). Each fills
+ * t (ops first, so learn_task_free can release a partly built task). */
+#ifndef FOLD_PROBLEMS_LEARNING_TASKS_H
+#define FOLD_PROBLEMS_LEARNING_TASKS_H
+
+#include "learning/learning.h"
+
+/* Backward methods of the Ipopt-solved layers: the direct fold (fold_vjp). */
+#define LEARN_QP_BACKWARDS (1u << LEARN_BACKWARD_DIRECT)
+
+fold_status learn_qp_create(const learn_config *c, learn_task *t);
+fold_status learn_portfolio_create(const learn_config *c, learn_task *t);
+fold_status learn_denoise_create(const learn_config *c, learn_task *t);
+fold_status learn_topk_create(const learn_config *c, learn_task *t);
+
+
+
+/* An Ipopt-solved layer: forward by fold_solve (a black box to the training loop), VJP by
+ * fold_vjp at the stored solution (task_nlp.c). */
+typedef struct learn_nlp_layer {
+    fold_problem *prob;
+    fold_solver *solver;
+    fold_int n, np, sample; /* sample of the stored solution, -1 if none */
+} learn_nlp_layer;
+
+fold_status learn_nlp_layer_init(learn_nlp_layer *L, const fold_nlp_def *def, int backward);
+fold_status learn_nlp_layer_forward(learn_nlp_layer *L, fold_int i, const double *p, double *x);
+fold_status learn_nlp_layer_vjp(learn_nlp_layer *L, fold_int i, const double *xbar,
+                                double *pbar);
+void learn_nlp_layer_free(learn_nlp_layer *L);
+#endif

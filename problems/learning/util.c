@@ -1,0 +1,158 @@
+/* Shared helpers of the learning tasks: error detail, seeded generator, dense Cholesky,
+ * power iteration, wall clock (doc/learning.md §1). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "learning/learning.h"
+
+static _Thread_local char last_error[512];
+
+const char *learn_last_error(void)
+{
+    return last_error;
+}
+
+fold_status learn_error(fold_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+static const char *const backward_names[] = {"direct", "lfpi", "gmres", "unroll"};
+
+int learn_backward_parse(const char *name)
+{
+    for (int i = 0; name && i < 4; i++)
+        if (!strcmp(name, backward_names[i]))
+            return i;
+    return -1;
+}
+
+const char *learn_backward_name(int backward)
+{
+    return backward >= 0 && backward < 4 ? backward_names[backward] : "unknown";
+}
+
+void learn_rng_seed(learn_rng *r, uint64_t seed)
+{
+    r->state = seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL;
+}
+
+static uint64_t next_u64(learn_rng *r)
+{
+    uint64_t z = (r->state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+double learn_uniform(learn_rng *r)
+{
+    return (double)(next_u64(r) >> 11) * 0x1.0p-53;
+}
+
+double learn_normal(learn_rng *r)
+{
+    double u1 = learn_uniform(r), u2 = learn_uniform(r);
+    if (u1 < 1e-300)
+        u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+fold_status learn_chol_solve(double *A, fold_int n, double *b, fold_int nrhs)
+{
+    /* A = L L' in the lower triangle, then forward and back substitution per column of b
+     * (b column-major, n x nrhs). */
+    for (fold_int j = 0; j < n; j++) {
+        double d = A[j * n + j];
+        for (fold_int k = 0; k < j; k++)
+            d -= A[j * n + k] * A[j * n + k];
+        if (!(d > 0))
+            return learn_error(FOLD_ERR_SINGULAR, "learn_chol_solve: pivot %lld = %g",
+                               (long long)j, d);
+        d = sqrt(d);
+        A[j * n + j] = d;
+        for (fold_int i = j + 1; i < n; i++) {
+            double s = A[i * n + j];
+            for (fold_int k = 0; k < j; k++)
+                s -= A[i * n + k] * A[j * n + k];
+            A[i * n + j] = s / d;
+        }
+    }
+    for (fold_int c = 0; c < nrhs; c++) {
+        double *x = b + c * n;
+        for (fold_int i = 0; i < n; i++) {
+            double s = x[i];
+            for (fold_int k = 0; k < i; k++)
+                s -= A[i * n + k] * x[k];
+            x[i] = s / A[i * n + i];
+        }
+        for (fold_int i = n - 1; i >= 0; i--) {
+            double s = x[i];
+            for (fold_int k = i + 1; k < n; k++)
+                s -= A[k * n + i] * x[k];
+            x[i] = s / A[i * n + i];
+        }
+    }
+    return FOLD_OK;
+}
+
+double learn_norm2_sq(const double *M, fold_int m, fold_int n)
+{
+    double *v = malloc((size_t)n * sizeof *v), *w = malloc((size_t)m * sizeof *w);
+    double lam = 0;
+    if (!v || !w) {
+        free(v);
+        free(w);
+        return NAN;
+    }
+    for (fold_int j = 0; j < n; j++)
+        v[j] = 1.0 + 0.1 * (double)(j % 7);
+    for (int it = 0; it < 200; it++) {
+        double nv = 0;
+        for (fold_int j = 0; j < n; j++)
+            nv += v[j] * v[j];
+        nv = sqrt(nv);
+        if (nv == 0)
+            break;
+        for (fold_int j = 0; j < n; j++)
+            v[j] /= nv;
+        for (fold_int i = 0; i < m; i++) {
+            double s = 0;
+            for (fold_int j = 0; j < n; j++)
+                s += M[i * n + j] * v[j];
+            w[i] = s;
+        }
+        double nw = 0;
+        for (fold_int i = 0; i < m; i++)
+            nw += w[i] * w[i];
+        for (fold_int j = 0; j < n; j++) {
+            double s = 0;
+            for (fold_int i = 0; i < m; i++)
+                s += M[i * n + j] * w[i];
+            v[j] = s;
+        }
+        if (fabs(nw - lam) <= 1e-12 * nw) {
+            lam = nw;
+            break;
+        }
+        lam = nw;
+    }
+    free(v);
+    free(w);
+    return lam;
+}
+
+double learn_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

@@ -1,0 +1,322 @@
+/* fold_solve: the Ipopt forward backend (C interface of Ipopt 3.11). Solves the NLP (2.1) of
+ * doc/math.md at parameters p, returns x and the multipliers (lam, zl, zu) of the Lagrangian
+ * (2.2), stores them in the solver and reports status, counts and times.
+ * doc/api/solver.md describes settings, statuses, warm starts and Ipopt options. */
+#include <errno.h>
+#include <limits.h>
+
+#include "forward/ipopt_internal.h"
+
+static const char *FN = "fold_solve";
+
+/* Work arrays of one solve: x, zl, zu (n), g, lam (m). */
+typedef struct solve_arrays {
+    double *block, *x, *zl, *zu, *g, *lam;
+} solve_arrays;
+
+static fold_status arrays_alloc(solve_arrays *a, fold_int n, fold_int m)
+{
+    size_t nn = (size_t)n, mm = (size_t)m;
+    a->block = fold_calloc(3 * nn + 2 * mm + 1, sizeof(double), "fold_solve work arrays");
+    if (!a->block)
+        return FOLD_ERR_MEMORY;
+    a->x = a->block;
+    a->zl = a->x + nn;
+    a->zu = a->zl + nn;
+    a->g = a->zu + nn;
+    a->lam = a->g + mm;
+    return FOLD_OK;
+}
+
+/* Refused options and malformed entries are caught before Ipopt is created: the settings
+ * struct may have been written directly, bypassing fold_settings_set_ipopt. */
+static fold_status check_ipopt_options(const fold_settings *set)
+{
+    fold_settings scratch;
+    for (int i = 0; i < set->n_ipopt_options; i++) {
+        const fold_ipopt_option *o = &set->ipopt_options[i];
+        fold_status st;
+        if (!memchr(o->name, '\0', sizeof o->name) || !memchr(o->value, '\0', sizeof o->value))
+            return fold_error(FOLD_ERR_SETTING, "%s: ipopt_options[%d] is not NUL-terminated",
+                              FN, i);
+        fold_settings_default(&scratch);
+        if ((st = fold_settings_set_ipopt(&scratch, o->name, o->value)) != FOLD_OK)
+            return fold_error_context(st, "%s: ipopt_options[%d]", FN, i);
+    }
+    return FOLD_OK;
+}
+
+static fold_status opt_str(IpoptProblem ip, const char *name, const char *value)
+{
+    if (!AddIpoptStrOption(ip, (char *)name, (char *)value))
+        return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt refused option %s = %s", FN, name, value);
+    return FOLD_OK;
+}
+
+static fold_status opt_int(IpoptProblem ip, const char *name, int value)
+{
+    if (!AddIpoptIntOption(ip, (char *)name, value))
+        return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt refused option %s = %d", FN, name, value);
+    return FOLD_OK;
+}
+
+static fold_status opt_num(IpoptProblem ip, const char *name, double value)
+{
+    if (!AddIpoptNumOption(ip, (char *)name, value))
+        return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt refused option %s = %g", FN, name, value);
+    return FOLD_OK;
+}
+
+/* A pass-through option: Ipopt's C interface cannot report an option's type, so try
+ * string, then integer, then number (each refusal is silent once the journal is quiet). */
+static fold_status pass_option(IpoptProblem ip, int index, const fold_ipopt_option *o)
+{
+    char name[FOLD_IPOPT_OPTION_LEN], value[FOLD_IPOPT_OPTION_LEN], *end;
+    long long iv;
+    double dv;
+    snprintf(name, sizeof name, "%s", o->name);
+    snprintf(value, sizeof value, "%s", o->value);
+    if (AddIpoptStrOption(ip, name, value))
+        return FOLD_OK;
+    errno = 0;
+    iv = strtoll(value, &end, 10);
+    if (end != value && *end == '\0' && errno == 0 && iv >= INT_MIN && iv <= INT_MAX &&
+        AddIpoptIntOption(ip, name, (int)iv))
+        return FOLD_OK;
+    errno = 0;
+    dv = strtod(value, &end);
+    if (end != value && *end == '\0' && errno == 0 && isfinite(dv) &&
+        AddIpoptNumOption(ip, name, dv))
+        return FOLD_OK;
+    return fold_error(FOLD_ERR_SETTING,
+                      "%s: Ipopt rejected option %s = '%s' (ipopt_options[%d]): unknown name, "
+                      "wrong type or value out of range",
+                      FN, o->name, o->value, index);
+}
+
+/* Options in order: silence, foldopt's settings, start strategy, then the user's
+ * pass-through options (which therefore override foldopt's). */
+static fold_status set_options(IpoptProblem ip, const fold_solver *s, bool warm)
+{
+    const fold_settings *set = &s->set;
+    fold_status st = FOLD_OK;
+    double push = set->forward.bound_push;
+    int rc;
+    /* Ipopt applies print_level to its stdout journal only when it initializes, so run
+     * that initialization now (IpoptSolve with x = NULL returns right after it): later
+     * option refusals, and the banner (sb), then print nothing. */
+    if ((st = opt_int(ip, "print_level", 0)) || (st = opt_str(ip, "sb", "yes")))
+        return st;
+    rc = IpoptSolve(ip, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    if (rc != Invalid_Problem_Definition)
+        return fold_error(FOLD_ERR_SETTING,
+                          "%s: Ipopt initialization failed (status %d); an ipopt.opt file in "
+                          "the working directory is read by Ipopt and may be invalid",
+                          FN, rc);
+    if ((st = opt_num(ip, "tol", set->forward.tol)) ||
+        (st = opt_int(ip, "max_iter", (int)set->forward.max_iter)) ||
+        (st = opt_num(ip, "nlp_lower_bound_inf", -FOLD_INF_BOUND)) ||
+        (st = opt_num(ip, "nlp_upper_bound_inf", FOLD_INF_BOUND)) ||
+        (st = opt_num(ip, "bound_push", push)) ||
+        (st = opt_num(ip, "bound_frac", push < 0.5 ? push : 0.5)))
+        return st;
+    if (set->forward.time_limit_s > 0 &&
+        (st = opt_num(ip, "max_cpu_time", set->forward.time_limit_s)))
+        return st;
+    if (!s->prob->cb.hess_l && (st = opt_str(ip, "hessian_approximation", "limited-memory")))
+        return st;
+    if (warm && ((st = opt_str(ip, "warm_start_init_point", "yes")) ||
+                 (st = opt_num(ip, "warm_start_bound_push", 1e-9)) ||
+                 (st = opt_num(ip, "warm_start_bound_frac", 1e-9)) ||
+                 (st = opt_num(ip, "warm_start_slack_bound_push", 1e-9)) ||
+                 (st = opt_num(ip, "warm_start_slack_bound_frac", 1e-9)) ||
+                 (st = opt_num(ip, "warm_start_mult_bound_push", 1e-9))))
+        return st;
+    for (int i = 0; i < set->n_ipopt_options; i++)
+        if ((st = pass_option(ip, i, &set->ipopt_options[i])))
+            return st;
+    /* Iteration log at verbose >= 2 on stderr (stdout stays for results). */
+    if (set->log.verbose >= 2 && !OpenIpoptOutputFile(ip, "stderr", 5))
+        return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt could not open its log on stderr", FN);
+    return FOLD_OK;
+}
+
+/* Start point: an explicit fold_solver_set_start, else the last converged solution when
+ * forward.warm_start is set, else the problem's x_start. Returns whether duals are given. */
+static bool choose_start(const fold_solver *s, solve_arrays *a)
+{
+    const fold_problem *prob = s->prob;
+    size_t n = (size_t)prob->n, m = (size_t)prob->m;
+    if (s->has_start) {
+        memcpy(a->x, s->x0, n * sizeof(double));
+        if (!s->start_has_duals)
+            return false;
+        memcpy(a->zl, s->zl0, n * sizeof(double));
+        memcpy(a->zu, s->zu0, n * sizeof(double));
+        if (m)
+            memcpy(a->lam, s->lam0, m * sizeof(double));
+        return true;
+    }
+    if (s->set.forward.warm_start && s->has_solution && s->is_converged) {
+        memcpy(a->x, s->x, n * sizeof(double));
+        memcpy(a->zl, s->zl, n * sizeof(double));
+        memcpy(a->zu, s->zu, n * sizeof(double));
+        if (m)
+            memcpy(a->lam, s->lam, m * sizeof(double));
+        return true;
+    }
+    memcpy(a->x, prob->x_start, n * sizeof(double));
+    return false;
+}
+
+static bool all_finite(const double *v, fold_int count)
+{
+    for (fold_int i = 0; i < count; i++)
+        if (!isfinite(v[i]))
+            return false;
+    return true;
+}
+
+/* Create the Ipopt problem, set options and solve. Returns < 0 only when Ipopt could not
+ * be run (setting or internal error); *raw receives Ipopt's status otherwise. */
+static fold_status run_ipopt(fold_solver *s, fold_ipopt_ctx *ctx, solve_arrays *a, bool warm,
+                             double *obj, int *raw, double *solve_s)
+{
+    const fold_problem *prob = s->prob;
+    const fold_ipopt_structure *t = ctx->structure;
+    IpoptProblem ip;
+    fold_status st;
+    double t0;
+    ip = CreateIpoptProblem((Index)prob->n, prob->x_lower, prob->x_upper, (Index)prob->m,
+                            prob->m ? prob->g_lower : NULL, prob->m ? prob->g_upper : NULL,
+                            t->nnz_jac, t->nnz_hess, 0, fold_ipopt_eval_f, fold_ipopt_eval_g,
+                            fold_ipopt_eval_grad_f, fold_ipopt_eval_jac_g, fold_ipopt_eval_h);
+    if (!ip)
+        return fold_error(FOLD_ERR_INTERNAL, "%s: CreateIpoptProblem refused the problem", FN);
+    if ((st = set_options(ip, s, warm)) != FOLD_OK) {
+        FreeIpoptProblem(ip);
+        return st;
+    }
+    SetIntermediateCallback(ip, fold_ipopt_intermediate);
+    t0 = fold_time_now();
+    ctx->t_start = t0;
+    *raw = IpoptSolve(ip, a->x, prob->m ? a->g : NULL, obj, a->lam, a->zl, a->zu, ctx);
+    *solve_s = fold_time_now() - t0;
+    FreeIpoptProblem(ip);
+    return FOLD_OK;
+}
+
+static void fill_info(fold_forward_info *info, const fold_solver *s, const fold_ipopt_ctx *ctx,
+                      int raw, double obj, double solve_s, double t_call)
+{
+    memset(info, 0, sizeof *info);
+    info->raw_status = raw;
+    info->status = fold_ipopt_map_status(raw);
+    if (ctx->timed_out && raw == User_Requested_Stop)
+        info->status = FOLD_FWD_MAX_TIME;
+    info->backend = "ipopt";
+    info->iterations = ctx->iterations;
+    info->objective = obj;
+    info->solve_s = solve_s;
+    info->callback_s = s->stats.seconds;
+    info->n_eval_f = s->stats.n_f;
+    info->n_eval_g = s->stats.n_g;
+    info->n_eval_grad_f = s->stats.n_grad_f;
+    info->n_eval_jac_g = s->stats.n_jac_g;
+    info->n_eval_hess_l = s->stats.n_hess_l;
+    info->kkt_stationarity = info->kkt_feasibility = info->kkt_complementarity = NAN;
+    info->total_s = fold_time_now() - t_call;
+}
+
+/* Validation of everything fold_solve reads before Ipopt runs. */
+static fold_status check_call(const fold_solver *s, const double *p)
+{
+    const fold_problem *prob = s->prob;
+    fold_status st;
+    if (p && (st = fold_check_finite(p, prob->np, FN, "p")))
+        return st;
+    if ((st = fold_ipopt_check_size(prob->n, prob->m, prob->jac_g.nnz,
+                                    prob->cb.hess_l ? prob->hess_l.nnz : 0)))
+        return st;
+    if (s->set.forward.method != FOLD_FORWARD_IPOPT)
+        return fold_error(FOLD_ERR_UNSUPPORTED, "%s: forward.method = %d is not ipopt", FN,
+                          s->set.forward.method);
+    if ((st = fold_settings_validate(&s->set)))
+        return fold_error_context(st, "%s", FN);
+    return check_ipopt_options(&s->set);
+}
+
+fold_status fold_solve(fold_solver *s, const double *p, fold_forward_info *info)
+{
+    double t_call = fold_time_now(), obj = NAN, solve_s = 0;
+    const fold_problem *prob;
+    fold_ipopt_ctx ctx;
+    fold_forward_info out;
+    solve_arrays a = {0};
+    fold_status st, ret;
+    bool warm, converged;
+    int raw = 0;
+
+    if (!s)
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", FN);
+    prob = s->prob;
+    if ((st = check_call(s, p)))
+        return st;
+    if (!p)
+        p = prob->p_default;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.prob = prob;
+    ctx.p = p;
+    ctx.stats = &s->stats;
+    ctx.time_limit_s = s->set.forward.time_limit_s;
+    if (!(ctx.structure = fold_ipopt_structure_get(s)) || arrays_alloc(&a, prob->n, prob->m))
+        return fold_error_context(FOLD_ERR_MEMORY, "%s", FN);
+    memset(&s->stats, 0, sizeof s->stats);
+    warm = choose_start(s, &a);
+    if ((st = run_ipopt(s, &ctx, &a, warm, &obj, &raw, &solve_s))) {
+        free(a.block);
+        return st;
+    }
+    fill_info(&out, s, &ctx, raw, obj, solve_s, t_call);
+    converged = out.status == FOLD_FWD_SOLVED || out.status == FOLD_FWD_ACCEPTABLE;
+    s->has_start = false; /* an explicit start serves one solve */
+
+    if (ctx.fatal) {
+        ret = fold_error(ctx.fatal, "%s: %s (Ipopt stopped)", FN, ctx.fatal_msg);
+    } else if (raw == Invalid_Option) {
+        ret = fold_error(FOLD_ERR_SETTING, "%s: Ipopt rejected the combination of options", FN);
+    } else if (!converged && ctx.nonfinite) {
+        ret = fold_error(FOLD_ERR_NONFINITE, "%s: %s (Ipopt stopped: %s)", FN, ctx.nonfinite_msg,
+                         fold_forward_status_string(out.status));
+    } else if (!all_finite(a.x, prob->n) || !all_finite(a.lam, prob->m) ||
+               !all_finite(a.zl, prob->n) || !all_finite(a.zu, prob->n) ||
+               (converged && !isfinite(obj))) {
+        ret = fold_error(converged ? FOLD_ERR_NONFINITE : FOLD_ERR_FORWARD_FAILED,
+                         "%s: Ipopt returned a non-finite point (%s, Ipopt status %d)", FN,
+                         fold_forward_status_string(out.status), raw);
+    } else {
+        if (converged || ctx.has_iterated) {
+            fold_solver_store(s, p, a.x, a.lam, a.zl, a.zu, obj, converged);
+            out.total_s = fold_time_now() - t_call;
+            s->info = out;
+        }
+        if (out.status == FOLD_FWD_SOLVED)
+            ret = FOLD_OK;
+        else if (out.status == FOLD_FWD_ACCEPTABLE)
+            ret = fold_error(FOLD_WARN_INACCURATE,
+                             "%s: Ipopt solved to acceptable level only (tol %g not reached)", FN,
+                             s->set.forward.tol);
+        else
+            ret = fold_error(FOLD_ERR_FORWARD_FAILED,
+                             "%s: Ipopt stopped: %s (Ipopt status %d) after %lld iterations", FN,
+                             fold_forward_status_string(out.status), raw,
+                             (long long)out.iterations);
+    }
+    free(a.block);
+    out.total_s = fold_time_now() - t_call;
+    fold_log(&s->set, 1, "fold_solve: ipopt %s, %lld iterations, objective %.10g, %.3g s",
+             fold_forward_status_string(out.status), (long long)out.iterations, obj, out.total_s);
+    if (info)
+        *info = out;
+    return ret;
+}

@@ -1,0 +1,63 @@
+/* Ipopt backend internals: the int sparsity structure cached per solver, the context passed
+ * to Ipopt's C callbacks (problem, bound parameters p, counters, first fatal error), the
+ * status mapping. doc/api/solver.md, doc/math.md §2. */
+#ifndef FOLD_IPOPT_INTERNAL_H
+#define FOLD_IPOPT_INTERNAL_H
+
+#include "IpStdCInterface.h"
+
+#include "forward/solver_internal.h"
+
+/* Sparsity of J (m x n) and of the lower triangle of H (n x n) as Ipopt's int triplets,
+ * converted once per solver. Ipopt requires nnz_jac >= 1 when m > 0: a problem whose
+ * constraints do not depend on x gets one structural zero (jac_dummy). */
+typedef struct fold_ipopt_structure {
+    int nnz_jac, nnz_hess;
+    bool jac_dummy;
+    int *jac_row, *jac_col;
+    int *hess_row, *hess_col;
+} fold_ipopt_structure;
+
+#define FOLD_IPOPT_MSG_LEN 512
+
+/* State of one IpoptSolve, passed as Ipopt's user data. */
+typedef struct fold_ipopt_ctx {
+    const fold_problem *prob;
+    const double *p;                   /* parameters bound for the whole solve */
+    const fold_ipopt_structure *structure;
+    fold_eval_stats *stats;
+    double t_start, time_limit_s;      /* wall clock; limit 0 = none */
+    fold_int iterations;               /* last iteration count seen by the intermediate cb */
+    bool has_iterated;                 /* intermediate callback called at least once */
+    bool timed_out;                    /* stopped by the wall-clock limit */
+    fold_status fatal;                 /* first fatal callback error; FOLD_OK if none */
+    char fatal_msg[FOLD_IPOPT_MSG_LEN];
+    bool nonfinite;                    /* some callback output was NaN/Inf (recovered) */
+    char nonfinite_msg[FOLD_IPOPT_MSG_LEN];
+} fold_ipopt_ctx;
+
+/* Check that n, m and the pattern sizes fit Ipopt's int Index (FOLD_ERR_TOO_LARGE). */
+fold_status fold_ipopt_check_size(fold_int n, fold_int m, fold_int nnz_jac, fold_int nnz_hess);
+
+/* The solver's cached structure, built on first use (hess_l pattern ignored when the
+ * problem has no hess_l callback). NULL with FOLD_ERR_MEMORY detail on failure. */
+const fold_ipopt_structure *fold_ipopt_structure_get(fold_solver *s);
+
+/* The C callbacks given to CreateIpoptProblem / SetIntermediateCallback; user data is a
+ * fold_ipopt_ctx. */
+Bool fold_ipopt_eval_f(Index n, Number *x, Bool new_x, Number *obj, UserDataPtr ud);
+Bool fold_ipopt_eval_grad_f(Index n, Number *x, Bool new_x, Number *grad, UserDataPtr ud);
+Bool fold_ipopt_eval_g(Index n, Number *x, Bool new_x, Index m, Number *g, UserDataPtr ud);
+Bool fold_ipopt_eval_jac_g(Index n, Number *x, Bool new_x, Index m, Index nele, Index *row,
+                           Index *col, Number *values, UserDataPtr ud);
+Bool fold_ipopt_eval_h(Index n, Number *x, Bool new_x, Number obj_factor, Index m, Number *lam,
+                       Bool new_lam, Index nele, Index *row, Index *col, Number *values,
+                       UserDataPtr ud);
+Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_pr, Number inf_du,
+                             Number mu, Number d_norm, Number reg, Number alpha_du,
+                             Number alpha_pr, Index ls_trials, UserDataPtr ud);
+
+/* Ipopt ApplicationReturnStatus -> fold_forward_status. */
+int fold_ipopt_map_status(int raw);
+
+#endif

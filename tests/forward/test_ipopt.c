@@ -1,0 +1,299 @@
+/* fold_solve with Ipopt: published and closed-form optima, KKT conditions of the returned
+ * multipliers (doc/math.md (2.3)-(2.5)), warm starts, status mapping, solver accessors. */
+#include "basic/basic.h"
+#include "forward/solver_internal.h"
+#include "fwd_problems.h"
+
+/* HS071 at its default parameters: the published optimum, multipliers that satisfy
+ * stationarity, complementarity and the sign conventions of (2.2), info filled in. */
+START_TEST(hs071_optimum)
+{
+    fold_problem *prob;
+    fold_solver *s;
+    fold_forward_info info;
+    double x[4], lam[2], zl[4], zu[4], f, p[3];
+    static const double xref[4] = {1.0, 4.7429996, 3.8211499, 1.3794082};
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_solver_solution(s, x, lam, zl, zu, &f), FOLD_OK);
+    ck_assert_double_eq_tol(f, 17.0140173, 1e-6);
+    ck_assert_double_eq_tol(info.objective, f, 1e-14);
+    for (int j = 0; j < 4; j++)
+        ck_assert_double_eq_tol(x[j], xref[j], 1e-6);
+    fold_problem_default_params(prob, p);
+    ck_assert_double_lt(stationarity(prob, p, x, lam, zl, zu), 1e-7);
+    /* x1 sits at its lower bound 1: zl1 > 0 carries it; the others are interior. */
+    ck_assert_double_gt(zl[0], 0.1);
+    for (int j = 0; j < 4; j++) {
+        ck_assert_double_ge(zl[j], 0);
+        ck_assert_double_ge(zu[j], 0);
+        ck_assert_double_lt(zl[j] * (x[j] - 1), 1e-7);
+        ck_assert_double_lt(zu[j] * (5 - x[j]), 1e-7);
+    }
+    /* g0 = x1x2x3x4 - 25 >= 0 active at its lower bound: lam0 <= 0; equality g1 free sign. */
+    ck_assert_double_lt(lam[0], -1e-3);
+    ck_assert_int_eq(info.status, FOLD_FWD_SOLVED);
+    ck_assert_int_eq(info.raw_status, 0);
+    ck_assert_str_eq(info.backend, "ipopt");
+    ck_assert_str_eq(fold_forward_status_string(info.status), "solved");
+    ck_assert_int_gt(info.iterations, 3);
+    ck_assert_int_lt(info.iterations, 30);
+    ck_assert_int_ge(info.n_eval_f, info.iterations);
+    ck_assert_int_ge(info.n_eval_grad_f, info.iterations);
+    ck_assert_int_ge(info.n_eval_jac_g, info.iterations);
+    ck_assert_int_ge(info.n_eval_hess_l, info.iterations);
+    ck_assert_double_gt(info.solve_s, 0);
+    ck_assert_double_ge(info.total_s, info.solve_s);
+    ck_assert_double_ge(info.callback_s, 0);
+    ck_assert_double_le(info.callback_s, info.solve_s + 1e-3);
+    ck_assert(s->is_converged);
+    ck_assert_int_eq(s->info.status, FOLD_FWD_SOLVED);
+    ck_assert_int_eq(s->info.iterations, info.iterations);
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* The parametric QP against its closed form for random parameter vectors. */
+START_TEST(pqp_closed_form)
+{
+    fold_problem *prob;
+    fold_solver *s;
+    fold_settings set;
+    fold_test_rng rng;
+    double p[FOLD_PQP_N + 1], x[FOLD_PQP_N], lam, xs[FOLD_PQP_N], lams, zl[FOLD_PQP_N],
+        zu[FOLD_PQP_N], pback[FOLD_PQP_N + 1];
+    fold_settings_default(&set);
+    set.forward.tol = 1e-10;
+    ck_assert_status(fold_pqp_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
+    fold_test_rng_seed(&rng, 42);
+    for (int trial = 0; trial < 5; trial++) {
+        for (int k = 0; k <= FOLD_PQP_N; k++)
+            p[k] = 3 * fold_test_normal(&rng);
+        fold_pqp_solution(p, x, &lam, NULL);
+        ck_assert_status(fold_solve(s, p, NULL), FOLD_OK);
+        ck_assert_status(fold_solver_solution(s, xs, &lams, zl, zu, NULL), FOLD_OK);
+        ck_assert_double_lt(fold_test_vec_relerr(xs, x, FOLD_PQP_N, 1.0), 1e-7);
+        ck_assert_double_lt(fold_test_relerr(lams, lam), 1e-7);
+        ck_assert_double_lt(stationarity(prob, p, xs, &lams, zl, zu), 1e-7);
+        ck_assert_status(fold_solver_params(s, pback), FOLD_OK);
+        for (int k = 0; k <= FOLD_PQP_N; k++)
+            ck_assert_double_eq(pback[k], p[k]);
+    }
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* Bound multipliers: zl, zu >= 0 with grad f - zl + zu = 0 (2.3) on a problem whose
+ * multipliers are known exactly; m = 0 exercises Ipopt without constraints. */
+START_TEST(bound_multipliers)
+{
+    fold_problem *prob;
+    fold_solver *s;
+    double x[3], zl[3], zu[3];
+    static const double xr[3] = {1, 0, 0.5}, zlr[3] = {0, 2, 0}, zur[3] = {2, 0, 0};
+    ck_assert_status(box_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_solver_solution(s, x, NULL, zl, zu, NULL), FOLD_OK);
+    for (int j = 0; j < 3; j++) {
+        ck_assert_double_eq_tol(x[j], xr[j], 1e-7);
+        ck_assert_double_eq_tol(zl[j], zlr[j], 1e-6);
+        ck_assert_double_eq_tol(zu[j], zur[j], 1e-6);
+    }
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* Without hess_l Ipopt runs L-BFGS and still reaches the closed form. */
+START_TEST(lbfgs_without_hessian)
+{
+    plane_data ud = {.fail_above = INFINITY};
+    fold_problem *prob;
+    fold_solver *s;
+    fold_forward_info info;
+    double p[3] = {0.3, 2.0, -0.7}, x[3], lam, xs[3], lams;
+    ck_assert_status(plane_create(&ud, false, &prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, p, &info), FOLD_OK);
+    ck_assert_int_eq(info.n_eval_hess_l, 0);
+    plane_solution(p, x, &lam);
+    ck_assert_status(fold_solver_solution(s, xs, &lams, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_double_lt(fold_test_vec_relerr(xs, x, 3, 1.0), 1e-7);
+    ck_assert_double_lt(fold_test_relerr(lams, lam), 1e-6);
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+END_TEST
+
+static fold_int solve_iterations(fold_solver *s, const double *p, double *x)
+{
+    fold_forward_info info;
+    ck_assert_status(fold_solve(s, p, &info), FOLD_OK);
+    ck_assert_status(fold_solver_solution(s, x, NULL, NULL, NULL, NULL), FOLD_OK);
+    return info.iterations;
+}
+
+/* Warm start from the solution at nearby parameters needs fewer iterations than a cold
+ * start and reaches the same point. */
+START_TEST(warm_start_fewer_iterations)
+{
+    fold_problem *prob;
+    fold_solver *warm, *cold;
+    fold_settings set;
+    double p[3] = {25, 40, 1}, q[3] = {25.5, 40.3, 1.1}, xw[4], xc[4];
+    fold_int it_warm, it_cold;
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    fold_settings_default(&set);
+    ck_assert_status(fold_solver_create(prob, &set, &warm), FOLD_OK);
+    set.forward.warm_start = false;
+    ck_assert_status(fold_solver_create(prob, &set, &cold), FOLD_OK);
+    solve_iterations(warm, p, xw);
+    solve_iterations(cold, p, xc);
+    it_warm = solve_iterations(warm, q, xw);
+    it_cold = solve_iterations(cold, q, xc);
+    ck_assert_msg(it_warm < it_cold, "warm %lld, cold %lld iterations", (long long)it_warm,
+                  (long long)it_cold);
+    ck_assert_double_lt(fold_test_vec_relerr(xw, xc, 4, 1.0), 1e-6);
+    fold_solver_free(warm);
+    fold_solver_free(cold);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* Infeasible problem: FOLD_ERR_FORWARD_FAILED, status infeasible, last iterate kept but
+ * marked unconverged. */
+START_TEST(infeasible_problem)
+{
+    fold_problem *prob;
+    fold_solver *s;
+    fold_forward_info info;
+    double x[2];
+    ck_assert_status(infeasible_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, &info), FOLD_ERR_FORWARD_FAILED);
+    ck_assert_int_eq(info.status, FOLD_FWD_INFEASIBLE);
+    ck_assert_int_eq(info.raw_status, 2);
+    ck_assert_error_mentions("infeasible");
+    ck_assert_status(fold_solver_solution(s, x, NULL, NULL, NULL, NULL), FOLD_OK);
+    ck_assert(!s->is_converged);
+    ck_assert_int_eq(s->info.status, FOLD_FWD_INFEASIBLE);
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+END_TEST
+
+START_TEST(iteration_limit)
+{
+    fold_problem *prob;
+    fold_solver *s;
+    fold_settings set;
+    fold_forward_info info;
+    fold_settings_default(&set);
+    set.forward.max_iter = 2;
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, &info), FOLD_ERR_FORWARD_FAILED);
+    ck_assert_int_eq(info.status, FOLD_FWD_MAX_ITER);
+    ck_assert_int_eq(info.iterations, 2);
+    ck_assert_error_mentions("iteration limit");
+    ck_assert(s->has_solution && !s->is_converged);
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* The wall-clock limit is enforced even when the time is not CPU time (f sleeps 30 ms):
+ * unlimited the solve needs more iterations than fit in 50 ms. */
+START_TEST(wall_clock_limit)
+{
+    plane_data ud = {.fail_above = INFINITY, .sleep_s = 0.03};
+    fold_problem *prob;
+    fold_solver *s;
+    fold_settings set;
+    fold_forward_info info;
+    fold_int unlimited;
+    fold_settings_default(&set);
+    set.forward.warm_start = false;
+    ck_assert_status(plane_create(&ud, false, &prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, &info), FOLD_OK);
+    unlimited = info.iterations;
+    ck_assert_double_ge(info.solve_s, 0.03 * (double)info.n_eval_f);
+    ck_assert_double_gt(info.solve_s, 0.05);
+    set.forward.time_limit_s = 0.05;
+    ck_assert_status(fold_solver_update_settings(s, &set), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, &info), FOLD_ERR_FORWARD_FAILED);
+    ck_assert_int_eq(info.status, FOLD_FWD_MAX_TIME);
+    ck_assert_error_mentions("time limit");
+    /* Stopped by the intermediate callback (Ipopt's User_Requested_Stop), not by Ipopt's
+     * CPU-time check: sleeping costs no CPU. */
+    ck_assert_int_eq(info.raw_status, 5);
+    ck_assert_int_lt(info.iterations, unlimited);
+    ck_assert_double_ge(info.solve_s, 0.05);
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* Accessors before and after a solve; an explicit start point (with multipliers) from the
+ * solution restarts at the optimum. */
+START_TEST(accessors_and_start)
+{
+    fold_problem *prob;
+    fold_solver *s;
+    fold_forward_info info;
+    double x[4], lam[2], zl[4], zu[4], p[3], bad[4] = {1, NAN, 1, 1};
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
+    ck_assert_status(fold_solver_solution(s, x, NULL, NULL, NULL, NULL), FOLD_ERR_NOT_SOLVED);
+    ck_assert_status(fold_solver_params(s, p), FOLD_ERR_NOT_SOLVED);
+    ck_assert_status(fold_solver_solution(NULL, x, NULL, NULL, NULL, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_solver_params(s, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_solver_set_start(s, NULL, NULL, NULL, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_solver_set_start(s, bad, NULL, NULL, NULL), FOLD_ERR_NONFINITE);
+    ck_assert_error_mentions("x[1]");
+    ck_assert_ptr_eq(fold_solver_problem(s), prob);
+    ck_assert_ptr_nonnull(fold_solver_settings(s));
+    ck_assert_int_eq(s->info.status, FOLD_FWD_NOT_RUN);
+
+    ck_assert_status(fold_solve(s, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_solver_params(s, p), FOLD_OK);
+    ck_assert_double_eq(p[0], 25);
+    ck_assert_double_eq(p[1], 40);
+    ck_assert_double_eq(p[2], 1);
+    ck_assert_status(fold_solver_solution(s, x, lam, zl, zu, NULL), FOLD_OK);
+    ck_assert_status(fold_solver_solution(s, NULL, NULL, NULL, NULL, NULL), FOLD_OK);
+
+    ck_assert_status(fold_solver_set_start(s, x, lam, zl, zu), FOLD_OK);
+    ck_assert(s->has_start && s->start_has_duals);
+    ck_assert_status(fold_solve(s, NULL, &info), FOLD_OK);
+    ck_assert(!s->has_start); /* consumed by one solve */
+    ck_assert_int_le(info.iterations, 3);
+    fold_solver_free(s);
+    fold_solver_free(NULL);
+    fold_problem_free(prob);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *suite = suite_create("ipopt");
+    TCase *tc = tcase_create("solve");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, hs071_optimum);
+    tcase_add_test(tc, pqp_closed_form);
+    tcase_add_test(tc, bound_multipliers);
+    tcase_add_test(tc, lbfgs_without_hessian);
+    tcase_add_test(tc, warm_start_fewer_iterations);
+    tcase_add_test(tc, infeasible_problem);
+    tcase_add_test(tc, iteration_limit);
+    tcase_add_test(tc, wall_clock_limit);
+    tcase_add_test(tc, accessors_and_start);
+    suite_add_tcase(suite, tc);
+    return fold_test_run(suite);
+}

@@ -1,0 +1,261 @@
+/* fold_solve error paths: failing callbacks (fatal, recoverable, NaN), bad arguments,
+ * refused and unknown Ipopt options, the Index size check, and Ipopt's silence at
+ * verbose 0. On every error the stored solution is unchanged. */
+#include <limits.h>
+
+#include "basic/basic.h"
+#include "forward/ipopt_internal.h"
+#include "fwd_problems.h"
+
+typedef struct {
+    fail_where where;
+    const char *name;
+} cb_case;
+
+static const cb_case cb_cases[] = {
+    {FAIL_F, "f"}, {FAIL_GRAD_F, "grad_f"}, {FAIL_G, "g"}, {FAIL_JAC_G, "jac_g"},
+    {FAIL_HESS_L, "hess_l"},
+};
+
+/* Solve once cleanly, then make one callback misbehave and solve at other parameters:
+ * the error names the callback and the first solution stays stored. */
+static void failing_callback(fail_how how, fold_status expected, int i)
+{
+    char mentions[64];
+    plane_data ud = {.fail_above = INFINITY};
+    fold_problem *prob;
+    fold_solver *s;
+    fold_forward_info info;
+    double p[3] = {1, 2, 3}, x[3], xref[3], lam, pst[3];
+    unsigned long id;
+    ck_assert_status(plane_create(&ud, true, &prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, NULL), FOLD_OK);
+    id = s->solution_id;
+    ud.where = cb_cases[i].where;
+    ud.how = how;
+    ud.fail_above = -INFINITY;
+    ck_assert_status(fold_solve(s, p, &info), expected);
+    /* "callback f returned -1" or "callback f: output[0] = nan" */
+    snprintf(mentions, sizeof mentions, "callback %s%s", cb_cases[i].name,
+             how == FAIL_FATAL ? " returned -1" : ": output[0] = nan is not finite");
+    ck_assert_error_mentions(mentions);
+    ck_assert_error_mentions("fold_solve");
+    ck_assert_str_eq(info.backend, "ipopt");
+    ck_assert_int_eq(s->solution_id, id);
+    ck_assert(s->is_converged);
+    ck_assert_status(fold_solver_params(s, pst), FOLD_OK);
+    ck_assert_double_eq(pst[0], 0.5); /* the problem's default, not p */
+    fold_problem_default_params(prob, pst);
+    plane_solution(pst, xref, &lam);
+    ck_assert_status(fold_solver_solution(s, x, NULL, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_double_lt(fold_test_vec_relerr(x, xref, 3, 1.0), 1e-7);
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+
+START_TEST(fatal_callback)
+{
+    failing_callback(FAIL_FATAL, FOLD_ERR_CALLBACK, _i);
+}
+END_TEST
+
+START_TEST(nan_callback)
+{
+    failing_callback(FAIL_NAN, FOLD_ERR_NONFINITE, _i);
+}
+END_TEST
+
+/* A recoverable failure (> 0) of f beyond x0 = 0.2 makes Ipopt backtrack; the solution
+ * x0 = 0.1 lies inside the region, so the solve succeeds. */
+START_TEST(recoverable_callback_backtracks)
+{
+    plane_data ud = {.where = FAIL_F, .how = FAIL_RECOVERABLE, .fail_above = 0.2};
+    fold_problem *prob;
+    fold_solver *s;
+    double p[3] = {0.1, 0.3, 0.6}, x[3], xref[3], lam;
+    ck_assert_status(plane_create(&ud, true, &prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, p, NULL), FOLD_OK);
+    plane_solution(p, xref, &lam);
+    ck_assert_status(fold_solver_solution(s, x, NULL, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_double_lt(fold_test_vec_relerr(x, xref, 3, 1.0), 1e-7);
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+END_TEST
+
+START_TEST(bad_arguments)
+{
+    fold_problem *prob;
+    fold_solver *s;
+    fold_forward_info info = {.status = 99};
+    double p[3] = {25, NAN, 1};
+    ck_assert_status(fold_solve(NULL, NULL, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_error_mentions("solver is NULL");
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, p, &info), FOLD_ERR_NONFINITE);
+    ck_assert_error_mentions("fold_solve: p[1]");
+    ck_assert_int_eq(info.status, 99); /* untouched */
+    ck_assert(!s->has_solution);
+    ck_assert_int_eq(s->stats.n_f, 0);
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+END_TEST
+
+typedef struct {
+    const char *name, *value, *mentions;
+} opt_case;
+
+static const opt_case refused[] = {
+    {"linear_solver", "ma86", "ma86"},
+    {"linear_solver", "MA27", "MA27"},
+    {"hsllib", "libhsl.so", "hsllib"},
+    {"no_such_option", "3", "no_such_option"},
+    {"mu_strategy", "sideways", "mu_strategy"},
+    {"max_iter", "-4", "max_iter"},
+    {"tol", "fast", "tol"},
+};
+
+/* Options written straight into the struct: refused or rejected before Ipopt runs, with
+ * the option named and nothing stored. */
+START_TEST(refused_option)
+{
+    const opt_case *c = &refused[_i];
+    fold_problem *prob;
+    fold_solver *s;
+    fold_settings set;
+    fold_forward_info info = {.status = 99};
+    fold_settings_default(&set);
+    snprintf(set.ipopt_options[0].name, FOLD_IPOPT_OPTION_LEN, "%s", c->name);
+    snprintf(set.ipopt_options[0].value, FOLD_IPOPT_OPTION_LEN, "%s", c->value);
+    set.n_ipopt_options = 1;
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, &info), FOLD_ERR_SETTING);
+    ck_assert_error_mentions(c->mentions);
+    ck_assert_error_mentions("fold_solve");
+    ck_assert_int_eq(info.status, 99);
+    ck_assert(!s->has_solution);
+    ck_assert_int_eq(s->stats.n_f, 0);
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* Valid pass-through options of each type: string, integer, number (an integer-looking
+ * value for a number option too). */
+START_TEST(passthrough_options)
+{
+    fold_problem *prob;
+    fold_solver *s;
+    fold_settings set;
+    fold_forward_info info;
+    double f;
+    fold_settings_default(&set);
+    ck_assert_status(fold_settings_set_ipopt(&set, "mu_strategy", "adaptive"), FOLD_OK);
+    ck_assert_status(fold_settings_set_ipopt(&set, "acceptable_iter", "10"), FOLD_OK);
+    ck_assert_status(fold_settings_set_ipopt(&set, "mu_init", "0.01"), FOLD_OK);
+    ck_assert_status(fold_settings_set_ipopt(&set, "constr_viol_tol", "1"), FOLD_OK);
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_solver_solution(s, NULL, NULL, NULL, NULL, &f), FOLD_OK);
+    ck_assert_double_eq_tol(f, 17.0140173, 1e-6);
+    /* The user's options override foldopt's: max_iter from the pass-through wins. */
+    set.forward.warm_start = false;
+    ck_assert_status(fold_settings_set_ipopt(&set, "max_iter", "1"), FOLD_OK);
+    ck_assert_status(fold_solver_update_settings(s, &set), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, &info), FOLD_ERR_FORWARD_FAILED);
+    ck_assert_int_eq(info.status, FOLD_FWD_MAX_ITER);
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+END_TEST
+
+START_TEST(index_size_check)
+{
+    long long big = (long long)INT_MAX + 1;
+    ck_assert_status(fold_ipopt_check_size(10, 5, 20, 10), FOLD_OK);
+    ck_assert_status(fold_ipopt_check_size(INT_MAX, 0, 1, 1), FOLD_OK);
+    ck_assert_status(fold_ipopt_check_size(big, 0, 0, 0), FOLD_ERR_TOO_LARGE);
+    ck_assert_error_mentions("n = 2147483648");
+    ck_assert_status(fold_ipopt_check_size(10, big, 0, 0), FOLD_ERR_TOO_LARGE);
+    ck_assert_status(fold_ipopt_check_size(INT_MAX, 1, 0, 0), FOLD_ERR_TOO_LARGE);
+    ck_assert_error_mentions("n + m");
+    ck_assert_status(fold_ipopt_check_size(10, 5, big, 0), FOLD_ERR_TOO_LARGE);
+    ck_assert_error_mentions("jac_g.nnz");
+    ck_assert_status(fold_ipopt_check_size(10, 5, 10, big), FOLD_ERR_TOO_LARGE);
+    ck_assert_error_mentions("hess_l.nnz");
+}
+END_TEST
+
+typedef struct {
+    int verbose;
+    const char *option; /* pass-through option name tried before the solve, or NULL */
+    fold_status st;
+} quiet_run;
+
+static void run_solve(void *arg)
+{
+    quiet_run *r = arg;
+    fold_problem *prob;
+    fold_solver *s;
+    fold_settings set;
+    fold_settings_default(&set);
+    set.log.verbose = r->verbose;
+    if (r->option)
+        fold_settings_set_ipopt(&set, r->option, "1");
+    fold_hs071_create(&prob);
+    fold_solver_create(prob, &set, &s);
+    r->st = fold_solve(s, NULL, NULL);
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+
+/* verbose 0: nothing on stdout or stderr, neither from a solve nor from option probing
+ * (constr_viol_tol "1" is first tried as a string and an integer) nor from a rejected
+ * option. verbose 2: Ipopt's iteration log on stderr, stdout still clean. */
+START_TEST(ipopt_silence)
+{
+    static const char *options[] = {NULL, "constr_viol_tol", "no_such_option"};
+    for (int k = 0; k < 3; k++) {
+        quiet_run r = {.verbose = 0, .option = options[k]};
+        char *out = capture_fd(1, run_solve, &r);
+        char *err = capture_fd(2, run_solve, &r);
+        ck_assert_msg(out[0] == '\0', "stdout not silent: '%.200s'", out);
+        ck_assert_msg(err[0] == '\0', "stderr not silent: '%.200s'", err);
+        ck_assert_status(r.st, k < 2 ? FOLD_OK : FOLD_ERR_SETTING);
+        free(out);
+        free(err);
+    }
+    quiet_run loud = {.verbose = 2};
+    char *out = capture_fd(1, run_solve, &loud);
+    char *err = capture_fd(2, run_solve, &loud);
+    ck_assert_msg(out[0] == '\0', "stdout not clean at verbose 2: '%.200s'", out);
+    ck_assert_ptr_nonnull(strstr(err, "iter    objective"));
+    ck_assert_ptr_null(strstr(err, "This program contains Ipopt"));
+    free(out);
+    free(err);
+}
+END_TEST
+
+int main(void)
+{
+    int n_cb = (int)(sizeof cb_cases / sizeof cb_cases[0]);
+    Suite *suite = suite_create("ipopt_errors");
+    TCase *tc = tcase_create("errors");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, fatal_callback, 0, n_cb);
+    tcase_add_loop_test(tc, nan_callback, 0, n_cb);
+    tcase_add_test(tc, recoverable_callback_backtracks);
+    tcase_add_test(tc, bad_arguments);
+    tcase_add_loop_test(tc, refused_option, 0, (int)(sizeof refused / sizeof refused[0]));
+    tcase_add_test(tc, passthrough_options);
+    tcase_add_test(tc, index_size_check);
+    tcase_add_test(tc, ipopt_silence);
+    suite_add_tcase(suite, tc);
+    return fold_test_run(suite);
+}

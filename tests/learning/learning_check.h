@@ -1,0 +1,60 @@
+/* Helpers of the learning tests: VJP against central finite differences of re-solves. */
+#ifndef FOLD_TEST_LEARNING_CHECK_H
+#define FOLD_TEST_LEARNING_CHECK_H
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "learning/learning.h"
+#include "test_support.h"
+
+/* For n_dir random directions dq and a random upstream ybar, the relative error
+ * |<qbar, dq> - (phi(q + h dq) - phi(q - h dq)) / 2h| / max(|fd|, floor) with
+ * phi(q) = <ybar, y(q)>, each phi a fresh forward solve. Returns the worst one; qbar of the
+ * first call is copied into qbar_out (n_q) when not NULL. */
+static inline double vjp_fd_error(learn_task *t, fold_int i, const double *q, double h,
+                                  int n_dir, uint64_t seed, double *qbar_out)
+{
+    fold_int nq = t->n_q, ny = t->n_y;
+    double *y = malloc((size_t)ny * sizeof *y), *ybar = malloc((size_t)ny * sizeof *ybar);
+    double *qbar = malloc((size_t)nq * sizeof *qbar), *qs = malloc((size_t)nq * sizeof *qs);
+    double *dq = malloc((size_t)nq * sizeof *dq), worst = 0;
+    learn_rng rng;
+    learn_rng_seed(&rng, seed);
+    for (fold_int j = 0; j < ny; j++)
+        ybar[j] = learn_normal(&rng);
+    ck_assert_status(t->ops->forward(t, i, q, y), FOLD_OK);
+    ck_assert_status(t->ops->vjp(t, i, ybar, qbar), FOLD_OK);
+    if (qbar_out)
+        for (fold_int j = 0; j < nq; j++)
+            qbar_out[j] = qbar[j];
+    for (int d = 0; d < n_dir; d++) {
+        double ad = 0, fp = 0, fm = 0, fd;
+        for (fold_int j = 0; j < nq; j++) {
+            dq[j] = learn_normal(&rng);
+            ad += qbar[j] * dq[j];
+        }
+        for (int sgn = -1; sgn <= 1; sgn += 2) {
+            double v = 0;
+            for (fold_int j = 0; j < nq; j++)
+                qs[j] = q[j] + sgn * h * dq[j];
+            ck_assert_status(t->ops->forward(t, i, qs, y), FOLD_OK);
+            for (fold_int j = 0; j < ny; j++)
+                v += ybar[j] * y[j];
+            if (sgn < 0)
+                fm = v;
+            else
+                fp = v;
+        }
+        fd = (fp - fm) / (2 * h);
+        worst = fmax(worst, fabs(ad - fd) / fmax(fabs(fd), 1e-6));
+    }
+    free(y);
+    free(ybar);
+    free(qbar);
+    free(qs);
+    free(dq);
+    return worst;
+}
+
+#endif
