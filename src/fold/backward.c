@@ -17,8 +17,7 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
     fold_backward_info *info = call->info;
     const fold_kkt *kkt = solver ? solver->backward : NULL;
     info->total_s = fold_time_now() - call->t0;
-    if (st < 0)
-        return st;
+    if (st < 0) return st;
     if (info->is_least_squares)
         return fold_error(FOLD_WARN_LEAST_SQUARES,
                           "%s: singular KKT matrix of order %lld: minimum-norm least-squares "
@@ -35,7 +34,7 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
                           "(active_set.weak_policy); the derivative is one-sided",
                           fn, (long long)(kkt ? kkt->n_weak : 0),
                           solver->set.active_set.weak_policy == FOLD_WEAK_ACTIVE ? "active"
-                                                                                : "inactive");
+                                                                                 : "inactive");
     if (info->residual > solver->set.backward.tol)
         return fold_error(FOLD_WARN_INACCURATE,
                           "%s: relative residual %.3g of the KKT solve exceeds backward.tol = "
@@ -50,8 +49,8 @@ const double *fold_call_params(const fold_solver *solver, const double *dp)
     return dp ? dp : &zero_param;
 }
 
-fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *dlam,
-                     double *dzl, double *dzu, fold_backward_info *info)
+fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *dlam, double *dzl,
+                     double *dzu, fold_backward_info *info)
 {
     static const char *FN = "fold_jvp";
     fold_call call;
@@ -65,8 +64,8 @@ fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *
     n = solver->prob->n;
     m = solver->prob->m;
     if (solver->prob->np > 0 && !dp)
-        return fold_call_end(&call, fold_error(FOLD_ERR_ARGUMENT, "%s: dp is NULL", FN),
-                             solver, FN);
+        return fold_call_end(&call, fold_error(FOLD_ERR_ARGUMENT, "%s: dp is NULL", FN), solver,
+                             FN);
     if ((st = fold_check_finite(dp, solver->prob->np, FN, "dp")) != FOLD_OK)
         return fold_call_end(&call, st, solver, FN);
     if ((st = fold_kkt_setup(solver, true, call.info, FN)) < 0)
@@ -81,19 +80,14 @@ fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *
     }
     dp = fold_call_params(solver, dp);
     fold_kkt_rhs_jvp(kkt, 1, dp, B);
-    if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, U, call.info)) < 0)
-        goto done;
+    if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, U, call.info)) < 0) goto done;
     fold_kkt_finish_jvp(kkt, 1, dp, U, out, out + 3 * n, out + n, out + 2 * n);
     st = FOLD_OK;
     /* Outputs are written only now that every step succeeded. */
-    if (dx)
-        memcpy(dx, out, (size_t)n * sizeof(double));
-    if (dzl)
-        memcpy(dzl, out + n, (size_t)n * sizeof(double));
-    if (dzu)
-        memcpy(dzu, out + 2 * n, (size_t)n * sizeof(double));
-    if (dlam && m)
-        memcpy(dlam, out + 3 * n, (size_t)m * sizeof(double));
+    if (dx) memcpy(dx, out, (size_t)n * sizeof(double));
+    if (dzl) memcpy(dzl, out + n, (size_t)n * sizeof(double));
+    if (dzu) memcpy(dzu, out + 2 * n, (size_t)n * sizeof(double));
+    if (dlam && m) memcpy(dlam, out + 3 * n, (size_t)m * sizeof(double));
 done:
     free(B);
     free(U);
@@ -124,8 +118,8 @@ fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lamb
     m = solver->prob->m;
     np = solver->prob->np;
     if (np > 0 && !pbar)
-        return fold_call_end(&call, fold_error(FOLD_ERR_ARGUMENT, "%s: pbar is NULL", FN),
-                             solver, FN);
+        return fold_call_end(&call, fold_error(FOLD_ERR_ARGUMENT, "%s: pbar is NULL", FN), solver,
+                             FN);
     if ((st = check_bar(xbar, n, "xbar")) || (st = check_bar(lambar, m, "lambar")) ||
         (st = check_bar(zlbar, n, "zlbar")) || (st = check_bar(zubar, n, "zubar")))
         return fold_call_end(&call, st, solver, FN);
@@ -141,12 +135,10 @@ fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lamb
         goto done;
     }
     fold_kkt_rhs_vjp(kkt, 1, xbar, lambar, zlbar, zubar, B, C);
-    if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, W, call.info)) < 0)
-        goto done;
+    if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, W, call.info)) < 0) goto done;
     fold_kkt_finish_vjp(kkt, 1, W, C, out);
     st = FOLD_OK;
-    if (np)
-        memcpy(pbar, out, (size_t)np * sizeof(double));
+    if (np) memcpy(pbar, out, (size_t)np * sizeof(double));
 done:
     free(B);
     free(W);

@@ -29,34 +29,45 @@ typedef struct fold_kkt {
      * H = Hessian of the Lagrangian (symmetric, both triangles), J = dg/dx (m x n),
      * Lxp = d(grad_x L)/dp (n x np), Gp = dg/dp (m x np). NULL when empty. */
     double *hv, *jv, *lpv, *gpv;
-    double *hv2;       /* hv followed by the mirrored off-diagonal values */
-    fold_int *hoff;    /* indices k of the off-diagonal entries of hess_l */
+    double *hv2;    /* hv followed by the mirrored off-diagonal values */
+    fold_int *hoff; /* indices k of the off-diagonal entries of hess_l */
     fold_int n_hoff;
     fold_la_assembly *H, *J, *Lxp, *Gp;
 
     /* Classification (§3.2): xstat[n], cstat[m], and the weakly active list. */
     signed char *xstat, *cstat;
-    double *gval;             /* g(x; p) at the solution (m) */
+    double *gval; /* g(x; p) at the solution (m) */
     fold_weak_entry *weak;
     fold_int n_weak, weak_cap;
     fold_int n_active_cons, n_active_bounds;
     bool is_one_sided;
 
     /* KKT system K (full storage, nK x nK), primal block first (n_primal rows). */
-    int form;                 /* fold_kkt_form of the assembled K */
+    int form; /* fold_kkt_form of the assembled K */
     fold_int nK, n_primal;
-    fold_int *xpos, *cpos;    /* position of x_j / lam_i in K, or -1 */
+    fold_int *xpos, *cpos;              /* position of x_j / lam_i in K, or -1 */
     signed char *sig_xstat, *sig_cstat; /* classification K was built for (active form) */
     fold_int n_trip;
-    fold_int *trow, *tcol;    /* triplets while K is being built */
-    signed char *ksrc;        /* per triplet of K: FOLD_SRC_* */
-    fold_int *kidx;           /* per triplet: index into the source */
-    double *kval;             /* per triplet: current value */
+    fold_int *trow, *tcol; /* triplets while K is being built */
+    signed char *ksrc;     /* per triplet of K: FOLD_SRC_* */
+    fold_int *kidx;        /* per triplet: index into the source */
+    double *kval;          /* per triplet: current value */
+    /* Symmetric diagonal scaling S of K (nK): the stored matrix is S K S, and the builders
+     * below scale right-hand sides and solutions, so the huge Sigma of the barrier form at a
+     * tight solution does not swamp the residual test (doc/math.md §3.4). 1 in the active
+     * form. */
+    double *kscale;
     fold_la_assembly *K;
-    /* Barrier form (§3.4): Sigma_L, Sigma_U (n), constraint diagonal -1/Sigma_s (m) and a
-     * 0/1 mask of constraint rows kept in the system (rows with a zero multiplier of an
-     * inequality are decoupled: dlam_i = 0). */
-    double *sigl, *sigu, *xdiag, *cdiag, *jmask;
+    /* Bound multipliers from dx and the stationarity residual r = H dx + J' dlam + L_xp dp
+     * (eqs. 3.9, 3.16): dzl = al r - sigl dx, dzu = -au r + sigu dx. Active form: al = 1 on
+     * lower-held, au = 1 on upper-held variables, sigl = sigu = 0. Barrier form: where
+     * Sigma_x dominates the Hessian diagonal, al = Sigma_L / Sigma_x, au = Sigma_U / Sigma_x
+     * (stable: r is O(1) while dx_j ~ 1/Sigma_x), elsewhere sigl = Sigma_L, sigu = Sigma_U. */
+    double *al, *au, *sigl, *sigu;
+    /* Barrier form (§3.4): Sigma_x (n), constraint diagonal -1/Sigma_s (m) and a 0/1 mask of
+     * constraint rows kept in the system (an inequality with a zero multiplier is decoupled:
+     * dlam_i = 0). */
+    double *xdiag, *cdiag, *jmask;
 
     /* Factorization. */
     fold_la_factor *F;
@@ -90,8 +101,10 @@ fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn);
 fold_status fold_kkt_setup(fold_solver *solver, bool factor, fold_backward_info *info,
                            const char *fn);
 
-/* The assembled KKT matrix (full storage, sorted, nK x nK, symmetric), valid until the next
- * fold_kkt_setup. The first n_primal rows are primal (dx), the rest dual (dlam). */
+/* The assembled, scaled KKT matrix S K S (full storage, sorted, nK x nK, symmetric), valid
+ * until the next fold_kkt_setup. The first n_primal rows are primal (dx), the rest dual
+ * (dlam). The builders below produce right-hand sides of, and take solutions of, this
+ * scaled system. */
 const cholmod_sparse *fold_kkt_matrix(const fold_kkt *kkt);
 
 /* --- evaluation (kkt_eval.c) and classification (kkt_classify.c) --- */
@@ -106,8 +119,10 @@ fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const ch
 /* Build the triplet list of K for the current form and classification (pattern only). */
 fold_status fold_kkt_build_active(fold_kkt *kkt);
 fold_status fold_kkt_build_barrier(fold_kkt *kkt);
-/* Barrier diagonals from the solution (§3.4, eqs. 3.12-3.14). */
+/* Barrier diagonals and bound-multiplier weights from the solution (§3.4, eqs. 3.12-3.16). */
 void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver);
+/* Bound-multiplier weights of the active form (eq. 3.9). */
+void fold_kkt_active_weights(fold_kkt *kkt, const fold_solver *solver);
 /* Triplet helpers used by the builders. */
 fold_status fold_kkt_trip_reserve(fold_kkt *kkt, fold_int count);
 void fold_kkt_trip_add(fold_kkt *kkt, fold_int r, fold_int c, int src, fold_int idx);
@@ -135,8 +150,8 @@ void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const do
 
 /* Solve K X = B with the factorization or the least-squares fallback; updates info
  * (solve_s, residual, n_rhs). */
-fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs,
-                           const double *B, double *X, fold_backward_info *info);
+fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
+                           double *X, fold_backward_info *info);
 
 /* --- public-call bookkeeping (backward.c) --- */
 typedef struct fold_call {

@@ -11,7 +11,8 @@ fold_status fold_kkt_trip_reserve(fold_kkt *kkt, fold_int count)
     kkt->ksrc = fold_malloc(c, sizeof(signed char), "KKT triplet sources");
     kkt->kidx = fold_malloc(c, sizeof(fold_int), "KKT triplet indices");
     kkt->kval = fold_malloc(c, sizeof(double), "KKT values");
-    if (!kkt->trow || !kkt->tcol || !kkt->ksrc || !kkt->kidx || !kkt->kval)
+    kkt->kscale = fold_malloc((size_t)(kkt->nK + 1), sizeof(double), "KKT scaling");
+    if (!kkt->trow || !kkt->tcol || !kkt->ksrc || !kkt->kidx || !kkt->kval || !kkt->kscale)
         return FOLD_ERR_MEMORY;
     return FOLD_OK;
 }
@@ -31,10 +32,6 @@ fold_status fold_kkt_assembly_create(fold_kkt *kkt)
     if (kkt->nK > 0)
         st = fold_la_assembly_create(kkt->nK, kkt->nK, kkt->n_trip, kkt->trow, kkt->tcol, 0,
                                      &kkt->cm, &kkt->K);
-    /* The pattern lives in the assembly from now on. */
-    free(kkt->trow);
-    free(kkt->tcol);
-    kkt->trow = kkt->tcol = NULL;
     return st;
 }
 
@@ -42,14 +39,15 @@ void fold_kkt_release_system(fold_kkt *kkt)
 {
     fold_la_factor_free(kkt->F);
     kkt->F = NULL;
-    if (kkt->K)
-        fold_la_assembly_free(kkt->K, &kkt->cm);
+    if (kkt->K) fold_la_assembly_free(kkt->K, &kkt->cm);
     kkt->K = NULL;
     free(kkt->trow);
     free(kkt->tcol);
     free(kkt->ksrc);
     free(kkt->kidx);
     free(kkt->kval);
+    free(kkt->kscale);
+    kkt->kscale = NULL;
     kkt->trow = kkt->tcol = NULL;
     kkt->ksrc = NULL;
     kkt->kidx = NULL;
@@ -57,6 +55,26 @@ void fold_kkt_release_system(fold_kkt *kkt)
     kkt->n_trip = 0;
     kkt->nK = 0;
     kkt->has_factor = kkt->is_lsq = false;
+}
+
+/* S = diag(1 / sqrt(max(1, |K_tt|))) in the barrier form (Sigma up to ~1e16 at a tight
+ * solution), identity in the active form; kval <- S K S. */
+static void scale(fold_kkt *kkt)
+{
+    double *s = kkt->kscale;
+    for (fold_int t = 0; t < kkt->nK; t++)
+        s[t] = 0.0;
+    if (kkt->form != FOLD_KKT_BARRIER) {
+        for (fold_int t = 0; t < kkt->nK; t++)
+            s[t] = 1.0;
+        return;
+    }
+    for (fold_int t = 0; t < kkt->n_trip; t++)
+        if (kkt->trow[t] == kkt->tcol[t]) s[kkt->trow[t]] += kkt->kval[t];
+    for (fold_int t = 0; t < kkt->nK; t++)
+        s[t] = 1.0 / sqrt(fmax(1.0, fabs(s[t])));
+    for (fold_int t = 0; t < kkt->n_trip; t++)
+        kkt->kval[t] *= s[kkt->trow[t]] * s[kkt->tcol[t]];
 }
 
 void fold_kkt_fill(fold_kkt *kkt)
@@ -84,8 +102,8 @@ void fold_kkt_fill(fold_kkt *kkt)
         }
         kkt->kval[t] = v;
     }
-    if (kkt->K)
-        fold_la_assembly_fill(kkt->K, kkt->kval);
+    scale(kkt);
+    if (kkt->K) fold_la_assembly_fill(kkt->K, kkt->kval);
 }
 
 const cholmod_sparse *fold_kkt_matrix(const fold_kkt *kkt)

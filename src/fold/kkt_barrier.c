@@ -26,8 +26,7 @@ fold_status fold_kkt_build_barrier(fold_kkt *kkt)
     for (fold_int k = 0; k < hp->nnz; k++) {
         fold_int r = hp->row[k], c = hp->col[k];
         fold_kkt_trip_add(kkt, r, c, FOLD_SRC_H, k);
-        if (r != c)
-            fold_kkt_trip_add(kkt, c, r, FOLD_SRC_H, k);
+        if (r != c) fold_kkt_trip_add(kkt, c, r, FOLD_SRC_H, k);
     }
     for (fold_int k = 0; k < jp->nnz; k++) {
         fold_kkt_trip_add(kkt, n + jp->row[k], jp->col[k], FOLD_SRC_J, k);
@@ -51,6 +50,11 @@ static double floored(double dist, double bound)
 void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver)
 {
     const fold_problem *prob = kkt->prob;
+    const fold_owned_pattern *hp = &prob->hess_l;
+    /* Hessian diagonal in w1 (the scale Sigma_x is compared with). */
+    memset(kkt->w1, 0, (size_t)kkt->n * sizeof(double));
+    for (fold_int k = 0; k < hp->nnz; k++)
+        if (hp->row[k] == hp->col[k]) kkt->w1[hp->row[k]] += kkt->hv[k];
     for (fold_int j = 0; j < kkt->n; j++) {
         double lo = prob->x_lower[j], hi = prob->x_upper[j], x = solver->x[j];
         bool fl = !fold_is_inf_bound(lo), fu = !fold_is_inf_bound(hi);
@@ -59,11 +63,18 @@ void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver)
         kkt->sigu[j] = fu ? fmax(solver->zu[j], 0.0) / floored(hi - x, hi) : 0.0;
         if (fl && fu && lo == hi) {
             /* A fixed variable has no interior: pin it (dx_j = 0 up to 1e-16 relative). */
-            double big = (1.0 + fabs(solver->zl[j]) + fabs(solver->zu[j])) /
-                         floored(0.0, lo);
+            double big = (1.0 + fabs(solver->zl[j]) + fabs(solver->zu[j])) / floored(0.0, lo);
             kkt->sigl[j] = kkt->sigu[j] = 0.5 * big;
         }
         kkt->xdiag[j] = kkt->sigl[j] + kkt->sigu[j];
+        kkt->al[j] = kkt->au[j] = 0.0;
+        /* Where Sigma_x dominates, dx_j ~ r_j / Sigma_x is tiny and Sigma * dx_j would lose
+         * all accuracy: take dz from the stationarity row instead (eq. 3.16). */
+        if (kkt->xdiag[j] > 1.0 + fabs(kkt->w1[j])) {
+            kkt->al[j] = kkt->sigl[j] / kkt->xdiag[j];
+            kkt->au[j] = kkt->sigu[j] / kkt->xdiag[j];
+            kkt->sigl[j] = kkt->sigu[j] = 0.0;
+        }
     }
     for (fold_int i = 0; i < kkt->m; i++) {
         double lo = prob->g_lower[i], hi = prob->g_upper[i], lam = solver->lam[i], g;

@@ -40,12 +40,10 @@ static int decide(bool at_l, bool at_u, double ml, double mu, double dtol, int *
         /* Not at a bound but with a significant multiplier: complementarity is violated
          * beyond primal_tol. The multiplier is the more reliable signal (the barrier
          * iterate keeps the slack at mu / multiplier), so the item is held active. */
-        if (ml > dtol || mu > dtol)
-            return ml >= mu ? 1 : 2;
+        if (ml > dtol || mu > dtol) return ml >= mu ? 1 : 2;
         return 0;
     }
-    if ((side == 1 ? ml : mu) > dtol)
-        return side;
+    if ((side == 1 ? ml : mu) > dtol) return side;
     *weak_side = side;
     return 0;
 }
@@ -66,8 +64,8 @@ static fold_status refuse(const fold_kkt *kkt, const char *fn)
     for (fold_int k = 0; k < shown; k++) {
         const fold_weak_entry *w = &kkt->weak[k];
         snprintf(what, sizeof what, kinds[w->kind], (long long)w->index);
-        snprintf(item, sizeof item, "%s%s (distance %.3g, multiplier %.3g)", k ? "; " : "",
-                 what, w->distance, w->multiplier);
+        snprintf(item, sizeof item, "%s%s (distance %.3g, multiplier %.3g)", k ? "; " : "", what,
+                 w->distance, w->multiplier);
         if (used + strlen(item) + 1 < sizeof list) {
             memcpy(list + used, item, strlen(item) + 1);
             used += strlen(item);
@@ -80,8 +78,8 @@ static fold_status refuse(const fold_kkt *kkt, const char *fn)
                       fn, (long long)kkt->n_weak, list, kkt->n_weak > shown ? "; ..." : "");
 }
 
-static fold_status classify_constraints(fold_kkt *kkt, const fold_solver *solver,
-                                        const double *g, int policy)
+static fold_status classify_constraints(fold_kkt *kkt, const fold_solver *solver, const double *g,
+                                        int policy)
 {
     const fold_problem *prob = kkt->prob;
     double ptol = solver->set.active_set.primal_tol, dtol = solver->set.active_set.dual_tol;
@@ -95,18 +93,21 @@ static fold_status classify_constraints(fold_kkt *kkt, const fold_solver *solver
             kkt->n_active_cons++;
             continue;
         }
-        /* Ipopt's signs (doc/math.md eq. 2.5): lam <= 0 at a lower bound, >= 0 at an upper. */
-        s = decide(fl && at_bound(g[i] - lo, lo, ptol), fu && at_bound(hi - g[i], hi, ptol),
-                   fmax(-lam, 0.0), fmax(lam, 0.0), dtol, &weak_side);
+        bool at_l = fl && at_bound(g[i] - lo, lo, ptol);
+        bool at_u = fu && at_bound(hi - g[i], hi, ptol);
+        /* Ipopt's signs (doc/math.md eq. 2.5): lam <= 0 at a lower bound, >= 0 at an upper.
+         * The sign only picks the side when both or neither side is at its bound; at one
+         * side the strength is |lam| (a wrong sign is a KKT violation, not weakness). */
+        double ml = fmax(-lam, 0.0), mu = fmax(lam, 0.0);
+        if (at_l != at_u) ml = mu = fabs(lam);
+        s = decide(at_l, at_u, ml, mu, dtol, &weak_side);
         if (weak_side) {
             double dist = weak_side == 1 ? g[i] - lo : hi - g[i];
-            if ((st = add_weak(kkt, weak_side - 1, i, dist, lam)) != FOLD_OK)
-                return st;
+            if ((st = add_weak(kkt, weak_side - 1, i, dist, lam)) != FOLD_OK) return st;
             s = resolve_weak(kkt, weak_side, policy);
         }
         kkt->cstat[i] = (signed char)s;
-        if (s)
-            kkt->n_active_cons++;
+        if (s) kkt->n_active_cons++;
     }
     return FOLD_OK;
 }
@@ -131,13 +132,11 @@ static fold_status classify_bounds(fold_kkt *kkt, const fold_solver *solver, int
         if (weak_side) {
             double dist = weak_side == 1 ? x - lo : hi - x;
             double mult = weak_side == 1 ? solver->zl[j] : solver->zu[j];
-            if ((st = add_weak(kkt, weak_side + 1, j, dist, mult)) != FOLD_OK)
-                return st;
+            if ((st = add_weak(kkt, weak_side + 1, j, dist, mult)) != FOLD_OK) return st;
             s = resolve_weak(kkt, weak_side, policy);
         }
         kkt->xstat[j] = (signed char)s;
-        if (s)
-            kkt->n_active_bounds++;
+        if (s) kkt->n_active_bounds++;
     }
     return FOLD_OK;
 }
@@ -155,17 +154,13 @@ fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const ch
         if (st == FOLD_CB_RECOVERABLE)
             st = fold_error(FOLD_ERR_CALLBACK, "callback g failed (recoverable code) at the "
                                                "solution");
-        if (st == FOLD_OK)
-            st = classify_constraints(kkt, solver, kkt->gval, policy);
-        if (st != FOLD_OK)
-            return st;
+        if (st == FOLD_OK) st = classify_constraints(kkt, solver, kkt->gval, policy);
+        if (st != FOLD_OK) return st;
     }
-    if ((st = classify_bounds(kkt, solver, policy)) != FOLD_OK)
-        return st;
+    if ((st = classify_bounds(kkt, solver, policy)) != FOLD_OK) return st;
     /* The barrier form is continuous at weakly active points (§3.4): report, never refuse. */
     if (kkt->n_weak > 0 && !barrier) {
-        if (policy == FOLD_WEAK_REFUSE)
-            return refuse(kkt, fn);
+        if (policy == FOLD_WEAK_REFUSE) return refuse(kkt, fn);
         kkt->is_one_sided = true;
     }
     return FOLD_OK;

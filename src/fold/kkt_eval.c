@@ -4,11 +4,9 @@
 
 /* Assembly of a (possibly empty) pattern; *out stays NULL for an empty matrix. */
 static fold_status make_assembly(fold_kkt *kkt, fold_int nrow, fold_int ncol, fold_int nnz,
-                                 const fold_int *row, const fold_int *col,
-                                 fold_la_assembly **out)
+                                 const fold_int *row, const fold_int *col, fold_la_assembly **out)
 {
-    if (nrow == 0 || ncol == 0 || nnz == 0)
-        return FOLD_OK;
+    if (nrow == 0 || ncol == 0 || nnz == 0) return FOLD_OK;
     return fold_la_assembly_create(nrow, ncol, nnz, row, col, 0, &kkt->cm, out);
 }
 
@@ -19,15 +17,12 @@ static fold_status make_hessian(fold_kkt *kkt)
     fold_int nnz = hp->nnz, nt, t;
     fold_int *row, *col;
     fold_status st;
-    if (nnz == 0)
-        return FOLD_OK;
+    if (nnz == 0) return FOLD_OK;
     kkt->hoff = fold_malloc((size_t)nnz, sizeof(fold_int), "hess_l mirror map");
-    if (!kkt->hoff)
-        return FOLD_ERR_MEMORY;
+    if (!kkt->hoff) return FOLD_ERR_MEMORY;
     kkt->n_hoff = 0;
     for (fold_int k = 0; k < nnz; k++)
-        if (hp->row[k] != hp->col[k])
-            kkt->hoff[kkt->n_hoff++] = k;
+        if (hp->row[k] != hp->col[k]) kkt->hoff[kkt->n_hoff++] = k;
     nt = nnz + kkt->n_hoff;
     row = fold_malloc((size_t)nt, sizeof(fold_int), "hessian triplets");
     col = fold_malloc((size_t)nt, sizeof(fold_int), "hessian triplets");
@@ -66,8 +61,8 @@ static fold_status create_matrices(fold_kkt *kkt)
         (st = alloc_values(prob->jac_g_p.nnz, &kkt->gpv, "jac_g_p values")))
         return st;
     if ((st = make_hessian(kkt)) ||
-        (st = make_assembly(kkt, kkt->m, kkt->n, prob->jac_g.nnz, prob->jac_g.row,
-                            prob->jac_g.col, &kkt->J)) ||
+        (st = make_assembly(kkt, kkt->m, kkt->n, prob->jac_g.nnz, prob->jac_g.row, prob->jac_g.col,
+                            &kkt->J)) ||
         (st = make_assembly(kkt, kkt->n, kkt->np, prob->hess_lp.nnz, prob->hess_lp.row,
                             prob->hess_lp.col, &kkt->Lxp)) ||
         (st = make_assembly(kkt, kkt->m, kkt->np, prob->jac_g_p.nnz, prob->jac_g_p.row,
@@ -81,8 +76,7 @@ fold_status fold_kkt_evaluate(fold_kkt *kkt, const fold_solver *solver)
     const fold_problem *prob = kkt->prob;
     const double *x = solver->x, *p = solver->p, *lam = solver->lam;
     fold_status st;
-    if (!kkt->hv && (st = create_matrices(kkt)) != FOLD_OK)
-        return st;
+    if (!kkt->hv && (st = create_matrices(kkt)) != FOLD_OK) return st;
     /* A recoverable (> 0) callback failure cannot be retried here: it is an error. */
     if ((st = fold_prob_eval_jac_g(prob, x, p, kkt->jv, NULL)) ||
         (st = fold_prob_eval_hess_l(prob, x, p, 1.0, lam, kkt->hv, NULL)) ||
@@ -100,11 +94,8 @@ fold_status fold_kkt_evaluate(fold_kkt *kkt, const fold_solver *solver)
             kkt->hv2[nnz + t] = kkt->hv[kkt->hoff[t]];
         fold_la_assembly_fill(kkt->H, kkt->hv2);
     }
-    if (kkt->J)
-        fold_la_assembly_fill(kkt->J, kkt->jv);
-    if (kkt->Lxp)
-        fold_la_assembly_fill(kkt->Lxp, kkt->lpv);
-    if (kkt->Gp)
-        fold_la_assembly_fill(kkt->Gp, kkt->gpv);
+    if (kkt->J) fold_la_assembly_fill(kkt->J, kkt->jv);
+    if (kkt->Lxp) fold_la_assembly_fill(kkt->Lxp, kkt->lpv);
+    if (kkt->Gp) fold_la_assembly_fill(kkt->Gp, kkt->gpv);
     return FOLD_OK;
 }

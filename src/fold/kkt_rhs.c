@@ -1,5 +1,6 @@
 /* Right-hand sides and results of the fold solves for both KKT forms (doc/math.md §3.3-3.4):
- * JVP eqs. 3.8-3.9 (dz of active bounds from the stationarity rows), VJP eqs. 3.10-3.11. */
+ * JVP eqs. 3.8-3.9 and 3.16 (bound multipliers from dx and the stationarity residual),
+ * VJP eqs. 3.10-3.11. */
 #include "fold/fold_internal.h"
 
 /* y = A x, or zero when A is empty (NULL). */
@@ -28,23 +29,11 @@ void fold_kkt_rhs_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, double *B)
         spmv(kkt->Lxp, false, dp, tx, n, false);
         spmv(kkt->Gp, false, dp, tc, m, false);
         for (fold_int j = 0; j < n; j++)
-            if (kkt->xpos[j] >= 0)
-                b[kkt->xpos[j]] = -tx[j];
+            if (kkt->xpos[j] >= 0) b[kkt->xpos[j]] = -tx[j] * kkt->kscale[kkt->xpos[j]];
         for (fold_int i = 0; i < m; i++)
             if (kkt->cpos[i] >= 0)
-                b[kkt->cpos[i]] = -tc[i] * cmask(kkt, i);
+                b[kkt->cpos[i]] = -tc[i] * cmask(kkt, i) * kkt->kscale[kkt->cpos[i]];
     }
-}
-
-/* Active form, bound multipliers of a fixed variable j from the stationarity residual
- * r_j = (H dx + J' dlam + L_xp dp)_j (eq. 3.9): dzl_j = r_j at a lower bound, dzu_j = -r_j
- * at an upper bound. A fixed variable (xL = xU) puts the change on the larger multiplier. */
-static int active_side(const fold_kkt *kkt, fold_int j)
-{
-    int s = kkt->xstat[j];
-    if (s == FOLD_XS_FIXED)
-        s = kkt->solver->zl[j] >= kkt->solver->zu[j] ? FOLD_XS_LOWER : FOLD_XS_UPPER;
-    return s;
 }
 
 void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const double *U,
@@ -55,36 +44,19 @@ void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const d
     for (fold_int c = 0; c < nrhs; c++) {
         const double *u = U + c * nK;
         for (fold_int j = 0; j < n; j++)
-            vx[j] = kkt->xpos[j] >= 0 ? u[kkt->xpos[j]] : 0.0;
+            vx[j] = kkt->xpos[j] >= 0 ? u[kkt->xpos[j]] * kkt->kscale[kkt->xpos[j]] : 0.0;
         for (fold_int i = 0; i < m; i++)
-            vl[i] = kkt->cpos[i] >= 0 ? u[kkt->cpos[i]] : 0.0;
-        if (dx)
-            memcpy(dx + c * n, vx, (size_t)n * sizeof(double));
-        if (dlam && m)
-            memcpy(dlam + c * m, vl, (size_t)m * sizeof(double));
-        if (!dzl && !dzu)
-            continue;
-        if (kkt->form == FOLD_KKT_BARRIER) {
-            /* eq. 3.13: dzl = -Sigma_L dx, dzu = Sigma_U dx. */
-            for (fold_int j = 0; j < n; j++) {
-                if (dzl)
-                    dzl[c * n + j] = -kkt->sigl[j] * vx[j];
-                if (dzu)
-                    dzu[c * n + j] = kkt->sigu[j] * vx[j];
-            }
-            continue;
-        }
+            vl[i] = kkt->cpos[i] >= 0 ? u[kkt->cpos[i]] * kkt->kscale[kkt->cpos[i]] : 0.0;
+        if (dx) memcpy(dx + c * n, vx, (size_t)n * sizeof(double));
+        if (dlam && m) memcpy(dlam + c * m, vl, (size_t)m * sizeof(double));
+        if (!dzl && !dzu) continue;
+        /* Stationarity residual r = H dx + J' dlam + L_xp dp (eq. 3.9, 3.16). */
         spmv(kkt->H, false, vx, r, n, false);
-        if (kkt->J)
-            fold_la_spmv(kkt->J->A, true, vl, r, true);
-        if (kkt->Lxp)
-            fold_la_spmv(kkt->Lxp->A, false, dP + c * np, r, true);
+        if (kkt->J) fold_la_spmv(kkt->J->A, true, vl, r, true);
+        if (kkt->Lxp) fold_la_spmv(kkt->Lxp->A, false, dP + c * np, r, true);
         for (fold_int j = 0; j < n; j++) {
-            int s = kkt->xstat[j] == FOLD_XS_FREE ? FOLD_XS_FREE : active_side(kkt, j);
-            if (dzl)
-                dzl[c * n + j] = s == FOLD_XS_LOWER ? r[j] : 0.0;
-            if (dzu)
-                dzu[c * n + j] = s == FOLD_XS_UPPER ? -r[j] : 0.0;
+            if (dzl) dzl[c * n + j] = kkt->al[j] * r[j] - kkt->sigl[j] * vx[j];
+            if (dzu) dzu[c * n + j] = -kkt->au[j] * r[j] + kkt->sigu[j] * vx[j];
         }
     }
 }
@@ -98,37 +70,25 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
         double *b = B + c * nK, *cc = C + c * n;
         const double *xb = xbar ? xbar + c * n : NULL, *lb = lambar ? lambar + c * m : NULL;
         const double *zlb = zlbar ? zlbar + c * n : NULL, *zub = zubar ? zubar + c * n : NULL;
-        if (kkt->form == FOLD_KKT_BARRIER) {
-            /* eq. 3.15: v_x = xbar - Sigma_L zlbar + Sigma_U zubar, v_lam = lambar. */
-            for (fold_int j = 0; j < n; j++) {
-                cc[j] = 0.0;
-                vx[j] = (xb ? xb[j] : 0.0) - (zlb ? kkt->sigl[j] * zlb[j] : 0.0) +
-                        (zub ? kkt->sigu[j] * zub[j] : 0.0);
-            }
-            for (fold_int i = 0; i < m; i++)
-                vl[i] = lb ? lb[i] : 0.0;
-        } else {
-            /* eq. 3.10: c = +zlbar on lower-active, -zubar on upper-active variables;
-             * v = [xbar; lambar] + [H c; J c] restricted to (F, A). */
-            for (fold_int j = 0; j < n; j++) {
-                int s = kkt->xstat[j] == FOLD_XS_FREE ? FOLD_XS_FREE : active_side(kkt, j);
-                cc[j] = s == FOLD_XS_LOWER ? (zlb ? zlb[j] : 0.0)
-                        : s == FOLD_XS_UPPER ? -(zub ? zub[j] : 0.0)
-                                             : 0.0;
-            }
-            spmv(kkt->H, false, cc, vx, n, false);
-            spmv(kkt->J, false, cc, vl, m, false);
-            for (fold_int j = 0; j < n; j++)
-                vx[j] += xb ? xb[j] : 0.0;
-            for (fold_int i = 0; i < m; i++)
-                vl[i] += lb ? lb[i] : 0.0;
+        /* eq. 3.10: c = al zlbar - au zubar; v = [xbar - sigl zlbar + sigu zubar + H c;
+         * lambar + J c], restricted to the rows of K. */
+        for (fold_int j = 0; j < n; j++) {
+            double zl = zlb ? zlb[j] : 0.0, zu = zub ? zub[j] : 0.0;
+            cc[j] = kkt->al[j] * zl - kkt->au[j] * zu;
         }
+        spmv(kkt->H, false, cc, vx, n, false);
+        spmv(kkt->J, false, cc, vl, m, false);
+        for (fold_int j = 0; j < n; j++) {
+            double zl = zlb ? zlb[j] : 0.0, zu = zub ? zub[j] : 0.0;
+            vx[j] += (xb ? xb[j] : 0.0) - kkt->sigl[j] * zl + kkt->sigu[j] * zu;
+        }
+        for (fold_int i = 0; i < m; i++)
+            vl[i] += lb ? lb[i] : 0.0;
         for (fold_int j = 0; j < n; j++)
-            if (kkt->xpos[j] >= 0)
-                b[kkt->xpos[j]] = vx[j];
+            if (kkt->xpos[j] >= 0) b[kkt->xpos[j]] = vx[j] * kkt->kscale[kkt->xpos[j]];
         for (fold_int i = 0; i < m; i++)
             if (kkt->cpos[i] >= 0)
-                b[kkt->cpos[i]] = vl[i] * cmask(kkt, i);
+                b[kkt->cpos[i]] = vl[i] * cmask(kkt, i) * kkt->kscale[kkt->cpos[i]];
     }
 }
 
@@ -142,12 +102,12 @@ void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const do
         double *pb = pbar + c * np;
         /* eq. 3.11: pbar = -(L_xp' (w_x - c) + g_p' w_lam). */
         for (fold_int j = 0; j < n; j++)
-            wx[j] = (kkt->xpos[j] >= 0 ? w[kkt->xpos[j]] : 0.0) - cc[j];
+            wx[j] = (kkt->xpos[j] >= 0 ? w[kkt->xpos[j]] * kkt->kscale[kkt->xpos[j]] : 0.0) - cc[j];
         for (fold_int i = 0; i < m; i++)
-            wl[i] = kkt->cpos[i] >= 0 ? w[kkt->cpos[i]] * cmask(kkt, i) : 0.0;
+            wl[i] = kkt->cpos[i] >= 0 ? w[kkt->cpos[i]] * cmask(kkt, i) * kkt->kscale[kkt->cpos[i]]
+                                      : 0.0;
         spmv(kkt->Lxp, true, wx, pb, np, false);
-        if (kkt->Gp)
-            fold_la_spmv(kkt->Gp->A, true, wl, pb, true);
+        if (kkt->Gp) fold_la_spmv(kkt->Gp->A, true, wl, pb, true);
         for (fold_int k = 0; k < np; k++)
             pb[k] = -pb[k];
     }

@@ -5,18 +5,13 @@
 void fold_kkt_state_free(void *state)
 {
     fold_kkt *kkt = state;
-    if (!kkt)
-        return;
+    if (!kkt) return;
     fold_kkt_release_system(kkt);
     if (kkt->has_cm) {
-        if (kkt->H)
-            fold_la_assembly_free(kkt->H, &kkt->cm);
-        if (kkt->J)
-            fold_la_assembly_free(kkt->J, &kkt->cm);
-        if (kkt->Lxp)
-            fold_la_assembly_free(kkt->Lxp, &kkt->cm);
-        if (kkt->Gp)
-            fold_la_assembly_free(kkt->Gp, &kkt->cm);
+        if (kkt->H) fold_la_assembly_free(kkt->H, &kkt->cm);
+        if (kkt->J) fold_la_assembly_free(kkt->J, &kkt->cm);
+        if (kkt->Lxp) fold_la_assembly_free(kkt->Lxp, &kkt->cm);
+        if (kkt->Gp) fold_la_assembly_free(kkt->Gp, &kkt->cm);
         fold_la_common_finish(&kkt->cm);
     }
     free(kkt->hv);
@@ -33,6 +28,8 @@ void fold_kkt_state_free(void *state)
     free(kkt->cpos);
     free(kkt->sig_xstat);
     free(kkt->sig_cstat);
+    free(kkt->al);
+    free(kkt->au);
     free(kkt->sigl);
     free(kkt->sigu);
     free(kkt->xdiag);
@@ -55,8 +52,7 @@ fold_status fold_kkt_state(fold_solver *solver, fold_kkt **out)
         return FOLD_OK;
     }
     kkt = fold_calloc(1, sizeof *kkt, "backward state");
-    if (!kkt)
-        return FOLD_ERR_MEMORY;
+    if (!kkt) return FOLD_ERR_MEMORY;
     kkt->prob = prob;
     kkt->solver = solver;
     kkt->n = prob->n;
@@ -65,8 +61,7 @@ fold_status fold_kkt_state(fold_solver *solver, fold_kkt **out)
     n = (size_t)prob->n;
     m = (size_t)(prob->m > 0 ? prob->m : 1);
     w = n > m ? n : m;
-    if ((size_t)prob->np > w)
-        w = (size_t)prob->np;
+    if ((size_t)prob->np > w) w = (size_t)prob->np;
     kkt->xstat = fold_calloc(n, 1, "variable status");
     kkt->cstat = fold_calloc(m, 1, "constraint status");
     kkt->sig_xstat = fold_calloc(n, 1, "variable status");
@@ -74,6 +69,8 @@ fold_status fold_kkt_state(fold_solver *solver, fold_kkt **out)
     kkt->gval = fold_calloc(m, sizeof(double), "constraint values");
     kkt->xpos = fold_calloc(n, sizeof(fold_int), "KKT positions");
     kkt->cpos = fold_calloc(m, sizeof(fold_int), "KKT positions");
+    kkt->al = fold_calloc(n, sizeof(double), "bound weights");
+    kkt->au = fold_calloc(n, sizeof(double), "bound weights");
     kkt->sigl = fold_calloc(n, sizeof(double), "Sigma_L");
     kkt->sigu = fold_calloc(n, sizeof(double), "Sigma_U");
     kkt->xdiag = fold_calloc(n, sizeof(double), "Sigma_x");
@@ -84,8 +81,8 @@ fold_status fold_kkt_state(fold_solver *solver, fold_kkt **out)
     kkt->w3 = fold_calloc(w, sizeof(double), "scratch");
     kkt->w4 = fold_calloc(w, sizeof(double), "scratch");
     if (!kkt->xstat || !kkt->cstat || !kkt->sig_xstat || !kkt->sig_cstat || !kkt->gval ||
-        !kkt->xpos || !kkt->cpos || !kkt->sigl || !kkt->sigu || !kkt->xdiag || !kkt->cdiag ||
-        !kkt->jmask || !kkt->w1 || !kkt->w2 || !kkt->w3 || !kkt->w4) {
+        !kkt->xpos || !kkt->cpos || !kkt->al || !kkt->au || !kkt->sigl || !kkt->sigu ||
+        !kkt->xdiag || !kkt->cdiag || !kkt->jmask || !kkt->w1 || !kkt->w2 || !kkt->w3 || !kkt->w4) {
         fold_kkt_state_free(kkt);
         return FOLD_ERR_MEMORY;
     }
@@ -103,8 +100,7 @@ fold_status fold_kkt_state(fold_solver *solver, fold_kkt **out)
 fold_status fold_kkt_check_solution(const fold_solver *solver, const char *fn)
 {
     const fold_problem *prob;
-    if (!solver)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", fn);
+    if (!solver) return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", fn);
     prob = solver->prob;
     if (!solver->has_solution)
         return fold_error(FOLD_ERR_NOT_SOLVED,
@@ -127,8 +123,7 @@ fold_status fold_kkt_check_solution(const fold_solver *solver, const char *fn)
 fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn)
 {
     fold_status st = fold_kkt_check_solution(solver, fn);
-    if (st < 0)
-        return st;
+    if (st < 0) return st;
     if (solver->set.backward.method != FOLD_BACKWARD_DIRECT)
         return fold_error(FOLD_ERR_UNSUPPORTED,
                           "%s: backward.method = %s is not available for the KKT fold; use "
@@ -136,18 +131,16 @@ fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn)
                           fn, fold_enum_name("backward.method", solver->set.backward.method));
     if (!solver->prob->cb.hess_l)
         return fold_error(FOLD_ERR_MISSING_DERIVATIVE,
-                          "%s: problem '%s' has no hess_l callback (Hessian of the Lagrangian)",
-                          fn, solver->prob->name);
+                          "%s: problem '%s' has no hess_l callback (Hessian of the Lagrangian)", fn,
+                          solver->prob->name);
     return st;
 }
 
 /* Does K need a new pattern for the current classification and form? */
 static bool pattern_changed(const fold_kkt *kkt, int form)
 {
-    if (!kkt->kidx || kkt->form != form)
-        return true;
-    if (form == FOLD_KKT_BARRIER)
-        return false;
+    if (!kkt->kidx || kkt->form != form) return true;
+    if (form == FOLD_KKT_BARRIER) return false;
     return memcmp(kkt->sig_xstat, kkt->xstat, (size_t)kkt->n) != 0 ||
            (kkt->m > 0 && memcmp(kkt->sig_cstat, kkt->cstat, (size_t)kkt->m) != 0);
 }
@@ -157,8 +150,7 @@ static bool pattern_changed(const fold_kkt *kkt, int form)
 static void store_signature(fold_kkt *kkt)
 {
     memcpy(kkt->sig_xstat, kkt->xstat, (size_t)kkt->n);
-    if (kkt->m > 0)
-        memcpy(kkt->sig_cstat, kkt->cstat, (size_t)kkt->m);
+    if (kkt->m > 0) memcpy(kkt->sig_cstat, kkt->cstat, (size_t)kkt->m);
 }
 
 static fold_status assemble(fold_kkt *kkt, const fold_solver *solver, bool *rebuilt)
@@ -178,12 +170,13 @@ static fold_status assemble(fold_kkt *kkt, const fold_solver *solver, bool *rebu
     }
     if (form == FOLD_KKT_BARRIER)
         fold_kkt_barrier_diagonals(kkt, solver);
+    else
+        fold_kkt_active_weights(kkt, solver);
     fold_kkt_fill(kkt);
     return FOLD_OK;
 }
 
-static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt,
-                          const char *fn)
+static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt, const char *fn)
 {
     const cholmod_sparse *A = fold_kkt_matrix(kkt);
     fold_status st;
@@ -204,8 +197,7 @@ static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt,
                                    kkt->n_primal, set->backward.regularization,
                                    set->backward.rcond_min, &kkt->cm, &kkt->F);
     }
-    if (kkt->F)
-        fold_la_factor_get_info(kkt->F, &kkt->finfo);
+    if (kkt->F) fold_la_factor_get_info(kkt->F, &kkt->finfo);
     kkt->reused_analysis = kkt->finfo.reused_analysis;
     if (st == FOLD_OK || st > 0) {
         kkt->has_factor = true;
@@ -218,8 +210,9 @@ static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt,
         return FOLD_WARN_LEAST_SQUARES;
     }
     if (st == FOLD_ERR_SINGULAR)
-        return fold_error_context(st, "%s: KKT matrix of order %lld (%lld active constraints, "
-                                      "%lld active bounds; dependent active constraints?)",
+        return fold_error_context(st,
+                                  "%s: KKT matrix of order %lld (%lld active constraints, "
+                                  "%lld active bounds; dependent active constraints?)",
                                   fn, (long long)kkt->nK, (long long)kkt->n_active_cons,
                                   (long long)kkt->n_active_bounds);
     return fold_error_context(st, "%s: factorization of the KKT matrix", fn);
@@ -232,8 +225,7 @@ static void fill_info(const fold_kkt *kkt, const fold_settings *set, fold_backwa
     info->method = set->backward.method;
     info->factorization = kkt->finfo.factorization;
     info->ordering = set->backward.ordering;
-    snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s",
-             kkt->finfo.fallback_reason);
+    snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s", kkt->finfo.fallback_reason);
     info->kkt_dim = kkt->nK;
     info->kkt_nnz = A ? ((const SuiteSparse_long *)A->p)[A->ncol] : 0;
     info->factor_nnz = kkt->finfo.factor_nnz;
@@ -255,10 +247,8 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     fold_status st;
     double t0;
     bool rebuilt = false, current;
-    if (!info)
-        info = &local;
-    if ((st = fold_kkt_state(solver, &kkt)) != FOLD_OK)
-        return st;
+    if (!info) info = &local;
+    if ((st = fold_kkt_state(solver, &kkt)) != FOLD_OK) return st;
     current = kkt->is_valid && kkt->solution_id == solver->solution_id;
     if (!current) {
         kkt->is_valid = kkt->has_factor = kkt->is_lsq = false;
@@ -286,20 +276,18 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         info->analyze_s = kkt->reused_analysis ? 0.0 : kkt->finfo.analyze_s;
         info->factor_s = kkt->finfo.factor_s;
         info->reused_analysis = kkt->reused_analysis;
-        if (st < 0)
-            return st;
+        if (st < 0) return st;
     } else if (want_factor) {
         info->reused_factorization = true;
         info->reused_analysis = true;
     }
     fill_info(kkt, set, info);
-    if (kkt->is_lsq)
-        return FOLD_WARN_LEAST_SQUARES;
+    if (kkt->is_lsq) return FOLD_WARN_LEAST_SQUARES;
     return kkt->is_one_sided ? FOLD_WARN_ONE_SIDED : FOLD_OK;
 }
 
-fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs,
-                           const double *B, double *X, fold_backward_info *info)
+fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
+                           double *X, fold_backward_info *info)
 {
     double t0 = fold_time_now(), res = 0.0;
     fold_status st = FOLD_OK;
@@ -313,8 +301,7 @@ fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrh
     if (info) {
         info->solve_s += fold_time_now() - t0;
         info->n_rhs += nrhs;
-        if (res > info->residual)
-            info->residual = res;
+        if (res > info->residual) info->residual = res;
     }
     return st;
 }

@@ -9,13 +9,10 @@ fold_status fold_value_gradient(fold_solver *solver, double *grad)
     fold_status chk, st;
     double *gp = NULL, *gpv = NULL;
     /* No linear solve: the backward method and the Hessian do not matter here. */
-    if ((chk = fold_kkt_check_solution(solver, FN)) < 0)
-        return chk;
+    if ((chk = fold_kkt_check_solution(solver, FN)) < 0) return chk;
     prob = solver->prob;
-    if (prob->np > 0 && !grad)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: grad is NULL", FN);
-    if (prob->np == 0)
-        return chk;
+    if (prob->np > 0 && !grad) return fold_error(FOLD_ERR_ARGUMENT, "%s: grad is NULL", FN);
+    if (prob->np == 0) return chk;
     gp = fold_malloc((size_t)prob->np, sizeof(double), "value gradient");
     gpv = fold_malloc((size_t)(prob->jac_g_p.nnz + 1), sizeof(double), "jac_g_p values");
     if (!gp || !gpv) {
@@ -25,8 +22,10 @@ fold_status fold_value_gradient(fold_solver *solver, double *grad)
     if ((st = fold_prob_eval_grad_f_p(prob, solver->x, solver->p, gp, NULL)) ||
         (st = fold_prob_eval_jac_g_p(prob, solver->x, solver->p, gpv, NULL))) {
         if (st == FOLD_CB_RECOVERABLE)
-            st = fold_error(FOLD_ERR_CALLBACK, "%s: a parameter-derivative callback failed "
-                                               "(recoverable code) at the solution", FN);
+            st = fold_error(FOLD_ERR_CALLBACK,
+                            "%s: a parameter-derivative callback failed "
+                            "(recoverable code) at the solution",
+                            FN);
         else
             st = fold_error_context(st, "%s", FN);
         goto done;
@@ -50,15 +49,12 @@ fold_status fold_weak_list(const fold_solver *solver, fold_weak_entry *out, fold
     static const char *FN = "fold_weak_list";
     const fold_kkt *kkt;
     fold_int k;
-    if (!solver)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", FN);
-    if (!count)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: count is NULL", FN);
+    if (!solver) return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", FN);
+    if (!count) return fold_error(FOLD_ERR_ARGUMENT, "%s: count is NULL", FN);
     if (cap < 0)
         return fold_error(FOLD_ERR_ARGUMENT, "%s: cap = %lld is negative", FN, (long long)cap);
     if (cap > 0 && !out)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: out is NULL but cap = %lld", FN,
-                          (long long)cap);
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: out is NULL but cap = %lld", FN, (long long)cap);
     kkt = solver->backward;
     if (!kkt) {
         *count = 0;

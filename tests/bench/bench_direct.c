@@ -13,7 +13,9 @@
 #define REG 1e-2
 static const double B_SUB = -0.5, B_DIAG = 1.0, B_SUP = 0.25; /* (Bx)_i = .. */
 
-typedef struct { fold_int n; } bench_prob;
+typedef struct {
+    fold_int n;
+} bench_prob;
 
 /* y = B x */
 static void apply_b(fold_int n, const double *x, double *y)
@@ -32,8 +34,7 @@ static void apply_bt(fold_int n, const double *r, double *y)
 /* B_kj */
 static double b_entry(fold_int n, fold_int k, fold_int j)
 {
-    if (k < 0 || k >= n || j < 0 || j >= n)
-        return 0;
+    if (k < 0 || k >= n || j < 0 || j >= n) return 0;
     return k == j ? B_DIAG : k == j + 1 ? B_SUB : k + 1 == j ? B_SUP : 0;
 }
 
@@ -41,8 +42,7 @@ static int f_cb(const double *x, const double *p, double *obj, void *ud)
 {
     fold_int n = ((bench_prob *)ud)->n;
     double *r = malloc((size_t)n * sizeof *r), v = 0;
-    if (!r)
-        return -1;
+    if (!r) return -1;
     apply_b(n, x, r);
     for (fold_int i = 0; i < n; i++)
         v += 0.5 * (r[i] - p[i]) * (r[i] - p[i]) + 0.5 * REG * x[i] * x[i];
@@ -55,8 +55,7 @@ static int grad_cb(const double *x, const double *p, double *g, void *ud)
 {
     fold_int n = ((bench_prob *)ud)->n;
     double *r = malloc((size_t)n * sizeof *r);
-    if (!r)
-        return -1;
+    if (!r) return -1;
     apply_b(n, x, r);
     for (fold_int i = 0; i < n; i++)
         r[i] -= p[i];
@@ -149,11 +148,20 @@ static int run(fold_int n)
         p[i] = 3.0 * ((double)(s >> 11) * 0x1.0p-53 - 0.5) * 2.0; /* uniform in [-3, 3] */
         xbar[i] = (i % 7) - 3.0;
     }
-    fold_nlp_def def = {.name = "banded-ls", .n = n, .m = 0, .np = n, .x_lower = xl,
-                        .x_upper = xu, .p_default = p, .hess_l = {nh, hr, hc},
+    fold_nlp_def def = {.name = "banded-ls",
+                        .n = n,
+                        .m = 0,
+                        .np = n,
+                        .x_lower = xl,
+                        .x_upper = xu,
+                        .p_default = p,
+                        .hess_l = {nh, hr, hc},
                         .hess_lp = {nl, lr, lc},
-                        .cb = {.f = f_cb, .grad_f = grad_cb, .hess_l = hess_cb,
-                               .grad_f_p = grad_p_cb, .hess_lp = hess_lp_cb},
+                        .cb = {.f = f_cb,
+                               .grad_f = grad_cb,
+                               .hess_l = hess_cb,
+                               .grad_f_p = grad_p_cb,
+                               .hess_lp = hess_lp_cb},
                         .user_data = &bp};
     fold_settings set;
     fold_settings_default(&set);
@@ -168,8 +176,8 @@ static int run(fold_int n)
     }
     printf("%9lld %6lld %9.3f %7lld %8lld %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %10lld %8.1f\n",
            (long long)n, (long long)fi.iterations, fi.solve_s, (long long)vi.n_active_bounds,
-           (long long)vi.kkt_dim, vi.assemble_s, vi.analyze_s, vi.factor_s, vi.solve_s,
-           vi.total_s, ji.total_s, (long long)vi.factor_nnz, peak_mib());
+           (long long)vi.kkt_dim, vi.assemble_s, vi.analyze_s, vi.factor_s, vi.solve_s, vi.total_s,
+           ji.total_s, (long long)vi.factor_nnz, peak_mib());
     fold_solver_free(solver);
     fold_problem_free(prob);
     free(xl);

@@ -55,8 +55,7 @@ static int cb_g(const double *x, const double *p, double *g, void *ud)
     for (int i = 0; i < rp->m; i++) {
         double v = 0;
         for (int j = 0; j < rp->n; j++)
-            if (rp->Am[i * rp->n + j])
-                v += A_(i, j) * x[j] + 0.5 * rp->cq[i] * x[j] * x[j];
+            if (rp->Am[i * rp->n + j]) v += A_(i, j) * x[j] + 0.5 * rp->cq[i] * x[j] * x[j];
         for (int k = 0; k < rp->np; k++)
             v -= B_(i, k) * p[k];
         g[i] = v;
@@ -82,8 +81,7 @@ static int cb_hess_l(const double *x, const double *p, double s, const double *l
         if (r == c) {
             h -= s * rp->amp[r] * p[rp->kp[r]] * sin(x[r]);
             for (int i = 0; i < rp->m; i++)
-                if (rp->Am[i * rp->n + r])
-                    h += lam[i] * rp->cq[i];
+                if (rp->Am[i * rp->n + r]) h += lam[i] * rp->cq[i];
         }
         v[t] = h;
     }
@@ -136,15 +134,24 @@ double fold_rp_objective(const fold_rp *rp, const double *x, const double *p)
     return v;
 }
 
+void fold_rp_grad_x(const fold_rp *rp, const double *x, const double *p, double *g)
+{
+    cb_grad_f(x, p, g, (void *)rp);
+}
+
+void fold_rp_grad_p(const fold_rp *rp, const double *x, const double *p, double *gp)
+{
+    cb_grad_f_p(x, p, gp, (void *)rp);
+}
+
 void fold_rp_free(fold_rp *rp)
 {
-    if (!rp)
-        return;
+    if (!rp) return;
     fold_problem_free(rp->prob);
-    void *ptrs[] = {rp->Q, rp->A, rp->cq, rp->Bp, rp->Cq, rp->amp, rp->q0, rp->Qm, rp->Am,
-                    rp->Bm, rp->Cm, rp->kp, rp->xl, rp->xu, rp->gl, rp->gu, rp->x, rp->lam,
-                    rp->zl, rp->zu, rp->p0, rp->xs, rp->hr, rp->hc, rp->jr, rp->jc, rp->gr,
-                    rp->gc, rp->lr, rp->lc};
+    void *ptrs[] = {rp->Q,  rp->A,   rp->cq, rp->Bp, rp->Cq, rp->amp, rp->q0, rp->Qm,
+                    rp->Am, rp->Bm,  rp->Cm, rp->kp, rp->xl, rp->xu,  rp->gl, rp->gu,
+                    rp->x,  rp->lam, rp->zl, rp->zu, rp->p0, rp->xs,  rp->hr, rp->hc,
+                    rp->jr, rp->jc,  rp->gr, rp->gc, rp->lr, rp->lc};
     for (size_t k = 0; k < sizeof ptrs / sizeof ptrs[0]; k++)
         free(ptrs[k]);
     free(rp);
@@ -178,21 +185,17 @@ static void draw_structure(fold_rp *rp, fold_test_rng *r, const fold_rp_options 
     for (int j = 0; j < n; j++) {
         double u = fold_test_uniform(r);
         xs[j] = u < 0.25 ? ST_LOWER : u < 0.4 ? ST_UPPER : ST_FREE;
-        if (j < n / 2)
-            xs[j] = ST_FREE; /* keep at least half of the variables free */
+        if (j < n / 2) xs[j] = ST_FREE; /* keep at least half of the variables free */
         nfree += xs[j] == ST_FREE;
     }
     for (int i = 0; i < m; i++) {
         double u = fold_test_uniform(r);
         cs[i] = u < 0.3 ? ST_EQ : u < 0.45 ? ST_LOWER : u < 0.6 ? ST_UPPER : ST_INACTIVE;
-        if (i == 0 && o->duplicate)
-            cs[i] = ST_EQ;
-        if (cs[i] != ST_INACTIVE && nact + 1 + (o->duplicate ? 1 : 0) >= nfree)
-            cs[i] = ST_INACTIVE;
+        if (i == 0 && o->duplicate) cs[i] = ST_EQ;
+        if (cs[i] != ST_INACTIVE && nact + 1 + (o->duplicate ? 1 : 0) >= nfree) cs[i] = ST_INACTIVE;
         nact += cs[i] != ST_INACTIVE;
     }
-    if (o->duplicate)
-        cs[m - 1] = ST_EQ;
+    if (o->duplicate) cs[m - 1] = ST_EQ;
     for (int i = 0; i < m; i++) {
         int placed = 0;
         /* At least two free variables per row keeps the active rows independent on F. */
@@ -204,13 +207,11 @@ static void draw_structure(fold_rp *rp, fold_test_rng *r, const fold_rp_options 
             }
         }
         for (int j = 0; j < n; j++)
-            if (fold_test_uniform(r) < 0.3)
-                rp->Am[i * n + j] = 1;
+            if (fold_test_uniform(r) < 0.3) rp->Am[i * n + j] = 1;
         for (int j = 0; j < n; j++)
             A_(i, j) = rp->Am[i * n + j] ? fold_test_normal(r) : 0.0;
         for (int k = 0; k < np; k++)
-            if ((rp->Bm[i * np + k] = fold_test_uniform(r) < 0.5))
-                B_(i, k) = fold_test_normal(r);
+            if ((rp->Bm[i * np + k] = fold_test_uniform(r) < 0.5)) B_(i, k) = fold_test_normal(r);
         rp->cq[i] = rp->nl && fold_test_uniform(r) < 0.5 ? 0.2 * fold_test_normal(r) : 0.0;
     }
     if (o->duplicate && m >= 2) {
@@ -222,12 +223,10 @@ static void draw_structure(fold_rp *rp, fold_test_rng *r, const fold_rp_options 
     }
     for (int j = 0; j < n; j++) {
         for (int k = 0; k < np; k++)
-            if ((rp->Cm[j * np + k] = fold_test_uniform(r) < 0.4))
-                C_(j, k) = fold_test_normal(r);
+            if ((rp->Cm[j * np + k] = fold_test_uniform(r) < 0.4)) C_(j, k) = fold_test_normal(r);
         rp->kp[j] = (int)(fold_test_uniform(r) * np);
         rp->amp[j] = rp->nl && fold_test_uniform(r) < 0.5 ? 0.3 * fold_test_normal(r) : 0.0;
-        if (rp->amp[j] != 0.0)
-            rp->Cm[j * np + rp->kp[j]] = 1;
+        if (rp->amp[j] != 0.0) rp->Cm[j * np + rp->kp[j]] = 1;
         for (int k = 0; k < j; k++)
             if (fold_test_uniform(r) < 0.3) {
                 Q_(j, k) = Q_(k, j) = 0.5 * fold_test_normal(r);
@@ -252,16 +251,14 @@ static void draw_multipliers(fold_rp *rp, fold_test_rng *r, const fold_rp_option
                      : cs[i] == ST_UPPER ? u
                                          : 0.0;
     }
-    if (o->duplicate && m >= 2)
-        rp->lam[0] = rp->lam[m - 1] = 0.5 * rp->lam[0];
+    if (o->duplicate && m >= 2) rp->lam[0] = rp->lam[m - 1] = 0.5 * rp->lam[0];
     if (o->weak_cons)
         for (int i = 1; i < m; i++)
             if (cs[i] == ST_INACTIVE) {
                 rp->weak_c = i; /* at its lower bound, multiplier 0 */
                 break;
             }
-    if (o->weak_bound)
-        rp->weak_v = n / 2 - 1; /* a free variable put at its lower bound, zl = 0 */
+    if (o->weak_bound) rp->weak_v = n / 2 - 1; /* a free variable put at its lower bound, zl = 0 */
 }
 
 /* Diagonal of Q: diagonally dominant Hessian of the Lagrangian on the free variables;
@@ -272,11 +269,9 @@ static void set_diagonal(fold_rp *rp, fold_test_rng *r, const int *xs)
     for (int j = 0; j < n; j++) {
         double off = 0, extra = -rp->amp[j] * rp->p0[rp->kp[j]] * sin(rp->x[j]);
         for (int k = 0; k < n; k++)
-            if (k != j)
-                off += fabs(Q_(j, k));
+            if (k != j) off += fabs(Q_(j, k));
         for (int i = 0; i < rp->m; i++)
-            if (rp->Am[i * n + j])
-                extra += rp->lam[i] * rp->cq[i];
+            if (rp->Am[i * n + j]) extra += rp->lam[i] * rp->cq[i];
         if (rp->nl && xs[j] != ST_FREE)
             Q_(j, j) = -0.5 - fold_test_uniform(r);
         else
@@ -292,26 +287,19 @@ static void set_bounds(fold_rp *rp, fold_test_rng *r, const int *xs, const int *
     for (int j = 0; j < n; j++) {
         double x = rp->x[j];
         double lo = x - 0.5 - fold_test_uniform(r), hi = x + 0.5 + fold_test_uniform(r);
-        if (fold_test_uniform(r) < 0.3)
-            lo = -FOLD_INF;
-        if (fold_test_uniform(r) < 0.3)
-            hi = FOLD_INF;
-        if (xs[j] == ST_LOWER || j == rp->weak_v)
-            lo = x;
-        if (xs[j] == ST_UPPER)
-            hi = x;
+        if (fold_test_uniform(r) < 0.3) lo = -FOLD_INF;
+        if (fold_test_uniform(r) < 0.3) hi = FOLD_INF;
+        if (xs[j] == ST_LOWER || j == rp->weak_v) lo = x;
+        if (xs[j] == ST_UPPER) hi = x;
         rp->xl[j] = lo;
         rp->xu[j] = hi;
     }
     for (int i = 0; i < m; i++) {
         double lo = g[i] - 0.5 - fold_test_uniform(r), hi = g[i] + 0.5 + fold_test_uniform(r);
         bool drop_lo = fold_test_uniform(r) < 0.3, drop_hi = fold_test_uniform(r) < 0.3;
-        if (cs[i] == ST_EQ)
-            lo = hi = g[i];
-        if (cs[i] == ST_LOWER || i == rp->weak_c)
-            lo = g[i];
-        if (cs[i] == ST_UPPER)
-            hi = g[i];
+        if (cs[i] == ST_EQ) lo = hi = g[i];
+        if (cs[i] == ST_LOWER || i == rp->weak_c) lo = g[i];
+        if (cs[i] == ST_UPPER) hi = g[i];
         if (drop_lo && cs[i] != ST_EQ && cs[i] != ST_LOWER && i != rp->weak_c)
             lo = -FOLD_INF;
         else if (drop_hi && cs[i] != ST_EQ && cs[i] != ST_UPPER)
@@ -333,8 +321,7 @@ static void set_linear_term(fold_rp *rp)
         gf[j] += -rp->zl[j] + rp->zu[j];
     for (int i = 0; i < rp->m; i++)
         for (int j = 0; j < n; j++)
-            if (rp->Am[i * n + j])
-                gf[j] += rp->lam[i] * (A_(i, j) + rp->cq[i] * rp->x[j]);
+            if (rp->Am[i * n + j]) gf[j] += rp->lam[i] * (A_(i, j) + rp->cq[i] * rp->x[j]);
     for (int j = 0; j < n; j++)
         rp->q0[j] = -gf[j];
     free(gf);
@@ -392,9 +379,15 @@ fold_status fold_rp_create(unsigned long long seed, const fold_rp_options *o, fo
     rp->nlp = mask_triplets(rp->Cm, n, np, false, &rp->lr, &rp->lc);
     fold_nlp_def def = {
         .name = o->nonlinear ? "random-nlp" : "random-qp",
-        .n = n, .m = m, .np = np,
-        .x_lower = rp->xl, .x_upper = rp->xu, .g_lower = rp->gl, .g_upper = rp->gu,
-        .x_start = rp->xs, .p_default = rp->p0,
+        .n = n,
+        .m = m,
+        .np = np,
+        .x_lower = rp->xl,
+        .x_upper = rp->xu,
+        .g_lower = rp->gl,
+        .g_upper = rp->gu,
+        .x_start = rp->xs,
+        .p_default = rp->p0,
         .jac_g = {rp->nj, rp->jr, rp->jc},
         .hess_l = {rp->nh, rp->hr, rp->hc},
         .jac_g_p = {rp->ngp, rp->gr, rp->gc},
@@ -417,19 +410,14 @@ const fold_problem *fold_rp_problem(const fold_rp *rp)
     return rp->prob;
 }
 
-void fold_rp_solution(const fold_rp *rp, const double **p0, const double **x,
-                      const double **lam, const double **zl, const double **zu)
+void fold_rp_solution(const fold_rp *rp, const double **p0, const double **x, const double **lam,
+                      const double **zl, const double **zu)
 {
-    if (p0)
-        *p0 = rp->p0;
-    if (x)
-        *x = rp->x;
-    if (lam)
-        *lam = rp->lam;
-    if (zl)
-        *zl = rp->zl;
-    if (zu)
-        *zu = rp->zu;
+    if (p0) *p0 = rp->p0;
+    if (x) *x = rp->x;
+    if (lam) *lam = rp->lam;
+    if (zl) *zl = rp->zl;
+    if (zu) *zu = rp->zu;
 }
 
 fold_int fold_rp_weak_constraint(const fold_rp *rp)

@@ -6,8 +6,13 @@
 
 static fold_rp *make_variant(int seed, bool weak_cons, bool weak_bound, bool dup)
 {
-    fold_rp_options o = {.n = 12, .m = 6, .np = 4, .nonlinear = seed % 2,
-                         .weak_cons = weak_cons, .weak_bound = weak_bound, .duplicate = dup};
+    fold_rp_options o = {.n = 12,
+                         .m = 6,
+                         .np = 4,
+                         .nonlinear = seed % 2,
+                         .weak_cons = weak_cons,
+                         .weak_bound = weak_bound,
+                         .duplicate = dup};
     fold_rp *rp = NULL;
     ck_assert_status(fold_rp_create(500 + (unsigned)seed, &o, &rp), FOLD_OK);
     return rp;
@@ -84,8 +89,7 @@ START_TEST(duplicate_constraint)
     ck_assert_status(fold_jvp(solver, dp, dx, dlam, NULL, NULL, &info), FOLD_WARN_LEAST_SQUARES);
     ck_assert(info.is_least_squares);
     ck_assert_double_le(fabs(dlam[0] - dlam[m - 1]), 1e-8 * (1 + fabs(dlam[0])));
-    ck_assert_status(fold_vjp(solver, dx, NULL, NULL, NULL, pbar, &info),
-                     FOLD_WARN_LEAST_SQUARES);
+    ck_assert_status(fold_vjp(solver, dx, NULL, NULL, NULL, pbar, &info), FOLD_WARN_LEAST_SQUARES);
     ck_assert(info.reused_factorization);
     fold_solver_free(solver);
     free(dp);
@@ -121,8 +125,7 @@ START_TEST(unconverged)
     ck_assert_status(fold_value_gradient(solver, g), FOLD_ERR_NOT_SOLVED);
     s.backward.allow_unconverged = true;
     ck_assert_status(fold_solver_update_settings(solver, &s), FOLD_OK);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL),
-                     FOLD_WARN_UNCONVERGED_INPUT);
+    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_WARN_UNCONVERGED_INPUT);
     ck_assert_status(fold_value_gradient(solver, g), FOLD_WARN_UNCONVERGED_INPUT);
     fold_solver_free(solver);
     fold_problem_free(prob);
@@ -174,8 +177,8 @@ static int h0(const double *x, const double *p, double s, const double *l, doubl
 START_TEST(missing_derivative)
 {
     static const fold_int d[1] = {0};
-    fold_nlp_def def = {.n = 1, .np = 1, .hess_l = {1, d, d}, .cb = {.f = f0, .grad_f = g0,
-                                                                     .hess_l = h0}};
+    fold_nlp_def def = {
+        .n = 1, .np = 1, .hess_l = {1, d, d}, .cb = {.f = f0, .grad_f = g0, .hess_l = h0}};
     fold_problem *prob;
     fold_solver *solver;
     double x = 0, z = 0, p = 0, dp = 1, dx;

@@ -83,7 +83,8 @@ START_TEST(random_fd)
     for (fold_int i = 0; i < m; i++)
         fdl[i] = (lp[i] - lm[i]) / (2 * h);
     double ex = fold_test_vec_relerr(dx, fdx, n, 1.0), el = fold_test_vec_relerr(dlam, fdl, m, 1.0);
-    double ebx = fold_test_vec_relerr(dxb, fdx, n, 1.0), ebl = fold_test_vec_relerr(dlb, fdl, m, 1.0);
+    double ebx = fold_test_vec_relerr(dxb, fdx, n, 1.0),
+           ebl = fold_test_vec_relerr(dlb, fdl, m, 1.0);
     double eab = fold_test_vec_relerr(dxb, dx, n, 1.0);
     double fdv = (fp - fm) / (2 * h), gv = fold_test_dot(grad, dp, np);
     ck_assert_msg(ex <= 1e-6 && el <= 1e-6, "seed %d: active vs FD: dx %g dlam %g", _i, ex, el);
@@ -99,11 +100,14 @@ START_TEST(random_fd)
 }
 END_TEST
 
-/* HS071 (nonconvex, one bound and one inequality active): jvp along each parameter. */
+/* HS071 (nonconvex, one bound and one inequality active): jvp along each parameter, both
+ * forms, every factorization and ordering. H_FF is indefinite in the active form: a forced
+ * CHOLMOD LDL' may meet a negative primal pivot (then the call fails cleanly, it is not
+ * quasi-definite); AUTO falls back to UMFPACK. */
 START_TEST(hs071_fd)
 {
     fold_problem *prob;
-    fold_settings s = fd_settings(_i);
+    fold_settings s = fd_settings(_i % 9);
     fold_solver *solver;
     double x0[4], lam0[2], zl0[4], zu0[4], p0[3], dx[4], xp[4], xm[4], lp[2], lm[2], f;
     double dp[3] = {0, 0, 0}, h = 1e-4, fdx[4];
@@ -116,9 +120,15 @@ START_TEST(hs071_fd)
     for (int k = 0; k < 3; k++) {
         fold_solver *fd;
         fd_ctx c = {NULL, 4, 2, 3, x0, lam0, zl0, zu0};
+        fold_status st;
         memset(dp, 0, sizeof dp);
         dp[k] = 1;
-        ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_OK);
+        st = fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL);
+        if (st < 0 && s.backward.factorization == FOLD_FACTOR_CHOLMOD) {
+            ck_assert_error_mentions("fold_jvp");
+            break;
+        }
+        ck_assert_status(st, FOLD_OK);
         ck_assert_status(fold_solver_create(prob, &s, &fd), FOLD_OK);
         c.solver = fd;
         solve_at(&c, p0, dp, h, xp, lp, &f);
@@ -147,9 +157,9 @@ START_TEST(pqp_ipopt_closed_form)
     ck_assert_status(fold_solve(solver, NULL, NULL), FOLD_OK);
     ck_assert_status(fold_solver_params(solver, p), FOLD_OK);
     fold_pqp_solution(p, NULL, NULL, ref);
-    ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_X, FOLD_PQP_N, NULL, FOLD_PQP_N + 1, NULL,
-                                   J, NULL),
-                     FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(solver, FOLD_BLOCK_X, FOLD_PQP_N, NULL, FOLD_PQP_N + 1, NULL, J, NULL),
+        FOLD_OK);
     /* The barrier form carries Sigma_U = zu/(100 - x) ~ mu/100 from the inactive bounds. */
     ck_assert_double_le(fold_test_vec_relerr(J, ref, FOLD_PQP_N * (FOLD_PQP_N + 1), 1.0),
                         _i < 9 ? 1e-10 : 1e-9);
