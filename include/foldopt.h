@@ -14,6 +14,7 @@ extern "C" {
 #include "foldopt/problem.h"
 #include "foldopt/solver.h"
 #include "foldopt/fold.h"
+#include "foldopt/map.h"
 
 /** Library version string (same as FOLD_VERSION of the headers compiled against). */
 FOLD_API const char *fold_version(void);

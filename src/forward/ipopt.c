@@ -4,10 +4,15 @@
  * doc/api/solver.md describes settings, statuses, warm starts and Ipopt options. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 
 #include "forward/ipopt_internal.h"
 
 static const char *FN = "fold_solve";
+
+/* Ipopt 3.11 with Debian's sequential MUMPS is not thread-safe (MUMPS keeps global state;
+ * later Ipopt releases lock around it too): one Ipopt run at a time per process. */
+static pthread_mutex_t ipopt_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Work arrays of one solve: x, zl, zu (n), g, lam (m). */
 typedef struct solve_arrays {
@@ -104,15 +109,15 @@ static fold_status set_options(IpoptProblem ip, const fold_solver *s, bool warm)
     int rc;
     /* Ipopt applies print_level to its stdout journal only when it initializes, so run
      * that initialization now (IpoptSolve with x = NULL returns right after it): later
-     * option refusals, and the banner (sb), then print nothing. */
-    if ((st = opt_int(ip, "print_level", 0)) || (st = opt_str(ip, "sb", "yes")))
+     * option refusals, and the banner (sb), then print nothing. An empty option file name
+     * keeps Ipopt from reading ./ipopt.opt, which would override these settings. */
+    if ((st = opt_int(ip, "print_level", 0)) || (st = opt_str(ip, "sb", "yes")) ||
+        (st = opt_str(ip, "option_file_name", "")))
         return st;
     rc = IpoptSolve(ip, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     if (rc != Invalid_Problem_Definition)
-        return fold_error(FOLD_ERR_SETTING,
-                          "%s: Ipopt initialization failed (status %d); an ipopt.opt file in "
-                          "the working directory is read by Ipopt and may be invalid",
-                          FN, rc);
+        return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt initialization failed (status %d)", FN,
+                          rc);
     if ((st = opt_num(ip, "tol", set->forward.tol)) ||
         (st = opt_int(ip, "max_iter", (int)set->forward.max_iter)) ||
         (st = opt_num(ip, "nlp_lower_bound_inf", -FOLD_INF_BOUND)) ||
@@ -187,14 +192,18 @@ static fold_status run_ipopt(fold_solver *s, fold_ipopt_ctx *ctx, solve_arrays *
     IpoptProblem ip;
     fold_status st;
     double t0;
+    pthread_mutex_lock(&ipopt_lock);
     ip = CreateIpoptProblem((Index)prob->n, prob->x_lower, prob->x_upper, (Index)prob->m,
                             prob->m ? prob->g_lower : NULL, prob->m ? prob->g_upper : NULL,
                             t->nnz_jac, t->nnz_hess, 0, fold_ipopt_eval_f, fold_ipopt_eval_g,
                             fold_ipopt_eval_grad_f, fold_ipopt_eval_jac_g, fold_ipopt_eval_h);
-    if (!ip)
+    if (!ip) {
+        pthread_mutex_unlock(&ipopt_lock);
         return fold_error(FOLD_ERR_INTERNAL, "%s: CreateIpoptProblem refused the problem", FN);
+    }
     if ((st = set_options(ip, s, warm)) != FOLD_OK) {
         FreeIpoptProblem(ip);
+        pthread_mutex_unlock(&ipopt_lock);
         return st;
     }
     SetIntermediateCallback(ip, fold_ipopt_intermediate);
@@ -203,11 +212,12 @@ static fold_status run_ipopt(fold_solver *s, fold_ipopt_ctx *ctx, solve_arrays *
     *raw = IpoptSolve(ip, a->x, prob->m ? a->g : NULL, obj, a->lam, a->zl, a->zu, ctx);
     *solve_s = fold_time_now() - t0;
     FreeIpoptProblem(ip);
+    pthread_mutex_unlock(&ipopt_lock);
     return FOLD_OK;
 }
 
 static void fill_info(fold_forward_info *info, const fold_solver *s, const fold_ipopt_ctx *ctx,
-                      int raw, double obj, double solve_s, double t_call)
+                      int raw, double obj, double solve_s)
 {
     memset(info, 0, sizeof *info);
     info->raw_status = raw;
@@ -225,7 +235,6 @@ static void fill_info(fold_forward_info *info, const fold_solver *s, const fold_
     info->n_eval_jac_g = s->stats.n_jac_g;
     info->n_eval_hess_l = s->stats.n_hess_l;
     info->kkt_stationarity = info->kkt_feasibility = info->kkt_complementarity = NAN;
-    info->total_s = fold_time_now() - t_call;
 }
 
 /* Validation of everything fold_solve reads before Ipopt runs. */
@@ -277,7 +286,7 @@ fold_status fold_solve(fold_solver *s, const double *p, fold_forward_info *info)
         free(a.block);
         return st;
     }
-    fill_info(&out, s, &ctx, raw, obj, solve_s, t_call);
+    fill_info(&out, s, &ctx, raw, obj, solve_s);
     converged = out.status == FOLD_FWD_SOLVED || out.status == FOLD_FWD_ACCEPTABLE;
     s->has_start = false; /* an explicit start serves one solve */
 

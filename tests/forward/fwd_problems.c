@@ -161,6 +161,42 @@ fold_status box_create(fold_problem **out)
     return fold_problem_create(&def, out);
 }
 
+static int cc_f(const double *x, const double *p, double *obj, void *ud)
+{
+    *obj = (x[0] - 2) * (x[0] - 2);
+    return 0;
+}
+
+static int cc_grad(const double *x, const double *p, double *g, void *ud)
+{
+    g[0] = 2 * (x[0] - 2);
+    return 0;
+}
+
+static int cc_g(const double *x, const double *p, double *g, void *ud)
+{
+    g[0] = 0.5;
+    return 0;
+}
+
+static int cc_hess(const double *x, const double *p, double s, const double *lam, double *v,
+                   void *ud)
+{
+    v[0] = 2 * s;
+    return 0;
+}
+
+fold_status constant_constraint_create(fold_problem **out)
+{
+    static const double gl[1] = {0}, gu[1] = {1};
+    fold_nlp_def def = {
+        .name = "constant", .n = 1, .m = 1, .np = 0, .g_lower = gl, .g_upper = gu,
+        .hess_l = {1, idx3, idx3},
+        .cb = {.f = cc_f, .grad_f = cc_grad, .g = cc_g, .jac_g = inf_jac, .hess_l = cc_hess},
+    };
+    return fold_problem_create(&def, out);
+}
+
 double stationarity(const fold_problem *prob, const double *p, const double *x,
                     const double *lam, const double *zl, const double *zu)
 {

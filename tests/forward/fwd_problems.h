@@ -30,6 +30,10 @@ fold_status infeasible_create(fold_problem **out);
  * x = (1, 0, 0.5), zu = (2, 0, 0), zl = (0, 2, 0). */
 fold_status box_create(fold_problem **out);
 
+/* min (x - 2)^2  s.t.  0 <= g(x) = 0.5 <= 1: a constraint that does not depend on x
+ * (empty Jacobian pattern). x = 2, lam = 0. */
+fold_status constant_constraint_create(fold_problem **out);
+
 /* ||grad f + J'lam - zl + zu||_inf at (x, lam, zl, zu; p), from the problem's callbacks. */
 double stationarity(const fold_problem *prob, const double *p, const double *x,
                     const double *lam, const double *zl, const double *zu);

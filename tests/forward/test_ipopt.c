@@ -1,5 +1,7 @@
 /* fold_solve with Ipopt: published and closed-form optima, KKT conditions of the returned
  * multipliers (doc/math.md (2.3)-(2.5)), warm starts, status mapping, solver accessors. */
+#include <pthread.h>
+
 #include "basic/basic.h"
 #include "forward/solver_internal.h"
 #include "fwd_problems.h"
@@ -104,6 +106,25 @@ START_TEST(bound_multipliers)
         ck_assert_double_eq_tol(zl[j], zlr[j], 1e-6);
         ck_assert_double_eq_tol(zu[j], zur[j], 1e-6);
     }
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* A constraint independent of x: Ipopt needs one Jacobian entry, a structural zero. */
+START_TEST(constant_constraint)
+{
+    fold_problem *prob;
+    fold_solver *s;
+    double x, lam, zl, zu;
+    ck_assert_status(constant_constraint_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_solver_solution(s, &x, &lam, &zl, &zu, NULL), FOLD_OK);
+    ck_assert_double_eq_tol(x, 2, 1e-8);
+    ck_assert_double_eq_tol(lam, 0, 1e-8);
+    ck_assert_double_eq(zl, 0);
+    ck_assert_double_eq(zu, 0);
     fold_solver_free(s);
     fold_problem_free(prob);
 }
@@ -240,6 +261,53 @@ START_TEST(wall_clock_limit)
 }
 END_TEST
 
+typedef struct {
+    const fold_problem *prob;
+    unsigned long long seed;
+    double worst;
+    fold_status st;
+} thread_job;
+
+static void *solve_many(void *arg)
+{
+    thread_job *job = arg;
+    fold_solver *s;
+    fold_test_rng rng;
+    double p[FOLD_PQP_N + 1], x[FOLD_PQP_N], xs[FOLD_PQP_N], lam;
+    job->st = fold_solver_create(job->prob, NULL, &s);
+    fold_test_rng_seed(&rng, job->seed);
+    for (int trial = 0; trial < 8 && job->st == FOLD_OK; trial++) {
+        for (int k = 0; k <= FOLD_PQP_N; k++)
+            p[k] = fold_test_normal(&rng);
+        if ((job->st = fold_solve(s, p, NULL)) == FOLD_OK)
+            job->st = fold_solver_solution(s, xs, NULL, NULL, NULL, NULL);
+        fold_pqp_solution(p, x, &lam, NULL);
+        job->worst = fmax(job->worst, fold_test_vec_relerr(xs, x, FOLD_PQP_N, 1.0));
+    }
+    fold_solver_free(s);
+    return NULL;
+}
+
+/* Solvers in several threads (sharing one problem) give the same results as alone. */
+START_TEST(concurrent_solvers)
+{
+    fold_problem *prob;
+    pthread_t th[4];
+    thread_job jobs[4];
+    ck_assert_status(fold_pqp_create(&prob), FOLD_OK);
+    for (int t = 0; t < 4; t++) {
+        jobs[t] = (thread_job){.prob = prob, .seed = 100 + (unsigned long long)t};
+        ck_assert_int_eq(pthread_create(&th[t], NULL, solve_many, &jobs[t]), 0);
+    }
+    for (int t = 0; t < 4; t++) {
+        pthread_join(th[t], NULL);
+        ck_assert_status(jobs[t].st, FOLD_OK);
+        ck_assert_double_lt(jobs[t].worst, 1e-7);
+    }
+    fold_problem_free(prob);
+}
+END_TEST
+
 /* Accessors before and after a solve; an explicit start point (with multipliers) from the
  * solution restarts at the optimum. */
 START_TEST(accessors_and_start)
@@ -288,11 +356,13 @@ int main(void)
     tcase_add_test(tc, hs071_optimum);
     tcase_add_test(tc, pqp_closed_form);
     tcase_add_test(tc, bound_multipliers);
+    tcase_add_test(tc, constant_constraint);
     tcase_add_test(tc, lbfgs_without_hessian);
     tcase_add_test(tc, warm_start_fewer_iterations);
     tcase_add_test(tc, infeasible_problem);
     tcase_add_test(tc, iteration_limit);
     tcase_add_test(tc, wall_clock_limit);
+    tcase_add_test(tc, concurrent_solvers);
     tcase_add_test(tc, accessors_and_start);
     suite_add_tcase(suite, tc);
     return fold_test_run(suite);

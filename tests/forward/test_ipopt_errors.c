@@ -2,6 +2,7 @@
  * refused and unknown Ipopt options, the Index size check, and Ipopt's silence at
  * verbose 0. On every error the stored solution is unchanged. */
 #include <limits.h>
+#include <unistd.h>
 
 #include "basic/basic.h"
 #include "forward/ipopt_internal.h"
@@ -175,6 +176,40 @@ START_TEST(passthrough_options)
 }
 END_TEST
 
+/* A stray ./ipopt.opt is not read (it would override foldopt's settings); a file named
+ * with the pass-through option option_file_name is. */
+START_TEST(option_file_only_on_request)
+{
+    char dir[] = "/tmp/foldopt_optXXXXXX", path[64], cwd[4096];
+    fold_problem *prob;
+    fold_solver *s;
+    fold_settings set;
+    fold_forward_info info;
+    FILE *f;
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ipopt.opt", dir);
+    ck_assert_ptr_nonnull((f = fopen(path, "w")));
+    fputs("max_iter 1\n", f);
+    fclose(f);
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    ck_assert_int_eq(chdir(dir), 0);
+    fold_settings_default(&set);
+    set.forward.warm_start = false;
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_settings_set_ipopt(&set, "option_file_name", path), FOLD_OK);
+    ck_assert_status(fold_solver_update_settings(s, &set), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, &info), FOLD_ERR_FORWARD_FAILED);
+    ck_assert_int_eq(info.status, FOLD_FWD_MAX_ITER);
+    ck_assert_int_eq(chdir(cwd), 0);
+    remove(path);
+    rmdir(dir);
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+END_TEST
+
 START_TEST(index_size_check)
 {
     long long big = (long long)INT_MAX + 1;
@@ -189,6 +224,62 @@ START_TEST(index_size_check)
     ck_assert_error_mentions("jac_g.nnz");
     ck_assert_status(fold_ipopt_check_size(10, 5, 10, big), FOLD_ERR_TOO_LARGE);
     ck_assert_error_mentions("hess_l.nnz");
+}
+END_TEST
+
+/* Each allocation of fold_solve fails in turn: FOLD_ERR_MEMORY, nothing stored; then a
+ * normal solve still works (checked for leaks by the ASan/valgrind runs). */
+START_TEST(allocation_failure)
+{
+    fold_problem *prob;
+    fold_solver *s;
+    int failures = 0;
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    for (long k = 0; k < 10; k++) {
+        ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
+        fold_alloc_fail_after(k);
+        fold_status st = fold_solve(s, NULL, NULL);
+        fold_alloc_fail_after(-1);
+        if (st == FOLD_OK) {
+            fold_solver_free(s);
+            break;
+        }
+        ck_assert_status(st, FOLD_ERR_MEMORY);
+        ck_assert_error_mentions("fold_solve");
+        ck_assert(!s->has_solution);
+        ck_assert_status(fold_solve(s, NULL, NULL), FOLD_OK);
+        fold_solver_free(s);
+        failures++;
+    }
+    ck_assert_int_ge(failures, 2);
+    fold_problem_free(prob);
+}
+END_TEST
+
+static void count_lines(int level, const char *line, void *data)
+{
+    char *seen = data;
+    if (level == 1 && strstr(line, "fold_solve: ipopt solved"))
+        strcpy(seen, line);
+}
+
+/* verbose 1: one summary line through the log sink. */
+START_TEST(summary_through_sink)
+{
+    fold_problem *prob;
+    fold_solver *s;
+    fold_settings set;
+    char seen[1024] = "";
+    fold_settings_default(&set);
+    set.log.verbose = 1;
+    set.log.sink = count_lines;
+    set.log.sink_data = seen;
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, NULL), FOLD_OK);
+    ck_assert_ptr_nonnull(strstr(seen, "objective 17.0140"));
+    fold_solver_free(s);
+    fold_problem_free(prob);
 }
 END_TEST
 
@@ -254,7 +345,10 @@ int main(void)
     tcase_add_test(tc, bad_arguments);
     tcase_add_loop_test(tc, refused_option, 0, (int)(sizeof refused / sizeof refused[0]));
     tcase_add_test(tc, passthrough_options);
+    tcase_add_test(tc, option_file_only_on_request);
     tcase_add_test(tc, index_size_check);
+    tcase_add_test(tc, allocation_failure);
+    tcase_add_test(tc, summary_through_sink);
     tcase_add_test(tc, ipopt_silence);
     suite_add_tcase(suite, tc);
     return fold_test_run(suite);

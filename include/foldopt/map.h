@@ -1,0 +1,192 @@
+/* Matrix-free fold maps: a fixed point z* = U(z*, p) with products by Phi = dU/dz and
+ * Psi = dU/dp, differentiated by direct or iterative backward solves (LFPI, GMRES, BiCGSTAB,
+ * MINRES, CG); built-in update-step maps and iterative forward solvers with an unrolling
+ * baseline. doc/math.md §1, doc/iterative.md, doc/api/map.md. */
+#ifndef FOLDOPT_MAP_H
+#define FOLDOPT_MAP_H
+
+#include "fold.h"
+
+/* Callback convention (as in problem.h): const inputs, outputs next, user_data last; return
+ * 0 on success, nonzero on failure (the call fails with FOLD_ERR_CALLBACK naming the
+ * callback). Outputs are checked for NaN/Inf. */
+
+/** out[nz] = Phi v (or Phi' v): v has nz entries. */
+typedef int (*fold_map_vec_fn)(const double *v, double *out, void *user_data);
+/** out[nz] = Psi dp: dp has np entries. */
+typedef int (*fold_map_psi_fn)(const double *dp, double *out, void *user_data);
+/** out[np] = Psi' w: w has nz entries. */
+typedef int (*fold_map_psit_fn)(const double *w, double *out, void *user_data);
+/** diag[nz] = diagonal of Phi (for the Jacobi preconditioner). */
+typedef int (*fold_map_diag_fn)(double *diag, void *user_data);
+/** out[nz] = U(z, p): the update step itself (finite-difference maps). */
+typedef int (*fold_map_update_fn)(const double *z, const double *p, double *out,
+                                  void *user_data);
+
+/** A compressed-column sparse matrix, 0-based, rows sorted and unique in each column.
+ * Arrays are copied by the function that takes it. */
+typedef struct fold_csc {
+    fold_int nrow, ncol;
+    const fold_int *colptr; /**< ncol + 1 */
+    const fold_int *rowind; /**< colptr[ncol] */
+    const double *values;   /**< colptr[ncol] */
+} fold_csc;
+
+/** Finite-difference schemes of maps given only by U (doc/iterative.md §3). */
+typedef enum fold_fd_scheme {
+    FOLD_FD_CENTRAL = 0, /**< (U(z+hv) - U(z-hv)) / 2h: error O(h^2), 2 evaluations */
+    FOLD_FD_FORWARD = 1  /**< (U(z+hv) - U(z)) / h: error O(h), 1 evaluation */
+} fold_fd_scheme;
+
+/** Definition of a map at its fixed point. Give either the derivative products (phi_v and/or
+ * phit_v, psi_v and/or psit_v), or the matrices (a_matrix = I - Phi, psi_matrix = Psi), or
+ * only `update` (finite-difference forward mode). Forward mode (JVP) needs Phi v and Psi dp;
+ * reverse mode (VJP) needs Phi' v and Psi' w (phi_v serves as phit_v when is_symmetric). */
+typedef struct fold_map_def {
+    const char *name;     /**< for messages; may be NULL */
+    fold_int nz, np;      /**< state and parameter sizes (nz >= 1, np >= 0) */
+    const double *z;      /**< fixed point (nz); copied; required for `update`, else optional */
+    const double *p;      /**< parameters (np); copied; required for `update`, else optional */
+    fold_map_vec_fn phi_v, phit_v;
+    fold_map_psi_fn psi_v;
+    fold_map_psit_fn psit_v;
+    fold_map_diag_fn diag_phi;   /**< optional: diagonal of Phi (Jacobi) */
+    fold_map_update_fn update;   /**< optional: U itself (finite differences) */
+    const fold_csc *a_matrix;    /**< optional: the fold matrix I - Phi (nz x nz), copied */
+    const fold_csc *psi_matrix;  /**< optional: Psi (nz x np), copied */
+    bool is_symmetric;           /**< Phi is symmetric (enables MINRES and CG) */
+    fold_int n_blocks;           /**< block preconditioner: number of diagonal blocks */
+    const fold_int *block_ptr;   /**< n_blocks + 1 block boundaries 0 = b0 < ... = nz */
+    int fd_scheme;               /**< fold_fd_scheme */
+    double fd_step;              /**< relative step h (0: eps^(1/3) central, eps^(1/2) forward) */
+    void *user_data;             /**< passed to every callback */
+} fold_map_def;
+
+typedef struct fold_map fold_map;
+
+/** Validate def and create a map (copies z, p and matrices). Errors (nothing allocated):
+ * FOLD_ERR_ARGUMENT (NULL, no way to compute Phi or Psi products), FOLD_ERR_DIMENSION,
+ * FOLD_ERR_SPARSITY (malformed CSC), FOLD_ERR_NONFINITE (NaN in z, p or matrix values). */
+FOLD_API fold_status fold_map_create(const fold_map_def *def, fold_map **out);
+
+/** Free; accepts NULL. */
+FOLD_API void fold_map_free(fold_map *map);
+
+/** Sizes (either pointer may be NULL). */
+FOLD_API void fold_map_dims(const fold_map *map, fold_int *nz, fold_int *np);
+
+/** Forward mode: solve (I - Phi) dz = Psi dp; dp (np) in, dz (nz) out. Method and
+ * preconditioner from settings->backward.method and settings->precond.kind (settings NULL:
+ * fold_settings_default). direct / precond exact / block / jacobi (without diag_phi) need the
+ * matrix I - Phi: a_matrix, else assembled from nz products of Phi (refused with
+ * FOLD_ERR_TOO_LARGE above nz = 4000). Returns FOLD_OK; FOLD_ERR_NOT_CONVERGED (iteration
+ * limit or breakdown, info->reason says which), FOLD_ERR_DIVERGED (LFPI with spectral radius
+ * >= 1), FOLD_ERR_UNSUPPORTED (missing products for the mode, MINRES/CG on a non-symmetric
+ * map), FOLD_ERR_SETTING, FOLD_ERR_CALLBACK, FOLD_ERR_NONFINITE. dz is written only on
+ * success. info may be NULL. Not thread-safe on one map. */
+FOLD_API fold_status fold_map_jvp(fold_map *map, const fold_settings *settings,
+                                  const double *dp, double *dz, fold_backward_info *info);
+
+/** Reverse mode: solve (I - Phi)' w = zbar, then pbar = Psi' w; zbar (nz) in, pbar (np) out.
+ * Maps defined only by `update` refuse with FOLD_ERR_UNSUPPORTED. Otherwise as fold_map_jvp. */
+FOLD_API fold_status fold_map_vjp(fold_map *map, const fold_settings *settings,
+                                  const double *zbar, double *pbar, fold_backward_info *info);
+
+/** Full Jacobian dz/dp, dense column-major nz x np, by np JVPs (or nz VJPs when nz < np and
+ * reverse mode is available); one factorization is shared. */
+FOLD_API fold_status fold_map_jacobian(fold_map *map, const fold_settings *settings,
+                                       double *J, fold_backward_info *info);
+
+/** Relative residuals ||r_k|| / ||b|| of the last iterative solve (last right-hand side),
+ * one per iteration starting with iteration 0. Copies up to cap entries into out (may be
+ * NULL) and the total count into *count. */
+FOLD_API fold_status fold_map_residual_history(const fold_map *map, double *out, fold_int cap,
+                                               fold_int *count);
+
+/** Use the factorization of a nearby map (same nz, e.g. another parameter value with the
+ * same pattern) as the preconditioner when precond.kind = nearby. nearby's matrix is
+ * factored once and kept in nearby, which must outlive its use; NULL clears. */
+FOLD_API fold_status fold_map_set_nearby(fold_map *map, fold_map *nearby);
+
+/* ---- Built-in update steps (doc/iterative.md §4) ---- */
+
+/** A smooth objective f(x; p): gradient, Hessian-vector product and the cross term
+ * C = d(grad_x f)/dp (n x np) by products. hess_v and cross products are needed for the
+ * fold and the unrolled derivatives, not for plain solves. */
+typedef struct fold_objective {
+    fold_int n, np;
+    int (*grad)(const double *x, const double *p, double *g, void *user_data);
+    int (*hess_v)(const double *x, const double *p, const double *v, double *out,
+                  void *user_data);                 /**< out[n] = H v */
+    int (*cross_v)(const double *x, const double *p, const double *dp, double *out,
+                   void *user_data);                /**< out[n] = C dp */
+    int (*cross_t_v)(const double *x, const double *p, const double *w, double *out,
+                     void *user_data);              /**< out[np] = C' w */
+    void *user_data;
+} fold_objective;
+
+typedef enum fold_set_kind {
+    FOLD_SET_FREE = 0,    /**< R^n (no projection) */
+    FOLD_SET_BOX = 1,     /**< lower <= x <= upper (NULL side: unbounded) */
+    FOLD_SET_NONNEG = 2,  /**< x >= 0 */
+    FOLD_SET_SIMPLEX = 3, /**< x >= 0, sum x = radius */
+    FOLD_SET_BALL = 4,    /**< ||x - center||_2 <= radius (center NULL: origin) */
+    FOLD_SET_AFFINE = 5   /**< A x = b, A (m x n) of full row rank */
+} fold_set_kind;
+
+/** A closed convex set with an exact projection and its Jacobian. Arrays are copied. */
+typedef struct fold_set {
+    int kind;                     /**< fold_set_kind */
+    const double *lower, *upper;  /**< box (n) */
+    double radius;                /**< simplex sum / ball radius (> 0) */
+    const double *center;         /**< ball (n) */
+    const fold_csc *A;            /**< affine (m x n) */
+    const double *b;              /**< affine (m) */
+} fold_set;
+
+typedef enum fold_iter_kind {
+    FOLD_ITER_PGD = 0,     /**< x <- P_C(x - step grad f(x; p)) */
+    FOLD_ITER_PROX_L1 = 1  /**< x <- S_{step l1}(x - step grad f(x; p)) (soft threshold) */
+} fold_iter_kind;
+
+/** An iterative method: kind, objective, set (PGD) or l1 weight (prox), step (> 0,
+ * typically 1/L). */
+typedef struct fold_iter_def {
+    int kind;               /**< fold_iter_kind */
+    fold_objective obj;
+    fold_set set;
+    double l1_weight;       /**< prox: weight of ||x||_1 (>= 0) */
+    double step;
+} fold_iter_def;
+
+/** Outcome of a built-in iterative solve or unrolled derivative. */
+typedef struct fold_iter_info {
+    fold_int iterations;
+    double step_norm;        /**< ||x_k - x_{k-1}||_inf of the last iteration */
+    bool converged;          /**< step_norm <= tol (1 + ||x||_inf) */
+    size_t bytes_stored;     /**< memory kept for reverse-mode unrolling */
+    double solve_s;
+} fold_iter_info;
+
+/** The fold map of one step at x (n) with parameters p (np): Phi and Psi products exact
+ * (projection Jacobians of every set, soft-threshold Jacobian). */
+FOLD_API fold_status fold_iter_map(const fold_iter_def *def, const double *x, const double *p,
+                                   fold_map **out);
+
+/** Run the method from x0 (n; NULL: zeros projected onto the set) until
+ * ||x_k - x_{k-1}||_inf <= tol (1 + ||x_k||_inf) or max_iter iterations. With dp (np) and dx
+ * (n) non-NULL, also propagates the tangent dx_k = d x_k / dp . dp through the iterations
+ * (forward-mode unrolling; x0 independent of p). Returns FOLD_OK, or
+ * FOLD_WARN_INACCURATE when max_iter was reached (x written). */
+FOLD_API fold_status fold_iter_solve(const fold_iter_def *def, const double *p, const double *x0,
+                                     fold_int max_iter, double tol, const double *dp,
+                                     double *x, double *dx, fold_iter_info *info);
+
+/** Reverse-mode unrolling: run exactly `iters` iterations from x0 storing the iterates, then
+ * back-propagate xbar (n) through them: pbar (np) = (d x_iters / dp)' xbar. x (n, may be
+ * NULL) receives x_iters; info->bytes_stored the memory of the tape. */
+FOLD_API fold_status fold_iter_unroll_vjp(const fold_iter_def *def, const double *p,
+                                          const double *x0, fold_int iters, const double *xbar,
+                                          double *x, double *pbar, fold_iter_info *info);
+
+#endif

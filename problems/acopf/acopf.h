@@ -1,0 +1,129 @@
+/* AC optimal power flow: MATPOWER case reader, the PGLib baseline polar AC-OPF as a
+ * parametric NLP, and a synthetic grid generator. Built on the public API only.
+ * Formulation, units and parameter layout: doc/acopf.md. */
+#ifndef FOLD_PROBLEMS_ACOPF_H
+#define FOLD_PROBLEMS_ACOPF_H
+
+#include <stdio.h>
+
+#include "foldopt.h"
+
+/* ---- case data (per-unit conversion happens in the model, the case keeps file units) ---- */
+
+typedef struct fold_acopf_bus {
+    long id;              /* bus number in the file */
+    int type;             /* 1 PQ, 2 PV, 3 reference (isolated type-4 buses are dropped) */
+    double pd, qd;        /* load, MW and MVAr */
+    double gs, bs;        /* shunt, MW and MVAr demanded/injected at V = 1 p.u. */
+    double vm0, va0;      /* voltage in the file (p.u., degrees) */
+    double vmin, vmax;    /* p.u. */
+    long line;            /* line of the row in the file */
+} fold_acopf_bus;
+
+typedef struct fold_acopf_gen {
+    fold_int bus;         /* index into buses */
+    long row;             /* 1-based row of mpc.gen in the file (kept in output keys) */
+    double pg0, qg0;      /* set point in the file, MW and MVAr */
+    double pmin, pmax, qmin, qmax; /* MW, MVAr */
+    int n_cost;           /* polynomial coefficients (degree n_cost - 1) */
+    fold_int cost_off;    /* coefficients c_0 .. c_{n-1} (ascending powers of MW) at
+                             case->cost[cost_off ..] */
+    long line;
+} fold_acopf_gen;
+
+typedef struct fold_acopf_branch {
+    fold_int f, t;        /* indices into buses */
+    long row;             /* 1-based row of mpc.branch in the file */
+    double r, x, b;       /* p.u. */
+    double rate_a;        /* MVA; 0 = unlimited */
+    double tap;           /* off-nominal ratio (0 in the file is stored as 1) */
+    double shift_deg;     /* phase shift, degrees */
+    double angmin_deg, angmax_deg;
+    long line;
+} fold_acopf_branch;
+
+typedef struct fold_acopf_case {
+    char name[128];       /* file name without folder and ".m" */
+    double base_mva;
+    fold_int n_bus, n_gen, n_branch;
+    fold_acopf_bus *bus;
+    fold_acopf_gen *gen;  /* in-service generators at non-isolated buses, file order */
+    fold_acopf_branch *branch; /* in-service branches, file order */
+    double *cost;         /* all generators' cost coefficients */
+    fold_int n_dropped_bus, n_dropped_gen, n_dropped_branch;
+} fold_acopf_case;
+
+/* Detail of the last acopf error of the calling thread ("case14.m:37: branch row has 12
+ * fields, need 13"), empty when none. Every fold_acopf_* function that fails sets it; the
+ * fold_* library errors it passes through are copied in as well. */
+const char *fold_acopf_last_error(void);
+
+/* Read a MATPOWER version-2 case file. Errors: FOLD_ERR_IO (cannot read), FOLD_ERR_PARSE
+ * (malformed: message names file, line, field), FOLD_ERR_UNSUPPORTED (piecewise-linear
+ * costs, version 1), FOLD_ERR_MEMORY. *out is set only on success. */
+fold_status fold_acopf_case_read(const char *path, fold_acopf_case **out);
+
+/* Parse a case from memory (text need not be NUL-terminated; len bytes). name is used in
+ * messages and as the case name. */
+fold_status fold_acopf_case_parse(const char *text, size_t len, const char *name,
+                                  fold_acopf_case **out);
+
+/* Free; accepts NULL. */
+void fold_acopf_case_free(fold_acopf_case *cs);
+
+/* Write a case in MATPOWER version-2 format (all buses, gens and branches in service). */
+fold_status fold_acopf_case_write(const fold_acopf_case *cs, FILE *out);
+
+/* ---- the model: x = (va, vm, pg, qg) in p.u./radians; see doc/acopf.md ---- */
+
+typedef struct fold_acopf fold_acopf;
+
+/* Offsets of the blocks of x, g and p. Sizes: va, vm: n_bus; pg, qg: n_gen; constraint
+ * blocks: balance P and Q (n_bus each), thermal limits at the from and to ends (n_rated
+ * each), angle differences (n_angle); parameters pd, qd (n_bus), c1, c2 (n_gen). */
+typedef struct fold_acopf_layout {
+    fold_int n, m, np;
+    fold_int x_va, x_vm, x_pg, x_qg;
+    fold_int g_p, g_q, g_sf, g_st, g_ang;
+    fold_int n_rated, n_angle;
+    fold_int p_pd, p_qd, p_c1, p_c2;
+} fold_acopf_layout;
+
+/* Build the model (copies what it needs from cs) and its fold_problem. Errors:
+ * FOLD_ERR_ARGUMENT, FOLD_ERR_MEMORY, or fold_problem_create's. */
+fold_status fold_acopf_create(const fold_acopf_case *cs, fold_acopf **out);
+
+/* Free the model and its problem; accepts NULL. */
+void fold_acopf_free(fold_acopf *model);
+
+const fold_problem *fold_acopf_problem(const fold_acopf *model);
+const fold_acopf_case *fold_acopf_get_case(const fold_acopf *model);
+fold_acopf_layout fold_acopf_get_layout(const fold_acopf *model);
+/* Branch index of thermal row k (0 <= k < n_rated) and of angle row k (< n_angle). */
+fold_int fold_acopf_rated_branch(const fold_acopf *model, fold_int k);
+fold_int fold_acopf_angle_branch(const fold_acopf *model, fold_int k);
+
+/* The flat start (vm = 1 clipped into its bounds, va = 0, pg and qg at their bound
+ * midpoints, infinite bounds replaced by 0) into x (n). */
+void fold_acopf_flat_start(const fold_acopf *model, double *x);
+
+/* Convert x to file units: pg, qg (MW, MVAr, n_gen), vm (p.u.), va (degrees) (n_bus).
+ * Any output may be NULL. */
+void fold_acopf_solution_units(const fold_acopf *model, const double *x, double *pg_mw,
+                               double *qg_mvar, double *vm, double *va_deg);
+
+/* Objective in $/h at x with the case's own costs (for tests). */
+double fold_acopf_objective(const fold_acopf *model, const double *x);
+
+/* Constraint values g(x; p) into g (m entries), as the solver sees them; returns 0. */
+int fold_acopf_eval_g(const fold_acopf *model, const double *x, const double *p, double *g);
+
+/* ---- synthetic grids ---- */
+
+/* Generate a feasible meshed grid of n_bus buses (>= 2) from seed: buses on a jittered 2-D
+ * lattice, a random spanning tree plus extra short edges, generators on about 20% of the
+ * buses with capacity above the load. *out is a case like one read from a file. */
+fold_status fold_acopf_gen_grid(fold_int n_bus, unsigned long long seed,
+                                fold_acopf_case **out);
+
+#endif

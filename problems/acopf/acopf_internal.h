@@ -1,0 +1,88 @@
+/* Internal declarations shared by the acopf files: error detail, the MATPOWER tokenizer's
+ * result, the model structure. Not part of problems/acopf/acopf.h. */
+#ifndef FOLD_ACOPF_INTERNAL_H
+#define FOLD_ACOPF_INTERNAL_H
+
+#include "acopf/acopf.h"
+
+/* Record the calling thread's acopf error detail and return status. */
+fold_status acopf_error(fold_status status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Copy fold_last_error() into the acopf detail with a prefix; returns status. */
+fold_status acopf_error_from_lib(fold_status status, const char *prefix);
+
+/* A numeric matrix from the file (row-major), with the line of each row. */
+typedef struct mp_matrix {
+    bool present;
+    long line;            /* line of "mpc.<name> =" */
+    fold_int n_row, n_col;
+    double *v;
+    long *row_line;
+    fold_int cap_v, cap_row;
+} mp_matrix;
+
+/* The fields of a MATPOWER file that the model uses; others are skipped. */
+typedef struct mp_file {
+    const char *name;     /* for messages */
+    mp_matrix base_mva, version, bus, gen, branch, gencost;
+    char version_text[16];
+} mp_file;
+
+/* Tokenize text into f (fields the model uses). FOLD_ERR_PARSE / FOLD_ERR_MEMORY. */
+fold_status mp_tokenize(const char *text, size_t len, mp_file *f);
+void mp_file_clear(mp_file *f);
+/* Convert the tokenized fields into a case (validation, dropping out-of-service items). */
+fold_status mp_convert(const mp_file *f, fold_acopf_case **out);
+
+/* ---- the model (model.c, model_eval.c) ---- */
+
+/* One branch: the four flows pf, qf, pt, qt (p.u.) are
+ *   h_k = a[k] V_e^2 + Vf Vt (c[k] cos d + s[k] sin d),  d = va_f - va_t,
+ * with e the branch end of flow k (doc/acopf.md eq. 3). */
+typedef struct acopf_branch_data {
+    fold_int f, t;
+    double a[4], c[4], s[4];
+    fold_int rated_row;   /* k of the thermal rows g_sf + k, g_st + k; -1 when unlimited */
+    double rate2;         /* (rateA / baseMVA)^2 */
+    fold_int jac[16];     /* slots of rows (Pf, Qf, Pt, Qt) x cols (va_f, va_t, vm_f, vm_t) */
+    fold_int jac_sf[4], jac_st[4];
+    fold_int hess[10];    /* lower-triangle pairs of (va_f, va_t, vm_f, vm_t), i(i+1)/2 + j */
+} acopf_branch_data;
+
+/* Values, gradients and Hessians (10 lower-triangle entries) of the four flows. */
+typedef struct acopf_flow {
+    double v[4], d[4][4], h[4][10];
+} acopf_flow;
+
+struct fold_acopf {
+    fold_acopf_case cs;      /* own copy (arrays owned) */
+    fold_acopf_layout L;
+    double base;
+    acopf_branch_data *br;
+    fold_int *rated, *angle; /* branch of each thermal / angle row */
+    fold_int *jac_bus;       /* per bus: slots (P_i, vm_i), (Q_i, vm_i) */
+    fold_int *jac_gen;       /* per gen: slots (P_bus, pg), (Q_bus, qg) */
+    fold_int *jac_ang;       /* per angle row: slots (va_f), (va_t) */
+    fold_int *hess_vm;       /* per bus: slot (vm_i, vm_i) */
+    fold_int *hess_pg;       /* per gen: slot (pg, pg) */
+    fold_int jac_nnz, hess_nnz;
+    fold_int *jac_row, *jac_col, *hess_row, *hess_col;
+    fold_int *jgp_row, *jgp_col, *hlp_row, *hlp_col;
+    double *x_lo, *x_hi, *g_lo, *g_hi, *x0, *p0;
+    fold_problem *prob;
+};
+
+void acopf_flow_eval(const acopf_branch_data *b, const fold_acopf *m, const double *x,
+                     bool second, acopf_flow *out);
+/* Callbacks (model_eval.c). */
+int acopf_cb_f(const double *x, const double *p, double *obj, void *ud);
+int acopf_cb_grad_f(const double *x, const double *p, double *grad, void *ud);
+int acopf_cb_g(const double *x, const double *p, double *g, void *ud);
+int acopf_cb_jac_g(const double *x, const double *p, double *v, void *ud);
+int acopf_cb_hess_l(const double *x, const double *p, double s, const double *lam, double *v,
+                    void *ud);
+int acopf_cb_grad_f_p(const double *x, const double *p, double *gp, void *ud);
+int acopf_cb_jac_g_p(const double *x, const double *p, double *v, void *ud);
+int acopf_cb_hess_lp(const double *x, const double *p, const double *lam, double *v, void *ud);
+
+#endif

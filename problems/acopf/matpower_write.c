@@ -1,0 +1,54 @@
+/* Write a case in MATPOWER version-2 format (the subset the reader needs), with %.17g
+ * numbers so that a write-read round trip is exact. doc/acopf.md §1. */
+#include "acopf/acopf_internal.h"
+
+fold_status fold_acopf_case_write(const fold_acopf_case *cs, FILE *out)
+{
+    if (!cs || !out)
+        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_case_write: %s is NULL",
+                           cs ? "out" : "case");
+    fprintf(out, "%% %s: written by foldopt\nfunction mpc = %s\nmpc.version = '2';\n"
+                 "mpc.baseMVA = %.17g;\n\n%%%% bus data\n"
+                 "%%\tbus_i\ttype\tPd\tQd\tGs\tBs\tarea\tVm\tVa\tbaseKV\tzone\tVmax\tVmin\n"
+                 "mpc.bus = [\n", cs->name, cs->name, cs->base_mva);
+    for (fold_int i = 0; i < cs->n_bus; i++) {
+        const fold_acopf_bus *b = &cs->bus[i];
+        fprintf(out, "\t%ld\t%d\t%.17g\t%.17g\t%.17g\t%.17g\t1\t%.17g\t%.17g\t230\t1\t%.17g\t%.17g;\n",
+                b->id, b->type, b->pd, b->qd, b->gs, b->bs, b->vm0, b->va0, b->vmax, b->vmin);
+    }
+    fprintf(out, "];\n\n%%%% generator data\n"
+                 "%%\tbus\tPg\tQg\tQmax\tQmin\tVg\tmBase\tstatus\tPmax\tPmin\n"
+                 "mpc.gen = [\n");
+    int max_cost = 1;
+    for (fold_int k = 0; k < cs->n_gen; k++) {
+        const fold_acopf_gen *g = &cs->gen[k];
+        fprintf(out, "\t%ld\t%.17g\t%.17g\t%.17g\t%.17g\t1\t%.17g\t1\t%.17g\t%.17g;\n",
+                cs->bus[g->bus].id, g->pg0, g->qg0, g->qmax, g->qmin, cs->base_mva, g->pmax,
+                g->pmin);
+        if (g->n_cost > max_cost)
+            max_cost = g->n_cost;
+    }
+    fprintf(out, "];\n\n%%%% generator cost data\n%%\t2\tstartup\tshutdown\tn\tc(n-1)\t...\tc0\n"
+                 "mpc.gencost = [\n");
+    for (fold_int k = 0; k < cs->n_gen; k++) {
+        const fold_acopf_gen *g = &cs->gen[k];
+        /* every row padded to max_cost coefficients with leading zeros (same polynomial) */
+        fprintf(out, "\t2\t0\t0\t%d", max_cost);
+        for (int j = max_cost - 1; j >= 0; j--)
+            fprintf(out, "\t%.17g", j < g->n_cost ? cs->cost[g->cost_off + j] : 0.0);
+        fprintf(out, ";\n");
+    }
+    fprintf(out, "];\n\n%%%% branch data\n%%\tfbus\ttbus\tr\tx\tb\trateA\trateB\trateC\tratio\t"
+                 "angle\tstatus\tangmin\tangmax\nmpc.branch = [\n");
+    for (fold_int k = 0; k < cs->n_branch; k++) {
+        const fold_acopf_branch *b = &cs->branch[k];
+        fprintf(out, "\t%ld\t%ld\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t1\t"
+                     "%.17g\t%.17g;\n",
+                cs->bus[b->f].id, cs->bus[b->t].id, b->r, b->x, b->b, b->rate_a, b->rate_a,
+                b->rate_a, b->tap, b->shift_deg, b->angmin_deg, b->angmax_deg);
+    }
+    fprintf(out, "];\n");
+    if (ferror(out))
+        return acopf_error(FOLD_ERR_IO, "fold_acopf_case_write: write error");
+    return FOLD_OK;
+}

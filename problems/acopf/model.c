@@ -1,0 +1,456 @@
+/* The polar AC-OPF model: layout, branch coefficients, bounds, flat start and the sparsity
+ * patterns (built once: candidate entries sorted and deduplicated, each branch keeping the
+ * slots it writes). Formulation: doc/acopf.md §2. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "acopf/acopf_internal.h"
+
+#define DEG (3.14159265358979323846 / 180.0)
+
+/* Sorted unique (row, col) keys; slot lookup by binary search. */
+typedef struct keyset {
+    int64_t *k;
+    fold_int n, ncol;
+} keyset;
+
+static void ks_add(keyset *ks, fold_int r, fold_int c)
+{
+    ks->k[ks->n++] = (int64_t)r * ks->ncol + c;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void ks_finish(keyset *ks)
+{
+    qsort(ks->k, (size_t)ks->n, sizeof *ks->k, cmp_key);
+    fold_int u = 0;
+    for (fold_int i = 0; i < ks->n; i++)
+        if (u == 0 || ks->k[i] != ks->k[u - 1])
+            ks->k[u++] = ks->k[i];
+    ks->n = u;
+}
+
+static fold_int ks_slot(const keyset *ks, fold_int r, fold_int c)
+{
+    int64_t key = (int64_t)r * ks->ncol + c;
+    fold_int lo = 0, hi = ks->n;
+    while (lo < hi) {
+        fold_int mid = lo + (hi - lo) / 2;
+        if (ks->k[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo; /* present by construction */
+}
+
+/* Lower-triangle Hessian slot of the unordered pair (i, j). */
+static fold_int hs_slot(const keyset *ks, fold_int i, fold_int j)
+{
+    return i >= j ? ks_slot(ks, i, j) : ks_slot(ks, j, i);
+}
+
+static void branch_coefficients(const fold_acopf_branch *in, acopf_branch_data *b)
+{
+    double z2 = in->r * in->r + in->x * in->x;
+    double g = in->r / z2, bb = -in->x / z2, bc = in->b / 2;
+    double tr = in->tap * cos(in->shift_deg * DEG), ti = in->tap * sin(in->shift_deg * DEG);
+    double tm = in->tap * in->tap;
+    b->f = in->f;
+    b->t = in->t;
+    b->a[0] = g / tm;
+    b->c[0] = (-g * tr + bb * ti) / tm;
+    b->s[0] = (-bb * tr - g * ti) / tm;
+    b->a[1] = -(bb + bc) / tm;
+    b->c[1] = (bb * tr + g * ti) / tm;
+    b->s[1] = (-g * tr + bb * ti) / tm;
+    b->a[2] = g;
+    b->c[2] = (-g * tr - bb * ti) / tm;
+    b->s[2] = (bb * tr - g * ti) / tm;
+    b->a[3] = -(bb + bc);
+    b->c[3] = (bb * tr - g * ti) / tm;
+    b->s[3] = (g * tr + bb * ti) / tm;
+}
+
+static bool copy_case(const fold_acopf_case *in, fold_acopf_case *cs)
+{
+    fold_int ncost = 0;
+    for (fold_int k = 0; k < in->n_gen; k++)
+        if (in->gen[k].cost_off + in->gen[k].n_cost > ncost)
+            ncost = in->gen[k].cost_off + in->gen[k].n_cost;
+    *cs = *in;
+    cs->bus = malloc(((size_t)in->n_bus + 1) * sizeof *cs->bus);
+    cs->gen = malloc(((size_t)in->n_gen + 1) * sizeof *cs->gen);
+    cs->branch = malloc(((size_t)in->n_branch + 1) * sizeof *cs->branch);
+    cs->cost = malloc(((size_t)ncost + 1) * sizeof *cs->cost);
+    if (!cs->bus || !cs->gen || !cs->branch || !cs->cost)
+        return false;
+    memcpy(cs->bus, in->bus, (size_t)in->n_bus * sizeof *cs->bus);
+    memcpy(cs->gen, in->gen, (size_t)in->n_gen * sizeof *cs->gen);
+    memcpy(cs->branch, in->branch, (size_t)in->n_branch * sizeof *cs->branch);
+    memcpy(cs->cost, in->cost, (size_t)ncost * sizeof *cs->cost);
+    return true;
+}
+
+static fold_status validate_case(const fold_acopf_case *cs)
+{
+    if (!(cs->base_mva > 0) || cs->n_bus < 1 || cs->n_gen < 0 || cs->n_branch < 0)
+        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_create: case %s has base %g, %ld buses",
+                           cs->name, cs->base_mva, (long)cs->n_bus);
+    for (fold_int k = 0; k < cs->n_gen; k++)
+        if (cs->gen[k].bus < 0 || cs->gen[k].bus >= cs->n_bus || cs->gen[k].n_cost < 0 ||
+            cs->gen[k].cost_off < 0)
+            return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_create: gen[%ld] invalid", (long)k);
+    for (fold_int k = 0; k < cs->n_branch; k++) {
+        const fold_acopf_branch *b = &cs->branch[k];
+        if (b->f < 0 || b->f >= cs->n_bus || b->t < 0 || b->t >= cs->n_bus || b->f == b->t ||
+            (b->r == 0 && b->x == 0) || b->tap == 0)
+            return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_create: branch[%ld] invalid",
+                               (long)k);
+    }
+    return FOLD_OK;
+}
+
+/* Layout, rated and angle rows, bounds, start point and parameter defaults. */
+static bool setup_rows_and_bounds(fold_acopf *m)
+{
+    fold_acopf_case *cs = &m->cs;
+    fold_int nb = cs->n_bus, ng = cs->n_gen, nl = cs->n_branch;
+    fold_acopf_layout *L = &m->L;
+    m->base = cs->base_mva;
+    m->br = calloc((size_t)nl + 1, sizeof *m->br);
+    m->rated = malloc(((size_t)nl + 1) * sizeof *m->rated);
+    m->angle = malloc(((size_t)nl + 1) * sizeof *m->angle);
+    if (!m->br || !m->rated || !m->angle)
+        return false;
+    for (fold_int k = 0; k < nl; k++) {
+        const fold_acopf_branch *in = &cs->branch[k];
+        branch_coefficients(in, &m->br[k]);
+        m->br[k].rated_row = -1;
+        if (in->rate_a > 0 && in->rate_a < FOLD_INF_BOUND) {
+            m->br[k].rated_row = L->n_rated;
+            m->br[k].rate2 = (in->rate_a / m->base) * (in->rate_a / m->base);
+            m->rated[L->n_rated++] = k;
+        }
+        if (fabs(in->angmin_deg) < 360 || fabs(in->angmax_deg) < 360)
+            m->angle[L->n_angle++] = k;
+    }
+    L->x_va = 0;
+    L->x_vm = nb;
+    L->x_pg = 2 * nb;
+    L->x_qg = 2 * nb + ng;
+    L->n = 2 * nb + 2 * ng;
+    L->g_p = 0;
+    L->g_q = nb;
+    L->g_sf = 2 * nb;
+    L->g_st = 2 * nb + L->n_rated;
+    L->g_ang = 2 * nb + 2 * L->n_rated;
+    L->m = L->g_ang + L->n_angle;
+    L->p_pd = 0;
+    L->p_qd = nb;
+    L->p_c1 = 2 * nb;
+    L->p_c2 = 2 * nb + ng;
+    L->np = 2 * nb + 2 * ng;
+    m->x_lo = malloc((size_t)L->n * sizeof(double));
+    m->x_hi = malloc((size_t)L->n * sizeof(double));
+    m->x0 = malloc((size_t)L->n * sizeof(double));
+    m->g_lo = malloc(((size_t)L->m + 1) * sizeof(double));
+    m->g_hi = malloc(((size_t)L->m + 1) * sizeof(double));
+    m->p0 = malloc((size_t)L->np * sizeof(double));
+    if (!m->x_lo || !m->x_hi || !m->x0 || !m->g_lo || !m->g_hi || !m->p0)
+        return false;
+    for (fold_int i = 0; i < nb; i++) {
+        const fold_acopf_bus *b = &cs->bus[i];
+        bool ref = b->type == 3;
+        m->x_lo[L->x_va + i] = ref ? 0 : -FOLD_INF;
+        m->x_hi[L->x_va + i] = ref ? 0 : FOLD_INF;
+        m->x_lo[L->x_vm + i] = b->vmin;
+        m->x_hi[L->x_vm + i] = b->vmax;
+        m->p0[L->p_pd + i] = b->pd;
+        m->p0[L->p_qd + i] = b->qd;
+        m->g_lo[L->g_p + i] = m->g_hi[L->g_p + i] = 0;
+        m->g_lo[L->g_q + i] = m->g_hi[L->g_q + i] = 0;
+    }
+    for (fold_int k = 0; k < ng; k++) {
+        const fold_acopf_gen *g = &cs->gen[k];
+        m->x_lo[L->x_pg + k] = g->pmin / m->base;
+        m->x_hi[L->x_pg + k] = g->pmax / m->base;
+        m->x_lo[L->x_qg + k] = g->qmin / m->base;
+        m->x_hi[L->x_qg + k] = g->qmax / m->base;
+        m->p0[L->p_c1 + k] = g->n_cost > 1 ? cs->cost[g->cost_off + 1] : 0;
+        m->p0[L->p_c2 + k] = g->n_cost > 2 ? cs->cost[g->cost_off + 2] : 0;
+    }
+    for (fold_int k = 0; k < L->n_rated; k++) {
+        const acopf_branch_data *b = &m->br[m->rated[k]];
+        m->g_lo[L->g_sf + k] = m->g_lo[L->g_st + k] = -FOLD_INF;
+        m->g_hi[L->g_sf + k] = m->g_hi[L->g_st + k] = b->rate2;
+    }
+    for (fold_int k = 0; k < L->n_angle; k++) {
+        const fold_acopf_branch *in = &cs->branch[m->angle[k]];
+        m->g_lo[L->g_ang + k] = fabs(in->angmin_deg) < 360 ? in->angmin_deg * DEG : -FOLD_INF;
+        m->g_hi[L->g_ang + k] = fabs(in->angmax_deg) < 360 ? in->angmax_deg * DEG : FOLD_INF;
+    }
+    fold_acopf_flat_start(m, m->x0);
+    return true;
+}
+
+static fold_int *keys_rows(const keyset *ks, bool col_part)
+{
+    fold_int *out = malloc(((size_t)ks->n + 1) * sizeof *out);
+    if (out)
+        for (fold_int i = 0; i < ks->n; i++)
+            out[i] = col_part ? ks->k[i] % ks->ncol : ks->k[i] / ks->ncol;
+    return out;
+}
+
+/* Jacobian and Hessian patterns and each component's slots. */
+static bool build_patterns(fold_acopf *m)
+{
+    const fold_acopf_layout *L = &m->L;
+    fold_int nb = m->cs.n_bus, ng = m->cs.n_gen, nl = m->cs.n_branch;
+    keyset J = {malloc(((size_t)16 * nl + 2 * nb + 2 * ng + 8 * L->n_rated + 2 * L->n_angle + 1) *
+                       sizeof(int64_t)), 0, L->n};
+    keyset H = {malloc(((size_t)10 * nl + nb + ng + 1) * sizeof(int64_t)), 0, L->n};
+    bool ok = J.k && H.k;
+    m->jac_bus = malloc(((size_t)2 * nb + 1) * sizeof(fold_int));
+    m->jac_gen = malloc(((size_t)2 * ng + 1) * sizeof(fold_int));
+    m->jac_ang = malloc(((size_t)2 * L->n_angle + 1) * sizeof(fold_int));
+    m->hess_vm = malloc(((size_t)nb + 1) * sizeof(fold_int));
+    m->hess_pg = malloc(((size_t)ng + 1) * sizeof(fold_int));
+    ok = ok && m->jac_bus && m->jac_gen && m->jac_ang && m->hess_vm && m->hess_pg;
+    if (!ok)
+        goto done;
+    for (int pass = 0; pass < 2; pass++) {
+        /* pass 0 collects candidates, pass 1 looks the slots up */
+        for (fold_int k = 0; k < nl; k++) {
+            acopf_branch_data *b = &m->br[k];
+            fold_int col[4] = {L->x_va + b->f, L->x_va + b->t, L->x_vm + b->f, L->x_vm + b->t};
+            fold_int row[4] = {L->g_p + b->f, L->g_q + b->f, L->g_p + b->t, L->g_q + b->t};
+            for (int r = 0; r < 4; r++)
+                for (int c = 0; c < 4; c++) {
+                    if (pass == 0)
+                        ks_add(&J, row[r], col[c]);
+                    else
+                        b->jac[4 * r + c] = ks_slot(&J, row[r], col[c]);
+                }
+            for (int c = 0; c < 4 && b->rated_row >= 0; c++) {
+                if (pass == 0) {
+                    ks_add(&J, L->g_sf + b->rated_row, col[c]);
+                    ks_add(&J, L->g_st + b->rated_row, col[c]);
+                } else {
+                    b->jac_sf[c] = ks_slot(&J, L->g_sf + b->rated_row, col[c]);
+                    b->jac_st[c] = ks_slot(&J, L->g_st + b->rated_row, col[c]);
+                }
+            }
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j <= i; j++) {
+                    fold_int hi = col[i] > col[j] ? col[i] : col[j];
+                    fold_int lo = col[i] > col[j] ? col[j] : col[i];
+                    if (pass == 0)
+                        ks_add(&H, hi, lo);
+                    else
+                        b->hess[i * (i + 1) / 2 + j] = hs_slot(&H, hi, lo);
+                }
+        }
+        for (fold_int i = 0; i < nb; i++) {
+            if (pass == 0) {
+                ks_add(&J, L->g_p + i, L->x_vm + i);
+                ks_add(&J, L->g_q + i, L->x_vm + i);
+                ks_add(&H, L->x_vm + i, L->x_vm + i);
+            } else {
+                m->jac_bus[2 * i] = ks_slot(&J, L->g_p + i, L->x_vm + i);
+                m->jac_bus[2 * i + 1] = ks_slot(&J, L->g_q + i, L->x_vm + i);
+                m->hess_vm[i] = ks_slot(&H, L->x_vm + i, L->x_vm + i);
+            }
+        }
+        for (fold_int k = 0; k < ng; k++) {
+            fold_int bus = m->cs.gen[k].bus;
+            if (pass == 0) {
+                ks_add(&J, L->g_p + bus, L->x_pg + k);
+                ks_add(&J, L->g_q + bus, L->x_qg + k);
+                ks_add(&H, L->x_pg + k, L->x_pg + k);
+            } else {
+                m->jac_gen[2 * k] = ks_slot(&J, L->g_p + bus, L->x_pg + k);
+                m->jac_gen[2 * k + 1] = ks_slot(&J, L->g_q + bus, L->x_qg + k);
+                m->hess_pg[k] = ks_slot(&H, L->x_pg + k, L->x_pg + k);
+            }
+        }
+        for (fold_int k = 0; k < L->n_angle; k++) {
+            const acopf_branch_data *b = &m->br[m->angle[k]];
+            if (pass == 0) {
+                ks_add(&J, L->g_ang + k, L->x_va + b->f);
+                ks_add(&J, L->g_ang + k, L->x_va + b->t);
+            } else {
+                m->jac_ang[2 * k] = ks_slot(&J, L->g_ang + k, L->x_va + b->f);
+                m->jac_ang[2 * k + 1] = ks_slot(&J, L->g_ang + k, L->x_va + b->t);
+            }
+        }
+        if (pass == 0) {
+            ks_finish(&J);
+            ks_finish(&H);
+        }
+    }
+    m->jac_nnz = J.n;
+    m->hess_nnz = H.n;
+    m->jac_row = keys_rows(&J, false);
+    m->jac_col = keys_rows(&J, true);
+    m->hess_row = keys_rows(&H, false);
+    m->hess_col = keys_rows(&H, true);
+    ok = m->jac_row && m->jac_col && m->hess_row && m->hess_col;
+done:
+    free(J.k);
+    free(H.k);
+    return ok;
+}
+
+/* Parameter patterns: jac_g_p (balance rows vs pd, qd), hess_lp (pg vs c1, c2). */
+static bool build_param_patterns(fold_acopf *m)
+{
+    const fold_acopf_layout *L = &m->L;
+    fold_int nb = m->cs.n_bus, ng = m->cs.n_gen;
+    m->jgp_row = malloc(((size_t)2 * nb + 1) * sizeof(fold_int));
+    m->jgp_col = malloc(((size_t)2 * nb + 1) * sizeof(fold_int));
+    m->hlp_row = malloc(((size_t)2 * ng + 1) * sizeof(fold_int));
+    m->hlp_col = malloc(((size_t)2 * ng + 1) * sizeof(fold_int));
+    if (!m->jgp_row || !m->jgp_col || !m->hlp_row || !m->hlp_col)
+        return false;
+    for (fold_int i = 0; i < nb; i++) {
+        m->jgp_row[2 * i] = L->g_p + i;
+        m->jgp_col[2 * i] = L->p_pd + i;
+        m->jgp_row[2 * i + 1] = L->g_q + i;
+        m->jgp_col[2 * i + 1] = L->p_qd + i;
+    }
+    for (fold_int k = 0; k < ng; k++) {
+        m->hlp_row[2 * k] = m->hlp_row[2 * k + 1] = L->x_pg + k;
+        m->hlp_col[2 * k] = L->p_c1 + k;
+        m->hlp_col[2 * k + 1] = L->p_c2 + k;
+    }
+    return true;
+}
+
+fold_status fold_acopf_create(const fold_acopf_case *cs, fold_acopf **out)
+{
+    if (!cs || !out)
+        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_create: %s is NULL",
+                           cs ? "out" : "case");
+    fold_status st = validate_case(cs);
+    if (st != FOLD_OK)
+        return st;
+    fold_acopf *m = calloc(1, sizeof *m);
+    if (!m || !copy_case(cs, &m->cs) || !setup_rows_and_bounds(m) || !build_patterns(m) ||
+        !build_param_patterns(m)) {
+        fold_acopf_free(m);
+        return acopf_error(FOLD_ERR_MEMORY, "fold_acopf_create: out of memory (%s)", cs->name);
+    }
+    const fold_acopf_layout *L = &m->L;
+    fold_nlp_def d = {
+        .name = m->cs.name, .n = L->n, .m = L->m, .np = L->np,
+        .x_lower = m->x_lo, .x_upper = m->x_hi, .g_lower = m->g_lo, .g_upper = m->g_hi,
+        .x_start = m->x0, .p_default = m->p0,
+        .jac_g = {m->jac_nnz, m->jac_row, m->jac_col},
+        .hess_l = {m->hess_nnz, m->hess_row, m->hess_col},
+        .jac_g_p = {2 * m->cs.n_bus, m->jgp_row, m->jgp_col},
+        .hess_lp = {2 * m->cs.n_gen, m->hlp_row, m->hlp_col},
+        .cb = {acopf_cb_f, acopf_cb_grad_f, acopf_cb_g, acopf_cb_jac_g, acopf_cb_hess_l,
+               acopf_cb_grad_f_p, acopf_cb_hess_lp, acopf_cb_jac_g_p},
+        .user_data = m};
+    st = fold_problem_create(&d, &m->prob);
+    if (st != FOLD_OK) {
+        fold_acopf_free(m);
+        return acopf_error_from_lib(st, "fold_acopf_create");
+    }
+    *out = m;
+    return FOLD_OK;
+}
+
+void fold_acopf_free(fold_acopf *m)
+{
+    if (!m)
+        return;
+    fold_problem_free(m->prob);
+    free(m->cs.bus);
+    free(m->cs.gen);
+    free(m->cs.branch);
+    free(m->cs.cost);
+    void *arrays[] = {m->br, m->rated, m->angle, m->jac_bus, m->jac_gen, m->jac_ang,
+                      m->hess_vm, m->hess_pg, m->jac_row, m->jac_col, m->hess_row,
+                      m->hess_col, m->jgp_row, m->jgp_col, m->hlp_row, m->hlp_col, m->x_lo,
+                      m->x_hi, m->g_lo, m->g_hi, m->x0, m->p0};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
+        free(arrays[i]);
+    free(m);
+}
+
+const fold_problem *fold_acopf_problem(const fold_acopf *m)
+{
+    return m ? m->prob : NULL;
+}
+
+const fold_acopf_case *fold_acopf_get_case(const fold_acopf *m)
+{
+    return m ? &m->cs : NULL;
+}
+
+fold_acopf_layout fold_acopf_get_layout(const fold_acopf *m)
+{
+    fold_acopf_layout none = {0};
+    return m ? m->L : none;
+}
+
+fold_int fold_acopf_rated_branch(const fold_acopf *m, fold_int k)
+{
+    return m && k >= 0 && k < m->L.n_rated ? m->rated[k] : -1;
+}
+
+fold_int fold_acopf_angle_branch(const fold_acopf *m, fold_int k)
+{
+    return m && k >= 0 && k < m->L.n_angle ? m->angle[k] : -1;
+}
+
+static double midpoint(double lo, double hi)
+{
+    bool lo_inf = lo <= -FOLD_INF_BOUND, hi_inf = hi >= FOLD_INF_BOUND;
+    if (lo_inf && hi_inf)
+        return 0;
+    if (lo_inf)
+        return hi < 0 ? hi : 0;
+    if (hi_inf)
+        return lo > 0 ? lo : 0;
+    return 0.5 * (lo + hi);
+}
+
+void fold_acopf_flat_start(const fold_acopf *m, double *x)
+{
+    const fold_acopf_layout *L = &m->L;
+    for (fold_int i = 0; i < m->cs.n_bus; i++) {
+        x[L->x_va + i] = 0;
+        x[L->x_vm + i] = fmin(fmax(1.0, m->x_lo[L->x_vm + i]), m->x_hi[L->x_vm + i]);
+    }
+    for (fold_int k = 0; k < m->cs.n_gen; k++) {
+        x[L->x_pg + k] = midpoint(m->x_lo[L->x_pg + k], m->x_hi[L->x_pg + k]);
+        x[L->x_qg + k] = midpoint(m->x_lo[L->x_qg + k], m->x_hi[L->x_qg + k]);
+    }
+}
+
+void fold_acopf_solution_units(const fold_acopf *m, const double *x, double *pg_mw,
+                               double *qg_mvar, double *vm, double *va_deg)
+{
+    const fold_acopf_layout *L = &m->L;
+    for (fold_int k = 0; k < m->cs.n_gen; k++) {
+        if (pg_mw)
+            pg_mw[k] = x[L->x_pg + k] * m->base;
+        if (qg_mvar)
+            qg_mvar[k] = x[L->x_qg + k] * m->base;
+    }
+    for (fold_int i = 0; i < m->cs.n_bus; i++) {
+        if (vm)
+            vm[i] = x[L->x_vm + i];
+        if (va_deg)
+            va_deg[i] = x[L->x_va + i] / DEG;
+    }
+}

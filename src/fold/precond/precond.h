@@ -1,0 +1,32 @@
+/* Preconditioners M of the iterative backward solves of I - Phi (doc/iterative.md §2.6):
+ * Jacobi, block diagonal with CHOLMOD-factored blocks, and the UMFPACK factorization of the
+ * current matrix (exact) or of a nearby instance. */
+#ifndef FOLD_PRECOND_H
+#define FOLD_PRECOND_H
+
+#include <cholmod.h>
+
+#include "fold/krylov/krylov.h"
+
+/* A factorization used as M: UMFPACK LU of a whole square matrix, or CHOLMOD LDL' of its
+ * symmetric diagonal blocks. */
+typedef struct fold_precond_factor fold_precond_factor;
+
+/* LU of A (square, full storage, sorted). FOLD_ERR_SINGULAR when UMFPACK finds it singular. */
+fold_status fold_pc_lu_create(const cholmod_sparse *A, const char *fn, fold_precond_factor **out);
+/* LDL' of the diagonal blocks A[ptr[k]:ptr[k+1], same] (symmetric). */
+fold_status fold_pc_block_create(const cholmod_sparse *A, fold_int n_blocks, const fold_int *ptr,
+                                 cholmod_common *cm, const char *fn, fold_precond_factor **out);
+/* z = M^{-1} r (transpose: M^{-T} r). */
+fold_status fold_pc_factor_apply(void *F, bool transpose, const double *r, double *z);
+fold_int fold_pc_factor_nnz(const fold_precond_factor *F);
+void fold_pc_factor_free(fold_precond_factor *F);
+
+/* Jacobi: z = r ./ d. */
+typedef struct fold_pc_jacobi {
+    fold_int n;
+    double *inv_diag;
+} fold_pc_jacobi;
+fold_status fold_pc_jacobi_apply(void *J, bool transpose, const double *r, double *z);
+
+#endif

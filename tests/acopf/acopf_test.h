@@ -1,0 +1,29 @@
+/* Shared helpers of the AC-OPF tests: a small valid case, status assertions that print the
+ * acopf error detail, PGLib case lookup. */
+#ifndef FOLD_ACOPF_TEST_H
+#define FOLD_ACOPF_TEST_H
+
+#include "test_support.h"
+#include "acopf/acopf.h"
+
+#define ck_assert_acopf(expr, expected)                                                           \
+    do {                                                                                           \
+        fold_status st_ = (expr);                                                                  \
+        ck_assert_msg(st_ == (expected), "%s returned %s, expected %s: %s | %s", #expr,          \
+                      fold_status_name(st_), fold_status_name(expected),                           \
+                      fold_acopf_last_error(), fold_last_error());                                 \
+    } while (0)
+
+/* A valid 3-bus case (21 lines; line numbers are used by the reader tests). */
+extern const char acopf_tiny_case[];
+
+/* Path of PGLib case `name` ("pglib_opf_case14_ieee") in buf, or NULL when absent. */
+const char *acopf_test_case_path(const char *name, char *buf, size_t cap);
+
+/* Read a whole file into a malloc'ed buffer (NULL on failure). */
+char *acopf_test_slurp(const char *path, size_t *len);
+
+/* Baseline AC objective of a PGLib case from baseline_ac.tsv (0 when not listed). */
+double acopf_test_baseline(const char *name);
+
+#endif
