@@ -81,6 +81,7 @@ struct learn_task {
     int model_kind;           /* learn_model_kind used by default */
     int backward;             /* learn_backward */
     double lr_hint;           /* step size that suits the task's scale (Adam) */
+    const fold_problem *problem; /* the layer's NLP (Ipopt-solved tasks), else NULL */
     void *data;               /* task's own state */
 };
 

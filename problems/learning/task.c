@@ -16,7 +16,8 @@ typedef struct task_entry {
 
 static const task_entry entries[] = {
     {"denoise", learn_denoise_create,
-     BIT(LEARN_BACKWARD_DIRECT) | BIT(LEARN_BACKWARD_LFPI) | BIT(LEARN_BACKWARD_UNROLL)},
+     BIT(LEARN_BACKWARD_DIRECT) | BIT(LEARN_BACKWARD_LFPI) | BIT(LEARN_BACKWARD_GMRES) |
+         BIT(LEARN_BACKWARD_UNROLL)},
     {"topk", learn_topk_create, BIT(LEARN_BACKWARD_DIRECT)},
 };
 

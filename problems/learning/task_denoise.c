@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "foldopt/map.h"
 #include "learning/learning.h"
 
 #define DENOISE_MAX_ITER 50000
@@ -228,6 +229,63 @@ static fold_status vjp_lfpi(denoise_data *d, const double *ubar, double *Dbar)
     return FOLD_OK;
 }
 
+/* Products of the step's Jacobians for the fold-map interface (4.9), (4.10). */
+static int map_phit(const double *v, double *out, void *ud)
+{
+    denoise_data *d = ud;
+    for (fold_int i = 0; i < d->m; i++)
+        out[i] = fabs(d->v[i]) < d->lambda ? v[i] : 0;
+    mul_t(d, out, d->tmp_n);
+    mul(d, d->tmp_n, d->tmp_m);
+    for (fold_int i = 0; i < d->m; i++)
+        out[i] -= d->step * d->tmp_m[i];
+    return 0;
+}
+
+static int map_psit(const double *w, double *out, void *ud)
+{
+    denoise_data *d = ud;
+    double *a = malloc((size_t)d->m * sizeof *a);
+    if (!a)
+        return -1;
+    for (fold_int i = 0; i < d->m; i++)
+        a[i] = fabs(d->v[i]) < d->lambda ? w[i] : 0;
+    memset(out, 0, (size_t)(d->m * d->n) * sizeof *out);
+    add_psit(d, a, d->u, d->r, d->step, out);
+    free(a);
+    return 0;
+}
+
+/* GMRES (unpreconditioned) on (I - Phi)' w = ubar through the fold-map interface. */
+static fold_status vjp_gmres(denoise_data *d, const double *ubar, double *Dbar)
+{
+    fold_map_def def = {.name = "denoise step", .nz = d->m, .np = d->m * d->n,
+                        .phit_v = map_phit, .psit_v = map_psit, .user_data = d};
+    fold_map *map = NULL;
+    fold_settings s;
+    fold_status st;
+    double *pbar = malloc((size_t)(d->m * d->n) * sizeof *pbar);
+    if (!pbar)
+        return learn_error(FOLD_ERR_MEMORY, "denoise vjp: gmres");
+    fold_settings_default(&s);
+    s.backward.method = FOLD_BACKWARD_GMRES;
+    s.precond.kind = FOLD_PRECOND_NONE;
+    s.backward.tol = 1e-12;
+    s.backward.max_iter = 10 * d->m + 100;
+    st = fold_map_create(&def, &map);
+    if (st == FOLD_OK)
+        st = fold_map_vjp(map, &s, ubar, pbar, NULL);
+    if (st < 0)
+        st = learn_error(st, "denoise vjp: sample %lld: %s", (long long)d->sample,
+                         fold_last_error());
+    else
+        for (fold_int k = 0; k < d->m * d->n; k++)
+            Dbar[k] += pbar[k];
+    fold_map_free(map);
+    free(pbar);
+    return st < 0 ? st : FOLD_OK;
+}
+
 /* Reverse pass through the stored iterates u_0..u_{K-1} (the step size held fixed). */
 static fold_status vjp_unroll(learn_task *t, denoise_data *d, const double *ubar, double *Dbar)
 {
@@ -285,6 +343,8 @@ static fold_status denoise_vjp(learn_task *t, fold_int s, const double *xbar, do
         st = vjp_direct(d, ubar, Dbar);
     else if (t->backward == LEARN_BACKWARD_LFPI)
         st = vjp_lfpi(d, ubar, Dbar);
+    else if (t->backward == LEARN_BACKWARD_GMRES)
+        st = vjp_gmres(d, ubar, Dbar);
     else
         st = vjp_unroll(t, d, ubar, Dbar);
     free(ubar);

@@ -12,6 +12,7 @@ fold_status learn_nlp_layer_init(learn_nlp_layer *L, const fold_nlp_def *def, in
     L->n = def->n;
     L->np = def->np;
     fold_settings_default(&s);
+    s.forward.tol = 1e-10; /* the fold differentiates the returned point: solve it tightly */
     s.forward.warm_start = false; /* each sample solved from the same start: reproducible */
     s.active_set.weak_policy = FOLD_WEAK_INACTIVE;
     s.backward.method = backward == LEARN_BACKWARD_LFPI    ? FOLD_BACKWARD_LFPI

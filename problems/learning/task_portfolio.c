@@ -253,6 +253,7 @@ fold_status learn_portfolio_create(const learn_config *c, learn_task *t)
             .user_data = d,
         };
         st = learn_nlp_layer_init(&d->layer, &def, c->backward);
+        t->problem = d->layer.prob;
     }
     for (fold_int s = 0; s < ns && st == FOLD_OK; s++) {
         const double *ct = t->target + s * n;

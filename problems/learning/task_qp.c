@@ -234,6 +234,7 @@ fold_status learn_qp_create(const learn_config *c, learn_task *t)
             .user_data = d,
         };
         st = learn_nlp_layer_init(&d->layer, &def, c->backward);
+        t->problem = d->layer.prob;
     }
     /* The constraints do not depend on p: one convex solve (p = 0) proves feasibility. */
     if (st == FOLD_OK) {

@@ -40,7 +40,7 @@ static double excess(const double *c, fold_int n, double nu, double k)
 }
 
 /* sum sigmoid(c - nu) decreases from n to 0, so the root in nu is bracketed by
- * [min c - 50, max c + 50]; bisection to machine precision, then Newton polish (4.10). */
+ * [min c - 50, max c + 50]; bisection to machine precision, then Newton polish (4.12). */
 static fold_status topk_forward(learn_task *t, fold_int i, const double *c, double *y)
 {
     topk_data *d = t->data;
@@ -81,7 +81,7 @@ static fold_status topk_forward(learn_task *t, fold_int i, const double *c, doub
     return FOLD_OK;
 }
 
-/* dx = S (dc - 1 dnu), 1'dx = 0  =>  cbar = S xbar - s (s'xbar) / (1's)   (4.11). */
+/* dx = S (dc - 1 dnu), 1'dx = 0  =>  cbar = S xbar - s (s'xbar) / (1's)   (4.13). */
 static fold_status topk_vjp(learn_task *t, fold_int i, const double *ybar, double *qbar)
 {
     topk_data *d = t->data;

@@ -43,14 +43,18 @@ typedef struct fold_la_factor_info {
     int factorization;          /* fold_factorization actually in use */
     int ordering;
     fold_int factor_nnz;        /* nnz(L) + nnz(U), or nnz(L) */
-    double rcond;               /* UMFPACK reciprocal condition estimate; 0 for CHOLMOD */
+    double rcond;               /* UMFPACK: Info[UMFPACK_RCOND] = min/max |U_ii|; CHOLMOD:
+                                   1 / (||A||_1 est ||inv(K)||_1) (Hager estimate) */
     double analyze_s, factor_s;
     bool reused_analysis;       /* the last (re)factorization reused the symbolic analysis */
     char fallback_reason[128];  /* why CHOLMOD fell back to UMFPACK, else "" */
 } fold_la_factor_info;
 
 /* Analyze and factor. FOLD_ERR_SINGULAR (with detail) when A is numerically singular:
- * a zero pivot, or rcond < rcond_min. */
+ * a zero pivot, or rcond < rcond_min, or (CHOLMOD) ||inv(K)||_1 >= 0.1 / delta. CHOLMOD with
+ * a wrong pivot sign (K not quasi-definite) or a nonsymmetric A: FOLD_ERR_UNSUPPORTED.
+ * AUTO falls back to UMFPACK on any CHOLMOD failure except FOLD_ERR_MEMORY, and also in
+ * fold_la_factor_solve when the refined residual misses tol (it then stays on UMFPACK). */
 fold_status fold_la_factor_create(const cholmod_sparse *A, int kind, int ordering,
                                   fold_int n_primal, double delta, double rcond_min,
                                   cholmod_common *cm, fold_la_factor **out);

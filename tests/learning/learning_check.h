@@ -57,4 +57,32 @@ static inline double vjp_fd_error(learn_task *t, fold_int i, const double *q, do
     return worst;
 }
 
+/* Train and require the final test figure below both the initial one and the two-stage
+ * baseline's. */
+static inline void beats_two_stage(const char *name, const learn_config *c, int epochs,
+                                   double lr)
+{
+    learn_task *t = NULL;
+    learn_options o;
+    learn_result r;
+    ck_assert_status(learn_task_create(name, c, &t), FOLD_OK);
+    learn_options_default(&o);
+    o.epochs = epochs;
+    o.lr = lr > 0 ? lr : t->lr_hint;
+    o.batch = 8;
+    ck_assert_status(learn_train(t, &o, &r), FOLD_OK);
+    ck_assert_int_eq(r.n_epochs, epochs);
+    ck_assert_int_eq(r.n_failed, 0);
+    ck_assert_msg(r.history[epochs].test_metric < r.two_stage_metric,
+                  "%s: trained test %s %g not below two-stage %g", name, t->metric_name,
+                  r.history[epochs].test_metric, r.two_stage_metric);
+    ck_assert_msg(r.history[epochs].test_metric < r.history[0].test_metric,
+                  "%s: training did not lower the test %s (%g -> %g)", name, t->metric_name,
+                  r.history[0].test_metric, r.history[epochs].test_metric);
+    for (int e = 1; e <= epochs; e++)
+        ck_assert(r.history[e].seconds > 0);
+    learn_result_free(&r);
+    learn_task_free(t);
+}
+
 #endif

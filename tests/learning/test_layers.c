@@ -67,6 +67,9 @@ START_TEST(denoise_fold_variants_agree)
     t->backward = LEARN_BACKWARD_LFPI;
     vjp_fd_error(t, 1, q, 1e-6, 0, 9, other);
     ck_assert_double_le(fold_test_vec_relerr(other, ref, (long)nq, 0), 1e-8);
+    t->backward = LEARN_BACKWARD_GMRES; /* the step folded through fold_map_vjp */
+    vjp_fd_error(t, 1, q, 1e-6, 0, 9, other);
+    ck_assert_double_le(fold_test_vec_relerr(other, ref, (long)nq, 0), 1e-8);
     /* Unrolling the converged iterations tends to the folded derivative. */
     t->backward = LEARN_BACKWARD_UNROLL;
     vjp_fd_error(t, 1, q, 1e-6, 0, 9, other);

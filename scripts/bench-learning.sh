@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Learning-task benchmark: `foldopt train` on every task with every available backward method
+# (doc/benchmarks.md "Learning tasks"). Usage: bench-learning.sh FOLDOPT [OUTDIR] [EPOCHS].
+# Writes OUTDIR/<task>-<backward>.json and .tsv, and prints a Markdown table on stdout:
+# final test figure, two-stage figure, seconds per epoch. Unavailable combinations are listed
+# with the reason foldopt gives.
+set -uo pipefail
+foldopt=${1:?usage: bench-learning.sh FOLDOPT [OUTDIR] [EPOCHS]}
+out=${2:-bench-learning}
+epochs=${3:-10}
+mkdir -p "$out"
+echo "| task | backward | final test | two-stage test | s / epoch | failed samples |"
+echo "| --- | --- | --- | --- | --- | --- |"
+for task in qp portfolio denoise topk; do
+    for b in direct lfpi gmres unroll; do
+        base="$out/$task-$b"
+        if "$foldopt" train "$task" --backward "$b" --epochs "$epochs" --seed 1 --json --quiet \
+            >"$base.json" 2>"$base.err"; then
+            python3 - "$base.json" "$base.tsv" "$task" "$b" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+h = r["history"]
+per = sum(e["seconds"] for e in h[1:]) / max(1, len(h) - 1)
+with open(sys.argv[2], "w") as f:
+    f.write("epoch\ttrain_loss\ttest\n")
+    for e in h:
+        f.write(f'{e["epoch"]}\t{e["train_loss"]:.10g}\t{e["test"]:.10g}\n')
+print(f'| {sys.argv[3]} | {sys.argv[4]} | {r["final_test"]:.5g} ({r["metric"]}) | '
+      f'{r["two_stage_test"]:.5g} | {per:.3f} | {r["failed"]} |')
+PY
+        else
+            reason=$(tail -n 1 "$base.err" | sed 's/^foldopt: train: //')
+            echo "| $task | $b | not available: ${reason//|/\\|} | | | |"
+            rm -f "$base.json"
+        fi
+    done
+done

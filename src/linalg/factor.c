@@ -1,0 +1,451 @@
+/* fold_la_factor: dispatch between UMFPACK LU and CHOLMOD LDL' of the quasi-definite
+ * regularization, AUTO fallback, and the refined solve against the unregularized A.
+ * doc/math.md §4 (eqs. 4.1-4.4). */
+#include "linalg/linalg_internal.h"
+
+struct fold_la_factor {
+    int kind;                 /* requested fold_factorization */
+    int ordering;
+    fold_int n, n_primal;
+    double delta, rcond_min;
+    cholmod_common *cm;
+    cholmod_sparse *A;        /* private copy of the unregularized matrix */
+    fold_int *tpos;           /* position of A(j,i) for entry A(i,j), -1 if absent */
+    double norm_inf, norm_1;  /* ||A||_inf, ||A||_1 = ||A'||_inf */
+    double *work;             /* n doubles */
+    bool is_factored;
+    fold_la_umf umf;
+    fold_la_ldl ldl;
+    fold_la_factor_info info;
+};
+
+static fold_status factor_validate(const cholmod_sparse *A, const char *fn)
+{
+    if (!A)
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: A is NULL", fn);
+    if (A->nrow != A->ncol || A->nrow == 0)
+        return fold_error(FOLD_ERR_DIMENSION, "%s: A is %zu x %zu, need square and nonempty", fn,
+                          A->nrow, A->ncol);
+    if (A->stype != 0 || !A->packed || !A->sorted || A->xtype != CHOLMOD_REAL ||
+        A->itype != CHOLMOD_LONG || A->dtype != CHOLMOD_DOUBLE)
+        return fold_error(FOLD_ERR_ARGUMENT,
+                          "%s: A must be real, long-indexed, packed, sorted, full storage "
+                          "(stype %d, packed %d, sorted %d, xtype %d, itype %d)",
+                          fn, A->stype, A->packed, A->sorted, A->xtype, A->itype);
+    return fold_check_csc((fold_int)A->nrow, (fold_int)A->ncol, A->p, A->i, A->x, fn, "A");
+}
+
+static void factor_norms(fold_la_factor *F)
+{
+    const fold_int *Ap = F->A->p, *Ai = F->A->i;
+    const double *Ax = F->A->x;
+    double *rowsum = F->work;
+    memset(rowsum, 0, (size_t)F->n * sizeof *rowsum);
+    F->norm_1 = F->norm_inf = 0.0;
+    for (fold_int j = 0; j < F->n; j++) {
+        double s = 0.0;
+        for (fold_int q = Ap[j]; q < Ap[j + 1]; q++) {
+            s += fabs(Ax[q]);
+            rowsum[Ai[q]] += fabs(Ax[q]);
+        }
+        F->norm_1 = fmax(F->norm_1, s);
+    }
+    for (fold_int i = 0; i < F->n; i++)
+        F->norm_inf = fmax(F->norm_inf, rowsum[i]);
+}
+
+/* Is A numerically symmetric (the LDL' path needs it)? Returns the first offending entry. */
+static bool factor_is_symmetric(const fold_la_factor *F, fold_int *bad)
+{
+    const fold_int *Ap = F->A->p;
+    const double *Ax = F->A->x;
+    for (fold_int j = 0; j < F->n; j++) {
+        for (fold_int q = Ap[j]; q < Ap[j + 1]; q++) {
+            double a = Ax[q], b = F->tpos[q] >= 0 ? Ax[F->tpos[q]] : 0.0;
+            if (fabs(a - b) > 1e-14 * fmax(fabs(a), fabs(b))) {
+                *bad = q;
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static fold_status factor_transpose_map(fold_la_factor *F)
+{
+    const fold_int *Ap = F->A->p, *Ai = F->A->i;
+    F->tpos = fold_malloc((size_t)Ap[F->n], sizeof *F->tpos, "transpose map");
+    if (!F->tpos)
+        return FOLD_ERR_MEMORY;
+    for (fold_int j = 0; j < F->n; j++) {
+        for (fold_int q = Ap[j]; q < Ap[j + 1]; q++) {
+            fold_int i = Ai[q], lo = Ap[i], hi = Ap[i + 1];
+            while (lo < hi) { /* binary search for row j in sorted column i */
+                fold_int mid = lo + (hi - lo) / 2;
+                if (Ai[mid] < j)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            F->tpos[q] = lo < Ap[i + 1] && Ai[lo] == j ? lo : -1;
+        }
+    }
+    return FOLD_OK;
+}
+
+static void factor_record_fallback(fold_la_factor *F, const char *why)
+{
+    snprintf(F->info.fallback_reason, sizeof F->info.fallback_reason, "%s", why);
+}
+
+/* CHOLMOD attempt; on failure the LDL' state is freed. */
+static fold_status factor_try_ldl(fold_la_factor *F, bool analyze)
+{
+    fold_int bad;
+    fold_status st;
+    if (!factor_is_symmetric(F, &bad)) {
+        fold_int q = bad, j = 0;
+        while (((fold_int *)F->A->p)[j + 1] <= q)
+            j++;
+        st = fold_error(FOLD_ERR_UNSUPPORTED,
+                        "fold_la_factor: A is not symmetric at (%lld,%lld); LDL' needs a "
+                        "symmetric matrix",
+                        (long long)((fold_int *)F->A->i)[q], (long long)j);
+        fold_la_ldl_free(&F->ldl);
+        return st;
+    }
+    if (analyze) {
+        double t0 = fold_time_now();
+        st = fold_la_ldl_analyze(&F->ldl, F->A, F->n_primal, F->delta, F->ordering, F->cm);
+        F->info.analyze_s += fold_time_now() - t0;
+        if (st) {
+            fold_la_ldl_free(&F->ldl);
+            return st;
+        }
+    }
+    double t0 = fold_time_now();
+    st = fold_la_ldl_factor(&F->ldl, F->A);
+    F->info.factor_s += fold_time_now() - t0;
+    if (st) {
+        fold_la_ldl_free(&F->ldl);
+        return st;
+    }
+    /* Eq. 4.5: sigma_min(K) <= 10 delta means A is singular up to the regularization. */
+    double kinv = 0.0;
+    if ((st = fold_la_ldl_inverse_norm1(&F->ldl, &kinv))) {
+        fold_la_ldl_free(&F->ldl);
+        return st;
+    }
+    F->info.rcond = F->norm_1 > 0.0 && kinv > 0.0 ? 1.0 / (F->norm_1 * kinv) : 0.0;
+    if (kinv * F->delta >= 0.1 || !(F->info.rcond >= F->rcond_min)) {
+        st = fold_error(FOLD_ERR_SINGULAR,
+                        "fold_la_factor: LDL' of the regularized matrix: ||inv(K)||_1 >= %.3g "
+                        "(rcond %.3g, delta %.3g): A is numerically singular",
+                        kinv, F->info.rcond, F->delta);
+        fold_la_ldl_free(&F->ldl);
+        return st;
+    }
+    F->info.factorization = FOLD_FACTOR_CHOLMOD;
+    F->info.factor_nnz = F->ldl.factor_nnz;
+    return FOLD_OK;
+}
+
+static fold_status factor_umf(fold_la_factor *F)
+{
+    fold_status st;
+    bool analyze = F->umf.symbolic == NULL;
+    if (analyze) {
+        double t0 = fold_time_now();
+        st = fold_la_umf_analyze(&F->umf, F->A, F->ordering);
+        F->info.analyze_s += fold_time_now() - t0;
+        if (st)
+            return st;
+        F->info.reused_analysis = false;
+    }
+    double t0 = fold_time_now();
+    st = fold_la_umf_factor(&F->umf, F->A, F->rcond_min);
+    F->info.factor_s += fold_time_now() - t0;
+    F->info.rcond = F->umf.rcond;
+    if (st)
+        return st;
+    F->info.factorization = FOLD_FACTOR_UMFPACK;
+    F->info.factor_nnz = F->umf.factor_nnz;
+    return FOLD_OK;
+}
+
+/* Switch an AUTO factor from CHOLMOD to UMFPACK, recording why (from fold_last_error). */
+static fold_status factor_fall_back(fold_la_factor *F)
+{
+    factor_record_fallback(F, fold_last_error());
+    fold_la_ldl_free(&F->ldl);
+    return factor_umf(F);
+}
+
+/* Numeric factorization for the values now in F->A. */
+static fold_status factor_numeric(fold_la_factor *F)
+{
+    fold_status st;
+    F->is_factored = false;
+    F->info.analyze_s = F->info.factor_s = 0.0;
+    F->info.reused_analysis = true;
+    if (F->kind == FOLD_FACTOR_UMFPACK || F->info.fallback_reason[0]) {
+        st = factor_umf(F);
+    } else {
+        bool analyze = F->ldl.L == NULL;
+        if (analyze)
+            F->info.reused_analysis = false;
+        st = factor_try_ldl(F, analyze);
+        if (st && st != FOLD_ERR_MEMORY && F->kind == FOLD_FACTOR_AUTO)
+            st = factor_fall_back(F);
+    }
+    F->is_factored = st == FOLD_OK;
+    return st;
+}
+
+void fold_la_factor_free(fold_la_factor *F)
+{
+    if (!F)
+        return;
+    fold_la_umf_free(&F->umf);
+    fold_la_ldl_free(&F->ldl);
+    if (F->A)
+        cholmod_l_free_sparse(&F->A, F->cm);
+    free(F->tpos);
+    free(F->work);
+    free(F);
+}
+
+fold_status fold_la_factor_create(const cholmod_sparse *A, int kind, int ordering,
+                                  fold_int n_primal, double delta, double rcond_min,
+                                  cholmod_common *cm, fold_la_factor **out)
+{
+    const char *fn = "fold_la_factor_create";
+    fold_status st;
+    if ((st = fold_check_not_null(out, fn, "out")) || (st = fold_check_not_null(cm, fn, "cm")) ||
+        (st = factor_validate(A, fn)))
+        return st;
+    *out = NULL;
+    if (kind < FOLD_FACTOR_AUTO || kind > FOLD_FACTOR_CHOLMOD)
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: kind = %d is not a fold_factorization", fn,
+                          kind);
+    if (ordering < FOLD_ORDER_AMD || ordering > FOLD_ORDER_METIS)
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: ordering = %d is not a fold_ordering", fn,
+                          ordering);
+    if (n_primal < 0 || n_primal > (fold_int)A->nrow)
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: n_primal = %lld outside [0,%zu]", fn,
+                          (long long)n_primal, A->nrow);
+    if (!(delta >= 0.0 && isfinite(delta)))
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: delta = %g, need finite >= 0", fn, delta);
+    if (!(rcond_min >= 0.0 && rcond_min < 1.0))
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: rcond_min = %g, need [0,1)", fn, rcond_min);
+    fold_la_factor *F = fold_calloc(1, sizeof *F, "factor");
+    if (!F)
+        return FOLD_ERR_MEMORY;
+    F->kind = kind;
+    F->ordering = ordering;
+    F->n = (fold_int)A->nrow;
+    F->n_primal = n_primal;
+    F->delta = delta;
+    F->rcond_min = rcond_min;
+    F->cm = cm;
+    F->info.ordering = ordering;
+    F->info.factorization = kind == FOLD_FACTOR_UMFPACK ? FOLD_FACTOR_UMFPACK : FOLD_FACTOR_CHOLMOD;
+    F->A = cholmod_l_copy_sparse((cholmod_sparse *)A, cm);
+    if (!F->A) {
+        st = fold_error_context(cm->status == CHOLMOD_OUT_OF_MEMORY ? FOLD_ERR_MEMORY
+                                                                    : FOLD_ERR_INTERNAL,
+                                "%s: copy of A", fn);
+        fold_la_factor_free(F);
+        return st;
+    }
+    F->work = fold_malloc((size_t)F->n, sizeof *F->work, "factor workspace");
+    if (!F->work) {
+        fold_la_factor_free(F);
+        return FOLD_ERR_MEMORY;
+    }
+    factor_norms(F);
+    if (kind != FOLD_FACTOR_UMFPACK && (st = factor_transpose_map(F))) {
+        fold_la_factor_free(F);
+        return st;
+    }
+    if ((st = factor_numeric(F))) {
+        fold_error_context(st, "%s", fn);
+        fold_la_factor_free(F);
+        return st;
+    }
+    F->info.reused_analysis = false;
+    *out = F;
+    return FOLD_OK;
+}
+
+fold_status fold_la_factor_refactor(fold_la_factor *F, const cholmod_sparse *A)
+{
+    const char *fn = "fold_la_factor_refactor";
+    fold_status st;
+    if ((st = fold_check_not_null(F, fn, "F")) || (st = factor_validate(A, fn)))
+        return st;
+    const fold_int *Ap = A->p, *Ai = A->i, *Fp = F->A->p, *Fi = F->A->i;
+    if ((fold_int)A->nrow != F->n)
+        return fold_error(FOLD_ERR_DIMENSION, "%s: A has %zu rows, the factor %lld", fn, A->nrow,
+                          (long long)F->n);
+    for (fold_int j = 0; j <= F->n; j++)
+        if (Ap[j] != Fp[j])
+            return fold_error(FOLD_ERR_SPARSITY, "%s: A.colptr[%lld] = %lld differs from the "
+                              "analyzed pattern (%lld)", fn, (long long)j, (long long)Ap[j],
+                              (long long)Fp[j]);
+    for (fold_int q = 0; q < Fp[F->n]; q++)
+        if (Ai[q] != Fi[q])
+            return fold_error(FOLD_ERR_SPARSITY, "%s: A.rowind[%lld] = %lld differs from the "
+                              "analyzed pattern (%lld)", fn, (long long)q, (long long)Ai[q],
+                              (long long)Fi[q]);
+    memcpy(F->A->x, A->x, (size_t)Fp[F->n] * sizeof(double));
+    factor_norms(F);
+    if ((st = factor_numeric(F)))
+        return fold_error_context(st, "%s", fn);
+    return FOLD_OK;
+}
+
+static fold_status factor_apply_inverse(fold_la_factor *F, bool transpose, fold_int nrhs,
+                                        const double *B, double *X)
+{
+    /* A is symmetric on the LDL' path, so A' X = B is the same solve. */
+    if (F->info.factorization == FOLD_FACTOR_CHOLMOD)
+        return fold_la_ldl_solve(&F->ldl, nrhs, B, X);
+    return fold_la_umf_solve(&F->umf, F->A, transpose, nrhs, B, X);
+}
+
+/* Eq. 4.3: x <- x + inv(M) (b - A x), r measured against the unregularized A, per column,
+ * stopping a column when it meets tol or its residual stops decreasing. ws: 3 n nrhs. */
+static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_int nrhs,
+                                        const double *B, double *X, int refine_steps,
+                                        double tol, double *ws, double *res, double *worst)
+{
+    fold_int n = F->n;
+    double *R = ws, *D = ws + n * nrhs, *Xprev = ws + 2 * n * nrhs;
+    double anorm = transpose ? F->norm_1 : F->norm_inf;
+    fold_status st = factor_apply_inverse(F, transpose, nrhs, B, X);
+    if (st)
+        return st;
+    for (fold_int c = 0; c < nrhs; c++)
+        res[c] = HUGE_VAL;
+    for (int step = 0;; step++) {
+        bool active = false;
+        *worst = 0.0;
+        for (fold_int c = 0; c < nrhs; c++) {
+            double *x = X + c * n, *r = R + c * n;
+            const double *b = B + c * n;
+            if (res[c] <= tol || res[c] < 0) { /* converged or stalled (stored negated) */
+                memset(r, 0, (size_t)n * sizeof *r);
+                *worst = fmax(*worst, fabs(res[c]));
+                continue;
+            }
+            fold_la_spmv(F->A, transpose, x, r, false);
+            double rn = 0.0, xn = 0.0, bn = 0.0;
+            for (fold_int i = 0; i < n; i++) {
+                r[i] = b[i] - r[i];
+                rn = fmax(rn, fabs(r[i]));
+                xn = fmax(xn, fabs(x[i]));
+                bn = fmax(bn, fabs(b[i]));
+            }
+            double den = anorm * xn + bn;
+            double rc = den > 0.0 ? rn / den : (rn == 0.0 ? 0.0 : HUGE_VAL);
+            if (isnan(rc))
+                rc = HUGE_VAL;
+            if (step > 0 && !(rc < res[c])) { /* refinement stalled: keep the previous x */
+                memcpy(x, Xprev + c * n, (size_t)n * sizeof *x);
+                res[c] = -res[c];
+                memset(r, 0, (size_t)n * sizeof *r);
+            } else {
+                res[c] = rc;
+                if (rc > tol) {
+                    active = true;
+                    memcpy(Xprev + c * n, x, (size_t)n * sizeof *x);
+                } else {
+                    memset(r, 0, (size_t)n * sizeof *r);
+                }
+            }
+            *worst = fmax(*worst, fabs(res[c]));
+        }
+        if (!active || step >= refine_steps)
+            break;
+        if ((st = factor_apply_inverse(F, transpose, nrhs, R, D)))
+            return st;
+        for (fold_int k = 0; k < n * nrhs; k++)
+            X[k] += D[k];
+    }
+    return FOLD_OK;
+}
+
+fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrhs,
+                                 const double *B, double *X, int refine_steps, double tol,
+                                 double *residual)
+{
+    const char *fn = "fold_la_factor_solve";
+    fold_status st;
+    if ((st = fold_check_not_null(F, fn, "F")) || (st = fold_check_dim(nrhs, 0, fn, "nrhs")))
+        return st;
+    if (nrhs > 0 && ((st = fold_check_not_null(B, fn, "B")) ||
+                     (st = fold_check_not_null(X, fn, "X"))))
+        return st;
+    if (refine_steps < 0)
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: refine_steps = %d < 0", fn, refine_steps);
+    if (!(tol >= 0.0))
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: tol = %g, need >= 0", fn, tol);
+    if (!F->is_factored)
+        return fold_error(FOLD_ERR_SINGULAR, "%s: no valid factorization (the last "
+                          "factorization failed)", fn);
+    if ((st = fold_check_finite(B, F->n * nrhs, fn, "B")))
+        return st;
+    if (nrhs == 0) {
+        if (residual)
+            *residual = 0.0;
+        return FOLD_OK;
+    }
+    size_t len = (size_t)(F->n * nrhs);
+    double *Xt = fold_malloc(len, sizeof *Xt, "solution");
+    double *ws = fold_malloc(3 * len, sizeof *ws, "refinement workspace");
+    double *res = fold_malloc((size_t)nrhs, sizeof *res, "residuals");
+    double worst = HUGE_VAL;
+    if (!Xt || !ws || !res) {
+        st = FOLD_ERR_MEMORY;
+        goto done;
+    }
+    st = factor_refined_solve(F, transpose, nrhs, B, Xt, refine_steps, tol, ws, res, &worst);
+    if (!st && !(worst <= tol) && F->kind == FOLD_FACTOR_AUTO &&
+        F->info.factorization == FOLD_FACTOR_CHOLMOD) {
+        /* AUTO: LDL' + refinement missed tol (eq. 4.4), so switch to LU for good. */
+        fold_error(FOLD_WARN_INACCURATE, "CHOLMOD LDL' refined residual %.3g > tol %.3g after "
+                   "%d refinement steps", worst, tol, refine_steps);
+        F->is_factored = false;
+        F->info.analyze_s = F->info.factor_s = 0.0;
+        if (!(st = factor_fall_back(F))) {
+            F->is_factored = true;
+            st = factor_refined_solve(F, transpose, nrhs, B, Xt, refine_steps, tol, ws, res,
+                                      &worst);
+        }
+    }
+    if (st) {
+        fold_error_context(st, "%s", fn);
+        goto done;
+    }
+    memcpy(X, Xt, len * sizeof *X);
+    if (residual)
+        *residual = worst;
+    if (!(worst <= tol))
+        st = fold_error(FOLD_WARN_INACCURATE, "%s: relative residual %.3g > tol %.3g after %d "
+                        "refinement steps (%s)", fn, worst, tol, refine_steps,
+                        F->info.factorization == FOLD_FACTOR_CHOLMOD
+                            ? "CHOLMOD LDL': A may be singular or delta too large"
+                            : "UMFPACK LU: A is ill-conditioned");
+done:
+    free(Xt);
+    free(ws);
+    free(res);
+    return st;
+}
+
+void fold_la_factor_get_info(const fold_la_factor *F, fold_la_factor_info *info)
+{
+    if (F && info)
+        *info = F->info;
+}

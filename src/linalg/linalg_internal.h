@@ -1,0 +1,52 @@
+/* Backends behind fold_la_factor: UMFPACK LU and CHOLMOD simplicial LDL' of the
+ * quasi-definite regularization. Internal to src/linalg. doc/math.md §4. */
+#ifndef FOLD_LINALG_INTERNAL_H
+#define FOLD_LINALG_INTERNAL_H
+
+#include <umfpack.h>
+
+#include "linalg/linalg.h"
+
+typedef struct fold_la_umf {
+    void *symbolic, *numeric;
+    double control[UMFPACK_CONTROL];
+    double info[UMFPACK_INFO];
+    double rcond;
+    fold_int factor_nnz;
+} fold_la_umf;
+
+/* Symbolic analysis of A (square, stype 0) with a fold_ordering. */
+fold_status fold_la_umf_analyze(fold_la_umf *u, const cholmod_sparse *A, int ordering);
+/* Numeric LU with the kept analysis; FOLD_ERR_SINGULAR when a pivot is zero or
+ * rcond < rcond_min (the numeric object is then freed). */
+fold_status fold_la_umf_factor(fold_la_umf *u, const cholmod_sparse *A, double rcond_min);
+/* X = inv(A) B or inv(A') B, column by column (no refinement inside UMFPACK). */
+fold_status fold_la_umf_solve(fold_la_umf *u, const cholmod_sparse *A, bool transpose,
+                              fold_int nrhs, const double *B, double *X);
+void fold_la_umf_free(fold_la_umf *u);
+
+typedef struct fold_la_ldl {
+    cholmod_common *cm;
+    cholmod_sparse *K;   /* lower triangle of A + delta * diag(+1 primal, -1 dual) */
+    cholmod_factor *L;
+    fold_int *kmap;      /* position of A's entry q in K->x, -1 above the diagonal */
+    fold_int *kdiag;     /* position of K(j,j) in K->x */
+    double *work;        /* 3 n doubles */
+    fold_int n_primal;
+    double delta;
+    fold_int factor_nnz;
+} fold_la_ldl;
+
+/* Build the pattern of K from A and run cholmod_l_analyze with the ordering. */
+fold_status fold_la_ldl_analyze(fold_la_ldl *l, const cholmod_sparse *A, fold_int n_primal,
+                                double delta, int ordering, cholmod_common *cm);
+/* Numeric LDL' of K for A's values. FOLD_ERR_SINGULAR on a zero or non-finite pivot,
+ * FOLD_ERR_UNSUPPORTED when the pivot signs show K is not quasi-definite. */
+fold_status fold_la_ldl_factor(fold_la_ldl *l, const cholmod_sparse *A);
+/* X = inv(K) B. */
+fold_status fold_la_ldl_solve(fold_la_ldl *l, fold_int nrhs, const double *B, double *X);
+/* Lower estimate of ||inv(K)||_1 (Hager/Higham), a few solves. */
+fold_status fold_la_ldl_inverse_norm1(fold_la_ldl *l, double *est);
+void fold_la_ldl_free(fold_la_ldl *l);
+
+#endif

@@ -1,0 +1,26 @@
+/* Sparse matrix-vector products with a full-storage (stype 0) cholmod_sparse. */
+#include "linalg/linalg.h"
+
+void fold_la_spmv(const cholmod_sparse *A, bool transpose, const double *x, double *y,
+                  bool accumulate)
+{
+    const fold_int *Ap = A->p, *Ai = A->i;
+    const double *Ax = A->x;
+    fold_int ncol = (fold_int)A->ncol, nrow = (fold_int)A->nrow;
+    if (!transpose) {
+        if (!accumulate)
+            memset(y, 0, (size_t)nrow * sizeof *y);
+        for (fold_int j = 0; j < ncol; j++) {
+            double xj = x[j];
+            for (fold_int q = Ap[j]; q < Ap[j + 1]; q++)
+                y[Ai[q]] += Ax[q] * xj;
+        }
+    } else {
+        for (fold_int j = 0; j < ncol; j++) {
+            double s = 0.0;
+            for (fold_int q = Ap[j]; q < Ap[j + 1]; q++)
+                s += Ax[q] * x[Ai[q]];
+            y[j] = accumulate ? y[j] + s : s;
+        }
+    }
+}

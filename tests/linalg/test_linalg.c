@@ -1,0 +1,651 @@
+/* src/linalg: assembly, UMFPACK / CHOLMOD LDL' / AUTO factorizations on random KKT matrices,
+ * refactorization, singularity detection, fallback, SPQR minimum-norm solves. */
+#include <unistd.h>
+
+#include "linalg/linalg.h"
+#include "test_support.h"
+
+/* Growable triplet list. */
+typedef struct {
+    fold_int n, cap;
+    fold_int *r, *c;
+    double *v;
+} trip;
+
+static void trip_add(trip *t, fold_int r, fold_int c, double v)
+{
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 64;
+        t->r = realloc(t->r, (size_t)t->cap * sizeof *t->r);
+        t->c = realloc(t->c, (size_t)t->cap * sizeof *t->c);
+        t->v = realloc(t->v, (size_t)t->cap * sizeof *t->v);
+    }
+    t->r[t->n] = r;
+    t->c[t->n] = c;
+    t->v[t->n++] = v;
+}
+
+static void trip_sym(trip *t, fold_int r, fold_int c, double v)
+{
+    trip_add(t, r, c, v);
+    if (r != c)
+        trip_add(t, c, r, v);
+}
+
+static void trip_free(trip *t)
+{
+    free(t->r);
+    free(t->c);
+    free(t->v);
+}
+
+enum { H_SPD, H_INDEF, H_SINGULAR_J, H_NOT_QD };
+
+/* KKT [[H, J'], [J, 0]] of size n + m as full-storage triplets (with duplicates). */
+static void make_kkt(trip *t, fold_test_rng *rng, fold_int n, fold_int m, int type)
+{
+    if (type == H_NOT_QD) {
+        /* H = diag(-1 on the first m, +1 on the rest), J = [I C] with ||C|| small:
+         * H is positive definite on null(J) = {(-C y, y)}, so A is nonsingular, but every
+         * ordering that eliminates a leaf primal x_i (i < m) first meets the pivot -1. */
+        for (fold_int i = 0; i < n; i++)
+            trip_sym(t, i, i, i < m ? -1.0 : 1.0 + fold_test_uniform(rng));
+        for (fold_int r = 0; r < m; r++) {
+            trip_sym(t, n + r, r, 1.0);
+            for (fold_int j = m; j < n; j++)
+                if (fold_test_uniform(rng) < 0.3)
+                    trip_sym(t, n + r, j, 0.05 * fold_test_normal(rng));
+        }
+        return;
+    }
+    double *rowsum = calloc((size_t)n, sizeof *rowsum);
+    for (fold_int i = 0; i < n; i++) {
+        for (int k = 0; k < 3; k++) {
+            fold_int j = (fold_int)(fold_test_uniform(rng) * (double)n);
+            if (j == i)
+                continue;
+            double v = fold_test_normal(rng);
+            trip_sym(t, i, j, v);
+            rowsum[i] += fabs(v);
+            rowsum[j] += fabs(v);
+        }
+    }
+    for (fold_int i = 0; i < n; i++) /* SPD: strictly diagonally dominant with margin 1 */
+        trip_sym(t, i, i, type == H_INDEF ? 2 * fold_test_uniform(rng) - 1.0 : rowsum[i] + 1.0);
+    free(rowsum);
+    for (fold_int r = 0; r < m; r++) {
+        fold_int rr = type == H_SINGULAR_J && r == m - 1 ? 0 : r; /* copy of row 0 */
+        fold_test_rng local;
+        fold_test_rng_seed(&local, 1000 + (unsigned long long)rr);
+        trip_sym(t, n + r, rr * (n / m), 2.0 + fold_test_uniform(&local));
+        for (int k = 0; k < 3; k++) {
+            fold_int j = (fold_int)(fold_test_uniform(&local) * (double)n);
+            trip_sym(t, n + r, j, fold_test_normal(&local));
+        }
+    }
+}
+
+static fold_la_assembly *assemble(trip *t, fold_int dim, int stype, cholmod_common *cm)
+{
+    fold_la_assembly *as = NULL;
+    ck_assert_status(fold_la_assembly_create(dim, dim, t->n, t->r, t->c, stype, cm, &as),
+                     FOLD_OK);
+    fold_la_assembly_fill(as, t->v);
+    return as;
+}
+
+/* Dense copy (column-major) of a full-storage matrix. */
+static double *to_dense(const cholmod_sparse *A)
+{
+    size_t nr = A->nrow, nc = A->ncol;
+    double *D = calloc(nr * nc, sizeof *D);
+    const fold_int *p = A->p, *i = A->i;
+    const double *x = A->x;
+    for (size_t j = 0; j < nc; j++)
+        for (fold_int q = p[j]; q < p[j + 1]; q++)
+            D[i[q] + j * nr] = x[q];
+    return D;
+}
+
+/* ||op(A) x - b||_inf / (||op(A)||_inf ||x||_inf + ||b||_inf), independently of the library. */
+static double dense_residual(const double *D, fold_int n, bool tr, const double *x,
+                             const double *b)
+{
+    double rn = 0, an = 0, xn = 0, bn = 0;
+    for (fold_int i = 0; i < n; i++) {
+        double s = 0, a = 0;
+        for (fold_int j = 0; j < n; j++) {
+            double dij = tr ? D[j + i * n] : D[i + j * n];
+            s += dij * x[j];
+            a += fabs(dij);
+        }
+        rn = fmax(rn, fabs(s - b[i]));
+        an = fmax(an, a);
+        xn = fmax(xn, fabs(x[i]));
+        bn = fmax(bn, fabs(b[i]));
+    }
+    return rn / (an * xn + bn);
+}
+
+static const char *kind_name[] = {"auto", "umfpack", "cholmod"};
+static const char *order_name[] = {"amd", "colamd", "metis"};
+
+START_TEST(assembly_full_matches_dense)
+{
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 7);
+    const fold_int nr = 7, nc = 5;
+    trip t = {0};
+    double ref[35] = {0};
+    for (int k = 0; k < 60; k++) { /* unsorted, many duplicates */
+        fold_int r = (fold_int)(fold_test_uniform(&rng) * nr), c = (fold_int)(fold_test_uniform(&rng) * nc);
+        double v = fold_test_normal(&rng);
+        trip_add(&t, r, c, v);
+        ref[r + c * nr] += v;
+    }
+    fold_la_assembly *as = NULL;
+    ck_assert_status(fold_la_assembly_create(nr, nc, t.n, t.r, t.c, 0, &cm, &as), FOLD_OK);
+    fold_la_assembly_fill(as, t.v);
+    ck_assert(cholmod_l_check_sparse(as->A, &cm));
+    ck_assert_int_eq(as->A->stype, 0);
+    ck_assert_status(fold_check_csc(nr, nc, as->A->p, as->A->i, as->A->x, "test", "A"), FOLD_OK);
+    double *D = to_dense(as->A);
+    for (int k = 0; k < 35; k++)
+        ck_assert_double_eq_tol(D[k], ref[k], 1e-14);
+    free(D);
+    /* New values, same pattern: placed through the map. */
+    for (fold_int k = 0; k < t.n; k++)
+        t.v[k] *= -2.0;
+    fold_la_assembly_fill(as, t.v);
+    D = to_dense(as->A);
+    for (int k = 0; k < 35; k++)
+        ck_assert_double_eq_tol(D[k], -2.0 * ref[k], 1e-14);
+    free(D);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+START_TEST(assembly_lower_mirrors)
+{
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 8);
+    const fold_int n = 6;
+    trip t = {0};
+    double ref[36] = {0};
+    for (int k = 0; k < 40; k++) {
+        fold_int r = (fold_int)(fold_test_uniform(&rng) * n), c = (fold_int)(fold_test_uniform(&rng) * n);
+        double v = fold_test_normal(&rng);
+        trip_add(&t, r, c, v);
+        if (r >= c)
+            ref[r + c * n] += v;
+        else
+            ref[c + r * n] += v; /* mirrored into the lower triangle */
+    }
+    fold_la_assembly *as = assemble(&t, n, -1, &cm);
+    ck_assert_int_eq(as->A->stype, -1);
+    ck_assert(cholmod_l_check_sparse(as->A, &cm));
+    const fold_int *p = as->A->p, *i = as->A->i;
+    for (fold_int j = 0; j < n; j++)
+        for (fold_int q = p[j]; q < p[j + 1]; q++)
+            ck_assert_int_ge(i[q], j);
+    double *D = to_dense(as->A);
+    for (int k = 0; k < 36; k++)
+        ck_assert_double_eq_tol(D[k], ref[k], 1e-14);
+    free(D);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+START_TEST(assembly_bad_input)
+{
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_int r[2] = {0, 5}, c[2] = {0, 1};
+    fold_la_assembly *as = NULL;
+    ck_assert_status(fold_la_assembly_create(3, 3, 2, r, c, 0, &cm, &as), FOLD_ERR_SPARSITY);
+    ck_assert_error_mentions("row[1] = 5");
+    ck_assert_ptr_null(as);
+    r[1] = 1;
+    c[1] = -1;
+    ck_assert_status(fold_la_assembly_create(3, 3, 2, r, c, 0, &cm, &as), FOLD_ERR_SPARSITY);
+    ck_assert_error_mentions("col[1]");
+    ck_assert_status(fold_la_assembly_create(3, 4, 1, r, r, -1, &cm, &as), FOLD_ERR_DIMENSION);
+    ck_assert_status(fold_la_assembly_create(3, 3, 1, r, r, 1, &cm, &as), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_la_assembly_create(3, 3, 1, NULL, r, 0, &cm, &as), FOLD_ERR_ARGUMENT);
+    /* Empty matrix is fine. */
+    ck_assert_status(fold_la_assembly_create(3, 3, 0, NULL, NULL, 0, &cm, &as), FOLD_OK);
+    fold_la_assembly_fill(as, NULL);
+    fold_la_assembly_free(as, &cm);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+/* Solve A X = B and A' X = B with 3 right-hand sides; check the residual independently. */
+static void check_solves(fold_la_factor *F, const cholmod_sparse *A, fold_test_rng *rng,
+                         double tol)
+{
+    fold_int n = (fold_int)A->nrow, nrhs = 3;
+    double *B = malloc((size_t)(n * nrhs) * sizeof *B), *X = malloc((size_t)(n * nrhs) * sizeof *X);
+    double *D = to_dense(A);
+    for (int tr = 0; tr < 2; tr++) {
+        for (fold_int k = 0; k < n * nrhs; k++)
+            B[k] = fold_test_normal(rng);
+        double res = -1;
+        ck_assert_status(fold_la_factor_solve(F, tr, nrhs, B, X, 5, tol, &res), FOLD_OK);
+        ck_assert_double_le(res, tol);
+        for (fold_int c = 0; c < nrhs; c++) {
+            double r = dense_residual(D, n, tr, X + c * n, B + c * n);
+            ck_assert_msg(r <= tol, "transpose %d column %lld: residual %g", tr, (long long)c, r);
+            ck_assert_double_le(r, res * 1.01 + 1e-300);
+        }
+    }
+    free(B);
+    free(X);
+    free(D);
+}
+
+/* _i = kind + 3 * (ordering + 3 * (H type)) */
+START_TEST(kkt_solves)
+{
+    int kind = _i % 3, ordering = (_i / 3) % 3, htype = _i / 9;
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 100 + (unsigned long long)_i);
+    const fold_int sizes[3][2] = {{36, 14}, {150, 50}, {350, 150}};
+    for (int s = 0; s < 3; s++) {
+        fold_int n = sizes[s][0], m = sizes[s][1];
+        trip t = {0};
+        make_kkt(&t, &rng, n, m, htype);
+        fold_la_assembly *as = assemble(&t, n + m, 0, &cm);
+        fold_la_factor *F = NULL;
+        fold_status st = fold_la_factor_create(as->A, kind, ordering, n, 1e-10, 1e-14, &cm, &F);
+        if (kind == FOLD_FACTOR_CHOLMOD && htype == H_INDEF && st != FOLD_OK) {
+            /* LDL' without pivoting may meet a wrong-sign pivot: it must say so. */
+            ck_assert_msg(st == FOLD_ERR_UNSUPPORTED || st == FOLD_ERR_SINGULAR, "%s: %s",
+                          fold_status_name(st), fold_last_error());
+            ck_assert_ptr_null(F);
+        } else {
+            ck_assert_msg(st == FOLD_OK, "%s/%s size %lld: %s %s", kind_name[kind],
+                          order_name[ordering], (long long)(n + m), fold_status_name(st),
+                          fold_last_error());
+            fold_la_factor_info info;
+            fold_la_factor_get_info(F, &info);
+            ck_assert_int_eq(info.ordering, ordering);
+            ck_assert_int_gt(info.factor_nnz, n + m - 1);
+            ck_assert(!info.reused_analysis);
+            ck_assert_double_ge(info.analyze_s, 0.0);
+            if (kind == FOLD_FACTOR_UMFPACK) {
+                ck_assert_int_eq(info.factorization, FOLD_FACTOR_UMFPACK);
+                ck_assert_double_gt(info.rcond, 1e-14);
+            }
+            if (kind == FOLD_FACTOR_CHOLMOD)
+                ck_assert_int_eq(info.factorization, FOLD_FACTOR_CHOLMOD);
+            check_solves(F, as->A, &rng, 1e-12);
+            fold_la_factor_get_info(F, &info);
+            if (kind == FOLD_FACTOR_AUTO && htype == H_SPD)
+                ck_assert_int_eq(info.factorization, FOLD_FACTOR_CHOLMOD);
+            if (info.factorization == FOLD_FACTOR_UMFPACK && kind == FOLD_FACTOR_AUTO)
+                ck_assert(info.fallback_reason[0] != '\0');
+        }
+        fold_la_factor_free(F);
+        fold_la_assembly_free(as, &cm);
+        trip_free(&t);
+    }
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+START_TEST(refactor_reuses_analysis)
+{
+    int kind = _i;
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 200 + (unsigned long long)_i);
+    fold_int n = 120, m = 40;
+    trip t = {0};
+    make_kkt(&t, &rng, n, m, H_SPD);
+    fold_la_assembly *as = assemble(&t, n + m, 0, &cm);
+    fold_la_factor *F = NULL;
+    ck_assert_status(fold_la_factor_create(as->A, kind, FOLD_ORDER_AMD, n, 1e-10, 1e-14, &cm, &F),
+                     FOLD_OK);
+    check_solves(F, as->A, &rng, 1e-12);
+    /* Same pattern, new values: scale each triplet by a random factor in [0.5, 1.5] while
+     * keeping symmetry (pairs are adjacent in the list) and H's dominance. */
+    for (fold_int k = 0; k < t.n; k++) {
+        double f = 0.5 + fold_test_uniform(&rng);
+        t.v[k] *= f;
+        if (t.r[k] != t.c[k] && k + 1 < t.n && t.r[k + 1] == t.c[k] && t.c[k + 1] == t.r[k]) {
+            t.v[k + 1] *= f;
+            k++;
+        }
+        if (t.r[k] == t.c[k])
+            t.v[k] *= 3.0; /* diagonals grow faster than their rows: H stays SPD */
+    }
+    fold_la_assembly_fill(as, t.v);
+    ck_assert_status(fold_la_factor_refactor(F, as->A), FOLD_OK);
+    fold_la_factor_info info;
+    fold_la_factor_get_info(F, &info);
+    ck_assert(info.reused_analysis);
+    ck_assert_int_eq(info.factorization, kind == FOLD_FACTOR_UMFPACK ? FOLD_FACTOR_UMFPACK
+                                                                      : FOLD_FACTOR_CHOLMOD);
+    check_solves(F, as->A, &rng, 1e-12);
+    /* A different pattern is refused. */
+    trip t2 = {0};
+    make_kkt(&t2, &rng, n, m, H_SPD);
+    fold_la_assembly *as2 = assemble(&t2, n + m, 0, &cm);
+    ck_assert_status(fold_la_factor_refactor(F, as2->A), FOLD_ERR_SPARSITY);
+    ck_assert_error_mentions("analyzed pattern");
+    fold_la_assembly_free(as2, &cm);
+    trip_free(&t2);
+    fold_la_factor_free(F);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+START_TEST(singular_detected)
+{
+    int ordering = _i;
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 300);
+    fold_int n = 60, m = 20, dim = n + m;
+    trip t = {0};
+    make_kkt(&t, &rng, n, m, H_SINGULAR_J);
+    fold_la_assembly *as = assemble(&t, dim, 0, &cm);
+    fold_la_factor *F = NULL;
+    /* UMFPACK: a zero pivot or rcond below rcond_min. */
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_UMFPACK, ordering, n, 1e-10, 1e-14,
+                                           &cm, &F),
+                     FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("umfpack_dl_numeric");
+    ck_assert_ptr_null(F);
+    /* CHOLMOD: K is quasi-definite, hence factorable, but ||inv(K)||_1 ~ 1 / delta. */
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, ordering, n, 1e-10, 1e-14,
+                                           &cm, &F),
+                     FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("numerically singular");
+    ck_assert_ptr_null(F);
+    /* AUTO: falls back to UMFPACK, which reports the singularity. */
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_AUTO, ordering, n, 1e-10, 1e-14,
+                                           &cm, &F),
+                     FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("umfpack_dl_numeric");
+    ck_assert_ptr_null(F);
+    /* Refactoring a good factor with singular values leaves it unusable, not wrong. */
+    trip t2 = {0};
+    fold_test_rng_seed(&rng, 300);
+    make_kkt(&t2, &rng, n, m, H_SPD);
+    fold_la_assembly *good = assemble(&t2, dim, 0, &cm);
+    double *B = malloc((size_t)dim * sizeof *B), *X = malloc((size_t)dim * sizeof *X);
+    for (fold_int i = 0; i < dim; i++)
+        B[i] = fold_test_normal(&rng);
+    for (int kind = 0; kind < 3; kind++) {
+        double res;
+        ck_assert_status(fold_la_factor_create(good->A, kind, ordering, n, 1e-10, 1e-14, &cm, &F),
+                         FOLD_OK);
+        ck_assert_status(fold_la_factor_solve(F, false, 1, B, X, 3, 1e-12, &res), FOLD_OK);
+        /* Same pattern? Only if the singular matrix happens to share it; else SPARSITY. */
+        fold_status st = fold_la_factor_refactor(F, as->A);
+        if (st != FOLD_ERR_SPARSITY) {
+            ck_assert_int_eq(st, FOLD_ERR_SINGULAR);
+            ck_assert_status(fold_la_factor_solve(F, false, 1, B, X, 3, 1e-12, &res),
+                             FOLD_ERR_SINGULAR);
+        }
+        fold_la_factor_free(F);
+        F = NULL;
+    }
+    fold_la_assembly_free(good, &cm);
+    trip_free(&t2);
+    free(B);
+    free(X);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+START_TEST(auto_falls_back_when_not_quasi_definite)
+{
+    int ordering = _i;
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 400);
+    fold_int n = 50, m = 20;
+    trip t = {0};
+    make_kkt(&t, &rng, n, m, H_NOT_QD);
+    fold_la_assembly *as = assemble(&t, n + m, 0, &cm);
+    fold_la_factor *F = NULL;
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, ordering, n, 1e-10, 1e-14,
+                                           &cm, &F),
+                     FOLD_ERR_UNSUPPORTED);
+    ck_assert_error_mentions("not quasi-definite");
+    ck_assert_ptr_null(F);
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_AUTO, ordering, n, 1e-10, 1e-14,
+                                           &cm, &F),
+                     FOLD_OK);
+    fold_la_factor_info info;
+    fold_la_factor_get_info(F, &info);
+    ck_assert_int_eq(info.factorization, FOLD_FACTOR_UMFPACK);
+    ck_assert_msg(strstr(info.fallback_reason, "quasi-definite") != NULL, "reason '%s'",
+                  info.fallback_reason);
+    check_solves(F, as->A, &rng, 1e-12);
+    /* Refactor keeps the UMFPACK analysis. */
+    ck_assert_status(fold_la_factor_refactor(F, as->A), FOLD_OK);
+    fold_la_factor_get_info(F, &info);
+    ck_assert(info.reused_analysis);
+    ck_assert_int_eq(info.factorization, FOLD_FACTOR_UMFPACK);
+    fold_la_factor_free(F);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+START_TEST(auto_falls_back_when_refinement_misses_tol)
+{
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 450);
+    fold_int n = 80, m = 30;
+    trip t = {0};
+    make_kkt(&t, &rng, n, m, H_SPD);
+    fold_la_assembly *as = assemble(&t, n + m, 0, &cm);
+    fold_la_factor *F = NULL;
+    /* A large delta and no refinement: LDL' alone cannot reach 1e-12. */
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_AUTO, FOLD_ORDER_AMD, n, 1e-3,
+                                           1e-14, &cm, &F),
+                     FOLD_OK);
+    fold_la_factor_info info;
+    fold_la_factor_get_info(F, &info);
+    ck_assert_int_eq(info.factorization, FOLD_FACTOR_CHOLMOD);
+    ck_assert_str_eq(info.fallback_reason, "");
+    double *B = malloc((size_t)(n + m) * sizeof *B), *X = malloc((size_t)(n + m) * sizeof *X);
+    double *D = to_dense(as->A), res;
+    for (fold_int i = 0; i < n + m; i++)
+        B[i] = fold_test_normal(&rng);
+    ck_assert_status(fold_la_factor_solve(F, true, 1, B, X, 0, 1e-12, &res), FOLD_OK);
+    ck_assert_double_le(dense_residual(D, n + m, true, X, B), 1e-12);
+    fold_la_factor_get_info(F, &info);
+    ck_assert_int_eq(info.factorization, FOLD_FACTOR_UMFPACK);
+    ck_assert_msg(strstr(info.fallback_reason, "refined residual") != NULL, "reason '%s'",
+                  info.fallback_reason);
+    /* The same matrix with refinement: CHOLMOD alone converges (rate ~ delta ||inv(A)||). */
+    fold_la_factor_free(F);
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, FOLD_ORDER_AMD, n, 1e-3,
+                                           1e-14, &cm, &F),
+                     FOLD_OK);
+    ck_assert_status(fold_la_factor_solve(F, false, 1, B, X, 0, 1e-12, &res),
+                     FOLD_WARN_INACCURATE);
+    ck_assert_double_gt(res, 1e-12);
+    ck_assert_status(fold_la_factor_solve(F, false, 1, B, X, 30, 1e-12, &res), FOLD_OK);
+    ck_assert_double_le(dense_residual(D, n + m, false, X, B), 1e-12);
+    fold_la_factor_free(F);
+    free(B);
+    free(X);
+    free(D);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+START_TEST(cholmod_errors_are_silent_and_recorded)
+{
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fflush(stdout);
+    fflush(stderr);
+    FILE *tmp = tmpfile();
+    int out = dup(1), err = dup(2);
+    dup2(fileno(tmp), 1);
+    dup2(fileno(tmp), 2);
+    fold_clear_error();
+    /* A symmetric stype with a rectangular shape is invalid input for CHOLMOD. */
+    cholmod_sparse *S = cholmod_l_allocate_sparse(3, 4, 2, 1, 1, 1, CHOLMOD_REAL, &cm);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(out, 1);
+    dup2(err, 2);
+    close(out);
+    close(err);
+    ck_assert_ptr_null(S);
+    ck_assert_int_eq(ftell(tmp), 0);
+    fclose(tmp);
+    ck_assert_error_mentions("CHOLMOD error");
+    ck_assert_error_mentions("invalid");
+    ck_assert_status(fold_la_common_init(NULL), FOLD_ERR_ARGUMENT);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+START_TEST(factor_bad_input)
+{
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_int r[4] = {0, 1, 0, 1}, c[4] = {0, 1, 1, 0};
+    double v[4] = {2, 3, 1, 1};
+    trip t = {0};
+    for (int k = 0; k < 4; k++)
+        trip_add(&t, r[k], c[k], v[k]);
+    fold_la_assembly *as = assemble(&t, 2, 0, &cm), *rect = NULL, *low = assemble(&t, 2, -1, &cm);
+    ck_assert_status(fold_la_assembly_create(2, 3, 4, r, c, 0, &cm, &rect), FOLD_OK);
+    fold_la_factor *F = NULL;
+    ck_assert_status(fold_la_factor_create(rect->A, 1, 0, 1, 0, 0, &cm, &F), FOLD_ERR_DIMENSION);
+    ck_assert_status(fold_la_factor_create(low->A, 1, 0, 1, 0, 0, &cm, &F), FOLD_ERR_ARGUMENT);
+    ck_assert_error_mentions("full storage");
+    ck_assert_status(fold_la_factor_create(as->A, 7, 0, 1, 0, 0, &cm, &F), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_la_factor_create(as->A, 1, 9, 1, 0, 0, &cm, &F), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_la_factor_create(as->A, 1, 0, 3, 0, 0, &cm, &F), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_la_factor_create(as->A, 1, 0, 1, -1, 0, &cm, &F), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_la_factor_create(as->A, 1, 0, 1, 0, NAN, &cm, &F), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_la_factor_create(NULL, 1, 0, 1, 0, 0, &cm, &F), FOLD_ERR_ARGUMENT);
+    ((double *)as->A->x)[1] = NAN;
+    ck_assert_status(fold_la_factor_create(as->A, 1, 0, 1, 0, 0, &cm, &F), FOLD_ERR_NONFINITE);
+    ck_assert_ptr_null(F);
+    fold_la_assembly_fill(as, v);
+    /* CHOLMOD needs a symmetric A. */
+    ((double *)as->A->x)[1] = 5;
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, 0, 1, 0, 0, &cm, &F),
+                     FOLD_ERR_UNSUPPORTED);
+    ck_assert_error_mentions("not symmetric");
+    fold_la_assembly_fill(as, v);
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_UMFPACK, 0, 2, 0, 0, &cm, &F),
+                     FOLD_OK);
+    double b[2] = {1, 2}, x[2] = {-7, -7}, res;
+    ck_assert_status(fold_la_factor_solve(F, false, 1, NULL, x, 1, 0, &res), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_la_factor_solve(F, false, -1, b, x, 1, 0, &res), FOLD_ERR_DIMENSION);
+    ck_assert_status(fold_la_factor_solve(F, false, 1, b, x, -1, 0, &res), FOLD_ERR_ARGUMENT);
+    b[1] = INFINITY;
+    ck_assert_status(fold_la_factor_solve(F, false, 1, b, x, 1, 0, &res), FOLD_ERR_NONFINITE);
+    ck_assert_double_eq(x[0], -7); /* nothing written */
+    b[1] = 2;
+    ck_assert_status(fold_la_factor_solve(F, false, 1, b, x, 2, 1e-15, &res), FOLD_OK);
+    ck_assert_double_eq_tol(2 * x[0] + x[1], 1, 1e-14);
+    ck_assert_double_eq_tol(x[0] + 3 * x[1], 2, 1e-14);
+    ck_assert_status(fold_la_factor_refactor(F, rect->A), FOLD_ERR_DIMENSION);
+    fold_la_factor_free(F);
+    fold_la_factor_free(NULL);
+    fold_la_assembly_free(as, &cm);
+    fold_la_assembly_free(rect, &cm);
+    fold_la_assembly_free(low, &cm);
+    fold_la_assembly_free(NULL, &cm);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+START_TEST(allocation_failures_leave_nothing)
+{
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 500);
+    fold_int n = 30, m = 10;
+    trip t = {0};
+    make_kkt(&t, &rng, n, m, H_SPD);
+    double b[40], x[40], res;
+    for (int i = 0; i < 40; i++)
+        b[i] = fold_test_normal(&rng);
+    for (int kind = 0; kind < 3; kind++) {
+        int failures = 0;
+        for (long k = 0;; k++) {
+            fold_la_assembly *as = NULL;
+            fold_la_factor *F = NULL;
+            fold_alloc_fail_after(k);
+            fold_status st = fold_la_assembly_create(n + m, n + m, t.n, t.r, t.c, 0, &cm, &as);
+            if (!st) {
+                fold_la_assembly_fill(as, t.v);
+                st = fold_la_factor_create(as->A, kind, FOLD_ORDER_AMD, n, 1e-10, 1e-14, &cm, &F);
+            }
+            if (!st)
+                st = fold_la_factor_solve(F, false, 1, b, x, 3, 1e-12, &res);
+            fold_alloc_fail_after(-1);
+            fold_la_factor_free(F);
+            fold_la_assembly_free(as, &cm);
+            if (st == FOLD_OK)
+                break;
+            ck_assert_status(st, FOLD_ERR_MEMORY);
+            failures++;
+        }
+        ck_assert_int_gt(failures, 3);
+    }
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+    ck_assert_int_eq(cm.malloc_count, 0); /* every CHOLMOD object was freed */
+}
+END_TEST
+
+int main(void)
+{
+    Suite *suite = suite_create("linalg");
+    TCase *tc = tcase_create("linalg");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, assembly_full_matches_dense);
+    tcase_add_test(tc, assembly_lower_mirrors);
+    tcase_add_test(tc, assembly_bad_input);
+    tcase_add_loop_test(tc, kkt_solves, 0, 18);
+    tcase_add_loop_test(tc, refactor_reuses_analysis, 0, 3);
+    tcase_add_loop_test(tc, singular_detected, 0, 3);
+    tcase_add_loop_test(tc, auto_falls_back_when_not_quasi_definite, 0, 3);
+    tcase_add_test(tc, auto_falls_back_when_refinement_misses_tol);
+    tcase_add_test(tc, cholmod_errors_are_silent_and_recorded);
+    tcase_add_test(tc, factor_bad_input);
+    tcase_add_test(tc, allocation_failures_leave_nothing);
+    suite_add_tcase(suite, tc);
+    return fold_test_run(suite);
+}
