@@ -115,6 +115,9 @@ void fold_acopf_solution_units(const fold_acopf *model, const double *x, double 
 /* Objective in $/h at x with the case's own costs (for tests). */
 double fold_acopf_objective(const fold_acopf *model, const double *x);
 
+/* Constraint values g(x; p) into g (m entries), as the solver sees them; returns 0. */
+int fold_acopf_eval_g(const fold_acopf *model, const double *x, const double *p, double *g);
+
 /* ---- synthetic grids ---- */
 
 /* Generate a feasible meshed grid of n_bus buses (>= 2) from seed: buses on a jittered 2-D

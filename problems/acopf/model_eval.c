@@ -231,3 +231,8 @@ double fold_acopf_objective(const fold_acopf *m, const double *x)
     acopf_cb_f(x, m->p0, &obj, (void *)m);
     return obj;
 }
+
+int fold_acopf_eval_g(const fold_acopf *m, const double *x, const double *p, double *g)
+{
+    return acopf_cb_g(x, p, g, (void *)m);
+}

@@ -1,0 +1,207 @@
+/* The polar AC-OPF model: layout, constraint values against an independent complex-power
+ * computation (MATPOWER's branch admittances), units, flat start, and forward solves of
+ * synthetic grids (feasibility) with the power-balance identity at the solution. */
+#include <complex.h>
+
+#include "acopf_test.h"
+
+#define DEG (3.14159265358979323846 / 180.0)
+
+static fold_acopf *tiny_model(void)
+{
+    fold_acopf_case *cs = NULL;
+    fold_acopf *m = NULL;
+    ck_assert_acopf(fold_acopf_case_parse(acopf_tiny_case, strlen(acopf_tiny_case), "tiny.m",
+                                          &cs), FOLD_OK);
+    ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_OK);
+    fold_acopf_case_free(cs); /* the model keeps its own copy */
+    return m;
+}
+
+START_TEST(layout)
+{
+    fold_acopf *m = tiny_model();
+    fold_acopf_layout L = fold_acopf_get_layout(m);
+    fold_int n, mm, np;
+    fold_problem_dims(fold_acopf_problem(m), &n, &mm, &np);
+    ck_assert_int_eq(L.n, 2 * 3 + 2 * 2);
+    ck_assert_int_eq(n, L.n);
+    ck_assert_int_eq(L.n_rated, 3);
+    ck_assert_int_eq(L.n_angle, 3);
+    ck_assert_int_eq(L.m, 2 * 3 + 2 * 3 + 3);
+    ck_assert_int_eq(mm, L.m);
+    ck_assert_int_eq(L.np, 2 * 3 + 2 * 2);
+    ck_assert_int_eq(np, L.np);
+    ck_assert_int_eq(L.x_vm, 3);
+    ck_assert_int_eq(L.x_qg, 8);
+    ck_assert_int_eq(L.p_c2, 8);
+    ck_assert(fold_problem_has_param_derivatives(fold_acopf_problem(m)));
+    double p[10];
+    fold_problem_default_params(fold_acopf_problem(m), p);
+    ck_assert_double_eq(p[L.p_pd + 1], 50);
+    ck_assert_double_eq(p[L.p_qd + 2], 5);
+    ck_assert_double_eq(p[L.p_c1 + 1], 25);
+    ck_assert_double_eq(p[L.p_c2 + 0], 0.01);
+    ck_assert_int_eq(fold_acopf_rated_branch(m, 3), -1);
+    fold_acopf_free(m);
+    fold_acopf_free(NULL);
+    ck_assert_acopf(fold_acopf_create(NULL, &m), FOLD_ERR_ARGUMENT);
+}
+END_TEST
+
+START_TEST(flat_start_and_units)
+{
+    fold_acopf *m = tiny_model();
+    fold_acopf_layout L = fold_acopf_get_layout(m);
+    double x[10], pg[2], qg[2], vm[3], va[3];
+    fold_acopf_flat_start(m, x);
+    ck_assert_double_eq(x[L.x_vm + 1], 1);
+    ck_assert_double_eq(x[L.x_va + 2], 0);
+    ck_assert_double_eq_tol(x[L.x_pg + 0], 1.0, 1e-15);  /* (0 + 200 MW) / 2 / 100 MVA */
+    ck_assert_double_eq_tol(x[L.x_qg + 1], 0.0, 1e-15);
+    x[L.x_va + 1] = 0.1;
+    fold_acopf_solution_units(m, x, pg, qg, vm, va);
+    ck_assert_double_eq_tol(pg[0], 100, 1e-12);
+    ck_assert_double_eq_tol(va[1], 0.1 / DEG, 1e-12);
+    ck_assert_double_eq(vm[2], 1);
+    /* cost: 0.01 * 100^2 + 20 * 100 + (0.02 * 100^2 + 25 * 100) */
+    ck_assert_double_eq_tol(fold_acopf_objective(m, x), 100 + 2000 + 200 + 2500, 1e-9);
+    fold_acopf_free(m);
+}
+END_TEST
+
+/* g(x) of the balance rows against S = V conj(Y V) with MATPOWER's branch model, at random
+ * voltages; thermal rows against |S_f|^2, |S_t|^2. */
+static void check_against_complex(fold_acopf *m, fold_test_rng *r)
+{
+    const fold_acopf_case *cs = fold_acopf_get_case(m);
+    fold_acopf_layout L = fold_acopf_get_layout(m);
+    double *x = malloc((size_t)L.n * sizeof(double)), *g = malloc((size_t)L.m * sizeof(double));
+    double *p = malloc((size_t)L.np * sizeof(double));
+    double complex *inj = calloc((size_t)cs->n_bus, sizeof(double complex));
+    double complex *V = malloc((size_t)cs->n_bus * sizeof(double complex));
+    for (fold_int i = 0; i < L.n; i++)
+        x[i] = fold_test_uniform(r) - 0.5;
+    for (fold_int i = 0; i < cs->n_bus; i++) {
+        x[L.x_vm + i] = 0.9 + 0.2 * fold_test_uniform(r);
+        V[i] = x[L.x_vm + i] * cexp(I * x[L.x_va + i]);
+    }
+    fold_problem_default_params(fold_acopf_problem(m), p);
+    ck_assert_int_eq(fold_acopf_eval_g(m, x, p, g), 0);
+    double scale = 0, err = 0;
+    for (fold_int k = 0; k < cs->n_branch; k++) {
+        const fold_acopf_branch *b = &cs->branch[k];
+        double complex ys = 1 / (b->r + I * b->x), T = b->tap * cexp(I * b->shift_deg * DEG);
+        double complex yff = (ys + I * b->b / 2) / (T * conj(T)), yft = -ys / conj(T);
+        double complex ytf = -ys / T, ytt = ys + I * b->b / 2;
+        double complex sf = V[b->f] * conj(yff * V[b->f] + yft * V[b->t]);
+        double complex st = V[b->t] * conj(ytf * V[b->f] + ytt * V[b->t]);
+        inj[b->f] += sf;
+        inj[b->t] += st;
+        for (fold_int q = 0; q < L.n_rated; q++)
+            if (fold_acopf_rated_branch(m, q) == k) {
+                err = fmax(err, fabs(g[L.g_sf + q] - creal(sf * conj(sf))));
+                err = fmax(err, fabs(g[L.g_st + q] - creal(st * conj(st))));
+            }
+    }
+    for (fold_int i = 0; i < cs->n_bus; i++) {
+        const fold_acopf_bus *b = &cs->bus[i];
+        double v2 = x[L.x_vm + i] * x[L.x_vm + i], pgen = 0, qgen = 0;
+        for (fold_int k = 0; k < cs->n_gen; k++)
+            if (cs->gen[k].bus == i) {
+                pgen += x[L.x_pg + k];
+                qgen += x[L.x_qg + k];
+            }
+        double gp = creal(inj[i]) + (b->pd + b->gs * v2) / cs->base_mva - pgen;
+        double gq = cimag(inj[i]) + (b->qd - b->bs * v2) / cs->base_mva - qgen;
+        err = fmax(err, fmax(fabs(g[L.g_p + i] - gp), fabs(g[L.g_q + i] - gq)));
+        scale = fmax(scale, fabs(gp));
+    }
+    ck_assert_msg(err <= 1e-10 * fmax(1, scale), "%s: max |g - complex| = %g (scale %g)",
+                  cs->name, err, scale);
+    free(x);
+    free(g);
+    free(p);
+    free(inj);
+    free(V);
+}
+
+START_TEST(constraints_match_complex_power)
+{
+    fold_test_rng r;
+    fold_test_rng_seed(&r, 3);
+    fold_acopf *m = tiny_model();
+    check_against_complex(m, &r);
+    fold_acopf_free(m);
+    const char *names[] = {"pglib_opf_case30_ieee", "pglib_opf_case300_ieee",
+                           "pglib_opf_case89_pegase"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char buf[1024];
+        const char *path = acopf_test_case_path(names[i], buf, sizeof buf);
+        fold_acopf_case *cs = NULL;
+        if (!path)
+            continue;
+        ck_assert_acopf(fold_acopf_case_read(path, &cs), FOLD_OK);
+        ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_OK);
+        check_against_complex(m, &r);
+        fold_acopf_free(m);
+        fold_acopf_case_free(cs);
+    }
+}
+END_TEST
+
+/* Synthetic grids of a few sizes and seeds solve; at the solution generation equals load
+ * plus losses (sum of both branch-end flows) and losses are positive. */
+START_TEST(synthetic_grids_feasible)
+{
+    const fold_int sizes[] = {5, 30, 120, 400};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+        for (unsigned long long seed = 1; seed <= 2; seed++) {
+            fold_acopf_case *cs = NULL;
+            fold_acopf *m = NULL;
+            fold_solver *sv = NULL;
+            fold_forward_info info;
+            ck_assert_acopf(fold_acopf_gen_grid(sizes[si], seed, &cs), FOLD_OK);
+            ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_OK);
+            ck_assert_status(fold_solver_create(fold_acopf_problem(m), NULL, &sv), FOLD_OK);
+            fold_status st = fold_solve(sv, NULL, &info);
+            ck_assert_msg(st == FOLD_OK, "grid %ld seed %llu: %s (%s)", (long)sizes[si], seed,
+                          fold_forward_status_string(info.status), fold_last_error());
+            fold_acopf_layout L = fold_acopf_get_layout(m);
+            double *x = malloc((size_t)L.n * sizeof(double));
+            double *pg = malloc((size_t)cs->n_gen * sizeof(double));
+            ck_assert_status(fold_solver_solution(sv, x, NULL, NULL, NULL, NULL), FOLD_OK);
+            fold_acopf_solution_units(m, x, pg, NULL, NULL, NULL);
+            double gen = 0, load = 0, shunt = 0;
+            for (fold_int k = 0; k < cs->n_gen; k++)
+                gen += pg[k];
+            for (fold_int i = 0; i < cs->n_bus; i++) {
+                load += cs->bus[i].pd;
+                shunt += cs->bus[i].gs * x[L.x_vm + i] * x[L.x_vm + i];
+            }
+            double losses = gen - load - shunt;
+            ck_assert_msg(losses > 0 && losses < 0.1 * load, "grid %ld: losses %g of load %g",
+                          (long)sizes[si], losses, load);
+            ck_assert_double_eq_tol(info.objective, fold_acopf_objective(m, x),
+                                    1e-7 * info.objective);
+            free(x);
+            free(pg);
+            fold_solver_free(sv);
+            fold_acopf_free(m);
+            fold_acopf_case_free(cs);
+        }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("acopf_model");
+    TCase *tc = tcase_create("model");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, layout);
+    tcase_add_test(tc, flat_start_and_units);
+    tcase_add_test(tc, constraints_match_complex_power);
+    tcase_add_test(tc, synthetic_grids_feasible);
+    suite_add_tcase(s, tc);
+    return fold_test_run(s);
+}
