@@ -504,6 +504,99 @@ START_TEST(auto_falls_back_when_refinement_misses_tol)
 }
 END_TEST
 
+/* Minimum-norm least squares: x solves the normal equations op(A)' (op(A) x - b) = 0 and is
+ * orthogonal to null(op(A)); together these determine op(A)^+ b uniquely. */
+static void check_min_norm(const double *D, fold_int n, bool tr, const double *x,
+                           const double *b, const double *null_vec, bool consistent)
+{
+    double *r = calloc((size_t)n, sizeof *r), rn = 0, gn = 0, xn = 0, dot = 0, vn = 0, an = 0;
+    for (fold_int i = 0; i < n; i++) {
+        for (fold_int j = 0; j < n; j++)
+            r[i] += (tr ? D[j + i * n] : D[i + j * n]) * x[j];
+        r[i] -= b[i];
+        rn = fmax(rn, fabs(r[i]));
+        xn = fmax(xn, fabs(x[i]));
+        dot += x[i] * null_vec[i];
+        vn += null_vec[i] * null_vec[i];
+    }
+    for (fold_int j = 0; j < n * n; j++)
+        an = fmax(an, fabs(D[j]));
+    for (fold_int j = 0; j < n; j++) { /* g = op(A)' r */
+        double g = 0;
+        for (fold_int i = 0; i < n; i++)
+            g += (tr ? D[j + i * n] : D[i + j * n]) * r[i];
+        gn = fmax(gn, fabs(g));
+    }
+    ck_assert_msg(gn <= 1e-10 * an * an * (xn + 1), "normal equations residual %g", gn);
+    ck_assert_msg(fabs(dot) <= 1e-10 * sqrt(vn) * (xn + 1), "x . null = %g", dot);
+    if (consistent)
+        ck_assert_msg(rn <= 1e-10 * an * (xn + 1), "consistent system residual %g", rn);
+    free(r);
+}
+
+START_TEST(lsq_minimum_norm)
+{
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    /* Small nonsymmetric rank-2 matrix: null(A) = (-1,-1,1), null(A') = (-2,1,0). */
+    double dense[9] = {1, 2, 1, 2, 4, 0, 3, 6, 1}; /* column-major [[1,2,3],[2,4,6],[1,0,1]] */
+    trip t = {0};
+    for (int j = 0; j < 3; j++)
+        for (int i = 0; i < 3; i++)
+            if (dense[i + 3 * j] != 0)
+                trip_add(&t, i, j, dense[i + 3 * j]);
+    fold_la_assembly *as = assemble(&t, 3, 0, &cm);
+    double null_a[3] = {-1, -1, 1}, null_at[3] = {-2, 1, 0};
+    double b[6] = {1, 2, 3, 1, 2, 1}, x[6] = {0}; /* column 0 inconsistent, column 1 consistent */
+    ck_assert_status(fold_la_lsq_solve(as->A, false, 2, b, x, &cm), FOLD_OK);
+    check_min_norm(dense, 3, false, x, b, null_a, false);
+    check_min_norm(dense, 3, false, x + 3, b + 3, null_a, true);
+    ck_assert_status(fold_la_lsq_solve(as->A, true, 2, b, x, &cm), FOLD_OK);
+    check_min_norm(dense, 3, true, x, b, null_at, false);
+    /* Consistent column for A': b = A' (1, 1, 1) = (4, 6, 10). */
+    double bt[3] = {4, 6, 10};
+    ck_assert_status(fold_la_lsq_solve(as->A, true, 1, bt, x, &cm), FOLD_OK);
+    check_min_norm(dense, 3, true, x, bt, null_at, true);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&t);
+    /* Singular KKT (two equal constraint rows): null(A) = (0, e_0 - e_{m-1}). */
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 600);
+    fold_int n = 40, m = 12, dim = n + m;
+    trip k = {0};
+    make_kkt(&k, &rng, n, m, H_SINGULAR_J);
+    as = assemble(&k, dim, 0, &cm);
+    double *D = to_dense(as->A), *nv = calloc((size_t)dim, sizeof *nv);
+    nv[n] = 1;
+    nv[n + m - 1] = -1;
+    double *x0 = malloc((size_t)dim * sizeof *x0), *bb = malloc((size_t)dim * sizeof *bb);
+    double *xx = malloc((size_t)dim * sizeof *xx);
+    for (fold_int i = 0; i < dim; i++)
+        x0[i] = fold_test_normal(&rng);
+    fold_la_spmv(as->A, false, x0, bb, false);
+    for (int tr = 0; tr < 2; tr++) {
+        ck_assert_status(fold_la_lsq_solve(as->A, tr, 1, bb, xx, &cm), FOLD_OK);
+        check_min_norm(D, dim, tr, xx, bb, nv, true);
+    }
+    bb[n] += 1.0; /* now inconsistent */
+    ck_assert_status(fold_la_lsq_solve(as->A, false, 1, bb, xx, &cm), FOLD_OK);
+    check_min_norm(D, dim, false, xx, bb, nv, false);
+    /* Bad input. */
+    ck_assert_status(fold_la_lsq_solve(NULL, false, 1, bb, xx, &cm), FOLD_ERR_ARGUMENT);
+    bb[0] = NAN;
+    ck_assert_status(fold_la_lsq_solve(as->A, false, 1, bb, xx, &cm), FOLD_ERR_NONFINITE);
+    free(D);
+    free(nv);
+    free(x0);
+    free(bb);
+    free(xx);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&k);
+    fold_la_common_finish(&cm);
+    ck_assert_int_eq(cm.malloc_count, 0);
+}
+END_TEST
+
 START_TEST(cholmod_errors_are_silent_and_recorded)
 {
     cholmod_common cm;
@@ -643,6 +736,7 @@ int main(void)
     tcase_add_loop_test(tc, singular_detected, 0, 3);
     tcase_add_loop_test(tc, auto_falls_back_when_not_quasi_definite, 0, 3);
     tcase_add_test(tc, auto_falls_back_when_refinement_misses_tol);
+    tcase_add_test(tc, lsq_minimum_norm);
     tcase_add_test(tc, cholmod_errors_are_silent_and_recorded);
     tcase_add_test(tc, factor_bad_input);
     tcase_add_test(tc, allocation_failures_leave_nothing);
