@@ -279,7 +279,8 @@ int cmd_experiment(int argc, char **argv)
     fold_iter_def def = {FOLD_ITER_PGD, obj, {FOLD_SET_BOX, lo, hi, 0, NULL, NULL, NULL}, 0,
                          1.0 / kappa};
     if ((st = fold_iter_solve(&def, p, NULL, 1000000, 1e-15, NULL, x, NULL, &it)) != FOLD_OK ||
-        (st = reference(&Q, x, p, c, def.step, ref)) < 0 || (st = fold_iter_map(&def, x, p, &map)) < 0) {
+        (st = reference(&Q, x, p, c, def.step, ref)) < 0 ||
+        (st = fold_iter_map(&def, x, p, &map)) < 0) {
         rc = cli_status_error("experiment", st < 0 ? st : FOLD_ERR_NOT_CONVERGED);
         goto done;
     }
