@@ -32,5 +32,6 @@ int cmd_demo(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_settings(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_experiment(int argc, char **argv);
 
 #endif

@@ -6,6 +6,8 @@
 static const cli_command commands[] = {
     {"settings", "list every setting with its default and documentation", cmd_settings},
     {"train", "train an optimization layer end to end on a synthetic task", cmd_train},
+    {"experiment", "unrolling against folding: gradient error, time and memory vs k",
+     cmd_experiment},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
