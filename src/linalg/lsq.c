@@ -1,6 +1,6 @@
 /* Minimum-norm least-squares solves by SPQR for singular systems: a basic least-squares
  * solution from QR of op(A), projected onto range(op(A)') with a QR of op(A)'.
- * doc/math.md §4.6 (eq. 4.6). */
+ * doc/math.md §4.7 (eq. 4.6). */
 #include <SuiteSparseQR_C.h>
 
 #include "linalg/linalg.h"
