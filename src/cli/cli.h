@@ -34,5 +34,6 @@ int cmd_settings(int argc, char **argv);
 int cmd_opf(int argc, char **argv);
 int cmd_gen_grid(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_experiment(int argc, char **argv);
 
 #endif

@@ -1,6 +1,7 @@
 /* CHOLMOD simplicial LDL' of the quasi-definite regularization
  * K = A + delta * diag(+1 on the first n_primal rows, -1 on the rest), lower triangle,
- * analyzed once; pivot signs checked against the quasi-definite inertia. doc/math.md §4. */
+ * analyzed once; pivot signs checked against the quasi-definite inertia (doc/math.md §4.2,
+ * eqs. 4.1, 4.2); the norm estimate of inv(K) for §4.6. */
 #include "linalg/linalg_internal.h"
 
 typedef struct {

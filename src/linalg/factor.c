@@ -1,6 +1,6 @@
 /* fold_la_factor: dispatch between UMFPACK LU and CHOLMOD LDL' of the quasi-definite
  * regularization, AUTO fallback, and the refined solve against the unregularized A.
- * doc/math.md §4 (eqs. 4.1-4.4). */
+ * doc/math.md §4 (eqs. 4.1-4.5). */
 #include "linalg/linalg_internal.h"
 
 struct fold_la_factor {
@@ -314,8 +314,8 @@ static fold_status factor_apply_inverse(fold_la_factor *F, bool transpose, fold_
     return fold_la_umf_solve(&F->umf, F->A, transpose, nrhs, B, X);
 }
 
-/* Eq. 4.3: x <- x + inv(M) (b - A x), r measured against the unregularized A, per column,
- * stopping a column when it meets tol or its residual stops decreasing. ws: 3 n nrhs. */
+/* Eqs. 4.3, 4.4: x <- x + inv(M) (b - A x), r measured against the unregularized A, per
+ * column, stopping a column when it meets tol or its residual stops decreasing. ws: 3 n nrhs. */
 static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_int nrhs,
                                         const double *B, double *X, int refine_steps,
                                         double tol, double *ws, double *res, double *worst)
@@ -413,7 +413,7 @@ fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrh
     st = factor_refined_solve(F, transpose, nrhs, B, Xt, refine_steps, tol, ws, res, &worst);
     if (!st && !(worst <= tol) && F->kind == FOLD_FACTOR_AUTO &&
         F->info.factorization == FOLD_FACTOR_CHOLMOD) {
-        /* AUTO: LDL' + refinement missed tol (eq. 4.4), so switch to LU for good. */
+        /* AUTO: LDL' + refinement missed tol (§4.4), so switch to LU for good. */
         fold_error(FOLD_WARN_INACCURATE, "CHOLMOD LDL' refined residual %.3g > tol %.3g after "
                    "%d refinement steps", worst, tol, refine_steps);
         F->is_factored = false;

@@ -12,7 +12,8 @@
 
 struct fold_precond_factor;
 
-/* Operations of a map kind (errors carry their detail). phi: out = Phi v (transpose: Phi' v); psi: out[nz] = Psi dp;
+/* Operations of a map kind (errors carry their detail). phi: out = Phi v (transpose:
+ * Phi' v); psi: out[nz] = Psi dp;
  * psit: out[np] = Psi' w; diag: out = diagonal of Phi. NULL when unavailable. */
 typedef struct fold_map_ops {
     const char *kind;

@@ -1,0 +1,148 @@
+/* Public forward and reverse mode through the KKT map (doc/math.md §3): fold_jvp, fold_vjp,
+ * and the status rules shared with fold_jacobian (doc/api/fold.md). */
+#include "fold/fold_internal.h"
+
+static const double zero_param = 0.0;
+
+void fold_call_begin(fold_call *call, fold_backward_info *info)
+{
+    call->t0 = fold_time_now();
+    call->info = info ? info : &call->local;
+    memset(call->info, 0, sizeof *call->info);
+}
+
+fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *solver,
+                          const char *fn)
+{
+    fold_backward_info *info = call->info;
+    const fold_kkt *kkt = solver ? solver->backward : NULL;
+    info->total_s = fold_time_now() - call->t0;
+    if (st < 0) return st;
+    if (info->is_least_squares)
+        return fold_error(FOLD_WARN_LEAST_SQUARES,
+                          "%s: singular KKT matrix of order %lld: minimum-norm least-squares "
+                          "result (backward.lsq_fallback)",
+                          fn, (long long)info->kkt_dim);
+    if (call->check == FOLD_WARN_UNCONVERGED_INPUT)
+        return fold_error(FOLD_WARN_UNCONVERGED_INPUT,
+                          "%s: differentiated at a forward solution that did not converge "
+                          "(forward status: %s)",
+                          fn, fold_forward_status_string(solver->info.status));
+    if (info->is_one_sided)
+        return fold_error(FOLD_WARN_ONE_SIDED,
+                          "%s: %lld weakly active constraints/bounds treated as %s "
+                          "(active_set.weak_policy); the derivative is one-sided",
+                          fn, (long long)(kkt ? kkt->n_weak : 0),
+                          solver->set.active_set.weak_policy == FOLD_WEAK_ACTIVE ? "active"
+                                                                                 : "inactive");
+    if (info->residual > solver->set.backward.tol)
+        return fold_error(FOLD_WARN_INACCURATE,
+                          "%s: relative residual %.3g of the KKT solve exceeds backward.tol = "
+                          "%.3g after %d refinement steps",
+                          fn, info->residual, solver->set.backward.tol,
+                          solver->set.backward.refine_steps);
+    return FOLD_OK;
+}
+
+const double *fold_call_params(const fold_solver *solver, const double *dp)
+{
+    return dp ? dp : &zero_param;
+}
+
+fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *dlam, double *dzl,
+                     double *dzu, fold_backward_info *info)
+{
+    static const char *FN = "fold_jvp";
+    fold_call call;
+    fold_kkt *kkt;
+    fold_status st;
+    double *B = NULL, *U = NULL, *out = NULL;
+    fold_int n, m;
+    fold_call_begin(&call, info);
+    if ((call.check = fold_kkt_check_solver(solver, FN)) < 0)
+        return fold_call_end(&call, call.check, solver, FN);
+    n = solver->prob->n;
+    m = solver->prob->m;
+    if (solver->prob->np > 0 && !dp)
+        return fold_call_end(&call, fold_error(FOLD_ERR_ARGUMENT, "%s: dp is NULL", FN), solver,
+                             FN);
+    if ((st = fold_check_finite(dp, solver->prob->np, FN, "dp")) != FOLD_OK)
+        return fold_call_end(&call, st, solver, FN);
+    if ((st = fold_kkt_setup(solver, true, call.info, FN)) < 0)
+        return fold_call_end(&call, st, solver, FN);
+    kkt = solver->backward;
+    B = fold_malloc((size_t)(kkt->nK + 1), sizeof(double), "right-hand side");
+    U = fold_malloc((size_t)(kkt->nK + 1), sizeof(double), "solution");
+    out = fold_malloc((size_t)(3 * n + m), sizeof(double), "jvp result");
+    if (!B || !U || !out) {
+        st = FOLD_ERR_MEMORY;
+        goto done;
+    }
+    dp = fold_call_params(solver, dp);
+    fold_kkt_rhs_jvp(kkt, 1, dp, B);
+    if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, U, call.info)) < 0) goto done;
+    fold_kkt_finish_jvp(kkt, 1, dp, U, out, out + 3 * n, out + n, out + 2 * n);
+    st = FOLD_OK;
+    /* Outputs are written only now that every step succeeded. */
+    if (dx) memcpy(dx, out, (size_t)n * sizeof(double));
+    if (dzl) memcpy(dzl, out + n, (size_t)n * sizeof(double));
+    if (dzu) memcpy(dzu, out + 2 * n, (size_t)n * sizeof(double));
+    if (dlam && m) memcpy(dlam, out + 3 * n, (size_t)m * sizeof(double));
+done:
+    free(B);
+    free(U);
+    free(out);
+    return fold_call_end(&call, st, solver, FN);
+}
+
+/* Validate an optional upstream gradient block. */
+static fold_status check_bar(const double *v, fold_int len, const char *field)
+{
+    return v ? fold_check_finite(v, len, "fold_vjp", field) : FOLD_OK;
+}
+
+fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lambar,
+                     const double *zlbar, const double *zubar, double *pbar,
+                     fold_backward_info *info)
+{
+    static const char *FN = "fold_vjp";
+    fold_call call;
+    fold_kkt *kkt;
+    fold_status st;
+    double *B = NULL, *W = NULL, *C = NULL, *out = NULL;
+    fold_int n, m, np;
+    fold_call_begin(&call, info);
+    if ((call.check = fold_kkt_check_solver(solver, FN)) < 0)
+        return fold_call_end(&call, call.check, solver, FN);
+    n = solver->prob->n;
+    m = solver->prob->m;
+    np = solver->prob->np;
+    if (np > 0 && !pbar)
+        return fold_call_end(&call, fold_error(FOLD_ERR_ARGUMENT, "%s: pbar is NULL", FN), solver,
+                             FN);
+    if ((st = check_bar(xbar, n, "xbar")) || (st = check_bar(lambar, m, "lambar")) ||
+        (st = check_bar(zlbar, n, "zlbar")) || (st = check_bar(zubar, n, "zubar")))
+        return fold_call_end(&call, st, solver, FN);
+    if ((st = fold_kkt_setup(solver, true, call.info, FN)) < 0)
+        return fold_call_end(&call, st, solver, FN);
+    kkt = solver->backward;
+    B = fold_malloc((size_t)(kkt->nK + 1), sizeof(double), "right-hand side");
+    W = fold_malloc((size_t)(kkt->nK + 1), sizeof(double), "solution");
+    C = fold_malloc((size_t)n, sizeof(double), "bound term");
+    out = fold_malloc((size_t)(np + 1), sizeof(double), "vjp result");
+    if (!B || !W || !C || !out) {
+        st = FOLD_ERR_MEMORY;
+        goto done;
+    }
+    fold_kkt_rhs_vjp(kkt, 1, xbar, lambar, zlbar, zubar, B, C);
+    if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, W, call.info)) < 0) goto done;
+    fold_kkt_finish_vjp(kkt, 1, W, C, out);
+    st = FOLD_OK;
+    if (np) memcpy(pbar, out, (size_t)np * sizeof(double));
+done:
+    free(B);
+    free(W);
+    free(C);
+    free(out);
+    return fold_call_end(&call, st, solver, FN);
+}

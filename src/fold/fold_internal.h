@@ -1,0 +1,171 @@
+/* Internal interface of the KKT fold (doc/math.md §3): the backward state kept in
+ * solver->backward, the classification of constraints and bounds (§3.2), the assembled KKT
+ * matrix of either form (§3.3, §3.4) and its right-hand-side builders, so that direct and
+ * iterative backward methods share one operator. */
+#ifndef FOLD_FOLD_INTERNAL_H
+#define FOLD_FOLD_INTERNAL_H
+
+#include "forward/solver_internal.h"
+#include "linalg/linalg.h"
+
+/* Status of a variable's bounds in the active-set form. */
+enum { FOLD_XS_FREE = 0, FOLD_XS_LOWER = 1, FOLD_XS_UPPER = 2, FOLD_XS_FIXED = 3 };
+/* Status of a constraint in the active-set form. */
+enum { FOLD_CS_INACTIVE = 0, FOLD_CS_LOWER = 1, FOLD_CS_UPPER = 2, FOLD_CS_EQUALITY = 3 };
+/* Where a value of the KKT matrix comes from (one entry per triplet of K). */
+enum { FOLD_SRC_ZERO = 0, FOLD_SRC_H = 1, FOLD_SRC_J = 2, FOLD_SRC_XDIAG = 3, FOLD_SRC_CDIAG = 4 };
+
+/* The backward state of one solver (solver->backward). Everything is evaluated at the
+ * stored solution whose id is `solution_id`; `is_valid` says the evaluation, classification
+ * and assembly are current, `has_factor` / `is_lsq` say how systems are solved. */
+typedef struct fold_kkt {
+    const fold_problem *prob;
+    const fold_solver *solver; /* owner (the state lives in solver->backward) */
+    fold_int n, m, np;
+    cholmod_common cm;
+    bool has_cm;
+
+    /* Callback values at the solution (pattern order) and the full-storage matrices:
+     * H = Hessian of the Lagrangian (symmetric, both triangles), J = dg/dx (m x n),
+     * Lxp = d(grad_x L)/dp (n x np), Gp = dg/dp (m x np). NULL when empty. */
+    double *hv, *jv, *lpv, *gpv;
+    double *hv2;    /* hv followed by the mirrored off-diagonal values */
+    fold_int *hoff; /* indices k of the off-diagonal entries of hess_l */
+    fold_int n_hoff;
+    fold_la_assembly *H, *J, *Lxp, *Gp;
+
+    /* Classification (§3.2): xstat[n], cstat[m], and the weakly active list. */
+    signed char *xstat, *cstat;
+    double *gval; /* g(x; p) at the solution (m) */
+    fold_weak_entry *weak;
+    fold_int n_weak, weak_cap;
+    fold_int n_active_cons, n_active_bounds;
+    bool is_one_sided;
+
+    /* KKT system K (full storage, nK x nK), primal block first (n_primal rows). */
+    int form; /* fold_kkt_form of the assembled K */
+    fold_int nK, n_primal;
+    fold_int *xpos, *cpos;              /* position of x_j / lam_i in K, or -1 */
+    signed char *sig_xstat, *sig_cstat; /* classification K was built for (active form) */
+    fold_int n_trip;
+    fold_int *trow, *tcol; /* triplets while K is being built */
+    signed char *ksrc;     /* per triplet of K: FOLD_SRC_* */
+    fold_int *kidx;        /* per triplet: index into the source */
+    double *kval;          /* per triplet: current value */
+    /* Symmetric diagonal scaling S of K (nK): the stored matrix is S K S, and the builders
+     * below scale right-hand sides and solutions, so the huge Sigma of the barrier form at a
+     * tight solution does not swamp the residual test (doc/math.md §3.4). 1 in the active
+     * form. */
+    double *kscale;
+    fold_la_assembly *K;
+    /* Bound multipliers from dx and the stationarity residual r = H dx + J' dlam + L_xp dp
+     * (eqs. 3.9, 3.16): dzl = al r - sigl dx, dzu = -au r + sigu dx. Active form: al = 1 on
+     * lower-held, au = 1 on upper-held variables, sigl = sigu = 0. Barrier form: where
+     * Sigma_x dominates the Hessian diagonal, al = Sigma_L / Sigma_x, au = Sigma_U / Sigma_x
+     * (stable: r is O(1) while dx_j ~ 1/Sigma_x), elsewhere sigl = Sigma_L, sigu = Sigma_U. */
+    double *al, *au, *sigl, *sigu;
+    /* Barrier form (§3.4): Sigma_x (n), constraint diagonal -1/Sigma_s (m) and a 0/1 mask of
+     * constraint rows kept in the system (an inequality with a zero multiplier is decoupled:
+     * dlam_i = 0). */
+    double *xdiag, *cdiag, *jmask;
+
+    /* Factorization. */
+    fold_la_factor *F;
+    bool has_factor, is_lsq, is_valid;
+    unsigned long solution_id;
+    fold_la_factor_info finfo;
+    double assemble_s, analyze_s, factor_s;
+    bool reused_analysis;
+
+    /* Scratch vectors of length max(n, m, np, 1). */
+    double *w1, *w2, *w3, *w4;
+} fold_kkt;
+
+/* --- state (backward.c) --- */
+/* Get or create the backward state of a solver. */
+fold_status fold_kkt_state(fold_solver *solver, fold_kkt **out);
+void fold_kkt_state_free(void *state);
+
+/* Checks of every fold call: solver and solution present, converged (or allowed), df/dp
+ * available. Returns FOLD_WARN_UNCONVERGED_INPUT when an unconverged point is allowed. */
+fold_status fold_kkt_check_solution(const fold_solver *solver, const char *fn);
+/* The above plus what a KKT solve needs: backward.method direct, a hess_l callback. */
+fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn);
+
+/* Bring the state up to date with the stored solution: evaluate the callbacks, classify,
+ * assemble K; when factor is true also factor it (or mark the least-squares fallback).
+ * Returns FOLD_OK, FOLD_WARN_ONE_SIDED (weak policy applied), FOLD_WARN_LEAST_SQUARES, or an
+ * error (FOLD_ERR_DEGENERATE, FOLD_ERR_SINGULAR, callback errors). info may be NULL; its
+ * timing, size and count fields are filled. This is the entry point for iterative backward
+ * methods: call with factor = false, then use fold_kkt_matrix and the builders below. */
+fold_status fold_kkt_setup(fold_solver *solver, bool factor, fold_backward_info *info,
+                           const char *fn);
+
+/* The assembled, scaled KKT matrix S K S (full storage, sorted, nK x nK, symmetric), valid
+ * until the next fold_kkt_setup. The first n_primal rows are primal (dx), the rest dual
+ * (dlam). The builders below produce right-hand sides of, and take solutions of, this
+ * scaled system. */
+const cholmod_sparse *fold_kkt_matrix(const fold_kkt *kkt);
+
+/* --- evaluation (kkt_eval.c) and classification (kkt_classify.c) --- */
+/* Evaluate jac_g, hess_l (obj_factor 1), hess_lp and jac_g_p at the stored solution and
+ * refresh H, J, Lxp, Gp (created on first use). */
+fold_status fold_kkt_evaluate(fold_kkt *kkt, const fold_solver *solver);
+/* Classify constraints and bounds (§3.2); fills xstat, cstat, weak list and counts.
+ * FOLD_ERR_DEGENERATE under the refuse policy when weakly active ones exist. */
+fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const char *fn);
+
+/* --- assembly (kkt_active.c, kkt_barrier.c, kkt_assemble.c) --- */
+/* Build the triplet list of K for the current form and classification (pattern only). */
+fold_status fold_kkt_build_active(fold_kkt *kkt);
+fold_status fold_kkt_build_barrier(fold_kkt *kkt);
+/* Barrier diagonals and bound-multiplier weights from the solution (§3.4, eqs. 3.12-3.16). */
+void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver);
+/* Bound-multiplier weights of the active form (eq. 3.9). */
+void fold_kkt_active_weights(fold_kkt *kkt, const fold_solver *solver);
+/* Triplet helpers used by the builders. */
+fold_status fold_kkt_trip_reserve(fold_kkt *kkt, fold_int count);
+void fold_kkt_trip_add(fold_kkt *kkt, fold_int r, fold_int c, int src, fold_int idx);
+/* Create the assembly of K from the triplets added since fold_kkt_trip_reserve. */
+fold_status fold_kkt_assembly_create(fold_kkt *kkt);
+/* Free K, its triplets and its factorization. */
+void fold_kkt_release_system(fold_kkt *kkt);
+/* Gather the current values into K. */
+void fold_kkt_fill(fold_kkt *kkt);
+
+/* --- right-hand sides and results (kkt_rhs.c) --- all blocks column-major, nrhs columns.
+ * JVP (eq. 3.8): B (nK x nrhs) from directions dP (np x nrhs). */
+void fold_kkt_rhs_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, double *B);
+/* From the solution U (nK x nrhs) of K U = B to dx (n), dlam (m), dzl, dzu (n) per column
+ * (any output may be NULL; leading dimensions n and m). */
+void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const double *U,
+                         double *dx, double *dlam, double *dzl, double *dzu);
+/* VJP (eq. 3.10): B (nK x nrhs) and the bound term C (n x nrhs) from upstream gradients
+ * (any may be NULL = zero; leading dimensions n, m, n, n). */
+void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const double *lambar,
+                      const double *zlbar, const double *zubar, double *B, double *C);
+/* pbar (np x nrhs) from W = K^{-1} B and C (eq. 3.11). */
+void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
+                         double *pbar);
+
+/* Solve K X = B with the factorization or the least-squares fallback; updates info
+ * (solve_s, residual, n_rhs). */
+fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
+                           double *X, fold_backward_info *info);
+
+/* --- public-call bookkeeping (backward.c) --- */
+typedef struct fold_call {
+    double t0;
+    fold_backward_info *info, local;
+    fold_status check; /* result of fold_kkt_check_solver */
+} fold_call;
+/* Zero the info (the caller's or a local one) and start the clock. */
+void fold_call_begin(fold_call *call, fold_backward_info *info);
+/* Stop the clock and turn the call's outcome into the returned status: errors pass through;
+ * warnings in the order least squares, unconverged input, one-sided, inaccurate residual. */
+fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *solver,
+                          const char *fn);
+/* dp, or a valid pointer when np = 0 and dp is NULL. */
+const double *fold_call_params(const fold_solver *solver, const double *dp);
+
+#endif

@@ -1,0 +1,103 @@
+/* The interior-point (barrier) KKT system at the final iterate (doc/math.md §3.4):
+ * [H + Sigma_x, J'; J, -D] with Sigma_x = zl/(x - xL) + zu/(xU - x) and D = 1/Sigma_s on
+ * inequality rows (eqs. 3.12-3.14). */
+#include <float.h>
+
+#include "fold/fold_internal.h"
+
+/* Below this, an inequality's complementarity diagonal Sigma_s is treated as zero: the row
+ * is decoupled (dlam_i = 0), which is the limit of -1/Sigma_s -> -inf (§3.4). */
+#define FOLD_SIGMA_S_MIN 1e-20
+
+fold_status fold_kkt_build_barrier(fold_kkt *kkt)
+{
+    const fold_problem *prob = kkt->prob;
+    const fold_owned_pattern *hp = &prob->hess_l, *jp = &prob->jac_g;
+    fold_int n = kkt->n, m = kkt->m;
+    fold_status st;
+    for (fold_int j = 0; j < n; j++)
+        kkt->xpos[j] = j;
+    for (fold_int i = 0; i < m; i++)
+        kkt->cpos[i] = n + i;
+    kkt->nK = n + m;
+    kkt->n_primal = n;
+    if ((st = fold_kkt_trip_reserve(kkt, 2 * hp->nnz + 2 * jp->nnz + kkt->nK)) != FOLD_OK)
+        return st;
+    for (fold_int k = 0; k < hp->nnz; k++) {
+        fold_int r = hp->row[k], c = hp->col[k];
+        fold_kkt_trip_add(kkt, r, c, FOLD_SRC_H, k);
+        if (r != c) fold_kkt_trip_add(kkt, c, r, FOLD_SRC_H, k);
+    }
+    for (fold_int k = 0; k < jp->nnz; k++) {
+        fold_kkt_trip_add(kkt, n + jp->row[k], jp->col[k], FOLD_SRC_J, k);
+        fold_kkt_trip_add(kkt, jp->col[k], n + jp->row[k], FOLD_SRC_J, k);
+    }
+    for (fold_int j = 0; j < n; j++)
+        fold_kkt_trip_add(kkt, j, j, FOLD_SRC_XDIAG, j);
+    for (fold_int i = 0; i < m; i++)
+        fold_kkt_trip_add(kkt, n + i, n + i, FOLD_SRC_CDIAG, i);
+    return fold_kkt_assembly_create(kkt);
+}
+
+/* Distance to a bound, floored so that an iterate exactly at a bound (an imported point)
+ * gives a large but finite Sigma. */
+static double floored(double dist, double bound)
+{
+    double lo = DBL_EPSILON * (1.0 + fabs(bound));
+    return dist > lo ? dist : lo;
+}
+
+void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver)
+{
+    const fold_problem *prob = kkt->prob;
+    const fold_owned_pattern *hp = &prob->hess_l;
+    /* Hessian diagonal in w1 (the scale Sigma_x is compared with). */
+    memset(kkt->w1, 0, (size_t)kkt->n * sizeof(double));
+    for (fold_int k = 0; k < hp->nnz; k++)
+        if (hp->row[k] == hp->col[k]) kkt->w1[hp->row[k]] += kkt->hv[k];
+    for (fold_int j = 0; j < kkt->n; j++) {
+        double lo = prob->x_lower[j], hi = prob->x_upper[j], x = solver->x[j];
+        bool fl = !fold_is_inf_bound(lo), fu = !fold_is_inf_bound(hi);
+        /* Linearizing zl (x - xL) = mu, zu (xU - x) = mu at fixed mu (eq. 3.13). */
+        kkt->sigl[j] = fl ? fmax(solver->zl[j], 0.0) / floored(x - lo, lo) : 0.0;
+        kkt->sigu[j] = fu ? fmax(solver->zu[j], 0.0) / floored(hi - x, hi) : 0.0;
+        if (fl && fu && lo == hi) {
+            /* A fixed variable has no interior: pin it (dx_j = 0 up to 1e-16 relative). */
+            double big = (1.0 + fabs(solver->zl[j]) + fabs(solver->zu[j])) / floored(0.0, lo);
+            kkt->sigl[j] = kkt->sigu[j] = 0.5 * big;
+        }
+        kkt->xdiag[j] = kkt->sigl[j] + kkt->sigu[j];
+        kkt->al[j] = kkt->au[j] = 0.0;
+        /* Where Sigma_x dominates, dx_j ~ r_j / Sigma_x is tiny and Sigma * dx_j would lose
+         * all accuracy: take dz from the stationarity row instead (eq. 3.16). */
+        if (kkt->xdiag[j] > 1.0 + fabs(kkt->w1[j])) {
+            kkt->al[j] = kkt->sigl[j] / kkt->xdiag[j];
+            kkt->au[j] = kkt->sigu[j] / kkt->xdiag[j];
+            kkt->sigl[j] = kkt->sigu[j] = 0.0;
+        }
+    }
+    for (fold_int i = 0; i < kkt->m; i++) {
+        double lo = prob->g_lower[i], hi = prob->g_upper[i], lam = solver->lam[i], g;
+        double sig = 0.0;
+        if (fold_prob_is_equality(prob, i)) {
+            kkt->cdiag[i] = 0.0;
+            kkt->jmask[i] = 1.0;
+            continue;
+        }
+        /* Slack s_i = g_i with multipliers vl = max(-lam, 0), vu = max(lam, 0) (eq. 3.14):
+         * Sigma_s = vl / (s - gL) + vu / (gU - s). The slack equals g at a converged
+         * iterate; the distances come from the constraint values at the solution. */
+        g = kkt->gval[i];
+        if (lam < 0 && !fold_is_inf_bound(lo))
+            sig = -lam / floored(g - lo, lo);
+        else if (lam > 0 && !fold_is_inf_bound(hi))
+            sig = lam / floored(hi - g, hi);
+        if (sig > FOLD_SIGMA_S_MIN) {
+            kkt->cdiag[i] = -1.0 / sig;
+            kkt->jmask[i] = 1.0;
+        } else {
+            kkt->cdiag[i] = -1.0;
+            kkt->jmask[i] = 0.0;
+        }
+    }
+}

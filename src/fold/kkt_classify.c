@@ -1,0 +1,167 @@
+/* Classification of constraints and bounds at the solution: inactive, strongly active,
+ * weakly active (doc/math.md §3.2), and the weak-activity policy. */
+#include "fold/fold_internal.h"
+
+static bool at_bound(double dist, double bound, double tol)
+{
+    return dist <= tol * (1.0 + fabs(bound));
+}
+
+static fold_status add_weak(fold_kkt *kkt, int kind, fold_int index, double dist, double mult)
+{
+    if (kkt->n_weak == kkt->weak_cap) {
+        fold_int cap = kkt->weak_cap ? 2 * kkt->weak_cap : 16;
+        fold_weak_entry *w = realloc(kkt->weak, (size_t)cap * sizeof *w);
+        if (!w)
+            return fold_error(FOLD_ERR_MEMORY, "out of memory: weak list (%lld entries)",
+                              (long long)cap);
+        kkt->weak = w;
+        kkt->weak_cap = cap;
+    }
+    kkt->weak[kkt->n_weak++] = (fold_weak_entry){kind, index, dist, mult};
+    return FOLD_OK;
+}
+
+/* Decide the status of one inequality-type item (constraint or bound) from whether it is at
+ * its lower / upper bound and its multipliers (ml >= 0 for the lower side, mu >= 0 for the
+ * upper side). Returns 0 inactive, 1 lower, 2 upper; *weak_side is 1/2 when the item is at
+ * a bound with a multiplier <= dual_tol (the caller applies the policy), else 0. */
+static int decide(bool at_l, bool at_u, double ml, double mu, double dtol, int *weak_side)
+{
+    int side;
+    *weak_side = 0;
+    if (at_l && at_u)
+        side = ml >= mu ? 1 : 2;
+    else if (at_l)
+        side = 1;
+    else if (at_u)
+        side = 2;
+    else {
+        /* Not at a bound but with a significant multiplier: complementarity is violated
+         * beyond primal_tol. The multiplier is the more reliable signal (the barrier
+         * iterate keeps the slack at mu / multiplier), so the item is held active. */
+        if (ml > dtol || mu > dtol) return ml >= mu ? 1 : 2;
+        return 0;
+    }
+    if ((side == 1 ? ml : mu) > dtol) return side;
+    *weak_side = side;
+    return 0;
+}
+
+static int resolve_weak(fold_kkt *kkt, int weak_side, int policy)
+{
+    (void)kkt;
+    return policy == FOLD_WEAK_ACTIVE ? weak_side : 0;
+}
+
+static fold_status refuse(const fold_kkt *kkt, const char *fn)
+{
+    static const char *kinds[] = {"constraint %lld lower", "constraint %lld upper",
+                                  "variable %lld lower bound", "variable %lld upper bound"};
+    char list[512] = "", item[160], what[64];
+    size_t used = 0;
+    fold_int shown = kkt->n_weak < 3 ? kkt->n_weak : 3;
+    for (fold_int k = 0; k < shown; k++) {
+        const fold_weak_entry *w = &kkt->weak[k];
+        snprintf(what, sizeof what, kinds[w->kind], (long long)w->index);
+        snprintf(item, sizeof item, "%s%s (distance %.3g, multiplier %.3g)", k ? "; " : "", what,
+                 w->distance, w->multiplier);
+        if (used + strlen(item) + 1 < sizeof list) {
+            memcpy(list + used, item, strlen(item) + 1);
+            used += strlen(item);
+        }
+    }
+    return fold_error(FOLD_ERR_DEGENERATE,
+                      "%s: %lld weakly active constraints/bounds (at the bound with multiplier "
+                      "<= active_set.dual_tol): %s%s; see fold_weak_list or set "
+                      "active_set.weak_policy",
+                      fn, (long long)kkt->n_weak, list, kkt->n_weak > shown ? "; ..." : "");
+}
+
+static fold_status classify_constraints(fold_kkt *kkt, const fold_solver *solver, const double *g,
+                                        int policy)
+{
+    const fold_problem *prob = kkt->prob;
+    double ptol = solver->set.active_set.primal_tol, dtol = solver->set.active_set.dual_tol;
+    fold_status st;
+    for (fold_int i = 0; i < kkt->m; i++) {
+        double lo = prob->g_lower[i], hi = prob->g_upper[i], lam = solver->lam[i];
+        bool fl = !fold_is_inf_bound(lo), fu = !fold_is_inf_bound(hi);
+        int weak_side, s;
+        if (fold_prob_is_equality(prob, i)) {
+            kkt->cstat[i] = FOLD_CS_EQUALITY;
+            kkt->n_active_cons++;
+            continue;
+        }
+        bool at_l = fl && at_bound(g[i] - lo, lo, ptol);
+        bool at_u = fu && at_bound(hi - g[i], hi, ptol);
+        /* Ipopt's signs (doc/math.md eq. 2.5): lam <= 0 at a lower bound, >= 0 at an upper.
+         * The sign only picks the side when both or neither side is at its bound; at one
+         * side the strength is |lam| (a wrong sign is a KKT violation, not weakness). */
+        double ml = fmax(-lam, 0.0), mu = fmax(lam, 0.0);
+        if (at_l != at_u) ml = mu = fabs(lam);
+        s = decide(at_l, at_u, ml, mu, dtol, &weak_side);
+        if (weak_side) {
+            double dist = weak_side == 1 ? g[i] - lo : hi - g[i];
+            if ((st = add_weak(kkt, weak_side - 1, i, dist, lam)) != FOLD_OK) return st;
+            s = resolve_weak(kkt, weak_side, policy);
+        }
+        kkt->cstat[i] = (signed char)s;
+        if (s) kkt->n_active_cons++;
+    }
+    return FOLD_OK;
+}
+
+static fold_status classify_bounds(fold_kkt *kkt, const fold_solver *solver, int policy)
+{
+    const fold_problem *prob = kkt->prob;
+    double ptol = solver->set.active_set.primal_tol, dtol = solver->set.active_set.dual_tol;
+    fold_status st;
+    for (fold_int j = 0; j < kkt->n; j++) {
+        double lo = prob->x_lower[j], hi = prob->x_upper[j], x = solver->x[j];
+        bool fl = !fold_is_inf_bound(lo), fu = !fold_is_inf_bound(hi);
+        int weak_side, s;
+        if (fl && fu && lo == hi) {
+            kkt->xstat[j] = FOLD_XS_FIXED;
+            kkt->n_active_bounds++;
+            continue;
+        }
+        s = decide(fl && at_bound(x - lo, lo, ptol), fu && at_bound(hi - x, hi, ptol),
+                   fl ? fabs(solver->zl[j]) : 0.0, fu ? fabs(solver->zu[j]) : 0.0, dtol,
+                   &weak_side);
+        if (weak_side) {
+            double dist = weak_side == 1 ? x - lo : hi - x;
+            double mult = weak_side == 1 ? solver->zl[j] : solver->zu[j];
+            if ((st = add_weak(kkt, weak_side + 1, j, dist, mult)) != FOLD_OK) return st;
+            s = resolve_weak(kkt, weak_side, policy);
+        }
+        kkt->xstat[j] = (signed char)s;
+        if (s) kkt->n_active_bounds++;
+    }
+    return FOLD_OK;
+}
+
+fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const char *fn)
+{
+    int policy = solver->set.active_set.weak_policy;
+    bool barrier = solver->set.backward.kkt_form == FOLD_KKT_BARRIER;
+    fold_status st;
+    kkt->n_weak = 0;
+    kkt->n_active_cons = kkt->n_active_bounds = 0;
+    kkt->is_one_sided = false;
+    if (kkt->m > 0) {
+        st = fold_prob_eval_g(kkt->prob, solver->x, solver->p, kkt->gval, NULL);
+        if (st == FOLD_CB_RECOVERABLE)
+            st = fold_error(FOLD_ERR_CALLBACK, "callback g failed (recoverable code) at the "
+                                               "solution");
+        if (st == FOLD_OK) st = classify_constraints(kkt, solver, kkt->gval, policy);
+        if (st != FOLD_OK) return st;
+    }
+    if ((st = classify_bounds(kkt, solver, policy)) != FOLD_OK) return st;
+    /* The barrier form is continuous at weakly active points (§3.4): report, never refuse. */
+    if (kkt->n_weak > 0 && !barrier) {
+        if (policy == FOLD_WEAK_REFUSE) return refuse(kkt, fn);
+        kkt->is_one_sided = true;
+    }
+    return FOLD_OK;
+}

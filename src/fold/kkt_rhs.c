@@ -1,0 +1,114 @@
+/* Right-hand sides and results of the fold solves for both KKT forms (doc/math.md §3.3-3.4):
+ * JVP eqs. 3.8-3.9 and 3.16 (bound multipliers from dx and the stationarity residual),
+ * VJP eqs. 3.10-3.11. */
+#include "fold/fold_internal.h"
+
+/* y = A x, or zero when A is empty (NULL). */
+static void spmv(const fold_la_assembly *A, bool transpose, const double *x, double *y,
+                 fold_int len, bool accumulate)
+{
+    if (A)
+        fold_la_spmv(A->A, transpose, x, y, accumulate);
+    else if (!accumulate)
+        memset(y, 0, (size_t)len * sizeof(double));
+}
+
+static double cmask(const fold_kkt *kkt, fold_int i)
+{
+    return kkt->form == FOLD_KKT_BARRIER ? kkt->jmask[i] : 1.0;
+}
+
+void fold_kkt_rhs_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, double *B)
+{
+    fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->nK;
+    double *tx = kkt->w1, *tc = kkt->w2;
+    for (fold_int c = 0; c < nrhs; c++) {
+        const double *dp = dP + c * np;
+        double *b = B + c * nK;
+        /* eq. 3.8: right-hand side -[L_xp,F dp; g_p,A dp]. */
+        spmv(kkt->Lxp, false, dp, tx, n, false);
+        spmv(kkt->Gp, false, dp, tc, m, false);
+        for (fold_int j = 0; j < n; j++)
+            if (kkt->xpos[j] >= 0) b[kkt->xpos[j]] = -tx[j] * kkt->kscale[kkt->xpos[j]];
+        for (fold_int i = 0; i < m; i++)
+            if (kkt->cpos[i] >= 0)
+                b[kkt->cpos[i]] = -tc[i] * cmask(kkt, i) * kkt->kscale[kkt->cpos[i]];
+    }
+}
+
+void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const double *U,
+                         double *dx, double *dlam, double *dzl, double *dzu)
+{
+    fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->nK;
+    double *vx = kkt->w3, *vl = kkt->w4, *r = kkt->w1;
+    for (fold_int c = 0; c < nrhs; c++) {
+        const double *u = U + c * nK;
+        for (fold_int j = 0; j < n; j++)
+            vx[j] = kkt->xpos[j] >= 0 ? u[kkt->xpos[j]] * kkt->kscale[kkt->xpos[j]] : 0.0;
+        for (fold_int i = 0; i < m; i++)
+            vl[i] = kkt->cpos[i] >= 0 ? u[kkt->cpos[i]] * kkt->kscale[kkt->cpos[i]] : 0.0;
+        if (dx) memcpy(dx + c * n, vx, (size_t)n * sizeof(double));
+        if (dlam && m) memcpy(dlam + c * m, vl, (size_t)m * sizeof(double));
+        if (!dzl && !dzu) continue;
+        /* Stationarity residual r = H dx + J' dlam + L_xp dp (eq. 3.9, 3.16). */
+        spmv(kkt->H, false, vx, r, n, false);
+        if (kkt->J) fold_la_spmv(kkt->J->A, true, vl, r, true);
+        if (kkt->Lxp) fold_la_spmv(kkt->Lxp->A, false, dP + c * np, r, true);
+        for (fold_int j = 0; j < n; j++) {
+            if (dzl) dzl[c * n + j] = kkt->al[j] * r[j] - kkt->sigl[j] * vx[j];
+            if (dzu) dzu[c * n + j] = -kkt->au[j] * r[j] + kkt->sigu[j] * vx[j];
+        }
+    }
+}
+
+void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const double *lambar,
+                      const double *zlbar, const double *zubar, double *B, double *C)
+{
+    fold_int n = kkt->n, m = kkt->m, nK = kkt->nK;
+    double *vx = kkt->w1, *vl = kkt->w2;
+    for (fold_int c = 0; c < nrhs; c++) {
+        double *b = B + c * nK, *cc = C + c * n;
+        const double *xb = xbar ? xbar + c * n : NULL, *lb = lambar ? lambar + c * m : NULL;
+        const double *zlb = zlbar ? zlbar + c * n : NULL, *zub = zubar ? zubar + c * n : NULL;
+        /* eq. 3.10: c = al zlbar - au zubar; v = [xbar - sigl zlbar + sigu zubar + H c;
+         * lambar + J c], restricted to the rows of K. */
+        for (fold_int j = 0; j < n; j++) {
+            double zl = zlb ? zlb[j] : 0.0, zu = zub ? zub[j] : 0.0;
+            cc[j] = kkt->al[j] * zl - kkt->au[j] * zu;
+        }
+        spmv(kkt->H, false, cc, vx, n, false);
+        spmv(kkt->J, false, cc, vl, m, false);
+        for (fold_int j = 0; j < n; j++) {
+            double zl = zlb ? zlb[j] : 0.0, zu = zub ? zub[j] : 0.0;
+            vx[j] += (xb ? xb[j] : 0.0) - kkt->sigl[j] * zl + kkt->sigu[j] * zu;
+        }
+        for (fold_int i = 0; i < m; i++)
+            vl[i] += lb ? lb[i] : 0.0;
+        for (fold_int j = 0; j < n; j++)
+            if (kkt->xpos[j] >= 0) b[kkt->xpos[j]] = vx[j] * kkt->kscale[kkt->xpos[j]];
+        for (fold_int i = 0; i < m; i++)
+            if (kkt->cpos[i] >= 0)
+                b[kkt->cpos[i]] = vl[i] * cmask(kkt, i) * kkt->kscale[kkt->cpos[i]];
+    }
+}
+
+void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
+                         double *pbar)
+{
+    fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->nK;
+    double *wx = kkt->w3, *wl = kkt->w4;
+    for (fold_int c = 0; c < nrhs; c++) {
+        const double *w = W + c * nK, *cc = C + c * n;
+        double *pb = pbar + c * np;
+        /* eq. 3.11: pbar = -(L_xp' (w_x - c) + g_p' w_lam). */
+        for (fold_int j = 0; j < n; j++)
+            wx[j] = (kkt->xpos[j] >= 0 ? w[kkt->xpos[j]] * kkt->kscale[kkt->xpos[j]] : 0.0) - cc[j];
+        for (fold_int i = 0; i < m; i++)
+            wl[i] = kkt->cpos[i] >= 0 ? w[kkt->cpos[i]] * cmask(kkt, i) * kkt->kscale[kkt->cpos[i]]
+                                      : 0.0;
+        spmv(kkt->Lxp, true, wx, pb, np, false);
+        if (kkt->Gp) fold_la_spmv(kkt->Gp->A, true, wl, pb, true);
+        for (fold_int k = 0; k < np; k++)
+            pb[k] = -pb[k];
+    }
+}

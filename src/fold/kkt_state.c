@@ -1,0 +1,307 @@
+/* The backward state of a solver: evaluation, classification, assembly and factorization
+ * of the KKT system at the stored solution, cached and reused (doc/math.md §3.5). */
+#include "fold/fold_internal.h"
+
+void fold_kkt_state_free(void *state)
+{
+    fold_kkt *kkt = state;
+    if (!kkt) return;
+    fold_kkt_release_system(kkt);
+    if (kkt->has_cm) {
+        if (kkt->H) fold_la_assembly_free(kkt->H, &kkt->cm);
+        if (kkt->J) fold_la_assembly_free(kkt->J, &kkt->cm);
+        if (kkt->Lxp) fold_la_assembly_free(kkt->Lxp, &kkt->cm);
+        if (kkt->Gp) fold_la_assembly_free(kkt->Gp, &kkt->cm);
+        fold_la_common_finish(&kkt->cm);
+    }
+    free(kkt->hv);
+    free(kkt->jv);
+    free(kkt->lpv);
+    free(kkt->gpv);
+    free(kkt->hv2);
+    free(kkt->hoff);
+    free(kkt->xstat);
+    free(kkt->cstat);
+    free(kkt->gval);
+    free(kkt->weak);
+    free(kkt->xpos);
+    free(kkt->cpos);
+    free(kkt->sig_xstat);
+    free(kkt->sig_cstat);
+    free(kkt->al);
+    free(kkt->au);
+    free(kkt->sigl);
+    free(kkt->sigu);
+    free(kkt->xdiag);
+    free(kkt->cdiag);
+    free(kkt->jmask);
+    free(kkt->w1);
+    free(kkt->w2);
+    free(kkt->w3);
+    free(kkt->w4);
+    free(kkt);
+}
+
+fold_status fold_kkt_state(fold_solver *solver, fold_kkt **out)
+{
+    const fold_problem *prob = solver->prob;
+    fold_kkt *kkt;
+    size_t n, m, w;
+    if (solver->backward) {
+        *out = solver->backward;
+        return FOLD_OK;
+    }
+    kkt = fold_calloc(1, sizeof *kkt, "backward state");
+    if (!kkt) return FOLD_ERR_MEMORY;
+    kkt->prob = prob;
+    kkt->solver = solver;
+    kkt->n = prob->n;
+    kkt->m = prob->m;
+    kkt->np = prob->np;
+    n = (size_t)prob->n;
+    m = (size_t)(prob->m > 0 ? prob->m : 1);
+    w = n > m ? n : m;
+    if ((size_t)prob->np > w) w = (size_t)prob->np;
+    kkt->xstat = fold_calloc(n, 1, "variable status");
+    kkt->cstat = fold_calloc(m, 1, "constraint status");
+    kkt->sig_xstat = fold_calloc(n, 1, "variable status");
+    kkt->sig_cstat = fold_calloc(m, 1, "constraint status");
+    kkt->gval = fold_calloc(m, sizeof(double), "constraint values");
+    kkt->xpos = fold_calloc(n, sizeof(fold_int), "KKT positions");
+    kkt->cpos = fold_calloc(m, sizeof(fold_int), "KKT positions");
+    kkt->al = fold_calloc(n, sizeof(double), "bound weights");
+    kkt->au = fold_calloc(n, sizeof(double), "bound weights");
+    kkt->sigl = fold_calloc(n, sizeof(double), "Sigma_L");
+    kkt->sigu = fold_calloc(n, sizeof(double), "Sigma_U");
+    kkt->xdiag = fold_calloc(n, sizeof(double), "Sigma_x");
+    kkt->cdiag = fold_calloc(m, sizeof(double), "constraint diagonal");
+    kkt->jmask = fold_calloc(m, sizeof(double), "constraint mask");
+    kkt->w1 = fold_calloc(w, sizeof(double), "scratch");
+    kkt->w2 = fold_calloc(w, sizeof(double), "scratch");
+    kkt->w3 = fold_calloc(w, sizeof(double), "scratch");
+    kkt->w4 = fold_calloc(w, sizeof(double), "scratch");
+    if (!kkt->xstat || !kkt->cstat || !kkt->sig_xstat || !kkt->sig_cstat || !kkt->gval ||
+        !kkt->xpos || !kkt->cpos || !kkt->al || !kkt->au || !kkt->sigl || !kkt->sigu ||
+        !kkt->xdiag || !kkt->cdiag || !kkt->jmask || !kkt->w1 || !kkt->w2 || !kkt->w3 || !kkt->w4) {
+        fold_kkt_state_free(kkt);
+        return FOLD_ERR_MEMORY;
+    }
+    if (fold_la_common_init(&kkt->cm) != FOLD_OK) {
+        fold_kkt_state_free(kkt);
+        return fold_error_context(FOLD_ERR_INTERNAL, "backward state");
+    }
+    kkt->has_cm = true;
+    solver->backward = kkt;
+    solver->backward_free = fold_kkt_state_free;
+    *out = kkt;
+    return FOLD_OK;
+}
+
+fold_status fold_kkt_check_solution(const fold_solver *solver, const char *fn)
+{
+    const fold_problem *prob;
+    if (!solver) return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", fn);
+    prob = solver->prob;
+    if (!solver->has_solution)
+        return fold_error(FOLD_ERR_NOT_SOLVED,
+                          "%s: no solution stored: call fold_solve or fold_solver_import first",
+                          fn);
+    if (prob->np > 0 && !prob->cb.grad_f_p)
+        return fold_error(FOLD_ERR_MISSING_DERIVATIVE,
+                          "%s: problem '%s' has no grad_f_p callback (df/dp)", fn, prob->name);
+    if (!solver->is_converged) {
+        if (!solver->set.backward.allow_unconverged)
+            return fold_error(FOLD_ERR_NOT_SOLVED,
+                              "%s: the stored solution did not converge (forward status: %s); "
+                              "set backward.allow_unconverged to differentiate it anyway",
+                              fn, fold_forward_status_string(solver->info.status));
+        return FOLD_WARN_UNCONVERGED_INPUT;
+    }
+    return FOLD_OK;
+}
+
+fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn)
+{
+    fold_status st = fold_kkt_check_solution(solver, fn);
+    if (st < 0) return st;
+    if (solver->set.backward.method != FOLD_BACKWARD_DIRECT)
+        return fold_error(FOLD_ERR_UNSUPPORTED,
+                          "%s: backward.method = %s is not available for the KKT fold; use "
+                          "backward.method = direct",
+                          fn, fold_enum_name("backward.method", solver->set.backward.method));
+    if (!solver->prob->cb.hess_l)
+        return fold_error(FOLD_ERR_MISSING_DERIVATIVE,
+                          "%s: problem '%s' has no hess_l callback (Hessian of the Lagrangian)", fn,
+                          solver->prob->name);
+    return st;
+}
+
+/* Does K need a new pattern for the current classification and form? */
+static bool pattern_changed(const fold_kkt *kkt, int form)
+{
+    if (!kkt->kidx || kkt->form != form) return true;
+    if (form == FOLD_KKT_BARRIER) return false;
+    return memcmp(kkt->sig_xstat, kkt->xstat, (size_t)kkt->n) != 0 ||
+           (kkt->m > 0 && memcmp(kkt->sig_cstat, kkt->cstat, (size_t)kkt->m) != 0);
+}
+
+/* Active-form signature: fixed and free variables and active constraints (the side of an
+ * active bound does not change K's pattern, but is kept exact for simplicity). */
+static void store_signature(fold_kkt *kkt)
+{
+    memcpy(kkt->sig_xstat, kkt->xstat, (size_t)kkt->n);
+    if (kkt->m > 0) memcpy(kkt->sig_cstat, kkt->cstat, (size_t)kkt->m);
+}
+
+static fold_status assemble(fold_kkt *kkt, const fold_solver *solver, bool *rebuilt)
+{
+    int form = solver->set.backward.kkt_form;
+    fold_status st;
+    *rebuilt = pattern_changed(kkt, form);
+    if (*rebuilt) {
+        fold_kkt_release_system(kkt);
+        kkt->form = form;
+        st = form == FOLD_KKT_BARRIER ? fold_kkt_build_barrier(kkt) : fold_kkt_build_active(kkt);
+        if (st != FOLD_OK) {
+            fold_kkt_release_system(kkt);
+            return st;
+        }
+        store_signature(kkt);
+    }
+    if (form == FOLD_KKT_BARRIER)
+        fold_kkt_barrier_diagonals(kkt, solver);
+    else
+        fold_kkt_active_weights(kkt, solver);
+    fold_kkt_fill(kkt);
+    return FOLD_OK;
+}
+
+static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt, const char *fn)
+{
+    const cholmod_sparse *A = fold_kkt_matrix(kkt);
+    fold_status st;
+    kkt->reused_analysis = false;
+    memset(&kkt->finfo, 0, sizeof kkt->finfo);
+    kkt->finfo.factorization = set->backward.factorization;
+    kkt->finfo.ordering = set->backward.ordering;
+    if (kkt->nK == 0) {
+        kkt->has_factor = true; /* nothing to solve: every derivative is explicit */
+        return FOLD_OK;
+    }
+    if (kkt->F && !rebuilt) {
+        st = fold_la_factor_refactor(kkt->F, A);
+    } else {
+        fold_la_factor_free(kkt->F);
+        kkt->F = NULL;
+        st = fold_la_factor_create(A, set->backward.factorization, set->backward.ordering,
+                                   kkt->n_primal, set->backward.regularization,
+                                   set->backward.rcond_min, &kkt->cm, &kkt->F);
+    }
+    if (kkt->F) fold_la_factor_get_info(kkt->F, &kkt->finfo);
+    kkt->reused_analysis = kkt->finfo.reused_analysis;
+    if (st == FOLD_OK || st > 0) {
+        kkt->has_factor = true;
+        return FOLD_OK;
+    }
+    fold_la_factor_free(kkt->F);
+    kkt->F = NULL;
+    if (st == FOLD_ERR_SINGULAR && set->backward.lsq_fallback) {
+        kkt->is_lsq = true;
+        return FOLD_WARN_LEAST_SQUARES;
+    }
+    if (st == FOLD_ERR_SINGULAR)
+        return fold_error_context(st,
+                                  "%s: KKT matrix of order %lld (%lld active constraints, "
+                                  "%lld active bounds; dependent active constraints?)",
+                                  fn, (long long)kkt->nK, (long long)kkt->n_active_cons,
+                                  (long long)kkt->n_active_bounds);
+    return fold_error_context(st, "%s: factorization of the KKT matrix", fn);
+}
+
+static void fill_info(const fold_kkt *kkt, const fold_settings *set, fold_backward_info *info)
+{
+    const cholmod_sparse *A = fold_kkt_matrix(kkt);
+    info->kkt_form = set->backward.kkt_form;
+    info->method = set->backward.method;
+    info->factorization = kkt->finfo.factorization;
+    info->ordering = set->backward.ordering;
+    snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s", kkt->finfo.fallback_reason);
+    info->kkt_dim = kkt->nK;
+    info->kkt_nnz = A ? ((const SuiteSparse_long *)A->p)[A->ncol] : 0;
+    info->factor_nnz = kkt->finfo.factor_nnz;
+    info->n_active_cons = kkt->n_active_cons;
+    info->n_active_bounds = kkt->n_active_bounds;
+    info->n_weak = kkt->n_weak;
+    info->is_one_sided = kkt->is_one_sided;
+    info->is_least_squares = kkt->is_lsq;
+    info->rcond = kkt->finfo.rcond;
+    info->reason = FOLD_REASON_DIRECT;
+}
+
+fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_info *info,
+                           const char *fn)
+{
+    const fold_settings *set = &solver->set;
+    fold_backward_info local;
+    fold_kkt *kkt;
+    fold_status st;
+    double t0;
+    bool rebuilt = false, current;
+    if (!info) info = &local;
+    if ((st = fold_kkt_state(solver, &kkt)) != FOLD_OK) return st;
+    current = kkt->is_valid && kkt->solution_id == solver->solution_id;
+    if (!current) {
+        kkt->is_valid = kkt->has_factor = kkt->is_lsq = false;
+        t0 = fold_time_now();
+        if ((st = fold_kkt_evaluate(kkt, solver)) != FOLD_OK)
+            return fold_error_context(st, "%s", fn);
+        if ((st = fold_kkt_classify(kkt, solver, fn)) != FOLD_OK) {
+            info->n_weak = kkt->n_weak;
+            return st;
+        }
+        if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
+            return fold_error_context(st, "%s: KKT assembly", fn);
+        kkt->assemble_s = fold_time_now() - t0;
+        info->assemble_s = kkt->assemble_s;
+        kkt->is_valid = true;
+        kkt->solution_id = solver->solution_id;
+        kkt->has_factor = false;
+        kkt->finfo.factor_nnz = 0;
+        kkt->finfo.rcond = 0;
+        kkt->finfo.fallback_reason[0] = '\0';
+        kkt->finfo.factorization = set->backward.factorization;
+    }
+    if (want_factor && !kkt->has_factor && !kkt->is_lsq) {
+        st = factor(kkt, set, rebuilt || !kkt->F, fn);
+        info->analyze_s = kkt->reused_analysis ? 0.0 : kkt->finfo.analyze_s;
+        info->factor_s = kkt->finfo.factor_s;
+        info->reused_analysis = kkt->reused_analysis;
+        if (st < 0) return st;
+    } else if (want_factor) {
+        info->reused_factorization = true;
+        info->reused_analysis = true;
+    }
+    fill_info(kkt, set, info);
+    if (kkt->is_lsq) return FOLD_WARN_LEAST_SQUARES;
+    return kkt->is_one_sided ? FOLD_WARN_ONE_SIDED : FOLD_OK;
+}
+
+fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
+                           double *X, fold_backward_info *info)
+{
+    double t0 = fold_time_now(), res = 0.0;
+    fold_status st = FOLD_OK;
+    if (kkt->nK > 0 && nrhs > 0) {
+        if (kkt->is_lsq)
+            st = fold_la_lsq_solve(fold_kkt_matrix(kkt), false, nrhs, B, X, &kkt->cm);
+        else
+            st = fold_la_factor_solve(kkt->F, false, nrhs, B, X, set->backward.refine_steps,
+                                      set->backward.tol, &res);
+    }
+    if (info) {
+        info->solve_s += fold_time_now() - t0;
+        info->n_rhs += nrhs;
+        if (res > info->residual) info->residual = res;
+    }
+    return st;
+}

@@ -1,0 +1,46 @@
+/* Helpers shared by the fold tests: solvers at a stored (known) solution, dense products. */
+#ifndef FOLD_TEST_FOLD_UTIL_H
+#define FOLD_TEST_FOLD_UTIL_H
+
+#include "forward/solver_internal.h"
+#include "random_problems.h"
+#include "test_support.h"
+
+/* Defaults with refinement to a 1e-14 residual: the forward error of a solve is about
+ * cond(K) x residual, and the identities below are checked to 1e-8 .. 1e-10 also on random
+ * problems with cond(K) ~ 1e7 (the default backward.tol = 1e-10 guarantees the residual). */
+static inline fold_settings fold_test_tight_settings(void)
+{
+    fold_settings s;
+    fold_settings_default(&s);
+    s.backward.tol = 1e-14;
+    s.backward.refine_steps = 10;
+    return s;
+}
+
+/* Solver for rp with settings s (NULL: defaults) holding rp's known solution at p0. */
+static inline fold_solver *fold_test_rp_solver(const fold_rp *rp, const fold_settings *s)
+{
+    const double *p0, *x, *lam, *zl, *zu;
+    fold_solver *solver = NULL;
+    ck_assert_status(fold_solver_create(fold_rp_problem(rp), s, &solver), FOLD_OK);
+    fold_rp_solution(rp, &p0, &x, &lam, &zl, &zu);
+    fold_solver_store(solver, p0, x, lam, zl, zu, fold_rp_objective(rp, x, p0), true);
+    return solver;
+}
+
+static inline double fold_test_dot(const double *a, const double *b, fold_int n)
+{
+    double s = 0;
+    for (fold_int i = 0; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+static inline void fold_test_fill_normal(fold_test_rng *r, double *v, fold_int n)
+{
+    for (fold_int i = 0; i < n; i++)
+        v[i] = fold_test_normal(r);
+}
+
+#endif

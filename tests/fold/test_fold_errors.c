@@ -1,0 +1,262 @@
+/* The KKT fold's refusals and warnings: weakly active constraints and bounds under each
+ * policy, singular KKT with and without the least-squares fallback, unconverged input, and
+ * table-driven bad arguments (outputs untouched on error). doc/api/fold.md. */
+#include "basic/basic.h"
+#include "fold_test_util.h"
+
+static fold_rp *make_variant(int seed, bool weak_cons, bool weak_bound, bool dup)
+{
+    fold_rp_options o = {.n = 12,
+                         .m = 6,
+                         .np = 4,
+                         .nonlinear = seed % 2,
+                         .weak_cons = weak_cons,
+                         .weak_bound = weak_bound,
+                         .duplicate = dup};
+    fold_rp *rp = NULL;
+    ck_assert_status(fold_rp_create(500 + (unsigned)seed, &o, &rp), FOLD_OK);
+    return rp;
+}
+
+/* _i: 0 weak constraint, 1 weak bound; refuse, then inactive and active policies. */
+START_TEST(weakly_active)
+{
+    bool cons = _i % 2 == 0;
+    fold_rp *rp = make_variant(_i, cons, !cons, false);
+    fold_int n, m, np, count = -1;
+    fold_problem_dims(fold_rp_problem(rp), &n, &m, &np);
+    double *dp = calloc((size_t)np, 8), *dx = calloc((size_t)n, 8);
+    fold_weak_entry list[4];
+    fold_backward_info info;
+    fold_settings s;
+    dp[0] = 1;
+    dx[0] = 12345;
+    fold_settings_default(&s);
+    fold_solver *solver = fold_test_rp_solver(rp, &s);
+    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_DEGENERATE);
+    ck_assert_error_mentions("weakly active");
+    ck_assert_error_mentions(cons ? "constraint" : "variable");
+    ck_assert_double_eq(dx[0], 12345); /* nothing written */
+    ck_assert_status(fold_weak_list(solver, list, 4, &count), FOLD_OK);
+    ck_assert_int_eq(count, 1);
+    ck_assert_int_eq(list[0].kind, cons ? 0 : 2);
+    ck_assert_int_eq(list[0].index, cons ? fold_rp_weak_constraint(rp) : fold_rp_weak_variable(rp));
+    ck_assert_double_eq(list[0].multiplier, 0.0);
+    ck_assert_double_le(fabs(list[0].distance), 1e-12);
+    fold_solver_free(solver);
+    for (int policy = FOLD_WEAK_INACTIVE; policy <= FOLD_WEAK_ACTIVE; policy++) {
+        s.active_set.weak_policy = policy;
+        solver = fold_test_rp_solver(rp, &s);
+        ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_WARN_ONE_SIDED);
+        ck_assert(info.is_one_sided);
+        ck_assert_int_eq(info.n_weak, 1);
+        ck_assert(isfinite(dx[0]));
+        fold_solver_free(solver);
+    }
+    /* The barrier form is defined at weakly active points: no refusal. */
+    s.active_set.weak_policy = FOLD_WEAK_REFUSE;
+    s.backward.kkt_form = FOLD_KKT_BARRIER;
+    solver = fold_test_rp_solver(rp, &s);
+    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert_int_eq(info.n_weak, 1);
+    fold_solver_free(solver);
+    free(dp);
+    free(dx);
+    fold_rp_free(rp);
+}
+END_TEST
+
+/* A duplicated equality: singular; the least-squares fallback splits dlam evenly. */
+START_TEST(duplicate_constraint)
+{
+    fold_rp *rp = make_variant(_i, false, false, true);
+    fold_int n, m, np;
+    fold_problem_dims(fold_rp_problem(rp), &n, &m, &np);
+    double *dp = calloc((size_t)np, 8), *dx = calloc((size_t)n, 8), *dlam = calloc((size_t)m, 8);
+    double *pbar = calloc((size_t)np, 8);
+    fold_backward_info info;
+    fold_settings s;
+    fold_settings_default(&s);
+    s.backward.factorization = FOLD_FACTOR_UMFPACK;
+    for (int k = 0; k < np; k++)
+        dp[k] = 1.0 + k;
+    fold_solver *solver = fold_test_rp_solver(rp, &s);
+    ck_assert_status(fold_jvp(solver, dp, dx, dlam, NULL, NULL, &info), FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("fold_jvp");
+    fold_solver_free(solver);
+    s.backward.lsq_fallback = true;
+    solver = fold_test_rp_solver(rp, &s);
+    ck_assert_status(fold_jvp(solver, dp, dx, dlam, NULL, NULL, &info), FOLD_WARN_LEAST_SQUARES);
+    ck_assert(info.is_least_squares);
+    ck_assert_double_le(fabs(dlam[0] - dlam[m - 1]), 1e-8 * (1 + fabs(dlam[0])));
+    ck_assert_status(fold_vjp(solver, dx, NULL, NULL, NULL, pbar, &info), FOLD_WARN_LEAST_SQUARES);
+    ck_assert(info.reused_factorization);
+    fold_solver_free(solver);
+    free(dp);
+    free(dx);
+    free(dlam);
+    free(pbar);
+    fold_rp_free(rp);
+}
+END_TEST
+
+static const double pqp_p[FOLD_PQP_N + 1] = {1.0, -2.0, 0.5, 3.0, 1.5, 2.0};
+
+static fold_solver *pqp(fold_problem **prob, const fold_settings *s, bool converged)
+{
+    double x[FOLD_PQP_N], lam, zero[FOLD_PQP_N] = {0};
+    fold_solver *solver;
+    ck_assert_status(fold_pqp_create(prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(*prob, s, &solver), FOLD_OK);
+    fold_pqp_solution(pqp_p, x, &lam, NULL);
+    fold_solver_store(solver, pqp_p, x, &lam, zero, zero, 0.0, converged);
+    return solver;
+}
+
+START_TEST(unconverged)
+{
+    fold_problem *prob;
+    fold_settings s;
+    double dp[6] = {1, 0, 0, 0, 0, 0}, dx[5], g[6];
+    fold_settings_default(&s);
+    fold_solver *solver = pqp(&prob, &s, false);
+    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_ERR_NOT_SOLVED);
+    ck_assert_error_mentions("allow_unconverged");
+    ck_assert_status(fold_value_gradient(solver, g), FOLD_ERR_NOT_SOLVED);
+    s.backward.allow_unconverged = true;
+    ck_assert_status(fold_solver_update_settings(solver, &s), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_WARN_UNCONVERGED_INPUT);
+    ck_assert_status(fold_value_gradient(solver, g), FOLD_WARN_UNCONVERGED_INPUT);
+    fold_solver_free(solver);
+    fold_problem_free(prob);
+}
+END_TEST
+
+START_TEST(not_solved_and_method)
+{
+    fold_problem *prob;
+    fold_solver *solver;
+    fold_settings s;
+    double dp[6] = {0}, dx[5], pbar[6];
+    fold_int count;
+    ck_assert_status(fold_pqp_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, NULL, &solver), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_ERR_NOT_SOLVED);
+    ck_assert_status(fold_vjp(solver, dx, NULL, NULL, NULL, pbar, NULL), FOLD_ERR_NOT_SOLVED);
+    ck_assert_status(fold_weak_list(solver, NULL, 0, &count), FOLD_OK);
+    ck_assert_int_eq(count, 0);
+    fold_solver_free(solver);
+    fold_problem_free(prob);
+    fold_settings_default(&s);
+    s.backward.method = FOLD_BACKWARD_GMRES;
+    solver = pqp(&prob, &s, true);
+    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_ERR_UNSUPPORTED);
+    ck_assert_error_mentions("gmres");
+    fold_solver_free(solver);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* Problem without parameter derivatives. */
+static int f0(const double *x, const double *p, double *o, void *u)
+{
+    *o = (x[0] - p[0]) * (x[0] - p[0]);
+    return 0;
+}
+static int g0(const double *x, const double *p, double *g, void *u)
+{
+    g[0] = 2 * (x[0] - p[0]);
+    return 0;
+}
+static int h0(const double *x, const double *p, double s, const double *l, double *v, void *u)
+{
+    v[0] = 2 * s;
+    return 0;
+}
+
+START_TEST(missing_derivative)
+{
+    static const fold_int d[1] = {0};
+    fold_nlp_def def = {
+        .n = 1, .np = 1, .hess_l = {1, d, d}, .cb = {.f = f0, .grad_f = g0, .hess_l = h0}};
+    fold_problem *prob;
+    fold_solver *solver;
+    double x = 0, z = 0, p = 0, dp = 1, dx;
+    ck_assert_status(fold_problem_create(&def, &prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, NULL, &solver), FOLD_OK);
+    fold_solver_store(solver, &p, &x, NULL, &z, &z, 0.0, true);
+    ck_assert_status(fold_jvp(solver, &dp, &dx, NULL, NULL, NULL, NULL),
+                     FOLD_ERR_MISSING_DERIVATIVE);
+    ck_assert_error_mentions("grad_f_p");
+    ck_assert_status(fold_value_gradient(solver, &dx), FOLD_ERR_MISSING_DERIVATIVE);
+    fold_solver_free(solver);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* Table of bad arguments: status, message, and J / outputs untouched. */
+START_TEST(bad_arguments)
+{
+    fold_problem *prob;
+    fold_solver *solver = pqp(&prob, NULL, true);
+    double dp[6] = {0, 0, NAN, 0, 0, 0}, xbar[5] = {0, INFINITY, 0, 0, 0}, out[30], pbar[6];
+    fold_int rows_bad[2] = {0, 5}, rows_rep[2] = {1, 1}, cols_ok[2] = {0, 1};
+    for (int k = 0; k < 30; k++)
+        out[k] = -7;
+    ck_assert_status(fold_jvp(NULL, dp, out, NULL, NULL, NULL, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_jvp(solver, NULL, out, NULL, NULL, NULL, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_error_mentions("dp is NULL");
+    ck_assert_status(fold_jvp(solver, dp, out, NULL, NULL, NULL, NULL), FOLD_ERR_NONFINITE);
+    ck_assert_error_mentions("dp[2]");
+    ck_assert_status(fold_vjp(solver, xbar, NULL, NULL, NULL, pbar, NULL), FOLD_ERR_NONFINITE);
+    ck_assert_error_mentions("xbar[1]");
+    ck_assert_status(fold_vjp(solver, NULL, NULL, NULL, NULL, NULL, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_error_mentions("pbar");
+    ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_X, 2, rows_bad, 2, cols_ok, out, NULL),
+                     FOLD_ERR_ARGUMENT);
+    ck_assert_error_mentions("rows[1] = 5 outside [0,5)");
+    ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_X, 2, rows_rep, 2, cols_ok, out, NULL),
+                     FOLD_ERR_ARGUMENT);
+    ck_assert_error_mentions("repeated");
+    ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_LAM, 2, rows_rep, 2, cols_ok, out, NULL),
+                     FOLD_ERR_DIMENSION);
+    ck_assert_status(fold_jacobian(solver, (fold_block)7, 1, rows_bad, 2, cols_ok, out, NULL),
+                     FOLD_ERR_ARGUMENT);
+    ck_assert_error_mentions("of = 7");
+    ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_X, 4, NULL, 6, NULL, out, NULL),
+                     FOLD_ERR_DIMENSION);
+    ck_assert_error_mentions("n_rows = 4");
+    ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_X, 5, NULL, 5, NULL, out, NULL),
+                     FOLD_ERR_DIMENSION);
+    ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_X, 5, NULL, 6, NULL, NULL, NULL),
+                     FOLD_ERR_ARGUMENT);
+    for (int k = 0; k < 30; k++)
+        ck_assert_double_eq(out[k], -7);
+    ck_assert_status(fold_weak_list(solver, NULL, 3, rows_bad), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_weak_list(solver, NULL, 0, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_value_gradient(NULL, pbar), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_value_gradient(solver, NULL), FOLD_ERR_ARGUMENT);
+    fold_solver_free(solver);
+    fold_problem_free(prob);
+}
+END_TEST
+
+Suite *fold_errors_suite(void);
+Suite *fold_errors_suite(void)
+{
+    Suite *s = suite_create("fold_errors");
+    TCase *tc = tcase_create("errors");
+    tcase_add_loop_test(tc, weakly_active, 0, 4);
+    tcase_add_loop_test(tc, duplicate_constraint, 0, 2);
+    tcase_add_test(tc, unconverged);
+    tcase_add_test(tc, not_solved_and_method);
+    tcase_add_test(tc, missing_derivative);
+    tcase_add_test(tc, bad_arguments);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return fold_test_run(fold_errors_suite());
+}

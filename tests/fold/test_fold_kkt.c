@@ -1,0 +1,262 @@
+/* The KKT fold at known solutions (no forward solve): closed-form derivatives of the
+ * parametric QP, adjointness, envelope theorem, agreement of forms, factorizations and
+ * orderings, jacobian modes, factorization reuse (doc/math.md §3). */
+#include "basic/basic.h"
+#include "fold_test_util.h"
+
+#define N_SEEDS 24
+
+static fold_solver *pqp_solver(const fold_settings *s, const double *p, fold_problem **prob)
+{
+    double x[FOLD_PQP_N], lam, zero[FOLD_PQP_N] = {0};
+    fold_solver *solver = NULL;
+    ck_assert_status(fold_pqp_create(prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(*prob, s, &solver), FOLD_OK);
+    fold_pqp_solution(p, x, &lam, NULL);
+    fold_solver_store(solver, p, x, &lam, zero, zero, 0.0, true);
+    return solver;
+}
+
+static const double pqp_p[FOLD_PQP_N + 1] = {1.0, -2.0, 0.5, 3.0, 1.5, 2.0};
+
+/* Every form x factorization x ordering reproduces the closed-form dx/dp. */
+START_TEST(pqp_closed_form)
+{
+    int form = _i / 9, fact = (_i / 3) % 3, ord = _i % 3;
+    fold_settings s;
+    fold_problem *prob;
+    fold_backward_info info;
+    double J[FOLD_PQP_N * (FOLD_PQP_N + 1)], ref[FOLD_PQP_N * (FOLD_PQP_N + 1)];
+    fold_settings_default(&s);
+    s.backward.kkt_form = form;
+    s.backward.factorization = fact;
+    s.backward.ordering = ord;
+    s.backward.tol = 1e-14;
+    s.backward.refine_steps = 10;
+    fold_solver *solver = pqp_solver(&s, pqp_p, &prob);
+    fold_pqp_solution(pqp_p, NULL, NULL, ref);
+    ck_assert_status(
+        fold_jacobian(solver, FOLD_BLOCK_X, FOLD_PQP_N, NULL, FOLD_PQP_N + 1, NULL, J, &info),
+        FOLD_OK);
+    ck_assert_double_le(fold_test_vec_relerr(J, ref, FOLD_PQP_N * (FOLD_PQP_N + 1), 1.0), 1e-10);
+    ck_assert_int_eq(info.kkt_dim, form == FOLD_KKT_BARRIER ? FOLD_PQP_N + 1 : FOLD_PQP_N + 1);
+    ck_assert_int_eq(info.n_active_cons, 1);
+    ck_assert_int_eq(info.n_rhs, FOLD_PQP_N); /* reverse mode: 5 rows < 6 columns */
+    ck_assert_double_le(info.residual, 1e-14);
+    ck_assert_int_gt(info.factor_nnz, 0);
+    fold_solver_free(solver);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* Envelope theorem against central differences of the closed-form optimal value. */
+START_TEST(pqp_value_gradient)
+{
+    fold_problem *prob;
+    fold_solver *solver = pqp_solver(NULL, pqp_p, &prob);
+    double grad[FOLD_PQP_N + 1], p[FOLD_PQP_N + 1], x[FOLD_PQP_N], h = 1e-5;
+    double D[FOLD_PQP_N] = {1, 2, 3, 4, 5};
+    ck_assert_status(fold_value_gradient(solver, grad), FOLD_OK);
+    for (int k = 0; k <= FOLD_PQP_N; k++) {
+        double fv[2];
+        for (int s = 0; s < 2; s++) {
+            memcpy(p, pqp_p, sizeof p);
+            p[k] += s ? -h : h;
+            fold_pqp_solution(p, x, NULL, NULL);
+            fv[s] = 0;
+            for (int j = 0; j < FOLD_PQP_N; j++)
+                fv[s] += 0.5 * D[j] * x[j] * x[j] - p[j] * x[j];
+        }
+        ck_assert_double_le(fold_test_relerr(grad[k], (fv[0] - fv[1]) / (2 * h)), 1e-8);
+    }
+    fold_solver_free(solver);
+    fold_problem_free(prob);
+}
+END_TEST
+
+static fold_rp *make_rp(int seed, bool nonlinear)
+{
+    fold_rp_options o = {
+        .n = 10 + seed % 9, .m = 4 + seed % 5, .np = 3 + seed % 4, .nonlinear = nonlinear};
+    fold_rp *rp = NULL;
+    ck_assert_status(fold_rp_create(1000 + (unsigned)seed, &o, &rp), FOLD_OK);
+    return rp;
+}
+
+/* <J dp, zbar> = <dp, J' zbar> over all four blocks and both forms. */
+START_TEST(random_adjointness)
+{
+    fold_rp *rp = make_rp(_i, _i % 2);
+    fold_int n, m, np;
+    fold_problem_dims(fold_rp_problem(rp), &n, &m, &np);
+    for (int form = 0; form < 2; form++) {
+        fold_settings s = fold_test_tight_settings();
+        fold_test_rng r;
+        s.backward.kkt_form = form;
+        fold_solver *solver = fold_test_rp_solver(rp, &s);
+        double *dp = calloc((size_t)np, 8), *pbar = calloc((size_t)np, 8);
+        double *v = calloc((size_t)(6 * n + 2 * m), 8);
+        double *dx = v, *dzl = v + n, *dzu = v + 2 * n, *xb = v + 3 * n, *zlb = v + 4 * n;
+        double *zub = v + 5 * n, *dlam = v + 6 * n, *lamb = dlam + m;
+        fold_test_rng_seed(&r, 77 + (unsigned)_i);
+        fold_test_fill_normal(&r, dp, np);
+        fold_test_fill_normal(&r, xb, 3 * n);
+        fold_test_fill_normal(&r, lamb, m);
+        ck_assert_status(fold_jvp(solver, dp, dx, dlam, dzl, dzu, NULL), FOLD_OK);
+        ck_assert_status(fold_vjp(solver, xb, lamb, zlb, zub, pbar, NULL), FOLD_OK);
+        double lhs = fold_test_dot(dx, xb, n) + fold_test_dot(dlam, lamb, m) +
+                     fold_test_dot(dzl, zlb, n) + fold_test_dot(dzu, zub, n);
+        double rhs = fold_test_dot(dp, pbar, np);
+        ck_assert_msg(fabs(lhs - rhs) <= 1e-10 * fmax(1.0, fabs(lhs)),
+                      "seed %d form %d: <J dp, zbar> = %.15g, <dp, J'zbar> = %.15g", _i, form, lhs,
+                      rhs);
+        free(dp);
+        free(pbar);
+        free(v);
+        fold_solver_free(solver);
+    }
+    fold_rp_free(rp);
+}
+END_TEST
+
+/* vjp of the objective through x* plus the explicit df/dp equals the envelope gradient. */
+START_TEST(random_envelope)
+{
+    fold_rp *rp = make_rp(_i, _i % 2);
+    const fold_problem *prob = fold_rp_problem(rp);
+    fold_int n, m, np;
+    fold_problem_dims(prob, &n, &m, &np);
+    fold_settings st = fold_test_tight_settings();
+    fold_solver *solver = fold_test_rp_solver(rp, &st);
+    const double *p0, *x;
+    fold_rp_solution(rp, &p0, &x, NULL, NULL, NULL);
+    double *gx = calloc((size_t)n, 8), *pbar = calloc((size_t)np, 8);
+    double *vg = calloc((size_t)np, 8), *fd = calloc((size_t)np, 8), *p = calloc((size_t)np, 8);
+    fold_rp_grad_x(rp, x, p0, gx);
+    fold_rp_grad_p(rp, x, p0, fd);
+    ck_assert_status(fold_vjp(solver, gx, NULL, NULL, NULL, pbar, NULL), FOLD_OK);
+    ck_assert_status(fold_value_gradient(solver, vg), FOLD_OK);
+    for (fold_int k = 0; k < np; k++)
+        pbar[k] += fd[k];
+    ck_assert_double_le(fold_test_vec_relerr(pbar, vg, np, 1.0), 1e-8);
+    free(gx);
+    free(pbar);
+    free(vg);
+    free(fd);
+    free(p);
+    fold_solver_free(solver);
+    fold_rp_free(rp);
+}
+END_TEST
+
+/* Jacobian (both modes, every block) equals stacked jvps; barrier at the exact solution
+ * equals active-set; every factorization and ordering agrees. */
+START_TEST(random_jacobian)
+{
+    fold_rp *rp = make_rp(_i, _i % 2);
+    fold_int n, m, np;
+    fold_problem_dims(fold_rp_problem(rp), &n, &m, &np);
+    fold_settings s0 = fold_test_tight_settings();
+    fold_solver *solver = fold_test_rp_solver(rp, &s0);
+    fold_int len[4] = {n, m, n, n};
+    double *J = calloc((size_t)(n * np), 8), *Jr = calloc((size_t)(n * np), 8);
+    double *col = calloc((size_t)(3 * n + m), 8), *dp = calloc((size_t)np, 8);
+    fold_int rows1[1] = {0};
+    fold_backward_info info;
+    for (int b = 0; b < 4; b++) {
+        if (len[b] == 0) continue;
+        /* All rows: forward mode when np <= len. */
+        ck_assert_status(fold_jacobian(solver, (fold_block)b, len[b], NULL, np, NULL, J, &info),
+                         FOLD_OK);
+        ck_assert(info.reused_factorization == (b > 0));
+        for (fold_int k = 0; k < np; k++) {
+            memset(dp, 0, (size_t)np * 8);
+            dp[k] = 1;
+            ck_assert_status(fold_jvp(solver, dp, col, col + 3 * n, col + n, col + 2 * n, NULL),
+                             FOLD_OK);
+            const double *blk = b == 0   ? col
+                                : b == 1 ? col + 3 * n
+                                : b == 2 ? col + n
+                                         : col + 2 * n;
+            ck_assert_double_le(fold_test_vec_relerr(J + k * len[b], blk, len[b], 1.0), 1e-12);
+        }
+        /* One row: reverse mode. */
+        rows1[0] = len[b] - 1;
+        ck_assert_status(fold_jacobian(solver, (fold_block)b, 1, rows1, np, NULL, Jr, &info),
+                         FOLD_OK);
+        for (fold_int k = 0; k < np; k++)
+            ck_assert_double_le(fabs(Jr[k] - J[k * len[b] + rows1[0]]), 1e-10);
+    }
+    /* Other forms, factorizations and orderings. */
+    ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_X, n, NULL, np, NULL, J, NULL), FOLD_OK);
+    for (int v = 0; v < 10; v++) {
+        fold_settings s = s0;
+        if (v < 9) {
+            s.backward.factorization = v / 3;
+            s.backward.ordering = v % 3;
+        } else {
+            s.backward.kkt_form = FOLD_KKT_BARRIER;
+        }
+        fold_solver *s2 = fold_test_rp_solver(rp, &s);
+        ck_assert_status(fold_jacobian(s2, FOLD_BLOCK_X, n, NULL, np, NULL, Jr, &info), FOLD_OK);
+        ck_assert_msg(fold_test_vec_relerr(Jr, J, n * np, 1.0) <= 1e-10, "seed %d variant %d: %g",
+                      _i, v, fold_test_vec_relerr(Jr, J, n * np, 1.0));
+        fold_solver_free(s2);
+    }
+    free(J);
+    free(Jr);
+    free(col);
+    free(dp);
+    fold_solver_free(solver);
+    fold_rp_free(rp);
+}
+END_TEST
+
+/* Same solution: numeric factorization reused; new solution, same active set: analysis reused. */
+START_TEST(reuse)
+{
+    fold_problem *prob;
+    fold_solver *solver = pqp_solver(NULL, pqp_p, &prob);
+    double dp[FOLD_PQP_N + 1] = {1, 0, 0, 0, 0, 0}, dx[FOLD_PQP_N], x[FOLD_PQP_N], lam;
+    double p2[FOLD_PQP_N + 1], zero[FOLD_PQP_N] = {0}, ref[FOLD_PQP_N * (FOLD_PQP_N + 1)];
+    fold_backward_info info;
+    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert(!info.reused_factorization);
+    ck_assert(!info.reused_analysis);
+    ck_assert_double_ge(info.total_s, info.solve_s);
+    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert(info.reused_factorization);
+    memcpy(p2, pqp_p, sizeof p2);
+    p2[5] = 3.0;
+    fold_pqp_solution(p2, x, &lam, ref);
+    fold_solver_store(solver, p2, x, &lam, zero, zero, 0.0, true);
+    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert(!info.reused_factorization);
+    ck_assert(info.reused_analysis);
+    for (int j = 0; j < FOLD_PQP_N; j++)
+        ck_assert_double_le(fabs(dx[j] - ref[j]), 1e-9); /* backward.tol = 1e-10 */
+    fold_solver_free(solver);
+    fold_problem_free(prob);
+}
+END_TEST
+
+Suite *fold_kkt_suite(void);
+Suite *fold_kkt_suite(void)
+{
+    Suite *s = suite_create("fold_kkt");
+    TCase *tc = tcase_create("kkt");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, pqp_closed_form, 0, 18);
+    tcase_add_test(tc, pqp_value_gradient);
+    tcase_add_loop_test(tc, random_adjointness, 0, N_SEEDS);
+    tcase_add_loop_test(tc, random_envelope, 0, N_SEEDS);
+    tcase_add_loop_test(tc, random_jacobian, 0, N_SEEDS);
+    tcase_add_test(tc, reuse);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return fold_test_run(fold_kkt_suite());
+}

@@ -1,0 +1,390 @@
+/* src/linalg failure paths: singular matrices, the AUTO fallback, CHOLMOD's silent error
+ * handler, bad input, allocation failures, and SPQR minimum-norm least squares. */
+#include <unistd.h>
+
+#include "kkt_fixture.h"
+
+START_TEST(singular_detected)
+{
+    int ordering = _i;
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 300);
+    fold_int n = 60, m = 20, dim = n + m;
+    trip t = {0};
+    make_kkt(&t, &rng, n, m, H_SINGULAR_J);
+    fold_la_assembly *as = assemble(&t, dim, 0, &cm);
+    fold_la_factor *F = NULL;
+    /* UMFPACK: a zero pivot or rcond below rcond_min. */
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_UMFPACK, ordering, n, 1e-10, 1e-14,
+                                           &cm, &F),
+                     FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("umfpack_dl_numeric");
+    ck_assert_ptr_null(F);
+    /* CHOLMOD: K is quasi-definite, hence factorable, but ||inv(K)||_1 ~ 1 / delta. */
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, ordering, n, 1e-10, 1e-14,
+                                           &cm, &F),
+                     FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("numerically singular");
+    ck_assert_ptr_null(F);
+    /* AUTO: falls back to UMFPACK, which reports the singularity. */
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_AUTO, ordering, n, 1e-10, 1e-14,
+                                           &cm, &F),
+                     FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("umfpack_dl_numeric");
+    ck_assert_ptr_null(F);
+    /* Refactoring a good factor with singular values leaves it unusable, not wrong. */
+    trip t2 = {0};
+    fold_test_rng_seed(&rng, 300);
+    make_kkt(&t2, &rng, n, m, H_SPD);
+    fold_la_assembly *good = assemble(&t2, dim, 0, &cm);
+    double *B = malloc((size_t)dim * sizeof *B), *X = malloc((size_t)dim * sizeof *X);
+    for (fold_int i = 0; i < dim; i++)
+        B[i] = fold_test_normal(&rng);
+    for (int kind = 0; kind < 3; kind++) {
+        double res;
+        ck_assert_status(fold_la_factor_create(good->A, kind, ordering, n, 1e-10, 1e-14, &cm, &F),
+                         FOLD_OK);
+        ck_assert_status(fold_la_factor_solve(F, false, 1, B, X, 3, 1e-12, &res), FOLD_OK);
+        /* Same pattern? Only if the singular matrix happens to share it; else SPARSITY. */
+        fold_status st = fold_la_factor_refactor(F, as->A);
+        if (st != FOLD_ERR_SPARSITY) {
+            ck_assert_int_eq(st, FOLD_ERR_SINGULAR);
+            ck_assert_status(fold_la_factor_solve(F, false, 1, B, X, 3, 1e-12, &res),
+                             FOLD_ERR_SINGULAR);
+        }
+        fold_la_factor_free(F);
+        F = NULL;
+    }
+    fold_la_assembly_free(good, &cm);
+    trip_free(&t2);
+    free(B);
+    free(X);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+START_TEST(auto_falls_back_when_not_quasi_definite)
+{
+    int ordering = _i;
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 400);
+    fold_int n = 50, m = 20;
+    trip t = {0};
+    make_kkt(&t, &rng, n, m, H_NOT_QD);
+    fold_la_assembly *as = assemble(&t, n + m, 0, &cm);
+    fold_la_factor *F = NULL;
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, ordering, n, 1e-10, 1e-14,
+                                           &cm, &F),
+                     FOLD_ERR_UNSUPPORTED);
+    ck_assert_error_mentions("not quasi-definite");
+    ck_assert_ptr_null(F);
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_AUTO, ordering, n, 1e-10, 1e-14,
+                                           &cm, &F),
+                     FOLD_OK);
+    fold_la_factor_info info;
+    fold_la_factor_get_info(F, &info);
+    ck_assert_int_eq(info.factorization, FOLD_FACTOR_UMFPACK);
+    ck_assert_msg(strstr(info.fallback_reason, "quasi-definite") != NULL, "reason '%s'",
+                  info.fallback_reason);
+    check_solves(F, as->A, &rng, 1e-12);
+    /* Refactor keeps the UMFPACK analysis. */
+    ck_assert_status(fold_la_factor_refactor(F, as->A), FOLD_OK);
+    fold_la_factor_get_info(F, &info);
+    ck_assert(info.reused_analysis);
+    ck_assert_int_eq(info.factorization, FOLD_FACTOR_UMFPACK);
+    fold_la_factor_free(F);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+START_TEST(auto_falls_back_when_refinement_misses_tol)
+{
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 450);
+    fold_int n = 80, m = 30;
+    trip t = {0};
+    make_kkt(&t, &rng, n, m, H_SPD);
+    fold_la_assembly *as = assemble(&t, n + m, 0, &cm);
+    fold_la_factor *F = NULL;
+    /* A large delta and no refinement: LDL' alone cannot reach 1e-12. */
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_AUTO, FOLD_ORDER_AMD, n, 1e-3,
+                                           1e-14, &cm, &F),
+                     FOLD_OK);
+    fold_la_factor_info info;
+    fold_la_factor_get_info(F, &info);
+    ck_assert_int_eq(info.factorization, FOLD_FACTOR_CHOLMOD);
+    ck_assert_str_eq(info.fallback_reason, "");
+    double *B = malloc((size_t)(n + m) * sizeof *B), *X = malloc((size_t)(n + m) * sizeof *X);
+    double *D = to_dense(as->A), res;
+    for (fold_int i = 0; i < n + m; i++)
+        B[i] = fold_test_normal(&rng);
+    ck_assert_status(fold_la_factor_solve(F, true, 1, B, X, 0, 1e-12, &res), FOLD_OK);
+    ck_assert_double_le(dense_residual(D, n + m, true, X, B), 1e-12);
+    fold_la_factor_get_info(F, &info);
+    ck_assert_int_eq(info.factorization, FOLD_FACTOR_UMFPACK);
+    ck_assert_msg(strstr(info.fallback_reason, "refined residual") != NULL, "reason '%s'",
+                  info.fallback_reason);
+    /* The same matrix with refinement: CHOLMOD alone converges (rate ~ delta ||inv(A)||). */
+    fold_la_factor_free(F);
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, FOLD_ORDER_AMD, n, 1e-3,
+                                           1e-14, &cm, &F),
+                     FOLD_OK);
+    ck_assert_status(fold_la_factor_solve(F, false, 1, B, X, 0, 1e-12, &res),
+                     FOLD_WARN_INACCURATE);
+    ck_assert_double_gt(res, 1e-12);
+    ck_assert_status(fold_la_factor_solve(F, false, 1, B, X, 30, 1e-12, &res), FOLD_OK);
+    ck_assert_double_le(dense_residual(D, n + m, false, X, B), 1e-12);
+    fold_la_factor_free(F);
+    free(B);
+    free(X);
+    free(D);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+/* Minimum-norm least squares: x solves the normal equations op(A)' (op(A) x - b) = 0 and is
+ * orthogonal to null(op(A)); together these determine op(A)^+ b uniquely. */
+static void check_min_norm(const double *D, fold_int n, bool tr, const double *x,
+                           const double *b, const double *null_vec, bool consistent)
+{
+    double *r = calloc((size_t)n, sizeof *r), rn = 0, gn = 0, xn = 0, dot = 0, vn = 0, an = 0;
+    for (fold_int i = 0; i < n; i++) {
+        for (fold_int j = 0; j < n; j++)
+            r[i] += (tr ? D[j + i * n] : D[i + j * n]) * x[j];
+        r[i] -= b[i];
+        rn = fmax(rn, fabs(r[i]));
+        xn = fmax(xn, fabs(x[i]));
+        dot += x[i] * null_vec[i];
+        vn += null_vec[i] * null_vec[i];
+    }
+    for (fold_int j = 0; j < n * n; j++)
+        an = fmax(an, fabs(D[j]));
+    for (fold_int j = 0; j < n; j++) { /* g = op(A)' r */
+        double g = 0;
+        for (fold_int i = 0; i < n; i++)
+            g += (tr ? D[j + i * n] : D[i + j * n]) * r[i];
+        gn = fmax(gn, fabs(g));
+    }
+    ck_assert_msg(gn <= 1e-10 * an * an * (xn + 1), "normal equations residual %g", gn);
+    ck_assert_msg(fabs(dot) <= 1e-10 * sqrt(vn) * (xn + 1), "x . null = %g", dot);
+    if (consistent)
+        ck_assert_msg(rn <= 1e-10 * an * (xn + 1), "consistent system residual %g", rn);
+    free(r);
+}
+
+START_TEST(lsq_minimum_norm)
+{
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    /* Small nonsymmetric rank-2 matrix: null(A) = (-1,-1,1), null(A') = (-2,1,0). */
+    double dense[9] = {1, 2, 1, 2, 4, 0, 3, 6, 1}; /* column-major [[1,2,3],[2,4,6],[1,0,1]] */
+    trip t = {0};
+    for (int j = 0; j < 3; j++)
+        for (int i = 0; i < 3; i++)
+            if (dense[i + 3 * j] != 0)
+                trip_add(&t, i, j, dense[i + 3 * j]);
+    fold_la_assembly *as = assemble(&t, 3, 0, &cm);
+    double null_a[3] = {-1, -1, 1}, null_at[3] = {-2, 1, 0};
+    double b[6] = {1, 2, 3, 1, 2, 1}, x[6] = {0}; /* column 0 inconsistent, column 1 consistent */
+    ck_assert_status(fold_la_lsq_solve(as->A, false, 2, b, x, &cm), FOLD_OK);
+    check_min_norm(dense, 3, false, x, b, null_a, false);
+    check_min_norm(dense, 3, false, x + 3, b + 3, null_a, true);
+    ck_assert_status(fold_la_lsq_solve(as->A, true, 2, b, x, &cm), FOLD_OK);
+    check_min_norm(dense, 3, true, x, b, null_at, false);
+    /* Consistent column for A': b = A' (1, 1, 1) = (4, 6, 10). */
+    double bt[3] = {4, 6, 10};
+    ck_assert_status(fold_la_lsq_solve(as->A, true, 1, bt, x, &cm), FOLD_OK);
+    check_min_norm(dense, 3, true, x, bt, null_at, true);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&t);
+    /* Singular KKT (two equal constraint rows): null(A) = (0, e_0 - e_{m-1}). */
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 600);
+    fold_int n = 40, m = 12, dim = n + m;
+    trip k = {0};
+    make_kkt(&k, &rng, n, m, H_SINGULAR_J);
+    as = assemble(&k, dim, 0, &cm);
+    double *D = to_dense(as->A), *nv = calloc((size_t)dim, sizeof *nv);
+    nv[n] = 1;
+    nv[n + m - 1] = -1;
+    double *x0 = malloc((size_t)dim * sizeof *x0), *bb = malloc((size_t)dim * sizeof *bb);
+    double *xx = malloc((size_t)dim * sizeof *xx);
+    for (fold_int i = 0; i < dim; i++)
+        x0[i] = fold_test_normal(&rng);
+    fold_la_spmv(as->A, false, x0, bb, false);
+    for (int tr = 0; tr < 2; tr++) {
+        ck_assert_status(fold_la_lsq_solve(as->A, tr, 1, bb, xx, &cm), FOLD_OK);
+        check_min_norm(D, dim, tr, xx, bb, nv, true);
+    }
+    bb[n] += 1.0; /* now inconsistent */
+    ck_assert_status(fold_la_lsq_solve(as->A, false, 1, bb, xx, &cm), FOLD_OK);
+    check_min_norm(D, dim, false, xx, bb, nv, false);
+    /* Bad input. */
+    ck_assert_status(fold_la_lsq_solve(NULL, false, 1, bb, xx, &cm), FOLD_ERR_ARGUMENT);
+    bb[0] = NAN;
+    ck_assert_status(fold_la_lsq_solve(as->A, false, 1, bb, xx, &cm), FOLD_ERR_NONFINITE);
+    free(D);
+    free(nv);
+    free(x0);
+    free(bb);
+    free(xx);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&k);
+    fold_la_common_finish(&cm);
+    ck_assert_int_eq(cm.malloc_count, 0);
+}
+END_TEST
+
+START_TEST(cholmod_errors_are_silent_and_recorded)
+{
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fflush(stdout);
+    fflush(stderr);
+    FILE *tmp = tmpfile();
+    int out = dup(1), err = dup(2);
+    dup2(fileno(tmp), 1);
+    dup2(fileno(tmp), 2);
+    fold_clear_error();
+    /* A symmetric stype with a rectangular shape is invalid input for CHOLMOD. */
+    cholmod_sparse *S = cholmod_l_allocate_sparse(3, 4, 2, 1, 1, 1, CHOLMOD_REAL, &cm);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(out, 1);
+    dup2(err, 2);
+    close(out);
+    close(err);
+    ck_assert_ptr_null(S);
+    ck_assert_int_eq(ftell(tmp), 0);
+    fclose(tmp);
+    ck_assert_error_mentions("CHOLMOD error");
+    ck_assert_error_mentions("invalid");
+    ck_assert_status(fold_la_common_init(NULL), FOLD_ERR_ARGUMENT);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+START_TEST(factor_bad_input)
+{
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_int r[4] = {0, 1, 0, 1}, c[4] = {0, 1, 1, 0};
+    double v[4] = {2, 3, 1, 1};
+    trip t = {0};
+    for (int k = 0; k < 4; k++)
+        trip_add(&t, r[k], c[k], v[k]);
+    fold_la_assembly *as = assemble(&t, 2, 0, &cm), *rect = NULL, *low = assemble(&t, 2, -1, &cm);
+    ck_assert_status(fold_la_assembly_create(2, 3, 4, r, c, 0, &cm, &rect), FOLD_OK);
+    fold_la_factor *F = NULL;
+    ck_assert_status(fold_la_factor_create(rect->A, 1, 0, 1, 0, 0, &cm, &F), FOLD_ERR_DIMENSION);
+    ck_assert_status(fold_la_factor_create(low->A, 1, 0, 1, 0, 0, &cm, &F), FOLD_ERR_ARGUMENT);
+    ck_assert_error_mentions("full storage");
+    ck_assert_status(fold_la_factor_create(as->A, 7, 0, 1, 0, 0, &cm, &F), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_la_factor_create(as->A, 1, 9, 1, 0, 0, &cm, &F), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_la_factor_create(as->A, 1, 0, 3, 0, 0, &cm, &F), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_la_factor_create(as->A, 1, 0, 1, -1, 0, &cm, &F), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_la_factor_create(as->A, 1, 0, 1, 0, NAN, &cm, &F), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_la_factor_create(NULL, 1, 0, 1, 0, 0, &cm, &F), FOLD_ERR_ARGUMENT);
+    ((double *)as->A->x)[1] = NAN;
+    ck_assert_status(fold_la_factor_create(as->A, 1, 0, 1, 0, 0, &cm, &F), FOLD_ERR_NONFINITE);
+    ck_assert_ptr_null(F);
+    fold_la_assembly_fill(as, v);
+    /* CHOLMOD needs a symmetric A. */
+    ((double *)as->A->x)[1] = 5;
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, 0, 1, 0, 0, &cm, &F),
+                     FOLD_ERR_UNSUPPORTED);
+    ck_assert_error_mentions("not symmetric");
+    fold_la_assembly_fill(as, v);
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_UMFPACK, 0, 2, 0, 0, &cm, &F),
+                     FOLD_OK);
+    double b[2] = {1, 2}, x[2] = {-7, -7}, res;
+    ck_assert_status(fold_la_factor_solve(F, false, 1, NULL, x, 1, 0, &res), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_la_factor_solve(F, false, -1, b, x, 1, 0, &res), FOLD_ERR_DIMENSION);
+    ck_assert_status(fold_la_factor_solve(F, false, 1, b, x, -1, 0, &res), FOLD_ERR_ARGUMENT);
+    b[1] = INFINITY;
+    ck_assert_status(fold_la_factor_solve(F, false, 1, b, x, 1, 0, &res), FOLD_ERR_NONFINITE);
+    ck_assert_double_eq(x[0], -7); /* nothing written */
+    b[1] = 2;
+    ck_assert_status(fold_la_factor_solve(F, false, 1, b, x, 2, 1e-15, &res), FOLD_OK);
+    ck_assert_double_eq_tol(2 * x[0] + x[1], 1, 1e-14);
+    ck_assert_double_eq_tol(x[0] + 3 * x[1], 2, 1e-14);
+    ck_assert_status(fold_la_factor_refactor(F, rect->A), FOLD_ERR_DIMENSION);
+    fold_la_factor_free(F);
+    fold_la_factor_free(NULL);
+    fold_la_assembly_free(as, &cm);
+    fold_la_assembly_free(rect, &cm);
+    fold_la_assembly_free(low, &cm);
+    fold_la_assembly_free(NULL, &cm);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+START_TEST(allocation_failures_leave_nothing)
+{
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 500);
+    fold_int n = 30, m = 10;
+    trip t = {0};
+    make_kkt(&t, &rng, n, m, H_SPD);
+    double b[40], x[40], res;
+    for (int i = 0; i < 40; i++)
+        b[i] = fold_test_normal(&rng);
+    for (int kind = 0; kind < 3; kind++) {
+        int failures = 0;
+        for (long k = 0;; k++) {
+            fold_la_assembly *as = NULL;
+            fold_la_factor *F = NULL;
+            fold_alloc_fail_after(k);
+            fold_status st = fold_la_assembly_create(n + m, n + m, t.n, t.r, t.c, 0, &cm, &as);
+            if (!st) {
+                fold_la_assembly_fill(as, t.v);
+                st = fold_la_factor_create(as->A, kind, FOLD_ORDER_AMD, n, 1e-10, 1e-14, &cm, &F);
+            }
+            if (!st)
+                st = fold_la_factor_solve(F, false, 1, b, x, 3, 1e-12, &res);
+            fold_alloc_fail_after(-1);
+            fold_la_factor_free(F);
+            fold_la_assembly_free(as, &cm);
+            if (st == FOLD_OK)
+                break;
+            ck_assert_status(st, FOLD_ERR_MEMORY);
+            failures++;
+        }
+        ck_assert_int_gt(failures, 3);
+    }
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+    ck_assert_int_eq(cm.malloc_count, 0); /* every CHOLMOD object was freed */
+}
+END_TEST
+
+int main(void)
+{
+    Suite *suite = suite_create("linalg_failures");
+    TCase *tc = tcase_create("linalg_failures");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, singular_detected, 0, 3);
+    tcase_add_loop_test(tc, auto_falls_back_when_not_quasi_definite, 0, 3);
+    tcase_add_test(tc, auto_falls_back_when_refinement_misses_tol);
+    tcase_add_test(tc, lsq_minimum_norm);
+    tcase_add_test(tc, cholmod_errors_are_silent_and_recorded);
+    tcase_add_test(tc, factor_bad_input);
+    tcase_add_test(tc, allocation_failures_leave_nothing);
+    suite_add_tcase(suite, tc);
+    return fold_test_run(suite);
+}
