@@ -117,6 +117,11 @@ double fold_acopf_objective(const fold_acopf *model, const double *x);
 
 /* Constraint values g(x; p) into g (m entries), as the solver sees them; returns 0. */
 int fold_acopf_eval_g(const fold_acopf *model, const double *x, const double *p, double *g);
+/* Objective gradients at (x, p): grad_x f (n entries) and grad_p f (np entries); return 0. */
+int fold_acopf_eval_grad_f(const fold_acopf *model, const double *x, const double *p,
+                           double *grad);
+int fold_acopf_eval_grad_f_p(const fold_acopf *model, const double *x, const double *p,
+                             double *grad_p);
 
 /* ---- synthetic grids ---- */
 

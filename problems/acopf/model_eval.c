@@ -236,3 +236,14 @@ int fold_acopf_eval_g(const fold_acopf *m, const double *x, const double *p, dou
 {
     return acopf_cb_g(x, p, g, (void *)m);
 }
+
+int fold_acopf_eval_grad_f(const fold_acopf *m, const double *x, const double *p, double *grad)
+{
+    return acopf_cb_grad_f(x, p, grad, (void *)m);
+}
+
+int fold_acopf_eval_grad_f_p(const fold_acopf *m, const double *x, const double *p,
+                             double *grad_p)
+{
+    return acopf_cb_grad_f_p(x, p, grad_p, (void *)m);
+}

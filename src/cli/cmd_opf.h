@@ -1,0 +1,51 @@
+/* foldopt opf: shared state of the command (cmd_opf.c) and its output (cmd_opf_out.c). */
+#ifndef FOLD_CLI_CMD_OPF_H
+#define FOLD_CLI_CMD_OPF_H
+
+#include "cli/cli.h"
+#include "acopf/acopf.h"
+
+enum { OPF_OF_OBJECTIVE, OPF_OF_PG, OPF_OF_QG, OPF_OF_VM, OPF_OF_VA };
+enum { OPF_WRT_NONE = -1, OPF_WRT_PD, OPF_WRT_QD, OPF_WRT_C1, OPF_WRT_C2 };
+enum { OPF_MODE_DEFAULT = -1, OPF_MODE_VALUE, OPF_MODE_VJP, OPF_MODE_JVP, OPF_MODE_JACOBIAN };
+
+typedef struct opf_run {
+    /* arguments */
+    const char *case_path, *out_path, *rows_text, *cols_text;
+    int wrt, of, mode;
+    bool json, dual_tol_set;
+    long top;
+    fold_settings settings;
+    /* model and forward results */
+    fold_acopf *model;
+    const fold_acopf_case *cs;
+    fold_acopf_layout L;
+    fold_solver *solver;
+    fold_forward_info fwd;
+    fold_status fwd_status;
+    double *x;
+    /* sensitivities: rows = outputs (keys), cols = parameters (keys) */
+    fold_int n_rows, n_cols;
+    fold_int *rows, *cols;  /* indices into gens or buses */
+    double *values;         /* gradient (n_cols), jvp (n_rows) or jacobian (n_rows x n_cols,
+                               column-major) */
+    bool has_backward;
+    double backward_s;
+    fold_backward_info bwd;
+    bool has_bwd_info;
+} opf_run;
+
+/* Names of the --of / --wrt / --mode values. */
+extern const char *const opf_of_names[];
+extern const char *const opf_wrt_names[];
+extern const char *const opf_mode_names[];
+
+/* Key (bus id or generator row) of output row r / parameter column c. */
+long opf_row_key(const opf_run *r, fold_int k);
+long opf_col_key(const opf_run *r, fold_int k);
+
+/* Write the summary or the JSON object to out. */
+void opf_print_text(const opf_run *r, FILE *out);
+void opf_print_json(const opf_run *r, FILE *out);
+
+#endif

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""foldopt opf / gen-grid: JSON keys and values, gen-grid round trip, exit codes.
+Usage: check_opf_cli.py FOLDOPT. TAP on stdout."""
+import json, os, subprocess, sys, tempfile
+
+exe = sys.argv[1]
+results = []
+
+def check(name, cond, detail=""):
+    results.append((name, bool(cond), detail))
+
+def run(*args):
+    p = subprocess.run([exe, *args], capture_output=True, text=True, timeout=300)
+    return p.returncode, p.stdout, p.stderr
+
+with tempfile.TemporaryDirectory() as tmp:
+    case = os.path.join(tmp, "grid.m")
+    rc, out, err = run("gen-grid", "--buses", "30", "--seed", "4", "-o", case)
+    check("gen-grid writes a file", rc == 0 and os.path.getsize(case) > 0, err)
+    rc, out, _ = run("gen-grid", "--buses", "30", "--seed", "4")
+    check("gen-grid is deterministic", rc == 0 and out == open(case).read())
+    rc, out, err = run("opf", case, "--json")
+    d = json.loads(out) if rc == 0 else {}
+    keys = ["case", "status", "objective", "iterations", "forward_seconds", "n_buses",
+            "n_vars", "n_cons", "solution"]
+    check("opf --json has the required keys", all(k in d for k in keys), err)
+    check("gen-grid round trip solves", d.get("status") == "solved" and d.get("n_buses") == 30)
+    sol = d.get("solution", {})
+    check("solution keyed by bus id and generator row",
+          len(sol.get("vm", {})) == 30 and "1" in sol.get("pg", {}) and "30" in sol.get("va", {}))
+    rc, out, err = run("opf", case, "--json", "--wrt", "pd")
+    g = json.loads(out) if rc == 0 else {}
+    check("value gradient (LMP) keyed by bus", rc == 0 and len(g.get("gradient", {})) == 30 and
+          "backward_seconds" in g, err)
+    rc, out, err = run("opf", case, "--json", "--wrt", "pd", "--mode", "vjp")
+    v = json.loads(out) if rc == 0 else {}
+    scale = max([1] + [abs(x) for x in g.get("gradient", {}).values()])
+    ok = rc == 0 and all(abs(v["gradient"][k] - g["gradient"][k]) <= 1e-5 * scale
+                         for k in g.get("gradient", {}))
+    check("vjp of the objective equals the LMP", ok, err)
+    rc, out, err = run("opf", case, "--json", "--wrt", "pd", "--of", "pg", "--rows", "1",
+                       "--cols", "2,3")
+    j = json.loads(out) if rc == 0 else {}
+    jac = j.get("jacobian", {})
+    check("jacobian rows/cols/values", rc == 0 and jac.get("rows") == [1] and
+          jac.get("cols") == [2, 3] and len(jac.get("values", [])) == 1 and
+          len(jac["values"][0]) == 2, err)
+    rc, out, err = run("opf", case, "--json", "--wrt", "pd", "--of", "vm", "--mode", "jvp",
+                       "--cols", "5")
+    check("jvp keyed by output", rc == 0 and len(json.loads(out).get("jvp", {})) == 30, err)
+    rc, out, err = run("opf", case, "--wrt", "pd", "--top", "3")
+    check("summary lists the largest sensitivities", rc == 0 and "3 largest of 30" in out, out)
+    bad = os.path.join(tmp, "bad.m")
+    with open(case) as f, open(bad, "w") as b:
+        b.write(f.read().replace("mpc.baseMVA = 100;", "mpc.baseMVA = -1;"))
+    rc, out, err = run("opf", bad)
+    check("malformed file: exit 2, names file and line", rc == 2 and "bad.m:4" in err, err)
+    rc, _, err = run("opf", case, "--wrt", "xx")
+    check("unknown --wrt value: exit 2", rc == 2 and "--wrt" in err, err)
+    rc, _, err = run("opf", case, "--wrt", "pd", "--of", "pg", "--mode", "value")
+    check("--mode value needs the objective: exit 2", rc == 2, err)
+    rc, _, err = run("opf", case, "--wrt", "pd", "--cols", "999")
+    check("unknown bus in --cols: exit 2", rc == 2 and "999" in err, err)
+    rc, _, err = run("opf", os.path.join(tmp, "missing.m"))
+    check("missing file: exit 2", rc == 2 and "missing.m" in err, err)
+    rc, _, err = run("opf", case, "--ipopt", "max_iter=1")
+    check("forward failure: exit 1", rc == 1, err)
+    rc, _, err = run("gen-grid", "--buses", "1")
+    check("gen-grid --buses 1: exit 2", rc == 2, err)
+
+print("1..%d" % len(results))
+for i, (name, ok, detail) in enumerate(results, 1):
+    print("%s %d - %s" % ("ok" if ok else "not ok", i, name))
+    if not ok and detail:
+        print("# " + detail.strip().replace("\n", "\n# ")[:2000])
+sys.exit(0 if all(ok for _, ok, _ in results) else 1)
