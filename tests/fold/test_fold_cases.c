@@ -198,6 +198,38 @@ START_TEST(inconsistent_multiplier)
 }
 END_TEST
 
+static char log_line[1024];
+static int log_count;
+static void sink(int level, const char *line, void *ud)
+{
+    snprintf(log_line, sizeof log_line, "%s", line);
+    log_count++;
+}
+
+/* Silent at verbose 0; one summary line per call at verbose 1, through the sink. */
+START_TEST(summary_log)
+{
+    fold_rp_options o = {.n = 10, .m = 4, .np = 2};
+    fold_rp *rp = NULL;
+    double dp[2] = {1, 1}, dx[10];
+    fold_settings s;
+    ck_assert_status(fold_rp_create(5, &o, &rp), FOLD_OK);
+    fold_settings_default(&s);
+    s.log.sink = sink;
+    fold_solver *solver = fold_test_rp_solver(rp, &s);
+    log_count = 0;
+    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_int_eq(log_count, 0);
+    s.log.verbose = 1;
+    ck_assert_status(fold_solver_update_settings(solver, &s), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_int_eq(log_count, 1);
+    ck_assert_msg(strstr(log_line, "fold_jvp: active form, KKT order") != NULL, "%s", log_line);
+    fold_solver_free(solver);
+    fold_rp_free(rp);
+}
+END_TEST
+
 Suite *fold_cases_suite(void);
 Suite *fold_cases_suite(void)
 {
@@ -208,6 +240,7 @@ Suite *fold_cases_suite(void)
     tcase_add_test(tc, no_parameters);
     tcase_add_loop_test(tc, analysis_reuse, 0, 2);
     tcase_add_test(tc, inconsistent_multiplier);
+    tcase_add_test(tc, summary_log);
     suite_add_tcase(s, tc);
     return s;
 }
