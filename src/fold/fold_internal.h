@@ -33,6 +33,7 @@ typedef struct fold_kkt {
     fold_int *hoff; /* indices k of the off-diagonal entries of hess_l */
     fold_int n_hoff;
     fold_la_assembly *H, *J, *Lxp, *Gp;
+    bool has_matrices; /* all of the above created */
 
     /* Classification (§3.2): xstat[n], cstat[m], and the weakly active list. */
     signed char *xstat, *cstat;

@@ -50,6 +50,29 @@ static fold_status alloc_values(fold_int nnz, double **out, const char *what)
     return *out ? FOLD_OK : FOLD_ERR_MEMORY;
 }
 
+static void free_assembly(fold_kkt *kkt, fold_la_assembly **as)
+{
+    if (*as)
+        fold_la_assembly_free(*as, &kkt->cm);
+    *as = NULL;
+}
+
+/* Undo a partial create_matrices, so that the next call starts over. */
+static void free_matrices(fold_kkt *kkt)
+{
+    double **vals[] = {&kkt->hv, &kkt->jv, &kkt->lpv, &kkt->gpv, &kkt->hv2};
+    for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
+        free(*vals[k]);
+        *vals[k] = NULL;
+    }
+    free(kkt->hoff);
+    kkt->hoff = NULL;
+    free_assembly(kkt, &kkt->H);
+    free_assembly(kkt, &kkt->J);
+    free_assembly(kkt, &kkt->Lxp);
+    free_assembly(kkt, &kkt->Gp);
+}
+
 /* Create the value arrays and assemblies once per problem (patterns never change). */
 static fold_status create_matrices(fold_kkt *kkt)
 {
@@ -76,7 +99,13 @@ fold_status fold_kkt_evaluate(fold_kkt *kkt, const fold_solver *solver)
     const fold_problem *prob = kkt->prob;
     const double *x = solver->x, *p = solver->p, *lam = solver->lam;
     fold_status st;
-    if (!kkt->hv && (st = create_matrices(kkt)) != FOLD_OK) return st;
+    if (!kkt->has_matrices) {
+        if ((st = create_matrices(kkt)) != FOLD_OK) {
+            free_matrices(kkt);
+            return st;
+        }
+        kkt->has_matrices = true;
+    }
     /* A recoverable (> 0) callback failure cannot be retried here: it is an error. */
     if ((st = fold_prob_eval_jac_g(prob, x, p, kkt->jv, NULL)) ||
         (st = fold_prob_eval_hess_l(prob, x, p, 1.0, lam, kkt->hv, NULL)) ||

@@ -174,10 +174,11 @@ static int run(fold_int n)
                 fold_last_error());
         return 1;
     }
-    printf("%9lld %6lld %9.3f %7lld %8lld %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %10lld %8.1f\n",
+    printf("%9lld %6lld %9.3f %7lld %8lld %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %10lld %8.1f %s\n",
            (long long)n, (long long)fi.iterations, fi.solve_s, (long long)vi.n_active_bounds,
            (long long)vi.kkt_dim, vi.assemble_s, vi.analyze_s, vi.factor_s, vi.solve_s, vi.total_s,
-           ji.total_s, (long long)vi.factor_nnz, peak_mib());
+           ji.total_s, (long long)vi.factor_nnz, peak_mib(),
+           vi.factorization == FOLD_FACTOR_CHOLMOD ? "cholmod" : "umfpack");
     fold_solver_free(solver);
     fold_problem_free(prob);
     free(xl);
@@ -204,9 +205,9 @@ int main(int argc, char **argv)
     }
     printf("# direct KKT fold, banded least squares with bounds (active-set form, auto "
            "factorization, amd)\n");
-    printf("%9s %6s %9s %7s %8s %9s %9s %9s %9s %9s %9s %10s %8s\n", "n", "iters", "ipopt_s",
+    printf("%9s %6s %9s %7s %8s %9s %9s %9s %9s %9s %9s %10s %8s %s\n", "n", "iters", "ipopt_s",
            "active", "kkt_dim", "assem_s", "analyz_s", "factor_s", "solve_s", "vjp_s", "jvp_s",
-           "factor_nnz", "peak_MiB");
+           "factor_nnz", "peak_MiB", "factor");
     for (int k = 0; k < count; k++)
         rc |= run(sizes[k]);
     return rc;

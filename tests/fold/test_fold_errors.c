@@ -241,6 +241,49 @@ START_TEST(bad_arguments)
 }
 END_TEST
 
+/* Allocation failure at every fold_malloc of a first jvp/vjp (fresh state): FOLD_ERR_MEMORY
+ * or success, outputs untouched on failure, and the solver usable afterwards. */
+START_TEST(allocation_failure)
+{
+    fold_rp_options o = {.n = 10, .m = 5, .np = 3, .nonlinear = true};
+    fold_rp *rp = NULL;
+    double dp[3] = {1, -1, 0.5}, dx[10], ref[10], pbar[3];
+    int failures = 0;
+    ck_assert_status(fold_rp_create(77, &o, &rp), FOLD_OK);
+    fold_solver *solver = fold_test_rp_solver(rp, NULL);
+    ck_assert_status(fold_jvp(solver, dp, ref, NULL, NULL, NULL, NULL), FOLD_OK);
+    fold_solver_free(solver);
+    for (long k = 0; k < 200; k++) {
+        fold_status st;
+        solver = fold_test_rp_solver(rp, NULL);
+        for (int j = 0; j < 10; j++)
+            dx[j] = -99;
+        fold_alloc_fail_after(k);
+        st = fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL);
+        fold_alloc_fail_after(-1);
+        if (st == FOLD_OK) {
+            fold_solver_free(solver);
+            break;
+        }
+        failures++;
+        ck_assert_msg(st == FOLD_ERR_MEMORY, "k = %ld: %s: %s", k, fold_status_name(st),
+                      fold_last_error());
+        for (int j = 0; j < 10; j++)
+            ck_assert_double_eq(dx[j], -99);
+        /* The same solver recovers once memory is available again. */
+        ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_OK);
+        ck_assert_double_le(fold_test_vec_relerr(dx, ref, 10, 1.0), 1e-12);
+        fold_alloc_fail_after(k);
+        st = fold_vjp(solver, dx, NULL, NULL, NULL, pbar, NULL);
+        fold_alloc_fail_after(-1);
+        ck_assert(st == FOLD_OK || st == FOLD_ERR_MEMORY);
+        fold_solver_free(solver);
+    }
+    ck_assert_int_gt(failures, 5);
+    fold_rp_free(rp);
+}
+END_TEST
+
 Suite *fold_errors_suite(void);
 Suite *fold_errors_suite(void)
 {
@@ -252,6 +295,7 @@ Suite *fold_errors_suite(void)
     tcase_add_test(tc, not_solved_and_method);
     tcase_add_test(tc, missing_derivative);
     tcase_add_test(tc, bad_arguments);
+    tcase_add_test(tc, allocation_failure);
     suite_add_tcase(s, tc);
     return s;
 }
