@@ -446,11 +446,12 @@ START_TEST(import_matches_ipopt)
     ck_assert_status(fold_solver_import(s, NULL, x, NULL, zl, zu, &info), FOLD_OK);
     ck_assert(info.duals_estimated);
     ck_assert_status(fold_solver_solution(s, NULL, lam2, zl2, zu2, NULL), FOLD_OK);
+    /* Agreement limited by the 1e-8 projection of x above (gradients ~ 25). */
     for (int i = 0; i < 2; i++)
-        ck_assert_double_eq_tol(lam2[i], lam[i], 1e-8);
+        ck_assert_double_eq_tol(lam2[i], lam[i], 1e-6);
     for (int j = 0; j < 4; j++) {
-        ck_assert_double_eq_tol(zl2[j], zl[j], 1e-8);
-        ck_assert_double_eq_tol(zu2[j], zu[j], 1e-8);
+        ck_assert_double_eq_tol(zl2[j], zl[j], 1e-6);
+        ck_assert_double_eq_tol(zu2[j], zu[j], 1e-6);
     }
     fold_solver_free(s);
     fold_problem_free(prob);
