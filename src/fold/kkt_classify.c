@@ -48,9 +48,9 @@ static int decide(bool at_l, bool at_u, double ml, double mu, double dtol, int *
     return 0;
 }
 
-static int resolve_weak(fold_kkt *kkt, int weak_side, int policy)
+/* Weakly active items are held active only under the `active` policy. */
+static int resolve_weak(int weak_side, int policy)
 {
-    (void)kkt;
     return policy == FOLD_WEAK_ACTIVE ? weak_side : 0;
 }
 
@@ -104,7 +104,7 @@ static fold_status classify_constraints(fold_kkt *kkt, const fold_solver *solver
         if (weak_side) {
             double dist = weak_side == 1 ? g[i] - lo : hi - g[i];
             if ((st = add_weak(kkt, weak_side - 1, i, dist, lam)) != FOLD_OK) return st;
-            s = resolve_weak(kkt, weak_side, policy);
+            s = resolve_weak(weak_side, policy);
         }
         kkt->cstat[i] = (signed char)s;
         if (s) kkt->n_active_cons++;
@@ -133,7 +133,7 @@ static fold_status classify_bounds(fold_kkt *kkt, const fold_solver *solver, int
             double dist = weak_side == 1 ? x - lo : hi - x;
             double mult = weak_side == 1 ? solver->zl[j] : solver->zu[j];
             if ((st = add_weak(kkt, weak_side + 1, j, dist, mult)) != FOLD_OK) return st;
-            s = resolve_weak(kkt, weak_side, policy);
+            s = resolve_weak(weak_side, policy);
         }
         kkt->xstat[j] = (signed char)s;
         if (s) kkt->n_active_bounds++;
