@@ -95,8 +95,6 @@ static int parse_args(opf_run *r, int argc, char **argv)
         } else if (!strcmp(a, "--set")) {
             if (!cli_apply_set(&r->settings, val))
                 return CLI_USAGE;
-            if (!strncmp(val, "active_set.dual_tol=", 20))
-                r->dual_tol_set = true;
         } else if (!strcmp(a, "--ipopt")) {
             if (!cli_apply_ipopt(&r->settings, val))
                 return CLI_USAGE;
@@ -281,22 +279,6 @@ done:
     return st;
 }
 
-/* Multipliers of the balance rows are prices in $/h per p.u. (O(1e3)); an absolute
- * active_set.dual_tol would take the barrier multipliers of inactive bounds (mu / distance)
- * for active ones, so it is scaled by max(1, ||lambda||_inf) (doc/acopf.md §5). */
-static fold_status scale_dual_tol(opf_run *r)
-{
-    double *lam = malloc(((size_t)r->L.m + 1) * sizeof(double)), big = 1;
-    if (!lam)
-        return FOLD_ERR_MEMORY;
-    fold_solver_solution(r->solver, NULL, lam, NULL, NULL, NULL);
-    for (fold_int i = 0; i < r->L.m; i++)
-        big = fmax(big, fabs(lam[i]));
-    free(lam);
-    r->settings.active_set.dual_tol *= big;
-    return fold_solver_update_settings(r->solver, &r->settings);
-}
-
 static int run(opf_run *r)
 {
     fold_acopf_case *cs = NULL;
@@ -334,9 +316,6 @@ static int run(opf_run *r)
     bool solved = r->fwd_status >= 0;
     if (solved)
         fold_solver_solution(r->solver, r->x, NULL, NULL, NULL, NULL);
-    if (solved && r->wrt != OPF_WRT_NONE && !r->dual_tol_set &&
-        (st = scale_dual_tol(r)) != FOLD_OK)
-        return cli_status_error("opf: settings", st);
     int rc = solved ? CLI_OK : CLI_FAILED;
     if (!solved)
         fprintf(stderr, "foldopt: opf: forward solve failed: %s (%s)\n",

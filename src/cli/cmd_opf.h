@@ -13,7 +13,7 @@ typedef struct opf_run {
     /* arguments */
     const char *case_path, *out_path, *rows_text, *cols_text;
     int wrt, of, mode;
-    bool json, dual_tol_set;
+    bool json;
     long top;
     fold_settings settings;
     /* model and forward results */

@@ -53,16 +53,10 @@ static void bench_case(const char *dir, const char *name, double baseline)
                fold_forward_status_string(fi.status), (long)fi.iterations, fi.total_s);
         goto done;
     }
-    /* scale the dual tolerance by the multiplier size as `foldopt opf` does */
-    double *lam = malloc((size_t)L.m * sizeof(double)), big = 1;
     double *x = malloc((size_t)L.n * sizeof(double)), *p = malloc((size_t)L.np * sizeof(double));
     double *xbar = malloc((size_t)L.n * sizeof(double));
     double *pbar = malloc((size_t)L.np * sizeof(double));
-    fold_solver_solution(sv, x, lam, NULL, NULL, NULL);
-    for (fold_int i = 0; i < L.m; i++)
-        big = fmax(big, fabs(lam[i]));
-    s.active_set.dual_tol *= big;
-    fold_solver_update_settings(sv, &s);
+    fold_solver_solution(sv, x, NULL, NULL, NULL, NULL);
     fold_solver_params(sv, p);
     fold_acopf_eval_grad_f(m, x, p, xbar);
     double t0 = now();
@@ -96,7 +90,6 @@ static void bench_case(const char *dir, const char *name, double baseline)
            fold_forward_status_string(fi.status), form,
            vst < 0 ? fold_status_name(vst) : jst < 0 ? fold_status_name(jst) : "");
     fflush(stdout);
-    free(lam);
     free(x);
     free(p);
     free(xbar);
