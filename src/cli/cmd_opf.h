@@ -14,6 +14,8 @@ typedef struct opf_run {
     const char *case_path, *out_path, *rows_text, *cols_text;
     int wrt, of, mode;
     bool json;
+    bool kkt_given;           /* --kkt given: no automatic switch to the barrier form */
+    char kkt_fallback[256];   /* why the active-set form was replaced by the barrier form */
     long top;
     fold_settings settings;
     /* model and forward results */
