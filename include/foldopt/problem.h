@@ -84,6 +84,9 @@ FOLD_API bool fold_problem_has_param_derivatives(const fold_problem *prob);
 /** Copy the default parameter vector (np entries) into p. */
 FOLD_API void fold_problem_default_params(const fold_problem *prob, double *p);
 
+/** Copy the start point (n entries; x_start clipped into the bounds, or 0 clipped) into x. */
+FOLD_API void fold_problem_start_point(const fold_problem *prob, double *x);
+
 /** Report of the derivative checker: the worst entry over all callbacks. */
 typedef struct fold_deriv_report {
     double max_abs_error;    /**< over all checked entries */

@@ -69,6 +69,7 @@ struct fold_acopf {
     fold_int *jac_row, *jac_col, *hess_row, *hess_col;
     fold_int *jgp_row, *jgp_col, *hlp_row, *hlp_col;
     double *x_lo, *x_hi, *g_lo, *g_hi, *x0, *p0;
+    double *ang_lo, *ang_hi; /* limits of each angle row (radians) */
     fold_problem *prob;
 };
 

@@ -116,6 +116,60 @@ static fold_status validate_case(const fold_acopf_case *cs)
     return FOLD_OK;
 }
 
+static int cmp_pair(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b;
+    return (x[0] > y[0]) - (x[0] < y[0]) ? (x[0] > y[0]) - (x[0] < y[0])
+                                         : (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* One angle-difference row per bus pair (parallel branches share it, with the tightest
+ * limits, as PowerModels' bus pairs): identical rows would make the KKT matrix singular
+ * when active. Limits with |angle| >= 360 degrees are absent (doc/acopf.md eq. 6). */
+static bool setup_angle_rows(fold_acopf *m)
+{
+    const fold_acopf_case *cs = &m->cs;
+    fold_int nl = cs->n_branch, nb = cs->n_bus;
+    int64_t *pairs = malloc(((size_t)2 * nl + 2) * sizeof(int64_t));
+    m->ang_lo = malloc(((size_t)nl + 1) * sizeof(double));
+    m->ang_hi = malloc(((size_t)nl + 1) * sizeof(double));
+    if (!pairs || !m->ang_lo || !m->ang_hi) {
+        free(pairs);
+        return false;
+    }
+    fold_int np = 0;
+    for (fold_int k = 0; k < nl; k++) {
+        const fold_acopf_branch *in = &cs->branch[k];
+        if (fabs(in->angmin_deg) >= 360 && fabs(in->angmax_deg) >= 360)
+            continue;
+        fold_int lo = in->f < in->t ? in->f : in->t, hi = in->f < in->t ? in->t : in->f;
+        pairs[2 * np] = (int64_t)lo * nb + hi;
+        pairs[2 * np + 1] = k;
+        np++;
+    }
+    qsort(pairs, (size_t)np, 2 * sizeof(int64_t), cmp_pair);
+    for (fold_int q = 0; q < np; q++) {
+        const fold_acopf_branch *in = &cs->branch[pairs[2 * q + 1]];
+        bool first = q == 0 || pairs[2 * q] != pairs[2 * q - 2];
+        if (first)
+            m->angle[m->L.n_angle++] = pairs[2 * q + 1];
+        fold_int row = m->L.n_angle - 1;
+        const fold_acopf_branch *rep = &cs->branch[m->angle[row]];
+        /* limits of va_f - va_t in the representative branch's orientation */
+        double amin = in->angmin_deg, amax = in->angmax_deg;
+        if (in->f != rep->f) {
+            amin = -in->angmax_deg;
+            amax = -in->angmin_deg;
+        }
+        double lo = fabs(amin) < 360 ? amin * DEG : -FOLD_INF;
+        double hi = fabs(amax) < 360 ? amax * DEG : FOLD_INF;
+        m->ang_lo[row] = first ? lo : fmax(m->ang_lo[row], lo);
+        m->ang_hi[row] = first ? hi : fmin(m->ang_hi[row], hi);
+    }
+    free(pairs);
+    return true;
+}
+
 /* Layout, rated and angle rows, bounds, start point and parameter defaults. */
 static bool setup_rows_and_bounds(fold_acopf *m)
 {
@@ -137,9 +191,9 @@ static bool setup_rows_and_bounds(fold_acopf *m)
             m->br[k].rate2 = (in->rate_a / m->base) * (in->rate_a / m->base);
             m->rated[L->n_rated++] = k;
         }
-        if (fabs(in->angmin_deg) < 360 || fabs(in->angmax_deg) < 360)
-            m->angle[L->n_angle++] = k;
     }
+    if (!setup_angle_rows(m))
+        return false;
     L->x_va = 0;
     L->x_vm = nb;
     L->x_pg = 2 * nb;
@@ -191,9 +245,8 @@ static bool setup_rows_and_bounds(fold_acopf *m)
         m->g_hi[L->g_sf + k] = m->g_hi[L->g_st + k] = b->rate2;
     }
     for (fold_int k = 0; k < L->n_angle; k++) {
-        const fold_acopf_branch *in = &cs->branch[m->angle[k]];
-        m->g_lo[L->g_ang + k] = fabs(in->angmin_deg) < 360 ? in->angmin_deg * DEG : -FOLD_INF;
-        m->g_hi[L->g_ang + k] = fabs(in->angmax_deg) < 360 ? in->angmax_deg * DEG : FOLD_INF;
+        m->g_lo[L->g_ang + k] = m->ang_lo[k];
+        m->g_hi[L->g_ang + k] = m->ang_hi[k];
     }
     fold_acopf_flat_start(m, m->x0);
     return true;
@@ -380,7 +433,7 @@ void fold_acopf_free(fold_acopf *m)
     void *arrays[] = {m->br, m->rated, m->angle, m->jac_bus, m->jac_gen, m->jac_ang,
                       m->hess_vm, m->hess_pg, m->jac_row, m->jac_col, m->hess_row,
                       m->hess_col, m->jgp_row, m->jgp_col, m->hlp_row, m->hlp_col, m->x_lo,
-                      m->x_hi, m->g_lo, m->g_hi, m->x0, m->p0};
+                      m->x_hi, m->g_lo, m->g_hi, m->x0, m->p0, m->ang_lo, m->ang_hi};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
     free(m);

@@ -13,7 +13,9 @@ typedef struct opf_run {
     /* arguments */
     const char *case_path, *out_path, *rows_text, *cols_text;
     int wrt, of, mode;
-    bool json, dual_tol_set;
+    bool json;
+    bool kkt_given;           /* --kkt given: no automatic switch to the barrier form */
+    char kkt_fallback[256];   /* why the active-set form was replaced by the barrier form */
     long top;
     fold_settings settings;
     /* model and forward results */

@@ -39,6 +39,21 @@ static bool is_jacobian(const opf_run *r)
     return r->mode == OPF_MODE_JACOBIAN && r->of != OPF_OF_OBJECTIVE;
 }
 
+/* A JSON string literal (quotes, backslashes and control characters escaped). */
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(out, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(out, "\\u%04x", (unsigned)*s);
+        else
+            fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
 static void json_keys(FILE *out, const opf_run *r, bool rows, fold_int n)
 {
     fputc('[', out);
@@ -103,6 +118,10 @@ void opf_print_json(const opf_run *r, FILE *out)
                 opf_wrt_names[r->wrt], opf_of_names[r->of], opf_mode_names[r->mode],
                 setting_text(r, "backward.kkt_form", buf, sizeof buf),
                 setting_text(r, "backward.method", buf + 32, 32), r->backward_s);
+        if (r->kkt_fallback[0]) {
+            fputs(", \"kkt_fallback\": ", out);
+            json_string(out, r->kkt_fallback);
+        }
         if (r->has_bwd_info)
             fprintf(out, ",\n \"backward\": {\"kkt_dim\": %ld, \"n_active_cons\": %ld, "
                          "\"n_active_bounds\": %ld, \"n_weak\": %ld, \"residual\": %.3g, "
@@ -190,6 +209,8 @@ void opf_print_text(const opf_run *r, FILE *out)
                      "active)", (long)r->bwd.kkt_dim, (long)r->bwd.n_active_cons,
                 (long)r->bwd.n_active_bounds, (long)r->bwd.n_weak);
     fputc('\n', out);
+    if (r->kkt_fallback[0])
+        fprintf(out, "            barrier form used: %s\n", r->kkt_fallback);
     bool jac = is_jacobian(r), by_rows = r->mode == OPF_MODE_JVP && r->of != OPF_OF_OBJECTIVE;
     fold_int n = jac ? r->n_rows * r->n_cols
                      : (r->mode == OPF_MODE_JVP ? (by_rows ? r->n_rows : 1) : r->n_cols);

@@ -5,6 +5,7 @@
 
 static const cli_command commands[] = {
     {"demo", "solve a built-in parametric problem and print its sensitivities", cmd_demo},
+    {"check", "compare a problem's derivatives with central finite differences", cmd_check},
     {"settings", "list every setting with its default and documentation", cmd_settings},
     {"train", "train an optimization layer end to end on a synthetic task", cmd_train},
     {"opf", "solve an AC optimal power flow case and differentiate its solution", cmd_opf},

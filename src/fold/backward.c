@@ -17,6 +17,23 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
     fold_backward_info *info = call->info;
     const fold_kkt *kkt = solver ? solver->backward : NULL;
     info->total_s = fold_time_now() - call->t0;
+    if (solver && solver->set.log.verbose >= 1) {
+        fold_log(&solver->set, 1,
+                 "%s: %s form, KKT order %lld (nnz %lld, factor nnz %lld, %s%s), %lld active "
+                 "constraints, %lld active bounds, %lld weak, %lld rhs, residual %.2e, %.3g s: "
+                 "%s",
+                 fn, info->kkt_form == FOLD_KKT_BARRIER ? "barrier" : "active",
+                 (long long)info->kkt_dim, (long long)info->kkt_nnz, (long long)info->factor_nnz,
+                 fold_enum_name("backward.factorization", info->factorization),
+                 info->reused_factorization ? ", reused"
+                 : info->reused_analysis    ? ", analysis reused"
+                                            : "",
+                 (long long)info->n_active_cons, (long long)info->n_active_bounds,
+                 (long long)info->n_weak, (long long)info->n_rhs, info->residual, info->total_s,
+                 st < 0 ? fold_status_name(st) : "ok");
+        if (info->fallback_reason[0])
+            fold_log(&solver->set, 1, "%s: factorization fallback: %s", fn, info->fallback_reason);
+    }
     if (st < 0) return st;
     if (info->is_least_squares)
         return fold_error(FOLD_WARN_LEAST_SQUARES,

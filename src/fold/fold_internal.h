@@ -49,7 +49,7 @@ typedef struct fold_kkt {
     fold_int *xpos, *cpos;              /* position of x_j / lam_i in K, or -1 */
     signed char *sig_xstat, *sig_cstat; /* classification K was built for (active form) */
     fold_int n_trip;
-    fold_int *trow, *tcol; /* triplets while K is being built */
+    fold_int *trow, *tcol; /* triplets of K (row, column), kept for the scaling */
     signed char *ksrc;     /* per triplet of K: FOLD_SRC_* */
     fold_int *kidx;        /* per triplet: index into the source */
     double *kval;          /* per triplet: current value */

@@ -19,7 +19,7 @@ static fold_status forward_block(fold_solver *solver, fold_block of, fold_int n_
                                  fold_int nb, double *work, double *J, fold_call *call)
 {
     fold_kkt *kkt = solver->backward;
-    fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->nK;
+    fold_int np = kkt->np, nK = kkt->nK;
     fold_int len = block_len(solver, of);
     double *dP = work, *B = dP + np * nb, *U = B + nK * nb, *Z = U + nK * nb;
     fold_status st;
@@ -31,8 +31,6 @@ static fold_status forward_block(fold_solver *solver, fold_block of, fold_int n_
     fold_kkt_finish_jvp(kkt, nb, dP, U, of == FOLD_BLOCK_X ? Z : NULL,
                         of == FOLD_BLOCK_LAM ? Z : NULL, of == FOLD_BLOCK_ZL ? Z : NULL,
                         of == FOLD_BLOCK_ZU ? Z : NULL);
-    (void)n;
-    (void)m;
     for (fold_int c = 0; c < nb; c++)
         for (fold_int r = 0; r < n_rows; r++)
             J[(c0 + c) * n_rows + r] = Z[c * len + pick(rows, r)];
@@ -95,7 +93,7 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
     fold_kkt *kkt;
     fold_status st;
     double *work = NULL, *out = NULL;
-    fold_int bs, nK, n, m, np, len;
+    fold_int bs, nK, n, np, len;
     bool forward;
     fold_call_begin(&call, info);
     if ((call.check = fold_kkt_check_solver(solver, FN)) < 0)
@@ -107,7 +105,6 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
     if (n_rows == 0 || n_cols == 0) return fold_call_end(&call, FOLD_OK, solver, FN);
     kkt = solver->backward;
     n = kkt->n;
-    m = kkt->m;
     np = kkt->np;
     nK = kkt->nK;
     len = block_len(solver, of);
@@ -122,7 +119,6 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
         st = FOLD_ERR_MEMORY;
         goto done;
     }
-    (void)m;
     for (fold_int k0 = 0; k0 < (forward ? n_cols : n_rows); k0 += bs) {
         fold_int nb = (forward ? n_cols : n_rows) - k0;
         if (nb > bs) nb = bs;

@@ -48,9 +48,9 @@ static int decide(bool at_l, bool at_u, double ml, double mu, double dtol, int *
     return 0;
 }
 
-static int resolve_weak(fold_kkt *kkt, int weak_side, int policy)
+/* Weakly active items are held active only under the `active` policy. */
+static int resolve_weak(int weak_side, int policy)
 {
-    (void)kkt;
     return policy == FOLD_WEAK_ACTIVE ? weak_side : 0;
 }
 
@@ -78,11 +78,28 @@ static fold_status refuse(const fold_kkt *kkt, const char *fn)
                       fn, (long long)kkt->n_weak, list, kkt->n_weak > shown ? "; ..." : "");
 }
 
+/* The dual threshold is relative to the largest multiplier (doc/math.md §3.2): multipliers
+ * carry the objective's units (prices of O(1e3) in an AC-OPF), while the barrier multipliers
+ * of inactive items are O(mu / distance) whatever the scale. */
+static double dual_threshold(const fold_kkt *kkt, const fold_solver *solver)
+{
+    double big = 1.0;
+    for (fold_int i = 0; i < kkt->m; i++)
+        big = fmax(big, fabs(solver->lam[i]));
+    for (fold_int j = 0; j < kkt->n; j++) {
+        if (!fold_is_inf_bound(kkt->prob->x_lower[j]))
+            big = fmax(big, fabs(solver->zl[j]));
+        if (!fold_is_inf_bound(kkt->prob->x_upper[j]))
+            big = fmax(big, fabs(solver->zu[j]));
+    }
+    return solver->set.active_set.dual_tol * big;
+}
+
 static fold_status classify_constraints(fold_kkt *kkt, const fold_solver *solver, const double *g,
                                         int policy)
 {
     const fold_problem *prob = kkt->prob;
-    double ptol = solver->set.active_set.primal_tol, dtol = solver->set.active_set.dual_tol;
+    double ptol = solver->set.active_set.primal_tol, dtol = dual_threshold(kkt, solver);
     fold_status st;
     for (fold_int i = 0; i < kkt->m; i++) {
         double lo = prob->g_lower[i], hi = prob->g_upper[i], lam = solver->lam[i];
@@ -104,7 +121,7 @@ static fold_status classify_constraints(fold_kkt *kkt, const fold_solver *solver
         if (weak_side) {
             double dist = weak_side == 1 ? g[i] - lo : hi - g[i];
             if ((st = add_weak(kkt, weak_side - 1, i, dist, lam)) != FOLD_OK) return st;
-            s = resolve_weak(kkt, weak_side, policy);
+            s = resolve_weak(weak_side, policy);
         }
         kkt->cstat[i] = (signed char)s;
         if (s) kkt->n_active_cons++;
@@ -115,7 +132,7 @@ static fold_status classify_constraints(fold_kkt *kkt, const fold_solver *solver
 static fold_status classify_bounds(fold_kkt *kkt, const fold_solver *solver, int policy)
 {
     const fold_problem *prob = kkt->prob;
-    double ptol = solver->set.active_set.primal_tol, dtol = solver->set.active_set.dual_tol;
+    double ptol = solver->set.active_set.primal_tol, dtol = dual_threshold(kkt, solver);
     fold_status st;
     for (fold_int j = 0; j < kkt->n; j++) {
         double lo = prob->x_lower[j], hi = prob->x_upper[j], x = solver->x[j];
@@ -133,7 +150,7 @@ static fold_status classify_bounds(fold_kkt *kkt, const fold_solver *solver, int
             double dist = weak_side == 1 ? x - lo : hi - x;
             double mult = weak_side == 1 ? solver->zl[j] : solver->zu[j];
             if ((st = add_weak(kkt, weak_side + 1, j, dist, mult)) != FOLD_OK) return st;
-            s = resolve_weak(kkt, weak_side, policy);
+            s = resolve_weak(weak_side, policy);
         }
         kkt->xstat[j] = (signed char)s;
         if (s) kkt->n_active_bounds++;

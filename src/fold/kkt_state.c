@@ -257,6 +257,8 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
             return fold_error_context(st, "%s", fn);
         if ((st = fold_kkt_classify(kkt, solver, fn)) != FOLD_OK) {
             info->n_weak = kkt->n_weak;
+            info->n_active_cons = kkt->n_active_cons;
+            info->n_active_bounds = kkt->n_active_bounds;
             return st;
         }
         if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
@@ -276,7 +278,10 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         info->analyze_s = kkt->reused_analysis ? 0.0 : kkt->finfo.analyze_s;
         info->factor_s = kkt->finfo.factor_s;
         info->reused_analysis = kkt->reused_analysis;
-        if (st < 0) return st;
+        if (st < 0) {
+            fill_info(kkt, set, info); /* sizes and counts of the system that failed */
+            return st;
+        }
     } else if (want_factor) {
         info->reused_factorization = true;
         info->reused_analysis = true;

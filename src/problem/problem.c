@@ -163,3 +163,9 @@ void fold_problem_default_params(const fold_problem *prob, double *p)
     if (prob && p && prob->np > 0)
         memcpy(p, prob->p_default, (size_t)prob->np * sizeof(double));
 }
+
+void fold_problem_start_point(const fold_problem *prob, double *x)
+{
+    if (prob && x)
+        memcpy(x, prob->x_start, (size_t)prob->n * sizeof(double));
+}

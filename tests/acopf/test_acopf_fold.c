@@ -31,13 +31,6 @@ static bool setup(fixture *fx, const char *name, fold_int grid_buses, double tol
     fx->set.forward.tol = tol;
     ck_assert_status(fold_solver_create(fold_acopf_problem(fx->m), &fx->set, &fx->sv), FOLD_OK);
     ck_assert_status(fold_solve(fx->sv, NULL, NULL), FOLD_OK);
-    double *lam = malloc((size_t)fx->L.m * sizeof(double)), big = 1;
-    fold_solver_solution(fx->sv, NULL, lam, NULL, NULL, NULL);
-    for (fold_int i = 0; i < fx->L.m; i++)
-        big = fmax(big, fabs(lam[i]));
-    free(lam);
-    fx->set.active_set.dual_tol *= big;
-    ck_assert_status(fold_solver_update_settings(fx->sv, &fx->set), FOLD_OK);
     return true;
 }
 

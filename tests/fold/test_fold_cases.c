@@ -198,6 +198,69 @@ START_TEST(inconsistent_multiplier)
 }
 END_TEST
 
+/* A black-box point (fold_solver_import, with or without multipliers) differentiates like the
+ * stored known solution, in both forms (the barrier form floors the zero distances). */
+START_TEST(imported_point)
+{
+    fold_rp_options o = {.n = 12, .m = 5, .np = 3, .nonlinear = _i % 2};
+    fold_rp *rp = NULL;
+    const double *p0, *x, *lam, *zl, *zu;
+    double dp[3] = {0.3, -1, 2}, ref[12], dx[12];
+    ck_assert_status(fold_rp_create(700 + (unsigned)_i, &o, &rp), FOLD_OK);
+    fold_rp_solution(rp, &p0, &x, &lam, &zl, &zu);
+    fold_settings s = fold_test_tight_settings();
+    fold_solver *known = fold_test_rp_solver(rp, &s);
+    ck_assert_status(fold_jvp(known, dp, ref, NULL, NULL, NULL, NULL), FOLD_OK);
+    for (int v = 0; v < 4; v++) {
+        fold_solver *solver;
+        s.backward.kkt_form = v / 2;
+        ck_assert_status(fold_solver_create(fold_rp_problem(rp), &s, &solver), FOLD_OK);
+        if (v % 2)
+            ck_assert_status(fold_solver_import(solver, p0, x, NULL, NULL, NULL, NULL), FOLD_OK);
+        else
+            ck_assert_status(fold_solver_import(solver, p0, x, lam, zl, zu, NULL), FOLD_OK);
+        ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_OK);
+        ck_assert_msg(fold_test_vec_relerr(dx, ref, 12, 1.0) <= 1e-8, "variant %d: %g", v,
+                      fold_test_vec_relerr(dx, ref, 12, 1.0));
+        fold_solver_free(solver);
+    }
+    fold_solver_free(known);
+    fold_rp_free(rp);
+}
+END_TEST
+
+static char log_line[1024];
+static int log_count;
+static void sink(int level, const char *line, void *ud)
+{
+    snprintf(log_line, sizeof log_line, "%s", line);
+    log_count++;
+}
+
+/* Silent at verbose 0; one summary line per call at verbose 1, through the sink. */
+START_TEST(summary_log)
+{
+    fold_rp_options o = {.n = 10, .m = 4, .np = 2};
+    fold_rp *rp = NULL;
+    double dp[2] = {1, 1}, dx[10];
+    fold_settings s;
+    ck_assert_status(fold_rp_create(5, &o, &rp), FOLD_OK);
+    fold_settings_default(&s);
+    s.log.sink = sink;
+    fold_solver *solver = fold_test_rp_solver(rp, &s);
+    log_count = 0;
+    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_int_eq(log_count, 0);
+    s.log.verbose = 1;
+    ck_assert_status(fold_solver_update_settings(solver, &s), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_int_eq(log_count, 1);
+    ck_assert_msg(strstr(log_line, "fold_jvp: active form, KKT order") != NULL, "%s", log_line);
+    fold_solver_free(solver);
+    fold_rp_free(rp);
+}
+END_TEST
+
 Suite *fold_cases_suite(void);
 Suite *fold_cases_suite(void)
 {
@@ -208,6 +271,8 @@ Suite *fold_cases_suite(void)
     tcase_add_test(tc, no_parameters);
     tcase_add_loop_test(tc, analysis_reuse, 0, 2);
     tcase_add_test(tc, inconsistent_multiplier);
+    tcase_add_test(tc, summary_log);
+    tcase_add_loop_test(tc, imported_point, 0, 4);
     suite_add_tcase(s, tc);
     return s;
 }

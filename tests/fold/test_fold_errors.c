@@ -83,6 +83,8 @@ START_TEST(duplicate_constraint)
     fold_solver *solver = fold_test_rp_solver(rp, &s);
     ck_assert_status(fold_jvp(solver, dp, dx, dlam, NULL, NULL, &info), FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("fold_jvp");
+    ck_assert_int_gt(info.kkt_dim, 0);
+    ck_assert_int_ge(info.n_active_cons, 2);
     fold_solver_free(solver);
     s.backward.lsq_fallback = true;
     solver = fold_test_rp_solver(rp, &s);

@@ -39,7 +39,7 @@ START_TEST(pqp_closed_form)
         fold_jacobian(solver, FOLD_BLOCK_X, FOLD_PQP_N, NULL, FOLD_PQP_N + 1, NULL, J, &info),
         FOLD_OK);
     ck_assert_double_le(fold_test_vec_relerr(J, ref, FOLD_PQP_N * (FOLD_PQP_N + 1), 1.0), 1e-10);
-    ck_assert_int_eq(info.kkt_dim, form == FOLD_KKT_BARRIER ? FOLD_PQP_N + 1 : FOLD_PQP_N + 1);
+    ck_assert_int_eq(info.kkt_dim, FOLD_PQP_N + 1); /* no active bound: 5 + 1 in both forms */
     ck_assert_int_eq(info.n_active_cons, 1);
     ck_assert_int_eq(info.n_rhs, FOLD_PQP_N); /* reverse mode: 5 rows < 6 columns */
     ck_assert_double_le(info.residual, 1e-14);
@@ -203,6 +203,22 @@ START_TEST(random_jacobian)
                       _i, v, fold_test_vec_relerr(Jr, J, n * np, 1.0));
         fold_solver_free(s2);
     }
+    /* One right-hand side per block: forward mode over all columns, reverse mode over two
+     * rows (two blocks each way). */
+    fold_settings s1 = s0;
+    s1.backward.block_size = 1;
+    fold_solver *s3 = fold_test_rp_solver(rp, &s1);
+    fold_int two[2] = {n - 1, 0};
+    ck_assert_status(fold_jacobian(s3, FOLD_BLOCK_X, n, NULL, np, NULL, Jr, &info), FOLD_OK);
+    ck_assert_int_eq(info.n_rhs, np);
+    ck_assert_double_le(fold_test_vec_relerr(Jr, J, n * np, 1.0), 1e-10);
+    ck_assert_status(fold_jacobian(s3, FOLD_BLOCK_X, 2, two, np, NULL, Jr, &info), FOLD_OK);
+    ck_assert_int_eq(info.n_rhs, 2);
+    for (fold_int k = 0; k < np; k++) {
+        ck_assert_double_le(fabs(Jr[2 * k] - J[k * n + n - 1]), 1e-10);
+        ck_assert_double_le(fabs(Jr[2 * k + 1] - J[k * n]), 1e-10);
+    }
+    fold_solver_free(s3);
     free(J);
     free(Jr);
     free(col);
