@@ -121,23 +121,26 @@ static void step_free(pf_step *s)
 }
 
 /* Active set as the KKT fold classifies it with weak_policy = inactive: an item is active
- * when its multiplier exceeds dual_tol. */
+ * when its multiplier exceeds dual_tol * max(1, largest multiplier) (math.md (3.2a)). */
 static fold_status step_build(pf_step *s, const learn_pf_point *pt, int hessian, double scale)
 {
     fold_int n = pt->n, nf = 0;
-    double gersh_max = 0;
+    double gersh_max = 0, big = fmax(1.0, fmax(fabs(pt->lam[0]), fabs(pt->lam[1]))), dtol;
+    for (fold_int j = 0; j < n; j++)
+        big = fmax(big, fabs(pt->zl[j]));
+    dtol = pt->dual_tol * big;
     memset(s, 0, sizeof *s);
     s->n = n;
     s->S = pt->S;
     s->lam0 = pt->lam[0];
     for (int r = 0; r < 2; r++)
-        if (pt->lam[r] > pt->dual_tol)
+        if (pt->lam[r] > dtol)
             s->act[s->na++] = r;
     s->free_idx = malloc((size_t)n * sizeof *s->free_idx);
     if (!s->free_idx)
         return learn_error(FOLD_ERR_MEMORY, "vjp: portfolio step: index");
     for (fold_int j = 0; j < n; j++)
-        if (!(pt->zl[j] > pt->dual_tol))
+        if (!(pt->zl[j] > dtol))
             s->free_idx[nf++] = j;
     s->nf = nf;
     s->nz = nf + s->na;

@@ -31,7 +31,7 @@ fold_status learn_nlp_layer_vjp(learn_nlp_layer *L, fold_int i, const double *xb
 void learn_nlp_layer_free(learn_nlp_layer *L);
 
 /* A portfolio solution for the SQP step fold (task_pf_step.c): covariance S (n x n), the
- * solution x, multipliers lam (risk, budget) and zl, the activity threshold. */
+ * solution x, multipliers lam (risk, budget) and zl, active_set.dual_tol. */
 typedef struct learn_pf_point {
     fold_int n;
     const double *S, *x, *lam, *zl;

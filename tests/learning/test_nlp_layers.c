@@ -133,6 +133,52 @@ START_TEST(portfolio_beats_two_stage)
 }
 END_TEST
 
+/* Every derivative callback of both layer problems against central differences
+ * (fold_problem_check_derivatives) at a solution, with its multipliers, and at a random
+ * point with random multipliers (nonconvex terms p' sin y, the risk Hessian). */
+static void check_layer_derivatives(learn_task *t)
+{
+    fold_int n, m, np;
+    fold_solver *sv = NULL;
+    fold_deriv_report rep;
+    double *x, *lam, *p = t->target;
+    learn_rng rng;
+    fold_problem_dims(t->problem, &n, &m, &np);
+    x = malloc((size_t)n * sizeof *x);
+    lam = malloc((size_t)(m + 1) * sizeof *lam);
+    ck_assert_status(fold_solver_create(t->problem, NULL, &sv), FOLD_OK);
+    ck_assert_int_ge(fold_solve(sv, p, NULL), 0);
+    ck_assert_status(fold_solver_solution(sv, x, lam, NULL, NULL, NULL), FOLD_OK);
+    for (int pass = 0; pass < 2; pass++) {
+        ck_assert_msg(fold_problem_check_derivatives(t->problem, x, p, lam, 1e-6, 1e-6, &rep) ==
+                          FOLD_OK,
+                      "%s: %s[%lld,%lld] analytic %g fd %g", t->name, rep.worst_function,
+                      (long long)rep.worst_row, (long long)rep.worst_col, rep.worst_analytic,
+                      rep.worst_fd);
+        ck_assert_int_eq(rep.n_missing, 0);
+        ck_assert_int_gt(rep.n_checked, n);
+        learn_rng_seed(&rng, 23);
+        for (fold_int j = 0; j < n; j++)
+            x[j] = 0.3 * learn_uniform(&rng);
+        for (fold_int i = 0; i < m; i++)
+            lam[i] = learn_normal(&rng);
+    }
+    fold_solver_free(sv);
+    free(x);
+    free(lam);
+}
+
+START_TEST(layer_derivatives_checked)
+{
+    learn_task *t = make("qp", 12, 4, 6, 1.0, 3);
+    check_layer_derivatives(t);
+    learn_task_free(t);
+    t = make("portfolio", 10, 0, 0, 0, 5);
+    check_layer_derivatives(t);
+    learn_task_free(t);
+}
+END_TEST
+
 START_TEST(qp_infeasible_reported)
 {
     learn_config c;
@@ -158,6 +204,7 @@ int main(void)
     Suite *suite = suite_create("learning nlp layers");
     TCase *tc = tcase_create("nlp");
     tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, layer_derivatives_checked);
     tcase_add_test(tc, qp_vjp_matches_fd);
     tcase_add_test(tc, portfolio_vjp_matches_fd);
     tcase_add_test(tc, portfolio_step_fold_matches_kkt);
