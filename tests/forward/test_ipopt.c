@@ -23,6 +23,10 @@ START_TEST(hs071_optimum)
     ck_assert_double_eq_tol(info.objective, f, 1e-14);
     for (int j = 0; j < 4; j++)
         ck_assert_double_eq_tol(x[j], xref[j], 1e-6);
+    /* KKT residuals measured on foldopt's scale (doc/math.md 2.7-2.10). */
+    ck_assert_double_lt(info.kkt_stationarity, 1e-7);
+    ck_assert_double_lt(info.kkt_feasibility, 1e-7);
+    ck_assert_double_lt(info.kkt_complementarity, 1e-7);
     fold_problem_default_params(prob, p);
     ck_assert_double_lt(stationarity(prob, p, x, lam, zl, zu), 1e-7);
     /* x1 sits at its lower bound 1: zl1 > 0 carries it; the others are interior. */
@@ -200,6 +204,8 @@ START_TEST(infeasible_problem)
     ck_assert_int_eq(info.status, FOLD_FWD_INFEASIBLE);
     ck_assert_int_eq(info.raw_status, 2);
     ck_assert_error_mentions("infeasible");
+    /* x1 + x2 <= 2 < 3: violation >= 1, scaled by 1 + |3| (2.8). */
+    ck_assert_double_ge(info.kkt_feasibility, 0.25 - 1e-9);
     ck_assert_status(fold_solver_solution(s, x, NULL, NULL, NULL, NULL), FOLD_OK);
     ck_assert(!s->is_converged);
     ck_assert_int_eq(s->info.status, FOLD_FWD_INFEASIBLE);
