@@ -3,7 +3,8 @@
 # (doc/benchmarks.md "Learning tasks"). Usage: bench-learning.sh FOLDOPT [OUTDIR] [EPOCHS].
 # Writes OUTDIR/<task>-<backward>.json and .tsv, and prints a Markdown table on stdout:
 # final test figure, two-stage figure, seconds per epoch. Unavailable combinations are listed
-# with the reason foldopt gives.
+# with the reason foldopt gives. TASKS (environment) restricts the task list. portfolio
+# trains from the two-stage fit (--init two-stage --lr 0.003, doc/learning.md §4.2).
 set -uo pipefail
 foldopt=${1:?usage: bench-learning.sh FOLDOPT [OUTDIR] [EPOCHS]}
 out=${2:-bench-learning}
@@ -11,10 +12,13 @@ epochs=${3:-10}
 mkdir -p "$out"
 echo "| task | backward | final test | two-stage test | s / epoch | failed samples |"
 echo "| --- | --- | --- | --- | --- | --- |"
-for task in qp portfolio denoise topk; do
+for task in ${TASKS:-qp portfolio denoise topk}; do
+    extra=()
+    [ "$task" = portfolio ] && extra=(--init two-stage --lr 0.003)
     for b in direct lfpi gmres unroll; do
         base="$out/$task-$b"
         if "$foldopt" train "$task" --backward "$b" --epochs "$epochs" --seed 1 --json --quiet \
+            "${extra[@]}" \
             >"$base.json" 2>"$base.err"; then
             python3 - "$base.json" "$base.tsv" "$task" "$b" <<'PY'
 import json, sys

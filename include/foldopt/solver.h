@@ -39,9 +39,10 @@ typedef struct fold_forward_info {
     double callback_s;          /**< time spent in the problem's callbacks */
     double total_s;             /**< whole call */
     fold_int n_eval_f, n_eval_g, n_eval_grad_f, n_eval_jac_g, n_eval_hess_l;
-    double kkt_stationarity;    /**< ||grad_x L||_inf at the returned point */
-    double kkt_feasibility;     /**< max constraint and bound violation */
-    double kkt_complementarity; /**< max |multiplier * distance to bound| */
+    /* KKT residuals at the returned point, scaled as in doc/math.md §2.3 (2.6)-(2.10). */
+    double kkt_stationarity;    /**< ||grad_x L||_inf / (1 + its largest term) */
+    double kkt_feasibility;     /**< max constraint and bound violation / (1 + |bound|) */
+    double kkt_complementarity; /**< max multiplier * distance, and wrong-sign multipliers */
     bool duals_estimated;       /**< multipliers recovered by least squares (import) */
 } fold_forward_info;
 

@@ -82,6 +82,7 @@ struct learn_task {
     int backward;             /* learn_backward */
     double lr_hint;           /* step size that suits the task's scale (Adam) */
     const fold_problem *problem; /* the layer's NLP (Ipopt-solved tasks), else NULL */
+    fold_int backward_iterations; /* iterations of the last VJP's iterative solve, else 0 */
     void *data;               /* task's own state */
 };
 
@@ -94,6 +95,18 @@ fold_status learn_config_default(const char *name, learn_config *c);
  * (the generated instance is infeasible), FOLD_ERR_MEMORY. Detail in learn_last_error. */
 fold_status learn_task_create(const char *name, const learn_config *c, learn_task **out);
 void learn_task_free(learn_task *t);
+
+/* Hessian approximation B of the portfolio's SQP step map (backward lfpi, gmres):
+ * identity: B = scale * beta I, diagonal: B = scale * diag(sum_k |H_jk|), with beta the
+ * largest Gershgorin row sum of the Lagrangian Hessian H on the free assets
+ * (doc/learning.md §4.2). */
+typedef enum learn_step_hessian {
+    LEARN_STEP_IDENTITY = 0,
+    LEARN_STEP_DIAGONAL = 1
+} learn_step_hessian;
+/* Select B for the portfolio task (default identity, scale 1). LFPI converges for
+ * scale > 0.5. FOLD_ERR_ARGUMENT for another task or bad values. */
+fold_status learn_portfolio_set_step(learn_task *t, int hessian, double scale);
 
 /* A model mapping features (n_in) to layer inputs (n_out); parameters w (n_w). */
 typedef struct learn_model {
@@ -135,6 +148,7 @@ typedef struct learn_options {
     int model_kind;         /* -1: the task's default */
     fold_int n_hidden;      /* MLP width */
     uint64_t seed;
+    bool init_two_stage;    /* linear model: start from the two-stage least-squares fit */
     learn_progress_fn progress;
     learn_report_fn report;
     void *user_data;

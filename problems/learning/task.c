@@ -15,6 +15,8 @@ typedef struct task_entry {
 #define BIT(b) (1u << (b))
 
 static const task_entry entries[] = {
+    {"qp", learn_qp_create, LEARN_QP_BACKWARDS},
+    {"portfolio", learn_portfolio_create, LEARN_PF_BACKWARDS},
     {"denoise", learn_denoise_create,
      BIT(LEARN_BACKWARD_DIRECT) | BIT(LEARN_BACKWARD_LFPI) | BIT(LEARN_BACKWARD_GMRES) |
          BIT(LEARN_BACKWARD_UNROLL)},
@@ -23,7 +25,7 @@ static const task_entry entries[] = {
 
 #define N_TASKS (sizeof entries / sizeof entries[0])
 
-static const char *const names[] = {"denoise", "topk", NULL};
+static const char *const names[] = {"qp", "portfolio", "denoise", "topk", NULL};
 
 const char *const *learn_task_names(void)
 {

@@ -13,7 +13,11 @@ typedef struct pf_data {
     fold_int n;
     double *S;      /* covariance, n x n */
     double *best;   /* per sample: true-return objective of the true-return decision */
+    double *xl, gl[2], gu[2];
     fold_int *hrow, *hcol, *jrow, *jcol, *diag, *none;
+    double *x, *zl, *lam;   /* solution of the last forward (SQP step fold) */
+    int step_hessian;       /* learn_step_hessian */
+    double step_scale;
     learn_nlp_layer layer;
 } pf_data;
 
@@ -31,6 +35,10 @@ static void pf_free(void *data)
     free(d->jcol);
     free(d->diag);
     free(d->none);
+    free(d->xl);
+    free(d->x);
+    free(d->zl);
+    free(d->lam);
     free(d);
 }
 
@@ -133,10 +141,38 @@ static fold_status pf_forward(learn_task *t, fold_int i, const double *q, double
     return learn_nlp_layer_forward(&d->layer, i, q, y);
 }
 
+/* direct: the KKT fold (fold_vjp); lfpi, gmres: the SQP step fold (task_pf_step.c). */
 static fold_status pf_vjp(learn_task *t, fold_int i, const double *ybar, double *qbar)
 {
     pf_data *d = t->data;
-    return learn_nlp_layer_vjp(&d->layer, i, ybar, qbar);
+    learn_pf_point pt = {d->n, d->S, d->x, d->lam, d->zl, 0};
+    fold_status st;
+    t->backward_iterations = 0;
+    if (t->backward == LEARN_BACKWARD_DIRECT)
+        return learn_nlp_layer_vjp(&d->layer, i, ybar, qbar);
+    if (d->layer.sample != i)
+        return learn_error(FOLD_ERR_NOT_SOLVED, "vjp: sample %lld is not the last solved one",
+                           (long long)i);
+    if ((st = fold_solver_solution(d->layer.solver, d->x, d->lam, d->zl, NULL, NULL)))
+        return learn_error(st, "vjp: sample %lld: %s", (long long)i, fold_last_error());
+    pt.dual_tol = fold_solver_settings(d->layer.solver)->active_set.dual_tol;
+    return learn_pf_step_vjp(&pt, ybar, t->backward, d->step_hessian, d->step_scale, qbar,
+                             &t->backward_iterations);
+}
+
+fold_status learn_portfolio_set_step(learn_task *t, int hessian, double scale)
+{
+    pf_data *d;
+    if (!t || strcmp(t->name, "portfolio"))
+        return learn_error(FOLD_ERR_ARGUMENT, "learn_portfolio_set_step: not a portfolio task");
+    if ((hessian != LEARN_STEP_IDENTITY && hessian != LEARN_STEP_DIAGONAL) || !(scale > 0.5) ||
+        !isfinite(scale))
+        return learn_error(FOLD_ERR_ARGUMENT, "learn_portfolio_set_step: hessian = %d, scale = "
+                           "%g (need identity or diagonal, scale > 0.5)", hessian, scale);
+    d = t->data;
+    d->step_hessian = hessian;
+    d->step_scale = scale;
+    return FOLD_OK;
 }
 
 /* Regret = u(x*(c); c) - u(x_hat; c) with u the true utility; d regret / dx = -grad u. */
@@ -164,8 +200,7 @@ fold_status learn_portfolio_create(const learn_config *c, learn_task *t)
 {
     pf_data *d = calloc(1, sizeof *d);
     fold_int n = c->size, nf = c->n_feat, ns = c->n_train + c->n_test, nh = n * (n + 1) / 2;
-    double *F = NULL, *B = NULL, *x = NULL, gl[2] = {-FOLD_INF, -FOLD_INF}, gu[2], risk = 0;
-    double *xl = NULL;
+    double *F = NULL, *B = NULL, *x = NULL, risk = 0;
     learn_rng rng;
     fold_status st;
     t->data = d;
@@ -174,6 +209,13 @@ fold_status learn_portfolio_create(const learn_config *c, learn_task *t)
         return learn_error(FOLD_ERR_MEMORY, "learn_task_create: portfolio");
     d->layer.sample = -1;
     d->n = n;
+    d->step_hessian = LEARN_STEP_IDENTITY;
+    d->step_scale = 1.0;
+    d->gl[0] = d->gl[1] = -FOLD_INF;
+    d->xl = calloc((size_t)n, sizeof(double));
+    d->x = malloc((size_t)n * sizeof(double));
+    d->zl = malloc((size_t)n * sizeof(double));
+    d->lam = malloc(2 * sizeof(double));
     d->S = malloc((size_t)(n * n) * sizeof(double));
     d->best = malloc((size_t)ns * sizeof(double));
     d->hrow = malloc((size_t)nh * sizeof(fold_int));
@@ -187,10 +229,10 @@ fold_status learn_portfolio_create(const learn_config *c, learn_task *t)
     F = malloc((size_t)(n * PF_FACTORS) * sizeof(double));
     B = malloc((size_t)(n * nf) * sizeof(double));
     x = malloc((size_t)n * sizeof(double));
-    xl = calloc((size_t)n, sizeof(double));
     st = FOLD_ERR_MEMORY;
     if (!d->S || !d->best || !d->hrow || !d->hcol || !d->jrow || !d->jcol || !d->diag ||
-        !d->none || !t->feat || !t->target || !F || !B || !x || !xl) {
+        !d->none || !t->feat || !t->target || !F || !B || !x || !d->xl ||
+        !d->x || !d->zl || !d->lam) {
         st = learn_error(FOLD_ERR_MEMORY, "learn_task_create: portfolio data");
         goto done;
     }
@@ -219,8 +261,8 @@ fold_status learn_portfolio_create(const learn_config *c, learn_task *t)
             d->hcol[k] = j;
         }
     }
-    gu[0] = 2.5 * risk;
-    gu[1] = 1;
+    d->gu[0] = 2.5 * risk;
+    d->gu[1] = 1;
     for (fold_int j = 0; j < n * nf; j++)
         B[j] = learn_normal(&rng);
     for (fold_int s = 0; s < ns; s++) {
@@ -241,9 +283,9 @@ fold_status learn_portfolio_create(const learn_config *c, learn_task *t)
             .n = n,
             .m = 2,
             .np = n,
-            .x_lower = xl,
-            .g_lower = gl,
-            .g_upper = gu,
+            .x_lower = d->xl,
+            .g_lower = d->gl,
+            .g_upper = d->gu,
             .jac_g = {2 * n, d->jrow, d->jcol},
             .hess_l = {nh, d->hrow, d->hcol},
             .jac_g_p = {0, d->none, d->none},
@@ -267,6 +309,5 @@ done:
     free(F);
     free(B);
     free(x);
-    free(xl);
     return st;
 }

@@ -7,13 +7,14 @@
 
 /* Backward methods of the Ipopt-solved layers: the direct fold (fold_vjp). */
 #define LEARN_QP_BACKWARDS (1u << LEARN_BACKWARD_DIRECT)
+/* Portfolio: also the SQP step fold by LFPI or GMRES. */
+#define LEARN_PF_BACKWARDS                                                                      \
+    ((1u << LEARN_BACKWARD_DIRECT) | (1u << LEARN_BACKWARD_LFPI) | (1u << LEARN_BACKWARD_GMRES))
 
 fold_status learn_qp_create(const learn_config *c, learn_task *t);
 fold_status learn_portfolio_create(const learn_config *c, learn_task *t);
 fold_status learn_denoise_create(const learn_config *c, learn_task *t);
 fold_status learn_topk_create(const learn_config *c, learn_task *t);
-
-
 
 /* An Ipopt-solved layer: forward by fold_solve (a black box to the training loop), VJP by
  * fold_vjp at the stored solution (task_nlp.c). */
@@ -28,4 +29,17 @@ fold_status learn_nlp_layer_forward(learn_nlp_layer *L, fold_int i, const double
 fold_status learn_nlp_layer_vjp(learn_nlp_layer *L, fold_int i, const double *xbar,
                                 double *pbar);
 void learn_nlp_layer_free(learn_nlp_layer *L);
+
+/* A portfolio solution for the SQP step fold (task_pf_step.c): covariance S (n x n), the
+ * solution x, multipliers lam (risk, budget) and zl, active_set.dual_tol. */
+typedef struct learn_pf_point {
+    fold_int n;
+    const double *S, *x, *lam, *zl;
+    double dual_tol;
+} learn_pf_point;
+
+/* cbar = (dx/dc)' xbar through the SQP step map with fold_map_vjp (method lfpi or gmres,
+ * hessian learn_step_hessian, scale > 0.5); iterations of the backward solve. */
+fold_status learn_pf_step_vjp(const learn_pf_point *pt, const double *xbar, int method,
+                              int hessian, double scale, double *cbar, fold_int *iterations);
 #endif

@@ -266,6 +266,9 @@ fold_status learn_train(learn_task *t, const learn_options *o, learn_result *res
     if (kind == LEARN_MODEL_CONST && !t->q_baseline)
         return learn_error(FOLD_ERR_ARGUMENT, "learn_train: task '%s' needs a feature model",
                            t->name);
+    if (o->init_two_stage && (kind != LEARN_MODEL_LINEAR || !t->target))
+        return learn_error(FOLD_ERR_ARGUMENT, "learn_train: init_two_stage needs the linear "
+                           "model and a task with targets ('%s')", t->name);
     if (kind != LEARN_MODEL_CONST && !t->feat)
         return learn_error(FOLD_ERR_ARGUMENT, "learn_train: task '%s' has no features",
                            t->name);
@@ -275,6 +278,10 @@ fold_status learn_train(learn_task *t, const learn_options *o, learn_result *res
         return st;
     if (kind == LEARN_MODEL_CONST)
         memcpy(m->w, t->q_baseline, (size_t)t->n_q * sizeof(double));
+    if (o->init_two_stage && (st = fit_least_squares(t, m)) != FOLD_OK) {
+        learn_model_free(m);
+        return st;
+    }
     order = malloc((size_t)t->n_train * sizeof *order);
     g = malloc((size_t)m->n_w * sizeof *g);
     adam.m1 = calloc((size_t)m->n_w, sizeof(double));

@@ -11,10 +11,15 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: foldopt train TASK [--backward direct|lfpi|gmres|unroll] [--epochs E]\n"
             "                          [--seed S] [--batch B] [--lr R] [--model linear|mlp]\n"
-            "                          [--n-train N] [--n-test N] [--size N] [--quiet] [--json]\n"
+            "                          [--n-train N] [--n-test N] [--size N] [--init random|two-stage]\n"
+            "                          [--step-hessian identity|diagonal] [--step-scale A]\n"
+            "                          [--quiet] [--json]\n"
             "Train an optimization layer end to end through the fold on a seeded synthetic task\n"
             "and compare with the two-stage baseline (least squares on the targets, then solve).\n"
             "TASK: qp, portfolio, denoise, topk (doc/learning.md).\n"
+            "--init two-stage starts the linear model from the least-squares fit (tasks with\n"
+            "targets). portfolio --backward lfpi|gmres folds its SQP step; --step-hessian and\n"
+            "--step-scale (> 0.5) choose the step's Hessian approximation B.\n"
             "Progress (one line per epoch: train loss, test loss or regret, seconds) goes to\n"
             "stderr; the history goes to stdout as TSV, or as one JSON object with --json.\n");
 }
@@ -73,6 +78,8 @@ int cmd_train(int argc, char **argv)
     learn_result r;
     fold_status st;
     bool have_lr = false;
+    int step_hessian = -1;
+    double step_scale = 1.0;
     learn_options_default(&o);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -116,6 +123,27 @@ int cmd_train(int argc, char **argv)
                 o.model_kind = LEARN_MODEL_MLP;
             else
                 return cli_usage_error("train: --model must be linear or mlp, got '%s'", m);
+        } else if (!strcmp(a, "--init")) {
+            const char *m = argv[++i];
+            if (strcmp(m, "random") && strcmp(m, "two-stage"))
+                return cli_usage_error("train: --init must be random or two-stage, got '%s'", m);
+            o.init_two_stage = !strcmp(m, "two-stage");
+        } else if (!strcmp(a, "--step-hessian")) {
+            const char *m = argv[++i];
+            if (!strcmp(m, "identity"))
+                step_hessian = LEARN_STEP_IDENTITY;
+            else if (!strcmp(m, "diagonal"))
+                step_hessian = LEARN_STEP_DIAGONAL;
+            else
+                return cli_usage_error("train: --step-hessian must be identity or diagonal, "
+                                       "got '%s'", m);
+        } else if (!strcmp(a, "--step-scale")) {
+            if (!cli_parse_double(a, argv[++i], &step_scale))
+                return CLI_USAGE;
+            if (!(step_scale > 0.5))
+                return cli_usage_error("train: --step-scale must exceed 0.5, got %g", step_scale);
+            if (step_hessian < 0)
+                step_hessian = LEARN_STEP_IDENTITY;
         } else if (!strcmp(a, "--n-train")) {
             if (!parse_count(a, argv[++i], 1, &n_train))
                 return CLI_USAGE;
@@ -156,6 +184,10 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error("train: task '%s' learns the layer's parameters directly; "
                                "--model does not apply", task);
     }
+    if (step_hessian >= 0 && learn_portfolio_set_step(t, step_hessian, step_scale) != FOLD_OK) {
+        learn_task_free(t);
+        return cli_usage_error("train: --step-hessian/--step-scale apply to portfolio only");
+    }
     if (!have_lr)
         o.lr = t->lr_hint;
     o.progress = quiet ? NULL : progress;
@@ -164,7 +196,7 @@ int cmd_train(int argc, char **argv)
     if ((st = learn_train(t, &o, &r)) != FOLD_OK) {
         fprintf(stderr, "foldopt: train: %s: %s\n", fold_status_string(st), learn_last_error());
         learn_task_free(t);
-        return CLI_FAILED;
+        return st == FOLD_ERR_ARGUMENT ? CLI_USAGE : CLI_FAILED;
     }
     if (json) {
         print_json(t, &o, &r, backward);

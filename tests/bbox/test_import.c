@@ -177,9 +177,10 @@ START_TEST(import_qp_estimates_multipliers)
         f_ref += 0.5 * (j + 1) * x[j] * x[j] - p[j] * x[j];
     ck_assert_double_eq_tol(obj, f_ref, 1e-12 * fmax(1, fabs(f_ref)));
     ck_assert_double_eq_tol(info.objective, f_ref, 1e-12 * fmax(1, fabs(f_ref)));
-    ck_assert_int_eq(fold_solver_params(s, xs), FOLD_OK);
-    for (int k = 0; k < PQP_NP && k < FOLD_PQP_N; k++)
-        ck_assert_double_eq(xs[k], p[k]);
+    double ps[PQP_NP];
+    ck_assert_int_eq(fold_solver_params(s, ps), FOLD_OK);
+    for (int k = 0; k < PQP_NP; k++)
+        ck_assert_double_eq(ps[k], p[k]);
 
     /* Given multipliers: accepted without estimation. */
     double z0[FOLD_PQP_N] = {0};

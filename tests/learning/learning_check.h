@@ -57,10 +57,10 @@ static inline double vjp_fd_error(learn_task *t, fold_int i, const double *q, do
     return worst;
 }
 
-/* Train and require the final test figure below both the initial one and the two-stage
- * baseline's. */
+/* Train (from the two-stage fit when init_two_stage) and require the final test figure
+ * below both the initial one and the two-stage baseline's. */
 static inline void beats_two_stage(const char *name, const learn_config *c, int epochs,
-                                   double lr)
+                                   double lr, bool init_two_stage)
 {
     learn_task *t = NULL;
     learn_options o;
@@ -70,7 +70,11 @@ static inline void beats_two_stage(const char *name, const learn_config *c, int 
     o.epochs = epochs;
     o.lr = lr > 0 ? lr : t->lr_hint;
     o.batch = 8;
+    o.init_two_stage = init_two_stage;
     ck_assert_status(learn_train(t, &o, &r), FOLD_OK);
+    if (init_two_stage) /* the start is the two-stage model: same test figure */
+        ck_assert_double_eq_tol(r.history[0].test_metric, r.two_stage_metric,
+                                1e-12 * (1 + fabs(r.two_stage_metric)));
     ck_assert_int_eq(r.n_epochs, epochs);
     ck_assert_int_eq(r.n_failed, 0);
     ck_assert_msg(r.history[epochs].test_metric < r.two_stage_metric,

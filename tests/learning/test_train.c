@@ -26,7 +26,7 @@ START_TEST(topk_beats_two_stage)
     c.n_train = 60;
     c.n_test = 40;
     c.size = 10;
-    beats_two_stage("topk", &c, 8, 0);
+    beats_two_stage("topk", &c, 8, 0, false);
 }
 END_TEST
 
@@ -37,7 +37,7 @@ START_TEST(denoise_beats_two_stage)
     c.n_train = 40;
     c.n_test = 20;
     c.size = 16;
-    beats_two_stage("denoise", &c, 4, 0);
+    beats_two_stage("denoise", &c, 4, 0, false);
 }
 END_TEST
 
