@@ -58,7 +58,8 @@ static void diagonal(const fold_kkt *kkt, double *d)
     }
 }
 
-/* P = blkdiag(A, B D^-1 B' + |C|) as a full-storage matrix (eq. 3.21). */
+/* P = blkdiag(A~, B D^-1 B' + |C|) as a full-storage matrix, A~ = A with diagonal entries
+ * smaller than d_j in magnitude replaced by d_j (eq. 3.21). */
 static cholmod_sparse *block_matrix(const fold_kkt *kkt, const double *d, cholmod_common *cm)
 {
     const cholmod_sparse *K = fold_kkt_matrix(kkt);
@@ -68,7 +69,7 @@ static cholmod_sparse *block_matrix(const fold_kkt *kkt, const double *d, cholmo
     cholmod_sparse *Bs = NULL, *S = NULL, *P = NULL;
     cholmod_triplet *T = NULL;
     SuiteSparse_long *rset = NULL, *cset = NULL;
-    size_t cap = (size_t)Kp[nK];
+    size_t cap = (size_t)Kp[nK] + (size_t)np;
     if (nd > 0) {
         /* Bs = B D^{-1/2} (nd x np), S = Bs Bs' */
         rset = fold_malloc((size_t)nd, sizeof *rset, "row set");
@@ -102,6 +103,17 @@ static cholmod_sparse *block_matrix(const fold_kkt *kkt, const double *d, cholmo
             Tj[t] = j;
             Tx[t++] = primal ? Kx[k] : fabs(Kx[k]);
         }
+    /* Primal diagonals below the floor are replaced by the floor d_j (eq. 3.21): variables
+     * with no curvature (e.g. entering only linearly) would make the block singular. */
+    for (fold_int j = 0; j < np; j++) {
+        double kjj = 0.0;
+        for (SuiteSparse_long k = Kp[j]; k < Kp[j + 1]; k++)
+            if (Ki[k] == j) kjj = Kx[k];
+        if (fabs(kjj) < d[j]) {
+            Ti[t] = Tj[t] = j;
+            Tx[t++] = d[j] - kjj;
+        }
+    }
     for (fold_int j = 0; S && j < nd; j++) {
         for (SuiteSparse_long k = ((SuiteSparse_long *)S->p)[j];
              k < ((SuiteSparse_long *)S->p)[j + 1]; k++) {

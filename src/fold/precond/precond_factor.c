@@ -117,7 +117,7 @@ fold_status fold_pc_block_create(const cholmod_sparse *A, fold_int n_blocks, con
         if (!ok) {
             fold_pc_factor_free(F);
             return fold_error(FOLD_ERR_SINGULAR, "%s: diagonal block %lld (rows %lld..%lld) of "
-                              "I - Phi is singular or could not be factored (CHOLMOD status "
+                              "the preconditioner is singular or could not be factored (CHOLMOD status "
                               "%d)", fn, (long long)k, (long long)lo,
                               (long long)(lo + size - 1), cm->status);
         }
