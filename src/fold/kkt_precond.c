@@ -1,11 +1,11 @@
 /* Preconditioners of the iterative KKT fold built from the assembled, scaled matrix
  * K = [A B'; B C] (doc/math.md §3.9): Jacobi on the primal diagonal and the diagonal of
- * the approximate Schur complement (eq. 3.20), and the block-diagonal blkdiag(A, B D^-1 B' +
- * |C|) with CHOLMOD-factored blocks (eq. 3.21). */
+ * the approximate Schur complement (eq. 3.22), and the block-diagonal blkdiag(A, B D^-1 B' +
+ * |C|) with CHOLMOD-factored blocks (eq. 3.23). */
 #include "fold/fold_internal.h"
 #include "fold/precond/precond.h"
 
-/* Floor of the primal diagonal relative to the largest entry of its row (eq. 3.20). */
+/* Floor of the primal diagonal relative to the largest entry of its row (eq. 3.22). */
 #define FOLD_KKT_PC_FLOOR 1e-3
 
 struct fold_kkt_pc {
@@ -29,7 +29,7 @@ void fold_kkt_pc_free(fold_kkt_pc *pc)
 }
 
 /* d (nK): |A_jj| floored at FOLD_KKT_PC_FLOOR * max_k |A_jk| on primal rows; on multiplier
- * rows |C_ii| + sum_j B_ij^2 / d_j, the diagonal of B D^-1 B' + |C| (eq. 3.20). Rows that
+ * rows |C_ii| + sum_j B_ij^2 / d_j, the diagonal of B D^-1 B' + |C| (eq. 3.22). Rows that
  * are entirely zero get 1 (the system is singular there anyway). */
 static void diagonal(const fold_kkt *kkt, double *d)
 {
@@ -59,7 +59,7 @@ static void diagonal(const fold_kkt *kkt, double *d)
 }
 
 /* P = blkdiag(A~, B D^-1 B' + |C|) as a full-storage matrix, A~ = A with diagonal entries
- * smaller than d_j in magnitude replaced by d_j (eq. 3.21). */
+ * smaller than d_j in magnitude replaced by d_j (eq. 3.23). */
 static cholmod_sparse *block_matrix(const fold_kkt *kkt, const double *d, cholmod_common *cm)
 {
     const cholmod_sparse *K = fold_kkt_matrix(kkt);
@@ -103,7 +103,7 @@ static cholmod_sparse *block_matrix(const fold_kkt *kkt, const double *d, cholmo
             Tj[t] = j;
             Tx[t++] = primal ? Kx[k] : fabs(Kx[k]);
         }
-    /* Primal diagonals below the floor are replaced by the floor d_j (eq. 3.21): variables
+    /* Primal diagonals below the floor are replaced by the floor d_j (eq. 3.23): variables
      * with no curvature (e.g. entering only linearly) would make the block singular. */
     for (fold_int j = 0; j < np; j++) {
         double kjj = 0.0;

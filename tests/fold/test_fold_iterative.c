@@ -399,8 +399,8 @@ START_TEST(bound_constrained_spd)
 }
 END_TEST
 
-/* The block preconditioner (eq. 3.21) cuts the Krylov iterations on a larger problem; Jacobi
- * (eq. 3.20) does not increase them. Measured (n = 200, m = 80): GMRES 127 / 92 / 21. */
+/* The block preconditioner (eq. 3.23) cuts the Krylov iterations on a larger problem; Jacobi
+ * (eq. 3.22) does not increase them. Measured (n = 200, m = 80): GMRES 127 / 92 / 21. */
 START_TEST(preconditioners_reduce_iterations)
 {
     int form = _i % 2, method = _i / 2 ? FOLD_BACKWARD_MINRES : FOLD_BACKWARD_GMRES;
