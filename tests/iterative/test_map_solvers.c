@@ -388,7 +388,7 @@ START_TEST(bad_input)
     fold_map_def d = {0};
     fold_map *map = NULL;
     fold_settings s;
-    double dp[3] = {1, 2, 3}, dz[10], z[10] = {0};
+    double dp[3] = {1, 2, 3}, dz[10] = {0}, z[10] = {0};
     fold_int cp[11] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 8}, ri[9] = {0, 1, 2, 3, 4, 5, 6, 7, 7};
     double vx[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
     dense_map_init(&dm, 10, 3, 0.5, false, 8);
