@@ -18,6 +18,8 @@ enum { FOLD_SRC_ZERO = 0, FOLD_SRC_H = 1, FOLD_SRC_J = 2, FOLD_SRC_XDIAG = 3, FO
 /* The backward state of one solver (solver->backward). Everything is evaluated at the
  * stored solution whose id is `solution_id`; `is_valid` says the evaluation, classification
  * and assembly are current, `has_factor` / `is_lsq` say how systems are solved. */
+typedef struct fold_kkt_pc fold_kkt_pc;
+
 typedef struct fold_kkt {
     const fold_problem *prob;
     const fold_solver *solver; /* owner (the state lives in solver->backward) */
@@ -80,6 +82,11 @@ typedef struct fold_kkt {
 
     /* Scratch vectors of length max(n, m, np, 1). */
     double *w1, *w2, *w3, *w4;
+
+    /* Iterative methods: preconditioner (jacobi, block) of the current system, and the name
+     * of the public call in progress (for error details). */
+    fold_kkt_pc *pc;
+    const char *fn;
 } fold_kkt;
 
 /* --- state (backward.c) --- */
@@ -90,7 +97,8 @@ void fold_kkt_state_free(void *state);
 /* Checks of every fold call: solver and solution present, converged (or allowed), df/dp
  * available. Returns FOLD_WARN_UNCONVERGED_INPUT when an unconverged point is allowed. */
 fold_status fold_kkt_check_solution(const fold_solver *solver, const char *fn);
-/* The above plus what a KKT solve needs: backward.method direct, a hess_l callback. */
+/* The above plus what a KKT solve needs: a supported backward method (fold_kkt_iter_check),
+ * a hess_l callback. */
 fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn);
 
 /* Bring the state up to date with the stored solution: evaluate the callbacks, classify,
@@ -98,7 +106,9 @@ fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn);
  * Returns FOLD_OK, FOLD_WARN_ONE_SIDED (weak policy applied), FOLD_WARN_LEAST_SQUARES, or an
  * error (FOLD_ERR_DEGENERATE, FOLD_ERR_SINGULAR, callback errors). info may be NULL; its
  * timing, size and count fields are filled. This is the entry point for iterative backward
- * methods: call with factor = false, then use fold_kkt_matrix and the builders below. */
+ * methods: call with factor = false, then use fold_kkt_matrix and the builders below. With
+ * factor = true the factorization is made only when the backward method needs one
+ * (fold_kkt_iter_wants_factor): direct, precond exact, or nearby without a kept factor. */
 fold_status fold_kkt_setup(fold_solver *solver, bool factor, fold_backward_info *info,
                            const char *fn);
 
@@ -149,10 +159,26 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
 void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
                          double *pbar);
 
-/* Solve K X = B with the factorization or the least-squares fallback; updates info
- * (solve_s, residual, n_rhs). */
+/* Solve K X = B with the factorization or the least-squares fallback, or with the iterative
+ * method of backward.method; updates info (solve_s, residual, n_rhs, iterations, reason). */
 fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
                            double *X, fold_backward_info *info);
+
+/* --- iterative backward methods (kkt_iterative.c, kkt_precond.c; doc/math.md §3.9) --- */
+/* Settings check of every fold call (method and preconditioner known). The needs that
+ * depend on the system (CG and MINRES with a factorization need no multiplier rows) are
+ * checked by fold_kkt_iter_solve: FOLD_ERR_UNSUPPORTED. */
+fold_status fold_kkt_iter_check(const fold_settings *set, const char *fn);
+/* Does the backward method need a (new) factorization of K at the current solution? */
+bool fold_kkt_iter_wants_factor(const fold_kkt *kkt, const fold_settings *set);
+/* Solve K X = B column by column from X = 0 with backward.method and precond.kind. On
+ * failure X holds the last iterates: FOLD_ERR_NOT_CONVERGED, FOLD_ERR_DIVERGED (LFPI). */
+fold_status fold_kkt_iter_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs,
+                                const double *B, double *X, fold_backward_info *info);
+/* Jacobi or block preconditioner of the current K (cached per solution) and its apply. */
+fold_status fold_kkt_pc_setup(fold_kkt *kkt, int kind, fold_backward_info *info, const char *fn);
+fold_status fold_kkt_pc_apply(void *pc, bool transpose, const double *r, double *z);
+void fold_kkt_pc_free(fold_kkt_pc *pc);
 
 /* --- public-call bookkeeping (backward.c) --- */
 typedef struct fold_call {

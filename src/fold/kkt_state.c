@@ -7,6 +7,7 @@ void fold_kkt_state_free(void *state)
     fold_kkt *kkt = state;
     if (!kkt) return;
     fold_kkt_release_system(kkt);
+    fold_kkt_pc_free(kkt->pc);
     if (kkt->has_cm) {
         if (kkt->H) fold_la_assembly_free(kkt->H, &kkt->cm);
         if (kkt->J) fold_la_assembly_free(kkt->J, &kkt->cm);
@@ -124,11 +125,8 @@ fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn)
 {
     fold_status st = fold_kkt_check_solution(solver, fn);
     if (st < 0) return st;
-    if (solver->set.backward.method != FOLD_BACKWARD_DIRECT)
-        return fold_error(FOLD_ERR_UNSUPPORTED,
-                          "%s: backward.method = %s is not available for the KKT fold; use "
-                          "backward.method = direct",
-                          fn, fold_enum_name("backward.method", solver->set.backward.method));
+    fold_status sm = fold_kkt_iter_check(&solver->set, fn);
+    if (sm < 0) return sm;
     if (!solver->prob->cb.hess_l)
         return fold_error(FOLD_ERR_MISSING_DERIVATIVE,
                           "%s: problem '%s' has no hess_l callback (Hessian of the Lagrangian)", fn,
@@ -249,6 +247,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     bool rebuilt = false, current;
     if (!info) info = &local;
     if ((st = fold_kkt_state(solver, &kkt)) != FOLD_OK) return st;
+    kkt->fn = fn;
     current = kkt->is_valid && kkt->solution_id == solver->solution_id;
     if (!current) {
         kkt->is_valid = kkt->has_factor = kkt->is_lsq = false;
@@ -273,6 +272,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         kkt->finfo.fallback_reason[0] = '\0';
         kkt->finfo.factorization = set->backward.factorization;
     }
+    want_factor = want_factor && fold_kkt_iter_wants_factor(kkt, set);
     if (want_factor && !kkt->has_factor && !kkt->is_lsq) {
         st = factor(kkt, set, rebuilt || !kkt->F, fn);
         info->analyze_s = kkt->reused_analysis ? 0.0 : kkt->finfo.analyze_s;
@@ -296,6 +296,8 @@ fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrh
 {
     double t0 = fold_time_now(), res = 0.0;
     fold_status st = FOLD_OK;
+    if (set->backward.method != FOLD_BACKWARD_DIRECT)
+        return fold_kkt_iter_solve(kkt, set, nrhs, B, X, info);
     if (kkt->nK > 0 && nrhs > 0) {
         if (kkt->is_lsq)
             st = fold_la_lsq_solve(fold_kkt_matrix(kkt), false, nrhs, B, X, &kkt->cm);
