@@ -76,7 +76,8 @@ typedef struct fold_settings {
         int method;              /**< fold_backward_method */
         int factorization;       /**< fold_factorization */
         int ordering;            /**< fold_ordering */
-        double tol;              /**< relative residual target of backward solves */
+        double tol;              /**< relative residual target of iterative backward solves */
+        double refine_tol;       /**< refinement target of direct solves (auto: LU below it) */
         fold_int max_iter;       /**< iteration limit of iterative backward methods */
         int restart;             /**< GMRES restart length */
         int refine_steps;        /**< iterative refinement steps after a direct solve */

@@ -29,7 +29,11 @@
       "quasi-definite form with refinement, or auto (CHOLMOD where it succeeds, else UMFPACK).")   \
     X(backward, ordering, ENUM, 0, 0, 2, "amd|colamd|metis", "Fill-reducing ordering.")            \
     X(backward, tol, REAL, 1e-10, 1e-16, 1, NULL,                                                  \
-      "Relative residual target of backward solves (refinement and iterative methods).")           \
+      "Relative residual target of iterative backward methods; a direct solve whose refined "      \
+      "residual stays above it returns FOLD_WARN_INACCURATE.")                                     \
+    X(backward, refine_tol, REAL, 1e-14, 1e-16, 1, NULL,                                           \
+      "Iterative refinement of a direct solve stops below this relative residual; with "           \
+      "factorization auto, CHOLMOD LDL' missing it switches to UMFPACK LU (doc/math.md §4).")      \
     X(backward, max_iter, LONG, 1000, 1, 1e9, NULL, "Iteration limit of iterative backward methods.") \
     X(backward, restart, INT, 50, 1, 100000, NULL, "GMRES restart length.")                       \
     X(backward, refine_steps, INT, 3, 0, 100, NULL,                                                \

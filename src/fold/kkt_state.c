@@ -303,7 +303,7 @@ fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrh
             st = fold_la_lsq_solve(fold_kkt_matrix(kkt), false, nrhs, B, X, &kkt->cm);
         else
             st = fold_la_factor_solve(kkt->F, false, nrhs, B, X, set->backward.refine_steps,
-                                      set->backward.tol, &res);
+                                      set->backward.refine_tol, &res);
     }
     if (info) {
         info->solve_s += fold_time_now() - t0;
