@@ -4,13 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acopf/acopf.h"
 #include "basic/basic.h"
 #include "cli/cli.h"
+#include "problem/problem_internal.h"
 
 static void print_usage(FILE *out)
 {
     fprintf(out,
-            "usage: foldopt check PROBLEM [--h H] [--tol T] [--seed S] [--json]\n"
+            "usage: foldopt check PROBLEM [--h H] [--tol T] [--seed S] [--jitter R] [--json]\n"
             "Compare every derivative callback of PROBLEM (grad_f, jac_g, hess_l and, when\n"
             "present, grad_f_p, jac_g_p, hess_lp) with central finite differences of step\n"
             "H * max(1, |v|) (default 1e-6) at the start point, the default parameters and\n"
@@ -19,15 +21,54 @@ static void print_usage(FILE *out)
             "PROBLEM: a built-in problem (");
     for (const char *const *name = fold_builtin_names(); *name; name++)
         fprintf(out, "%s%s", *name, name[1] ? ", " : "");
-    fprintf(out, ").\n--json prints the report as one JSON object.\n"
+    fprintf(out, ") or a MATPOWER case file (a path ending in .m: the AC-OPF model of\n"
+                 "doc/acopf.md at its flat start).\n"
+                 "--jitter R moves every variable from the start point by up to R times its\n"
+                 "bound range (R in absolute units when a bound is infinite), seeded by S and\n"
+                 "kept within the bounds (default 0).\n"
+                 "--json prints the report as one JSON object.\n"
                  "Exit status: 0 all entries agree, 1 some entry is bad or a callback failed,\n"
                  "2 usage error.\n");
 }
 
-/* Problems the command knows by name. */
-static fold_status create_problem(const char *name, fold_problem **prob)
+/* The checked problem and what owns it (a built-in problem or an AC-OPF model). */
+typedef struct checked {
+    fold_problem *own;
+    fold_acopf *model;
+    const fold_problem *prob;
+} checked;
+
+static bool ends_with(const char *s, const char *suffix)
 {
-    return fold_builtin_create(name, prob);
+    size_t ls = strlen(s), lx = strlen(suffix);
+    return ls >= lx && !strcmp(s + ls - lx, suffix);
+}
+
+/* A built-in problem by name, or the AC-OPF model of a MATPOWER case (PROBLEM ends in .m).
+ * Prints the reason and returns a CLI exit code on failure. */
+static int create_problem(const char *name, checked *c)
+{
+    if (!ends_with(name, ".m")) {
+        if (fold_builtin_create(name, &c->own) != FOLD_OK)
+            return cli_usage_error("check: unknown problem '%s' (see foldopt check --help)",
+                                   name);
+        c->prob = c->own;
+        return CLI_OK;
+    }
+    fold_acopf_case *cs = NULL;
+    fold_status st = fold_acopf_case_read(name, &cs);
+    if (st != FOLD_OK) {
+        fprintf(stderr, "foldopt: check: %s\n", fold_acopf_last_error());
+        return st == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
+    }
+    st = fold_acopf_create(cs, &c->model);
+    fold_acopf_case_free(cs);
+    if (st != FOLD_OK) {
+        fprintf(stderr, "foldopt: check: %s\n", fold_acopf_last_error());
+        return CLI_FAILED;
+    }
+    c->prob = fold_acopf_problem(c->model);
+    return CLI_OK;
 }
 
 /* xorshift64*: reproducible multipliers on every platform. */
@@ -40,11 +81,12 @@ static double uniform_pm1(unsigned long long *state)
 }
 
 static void print_text(const char *name, fold_int n, fold_int m, fold_int np, double h,
-                       double tol, long seed, const fold_deriv_report *r)
+                       double tol, long seed, double jitter, const fold_deriv_report *r)
 {
     printf("problem        %s (n = %lld, m = %lld, np = %lld)\n", name, (long long)n,
            (long long)m, (long long)np);
-    printf("point          start point, default parameters, random lam (seed %ld)\n", seed);
+    printf("point          start point%s, default parameters, random lam (seed %ld)\n",
+           jitter > 0 ? " jittered" : "", seed);
     printf("step, tol      h = %g, tol = %g\n", h, tol);
     printf("checked        %lld entries\n", (long long)r->n_checked);
     printf("bad            %lld\n", (long long)r->n_bad);
@@ -75,16 +117,16 @@ static void put_json_string(const char *v)
 }
 
 static void print_json(const char *name, fold_int n, fold_int m, fold_int np, double h,
-                       double tol, long seed, const fold_deriv_report *r)
+                       double tol, long seed, double jitter, const fold_deriv_report *r)
 {
     printf("{\"problem\": ");
     put_json_string(name);
     printf(", \"n\": %lld, \"m\": %lld, \"np\": %lld, \"h\": %.17g, "
-           "\"tol\": %.17g, \"seed\": %ld, \"n_checked\": %lld, \"n_bad\": %lld, "
+           "\"tol\": %.17g, \"seed\": %ld, \"jitter\": %.17g, \"n_checked\": %lld, \"n_bad\": %lld, "
            "\"n_missing\": %lld, \"max_abs_error\": %.17g, \"max_rel_error\": %.17g, "
            "\"worst\": {\"function\": \"%s\", \"row\": %lld, \"col\": %lld, "
            "\"analytic\": %.17g, \"fd\": %.17g}, \"ok\": %s}\n",
-           (long long)n, (long long)m, (long long)np, h, tol, seed,
+           (long long)n, (long long)m, (long long)np, h, tol, seed, jitter,
            (long long)r->n_checked, (long long)r->n_bad, (long long)r->n_missing,
            r->max_abs_error, r->max_rel_error, r->worst_function, (long long)r->worst_row,
            (long long)r->worst_col, r->worst_analytic, r->worst_fd, r->n_bad ? "false" : "true");
@@ -93,7 +135,7 @@ static void print_json(const char *name, fold_int n, fold_int m, fold_int np, do
 int cmd_check(int argc, char **argv)
 {
     const char *name = NULL;
-    double h = 1e-6, tol = 1e-5;
+    double h = 1e-6, tol = 1e-5, jitter = 0;
     long seed = 1;
     bool json = false;
     for (int i = 1; i < argc; i++) {
@@ -107,6 +149,9 @@ int cmd_check(int argc, char **argv)
                 return CLI_USAGE;
         } else if (!strcmp(argv[i], "--tol") && i + 1 < argc) {
             if (!cli_parse_double("--tol", argv[++i], &tol))
+                return CLI_USAGE;
+        } else if (!strcmp(argv[i], "--jitter") && i + 1 < argc) {
+            if (!cli_parse_double("--jitter", argv[++i], &jitter))
                 return CLI_USAGE;
         } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
             if (!cli_parse_long("--seed", argv[++i], &seed))
@@ -124,15 +169,19 @@ int cmd_check(int argc, char **argv)
     }
     if (!(h > 0) || !(tol > 0))
         return cli_usage_error("check: --h and --tol must be > 0");
+    if (!(jitter >= 0))
+        return cli_usage_error("check: --jitter must be >= 0");
 
-    fold_problem *prob = NULL;
+    checked c = {NULL, NULL, NULL};
+    int crc = create_problem(name, &c);
+    if (crc != CLI_OK)
+        return crc;
+    const fold_problem *prob = c.prob;
     fold_int n, m, np;
-    if (create_problem(name, &prob) != FOLD_OK)
-        return cli_usage_error("check: unknown problem '%s' (see foldopt check --help)", name);
     fold_problem_dims(prob, &n, &m, &np);
     double *x = malloc((size_t)n * sizeof *x), *p = malloc((size_t)(np + 1) * sizeof *p);
     double *lam = malloc((size_t)(m + 1) * sizeof *lam);
-    int rc;
+    int rc = CLI_OK;
     if (!x || !p || !lam) {
         rc = cli_status_error("check", FOLD_ERR_MEMORY);
         goto done;
@@ -142,6 +191,14 @@ int cmd_check(int argc, char **argv)
     fold_problem_default_params(prob, p);
     for (fold_int i = 0; i < m; i++)
         lam[i] = uniform_pm1(&state);
+    if (jitter > 0) {
+        const double *lo = prob->x_lower, *hi = prob->x_upper;
+        for (fold_int j = 0; j < n; j++) {
+            bool finite = lo[j] > -FOLD_INF_BOUND && hi[j] < FOLD_INF_BOUND;
+            double step = jitter * (finite ? hi[j] - lo[j] : 1.0) * uniform_pm1(&state);
+            x[j] = fmin(fmax(x[j] + step, lo[j]), hi[j]);
+        }
+    }
     fold_deriv_report rep;
     fold_status st = fold_problem_check_derivatives(prob, x, p, lam, h, tol, &rep);
     if (st < 0) {
@@ -149,14 +206,15 @@ int cmd_check(int argc, char **argv)
         goto done;
     }
     if (json)
-        print_json(name, n, m, np, h, tol, seed, &rep);
+        print_json(name, n, m, np, h, tol, seed, jitter, &rep);
     else
-        print_text(name, n, m, np, h, tol, seed, &rep);
+        print_text(name, n, m, np, h, tol, seed, jitter, &rep);
     rc = rep.n_bad ? CLI_FAILED : CLI_OK;
 done:
     free(x);
     free(p);
     free(lam);
-    fold_problem_free(prob);
+    fold_problem_free(c.own);
+    fold_acopf_free(c.model);
     return rc;
 }

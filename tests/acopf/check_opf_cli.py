@@ -77,6 +77,21 @@ with tempfile.TemporaryDirectory() as tmp:
     check("missing file: exit 2", rc == 2 and "missing.m" in err, err)
     rc, _, err = run("opf", case, "--ipopt", "max_iter=1")
     check("forward failure: exit 1", rc == 1, err)
+    rc, out, err = run("check", case, "--json")
+    c = json.loads(out) if rc == 0 else {}
+    check("check CASE.m: AC-OPF derivatives agree", rc == 0 and c.get("ok") is True and
+          c.get("n") == 2 * 30 + 2 * 6 and c.get("n_checked", 0) > 1000, err)
+    rc, out, err = run("check", case, "--json", "--jitter", "0.3", "--seed", "5")
+    c = json.loads(out) if rc == 0 else {}
+    check("check CASE.m --jitter: derivatives agree off the flat start",
+          rc == 0 and c.get("ok") is True and c.get("jitter") == 0.3, err)
+    rc, out, err = run("check", case, "--tol", "1e-12")
+    check("check CASE.m with an impossible tolerance: exit 1", rc == 1 and "FAILED" in out, err)
+    rc, _, err = run("check", bad)
+    check("check of a malformed case: exit 2, names file and line", rc == 2 and "bad.m:4" in err,
+          err)
+    rc, _, err = run("check", os.path.join(tmp, "missing.m"))
+    check("check of a missing case: exit 2", rc == 2 and "missing.m" in err, err)
     rc, _, err = run("gen-grid", "--buses", "1")
     check("gen-grid --buses 1: exit 2", rc == 2, err)
 
