@@ -2,8 +2,8 @@
  * grids (doc/benchmarks.md "KKT fold, iterative methods", doc/math.md §3.9): one VJP of the
  * objective per method x preconditioner at one solution, then a batch of load perturbations
  * where precond nearby reuses the first factorization. Accuracy: relative difference to a
- * tight UMFPACK solve and the error of the envelope identity (eq. 3.20). Usage: bench_kkt_iterative [buses ...]
- * (default 100 500 2000). */
+ * tight UMFPACK solve and the error of the envelope identity (eq. 3.20).
+ * Usage: bench_kkt_iterative [buses ...] (default 100 500 2000). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,7 +170,8 @@ static void bench_grid(fold_int buses)
     /* Batch: N_BATCH load perturbations, warm-started re-solves; direct refactors, nearby
      * keeps the factorization of p0. */
     printf("# batch of %d load perturbations (+-2%%): mean seconds per vjp, mean iterations, "
-           "largest rel diff vs direct UMFPACK, largest envelope error, refactorizations\n", N_BATCH);
+           "largest rel diff vs direct UMFPACK, largest envelope error, refactorizations\n",
+           N_BATCH);
     const config batch[] = {{FOLD_BACKWARD_DIRECT, FOLD_PRECOND_EXACT, FOLD_FACTOR_UMFPACK},
                             {FOLD_BACKWARD_DIRECT, FOLD_PRECOND_EXACT, FOLD_FACTOR_AUTO},
                             {FOLD_BACKWARD_GMRES, FOLD_PRECOND_NEARBY, FOLD_FACTOR_AUTO},
