@@ -25,10 +25,13 @@ typedef struct fold_acopf_gen {
     long row;             /* 1-based row of mpc.gen in the file (kept in output keys) */
     double pg0, qg0;      /* set point in the file, MW and MVAr */
     double pmin, pmax, qmin, qmax; /* MW, MVAr */
-    int n_cost;           /* polynomial coefficients (degree n_cost - 1) */
-    fold_int cost_off;    /* coefficients c_0 .. c_{n-1} (ascending powers of MW) at
-                             case->cost[cost_off ..] */
+    int n_cost;           /* polynomial: coefficients (degree n_cost - 1); piecewise linear:
+                             points (>= 2) */
+    fold_int cost_off;    /* polynomial: c_0 .. c_{n-1} (ascending powers of MW) at
+                             case->cost[cost_off ..]; piecewise linear: x_1, y_1, .., x_n, y_n
+                             (MW, $/h; x increasing, slopes non-decreasing) there */
     long line;
+    bool pwl;             /* cost model 1 (piecewise linear) instead of 2 (polynomial) */
 } fold_acopf_gen;
 
 typedef struct fold_acopf_branch {
@@ -59,8 +62,8 @@ typedef struct fold_acopf_case {
 const char *fold_acopf_last_error(void);
 
 /* Read a MATPOWER version-2 case file. Errors: FOLD_ERR_IO (cannot read), FOLD_ERR_PARSE
- * (malformed: message names file, line, field), FOLD_ERR_UNSUPPORTED (piecewise-linear
- * costs, version 1), FOLD_ERR_MEMORY. *out is set only on success. */
+ * (malformed: message names file, line, field), FOLD_ERR_UNSUPPORTED (non-convex
+ * piecewise-linear cost, version 1), FOLD_ERR_MEMORY. *out is set only on success. */
 fold_status fold_acopf_case_read(const char *path, fold_acopf_case **out);
 
 /* Parse a case from memory (text need not be NUL-terminated; len bytes). name is used in
@@ -78,16 +81,25 @@ fold_status fold_acopf_case_write(const fold_acopf_case *cs, FILE *out);
 
 typedef struct fold_acopf fold_acopf;
 
-/* Offsets of the blocks of x, g and p. Sizes: va, vm: n_bus; pg, qg: n_gen; constraint
- * blocks: balance P and Q (n_bus each), thermal limits at the from and to ends (n_rated
- * each), angle differences (n_angle); parameters pd, qd (n_bus), c1, c2 (n_gen). */
+/* Offsets of the blocks of x, g and p. Sizes: va, vm: n_bus; pg, qg: n_gen; cost epigraph
+ * variables t: n_pwl (one per piecewise-linear generator, $/h); constraint blocks: balance
+ * P and Q (n_bus each), thermal limits at the from and to ends (n_rated each), angle
+ * differences (n_angle), cost segments (n_seg); parameters pd, qd (n_bus), c1, c2 (n_gen;
+ * inert for piecewise-linear generators). */
 typedef struct fold_acopf_layout {
     fold_int n, m, np;
     fold_int x_va, x_vm, x_pg, x_qg;
     fold_int g_p, g_q, g_sf, g_st, g_ang;
     fold_int n_rated, n_angle;
     fold_int p_pd, p_qd, p_c1, p_c2;
+    fold_int x_t, n_pwl;  /* epigraph variables (after qg) */
+    fold_int g_seg, n_seg; /* segment rows (after the angle rows) */
 } fold_acopf_layout;
+
+/* Generator of epigraph variable k (0 <= k < n_pwl) and of segment row k (< n_seg); -1
+ * when out of range. */
+fold_int fold_acopf_pwl_gen(const fold_acopf *model, fold_int k);
+fold_int fold_acopf_seg_gen(const fold_acopf *model, fold_int k);
 
 /* Build the model (copies what it needs from cs) and its fold_problem. Errors:
  * FOLD_ERR_ARGUMENT, FOLD_ERR_MEMORY, or fold_problem_create's. */
@@ -104,7 +116,7 @@ fold_int fold_acopf_rated_branch(const fold_acopf *model, fold_int k);
 fold_int fold_acopf_angle_branch(const fold_acopf *model, fold_int k);
 
 /* The flat start (vm = 1 clipped into its bounds, va = 0, pg and qg at their bound
- * midpoints, infinite bounds replaced by 0) into x (n). */
+ * midpoints, infinite bounds replaced by 0, each t at its generator's cost there) into x (n). */
 void fold_acopf_flat_start(const fold_acopf *model, double *x);
 
 /* Convert x to file units: pg, qg (MW, MVAr, n_gen), vm (p.u.), va (degrees) (n_bus).
@@ -112,7 +124,8 @@ void fold_acopf_flat_start(const fold_acopf *model, double *x);
 void fold_acopf_solution_units(const fold_acopf *model, const double *x, double *pg_mw,
                                double *qg_mvar, double *vm, double *va_deg);
 
-/* Objective in $/h at x with the case's own costs (for tests). */
+/* Objective in $/h at x with the case's own costs (for tests): polynomial costs and the
+ * piecewise-linear costs evaluated at pg (not the epigraph variables t). */
 double fold_acopf_objective(const fold_acopf *model, const double *x);
 
 /* Constraint values g(x; p) into g (m entries), as the solver sees them; returns 0. */

@@ -70,11 +70,29 @@ struct fold_acopf {
     fold_int *jgp_row, *jgp_col, *hlp_row, *hlp_col;
     double *x_lo, *x_hi, *g_lo, *g_hi, *x0, *p0;
     double *ang_lo, *ang_hi; /* limits of each angle row (radians) */
+    /* piecewise-linear costs (model_pwl.c) */
+    fold_int *gen_pwl;       /* per gen: its epigraph variable, -1 for polynomial costs */
+    fold_int *pwl_gen;       /* per epigraph variable: the generator */
+    fold_int *seg_gen;       /* per segment row: the generator */
+    double *seg_slope;       /* per segment: slope, $/h per p.u. (slope in $/MWh times S) */
+    double *seg_icpt;        /* per segment: intercept, $/h */
+    fold_int *jac_seg;       /* per segment: slots (row, pg), (row, t) */
     fold_problem *prob;
 };
 
 void acopf_flow_eval(const acopf_branch_data *b, const fold_acopf *m, const double *x,
                      bool second, acopf_flow *out);
+/* Piecewise-linear costs (model_pwl.c): count and segment data (sets L.n_pwl, L.n_seg;
+ * false when out of memory), free, true cost at pg, bounds of t and of the segment rows,
+ * t at the start, segment row values and Jacobian values. */
+bool acopf_pwl_setup(fold_acopf *m);
+void acopf_pwl_free(fold_acopf *m);
+double acopf_pwl_cost(const fold_acopf *m, fold_int k, double pg);
+void acopf_pwl_bounds(fold_acopf *m);
+void acopf_pwl_start(const fold_acopf *m, double *x);
+void acopf_pwl_g(const fold_acopf *m, const double *x, double *g);
+void acopf_pwl_jac(const fold_acopf *m, double *v);
+
 /* Callbacks (model_eval.c). */
 int acopf_cb_f(const double *x, const double *p, double *obj, void *ud);
 int acopf_cb_grad_f(const double *x, const double *p, double *grad, void *ud);

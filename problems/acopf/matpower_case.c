@@ -169,6 +169,43 @@ static fold_status bus_of(const mp_file *f, const mp_matrix *mx, fold_int i, int
     return FOLD_OK;
 }
 
+/* Cost row i: model 2 (polynomial, n coefficients) or model 1 (piecewise linear, n >= 2
+ * points with increasing MW and non-decreasing slopes: the epigraph form needs a convex
+ * cost, doc/acopf.md eq. 7). Extra fields are ignored. *ncost = n. */
+static fold_status check_cost_row(const mp_file *f, fold_int i, long model, long *ncost)
+{
+    const mp_matrix *gc = &f->gencost;
+    long nfield;
+    if (!as_int(M(gc, i, 3), ncost) || *ncost < (model == 1 ? 2 : 0) ||
+        (nfield = model == 1 ? 2 * *ncost : *ncost) > gc->n_col - 4)
+        return ROW_ERR(gc, i, "gencost row %ld: model %ld with n = %g needs %s%g fields, the "
+                       "row has %ld", (long)i + 1, model, M(gc, i, 3),
+                       model == 1 ? "n >= 2 and " : "",
+                       (model == 1 ? 2 * M(gc, i, 3) : M(gc, i, 3)) + 4, (long)gc->n_col);
+    for (long k = 0; k < nfield; k++)
+        if (!isfinite(M(gc, i, 4 + k)))
+            return ROW_ERR(gc, i, "gencost row %ld: %s %ld is not finite", (long)i + 1,
+                           model == 1 ? "value" : "coefficient", k + 1);
+    if (model == 2)
+        return FOLD_OK;
+    double prev_slope = -HUGE_VAL;
+    for (long k = 0; k + 1 < *ncost; k++) {
+        double x0 = M(gc, i, 4 + 2 * k), y0 = M(gc, i, 5 + 2 * k);
+        double x1 = M(gc, i, 6 + 2 * k), y1 = M(gc, i, 7 + 2 * k);
+        if (!(x1 > x0))
+            return ROW_ERR(gc, i, "gencost row %ld: piecewise-linear points must have "
+                           "increasing MW (point %ld at %g, point %ld at %g)", (long)i + 1,
+                           k + 1, x0, k + 2, x1);
+        double slope = (y1 - y0) / (x1 - x0);
+        if (slope < prev_slope - 1e-12 * fmax(1.0, fabs(prev_slope)))
+            return acopf_error(FOLD_ERR_UNSUPPORTED, "%s:%ld: gencost row %ld: piecewise-linear "
+                               "cost is not convex (slope %g after %g at point %ld)", f->name,
+                               gc->row_line[i], (long)i + 1, slope, prev_slope, k + 1);
+        prev_slope = slope;
+    }
+    return FOLD_OK;
+}
+
 static fold_status convert_gens(const mp_file *f, fold_acopf_case *cs, const id_index *ids,
                                 const fold_int *bus_index, fold_int *cost_len)
 {
@@ -187,22 +224,12 @@ static fold_status convert_gens(const mp_file *f, fold_acopf_case *cs, const id_
         for (int j = 1; j < 10; j++)
             if (M(mx, i, j) != M(mx, i, j))
                 return ROW_ERR(mx, i, "gen row %ld: NaN in column %d", (long)i + 1, j + 1);
-        long model, ncost;
+        long model, ncost = 0;
         if (!as_int(M(gc, i, 0), &model) || (model != 1 && model != 2))
             return ROW_ERR(gc, i, "gencost row %ld: cost model %g is not 1 or 2", (long)i + 1,
                            M(gc, i, 0));
-        if (model == 1)
-            return acopf_error(FOLD_ERR_UNSUPPORTED, "%s:%ld: gencost row %ld: piecewise-linear "
-                               "cost (model 1) is not supported", f->name, gc->row_line[i],
-                               (long)i + 1);
-        if (!as_int(M(gc, i, 3), &ncost) || ncost < 0 || ncost > gc->n_col - 4)
-            return ROW_ERR(gc, i, "gencost row %ld: model 2 with n = %g needs %g fields, the "
-                           "row has %ld", (long)i + 1, M(gc, i, 3), M(gc, i, 3) + 4,
-                           (long)gc->n_col);
-        for (long k = 0; k < ncost; k++)
-            if (!isfinite(M(gc, i, 4 + k)))
-                return ROW_ERR(gc, i, "gencost row %ld: coefficient %ld is not finite",
-                               (long)i + 1, k + 1);
+        if ((st = check_cost_row(f, i, model, &ncost)) != FOLD_OK)
+            return st;
         if (M(mx, i, 7) <= 0 || bus_index[brow] < 0) {
             cs->n_dropped_gen++;
             continue;
@@ -222,10 +249,18 @@ static fold_status convert_gens(const mp_file *f, fold_acopf_case *cs, const id_
                            (long)i + 1, g->pmin, g->pmax, g->qmin, g->qmax);
         g->n_cost = (int)ncost;
         g->cost_off = *cost_len;
-        /* The file lists c_{n-1} .. c_0; store ascending powers. */
-        for (long k = 0; k < ncost; k++)
-            cs->cost[*cost_len + k] = M(gc, i, 4 + ncost - 1 - k);
-        *cost_len += ncost;
+        g->pwl = model == 1;
+        if (g->pwl) {
+            /* points x_1, y_1, .. x_n, y_n (MW, $/h) in file order */
+            for (long k = 0; k < 2 * ncost; k++)
+                cs->cost[*cost_len + k] = M(gc, i, 4 + k);
+            *cost_len += 2 * ncost;
+        } else {
+            /* The file lists c_{n-1} .. c_0; store ascending powers. */
+            for (long k = 0; k < ncost; k++)
+                cs->cost[*cost_len + k] = M(gc, i, 4 + ncost - 1 - k);
+            *cost_len += ncost;
+        }
     }
     return FOLD_OK;
 }

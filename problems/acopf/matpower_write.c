@@ -19,23 +19,36 @@ fold_status fold_acopf_case_write(const fold_acopf_case *cs, FILE *out)
     fprintf(out, "];\n\n%%%% generator data\n"
                  "%%\tbus\tPg\tQg\tQmax\tQmin\tVg\tmBase\tstatus\tPmax\tPmin\n"
                  "mpc.gen = [\n");
-    int max_cost = 1;
+    int max_cost = 1, width = 1;
     for (fold_int k = 0; k < cs->n_gen; k++) {
         const fold_acopf_gen *g = &cs->gen[k];
         fprintf(out, "\t%ld\t%.17g\t%.17g\t%.17g\t%.17g\t1\t%.17g\t1\t%.17g\t%.17g;\n",
                 cs->bus[g->bus].id, g->pg0, g->qg0, g->qmax, g->qmin, cs->base_mva, g->pmax,
                 g->pmin);
-        if (g->n_cost > max_cost)
+        if (!g->pwl && g->n_cost > max_cost)
             max_cost = g->n_cost;
+        if ((g->pwl ? 2 * g->n_cost : g->n_cost) > width)
+            width = g->pwl ? 2 * g->n_cost : g->n_cost;
     }
-    fprintf(out, "];\n\n%%%% generator cost data\n%%\t2\tstartup\tshutdown\tn\tc(n-1)\t...\tc0\n"
+    if (max_cost > width)
+        width = max_cost;
+    fprintf(out, "];\n\n%%%% generator cost data\n%%\t2\tstartup\tshutdown\tn\tc(n-1)\t...\tc0 "
+                 "(or 1 ... n x1 y1 ... xn yn)\n"
                  "mpc.gencost = [\n");
     for (fold_int k = 0; k < cs->n_gen; k++) {
         const fold_acopf_gen *g = &cs->gen[k];
-        /* every row padded to max_cost coefficients with leading zeros (same polynomial) */
-        fprintf(out, "\t2\t0\t0\t%d", max_cost);
-        for (int j = max_cost - 1; j >= 0; j--)
-            fprintf(out, "\t%.17g", j < g->n_cost ? cs->cost[g->cost_off + j] : 0.0);
+        /* polynomials padded to max_cost coefficients with leading zeros (same polynomial),
+         * then every row to `width` fields with trailing zeros (ignored by readers) */
+        int used = g->pwl ? 2 * g->n_cost : max_cost;
+        fprintf(out, "\t%d\t0\t0\t%d", g->pwl ? 1 : 2, g->pwl ? g->n_cost : max_cost);
+        if (g->pwl)
+            for (int j = 0; j < 2 * g->n_cost; j++)
+                fprintf(out, "\t%.17g", cs->cost[g->cost_off + j]);
+        else
+            for (int j = max_cost - 1; j >= 0; j--)
+                fprintf(out, "\t%.17g", j < g->n_cost ? cs->cost[g->cost_off + j] : 0.0);
+        for (int j = used; j < width; j++)
+            fprintf(out, "\t0");
         fprintf(out, ";\n");
     }
     fprintf(out, "];\n\n%%%% branch data\n%%\tfbus\ttbus\tr\tx\tb\trateA\trateB\trateC\tratio\t"

@@ -80,9 +80,11 @@ static void branch_coefficients(const fold_acopf_branch *in, acopf_branch_data *
 static bool copy_case(const fold_acopf_case *in, fold_acopf_case *cs)
 {
     fold_int ncost = 0;
-    for (fold_int k = 0; k < in->n_gen; k++)
-        if (in->gen[k].cost_off + in->gen[k].n_cost > ncost)
-            ncost = in->gen[k].cost_off + in->gen[k].n_cost;
+    for (fold_int k = 0; k < in->n_gen; k++) {
+        fold_int len = (in->gen[k].pwl ? 2 : 1) * in->gen[k].n_cost;
+        if (in->gen[k].cost_off + len > ncost)
+            ncost = in->gen[k].cost_off + len;
+    }
     *cs = *in;
     cs->bus = malloc(((size_t)in->n_bus + 1) * sizeof *cs->bus);
     cs->gen = malloc(((size_t)in->n_gen + 1) * sizeof *cs->gen);
@@ -106,6 +108,22 @@ static fold_status validate_case(const fold_acopf_case *cs)
         if (cs->gen[k].bus < 0 || cs->gen[k].bus >= cs->n_bus || cs->gen[k].n_cost < 0 ||
             cs->gen[k].cost_off < 0)
             return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_create: gen[%ld] invalid", (long)k);
+    for (fold_int k = 0; k < cs->n_gen; k++) {
+        const fold_acopf_gen *g = &cs->gen[k];
+        const double *pt = cs->cost + g->cost_off;
+        double prev = -HUGE_VAL;
+        if (g->pwl && g->n_cost < 2)
+            return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_create: gen[%ld]: piecewise-linear "
+                               "cost with %d points, need >= 2", (long)k, g->n_cost);
+        for (int j = 0; g->pwl && j + 1 < g->n_cost; j++) {
+            double dx = pt[2 * j + 2] - pt[2 * j], s = (pt[2 * j + 3] - pt[2 * j + 1]) / dx;
+            if (!(dx > 0) || !isfinite(s) || s < prev - 1e-12 * fmax(1.0, fabs(prev)))
+                return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_create: gen[%ld]: piecewise-"
+                                   "linear cost is not convex with increasing MW at point %d",
+                                   (long)k, j + 1);
+            prev = s;
+        }
+    }
     for (fold_int k = 0; k < cs->n_branch; k++) {
         const fold_acopf_branch *b = &cs->branch[k];
         if (b->f < 0 || b->f >= cs->n_bus || b->t < 0 || b->t >= cs->n_bus || b->f == b->t ||
@@ -192,19 +210,21 @@ static bool setup_rows_and_bounds(fold_acopf *m)
             m->rated[L->n_rated++] = k;
         }
     }
-    if (!setup_angle_rows(m))
+    if (!setup_angle_rows(m) || !acopf_pwl_setup(m))
         return false;
     L->x_va = 0;
     L->x_vm = nb;
     L->x_pg = 2 * nb;
     L->x_qg = 2 * nb + ng;
-    L->n = 2 * nb + 2 * ng;
+    L->x_t = 2 * nb + 2 * ng;
+    L->n = 2 * nb + 2 * ng + L->n_pwl;
     L->g_p = 0;
     L->g_q = nb;
     L->g_sf = 2 * nb;
     L->g_st = 2 * nb + L->n_rated;
     L->g_ang = 2 * nb + 2 * L->n_rated;
-    L->m = L->g_ang + L->n_angle;
+    L->g_seg = L->g_ang + L->n_angle;
+    L->m = L->g_seg + L->n_seg;
     L->p_pd = 0;
     L->p_qd = nb;
     L->p_c1 = 2 * nb;
@@ -236,8 +256,9 @@ static bool setup_rows_and_bounds(fold_acopf *m)
         m->x_hi[L->x_pg + k] = g->pmax / m->base;
         m->x_lo[L->x_qg + k] = g->qmin / m->base;
         m->x_hi[L->x_qg + k] = g->qmax / m->base;
-        m->p0[L->p_c1 + k] = g->n_cost > 1 ? cs->cost[g->cost_off + 1] : 0;
-        m->p0[L->p_c2 + k] = g->n_cost > 2 ? cs->cost[g->cost_off + 2] : 0;
+        /* c1, c2 are inert (0) for piecewise-linear costs */
+        m->p0[L->p_c1 + k] = !g->pwl && g->n_cost > 1 ? cs->cost[g->cost_off + 1] : 0;
+        m->p0[L->p_c2 + k] = !g->pwl && g->n_cost > 2 ? cs->cost[g->cost_off + 2] : 0;
     }
     for (fold_int k = 0; k < L->n_rated; k++) {
         const acopf_branch_data *b = &m->br[m->rated[k]];
@@ -248,6 +269,7 @@ static bool setup_rows_and_bounds(fold_acopf *m)
         m->g_lo[L->g_ang + k] = m->ang_lo[k];
         m->g_hi[L->g_ang + k] = m->ang_hi[k];
     }
+    acopf_pwl_bounds(m);
     fold_acopf_flat_start(m, m->x0);
     return true;
 }
@@ -266,7 +288,8 @@ static bool build_patterns(fold_acopf *m)
 {
     const fold_acopf_layout *L = &m->L;
     fold_int nb = m->cs.n_bus, ng = m->cs.n_gen, nl = m->cs.n_branch;
-    keyset J = {malloc(((size_t)16 * nl + 2 * nb + 2 * ng + 8 * L->n_rated + 2 * L->n_angle + 1) *
+    keyset J = {malloc(((size_t)16 * nl + 2 * nb + 2 * ng + 8 * L->n_rated + 2 * L->n_angle +
+                       2 * L->n_seg + 1) *
                        sizeof(int64_t)), 0, L->n};
     keyset H = {malloc(((size_t)10 * nl + nb + ng + 1) * sizeof(int64_t)), 0, L->n};
     bool ok = J.k && H.k;
@@ -341,6 +364,16 @@ static bool build_patterns(fold_acopf *m)
             } else {
                 m->jac_ang[2 * k] = ks_slot(&J, L->g_ang + k, L->x_va + b->f);
                 m->jac_ang[2 * k + 1] = ks_slot(&J, L->g_ang + k, L->x_va + b->t);
+            }
+        }
+        for (fold_int r = 0; r < L->n_seg; r++) {
+            fold_int k = m->seg_gen[r], t = L->x_t + m->gen_pwl[k];
+            if (pass == 0) {
+                ks_add(&J, L->g_seg + r, L->x_pg + k);
+                ks_add(&J, L->g_seg + r, t);
+            } else {
+                m->jac_seg[2 * r] = ks_slot(&J, L->g_seg + r, L->x_pg + k);
+                m->jac_seg[2 * r + 1] = ks_slot(&J, L->g_seg + r, t);
             }
         }
         if (pass == 0) {
@@ -430,6 +463,7 @@ void fold_acopf_free(fold_acopf *m)
     free(m->cs.gen);
     free(m->cs.branch);
     free(m->cs.cost);
+    acopf_pwl_free(m);
     void *arrays[] = {m->br, m->rated, m->angle, m->jac_bus, m->jac_gen, m->jac_ang,
                       m->hess_vm, m->hess_pg, m->jac_row, m->jac_col, m->hess_row,
                       m->hess_col, m->jgp_row, m->jgp_col, m->hlp_row, m->hlp_col, m->x_lo,
@@ -488,6 +522,7 @@ void fold_acopf_flat_start(const fold_acopf *m, double *x)
         x[L->x_pg + k] = midpoint(m->x_lo[L->x_pg + k], m->x_hi[L->x_pg + k]);
         x[L->x_qg + k] = midpoint(m->x_lo[L->x_qg + k], m->x_hi[L->x_qg + k]);
     }
+    acopf_pwl_start(m, x);
 }
 
 void fold_acopf_solution_units(const fold_acopf *m, const double *x, double *pg_mw,

@@ -45,6 +45,10 @@ static void gen_cost(const fold_acopf *m, fold_int k, double pg, const double *p
 {
     const fold_acopf_gen *g = &m->cs.gen[k];
     const double *coef = m->cs.cost + g->cost_off;
+    if (g->pwl) { /* in the objective through its epigraph variable */
+        *c = *dc = *d2c = 0;
+        return;
+    }
     double P = pg * m->base, c1 = p[m->L.p_c1 + k], c2 = p[m->L.p_c2 + k];
     double v = (g->n_cost > 0 ? coef[0] : 0) + c1 * P + c2 * P * P;
     double dv = c1 + 2 * c2 * P, d2v = 2 * c2;
@@ -68,6 +72,8 @@ int acopf_cb_f(const double *x, const double *p, double *obj, void *ud)
         gen_cost(m, k, x[m->L.x_pg + k], p, &c, &dc, &d2c);
         sum += c;
     }
+    for (fold_int v = 0; v < m->L.n_pwl; v++)
+        sum += x[m->L.x_t + v];
     *obj = sum;
     return 0;
 }
@@ -81,6 +87,8 @@ int acopf_cb_grad_f(const double *x, const double *p, double *grad, void *ud)
         gen_cost(m, k, x[m->L.x_pg + k], p, &c, &dc, &d2c);
         grad[m->L.x_pg + k] = dc;
     }
+    for (fold_int v = 0; v < m->L.n_pwl; v++)
+        grad[m->L.x_t + v] = 1;
     return 0;
 }
 
@@ -117,6 +125,7 @@ int acopf_cb_g(const double *x, const double *p, double *g, void *ud)
         const acopf_branch_data *b = &m->br[m->angle[k]];
         g[L->g_ang + k] = x[L->x_va + b->f] - x[L->x_va + b->t];
     }
+    acopf_pwl_g(m, x, g);
     return 0;
 }
 
@@ -151,6 +160,7 @@ int acopf_cb_jac_g(const double *x, const double *p, double *v, void *ud)
         v[m->jac_ang[2 * k]] = 1;
         v[m->jac_ang[2 * k + 1]] = -1;
     }
+    acopf_pwl_jac(m, v);
     return 0;
 }
 
@@ -200,7 +210,7 @@ int acopf_cb_grad_f_p(const double *x, const double *p, double *gp, void *ud)
     const fold_acopf_layout *L = &m->L;
     memset(gp, 0, (size_t)L->np * sizeof *gp);
     for (fold_int k = 0; k < m->cs.n_gen; k++) {
-        double P = x[L->x_pg + k] * m->base;
+        double P = m->cs.gen[k].pwl ? 0 : x[L->x_pg + k] * m->base;
         gp[L->p_c1 + k] = P;
         gp[L->p_c2 + k] = P * P;
     }
@@ -219,17 +229,21 @@ int acopf_cb_hess_lp(const double *x, const double *p, const double *lam, double
 {
     const fold_acopf *m = ud;
     for (fold_int k = 0; k < m->cs.n_gen; k++) {
-        v[2 * k] = m->base;
-        v[2 * k + 1] = 2 * m->base * m->base * x[m->L.x_pg + k];
+        bool pwl = m->cs.gen[k].pwl;
+        v[2 * k] = pwl ? 0 : m->base;
+        v[2 * k + 1] = pwl ? 0 : 2 * m->base * m->base * x[m->L.x_pg + k];
     }
     return 0;
 }
 
 double fold_acopf_objective(const fold_acopf *m, const double *x)
 {
-    double obj;
-    acopf_cb_f(x, m->p0, &obj, (void *)m);
-    return obj;
+    double sum = 0, c, dc, d2c;
+    for (fold_int k = 0; k < m->cs.n_gen; k++) {
+        gen_cost(m, k, x[m->L.x_pg + k], m->p0, &c, &dc, &d2c);
+        sum += m->cs.gen[k].pwl ? acopf_pwl_cost(m, k, x[m->L.x_pg + k]) : c;
+    }
+    return sum;
 }
 
 int fold_acopf_eval_g(const fold_acopf *m, const double *x, const double *p, double *g)

@@ -126,6 +126,12 @@ typedef struct bad_case {
     const char *mention1, *mention2;
 } bad_case;
 
+/* gencost block of the tiny case, and a replacement with a 3-point piecewise-linear first
+ * generator (0 MW, 0 $/h), (50, 1000), then the given second and third points */
+#define PWL_FROM "mpc.gencost = [\n\t2\t0\t0\t3\t0.01\t20\t0;\n\t2\t0\t0\t3\t0.02\t25\t0;\n"
+#define PWL_ROWS(tail) "mpc.gencost = [\n\t1\t0\t0\t3\t0\t0\t" tail ";\n" \
+                       "\t2\t0\t0\t3\t0.02\t25\t0\t0\t0\t0;\n"
+
 static const bad_case bad_cases[] = {
     {"missing gencost", "mpc.gencost", "mpc.gencosts", FOLD_ERR_PARSE, "missing field mpc.gencost",
      "tiny.m"},
@@ -151,8 +157,16 @@ static const bad_case bad_cases[] = {
     {"gencost rows", "\t2\t0\t0\t3\t0.02\t25\t0;\n", "", FOLD_ERR_PARSE, "tiny.m:13:",
      "gencost has 1 rows"},
     {"gencost n too large", "3\t0.02\t25", "5\t0.02\t25", FOLD_ERR_PARSE, "tiny.m:15:", "n = 5"},
-    {"piecewise linear", "\t2\t0\t0\t3\t0.01\t20\t0;", "\t1\t0\t0\t2\t0\t0\t100;",
-     FOLD_ERR_UNSUPPORTED, "tiny.m:14:", "piecewise-linear"},
+    {"piecewise linear row short", "\t2\t0\t0\t3\t0.01\t20\t0;", "\t1\t0\t0\t2\t0\t0\t100;",
+     FOLD_ERR_PARSE, "tiny.m:14:", "n = 2 needs n >= 2 and 8 fields"},
+    {"piecewise linear one point", "\t2\t0\t0\t3\t0.01\t20\t0;", "\t1\t0\t0\t1\t0\t0\t0;",
+     FOLD_ERR_PARSE, "tiny.m:14:", "n >= 2"},
+    {"piecewise linear not convex", PWL_FROM, PWL_ROWS("50\t1000\t100\t1500"),
+     FOLD_ERR_UNSUPPORTED, "tiny.m:14:", "not convex (slope 10 after 20"},
+    {"piecewise linear MW not increasing", PWL_FROM, PWL_ROWS("0\t1000\t100\t1500"),
+     FOLD_ERR_PARSE, "tiny.m:14:", "increasing MW (point 1 at 0, point 2 at 0)"},
+    {"piecewise linear Inf", PWL_FROM, PWL_ROWS("50\t1000\t100\tInf"),
+     FOLD_ERR_PARSE, "tiny.m:14:", "value 6 is not finite"},
     {"unknown cost model", "\t2\t0\t0\t3\t0.01", "\t3\t0\t0\t3\t0.01", FOLD_ERR_PARSE, "tiny.m:14:",
      "cost model 3"},
     {"version 1", "version = '2'", "version = '1'", FOLD_ERR_UNSUPPORTED, "tiny.m:2:", "version 2"},

@@ -1,7 +1,8 @@
-/* AC-OPF benchmark over the PGLib cases present (baseline_ac.tsv order, up to MAX buses =
- * argv[1] or FOLDOPT_BENCH_MAX_BUSES, default 3000): forward seconds and Ipopt iterations,
- * callback share, one VJP of the objective, the full d pg / d pd Jacobian, peak memory.
- * doc/benchmarks.md "AC-OPF". */
+/* AC-OPF benchmark over the PGLib cases present (baseline_ac.tsv order, MIN < buses <= MAX;
+ * MAX = argv[1] or FOLDOPT_BENCH_MAX_BUSES, default 3000; MIN = argv[2], default 0): forward
+ * seconds and Ipopt iterations, callback share, one VJP of the objective, the full
+ * d pg / d pd Jacobian, their ratios to the forward time, peak memory, the 1-minute load
+ * average. doc/benchmarks.md "AC-OPF". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,19 @@ static double peak_mb(void)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_maxrss / 1024.0;
+}
+
+/* 1-minute load average (the machine may be shared), -1 when unknown. */
+static double load1(void)
+{
+    double l = -1;
+    FILE *fp = fopen("/proc/loadavg", "r");
+    if (fp) {
+        if (fscanf(fp, "%lf", &l) != 1)
+            l = -1;
+        fclose(fp);
+    }
+    return l;
 }
 
 static void bench_case(const char *dir, const char *name, double baseline)
@@ -84,9 +98,11 @@ static void bench_case(const char *dir, const char *name, double baseline)
     fold_status jst = J ? fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nb, cols, J, &bi)
                         : FOLD_ERR_MEMORY;
     double jac_s = now() - t0;
-    printf("%-30s %6ld %6ld %4ld %8.2f %6.1f%% %8.1e %9.4f %9.3f %8.0f %s %s %s\n", name, (long)nb,
-           (long)L.n, (long)fi.iterations, fi.total_s, 100 * fi.callback_s / fmax(fi.solve_s, 1e-12),
-           rel, vst >= 0 ? vjp_s : NAN, jst >= 0 ? jac_s : NAN, peak_mb(),
+    printf("%-30s %6ld %6ld %4ld %8.2f %6.1f%% %8.1e %9.4f %9.3f %7.2f%% %7.2f %8.0f %5.2f %s %s %s\n",
+           name, (long)nb, (long)L.n, (long)fi.iterations, fi.total_s,
+           100 * fi.callback_s / fmax(fi.solve_s, 1e-12), rel, vst >= 0 ? vjp_s : NAN,
+           jst >= 0 ? jac_s : NAN, vst >= 0 ? 100 * vjp_s / fi.total_s : NAN,
+           jst >= 0 ? jac_s / fi.total_s : NAN, peak_mb(), load1(),
            fold_forward_status_string(fi.status), form,
            vst < 0 ? fold_status_name(vst) : jst < 0 ? fold_status_name(jst) : "");
     fflush(stdout);
@@ -107,6 +123,7 @@ int main(int argc, char **argv)
 {
     const char *dir = getenv("FOLDOPT_PGLIB_DIR"), *env = getenv("FOLDOPT_BENCH_MAX_BUSES");
     long max_buses = argc > 1 ? atol(argv[1]) : env ? atol(env) : 3000;
+    long min_buses = argc > 2 ? atol(argv[2]) : 0;
     char path[1024], line[512], name[256];
     long buses;
     double obj;
@@ -116,10 +133,12 @@ int main(int argc, char **argv)
         printf("no PGLib data (FOLDOPT_PGLIB_DIR)\n");
         return 0;
     }
-    printf("%-30s %6s %6s %4s %8s %7s %8s %9s %9s %8s %s\n", "case", "buses", "n", "iter",
-           "fwd_s", "cb", "obj_rel", "vjp_s", "jac_pg_s", "peak_MB", "status kkt");
+    printf("%-30s %6s %6s %4s %8s %7s %8s %9s %9s %8s %7s %8s %5s %s\n", "case", "buses", "n",
+           "iter", "fwd_s", "cb", "obj_rel", "vjp_s", "jac_pg_s", "vjp/fwd", "jac/fwd",
+           "peak_MB", "load", "status kkt");
     while (fgets(line, sizeof line, fp))
-        if (sscanf(line, "%255s %ld %lf", name, &buses, &obj) == 3 && buses <= max_buses)
+        if (sscanf(line, "%255s %ld %lf", name, &buses, &obj) == 3 && buses <= max_buses &&
+            buses > min_buses)
             bench_case(dir, name, obj);
     fclose(fp);
     return 0;
