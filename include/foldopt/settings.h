@@ -14,7 +14,7 @@ typedef enum fold_kkt_form {
 
 typedef enum fold_factorization {
     FOLD_FACTOR_AUTO = 0,    /**< CHOLMOD LDL' where it applies, else UMFPACK */
-    FOLD_FACTOR_UMFPACK = 1, /**< UMFPACK LU: general, the robust choice */
+    FOLD_FACTOR_UMFPACK = 1, /**< UMFPACK LU: general, the robust choice (default) */
     FOLD_FACTOR_CHOLMOD = 2  /**< CHOLMOD LDL' of the regularized quasi-definite form + refinement */
 } fold_factorization;
 

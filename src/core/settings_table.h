@@ -24,9 +24,11 @@
       "system (doc/math.md §3).")                                                                  \
     X(backward, method, ENUM, 0, 0, 5, "direct|lfpi|gmres|minres|bicgstab|cg",                     \
       "Backward linear solver: a sparse factorization or an iterative method.")                    \
-    X(backward, factorization, ENUM, 0, 0, 2, "auto|umfpack|cholmod",                              \
-      "Factorization of the KKT matrix: UMFPACK LU, CHOLMOD LDL' of the regularized "              \
-      "quasi-definite form with refinement, or auto (CHOLMOD where it succeeds, else UMFPACK).")   \
+    X(backward, factorization, ENUM, 1, 0, 2, "auto|umfpack|cholmod",                              \
+      "Factorization of the KKT matrix: UMFPACK LU (robust for nonconvex, badly scaled KKT "       \
+      "systems), CHOLMOD LDL' of the regularized quasi-definite form with refinement, or auto "    \
+      "(CHOLMOD where it factors and meets refine_tol, else UMFPACK; fastest on convex "           \
+      "problems).")                                                                                \
     X(backward, ordering, ENUM, 0, 0, 2, "amd|colamd|metis", "Fill-reducing ordering.")            \
     X(backward, tol, REAL, 1e-10, 1e-16, 1, NULL,                                                  \
       "Relative residual target of iterative backward methods; a direct solve whose refined "      \

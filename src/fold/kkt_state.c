@@ -301,9 +301,18 @@ fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrh
     if (kkt->nK > 0 && nrhs > 0) {
         if (kkt->is_lsq)
             st = fold_la_lsq_solve(fold_kkt_matrix(kkt), false, nrhs, B, X, &kkt->cm);
-        else
+        else {
             st = fold_la_factor_solve(kkt->F, false, nrhs, B, X, set->backward.refine_steps,
                                       set->backward.refine_tol, &res);
+            /* AUTO may have switched to LU during the solve (doc/math.md §4.4). */
+            fold_la_factor_get_info(kkt->F, &kkt->finfo);
+            if (info) {
+                info->factorization = kkt->finfo.factorization;
+                info->factor_nnz = kkt->finfo.factor_nnz;
+                snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s",
+                         kkt->finfo.fallback_reason);
+            }
+        }
     }
     if (info) {
         info->solve_s += fold_time_now() - t0;

@@ -1,6 +1,8 @@
 /* fold_la_factor: dispatch between UMFPACK LU and CHOLMOD LDL' of the quasi-definite
  * regularization, AUTO fallback, and the refined solve against the unregularized A.
  * doc/math.md §4 (eqs. 4.1-4.5). */
+#include <float.h>
+
 #include "linalg/linalg_internal.h"
 
 struct fold_la_factor {
@@ -340,15 +342,22 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
                 continue;
             }
             fold_la_spmv(F->A, transpose, x, r, false);
-            double rn = 0.0, xn = 0.0, bn = 0.0;
+            fold_la_spmv_abs(F->A, transpose, x, F->work);
+            double xn = 0.0, bn = 0.0, rc = 0.0;
             for (fold_int i = 0; i < n; i++) {
                 r[i] = b[i] - r[i];
-                rn = fmax(rn, fabs(r[i]));
                 xn = fmax(xn, fabs(x[i]));
                 bn = fmax(bn, fabs(b[i]));
             }
-            double den = anorm * xn + bn;
-            double rc = den > 0.0 ? rn / den : (rn == 0.0 ? 0.0 : HUGE_VAL);
+            /* Componentwise backward error (4.4): a row's residual against that row's own
+             * scale |A||x| + |b|, floored at eps times the normwise scale. */
+            double floor_den = DBL_EPSILON * (anorm * xn + bn);
+            for (fold_int i = 0; i < n; i++) {
+                double den = F->work[i] + fabs(b[i]) + floor_den;
+                double ri = fabs(r[i]);
+                if (ri > 0.0)
+                    rc = fmax(rc, den > 0.0 ? ri / den : HUGE_VAL);
+            }
             if (isnan(rc))
                 rc = HUGE_VAL;
             if (step > 0 && !(rc < res[c])) { /* refinement stalled: keep the previous x */

@@ -75,6 +75,9 @@ void fold_la_factor_free(fold_la_factor *F);
 fold_status fold_la_lsq_solve(const cholmod_sparse *A, bool transpose, fold_int nrhs,
                               const double *B, double *X, cholmod_common *cm);
 
+/* y = |A| |x| (transpose: |A'| |x|), entrywise absolute values (componentwise residuals). */
+void fold_la_spmv_abs(const cholmod_sparse *A, bool transpose, const double *x, double *y);
+
 /* y = A x (transpose: y = A' x) for a full-storage A; y += when accumulate. */
 void fold_la_spmv(const cholmod_sparse *A, bool transpose, const double *x, double *y,
                   bool accumulate);

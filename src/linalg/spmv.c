@@ -1,6 +1,28 @@
 /* Sparse matrix-vector products with a full-storage (stype 0) cholmod_sparse. */
 #include "linalg/linalg.h"
 
+void fold_la_spmv_abs(const cholmod_sparse *A, bool transpose, const double *x, double *y)
+{
+    const fold_int *Ap = A->p, *Ai = A->i;
+    const double *Ax = A->x;
+    fold_int ncol = (fold_int)A->ncol, nrow = (fold_int)A->nrow;
+    if (!transpose) {
+        memset(y, 0, (size_t)nrow * sizeof *y);
+        for (fold_int j = 0; j < ncol; j++) {
+            double xj = fabs(x[j]);
+            for (fold_int q = Ap[j]; q < Ap[j + 1]; q++)
+                y[Ai[q]] += fabs(Ax[q]) * xj;
+        }
+    } else {
+        for (fold_int j = 0; j < ncol; j++) {
+            double s = 0.0;
+            for (fold_int q = Ap[j]; q < Ap[j + 1]; q++)
+                s += fabs(Ax[q]) * fabs(x[Ai[q]]);
+            y[j] = s;
+        }
+    }
+}
+
 void fold_la_spmv(const cholmod_sparse *A, bool transpose, const double *x, double *y,
                   bool accumulate)
 {

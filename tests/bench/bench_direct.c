@@ -183,6 +183,7 @@ static int run(fold_int n)
                         .user_data = &bp};
     fold_settings set;
     fold_settings_default(&set);
+    set.backward.factorization = FOLD_FACTOR_AUTO; /* convex: CHOLMOD LDL' applies */
     set.forward.tol = 1e-10;
     if ((st = fold_problem_create(&def, &prob)) || (st = fold_solver_create(prob, &set, &solver)) ||
         (st = fold_solve(solver, p, &fi)) < 0 ||
