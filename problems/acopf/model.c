@@ -1,4 +1,4 @@
-/* The polar AC-OPF model: layout, branch coefficients, bounds, flat start and the sparsity
+/* The polar AC-OPF model: layout, branch coefficients, bounds and the sparsity patterns
  * patterns (built once: candidate entries sorted and deduplicated, each branch keeping the
  * slots it writes). Formulation: doc/acopf.md §2. */
 #include <stdlib.h>
@@ -471,74 +471,4 @@ void fold_acopf_free(fold_acopf *m)
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
     free(m);
-}
-
-const fold_problem *fold_acopf_problem(const fold_acopf *m)
-{
-    return m ? m->prob : NULL;
-}
-
-const fold_acopf_case *fold_acopf_get_case(const fold_acopf *m)
-{
-    return m ? &m->cs : NULL;
-}
-
-fold_acopf_layout fold_acopf_get_layout(const fold_acopf *m)
-{
-    fold_acopf_layout none = {0};
-    return m ? m->L : none;
-}
-
-fold_int fold_acopf_rated_branch(const fold_acopf *m, fold_int k)
-{
-    return m && k >= 0 && k < m->L.n_rated ? m->rated[k] : -1;
-}
-
-fold_int fold_acopf_angle_branch(const fold_acopf *m, fold_int k)
-{
-    return m && k >= 0 && k < m->L.n_angle ? m->angle[k] : -1;
-}
-
-static double midpoint(double lo, double hi)
-{
-    bool lo_inf = lo <= -FOLD_INF_BOUND, hi_inf = hi >= FOLD_INF_BOUND;
-    if (lo_inf && hi_inf)
-        return 0;
-    if (lo_inf)
-        return hi < 0 ? hi : 0;
-    if (hi_inf)
-        return lo > 0 ? lo : 0;
-    return 0.5 * (lo + hi);
-}
-
-void fold_acopf_flat_start(const fold_acopf *m, double *x)
-{
-    const fold_acopf_layout *L = &m->L;
-    for (fold_int i = 0; i < m->cs.n_bus; i++) {
-        x[L->x_va + i] = 0;
-        x[L->x_vm + i] = fmin(fmax(1.0, m->x_lo[L->x_vm + i]), m->x_hi[L->x_vm + i]);
-    }
-    for (fold_int k = 0; k < m->cs.n_gen; k++) {
-        x[L->x_pg + k] = midpoint(m->x_lo[L->x_pg + k], m->x_hi[L->x_pg + k]);
-        x[L->x_qg + k] = midpoint(m->x_lo[L->x_qg + k], m->x_hi[L->x_qg + k]);
-    }
-    acopf_pwl_start(m, x);
-}
-
-void fold_acopf_solution_units(const fold_acopf *m, const double *x, double *pg_mw,
-                               double *qg_mvar, double *vm, double *va_deg)
-{
-    const fold_acopf_layout *L = &m->L;
-    for (fold_int k = 0; k < m->cs.n_gen; k++) {
-        if (pg_mw)
-            pg_mw[k] = x[L->x_pg + k] * m->base;
-        if (qg_mvar)
-            qg_mvar[k] = x[L->x_qg + k] * m->base;
-    }
-    for (fold_int i = 0; i < m->cs.n_bus; i++) {
-        if (vm)
-            vm[i] = x[L->x_vm + i];
-        if (va_deg)
-            va_deg[i] = x[L->x_va + i] / DEG;
-    }
 }
