@@ -1,5 +1,5 @@
 /* The polar AC-OPF model: layout, branch coefficients, bounds and the sparsity patterns
- * patterns (built once: candidate entries sorted and deduplicated, each branch keeping the
+ * (built once: candidate entries sorted and deduplicated, each branch keeping the
  * slots it writes). Formulation: doc/acopf.md §2. */
 #include <stdlib.h>
 #include <string.h>
