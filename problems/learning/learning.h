@@ -31,6 +31,12 @@ void learn_rng_seed(learn_rng *r, uint64_t seed);
 double learn_uniform(learn_rng *r);
 double learn_normal(learn_rng *r);
 
+/* The synthetic decision-focused data of the qp and portfolio tasks: B (n x nf, workspace)
+ * and features z (nf per sample) standard normal, then target = ((B z)/sqrt(nf) + 3)^deg
+ * / 3^deg times (1 + noise U[-1,1]), for ns samples; feat is ns x nf, target ns x n. */
+void learn_synthetic_costs(learn_rng *rng, fold_int n, fold_int nf, fold_int ns, int deg,
+                           double noise, double *B, double *feat, double *target);
+
 /* Generation of a task instance. size: variables / assets / signal length / labels.
  * Zero fields take the task's defaults (learn_config_default). */
 typedef struct learn_config {

@@ -201,20 +201,7 @@ fold_status learn_qp_create(const learn_config *c, learn_task *t)
         d->gl[i] = i < me ? s : -FOLD_INF;
         d->gu[i] = i < me ? s : s + c->slack;
     }
-    for (fold_int j = 0; j < n * nf; j++)
-        B[j] = learn_normal(&rng);
-    for (fold_int s = 0; s < ns; s++) {
-        double *z = t->feat + s * nf;
-        for (fold_int j = 0; j < nf; j++)
-            z[j] = learn_normal(&rng);
-        for (fold_int r = 0; r < n; r++) {
-            double a = 0;
-            for (fold_int j = 0; j < nf; j++)
-                a += B[r * nf + j] * z[j];
-            t->target[s * n + r] = pow(a / sqrt((double)nf) + 3, c->deg) / pow(3, c->deg) *
-                                   (1 + c->noise * (2 * learn_uniform(&rng) - 1));
-        }
-    }
+    learn_synthetic_costs(&rng, n, nf, ns, c->deg, c->noise, B, t->feat, t->target);
     free(B);
     {
         fold_nlp_def def = {

@@ -66,6 +66,25 @@ double learn_normal(learn_rng *r)
     return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
+void learn_synthetic_costs(learn_rng *rng, fold_int n, fold_int nf, fold_int ns, int deg,
+                           double noise, double *B, double *feat, double *target)
+{
+    for (fold_int j = 0; j < n * nf; j++)
+        B[j] = learn_normal(rng);
+    for (fold_int s = 0; s < ns; s++) {
+        double *z = feat + s * nf;
+        for (fold_int j = 0; j < nf; j++)
+            z[j] = learn_normal(rng);
+        for (fold_int r = 0; r < n; r++) {
+            double a = 0;
+            for (fold_int j = 0; j < nf; j++)
+                a += B[r * nf + j] * z[j];
+            target[s * n + r] = pow(a / sqrt((double)nf) + 3, deg) / pow(3, deg) *
+                                (1 + noise * (2 * learn_uniform(rng) - 1));
+        }
+    }
+}
+
 fold_status learn_chol_solve(double *A, fold_int n, double *b, fold_int nrhs)
 {
     /* A = L L' in the lower triangle, then forward and back substitution per column of b
