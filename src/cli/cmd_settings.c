@@ -6,6 +6,8 @@
 int cmd_settings(int argc, char **argv)
 {
     bool markdown = false;
+    fold_settings defaults;
+    char def[64];
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--markdown"))
             markdown = true;
@@ -24,6 +26,7 @@ int cmd_settings(int argc, char **argv)
                "with `--set name=value`.\n\n"
                "| name | type | default | range / values | meaning |\n"
                "| --- | --- | --- | --- | --- |\n");
+    fold_settings_default(&defaults);
     for (fold_int i = 0; i < fold_settings_count(); i++) {
         const fold_setting_info *info = fold_settings_info(i);
         char range[128];
@@ -33,20 +36,12 @@ int cmd_settings(int argc, char **argv)
             snprintf(range, sizeof range, "true, false");
         else
             snprintf(range, sizeof range, "[%g, %g]", info->min, info->max);
-        if (markdown) {
-            fold_settings s;
-            char def[64];
-            fold_settings_default(&s);
-            fold_settings_get(&s, info->name, def, sizeof def);
+        fold_settings_get(&defaults, info->name, def, sizeof def);
+        if (markdown)
             printf("| `%s` | %s | `%s` | %s | %s |\n", info->name, info->type, def, range,
                    info->doc);
-        } else {
-            fold_settings s;
-            char def[64];
-            fold_settings_default(&s);
-            fold_settings_get(&s, info->name, def, sizeof def);
+        else
             printf("%-28s %-5s %-10s %s\n    %s\n", info->name, info->type, def, range, info->doc);
-        }
     }
     return CLI_OK;
 }
