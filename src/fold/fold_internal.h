@@ -27,15 +27,11 @@ typedef struct fold_kkt {
     cholmod_common cm;
     bool has_cm;
 
-    /* Callback values at the solution (pattern order) and the full-storage matrices:
-     * H = Hessian of the Lagrangian (symmetric, both triangles), J = dg/dx (m x n),
-     * Lxp = d(grad_x L)/dp (n x np), Gp = dg/dp (m x np). NULL when empty. */
+    /* Callback values at the solution, in the order of the problem's patterns: H = Hessian
+     * of the Lagrangian (lower triangle), J = dg/dx (m x n), L_xp = d(grad_x L)/dp (n x np),
+     * g_p = dg/dp (m x np). Products with them run on the triplets (kkt_rhs.c). */
     double *hv, *jv, *lpv, *gpv;
-    double *hv2;    /* hv followed by the mirrored off-diagonal values */
-    fold_int *hoff; /* indices k of the off-diagonal entries of hess_l */
-    fold_int n_hoff;
-    fold_la_assembly *H, *J, *Lxp, *Gp;
-    bool has_matrices; /* all of the above created */
+    bool has_matrices; /* the value arrays are allocated */
 
     /* Classification (§3.2): xstat[n], cstat[m], and the weakly active list. */
     signed char *xstat, *cstat;
@@ -119,8 +115,8 @@ fold_status fold_kkt_setup(fold_solver *solver, bool factor, fold_backward_info 
 const cholmod_sparse *fold_kkt_matrix(const fold_kkt *kkt);
 
 /* --- evaluation (kkt_eval.c) and classification (kkt_classify.c) --- */
-/* Evaluate jac_g, hess_l (obj_factor 1), hess_lp and jac_g_p at the stored solution and
- * refresh H, J, Lxp, Gp (created on first use). */
+/* Evaluate jac_g, hess_l (obj_factor 1), hess_lp and jac_g_p at the stored solution into
+ * hv, jv, lpv, gpv (allocated on first use). */
 fold_status fold_kkt_evaluate(fold_kkt *kkt, const fold_solver *solver);
 /* Classify constraints and bounds (§3.2); fills xstat, cstat, weak list and counts.
  * FOLD_ERR_DEGENERATE under the refuse policy when weakly active ones exist. */
