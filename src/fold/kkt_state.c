@@ -129,7 +129,7 @@ fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn)
 /* Does K need a new pattern for the current classification and form? */
 static bool pattern_changed(const fold_kkt *kkt, int form)
 {
-    if (!kkt->kidx || kkt->form != form) return true;
+    if (!kkt->kdiag || kkt->form != form) return true;
     if (form == FOLD_KKT_BARRIER) return false;
     return memcmp(kkt->sig_xstat, kkt->xstat, (size_t)kkt->n) != 0 ||
            (kkt->m > 0 && memcmp(kkt->sig_cstat, kkt->cstat, (size_t)kkt->m) != 0);
