@@ -189,4 +189,32 @@ FOLD_API fold_status fold_iter_unroll_vjp(const fold_iter_def *def, const double
                                           const double *x0, fold_int iters, const double *xbar,
                                           double *x, double *pbar, fold_iter_info *info);
 
+/** A user-defined update step z <- U(z, p) of any iterative method (an SQP step, a dual
+ * gradient step, ...), for reverse-mode unrolling: U itself and the products by its
+ * Jacobians Phi(z) = dU/dz and Psi(z) = dU/dp at any iterate z (doc/iterative.md §4.4). */
+typedef struct fold_step_def {
+    const char *name;  /**< for messages; may be NULL */
+    fold_int nz, np;   /**< state and parameter sizes (nz >= 1, np >= 0) */
+    /** out[nz] = U(z, p) */
+    int (*update)(const double *z, const double *p, double *out, void *user_data);
+    /** out[nz] = Phi(z)' v */
+    int (*phit_v)(const double *z, const double *p, const double *v, double *out,
+                  void *user_data);
+    /** out[np] = Psi(z)' w */
+    int (*psit_v)(const double *z, const double *p, const double *w, double *out,
+                  void *user_data);
+    void *user_data;   /**< passed to every callback */
+} fold_step_def;
+
+/** Reverse-mode unrolling of a user-defined step: run exactly `iters` steps from z0 (nz),
+ * storing z_0..z_iters, then pull zbar (nz) back: pbar (np) = (d z_iters / dp)' zbar =
+ * sum_k Psi(z_k)' Phi(z_{k+1})' ... Phi(z_{iters-1})' zbar (z0 independent of p). z (nz, may
+ * be NULL) receives z_iters; info (may be NULL) the iterations, the tape's bytes and the
+ * time. Errors (outputs not written): FOLD_ERR_ARGUMENT (NULL def/callback/array, iters < 0,
+ * sizes), FOLD_ERR_NONFINITE (p, z0, zbar or a callback output), FOLD_ERR_CALLBACK (names the
+ * callback and the iteration), FOLD_ERR_MEMORY. Thread-safe if the callbacks are. */
+FOLD_API fold_status fold_step_unroll_vjp(const fold_step_def *def, const double *p,
+                                          const double *z0, fold_int iters, const double *zbar,
+                                          double *z, double *pbar, fold_iter_info *info);
+
 #endif

@@ -88,7 +88,9 @@ struct learn_task {
     int backward;             /* learn_backward */
     double lr_hint;           /* step size that suits the task's scale (Adam) */
     const fold_problem *problem; /* the layer's NLP (Ipopt-solved tasks), else NULL */
-    fold_int backward_iterations; /* iterations of the last VJP's iterative solve, else 0 */
+    fold_int backward_iterations; /* iterations of the last VJP's iterative solve or unrolled
+                                   * steps, else 0 */
+    size_t backward_bytes;    /* unroll: bytes of the last VJP's tape, else 0 */
     void *data;               /* task's own state */
 };
 
@@ -138,6 +140,8 @@ typedef struct learn_epoch {
     double test_metric; /* mean test regret or loss */
     double seconds;     /* wall time of the epoch's updates (forward + backward) */
     fold_int n_failed;  /* training samples whose forward or backward failed */
+    double backward_iters; /* mean iterations of the VJP's iterative solve / unrolled steps */
+    size_t tape_bytes;  /* unroll: largest tape of the epoch's VJPs (bytes), else 0 */
 } learn_epoch;
 
 /* Called after each epoch (progress output); may be NULL. */

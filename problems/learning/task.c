@@ -20,7 +20,9 @@ static const task_entry entries[] = {
     {"denoise", learn_denoise_create,
      BIT(LEARN_BACKWARD_DIRECT) | BIT(LEARN_BACKWARD_LFPI) | BIT(LEARN_BACKWARD_GMRES) |
          BIT(LEARN_BACKWARD_UNROLL)},
-    {"topk", learn_topk_create, BIT(LEARN_BACKWARD_DIRECT)},
+    {"topk", learn_topk_create,
+     BIT(LEARN_BACKWARD_DIRECT) | BIT(LEARN_BACKWARD_LFPI) | BIT(LEARN_BACKWARD_GMRES) |
+         BIT(LEARN_BACKWARD_UNROLL)},
 };
 
 #define N_TASKS (sizeof entries / sizeof entries[0])

@@ -1,16 +1,21 @@
 /* Multilabel top-k layer: max c'x + sum H(x_i) s.t. 0 <= x <= 1, 1'x = k, solved exactly by
  * bisection on the dual variable (x = sigmoid(c - nu)); its VJP is the closed-form
- * derivative of that fixed point (doc/learning.md §4.4). */
+ * derivative of that fixed point, or goes through the dual gradient map (task_topk_dual.c):
+ * folded (LFPI, GMRES) or unrolled (doc/learning.md §4.4). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "learning/learning.h"
+#include "learning/tasks.h"
 
 typedef struct topk_data {
     fold_int n, k;
     const double *labels; /* n_total x n, 0/1: the task's targets */
     double *x, *s;  /* last forward: solution and x(1-x) */
+    double *c;      /* last forward: scores */
+    double nu;      /* last forward: dual variable */
+    fold_int n_iter; /* unroll: iterations of the dual gradient method in the last forward */
+    fold_int sample; /* sample of the last forward, -1 if none */
 } topk_data;
 
 static void topk_free(void *data)
@@ -20,6 +25,7 @@ static void topk_free(void *data)
         return;
     free(d->x);
     free(d->s);
+    free(d->c);
     free(d);
 }
 
@@ -39,6 +45,18 @@ static double excess(const double *c, fold_int n, double nu, double k)
     return s - k;
 }
 
+static fold_status finish(topk_data *d, fold_int i, double nu, double *y)
+{
+    d->nu = nu;
+    d->sample = i;
+    for (fold_int j = 0; j < d->n; j++) {
+        d->x[j] = sigmoid(d->c[j] - nu);
+        d->s[j] = d->x[j] * (1 - d->x[j]);
+        y[j] = d->x[j];
+    }
+    return FOLD_OK;
+}
+
 /* sum sigmoid(c - nu) decreases from n to 0, so the root in nu is bracketed by
  * [min c - 50, max c + 50]; bisection to machine precision, then Newton polish (4.12). */
 static fold_status topk_forward(learn_task *t, fold_int i, const double *c, double *y)
@@ -51,6 +69,17 @@ static fold_status topk_forward(learn_task *t, fold_int i, const double *c, doub
                                (long long)i, (long long)j, c[j]);
         lo = c[j] < lo ? c[j] : lo;
         hi = c[j] > hi ? c[j] : hi;
+    }
+    d->sample = -1;
+    memcpy(d->c, c, (size_t)d->n * sizeof *c);
+    if (t->backward == LEARN_BACKWARD_UNROLL) {
+        /* the unrolled layer is the dual gradient method itself, from the fixed start */
+        fold_status st = learn_topk_dual_solve(c, d->n, d->k, LEARN_TOPK_MAX_ITER, &nu,
+                                               &d->n_iter);
+        if (st != FOLD_OK)
+            return learn_error(st, "topk forward: sample %lld: %s", (long long)i,
+                               learn_last_error());
+        return finish(d, i, nu, y);
     }
     lo -= 50;
     hi += 50;
@@ -73,22 +102,34 @@ static fold_status topk_forward(learn_task *t, fold_int i, const double *c, doub
             break;
         nu += (f - k) / fp;
     }
-    for (fold_int j = 0; j < d->n; j++) {
-        d->x[j] = sigmoid(c[j] - nu);
-        d->s[j] = d->x[j] * (1 - d->x[j]);
-        y[j] = d->x[j];
-    }
-    return FOLD_OK;
+    return finish(d, i, nu, y);
 }
 
-/* dx = S (dc - 1 dnu), 1'dx = 0  =>  cbar = S xbar - s (s'xbar) / (1's)   (4.13). */
+/* dx = S (dc - 1 dnu), 1'dx = 0  =>  cbar = S xbar - s (s'xbar) / (1's)   (4.13).
+ * Through the dual map: cbar = S xbar + (dnu/dc)' nubar, nubar = -s'xbar   (4.14). */
 static fold_status topk_vjp(learn_task *t, fold_int i, const double *ybar, double *qbar)
 {
     topk_data *d = t->data;
     double ss = 0, sy = 0;
+    t->backward_iterations = 0;
+    t->backward_bytes = 0;
+    if (d->sample != i)
+        return learn_error(FOLD_ERR_NOT_SOLVED, "topk vjp: sample %lld is not the last solved "
+                           "one", (long long)i);
     for (fold_int j = 0; j < d->n; j++) {
         ss += d->s[j];
         sy += d->s[j] * ybar[j];
+    }
+    if (t->backward != LEARN_BACKWARD_DIRECT) {
+        fold_status st = learn_topk_dual_vjp(d->c, d->n, d->k, d->nu, t->backward, d->n_iter,
+                                             -sy, qbar, &t->backward_iterations,
+                                             &t->backward_bytes);
+        if (st != FOLD_OK)
+            return learn_error(st, "topk vjp: sample %lld: %s", (long long)i,
+                               learn_last_error());
+        for (fold_int j = 0; j < d->n; j++)
+            qbar[j] += d->s[j] * ybar[j];
+        return FOLD_OK;
     }
     if (!(ss > 0))
         return learn_error(FOLD_ERR_SINGULAR, "topk vjp: sample %lld: saturated solution "
@@ -148,8 +189,10 @@ fold_status learn_topk_create(const learn_config *c, learn_task *t)
     d->labels = t->target;
     d->x = malloc((size_t)n * sizeof(double));
     d->s = malloc((size_t)n * sizeof(double));
+    d->c = malloc((size_t)n * sizeof(double));
+    d->sample = -1;
     t->feat = malloc((size_t)(ns * nf) * sizeof(double));
-    if (!t->target || !d->x || !d->s || !t->feat) {
+    if (!t->target || !d->x || !d->s || !d->c || !t->feat) {
         free(B);
         free(s);
         return learn_error(FOLD_ERR_MEMORY, "learn_task_create: topk data");

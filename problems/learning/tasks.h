@@ -11,6 +11,21 @@
 #define LEARN_PF_BACKWARDS                                                                      \
     ((1u << LEARN_BACKWARD_DIRECT) | (1u << LEARN_BACKWARD_LFPI) | (1u << LEARN_BACKWARD_GMRES))
 
+/* Top-k dual gradient method (task_topk_dual.c): fixed start, stopping tolerance on
+ * |nu_k - nu_{k-1}| relative to 1 + |nu|, iteration limit. */
+#define LEARN_TOPK_NU0 0.0
+#define LEARN_TOPK_TOL 1e-15
+#define LEARN_TOPK_MAX_ITER 200000
+/* nu by the dual gradient method from LEARN_TOPK_NU0 (FOLD_ERR_NOT_CONVERGED at max_iter). */
+fold_status learn_topk_dual_solve(const double *c, fold_int n, fold_int k, fold_int max_iter,
+                                  double *nu, fold_int *iterations);
+/* cbar (n) = (dnu/dc)' nubar through the dual gradient map: folded at nu (method lfpi or
+ * gmres through fold_map_vjp), or unrolled over `iters` steps from LEARN_TOPK_NU0
+ * (method unroll, fold_iter_unroll_vjp; nu unused). Backward iterations and tape bytes. */
+fold_status learn_topk_dual_vjp(const double *c, fold_int n, fold_int k, double nu, int method,
+                                fold_int iters, double nubar, double *cbar,
+                                fold_int *iterations, size_t *bytes);
+
 fold_status learn_qp_create(const learn_config *c, learn_task *t);
 fold_status learn_portfolio_create(const learn_config *c, learn_task *t);
 fold_status learn_denoise_create(const learn_config *c, learn_task *t);

@@ -203,7 +203,7 @@ static fold_status train_epoch(learn_task *t, learn_model *m, const learn_option
                                learn_rng *rng, fold_int *order, adam_state *adam, double *g,
                                sample_work *w, learn_epoch *e)
 {
-    double loss_sum = 0;
+    double loss_sum = 0, iter_sum = 0;
     fold_int n_ok_all = 0;
     for (fold_int i = t->n_train - 1; i > 0; i--) {
         fold_int j = (fold_int)(learn_uniform(rng) * (double)(i + 1)), tmp = order[i];
@@ -230,6 +230,9 @@ static fold_status train_epoch(learn_task *t, learn_model *m, const learn_option
                 continue;
             }
             learn_model_backward(m, features(t, i), w->qbar, w->hidden, g);
+            iter_sum += (double)t->backward_iterations;
+            if (t->backward_bytes > e->tape_bytes)
+                e->tape_bytes = t->backward_bytes;
             loss_sum += l;
             n_ok++;
         }
@@ -244,6 +247,7 @@ static fold_status train_epoch(learn_task *t, learn_model *m, const learn_option
         return learn_error(FOLD_ERR_FORWARD_FAILED, "learn_train: epoch %d: every training "
                            "sample failed", e->epoch);
     e->train_loss = loss_sum / (double)n_ok_all;
+    e->backward_iters = iter_sum / (double)n_ok_all;
     return FOLD_OK;
 }
 

@@ -48,8 +48,9 @@ static void print_json(const learn_task *t, const learn_options *o, const learn_
     for (int i = 0; i <= r->n_epochs; i++) {
         const learn_epoch *e = &r->history[i];
         printf("%s\n  {\"epoch\": %d, \"train_loss\": %.10g, \"test\": %.10g, \"seconds\": %.6g,"
-               " \"failed\": %lld}", i ? "," : "", e->epoch, e->train_loss, e->test_metric,
-               e->seconds, (long long)e->n_failed);
+               " \"failed\": %lld, \"backward_iters\": %.6g, \"tape_bytes\": %zu}",
+               i ? "," : "", e->epoch, e->train_loss, e->test_metric, e->seconds,
+               (long long)e->n_failed, e->backward_iters, e->tape_bytes);
     }
     printf("],\n \"final_test\": %.10g, \"two_stage_test\": %.10g, \"two_stage_seconds\": %.6g, "
            "\"failed\": %lld}\n", r->history[r->n_epochs].test_metric, r->two_stage_metric,
