@@ -8,19 +8,11 @@ void fold_kkt_state_free(void *state)
     if (!kkt) return;
     fold_kkt_release_system(kkt);
     fold_kkt_pc_free(kkt->pc);
-    if (kkt->has_cm) {
-        if (kkt->H) fold_la_assembly_free(kkt->H, &kkt->cm);
-        if (kkt->J) fold_la_assembly_free(kkt->J, &kkt->cm);
-        if (kkt->Lxp) fold_la_assembly_free(kkt->Lxp, &kkt->cm);
-        if (kkt->Gp) fold_la_assembly_free(kkt->Gp, &kkt->cm);
-        fold_la_common_finish(&kkt->cm);
-    }
+    if (kkt->has_cm) fold_la_common_finish(&kkt->cm);
     free(kkt->hv);
     free(kkt->jv);
     free(kkt->lpv);
     free(kkt->gpv);
-    free(kkt->hv2);
-    free(kkt->hoff);
     free(kkt->xstat);
     free(kkt->cstat);
     free(kkt->gval);
@@ -137,7 +129,7 @@ fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn)
 /* Does K need a new pattern for the current classification and form? */
 static bool pattern_changed(const fold_kkt *kkt, int form)
 {
-    if (!kkt->kidx || kkt->form != form) return true;
+    if (!kkt->kdiag || kkt->form != form) return true;
     if (form == FOLD_KKT_BARRIER) return false;
     return memcmp(kkt->sig_xstat, kkt->xstat, (size_t)kkt->n) != 0 ||
            (kkt->m > 0 && memcmp(kkt->sig_cstat, kkt->cstat, (size_t)kkt->m) != 0);
