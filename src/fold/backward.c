@@ -126,7 +126,7 @@ fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lamb
     fold_call call;
     fold_kkt *kkt;
     fold_status st;
-    double *B = NULL, *W = NULL, *C = NULL, *out = NULL;
+    double *B = NULL, *W = NULL, *C = NULL;
     fold_int n, m, np;
     fold_call_begin(&call, info);
     if ((call.check = fold_kkt_check_solver(solver, FN)) < 0)
@@ -146,20 +146,18 @@ fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lamb
     B = fold_malloc((size_t)(kkt->nK + 1), sizeof(double), "right-hand side");
     W = fold_malloc((size_t)(kkt->nK + 1), sizeof(double), "solution");
     C = fold_malloc((size_t)n, sizeof(double), "bound term");
-    out = fold_malloc((size_t)(np + 1), sizeof(double), "vjp result");
-    if (!B || !W || !C || !out) {
+    if (!B || !W || !C) {
         st = FOLD_ERR_MEMORY;
         goto done;
     }
     fold_kkt_rhs_vjp(kkt, 1, xbar, lambar, zlbar, zubar, B, C);
     if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, W, call.info)) < 0) goto done;
-    fold_kkt_finish_vjp(kkt, 1, W, C, out);
+    /* Nothing can fail from here: pbar is written only now (it may alias an input). */
+    if (np) fold_kkt_finish_vjp(kkt, 1, W, C, pbar);
     st = FOLD_OK;
-    if (np) memcpy(pbar, out, (size_t)np * sizeof(double));
 done:
     free(B);
     free(W);
     free(C);
-    free(out);
     return fold_call_end(&call, st, solver, FN);
 }

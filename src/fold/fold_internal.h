@@ -62,6 +62,7 @@ typedef struct fold_kkt {
      * Sigma_x dominates the Hessian diagonal, al = Sigma_L / Sigma_x, au = Sigma_U / Sigma_x
      * (stable: r is O(1) while dx_j ~ 1/Sigma_x), elsewhere sigl = Sigma_L, sigu = Sigma_U. */
     double *al, *au, *sigl, *sigu;
+    bool sig_written; /* sigl, sigu written by the barrier form (else all zero) */
     /* Barrier form (§3.4): Sigma_x (n), constraint diagonal -1/Sigma_s (m) and a 0/1 mask of
      * constraint rows kept in the system (an inequality with a zero multiplier is decoupled:
      * dlam_i = 0). */

@@ -29,9 +29,7 @@ typedef struct fold_la_ldl {
     cholmod_common *cm;
     cholmod_sparse *K;   /* lower triangle of A + delta * diag(+1 primal, -1 dual) */
     cholmod_factor *L;
-    fold_int *kmap;      /* position of A's entry q in K->x, -1 above the diagonal */
-    fold_int *kdiag;     /* position of K(j,j) in K->x */
-    double *work;        /* 3 n doubles */
+    double *work;        /* 2 n doubles */
     fold_int n_primal;
     double delta;
     fold_int factor_nnz;
