@@ -145,8 +145,8 @@ fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lamb
     kkt = solver->backward;
     B = fold_malloc((size_t)(kkt->nK + 1), sizeof(double), "right-hand side");
     W = fold_malloc((size_t)(kkt->nK + 1), sizeof(double), "solution");
-    C = fold_malloc((size_t)n, sizeof(double), "bound term");
-    if (!B || !W || !C) {
+    if (zlbar || zubar) C = fold_malloc((size_t)n, sizeof(double), "bound term");
+    if (!B || !W || ((zlbar || zubar) && !C)) {
         st = FOLD_ERR_MEMORY;
         goto done;
     }

@@ -147,7 +147,8 @@ void fold_kkt_rhs_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, double *B)
 void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const double *U,
                          double *dx, double *dlam, double *dzl, double *dzu);
 /* VJP (eq. 3.10): B (nK x nrhs) and the bound term C (n x nrhs) from upstream gradients
- * (any may be NULL = zero; leading dimensions n, m, n, n). */
+ * (any may be NULL = zero; leading dimensions n, m, n, n). C may be NULL when zlbar and zubar
+ * are (the bound term is then zero); fold_kkt_finish_vjp takes the same C. */
 void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const double *lambar,
                       const double *zlbar, const double *zubar, double *B, double *C);
 /* pbar (np x nrhs) from W = K^{-1} B and C (eq. 3.11). */
