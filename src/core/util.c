@@ -38,11 +38,21 @@ void *fold_malloc(size_t count, size_t size, const char *what)
     return ptr;
 }
 
+/* calloc, not malloc + memset: fresh pages from the kernel are already zero, so large
+ * arrays that are never written cost no page faults. */
 void *fold_calloc(size_t count, size_t size, const char *what)
 {
-    void *ptr = fold_malloc(count, size, what);
-    if (ptr)
-        memset(ptr, 0, count * size);
+    void *ptr = NULL;
+    if (count != 0 && size > SIZE_MAX / count) {
+        fold_error(FOLD_ERR_MEMORY, "allocation of %zu x %zu bytes for %s overflows", count, size,
+                   what);
+        return NULL;
+    }
+    if (!alloc_should_fail())
+        ptr = count * size > 0 ? calloc(count, size) : calloc(1, 1);
+    if (!ptr)
+        fold_error(FOLD_ERR_MEMORY, "out of memory allocating %zu bytes for %s", count * size,
+                   what);
     return ptr;
 }
 

@@ -12,8 +12,6 @@
 enum { FOLD_XS_FREE = 0, FOLD_XS_LOWER = 1, FOLD_XS_UPPER = 2, FOLD_XS_FIXED = 3 };
 /* Status of a constraint in the active-set form. */
 enum { FOLD_CS_INACTIVE = 0, FOLD_CS_LOWER = 1, FOLD_CS_UPPER = 2, FOLD_CS_EQUALITY = 3 };
-/* Where a value of the KKT matrix comes from (one entry per triplet of K). */
-enum { FOLD_SRC_ZERO = 0, FOLD_SRC_H = 1, FOLD_SRC_J = 2, FOLD_SRC_XDIAG = 3, FOLD_SRC_CDIAG = 4 };
 
 /* The backward state of one solver (solver->backward). Everything is evaluated at the
  * stored solution whose id is `solution_id`; `is_valid` says the evaluation, classification
@@ -27,15 +25,11 @@ typedef struct fold_kkt {
     cholmod_common cm;
     bool has_cm;
 
-    /* Callback values at the solution (pattern order) and the full-storage matrices:
-     * H = Hessian of the Lagrangian (symmetric, both triangles), J = dg/dx (m x n),
-     * Lxp = d(grad_x L)/dp (n x np), Gp = dg/dp (m x np). NULL when empty. */
+    /* Callback values at the solution, in the order of the problem's patterns: H = Hessian
+     * of the Lagrangian (lower triangle), J = dg/dx (m x n), L_xp = d(grad_x L)/dp (n x np),
+     * g_p = dg/dp (m x np). Products with them run on the triplets (kkt_rhs.c). */
     double *hv, *jv, *lpv, *gpv;
-    double *hv2;    /* hv followed by the mirrored off-diagonal values */
-    fold_int *hoff; /* indices k of the off-diagonal entries of hess_l */
-    fold_int n_hoff;
-    fold_la_assembly *H, *J, *Lxp, *Gp;
-    bool has_matrices; /* all of the above created */
+    bool has_matrices; /* the value arrays are allocated */
 
     /* Classification (§3.2): xstat[n], cstat[m], and the weakly active list. */
     signed char *xstat, *cstat;
@@ -50,17 +44,18 @@ typedef struct fold_kkt {
     fold_int nK, n_primal;
     fold_int *xpos, *cpos;              /* position of x_j / lam_i in K, or -1 */
     signed char *sig_xstat, *sig_cstat; /* classification K was built for (active form) */
-    fold_int n_trip;
-    fold_int *trow, *tcol; /* triplets of K (row, column), kept for the scaling */
-    signed char *ksrc;     /* per triplet of K: FOLD_SRC_* */
-    fold_int *kidx;        /* per triplet: index into the source */
-    double *kval;          /* per triplet: current value */
+    /* K in sorted CSC with an explicit diagonal. Per entry q the source of its value:
+     * kidx[q] = k < nnz(hess_l) for hv[k], nnz(hess_l) + k for jv[k], -1 for none (the
+     * barrier diagonals are added at kdiag[t], the position of K(t,t)). n_sorted_cols counts
+     * the columns that arrived unsorted from the patterns and were sorted. */
+    cholmod_sparse *K;
+    fold_int *kidx, *kdiag;
+    fold_int n_sorted_cols;
     /* Symmetric diagonal scaling S of K (nK): the stored matrix is S K S, and the builders
      * below scale right-hand sides and solutions, so the huge Sigma of the barrier form at a
      * tight solution does not swamp the residual test (doc/math.md §3.4). 1 in the active
      * form. */
     double *kscale;
-    fold_la_assembly *K;
     /* Bound multipliers from dx and the stationarity residual r = H dx + J' dlam + L_xp dp
      * (eqs. 3.9, 3.16): dzl = al r - sigl dx, dzu = -au r + sigu dx. Active form: al = 1 on
      * lower-held, au = 1 on upper-held variables, sigl = sigu = 0. Barrier form: where
@@ -119,26 +114,25 @@ fold_status fold_kkt_setup(fold_solver *solver, bool factor, fold_backward_info 
 const cholmod_sparse *fold_kkt_matrix(const fold_kkt *kkt);
 
 /* --- evaluation (kkt_eval.c) and classification (kkt_classify.c) --- */
-/* Evaluate jac_g, hess_l (obj_factor 1), hess_lp and jac_g_p at the stored solution and
- * refresh H, J, Lxp, Gp (created on first use). */
+/* Evaluate jac_g, hess_l (obj_factor 1), hess_lp and jac_g_p at the stored solution into
+ * hv, jv, lpv, gpv (allocated on first use). */
 fold_status fold_kkt_evaluate(fold_kkt *kkt, const fold_solver *solver);
 /* Classify constraints and bounds (§3.2); fills xstat, cstat, weak list and counts.
  * FOLD_ERR_DEGENERATE under the refuse policy when weakly active ones exist. */
 fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const char *fn);
 
 /* --- assembly (kkt_active.c, kkt_barrier.c, kkt_assemble.c) --- */
-/* Build the triplet list of K for the current form and classification (pattern only). */
+/* Build the pattern of K for the current form and classification (rows and columns of the
+ * variables and constraints from xpos, cpos). */
 fold_status fold_kkt_build_active(fold_kkt *kkt);
 fold_status fold_kkt_build_barrier(fold_kkt *kkt);
 /* Barrier diagonals and bound-multiplier weights from the solution (§3.4, eqs. 3.12-3.16). */
 void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver);
 /* Bound-multiplier weights of the active form (eq. 3.9). */
 void fold_kkt_active_weights(fold_kkt *kkt, const fold_solver *solver);
-/* Triplet helpers used by the builders. */
-fold_status fold_kkt_trip_reserve(fold_kkt *kkt, fold_int count);
-void fold_kkt_trip_add(fold_kkt *kkt, fold_int r, fold_int c, int src, fold_int idx);
-/* Create the assembly of K from the triplets added since fold_kkt_trip_reserve. */
-fold_status fold_kkt_assembly_create(fold_kkt *kkt);
+/* Sorted CSC pattern of K, kidx, kdiag and kscale from xpos, cpos, nK (set by the builders
+ * above): H_FF in both triangles, J_AF and J_AF', and the whole diagonal. */
+fold_status fold_kkt_build_pattern(fold_kkt *kkt);
 /* Free K, its triplets and its factorization. */
 void fold_kkt_release_system(fold_kkt *kkt);
 /* Gather the current values into K. */

@@ -11,32 +11,14 @@
 
 fold_status fold_kkt_build_barrier(fold_kkt *kkt)
 {
-    const fold_problem *prob = kkt->prob;
-    const fold_owned_pattern *hp = &prob->hess_l, *jp = &prob->jac_g;
     fold_int n = kkt->n, m = kkt->m;
-    fold_status st;
     for (fold_int j = 0; j < n; j++)
         kkt->xpos[j] = j;
     for (fold_int i = 0; i < m; i++)
         kkt->cpos[i] = n + i;
     kkt->nK = n + m;
     kkt->n_primal = n;
-    if ((st = fold_kkt_trip_reserve(kkt, 2 * hp->nnz + 2 * jp->nnz + kkt->nK)) != FOLD_OK)
-        return st;
-    for (fold_int k = 0; k < hp->nnz; k++) {
-        fold_int r = hp->row[k], c = hp->col[k];
-        fold_kkt_trip_add(kkt, r, c, FOLD_SRC_H, k);
-        if (r != c) fold_kkt_trip_add(kkt, c, r, FOLD_SRC_H, k);
-    }
-    for (fold_int k = 0; k < jp->nnz; k++) {
-        fold_kkt_trip_add(kkt, n + jp->row[k], jp->col[k], FOLD_SRC_J, k);
-        fold_kkt_trip_add(kkt, jp->col[k], n + jp->row[k], FOLD_SRC_J, k);
-    }
-    for (fold_int j = 0; j < n; j++)
-        fold_kkt_trip_add(kkt, j, j, FOLD_SRC_XDIAG, j);
-    for (fold_int i = 0; i < m; i++)
-        fold_kkt_trip_add(kkt, n + i, n + i, FOLD_SRC_CDIAG, i);
-    return fold_kkt_assembly_create(kkt);
+    return fold_kkt_build_pattern(kkt);
 }
 
 /* Distance to a bound, floored so that an iterate exactly at a bound (an imported point)

@@ -3,14 +3,28 @@
  * VJP eqs. 3.10-3.11. */
 #include "fold/fold_internal.h"
 
-/* y = A x, or zero when A is empty (NULL). */
-static void spmv(const fold_la_assembly *A, bool transpose, const double *x, double *y,
-                 fold_int len, bool accumulate)
+/* y = P x (transpose: P' x) for a callback pattern P with values v, straight from the
+ * triplets (patterns are validated unique at problem creation); y += when accumulate. */
+static void tmul(const fold_owned_pattern *P, const double *v, bool transpose, const double *x,
+                 double *y, fold_int len, bool accumulate)
 {
-    if (A)
-        fold_la_spmv(A->A, transpose, x, y, accumulate);
-    else if (!accumulate)
-        memset(y, 0, (size_t)len * sizeof(double));
+    const fold_int *ri = transpose ? P->col : P->row, *ci = transpose ? P->row : P->col;
+    if (!accumulate) memset(y, 0, (size_t)len * sizeof(double));
+    for (fold_int k = 0; k < P->nnz; k++)
+        y[ri[k]] += v[k] * x[ci[k]];
+}
+
+/* y = H x for the Hessian of the Lagrangian given by its lower triangle. */
+static void hmul(const fold_kkt *kkt, const double *x, double *y)
+{
+    const fold_owned_pattern *P = &kkt->prob->hess_l;
+    const double *v = kkt->hv;
+    memset(y, 0, (size_t)kkt->n * sizeof(double));
+    for (fold_int k = 0; k < P->nnz; k++) {
+        fold_int r = P->row[k], c = P->col[k];
+        y[r] += v[k] * x[c];
+        if (r != c) y[c] += v[k] * x[r];
+    }
 }
 
 static double cmask(const fold_kkt *kkt, fold_int i)
@@ -26,8 +40,8 @@ void fold_kkt_rhs_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, double *B)
         const double *dp = dP + c * np;
         double *b = B + c * nK;
         /* eq. 3.8: right-hand side -[L_xp,F dp; g_p,A dp]. */
-        spmv(kkt->Lxp, false, dp, tx, n, false);
-        spmv(kkt->Gp, false, dp, tc, m, false);
+        tmul(&kkt->prob->hess_lp, kkt->lpv, false, dp, tx, n, false);
+        tmul(&kkt->prob->jac_g_p, kkt->gpv, false, dp, tc, m, false);
         for (fold_int j = 0; j < n; j++)
             if (kkt->xpos[j] >= 0) b[kkt->xpos[j]] = -tx[j] * kkt->kscale[kkt->xpos[j]];
         for (fold_int i = 0; i < m; i++)
@@ -51,9 +65,9 @@ void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const d
         if (dlam && m) memcpy(dlam + c * m, vl, (size_t)m * sizeof(double));
         if (!dzl && !dzu) continue;
         /* Stationarity residual r = H dx + J' dlam + L_xp dp (eq. 3.9, 3.16). */
-        spmv(kkt->H, false, vx, r, n, false);
-        if (kkt->J) fold_la_spmv(kkt->J->A, true, vl, r, true);
-        if (kkt->Lxp) fold_la_spmv(kkt->Lxp->A, false, dP + c * np, r, true);
+        hmul(kkt, vx, r);
+        tmul(&kkt->prob->jac_g, kkt->jv, true, vl, r, n, true);
+        tmul(&kkt->prob->hess_lp, kkt->lpv, false, dP + c * np, r, n, true);
         for (fold_int j = 0; j < n; j++) {
             if (dzl) dzl[c * n + j] = kkt->al[j] * r[j] - kkt->sigl[j] * vx[j];
             if (dzu) dzu[c * n + j] = -kkt->au[j] * r[j] + kkt->sigu[j] * vx[j];
@@ -76,8 +90,8 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
             double zl = zlb ? zlb[j] : 0.0, zu = zub ? zub[j] : 0.0;
             cc[j] = kkt->al[j] * zl - kkt->au[j] * zu;
         }
-        spmv(kkt->H, false, cc, vx, n, false);
-        spmv(kkt->J, false, cc, vl, m, false);
+        hmul(kkt, cc, vx);
+        tmul(&kkt->prob->jac_g, kkt->jv, false, cc, vl, m, false);
         for (fold_int j = 0; j < n; j++) {
             double zl = zlb ? zlb[j] : 0.0, zu = zub ? zub[j] : 0.0;
             vx[j] += (xb ? xb[j] : 0.0) - kkt->sigl[j] * zl + kkt->sigu[j] * zu;
@@ -106,8 +120,8 @@ void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const do
         for (fold_int i = 0; i < m; i++)
             wl[i] = kkt->cpos[i] >= 0 ? w[kkt->cpos[i]] * cmask(kkt, i) * kkt->kscale[kkt->cpos[i]]
                                       : 0.0;
-        spmv(kkt->Lxp, true, wx, pb, np, false);
-        if (kkt->Gp) fold_la_spmv(kkt->Gp->A, true, wl, pb, true);
+        tmul(&kkt->prob->hess_lp, kkt->lpv, true, wx, pb, np, false);
+        tmul(&kkt->prob->jac_g_p, kkt->gpv, true, wl, pb, np, true);
         for (fold_int k = 0; k < np; k++)
             pb[k] = -pb[k];
     }
