@@ -39,6 +39,9 @@ typedef struct fold_backward_info {
     int reason;              /**< fold_backward_reason */
     fold_int n_rhs;          /**< right-hand sides solved */
     double assemble_s, analyze_s, factor_s, solve_s, total_s;
+    double primal_delta;     /**< singular KKT with a primal null space: delta of the primal
+                                  regularization K + delta diag(I_x, 0) (backward.primal_reg;
+                                  fallback_reason says so), else 0 */
 } fold_backward_info;
 
 /** A weakly active constraint or bound: at its bound but with a small multiplier. */

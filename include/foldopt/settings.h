@@ -82,6 +82,7 @@ typedef struct fold_settings {
         int restart;             /**< GMRES restart length */
         int refine_steps;        /**< iterative refinement steps after a direct solve */
         double regularization;   /**< delta of the quasi-definite form for CHOLMOD LDL' */
+        double primal_reg;       /**< relative delta of the primal regularization of a singular KKT */
         double rcond_min;        /**< reciprocal condition estimate below which KKT is singular */
         bool lsq_fallback;       /**< on a singular KKT, return the SPQR minimum-norm result */
         bool allow_unconverged;  /**< differentiate a forward solve that did not converge */

@@ -129,6 +129,12 @@ void opf_print_json(const opf_run *r, FILE *out)
                     (long)r->bwd.kkt_dim, (long)r->bwd.n_active_cons,
                     (long)r->bwd.n_active_bounds, (long)r->bwd.n_weak, r->bwd.residual,
                     (long)r->bwd.iterations, r->bwd.total_s);
+        if (r->has_bwd_info && r->bwd.fallback_reason[0]) {
+            /* e.g. several generators at one bus: singular K, primal regularization */
+            fprintf(out, ",\n \"primal_delta\": %.3g, \"fallback_reason\": ",
+                    r->bwd.primal_delta);
+            json_string(out, r->bwd.fallback_reason);
+        }
         if (is_jacobian(r)) {
             fputs(",\n \"jacobian\": {\"rows\": ", out);
             json_keys(out, r, true, r->n_rows);
@@ -209,6 +215,8 @@ void opf_print_text(const opf_run *r, FILE *out)
                      "active)", (long)r->bwd.kkt_dim, (long)r->bwd.n_active_cons,
                 (long)r->bwd.n_active_bounds, (long)r->bwd.n_weak);
     fputc('\n', out);
+    if (r->has_bwd_info && r->bwd.fallback_reason[0])
+        fprintf(out, "            %s\n", r->bwd.fallback_reason);
     if (r->kkt_fallback[0])
         fprintf(out, "            barrier form used: %s\n", r->kkt_fallback);
     bool jac = is_jacobian(r), by_rows = r->mode == OPF_MODE_JVP && r->of != OPF_OF_OBJECTIVE;

@@ -42,6 +42,10 @@
       "Iterative refinement steps after a direct solve (against the unregularized matrix).")       \
     X(backward, regularization, REAL, 1e-10, 0, 1, NULL,                                           \
       "Diagonal regularization delta of the quasi-definite form factored by CHOLMOD.")             \
+    X(backward, primal_reg, REAL, 1e-12, 0, 1e-2, NULL,                                            \
+      "A singular KKT matrix (UMFPACK) is factored as K + delta diag(I_primal, 0), delta = "       \
+      "primal_reg ||K||_inf, and solves are refined against K: derivatives whose right-hand "      \
+      "side is orthogonal to a primal null space are returned (doc/math.md §4.8); 0 disables.")    \
     X(backward, rcond_min, REAL, 1e-14, 0, 1, NULL,                                                \
       "Reciprocal condition estimate below which the KKT matrix is declared singular.")            \
     X(backward, lsq_fallback, BOOL, 0, 0, 1, NULL,                                                 \

@@ -185,7 +185,8 @@ static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt,
         kkt->F = NULL;
         st = fold_la_factor_create_shared(A, set->backward.factorization, set->backward.ordering,
                                           kkt->n_primal, set->backward.regularization,
-                                          set->backward.rcond_min, &kkt->cm, &kkt->F);
+                                          set->backward.rcond_min, set->backward.primal_reg,
+                                          &kkt->cm, &kkt->F);
     }
     if (kkt->F) fold_la_factor_get_info(kkt->F, &kkt->finfo);
     kkt->reused_analysis = kkt->finfo.reused_analysis;
@@ -225,6 +226,7 @@ static void fill_info(const fold_kkt *kkt, const fold_settings *set, fold_backwa
     info->is_one_sided = kkt->is_one_sided;
     info->is_least_squares = kkt->is_lsq;
     info->rcond = kkt->finfo.rcond;
+    info->primal_delta = kkt->finfo.primal_delta;
     info->reason = FOLD_REASON_DIRECT;
 }
 
@@ -283,6 +285,54 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     return kkt->is_one_sided ? FOLD_WARN_ONE_SIDED : FOLD_OK;
 }
 
+/* The variable at primal position t of K. */
+static fold_int primal_variable(const fold_kkt *kkt, fold_int t)
+{
+    for (fold_int j = 0; j < kkt->n; j++)
+        if (kkt->xpos[j] == t) return j;
+    return -1;
+}
+
+/* A right-hand side not orthogonal to the primal null space of a regularized K (§4.8): the
+ * derivative asked for is not unique. The iterate diverges along the null space, so its
+ * largest primal components name the variables involved. */
+static fold_status not_unique(const fold_kkt *kkt, fold_int nrhs, const double *X)
+{
+    fold_int top[3] = {-1, -1, -1};
+    double val[3] = {0, 0, 0};
+    char vars[96] = "";
+    for (fold_int c = 0; c < nrhs; c++)
+        for (fold_int t = 0; t < kkt->n_primal; t++) {
+            double a = fabs(X[c * kkt->nK + t]);
+            bool seen = false;
+            for (int k = 0; k < 3; k++) seen = seen || top[k] == t;
+            for (int k = 0; k < 3 && !seen; k++)
+                if (a > val[k]) {
+                    for (int q = 2; q > k; q--) {
+                        val[q] = val[q - 1];
+                        top[q] = top[q - 1];
+                    }
+                    val[k] = a;
+                    top[k] = t;
+                    break;
+                }
+        }
+    for (int k = 0; k < 3 && top[k] >= 0; k++) {
+        size_t len = strlen(vars);
+        snprintf(vars + len, sizeof vars - len, "%sx[%lld]", k ? ", " : "",
+                 (long long)primal_variable(kkt, top[k]));
+    }
+    return fold_error(FOLD_ERR_SINGULAR,
+                      "%s: the requested derivative is not unique: the KKT matrix of order %lld "
+                      "is singular with a null space in the primal block (solved with primal "
+                      "regularization delta = %.3g) and the right-hand side is not orthogonal to "
+                      "it (largest null-space components: %s; e.g. an upstream gradient on one "
+                      "of several variables that enter the problem identically); set "
+                      "backward.lsq_fallback for the minimum-norm least-squares result",
+                      kkt->fn ? kkt->fn : "fold", (long long)kkt->nK, kkt->finfo.primal_delta,
+                      vars[0] ? vars : "none");
+}
+
 fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
                            double *X, fold_backward_info *info)
 {
@@ -296,6 +346,13 @@ fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrh
         else {
             st = fold_la_factor_solve(kkt->F, false, nrhs, B, X, set->backward.refine_steps,
                                       set->backward.refine_tol, &res);
+            if (st == FOLD_ERR_SINGULAR && kkt->finfo.primal_delta > 0.0) {
+                if (!set->backward.lsq_fallback)
+                    return not_unique(kkt, nrhs, X);
+                st = fold_la_lsq_solve(fold_kkt_matrix(kkt), false, nrhs, B, X, &kkt->cm);
+                if (info) info->is_least_squares = true;
+                res = 0.0;
+            }
             /* AUTO may have switched to LU during the solve (doc/math.md §4.4). */
             fold_la_factor_get_info(kkt->F, &kkt->finfo);
             if (info) {

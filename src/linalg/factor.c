@@ -1,26 +1,9 @@
 /* fold_la_factor: dispatch between UMFPACK LU and CHOLMOD LDL' of the quasi-definite
- * regularization, AUTO fallback, and the refined solve against the unregularized A.
- * doc/math.md §4 (eqs. 4.1-4.5). */
+ * regularization, AUTO fallback, primal regularization of a singular A (factor_reg.c);
+ * solves in factor_solve.c. doc/math.md §4 (eqs. 4.1-4.9). */
 #include <float.h>
 
 #include "linalg/linalg_internal.h"
-
-struct fold_la_factor {
-    int kind;                 /* requested fold_factorization */
-    int ordering;
-    fold_int n, n_primal;
-    double delta, rcond_min;
-    cholmod_common *cm;
-    cholmod_sparse *A;        /* the unregularized matrix: a private copy, or the caller's */
-    bool shared;              /* A is the caller's (fold_la_factor_create_shared) */
-    fold_int *iwork;          /* n, the symmetry check's cursors */
-    double norm_inf, norm_1;  /* ||A||_inf, ||A||_1 = ||A'||_inf */
-    double *work;             /* n doubles */
-    bool is_factored;
-    fold_la_umf umf;
-    fold_la_ldl ldl;
-    fold_la_factor_info info;
-};
 
 static fold_status factor_validate(const cholmod_sparse *A, const char *fn)
 {
@@ -180,12 +163,47 @@ static fold_status factor_umf(fold_la_factor *F)
     return FOLD_OK;
 }
 
+/* LU of M = A + delta diag(I_primal, 0) in place of A (eqs. 4.7-4.9). */
+static fold_status factor_umf_reg(fold_la_factor *F, const char *why)
+{
+    fold_status st = fold_la_preg_factor(&F->preg, &F->umf, F->A, F->n_primal, F->norm_inf,
+                                         F->ordering, F->rcond_min, F->cm, &F->info.analyze_s,
+                                         &F->info.factor_s);
+    F->info.rcond = F->umf.rcond;
+    if (st) {
+        fold_la_preg_free(&F->preg, F->cm);
+        return st;
+    }
+    F->info.factorization = FOLD_FACTOR_UMFPACK;
+    F->info.factor_nnz = F->umf.factor_nnz;
+    F->info.primal_delta = F->preg.delta;
+    if (why)
+        snprintf(F->info.fallback_reason, sizeof F->info.fallback_reason,
+                 "singular (%s): primal regularization K + delta diag(I_x, 0), delta=%.2g, "
+                 "refined against K", why,
+                 F->preg.delta);
+    return FOLD_OK;
+}
+
+/* UMFPACK: LU of A; when A is singular and primal regularization is enabled, LU of M
+ * instead (and for every later refactorization: a singular pattern tends to stay so). */
+static fold_status factor_umf_any(fold_la_factor *F)
+{
+    F->info.primal_delta = 0.0;
+    if (F->preg.delta > 0.0)
+        return factor_umf_reg(F, NULL);
+    fold_status st = factor_umf(F);
+    if (st != FOLD_ERR_SINGULAR || !(F->preg.rel > 0.0) || F->n_primal == 0)
+        return st;
+    return factor_umf_reg(F, F->umf.rcond > 0.0 ? "small pivot" : "zero pivot");
+}
+
 /* Switch an AUTO factor from CHOLMOD to UMFPACK, recording why (from fold_last_error). */
-static fold_status factor_fall_back(fold_la_factor *F)
+fold_status fold_la_factor_fall_back(fold_la_factor *F)
 {
     factor_record_fallback(F, fold_last_error());
     fold_la_ldl_free(&F->ldl);
-    return factor_umf(F);
+    return factor_umf_any(F);
 }
 
 /* Numeric factorization for the values now in F->A. */
@@ -196,14 +214,14 @@ static fold_status factor_numeric(fold_la_factor *F)
     F->info.analyze_s = F->info.factor_s = 0.0;
     F->info.reused_analysis = true;
     if (F->kind == FOLD_FACTOR_UMFPACK || F->info.fallback_reason[0]) {
-        st = factor_umf(F);
+        st = factor_umf_any(F);
     } else {
         bool analyze = F->ldl.L == NULL;
         if (analyze)
             F->info.reused_analysis = false;
         st = factor_try_ldl(F, analyze);
         if (st && st != FOLD_ERR_MEMORY && F->kind == FOLD_FACTOR_AUTO)
-            st = factor_fall_back(F);
+            st = fold_la_factor_fall_back(F);
     }
     F->is_factored = st == FOLD_OK;
     return st;
@@ -215,6 +233,7 @@ void fold_la_factor_free(fold_la_factor *F)
         return;
     fold_la_umf_free(&F->umf);
     fold_la_ldl_free(&F->ldl);
+    fold_la_preg_free(&F->preg, F->cm);
     if (F->A && !F->shared)
         cholmod_l_free_sparse(&F->A, F->cm);
     free(F->iwork);
@@ -222,9 +241,18 @@ void fold_la_factor_free(fold_la_factor *F)
     free(F);
 }
 
+fold_status fold_la_factor_create(const cholmod_sparse *A, int kind, int ordering,
+                                  fold_int n_primal, double delta, double rcond_min,
+                                  cholmod_common *cm, fold_la_factor **out)
+{
+    return fold_la_factor_create_reg(A, kind, ordering, n_primal, delta, rcond_min, 0.0, cm,
+                                     out);
+}
+
 static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering,
                                  fold_int n_primal, double delta, double rcond_min,
-                                 cholmod_common *cm, bool shared, fold_la_factor **out)
+                                 double primal_reg, cholmod_common *cm, bool shared,
+                                 fold_la_factor **out)
 {
     const char *fn = shared ? "fold_la_factor_create_shared" : "fold_la_factor_create";
     fold_status st;
@@ -245,6 +273,8 @@ static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering
         return fold_error(FOLD_ERR_ARGUMENT, "%s: delta = %g, need finite >= 0", fn, delta);
     if (!(rcond_min >= 0.0 && rcond_min < 1.0))
         return fold_error(FOLD_ERR_ARGUMENT, "%s: rcond_min = %g, need [0,1)", fn, rcond_min);
+    if (!(primal_reg >= 0.0 && primal_reg < 1.0))
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: primal_reg = %g, need [0,1)", fn, primal_reg);
     fold_la_factor *F = fold_calloc(1, sizeof *F, "factor");
     if (!F)
         return FOLD_ERR_MEMORY;
@@ -254,6 +284,7 @@ static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering
     F->n_primal = n_primal;
     F->delta = delta;
     F->rcond_min = rcond_min;
+    F->preg.rel = primal_reg;
     F->cm = cm;
     F->info.ordering = ordering;
     F->info.factorization = kind == FOLD_FACTOR_UMFPACK ? FOLD_FACTOR_UMFPACK : FOLD_FACTOR_CHOLMOD;
@@ -287,18 +318,22 @@ static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering
     return FOLD_OK;
 }
 
-fold_status fold_la_factor_create(const cholmod_sparse *A, int kind, int ordering,
-                                  fold_int n_primal, double delta, double rcond_min,
-                                  cholmod_common *cm, fold_la_factor **out)
+fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ordering,
+                                      fold_int n_primal, double delta, double rcond_min,
+                                      double primal_reg, cholmod_common *cm,
+                                      fold_la_factor **out)
 {
-    return factor_create(A, kind, ordering, n_primal, delta, rcond_min, cm, false, out);
+    return factor_create(A, kind, ordering, n_primal, delta, rcond_min, primal_reg, cm, false,
+                         out);
 }
 
 fold_status fold_la_factor_create_shared(const cholmod_sparse *A, int kind, int ordering,
                                          fold_int n_primal, double delta, double rcond_min,
-                                         cholmod_common *cm, fold_la_factor **out)
+                                         double primal_reg, cholmod_common *cm,
+                                         fold_la_factor **out)
 {
-    return factor_create(A, kind, ordering, n_primal, delta, rcond_min, cm, true, out);
+    return factor_create(A, kind, ordering, n_primal, delta, rcond_min, primal_reg, cm, true,
+                         out);
 }
 
 fold_status fold_la_factor_refactor(fold_la_factor *F, const cholmod_sparse *A)
@@ -332,150 +367,6 @@ numeric:
     if ((st = factor_numeric(F)))
         return fold_error_context(st, "%s", fn);
     return FOLD_OK;
-}
-
-static fold_status factor_apply_inverse(fold_la_factor *F, bool transpose, fold_int nrhs,
-                                        const double *B, double *X)
-{
-    /* A is symmetric on the LDL' path, so A' X = B is the same solve. */
-    if (F->info.factorization == FOLD_FACTOR_CHOLMOD)
-        return fold_la_ldl_solve(&F->ldl, nrhs, B, X);
-    return fold_la_umf_solve(&F->umf, F->A, transpose, nrhs, B, X);
-}
-
-/* Eqs. 4.3, 4.4: x <- x + inv(M) (b - A x), r measured against the unregularized A, per
- * column, stopping a column when it meets tol or its residual stops decreasing. ws: 3 n nrhs. */
-static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_int nrhs,
-                                        const double *B, double *X, int refine_steps,
-                                        double tol, double *ws, double *res, double *worst)
-{
-    fold_int n = F->n;
-    double *R = ws, *D = ws + n * nrhs, *Xprev = ws + 2 * n * nrhs;
-    double anorm = transpose ? F->norm_1 : F->norm_inf;
-    fold_status st = factor_apply_inverse(F, transpose, nrhs, B, X);
-    if (st)
-        return st;
-    for (fold_int c = 0; c < nrhs; c++)
-        res[c] = HUGE_VAL;
-    for (int step = 0;; step++) {
-        bool active = false;
-        *worst = 0.0;
-        for (fold_int c = 0; c < nrhs; c++) {
-            double *x = X + c * n, *r = R + c * n;
-            const double *b = B + c * n;
-            if (res[c] <= tol || res[c] < 0) { /* converged or stalled (stored negated) */
-                memset(r, 0, (size_t)n * sizeof *r);
-                *worst = fmax(*worst, fabs(res[c]));
-                continue;
-            }
-            fold_la_residual(F->A, transpose, x, b, r, F->work);
-            double xn = 0.0, bn = 0.0, rc = 0.0;
-            for (fold_int i = 0; i < n; i++) {
-                xn = fmax(xn, fabs(x[i]));
-                bn = fmax(bn, fabs(b[i]));
-            }
-            /* Componentwise backward error (4.4): a row's residual against that row's own
-             * scale |A||x| + |b|, floored at eps times the normwise scale. */
-            double floor_den = DBL_EPSILON * (anorm * xn + bn);
-            for (fold_int i = 0; i < n; i++) {
-                double den = F->work[i] + fabs(b[i]) + floor_den;
-                double ri = fabs(r[i]);
-                if (ri > 0.0)
-                    rc = fmax(rc, den > 0.0 ? ri / den : HUGE_VAL);
-            }
-            if (isnan(rc))
-                rc = HUGE_VAL;
-            if (step > 0 && !(rc < res[c])) { /* refinement stalled: keep the previous x */
-                memcpy(x, Xprev + c * n, (size_t)n * sizeof *x);
-                res[c] = -res[c];
-                memset(r, 0, (size_t)n * sizeof *r);
-            } else {
-                res[c] = rc;
-                if (rc > tol) {
-                    active = true;
-                    memcpy(Xprev + c * n, x, (size_t)n * sizeof *x);
-                } else {
-                    memset(r, 0, (size_t)n * sizeof *r);
-                }
-            }
-            *worst = fmax(*worst, fabs(res[c]));
-        }
-        if (!active || step >= refine_steps)
-            break;
-        if ((st = factor_apply_inverse(F, transpose, nrhs, R, D)))
-            return st;
-        for (fold_int k = 0; k < n * nrhs; k++)
-            X[k] += D[k];
-    }
-    return FOLD_OK;
-}
-
-fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrhs,
-                                 const double *B, double *X, int refine_steps, double tol,
-                                 double *residual)
-{
-    const char *fn = "fold_la_factor_solve";
-    fold_status st;
-    if ((st = fold_check_not_null(F, fn, "F")) || (st = fold_check_dim(nrhs, 0, fn, "nrhs")))
-        return st;
-    if (nrhs > 0 && ((st = fold_check_not_null(B, fn, "B")) ||
-                     (st = fold_check_not_null(X, fn, "X"))))
-        return st;
-    if (refine_steps < 0)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: refine_steps = %d < 0", fn, refine_steps);
-    if (!(tol >= 0.0))
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: tol = %g, need >= 0", fn, tol);
-    if (!F->is_factored)
-        return fold_error(FOLD_ERR_SINGULAR, "%s: no valid factorization (the last "
-                          "factorization failed)", fn);
-    if ((st = fold_check_finite(B, F->n * nrhs, fn, "B")))
-        return st;
-    if (nrhs == 0) {
-        if (residual)
-            *residual = 0.0;
-        return FOLD_OK;
-    }
-    size_t len = (size_t)(F->n * nrhs);
-    double *Xt = fold_malloc(len, sizeof *Xt, "solution");
-    double *ws = fold_malloc(3 * len, sizeof *ws, "refinement workspace");
-    double *res = fold_malloc((size_t)nrhs, sizeof *res, "residuals");
-    double worst = HUGE_VAL;
-    if (!Xt || !ws || !res) {
-        st = FOLD_ERR_MEMORY;
-        goto done;
-    }
-    st = factor_refined_solve(F, transpose, nrhs, B, Xt, refine_steps, tol, ws, res, &worst);
-    if (!st && !(worst <= tol) && F->kind == FOLD_FACTOR_AUTO &&
-        F->info.factorization == FOLD_FACTOR_CHOLMOD) {
-        /* AUTO: LDL' + refinement missed tol (§4.4), so switch to LU for good. */
-        fold_error(FOLD_WARN_INACCURATE, "CHOLMOD LDL' refined residual %.3g > tol %.3g after "
-                   "%d refinement steps", worst, tol, refine_steps);
-        F->is_factored = false;
-        F->info.analyze_s = F->info.factor_s = 0.0;
-        if (!(st = factor_fall_back(F))) {
-            F->is_factored = true;
-            st = factor_refined_solve(F, transpose, nrhs, B, Xt, refine_steps, tol, ws, res,
-                                      &worst);
-        }
-    }
-    if (st) {
-        fold_error_context(st, "%s", fn);
-        goto done;
-    }
-    memcpy(X, Xt, len * sizeof *X);
-    if (residual)
-        *residual = worst;
-    if (!(worst <= tol))
-        st = fold_error(FOLD_WARN_INACCURATE, "%s: relative residual %.3g > tol %.3g after %d "
-                        "refinement steps (%s)", fn, worst, tol, refine_steps,
-                        F->info.factorization == FOLD_FACTOR_CHOLMOD
-                            ? "CHOLMOD LDL': A may be singular or delta too large"
-                            : "UMFPACK LU: A is ill-conditioned");
-done:
-    free(Xt);
-    free(ws);
-    free(res);
-    return st;
 }
 
 void fold_la_factor_get_info(const fold_la_factor *F, fold_la_factor_info *info)

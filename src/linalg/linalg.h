@@ -47,7 +47,9 @@ typedef struct fold_la_factor_info {
                                    1 / (||A||_1 est ||inv(K)||_1) (Hager estimate) */
     double analyze_s, factor_s;
     bool reused_analysis;       /* the last (re)factorization reused the symbolic analysis */
-    char fallback_reason[128];  /* why CHOLMOD fell back to UMFPACK, else "" */
+    char fallback_reason[128];  /* why CHOLMOD fell back to UMFPACK, or why A was
+                                   regularized (primal_delta > 0), else "" */
+    double primal_delta;        /* delta of the primal regularization in use, else 0 */
 } fold_la_factor_info;
 
 /* Analyze and factor. FOLD_ERR_SINGULAR (with detail) when A is numerically singular:
@@ -58,14 +60,26 @@ typedef struct fold_la_factor_info {
 fold_status fold_la_factor_create(const cholmod_sparse *A, int kind, int ordering,
                                   fold_int n_primal, double delta, double rcond_min,
                                   cholmod_common *cm, fold_la_factor **out);
-/* As fold_la_factor_create, but the factor keeps a pointer to A instead of a copy (one
+/* As fold_la_factor_create, with primal regularization (doc/math.md §4.8): when UMFPACK
+ * finds A singular and primal_reg > 0, factor M = A + delta diag(I_primal, 0) instead,
+ * delta = primal_reg ||A||_inf (and keep doing so on refactorization). Solves are refined
+ * against A; they converge for right-hand sides in range(A) when null(A) lies in the primal
+ * block, to the solution without null-space component. A right-hand side whose refined
+ * residual misses tol is not consistent: fold_la_factor_solve returns FOLD_ERR_SINGULAR
+ * (with the diverging iterate in X). primal_reg = 0 is fold_la_factor_create. */
+fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ordering,
+                                      fold_int n_primal, double delta, double rcond_min,
+                                      double primal_reg, cholmod_common *cm,
+                                      fold_la_factor **out);
+/* As fold_la_factor_create_reg, but the factor keeps a pointer to A instead of a copy (one
  * copy of the matrix less): A must stay allocated with the same pattern until the factor is
  * freed, new values are written into A itself and take effect with
  * fold_la_factor_refactor(F, A) (any other matrix is refused); solves refine against A as it
  * is at the time of the solve. */
 fold_status fold_la_factor_create_shared(const cholmod_sparse *A, int kind, int ordering,
                                          fold_int n_primal, double delta, double rcond_min,
-                                         cholmod_common *cm, fold_la_factor **out);
+                                         double primal_reg, cholmod_common *cm,
+                                         fold_la_factor **out);
 /* New values, same pattern: numeric factorization only (symbolic analysis reused). */
 fold_status fold_la_factor_refactor(fold_la_factor *F, const cholmod_sparse *A);
 /* Solve A X = B (transpose: A' X = B) for nrhs dense column-major right-hand sides of

@@ -4,6 +4,7 @@
 #define FOLD_LINALG_INTERNAL_H
 
 #include <umfpack.h>
+#include <cholmod.h>
 
 #include "linalg/linalg.h"
 
@@ -24,6 +25,23 @@ fold_status fold_la_umf_factor(fold_la_umf *u, const cholmod_sparse *A, double r
 fold_status fold_la_umf_solve(fold_la_umf *u, const cholmod_sparse *A, bool transpose,
                               fold_int nrhs, const double *B, double *X);
 void fold_la_umf_free(fold_la_umf *u);
+
+/* Primal regularization (doc/math.md §4.8): M = A + delta diag(I_primal, 0) factored by
+ * UMFPACK in place of a singular A. rel = 0: off; delta = 0: not in use. */
+typedef struct fold_la_preg {
+    double rel;          /* requested delta relative to the scale of A */
+    double delta;        /* absolute delta of the current factorization, 0 = none */
+    cholmod_sparse *M;   /* A + delta D (the values factored) */
+    bool symbolic_on_M;  /* the UMFPACK analysis was made on M's pattern */
+} fold_la_preg;
+
+/* Build M for A's current values with delta = rel * scale, analyze it when the kept
+ * analysis does not fit its pattern, and factor it into u. */
+fold_status fold_la_preg_factor(fold_la_preg *r, fold_la_umf *u, const cholmod_sparse *A,
+                                fold_int n_primal, double scale, int ordering, double rcond_min,
+                                cholmod_common *cm, double *analyze_s, double *factor_s);
+void fold_la_preg_free(fold_la_preg *r, cholmod_common *cm);
+
 
 typedef struct fold_la_ldl {
     cholmod_common *cm;
@@ -46,5 +64,28 @@ fold_status fold_la_ldl_solve(fold_la_ldl *l, fold_int nrhs, const double *B, do
 /* Lower estimate of ||inv(K)||_1 (Hager/Higham), a few solves. */
 fold_status fold_la_ldl_inverse_norm1(fold_la_ldl *l, double *est);
 void fold_la_ldl_free(fold_la_ldl *l);
+
+/* The factor object (factor.c: creation, factorization; factor_solve.c: solves). */
+struct fold_la_factor {
+    int kind;                 /* requested fold_factorization */
+    int ordering;
+    fold_int n, n_primal;
+    double delta, rcond_min;
+    cholmod_common *cm;
+    cholmod_sparse *A;        /* the unregularized matrix: a private copy, or the caller's */
+    bool shared;              /* A is the caller's (fold_la_factor_create_shared) */
+    fold_int *iwork;          /* n, the symmetry check's cursors */
+    double norm_inf, norm_1;  /* ||A||_inf, ||A||_1 = ||A'||_inf */
+    double *work;             /* n doubles */
+    bool is_factored;
+    fold_la_umf umf;
+    fold_la_ldl ldl;
+    fold_la_preg preg;        /* primal regularization of a singular A (§4.8) */
+    fold_la_factor_info info;
+};
+
+/* Switch an AUTO factor from CHOLMOD to UMFPACK (LU of A, or of M when A is singular and
+ * primal regularization is on), recording fold_last_error() as the reason. */
+fold_status fold_la_factor_fall_back(fold_la_factor *F);
 
 #endif

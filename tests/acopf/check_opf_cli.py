@@ -60,6 +60,38 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = run("opf", case, "--json", "--wrt", "pd", "--of", "vm", "--mode", "jvp",
                        "--cols", "5")
     check("jvp keyed by output", rc == 0 and len(json.loads(out).get("jvp", {})) == 30, err)
+    # Two identical generators at one bus (the first row repeated): their reactive split is
+    # not unique, the active-set KKT is singular and solved with the primal regularization.
+    twin = os.path.join(tmp, "twin.m")
+    lines, block = open(case).read().split("\n"), None
+    out_lines = []
+    for ln in lines:
+        out_lines.append(ln)
+        if ln.startswith("mpc.gen = [") or ln.startswith("mpc.gencost = ["):
+            block = True
+        elif block:
+            out_lines.append(ln)
+            block = None
+    open(twin, "w").write("\n".join(out_lines))
+    rc, out, err = run("opf", twin, "--json", "--wrt", "pd")
+    g = json.loads(out) if rc == 0 else {}
+    rc, out, err = run("opf", twin, "--json", "--wrt", "pd", "--mode", "vjp")
+    v = json.loads(out) if rc == 0 else {}
+    scale = max([1] + [abs(x) for x in g.get("gradient", {}).values()])
+    check("twin generators: active form, primal regularization reported",
+          rc == 0 and v.get("kkt") == "active" and "kkt_fallback" not in v and
+          v.get("primal_delta", 0) > 0 and "primal regularization" in v.get("fallback_reason", ""),
+          err + out[-400:])
+    check("twin generators: vjp of the objective equals the LMP",
+          rc == 0 and len(g.get("gradient", {})) == 30 and
+          all(abs(v["gradient"][k] - g["gradient"][k]) <= 1e-6 * scale for k in g["gradient"]),
+          err)
+    rc, out, err = run("opf", twin, "--json", "--wrt", "pd", "--of", "qg", "--mode", "vjp",
+                       "--rows", "1")
+    q = json.loads(out) if rc == 0 else {}
+    check("twin generators: the gradient of one qg is not unique (barrier form, said so)",
+          rc == 0 and q.get("kkt") == "barrier" and "not unique" in q.get("kkt_fallback", ""),
+          err + out[-400:])
     rc, out, err = run("opf", case, "--wrt", "pd", "--top", "3")
     check("summary lists the largest sensitivities", rc == 0 and "3 largest of 30" in out, out)
     bad = os.path.join(tmp, "bad.m")

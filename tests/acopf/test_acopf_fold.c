@@ -42,7 +42,7 @@ static void teardown(fixture *fx)
 }
 
 /* vjp with xbar = grad_x f plus the explicit grad_p f equals fold_value_gradient. */
-static void check_lmp(fixture *fx, double tol)
+static void check_lmp(fixture *fx, double tol, bool singular)
 {
     fold_int n = fx->L.n, np = fx->L.np;
     double *x = malloc((size_t)n * sizeof(double)), *p = malloc((size_t)np * sizeof(double));
@@ -72,6 +72,8 @@ static void check_lmp(fixture *fx, double tol)
            "active bounds %ld, weakly active %ld\n", fx->cs->name, lmp_min, lmp_max, err,
            err_c, (long)info.n_active_cons, (long)info.n_active_bounds, (long)info.n_weak);
     ck_assert_int_eq(n_weak, info.n_weak);
+    ck_assert_int_eq(info.kkt_form, FOLD_KKT_ACTIVE);
+    ck_assert(singular ? info.primal_delta > 0 : info.primal_delta == 0);
     ck_assert_msg(err <= tol, "%s: vjp and value gradient differ by %g", fx->cs->name, err);
     ck_assert_msg(err_c <= 1e-6, "%s: cost part differs by %g", fx->cs->name, err_c);
     /* LMPs are prices of the order of the marginal costs: positive here */
@@ -86,12 +88,15 @@ static void check_lmp(fixture *fx, double tol)
 
 START_TEST(lmp_pglib)
 {
+    /* case24 and case73 have several generators at one bus with reactive output strictly
+     * inside its bounds: singular active-set KKT, primal regularization (math.md §4.8) */
     const char *names[] = {"pglib_opf_case5_pjm", "pglib_opf_case14_ieee",
-                           "pglib_opf_case30_ieee", "pglib_opf_case118_ieee"};
+                           "pglib_opf_case30_ieee", "pglib_opf_case118_ieee",
+                           "pglib_opf_case24_ieee_rts", "pglib_opf_case73_ieee_rts"};
     fixture fx;
     if (!setup(&fx, names[_i], 0, 1e-10))
         return;
-    check_lmp(&fx, 1e-6);
+    check_lmp(&fx, 1e-6, _i >= 4);
     teardown(&fx);
 }
 END_TEST
@@ -100,7 +105,7 @@ START_TEST(lmp_grid)
 {
     fixture fx;
     setup(&fx, NULL, 60, 1e-10);
-    check_lmp(&fx, 1e-6);
+    check_lmp(&fx, 1e-6, false);
     teardown(&fx);
 }
 END_TEST
@@ -170,8 +175,9 @@ static void check_fd(fixture *fx, const fold_int *buses, int n_buses, double h)
 
 START_TEST(fd_pglib)
 {
-    const char *names[] = {"pglib_opf_case5_pjm", "pglib_opf_case14_ieee"};
-    const fold_int buses[][3] = {{1, 2, 3}, {2, 8, 13}};
+    const char *names[] = {"pglib_opf_case5_pjm", "pglib_opf_case14_ieee",
+                           "pglib_opf_case24_ieee_rts"};
+    const fold_int buses[][3] = {{1, 2, 3}, {2, 8, 13}, {0, 6, 18}};
     fixture fx;
     if (!setup(&fx, names[_i], 0, 1e-11))
         return;
@@ -190,14 +196,47 @@ START_TEST(fd_grid)
 }
 END_TEST
 
+/* case24: generators 1-4 sit at bus 1 with free reactive output. The derivative of one of
+ * their qg is not unique (refused, naming the qg variables); d qg / d pd by forward mode is
+ * returned with the change split equally (the minimum-norm convention, doc/acopf.md §5). */
+START_TEST(twin_qg)
+{
+    fixture fx;
+    if (!setup(&fx, "pglib_opf_case24_ieee_rts", 0, 1e-10))
+        return;
+    fold_int n = fx.L.n, np = fx.L.np, ng = fx.cs->n_gen;
+    double *xbar = calloc((size_t)n, sizeof(double)), *pbar = malloc((size_t)np * sizeof(double));
+    double *J = malloc((size_t)ng * sizeof(double));
+    char want[32];
+    xbar[fx.L.x_qg] = 1;
+    ck_assert_status(fold_vjp(fx.sv, xbar, NULL, NULL, NULL, pbar, NULL), FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("not unique");
+    snprintf(want, sizeof want, "x[%ld]", (long)fx.L.x_qg);
+    ck_assert_error_mentions(want);
+    fold_int rows[64], col = fx.L.p_pd; /* bus 1 */
+    ck_assert_int_le(ng, 64);
+    for (fold_int k = 0; k < ng; k++)
+        rows[k] = fx.L.x_qg + k;
+    ck_assert_status(fold_jacobian(fx.sv, FOLD_BLOCK_X, ng, rows, 1, &col, J, NULL), FOLD_OK);
+    /* generators 1, 2 (and 3, 4) are identical: equal shares */
+    ck_assert_double_le(fabs(J[0] - J[1]), 1e-8 * fmax(1e-6, fabs(J[0])));
+    ck_assert_double_le(fabs(J[2] - J[3]), 1e-8 * fmax(1e-6, fabs(J[2])));
+    free(xbar);
+    free(pbar);
+    free(J);
+    teardown(&fx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("acopf_fold");
     TCase *tc = tcase_create("fold");
     tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, lmp_pglib, 0, 4);
+    tcase_add_loop_test(tc, lmp_pglib, 0, 6);
     tcase_add_test(tc, lmp_grid);
-    tcase_add_loop_test(tc, fd_pglib, 0, 2);
+    tcase_add_loop_test(tc, fd_pglib, 0, 3);
+    tcase_add_test(tc, twin_qg);
     tcase_add_test(tc, fd_grid);
     suite_add_tcase(s, tc);
     return fold_test_run(s);

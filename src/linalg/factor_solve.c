@@ -1,0 +1,191 @@
+/* Solves with a fold_la_factor: iterative refinement against the unregularized A
+ * (componentwise backward error), the AUTO switch to LU when LDL' misses tol, and the
+ * consistency test of solves with a primally regularized factor. doc/math.md §4.3, §4.8. */
+#include <float.h>
+
+#include "linalg/linalg_internal.h"
+
+static fold_status factor_apply_inverse(fold_la_factor *F, bool transpose, fold_int nrhs,
+                                        const double *B, double *X)
+{
+    /* A is symmetric on the LDL' path, so A' X = B is the same solve. */
+    if (F->info.factorization == FOLD_FACTOR_CHOLMOD)
+        return fold_la_ldl_solve(&F->ldl, nrhs, B, X);
+    return fold_la_umf_solve(&F->umf, F->preg.delta > 0.0 ? F->preg.M : F->A, transpose, nrhs,
+                             B, X);
+}
+
+/* Eq. 4.9: with a primally regularized factor, a column is consistent when its last
+ * correction is below this fraction of the solution (an inconsistent column grows by about
+ * a constant step per refinement, i.e. by at least 1 / (steps + 1) of the solution). */
+#define PREG_ETA 1e-3
+#define PREG_EXTRA_STEPS 2
+
+/* Eqs. 4.3, 4.4: x <- x + inv(M) (b - A x), r measured against the unregularized A, per
+ * column, stopping a column when it meets tol or its residual stops decreasing. With a
+ * primally regularized factor a column also needs a last correction below PREG_ETA of the
+ * solution (eq. 4.9); *inconsistent says some column never got there.
+ * ws: 3 n nrhs; cw: 3 nrhs. */
+static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_int nrhs,
+                                        const double *B, double *X, int refine_steps,
+                                        double tol, double *ws, double *cw, double *worst,
+                                        bool *inconsistent)
+{
+    fold_int n = F->n;
+    double *R = ws, *D = ws + n * nrhs, *Xprev = ws + 2 * n * nrhs;
+    double *res = cw, *dr = cw + nrhs, *act = cw + 2 * nrhs;
+    double anorm = transpose ? F->norm_1 : F->norm_inf;
+    bool preg = F->preg.delta > 0.0;
+    int max_steps = preg ? refine_steps + PREG_EXTRA_STEPS : refine_steps;
+    fold_status st = factor_apply_inverse(F, transpose, nrhs, B, X);
+    if (st)
+        return st;
+    for (fold_int c = 0; c < nrhs; c++) {
+        res[c] = HUGE_VAL;
+        dr[c] = preg ? HUGE_VAL : 0.0;
+    }
+    for (int step = 0;; step++) {
+        bool active = false;
+        *worst = 0.0;
+        for (fold_int c = 0; c < nrhs; c++) {
+            double *x = X + c * n, *r = R + c * n;
+            const double *b = B + c * n;
+            act[c] = 0.0;
+            /* converged, or stalled (stored negated) */
+            if (res[c] < 0 || (res[c] <= tol && dr[c] <= PREG_ETA)) {
+                memset(r, 0, (size_t)n * sizeof *r);
+                *worst = fmax(*worst, fabs(res[c]));
+                continue;
+            }
+            fold_la_residual(F->A, transpose, x, b, r, F->work);
+            double xn = 0.0, bn = 0.0, rc = 0.0;
+            for (fold_int i = 0; i < n; i++) {
+                xn = fmax(xn, fabs(x[i]));
+                bn = fmax(bn, fabs(b[i]));
+            }
+            /* Componentwise backward error (4.4): a row's residual against that row's own
+             * scale |A||x| + |b|, floored at eps times the normwise scale. */
+            double floor_den = DBL_EPSILON * (anorm * xn + bn);
+            for (fold_int i = 0; i < n; i++) {
+                double den = F->work[i] + fabs(b[i]) + floor_den;
+                double ri = fabs(r[i]);
+                if (ri > 0.0)
+                    rc = fmax(rc, den > 0.0 ? ri / den : HUGE_VAL);
+            }
+            if (isnan(rc))
+                rc = HUGE_VAL;
+            if (step > 0 && !(rc < res[c]) && !(preg && rc <= tol)) {
+                /* refinement stalled: keep the previous x */
+                memcpy(x, Xprev + c * n, (size_t)n * sizeof *x);
+                res[c] = -res[c];
+                memset(r, 0, (size_t)n * sizeof *r);
+            } else {
+                res[c] = rc;
+                if (rc > tol || dr[c] > PREG_ETA) {
+                    active = true;
+                    act[c] = 1.0;
+                    memcpy(Xprev + c * n, x, (size_t)n * sizeof *x);
+                } else {
+                    memset(r, 0, (size_t)n * sizeof *r);
+                }
+            }
+            *worst = fmax(*worst, fabs(res[c]));
+        }
+        if (!active || step >= max_steps)
+            break;
+        if ((st = factor_apply_inverse(F, transpose, nrhs, R, D)))
+            return st;
+        for (fold_int k = 0; k < n * nrhs; k++)
+            X[k] += D[k];
+        for (fold_int c = 0; preg && c < nrhs; c++) {
+            if (act[c] == 0.0)
+                continue;
+            double dn = 0.0, xn = 0.0;
+            for (fold_int i = 0; i < n; i++) {
+                dn = fmax(dn, fabs(D[c * n + i]));
+                xn = fmax(xn, fabs(X[c * n + i]));
+            }
+            dr[c] = dn <= PREG_ETA * xn ? dn / fmax(xn, DBL_MIN) : HUGE_VAL;
+        }
+    }
+    *inconsistent = false;
+    for (fold_int c = 0; c < nrhs; c++)
+        *inconsistent = *inconsistent || dr[c] > PREG_ETA;
+    return FOLD_OK;
+}
+
+fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrhs,
+                                 const double *B, double *X, int refine_steps, double tol,
+                                 double *residual)
+{
+    const char *fn = "fold_la_factor_solve";
+    fold_status st;
+    if ((st = fold_check_not_null(F, fn, "F")) || (st = fold_check_dim(nrhs, 0, fn, "nrhs")))
+        return st;
+    if (nrhs > 0 && ((st = fold_check_not_null(B, fn, "B")) ||
+                     (st = fold_check_not_null(X, fn, "X"))))
+        return st;
+    if (refine_steps < 0)
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: refine_steps = %d < 0", fn, refine_steps);
+    if (!(tol >= 0.0))
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: tol = %g, need >= 0", fn, tol);
+    if (!F->is_factored)
+        return fold_error(FOLD_ERR_SINGULAR, "%s: no valid factorization (the last "
+                          "factorization failed)", fn);
+    if ((st = fold_check_finite(B, F->n * nrhs, fn, "B")))
+        return st;
+    if (nrhs == 0) {
+        if (residual)
+            *residual = 0.0;
+        return FOLD_OK;
+    }
+    size_t len = (size_t)(F->n * nrhs);
+    double *Xt = fold_malloc(len, sizeof *Xt, "solution");
+    double *ws = fold_malloc(3 * len, sizeof *ws, "refinement workspace");
+    double *res = fold_malloc(3 * (size_t)nrhs, sizeof *res, "residuals");
+    bool inconsistent = false;
+    double worst = HUGE_VAL;
+    if (!Xt || !ws || !res) {
+        st = FOLD_ERR_MEMORY;
+        goto done;
+    }
+    st = factor_refined_solve(F, transpose, nrhs, B, Xt, refine_steps, tol, ws, res, &worst,
+                              &inconsistent);
+    if (!st && !(worst <= tol) && F->kind == FOLD_FACTOR_AUTO &&
+        F->info.factorization == FOLD_FACTOR_CHOLMOD) {
+        /* AUTO: LDL' + refinement missed tol (§4.4), so switch to LU for good. */
+        fold_error(FOLD_WARN_INACCURATE, "CHOLMOD LDL' refined residual %.3g > tol %.3g after "
+                   "%d refinement steps", worst, tol, refine_steps);
+        F->is_factored = false;
+        F->info.analyze_s = F->info.factor_s = 0.0;
+        if (!(st = fold_la_factor_fall_back(F))) {
+            F->is_factored = true;
+            st = factor_refined_solve(F, transpose, nrhs, B, Xt, refine_steps, tol, ws, res,
+                                      &worst, &inconsistent);
+        }
+    }
+    if (st) {
+        fold_error_context(st, "%s", fn);
+        goto done;
+    }
+    memcpy(X, Xt, len * sizeof *X);
+    if (residual)
+        *residual = worst;
+    if (inconsistent)
+        st = fold_error(FOLD_ERR_SINGULAR, "%s: A is singular (solved with primal "
+                        "regularization delta = %.3g) and the right-hand side is not in its "
+                        "range: the refinement corrections do not decrease (residual %.3g)",
+                        fn, F->preg.delta, worst);
+    else if (!(worst <= tol))
+        st = fold_error(FOLD_WARN_INACCURATE, "%s: relative residual %.3g > tol %.3g after %d "
+                        "refinement steps (%s)", fn, worst, tol, refine_steps,
+                        F->info.factorization == FOLD_FACTOR_CHOLMOD
+                            ? "CHOLMOD LDL': A may be singular or delta too large"
+                            : "UMFPACK LU: A is ill-conditioned");
+done:
+    free(Xt);
+    free(ws);
+    free(res);
+    return st;
+}
+

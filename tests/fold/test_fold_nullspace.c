@@ -1,0 +1,304 @@
+/* A singular active-set KKT matrix with a null space in the primal block (two variables that
+ * enter the problem identically, like generators sharing a bus): the primal regularization
+ * of doc/math.md §4.8 returns every derivative whose right-hand side is orthogonal to it
+ * (checked against the envelope gradient, re-solves and adjointness) and refuses, with a
+ * message, the ones that are not unique. A duplicated constraint (dual null space) stays
+ * FOLD_ERR_SINGULAR. */
+#include <float.h>
+
+#include "fold_test_util.h"
+
+/* x = (y, z, u1, u2), s = u1 + u2, p = (p0, p1, p2, p3):
+ *   min 0.5 (y - p0)^2 + 0.25 y^4 + 0.5 z^2 + 0.5 s^2 + p3 s
+ *   s.t. y + z + u1 + u2 - p1 = 0,  z - y^2 - p2 >= 0 (active),  -5 <= u1, u2 <= 5.
+ * With dup, the first constraint is repeated (m = 3). */
+enum { NX = 4, NP = 4 };
+
+static int f(const double *x, const double *p, double *obj, void *ud)
+{
+    double s = x[2] + x[3];
+    *obj = 0.5 * (x[0] - p[0]) * (x[0] - p[0]) + 0.25 * pow(x[0], 4) + 0.5 * x[1] * x[1] +
+           0.5 * s * s + p[3] * s;
+    return 0;
+}
+
+static int grad_f(const double *x, const double *p, double *g, void *ud)
+{
+    double s = x[2] + x[3];
+    g[0] = x[0] - p[0] + pow(x[0], 3);
+    g[1] = x[1];
+    g[2] = g[3] = s + p[3];
+    return 0;
+}
+
+static int g(const double *x, const double *p, double *gx, void *ud)
+{
+    int m = *(const int *)ud;
+    gx[0] = x[0] + x[1] + x[2] + x[3] - p[1];
+    gx[1] = x[1] - x[0] * x[0] - p[2];
+    if (m == 3) gx[2] = gx[0];
+    return 0;
+}
+
+static const fold_int jrow[] = {0, 0, 0, 0, 1, 1, 2, 2, 2, 2};
+static const fold_int jcol[] = {0, 1, 2, 3, 0, 1, 0, 1, 2, 3};
+
+static int jac_g(const double *x, const double *p, double *v, void *ud)
+{
+    const double row0[] = {1, 1, 1, 1};
+    memcpy(v, row0, sizeof row0);
+    v[4] = -2 * x[0];
+    v[5] = 1;
+    if (*(const int *)ud == 3) memcpy(v + 6, row0, sizeof row0);
+    return 0;
+}
+
+static const fold_int hrow[] = {0, 1, 2, 3, 3};
+static const fold_int hcol[] = {0, 1, 2, 2, 3};
+
+static int hess_l(const double *x, const double *p, double s, const double *lam, double *v,
+                  void *ud)
+{
+    v[0] = s * (1 + 3 * x[0] * x[0]) - 2 * lam[1];
+    v[1] = s;
+    v[2] = v[3] = v[4] = s;
+    return 0;
+}
+
+static int grad_f_p(const double *x, const double *p, double *gp, void *ud)
+{
+    gp[0] = -(x[0] - p[0]);
+    gp[1] = gp[2] = 0;
+    gp[3] = x[2] + x[3];
+    return 0;
+}
+
+static const fold_int gprow[] = {0, 1, 2};
+static const fold_int gpcol[] = {1, 2, 1};
+
+static int jac_g_p(const double *x, const double *p, double *v, void *ud)
+{
+    v[0] = v[1] = -1;
+    if (*(const int *)ud == 3) v[2] = -1;
+    return 0;
+}
+
+static const fold_int lprow[] = {0, 2, 3};
+static const fold_int lpcol[] = {0, 3, 3};
+
+static int hess_lp(const double *x, const double *p, const double *lam, double *v, void *ud)
+{
+    v[0] = -1;
+    v[1] = v[2] = 1;
+    return 0;
+}
+
+static fold_problem *twins_problem(const int *m)
+{
+    static const double xl[NX] = {-FOLD_INF, -FOLD_INF, -5, -5};
+    static const double xu[NX] = {FOLD_INF, FOLD_INF, 5, 5};
+    static const double gl[3] = {0, 0, 0}, gu[3] = {0, FOLD_INF, 0};
+    static const double p0[NP] = {1.0, 2.0, 0.5, 0.3};
+    static const double x0[NX] = {0.5, 1.0, 0.2, -0.1};
+    fold_nlp_def d = {.name = "twins", .n = NX, .m = *m, .np = NP,
+                      .x_lower = xl, .x_upper = xu, .g_lower = gl, .g_upper = gu,
+                      .x_start = x0, .p_default = p0,
+                      .jac_g = {*m == 3 ? 10 : 6, jrow, jcol},
+                      .hess_l = {5, hrow, hcol},
+                      .jac_g_p = {*m == 3 ? 3 : 2, gprow, gpcol},
+                      .hess_lp = {3, lprow, lpcol},
+                      .cb = {f, grad_f, g, jac_g, hess_l, grad_f_p, hess_lp, jac_g_p},
+                      .user_data = (void *)m};
+    fold_problem *prob = NULL;
+    ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
+    return prob;
+}
+
+static const int M2 = 2, M3 = 3;
+
+static fold_solver *solved(fold_problem *prob, const fold_settings *s, const double *p)
+{
+    fold_solver *sv = NULL;
+    ck_assert_status(fold_solver_create(prob, s, &sv), FOLD_OK);
+    ck_assert_status(fold_solve(sv, p, NULL), FOLD_OK);
+    return sv;
+}
+
+/* The objective VJP (xbar = grad_x f, equal on the twins) equals the envelope gradient;
+ * the fold reports the regularization. */
+START_TEST(objective_vjp)
+{
+    fold_problem *prob = twins_problem(&M2);
+    fold_settings s = fold_test_tight_settings();
+    s.forward.tol = 1e-12;
+    fold_solver *sv = solved(prob, &s, NULL);
+    double x[NX], p[NP], xbar[NX], pbar[NP], gp[NP], vg[NP];
+    fold_backward_info info;
+    fold_solver_solution(sv, x, NULL, NULL, NULL, NULL);
+    fold_solver_params(sv, p);
+    grad_f(x, p, xbar, NULL);
+    grad_f_p(x, p, gp, NULL);
+    ck_assert_status(fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &info), FOLD_OK);
+    ck_assert_status(fold_value_gradient(sv, vg), FOLD_OK);
+    for (int j = 0; j < NP; j++)
+        ck_assert_double_le(fabs(pbar[j] + gp[j] - vg[j]), 1e-8 * fmax(1, fabs(vg[j])));
+    ck_assert_int_eq(info.kkt_form, FOLD_KKT_ACTIVE);
+    ck_assert_double_gt(info.primal_delta, 0);
+    ck_assert_ptr_nonnull(strstr(info.fallback_reason, "primal regularization"));
+    /* Disabled: the singular matrix is refused as before. */
+    s.backward.primal_reg = 0;
+    ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
+    ck_assert_status(fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &info), FOLD_ERR_SINGULAR);
+    fold_solver_free(sv);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* JVPs of the determined quantities (y, z, s, multipliers) match central differences of
+ * re-solves; the twins share the change equally (minimum norm in the null direction). */
+START_TEST(jvp_fd)
+{
+    fold_problem *prob = twins_problem(&M2);
+    fold_settings s = fold_test_tight_settings();
+    s.forward.tol = 1e-12;
+    s.forward.warm_start = false;
+    fold_solver *sv = solved(prob, &s, NULL);
+    double p0[NP], p[NP], dx[NX], dlam[2], xp[NX], xm[NX], lp[2], lm[2];
+    fold_solver_params(sv, p0);
+    for (int k = 0; k < NP; k++) {
+        double dp[NP] = {0}, h = 1e-5;
+        dp[k] = 1;
+        ck_assert_status(fold_jvp(sv, dp, dx, dlam, NULL, NULL, NULL), FOLD_OK);
+        /* equal split up to the null-space rounding of doc/math.md §4.8 */
+        ck_assert_double_le(fabs(dx[2] - dx[3]),
+                            DBL_EPSILON / s.backward.primal_reg * fmax(1, fabs(dx[2])));
+        fold_solver *sp, *sm;
+        memcpy(p, p0, sizeof p);
+        p[k] += h;
+        sp = solved(prob, &s, p);
+        p[k] -= 2 * h;
+        sm = solved(prob, &s, p);
+        fold_solver_solution(sp, xp, lp, NULL, NULL, NULL);
+        fold_solver_solution(sm, xm, lm, NULL, NULL, NULL);
+        double fd[5] = {(xp[0] - xm[0]) / (2 * h), (xp[1] - xm[1]) / (2 * h),
+                        (xp[2] + xp[3] - xm[2] - xm[3]) / (2 * h), (lp[0] - lm[0]) / (2 * h),
+                        (lp[1] - lm[1]) / (2 * h)};
+        double an[5] = {dx[0], dx[1], dx[2] + dx[3], dlam[0], dlam[1]};
+        for (int q = 0; q < 5; q++)
+            ck_assert_msg(fabs(an[q] - fd[q]) <= 1e-6 * fmax(1, fabs(fd[q])),
+                          "p%d, output %d: fold %.10g, FD %.10g", k, q, an[q], fd[q]);
+        fold_solver_free(sp);
+        fold_solver_free(sm);
+    }
+    fold_solver_free(sv);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* <J dp, zbar> = <dp, pbar> for upstream gradients orthogonal to the null space (equal on
+ * the twins), random otherwise. */
+START_TEST(adjoint)
+{
+    fold_problem *prob = twins_problem(&M2);
+    fold_settings s = fold_test_tight_settings();
+    fold_solver *sv = solved(prob, &s, NULL);
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 7 + (unsigned)_i);
+    double dp[NP], dx[NX], dlam[2], xbar[NX], lambar[2], pbar[NP];
+    fold_test_fill_normal(&rng, dp, NP);
+    fold_test_fill_normal(&rng, xbar, NX);
+    fold_test_fill_normal(&rng, lambar, 2);
+    xbar[3] = xbar[2];
+    ck_assert_status(fold_jvp(sv, dp, dx, dlam, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_vjp(sv, xbar, lambar, NULL, NULL, pbar, NULL), FOLD_OK);
+    double lhs = fold_test_dot(dx, xbar, NX) + fold_test_dot(dlam, lambar, 2);
+    double rhs = fold_test_dot(dp, pbar, NP);
+    ck_assert_double_le(fabs(lhs - rhs), 1e-10 * fmax(1, fabs(lhs)));
+    fold_solver_free(sv);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* An upstream gradient on one twin asks for a derivative that is not unique: refused with a
+ * message naming the twins, or the flagged least-squares result. The jacobian of the twins
+ * in reverse mode is refused too; in forward mode (right-hand sides in the range) it works. */
+START_TEST(not_unique)
+{
+    fold_problem *prob = twins_problem(&M2);
+    fold_settings s = fold_test_tight_settings();
+    fold_solver *sv = solved(prob, &s, NULL);
+    double xbar[NX] = {0, 0, 1, 0}, pbar[NP] = {7, 7, 7, 7}, J[2 * NP];
+    fold_backward_info info;
+    ck_assert_status(fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &info), FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("not unique");
+    ck_assert_error_mentions("x[2]");
+    ck_assert_error_mentions("x[3]");
+    ck_assert_double_eq(pbar[0], 7); /* nothing written */
+    fold_int rows[1] = {2}, cols[NP] = {0, 1, 2, 3};
+    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 1, rows, NP, cols, J, NULL),
+                     FOLD_ERR_SINGULAR);
+    fold_int rows2[2] = {2, 3}, cols2[1] = {1};
+    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 2, rows2, 1, cols2, J, NULL), FOLD_OK);
+    ck_assert_double_le(fabs(J[0] - J[1]),
+                        DBL_EPSILON / s.backward.primal_reg * fmax(1, fabs(J[0])));
+    s.backward.lsq_fallback = true;
+    ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
+    ck_assert_status(fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &info), FOLD_WARN_LEAST_SQUARES);
+    ck_assert(info.is_least_squares);
+    for (int j = 0; j < NP; j++)
+        ck_assert(isfinite(pbar[j]));
+    /* The least-squares VJP is that of the projection (e_u1 + e_u2) / 2 onto the range, i.e.
+     * the adjoint of the minimum-norm JVP. */
+    double half[NX] = {0, 0, 0.5, 0.5}, pref[NP];
+    ck_assert_status(fold_vjp(sv, half, NULL, NULL, NULL, pref, NULL), FOLD_OK);
+    for (int j = 0; j < NP; j++)
+        ck_assert_double_le(fabs(pbar[j] - pref[j]), 1e-10 * fmax(1, fabs(pref[j])));
+    /* Adjoint of the minimum-norm JVP: <e_u1, dx> = <dp, pbar>. The computed JVP has a
+     * null-space component of relative size up to eps / primal_reg (LU rounding amplified
+     * by 1/delta, doc/math.md §4.8), so compare the null-space-free part (dx_u1 + dx_u2)/2. */
+    double dp[NP] = {0.3, -1.1, 0.7, 0.4}, dx[NX];
+    ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, NULL), FOLD_OK);
+    double mid = 0.5 * (dx[2] + dx[3]);
+    ck_assert_double_le(fabs(dx[2] - dx[3]),
+                        DBL_EPSILON / s.backward.primal_reg * fmax(1, fabs(dx[2])));
+    ck_assert_double_le(fabs(mid - fold_test_dot(dp, pbar, NP)), 1e-10 * fmax(1, fabs(mid)));
+    fold_solver_free(sv);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* A repeated equality constraint: the null space is in the dual block, the regularization
+ * does not apply, FOLD_ERR_SINGULAR as before. */
+START_TEST(duplicate_constraint)
+{
+    fold_problem *prob2 = twins_problem(&M2), *prob3 = twins_problem(&M3);
+    fold_settings s = fold_test_tight_settings();
+    fold_solver *sv2 = solved(prob2, &s, NULL), *sv3 = NULL;
+    double p[NP], x[NX], lam[3], zl[NX], zu[NX], dp[NP] = {1, 0, 0, 0}, dx[NX];
+    fold_solver_params(sv2, p);
+    fold_solver_solution(sv2, x, lam, zl, zu, NULL);
+    lam[2] = 0.5 * lam[0];
+    lam[0] *= 0.5;
+    ck_assert_status(fold_solver_create(prob3, &s, &sv3), FOLD_OK);
+    fold_solver_store(sv3, p, x, lam, zl, zu, 0.0, true);
+    ck_assert_status(fold_jvp(sv3, dp, dx, NULL, NULL, NULL, NULL), FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("singular");
+    fold_solver_free(sv2);
+    fold_solver_free(sv3);
+    fold_problem_free(prob2);
+    fold_problem_free(prob3);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("fold_nullspace");
+    TCase *tc = tcase_create("nullspace");
+    tcase_add_test(tc, objective_vjp);
+    tcase_add_test(tc, jvp_fd);
+    tcase_add_loop_test(tc, adjoint, 0, 4);
+    tcase_add_test(tc, not_unique);
+    tcase_add_test(tc, duplicate_constraint);
+    suite_add_tcase(s, tc);
+    return fold_test_run(s);
+}
