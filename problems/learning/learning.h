@@ -52,6 +52,8 @@ typedef struct learn_config {
     double lambda;     /* denoise: weight of |Dx|_1 */
     uint64_t seed;
     int backward;      /* learn_backward */
+    fold_int unroll_iters; /* backward unroll: 0 runs the iteration to convergence, K > 0
+                            * exactly K steps (qp, portfolio, topk) */
 } learn_config;
 
 typedef struct learn_task learn_task;
@@ -91,6 +93,9 @@ struct learn_task {
     fold_int backward_iterations; /* iterations of the last VJP's iterative solve or unrolled
                                    * steps, else 0 */
     size_t backward_bytes;    /* unroll: bytes of the last VJP's tape, else 0 */
+    fold_int unroll_iters;    /* learn_config.unroll_iters */
+    int step_hessian;         /* qp, portfolio: learn_step_hessian of the SQP step */
+    double step_scale;        /* qp, portfolio: its scale (> 0.5) */
     void *data;               /* task's own state */
 };
 
@@ -104,17 +109,17 @@ fold_status learn_config_default(const char *name, learn_config *c);
 fold_status learn_task_create(const char *name, const learn_config *c, learn_task **out);
 void learn_task_free(learn_task *t);
 
-/* Hessian approximation B of the portfolio's SQP step map (backward lfpi, gmres):
- * identity: B = scale * beta I, diagonal: B = scale * diag(sum_k |H_jk|), with beta the
- * largest Gershgorin row sum of the Lagrangian Hessian H on the free assets
- * (doc/learning.md §4.2). */
+/* Hessian approximation B of the SQP step map of the qp and portfolio layers (backward
+ * lfpi, gmres, unroll): identity: B = scale * beta I, diagonal: B = scale * diag(sum_k
+ * |H_jk|), with beta the largest Gershgorin row sum of the Lagrangian Hessian H on the free
+ * variables (doc/learning.md §4.5). */
 typedef enum learn_step_hessian {
     LEARN_STEP_IDENTITY = 0,
     LEARN_STEP_DIAGONAL = 1
 } learn_step_hessian;
-/* Select B for the portfolio task (default identity, scale 1). LFPI converges for
+/* Select B for the qp or portfolio task (default identity, scale 1). LFPI converges for
  * scale > 0.5. FOLD_ERR_ARGUMENT for another task or bad values. */
-fold_status learn_portfolio_set_step(learn_task *t, int hessian, double scale);
+fold_status learn_task_set_step(learn_task *t, int hessian, double scale);
 
 /* A model mapping features (n_in) to layer inputs (n_out); parameters w (n_w). */
 typedef struct learn_model {
@@ -188,6 +193,10 @@ fold_status learn_train(learn_task *t, const learn_options *o, learn_result *res
 /* Dense helpers (row-major): solve the SPD system A x = b in place by Cholesky (A n x n is
  * overwritten by its factor, b by x); FOLD_ERR_SINGULAR when not positive definite. */
 fold_status learn_chol_solve(double *A, fold_int n, double *b, fold_int nrhs);
+/* The factor alone (lower triangle of A overwritten by L), and the two substitutions
+ * L L' x = b in place with such a factor. */
+fold_status learn_chol_factor(double *A, fold_int n);
+void learn_chol_subst(const double *L, fold_int n, double *x);
 /* Largest eigenvalue of M'M for M (m x n) by power iteration. */
 double learn_norm2_sq(const double *M, fold_int m, fold_int n);
 double learn_now(void);

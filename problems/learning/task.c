@@ -13,16 +13,15 @@ typedef struct task_entry {
 } task_entry;
 
 #define BIT(b) (1u << (b))
+#define ALL_BACKWARDS                                                                           \
+    (BIT(LEARN_BACKWARD_DIRECT) | BIT(LEARN_BACKWARD_LFPI) | BIT(LEARN_BACKWARD_GMRES) |        \
+     BIT(LEARN_BACKWARD_UNROLL))
 
 static const task_entry entries[] = {
-    {"qp", learn_qp_create, LEARN_QP_BACKWARDS},
-    {"portfolio", learn_portfolio_create, LEARN_PF_BACKWARDS},
-    {"denoise", learn_denoise_create,
-     BIT(LEARN_BACKWARD_DIRECT) | BIT(LEARN_BACKWARD_LFPI) | BIT(LEARN_BACKWARD_GMRES) |
-         BIT(LEARN_BACKWARD_UNROLL)},
-    {"topk", learn_topk_create,
-     BIT(LEARN_BACKWARD_DIRECT) | BIT(LEARN_BACKWARD_LFPI) | BIT(LEARN_BACKWARD_GMRES) |
-         BIT(LEARN_BACKWARD_UNROLL)},
+    {"qp", learn_qp_create, ALL_BACKWARDS},
+    {"portfolio", learn_portfolio_create, ALL_BACKWARDS},
+    {"denoise", learn_denoise_create, ALL_BACKWARDS},
+    {"topk", learn_topk_create, ALL_BACKWARDS},
 };
 
 #define N_TASKS (sizeof entries / sizeof entries[0])
@@ -120,6 +119,11 @@ fold_status learn_task_create(const char *name, const learn_config *c, learn_tas
         !(e->backward_mask & BIT(c->backward)))
         return learn_error(FOLD_ERR_UNSUPPORTED, "learn_task_create: %s: backward '%s' is not "
                            "available for this task", name, learn_backward_name(c->backward));
+    if (c->unroll_iters < 0 || (c->unroll_iters > 0 && (c->backward != LEARN_BACKWARD_UNROLL ||
+                                                        !strcmp(name, "denoise"))))
+        return learn_error(FOLD_ERR_ARGUMENT, "learn_task_create: %s: unroll_iters = %lld (a "
+                           "fixed count of unrolled steps needs backward unroll on qp, "
+                           "portfolio or topk)", name, (long long)c->unroll_iters);
     t = calloc(1, sizeof *t);
     if (!t)
         return learn_error(FOLD_ERR_MEMORY, "learn_task_create: task");
@@ -127,12 +131,29 @@ fold_status learn_task_create(const char *name, const learn_config *c, learn_tas
     t->n_train = c->n_train;
     t->n_test = c->n_test;
     t->backward = c->backward;
+    t->unroll_iters = c->unroll_iters;
     t->lr_hint = 0.05;
+    t->step_hessian = LEARN_STEP_IDENTITY;
+    t->step_scale = 1.0;
     st = e->create(c, t);
     if (st != FOLD_OK) {
         learn_task_free(t);
         return st;
     }
     *out = t;
+    return FOLD_OK;
+}
+
+fold_status learn_task_set_step(learn_task *t, int hessian, double scale)
+{
+    if (!t || (strcmp(t->name, "portfolio") && strcmp(t->name, "qp")))
+        return learn_error(FOLD_ERR_ARGUMENT, "learn_task_set_step: the SQP step belongs to the "
+                           "qp and portfolio tasks");
+    if ((hessian != LEARN_STEP_IDENTITY && hessian != LEARN_STEP_DIAGONAL) || !(scale > 0.5) ||
+        !isfinite(scale))
+        return learn_error(FOLD_ERR_ARGUMENT, "learn_task_set_step: hessian = %d, scale = %g "
+                           "(need identity or diagonal, scale > 0.5)", hessian, scale);
+    t->step_hessian = hessian;
+    t->step_scale = scale;
     return FOLD_OK;
 }

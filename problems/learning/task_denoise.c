@@ -191,7 +191,7 @@ static fold_status vjp_direct(denoise_data *d, const double *ubar, double *Dbar)
 }
 
 /* w <- Phi' w + ubar with Phi' = (I - t D D') P (4.10); on exit a = P w. */
-static fold_status vjp_lfpi(denoise_data *d, const double *ubar, double *Dbar)
+static fold_status vjp_lfpi(denoise_data *d, const double *ubar, double *Dbar, fold_int *iters)
 {
     double *w = calloc((size_t)d->m, sizeof *w), *a = malloc((size_t)d->m * sizeof *a);
     double scale = 0;
@@ -219,6 +219,7 @@ static fold_status vjp_lfpi(denoise_data *d, const double *ubar, double *Dbar)
     }
     for (fold_int i = 0; i < d->m; i++)
         a[i] = fabs(d->v[i]) < d->lambda ? w[i] : 0;
+    *iters = it + 1;
     if (it < DENOISE_MAX_ITER)
         add_psit(d, a, d->u, d->r, d->step, Dbar);
     free(w);
@@ -257,12 +258,13 @@ static int map_psit(const double *w, double *out, void *ud)
 }
 
 /* GMRES (unpreconditioned) on (I - Phi)' w = ubar through the fold-map interface. */
-static fold_status vjp_gmres(denoise_data *d, const double *ubar, double *Dbar)
+static fold_status vjp_gmres(denoise_data *d, const double *ubar, double *Dbar, fold_int *iters)
 {
     fold_map_def def = {.name = "denoise step", .nz = d->m, .np = d->m * d->n,
                         .phit_v = map_phit, .psit_v = map_psit, .user_data = d};
     fold_map *map = NULL;
     fold_settings s;
+    fold_backward_info info;
     fold_status st;
     double *pbar = malloc((size_t)(d->m * d->n) * sizeof *pbar);
     if (!pbar)
@@ -274,13 +276,15 @@ static fold_status vjp_gmres(denoise_data *d, const double *ubar, double *Dbar)
     s.backward.max_iter = 10 * d->m + 100;
     st = fold_map_create(&def, &map);
     if (st == FOLD_OK)
-        st = fold_map_vjp(map, &s, ubar, pbar, NULL);
+        st = fold_map_vjp(map, &s, ubar, pbar, &info);
     if (st < 0)
         st = learn_error(st, "denoise vjp: sample %lld: %s", (long long)d->sample,
                          fold_last_error());
-    else
+    else {
         for (fold_int k = 0; k < d->m * d->n; k++)
             Dbar[k] += pbar[k];
+        *iters = info.iterations;
+    }
     fold_map_free(map);
     free(pbar);
     return st < 0 ? st : FOLD_OK;
@@ -339,14 +343,19 @@ static fold_status denoise_vjp(learn_task *t, fold_int s, const double *xbar, do
         for (fold_int j = 0; j < d->n; j++)
             Dbar[i * d->n + j] = -d->u[i] * xbar[j];
     }
-    if (t->backward == LEARN_BACKWARD_DIRECT)
+    t->backward_iterations = 0;
+    t->backward_bytes = 0;
+    if (t->backward == LEARN_BACKWARD_DIRECT) {
         st = vjp_direct(d, ubar, Dbar);
-    else if (t->backward == LEARN_BACKWARD_LFPI)
-        st = vjp_lfpi(d, ubar, Dbar);
-    else if (t->backward == LEARN_BACKWARD_GMRES)
-        st = vjp_gmres(d, ubar, Dbar);
-    else
+    } else if (t->backward == LEARN_BACKWARD_LFPI) {
+        st = vjp_lfpi(d, ubar, Dbar, &t->backward_iterations);
+    } else if (t->backward == LEARN_BACKWARD_GMRES) {
+        st = vjp_gmres(d, ubar, Dbar, &t->backward_iterations);
+    } else {
         st = vjp_unroll(t, d, ubar, Dbar);
+        t->backward_iterations = d->n_iter; /* the tape: the iterates u_0..u_{K-1} */
+        t->backward_bytes = (size_t)(d->n_iter * d->m) * sizeof(double);
+    }
     free(ubar);
     return st;
 }

@@ -8,6 +8,7 @@
 #include "learning/tasks.h"
 
 #define PF_FACTORS 4
+#define PF_DAMPING 1.0 /* alpha of the SQP step */
 
 typedef struct pf_data {
     fold_int n;
@@ -15,9 +16,7 @@ typedef struct pf_data {
     double *best;   /* per sample: true-return objective of the true-return decision */
     double *xl, gl[2], gu[2];
     fold_int *hrow, *hcol, *jrow, *jcol, *diag, *none;
-    double *x, *zl, *lam;   /* solution of the last forward (SQP step fold) */
-    int step_hessian;       /* learn_step_hessian */
-    double step_scale;
+    double *x_eq;   /* equal weights 1/n: the start of the unrolled SQP iteration */
     learn_nlp_layer layer;
 } pf_data;
 
@@ -36,9 +35,7 @@ static void pf_free(void *data)
     free(d->diag);
     free(d->none);
     free(d->xl);
-    free(d->x);
-    free(d->zl);
-    free(d->lam);
+    free(d->x_eq);
     free(d);
 }
 
@@ -138,41 +135,82 @@ static double utility(const double *c, const double *x, fold_int n, double *grad
 static fold_status pf_forward(learn_task *t, fold_int i, const double *q, double *y)
 {
     pf_data *d = t->data;
+    sync_layer(t, &d->layer);
     return learn_nlp_layer_forward(&d->layer, i, q, y);
 }
 
-/* direct: the KKT fold (fold_vjp); lfpi, gmres: the SQP step fold (task_pf_step.c). */
+/* direct: the KKT fold (fold_vjp); lfpi, gmres, unroll: the SQP step (sqp_step.c). */
 static fold_status pf_vjp(learn_task *t, fold_int i, const double *ybar, double *qbar)
 {
     pf_data *d = t->data;
-    learn_pf_point pt = {d->n, d->S, d->x, d->lam, d->zl, 0};
-    fold_status st;
-    t->backward_iterations = 0;
-    if (t->backward == LEARN_BACKWARD_DIRECT)
-        return learn_nlp_layer_vjp(&d->layer, i, ybar, qbar);
-    if (d->layer.sample != i)
-        return learn_error(FOLD_ERR_NOT_SOLVED, "vjp: sample %lld is not the last solved one",
-                           (long long)i);
-    if ((st = fold_solver_solution(d->layer.solver, d->x, d->lam, d->zl, NULL, NULL)))
-        return learn_error(st, "vjp: sample %lld: %s", (long long)i, fold_last_error());
-    pt.dual_tol = fold_solver_settings(d->layer.solver)->active_set.dual_tol;
-    return learn_pf_step_vjp(&pt, ybar, t->backward, d->step_hessian, d->step_scale, qbar,
-                             &t->backward_iterations);
+    sync_layer(t, &d->layer);
+    return learn_nlp_layer_vjp(&d->layer, i, ybar, qbar, &t->backward_iterations,
+                               &t->backward_bytes);
 }
 
-fold_status learn_portfolio_set_step(learn_task *t, int hessian, double scale)
+/* KKT pieces of the SQP step (4.4a)-(4.4b): Lagrangian -c'x + 0.1|x|^2 + lam_0 (x'Sx -
+ * gamma) + lam_1 (1'x - 1) on the free assets, active rows of (risk, budget). */
+static int pf_eval(const learn_sqp_def *s, const double *x, const double *lam, const double *c,
+                   double *r, double *g, double *H, double *J, double *cp)
 {
-    pf_data *d;
-    if (!t || strcmp(t->name, "portfolio"))
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_portfolio_set_step: not a portfolio task");
-    if ((hessian != LEARN_STEP_IDENTITY && hessian != LEARN_STEP_DIAGONAL) || !(scale > 0.5) ||
-        !isfinite(scale))
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_portfolio_set_step: hessian = %d, scale = "
-                           "%g (need identity or diagonal, scale > 0.5)", hessian, scale);
-    d = t->data;
-    d->step_hessian = hessian;
-    d->step_scale = scale;
-    return FOLD_OK;
+    const pf_data *d = s->user_data;
+    fold_int n = d->n, nf = s->nf;
+    double lam_risk = 0, risk = 0, sum = 0;
+    for (fold_int a = 0; a < s->na; a++)
+        if (s->act[a] == 0)
+            lam_risk = lam[a];
+    for (fold_int i = 0; i < nf; i++) {
+        fold_int j = s->free_idx[i];
+        const double *Sj = d->S + j * n;
+        double sx = 0;
+        for (fold_int k = 0; k < n; k++)
+            sx += Sj[k] * x[k];
+        if (r) {
+            r[i] = -c[j] + 0.2 * x[j];
+            for (fold_int a = 0; a < s->na; a++)
+                r[i] += lam[a] * (s->act[a] == 0 ? 2 * sx : 1);
+        }
+        if (J)
+            for (fold_int a = 0; a < s->na; a++)
+                J[a * nf + i] = s->act[a] == 0 ? 2 * sx : 1;
+        if (H)
+            for (fold_int k = 0; k < nf; k++)
+                H[i * nf + k] = 2 * lam_risk * Sj[s->free_idx[k]] + (i == k ? 0.2 : 0);
+        if (cp)
+            cp[i] = -1;
+    }
+    if (g) {
+        for (fold_int k = 0; k < n; k++) {
+            double sx = 0;
+            for (fold_int l = 0; l < n; l++)
+                sx += d->S[k * n + l] * x[l];
+            risk += x[k] * sx;
+            sum += x[k];
+        }
+        for (fold_int a = 0; a < s->na; a++)
+            g[a] = s->act[a] == 0 ? risk - d->gu[0] : sum - d->gu[1];
+    }
+    return 0;
+}
+
+/* Curvature of the risk constraint: G_risk = 2 S_FF (the budget row is linear). */
+static int pf_curv(const learn_sqp_def *s, const double *x, const double *w, const double *v,
+                   double *out)
+{
+    const pf_data *d = s->user_data;
+    double wr = 0;
+    (void)x;
+    for (fold_int a = 0; a < s->na; a++)
+        if (s->act[a] == 0)
+            wr = w[a];
+    for (fold_int i = 0; i < s->nf; i++) {
+        const double *Sj = d->S + s->free_idx[i] * d->n;
+        double a = 0;
+        for (fold_int k = 0; k < s->nf; k++)
+            a += Sj[s->free_idx[k]] * v[k];
+        out[i] = 2 * wr * a;
+    }
+    return 0;
 }
 
 /* Regret = u(x*(c); c) - u(x_hat; c) with u the true utility; d regret / dx = -grad u. */
@@ -209,13 +247,9 @@ fold_status learn_portfolio_create(const learn_config *c, learn_task *t)
         return learn_error(FOLD_ERR_MEMORY, "learn_task_create: portfolio");
     d->layer.sample = -1;
     d->n = n;
-    d->step_hessian = LEARN_STEP_IDENTITY;
-    d->step_scale = 1.0;
     d->gl[0] = d->gl[1] = -FOLD_INF;
     d->xl = calloc((size_t)n, sizeof(double));
-    d->x = malloc((size_t)n * sizeof(double));
-    d->zl = malloc((size_t)n * sizeof(double));
-    d->lam = malloc(2 * sizeof(double));
+    d->x_eq = malloc((size_t)n * sizeof(double));
     d->S = malloc((size_t)(n * n) * sizeof(double));
     d->best = malloc((size_t)ns * sizeof(double));
     d->hrow = malloc((size_t)nh * sizeof(fold_int));
@@ -232,7 +266,7 @@ fold_status learn_portfolio_create(const learn_config *c, learn_task *t)
     st = FOLD_ERR_MEMORY;
     if (!d->S || !d->best || !d->hrow || !d->hcol || !d->jrow || !d->jcol || !d->diag ||
         !d->none || !t->feat || !t->target || !F || !B || !x || !d->xl ||
-        !d->x || !d->zl || !d->lam) {
+        !d->x_eq) {
         st = learn_error(FOLD_ERR_MEMORY, "learn_task_create: portfolio data");
         goto done;
     }
@@ -244,6 +278,7 @@ fold_status learn_portfolio_create(const learn_config *c, learn_task *t)
     for (fold_int j = 0; j < n * PF_FACTORS; j++)
         F[j] = learn_normal(&rng);
     for (fold_int i = 0, k = 0; i < n; i++) {
+        d->x_eq[i] = 1.0 / (double)n;
         d->diag[i] = i;
         d->jrow[i] = 0;
         d->jcol[i] = i;
@@ -281,7 +316,9 @@ fold_status learn_portfolio_create(const learn_config *c, learn_task *t)
                    cb_jac_g_p},
             .user_data = d,
         };
-        st = learn_nlp_layer_init(&d->layer, &def, c->backward);
+        st = learn_nlp_layer_init(&d->layer, &def, pf_eval, pf_curv, d);
+        d->layer.x_start = d->x_eq; /* Ipopt keeps its own start */
+        d->layer.damping = PF_DAMPING;
         t->problem = d->layer.prob;
     }
     for (fold_int s = 0; s < ns && st == FOLD_OK; s++) {

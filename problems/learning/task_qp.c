@@ -105,13 +105,53 @@ static int cb_jac_g_p(const double *y, const double *p, double *v, void *ud)
 static fold_status qp_forward(learn_task *t, fold_int i, const double *q, double *y)
 {
     qp_data *d = t->data;
+    sync_layer(t, &d->layer);
     return learn_nlp_layer_forward(&d->layer, i, q, y);
 }
 
+/* direct: the KKT fold (fold_vjp); lfpi, gmres, unroll: the SQP step (sqp_step.c). */
 static fold_status qp_vjp(learn_task *t, fold_int i, const double *ybar, double *qbar)
 {
     qp_data *d = t->data;
-    return learn_nlp_layer_vjp(&d->layer, i, ybar, qbar);
+    sync_layer(t, &d->layer);
+    return learn_nlp_layer_vjp(&d->layer, i, ybar, qbar, &t->backward_iterations,
+                               &t->backward_bytes);
+}
+
+/* KKT pieces of the SQP step (4.1a): Lagrangian 1/2 y'Qy + p' sin y + lam'([A; G]y - bound)
+ * on the active rows; H = diag(Q - p o sin y), J = the active rows, d r / dp = diag(cos y). */
+static int qp_eval(const learn_sqp_def *s, const double *y, const double *lam, const double *p,
+                   double *r, double *g, double *H, double *J, double *cp)
+{
+    const qp_data *d = s->user_data;
+    fold_int n = d->n, nf = s->nf;
+    for (fold_int i = 0; i < nf; i++) {
+        fold_int j = s->free_idx[i];
+        if (r) {
+            r[i] = d->Q[j] * y[j] + p[j] * cos(y[j]);
+            for (fold_int a = 0; a < s->na; a++)
+                r[i] += lam[a] * d->AG[s->act[a] * n + j];
+        }
+        if (H) {
+            memset(H + i * nf, 0, (size_t)nf * sizeof *H);
+            H[i * nf + i] = d->Q[j] - p[j] * sin(y[j]);
+        }
+        if (J)
+            for (fold_int a = 0; a < s->na; a++)
+                J[a * nf + i] = d->AG[s->act[a] * n + j];
+        if (cp)
+            cp[i] = cos(y[j]);
+    }
+    if (g)
+        for (fold_int a = 0; a < s->na; a++) {
+            fold_int row = s->act[a];
+            double v = 0;
+            for (fold_int j = 0; j < n; j++)
+                v += d->AG[row * n + j] * y[j];
+            /* equality rows: gl = gu; G rows are bounded above only */
+            g[a] = v - d->gu[row];
+        }
+    return 0;
 }
 
 /* The true objective at the decision; its gradient Q y + p_true cos(y) is the upstream xbar. */
@@ -220,7 +260,7 @@ fold_status learn_qp_create(const learn_config *c, learn_task *t)
                    cb_jac_g_p},
             .user_data = d,
         };
-        st = learn_nlp_layer_init(&d->layer, &def, c->backward);
+        st = learn_nlp_layer_init(&d->layer, &def, qp_eval, NULL, d);
         t->problem = d->layer.prob;
     }
     /* The constraints do not depend on p: one convex solve (p = 0) proves feasibility. */

@@ -74,8 +74,10 @@ static fold_status topk_forward(learn_task *t, fold_int i, const double *c, doub
     memcpy(d->c, c, (size_t)d->n * sizeof *c);
     if (t->backward == LEARN_BACKWARD_UNROLL) {
         /* the unrolled layer is the dual gradient method itself, from the fixed start */
-        fold_status st = learn_topk_dual_solve(c, d->n, d->k, LEARN_TOPK_MAX_ITER, &nu,
-                                               &d->n_iter);
+        bool fixed = t->unroll_iters > 0;
+        fold_status st = learn_topk_dual_solve(c, d->n, d->k, fixed ? t->unroll_iters
+                                                                    : LEARN_TOPK_MAX_ITER,
+                                               fixed, &nu, &d->n_iter);
         if (st != FOLD_OK)
             return learn_error(st, "topk forward: sample %lld: %s", (long long)i,
                                learn_last_error());

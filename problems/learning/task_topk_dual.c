@@ -81,22 +81,22 @@ static fold_iter_def dual_def(dual_obj *o)
 }
 
 fold_status learn_topk_dual_solve(const double *c, fold_int n, fold_int k, fold_int max_iter,
-                                  double *nu, fold_int *iterations)
+                                  bool fixed, double *nu, fold_int *iterations)
 {
     dual_obj o = {c, n, (double)k};
     fold_iter_def def = dual_def(&o);
     fold_iter_info info;
     double nu0 = LEARN_TOPK_NU0;
-    fold_status st = fold_iter_solve(&def, c, &nu0, max_iter, LEARN_TOPK_TOL, NULL, nu, NULL,
-                                     &info);
+    fold_status st = fold_iter_solve(&def, c, &nu0, max_iter, fixed ? 0 : LEARN_TOPK_TOL, NULL,
+                                     nu, NULL, &info);
     *iterations = info.iterations;
-    if (st == FOLD_WARN_INACCURATE)
+    if (st == FOLD_WARN_INACCURATE && !fixed)
         return learn_error(FOLD_ERR_NOT_CONVERGED, "dual gradient method did not converge in "
                            "%lld iterations (last step %g)", (long long)max_iter,
                            info.step_norm);
     if (st < 0)
         return learn_error(st, "dual gradient method: %s", fold_last_error());
-    return FOLD_OK;
+    return FOLD_OK; /* fixed: nu_K, converged or not */
 }
 
 fold_status learn_topk_dual_vjp(const double *c, fold_int n, fold_int k, double nu, int method,

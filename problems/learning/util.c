@@ -18,10 +18,12 @@ const char *learn_last_error(void)
 
 fold_status learn_error(fold_status st, const char *fmt, ...)
 {
+    char tmp[sizeof last_error]; /* the arguments may include learn_last_error() itself */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    memcpy(last_error, tmp, sizeof tmp);
     return st;
 }
 
@@ -85,16 +87,15 @@ void learn_synthetic_costs(learn_rng *rng, fold_int n, fold_int nf, fold_int ns,
     }
 }
 
-fold_status learn_chol_solve(double *A, fold_int n, double *b, fold_int nrhs)
+fold_status learn_chol_factor(double *A, fold_int n)
 {
-    /* A = L L' in the lower triangle, then forward and back substitution per column of b
-     * (b column-major, n x nrhs). */
+    /* A = L L' in the lower triangle (row-major). */
     for (fold_int j = 0; j < n; j++) {
         double d = A[j * n + j];
         for (fold_int k = 0; k < j; k++)
             d -= A[j * n + k] * A[j * n + k];
         if (!(d > 0))
-            return learn_error(FOLD_ERR_SINGULAR, "learn_chol_solve: pivot %lld = %g",
+            return learn_error(FOLD_ERR_SINGULAR, "learn_chol_factor: pivot %lld = %g",
                                (long long)j, d);
         d = sqrt(d);
         A[j * n + j] = d;
@@ -105,21 +106,32 @@ fold_status learn_chol_solve(double *A, fold_int n, double *b, fold_int nrhs)
             A[i * n + j] = s / d;
         }
     }
-    for (fold_int c = 0; c < nrhs; c++) {
-        double *x = b + c * n;
-        for (fold_int i = 0; i < n; i++) {
-            double s = x[i];
-            for (fold_int k = 0; k < i; k++)
-                s -= A[i * n + k] * x[k];
-            x[i] = s / A[i * n + i];
-        }
-        for (fold_int i = n - 1; i >= 0; i--) {
-            double s = x[i];
-            for (fold_int k = i + 1; k < n; k++)
-                s -= A[k * n + i] * x[k];
-            x[i] = s / A[i * n + i];
-        }
+    return FOLD_OK;
+}
+
+void learn_chol_subst(const double *L, fold_int n, double *x)
+{
+    for (fold_int i = 0; i < n; i++) {
+        double s = x[i];
+        for (fold_int k = 0; k < i; k++)
+            s -= L[i * n + k] * x[k];
+        x[i] = s / L[i * n + i];
     }
+    for (fold_int i = n - 1; i >= 0; i--) {
+        double s = x[i];
+        for (fold_int k = i + 1; k < n; k++)
+            s -= L[k * n + i] * x[k];
+        x[i] = s / L[i * n + i];
+    }
+}
+
+fold_status learn_chol_solve(double *A, fold_int n, double *b, fold_int nrhs)
+{
+    fold_status st = learn_chol_factor(A, n);
+    if (st != FOLD_OK)
+        return st;
+    for (fold_int c = 0; c < nrhs; c++) /* b column-major, n x nrhs */
+        learn_chol_subst(A, n, b + c * n);
     return FOLD_OK;
 }
 

@@ -13,13 +13,16 @@ static void usage(FILE *out)
             "                          [--seed S] [--batch B] [--lr R] [--model linear|mlp]\n"
             "                          [--n-train N] [--n-test N] [--size N] [--init random|two-stage]\n"
             "                          [--step-hessian identity|diagonal] [--step-scale A]\n"
-            "                          [--quiet] [--json]\n"
+            "                          [--unroll-iters K] [--quiet] [--json]\n"
             "Train an optimization layer end to end through the fold on a seeded synthetic task\n"
             "and compare with the two-stage baseline (least squares on the targets, then solve).\n"
             "TASK: qp, portfolio, denoise, topk (doc/learning.md).\n"
             "--init two-stage starts the linear model from the least-squares fit (tasks with\n"
-            "targets). portfolio --backward lfpi|gmres folds its SQP step; --step-hessian and\n"
-            "--step-scale (> 0.5) choose the step's Hessian approximation B.\n"
+            "targets). qp and portfolio --backward lfpi|gmres|unroll go through their SQP step;\n"
+            "--step-hessian and --step-scale (> 0.5) choose the step's Hessian approximation B.\n"
+            "--size N sets the decision dimension (qp: with N/2 equality and N/2 inequality\n"
+            "rows). --unroll-iters K (backward unroll; qp, portfolio, topk) unrolls exactly K steps\n"
+            "instead of running the iteration to convergence.\n"
             "Progress (one line per epoch: train loss, test loss or regret, seconds) goes to\n"
             "stderr; the history goes to stdout as TSV, or as one JSON object with --json.\n");
 }
@@ -41,10 +44,15 @@ static void report(fold_int sample, fold_status st, const char *detail, void *ud
 static void print_json(const learn_task *t, const learn_options *o, const learn_result *r,
                        const char *backward)
 {
+    static const char *const hess[] = {"identity", "diagonal"};
     printf("{\"task\": \"%s\", \"backward\": \"%s\", \"metric\": \"%s\", \"seed\": %llu, "
-           "\"epochs\": %d, \"n_train\": %lld, \"n_test\": %lld,\n \"history\": [",
+           "\"epochs\": %d, \"n_train\": %lld, \"n_test\": %lld, \"init\": \"%s\", "
+           "\"lr\": %.6g, \"step_hessian\": \"%s\", \"step_scale\": %.6g, "
+           "\"unroll_iters\": %lld,\n \"history\": [",
            t->name, backward, t->metric_name, (unsigned long long)o->seed, r->n_epochs,
-           (long long)t->n_train, (long long)t->n_test);
+           (long long)t->n_train, (long long)t->n_test,
+           o->init_two_stage ? "two-stage" : "random", o->lr, hess[t->step_hessian != 0],
+           t->step_scale, (long long)t->unroll_iters);
     for (int i = 0; i <= r->n_epochs; i++) {
         const learn_epoch *e = &r->history[i];
         printf("%s\n  {\"epoch\": %d, \"train_loss\": %.10g, \"test\": %.10g, \"seconds\": %.6g,"
@@ -72,7 +80,7 @@ int cmd_train(int argc, char **argv)
 {
     const char *task = NULL, *backward = "direct";
     bool json = false, quiet = false;
-    long v, n_train = 0, n_test = 0, size = 0;
+    long v, n_train = 0, n_test = 0, size = 0, unroll_iters = 0;
     learn_options o;
     learn_config c;
     learn_task *t = NULL;
@@ -145,6 +153,9 @@ int cmd_train(int argc, char **argv)
                 return cli_usage_error("train: --step-scale must exceed 0.5, got %g", step_scale);
             if (step_hessian < 0)
                 step_hessian = LEARN_STEP_IDENTITY;
+        } else if (!strcmp(a, "--unroll-iters")) {
+            if (!parse_count(a, argv[++i], 1, &unroll_iters))
+                return CLI_USAGE;
         } else if (!strcmp(a, "--n-train")) {
             if (!parse_count(a, argv[++i], 1, &n_train))
                 return CLI_USAGE;
@@ -174,8 +185,14 @@ int cmd_train(int argc, char **argv)
         c.n_train = n_train;
     if (n_test)
         c.n_test = n_test;
-    if (size)
+    if (size) {
         c.size = size;
+        if (!strcmp(task, "qp")) { /* keep the default proportions: n/2 equalities, n/2 rows */
+            c.n_eq = size / 2;
+            c.n_ineq = size / 2;
+        }
+    }
+    c.unroll_iters = unroll_iters;
     if ((st = learn_task_create(task, &c, &t)) != FOLD_OK) {
         fprintf(stderr, "foldopt: train: %s: %s\n", fold_status_string(st), learn_last_error());
         return st == FOLD_ERR_ARGUMENT || st == FOLD_ERR_UNSUPPORTED ? CLI_USAGE : CLI_FAILED;
@@ -185,9 +202,10 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error("train: task '%s' learns the layer's parameters directly; "
                                "--model does not apply", task);
     }
-    if (step_hessian >= 0 && learn_portfolio_set_step(t, step_hessian, step_scale) != FOLD_OK) {
+    if (step_hessian >= 0 && learn_task_set_step(t, step_hessian, step_scale) != FOLD_OK) {
         learn_task_free(t);
-        return cli_usage_error("train: --step-hessian/--step-scale apply to portfolio only");
+        return cli_usage_error("train: --step-hessian/--step-scale apply to qp and portfolio "
+                               "only");
     }
     if (!have_lr)
         o.lr = t->lr_hint;

@@ -81,17 +81,23 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
     fold_int n = kkt->n, m = kkt->m, nK = kkt->nK;
     double *vx = kkt->w1, *vl = kkt->w2;
     for (fold_int c = 0; c < nrhs; c++) {
-        double *b = B + c * nK, *cc = C + c * n;
+        double *b = B + c * nK;
         const double *xb = xbar ? xbar + c * n : NULL, *lb = lambar ? lambar + c * m : NULL;
         const double *zlb = zlbar ? zlbar + c * n : NULL, *zub = zubar ? zubar + c * n : NULL;
         /* eq. 3.10: c = al zlbar - au zubar; v = [xbar - sigl zlbar + sigu zubar + H c;
-         * lambar + J c], restricted to the rows of K. */
-        for (fold_int j = 0; j < n; j++) {
-            double zl = zlb ? zlb[j] : 0.0, zu = zub ? zub[j] : 0.0;
-            cc[j] = kkt->al[j] * zl - kkt->au[j] * zu;
+         * lambar + J c], restricted to the rows of K. c = 0 without zlbar and zubar. */
+        if (C) {
+            double *cc = C + c * n;
+            for (fold_int j = 0; j < n; j++) {
+                double zl = zlb ? zlb[j] : 0.0, zu = zub ? zub[j] : 0.0;
+                cc[j] = kkt->al[j] * zl - kkt->au[j] * zu;
+            }
+            hmul(kkt, cc, vx);
+            tmul(&kkt->prob->jac_g, kkt->jv, false, cc, vl, m, false);
+        } else {
+            memset(vx, 0, (size_t)n * sizeof(double));
+            memset(vl, 0, (size_t)m * sizeof(double));
         }
-        hmul(kkt, cc, vx);
-        tmul(&kkt->prob->jac_g, kkt->jv, false, cc, vl, m, false);
         for (fold_int j = 0; j < n; j++) {
             double zl = zlb ? zlb[j] : 0.0, zu = zub ? zub[j] : 0.0;
             vx[j] += (xb ? xb[j] : 0.0) - kkt->sigl[j] * zl + kkt->sigu[j] * zu;
@@ -110,13 +116,14 @@ void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const do
                          double *pbar)
 {
     fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->nK;
-    double *wx = kkt->w3, *wl = kkt->w4;
+    double *wx = kkt->w1, *wl = kkt->w2; /* the scratch of fold_kkt_rhs_vjp, spent by now */
     for (fold_int c = 0; c < nrhs; c++) {
-        const double *w = W + c * nK, *cc = C + c * n;
+        const double *w = W + c * nK, *cc = C ? C + c * n : NULL;
         double *pb = pbar + c * np;
         /* eq. 3.11: pbar = -(L_xp' (w_x - c) + g_p' w_lam). */
         for (fold_int j = 0; j < n; j++)
-            wx[j] = (kkt->xpos[j] >= 0 ? w[kkt->xpos[j]] * kkt->kscale[kkt->xpos[j]] : 0.0) - cc[j];
+            wx[j] = (kkt->xpos[j] >= 0 ? w[kkt->xpos[j]] * kkt->kscale[kkt->xpos[j]] : 0.0) -
+                    (cc ? cc[j] : 0.0);
         for (fold_int i = 0; i < m; i++)
             wl[i] = kkt->cpos[i] >= 0 ? w[kkt->cpos[i]] * cmask(kkt, i) * kkt->kscale[kkt->cpos[i]]
                                       : 0.0;

@@ -71,6 +71,15 @@ fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ord
                                       fold_int n_primal, double delta, double rcond_min,
                                       double primal_reg, cholmod_common *cm,
                                       fold_la_factor **out);
+/* As fold_la_factor_create_reg, but the factor keeps a pointer to A instead of a copy (one
+ * copy of the matrix less): A must stay allocated with the same pattern until the factor is
+ * freed, new values are written into A itself and take effect with
+ * fold_la_factor_refactor(F, A) (any other matrix is refused); solves refine against A as it
+ * is at the time of the solve. */
+fold_status fold_la_factor_create_shared(const cholmod_sparse *A, int kind, int ordering,
+                                         fold_int n_primal, double delta, double rcond_min,
+                                         double primal_reg, cholmod_common *cm,
+                                         fold_la_factor **out);
 /* New values, same pattern: numeric factorization only (symbolic analysis reused). */
 fold_status fold_la_factor_refactor(fold_la_factor *F, const cholmod_sparse *A);
 /* Solve A X = B (transpose: A' X = B) for nrhs dense column-major right-hand sides of
@@ -87,6 +96,11 @@ void fold_la_factor_free(fold_la_factor *F);
  * systems (flagged by the caller). */
 fold_status fold_la_lsq_solve(const cholmod_sparse *A, bool transpose, fold_int nrhs,
                               const double *B, double *X, cholmod_common *cm);
+
+/* r = b - A x and w = |A| |x| in one pass over A (transpose: A', |A'|): the residual and
+ * the scale of its componentwise backward error (doc/math.md eq. 4.4). */
+void fold_la_residual(const cholmod_sparse *A, bool transpose, const double *x, const double *b,
+                      double *r, double *w);
 
 /* y = |A| |x| (transpose: |A'| |x|), entrywise absolute values (componentwise residuals). */
 void fold_la_spmv_abs(const cholmod_sparse *A, bool transpose, const double *x, double *y);

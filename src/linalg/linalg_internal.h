@@ -47,9 +47,7 @@ typedef struct fold_la_ldl {
     cholmod_common *cm;
     cholmod_sparse *K;   /* lower triangle of A + delta * diag(+1 primal, -1 dual) */
     cholmod_factor *L;
-    fold_int *kmap;      /* position of A's entry q in K->x, -1 above the diagonal */
-    fold_int *kdiag;     /* position of K(j,j) in K->x */
-    double *work;        /* 3 n doubles */
+    double *work;        /* 2 n doubles */
     fold_int n_primal;
     double delta;
     fold_int factor_nnz;
@@ -74,8 +72,9 @@ struct fold_la_factor {
     fold_int n, n_primal;
     double delta, rcond_min;
     cholmod_common *cm;
-    cholmod_sparse *A;        /* private copy of the unregularized matrix */
-    fold_int *tpos;           /* position of A(j,i) for entry A(i,j), -1 if absent */
+    cholmod_sparse *A;        /* the unregularized matrix: a private copy, or the caller's */
+    bool shared;              /* A is the caller's (fold_la_factor_create_shared) */
+    fold_int *iwork;          /* n, the symmetry check's cursors */
     double norm_inf, norm_1;  /* ||A||_inf, ||A||_1 = ||A'||_inf */
     double *work;             /* n doubles */
     bool is_factored;

@@ -256,6 +256,42 @@ START_TEST(reuse)
 }
 END_TEST
 
+/* Outputs of fold_jvp written in place, or through a buffer when one aliases dp (n = m = np
+ * here): each aliased call reproduces the separate-array result; without dzl and dzu the
+ * other outputs are unchanged. And fold_vjp with pbar aliasing xbar. */
+START_TEST(jvp_vjp_aliasing)
+{
+    fold_rp_options o = {.n = 12, .m = 12, .np = 12, .nonlinear = _i % 2};
+    fold_rp *rp = NULL;
+    fold_test_rng r;
+    ck_assert_status(fold_rp_create(900 + (unsigned)_i, &o, &rp), FOLD_OK);
+    fold_settings s = fold_test_tight_settings();
+    s.backward.kkt_form = _i / 2;
+    fold_solver *solver = fold_test_rp_solver(rp, &s);
+    double dp[12], ref[4][12], out[4][12], buf[12], pbar[12];
+    fold_test_rng_seed(&r, 5 + (unsigned)_i);
+    fold_test_fill_normal(&r, dp, 12);
+    ck_assert_status(fold_jvp(solver, dp, ref[0], ref[1], ref[2], ref[3], NULL), FOLD_OK);
+    for (int which = 0; which < 4; which++) { /* dx, dlam, dzl, dzu alias dp in turn */
+        double *o4[4] = {out[0], out[1], out[2], out[3]};
+        memcpy(buf, dp, sizeof buf);
+        o4[which] = buf;
+        ck_assert_status(fold_jvp(solver, buf, o4[0], o4[1], o4[2], o4[3], NULL), FOLD_OK);
+        for (int k = 0; k < 4; k++)
+            ck_assert_double_le(fold_test_vec_relerr(o4[k], ref[k], 12, 1.0), 1e-14);
+    }
+    ck_assert_status(fold_jvp(solver, dp, out[0], out[1], NULL, NULL, NULL), FOLD_OK);
+    ck_assert_double_le(fold_test_vec_relerr(out[0], ref[0], 12, 1.0), 1e-14);
+    ck_assert_double_le(fold_test_vec_relerr(out[1], ref[1], 12, 1.0), 1e-14);
+    fold_test_fill_normal(&r, buf, 12);
+    ck_assert_status(fold_vjp(solver, buf, NULL, NULL, NULL, pbar, NULL), FOLD_OK);
+    ck_assert_status(fold_vjp(solver, buf, NULL, NULL, NULL, buf, NULL), FOLD_OK);
+    ck_assert_double_le(fold_test_vec_relerr(buf, pbar, 12, 1.0), 1e-14);
+    fold_solver_free(solver);
+    fold_rp_free(rp);
+}
+END_TEST
+
 Suite *fold_kkt_suite(void);
 Suite *fold_kkt_suite(void)
 {
@@ -268,6 +304,7 @@ Suite *fold_kkt_suite(void)
     tcase_add_loop_test(tc, random_envelope, 0, N_SEEDS);
     tcase_add_loop_test(tc, random_jacobian, 0, N_SEEDS);
     tcase_add_test(tc, reuse);
+    tcase_add_loop_test(tc, jvp_vjp_aliasing, 0, 4);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -84,7 +84,7 @@ START_TEST(topk_unroll_tends_to_fold)
     learn_rng_seed(&rng, 21);
     for (int j = 0; j < 12; j++)
         c[j] = 2 * learn_normal(&rng);
-    ck_assert_status(learn_topk_dual_solve(c, 12, 3, LEARN_TOPK_MAX_ITER, &nu, &k_conv),
+    ck_assert_status(learn_topk_dual_solve(c, 12, 3, LEARN_TOPK_MAX_ITER, false, &nu, &k_conv),
                      FOLD_OK);
     ck_assert_status(learn_topk_dual_vjp(c, 12, 3, nu, LEARN_BACKWARD_GMRES, 0, 1.0, fold,
                                          &iters, &bytes), FOLD_OK);

@@ -75,7 +75,7 @@ START_TEST(portfolio_step_fold_matches_kkt)
         ck_assert_double_gt(norm, 1e-3); /* a nontrivial derivative */
         for (int k = 0; k < 4; k++) {
             t->backward = cfg[k].method;
-            ck_assert_status(learn_portfolio_set_step(t, cfg[k].hessian, cfg[k].scale), FOLD_OK);
+            ck_assert_status(learn_task_set_step(t, cfg[k].hessian, cfg[k].scale), FOLD_OK);
             ck_assert_status(t->ops->vjp(t, s, ybar, cbar), FOLD_OK);
             ck_assert_msg(fold_test_vec_relerr(cbar, ref, 10, 0) <= 1e-8,
                           "sample %lld config %d: step fold differs from KKT fold by %g",
@@ -101,8 +101,8 @@ START_TEST(portfolio_step_fold_matches_kkt)
         ck_assert_status(t->ops->vjp(t, 0, yb50, cb50), FOLD_OK);
         ck_assert_double_le(fold_test_vec_relerr(cb50, ref50, 50, 0), 1e-8);
     }
-    ck_assert_status(learn_portfolio_set_step(t, LEARN_STEP_IDENTITY, 0.5), FOLD_ERR_ARGUMENT);
-    ck_assert_status(learn_portfolio_set_step(t, 7, 1.0), FOLD_ERR_ARGUMENT);
+    ck_assert_status(learn_task_set_step(t, LEARN_STEP_IDENTITY, 0.5), FOLD_ERR_ARGUMENT);
+    ck_assert_status(learn_task_set_step(t, 7, 1.0), FOLD_ERR_ARGUMENT);
     learn_task_free(t);
 }
 END_TEST
