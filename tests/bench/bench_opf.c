@@ -60,6 +60,20 @@ static void bench_case(const char *dir, const char *name, double baseline)
     fold_acopf_layout L = fold_acopf_get_layout(m);
     fold_settings s;
     fold_settings_default(&s);
+    /* BENCH_OPF_SET="name=value,name=value": settings changed for experiments */
+    const char *extra = getenv("BENCH_OPF_SET");
+    if (extra) {
+        char buf[512], *save = NULL;
+        snprintf(buf, sizeof buf, "%s", extra);
+        for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+            char *eq = strchr(kv, '=');
+            if (eq) {
+                *eq = '\0';
+                if (fold_settings_set(&s, kv, eq + 1) != FOLD_OK)
+                    fprintf(stderr, "BENCH_OPF_SET: %s\n", fold_last_error());
+            }
+        }
+    }
     fold_solver_create(fold_acopf_problem(m), &s, &sv);
     fold_status st = fold_solve(sv, NULL, &fi);
     double rel = fabs(fi.objective - baseline) / baseline;
@@ -89,6 +103,11 @@ static void bench_case(const char *dir, const char *name, double baseline)
         vst = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
     }
     double vjp_s = now() - t0;
+    if (getenv("BENCH_OPF_DETAIL"))
+        fprintf(stderr, "%s: vjp assemble %.3f analyze %.3f factor %.3f solve %.3f total %.3f "
+                "order %ld factor_nnz %ld rcond %.2g delta %.2g\n", name, bi.assemble_s,
+                bi.analyze_s, bi.factor_s, bi.solve_s, bi.total_s, (long)bi.kkt_dim,
+                (long)bi.factor_nnz, bi.rcond, bi.primal_delta);
     /* Envelope check (LMP identity): the objective VJP w.r.t. pd equals the value gradient,
      * relative to the largest LMP. */
     double env = NAN;
@@ -113,6 +132,9 @@ static void bench_case(const char *dir, const char *name, double baseline)
     fold_status jst = J ? fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nb, cols, J, &bi)
                         : FOLD_ERR_MEMORY;
     double jac_s = now() - t0;
+    if (getenv("BENCH_OPF_DETAIL"))
+        fprintf(stderr, "%s: jac factor %.3f solve %.3f total %.3f rhs %ld residual %.2g\n",
+                name, bi.factor_s, bi.solve_s, bi.total_s, (long)bi.n_rhs, bi.residual);
     printf("%-30s %6ld %6ld %4ld %8.2f %6.1f%% %8.1e %9.4f %9.3f %7.2f%% %7.2f %8.1e %8.0f "
            "%5.2f %s %s %s %s\n",
            name, (long)nb, (long)L.n, (long)fi.iterations, fi.total_s,
@@ -122,6 +144,38 @@ static void bench_case(const char *dir, const char *name, double baseline)
            fold_forward_status_string(fi.status), form, why,
            vst < 0 ? fold_status_name(vst) : jst < 0 ? fold_status_name(jst) : "");
     fflush(stdout);
+    /* BENCH_OPF_VARIANTS="a=1,b=2;c=3": backward-only timings of other settings at the same
+     * solution (one line each on stderr) */
+    const char *variants = getenv("BENCH_OPF_VARIANTS");
+    if (variants && J) {
+        char vbuf[1024], *vsave = NULL;
+        snprintf(vbuf, sizeof vbuf, "%s", variants);
+        for (char *v = strtok_r(vbuf, ";", &vsave); v; v = strtok_r(NULL, ";", &vsave)) {
+            fold_settings vs;
+            char kbuf[512], *ksave = NULL;
+            fold_settings_default(&vs);
+            snprintf(kbuf, sizeof kbuf, "%s", v);
+            for (char *kv = strtok_r(kbuf, ",", &ksave); kv; kv = strtok_r(NULL, ",", &ksave)) {
+                char *eq = strchr(kv, '=');
+                if (eq) {
+                    *eq = '\0';
+                    fold_settings_set(&vs, kv, eq + 1);
+                }
+            }
+            fold_solver_update_settings(sv, &vs);
+            double v0 = now();
+            fold_status a = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
+            double v1 = now();
+            double fct = bi.factor_s;
+            long fnnz = (long)bi.factor_nnz;
+            fold_status b = fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nb, cols, J, &bi);
+            double v2 = now();
+            fprintf(stderr, "%s [%s]: vjp %.3f s (factor %.3f, nnz %ld) %s, jac %.3f s "
+                    "(solve %.3f, residual %.2g) %s, load %.2f\n", name, v, v1 - v0, fct, fnnz,
+                    fold_status_name(a), v2 - v1, bi.solve_s, bi.residual, fold_status_name(b),
+                    load1());
+        }
+    }
     free(x);
     free(p);
     free(xbar);
