@@ -91,7 +91,7 @@ static void bench_case(const char *dir, const char *name, double baseline)
     double t0 = now();
     fold_status vst = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
     const char *form = bi.primal_delta > 0 ? "active+preg" : "active";
-    char why[40] = "";
+    char why[96] = "";
     if (vst < 0) {
         /* weakly active constraints (refused) or a singular active-set system that the
          * primal regularization cannot handle: the barrier form, as `foldopt opf` does
@@ -131,6 +131,16 @@ static void bench_case(const char *dir, const char *name, double baseline)
     t0 = now();
     fold_status jst = J ? fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nb, cols, J, &bi)
                         : FOLD_ERR_MEMORY;
+    if (jst < 0 && J && s.backward.kkt_form == FOLD_KKT_ACTIVE) {
+        /* e.g. generators at one bus with equal linear costs: their pg split, hence reverse
+         * mode on one pg, is not unique (doc/acopf.md §5); the barrier form, timed with the
+         * refused attempt */
+        snprintf(why + strlen(why), sizeof why - strlen(why), "(jac active: %s, barrier)",
+                 fold_status_name(jst));
+        s.backward.kkt_form = FOLD_KKT_BARRIER;
+        fold_solver_update_settings(sv, &s);
+        jst = fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nb, cols, J, &bi);
+    }
     double jac_s = now() - t0;
     if (getenv("BENCH_OPF_DETAIL"))
         fprintf(stderr, "%s: jac factor %.3f solve %.3f total %.3f rhs %ld residual %.2g\n",
