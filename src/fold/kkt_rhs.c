@@ -55,6 +55,7 @@ void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const d
 {
     fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->nK;
     double *vx = kkt->w3, *vl = kkt->w4, *r = kkt->w1;
+    if (dzl || dzu) fold_kkt_weights(kkt);
     for (fold_int c = 0; c < nrhs; c++) {
         const double *u = U + c * nK;
         for (fold_int j = 0; j < n; j++)
@@ -80,6 +81,7 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
 {
     fold_int n = kkt->n, m = kkt->m, nK = kkt->nK;
     double *vx = kkt->w1, *vl = kkt->w2;
+    if (C) fold_kkt_weights(kkt);
     for (fold_int c = 0; c < nrhs; c++) {
         double *b = B + c * nK;
         const double *xb = xbar ? xbar + c * n : NULL, *lb = lambar ? lambar + c * m : NULL;
