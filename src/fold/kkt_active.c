@@ -18,6 +18,15 @@ fold_status fold_kkt_build_active(fold_kkt *kkt)
 
 void fold_kkt_active_weights(fold_kkt *kkt, const fold_solver *solver)
 {
+    (void)solver;
+    kkt->weights_pending = true;
+}
+
+void fold_kkt_weights(fold_kkt *kkt)
+{
+    const fold_solver *solver = kkt->solver;
+    if (!kkt->weights_pending) return;
+    kkt->weights_pending = false;
     for (fold_int j = 0; j < kkt->n; j++) {
         int st = kkt->xstat[j];
         /* A fixed variable (xL = xU) puts the change on the larger multiplier. */

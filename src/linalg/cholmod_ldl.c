@@ -138,11 +138,10 @@ fold_status fold_la_ldl_solve(fold_la_ldl *l, fold_int nrhs, const double *B, do
     cholmod_dense b = {.nrow = n, .ncol = (size_t)nrhs, .nzmax = n * (size_t)nrhs, .d = n,
                        .x = (void *)B, .z = NULL, .xtype = CHOLMOD_REAL,
                        .dtype = CHOLMOD_DOUBLE};
-    cholmod_dense *x = cholmod_l_solve(CHOLMOD_A, l->L, &b, cm);
-    if (!x)
-        return cholmod_fail(cm, "fold_la_ldl_solve: cholmod_l_solve");
-    memcpy(X, x->x, n * (size_t)nrhs * sizeof *X);
-    cholmod_l_free_dense(&x, cm);
+    /* solve2 keeps its result and workspaces between calls (reallocated when nrhs changes). */
+    if (!cholmod_l_solve2(CHOLMOD_A, l->L, &b, NULL, &l->X, NULL, &l->Y, &l->E, cm))
+        return cholmod_fail(cm, "fold_la_ldl_solve: cholmod_l_solve2");
+    memcpy(X, l->X->x, n * (size_t)nrhs * sizeof *X);
     return FOLD_OK;
 }
 
@@ -152,6 +151,12 @@ void fold_la_ldl_free(fold_la_ldl *l)
         cholmod_l_free_factor(&l->L, l->cm);
     if (l->K)
         cholmod_l_free_sparse(&l->K, l->cm);
+    if (l->X)
+        cholmod_l_free_dense(&l->X, l->cm);
+    if (l->Y)
+        cholmod_l_free_dense(&l->Y, l->cm);
+    if (l->E)
+        cholmod_l_free_dense(&l->E, l->cm);
     free(l->work);
     memset(l, 0, sizeof *l);
 }

@@ -48,6 +48,7 @@ typedef struct fold_la_ldl {
     cholmod_sparse *K;   /* lower triangle of A + delta * diag(+1 primal, -1 dual) */
     cholmod_factor *L;
     double *work;        /* 2 n doubles */
+    cholmod_dense *X, *Y, *E; /* cholmod_l_solve2's result and workspaces, kept */
     fold_int n_primal;
     double delta;
     fold_int factor_nnz;
