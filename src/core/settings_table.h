@@ -46,8 +46,8 @@
     X(backward, regularization, REAL, 1e-10, 0, 1, NULL,                                           \
       "Diagonal regularization delta of the quasi-definite form factored by CHOLMOD.")             \
     X(backward, primal_reg, REAL, 1e-12, 0, 1e-2, NULL,                                            \
-      "A singular KKT matrix (UMFPACK) is factored as K + delta diag(I_primal, 0), delta = "       \
-      "primal_reg ||K||_inf, and solves are refined against K: derivatives whose right-hand "      \
+      "A singular KKT matrix (UMFPACK) is factored as K + delta diag(d_x, 0), delta d_i = "        \
+      "primal_reg ||K(i,:)||_inf, and solves are refined against K: derivatives whose right-hand " \
       "side is orthogonal to a primal null space are returned (doc/math.md §4.8); 0 disables.")    \
     X(backward, rcond_min, REAL, 1e-14, 0, 1, NULL,                                                \
       "Reciprocal condition estimate below which the KKT matrix is declared singular.")            \

@@ -163,7 +163,7 @@ static fold_status factor_umf(fold_la_factor *F)
     return FOLD_OK;
 }
 
-/* LU of M = A + delta diag(I_primal, 0) in place of A (eqs. 4.7-4.9). */
+/* LU of M = A + delta diag(d, 0) in place of A (eqs. 4.7-4.9). */
 static fold_status factor_umf_reg(fold_la_factor *F, const char *why)
 {
     fold_status st = fold_la_preg_factor(&F->preg, &F->umf, F->A, F->n_primal, F->norm_inf,

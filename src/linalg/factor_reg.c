@@ -1,5 +1,6 @@
 /* Primal regularization for a singular A whose null space lies in the primal block:
- * UMFPACK LU of M = A + delta diag(I_primal, 0), refined against A by the caller.
+ * UMFPACK LU of M = A + delta diag(d, 0), d_i = ||A(i,:)||_inf, refined against A by the
+ * caller.
  * doc/math.md §4.8 (eqs. 4.7-4.9). */
 #include "linalg/linalg_internal.h"
 
@@ -92,7 +93,7 @@ fold_status fold_la_preg_factor(fold_la_preg *r, fold_la_umf *u, const cholmod_s
     *factor_s += fold_time_now() - t0;
     if (st == FOLD_ERR_SINGULAR)
         return fold_error(FOLD_ERR_SINGULAR,
-                          "A + delta diag(I_primal, 0) is singular too (delta = %.3g, UMFPACK rcond "
+                          "A + delta diag(d, 0) is singular too (delta = %.3g, UMFPACK rcond "
                           "%.3g): a null space in the dual block (dependent constraints)",
                           r->delta, u->rcond);
     return st;

@@ -61,8 +61,10 @@ fold_status fold_la_factor_create(const cholmod_sparse *A, int kind, int orderin
                                   fold_int n_primal, double delta, double rcond_min,
                                   cholmod_common *cm, fold_la_factor **out);
 /* As fold_la_factor_create, with primal regularization (doc/math.md §4.8): when UMFPACK
- * finds A singular and primal_reg > 0, factor M = A + delta diag(I_primal, 0) instead,
- * delta = primal_reg ||A||_inf (and keep doing so on refactorization). Solves are refined
+ * finds A singular and primal_reg > 0, factor M = A + delta diag(d, 0) instead, delta =
+ * primal_reg, d_i = ||A(i,:)||_inf on the primal rows (and keep doing so on refactorization;
+ * M with a pivot ratio below min(rcond_min, 1e-3 primal_reg) is FOLD_ERR_SINGULAR: a null
+ * space outside the primal block). Solves are refined
  * against A; they converge for right-hand sides in range(A) when null(A) lies in the primal
  * block, to the solution without null-space component. A right-hand side whose refined
  * residual misses tol is not consistent: fold_la_factor_solve returns FOLD_ERR_SINGULAR

@@ -26,7 +26,7 @@ fold_status fold_la_umf_solve(fold_la_umf *u, const cholmod_sparse *A, bool tran
                               fold_int nrhs, const double *B, double *X);
 void fold_la_umf_free(fold_la_umf *u);
 
-/* Primal regularization (doc/math.md §4.8): M = A + delta diag(I_primal, 0) factored by
+/* Primal regularization (doc/math.md §4.8): M = A + delta diag(d, 0) factored by
  * UMFPACK in place of a singular A. rel = 0: off; delta = 0: not in use. */
 typedef struct fold_la_preg {
     double rel;          /* requested delta relative to the scale of A */
