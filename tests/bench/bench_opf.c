@@ -3,7 +3,9 @@
  * seconds and Ipopt iterations, callback share, one VJP of the objective, the full
  * d pg / d pd Jacobian, their ratios to the forward time, the envelope error of the VJP
  * (LMP identity), peak memory, the 1-minute load average and the KKT form used.
- * doc/benchmarks.md "AC-OPF". */
+ * Experiments: BENCH_OPF_SET="name=value,..." changes the settings, BENCH_OPF_VARIANTS=
+ * "a=1,b=2;c=3" times the backward again with other settings at the same solution,
+ * BENCH_OPF_DETAIL=1 prints the phases (stderr). doc/benchmarks.md "AC-OPF". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +92,9 @@ static void bench_case(const char *dir, const char *name, double baseline)
     fold_acopf_eval_grad_f(m, x, p, xbar);
     double t0 = now();
     fold_status vst = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
-    const char *form = bi.primal_delta > 0 ? "active+preg" : "active";
+    const char *form = bi.kkt_form == FOLD_KKT_BARRIER ? "barrier"
+                       : bi.primal_delta > 0             ? "active+preg"
+                                                         : "active";
     char why[96] = "";
     if (vst < 0) {
         /* weakly active constraints (refused) or a singular active-set system that the
@@ -176,6 +180,19 @@ static void bench_case(const char *dir, const char *name, double baseline)
             double v0 = now();
             fold_status a = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
             double v1 = now();
+            double venv = NAN;
+            double *vg2 = malloc((size_t)L.np * sizeof(double));
+            if (a >= 0 && vg2 && fold_value_gradient(sv, vg2) >= 0) {
+                double num = 0, den = 0;
+                for (fold_int i = 0; i < nb; i++) {
+                    num = fmax(num, fabs(pbar[L.p_pd + i] - vg2[L.p_pd + i]));
+                    den = fmax(den, fabs(vg2[L.p_pd + i]));
+                }
+                venv = num / fmax(den, 1e-300);
+            }
+            free(vg2);
+            fprintf(stderr, "%s [%s]: env %.2g delta %.2g residual %.2g rcond %.2g\n", name, v,
+                    venv, bi.primal_delta, bi.residual, bi.rcond);
             double fct = bi.factor_s;
             long fnnz = (long)bi.factor_nnz;
             fold_status b = fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nb, cols, J, &bi);
