@@ -209,6 +209,7 @@ static fold_status backward(opf_run *r)
     fold_int nv = r->mode == OPF_MODE_JACOBIAN && r->of != OPF_OF_OBJECTIVE
                       ? r->n_rows * r->n_cols
                       : (r->mode == OPF_MODE_JVP ? r->n_rows : r->n_cols);
+    free(r->values); /* a second call (barrier fallback) replaces the first result */
     r->values = calloc((size_t)nv + 1, sizeof(double));
     fold_status st = FOLD_ERR_MEMORY;
     if (!p || !gp || !xbar || !pbar || !dx || !dp || !r->values)

@@ -29,7 +29,10 @@
       "systems), CHOLMOD LDL' of the regularized quasi-definite form with refinement, or auto "    \
       "(CHOLMOD where it factors and meets refine_tol, else UMFPACK; fastest on convex "           \
       "problems).")                                                                                \
-    X(backward, ordering, ENUM, 0, 0, 2, "amd|colamd|metis", "Fill-reducing ordering.")            \
+    X(backward, ordering, ENUM, 1, 0, 2, "amd|colamd|metis",                                       \
+      "Fill-reducing ordering. UMFPACK: colamd is its unsymmetric strategy, which keeps the "      \
+      "fill of KKT matrices with a zero multiplier block 2-3.5x below amd/metis (symmetric "       \
+      "strategy); CHOLMOD: colamd means AMD (doc/math.md §4.5).")                                  \
     X(backward, tol, REAL, 1e-10, 1e-16, 1, NULL,                                                  \
       "Relative residual target of iterative backward methods; a direct solve whose refined "      \
       "residual stays above it returns FOLD_WARN_INACCURATE.")                                     \
@@ -43,8 +46,8 @@
     X(backward, regularization, REAL, 1e-10, 0, 1, NULL,                                           \
       "Diagonal regularization delta of the quasi-definite form factored by CHOLMOD.")             \
     X(backward, primal_reg, REAL, 1e-12, 0, 1e-2, NULL,                                            \
-      "A singular KKT matrix (UMFPACK) is factored as K + delta diag(I_primal, 0), delta = "       \
-      "primal_reg ||K||_inf, and solves are refined against K: derivatives whose right-hand "      \
+      "A singular KKT matrix (UMFPACK) is factored as K + delta diag(d_x, 0), delta d_i = "        \
+      "primal_reg ||K(i,:)||_inf, and solves are refined against K: derivatives whose right-hand " \
       "side is orthogonal to a primal null space are returned (doc/math.md §4.8); 0 disables.")    \
     X(backward, rcond_min, REAL, 1e-14, 0, 1, NULL,                                                \
       "Reciprocal condition estimate below which the KKT matrix is declared singular.")            \

@@ -66,6 +66,14 @@ const double *fold_call_params(const fold_solver *solver, const double *dp)
     return dp ? dp : &zero_param;
 }
 
+/* Do the arrays [a, a + na) and [b, b + nb) share memory? */
+static bool overlaps(const double *a, fold_int na, const double *b, fold_int nb)
+{
+    uintptr_t a0 = (uintptr_t)a, b0 = (uintptr_t)b;
+    return a && b && na > 0 && nb > 0 && a0 < b0 + (uintptr_t)nb * sizeof *b &&
+           b0 < a0 + (uintptr_t)na * sizeof *a;
+}
+
 fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *dlam, double *dzl,
                      double *dzu, fold_backward_info *info)
 {
@@ -74,13 +82,15 @@ fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *
     fold_kkt *kkt;
     fold_status st;
     double *B = NULL, *U = NULL, *out = NULL;
-    fold_int n, m;
+    fold_int n, m, np;
+    bool alias;
     fold_call_begin(&call, info);
     if ((call.check = fold_kkt_check_solver(solver, FN)) < 0)
         return fold_call_end(&call, call.check, solver, FN);
     n = solver->prob->n;
     m = solver->prob->m;
-    if (solver->prob->np > 0 && !dp)
+    np = solver->prob->np;
+    if (np > 0 && !dp)
         return fold_call_end(&call, fold_error(FOLD_ERR_ARGUMENT, "%s: dp is NULL", FN), solver,
                              FN);
     if ((st = fold_check_finite(dp, solver->prob->np, FN, "dp")) != FOLD_OK)
@@ -90,17 +100,24 @@ fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *
     kkt = solver->backward;
     B = fold_malloc((size_t)(kkt->nK + 1), sizeof(double), "right-hand side");
     U = fold_malloc((size_t)(kkt->nK + 1), sizeof(double), "solution");
-    out = fold_malloc((size_t)(3 * n + m), sizeof(double), "jvp result");
-    if (!B || !U || !out) {
+    /* Outputs overlapping dp go through a buffer (dp is read after dx and dlam are formed). */
+    alias = overlaps(dx, n, dp, np) || overlaps(dlam, m, dp, np) || overlaps(dzl, n, dp, np) ||
+            overlaps(dzu, n, dp, np);
+    if (alias) out = fold_malloc((size_t)(3 * n + m), sizeof(double), "jvp result");
+    if (!B || !U || (alias && !out)) {
         st = FOLD_ERR_MEMORY;
         goto done;
     }
     dp = fold_call_params(solver, dp);
     fold_kkt_rhs_jvp(kkt, 1, dp, B);
     if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, U, call.info)) < 0) goto done;
-    fold_kkt_finish_jvp(kkt, 1, dp, U, out, out + 3 * n, out + n, out + 2 * n);
     st = FOLD_OK;
     /* Outputs are written only now that every step succeeded. */
+    if (!alias) {
+        fold_kkt_finish_jvp(kkt, 1, dp, U, dx, dlam, dzl, dzu);
+        goto done;
+    }
+    fold_kkt_finish_jvp(kkt, 1, dp, U, out, out + 3 * n, out + n, out + 2 * n);
     if (dx) memcpy(dx, out, (size_t)n * sizeof(double));
     if (dzl) memcpy(dzl, out + n, (size_t)n * sizeof(double));
     if (dzu) memcpy(dzu, out + 2 * n, (size_t)n * sizeof(double));
@@ -126,7 +143,7 @@ fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lamb
     fold_call call;
     fold_kkt *kkt;
     fold_status st;
-    double *B = NULL, *W = NULL, *C = NULL, *out = NULL;
+    double *B = NULL, *W = NULL, *C = NULL;
     fold_int n, m, np;
     fold_call_begin(&call, info);
     if ((call.check = fold_kkt_check_solver(solver, FN)) < 0)
@@ -145,21 +162,19 @@ fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lamb
     kkt = solver->backward;
     B = fold_malloc((size_t)(kkt->nK + 1), sizeof(double), "right-hand side");
     W = fold_malloc((size_t)(kkt->nK + 1), sizeof(double), "solution");
-    C = fold_malloc((size_t)n, sizeof(double), "bound term");
-    out = fold_malloc((size_t)(np + 1), sizeof(double), "vjp result");
-    if (!B || !W || !C || !out) {
+    if (zlbar || zubar) C = fold_malloc((size_t)n, sizeof(double), "bound term");
+    if (!B || !W || ((zlbar || zubar) && !C)) {
         st = FOLD_ERR_MEMORY;
         goto done;
     }
     fold_kkt_rhs_vjp(kkt, 1, xbar, lambar, zlbar, zubar, B, C);
     if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, W, call.info)) < 0) goto done;
-    fold_kkt_finish_vjp(kkt, 1, W, C, out);
+    /* Nothing can fail from here: pbar is written only now (it may alias an input). */
+    if (np) fold_kkt_finish_vjp(kkt, 1, W, C, pbar);
     st = FOLD_OK;
-    if (np) memcpy(pbar, out, (size_t)np * sizeof(double));
 done:
     free(B);
     free(W);
     free(C);
-    free(out);
     return fold_call_end(&call, st, solver, FN);
 }

@@ -62,6 +62,8 @@ typedef struct fold_kkt {
      * Sigma_x dominates the Hessian diagonal, al = Sigma_L / Sigma_x, au = Sigma_U / Sigma_x
      * (stable: r is O(1) while dx_j ~ 1/Sigma_x), elsewhere sigl = Sigma_L, sigu = Sigma_U. */
     double *al, *au, *sigl, *sigu;
+    bool sig_written;     /* sigl, sigu written by the barrier form (else all zero) */
+    bool weights_pending; /* active form: al, au not yet formed (fold_kkt_weights) */
     /* Barrier form (§3.4): Sigma_x (n), constraint diagonal -1/Sigma_s (m) and a 0/1 mask of
      * constraint rows kept in the system (an inequality with a zero multiplier is decoupled:
      * dlam_i = 0). */
@@ -128,8 +130,11 @@ fold_status fold_kkt_build_active(fold_kkt *kkt);
 fold_status fold_kkt_build_barrier(fold_kkt *kkt);
 /* Barrier diagonals and bound-multiplier weights from the solution (§3.4, eqs. 3.12-3.16). */
 void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver);
-/* Bound-multiplier weights of the active form (eq. 3.9). */
+/* Bound-multiplier weights of the active form (eq. 3.9): marked pending, formed by
+ * fold_kkt_weights on first use (a vjp without zlbar, zubar never needs them). */
 void fold_kkt_active_weights(fold_kkt *kkt, const fold_solver *solver);
+/* Form al, au (and zero sigl, sigu) if the active-form weights are pending. */
+void fold_kkt_weights(fold_kkt *kkt);
 /* Sorted CSC pattern of K, kidx, kdiag and kscale from xpos, cpos, nK (set by the builders
  * above): H_FF in both triangles, J_AF and J_AF', and the whole diagonal. */
 fold_status fold_kkt_build_pattern(fold_kkt *kkt);
@@ -146,7 +151,8 @@ void fold_kkt_rhs_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, double *B)
 void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const double *U,
                          double *dx, double *dlam, double *dzl, double *dzu);
 /* VJP (eq. 3.10): B (nK x nrhs) and the bound term C (n x nrhs) from upstream gradients
- * (any may be NULL = zero; leading dimensions n, m, n, n). */
+ * (any may be NULL = zero; leading dimensions n, m, n, n). C may be NULL when zlbar and zubar
+ * are (the bound term is then zero); fold_kkt_finish_vjp takes the same C. */
 void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const double *lambar,
                       const double *zlbar, const double *zubar, double *B, double *C);
 /* pbar (np x nrhs) from W = K^{-1} B and C (eq. 3.11). */

@@ -18,6 +18,15 @@ fold_status fold_kkt_build_active(fold_kkt *kkt)
 
 void fold_kkt_active_weights(fold_kkt *kkt, const fold_solver *solver)
 {
+    (void)solver;
+    kkt->weights_pending = true;
+}
+
+void fold_kkt_weights(fold_kkt *kkt)
+{
+    const fold_solver *solver = kkt->solver;
+    if (!kkt->weights_pending) return;
+    kkt->weights_pending = false;
     for (fold_int j = 0; j < kkt->n; j++) {
         int st = kkt->xstat[j];
         /* A fixed variable (xL = xU) puts the change on the larger multiplier. */
@@ -25,6 +34,11 @@ void fold_kkt_active_weights(fold_kkt *kkt, const fold_solver *solver)
             st = solver->zl[j] >= solver->zu[j] ? FOLD_XS_LOWER : FOLD_XS_UPPER;
         kkt->al[j] = st == FOLD_XS_LOWER ? 1.0 : 0.0;
         kkt->au[j] = st == FOLD_XS_UPPER ? 1.0 : 0.0;
-        kkt->sigl[j] = kkt->sigu[j] = 0.0;
+    }
+    /* Zero (calloc) since the state was created, unless the barrier form wrote them. */
+    if (kkt->sig_written) {
+        memset(kkt->sigl, 0, (size_t)kkt->n * sizeof(double));
+        memset(kkt->sigu, 0, (size_t)kkt->n * sizeof(double));
+        kkt->sig_written = false;
     }
 }

@@ -1,8 +1,8 @@
 /* Assembly of the KKT matrix K straight into sorted CSC (doc/math.md §3.5, §4.1): the
  * entries of H (both triangles) and J, J' on the rows of K are counted per column, scattered
- * in the order of the callback patterns and packed with the diagonal inserted. Patterns in
- * lexicographic order (by row or by column) arrive sorted and are only checked; other
- * columns are sorted. Each entry keeps its source, so new values refill K in O(nnz). */
+ * in the order of the callback patterns and the diagonal is inserted where H has none.
+ * Patterns in lexicographic order (by row or by column) arrive sorted and are only checked;
+ * other columns are sorted. Each entry keeps its source: new values refill K in O(nnz). */
 #include "fold/fold_internal.h"
 
 /* Heap sort of rows r (with their sources s) ascending; no workspace. */
@@ -52,15 +52,20 @@ static inline void put(fold_int *next, fold_int *Ki, fold_int *kidx, fold_int co
     }
 }
 
-/* Every entry of K from H (lower triangle, mirrored) and J (and J'), in pattern order. */
-static void visit(const fold_kkt *kkt, fold_int *next, fold_int *Ki, fold_int *kidx)
+/* Every entry of K from H (lower triangle, mirrored) and J (and J'), in pattern order;
+ * when counting (Ki NULL), diag[c] = 1 marks the columns where H has a diagonal entry. */
+static void visit(const fold_kkt *kkt, fold_int *next, fold_int *Ki, fold_int *kidx,
+                  unsigned char *diag)
 {
     const fold_owned_pattern *hp = &kkt->prob->hess_l, *jp = &kkt->prob->jac_g;
     for (fold_int k = 0; k < hp->nnz; k++) {
         fold_int r = kkt->xpos[hp->row[k]], c = kkt->xpos[hp->col[k]];
         if (r < 0 || c < 0) continue;
         put(next, Ki, kidx, c, r, k);
-        if (r != c) put(next, Ki, kidx, r, c, k);
+        if (r != c)
+            put(next, Ki, kidx, r, c, k);
+        else if (diag)
+            diag[c] = 1;
     }
     for (fold_int k = 0; k < jp->nnz; k++) {
         fold_int r = kkt->cpos[jp->row[k]], c = kkt->xpos[jp->col[k]];
@@ -70,13 +75,14 @@ static void visit(const fold_kkt *kkt, fold_int *next, fold_int *Ki, fold_int *k
     }
 }
 
-/* Pack column c from its padded slot [Kp[c], end) to position w: sort it if it arrived
- * unsorted, insert the diagonal (source -1) if H has none there. Returns the new w. */
-static fold_int pack_column(fold_kkt *kkt, fold_int c, fold_int end, fold_int w, fold_int *Kp,
-                            fold_int *Ki)
+/* Finish column c, whose len entries from the patterns start at Kp[c] (with one free slot
+ * after them when H has no diagonal there): sort it if it arrived unsorted, insert the
+ * diagonal (source -1) if H has none. */
+static void finish_column(fold_kkt *kkt, fold_int c, fold_int len, const fold_int *Kp,
+                          fold_int *Ki)
 {
-    fold_int src = Kp[c], len = end - src, pos = 0;
-    fold_int *r = Ki + src, *s = kkt->kidx + src;
+    fold_int pos = 0;
+    fold_int *r = Ki + Kp[c], *s = kkt->kidx + Kp[c];
     for (fold_int t = 1; t < len; t++)
         if (r[t] <= r[t - 1]) {
             sort_column(r, s, len);
@@ -85,45 +91,35 @@ static fold_int pack_column(fold_kkt *kkt, fold_int c, fold_int end, fold_int w,
         }
     while (pos < len && r[pos] < c)
         pos++;
-    bool has_diag = pos < len && r[pos] == c;
-    /* w <= src: the head moves left first; the tail (shifted by one when the diagonal is
-     * inserted) stays inside this column's padded slot, which has room for it. */
-    if (w != src) {
-        memmove(Ki + w, r, (size_t)pos * sizeof *Ki);
-        memmove(kkt->kidx + w, s, (size_t)pos * sizeof *s);
+    if (pos == len || r[pos] != c) { /* no diagonal from H: shift the tail into the slot */
+        memmove(r + pos + 1, r + pos, (size_t)(len - pos) * sizeof *r);
+        memmove(s + pos + 1, s + pos, (size_t)(len - pos) * sizeof *s);
+        r[pos] = c;
+        s[pos] = -1;
     }
-    if (!has_diag || w != src) {
-        fold_int shift = has_diag ? 0 : 1;
-        memmove(Ki + w + pos + shift, Ki + src + pos, (size_t)(len - pos) * sizeof *Ki);
-        memmove(kkt->kidx + w + pos + shift, kkt->kidx + src + pos,
-                (size_t)(len - pos) * sizeof *Ki);
-    }
-    if (!has_diag) {
-        Ki[w + pos] = c;
-        kkt->kidx[w + pos] = -1;
-    }
-    Kp[c] = w;
-    kkt->kdiag[c] = w + pos;
-    return w + len + !has_diag;
+    kkt->kdiag[c] = Kp[c] + pos;
 }
 
 fold_status fold_kkt_build_pattern(fold_kkt *kkt)
 {
     fold_int nK = kkt->nK, nz = 0, *Kp, *Ki, *next = NULL;
+    unsigned char *diag;
     kkt->n_sorted_cols = 0;
     kkt->kscale = fold_malloc((size_t)(nK + 1), sizeof(double), "KKT scaling");
-    kkt->kdiag = fold_malloc((size_t)(nK + 1), sizeof(fold_int), "KKT diagonal positions");
+    kkt->kdiag = fold_calloc((size_t)(nK + 1), sizeof(fold_int), "KKT diagonal positions");
     if (!kkt->kscale || !kkt->kdiag) return FOLD_ERR_MEMORY;
     if (nK == 0) return FOLD_OK;
-    /* Counts per column (in kdiag, used as cursors), one extra slot for the diagonal. */
+    /* Counts per column (in kdiag, used as cursors), plus the diagonal where H has none:
+     * every column gets exactly its final size. */
+    if (!(diag = fold_calloc((size_t)nK, 1, "KKT diagonal flags"))) return FOLD_ERR_MEMORY;
     next = kkt->kdiag;
-    memset(next, 0, (size_t)nK * sizeof *next);
-    visit(kkt, next, NULL, NULL);
+    visit(kkt, next, NULL, NULL, diag);
     for (fold_int c = 0; c < nK; c++) {
-        fold_int cnt = next[c] + 1;
+        fold_int cnt = next[c] + !diag[c];
         next[c] = nz;
         nz += cnt;
     }
+    free(diag);
     kkt->K = cholmod_l_allocate_sparse((size_t)nK, (size_t)nK, (size_t)nz, 1, 1, 0, CHOLMOD_REAL,
                                        &kkt->cm);
     if (!kkt->K)
@@ -136,18 +132,10 @@ fold_status fold_kkt_build_pattern(fold_kkt *kkt)
     Ki = kkt->K->i;
     memcpy(Kp, next, (size_t)nK * sizeof *Kp);
     Kp[nK] = nz;
-    visit(kkt, next, Ki, kkt->kidx);
-    /* next[c] is now the end of column c's entries; pack left to right. */
-    fold_int w = 0;
+    visit(kkt, next, Ki, kkt->kidx, NULL);
+    /* next[c] is now the end of column c's entries from the patterns. */
     for (fold_int c = 0; c < nK; c++)
-        w = pack_column(kkt, c, next[c], w, Kp, Ki);
-    Kp[nK] = w;
-    /* Give back the unused diagonal slots (shrinking never moves much). */
-    if (w < nz) {
-        fold_int *shrunk = realloc(kkt->kidx, (size_t)w * sizeof *shrunk);
-        if (shrunk) kkt->kidx = shrunk;
-        cholmod_l_reallocate_sparse((size_t)w, kkt->K, &kkt->cm);
-    }
+        finish_column(kkt, c, next[c] - Kp[c], Kp, Ki);
     return FOLD_OK;
 }
 

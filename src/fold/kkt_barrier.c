@@ -35,6 +35,8 @@ void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver)
     const fold_owned_pattern *hp = &prob->hess_l;
     /* Hessian diagonal in w1 (the scale Sigma_x is compared with). */
     memset(kkt->w1, 0, (size_t)kkt->n * sizeof(double));
+    kkt->sig_written = true;
+    kkt->weights_pending = false;
     for (fold_int k = 0; k < hp->nnz; k++)
         if (hp->row[k] == hp->col[k]) kkt->w1[hp->row[k]] += kkt->hv[k];
     for (fold_int j = 0; j < kkt->n; j++) {

@@ -55,6 +55,7 @@ void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const d
 {
     fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->nK;
     double *vx = kkt->w3, *vl = kkt->w4, *r = kkt->w1;
+    if (dzl || dzu) fold_kkt_weights(kkt);
     for (fold_int c = 0; c < nrhs; c++) {
         const double *u = U + c * nK;
         for (fold_int j = 0; j < n; j++)
@@ -80,12 +81,26 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
 {
     fold_int n = kkt->n, m = kkt->m, nK = kkt->nK;
     double *vx = kkt->w1, *vl = kkt->w2;
+    if (C) fold_kkt_weights(kkt);
     for (fold_int c = 0; c < nrhs; c++) {
-        double *b = B + c * nK, *cc = C + c * n;
+        double *b = B + c * nK;
         const double *xb = xbar ? xbar + c * n : NULL, *lb = lambar ? lambar + c * m : NULL;
         const double *zlb = zlbar ? zlbar + c * n : NULL, *zub = zubar ? zubar + c * n : NULL;
         /* eq. 3.10: c = al zlbar - au zubar; v = [xbar - sigl zlbar + sigu zubar + H c;
-         * lambar + J c], restricted to the rows of K. */
+         * lambar + J c], restricted to the rows of K. Without zlbar and zubar (C NULL):
+         * c = 0 and v = [xbar; lambar]. */
+        if (!C) {
+            for (fold_int j = 0; j < n; j++) {
+                fold_int t = kkt->xpos[j];
+                if (t >= 0) b[t] = (xb ? xb[j] : 0.0) * kkt->kscale[t];
+            }
+            for (fold_int i = 0; i < m; i++) {
+                fold_int t = kkt->cpos[i];
+                if (t >= 0) b[t] = (lb ? lb[i] : 0.0) * cmask(kkt, i) * kkt->kscale[t];
+            }
+            continue;
+        }
+        double *cc = C + c * n;
         for (fold_int j = 0; j < n; j++) {
             double zl = zlb ? zlb[j] : 0.0, zu = zub ? zub[j] : 0.0;
             cc[j] = kkt->al[j] * zl - kkt->au[j] * zu;
@@ -110,13 +125,14 @@ void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const do
                          double *pbar)
 {
     fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->nK;
-    double *wx = kkt->w3, *wl = kkt->w4;
+    double *wx = kkt->w1, *wl = kkt->w2; /* the scratch of fold_kkt_rhs_vjp, spent by now */
     for (fold_int c = 0; c < nrhs; c++) {
-        const double *w = W + c * nK, *cc = C + c * n;
+        const double *w = W + c * nK, *cc = C ? C + c * n : NULL;
         double *pb = pbar + c * np;
         /* eq. 3.11: pbar = -(L_xp' (w_x - c) + g_p' w_lam). */
         for (fold_int j = 0; j < n; j++)
-            wx[j] = (kkt->xpos[j] >= 0 ? w[kkt->xpos[j]] * kkt->kscale[kkt->xpos[j]] : 0.0) - cc[j];
+            wx[j] = (kkt->xpos[j] >= 0 ? w[kkt->xpos[j]] * kkt->kscale[kkt->xpos[j]] : 0.0) -
+                    (cc ? cc[j] : 0.0);
         for (fold_int i = 0; i < m; i++)
             wl[i] = kkt->cpos[i] >= 0 ? w[kkt->cpos[i]] * cmask(kkt, i) * kkt->kscale[kkt->cpos[i]]
                                       : 0.0;

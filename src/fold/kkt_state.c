@@ -183,10 +183,10 @@ static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt,
     } else {
         fold_la_factor_free(kkt->F);
         kkt->F = NULL;
-        st = fold_la_factor_create_reg(A, set->backward.factorization, set->backward.ordering,
-                                       kkt->n_primal, set->backward.regularization,
-                                       set->backward.rcond_min, set->backward.primal_reg,
-                                       &kkt->cm, &kkt->F);
+        st = fold_la_factor_create_shared(A, set->backward.factorization, set->backward.ordering,
+                                          kkt->n_primal, set->backward.regularization,
+                                          set->backward.rcond_min, set->backward.primal_reg,
+                                          &kkt->cm, &kkt->F);
     }
     if (kkt->F) fold_la_factor_get_info(kkt->F, &kkt->finfo);
     kkt->reused_analysis = kkt->finfo.reused_analysis;

@@ -45,38 +45,28 @@ fold_status fold_la_ldl_analyze(fold_la_ldl *l, const cholmod_sparse *A, fold_in
                                 double delta, int ordering, cholmod_common *cm)
 {
     const fold_int *Ap = A->p, *Ai = A->i;
-    fold_int n = (fold_int)A->ncol, nnz = Ap[n], nk = n;
+    fold_int n = (fold_int)A->ncol, nk = n;
     l->cm = cm;
     l->n_primal = n_primal;
     l->delta = delta;
     for (fold_int j = 0; j < n; j++)
         for (fold_int q = Ap[j]; q < Ap[j + 1]; q++)
             nk += Ai[q] > j;
-    l->kmap = fold_malloc((size_t)nnz, sizeof *l->kmap, "LDL' map");
-    l->kdiag = fold_malloc((size_t)n, sizeof *l->kdiag, "LDL' diagonal map");
-    l->work = fold_malloc(3 * (size_t)n, sizeof *l->work, "LDL' workspace");
-    if (!l->kmap || !l->kdiag || !l->work)
+    l->work = fold_malloc(2 * (size_t)n, sizeof *l->work, "LDL' workspace");
+    if (!l->work)
         return FOLD_ERR_MEMORY;
     l->K = cholmod_l_allocate_sparse((size_t)n, (size_t)n, (size_t)nk, 1, 1, -1, CHOLMOD_REAL,
                                      cm);
     if (!l->K)
         return cholmod_fail(cm, "fold_la_ldl_analyze: cholmod_l_allocate_sparse");
-    /* Column j of K: the diagonal (always present, it carries +-delta), then A(i,j), i > j. */
+    /* Column j of K: the diagonal (always present, it carries +-delta), then A(i,j), i > j
+     * (A is sorted: the tail of its column j). */
     fold_int *Kp = l->K->p, *Ki = l->K->i, pos = 0;
     for (fold_int j = 0; j < n; j++) {
         Kp[j] = pos;
-        l->kdiag[j] = pos;
         Ki[pos++] = j;
-        for (fold_int q = Ap[j]; q < Ap[j + 1]; q++) {
-            if (Ai[q] < j) {
-                l->kmap[q] = -1;
-            } else if (Ai[q] == j) {
-                l->kmap[q] = l->kdiag[j];
-            } else {
-                l->kmap[q] = pos;
-                Ki[pos++] = Ai[q];
-            }
-        }
+        for (fold_int q = Ap[j]; q < Ap[j + 1]; q++)
+            if (Ai[q] > j) Ki[pos++] = Ai[q];
     }
     Kp[n] = pos;
     ldl_saved saved = ldl_params_set(cm, ordering);
@@ -90,15 +80,21 @@ fold_status fold_la_ldl_analyze(fold_la_ldl *l, const cholmod_sparse *A, fold_in
 fold_status fold_la_ldl_factor(fold_la_ldl *l, const cholmod_sparse *A)
 {
     cholmod_common *cm = l->cm;
+    const fold_int *Ap = A->p, *Ai = A->i, *Kp = l->K->p;
     const double *Ax = A->x;
-    fold_int n = (fold_int)A->ncol, nnz = ((const fold_int *)A->p)[n];
+    fold_int n = (fold_int)A->ncol;
     double *Kx = l->K->x;
-    memset(Kx, 0, (size_t)((fold_int *)l->K->p)[n] * sizeof *Kx);
-    for (fold_int j = 0; j < n; j++)
-        Kx[l->kdiag[j]] = j < l->n_primal ? l->delta : -l->delta;
-    for (fold_int q = 0; q < nnz; q++)
-        if (l->kmap[q] >= 0)
-            Kx[l->kmap[q]] += Ax[q];
+    /* K's column j is A's column j from the diagonal down, the diagonal shifted by +-delta
+     * (fold_la_ldl_analyze built the same layout). */
+    for (fold_int j = 0; j < n; j++) {
+        fold_int pos = Kp[j];
+        Kx[pos] = j < l->n_primal ? l->delta : -l->delta;
+        for (fold_int q = Ap[j]; q < Ap[j + 1]; q++)
+            if (Ai[q] == j)
+                Kx[Kp[j]] += Ax[q];
+            else if (Ai[q] > j)
+                Kx[++pos] = Ax[q];
+    }
     ldl_saved saved = ldl_params_set(cm, FOLD_ORDER_AMD);
     int ok = cholmod_l_factorize(l->K, l->L, cm);
     ldl_params_restore(cm, saved);
@@ -142,11 +138,10 @@ fold_status fold_la_ldl_solve(fold_la_ldl *l, fold_int nrhs, const double *B, do
     cholmod_dense b = {.nrow = n, .ncol = (size_t)nrhs, .nzmax = n * (size_t)nrhs, .d = n,
                        .x = (void *)B, .z = NULL, .xtype = CHOLMOD_REAL,
                        .dtype = CHOLMOD_DOUBLE};
-    cholmod_dense *x = cholmod_l_solve(CHOLMOD_A, l->L, &b, cm);
-    if (!x)
-        return cholmod_fail(cm, "fold_la_ldl_solve: cholmod_l_solve");
-    memcpy(X, x->x, n * (size_t)nrhs * sizeof *X);
-    cholmod_l_free_dense(&x, cm);
+    /* solve2 keeps its result and workspaces between calls (reallocated when nrhs changes). */
+    if (!cholmod_l_solve2(CHOLMOD_A, l->L, &b, NULL, &l->X, NULL, &l->Y, &l->E, cm))
+        return cholmod_fail(cm, "fold_la_ldl_solve: cholmod_l_solve2");
+    memcpy(X, l->X->x, n * (size_t)nrhs * sizeof *X);
     return FOLD_OK;
 }
 
@@ -156,8 +151,12 @@ void fold_la_ldl_free(fold_la_ldl *l)
         cholmod_l_free_factor(&l->L, l->cm);
     if (l->K)
         cholmod_l_free_sparse(&l->K, l->cm);
-    free(l->kmap);
-    free(l->kdiag);
+    if (l->X)
+        cholmod_l_free_dense(&l->X, l->cm);
+    if (l->Y)
+        cholmod_l_free_dense(&l->Y, l->cm);
+    if (l->E)
+        cholmod_l_free_dense(&l->E, l->cm);
     free(l->work);
     memset(l, 0, sizeof *l);
 }
@@ -167,7 +166,7 @@ void fold_la_ldl_free(fold_la_ldl *l)
 fold_status fold_la_ldl_inverse_norm1(fold_la_ldl *l, double *est)
 {
     fold_int n = (fold_int)l->K->nrow, jmax = -1;
-    double *x = l->work, *y = l->work + n, *z = l->work + 2 * n;
+    double *x = l->work, *y = l->work + n, *z = y; /* y is spent when z is formed */
     fold_status st;
     *est = 0.0;
     /* Start from a fixed pseudo-random vector, not ones / n: a null vector of a singular A

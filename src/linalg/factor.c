@@ -40,43 +40,50 @@ static void factor_norms(fold_la_factor *F)
         F->norm_inf = fmax(F->norm_inf, rowsum[i]);
 }
 
-/* Is A numerically symmetric (the LDL' path needs it)? Returns the first offending entry. */
-static bool factor_is_symmetric(const fold_la_factor *F, fold_int *bad)
+/* |a - b| beyond the relative tolerance of the symmetry check. */
+static bool asym(double a, double b)
 {
-    const fold_int *Ap = F->A->p;
+    return fabs(a - b) > 1e-14 * fmax(fabs(a), fabs(b));
+}
+
+/* Is A numerically symmetric (the LDL' path needs it)? One pass with a cursor per column
+ * (A sorted): entry (i,j) above the diagonal is matched with the next unmatched entry below
+ * the diagonal of column i. Returns an offending entry: row *bi, column *bj. */
+static bool factor_is_symmetric(const fold_la_factor *F, fold_int *bi, fold_int *bj)
+{
+    const fold_int *Ap = F->A->p, *Ai = F->A->i;
     const double *Ax = F->A->x;
+    fold_int *cur = F->iwork;
     for (fold_int j = 0; j < F->n; j++) {
-        for (fold_int q = Ap[j]; q < Ap[j + 1]; q++) {
-            double a = Ax[q], b = F->tpos[q] >= 0 ? Ax[F->tpos[q]] : 0.0;
-            if (fabs(a - b) > 1e-14 * fmax(fabs(a), fabs(b))) {
-                *bad = q;
+        fold_int q = Ap[j];
+        while (q < Ap[j + 1] && Ai[q] <= j)
+            q++;
+        cur[j] = q; /* first entry below the diagonal */
+    }
+    for (fold_int j = 0; j < F->n; j++) {
+        for (fold_int q = Ap[j]; q < Ap[j + 1] && Ai[q] < j; q++) {
+            fold_int i = Ai[q];
+            /* Entries of column i below the diagonal and above row j have no partner. */
+            for (; cur[i] < Ap[i + 1] && Ai[cur[i]] < j; cur[i]++)
+                if (asym(Ax[cur[i]], 0.0)) {
+                    *bi = Ai[cur[i]], *bj = i;
+                    return false;
+                }
+            double b = 0.0;
+            if (cur[i] < Ap[i + 1] && Ai[cur[i]] == j) b = Ax[cur[i]++];
+            if (asym(Ax[q], b)) {
+                *bi = i, *bj = j;
                 return false;
             }
         }
     }
-    return true;
-}
-
-static fold_status factor_transpose_map(fold_la_factor *F)
-{
-    const fold_int *Ap = F->A->p, *Ai = F->A->i;
-    F->tpos = fold_malloc((size_t)Ap[F->n], sizeof *F->tpos, "transpose map");
-    if (!F->tpos)
-        return FOLD_ERR_MEMORY;
-    for (fold_int j = 0; j < F->n; j++) {
-        for (fold_int q = Ap[j]; q < Ap[j + 1]; q++) {
-            fold_int i = Ai[q], lo = Ap[i], hi = Ap[i + 1];
-            while (lo < hi) { /* binary search for row j in sorted column i */
-                fold_int mid = lo + (hi - lo) / 2;
-                if (Ai[mid] < j)
-                    lo = mid + 1;
-                else
-                    hi = mid;
+    for (fold_int i = 0; i < F->n; i++)
+        for (fold_int q = cur[i]; q < Ap[i + 1]; q++)
+            if (asym(Ax[q], 0.0)) {
+                *bi = Ai[q], *bj = i;
+                return false;
             }
-            F->tpos[q] = lo < Ap[i + 1] && Ai[lo] == j ? lo : -1;
-        }
-    }
-    return FOLD_OK;
+    return true;
 }
 
 static void factor_record_fallback(fold_la_factor *F, const char *why)
@@ -87,16 +94,13 @@ static void factor_record_fallback(fold_la_factor *F, const char *why)
 /* CHOLMOD attempt; on failure the LDL' state is freed. */
 static fold_status factor_try_ldl(fold_la_factor *F, bool analyze)
 {
-    fold_int bad;
+    fold_int bi, bj;
     fold_status st;
-    if (!factor_is_symmetric(F, &bad)) {
-        fold_int q = bad, j = 0;
-        while (((fold_int *)F->A->p)[j + 1] <= q)
-            j++;
+    if (!factor_is_symmetric(F, &bi, &bj)) {
         st = fold_error(FOLD_ERR_UNSUPPORTED,
                         "fold_la_factor: A is not symmetric at (%lld,%lld); LDL' needs a "
                         "symmetric matrix",
-                        (long long)((fold_int *)F->A->i)[q], (long long)j);
+                        (long long)bi, (long long)bj);
         fold_la_ldl_free(&F->ldl);
         return st;
     }
@@ -159,7 +163,7 @@ static fold_status factor_umf(fold_la_factor *F)
     return FOLD_OK;
 }
 
-/* LU of M = A + delta diag(I_primal, 0) in place of A (eqs. 4.7-4.9). */
+/* LU of M = A + delta diag(d, 0) in place of A (eqs. 4.7-4.9). */
 static fold_status factor_umf_reg(fold_la_factor *F, const char *why)
 {
     fold_status st = fold_la_preg_factor(&F->preg, &F->umf, F->A, F->n_primal, F->norm_inf,
@@ -230,9 +234,9 @@ void fold_la_factor_free(fold_la_factor *F)
     fold_la_umf_free(&F->umf);
     fold_la_ldl_free(&F->ldl);
     fold_la_preg_free(&F->preg, F->cm);
-    if (F->A)
+    if (F->A && !F->shared)
         cholmod_l_free_sparse(&F->A, F->cm);
-    free(F->tpos);
+    free(F->iwork);
     free(F->work);
     free(F);
 }
@@ -245,12 +249,12 @@ fold_status fold_la_factor_create(const cholmod_sparse *A, int kind, int orderin
                                      out);
 }
 
-fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ordering,
-                                      fold_int n_primal, double delta, double rcond_min,
-                                      double primal_reg, cholmod_common *cm,
-                                      fold_la_factor **out)
+static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering,
+                                 fold_int n_primal, double delta, double rcond_min,
+                                 double primal_reg, cholmod_common *cm, bool shared,
+                                 fold_la_factor **out)
 {
-    const char *fn = "fold_la_factor_create";
+    const char *fn = shared ? "fold_la_factor_create_shared" : "fold_la_factor_create";
     fold_status st;
     if ((st = fold_check_not_null(out, fn, "out")) || (st = fold_check_not_null(cm, fn, "cm")) ||
         (st = factor_validate(A, fn)))
@@ -284,7 +288,8 @@ fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ord
     F->cm = cm;
     F->info.ordering = ordering;
     F->info.factorization = kind == FOLD_FACTOR_UMFPACK ? FOLD_FACTOR_UMFPACK : FOLD_FACTOR_CHOLMOD;
-    F->A = cholmod_l_copy_sparse((cholmod_sparse *)A, cm);
+    F->shared = shared;
+    F->A = shared ? (cholmod_sparse *)A : cholmod_l_copy_sparse((cholmod_sparse *)A, cm);
     if (!F->A) {
         st = fold_error_context(cm->status == CHOLMOD_OUT_OF_MEMORY ? FOLD_ERR_MEMORY
                                                                     : FOLD_ERR_INTERNAL,
@@ -298,9 +303,10 @@ fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ord
         return FOLD_ERR_MEMORY;
     }
     factor_norms(F);
-    if (kind != FOLD_FACTOR_UMFPACK && (st = factor_transpose_map(F))) {
+    if (kind != FOLD_FACTOR_UMFPACK &&
+        !(F->iwork = fold_malloc((size_t)F->n, sizeof *F->iwork, "symmetry check"))) {
         fold_la_factor_free(F);
-        return st;
+        return FOLD_ERR_MEMORY;
     }
     if ((st = factor_numeric(F))) {
         fold_error_context(st, "%s", fn);
@@ -310,6 +316,24 @@ fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ord
     F->info.reused_analysis = false;
     *out = F;
     return FOLD_OK;
+}
+
+fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ordering,
+                                      fold_int n_primal, double delta, double rcond_min,
+                                      double primal_reg, cholmod_common *cm,
+                                      fold_la_factor **out)
+{
+    return factor_create(A, kind, ordering, n_primal, delta, rcond_min, primal_reg, cm, false,
+                         out);
+}
+
+fold_status fold_la_factor_create_shared(const cholmod_sparse *A, int kind, int ordering,
+                                         fold_int n_primal, double delta, double rcond_min,
+                                         double primal_reg, cholmod_common *cm,
+                                         fold_la_factor **out)
+{
+    return factor_create(A, kind, ordering, n_primal, delta, rcond_min, primal_reg, cm, true,
+                         out);
 }
 
 fold_status fold_la_factor_refactor(fold_la_factor *F, const cholmod_sparse *A)
@@ -322,6 +346,11 @@ fold_status fold_la_factor_refactor(fold_la_factor *F, const cholmod_sparse *A)
     if ((fold_int)A->nrow != F->n)
         return fold_error(FOLD_ERR_DIMENSION, "%s: A has %zu rows, the factor %lld", fn, A->nrow,
                           (long long)F->n);
+    if (F->shared && A != F->A)
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: the factor shares its matrix: pass the same "
+                          "A with the new values", fn);
+    if (A == F->A)
+        goto numeric; /* shared: the pattern is the analyzed one, the values are in place */
     for (fold_int j = 0; j <= F->n; j++)
         if (Ap[j] != Fp[j])
             return fold_error(FOLD_ERR_SPARSITY, "%s: A.colptr[%lld] = %lld differs from the "
@@ -333,6 +362,7 @@ fold_status fold_la_factor_refactor(fold_la_factor *F, const cholmod_sparse *A)
                               "analyzed pattern (%lld)", fn, (long long)q, (long long)Ai[q],
                               (long long)Fi[q]);
     memcpy(F->A->x, A->x, (size_t)Fp[F->n] * sizeof(double));
+numeric:
     factor_norms(F);
     if ((st = factor_numeric(F)))
         return fold_error_context(st, "%s", fn);

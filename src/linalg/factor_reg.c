@@ -1,5 +1,6 @@
 /* Primal regularization for a singular A whose null space lies in the primal block:
- * UMFPACK LU of M = A + delta diag(I_primal, 0), refined against A by the caller.
+ * UMFPACK LU of M = A + delta diag(d, 0), d_i = ||A(i,:)||_inf, refined against A by the
+ * caller.
  * doc/math.md §4.8 (eqs. 4.7-4.9). */
 #include "linalg/linalg_internal.h"
 
@@ -12,11 +13,14 @@ void fold_la_preg_free(fold_la_preg *r, cholmod_common *cm)
     r->symbolic_on_M = false;
 }
 
-/* M = A + delta D, D = diag(1 on the first n_primal rows, 0 elsewhere), sorted and packed. */
+/* M = A + delta D, D = diag(d on the first n_primal rows, 0 elsewhere), sorted and packed,
+ * d_i = ||A(i,:)||_inf (eq. 4.7; ||A||_inf for an empty row). */
 static fold_status build_m(fold_la_preg *r, const cholmod_sparse *A, fold_int n_primal,
-                           cholmod_common *cm)
+                           double scale, cholmod_common *cm)
 {
     fold_int n = (fold_int)A->nrow;
+    const fold_int *Ap = A->p, *Ai = A->i;
+    const double *Ax = A->x;
     cholmod_sparse *D = cholmod_l_allocate_sparse((size_t)n, (size_t)n, (size_t)n_primal, 1, 1,
                                                   0, CHOLMOD_REAL, cm);
     if (!D)
@@ -27,8 +31,15 @@ static fold_status build_m(fold_la_preg *r, const cholmod_sparse *A, fold_int n_
         Dp[j] = j < n_primal ? j : n_primal;
     for (fold_int j = 0; j < n_primal; j++) {
         Di[j] = j;
-        Dx[j] = 1.0;
+        Dx[j] = 0.0;
     }
+    for (fold_int j = 0; j < n; j++)
+        for (fold_int q = Ap[j]; q < Ap[j + 1]; q++)
+            if (Ai[q] < n_primal)
+                Dx[Ai[q]] = fmax(Dx[Ai[q]], fabs(Ax[q]));
+    for (fold_int j = 0; j < n_primal; j++)
+        if (!(Dx[j] > 0.0))
+            Dx[j] = scale > 0.0 ? scale : 1.0;
     double one[2] = {1.0, 0.0}, d[2] = {r->delta, 0.0};
     if (r->M)
         cholmod_l_free_sparse(&r->M, cm);
@@ -55,9 +66,10 @@ fold_status fold_la_preg_factor(fold_la_preg *r, fold_la_umf *u, const cholmod_s
                                 cholmod_common *cm, double *analyze_s, double *factor_s)
 {
     fold_status st;
-    /* Eq. 4.7: delta relative to the matrix, so the choice does not depend on units. */
-    r->delta = r->rel * (scale > 0.0 ? scale : 1.0);
-    if ((st = build_m(r, A, n_primal, cm)))
+    /* Eq. 4.7: delta relative to each row's scale, so the choice does not depend on units
+     * and rows of small entries are not swamped. */
+    r->delta = r->rel;
+    if ((st = build_m(r, A, n_primal, scale, cm)))
         return st;
     /* An analysis made on A is valid for M when M has no new entries (A has every primal
      * diagonal, as the KKT matrices of the fold do); else analyze M's pattern once. */
@@ -74,11 +86,14 @@ fold_status fold_la_preg_factor(fold_la_preg *r, fold_la_umf *u, const cholmod_s
         r->symbolic_on_M = true;
     }
     double t0 = fold_time_now();
-    st = fold_la_umf_factor(u, r->M, rcond_min);
+    /* The pivots of the primal null directions are delta d_i, a pivot ratio of about rel
+     * (UMFPACK scales rows by their sums); one far below it is a rounding-level pivot of a
+     * null direction that the regularization does not reach: the dual block (eq. 4.8). */
+    st = fold_la_umf_factor(u, r->M, fmin(rcond_min, 1e-3 * r->rel));
     *factor_s += fold_time_now() - t0;
     if (st == FOLD_ERR_SINGULAR)
         return fold_error(FOLD_ERR_SINGULAR,
-                          "A + delta diag(I_primal, 0) is singular too (delta = %.3g, UMFPACK rcond "
+                          "A + delta diag(d, 0) is singular too (delta = %.3g, UMFPACK rcond "
                           "%.3g): a null space in the dual block (dependent constraints)",
                           r->delta, u->rcond);
     return st;

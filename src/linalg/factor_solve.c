@@ -57,11 +57,9 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
                 *worst = fmax(*worst, fabs(res[c]));
                 continue;
             }
-            fold_la_spmv(F->A, transpose, x, r, false);
-            fold_la_spmv_abs(F->A, transpose, x, F->work);
+            fold_la_residual(F->A, transpose, x, b, r, F->work);
             double xn = 0.0, bn = 0.0, rc = 0.0;
             for (fold_int i = 0; i < n; i++) {
-                r[i] = b[i] - r[i];
                 xn = fmax(xn, fabs(x[i]));
                 bn = fmax(bn, fabs(b[i]));
             }

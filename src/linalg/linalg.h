@@ -61,8 +61,10 @@ fold_status fold_la_factor_create(const cholmod_sparse *A, int kind, int orderin
                                   fold_int n_primal, double delta, double rcond_min,
                                   cholmod_common *cm, fold_la_factor **out);
 /* As fold_la_factor_create, with primal regularization (doc/math.md §4.8): when UMFPACK
- * finds A singular and primal_reg > 0, factor M = A + delta diag(I_primal, 0) instead,
- * delta = primal_reg ||A||_inf (and keep doing so on refactorization). Solves are refined
+ * finds A singular and primal_reg > 0, factor M = A + delta diag(d, 0) instead, delta =
+ * primal_reg, d_i = ||A(i,:)||_inf on the primal rows (and keep doing so on refactorization;
+ * M with a pivot ratio below min(rcond_min, 1e-3 primal_reg) is FOLD_ERR_SINGULAR: a null
+ * space outside the primal block). Solves are refined
  * against A; they converge for right-hand sides in range(A) when null(A) lies in the primal
  * block, to the solution without null-space component. A right-hand side whose refined
  * residual misses tol is not consistent: fold_la_factor_solve returns FOLD_ERR_SINGULAR
@@ -71,6 +73,15 @@ fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ord
                                       fold_int n_primal, double delta, double rcond_min,
                                       double primal_reg, cholmod_common *cm,
                                       fold_la_factor **out);
+/* As fold_la_factor_create_reg, but the factor keeps a pointer to A instead of a copy (one
+ * copy of the matrix less): A must stay allocated with the same pattern until the factor is
+ * freed, new values are written into A itself and take effect with
+ * fold_la_factor_refactor(F, A) (any other matrix is refused); solves refine against A as it
+ * is at the time of the solve. */
+fold_status fold_la_factor_create_shared(const cholmod_sparse *A, int kind, int ordering,
+                                         fold_int n_primal, double delta, double rcond_min,
+                                         double primal_reg, cholmod_common *cm,
+                                         fold_la_factor **out);
 /* New values, same pattern: numeric factorization only (symbolic analysis reused). */
 fold_status fold_la_factor_refactor(fold_la_factor *F, const cholmod_sparse *A);
 /* Solve A X = B (transpose: A' X = B) for nrhs dense column-major right-hand sides of
@@ -87,6 +98,11 @@ void fold_la_factor_free(fold_la_factor *F);
  * systems (flagged by the caller). */
 fold_status fold_la_lsq_solve(const cholmod_sparse *A, bool transpose, fold_int nrhs,
                               const double *B, double *X, cholmod_common *cm);
+
+/* r = b - A x and w = |A| |x| in one pass over A (transpose: A', |A'|): the residual and
+ * the scale of its componentwise backward error (doc/math.md eq. 4.4). */
+void fold_la_residual(const cholmod_sparse *A, bool transpose, const double *x, const double *b,
+                      double *r, double *w);
 
 /* y = |A| |x| (transpose: |A'| |x|), entrywise absolute values (componentwise residuals). */
 void fold_la_spmv_abs(const cholmod_sparse *A, bool transpose, const double *x, double *y);

@@ -26,7 +26,7 @@ fold_status fold_la_umf_solve(fold_la_umf *u, const cholmod_sparse *A, bool tran
                               fold_int nrhs, const double *B, double *X);
 void fold_la_umf_free(fold_la_umf *u);
 
-/* Primal regularization (doc/math.md §4.8): M = A + delta diag(I_primal, 0) factored by
+/* Primal regularization (doc/math.md §4.8): M = A + delta diag(d, 0) factored by
  * UMFPACK in place of a singular A. rel = 0: off; delta = 0: not in use. */
 typedef struct fold_la_preg {
     double rel;          /* requested delta relative to the scale of A */
@@ -47,9 +47,8 @@ typedef struct fold_la_ldl {
     cholmod_common *cm;
     cholmod_sparse *K;   /* lower triangle of A + delta * diag(+1 primal, -1 dual) */
     cholmod_factor *L;
-    fold_int *kmap;      /* position of A's entry q in K->x, -1 above the diagonal */
-    fold_int *kdiag;     /* position of K(j,j) in K->x */
-    double *work;        /* 3 n doubles */
+    double *work;        /* 2 n doubles */
+    cholmod_dense *X, *Y, *E; /* cholmod_l_solve2's result and workspaces, kept */
     fold_int n_primal;
     double delta;
     fold_int factor_nnz;
@@ -74,8 +73,9 @@ struct fold_la_factor {
     fold_int n, n_primal;
     double delta, rcond_min;
     cholmod_common *cm;
-    cholmod_sparse *A;        /* private copy of the unregularized matrix */
-    fold_int *tpos;           /* position of A(j,i) for entry A(i,j), -1 if absent */
+    cholmod_sparse *A;        /* the unregularized matrix: a private copy, or the caller's */
+    bool shared;              /* A is the caller's (fold_la_factor_create_shared) */
+    fold_int *iwork;          /* n, the symmetry check's cursors */
     double norm_inf, norm_1;  /* ||A||_inf, ||A||_1 = ||A'||_inf */
     double *work;             /* n doubles */
     bool is_factored;

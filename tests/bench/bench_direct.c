@@ -226,7 +226,7 @@ int main(int argc, char **argv)
             sizes[count++] = (fold_int)atof(argv[a]);
     }
     printf("# direct KKT fold, banded least squares with bounds (active-set form, auto "
-           "factorization, amd)\n");
+           "factorization, default ordering)\n");
     printf("%9s %6s %9s %7s %8s %9s %9s %9s %9s %9s %9s %10s %8s %s %7s %9s %s\n", "n", "iters",
            "ipopt_s", "active", "kkt_dim", "assem_s", "analyz_s", "factor_s", "solve_s", "vjp_s",
            "jvp_s", "factor_nnz", "peak_MiB", "factor", "ipopt2_s", "vjp2_s", "reused");

@@ -3,7 +3,9 @@
  * seconds and Ipopt iterations, callback share, one VJP of the objective, the full
  * d pg / d pd Jacobian, their ratios to the forward time, the envelope error of the VJP
  * (LMP identity), peak memory, the 1-minute load average and the KKT form used.
- * doc/benchmarks.md "AC-OPF". */
+ * Experiments: BENCH_OPF_SET="name=value,..." changes the settings, BENCH_OPF_VARIANTS=
+ * "a=1,b=2;c=3" times the backward again with other settings at the same solution,
+ * BENCH_OPF_DETAIL=1 prints the phases (stderr). doc/benchmarks.md "AC-OPF". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,20 @@ static void bench_case(const char *dir, const char *name, double baseline)
     fold_acopf_layout L = fold_acopf_get_layout(m);
     fold_settings s;
     fold_settings_default(&s);
+    /* BENCH_OPF_SET="name=value,name=value": settings changed for experiments */
+    const char *extra = getenv("BENCH_OPF_SET");
+    if (extra) {
+        char buf[512], *save = NULL;
+        snprintf(buf, sizeof buf, "%s", extra);
+        for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+            char *eq = strchr(kv, '=');
+            if (eq) {
+                *eq = '\0';
+                if (fold_settings_set(&s, kv, eq + 1) != FOLD_OK)
+                    fprintf(stderr, "BENCH_OPF_SET: %s\n", fold_last_error());
+            }
+        }
+    }
     fold_solver_create(fold_acopf_problem(m), &s, &sv);
     fold_status st = fold_solve(sv, NULL, &fi);
     double rel = fabs(fi.objective - baseline) / baseline;
@@ -76,8 +92,10 @@ static void bench_case(const char *dir, const char *name, double baseline)
     fold_acopf_eval_grad_f(m, x, p, xbar);
     double t0 = now();
     fold_status vst = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
-    const char *form = bi.primal_delta > 0 ? "active+preg" : "active";
-    char why[40] = "";
+    const char *form = bi.kkt_form == FOLD_KKT_BARRIER ? "barrier"
+                       : bi.primal_delta > 0             ? "active+preg"
+                                                         : "active";
+    char why[96] = "";
     if (vst < 0) {
         /* weakly active constraints (refused) or a singular active-set system that the
          * primal regularization cannot handle: the barrier form, as `foldopt opf` does
@@ -89,6 +107,11 @@ static void bench_case(const char *dir, const char *name, double baseline)
         vst = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
     }
     double vjp_s = now() - t0;
+    if (getenv("BENCH_OPF_DETAIL"))
+        fprintf(stderr, "%s: vjp assemble %.3f analyze %.3f factor %.3f solve %.3f total %.3f "
+                "order %ld factor_nnz %ld rcond %.2g delta %.2g\n", name, bi.assemble_s,
+                bi.analyze_s, bi.factor_s, bi.solve_s, bi.total_s, (long)bi.kkt_dim,
+                (long)bi.factor_nnz, bi.rcond, bi.primal_delta);
     /* Envelope check (LMP identity): the objective VJP w.r.t. pd equals the value gradient,
      * relative to the largest LMP. */
     double env = NAN;
@@ -112,7 +135,20 @@ static void bench_case(const char *dir, const char *name, double baseline)
     t0 = now();
     fold_status jst = J ? fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nb, cols, J, &bi)
                         : FOLD_ERR_MEMORY;
+    if (jst < 0 && J && s.backward.kkt_form == FOLD_KKT_ACTIVE) {
+        /* e.g. generators at one bus with equal linear costs: their pg split, hence reverse
+         * mode on one pg, is not unique (doc/acopf.md §5); the barrier form, timed with the
+         * refused attempt */
+        snprintf(why + strlen(why), sizeof why - strlen(why), "(jac active: %s, barrier)",
+                 fold_status_name(jst));
+        s.backward.kkt_form = FOLD_KKT_BARRIER;
+        fold_solver_update_settings(sv, &s);
+        jst = fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nb, cols, J, &bi);
+    }
     double jac_s = now() - t0;
+    if (getenv("BENCH_OPF_DETAIL"))
+        fprintf(stderr, "%s: jac factor %.3f solve %.3f total %.3f rhs %ld residual %.2g\n",
+                name, bi.factor_s, bi.solve_s, bi.total_s, (long)bi.n_rhs, bi.residual);
     printf("%-30s %6ld %6ld %4ld %8.2f %6.1f%% %8.1e %9.4f %9.3f %7.2f%% %7.2f %8.1e %8.0f "
            "%5.2f %s %s %s %s\n",
            name, (long)nb, (long)L.n, (long)fi.iterations, fi.total_s,
@@ -122,6 +158,51 @@ static void bench_case(const char *dir, const char *name, double baseline)
            fold_forward_status_string(fi.status), form, why,
            vst < 0 ? fold_status_name(vst) : jst < 0 ? fold_status_name(jst) : "");
     fflush(stdout);
+    /* BENCH_OPF_VARIANTS="a=1,b=2;c=3": backward-only timings of other settings at the same
+     * solution (one line each on stderr) */
+    const char *variants = getenv("BENCH_OPF_VARIANTS");
+    if (variants && J) {
+        char vbuf[1024], *vsave = NULL;
+        snprintf(vbuf, sizeof vbuf, "%s", variants);
+        for (char *v = strtok_r(vbuf, ";", &vsave); v; v = strtok_r(NULL, ";", &vsave)) {
+            fold_settings vs;
+            char kbuf[512], *ksave = NULL;
+            fold_settings_default(&vs);
+            snprintf(kbuf, sizeof kbuf, "%s", v);
+            for (char *kv = strtok_r(kbuf, ",", &ksave); kv; kv = strtok_r(NULL, ",", &ksave)) {
+                char *eq = strchr(kv, '=');
+                if (eq) {
+                    *eq = '\0';
+                    fold_settings_set(&vs, kv, eq + 1);
+                }
+            }
+            fold_solver_update_settings(sv, &vs);
+            double v0 = now();
+            fold_status a = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
+            double v1 = now();
+            double venv = NAN;
+            double *vg2 = malloc((size_t)L.np * sizeof(double));
+            if (a >= 0 && vg2 && fold_value_gradient(sv, vg2) >= 0) {
+                double num = 0, den = 0;
+                for (fold_int i = 0; i < nb; i++) {
+                    num = fmax(num, fabs(pbar[L.p_pd + i] - vg2[L.p_pd + i]));
+                    den = fmax(den, fabs(vg2[L.p_pd + i]));
+                }
+                venv = num / fmax(den, 1e-300);
+            }
+            free(vg2);
+            fprintf(stderr, "%s [%s]: env %.2g delta %.2g residual %.2g rcond %.2g\n", name, v,
+                    venv, bi.primal_delta, bi.residual, bi.rcond);
+            double fct = bi.factor_s;
+            long fnnz = (long)bi.factor_nnz;
+            fold_status b = fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nb, cols, J, &bi);
+            double v2 = now();
+            fprintf(stderr, "%s [%s]: vjp %.3f s (factor %.3f, nnz %ld) %s, jac %.3f s "
+                    "(solve %.3f, residual %.2g) %s, load %.2f\n", name, v, v1 - v0, fct, fnnz,
+                    fold_status_name(a), v2 - v1, bi.solve_s, bi.residual, fold_status_name(b),
+                    load1());
+        }
+    }
     free(x);
     free(p);
     free(xbar);

@@ -256,6 +256,79 @@ START_TEST(reuse)
 }
 END_TEST
 
+/* Outputs of fold_jvp written in place, or through a buffer when one aliases dp (n = m = np
+ * here): each aliased call reproduces the separate-array result; without dzl and dzu the
+ * other outputs are unchanged. And fold_vjp with pbar aliasing xbar. */
+START_TEST(jvp_vjp_aliasing)
+{
+    fold_rp_options o = {.n = 12, .m = 12, .np = 12, .nonlinear = _i % 2};
+    fold_rp *rp = NULL;
+    fold_test_rng r;
+    ck_assert_status(fold_rp_create(900 + (unsigned)_i, &o, &rp), FOLD_OK);
+    fold_settings s = fold_test_tight_settings();
+    s.backward.kkt_form = _i / 2;
+    fold_solver *solver = fold_test_rp_solver(rp, &s);
+    double dp[12], ref[4][12], out[4][12], buf[12], pbar[12];
+    fold_test_rng_seed(&r, 5 + (unsigned)_i);
+    fold_test_fill_normal(&r, dp, 12);
+    ck_assert_status(fold_jvp(solver, dp, ref[0], ref[1], ref[2], ref[3], NULL), FOLD_OK);
+    for (int which = 0; which < 4; which++) { /* dx, dlam, dzl, dzu alias dp in turn */
+        double *o4[4] = {out[0], out[1], out[2], out[3]};
+        memcpy(buf, dp, sizeof buf);
+        o4[which] = buf;
+        ck_assert_status(fold_jvp(solver, buf, o4[0], o4[1], o4[2], o4[3], NULL), FOLD_OK);
+        for (int k = 0; k < 4; k++)
+            ck_assert_double_le(fold_test_vec_relerr(o4[k], ref[k], 12, 1.0), 1e-14);
+    }
+    ck_assert_status(fold_jvp(solver, dp, out[0], out[1], NULL, NULL, NULL), FOLD_OK);
+    ck_assert_double_le(fold_test_vec_relerr(out[0], ref[0], 12, 1.0), 1e-14);
+    ck_assert_double_le(fold_test_vec_relerr(out[1], ref[1], 12, 1.0), 1e-14);
+    fold_test_fill_normal(&r, buf, 12);
+    ck_assert_status(fold_vjp(solver, buf, NULL, NULL, NULL, pbar, NULL), FOLD_OK);
+    ck_assert_status(fold_vjp(solver, buf, NULL, NULL, NULL, buf, NULL), FOLD_OK);
+    ck_assert_double_le(fold_test_vec_relerr(buf, pbar, 12, 1.0), 1e-14);
+    fold_solver_free(solver);
+    fold_rp_free(rp);
+}
+END_TEST
+
+/* The active-form bound weights are formed on first use: a vjp without zlbar, zubar first
+ * (weights never formed), then a jvp with dzl, dzu and a vjp with zlbar, zubar give what a
+ * fresh solver gives, also after switching to the barrier form and back. */
+START_TEST(lazy_bound_weights)
+{
+    fold_rp_options o = {.n = 14, .m = 5, .np = 4, .nonlinear = true};
+    fold_rp *rp = NULL;
+    fold_test_rng r;
+    ck_assert_status(fold_rp_create(700 + (unsigned)_i, &o, &rp), FOLD_OK);
+    fold_settings s = fold_test_tight_settings();
+    fold_solver *lazy = fold_test_rp_solver(rp, &s), *fresh = fold_test_rp_solver(rp, &s);
+    double dp[4], xb[14], zb[14], pbar[4], ref[4][14], out[4][14], pref[4];
+    fold_test_rng_seed(&r, 11 + (unsigned)_i);
+    fold_test_fill_normal(&r, dp, 4);
+    fold_test_fill_normal(&r, xb, 14);
+    fold_test_fill_normal(&r, zb, 14);
+    if (_i == 1) { /* through the barrier form first: it writes the Sigma terms */
+        fold_settings b = s;
+        b.backward.kkt_form = FOLD_KKT_BARRIER;
+        ck_assert_status(fold_solver_update_settings(lazy, &b), FOLD_OK);
+        ck_assert_status(fold_jvp(lazy, dp, out[0], out[1], out[2], out[3], NULL), FOLD_OK);
+        ck_assert_status(fold_solver_update_settings(lazy, &s), FOLD_OK);
+    }
+    ck_assert_status(fold_vjp(lazy, xb, NULL, NULL, NULL, pbar, NULL), FOLD_OK);
+    ck_assert_status(fold_jvp(lazy, dp, out[0], out[1], out[2], out[3], NULL), FOLD_OK);
+    ck_assert_status(fold_jvp(fresh, dp, ref[0], ref[1], ref[2], ref[3], NULL), FOLD_OK);
+    for (int k = 0; k < 4; k++)
+        ck_assert_double_le(fold_test_vec_relerr(out[k], ref[k], k == 1 ? 5 : 14, 1.0), 1e-14);
+    ck_assert_status(fold_vjp(lazy, xb, NULL, zb, zb, pbar, NULL), FOLD_OK);
+    ck_assert_status(fold_vjp(fresh, xb, NULL, zb, zb, pref, NULL), FOLD_OK);
+    ck_assert_double_le(fold_test_vec_relerr(pbar, pref, 4, 1.0), 1e-14);
+    fold_solver_free(lazy);
+    fold_solver_free(fresh);
+    fold_rp_free(rp);
+}
+END_TEST
+
 Suite *fold_kkt_suite(void);
 Suite *fold_kkt_suite(void)
 {
@@ -268,6 +341,8 @@ Suite *fold_kkt_suite(void)
     tcase_add_loop_test(tc, random_envelope, 0, N_SEEDS);
     tcase_add_loop_test(tc, random_jacobian, 0, N_SEEDS);
     tcase_add_test(tc, reuse);
+    tcase_add_loop_test(tc, jvp_vjp_aliasing, 0, 4);
+    tcase_add_loop_test(tc, lazy_bound_weights, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,6 +1,6 @@
 /* src/linalg: triplet assembly, and UMFPACK / CHOLMOD LDL' / AUTO factorizations of random
- * KKT matrices for every ordering, with transposed and multiple right-hand sides and
- * refactorization. */
+ * KKT matrices for every ordering, with transposed and multiple right-hand sides,
+ * refactorization, the symmetry check and factors sharing the caller's matrix. */
 #include "kkt_fixture.h"
 
 static const char *kind_name[] = {"auto", "umfpack", "cholmod"};
@@ -208,6 +208,110 @@ START_TEST(refactor_reuses_analysis)
 }
 END_TEST
 
+/* The symmetry check of the LDL' path (one pass with column cursors): a value changed on
+ * one side, or a structural entry without partner, is reported with its position; an entry
+ * without partner but zero, or a difference within 1e-14 relative, is accepted. */
+static bool mentions_pair(fold_int i, fold_int j)
+{
+    char a[64], b[64];
+    snprintf(a, sizeof a, "(%lld,%lld)", (long long)i, (long long)j);
+    snprintf(b, sizeof b, "(%lld,%lld)", (long long)j, (long long)i);
+    return strstr(fold_last_error(), a) || strstr(fold_last_error(), b);
+}
+
+START_TEST(symmetry_check)
+{
+    cholmod_common cm;
+    fold_test_rng rng;
+    fold_int n = 60, m = 20;
+    trip t = {0};
+    fold_la_factor *F = NULL;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng_seed(&rng, 31);
+    make_kkt(&t, &rng, n, m, H_SPD);
+    fold_la_assembly *as = assemble(&t, n + m, 0, &cm);
+    const fold_int *Ap = as->A->p, *Ai = as->A->i;
+    double *Ax = as->A->x;
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, 0, n, 1e-10, 1e-14, &cm,
+                                           &F), FOLD_OK);
+    fold_la_factor_free(F);
+    for (int trial = 0; trial < 40; trial++) {
+        fold_int j = (fold_int)(fold_test_uniform(&rng) * (double)(n + m)), q = Ap[j];
+        while (q < Ap[j + 1] && Ai[q] == j)
+            q++;
+        if (q == Ap[j + 1]) continue;
+        double v = Ax[q];
+        Ax[q] = v * (1 + 1e-15);
+        ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, 0, n, 1e-10, 1e-14,
+                                               &cm, &F), FOLD_OK);
+        fold_la_factor_free(F);
+        F = NULL;
+        Ax[q] = v + 0.25;
+        ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, 0, n, 1e-10, 1e-14,
+                                               &cm, &F), FOLD_ERR_UNSUPPORTED);
+        ck_assert_msg(mentions_pair(Ai[q], j), "'%s' does not name (%lld,%lld)", fold_last_error(),
+                      (long long)Ai[q], (long long)j);
+        Ax[q] = v;
+    }
+    /* (n, n + 1) lies in the zero dual block: present on one side only. */
+    for (int side = 0; side < 2; side++)
+        for (int nonzero = 0; nonzero < 2; nonzero++) {
+            trip t2 = {0};
+            for (fold_int k = 0; k < t.n; k++)
+                trip_add(&t2, t.r[k], t.c[k], t.v[k]);
+            trip_add(&t2, side ? n + 1 : n, side ? n : n + 1, nonzero ? 1.0 : 0.0);
+            fold_la_assembly *as2 = assemble(&t2, n + m, 0, &cm);
+            ck_assert_status(fold_la_factor_create(as2->A, FOLD_FACTOR_CHOLMOD, 0, n, 1e-10,
+                                                   1e-14, &cm, &F),
+                             nonzero ? FOLD_ERR_UNSUPPORTED : FOLD_OK);
+            if (nonzero) ck_assert(mentions_pair(n, n + 1));
+            fold_la_factor_free(F);
+            F = NULL;
+            fold_la_assembly_free(as2, &cm);
+            trip_free(&t2);
+        }
+    fold_la_assembly_free(as, &cm);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+/* A factor sharing the caller's matrix: new values written into it take effect at the
+ * refactorization, another matrix is refused, and freeing the factor leaves A alone. */
+START_TEST(shared_factor)
+{
+    int kind = _i;
+    cholmod_common cm;
+    fold_test_rng rng;
+    fold_int n = 80, m = 30;
+    trip t = {0};
+    fold_la_factor *F = NULL;
+    fold_la_factor_info info;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng_seed(&rng, 400 + (unsigned long long)_i);
+    make_kkt(&t, &rng, n, m, H_SPD);
+    fold_la_assembly *as = assemble(&t, n + m, 0, &cm), *copy = assemble(&t, n + m, 0, &cm);
+    ck_assert_status(fold_la_factor_create_shared(as->A, kind, FOLD_ORDER_AMD, n, 1e-10, 1e-14,
+                                                  0.0, &cm, &F), FOLD_OK);
+    check_solves(F, as->A, &rng, 1e-12);
+    for (fold_int k = 0; k < t.n; k++)
+        t.v[k] *= t.r[k] == t.c[k] ? 3.0 : 1.5;
+    fold_la_assembly_fill(as, t.v);
+    ck_assert_status(fold_la_factor_refactor(F, as->A), FOLD_OK);
+    fold_la_factor_get_info(F, &info);
+    ck_assert(info.reused_analysis);
+    check_solves(F, as->A, &rng, 1e-12);
+    ck_assert_status(fold_la_factor_refactor(F, copy->A), FOLD_ERR_ARGUMENT);
+    ck_assert_error_mentions("shares its matrix");
+    fold_la_factor_free(F);
+    ck_assert_int_eq(((fold_int *)as->A->p)[n + m], ((fold_int *)copy->A->p)[n + m]);
+    fold_la_assembly_free(as, &cm);
+    fold_la_assembly_free(copy, &cm);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("linalg");
@@ -218,6 +322,8 @@ int main(void)
     tcase_add_test(tc, assembly_bad_input);
     tcase_add_loop_test(tc, kkt_solves, 0, 18);
     tcase_add_loop_test(tc, refactor_reuses_analysis, 0, 3);
+    tcase_add_test(tc, symmetry_check);
+    tcase_add_loop_test(tc, shared_factor, 0, 3);
     suite_add_tcase(suite, tc);
     return fold_test_run(suite);
 }
