@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Training curves of the learning benchmark as PNG (gnuplot): one plot per task with the test
-# figure per epoch for each backward method and the two-stage level.
+# figure per epoch for each backward method and the two-stage level (of the first method run:
+# under unroll it excludes the samples whose SQP iteration found another KKT point).
 # Usage: plot-learning.sh OUTDIR [DOCDIR]  (OUTDIR as written by bench-learning.sh).
 set -euo pipefail
 out=${1:?usage: plot-learning.sh OUTDIR [DOCDIR]}
@@ -13,7 +14,7 @@ for task in qp portfolio denoise topk; do
         f="$out/$task-$b.tsv"
         [ -f "$f" ] || continue
         plots+="${plots:+, }'$f' using 1:3 with linespoints title '$b'"
-        two=$(python3 -c "import json;print(json.load(open('$out/$task-$b.json'))['two_stage_test'])")
+        [ -n "$two" ] || two=$(python3 -c "import json;print(json.load(open('$out/$task-$b.json'))['two_stage_test'])")
         metric=$(python3 -c "import json;print(json.load(open('$out/$task-$b.json'))['metric'])")
     done
     [ -n "$plots" ] || continue

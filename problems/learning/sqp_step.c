@@ -365,7 +365,11 @@ fold_status learn_sqp_run(learn_sqp *s, const double *z0, fold_int max_iter, dou
     fold_int k;
     memcpy(z, z0, (size_t)s->nz * sizeof *z);
     for (k = 0; k < max_iter && step > tol * (1 + zmax); k++) {
-        if (it_update(z, s->p, s->t2, s))
+        int rc = it_update(z, s->p, s->t2, s);
+        if (rc == 2)
+            return learn_error(FOLD_ERR_SINGULAR, "SQP iteration %lld: the active constraint "
+                               "gradients are dependent at the iterate", (long long)k);
+        if (rc)
             return learn_error(FOLD_ERR_CALLBACK, "SQP iteration %lld: evaluation failed",
                                (long long)k);
         step = zmax = 0;
