@@ -78,12 +78,57 @@ static fold_status refuse(const fold_kkt *kkt, const char *fn)
                       fn, (long long)kkt->n_weak, list, kkt->n_weak > shown ? "; ..." : "");
 }
 
-/* The dual threshold is relative to the largest multiplier (doc/math.md §3.2): multipliers
- * carry the objective's units (prices of O(1e3) in an AC-OPF), while the barrier multipliers
- * of inactive items are O(mu / distance) whatever the scale. */
-static double dual_threshold(const fold_kkt *kkt, const fold_solver *solver)
+static int cmp_double(const void *a, const void *b)
 {
-    double big = 1.0;
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Complementarity level of the solution (doc/math.md eq. 3.2b): the median of the products
+ * multiplier x distance over the inequality sides with both positive (an interior-point
+ * solution keeps them all near its final barrier parameter). 0 when there are none (an
+ * imported point with zero multipliers on its inactive items). */
+static fold_status complementarity_level(const fold_kkt *kkt, const fold_solver *solver,
+                                         const double *g, double *level)
+{
+    const fold_problem *prob = kkt->prob;
+    fold_int cnt = 0, cap = kkt->m + 2 * kkt->n;
+    *level = 0.0;
+    if (cap == 0) return FOLD_OK;
+    double *prod = fold_malloc((size_t)cap, sizeof *prod, "complementarity products");
+    if (!prod) return FOLD_ERR_MEMORY;
+    for (fold_int i = 0; i < kkt->m; i++) {
+        double lam = solver->lam[i];
+        if (fold_prob_is_equality(prob, i)) continue;
+        double d = lam < 0 ? g[i] - prob->g_lower[i] : prob->g_upper[i] - g[i];
+        bool finite = !fold_is_inf_bound(lam < 0 ? prob->g_lower[i] : prob->g_upper[i]);
+        if (finite && d > 0 && lam != 0) prod[cnt++] = fabs(lam) * d;
+    }
+    for (fold_int j = 0; j < kkt->n; j++) {
+        double lo = prob->x_lower[j], hi = prob->x_upper[j], x = solver->x[j];
+        if (!fold_is_inf_bound(lo) && !fold_is_inf_bound(hi) && lo == hi) continue;
+        if (!fold_is_inf_bound(lo) && x > lo && solver->zl[j] > 0)
+            prod[cnt++] = solver->zl[j] * (x - lo);
+        if (!fold_is_inf_bound(hi) && x < hi && solver->zu[j] > 0)
+            prod[cnt++] = solver->zu[j] * (hi - x);
+    }
+    if (cnt > 0) {
+        qsort(prod, (size_t)cnt, sizeof *prod, cmp_double);
+        *level = prod[cnt / 2];
+    }
+    free(prod);
+    return FOLD_OK;
+}
+
+/* The dual threshold (doc/math.md eqs. 3.2a, 3.2b) is relative to the largest multiplier:
+ * multipliers carry the objective's units (prices of O(1e3) in an AC-OPF), while the
+ * barrier multipliers of inactive items are O(mu / distance) whatever the scale. It is
+ * capped at sqrt(mu) (floored at dual_tol): when multipliers span many orders of magnitude
+ * the largest one says nothing about the smallest genuine one, and an interior-point item
+ * with multiplier > sqrt(mu) has distance < sqrt(mu). */
+static double dual_threshold(const fold_kkt *kkt, const fold_solver *solver, double level)
+{
+    double big = 1.0, tol = solver->set.active_set.dual_tol;
     for (fold_int i = 0; i < kkt->m; i++)
         big = fmax(big, fabs(solver->lam[i]));
     for (fold_int j = 0; j < kkt->n; j++) {
@@ -92,14 +137,16 @@ static double dual_threshold(const fold_kkt *kkt, const fold_solver *solver)
         if (!fold_is_inf_bound(kkt->prob->x_upper[j]))
             big = fmax(big, fabs(solver->zu[j]));
     }
-    return solver->set.active_set.dual_tol * big;
+    double dtol = tol * big;
+    if (level > 0) dtol = fmin(dtol, fmax(tol, sqrt(level)));
+    return dtol;
 }
 
 static fold_status classify_constraints(fold_kkt *kkt, const fold_solver *solver, const double *g,
-                                        int policy)
+                                        double dtol, int policy)
 {
     const fold_problem *prob = kkt->prob;
-    double ptol = solver->set.active_set.primal_tol, dtol = dual_threshold(kkt, solver);
+    double ptol = solver->set.active_set.primal_tol;
     fold_status st;
     for (fold_int i = 0; i < kkt->m; i++) {
         double lo = prob->g_lower[i], hi = prob->g_upper[i], lam = solver->lam[i];
@@ -129,10 +176,11 @@ static fold_status classify_constraints(fold_kkt *kkt, const fold_solver *solver
     return FOLD_OK;
 }
 
-static fold_status classify_bounds(fold_kkt *kkt, const fold_solver *solver, int policy)
+static fold_status classify_bounds(fold_kkt *kkt, const fold_solver *solver, double dtol,
+                                   int policy)
 {
     const fold_problem *prob = kkt->prob;
-    double ptol = solver->set.active_set.primal_tol, dtol = dual_threshold(kkt, solver);
+    double ptol = solver->set.active_set.primal_tol;
     fold_status st;
     for (fold_int j = 0; j < kkt->n; j++) {
         double lo = prob->x_lower[j], hi = prob->x_upper[j], x = solver->x[j];
@@ -166,15 +214,19 @@ fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const ch
     kkt->n_weak = 0;
     kkt->n_active_cons = kkt->n_active_bounds = 0;
     kkt->is_one_sided = false;
+    double level, dtol;
     if (kkt->m > 0) {
         st = fold_prob_eval_g(kkt->prob, solver->x, solver->p, kkt->gval, NULL);
         if (st == FOLD_CB_RECOVERABLE)
             st = fold_error(FOLD_ERR_CALLBACK, "callback g failed (recoverable code) at the "
                                                "solution");
-        if (st == FOLD_OK) st = classify_constraints(kkt, solver, kkt->gval, policy);
         if (st != FOLD_OK) return st;
     }
-    if ((st = classify_bounds(kkt, solver, policy)) != FOLD_OK) return st;
+    if ((st = complementarity_level(kkt, solver, kkt->gval, &level)) != FOLD_OK) return st;
+    dtol = dual_threshold(kkt, solver, level);
+    if (kkt->m > 0 && (st = classify_constraints(kkt, solver, kkt->gval, dtol, policy)) != FOLD_OK)
+        return st;
+    if ((st = classify_bounds(kkt, solver, dtol, policy)) != FOLD_OK) return st;
     /* The barrier form is continuous at weakly active points (§3.4): report, never refuse. */
     if (kkt->n_weak > 0 && !barrier) {
         if (policy == FOLD_WEAK_REFUSE) return refuse(kkt, fn);
