@@ -65,8 +65,9 @@
       "is at its bound.")                                                                          \
     X(active_set, dual_tol, REAL, 1e-6, 0, 1e10, NULL,                                             \
       "An at-bound constraint is strongly active when its multiplier exceeds dual_tol * "          \
-      "max(1, largest multiplier), capped at max(dual_tol, sqrt(mu)) with mu the median "          \
-      "multiplier x distance (doc/math.md 3.2a-b); below, it is weakly active.")                  \
+      "max(1, largest multiplier), capped at max(dual_tol * max(1, largest equality multiplier), " \
+      "sqrt(mu)), mu the median multiplier x distance (doc/math.md 3.2a-b); below, it is "        \
+      "weakly active.")                                                                           \
     X(active_set, weak_policy, ENUM, 0, 0, 2, "refuse|inactive|active",                            \
       "What to do with weakly active constraints: refuse (FOLD_ERR_DEGENERATE), or treat them "    \
       "as inactive or active (one-sided derivative, FOLD_WARN_ONE_SIDED).")                        \

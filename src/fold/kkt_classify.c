@@ -1,5 +1,5 @@
 /* Classification of constraints and bounds at the solution: inactive, strongly active,
- * weakly active (doc/math.md §3.2), and the weak-activity policy. */
+ * weakly active (doc/math.md §3.2, dual threshold eqs. 3.2a-b), and the weak-activity policy. */
 #include "fold/fold_internal.h"
 
 static bool at_bound(double dist, double bound, double tol)
@@ -122,15 +122,17 @@ static fold_status complementarity_level(const fold_kkt *kkt, const fold_solver 
 
 /* The dual threshold (doc/math.md eqs. 3.2a, 3.2b) is relative to the largest multiplier:
  * multipliers carry the objective's units (prices of O(1e3) in an AC-OPF), while the
- * barrier multipliers of inactive items are O(mu / distance) whatever the scale. It is
- * capped at sqrt(mu) (floored at dual_tol): when multipliers span many orders of magnitude
- * the largest one says nothing about the smallest genuine one, and an interior-point item
- * with multiplier > sqrt(mu) has distance < sqrt(mu). */
+ * barrier multipliers of inactive items are O(mu / distance) whatever the scale. When the
+ * largest multiplier dwarfs those of the equality constraints (the prices), it is capped at
+ * max(sqrt(mu), dual_tol * price scale): an interior-point item with multiplier > sqrt(mu)
+ * has distance < sqrt(mu). */
 static double dual_threshold(const fold_kkt *kkt, const fold_solver *solver, double level)
 {
-    double big = 1.0, tol = solver->set.active_set.dual_tol;
-    for (fold_int i = 0; i < kkt->m; i++)
+    double big = 1.0, price = 1.0, tol = solver->set.active_set.dual_tol;
+    for (fold_int i = 0; i < kkt->m; i++) {
         big = fmax(big, fabs(solver->lam[i]));
+        if (fold_prob_is_equality(kkt->prob, i)) price = fmax(price, fabs(solver->lam[i]));
+    }
     for (fold_int j = 0; j < kkt->n; j++) {
         if (!fold_is_inf_bound(kkt->prob->x_lower[j]))
             big = fmax(big, fabs(solver->zl[j]));
@@ -138,7 +140,7 @@ static double dual_threshold(const fold_kkt *kkt, const fold_solver *solver, dou
             big = fmax(big, fabs(solver->zu[j]));
     }
     double dtol = tol * big;
-    if (level > 0) dtol = fmin(dtol, fmax(tol, sqrt(level)));
+    if (level > 0) dtol = fmin(dtol, fmax(tol * price, sqrt(level)));
     return dtol;
 }
 
