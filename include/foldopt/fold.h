@@ -39,9 +39,11 @@ typedef struct fold_backward_info {
     int reason;              /**< fold_backward_reason */
     fold_int n_rhs;          /**< right-hand sides solved */
     double assemble_s, analyze_s, factor_s, solve_s, total_s;
-    double primal_delta;     /**< singular KKT with a primal null space: delta of the primal
-                                  regularization K + delta diag(I_x, 0) (backward.primal_reg;
+    double singular_delta;   /**< singular KKT matrix: delta of its regularization
+                                  K + delta diag(d_x, -d_y) (backward.singular_reg;
                                   fallback_reason says so), else 0 */
+    fold_int n_not_unique;   /**< entries of the result left undetermined by the null space
+                                  of a singular KKT matrix (set to NaN, FOLD_WARN_NOT_UNIQUE) */
 } fold_backward_info;
 
 /** A weakly active constraint or bound: at its bound but with a small multiplier. */

@@ -30,6 +30,11 @@ typedef enum fold_weak_policy {
     FOLD_WEAK_ACTIVE = 2    /**< treat them as active (one-sided derivative) */
 } fold_weak_policy;
 
+typedef enum fold_not_unique_policy {
+    FOLD_NOT_UNIQUE_NAN = 0,    /**< undetermined entries set to NaN, FOLD_WARN_NOT_UNIQUE */
+    FOLD_NOT_UNIQUE_REFUSE = 1  /**< FOLD_ERR_SINGULAR naming them */
+} fold_not_unique_policy;
+
 typedef enum fold_backward_method {
     FOLD_BACKWARD_DIRECT = 0,
     FOLD_BACKWARD_LFPI = 1,
@@ -82,7 +87,8 @@ typedef struct fold_settings {
         int restart;             /**< GMRES restart length */
         int refine_steps;        /**< iterative refinement steps after a direct solve */
         double regularization;   /**< delta of the quasi-definite form for CHOLMOD LDL' */
-        double primal_reg;       /**< relative delta of the primal regularization of a singular KKT */
+        double singular_reg;     /**< relative delta of the regularization of a singular KKT */
+        int not_unique;          /**< fold_not_unique_policy */
         double rcond_min;        /**< reciprocal condition estimate below which KKT is singular */
         bool lsq_fallback;       /**< on a singular KKT, return the SPQR minimum-norm result */
         bool allow_unconverged;  /**< differentiate a forward solve that did not converge */

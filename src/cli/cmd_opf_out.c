@@ -130,9 +130,10 @@ void opf_print_json(const opf_run *r, FILE *out)
                     (long)r->bwd.n_active_bounds, (long)r->bwd.n_weak, r->bwd.residual,
                     (long)r->bwd.iterations, r->bwd.total_s);
         if (r->has_bwd_info && r->bwd.fallback_reason[0]) {
-            /* e.g. several generators at one bus: singular K, primal regularization */
-            fprintf(out, ",\n \"primal_delta\": %.3g, \"fallback_reason\": ",
-                    r->bwd.primal_delta);
+            /* e.g. several generators at one bus, or a leaf bus without injection whose vm
+             * is at a bound: singular K, regularized */
+            fprintf(out, ",\n \"singular_delta\": %.3g, \"fallback_reason\": ",
+                    r->bwd.singular_delta);
             json_string(out, r->bwd.fallback_reason);
         }
         if (is_jacobian(r)) {
@@ -150,7 +151,8 @@ void opf_print_json(const opf_run *r, FILE *out)
                 }
                 fputc(']', out);
             }
-            fputs("]}", out);
+            fprintf(out, "], \"n_not_unique\": %ld}", (long)(r->has_bwd_info ? r->bwd.n_not_unique
+                                                                              : 0));
         } else {
             bool by_rows = r->mode == OPF_MODE_JVP && r->of != OPF_OF_OBJECTIVE;
             fold_int n = r->mode == OPF_MODE_JVP ? (by_rows ? r->n_rows : 1) : r->n_cols;
@@ -164,6 +166,15 @@ void opf_print_json(const opf_run *r, FILE *out)
                 json_num(out, r->values[k]);
             }
             fputc('}', out);
+            if (r->has_bwd_info && r->bwd.n_not_unique > 0) {
+                /* entries a singular KKT matrix leaves undetermined (null above) */
+                fputs(", \"not_unique\": [", out);
+                for (fold_int k = 0, shown = 0; k < n; k++)
+                    if (isnan(r->values[k]))
+                        fprintf(out, "%s%ld", shown++ ? ", " : "",
+                                by_rows ? opf_row_key(r, k) : opf_col_key(r, k));
+                fputc(']', out);
+            }
             if (r->mode == OPF_MODE_JVP) {
                 fputs(", \"direction\": ", out);
                 json_keys(out, r, false, r->n_cols);
@@ -225,10 +236,26 @@ void opf_print_text(const opf_run *r, FILE *out)
     ranked *rk = malloc(((size_t)n + 1) * sizeof *rk);
     if (!rk)
         return;
-    for (fold_int k = 0; k < n; k++) {
-        rk[k].v = r->values[k];
-        rk[k].i = jac ? k % r->n_rows : (by_rows ? k : -1);
-        rk[k].j = jac ? k / r->n_rows : (by_rows || r->mode == OPF_MODE_JVP ? -1 : k);
+    fold_int n_nan = 0, n_all = n;
+    for (fold_int k = 0, q = 0; k < n_all; k++) {
+        if (isnan(r->values[k])) { /* not unique (singular KKT): listed below, not ranked */
+            n_nan++;
+            continue;
+        }
+        rk[q].v = r->values[k];
+        rk[q].i = jac ? k % r->n_rows : (by_rows ? k : -1);
+        rk[q].j = jac ? k / r->n_rows : (by_rows || r->mode == OPF_MODE_JVP ? -1 : k);
+        q++;
+    }
+    n -= n_nan;
+    if (n_nan > 0) {
+        fprintf(out, "not unique  %ld of %ld entries (singular KKT: dependent active constraints "
+                     "or interchangeable generators)", (long)n_nan, (long)n_all);
+        for (fold_int k = 0, shown = 0; !jac && k < n_all && shown < 8; k++)
+            if (isnan(r->values[k]))
+                fprintf(out, "%s%ld", shown++ ? ", " : ": ",
+                        by_rows ? opf_row_key(r, k) : opf_col_key(r, k));
+        fputc('\n', out);
     }
     qsort(rk, (size_t)n, sizeof *rk, cmp_abs_desc);
     const char *of = r->of == OPF_OF_OBJECTIVE   ? "objective"

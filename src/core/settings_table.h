@@ -45,10 +45,15 @@
       "Iterative refinement steps after a direct solve (against the unregularized matrix).")       \
     X(backward, regularization, REAL, 1e-10, 0, 1, NULL,                                           \
       "Diagonal regularization delta of the quasi-definite form factored by CHOLMOD.")             \
-    X(backward, primal_reg, REAL, 1e-12, 0, 1e-2, NULL,                                            \
-      "A singular KKT matrix (UMFPACK) is factored as K + delta diag(d_x, 0), delta d_i = "        \
-      "primal_reg ||K(i,:)||_inf, and solves are refined against K: derivatives whose right-hand " \
-      "side is orthogonal to a primal null space are returned (doc/math.md §4.8); 0 disables.")    \
+    X(backward, singular_reg, REAL, 1e-12, 0, 1e-2, NULL,                                          \
+      "A singular KKT matrix (UMFPACK) is factored as K + delta diag(d_x, -d_y), delta d_i = "     \
+      "singular_reg ||K(i,:)||_inf, and solves are refined against K; entries of a result that "  \
+      "the null space leaves undetermined follow backward.not_unique (doc/math.md §4.8); 0 "      \
+      "disables.")                                                                                 \
+    X(backward, not_unique, ENUM, 0, 0, 1, "nan|refuse",                                          \
+      "Entries of a derivative that a singular KKT matrix leaves undetermined (e.g. the price "    \
+      "of one of two dependent constraints): nan = set to NaN, count in n_not_unique, return "     \
+      "FOLD_WARN_NOT_UNIQUE; refuse = FOLD_ERR_SINGULAR naming them.")                             \
     X(backward, rcond_min, REAL, 1e-14, 0, 1, NULL,                                                \
       "Reciprocal condition estimate below which the KKT matrix is declared singular.")            \
     X(backward, lsq_fallback, BOOL, 0, 0, 1, NULL,                                                 \

@@ -40,6 +40,15 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
                           "%s: singular KKT matrix of order %lld: minimum-norm least-squares "
                           "result (backward.lsq_fallback)",
                           fn, (long long)info->kkt_dim);
+    if (info->n_not_unique > 0) {
+        char dirs[160] = "";
+        if (kkt) fold_kkt_null_describe(kkt, dirs, sizeof dirs);
+        return fold_error(FOLD_WARN_NOT_UNIQUE,
+                          "%s: singular KKT matrix of order %lld (null direction on %s): %lld "
+                          "entries of the result are not unique and were set to NaN "
+                          "(backward.not_unique)",
+                          fn, (long long)info->kkt_dim, dirs, (long long)info->n_not_unique);
+    }
     if (call->check == FOLD_WARN_UNCONVERGED_INPUT)
         return fold_error(FOLD_WARN_UNCONVERGED_INPUT,
                           "%s: differentiated at a forward solution that did not converge "
@@ -109,15 +118,19 @@ fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *
         goto done;
     }
     dp = fold_call_params(solver, dp);
+    if ((st = fold_kkt_null_check_jvp(kkt, &solver->set, 1, dp, dx, dlam, dzl || dzu))) goto done;
     fold_kkt_rhs_jvp(kkt, 1, dp, B);
     if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, U, call.info)) < 0) goto done;
     st = FOLD_OK;
     /* Outputs are written only now that every step succeeded. */
     if (!alias) {
         fold_kkt_finish_jvp(kkt, 1, dp, U, dx, dlam, dzl, dzu);
+        fold_kkt_null_mark_jvp(kkt, dx, dlam, dzl, dzu, call.info);
         goto done;
     }
     fold_kkt_finish_jvp(kkt, 1, dp, U, out, out + 3 * n, out + n, out + 2 * n);
+    fold_kkt_null_mark_jvp(kkt, dx ? out : NULL, dlam ? out + 3 * n : NULL, dzl ? out + n : NULL,
+                           dzu ? out + 2 * n : NULL, call.info);
     if (dx) memcpy(dx, out, (size_t)n * sizeof(double));
     if (dzl) memcpy(dzl, out + n, (size_t)n * sizeof(double));
     if (dzu) memcpy(dzu, out + 2 * n, (size_t)n * sizeof(double));
@@ -169,8 +182,10 @@ fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lamb
     }
     fold_kkt_rhs_vjp(kkt, 1, xbar, lambar, zlbar, zubar, B, C);
     if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, W, call.info)) < 0) goto done;
+    if ((st = fold_kkt_null_check_vjp(kkt, &solver->set))) goto done;
     /* Nothing can fail from here: pbar is written only now (it may alias an input). */
     if (np) fold_kkt_finish_vjp(kkt, 1, W, C, pbar);
+    fold_kkt_null_mark_vjp(kkt, 1, np ? pbar : NULL, call.info);
     st = FOLD_OK;
 done:
     free(B);

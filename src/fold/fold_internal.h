@@ -77,6 +77,14 @@ typedef struct fold_kkt {
     double assemble_s, analyze_s, factor_s;
     bool reused_analysis;
 
+    /* Singular K (regularized factorization, doc/math.md §4.8): entries of the results that
+     * its null space leaves undetermined (kkt_null.c): variables, multipliers, stationarity
+     * residuals (bound multipliers), parameter entries of a vjp. */
+    bool has_null;
+    double null_residual;
+    unsigned char *null_x, *null_l, *null_z, *null_p;
+    fold_int n_null_x, n_null_l, n_null_z, n_null_p;
+
     /* Scratch vectors of length max(n, m, np, 1). */
     double *w1, *w2, *w3, *w4;
 
@@ -140,6 +148,29 @@ void fold_kkt_weights(fold_kkt *kkt);
 fold_status fold_kkt_build_pattern(fold_kkt *kkt);
 /* Free K, its triplets and its factorization. */
 void fold_kkt_release_system(fold_kkt *kkt);
+
+/* --- entries left undetermined by a singular K (kkt_null.c, doc/math.md §4.8) --- */
+/* A probe null vector is accepted below this multiple of delta (scaled residual). */
+#define FOLD_KKT_NULL_RESIDUAL 1e3
+/* After a regularized factorization: probe null(K) and flag the entries it moves. */
+fold_status fold_kkt_null_setup(fold_kkt *kkt);
+void fold_kkt_null_free(fold_kkt *kkt);
+/* "x[3], lam[7], ..." naming the null direction (empty when K is regular). */
+void fold_kkt_null_describe(const fold_kkt *kkt, char *buf, size_t size);
+/* backward.not_unique = refuse and undetermined parameter entries: FOLD_ERR_SINGULAR. */
+fold_status fold_kkt_null_check_vjp(const fold_kkt *kkt, const fold_settings *set);
+/* Set the undetermined entries of nrhs parameter gradients to NaN, count them in info. */
+void fold_kkt_null_mark_vjp(const fold_kkt *kkt, fold_int nrhs, double *pbar,
+                            fold_backward_info *info);
+/* A direction dp moving undetermined parameter entries: FOLD_ERR_SINGULAR (not
+ * differentiable); under refuse, undetermined requested outputs too. */
+fold_status fold_kkt_null_check_jvp(fold_kkt *kkt, const fold_settings *set, fold_int nrhs,
+                                    const double *dP, bool want_x, bool want_lam, bool want_z);
+/* Set the undetermined entries of one jvp result to NaN, count them in info. */
+void fold_kkt_null_mark_jvp(const fold_kkt *kkt, double *dx, double *dlam, double *dzl,
+                            double *dzu, fold_backward_info *info);
+/* Is entry k of block `of` undetermined? (false when K is regular) */
+bool fold_kkt_null_entry(const fold_kkt *kkt, fold_block of, fold_int k);
 /* Gather the current values into K. */
 void fold_kkt_fill(fold_kkt *kkt);
 

@@ -1,6 +1,7 @@
 /* fold_jacobian: selected entries of dz/dp on one factorization, by forward mode (columns)
  * or reverse mode (rows), whichever count is smaller, in blocks of backward.block_size
- * right-hand sides (doc/math.md §3.6). */
+ * right-hand sides (doc/math.md §3.6); rows and columns a singular K leaves undetermined are
+ * NaN (§4.8). */
 #include "fold/fold_internal.h"
 
 static fold_int block_len(const fold_solver *solver, fold_block of)
@@ -24,8 +25,11 @@ static fold_status forward_block(fold_solver *solver, fold_block of, fold_int n_
     double *dP = work, *B = dP + np * nb, *U = B + nK * nb, *Z = U + nK * nb;
     fold_status st;
     memset(dP, 0, (size_t)(np * nb) * sizeof(double));
-    for (fold_int c = 0; c < nb; c++)
-        dP[c * np + pick(cols, c0 + c)] = 1.0;
+    for (fold_int c = 0; c < nb; c++) {
+        fold_int k = pick(cols, c0 + c);
+        /* An undetermined column is not solved (its direction is not differentiable). */
+        if (!kkt->has_null || !kkt->null_p[k]) dP[c * np + k] = 1.0;
+    }
     fold_kkt_rhs_jvp(kkt, nb, dP, B);
     if ((st = fold_kkt_solve(kkt, &solver->set, nb, B, U, call->info)) < 0) return st;
     fold_kkt_finish_jvp(kkt, nb, dP, U, of == FOLD_BLOCK_X ? Z : NULL,
@@ -48,8 +52,11 @@ static fold_status reverse_block(fold_solver *solver, fold_block of, fold_int n_
     double *E = work, *B = E + len * nb, *W = B + nK * nb, *C = W + nK * nb, *P = C + n * nb;
     fold_status st;
     memset(E, 0, (size_t)(len * nb) * sizeof(double));
-    for (fold_int r = 0; r < nb; r++)
-        E[r * len + pick(rows, r0 + r)] = 1.0;
+    for (fold_int r = 0; r < nb; r++) {
+        fold_int k = pick(rows, r0 + r);
+        /* An undetermined row is not solved (its upstream gradient is not consistent). */
+        if (!fold_kkt_null_entry(kkt, of, k)) E[r * len + k] = 1.0;
+    }
     fold_kkt_rhs_vjp(kkt, nb, of == FOLD_BLOCK_X ? E : NULL, of == FOLD_BLOCK_LAM ? E : NULL,
                      of == FOLD_BLOCK_ZL ? E : NULL, of == FOLD_BLOCK_ZU ? E : NULL, B, C);
     if ((st = fold_kkt_solve(kkt, &solver->set, nb, B, W, call->info)) < 0) return st;
@@ -57,6 +64,41 @@ static fold_status reverse_block(fold_solver *solver, fold_block of, fold_int n_
     for (fold_int r = 0; r < nb; r++)
         for (fold_int c = 0; c < n_cols; c++)
             J[c * n_rows + r0 + r] = P[r * np + pick(cols, c)];
+    return FOLD_OK;
+}
+
+/* NaN in the rows and columns of J that a singular K leaves undetermined; their count, or
+ * FOLD_ERR_SINGULAR under backward.not_unique = refuse (J untouched then). */
+static fold_status mark_undetermined(const fold_solver *solver, fold_block of, fold_int n_rows,
+                                     const fold_int *rows, fold_int n_cols, const fold_int *cols,
+                                     double *J, fold_int *count)
+{
+    const fold_kkt *kkt = solver->backward;
+    *count = 0;
+    if (!kkt->has_null) return FOLD_OK;
+    for (int pass = 0; pass < 2; pass++) {
+        for (fold_int c = 0; c < n_cols; c++) {
+            bool col = kkt->null_p[pick(cols, c)];
+            for (fold_int r = 0; r < n_rows; r++) {
+                if (!col && !fold_kkt_null_entry(kkt, of, pick(rows, r))) continue;
+                if (pass == 0 && solver->set.backward.not_unique == FOLD_NOT_UNIQUE_REFUSE) {
+                    char dirs[160] = "";
+                    fold_kkt_null_describe(kkt, dirs, sizeof dirs);
+                    return fold_error(FOLD_ERR_SINGULAR,
+                                      "%s: entry (%lld, %lld) is not unique: the KKT matrix is "
+                                      "singular (null direction on %s; backward.not_unique = "
+                                      "refuse)",
+                                      kkt->fn, (long long)pick(rows, r), (long long)pick(cols, c),
+                                      dirs);
+                }
+                if (pass == 1) {
+                    J[c * n_rows + r] = NAN;
+                    (*count)++;
+                }
+            }
+        }
+        if (pass == 0 && !J) break;
+    }
     return FOLD_OK;
 }
 
@@ -104,6 +146,9 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
         return fold_call_end(&call, st, solver, FN);
     if (n_rows == 0 || n_cols == 0) return fold_call_end(&call, FOLD_OK, solver, FN);
     kkt = solver->backward;
+    fold_int n_nan = 0;
+    if ((st = mark_undetermined(solver, of, n_rows, rows, n_cols, cols, NULL, &n_nan)))
+        return fold_call_end(&call, st, solver, FN);
     n = kkt->n;
     np = kkt->np;
     nK = kkt->nK;
@@ -127,6 +172,8 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
                  : reverse_block(solver, of, n_rows, rows, n_cols, cols, k0, nb, work, out, &call);
         if (st < 0) goto done;
     }
+    mark_undetermined(solver, of, n_rows, rows, n_cols, cols, out, &n_nan);
+    call.info->n_not_unique += n_nan;
     memcpy(J, out, (size_t)(n_rows * n_cols) * sizeof(double));
     st = FOLD_OK;
 done:

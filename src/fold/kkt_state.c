@@ -7,6 +7,7 @@ void fold_kkt_state_free(void *state)
     fold_kkt *kkt = state;
     if (!kkt) return;
     fold_kkt_release_system(kkt);
+    fold_kkt_null_free(kkt);
     fold_kkt_pc_free(kkt->pc);
     if (kkt->has_cm) fold_la_common_finish(&kkt->cm);
     free(kkt->hv);
@@ -185,15 +186,24 @@ static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt,
         kkt->F = NULL;
         st = fold_la_factor_create_shared(A, set->backward.factorization, set->backward.ordering,
                                           kkt->n_primal, set->backward.regularization,
-                                          set->backward.rcond_min, set->backward.primal_reg,
+                                          set->backward.rcond_min, set->backward.singular_reg,
                                           &kkt->cm, &kkt->F);
     }
     if (kkt->F) fold_la_factor_get_info(kkt->F, &kkt->finfo);
     kkt->reused_analysis = kkt->finfo.reused_analysis;
     if (st == FOLD_OK || st > 0) {
+        /* A regularized (singular) K: which entries of results are undetermined (§4.8). */
+        if ((st = fold_kkt_null_setup(kkt)) != FOLD_OK)
+            return fold_error_context(st, "%s: null space of the singular KKT matrix", fn);
         kkt->has_factor = true;
+        if (kkt->has_null && set->backward.lsq_fallback) { /* the caller's convention */
+            fold_kkt_null_free(kkt);
+            kkt->is_lsq = true;
+            return FOLD_WARN_LEAST_SQUARES;
+        }
         return FOLD_OK;
     }
+    fold_kkt_null_free(kkt);
     fold_la_factor_free(kkt->F);
     kkt->F = NULL;
     if (st == FOLD_ERR_SINGULAR && set->backward.lsq_fallback) {
@@ -226,7 +236,7 @@ static void fill_info(const fold_kkt *kkt, const fold_settings *set, fold_backwa
     info->is_one_sided = kkt->is_one_sided;
     info->is_least_squares = kkt->is_lsq;
     info->rcond = kkt->finfo.rcond;
-    info->primal_delta = kkt->finfo.primal_delta;
+    info->singular_delta = kkt->finfo.singular_delta;
     info->reason = FOLD_REASON_DIRECT;
 }
 
@@ -285,52 +295,23 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     return kkt->is_one_sided ? FOLD_WARN_ONE_SIDED : FOLD_OK;
 }
 
-/* The variable at primal position t of K. */
-static fold_int primal_variable(const fold_kkt *kkt, fold_int t)
+/* A right-hand side not orthogonal to the null space of a regularized K (§4.8): the
+ * derivative asked for is not unique (the upstream gradient weighs an undetermined entry)
+ * or does not exist (the direction moves dependent constraints apart). */
+static fold_status not_unique(const fold_kkt *kkt)
 {
-    for (fold_int j = 0; j < kkt->n; j++)
-        if (kkt->xpos[j] == t) return j;
-    return -1;
-}
-
-/* A right-hand side not orthogonal to the primal null space of a regularized K (§4.8): the
- * derivative asked for is not unique. The iterate diverges along the null space, so its
- * largest primal components name the variables involved. */
-static fold_status not_unique(const fold_kkt *kkt, fold_int nrhs, const double *X)
-{
-    fold_int top[3] = {-1, -1, -1};
-    double val[3] = {0, 0, 0};
-    char vars[96] = "";
-    for (fold_int c = 0; c < nrhs; c++)
-        for (fold_int t = 0; t < kkt->n_primal; t++) {
-            double a = fabs(X[c * kkt->nK + t]);
-            bool seen = false;
-            for (int k = 0; k < 3; k++) seen = seen || top[k] == t;
-            for (int k = 0; k < 3 && !seen; k++)
-                if (a > val[k]) {
-                    for (int q = 2; q > k; q--) {
-                        val[q] = val[q - 1];
-                        top[q] = top[q - 1];
-                    }
-                    val[k] = a;
-                    top[k] = t;
-                    break;
-                }
-        }
-    for (int k = 0; k < 3 && top[k] >= 0; k++) {
-        size_t len = strlen(vars);
-        snprintf(vars + len, sizeof vars - len, "%sx[%lld]", k ? ", " : "",
-                 (long long)primal_variable(kkt, top[k]));
-    }
+    char dirs[160] = "";
+    fold_kkt_null_describe(kkt, dirs, sizeof dirs);
     return fold_error(FOLD_ERR_SINGULAR,
                       "%s: the requested derivative is not unique: the KKT matrix of order %lld "
-                      "is singular with a null space in the primal block (solved with primal "
-                      "regularization delta = %.3g) and the right-hand side is not orthogonal to "
-                      "it (largest null-space components: %s; e.g. an upstream gradient on one "
-                      "of several variables that enter the problem identically); set "
-                      "backward.lsq_fallback for the minimum-norm least-squares result",
-                      kkt->fn ? kkt->fn : "fold", (long long)kkt->nK, kkt->finfo.primal_delta,
-                      vars[0] ? vars : "none");
+                      "is singular (solved with regularization delta = %.3g) and the "
+                      "right-hand side is not orthogonal to its null space (null direction on "
+                      "%s; e.g. an upstream gradient on one of several variables that enter the "
+                      "problem identically, or on the multiplier of one of several dependent "
+                      "constraints); set backward.lsq_fallback for the minimum-norm "
+                      "least-squares result",
+                      kkt->fn ? kkt->fn : "fold", (long long)kkt->nK, kkt->finfo.singular_delta,
+                      dirs[0] ? dirs : "not resolved");
 }
 
 fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
@@ -346,9 +327,9 @@ fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrh
         else {
             st = fold_la_factor_solve(kkt->F, false, nrhs, B, X, set->backward.refine_steps,
                                       set->backward.refine_tol, &res);
-            if (st == FOLD_ERR_SINGULAR && kkt->finfo.primal_delta > 0.0) {
+            if (st == FOLD_ERR_SINGULAR && kkt->finfo.singular_delta > 0.0) {
                 if (!set->backward.lsq_fallback)
-                    return not_unique(kkt, nrhs, X);
+                    return not_unique(kkt);
                 st = fold_la_lsq_solve(fold_kkt_matrix(kkt), false, nrhs, B, X, &kkt->cm);
                 if (info) info->is_least_squares = true;
                 res = 0.0;

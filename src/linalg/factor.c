@@ -163,7 +163,7 @@ static fold_status factor_umf(fold_la_factor *F)
     return FOLD_OK;
 }
 
-/* LU of M = A + delta diag(d, 0) in place of A (eqs. 4.7-4.9). */
+/* LU of M = A + delta diag(d_x, -d_y) in place of A (eqs. 4.7-4.9). */
 static fold_status factor_umf_reg(fold_la_factor *F, const char *why)
 {
     fold_status st = fold_la_preg_factor(&F->preg, &F->umf, F->A, F->n_primal, F->norm_inf,
@@ -176,20 +176,20 @@ static fold_status factor_umf_reg(fold_la_factor *F, const char *why)
     }
     F->info.factorization = FOLD_FACTOR_UMFPACK;
     F->info.factor_nnz = F->umf.factor_nnz;
-    F->info.primal_delta = F->preg.delta;
+    F->info.singular_delta = F->preg.delta;
     if (why)
         snprintf(F->info.fallback_reason, sizeof F->info.fallback_reason,
-                 "singular (%s): primal regularization K + delta diag(I_x, 0), delta=%.2g, "
+                 "singular (%s): regularized K + delta diag(d_x, -d_y), delta=%.2g, "
                  "refined against K", why,
                  F->preg.delta);
     return FOLD_OK;
 }
 
-/* UMFPACK: LU of A; when A is singular and primal regularization is enabled, LU of M
+/* UMFPACK: LU of A; when A is singular and its regularization is enabled, LU of M
  * instead (and for every later refactorization: a singular pattern tends to stay so). */
 static fold_status factor_umf_any(fold_la_factor *F)
 {
-    F->info.primal_delta = 0.0;
+    F->info.singular_delta = 0.0;
     if (F->preg.delta > 0.0)
         return factor_umf_reg(F, NULL);
     fold_status st = factor_umf(F);
@@ -251,7 +251,7 @@ fold_status fold_la_factor_create(const cholmod_sparse *A, int kind, int orderin
 
 static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering,
                                  fold_int n_primal, double delta, double rcond_min,
-                                 double primal_reg, cholmod_common *cm, bool shared,
+                                 double singular_reg, cholmod_common *cm, bool shared,
                                  fold_la_factor **out)
 {
     const char *fn = shared ? "fold_la_factor_create_shared" : "fold_la_factor_create";
@@ -273,8 +273,8 @@ static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering
         return fold_error(FOLD_ERR_ARGUMENT, "%s: delta = %g, need finite >= 0", fn, delta);
     if (!(rcond_min >= 0.0 && rcond_min < 1.0))
         return fold_error(FOLD_ERR_ARGUMENT, "%s: rcond_min = %g, need [0,1)", fn, rcond_min);
-    if (!(primal_reg >= 0.0 && primal_reg < 1.0))
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: primal_reg = %g, need [0,1)", fn, primal_reg);
+    if (!(singular_reg >= 0.0 && singular_reg < 1.0))
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: singular_reg = %g, need [0,1)", fn, singular_reg);
     fold_la_factor *F = fold_calloc(1, sizeof *F, "factor");
     if (!F)
         return FOLD_ERR_MEMORY;
@@ -284,7 +284,7 @@ static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering
     F->n_primal = n_primal;
     F->delta = delta;
     F->rcond_min = rcond_min;
-    F->preg.rel = primal_reg;
+    F->preg.rel = singular_reg;
     F->cm = cm;
     F->info.ordering = ordering;
     F->info.factorization = kind == FOLD_FACTOR_UMFPACK ? FOLD_FACTOR_UMFPACK : FOLD_FACTOR_CHOLMOD;
@@ -320,19 +320,19 @@ static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering
 
 fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ordering,
                                       fold_int n_primal, double delta, double rcond_min,
-                                      double primal_reg, cholmod_common *cm,
+                                      double singular_reg, cholmod_common *cm,
                                       fold_la_factor **out)
 {
-    return factor_create(A, kind, ordering, n_primal, delta, rcond_min, primal_reg, cm, false,
+    return factor_create(A, kind, ordering, n_primal, delta, rcond_min, singular_reg, cm, false,
                          out);
 }
 
 fold_status fold_la_factor_create_shared(const cholmod_sparse *A, int kind, int ordering,
                                          fold_int n_primal, double delta, double rcond_min,
-                                         double primal_reg, cholmod_common *cm,
+                                         double singular_reg, cholmod_common *cm,
                                          fold_la_factor **out)
 {
-    return factor_create(A, kind, ordering, n_primal, delta, rcond_min, primal_reg, cm, true,
+    return factor_create(A, kind, ordering, n_primal, delta, rcond_min, singular_reg, cm, true,
                          out);
 }
 

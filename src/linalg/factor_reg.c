@@ -1,7 +1,7 @@
-/* Primal regularization for a singular A whose null space lies in the primal block:
- * UMFPACK LU of M = A + delta diag(d, 0), d_i = ||A(i,:)||_inf, refined against A by the
- * caller.
- * doc/math.md §4.8 (eqs. 4.7-4.9). */
+/* Regularization of a singular A (null space in the primal or the dual block): UMFPACK LU
+ * of M = A + delta diag(d_x, -d_y), d_i = ||A(i,:)||_inf, refined against A by the caller;
+ * the null-space probe that finds which entries of a solution are not unique.
+ * doc/math.md §4.8 (eqs. 4.7-4.10). */
 #include "linalg/linalg_internal.h"
 
 void fold_la_preg_free(fold_la_preg *r, cholmod_common *cm)
@@ -9,46 +9,50 @@ void fold_la_preg_free(fold_la_preg *r, cholmod_common *cm)
     if (r->M)
         cholmod_l_free_sparse(&r->M, cm);
     r->M = NULL;
+    free(r->d);
+    r->d = NULL;
     r->delta = 0.0;
     r->symbolic_on_M = false;
 }
 
-/* M = A + delta D, D = diag(d on the first n_primal rows, 0 elsewhere), sorted and packed,
- * d_i = ||A(i,:)||_inf (eq. 4.7; ||A||_inf for an empty row). */
+/* M = A + delta D, D = diag(d_i on the first n_primal rows, -d_i on the rest), sorted and
+ * packed, d_i = ||A(i,:)||_inf (eq. 4.7; ||A||_inf for an empty row); d is kept for the
+ * null-space probe. */
 static fold_status build_m(fold_la_preg *r, const cholmod_sparse *A, fold_int n_primal,
                            double scale, cholmod_common *cm)
 {
     fold_int n = (fold_int)A->nrow;
     const fold_int *Ap = A->p, *Ai = A->i;
     const double *Ax = A->x;
-    cholmod_sparse *D = cholmod_l_allocate_sparse((size_t)n, (size_t)n, (size_t)n_primal, 1, 1,
-                                                  0, CHOLMOD_REAL, cm);
+    if (!r->d && !(r->d = fold_malloc((size_t)n, sizeof *r->d, "regularization scales")))
+        return FOLD_ERR_MEMORY;
+    cholmod_sparse *D = cholmod_l_allocate_sparse((size_t)n, (size_t)n, (size_t)n, 1, 1, 0,
+                                                  CHOLMOD_REAL, cm);
     if (!D)
-        return fold_error_context(FOLD_ERR_MEMORY, "primal regularization: diagonal");
+        return fold_error_context(FOLD_ERR_MEMORY, "singular-system regularization: diagonal");
     fold_int *Dp = D->p, *Di = D->i;
-    double *Dx = D->x;
-    for (fold_int j = 0; j <= n; j++)
-        Dp[j] = j < n_primal ? j : n_primal;
-    for (fold_int j = 0; j < n_primal; j++) {
-        Di[j] = j;
-        Dx[j] = 0.0;
-    }
+    double *Dx = D->x, *d = r->d;
+    memset(d, 0, (size_t)n * sizeof *d);
     for (fold_int j = 0; j < n; j++)
         for (fold_int q = Ap[j]; q < Ap[j + 1]; q++)
-            if (Ai[q] < n_primal)
-                Dx[Ai[q]] = fmax(Dx[Ai[q]], fabs(Ax[q]));
-    for (fold_int j = 0; j < n_primal; j++)
-        if (!(Dx[j] > 0.0))
-            Dx[j] = scale > 0.0 ? scale : 1.0;
-    double one[2] = {1.0, 0.0}, d[2] = {r->delta, 0.0};
+            d[Ai[q]] = fmax(d[Ai[q]], fabs(Ax[q]));
+    for (fold_int j = 0; j < n; j++) {
+        if (!(d[j] > 0.0))
+            d[j] = scale > 0.0 ? scale : 1.0;
+        Dp[j] = j;
+        Di[j] = j;
+        Dx[j] = j < n_primal ? d[j] : -d[j];
+    }
+    Dp[n] = n;
+    double one[2] = {1.0, 0.0}, dl[2] = {r->delta, 0.0};
     if (r->M)
         cholmod_l_free_sparse(&r->M, cm);
-    r->M = cholmod_l_add((cholmod_sparse *)A, D, one, d, 1, 1, cm);
+    r->M = cholmod_l_add((cholmod_sparse *)A, D, one, dl, 1, 1, cm);
     cholmod_l_free_sparse(&D, cm);
     if (!r->M)
         return fold_error_context(cm->status == CHOLMOD_OUT_OF_MEMORY ? FOLD_ERR_MEMORY
                                                                       : FOLD_ERR_INTERNAL,
-                                  "primal regularization: A + delta D");
+                                  "singular-system regularization: A + delta D");
     return FOLD_OK;
 }
 
@@ -86,15 +90,72 @@ fold_status fold_la_preg_factor(fold_la_preg *r, fold_la_umf *u, const cholmod_s
         r->symbolic_on_M = true;
     }
     double t0 = fold_time_now();
-    /* The pivots of the primal null directions are delta d_i, a pivot ratio of about rel
-     * (UMFPACK scales rows by their sums); one far below it is a rounding-level pivot of a
-     * null direction that the regularization does not reach: the dual block (eq. 4.8). */
+    /* The pivots of the null directions are about delta d_i, a pivot ratio of about rel
+     * (UMFPACK scales rows by their sums); one far below it is a rounding-level pivot that
+     * the regularization does not reach (eq. 4.8). */
     st = fold_la_umf_factor(u, r->M, fmin(rcond_min, 1e-3 * r->rel));
     *factor_s += fold_time_now() - t0;
     if (st == FOLD_ERR_SINGULAR)
         return fold_error(FOLD_ERR_SINGULAR,
-                          "A + delta diag(d, 0) is singular too (delta = %.3g, UMFPACK rcond "
-                          "%.3g): a null space in the dual block (dependent constraints)",
+                          "A + delta diag(d_x, -d_y) is singular too (delta = %.3g, UMFPACK "
+                          "rcond %.3g)",
                           r->delta, u->rcond);
     return st;
+}
+
+/* Pseudo-random start in [-1, 1] (a fixed sequence: results are reproducible). */
+static double probe_start(uint64_t *state)
+{
+    *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*state >> 11) * (2.0 / 9007199254740992.0) - 1.0;
+}
+
+fold_status fold_la_factor_null_probe(fold_la_factor *F, double *z, double *residual)
+{
+    const char *fn = "fold_la_factor_null_probe";
+    fold_status st;
+    if ((st = fold_check_not_null(F, fn, "F")) || (st = fold_check_not_null(z, fn, "z")))
+        return st;
+    if (!F->is_factored || !(F->preg.delta > 0.0))
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: no regularized factorization in use", fn);
+    fold_int n = F->n;
+    const double *d = F->preg.d;
+    double *y = fold_malloc((size_t)n, sizeof *y, "null-space probe");
+    if (!y)
+        return FOLD_ERR_MEMORY;
+    uint64_t state = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n;
+    for (fold_int i = 0; i < n; i++)
+        z[i] = probe_start(&state);
+    /* Eq. 4.10: inverse iteration on the row-scaled matrix D^-1/2 M D^-1/2, whose null
+     * directions all have eigenvalues +-delta: z' <- D^1/2 inv(M) D^1/2 z', normalized. */
+    for (int it = 0; it < FOLD_LA_PROBE_ITERATIONS; it++) {
+        for (fold_int i = 0; i < n; i++)
+            y[i] = sqrt(d[i]) * z[i];
+        if ((st = fold_la_umf_solve(&F->umf, F->preg.M, false, 1, y, z))) {
+            free(y);
+            return st;
+        }
+        double zn = 0.0;
+        for (fold_int i = 0; i < n; i++) {
+            z[i] *= sqrt(d[i]);
+            zn = fmax(zn, fabs(z[i]));
+        }
+        for (fold_int i = 0; i < n; i++)
+            z[i] = zn > 0.0 ? z[i] / zn : 0.0;
+    }
+    /* z = D^-1/2 z' and the scaled residual ||D^-1/2 A z||_inf (||z'||_inf = 1). */
+    for (fold_int i = 0; i < n; i++)
+        z[i] /= sqrt(d[i]);
+    fold_la_spmv(F->A, false, z, y, false);
+    double res = 0.0;
+    for (fold_int i = 0; i < n; i++)
+        res = fmax(res, fabs(y[i]) / sqrt(d[i]));
+    /* Entries of the scaled vector below the probe's resolution are not part of a null
+     * direction: the remainder of the other directions after the iterations, or rounding. */
+    for (fold_int i = 0; i < n; i++)
+        if (fabs(z[i]) * sqrt(d[i]) <= FOLD_LA_PROBE_TINY)
+            z[i] = 0.0;
+    free(y);
+    *residual = res;
+    return FOLD_OK;
 }

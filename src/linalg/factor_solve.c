@@ -1,6 +1,7 @@
 /* Solves with a fold_la_factor: iterative refinement against the unregularized A
  * (componentwise backward error), the AUTO switch to LU when LDL' misses tol, and the
- * consistency test of solves with a primally regularized factor. doc/math.md §4.3, §4.8. */
+ * consistency test of solves with a regularized factor of a singular A. doc/math.md §4.3,
+ * §4.8. */
 #include <float.h>
 
 #include "linalg/linalg_internal.h"
@@ -15,7 +16,7 @@ static fold_status factor_apply_inverse(fold_la_factor *F, bool transpose, fold_
                              B, X);
 }
 
-/* Eq. 4.9: with a primally regularized factor, a column is consistent when its last
+/* Eq. 4.9: with a regularized factor, a column is consistent when its last
  * correction is below this fraction of the solution (an inconsistent column grows by about
  * a constant step per refinement, i.e. by at least 1 / (steps + 1) of the solution). */
 #define PREG_ETA 1e-3
@@ -23,7 +24,7 @@ static fold_status factor_apply_inverse(fold_la_factor *F, bool transpose, fold_
 
 /* Eqs. 4.3, 4.4: x <- x + inv(M) (b - A x), r measured against the unregularized A, per
  * column, stopping a column when it meets tol or its residual stops decreasing. With a
- * primally regularized factor a column also needs a last correction below PREG_ETA of the
+ * regularized factor a column also needs a last correction below PREG_ETA of the
  * solution (eq. 4.9); *inconsistent says some column never got there.
  * ws: 3 n nrhs; cw: 3 nrhs. */
 static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_int nrhs,
@@ -172,7 +173,7 @@ fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrh
     if (residual)
         *residual = worst;
     if (inconsistent)
-        st = fold_error(FOLD_ERR_SINGULAR, "%s: A is singular (solved with primal "
+        st = fold_error(FOLD_ERR_SINGULAR, "%s: A is singular (solved with "
                         "regularization delta = %.3g) and the right-hand side is not in its "
                         "range: the refinement corrections do not decrease (residual %.3g)",
                         fn, F->preg.delta, worst);

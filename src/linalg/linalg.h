@@ -48,8 +48,8 @@ typedef struct fold_la_factor_info {
     double analyze_s, factor_s;
     bool reused_analysis;       /* the last (re)factorization reused the symbolic analysis */
     char fallback_reason[128];  /* why CHOLMOD fell back to UMFPACK, or why A was
-                                   regularized (primal_delta > 0), else "" */
-    double primal_delta;        /* delta of the primal regularization in use, else 0 */
+                                   regularized (singular_delta > 0), else "" */
+    double singular_delta;      /* delta of the regularization of a singular A in use, else 0 */
 } fold_la_factor_info;
 
 /* Analyze and factor. FOLD_ERR_SINGULAR (with detail) when A is numerically singular:
@@ -60,18 +60,19 @@ typedef struct fold_la_factor_info {
 fold_status fold_la_factor_create(const cholmod_sparse *A, int kind, int ordering,
                                   fold_int n_primal, double delta, double rcond_min,
                                   cholmod_common *cm, fold_la_factor **out);
-/* As fold_la_factor_create, with primal regularization (doc/math.md §4.8): when UMFPACK
- * finds A singular and primal_reg > 0, factor M = A + delta diag(d, 0) instead, delta =
- * primal_reg, d_i = ||A(i,:)||_inf on the primal rows (and keep doing so on refactorization;
- * M with a pivot ratio below min(rcond_min, 1e-3 primal_reg) is FOLD_ERR_SINGULAR: a null
- * space outside the primal block). Solves are refined
- * against A; they converge for right-hand sides in range(A) when null(A) lies in the primal
- * block, to the solution without null-space component. A right-hand side whose refined
- * residual misses tol is not consistent: fold_la_factor_solve returns FOLD_ERR_SINGULAR
- * (with the diverging iterate in X). primal_reg = 0 is fold_la_factor_create. */
+/* As fold_la_factor_create, with the regularization of a singular A (doc/math.md §4.8):
+ * when UMFPACK finds A singular and singular_reg > 0, factor M = A + delta diag(d_x, -d_y)
+ * instead, delta = singular_reg, d_i = ||A(i,:)||_inf (plus on the n_primal first rows,
+ * minus on the rest), and keep doing so on refactorization; M with a pivot ratio below
+ * min(rcond_min, 1e-3 singular_reg) is FOLD_ERR_SINGULAR. Solves are refined against A;
+ * they converge for right-hand sides in range(A), to a solution with some null-space
+ * component (fold_la_factor_null_probe says which entries it touches). A right-hand side
+ * whose refined residual misses tol is not consistent: fold_la_factor_solve returns
+ * FOLD_ERR_SINGULAR (with the diverging iterate in X). singular_reg = 0 is
+ * fold_la_factor_create. */
 fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ordering,
                                       fold_int n_primal, double delta, double rcond_min,
-                                      double primal_reg, cholmod_common *cm,
+                                      double singular_reg, cholmod_common *cm,
                                       fold_la_factor **out);
 /* As fold_la_factor_create_reg, but the factor keeps a pointer to A instead of a copy (one
  * copy of the matrix less): A must stay allocated with the same pattern until the factor is
@@ -80,7 +81,7 @@ fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ord
  * is at the time of the solve. */
 fold_status fold_la_factor_create_shared(const cholmod_sparse *A, int kind, int ordering,
                                          fold_int n_primal, double delta, double rcond_min,
-                                         double primal_reg, cholmod_common *cm,
+                                         double singular_reg, cholmod_common *cm,
                                          fold_la_factor **out);
 /* New values, same pattern: numeric factorization only (symbolic analysis reused). */
 fold_status fold_la_factor_refactor(fold_la_factor *F, const cholmod_sparse *A);
@@ -92,6 +93,17 @@ fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrh
                                  const double *B, double *X, int refine_steps, double tol,
                                  double *residual);
 void fold_la_factor_get_info(const fold_la_factor *F, fold_la_factor_info *info);
+
+/* With a regularized factorization in use (singular_delta > 0): a random vector of null(A)
+ * by FOLD_LA_PROBE_ITERATIONS steps of inverse iteration on the row-scaled M (eq. 4.10),
+ * scaled so that max |z_i| sqrt(d_i) = 1, with the entries where |z_i| sqrt(d_i) <=
+ * FOLD_LA_PROBE_TINY set to zero. *residual = ||D^-1/2 A z||_inf: a null vector when about
+ * delta, else A is only ill-conditioned. A generic combination of every null direction, so
+ * an entry of a solution (or a linear functional c'x of it) is unique exactly when z_i = 0
+ * (c'z = 0), up to the probe's resolution. */
+#define FOLD_LA_PROBE_ITERATIONS 3
+#define FOLD_LA_PROBE_TINY 1e-6
+fold_status fold_la_factor_null_probe(fold_la_factor *F, double *z, double *residual);
 void fold_la_factor_free(fold_la_factor *F);
 
 /* Minimum-norm least-squares solution of A X = B (or A' X = B) by SPQR, for singular KKT

@@ -26,12 +26,13 @@ fold_status fold_la_umf_solve(fold_la_umf *u, const cholmod_sparse *A, bool tran
                               fold_int nrhs, const double *B, double *X);
 void fold_la_umf_free(fold_la_umf *u);
 
-/* Primal regularization (doc/math.md §4.8): M = A + delta diag(d, 0) factored by
- * UMFPACK in place of a singular A. rel = 0: off; delta = 0: not in use. */
+/* Regularization of a singular A (doc/math.md §4.8): M = A + delta diag(d_x, -d_y)
+ * factored by UMFPACK in place of A. rel = 0: off; delta = 0: not in use. */
 typedef struct fold_la_preg {
-    double rel;          /* requested delta relative to the scale of A */
-    double delta;        /* absolute delta of the current factorization, 0 = none */
+    double rel;          /* requested delta relative to the row scales of A */
+    double delta;        /* delta of the current factorization, 0 = none */
     cholmod_sparse *M;   /* A + delta D (the values factored) */
+    double *d;           /* the row scales d_i = ||A(i,:)||_inf */
     bool symbolic_on_M;  /* the UMFPACK analysis was made on M's pattern */
 } fold_la_preg;
 

@@ -61,7 +61,7 @@ with tempfile.TemporaryDirectory() as tmp:
                        "--cols", "5")
     check("jvp keyed by output", rc == 0 and len(json.loads(out).get("jvp", {})) == 30, err)
     # Two identical generators at one bus (the first row repeated): their reactive split is
-    # not unique, the active-set KKT is singular and solved with the primal regularization.
+    # not unique, the active-set KKT is singular and solved with the regularization.
     twin = os.path.join(tmp, "twin.m")
     lines, block = open(case).read().split("\n"), None
     out_lines = []
@@ -78,9 +78,10 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = run("opf", twin, "--json", "--wrt", "pd", "--mode", "vjp")
     v = json.loads(out) if rc == 0 else {}
     scale = max([1] + [abs(x) for x in g.get("gradient", {}).values()])
-    check("twin generators: active form, primal regularization reported",
+    check("twin generators: active form, regularization reported",
           rc == 0 and v.get("kkt") == "active" and "kkt_fallback" not in v and
-          v.get("primal_delta", 0) > 0 and "primal regularization" in v.get("fallback_reason", ""),
+          v.get("singular_delta", 0) > 0 and "regularized" in v.get("fallback_reason", "") and
+          "not_unique" not in v,
           err + out[-400:])
     check("twin generators: vjp of the objective equals the LMP",
           rc == 0 and len(g.get("gradient", {})) == 30 and

@@ -93,7 +93,7 @@ static void bench_case(const char *dir, const char *name, double baseline)
     double t0 = now();
     fold_status vst = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
     const char *form = bi.kkt_form == FOLD_KKT_BARRIER ? "barrier"
-                       : bi.primal_delta > 0             ? "active+preg"
+                       : bi.singular_delta > 0             ? "active+preg"
                                                          : "active";
     char why[96] = "";
     if (vst < 0) {
@@ -111,7 +111,7 @@ static void bench_case(const char *dir, const char *name, double baseline)
         fprintf(stderr, "%s: vjp assemble %.3f analyze %.3f factor %.3f solve %.3f total %.3f "
                 "order %ld factor_nnz %ld rcond %.2g delta %.2g\n", name, bi.assemble_s,
                 bi.analyze_s, bi.factor_s, bi.solve_s, bi.total_s, (long)bi.kkt_dim,
-                (long)bi.factor_nnz, bi.rcond, bi.primal_delta);
+                (long)bi.factor_nnz, bi.rcond, bi.singular_delta);
     /* Envelope check (LMP identity): the objective VJP w.r.t. pd equals the value gradient,
      * relative to the largest LMP. */
     double env = NAN;
@@ -192,7 +192,7 @@ static void bench_case(const char *dir, const char *name, double baseline)
             }
             free(vg2);
             fprintf(stderr, "%s [%s]: env %.2g delta %.2g residual %.2g rcond %.2g\n", name, v,
-                    venv, bi.primal_delta, bi.residual, bi.rcond);
+                    venv, bi.singular_delta, bi.residual, bi.rcond);
             double fct = bi.factor_s;
             long fnnz = (long)bi.factor_nnz;
             fold_status b = fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nb, cols, J, &bi);

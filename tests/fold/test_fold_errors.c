@@ -66,7 +66,10 @@ START_TEST(weakly_active)
 }
 END_TEST
 
-/* A duplicated equality: singular; the least-squares fallback splits dlam evenly. */
+/* A duplicated equality: singular with a null space in the dual block. By default the two
+ * multipliers' changes are undetermined (NaN, counted, FOLD_WARN_NOT_UNIQUE) and the rest is
+ * returned; refused under not_unique = refuse or without regularization; the least-squares
+ * fallback splits dlam evenly. */
 START_TEST(duplicate_constraint)
 {
     fold_rp *rp = make_variant(_i, false, false, true);
@@ -81,19 +84,45 @@ START_TEST(duplicate_constraint)
     for (int k = 0; k < np; k++)
         dp[k] = 1.0 + k;
     fold_solver *solver = fold_test_rp_solver(rp, &s);
+    ck_assert_status(fold_jvp(solver, dp, dx, dlam, NULL, NULL, &info), FOLD_WARN_NOT_UNIQUE);
+    ck_assert_error_mentions("not unique");
+    ck_assert_int_eq(info.n_not_unique, 2);
+    ck_assert(isnan(dlam[0]) && isnan(dlam[m - 1]));
+    for (fold_int i = 1; i < m - 1; i++)
+        ck_assert(isfinite(dlam[i]));
+    for (fold_int j = 0; j < n; j++)
+        ck_assert(isfinite(dx[j]));
+    ck_assert_double_gt(info.singular_delta, 0);
+    fold_solver_free(solver);
+    s.backward.not_unique = FOLD_NOT_UNIQUE_REFUSE;
+    solver = fold_test_rp_solver(rp, &s);
+    dlam[1] = 7.0;
+    ck_assert_status(fold_jvp(solver, dp, dx, dlam, NULL, NULL, &info), FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("not unique");
+    ck_assert_error_mentions("lam[0]");
+    ck_assert_double_eq(dlam[1], 7.0); /* nothing written */
+    fold_solver_free(solver);
+    s.backward.not_unique = FOLD_NOT_UNIQUE_NAN;
+    s.backward.singular_reg = 0;
+    solver = fold_test_rp_solver(rp, &s);
     ck_assert_status(fold_jvp(solver, dp, dx, dlam, NULL, NULL, &info), FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("fold_jvp");
     ck_assert_int_gt(info.kkt_dim, 0);
     ck_assert_int_ge(info.n_active_cons, 2);
     fold_solver_free(solver);
-    s.backward.lsq_fallback = true;
-    solver = fold_test_rp_solver(rp, &s);
-    ck_assert_status(fold_jvp(solver, dp, dx, dlam, NULL, NULL, &info), FOLD_WARN_LEAST_SQUARES);
-    ck_assert(info.is_least_squares);
-    ck_assert_double_le(fabs(dlam[0] - dlam[m - 1]), 1e-8 * (1 + fabs(dlam[0])));
-    ck_assert_status(fold_vjp(solver, dx, NULL, NULL, NULL, pbar, &info), FOLD_WARN_LEAST_SQUARES);
-    ck_assert(info.reused_factorization);
-    fold_solver_free(solver);
+    for (int reg = 0; reg < 2; reg++) {
+        s.backward.singular_reg = reg ? 1e-12 : 0;
+        s.backward.lsq_fallback = true;
+        solver = fold_test_rp_solver(rp, &s);
+        ck_assert_status(fold_jvp(solver, dp, dx, dlam, NULL, NULL, &info),
+                         FOLD_WARN_LEAST_SQUARES);
+        ck_assert(info.is_least_squares);
+        ck_assert_double_le(fabs(dlam[0] - dlam[m - 1]), 1e-8 * (1 + fabs(dlam[0])));
+        ck_assert_status(fold_vjp(solver, dx, NULL, NULL, NULL, pbar, &info),
+                         FOLD_WARN_LEAST_SQUARES);
+        ck_assert(info.reused_factorization);
+        fold_solver_free(solver);
+    }
     free(dp);
     free(dx);
     free(dlam);

@@ -1,9 +1,9 @@
-/* A singular active-set KKT matrix with a null space in the primal block (two variables that
- * enter the problem identically, like generators sharing a bus): the primal regularization
- * of doc/math.md §4.8 returns every derivative whose right-hand side is orthogonal to it
- * (checked against the envelope gradient, re-solves and adjointness) and refuses, with a
- * message, the ones that are not unique. A duplicated constraint (dual null space) stays
- * FOLD_ERR_SINGULAR. */
+/* Singular active-set KKT matrices (doc/math.md §4.8): a null space in the primal block (two
+ * variables that enter the problem identically, like generators sharing a bus) and in the
+ * dual block (a repeated constraint, like the balance rows of a leaf bus without injection).
+ * The regularized factorization returns every derivative that is unique (checked against
+ * the envelope gradient, re-solves and adjointness), sets the undetermined entries to NaN
+ * (named by the null-space probe) and refuses derivatives that do not exist. */
 #include <float.h>
 
 #include "fold_test_util.h"
@@ -11,7 +11,9 @@
 /* x = (y, z, u1, u2), s = u1 + u2, p = (p0, p1, p2, p3):
  *   min 0.5 (y - p0)^2 + 0.25 y^4 + 0.5 z^2 + 0.5 s^2 + p3 s
  *   s.t. y + z + u1 + u2 - p1 = 0,  z - y^2 - p2 >= 0 (active),  -5 <= u1, u2 <= 5.
- * With dup, the first constraint is repeated (m = 3). */
+ * With m = 3 the first constraint is repeated as y + z + u1 + u2 - p1 + (p3 - 0.3) = 0: the
+ * same row at p3 = 0.3, so its multiplier split is free and a change of p3 alone moves the
+ * two rows apart (not differentiable in p3; the derivative w.r.t. p3 is not unique). */
 enum { NX = 4, NP = 4 };
 
 static int f(const double *x, const double *p, double *obj, void *ud)
@@ -36,7 +38,7 @@ static int g(const double *x, const double *p, double *gx, void *ud)
     int m = *(const int *)ud;
     gx[0] = x[0] + x[1] + x[2] + x[3] - p[1];
     gx[1] = x[1] - x[0] * x[0] - p[2];
-    if (m == 3) gx[2] = gx[0];
+    if (m == 3) gx[2] = gx[0] + (p[3] - 0.3);
     return 0;
 }
 
@@ -73,13 +75,13 @@ static int grad_f_p(const double *x, const double *p, double *gp, void *ud)
     return 0;
 }
 
-static const fold_int gprow[] = {0, 1, 2};
-static const fold_int gpcol[] = {1, 2, 1};
+static const fold_int gprow[] = {0, 1, 2, 2};
+static const fold_int gpcol[] = {1, 2, 1, 3};
 
 static int jac_g_p(const double *x, const double *p, double *v, void *ud)
 {
     v[0] = v[1] = -1;
-    if (*(const int *)ud == 3) v[2] = -1;
+    if (*(const int *)ud == 3) v[2] = -1, v[3] = 1;
     return 0;
 }
 
@@ -105,7 +107,7 @@ static fold_problem *twins_problem(const int *m)
                       .x_start = x0, .p_default = p0,
                       .jac_g = {*m == 3 ? 10 : 6, jrow, jcol},
                       .hess_l = {5, hrow, hcol},
-                      .jac_g_p = {*m == 3 ? 3 : 2, gprow, gpcol},
+                      .jac_g_p = {*m == 3 ? 4 : 2, gprow, gpcol},
                       .hess_lp = {3, lprow, lpcol},
                       .cb = {f, grad_f, g, jac_g, hess_l, grad_f_p, hess_lp, jac_g_p},
                       .user_data = (void *)m};
@@ -143,10 +145,11 @@ START_TEST(objective_vjp)
     for (int j = 0; j < NP; j++)
         ck_assert_double_le(fabs(pbar[j] + gp[j] - vg[j]), 1e-8 * fmax(1, fabs(vg[j])));
     ck_assert_int_eq(info.kkt_form, FOLD_KKT_ACTIVE);
-    ck_assert_double_gt(info.primal_delta, 0);
-    ck_assert_ptr_nonnull(strstr(info.fallback_reason, "primal regularization"));
+    ck_assert_double_gt(info.singular_delta, 0);
+    ck_assert_ptr_nonnull(strstr(info.fallback_reason, "regularized"));
+    ck_assert_int_eq(info.n_not_unique, 0);
     /* Disabled: the singular matrix is refused as before. */
-    s.backward.primal_reg = 0;
+    s.backward.singular_reg = 0;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
     ck_assert_status(fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &info), FOLD_ERR_SINGULAR);
     fold_solver_free(sv);
@@ -154,8 +157,9 @@ START_TEST(objective_vjp)
 }
 END_TEST
 
-/* JVPs of the determined quantities (y, z, s, multipliers) match central differences of
- * re-solves; the twins share the change equally (minimum norm in the null direction). */
+/* JVPs of the determined quantities (y, z, multipliers) match central differences of
+ * re-solves; the twins' changes are undetermined (NaN, counted); their sum s, determined, by
+ * a VJP with an upstream gradient equal on the twins. */
 START_TEST(jvp_fd)
 {
     fold_problem *prob = twins_problem(&M2);
@@ -163,15 +167,18 @@ START_TEST(jvp_fd)
     s.forward.tol = 1e-12;
     s.forward.warm_start = false;
     fold_solver *sv = solved(prob, &s, NULL);
-    double p0[NP], p[NP], dx[NX], dlam[2], xp[NX], xm[NX], lp[2], lm[2];
+    double p0[NP], p[NP], dx[NX], dlam[2], xp[NX], xm[NX], lp[2], lm[2], ds[NP];
+    double sbar[NX] = {0, 0, 1, 1};
+    fold_backward_info info;
     fold_solver_params(sv, p0);
+    ck_assert_status(fold_vjp(sv, sbar, NULL, NULL, NULL, ds, &info), FOLD_OK);
     for (int k = 0; k < NP; k++) {
         double dp[NP] = {0}, h = 1e-5;
         dp[k] = 1;
-        ck_assert_status(fold_jvp(sv, dp, dx, dlam, NULL, NULL, NULL), FOLD_OK);
-        /* equal split up to the null-space rounding of doc/math.md §4.8 */
-        ck_assert_double_le(fabs(dx[2] - dx[3]),
-                            DBL_EPSILON / s.backward.primal_reg * fmax(1, fabs(dx[2])));
+        ck_assert_status(fold_jvp(sv, dp, dx, dlam, NULL, NULL, &info), FOLD_WARN_NOT_UNIQUE);
+        ck_assert_error_mentions("x[2]");
+        ck_assert(isnan(dx[2]) && isnan(dx[3]));
+        ck_assert_int_eq(info.n_not_unique, 2);
         fold_solver *sp, *sm;
         memcpy(p, p0, sizeof p);
         p[k] += h;
@@ -183,7 +190,7 @@ START_TEST(jvp_fd)
         double fd[5] = {(xp[0] - xm[0]) / (2 * h), (xp[1] - xm[1]) / (2 * h),
                         (xp[2] + xp[3] - xm[2] - xm[3]) / (2 * h), (lp[0] - lm[0]) / (2 * h),
                         (lp[1] - lm[1]) / (2 * h)};
-        double an[5] = {dx[0], dx[1], dx[2] + dx[3], dlam[0], dlam[1]};
+        double an[5] = {dx[0], dx[1], ds[k], dlam[0], dlam[1]};
         for (int q = 0; q < 5; q++)
             ck_assert_msg(fabs(an[q] - fd[q]) <= 1e-6 * fmax(1, fabs(fd[q])),
                           "p%d, output %d: fold %.10g, FD %.10g", k, q, an[q], fd[q]);
@@ -195,8 +202,7 @@ START_TEST(jvp_fd)
 }
 END_TEST
 
-/* <J dp, zbar> = <dp, pbar> for upstream gradients orthogonal to the null space (equal on
- * the twins), random otherwise. */
+/* <J dp, zbar> = <dp, pbar> for random upstream gradients on the determined outputs. */
 START_TEST(adjoint)
 {
     fold_problem *prob = twins_problem(&M2);
@@ -208,10 +214,10 @@ START_TEST(adjoint)
     fold_test_fill_normal(&rng, dp, NP);
     fold_test_fill_normal(&rng, xbar, NX);
     fold_test_fill_normal(&rng, lambar, 2);
-    xbar[3] = xbar[2];
-    ck_assert_status(fold_jvp(sv, dp, dx, dlam, NULL, NULL, NULL), FOLD_OK);
+    xbar[2] = xbar[3] = 0;
+    ck_assert_status(fold_jvp(sv, dp, dx, dlam, NULL, NULL, NULL), FOLD_WARN_NOT_UNIQUE);
     ck_assert_status(fold_vjp(sv, xbar, lambar, NULL, NULL, pbar, NULL), FOLD_OK);
-    double lhs = fold_test_dot(dx, xbar, NX) + fold_test_dot(dlam, lambar, 2);
+    double lhs = dx[0] * xbar[0] + dx[1] * xbar[1] + fold_test_dot(dlam, lambar, 2);
     double rhs = fold_test_dot(dp, pbar, NP);
     ck_assert_double_le(fabs(lhs - rhs), 1e-10 * fmax(1, fabs(lhs)));
     fold_solver_free(sv);
@@ -220,69 +226,122 @@ START_TEST(adjoint)
 END_TEST
 
 /* An upstream gradient on one twin asks for a derivative that is not unique: refused with a
- * message naming the twins, or the flagged least-squares result. The jacobian of the twins
- * in reverse mode is refused too; in forward mode (right-hand sides in the range) it works. */
+ * message naming the twins, or the flagged least-squares result. Jacobians mark the twins'
+ * rows NaN in reverse and forward mode. */
 START_TEST(not_unique)
 {
     fold_problem *prob = twins_problem(&M2);
     fold_settings s = fold_test_tight_settings();
     fold_solver *sv = solved(prob, &s, NULL);
-    double xbar[NX] = {0, 0, 1, 0}, pbar[NP] = {7, 7, 7, 7}, J[2 * NP];
+    double xbar[NX] = {0, 0, 1, 0}, pbar[NP] = {7, 7, 7, 7}, J[2 * NP], Jall[NX * NP];
     fold_backward_info info;
     ck_assert_status(fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &info), FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("not unique");
     ck_assert_error_mentions("x[2]");
     ck_assert_error_mentions("x[3]");
     ck_assert_double_eq(pbar[0], 7); /* nothing written */
+    /* Reverse mode (1 row, 4 columns) and forward mode (2 rows, 1 column). */
     fold_int rows[1] = {2}, cols[NP] = {0, 1, 2, 3};
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 1, rows, NP, cols, J, NULL),
-                     FOLD_ERR_SINGULAR);
+    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 1, rows, NP, cols, J, &info),
+                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_int_eq(info.n_not_unique, NP);
+    for (int c = 0; c < NP; c++)
+        ck_assert(isnan(J[c]));
     fold_int rows2[2] = {2, 3}, cols2[1] = {1};
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 2, rows2, 1, cols2, J, NULL), FOLD_OK);
-    ck_assert_double_le(fabs(J[0] - J[1]),
-                        DBL_EPSILON / s.backward.primal_reg * fmax(1, fabs(J[0])));
+    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 2, rows2, 1, cols2, J, &info),
+                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert(isnan(J[0]) && isnan(J[1]));
+    /* The whole dx/dp in both modes: determined rows equal to the JVPs, twins NaN. */
+    for (int mode = 0; mode < 2; mode++) {
+        fold_int r[NX] = {0, 1, 2, 3};
+        fold_int nr = mode ? 2 : NX; /* 2 rows < 4 columns: reverse mode */
+        fold_int rr[2] = {0, 2};
+        ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, nr, mode ? rr : r, NP, cols, Jall,
+                                       &info), FOLD_WARN_NOT_UNIQUE);
+        for (int c = 0; c < NP; c++) {
+            double dp[NP] = {0}, dx[NX];
+            dp[c] = 1;
+            ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, NULL), FOLD_WARN_NOT_UNIQUE);
+            for (fold_int q = 0; q < nr; q++) {
+                fold_int row = mode ? rr[q] : r[q];
+                double v = Jall[c * nr + q];
+                if (row >= 2)
+                    ck_assert(isnan(v));
+                else
+                    ck_assert_double_le(fabs(v - dx[row]), 1e-10 * fmax(1, fabs(dx[row])));
+            }
+        }
+    }
+    /* Refuse policy: FOLD_ERR_SINGULAR naming the twins, nothing written. */
+    s.backward.not_unique = FOLD_NOT_UNIQUE_REFUSE;
+    ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
+    J[0] = 5;
+    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 2, rows2, 1, cols2, J, NULL),
+                     FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("x[2]");
+    ck_assert_double_eq(J[0], 5);
+    s.backward.not_unique = FOLD_NOT_UNIQUE_NAN;
     s.backward.lsq_fallback = true;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
     ck_assert_status(fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &info), FOLD_WARN_LEAST_SQUARES);
     ck_assert(info.is_least_squares);
     for (int j = 0; j < NP; j++)
         ck_assert(isfinite(pbar[j]));
-    /* The least-squares VJP is that of the projection (e_u1 + e_u2) / 2 onto the range, i.e.
-     * the adjoint of the minimum-norm JVP. */
+    /* The least-squares VJP is that of the projection (e_u1 + e_u2) / 2 onto the range. */
     double half[NX] = {0, 0, 0.5, 0.5}, pref[NP];
-    ck_assert_status(fold_vjp(sv, half, NULL, NULL, NULL, pref, NULL), FOLD_OK);
+    ck_assert_status(fold_vjp(sv, half, NULL, NULL, NULL, pref, NULL), FOLD_WARN_LEAST_SQUARES);
     for (int j = 0; j < NP; j++)
         ck_assert_double_le(fabs(pbar[j] - pref[j]), 1e-10 * fmax(1, fabs(pref[j])));
-    /* Adjoint of the minimum-norm JVP: <e_u1, dx> = <dp, pbar>. The computed JVP has a
-     * null-space component of relative size up to eps / primal_reg (LU rounding amplified
-     * by 1/delta, doc/math.md §4.8), so compare the null-space-free part (dx_u1 + dx_u2)/2. */
-    double dp[NP] = {0.3, -1.1, 0.7, 0.4}, dx[NX];
-    ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, NULL), FOLD_OK);
-    double mid = 0.5 * (dx[2] + dx[3]);
-    ck_assert_double_le(fabs(dx[2] - dx[3]),
-                        DBL_EPSILON / s.backward.primal_reg * fmax(1, fabs(dx[2])));
-    ck_assert_double_le(fabs(mid - fold_test_dot(dp, pbar, NP)), 1e-10 * fmax(1, fabs(mid)));
     fold_solver_free(sv);
     fold_problem_free(prob);
 }
 END_TEST
 
-/* A repeated equality constraint: the null space is in the dual block, the regularization
- * does not apply, FOLD_ERR_SINGULAR as before. */
+/* A repeated constraint (dual null space, besides the twins): the split of its multiplier
+ * is undetermined (NaN), everything else equals the problem without the repeat (the sum of
+ * the two multipliers' changes is the single one's); w.r.t. p3, which moves the two rows
+ * apart, the solution is not differentiable: the JVP is refused, the VJP entry is NaN. */
 START_TEST(duplicate_constraint)
 {
     fold_problem *prob2 = twins_problem(&M2), *prob3 = twins_problem(&M3);
     fold_settings s = fold_test_tight_settings();
     fold_solver *sv2 = solved(prob2, &s, NULL), *sv3 = NULL;
-    double p[NP], x[NX], lam[3], zl[NX], zu[NX], dp[NP] = {1, 0, 0, 0}, dx[NX];
+    double p[NP], x[NX], lam[3], zl[NX], zu[NX], dx[NX], dl[3], dx2[NX], dl2[2];
+    fold_backward_info info;
     fold_solver_params(sv2, p);
     fold_solver_solution(sv2, x, lam, zl, zu, NULL);
     lam[2] = 0.5 * lam[0];
     lam[0] *= 0.5;
     ck_assert_status(fold_solver_create(prob3, &s, &sv3), FOLD_OK);
     fold_solver_store(sv3, p, x, lam, zl, zu, 0.0, true);
-    ck_assert_status(fold_jvp(sv3, dp, dx, NULL, NULL, NULL, NULL), FOLD_ERR_SINGULAR);
-    ck_assert_error_mentions("singular");
+    for (int k = 0; k < 3; k++) {
+        double dp[NP] = {0};
+        dp[k] = 1;
+        ck_assert_status(fold_jvp(sv3, dp, dx, dl, NULL, NULL, &info), FOLD_WARN_NOT_UNIQUE);
+        ck_assert_status(fold_jvp(sv2, dp, dx2, dl2, NULL, NULL, NULL), FOLD_WARN_NOT_UNIQUE);
+        ck_assert_int_eq(info.n_not_unique, 4); /* the twins and the repeated pair */
+        ck_assert(isnan(dl[0]) && isnan(dl[2]) && isnan(dx[2]) && isnan(dx[3]));
+        for (int j = 0; j < 2; j++)
+            ck_assert_double_le(fabs(dx[j] - dx2[j]), 1e-9 * fmax(1, fabs(dx2[j])));
+        ck_assert_double_le(fabs(dl[1] - dl2[1]), 1e-9 * fmax(1, fabs(dl2[1])));
+    }
+    double dp3[NP] = {0, 0, 0, 1};
+    ck_assert_status(fold_jvp(sv3, dp3, dx, NULL, NULL, NULL, NULL), FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("not differentiable");
+    ck_assert_error_mentions("dp[3]");
+    /* VJP of y: p0..p2 entries equal the problem without the repeat, p3 is NaN. */
+    double ybar[NX] = {1, 0, 0, 0}, pb3[NP], pb2[NP];
+    ck_assert_status(fold_vjp(sv3, ybar, NULL, NULL, NULL, pb3, &info), FOLD_WARN_NOT_UNIQUE);
+    ck_assert_int_eq(info.n_not_unique, 1);
+    ck_assert_status(fold_vjp(sv2, ybar, NULL, NULL, NULL, pb2, NULL), FOLD_OK);
+    ck_assert(isnan(pb3[3]));
+    for (int k = 0; k < 3; k++)
+        ck_assert_double_le(fabs(pb3[k] - pb2[k]), 1e-9 * fmax(1, fabs(pb2[k])));
+    /* An upstream gradient on one of the repeated multipliers: not unique. */
+    double lbar[3] = {1, 0, 0};
+    ck_assert_status(fold_vjp(sv3, NULL, lbar, NULL, NULL, pb3, NULL), FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("lam[0]");
+    ck_assert_error_mentions("lam[2]");
     fold_solver_free(sv2);
     fold_solver_free(sv3);
     fold_problem_free(prob2);

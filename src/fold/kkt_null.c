@@ -1,0 +1,249 @@
+/* Entries of a derivative that a singular KKT matrix leaves undetermined (doc/math.md §4.8,
+ * eqs. 4.10-4.11): the null-space probe of the regularized factorization mapped to the
+ * variables, multipliers, bound multipliers and parameters, and their marking in results
+ * (NaN, or FOLD_ERR_SINGULAR under backward.not_unique = refuse). */
+#include "fold/fold_internal.h"
+
+void fold_kkt_null_free(fold_kkt *kkt)
+{
+    free(kkt->null_x);
+    free(kkt->null_l);
+    free(kkt->null_z);
+    free(kkt->null_p);
+    kkt->null_x = kkt->null_l = kkt->null_z = kkt->null_p = NULL;
+    kkt->has_null = false;
+    kkt->n_null_x = kkt->n_null_l = kkt->n_null_z = kkt->n_null_p = 0;
+}
+
+/* flag[k] = |s_k| > tiny a_k for s = P' v (or P v) and a = |P'| |v|: a linear functional of
+ * the null direction that does not cancel (eq. 4.11). s and a are accumulated first. */
+static void accumulate(const fold_owned_pattern *P, const double *val, bool transpose,
+                       const double *v, double *s, double *a)
+{
+    const fold_int *ri = transpose ? P->col : P->row, *ci = transpose ? P->row : P->col;
+    for (fold_int k = 0; k < P->nnz; k++) {
+        double t = val[k] * v[ci[k]];
+        s[ri[k]] += t;
+        a[ri[k]] += fabs(t);
+    }
+}
+
+static fold_int flag_uncancelled(const double *s, const double *a, fold_int len,
+                                 unsigned char *flag)
+{
+    fold_int count = 0;
+    for (fold_int k = 0; k < len; k++) {
+        flag[k] = fabs(s[k]) > FOLD_LA_PROBE_TINY * a[k];
+        count += flag[k];
+    }
+    return count;
+}
+
+/* The Hessian term H v (lower triangle mirrored) of the stationarity residual. */
+static void accumulate_hessian(const fold_kkt *kkt, const double *v, double *s, double *a)
+{
+    const fold_owned_pattern *P = &kkt->prob->hess_l;
+    for (fold_int k = 0; k < P->nnz; k++) {
+        fold_int r = P->row[k], c = P->col[k];
+        double t = kkt->hv[k] * v[c];
+        s[r] += t;
+        a[r] += fabs(t);
+        if (r != c) {
+            t = kkt->hv[k] * v[r];
+            s[c] += t;
+            a[c] += fabs(t);
+        }
+    }
+}
+
+fold_status fold_kkt_null_setup(fold_kkt *kkt)
+{
+    fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->nK;
+    fold_status st = FOLD_OK;
+    fold_kkt_null_free(kkt);
+    if (!kkt->F || !(kkt->finfo.singular_delta > 0.0)) return FOLD_OK;
+    size_t len = (size_t)(nK + 3 * n + m + 2 * np + 1); /* z, zx, zl, s, pa, rs, ra */
+    double *z = fold_malloc(len, sizeof *z, "null-space probe");
+    kkt->null_x = fold_calloc((size_t)n + 1, 1, "undetermined variables");
+    kkt->null_l = fold_calloc((size_t)m + 1, 1, "undetermined multipliers");
+    kkt->null_z = fold_calloc((size_t)n + 1, 1, "undetermined stationarity residuals");
+    kkt->null_p = fold_calloc((size_t)np + 1, 1, "undetermined parameter entries");
+    if (!z || !kkt->null_x || !kkt->null_l || !kkt->null_z || !kkt->null_p) {
+        st = FOLD_ERR_MEMORY;
+        goto done;
+    }
+    if ((st = fold_la_factor_null_probe(kkt->F, z, &kkt->null_residual))) goto done;
+    /* A residual far above delta: K is only ill-conditioned, and the refined solves are
+     * its unique solutions. */
+    if (!(kkt->null_residual <= FOLD_KKT_NULL_RESIDUAL * kkt->finfo.singular_delta)) goto done;
+    kkt->has_null = true;
+    double *zx = z + nK, *zl = zx + n, *s = zl + m;
+    /* The null direction in the unscaled variables (dx = S u, as fold_kkt_finish_jvp). */
+    for (fold_int j = 0; j < n; j++) {
+        fold_int t = kkt->xpos[j];
+        zx[j] = t >= 0 ? z[t] * kkt->kscale[t] : 0.0;
+        kkt->null_x[j] = zx[j] != 0.0;
+        kkt->n_null_x += kkt->null_x[j];
+    }
+    for (fold_int i = 0; i < m; i++) {
+        fold_int t = kkt->cpos[i];
+        zl[i] = t >= 0 ? z[t] * kkt->kscale[t] * (kkt->form == FOLD_KKT_BARRIER ? kkt->jmask[i]
+                                                                                : 1.0)
+                       : 0.0;
+        kkt->null_l[i] = zl[i] != 0.0;
+        kkt->n_null_l += kkt->null_l[i];
+    }
+    /* Parameters: pbar moves by L_xp' zx + g_p' zl along the null direction (eq. 3.11). */
+    memset(s, 0, (size_t)(2 * np + 2 * n) * sizeof *s);
+    double *pa = s + np, *rs = pa + np, *ra = rs + n;
+    accumulate(&kkt->prob->hess_lp, kkt->lpv, true, zx, s, pa);
+    accumulate(&kkt->prob->jac_g_p, kkt->gpv, true, zl, s, pa);
+    kkt->n_null_p = flag_uncancelled(s, pa, np, kkt->null_p);
+    /* Bound multipliers: the stationarity residual moves by H zx + J' zl (eq. 3.9). */
+    accumulate_hessian(kkt, zx, rs, ra);
+    accumulate(&kkt->prob->jac_g, kkt->jv, true, zl, rs, ra);
+    kkt->n_null_z = flag_uncancelled(rs, ra, n, kkt->null_z);
+done:
+    free(z);
+    if (st) fold_kkt_null_free(kkt);
+    return st;
+}
+
+/* "name[i], name[j], ..." for the first flagged entries (at most 4) of a list. */
+static void list_flags(const unsigned char *flag, fold_int len, const char *name, char *buf,
+                       size_t size)
+{
+    int shown = 0;
+    fold_int total = 0;
+    for (fold_int k = 0; k < len; k++) {
+        if (!flag[k]) continue;
+        if (shown < 4) {
+            size_t at = strlen(buf);
+            snprintf(buf + at, size - at, "%s%s[%lld]", at ? ", " : "", name, (long long)k);
+            shown++;
+        }
+        total++;
+    }
+    if (total > shown) {
+        size_t at = strlen(buf);
+        snprintf(buf + at, size - at, " and %lld more", (long long)(total - shown));
+    }
+}
+
+void fold_kkt_null_describe(const fold_kkt *kkt, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (!kkt->has_null) return;
+    list_flags(kkt->null_x, kkt->n, "x", buf, size);
+    list_flags(kkt->null_l, kkt->m, "lam", buf, size);
+}
+
+static fold_status refuse(const fold_kkt *kkt, const char *what, const unsigned char *flag,
+                          fold_int len, const char *name)
+{
+    char entries[160] = "", dirs[160] = "";
+    list_flags(flag, len, name, entries, sizeof entries);
+    fold_kkt_null_describe(kkt, dirs, sizeof dirs);
+    return fold_error(FOLD_ERR_SINGULAR,
+                      "%s: %s not unique: the KKT matrix of order %lld is singular (null "
+                      "direction on %s; e.g. dependent active constraints, or variables that "
+                      "enter the problem identically) and leaves %s undetermined "
+                      "(backward.not_unique = refuse)",
+                      kkt->fn ? kkt->fn : "fold", what, (long long)kkt->nK, dirs, entries);
+}
+
+fold_status fold_kkt_null_check_vjp(const fold_kkt *kkt, const fold_settings *set)
+{
+    if (!kkt->has_null || !kkt->n_null_p || set->backward.not_unique != FOLD_NOT_UNIQUE_REFUSE)
+        return FOLD_OK;
+    return refuse(kkt, "the parameter gradient is", kkt->null_p, kkt->np, "p");
+}
+
+void fold_kkt_null_mark_vjp(const fold_kkt *kkt, fold_int nrhs, double *pbar,
+                            fold_backward_info *info)
+{
+    if (!kkt->has_null || !kkt->n_null_p || !pbar) return;
+    for (fold_int c = 0; c < nrhs; c++)
+        for (fold_int k = 0; k < kkt->np; k++)
+            if (kkt->null_p[k]) pbar[c * kkt->np + k] = NAN;
+    if (info) info->n_not_unique += kkt->n_null_p * nrhs;
+}
+
+/* dzl_j = al_j r_j - sigl_j dx_j, dzu_j = -au_j r_j + sigu_j dx_j (eq. 3.9, 3.16): which of
+ * them the null direction moves (the weights must be formed). */
+static bool z_flag(const fold_kkt *kkt, fold_int j, bool upper)
+{
+    double a = upper ? kkt->au[j] : kkt->al[j], sg = upper ? kkt->sigu[j] : kkt->sigl[j];
+    return (a != 0.0 && kkt->null_z[j]) || (sg != 0.0 && kkt->null_x[j]);
+}
+
+static fold_int count_z(const fold_kkt *kkt, bool upper)
+{
+    fold_int count = 0;
+    for (fold_int j = 0; j < kkt->n; j++)
+        count += z_flag(kkt, j, upper);
+    return count;
+}
+
+fold_status fold_kkt_null_check_jvp(fold_kkt *kkt, const fold_settings *set,
+                                    fold_int nrhs, const double *dP, bool want_x,
+                                    bool want_lam, bool want_z)
+{
+    if (!kkt->has_null) return FOLD_OK;
+    for (fold_int c = 0; c < nrhs; c++)
+        for (fold_int k = 0; k < kkt->np; k++)
+            if (kkt->null_p[k] && dP[c * kkt->np + k] != 0.0) {
+                char dirs[160] = "";
+                fold_kkt_null_describe(kkt, dirs, sizeof dirs);
+                return fold_error(FOLD_ERR_SINGULAR,
+                                  "%s: the solution is not differentiable in the direction "
+                                  "dp: dp[%lld] = %g moves a combination of constraints that "
+                                  "a singular KKT matrix (null direction on %s) cannot follow "
+                                  "(dependent active constraints: the active set changes)",
+                                  kkt->fn ? kkt->fn : "fold", (long long)k,
+                                  dP[c * kkt->np + k], dirs);
+            }
+    if (set->backward.not_unique != FOLD_NOT_UNIQUE_REFUSE) return FOLD_OK;
+    if (want_x && kkt->n_null_x) return refuse(kkt, "dx is", kkt->null_x, kkt->n, "x");
+    if (want_lam && kkt->n_null_l) return refuse(kkt, "dlam is", kkt->null_l, kkt->m, "lam");
+    if (want_z) {
+        fold_kkt_weights(kkt);
+        if (count_z(kkt, false) || count_z(kkt, true))
+            return refuse(kkt, "dz is", kkt->null_z, kkt->n, "z");
+    }
+    return FOLD_OK;
+}
+
+static fold_int mark(const unsigned char *flag, fold_int len, double *v)
+{
+    fold_int count = 0;
+    for (fold_int k = 0; v && k < len; k++)
+        if (flag[k]) {
+            v[k] = NAN;
+            count++;
+        }
+    return count;
+}
+
+void fold_kkt_null_mark_jvp(const fold_kkt *kkt, double *dx, double *dlam, double *dzl,
+                            double *dzu, fold_backward_info *info)
+{
+    if (!kkt->has_null) return;
+    fold_int count = mark(kkt->null_x, kkt->n, dx) + mark(kkt->null_l, kkt->m, dlam);
+    for (fold_int j = 0; j < kkt->n; j++) {
+        if (dzl && z_flag(kkt, j, false)) dzl[j] = NAN, count++;
+        if (dzu && z_flag(kkt, j, true)) dzu[j] = NAN, count++;
+    }
+    if (info) info->n_not_unique += count;
+}
+
+bool fold_kkt_null_entry(const fold_kkt *kkt, fold_block of, fold_int k)
+{
+    if (!kkt->has_null) return false;
+    switch (of) {
+    case FOLD_BLOCK_X: return kkt->null_x[k];
+    case FOLD_BLOCK_LAM: return kkt->null_l[k];
+    case FOLD_BLOCK_ZL: return z_flag(kkt, k, false);
+    default: return z_flag(kkt, k, true);
+    }
+}
