@@ -36,6 +36,7 @@ typedef struct fold_kkt {
     double *gval; /* g(x; p) at the solution (m) */
     fold_weak_entry *weak;
     fold_int n_weak, weak_cap;
+    fold_int n_weak_classified; /* n_weak from the classification (kkt_null.c may add) */
     fold_int n_active_cons, n_active_bounds;
     bool is_one_sided;
 
@@ -131,6 +132,9 @@ fold_status fold_kkt_evaluate(fold_kkt *kkt, const fold_solver *solver);
  * FOLD_ERR_DEGENERATE under the refuse policy when weakly active ones exist. */
 fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const char *fn);
 
+/* Append to the weakly active list (kind as fold_weak_entry). */
+fold_status fold_kkt_add_weak(fold_kkt *kkt, int kind, fold_int index, double dist, double mult);
+
 /* --- assembly (kkt_active.c, kkt_barrier.c, kkt_assemble.c) --- */
 /* Build the pattern of K for the current form and classification (rows and columns of the
  * variables and constraints from xpos, cpos). */
@@ -155,6 +159,11 @@ void fold_kkt_release_system(fold_kkt *kkt);
 /* After a regularized factorization: probe null(K) and flag the entries it moves. */
 fold_status fold_kkt_null_setup(fold_kkt *kkt);
 void fold_kkt_null_free(fold_kkt *kkt);
+/* Active form: inequality multipliers (bounds of held variables, active inequality
+ * constraints) that the null direction moves can be shifted to zero (eq. 4.12): weakly
+ * active in the minimal multipliers. Added to the weak list; FOLD_ERR_DEGENERATE under
+ * weak_policy = refuse, else the derivative is one-sided. */
+fold_status fold_kkt_null_degenerate(fold_kkt *kkt, const fold_solver *solver, const char *fn);
 /* "x[3], lam[7], ..." naming the null direction (empty when K is regular). */
 void fold_kkt_null_describe(const fold_kkt *kkt, char *buf, size_t size);
 /* backward.not_unique = refuse and undetermined parameter entries: FOLD_ERR_SINGULAR. */

@@ -7,7 +7,7 @@ static bool at_bound(double dist, double bound, double tol)
     return dist <= tol * (1.0 + fabs(bound));
 }
 
-static fold_status add_weak(fold_kkt *kkt, int kind, fold_int index, double dist, double mult)
+fold_status fold_kkt_add_weak(fold_kkt *kkt, int kind, fold_int index, double dist, double mult)
 {
     if (kkt->n_weak == kkt->weak_cap) {
         fold_int cap = kkt->weak_cap ? 2 * kkt->weak_cap : 16;
@@ -169,7 +169,7 @@ static fold_status classify_constraints(fold_kkt *kkt, const fold_solver *solver
         s = decide(at_l, at_u, ml, mu, dtol, &weak_side);
         if (weak_side) {
             double dist = weak_side == 1 ? g[i] - lo : hi - g[i];
-            if ((st = add_weak(kkt, weak_side - 1, i, dist, lam)) != FOLD_OK) return st;
+            if ((st = fold_kkt_add_weak(kkt, weak_side - 1, i, dist, lam)) != FOLD_OK) return st;
             s = resolve_weak(weak_side, policy);
         }
         kkt->cstat[i] = (signed char)s;
@@ -199,7 +199,7 @@ static fold_status classify_bounds(fold_kkt *kkt, const fold_solver *solver, dou
         if (weak_side) {
             double dist = weak_side == 1 ? x - lo : hi - x;
             double mult = weak_side == 1 ? solver->zl[j] : solver->zu[j];
-            if ((st = add_weak(kkt, weak_side + 1, j, dist, mult)) != FOLD_OK) return st;
+            if ((st = fold_kkt_add_weak(kkt, weak_side + 1, j, dist, mult)) != FOLD_OK) return st;
             s = resolve_weak(weak_side, policy);
         }
         kkt->xstat[j] = (signed char)s;
@@ -229,6 +229,7 @@ fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const ch
     if (kkt->m > 0 && (st = classify_constraints(kkt, solver, kkt->gval, dtol, policy)) != FOLD_OK)
         return st;
     if ((st = classify_bounds(kkt, solver, dtol, policy)) != FOLD_OK) return st;
+    kkt->n_weak_classified = kkt->n_weak;
     /* The barrier form is continuous at weakly active points (§3.4): report, never refuse. */
     if (kkt->n_weak > 0 && !barrier) {
         if (policy == FOLD_WEAK_REFUSE) return refuse(kkt, fn);

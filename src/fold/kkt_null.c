@@ -247,3 +247,51 @@ bool fold_kkt_null_entry(const fold_kkt *kkt, fold_block of, fold_int k)
     default: return z_flag(kkt, k, true);
     }
 }
+
+fold_status fold_kkt_null_degenerate(fold_kkt *kkt, const fold_solver *solver, const char *fn)
+{
+    fold_int first = -1;
+    bool first_is_x = false;
+    fold_status st;
+    kkt->n_weak = kkt->n_weak_classified; /* a repeated factorization adds them once */
+    fold_int n_before = kkt->n_weak;
+    if (!kkt->has_null || kkt->form == FOLD_KKT_BARRIER) return FOLD_OK;
+    for (fold_int j = 0; j < kkt->n; j++) {
+        int xs = kkt->xstat[j];
+        if (xs == FOLD_XS_FREE || xs == FOLD_XS_FIXED || !kkt->null_z[j]) continue;
+        bool upper = xs == FOLD_XS_UPPER;
+        double dist = upper ? solver->prob->x_upper[j] - solver->x[j]
+                            : solver->x[j] - solver->prob->x_lower[j];
+        if ((st = fold_kkt_add_weak(kkt, upper ? 3 : 2, j, dist,
+                                    upper ? solver->zu[j] : solver->zl[j])))
+            return st;
+        if (first < 0) first = j, first_is_x = true;
+    }
+    for (fold_int i = 0; i < kkt->m; i++) {
+        int cs = kkt->cstat[i];
+        if ((cs != FOLD_CS_LOWER && cs != FOLD_CS_UPPER) || !kkt->null_l[i]) continue;
+        bool upper = cs == FOLD_CS_UPPER;
+        double dist = upper ? solver->prob->g_upper[i] - kkt->gval[i]
+                            : kkt->gval[i] - solver->prob->g_lower[i];
+        if ((st = fold_kkt_add_weak(kkt, upper ? 1 : 0, i, dist, fabs(solver->lam[i]))))
+            return st;
+        if (first < 0) first = i;
+    }
+    fold_int added = kkt->n_weak - n_before;
+    if (added == 0) return FOLD_OK;
+    if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE) {
+        char dirs[160] = "";
+        fold_kkt_null_describe(kkt, dirs, sizeof dirs);
+        return fold_error(FOLD_ERR_DEGENERATE,
+                          "%s: dependent active constraints (singular KKT matrix, null direction "
+                          "on %s) whose multipliers can be shifted to zero on %lld "
+                          "inequalities (first: %s %lld): weakly active in the minimal "
+                          "multipliers, the active set may change under any perturbation; see "
+                          "fold_weak_list or set active_set.weak_policy",
+                          fn, dirs, (long long)added, first_is_x ? "bound of variable"
+                                                                 : "constraint",
+                          (long long)first);
+    }
+    kkt->is_one_sided = true;
+    return FOLD_OK;
+}

@@ -195,6 +195,7 @@ static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt,
         /* A regularized (singular) K: which entries of results are undetermined (§4.8). */
         if ((st = fold_kkt_null_setup(kkt)) != FOLD_OK)
             return fold_error_context(st, "%s: null space of the singular KKT matrix", fn);
+        if ((st = fold_kkt_null_degenerate(kkt, kkt->solver, fn)) != FOLD_OK) return st;
         kkt->has_factor = true;
         if (kkt->has_null && set->backward.lsq_fallback) { /* the caller's convention */
             fold_kkt_null_free(kkt);

@@ -93,12 +93,14 @@ static void bench_case(const char *dir, const char *name, double baseline)
     double t0 = now();
     fold_status vst = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
     const char *form = bi.kkt_form == FOLD_KKT_BARRIER ? "barrier"
-                       : bi.singular_delta > 0             ? "active+preg"
+                       : bi.singular_delta > 0             ? "active+reg"
                                                          : "active";
-    char why[96] = "";
+    char why[160] = "";
+    if (vst >= 0 && bi.n_not_unique > 0) /* LMPs of dependent balance rows (doc/acopf.md §5) */
+        snprintf(why, sizeof why, "(%ld LMPs not unique)", (long)bi.n_not_unique);
     if (vst < 0) {
         /* weakly active constraints (refused) or a singular active-set system that the
-         * primal regularization cannot handle: the barrier form, as `foldopt opf` does
+         * regularization cannot handle: the barrier form, as `foldopt opf` does
          * (doc/acopf.md §5). vjp_s includes the refused attempt. */
         snprintf(why, sizeof why, "(active: %s)", fold_status_name(vst));
         form = "barrier";
@@ -113,13 +115,14 @@ static void bench_case(const char *dir, const char *name, double baseline)
                 bi.analyze_s, bi.factor_s, bi.solve_s, bi.total_s, (long)bi.kkt_dim,
                 (long)bi.factor_nnz, bi.rcond, bi.singular_delta);
     /* Envelope check (LMP identity): the objective VJP w.r.t. pd equals the value gradient,
-     * relative to the largest LMP. */
+     * relative to the largest LMP, over the buses whose LMP is unique (the others are NaN). */
     double env = NAN;
     double *vg = malloc((size_t)L.np * sizeof(double));
     if (vst >= 0 && vg && fold_value_gradient(sv, vg) >= 0) {
         double num = 0, den = 0;
         for (fold_int i = 0; i < cs->n_bus; i++) {
-            num = fmax(num, fabs(pbar[L.p_pd + i] - vg[L.p_pd + i]));
+            if (!isnan(pbar[L.p_pd + i]))
+                num = fmax(num, fabs(pbar[L.p_pd + i] - vg[L.p_pd + i]));
             den = fmax(den, fabs(vg[L.p_pd + i]));
         }
         env = num / fmax(den, 1e-300);
@@ -146,6 +149,9 @@ static void bench_case(const char *dir, const char *name, double baseline)
         jst = fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nb, cols, J, &bi);
     }
     double jac_s = now() - t0;
+    if (jst >= 0 && bi.n_not_unique > 0)
+        snprintf(why + strlen(why), sizeof why - strlen(why), "(jac: %ld entries not unique)",
+                 (long)bi.n_not_unique);
     if (getenv("BENCH_OPF_DETAIL"))
         fprintf(stderr, "%s: jac factor %.3f solve %.3f total %.3f rhs %ld residual %.2g\n",
                 name, bi.factor_s, bi.solve_s, bi.total_s, (long)bi.n_rhs, bi.residual);

@@ -349,6 +349,105 @@ START_TEST(duplicate_constraint)
 }
 END_TEST
 
+
+/* A bound held twice: min (x0 - p0)^2 + (x1 - 3)^2 s.t. x1 - p1 = 0, x1 <= 1, at p1 = 1.
+ * The equality and the bound of x1 are dependent (the equality's row has no free column):
+ * their multipliers (sum 4) can be shifted until the bound's is zero, so the bound is weakly
+ * active in the minimal multipliers and the active-set derivative w.r.t. p1 is one-sided
+ * (x1 follows p1 down, not up). Refused under weak_policy = refuse, one-sided otherwise. */
+static int hb_f(const double *x, const double *p, double *obj, void *ud)
+{
+    *obj = (x[0] - p[0]) * (x[0] - p[0]) + (x[1] - 3) * (x[1] - 3);
+    return 0;
+}
+static int hb_grad_f(const double *x, const double *p, double *g, void *ud)
+{
+    g[0] = 2 * (x[0] - p[0]);
+    g[1] = 2 * (x[1] - 3);
+    return 0;
+}
+static int hb_g(const double *x, const double *p, double *gx, void *ud)
+{
+    gx[0] = x[1] - p[1];
+    return 0;
+}
+static int hb_jac_g(const double *x, const double *p, double *v, void *ud)
+{
+    v[0] = 1;
+    return 0;
+}
+static int hb_hess_l(const double *x, const double *p, double s, const double *lam, double *v,
+                     void *ud)
+{
+    v[0] = v[1] = 2 * s;
+    return 0;
+}
+static int hb_grad_f_p(const double *x, const double *p, double *gp, void *ud)
+{
+    gp[0] = -2 * (x[0] - p[0]);
+    gp[1] = 0;
+    return 0;
+}
+static int hb_jac_g_p(const double *x, const double *p, double *v, void *ud)
+{
+    v[0] = -1;
+    return 0;
+}
+static int hb_hess_lp(const double *x, const double *p, const double *lam, double *v, void *ud)
+{
+    v[0] = -2;
+    return 0;
+}
+
+START_TEST(held_twice)
+{
+    static const double xl[2] = {-FOLD_INF, -FOLD_INF}, xu[2] = {FOLD_INF, 1};
+    static const double gl[1] = {0}, gu[1] = {0}, p0[2] = {0.5, 1.0}, x0[2] = {0, 0};
+    static const fold_int z0[1] = {0}, one[1] = {1}, hr[2] = {0, 1}, hc[2] = {0, 1};
+    fold_nlp_def d = {.name = "held_twice", .n = 2, .m = 1, .np = 2,
+                      .x_lower = xl, .x_upper = xu, .g_lower = gl, .g_upper = gu,
+                      .x_start = x0, .p_default = p0,
+                      .jac_g = {1, z0, one}, .hess_l = {2, hr, hc},
+                      .jac_g_p = {1, z0, one}, .hess_lp = {1, z0, z0},
+                      .cb = {hb_f, hb_grad_f, hb_g, hb_jac_g, hb_hess_l, hb_grad_f_p, hb_hess_lp,
+                             hb_jac_g_p}};
+    fold_problem *prob = NULL;
+    ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
+    fold_settings s = fold_test_tight_settings();
+    fold_solver *sv = solved(prob, &s, NULL);
+    double x[2], zu[2], dp[2] = {0, 1}, dx[2], pbar[2], xbar[2] = {0, 1};
+    fold_backward_info info;
+    fold_solver_solution(sv, x, NULL, NULL, zu, NULL);
+    ck_assert_double_le(fabs(x[1] - 1), 1e-7);
+    ck_assert_double_gt(zu[1], 1e-3); /* Ipopt keeps a share on the bound */
+    ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_DEGENERATE);
+    ck_assert_error_mentions("dependent active constraints");
+    ck_assert_error_mentions("bound of variable 1");
+    fold_weak_entry w[4];
+    fold_int nw = -1;
+    ck_assert_status(fold_weak_list(sv, w, 4, &nw), FOLD_OK);
+    ck_assert_int_eq(nw, 1);
+    ck_assert_int_eq(w[0].kind, 3);
+    ck_assert_int_eq(w[0].index, 1);
+    /* Treated as held (policy active): one-sided, x1 stays, the multiplier split NaN. */
+    s.active_set.weak_policy = FOLD_WEAK_ACTIVE;
+    ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
+    double dl[1];
+    ck_assert_status(fold_jvp(sv, dp, dx, dl, NULL, NULL, &info), FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("not differentiable"); /* p1 moves the equality off the bound */
+    double dp0[2] = {1, 0};
+    ck_assert_status(fold_jvp(sv, dp0, dx, dl, NULL, NULL, &info), FOLD_WARN_NOT_UNIQUE);
+    ck_assert(info.is_one_sided);
+    ck_assert_double_le(fabs(dx[0] - 1), 1e-10);
+    ck_assert_double_eq(dx[1], 0);
+    ck_assert(isnan(dl[0]));
+    ck_assert_status(fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &info), FOLD_WARN_NOT_UNIQUE);
+    ck_assert(isnan(pbar[1]) && pbar[0] == 0);
+    fold_solver_free(sv);
+    fold_problem_free(prob);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fold_nullspace");
@@ -358,6 +457,7 @@ int main(void)
     tcase_add_loop_test(tc, adjoint, 0, 4);
     tcase_add_test(tc, not_unique);
     tcase_add_test(tc, duplicate_constraint);
+    tcase_add_test(tc, held_twice);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }
