@@ -1,8 +1,7 @@
 /* Reverse-mode unrolling of a user-defined update step z <- U(z, p): the iterates are taped,
  * then zbar is pulled back, pbar += Psi(z_k)' w, w <- Phi(z_k)' w, k = K-1..0 (doc/math.md
  * §1, doc/iterative.md §4.4). With Jacobians constant along the iterates this is K LFPI steps. */
-#include "core/core.h"
-#include "foldopt/map.h"
+#include "fold/unroll_sweep.h"
 
 static const char *FN = "fold_step_unroll_vjp";
 
@@ -20,6 +19,38 @@ static fold_status checked(const fold_step_def *d, const char *what, fold_int k,
                               "iteration %lld", FN, name, what, (long long)i, out[i],
                               (long long)k);
     return FOLD_OK;
+}
+
+/* The user's step as an unrolling vtable: ctx is the fold_step_def, nothing beyond the
+ * iterates is taped. */
+static fold_status step(void *ctx, fold_int k, const double *z, const double *p, double *aux,
+                        double *zn)
+{
+    const fold_step_def *d = ctx;
+    (void)aux;
+    return checked(d, "update", k, d->update(z, p, zn, d->user_data), zn, d->nz);
+}
+
+/* out = Phi(z)' w (nz) or Psi(z)' w (np), checked. */
+static fold_status product(const fold_step_def *d, bool wrt_p, fold_int k, const double *z,
+                           const double *p, const double *w, double *out)
+{
+    int rc = (wrt_p ? d->psit_v : d->phit_v)(z, p, w, out, d->user_data);
+    return checked(d, wrt_p ? "psit_v" : "phit_v", k, rc, out, wrt_p ? d->np : d->nz);
+}
+
+static fold_status phit(void *ctx, fold_int k, const double *z, const double *p,
+                        const double *aux, const double *zn, const double *w, double *out)
+{
+    (void)aux, (void)zn;
+    return product(ctx, false, k, z, p, w, out);
+}
+
+static fold_status psit(void *ctx, fold_int k, const double *z, const double *p,
+                        const double *aux, const double *zn, const double *w, double *out)
+{
+    (void)aux, (void)zn;
+    return product(ctx, true, k, z, p, w, out);
 }
 
 static fold_status validate(const fold_step_def *def, const double *p, const double *z0,
@@ -52,61 +83,15 @@ fold_status fold_step_unroll_vjp(const fold_step_def *def, const double *p, cons
                                  fold_int iters, const double *zbar, double *z, double *pbar,
                                  fold_iter_info *info)
 {
-    double t0 = fold_time_now(), *tape = NULL, *w = NULL, *w2 = NULL, *g = NULL, *acc = NULL;
+    double t0 = fold_time_now();
     fold_status st;
-    fold_int nz, np;
     size_t bytes = 0;
-    if ((st = validate(def, p, z0, iters, zbar, pbar)) < 0)
-        goto done;
-    nz = def->nz;
-    np = def->np;
-    bytes = (size_t)(iters + 1) * (size_t)nz * sizeof(double);
-    tape = fold_malloc((size_t)(iters + 1) * (size_t)nz, sizeof *tape, "unrolling tape");
-    w = fold_malloc((size_t)nz, sizeof *w, "adjoint");
-    w2 = fold_malloc((size_t)nz, sizeof *w2, "adjoint");
-    g = fold_malloc((size_t)(np > 0 ? np : 1), sizeof *g, "adjoint");
-    acc = fold_calloc((size_t)(np > 0 ? np : 1), sizeof *acc, "adjoint");
-    if (!tape || !w || !w2 || !g || !acc) {
-        st = FOLD_ERR_MEMORY;
-        goto done;
+    if ((st = validate(def, p, z0, iters, zbar, pbar)) >= 0) {
+        fold_step_def d = *def;
+        fold_unroll_ops ops = {d.nz, d.np, 0, "unrolling tape", NULL, &d,
+                               NULL, step, phit, psit};
+        st = fold_unroll_sweep(&ops, p, z0, iters, zbar, z, pbar, &bytes);
     }
-    memcpy(tape, z0, (size_t)nz * sizeof *tape);
-    for (fold_int k = 0; k < iters; k++) {
-        double *zn = tape + (size_t)(k + 1) * nz;
-        if ((st = checked(def, "update", k, def->update(tape + (size_t)k * nz, p, zn,
-                                                         def->user_data), zn, nz)) < 0)
-            goto done;
-    }
-    memcpy(w, zbar, (size_t)nz * sizeof *w);
-    for (fold_int k = iters - 1; k >= 0; k--) {
-        const double *zk = tape + (size_t)k * nz;
-        if (np > 0) {
-            if ((st = checked(def, "psit_v", k, def->psit_v(zk, p, w, g, def->user_data), g,
-                              np)) < 0)
-                goto done;
-            for (fold_int j = 0; j < np; j++)
-                acc[j] += g[j];
-        }
-        if ((st = checked(def, "phit_v", k, def->phit_v(zk, p, w, w2, def->user_data), w2,
-                          nz)) < 0)
-            goto done;
-        memcpy(w, w2, (size_t)nz * sizeof *w);
-    }
-    if (z)
-        memcpy(z, tape + (size_t)iters * nz, (size_t)nz * sizeof *z);
-    if (np > 0)
-        memcpy(pbar, acc, (size_t)np * sizeof *pbar);
-done:
-    if (info) {
-        memset(info, 0, sizeof *info);
-        info->iterations = st < 0 ? 0 : iters;
-        info->bytes_stored = bytes;
-        info->solve_s = fold_time_now() - t0;
-    }
-    free(tape);
-    free(w);
-    free(w2);
-    free(g);
-    free(acc);
+    fold_unroll_info(info, st, iters, bytes, t0);
     return st;
 }
