@@ -93,6 +93,18 @@ with tempfile.TemporaryDirectory() as tmp:
     check("twin generators: the gradient of one qg is not unique (barrier form, said so)",
           rc == 0 and q.get("kkt") == "barrier" and "not unique" in q.get("kkt_fallback", ""),
           err + out[-400:])
+    rc, out, err = run("opf", twin, "--json", "--wrt", "pd", "--of", "qg", "--mode",
+                       "jacobian", "--rows", "1,2,3", "--cols", "5,6")
+    jq = json.loads(out) if rc == 0 else {}
+    vals = jq.get("jacobian", {}).get("values", [[0, 0]] * 3)
+    check("twin generators: d qg / d pd rows of the twins null, counted, the rest finite",
+          rc == 0 and jq.get("kkt") == "active" and vals[0] == [None, None] and
+          vals[1] == [None, None] and all(v is not None for v in vals[2]) and
+          jq["jacobian"].get("n_not_unique") == 4 and "not unique" in err, err + out[-300:])
+    rc, out, err = run("opf", twin, "--wrt", "pd", "--of", "qg", "--mode", "jvp",
+                       "--rows", "1,2,3", "--cols", "5")
+    check("twin generators: summary line lists the undetermined entries",
+          rc == 0 and "not unique  2 of 3 entries" in out and ": 1, 2" in out, out)
     rc, out, err = run("opf", case, "--wrt", "pd", "--top", "3")
     check("summary lists the largest sensitivities", rc == 0 and "3 largest of 30" in out, out)
     bad = os.path.join(tmp, "bad.m")
