@@ -295,3 +295,49 @@ fold_status fold_kkt_null_degenerate(fold_kkt *kkt, const fold_solver *solver, c
     kkt->is_one_sided = true;
     return FOLD_OK;
 }
+
+fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, const char *fn)
+{
+    const fold_owned_pattern *jp = &kkt->prob->jac_g;
+    fold_int n_empty = 0, first_row = -1, first_var = -1;
+    fold_status st;
+    kkt->n_weak = kkt->n_weak_classified;
+    if (kkt->form == FOLD_KKT_BARRIER || kkt->m == 0) return FOLD_OK;
+    /* Active rows with a nonzero on a free variable (w1 as a 0/1 mark per constraint). */
+    double *has_free = kkt->w1;
+    memset(has_free, 0, (size_t)kkt->m * sizeof *has_free);
+    for (fold_int k = 0; k < jp->nnz; k++)
+        if (kkt->jv[k] != 0.0 && kkt->xpos[jp->col[k]] >= 0) has_free[jp->row[k]] = 1.0;
+    /* An active row without one is a null direction e_i of K; it moves the multiplier of
+     * every held bound on which the row has a nonzero (eq. 4.12). */
+    for (fold_int k = 0; k < jp->nnz; k++) {
+        fold_int i = jp->row[k], j = jp->col[k];
+        int xs = kkt->xstat[j];
+        if (kkt->cpos[i] < 0 || has_free[i] != 0.0 || kkt->jv[k] == 0.0 ||
+            (xs != FOLD_XS_LOWER && xs != FOLD_XS_UPPER))
+            continue;
+        bool upper = xs == FOLD_XS_UPPER, seen = false;
+        for (fold_int w = kkt->n_weak_classified; w < kkt->n_weak && !seen; w++)
+            seen = kkt->weak[w].index == j && kkt->weak[w].kind >= 2;
+        if (seen) continue;
+        double dist = upper ? solver->prob->x_upper[j] - solver->x[j]
+                            : solver->x[j] - solver->prob->x_lower[j];
+        if ((st = fold_kkt_add_weak(kkt, upper ? 3 : 2, j, dist,
+                                    upper ? solver->zu[j] : solver->zl[j])))
+            return st;
+        if (first_row < 0) first_row = i, first_var = j;
+        n_empty++;
+    }
+    if (n_empty == 0) return FOLD_OK;
+    kkt->n_weak_classified = kkt->n_weak; /* kept by fold_kkt_null_degenerate */
+    if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE)
+        return fold_error(FOLD_ERR_DEGENERATE,
+                          "%s: dependent active constraints: constraint %lld (and possibly others) "
+                          "has no nonzero on a free variable, only on held ones, so its "
+                          "multiplier and those of %lld held bounds (first: bound of variable "
+                          "%lld) can be shifted to zero: weakly active in the minimal "
+                          "multipliers; see fold_weak_list or set active_set.weak_policy",
+                          fn, (long long)first_row, (long long)n_empty, (long long)first_var);
+    kkt->is_one_sided = true;
+    return FOLD_OK;
+}

@@ -267,6 +267,10 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         }
         if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
             return fold_error_context(st, "%s: KKT assembly", fn);
+        if ((st = fold_kkt_null_structural(kkt, solver, fn)) != FOLD_OK) {
+            info->n_weak = kkt->n_weak;
+            return st;
+        }
         kkt->assemble_s = fold_time_now() - t0;
         info->assemble_s = kkt->assemble_s;
         kkt->is_valid = true;

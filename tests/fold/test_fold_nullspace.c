@@ -448,6 +448,89 @@ START_TEST(held_twice)
 }
 END_TEST
 
+/* Two equalities that agree on the free variables and differ on a held one: min (x0 - p0)^2
+ * + x1^2 + (x2 - 3)^2 s.t. x0 + x1 + x2 = p1, x0 + x1 + 2 x2 = p1 + 1, x2 <= 1. Their
+ * difference forces x2 = 1, so the bound is held twice again, but no row is empty: the
+ * null-space probe finds the dependent pair and the bound it moves (eq. 4.12). */
+static int hr_f(const double *x, const double *p, double *obj, void *ud)
+{
+    *obj = (x[0] - p[0]) * (x[0] - p[0]) + x[1] * x[1] + (x[2] - 3) * (x[2] - 3);
+    return 0;
+}
+static int hr_grad_f(const double *x, const double *p, double *g, void *ud)
+{
+    g[0] = 2 * (x[0] - p[0]);
+    g[1] = 2 * x[1];
+    g[2] = 2 * (x[2] - 3);
+    return 0;
+}
+static int hr_g(const double *x, const double *p, double *gx, void *ud)
+{
+    gx[0] = x[0] + x[1] + x[2] - p[1];
+    gx[1] = x[0] + x[1] + 2 * x[2] - p[1] - 1;
+    return 0;
+}
+static int hr_jac_g(const double *x, const double *p, double *v, void *ud)
+{
+    const double j[6] = {1, 1, 1, 1, 1, 2};
+    memcpy(v, j, sizeof j);
+    return 0;
+}
+static int hr_hess_l(const double *x, const double *p, double s, const double *lam, double *v,
+                     void *ud)
+{
+    v[0] = v[1] = v[2] = 2 * s;
+    return 0;
+}
+static int hr_grad_f_p(const double *x, const double *p, double *gp, void *ud)
+{
+    gp[0] = -2 * (x[0] - p[0]);
+    gp[1] = 0;
+    return 0;
+}
+static int hr_jac_g_p(const double *x, const double *p, double *v, void *ud)
+{
+    v[0] = v[1] = -1;
+    return 0;
+}
+
+START_TEST(held_by_rows)
+{
+    static const double xl[3] = {-FOLD_INF, -FOLD_INF, -FOLD_INF}, xu[3] = {FOLD_INF, FOLD_INF, 1};
+    static const double gl[2] = {0, 0}, gu[2] = {0, 0}, p0[2] = {0.5, 2.0}, x0[3] = {0, 0, 0};
+    static const fold_int jr[6] = {0, 0, 0, 1, 1, 1}, jc[6] = {0, 1, 2, 0, 1, 2};
+    static const fold_int hr[3] = {0, 1, 2}, gpr[2] = {0, 1}, gpc[2] = {1, 1}, z0[1] = {0};
+    fold_nlp_def d = {.name = "held_by_rows", .n = 3, .m = 2, .np = 2,
+                      .x_lower = xl, .x_upper = xu, .g_lower = gl, .g_upper = gu,
+                      .x_start = x0, .p_default = p0,
+                      .jac_g = {6, jr, jc}, .hess_l = {3, hr, hr},
+                      .jac_g_p = {2, gpr, gpc}, .hess_lp = {1, z0, z0},
+                      .cb = {hr_f, hr_grad_f, hr_g, hr_jac_g, hr_hess_l, hr_grad_f_p, hb_hess_lp,
+                             hr_jac_g_p}};
+    fold_problem *prob = NULL;
+    ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
+    fold_settings s = fold_test_tight_settings();
+    fold_solver *sv = solved(prob, &s, NULL);
+    double x[3], zu[3], dp[2] = {1, 0}, dx[3];
+    fold_backward_info info;
+    fold_solver_solution(sv, x, NULL, NULL, zu, NULL);
+    ck_assert_double_le(fabs(x[2] - 1), 1e-7);
+    ck_assert_double_gt(zu[2], 1e-3);
+    ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_DEGENERATE);
+    ck_assert_error_mentions("dependent active constraints (singular KKT matrix");
+    ck_assert_error_mentions("bound of variable 2");
+    ck_assert_double_gt(info.singular_delta, 0);
+    /* Another policy: returned, flagged one-sided (the rows hold x2 = 1 anyway; dx0 = 1/2). */
+    s.active_set.weak_policy = FOLD_WEAK_INACTIVE;
+    ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
+    ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_WARN_ONE_SIDED);
+    ck_assert_double_le(fabs(dx[0] - 0.5), 1e-9);
+    ck_assert_double_le(fabs(dx[2]), 1e-9);
+    fold_solver_free(sv);
+    fold_problem_free(prob);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fold_nullspace");
@@ -458,6 +541,7 @@ int main(void)
     tcase_add_test(tc, not_unique);
     tcase_add_test(tc, duplicate_constraint);
     tcase_add_test(tc, held_twice);
+    tcase_add_test(tc, held_by_rows);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }
