@@ -107,6 +107,9 @@ static void bench_case(const char *dir, const char *name, double baseline)
         s.backward.kkt_form = FOLD_KKT_BARRIER;
         fold_solver_update_settings(sv, &s);
         vst = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
+        if (vst >= 0 && bi.n_not_unique > 0)
+            snprintf(why + strlen(why), sizeof why - strlen(why), "(%ld LMPs not unique)",
+                     (long)bi.n_not_unique);
     }
     double vjp_s = now() - t0;
     if (getenv("BENCH_OPF_DETAIL"))
