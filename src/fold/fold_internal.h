@@ -164,8 +164,8 @@ void fold_kkt_null_free(fold_kkt *kkt);
  * active in the minimal multipliers. Added to the weak list; FOLD_ERR_DEGENERATE under
  * weak_policy = refuse, else the derivative is one-sided. */
 fold_status fold_kkt_null_degenerate(fold_kkt *kkt, const fold_solver *solver, const char *fn);
-/* The same before any factorization, for the structural case: an active constraint whose
- * row has nonzeros only on held variables (a null direction e_i of K). */
+/* The same before any factorization (kkt_structural.c), for active rows without a nonzero
+ * on a free variable and pairs of active rows parallel on the free variables. */
 fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, const char *fn);
 /* "x[3], lam[7], ..." naming the null direction (empty when K is regular). */
 void fold_kkt_null_describe(const fold_kkt *kkt, char *buf, size_t size);

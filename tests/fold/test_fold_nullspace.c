@@ -450,8 +450,8 @@ END_TEST
 
 /* Two equalities that agree on the free variables and differ on a held one: min (x0 - p0)^2
  * + x1^2 + (x2 - 3)^2 s.t. x0 + x1 + x2 = p1, x0 + x1 + 2 x2 = p1 + 1, x2 <= 1. Their
- * difference forces x2 = 1, so the bound is held twice again, but no row is empty: the
- * null-space probe finds the dependent pair and the bound it moves (eq. 4.12). */
+ * difference forces x2 = 1, so the bound is held twice again; no row is empty, but the two
+ * are parallel on the free variables: refused before any factorization (eq. 4.12). */
 static int hr_f(const double *x, const double *p, double *obj, void *ud)
 {
     *obj = (x[0] - p[0]) * (x[0] - p[0]) + x[1] * x[1] + (x[2] - 3) * (x[2] - 3);
@@ -517,14 +517,72 @@ START_TEST(held_by_rows)
     ck_assert_double_le(fabs(x[2] - 1), 1e-7);
     ck_assert_double_gt(zu[2], 1e-3);
     ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_DEGENERATE);
-    ck_assert_error_mentions("dependent active constraints (singular KKT matrix");
+    ck_assert_error_mentions("parallel there to another active row");
     ck_assert_error_mentions("bound of variable 2");
-    ck_assert_double_gt(info.singular_delta, 0);
+    ck_assert_double_eq(info.factor_s, 0); /* no factorization */
     /* Another policy: returned, flagged one-sided (the rows hold x2 = 1 anyway; dx0 = 1/2). */
     s.active_set.weak_policy = FOLD_WEAK_INACTIVE;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
     ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_WARN_ONE_SIDED);
     ck_assert_double_le(fabs(dx[0] - 0.5), 1e-9);
+    ck_assert_double_le(fabs(dx[2]), 1e-9);
+    fold_solver_free(sv);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* Three equalities dependent on the free variables with no parallel pair: x0 + x2 = p1,
+ * x1 + x2 = 2, x0 + x1 + 3 x2 = p1 + 3, x2 <= 1 (c0 + c1 - c2 = 1 - x2 forces x2 = 1). Found
+ * by the null-space probe after the factorization, with the bound it moves (eq. 4.12). */
+static int ht_g(const double *x, const double *p, double *gx, void *ud)
+{
+    gx[0] = x[0] + x[2] - p[1];
+    gx[1] = x[1] + x[2] - 2;
+    gx[2] = x[0] + x[1] + 3 * x[2] - p[1] - 3;
+    return 0;
+}
+static int ht_jac_g(const double *x, const double *p, double *v, void *ud)
+{
+    const double j[7] = {1, 1, 1, 1, 1, 1, 3};
+    memcpy(v, j, sizeof j);
+    return 0;
+}
+
+START_TEST(held_by_three)
+{
+    static const double xl[3] = {-FOLD_INF, -FOLD_INF, -FOLD_INF}, xu[3] = {FOLD_INF, FOLD_INF, 1};
+    static const double gl[3] = {0, 0, 0}, gu[3] = {0, 0, 0}, p0[2] = {0.5, 2.0};
+    static const double x0[3] = {0, 0, 0};
+    static const fold_int jr[7] = {0, 0, 1, 1, 2, 2, 2}, jc[7] = {0, 2, 1, 2, 0, 1, 2};
+    static const fold_int hr[3] = {0, 1, 2}, gpr[2] = {0, 2}, gpc[2] = {1, 1}, z0[1] = {0};
+    fold_nlp_def d = {.name = "held_by_three", .n = 3, .m = 3, .np = 2,
+                      .x_lower = xl, .x_upper = xu, .g_lower = gl, .g_upper = gu,
+                      .x_start = x0, .p_default = p0,
+                      .jac_g = {7, jr, jc}, .hess_l = {3, hr, hr},
+                      .jac_g_p = {2, gpr, gpc}, .hess_lp = {1, z0, z0},
+                      .cb = {hr_f, hr_grad_f, ht_g, ht_jac_g, hr_hess_l, hr_grad_f_p, hb_hess_lp,
+                             hr_jac_g_p}};
+    fold_problem *prob = NULL;
+    ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
+    fold_settings s = fold_test_tight_settings();
+    /* The solution x = (1, 1, 1) with a share of the multiplier on the bound (zu = 1,
+     * lam = (-7, -8, 6): grad f + J' lam + zu e_2 = 0), stored: Ipopt's relaxed bounds
+     * leave the bound's share at zero on this instance. */
+    fold_solver *sv = NULL;
+    double x[3] = {1, 1, 1}, lam[3] = {-7, -8, 6}, zl[3] = {0, 0, 0}, zu[3] = {0, 0, 1};
+    double p[2] = {0.5, 2.0}, dp[2] = {1, 0}, dx[3];
+    fold_backward_info info;
+    ck_assert_status(fold_solver_create(prob, &s, &sv), FOLD_OK);
+    fold_solver_store(sv, p, x, lam, zl, zu, 5.25, true);
+    ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_DEGENERATE);
+    ck_assert_error_mentions("dependent active constraints (singular KKT matrix");
+    ck_assert_error_mentions("bound of variable 2");
+    ck_assert_double_gt(info.singular_delta, 0);
+    /* Another policy: returned, flagged one-sided; x2 stays, so x0 = p1 - x2 stays too. */
+    s.active_set.weak_policy = FOLD_WEAK_INACTIVE;
+    ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
+    ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_WARN_ONE_SIDED);
+    ck_assert_double_le(fabs(dx[0]), 1e-9); /* x0 = p1 - x2: held by c0 */
     ck_assert_double_le(fabs(dx[2]), 1e-9);
     fold_solver_free(sv);
     fold_problem_free(prob);
@@ -542,6 +600,7 @@ int main(void)
     tcase_add_test(tc, duplicate_constraint);
     tcase_add_test(tc, held_twice);
     tcase_add_test(tc, held_by_rows);
+    tcase_add_test(tc, held_by_three);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }

@@ -1,0 +1,227 @@
+/* Dependent active constraints found before any factorization (doc/math.md eq. 4.12): an
+ * active row with no nonzero on a free variable, and pairs of active rows that are parallel
+ * on the free variables. Their null direction of K moves the multipliers of the held bounds
+ * on which the rows differ (and of the rows themselves when they are inequalities), which
+ * are then weakly active in the minimal multipliers: the refusal costs no factorization. */
+#include "fold/fold_internal.h"
+
+/* Rows parallel to within this relative difference per entry: the probe's resolution. */
+#define PARALLEL_TOL 1e-9
+/* Rows sharing a free-column pattern compared pairwise up to this many per pattern. */
+#define MAX_GROUP 64
+
+typedef struct row_view {
+    fold_int row, start, n_free; /* entries [start, start + n_free) of the free part */
+    uint64_t key;
+} row_view;
+
+typedef struct structural {
+    fold_kkt *kkt;
+    const fold_solver *solver;
+    fold_int *fcol, *hcol, *fptr, *hptr; /* free / held entries per active row (CSR) */
+    double *fval, *hval;
+    fold_int first_row, first_var, added;
+} structural;
+
+static int cmp_view(const void *a, const void *b)
+{
+    const row_view *x = a, *y = b;
+    if (x->n_free != y->n_free) return x->n_free < y->n_free ? -1 : 1;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* Mark one item weakly active (once): a held bound (var >= 0) or an inequality row. */
+static fold_status mark(structural *S, fold_int row, fold_int var)
+{
+    fold_kkt *kkt = S->kkt;
+    const fold_solver *sv = S->solver;
+    int kind;
+    fold_int index;
+    double dist, mult;
+    if (var >= 0) {
+        bool upper = kkt->xstat[var] == FOLD_XS_UPPER;
+        kind = upper ? 3 : 2;
+        index = var;
+        dist = upper ? sv->prob->x_upper[var] - sv->x[var] : sv->x[var] - sv->prob->x_lower[var];
+        mult = upper ? sv->zu[var] : sv->zl[var];
+    } else {
+        bool upper = kkt->cstat[row] == FOLD_CS_UPPER;
+        kind = upper ? 1 : 0;
+        index = row;
+        dist = upper ? sv->prob->g_upper[row] - kkt->gval[row]
+                     : kkt->gval[row] - sv->prob->g_lower[row];
+        mult = fabs(sv->lam[row]);
+    }
+    for (fold_int w = kkt->n_weak_classified; w < kkt->n_weak; w++)
+        if (kkt->weak[w].index == index && kkt->weak[w].kind == kind) return FOLD_OK;
+    if (S->first_row < 0) S->first_row = row, S->first_var = var;
+    S->added++;
+    return fold_kkt_add_weak(kkt, kind, index, dist, mult);
+}
+
+static bool inequality(const fold_kkt *kkt, fold_int row)
+{
+    return kkt->cstat[row] == FOLD_CS_LOWER || kkt->cstat[row] == FOLD_CS_UPPER;
+}
+
+/* The null direction e_a - r e_b (b < 0: e_a alone): mark the held bounds whose multiplier
+ * it moves (J_aj - r J_bj does not cancel) and the inequality rows in it. */
+static fold_status mark_direction(structural *S, fold_int a, fold_int b, double r)
+{
+    fold_status st;
+    if (inequality(S->kkt, a) && (st = mark(S, a, -1))) return st;
+    if (b >= 0 && inequality(S->kkt, b) && (st = mark(S, b, -1))) return st;
+    for (fold_int q = S->hptr[a]; q < S->hptr[a + 1]; q++) {
+        double vb = 0.0;
+        for (fold_int t = b >= 0 ? S->hptr[b] : 0; b >= 0 && t < S->hptr[b + 1]; t++)
+            if (S->hcol[t] == S->hcol[q]) vb += S->hval[t];
+        double d = S->hval[q] - r * vb;
+        if (fabs(d) > FOLD_LA_PROBE_TINY * (fabs(S->hval[q]) + fabs(r * vb)) &&
+            (st = mark(S, a, S->hcol[q])))
+            return st;
+    }
+    for (fold_int t = b >= 0 ? S->hptr[b] : 0; b >= 0 && t < S->hptr[b + 1]; t++) {
+        bool in_a = false;
+        for (fold_int q = S->hptr[a]; q < S->hptr[a + 1] && !in_a; q++)
+            in_a = S->hcol[q] == S->hcol[t];
+        if (!in_a && S->hval[t] != 0.0 && (st = mark(S, b, S->hcol[t]))) return st;
+    }
+    return FOLD_OK;
+}
+
+/* Rows a and b parallel on the free columns (same pattern): row_a = r row_b. */
+static bool parallel(const structural *S, const row_view *a, const row_view *b, double *r)
+{
+    const double *va = S->fval + a->start, *vb = S->fval + b->start;
+    const fold_int *ca = S->fcol + a->start, *cb = S->fcol + b->start;
+    *r = va[0] / vb[0];
+    for (fold_int t = 0; t < a->n_free; t++)
+        if (ca[t] != cb[t] || fabs(va[t] - *r * vb[t]) > PARALLEL_TOL * fabs(va[t])) return false;
+    return true;
+}
+
+/* Sort a row's free entries by column (insertion sort: rows are short). */
+static void sort_entries(fold_int *c, double *v, fold_int len)
+{
+    for (fold_int a = 1; a < len; a++) {
+        fold_int tc = c[a], b = a;
+        double tv = v[a];
+        for (; b > 0 && c[b - 1] > tc; b--)
+            c[b] = c[b - 1], v[b] = v[b - 1];
+        c[b] = tc, v[b] = tv;
+    }
+}
+
+static fold_status build(structural *S)
+{
+    fold_kkt *kkt = S->kkt;
+    const fold_owned_pattern *jp = &kkt->prob->jac_g;
+    fold_int m = kkt->m;
+    S->fptr = fold_calloc((size_t)m + 1, sizeof(fold_int), "structural check");
+    S->hptr = fold_calloc((size_t)m + 1, sizeof(fold_int), "structural check");
+    S->fcol = fold_malloc((size_t)jp->nnz + 1, sizeof(fold_int), "structural check");
+    S->hcol = fold_malloc((size_t)jp->nnz + 1, sizeof(fold_int), "structural check");
+    S->fval = fold_malloc((size_t)jp->nnz + 1, sizeof(double), "structural check");
+    S->hval = fold_malloc((size_t)jp->nnz + 1, sizeof(double), "structural check");
+    if (!S->fptr || !S->hptr || !S->fcol || !S->hcol || !S->fval || !S->hval)
+        return FOLD_ERR_MEMORY;
+    for (int pass = 0; pass < 2; pass++) {
+        for (fold_int k = 0; k < jp->nnz; k++) {
+            fold_int i = jp->row[k], j = jp->col[k];
+            int xs = kkt->xstat[j];
+            if (kkt->cpos[i] < 0 || kkt->jv[k] == 0.0) continue;
+            bool free_col = kkt->xpos[j] >= 0, held = xs == FOLD_XS_LOWER || xs == FOLD_XS_UPPER;
+            if (!free_col && !held) continue;
+            fold_int *ptr = free_col ? S->fptr : S->hptr;
+            if (pass == 0) {
+                ptr[i + 1]++;
+                continue;
+            }
+            fold_int q = ptr[i]++;
+            (free_col ? S->fcol : S->hcol)[q] = j;
+            (free_col ? S->fval : S->hval)[q] = kkt->jv[k];
+        }
+        if (pass == 0)
+            for (fold_int i = 0; i < m; i++) {
+                S->fptr[i + 1] += S->fptr[i];
+                S->hptr[i + 1] += S->hptr[i];
+            }
+        else
+            for (fold_int i = m; i > 0; i--) { /* the cursors ran one row ahead */
+                S->fptr[i] = S->fptr[i - 1];
+                S->hptr[i] = S->hptr[i - 1];
+            }
+    }
+    S->fptr[0] = S->hptr[0] = 0;
+    return FOLD_OK;
+}
+
+static fold_status scan(structural *S)
+{
+    fold_kkt *kkt = S->kkt;
+    fold_int nv = 0;
+    fold_status st = FOLD_OK;
+    row_view *v = fold_malloc((size_t)kkt->m + 1, sizeof *v, "structural check");
+    if (!v) return FOLD_ERR_MEMORY;
+    for (fold_int i = 0; i < kkt->m; i++) {
+        if (kkt->cpos[i] < 0) continue;
+        fold_int len = S->fptr[i + 1] - S->fptr[i];
+        if (len == 0) { /* e_i is a null direction */
+            if ((st = mark_direction(S, i, -1, 0.0))) goto done;
+            continue;
+        }
+        sort_entries(S->fcol + S->fptr[i], S->fval + S->fptr[i], len);
+        uint64_t key = 1469598103934665603ULL;
+        for (fold_int q = S->fptr[i]; q < S->fptr[i + 1]; q++)
+            key = (key ^ (uint64_t)S->fcol[q]) * 1099511628211ULL;
+        v[nv++] = (row_view){i, S->fptr[i], len, key};
+    }
+    qsort(v, (size_t)nv, sizeof *v, cmp_view);
+    for (fold_int a = 0; a < nv; a++)
+        for (fold_int b = a + 1; b < nv && b <= a + MAX_GROUP && v[b].n_free == v[a].n_free &&
+                                 v[b].key == v[a].key;
+             b++) {
+            double r;
+            if (parallel(S, &v[a], &v[b], &r) &&
+                (st = mark_direction(S, v[a].row, v[b].row, r)))
+                goto done;
+        }
+done:
+    free(v);
+    return st;
+}
+
+fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, const char *fn)
+{
+    structural S = {.kkt = kkt, .solver = solver, .first_row = -1, .first_var = -1};
+    fold_status st;
+    kkt->n_weak = kkt->n_weak_classified;
+    if (kkt->form == FOLD_KKT_BARRIER || kkt->m == 0) return FOLD_OK;
+    if (!(st = build(&S))) st = scan(&S);
+    free(S.fptr);
+    free(S.hptr);
+    free(S.fcol);
+    free(S.hcol);
+    free(S.fval);
+    free(S.hval);
+    if (st) return st;
+    if (S.added == 0) return FOLD_OK;
+    kkt->n_weak_classified = kkt->n_weak; /* kept by fold_kkt_null_degenerate */
+    if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE) {
+        char first[64];
+        if (S.first_var >= 0)
+            snprintf(first, sizeof first, "bound of variable %lld", (long long)S.first_var);
+        else
+            snprintf(first, sizeof first, "constraint %lld", (long long)S.first_row);
+        return fold_error(FOLD_ERR_DEGENERATE,
+                          "%s: dependent active constraints (constraint %lld has no nonzero on "
+                          "a free variable, or is parallel there to another active row) whose "
+                          "multipliers can be shifted to zero on %lld inequalities (first: %s): "
+                          "weakly active in the minimal multipliers; see fold_weak_list or set "
+                          "active_set.weak_policy",
+                          fn, (long long)S.first_row, (long long)S.added, first);
+    }
+    kkt->is_one_sided = true;
+    return FOLD_OK;
+}
