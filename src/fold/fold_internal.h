@@ -134,6 +134,11 @@ fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const ch
 
 /* Append to the weakly active list (kind as fold_weak_entry). */
 fold_status fold_kkt_add_weak(fold_kkt *kkt, int kind, fold_int index, double dist, double mult);
+/* Append a held bound (var >= 0, its side from xstat) or an active inequality row (var < 0,
+ * side from cstat) with its distance and multiplier, unless added since the
+ * classification (eq. 4.12). */
+fold_status fold_kkt_add_weak_item(fold_kkt *kkt, const fold_solver *solver, fold_int row,
+                                   fold_int var);
 
 /* --- assembly (kkt_active.c, kkt_barrier.c, kkt_assemble.c) --- */
 /* Build the pattern of K for the current form and classification (rows and columns of the

@@ -22,6 +22,32 @@ fold_status fold_kkt_add_weak(fold_kkt *kkt, int kind, fold_int index, double di
     return FOLD_OK;
 }
 
+fold_status fold_kkt_add_weak_item(fold_kkt *kkt, const fold_solver *solver, fold_int row,
+                                   fold_int var)
+{
+    int kind;
+    fold_int index;
+    double dist, mult;
+    if (var >= 0) {
+        bool upper = kkt->xstat[var] == FOLD_XS_UPPER;
+        kind = upper ? 3 : 2;
+        index = var;
+        dist = upper ? solver->prob->x_upper[var] - solver->x[var]
+                     : solver->x[var] - solver->prob->x_lower[var];
+        mult = upper ? solver->zu[var] : solver->zl[var];
+    } else {
+        bool upper = kkt->cstat[row] == FOLD_CS_UPPER;
+        kind = upper ? 1 : 0;
+        index = row;
+        dist = upper ? solver->prob->g_upper[row] - kkt->gval[row]
+                     : kkt->gval[row] - solver->prob->g_lower[row];
+        mult = fabs(solver->lam[row]);
+    }
+    for (fold_int w = kkt->n_weak_classified; w < kkt->n_weak; w++)
+        if (kkt->weak[w].index == index && kkt->weak[w].kind == kind) return FOLD_OK;
+    return fold_kkt_add_weak(kkt, kind, index, dist, mult);
+}
+
 /* Decide the status of one inequality-type item (constraint or bound) from whether it is at
  * its lower / upper bound and its multipliers (ml >= 0 for the lower side, mu >= 0 for the
  * upper side). Returns 0 inactive, 1 lower, 2 upper; *weak_side is 1/2 when the item is at

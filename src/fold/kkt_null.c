@@ -259,22 +259,13 @@ fold_status fold_kkt_null_degenerate(fold_kkt *kkt, const fold_solver *solver, c
     for (fold_int j = 0; j < kkt->n; j++) {
         int xs = kkt->xstat[j];
         if (xs == FOLD_XS_FREE || xs == FOLD_XS_FIXED || !kkt->null_z[j]) continue;
-        bool upper = xs == FOLD_XS_UPPER;
-        double dist = upper ? solver->prob->x_upper[j] - solver->x[j]
-                            : solver->x[j] - solver->prob->x_lower[j];
-        if ((st = fold_kkt_add_weak(kkt, upper ? 3 : 2, j, dist,
-                                    upper ? solver->zu[j] : solver->zl[j])))
-            return st;
+        if ((st = fold_kkt_add_weak_item(kkt, solver, -1, j))) return st;
         if (first < 0) first = j, first_is_x = true;
     }
     for (fold_int i = 0; i < kkt->m; i++) {
         int cs = kkt->cstat[i];
         if ((cs != FOLD_CS_LOWER && cs != FOLD_CS_UPPER) || !kkt->null_l[i]) continue;
-        bool upper = cs == FOLD_CS_UPPER;
-        double dist = upper ? solver->prob->g_upper[i] - kkt->gval[i]
-                            : kkt->gval[i] - solver->prob->g_lower[i];
-        if ((st = fold_kkt_add_weak(kkt, upper ? 1 : 0, i, dist, fabs(solver->lam[i]))))
-            return st;
+        if ((st = fold_kkt_add_weak_item(kkt, solver, i, -1))) return st;
         if (first < 0) first = i;
     }
     fold_int added = kkt->n_weak - n_before;

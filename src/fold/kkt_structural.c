@@ -34,30 +34,12 @@ static int cmp_view(const void *a, const void *b)
 /* Mark one item weakly active (once): a held bound (var >= 0) or an inequality row. */
 static fold_status mark(structural *S, fold_int row, fold_int var)
 {
-    fold_kkt *kkt = S->kkt;
-    const fold_solver *sv = S->solver;
-    int kind;
-    fold_int index;
-    double dist, mult;
-    if (var >= 0) {
-        bool upper = kkt->xstat[var] == FOLD_XS_UPPER;
-        kind = upper ? 3 : 2;
-        index = var;
-        dist = upper ? sv->prob->x_upper[var] - sv->x[var] : sv->x[var] - sv->prob->x_lower[var];
-        mult = upper ? sv->zu[var] : sv->zl[var];
-    } else {
-        bool upper = kkt->cstat[row] == FOLD_CS_UPPER;
-        kind = upper ? 1 : 0;
-        index = row;
-        dist = upper ? sv->prob->g_upper[row] - kkt->gval[row]
-                     : kkt->gval[row] - sv->prob->g_lower[row];
-        mult = fabs(sv->lam[row]);
-    }
-    for (fold_int w = kkt->n_weak_classified; w < kkt->n_weak; w++)
-        if (kkt->weak[w].index == index && kkt->weak[w].kind == kind) return FOLD_OK;
+    fold_int before = S->kkt->n_weak;
+    fold_status st = fold_kkt_add_weak_item(S->kkt, S->solver, row, var);
+    if (st || S->kkt->n_weak == before) return st;
     if (S->first_row < 0) S->first_row = row, S->first_var = var;
     S->added++;
-    return fold_kkt_add_weak(kkt, kind, index, dist, mult);
+    return FOLD_OK;
 }
 
 static bool inequality(const fold_kkt *kkt, fold_int row)
