@@ -238,6 +238,7 @@ void fold_la_factor_free(fold_la_factor *F)
         cholmod_l_free_sparse(&F->A, F->cm);
     free(F->iwork);
     free(F->work);
+    free(F->solve_ws);
     free(F);
 }
 

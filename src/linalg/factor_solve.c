@@ -140,16 +140,17 @@ fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrh
             *residual = 0.0;
         return FOLD_OK;
     }
-    size_t len = (size_t)(F->n * nrhs);
-    double *Xt = fold_malloc(len, sizeof *Xt, "solution");
-    double *ws = fold_malloc(3 * len, sizeof *ws, "refinement workspace");
-    double *res = fold_malloc(3 * (size_t)nrhs, sizeof *res, "residuals");
+    size_t len = (size_t)(F->n * nrhs), need = 4 * len + 3 * (size_t)nrhs;
+    if (F->solve_ws_len < need) {
+        free(F->solve_ws);
+        F->solve_ws_len = 0;
+        if (!(F->solve_ws = fold_malloc(need, sizeof *F->solve_ws, "refinement workspace")))
+            return FOLD_ERR_MEMORY;
+        F->solve_ws_len = need;
+    }
+    double *Xt = F->solve_ws, *ws = Xt + len, *res = ws + 3 * len;
     bool inconsistent = false;
     double worst = HUGE_VAL;
-    if (!Xt || !ws || !res) {
-        st = FOLD_ERR_MEMORY;
-        goto done;
-    }
     st = factor_refined_solve(F, transpose, nrhs, B, Xt, refine_steps, tol, ws, res, &worst,
                               &inconsistent);
     if (!st && !(worst <= tol) && F->kind == FOLD_FACTOR_AUTO &&
@@ -184,9 +185,6 @@ fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrh
                             ? "CHOLMOD LDL': A may be singular or delta too large"
                             : "UMFPACK LU: A is ill-conditioned");
 done:
-    free(Xt);
-    free(ws);
-    free(res);
     return st;
 }
 

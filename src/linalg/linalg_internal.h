@@ -8,8 +8,13 @@
 
 #include "linalg/linalg.h"
 
+/* UMFPACK's LU factors copied out for blocked solves (umfpack_block.c). */
+typedef struct fold_la_umf_lu fold_la_umf_lu;
+void fold_la_umf_lu_free(fold_la_umf_lu *lu);
+
 typedef struct fold_la_umf {
     void *symbolic, *numeric;
+    fold_la_umf_lu *lu;  /* the factors of `numeric` for blocked solves, on first use */
     double control[UMFPACK_CONTROL];
     double info[UMFPACK_INFO];
     double rcond;
@@ -21,10 +26,18 @@ fold_status fold_la_umf_analyze(fold_la_umf *u, const cholmod_sparse *A, int ord
 /* Numeric LU with the kept analysis; FOLD_ERR_SINGULAR when a pivot is zero or
  * rcond < rcond_min (the numeric object is then freed). */
 fold_status fold_la_umf_factor(fold_la_umf *u, const cholmod_sparse *A, double rcond_min);
-/* X = inv(A) B or inv(A') B, column by column (no refinement inside UMFPACK). */
+/* X = inv(A) B or inv(A') B (no refinement inside UMFPACK): column by column, or, for at
+ * least FOLD_LA_BLOCK_MIN right-hand sides of A x = b, in blocks of FOLD_LA_BLOCK with the
+ * extracted factors. */
+#define FOLD_LA_BLOCK_MIN 4
+#define FOLD_LA_BLOCK 32
 fold_status fold_la_umf_solve(fold_la_umf *u, const cholmod_sparse *A, bool transpose,
                               fold_int nrhs, const double *B, double *X);
 void fold_la_umf_free(fold_la_umf *u);
+/* The blocked path; false when the factors could not be extracted (memory, zero pivot):
+ * the caller solves column by column then. */
+bool fold_la_umf_solve_blocked(fold_la_umf *u, fold_int n, fold_int nrhs, const double *B,
+                               double *X);
 
 /* Regularization of a singular A (doc/math.md §4.8): M = A + delta diag(d_x, -d_y)
  * factored by UMFPACK in place of A. rel = 0: off; delta = 0: not in use. */
@@ -79,6 +92,9 @@ struct fold_la_factor {
     fold_int *iwork;          /* n, the symmetry check's cursors */
     double norm_inf, norm_1;  /* ||A||_inf, ||A||_1 = ||A'||_inf */
     double *work;             /* n doubles */
+    double *solve_ws;         /* fold_la_factor_solve's buffers, kept: fresh pages of a large
+                                 allocation cost more than the solve on this kind of VM */
+    size_t solve_ws_len;
     bool is_factored;
     fold_la_umf umf;
     fold_la_ldl ldl;

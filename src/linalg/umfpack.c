@@ -62,6 +62,8 @@ fold_status fold_la_umf_analyze(fold_la_umf *u, const cholmod_sparse *A, int ord
 
 fold_status fold_la_umf_factor(fold_la_umf *u, const cholmod_sparse *A, double rcond_min)
 {
+    fold_la_umf_lu_free(u->lu);
+    u->lu = NULL;
     if (u->numeric)
         umfpack_dl_free_numeric(&u->numeric);
     int status = umfpack_dl_numeric(A->p, A->i, A->x, u->symbolic, &u->numeric, u->control,
@@ -96,6 +98,8 @@ fold_status fold_la_umf_solve(fold_la_umf *u, const cholmod_sparse *A, bool tran
                               fold_int nrhs, const double *B, double *X)
 {
     fold_int n = (fold_int)A->nrow;
+    if (!transpose && nrhs >= FOLD_LA_BLOCK_MIN && fold_la_umf_solve_blocked(u, n, nrhs, B, X))
+        return FOLD_OK;
     fold_int *wi = fold_malloc((size_t)n, sizeof *wi, "UMFPACK solve workspace");
     double *w = fold_malloc((size_t)n, sizeof *w, "UMFPACK solve workspace");
     fold_status st = FOLD_OK;
@@ -118,6 +122,8 @@ fold_status fold_la_umf_solve(fold_la_umf *u, const cholmod_sparse *A, bool tran
 
 void fold_la_umf_free(fold_la_umf *u)
 {
+    fold_la_umf_lu_free(u->lu);
+    u->lu = NULL;
     if (u->numeric)
         umfpack_dl_free_numeric(&u->numeric);
     if (u->symbolic)

@@ -1,6 +1,7 @@
 /* src/linalg: triplet assembly, and UMFPACK / CHOLMOD LDL' / AUTO factorizations of random
  * KKT matrices for every ordering, with transposed and multiple right-hand sides,
- * refactorization, the symmetry check and factors sharing the caller's matrix. */
+ * refactorization, the symmetry check, factors sharing the caller's matrix and blocked
+ * solves of many right-hand sides. */
 #include "kkt_fixture.h"
 
 static const char *kind_name[] = {"auto", "umfpack", "cholmod"};
@@ -278,6 +279,52 @@ END_TEST
 
 /* A factor sharing the caller's matrix: new values written into it take effect at the
  * refactorization, another matrix is refused, and freeing the factor leaves A alone. */
+/* Many right-hand sides (UMFPACK's factors extracted, blocks of FOLD_LA_BLOCK) give the
+ * solutions of one-at-a-time solves, plain and transposed (the latter per column), also
+ * with an incomplete last block; the refined results meet the residual. */
+START_TEST(blocked_solves)
+{
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 400 + (unsigned long long)_i);
+    fold_int n = 220, m = 90, N = n + m, nrhs = 2 * 32 + 7;
+    trip t = {0};
+    make_kkt(&t, &rng, n, m, _i ? H_INDEF : H_SPD);
+    fold_la_assembly *as = assemble(&t, N, 0, &cm);
+    fold_la_factor *F = NULL;
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_UMFPACK, FOLD_ORDER_COLAMD, n,
+                                           1e-10, 1e-14, &cm, &F), FOLD_OK);
+    double *B = malloc((size_t)(N * nrhs) * sizeof *B), *X = malloc((size_t)(N * nrhs) * 8);
+    double *x1 = malloc((size_t)N * 8), res = 0;
+    for (fold_int k = 0; k < N * nrhs; k++)
+        B[k] = fold_test_normal(&rng);
+    for (int tr = 0; tr < 2; tr++) {
+        fold_status st = fold_la_factor_solve(F, tr, nrhs, B, X, 0, 1e-14, &res);
+        ck_assert(st == FOLD_OK || st == FOLD_WARN_INACCURATE); /* no refinement asked */
+        for (fold_int c = 0; c < nrhs; c++) {
+            fold_la_factor_solve(F, tr, 1, B + c * N, x1, 0, 1e-14, NULL);
+            double scale = 0, diff = 0;
+            for (fold_int i = 0; i < N; i++) {
+                scale = fmax(scale, fabs(x1[i]));
+                diff = fmax(diff, fabs(x1[i] - X[c * N + i]));
+            }
+            ck_assert_msg(diff <= 1e-12 * scale, "rhs %lld (transpose %d): %g vs %g",
+                          (long long)c, tr, diff, scale);
+        }
+        ck_assert_status(fold_la_factor_solve(F, tr, nrhs, B, X, 3, 1e-14, &res), FOLD_OK);
+        ck_assert_double_le(res, 1e-14);
+    }
+    free(B);
+    free(X);
+    free(x1);
+    fold_la_factor_free(F);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
 START_TEST(shared_factor)
 {
     int kind = _i;
@@ -324,6 +371,7 @@ int main(void)
     tcase_add_loop_test(tc, refactor_reuses_analysis, 0, 3);
     tcase_add_test(tc, symmetry_check);
     tcase_add_loop_test(tc, shared_factor, 0, 3);
+    tcase_add_loop_test(tc, blocked_solves, 0, 2);
     suite_add_tcase(suite, tc);
     return fold_test_run(suite);
 }
