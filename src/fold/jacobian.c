@@ -132,7 +132,7 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
 {
     static const char *FN = "fold_jacobian";
     fold_call call;
-    fold_kkt *kkt;
+    fold_kkt *kkt = NULL;
     fold_status st;
     double *work = NULL, *out = NULL;
     fold_int bs, nK, n, np, len;
@@ -179,5 +179,6 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
 done:
     free(work);
     free(out);
+    if (kkt) fold_la_factor_trim(kkt->F); /* the buffers of many right-hand sides */
     return fold_call_end(&call, st, solver, FN);
 }

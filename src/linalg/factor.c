@@ -370,6 +370,17 @@ numeric:
     return FOLD_OK;
 }
 
+void fold_la_factor_trim(fold_la_factor *F)
+{
+    if (!F)
+        return;
+    free(F->solve_ws);
+    F->solve_ws = NULL;
+    F->solve_ws_len = 0;
+    fold_la_umf_lu_free(F->umf.lu);
+    F->umf.lu = NULL;
+}
+
 void fold_la_factor_get_info(const fold_la_factor *F, fold_la_factor_info *info)
 {
     if (F && info)

@@ -93,6 +93,10 @@ fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrh
                                  const double *B, double *X, int refine_steps, double tol,
                                  double *residual);
 void fold_la_factor_get_info(const fold_la_factor *F, fold_la_factor_info *info);
+/* Free what solves keep between calls (refinement buffers, UMFPACK's factors extracted for
+ * blocked solves), e.g. after the many right-hand sides of a Jacobian; the next solve
+ * allocates them again. */
+void fold_la_factor_trim(fold_la_factor *F);
 
 /* With a regularized factorization in use (singular_delta > 0): a random vector of null(A)
  * by FOLD_LA_PROBE_ITERATIONS steps of inverse iteration on the row-scaled M (eq. 4.10),
