@@ -180,9 +180,9 @@ fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lamb
         st = FOLD_ERR_MEMORY;
         goto done;
     }
+    if ((st = fold_kkt_null_check_vjp(kkt, &solver->set))) goto done;
     fold_kkt_rhs_vjp(kkt, 1, xbar, lambar, zlbar, zubar, B, C);
     if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, W, call.info)) < 0) goto done;
-    if ((st = fold_kkt_null_check_vjp(kkt, &solver->set))) goto done;
     /* Nothing can fail from here: pbar is written only now (it may alias an input). */
     if (np) fold_kkt_finish_vjp(kkt, 1, W, C, pbar);
     fold_kkt_null_mark_vjp(kkt, 1, np ? pbar : NULL, call.info);

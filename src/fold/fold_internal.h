@@ -82,9 +82,8 @@ typedef struct fold_kkt {
      * its null space leaves undetermined (kkt_null.c): variables, multipliers, stationarity
      * residuals (bound multipliers), parameter entries of a vjp. */
     bool has_null;
-    double null_residual;
     unsigned char *null_x, *null_l, *null_z, *null_p;
-    fold_int n_null_x, n_null_l, n_null_z, n_null_p;
+    fold_int n_null_x, n_null_l, n_null_p;
 
     /* Scratch vectors of length max(n, m, np, 1). */
     double *w1, *w2, *w3, *w4;

@@ -67,37 +67,34 @@ static fold_status reverse_block(fold_solver *solver, fold_block of, fold_int n_
     return FOLD_OK;
 }
 
-/* NaN in the rows and columns of J that a singular K leaves undetermined; their count, or
- * FOLD_ERR_SINGULAR under backward.not_unique = refuse (J untouched then). */
+/* The entries of J that a singular K leaves undetermined (their rows or columns): with J,
+ * set them to NaN and count them; under backward.not_unique = refuse, FOLD_ERR_SINGULAR
+ * naming the first (call it without J before solving: J is then never touched). */
 static fold_status mark_undetermined(const fold_solver *solver, fold_block of, fold_int n_rows,
                                      const fold_int *rows, fold_int n_cols, const fold_int *cols,
                                      double *J, fold_int *count)
 {
     const fold_kkt *kkt = solver->backward;
+    bool refuse = solver->set.backward.not_unique == FOLD_NOT_UNIQUE_REFUSE;
     *count = 0;
     if (!kkt->has_null) return FOLD_OK;
-    for (int pass = 0; pass < 2; pass++) {
-        for (fold_int c = 0; c < n_cols; c++) {
-            bool col = kkt->null_p[pick(cols, c)];
-            for (fold_int r = 0; r < n_rows; r++) {
-                if (!col && !fold_kkt_null_entry(kkt, of, pick(rows, r))) continue;
-                if (pass == 0 && solver->set.backward.not_unique == FOLD_NOT_UNIQUE_REFUSE) {
-                    char dirs[160] = "";
-                    fold_kkt_null_describe(kkt, dirs, sizeof dirs);
-                    return fold_error(FOLD_ERR_SINGULAR,
-                                      "%s: entry (%lld, %lld) is not unique: the KKT matrix is "
-                                      "singular (null direction on %s; backward.not_unique = "
-                                      "refuse)",
-                                      kkt->fn, (long long)pick(rows, r), (long long)pick(cols, c),
-                                      dirs);
-                }
-                if (pass == 1) {
-                    J[c * n_rows + r] = NAN;
-                    (*count)++;
-                }
+    for (fold_int c = 0; c < n_cols; c++) {
+        bool col = kkt->null_p[pick(cols, c)];
+        for (fold_int r = 0; r < n_rows; r++) {
+            if (!col && !fold_kkt_null_entry(kkt, of, pick(rows, r))) continue;
+            if (refuse) {
+                char dirs[160] = "";
+                fold_kkt_null_describe(kkt, dirs, sizeof dirs);
+                return fold_error(FOLD_ERR_SINGULAR,
+                                  "%s: entry (%lld, %lld) is not unique: the KKT matrix is "
+                                  "singular (null direction on %s; backward.not_unique = "
+                                  "refuse)",
+                                  kkt->fn, (long long)pick(rows, r), (long long)pick(cols, c),
+                                  dirs);
             }
+            if (J) J[c * n_rows + r] = NAN;
+            (*count)++;
         }
-        if (pass == 0 && !J) break;
     }
     return FOLD_OK;
 }

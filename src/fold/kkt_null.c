@@ -12,7 +12,7 @@ void fold_kkt_null_free(fold_kkt *kkt)
     free(kkt->null_p);
     kkt->null_x = kkt->null_l = kkt->null_z = kkt->null_p = NULL;
     kkt->has_null = false;
-    kkt->n_null_x = kkt->n_null_l = kkt->n_null_z = kkt->n_null_p = 0;
+    kkt->n_null_x = kkt->n_null_l = kkt->n_null_p = 0;
 }
 
 /* flag[k] = |s_k| > tiny a_k for s = P' v (or P v) and a = |P'| |v|: a linear functional of
@@ -60,6 +60,7 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
 {
     fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->nK;
     fold_status st = FOLD_OK;
+    double residual = HUGE_VAL;
     fold_kkt_null_free(kkt);
     if (!kkt->F || !(kkt->finfo.singular_delta > 0.0)) return FOLD_OK;
     size_t len = (size_t)(nK + 3 * n + m + 2 * np + 1); /* z, zx, zl, s, pa, rs, ra */
@@ -72,10 +73,10 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
         st = FOLD_ERR_MEMORY;
         goto done;
     }
-    if ((st = fold_la_factor_null_probe(kkt->F, z, &kkt->null_residual))) goto done;
+    if ((st = fold_la_factor_null_probe(kkt->F, z, &residual))) goto done;
     /* A residual far above delta: K is only ill-conditioned, and the refined solves are
      * its unique solutions. */
-    if (!(kkt->null_residual <= FOLD_KKT_NULL_RESIDUAL * kkt->finfo.singular_delta)) goto done;
+    if (!(residual <= FOLD_KKT_NULL_RESIDUAL * kkt->finfo.singular_delta)) goto done;
     kkt->has_null = true;
     double *zx = z + nK, *zl = zx + n, *s = zl + m;
     /* The null direction in the unscaled variables (dx = S u, as fold_kkt_finish_jvp). */
@@ -102,7 +103,7 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
     /* Bound multipliers: the stationarity residual moves by H zx + J' zl (eq. 3.9). */
     accumulate_hessian(kkt, zx, rs, ra);
     accumulate(&kkt->prob->jac_g, kkt->jv, true, zl, rs, ra);
-    kkt->n_null_z = flag_uncancelled(rs, ra, n, kkt->null_z);
+    flag_uncancelled(rs, ra, n, kkt->null_z);
 done:
     free(z);
     if (st) fold_kkt_null_free(kkt);

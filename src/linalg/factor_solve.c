@@ -166,10 +166,8 @@ fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrh
                                       &worst, &inconsistent);
         }
     }
-    if (st) {
-        fold_error_context(st, "%s", fn);
-        goto done;
-    }
+    if (st)
+        return fold_error_context(st, "%s", fn);
     memcpy(X, Xt, len * sizeof *X);
     if (residual)
         *residual = worst;
@@ -184,7 +182,6 @@ fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrh
                         F->info.factorization == FOLD_FACTOR_CHOLMOD
                             ? "CHOLMOD LDL': A may be singular or delta too large"
                             : "UMFPACK LU: A is ill-conditioned");
-done:
     return st;
 }
 

@@ -337,6 +337,15 @@ START_TEST(duplicate_constraint)
     ck_assert(isnan(pb3[3]));
     for (int k = 0; k < 3; k++)
         ck_assert_double_le(fabs(pb3[k] - pb2[k]), 1e-9 * fmax(1, fabs(pb2[k])));
+    /* Under not_unique = refuse the VJP is refused naming p3, nothing written. */
+    s.backward.not_unique = FOLD_NOT_UNIQUE_REFUSE;
+    ck_assert_status(fold_solver_update_settings(sv3, &s), FOLD_OK);
+    pb3[0] = 9;
+    ck_assert_status(fold_vjp(sv3, ybar, NULL, NULL, NULL, pb3, NULL), FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("p[3]");
+    ck_assert_double_eq(pb3[0], 9);
+    s.backward.not_unique = FOLD_NOT_UNIQUE_NAN;
+    ck_assert_status(fold_solver_update_settings(sv3, &s), FOLD_OK);
     /* An upstream gradient on one of the repeated multipliers: not unique. */
     double lbar[3] = {1, 0, 0};
     ck_assert_status(fold_vjp(sv3, NULL, lbar, NULL, NULL, pb3, NULL), FOLD_ERR_SINGULAR);
