@@ -37,6 +37,7 @@ typedef struct fold_kkt {
     fold_weak_entry *weak;
     fold_int n_weak, weak_cap;
     fold_int n_weak_classified; /* n_weak from the classification (kkt_null.c may add) */
+    fold_int n_dependent;       /* null directions of K found by kkt_structural.c */
     fold_int n_active_cons, n_active_bounds;
     bool is_one_sided;
 
@@ -158,8 +159,6 @@ fold_status fold_kkt_build_pattern(fold_kkt *kkt);
 void fold_kkt_release_system(fold_kkt *kkt);
 
 /* --- entries left undetermined by a singular K (kkt_null.c, doc/math.md §4.8) --- */
-/* A probe null vector is accepted below this multiple of delta (scaled residual). */
-#define FOLD_KKT_NULL_RESIDUAL 1e3
 /* After a regularized factorization: probe null(K) and flag the entries it moves. */
 fold_status fold_kkt_null_setup(fold_kkt *kkt);
 void fold_kkt_null_free(fold_kkt *kkt);
@@ -169,7 +168,8 @@ void fold_kkt_null_free(fold_kkt *kkt);
  * weak_policy = refuse, else the derivative is one-sided. */
 fold_status fold_kkt_null_degenerate(fold_kkt *kkt, const fold_solver *solver, const char *fn);
 /* The same before any factorization (kkt_structural.c), for active rows without a nonzero
- * on a free variable and pairs of active rows parallel on the free variables. */
+ * on a free variable and pairs of active rows parallel on the free variables; in both
+ * forms it counts them in n_dependent (the factorization then expects a singular K). */
 fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, const char *fn);
 /* "x[3], lam[7], ..." naming the null direction (empty when K is regular). */
 void fold_kkt_null_describe(const fold_kkt *kkt, char *buf, size_t size);

@@ -76,7 +76,7 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
     if ((st = fold_la_factor_null_probe(kkt->F, z, &residual))) goto done;
     /* A residual far above delta: K is only ill-conditioned, and the refined solves are
      * its unique solutions. */
-    if (!(residual <= FOLD_KKT_NULL_RESIDUAL * kkt->finfo.singular_delta)) goto done;
+    if (!(residual <= FOLD_LA_NULL_RESIDUAL * kkt->finfo.singular_delta)) goto done;
     kkt->has_null = true;
     double *zx = z + nK, *zl = zx + n, *s = zl + m;
     /* The null direction in the unscaled variables (dx = S u, as fold_kkt_finish_jvp). */

@@ -179,7 +179,11 @@ static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt,
         kkt->has_factor = true; /* nothing to solve: every derivative is explicit */
         return FOLD_OK;
     }
+    /* Dependent rows found before factoring: K is singular (to within the inverse barrier
+     * terms of held bounds), so the regularized matrix is factored directly (§4.8). */
+    bool expect_singular = kkt->n_dependent > 0;
     if (kkt->F && !rebuilt) {
+        if (expect_singular) fold_la_factor_expect_singular(kkt->F);
         st = fold_la_factor_refactor(kkt->F, A);
     } else {
         fold_la_factor_free(kkt->F);
@@ -187,7 +191,7 @@ static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt,
         st = fold_la_factor_create_shared(A, set->backward.factorization, set->backward.ordering,
                                           kkt->n_primal, set->backward.regularization,
                                           set->backward.rcond_min, set->backward.singular_reg,
-                                          &kkt->cm, &kkt->F);
+                                          expect_singular, &kkt->cm, &kkt->F);
     }
     if (kkt->F) fold_la_factor_get_info(kkt->F, &kkt->finfo);
     kkt->reused_analysis = kkt->finfo.reused_analysis;

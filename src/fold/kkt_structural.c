@@ -2,11 +2,17 @@
  * active row with no nonzero on a free variable, and pairs of active rows that are parallel
  * on the free variables. Their null direction of K moves the multipliers of the held bounds
  * on which the rows differ (and of the rows themselves when they are inequalities), which
- * are then weakly active in the minimal multipliers: the refusal costs no factorization. */
+ * are then weakly active in the minimal multipliers: the refusal costs no factorization.
+ * Either form: the count tells the factorization to expect a singular K (§4.8; in the
+ * barrier form the held bounds' barrier terms make it singular to within their inverse). */
 #include "fold/fold_internal.h"
 
 /* Rows parallel to within this relative difference per entry: the probe's resolution. */
 #define PARALLEL_TOL 1e-9
+/* The estimate of a barrier pivot (eq. 4.13) is rough: it counts as singular only this far
+ * below rcond_min (a wrong guess costs one factorization either way; on the PGLib cases the
+ * estimates of LUs that passed rcond_min went down to 6e-15, of singular ones up to 1.3e-18). */
+#define BARRIER_MARGIN 1e-3
 /* Rows sharing a free-column pattern compared pairwise up to this many per pattern. */
 #define MAX_GROUP 64
 
@@ -21,6 +27,10 @@ typedef struct structural {
     fold_int *fcol, *hcol, *fptr, *hptr; /* free / held entries per active row (CSR) */
     double *fval, *hval;
     fold_int first_row, first_var, added;
+    fold_int n_dependent; /* null directions found */
+    bool count_only;      /* barrier form: count them, mark nothing */
+    double *rowsum;       /* barrier form: ||J(i,:)||_1 + |D_ii| per active row */
+    double rcond_min;
 } structural;
 
 static int cmp_view(const void *a, const void *b)
@@ -72,6 +82,42 @@ static fold_status mark_direction(structural *S, fold_int a, fold_int b, double 
     return FOLD_OK;
 }
 
+/* Row b's held entry on column j (0 when it has none). */
+static double held_entry(const structural *S, fold_int b, fold_int j)
+{
+    double v = 0.0;
+    for (fold_int t = S->hptr[b]; t < S->hptr[b + 1]; t++)
+        if (S->hcol[t] == j) v += S->hval[t];
+    return v;
+}
+
+/* Barrier form: the null direction e_a - r e_b (b < 0: e_a) of the active form is only
+ * nearly null in the barrier matrix. A single row with a held entry is not: the LU pivots
+ * it on that column ([Sigma_j J_aj; J_aj 0] is well-conditioned that way). A pair keeps a
+ * pivot of about h' diag(1/(|H_jj| + Sigma_j)) h + D_aa + r^2 D_bb (h = J_a - r J_b on the
+ * held columns, D the inequality rows' 1/Sigma_s), and relative to the rows' scale, far
+ * below rcond_min, that is what UMFPACK's pivot test calls singular (doc/math.md eq.
+ * 4.13). */
+static bool barrier_singular(const structural *S, fold_int a, fold_int b, double r)
+{
+    const fold_kkt *kkt = S->kkt;
+    if (b < 0 && S->hptr[a] < S->hptr[a + 1]) return false;
+    double num = fabs(kkt->cdiag[a]) + (b >= 0 ? r * r * fabs(kkt->cdiag[b]) : 0.0);
+    for (fold_int q = S->hptr[a]; q < S->hptr[a + 1]; q++) {
+        fold_int j = S->hcol[q];
+        double h = S->hval[q] - (b >= 0 ? r * held_entry(S, b, j) : 0.0);
+        num += h * h / (fabs(kkt->w1[j]) + kkt->xdiag[j]);
+    }
+    for (fold_int q = b >= 0 ? S->hptr[b] : 0; b >= 0 && q < S->hptr[b + 1]; q++) {
+        fold_int j = S->hcol[q];
+        if (held_entry(S, a, j) != 0.0) continue; /* counted with row a */
+        double h = -r * S->hval[q];
+        num += h * h / (fabs(kkt->w1[j]) + kkt->xdiag[j]);
+    }
+    double den = S->rowsum[a] + (b >= 0 ? fabs(r) * S->rowsum[b] : 0.0);
+    return den == 0.0 || !(num >= BARRIER_MARGIN * S->rcond_min * den);
+}
+
 /* Rows a and b parallel on the free columns (same pattern): row_a = r row_b. */
 static bool parallel(const structural *S, const row_view *a, const row_view *b, double *r)
 {
@@ -108,12 +154,18 @@ static fold_status build(structural *S)
     S->hval = fold_malloc((size_t)jp->nnz + 1, sizeof(double), "structural check");
     if (!S->fptr || !S->hptr || !S->fcol || !S->hcol || !S->fval || !S->hval)
         return FOLD_ERR_MEMORY;
+    if (S->count_only) {
+        if (!(S->rowsum = fold_calloc((size_t)m + 1, sizeof(double), "structural check")))
+            return FOLD_ERR_MEMORY;
+        for (fold_int i = 0; i < m; i++) S->rowsum[i] = fabs(kkt->cdiag[i]);
+        for (fold_int k = 0; k < jp->nnz; k++) S->rowsum[jp->row[k]] += fabs(kkt->jv[k]);
+    }
     for (int pass = 0; pass < 2; pass++) {
         for (fold_int k = 0; k < jp->nnz; k++) {
             fold_int i = jp->row[k], j = jp->col[k];
             int xs = kkt->xstat[j];
-            if (kkt->cpos[i] < 0 || kkt->jv[k] == 0.0) continue;
-            bool free_col = kkt->xpos[j] >= 0, held = xs == FOLD_XS_LOWER || xs == FOLD_XS_UPPER;
+            if (kkt->cstat[i] == FOLD_CS_INACTIVE || kkt->jv[k] == 0.0) continue;
+            bool free_col = xs == FOLD_XS_FREE, held = xs == FOLD_XS_LOWER || xs == FOLD_XS_UPPER;
             if (!free_col && !held) continue;
             fold_int *ptr = free_col ? S->fptr : S->hptr;
             if (pass == 0) {
@@ -147,10 +199,11 @@ static fold_status scan(structural *S)
     row_view *v = fold_malloc((size_t)kkt->m + 1, sizeof *v, "structural check");
     if (!v) return FOLD_ERR_MEMORY;
     for (fold_int i = 0; i < kkt->m; i++) {
-        if (kkt->cpos[i] < 0) continue;
+        if (kkt->cstat[i] == FOLD_CS_INACTIVE) continue;
         fold_int len = S->fptr[i + 1] - S->fptr[i];
         if (len == 0) { /* e_i is a null direction */
-            if ((st = mark_direction(S, i, -1, 0.0))) goto done;
+            if (!S->count_only || barrier_singular(S, i, -1, 0.0)) S->n_dependent++;
+            if (!S->count_only && (st = mark_direction(S, i, -1, 0.0))) goto done;
             continue;
         }
         sort_entries(S->fcol + S->fptr[i], S->fval + S->fptr[i], len);
@@ -165,9 +218,9 @@ static fold_status scan(structural *S)
                                  v[b].key == v[a].key;
              b++) {
             double r;
-            if (parallel(S, &v[a], &v[b], &r) &&
-                (st = mark_direction(S, v[a].row, v[b].row, r)))
-                goto done;
+            if (!parallel(S, &v[a], &v[b], &r)) continue;
+            if (!S->count_only || barrier_singular(S, v[a].row, v[b].row, r)) S->n_dependent++;
+            if (!S->count_only && (st = mark_direction(S, v[a].row, v[b].row, r))) goto done;
         }
 done:
     free(v);
@@ -176,17 +229,22 @@ done:
 
 fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, const char *fn)
 {
-    structural S = {.kkt = kkt, .solver = solver, .first_row = -1, .first_var = -1};
+    structural S = {.kkt = kkt, .solver = solver, .first_row = -1, .first_var = -1,
+                    .count_only = kkt->form == FOLD_KKT_BARRIER,
+                    .rcond_min = solver->set.backward.rcond_min};
     fold_status st;
     kkt->n_weak = kkt->n_weak_classified;
-    if (kkt->form == FOLD_KKT_BARRIER || kkt->m == 0) return FOLD_OK;
+    kkt->n_dependent = 0;
+    if (kkt->m == 0) return FOLD_OK;
     if (!(st = build(&S))) st = scan(&S);
+    kkt->n_dependent = S.n_dependent;
     free(S.fptr);
     free(S.hptr);
     free(S.fcol);
     free(S.hcol);
     free(S.fval);
     free(S.hval);
+    free(S.rowsum);
     if (st) return st;
     if (S.added == 0) return FOLD_OK;
     kkt->n_weak_classified = kkt->n_weak; /* kept by fold_kkt_null_degenerate */

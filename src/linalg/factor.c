@@ -206,13 +206,55 @@ fold_status fold_la_factor_fall_back(fold_la_factor *F)
     return factor_umf_any(F);
 }
 
+/* A expected singular (fold_la_factor_expect_singular): factor M directly and keep it when
+ * the probe finds a null vector of A. Returns FOLD_OK (M in use), an error, or 1: A is not
+ * singular after all, M is dropped and A is to be factored as usual. */
+static fold_status factor_expected_singular(fold_la_factor *F)
+{
+    F->preg.expect = false;
+    if (!(F->preg.rel > 0.0) || F->n_primal == 0 || F->kind == FOLD_FACTOR_CHOLMOD ||
+        F->preg.delta > 0.0)
+        return 1;
+    char saved[sizeof F->info.fallback_reason];
+    memcpy(saved, F->info.fallback_reason, sizeof saved);
+    fold_status st = factor_umf_reg(F, "dependent rows expected");
+    if (st)
+        return st;
+    /* Eq. 4.7: a null direction of A has a pivot of about delta in M; a pivot ratio well
+     * above it means A is only ill-conditioned (its own LU would pass rcond_min). */
+    if (F->umf.rcond <= FOLD_LA_EXPECT_RCOND * F->preg.delta) {
+        F->is_factored = true;
+        st = fold_la_preg_probe(F);
+        F->is_factored = false;
+        if (st)
+            return st;
+        if (F->probe_residual <= FOLD_LA_NULL_RESIDUAL * F->preg.delta)
+            return FOLD_OK;
+    }
+    /* Only ill-conditioned: back to A, analyzed on its own pattern. */
+    fold_la_preg_free(&F->preg, F->cm);
+    fold_la_umf_free(&F->umf);
+    F->probe_valid = false;
+    F->info.singular_delta = 0.0;
+    F->info.reused_analysis = false;
+    memcpy(F->info.fallback_reason, saved, sizeof saved);
+    F->info.factorization = F->kind == FOLD_FACTOR_UMFPACK || saved[0] ? FOLD_FACTOR_UMFPACK
+                                                                      : FOLD_FACTOR_CHOLMOD;
+    return 1;
+}
+
 /* Numeric factorization for the values now in F->A. */
 static fold_status factor_numeric(fold_la_factor *F)
 {
     fold_status st;
     F->is_factored = false;
+    F->probe_valid = false;
     F->info.analyze_s = F->info.factor_s = 0.0;
     F->info.reused_analysis = true;
+    if (F->preg.expect && (st = factor_expected_singular(F)) <= 0) {
+        F->is_factored = st == FOLD_OK;
+        return st;
+    }
     if (F->kind == FOLD_FACTOR_UMFPACK || F->info.fallback_reason[0]) {
         st = factor_umf_any(F);
     } else {
@@ -234,6 +276,7 @@ void fold_la_factor_free(fold_la_factor *F)
     fold_la_umf_free(&F->umf);
     fold_la_ldl_free(&F->ldl);
     fold_la_preg_free(&F->preg, F->cm);
+    free(F->probe_z);
     if (F->A && !F->shared)
         cholmod_l_free_sparse(&F->A, F->cm);
     free(F->iwork);
@@ -252,8 +295,8 @@ fold_status fold_la_factor_create(const cholmod_sparse *A, int kind, int orderin
 
 static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering,
                                  fold_int n_primal, double delta, double rcond_min,
-                                 double singular_reg, cholmod_common *cm, bool shared,
-                                 fold_la_factor **out)
+                                 double singular_reg, bool expect_singular, cholmod_common *cm,
+                                 bool shared, fold_la_factor **out)
 {
     const char *fn = shared ? "fold_la_factor_create_shared" : "fold_la_factor_create";
     fold_status st;
@@ -286,6 +329,7 @@ static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering
     F->delta = delta;
     F->rcond_min = rcond_min;
     F->preg.rel = singular_reg;
+    F->preg.expect = expect_singular;
     F->cm = cm;
     F->info.ordering = ordering;
     F->info.factorization = kind == FOLD_FACTOR_UMFPACK ? FOLD_FACTOR_UMFPACK : FOLD_FACTOR_CHOLMOD;
@@ -324,17 +368,23 @@ fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ord
                                       double singular_reg, cholmod_common *cm,
                                       fold_la_factor **out)
 {
-    return factor_create(A, kind, ordering, n_primal, delta, rcond_min, singular_reg, cm, false,
-                         out);
+    return factor_create(A, kind, ordering, n_primal, delta, rcond_min, singular_reg, false, cm,
+                         false, out);
 }
 
 fold_status fold_la_factor_create_shared(const cholmod_sparse *A, int kind, int ordering,
                                          fold_int n_primal, double delta, double rcond_min,
-                                         double singular_reg, cholmod_common *cm,
-                                         fold_la_factor **out)
+                                         double singular_reg, bool expect_singular,
+                                         cholmod_common *cm, fold_la_factor **out)
 {
-    return factor_create(A, kind, ordering, n_primal, delta, rcond_min, singular_reg, cm, true,
-                         out);
+    return factor_create(A, kind, ordering, n_primal, delta, rcond_min, singular_reg,
+                         expect_singular, cm, true, out);
+}
+
+void fold_la_factor_expect_singular(fold_la_factor *F)
+{
+    if (F)
+        F->preg.expect = true;
 }
 
 fold_status fold_la_factor_refactor(fold_la_factor *F, const cholmod_sparse *A)

@@ -110,15 +110,15 @@ static double probe_start(uint64_t *state)
     return (double)(*state >> 11) * (2.0 / 9007199254740992.0) - 1.0;
 }
 
-fold_status fold_la_factor_null_probe(fold_la_factor *F, double *z, double *residual)
+/* The probe of eq. 4.10 for the factorization of M now in F, kept in F->probe_z. */
+fold_status fold_la_preg_probe(fold_la_factor *F)
 {
-    const char *fn = "fold_la_factor_null_probe";
     fold_status st;
-    if ((st = fold_check_not_null(F, fn, "F")) || (st = fold_check_not_null(z, fn, "z")))
-        return st;
-    if (!F->is_factored || !(F->preg.delta > 0.0))
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: no regularized factorization in use", fn);
     fold_int n = F->n;
+    if (!F->probe_z && !(F->probe_z = fold_malloc((size_t)n, sizeof *F->probe_z,
+                                                   "null-space probe")))
+        return FOLD_ERR_MEMORY;
+    double *z = F->probe_z;
     const double *d = F->preg.d;
     double *y = fold_malloc((size_t)n, sizeof *y, "null-space probe");
     if (!y)
@@ -156,6 +156,22 @@ fold_status fold_la_factor_null_probe(fold_la_factor *F, double *z, double *resi
         if (fabs(z[i]) * sqrt(d[i]) <= FOLD_LA_PROBE_TINY)
             z[i] = 0.0;
     free(y);
-    *residual = res;
+    F->probe_residual = res;
+    F->probe_valid = true;
+    return FOLD_OK;
+}
+
+fold_status fold_la_factor_null_probe(fold_la_factor *F, double *z, double *residual)
+{
+    const char *fn = "fold_la_factor_null_probe";
+    fold_status st;
+    if ((st = fold_check_not_null(F, fn, "F")) || (st = fold_check_not_null(z, fn, "z")))
+        return st;
+    if (!F->is_factored || !(F->preg.delta > 0.0))
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: no regularized factorization in use", fn);
+    if (!F->probe_valid && (st = fold_la_preg_probe(F)))
+        return st;
+    memcpy(z, F->probe_z, (size_t)F->n * sizeof *z);
+    *residual = F->probe_residual;
     return FOLD_OK;
 }

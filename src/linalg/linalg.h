@@ -81,8 +81,15 @@ fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ord
  * is at the time of the solve. */
 fold_status fold_la_factor_create_shared(const cholmod_sparse *A, int kind, int ordering,
                                          fold_int n_primal, double delta, double rcond_min,
-                                         double singular_reg, cholmod_common *cm,
-                                         fold_la_factor **out);
+                                         double singular_reg, bool expect_singular,
+                                         cholmod_common *cm, fold_la_factor **out);
+/* The caller expects the next factorization's A to be singular (dependent rows found
+ * before factoring it): with singular_reg > 0 and kind UMFPACK or AUTO, M is factored
+ * directly, saving the factorization of A that would find it singular; when the null-space
+ * probe (below) then finds no null vector of A, A itself is factored after all. One
+ * factorization only. fold_la_factor_create_shared's expect_singular is the same for the
+ * first factorization. */
+void fold_la_factor_expect_singular(fold_la_factor *F);
 /* New values, same pattern: numeric factorization only (symbolic analysis reused). */
 fold_status fold_la_factor_refactor(fold_la_factor *F, const cholmod_sparse *A);
 /* Solve A X = B (transpose: A' X = B) for nrhs dense column-major right-hand sides of
@@ -107,6 +114,8 @@ void fold_la_factor_trim(fold_la_factor *F);
  * (c'z = 0), up to the probe's resolution. */
 #define FOLD_LA_PROBE_ITERATIONS 3
 #define FOLD_LA_PROBE_TINY 1e-6
+/* A probe vector is a null vector of A when *residual <= FOLD_LA_NULL_RESIDUAL delta. */
+#define FOLD_LA_NULL_RESIDUAL 1e3
 fold_status fold_la_factor_null_probe(fold_la_factor *F, double *z, double *residual);
 void fold_la_factor_free(fold_la_factor *F);
 

@@ -47,6 +47,7 @@ typedef struct fold_la_preg {
     cholmod_sparse *M;   /* A + delta D (the values factored) */
     double *d;           /* the row scales d_i = ||A(i,:)||_inf */
     bool symbolic_on_M;  /* the UMFPACK analysis was made on M's pattern */
+    bool expect;         /* the caller expects A singular: factor M first (once) */
 } fold_la_preg;
 
 /* Build M for A's current values with delta = rel * scale, analyze it when the kept
@@ -55,6 +56,13 @@ fold_status fold_la_preg_factor(fold_la_preg *r, fold_la_umf *u, const cholmod_s
                                 fold_int n_primal, double scale, int ordering, double rcond_min,
                                 cholmod_common *cm, double *analyze_s, double *factor_s);
 void fold_la_preg_free(fold_la_preg *r, cholmod_common *cm);
+/* An expected-singular A is accepted as singular when M's pivot ratio is at most this
+ * multiple of delta (and the probe finds a null vector). */
+#define FOLD_LA_EXPECT_RCOND 10.0
+/* Run the null-space probe (eq. 4.10) for the factorization of M in F and keep its result
+ * (F->probe_z, F->probe_residual) for fold_la_factor_null_probe. */
+typedef struct fold_la_factor fold_la_factor;
+fold_status fold_la_preg_probe(fold_la_factor *F);
 
 
 typedef struct fold_la_ldl {
@@ -99,6 +107,9 @@ struct fold_la_factor {
     fold_la_umf umf;
     fold_la_ldl ldl;
     fold_la_preg preg;        /* primal regularization of a singular A (§4.8) */
+    double *probe_z;          /* the null-space probe of the current factorization, n */
+    double probe_residual;
+    bool probe_valid;
     fold_la_factor_info info;
 };
 

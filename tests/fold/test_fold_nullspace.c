@@ -318,7 +318,14 @@ START_TEST(duplicate_constraint)
         double dp[NP] = {0};
         dp[k] = 1;
         ck_assert_status(fold_jvp(sv3, dp, dx, dl, NULL, NULL, &info), FOLD_WARN_NOT_UNIQUE);
-        ck_assert_status(fold_jvp(sv2, dp, dx2, dl2, NULL, NULL, NULL), FOLD_WARN_NOT_UNIQUE);
+        /* The repeated row is found before factoring: K + delta D is factored directly. */
+        ck_assert_msg(strstr(info.fallback_reason, "expected") != NULL, "'%s'",
+                      info.fallback_reason);
+        fold_backward_info info2;
+        ck_assert_status(fold_jvp(sv2, dp, dx2, dl2, NULL, NULL, &info2), FOLD_WARN_NOT_UNIQUE);
+        ck_assert_msg(strstr(info2.fallback_reason, "zero pivot") != NULL ||
+                          strstr(info2.fallback_reason, "small pivot") != NULL,
+                      "'%s'", info2.fallback_reason);
         ck_assert_int_eq(info.n_not_unique, 4); /* the twins and the repeated pair */
         ck_assert(isnan(dl[0]) && isnan(dl[2]) && isnan(dx[2]) && isnan(dx[3]));
         for (int j = 0; j < 2; j++)
@@ -452,6 +459,26 @@ START_TEST(held_twice)
     ck_assert(isnan(dl[0]));
     ck_assert_status(fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &info), FOLD_WARN_NOT_UNIQUE);
     ck_assert(isnan(pbar[1]) && pbar[0] == 0);
+    /* Barrier form, x1 stored 1e-6 inside its bound and exactly at it (Sigma about
+     * zu / eps): the single row is not expected singular either way (eq. 4.13; the LU
+     * pivots lam0 on x1, [Sigma 1; 1 0] is well-conditioned that way): K itself is
+     * factored, dx0 = 1. */
+    double lam[1], zl[2], pp[2];
+    fold_solver_params(sv, pp);
+    fold_solver_solution(sv, x, lam, zl, zu, NULL);
+    s.active_set.weak_policy = FOLD_WEAK_REFUSE;
+    s.backward.kkt_form = FOLD_KKT_BARRIER;
+    ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
+    for (int at_bound = 0; at_bound < 2; at_bound++) {
+        x[1] = at_bound ? 1.0 : 1.0 - 1e-6;
+        fold_solver_store(sv, pp, x, lam, zl, zu, 0.0, true);
+        ck_assert_status(fold_jvp(sv, dp0, dx, dl, NULL, NULL, &info), FOLD_OK);
+        ck_assert_msg(strstr(info.fallback_reason, "expected") == NULL, "'%s'",
+                      info.fallback_reason);
+        ck_assert_double_eq(info.singular_delta, 0);
+        ck_assert_double_le(fabs(dx[0] - 1), 1e-12);
+        ck_assert(isfinite(dl[0]));
+    }
     fold_solver_free(sv);
     fold_problem_free(prob);
 }
@@ -533,6 +560,23 @@ START_TEST(held_by_rows)
     s.active_set.weak_policy = FOLD_WEAK_INACTIVE;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
     ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_WARN_ONE_SIDED);
+    ck_assert_double_le(fabs(dx[0] - 0.5), 1e-9);
+    ck_assert_double_le(fabs(dx[2]), 1e-9);
+    /* Barrier form with x2 exactly at its bound and a large zu: the pair's pivot estimate
+     * (eq. 4.13), about eps / zu, is far below rcond_min, so K + delta D is factored first
+     * and kept (its pivot ratio is about delta, the probe finds the nearly null direction
+     * of the rows' split); dx0 = 1/2 and the pinned x2 are determined. */
+    double lam[2], zl[3], pp[2];
+    fold_solver_params(sv, pp);
+    fold_solver_solution(sv, x, lam, zl, zu, NULL);
+    s.backward.kkt_form = FOLD_KKT_BARRIER;
+    ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
+    x[2] = 1.0;
+    zu[2] *= 1e4;
+    fold_solver_store(sv, pp, x, lam, zl, zu, 0.0, true);
+    ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert_msg(strstr(info.fallback_reason, "expected") != NULL, "'%s'", info.fallback_reason);
+    ck_assert_double_eq(info.singular_delta, 1e-12);
     ck_assert_double_le(fabs(dx[0] - 0.5), 1e-9);
     ck_assert_double_le(fabs(dx[2]), 1e-9);
     fold_solver_free(sv);

@@ -339,7 +339,7 @@ START_TEST(shared_factor)
     make_kkt(&t, &rng, n, m, H_SPD);
     fold_la_assembly *as = assemble(&t, n + m, 0, &cm), *copy = assemble(&t, n + m, 0, &cm);
     ck_assert_status(fold_la_factor_create_shared(as->A, kind, FOLD_ORDER_AMD, n, 1e-10, 1e-14,
-                                                  0.0, &cm, &F), FOLD_OK);
+                                                  0.0, false, &cm, &F), FOLD_OK);
     check_solves(F, as->A, &rng, 1e-12);
     for (fold_int k = 0; k < t.n; k++)
         t.v[k] *= t.r[k] == t.c[k] ? 3.0 : 1.5;

@@ -67,6 +67,89 @@ START_TEST(singular_detected)
 }
 END_TEST
 
+/* A factor told to expect a singular A (doc/math.md §4.8): a singular A is factored
+ * regularized at once, with the probe and the solutions of the regularization that a failed
+ * factorization of A leads to; a regular A is refused by the probe and factored as itself,
+ * also on refactorization. _i: UMFPACK, AUTO. */
+START_TEST(expect_singular)
+{
+    int kind = _i ? FOLD_FACTOR_AUTO : FOLD_FACTOR_UMFPACK;
+    cholmod_common cm;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 310);
+    fold_int n = 60, m = 20, dim = n + m;
+    trip t = {0}, tr = {0};
+    make_kkt(&t, &rng, n, m, H_SINGULAR_J);
+    fold_la_assembly *as = assemble(&t, dim, 0, &cm);
+    fold_la_factor *found = NULL, *told = NULL;
+    fold_la_factor_info fi, ti;
+    ck_assert_status(fold_la_factor_create_reg(as->A, kind, FOLD_ORDER_METIS, n, 1e-10, 1e-14,
+                                               1e-12, &cm, &found), FOLD_OK);
+    ck_assert_status(fold_la_factor_create_shared(as->A, kind, FOLD_ORDER_METIS, n, 1e-10,
+                                                  1e-14, 1e-12, true, &cm, &told), FOLD_OK);
+    fold_la_factor_get_info(found, &fi);
+    fold_la_factor_get_info(told, &ti);
+    ck_assert_double_eq(fi.singular_delta, 1e-12);
+    ck_assert_double_eq(ti.singular_delta, 1e-12);
+    ck_assert_int_eq(ti.factorization, FOLD_FACTOR_UMFPACK);
+    ck_assert_msg(strstr(ti.fallback_reason, "expected") != NULL, "'%s'", ti.fallback_reason);
+    ck_assert_msg(strstr(fi.fallback_reason, "expected") == NULL, "'%s'", fi.fallback_reason);
+    /* The same null vector (the copied row: lam[m - 1] - lam[0] up to the primal part). */
+    double *z1 = malloc((size_t)dim * sizeof *z1), *z2 = malloc((size_t)dim * sizeof *z2);
+    double r1, r2;
+    ck_assert_status(fold_la_factor_null_probe(found, z1, &r1), FOLD_OK);
+    ck_assert_status(fold_la_factor_null_probe(told, z2, &r2), FOLD_OK);
+    ck_assert_double_le(r1, FOLD_LA_NULL_RESIDUAL * 1e-12);
+    ck_assert_double_le(r2, FOLD_LA_NULL_RESIDUAL * 1e-12);
+    ck_assert(z2[n] != 0.0 && z2[n + m - 1] != 0.0);
+    for (fold_int i = 0; i < dim; i++) {
+        ck_assert_int_eq(z1[i] != 0.0, z2[i] != 0.0);
+        ck_assert_double_le(fabs(z1[i] - z2[i]), 1e-9 * (fabs(z1[i]) + 1e-300) + 1e-12);
+    }
+    /* Consistent right-hand sides b = A x0: the same solution. */
+    double *x0 = malloc((size_t)dim * sizeof *x0), *b = malloc((size_t)dim * sizeof *b);
+    for (fold_int i = 0; i < dim; i++)
+        x0[i] = fold_test_normal(&rng);
+    fold_la_spmv(as->A, false, x0, b, false);
+    double res;
+    ck_assert_status(fold_la_factor_solve(found, false, 1, b, z1, 5, 1e-13, &res), FOLD_OK);
+    ck_assert_double_le(res, 1e-13);
+    ck_assert_status(fold_la_factor_solve(told, false, 1, b, z2, 5, 1e-13, &res), FOLD_OK);
+    ck_assert_double_le(res, 1e-13);
+    for (fold_int i = 0; i < dim; i++)
+        ck_assert_double_le(fabs(z1[i] - z2[i]), 1e-8 * (fabs(z1[i]) + 1.0));
+    fold_la_factor_free(found);
+    fold_la_factor_free(told);
+    /* A regular A: the probe finds no null vector, A itself is factored. */
+    make_kkt(&tr, &rng, n, m, H_SPD);
+    fold_la_assembly *reg = assemble(&tr, dim, 0, &cm);
+    ck_assert_status(fold_la_factor_create_shared(reg->A, kind, FOLD_ORDER_METIS, n, 1e-10,
+                                                  1e-14, 1e-12, true, &cm, &told), FOLD_OK);
+    for (int round = 0; round < 2; round++) {
+        fold_la_factor_get_info(told, &ti);
+        ck_assert_double_eq(ti.singular_delta, 0.0);
+        ck_assert_str_eq(ti.fallback_reason, "");
+        ck_assert_int_eq(ti.factorization, kind == FOLD_FACTOR_AUTO ? FOLD_FACTOR_CHOLMOD
+                                                                    : FOLD_FACTOR_UMFPACK);
+        ck_assert_status(fold_la_factor_null_probe(told, z1, &r1), FOLD_ERR_ARGUMENT);
+        check_solves(told, reg->A, &rng, 1e-12);
+        fold_la_factor_expect_singular(told);
+        ck_assert_status(fold_la_factor_refactor(told, reg->A), FOLD_OK);
+    }
+    fold_la_factor_free(told);
+    free(z1);
+    free(z2);
+    free(x0);
+    free(b);
+    fold_la_assembly_free(reg, &cm);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&tr);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
 START_TEST(auto_falls_back_when_not_quasi_definite)
 {
     int ordering = _i;
@@ -379,6 +462,7 @@ int main(void)
     TCase *tc = tcase_create("linalg_failures");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, singular_detected, 0, 3);
+    tcase_add_loop_test(tc, expect_singular, 0, 2);
     tcase_add_loop_test(tc, auto_falls_back_when_not_quasi_definite, 0, 3);
     tcase_add_test(tc, auto_falls_back_when_refinement_misses_tol);
     tcase_add_test(tc, lsq_minimum_norm);
