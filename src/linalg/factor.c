@@ -218,11 +218,12 @@ static fold_status factor_expected_singular(fold_la_factor *F)
     char saved[sizeof F->info.fallback_reason];
     memcpy(saved, F->info.fallback_reason, sizeof saved);
     fold_status st = factor_umf_reg(F, "dependent rows expected");
-    if (st)
+    if (st && st != FOLD_ERR_SINGULAR)
         return st;
     /* Eq. 4.7: a null direction of A has a pivot of about delta in M; a pivot ratio well
-     * above it means A is only ill-conditioned (its own LU would pass rcond_min). */
-    if (F->umf.rcond <= FOLD_LA_EXPECT_RCOND * F->preg.delta) {
+     * above it means A is only ill-conditioned (its own LU would pass rcond_min). M
+     * singular too: A's own factorization says what it is. */
+    if (!st && F->umf.rcond <= FOLD_LA_EXPECT_RCOND * F->preg.delta) {
         F->is_factored = true;
         st = fold_la_preg_probe(F);
         F->is_factored = false;
