@@ -323,6 +323,9 @@ static int run(opf_run *r)
     if (!solved)
         fprintf(stderr, "foldopt: opf: forward solve failed: %s (%s)\n",
                 fold_forward_status_string(r->fwd.status), fold_last_error());
+    else if (r->fwd_status > 0) /* e.g. Ipopt's acceptable level: derivatives at that point */
+        fprintf(stderr, "foldopt: opf: warning: forward solve %s: %s\n",
+                fold_forward_status_string(r->fwd.status), fold_last_error());
     fold_status bst = FOLD_OK;
     if (solved && r->wrt != OPF_WRT_NONE) {
         struct timespec t0, t1;

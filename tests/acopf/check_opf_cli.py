@@ -122,6 +122,11 @@ with tempfile.TemporaryDirectory() as tmp:
     check("missing file: exit 2", rc == 2 and "missing.m" in err, err)
     rc, _, err = run("opf", case, "--ipopt", "max_iter=1")
     check("forward failure: exit 1", rc == 1, err)
+    rc, out, err = run("opf", case, "--wrt", "pd", "--tol", "1e-14", "--ipopt",
+                       "acceptable_tol=1e-2", "--ipopt", "acceptable_iter=1")
+    check("acceptable forward solve: derivatives with a warning",
+          rc == 0 and "status      acceptable" in out and
+          "warning: forward solve acceptable" in err and "tol 1e-14" in err, err)
     rc, out, err = run("check", case, "--json")
     c = json.loads(out) if rc == 0 else {}
     check("check CASE.m: AC-OPF derivatives agree", rc == 0 and c.get("ok") is True and
