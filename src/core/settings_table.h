@@ -61,8 +61,8 @@
       "instead of FOLD_ERR_SINGULAR.")                                                             \
     X(backward, allow_unconverged, BOOL, 0, 0, 1, NULL,                                            \
       "Differentiate at a forward solution that did not converge (result flagged).")              \
-    X(backward, block_size, INT, 64, 1, 100000, NULL,                                              \
-      "Right-hand sides solved together in jacobian calls.")                                       \
+    X(backward, block_size, INT, 32, 1, 100000, NULL,                                              \
+      "Right-hand sides solved together in jacobian calls (their buffers scale with it).")         \
     X(precond, kind, ENUM, 3, 0, 4, "none|jacobi|block|exact|nearby",                              \
       "Preconditioner of iterative backward methods.")                                             \
     X(active_set, primal_tol, REAL, 1e-6, 0, 1e10, NULL,                                           \
