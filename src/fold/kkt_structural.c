@@ -57,6 +57,15 @@ static bool inequality(const fold_kkt *kkt, fold_int row)
     return kkt->cstat[row] == FOLD_CS_LOWER || kkt->cstat[row] == FOLD_CS_UPPER;
 }
 
+/* Row b's held entry on column j (0 when it has none). */
+static double held_entry(const structural *S, fold_int b, fold_int j)
+{
+    double v = 0.0;
+    for (fold_int t = S->hptr[b]; t < S->hptr[b + 1]; t++)
+        if (S->hcol[t] == j) v += S->hval[t];
+    return v;
+}
+
 /* The null direction e_a - r e_b (b < 0: e_a alone): mark the held bounds whose multiplier
  * it moves (J_aj - r J_bj does not cancel) and the inequality rows in it. */
 static fold_status mark_direction(structural *S, fold_int a, fold_int b, double r)
@@ -65,9 +74,7 @@ static fold_status mark_direction(structural *S, fold_int a, fold_int b, double 
     if (inequality(S->kkt, a) && (st = mark(S, a, -1))) return st;
     if (b >= 0 && inequality(S->kkt, b) && (st = mark(S, b, -1))) return st;
     for (fold_int q = S->hptr[a]; q < S->hptr[a + 1]; q++) {
-        double vb = 0.0;
-        for (fold_int t = b >= 0 ? S->hptr[b] : 0; b >= 0 && t < S->hptr[b + 1]; t++)
-            if (S->hcol[t] == S->hcol[q]) vb += S->hval[t];
+        double vb = b >= 0 ? held_entry(S, b, S->hcol[q]) : 0.0;
         double d = S->hval[q] - r * vb;
         if (fabs(d) > FOLD_LA_PROBE_TINY * (fabs(S->hval[q]) + fabs(r * vb)) &&
             (st = mark(S, a, S->hcol[q])))
@@ -80,15 +87,6 @@ static fold_status mark_direction(structural *S, fold_int a, fold_int b, double 
         if (!in_a && S->hval[t] != 0.0 && (st = mark(S, b, S->hcol[t]))) return st;
     }
     return FOLD_OK;
-}
-
-/* Row b's held entry on column j (0 when it has none). */
-static double held_entry(const structural *S, fold_int b, fold_int j)
-{
-    double v = 0.0;
-    for (fold_int t = S->hptr[b]; t < S->hptr[b + 1]; t++)
-        if (S->hcol[t] == j) v += S->hval[t];
-    return v;
 }
 
 /* Barrier form: the null direction e_a - r e_b (b < 0: e_a) of the active form is only

@@ -61,7 +61,6 @@ void fold_la_preg_free(fold_la_preg *r, cholmod_common *cm);
 #define FOLD_LA_EXPECT_RCOND 10.0
 /* Run the null-space probe (eq. 4.10) for the factorization of M in F and keep its result
  * (F->probe_z, F->probe_residual) for fold_la_factor_null_probe. */
-typedef struct fold_la_factor fold_la_factor;
 fold_status fold_la_preg_probe(fold_la_factor *F);
 
 
