@@ -77,7 +77,7 @@ void fold_acopf_case_free(fold_acopf_case *cs);
 /* Write a case in MATPOWER version-2 format (all buses, gens and branches in service). */
 fold_status fold_acopf_case_write(const fold_acopf_case *cs, FILE *out);
 
-/* ---- the model: x = (va, vm, pg, qg) in p.u./radians; see doc/acopf.md ---- */
+/* ---- the model: x = (va, vm, pg, qg, ...) in p.u./radians; see doc/acopf.md ---- */
 
 typedef struct fold_acopf fold_acopf;
 
@@ -85,7 +85,9 @@ typedef struct fold_acopf fold_acopf;
  * variables t: n_pwl (one per piecewise-linear generator, $/h); constraint blocks: balance
  * P and Q (n_bus each), thermal limits at the from and to ends (n_rated each), angle
  * differences (n_angle), cost segments (n_seg); parameters pd, qd (n_bus), c1, c2 (n_gen;
- * inert for piecewise-linear generators). */
+ * inert for piecewise-linear generators). Branches with flow variables (doc/acopf.md §2.1):
+ * n_flow of them, each with the variables (pf, qf, pt, qt) at x_fl + 4 k (p.u.) and the
+ * rows flow - h(v) = 0 at g_flow + 4 k, in the same order. */
 typedef struct fold_acopf_layout {
     fold_int n, m, np;
     fold_int x_va, x_vm, x_pg, x_qg;
@@ -94,7 +96,19 @@ typedef struct fold_acopf_layout {
     fold_int p_pd, p_qd, p_c1, p_c2;
     fold_int x_t, n_pwl;  /* epigraph variables (after qg) */
     fold_int g_seg, n_seg; /* segment rows (after the angle rows) */
+    fold_int x_fl, g_flow, n_flow; /* flow variables (after t), their rows (after segments) */
 } fold_acopf_layout;
+
+/* Model options. flow_var_max_z: the rated branches whose series impedance |r + jx| (p.u.)
+ * is below it get flow variables, so that their thermal limits are written in those
+ * variables instead of the voltages (doc/acopf.md §2.1); 0: none, HUGE_VAL: every rated
+ * branch. Default FOLD_ACOPF_FLOW_VAR_MAX_Z. */
+#define FOLD_ACOPF_FLOW_VAR_MAX_Z 1e-3
+typedef struct fold_acopf_options {
+    double flow_var_max_z;
+} fold_acopf_options;
+
+void fold_acopf_default_options(fold_acopf_options *opt);
 
 /* Generator of epigraph variable k (0 <= k < n_pwl) and of segment row k (< n_seg); -1
  * when out of range. */
@@ -104,6 +118,10 @@ fold_int fold_acopf_seg_gen(const fold_acopf *model, fold_int k);
 /* Build the model (copies what it needs from cs) and its fold_problem. Errors:
  * FOLD_ERR_ARGUMENT, FOLD_ERR_MEMORY, or fold_problem_create's. */
 fold_status fold_acopf_create(const fold_acopf_case *cs, fold_acopf **out);
+/* The same with options (NULL: defaults). FOLD_ERR_ARGUMENT also for a negative or NaN
+ * flow_var_max_z. */
+fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_options *opt,
+                                   fold_acopf **out);
 
 /* Free the model and its problem; accepts NULL. */
 void fold_acopf_free(fold_acopf *model);
@@ -114,9 +132,12 @@ fold_acopf_layout fold_acopf_get_layout(const fold_acopf *model);
 /* Branch index of thermal row k (0 <= k < n_rated) and of angle row k (< n_angle). */
 fold_int fold_acopf_rated_branch(const fold_acopf *model, fold_int k);
 fold_int fold_acopf_angle_branch(const fold_acopf *model, fold_int k);
+/* Branch index of flow-variable group k (0 <= k < n_flow); -1 when out of range. */
+fold_int fold_acopf_flow_branch(const fold_acopf *model, fold_int k);
 
 /* The flat start (vm = 1 clipped into its bounds, va = 0, pg and qg at their bound
- * midpoints, infinite bounds replaced by 0, each t at its generator's cost there) into x (n). */
+ * midpoints, infinite bounds replaced by 0, each t at its generator's cost there, each flow
+ * variable at its branch's flow there) into x (n). */
 void fold_acopf_flat_start(const fold_acopf *model, double *x);
 
 /* Convert x to file units: pg, qg (MW, MVAr, n_gen), vm (p.u.), va (degrees) (n_bus).

@@ -45,7 +45,11 @@ typedef struct acopf_branch_data {
     fold_int rated_row;   /* k of the thermal rows g_sf + k, g_st + k; -1 when unlimited */
     double rate2;         /* (rateA / baseMVA)^2 */
     fold_int jac[16];     /* slots of rows (Pf, Qf, Pt, Qt) x cols (va_f, va_t, vm_f, vm_t) */
-    fold_int jac_sf[4], jac_st[4];
+    fold_int jac_sf[4], jac_st[4]; /* thermal rows: voltage columns, or with flow variables
+                                      the columns of (pf, qf) and (pt, qt) in [0], [1] */
+    fold_int flow;        /* flow-variable group (x_fl + 4 flow, g_flow + 4 flow); -1: none */
+    fold_int jac_def[16]; /* flow rows (pf, qf, pt, qt) x (va_f, va_t, vm_f, vm_t) */
+    fold_int jac_def_fl[4], hess_fl[4]; /* (flow row k, variable k), (variable k, itself) */
     fold_int hess[10];    /* lower-triangle pairs of (va_f, va_t, vm_f, vm_t), i(i+1)/2 + j */
 } acopf_branch_data;
 
@@ -60,6 +64,7 @@ struct fold_acopf {
     double base;
     acopf_branch_data *br;
     fold_int *rated, *angle; /* branch of each thermal / angle row */
+    fold_int *flow_branch;   /* branch of each flow-variable group */
     fold_int *jac_bus;       /* per bus: slots (P_i, vm_i), (Q_i, vm_i) */
     fold_int *jac_gen;       /* per gen: slots (P_bus, pg), (Q_bus, qg) */
     fold_int *jac_ang;       /* per angle row: slots (va_f), (va_t) */
@@ -82,6 +87,8 @@ struct fold_acopf {
 
 void acopf_flow_eval(const acopf_branch_data *b, const fold_acopf *m, const double *x,
                      bool second, acopf_flow *out);
+/* The flow variables at the flows of the voltages in x (start points). */
+void acopf_flow_vars_start(const fold_acopf *m, double *x);
 /* Piecewise-linear costs (model_pwl.c): count and segment data (sets L.n_pwl, L.n_seg;
  * false when out of memory), free, true cost at pg, bounds of t and of the segment rows,
  * t at the start, segment row values and Jacobian values. */

@@ -1,6 +1,7 @@
 /* The polar AC-OPF model: layout, branch coefficients, bounds and the sparsity patterns
  * (built once: candidate entries sorted and deduplicated, each branch keeping the
  * slots it writes). Formulation: doc/acopf.md §2. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,8 +189,9 @@ static bool setup_angle_rows(fold_acopf *m)
     return true;
 }
 
-/* Layout, rated and angle rows, bounds, start point and parameter defaults. */
-static bool setup_rows_and_bounds(fold_acopf *m)
+/* Layout, rated and angle rows, flow variables, bounds, start point and parameter
+ * defaults. */
+static bool setup_rows_and_bounds(fold_acopf *m, const fold_acopf_options *opt)
 {
     fold_acopf_case *cs = &m->cs;
     fold_int nb = cs->n_bus, ng = cs->n_gen, nl = cs->n_branch;
@@ -198,16 +200,21 @@ static bool setup_rows_and_bounds(fold_acopf *m)
     m->br = calloc((size_t)nl + 1, sizeof *m->br);
     m->rated = malloc(((size_t)nl + 1) * sizeof *m->rated);
     m->angle = malloc(((size_t)nl + 1) * sizeof *m->angle);
-    if (!m->br || !m->rated || !m->angle)
+    m->flow_branch = malloc(((size_t)nl + 1) * sizeof *m->flow_branch);
+    if (!m->br || !m->rated || !m->angle || !m->flow_branch)
         return false;
     for (fold_int k = 0; k < nl; k++) {
         const fold_acopf_branch *in = &cs->branch[k];
         branch_coefficients(in, &m->br[k]);
-        m->br[k].rated_row = -1;
+        m->br[k].rated_row = m->br[k].flow = -1;
         if (in->rate_a > 0 && in->rate_a < FOLD_INF_BOUND) {
             m->br[k].rated_row = L->n_rated;
             m->br[k].rate2 = (in->rate_a / m->base) * (in->rate_a / m->base);
             m->rated[L->n_rated++] = k;
+            if (hypot(in->r, in->x) < opt->flow_var_max_z) {
+                m->br[k].flow = L->n_flow;
+                m->flow_branch[L->n_flow++] = k;
+            }
         }
     }
     if (!setup_angle_rows(m) || !acopf_pwl_setup(m))
@@ -217,14 +224,16 @@ static bool setup_rows_and_bounds(fold_acopf *m)
     L->x_pg = 2 * nb;
     L->x_qg = 2 * nb + ng;
     L->x_t = 2 * nb + 2 * ng;
-    L->n = 2 * nb + 2 * ng + L->n_pwl;
+    L->x_fl = L->x_t + L->n_pwl;
+    L->n = L->x_fl + 4 * L->n_flow;
     L->g_p = 0;
     L->g_q = nb;
     L->g_sf = 2 * nb;
     L->g_st = 2 * nb + L->n_rated;
     L->g_ang = 2 * nb + 2 * L->n_rated;
     L->g_seg = L->g_ang + L->n_angle;
-    L->m = L->g_seg + L->n_seg;
+    L->g_flow = L->g_seg + L->n_seg;
+    L->m = L->g_flow + 4 * L->n_flow;
     L->p_pd = 0;
     L->p_qd = nb;
     L->p_c1 = 2 * nb;
@@ -269,6 +278,12 @@ static bool setup_rows_and_bounds(fold_acopf *m)
         m->g_lo[L->g_ang + k] = m->ang_lo[k];
         m->g_hi[L->g_ang + k] = m->ang_hi[k];
     }
+    for (fold_int j = L->x_fl; j < L->n; j++) {
+        m->x_lo[j] = -FOLD_INF;
+        m->x_hi[j] = FOLD_INF;
+    }
+    for (fold_int i = L->g_flow; i < L->m; i++)
+        m->g_lo[i] = m->g_hi[i] = 0;
     acopf_pwl_bounds(m);
     fold_acopf_flat_start(m, m->x0);
     return true;
@@ -283,15 +298,43 @@ static fold_int *keys_rows(const keyset *ks, bool col_part)
     return out;
 }
 
+/* Pattern entries (pass 0) or slots (pass 1) of a branch with flow variables v_k at
+ * x_fl + 4 flow + k: thermal rows on (v_0, v_1) and (v_2, v_3), the rows v_k - h_k(V) on
+ * v_k and the branch's four voltages, the thermal Hessian on the diagonal of v. */
+static void flow_var_slots(const fold_acopf *m, acopf_branch_data *b, keyset *J, keyset *H,
+                           const fold_int col[4], int pass)
+{
+    const fold_acopf_layout *L = &m->L;
+    fold_int v0 = L->x_fl + 4 * b->flow, r0 = L->g_flow + 4 * b->flow;
+    for (int k = 0; k < 4; k++) {
+        fold_int therm = (k < 2 ? L->g_sf : L->g_st) + b->rated_row;
+        fold_int *therm_slot = k < 2 ? &b->jac_sf[k] : &b->jac_st[k - 2];
+        if (pass == 0) {
+            ks_add(J, therm, v0 + k);
+            ks_add(J, r0 + k, v0 + k);
+            ks_add(H, v0 + k, v0 + k);
+            for (int c = 0; c < 4; c++)
+                ks_add(J, r0 + k, col[c]);
+        } else {
+            *therm_slot = ks_slot(J, therm, v0 + k);
+            b->jac_def_fl[k] = ks_slot(J, r0 + k, v0 + k);
+            b->hess_fl[k] = ks_slot(H, v0 + k, v0 + k);
+            for (int c = 0; c < 4; c++)
+                b->jac_def[4 * k + c] = ks_slot(J, r0 + k, col[c]);
+        }
+    }
+}
+
 /* Jacobian and Hessian patterns and each component's slots. */
 static bool build_patterns(fold_acopf *m)
 {
     const fold_acopf_layout *L = &m->L;
     fold_int nb = m->cs.n_bus, ng = m->cs.n_gen, nl = m->cs.n_branch;
     keyset J = {malloc(((size_t)16 * nl + 2 * nb + 2 * ng + 8 * L->n_rated + 2 * L->n_angle +
-                       2 * L->n_seg + 1) *
+                       2 * L->n_seg + 20 * L->n_flow + 1) *
                        sizeof(int64_t)), 0, L->n};
-    keyset H = {malloc(((size_t)10 * nl + nb + ng + 1) * sizeof(int64_t)), 0, L->n};
+    keyset H = {malloc(((size_t)10 * nl + nb + ng + 4 * L->n_flow + 1) * sizeof(int64_t)), 0,
+                L->n};
     bool ok = J.k && H.k;
     m->jac_bus = malloc(((size_t)2 * nb + 1) * sizeof(fold_int));
     m->jac_gen = malloc(((size_t)2 * ng + 1) * sizeof(fold_int));
@@ -314,7 +357,9 @@ static bool build_patterns(fold_acopf *m)
                     else
                         b->jac[4 * r + c] = ks_slot(&J, row[r], col[c]);
                 }
-            for (int c = 0; c < 4 && b->rated_row >= 0; c++) {
+            if (b->flow >= 0)
+                flow_var_slots(m, b, &J, &H, col, pass);
+            for (int c = 0; c < 4 && b->rated_row >= 0 && b->flow < 0; c++) {
                 if (pass == 0) {
                     ks_add(&J, L->g_sf + b->rated_row, col[c]);
                     ks_add(&J, L->g_st + b->rated_row, col[c]);
@@ -419,16 +464,34 @@ static bool build_param_patterns(fold_acopf *m)
     return true;
 }
 
+void fold_acopf_default_options(fold_acopf_options *opt)
+{
+    opt->flow_var_max_z = FOLD_ACOPF_FLOW_VAR_MAX_Z;
+}
+
 fold_status fold_acopf_create(const fold_acopf_case *cs, fold_acopf **out)
 {
+    return fold_acopf_create_with(cs, NULL, out);
+}
+
+fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_options *opt,
+                                   fold_acopf **out)
+{
+    fold_acopf_options defaults;
+    fold_acopf_default_options(&defaults);
+    if (!opt)
+        opt = &defaults;
     if (!cs || !out)
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_create: %s is NULL",
                            cs ? "out" : "case");
+    if (!(opt->flow_var_max_z >= 0))
+        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_create: flow_var_max_z = %g, need "
+                           ">= 0", opt->flow_var_max_z);
     fold_status st = validate_case(cs);
     if (st != FOLD_OK)
         return st;
     fold_acopf *m = calloc(1, sizeof *m);
-    if (!m || !copy_case(cs, &m->cs) || !setup_rows_and_bounds(m) || !build_patterns(m) ||
+    if (!m || !copy_case(cs, &m->cs) || !setup_rows_and_bounds(m, opt) || !build_patterns(m) ||
         !build_param_patterns(m)) {
         fold_acopf_free(m);
         return acopf_error(FOLD_ERR_MEMORY, "fold_acopf_create: out of memory (%s)", cs->name);
@@ -464,7 +527,7 @@ void fold_acopf_free(fold_acopf *m)
     free(m->cs.branch);
     free(m->cs.cost);
     acopf_pwl_free(m);
-    void *arrays[] = {m->br, m->rated, m->angle, m->jac_bus, m->jac_gen, m->jac_ang,
+    void *arrays[] = {m->br, m->rated, m->angle, m->flow_branch, m->jac_bus, m->jac_gen, m->jac_ang,
                       m->hess_vm, m->hess_pg, m->jac_row, m->jac_col, m->hess_row,
                       m->hess_col, m->jgp_row, m->jgp_col, m->hlp_row, m->hlp_col, m->x_lo,
                       m->x_hi, m->g_lo, m->g_hi, m->x0, m->p0, m->ang_lo, m->ang_hi};

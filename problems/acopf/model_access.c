@@ -25,6 +25,11 @@ fold_int fold_acopf_rated_branch(const fold_acopf *m, fold_int k)
     return m && k >= 0 && k < m->L.n_rated ? m->rated[k] : -1;
 }
 
+fold_int fold_acopf_flow_branch(const fold_acopf *m, fold_int k)
+{
+    return m && k >= 0 && k < m->L.n_flow ? m->flow_branch[k] : -1;
+}
+
 fold_int fold_acopf_angle_branch(const fold_acopf *m, fold_int k)
 {
     return m && k >= 0 && k < m->L.n_angle ? m->angle[k] : -1;
@@ -54,6 +59,17 @@ void fold_acopf_flat_start(const fold_acopf *m, double *x)
         x[L->x_qg + k] = midpoint(m->x_lo[L->x_qg + k], m->x_hi[L->x_qg + k]);
     }
     acopf_pwl_start(m, x);
+    acopf_flow_vars_start(m, x);
+}
+
+void acopf_flow_vars_start(const fold_acopf *m, double *x)
+{
+    acopf_flow fl;
+    for (fold_int q = 0; q < m->L.n_flow; q++) {
+        acopf_flow_eval(&m->br[m->flow_branch[q]], m, x, false, &fl);
+        for (int e = 0; e < 4; e++)
+            x[m->L.x_fl + 4 * q + e] = fl.v[e];
+    }
 }
 
 void fold_acopf_solution_units(const fold_acopf *m, const double *x, double *pg_mw,

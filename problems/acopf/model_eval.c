@@ -116,7 +116,13 @@ int acopf_cb_g(const double *x, const double *p, double *g, void *ud)
         g[L->g_q + b->f] += fl.v[1];
         g[L->g_p + b->t] += fl.v[2];
         g[L->g_q + b->t] += fl.v[3];
-        if (b->rated_row >= 0) {
+        if (b->flow >= 0) { /* thermal limits in the flow variables, and their rows */
+            const double *fv = x + L->x_fl + 4 * b->flow;
+            g[L->g_sf + b->rated_row] = fv[0] * fv[0] + fv[1] * fv[1];
+            g[L->g_st + b->rated_row] = fv[2] * fv[2] + fv[3] * fv[3];
+            for (int e = 0; e < 4; e++)
+                g[L->g_flow + 4 * b->flow + e] = fv[e] - fl.v[e];
+        } else if (b->rated_row >= 0) {
             g[L->g_sf + b->rated_row] = fl.v[0] * fl.v[0] + fl.v[1] * fl.v[1];
             g[L->g_st + b->rated_row] = fl.v[2] * fl.v[2] + fl.v[3] * fl.v[3];
         }
@@ -150,7 +156,18 @@ int acopf_cb_jac_g(const double *x, const double *p, double *v, void *ud)
         for (int r = 0; r < 4; r++)
             for (int c = 0; c < 4; c++)
                 v[b->jac[4 * r + c]] += fl.d[r][c];
-        if (b->rated_row >= 0)
+        if (b->flow >= 0) {
+            const double *fv = x + L->x_fl + 4 * b->flow;
+            for (int e = 0; e < 2; e++) {
+                v[b->jac_sf[e]] = 2 * fv[e];
+                v[b->jac_st[e]] = 2 * fv[2 + e];
+            }
+            for (int e = 0; e < 4; e++) {
+                v[b->jac_def_fl[e]] = 1;
+                for (int c = 0; c < 4; c++)
+                    v[b->jac_def[4 * e + c]] = -fl.d[e][c];
+            }
+        } else if (b->rated_row >= 0)
             for (int c = 0; c < 4; c++) {
                 v[b->jac_sf[c]] = 2 * (fl.v[0] * fl.d[0][c] + fl.v[1] * fl.d[1][c]);
                 v[b->jac_st[c]] = 2 * (fl.v[2] * fl.d[2][c] + fl.v[3] * fl.d[3][c]);
@@ -185,7 +202,13 @@ int acopf_cb_hess_l(const double *x, const double *p, double s, const double *la
         double w[4] = {lam[L->g_p + b->f], lam[L->g_q + b->f], lam[L->g_p + b->t],
                        lam[L->g_q + b->t]};
         double mu[2] = {0, 0};
-        if (b->rated_row >= 0) {
+        if (b->flow >= 0) {
+            /* rows v_e - h_e: weight -nu_e on Hess h_e; thermal: 2 mu on the v diagonal */
+            for (int e = 0; e < 4; e++) {
+                w[e] -= lam[L->g_flow + 4 * b->flow + e];
+                v[b->hess_fl[e]] += 2 * lam[(e < 2 ? L->g_sf : L->g_st) + b->rated_row];
+            }
+        } else if (b->rated_row >= 0) {
             mu[0] = lam[L->g_sf + b->rated_row];
             mu[1] = lam[L->g_st + b->rated_row];
             /* Hess(p^2 + q^2) = 2 (grad p grad p' + p Hess p + grad q grad q' + q Hess q) */

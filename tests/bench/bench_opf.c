@@ -3,7 +3,8 @@
  * seconds and Ipopt iterations, callback share, one VJP of the objective, the full
  * d pg / d pd Jacobian, their ratios to the forward time, the envelope error of the VJP
  * (LMP identity), peak memory, the 1-minute load average and the KKT form used.
- * Experiments: BENCH_OPF_SET="name=value,..." changes the settings, BENCH_OPF_VARIANTS=
+ * Experiments: BENCH_OPF_SET="name=value,ipopt:name=value,..." changes the settings (ipopt:
+ * passes an Ipopt option), BENCH_OPF_VARIANTS=
  * "a=1,b=2;c=3" times the backward again with other settings at the same solution,
  * BENCH_OPF_DETAIL=1 prints the phases (stderr). doc/benchmarks.md "AC-OPF". */
 #include <stdio.h>
@@ -71,7 +72,10 @@ static void bench_case(const char *dir, const char *name, double baseline)
             char *eq = strchr(kv, '=');
             if (eq) {
                 *eq = '\0';
-                if (fold_settings_set(&s, kv, eq + 1) != FOLD_OK)
+                /* "ipopt:name=value" passes an Ipopt option through */
+                bool ip = strncmp(kv, "ipopt:", 6) == 0;
+                if ((ip ? fold_settings_set_ipopt(&s, kv + 6, eq + 1)
+                        : fold_settings_set(&s, kv, eq + 1)) != FOLD_OK)
                     fprintf(stderr, "BENCH_OPF_SET: %s\n", fold_last_error());
             }
         }
