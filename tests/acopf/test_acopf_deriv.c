@@ -171,6 +171,35 @@ START_TEST(cubic_costs)
 }
 END_TEST
 
+/* Every rated branch with flow variables (doc/acopf.md §2.1): thermal rows in the flow
+ * variables, the rows v - h(V) and their Hessian weights, on case14 (when present), a
+ * synthetic grid and the tiny case (tap, shift, line charging). */
+START_TEST(flow_variables)
+{
+    fold_acopf_options opt = {.flow_var_max_z = HUGE_VAL};
+    fold_acopf_case *cs[3] = {NULL, NULL, NULL};
+    char buf[1024];
+    const char *path = acopf_test_case_path("pglib_opf_case14_ieee", buf, sizeof buf);
+    if (path)
+        ck_assert_acopf(fold_acopf_case_read(path, &cs[0]), FOLD_OK);
+    ck_assert_acopf(fold_acopf_gen_grid(40, 5, &cs[1]), FOLD_OK);
+    ck_assert_acopf(fold_acopf_case_parse(acopf_tiny_case, strlen(acopf_tiny_case), "tiny.m",
+                                          &cs[2]),
+                    FOLD_OK);
+    for (int c = 0; c < 3; c++) {
+        fold_acopf *m = NULL;
+        if (!cs[c])
+            continue;
+        ck_assert_acopf(fold_acopf_create_with(cs[c], &opt, &m), FOLD_OK);
+        ck_assert_int_gt(m->L.n_flow, 0);
+        ck_assert_int_eq(m->L.n_flow, m->L.n_rated);
+        check_model(m, 40 + (unsigned long long)c, true);
+        fold_acopf_free(m);
+        fold_acopf_case_free(cs[c]);
+    }
+}
+END_TEST
+
 /* ---- a corrupted copy of the model: one entry of one function off by 1e-4 relative ---- */
 
 typedef struct corrupt {
@@ -310,6 +339,7 @@ int main(void)
     tcase_add_test(tc, case30);
     tcase_add_test(tc, synthetic);
     tcase_add_test(tc, cubic_costs);
+    tcase_add_test(tc, flow_variables);
     tcase_add_test(tc, corrupted_is_rejected);
     suite_add_tcase(s, tc);
     return fold_test_run(s);

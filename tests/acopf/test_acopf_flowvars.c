@@ -1,0 +1,330 @@
+/* Flow variables for the thermal limits of low-impedance branches (doc/acopf.md §2.1): which
+ * branches get them, the layout, the start point, option errors, and that the two
+ * formulations have the same solution, LMPs and load sensitivities on a grid whose binding
+ * thermal limit sits on a branch of impedance 1e-4 p.u. */
+#include "acopf_test.h"
+
+static fold_acopf *create(const fold_acopf_case *cs, double max_z)
+{
+    fold_acopf_options opt;
+    fold_acopf *m = NULL;
+    fold_acopf_default_options(&opt);
+    opt.flow_var_max_z = max_z;
+    ck_assert_acopf(fold_acopf_create_with(cs, &opt, &m), FOLD_OK);
+    return m;
+}
+
+static fold_acopf_case *tiny_case(void)
+{
+    fold_acopf_case *cs = NULL;
+    ck_assert_acopf(fold_acopf_case_parse(acopf_tiny_case, strlen(acopf_tiny_case), "tiny.m",
+                                          &cs),
+                    FOLD_OK);
+    return cs;
+}
+
+/* Selection by |r + jx| against the threshold, rated branches only, layout offsets. */
+START_TEST(selection_and_layout)
+{
+    fold_acopf_case *cs = tiny_case();
+    fold_acopf *plain = create(cs, 0);
+    fold_acopf_layout P = fold_acopf_get_layout(plain);
+    ck_assert_int_eq(P.n_flow, 0);
+    ck_assert_int_eq(P.n, P.x_fl);
+    ck_assert_int_eq(P.m, P.g_flow);
+    ck_assert_int_gt(P.n_rated, 1);
+    /* the first rated branch gets a tiny impedance: only it is selected by default */
+    fold_int k0 = fold_acopf_rated_branch(plain, 0);
+    cs->branch[k0].r = 1e-5;
+    cs->branch[k0].x = 2e-4;
+    fold_acopf *def = NULL;
+    ck_assert_acopf(fold_acopf_create(cs, &def), FOLD_OK);
+    fold_acopf_layout D = fold_acopf_get_layout(def);
+    ck_assert_int_eq(D.n_flow, 1);
+    ck_assert_int_eq(fold_acopf_flow_branch(def, 0), k0);
+    ck_assert_int_eq(fold_acopf_flow_branch(def, 1), -1);
+    ck_assert_int_eq(D.x_fl, D.x_t + D.n_pwl);
+    ck_assert_int_eq(D.n, P.n + 4);
+    ck_assert_int_eq(D.g_flow, D.g_seg + D.n_seg);
+    ck_assert_int_eq(D.m, P.m + 4);
+    /* just above the threshold: not selected */
+    cs->branch[k0].r = 0;
+    cs->branch[k0].x = 1.0001 * FOLD_ACOPF_FLOW_VAR_MAX_Z;
+    fold_acopf *above = create(cs, FOLD_ACOPF_FLOW_VAR_MAX_Z);
+    ck_assert_int_eq(fold_acopf_get_layout(above).n_flow, 0);
+    /* every rated branch, in the order of the thermal rows */
+    fold_acopf *all = create(cs, HUGE_VAL);
+    fold_acopf_layout A = fold_acopf_get_layout(all);
+    ck_assert_int_eq(A.n_flow, A.n_rated);
+    for (fold_int k = 0; k < A.n_flow; k++)
+        ck_assert_int_eq(fold_acopf_flow_branch(all, k), fold_acopf_rated_branch(all, k));
+    fold_acopf_free(plain);
+    fold_acopf_free(def);
+    fold_acopf_free(above);
+    fold_acopf_free(all);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
+/* At the flat start the flow rows hold exactly and every other row has the value of the
+ * model without flow variables (the thermal rows to rounding). */
+START_TEST(start_point_consistent)
+{
+    fold_acopf_case *cs = NULL;
+    ck_assert_acopf(fold_acopf_gen_grid(30, 4, &cs), FOLD_OK);
+    fold_acopf *plain = create(cs, 0), *all = create(cs, HUGE_VAL);
+    fold_acopf_layout P = fold_acopf_get_layout(plain), A = fold_acopf_get_layout(all);
+    double *xp = malloc((size_t)P.n * sizeof(double)), *xa = malloc((size_t)A.n * sizeof(double));
+    double *gp = malloc((size_t)P.m * sizeof(double)), *ga = malloc((size_t)A.m * sizeof(double));
+    double *p = malloc((size_t)P.np * sizeof(double));
+    fold_problem_default_params(fold_acopf_problem(plain), p);
+    fold_acopf_flat_start(plain, xp);
+    fold_acopf_flat_start(all, xa);
+    /* move off the flat voltages so that the flows are not zero */
+    for (fold_int i = 0; i < cs->n_bus; i++) {
+        xp[P.x_va + i] = 0.01 * (double)(i % 7);
+        xp[P.x_vm + i] = 1 + 0.005 * (double)(i % 5);
+    }
+    memcpy(xa, xp, (size_t)P.n * sizeof(double));
+    /* flow variables at the flows of these voltages: v - (v - h(V)) = h(V) to rounding */
+    fold_acopf_eval_g(all, xa, p, ga);
+    for (fold_int i = 0; i < 4 * A.n_flow; i++)
+        xa[A.x_fl + i] -= ga[A.g_flow + i];
+    fold_acopf_eval_g(plain, xp, p, gp);
+    fold_acopf_eval_g(all, xa, p, ga);
+    for (fold_int i = 0; i < 4 * A.n_flow; i++)
+        ck_assert_double_le(fabs(ga[A.g_flow + i]), 1e-15 * fmax(1, fabs(xa[A.x_fl + i])));
+    for (fold_int i = 0; i < P.m; i++)
+        ck_assert_double_le(fabs(ga[i] - gp[i]), 1e-13 * fmax(1, fabs(gp[i])));
+    /* fold_acopf_flat_start sets each flow variable to its flow at the flat voltages */
+    fold_acopf_flat_start(all, xa);
+    fold_acopf_eval_g(all, xa, p, ga);
+    for (fold_int i = 0; i < 4 * A.n_flow; i++)
+        ck_assert_double_eq(ga[A.g_flow + i], 0);
+    free(xp);
+    free(xa);
+    free(gp);
+    free(ga);
+    free(p);
+    fold_acopf_free(plain);
+    fold_acopf_free(all);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
+START_TEST(bad_option)
+{
+    fold_acopf_case *cs = tiny_case();
+    fold_acopf_options opt;
+    fold_acopf *m = NULL;
+    double bad[2] = {-1, NAN};
+    for (int k = 0; k < 2; k++) {
+        fold_acopf_default_options(&opt);
+        opt.flow_var_max_z = bad[k];
+        ck_assert_acopf(fold_acopf_create_with(cs, &opt, &m), FOLD_ERR_ARGUMENT);
+        ck_assert_ptr_null(m);
+        ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), "flow_var_max_z"));
+    }
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
+typedef struct solved {
+    fold_acopf *m;
+    fold_solver *sv;
+    fold_acopf_layout L;
+    double obj;
+} solved;
+
+static void solve(solved *s, const fold_acopf_case *cs, double max_z)
+{
+    fold_settings set;
+    fold_forward_info info;
+    s->m = create(cs, max_z);
+    s->L = fold_acopf_get_layout(s->m);
+    fold_settings_default(&set);
+    set.forward.tol = 1e-10;
+    ck_assert_status(fold_solver_create(fold_acopf_problem(s->m), &set, &s->sv), FOLD_OK);
+    fold_status st = fold_solve(s->sv, NULL, &info);
+    printf("# max_z %g: %s, %ld iterations\n", max_z, fold_status_name(st), (long)info.iterations);
+    /* the reference without flow variables may stop at Ipopt's acceptable level (the
+     * dual-infeasibility floor that the flow variables remove) */
+    if (max_z == 0 && st == FOLD_WARN_INACCURATE)
+        st = FOLD_OK;
+    ck_assert_status(st, FOLD_OK);
+    s->obj = info.objective;
+}
+
+static void release(solved *s)
+{
+    fold_solver_free(s->sv);
+    fold_acopf_free(s->m);
+}
+
+/* Index (among the rated rows) of the branch with the largest flow at the optimum of cs. */
+static fold_int busiest_rated(const fold_acopf_case *cs)
+{
+    solved a;
+    solve(&a, cs, 0);
+    double *x = malloc((size_t)a.L.n * sizeof(double)), *g = malloc((size_t)a.L.m * 8);
+    double *p = malloc((size_t)a.L.np * sizeof(double));
+    fold_solver_solution(a.sv, x, NULL, NULL, NULL, NULL);
+    fold_solver_params(a.sv, p);
+    fold_acopf_eval_g(a.m, x, p, g);
+    fold_int best = 0;
+    for (fold_int k = 1; k < a.L.n_rated; k++)
+        if (g[a.L.g_sf + k] > g[a.L.g_sf + best])
+            best = k;
+    free(x);
+    free(g);
+    free(p);
+    release(&a);
+    return best;
+}
+
+/* Limit rated branch `row` of cs to 90% of its flow at the optimum. */
+static void tighten(fold_acopf_case *cs, fold_int row, fold_int br)
+{
+    solved a;
+    solve(&a, cs, 0);
+    double *x = malloc((size_t)a.L.n * sizeof(double)), *g = malloc((size_t)a.L.m * 8);
+    double *p = malloc((size_t)a.L.np * sizeof(double));
+    fold_solver_solution(a.sv, x, NULL, NULL, NULL, NULL);
+    fold_solver_params(a.sv, p);
+    fold_acopf_eval_g(a.m, x, p, g);
+    cs->branch[br].rate_a = 0.9 * sqrt(fmax(g[a.L.g_sf + row], g[a.L.g_st + row])) * cs->base_mva;
+    free(x);
+    free(g);
+    free(p);
+    release(&a);
+}
+
+/* The envelope identity (VJP of the objective = value gradient) at s's solution. */
+static double envelope_error(const solved *s, double *vg)
+{
+    fold_int n = s->L.n, np = s->L.np;
+    double *x = malloc((size_t)n * sizeof(double)), *p = malloc((size_t)np * sizeof(double));
+    double *xbar = malloc((size_t)n * sizeof(double)), *pbar = malloc((size_t)np * 8);
+    double *gp = malloc((size_t)np * sizeof(double));
+    fold_solver_solution(s->sv, x, NULL, NULL, NULL, NULL);
+    fold_solver_params(s->sv, p);
+    fold_acopf_eval_grad_f(s->m, x, p, xbar);
+    fold_acopf_eval_grad_f_p(s->m, x, p, gp);
+    ck_assert_status(fold_value_gradient(s->sv, vg), FOLD_OK);
+    ck_assert_status(fold_vjp(s->sv, xbar, NULL, NULL, NULL, pbar, NULL), FOLD_OK);
+    for (fold_int j = 0; j < np; j++)
+        pbar[j] += gp[j];
+    double err = fold_test_vec_relerr(pbar, vg, np, 1e-300);
+    free(x);
+    free(p);
+    free(xbar);
+    free(pbar);
+    free(gp);
+    return err;
+}
+
+/* A binding thermal limit: the formulation with flow variables on every rated branch has
+ * the solution, multiplier, LMPs and d pg / d pd of the one without. */
+START_TEST(same_solution_and_derivatives)
+{
+    fold_acopf_case *cs = NULL;
+    ck_assert_acopf(fold_acopf_gen_grid(60, 11, &cs), FOLD_OK);
+    fold_int row = busiest_rated(cs), br;
+    solved a, b;
+    solve(&a, cs, 0);
+    br = fold_acopf_rated_branch(a.m, row);
+    release(&a);
+    tighten(cs, row, br);
+    solve(&a, cs, 0);
+    solve(&b, cs, HUGE_VAL);
+    ck_assert_int_eq(b.L.n_flow, b.L.n_rated);
+    ck_assert_double_le(fabs(a.obj - b.obj), 1e-9 * a.obj);
+    fold_int n = a.L.n, np = a.L.np, ng = cs->n_gen;
+    double *lam_a = malloc((size_t)a.L.m * sizeof(double)), *lam_b = malloc((size_t)b.L.m * 8);
+    double *xa = malloc((size_t)n * sizeof(double)), *xb = malloc((size_t)b.L.n * 8);
+    fold_solver_solution(a.sv, xa, lam_a, NULL, NULL, NULL);
+    fold_solver_solution(b.sv, xb, lam_b, NULL, NULL, NULL);
+    double mu_a = fmax(lam_a[a.L.g_sf + row], lam_a[a.L.g_st + row]);
+    double mu_b = fmax(lam_b[b.L.g_sf + row], lam_b[b.L.g_st + row]);
+    printf("# limit %.2f MVA on branch %ld: objective %.10g vs %.10g $/h, multiplier %.6g vs "
+           "%.6g\n", cs->branch[br].rate_a, (long)br, a.obj, b.obj, mu_a, mu_b);
+    ck_assert_double_gt(mu_a, 1); /* binding */
+    ck_assert_double_le(fabs(mu_a - mu_b), 1e-6 * mu_a);
+    for (fold_int j = 0; j < n; j++) /* same voltages and dispatch */
+        ck_assert_double_le(fabs(xa[j] - xb[j]), 1e-7);
+    double *vg_a = malloc((size_t)np * sizeof(double)), *vg_b = malloc((size_t)np * 8);
+    double env_a = envelope_error(&a, vg_a), env_b = envelope_error(&b, vg_b);
+    double lmp = fold_test_vec_relerr(vg_b, vg_a, cs->n_bus, 1e-300);
+    fold_int cols[3] = {a.L.p_pd + cs->branch[br].f, a.L.p_pd + cs->branch[br].t, a.L.p_pd};
+    fold_int *rows = malloc((size_t)ng * sizeof(fold_int));
+    double *ja = malloc((size_t)ng * 3 * sizeof(double)), *jb = malloc((size_t)ng * 3 * 8);
+    for (fold_int k = 0; k < ng; k++)
+        rows[k] = a.L.x_pg + k;
+    ck_assert_status(fold_jacobian(a.sv, FOLD_BLOCK_X, ng, rows, 3, cols, ja, NULL), FOLD_OK);
+    ck_assert_status(fold_jacobian(b.sv, FOLD_BLOCK_X, ng, rows, 3, cols, jb, NULL), FOLD_OK);
+    double jerr = fold_test_vec_relerr(jb, ja, ng * 3, 1e-300);
+    printf("# LMPs differ by %.2e, d pg / d pd by %.2e; envelope identity %.2e / %.2e\n", lmp,
+           jerr, env_a, env_b);
+    ck_assert_double_le(lmp, 1e-6);
+    ck_assert_double_le(jerr, 1e-6);
+    ck_assert_double_le(env_b, 1e-6);
+    free(lam_a);
+    free(lam_b);
+    free(xa);
+    free(xb);
+    free(vg_a);
+    free(vg_b);
+    free(rows);
+    free(ja);
+    free(jb);
+    release(&a);
+    release(&b);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
+/* The binding limit on a branch of 1/1000 of its impedance (~1e-4 p.u.): by default it gets
+ * flow variables, the solve reaches tol 1e-10 with the objective of the formulation
+ * without them (which may stop at the acceptable level), and the envelope identity holds. */
+START_TEST(low_impedance_limit)
+{
+    fold_acopf_case *cs = NULL;
+    ck_assert_acopf(fold_acopf_gen_grid(60, 11, &cs), FOLD_OK);
+    fold_int row = busiest_rated(cs), br;
+    solved a, b;
+    solve(&a, cs, 0);
+    br = fold_acopf_rated_branch(a.m, row);
+    release(&a);
+    cs->branch[br].r /= 1000;
+    cs->branch[br].x /= 1000;
+    ck_assert_double_lt(hypot(cs->branch[br].r, cs->branch[br].x), FOLD_ACOPF_FLOW_VAR_MAX_Z);
+    tighten(cs, row, br);
+    solve(&a, cs, 0);
+    solve(&b, cs, FOLD_ACOPF_FLOW_VAR_MAX_Z);
+    ck_assert_int_eq(b.L.n_flow, 1);
+    ck_assert_int_eq(fold_acopf_flow_branch(b.m, 0), br);
+    ck_assert_double_le(fabs(a.obj - b.obj), 1e-9 * a.obj);
+    double *vg = malloc((size_t)b.L.np * sizeof(double));
+    double env = envelope_error(&b, vg);
+    printf("# objective %.10g vs %.10g $/h, envelope identity %.2e\n", a.obj, b.obj, env);
+    ck_assert_double_le(env, 1e-6);
+    free(vg);
+    release(&a);
+    release(&b);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("acopf_flowvars");
+    TCase *tc = tcase_create("flowvars");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, selection_and_layout);
+    tcase_add_test(tc, start_point_consistent);
+    tcase_add_test(tc, bad_option);
+    tcase_add_test(tc, same_solution_and_derivatives);
+    tcase_add_test(tc, low_impedance_limit);
+    suite_add_tcase(s, tc);
+    return fold_test_run(s);
+}
