@@ -527,8 +527,8 @@ void fold_acopf_free(fold_acopf *m)
     free(m->cs.branch);
     free(m->cs.cost);
     acopf_pwl_free(m);
-    void *arrays[] = {m->br, m->rated, m->angle, m->flow_branch, m->jac_bus, m->jac_gen, m->jac_ang,
-                      m->hess_vm, m->hess_pg, m->jac_row, m->jac_col, m->hess_row,
+    void *arrays[] = {m->br, m->rated, m->angle, m->flow_branch, m->jac_bus, m->jac_gen,
+                      m->jac_ang, m->hess_vm, m->hess_pg, m->jac_row, m->jac_col, m->hess_row,
                       m->hess_col, m->jgp_row, m->jgp_col, m->hlp_row, m->hlp_col, m->x_lo,
                       m->x_hi, m->g_lo, m->g_hi, m->x0, m->p0, m->ang_lo, m->ang_hi};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
