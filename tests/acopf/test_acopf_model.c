@@ -71,7 +71,8 @@ START_TEST(flat_start_and_units)
 END_TEST
 
 /* g(x) of the balance rows against S = V conj(Y V) with MATPOWER's branch model, at random
- * voltages; thermal rows against |S_f|^2, |S_t|^2. */
+ * voltages; thermal rows against |S_f|^2, |S_t|^2, or with flow variables v (doc/acopf.md
+ * §2.1) against |v|^2, and their rows against v - S. */
 static void check_against_complex(fold_acopf *m, fold_test_rng *r)
 {
     const fold_acopf_case *cs = fold_acopf_get_case(m);
@@ -98,10 +99,21 @@ static void check_against_complex(fold_acopf *m, fold_test_rng *r)
         double complex st = V[b->t] * conj(ytf * V[b->f] + ytt * V[b->t]);
         inj[b->f] += sf;
         inj[b->t] += st;
+        fold_int grp = -1; /* flow variables v: rows v - (sf, st), limits |v|^2 */
+        for (fold_int q = 0; q < L.n_flow; q++)
+            if (fold_acopf_flow_branch(m, q) == k)
+                grp = q;
         for (fold_int q = 0; q < L.n_rated; q++)
-            if (fold_acopf_rated_branch(m, q) == k) {
+            if (fold_acopf_rated_branch(m, q) == k && grp < 0) {
                 err = fmax(err, fabs(g[L.g_sf + q] - creal(sf * conj(sf))));
                 err = fmax(err, fabs(g[L.g_st + q] - creal(st * conj(st))));
+            } else if (fold_acopf_rated_branch(m, q) == k) {
+                const double *v = x + L.x_fl + 4 * grp, *row = g + L.g_flow + 4 * grp;
+                double flow[4] = {creal(sf), cimag(sf), creal(st), cimag(st)};
+                err = fmax(err, fabs(g[L.g_sf + q] - (v[0] * v[0] + v[1] * v[1])));
+                err = fmax(err, fabs(g[L.g_st + q] - (v[2] * v[2] + v[3] * v[3])));
+                for (int e = 0; e < 4; e++)
+                    err = fmax(err, fabs(row[e] - (v[e] - flow[e])));
             }
     }
     for (fold_int i = 0; i < cs->n_bus; i++) {
@@ -134,7 +146,7 @@ START_TEST(constraints_match_complex_power)
     check_against_complex(m, &r);
     fold_acopf_free(m);
     const char *names[] = {"pglib_opf_case30_ieee", "pglib_opf_case300_ieee",
-                           "pglib_opf_case89_pegase"};
+                           "pglib_opf_case89_pegase"}; /* the last two with flow variables */
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char buf[1024];
         const char *path = acopf_test_case_path(names[i], buf, sizeof buf);
