@@ -1,5 +1,6 @@
 /* foldopt opf: solve a MATPOWER case's AC-OPF, then differentiate its solution with respect
  * to loads or cost coefficients (doc/cli.md, doc/acopf.md §5). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,7 +20,7 @@ static void usage(FILE *out)
         "                  [--mode value|vjp|jvp|jacobian] [--kkt active|barrier]\n"
         "                  [--backward direct|lfpi|gmres|minres|bicgstab] [--tol T] [-v]\n"
         "                  [--json] [-o FILE] [--set name=value] [--ipopt name=value]\n"
-        "                  [--top K] [--rows LIST] [--cols LIST]\n"
+        "                  [--top K] [--rows LIST] [--cols LIST] [--flow-vars Z|none|all]\n"
         "Solve the AC optimal power flow of a MATPOWER case (PGLib baseline formulation) and\n"
         "optionally differentiate the solution with respect to the loads (pd, qd per bus, MW\n"
         "and MVAr) or the cost coefficients (c1, c2 per generator).\n"
@@ -32,6 +33,8 @@ static void usage(FILE *out)
         "             Default: value for the objective, jacobian otherwise\n"
         "  --rows, --cols  comma-separated keys (bus ids or generator rows); default all\n"
         "  --top K    the summary lists the K largest sensitivities (default 10)\n"
+        "  --flow-vars  thermal limits in flow variables on the rated branches of impedance\n"
+        "             below Z p.u. (default 1e-3), none or all of them\n"
         "  -v         show Ipopt's iteration log on stderr\n"
         "Exit status: 0 ok, 1 numerical failure, 2 usage or input error.\n");
 }
@@ -94,6 +97,13 @@ static int parse_args(opf_run *r, int argc, char **argv)
                 return CLI_USAGE;
             if (r->top < 0)
                 return cli_usage_error("opf: --top must be non-negative");
+        } else if (!strcmp(a, "--flow-vars")) {
+            if (!strcmp(val, "none") || !strcmp(val, "all"))
+                r->flow_var_max_z = val[0] == 'n' ? 0 : HUGE_VAL;
+            else if (!cli_parse_double(a, val, &r->flow_var_max_z))
+                return CLI_USAGE;
+            else if (r->flow_var_max_z < 0)
+                return cli_usage_error("opf: --flow-vars must be >= 0, none or all");
         } else if (!strcmp(a, "--set")) {
             if (!cli_apply_set(&r->settings, val))
                 return CLI_USAGE;
@@ -290,7 +300,10 @@ static int run(opf_run *r)
         fprintf(stderr, "foldopt: opf: %s\n", fold_acopf_last_error());
         return st == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
     }
-    st = fold_acopf_create(cs, &r->model);
+    fold_acopf_options opt;
+    fold_acopf_default_options(&opt);
+    opt.flow_var_max_z = r->flow_var_max_z;
+    st = fold_acopf_create_with(cs, &opt, &r->model);
     fold_acopf_case_free(cs);
     if (st != FOLD_OK) {
         fprintf(stderr, "foldopt: opf: %s\n", fold_acopf_last_error());
@@ -371,6 +384,7 @@ int cmd_opf(int argc, char **argv)
     r.of = OPF_OF_OBJECTIVE;
     r.mode = OPF_MODE_DEFAULT;
     r.top = 10;
+    r.flow_var_max_z = FOLD_ACOPF_FLOW_VAR_MAX_Z;
     fold_settings_default(&r.settings);
     int rc = parse_args(&r, argc, argv);
     if (rc == 0)

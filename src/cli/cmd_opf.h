@@ -17,6 +17,7 @@ typedef struct opf_run {
     bool kkt_given;           /* --kkt given: no automatic switch to the barrier form */
     char kkt_fallback[256];   /* why the active-set form was replaced by the barrier form */
     long top;
+    double flow_var_max_z;    /* --flow-vars (doc/acopf.md §2.1) */
     fold_settings settings;
     /* model and forward results */
     fold_acopf *model;

@@ -103,10 +103,10 @@ void opf_print_json(const opf_run *r, FILE *out)
     json_num(out, solved ? r->fwd.objective : NAN);
     fprintf(out, ", \"iterations\": %ld, \"forward_seconds\": %.6g, \"callback_seconds\": %.6g"
                  ", \"n_buses\": %ld, \"n_gens\": %ld, \"n_branches\": %ld, \"n_vars\": %ld"
-                 ", \"n_cons\": %ld, \"n_params\": %ld",
+                 ", \"n_cons\": %ld, \"n_params\": %ld, \"n_flow_var_branches\": %ld",
             (long)r->fwd.iterations, r->fwd.total_s, r->fwd.callback_s, (long)r->cs->n_bus,
             (long)r->cs->n_gen, (long)r->cs->n_branch, (long)r->L.n, (long)r->L.m,
-            (long)r->L.np);
+            (long)r->L.np, (long)r->L.n_flow);
     fputs(",\n \"solution\": ", out);
     if (solved)
         json_solution(out, r);
@@ -209,8 +209,11 @@ void opf_print_text(const opf_run *r, FILE *out)
     char b1[32], b2[32];
     fprintf(out, "case        %s: %ld buses, %ld generators, %ld branches\n", r->cs->name,
             (long)r->cs->n_bus, (long)r->cs->n_gen, (long)r->cs->n_branch);
-    fprintf(out, "problem     %ld variables, %ld constraints, %ld parameters\n", (long)r->L.n,
+    fprintf(out, "problem     %ld variables, %ld constraints, %ld parameters", (long)r->L.n,
             (long)r->L.m, (long)r->L.np);
+    if (r->L.n_flow > 0)
+        fprintf(out, " (flow variables on %ld branches)", (long)r->L.n_flow);
+    fputc('\n', out);
     fprintf(out, "status      %s\n", fold_forward_status_string(r->fwd.status));
     if (r->fwd_status >= 0)
         fprintf(out, "objective   %.8g $/h\n", r->fwd.objective);

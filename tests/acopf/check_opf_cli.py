@@ -28,6 +28,18 @@ with tempfile.TemporaryDirectory() as tmp:
     sol = d.get("solution", {})
     check("solution keyed by bus id and generator row",
           len(sol.get("vm", {})) == 30 and "1" in sol.get("pg", {}) and "30" in sol.get("va", {}))
+    check("no flow variables on the grid by default", d.get("n_flow_var_branches") == 0)
+    rc, out, err = run("opf", case, "--json", "--flow-vars", "all")
+    fv = json.loads(out) if rc == 0 else {}
+    nf = fv.get("n_flow_var_branches", 0)
+    check("--flow-vars all: 4 variables and rows per rated branch, same objective",
+          rc == 0 and nf > 0 and fv["status"] == "solved" and
+          fv["n_vars"] == d["n_vars"] + 4 * nf and fv["n_cons"] == d["n_cons"] + 4 * nf and
+          abs(fv["objective"] - d["objective"]) <= 1e-8 * d["objective"], err)
+    for bad in ("-1", "abc"):
+        rc, out, err = run("opf", case, "--flow-vars", bad)
+        check("--flow-vars " + bad + ": exit 2 naming the option", rc == 2 and "--flow-vars" in err,
+              err)
     rc, out, err = run("opf", case, "--json", "--wrt", "pd")
     g = json.loads(out) if rc == 0 else {}
     check("value gradient (LMP) keyed by bus", rc == 0 and len(g.get("gradient", {})) == 30 and
