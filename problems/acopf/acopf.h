@@ -103,7 +103,7 @@ typedef struct fold_acopf_layout {
  * is below it get flow variables, so that their thermal limits are written in those
  * variables instead of the voltages (doc/acopf.md §2.1); 0: none, HUGE_VAL: every rated
  * branch. Default FOLD_ACOPF_FLOW_VAR_MAX_Z. */
-#define FOLD_ACOPF_FLOW_VAR_MAX_Z 1e-3
+#define FOLD_ACOPF_FLOW_VAR_MAX_Z 2e-4
 typedef struct fold_acopf_options {
     double flow_var_max_z;
 } fold_acopf_options;

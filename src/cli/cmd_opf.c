@@ -34,7 +34,7 @@ static void usage(FILE *out)
         "  --rows, --cols  comma-separated keys (bus ids or generator rows); default all\n"
         "  --top K    the summary lists the K largest sensitivities (default 10)\n"
         "  --flow-vars  thermal limits in flow variables on the rated branches of impedance\n"
-        "             below Z p.u. (default 1e-3), none or all of them\n"
+        "             below Z p.u. (default 2e-4), none or all of them\n"
         "  -v         show Ipopt's iteration log on stderr\n"
         "Exit status: 0 ok, 1 numerical failure, 2 usage or input error.\n");
 }

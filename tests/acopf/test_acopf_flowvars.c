@@ -36,7 +36,7 @@ START_TEST(selection_and_layout)
     /* the first rated branch gets a tiny impedance: only it is selected by default */
     fold_int k0 = fold_acopf_rated_branch(plain, 0);
     cs->branch[k0].r = 1e-5;
-    cs->branch[k0].x = 2e-4;
+    cs->branch[k0].x = 1e-4;
     fold_acopf *def = NULL;
     ck_assert_acopf(fold_acopf_create(cs, &def), FOLD_OK);
     fold_acopf_layout D = fold_acopf_get_layout(def);

@@ -146,7 +146,7 @@ START_TEST(constraints_match_complex_power)
     check_against_complex(m, &r);
     fold_acopf_free(m);
     const char *names[] = {"pglib_opf_case30_ieee", "pglib_opf_case300_ieee",
-                           "pglib_opf_case89_pegase"}; /* the last two with flow variables */
+                           "pglib_opf_case89_pegase"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char buf[1024];
         const char *path = acopf_test_case_path(names[i], buf, sizeof buf);
