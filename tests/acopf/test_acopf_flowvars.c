@@ -161,8 +161,9 @@ static void release(solved *s)
     fold_acopf_free(s->m);
 }
 
-/* Index (among the rated rows) of the branch with the largest flow at the optimum of cs. */
-static fold_int busiest_rated(const fold_acopf_case *cs)
+/* Constraint values g at the optimum of cs without flow variables (malloc'ed, m entries);
+ * the layout in *L. */
+static double *g_at_optimum(const fold_acopf_case *cs, fold_acopf_layout *L)
 {
     solved a;
     solve(&a, cs, 0);
@@ -171,32 +172,36 @@ static fold_int busiest_rated(const fold_acopf_case *cs)
     fold_solver_solution(a.sv, x, NULL, NULL, NULL, NULL);
     fold_solver_params(a.sv, p);
     fold_acopf_eval_g(a.m, x, p, g);
-    fold_int best = 0;
-    for (fold_int k = 1; k < a.L.n_rated; k++)
-        if (g[a.L.g_sf + k] > g[a.L.g_sf + best])
-            best = k;
+    *L = a.L;
     free(x);
-    free(g);
     free(p);
     release(&a);
+    return g;
+}
+
+/* Thermal row with the largest flow at the optimum of cs, and its branch in *branch. */
+static fold_int busiest_rated(const fold_acopf_case *cs, fold_int *branch)
+{
+    fold_acopf_layout L;
+    double *g = g_at_optimum(cs, &L);
+    fold_int best = 0;
+    for (fold_int k = 1; k < L.n_rated; k++)
+        if (g[L.g_sf + k] > g[L.g_sf + best])
+            best = k;
+    free(g);
+    fold_acopf *m = create(cs, 0);
+    *branch = fold_acopf_rated_branch(m, best);
+    fold_acopf_free(m);
     return best;
 }
 
 /* Limit rated branch `row` of cs to 90% of its flow at the optimum. */
 static void tighten(fold_acopf_case *cs, fold_int row, fold_int br)
 {
-    solved a;
-    solve(&a, cs, 0);
-    double *x = malloc((size_t)a.L.n * sizeof(double)), *g = malloc((size_t)a.L.m * 8);
-    double *p = malloc((size_t)a.L.np * sizeof(double));
-    fold_solver_solution(a.sv, x, NULL, NULL, NULL, NULL);
-    fold_solver_params(a.sv, p);
-    fold_acopf_eval_g(a.m, x, p, g);
-    cs->branch[br].rate_a = 0.9 * sqrt(fmax(g[a.L.g_sf + row], g[a.L.g_st + row])) * cs->base_mva;
-    free(x);
+    fold_acopf_layout L;
+    double *g = g_at_optimum(cs, &L);
+    cs->branch[br].rate_a = 0.9 * sqrt(fmax(g[L.g_sf + row], g[L.g_st + row])) * cs->base_mva;
     free(g);
-    free(p);
-    release(&a);
 }
 
 /* The envelope identity (VJP of the objective = value gradient) at s's solution. */
@@ -229,11 +234,8 @@ START_TEST(same_solution_and_derivatives)
 {
     fold_acopf_case *cs = NULL;
     ck_assert_acopf(fold_acopf_gen_grid(60, 11, &cs), FOLD_OK);
-    fold_int row = busiest_rated(cs), br;
+    fold_int br, row = busiest_rated(cs, &br);
     solved a, b;
-    solve(&a, cs, 0);
-    br = fold_acopf_rated_branch(a.m, row);
-    release(&a);
     tighten(cs, row, br);
     solve(&a, cs, 0);
     solve(&b, cs, HUGE_VAL);
@@ -290,11 +292,8 @@ START_TEST(low_impedance_limit)
 {
     fold_acopf_case *cs = NULL;
     ck_assert_acopf(fold_acopf_gen_grid(60, 11, &cs), FOLD_OK);
-    fold_int row = busiest_rated(cs), br;
+    fold_int br, row = busiest_rated(cs, &br);
     solved a, b;
-    solve(&a, cs, 0);
-    br = fold_acopf_rated_branch(a.m, row);
-    release(&a);
     cs->branch[br].r /= 1000;
     cs->branch[br].x /= 1000;
     ck_assert_double_lt(hypot(cs->branch[br].r, cs->branch[br].x), FOLD_ACOPF_FLOW_VAR_MAX_Z);
