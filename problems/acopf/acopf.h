@@ -102,10 +102,13 @@ typedef struct fold_acopf_layout {
 /* Model options. flow_var_max_z: the rated branches whose series impedance |r + jx| (p.u.)
  * is below it get flow variables, so that their thermal limits are written in those
  * variables instead of the voltages (doc/acopf.md §2.1); 0: none, HUGE_VAL: every rated
- * branch. Default FOLD_ACOPF_FLOW_VAR_MAX_Z. */
+ * branch. Default FOLD_ACOPF_FLOW_VAR_MAX_Z. flow_var_branch: NULL (default), or one flag
+ * per branch of the case (n_branch): a nonzero flag gives that branch flow variables
+ * whatever its impedance; it must have a thermal limit. */
 #define FOLD_ACOPF_FLOW_VAR_MAX_Z 2e-4
 typedef struct fold_acopf_options {
     double flow_var_max_z;
+    const unsigned char *flow_var_branch;
 } fold_acopf_options;
 
 void fold_acopf_default_options(fold_acopf_options *opt);
@@ -134,6 +137,56 @@ fold_int fold_acopf_rated_branch(const fold_acopf *model, fold_int k);
 fold_int fold_acopf_angle_branch(const fold_acopf *model, fold_int k);
 /* Branch index of flow-variable group k (0 <= k < n_flow); -1 when out of range. */
 fold_int fold_acopf_flow_branch(const fold_acopf *model, fold_int k);
+
+/* Carry a primal-dual point (x, lam, zl, zu in from's layout) to the model `to` of the same
+ * case with other flow variables (doc/acopf.md §2.2): the shared blocks are copied, a flow
+ * variable new in `to` is set to its branch's flow h(V) and its row's multiplier to the
+ * value stationarity in that variable gives, -2 mu v with mu the thermal multiplier of
+ * its end; its bound multipliers are zero (flow variables are free). lam, zl, zu may be
+ * NULL together (then so may the outputs). FOLD_ERR_ARGUMENT when the models are not of
+ * one case. */
+fold_status fold_acopf_convert_point(const fold_acopf *from, const fold_acopf *to,
+                                     const double *x, const double *lam, const double *zl,
+                                     const double *zu, double *x_to, double *lam_to,
+                                     double *zl_to, double *zu_to);
+
+/* ---- solving (doc/acopf.md §2.2) ---- */
+
+/* fold_acopf_solve's options. max_rounds: re-solves after Ipopt stops at its acceptable
+ * level (0: none); stiff_factor: a rated branch without flow variables gets them in a
+ * re-solve when the residual floor of its thermal limit, 2 mu |grad h|^2 DBL_EPSILON at
+ * the acceptable point, exceeds stiff_factor * forward.tol. */
+#define FOLD_ACOPF_REFINE_ROUNDS 2
+#define FOLD_ACOPF_STIFF_FACTOR 0.1
+typedef struct fold_acopf_solve_options {
+    int max_rounds;
+    double stiff_factor;
+} fold_acopf_solve_options;
+
+void fold_acopf_default_solve_options(fold_acopf_solve_options *opt);
+
+typedef struct fold_acopf_solve_info {
+    int first_status;          /* fold_forward_status of the first solve */
+    fold_int first_iterations; /* its Ipopt iterations */
+    int rounds;                /* re-solves run */
+    fold_int n_flow_added;     /* branches given flow variables by the kept re-solves */
+    fold_status failed;        /* a re-solve that failed (its result dropped), else 0 */
+    int failed_status;         /* its fold_forward_status */
+} fold_acopf_solve_info;
+
+/* Solve *model with Ipopt (settings set, NULL: defaults; parameters p, NULL: the model's
+ * defaults). When Ipopt stops at its acceptable level, build the model again with flow
+ * variables also on the branches whose thermal limit is too stiff at that point and
+ * re-solve it warm from the point carried over (fold_acopf_convert_point), up to
+ * opt->max_rounds times (opt NULL: defaults); a re-solve that fails is dropped and the
+ * acceptable point kept. On return *model is the model of the kept solution (the one
+ * given is freed when replaced) and *solver (new, the caller frees it) holds that
+ * solution, also when the solve failed (NULL only on an argument or memory error). info
+ * sums iterations, times and evaluations over the solves; status and objective are the
+ * kept solution's. Returns fold_solve's status of the kept solution, or an error. */
+fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const double *p,
+                             const fold_acopf_solve_options *opt, fold_solver **solver,
+                             fold_forward_info *info, fold_acopf_solve_info *sinfo);
 
 /* The flat start (vm = 1 clipped into its bounds, va = 0, pg and qg at their bound
  * midpoints, infinite bounds replaced by 0, each t at its generator's cost there, each flow

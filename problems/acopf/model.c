@@ -211,7 +211,8 @@ static bool setup_rows_and_bounds(fold_acopf *m, const fold_acopf_options *opt)
             m->br[k].rated_row = L->n_rated;
             m->br[k].rate2 = (in->rate_a / m->base) * (in->rate_a / m->base);
             m->rated[L->n_rated++] = k;
-            if (hypot(in->r, in->x) < opt->flow_var_max_z) {
+            if (hypot(in->r, in->x) < opt->flow_var_max_z ||
+                (opt->flow_var_branch && opt->flow_var_branch[k])) {
                 m->br[k].flow = L->n_flow;
                 m->flow_branch[L->n_flow++] = k;
             }
@@ -467,6 +468,7 @@ static bool build_param_patterns(fold_acopf *m)
 void fold_acopf_default_options(fold_acopf_options *opt)
 {
     opt->flow_var_max_z = FOLD_ACOPF_FLOW_VAR_MAX_Z;
+    opt->flow_var_branch = NULL;
 }
 
 fold_status fold_acopf_create(const fold_acopf_case *cs, fold_acopf **out)
@@ -490,6 +492,14 @@ fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_o
     fold_status st = validate_case(cs);
     if (st != FOLD_OK)
         return st;
+    for (fold_int k = 0; opt->flow_var_branch && k < cs->n_branch; k++)
+        if (opt->flow_var_branch[k] &&
+            !(cs->branch[k].rate_a > 0 && cs->branch[k].rate_a < FOLD_INF_BOUND))
+            return acopf_error(FOLD_ERR_ARGUMENT,
+                               "fold_acopf_create: flow_var_branch[%lld] is set but that "
+                               "branch (mpc.branch row %ld, buses %ld-%ld) has no thermal "
+                               "limit", (long long)k, cs->branch[k].row,
+                               cs->bus[cs->branch[k].f].id, cs->bus[cs->branch[k].t].id);
     fold_acopf *m = calloc(1, sizeof *m);
     if (!m || !copy_case(cs, &m->cs) || !setup_rows_and_bounds(m, opt) || !build_patterns(m) ||
         !build_param_patterns(m)) {

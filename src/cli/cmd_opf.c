@@ -21,6 +21,7 @@ static void usage(FILE *out)
         "                  [--backward direct|lfpi|gmres|minres|bicgstab] [--tol T] [-v]\n"
         "                  [--json] [-o FILE] [--set name=value] [--ipopt name=value]\n"
         "                  [--top K] [--rows LIST] [--cols LIST] [--flow-vars Z|none|all]\n"
+        "                  [--resolves N]\n"
         "Solve the AC optimal power flow of a MATPOWER case (PGLib baseline formulation) and\n"
         "optionally differentiate the solution with respect to the loads (pd, qd per bus, MW\n"
         "and MVAr) or the cost coefficients (c1, c2 per generator).\n"
@@ -35,6 +36,9 @@ static void usage(FILE *out)
         "  --top K    the summary lists the K largest sensitivities (default 10)\n"
         "  --flow-vars  thermal limits in flow variables on the rated branches of impedance\n"
         "             below Z p.u. (default 2e-4), none or all of them\n"
+        "  --resolves N  when Ipopt stops at its acceptable level, re-solve warm up to N times\n"
+        "             with flow variables also on the branches whose binding thermal limit is\n"
+        "             too stiff for --tol (default 2; 0: keep the acceptable point)\n"
         "  -v         show Ipopt's iteration log on stderr\n"
         "Exit status: 0 ok, 1 numerical failure, 2 usage or input error.\n");
 }
@@ -104,6 +108,11 @@ static int parse_args(opf_run *r, int argc, char **argv)
                 return CLI_USAGE;
             else if (r->flow_var_max_z < 0)
                 return cli_usage_error("opf: --flow-vars must be >= 0, none or all");
+        } else if (!strcmp(a, "--resolves")) {
+            if (!cli_parse_long(a, val, &r->resolves))
+                return CLI_USAGE;
+            if (r->resolves < 0 || r->resolves > 100)
+                return cli_usage_error("opf: --resolves must be between 0 and 100");
         } else if (!strcmp(a, "--set")) {
             if (!cli_apply_set(&r->settings, val))
                 return CLI_USAGE;
@@ -309,8 +318,7 @@ static int run(opf_run *r)
         fprintf(stderr, "foldopt: opf: %s\n", fold_acopf_last_error());
         return CLI_FAILED;
     }
-    r->cs = fold_acopf_get_case(r->model);
-    r->L = fold_acopf_get_layout(r->model);
+    r->cs = fold_acopf_get_case(r->model); /* keys are bus ids and generator rows */
     if (r->wrt != OPF_WRT_NONE) {
         int rc = parse_keys(r, r->cols_text, cols_are_gens(r), "--cols", &r->cols, &r->n_cols);
         if (rc)
@@ -322,13 +330,21 @@ static int run(opf_run *r)
             return rc;
         }
     }
-    st = fold_solver_create(fold_acopf_problem(r->model), &r->settings, &r->solver);
-    if (st != FOLD_OK)
-        return cli_status_error("opf: solver", st);
+    fold_acopf_solve_options so;
+    fold_acopf_default_solve_options(&so);
+    so.max_rounds = (int)r->resolves;
+    r->fwd_status = fold_acopf_solve(&r->model, &r->settings, NULL, &so, &r->solver, &r->fwd,
+                                     &r->refine);
+    if (!r->solver) { /* settings or memory */
+        fprintf(stderr, "foldopt: opf: %s\n", fold_acopf_last_error());
+        return r->fwd_status == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
+    }
+    /* the model of the kept solution (a re-solve may have added flow variables) */
+    r->cs = fold_acopf_get_case(r->model);
+    r->L = fold_acopf_get_layout(r->model);
     r->x = malloc((size_t)r->L.n * sizeof(double));
     if (!r->x)
         return cli_usage_error("opf: out of memory");
-    r->fwd_status = fold_solve(r->solver, NULL, &r->fwd);
     bool solved = r->fwd_status >= 0;
     if (solved)
         fold_solver_solution(r->solver, r->x, NULL, NULL, NULL, NULL);
@@ -385,6 +401,7 @@ int cmd_opf(int argc, char **argv)
     r.mode = OPF_MODE_DEFAULT;
     r.top = 10;
     r.flow_var_max_z = FOLD_ACOPF_FLOW_VAR_MAX_Z;
+    r.resolves = FOLD_ACOPF_REFINE_ROUNDS;
     fold_settings_default(&r.settings);
     int rc = parse_args(&r, argc, argv);
     if (rc == 0)

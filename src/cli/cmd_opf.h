@@ -18,6 +18,7 @@ typedef struct opf_run {
     char kkt_fallback[256];   /* why the active-set form was replaced by the barrier form */
     long top;
     double flow_var_max_z;    /* --flow-vars (doc/acopf.md §2.1) */
+    long resolves;            /* --resolves: fold_acopf_solve's max_rounds (§2.2) */
     fold_settings settings;
     /* model and forward results */
     fold_acopf *model;
@@ -26,6 +27,7 @@ typedef struct opf_run {
     fold_solver *solver;
     fold_forward_info fwd;
     fold_status fwd_status;
+    fold_acopf_solve_info refine;
     double *x;
     /* sensitivities: rows = outputs (keys), cols = parameters (keys) */
     fold_int n_rows, n_cols;

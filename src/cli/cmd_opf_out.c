@@ -107,6 +107,9 @@ void opf_print_json(const opf_run *r, FILE *out)
             (long)r->fwd.iterations, r->fwd.total_s, r->fwd.callback_s, (long)r->cs->n_bus,
             (long)r->cs->n_gen, (long)r->cs->n_branch, (long)r->L.n, (long)r->L.m,
             (long)r->L.np, (long)r->L.n_flow);
+    fprintf(out, ", \"resolves\": %d, \"first_status\": \"%s\", \"first_iterations\": %ld",
+            r->refine.rounds, fold_forward_status_string(r->refine.first_status),
+            (long)r->refine.first_iterations);
     fputs(",\n \"solution\": ", out);
     if (solved)
         json_solution(out, r);
@@ -219,6 +222,13 @@ void opf_print_text(const opf_run *r, FILE *out)
         fprintf(out, "objective   %.8g $/h\n", r->fwd.objective);
     fprintf(out, "iterations  %ld\nforward     %.3f s (callbacks %.3f s)\n",
             (long)r->fwd.iterations, r->fwd.total_s, r->fwd.callback_s);
+    if (r->refine.rounds > 0)
+        fprintf(out, "re-solved   first solve %s after %ld iterations; %d warm re-solve(s)%s, "
+                     "flow variables added on %ld branches\n",
+                fold_forward_status_string(r->refine.first_status),
+                (long)r->refine.first_iterations, r->refine.rounds,
+                r->refine.failed ? " (the last failed: its result dropped)" : "",
+                (long)r->refine.n_flow_added);
     if (!r->has_backward)
         return;
     fprintf(out, "backward    %.3f s: %s, %s KKT, %s", r->backward_s, opf_mode_names[r->mode],

@@ -13,6 +13,43 @@ def run(*args):
     p = subprocess.run([exe, *args], capture_output=True, text=True, timeout=300)
     return p.returncode, p.stdout, p.stderr
 
+def branch_flows(path, sol, base_mva):
+    """|S| (MVA) at the from and to ends of every branch of a MATPOWER file, at the voltages
+    of an opf --json solution (pi model with tap ratio and phase shift)."""
+    import cmath, math, re
+    text = open(path).read()
+    rows = re.search(r"mpc\.branch\s*=\s*\[(.*?)\];", text, re.S).group(1)
+    flows = []
+    for line in rows.strip().splitlines():
+        c = [float(t) for t in line.replace(";", " ").split()]
+        f, t, r, x, b, tap, shift = str(int(c[0])), str(int(c[1])), c[2], c[3], c[4], c[8], c[9]
+        v = {k: sol["vm"][k] * cmath.exp(1j * math.radians(sol["va"][k])) for k in (f, t)}
+        ys, T = 1 / complex(r, x), (tap or 1.0) * cmath.exp(1j * math.radians(shift))
+        i_f = (ys + 0.5j * b) / abs(T) ** 2 * v[f] - ys / T.conjugate() * v[t]
+        i_t = (ys + 0.5j * b) * v[t] - ys / T * v[f]
+        flows.append(max(abs(v[f] * i_f.conjugate()), abs(v[t] * i_t.conjugate())) * base_mva)
+    return flows
+
+def shrink_and_limit(path, branch):
+    """branch None: return the branch with the largest flow at the optimum of path, after
+    dividing its r and x by 1000 in the file. Otherwise set that branch's rateA to 90% of
+    its flow at the optimum."""
+    import re
+    rc, out, err = run("opf", path, "--json")
+    base_mva = float(re.search(r"mpc\.baseMVA\s*=\s*([0-9.eE+-]+)", open(path).read()).group(1))
+    flows = branch_flows(path, json.loads(out)["solution"], base_mva)
+    k = max(range(len(flows)), key=flows.__getitem__) if branch is None else branch
+    lines = open(path).read().splitlines(True)
+    start = next(i for i, l in enumerate(lines) if l.startswith("mpc.branch")) + 1
+    c = lines[start + k].replace(";", " ").split()
+    if branch is None:
+        c[2], c[3] = repr(float(c[2]) / 1000), repr(float(c[3]) / 1000)
+    else:
+        c[5] = c[6] = c[7] = repr(0.9 * flows[k])
+    lines[start + k] = "\t" + "\t".join(c) + ";\n"
+    open(path, "w").write("".join(lines))
+    return k
+
 with tempfile.TemporaryDirectory() as tmp:
     case = os.path.join(tmp, "grid.m")
     rc, out, err = run("gen-grid", "--buses", "30", "--seed", "4", "-o", case)
@@ -139,6 +176,40 @@ with tempfile.TemporaryDirectory() as tmp:
     check("acceptable forward solve: derivatives with a warning",
           rc == 0 and "status      acceptable" in out and
           "warning: forward solve acceptable" in err and "tol 1e-14" in err, err)
+    # Re-solve after an acceptable stop (doc/acopf.md §2.2): the busiest branch of a grid
+    # made 1000 times shorter and limited to 90% of its flow, without flow variables, stops
+    # at Ipopt's acceptable level at tol 1e-10; the warm re-solve with flow variables on the
+    # stiff branches is "solved", and its VJP of the objective is the LMP.
+    stiff = os.path.join(tmp, "stiff.m")
+    run("gen-grid", "--buses", "60", "--seed", "11", "-o", stiff)
+    busiest = shrink_and_limit(stiff, None)
+    shrink_and_limit(stiff, busiest)
+    base = ["opf", stiff, "--json", "--flow-vars", "none", "--tol", "1e-10", "--wrt", "pd"]
+    rc, out, err = run(*base, "--resolves", "0")
+    a = json.loads(out) if rc == 0 else {}
+    check("stiff limit without re-solve: acceptable", a.get("status") == "acceptable" and
+          a.get("resolves") == 0 and a.get("n_flow_var_branches") == 0, err)
+    rc, out, err = run(*base)
+    r = json.loads(out) if rc == 0 else {}
+    check("stiff limit: one warm re-solve reaches solved with flow variables",
+          r.get("status") == "solved" and r.get("resolves") == 1 and
+          r.get("first_status") == "acceptable" and
+          r.get("first_iterations") == a.get("iterations") and
+          r.get("iterations", 0) > r.get("first_iterations", 0) and
+          r.get("n_flow_var_branches", 0) >= 1 and
+          r.get("n_vars") == a.get("n_vars", 0) + 4 * r.get("n_flow_var_branches", 0) and
+          abs(r.get("objective", 0) - a.get("objective", 1)) <= 1e-8 * a.get("objective", 1), err)
+    rc, out, err = run(*base, "--mode", "vjp")
+    v = json.loads(out) if rc == 0 else {}
+    lmp = r.get("gradient", {})
+    scale = max([1] + [abs(x) for x in lmp.values()])
+    check("stiff limit after the re-solve: VJP of the objective equals the LMP",
+          rc == 0 and v.get("resolves") == 1 and len(lmp) == 60 and
+          all(abs(v["gradient"][k] - lmp[k]) <= 1e-6 * scale for k in lmp), err)
+    for value in ("-1", "x"):
+        rc, _, err = run("opf", case, "--resolves", value)
+        check("--resolves " + value + ": exit 2 naming the option",
+              rc == 2 and "--resolves" in err, err)
     rc, out, err = run("check", case, "--json")
     c = json.loads(out) if rc == 0 else {}
     check("check CASE.m: AC-OPF derivatives agree", rc == 0 and c.get("ok") is True and

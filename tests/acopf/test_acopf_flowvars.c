@@ -314,6 +314,179 @@ START_TEST(low_impedance_limit)
 }
 END_TEST
 
+/* flow_var_branch: flow variables on a chosen rated branch whatever its impedance; a flag
+ * on a branch without a thermal limit is refused, naming it. */
+START_TEST(branch_mask)
+{
+    fold_acopf_case *cs = tiny_case();
+    fold_acopf *plain = create(cs, 0);
+    fold_int k0 = fold_acopf_rated_branch(plain, 0), k1 = fold_acopf_rated_branch(plain, 1);
+    unsigned char *mask = calloc((size_t)cs->n_branch, 1);
+    fold_acopf_options opt;
+    fold_acopf *m = NULL;
+    fold_acopf_default_options(&opt);
+    ck_assert_ptr_null(opt.flow_var_branch);
+    opt.flow_var_branch = mask;
+    mask[k1] = 1;
+    ck_assert_acopf(fold_acopf_create_with(cs, &opt, &m), FOLD_OK);
+    ck_assert_int_eq(fold_acopf_get_layout(m).n_flow, 1);
+    ck_assert_int_eq(fold_acopf_flow_branch(m, 0), k1);
+    fold_acopf_free(m);
+    m = NULL;
+    cs->branch[k0].rate_a = 0; /* unlimited */
+    mask[k0] = 1;
+    ck_assert_acopf(fold_acopf_create_with(cs, &opt, &m), FOLD_ERR_ARGUMENT);
+    ck_assert_ptr_null(m);
+    char want[64];
+    snprintf(want, sizeof want, "flow_var_branch[%ld]", (long)k0);
+    ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), want));
+    ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), "no thermal limit"));
+    free(mask);
+    fold_acopf_free(plain);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
+/* A solution without flow variables carried to the model with them on every rated branch
+ * is a KKT point of that model (import measures the residuals), and carried back it is
+ * the point it came from. Models of different cases are refused. */
+START_TEST(convert_point)
+{
+    fold_acopf_case *cs = NULL;
+    ck_assert_acopf(fold_acopf_gen_grid(60, 11, &cs), FOLD_OK);
+    fold_int br, row = busiest_rated(cs, &br);
+    tighten(cs, row, br);
+    solved a;
+    solve(&a, cs, 0);
+    fold_acopf *all = create(cs, HUGE_VAL);
+    fold_acopf_layout A = a.L, B = fold_acopf_get_layout(all);
+    size_t na = (size_t)A.n, ma = (size_t)A.m, nb = (size_t)B.n, mb = (size_t)B.m;
+    double *x = malloc(na * 8), *lam = malloc(ma * 8), *zl = malloc(na * 8), *zu = malloc(na * 8);
+    double *x1 = malloc(nb * 8), *lam1 = malloc(mb * 8), *zl1 = malloc(nb * 8), *zu1 = malloc(nb * 8);
+    double *x2 = malloc(na * 8), *lam2 = malloc(ma * 8), *zl2 = malloc(na * 8), *zu2 = malloc(na * 8);
+    fold_solver_solution(a.sv, x, lam, zl, zu, NULL);
+    ck_assert_acopf(fold_acopf_convert_point(a.m, all, x, lam, zl, zu, x1, lam1, zl1, zu1),
+                    FOLD_OK);
+    /* the residuals of the point in its own model, then of the carried point */
+    fold_solver *sa = NULL, *sb = NULL;
+    fold_forward_info fa, fi;
+    ck_assert_status(fold_solver_create(fold_acopf_problem(a.m), NULL, &sa), FOLD_OK);
+    ck_assert_status(fold_solver_import(sa, NULL, x, lam, zl, zu, &fa), FOLD_OK);
+    ck_assert_status(fold_solver_create(fold_acopf_problem(all), NULL, &sb), FOLD_OK);
+    ck_assert_status(fold_solver_import(sb, NULL, x1, lam1, zl1, zu1, &fi), FOLD_OK);
+    printf("# residuals stationarity, feasibility, complementarity: %.2e %.2e %.2e in its model, "
+           "%.2e %.2e %.2e carried\n", fa.kkt_stationarity, fa.kkt_feasibility,
+           fa.kkt_complementarity, fi.kkt_stationarity, fi.kkt_feasibility, fi.kkt_complementarity);
+    ck_assert_double_le(fi.kkt_stationarity, 2 * fa.kkt_stationarity + 1e-12);
+    ck_assert_double_le(fi.kkt_feasibility, 2 * fa.kkt_feasibility + 1e-12);
+    ck_assert_double_le(fi.kkt_complementarity, 2 * fa.kkt_complementarity + 1e-12);
+    /* the binding limit's flow rows carry -2 mu v */
+    fold_int q = -1;
+    for (fold_int k = 0; k < B.n_flow; k++)
+        if (fold_acopf_flow_branch(all, k) == br)
+            q = k;
+    ck_assert_int_ge(q, 0);
+    double mu = lam[A.g_sf + row];
+    ck_assert_double_gt(fabs(lam1[B.g_flow + 4 * q]), 1e-3 * fabs(mu));
+    ck_assert_double_eq_tol(lam1[B.g_flow + 4 * q], -2 * mu * x1[B.x_fl + 4 * q], 1e-12);
+    ck_assert_acopf(fold_acopf_convert_point(all, a.m, x1, lam1, zl1, zu1, x2, lam2, zl2, zu2),
+                    FOLD_OK);
+    ck_assert_mem_eq(x2, x, na * 8);
+    ck_assert_mem_eq(lam2, lam, ma * 8);
+    ck_assert_mem_eq(zl2, zl, na * 8);
+    ck_assert_mem_eq(zu2, zu, na * 8);
+    /* primal only */
+    ck_assert_acopf(fold_acopf_convert_point(a.m, all, x, NULL, NULL, NULL, x1, NULL, NULL, NULL),
+                    FOLD_OK);
+    /* errors: duals half given, another case */
+    ck_assert_acopf(fold_acopf_convert_point(a.m, all, x, lam, NULL, zu, x1, lam1, zl1, zu1),
+                    FOLD_ERR_ARGUMENT);
+    fold_acopf_case *other = tiny_case();
+    fold_acopf *om = create(other, 0);
+    ck_assert_acopf(fold_acopf_convert_point(a.m, om, x, NULL, NULL, NULL, x1, NULL, NULL, NULL),
+                    FOLD_ERR_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), "not of one case"));
+    fold_acopf_free(om);
+    fold_acopf_case_free(other);
+    fold_solver_free(sa);
+    fold_solver_free(sb);
+    free(x); free(lam); free(zl); free(zu);
+    free(x1); free(lam1); free(zl1); free(zu1);
+    free(x2); free(lam2); free(zl2); free(zu2);
+    fold_acopf_free(all);
+    release(&a);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
+/* fold_acopf_solve on the low-impedance limit of low_impedance_limit without flow
+ * variables: Ipopt stops at its acceptable level at tol 1e-10; one warm re-solve with flow
+ * variables on the stiff branches (among them the low-impedance one) reaches "solved" with
+ * the objective of the direct formulation, and the envelope identity holds at its point.
+ * With max_rounds = 0 the acceptable point is returned. */
+START_TEST(refine_after_acceptable)
+{
+    fold_acopf_case *cs = NULL;
+    ck_assert_acopf(fold_acopf_gen_grid(60, 11, &cs), FOLD_OK);
+    fold_int br, row = busiest_rated(cs, &br);
+    cs->branch[br].r /= 1000;
+    cs->branch[br].x /= 1000;
+    tighten(cs, row, br);
+    solved ref;
+    solve(&ref, cs, FOLD_ACOPF_FLOW_VAR_MAX_Z);
+    fold_settings set;
+    fold_settings_default(&set);
+    set.forward.tol = 1e-10;
+    fold_acopf_solve_options so;
+    fold_acopf_solve_info si;
+    fold_forward_info fi;
+    fold_acopf_default_solve_options(&so);
+    ck_assert_int_eq(so.max_rounds, FOLD_ACOPF_REFINE_ROUNDS);
+    so.max_rounds = 0;
+    solved s = {.m = create(cs, 0)};
+    ck_assert_acopf(fold_acopf_solve(&s.m, &set, NULL, &so, &s.sv, &fi, &si),
+                    FOLD_WARN_INACCURATE);
+    ck_assert_int_eq(si.rounds, 0);
+    ck_assert_int_eq(fold_acopf_get_layout(s.m).n_flow, 0);
+    fold_int first_it = fi.iterations;
+    fold_solver_free(s.sv);
+    so.max_rounds = 1;
+    ck_assert_acopf(fold_acopf_solve(&s.m, &set, NULL, &so, &s.sv, &fi, &si), FOLD_OK);
+    s.L = fold_acopf_get_layout(s.m);
+    printf("# first solve %s after %ld iterations; re-solve with %ld flow-variable branches: "
+           "%s, %ld iterations in all, objective %.10g vs %.10g\n",
+           fold_forward_status_string(si.first_status), (long)si.first_iterations,
+           (long)si.n_flow_added, fold_forward_status_string(fi.status), (long)fi.iterations,
+           fi.objective, ref.obj);
+    ck_assert_int_eq(si.first_status, FOLD_FWD_ACCEPTABLE);
+    ck_assert_int_eq(si.first_iterations, first_it);
+    ck_assert_int_eq(si.rounds, 1);
+    ck_assert_int_eq(si.failed, 0);
+    ck_assert_int_eq(fi.status, FOLD_FWD_SOLVED);
+    ck_assert_int_gt(fi.iterations, si.first_iterations);
+    ck_assert_int_ge(si.n_flow_added, 1);
+    ck_assert_int_eq(s.L.n_flow, si.n_flow_added);
+    bool has_br = false;
+    for (fold_int k = 0; k < s.L.n_flow; k++)
+        has_br |= fold_acopf_flow_branch(s.m, k) == br;
+    ck_assert(has_br);
+    ck_assert_double_le(fabs(fi.objective - ref.obj), 1e-9 * ref.obj);
+    double *vg = malloc((size_t)s.L.np * sizeof(double));
+    double env = envelope_error(&s, vg);
+    printf("# envelope identity %.2e\n", env);
+    ck_assert_double_le(env, 1e-6);
+    free(vg);
+    /* bad options */
+    fold_solver *none = (fold_solver *)&so;
+    so.stiff_factor = NAN;
+    ck_assert_acopf(fold_acopf_solve(&s.m, &set, NULL, &so, &none, &fi, &si), FOLD_ERR_ARGUMENT);
+    ck_assert_ptr_null(none);
+    release(&s);
+    release(&ref);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("acopf_flowvars");
@@ -324,6 +497,9 @@ int main(void)
     tcase_add_test(tc, bad_option);
     tcase_add_test(tc, same_solution_and_derivatives);
     tcase_add_test(tc, low_impedance_limit);
+    tcase_add_test(tc, branch_mask);
+    tcase_add_test(tc, convert_point);
+    tcase_add_test(tc, refine_after_acceptable);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }

@@ -60,7 +60,6 @@ static void bench_case(const char *dir, const char *name, double baseline)
         fold_acopf_case_free(cs);
         return;
     }
-    fold_acopf_layout L = fold_acopf_get_layout(m);
     fold_settings s;
     fold_settings_default(&s);
     /* BENCH_OPF_SET="name=value,name=value": settings changed for experiments */
@@ -80,8 +79,14 @@ static void bench_case(const char *dir, const char *name, double baseline)
             }
         }
     }
-    fold_solver_create(fold_acopf_problem(m), &s, &sv);
-    fold_status st = fold_solve(sv, NULL, &fi);
+    fold_acopf_solve_info si;
+    fold_status st = fold_acopf_solve(&m, &s, NULL, NULL, &sv, &fi, &si);
+    fold_acopf_layout L = fold_acopf_get_layout(m);
+    if (si.rounds > 0) /* doc/acopf.md §2.2 */
+        fprintf(stderr, "%s: first solve %s after %ld iterations; %d re-solve(s), flow "
+                "variables added on %ld branches%s\n", name,
+                fold_forward_status_string(si.first_status), (long)si.first_iterations, si.rounds,
+                (long)si.n_flow_added, si.failed ? " (the last re-solve failed)" : "");
     double rel = fabs(fi.objective - baseline) / baseline;
     if (st < 0) {
         printf("%-30s %6ld  forward %s after %ld iterations (%.1f s)\n", name, (long)cs->n_bus,

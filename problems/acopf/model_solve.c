@@ -1,0 +1,211 @@
+/* Solve an AC-OPF with Ipopt and, when Ipopt stops at its acceptable level, re-solve warm
+ * with flow variables on the branches whose binding thermal limit is too stiff for the
+ * tolerance (doc/acopf.md §2.2). */
+#include <float.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acopf_internal.h"
+
+void fold_acopf_default_solve_options(fold_acopf_solve_options *opt)
+{
+    opt->max_rounds = FOLD_ACOPF_REFINE_ROUNDS;
+    opt->stiff_factor = FOLD_ACOPF_STIFF_FACTOR;
+}
+
+/* The thermal limit of branch b, written in the voltages, adds mu grad|h|^2 to the
+ * Hessian of the Lagrangian: entries of about 2 mu |grad h_e|^2. One rounding of a voltage
+ * (DBL_EPSILON) then moves the dual residual by that times DBL_EPSILON (doc/acopf.md §2.1). */
+static double residual_floor(const fold_acopf *m, const acopf_branch_data *b, const double *x,
+                             const double *lam)
+{
+    const fold_acopf_layout *L = &m->L;
+    acopf_flow fl;
+    acopf_flow_eval(b, m, x, false, &fl);
+    double floor = 0;
+    for (int e = 0; e < 4; e++) {
+        double mu = fabs(lam[(e < 2 ? L->g_sf : L->g_st) + b->rated_row]), g2 = 0;
+        for (int c = 0; c < 4; c++)
+            g2 += fl.d[e][c] * fl.d[e][c];
+        floor = fmax(floor, 2 * mu * g2 * DBL_EPSILON);
+    }
+    return floor;
+}
+
+/* Flags of the branches that keep flow variables (those of m) or get them (rated branches
+ * whose residual floor exceeds `limit`); returns how many are new, -1 out of memory. */
+static fold_int stiff_branches(const fold_acopf *m, const double *x, const double *lam,
+                               double limit, unsigned char **mask)
+{
+    fold_int added = 0;
+    *mask = calloc((size_t)m->cs.n_branch + 1, 1);
+    if (!*mask)
+        return -1;
+    for (fold_int k = 0; k < m->cs.n_branch; k++) {
+        const acopf_branch_data *b = &m->br[k];
+        if (b->flow >= 0)
+            (*mask)[k] = 1;
+        else if (b->rated_row >= 0 && residual_floor(m, b, x, lam) > limit)
+            (*mask)[k] = 1, added++;
+    }
+    return added;
+}
+
+/* Sum the counts and times of a re-solve into *sum; with take_result also its status,
+ * objective and residuals. */
+static void add_info(fold_forward_info *sum, const fold_forward_info *next, bool take_result)
+{
+    fold_forward_info s = take_result ? *next : *sum;
+    if (!take_result) {
+        s.iterations = next->iterations;
+        s.solve_s = next->solve_s;
+        s.callback_s = next->callback_s;
+        s.total_s = next->total_s;
+        s.n_eval_f = next->n_eval_f;
+        s.n_eval_g = next->n_eval_g;
+        s.n_eval_grad_f = next->n_eval_grad_f;
+        s.n_eval_jac_g = next->n_eval_jac_g;
+        s.n_eval_hess_l = next->n_eval_hess_l;
+    }
+    s.iterations += sum->iterations;
+    s.solve_s += sum->solve_s;
+    s.callback_s += sum->callback_s;
+    s.total_s += sum->total_s;
+    s.n_eval_f += sum->n_eval_f;
+    s.n_eval_g += sum->n_eval_g;
+    s.n_eval_grad_f += sum->n_eval_grad_f;
+    s.n_eval_jac_g += sum->n_eval_jac_g;
+    s.n_eval_hess_l += sum->n_eval_hess_l;
+    *sum = s;
+}
+
+/* The settings of a warm re-solve: Ipopt's barrier parameter starts near the tolerance
+ * (its default 0.1 would lead it back to the central path far from the point) unless the
+ * caller chose mu_init. */
+static void warm_settings(const fold_settings *set, double spent_s, fold_settings *warm)
+{
+    char mu[32];
+    *warm = *set;
+    if (set->forward.time_limit_s > 0) /* the limit holds for all solves together */
+        warm->forward.time_limit_s = fmax(set->forward.time_limit_s - spent_s, 1e-3);
+    for (int i = 0; i < set->n_ipopt_options; i++)
+        if (!strcmp(set->ipopt_options[i].name, "mu_init"))
+            return;
+    snprintf(mu, sizeof mu, "%.3g", 0.1 * set->forward.tol);
+    if (fold_settings_set_ipopt(warm, "mu_init", mu) != FOLD_OK)
+        *warm = *set; /* every option slot taken: Ipopt's default */
+}
+
+/* One re-solve: the model with flow variables on mask, started from the solution of *sv.
+ * On success (Ipopt solved or acceptable) *model and *sv are replaced. */
+static fold_status resolve(fold_acopf **model, fold_solver **sv, const unsigned char *mask,
+                           const fold_settings *set, double spent_s, const double *p,
+                           fold_forward_info *fi)
+{
+    fold_acopf *m0 = *model, *m1 = NULL;
+    fold_solver *s1 = NULL;
+    fold_acopf_options opt = {.flow_var_max_z = 0, .flow_var_branch = mask};
+    fold_settings warm;
+    double *buf = NULL;
+    fold_status st = fold_acopf_create_with(&m0->cs, &opt, &m1);
+    if (st != FOLD_OK)
+        return st;
+    size_t n0 = (size_t)m0->L.n, m0r = (size_t)m0->L.m, n1 = (size_t)m1->L.n,
+           m1r = (size_t)m1->L.m;
+    buf = malloc((3 * n0 + m0r + 3 * n1 + m1r) * sizeof *buf);
+    if (!buf) {
+        st = acopf_error(FOLD_ERR_MEMORY, "fold_acopf_solve: out of memory (%s)", m0->cs.name);
+        goto done;
+    }
+    double *x = buf, *zl = x + n0, *zu = zl + n0, *lam = zu + n0;
+    double *x1 = lam + m0r, *zl1 = x1 + n1, *zu1 = zl1 + n1, *lam1 = zu1 + n1;
+    warm_settings(set, spent_s, &warm);
+    if ((st = fold_solver_solution(*sv, x, lam, zl, zu, NULL)) != FOLD_OK ||
+        (st = fold_acopf_convert_point(m0, m1, x, lam, zl, zu, x1, lam1, zl1, zu1)) != FOLD_OK ||
+        (st = fold_solver_create(m1->prob, &warm, &s1)) != FOLD_OK ||
+        (st = fold_solver_set_start(s1, x1, lam1, zl1, zu1)) != FOLD_OK)
+        goto done;
+    st = fold_solve(s1, p, fi);
+    if (st >= 0) {
+        fold_solver_free(*sv);
+        fold_acopf_free(m0);
+        *sv = s1;
+        *model = m1;
+        s1 = NULL;
+        m1 = NULL;
+    }
+done:
+    fold_solver_free(s1);
+    fold_acopf_free(m1);
+    free(buf);
+    return st;
+}
+
+fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const double *p,
+                             const fold_acopf_solve_options *opt, fold_solver **solver,
+                             fold_forward_info *info, fold_acopf_solve_info *sinfo)
+{
+    fold_acopf_solve_options defaults;
+    fold_settings def_set;
+    fold_forward_info total, fi;
+    fold_acopf_solve_info si = {0};
+    fold_solver *sv = NULL;
+    if (!model || !*model || !solver)
+        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_solve: %s is NULL",
+                           solver ? "model" : "solver");
+    *solver = NULL;
+    if (info)
+        memset(info, 0, sizeof *info);
+    if (sinfo)
+        *sinfo = si;
+    fold_acopf_default_solve_options(&defaults);
+    if (!opt)
+        opt = &defaults;
+    if (opt->max_rounds < 0 || !(opt->stiff_factor > 0))
+        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_solve: max_rounds = %d, stiff_factor "
+                           "= %g: need >= 0 and > 0", opt->max_rounds, opt->stiff_factor);
+    if (!set) {
+        fold_settings_default(&def_set);
+        set = &def_set;
+    }
+    fold_status st = fold_solver_create((*model)->prob, set, &sv);
+    if (st != FOLD_OK)
+        return acopf_error_from_lib(st, "fold_acopf_solve");
+    st = fold_solve(sv, p, &total);
+    si.first_status = total.status;
+    si.first_iterations = total.iterations;
+    while (st == FOLD_WARN_INACCURATE && si.rounds < opt->max_rounds &&
+           !(set->forward.time_limit_s > 0 && total.total_s >= set->forward.time_limit_s)) {
+        const fold_acopf *m = *model;
+        unsigned char *mask = NULL;
+        double *x = malloc((size_t)m->L.n * sizeof *x), *lam = malloc((size_t)m->L.m * sizeof *lam);
+        fold_int added = -1;
+        if (x && lam && fold_solver_solution(sv, x, lam, NULL, NULL, NULL) == FOLD_OK)
+            added = stiff_branches(m, x, lam, opt->stiff_factor * set->forward.tol, &mask);
+        free(x);
+        free(lam);
+        if (added <= 0) { /* nothing to change (or no memory): the acceptable point stands */
+            free(mask);
+            break;
+        }
+        memset(&fi, 0, sizeof fi);
+        fold_status rst = resolve(model, &sv, mask, set, total.total_s, p, &fi);
+        free(mask);
+        si.rounds++;
+        add_info(&total, &fi, rst >= 0);
+        if (rst < 0) { /* the acceptable point of the previous model stands */
+            si.failed_status = fi.status;
+            si.failed = rst;
+            break;
+        }
+        si.n_flow_added += added;
+        st = rst;
+    }
+    if (info)
+        *info = total;
+    if (sinfo)
+        *sinfo = si;
+    *solver = sv;
+    return st;
+}
