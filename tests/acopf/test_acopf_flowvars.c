@@ -285,19 +285,28 @@ START_TEST(same_solution_and_derivatives)
 }
 END_TEST
 
+/* A 60-bus grid whose busiest branch (*br) is made 1000 times shorter (~1e-4 p.u.) and
+ * limited to 90% of its flow: a binding limit of very small impedance. */
+static fold_acopf_case *stiff_grid(fold_int *br)
+{
+    fold_acopf_case *cs = NULL;
+    ck_assert_acopf(fold_acopf_gen_grid(60, 11, &cs), FOLD_OK);
+    fold_int row = busiest_rated(cs, br);
+    cs->branch[*br].r /= 1000;
+    cs->branch[*br].x /= 1000;
+    tighten(cs, row, *br);
+    return cs;
+}
+
 /* The binding limit on a branch of 1/1000 of its impedance (~1e-4 p.u.): by default it gets
  * flow variables, the solve reaches tol 1e-10 with the objective of the formulation
  * without them (which may stop at the acceptable level), and the envelope identity holds. */
 START_TEST(low_impedance_limit)
 {
-    fold_acopf_case *cs = NULL;
-    ck_assert_acopf(fold_acopf_gen_grid(60, 11, &cs), FOLD_OK);
-    fold_int br, row = busiest_rated(cs, &br);
+    fold_int br;
+    fold_acopf_case *cs = stiff_grid(&br);
     solved a, b;
-    cs->branch[br].r /= 1000;
-    cs->branch[br].x /= 1000;
     ck_assert_double_lt(hypot(cs->branch[br].r, cs->branch[br].x), FOLD_ACOPF_FLOW_VAR_MAX_Z);
-    tighten(cs, row, br);
     solve(&a, cs, 0);
     solve(&b, cs, FOLD_ACOPF_FLOW_VAR_MAX_Z);
     ck_assert_int_eq(b.L.n_flow, 1);
@@ -426,12 +435,8 @@ END_TEST
  * With max_rounds = 0 the acceptable point is returned. */
 START_TEST(refine_after_acceptable)
 {
-    fold_acopf_case *cs = NULL;
-    ck_assert_acopf(fold_acopf_gen_grid(60, 11, &cs), FOLD_OK);
-    fold_int br, row = busiest_rated(cs, &br);
-    cs->branch[br].r /= 1000;
-    cs->branch[br].x /= 1000;
-    tighten(cs, row, br);
+    fold_int br;
+    fold_acopf_case *cs = stiff_grid(&br);
     solved ref;
     solve(&ref, cs, FOLD_ACOPF_FLOW_VAR_MAX_Z);
     fold_settings set;
