@@ -25,12 +25,12 @@ static fold_status factor_apply_inverse(fold_la_factor *F, bool transpose, fold_
 /* Eqs. 4.3, 4.4: x <- x + inv(M) (b - A x), r measured against the unregularized A, per
  * column, stopping a column when it meets tol or its residual stops decreasing. With a
  * regularized factor a column also needs a last correction below PREG_ETA of the
- * solution (eq. 4.9); *inconsistent says some column never got there.
- * ws: 3 n nrhs; cw: 3 nrhs. */
+ * solution (eq. 4.9); bad[c] = 1 for a column that never got there (inconsistent), and
+ * *worst is the largest residual of the other columns. ws: 3 n nrhs; cw: 3 nrhs. */
 static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_int nrhs,
                                         const double *B, double *X, int refine_steps,
                                         double tol, double *ws, double *cw, double *worst,
-                                        bool *inconsistent)
+                                        unsigned char *bad, fold_int *n_bad)
 {
     fold_int n = F->n;
     double *R = ws, *D = ws + n * nrhs, *Xprev = ws + 2 * n * nrhs;
@@ -109,22 +109,48 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
             dr[c] = dn <= PREG_ETA * xn ? dn / fmax(xn, DBL_MIN) : HUGE_VAL;
         }
     }
-    *inconsistent = false;
-    for (fold_int c = 0; c < nrhs; c++)
-        *inconsistent = *inconsistent || dr[c] > PREG_ETA;
+    *worst = 0.0;
+    *n_bad = 0;
+    for (fold_int c = 0; c < nrhs; c++) {
+        bad[c] = dr[c] > PREG_ETA;
+        *n_bad += bad[c];
+        if (!bad[c])
+            *worst = fmax(*worst, fabs(res[c]));
+    }
     return FOLD_OK;
 }
 
-fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrhs,
-                                 const double *B, double *X, int refine_steps, double tol,
-                                 double *residual)
+fold_status fold_la_factor_apply(fold_la_factor *F, bool transpose, fold_int nrhs,
+                                 const double *B, double *X)
+{
+    const char *fn = "fold_la_factor_apply";
+    fold_status st;
+    if ((st = fold_check_not_null(F, fn, "F")) || (st = fold_check_dim(nrhs, 0, fn, "nrhs")))
+        return st;
+    if (nrhs > 0 && ((st = fold_check_not_null(B, fn, "B")) ||
+                     (st = fold_check_not_null(X, fn, "X"))))
+        return st;
+    if (!F->is_factored)
+        return fold_error(FOLD_ERR_SINGULAR, "%s: no valid factorization (the last "
+                          "factorization failed)", fn);
+    if (nrhs == 0)
+        return FOLD_OK;
+    if ((st = factor_apply_inverse(F, transpose, nrhs, B, X)))
+        return fold_error_context(st, "%s", fn);
+    return FOLD_OK;
+}
+
+fold_status fold_la_factor_solve_cols(fold_la_factor *F, bool transpose, fold_int nrhs,
+                                      const double *B, double *X, int refine_steps, double tol,
+                                      double *residual, unsigned char *bad, fold_int *n_bad)
 {
     const char *fn = "fold_la_factor_solve";
     fold_status st;
     if ((st = fold_check_not_null(F, fn, "F")) || (st = fold_check_dim(nrhs, 0, fn, "nrhs")))
         return st;
     if (nrhs > 0 && ((st = fold_check_not_null(B, fn, "B")) ||
-                     (st = fold_check_not_null(X, fn, "X"))))
+                     (st = fold_check_not_null(X, fn, "X")) ||
+                     (st = fold_check_not_null(bad, fn, "bad"))))
         return st;
     if (refine_steps < 0)
         return fold_error(FOLD_ERR_ARGUMENT, "%s: refine_steps = %d < 0", fn, refine_steps);
@@ -135,6 +161,8 @@ fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrh
                           "factorization failed)", fn);
     if ((st = fold_check_finite(B, F->n * nrhs, fn, "B")))
         return st;
+    if (n_bad)
+        *n_bad = 0;
     if (nrhs == 0) {
         if (residual)
             *residual = 0.0;
@@ -149,10 +177,10 @@ fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrh
         F->solve_ws_len = need;
     }
     double *Xt = F->solve_ws, *ws = Xt + len, *res = ws + 3 * len;
-    bool inconsistent = false;
+    fold_int nb = 0;
     double worst = HUGE_VAL;
     st = factor_refined_solve(F, transpose, nrhs, B, Xt, refine_steps, tol, ws, res, &worst,
-                              &inconsistent);
+                              bad, &nb);
     if (!st && !(worst <= tol) && F->kind == FOLD_FACTOR_AUTO &&
         F->info.factorization == FOLD_FACTOR_CHOLMOD) {
         /* AUTO: LDL' + refinement missed tol (§4.4), so switch to LU for good. */
@@ -163,7 +191,7 @@ fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrh
         if (!(st = fold_la_factor_fall_back(F))) {
             F->is_factored = true;
             st = factor_refined_solve(F, transpose, nrhs, B, Xt, refine_steps, tol, ws, res,
-                                      &worst, &inconsistent);
+                                      &worst, bad, &nb);
         }
     }
     if (st)
@@ -171,17 +199,33 @@ fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrh
     memcpy(X, Xt, len * sizeof *X);
     if (residual)
         *residual = worst;
-    if (inconsistent)
-        st = fold_error(FOLD_ERR_SINGULAR, "%s: A is singular (solved with "
-                        "regularization delta = %.3g) and the right-hand side is not in its "
-                        "range: the refinement corrections do not decrease (residual %.3g)",
-                        fn, F->preg.delta, worst);
-    else if (!(worst <= tol))
-        st = fold_error(FOLD_WARN_INACCURATE, "%s: relative residual %.3g > tol %.3g after %d "
-                        "refinement steps (%s)", fn, worst, tol, refine_steps,
-                        F->info.factorization == FOLD_FACTOR_CHOLMOD
-                            ? "CHOLMOD LDL': A may be singular or delta too large"
-                            : "UMFPACK LU: A is ill-conditioned");
-    return st;
+    if (n_bad)
+        *n_bad = nb;
+    if (nb < nrhs && !(worst <= tol))
+        return fold_error(FOLD_WARN_INACCURATE, "%s: relative residual %.3g > tol %.3g after "
+                          "%d refinement steps (%s)", fn, worst, tol, refine_steps,
+                          F->info.factorization == FOLD_FACTOR_CHOLMOD
+                              ? "CHOLMOD LDL': A may be singular or delta too large"
+                              : "UMFPACK LU: A is ill-conditioned");
+    return FOLD_OK;
 }
 
+fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrhs,
+                                 const double *B, double *X, int refine_steps, double tol,
+                                 double *residual)
+{
+    unsigned char one, *bad = nrhs > 1 ? fold_malloc((size_t)nrhs, 1, "column flags") : &one;
+    fold_int n_bad = 0;
+    if (!bad)
+        return fold_error_context(FOLD_ERR_MEMORY, "fold_la_factor_solve");
+    fold_status st = fold_la_factor_solve_cols(F, transpose, nrhs, B, X, refine_steps, tol,
+                                               residual, bad, &n_bad);
+    if (bad != &one)
+        free(bad);
+    if (st >= 0 && n_bad > 0)
+        st = fold_error(FOLD_ERR_SINGULAR, "fold_la_factor_solve: A is singular (solved with "
+                        "regularization delta = %.3g) and %lld of %lld right-hand sides are not "
+                        "in its range: their refinement corrections do not decrease",
+                        F->preg.delta, (long long)n_bad, (long long)nrhs);
+    return st;
+}

@@ -67,9 +67,9 @@ fold_status fold_la_factor_create(const cholmod_sparse *A, int kind, int orderin
  * min(rcond_min, 1e-3 singular_reg) is FOLD_ERR_SINGULAR. Solves are refined against A;
  * they converge for right-hand sides in range(A), to a solution with some null-space
  * component (fold_la_factor_null_probe says which entries it touches). A right-hand side
- * whose refined residual misses tol is not consistent: fold_la_factor_solve returns
- * FOLD_ERR_SINGULAR (with the diverging iterate in X). singular_reg = 0 is
- * fold_la_factor_create. */
+ * whose refinement corrections do not decrease (eq. 4.9) is not consistent:
+ * fold_la_factor_solve returns FOLD_ERR_SINGULAR (with the diverging iterate in X),
+ * fold_la_factor_solve_cols flags the column. singular_reg = 0 is fold_la_factor_create. */
 fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ordering,
                                       fold_int n_primal, double delta, double rcond_min,
                                       double singular_reg, cholmod_common *cm,
@@ -93,12 +93,28 @@ void fold_la_factor_expect_singular(fold_la_factor *F);
 /* New values, same pattern: numeric factorization only (symbolic analysis reused). */
 fold_status fold_la_factor_refactor(fold_la_factor *F, const cholmod_sparse *A);
 /* Solve A X = B (transpose: A' X = B) for nrhs dense column-major right-hand sides of
- * length A->nrow. Up to refine_steps of iterative refinement against A until the relative
- * residual ||A x - b||_inf / (||A||_inf ||x||_inf + ||b||_inf) <= tol; the largest final
- * residual over the columns is returned in *residual. X and B may not alias. */
+ * length A->nrow. Up to refine_steps of iterative refinement against A until the
+ * componentwise relative residual (doc/math.md eq. 4.4) <= tol; the largest final residual
+ * over the columns is returned in *residual (may be NULL). X and B may not alias. With a
+ * regularized factor (singular_delta > 0) a column whose refinement corrections do not
+ * decrease (eq. 4.9: not in range(A)) makes the whole call FOLD_ERR_SINGULAR. */
 fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrhs,
                                  const double *B, double *X, int refine_steps, double tol,
                                  double *residual);
+/* As fold_la_factor_solve, but a column that misses eq. 4.9 does not fail the others:
+ * bad[c] (nrhs entries, required) is set to 1 for such a column, whose X column is then no
+ * solution (the diverging iterate) and must not be used, and to 0 for every other column;
+ * *n_bad (may be NULL) counts them. Returns FOLD_OK, or FOLD_WARN_INACCURATE when a
+ * consistent column misses tol; *residual is the largest over the consistent columns (0
+ * when there are none). Without a regularized factor every bad[c] is 0. */
+fold_status fold_la_factor_solve_cols(fold_la_factor *F, bool transpose, fold_int nrhs,
+                                      const double *B, double *X, int refine_steps, double tol,
+                                      double *residual, unsigned char *bad, fold_int *n_bad);
+/* X = inv(M) B (transpose: inv(M') B) with the factors alone, M the matrix factored (A, its
+ * CHOLMOD regularization K, or the regularization of a singular A): no refinement and no
+ * consistency test, e.g. a preconditioner's application. */
+fold_status fold_la_factor_apply(fold_la_factor *F, bool transpose, fold_int nrhs,
+                                 const double *B, double *X);
 void fold_la_factor_get_info(const fold_la_factor *F, fold_la_factor_info *info);
 /* Free what solves keep between calls (refinement buffers, UMFPACK's factors extracted for
  * blocked solves), e.g. after the many right-hand sides of a Jacobian; the next solve

@@ -4,17 +4,26 @@
 
 #include "kkt_fixture.h"
 
+/* cm started, rng seeded, and the singular KKT matrix of order 80 (n = 60, m = 20; row
+ * m - 1 of J copies row 0: the null vector e_lam0 - e_lam19) assembled from t. */
+enum { SN = 60, SM = 20 };
+static fold_la_assembly *singular_fixture(cholmod_common *cm, fold_test_rng *rng,
+                                          unsigned long long seed, trip *t)
+{
+    ck_assert_status(fold_la_common_init(cm), FOLD_OK);
+    fold_test_rng_seed(rng, seed);
+    make_kkt(t, rng, SN, SM, H_SINGULAR_J);
+    return assemble(t, SN + SM, 0, cm);
+}
+
 START_TEST(singular_detected)
 {
     int ordering = _i;
     cholmod_common cm;
-    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
     fold_test_rng rng;
-    fold_test_rng_seed(&rng, 300);
-    fold_int n = 60, m = 20, dim = n + m;
+    fold_int n = SN, m = SM, dim = n + m;
     trip t = {0};
-    make_kkt(&t, &rng, n, m, H_SINGULAR_J);
-    fold_la_assembly *as = assemble(&t, dim, 0, &cm);
+    fold_la_assembly *as = singular_fixture(&cm, &rng, 300, &t);
     fold_la_factor *F = NULL;
     /* UMFPACK: a zero pivot or rcond below rcond_min. */
     ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_UMFPACK, ordering, n, 1e-10, 1e-14,
@@ -75,13 +84,10 @@ START_TEST(expect_singular)
 {
     int kind = _i ? FOLD_FACTOR_AUTO : FOLD_FACTOR_UMFPACK;
     cholmod_common cm;
-    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
     fold_test_rng rng;
-    fold_test_rng_seed(&rng, 310);
-    fold_int n = 60, m = 20, dim = n + m;
+    fold_int n = SN, m = SM, dim = n + m;
     trip t = {0}, tr = {0};
-    make_kkt(&t, &rng, n, m, H_SINGULAR_J);
-    fold_la_assembly *as = assemble(&t, dim, 0, &cm);
+    fold_la_assembly *as = singular_fixture(&cm, &rng, 310, &t);
     fold_la_factor *found = NULL, *told = NULL;
     fold_la_factor_info fi, ti;
     ck_assert_status(fold_la_factor_create_reg(as->A, kind, FOLD_ORDER_METIS, n, 1e-10, 1e-14,
@@ -146,6 +152,99 @@ START_TEST(expect_singular)
     fold_la_assembly_free(as, &cm);
     trip_free(&tr);
     trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+/* A singular A (two equal constraint rows: the null vector e_lam0 - e_lam(m-1)) and a batch
+ * mixing consistent right-hand sides b = A x0 with inconsistent ones, b = A x0 + e_lam(m-1)
+ * (doc/math.md eq. 4.9): fold_la_factor_solve_cols flags exactly the inconsistent columns and
+ * solves the others to tol (each equal to its solve alone); fold_la_factor_solve refuses the
+ * batch; fold_la_factor_apply is inv(M) b without a test. Batches of 1, 3 (column by
+ * column) and 8 (blocked) right-hand sides; _i: ordering. */
+START_TEST(solve_cols_flags_inconsistent)
+{
+    cholmod_common cm;
+    fold_test_rng rng;
+    trip t = {0};
+    fold_la_assembly *as = singular_fixture(&cm, &rng, 320, &t);
+    const fold_int n = SN, dim = SN + SM;
+    fold_la_factor *F = NULL, *G = NULL;
+    ck_assert_status(fold_la_factor_create_reg(as->A, FOLD_FACTOR_UMFPACK, _i, n, 1e-10, 1e-14,
+                                               1e-12, &cm, &F), FOLD_OK);
+    fold_la_factor_info fi;
+    fold_la_factor_get_info(F, &fi);
+    ck_assert_double_eq(fi.singular_delta, 1e-12);
+    const fold_int sizes[3] = {1, 3, 8};
+    double *B = malloc((size_t)(8 * dim) * sizeof *B), *X = malloc((size_t)(8 * dim) * sizeof *X);
+    double *x1 = malloc((size_t)dim * sizeof *x1), *x0 = malloc((size_t)dim * sizeof *x0);
+    for (int k = 0; k < 3; k++) {
+        fold_int nrhs = sizes[k];
+        unsigned char bad[8], want[8];
+        fold_int n_bad = -1, n_want = 0;
+        for (fold_int c = 0; c < nrhs; c++) {
+            for (fold_int i = 0; i < dim; i++)
+                x0[i] = fold_test_normal(&rng);
+            fold_la_spmv(as->A, false, x0, B + c * dim, false);
+            want[c] = nrhs == 1 || c % 3 == 1; /* the single column is inconsistent */
+            if (want[c]) B[c * dim + dim - 1] += 1.0;
+            n_want += want[c];
+        }
+        double res = -1;
+        ck_assert_status(fold_la_factor_solve_cols(F, false, nrhs, B, X, 3, 1e-13, &res, bad,
+                                                   &n_bad), FOLD_OK);
+        ck_assert_int_eq(n_bad, n_want);
+        ck_assert_double_le(res, 1e-13);
+        if (n_want == nrhs) ck_assert_double_eq(res, 0.0);
+        for (fold_int c = 0; c < nrhs; c++) {
+            ck_assert_int_eq(bad[c], want[c]);
+            if (want[c]) continue;
+            double r1;
+            ck_assert_status(fold_la_factor_solve(F, false, 1, B + c * dim, x1, 3, 1e-13, &r1),
+                             FOLD_OK);
+            /* equal but on the null vector's entries, which are a convention */
+            for (fold_int i = 0; i < dim; i++)
+                if (i != n && i != dim - 1)
+                    ck_assert_double_le(fabs(X[c * dim + i] - x1[i]),
+                                        1e-9 * (fabs(x1[i]) + 1.0));
+            ck_assert_double_le(fabs(X[c * dim + n] + X[c * dim + dim - 1] - x1[n] - x1[dim - 1]),
+                                1e-9 * (fabs(x1[n]) + fabs(x1[dim - 1]) + 1.0));
+        }
+        ck_assert_status(fold_la_factor_solve(F, false, nrhs, B, X, 3, 1e-13, &res),
+                         FOLD_ERR_SINGULAR);
+        ck_assert_error_mentions("not in its range");
+    }
+    /* apply: inv(M) b for any b; for the last, inconsistent column about 1 / delta along
+     * the null vector. */
+    ck_assert_status(fold_la_factor_apply(F, false, 1, B + 7 * dim, x1), FOLD_OK);
+    ck_assert_double_gt(fabs(x1[n] - x1[dim - 1]), 1e6);
+    /* A regular A: nothing is flagged. */
+    trip tr = {0};
+    make_kkt(&tr, &rng, n, SM, H_SPD);
+    fold_la_assembly *reg = assemble(&tr, dim, 0, &cm);
+    ck_assert_status(fold_la_factor_create_reg(reg->A, FOLD_FACTOR_UMFPACK, _i, n, 1e-10, 1e-14,
+                                               1e-12, &cm, &G), FOLD_OK);
+    unsigned char bad[8];
+    fold_int n_bad = -1;
+    for (fold_int i = 0; i < 8 * dim; i++)
+        B[i] = fold_test_normal(&rng);
+    ck_assert_status(fold_la_factor_solve_cols(G, false, 8, B, X, 3, 1e-13, NULL, bad, &n_bad),
+                     FOLD_OK);
+    ck_assert_int_eq(n_bad, 0);
+    for (int c = 0; c < 8; c++)
+        ck_assert_int_eq(bad[c], 0);
+    ck_assert_status(fold_la_factor_solve_cols(G, false, 8, B, X, 3, 1e-13, NULL, NULL, NULL),
+                     FOLD_ERR_ARGUMENT);
+    fold_la_factor_free(G);
+    fold_la_factor_free(F);
+    fold_la_assembly_free(reg, &cm);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&tr);
+    trip_free(&t);
+    free(B);
+    free(X);
+    free(x0);
+    free(x1);
     fold_la_common_finish(&cm);
 }
 END_TEST
@@ -463,6 +562,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, singular_detected, 0, 3);
     tcase_add_loop_test(tc, expect_singular, 0, 2);
+    tcase_add_loop_test(tc, solve_cols_flags_inconsistent, 0, 3);
     tcase_add_loop_test(tc, auto_falls_back_when_not_quasi_definite, 0, 3);
     tcase_add_test(tc, auto_falls_back_when_refinement_misses_tol);
     tcase_add_test(tc, lsq_minimum_norm);
