@@ -35,7 +35,9 @@ typedef struct fold_backward_info {
     bool reused_analysis;    /**< symbolic analysis reused from an earlier solution */
     double rcond;            /**< reciprocal condition estimate (UMFPACK), else 0 */
     double residual;         /**< max relative residual over the right-hand sides */
-    fold_int iterations;     /**< Krylov / LFPI iterations (summed over right-hand sides) */
+    fold_int iterations;     /**< Krylov / LFPI iterations (summed over right-hand sides);
+                                  direct method: GMRES iterations on right-hand sides a
+                                  regularized solve could not settle (doc/math.md §4.8) */
     int reason;              /**< fold_backward_reason */
     fold_int n_rhs;          /**< right-hand sides solved */
     double assemble_s, analyze_s, factor_s, solve_s, total_s;
@@ -43,7 +45,8 @@ typedef struct fold_backward_info {
                                   K + delta diag(d_x, -d_y) (backward.singular_reg;
                                   fallback_reason says so), else 0 */
     fold_int n_not_unique;   /**< entries of the result left undetermined by the null space
-                                  of a singular KKT matrix (set to NaN, FOLD_WARN_NOT_UNIQUE) */
+                                  of a singular KKT matrix, or (jacobian) in a column or row
+                                  without a solution (set to NaN, FOLD_WARN_NOT_UNIQUE) */
 } fold_backward_info;
 
 /** A weakly active constraint or bound: at its bound but with a small multiplier. */
@@ -68,7 +71,11 @@ FOLD_API fold_status fold_vjp(fold_solver *solver, const double *xbar, const dou
 /** Selected entries of dz/dp: rows from block `of` (indices rows[0..n_rows), or all when
  * rows is NULL), columns = parameters cols[0..n_cols) (or all when NULL). Output J is dense,
  * column-major, n_rows x n_cols. Chooses forward or reverse mode by the smaller count and
- * solves backward.block_size right-hand sides at a time. */
+ * solves backward.block_size right-hand sides at a time. With a singular KKT matrix, the
+ * columns of parameters along which the solution is not differentiable and the rows of
+ * outputs that are not unique are NaN, every other entry is returned
+ * (FOLD_WARN_NOT_UNIQUE, info->n_not_unique, fold_last_error() names them; doc/math.md
+ * §4.8); under backward.not_unique = refuse, FOLD_ERR_SINGULAR. */
 FOLD_API fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows,
                                    const fold_int *rows, fold_int n_cols, const fold_int *cols,
                                    double *J, fold_backward_info *info);

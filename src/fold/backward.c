@@ -9,6 +9,7 @@ void fold_call_begin(fold_call *call, fold_backward_info *info)
     call->t0 = fold_time_now();
     call->info = info ? info : &call->local;
     memset(call->info, 0, sizeof *call->info);
+    call->note[0] = '\0';
 }
 
 fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *solver,
@@ -46,8 +47,9 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
         return fold_error(FOLD_WARN_NOT_UNIQUE,
                           "%s: singular KKT matrix of order %lld (null direction on %s): %lld "
                           "entries of the result are not unique and were set to NaN "
-                          "(backward.not_unique)",
-                          fn, (long long)info->kkt_dim, dirs, (long long)info->n_not_unique);
+                          "(backward.not_unique)%s%s",
+                          fn, (long long)info->kkt_dim, dirs, (long long)info->n_not_unique,
+                          call->note[0] ? ": " : "", call->note);
     }
     if (call->check == FOLD_WARN_UNCONVERGED_INPUT)
         return fold_error(FOLD_WARN_UNCONVERGED_INPUT,
@@ -120,7 +122,12 @@ fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *
     dp = fold_call_params(solver, dp);
     if ((st = fold_kkt_null_check_jvp(kkt, &solver->set, 1, dp, dx, dlam, dzl || dzu))) goto done;
     fold_kkt_rhs_jvp(kkt, 1, dp, B);
-    if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, U, call.info)) < 0) goto done;
+    unsigned char inconsistent = 0;
+    if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, U, &inconsistent, call.info)) < 0) goto done;
+    if (inconsistent) { /* dp moves a combination the probe did not flag (eq. 4.9) */
+        st = fold_kkt_null_not_differentiable(kkt);
+        goto done;
+    }
     st = FOLD_OK;
     /* Outputs are written only now that every step succeeded. */
     if (!alias) {
@@ -182,7 +189,7 @@ fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lamb
     }
     if ((st = fold_kkt_null_check_vjp(kkt, &solver->set))) goto done;
     fold_kkt_rhs_vjp(kkt, 1, xbar, lambar, zlbar, zubar, B, C);
-    if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, W, call.info)) < 0) goto done;
+    if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, W, NULL, call.info)) < 0) goto done;
     /* Nothing can fail from here: pbar is written only now (it may alias an input). */
     if (np) fold_kkt_finish_vjp(kkt, 1, W, C, pbar);
     fold_kkt_null_mark_vjp(kkt, 1, np ? pbar : NULL, call.info);

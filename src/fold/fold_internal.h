@@ -182,6 +182,12 @@ void fold_kkt_null_mark_vjp(const fold_kkt *kkt, fold_int nrhs, double *pbar,
  * differentiable); under refuse, undetermined requested outputs too. */
 fold_status fold_kkt_null_check_jvp(fold_kkt *kkt, const fold_settings *set, fold_int nrhs,
                                     const double *dP, bool want_x, bool want_lam, bool want_z);
+/* FOLD_ERR_SINGULAR for a jvp whose right-hand side the solve found inconsistent (eq.
+ * 4.9) although dp moves no flagged parameter: not differentiable in that direction. */
+fold_status fold_kkt_null_not_differentiable(const fold_kkt *kkt);
+/* FOLD_ERR_SINGULAR under backward.not_unique = refuse for the column of parameter k
+ * (column) or the row of output k of a Jacobian whose solve found it inconsistent. */
+fold_status fold_kkt_null_refuse_line(const fold_kkt *kkt, bool column, fold_int k);
 /* Set the undetermined entries of one jvp result to NaN, count them in info. */
 void fold_kkt_null_mark_jvp(const fold_kkt *kkt, double *dx, double *dlam, double *dzl,
                             double *dzu, fold_backward_info *info);
@@ -207,9 +213,14 @@ void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const do
                          double *pbar);
 
 /* Solve K X = B with the factorization or the least-squares fallback, or with the iterative
- * method of backward.method; updates info (solve_s, residual, n_rhs, iterations, reason). */
+ * method of backward.method; updates info (solve_s, residual, n_rhs, iterations, reason).
+ * With a regularized factorization, a column not orthogonal to the null space of K (eq.
+ * 4.9) fails the call with FOLD_ERR_SINGULAR (not unique) when bad is NULL; with bad
+ * (nrhs entries) it is flagged there instead (bad[c] = 1, its X column unusable) and the
+ * other columns are returned. Under backward.lsq_fallback every column is solved by least
+ * squares instead and none is flagged. */
 fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
-                           double *X, fold_backward_info *info);
+                           double *X, unsigned char *bad, fold_backward_info *info);
 
 /* --- iterative backward methods (kkt_iterative.c, kkt_precond.c; doc/math.md §3.9) --- */
 /* Settings check of every fold call (method and preconditioner known). The needs that
@@ -222,6 +233,17 @@ bool fold_kkt_iter_wants_factor(const fold_kkt *kkt, const fold_settings *set);
  * failure X holds the last iterates: FOLD_ERR_NOT_CONVERGED, FOLD_ERR_DIVERGED (LFPI). */
 fold_status fold_kkt_iter_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs,
                                 const double *B, double *X, fold_backward_info *info);
+/* Direct method with a regularized factorization (doc/math.md §4.8): the columns of X
+ * that missed eq. 4.9 in the refinement (bad[c] = 1, *n_bad of them) are solved again from
+ * X = 0 by GMRES preconditioned with that factorization, one cycle of at most
+ * backward.restart (and backward.max_iter) iterations, to backward.tol. A column whose
+ * relative residual gets below max(backward.tol, 1e-8) was only slow to refine (directions
+ * of K whose singular values are about delta) and is consistent: its GMRES solution is kept
+ * and its flag cleared (the residual and iterations go to info). The others stay flagged:
+ * not in range(K). */
+fold_status fold_kkt_iter_rescue(fold_kkt *kkt, const fold_settings *set, fold_int nrhs,
+                                 const double *B, double *X, unsigned char *bad, fold_int *n_bad,
+                                 fold_backward_info *info);
 /* Jacobi or block preconditioner of the current K (cached per solution) and its apply. */
 fold_status fold_kkt_pc_setup(fold_kkt *kkt, int kind, fold_backward_info *info, const char *fn);
 fold_status fold_kkt_pc_apply(void *pc, bool transpose, const double *r, double *z);
@@ -232,6 +254,8 @@ typedef struct fold_call {
     double t0;
     fold_backward_info *info, local;
     fold_status check; /* result of fold_kkt_check_solver */
+    char note[480];    /* which entries were set to NaN and why (appended to the
+                          FOLD_WARN_NOT_UNIQUE message), or "" */
 } fold_call;
 /* Zero the info (the caller's or a local one) and start the clock. */
 void fold_call_begin(fold_call *call, fold_backward_info *info);

@@ -14,10 +14,39 @@ static fold_int pick(const fold_int *idx, fold_int k)
     return idx ? idx[k] : k;
 }
 
+/* Which rows and columns of J are NaN (doc/math.md §4.8): flagged by the null-space probe
+ * before any solve (eq. 4.11; they are not solved), or found inconsistent by the
+ * refinement test of their solve (eq. 4.9). */
+typedef struct nan_lines {
+    unsigned char *row, *col; /* n_rows, n_cols */
+    unsigned char *bad;       /* per right-hand side of a block: inconsistent */
+    fold_int n_row, n_col;    /* rows and columns marked */
+    fold_int n_row_solve, n_col_solve; /* of which found by the solves */
+} nan_lines;
+
+/* The right-hand sides of a block that the solve found inconsistent: NaN lines of J, or
+ * under backward.not_unique = refuse FOLD_ERR_SINGULAR naming the first. */
+static fold_status mark_inconsistent(const fold_solver *solver, bool forward, const fold_int *idx,
+                                     fold_int k0, fold_int nb, nan_lines *nl)
+{
+    const fold_kkt *kkt = solver->backward;
+    for (fold_int q = 0; q < nb; q++) {
+        if (!nl->bad[q]) continue;
+        if (solver->set.backward.not_unique == FOLD_NOT_UNIQUE_REFUSE)
+            return fold_kkt_null_refuse_line(kkt, forward, pick(idx, k0 + q));
+        unsigned char *line = forward ? nl->col : nl->row;
+        line[k0 + q] = 1;
+        if (forward) nl->n_col++, nl->n_col_solve++;
+        else nl->n_row++, nl->n_row_solve++;
+    }
+    return FOLD_OK;
+}
+
 /* Forward mode: columns cols[c0 .. c0+nb) of dz/dp, scattered into J. */
 static fold_status forward_block(fold_solver *solver, fold_block of, fold_int n_rows,
                                  const fold_int *rows, const fold_int *cols, fold_int c0,
-                                 fold_int nb, double *work, double *J, fold_call *call)
+                                 fold_int nb, double *work, double *J, nan_lines *nl,
+                                 fold_call *call)
 {
     fold_kkt *kkt = solver->backward;
     fold_int np = kkt->np, nK = kkt->nK;
@@ -25,13 +54,11 @@ static fold_status forward_block(fold_solver *solver, fold_block of, fold_int n_
     double *dP = work, *B = dP + np * nb, *U = B + nK * nb, *Z = U + nK * nb;
     fold_status st;
     memset(dP, 0, (size_t)(np * nb) * sizeof(double));
-    for (fold_int c = 0; c < nb; c++) {
-        fold_int k = pick(cols, c0 + c);
-        /* An undetermined column is not solved (its direction is not differentiable). */
-        if (!kkt->has_null || !kkt->null_p[k]) dP[c * np + k] = 1.0;
-    }
+    for (fold_int c = 0; c < nb; c++) /* a flagged column is not solved */
+        if (!nl->col[c0 + c]) dP[c * np + pick(cols, c0 + c)] = 1.0;
     fold_kkt_rhs_jvp(kkt, nb, dP, B);
-    if ((st = fold_kkt_solve(kkt, &solver->set, nb, B, U, call->info)) < 0) return st;
+    if ((st = fold_kkt_solve(kkt, &solver->set, nb, B, U, nl->bad, call->info)) < 0) return st;
+    if ((st = mark_inconsistent(solver, true, cols, c0, nb, nl))) return st;
     fold_kkt_finish_jvp(kkt, nb, dP, U, of == FOLD_BLOCK_X ? Z : NULL,
                         of == FOLD_BLOCK_LAM ? Z : NULL, of == FOLD_BLOCK_ZL ? Z : NULL,
                         of == FOLD_BLOCK_ZU ? Z : NULL);
@@ -44,7 +71,8 @@ static fold_status forward_block(fold_solver *solver, fold_block of, fold_int n_
 /* Reverse mode: rows rows[r0 .. r0+nb) of dz/dp, gathered into J. */
 static fold_status reverse_block(fold_solver *solver, fold_block of, fold_int n_rows,
                                  const fold_int *rows, fold_int n_cols, const fold_int *cols,
-                                 fold_int r0, fold_int nb, double *work, double *J, fold_call *call)
+                                 fold_int r0, fold_int nb, double *work, double *J, nan_lines *nl,
+                                 fold_call *call)
 {
     fold_kkt *kkt = solver->backward;
     fold_int n = kkt->n, np = kkt->np, nK = kkt->nK;
@@ -52,14 +80,12 @@ static fold_status reverse_block(fold_solver *solver, fold_block of, fold_int n_
     double *E = work, *B = E + len * nb, *W = B + nK * nb, *C = W + nK * nb, *P = C + n * nb;
     fold_status st;
     memset(E, 0, (size_t)(len * nb) * sizeof(double));
-    for (fold_int r = 0; r < nb; r++) {
-        fold_int k = pick(rows, r0 + r);
-        /* An undetermined row is not solved (its upstream gradient is not consistent). */
-        if (!fold_kkt_null_entry(kkt, of, k)) E[r * len + k] = 1.0;
-    }
+    for (fold_int r = 0; r < nb; r++) /* a flagged row is not solved */
+        if (!nl->row[r0 + r]) E[r * len + pick(rows, r0 + r)] = 1.0;
     fold_kkt_rhs_vjp(kkt, nb, of == FOLD_BLOCK_X ? E : NULL, of == FOLD_BLOCK_LAM ? E : NULL,
                      of == FOLD_BLOCK_ZL ? E : NULL, of == FOLD_BLOCK_ZU ? E : NULL, B, C);
-    if ((st = fold_kkt_solve(kkt, &solver->set, nb, B, W, call->info)) < 0) return st;
+    if ((st = fold_kkt_solve(kkt, &solver->set, nb, B, W, nl->bad, call->info)) < 0) return st;
+    if ((st = mark_inconsistent(solver, false, rows, r0, nb, nl))) return st;
     fold_kkt_finish_vjp(kkt, nb, W, C, P);
     for (fold_int r = 0; r < nb; r++)
         for (fold_int c = 0; c < n_cols; c++)
@@ -67,36 +93,92 @@ static fold_status reverse_block(fold_solver *solver, fold_block of, fold_int n_
     return FOLD_OK;
 }
 
-/* The entries of J that a singular K leaves undetermined (their rows or columns): with J,
- * set them to NaN and count them; under backward.not_unique = refuse, FOLD_ERR_SINGULAR
- * naming the first (call it without J before solving: J is then never touched). */
-static fold_status mark_undetermined(const fold_solver *solver, fold_block of, fold_int n_rows,
+/* The rows and columns of J that a singular K leaves undetermined (eq. 4.11) into nl;
+ * under backward.not_unique = refuse, FOLD_ERR_SINGULAR naming the first entry (before any
+ * solve: J is then never touched). */
+static fold_status flag_undetermined(const fold_solver *solver, fold_block of, fold_int n_rows,
                                      const fold_int *rows, fold_int n_cols, const fold_int *cols,
-                                     double *J, fold_int *count)
+                                     nan_lines *nl)
 {
     const fold_kkt *kkt = solver->backward;
-    bool refuse = solver->set.backward.not_unique == FOLD_NOT_UNIQUE_REFUSE;
-    *count = 0;
     if (!kkt->has_null) return FOLD_OK;
-    for (fold_int c = 0; c < n_cols; c++) {
-        bool col = kkt->null_p[pick(cols, c)];
+    for (fold_int c = 0; c < n_cols; c++)
+        nl->n_col += nl->col[c] = kkt->null_p[pick(cols, c)];
+    for (fold_int r = 0; r < n_rows; r++)
+        nl->n_row += nl->row[r] = fold_kkt_null_entry(kkt, of, pick(rows, r));
+    if (solver->set.backward.not_unique != FOLD_NOT_UNIQUE_REFUSE || (!nl->n_row && !nl->n_col))
+        return FOLD_OK;
+    for (fold_int c = 0; c < n_cols; c++)
         for (fold_int r = 0; r < n_rows; r++) {
-            if (!col && !fold_kkt_null_entry(kkt, of, pick(rows, r))) continue;
-            if (refuse) {
-                char dirs[160] = "";
-                fold_kkt_null_describe(kkt, dirs, sizeof dirs);
-                return fold_error(FOLD_ERR_SINGULAR,
-                                  "%s: entry (%lld, %lld) is not unique: the KKT matrix is "
-                                  "singular (null direction on %s; backward.not_unique = "
-                                  "refuse)",
-                                  kkt->fn, (long long)pick(rows, r), (long long)pick(cols, c),
-                                  dirs);
-            }
-            if (J) J[c * n_rows + r] = NAN;
-            (*count)++;
+            if (!nl->col[c] && !nl->row[r]) continue;
+            char dirs[160] = "";
+            fold_kkt_null_describe(kkt, dirs, sizeof dirs);
+            return fold_error(FOLD_ERR_SINGULAR,
+                              "%s: entry (%lld, %lld) is not unique: the KKT matrix is "
+                              "singular (null direction on %s; backward.not_unique = refuse)",
+                              kkt->fn, (long long)pick(rows, r), (long long)pick(cols, c), dirs);
         }
-    }
     return FOLD_OK;
+}
+
+/* "p[3], p[17], ... and N more" for the first marked lines. */
+static void list_lines(const unsigned char *line, fold_int len, const fold_int *idx,
+                       const char *name, char *buf, size_t size)
+{
+    fold_int shown = 0, total = 0;
+    for (fold_int k = 0; k < len; k++) {
+        if (!line[k]) continue;
+        if (shown < 4) {
+            size_t at = strlen(buf);
+            snprintf(buf + at, size - at, "%s%s[%lld]", shown ? ", " : "", name,
+                     (long long)pick(idx, k));
+            shown++;
+        }
+        total++;
+    }
+    if (total > shown) {
+        size_t at = strlen(buf);
+        snprintf(buf + at, size - at, " and %lld more", (long long)(total - shown));
+    }
+}
+
+/* Set the marked lines of J to NaN, count the entries, and say which lines and why in the
+ * call's note (appended to the FOLD_WARN_NOT_UNIQUE message). */
+static fold_int mark_lines(const nan_lines *nl, fold_block of, fold_int n_rows,
+                           const fold_int *rows, fold_int n_cols, const fold_int *cols, double *J,
+                           fold_call *call)
+{
+    static const char *const block_name[] = {"x", "lam", "zl", "zu"};
+    fold_int count = 0;
+    for (fold_int c = 0; c < n_cols; c++)
+        for (fold_int r = 0; r < n_rows; r++)
+            if (nl->col[c] || nl->row[r]) {
+                J[c * n_rows + r] = NAN;
+                count++;
+            }
+    char *buf = call->note;
+    size_t size = sizeof call->note;
+    buf[0] = '\0';
+    if (nl->n_col) {
+        snprintf(buf, size, "not differentiable with respect to %lld of the parameters (",
+                 (long long)nl->n_col);
+        list_lines(nl->col, n_cols, cols, "p", buf, size);
+        size_t at = strlen(buf);
+        snprintf(buf + at, size - at, "; %lld flagged by the null-space probe, %lld by their "
+                 "solves): their right-hand sides are not orthogonal to the null space, a "
+                 "change of one alone pulls dependent constraints apart; NaN columns",
+                 (long long)(nl->n_col - nl->n_col_solve), (long long)nl->n_col_solve);
+    }
+    if (nl->n_row) {
+        size_t at = strlen(buf);
+        snprintf(buf + at, size - at, "%s%lld outputs not unique (", at ? "; " : "",
+                 (long long)nl->n_row);
+        list_lines(nl->row, n_rows, rows, block_name[of], buf, size);
+        at = strlen(buf);
+        snprintf(buf + at, size - at, "%s): NaN rows",
+                 nl->n_row_solve ? ", upstream gradients not orthogonal to the null space" : "");
+    }
+    return count;
 }
 
 static fold_status check_args(const fold_solver *solver, fold_block of, fold_int n_rows,
@@ -132,6 +214,7 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
     fold_kkt *kkt = NULL;
     fold_status st;
     double *work = NULL, *out = NULL;
+    nan_lines nl = {0};
     fold_int bs, nK, n, np, len;
     bool forward;
     fold_call_begin(&call, info);
@@ -143,9 +226,6 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
         return fold_call_end(&call, st, solver, FN);
     if (n_rows == 0 || n_cols == 0) return fold_call_end(&call, FOLD_OK, solver, FN);
     kkt = solver->backward;
-    fold_int n_nan = 0;
-    if ((st = mark_undetermined(solver, of, n_rows, rows, n_cols, cols, NULL, &n_nan)))
-        return fold_call_end(&call, st, solver, FN);
     n = kkt->n;
     np = kkt->np;
     nK = kkt->nK;
@@ -157,25 +237,30 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
     size_t per = forward ? (size_t)(np + 2 * nK + len) : (size_t)(len + 2 * nK + n + np);
     work = fold_malloc(per * (size_t)bs + 1, sizeof(double), "jacobian work");
     out = fold_malloc((size_t)(n_rows * n_cols), sizeof(double), "jacobian result");
-    if (!work || !out) {
+    nl.row = fold_calloc((size_t)(n_rows + n_cols + bs), 1, "jacobian NaN lines");
+    if (!work || !out || !nl.row) {
         st = FOLD_ERR_MEMORY;
         goto done;
     }
+    nl.col = nl.row + n_rows;
+    nl.bad = nl.col + n_cols;
+    if ((st = flag_undetermined(solver, of, n_rows, rows, n_cols, cols, &nl))) goto done;
     for (fold_int k0 = 0; k0 < (forward ? n_cols : n_rows); k0 += bs) {
         fold_int nb = (forward ? n_cols : n_rows) - k0;
         if (nb > bs) nb = bs;
-        st = forward
-                 ? forward_block(solver, of, n_rows, rows, cols, k0, nb, work, out, &call)
-                 : reverse_block(solver, of, n_rows, rows, n_cols, cols, k0, nb, work, out, &call);
+        st = forward ? forward_block(solver, of, n_rows, rows, cols, k0, nb, work, out, &nl,
+                                     &call)
+                     : reverse_block(solver, of, n_rows, rows, n_cols, cols, k0, nb, work, out,
+                                     &nl, &call);
         if (st < 0) goto done;
     }
-    mark_undetermined(solver, of, n_rows, rows, n_cols, cols, out, &n_nan);
-    call.info->n_not_unique += n_nan;
+    call.info->n_not_unique += mark_lines(&nl, of, n_rows, rows, n_cols, cols, out, &call);
     memcpy(J, out, (size_t)(n_rows * n_cols) * sizeof(double));
     st = FOLD_OK;
 done:
     free(work);
     free(out);
+    free(nl.row);
     if (kkt) fold_la_factor_trim(kkt->F); /* the buffers of many right-hand sides */
     return fold_call_end(&call, st, solver, FN);
 }

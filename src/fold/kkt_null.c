@@ -186,6 +186,41 @@ static fold_int count_z(const fold_kkt *kkt, bool upper)
     return count;
 }
 
+/* FOLD_ERR_SINGULAR "<fn>: <what> ... (null direction on ...)<after>". */
+static fold_status null_error(const fold_kkt *kkt, const char *what, const char *after)
+{
+    char dirs[160] = "";
+    fold_kkt_null_describe(kkt, dirs, sizeof dirs);
+    return fold_error(FOLD_ERR_SINGULAR, "%s: %s a singular KKT matrix (null direction on %s)%s",
+                      kkt->fn ? kkt->fn : "fold", what, dirs[0] ? dirs : "not resolved", after);
+}
+
+/* dp is not a direction of differentiability: `why` names what moves. */
+static fold_status not_differentiable(const fold_kkt *kkt, const char *why)
+{
+    char what[256];
+    snprintf(what, sizeof what, "the solution is not differentiable in the direction dp: %s a "
+             "combination of constraints that", why);
+    return null_error(kkt, what, " cannot follow (dependent active constraints: the active "
+                                 "set changes)");
+}
+
+fold_status fold_kkt_null_not_differentiable(const fold_kkt *kkt)
+{
+    return not_differentiable(kkt, "its right-hand side is not orthogonal to the null space "
+                                   "(the refinement corrections do not decrease, eq. 4.9): dp "
+                                   "moves");
+}
+
+fold_status fold_kkt_null_refuse_line(const fold_kkt *kkt, bool column, fold_int k)
+{
+    char what[200];
+    snprintf(what, sizeof what, "the %s %s[%lld] %s: its right-hand side is not orthogonal to "
+             "the null space of", column ? "column of" : "row of", column ? "p" : "output",
+             (long long)k, column ? "is not differentiable" : "is not unique");
+    return null_error(kkt, what, " (backward.not_unique = refuse)");
+}
+
 fold_status fold_kkt_null_check_jvp(fold_kkt *kkt, const fold_settings *set,
                                     fold_int nrhs, const double *dP, bool want_x,
                                     bool want_lam, bool want_z)
@@ -194,15 +229,10 @@ fold_status fold_kkt_null_check_jvp(fold_kkt *kkt, const fold_settings *set,
     for (fold_int c = 0; c < nrhs; c++)
         for (fold_int k = 0; k < kkt->np; k++)
             if (kkt->null_p[k] && dP[c * kkt->np + k] != 0.0) {
-                char dirs[160] = "";
-                fold_kkt_null_describe(kkt, dirs, sizeof dirs);
-                return fold_error(FOLD_ERR_SINGULAR,
-                                  "%s: the solution is not differentiable in the direction "
-                                  "dp: dp[%lld] = %g moves a combination of constraints that "
-                                  "a singular KKT matrix (null direction on %s) cannot follow "
-                                  "(dependent active constraints: the active set changes)",
-                                  kkt->fn ? kkt->fn : "fold", (long long)k,
-                                  dP[c * kkt->np + k], dirs);
+                char why[64];
+                snprintf(why, sizeof why, "dp[%lld] = %g moves", (long long)k,
+                         dP[c * kkt->np + k]);
+                return not_differentiable(kkt, why);
             }
     if (set->backward.not_unique != FOLD_NOT_UNIQUE_REFUSE) return FOLD_OK;
     if (want_x && kkt->n_null_x) return refuse(kkt, "dx is", kkt->null_x, kkt->n, "x");

@@ -324,21 +324,32 @@ static fold_status not_unique(const fold_kkt *kkt)
 }
 
 fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
-                           double *X, fold_backward_info *info)
+                           double *X, unsigned char *bad, fold_backward_info *info)
 {
     double t0 = fold_time_now(), res = 0.0;
     fold_status st = FOLD_OK;
+    fold_int n_bad = 0;
+    if (bad && nrhs > 0) memset(bad, 0, (size_t)nrhs);
     if (set->backward.method != FOLD_BACKWARD_DIRECT)
         return fold_kkt_iter_solve(kkt, set, nrhs, B, X, info);
     if (kkt->nK > 0 && nrhs > 0) {
         if (kkt->is_lsq)
             st = fold_la_lsq_solve(fold_kkt_matrix(kkt), false, nrhs, B, X, &kkt->cm);
         else {
-            st = fold_la_factor_solve(kkt->F, false, nrhs, B, X, set->backward.refine_steps,
-                                      set->backward.refine_tol, &res);
-            if (st == FOLD_ERR_SINGULAR && kkt->finfo.singular_delta > 0.0) {
+            /* Columns that miss eq. 4.9 are flagged (bad) or fail the call (not_unique). */
+            unsigned char *flags = bad ? bad : fold_malloc((size_t)nrhs, 1, "column flags");
+            if (!flags) return FOLD_ERR_MEMORY;
+            st = fold_la_factor_solve_cols(kkt->F, false, nrhs, B, X, set->backward.refine_steps,
+                                           set->backward.refine_tol, &res, flags, &n_bad);
+            if (st >= 0 && n_bad > 0) { /* slow, or inconsistent: GMRES tells (§4.8) */
+                fold_status sr = fold_kkt_iter_rescue(kkt, set, nrhs, B, X, flags, &n_bad, info);
+                if (sr < 0) st = sr;
+            }
+            if (!bad) free(flags);
+            if (st >= 0 && n_bad > 0 && (!bad || set->backward.lsq_fallback)) {
                 if (!set->backward.lsq_fallback)
                     return not_unique(kkt);
+                if (bad) memset(bad, 0, (size_t)nrhs);
                 st = fold_la_lsq_solve(fold_kkt_matrix(kkt), false, nrhs, B, X, &kkt->cm);
                 if (info) info->is_least_squares = true;
                 res = 0.0;

@@ -6,6 +6,7 @@
  * (named by the null-space probe) and refuses derivatives that do not exist. */
 #include <float.h>
 
+#include "fold/fold_internal.h"
 #include "fold_test_util.h"
 
 /* x = (y, z, u1, u2), s = u1 + u2, p = (p0, p1, p2, p3):
@@ -366,6 +367,239 @@ START_TEST(duplicate_constraint)
 END_TEST
 
 
+/* The problem with the repeated constraint at the stored solution of the problem without it
+ * (multipliers of the pair split equally): a null space of dimension 2 (the twins, the
+ * pair's split). */
+static fold_solver *repeated_solver(fold_problem *prob2, fold_problem *prob3,
+                                    const fold_settings *s)
+{
+    fold_solver *sv2 = solved(prob2, s, NULL), *sv3 = NULL;
+    double p[NP], x[NX], lam[3], zl[NX], zu[NX];
+    fold_solver_params(sv2, p);
+    fold_solver_solution(sv2, x, lam, zl, zu, NULL);
+    lam[2] = 0.5 * lam[0];
+    lam[0] *= 0.5;
+    ck_assert_status(fold_solver_create(prob3, s, &sv3), FOLD_OK);
+    fold_solver_store(sv3, p, x, lam, zl, zu, 0.0, true);
+    fold_solver_free(sv2);
+    return sv3;
+}
+
+/* Set or clear the probe's flag of parameter k (eq. 4.11) in the current backward state. */
+static void kkt_flag_p(fold_solver *sv, fold_int k, bool on)
+{
+    fold_kkt *kkt = sv->backward;
+    ck_assert(kkt->has_null && kkt->null_p[k] != on);
+    kkt->null_p[k] = on;
+    kkt->n_null_p += on ? 1 : -1;
+}
+
+/* Jacobians with a two-dimensional null space (twins and a repeated constraint), some
+ * columns consistent and one not: dx/dp in forward mode and dlam/dp in reverse mode. The
+ * consistent columns equal central differences of re-solves (of the problem without the
+ * repeat, which has the same solutions while p3 = 0.3), the column of p3 (it moves the pair
+ * apart) and the undetermined rows (twins, the pair's multipliers) are NaN, counted in
+ * n_not_unique and named in the warning; under not_unique = refuse nothing is written. */
+START_TEST(jacobian_two_null_directions)
+{
+    fold_problem *prob2 = twins_problem(&M2), *prob3 = twins_problem(&M3);
+    fold_settings s = fold_test_tight_settings();
+    s.forward.tol = 1e-12;
+    s.forward.warm_start = false;
+    fold_solver *sv = repeated_solver(prob2, prob3, &s);
+    double Jx[NX * NP], Jl[3 * NP], p0[NP], h = 1e-5;
+    fold_backward_info info;
+    fold_solver_params(sv, p0);
+    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, NX, NULL, NP, NULL, Jx, &info),
+                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_int_eq(info.n_not_unique, NX + 2 * (NP - 1)); /* column p3, rows x2, x3 */
+    ck_assert_error_mentions("p[3]");
+    ck_assert_error_mentions("not differentiable with respect to 1 of the parameters");
+    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_LAM, 3, NULL, NP, NULL, Jl, &info),
+                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_int_eq(info.n_not_unique, 2 * NP + 1); /* rows lam0, lam2, column p3 */
+    ck_assert_error_mentions("lam[0]");
+    ck_assert_error_mentions("lam[2]");
+    for (int k = 0; k < NP; k++) {
+        for (int j = 0; j < NX; j++)
+            ck_assert_msg(isnan(Jx[k * NX + j]) == (k == 3 || j >= 2), "dx%d/dp%d = %g", j, k,
+                          Jx[k * NX + j]);
+        for (int i = 0; i < 3; i++)
+            ck_assert_msg(isnan(Jl[k * 3 + i]) == (k == 3 || i != 1), "dlam%d/dp%d = %g", i,
+                          k, Jl[k * 3 + i]);
+        if (k == 3) continue;
+        double p[NP], xp[NX], xm[NX], lp[2], lm[2];
+        memcpy(p, p0, sizeof p);
+        p[k] += h;
+        fold_solver *sp = solved(prob2, &s, p);
+        p[k] -= 2 * h;
+        fold_solver *sm = solved(prob2, &s, p);
+        fold_solver_solution(sp, xp, lp, NULL, NULL, NULL);
+        fold_solver_solution(sm, xm, lm, NULL, NULL, NULL);
+        double fd[3] = {(xp[0] - xm[0]) / (2 * h), (xp[1] - xm[1]) / (2 * h),
+                        (lp[1] - lm[1]) / (2 * h)};
+        double an[3] = {Jx[k * NX], Jx[k * NX + 1], Jl[k * 3 + 1]};
+        for (int q = 0; q < 3; q++)
+            ck_assert_msg(fabs(an[q] - fd[q]) <= 1e-6 * fmax(1, fabs(fd[q])),
+                          "p%d, output %d: jacobian %.10g, FD %.10g", k, q, an[q], fd[q]);
+        fold_solver_free(sp);
+        fold_solver_free(sm);
+    }
+    /* Under refuse: FOLD_ERR_SINGULAR, J untouched, in either mode. */
+    s.backward.not_unique = FOLD_NOT_UNIQUE_REFUSE;
+    ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
+    for (int k = 0; k < NX * NP; k++)
+        Jx[k] = 5;
+    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, NX, NULL, NP, NULL, Jx, &info),
+                     FOLD_ERR_SINGULAR);
+    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_LAM, 3, NULL, NP, NULL, Jx, &info),
+                     FOLD_ERR_SINGULAR);
+    for (int k = 0; k < NX * NP; k++)
+        ck_assert_double_eq(Jx[k], 5);
+    /* A column the probe does not flag (here: its flag cleared) is solved, found
+     * inconsistent by its refinement (eq. 4.9) and GMRES, and set to NaN as well: the same
+     * Jacobian, the column named as found by its solve; a jvp along it is refused, a
+     * Jacobian under refuse too. */
+    double Jc[NX * NP];
+    fold_int rows01[2] = {0, 1}, col3[1] = {3};
+    kkt_flag_p(sv, 3, false);
+    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 2, rows01, 1, col3, Jc, &info),
+                     FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("the column of p[3] is not differentiable");
+    s.backward.not_unique = FOLD_NOT_UNIQUE_NAN;
+    ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
+    ck_assert_int_ge(fold_kkt_setup(sv, true, NULL, "test"), 0);
+    kkt_flag_p(sv, 3, false);
+    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, NX, NULL, NP, NULL, Jc, &info),
+                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_error_mentions("0 flagged by the null-space probe, 1 by their solves");
+    ck_assert_int_eq(info.n_not_unique, NX + 2 * (NP - 1));
+    ck_assert_int_gt(info.iterations, 0); /* GMRES tried it */
+    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, NX, NULL, NP, NULL, Jx, &info),
+                     FOLD_WARN_NOT_UNIQUE);
+    for (int k = 0; k < NX * NP; k++)
+        ck_assert(isnan(Jc[k]) ? isnan(Jx[k]) : Jc[k] == Jx[k]);
+    double dp3[NP] = {0, 0, 0, 1}, dx[NX];
+    ck_assert_status(fold_jvp(sv, dp3, dx, NULL, NULL, NULL, NULL), FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("not orthogonal to the null space");
+    kkt_flag_p(sv, 3, true);
+    fold_solver_free(sv);
+    fold_problem_free(prob2);
+    fold_problem_free(prob3);
+}
+END_TEST
+
+/* A slow direction besides a null one: x = (y1, y2, u1, u2), p = (p0, p1, p2),
+ *   min 0.5 (y1^2 + 2 (1 - e) y1 y2 + y2^2) - p0 y1 + 0.5 (u1 + u2 - p1)^2 - p2 u1,
+ * unconstrained. The Hessian has the twins' null vector e_u1 - e_u2 and the eigenvalue e of
+ * the y block; with the regularization delta = 1e-2 >> e = 1e-3 the refinement contracts
+ * by about delta / (delta + e) per step along it. Solution y = H_yy^-1 (p0, 0), u1 + u2 =
+ * p1 at p2 = 0; p2 moves one twin only (inconsistent). */
+#define SLOW_E 1e-3
+
+static int sl_f(const double *x, const double *p, double *obj, void *ud)
+{
+    double s = x[2] + x[3] - p[1];
+    *obj = 0.5 * (x[0] * x[0] + 2 * (1 - SLOW_E) * x[0] * x[1] + x[1] * x[1]) - p[0] * x[0] +
+           0.5 * s * s - p[2] * x[2];
+    return 0;
+}
+static int sl_grad_f(const double *x, const double *p, double *g, void *ud)
+{
+    double s = x[2] + x[3] - p[1];
+    g[0] = x[0] + (1 - SLOW_E) * x[1] - p[0];
+    g[1] = (1 - SLOW_E) * x[0] + x[1];
+    g[2] = s - p[2];
+    g[3] = s;
+    return 0;
+}
+static int sl_hess_l(const double *x, const double *p, double s, const double *lam, double *v,
+                     void *ud)
+{
+    v[0] = v[2] = v[3] = v[4] = v[5] = s;
+    v[1] = s * (1 - SLOW_E);
+    return 0;
+}
+static int sl_grad_f_p(const double *x, const double *p, double *gp, void *ud)
+{
+    gp[0] = -x[0];
+    gp[1] = -(x[2] + x[3] - p[1]);
+    gp[2] = -x[2];
+    return 0;
+}
+static int sl_hess_lp(const double *x, const double *p, const double *lam, double *v, void *ud)
+{
+    v[0] = v[1] = v[2] = v[3] = -1;
+    return 0;
+}
+
+/* Right-hand sides the refinement cannot tell apart (doc/math.md §4.8, eq. 4.9): with
+ * delta = 1e-2 the corrections of the consistent right-hand side of p0 shrink by about 0.9
+ * per step and miss eq. 4.9 like those of the inconsistent one of p2. fold_kkt_solve
+ * re-solves both by GMRES preconditioned with the regularized factorization: the
+ * consistent one converges to the solution of the default regularization, the inconsistent
+ * one stays flagged, and without flags the batch is refused. */
+START_TEST(slow_refinement_rescued)
+{
+    static const double xl[4] = {-FOLD_INF, -FOLD_INF, -FOLD_INF, -FOLD_INF};
+    static const double xu[4] = {FOLD_INF, FOLD_INF, FOLD_INF, FOLD_INF};
+    static const double p0[3] = {1.0, 2.0, 0.0}, x0[4] = {0, 0, 0, 0};
+    static const fold_int hr[6] = {0, 1, 1, 2, 3, 3}, hc[6] = {0, 0, 1, 2, 2, 3};
+    static const fold_int lr[4] = {0, 2, 3, 2}, lc[4] = {0, 1, 1, 2};
+    fold_nlp_def d = {.name = "slow", .n = 4, .m = 0, .np = 3, .x_lower = xl, .x_upper = xu,
+                      .x_start = x0, .p_default = p0, .hess_l = {6, hr, hc},
+                      .hess_lp = {4, lr, lc},
+                      .cb = {.f = sl_f, .grad_f = sl_grad_f, .hess_l = sl_hess_l,
+                             .grad_f_p = sl_grad_f_p, .hess_lp = sl_hess_lp}};
+    fold_problem *prob = NULL;
+    ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
+    double det = 1 - (1 - SLOW_E) * (1 - SLOW_E), zero[4] = {0, 0, 0, 0};
+    double x[4] = {p0[0] / det, -(1 - SLOW_E) * p0[0] / det, 1.2, p0[1] - 1.2}, obj;
+    sl_f(x, p0, &obj, NULL);
+    fold_settings s = fold_test_tight_settings(), slow = s;
+    slow.backward.singular_reg = 1e-2;
+    slow.backward.tol = 1e-12;
+    fold_solver *ref = NULL, *sv = NULL;
+    ck_assert_status(fold_solver_create(prob, &s, &ref), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, &slow, &sv), FOLD_OK);
+    fold_solver_store(ref, p0, x, NULL, zero, zero, obj, true);
+    fold_solver_store(sv, p0, x, NULL, zero, zero, obj, true);
+    double dP[6] = {1, 0, 0, 0, 0, 1}, dx[4], dref[4];
+    ck_assert_status(fold_jvp(ref, dP, dref, NULL, NULL, NULL, NULL), FOLD_WARN_NOT_UNIQUE);
+    ck_assert_double_le(fabs(dref[0] - 1 / det), 1e-9 / det);
+    fold_status st0 = fold_kkt_setup(sv, true, NULL, "test");
+    ck_assert_msg(st0 >= 0, "%d %s", st0, fold_last_error());
+    fold_kkt *kkt = sv->backward;
+    ck_assert_double_eq(kkt->finfo.singular_delta, 1e-2);
+    fold_int nK = kkt->nK;
+    double *B = malloc((size_t)(2 * nK) * sizeof *B), *X = malloc((size_t)(2 * nK) * sizeof *X);
+    fold_kkt_rhs_jvp(kkt, 2, dP, B);
+    unsigned char bad[2] = {0, 0};
+    fold_int n_bad = 0;
+    ck_assert_int_ge(fold_la_factor_solve_cols(kkt->F, false, 2, B, X, slow.backward.refine_steps,
+                                               1e-14, NULL, bad, &n_bad), 0);
+    ck_assert_msg(bad[0] && bad[1], "refinement alone: flags %d %d", bad[0], bad[1]);
+    fold_backward_info info = {0};
+    ck_assert_int_ge(fold_kkt_solve(kkt, &sv->set, 2, B, X, bad, &info), 0);
+    ck_assert_int_eq(bad[0], 0);
+    ck_assert_int_eq(bad[1], 1);
+    ck_assert_int_gt(info.iterations, 0);
+    ck_assert_double_le(info.residual, 1e-12);
+    fold_kkt_finish_jvp(kkt, 1, dP, X, dx, NULL, NULL, NULL);
+    for (int j = 0; j < 2; j++)
+        ck_assert_double_le(fabs(dx[j] - dref[j]), 1e-9 * fmax(1, fabs(dref[j])));
+    ck_assert_double_le(fabs(dx[2] + dx[3]), 1e-9);
+    ck_assert_status(fold_kkt_solve(kkt, &sv->set, 2, B, X, NULL, NULL), FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("not unique");
+    ck_assert_int_ge(fold_kkt_solve(kkt, &sv->set, 1, B, X, NULL, NULL), 0);
+    free(B);
+    free(X);
+    fold_solver_free(ref);
+    fold_solver_free(sv);
+    fold_problem_free(prob);
+}
+END_TEST
+
 /* A bound held twice: min (x0 - p0)^2 + (x1 - 3)^2 s.t. x1 - p1 = 0, x1 <= 1, at p1 = 1.
  * The equality and the bound of x1 are dependent (the equality's row has no free column):
  * their multipliers (sum 4) can be shifted until the bound's is zero, so the bound is weakly
@@ -651,6 +885,8 @@ int main(void)
     tcase_add_loop_test(tc, adjoint, 0, 4);
     tcase_add_test(tc, not_unique);
     tcase_add_test(tc, duplicate_constraint);
+    tcase_add_test(tc, jacobian_two_null_directions);
+    tcase_add_test(tc, slow_refinement_rescued);
     tcase_add_test(tc, held_twice);
     tcase_add_test(tc, held_by_rows);
     tcase_add_test(tc, held_by_three);
