@@ -57,26 +57,15 @@ static fold_int stiff_branches(const fold_acopf *m, const double *x, const doubl
 static void add_info(fold_forward_info *sum, const fold_forward_info *next, bool take_result)
 {
     fold_forward_info s = take_result ? *next : *sum;
-    if (!take_result) {
-        s.iterations = next->iterations;
-        s.solve_s = next->solve_s;
-        s.callback_s = next->callback_s;
-        s.total_s = next->total_s;
-        s.n_eval_f = next->n_eval_f;
-        s.n_eval_g = next->n_eval_g;
-        s.n_eval_grad_f = next->n_eval_grad_f;
-        s.n_eval_jac_g = next->n_eval_jac_g;
-        s.n_eval_hess_l = next->n_eval_hess_l;
-    }
-    s.iterations += sum->iterations;
-    s.solve_s += sum->solve_s;
-    s.callback_s += sum->callback_s;
-    s.total_s += sum->total_s;
-    s.n_eval_f += sum->n_eval_f;
-    s.n_eval_g += sum->n_eval_g;
-    s.n_eval_grad_f += sum->n_eval_grad_f;
-    s.n_eval_jac_g += sum->n_eval_jac_g;
-    s.n_eval_hess_l += sum->n_eval_hess_l;
+    s.iterations = sum->iterations + next->iterations;
+    s.solve_s = sum->solve_s + next->solve_s;
+    s.callback_s = sum->callback_s + next->callback_s;
+    s.total_s = sum->total_s + next->total_s;
+    s.n_eval_f = sum->n_eval_f + next->n_eval_f;
+    s.n_eval_g = sum->n_eval_g + next->n_eval_g;
+    s.n_eval_grad_f = sum->n_eval_grad_f + next->n_eval_grad_f;
+    s.n_eval_jac_g = sum->n_eval_jac_g + next->n_eval_jac_g;
+    s.n_eval_hess_l = sum->n_eval_hess_l + next->n_eval_hess_l;
     *sum = s;
 }
 
@@ -97,34 +86,45 @@ static void warm_settings(const fold_settings *set, double spent_s, fold_setting
         *warm = *set; /* every option slot taken: Ipopt's default */
 }
 
-/* One re-solve: the model with flow variables on mask, started from the solution of *sv.
- * On success (Ipopt solved or acceptable) *model and *sv are replaced. */
+/* A primal-dual point of one model (one allocation). */
+typedef struct point {
+    double *x, *zl, *zu, *lam;
+} point;
+
+static bool point_alloc(const fold_acopf *m, point *pt)
+{
+    size_t n = (size_t)m->L.n;
+    pt->x = malloc((3 * n + (size_t)m->L.m + 1) * sizeof *pt->x);
+    pt->zl = pt->x ? pt->x + n : NULL;
+    pt->zu = pt->x ? pt->zl + n : NULL;
+    pt->lam = pt->x ? pt->zu + n : NULL;
+    return pt->x != NULL;
+}
+
+/* One re-solve: the model with flow variables on mask, started from pt (the solution of
+ * *sv, in *model's layout). On success (Ipopt solved or acceptable) *model and *sv are
+ * replaced. */
 static fold_status resolve(fold_acopf **model, fold_solver **sv, const unsigned char *mask,
-                           const fold_settings *set, double spent_s, const double *p,
-                           fold_forward_info *fi)
+                           const point *pt, const fold_settings *set, double spent_s,
+                           const double *p, fold_forward_info *fi)
 {
     fold_acopf *m0 = *model, *m1 = NULL;
     fold_solver *s1 = NULL;
     fold_acopf_options opt = {.flow_var_max_z = 0, .flow_var_branch = mask};
     fold_settings warm;
-    double *buf = NULL;
+    point to = {0};
     fold_status st = fold_acopf_create_with(&m0->cs, &opt, &m1);
     if (st != FOLD_OK)
         return st;
-    size_t n0 = (size_t)m0->L.n, m0r = (size_t)m0->L.m, n1 = (size_t)m1->L.n,
-           m1r = (size_t)m1->L.m;
-    buf = malloc((3 * n0 + m0r + 3 * n1 + m1r) * sizeof *buf);
-    if (!buf) {
+    if (!point_alloc(m1, &to)) {
         st = acopf_error(FOLD_ERR_MEMORY, "fold_acopf_solve: out of memory (%s)", m0->cs.name);
         goto done;
     }
-    double *x = buf, *zl = x + n0, *zu = zl + n0, *lam = zu + n0;
-    double *x1 = lam + m0r, *zl1 = x1 + n1, *zu1 = zl1 + n1, *lam1 = zu1 + n1;
     warm_settings(set, spent_s, &warm);
-    if ((st = fold_solver_solution(*sv, x, lam, zl, zu, NULL)) != FOLD_OK ||
-        (st = fold_acopf_convert_point(m0, m1, x, lam, zl, zu, x1, lam1, zl1, zu1)) != FOLD_OK ||
+    if ((st = fold_acopf_convert_point(m0, m1, pt->x, pt->lam, pt->zl, pt->zu, to.x, to.lam,
+                                       to.zl, to.zu)) != FOLD_OK ||
         (st = fold_solver_create(m1->prob, &warm, &s1)) != FOLD_OK ||
-        (st = fold_solver_set_start(s1, x1, lam1, zl1, zu1)) != FOLD_OK)
+        (st = fold_solver_set_start(s1, to.x, to.lam, to.zl, to.zu)) != FOLD_OK)
         goto done;
     st = fold_solve(s1, p, fi);
     if (st >= 0) {
@@ -138,7 +138,7 @@ static fold_status resolve(fold_acopf **model, fold_solver **sv, const unsigned 
 done:
     fold_solver_free(s1);
     fold_acopf_free(m1);
-    free(buf);
+    free(to.x);
     return st;
 }
 
@@ -179,18 +179,19 @@ fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const
            !(set->forward.time_limit_s > 0 && total.total_s >= set->forward.time_limit_s)) {
         const fold_acopf *m = *model;
         unsigned char *mask = NULL;
-        double *x = malloc((size_t)m->L.n * sizeof *x), *lam = malloc((size_t)m->L.m * sizeof *lam);
+        point pt;
         fold_int added = -1;
-        if (x && lam && fold_solver_solution(sv, x, lam, NULL, NULL, NULL) == FOLD_OK)
-            added = stiff_branches(m, x, lam, opt->stiff_factor * set->forward.tol, &mask);
-        free(x);
-        free(lam);
+        if (point_alloc(m, &pt) &&
+            fold_solver_solution(sv, pt.x, pt.lam, pt.zl, pt.zu, NULL) == FOLD_OK)
+            added = stiff_branches(m, pt.x, pt.lam, opt->stiff_factor * set->forward.tol, &mask);
         if (added <= 0) { /* nothing to change (or no memory): the acceptable point stands */
+            free(pt.x);
             free(mask);
             break;
         }
         memset(&fi, 0, sizeof fi);
-        fold_status rst = resolve(model, &sv, mask, set, total.total_s, p, &fi);
+        fold_status rst = resolve(model, &sv, mask, &pt, set, total.total_s, p, &fi);
+        free(pt.x);
         free(mask);
         si.rounds++;
         add_info(&total, &fi, rst >= 0);
