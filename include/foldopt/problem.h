@@ -45,6 +45,24 @@ typedef struct fold_nlp_callbacks {
     fold_sparse_fn jac_g_p;
 } fold_nlp_callbacks;
 
+/** Kinds of items a problem can name (fold_nlp_def.item_name, fold_problem_item_name). */
+typedef enum fold_item_kind {
+    FOLD_ITEM_VARIABLE = 0,   /**< x_j (its bounds are named "<name> lower" / "<name> upper") */
+    FOLD_ITEM_CONSTRAINT = 1, /**< g_i (and its multiplier lam_i) */
+    FOLD_ITEM_PARAMETER = 2   /**< p_k */
+} fold_item_kind;
+
+/** Longest name foldopt asks an item_name callback for (bytes, NUL included). */
+#define FOLD_NAME_MAX 256
+
+/** Optional: write the name of item `index` of `kind` (a fold_item_kind) as the user knows
+ * it, e.g. "bus 1484 vm" or "branch 12 (3-7) thermal from-end", into buf (len bytes, NUL
+ * included; len <= FOLD_NAME_MAX). Return 0 on success; any other value, or an empty
+ * name, makes foldopt use its default "x[12]", "g[7]", "p[3]". Called only to write
+ * messages and reports, never during a solve. */
+typedef int (*fold_item_name_fn)(int kind, fold_int index, char *buf, size_t len,
+                                 void *user_data);
+
 /** Everything that defines a problem. Arrays are copied by fold_problem_create.
  * Bounds: NULL means unbounded on that side; entries with |b| >= FOLD_INF_BOUND (or
  * +-FOLD_INF) are infinite. Equality constraints have gL[i] == gU[i]. */
@@ -61,6 +79,8 @@ typedef struct fold_nlp_def {
     fold_pattern hess_lp; /**< n x np */
     fold_nlp_callbacks cb;
     void *user_data;      /**< passed to every callback; the one pointer foldopt keeps */
+    fold_item_name_fn item_name; /**< optional: names of variables, constraints and
+                                      parameters in messages and reports; NULL = indices */
 } fold_nlp_def;
 
 typedef struct fold_problem fold_problem;
@@ -83,6 +103,14 @@ FOLD_API bool fold_problem_has_param_derivatives(const fold_problem *prob);
 
 /** Copy the default parameter vector (np entries) into p. */
 FOLD_API void fold_problem_default_params(const fold_problem *prob, double *p);
+
+/** Name of item `index` of `kind` (a fold_item_kind) into buf (len bytes, always
+ * NUL-terminated when len > 0; a longer name is cut): the problem's item_name callback, or
+ * "x[12]", "g[7]", "p[3]" without one (or when it fails or gives an empty name).
+ * FOLD_ERR_ARGUMENT for a NULL prob or buf, len = 0, an unknown kind or an index out of
+ * range (buf then holds "" when len > 0). */
+FOLD_API fold_status fold_problem_item_name(const fold_problem *prob, int kind, fold_int index,
+                                            char *buf, size_t len);
 
 /** Copy the start point (n entries; x_start clipped into the bounds, or 0 clipped) into x. */
 FOLD_API void fold_problem_start_point(const fold_problem *prob, double *x);

@@ -110,5 +110,7 @@ int acopf_cb_hess_l(const double *x, const double *p, double s, const double *la
 int acopf_cb_grad_f_p(const double *x, const double *p, double *gp, void *ud);
 int acopf_cb_jac_g_p(const double *x, const double *p, double *v, void *ud);
 int acopf_cb_hess_lp(const double *x, const double *p, const double *lam, double *v, void *ud);
+/* Names of variables, constraints and parameters (model_names.c, doc/acopf.md §2.3). */
+int acopf_cb_item_name(int kind, fold_int index, char *buf, size_t len, void *ud);
 
 #endif

@@ -517,7 +517,7 @@ fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_o
         .hess_lp = {2 * m->cs.n_gen, m->hlp_row, m->hlp_col},
         .cb = {acopf_cb_f, acopf_cb_grad_f, acopf_cb_g, acopf_cb_jac_g, acopf_cb_hess_l,
                acopf_cb_grad_f_p, acopf_cb_hess_lp, acopf_cb_jac_g_p},
-        .user_data = m};
+        .user_data = m, .item_name = acopf_cb_item_name};
     st = fold_problem_create(&d, &m->prob);
     if (st != FOLD_OK) {
         fold_acopf_free(m);

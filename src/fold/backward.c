@@ -42,7 +42,7 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
                           "result (backward.lsq_fallback)",
                           fn, (long long)info->kkt_dim);
     if (info->n_not_unique > 0) {
-        char dirs[160] = "";
+        char dirs[FOLD_LIST_LEN] = "";
         if (kkt) fold_kkt_null_describe(kkt, dirs, sizeof dirs);
         return fold_error(FOLD_WARN_NOT_UNIQUE,
                           "%s: singular KKT matrix of order %lld (null direction on %s): %lld "

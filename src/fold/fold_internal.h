@@ -8,6 +8,9 @@
 #include "forward/solver_internal.h"
 #include "linalg/linalg.h"
 
+/* Buffers of messages that list a few item names ("a, b, c, d and 7 more"). */
+#define FOLD_LIST_LEN (5 * FOLD_NAME_MAX)
+
 /* Status of a variable's bounds in the active-set form. */
 enum { FOLD_XS_FREE = 0, FOLD_XS_LOWER = 1, FOLD_XS_UPPER = 2, FOLD_XS_FIXED = 3 };
 /* Status of a constraint in the active-set form. */
@@ -132,6 +135,11 @@ fold_status fold_kkt_evaluate(fold_kkt *kkt, const fold_solver *solver);
  * FOLD_ERR_DEGENERATE under the refuse policy when weakly active ones exist. */
 fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const char *fn);
 
+/* "x[3] upper", "bus 7 vm lower": the item and side of a weak-list entry. */
+void fold_kkt_weak_name(const fold_kkt *kkt, const fold_weak_entry *w, char *buf, size_t len);
+/* "x[3] upper (variable bound, distance 0, multiplier 1e-9)". */
+void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char *buf,
+                            size_t len);
 /* Append to the weakly active list (kind as fold_weak_entry). */
 fold_status fold_kkt_add_weak(fold_kkt *kkt, int kind, fold_int index, double dist, double mult);
 /* Append a held bound (var >= 0, its side from xstat) or an active inequality row (var < 0,
@@ -254,7 +262,7 @@ typedef struct fold_call {
     double t0;
     fold_backward_info *info, local;
     fold_status check; /* result of fold_kkt_check_solver */
-    char note[480];    /* which entries were set to NaN and why (appended to the
+    char note[2 * FOLD_LIST_LEN]; /* which entries were set to NaN and why (appended to the
                           FOLD_WARN_NOT_UNIQUE message), or "" */
 } fold_call;
 /* Zero the info (the caller's or a local one) and start the clock. */

@@ -80,28 +80,43 @@ static int resolve_weak(int weak_side, int policy)
     return policy == FOLD_WEAK_ACTIVE ? weak_side : 0;
 }
 
+void fold_kkt_weak_name(const fold_kkt *kkt, const fold_weak_entry *w, char *buf, size_t len)
+{
+    bool var = w->kind >= 2, upper = w->kind % 2 == 1;
+    fold_prob_side_name(kkt->prob, var ? FOLD_ITEM_VARIABLE : FOLD_ITEM_CONSTRAINT, w->index,
+                        upper ? FOLD_SIDE_UPPER : FOLD_SIDE_LOWER, buf, len);
+}
+
+void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char *buf,
+                            size_t len)
+{
+    char what[FOLD_NAME_MAX];
+    if (w->kind >= 2) {
+        fold_prob_name(kkt->prob, FOLD_ITEM_VARIABLE, w->index, what, sizeof what);
+        snprintf(buf, len, "%s bound of variable %s (distance %.3g, multiplier %.3g)",
+                 w->kind == 3 ? "upper" : "lower", what, w->distance, w->multiplier);
+    } else {
+        fold_kkt_weak_name(kkt, w, what, sizeof what);
+        snprintf(buf, len, "constraint %s (distance %.3g, multiplier %.3g)", what, w->distance,
+                 w->multiplier);
+    }
+}
+
 static fold_status refuse(const fold_kkt *kkt, const char *fn)
 {
-    static const char *kinds[] = {"constraint %lld lower", "constraint %lld upper",
-                                  "variable %lld lower bound", "variable %lld upper bound"};
-    char list[512] = "", item[160], what[64];
-    size_t used = 0;
+    char list[3 * (FOLD_NAME_MAX + 64)] = "";
     fold_int shown = kkt->n_weak < 3 ? kkt->n_weak : 3;
     for (fold_int k = 0; k < shown; k++) {
-        const fold_weak_entry *w = &kkt->weak[k];
-        snprintf(what, sizeof what, kinds[w->kind], (long long)w->index);
-        snprintf(item, sizeof item, "%s%s (distance %.3g, multiplier %.3g)", k ? "; " : "", what,
-                 w->distance, w->multiplier);
-        if (used + strlen(item) + 1 < sizeof list) {
-            memcpy(list + used, item, strlen(item) + 1);
-            used += strlen(item);
-        }
+        size_t at = strlen(list);
+        if (k) at += (size_t)snprintf(list + at, sizeof list - at, "; ");
+        fold_kkt_weak_describe(kkt, &kkt->weak[k], list + at, sizeof list - at);
     }
     return fold_error(FOLD_ERR_DEGENERATE,
                       "%s: %lld weakly active constraints/bounds (at the bound with multiplier "
                       "<= active_set.dual_tol): %s%s; see fold_weak_list or set "
                       "active_set.weak_policy",
-                      fn, (long long)kkt->n_weak, list, kkt->n_weak > shown ? "; ..." : "");
+                      fn, (long long)kkt->n_weak, list,
+                      kkt->n_weak > shown ? "; and more" : "");
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -155,63 +155,55 @@ fold_status fold_kkt_residuals(const fold_problem *prob, const double *p, const 
     return FOLD_OK;
 }
 
-static const char *where_name(fold_kkt_where w)
-{
-    switch (w) {
-    case FOLD_KKT_X:
-        return "grad_x L";
-    case FOLD_KKT_X_LOWER:
-        return "lower bound of x";
-    case FOLD_KKT_X_UPPER:
-        return "upper bound of x";
-    case FOLD_KKT_G_LOWER:
-        return "lower bound of g";
-    case FOLD_KKT_G_UPPER:
-        return "upper bound of g";
-    case FOLD_KKT_LAM:
-        return "constraint g";
-    default:
-        return "nowhere";
-    }
-}
-
-static void describe_comp(const fold_kkt_detail *d, const double *x, const double *lam,
-                          const double *zl, const double *zu, char *buf, size_t len)
+static void describe_comp(const fold_problem *prob, const fold_kkt_detail *d, const double *x,
+                          const double *lam, const double *zl, const double *zu, char *buf,
+                          size_t len)
 {
     fold_int i = d->comp_index;
     long long li = (long long)i;
+    char name[FOLD_NAME_MAX];
     if (d->comp_where == FOLD_KKT_LAM) {
-        snprintf(buf, len, "complementarity %.3e at constraint g[%lld]: lam[%lld] = %.6g%s",
-                 d->complementarity, li, li, lam[i],
-                 d->comp_wrong_sign ? " has the wrong sign (lam >= 0 at an upper bound of g, "
-                                      "<= 0 at a lower one; the bound it points to is "
-                                      "infinite or the constraint is not at it)"
-                                    : " times the distance to its bound");
+        fold_prob_name(prob, FOLD_ITEM_CONSTRAINT, i, name, sizeof name);
+        snprintf(buf, len, "complementarity %.3e at constraint %s (lam[%lld] = %.6g)%s",
+                 d->complementarity, name, li, lam[i],
+                 d->comp_wrong_sign ? ": the multiplier has the wrong sign (lam >= 0 at an "
+                                      "upper bound of g, <= 0 at a lower one; the bound it "
+                                      "points to is infinite or the constraint is not at it)"
+                                    : ": multiplier times the distance to its bound");
         return;
     }
     bool lower = d->comp_where == FOLD_KKT_X_LOWER;
-    snprintf(buf, len, "complementarity %.3e at %s[%lld] = %.6g (x[%lld] = %.6g)%s",
-             d->complementarity, lower ? "zl" : "zu", li, lower ? zl[i] : zu[i], li, x[i],
+    fold_prob_name(prob, FOLD_ITEM_VARIABLE, i, name, sizeof name);
+    snprintf(buf, len,
+             "complementarity %.3e at the %s bound of %s (%s[%lld] = %.6g, x[%lld] = %.6g)%s",
+             d->complementarity, lower ? "lower" : "upper", name, lower ? "zl" : "zu", li, lower ? zl[i] : zu[i], li, x[i],
              d->comp_wrong_sign ? ": bound multipliers must be >= 0 and zero for an infinite "
                                   "bound"
-                                : " times the distance to the bound");
+                                : ": multiplier times the distance to the bound");
 }
 
-void fold_kkt_describe_worst(const fold_kkt_detail *d, const double *x, const double *lam,
-                             const double *zl, const double *zu, char *buf, size_t len)
+void fold_kkt_describe_worst(const fold_problem *prob, const fold_kkt_detail *d, const double *x,
+                             const double *lam, const double *zl, const double *zu, char *buf,
+                             size_t len)
 {
+    char name[FOLD_NAME_MAX];
     if (d->complementarity >= d->stationarity && d->complementarity >= d->feasibility &&
         d->comp_where != FOLD_KKT_NONE) {
-        describe_comp(d, x, lam, zl, zu, buf, len);
+        describe_comp(prob, d, x, lam, zl, zu, buf, len);
     } else if (d->stationarity >= d->feasibility) {
+        fold_prob_name(prob, FOLD_ITEM_VARIABLE, d->stat_index, name, sizeof name);
         snprintf(buf, len,
-                 "stationarity %.3e (||grad_x L||_inf = %.3e, scale %.3e) at grad_x L[%lld]",
-                 d->stationarity, d->stationarity_raw, d->stationarity_scale,
+                 "stationarity %.3e (||grad_x L||_inf = %.3e, scale %.3e) in the row of %s "
+                 "(grad_x L[%lld])",
+                 d->stationarity, d->stationarity_raw, d->stationarity_scale, name,
                  (long long)d->stat_index);
     } else {
         bool is_x = d->feas_where == FOLD_KKT_X_LOWER || d->feas_where == FOLD_KKT_X_UPPER;
-        snprintf(buf, len, "feasibility %.3e at the %s[%lld]: %s[%lld] = %.10g, bound %.10g",
-                 d->feasibility, where_name(d->feas_where), (long long)d->feas_index,
-                 is_x ? "x" : "g", (long long)d->feas_index, d->feas_value, d->feas_bound);
+        bool lower = d->feas_where == FOLD_KKT_X_LOWER || d->feas_where == FOLD_KKT_G_LOWER;
+        fold_prob_name(prob, is_x ? FOLD_ITEM_VARIABLE : FOLD_ITEM_CONSTRAINT, d->feas_index,
+                       name, sizeof name);
+        snprintf(buf, len, "feasibility %.3e at the %s bound of %s: %s[%lld] = %.10g, bound %.10g",
+                 d->feasibility, lower ? "lower" : "upper", name, is_x ? "x" : "g",
+                 (long long)d->feas_index, d->feas_value, d->feas_bound);
     }
 }

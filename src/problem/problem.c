@@ -106,6 +106,7 @@ fold_status fold_problem_create(const fold_nlp_def *def, fold_problem **out)
     prob->np = def->np;
     prob->cb = def->cb;
     prob->user_data = def->user_data;
+    prob->item_name = def->item_name;
     prob->x_lower = copy_bounds(def->x_lower, def->n, -HUGE_VAL, "x_lower");
     prob->x_upper = copy_bounds(def->x_upper, def->n, HUGE_VAL, "x_upper");
     prob->g_lower = copy_bounds(def->g_lower, def->m, -HUGE_VAL, "g_lower");
