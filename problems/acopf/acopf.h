@@ -201,6 +201,8 @@ void fold_acopf_solution_units(const fold_acopf *model, const double *x, double 
 /* Objective in $/h at x with the case's own costs (for tests): polynomial costs and the
  * piecewise-linear costs evaluated at pg (not the epigraph variables t). */
 double fold_acopf_objective(const fold_acopf *model, const double *x);
+/* The same with the cost parameters of p (np entries; NULL: the model's defaults). */
+double fold_acopf_objective_at(const fold_acopf *model, const double *x, const double *p);
 
 /* Constraint values g(x; p) into g (m entries), as the solver sees them; returns 0. */
 int fold_acopf_eval_g(const fold_acopf *model, const double *x, const double *p, double *g);
@@ -209,6 +211,52 @@ int fold_acopf_eval_grad_f(const fold_acopf *model, const double *x, const doubl
                            double *grad);
 int fold_acopf_eval_grad_f_p(const fold_acopf *model, const double *x, const double *p,
                              double *grad_p);
+
+/* ---- results in MATPOWER's units and signs (doc/acopf.md §6) ---- */
+
+/* Every result of a solution, per bus (case order), generator and branch (the in-service
+ * rows of the file, in file order: keys bus id, gen.row, branch.row). Units and signs are
+ * MATPOWER's (idx_bus, idx_gen, idx_brch), the objective's unit u = $/h:
+ *   vm p.u., va degrees, pd qd MW MVAr (the load of the parameters), pg qg MW MVAr;
+ *   pf qf pt qt: power injected into the branch at its from / to end, MW MVAr;
+ *   ploss qloss: series losses |V_f/T - V_t|^2 / conj(z), MW MVAr (MATPOWER's I^2 Z);
+ *   lam_p, lam_q: multipliers of the balance rows, $/MWh and $/MVArh (LAM_P is the LMP);
+ *   mu_vmin, mu_vmax: $/h per p.u.; mu_pmin .. mu_qmax: $/MWh, $/MVArh;
+ *   mu_sf, mu_st: thermal limits at the from / to end, $/MVAh (d cost / d rateA);
+ *   mu_angmin, mu_angmax: $/h per degree, on the branch whose limit is the tightest of its
+ *   bus pair (0 on the others).
+ * Every mu is >= 0 at a KKT point (the value of the multiplier of an active bound, 0 or
+ * O(barrier) on an inactive one). has_duals false: all multipliers 0 (none given). */
+typedef struct fold_acopf_results {
+    fold_int n_bus, n_gen, n_branch;
+    double objective;                 /* $/h, true costs at pg */
+    bool has_duals;
+    double *vm, *va, *pd, *qd, *lam_p, *lam_q, *mu_vmin, *mu_vmax;       /* n_bus */
+    double *pg, *qg, *mu_pmin, *mu_pmax, *mu_qmin, *mu_qmax;             /* n_gen */
+    double *pf, *qf, *pt, *qt, *ploss, *qloss, *mu_sf, *mu_st, *mu_angmin,
+        *mu_angmax;                                                      /* n_branch */
+} fold_acopf_results;
+
+/* Results at the primal-dual point (x, lam, zl, zu) of model with parameters p (NULL:
+ * defaults); lam, zl, zu NULL together: no multipliers. *out is new (free with
+ * fold_acopf_results_free). FOLD_ERR_ARGUMENT, FOLD_ERR_MEMORY. */
+fold_status fold_acopf_results_create(const fold_acopf *model, const double *p, const double *x,
+                                      const double *lam, const double *zl, const double *zu,
+                                      fold_acopf_results **out);
+/* The same at the solution stored in solver (a solver of model's problem). */
+fold_status fold_acopf_results_from_solver(const fold_acopf *model, const fold_solver *solver,
+                                           fold_acopf_results **out);
+void fold_acopf_results_free(fold_acopf_results *res);
+
+/* Write the case with the result columns filled, MATPOWER's solved-case layout (what its
+ * savecase writes after an OPF): bus 17 columns (VM, VA from the solution, LAM_P, LAM_Q,
+ * MU_VMAX, MU_VMIN), gen 25 (PG, QG; columns 11-21 zero; MU_PMAX, MU_PMIN, MU_QMAX,
+ * MU_QMIN), branch 21 (PF, QF, PT, QT, MU_SF, MU_ST, ANGMIN, ANGMAX, MU_ANGMIN, MU_ANGMAX),
+ * gencost; %.17g, so that reading it back gives the same numbers. The in-service rows only
+ * (a row dropped from the file renumbers the later ones: each gen and branch row then ends
+ * with a comment naming its row in the original file). res must be of cs's sizes. */
+fold_status fold_acopf_case_write_solved(const fold_acopf_case *cs, const fold_acopf_results *res,
+                                         FILE *out);
 
 /* ---- synthetic grids ---- */
 

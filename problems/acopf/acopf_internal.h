@@ -64,6 +64,7 @@ struct fold_acopf {
     double base;
     acopf_branch_data *br;
     fold_int *rated, *angle; /* branch of each thermal / angle row */
+    fold_int *branch_angle;  /* per branch: the angle row of its bus pair, -1 without limits */
     fold_int *flow_branch;   /* branch of each flow-variable group */
     fold_int *jac_bus;       /* per bus: slots (P_i, vm_i), (Q_i, vm_i) */
     fold_int *jac_gen;       /* per gen: slots (P_bus, pg), (Q_bus, qg) */

@@ -152,13 +152,15 @@ static bool setup_angle_rows(fold_acopf *m)
     int64_t *pairs = malloc(((size_t)2 * nl + 2) * sizeof(int64_t));
     m->ang_lo = malloc(((size_t)nl + 1) * sizeof(double));
     m->ang_hi = malloc(((size_t)nl + 1) * sizeof(double));
-    if (!pairs || !m->ang_lo || !m->ang_hi) {
+    m->branch_angle = malloc(((size_t)nl + 1) * sizeof(fold_int));
+    if (!pairs || !m->ang_lo || !m->ang_hi || !m->branch_angle) {
         free(pairs);
         return false;
     }
     fold_int np = 0;
     for (fold_int k = 0; k < nl; k++) {
         const fold_acopf_branch *in = &cs->branch[k];
+        m->branch_angle[k] = -1;
         if (fabs(in->angmin_deg) >= 360 && fabs(in->angmax_deg) >= 360)
             continue;
         fold_int lo = in->f < in->t ? in->f : in->t, hi = in->f < in->t ? in->t : in->f;
@@ -173,6 +175,7 @@ static bool setup_angle_rows(fold_acopf *m)
         if (first)
             m->angle[m->L.n_angle++] = pairs[2 * q + 1];
         fold_int row = m->L.n_angle - 1;
+        m->branch_angle[pairs[2 * q + 1]] = row;
         const fold_acopf_branch *rep = &cs->branch[m->angle[row]];
         /* limits of va_f - va_t in the representative branch's orientation */
         double amin = in->angmin_deg, amax = in->angmax_deg;
@@ -540,7 +543,7 @@ void fold_acopf_free(fold_acopf *m)
     void *arrays[] = {m->br, m->rated, m->angle, m->flow_branch, m->jac_bus, m->jac_gen,
                       m->jac_ang, m->hess_vm, m->hess_pg, m->jac_row, m->jac_col, m->hess_row,
                       m->hess_col, m->jgp_row, m->jgp_col, m->hlp_row, m->hlp_col, m->x_lo,
-                      m->x_hi, m->g_lo, m->g_hi, m->x0, m->p0, m->ang_lo, m->ang_hi};
+                      m->x_hi, m->g_lo, m->g_hi, m->x0, m->p0, m->ang_lo, m->ang_hi, m->branch_angle};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
     free(m);

@@ -261,9 +261,14 @@ int acopf_cb_hess_lp(const double *x, const double *p, const double *lam, double
 
 double fold_acopf_objective(const fold_acopf *m, const double *x)
 {
+    return fold_acopf_objective_at(m, x, NULL);
+}
+
+double fold_acopf_objective_at(const fold_acopf *m, const double *x, const double *p)
+{
     double sum = 0, c, dc, d2c;
     for (fold_int k = 0; k < m->cs.n_gen; k++) {
-        gen_cost(m, k, x[m->L.x_pg + k], m->p0, &c, &dc, &d2c);
+        gen_cost(m, k, x[m->L.x_pg + k], p ? p : m->p0, &c, &dc, &d2c);
         sum += m->cs.gen[k].pwl ? acopf_pwl_cost(m, k, x[m->L.x_pg + k]) : c;
     }
     return sum;

@@ -63,6 +63,9 @@ static int parse_args(opf_run *r, int argc, char **argv)
         } else if (!strcmp(a, "--json")) {
             r->json = true;
             continue;
+        } else if (!strcmp(a, "--print")) {
+            r->print_tables = true;
+            continue;
         } else if (!strcmp(a, "-v")) {
             r->settings.log.verbose = 2;
             continue;
@@ -348,6 +351,8 @@ static int run(opf_run *r)
     bool solved = r->fwd_status >= 0;
     if (solved)
         fold_solver_solution(r->solver, r->x, NULL, NULL, NULL, NULL);
+    if (solved && fold_acopf_results_from_solver(r->model, r->solver, &r->res) != FOLD_OK)
+        return cli_usage_error("opf: %s", fold_acopf_last_error());
     int rc = solved ? CLI_OK : CLI_FAILED;
     if (!solved)
         fprintf(stderr, "foldopt: opf: forward solve failed: %s (%s)\n",
@@ -380,14 +385,23 @@ static int run(opf_run *r)
             fprintf(stderr, "foldopt: opf: warning: %s: %s\n", fold_status_string(bst),
                     fold_last_error());
     }
-    FILE *out = r->out_path ? fopen(r->out_path, "w") : stdout;
+    bool solved_case = opf_writes_case(r->out_path);
+    if (solved_case) {
+        int wrc = solved ? opf_write_solved_case(r)
+                         : cli_usage_error("opf: no solution to write to '%s'", r->out_path);
+        if (wrc != CLI_OK)
+            return wrc;
+    }
+    FILE *out = r->out_path && !solved_case ? fopen(r->out_path, "w") : stdout;
     if (!out)
         return cli_usage_error("opf: cannot write '%s'", r->out_path);
     if (r->json)
         opf_print_json(r, out);
     else
         opf_print_text(r, out);
-    if (r->out_path && fclose(out) != 0)
+    if (r->print_tables && !r->json)
+        opf_print_tables(r, out);
+    if (out != stdout && fclose(out) != 0)
         return cli_usage_error("opf: write error on '%s'", r->out_path);
     return rc;
 }
@@ -414,5 +428,6 @@ int cmd_opf(int argc, char **argv)
     free(r.rows);
     free(r.cols);
     free(r.values);
+    fold_acopf_results_free(r.res);
     return rc;
 }

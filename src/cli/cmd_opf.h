@@ -14,6 +14,7 @@ typedef struct opf_run {
     const char *case_path, *out_path, *rows_text, *cols_text;
     int wrt, of, mode;
     bool json;
+    bool print_tables;        /* --print: printpf-style tables (cmd_opf_print.c) */
     bool kkt_given;           /* --kkt given: no automatic switch to the barrier form */
     char kkt_fallback[256];   /* why the active-set form was replaced by the barrier form */
     long top;
@@ -29,6 +30,7 @@ typedef struct opf_run {
     fold_status fwd_status;
     fold_acopf_solve_info refine;
     double *x;
+    fold_acopf_results *res;  /* results of the solution (doc/acopf.md §6), NULL unsolved */
     /* sensitivities: rows = outputs (keys), cols = parameters (keys) */
     fold_int n_rows, n_cols;
     fold_int *rows, *cols;  /* indices into gens or buses */
@@ -48,6 +50,17 @@ extern const char *const opf_mode_names[];
 /* Key (bus id or generator row) of output row r / parameter column c. */
 long opf_row_key(const opf_run *r, fold_int k);
 long opf_col_key(const opf_run *r, fold_int k);
+
+/* JSON number (null when not finite) and string literal. */
+void opf_json_num(FILE *out, double v);
+void opf_json_string(FILE *out, const char *s);
+
+/* printpf-style tables of r->res, and its JSON "results" member (cmd_opf_print.c). */
+void opf_print_tables(const opf_run *r, FILE *out);
+void opf_json_results(const opf_run *r, FILE *out);
+/* -o FILE.m: the solved case (MATPOWER columns) instead of the summary. */
+bool opf_writes_case(const char *path);
+int opf_write_solved_case(const opf_run *r);
 
 /* Write the summary or the JSON object to out. */
 void opf_print_text(const opf_run *r, FILE *out);

@@ -4,7 +4,7 @@
 
 #include "cli/cmd_opf.h"
 
-static void json_num(FILE *out, double v)
+void opf_json_num(FILE *out, double v)
 {
     if (isfinite(v))
         fprintf(out, "%.12g", v);
@@ -40,7 +40,7 @@ static bool is_jacobian(const opf_run *r)
 }
 
 /* A JSON string literal (quotes, backslashes and control characters escaped). */
-static void json_string(FILE *out, const char *s)
+void opf_json_string(FILE *out, const char *s)
 {
     fputc('"', out);
     for (; *s; s++) {
@@ -82,7 +82,7 @@ static void json_solution(FILE *out, const opf_run *r)
             for (fold_int k = 0; k < n; k++) {
                 long key = b < 2 ? r->cs->gen[k].row : r->cs->bus[k].id;
                 fprintf(out, "%s\"%ld\": ", k ? ", " : "", key);
-                json_num(out, vals[b][k]);
+                opf_json_num(out, vals[b][k]);
             }
             fputc('}', out);
         }
@@ -100,7 +100,7 @@ void opf_print_json(const opf_run *r, FILE *out)
     bool solved = r->fwd_status >= 0;
     fprintf(out, "{\"case\": \"%s\", \"status\": \"%s\", \"objective\": ", r->cs->name,
             fold_forward_status_string(r->fwd.status));
-    json_num(out, solved ? r->fwd.objective : NAN);
+    opf_json_num(out, solved ? r->fwd.objective : NAN);
     fprintf(out, ", \"iterations\": %ld, \"forward_seconds\": %.6g, \"callback_seconds\": %.6g"
                  ", \"n_buses\": %ld, \"n_gens\": %ld, \"n_branches\": %ld, \"n_vars\": %ld"
                  ", \"n_cons\": %ld, \"n_params\": %ld, \"n_flow_var_branches\": %ld",
@@ -115,6 +115,11 @@ void opf_print_json(const opf_run *r, FILE *out)
         json_solution(out, r);
     else
         fputs("null", out);
+    fputs(",\n \"results\": ", out);
+    if (solved)
+        opf_json_results(r, out);
+    else
+        fputs("null", out);
     if (r->has_backward) {
         fprintf(out, ",\n \"wrt\": \"%s\", \"of\": \"%s\", \"mode\": \"%s\", \"kkt\": \"%s\", "
                      "\"backward_method\": \"%s\", \"backward_seconds\": %.6g",
@@ -123,7 +128,7 @@ void opf_print_json(const opf_run *r, FILE *out)
                 setting_text(r, "backward.method", buf + 32, 32), r->backward_s);
         if (r->kkt_fallback[0]) {
             fputs(", \"kkt_fallback\": ", out);
-            json_string(out, r->kkt_fallback);
+            opf_json_string(out, r->kkt_fallback);
         }
         if (r->has_bwd_info)
             fprintf(out, ",\n \"backward\": {\"kkt_dim\": %ld, \"n_active_cons\": %ld, "
@@ -137,7 +142,7 @@ void opf_print_json(const opf_run *r, FILE *out)
              * is at a bound: singular K, regularized */
             fprintf(out, ",\n \"singular_delta\": %.3g, \"fallback_reason\": ",
                     r->bwd.singular_delta);
-            json_string(out, r->bwd.fallback_reason);
+            opf_json_string(out, r->bwd.fallback_reason);
         }
         if (is_jacobian(r)) {
             fputs(",\n \"jacobian\": {\"rows\": ", out);
@@ -150,7 +155,7 @@ void opf_print_json(const opf_run *r, FILE *out)
                 for (fold_int j = 0; j < r->n_cols; j++) {
                     if (j)
                         fputs(", ", out);
-                    json_num(out, r->values[i + j * r->n_rows]);
+                    opf_json_num(out, r->values[i + j * r->n_rows]);
                 }
                 fputc(']', out);
             }
@@ -166,7 +171,7 @@ void opf_print_json(const opf_run *r, FILE *out)
                 else
                     fprintf(out, "%s\"%ld\": ", k ? ", " : "",
                             by_rows ? opf_row_key(r, k) : opf_col_key(r, k));
-                json_num(out, r->values[k]);
+                opf_json_num(out, r->values[k]);
             }
             fputc('}', out);
             if (r->has_bwd_info && r->bwd.n_not_unique > 0) {

@@ -309,6 +309,8 @@ fold_status fold_solve(fold_solver *s, const double *p, fold_forward_info *info)
              * error; these evaluations are not counted in info. A callback failure here
              * leaves the fields NaN: the solve itself stands. */
             fold_eval_stats scratch = {0};
+            /* a failure leaves them at Ipopt's zeros: the residuals below show it */
+            (void)fold_fixed_bound_duals(prob, p, a.x, a.lam, a.zl, a.zu, &scratch);
             if (fold_kkt_residuals(prob, p, a.x, a.lam, a.zl, a.zu, &out, &scratch) != FOLD_OK)
                 out.kkt_stationarity = out.kkt_feasibility = out.kkt_complementarity = NAN;
             fold_solver_store(s, p, a.x, a.lam, a.zl, a.zu, obj, converged);

@@ -46,4 +46,10 @@ fold_status fold_kkt_residuals(const fold_problem *prob, const double *p, const 
                                const double *lam, const double *zl, const double *zu,
                                fold_forward_info *info, fold_eval_stats *st);
 
+/* Set zl, zu of every fixed variable (x_lower = x_upper) from its row of stationarity at
+ * (x, lam): zl - zu = grad f + J' lam on that row (fixed_duals.c). */
+fold_status fold_fixed_bound_duals(const fold_problem *prob, const double *p, const double *x,
+                                   const double *lam, double *zl, double *zu,
+                                   fold_eval_stats *st);
+
 #endif
