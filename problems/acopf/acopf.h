@@ -97,6 +97,11 @@ typedef struct fold_acopf_layout {
     fold_int x_t, n_pwl;  /* epigraph variables (after qg) */
     fold_int g_seg, n_seg; /* segment rows (after the angle rows) */
     fold_int x_fl, g_flow, n_flow; /* flow variables (after t), their rows (after segments) */
+    /* further parameters (doc/acopf.md §2, file units): c0 per generator ($/h); gs, bs per
+     * bus (MW, MVAr at 1 p.u.); r, x, b (p.u.), tap (ratio), shift (degrees), rate_a (MVA)
+     * per branch. Inert (every derivative 0): c0 of piecewise-linear generators, rate_a of
+     * branches without a limit in the file. */
+    fold_int p_c0, p_gs, p_bs, p_r, p_x, p_b, p_tap, p_shift, p_rate;
 } fold_acopf_layout;
 
 /* Model options. flow_var_max_z: the rated branches whose series impedance |r + jx| (p.u.)
@@ -138,15 +143,16 @@ fold_int fold_acopf_angle_branch(const fold_acopf *model, fold_int k);
 /* Branch index of flow-variable group k (0 <= k < n_flow); -1 when out of range. */
 fold_int fold_acopf_flow_branch(const fold_acopf *model, fold_int k);
 
-/* Carry a primal-dual point (x, lam, zl, zu in from's layout) to the model `to` of the same
- * case with other flow variables (doc/acopf.md §2.2): the shared blocks are copied, a flow
+/* Carry a primal-dual point (x, lam, zl, zu in from's layout) at parameters p (NULL: the
+ * defaults) to the model `to` of the same case with other flow variables (doc/acopf.md
+ * §2.2): the shared blocks are copied, a flow
  * variable new in `to` is set to its branch's flow h(V) and its row's multiplier to the
  * value stationarity in that variable gives, -2 mu v with mu the thermal multiplier of
  * its end; its bound multipliers are zero (flow variables are free). lam, zl, zu may be
  * NULL together (then so may the outputs). FOLD_ERR_ARGUMENT when the models are not of
  * one case. */
 fold_status fold_acopf_convert_point(const fold_acopf *from, const fold_acopf *to,
-                                     const double *x, const double *lam, const double *zl,
+                                     const double *p, const double *x, const double *lam, const double *zl,
                                      const double *zu, double *x_to, double *lam_to,
                                      double *zl_to, double *zu_to);
 
@@ -257,6 +263,126 @@ void fold_acopf_results_free(fold_acopf_results *res);
  * with a comment naming its row in the original file). res must be of cs's sizes. */
 fold_status fold_acopf_case_write_solved(const fold_acopf_case *cs, const fold_acopf_results *res,
                                          FILE *out);
+
+/* ---- parameters and outputs by kind; sensitivities (doc/acopf.md §7) ---- */
+
+/* What a parameter or an output is per. */
+typedef enum fold_acopf_item_type {
+    FOLD_ACOPF_ITEM_NONE = 0, /* one value for the case (the objective) */
+    FOLD_ACOPF_ITEM_BUS,      /* per bus, case order (key: bus id) */
+    FOLD_ACOPF_ITEM_GEN,      /* per in-service generator (key: its row of mpc.gen) */
+    FOLD_ACOPF_ITEM_BRANCH    /* per in-service branch (key: its row of mpc.branch) */
+} fold_acopf_item_type;
+
+/* The parameters of p by kind, in the order of their blocks (file units, doc/acopf.md §2):
+ * pd, qd, gs, bs per bus (MW, MVAr); c1, c2, c0 per generator ($/MWh, $/MW^2h, $/h); r, x,
+ * b (p.u.), tap (ratio), shift (degrees), rate_a (MVA) per branch. */
+typedef enum fold_acopf_param_kind {
+    FOLD_ACOPF_P_PD = 0,
+    FOLD_ACOPF_P_QD,
+    FOLD_ACOPF_P_C1,
+    FOLD_ACOPF_P_C2,
+    FOLD_ACOPF_P_C0,
+    FOLD_ACOPF_P_GS,
+    FOLD_ACOPF_P_BS,
+    FOLD_ACOPF_P_R,
+    FOLD_ACOPF_P_X,
+    FOLD_ACOPF_P_B,
+    FOLD_ACOPF_P_TAP,
+    FOLD_ACOPF_P_SHIFT,
+    FOLD_ACOPF_P_RATE_A,
+    FOLD_ACOPF_N_PARAM_KINDS
+} fold_acopf_param_kind;
+
+/* Outputs, in the units of fold_acopf_results (MATPOWER's): the objective ($/h); pg, qg;
+ * vm, va (degrees); the branch flows pf, qf, pt, qt and the real series losses ploss = pf +
+ * pt; the multipliers lam_p, lam_q, mu_* of doc/acopf.md §6. */
+typedef enum fold_acopf_output_kind {
+    FOLD_ACOPF_OUT_OBJECTIVE = 0,
+    FOLD_ACOPF_OUT_PG,
+    FOLD_ACOPF_OUT_QG,
+    FOLD_ACOPF_OUT_VM,
+    FOLD_ACOPF_OUT_VA,
+    FOLD_ACOPF_OUT_PF,
+    FOLD_ACOPF_OUT_QF,
+    FOLD_ACOPF_OUT_PT,
+    FOLD_ACOPF_OUT_QT,
+    FOLD_ACOPF_OUT_PLOSS,
+    FOLD_ACOPF_OUT_LAM_P,
+    FOLD_ACOPF_OUT_LAM_Q,
+    FOLD_ACOPF_OUT_MU_VMIN,
+    FOLD_ACOPF_OUT_MU_VMAX,
+    FOLD_ACOPF_OUT_MU_PMIN,
+    FOLD_ACOPF_OUT_MU_PMAX,
+    FOLD_ACOPF_OUT_MU_QMIN,
+    FOLD_ACOPF_OUT_MU_QMAX,
+    FOLD_ACOPF_OUT_MU_SF,
+    FOLD_ACOPF_OUT_MU_ST,
+    FOLD_ACOPF_OUT_MU_ANGMIN,
+    FOLD_ACOPF_OUT_MU_ANGMAX,
+    FOLD_ACOPF_N_OUTPUT_KINDS
+} fold_acopf_output_kind;
+
+/* Name ("pd", "rate_a", "lam_p"), unit ("MW", "$/MWh") and item type of a kind; NULL / -1
+ * for an unknown kind. fold_acopf_*_lookup: the kind of a name, -1 when unknown. */
+const char *fold_acopf_param_name(int kind);
+const char *fold_acopf_param_unit(int kind);
+int fold_acopf_param_item_type(int kind);
+int fold_acopf_param_lookup(const char *name);
+const char *fold_acopf_output_name(int kind);
+const char *fold_acopf_output_unit(int kind);
+int fold_acopf_output_item_type(int kind);
+int fold_acopf_output_lookup(const char *name);
+
+/* Number of items of a type in the model's case (1 for FOLD_ACOPF_ITEM_NONE). */
+fold_int fold_acopf_item_count(const fold_acopf *model, int item_type);
+/* Index in p of parameter `kind` of item `item` (0-based bus, generator or branch index);
+ * -1 when out of range. */
+fold_int fold_acopf_param_index(const fold_acopf *model, int kind, fold_int item);
+/* The kind (in *kind) and item of parameter index `index`; -1 (and *kind -1) out of range. */
+fold_int fold_acopf_param_item(const fold_acopf *model, fold_int index, int *kind);
+
+/* One output: kind and item (0-based index of its bus, generator or branch; 0 for the
+ * objective). */
+typedef struct fold_acopf_output {
+    int kind;
+    fold_int item;
+} fold_acopf_output;
+
+/* Called between blocks of right-hand sides of fold_acopf_jacobian: done of total. */
+typedef void (*fold_acopf_progress_fn)(fold_int done, fold_int total, void *user_data);
+
+/* Values of n_out outputs at the solution stored in solver (a solver of model's problem).
+ * FOLD_ERR_ARGUMENT (an output's kind or item out of range), FOLD_ERR_NOT_SOLVED,
+ * FOLD_ERR_MEMORY. */
+fold_status fold_acopf_output_values(const fold_acopf *model, const fold_solver *solver,
+                                     fold_int n_out, const fold_acopf_output *out,
+                                     double *values);
+
+/* d outputs / d parameters at the solution in solver: J (n_out x n_cols, column-major) for
+ * the parameter indices cols (NULL: all np, n_cols = np), in output units per parameter
+ * unit. Outputs are functions of the primal-dual solution z and of p; each block of z they
+ * touch (x, lam, zl, zu) is differentiated by fold_jacobian on the solver's one
+ * factorization, in forward or reverse mode by the smaller count, and combined with the
+ * outputs' own dependence on p (doc/acopf.md §7). Entries a singular KKT matrix leaves
+ * undetermined are NaN (FOLD_WARN_NOT_UNIQUE). progress (may be NULL) is called between
+ * blocks. info (may be NULL) sums the calls. Errors of fold_jacobian, FOLD_ERR_ARGUMENT. */
+fold_status fold_acopf_jacobian(const fold_acopf *model, fold_solver *solver, fold_int n_out,
+                                const fold_acopf_output *out, fold_int n_cols,
+                                const fold_int *cols, double *J, fold_backward_info *info,
+                                fold_acopf_progress_fn progress, void *user_data);
+
+/* Reverse mode: pbar (np) = sum_r weights[r] d out_r / dp, one linear solve (fold_vjp)
+ * whatever the number of outputs; weights NULL: all 1. */
+fold_status fold_acopf_vjp(const fold_acopf *model, fold_solver *solver, fold_int n_out,
+                           const fold_acopf_output *out, const double *weights, double *pbar,
+                           fold_backward_info *info);
+
+/* Forward mode: dout[r] = d out_r / dp . dp along the direction dp (np entries, parameter
+ * units), one linear solve (fold_jvp). */
+fold_status fold_acopf_jvp(const fold_acopf *model, fold_solver *solver, const double *dp,
+                           fold_int n_out, const fold_acopf_output *out, double *dout,
+                           fold_backward_info *info);
 
 /* ---- synthetic grids ---- */
 

@@ -47,46 +47,33 @@ void fold_acopf_results_free(fold_acopf_results *r)
 
 /* Series losses of branch k (MW, MVAr): |V_f / (tau e^{j phi}) - V_t|^2 / conj(r + jx) S,
  * MATPOWER's I^2 Z (printpf's "Loss" columns). */
-static void series_loss(const fold_acopf *m, fold_int k, const double *x, double *pl, double *ql)
+static void series_loss(const fold_acopf *m, fold_int k, const double *p, const double *x,
+                        double *pl, double *ql)
 {
     const fold_acopf_branch *b = &m->cs.branch[k];
     const fold_acopf_layout *L = &m->L;
+    double r = p[L->p_r + k], xs = p[L->p_x + k], tap = p[L->p_tap + k];
     double vf = x[L->x_vm + b->f], vt = x[L->x_vm + b->t];
-    double d = x[L->x_va + b->f] - x[L->x_va + b->t] - b->shift_deg * DEG;
-    double dv2 = vf * vf / (b->tap * b->tap) + vt * vt - 2 * vf * vt / b->tap * cos(d);
-    double z2 = b->r * b->r + b->x * b->x;
-    *pl = dv2 * b->r / z2 * m->base;
-    *ql = dv2 * b->x / z2 * m->base;
+    double d = x[L->x_va + b->f] - x[L->x_va + b->t] - p[L->p_shift + k] * DEG;
+    double dv2 = vf * vf / (tap * tap) + vt * vt - 2 * vf * vt / tap * cos(d);
+    double z2 = r * r + xs * xs;
+    *pl = dv2 * r / z2 * m->base;
+    *ql = dv2 * xs / z2 * m->base;
 }
 
 /* Angle-difference multipliers (doc/acopf.md §6): row k's lower and upper sides ($/h per
- * radian, -lam and lam) go to the first branch of its bus pair whose own limit is the row's
- * (the tightest), in that branch's orientation, per degree. */
+ * radian, -lam and lam) go to the branch whose own limit is the row's (ang_lo_branch,
+ * ang_hi_branch), in that branch's orientation, per degree. */
 static void angle_multipliers(const fold_acopf *m, const double *lam, fold_acopf_results *r)
 {
-    const fold_acopf_layout *L = &m->L;
-    unsigned char *done = calloc(2 * (size_t)L->n_angle + 1, 1);
-    if (!done) return; /* left at zero only on allocation failure of a few bytes: callers check */
-    for (fold_int k = 0; k < m->cs.n_branch; k++) {
-        fold_int row = m->branch_angle[k];
-        if (row < 0) continue;
-        const fold_acopf_branch *b = &m->cs.branch[k], *rep = &m->cs.branch[m->angle[row]];
-        bool flip = b->f != rep->f;
-        /* this branch's limits in the row's orientation */
-        double lo = flip ? -b->angmax_deg : b->angmin_deg;
-        double hi = flip ? -b->angmin_deg : b->angmax_deg;
-        double l = lam[L->g_ang + row];
-        double mu_lo = fmax(-l, 0) * DEG, mu_hi = fmax(l, 0) * DEG;
-        if (!done[2 * row] && fabs(lo) < 360 && lo * DEG == m->ang_lo[row]) {
-            done[2 * row] = 1;
-            *(flip ? &r->mu_angmax[k] : &r->mu_angmin[k]) = mu_lo;
-        }
-        if (!done[2 * row + 1] && fabs(hi) < 360 && hi * DEG == m->ang_hi[row]) {
-            done[2 * row + 1] = 1;
-            *(flip ? &r->mu_angmin[k] : &r->mu_angmax[k]) = mu_hi;
-        }
+    for (fold_int row = 0; row < m->L.n_angle; row++) {
+        double l = lam[m->L.g_ang + row];
+        int side;
+        fold_int k = acopf_angle_side(m, row, l < 0, &side);
+        double *mu = side == FOLD_ACOPF_SIDE_MIN ? r->mu_angmin : r->mu_angmax;
+        if (l != 0)
+            mu[k] = fabs(l) * DEG;
     }
-    free(done);
 }
 
 fold_status fold_acopf_results_create(const fold_acopf *m, const double *p, const double *x,
@@ -129,16 +116,16 @@ fold_status fold_acopf_results_create(const fold_acopf *m, const double *p, cons
     acopf_flow fl;
     for (fold_int k = 0; k < cs->n_branch; k++) {
         const acopf_branch_data *b = &m->br[k];
-        acopf_flow_eval(b, m, x, false, &fl);
+        acopf_flow_at(m, p, k, x, false, &fl);
         r->pf[k] = fl.v[0] * S;
         r->qf[k] = fl.v[1] * S;
         r->pt[k] = fl.v[2] * S;
         r->qt[k] = fl.v[3] * S;
-        series_loss(m, k, x, &r->ploss[k], &r->qloss[k]);
+        series_loss(m, k, p, x, &r->ploss[k], &r->qloss[k]);
         if (lam && b->rated_row >= 0) {
             /* mu on |S|^2 <= (rateA/S)^2 (u per p.u.^2) times d(rateA/S)^2 / d rateA:
              * u/MVA, MATPOWER's MU_SF */
-            double per_mva = 2 * cs->branch[k].rate_a / (S * S);
+            double per_mva = 2 * acopf_rate_a(m, p, k) / (S * S);
             r->mu_sf[k] = lam[L->g_sf + b->rated_row] * per_mva;
             r->mu_st[k] = lam[L->g_st + b->rated_row] * per_mva;
         }
