@@ -63,6 +63,21 @@ typedef enum fold_item_kind {
 typedef int (*fold_item_name_fn)(int kind, fold_int index, char *buf, size_t len,
                                  void *user_data);
 
+/** Bounds that move with the parameters (doc/math.md §2.5): entry k says that bound
+ * index[k] (a variable for the x maps, a constraint for the g maps) changes by coef[k] per
+ * unit of p[param[k]]:
+ *     b(p) = b + sum_k coef[k] (p[param[k]] - p_default[param[k]]),
+ * so the bounds given in fold_nlp_def are those at the default parameters. The (index,
+ * param) pairs of a map are unique; a moving bound must be finite; an equality constraint
+ * (g_lower = g_upper) or a fixed variable needs the same entries in its lower and upper
+ * maps (it stays an equality). nnz = 0: the bounds do not depend on p. */
+typedef struct fold_bound_map {
+    fold_int nnz;
+    const fold_int *index;
+    const fold_int *param;
+    const double *coef;
+} fold_bound_map;
+
 /** Everything that defines a problem. Arrays are copied by fold_problem_create.
  * Bounds: NULL means unbounded on that side; entries with |b| >= FOLD_INF_BOUND (or
  * +-FOLD_INF) are infinite. Equality constraints have gL[i] == gU[i]. */
@@ -81,6 +96,8 @@ typedef struct fold_nlp_def {
     void *user_data;      /**< passed to every callback; the one pointer foldopt keeps */
     fold_item_name_fn item_name; /**< optional: names of variables, constraints and
                                       parameters in messages and reports; NULL = indices */
+    fold_bound_map x_lower_p, x_upper_p; /**< optional: bounds of x moving with p */
+    fold_bound_map g_lower_p, g_upper_p; /**< optional: bounds of g moving with p */
 } fold_nlp_def;
 
 typedef struct fold_problem fold_problem;
@@ -100,6 +117,11 @@ FOLD_API void fold_problem_dims(const fold_problem *prob, fold_int *n, fold_int 
 
 /** True when all parameter-derivative callbacks needed by the fold are present. */
 FOLD_API bool fold_problem_has_param_derivatives(const fold_problem *prob);
+
+/** The bounds at parameters p (np entries; NULL: the defaults) into xl, xu (n) and gl, gu
+ * (m); any output may be NULL. Infinite bounds are -+HUGE_VAL. */
+FOLD_API void fold_problem_bounds(const fold_problem *prob, const double *p, double *xl,
+                                  double *xu, double *gl, double *gu);
 
 /** Copy the default parameter vector (np entries) into p. */
 FOLD_API void fold_problem_default_params(const fold_problem *prob, double *p);

@@ -91,6 +91,8 @@ typedef struct fold_kkt {
 
     /* Scratch vectors of length max(n, m, np, 1). */
     double *w1, *w2, *w3, *w4;
+    /* The upstream gradients of the vjp in progress (fold_kkt_rhs_vjp to _finish_vjp). */
+    const double *up_x, *up_zl, *up_zu;
 
     /* Iterative methods: preconditioner (jacobi, block) of the current system, and the name
      * of the public call in progress (for error details). */
@@ -219,6 +221,27 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
 /* pbar (np x nrhs) from W = K^{-1} B and C (eq. 3.11). */
 void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
                          double *pbar);
+
+/* Products with H (lower triangle mirrored), J and J' at the solution, added to y. */
+void fold_kkt_hmul_add(const fold_kkt *kkt, const double *x, double *y);
+void fold_kkt_jmul_add(const fold_kkt *kkt, const double *x, double *y);
+void fold_kkt_jtmul_add(const fold_kkt *kkt, const double *x, double *y);
+
+/* --- bounds moving with p (kkt_bounds.c, doc/math.md §3.10); no-ops without them --- */
+/* Add to tx = L_xp dp and tc = g_p dp the bound terms of the form (db: scratch n). */
+void fold_kkt_bound_rhs(fold_kkt *kkt, const double *dp, double *tx, double *tc, double *db);
+/* Active form: dx of the held variables, which follow their bounds. */
+void fold_kkt_bound_finish(fold_kkt *kkt, const double *dp, double *vx);
+/* Barrier form: the bound terms of dzl_j, dzu_j. */
+void fold_kkt_bound_dz(const fold_kkt *kkt, const double *dp, fold_int j, double *dzl,
+                       double *dzu);
+/* The transposes into pbar (one right-hand side): wx = w_x - c, c (may be NULL), wl = w_lam,
+ * and the upstream gradients (any may be NULL). */
+void fold_kkt_bound_vjp(fold_kkt *kkt, const double *wx, const double *c, const double *wl,
+                        const double *xbar, const double *zlbar, const double *zubar,
+                        double *pbar);
+/* The bound terms of the optimal value's gradient (eq. 3.30), added to grad. */
+void fold_kkt_bound_value_gradient(const fold_solver *solver, double *grad);
 
 /* Solve K X = B with the factorization or the least-squares fallback, or with the iterative
  * method of backward.method; updates info (solve_s, residual, n_rhs, iterations, reason).

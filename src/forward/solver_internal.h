@@ -19,6 +19,9 @@ struct fold_solver {
     double *lam;              /* m */
     double objective;
     fold_forward_info info;
+    /* Bounds at p (doc/math.md §2.5): the problem's own arrays when none moves with p,
+     * else owned copies updated with every stored solution (fold_solver_bounds). */
+    double *xl, *xu, *gl, *gu;
 
     /* Start point of the next solve (valid when has_start). */
     bool has_start, start_has_duals;
@@ -34,6 +37,20 @@ struct fold_solver {
     void *backward;
     void (*backward_free)(void *backward);
 };
+
+/* The bounds of the stored solution's parameters. */
+typedef struct fold_bounds {
+    const double *xl, *xu, *gl, *gu;
+} fold_bounds;
+static inline fold_bounds fold_solver_bounds(const fold_solver *s)
+{
+    return (fold_bounds){s->xl, s->xu, s->gl, s->gu};
+}
+/* The bounds at p into xl, xu (n), gl, gu (m), and a check that no lower bound exceeds its
+ * upper one there (FOLD_ERR_ARGUMENT naming the item). Solves and imports call it before
+ * they start. */
+fold_status fold_bounds_at(const fold_problem *prob, const double *p, double *xl, double *xu,
+                           double *gl, double *gu, const char *fn);
 
 /* Store a new solution (copies; p may equal solver->p). Bumps solution_id. */
 void fold_solver_store(fold_solver *s, const double *p, const double *x, const double *lam,
