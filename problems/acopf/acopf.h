@@ -102,6 +102,11 @@ typedef struct fold_acopf_layout {
      * per branch. Inert (every derivative 0): c0 of piecewise-linear generators, rate_a of
      * branches without a limit in the file. */
     fold_int p_c0, p_gs, p_bs, p_r, p_x, p_b, p_tap, p_shift, p_rate;
+    /* the limits as parameters (bounds of x that move with p, doc/acopf.md §2): vmin, vmax
+     * per bus (p.u.); pmin, pmax, qmin, qmax per generator (MW, MVAr). Inert: an infinite
+     * limit (its parameter holds +-FOLD_INF_BOUND). A variable with equal limits (pmin =
+     * pmax) stays fixed at their mean. */
+    fold_int p_vmin, p_vmax, p_pmin, p_pmax, p_qmin, p_qmax;
 } fold_acopf_layout;
 
 /* Model options. flow_var_max_z: the rated branches whose series impedance |r + jx| (p.u.)
@@ -276,7 +281,8 @@ typedef enum fold_acopf_item_type {
 
 /* The parameters of p by kind, in the order of their blocks (file units, doc/acopf.md §2):
  * pd, qd, gs, bs per bus (MW, MVAr); c1, c2, c0 per generator ($/MWh, $/MW^2h, $/h); r, x,
- * b (p.u.), tap (ratio), shift (degrees), rate_a (MVA) per branch. */
+ * b (p.u.), tap (ratio), shift (degrees), rate_a (MVA) per branch; the limits vmin, vmax
+ * per bus (p.u.), pmin, pmax, qmin, qmax per generator (MW, MVAr). */
 typedef enum fold_acopf_param_kind {
     FOLD_ACOPF_P_PD = 0,
     FOLD_ACOPF_P_QD,
@@ -291,6 +297,12 @@ typedef enum fold_acopf_param_kind {
     FOLD_ACOPF_P_TAP,
     FOLD_ACOPF_P_SHIFT,
     FOLD_ACOPF_P_RATE_A,
+    FOLD_ACOPF_P_VMIN,
+    FOLD_ACOPF_P_VMAX,
+    FOLD_ACOPF_P_PMIN,
+    FOLD_ACOPF_P_PMAX,
+    FOLD_ACOPF_P_QMIN,
+    FOLD_ACOPF_P_QMAX,
     FOLD_ACOPF_N_PARAM_KINDS
 } fold_acopf_param_kind;
 

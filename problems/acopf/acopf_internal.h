@@ -85,6 +85,9 @@ struct fold_acopf {
     fold_int *jac_row, *jac_col, *hess_row, *hess_col;
     fold_int *jgp_row, *jgp_col, *hlp_row, *hlp_col;
     fold_int jgp_nnz, hlp_nnz;
+    /* bound maps of x (lower, upper): the limits as parameters (model_param.c) */
+    fold_int bm_n[2], *bm_idx[2], *bm_par[2];
+    double *bm_coef[2];
     double *x_lo, *x_hi, *g_lo, *g_hi, *x0, *p0;
     double *ang_lo, *ang_hi; /* limits of each angle row (radians) */
     /* piecewise-linear costs (model_pwl.c) */
@@ -141,8 +144,10 @@ int acopf_cb_hess_l(const double *x, const double *p, double s, const double *la
 int acopf_cb_grad_f_p(const double *x, const double *p, double *gp, void *ud);
 int acopf_cb_jac_g_p(const double *x, const double *p, double *v, void *ud);
 int acopf_cb_hess_lp(const double *x, const double *p, const double *lam, double *v, void *ud);
-/* Patterns of jac_g_p and hess_lp (model_param.c); false when out of memory. */
+/* Patterns of jac_g_p and hess_lp, and the bound maps of the limits (model_param.c); false
+ * when out of memory. */
 bool acopf_param_patterns(fold_acopf *m);
+bool acopf_bound_maps(fold_acopf *m);
 /* Names of variables, constraints and parameters (model_names.c, doc/acopf.md §2.3). */
 int acopf_cb_item_name(int kind, fold_int index, char *buf, size_t len, void *ud);
 

@@ -24,6 +24,12 @@ static const kind_info params[FOLD_ACOPF_N_PARAM_KINDS] = {
     [FOLD_ACOPF_P_TAP] = {"tap", "ratio", FOLD_ACOPF_ITEM_BRANCH},
     [FOLD_ACOPF_P_SHIFT] = {"shift", "deg", FOLD_ACOPF_ITEM_BRANCH},
     [FOLD_ACOPF_P_RATE_A] = {"rate_a", "MVA", FOLD_ACOPF_ITEM_BRANCH},
+    [FOLD_ACOPF_P_VMIN] = {"vmin", "p.u.", FOLD_ACOPF_ITEM_BUS},
+    [FOLD_ACOPF_P_VMAX] = {"vmax", "p.u.", FOLD_ACOPF_ITEM_BUS},
+    [FOLD_ACOPF_P_PMIN] = {"pmin", "MW", FOLD_ACOPF_ITEM_GEN},
+    [FOLD_ACOPF_P_PMAX] = {"pmax", "MW", FOLD_ACOPF_ITEM_GEN},
+    [FOLD_ACOPF_P_QMIN] = {"qmin", "MVAr", FOLD_ACOPF_ITEM_GEN},
+    [FOLD_ACOPF_P_QMAX] = {"qmax", "MVAr", FOLD_ACOPF_ITEM_GEN},
 };
 
 static const kind_info outputs[FOLD_ACOPF_N_OUTPUT_KINDS] = {
@@ -131,7 +137,10 @@ static fold_int param_offset(const fold_acopf_layout *L, int kind)
         [FOLD_ACOPF_P_BS] = L->p_bs,       [FOLD_ACOPF_P_R] = L->p_r,
         [FOLD_ACOPF_P_X] = L->p_x,         [FOLD_ACOPF_P_B] = L->p_b,
         [FOLD_ACOPF_P_TAP] = L->p_tap,     [FOLD_ACOPF_P_SHIFT] = L->p_shift,
-        [FOLD_ACOPF_P_RATE_A] = L->p_rate,
+        [FOLD_ACOPF_P_RATE_A] = L->p_rate, [FOLD_ACOPF_P_VMIN] = L->p_vmin,
+        [FOLD_ACOPF_P_VMAX] = L->p_vmax,   [FOLD_ACOPF_P_PMIN] = L->p_pmin,
+        [FOLD_ACOPF_P_PMAX] = L->p_pmax,   [FOLD_ACOPF_P_QMIN] = L->p_qmin,
+        [FOLD_ACOPF_P_QMAX] = L->p_qmax,
     };
     return off[kind];
 }

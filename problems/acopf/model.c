@@ -179,6 +179,13 @@ static bool setup_angle_rows(fold_acopf *m)
     return true;
 }
 
+/* A limit as a parameter value: an infinite one (Inf in the file) is +-FOLD_INF_BOUND, the
+ * value foldopt reads as infinite, and its parameter is inert. */
+static double finite_limit(double v)
+{
+    return fmax(-FOLD_INF_BOUND, fmin(FOLD_INF_BOUND, v));
+}
+
 /* Layout, rated and angle rows, flow variables, bounds, start point and parameter
  * defaults. */
 static bool setup_rows_and_bounds(fold_acopf *m, const fold_acopf_options *opt)
@@ -238,7 +245,13 @@ static bool setup_rows_and_bounds(fold_acopf *m, const fold_acopf_options *opt)
     L->p_tap = L->p_b + nl;
     L->p_shift = L->p_tap + nl;
     L->p_rate = L->p_shift + nl;
-    L->np = L->p_rate + nl;
+    L->p_vmin = L->p_rate + nl;
+    L->p_vmax = L->p_vmin + nb;
+    L->p_pmin = L->p_vmax + nb;
+    L->p_pmax = L->p_pmin + ng;
+    L->p_qmin = L->p_pmax + ng;
+    L->p_qmax = L->p_qmin + ng;
+    L->np = L->p_qmax + ng;
     m->x_lo = malloc((size_t)L->n * sizeof(double));
     m->x_hi = malloc((size_t)L->n * sizeof(double));
     m->x0 = malloc((size_t)L->n * sizeof(double));
@@ -258,6 +271,8 @@ static bool setup_rows_and_bounds(fold_acopf *m, const fold_acopf_options *opt)
         m->p0[L->p_qd + i] = b->qd;
         m->p0[L->p_gs + i] = b->gs;
         m->p0[L->p_bs + i] = b->bs;
+        m->p0[L->p_vmin + i] = finite_limit(b->vmin);
+        m->p0[L->p_vmax + i] = finite_limit(b->vmax);
         m->g_lo[L->g_p + i] = m->g_hi[L->g_p + i] = 0;
         m->g_lo[L->g_q + i] = m->g_hi[L->g_q + i] = 0;
     }
@@ -271,10 +286,15 @@ static bool setup_rows_and_bounds(fold_acopf *m, const fold_acopf_options *opt)
         m->p0[L->p_c0 + k] = !g->pwl && g->n_cost > 0 ? cs->cost[g->cost_off] : 0;
         m->p0[L->p_c1 + k] = !g->pwl && g->n_cost > 1 ? cs->cost[g->cost_off + 1] : 0;
         m->p0[L->p_c2 + k] = !g->pwl && g->n_cost > 2 ? cs->cost[g->cost_off + 2] : 0;
+        m->p0[L->p_pmin + k] = finite_limit(g->pmin);
+        m->p0[L->p_pmax + k] = finite_limit(g->pmax);
+        m->p0[L->p_qmin + k] = finite_limit(g->qmin);
+        m->p0[L->p_qmax + k] = finite_limit(g->qmax);
     }
     for (fold_int k = 0; k < nl; k++) {
         const fold_acopf_branch *in = &cs->branch[k];
-        double v[ACOPF_BR_N + 1] = {in->r, in->x, in->b, in->tap, in->shift_deg, in->rate_a};
+        double v[ACOPF_BR_N + 1] = {in->r,   in->x,         in->b,
+                                    in->tap, in->shift_deg, finite_limit(in->rate_a)};
         for (int j = 0; j <= ACOPF_BR_N; j++)
             m->p0[L->p_r + j * nl + k] = v[j]; /* r, x, b, tap, shift, rate blocks */
     }
@@ -485,7 +505,7 @@ fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_o
                                cs->bus[cs->branch[k].f].id, cs->bus[cs->branch[k].t].id);
     fold_acopf *m = calloc(1, sizeof *m);
     if (!m || !copy_case(cs, &m->cs) || !setup_rows_and_bounds(m, opt) || !build_patterns(m) ||
-        !acopf_param_patterns(m)) {
+        !acopf_param_patterns(m) || !acopf_bound_maps(m)) {
         fold_acopf_free(m);
         return acopf_error(FOLD_ERR_MEMORY, "fold_acopf_create: out of memory (%s)", cs->name);
     }
@@ -500,7 +520,9 @@ fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_o
         .hess_lp = {m->hlp_nnz, m->hlp_row, m->hlp_col},
         .cb = {acopf_cb_f, acopf_cb_grad_f, acopf_cb_g, acopf_cb_jac_g, acopf_cb_hess_l,
                acopf_cb_grad_f_p, acopf_cb_hess_lp, acopf_cb_jac_g_p},
-        .user_data = m, .item_name = acopf_cb_item_name};
+        .user_data = m, .item_name = acopf_cb_item_name,
+        .x_lower_p = {m->bm_n[0], m->bm_idx[0], m->bm_par[0], m->bm_coef[0]},
+        .x_upper_p = {m->bm_n[1], m->bm_idx[1], m->bm_par[1], m->bm_coef[1]}};
     st = fold_problem_create(&d, &m->prob);
     if (st != FOLD_OK) {
         fold_acopf_free(m);
@@ -520,6 +542,11 @@ void fold_acopf_free(fold_acopf *m)
     free(m->cs.branch);
     free(m->cs.cost);
     acopf_pwl_free(m);
+    for (int s = 0; s < 2; s++) {
+        free(m->bm_idx[s]);
+        free(m->bm_par[s]);
+        free(m->bm_coef[s]);
+    }
     void *arrays[] = {m->br, m->rated, m->angle, m->flow_branch, m->jac_bus, m->jac_gen,
                       m->jac_ang, m->hess_vm, m->hess_pg, m->jac_row, m->jac_col, m->hess_row,
                       m->hess_col, m->jgp_row, m->jgp_col, m->hlp_row, m->hlp_col, m->x_lo,

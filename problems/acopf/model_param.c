@@ -185,3 +185,53 @@ int acopf_cb_hess_lp(const double *x, const double *p, const double *lam, double
         branch_hess_lp(m, k, x, p, lam, v + q);
     return 0;
 }
+
+/* One limit of variable j moving with its parameter k (coefficient c: 1 for vm, 1/S for pg
+ * and qg in p.u.); a variable with equal limits moves both with their mean (the maps of a
+ * fixed variable must be equal, doc/math.md §2.5); infinite limits do not move. */
+static void map_limit(fold_acopf *m, fold_int j, fold_int k_lo, fold_int k_hi, double c, int pass)
+{
+    double lo = m->x_lo[j], hi = m->x_hi[j];
+    for (int s = 0; s < 2; s++) {
+        if (s ? hi >= FOLD_INF_BOUND : lo <= -FOLD_INF_BOUND) continue;
+        fold_int k[2] = {s ? k_hi : k_lo, -1};
+        double w[2] = {c, 0};
+        if (lo == hi) {
+            k[0] = k_lo, k[1] = k_hi;
+            w[0] = w[1] = c / 2;
+        }
+        for (int t = 0; t < 2 && k[t] >= 0; t++) {
+            if (pass) {
+                m->bm_idx[s][m->bm_n[s]] = j;
+                m->bm_par[s][m->bm_n[s]] = k[t];
+                m->bm_coef[s][m->bm_n[s]] = w[t];
+            }
+            m->bm_n[s]++;
+        }
+    }
+}
+
+bool acopf_bound_maps(fold_acopf *m)
+{
+    const fold_acopf_layout *L = &m->L;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass)
+            for (int s = 0; s < 2; s++) {
+                size_t len = (size_t)m->bm_n[s] + 1;
+                m->bm_idx[s] = malloc(len * sizeof(fold_int));
+                m->bm_par[s] = malloc(len * sizeof(fold_int));
+                m->bm_coef[s] = malloc(len * sizeof(double));
+                if (!m->bm_idx[s] || !m->bm_par[s] || !m->bm_coef[s]) return false;
+                m->bm_n[s] = 0;
+            }
+        else
+            m->bm_n[0] = m->bm_n[1] = 0;
+        for (fold_int i = 0; i < m->cs.n_bus; i++)
+            map_limit(m, L->x_vm + i, L->p_vmin + i, L->p_vmax + i, 1, pass);
+        for (fold_int k = 0; k < m->cs.n_gen; k++) {
+            map_limit(m, L->x_pg + k, L->p_pmin + k, L->p_pmax + k, 1 / m->base, pass);
+            map_limit(m, L->x_qg + k, L->p_qmin + k, L->p_qmax + k, 1 / m->base, pass);
+        }
+    }
+    return true;
+}

@@ -30,14 +30,15 @@ START_TEST(layout)
     ck_assert_int_eq(L.n_angle, 3);
     ck_assert_int_eq(L.m, 2 * 3 + 2 * 3 + 3);
     ck_assert_int_eq(mm, L.m);
-    /* pd, qd, gs, bs per bus; c1, c2, c0 per generator; r, x, b, tap, shift, rate_a per branch */
-    ck_assert_int_eq(L.np, 4 * 3 + 3 * 2 + 6 * 3);
+    /* pd, qd, gs, bs, vmin, vmax per bus; c1, c2, c0, pmin, pmax, qmin, qmax per generator;
+     * r, x, b, tap, shift, rate_a per branch */
+    ck_assert_int_eq(L.np, 6 * 3 + 7 * 2 + 6 * 3);
     ck_assert_int_eq(np, L.np);
     ck_assert_int_eq(L.x_vm, 3);
     ck_assert_int_eq(L.x_qg, 8);
     ck_assert_int_eq(L.p_c2, 8);
     ck_assert(fold_problem_has_param_derivatives(fold_acopf_problem(m)));
-    double p[36];
+    double p[50];
     fold_problem_default_params(fold_acopf_problem(m), p);
     ck_assert_double_eq(p[L.p_pd + 1], 50);
     ck_assert_double_eq(p[L.p_qd + 2], 5);
@@ -52,6 +53,9 @@ START_TEST(layout)
     ck_assert_double_eq(p[L.p_tap + 0], 1); /* 0 in the file: a line */
     ck_assert_double_eq(p[L.p_shift + 1], 2);
     ck_assert_double_eq(p[L.p_rate + 2], 100);
+    ck_assert_double_eq(p[L.p_vmin + 1], 0.9);
+    ck_assert_double_eq(p[L.p_pmax + 1], 200);
+    ck_assert_double_eq(p[L.p_qmin + 0], -100);
     ck_assert_int_eq(fold_acopf_rated_branch(m, 3), -1);
     fold_acopf_free(m);
     fold_acopf_free(NULL);
@@ -292,6 +296,9 @@ START_TEST(item_names)
         {FOLD_ITEM_PARAMETER, L.p_b + 2, "b branch 3 (1-3)"},
         {FOLD_ITEM_PARAMETER, L.p_tap + 1, "tap branch 2 (2-3)"},
         {FOLD_ITEM_PARAMETER, L.p_shift + 1, "shift branch 2 (2-3)"},
+        {FOLD_ITEM_PARAMETER, L.p_rate + 2, "rate_a branch 3 (1-3)"},
+        {FOLD_ITEM_PARAMETER, L.p_vmin + 2, "vmin bus 3"},
+        {FOLD_ITEM_PARAMETER, L.p_pmax + 0, "pmax gen 1"},
     };
     char buf[FOLD_NAME_MAX];
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
@@ -308,7 +315,7 @@ START_TEST(item_names)
     ck_assert_str_eq(buf, "branch 3 (1-3) qt definition");
     ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_PARAMETER, L.np - 1, buf,
                                             sizeof buf), FOLD_OK);
-    ck_assert_str_eq(buf, "rate_a branch 3 (1-3)");
+    ck_assert_str_eq(buf, "qmax gen 2");
     fold_acopf_free(m);
     fold_acopf_case_free(cs);
 }

@@ -222,8 +222,8 @@ START_TEST(pwl_derivatives)
     ck_assert_int_eq(s.L.n_pwl, 1);
     ck_assert_int_eq(s.L.n_seg, 4);
     const fold_problem *prob = fold_acopf_problem(s.m);
-    double x[11], x0[11], p[64], lam[20];
-    ck_assert_int_le(s.L.np, 64);
+    double x[11], x0[11], p[96], lam[20];
+    ck_assert_int_le(s.L.np, 96);
     fold_test_rng r;
     fold_test_rng_seed(&r, 21);
     fold_problem_default_params(prob, p);
