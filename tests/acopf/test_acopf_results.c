@@ -248,6 +248,65 @@ START_TEST(solved_case_round_trip)
 }
 END_TEST
 
+/* A binding angle limit on a branch that runs against its parallel twin: the tiny case's
+ * branch 1-2 gets a parallel branch 2-1 whose limits (own orientation, va2 - va1 in [-0.5,
+ * 0.2] degrees) are the tightest. The multiplier of the row's upper side (va1 - va2 <= 0.5)
+ * is that branch's MU_ANGMIN, positive, in $/h per degree; the other branch reports 0; and
+ * the output mu_angmin differentiates to the central difference of re-solves. */
+START_TEST(angle_multiplier_owner)
+{
+    const char *br = strstr(acopf_tiny_case, "mpc.branch = [\n");
+    const char *end = strstr(br, "];");
+    char text[4096];
+    snprintf(text, sizeof text,
+             "%.*s\t2\t1\t0.01\t0.1\t0.02\t100\t100\t100\t0\t0\t1\t-0.5\t0.2;\n%s",
+             (int)(end - acopf_tiny_case), acopf_tiny_case, end);
+    fold_acopf_case *cs = NULL;
+    fold_acopf *m = NULL;
+    fold_solver *sv = NULL;
+    fold_acopf_results *r = NULL;
+    ck_assert_acopf(fold_acopf_case_parse(text, strlen(text), "twin.m", &cs), FOLD_OK);
+    ck_assert_int_eq(cs->n_branch, 4);
+    ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_OK);
+    ck_assert_acopf(fold_acopf_solve(&m, NULL, NULL, NULL, &sv, NULL, NULL), FOLD_OK);
+    ck_assert_acopf(fold_acopf_results_from_solver(m, sv, &r), FOLD_OK);
+    printf("# va1 - va2 = %.6f deg; mu_angmin %g %g, mu_angmax %g %g\n", r->va[0] - r->va[1],
+           r->mu_angmin[0], r->mu_angmin[3], r->mu_angmax[0], r->mu_angmax[3]);
+    ck_assert_double_le(fabs(r->va[0] - r->va[1] - 0.5), 1e-6); /* the limit binds */
+    ck_assert(r->mu_angmin[3] > 1);
+    ck_assert_double_le(r->mu_angmax[3] + r->mu_angmin[0] + r->mu_angmax[0], 1e-6);
+    fold_acopf_layout L = fold_acopf_get_layout(m);
+    double *lam = malloc((size_t)L.m * sizeof(double));
+    fold_solver_solution(sv, NULL, lam, NULL, NULL, NULL);
+    double l = lam[L.g_ang + 0]; /* the row of buses 1-2 (sorted first) */
+    ck_assert_double_eq_tol(r->mu_angmin[3], l * 3.14159265358979323846 / 180, 1e-12 * l);
+    /* d mu_angmin / d pd at bus 2 against re-solves (tol 1e-12) */
+    fold_acopf_output o = {FOLD_ACOPF_OUT_MU_ANGMIN, 3};
+    fold_int col = fold_acopf_param_index(m, FOLD_ACOPF_P_PD, 1);
+    double J, v[2], h = 0.01;
+    ck_assert_acopf(fold_acopf_jacobian(m, sv, 1, &o, 1, &col, &J, NULL, NULL, NULL), FOLD_OK);
+    fold_settings set = *fold_solver_settings(sv);
+    set.forward.tol = 1e-12;
+    fold_solver_update_settings(sv, &set);
+    double *p = malloc((size_t)L.np * sizeof(double));
+    for (int side = 0; side < 2; side++) {
+        fold_problem_default_params(fold_acopf_problem(m), p);
+        p[col] += side ? -h : h;
+        ck_assert(fold_solve(sv, p, NULL) >= 0);
+        ck_assert_acopf(fold_acopf_output_values(m, sv, 1, &o, &v[side]), FOLD_OK);
+    }
+    double fd = (v[0] - v[1]) / (2 * h);
+    printf("# d mu_angmin / d pd bus 2: fold %.8g, FD %.8g $/h per degree per MW\n", J, fd);
+    ck_assert_double_le(fabs(J - fd), 1e-5 * fmax(1, fabs(fd)));
+    free(lam);
+    free(p);
+    fold_acopf_results_free(r);
+    fold_solver_free(sv);
+    fold_acopf_free(m);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("acopf_results");
@@ -258,6 +317,7 @@ int main(void)
     tcase_add_test(tc, definitions_grid);
     tcase_add_test(tc, thermal_multiplier_units);
     tcase_add_test(tc, solved_case_round_trip);
+    tcase_add_test(tc, angle_multiplier_owner);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }
