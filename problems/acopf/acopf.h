@@ -269,6 +269,62 @@ void fold_acopf_results_free(fold_acopf_results *res);
 fold_status fold_acopf_case_write_solved(const fold_acopf_case *cs, const fold_acopf_results *res,
                                          FILE *out);
 
+/* ---- solutions computed elsewhere (doc/acopf.md §8) ---- */
+
+/* Read a solution of case cs computed elsewhere into a results struct (MATPOWER's units
+ * and signs): a MATPOWER solved case (.m: VM, VA, PG, QG and, when the file has them, every
+ * LAM_* and MU_* column at MATPOWER's indices; has_duals says whether all were there) or
+ * the JSON of foldopt opf --json (its "results" object: "bus", "gen", "branch" with their
+ * key lists and value lists; vm, va, pg, qg required, the multipliers optional). The
+ * solution must be of the same network (in-service buses, generators and branches, in
+ * order): FOLD_ERR_PARSE naming the first difference. Also FOLD_ERR_IO, FOLD_ERR_MEMORY. */
+fold_status fold_acopf_solution_read(const char *path, const fold_acopf_case *cs,
+                                     fold_acopf_results **out);
+
+/* What fold_acopf_import did. */
+typedef struct fold_acopf_import_info {
+    bool duals_given;      /* the solution had every multiplier (converted and tried) */
+    bool duals_recovered;  /* the stored multipliers come from least squares: none given, or
+                              the given ones failed the KKT test (residuals below) */
+    double given_stationarity, given_feasibility, given_complementarity; /* with the given
+                              multipliers (doc/math.md §2.3); NaN when none were given */
+    double angle_shift_deg; /* subtracted from every angle (the reference bus at 0) */
+    bool polished;          /* a warm re-solve replaced the point and kept its active set */
+    fold_int polish_iterations;
+} fold_acopf_import_info;
+
+/* fold_acopf_import's options. kkt_tol: the KKT test of the point (doc/math.md §2.3; the
+ * solver's forward.kkt_tol is used for nothing else here): default
+ * FOLD_ACOPF_IMPORT_KKT_TOL = 1e-5, since solutions of other tools and of Ipopt itself carry
+ * constraint residuals of a few 1e-6 p.u. (Ipopt at tol 1e-8 moves the point onto the
+ * original bounds after converging: 2.7e-6 on case118; MATPOWER's MIPS stops at a feasibility
+ * of 1e-6 relative to 1 + |x|). polish: re-solve warm from the imported point (below). */
+#define FOLD_ACOPF_IMPORT_KKT_TOL 1e-5
+typedef struct fold_acopf_import_options {
+    double kkt_tol;
+    bool polish;
+} fold_acopf_import_options;
+
+void fold_acopf_default_import_options(fold_acopf_import_options *opt);
+
+/* Store the solution sol (MATPOWER's units, e.g. from fold_acopf_solution_read or
+ * fold_acopf_results_create) at parameters p (NULL: defaults) in solver (a solver of model's
+ * problem) without solving: angles relative to the first reference bus, epigraph and flow
+ * variables from the point, multipliers converted (the inverse of doc/acopf.md §6) and
+ * checked by fold_solver_import against opt->kkt_tol; missing or inconsistent ones are
+ * recovered by least squares on the constraints active at the point. A point that is not a
+ * KKT point within kkt_tol is refused: FOLD_ERR_NOT_KKT, the message naming the worst
+ * residual by bus, generator or branch (and the residuals of the given multipliers). With
+ * opt->polish, Ipopt re-solves warm from the imported point and its solution replaces it
+ * when it holds the same limits; otherwise FOLD_ERR_NOT_KKT naming the limits that changed
+ * (the imported point stays stored). opt NULL: defaults. info: the import's (or the
+ * polish's) forward info; ii (may be NULL) what was done. FOLD_ERR_ARGUMENT for a kkt_tol
+ * that is not positive and finite. */
+fold_status fold_acopf_import(const fold_acopf *model, fold_solver *solver, const double *p,
+                              const fold_acopf_results *sol,
+                              const fold_acopf_import_options *opt, fold_forward_info *info,
+                              fold_acopf_import_info *ii);
+
 /* ---- parameters and outputs by kind; sensitivities (doc/acopf.md §7) ---- */
 
 /* What a parameter or an output is per. */
@@ -346,6 +402,9 @@ const char *fold_acopf_output_unit(int kind);
 int fold_acopf_output_item_type(int kind);
 int fold_acopf_output_lookup(const char *name);
 
+/* The key of item i of a type in a case, as foldopt opf's keys and MATPOWER's files name
+ * it: the bus id, the row of mpc.gen, the row of mpc.branch (0 for FOLD_ACOPF_ITEM_NONE). */
+long fold_acopf_item_key(const fold_acopf_case *cs, int item_type, fold_int i);
 /* Number of items of a type in the model's case (1 for FOLD_ACOPF_ITEM_NONE). */
 fold_int fold_acopf_item_count(const fold_acopf *model, int item_type);
 /* Index in p of parameter `kind` of item `item` (0-based bus, generator or branch index);

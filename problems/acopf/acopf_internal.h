@@ -28,6 +28,11 @@ typedef struct mp_file {
     char version_text[16];
 } mp_file;
 
+/* Read a whole file into a malloc'ed, NUL-terminated buffer (FOLD_ERR_IO, FOLD_ERR_MEMORY
+ * with the acopf detail); the file name without its folder. */
+fold_status acopf_slurp(const char *path, char **out, size_t *len);
+const char *acopf_base_name(const char *path);
+
 /* Tokenize text into f (fields the model uses). FOLD_ERR_PARSE / FOLD_ERR_MEMORY. */
 fold_status mp_tokenize(const char *text, size_t len, mp_file *f);
 void mp_file_clear(mp_file *f);
@@ -131,8 +136,18 @@ void acopf_pwl_jac(const fold_acopf *m, double *v);
 enum { FOLD_ACOPF_SIDE_MIN = 0, FOLD_ACOPF_SIDE_MAX = 1 };
 fold_int acopf_angle_side(const fold_acopf *m, fold_int row, bool lower_side, int *side);
 
+/* Items of a type in a case. */
+fold_int acopf_case_item_count(const fold_acopf_case *cs, int item_type);
+/* A zeroed results struct of these sizes (results.c); NULL out of memory. */
+fold_acopf_results *acopf_results_alloc(fold_int nb, fold_int ng, fold_int nl);
+
 /* Index in p of parameter `kind` of item `item` (no range check; kinds.c). */
 fold_int acopf_param(const fold_acopf *m, int kind, fold_int item);
+
+/* The settings of a warm re-solve (model_solve.c, doc/acopf.md §2.2): Ipopt's barrier
+ * parameter starts near the tolerance unless the caller chose mu_init; a time limit less
+ * spent_s. */
+void acopf_warm_settings(const fold_settings *set, double spent_s, fold_settings *warm);
 
 /* Callbacks (model_eval.c). */
 int acopf_cb_f(const double *x, const double *p, double *obj, void *ud);

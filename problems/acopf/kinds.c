@@ -111,20 +111,30 @@ int fold_acopf_output_lookup(const char *name)
     return -1;
 }
 
-fold_int fold_acopf_item_count(const fold_acopf *m, int item_type)
+fold_int acopf_case_item_count(const fold_acopf_case *cs, int item_type)
 {
     switch (item_type) {
-    case FOLD_ACOPF_ITEM_NONE:
-        return 1;
-    case FOLD_ACOPF_ITEM_BUS:
-        return m->cs.n_bus;
-    case FOLD_ACOPF_ITEM_GEN:
-        return m->cs.n_gen;
-    case FOLD_ACOPF_ITEM_BRANCH:
-        return m->cs.n_branch;
-    default:
-        return 0;
+    case FOLD_ACOPF_ITEM_NONE: return 1;
+    case FOLD_ACOPF_ITEM_BUS: return cs->n_bus;
+    case FOLD_ACOPF_ITEM_GEN: return cs->n_gen;
+    case FOLD_ACOPF_ITEM_BRANCH: return cs->n_branch;
+    default: return 0;
     }
+}
+
+long fold_acopf_item_key(const fold_acopf_case *cs, int item_type, fold_int i)
+{
+    switch (item_type) {
+    case FOLD_ACOPF_ITEM_BUS: return cs->bus[i].id;
+    case FOLD_ACOPF_ITEM_GEN: return cs->gen[i].row;
+    case FOLD_ACOPF_ITEM_BRANCH: return cs->branch[i].row;
+    default: return 0;
+    }
+}
+
+fold_int fold_acopf_item_count(const fold_acopf *m, int item_type)
+{
+    return m ? acopf_case_item_count(&m->cs, item_type) : 0;
 }
 
 /* Offset in p of each kind's block. */

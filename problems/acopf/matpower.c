@@ -387,12 +387,8 @@ fold_status fold_acopf_case_parse(const char *text, size_t len, const char *name
     return st;
 }
 
-fold_status fold_acopf_case_read(const char *path, fold_acopf_case **out)
+fold_status acopf_slurp(const char *path, char **out, size_t *out_len)
 {
-    acopf_err[0] = '\0';
-    if (!path || !out)
-        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_case_read: %s is NULL",
-                           path ? "out" : "path");
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return acopf_error(FOLD_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
@@ -410,7 +406,7 @@ fold_status fold_acopf_case_read(const char *path, fold_acopf_case **out)
             buf = nb;
             cap = nc;
         }
-        size_t got = fread(buf + len, 1, cap - len, fp);
+        size_t got = fread(buf + len, 1, cap - len - 1, fp);
         len += got;
         if (got == 0)
             break;
@@ -421,8 +417,30 @@ fold_status fold_acopf_case_read(const char *path, fold_acopf_case **out)
         free(buf);
         return acopf_error(FOLD_ERR_IO, "%s: read error", path);
     }
+    buf[len] = '\0';
+    *out = buf;
+    *out_len = len;
+    return FOLD_OK;
+}
+
+const char *acopf_base_name(const char *path)
+{
     const char *base = strrchr(path, '/');
-    fold_status st = fold_acopf_case_parse(buf, len, base ? base + 1 : path, out);
+    return base ? base + 1 : path;
+}
+
+fold_status fold_acopf_case_read(const char *path, fold_acopf_case **out)
+{
+    acopf_err[0] = '\0';
+    if (!path || !out)
+        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_case_read: %s is NULL",
+                           path ? "out" : "path");
+    char *buf;
+    size_t len;
+    fold_status st = acopf_slurp(path, &buf, &len);
+    if (st != FOLD_OK)
+        return st;
+    st = fold_acopf_case_parse(buf, len, acopf_base_name(path), out);
     free(buf);
     return st;
 }

@@ -73,7 +73,7 @@ static void add_info(fold_forward_info *sum, const fold_forward_info *next, bool
 /* The settings of a warm re-solve: Ipopt's barrier parameter starts near the tolerance
  * (its default 0.1 would lead it back to the central path far from the point) unless the
  * caller chose mu_init. */
-static void warm_settings(const fold_settings *set, double spent_s, fold_settings *warm)
+void acopf_warm_settings(const fold_settings *set, double spent_s, fold_settings *warm)
 {
     char mu[32];
     *warm = *set;
@@ -121,7 +121,7 @@ static fold_status resolve(fold_acopf **model, fold_solver **sv, const unsigned 
         st = acopf_error(FOLD_ERR_MEMORY, "fold_acopf_solve: out of memory (%s)", m0->cs.name);
         goto done;
     }
-    warm_settings(set, spent_s, &warm);
+    acopf_warm_settings(set, spent_s, &warm);
     if ((st = fold_acopf_convert_point(m0, m1, p, pt->x, pt->lam, pt->zl, pt->zu, to.x, to.lam,
                                        to.zl, to.zu)) != FOLD_OK ||
         (st = fold_solver_create(m1->prob, &warm, &s1)) != FOLD_OK ||

@@ -11,7 +11,7 @@
 /* The arrays of a results struct, in one block; order of fold_acopf_results' fields. */
 enum { BUS_ARRAYS = 8, GEN_ARRAYS = 6, BRANCH_ARRAYS = 10 };
 
-static fold_acopf_results *results_alloc(fold_int nb, fold_int ng, fold_int nl)
+fold_acopf_results *acopf_results_alloc(fold_int nb, fold_int ng, fold_int nl)
 {
     fold_acopf_results *r = calloc(1, sizeof *r);
     size_t total = (size_t)BUS_ARRAYS * (size_t)nb + (size_t)GEN_ARRAYS * (size_t)ng +
@@ -92,7 +92,7 @@ fold_status fold_acopf_results_create(const fold_acopf *m, const double *p, cons
     const fold_acopf_case *cs = &m->cs;
     double S = m->base;
     if (!p) p = m->p0;
-    fold_acopf_results *r = results_alloc(cs->n_bus, cs->n_gen, cs->n_branch);
+    fold_acopf_results *r = acopf_results_alloc(cs->n_bus, cs->n_gen, cs->n_branch);
     if (!r) return acopf_error(FOLD_ERR_MEMORY, "fold_acopf_results_create: out of memory");
     fold_acopf_solution_units(m, x, r->pg, r->qg, r->vm, r->va);
     r->objective = fold_acopf_objective_at(m, x, p);

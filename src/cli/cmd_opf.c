@@ -18,6 +18,7 @@ static void usage(FILE *out)
         "                  [--tol T] [-v] [--json] [--print] [-o FILE] [--set name=value]\n"
         "                  [--ipopt name=value] [--top K] [--flow-vars Z|none|all]\n"
         "                  [--resolves N] [--progress|--no-progress]\n"
+        "                  [--from-solution FILE [--polish] [--kkt-tol T]]\n"
         "Solve the AC optimal power flow of a MATPOWER case (PGLib baseline formulation) and\n"
         "optionally differentiate the solution (doc/cli.md, doc/acopf.md §7).\n"
         "  --wrt      parameters, comma-separated: pd qd gs bs vmin vmax (per bus), c1 c2 c0\n"
@@ -45,6 +46,10 @@ static void usage(FILE *out)
         "             with flow variables also on the branches whose binding thermal limit is\n"
         "             too stiff for --tol (default 2; 0: keep the acceptable point)\n"
         "  --progress, --no-progress  progress of Jacobians on stderr (default: on a terminal)\n"
+        "  --from-solution FILE  no solve: differentiate a solution computed elsewhere (a\n"
+        "             MATPOWER solved case .m or foldopt's JSON), checked as a KKT point;\n"
+        "             --polish re-solves warm from it and keeps the result when the same\n"
+        "             limits hold; --kkt-tol: its KKT test (default 1e-5)\n"
         "  -v         show Ipopt's iteration log on stderr\n"
         "Exit status: 0 ok, 1 numerical failure, 2 usage or input error.\n");
 }
@@ -61,6 +66,8 @@ static int lookup_mode(const char *opt, const char *val)
 /* Which options go together (before the case is read). */
 static int check_combination(opf_run *r)
 {
+    if ((r->polish || r->import_tol > 0) && !r->solution_path)
+        return cli_usage_error("opf: --polish and --kkt-tol need --from-solution");
     bool diff = r->n_wrt > 0 || r->direction_path;
     if (!diff && (r->mode != OPF_MODE_DEFAULT || r->rows_text || r->cols_text || r->n_of ||
                   r->cotangent_path))
@@ -108,6 +115,9 @@ static int parse_args(opf_run *r, int argc, char **argv)
         } else if (!strcmp(a, "--print")) {
             r->print_tables = true;
             continue;
+        } else if (!strcmp(a, "--polish")) {
+            r->polish = true;
+            continue;
         } else if (!strcmp(a, "--progress") || !strcmp(a, "--no-progress")) {
             r->progress = a[2] == 'p';
             continue;
@@ -134,6 +144,14 @@ static int parse_args(opf_run *r, int argc, char **argv)
             r->cotangent_path = val;
         else if (!strcmp(a, "--direction"))
             r->direction_path = val;
+        else if (!strcmp(a, "--from-solution"))
+            r->solution_path = val;
+        else if (!strcmp(a, "--kkt-tol")) {
+            if (!cli_parse_double(a, val, &r->import_tol))
+                return CLI_USAGE;
+            if (!(r->import_tol > 0))
+                return cli_usage_error("opf: --kkt-tol must be > 0");
+        }
         else if (!strcmp(a, "--kkt")) {
             setting = "backward.kkt_form";
             r->kkt_given = true;
@@ -207,11 +225,17 @@ static int run(opf_run *r)
         if (rc)
             return rc;
     }
-    fold_acopf_solve_options so;
-    fold_acopf_default_solve_options(&so);
-    so.max_rounds = (int)r->resolves;
-    r->fwd_status = fold_acopf_solve(&r->model, &r->settings, NULL, &so, &r->solver, &r->fwd,
-                                     &r->refine);
+    if (r->solution_path) { /* a solution computed elsewhere (cmd_opf_import.c) */
+        int irc = opf_import(r);
+        if (irc != CLI_OK)
+            return irc;
+    } else {
+        fold_acopf_solve_options so;
+        fold_acopf_default_solve_options(&so);
+        so.max_rounds = (int)r->resolves;
+        r->fwd_status = fold_acopf_solve(&r->model, &r->settings, NULL, &so, &r->solver,
+                                         &r->fwd, &r->refine);
+    }
     if (!r->solver) { /* settings or memory */
         fprintf(stderr, "foldopt: opf: %s\n", fold_acopf_last_error());
         return r->fwd_status == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;

@@ -13,6 +13,9 @@ typedef struct opf_run {
     /* arguments */
     const char *case_path, *out_path, *rows_text, *cols_text;
     const char *cotangent_path, *direction_path; /* --cotangent, --direction files */
+    const char *solution_path;                   /* --from-solution FILE */
+    bool polish;                                 /* --polish */
+    double import_tol;                           /* --kkt-tol (0: the import's default) */
     int wrt[FOLD_ACOPF_N_PARAM_KINDS], n_wrt;    /* --wrt kinds (fold_acopf_param_kind) */
     int of[FOLD_ACOPF_N_OUTPUT_KINDS], n_of;     /* --of kinds (fold_acopf_output_kind) */
     int mode;
@@ -35,6 +38,8 @@ typedef struct opf_run {
     fold_acopf_solve_info refine;
     double *x;
     fold_acopf_results *res;  /* results of the solution (doc/acopf.md §6), NULL unsolved */
+    bool imported;            /* --from-solution: what the import did */
+    fold_acopf_import_info import;
     /* sensitivities: rows = outputs, cols = parameters */
     fold_int n_rows, n_cols;
     fold_acopf_output *outs;  /* the outputs (rows) */
@@ -57,10 +62,14 @@ int opf_parse_kinds(const char *opt, const char *text, bool params, int *kinds, 
 /* The outputs, weights, parameters and direction of r from its options and files
  * (after the model exists). Returns 0 or CLI_USAGE (message printed). */
 int opf_select(opf_run *r);
-/* Key of item i of a type (bus id, gen row, branch row) and its word ("bus", "gen",
- * "branch"). */
-long opf_item_key(const fold_acopf_case *cs, int item_type, fold_int i);
+/* The word of an item type ("bus", "gen", "branch"). */
 const char *opf_item_word(int item_type);
+
+/* --from-solution: read the file, import it (and polish) into a new solver (cmd_opf_import.c);
+ * its part of the JSON object and of the summary. */
+int opf_import(opf_run *r);
+void opf_json_import(const opf_run *r, FILE *out);
+void opf_text_import(const opf_run *r, FILE *out);
 
 /* The backward call of --mode (doc/acopf.md §7), with progress on a terminal. */
 fold_status opf_backward(opf_run *r);

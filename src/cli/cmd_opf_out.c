@@ -91,6 +91,7 @@ void opf_print_json(const opf_run *r, FILE *out)
         opf_json_results(r, out);
     else
         fputs("null", out);
+    opf_json_import(r, out);
     if (r->has_backward)
         opf_json_sens(r, out);
     fputs("}\n", out);
@@ -111,6 +112,7 @@ void opf_print_text(const opf_run *r, FILE *out)
         fprintf(out, "objective   %.8g $/h\n", r->fwd.objective);
     fprintf(out, "iterations  %ld\nforward     %.3f s (callbacks %.3f s)\n",
             (long)r->fwd.iterations, r->fwd.total_s, r->fwd.callback_s);
+    opf_text_import(r, out);
     if (r->refine.rounds > 0)
         fprintf(out, "re-solved   first solve %s after %ld iterations; %d warm re-solve(s)%s, "
                      "flow variables added on %ld branches\n",

@@ -62,20 +62,6 @@ int opf_parse_kinds(const char *opt, const char *text, bool params, int *kinds, 
     return 0;
 }
 
-long opf_item_key(const fold_acopf_case *cs, int item_type, fold_int i)
-{
-    switch (item_type) {
-    case FOLD_ACOPF_ITEM_BUS:
-        return cs->bus[i].id;
-    case FOLD_ACOPF_ITEM_GEN:
-        return cs->gen[i].row;
-    case FOLD_ACOPF_ITEM_BRANCH:
-        return cs->branch[i].row;
-    default:
-        return 0;
-    }
-}
-
 const char *opf_item_word(int item_type)
 {
     switch (item_type) {
@@ -105,12 +91,12 @@ static fold_int item_index(const fold_acopf_case *cs, int type, long key)
     fold_int lo = 0, hi = n;
     while (lo < hi) {
         fold_int mid = lo + (hi - lo) / 2;
-        if (opf_item_key(cs, type, mid) < key)
+        if (fold_acopf_item_key(cs, type, mid) < key)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < n && opf_item_key(cs, type, lo) == key ? lo : -1;
+    return lo < n && fold_acopf_item_key(cs, type, lo) == key ? lo : -1;
 }
 
 /* A growing list of (kind, item, weight). */

@@ -100,12 +100,12 @@ static long col_key(const opf_run *r, fold_int c)
 {
     fold_int item;
     int kind = col_kind(r, c, &item);
-    return opf_item_key(r->cs, fold_acopf_param_item_type(kind), item);
+    return fold_acopf_item_key(r->cs, fold_acopf_param_item_type(kind), item);
 }
 
 static long row_key(const opf_run *r, fold_int k)
 {
-    return opf_item_key(r->cs, fold_acopf_output_item_type(r->outs[k].kind), r->outs[k].item);
+    return fold_acopf_item_key(r->cs, fold_acopf_output_item_type(r->outs[k].kind), r->outs[k].item);
 }
 
 /* "pd bus 5", "pg gen 3", "pf branch 7", "objective". */
