@@ -67,7 +67,9 @@ const char *fold_acopf_last_error(void);
 fold_status fold_acopf_case_read(const char *path, fold_acopf_case **out);
 
 /* Parse a case from memory (text need not be NUL-terminated; len bytes). name is used in
- * messages and as the case name. */
+ * messages and as the case name. The format is told by the text: a JSON object is a
+ * PowerModels network (doc/acopf.md §1.2), text with mpc.<field> statements a MATPOWER case;
+ * anything else is FOLD_ERR_PARSE saying which formats foldopt reads. */
 fold_status fold_acopf_case_parse(const char *text, size_t len, const char *name,
                                   fold_acopf_case **out);
 
@@ -76,6 +78,13 @@ void fold_acopf_case_free(fold_acopf_case *cs);
 
 /* Write a case in MATPOWER version-2 format (all buses, gens and branches in service). */
 fold_status fold_acopf_case_write(const fold_acopf_case *cs, FILE *out);
+
+/* Write a case as a PowerModels JSON network (doc/acopf.md §1.2): per unit, as
+ * PowerModels' parse_file makes it and export_json writes it (bus, load, shunt, gen,
+ * branch keyed by their index: bus ids, the rows of mpc.gen and mpc.branch);
+ * fold_acopf_case_read reads it back as the same case (to rounding of the per-unit and
+ * radian conversions). FOLD_ERR_ARGUMENT, FOLD_ERR_MEMORY, FOLD_ERR_IO. */
+fold_status fold_acopf_case_write_pm_json(const fold_acopf_case *cs, FILE *out);
 
 /* ---- the model: x = (va, vm, pg, qg, ...) in p.u./radians; see doc/acopf.md ---- */
 

@@ -33,6 +33,14 @@ typedef struct mp_file {
 fold_status acopf_slurp(const char *path, char **out, size_t *len);
 const char *acopf_base_name(const char *path);
 
+/* The format of a case file's text: a JSON object (PowerModels), MATPOWER (an mpc.<field>
+ * statement), or neither. */
+enum { ACOPF_FORMAT_UNKNOWN = 0, ACOPF_FORMAT_MATPOWER, ACOPF_FORMAT_JSON };
+int acopf_case_format(const char *text, size_t len);
+/* A PowerModels JSON network into a case (pm_json.c, doc/acopf.md §1.2). */
+fold_status acopf_pm_parse(const char *text, size_t len, const char *name,
+                           fold_acopf_case **out);
+
 /* Tokenize text into f (fields the model uses). FOLD_ERR_PARSE / FOLD_ERR_MEMORY. */
 fold_status mp_tokenize(const char *text, size_t len, mp_file *f);
 void mp_file_clear(mp_file *f);

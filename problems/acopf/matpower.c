@@ -370,6 +370,15 @@ void mp_file_clear(mp_file *f)
     matrix_clear(&f->gencost);
 }
 
+/* The text starts (after white space) with a JSON array or string. */
+static bool json_non_object(const char *text, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+        i++;
+    return i < len && (text[i] == '[' || text[i] == '"');
+}
+
 fold_status fold_acopf_case_parse(const char *text, size_t len, const char *name,
                                   fold_acopf_case **out)
 {
@@ -377,14 +386,47 @@ fold_status fold_acopf_case_parse(const char *text, size_t len, const char *name
     if (!out || (!text && len > 0))
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_case_parse: %s is NULL",
                            out ? "text" : "out");
+    name = name ? name : "(case)";
+    text = text ? text : "";
+    switch (acopf_case_format(text, len)) {
+    case ACOPF_FORMAT_JSON:
+        return acopf_pm_parse(text, len, name, out);
+    case ACOPF_FORMAT_UNKNOWN:
+        return acopf_error(FOLD_ERR_PARSE, "%s: not a case foldopt reads: %s; foldopt reads "
+                           "MATPOWER case format version 2 (.m, mpc.<field> = ... statements) "
+                           "and PowerModels networks as JSON (what PowerModels' export_json "
+                           "writes)%s", name,
+                           len == 0 ? "the file is empty"
+                           : json_non_object(text, len) ? "a JSON value that is not an object"
+                                                        : "no mpc.<field> statement",
+                           strstr(name, ".raw") ? "; a PSS/E .raw file can be converted to "
+                                                  "either with MATPOWER's psse2mpc or "
+                                                  "PowerModels' parse_file and export_json"
+                                                : "");
+    default:
+        break;
+    }
     mp_file f;
     memset(&f, 0, sizeof f);
-    f.name = name ? name : "(case)";
-    fold_status st = mp_tokenize(text ? text : "", len, &f);
+    f.name = name;
+    fold_status st = mp_tokenize(text, len, &f);
     if (st == FOLD_OK)
         st = mp_convert(&f, out);
     mp_file_clear(&f);
     return st;
+}
+
+int acopf_case_format(const char *text, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+        i++;
+    if (i < len && text[i] == '{')
+        return ACOPF_FORMAT_JSON;
+    for (size_t k = i; k + 4 <= len; k++) /* a MATPOWER file assigns mpc.<field> */
+        if (!memcmp(text + k, "mpc.", 4))
+            return ACOPF_FORMAT_MATPOWER;
+    return ACOPF_FORMAT_UNKNOWN;
 }
 
 fold_status acopf_slurp(const char *path, char **out, size_t *out_len)

@@ -1,11 +1,9 @@
 /* foldopt opf --print: bus, generator and branch tables in the layout of MATPOWER's printpf,
  * and the same results in the JSON object, in MATPOWER's units and signs (doc/cli.md,
  * doc/acopf.md §6). */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cmd_opf.h"
 
@@ -304,32 +302,14 @@ bool opf_writes_case(const char *path)
     return n > 2 && !strcmp(path + n - 2, ".m");
 }
 
-/* Written to a temporary file next to the target and renamed, so that a failed write leaves
- * neither a partial file nor a changed old one. */
+static fold_status write_solved(const void *ctx, FILE *fp)
+{
+    const opf_run *r = ctx;
+    return fold_acopf_case_write_solved(r->cs, r->res, fp);
+}
+
+/* The solved case (MATPOWER columns filled), written safely (cli_write_case_file). */
 int opf_write_solved_case(const opf_run *r)
 {
-    size_t len = strlen(r->out_path) + 16;
-    char *tmp = malloc(len);
-    if (!tmp) return cli_usage_error("opf: out of memory");
-    snprintf(tmp, len, "%s.tmpXXXXXX", r->out_path);
-    int fd = mkstemp(tmp);
-    FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!fp) {
-        if (fd >= 0) close(fd);
-        int rc = cli_usage_error("opf: cannot write '%s': %s", r->out_path, strerror(errno));
-        if (fd >= 0) unlink(tmp);
-        free(tmp);
-        return rc;
-    }
-    fold_status st = fold_acopf_case_write_solved(r->cs, r->res, fp);
-    bool ok = st == FOLD_OK && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
-    ok = (fclose(fp) == 0) && ok && rename(tmp, r->out_path) == 0;
-    int rc = CLI_OK;
-    if (!ok) {
-        rc = cli_usage_error("opf: cannot write '%s': %s", r->out_path,
-                             st != FOLD_OK ? fold_acopf_last_error() : strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
-    return rc;
+    return cli_write_case_file("opf", r->out_path, write_solved, r);
 }
