@@ -85,6 +85,8 @@ struct fold_acopf {
     fold_problem *prob;
 };
 
+/* The coefficients a, c, s of eq. 3 of a case branch (and its f, t) into b. */
+void acopf_branch_coefficients(const fold_acopf_branch *in, acopf_branch_data *b);
 void acopf_flow_eval(const acopf_branch_data *b, const fold_acopf *m, const double *x,
                      bool second, acopf_flow *out);
 /* The flow variables at the flows of the voltages in x (start points). */

@@ -56,7 +56,7 @@ static fold_int hs_slot(const keyset *ks, fold_int i, fold_int j)
     return i >= j ? ks_slot(ks, i, j) : ks_slot(ks, j, i);
 }
 
-static void branch_coefficients(const fold_acopf_branch *in, acopf_branch_data *b)
+void acopf_branch_coefficients(const fold_acopf_branch *in, acopf_branch_data *b)
 {
     double z2 = in->r * in->r + in->x * in->x;
     double g = in->r / z2, bb = -in->x / z2, bc = in->b / 2;
@@ -205,7 +205,7 @@ static bool setup_rows_and_bounds(fold_acopf *m, const fold_acopf_options *opt)
         return false;
     for (fold_int k = 0; k < nl; k++) {
         const fold_acopf_branch *in = &cs->branch[k];
-        branch_coefficients(in, &m->br[k]);
+        acopf_branch_coefficients(in, &m->br[k]);
         m->br[k].rated_row = m->br[k].flow = -1;
         if (in->rate_a > 0 && in->rate_a < FOLD_INF_BOUND) {
             m->br[k].rated_row = L->n_rated;
