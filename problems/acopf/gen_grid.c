@@ -10,10 +10,9 @@
 
 #define DEG (3.14159265358979323846 / 180.0)
 enum { GEN_REACH = 2 }; /* every bus is at most this many branches from a generator */
-#define LOAD_TOL 1e-9      /* MW, MVAr: largest power-balance residual the point keeps */
+#define LOAD_TOL 1e-9   /* MW, MVAr: largest power-balance residual the point keeps */
 
-static void add_branch(fold_acopf_case *cs, grid_rng *r, const double *xy, fold_int a,
-                       fold_int b)
+static void add_branch(fold_acopf_case *cs, grid_rng *r, const double *xy, fold_int a, fold_int b)
 {
     fold_acopf_branch *br = &cs->branch[cs->n_branch];
     double dx = xy[2 * a] - xy[2 * b], dy = xy[2 * a + 1] - xy[2 * b + 1];
@@ -61,8 +60,7 @@ static bool adjacency_build(const fold_acopf_case *cs, adjacency *a)
     fold_int n = cs->n_bus;
     a->off = calloc((size_t)n + 1, sizeof(fold_int));
     a->adj = malloc((size_t)(2 * cs->n_branch + 1) * sizeof(fold_int));
-    if (!a->off || !a->adj)
-        return false;
+    if (!a->off || !a->adj) return false;
     for (fold_int k = 0; k < cs->n_branch; k++) {
         a->off[cs->branch[k].f + 1]++;
         a->off[cs->branch[k].t + 1]++;
@@ -103,8 +101,8 @@ static void cover_from(const adjacency *a, fold_int g, bool *is_gen, fold_int *d
 /* Generator buses: bus 0 (the reference), then, in a random order, every bus farther than
  * GEN_REACH branches from the ones chosen, then more in that order up to n_bus / 5. perm,
  * dist and queue hold n_bus entries. */
-static void place_generators(fold_acopf_case *cs, grid_rng *r, const adjacency *a,
-                             bool *is_gen, fold_int *perm, fold_int *dist, fold_int *queue)
+static void place_generators(fold_acopf_case *cs, grid_rng *r, const adjacency *a, bool *is_gen,
+                             fold_int *perm, fold_int *dist, fold_int *queue)
 {
     fold_int n = cs->n_bus, count = 1;
     for (fold_int i = 0; i < n; i++) {
@@ -141,8 +139,7 @@ static void plan_dispatch(const fold_acopf_case *cs, grid_rng *r, const adjacenc
     for (fold_int i = 0; i < n; i++) {
         plan[i] = 0;
         owner[i] = is_gen[i] ? i : -1;
-        if (is_gen[i])
-            queue[tail++] = i;
+        if (is_gen[i]) queue[tail++] = i;
     }
     while (head < tail) {
         fold_int u = queue[head++];
@@ -179,7 +176,7 @@ static void set_around_point(fold_acopf_case *cs, grid_rng *r, const bool *is_ge
         b->vmin = fmin(0.9, b->vm0 - 0.02);
         b->vmax = fmax(1.1, b->vm0 + 0.02);
         if (!is_gen[i]) { /* the load is what the point draws there: its draw unless the
-                             * iterations left more than LOAD_TOL between them */
+                           * iterations left more than LOAD_TOL between them */
             if (fabs(b->pd + S * pt->p[i]) > LOAD_TOL || fabs(b->qd + S * pt->q[i]) > LOAD_TOL) {
                 b->pd = -S * pt->p[i];
                 b->qd = -S * pt->q[i];
@@ -216,8 +213,8 @@ static void set_around_point(fold_acopf_case *cs, grid_rng *r, const bool *is_ge
 fold_status fold_acopf_gen_grid(fold_int n_bus, unsigned long long seed, fold_acopf_case **out)
 {
     if (!out || n_bus < 2 || n_bus > 10000000)
-        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_gen_grid: %s", out ? "n_bus must be "
-                           "in [2, 1e7]" : "out is NULL");
+        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_gen_grid: %s",
+                           out ? "n_bus must be in [2, 1e7]" : "out is NULL");
     fold_acopf_case *cs = calloc(1, sizeof *cs);
     size_t n = (size_t)n_bus;
     double *xy = malloc(n * 2 * sizeof(double)), *plan = malloc(n * sizeof(double));
@@ -233,8 +230,8 @@ fold_status fold_acopf_gen_grid(fold_int n_bus, unsigned long long seed, fold_ac
         cs->branch = calloc(n * 2, sizeof *cs->branch);
         cs->cost = calloc(n * 3, sizeof *cs->cost);
     }
-    bool ok = cs && xy && plan && vm_gen && perm && dist && queue && is_gen && cs->bus &&
-              cs->gen && cs->branch && cs->cost;
+    bool ok = cs && xy && plan && vm_gen && perm && dist && queue && is_gen && cs->bus && cs->gen &&
+              cs->branch && cs->cost;
     grid_rng r = {seed};
     if (ok) {
         snprintf(cs->name, sizeof cs->name, "grid%ld_s%llu", (long)n_bus, seed);
@@ -249,8 +246,7 @@ fold_status fold_acopf_gen_grid(fold_int n_bus, unsigned long long seed, fold_ac
         for (fold_int i = 0; i < n_bus; i++)
             vm_gen[i] = is_gen[i] ? grid_uniform(&r, 1.0, 1.05) : 1;
         ok = grid_point_solve(cs, is_gen, plan, vm_gen, &pt);
-        if (ok)
-            set_around_point(cs, &r, is_gen, &pt);
+        if (ok) set_around_point(cs, &r, is_gen, &pt);
     }
     grid_point_free(&pt);
     free(a.off);

@@ -15,11 +15,11 @@ double grid_uniform(grid_rng *r, double lo, double hi);
 
 /* The operating point of a grid: bus voltages and what they imply. */
 typedef struct grid_point {
-    double *va, *vm;     /* per bus: radians, p.u. */
-    double *p, *q;       /* per bus: power flowing out into its branches at (va, vm), p.u. */
-    double *s_max;       /* per branch: the larger |S| of its two ends, p.u. */
-    int iterations;      /* decoupled iterations on the load buses */
-    double mismatch;     /* largest |injection + load| left at a load bus, p.u. */
+    double *va, *vm; /* per bus: radians, p.u. */
+    double *p, *q;   /* per bus: power flowing out into its branches at (va, vm), p.u. */
+    double *s_max;   /* per branch: the larger |S| of its two ends, p.u. */
+    int iterations;  /* decoupled iterations on the load buses */
+    double mismatch; /* largest |injection + load| left at a load bus, p.u. */
 } grid_point;
 
 /* Solve for the point of cs: the angles of a DC power flow of pg_plan (MW per bus, summing

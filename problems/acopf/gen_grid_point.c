@@ -54,8 +54,7 @@ static void lap_apply(const laplacian *A, const double *x, double *y)
         y[t] -= d;
     }
     for (fold_int i = 0; i < cs->n_bus; i++)
-        if (A->fixed[i])
-            y[i] = 0;
+        if (A->fixed[i]) y[i] = 0;
 }
 
 /* Solve A x = b (b zero on the fixed buses) to a relative residual of rtol; work holds
@@ -110,8 +109,7 @@ static void injections(const fold_acopf_case *cs, const flow_coef *fc, const dou
         q[f] += v[1];
         p[t] += v[2];
         q[t] += v[3];
-        if (s_max)
-            s_max[k] = fmax(hypot(v[0], v[1]), hypot(v[2], v[3]));
+        if (s_max) s_max[k] = fmax(hypot(v[0], v[1]), hypot(v[2], v[3]));
     }
 }
 
@@ -146,8 +144,7 @@ bool grid_point_solve(const fold_acopf_case *cs, const bool *is_gen, const doubl
     fold_int n = cs->n_bus, nl = cs->n_branch;
     double S = cs->base_mva;
     memset(pt, 0, sizeof *pt);
-    if (n < 1)
-        return false;
+    if (n < 1) return false;
     pt->va = malloc((size_t)n * sizeof(double));
     pt->vm = malloc((size_t)n * sizeof(double));
     pt->p = malloc((size_t)n * sizeof(double));
@@ -161,8 +158,8 @@ bool grid_point_solve(const fold_acopf_case *cs, const bool *is_gen, const doubl
     double *work = malloc((size_t)n * 3 * sizeof(double));
     double *best = malloc((size_t)n * 2 * sizeof(double));
     bool *ground = calloc((size_t)n, sizeof(bool));
-    bool ok = pt->va && pt->vm && pt->p && pt->q && pt->s_max && fc && w1 && w2 && shift &&
-              diag && rhs && dx && work && best && ground;
+    bool ok = pt->va && pt->vm && pt->p && pt->q && pt->s_max && fc && w1 && w2 && shift && diag &&
+              rhs && dx && work && best && ground;
     if (ok) {
         for (fold_int k = 0; k < nl; k++) {
             const fold_acopf_branch *b = &cs->branch[k];
@@ -171,9 +168,9 @@ bool grid_point_solve(const fold_acopf_case *cs, const bool *is_gen, const doubl
             memcpy(fc[k].a, bd.a, sizeof bd.a);
             memcpy(fc[k].c, bd.c, sizeof bd.c);
             memcpy(fc[k].s, bd.s, sizeof bd.s);
-            w1[k] = 1 / b->x;                                /* B' (eq. 11) */
-            w2[k] = b->x / (b->r * b->r + b->x * b->x);      /* B'' (eq. 12): -Im y */
-            shift[b->f] -= b->b / 2;                         /* charging */
+            w1[k] = 1 / b->x;                           /* B' (eq. 11) */
+            w2[k] = b->x / (b->r * b->r + b->x * b->x); /* B'' (eq. 12): -Im y */
+            shift[b->f] -= b->b / 2;                    /* charging */
             shift[b->t] -= b->b / 2;
         }
         /* DC power flow of the plan, grounded at the reference bus 0 */
@@ -195,8 +192,7 @@ bool grid_point_solve(const fold_acopf_case *cs, const bool *is_gen, const doubl
                 memcpy(best, pt->va, (size_t)n * sizeof(double));
                 memcpy(best + n, pt->vm, (size_t)n * sizeof(double));
             }
-            if (mis <= POINT_TOL || pt->iterations == MAX_ITER)
-                break;
+            if (mis <= POINT_TOL || pt->iterations == MAX_ITER) break;
             laplacian bp = {cs, w1, NULL, is_gen, diag};
             lap_diag(&bp);
             for (fold_int i = 0; i < n; i++)
@@ -228,7 +224,6 @@ bool grid_point_solve(const fold_acopf_case *cs, const bool *is_gen, const doubl
     free(work);
     free(best);
     free(ground);
-    if (!ok)
-        grid_point_free(pt);
+    if (!ok) grid_point_free(pt);
     return ok;
 }

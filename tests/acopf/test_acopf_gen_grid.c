@@ -45,8 +45,10 @@ static double check_point(const fold_acopf *m, const char *name)
     for (fold_int k = 0; k < L.n_rated; k++) /* |S| <= rateA / 1.25 at both ends */
         for (int e = 0; e < 2; e++) {
             fold_int i = (e ? L.g_st : L.g_sf) + k;
-            ck_assert_msg(g[i] >= 0 && g[i] * 1.25 * 1.25 <= m->g_hi[i], "%s: thermal row %ld: "
-                          "|S|^2 %g, limit %g", name, (long)i, g[i], m->g_hi[i]);
+            ck_assert_msg(g[i] >= 0 && g[i] * 1.25 * 1.25 <= m->g_hi[i],
+                          "%s: thermal row %ld: "
+                          "|S|^2 %g, limit %g",
+                          name, (long)i, g[i], m->g_hi[i]);
         }
     for (fold_int i = L.g_ang; i < L.g_ang + L.n_angle; i++) /* 5 degrees from the limits */
         ck_assert_msg(g[i] >= m->g_lo[i] + 5 * DEG && g[i] <= m->g_hi[i] - 5 * DEG,
@@ -121,8 +123,8 @@ START_TEST(point_strictly_feasible)
             for (fold_int k = 0; k < cs->n_gen; k++)
                 ck_assert(cs->gen[k].pmin == 0);
             printf("# %s: %ld gens, %ld branches; point: balance residual %.1e p.u., vm in "
-                   "[%.3f, %.3f], farthest bus %ld branches from a generator\n", cs->name,
-                   (long)cs->n_gen, (long)cs->n_branch, balance, vlo, vhi, (long)far);
+                   "[%.3f, %.3f], farthest bus %ld branches from a generator\n",
+                   cs->name, (long)cs->n_gen, (long)cs->n_branch, balance, vlo, vhi, (long)far);
             ck_assert_double_le(balance, 1e-11);
             ck_assert_int_le(far, 2);
             ck_assert_int_ge(cs->n_gen, cs->n_bus / 5);
@@ -150,8 +152,7 @@ START_TEST(small_grids_solve_constrained)
             ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_OK);
             ck_assert_status(fold_solver_create(fold_acopf_problem(m), NULL, &sv), FOLD_OK);
             fold_status st = fold_solve(sv, NULL, &fi);
-            ck_assert_msg(st == FOLD_OK, "%s: %s", cs->name,
-                          fold_forward_status_string(fi.status));
+            ck_assert_msg(st == FOLD_OK, "%s: %s", cs->name, fold_forward_status_string(fi.status));
             fold_acopf_layout L = fold_acopf_get_layout(m);
             double *x = malloc((size_t)L.n * sizeof(double));
             double *lam = malloc((size_t)L.m * sizeof(double));
