@@ -42,6 +42,27 @@ static double load1(void)
     return l;
 }
 
+/* Append to why the NaN entries of a gradient w.r.t. all parameters (not unique, eq. 4.11 of
+ * doc/math.md), by block: the pd block are the LMPs; qd, c1 and c2 are counted apart. */
+static void count_not_unique(const double *pbar, const fold_acopf_layout *L, fold_int nb,
+                             fold_int ng, char *why, size_t len)
+{
+    fold_int lmp = 0, qd = 0, cost = 0;
+    for (fold_int i = 0; i < nb; i++) {
+        lmp += isnan(pbar[L->p_pd + i]);
+        qd += isnan(pbar[L->p_qd + i]);
+    }
+    for (fold_int k = 0; k < ng; k++)
+        cost += isnan(pbar[L->p_c1 + k]) + isnan(pbar[L->p_c2 + k]);
+    if (lmp > 0)
+        snprintf(why + strlen(why), len - strlen(why), "(%ld LMPs not unique)", (long)lmp);
+    if (qd > 0)
+        snprintf(why + strlen(why), len - strlen(why), "(%ld qd gradients not unique)", (long)qd);
+    if (cost > 0)
+        snprintf(why + strlen(why), len - strlen(why), "(%ld c1/c2 gradients not unique)",
+                 (long)cost);
+}
+
 static void bench_case(const char *dir, const char *name, double baseline)
 {
     char path[1024];
@@ -104,9 +125,9 @@ static void bench_case(const char *dir, const char *name, double baseline)
     const char *form = bi.kkt_form == FOLD_KKT_BARRIER ? "barrier"
                        : bi.singular_delta > 0             ? "active+reg"
                                                          : "active";
-    char why[160] = "";
-    if (vst >= 0 && bi.n_not_unique > 0) /* LMPs of dependent balance rows (doc/acopf.md §5) */
-        snprintf(why, sizeof why, "(%ld LMPs not unique)", (long)bi.n_not_unique);
+    char why[256] = "";
+    if (vst >= 0 && bi.n_not_unique > 0) /* dependent balance rows (doc/acopf.md §5) */
+        count_not_unique(pbar, &L, cs->n_bus, cs->n_gen, why, sizeof why);
     if (vst < 0) {
         /* weakly active constraints (refused) or a singular active-set system that the
          * regularization cannot handle: the barrier form, as `foldopt opf` does
@@ -117,8 +138,7 @@ static void bench_case(const char *dir, const char *name, double baseline)
         fold_solver_update_settings(sv, &s);
         vst = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
         if (vst >= 0 && bi.n_not_unique > 0)
-            snprintf(why + strlen(why), sizeof why - strlen(why), "(%ld LMPs not unique)",
-                     (long)bi.n_not_unique);
+            count_not_unique(pbar, &L, cs->n_bus, cs->n_gen, why, sizeof why);
     }
     double vjp_s = now() - t0;
     if (getenv("BENCH_OPF_DETAIL"))
