@@ -173,13 +173,14 @@ bool grid_point_solve(const fold_acopf_case *cs, const bool *is_gen, const doubl
             shift[b->f] -= b->b / 2;                    /* charging */
             shift[b->t] -= b->b / 2;
         }
-        /* DC power flow of the plan, grounded at the reference bus 0 */
+        /* DC power flow of the plan, grounded at the reference bus 0: it only places the
+         * generator buses' angles (any angles give a valid point), so 1e-6 is enough */
         ground[0] = true;
         laplacian dc = {cs, w1, NULL, ground, diag};
         lap_diag(&dc);
         for (fold_int i = 0; i < n; i++)
             rhs[i] = (pg_plan[i] - cs->bus[i].pd) / S;
-        lap_solve(&dc, rhs, 1e-10, pt->va, work);
+        lap_solve(&dc, rhs, 1e-6, pt->va, work);
         for (fold_int i = 0; i < n; i++)
             pt->vm[i] = is_gen[i] ? vm_gen[i] : 1;
         /* fast decoupled iterations on the load buses, generator buses held */
