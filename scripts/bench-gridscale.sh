@@ -5,38 +5,45 @@
 # run in its own process under nice; prints every run, then a table of medians (min-max)
 # with the machine's load.
 #   usage: scripts/bench-gridscale.sh [-r REPS] [-s SEED] [SIZE ...]
+#          scripts/bench-gridscale.sh -t FILE [FILE ...]   (the table of runs printed before)
 #   default: 3 repetitions, seed 1, sizes 30000 100000
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reps=3
 seed=1
-while getopts r:s: opt; do
+tables=false
+while getopts r:s:t opt; do
     case $opt in
     r) reps=$OPTARG ;;
     s) seed=$OPTARG ;;
-    *) echo "usage: $0 [-r REPS] [-s SEED] [SIZE ...]" >&2; exit 2 ;;
+    t) tables=true ;;
+    *) echo "usage: $0 [-r REPS] [-s SEED] [SIZE ...] | -t FILE ..." >&2; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
-sizes=("$@")
-[ ${#sizes[@]} -gt 0 ] || sizes=(30000 100000)
-bash scripts/build.sh
-exe=build/tests/bench/bench_opf
 raw=$(mktemp)
 trap 'rm -f "$raw"' EXIT
-echo "# $(date -u '+%F %H:%M') UTC, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')," \
-     "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-echo "# runs: case buses n iter fwd_s cb obj_rel vjp_s jac100_s vjp/fwd jac/fwd env_err" \
-     "peak_MB load status kkt | gen_s load_before"
-for size in "${sizes[@]}"; do
-    for _ in $(seq "$reps"); do
-        before=$(cut -d' ' -f1 /proc/loadavg)
-        out=$(nice -n 10 "$exe" --grid "$size" "$seed" 2>&1 || true)
-        gen=$(sed -n 's/.*generated in \([0-9.]*\) s.*/\1/p' <<<"$out")
-        line=$(grep '^grid' <<<"$out" | tail -n 1)
-        echo "$line | ${gen:-?} $before" | tee -a "$raw"
+if $tables; then
+    grep -h '^grid' "$@" >"$raw" || true
+else
+    sizes=("$@")
+    [ ${#sizes[@]} -gt 0 ] || sizes=(30000 100000)
+    bash scripts/build.sh
+    exe=build/tests/bench/bench_opf
+    echo "# $(date -u '+%F %H:%M') UTC, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')," \
+         "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+    echo "# runs: case buses n iter fwd_s cb obj_rel vjp_s jac100_s vjp/fwd jac/fwd env_err" \
+         "peak_MB load status kkt | gen_s load_before"
+    for size in "${sizes[@]}"; do
+        for _ in $(seq "$reps"); do
+            before=$(cut -d' ' -f1 /proc/loadavg)
+            out=$(nice -n 10 "$exe" --grid "$size" "$seed" 2>&1 || true)
+            gen=$(sed -n 's/.*generated in \([0-9.]*\) s.*/\1/p' <<<"$out")
+            line=$(grep '^grid' <<<"$out" | tail -n 1)
+            echo "$line | ${gen:-?} $before" | tee -a "$raw"
+        done
     done
-done
+fi
 python3 - "$raw" <<'EOF'
 import statistics, sys
 runs = {}
