@@ -66,15 +66,16 @@ def num(s):
         return float(s.rstrip("%"))
     except ValueError:
         return float("nan")
-print("\n| buses | variables | runs | Ipopt iterations | forward s | VJP s | VJP / forward "
-      "| d pg/d pd, 100 loads, s | peak MB | load (1 min) | status, KKT form |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+print("\n| buses | variables | runs | generate s | Ipopt iterations | forward s | VJP s "
+      "| VJP / forward | d pg/d pd, 100 loads, s | peak MB | load (1 min) | status, KKT form |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for buses in sorted(runs):
     rs = runs[buses]
     col = lambda k: [num(f[k]) for f, _ in rs]
     loads = [num(e[1]) for _, e in rs if len(e) > 1] + col(13)
     states = sorted({" ".join(f[14:16]) for f, _ in rs})
-    print(f"| {buses} | {rs[0][0][2]} | {len(rs)} | {med(col(3), '{:.0f}')} | "
+    gen = [num(e[0]) for _, e in rs if e]
+    print(f"| {buses} | {rs[0][0][2]} | {len(rs)} | {med(gen, '{:.2f}')} | {med(col(3), '{:.0f}')} | "
           f"{med(col(4), '{:.1f}')} | {med(col(7), '{:.2f}')} | {med(col(9), '{:.2f}')}% | "
           f"{med(col(8), '{:.2f}')} | {med(col(12), '{:.0f}')} | "
           f"{min(loads):.1f}-{max(loads):.1f} | {'; '.join(states)} |")
