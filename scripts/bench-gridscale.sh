@@ -30,7 +30,8 @@ else
     [ ${#sizes[@]} -gt 0 ] || sizes=(30000 100000)
     bash scripts/build.sh
     exe=build/tests/bench/bench_opf
-    echo "# $(date -u '+%F %H:%M') UTC, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')," \
+    commit=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
+    echo "# $(date -u '+%F %H:%M') UTC, commit $commit," \
          "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
     echo "# runs: case buses n iter fwd_s cb obj_rel vjp_s jac100_s vjp/fwd jac/fwd env_err" \
          "peak_MB load status kkt | gen_s load_before"
@@ -60,7 +61,9 @@ def med(vals, fmt):
     if not vals:
         return "-"
     m = fmt.format(statistics.median(vals))
-    return m if len(vals) == 1 else m + " (" + fmt.format(min(vals)) + "-" + fmt.format(max(vals)) + ")"
+    if len(vals) > 1:
+        m += " (" + fmt.format(min(vals)) + "-" + fmt.format(max(vals)) + ")"
+    return m
 def num(s):
     try:
         return float(s.rstrip("%"))
@@ -75,7 +78,8 @@ for buses in sorted(runs):
     loads = [num(e[1]) for _, e in rs if len(e) > 1] + col(13)
     states = sorted({" ".join(f[14:16]) for f, _ in rs})
     gen = [num(e[0]) for _, e in rs if e]
-    print(f"| {buses} | {rs[0][0][2]} | {len(rs)} | {med(gen, '{:.2f}')} | {med(col(3), '{:.0f}')} | "
+    print(f"| {buses} | {rs[0][0][2]} | {len(rs)} | {med(gen, '{:.2f}')} | "
+          f"{med(col(3), '{:.0f}')} | "
           f"{med(col(4), '{:.1f}')} | {med(col(7), '{:.2f}')} | {med(col(9), '{:.2f}')}% | "
           f"{med(col(8), '{:.2f}')} | {med(col(12), '{:.0f}')} | "
           f"{min(loads):.1f}-{max(loads):.1f} | {'; '.join(states)} |")

@@ -165,8 +165,9 @@ def main():
     for r in np.argsort(-slack.sum(1))[:5]:
         if slack[r].sum() > 1e-6:
             i = inner[r]
-            print(f"  bus {int(bus[i, 0])}: P short {slack[r, 1] - slack[r, 0]:+.3f} MW, Q short "
-                  f"{slack[r, 3] - slack[r, 2]:+.3f} MVAr, V {np.sqrt(res.x[ow + nodes.index(i)]):.3f}")
+            v = np.sqrt(res.x[ow + nodes.index(i)])
+            print(f"  bus {int(bus[i, 0])}: P short {slack[r, 1] - slack[r, 0]:+.3f} MW, "
+                  f"Q short {slack[r, 3] - slack[r, 2]:+.3f} MVAr, V {v:.3f}")
     print("infeasible" if res.success and res.fun * base > 1e-6 else
           "feasible relaxation (no certificate)" if res.success else "not solved")
 

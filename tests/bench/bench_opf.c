@@ -159,7 +159,8 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
     }
     free(vg);
     fold_int ng = cs->n_gen, nb = cs->n_bus, nc = n_cols > 0 && n_cols < nb ? n_cols : nb;
-    fold_int *rows = malloc((size_t)ng * sizeof(fold_int)), *cols = malloc((size_t)nc * sizeof(fold_int));
+    fold_int *rows = malloc((size_t)ng * sizeof(fold_int));
+    fold_int *cols = malloc((size_t)nc * sizeof(fold_int));
     double *J = malloc((size_t)ng * (size_t)nc * sizeof(double));
     for (fold_int k = 0; k < ng; k++)
         rows[k] = L.x_pg + k;
