@@ -466,9 +466,12 @@ fold_status fold_acopf_jvp(const fold_acopf *model, fold_solver *solver, const d
 
 /* ---- synthetic grids ---- */
 
-/* Generate a feasible meshed grid of n_bus buses (>= 2) from seed: buses on a jittered 2-D
- * lattice, a random spanning tree plus extra short edges, generators on about 20% of the
- * buses with capacity above the load. *out is a case like one read from a file. */
+/* Generate a meshed grid of n_bus buses (>= 2) from seed, feasible by construction: buses on
+ * a jittered 2-D lattice, a random spanning tree plus extra short edges, generators on about
+ * 20% of the buses and within two branches of every bus; an operating point is solved
+ * first and the limits are set around it with margins, so that it is strictly feasible
+ * (doc/acopf.md §4). The point is the case's vm0, va0 (buses) and pg0, qg0 (generators).
+ * *out is a case like one read from a file. */
 fold_status fold_acopf_gen_grid(fold_int n_bus, unsigned long long seed,
                                 fold_acopf_case **out);
 

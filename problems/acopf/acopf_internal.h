@@ -127,6 +127,8 @@ void acopf_flow_at(const fold_acopf *m, const double *p, fold_int k, const doubl
 double acopf_rate_a(const fold_acopf *m, const double *p, fold_int k);
 /* The flow variables at the flows of the voltages in x at parameters p (start points). */
 void acopf_flow_vars_start(const fold_acopf *m, const double *p, double *x);
+/* The coefficients of eq. 3 of a case branch at its file values (gen_grid_point.c). */
+void acopf_branch_coefficients(const fold_acopf_branch *in, acopf_coef *out);
 /* Piecewise-linear costs (model_pwl.c): count and segment data (sets L.n_pwl, L.n_seg;
  * false when out of memory), free, true cost at pg, bounds of t and of the segment rows,
  * t at the start, segment row values and Jacobian values. */

@@ -48,6 +48,13 @@ static void branch_params(const fold_acopf *m, const double *p, fold_int k, bran
     bp->z2 = bp->r * bp->r + bp->x * bp->x;
 }
 
+void acopf_branch_coefficients(const fold_acopf_branch *in, acopf_coef *out)
+{
+    double z2 = in->r * in->r + in->x * in->x, sh = in->shift_deg * DEG;
+    coefficients(in->r / z2, -in->x / z2, in->b / 2, in->tap * cos(sh), in->tap * sin(sh),
+                 in->tap * in->tap, out);
+}
+
 void acopf_branch_coef(const fold_acopf *m, const double *p, fold_int k, acopf_coef *out)
 {
     branch_par bp;

@@ -11,7 +11,10 @@ static void usage(FILE *out)
     fprintf(out, "usage: foldopt gen-grid --buses N [--seed S] [-o FILE]\n"
                  "Write a synthetic meshed grid of N buses (N >= 2) as a MATPOWER version-2 case\n"
                  "(stdout unless -o): buses on a jittered lattice, a random spanning tree plus\n"
-                 "extra edges, generators on about 20%% of the buses. Same seed, same grid.\n");
+                 "extra edges, generators on about 20%% of the buses, within two branches of\n"
+                 "every bus. Feasible by construction: an operating point is solved first and\n"
+                 "the limits are set around it with margins; the file carries it (bus Vm, Va,\n"
+                 "generator Pg, Qg). Same seed, same grid.\n");
 }
 
 int cmd_gen_grid(int argc, char **argv)

@@ -213,12 +213,15 @@ END_TEST
 
 typedef struct corrupt {
     fold_acopf *m;
-    int which; /* 0 grad_f .. 5 hess_lp */
+    int which;    /* 0 grad_f .. 5 hess_lp */
+    double delta; /* the error: 1e-4 max(1, |entry|) at the checked point, the same at every
+                     point (an error that varied with x would also show in the finite
+                     differences of the next derivative) */
 } corrupt;
 
-static void spoil(double *v, fold_int k)
+static void spoil(const corrupt *c, double *v, fold_int k)
 {
-    v[k] += 1e-4 * fmax(1.0, fabs(v[k]));
+    v[k] += c->delta;
 }
 
 static int c_f(const double *x, const double *p, double *o, void *ud)
@@ -236,7 +239,7 @@ static int c_grad_f(const double *x, const double *p, double *o, void *ud)
     corrupt *c = ud;
     int rc = acopf_cb_grad_f(x, p, o, c->m);
     if (c->which == 0)
-        spoil(o, c->m->L.x_pg);
+        spoil(c, o, c->m->L.x_pg);
     return rc;
 }
 
@@ -245,7 +248,7 @@ static int c_jac_g(const double *x, const double *p, double *o, void *ud)
     corrupt *c = ud;
     int rc = acopf_cb_jac_g(x, p, o, c->m);
     if (c->which == 1)
-        spoil(o, c->m->jac_nnz / 2);
+        spoil(c, o, c->m->jac_nnz / 2);
     return rc;
 }
 
@@ -255,7 +258,7 @@ static int c_hess_l(const double *x, const double *p, double s, const double *la
     corrupt *c = ud;
     int rc = acopf_cb_hess_l(x, p, s, lam, o, c->m);
     if (c->which == 2)
-        spoil(o, c->m->hess_nnz / 2);
+        spoil(c, o, c->m->hess_nnz / 2);
     return rc;
 }
 
@@ -264,7 +267,7 @@ static int c_grad_f_p(const double *x, const double *p, double *o, void *ud)
     corrupt *c = ud;
     int rc = acopf_cb_grad_f_p(x, p, o, c->m);
     if (c->which == 3)
-        spoil(o, c->m->L.p_c2);
+        spoil(c, o, c->m->L.p_c2);
     return rc;
 }
 
@@ -273,7 +276,7 @@ static int c_jac_g_p(const double *x, const double *p, double *o, void *ud)
     corrupt *c = ud;
     int rc = acopf_cb_jac_g_p(x, p, o, c->m);
     if (c->which == 4)
-        spoil(o, 1);
+        spoil(c, o, 1);
     return rc;
 }
 
@@ -282,15 +285,34 @@ static int c_hess_lp(const double *x, const double *p, const double *lam, double
     corrupt *c = ud;
     int rc = acopf_cb_hess_lp(x, p, lam, o, c->m);
     if (c->which == 5)
-        spoil(o, 0);
+        spoil(c, o, 0);
     return rc;
+}
+
+/* The entry that c->which spoils, at (x, default parameters, lam). */
+static double spoiled_entry(const corrupt *c, const double *x, const double *lam)
+{
+    const fold_acopf *m = c->m;
+    size_t len = (size_t)(m->L.n + m->L.np + m->jac_nnz + m->hess_nnz + 2 * m->cs.n_bus + 1);
+    double *v = malloc(len * sizeof(double)), e = 0;
+    const double *p = m->p0;
+    switch (c->which) {
+    case 0: acopf_cb_grad_f(x, p, v, c->m); e = v[m->L.x_pg]; break;
+    case 1: acopf_cb_jac_g(x, p, v, c->m); e = v[m->jac_nnz / 2]; break;
+    case 2: acopf_cb_hess_l(x, p, 1, lam, v, c->m); e = v[m->hess_nnz / 2]; break;
+    case 3: acopf_cb_grad_f_p(x, p, v, c->m); e = v[m->L.p_c2]; break;
+    case 4: acopf_cb_jac_g_p(x, p, v, c->m); e = v[1]; break;
+    default: acopf_cb_hess_lp(x, p, lam, v, c->m); e = v[0]; break;
+    }
+    free(v);
+    return e;
 }
 
 START_TEST(corrupted_is_rejected)
 {
     static const char *names[6] = {"grad_f", "jac_g", "hess_l", "grad_f_p", "jac_g_p", "hess_lp"};
     fold_acopf_case *cs = NULL;
-    corrupt c = {NULL, 0};
+    corrupt c = {NULL, 0, 0};
     ck_assert_acopf(fold_acopf_gen_grid(12, 5, &cs), FOLD_OK);
     ck_assert_acopf(fold_acopf_create(cs, &c.m), FOLD_OK);
     const fold_acopf *m = c.m;
@@ -317,6 +339,7 @@ START_TEST(corrupted_is_rejected)
         fold_problem *prob = NULL;
         fold_deriv_report rep;
         c.which = w;
+        c.delta = w < 0 ? 0 : 1e-4 * fmax(1.0, fabs(spoiled_entry(&c, x, lam)));
         ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
         fold_status st = fold_problem_check_derivatives(prob, x, NULL, lam, FD_STEP, FD_TOL, &rep);
         if (w < 0) {
