@@ -10,7 +10,7 @@
 
 #include "acopf/acopf_internal.h"
 
-static _Thread_local char acopf_err[512];
+static _Thread_local char acopf_err[4096];
 
 const char *fold_acopf_last_error(void)
 {
@@ -28,7 +28,7 @@ fold_status acopf_error(fold_status status, const char *fmt, ...)
 
 fold_status acopf_error_from_lib(fold_status status, const char *prefix)
 {
-    char tmp[512];
+    char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s", fold_last_error());
     return acopf_error(status, "%s: %s: %s", prefix, fold_status_string(status), tmp);
 }

@@ -341,8 +341,8 @@ static fold_status import(const fold_acopf *m, fold_solver *sv, const double *p,
     }
     if (st != FOLD_OK) {
         if (given_msg[0])
-            st = acopf_error(st, "%s: %s; with the given multipliers: %s", FN, fold_last_error(),
-                             given_msg);
+            st = acopf_error(st, "%s: with the given multipliers: %s; with multipliers estimated "
+                             "by least squares: %s", FN, given_msg, fold_last_error());
         else
             st = acopf_error_from_lib(st, FN);
     } else if (want_polish) {
