@@ -3,23 +3,13 @@
 solves and differentiates as the original; the file is per unit as PowerModels writes it;
 files in other formats are refused naming the formats foldopt reads; output paths checked.
 Usage: check_convert_cli.py FOLDOPT. TAP on stdout."""
-import json, os, subprocess, sys, tempfile
+import json, os, tempfile
 
-exe = sys.argv[1]
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append((name, bool(cond), detail))
+from cli_tap import check, run, close, finish
 
 
-def run(*args):
-    p = subprocess.run([exe, *args], capture_output=True, text=True, timeout=300)
-    return p.returncode, p.stdout, p.stderr
 
 
-def close(a, b, tol):
-    return abs(a - b) <= tol * max(1.0, abs(b))
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -83,10 +73,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check("a JSON case's solution written as .m imports on the .m case",
           rc == 0 and rc2 == 0 and json.loads(out2)["status"] == "imported", err + err2)
 
-for k, (name, ok, detail) in enumerate(results, 1):
-    print("%s %d - %s" % ("ok" if ok else "not ok", k, name))
-    if not ok and detail:
-        for line in str(detail).splitlines()[:10]:
-            print("# " + line)
-print("1..%d" % len(results))
-sys.exit(0)
+finish()

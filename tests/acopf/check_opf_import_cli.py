@@ -3,23 +3,13 @@
 solve did; MATPOWER's savecase digits; multiplier columns removed (recovered); a perturbed
 file refused naming the bus; --polish; files that are not solutions of the case.
 Usage: check_opf_import_cli.py FOLDOPT. TAP on stdout."""
-import json, os, re, subprocess, sys, tempfile
+import json, os, re, tempfile
 
-exe = sys.argv[1]
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append((name, bool(cond), detail))
+from cli_tap import check, run, close, finish
 
 
-def run(*args):
-    p = subprocess.run([exe, *args], capture_output=True, text=True, timeout=300)
-    return p.returncode, p.stdout, p.stderr
 
 
-def close(a, b, tol):
-    return abs(a - b) <= tol * max(1.0, abs(b))
 
 
 def rewrite_matrix(text, field, fn):
@@ -120,9 +110,4 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = run("opf", case, "--polish")
     check("--polish without --from-solution: exit 2", rc == 2 and "--from-solution" in err, err)
 
-print("1..%d" % len(results))
-for i, (name, ok, detail) in enumerate(results, 1):
-    print("%s %d - %s" % ("ok" if ok else "not ok", i, name))
-    if not ok and detail:
-        print("# " + str(detail).strip().replace("\n", "\n# ")[:2000])
-sys.exit(0 if all(ok for _, ok, _ in results) else 1)
+finish()

@@ -2,10 +2,10 @@
 """foldopt opf results: --print tables (printpf layout, case3_lmbd's header), the JSON
 "results" member, and -o solved.m read back column by column at MATPOWER's indices
 (idx_bus, idx_gen, idx_brch). Usage: check_opf_results_cli.py FOLDOPT. TAP on stdout."""
-import json, math, os, re, subprocess, sys, tempfile
+import json, math, os, re, tempfile
 
-exe = sys.argv[1]
-results = []
+from cli_tap import check, run, close, finish
+
 pglib = os.environ.get("FOLDOPT_PGLIB_DIR", "")
 
 # MATPOWER's column numbers (1-based), from lib/idx_bus.m, idx_gen.m, idx_brch.m
@@ -17,13 +17,6 @@ BRCH = dict(F_BUS=1, T_BUS=2, RATE_A=6, PF=14, QF=15, PT=16, QT=17, MU_SF=18, MU
             ANGMIN=12, ANGMAX=13, MU_ANGMIN=20, MU_ANGMAX=21)
 
 
-def check(name, cond, detail=""):
-    results.append((name, bool(cond), detail))
-
-
-def run(*args):
-    p = subprocess.run([exe, *args], capture_output=True, text=True, timeout=300)
-    return p.returncode, p.stdout, p.stderr
 
 
 def matrix(text, field):
@@ -36,9 +29,6 @@ def matrix(text, field):
             rows.append([float(t) for t in line.split()])
     return rows
 
-
-def close(a, b, tol):
-    return abs(a - b) <= tol * max(1.0, abs(b))
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -131,9 +121,4 @@ with tempfile.TemporaryDirectory() as tmp:
     else:
         check("case3_lmbd absent: skipped # SKIP", True)
 
-print("1..%d" % len(results))
-for i, (name, ok, detail) in enumerate(results, 1):
-    print("%s %d - %s" % ("ok" if ok else "not ok", i, name))
-    if not ok and detail:
-        print("# " + detail.strip().replace("\n", "\n# ")[:2000])
-sys.exit(0 if all(ok for _, ok, _ in results) else 1)
+finish()

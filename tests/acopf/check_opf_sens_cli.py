@@ -2,19 +2,12 @@
 """foldopt opf sensitivities: several --wrt and --of in one run, weighted --rows, --cotangent
 and --direction files (JSON and CSV) against the Jacobian, progress only when asked or on a
 terminal, unknown values listing the valid ones. Usage: check_opf_sens_cli.py FOLDOPT."""
-import json, os, re, subprocess, sys, tempfile
+import json, os, re, tempfile
 
-exe = sys.argv[1]
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append((name, bool(cond), detail))
+from cli_tap import check, run, finish
 
 
-def run(*args):
-    p = subprocess.run([exe, *args], capture_output=True, text=True, timeout=300)
-    return p.returncode, p.stdout, p.stderr
+
 
 
 def js(*args):
@@ -121,9 +114,4 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, _, err = run("opf", case, "--direction", dj, "--mode", "vjp")
     check("--direction outside --mode jvp: exit 2", rc == 2 and "--direction" in err, err)
 
-print("1..%d" % len(results))
-for i, (name, ok, detail) in enumerate(results, 1):
-    print("%s %d - %s" % ("ok" if ok else "not ok", i, name))
-    if not ok and detail:
-        print("# " + detail.strip().replace("\n", "\n# ")[:2000])
-sys.exit(0 if all(ok for _, ok, _ in results) else 1)
+finish()
