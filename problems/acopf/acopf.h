@@ -65,7 +65,7 @@ typedef struct fold_acopf_case {
  * FOLD_ACOPF_TAP_MAX]; polynomial costs with at most FOLD_ACOPF_MAX_COST_TERMS
  * coefficients. A case file has at most FOLD_ACOPF_MAX_CASE_BYTES bytes (FOLD_ERR_TOO_LARGE,
  * checked before it is read: about a million buses as gen-grid writes them). */
-#define FOLD_ACOPF_MAX_MAGNITUDE 1e10
+#define FOLD_ACOPF_MAX_MAGNITUDE 1e9
 #define FOLD_ACOPF_BASE_MIN 1e-3
 #define FOLD_ACOPF_MIN_IMPEDANCE 1e-10
 #define FOLD_ACOPF_TAP_MIN 1e-3

@@ -29,9 +29,11 @@ typedef struct mp_file {
 } mp_file;
 
 /* Physical checks of a case before the model uses it (case_check.c, doc/acopf.md §1.1):
- * messages "where:line: item: ...", status `status` (FOLD_ERR_PARSE for files) or
- * FOLD_ERR_UNSUPPORTED. */
-fold_status acopf_case_check(const fold_acopf_case *cs, const char *where, fold_status status);
+ * messages "where:line: item: ..." (with file_lines and a known line, else "where: item:
+ * ..."), status `status` (FOLD_ERR_PARSE for files), FOLD_ERR_UNSUPPORTED or
+ * FOLD_ERR_MEMORY. */
+fold_status acopf_case_check(const fold_acopf_case *cs, const char *where, bool file_lines,
+                             fold_status status);
 
 /* Read all of fp (named path in messages) into a malloc'ed *out of *len bytes: at most
  * max_bytes (FOLD_ERR_TOO_LARGE, a regular file by its size before reading), no NUL byte

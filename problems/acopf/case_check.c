@@ -5,6 +5,7 @@
  * the bus, generator or branch as the file does, with its line when known. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "acopf/acopf_internal.h"
 
@@ -12,6 +13,7 @@ typedef struct checker {
     const fold_acopf_case *cs;
     const char *where; /* file name, or "fold_acopf_create: case NAME" */
     fold_status status;
+    bool file_lines;   /* messages "where:line: ..." */
 } checker;
 
 static fold_status bad(const checker *ck, long line, const char *item, const char *fmt, ...)
@@ -24,7 +26,7 @@ static fold_status bad(const checker *ck, long line, const char *item, const cha
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (line > 0)
+    if (ck->file_lines && line > 0)
         return acopf_error(ck->status, "%s:%ld: %s: %s", ck->where, line, item, msg);
     return acopf_error(ck->status, "%s: %s: %s", ck->where, item, msg);
 }
@@ -78,10 +80,12 @@ static fold_status check_gen(const checker *ck, const fold_acopf_gen *g)
     if (g->pmin > g->pmax || g->qmin > g->qmax)
         return bad(ck, g->line, item, "Pmin %g > Pmax %g or Qmin %g > Qmax %g", g->pmin, g->pmax,
                    g->qmin, g->qmax);
-    if (!g->pwl && g->n_cost > FOLD_ACOPF_MAX_COST_TERMS)
-        return acopf_error(FOLD_ERR_UNSUPPORTED, "%s: %s: polynomial cost with %d coefficients; "
-                           "at most %d are supported", ck->where, item, g->n_cost,
-                           FOLD_ACOPF_MAX_COST_TERMS);
+    if (!g->pwl && g->n_cost > FOLD_ACOPF_MAX_COST_TERMS) {
+        checker unsupported = *ck;
+        unsupported.status = FOLD_ERR_UNSUPPORTED;
+        return bad(&unsupported, g->line, item, "polynomial cost with %d coefficients; at most "
+                   "%d are supported", g->n_cost, FOLD_ACOPF_MAX_COST_TERMS);
+    }
     const double *c = cs->cost + g->cost_off;
     for (int j = 0; j < (g->pwl ? 2 * g->n_cost : g->n_cost); j++)
         if ((st = value_ok(ck, g->line, item, "cost term", c[j], "", 0)))
@@ -126,9 +130,72 @@ static fold_status check_branch(const checker *ck, const fold_acopf_branch *b)
     return FOLD_OK;
 }
 
-fold_status acopf_case_check(const fold_acopf_case *cs, const char *where, fold_status status)
+typedef struct pair_key {
+    fold_int lo, hi, k; /* bus indices (lo < hi) and branch */
+} pair_key;
+
+static int cmp_pair_key(const void *a, const void *b)
 {
-    checker ck = {cs, where, status};
+    const pair_key *x = a, *y = b;
+    if (x->lo != y->lo)
+        return x->lo < y->lo ? -1 : 1;
+    if (x->hi != y->hi)
+        return x->hi < y->hi ? -1 : 1;
+    return (x->k > y->k) - (x->k < y->k);
+}
+
+/* Parallel branches share one angle-difference row with the tightest of their limits
+ * (doc/acopf.md eq. 6): those limits must leave some angle, else the row's bounds cross. */
+static fold_status check_parallel_angles(const checker *ck)
+{
+    const fold_acopf_case *cs = ck->cs;
+    pair_key *keys = malloc(((size_t)cs->n_branch + 1) * sizeof *keys);
+    fold_int n = 0;
+    fold_status st = FOLD_OK;
+    if (!keys)
+        return acopf_error(FOLD_ERR_MEMORY, "%s: out of memory", ck->where);
+    for (fold_int k = 0; k < cs->n_branch; k++) {
+        const fold_acopf_branch *b = &cs->branch[k];
+        if (fabs(b->angmin_deg) >= 360 && fabs(b->angmax_deg) >= 360)
+            continue; /* no angle row */
+        keys[n++] = (pair_key){b->f < b->t ? b->f : b->t, b->f < b->t ? b->t : b->f, k};
+    }
+    qsort(keys, (size_t)n, sizeof *keys, cmp_pair_key);
+    const fold_acopf_branch *rep = NULL;
+    double lo = 0, hi = 0; /* over the group so far, in the orientation of its first branch */
+    fold_int k_lo = 0, k_hi = 0;
+    for (fold_int q = 0; q < n && st == FOLD_OK; q++) {
+        const fold_acopf_branch *b = &cs->branch[keys[q].k];
+        if (q == 0 || keys[q].lo != keys[q - 1].lo || keys[q].hi != keys[q - 1].hi) {
+            rep = b;
+            lo = -HUGE_VAL;
+            hi = HUGE_VAL;
+        }
+        bool same = b->f == rep->f;
+        double amin = same ? b->angmin_deg : -b->angmax_deg;
+        double amax = same ? b->angmax_deg : -b->angmin_deg;
+        if (fabs(amin) < 360 && amin > lo)
+            lo = amin, k_lo = keys[q].k;
+        if (fabs(amax) < 360 && amax < hi)
+            hi = amax, k_hi = keys[q].k;
+        if (lo > hi) {
+            char item[96];
+            snprintf(item, sizeof item, "branch row %ld (bus %ld - bus %ld)", b->row,
+                     cs->bus[b->f].id, cs->bus[b->t].id);
+            st = bad(ck, b->line, item, "the angle-difference limits of the parallel branches "
+                     "row %ld and row %ld leave no angle: va(bus %ld) - va(bus %ld) >= %g and "
+                     "<= %g degrees", cs->branch[k_lo].row, cs->branch[k_hi].row,
+                     cs->bus[rep->f].id, cs->bus[rep->t].id, lo, hi);
+        }
+    }
+    free(keys);
+    return st;
+}
+
+fold_status acopf_case_check(const fold_acopf_case *cs, const char *where, bool file_lines,
+                             fold_status status)
+{
+    checker ck = {cs, where, status, file_lines};
     fold_status st;
     if (!(cs->base_mva >= FOLD_ACOPF_BASE_MIN && cs->base_mva <= FOLD_ACOPF_MAX_MAGNITUDE))
         return acopf_error(status, "%s: baseMVA = %g outside [%g, %g]", where, cs->base_mva,
@@ -142,5 +209,5 @@ fold_status acopf_case_check(const fold_acopf_case *cs, const char *where, fold_
     for (fold_int k = 0; k < cs->n_branch; k++)
         if ((st = check_branch(&ck, &cs->branch[k])))
             return st;
-    return FOLD_OK;
+    return check_parallel_angles(&ck);
 }

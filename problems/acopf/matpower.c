@@ -118,6 +118,10 @@ static fold_status read_number(lexer *lx, const char *field, double *out)
         return lex_error(lx, "mpc.%s: unexpected %s 0x%02x", field,
                          c >= 0x80 ? "non-ASCII byte" : "character", c);
     }
+    for (size_t k = 0; k < len; k++)
+        if ((unsigned char)s[k] >= 0x80) /* e.g. a non-breaking space pasted into a row */
+            return lex_error(lx, "mpc.%s: non-ASCII byte 0x%02x in a number", field,
+                             (unsigned char)s[k]);
     if (len >= sizeof buf)
         return lex_error(lx, "mpc.%s: non-numeric token '%.20s...'", field, s);
     memcpy(buf, s, len);

@@ -187,6 +187,10 @@ static fold_status check_cost_row(const mp_file *f, fold_int i, long model, long
         if (!isfinite(M(gc, i, 4 + k)))
             return ROW_ERR(gc, i, "gencost row %ld: %s %ld is not finite", (long)i + 1,
                            model == 1 ? "value" : "coefficient", k + 1);
+    if (model == 2 && *ncost > FOLD_ACOPF_MAX_COST_TERMS)
+        return acopf_error(FOLD_ERR_UNSUPPORTED, "%s:%ld: gencost row %ld: polynomial cost with "
+                           "%ld coefficients; at most %d are supported", f->name,
+                           gc->row_line[i], (long)i + 1, *ncost, FOLD_ACOPF_MAX_COST_TERMS);
     if (model == 2)
         return FOLD_OK;
     double prev_slope = -HUGE_VAL;
@@ -198,6 +202,10 @@ static fold_status check_cost_row(const mp_file *f, fold_int i, long model, long
                            "increasing MW (point %ld at %g, point %ld at %g)", (long)i + 1,
                            k + 1, x0, k + 2, x1);
         double slope = (y1 - y0) / (x1 - x0);
+        if (!(fabs(slope) <= FOLD_ACOPF_MAX_MAGNITUDE))
+            return ROW_ERR(gc, i, "gencost row %ld: piecewise-linear slope %g $/MWh between "
+                           "points %ld and %ld exceeds the magnitude limit %g", (long)i + 1,
+                           slope, k + 1, k + 2, FOLD_ACOPF_MAX_MAGNITUDE);
         if (slope < prev_slope - 1e-12 * fmax(1.0, fabs(prev_slope)))
             return acopf_error(FOLD_ERR_UNSUPPORTED, "%s:%ld: gencost row %ld: piecewise-linear "
                                "cost is not convex (slope %g after %g at point %ld)", f->name,
@@ -342,7 +350,7 @@ fold_status mp_convert(const mp_file *f, fold_acopf_case **out)
     if ((st = convert_buses(f, cs, ids, bus_index)) == FOLD_OK &&
         (st = convert_gens(f, cs, ids, bus_index, &cost_len)) == FOLD_OK &&
         (st = convert_branches(f, cs, ids, bus_index)) == FOLD_OK)
-        st = acopf_case_check(cs, f->name, FOLD_ERR_PARSE);
+        st = acopf_case_check(cs, f->name, true, FOLD_ERR_PARSE);
 done:
     free(ids);
     free(bus_index);

@@ -46,7 +46,11 @@ fold_status acopf_read_stream(FILE *fp, const char *path, size_t max_bytes, char
             cap = nc;
         }
         size_t got = fread(buf + len, 1, cap - len, fp);
-        const char *nul = got ? memchr(buf + len, '\0', got) : NULL;
+        /* UTF-16 text is full of NUL bytes: the parser names it by its byte-order mark */
+        const unsigned char *u = (const unsigned char *)buf;
+        bool utf16 = len + got >= 2 && ((u[0] == 0xff && u[1] == 0xfe) ||
+                                        (u[0] == 0xfe && u[1] == 0xff));
+        const char *nul = got && !utf16 ? memchr(buf + len, '\0', got) : NULL;
         if (nul) {
             size_t offset = (size_t)(nul - buf);
             long line = 1;

@@ -134,7 +134,7 @@ static fold_status validate_case(const fold_acopf_case *cs)
     }
     char where[160];
     snprintf(where, sizeof where, "fold_acopf_create: case %s", cs->name);
-    return acopf_case_check(cs, where, FOLD_ERR_ARGUMENT);
+    return acopf_case_check(cs, where, false, FOLD_ERR_ARGUMENT);
 }
 
 static int cmp_pair(const void *a, const void *b)
