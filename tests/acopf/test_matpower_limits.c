@@ -116,7 +116,7 @@ END_TEST
 START_TEST(byte_order_mark)
 {
     size_t len = strlen(acopf_tiny_case);
-    char *text = malloc(len + 4);
+    char *text = malloc(len + 7); /* room for a second mark below */
     memcpy(text, "\xef\xbb\xbf", 3);
     memcpy(text + 3, acopf_tiny_case, len + 1);
     fold_acopf_case *cs = NULL;
