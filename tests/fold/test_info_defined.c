@@ -2,7 +2,8 @@
  * included: the struct starts as garbage (0xa5 bytes) and must come back "not run"
  * (fold_forward_info.status FOLD_FWD_NOT_RUN, fold_backward_info.reason
  * FOLD_REASON_NOT_RUN, fold_iter_info zero and not converged, fold_acopf_solve_info's
- * statuses "not run"). A stale 0 would read as "solved" or "direct". */
+ * statuses "not run", fold_deriv_report empty). A stale 0 would read as "solved" or
+ * "direct". */
 #include "acopf/acopf.h"
 #include "basic/basic.h"
 #include "test_support.h"
@@ -155,6 +156,29 @@ START_TEST(iter_calls)
 }
 END_TEST
 
+/* fold_problem_check_derivatives: a refused argument leaves an empty report. */
+START_TEST(derivative_report)
+{
+    fold_problem *prob;
+    fold_deriv_report rep;
+    double x[4] = {1, 5, 5, 1}, lam[2] = {1, 1};
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    GARBAGE(rep);
+    ck_assert_status(fold_problem_check_derivatives(prob, x, NULL, lam, -1, 1e-6, &rep),
+                     FOLD_ERR_ARGUMENT);
+    ck_assert_int_eq(rep.n_checked, 0);
+    ck_assert_int_eq(rep.n_bad, 0);
+    ck_assert_str_eq(rep.worst_function, "");
+    ck_assert(rep.max_abs_error == 0 && rep.max_rel_error == 0);
+    x[2] = NAN;
+    GARBAGE(rep);
+    ck_assert_status(fold_problem_check_derivatives(prob, x, NULL, lam, 1e-6, 1e-6, &rep),
+                     FOLD_ERR_NONFINITE);
+    ck_assert_int_eq(rep.n_checked, 0);
+    fold_problem_free(prob);
+}
+END_TEST
+
 /* fold_acopf_solve: an unknown Ipopt option (refused when the solver is created, before any
  * solve) and a NaN parameter (refused by fold_solve) leave both infos "not run"; the first
  * was reported as "solved" from an uninitialized sum. */
@@ -212,6 +236,7 @@ int main(void)
     tcase_add_test(tc, backward_calls);
     tcase_add_test(tc, map_calls);
     tcase_add_test(tc, iter_calls);
+    tcase_add_test(tc, derivative_report);
     tcase_add_test(tc, acopf_solve_calls);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
