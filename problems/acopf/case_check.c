@@ -13,7 +13,7 @@ typedef struct checker {
     const fold_acopf_case *cs;
     const char *where; /* file name, or "fold_acopf_create: case NAME" */
     fold_status status;
-    bool file_lines;   /* messages "where:line: ..." */
+    bool file_lines; /* messages "where:line: ..." */
 } checker;
 
 static fold_status bad(const checker *ck, long line, const char *item, const char *fmt, ...)
