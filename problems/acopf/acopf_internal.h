@@ -28,6 +28,19 @@ typedef struct mp_file {
     char version_text[16];
 } mp_file;
 
+/* Physical checks of a case before the model uses it (case_check.c, doc/acopf.md §1.1):
+ * messages "where:line: item: ..." (with file_lines and a known line, else "where: item:
+ * ..."), status `status` (FOLD_ERR_PARSE for files), FOLD_ERR_UNSUPPORTED or
+ * FOLD_ERR_MEMORY. */
+fold_status acopf_case_check(const fold_acopf_case *cs, const char *where, bool file_lines,
+                             fold_status status);
+
+/* Read all of fp (named path in messages) into a malloc'ed *out of *len bytes: at most
+ * max_bytes (FOLD_ERR_TOO_LARGE, a regular file by its size before reading), no NUL byte
+ * (FOLD_ERR_PARSE), not a directory (FOLD_ERR_IO). matpower_read.c. */
+fold_status acopf_read_stream(FILE *fp, const char *path, size_t max_bytes, char **out,
+                              size_t *len);
+
 /* Tokenize text into f (fields the model uses). FOLD_ERR_PARSE / FOLD_ERR_MEMORY. */
 fold_status mp_tokenize(const char *text, size_t len, mp_file *f);
 void mp_file_clear(mp_file *f);

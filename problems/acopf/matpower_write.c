@@ -1,16 +1,32 @@
 /* Write a case in MATPOWER version-2 format (the subset the reader needs), with %.17g
  * numbers so that a write-read round trip is exact. doc/acopf.md §1. */
+#include <ctype.h>
+
 #include "acopf/acopf_internal.h"
+
+/* The case name as a MATLAB function name: letters, digits and '_', starting with a letter
+ * (a name taken from a file name may hold anything, even a newline). */
+static void function_name(const char *name, char *out, size_t cap)
+{
+    size_t k = 0;
+    if (!isalpha((unsigned char)name[0]))
+        k = (size_t)snprintf(out, cap, "case_");
+    for (size_t i = 0; name[i] && i < sizeof((fold_acopf_case *)0)->name && k + 1 < cap; i++)
+        out[k++] = isalnum((unsigned char)name[i]) ? name[i] : '_';
+    out[k] = '\0';
+}
 
 fold_status fold_acopf_case_write(const fold_acopf_case *cs, FILE *out)
 {
+    char name[sizeof cs->name + 8];
     if (!cs || !out)
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_case_write: %s is NULL",
                            cs ? "out" : "case");
+    function_name(cs->name, name, sizeof name);
     fprintf(out, "%% %s: written by foldopt\nfunction mpc = %s\nmpc.version = '2';\n"
                  "mpc.baseMVA = %.17g;\n\n%%%% bus data\n"
                  "%%\tbus_i\ttype\tPd\tQd\tGs\tBs\tarea\tVm\tVa\tbaseKV\tzone\tVmax\tVmin\n"
-                 "mpc.bus = [\n", cs->name, cs->name, cs->base_mva);
+                 "mpc.bus = [\n", name, name, cs->base_mva);
     for (fold_int i = 0; i < cs->n_bus; i++) {
         const fold_acopf_bus *b = &cs->bus[i];
         fprintf(out, "\t%ld\t%d\t%.17g\t%.17g\t%.17g\t%.17g\t1\t%.17g\t%.17g\t230\t1\t%.17g\t%.17g;\n",

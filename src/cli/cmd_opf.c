@@ -172,27 +172,40 @@ static int parse_keys(const opf_run *r, const char *text, bool gens, const char 
         *count = n;
         return 0;
     }
-    const char *s = text;
-    while (*s) {
+    if (!*text)
+        return cli_usage_error("opf: %s: empty list (omit %s for all %s)", opt, opt,
+                               gens ? "generators" : "buses");
+    unsigned char *seen = calloc((size_t)n + 1, 1);
+    if (!seen)
+        return cli_usage_error("opf: out of memory");
+    int rc = 0;
+    for (const char *s = text; rc == 0; s++) {
         char *end;
         long key = strtol(s, &end, 10);
-        if (end == s || (*end && *end != ','))
-            return cli_usage_error("opf: %s: '%s' is not a comma-separated list of integers",
-                                   opt, text);
+        if (end == s || (*end && *end != ',')) {
+            rc = cli_usage_error("opf: %s: '%s' is not a comma-separated list of integers%s",
+                                 opt, text, *s == ',' || !*s ? " (empty entry)" : "");
+            break;
+        }
         fold_int idx = -1;
         for (fold_int i = 0; i < n && idx < 0; i++)
             if ((gens ? r->cs->gen[i].row : r->cs->bus[i].id) == key)
                 idx = i;
         if (idx < 0)
-            return cli_usage_error("opf: %s: no %s %ld in %s", opt,
-                                   gens ? "in-service generator row" : "bus", key, r->cs->name);
-        if (k >= cap)
-            return cli_usage_error("opf: %s: more than %ld keys", opt, (long)n);
-        (*out)[k++] = idx;
-        s = *end ? end + 1 : end;
+            rc = cli_usage_error("opf: %s: no %s %ld in %s", opt,
+                                 gens ? "in-service generator row" : "bus", key, r->cs->name);
+        else if (seen[idx]) /* fold_jacobian would refuse it, after the solve */
+            rc = cli_usage_error("opf: %s: %s %ld is listed twice", opt,
+                                 gens ? "generator row" : "bus", key);
+        else
+            seen[idx] = 1, (*out)[k++] = idx;
+        if (!*end)
+            break;
+        s = end;
     }
+    free(seen);
     *count = k;
-    return 0;
+    return rc;
 }
 
 /* x index and unit scale of output row k; parameter index of column k. */
@@ -314,9 +327,9 @@ static int run(opf_run *r)
     opt.flow_var_max_z = r->flow_var_max_z;
     st = fold_acopf_create_with(cs, &opt, &r->model);
     fold_acopf_case_free(cs);
-    if (st != FOLD_OK) {
+    if (st != FOLD_OK) { /* data the model refuses is an input error */
         fprintf(stderr, "foldopt: opf: %s\n", fold_acopf_last_error());
-        return CLI_FAILED;
+        return st == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
     }
     r->cs = fold_acopf_get_case(r->model); /* keys are bus ids and generator rows */
     if (r->wrt != OPF_WRT_NONE) {
@@ -335,10 +348,12 @@ static int run(opf_run *r)
     so.max_rounds = (int)r->resolves;
     r->fwd_status = fold_acopf_solve(&r->model, &r->settings, NULL, &so, &r->solver, &r->fwd,
                                      &r->refine);
-    if (!r->solver) { /* settings or memory */
+    if (!r->solver) { /* settings (an unknown --ipopt option) or memory */
         fprintf(stderr, "foldopt: opf: %s\n", fold_acopf_last_error());
         return r->fwd_status == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
     }
+    if (r->fwd_status < 0 && r->fwd.status == FOLD_FWD_NOT_RUN) /* refused before Ipopt ran */
+        return cli_status_error("opf: forward solve", r->fwd_status);
     /* the model of the kept solution (a re-solve may have added flow variables) */
     r->cs = fold_acopf_get_case(r->model);
     r->L = fold_acopf_get_layout(r->model);
@@ -380,16 +395,15 @@ static int run(opf_run *r)
             fprintf(stderr, "foldopt: opf: warning: %s: %s\n", fold_status_string(bst),
                     fold_last_error());
     }
-    FILE *out = r->out_path ? fopen(r->out_path, "w") : stdout;
+    FILE *out = cli_open_output("opf", r->out_path);
     if (!out)
-        return cli_usage_error("opf: cannot write '%s'", r->out_path);
+        return CLI_USAGE;
     if (r->json)
         opf_print_json(r, out);
     else
         opf_print_text(r, out);
-    if (r->out_path && fclose(out) != 0)
-        return cli_usage_error("opf: write error on '%s'", r->out_path);
-    return rc;
+    int wrc = cli_close_output("opf", out, r->out_path);
+    return wrc != CLI_OK ? wrc : rc;
 }
 
 int cmd_opf(int argc, char **argv)
