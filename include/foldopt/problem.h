@@ -153,7 +153,8 @@ typedef struct fold_deriv_report {
  * finite differences of step h at (x, p, lam); lam may be NULL (zeros; then random weights
  * are not used, so pass lam to exercise constraint Hessians). An entry is bad when
  * |a - fd| > tol * max(1, |fd|). Returns FOLD_OK when none is bad, FOLD_WARN_INACCURATE
- * otherwise (rep filled in both cases), < 0 on a callback error. */
+ * otherwise (rep filled in both cases), < 0 on a callback error (rep then reset to an empty
+ * report: n_checked = 0). */
 FOLD_API fold_status fold_problem_check_derivatives(const fold_problem *prob, const double *x,
                                                     const double *p, const double *lam,
                                                     double h, double tol,

@@ -56,20 +56,41 @@ typedef struct fold_acopf_case {
     fold_int n_dropped_bus, n_dropped_gen, n_dropped_branch;
 } fold_acopf_case;
 
+/* Limits of the data the reader and the model accept (doc/acopf.md §1.1): they keep every
+ * coefficient of the model and every callback value at its start point and at its bounds
+ * finite. Numbers the model uses are finite with magnitude at most FOLD_ACOPF_MAX_MAGNITUDE
+ * in file units (limits may be infinite on their open side: Pmax, Qmax, rateA = Inf,
+ * Pmin, Qmin = -Inf); baseMVA at least FOLD_ACOPF_BASE_MIN; branch impedance |r + jx| at
+ * least FOLD_ACOPF_MIN_IMPEDANCE p.u.; tap ratios in [FOLD_ACOPF_TAP_MIN,
+ * FOLD_ACOPF_TAP_MAX]; polynomial costs with at most FOLD_ACOPF_MAX_COST_TERMS
+ * coefficients. A case file has at most FOLD_ACOPF_MAX_CASE_BYTES bytes (FOLD_ERR_TOO_LARGE,
+ * checked before it is read: about a million buses as gen-grid writes them). */
+#define FOLD_ACOPF_MAX_MAGNITUDE 1e9
+#define FOLD_ACOPF_BASE_MIN 1e-3
+#define FOLD_ACOPF_MIN_IMPEDANCE 1e-10
+#define FOLD_ACOPF_TAP_MIN 1e-3
+#define FOLD_ACOPF_TAP_MAX 1e3
+#define FOLD_ACOPF_MAX_COST_TERMS 10
+#define FOLD_ACOPF_MAX_CASE_BYTES ((size_t)256 << 20)
+
 /* Detail of the last acopf error of the calling thread ("case14.m:37: branch row has 12
  * fields, need 13"), empty when none. Every fold_acopf_* function that fails sets it; the
  * fold_* library errors it passes through are copied in as well. */
 const char *fold_acopf_last_error(void);
 
-/* Read a MATPOWER version-2 case file. Errors: FOLD_ERR_IO (cannot read), FOLD_ERR_PARSE
- * (malformed: message names file, line, field), FOLD_ERR_UNSUPPORTED (non-convex
- * piecewise-linear cost, version 1), FOLD_ERR_MEMORY. *out is set only on success. */
+/* Read a MATPOWER version-2 case file (ASCII or UTF-8 text; a UTF-8 byte-order mark at the
+ * start is skipped). Errors: FOLD_ERR_IO (cannot read, a directory), FOLD_ERR_TOO_LARGE
+ * (more than FOLD_ACOPF_MAX_CASE_BYTES), FOLD_ERR_PARSE (malformed, or data outside the
+ * limits above: message names file, line, field and the bus, generator or branch),
+ * FOLD_ERR_UNSUPPORTED (non-convex piecewise-linear cost, version 1, polynomial cost of
+ * too high a degree), FOLD_ERR_MEMORY. *out is set only on success. */
 fold_status fold_acopf_case_read(const char *path, fold_acopf_case **out);
 
-/* Parse a case from memory (text need not be NUL-terminated; len bytes). name is used in
- * messages and as the case name. The format is told by the text: a JSON object is a
- * PowerModels network (doc/acopf.md §1.2), text with mpc.<field> statements a MATPOWER case;
- * anything else is FOLD_ERR_PARSE saying which formats foldopt reads. */
+/* Parse a case from memory (text need not be NUL-terminated; len bytes, at most
+ * FOLD_ACOPF_MAX_CASE_BYTES). name is used in messages and as the case name. The format is
+ * told by the text: a JSON object is a PowerModels network (doc/acopf.md §1.3), text with
+ * mpc.<field> statements a MATPOWER case; anything else is FOLD_ERR_PARSE saying which
+ * formats foldopt reads. */
 fold_status fold_acopf_case_parse(const char *text, size_t len, const char *name,
                                   fold_acopf_case **out);
 
@@ -79,7 +100,7 @@ void fold_acopf_case_free(fold_acopf_case *cs);
 /* Write a case in MATPOWER version-2 format (all buses, gens and branches in service). */
 fold_status fold_acopf_case_write(const fold_acopf_case *cs, FILE *out);
 
-/* Write a case as a PowerModels JSON network (doc/acopf.md §1.2): per unit, as
+/* Write a case as a PowerModels JSON network (doc/acopf.md §1.3): per unit, as
  * PowerModels' parse_file makes it and export_json writes it (bus, load, shunt, gen,
  * branch keyed by their index: bus ids, the rows of mpc.gen and mpc.branch);
  * fold_acopf_case_read reads it back as the same case (to rounding of the per-unit and
@@ -327,7 +348,8 @@ void fold_acopf_default_import_options(fold_acopf_import_options *opt);
  * opt->polish, Ipopt re-solves warm from the imported point and its solution replaces it
  * when it holds the same limits; otherwise FOLD_ERR_NOT_KKT naming the limits that changed
  * (the imported point stays stored). opt NULL: defaults. info: the import's (or the
- * polish's) forward info; ii (may be NULL) what was done. FOLD_ERR_ARGUMENT for a kkt_tol
+ * polish's) forward info, "not run" (FOLD_FWD_NOT_RUN) when refused before the import; ii
+ * (may be NULL) what was done. FOLD_ERR_ARGUMENT for a kkt_tol
  * that is not positive and finite. */
 fold_status fold_acopf_import(const fold_acopf *model, fold_solver *solver, const double *p,
                               const fold_acopf_results *sol,

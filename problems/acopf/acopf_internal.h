@@ -28,8 +28,8 @@ typedef struct mp_file {
     char version_text[16];
 } mp_file;
 
-/* Read a whole file into a malloc'ed, NUL-terminated buffer (FOLD_ERR_IO, FOLD_ERR_MEMORY
- * with the acopf detail); the file name without its folder. */
+/* Read a whole file into a malloc'ed, NUL-terminated buffer (acopf_read_stream's checks and
+ * limit; FOLD_ERR_IO when it cannot be opened); the file name without its folder. */
 fold_status acopf_slurp(const char *path, char **out, size_t *len);
 const char *acopf_base_name(const char *path);
 
@@ -37,9 +37,26 @@ const char *acopf_base_name(const char *path);
  * statement), or neither. */
 enum { ACOPF_FORMAT_UNKNOWN = 0, ACOPF_FORMAT_MATPOWER, ACOPF_FORMAT_JSON };
 int acopf_case_format(const char *text, size_t len);
-/* A PowerModels JSON network into a case (pm_json.c, doc/acopf.md §1.2). */
+/* A PowerModels JSON network into a case (pm_json.c, doc/acopf.md §1.3). */
 fold_status acopf_pm_parse(const char *text, size_t len, const char *name,
                            fold_acopf_case **out);
+
+/* The info of a solve or import that has not run: status FOLD_FWD_NOT_RUN, counts 0,
+ * objective and residuals NaN (fold_solve fills its own the same way; model_solve.c). */
+void acopf_info_not_run(fold_forward_info *fi);
+
+/* Physical checks of a case before the model uses it (case_check.c, doc/acopf.md §1.1):
+ * messages "where:line: item: ..." (with file_lines and a known line, else "where: item:
+ * ..."), status `status` (FOLD_ERR_PARSE for files), FOLD_ERR_UNSUPPORTED or
+ * FOLD_ERR_MEMORY. */
+fold_status acopf_case_check(const fold_acopf_case *cs, const char *where, bool file_lines,
+                             fold_status status);
+
+/* Read all of fp (named path in messages) into a malloc'ed *out of *len bytes: at most
+ * max_bytes (FOLD_ERR_TOO_LARGE, a regular file by its size before reading), no NUL byte
+ * (FOLD_ERR_PARSE), not a directory (FOLD_ERR_IO). matpower_read.c. */
+fold_status acopf_read_stream(FILE *fp, const char *path, size_t max_bytes, char **out,
+                              size_t *len);
 
 /* Tokenize text into f (fields the model uses). FOLD_ERR_PARSE / FOLD_ERR_MEMORY. */
 fold_status mp_tokenize(const char *text, size_t len, mp_file *f);

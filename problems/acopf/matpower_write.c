@@ -1,9 +1,23 @@
 /* Write a case in MATPOWER version-2 format (the subset the reader needs), with %.17g
  * numbers so that a write-read round trip is exact; with results, the solved-case columns
  * of MATPOWER's savecase after an OPF (idx_bus, idx_gen, idx_brch). doc/acopf.md §1, §6. */
+#include <ctype.h>
+
 #include "acopf/acopf_internal.h"
 
 #define G "\t%.17g"
+
+/* The case name as a MATLAB function name: letters, digits and '_', starting with a letter
+ * (a name taken from a file name may hold anything, even a newline). */
+static void function_name(const char *name, char *out, size_t cap)
+{
+    size_t k = 0;
+    if (!isalpha((unsigned char)name[0]))
+        k = (size_t)snprintf(out, cap, "case_");
+    for (size_t i = 0; name[i] && i < sizeof((fold_acopf_case *)0)->name && k + 1 < cap; i++)
+        out[k++] = isalnum((unsigned char)name[i]) ? name[i] : '_';
+    out[k] = '\0';
+}
 
 static void write_buses(const fold_acopf_case *cs, const fold_acopf_results *res, FILE *out)
 {
@@ -24,7 +38,9 @@ static void write_buses(const fold_acopf_case *cs, const fold_acopf_results *res
     fputs("];\n", out);
 }
 
-/* "% row R" after a gen or branch row when rows of the file were dropped (renumbering). */
+/* "% row R" after a gen or branch row of a solved case when rows of the file were dropped
+ * (renumbering), for the reader of the results; a plain case is written without them, so
+ * that writing a case read back from a written one gives the same text. */
 static void row_note(FILE *out, bool renumbered, long row)
 {
     if (renumbered) fprintf(out, "\t%% row %ld", row);
@@ -33,7 +49,7 @@ static void row_note(FILE *out, bool renumbered, long row)
 
 static void write_gens(const fold_acopf_case *cs, const fold_acopf_results *res, FILE *out)
 {
-    bool renumbered = cs->n_dropped_gen > 0 || cs->n_dropped_bus > 0;
+    bool renumbered = res && (cs->n_dropped_gen > 0 || cs->n_dropped_bus > 0);
     fprintf(out,
             "\n%%%% generator data\n%%\tbus\tPg\tQg\tQmax\tQmin\tVg\tmBase\tstatus\tPmax\t"
             "Pmin%s\nmpc.gen = [\n",
@@ -92,7 +108,7 @@ static void write_costs(const fold_acopf_case *cs, FILE *out)
 
 static void write_branches(const fold_acopf_case *cs, const fold_acopf_results *res, FILE *out)
 {
-    bool renumbered = cs->n_dropped_branch > 0 || cs->n_dropped_bus > 0;
+    bool renumbered = res && (cs->n_dropped_branch > 0 || cs->n_dropped_bus > 0);
     fprintf(out,
             "\n%%%% branch data\n%%\tfbus\ttbus\tr\tx\tb\trateA\trateB\trateC\tratio\t"
             "angle\tstatus\tangmin\tangmax%s\nmpc.branch = [\n",
@@ -123,11 +139,13 @@ static fold_status write_case(const fold_acopf_case *cs, const fold_acopf_result
                            "branches for a case of %ld, %ld, %ld",
                            fn, (long)res->n_bus, (long)res->n_gen, (long)res->n_branch,
                            (long)cs->n_bus, (long)cs->n_gen, (long)cs->n_branch);
+    char name[sizeof cs->name + 8];
+    function_name(cs->name, name, sizeof name);
     fprintf(out,
             "%% %s: %s by foldopt\nfunction mpc = %s\nmpc.version = '2';\n"
             "mpc.baseMVA = %.17g;\n",
-            cs->name, res ? "AC-OPF solution (MATPOWER solved-case columns) written" : "written",
-            cs->name, cs->base_mva);
+            name, res ? "AC-OPF solution (MATPOWER solved-case columns) written" : "written",
+            name, cs->base_mva);
     if (res) fprintf(out, "%% objective %.17g $/h\n", res->objective);
     write_buses(cs, res, out);
     write_gens(cs, res, out);

@@ -110,7 +110,9 @@ static fold_status validate_case(const fold_acopf_case *cs)
             return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_create: branch[%ld] invalid",
                                (long)k);
     }
-    return FOLD_OK;
+    char where[160];
+    snprintf(where, sizeof where, "fold_acopf_create: case %s", cs->name);
+    return acopf_case_check(cs, where, false, FOLD_ERR_ARGUMENT);
 }
 
 static int cmp_pair(const void *a, const void *b)

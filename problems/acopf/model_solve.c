@@ -143,6 +143,14 @@ done:
     return st;
 }
 
+void acopf_info_not_run(fold_forward_info *fi)
+{
+    memset(fi, 0, sizeof *fi);
+    fi->status = FOLD_FWD_NOT_RUN;
+    fi->backend = "ipopt";
+    fi->objective = fi->kkt_stationarity = fi->kkt_feasibility = fi->kkt_complementarity = NAN;
+}
+
 fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const double *p,
                              const fold_acopf_solve_options *opt, fold_solver **solver,
                              fold_forward_info *info, fold_acopf_solve_info *sinfo)
@@ -150,16 +158,20 @@ fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const
     fold_acopf_solve_options defaults;
     fold_settings def_set;
     fold_forward_info total, fi;
-    fold_acopf_solve_info si = {0};
+    fold_acopf_solve_info si = {.first_status = FOLD_FWD_NOT_RUN,
+                                .failed_status = FOLD_FWD_NOT_RUN};
     fold_solver *sv = NULL;
+    acopf_info_not_run(&total);
+    /* info and sinfo are defined on every path, the early failures included */
+    if (info)
+        *info = total;
+    if (sinfo)
+        *sinfo = si;
+    if (solver)
+        *solver = NULL;
     if (!model || !*model || !solver)
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_solve: %s is NULL",
                            solver ? "model" : "solver");
-    *solver = NULL;
-    if (info)
-        memset(info, 0, sizeof *info);
-    if (sinfo)
-        *sinfo = si;
     fold_acopf_default_solve_options(&defaults);
     if (!opt)
         opt = &defaults;
@@ -191,7 +203,7 @@ fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const
             free(mask);
             break;
         }
-        memset(&fi, 0, sizeof fi);
+        acopf_info_not_run(&fi);
         fold_status rst = resolve(model, &sv, mask, &pt, set, total.total_s, p, &fi);
         free(pt.x);
         free(mask);

@@ -1,6 +1,6 @@
 /* PowerModels' JSON network format (the dictionary parse_file produces and export_json
  * writes: bus, gen, branch, load, shunt, keyed by index; per-unit fields when "per_unit" is
- * true) read into a fold_acopf_case and written from one (doc/acopf.md §1.2). */
+ * true) read into a fold_acopf_case and written from one (doc/acopf.md §1.3). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,9 +37,10 @@ static fold_status num(const pm_ctx *c, const cJSON *comp, const char *table, co
     return FOLD_OK;
 }
 
+/* An integer that a long holds exactly (no cast of an out-of-range double). */
 static bool is_int(double v)
 {
-    return v == (double)(long)v;
+    return fabs(v) <= 1e15 && v == floor(v);
 }
 
 static int cmp_index(const void *a, const void *b)
@@ -68,10 +69,11 @@ static fold_status components(const pm_ctx *c, const cJSON *root, const char *ta
     if (!*out) return acopf_error(FOLD_ERR_MEMORY, "%s: out of memory", c->name);
     for (const cJSON *e = t->child; e; e = e->next) {
         const cJSON *ix = cJSON_GetObjectItemCaseSensitive(e, "index");
-        if (!cJSON_IsObject(e) || !cJSON_IsNumber(ix) || !is_int(ix->valuedouble))
+        if (!cJSON_IsObject(e) || !cJSON_IsNumber(ix) || !is_int(ix->valuedouble) ||
+            ix->valuedouble < 1)
             return acopf_error(FOLD_ERR_PARSE,
-                               "%s: %s \"%s\" is not a component with an "
-                               "integer \"index\"",
+                               "%s: %s \"%s\" is not a component with a "
+                               "positive integer \"index\"",
                                c->name, table, e->string ? e->string : "?");
         (*out)[(*n)++] = e;
     }
@@ -434,7 +436,8 @@ fold_status acopf_pm_parse(const char *text, size_t len, const char *name, fold_
         c.S = base->valuedouble;
         c.per_unit = cJSON_IsTrue(pu);
         const char *dot = strrchr(name, '.');
-        size_t nl = dot && !strcmp(dot, ".json") ? (size_t)(dot - name) : strlen(name);
+        size_t nl = dot && (!strcmp(dot, ".json") || !strcmp(dot, ".m")) ? (size_t)(dot - name)
+                                                                         : strlen(name);
         snprintf(cs->name, sizeof cs->name, "%.*s", (int)nl, name);
         cs->base_mva = c.S;
         st = check_unsupported(&c, root);
@@ -444,6 +447,8 @@ fold_status acopf_pm_parse(const char *text, size_t len, const char *name, fold_
     if (st == FOLD_OK) st = read_injections(&c, root, cs, ids, n_ids, true);
     if (st == FOLD_OK) st = read_gens(&c, root, cs, ids, n_ids);
     if (st == FOLD_OK) st = read_branches(&c, root, cs, ids, n_ids);
+    if (st == FOLD_OK) /* the physical limits a MATPOWER file is held to (§1.1) */
+        st = acopf_case_check(cs, name, false, FOLD_ERR_PARSE);
     free(ids);
     cJSON_Delete(root);
     if (st != FOLD_OK) {

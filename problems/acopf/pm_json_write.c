@@ -1,5 +1,5 @@
 /* Write a case as a PowerModels JSON network, per unit as PowerModels' parse_file makes it
- * (export_json's layout: components keyed by their index; doc/acopf.md §1.2). */
+ * (export_json's layout: components keyed by their index; doc/acopf.md §1.3). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -123,6 +123,15 @@ fold_status fold_acopf_output_values(const fold_acopf *m, const fold_solver *sv,
     return FOLD_OK;
 }
 
+/* A backward info that has not run (the library's own calls reset it the same way): defined
+ * on the paths that fail before the library is called. */
+static void bwd_not_run(fold_backward_info *info)
+{
+    if (!info) return;
+    memset(info, 0, sizeof *info);
+    info->reason = FOLD_REASON_NOT_RUN;
+}
+
 fold_status fold_acopf_vjp(const fold_acopf *m, fold_solver *sv, fold_int n_out,
                            const fold_acopf_output *out, const double *weights, double *pbar,
                            fold_backward_info *info)
@@ -130,6 +139,7 @@ fold_status fold_acopf_vjp(const fold_acopf *m, fold_solver *sv, fold_int n_out,
     static const char *FN = "fold_acopf_vjp";
     acopf_point pt;
     acopf_lin l;
+    bwd_not_run(info);
     fold_status st = check_args(m, sv, n_out, out, FN);
     if (st != FOLD_OK || !pbar)
         return st ? st : acopf_error(FOLD_ERR_ARGUMENT, "%s: pbar is NULL", FN);
@@ -175,6 +185,7 @@ fold_status fold_acopf_jvp(const fold_acopf *m, fold_solver *sv, const double *d
     static const char *FN = "fold_acopf_jvp";
     acopf_point pt;
     acopf_lin l;
+    bwd_not_run(info);
     fold_status st = check_args(m, sv, n_out, out, FN);
     if (st != FOLD_OK || !dp || !dout)
         return st ? st : acopf_error(FOLD_ERR_ARGUMENT, "%s: dp or dout is NULL", FN);
@@ -250,8 +261,10 @@ static fold_status block_jacobian(fold_solver *sv, int block, fold_int n_rows, c
             for (fold_int c = 0; st >= 0 && c < n_cols; c++)
                 memcpy(Jb + c * n_rows + k0, tmp + c * nb, (size_t)nb * sizeof(double));
         }
-        if (st < 0) {
+        if (st < 0) { /* the failing call's info says why */
             free(tmp);
+            ps->info = bi;
+            ps->has_info = true;
             return acopf_error_from_lib(st, fn);
         }
         acc = merge(acc, st, fn);
@@ -303,6 +316,7 @@ fold_status fold_acopf_jacobian(const fold_acopf *m, fold_solver *sv, fold_int n
     block_rows br[4];
     fold_int *all = NULL, *col_of = NULL;
     memset(br, 0, sizeof br);
+    bwd_not_run(info);
     fold_status st = check_args(m, sv, n_out, out, FN), acc = FOLD_OK;
     if (st != FOLD_OK) return st;
     if (!cols && n_cols != m->L.np)
@@ -328,6 +342,7 @@ fold_status fold_acopf_jacobian(const fold_acopf *m, fold_solver *sv, fold_int n
     }
     if (!cols) cols = all;
     progress_state ps = {progress, user_data, 0, 0, {0}, false};
+    ps.info.reason = FOLD_REASON_NOT_RUN; /* until a block is solved */
     for (int b = 0; b < 4; b++)
         if (br[b].n > 0) ps.total += n_cols <= br[b].n ? n_cols : br[b].n;
     for (int b = 0; b < 4 && n_cols > 0; b++) {
@@ -338,7 +353,10 @@ fold_status fold_acopf_jacobian(const fold_acopf *m, fold_solver *sv, fold_int n
             goto done;
         }
         st = block_jacobian(sv, b, br[b].n, br[b].idx, n_cols, cols, br[b].J, &ps, FN);
-        if (st < 0) goto done;
+        if (st < 0) {
+            if (info) *info = ps.info;
+            goto done;
+        }
         acc = merge(acc, st, FN);
     }
     for (fold_int j = 0; j < m->L.np; j++)

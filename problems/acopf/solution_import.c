@@ -295,6 +295,7 @@ fold_status fold_acopf_import(const fold_acopf *m, fold_solver *sv, const double
     fold_acopf_default_import_options(&defaults);
     if (!opt) opt = &defaults;
     if (!ii) ii = &local;
+    if (info) acopf_info_not_run(info); /* defined on every path, as by fold_acopf_solve */
     memset(ii, 0, sizeof *ii);
     ii->given_stationarity = ii->given_feasibility = ii->given_complementarity = NAN;
     if (!m || !sv || !sol) return acopf_error(FOLD_ERR_ARGUMENT, "%s: an argument is NULL", FN);

@@ -30,13 +30,23 @@ int cli_write_case_file(const char *cmd, const char *path,
         free(tmp);
         return cli_usage_error("%s: cannot write '%s': %s", cmd, path, strerror(err));
     }
+    errno = 0;
     fold_status st = write(ctx, fp);
+    int err = st == FOLD_ERR_IO ? errno : 0; /* the failed write's reason (EFBIG, ENOSPC) */
     bool ok = st == FOLD_OK && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
-    ok = fclose(fp) == 0 && ok && rename(tmp, path) == 0;
+    if (!ok && !err) err = errno;
+    ok = fclose(fp) == 0 && ok;
+    if (!ok && !err) err = errno;
+    ok = ok && rename(tmp, path) == 0;
     int rc = CLI_OK;
     if (!ok) {
-        rc = cli_usage_error("%s: cannot write '%s': %s", cmd, path,
-                             st != FOLD_OK ? fold_acopf_last_error() : strerror(errno));
+        if (st != FOLD_OK && st != FOLD_ERR_IO)
+            rc = cli_usage_error("%s: cannot write '%s': %s", cmd, path, fold_acopf_last_error());
+        else
+            rc = cli_usage_error("%s: write error on '%s': %s", cmd, path,
+                                 strerror(err     ? err
+                                          : errno ? errno
+                                                  : EIO));
         unlink(tmp);
     }
     free(tmp);

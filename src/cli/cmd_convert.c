@@ -1,5 +1,5 @@
 /* foldopt convert: a case from one format into another (MATPOWER .m, PowerModels JSON),
- * by the output file's extension (doc/cli.md, doc/acopf.md §1.2). */
+ * by the output file's extension (doc/cli.md, doc/acopf.md §1.3). */
 #include <string.h>
 
 #include "cli/cli.h"

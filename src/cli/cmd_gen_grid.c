@@ -58,16 +58,12 @@ int cmd_gen_grid(int argc, char **argv)
         fprintf(stderr, "foldopt: gen-grid: %s\n", fold_acopf_last_error());
         return CLI_FAILED;
     }
-    FILE *out = path ? fopen(path, "w") : stdout;
+    FILE *out = cli_open_output("gen-grid", path);
     if (!out) {
         fold_acopf_case_free(cs);
-        return cli_usage_error("gen-grid: cannot write '%s'", path);
+        return CLI_USAGE;
     }
-    st = fold_acopf_case_write(cs, out);
-    if (path && fclose(out) != 0 && st == FOLD_OK)
-        st = FOLD_ERR_IO;
+    fold_acopf_case_write(cs, out); /* a write error stays in out's error flag */
     fold_acopf_case_free(cs);
-    if (st != FOLD_OK)
-        return cli_usage_error("gen-grid: write error on '%s'", path ? path : "stdout");
-    return CLI_OK;
+    return cli_close_output("gen-grid", out, path);
 }

@@ -213,9 +213,9 @@ static int run(opf_run *r)
     opt.flow_var_max_z = r->flow_var_max_z;
     st = fold_acopf_create_with(cs, &opt, &r->model);
     fold_acopf_case_free(cs);
-    if (st != FOLD_OK) {
+    if (st != FOLD_OK) { /* data the model refuses is an input error */
         fprintf(stderr, "foldopt: opf: %s\n", fold_acopf_last_error());
-        return CLI_FAILED;
+        return st == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
     }
     r->cs = fold_acopf_get_case(r->model); /* keys are bus ids, gen and branch rows */
     r->L = fold_acopf_get_layout(r->model);
@@ -236,10 +236,12 @@ static int run(opf_run *r)
         r->fwd_status = fold_acopf_solve(&r->model, &r->settings, NULL, &so, &r->solver,
                                          &r->fwd, &r->refine);
     }
-    if (!r->solver) { /* settings or memory */
+    if (!r->solver) { /* settings (an unknown --ipopt option) or memory */
         fprintf(stderr, "foldopt: opf: %s\n", fold_acopf_last_error());
         return r->fwd_status == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
     }
+    if (r->fwd_status < 0 && r->fwd.status == FOLD_FWD_NOT_RUN) /* refused before Ipopt ran */
+        return cli_status_error("opf: forward solve", r->fwd_status);
     /* the model of the kept solution (a re-solve may have added flow variables) */
     r->cs = fold_acopf_get_case(r->model);
     r->L = fold_acopf_get_layout(r->model);
@@ -296,18 +298,17 @@ static int run(opf_run *r)
         if (wrc != CLI_OK)
             return wrc;
     }
-    FILE *out = r->out_path && !solved_case ? fopen(r->out_path, "w") : stdout;
+    FILE *out = cli_open_output("opf", solved_case ? NULL : r->out_path);
     if (!out)
-        return cli_usage_error("opf: cannot write '%s'", r->out_path);
+        return CLI_USAGE;
     if (r->json)
         opf_print_json(r, out);
     else
         opf_print_text(r, out);
     if (r->print_tables && !r->json)
         opf_print_tables(r, out);
-    if (out != stdout && fclose(out) != 0)
-        return cli_usage_error("opf: write error on '%s'", r->out_path);
-    return rc;
+    int wrc = cli_close_output("opf", out, solved_case ? NULL : r->out_path);
+    return wrc != CLI_OK ? wrc : rc;
 }
 
 int cmd_opf(int argc, char **argv)

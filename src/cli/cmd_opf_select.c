@@ -3,6 +3,7 @@
  * outputs, weights, parameter indices and direction of the backward call (doc/cli.md). */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,7 +186,8 @@ static int parse_entry(const opf_run *r, const char *opt, char *tok, const int *
                                weights ? "the weight is not a finite number"
                                        : "weights are given with --mode vjp only");
     bool objective = only == FOLD_ACOPF_OUT_OBJECTIVE && !params;
-    if (!objective && (!parse_number(f[at], &key_d) || key_d != (double)(long)key_d))
+    if (!objective && (!parse_number(f[at], &key_d) || fabs(key_d) > 1e15 ||
+                       key_d != floor(key_d)))
         return cli_usage_error("opf: %s: '%s' is not an integer key (bus id, generator or "
                                "branch row)",
                                opt, f[at]);
@@ -197,8 +199,11 @@ static int parse_entry(const opf_run *r, const char *opt, char *tok, const int *
         if (i < 0) continue;
         for (fold_int q = 0; q < s->n; q++)
             if (s->kind[q] == kinds[j] && s->item[q] == i)
-                return cli_usage_error("opf: %s: %s %s %ld is listed twice", opt,
-                                       kind_name(kinds[j], params), opf_item_word(type),
+                return cli_usage_error("opf: %s: %s of %s %ld is listed twice", opt,
+                                       kind_name(kinds[j], params),
+                                       type == FOLD_ACOPF_ITEM_BUS ? "bus"
+                                       : type == FOLD_ACOPF_ITEM_GEN ? "generator row"
+                                                                     : "branch row",
                                        (long)key_d);
         if (!sel_add(s, kinds[j], i, w)) return cli_usage_error("opf: out of memory");
         found++;
@@ -225,11 +230,13 @@ static int parse_entries(const opf_run *r, const char *opt, const char *text, co
     char *buf = strdup(text);
     if (!buf) return cli_usage_error("opf: out of memory");
     int rc = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save))
-        rc = parse_entry(r, opt, tok, kinds, n_kinds, params, weights, s);
-    if (!rc && text[strlen(text) - 1] == ',')
-        rc = cli_usage_error("opf: %s: '%s' ends with an empty entry", opt, text);
+    for (char *tok = buf, *comma; !rc; tok = comma + 1) {
+        if ((comma = strchr(tok, ',')) != NULL) *comma = '\0';
+        rc = *tok ? parse_entry(r, opt, tok, kinds, n_kinds, params, weights, s)
+                  : cli_usage_error("opf: %s: '%s' is not a comma-separated list of entries "
+                                    "(empty entry)", opt, text);
+        if (!comma) break;
+    }
     free(buf);
     return rc;
 }

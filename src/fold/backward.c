@@ -9,6 +9,7 @@ void fold_call_begin(fold_call *call, fold_backward_info *info)
     call->t0 = fold_time_now();
     call->info = info ? info : &call->local;
     memset(call->info, 0, sizeof *call->info);
+    call->info->reason = FOLD_REASON_NOT_RUN; /* until a solve sets it */
     call->note[0] = '\0';
 }
 

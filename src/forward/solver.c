@@ -15,6 +15,15 @@ const char *fold_forward_status_string(int status)
     return "unknown";
 }
 
+void fold_forward_info_reset(fold_forward_info *info, const char *backend)
+{
+    memset(info, 0, sizeof *info);
+    info->status = FOLD_FWD_NOT_RUN;
+    info->backend = backend;
+    info->objective = NAN;
+    info->kkt_stationarity = info->kkt_feasibility = info->kkt_complementarity = NAN;
+}
+
 void fold_solver_free(fold_solver *s)
 {
     if (!s)
@@ -54,6 +63,8 @@ fold_status fold_solver_create(const fold_problem *prob, const fold_settings *se
         return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_create: problem is NULL");
     if (set && (st = fold_settings_validate(set)) != FOLD_OK)
         return fold_error_context(st, "fold_solver_create");
+    if (set && (st = fold_ipopt_check_options(set, "fold_solver_create")) != FOLD_OK)
+        return st;
     s = fold_calloc(1, sizeof *s, "solver");
     if (!s)
         return FOLD_ERR_MEMORY;
@@ -93,8 +104,7 @@ fold_status fold_solver_create(const fold_problem *prob, const fold_settings *se
     fold_problem_default_params(prob, s->p);
     if (prob->has_bound_maps)
         fold_problem_bounds(prob, NULL, s->xl, s->xu, s->gl, s->gu);
-    s->info.status = FOLD_FWD_NOT_RUN;
-    s->info.backend = "none";
+    fold_forward_info_reset(&s->info, "none");
     *out = s;
     return FOLD_OK;
 }
@@ -106,6 +116,8 @@ fold_status fold_solver_update_settings(fold_solver *s, const fold_settings *set
         return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_update_settings: NULL argument");
     if ((st = fold_settings_validate(set)) != FOLD_OK)
         return fold_error_context(st, "fold_solver_update_settings");
+    if ((st = fold_ipopt_check_options(set, "fold_solver_update_settings")) != FOLD_OK)
+        return st;
     if (memcmp(&s->set.backward, &set->backward, sizeof set->backward) != 0 ||
         memcmp(&s->set.active_set, &set->active_set, sizeof set->active_set) != 0 ||
         memcmp(&s->set.precond, &set->precond, sizeof set->precond) != 0) {

@@ -52,6 +52,16 @@ static inline fold_bounds fold_solver_bounds(const fold_solver *s)
 fold_status fold_bounds_at(const fold_problem *prob, const double *p, double *xl, double *xu,
                            double *gl, double *gu, const char *fn);
 
+/* The info of a call that has not run (yet): status FOLD_FWD_NOT_RUN, counts and times 0,
+ * objective and KKT residuals NaN. Every public call that fills a fold_forward_info starts
+ * with it, so that no path leaves the caller's struct undefined. */
+void fold_forward_info_reset(fold_forward_info *info, const char *backend);
+
+/* Ipopt options of set (settings.ipopt_options) tried on a throwaway one-variable Ipopt
+ * problem: an unknown name, a wrong type or a value out of range is FOLD_ERR_SETTING naming
+ * the option and fn, before any solve (ipopt.c). FOLD_OK when there are none. */
+fold_status fold_ipopt_check_options(const fold_settings *set, const char *fn);
+
 /* Store a new solution (copies; p may equal solver->p). Bumps solution_id. */
 void fold_solver_store(fold_solver *s, const double *p, const double *x, const double *lam,
                        const double *zl, const double *zu, double objective, bool converged);

@@ -113,5 +113,11 @@ with tempfile.TemporaryDirectory() as tmp:
     check("--cotangent with --of: exit 2", rc == 2 and "--cotangent" in err, err)
     rc, _, err = run("opf", case, "--direction", dj, "--mode", "vjp")
     check("--direction outside --mode jvp: exit 2", rc == 2 and "--direction" in err, err)
+    for rows, words in (("pg:1,,vm:2", "(empty entry)"), (",pg:1", "(empty entry)"),
+                        ("pg:1,pg:1", "pg of generator row 1 is listed twice"),
+                        ("vm:1e300", "is not an integer key")):
+        rc, out, err = run("opf", case, "--wrt", "pd", "--of", "pg,vm", "--rows", rows)
+        check("--rows '%s': exit 2, '%s'" % (rows, words), rc == 2 and words in err and
+              out == "", err)
 
 finish()

@@ -1,4 +1,4 @@
-/* PowerModels JSON networks (doc/acopf.md §1.2): cases written by foldopt's writer and read
+/* PowerModels JSON networks (doc/acopf.md §1.3): cases written by foldopt's writer and read
  * back give the same case and the same model as the .m (both directions: .m -> JSON -> .m,
  * and JSON -> .m -> JSON); a hand-written network with several loads per bus, an
  * out-of-service generator and an isolated bus, not per unit; errors naming the component

@@ -248,6 +248,50 @@ START_TEST(solved_case_round_trip)
 }
 END_TEST
 
+/* Rows of the file dropped (a generator out of service): a solved case notes each row's
+ * number in the original file ("% row R"), a plain case is written without notes. */
+START_TEST(solved_case_row_notes)
+{
+    char text[4096];
+    const char *at = strstr(acopf_tiny_case, "\t3\t0\t0\t100\t-100\t1\t100\t1\t200\t0;\n");
+    ck_assert_ptr_nonnull(at);
+    /* a third generator, out of service, before the one at bus 3 */
+    snprintf(text, sizeof text, "%.*s\t2\t0\t0\t10\t-10\t1\t100\t0\t50\t0;\n%s",
+             (int)(at - acopf_tiny_case), acopf_tiny_case, at);
+    char *cost = strstr(text, "\t2\t0\t0\t3\t0.02\t25\t0;\n");
+    ck_assert_ptr_nonnull(cost);
+    char tail[2048];
+    snprintf(tail, sizeof tail, "%s", cost);
+    snprintf(cost, sizeof text - (size_t)(cost - text), "\t2\t0\t0\t3\t0\t1\t0;\n%s", tail);
+    fold_acopf_case *cs = NULL;
+    ck_assert_acopf(fold_acopf_case_parse(text, strlen(text), "drop.m", &cs), FOLD_OK);
+    ck_assert_int_eq(cs->n_dropped_gen, 1);
+    ck_assert_int_eq(cs->gen[1].row, 3);
+    fold_acopf *m = NULL;
+    fold_solver *sv = NULL;
+    fold_acopf_results *res = NULL;
+    ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_OK);
+    ck_assert_acopf(fold_acopf_solve(&m, NULL, NULL, NULL, &sv, NULL, NULL), FOLD_OK);
+    ck_assert_acopf(fold_acopf_results_from_solver(m, sv, &res), FOLD_OK);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&out, &len);
+    ck_assert_acopf(fold_acopf_case_write_solved(cs, res, fp), FOLD_OK);
+    fclose(fp);
+    ck_assert_msg(strstr(out, ";\t% row 1\n") && strstr(out, ";\t% row 3\n"), "%s", out);
+    free(out);
+    fp = open_memstream(&out, &len);
+    ck_assert_acopf(fold_acopf_case_write(cs, fp), FOLD_OK);
+    fclose(fp);
+    ck_assert_ptr_null(strstr(out, "% row"));
+    free(out);
+    fold_acopf_results_free(res);
+    fold_solver_free(sv);
+    fold_acopf_free(m);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
 /* A binding angle limit on a branch that runs against its parallel twin: the tiny case's
  * branch 1-2 gets a parallel branch 2-1 whose limits (own orientation, va2 - va1 in [-0.5,
  * 0.2] degrees) are the tightest. The multiplier of the row's upper side (va1 - va2 <= 0.5)
@@ -317,6 +361,7 @@ int main(void)
     tcase_add_test(tc, definitions_grid);
     tcase_add_test(tc, thermal_multiplier_units);
     tcase_add_test(tc, solved_case_round_trip);
+    tcase_add_test(tc, solved_case_row_notes);
     tcase_add_test(tc, angle_multiplier_owner);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
