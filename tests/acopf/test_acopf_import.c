@@ -7,12 +7,7 @@
 
 #include "acopf_test.h"
 
-typedef struct solved {
-    fold_acopf_case *cs;
-    fold_acopf *m;
-    fold_solver *sv;
-    fold_acopf_results *res;
-} solved;
+typedef acopf_solved solved;
 
 /* The tiny case with generator 2's cost a convex 3-point PWL (epigraph rows, eq. 7). */
 static const char *pwl_text(char *text, size_t len)
@@ -26,43 +21,30 @@ static const char *pwl_text(char *text, size_t len)
     return text;
 }
 
-/* Solve a PGLib case (name), the PWL case (name "pwl") or a synthetic grid. */
 /* Ipopt's tolerance for solve_case (0: the default; else without bound relaxation). */
 static double solve_tol = 0;
 
+/* Solve a PGLib case (name), the PWL case (name "pwl") or a synthetic grid. */
 static void solve_case(solved *s, const char *name, fold_int grid, double max_z)
 {
-    char buf[4096];
-    memset(s, 0, sizeof *s);
     if (name && !strcmp(name, "pwl")) {
+        char buf[4096];
+        memset(s, 0, sizeof *s);
         pwl_text(buf, sizeof buf);
         ck_assert_acopf(fold_acopf_case_parse(buf, strlen(buf), "pwl.m", &s->cs), FOLD_OK);
-    } else if (name) {
-        ck_assert_acopf(fold_acopf_case_read(acopf_test_case_path(name, buf, sizeof buf), &s->cs),
-                        FOLD_OK);
     } else {
-        ck_assert_acopf(fold_acopf_gen_grid(grid, 3, &s->cs), FOLD_OK);
+        ck_assert(acopf_test_load(s, name, grid, 3));
     }
     fold_acopf_options opt;
     fold_acopf_default_options(&opt);
     opt.flow_var_max_z = max_z;
-    ck_assert_acopf(fold_acopf_create_with(s->cs, &opt, &s->m), FOLD_OK);
     fold_settings set;
     fold_settings_default(&set);
     if (solve_tol > 0) {
         set.forward.tol = solve_tol;
         ck_assert_int_eq(fold_settings_set_ipopt(&set, "bound_relax_factor", "0"), FOLD_OK);
     }
-    ck_assert_acopf(fold_acopf_solve(&s->m, &set, NULL, NULL, &s->sv, NULL, NULL), FOLD_OK);
-    ck_assert_acopf(fold_acopf_results_from_solver(s->m, s->sv, &s->res), FOLD_OK);
-}
-
-static void solved_free(solved *s)
-{
-    fold_acopf_results_free(s->res);
-    fold_solver_free(s->sv);
-    fold_acopf_free(s->m);
-    fold_acopf_case_free(s->cs);
+    acopf_test_solve(s, &opt, &set);
 }
 
 /* Write res as a solved case into a temporary file and read it back as a solution. */
@@ -140,7 +122,7 @@ static void own_solution(const char *name, fold_int grid, double max_z)
     ck_assert_double_le(e, 1e-9);
     fold_acopf_results_free(back);
     fold_solver_free(sv);
-    solved_free(&s);
+    acopf_test_solved_free(&s);
 }
 
 START_TEST(own_pglib)
@@ -230,7 +212,7 @@ START_TEST(savecase_digits)
     fold_acopf_results_free(got);
     fold_acopf_results_free(r);
     fold_solver_free(sv);
-    solved_free(&s);
+    acopf_test_solved_free(&s);
 }
 END_TEST
 
@@ -278,7 +260,7 @@ START_TEST(multipliers_removed)
     free(zb);
     fold_acopf_results_free(r);
     fold_solver_free(sv);
-    solved_free(&s);
+    acopf_test_solved_free(&s);
 }
 END_TEST
 
@@ -308,7 +290,7 @@ START_TEST(perturbed_and_shifted)
     ck_assert_double_le(compare_derivatives(&s, s.sv, sv), 1e-9);
     fold_acopf_results_free(r);
     fold_solver_free(sv);
-    solved_free(&s);
+    acopf_test_solved_free(&s);
 }
 END_TEST
 
@@ -353,7 +335,7 @@ START_TEST(polish)
     free(p);
     fold_acopf_results_free(r);
     fold_solver_free(sv);
-    solved_free(&s);
+    acopf_test_solved_free(&s);
 }
 END_TEST
 
@@ -374,7 +356,7 @@ START_TEST(other_network)
     ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), "branch row 5"));
     unlink(path);
     fold_acopf_case_free(other);
-    solved_free(&s);
+    acopf_test_solved_free(&s);
 }
 END_TEST
 
@@ -407,8 +389,8 @@ START_TEST(ignored_angle_limits)
     printf("# ignored angle limits: %s\n", fold_acopf_last_error());
     ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), "branch 1 (1-2) angle difference"));
     fold_solver_free(sv);
-    solved_free(&a);
-    solved_free(&b);
+    acopf_test_solved_free(&a);
+    acopf_test_solved_free(&b);
 }
 END_TEST
 

@@ -4,40 +4,17 @@
  * and the solved case written, read back and compared. */
 #include "acopf_test.h"
 
-typedef struct solved {
-    fold_acopf_case *cs;
-    fold_acopf *m;
-    fold_solver *sv;
-    fold_acopf_results *res;
-} solved;
+typedef acopf_solved solved;
 
 /* Solve a PGLib case (name) or a synthetic grid (n buses) at tol; false when absent. */
 static bool solve_case(solved *s, const char *name, fold_int grid_buses, double tol)
 {
-    char buf[1024];
-    memset(s, 0, sizeof *s);
-    if (name) {
-        const char *path = acopf_test_case_path(name, buf, sizeof buf);
-        if (!path) return false;
-        ck_assert_acopf(fold_acopf_case_read(path, &s->cs), FOLD_OK);
-    } else {
-        ck_assert_acopf(fold_acopf_gen_grid(grid_buses, 5, &s->cs), FOLD_OK);
-    }
+    if (!acopf_test_load(s, name, grid_buses, 5)) return false;
     fold_settings set;
     fold_settings_default(&set);
     set.forward.tol = tol;
-    ck_assert_acopf(fold_acopf_create(s->cs, &s->m), FOLD_OK);
-    ck_assert_acopf(fold_acopf_solve(&s->m, &set, NULL, NULL, &s->sv, NULL, NULL), FOLD_OK);
-    ck_assert_acopf(fold_acopf_results_from_solver(s->m, s->sv, &s->res), FOLD_OK);
+    acopf_test_solve(s, NULL, &set);
     return true;
-}
-
-static void solved_free(solved *s)
-{
-    fold_acopf_results_free(s->res);
-    fold_solver_free(s->sv);
-    fold_acopf_free(s->m);
-    fold_acopf_case_free(s->cs);
 }
 
 /* |a - b| within half a unit of the last printed decimal (dec decimals) plus rel |b|. */
@@ -85,7 +62,7 @@ START_TEST(printpf_header_case3)
     ck_assert_int_eq(rows, 3);
     ck_assert_double_le(fabs(s.res->objective - 5812.64), 0.005);
     free(text);
-    solved_free(&s);
+    acopf_test_solved_free(&s);
 }
 END_TEST
 
@@ -176,7 +153,7 @@ START_TEST(definitions_pglib)
     solved s;
     if (!solve_case(&s, names[_i], 0, 1e-9)) return;
     check_definitions(&s);
-    solved_free(&s);
+    acopf_test_solved_free(&s);
 }
 END_TEST
 
@@ -185,7 +162,7 @@ START_TEST(definitions_grid)
     solved s;
     solve_case(&s, NULL, 40, 1e-9);
     check_definitions(&s);
-    solved_free(&s);
+    acopf_test_solved_free(&s);
 }
 END_TEST
 
@@ -206,7 +183,7 @@ START_TEST(thermal_multiplier_units)
     ck_assert_double_eq_tol(s.res->mu_sf[1], want, 1e-12 * want);
     ck_assert_double_le(fabs(s.res->mu_sf[0]), 1e-8); /* not binding: 0 up to the barrier */
     free(lam);
-    solved_free(&s);
+    acopf_test_solved_free(&s);
 }
 END_TEST
 
@@ -244,7 +221,7 @@ START_TEST(solved_case_round_trip)
     ck_assert_acopf(fold_acopf_case_write_solved(s.cs, NULL, stdout), FOLD_ERR_ARGUMENT);
     fold_acopf_case_free(back);
     free(text);
-    solved_free(&s);
+    acopf_test_solved_free(&s);
 }
 END_TEST
 

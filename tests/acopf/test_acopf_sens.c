@@ -6,6 +6,7 @@
 #include "acopf_test.h"
 
 typedef struct fixture {
+    acopf_solved s; /* cs, m, sv, res */
     fold_acopf_case *cs;
     fold_acopf *m;
     fold_solver *sv;
@@ -13,30 +14,23 @@ typedef struct fixture {
     fold_acopf_results *res;
 } fixture;
 
+/* Solve a PGLib case (name; false when absent) or a synthetic grid at the defaults. */
 static bool setup(fixture *fx, const char *name, fold_int grid_buses)
 {
-    char buf[1024];
     memset(fx, 0, sizeof *fx);
-    if (name) {
-        const char *path = acopf_test_case_path(name, buf, sizeof buf);
-        if (!path) return false;
-        ck_assert_acopf(fold_acopf_case_read(path, &fx->cs), FOLD_OK);
-    } else {
-        ck_assert_acopf(fold_acopf_gen_grid(grid_buses, 9, &fx->cs), FOLD_OK);
-    }
-    ck_assert_acopf(fold_acopf_create(fx->cs, &fx->m), FOLD_OK);
-    ck_assert_acopf(fold_acopf_solve(&fx->m, NULL, NULL, NULL, &fx->sv, NULL, NULL), FOLD_OK);
+    if (!acopf_test_load(&fx->s, name, grid_buses, 9)) return false;
+    acopf_test_solve(&fx->s, NULL, NULL);
+    fx->cs = fx->s.cs;
+    fx->m = fx->s.m;
+    fx->sv = fx->s.sv;
+    fx->res = fx->s.res;
     fx->L = fold_acopf_get_layout(fx->m);
-    ck_assert_acopf(fold_acopf_results_from_solver(fx->m, fx->sv, &fx->res), FOLD_OK);
     return true;
 }
 
 static void teardown(fixture *fx)
 {
-    fold_acopf_results_free(fx->res);
-    fold_solver_free(fx->sv);
-    fold_acopf_free(fx->m);
-    fold_acopf_case_free(fx->cs);
+    acopf_test_solved_free(&fx->s);
 }
 
 /* The rated branch most loaded at the solution, and the branch of largest |pf|. */
