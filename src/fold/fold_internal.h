@@ -32,6 +32,10 @@ typedef struct fold_kkt {
      * of the Lagrangian (lower triangle), J = dg/dx (m x n), L_xp = d(grad_x L)/dp (n x np),
      * g_p = dg/dp (m x np). Products with them run on the triplets (kkt_rhs.c). */
     double *hv, *jv, *lpv, *gpv;
+    /* The entries of L_xp and g_p grouped by parameter (lp_idx[lp_ptr[j] .. lp_ptr[j+1]) are
+     * those of parameter j): products with a sparse dp, or for some parameters only, touch
+     * only their entries (kkt_rhs.c). */
+    fold_int *lp_ptr, *lp_idx, *gp_ptr, *gp_idx;
     bool has_matrices; /* the value arrays are allocated */
 
     /* Classification (§3.2): xstat[n], cstat[m], and the weakly active list. */
@@ -218,9 +222,10 @@ void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const d
  * are (the bound term is then zero); fold_kkt_finish_vjp takes the same C. */
 void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const double *lambar,
                       const double *zlbar, const double *zubar, double *B, double *C);
-/* pbar (np x nrhs) from W = K^{-1} B and C (eq. 3.11). */
+/* pbar (np x nrhs) from W = K^{-1} B and C (eq. 3.11); with cols (n_cols of them) only
+ * those entries of each column of pbar are computed (the others are left partial). */
 void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
-                         double *pbar);
+                         fold_int n_cols, const fold_int *cols, double *pbar);
 
 /* Products with H (lower triangle mirrored), J and J' at the solution, added to y. */
 void fold_kkt_hmul_add(const fold_kkt *kkt, const double *x, double *y);

@@ -14,6 +14,30 @@ static void tmul(const fold_owned_pattern *P, const double *v, bool transpose, c
         y[ri[k]] += v[k] * x[ci[k]];
 }
 
+/* y (len) = P dp (or += when accumulate), over the parameters with dp != 0 only: the
+ * entries of parameter j are idx[ptr[j] .. ptr[j+1]). */
+static void pmul(const fold_owned_pattern *P, const fold_int *ptr, const fold_int *idx,
+                 const double *v, const double *dp, fold_int np, double *y, fold_int len,
+                 bool accumulate)
+{
+    if (!accumulate) memset(y, 0, (size_t)len * sizeof(double));
+    for (fold_int j = 0; j < np; j++) {
+        if (dp[j] == 0) continue;
+        for (fold_int q = ptr[j]; q < ptr[j + 1]; q++)
+            y[P->row[idx[q]]] += v[idx[q]] * dp[j];
+    }
+}
+
+/* (P' x)[j] for parameter j alone. */
+static double pdot(const fold_owned_pattern *P, const fold_int *ptr, const fold_int *idx,
+                   const double *v, const double *x, fold_int j)
+{
+    double s = 0;
+    for (fold_int q = ptr[j]; q < ptr[j + 1]; q++)
+        s += v[idx[q]] * x[P->row[idx[q]]];
+    return s;
+}
+
 /* y += H x for the Hessian of the Lagrangian given by its lower triangle. */
 void fold_kkt_hmul_add(const fold_kkt *kkt, const double *x, double *y)
 {
@@ -55,8 +79,8 @@ void fold_kkt_rhs_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, double *B)
         const double *dp = dP + c * np;
         double *b = B + c * nK;
         /* eq. 3.8: right-hand side -[L_xp,F dp; g_p,A dp]. */
-        tmul(&kkt->prob->hess_lp, kkt->lpv, false, dp, tx, n, false);
-        tmul(&kkt->prob->jac_g_p, kkt->gpv, false, dp, tc, m, false);
+        pmul(&kkt->prob->hess_lp, kkt->lp_ptr, kkt->lp_idx, kkt->lpv, dp, np, tx, n, false);
+        pmul(&kkt->prob->jac_g_p, kkt->gp_ptr, kkt->gp_idx, kkt->gpv, dp, np, tc, m, false);
         fold_kkt_bound_rhs(kkt, dp, tx, tc, kkt->w3); /* moving bounds (math.md §3.10) */
         for (fold_int j = 0; j < n; j++)
             if (kkt->xpos[j] >= 0) b[kkt->xpos[j]] = -tx[j] * kkt->kscale[kkt->xpos[j]];
@@ -85,7 +109,7 @@ void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const d
         /* Stationarity residual r = H dx + J' dlam + L_xp dp (eq. 3.9, 3.16). */
         hmul(kkt, vx, r);
         tmul(&kkt->prob->jac_g, kkt->jv, true, vl, r, n, true);
-        tmul(&kkt->prob->hess_lp, kkt->lpv, false, dP + c * np, r, n, true);
+        pmul(&kkt->prob->hess_lp, kkt->lp_ptr, kkt->lp_idx, kkt->lpv, dP + c * np, np, r, n, true);
         for (fold_int j = 0; j < n; j++) {
             double zl = kkt->al[j] * r[j] - kkt->sigl[j] * vx[j];
             double zu = -kkt->au[j] * r[j] + kkt->sigu[j] * vx[j];
@@ -147,7 +171,7 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
 }
 
 void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
-                         double *pbar)
+                         fold_int n_cols, const fold_int *cols, double *pbar)
 {
     fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->nK;
     double *wx = kkt->w1, *wl = kkt->w2; /* the scratch of fold_kkt_rhs_vjp, spent by now */
@@ -161,10 +185,19 @@ void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const do
         for (fold_int i = 0; i < m; i++)
             wl[i] = kkt->cpos[i] >= 0 ? w[kkt->cpos[i]] * cmask(kkt, i) * kkt->kscale[kkt->cpos[i]]
                                       : 0.0;
-        tmul(&kkt->prob->hess_lp, kkt->lpv, true, wx, pb, np, false);
-        tmul(&kkt->prob->jac_g_p, kkt->gpv, true, wl, pb, np, true);
-        for (fold_int k = 0; k < np; k++)
-            pb[k] = -pb[k];
+        if (cols) { /* the requested parameters only (fold_jacobian's columns) */
+            memset(pb, 0, (size_t)np * sizeof(double));
+            for (fold_int q = 0; q < n_cols; q++) {
+                fold_int j = cols[q];
+                pb[j] = -(pdot(&kkt->prob->hess_lp, kkt->lp_ptr, kkt->lp_idx, kkt->lpv, wx, j) +
+                          pdot(&kkt->prob->jac_g_p, kkt->gp_ptr, kkt->gp_idx, kkt->gpv, wl, j));
+            }
+        } else {
+            tmul(&kkt->prob->hess_lp, kkt->lpv, true, wx, pb, np, false);
+            tmul(&kkt->prob->jac_g_p, kkt->gpv, true, wl, pb, np, true);
+            for (fold_int k = 0; k < np; k++)
+                pb[k] = -pb[k];
+        }
         fold_kkt_bound_vjp(kkt, wx, cc, wl, kkt->up_x ? kkt->up_x + c * n : NULL,
                            kkt->up_zl ? kkt->up_zl + c * n : NULL,
                            kkt->up_zu ? kkt->up_zu + c * n : NULL, pb);
