@@ -2,7 +2,8 @@
 """Write the fuzzer's seed corpus (doc/testing.md, "Fuzzing"): small synthetic grids from
 `foldopt gen-grid` and hand-written cases covering the format's variations (comments,
 continuations, cell arrays, out-of-service and isolated items, piecewise-linear and cubic
-costs, transformers, infinite limits, CRLF, a byte-order mark). Deterministic: the same
+costs, transformers, infinite limits, CRLF, a byte-order mark), and PowerModels JSON
+networks (per unit as `foldopt convert` writes them, and not per unit). Deterministic: the same
 foldopt gives the same files. Usage: make_seeds.py FOLDOPT OUTDIR"""
 import os
 import subprocess
@@ -105,6 +106,37 @@ mpc.branch = [];
 """
 
 
+# A PowerModels network not per unit (MW, degrees): two loads at a bus, a load and a
+# generator out of service, an isolated bus, an infinite limit written as null.
+PM_HAND = """{"baseMVA": 100, "per_unit": false, "name": "hand",
+ "bus": {"1": {"index": 1, "bus_i": 1, "bus_type": 3, "vmin": 0.9, "vmax": 1.1},
+  "2": {"index": 2, "bus_i": 2, "bus_type": 1, "vmin": 0.9, "vmax": 1.1, "vm": 1.01},
+  "3": {"index": 3, "bus_i": 3, "bus_type": 2, "vmin": 0.9, "vmax": 1.1, "va": -2},
+  "4": {"index": 4, "bus_i": 4, "bus_type": 4, "vmin": 0.9, "vmax": 1.1}},
+ "load": {"1": {"index": 1, "load_bus": 2, "pd": 30, "qd": 6, "status": 1},
+  "2": {"index": 2, "load_bus": 2, "pd": 20, "qd": 4, "status": 1},
+  "3": {"index": 3, "load_bus": 3, "pd": 40, "qd": 5},
+  "4": {"index": 4, "load_bus": 3, "pd": 99, "qd": 9, "status": 0}},
+ "shunt": {"1": {"index": 1, "shunt_bus": 2, "gs": 0, "bs": 5, "status": 1}},
+ "gen": {"1": {"index": 1, "gen_bus": 1, "pmin": 0, "pmax": 200, "qmin": -100, "qmax": null,
+   "gen_status": 1, "model": 2, "ncost": 3, "cost": [0.01, 20, 0]},
+  "2": {"index": 2, "gen_bus": 3, "pmin": 0, "pmax": 200, "qmin": -100, "qmax": 100,
+   "gen_status": 1, "model": 1, "ncost": 3, "cost": [0, 0, 100, 2000, 200, 5000]},
+  "3": {"index": 3, "gen_bus": 2, "pmin": 0, "pmax": 50, "qmin": -10, "qmax": 10,
+   "gen_status": 0, "model": 2, "ncost": 2, "cost": [1, 0]}},
+ "branch": {"1": {"index": 1, "f_bus": 1, "t_bus": 2, "br_r": 0.01, "br_x": 0.1, "b_fr": 0.01,
+   "b_to": 0.01, "rate_a": 100, "tap": 1, "shift": 0, "br_status": 1, "angmin": -30,
+   "angmax": 30},
+  "2": {"index": 2, "f_bus": 2, "t_bus": 3, "br_r": 0.01, "br_x": 0.1, "b_fr": 0.01,
+   "b_to": 0.01, "rate_a": null, "tap": 0.98, "shift": 2, "br_status": 1},
+  "3": {"index": 3, "f_bus": 1, "t_bus": 3, "br_r": 0.01, "br_x": 0.1, "b_fr": 0.01,
+   "b_to": 0.01, "br_status": 1, "angmin": -30, "angmax": 30},
+  "4": {"index": 4, "f_bus": 3, "t_bus": 4, "br_r": 0.01, "br_x": 0.1, "b_fr": 0,
+   "b_to": 0, "br_status": 1}},
+ "dcline": {}, "storage": {}, "switch": {}}
+"""
+
+
 def write(out, name, text, raw=None):
     with open(os.path.join(out, name), "wb") as f:
         f.write(raw if raw is not None else text.encode())
@@ -124,6 +156,11 @@ def main(foldopt, out):
     write(out, "bare.m", BARE)
     write(out, "tiny-crlf.m", None, TINY.replace("\n", "\r\n").encode())
     write(out, "tiny-bom.m", None, b"\xef\xbb\xbf" + TINY.encode())
+    # PowerModels networks (per unit, as `foldopt convert` writes them, and not per unit)
+    for name in ("tiny", "pwl"):
+        subprocess.run([foldopt, "convert", os.path.join(out, name + ".m"),
+                        os.path.join(out, name + "-pm.json")], check=True)
+    write(out, "hand-pm.json", PM_HAND)
 
 
 if __name__ == "__main__":

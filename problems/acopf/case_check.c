@@ -90,12 +90,28 @@ static fold_status check_gen(const checker *ck, const fold_acopf_gen *g)
     for (int j = 0; j < (g->pwl ? 2 * g->n_cost : g->n_cost); j++)
         if ((st = value_ok(ck, g->line, item, "cost term", c[j], "", 0)))
             return st;
+    /* piecewise linear: >= 2 points, MW increasing, slopes bounded and non-decreasing (the
+     * epigraph form needs a convex cost, doc/acopf.md eq. 7) */
+    if (g->pwl && g->n_cost < 2)
+        return bad(ck, g->line, item, "piecewise-linear cost with %d point(s); it needs 2 or "
+                   "more", g->n_cost);
+    double prev = -HUGE_VAL;
     for (int j = 0; g->pwl && j + 1 < g->n_cost; j++) {
+        if (!(c[2 * j + 2] > c[2 * j]))
+            return bad(ck, g->line, item, "piecewise-linear points must have increasing MW "
+                       "(point %d at %g, point %d at %g)", j + 1, c[2 * j], j + 2, c[2 * j + 2]);
         double slope = (c[2 * j + 3] - c[2 * j + 1]) / (c[2 * j + 2] - c[2 * j]);
         if (!(fabs(slope) <= FOLD_ACOPF_MAX_MAGNITUDE))
             return bad(ck, g->line, item, "piecewise-linear cost slope %g $/MWh between points %d "
                        "and %d exceeds the magnitude limit %g", slope, j + 1, j + 2,
                        FOLD_ACOPF_MAX_MAGNITUDE);
+        if (slope < prev - 1e-12 * fmax(1.0, fabs(prev))) {
+            checker unsupported = *ck;
+            unsupported.status = FOLD_ERR_UNSUPPORTED;
+            return bad(&unsupported, g->line, item, "piecewise-linear cost is not convex (slope "
+                       "%g after %g at point %d)", slope, prev, j + 1);
+        }
+        prev = slope;
     }
     return FOLD_OK;
 }

@@ -163,7 +163,7 @@ bool grid_point_solve(const fold_acopf_case *cs, const bool *is_gen, const doubl
     if (ok) {
         for (fold_int k = 0; k < nl; k++) {
             const fold_acopf_branch *b = &cs->branch[k];
-            acopf_branch_data bd;
+            acopf_coef bd;
             acopf_branch_coefficients(b, &bd);
             memcpy(fc[k].a, bd.a, sizeof bd.a);
             memcpy(fc[k].c, bd.c, sizeof bd.c);

@@ -10,7 +10,7 @@
 
 #include "acopf/acopf_internal.h"
 
-static _Thread_local char acopf_err[512];
+static _Thread_local char acopf_err[4096];
 
 const char *fold_acopf_last_error(void)
 {
@@ -28,7 +28,7 @@ fold_status acopf_error(fold_status status, const char *fmt, ...)
 
 fold_status acopf_error_from_lib(fold_status status, const char *prefix)
 {
-    char tmp[512];
+    char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s", fold_last_error());
     return acopf_error(status, "%s: %s: %s", prefix, fold_status_string(status), tmp);
 }
@@ -380,6 +380,15 @@ void mp_file_clear(mp_file *f)
     matrix_clear(&f->gencost);
 }
 
+/* The text starts (after white space) with a JSON array or string. */
+static bool json_non_object(const char *text, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+        i++;
+    return i < len && (text[i] == '[' || text[i] == '"');
+}
+
 /* Byte-order marks: UTF-8's is skipped (editors add it; the text is ASCII after it), UTF-16
  * and UTF-32 text is refused by name rather than as "unexpected byte". */
 static fold_status skip_bom(const char **text, size_t *len, const char *name)
@@ -402,18 +411,51 @@ fold_status fold_acopf_case_parse(const char *text, size_t len, const char *name
     if (!out || (!text && len > 0))
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_case_parse: %s is NULL",
                            out ? "text" : "out");
-    mp_file f;
-    memset(&f, 0, sizeof f);
-    f.name = name ? name : "(case)";
+    name = name ? name : "(case)";
     if (len > FOLD_ACOPF_MAX_CASE_BYTES)
         return acopf_error(FOLD_ERR_TOO_LARGE, "%s: %zu bytes: a case may have at most %zu "
-                           "(FOLD_ACOPF_MAX_CASE_BYTES)", f.name, len, FOLD_ACOPF_MAX_CASE_BYTES);
+                           "(FOLD_ACOPF_MAX_CASE_BYTES)", name, len, FOLD_ACOPF_MAX_CASE_BYTES);
     text = text ? text : "";
-    fold_status st = skip_bom(&text, &len, f.name);
-    if (st == FOLD_OK)
-        st = mp_tokenize(text, len, &f);
+    fold_status st = skip_bom(&text, &len, name);
+    if (st != FOLD_OK)
+        return st;
+    switch (acopf_case_format(text, len)) {
+    case ACOPF_FORMAT_JSON:
+        return acopf_pm_parse(text, len, name, out);
+    case ACOPF_FORMAT_UNKNOWN:
+        return acopf_error(FOLD_ERR_PARSE, "%s: not a case foldopt reads: %s; foldopt reads "
+                           "MATPOWER case format version 2 (.m, mpc.<field> = ... statements) "
+                           "and PowerModels networks as JSON (what PowerModels' export_json "
+                           "writes)%s", name,
+                           len == 0 ? "the file is empty"
+                           : json_non_object(text, len) ? "a JSON value that is not an object"
+                                                        : "no mpc.<field> statement",
+                           strstr(name, ".raw") ? "; a PSS/E .raw file can be converted to "
+                                                  "either with MATPOWER's psse2mpc or "
+                                                  "PowerModels' parse_file and export_json"
+                                                : "");
+    default:
+        break;
+    }
+    mp_file f;
+    memset(&f, 0, sizeof f);
+    f.name = name;
+    st = mp_tokenize(text, len, &f);
     if (st == FOLD_OK)
         st = mp_convert(&f, out);
     mp_file_clear(&f);
     return st;
+}
+
+int acopf_case_format(const char *text, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+        i++;
+    if (i < len && text[i] == '{')
+        return ACOPF_FORMAT_JSON;
+    for (size_t k = i; k + 4 <= len; k++) /* a MATPOWER file assigns mpc.<field> */
+        if (!memcmp(text + k, "mpc.", 4))
+            return ACOPF_FORMAT_MATPOWER;
+    return ACOPF_FORMAT_UNKNOWN;
 }

@@ -79,11 +79,8 @@ fold_status acopf_read_stream(FILE *fp, const char *path, size_t max_bytes, char
     return FOLD_OK;
 }
 
-fold_status fold_acopf_case_read(const char *path, fold_acopf_case **out)
+fold_status acopf_slurp(const char *path, char **out, size_t *out_len)
 {
-    if (!path || !out)
-        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_case_read: %s is NULL",
-                           path ? "out" : "path");
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return acopf_error(FOLD_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
@@ -93,8 +90,34 @@ fold_status fold_acopf_case_read(const char *path, fold_acopf_case **out)
     fclose(fp);
     if (st != FOLD_OK)
         return st;
+    char *nb = realloc(buf, len + 1); /* room for the terminating NUL */
+    if (!nb) {
+        free(buf);
+        return acopf_error(FOLD_ERR_MEMORY, "%s: out of memory", path);
+    }
+    nb[len] = '\0';
+    *out = nb;
+    *out_len = len;
+    return FOLD_OK;
+}
+
+const char *acopf_base_name(const char *path)
+{
     const char *base = strrchr(path, '/');
-    st = fold_acopf_case_parse(buf, len, base ? base + 1 : path, out);
+    return base ? base + 1 : path;
+}
+
+fold_status fold_acopf_case_read(const char *path, fold_acopf_case **out)
+{
+    if (!path || !out)
+        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_case_read: %s is NULL",
+                           path ? "out" : "path");
+    char *buf = NULL;
+    size_t len = 0;
+    fold_status st = acopf_slurp(path, &buf, &len);
+    if (st != FOLD_OK)
+        return st;
+    st = fold_acopf_case_parse(buf, len, acopf_base_name(path), out);
     free(buf);
     return st;
 }

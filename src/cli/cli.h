@@ -36,12 +36,20 @@ bool cli_parse_long(const char *opt, const char *text, long *out);
 bool cli_apply_set(fold_settings *s, const char *assignment);
 bool cli_apply_ipopt(fold_settings *s, const char *assignment);
 
+/* Write a case file through write(ctx, fp) (an AC-OPF writer: its failures are reported with
+ * fold_acopf_last_error): to a temporary file renamed into place, nothing left on failure.
+ * Returns CLI_OK or CLI_USAGE after printing "foldopt: <cmd>: cannot write '<path>': .." or
+ * "foldopt: <cmd>: write error on '<path>': <reason>". */
+int cli_write_case_file(const char *cmd, const char *path,
+                        fold_status (*write)(const void *ctx, FILE *fp), const void *ctx);
+
 /* Subcommands. */
 int cmd_demo(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_settings(int argc, char **argv);
 int cmd_opf(int argc, char **argv);
 int cmd_gen_grid(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
 

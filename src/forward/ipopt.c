@@ -14,15 +14,15 @@ static const char *FN = "fold_solve";
  * later Ipopt releases lock around it too): one Ipopt run at a time per process. */
 static pthread_mutex_t ipopt_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Work arrays of one solve: x, zl, zu (n), g, lam (m). */
+/* Work arrays of one solve: x, zl, zu (n), g, lam (m), the bounds at p. */
 typedef struct solve_arrays {
-    double *block, *x, *zl, *zu, *g, *lam;
+    double *block, *x, *zl, *zu, *g, *lam, *xl, *xu, *gl, *gu;
 } solve_arrays;
 
 static fold_status arrays_alloc(solve_arrays *a, fold_int n, fold_int m)
 {
     size_t nn = (size_t)n, mm = (size_t)m;
-    a->block = fold_calloc(3 * nn + 2 * mm + 1, sizeof(double), "fold_solve work arrays");
+    a->block = fold_calloc(5 * nn + 4 * mm + 1, sizeof(double), "fold_solve work arrays");
     if (!a->block)
         return FOLD_ERR_MEMORY;
     a->x = a->block;
@@ -30,6 +30,10 @@ static fold_status arrays_alloc(solve_arrays *a, fold_int n, fold_int m)
     a->zu = a->zl + nn;
     a->g = a->zu + nn;
     a->lam = a->g + mm;
+    a->xl = a->lam + mm; /* the bounds at p (doc/math.md §2.5) */
+    a->xu = a->xl + nn;
+    a->gl = a->xu + nn;
+    a->gu = a->gl + mm;
     return FOLD_OK;
 }
 
@@ -224,8 +228,8 @@ static fold_status run_ipopt(fold_solver *s, fold_ipopt_ctx *ctx, solve_arrays *
     fold_status st;
     double t0;
     pthread_mutex_lock(&ipopt_lock);
-    ip = CreateIpoptProblem((Index)prob->n, prob->x_lower, prob->x_upper, (Index)prob->m,
-                            prob->m ? prob->g_lower : NULL, prob->m ? prob->g_upper : NULL,
+    ip = CreateIpoptProblem((Index)prob->n, a->xl, a->xu, (Index)prob->m,
+                            prob->m ? a->gl : NULL, prob->m ? a->gu : NULL,
                             t->nnz_jac, t->nnz_hess, 0, fold_ipopt_eval_f, fold_ipopt_eval_g,
                             fold_ipopt_eval_grad_f, fold_ipopt_eval_jac_g, fold_ipopt_eval_h);
     if (!ip) {
@@ -314,6 +318,10 @@ fold_status fold_solve(fold_solver *s, const double *p, fold_forward_info *info)
     ctx.time_limit_s = s->set.forward.time_limit_s;
     if (!(ctx.structure = fold_ipopt_structure_get(s)) || arrays_alloc(&a, prob->n, prob->m))
         return fold_error_context(FOLD_ERR_MEMORY, "%s", FN);
+    if ((st = fold_bounds_at(prob, p, a.xl, a.xu, a.gl, a.gu, FN))) {
+        free(a.block);
+        return st;
+    }
     memset(&s->stats, 0, sizeof s->stats);
     warm = choose_start(s, &a);
     if ((st = run_ipopt(s, &ctx, &a, warm, &obj, &raw, &solve_s))) {
@@ -343,6 +351,8 @@ fold_status fold_solve(fold_solver *s, const double *p, fold_forward_info *info)
              * error; these evaluations are not counted in info. A callback failure here
              * leaves the fields NaN: the solve itself stands. */
             fold_eval_stats scratch = {0};
+            /* a failure leaves them at Ipopt's zeros: the residuals below show it */
+            (void)fold_fixed_bound_duals(prob, p, a.x, a.lam, a.zl, a.zu, &scratch);
             if (fold_kkt_residuals(prob, p, a.x, a.lam, a.zl, a.zu, &out, &scratch) != FOLD_OK)
                 out.kkt_stationarity = out.kkt_feasibility = out.kkt_complementarity = NAN;
             fold_solver_store(s, p, a.x, a.lam, a.zl, a.zu, obj, converged);

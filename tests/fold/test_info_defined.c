@@ -228,6 +228,49 @@ START_TEST(acopf_solve_calls)
 }
 END_TEST
 
+/* The AC-OPF sensitivities and the import of a solution computed elsewhere, refused before
+ * any solve (no solution, bad arguments): their infos come back "not run". */
+START_TEST(acopf_sens_and_import_calls)
+{
+    fold_acopf_case *cs;
+    fold_acopf *m;
+    fold_solver *sv;
+    fold_backward_info info;
+    fold_forward_info fi;
+    fold_acopf_import_info ii;
+    ck_assert_status(fold_acopf_gen_grid(5, 3, &cs), FOLD_OK);
+    ck_assert_status(fold_acopf_create(cs, &m), FOLD_OK);
+    ck_assert_status(fold_solver_create(fold_acopf_problem(m), NULL, &sv), FOLD_OK);
+    fold_acopf_layout L = fold_acopf_get_layout(m);
+    fold_acopf_output out = {FOLD_ACOPF_OUT_PG, 0};
+    double *v = calloc((size_t)L.np + 1, sizeof *v), dout[1], J[1];
+    fold_int col = 0;
+    GARBAGE(info);
+    ck_assert_status(fold_acopf_vjp(m, sv, 1, &out, NULL, v, &info), FOLD_ERR_NOT_SOLVED);
+    assert_bwd_not_run(&info);
+    GARBAGE(info);
+    ck_assert_status(fold_acopf_jvp(m, sv, v, 1, &out, dout, &info), FOLD_ERR_NOT_SOLVED);
+    assert_bwd_not_run(&info);
+    GARBAGE(info);
+    ck_assert_status(fold_acopf_jacobian(m, sv, 1, &out, 1, &col, J, &info, NULL, NULL),
+                     FOLD_ERR_NOT_SOLVED);
+    assert_bwd_not_run(&info);
+    GARBAGE(info);
+    ck_assert_status(fold_acopf_vjp(NULL, sv, 1, &out, NULL, v, &info), FOLD_ERR_ARGUMENT);
+    assert_bwd_not_run(&info);
+    GARBAGE(fi);
+    GARBAGE(ii);
+    ck_assert_status(fold_acopf_import(m, sv, NULL, NULL, NULL, &fi, &ii), FOLD_ERR_ARGUMENT);
+    assert_fwd_not_run(&fi);
+    ck_assert(!ii.duals_given && !ii.duals_recovered && !ii.polished);
+    ck_assert(isnan(ii.given_stationarity));
+    free(v);
+    fold_solver_free(sv);
+    fold_acopf_free(m);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("info_defined");
@@ -238,6 +281,7 @@ int main(void)
     tcase_add_test(tc, iter_calls);
     tcase_add_test(tc, derivative_report);
     tcase_add_test(tc, acopf_solve_calls);
+    tcase_add_test(tc, acopf_sens_and_import_calls);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }
