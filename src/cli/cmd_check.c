@@ -7,7 +7,6 @@
 #include "acopf/acopf.h"
 #include "basic/basic.h"
 #include "cli/cli.h"
-#include "problem/problem_internal.h"
 
 static void print_usage(FILE *out)
 {
@@ -181,8 +180,9 @@ int cmd_check(int argc, char **argv)
     fold_problem_dims(prob, &n, &m, &np);
     double *x = malloc((size_t)n * sizeof *x), *p = malloc((size_t)(np + 1) * sizeof *p);
     double *lam = malloc((size_t)(m + 1) * sizeof *lam);
+    double *lo = malloc((size_t)n * sizeof *lo), *hi = malloc((size_t)n * sizeof *hi);
     int rc = CLI_OK;
-    if (!x || !p || !lam) {
+    if (!x || !p || !lam || !lo || !hi) {
         rc = cli_status_error("check", FOLD_ERR_MEMORY);
         goto done;
     }
@@ -192,7 +192,7 @@ int cmd_check(int argc, char **argv)
     for (fold_int i = 0; i < m; i++)
         lam[i] = uniform_pm1(&state);
     if (jitter > 0) {
-        const double *lo = prob->x_lower, *hi = prob->x_upper;
+        fold_problem_bounds(prob, p, lo, hi, NULL, NULL);
         for (fold_int j = 0; j < n; j++) {
             bool finite = lo[j] > -FOLD_INF_BOUND && hi[j] < FOLD_INF_BOUND;
             double step = jitter * (finite ? hi[j] - lo[j] : 1.0) * uniform_pm1(&state);
@@ -214,6 +214,8 @@ done:
     free(x);
     free(p);
     free(lam);
+    free(lo);
+    free(hi);
     fold_problem_free(c.own);
     fold_acopf_free(c.model);
     return rc;
