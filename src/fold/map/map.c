@@ -24,11 +24,11 @@ fold_status fold_map_create_kind(const char *fn, const char *name, fold_int nz, 
     map->has_psi = ops->psi != NULL;
     map->has_psit = ops->psit != NULL;
     map->has_diag = ops->diag != NULL;
-    if (!cholmod_l_start(&map->cm)) {
+    fold_status st = fold_la_common_init(&map->cm);
+    if (st < 0) {
         fold_map_free(map);
-        return fold_error(FOLD_ERR_INTERNAL, "%s: cholmod_l_start failed", fn);
+        return fold_error_context(st, "%s", fn);
     }
-    map->cm.print = 0;
     map->cm_started = true;
     *out = map;
     return FOLD_OK;

@@ -29,7 +29,7 @@ static fold_status get_exact(fold_map *map, const char *fn, double *factor_s)
     if (map->exact)
         return FOLD_OK;
     if ((st = fold_map_matrix(map, fn, &A)) < 0 ||
-        (st = fold_pc_lu_create(A, fn, &map->exact)) < 0)
+        (st = fold_pc_lu_create(A, &map->cm, fn, &map->exact)) < 0)
         return st;
     *factor_s += fold_time_now() - t0;
     return FOLD_OK;
