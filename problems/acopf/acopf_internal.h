@@ -5,10 +5,9 @@
 
 #include "acopf/acopf.h"
 
-/* Record the calling thread's acopf error detail and return status. */
-fold_status acopf_error(fold_status status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Copy fold_last_error() into the acopf detail with a prefix; returns status. */
+/* Record the calling thread's error detail (fold_last_error) and return status. */
+#define acopf_error fold_set_error
+/* Prefix the library's detail with prefix and the status text; returns status. */
 fold_status acopf_error_from_lib(fold_status status, const char *prefix);
 
 /* A numeric matrix from the file (row-major), with the line of each row. */

@@ -478,12 +478,14 @@ void fold_acopf_default_options(fold_acopf_options *opt)
 
 fold_status fold_acopf_create(const fold_acopf_case *cs, fold_acopf **out)
 {
+    fold_clear_error();
     return fold_acopf_create_with(cs, NULL, out);
 }
 
 fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_options *opt,
                                    fold_acopf **out)
 {
+    fold_clear_error();
     fold_acopf_options defaults;
     fold_acopf_default_options(&defaults);
     if (!opt)

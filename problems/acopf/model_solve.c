@@ -155,6 +155,7 @@ fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const
                              const fold_acopf_solve_options *opt, fold_solver **solver,
                              fold_forward_info *info, fold_acopf_solve_info *sinfo)
 {
+    fold_clear_error();
     fold_acopf_solve_options defaults;
     fold_settings def_set;
     fold_forward_info total, fi;

@@ -138,6 +138,7 @@ static bool write_branches(const fold_acopf_case *cs, cJSON *branch)
 
 fold_status fold_acopf_case_write_pm_json(const fold_acopf_case *cs, FILE *out)
 {
+    fold_clear_error();
     static const char *FN = "fold_acopf_case_write_pm_json";
     if (!cs || !out)
         return acopf_error(FOLD_ERR_ARGUMENT, "%s: %s is NULL", FN, cs ? "out" : "case");

@@ -80,6 +80,7 @@ fold_status fold_acopf_results_create(const fold_acopf *m, const double *p, cons
                                       const double *lam, const double *zl, const double *zu,
                                       fold_acopf_results **out)
 {
+    fold_clear_error();
     if (!m || !x || !out)
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_results_create: %s is NULL",
                            !m   ? "model"
@@ -138,6 +139,7 @@ fold_status fold_acopf_results_create(const fold_acopf *m, const double *p, cons
 fold_status fold_acopf_results_from_solver(const fold_acopf *m, const fold_solver *solver,
                                            fold_acopf_results **out)
 {
+    fold_clear_error();
     if (!m || !solver || !out)
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_results_from_solver: an argument is "
                                               "NULL");

@@ -9,24 +9,6 @@
 
 #include "learning/learning.h"
 
-static _Thread_local char last_error[512];
-
-const char *learn_last_error(void)
-{
-    return last_error;
-}
-
-fold_status learn_error(fold_status st, const char *fmt, ...)
-{
-    char tmp[sizeof last_error]; /* the arguments may include learn_last_error() itself */
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    memcpy(last_error, tmp, sizeof tmp);
-    return st;
-}
-
 static const char *const backward_names[] = {"direct", "lfpi", "gmres", "unroll"};
 
 int learn_backward_parse(const char *name)

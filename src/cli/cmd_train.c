@@ -194,7 +194,7 @@ int cmd_train(int argc, char **argv)
     }
     c.unroll_iters = unroll_iters;
     if ((st = learn_task_create(task, &c, &t)) != FOLD_OK) {
-        fprintf(stderr, "foldopt: train: %s: %s\n", fold_status_string(st), learn_last_error());
+        fprintf(stderr, "foldopt: train: %s: %s\n", fold_status_string(st), fold_last_error());
         return st == FOLD_ERR_ARGUMENT || st == FOLD_ERR_UNSUPPORTED ? CLI_USAGE : CLI_FAILED;
     }
     if (o.model_kind == LEARN_MODEL_MLP && t->model_kind == LEARN_MODEL_CONST) {
@@ -213,7 +213,7 @@ int cmd_train(int argc, char **argv)
     o.report = report;
     o.user_data = t;
     if ((st = learn_train(t, &o, &r)) != FOLD_OK) {
-        fprintf(stderr, "foldopt: train: %s: %s\n", fold_status_string(st), learn_last_error());
+        fprintf(stderr, "foldopt: train: %s: %s\n", fold_status_string(st), fold_last_error());
         learn_task_free(t);
         return st == FOLD_ERR_ARGUMENT ? CLI_USAGE : CLI_FAILED;
     }

@@ -89,6 +89,7 @@ static bool overlaps(const double *a, fold_int na, const double *b, fold_int nb)
 fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *dlam, double *dzl,
                      double *dzu, fold_backward_info *info)
 {
+    fold_clear_error();
     static const char *FN = "fold_jvp";
     fold_call call;
     fold_kkt *kkt;
@@ -160,6 +161,7 @@ fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lamb
                      const double *zlbar, const double *zubar, double *pbar,
                      fold_backward_info *info)
 {
+    fold_clear_error();
     static const char *FN = "fold_vjp";
     fold_call call;
     fold_kkt *kkt;

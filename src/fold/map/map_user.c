@@ -175,6 +175,7 @@ static fold_status validate(const fold_map_def *d)
 
 fold_status fold_map_create(const fold_map_def *def, fold_map **out)
 {
+    fold_clear_error();
     fold_status st;
     user_map *u;
     fold_map *map = NULL;
