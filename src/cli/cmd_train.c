@@ -37,6 +37,7 @@ static void progress(const learn_epoch *e, void *ud)
 
 static void report(fold_int sample, fold_status st, const char *detail, void *ud)
 {
+    (void)ud; /* learn_options.report's signature */
     fprintf(stderr, "foldopt: train: sample %lld excluded: %s: %s\n", (long long)sample,
             fold_status_name(st), detail);
 }

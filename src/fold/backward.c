@@ -73,7 +73,7 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
     return FOLD_OK;
 }
 
-const double *fold_call_params(const fold_solver *solver, const double *dp)
+const double *fold_call_params(const double *dp)
 {
     return dp ? dp : &zero_param;
 }
@@ -121,7 +121,7 @@ fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *
         st = FOLD_ERR_MEMORY;
         goto done;
     }
-    dp = fold_call_params(solver, dp);
+    dp = fold_call_params(dp);
     if ((st = fold_kkt_null_check_jvp(kkt, &solver->set, 1, dp, dx, dlam, dzl || dzu))) goto done;
     fold_kkt_rhs_jvp(kkt, 1, dp, B);
     unsigned char inconsistent = 0;
