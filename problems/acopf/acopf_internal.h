@@ -7,6 +7,9 @@
 
 /* Record the calling thread's error detail (fold_last_error) and return status. */
 #define acopf_error fold_set_error
+
+/* Radians per degree (angles are degrees in case files, radians in the model). */
+#define DEG (3.14159265358979323846 / 180.0)
 /* Prefix the library's detail with prefix and the status text; returns status. */
 fold_status acopf_error_from_lib(fold_status status, const char *prefix);
 

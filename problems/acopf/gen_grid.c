@@ -8,7 +8,6 @@
 
 #include "acopf/gen_grid.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
 enum { GEN_REACH = 2 }; /* every bus is at most this many branches from a generator */
 #define LOAD_TOL 1e-9   /* MW, MVAr: largest power-balance residual the point keeps */
 

@@ -7,8 +7,6 @@
 
 #include "acopf/acopf_internal.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
-
 /* Sorted unique (row, col) keys; slot lookup by binary search. */
 typedef struct keyset {
     int64_t *k;

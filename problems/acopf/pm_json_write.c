@@ -7,8 +7,6 @@
 
 #include "acopf/acopf_internal.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
-
 static cJSON *source_id(const char *table, long id)
 {
     cJSON *a = cJSON_CreateArray();

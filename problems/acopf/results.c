@@ -6,8 +6,6 @@
 
 #include "acopf/acopf_internal.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
-
 /* The arrays of a results struct, in one block; order of fold_acopf_results' fields. */
 enum { BUS_ARRAYS = 8, GEN_ARRAYS = 6, BRANCH_ARRAYS = 10 };
 

@@ -9,8 +9,6 @@
 
 #include "acopf/acopf_internal.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
-
 /* A primal-dual point of the model (one allocation). */
 typedef struct point {
     double *x, *lam, *zl, *zu;
