@@ -11,7 +11,11 @@
 /* Radians per degree (angles are degrees in case files, radians in the model). */
 #define DEG (3.14159265358979323846 / 180.0)
 /* Prefix the library's detail with prefix and the status text; returns status. */
-fold_status acopf_error_from_lib(fold_status status, const char *prefix);
+static inline fold_status acopf_error_from_lib(fold_status status, const char *prefix)
+{
+    return fold_set_error(status, "%s: %s: %s", prefix, fold_status_string(status),
+                          fold_last_error());
+}
 
 /* A numeric matrix from the file (row-major), with the line of each row. */
 typedef struct mp_matrix {

@@ -15,11 +15,6 @@ const char *fold_acopf_last_error(void)
     return fold_last_error();
 }
 
-fold_status acopf_error_from_lib(fold_status status, const char *prefix)
-{
-    return fold_set_error(status, "%s: %s: %s", prefix, fold_status_string(status),
-                          fold_last_error());
-}
 
 typedef struct lexer {
     const char *p, *end;
