@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/random.h"
 #include "learning/learning.h"
 
 static const char *const backward_names[] = {"direct", "lfpi", "gmres", "unroll"};
@@ -29,17 +30,9 @@ void learn_rng_seed(learn_rng *r, uint64_t seed)
     r->state = seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL;
 }
 
-static uint64_t next_u64(learn_rng *r)
-{
-    uint64_t z = (r->state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 double learn_uniform(learn_rng *r)
 {
-    return (double)(next_u64(r) >> 11) * 0x1.0p-53;
+    return rng_unit(rng_splitmix64(&r->state));
 }
 
 double learn_normal(learn_rng *r)

@@ -6,6 +6,7 @@
 
 #include "acopf/acopf.h"
 #include "basic/basic.h"
+#include "common/random.h"
 #include "cli/cli.h"
 
 static void print_usage(FILE *out)
@@ -70,13 +71,10 @@ static int create_problem(const char *name, checked *c)
     return CLI_OK;
 }
 
-/* xorshift64*: reproducible multipliers on every platform. */
-static double uniform_pm1(unsigned long long *state)
+/* Reproducible multipliers on every platform. */
+static double uniform_pm1(uint64_t *state)
 {
-    *state ^= *state >> 12;
-    *state ^= *state << 25;
-    *state ^= *state >> 27;
-    return 2.0 * ((double)((*state * 2685821657736338717ULL) >> 11) / 9007199254740992.0) - 1;
+    return 2.0 * rng_unit(rng_xorshift64s(state)) - 1;
 }
 
 static void print_text(const char *name, fold_int n, fold_int m, fold_int np, double h,
@@ -186,7 +184,7 @@ int cmd_check(int argc, char **argv)
         rc = cli_status_error("check", FOLD_ERR_MEMORY);
         goto done;
     }
-    unsigned long long state = 0x9e3779b97f4a7c15ULL ^ (unsigned long long)seed;
+    uint64_t state = 0x9e3779b97f4a7c15ULL ^ (uint64_t)seed;
     fold_problem_start_point(prob, x);
     fold_problem_default_params(prob, p);
     for (fold_int i = 0; i < m; i++)

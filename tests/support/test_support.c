@@ -81,12 +81,7 @@ void fold_test_rng_seed(fold_test_rng *r, unsigned long long seed)
 
 double fold_test_uniform(fold_test_rng *r)
 {
-    unsigned long long x = r->state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    r->state = x;
-    return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) * 0x1.0p-53;
+    return rng_unit(rng_xorshift64s(&r->state));
 }
 
 double fold_test_normal(fold_test_rng *r)

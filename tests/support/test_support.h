@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/random.h"
 #include "foldopt.h"
 void fold_alloc_fail_after(long k); /* test hook (src/core/util.c) */
 
@@ -39,7 +40,7 @@ double fold_test_vec_relerr(const double *a, const double *b, long n, double sca
 
 /* Seeded uniform and standard normal numbers (xorshift; reproducible across platforms). */
 typedef struct {
-    unsigned long long state;
+    uint64_t state;
 } fold_test_rng;
 void fold_test_rng_seed(fold_test_rng *r, unsigned long long seed);
 double fold_test_uniform(fold_test_rng *r);
