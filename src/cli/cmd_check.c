@@ -7,7 +7,7 @@
 #include "acopf/acopf.h"
 #include "basic/basic.h"
 #include "common/random.h"
-#include "cli/cli.h"
+#include "cli.h"
 
 static void print_usage(FILE *out)
 {

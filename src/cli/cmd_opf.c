@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/cmd_opf.h"
+#include "cmd_opf.h"
 
 const char *const opf_mode_names[] = {"value", "vjp", "jvp", "jacobian", NULL};
 

@@ -4,7 +4,7 @@
 #ifndef FOLD_CLI_CMD_OPF_H
 #define FOLD_CLI_CMD_OPF_H
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "acopf/acopf.h"
 
 enum { OPF_MODE_DEFAULT = -1, OPF_MODE_VALUE, OPF_MODE_VJP, OPF_MODE_JVP, OPF_MODE_JACOBIAN };

@@ -2,7 +2,7 @@
  * numbers and strings, a setting's value as text (doc/cli.md). */
 #include <math.h>
 
-#include "cli/cmd_opf.h"
+#include "cmd_opf.h"
 
 void opf_json_num(FILE *out, double v)
 {

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cmd_opf.h"
+#include "cmd_opf.h"
 
 static void json_solution(FILE *out, const opf_run *r)
 {

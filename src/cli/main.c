@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 static const cli_command commands[] = {
     {"demo", "solve a built-in parametric problem and print its sensitivities", cmd_demo},
