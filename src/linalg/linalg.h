@@ -23,6 +23,8 @@ void fold_la_common_finish(cholmod_common *cm);
  * be written by the caller. FOLD_ERR_MEMORY with detail on failure. */
 fold_status fold_la_sparse_alloc(fold_int nrow, fold_int ncol, fold_int nzmax,
                                  fold_la_common *cm, fold_la_sparse **out);
+/* Room for at least nzmax entries (the entries kept). FOLD_ERR_MEMORY with detail. */
+fold_status fold_la_sparse_grow(fold_la_sparse *A, fold_int nzmax, fold_la_common *cm);
 /* Free *A and set it to NULL; accepts NULL and *A NULL. */
 void fold_la_sparse_free(fold_la_sparse **A, fold_la_common *cm);
 /* Validate the caller's matrix M (named field of function fn: fold_check_csc, values

@@ -16,6 +16,14 @@ fold_status fold_la_sparse_alloc(fold_int nrow, fold_int ncol, fold_int nzmax,
                               (long long)ncol, (long long)nzmax);
 }
 
+fold_status fold_la_sparse_grow(fold_la_sparse *A, fold_int nzmax, fold_la_common *cm)
+{
+    if ((size_t)nzmax <= A->nzmax || cholmod_l_reallocate_sparse((size_t)nzmax, A, cm))
+        return FOLD_OK;
+    return fold_error(FOLD_ERR_MEMORY, "out of memory for a sparse matrix of %lld entries",
+                      (long long)nzmax);
+}
+
 void fold_la_sparse_free(fold_la_sparse **A, fold_la_common *cm)
 {
     if (A && *A)

@@ -27,7 +27,7 @@ static fold_status prepare(fold_map *map, const fold_settings *s, const char *fn
 static void finish(fold_map *map, fold_backward_info *info, double t0, fold_backward_info *user)
 {
     if (map && map->A)
-        info->kkt_nnz = (fold_int)((SuiteSparse_long *)map->A->p)[map->nz];
+        info->kkt_nnz = fold_la_sparse_nnz(map->A);
     info->total_s = fold_time_now() - t0;
     if (user)
         *user = *info;
