@@ -42,6 +42,8 @@ typedef struct fold_bt_reader {
 } fold_bt_reader;
 
 void fold_bt_buf_reset(fold_bt_buf *b);
+/* Room for extra more bytes; false (and b->failed) when out of memory. */
+bool fold_bt_reserve(fold_bt_buf *b, size_t extra);
 void fold_bt_buf_free(fold_bt_buf *b);
 void fold_bt_put_u8(fold_bt_buf *b, unsigned v);
 void fold_bt_put_i64(fold_bt_buf *b, int64_t v);

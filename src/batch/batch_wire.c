@@ -22,7 +22,7 @@ void fold_bt_buf_free(fold_bt_buf *b)
     memset(b, 0, sizeof *b);
 }
 
-static bool reserve(fold_bt_buf *b, size_t extra)
+bool fold_bt_reserve(fold_bt_buf *b, size_t extra)
 {
     if (b->failed)
         return false;
@@ -43,7 +43,7 @@ static bool reserve(fold_bt_buf *b, size_t extra)
 
 void fold_bt_put_bytes(fold_bt_buf *b, const void *v, size_t n)
 {
-    if (n && reserve(b, n)) {
+    if (n && fold_bt_reserve(b, n)) {
         memcpy(b->data + b->len, v, n);
         b->len += n;
     }
@@ -212,7 +212,7 @@ int fold_bt_recv_msg(int fd, fold_bt_buf *b, int *type)
     memcpy(&n, head, sizeof n);
     *type = head[4];
     fold_bt_buf_reset(b);
-    if (!reserve(b, n ? n : 1))
+    if (!fold_bt_reserve(b, n ? n : 1))
         return -1;
     if (n && recv_all(fd, b->data, n))
         return -1;
@@ -222,7 +222,7 @@ int fold_bt_recv_msg(int fd, fold_bt_buf *b, int *type)
 
 int fold_bt_read_some(int fd, fold_bt_buf *b)
 {
-    if (!reserve(b, 65536))
+    if (!fold_bt_reserve(b, 65536))
         return -1;
     for (;;) {
         ssize_t k = read(fd, b->data + b->len, b->cap - b->len);

@@ -43,99 +43,128 @@ static void usage(FILE *out)
         "Exit status: 0 ok, 1 numerical failure, 2 usage or input error.\n");
 }
 
-static int lookup(const char *const *names, const char *opt, const char *val)
+static int lookup(const opf_run *r, const char *const *names, const char *opt, const char *val)
 {
     for (int i = 0; val && names[i]; i++)
         if (!strcmp(names[i], val))
             return i;
-    cli_usage_error("opf: %s: unknown value '%s'", opt, val ? val : "");
+    cli_usage_error("%s: %s: unknown value '%s'", r->command, opt, val ? val : "");
     return -2;
+}
+
+int opf_parse_option(opf_run *r, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i], *val = *i + 1 < argc ? argv[*i + 1] : NULL;
+    const char *setting = NULL;
+    static const char *const with_value[] = {
+        "--wrt", "--of", "--mode", "--kkt", "--backward", "--tol", "--rows", "--cols",
+        "--flow-vars", "--resolves", "--set", "--ipopt", NULL};
+    if (!strcmp(a, "-v")) {
+        r->settings.log.verbose = 2;
+        return 0;
+    }
+    int known = 0;
+    while (with_value[known] && strcmp(with_value[known], a))
+        known++;
+    if (!with_value[known])
+        return 1;
+    if (!val)
+        return cli_usage_error("%s: %s needs a value", r->command, a);
+    ++*i;
+    if (!strcmp(a, "--wrt") && (r->wrt = lookup(r, opf_wrt_names, a, val)) < 0)
+        return CLI_USAGE;
+    else if (!strcmp(a, "--of") && (r->of = lookup(r, opf_of_names, a, val)) < 0)
+        return CLI_USAGE;
+    else if (!strcmp(a, "--mode") && (r->mode = lookup(r, opf_mode_names, a, val)) < 0)
+        return CLI_USAGE;
+    else if (!strcmp(a, "--kkt")) {
+        setting = "backward.kkt_form";
+        r->kkt_given = true;
+    }
+    else if (!strcmp(a, "--backward"))
+        setting = "backward.method";
+    else if (!strcmp(a, "--tol"))
+        setting = "forward.tol";
+    else if (!strcmp(a, "--rows"))
+        r->rows_text = val;
+    else if (!strcmp(a, "--cols"))
+        r->cols_text = val;
+    else if (!strcmp(a, "--flow-vars")) {
+        if (!strcmp(val, "none") || !strcmp(val, "all"))
+            r->flow_var_max_z = val[0] == 'n' ? 0 : HUGE_VAL;
+        else if (!cli_parse_double(a, val, &r->flow_var_max_z))
+            return CLI_USAGE;
+        else if (r->flow_var_max_z < 0)
+            return cli_usage_error("%s: --flow-vars must be >= 0, none or all", r->command);
+    } else if (!strcmp(a, "--resolves")) {
+        if (!cli_parse_long(a, val, &r->resolves))
+            return CLI_USAGE;
+        if (r->resolves < 0 || r->resolves > 100)
+            return cli_usage_error("%s: --resolves must be between 0 and 100", r->command);
+    } else if (!strcmp(a, "--set")) {
+        if (!cli_apply_set(&r->settings, val))
+            return CLI_USAGE;
+    } else if (!strcmp(a, "--ipopt")) {
+        if (!cli_apply_ipopt(&r->settings, val))
+            return CLI_USAGE;
+    }
+    if (setting && fold_settings_set(&r->settings, setting, val) != FOLD_OK)
+        return cli_usage_error("%s: %s: %s", r->command, a, fold_last_error());
+    return 0;
+}
+
+int opf_check_args(opf_run *r)
+{
+    if (!r->case_path)
+        return cli_usage_error("%s: a case file is required (see 'foldopt %s --help')",
+                               r->command, r->command);
+    if (r->wrt == OPF_WRT_NONE && (r->mode != OPF_MODE_DEFAULT || r->rows_text || r->cols_text))
+        return cli_usage_error("%s: --mode, --rows and --cols need --wrt", r->command);
+    if (r->mode == OPF_MODE_DEFAULT)
+        r->mode = r->of == OPF_OF_OBJECTIVE ? OPF_MODE_VALUE : OPF_MODE_JACOBIAN;
+    if (r->mode == OPF_MODE_VALUE && r->of != OPF_OF_OBJECTIVE)
+        return cli_usage_error("%s: --mode value needs --of objective", r->command);
+    if (r->of == OPF_OF_OBJECTIVE && r->rows_text)
+        return cli_usage_error("%s: --rows selects outputs of a vector --of", r->command);
+    return 0;
 }
 
 static int parse_args(opf_run *r, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        const char *setting = NULL;
+        int rc = opf_parse_option(r, argc, argv, &i);
+        if (rc != 1) {
+            if (rc)
+                return rc;
+            continue;
+        }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return -1;
         } else if (!strcmp(a, "--json")) {
             r->json = true;
-            continue;
-        } else if (!strcmp(a, "-v")) {
-            r->settings.log.verbose = 2;
-            continue;
         } else if (a[0] != '-') {
             if (r->case_path)
                 return cli_usage_error("opf: more than one case file ('%s', '%s')",
                                        r->case_path, a);
             r->case_path = a;
-            continue;
-        }
-        if (!val)
+        } else if (!val) {
             return cli_usage_error("opf: %s needs a value", a);
-        i++;
-        if (!strcmp(a, "--wrt") && (r->wrt = lookup(opf_wrt_names, a, val)) < 0)
-            return CLI_USAGE;
-        else if (!strcmp(a, "--of") && (r->of = lookup(opf_of_names, a, val)) < 0)
-            return CLI_USAGE;
-        else if (!strcmp(a, "--mode") && (r->mode = lookup(opf_mode_names, a, val)) < 0)
-            return CLI_USAGE;
-        else if (!strcmp(a, "--kkt")) {
-            setting = "backward.kkt_form";
-            r->kkt_given = true;
-        }
-        else if (!strcmp(a, "--backward"))
-            setting = "backward.method";
-        else if (!strcmp(a, "--tol"))
-            setting = "forward.tol";
-        else if (!strcmp(a, "-o"))
+        } else if (!strcmp(a, "-o")) {
             r->out_path = val;
-        else if (!strcmp(a, "--rows"))
-            r->rows_text = val;
-        else if (!strcmp(a, "--cols"))
-            r->cols_text = val;
-        else if (!strcmp(a, "--top")) {
+            i++;
+        } else if (!strcmp(a, "--top")) {
             if (!cli_parse_long(a, val, &r->top))
                 return CLI_USAGE;
             if (r->top < 0)
                 return cli_usage_error("opf: --top must be non-negative");
-        } else if (!strcmp(a, "--flow-vars")) {
-            if (!strcmp(val, "none") || !strcmp(val, "all"))
-                r->flow_var_max_z = val[0] == 'n' ? 0 : HUGE_VAL;
-            else if (!cli_parse_double(a, val, &r->flow_var_max_z))
-                return CLI_USAGE;
-            else if (r->flow_var_max_z < 0)
-                return cli_usage_error("opf: --flow-vars must be >= 0, none or all");
-        } else if (!strcmp(a, "--resolves")) {
-            if (!cli_parse_long(a, val, &r->resolves))
-                return CLI_USAGE;
-            if (r->resolves < 0 || r->resolves > 100)
-                return cli_usage_error("opf: --resolves must be between 0 and 100");
-        } else if (!strcmp(a, "--set")) {
-            if (!cli_apply_set(&r->settings, val))
-                return CLI_USAGE;
-        } else if (!strcmp(a, "--ipopt")) {
-            if (!cli_apply_ipopt(&r->settings, val))
-                return CLI_USAGE;
-        } else if (strcmp(a, "--wrt") && strcmp(a, "--of") && strcmp(a, "--mode")) {
+            i++;
+        } else {
             return cli_usage_error("opf: unknown option '%s'", a);
         }
-        if (setting && fold_settings_set(&r->settings, setting, val) != FOLD_OK)
-            return cli_usage_error("opf: %s: %s", a, fold_last_error());
     }
-    if (!r->case_path)
-        return cli_usage_error("opf: a case file is required (see 'foldopt opf --help')");
-    if (r->wrt == OPF_WRT_NONE && (r->mode != OPF_MODE_DEFAULT || r->rows_text || r->cols_text))
-        return cli_usage_error("opf: --mode, --rows and --cols need --wrt");
-    if (r->mode == OPF_MODE_DEFAULT)
-        r->mode = r->of == OPF_OF_OBJECTIVE ? OPF_MODE_VALUE : OPF_MODE_JACOBIAN;
-    if (r->mode == OPF_MODE_VALUE && r->of != OPF_OF_OBJECTIVE)
-        return cli_usage_error("opf: --mode value needs --of objective");
-    if (r->of == OPF_OF_OBJECTIVE && r->rows_text)
-        return cli_usage_error("opf: --rows selects outputs of a vector --of");
-    return 0;
+    return opf_check_args(r);
 }
 
 static bool rows_are_gens(const opf_run *r)
@@ -165,7 +194,7 @@ static int parse_keys(const opf_run *r, const char *text, bool gens, const char 
     fold_int n = gens ? r->cs->n_gen : r->cs->n_bus, cap = n + 1, k = 0;
     *out = malloc((size_t)cap * sizeof(fold_int));
     if (!*out)
-        return cli_usage_error("opf: out of memory");
+        return cli_usage_error("%s: out of memory", r->command);
     if (!text) {
         for (k = 0; k < n; k++)
             (*out)[k] = k;
@@ -177,17 +206,17 @@ static int parse_keys(const opf_run *r, const char *text, bool gens, const char 
         char *end;
         long key = strtol(s, &end, 10);
         if (end == s || (*end && *end != ','))
-            return cli_usage_error("opf: %s: '%s' is not a comma-separated list of integers",
-                                   opt, text);
+            return cli_usage_error("%s: %s: '%s' is not a comma-separated list of integers",
+                                   r->command, opt, text);
         fold_int idx = -1;
         for (fold_int i = 0; i < n && idx < 0; i++)
             if ((gens ? r->cs->gen[i].row : r->cs->bus[i].id) == key)
                 idx = i;
         if (idx < 0)
-            return cli_usage_error("opf: %s: no %s %ld in %s", opt,
+            return cli_usage_error("%s: %s: no %s %ld in %s", r->command, opt,
                                    gens ? "in-service generator row" : "bus", key, r->cs->name);
         if (k >= cap)
-            return cli_usage_error("opf: %s: more than %ld keys", opt, (long)n);
+            return cli_usage_error("%s: %s: more than %ld keys", r->command, opt, (long)n);
         (*out)[k++] = idx;
         s = *end ? end + 1 : end;
     }
@@ -196,7 +225,7 @@ static int parse_keys(const opf_run *r, const char *text, bool gens, const char 
 }
 
 /* x index and unit scale of output row k; parameter index of column k. */
-static fold_int row_x(const opf_run *r, fold_int k, double *scale)
+fold_int opf_row_x(const opf_run *r, fold_int k, double *scale)
 {
     const fold_acopf_layout *L = &r->L;
     *scale = r->of == OPF_OF_PG || r->of == OPF_OF_QG ? r->cs->base_mva
@@ -225,9 +254,7 @@ static fold_status backward(opf_run *r)
     double *p = malloc((size_t)np * sizeof(double)), *gp = calloc((size_t)np, sizeof(double));
     double *xbar = calloc((size_t)n, sizeof(double)), *pbar = calloc((size_t)np, sizeof(double));
     double *dx = calloc((size_t)n, sizeof(double)), *dp = calloc((size_t)np, sizeof(double));
-    fold_int nv = r->mode == OPF_MODE_JACOBIAN && r->of != OPF_OF_OBJECTIVE
-                      ? r->n_rows * r->n_cols
-                      : (r->mode == OPF_MODE_JVP ? r->n_rows : r->n_cols);
+    fold_int nv = opf_n_values(r);
     free(r->values); /* a second call (barrier fallback) replaces the first result */
     r->values = calloc((size_t)nv + 1, sizeof(double));
     fold_status st = FOLD_ERR_MEMORY;
@@ -245,7 +272,7 @@ static fold_status backward(opf_run *r)
         if (objective)
             fold_acopf_eval_grad_f(r->model, r->x, p, xbar);
         for (fold_int k = 0; !objective && k < r->n_rows; k++) {
-            fold_int xi = row_x(r, k, &scale);
+            fold_int xi = opf_row_x(r, k, &scale);
             xbar[xi] += scale;
         }
         st = fold_vjp(r->solver, xbar, NULL, NULL, NULL, pbar, &r->bwd);
@@ -269,7 +296,7 @@ static fold_status backward(opf_run *r)
         }
         for (fold_int k = 0; !objective && st >= 0 && k < r->n_rows; k++) {
             double scale;
-            fold_int xi = row_x(r, k, &scale);
+            fold_int xi = opf_row_x(r, k, &scale);
             r->values[k] = scale * dx[xi];
         }
     } else {
@@ -279,7 +306,7 @@ static fold_status backward(opf_run *r)
         st = FOLD_ERR_MEMORY;
         if (xr && pc) {
             for (fold_int k = 0; k < r->n_rows; k++)
-                xr[k] = row_x(r, k, &scale);
+                xr[k] = opf_row_x(r, k, &scale);
             for (fold_int c = 0; c < r->n_cols; c++)
                 pc[c] = col_p(r, c);
             st = fold_jacobian(r->solver, FOLD_BLOCK_X, r->n_rows, xr, r->n_cols, pc, r->values,
@@ -301,6 +328,49 @@ done:
     return st;
 }
 
+int opf_parse_selection(opf_run *r)
+{
+    if (r->wrt == OPF_WRT_NONE)
+        return 0;
+    int rc = parse_keys(r, r->cols_text, cols_are_gens(r), "--cols", &r->cols, &r->n_cols);
+    if (rc)
+        return rc;
+    if (r->of == OPF_OF_OBJECTIVE)
+        r->n_rows = 1;
+    else
+        rc = parse_keys(r, r->rows_text, rows_are_gens(r), "--rows", &r->rows, &r->n_rows);
+    return rc;
+}
+
+fold_int opf_n_values(const opf_run *r)
+{
+    if (r->mode == OPF_MODE_JACOBIAN && r->of != OPF_OF_OBJECTIVE)
+        return r->n_rows * r->n_cols;
+    return r->mode == OPF_MODE_JVP ? r->n_rows : r->n_cols;
+}
+
+fold_status opf_differentiate(opf_run *r)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    fold_status bst = backward(r);
+    /* Several generators at one bus leave their reactive split undetermined: the
+     * active-set system is singular there while the barrier form stays regular
+     * (doc/acopf.md). Without an explicit --kkt, switch and say so. */
+    if ((bst == FOLD_ERR_SINGULAR || bst == FOLD_ERR_DEGENERATE) && !r->kkt_given &&
+        r->settings.backward.kkt_form == FOLD_KKT_ACTIVE) {
+        snprintf(r->kkt_fallback, sizeof r->kkt_fallback, "active-set form: %s",
+                 fold_last_error());
+        r->settings.backward.kkt_form = FOLD_KKT_BARRIER;
+        if (fold_solver_update_settings(r->solver, &r->settings) == FOLD_OK)
+            bst = backward(r);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    r->backward_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    r->has_backward = bst >= 0;
+    return bst;
+}
+
 static int run(opf_run *r)
 {
     fold_acopf_case *cs = NULL;
@@ -319,17 +389,9 @@ static int run(opf_run *r)
         return CLI_FAILED;
     }
     r->cs = fold_acopf_get_case(r->model); /* keys are bus ids and generator rows */
-    if (r->wrt != OPF_WRT_NONE) {
-        int rc = parse_keys(r, r->cols_text, cols_are_gens(r), "--cols", &r->cols, &r->n_cols);
-        if (rc)
-            return rc;
-        if (r->of == OPF_OF_OBJECTIVE) {
-            r->n_rows = 1;
-        } else if ((rc = parse_keys(r, r->rows_text, rows_are_gens(r), "--rows", &r->rows,
-                                    &r->n_rows)) != 0) {
-            return rc;
-        }
-    }
+    int rc = opf_parse_selection(r);
+    if (rc)
+        return rc;
     fold_acopf_solve_options so;
     fold_acopf_default_solve_options(&so);
     so.max_rounds = (int)r->resolves;
@@ -348,32 +410,15 @@ static int run(opf_run *r)
     bool solved = r->fwd_status >= 0;
     if (solved)
         fold_solver_solution(r->solver, r->x, NULL, NULL, NULL, NULL);
-    int rc = solved ? CLI_OK : CLI_FAILED;
+    rc = solved ? CLI_OK : CLI_FAILED;
     if (!solved)
         fprintf(stderr, "foldopt: opf: forward solve failed: %s (%s)\n",
                 fold_forward_status_string(r->fwd.status), fold_last_error());
     else if (r->fwd_status > 0) /* e.g. Ipopt's acceptable level: derivatives at that point */
         fprintf(stderr, "foldopt: opf: warning: forward solve %s: %s\n",
                 fold_forward_status_string(r->fwd.status), fold_last_error());
-    fold_status bst = FOLD_OK;
     if (solved && r->wrt != OPF_WRT_NONE) {
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        bst = backward(r);
-        /* Several generators at one bus leave their reactive split undetermined: the
-         * active-set system is singular there while the barrier form stays regular
-         * (doc/acopf.md). Without an explicit --kkt, switch and say so. */
-        if ((bst == FOLD_ERR_SINGULAR || bst == FOLD_ERR_DEGENERATE) && !r->kkt_given &&
-            r->settings.backward.kkt_form == FOLD_KKT_ACTIVE) {
-            snprintf(r->kkt_fallback, sizeof r->kkt_fallback, "active-set form: %s",
-                     fold_last_error());
-            r->settings.backward.kkt_form = FOLD_KKT_BARRIER;
-            if (fold_solver_update_settings(r->solver, &r->settings) == FOLD_OK)
-                bst = backward(r);
-        }
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        r->backward_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-        r->has_backward = bst >= 0;
+        fold_status bst = opf_differentiate(r);
         if (bst < 0)
             rc = cli_status_error("opf: backward", bst);
         else if (bst > 0)
@@ -402,6 +447,7 @@ int cmd_opf(int argc, char **argv)
     r.top = 10;
     r.flow_var_max_z = FOLD_ACOPF_FLOW_VAR_MAX_Z;
     r.resolves = FOLD_ACOPF_REFINE_ROUNDS;
+    r.command = "opf";
     fold_settings_default(&r.settings);
     int rc = parse_args(&r, argc, argv);
     if (rc == 0)

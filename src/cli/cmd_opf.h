@@ -10,6 +10,7 @@ enum { OPF_WRT_NONE = -1, OPF_WRT_PD, OPF_WRT_QD, OPF_WRT_C1, OPF_WRT_C2 };
 enum { OPF_MODE_DEFAULT = -1, OPF_MODE_VALUE, OPF_MODE_VJP, OPF_MODE_JVP, OPF_MODE_JACOBIAN };
 
 typedef struct opf_run {
+    const char *command;      /* "opf" or "batch": prefix of messages */
     /* arguments */
     const char *case_path, *out_path, *rows_text, *cols_text;
     int wrt, of, mode;
@@ -48,6 +49,23 @@ extern const char *const opf_mode_names[];
 /* Key (bus id or generator row) of output row r / parameter column c. */
 long opf_row_key(const opf_run *r, fold_int k);
 long opf_col_key(const opf_run *r, fold_int k);
+
+/* One of the options shared by opf and batch at argv[*i] (--wrt, --of, --mode, --kkt,
+ * --backward, --tol, --rows, --cols, --flow-vars, --resolves, --set, --ipopt, -v), *i
+ * advanced past its value: 0 taken, 1 not one of them, CLI_USAGE (message printed). */
+int opf_parse_option(opf_run *r, int argc, char **argv, int *i);
+/* After parsing: a case is given, --wrt/--of/--mode/--rows agree; the default mode. */
+int opf_check_args(opf_run *r);
+/* With r->cs set: the --rows / --cols keys into r->rows, r->cols (all when not given). */
+int opf_parse_selection(opf_run *r);
+/* Entries of r->values: the sensitivities of --mode. */
+fold_int opf_n_values(const opf_run *r);
+/* x index of output row k and its unit scale (MW, MVAr, degrees). */
+fold_int opf_row_x(const opf_run *r, fold_int k, double *scale);
+/* The sensitivities of --wrt/--of/--mode at the solution in r->solver (r->x, r->model, r->L
+ * set) into r->values, with the switch to the barrier form when the active-set form is
+ * refused and --kkt was not given (r->kkt_fallback says why); r->backward_s, r->bwd. */
+fold_status opf_differentiate(opf_run *r);
 
 /* Write the summary or the JSON object to out. */
 void opf_print_text(const opf_run *r, FILE *out);
