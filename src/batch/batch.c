@@ -131,7 +131,6 @@ static fold_status make_run_msg(fold_batch *b, const double *anchor)
 fold_status fold_bt_set_run(fold_batch *b, const double *anchor)
 {
     b->run_id++;
-    b->anchor_lost = false;
     for (int i = 0; i < b->n_workers; i++)
         b->w[i].run_sent = false;
     return make_run_msg(b, anchor);

@@ -180,7 +180,6 @@ struct fold_batch {
     struct pollfd *pfd;      /* n_workers */
     fold_int run_id;
     fold_bt_buf run_msg;     /* the current run's setup, sent to every (new) worker */
-    bool anchor_lost;        /* the anchor crashed or timed out: chains start cold here */
     fold_bt_sink sink;
     /* continuations after crashes: chunk messages waiting for a worker */
     fold_bt_buf *pending;

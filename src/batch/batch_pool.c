@@ -246,6 +246,7 @@ static fold_status handle_death(fold_batch *b, fold_bt_worker *w)
     reap(w, &ws);
     death_message(b, w, pid, ws, busy_s, msg, sizeof msg);
     fold_status st = FOLD_OK;
+    bool blamed = false; /* the death was charged to a scenario or a request */
     int prev = w->state_before_death;
     if (prev == FOLD_BT_CHUNK_BUSY) {
         fold_int from = w->next_pos;
@@ -264,18 +265,21 @@ static fold_status handle_death(fold_batch *b, fold_bt_worker *w)
                                              out.data + 5, out.len - 5);
             fold_bt_buf_free(&out);
             from++;
+            blamed = true;
         } else if (w->in_member && w->member == -1) {
-            b->anchor_lost = true; /* no anchor on this rank's workers from now on */
-            fold_bt_set_run_anchor_lost(b);
+            fold_bt_set_run_anchor_lost(b); /* no anchor for this rank's next workers */
         }
         fold_status cs = continuation(b, w, from);
         if (!st)
             st = cs;
     } else if (prev == FOLD_BT_REQUEST_BUSY && b->sink.result) {
         b->sink.result(b->sink.ctx, w->req, FOLD_ERR_NOT_SOLVED, msg, NULL, 0);
+        blamed = true;
     }
     w->generation++;
-    if (!w->progressed && ++b->n_start_deaths > 2 * (fold_int)b->n_workers + 2)
+    /* deaths nothing explains (a model that cannot be built, a crash at start) must not
+     * loop forever */
+    if (!w->progressed && !blamed && ++b->n_start_deaths > 2 * (fold_int)b->n_workers + 2)
         return st ? st
                   : fold_error(FOLD_ERR_INTERNAL, "fold_batch: workers keep dying before "
                                "finishing anything (last: %s)", msg);

@@ -76,13 +76,20 @@ static void usage(FILE *out)
         "say why), 2 usage or input error.\n");
 }
 
-static int lookup(const char *const *names, const char *opt, const char *val)
+static int lookup_quiet(const char *const *names, const char *val)
 {
     for (int i = 0; names[i]; i++)
         if (!strcmp(names[i], val))
             return i;
-    cli_usage_error("batch: %s: unknown value '%s'", opt, val);
     return -1;
+}
+
+static int lookup(const char *const *names, const char *opt, const char *val)
+{
+    int k = lookup_quiet(names, val);
+    if (k < 0)
+        cli_usage_error("batch: %s: unknown value '%s'", opt, val);
+    return k;
 }
 
 static int parse_scale(batch_cmd *c, const char *val)
@@ -99,6 +106,10 @@ static int parse_scale(batch_cmd *c, const char *val)
         return cli_usage_error("batch: --scale %s: need 0 <= A <= B", val);
     return 0;
 }
+
+static const char *const valued[] = {"--scenarios", "-o", "--format", "--warm", "--warm-point",
+                                     "--scale", "--noise", "--scenario-timeout", "--sample",
+                                     "--seed", "--jobs", "--chunk", NULL};
 
 /* Batch options with a value (opf's are handled before). */
 static int parse_valued(batch_cmd *c, const char *a, const char *val)
@@ -131,10 +142,7 @@ static int parse_valued(batch_cmd *c, const char *a, const char *val)
         long *dst = !strcmp(a, "--sample") ? &c->sample
                     : !strcmp(a, "--seed") ? &c->seed
                     : !strcmp(a, "--jobs") ? &c->jobs
-                    : !strcmp(a, "--chunk") ? &c->chunk
-                                            : NULL;
-        if (!dst)
-            return cli_usage_error("batch: unknown option '%s'", a);
+                                           : &c->chunk;
         if (!cli_parse_long(a, val, dst))
             return CLI_USAGE;
         if (dst != &c->seed && *dst < 1)
@@ -173,6 +181,8 @@ static int parse_args(batch_cmd *c, int argc, char **argv)
                 return cli_usage_error("batch: more than one case file ('%s', '%s')",
                                        c->r.case_path, a);
             c->r.case_path = a;
+        } else if (lookup_quiet(valued, a) < 0) {
+            return cli_usage_error("batch: unknown option '%s'", a);
         } else if (i + 1 >= argc) {
             return cli_usage_error("batch: %s needs a value", a);
         } else if ((rc = parse_valued(c, a, argv[++i])) != 0) {
