@@ -74,10 +74,11 @@ typedef struct fold_batch_model {
     fold_status (*solve)(void *model, const fold_batch_solve_args *args, void **state,
                          fold_forward_info *info, char *message);
     /** Right after a successful solve: outputs (n_out) and sensitivities (n_sens) of the
-     * scenario. Status < 0: its sensitivities are dropped (outputs kept). May be NULL when
-     * n_out = n_sens = 0. */
+     * scenario; backward (zeroed on entry): the fold_backward_info of the backward call
+     * behind sens, when there was one. Status < 0: its sensitivities are dropped (outputs
+     * kept). May be NULL when n_out = n_sens = 0. */
     fold_status (*record)(void *model, void *state, double *outputs, double *sens,
-                          char *message);
+                          fold_backward_info *backward, char *message);
     /** Free a state. */
     void (*release)(void *model, void *state);
     /** Backward hooks on a kept state (keep mode); any may be NULL (FOLD_ERR_UNSUPPORTED).
@@ -123,6 +124,9 @@ typedef struct fold_batch_record {
     fold_int n_out, n_sens;
     const double *outputs;   /**< n_out values; NULL when the solve failed */
     const double *sens;      /**< n_sens values; NULL when unavailable */
+    bool has_backward;       /**< backward holds the record hook's backward information */
+    fold_backward_info backward; /**< e.g. reused_analysis: the chain's previous scenario
+                                      left a KKT analysis of the same pattern */
     const char *message;     /**< why it failed, or a warning; "" when none */
     const char *trust;       /**< per-scenario trust report of the derivatives: reserved,
                                   NULL until the model hooks provide one */

@@ -130,7 +130,8 @@ static fold_status solve(void *model, const fold_batch_solve_args *a, void **out
     return st;
 }
 
-static fold_status record(void *model, void *st, double *outputs, double *sens, char *message)
+static fold_status record(void *model, void *st, double *outputs, double *sens,
+                          fold_backward_info *bwd, char *message)
 {
     worker *w = model;
     const spec *s = w->s;
@@ -143,18 +144,18 @@ static fold_status record(void *model, void *st, double *outputs, double *sens, 
         memset(w->xbar, 0, (size_t)s->n * sizeof(double));
         for (fold_int k = 0; k < s->n_out; k++)
             w->xbar[s->out_x[k]] += s->ybar[k];
-        rc = fold_vjp(z->solver, w->xbar, NULL, NULL, NULL, w->pbar, NULL);
+        rc = fold_vjp(z->solver, w->xbar, NULL, NULL, NULL, w->pbar, bwd);
         for (fold_int c = 0; rc >= 0 && c < s->n_cols; c++)
             sens[c] = w->pbar[s->cols[c]];
         break;
     case FOLD_BATCH_SENS_JVP:
-        rc = fold_jvp(z->solver, s->dp, w->dx, NULL, NULL, NULL, NULL);
+        rc = fold_jvp(z->solver, s->dp, w->dx, NULL, NULL, NULL, bwd);
         for (fold_int k = 0; rc >= 0 && k < s->n_out; k++)
             sens[k] = w->dx[s->out_x[k]];
         break;
     case FOLD_BATCH_SENS_JACOBIAN:
         rc = fold_jacobian(z->solver, FOLD_BLOCK_X, s->n_out, s->out_x, s->n_cols, s->cols, sens,
-                           NULL);
+                           bwd);
         break;
     case FOLD_BATCH_SENS_VALUE:
         rc = fold_value_gradient(z->solver, w->grad);

@@ -2,12 +2,12 @@
  * timeout), forwarded unchanged between MPI ranks, decoded where it is given to the caller. */
 #include "batch/batch_internal.h"
 
-enum { HAS_OUTPUTS = 1, HAS_SENS = 2, IS_EMIT = 4 };
+enum { HAS_OUTPUTS = 1, HAS_SENS = 2, IS_EMIT = 4, HAS_BACKWARD = 8 };
 
 void fold_bt_put_record(fold_bt_buf *b, const fold_batch_record *rec, bool emit)
 {
     unsigned flags = (rec->outputs ? HAS_OUTPUTS : 0) | (rec->sens ? HAS_SENS : 0) |
-                     (emit ? IS_EMIT : 0);
+                     (emit ? IS_EMIT : 0) | (rec->has_backward ? HAS_BACKWARD : 0);
     fold_bt_begin(b, FOLD_BT_MSG_RECORD);
     fold_bt_put_i64(b, rec->scenario);
     fold_bt_put_i64(b, rec->key);
@@ -29,6 +29,8 @@ void fold_bt_put_record(fold_bt_buf *b, const fold_batch_record *rec, bool emit)
         fold_bt_put_f64s(b, rec->outputs, rec->n_out);
     if (rec->sens)
         fold_bt_put_f64s(b, rec->sens, rec->n_sens);
+    if (rec->has_backward) /* a plain struct: every process runs the same binary */
+        fold_bt_put_bytes(b, &rec->backward, sizeof rec->backward);
     fold_bt_put_str(b, rec->message);
     fold_bt_finish(b);
 }
@@ -78,6 +80,12 @@ bool fold_bt_get_record(fold_bt_reader *r, fold_batch_record *rec, bool *emit,
             return false;
         fold_bt_get_f64s(r, store->sens, rec->n_sens);
         rec->sens = store->sens;
+    }
+    if (flags & HAS_BACKWARD) {
+        const unsigned char *p = fold_bt_get_raw(r, sizeof rec->backward);
+        if (p)
+            memcpy(&rec->backward, p, sizeof rec->backward);
+        rec->has_backward = p != NULL;
     }
     fold_bt_get_str(r, store->message, sizeof store->message);
     rec->message = store->message;

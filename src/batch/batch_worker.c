@@ -195,7 +195,8 @@ static void *member(worker *w, fold_bt_reader *r, bool keep, bool first, void *c
     if (st >= 0 && d->record) {
         char msg[FOLD_BATCH_MESSAGE_LEN] = "";
         t0 = fold_time_now();
-        fold_status rst = d->record(w->model, state, w->outputs, w->sens, msg);
+        fold_status rst = d->record(w->model, state, w->outputs, w->sens, &rec.backward, msg);
+        rec.has_backward = rec.backward.n_rhs > 0 || rec.backward.kkt_dim > 0;
         rec.record_s = fold_time_now() - t0;
         fill_message(msg, rst);
         rec.outputs = d->n_out > 0 ? w->outputs : NULL;

@@ -166,7 +166,8 @@ static fold_status solve(void *model, const fold_batch_solve_args *a, void **out
     return st;
 }
 
-static fold_status record(void *model, void *state, double *outputs, double *sens, char *message)
+static fold_status record(void *model, void *state, double *outputs, double *sens,
+                          fold_backward_info *bwd, char *message)
 {
     acopf_worker *w = model;
     acopf_state *z = state;
@@ -202,6 +203,8 @@ static fold_status record(void *model, void *state, double *outputs, double *sen
     fold_status st = opf_differentiate(r);
     if (st >= 0)
         memcpy(sens, r->values, (size_t)opf_n_values(r) * sizeof *sens);
+    if (r->has_bwd_info)
+        *bwd = r->bwd;
     if (st != FOLD_OK)
         snprintf(message, FOLD_BATCH_MESSAGE_LEN, "backward: %s%s%s", fold_last_error(),
                  r->kkt_fallback[0] ? "; barrier form used: " : "", r->kkt_fallback);

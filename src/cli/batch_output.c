@@ -132,6 +132,11 @@ static void csv_string(batch_text *t, const char *s)
     batch_text_printf(t, "\"");
 }
 
+static const char *kkt_name(const fold_batch_record *rec)
+{
+    return rec->backward.kkt_form == FOLD_KKT_BARRIER ? "barrier" : "active";
+}
+
 static bool failed(const fold_batch_record *rec)
 {
     return rec->status < 0 || rec->outcome != FOLD_BATCH_DONE;
@@ -179,6 +184,13 @@ static void json_record(const batch_format *f, const fold_batch_record *rec, bat
             batch_text_printf(t, "null");
         }
     }
+    if (rec->has_backward)
+        batch_text_printf(t, ", \"backward\": {\"kkt\": \"%s\", \"kkt_dim\": %ld, "
+                          "\"reused_analysis\": %s, \"n_weak\": %ld, \"n_not_unique\": %ld, "
+                          "\"residual\": %.3g}", kkt_name(rec), (long)rec->backward.kkt_dim,
+                          rec->backward.reused_analysis ? "true" : "false",
+                          (long)rec->backward.n_weak, (long)rec->backward.n_not_unique,
+                          rec->backward.residual);
     /* the per-scenario trust report goes here (null until the model provides one) */
     batch_text_printf(t, ", \"trust\": null");
     if (rec->message && rec->message[0]) {
@@ -194,8 +206,8 @@ void batch_format_header(const batch_format *f, batch_text *t)
     char key[128];
     if (f->format != BATCH_CSV)
         return;
-    batch_text_printf(t, "scenario,status,objective,iterations%s,start,warm_from",
-                      f->timings ? ",seconds" : "");
+    batch_text_printf(t, "scenario,status,objective,iterations%s,start,warm_from,kkt,"
+                      "reused_analysis", f->timings ? ",seconds" : "");
     for (fold_int k = 0; k < n_outputs(r); k++) {
         out_key(r, k, key, sizeof key);
         batch_text_printf(t, ",out:%s", key);
@@ -219,6 +231,10 @@ static void csv_record(const batch_format *f, const fold_batch_record *rec, batc
     batch_text_printf(t, ",%s,", start_name(rec) ? start_name(rec) : "");
     if (rec->warm_from >= 0)
         batch_text_printf(t, "%ld", (long)rec->warm_from);
+    if (rec->has_backward)
+        batch_text_printf(t, ",%s,%d", kkt_name(rec), rec->backward.reused_analysis);
+    else
+        batch_text_printf(t, ",,");
     for (fold_int k = 0; k < n_outputs(r); k++) {
         batch_text_printf(t, ",");
         if (rec->outputs)
