@@ -2,7 +2,7 @@
 # Install what foldopt needs from Debian 12's packages, only if something is missing.
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc libsuitesparse-dev coinor-libipopt-dev libmetis-dev
-      check libopenblas0 python3 gnuplot-nox)
+      check libopenblas0 python3 gnuplot-nox libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
