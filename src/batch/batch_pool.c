@@ -314,7 +314,7 @@ static fold_status handle_message(fold_batch *b, fold_bt_worker *w, int type,
         if (rec.worker_peak_kb > b->peak_kb)
             b->peak_kb = rec.worker_peak_kb;
         if (rec.key >= 0 && rec.key < b->cap_keys) {
-            b->key_slot[rec.key] = rec.status >= 0 ? w->slot : -1;
+            b->key_slot[rec.key] = rec.solve_status >= 0 ? w->slot : -1; /* kept */
             b->key_gen[rec.key] = w->generation;
         }
         fold_status st = b->sink.record(b->sink.ctx, &rec, emit, payload, len);

@@ -45,6 +45,15 @@ def with_loads(case, path, loads):
     with open(path, "w") as f:
         f.write("".join(lines))
 
+def last_json(text):
+    """The last line of text that is a JSON object (the --summary line), else {}."""
+    for line in reversed(text.strip().splitlines()):
+        try:
+            return json.loads(line)
+        except ValueError:
+            continue
+    return {}
+
 def rel(a, b):
     return abs(a - b) / max(1.0, abs(b))
 
@@ -157,12 +166,11 @@ try:
         p = subprocess.run([mpirun, "--oversubscribe", "--allow-run-as-root", "-np", "2", exe,
                             *common, "--jobs", "1", "-o", path, "--summary"],
                            capture_output=True, text=True, timeout=300)
-        summary = p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "{}"
+        summary = last_json(p.stderr)
         check("mpirun -np 2 --jobs 1 writes the file of --jobs 1",
               p.returncode == 0 and os.path.exists(path) and read(path) == files["1"], p.stderr)
         check("mpirun -np 2: the summary counts 2 ranks and 2 workers",
-              json.loads(summary).get("ranks") == 2 and json.loads(summary).get("workers") == 2,
-              summary)
+              summary.get("ranks") == 2 and summary.get("workers") == 2, p.stderr)
     else:
         results.append(("# SKIP mpirun -np 2 (%s)" % ("no mpirun" if with_mpi else
                                                        "built without MPI"), True, ""))
@@ -189,7 +197,7 @@ try:
     with open(part, "a") as f:  # a record torn by the kill
         f.write('{"scenario": 23, "status": "sol')
     rc2, _, err2 = run(*args, "-o", out, "--resume", "--summary")
-    summary = json.loads(err2.strip().splitlines()[-1]) if rc2 == 0 else {}
+    summary = last_json(err2)
     check("resume: killed after %d records, continued: the file of an uninterrupted run"
           % n_before, rc == 0 and rc2 == 0 and 0 < n_before < 24 and read(out) == read(ref),
           err + err2)
@@ -218,7 +226,7 @@ try:
     _, err = p.communicate(timeout=300)
     recs = records(read(out)) if os.path.exists(out) else []
     crashed = [r for r in recs if r["status"] == "crashed"]
-    summary = json.loads(err.strip().splitlines()[-1]) if err.strip() else {}
+    summary = last_json(err)
     check("killed worker: every scenario recorded, %d crashed (signal 9), the worker replaced"
           % len(crashed),
           victim is not None and len(recs) == 24 and len(crashed) <= 1 and
