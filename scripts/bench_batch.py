@@ -6,6 +6,7 @@ normal per bus; seeded), the objective's VJP w.r.t. pd, run as
   b  foldopt batch --jobs 1,
   c  foldopt batch --jobs 2,
   d  mpirun -np 2 foldopt batch --jobs 1,
+  e  foldopt batch --jobs 1 --warm-point primal (warm starts without multipliers),
 each configuration its own process(es), REPS repetitions, medians; wall and CPU time, the
 load average around each run, mean Ipopt iterations, and the workers' peak memory against
 the number of scenarios. Usage: bench_batch.py FOLDOPT PGLIB_DIR [options]; prints tables
@@ -89,9 +90,9 @@ def timed(cmds):
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     return wall, cpu, (load0, os.getloadavg()[0]), outs
 
-def batch_cmd(case, csv, out, jobs, mpi=False):
+def batch_cmd(case, csv, out, jobs, mpi=False, extra=()):
     cmd = [args.foldopt, "batch", case, "--scenarios", csv, "--wrt", "pd", "--mode", "vjp",
-           "--jobs", str(jobs), "-o", out, "--summary", "--no-progress"]
+           "--jobs", str(jobs), "-o", out, "--summary", "--no-progress", *extra]
     if mpi:
         cmd = [shutil.which("mpirun"), "--oversubscribe", "--allow-run-as-root", "-np", "2"] + cmd
     return cmd
@@ -126,7 +127,8 @@ try:
                 elif cfg == "d" and not shutil.which("mpirun"):
                     continue
                 else:
-                    cmds = [batch_cmd(path, csv, out, 2 if cfg == "c" else 1, cfg == "d")]
+                    cmds = [batch_cmd(path, csv, out, 2 if cfg == "c" else 1, cfg == "d",
+                                      ["--warm-point", "primal"] if cfg == "e" else [])]
                 wall, cpu, load, outs = timed(cmds)
                 r = {"case": name, "config": cfg, "rep": rep, "n": args.n, "wall_s": wall,
                      "cpu_s": cpu, "load_before": load[0], "load_after": load[1]}
@@ -172,7 +174,7 @@ print("\n| case | config | reps | scenarios | median wall s | scenarios/s | medi
       "CPU s/scenario | load (min-max) | mean Ipopt iterations | solved |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 labels = {"a": "a: opf loop (cold)", "b": "b: batch --jobs 1", "c": "c: batch --jobs 2",
-          "d": "d: mpirun -np 2 --jobs 1"}
+          "d": "d: mpirun -np 2 --jobs 1", "e": "e: b with --warm-point primal"}
 rates = {}
 for name in args.cases.split(","):
     for cfg in args.configs.split(","):

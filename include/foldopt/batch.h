@@ -198,7 +198,7 @@ typedef struct fold_batch_info {
 typedef struct fold_batch fold_batch;
 
 /** Validate model and options and start the worker processes (fork), each of which builds
- * the model. FOLD_ERR_ARGUMENT (missing hook, bad option; message names it),
+ * the model. A batch is used by one thread at a time; different batches are independent. FOLD_ERR_ARGUMENT (missing hook, bad option; message names it),
  * FOLD_ERR_MEMORY, FOLD_ERR_INTERNAL (fork or socketpair failed). Call it before starting
  * threads: the workers are copies of the calling process. */
 FOLD_API fold_status fold_batch_create(const fold_batch_model *model,
