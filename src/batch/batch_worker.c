@@ -201,9 +201,11 @@ static void *member(worker *w, fold_bt_reader *r, bool keep, bool first, void *c
         fill_message(msg, rst);
         rec.outputs = d->n_out > 0 ? w->outputs : NULL;
         rec.sens = rst >= 0 && d->n_sens > 0 ? w->sens : NULL;
-        if (rst < 0 || (rst > 0 && st == FOLD_OK)) {
+        if (rst < 0 || (rst > 0 && st == FOLD_OK))
             rec.status = rst;
-            snprintf(w->message, sizeof w->message, "%s", msg);
+        if (msg[0]) { /* after the solve's own message, if any */
+            size_t k = strlen(w->message);
+            snprintf(w->message + k, sizeof w->message - k, "%s%s", k ? "; " : "", msg);
         }
     }
     rec.message = w->message;
