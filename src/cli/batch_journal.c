@@ -181,13 +181,8 @@ int batch_journal_open(batch_journal **out_j, const char *out, const batch_forma
         batch_journal_free(j);
         return rc;
     }
-    if (!out && f->format == BATCH_CSV) {
-        batch_text t = {0};
-        batch_format_header(f, &t);
-        if (t.s)
-            fputs(t.s, stdout);
-        batch_text_free(&t);
-    }
+    if (!out)
+        batch_format_header(f, stdout);
     *out_j = j;
     *done_out = done;
     return 0;
@@ -222,18 +217,16 @@ int batch_journal_finish(batch_journal *j, bool complete)
         return 0;
     if (!complete)
         return 0; /* the journal stays for --resume */
-    int fd = open(j->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
+    FILE *out = fopen(j->tmp, "w");
+    if (!out)
         return cli_usage_error("batch: cannot write '%s': %s", j->tmp, strerror(errno));
-    batch_text t = {0};
-    batch_format_header(j->f, &t);
-    int rc = t.len && write_all(fd, t.s, t.len) ? -1 : 0;
-    batch_text_free(&t);
+    batch_format_header(j->f, out);
+    int rc = 0;
     for (fold_int s = 0; !rc && s < j->n; s++)
-        rc = j->off[s] < 0 || read_line_at(j, s) || write_all(fd, j->line, j->len[s]) ? -1 : 0;
+        rc = j->off[s] < 0 || read_line_at(j, s) || fwrite(j->line, 1, j->len[s], out) != j->len[s];
     if (!rc)
-        rc = fsync(fd);
-    if (close(fd) || rc || rename(j->tmp, j->out)) {
+        rc = fflush(out) || fsync(fileno(out));
+    if (fclose(out) || rc || rename(j->tmp, j->out)) {
         int e = errno;
         unlink(j->tmp);
         return cli_usage_error("batch: cannot write '%s': %s", j->out, strerror(e));

@@ -1,45 +1,9 @@
 /* foldopt batch: a scenario's record as a JSON line or a CSV row, keyed like foldopt opf's
  * output (bus ids, generator rows). doc/cli.md. */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cmd_batch.h"
-
-void batch_text_printf(batch_text *t, const char *fmt, ...)
-{
-    va_list ap;
-    for (int pass = 0; pass < 2 && !t->failed; pass++) {
-        size_t room = t->cap - t->len;
-        va_start(ap, fmt);
-        int k = vsnprintf(t->s ? t->s + t->len : NULL, room, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            t->failed = true;
-            return;
-        }
-        if ((size_t)k < room) {
-            t->len += (size_t)k;
-            return;
-        }
-        size_t cap = t->cap ? t->cap : 4096;
-        while (cap < t->len + (size_t)k + 1)
-            cap *= 2;
-        char *s = realloc(t->s, cap);
-        if (!s) {
-            t->failed = true;
-            return;
-        }
-        t->s = s;
-        t->cap = cap;
-    }
-}
-
-void batch_text_free(batch_text *t)
-{
-    free(t->s);
-    memset(t, 0, sizeof *t);
-}
 
 static bool jacobian(const opf_run *r)
 {
@@ -98,38 +62,28 @@ static const char *start_name(const fold_batch_record *rec)
 }
 
 /* Round-trip exact numbers: records of two runs are equal as text when equal as bits. */
-static void number(batch_text *t, double v, bool json)
+static void number(FILE *t, double v, bool json)
 {
     if (isfinite(v))
-        batch_text_printf(t, "%.17g", v);
+        fprintf(t, "%.17g", v);
     else if (json)
-        batch_text_printf(t, "null");
+        fputs("null", t);
 }
 
-static void json_string(batch_text *t, const char *s)
-{
-    batch_text_printf(t, "\"");
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            batch_text_printf(t, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            batch_text_printf(t, "\\u%04x", (unsigned)*s);
-        else
-            batch_text_printf(t, "%c", *s);
-    }
-    batch_text_printf(t, "\"");
-}
-
-static void csv_string(batch_text *t, const char *s)
+/* A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a line break. */
+static void csv_string(FILE *t, const char *s)
 {
     if (!strpbrk(s, ",\"\n\r")) {
-        batch_text_printf(t, "%s", s);
+        fputs(s, t);
         return;
     }
-    batch_text_printf(t, "\"");
-    for (; *s; s++)
-        batch_text_printf(t, *s == '"' ? "\"\"" : "%c", *s);
-    batch_text_printf(t, "\"");
+    fputc('"', t);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', t);
+        fputc(*s, t);
+    }
+    fputc('"', t);
 }
 
 static const char *kkt_name(const fold_batch_record *rec)
@@ -142,120 +96,120 @@ static bool failed(const fold_batch_record *rec)
     return rec->status < 0 || rec->outcome != FOLD_BATCH_DONE;
 }
 
-static void json_record(const batch_format *f, const fold_batch_record *rec, batch_text *t)
+static void json_record(const batch_format *f, const fold_batch_record *rec, FILE *t)
 {
     const opf_run *r = f->r;
     char key[128];
-    batch_text_printf(t, "{\"scenario\": %ld, \"status\": \"%s\", \"objective\": ",
+    fprintf(t, "{\"scenario\": %ld, \"status\": \"%s\", \"objective\": ",
                       (long)rec->scenario, status_name(rec));
     number(t, rec->objective, true);
-    batch_text_printf(t, ", \"iterations\": %ld", (long)rec->iterations);
+    fprintf(t, ", \"iterations\": %ld", (long)rec->iterations);
     if (f->timings)
-        batch_text_printf(t, ", \"seconds\": %.4g", rec->solve_s + rec->record_s);
+        fprintf(t, ", \"seconds\": %.4g", rec->solve_s + rec->record_s);
     if (start_name(rec))
-        batch_text_printf(t, ", \"start\": \"%s\"", start_name(rec));
+        fprintf(t, ", \"start\": \"%s\"", start_name(rec));
     else
-        batch_text_printf(t, ", \"start\": null");
+        fprintf(t, ", \"start\": null");
     if (rec->warm_from >= 0)
-        batch_text_printf(t, ", \"warm_from\": %ld", (long)rec->warm_from);
+        fprintf(t, ", \"warm_from\": %ld", (long)rec->warm_from);
     else
-        batch_text_printf(t, ", \"warm_from\": null");
-    batch_text_printf(t, ", \"outputs\": ");
+        fprintf(t, ", \"warm_from\": null");
+    fprintf(t, ", \"outputs\": ");
     if (rec->outputs) {
         for (fold_int k = 0; k < n_outputs(r); k++) {
             out_key(r, k, key, sizeof key);
-            batch_text_printf(t, "%s\"%s\": ", k ? ", " : "{", key);
+            fprintf(t, "%s\"%s\": ", k ? ", " : "{", key);
             number(t, rec->outputs[k], true);
         }
-        batch_text_printf(t, "}");
+        fprintf(t, "}");
     } else {
-        batch_text_printf(t, "null");
+        fprintf(t, "null");
     }
     if (r->wrt != OPF_WRT_NONE) {
-        batch_text_printf(t, ", \"sensitivities\": ");
+        fprintf(t, ", \"sensitivities\": ");
         if (rec->sens) {
             for (fold_int k = 0; k < n_sens(r); k++) {
                 fold_int v = sens_key(r, k, key, sizeof key);
-                batch_text_printf(t, "%s\"%s\": ", k ? ", " : "{", key);
+                fprintf(t, "%s\"%s\": ", k ? ", " : "{", key);
                 number(t, rec->sens[v], true);
             }
-            batch_text_printf(t, "}");
+            fprintf(t, "}");
         } else {
-            batch_text_printf(t, "null");
+            fprintf(t, "null");
         }
     }
     if (rec->has_backward)
-        batch_text_printf(t, ", \"backward\": {\"kkt\": \"%s\", \"kkt_dim\": %ld, "
+        fprintf(t, ", \"backward\": {\"kkt\": \"%s\", \"kkt_dim\": %ld, "
                           "\"reused_analysis\": %s, \"n_weak\": %ld, \"n_not_unique\": %ld, "
                           "\"residual\": %.3g}", kkt_name(rec), (long)rec->backward.kkt_dim,
                           rec->backward.reused_analysis ? "true" : "false",
                           (long)rec->backward.n_weak, (long)rec->backward.n_not_unique,
                           rec->backward.residual);
     /* the per-scenario trust report goes here (null until the model provides one) */
-    batch_text_printf(t, ", \"trust\": null");
+    fprintf(t, ", \"trust\": null");
     if (rec->message && rec->message[0]) {
-        batch_text_printf(t, failed(rec) ? ", \"error\": " : ", \"warning\": ");
-        json_string(t, rec->message);
+        fputs(failed(rec) ? ", \"error\": " : ", \"warning\": ", t);
+        opf_json_string(t, rec->message);
     }
-    batch_text_printf(t, "}\n");
+    fprintf(t, "}\n");
 }
 
-void batch_format_header(const batch_format *f, batch_text *t)
+void batch_format_header(const batch_format *f, FILE *t)
 {
     const opf_run *r = f->r;
     char key[128];
     if (f->format != BATCH_CSV)
         return;
-    batch_text_printf(t, "scenario,status,objective,iterations%s,start,warm_from,kkt,"
+    fprintf(t, "scenario,status,objective,iterations%s,start,warm_from,kkt,"
                       "reused_analysis", f->timings ? ",seconds" : "");
     for (fold_int k = 0; k < n_outputs(r); k++) {
         out_key(r, k, key, sizeof key);
-        batch_text_printf(t, ",out:%s", key);
+        fprintf(t, ",out:%s", key);
     }
     for (fold_int k = 0; k < n_sens(r); k++) {
         sens_key(r, k, key, sizeof key);
-        batch_text_printf(t, ",d:%s", key);
+        fprintf(t, ",d:%s", key);
     }
-    batch_text_printf(t, ",trust,error,warning\n");
+    fprintf(t, ",trust,error,warning\n");
 }
 
-static void csv_record(const batch_format *f, const fold_batch_record *rec, batch_text *t)
+static void csv_record(const batch_format *f, const fold_batch_record *rec, FILE *t)
 {
     const opf_run *r = f->r;
     char key[128];
-    batch_text_printf(t, "%ld,%s,", (long)rec->scenario, status_name(rec));
+    fprintf(t, "%ld,%s,", (long)rec->scenario, status_name(rec));
     number(t, rec->objective, false);
-    batch_text_printf(t, ",%ld", (long)rec->iterations);
+    fprintf(t, ",%ld", (long)rec->iterations);
     if (f->timings)
-        batch_text_printf(t, ",%.4g", rec->solve_s + rec->record_s);
-    batch_text_printf(t, ",%s,", start_name(rec) ? start_name(rec) : "");
+        fprintf(t, ",%.4g", rec->solve_s + rec->record_s);
+    fprintf(t, ",%s,", start_name(rec) ? start_name(rec) : "");
     if (rec->warm_from >= 0)
-        batch_text_printf(t, "%ld", (long)rec->warm_from);
+        fprintf(t, "%ld", (long)rec->warm_from);
     if (rec->has_backward)
-        batch_text_printf(t, ",%s,%d", kkt_name(rec), rec->backward.reused_analysis);
+        fprintf(t, ",%s,%d", kkt_name(rec), rec->backward.reused_analysis);
     else
-        batch_text_printf(t, ",,");
+        fprintf(t, ",,");
     for (fold_int k = 0; k < n_outputs(r); k++) {
-        batch_text_printf(t, ",");
+        fprintf(t, ",");
         if (rec->outputs)
             number(t, rec->outputs[k], false);
     }
     for (fold_int k = 0; k < n_sens(r); k++) {
-        batch_text_printf(t, ",");
+        fprintf(t, ",");
         if (rec->sens)
             number(t, rec->sens[sens_key(r, k, key, sizeof key)], false);
     }
-    batch_text_printf(t, ",,"); /* trust: empty until the model provides one */
+    fprintf(t, ",,"); /* trust: empty until the model provides one */
     bool err = failed(rec);
     if (err)
         csv_string(t, rec->message ? rec->message : "");
-    batch_text_printf(t, ",");
+    fprintf(t, ",");
     if (!err && rec->message)
         csv_string(t, rec->message);
-    batch_text_printf(t, "\n");
+    fprintf(t, "\n");
 }
 
-void batch_format_record(const batch_format *f, const fold_batch_record *rec, batch_text *t)
+void batch_format_record(const batch_format *f, const fold_batch_record *rec, FILE *t)
 {
     if (f->format == BATCH_CSV)
         csv_record(f, rec, t);

@@ -28,7 +28,9 @@ typedef struct batch_cmd {
     batch_format fmt;
     batch_journal *journal;
     unsigned char *done;
-    batch_text line;
+    FILE *line;                /* one record's line (a memory stream) */
+    char *line_buf;
+    size_t line_size;
     bool any_failed;
     int write_rc;
     double last_draw;
@@ -251,15 +253,16 @@ static int params(fold_int i, double *p, void *ud)
 static int on_record(const fold_batch_record *rec, void *ud)
 {
     batch_cmd *c = ud;
-    c->line.len = 0;
-    batch_format_record(&c->fmt, rec, &c->line);
-    if (c->line.failed) {
+    rewind(c->line);
+    batch_format_record(&c->fmt, rec, c->line);
+    long len = ftell(c->line);
+    if (fflush(c->line) || len <= 0) {
         c->write_rc = cli_usage_error("batch: out of memory formatting a record");
         return 1;
     }
     if (rec->status < 0 || rec->outcome != FOLD_BATCH_DONE)
         c->any_failed = true;
-    if ((c->write_rc = batch_journal_add(c->journal, rec->scenario, c->line.s, c->line.len)))
+    if ((c->write_rc = batch_journal_add(c->journal, rec->scenario, c->line_buf, (size_t)len)))
         return 1;
     return 0;
 }
@@ -363,7 +366,8 @@ static int run(batch_cmd *c)
     int rc = load_case(c);
     if (!rc && c->mpi.rank == 0) {
         p0 = malloc(((size_t)c->r.L.np + 1) * sizeof *p0);
-        rc = p0 ? load_input(c, p0) : cli_usage_error("batch: out of memory");
+        c->line = open_memstream(&c->line_buf, &c->line_size);
+        rc = p0 && c->line ? load_input(c, p0) : cli_usage_error("batch: out of memory");
     }
     rc = batch_mpi_agree(&c->mpi, rc);
     if (rc)
@@ -442,7 +446,9 @@ int cmd_batch(int argc, char **argv)
     rc = batch_mpi_end(&c.mpi, rc);
     batch_journal_free(c.journal);
     batch_scenarios_free(&c.sc);
-    batch_text_free(&c.line);
+    if (c.line)
+        fclose(c.line);
+    free(c.line_buf);
     free(c.done);
     free(c.r.rows);
     free(c.r.cols);

@@ -60,18 +60,10 @@ typedef struct batch_format {
     const opf_run *r;   /* keys of outputs and sensitivities */
 } batch_format;
 
-typedef struct batch_text {
-    char *s;
-    size_t len, cap;
-    bool failed;
-} batch_text;
-
-void batch_text_printf(batch_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void batch_text_free(batch_text *t);
-/* One record as a line (ending in '\n') appended to t. */
-void batch_format_record(const batch_format *f, const fold_batch_record *rec, batch_text *t);
-/* The CSV header line (empty for JSON lines). */
-void batch_format_header(const batch_format *f, batch_text *t);
+/* One record as a line (ending in '\n') written to out. */
+void batch_format_record(const batch_format *f, const fold_batch_record *rec, FILE *out);
+/* The CSV header line to out (nothing for JSON lines). */
+void batch_format_header(const batch_format *f, FILE *out);
 /* Scenario index at the start of a record line, -1 if the line is not a record; whether its
  * status ends a chain (crashed, timeout). */
 fold_int batch_line_scenario(const char *line, size_t len, int format, bool *ends_chain);

@@ -67,6 +67,9 @@ fold_int opf_row_x(const opf_run *r, fold_int k, double *scale);
  * refused and --kkt was not given (r->kkt_fallback says why); r->backward_s, r->bwd. */
 fold_status opf_differentiate(opf_run *r);
 
+/* A JSON string literal (quotes, backslashes and control characters escaped). */
+void opf_json_string(FILE *out, const char *s);
+
 /* Write the summary or the JSON object to out. */
 void opf_print_text(const opf_run *r, FILE *out);
 void opf_print_json(const opf_run *r, FILE *out);

@@ -39,8 +39,7 @@ static bool is_jacobian(const opf_run *r)
     return r->mode == OPF_MODE_JACOBIAN && r->of != OPF_OF_OBJECTIVE;
 }
 
-/* A JSON string literal (quotes, backslashes and control characters escaped). */
-static void json_string(FILE *out, const char *s)
+void opf_json_string(FILE *out, const char *s)
 {
     fputc('"', out);
     for (; *s; s++) {
@@ -123,7 +122,7 @@ void opf_print_json(const opf_run *r, FILE *out)
                 setting_text(r, "backward.method", buf + 32, 32), r->backward_s);
         if (r->kkt_fallback[0]) {
             fputs(", \"kkt_fallback\": ", out);
-            json_string(out, r->kkt_fallback);
+            opf_json_string(out, r->kkt_fallback);
         }
         if (r->has_bwd_info)
             fprintf(out, ",\n \"backward\": {\"kkt_dim\": %ld, \"n_active_cons\": %ld, "
@@ -137,7 +136,7 @@ void opf_print_json(const opf_run *r, FILE *out)
              * is at a bound: singular K, regularized */
             fprintf(out, ",\n \"singular_delta\": %.3g, \"fallback_reason\": ",
                     r->bwd.singular_delta);
-            json_string(out, r->bwd.fallback_reason);
+            opf_json_string(out, r->bwd.fallback_reason);
         }
         if (is_jacobian(r)) {
             fputs(",\n \"jacobian\": {\"rows\": ", out);
