@@ -2,8 +2,10 @@
 # Install what foldopt needs from Debian 12's packages, only if something is missing.
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc libsuitesparse-dev coinor-libipopt-dev libmetis-dev
-      check libopenblas0 python3 gnuplot-nox libopenmpi-dev openmpi-bin)
+      check libopenblas0 python3 gnuplot-nox)
 missing=()
+# Open MPI: foldopt batch across MPI ranks (meson builds it when it finds MPI)
+pkgs+=(libopenmpi-dev openmpi-bin)
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
