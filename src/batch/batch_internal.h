@@ -149,7 +149,6 @@ typedef struct fold_bt_worker {
     /* the chunk in progress: its message (for a continuation) and members */
     fold_bt_buf chunk;
     fold_int chunk_id, chunk_n, next_pos;
-    size_t member_off;  /* offset of the first member in chunk.data payload */
     bool in_member;     /* BEGIN seen, RECORD not yet */
     fold_int member;    /* scenario in progress (-1: the anchor) */
     double t_begin;
@@ -197,8 +196,6 @@ struct fold_batch {
 
 fold_status fold_bt_pool_start(fold_batch *b);
 void fold_bt_pool_stop(fold_batch *b);
-/* Send the current run setup (b->run_msg) to every worker that has not had it. */
-void fold_bt_pool_sync_run(fold_batch *b);
 /* Hand a chunk message to an idle worker (the buffer is moved into the worker). */
 fold_status fold_bt_pool_dispatch(fold_batch *b, fold_bt_worker *w, fold_bt_buf *chunk);
 fold_bt_worker *fold_bt_pool_idle(fold_batch *b);
@@ -211,8 +208,10 @@ fold_status fold_bt_pool_push_pending(fold_batch *b, fold_bt_buf *chunk);
 bool fold_bt_pool_pop_pending(fold_batch *b, fold_bt_buf *out);
 /* Send a message to a worker; a dead peer is handled by the next poll. */
 void fold_bt_pool_send(fold_bt_worker *w, const fold_bt_buf *msg);
+/* Replace busy workers after a run was stopped (their chunks are abandoned). */
+fold_status fold_bt_pool_reset_busy(fold_batch *b);
 
-/* ---- run setup shared by the local and MPI coordinators (batch_run.c) ---- */
+/* ---- run setup shared by the local and MPI coordinators (batch.c) ---- */
 
 fold_status fold_bt_check_job(const fold_batch *b, const fold_batch_job *job);
 /* Build b->run_msg (run id, anchor) for the workers' next chunk. */
@@ -231,8 +230,5 @@ typedef struct fold_bt_tally {
 void fold_bt_tally_init(fold_bt_tally *t, const fold_batch_job *job, fold_batch_info *info,
                         fold_int n_emit, fold_int n_chunks);
 fold_status fold_bt_deliver(fold_bt_tally *t, const fold_batch_record *rec, bool emit);
-/* Kill busy workers after a run was stopped (their chunks are abandoned). */
-fold_status fold_bt_pool_reset_busy(fold_batch *b);
-long fold_bt_peak_kb(void);
 
 #endif

@@ -107,17 +107,6 @@ void fold_bt_pool_send(fold_bt_worker *w, const fold_bt_buf *msg)
         fold_bt_send_all(w->fd, msg->data, msg->len); /* a dead peer shows at the next poll */
 }
 
-void fold_bt_pool_sync_run(fold_batch *b)
-{
-    for (int i = 0; i < b->n_workers; i++) {
-        fold_bt_worker *w = &b->w[i];
-        if (w->fd >= 0 && !w->run_sent && w->state == FOLD_BT_IDLE) {
-            fold_bt_pool_send(w, &b->run_msg);
-            w->run_sent = true;
-        }
-    }
-}
-
 fold_bt_worker *fold_bt_pool_idle(fold_batch *b)
 {
     for (int i = 0; i < b->n_workers; i++)
