@@ -139,6 +139,21 @@ try:
     else:
         check("LMP against central differences of re-solves", False, err)
 
+    # --- cost scenarios: d objective / d c1 of a generator is its dispatch (envelope) ---
+    with open(scen, "w") as f:
+        f.write("c1:*\n1.0\n1.1\n0.9\n")
+    rc, out, err = run("batch", case, "--scenarios", scen, "--factors", "--wrt", "c1",
+                       "--no-timings")
+    rc2, out2, err2 = run("batch", case, "--scenarios", scen, "--factors", "--of", "pg",
+                          "--no-timings")
+    recs, recs2 = (records(out) if rc == 0 else []), (records(out2) if rc2 == 0 else [])
+    worst = max([abs(r["sensitivities"]["c1:" + k[3:]] - v) / max(1.0, abs(v))
+                 for r, r2 in zip(recs, recs2) for k, v in r2["outputs"].items()] or [1.0])
+    check("c1:* factors: the costs move the objective, and d objective / d c1 = pg (worst "
+          "%.1e)" % worst, len(recs) == 3 and len(recs2) == 3 and
+          recs[1]["objective"] > recs[0]["objective"] > recs[2]["objective"] and worst < 1e-6,
+          err + err2)
+
     # --- the same file whatever the number of workers, chains or MPI ranks ---
     common = ["batch", case, "--sample", "17", "--wrt", "pd", "--mode", "vjp", "--no-timings"]
     files = {}
