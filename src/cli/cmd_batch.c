@@ -383,6 +383,13 @@ static int run(batch_cmd *c)
     opt.scenario_timeout_s = c->timeout_s;
     opt.warm = c->warm;
     fold_status st = fold_batch_create(&model, &opt, &b);
+    /* every rank enters the run, or none */
+    if (batch_mpi_agree(&c->mpi, st < 0 ? CLI_FAILED : 0) && st == FOLD_OK) {
+        if (c->mpi.rank == 0)
+            fprintf(stderr, "foldopt: batch: another MPI rank could not start its workers\n");
+        rc = CLI_FAILED;
+        goto done;
+    }
     if (st == FOLD_OK) {
         fold_batch_job job = {.n_scenarios = c->sc.n, .params = params, .params_data = &c->sc,
                               .anchor_mean = true, .done = c->done, .on_record = on_record,
