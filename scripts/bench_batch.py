@@ -147,6 +147,8 @@ try:
                     r["starts"] = {k: sum(1 for x in recs if x["start"] == k)
                                    for k in ("cold", "anchor", "scenario")}
                     r["objectives"] = [x["objective"] for x in recs]
+                    r["record_seconds_mean"] = statistics.mean(
+                        [x["seconds"] for x in recs if x.get("seconds")] or [0])
                 runs.append(r)
                 print("# %s %s rep %d: %.1f s wall, %.1f s CPU, load %.1f -> %.1f, %d solved, "
                       "%.1f iterations" % (name, cfg, rep, wall, cpu, load[0], load[1],
