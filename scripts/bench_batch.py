@@ -136,19 +136,24 @@ try:
                     res = [json.loads(p.stdout) if p.returncode == 0 else None for p in outs]
                     ok = [x for x in res if x and x["status"] == "solved"]
                     r["solved"] = len(ok)
-                    r["iterations_mean"] = statistics.mean(x["iterations"] for x in ok)
+                    r["iterations"] = [x["iterations"] if x else None for x in res]
+                    r["status"] = [x["status"] if x else "error" for x in res]
                     r["objectives"] = [x["objective"] if x else None for x in res]
                 else:
                     s = summary(outs[0])
                     recs = [json.loads(l) for l in open(out)] if os.path.exists(out) else []
                     r["solved"] = sum(1 for x in recs if x["status"] == "solved")
-                    r["iterations_mean"] = s.get("iterations_mean")
+                    r["iterations"] = [x["iterations"] for x in recs]
+                    r["status"] = [x["status"] for x in recs]
                     r["worker_peak_kb"] = s.get("worker_peak_kb")
                     r["starts"] = {k: sum(1 for x in recs if x["start"] == k)
                                    for k in ("cold", "anchor", "scenario")}
                     r["objectives"] = [x["objective"] for x in recs]
                     r["record_seconds_mean"] = statistics.mean(
                         [x["seconds"] for x in recs if x.get("seconds")] or [0])
+                # over the scenarios it solved (a failed one runs to its iteration limit)
+                r["iterations_mean"] = statistics.mean(
+                    [k for k, t in zip(r["iterations"], r["status"]) if t == "solved"] or [0])
                 runs.append(r)
                 print("# %s %s rep %d: %.1f s wall, %.1f s CPU, load %.1f -> %.1f, %d solved, "
                       "%.1f iterations" % (name, cfg, rep, wall, cpu, load[0], load[1],
