@@ -45,6 +45,39 @@ typedef struct fold_nlp_callbacks {
     fold_sparse_fn jac_g_p;
 } fold_nlp_callbacks;
 
+/** Kinds of items a problem can name (fold_nlp_def.item_name, fold_problem_item_name). */
+typedef enum fold_item_kind {
+    FOLD_ITEM_VARIABLE = 0,   /**< x_j (its bounds are named "<name> lower" / "<name> upper") */
+    FOLD_ITEM_CONSTRAINT = 1, /**< g_i (and its multiplier lam_i) */
+    FOLD_ITEM_PARAMETER = 2   /**< p_k */
+} fold_item_kind;
+
+/** Longest name foldopt asks an item_name callback for (bytes, NUL included). */
+#define FOLD_NAME_MAX 256
+
+/** Optional: write the name of item `index` of `kind` (a fold_item_kind) as the user knows
+ * it, e.g. "bus 1484 vm" or "branch 12 (3-7) thermal from-end", into buf (len bytes, NUL
+ * included; len <= FOLD_NAME_MAX). Return 0 on success; any other value, or an empty
+ * name, makes foldopt use its default "x[12]", "g[7]", "p[3]". Called only to write
+ * messages and reports, never during a solve. */
+typedef int (*fold_item_name_fn)(int kind, fold_int index, char *buf, size_t len,
+                                 void *user_data);
+
+/** Bounds that move with the parameters (doc/math.md §2.5): entry k says that bound
+ * index[k] (a variable for the x maps, a constraint for the g maps) changes by coef[k] per
+ * unit of p[param[k]]:
+ *     b(p) = b + sum_k coef[k] (p[param[k]] - p_default[param[k]]),
+ * so the bounds given in fold_nlp_def are those at the default parameters. The (index,
+ * param) pairs of a map are unique; a moving bound must be finite; an equality constraint
+ * (g_lower = g_upper) or a fixed variable needs the same entries in its lower and upper
+ * maps (it stays an equality). nnz = 0: the bounds do not depend on p. */
+typedef struct fold_bound_map {
+    fold_int nnz;
+    const fold_int *index;
+    const fold_int *param;
+    const double *coef;
+} fold_bound_map;
+
 /** Everything that defines a problem. Arrays are copied by fold_problem_create.
  * Bounds: NULL means unbounded on that side; entries with |b| >= FOLD_INF_BOUND (or
  * +-FOLD_INF) are infinite. Equality constraints have gL[i] == gU[i]. */
@@ -61,6 +94,10 @@ typedef struct fold_nlp_def {
     fold_pattern hess_lp; /**< n x np */
     fold_nlp_callbacks cb;
     void *user_data;      /**< passed to every callback; the one pointer foldopt keeps */
+    fold_item_name_fn item_name; /**< optional: names of variables, constraints and
+                                      parameters in messages and reports; NULL = indices */
+    fold_bound_map x_lower_p, x_upper_p; /**< optional: bounds of x moving with p */
+    fold_bound_map g_lower_p, g_upper_p; /**< optional: bounds of g moving with p */
 } fold_nlp_def;
 
 typedef struct fold_problem fold_problem;
@@ -81,8 +118,21 @@ FOLD_API void fold_problem_dims(const fold_problem *prob, fold_int *n, fold_int 
 /** True when all parameter-derivative callbacks needed by the fold are present. */
 FOLD_API bool fold_problem_has_param_derivatives(const fold_problem *prob);
 
+/** The bounds at parameters p (np entries; NULL: the defaults) into xl, xu (n) and gl, gu
+ * (m); any output may be NULL. Infinite bounds are -+HUGE_VAL. */
+FOLD_API void fold_problem_bounds(const fold_problem *prob, const double *p, double *xl,
+                                  double *xu, double *gl, double *gu);
+
 /** Copy the default parameter vector (np entries) into p. */
 FOLD_API void fold_problem_default_params(const fold_problem *prob, double *p);
+
+/** Name of item `index` of `kind` (a fold_item_kind) into buf (len bytes, always
+ * NUL-terminated when len > 0; a longer name is cut): the problem's item_name callback, or
+ * "x[12]", "g[7]", "p[3]" without one (or when it fails or gives an empty name).
+ * FOLD_ERR_ARGUMENT for a NULL prob or buf, len = 0, an unknown kind or an index out of
+ * range (buf then holds "" when len > 0). */
+FOLD_API fold_status fold_problem_item_name(const fold_problem *prob, int kind, fold_int index,
+                                            char *buf, size_t len);
 
 /** Copy the start point (n entries; x_start clipped into the bounds, or 0 clipped) into x. */
 FOLD_API void fold_problem_start_point(const fold_problem *prob, double *x);
@@ -103,7 +153,8 @@ typedef struct fold_deriv_report {
  * finite differences of step h at (x, p, lam); lam may be NULL (zeros; then random weights
  * are not used, so pass lam to exercise constraint Hessians). An entry is bad when
  * |a - fd| > tol * max(1, |fd|). Returns FOLD_OK when none is bad, FOLD_WARN_INACCURATE
- * otherwise (rep filled in both cases), < 0 on a callback error. */
+ * otherwise (rep filled in both cases), < 0 on a callback error (rep then reset to an empty
+ * report: n_checked = 0). */
 FOLD_API fold_status fold_problem_check_derivatives(const fold_problem *prob, const double *x,
                                                     const double *p, const double *lam,
                                                     double h, double tol,

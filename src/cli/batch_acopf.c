@@ -29,8 +29,6 @@ static void destroy(void *model)
     acopf_worker *w = model;
     fold_solver_free(w->shared);
     fold_acopf_free(w->base);
-    free(w->r.rows);
-    free(w->r.cols);
     free(w->r.values);
     free(w->buf);
     free(w);
@@ -43,9 +41,11 @@ static fold_status create(void *user_data, void **model, char *message)
     if (!w)
         return FOLD_ERR_MEMORY;
     w->spec = spec;
+    /* the parent's options and selection (outputs, weights, columns, direction): the worker
+     * is a fork of it and reads them only; its own sensitivities go to r.values */
     w->r = *spec->args;
-    w->r.rows = w->r.cols = NULL;
     w->r.values = NULL;
+    w->r.progress = 0;
     fold_acopf_options opt;
     fold_acopf_default_options(&opt);
     opt.flow_var_max_z = spec->args->flow_var_max_z;
@@ -59,8 +59,7 @@ static fold_status create(void *user_data, void **model, char *message)
     w->r.cs = fold_acopf_get_case(w->base);
     w->r.L = fold_acopf_get_layout(w->base);
     w->buf = malloc((3 * (size_t)w->r.L.n + (size_t)w->r.L.m + 1) * sizeof *w->buf);
-    if (!w->buf || opf_parse_selection(&w->r)) {
-        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "batch: the --rows/--cols selection");
+    if (!w->buf) {
         destroy(w);
         return FOLD_ERR_MEMORY;
     }
@@ -82,9 +81,11 @@ static void release(void *model, void *state)
     free(z);
 }
 
-/* Start the solver from the state `from` (converted to the base layout when a re-solve gave
- * it flow variables on more branches), or cold from the model's flat start. */
-static fold_status set_start(acopf_worker *w, fold_solver *s, const acopf_state *from)
+/* Start the solver from the state `from` (converted to the base layout at the parameters p
+ * about to be solved when a re-solve gave it flow variables on more branches), or cold from
+ * the model's flat start. */
+static fold_status set_start(acopf_worker *w, fold_solver *s, const acopf_state *from,
+                             const double *p)
 {
     const fold_acopf_layout *L = &w->r.L;
     size_t n = (size_t)L->n;
@@ -95,7 +96,7 @@ static fold_status set_start(acopf_worker *w, fold_solver *s, const acopf_state 
         return fold_solver_set_start(s, x, NULL, NULL, NULL);
     }
     if (from->model) {
-        fold_status st = fold_acopf_convert_point(from->model, w->base, from->x, from->lam,
+        fold_status st = fold_acopf_convert_point(from->model, w->base, p, from->x, from->lam,
                                                   from->zl, from->zu, x, lam, zl, zu);
         if (st != FOLD_OK)
             return st;
@@ -128,7 +129,7 @@ static fold_status solve(void *model, const fold_batch_solve_args *a, void **out
         }
         s = w->shared;
     }
-    if (st == FOLD_OK && (st = set_start(w, s, a->start)) == FOLD_OK) {
+    if (st == FOLD_OK && (st = set_start(w, s, a->start, a->p)) == FOLD_OK) {
         fold_acopf_solve_options so;
         fold_acopf_default_solve_options(&so);
         so.max_rounds = (int)w->r.resolves;
@@ -180,17 +181,12 @@ static fold_status record(void *model, void *state, double *outputs, double *sen
     r->fwd = z->fwd;
     r->fwd_status = z->st;
     r->refine = z->refine;
-    r->kkt_fallback[0] = '\0';
-    r->has_bwd_info = false;
-    if (r->of == OPF_OF_OBJECTIVE) {
-        outputs[0] = z->fwd.objective;
-    } else {
-        for (fold_int k = 0; k < r->n_rows; k++) {
-            double scale;
-            outputs[k] = z->x[opf_row_x(r, k, &scale)] * scale;
-        }
+    fold_status st = fold_acopf_output_values(r->model, r->solver, r->n_rows, r->outs, outputs);
+    if (st != FOLD_OK) {
+        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "outputs: %s", fold_acopf_last_error());
+        return st;
     }
-    if (r->wrt == OPF_WRT_NONE)
+    if (!opf_has_wrt(r))
         return FOLD_OK;
     /* every scenario starts in the KKT form asked for (a fallback of the previous one
      * changed the shared solver's) */
@@ -200,16 +196,18 @@ static fold_status record(void *model, void *state, double *outputs, double *sen
         snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
         return FOLD_ERR_SETTING;
     }
-    fold_status st = opf_differentiate(r);
+    st = opf_differentiate(r);
     if (st >= 0)
         memcpy(sens, r->values, (size_t)opf_n_values(r) * sizeof *sens);
     if (r->has_bwd_info)
         *bwd = r->bwd;
+    /* the message buffer is shorter than both details together: each is cut to fit */
     if (st != FOLD_OK)
-        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "backward: %s%s%s", fold_last_error(),
+        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "backward: %.500s%s%.480s", r->bwd_msg,
                  r->kkt_fallback[0] ? "; barrier form used: " : "", r->kkt_fallback);
     else if (r->kkt_fallback[0])
-        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "barrier form used: %s", r->kkt_fallback);
+        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "barrier form used: %.1000s",
+                 r->kkt_fallback);
     return st;
 }
 

@@ -1,49 +1,55 @@
 /* foldopt batch: a scenario's record as a JSON line or a CSV row, keyed like foldopt opf's
- * output (bus ids, generator rows). doc/cli.md. */
+ * output (bus ids, generator and branch rows). doc/cli.md. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cmd_batch.h"
 
-static bool jacobian(const opf_run *r)
-{
-    return r->mode == OPF_MODE_JACOBIAN && r->of != OPF_OF_OBJECTIVE;
-}
-
-/* Key of output k: "objective", or "pg:3" (generator row), "vm:14" (bus id). */
+/* Key of output k: "objective", or "pg:3" (generator row), "vm:14" (bus id), "pf:7"
+ * (branch row). */
 static void out_key(const opf_run *r, fold_int k, char *buf, size_t cap)
 {
-    if (r->of == OPF_OF_OBJECTIVE)
-        snprintf(buf, cap, "objective");
+    int kind = r->outs[k].kind;
+    if (fold_acopf_output_item_type(kind) == FOLD_ACOPF_ITEM_NONE)
+        snprintf(buf, cap, "%s", fold_acopf_output_name(kind));
     else
-        snprintf(buf, cap, "%s:%ld", opf_of_names[r->of], opf_row_key(r, k));
+        snprintf(buf, cap, "%s:%ld", fold_acopf_output_name(kind), opf_row_key(r, k));
+}
+
+/* Key of parameter column c: "pd:5" (bus id), "c1:2" (generator row), "rate_a:7" (branch). */
+static void col_key(const opf_run *r, fold_int c, char *buf, size_t cap)
+{
+    int kind;
+    fold_acopf_param_item(r->model, r->cols[c], &kind);
+    snprintf(buf, cap, "%s:%ld", fold_acopf_param_name(kind), opf_col_key(r, c));
 }
 
 /* Key of sensitivity k (in the order written) and its index in the opf values array. */
 static fold_int sens_key(const opf_run *r, fold_int k, char *buf, size_t cap)
 {
-    char row[48];
-    if (jacobian(r)) {
+    char row[64], col[64];
+    if (r->mode == OPF_MODE_JACOBIAN) {
         fold_int i = k / r->n_cols, j = k % r->n_cols;
         out_key(r, i, row, sizeof row);
-        snprintf(buf, cap, "%s/%s:%ld", row, opf_wrt_names[r->wrt], opf_col_key(r, j));
+        col_key(r, j, col, sizeof col);
+        snprintf(buf, cap, "%s/%s", row, col);
         return i + j * r->n_rows;
     }
     if (r->mode == OPF_MODE_JVP)
         out_key(r, k, buf, cap);
     else
-        snprintf(buf, cap, "%s:%ld", opf_wrt_names[r->wrt], opf_col_key(r, k));
+        col_key(r, k, buf, cap);
     return k;
 }
 
 static fold_int n_outputs(const opf_run *r)
 {
-    return r->of == OPF_OF_OBJECTIVE ? 1 : r->n_rows;
+    return r->n_rows;
 }
 
 static fold_int n_sens(const opf_run *r)
 {
-    return r->wrt == OPF_WRT_NONE ? 0 : opf_n_values(r);
+    return opf_has_wrt(r) ? opf_n_values(r) : 0;
 }
 
 static const char *status_name(const fold_batch_record *rec)
@@ -125,7 +131,7 @@ static void json_record(const batch_format *f, const fold_batch_record *rec, FIL
     } else {
         fprintf(t, "null");
     }
-    if (r->wrt != OPF_WRT_NONE) {
+    if (opf_has_wrt(r)) {
         fprintf(t, ", \"sensitivities\": ");
         if (rec->sens) {
             for (fold_int k = 0; k < n_sens(r); k++) {

@@ -1,5 +1,5 @@
-/* foldopt batch: scenarios from a CSV file (one row per scenario, columns pd:BUS, qd:BUS,
- * c1:GEN, c2:GEN, absolute values or factors of the case's) or sampled (loads scaled
+/* foldopt batch: scenarios from a CSV file (one row per scenario, columns KIND:ITEM keyed
+ * like foldopt opf's parameters, absolute values or factors of the case's) or sampled (loads scaled
  * uniformly with per-bus normal noise, computed on demand from the seed). doc/cli.md. */
 #include <errno.h>
 #include <math.h>
@@ -73,45 +73,56 @@ static const char *field(const char *s, const char *end, const char **f, size_t 
     return comma ? comma + 1 : NULL;
 }
 
+static bool is_cost(int kind)
+{
+    return kind == FOLD_ACOPF_P_C0 || kind == FOLD_ACOPF_P_C1 || kind == FOLD_ACOPF_P_C2;
+}
+
+/* A key KIND:ITEM: any parameter kind of foldopt opf's --wrt (MATPOWER's column names for
+ * rate_a, tap, shift too), ITEM a bus id, generator or branch row, or * for every one. */
 static int parse_key(const csv *c, const char *f, size_t n, const fold_acopf_case *cs,
                      batch_column *col)
 {
-    static const char *const kinds[] = {"pd:", "qd:", "c1:", "c2:"};
+    const char *colon = memchr(f, ':', n);
+    char name[32], buf[32], *end;
+    size_t kn = colon ? (size_t)(colon - f) : n;
     int kind = -1;
-    for (int k = 0; k < 4; k++)
-        if (n > 3 && !strncmp(f, kinds[k], 3))
-            kind = k;
+    if (colon && kn < sizeof name) {
+        memcpy(name, f, kn);
+        name[kn] = '\0';
+        kind = opf_kind_of(name, true);
+    }
     if (kind < 0)
-        return csv_error(c, f, "unknown key '%.*s' (keys: pd:BUS, qd:BUS, c1:GEN, c2:GEN with "
-                         "BUS a bus id, GEN a generator row of the case, or * for every one)",
-                         (int)n, f);
+        return csv_error(c, f, "unknown key '%.*s' (keys KIND:ITEM, KIND a parameter of "
+                         "foldopt opf --wrt such as pd, qd, c1, rate_a, ITEM a bus id, generator "
+                         "or branch row of the case, or * for every one)", (int)n, f);
     col->kind = kind;
-    if (n == 4 && f[3] == '*') {
+    int type = fold_acopf_param_item_type(kind);
+    size_t vn = n - kn - 1;
+    const char *v = colon + 1; /* the item */
+    if (vn == 1 && v[0] == '*') {
         col->index = -1;
         return 0;
     }
-    char buf[32], *end;
-    if (n - 3 >= sizeof buf)
+    if (vn >= sizeof buf)
         return csv_error(c, f, "key '%.*s': number too long", (int)n, f);
-    memcpy(buf, f + 3, n - 3);
-    buf[n - 3] = '\0';
+    memcpy(buf, v, vn);
+    buf[vn] = '\0';
     errno = 0;
     long id = strtol(buf, &end, 10);
     if (end == buf || *end || errno)
         return csv_error(c, f, "key '%.*s': '%s' is not an integer or *", (int)n, f, buf);
-    bool gen = kind >= OPF_WRT_C1;
-    fold_int m = gen ? cs->n_gen : cs->n_bus;
-    for (fold_int i = 0; i < m; i++)
-        if ((gen ? cs->gen[i].row : cs->bus[i].id) == id) {
-            if (gen && cs->gen[i].pwl)
-                return csv_error(c, f, "key '%.*s': generator row %ld has a piecewise-linear "
-                                 "cost (c1, c2 have no effect on it)", (int)n, f, id);
-            col->index = i;
-            return 0;
-        }
-    return csv_error(c, f, "key '%.*s': no %s %ld in case %s (a scenario file for another "
-                     "case?)", (int)n, f, gen ? "in-service generator row" : "bus", id,
-                     cs->name);
+    col->index = opf_item_index(cs, type, id);
+    if (col->index < 0)
+        return csv_error(c, f, "key '%.*s': no %s %ld in case %s (a scenario file for another "
+                         "case?)", (int)n, f, type == FOLD_ACOPF_ITEM_BUS   ? "bus"
+                                                 : type == FOLD_ACOPF_ITEM_GEN ? "generator row"
+                                                                               : "branch row",
+                         id, cs->name);
+    if (is_cost(kind) && cs->gen[col->index].pwl)
+        return csv_error(c, f, "key '%.*s': generator row %ld has a piecewise-linear cost (c0, "
+                         "c1, c2 have no effect on it)", (int)n, f, id);
+    return 0;
 }
 
 /* The header: "# case: NAME" comments checked, then the keys. */
@@ -276,7 +287,6 @@ void batch_scenarios_params(const batch_scenarios *sc, fold_int i, double *p)
         }
         return;
     }
-    const fold_int off[4] = {L->p_pd, L->p_qd, L->p_c1, L->p_c2};
     const double *row = sc->values + (size_t)i * (size_t)sc->n_cols;
     /* every-bus (or every-generator) columns first, single ones after them */
     for (int pass = 0; pass < 2; pass++)
@@ -284,10 +294,10 @@ void batch_scenarios_params(const batch_scenarios *sc, fold_int i, double *p)
             const batch_column *c = &sc->cols[k];
             if ((c->index < 0) != (pass == 0))
                 continue;
-            fold_int count = c->kind >= OPF_WRT_C1 ? sc->cs->n_gen : sc->cs->n_bus;
+            fold_int count = fold_acopf_item_count(sc->model, fold_acopf_param_item_type(c->kind));
             fold_int lo = c->index < 0 ? 0 : c->index, hi = c->index < 0 ? count : c->index + 1;
             for (fold_int t = lo; t < hi; t++) {
-                fold_int j = off[c->kind] + t;
+                fold_int j = fold_acopf_param_index(sc->model, c->kind, t);
                 p[j] = sc->factors ? sc->p0[j] * row[k] : row[k];
             }
         }

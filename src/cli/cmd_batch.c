@@ -41,25 +41,29 @@ static void usage(FILE *out)
 {
     fprintf(out,
         "usage: foldopt batch CASE.m (--scenarios FILE [--factors] | --sample N [--scale A:B]\n"
-        "                     [--noise S] [--seed S]) [--wrt pd|qd|c1|c2]\n"
-        "                     [--of objective|pg|qg|vm|va] [--mode value|vjp|jvp|jacobian]\n"
-        "                     [--rows LIST] [--cols LIST] [--kkt active|barrier]\n"
+        "                     [--noise S] [--seed S]) [--wrt KINDS] [--of KINDS]\n"
+        "                     [--mode value|vjp|jvp|jacobian] [--rows LIST] [--cols LIST]\n"
+        "                     [--cotangent FILE] [--direction FILE] [--kkt active|barrier]\n"
         "                     [--backward METHOD] [--tol T] [--set name=value]\n"
         "                     [--ipopt name=value] [--flow-vars Z|none|all] [--resolves N]\n"
         "                     [--format jsonl|csv] [-o FILE [--resume]] [--jobs N] [--chunk N]\n"
         "                     [--warm nearest|chain|anchor|cold] [--warm-point primal|primal-dual]\n"
         "                     [--scenario-timeout S] [--no-timings] [--progress|--no-progress]\n"
         "                     [--summary] [-v]\n"
-        "Solve the AC optimal power flow of a MATPOWER case at many scenarios of loads or costs\n"
-        "and differentiate each solution like foldopt opf, on a pool of worker processes (MPI\n"
-        "ranks too under mpirun); one record per scenario, written in scenario order.\n"
-        "  --scenarios FILE  CSV: a header of keys pd:BUS, qd:BUS (MW, MVAr), c1:GEN, c2:GEN\n"
-        "             (generator rows; BUS or GEN * for every one), then one row per scenario;\n"
-        "             absolute values, or with --factors multiples of the case's values\n"
+        "Solve the AC optimal power flow of a case at many scenarios of its parameters (loads,\n"
+        "costs, impedances, limits) and differentiate each solution like foldopt opf, on a pool\n"
+        "of worker processes (MPI ranks too under mpirun); one record per scenario, written in\n"
+        "scenario order.\n"
+        "  --scenarios FILE  CSV: a header of keys KIND:ITEM, KIND a parameter of --wrt (pd, qd,\n"
+        "             c1, rate_a, ...), ITEM a bus id, generator or branch row, or * for every\n"
+        "             one; then one row per scenario in the parameter's units (MW, $/MWh, p.u.),\n"
+        "             or with --factors multiples of the case's values\n"
         "  --sample N  N scenarios: every load (pd, qd) times s (1 + S z), s uniform in [A, B]\n"
         "             (default 0.9:1.1) per scenario, z standard normal per bus (S default 0.05)\n"
-        "  --wrt, --of, --mode, --rows, --cols, --kkt, --backward, --tol, --set, --ipopt,\n"
-        "  --flow-vars, --resolves  as for foldopt opf; without --wrt no sensitivities\n"
+        "  --wrt, --of, --mode, --rows, --cols, --cotangent, --direction, --kkt, --backward,\n"
+        "  --tol, --set, --ipopt, --flow-vars, --resolves  as for foldopt opf (one record\n"
+        "             per scenario); without --wrt: no sensitivities, --of and --rows choose\n"
+        "             the outputs recorded (default the objective)\n"
         "  --format   jsonl (default, one JSON object per line) or csv\n"
         "  -o FILE    write FILE (complete when the batch ends; records gather in FILE.part);\n"
         "             default stdout\n"
@@ -208,8 +212,13 @@ static int parse_args(batch_cmd *c, int argc, char **argv)
 static unsigned long long fingerprint(const batch_cmd *c)
 {
     unsigned long long h = BATCH_HASH_INIT;
-    const char *files[2] = {c->r.case_path, c->scenario_path};
-    for (int k = 0; k < 2 && files[k]; k++) {
+    const char *files[4] = {c->r.case_path, c->scenario_path, c->r.cotangent_path,
+                            c->r.direction_path};
+    for (int k = 0; k < 4; k++) {
+        if (!files[k]) {
+            h = batch_hash(h, "-\n--\n", 5);
+            continue;
+        }
         FILE *in = fopen(files[k], "rb");
         char buf[65536];
         size_t n;
@@ -221,13 +230,24 @@ static unsigned long long fingerprint(const batch_cmd *c)
     }
     char text[1024], value[256];
     snprintf(text, sizeof text,
-             "sample %ld %.17g %.17g %.17g %ld factors %d wrt %d of %d mode %d rows %s cols %s "
-             "flow %.17g resolves %ld chunk %ld warm %d duals %d timings %d format %d",
-             c->sample, c->scale_lo, c->scale_hi, c->noise, c->seed, c->factors, c->r.wrt,
-             c->r.of, c->r.mode, c->r.rows_text ? c->r.rows_text : "-",
-             c->r.cols_text ? c->r.cols_text : "-", c->r.flow_var_max_z, c->r.resolves,
-             c->chunk, c->warm, c->warm_duals, c->timings, c->format);
+             "sample %ld %.17g %.17g %.17g %ld factors %d mode %d flow %.17g resolves %ld "
+             "chunk %ld warm %d duals %d timings %d format %d kkt %d",
+             c->sample, c->scale_lo, c->scale_hi, c->noise, c->seed, c->factors, c->r.mode,
+             c->r.flow_var_max_z, c->r.resolves, c->chunk, c->warm, c->warm_duals, c->timings,
+             c->format, c->r.kkt_given);
     h = batch_hash(h, text, strlen(text));
+    /* the selection as parsed: kinds, rows with their weights, columns */
+    h = batch_hash(h, c->r.wrt, (size_t)c->r.n_wrt * sizeof *c->r.wrt);
+    h = batch_hash(h, "|", 1);
+    h = batch_hash(h, c->r.of, (size_t)c->r.n_of * sizeof *c->r.of);
+    h = batch_hash(h, "|", 1);
+    for (fold_int k = 0; k < c->r.n_rows; k++) { /* member by member: no padding bytes */
+        long out[2] = {c->r.outs[k].kind, (long)c->r.outs[k].item};
+        h = batch_hash(h, out, sizeof out);
+    }
+    h = batch_hash(h, c->r.weights, (size_t)c->r.n_rows * sizeof *c->r.weights);
+    h = batch_hash(h, "|", 1);
+    h = batch_hash(h, c->r.cols, (size_t)c->r.n_cols * sizeof *c->r.cols);
     for (fold_int k = 0; k < fold_settings_count(); k++) {
         const fold_setting_info *s = fold_settings_info(k);
         if (!strncmp(s->name, "log.", 4) ||
@@ -311,11 +331,11 @@ static int load_case(batch_cmd *c)
     opt.flow_var_max_z = c->r.flow_var_max_z;
     if ((st = fold_acopf_create_with(c->cs, &opt, &c->r.model)) != FOLD_OK) {
         fprintf(stderr, "foldopt: batch: %s\n", fold_acopf_last_error());
-        return CLI_FAILED;
+        return st == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE; /* data the model refuses */
     }
     c->r.cs = fold_acopf_get_case(c->r.model);
     c->r.L = fold_acopf_get_layout(c->r.model);
-    return opf_parse_selection(&c->r);
+    return opf_select(&c->r);
 }
 
 /* Rank 0: the scenarios and the journal (what is already recorded when resuming). */
@@ -323,6 +343,7 @@ static int load_input(batch_cmd *c, double *p0)
 {
     batch_scenarios *sc = &c->sc;
     fold_problem_default_params(fold_acopf_problem(c->r.model), p0);
+    sc->model = c->r.model;
     sc->p0 = p0;
     sc->L = c->r.L;
     sc->cs = c->r.cs;
@@ -372,8 +393,8 @@ static int run(batch_cmd *c)
     rc = batch_mpi_agree(&c->mpi, rc);
     if (rc)
         goto done;
-    fold_int n_out = c->r.of == OPF_OF_OBJECTIVE ? 1 : c->r.n_rows;
-    fold_int n_sens = c->r.wrt == OPF_WRT_NONE ? 0 : opf_n_values(&c->r);
+    fold_int n_out = c->r.n_rows;
+    fold_int n_sens = opf_has_wrt(&c->r) ? opf_n_values(&c->r) : 0;
     batch_acopf_spec spec = {.args = &c->r, .cs = c->cs, .warm_duals = c->warm_duals};
     fold_batch_model model = batch_acopf_model(&spec, n_out, n_sens);
     fold_batch_options opt;
@@ -427,13 +448,9 @@ int cmd_batch(int argc, char **argv)
 {
     batch_cmd c;
     memset(&c, 0, sizeof c);
-    c.r.command = "batch";
-    c.r.wrt = OPF_WRT_NONE;
-    c.r.of = OPF_OF_OBJECTIVE;
-    c.r.mode = OPF_MODE_DEFAULT;
-    c.r.flow_var_max_z = FOLD_ACOPF_FLOW_VAR_MAX_Z;
-    c.r.resolves = FOLD_ACOPF_REFINE_ROUNDS;
-    fold_settings_default(&c.r.settings);
+    opf_run_init(&c.r, "batch");
+    c.r.outputs_alone = true;
+    c.r.progress = 0; /* the batch's own progress bar */
     c.scale_lo = 0.9;
     c.scale_hi = 1.1;
     c.noise = 0.05;
@@ -457,9 +474,7 @@ int cmd_batch(int argc, char **argv)
         fclose(c.line);
     free(c.line_buf);
     free(c.done);
-    free(c.r.rows);
-    free(c.r.cols);
-    fold_acopf_free(c.r.model);
+    opf_run_free(&c.r);
     fold_acopf_case_free(c.cs);
     return rc < 0 ? CLI_OK : rc;
 }

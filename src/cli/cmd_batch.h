@@ -9,8 +9,8 @@
 /* ---- scenarios: a CSV file or a seeded sample (batch_scenarios.c) ---- */
 
 typedef struct batch_column {
-    int kind;   /* OPF_WRT_PD, _QD, _C1, _C2 */
-    fold_int index; /* bus or generator index; -1: every one ("pd:*") */
+    int kind;       /* fold_acopf_param_kind */
+    fold_int index; /* bus, generator or branch index; -1: every one ("pd:*") */
 } batch_column;
 
 typedef struct batch_scenarios {
@@ -24,7 +24,8 @@ typedef struct batch_scenarios {
     bool sampled;
     double scale_lo, scale_hi, noise;
     unsigned long long seed;
-    /* the model's parameters at the case's values, and its layout */
+    /* the model, its parameters at the case's values, and its layout */
+    const fold_acopf *model;
     const double *p0;
     fold_acopf_layout L;
     const fold_acopf_case *cs;

@@ -1,25 +1,34 @@
-/* foldopt opf: shared state of the command (cmd_opf.c) and its output (cmd_opf_out.c). */
+/* foldopt opf: shared state of the command (cmd_opf.c), what it differentiates
+ * (cmd_opf_select.c), the backward call and its output (cmd_opf_sens.c), the summary and
+ * JSON (cmd_opf_out.c) and the result tables (cmd_opf_print.c). */
 #ifndef FOLD_CLI_CMD_OPF_H
 #define FOLD_CLI_CMD_OPF_H
 
 #include "cli/cli.h"
 #include "acopf/acopf.h"
 
-enum { OPF_OF_OBJECTIVE, OPF_OF_PG, OPF_OF_QG, OPF_OF_VM, OPF_OF_VA };
-enum { OPF_WRT_NONE = -1, OPF_WRT_PD, OPF_WRT_QD, OPF_WRT_C1, OPF_WRT_C2 };
 enum { OPF_MODE_DEFAULT = -1, OPF_MODE_VALUE, OPF_MODE_VJP, OPF_MODE_JVP, OPF_MODE_JACOBIAN };
 
 typedef struct opf_run {
-    const char *command;      /* "opf" or "batch": prefix of messages */
+    const char *command;      /* "opf" or "batch": the prefix of its messages */
     /* arguments */
     const char *case_path, *out_path, *rows_text, *cols_text;
-    int wrt, of, mode;
+    const char *cotangent_path, *direction_path; /* --cotangent, --direction files */
+    const char *solution_path;                   /* --from-solution FILE */
+    bool polish;                                 /* --polish */
+    double import_tol;                           /* --kkt-tol (0: the import's default) */
+    int wrt[FOLD_ACOPF_N_PARAM_KINDS], n_wrt;    /* --wrt kinds (fold_acopf_param_kind) */
+    int of[FOLD_ACOPF_N_OUTPUT_KINDS], n_of;     /* --of kinds (fold_acopf_output_kind) */
+    int mode;
+    bool outputs_alone;       /* --of and --rows without --wrt select outputs (batch) */
     bool json;
+    bool print_tables;        /* --print: printpf-style tables (cmd_opf_print.c) */
     bool kkt_given;           /* --kkt given: no automatic switch to the barrier form */
-    char kkt_fallback[256];   /* why the active-set form was replaced by the barrier form */
+    char kkt_fallback[1100];  /* why the active-set form was replaced by the barrier form */
     long top;
     double flow_var_max_z;    /* --flow-vars (doc/acopf.md §2.1) */
     long resolves;            /* --resolves: fold_acopf_solve's max_rounds (§2.2) */
+    int progress;             /* --progress: -1 auto (a terminal), 0 off, 1 on */
     fold_settings settings;
     /* model and forward results */
     fold_acopf *model;
@@ -30,45 +39,87 @@ typedef struct opf_run {
     fold_status fwd_status;
     fold_acopf_solve_info refine;
     double *x;
-    /* sensitivities: rows = outputs (keys), cols = parameters (keys) */
+    fold_acopf_results *res;  /* results of the solution (doc/acopf.md §6), NULL unsolved */
+    bool imported;            /* --from-solution: what the import did */
+    fold_acopf_import_info import;
+    /* sensitivities: rows = outputs, cols = parameters */
     fold_int n_rows, n_cols;
-    fold_int *rows, *cols;  /* indices into gens or buses */
+    fold_acopf_output *outs;  /* the outputs (rows) */
+    double *weights;          /* their cotangent weights (--mode vjp) */
+    fold_int *cols;           /* parameter indices (columns) */
+    double *dp;               /* the direction of --mode jvp (np) */
     double *values;         /* gradient (n_cols), jvp (n_rows) or jacobian (n_rows x n_cols,
                                column-major) */
     bool has_backward;
+    char bwd_msg[1024];       /* the backward call's error or warning detail */
     double backward_s;
     fold_backward_info bwd;
     bool has_bwd_info;
 } opf_run;
 
-/* Names of the --of / --wrt / --mode values. */
-extern const char *const opf_of_names[];
-extern const char *const opf_wrt_names[];
 extern const char *const opf_mode_names[];
 
-/* Key (bus id or generator row) of output row r / parameter column c. */
-long opf_row_key(const opf_run *r, fold_int k);
-long opf_col_key(const opf_run *r, fold_int k);
+/* "foldopt: <command>: <message>" on stderr; returns CLI_USAGE. */
+#define opf_usage_error(r, fmt, ...) cli_usage_error("%s: " fmt, (r)->command, ##__VA_ARGS__)
 
-/* One of the options shared by opf and batch at argv[*i] (--wrt, --of, --mode, --kkt,
- * --backward, --tol, --rows, --cols, --flow-vars, --resolves, --set, --ipopt, -v), *i
- * advanced past its value: 0 taken, 1 not one of them, CLI_USAGE (message printed). */
+/* r with the defaults of the options, for command "opf" or "batch"; what it holds freed. */
+void opf_run_init(opf_run *r, const char *command);
+void opf_run_free(opf_run *r);
+/* One of the options foldopt opf and foldopt batch share at argv[*i] (--wrt, --of, --mode,
+ * --rows, --cols, --cotangent, --direction, --kkt, --backward, --tol, --flow-vars,
+ * --resolves, --set, --ipopt, -v), *i advanced past its value: 0 taken, 1 not one of them,
+ * CLI_USAGE (message printed). */
 int opf_parse_option(opf_run *r, int argc, char **argv, int *i);
-/* After parsing: a case is given, --wrt/--of/--mode/--rows agree; the default mode. */
+/* After parsing: a case given, the options that go together; the default --of and --mode.
+ * 0 or CLI_USAGE. */
 int opf_check_args(opf_run *r);
-/* With r->cs set: the --rows / --cols keys into r->rows, r->cols (all when not given). */
-int opf_parse_selection(opf_run *r);
-/* Entries of r->values: the sensitivities of --mode. */
+/* Sensitivities asked for: --wrt or --direction given. */
+bool opf_has_wrt(const opf_run *r);
+/* Entries of r->values for --mode: n_rows x n_cols (jacobian), n_rows (jvp), n_cols. */
 fold_int opf_n_values(const opf_run *r);
-/* x index of output row k and its unit scale (MW, MVAr, degrees). */
-fold_int opf_row_x(const opf_run *r, fold_int k, double *scale);
-/* The sensitivities of --wrt/--of/--mode at the solution in r->solver (r->x, r->model, r->L
- * set) into r->values, with the switch to the barrier form when the active-set form is
- * refused and --kkt was not given (r->kkt_fallback says why); r->backward_s, r->bwd. */
-fold_status opf_differentiate(opf_run *r);
+/* --wrt / --of lists: kinds into kinds[], *n (a usage error lists the valid names). */
+int opf_parse_kinds(const opf_run *r, const char *opt, const char *text, bool params,
+                    int *kinds, int *n);
+/* The kind of a parameter (params) or output name, MATPOWER's column names accepted for
+ * rate_a, tap and shift; -1 when unknown. */
+int opf_kind_of(const char *name, bool params);
+/* Index of the item with `key` (bus id, gen row, branch row) in cs, -1 when none. */
+fold_int opf_item_index(const fold_acopf_case *cs, int item_type, long key);
+/* The outputs, weights, parameters and direction of r from its options and files
+ * (after the model exists). Returns 0 or CLI_USAGE (message printed). */
+int opf_select(opf_run *r);
+/* The word of an item type ("bus", "gen", "branch"). */
+const char *opf_item_word(int item_type);
 
-/* A JSON string literal (quotes, backslashes and control characters escaped). */
+/* --from-solution: read the file, import it (and polish) into a new solver (cmd_opf_import.c);
+ * its part of the JSON object and of the summary. */
+int opf_import(opf_run *r);
+void opf_json_import(const opf_run *r, FILE *out);
+void opf_text_import(const opf_run *r, FILE *out);
+
+/* The backward call of --mode (doc/acopf.md §7), with progress on a terminal. */
+fold_status opf_backward(opf_run *r);
+/* opf_backward, with the switch to the barrier form when the active-set form is singular and
+ * --kkt was not given (r->kkt_fallback says why); r->backward_s, r->has_backward. */
+fold_status opf_differentiate(opf_run *r);
+/* Keys of output row k and parameter column c (bus id, generator or branch row). */
+long opf_row_key(const opf_run *r, fold_int k);
+long opf_col_key(const opf_run *r, fold_int c);
+/* Its part of the JSON object and of the summary. */
+void opf_json_sens(const opf_run *r, FILE *out);
+void opf_text_sens(const opf_run *r, FILE *out);
+
+/* JSON number (null when not finite) and string literal. */
+void opf_json_num(FILE *out, double v);
 void opf_json_string(FILE *out, const char *s);
+const char *opf_setting_text(const opf_run *r, const char *name, char *buf, size_t len);
+
+/* printpf-style tables of r->res, and its JSON "results" member (cmd_opf_print.c). */
+void opf_print_tables(const opf_run *r, FILE *out);
+void opf_json_results(const opf_run *r, FILE *out);
+/* -o FILE.m: the solved case (MATPOWER columns) instead of the summary. */
+bool opf_writes_case(const char *path);
+int opf_write_solved_case(const opf_run *r);
 
 /* Write the summary or the JSON object to out. */
 void opf_print_text(const opf_run *r, FILE *out);

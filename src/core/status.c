@@ -1,7 +1,8 @@
 /* Status strings and the per-thread error detail (doc/api/status.md). */
 #include "core/core.h"
 
-static _Thread_local char last_error[1024];
+/* Long enough for messages that name several items (FOLD_NAME_MAX each). */
+static _Thread_local char last_error[4096];
 
 const char *fold_status_string(fold_status status)
 {

@@ -9,6 +9,7 @@ void fold_call_begin(fold_call *call, fold_backward_info *info)
     call->t0 = fold_time_now();
     call->info = info ? info : &call->local;
     memset(call->info, 0, sizeof *call->info);
+    call->info->reason = FOLD_REASON_NOT_RUN; /* until a solve sets it */
     call->note[0] = '\0';
 }
 
@@ -42,7 +43,7 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
                           "result (backward.lsq_fallback)",
                           fn, (long long)info->kkt_dim);
     if (info->n_not_unique > 0) {
-        char dirs[160] = "";
+        char dirs[FOLD_LIST_LEN] = "";
         if (kkt) fold_kkt_null_describe(kkt, dirs, sizeof dirs);
         return fold_error(FOLD_WARN_NOT_UNIQUE,
                           "%s: singular KKT matrix of order %lld (null direction on %s): %lld "
@@ -191,7 +192,7 @@ fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lamb
     fold_kkt_rhs_vjp(kkt, 1, xbar, lambar, zlbar, zubar, B, C);
     if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, W, NULL, call.info)) < 0) goto done;
     /* Nothing can fail from here: pbar is written only now (it may alias an input). */
-    if (np) fold_kkt_finish_vjp(kkt, 1, W, C, pbar);
+    if (np) fold_kkt_finish_vjp(kkt, 1, W, C, 0, NULL, pbar);
     fold_kkt_null_mark_vjp(kkt, 1, np ? pbar : NULL, call.info);
     st = FOLD_OK;
 done:

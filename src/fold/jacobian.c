@@ -86,7 +86,7 @@ static fold_status reverse_block(fold_solver *solver, fold_block of, fold_int n_
                      of == FOLD_BLOCK_ZL ? E : NULL, of == FOLD_BLOCK_ZU ? E : NULL, B, C);
     if ((st = fold_kkt_solve(kkt, &solver->set, nb, B, W, nl->bad, call->info)) < 0) return st;
     if ((st = mark_inconsistent(solver, false, rows, r0, nb, nl))) return st;
-    fold_kkt_finish_vjp(kkt, nb, W, C, P);
+    fold_kkt_finish_vjp(kkt, nb, W, C, n_cols, cols, P);
     for (fold_int r = 0; r < nb; r++)
         for (fold_int c = 0; c < n_cols; c++)
             J[c * n_rows + r0 + r] = P[r * np + pick(cols, c)];
@@ -111,44 +111,29 @@ static fold_status flag_undetermined(const fold_solver *solver, fold_block of, f
     for (fold_int c = 0; c < n_cols; c++)
         for (fold_int r = 0; r < n_rows; r++) {
             if (!nl->col[c] && !nl->row[r]) continue;
-            char dirs[160] = "";
+            char dirs[FOLD_LIST_LEN] = "", out[FOLD_NAME_MAX], par[FOLD_NAME_MAX];
             fold_kkt_null_describe(kkt, dirs, sizeof dirs);
+            fold_prob_name(kkt->prob,
+                           of == FOLD_BLOCK_LAM ? FOLD_ITEM_CONSTRAINT : FOLD_ITEM_VARIABLE,
+                           pick(rows, r), out, sizeof out);
+            fold_prob_name(kkt->prob, FOLD_ITEM_PARAMETER, pick(cols, c), par, sizeof par);
             return fold_error(FOLD_ERR_SINGULAR,
-                              "%s: entry (%lld, %lld) is not unique: the KKT matrix is "
-                              "singular (null direction on %s; backward.not_unique = refuse)",
-                              kkt->fn, (long long)pick(rows, r), (long long)pick(cols, c), dirs);
+                              "%s: entry (%s%s, %s) is not unique: the KKT matrix is singular "
+                              "(null direction on %s; backward.not_unique = refuse)",
+                              kkt->fn, of == FOLD_BLOCK_X ? "" : "multiplier of ", out, par,
+                              dirs);
         }
     return FOLD_OK;
 }
 
-/* "p[3], p[17], ... and N more" for the first marked lines. */
-static void list_lines(const unsigned char *line, fold_int len, const fold_int *idx,
-                       const char *name, char *buf, size_t size)
-{
-    fold_int shown = 0, total = 0;
-    for (fold_int k = 0; k < len; k++) {
-        if (!line[k]) continue;
-        if (shown < 4) {
-            size_t at = strlen(buf);
-            snprintf(buf + at, size - at, "%s%s[%lld]", shown ? ", " : "", name,
-                     (long long)pick(idx, k));
-            shown++;
-        }
-        total++;
-    }
-    if (total > shown) {
-        size_t at = strlen(buf);
-        snprintf(buf + at, size - at, " and %lld more", (long long)(total - shown));
-    }
-}
-
 /* Set the marked lines of J to NaN, count the entries, and say which lines and why in the
  * call's note (appended to the FOLD_WARN_NOT_UNIQUE message). */
-static fold_int mark_lines(const nan_lines *nl, fold_block of, fold_int n_rows,
+static fold_int mark_lines(const fold_problem *prob, const nan_lines *nl, fold_block of, fold_int n_rows,
                            const fold_int *rows, fold_int n_cols, const fold_int *cols, double *J,
                            fold_call *call)
 {
-    static const char *const block_name[] = {"x", "lam", "zl", "zu"};
+    static const char *const block_of[] = {"", "multipliers of ", "lower-bound multipliers of ",
+                                           "upper-bound multipliers of "};
     fold_int count = 0;
     for (fold_int c = 0; c < n_cols; c++)
         for (fold_int r = 0; r < n_rows; r++)
@@ -162,7 +147,8 @@ static fold_int mark_lines(const nan_lines *nl, fold_block of, fold_int n_rows,
     if (nl->n_col) {
         snprintf(buf, size, "not differentiable with respect to %lld of the parameters (",
                  (long long)nl->n_col);
-        list_lines(nl->col, n_cols, cols, "p", buf, size);
+        fold_prob_name_list(prob, FOLD_ITEM_PARAMETER, nl->col, cols, n_cols, 4,
+                            buf + strlen(buf), size - strlen(buf));
         size_t at = strlen(buf);
         snprintf(buf + at, size - at, "; %lld flagged by the null-space probe, %lld by their "
                  "solves): their right-hand sides are not orthogonal to the null space, a "
@@ -171,9 +157,11 @@ static fold_int mark_lines(const nan_lines *nl, fold_block of, fold_int n_rows,
     }
     if (nl->n_row) {
         size_t at = strlen(buf);
-        snprintf(buf + at, size - at, "%s%lld outputs not unique (", at ? "; " : "",
-                 (long long)nl->n_row);
-        list_lines(nl->row, n_rows, rows, block_name[of], buf, size);
+        snprintf(buf + at, size - at, "%s%lld outputs not unique (%s", at ? "; " : "",
+                 (long long)nl->n_row, block_of[of]);
+        at = strlen(buf);
+        fold_prob_name_list(prob, of == FOLD_BLOCK_LAM ? FOLD_ITEM_CONSTRAINT : FOLD_ITEM_VARIABLE,
+                            nl->row, rows, n_rows, 4, buf + at, size - at);
         at = strlen(buf);
         snprintf(buf + at, size - at, "%s): NaN rows",
                  nl->n_row_solve ? ", upstream gradients not orthogonal to the null space" : "");
@@ -254,7 +242,7 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
                                      &nl, &call);
         if (st < 0) goto done;
     }
-    call.info->n_not_unique += mark_lines(&nl, of, n_rows, rows, n_cols, cols, out, &call);
+    call.info->n_not_unique += mark_lines(solver->prob, &nl, of, n_rows, rows, n_cols, cols, out, &call);
     memcpy(J, out, (size_t)(n_rows * n_cols) * sizeof(double));
     st = FOLD_OK;
 done:

@@ -63,7 +63,7 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
     double residual = HUGE_VAL;
     fold_kkt_null_free(kkt);
     if (!kkt->F || !(kkt->finfo.singular_delta > 0.0)) return FOLD_OK;
-    size_t len = (size_t)(nK + 3 * n + m + 2 * np + 1); /* z, zx, zl, s, pa, rs, ra */
+    size_t len = (size_t)(nK + 3 * n + m + 3 * np + 1); /* z, zx, zl, s, pa, rs, ra, sb */
     double *z = fold_malloc(len, sizeof *z, "null-space probe");
     kkt->null_x = fold_calloc((size_t)n + 1, 1, "undetermined variables");
     kkt->null_l = fold_calloc((size_t)m + 1, 1, "undetermined multipliers");
@@ -99,6 +99,15 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
     double *pa = s + np, *rs = pa + np, *ra = rs + n;
     accumulate(&kkt->prob->hess_lp, kkt->lpv, true, zx, s, pa);
     accumulate(&kkt->prob->jac_g_p, kkt->gpv, true, zl, s, pa);
+    if (kkt->prob->has_bound_maps) { /* and by the terms of moving bounds (math.md §3.10) */
+        double *sb = ra + n;
+        memset(sb, 0, (size_t)np * sizeof *sb);
+        fold_kkt_bound_vjp(kkt, zx, NULL, zl, NULL, NULL, NULL, sb);
+        for (fold_int k = 0; k < np; k++) {
+            s[k] -= sb[k];
+            pa[k] += fabs(sb[k]);
+        }
+    }
     kkt->n_null_p = flag_uncancelled(s, pa, np, kkt->null_p);
     /* Bound multipliers: the stationarity residual moves by H zx + J' zl (eq. 3.9). */
     accumulate_hessian(kkt, zx, rs, ra);
@@ -110,54 +119,46 @@ done:
     return st;
 }
 
-/* "name[i], name[j], ..." for the first flagged entries (at most 4) of a list. */
-static void list_flags(const unsigned char *flag, fold_int len, const char *name, char *buf,
-                       size_t size)
-{
-    int shown = 0;
-    fold_int total = 0;
-    for (fold_int k = 0; k < len; k++) {
-        if (!flag[k]) continue;
-        if (shown < 4) {
-            size_t at = strlen(buf);
-            snprintf(buf + at, size - at, "%s%s[%lld]", at ? ", " : "", name, (long long)k);
-            shown++;
-        }
-        total++;
-    }
-    if (total > shown) {
-        size_t at = strlen(buf);
-        snprintf(buf + at, size - at, " and %lld more", (long long)(total - shown));
-    }
-}
+/* Entries named in messages before "and N more". */
+#define SHOWN 4
 
 void fold_kkt_null_describe(const fold_kkt *kkt, char *buf, size_t size)
 {
     buf[0] = '\0';
     if (!kkt->has_null) return;
-    list_flags(kkt->null_x, kkt->n, "x", buf, size);
-    list_flags(kkt->null_l, kkt->m, "lam", buf, size);
+    fold_prob_name_list(kkt->prob, FOLD_ITEM_VARIABLE, kkt->null_x, NULL, kkt->n, SHOWN, buf,
+                        size);
+    if (!kkt->n_null_l) return;
+    size_t at = strlen(buf);
+    snprintf(buf + at, size - at, "%smultipliers of ", at ? "; " : "");
+    at = strlen(buf);
+    /* fold_prob_name_list separates from what is already in buf: start a fresh list */
+    fold_prob_name_list(kkt->prob, FOLD_ITEM_CONSTRAINT, kkt->null_l, NULL, kkt->m, SHOWN,
+                        buf + at, size - at);
 }
 
-static fold_status refuse(const fold_kkt *kkt, const char *what, const unsigned char *flag,
-                          fold_int len, const char *name)
+/* what: "the parameter gradient is"; the flagged entries are items of `kind`, introduced
+ * by `of` ("", "the multipliers of ", "the bound multipliers of "). */
+static fold_status refuse(const fold_kkt *kkt, const char *what, const char *of,
+                          const unsigned char *flag, fold_int len, int kind)
 {
-    char entries[160] = "", dirs[160] = "";
-    list_flags(flag, len, name, entries, sizeof entries);
+    char entries[FOLD_LIST_LEN] = "", dirs[FOLD_LIST_LEN] = "";
+    fold_prob_name_list(kkt->prob, kind, flag, NULL, len, SHOWN, entries, sizeof entries);
     fold_kkt_null_describe(kkt, dirs, sizeof dirs);
     return fold_error(FOLD_ERR_SINGULAR,
                       "%s: %s not unique: the KKT matrix of order %lld is singular (null "
                       "direction on %s; e.g. dependent active constraints, or variables that "
-                      "enter the problem identically) and leaves %s undetermined "
+                      "enter the problem identically) and leaves %s%s undetermined "
                       "(backward.not_unique = refuse)",
-                      kkt->fn ? kkt->fn : "fold", what, (long long)kkt->nK, dirs, entries);
+                      kkt->fn ? kkt->fn : "fold", what, (long long)kkt->nK, dirs, of, entries);
 }
 
 fold_status fold_kkt_null_check_vjp(const fold_kkt *kkt, const fold_settings *set)
 {
     if (!kkt->has_null || !kkt->n_null_p || set->backward.not_unique != FOLD_NOT_UNIQUE_REFUSE)
         return FOLD_OK;
-    return refuse(kkt, "the parameter gradient is", kkt->null_p, kkt->np, "p");
+    return refuse(kkt, "the parameter gradient is", "", kkt->null_p, kkt->np,
+                  FOLD_ITEM_PARAMETER);
 }
 
 void fold_kkt_null_mark_vjp(const fold_kkt *kkt, fold_int nrhs, double *pbar,
@@ -189,7 +190,7 @@ static fold_int count_z(const fold_kkt *kkt, bool upper)
 /* FOLD_ERR_SINGULAR "<fn>: <what> ... (null direction on ...)<after>". */
 static fold_status null_error(const fold_kkt *kkt, const char *what, const char *after)
 {
-    char dirs[160] = "";
+    char dirs[FOLD_LIST_LEN] = "";
     fold_kkt_null_describe(kkt, dirs, sizeof dirs);
     return fold_error(FOLD_ERR_SINGULAR, "%s: %s a singular KKT matrix (null direction on %s)%s",
                       kkt->fn ? kkt->fn : "fold", what, dirs[0] ? dirs : "not resolved", after);
@@ -198,7 +199,7 @@ static fold_status null_error(const fold_kkt *kkt, const char *what, const char 
 /* dp is not a direction of differentiability: `why` names what moves. */
 static fold_status not_differentiable(const fold_kkt *kkt, const char *why)
 {
-    char what[256];
+    char what[2 * FOLD_NAME_MAX + 256];
     snprintf(what, sizeof what, "the solution is not differentiable in the direction dp: %s a "
              "combination of constraints that", why);
     return null_error(kkt, what, " cannot follow (dependent active constraints: the active "
@@ -214,10 +215,14 @@ fold_status fold_kkt_null_not_differentiable(const fold_kkt *kkt)
 
 fold_status fold_kkt_null_refuse_line(const fold_kkt *kkt, bool column, fold_int k)
 {
-    char what[200];
-    snprintf(what, sizeof what, "the %s %s[%lld] %s: its right-hand side is not orthogonal to "
-             "the null space of", column ? "column of" : "row of", column ? "p" : "output",
-             (long long)k, column ? "is not differentiable" : "is not unique");
+    char what[FOLD_NAME_MAX + 128], name[FOLD_NAME_MAX];
+    if (column)
+        fold_prob_name(kkt->prob, FOLD_ITEM_PARAMETER, k, name, sizeof name);
+    else
+        snprintf(name, sizeof name, "output %lld", (long long)k);
+    snprintf(what, sizeof what, "the %s %s %s: its right-hand side is not orthogonal to the "
+             "null space of", column ? "column of" : "row of", name,
+             column ? "is not differentiable" : "is not unique");
     return null_error(kkt, what, " (backward.not_unique = refuse)");
 }
 
@@ -229,18 +234,23 @@ fold_status fold_kkt_null_check_jvp(fold_kkt *kkt, const fold_settings *set,
     for (fold_int c = 0; c < nrhs; c++)
         for (fold_int k = 0; k < kkt->np; k++)
             if (kkt->null_p[k] && dP[c * kkt->np + k] != 0.0) {
-                char why[64];
-                snprintf(why, sizeof why, "dp[%lld] = %g moves", (long long)k,
-                         dP[c * kkt->np + k]);
+                char why[FOLD_NAME_MAX + 96], name[FOLD_NAME_MAX];
+                fold_prob_name(kkt->prob, FOLD_ITEM_PARAMETER, k, name, sizeof name);
+                snprintf(why, sizeof why, "dp[%lld] = %g (parameter %s) moves", (long long)k,
+                         dP[c * kkt->np + k], name);
                 return not_differentiable(kkt, why);
             }
     if (set->backward.not_unique != FOLD_NOT_UNIQUE_REFUSE) return FOLD_OK;
-    if (want_x && kkt->n_null_x) return refuse(kkt, "dx is", kkt->null_x, kkt->n, "x");
-    if (want_lam && kkt->n_null_l) return refuse(kkt, "dlam is", kkt->null_l, kkt->m, "lam");
+    if (want_x && kkt->n_null_x)
+        return refuse(kkt, "dx is", "", kkt->null_x, kkt->n, FOLD_ITEM_VARIABLE);
+    if (want_lam && kkt->n_null_l)
+        return refuse(kkt, "dlam is", "the multipliers of ", kkt->null_l, kkt->m,
+                      FOLD_ITEM_CONSTRAINT);
     if (want_z) {
         fold_kkt_weights(kkt);
         if (count_z(kkt, false) || count_z(kkt, true))
-            return refuse(kkt, "dz is", kkt->null_z, kkt->n, "z");
+            return refuse(kkt, "dz is", "the bound multipliers of ", kkt->null_z, kkt->n,
+                          FOLD_ITEM_VARIABLE);
     }
     return FOLD_OK;
 }
@@ -281,8 +291,6 @@ bool fold_kkt_null_entry(const fold_kkt *kkt, fold_block of, fold_int k)
 
 fold_status fold_kkt_null_degenerate(fold_kkt *kkt, const fold_solver *solver, const char *fn)
 {
-    fold_int first = -1;
-    bool first_is_x = false;
     fold_status st;
     kkt->n_weak = kkt->n_weak_classified; /* a repeated factorization adds them once */
     fold_int n_before = kkt->n_weak;
@@ -291,28 +299,25 @@ fold_status fold_kkt_null_degenerate(fold_kkt *kkt, const fold_solver *solver, c
         int xs = kkt->xstat[j];
         if (xs == FOLD_XS_FREE || xs == FOLD_XS_FIXED || !kkt->null_z[j]) continue;
         if ((st = fold_kkt_add_weak_item(kkt, solver, -1, j))) return st;
-        if (first < 0) first = j, first_is_x = true;
     }
     for (fold_int i = 0; i < kkt->m; i++) {
         int cs = kkt->cstat[i];
         if ((cs != FOLD_CS_LOWER && cs != FOLD_CS_UPPER) || !kkt->null_l[i]) continue;
         if ((st = fold_kkt_add_weak_item(kkt, solver, i, -1))) return st;
-        if (first < 0) first = i;
     }
     fold_int added = kkt->n_weak - n_before;
     if (added == 0) return FOLD_OK;
     if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE) {
-        char dirs[160] = "";
+        char dirs[FOLD_LIST_LEN] = "", what[FOLD_NAME_MAX + 64];
         fold_kkt_null_describe(kkt, dirs, sizeof dirs);
+        fold_kkt_weak_describe(kkt, &kkt->weak[n_before], what, sizeof what);
         return fold_error(FOLD_ERR_DEGENERATE,
                           "%s: dependent active constraints (singular KKT matrix, null direction "
                           "on %s) whose multipliers can be shifted to zero on %lld "
-                          "inequalities (first: %s %lld): weakly active in the minimal "
+                          "inequalities (first: %s): weakly active in the minimal "
                           "multipliers, the active set may change under any perturbation; see "
                           "fold_weak_list or set active_set.weak_policy",
-                          fn, dirs, (long long)added, first_is_x ? "bound of variable"
-                                                                 : "constraint",
-                          (long long)first);
+                          fn, dirs, (long long)added, what);
     }
     kkt->is_one_sided = true;
     return FOLD_OK;

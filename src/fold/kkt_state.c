@@ -14,6 +14,10 @@ void fold_kkt_state_free(void *state)
     free(kkt->jv);
     free(kkt->lpv);
     free(kkt->gpv);
+    free(kkt->lp_ptr);
+    free(kkt->lp_idx);
+    free(kkt->gp_ptr);
+    free(kkt->gp_idx);
     free(kkt->xstat);
     free(kkt->cstat);
     free(kkt->gval);
@@ -309,7 +313,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
  * or does not exist (the direction moves dependent constraints apart). */
 static fold_status not_unique(const fold_kkt *kkt)
 {
-    char dirs[160] = "";
+    char dirs[FOLD_LIST_LEN] = "";
     fold_kkt_null_describe(kkt, dirs, sizeof dirs);
     return fold_error(FOLD_ERR_SINGULAR,
                       "%s: the requested derivative is not unique: the KKT matrix of order %lld "

@@ -26,7 +26,7 @@ typedef struct structural {
     const fold_solver *solver;
     fold_int *fcol, *hcol, *fptr, *hptr; /* free / held entries per active row (CSR) */
     double *fval, *hval;
-    fold_int first_row, first_var, added;
+    fold_int first_row, first_weak, added; /* the first dependent row; weak[first_weak] */
     fold_int n_dependent; /* null directions found */
     bool count_only;      /* barrier form: count them, mark nothing */
     double *rowsum;       /* barrier form: ||J(i,:)||_1 + |D_ii| per active row */
@@ -47,7 +47,7 @@ static fold_status mark(structural *S, fold_int row, fold_int var)
     fold_int before = S->kkt->n_weak;
     fold_status st = fold_kkt_add_weak_item(S->kkt, S->solver, row, var);
     if (st || S->kkt->n_weak == before) return st;
-    if (S->first_row < 0) S->first_row = row, S->first_var = var;
+    if (S->first_weak < 0) S->first_weak = before, S->first_row = row;
     S->added++;
     return FOLD_OK;
 }
@@ -227,7 +227,7 @@ done:
 
 fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, const char *fn)
 {
-    structural S = {.kkt = kkt, .solver = solver, .first_row = -1, .first_var = -1,
+    structural S = {.kkt = kkt, .solver = solver, .first_row = -1, .first_weak = -1,
                     .count_only = kkt->form == FOLD_KKT_BARRIER,
                     .rcond_min = solver->set.backward.rcond_min};
     fold_status st;
@@ -247,18 +247,16 @@ fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, c
     if (S.added == 0) return FOLD_OK;
     kkt->n_weak_classified = kkt->n_weak; /* kept by fold_kkt_null_degenerate */
     if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE) {
-        char first[64];
-        if (S.first_var >= 0)
-            snprintf(first, sizeof first, "bound of variable %lld", (long long)S.first_var);
-        else
-            snprintf(first, sizeof first, "constraint %lld", (long long)S.first_row);
+        char first[FOLD_NAME_MAX + 64], row[FOLD_NAME_MAX];
+        fold_kkt_weak_describe(kkt, &kkt->weak[S.first_weak], first, sizeof first);
+        fold_prob_name(kkt->prob, FOLD_ITEM_CONSTRAINT, S.first_row, row, sizeof row);
         return fold_error(FOLD_ERR_DEGENERATE,
-                          "%s: dependent active constraints (constraint %lld has no nonzero on "
+                          "%s: dependent active constraints (constraint %s has no nonzero on "
                           "a free variable, or is parallel there to another active row) whose "
                           "multipliers can be shifted to zero on %lld inequalities (first: %s): "
                           "weakly active in the minimal multipliers; see fold_weak_list or set "
                           "active_set.weak_policy",
-                          fn, (long long)S.first_row, (long long)S.added, first);
+                          fn, row, (long long)S.added, first);
     }
     kkt->is_one_sided = true;
     return FOLD_OK;

@@ -1,5 +1,6 @@
-/* Gradient of the optimal value by the envelope theorem, grad f*(p) = df/dp + g_p' lam
- * (doc/math.md §3.7; bounds do not depend on p), and the weakly active list. */
+/* Gradient of the optimal value by the envelope theorem, grad f*(p) = df/dp + g_p' lam and
+ * the terms of bounds that move with p (doc/math.md §3.7, eq. 3.30), and the weakly active
+ * list. */
 #include "fold/fold_internal.h"
 
 fold_status fold_value_gradient(fold_solver *solver, double *grad)
@@ -33,6 +34,7 @@ fold_status fold_value_gradient(fold_solver *solver, double *grad)
     /* eq. 3.20: grad f*(p) = df/dp + sum_i lam_i dg_i/dp. */
     for (fold_int k = 0; k < prob->jac_g_p.nnz; k++)
         gp[prob->jac_g_p.col[k]] += solver->lam[prob->jac_g_p.row[k]] * gpv[k];
+    fold_kkt_bound_value_gradient(solver, gp); /* bounds moving with p (eq. 3.30) */
     memcpy(grad, gp, (size_t)prob->np * sizeof(double));
     st = chk;
     if (st == FOLD_WARN_UNCONVERGED_INPUT)

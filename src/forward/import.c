@@ -58,8 +58,11 @@ fold_status fold_solver_import(fold_solver *s, const double *p, const double *x,
     fold_int n_active = 0;
     fold_status st;
     bool estimate, accepted;
-    char where[400];
+    char where[2 * FOLD_NAME_MAX + 400];
 
+    fold_forward_info_reset(&out, "import");
+    if (info)
+        *info = out; /* defined on every path, including the early failures below */
     if ((st = check_inputs(s, p, x, lam, zl, zu)))
         return st;
     prob = s->prob;
@@ -100,7 +103,7 @@ fold_status fold_solver_import(fold_solver *s, const double *p, const double *x,
         s->info = out;
         st = FOLD_OK;
     } else {
-        fold_kkt_describe_worst(&d, x, l, a, b, where, sizeof where);
+        fold_kkt_describe_worst(prob, &d, x, l, a, b, where, sizeof where);
         st = fold_error(FOLD_ERR_NOT_KKT,
                         "%s: not a KKT point within forward.kkt_tol = %g%s: %s "
                         "(stationarity %.3e, feasibility %.3e, complementarity %.3e)",

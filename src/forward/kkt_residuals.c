@@ -74,13 +74,13 @@ static void feasibility(fold_kkt_detail *d, double v, double lo, double hi, fold
     }
 }
 
-static void bounds_terms(const fold_problem *prob, const double *x, const double *zl,
-                         const double *zu, fold_kkt_detail *d)
+static void bounds_terms(const fold_problem *prob, const double *xl, const double *xu,
+                         const double *x, const double *zl, const double *zu, fold_kkt_detail *d)
 {
     bool wrong;
     double v;
     for (fold_int j = 0; j < prob->n; j++) {
-        double lo = prob->x_lower[j], hi = prob->x_upper[j];
+        double lo = xl[j], hi = xu[j];
         feasibility(d, x[j], lo, hi, FOLD_KKT_X_LOWER, FOLD_KKT_X_UPPER, j);
         v = comp_entry(zl[j], x[j] - lo, isfinite(lo), &wrong);
         keep_comp(d, v, wrong, FOLD_KKT_X_LOWER, j);
@@ -91,13 +91,13 @@ static void bounds_terms(const fold_problem *prob, const double *x, const double
 
 /* Constraints: lam_i > 0 points to the upper bound, lam_i < 0 to the lower one (L = f +
  * lam'g); equality constraints have no sign condition. */
-static void constraint_terms(const fold_problem *prob, const double *g, const double *lam,
-                             fold_kkt_detail *d)
+static void constraint_terms(const fold_problem *prob, const double *gl, const double *gu,
+                             const double *g, const double *lam, fold_kkt_detail *d)
 {
     bool wrong;
     double v;
     for (fold_int i = 0; i < prob->m; i++) {
-        double lo = prob->g_lower[i], hi = prob->g_upper[i];
+        double lo = gl[i], hi = gu[i];
         feasibility(d, g[i], lo, hi, FOLD_KKT_G_LOWER, FOLD_KKT_G_UPPER, i);
         if (fold_prob_is_equality(prob, i) || lam[i] == 0)
             continue;
@@ -119,12 +119,14 @@ fold_status fold_kkt_residuals_detail(const fold_problem *prob, const double *p,
     fold_status status;
 
     memset(d, 0, sizeof *d);
-    grad = fold_malloc((size_t)(2 * n + m + nnz), sizeof(double), "KKT residual workspace");
+    grad = fold_malloc((size_t)(4 * n + 3 * m + nnz), sizeof(double), "KKT residual workspace");
     if (!grad)
         return FOLD_ERR_MEMORY;
     r = grad + n;
     g = r + n;
     jac = g + m;
+    double *xl = jac + nnz, *xu = xl + n, *gl = xu + n, *gu = gl + m; /* bounds at p */
+    fold_problem_bounds(prob, p, xl, xu, gl, gu);
     if ((status = fold_prob_eval_f(prob, x, p, &d->objective, st)) ||
         (status = fold_prob_eval_grad_f(prob, x, p, grad, st)) ||
         (status = fold_prob_eval_g(prob, x, p, g, st)) ||
@@ -135,8 +137,8 @@ fold_status fold_kkt_residuals_detail(const fold_problem *prob, const double *p,
         return status;
     }
     stationarity(prob, grad, jac, lam, zl, zu, r, d);
-    bounds_terms(prob, x, zl, zu, d);
-    constraint_terms(prob, g, lam, d);
+    bounds_terms(prob, xl, xu, x, zl, zu, d);
+    constraint_terms(prob, gl, gu, g, lam, d);
     free(grad);
     return FOLD_OK;
 }
@@ -155,63 +157,55 @@ fold_status fold_kkt_residuals(const fold_problem *prob, const double *p, const 
     return FOLD_OK;
 }
 
-static const char *where_name(fold_kkt_where w)
-{
-    switch (w) {
-    case FOLD_KKT_X:
-        return "grad_x L";
-    case FOLD_KKT_X_LOWER:
-        return "lower bound of x";
-    case FOLD_KKT_X_UPPER:
-        return "upper bound of x";
-    case FOLD_KKT_G_LOWER:
-        return "lower bound of g";
-    case FOLD_KKT_G_UPPER:
-        return "upper bound of g";
-    case FOLD_KKT_LAM:
-        return "constraint g";
-    default:
-        return "nowhere";
-    }
-}
-
-static void describe_comp(const fold_kkt_detail *d, const double *x, const double *lam,
-                          const double *zl, const double *zu, char *buf, size_t len)
+static void describe_comp(const fold_problem *prob, const fold_kkt_detail *d, const double *x,
+                          const double *lam, const double *zl, const double *zu, char *buf,
+                          size_t len)
 {
     fold_int i = d->comp_index;
     long long li = (long long)i;
+    char name[FOLD_NAME_MAX];
     if (d->comp_where == FOLD_KKT_LAM) {
-        snprintf(buf, len, "complementarity %.3e at constraint g[%lld]: lam[%lld] = %.6g%s",
-                 d->complementarity, li, li, lam[i],
-                 d->comp_wrong_sign ? " has the wrong sign (lam >= 0 at an upper bound of g, "
-                                      "<= 0 at a lower one; the bound it points to is "
-                                      "infinite or the constraint is not at it)"
-                                    : " times the distance to its bound");
+        fold_prob_name(prob, FOLD_ITEM_CONSTRAINT, i, name, sizeof name);
+        snprintf(buf, len, "complementarity %.3e at constraint %s (lam[%lld] = %.6g)%s",
+                 d->complementarity, name, li, lam[i],
+                 d->comp_wrong_sign ? ": the multiplier has the wrong sign (lam >= 0 at an "
+                                      "upper bound of g, <= 0 at a lower one; the bound it "
+                                      "points to is infinite or the constraint is not at it)"
+                                    : ": multiplier times the distance to its bound");
         return;
     }
     bool lower = d->comp_where == FOLD_KKT_X_LOWER;
-    snprintf(buf, len, "complementarity %.3e at %s[%lld] = %.6g (x[%lld] = %.6g)%s",
-             d->complementarity, lower ? "zl" : "zu", li, lower ? zl[i] : zu[i], li, x[i],
+    fold_prob_name(prob, FOLD_ITEM_VARIABLE, i, name, sizeof name);
+    snprintf(buf, len,
+             "complementarity %.3e at the %s bound of %s (%s[%lld] = %.6g, x[%lld] = %.6g)%s",
+             d->complementarity, lower ? "lower" : "upper", name, lower ? "zl" : "zu", li, lower ? zl[i] : zu[i], li, x[i],
              d->comp_wrong_sign ? ": bound multipliers must be >= 0 and zero for an infinite "
                                   "bound"
-                                : " times the distance to the bound");
+                                : ": multiplier times the distance to the bound");
 }
 
-void fold_kkt_describe_worst(const fold_kkt_detail *d, const double *x, const double *lam,
-                             const double *zl, const double *zu, char *buf, size_t len)
+void fold_kkt_describe_worst(const fold_problem *prob, const fold_kkt_detail *d, const double *x,
+                             const double *lam, const double *zl, const double *zu, char *buf,
+                             size_t len)
 {
+    char name[FOLD_NAME_MAX];
     if (d->complementarity >= d->stationarity && d->complementarity >= d->feasibility &&
         d->comp_where != FOLD_KKT_NONE) {
-        describe_comp(d, x, lam, zl, zu, buf, len);
+        describe_comp(prob, d, x, lam, zl, zu, buf, len);
     } else if (d->stationarity >= d->feasibility) {
+        fold_prob_name(prob, FOLD_ITEM_VARIABLE, d->stat_index, name, sizeof name);
         snprintf(buf, len,
-                 "stationarity %.3e (||grad_x L||_inf = %.3e, scale %.3e) at grad_x L[%lld]",
-                 d->stationarity, d->stationarity_raw, d->stationarity_scale,
+                 "stationarity %.3e (||grad_x L||_inf = %.3e, scale %.3e) in the row of %s "
+                 "(grad_x L[%lld])",
+                 d->stationarity, d->stationarity_raw, d->stationarity_scale, name,
                  (long long)d->stat_index);
     } else {
         bool is_x = d->feas_where == FOLD_KKT_X_LOWER || d->feas_where == FOLD_KKT_X_UPPER;
-        snprintf(buf, len, "feasibility %.3e at the %s[%lld]: %s[%lld] = %.10g, bound %.10g",
-                 d->feasibility, where_name(d->feas_where), (long long)d->feas_index,
-                 is_x ? "x" : "g", (long long)d->feas_index, d->feas_value, d->feas_bound);
+        bool lower = d->feas_where == FOLD_KKT_X_LOWER || d->feas_where == FOLD_KKT_G_LOWER;
+        fold_prob_name(prob, is_x ? FOLD_ITEM_VARIABLE : FOLD_ITEM_CONSTRAINT, d->feas_index,
+                       name, sizeof name);
+        snprintf(buf, len, "feasibility %.3e at the %s bound of %s: %s[%lld] = %.10g, bound %.10g",
+                 d->feasibility, lower ? "lower" : "upper", name, is_x ? "x" : "g",
+                 (long long)d->feas_index, d->feas_value, d->feas_bound);
     }
 }

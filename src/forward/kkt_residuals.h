@@ -35,9 +35,11 @@ fold_status fold_kkt_residuals_detail(const fold_problem *prob, const double *p,
                                       const double *zu, fold_kkt_detail *d,
                                       fold_eval_stats *st);
 
-/* "complementarity 3.1e-02 at lam[0] (wrong sign: lam[0] = -0.5 ...)": the largest of the
- * three residuals and where, written into buf. */
-void fold_kkt_describe_worst(const fold_kkt_detail *d, const double *x, const double *lam,
-                             const double *zl, const double *zu, char *buf, size_t len);
+/* "complementarity 3.1e-02 at constraint g[0] (lam[0] = -0.5): the multiplier has the wrong
+ * sign ...": the largest of the three residuals and where, the item named as the problem
+ * names it (fold_prob_name), written into buf. */
+void fold_kkt_describe_worst(const fold_problem *prob, const fold_kkt_detail *d, const double *x,
+                             const double *lam, const double *zl, const double *zu, char *buf,
+                             size_t len);
 
 #endif

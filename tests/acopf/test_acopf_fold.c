@@ -213,11 +213,12 @@ START_TEST(twin_qg)
     fold_int n = fx.L.n, np = fx.L.np, ng = fx.cs->n_gen;
     double *xbar = calloc((size_t)n, sizeof(double)), *pbar = malloc((size_t)np * sizeof(double));
     double *J = malloc((size_t)ng * sizeof(double));
-    char want[32];
+    char want[64];
     xbar[fx.L.x_qg] = 1;
     ck_assert_status(fold_vjp(fx.sv, xbar, NULL, NULL, NULL, pbar, NULL), FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("not unique");
-    snprintf(want, sizeof want, "x[%ld]", (long)fx.L.x_qg);
+    snprintf(want, sizeof want, "gen %ld (bus %ld) qg", fx.cs->gen[0].row,
+             fx.cs->bus[fx.cs->gen[0].bus].id);
     ck_assert_error_mentions(want);
     fold_int rows[64], col = fx.L.p_pd; /* bus 1 */
     ck_assert_int_le(ng, 64);

@@ -123,6 +123,54 @@ try:
         check("CSV scenarios, --%s: records match foldopt opf on the edited case (worst "
               "relative difference %.1e)" % (key, worst), ok and worst < 1e-6, err)
 
+    # --- opf's parameter and output kinds: several --wrt and --of, records equal to opf ---
+    ones = os.path.join(tmp, "ones.csv")
+    with open(ones, "w") as f:
+        f.write("pd:*\n1\n")
+    multi = ["--wrt", "pd,x,rate_a", "--of", "pg,pf,lam_p", "--rows",
+             "pg:1,pf:2,lam_p:%d" % ids[2], "--cols", "pd:%d,x:3,rate_a:2" % ids[1]]
+    rc, out, err = run("batch", case, "--scenarios", ones, "--factors", *multi, "--no-timings")
+    orc, oout, oerr = run("opf", case, *multi, "--json")
+    recs = records(out) if rc == 0 else []
+    o = json.loads(oout) if orc == 0 else {}
+    J = o.get("jacobian", {})
+    ref = {"%s:%d/%s:%d" % (J["row_of"][a], i, J["col_wrt"][b], j): J["values"][a][b]
+           for a, i in enumerate(J.get("rows", [])) for b, j in enumerate(J.get("cols", []))}
+    sens = recs[0]["sensitivities"] if len(recs) == 1 else {}
+    scale = max([1.0] + [abs(v) for v in ref.values()])
+    worst = max([abs(sens[k] - v) / scale for k, v in ref.items() if k in sens] or [1.0])
+    res = o.get("results", {})
+    want = {"pg:1": res.get("gen", {}).get("pg", [0])[0],
+            "pf:2": res.get("branch", {}).get("pf", [0, 0])[1],
+            "lam_p:%d" % ids[2]: res.get("bus", {}).get("lam_p", [0, 0, 0])[2]}
+    got = recs[0]["outputs"] if len(recs) == 1 else {}
+    check("--wrt pd,x,rate_a --of pg,pf,lam_p: the outputs of opf's results and its 3 x 3 "
+          "Jacobian (worst %.1e), keyed kind:key/kind:key" % worst,
+          len(ref) == 9 and sorted(ref) == sorted(sens) and worst < 1e-6 and
+          sorted(got) == sorted(want) and
+          all(rel(got[k], v) < 1e-6 for k, v in want.items()), err + oerr)
+
+    # --- scenario keys of every parameter kind: a branch reactance (x:ROW) and a voltage
+    # limit (vmax:*); d pf / d x against central differences of the recorded pf ---
+    brow, h = 4, 1e-4
+    x0 = float(re.search(r"mpc\.branch\s*=\s*\[(.*?)\];", read(case), re.S).group(1)
+               .strip().splitlines()[brow - 1].replace(";", " ").split()[3])
+    with open(scen, "w") as f:
+        f.write("x:%d,vmax:*\n%r,1\n%r,1\n%r,1\n%r,1.01\n" % (brow, x0, x0 + h, x0 - h, x0))
+    rc, out, err = run("batch", case, "--scenarios", scen, "--wrt", "x", "--of", "pf",
+                       "--rows", str(brow), "--cols", str(brow), "--mode", "jacobian",
+                       "--tol", "1e-10", "--no-timings", "--warm", "cold")
+    recs = records(out) if rc == 0 else []
+    key = "pf:%d" % brow
+    if len(recs) == 4:
+        fd = (recs[1]["outputs"][key] - recs[2]["outputs"][key]) / (2 * h)
+        d = recs[0]["sensitivities"]["%s/x:%d" % (key, brow)]
+        check("x:%d scenarios: d pf / d x = %.6g matches central differences of re-solves "
+              "(%.6g); vmax:* moves the optimum" % (brow, d, fd),
+              rel(d, fd) < 1e-4 and recs[3]["objective"] != recs[0]["objective"], err)
+    else:
+        check("x and vmax scenario keys", False, err)
+
     # --- the LMP of a record against central differences of re-solved scenarios ---
     h, b = 0.5, sel[1]
     base = buses[2][1]
@@ -262,9 +310,30 @@ try:
     check("--progress draws a bar with the count and rate", rc == 0 and "3/3" in err and
           "/s" in err, err)
 
+    # --- the progress bar by default on a terminal (stderr a pseudo-terminal) ---
+    import pty
+    master, slave = pty.openpty()
+    p = subprocess.Popen([exe, "batch", case, "--sample", "3"], stdout=subprocess.PIPE,
+                         stderr=slave)
+    os.close(slave)
+    tty_err = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        tty_err += chunk
+    p.wait()
+    os.close(master)
+    check("a terminal on stderr gets the progress bar without --progress",
+          p.returncode == 0 and b"3/3" in tty_err and b"ETA" in tty_err, tty_err[-300:])
+
     # --- bad input: exit 2, a message naming the place ---
     bad = [("pd:*,pd:999\n1,1\n", "bad.csv:1:6: key 'pd:999': no bus 999"),
            ("pd:*,foo:1\n1,1\n", "unknown key 'foo:1'"),
+           ("pd:*,rate_a:9999\n1,1\n", "bad.csv:1:6: key 'rate_a:9999': no branch row 9999"),
            ("pd:*,pd:2\n1,nan\n", "bad.csv:2:3: field 2: 'nan' is not finite"),
            ("pd:*,pd:2\n1,x\n", "'x' is not a number"),
            ("pd:*,pd:2\n1,2\n1\n", "bad.csv:3:2: 1 fields, the header has 2"),
@@ -284,7 +353,11 @@ try:
                       (["--sample", "0"], "--sample must be >= 1"),
                       (["--sample", "3", "--scale", "2:1"], "need 0 <= A <= B"),
                       (["--sample", "3", "--warm", "hot"], "unknown value 'hot'"),
-                      (["--sample", "3", "--wrt", "pd", "--rows", "1"], "--rows selects"),
+                      (["--sample", "3", "--wrt", "pd", "--rows", "1"],
+                       "--mode value is the gradient of the objective alone"),
+                      (["--sample", "3", "--wrt", "pd,volts"], "unknown parameter 'volts'"),
+                      (["--sample", "3", "--of", "pg", "--cols", "1"],
+                       "--mode, --cols and --cotangent need --wrt"),
                       (["--sample", "3", "-o", os.path.join(tmp, "no", "dir.jsonl")],
                        "cannot write"),
                       ([], "give either --scenarios FILE or --sample N")):

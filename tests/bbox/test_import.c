@@ -54,7 +54,7 @@ START_TEST(residuals_locate_defects)
     ck_assert_double_eq(d.feas_value, 101);
     ck_assert_double_eq(d.feas_bound, 100);
     d.stationarity = 0; /* moving x_0 broke stationarity too; describe the feasibility part */
-    fold_kkt_describe_worst(&d, x, &lam, zl, zu, msg, sizeof msg);
+    fold_kkt_describe_worst(prob, &d, x, &lam, zl, zu, msg, sizeof msg);
     ck_assert_msg(strstr(msg, "upper bound of x[2]") != NULL, "%s", msg);
     memcpy(x, x_saved, sizeof x);
 
@@ -73,7 +73,7 @@ START_TEST(residuals_locate_defects)
     ck_assert_int_eq(d.comp_where, FOLD_KKT_X_UPPER);
     ck_assert_int_eq(d.comp_index, 3);
     ck_assert(d.comp_wrong_sign);
-    fold_kkt_describe_worst(&d, x, &lam, zl, zu, msg, sizeof msg);
+    fold_kkt_describe_worst(prob, &d, x, &lam, zl, zu, msg, sizeof msg);
     ck_assert_msg(strstr(msg, "zu[3]") != NULL, "%s", msg);
 
     /* zl_1 > 0 for an infinite lower bound: also a violation of size zl_1. */

@@ -166,6 +166,99 @@ START_TEST(builtins_create)
 }
 END_TEST
 
+/* A naming callback: "left", "right"; constraint 0 fails (-> default); parameter 0 gives an
+ * empty name (-> default); variable 1 with the magic user data writes a long name. */
+static int names(int kind, fold_int index, char *buf, size_t len, void *ud)
+{
+    if (kind == FOLD_ITEM_CONSTRAINT) return 1;
+    if (kind == FOLD_ITEM_PARAMETER) return buf[0] = '\0', 0;
+    if (ud && index == 1) {
+        memset(buf, 'z', len); /* no terminator: foldopt must add one */
+        return 0;
+    }
+    snprintf(buf, len, "%s", index == 0 ? "left" : "right");
+    return 0;
+}
+
+START_TEST(item_names)
+{
+    fold_nlp_def d = good_def();
+    fold_problem *prob = NULL;
+    char buf[64];
+    ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
+    /* Without a callback: the defaults. */
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, 1, buf, sizeof buf),
+                     FOLD_OK);
+    ck_assert_str_eq(buf, "x[1]");
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_CONSTRAINT, 0, buf, sizeof buf),
+                     FOLD_OK);
+    ck_assert_str_eq(buf, "g[0]");
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_PARAMETER, 0, buf, sizeof buf),
+                     FOLD_OK);
+    ck_assert_str_eq(buf, "p[0]");
+    /* Arguments: buf holds "" after every refusal. */
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, 2, buf, sizeof buf),
+                     FOLD_ERR_ARGUMENT);
+    ck_assert_error_mentions("index = 2 outside [0,2)");
+    ck_assert_str_eq(buf, "");
+    ck_assert_status(fold_problem_item_name(prob, 3, 0, buf, sizeof buf), FOLD_ERR_ARGUMENT);
+    ck_assert_error_mentions("kind = 3");
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, -1, buf, sizeof buf),
+                     FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_problem_item_name(NULL, FOLD_ITEM_VARIABLE, 0, buf, sizeof buf),
+                     FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, 0, NULL, 8),
+                     FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, 0, buf, 0),
+                     FOLD_ERR_ARGUMENT);
+    fold_problem_free(prob);
+
+    /* With a callback: its names, the default where it fails or gives nothing, and a name
+     * cut to the caller's buffer. */
+    d.item_name = names;
+    ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, 1, buf, sizeof buf),
+                     FOLD_OK);
+    ck_assert_str_eq(buf, "right");
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, 0, buf, 3), FOLD_OK);
+    ck_assert_str_eq(buf, "le");
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_CONSTRAINT, 0, buf, sizeof buf),
+                     FOLD_OK);
+    ck_assert_str_eq(buf, "g[0]");
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_PARAMETER, 0, buf, sizeof buf),
+                     FOLD_OK);
+    ck_assert_str_eq(buf, "p[0]");
+    fold_problem_free(prob);
+
+    static int magic;
+    d.user_data = &magic;
+    ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
+    char big[FOLD_NAME_MAX + 8];
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, 1, big, sizeof big),
+                     FOLD_OK);
+    ck_assert_uint_eq(strlen(big), FOLD_NAME_MAX - 1);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* Library messages name items through the callback: a rejected import names the bound of
+ * the variable it violates. */
+START_TEST(messages_use_names)
+{
+    fold_nlp_def d = good_def();
+    fold_problem *prob = NULL;
+    fold_solver *solver = NULL;
+    d.item_name = names;
+    ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, NULL, &solver), FOLD_OK);
+    double x[2] = {1.5, -0.5}, lam = -1, z[2] = {0, 0}; /* stationary, x[1] < 0 worst */
+    ck_assert_status(fold_solver_import(solver, NULL, x, &lam, z, z, NULL), FOLD_ERR_NOT_KKT);
+    ck_assert_error_mentions("lower bound of right");
+    fold_solver_free(solver);
+    fold_problem_free(prob);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("problem");
@@ -175,6 +268,8 @@ int main(void)
     tcase_add_test(tc, null_arguments);
     tcase_add_test(tc, allocation_failure_leaves_nothing);
     tcase_add_test(tc, builtins_create);
+    tcase_add_test(tc, item_names);
+    tcase_add_test(tc, messages_use_names);
     suite_add_tcase(suite, tc);
     return fold_test_run(suite);
 }
