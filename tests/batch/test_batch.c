@@ -1,7 +1,7 @@
-/* The scenario engine: results against closed forms and a serial run, the same records
- * whatever the number of workers, warm-start chains, keep mode (VJP, JVP, Jacobian blocks
- * on kept factorizations), failure isolation (an error, a crash, a timeout), resume flags
- * and bad input (doc/api/batch.md). */
+/* The scenario engine: results against closed forms, the same records whatever the number
+ * of workers and those of a serial run with the same starts, warm-start chains, keep mode
+ * (VJP, JVP, Jacobian blocks on kept factorizations), failure isolation (an error, a crash,
+ * a timeout), resume flags and bad input (doc/api/batch.md). */
 #include <signal.h>
 #include <unistd.h>
 
@@ -197,8 +197,7 @@ static void assert_same_records(const collected *a, const collected *b)
 }
 
 /* The records of 1, 2 and 3 workers are identical (chains and their starts depend only on
- * the input), for every warm-start mode; a serial solve from the recorded start reproduces
- * them. */
+ * the input), for every warm-start mode. */
 START_TEST(same_records_any_workers)
 {
     fixture f;
@@ -229,6 +228,99 @@ START_TEST(same_records_any_workers)
     fold_batch_model_dispose(&f.model);
     fold_batch_model_dispose(NULL);
     fold_problem_free(f.prob);
+}
+END_TEST
+
+/* The solution of one scenario solved alone: a new solver started from `from` (x, lam, zl,
+ * zu; NULL: the problem's cold start), x (4) and the VJP of ybar into x_out, pbar. */
+static fold_int solve_alone(const fold_problem *prob, const double *p, const double *from,
+                            const double *ybar, double *pt, double *pbar)
+{
+    fold_solver *s;
+    fold_settings set;
+    fold_forward_info fi;
+    double start[4], xbar[4];
+    fold_settings_default(&set);
+    ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
+    if (from) {
+        ck_assert_status(fold_solver_set_start(s, from, from + 4, from + 6, from + 10),
+                         FOLD_OK);
+    } else {
+        fold_problem_start_point(prob, start);
+        ck_assert_status(fold_solver_set_start(s, start, NULL, NULL, NULL), FOLD_OK);
+    }
+    ck_assert_status(fold_solve(s, p, &fi), FOLD_OK);
+    /* pt: x (4), lam (2), zl (4), zu (4) */
+    ck_assert_status(fold_solver_solution(s, pt, pt + 4, pt + 6, pt + 10, NULL), FOLD_OK);
+    memcpy(xbar, ybar, sizeof xbar);
+    ck_assert_status(fold_vjp(s, xbar, NULL, NULL, NULL, pbar, NULL), FOLD_OK);
+    fold_solver_free(s);
+    return fi.iterations;
+}
+
+/* Results are those of a serial run with the same starts: each record of a 2-worker batch
+ * (HS071, chains of warm starts with multipliers) equals, bit for bit, a solve of its
+ * scenario alone on a new solver started from the point the record names (the anchor,
+ * solved cold, or the serial solution of its warm_from scenario), and its VJP. */
+START_TEST(same_as_serial_run)
+{
+    fold_problem *prob;
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    fold_int out_x[4] = {0, 1, 2, 3};
+    double ybar[4] = {1, -2, 0.5, 3};
+    fold_batch_problem_spec spec = {.problem = prob, .n_out = 4, .out_x = out_x,
+                                    .sens = FOLD_BATCH_SENS_VJP, .ybar = ybar,
+                                    .warm_duals = true};
+    fold_batch_model m;
+    ck_assert_status(fold_batch_problem_model(&spec, &m), FOLD_OK);
+    enum { N = 18 };
+    double p[3 * N], anchor[3] = {25, 40, 1};
+    fold_test_rng rng;
+    fold_test_rng_seed(&rng, 9);
+    for (fold_int i = 0; i < N; i++) {
+        p[3 * i] = 25 * (1 + 0.05 * fold_test_uniform(&rng));
+        p[3 * i + 1] = 40 * (1 + 0.05 * fold_test_uniform(&rng));
+        p[3 * i + 2] = 1 + 0.05 * fold_test_uniform(&rng);
+    }
+    fold_batch *b = start(&m, 2, 5, FOLD_BATCH_WARM_NEAREST);
+    collected c;
+    collected_init(&c, N, &m);
+    fold_batch_job job = {.n_scenarios = N, .params_array = p, .anchor = anchor,
+                          .on_record = on_record, .record_data = &c};
+    ck_assert_status(fold_batch_run(b, &job, NULL), FOLD_OK);
+    fold_batch_free(b);
+    /* the serial run: the anchor, then each scenario after the one it starts from */
+    double anchor_pt[14], pt[N][14], pbar[3], anchor_pbar[3];
+    bool solved[N] = {false};
+    solve_alone(prob, anchor, NULL, ybar, anchor_pt, anchor_pbar);
+    int n_scenario_starts = 0;
+    for (fold_int left = N; left > 0;) {
+        fold_int before = left;
+        for (fold_int i = 0; i < N; i++) {
+            const fold_batch_record *r = &c.rec[i];
+            if (solved[i] || (r->start == FOLD_BATCH_START_SCENARIO && !solved[r->warm_from]))
+                continue;
+            const double *from = r->start == FOLD_BATCH_START_COLD     ? NULL
+                                 : r->start == FOLD_BATCH_START_ANCHOR ? anchor_pt
+                                                                       : pt[r->warm_from];
+            fold_int it = solve_alone(prob, p + 3 * i, from, ybar, pt[i], pbar);
+            n_scenario_starts += r->start == FOLD_BATCH_START_SCENARIO;
+            ck_assert_int_eq(c.count[i], 1);
+            ck_assert_int_eq(r->status, FOLD_OK);
+            ck_assert_int_eq(r->iterations, it);
+            ck_assert_msg(!memcmp(c.out + 4 * i, pt[i], 4 * sizeof(double)),
+                          "scenario %ld: x differs from the serial solve", (long)i);
+            ck_assert_msg(!memcmp(c.sens + 3 * i, pbar, 3 * sizeof(double)),
+                          "scenario %ld: the VJP differs from the serial one", (long)i);
+            solved[i] = true;
+            left--;
+        }
+        ck_assert_int_lt(left, before); /* warm_from never forms a cycle */
+    }
+    ck_assert_int_gt(n_scenario_starts, 0);
+    collected_free(&c);
+    fold_batch_model_dispose(&m);
+    fold_problem_free(prob);
 }
 END_TEST
 
@@ -648,6 +740,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, problem_model_closed_form);
     tcase_add_test(tc, same_records_any_workers);
+    tcase_add_test(tc, same_as_serial_run);
     tcase_add_test(tc, warm_starts_save_iterations);
     tcase_add_test(tc, keep_mode_backward);
     tcase_add_test(tc, failures_isolated);
