@@ -13,6 +13,7 @@
     X(FOLD_WARN_UNCONVERGED_INPUT, 3, "derivative computed at a point that did not converge")      \
     X(FOLD_WARN_INACCURATE, 4, "result computed but its residual exceeds the tolerance")           \
     X(FOLD_WARN_NOT_UNIQUE, 5, "singular KKT system: entries the null space leaves undetermined are NaN") \
+    X(FOLD_WARN_UNCERTAIN, 6, "entries that depend on ambiguous constraints are NaN: both values in the trust report") \
     X(FOLD_ERR_ARGUMENT, -1, "invalid argument")                                                   \
     X(FOLD_ERR_DIMENSION, -2, "dimension mismatch")                                                \
     X(FOLD_ERR_SPARSITY, -3, "invalid sparsity pattern")                                           \

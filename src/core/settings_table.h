@@ -19,6 +19,11 @@
       "1 + the largest term) accepted for an imported black-box point.")                           \
     X(forward, bound_push, REAL, 1e-2, 1e-12, 1, NULL,                                             \
       "Ipopt bound_push and bound_frac for cold starts (warm starts use 1e-9).")                   \
+    X(forward, resolve_rounds, INT, 3, 0, 10, NULL,                                                 \
+      "With active_set.ambiguity = resolve: at most this many warm re-solves, each with tol and "  \
+      "the initial barrier parameter 100 times smaller, after a solve that leaves ambiguous "      \
+      "constraints or bounds (doc/math.md §3.2); a re-solve that does not end at solved is "        \
+      "dropped. A forward.tol below 1e-8 is reached the same way from a solve at 1e-8.")           \
     X(backward, kkt_form, ENUM, 0, 0, 1, "active|barrier",                                         \
       "KKT system differentiated: active-set reduced system or the interior-point barrier "        \
       "system (doc/math.md §3).")                                                                  \
@@ -74,8 +79,19 @@
       "sqrt(mu)), mu the median multiplier x distance (doc/math.md 3.2a-b); below, it is "        \
       "weakly active.")                                                                           \
     X(active_set, weak_policy, ENUM, 0, 0, 2, "refuse|inactive|active",                            \
-      "What to do with weakly active constraints: refuse (FOLD_ERR_DEGENERATE), or treat them "    \
-      "as inactive or active (one-sided derivative, FOLD_WARN_ONE_SIDED).")                        \
+      "Weakly active items of the active-set form: refuse (FOLD_ERR_DEGENERATE), or treat them "   \
+      "as inactive or active (one-sided derivative, FOLD_WARN_ONE_SIDED). Applies to items "       \
+      "weakly active in the minimal multipliers of dependent active constraints, and to every "    \
+      "weakly active side when set to inactive or active or with active_set.ambiguity = ignore.")  \
+    X(active_set, ambiguity, ENUM, 0, 0, 3, "resolve|flag|refuse|ignore",                          \
+      "Sides of constraints and bounds that the accuracy of the solution cannot classify "         \
+      "(slack and multiplier both nonzero, or both zero, at the residuals reached; doc/math.md "   \
+      "§3.2): resolve = fold_solve re-solves warm with a tighter tol (forward.resolve_rounds), "    \
+      "and what stays ambiguous is differentiated under both classifications, the entries that "   \
+      "differ set to NaN with both values in the trust report (FOLD_WARN_UNCERTAIN); flag = the "  \
+      "same without re-solves; refuse = FOLD_ERR_DEGENERATE naming them; ignore = the fixed "      \
+      "thresholds primal_tol and dual_tol alone, nothing checked (unsafe: derivatives may be "     \
+      "silently wrong).")                                                                          \
     X(log, verbose, INT, 0, 0, 3, NULL,                                                            \
       "0 silent, 1 summary lines, 2 iteration tables (Ipopt log), 3 debug.")
 

@@ -5,6 +5,7 @@
 #ifndef FOLD_FOLD_INTERNAL_H
 #define FOLD_FOLD_INTERNAL_H
 
+#include "forward/sides.h"
 #include "forward/solver_internal.h"
 #include "linalg/linalg.h"
 
@@ -20,6 +21,17 @@ enum { FOLD_CS_INACTIVE = 0, FOLD_CS_LOWER = 1, FOLD_CS_UPPER = 2, FOLD_CS_EQUAL
  * stored solution whose id is `solution_id`; `is_valid` says the evaluation, classification
  * and assembly are current, `has_factor` / `is_lsq` say how systems are solved. */
 typedef struct fold_kkt_pc fold_kkt_pc;
+
+/* A candidate: an item with a weakly active or ambiguous side (doc/math.md §3.2), held at
+ * that side (status `side`: FOLD_XS_LOWER/UPPER, FOLD_CS_LOWER/UPPER) or not (0). */
+typedef struct fold_kkt_cand {
+    bool is_con, weak;
+    fold_int index;
+    int side;
+    signed char primary, alt; /* status in the primary classification and the other one */
+} fold_kkt_cand;
+
+typedef struct fold_report fold_report;
 
 typedef struct fold_kkt {
     const fold_problem *prob;
@@ -43,6 +55,17 @@ typedef struct fold_kkt {
     fold_int n_dependent;       /* null directions of K found by kkt_structural.c */
     fold_int n_active_cons, n_active_bounds;
     bool is_one_sided;
+    /* Classification from the sides (kkt_sides.c; not under active_set.ambiguity = ignore):
+     * the sides at the solution, the candidates, the primary classification (pxstat,
+     * pcstat) and the variant of the candidates requested / applied to xstat, cstat. */
+    fold_sides sides;
+    fold_kkt_cand *cand;
+    fold_int n_cand, cand_cap;
+    signed char *pxstat, *pcstat;
+    int variant, cur_variant;
+    fold_int n_weak_sides;  /* weak-list entries of the classification (the rest: eq. 4.12) */
+    fold_int *cand_item;    /* report item of each candidate (variants.c) */
+    bool cand_item_ok;
 
     /* KKT system K (full storage, nK x nK), primal block first (n_primal rows). */
     int form; /* fold_kkt_form of the assembled K */
@@ -96,6 +119,9 @@ typedef struct fold_kkt {
      * of the public call in progress (for error details). */
     fold_kkt_pc *pc;
     const char *fn;
+
+    /* The trust report of the last public call (report.c). */
+    fold_report *report;
 } fold_kkt;
 
 /* --- state (backward.c) --- */
@@ -140,6 +166,16 @@ void fold_kkt_weak_name(const fold_kkt *kkt, const fold_weak_entry *w, char *buf
 /* "x[3] upper (variable bound, distance 0, multiplier 1e-9)". */
 void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char *buf,
                             size_t len);
+/* --- classification from the sides and its variants (kkt_sides.c, doc/math.md §3.2) --- */
+fold_status fold_kkt_classify_sides(fold_kkt *kkt, const fold_solver *solver, const char *fn);
+void fold_kkt_sides_free(fold_kkt *kkt);
+/* Alternative classifications of the candidates (0 when there are none). */
+int fold_kkt_variant_count(const fold_kkt *kkt);
+/* Status of candidate c in variant v. */
+signed char fold_kkt_variant_status(const fold_kkt *kkt, int v, fold_int c);
+/* Set xstat, cstat and the active counts to variant kkt->variant. */
+void fold_kkt_apply_variant(fold_kkt *kkt);
+
 /* Append to the weakly active list (kind as fold_weak_entry). */
 fold_status fold_kkt_add_weak(fold_kkt *kkt, int kind, fold_int index, double dist, double mult);
 /* Append a held bound (var >= 0, its side from xstat) or an active inequality row (var < 0,
@@ -257,20 +293,63 @@ fold_status fold_kkt_pc_setup(fold_kkt *kkt, int kind, fold_backward_info *info,
 fold_status fold_kkt_pc_apply(void *pc, bool transpose, const double *r, double *z);
 void fold_kkt_pc_free(fold_kkt_pc *pc);
 
+/* --- the trust report (report.c) --- */
+void fold_report_clear(fold_kkt *kkt);
+void fold_report_free(fold_kkt *kkt);
+/* A side item (ambiguous, weak, dependent); returns its index, -1 out of memory. */
+fold_int fold_report_side(fold_kkt *kkt, int kind, bool con, fold_int index, int side,
+                          double slack, double multiplier);
+/* An entry item of the call's result; returns its index, -1 out of memory. */
+fold_int fold_report_entry(fold_kkt *kkt, int kind, int block, fold_int entry, fold_int row,
+                           fold_int col, double value, double lo, double hi);
+/* Record that side item `item` affects result entry `entry`. */
+fold_status fold_report_affect(fold_kkt *kkt, fold_int item, fold_int entry);
+fold_int fold_report_count(const fold_kkt *kkt, int kind);
+
+/* --- both classifications of the candidates (variants.c, doc/math.md §3.2) --- */
+typedef struct fold_call fold_call;
+/* Computes a call's result (`out`, in the layout below) at the current variant. */
+typedef fold_status (*fold_result_fn)(fold_solver *solver, void *ctx, double *out,
+                                      fold_call *call);
+/* A result of len entries in n_groups groups [group_start[g], group_start[g + 1]) whose
+ * largest entry scales the comparison (a vector, a Jacobian column); locate gives an entry's
+ * block, output row and parameter column for the report. */
+typedef struct fold_result_layout {
+    fold_int len, n_groups;
+    const fold_int *group_start;
+    void (*locate)(const void *ctx, fold_int k, int *block, fold_int *row, fold_int *col);
+    const void *locate_ctx;
+} fold_result_layout;
+/* Relative tolerance of comparisons: max(backward.tol, the accuracy of the solution). */
+double fold_trust_tol(const fold_solver *solver);
+/* Report the candidates, weakly active and dependent sides of the current classification. */
+fold_status fold_report_sides(fold_kkt *kkt, const fold_solver *solver);
+/* Compute the result under every variant of the candidates (active form, not under
+ * ambiguity = ignore) and set the entries of `out` that differ to NaN, reported as
+ * uncertain. */
+fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void *ctx,
+                                  const fold_result_layout *L, double *out, fold_call *call);
+
 /* --- public-call bookkeeping (backward.c) --- */
-typedef struct fold_call {
+struct fold_call {
     double t0;
     fold_backward_info *info, local;
     fold_status check; /* result of fold_kkt_check_solver */
     char note[2 * FOLD_LIST_LEN]; /* which entries were set to NaN and why (appended to the
                           FOLD_WARN_NOT_UNIQUE message), or "" */
-} fold_call;
-/* Zero the info (the caller's or a local one) and start the clock. */
-void fold_call_begin(fold_call *call, fold_backward_info *info);
+};
+/* Zero the info (the caller's or a local one), clear the solver's trust report (solver may be
+ * NULL) and start the clock. */
+void fold_call_begin(fold_call *call, fold_backward_info *info, fold_solver *solver);
 /* Stop the clock and turn the call's outcome into the returned status: errors pass through;
  * warnings in the order least squares, unconverged input, one-sided, inaccurate residual. */
 fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *solver,
                           const char *fn);
+/* After a call's primary result `out` (NULL when it failed; layout L): the report of the
+ * sides and (nan_entries) of the undetermined entries, then fold_variants_compare. */
+fold_status fold_call_report(fold_solver *solver, fold_result_fn run, void *ctx,
+                             const fold_result_layout *L, double *out, bool nan_entries,
+                             fold_call *call);
 /* dp, or a valid pointer when np = 0 and dp is NULL. */
 const double *fold_call_params(const fold_solver *solver, const double *dp);
 

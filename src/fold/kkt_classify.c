@@ -265,12 +265,18 @@ fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const ch
                                                "solution");
         if (st != FOLD_OK) return st;
     }
+    if (solver->set.active_set.ambiguity != FOLD_AMBIGUITY_IGNORE) {
+        if ((st = fold_kkt_classify_sides(kkt, solver, fn)) != FOLD_OK) return st;
+        kkt->n_weak_classified = kkt->n_weak;
+        return FOLD_OK;
+    }
+    fold_kkt_sides_free(kkt); /* the legacy thresholds alone (ambiguity = ignore) */
     if ((st = complementarity_level(kkt, solver, kkt->gval, &level)) != FOLD_OK) return st;
     dtol = dual_threshold(kkt, solver, level);
     if (kkt->m > 0 && (st = classify_constraints(kkt, solver, kkt->gval, dtol, policy)) != FOLD_OK)
         return st;
     if ((st = classify_bounds(kkt, solver, dtol, policy)) != FOLD_OK) return st;
-    kkt->n_weak_classified = kkt->n_weak;
+    kkt->n_weak_classified = kkt->n_weak_sides = kkt->n_weak;
     /* The barrier form is continuous at weakly active points (§3.4): report, never refuse. */
     if (kkt->n_weak > 0 && !barrier) {
         if (policy == FOLD_WEAK_REFUSE) return refuse(kkt, fn);

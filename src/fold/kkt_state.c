@@ -8,6 +8,8 @@ void fold_kkt_state_free(void *state)
     if (!kkt) return;
     fold_kkt_release_system(kkt);
     fold_kkt_null_free(kkt);
+    fold_kkt_sides_free(kkt);
+    fold_report_free(kkt);
     fold_kkt_pc_free(kkt->pc);
     if (kkt->has_cm) fold_la_common_finish(&kkt->cm);
     free(kkt->hv);
@@ -284,6 +286,17 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         kkt->finfo.rcond = 0;
         kkt->finfo.fallback_reason[0] = '\0';
         kkt->finfo.factorization = set->backward.factorization;
+    } else if (kkt->variant != kkt->cur_variant) {
+        /* Another classification of the candidates at the same solution (variants.c). */
+        t0 = fold_time_now();
+        fold_kkt_apply_variant(kkt);
+        kkt->has_factor = kkt->is_lsq = false;
+        kkt->n_weak = kkt->n_weak_classified;
+        if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
+            return fold_error_context(st, "%s: KKT assembly", fn);
+        if ((st = fold_kkt_null_structural(kkt, solver, fn)) != FOLD_OK) return st;
+        kkt->assemble_s = fold_time_now() - t0;
+        info->assemble_s = kkt->assemble_s;
     }
     want_factor = want_factor && fold_kkt_iter_wants_factor(kkt, set);
     if (want_factor && !kkt->has_factor && !kkt->is_lsq) {

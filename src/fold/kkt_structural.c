@@ -245,8 +245,10 @@ fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, c
     free(S.rowsum);
     if (st) return st;
     if (S.added == 0) return FOLD_OK;
-    kkt->n_weak_classified = kkt->n_weak; /* kept by fold_kkt_null_degenerate */
-    if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE) {
+    if (kkt->variant == 0) /* kept by fold_kkt_null_degenerate; a variant's are its own */
+        kkt->n_weak_classified = kkt->n_weak;
+    /* a variant of the candidates (variants.c) is compared, never refused */
+    if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE && kkt->variant == 0) {
         char first[FOLD_NAME_MAX + 64], row[FOLD_NAME_MAX];
         fold_kkt_weak_describe(kkt, &kkt->weak[S.first_weak], first, sizeof first);
         fold_prob_name(kkt->prob, FOLD_ITEM_CONSTRAINT, S.first_row, row, sizeof row);

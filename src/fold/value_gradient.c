@@ -42,26 +42,3 @@ done:
     free(gpv);
     return st;
 }
-
-fold_status fold_weak_list(const fold_solver *solver, fold_weak_entry *out, fold_int cap,
-                           fold_int *count)
-{
-    static const char *FN = "fold_weak_list";
-    const fold_kkt *kkt;
-    fold_int k;
-    if (!solver) return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", FN);
-    if (!count) return fold_error(FOLD_ERR_ARGUMENT, "%s: count is NULL", FN);
-    if (cap < 0)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: cap = %lld is negative", FN, (long long)cap);
-    if (cap > 0 && !out)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: out is NULL but cap = %lld", FN, (long long)cap);
-    kkt = solver->backward;
-    if (!kkt) {
-        *count = 0;
-        return FOLD_OK;
-    }
-    for (k = 0; k < kkt->n_weak && k < cap; k++)
-        out[k] = kkt->weak[k];
-    *count = kkt->n_weak;
-    return FOLD_OK;
-}

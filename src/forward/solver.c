@@ -32,6 +32,7 @@ void fold_solver_free(fold_solver *s)
     free(s->zl0);
     free(s->zu0);
     free(s->lam0);
+    free(s->verdict);
     free(s);
 }
 
@@ -111,6 +112,8 @@ void fold_solver_store(fold_solver *s, const double *p, const double *x, const d
     memmove(s->zl, zl, n * sizeof(double));
     memmove(s->zu, zu, n * sizeof(double));
     s->objective = objective;
+    free(s->verdict); /* classification evidence belongs to one solution */
+    s->verdict = NULL;
     s->has_solution = true;
     s->is_converged = converged;
     s->solution_id++;

@@ -19,6 +19,10 @@ struct fold_solver {
     double *lam;              /* m */
     double objective;
     fold_forward_info info;
+    /* Per side of the stored solution (forward/sides.h numbering), or NULL: +1 / -1 where a
+     * re-solve showed the side active / inactive (forward/resolve.c); reset by every new
+     * solution. */
+    signed char *verdict;
 
     /* Start point of the next solve (valid when has_start). */
     bool has_start, start_has_duals;

@@ -1,0 +1,199 @@
+/* Classification of constraints and bounds from the sides of forward/sides.c (doc/math.md
+ * §3.2): decided sides set the active set; the weakly active and ambiguous ones are the
+ * candidates, differentiated under both classifications (variants.c). Variant v of the
+ * candidates: 0 = the primary classification (each candidate on the side it leans to);
+ * up to FOLD_MAX_SINGLE candidates, v = 1..nc flips candidate v - 1 alone and v = nc + 1
+ * flips them all (nc >= 2); beyond, v = 1 holds every candidate at its bound and v = 2 frees
+ * every one. */
+#include "fold/fold_internal.h"
+
+#define FOLD_MAX_SINGLE 8
+
+void fold_kkt_sides_free(fold_kkt *kkt)
+{
+    fold_sides_free(&kkt->sides);
+    free(kkt->cand);
+    free(kkt->pxstat);
+    free(kkt->pcstat);
+    free(kkt->cand_item);
+    kkt->cand_item = NULL;
+    kkt->cand = NULL;
+    kkt->pxstat = kkt->pcstat = NULL;
+    kkt->n_cand = kkt->cand_cap = 0;
+}
+
+static fold_status add_cand(fold_kkt *kkt, fold_kkt_cand c)
+{
+    if (kkt->n_cand == kkt->cand_cap) {
+        fold_int cap = kkt->cand_cap ? 2 * kkt->cand_cap : 16;
+        fold_kkt_cand *p = realloc(kkt->cand, (size_t)cap * sizeof *p);
+        if (!p)
+            return fold_error(FOLD_ERR_MEMORY, "out of memory: candidates (%lld)", (long long)cap);
+        kkt->cand = p;
+        kkt->cand_cap = cap;
+    }
+    kkt->cand[kkt->n_cand++] = c;
+    return FOLD_OK;
+}
+
+/* The status of an item with lower side sl and upper side su (side numbers, -1 for none):
+ * held at a decided active side (the larger multiplier when both are), else free; an
+ * undecided side (the one leaning more to active when both are) is returned in *cand. */
+static int item_status(const fold_sides *S, fold_int sl, fold_int su, fold_int *cand)
+{
+    bool al = sl >= 0 && S->state[sl] == FOLD_SIDE_ACTIVE;
+    bool au = su >= 0 && S->state[su] == FOLD_SIDE_ACTIVE;
+    *cand = -1;
+    if (al && au) return S->mult[sl] >= S->mult[su] ? 1 : 2;
+    if (al) return 1;
+    if (au) return 2;
+    bool ul = sl >= 0 && fold_side_undecided(S, sl), uu = su >= 0 && fold_side_undecided(S, su);
+    if (ul && uu)
+        *cand = S->logr[sl] >= S->logr[su] ? sl : su;
+    else if (ul)
+        *cand = sl;
+    else if (uu)
+        *cand = su;
+    return 0;
+}
+
+/* One item with an undecided side c (upper when c is odd): its primary status, as an
+ * explicit weak_policy asks or by its lean, the weak-list entry, and the candidate. */
+static fold_status undecided_item(fold_kkt *kkt, const fold_solver *solver, bool con,
+                                  fold_int index, fold_int c, int *status)
+{
+    const fold_sides *S = &kkt->sides;
+    int side = c % 2 ? 2 : 1, policy = solver->set.active_set.weak_policy;
+    bool weak = S->state[c] == FOLD_SIDE_WEAK;
+    double mult = con ? solver->lam[index] : S->mult[c];
+    fold_status st = fold_kkt_add_weak(kkt, (con ? 0 : 2) + side - 1, index, S->dist[c], mult);
+    if (st) return st;
+    if (weak && policy != FOLD_WEAK_REFUSE) { /* the caller asks for a one-sided derivative */
+        *status = policy == FOLD_WEAK_ACTIVE ? side : 0;
+        kkt->is_one_sided = solver->set.backward.kkt_form != FOLD_KKT_BARRIER;
+        return FOLD_OK;
+    }
+    *status = S->logr[c] >= 0.0 ? side : 0;
+    fold_kkt_cand cd = {.is_con = con, .index = index, .side = side, .primary = (signed char)*status,
+                        .alt = (signed char)(*status ? 0 : side), .weak = weak};
+    if (solver->set.log.verbose >= 3) {
+        char name[FOLD_NAME_MAX];
+        fold_prob_side_name(kkt->prob, con ? FOLD_ITEM_CONSTRAINT : FOLD_ITEM_VARIABLE, index, side,
+                            name, sizeof name);
+        fold_log(&solver->set, 3,
+                 "candidate %s: %s, distance %.3e, multiplier %.3e, log10(Sigma/h) %.2f, held "
+                 "first: %s",
+                 name, weak ? "weakly active" : "ambiguous", S->dist[c], S->mult[c], S->logr[c],
+                 *status ? "yes" : "no");
+    }
+    return add_cand(kkt, cd);
+}
+
+static fold_status refuse(const fold_kkt *kkt, const char *fn)
+{
+    char list[3 * (FOLD_NAME_MAX + 64)] = "";
+    fold_int shown = kkt->n_weak < 3 ? kkt->n_weak : 3;
+    for (fold_int k = 0; k < shown; k++) {
+        size_t at = strlen(list);
+        if (k) at += (size_t)snprintf(list + at, sizeof list - at, "; ");
+        fold_kkt_weak_describe(kkt, &kkt->weak[k], list + at, sizeof list - at);
+    }
+    return fold_error(FOLD_ERR_DEGENERATE,
+                      "%s: %lld constraints/bounds whose classification the accuracy of the "
+                      "solution cannot decide (ambiguous or weakly active, doc/math.md §3.2): "
+                      "%s%s; see fold_trust_report, or set active_set.ambiguity = resolve or flag",
+                      fn, (long long)kkt->n_cand, list, kkt->n_weak > shown ? "; and more" : "");
+}
+
+fold_status fold_kkt_classify_sides(fold_kkt *kkt, const fold_solver *solver, const char *fn)
+{
+    const fold_problem *prob = kkt->prob;
+    fold_int n = kkt->n, m = kkt->m;
+    fold_status st;
+    fold_kkt_sides_free(kkt);
+    kkt->pxstat = fold_malloc((size_t)n, 1, "primary classification");
+    kkt->pcstat = fold_malloc((size_t)m + 1, 1, "primary classification");
+    if (!kkt->pxstat || !kkt->pcstat) return FOLD_ERR_MEMORY;
+    if ((st = fold_sides_eval(prob, solver->p, solver->x, solver->lam, solver->zl, solver->zu,
+                              solver->verdict, &kkt->sides)))
+        return fold_error_context(st, "%s: classification of the solution", fn);
+    const fold_sides *S = &kkt->sides;
+    for (fold_int j = 0; j < n; j++) {
+        double lo = prob->x_lower[j], hi = prob->x_upper[j];
+        fold_int c;
+        int s;
+        if (!fold_is_inf_bound(lo) && lo == hi) {
+            kkt->xstat[j] = FOLD_XS_FIXED;
+            kkt->n_active_bounds++;
+            continue;
+        }
+        s = item_status(S, fold_is_inf_bound(lo) ? -1 : fold_side_of_var(j, 0),
+                        fold_is_inf_bound(hi) ? -1 : fold_side_of_var(j, 1), &c);
+        if (c >= 0 && (st = undecided_item(kkt, solver, false, j, c, &s))) return st;
+        kkt->xstat[j] = (signed char)s;
+        if (s) kkt->n_active_bounds++;
+    }
+    for (fold_int i = 0; i < m; i++) {
+        double lo = prob->g_lower[i], hi = prob->g_upper[i];
+        fold_int c;
+        int s;
+        if (fold_prob_is_equality(prob, i)) {
+            kkt->cstat[i] = FOLD_CS_EQUALITY;
+            kkt->n_active_cons++;
+            continue;
+        }
+        s = item_status(S, fold_is_inf_bound(lo) ? -1 : fold_side_of_con(n, i, 0),
+                        fold_is_inf_bound(hi) ? -1 : fold_side_of_con(n, i, 1), &c);
+        if (c >= 0 && (st = undecided_item(kkt, solver, true, i, c, &s))) return st;
+        kkt->cstat[i] = (signed char)s;
+        if (s) kkt->n_active_cons++;
+    }
+    kkt->n_weak_sides = kkt->n_weak;
+    memcpy(kkt->pxstat, kkt->xstat, (size_t)n);
+    if (m) memcpy(kkt->pcstat, kkt->cstat, (size_t)m);
+    kkt->cur_variant = kkt->variant = 0;
+    if (kkt->n_cand > 0 && solver->set.active_set.ambiguity == FOLD_AMBIGUITY_REFUSE)
+        return refuse(kkt, fn);
+    return FOLD_OK;
+}
+
+int fold_kkt_variant_count(const fold_kkt *kkt)
+{
+    fold_int nc = kkt->n_cand;
+    if (nc == 0) return 0;
+    if (nc <= FOLD_MAX_SINGLE) return (int)(nc == 1 ? 1 : nc + 1);
+    return 2;
+}
+
+signed char fold_kkt_variant_status(const fold_kkt *kkt, int v, fold_int c)
+{
+    const fold_kkt_cand *cd = &kkt->cand[c];
+    fold_int nc = kkt->n_cand;
+    if (v == 0) return cd->primary;
+    if (nc <= FOLD_MAX_SINGLE) {
+        bool flip = v == nc + 1 || v - 1 == c;
+        return flip ? cd->alt : cd->primary;
+    }
+    return v == 1 ? (signed char)cd->side : 0;
+}
+
+void fold_kkt_apply_variant(fold_kkt *kkt)
+{
+    int v = kkt->variant;
+    memcpy(kkt->xstat, kkt->pxstat, (size_t)kkt->n);
+    if (kkt->m) memcpy(kkt->cstat, kkt->pcstat, (size_t)kkt->m);
+    kkt->n_active_bounds = kkt->n_active_cons = 0;
+    for (fold_int c = 0; c < kkt->n_cand; c++) {
+        const fold_kkt_cand *cd = &kkt->cand[c];
+        signed char s = fold_kkt_variant_status(kkt, v, c);
+        if (cd->is_con)
+            kkt->cstat[cd->index] = s;
+        else
+            kkt->xstat[cd->index] = s;
+    }
+    for (fold_int j = 0; j < kkt->n; j++)
+        kkt->n_active_bounds += kkt->xstat[j] != FOLD_XS_FREE;
+    for (fold_int i = 0; i < kkt->m; i++)
+        kkt->n_active_cons += kkt->cstat[i] != FOLD_CS_INACTIVE;
+    kkt->cur_variant = v;
+}

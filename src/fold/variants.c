@@ -1,0 +1,142 @@
+/* Derivatives under both classifications of the candidates (doc/math.md §3.2 "Both
+ * classifications"): a call's result is computed again under every variant of kkt_sides.c;
+ * the entries that differ from the primary result by more than the tolerance are uncertain:
+ * set to NaN and reported with the interval of their values and the candidates that move
+ * them. Also the report of the sides themselves. */
+#include "fold/fold_internal.h"
+
+/* The relative tolerance of the comparison: the backward tolerance, or the accuracy of the
+ * solution when that is coarser (a difference below it is no larger than the error every
+ * derivative at this point carries). */
+double fold_trust_tol(const fold_solver *solver)
+{
+    const fold_forward_info *fi = &solver->info;
+    double acc = fi->tol_reached > 0.0 ? fi->tol_reached : 0.0;
+    if (!(acc > 0.0) && fi->status == FOLD_FWD_IMPORTED)
+        acc = fmax(fi->kkt_stationarity, fmax(fi->kkt_feasibility, fi->kkt_complementarity));
+    return fmax(solver->set.backward.tol, isfinite(acc) ? acc : 0.0);
+}
+
+/* Is weak-list entry w one of the candidates? */
+static bool is_candidate(const fold_kkt *kkt, const fold_weak_entry *w)
+{
+    for (fold_int c = 0; c < kkt->n_cand; c++) {
+        const fold_kkt_cand *cd = &kkt->cand[c];
+        if (cd->index == w->index && cd->is_con == (w->kind < 2)) return true;
+    }
+    return false;
+}
+
+fold_status fold_report_sides(fold_kkt *kkt, const fold_solver *solver)
+{
+    free(kkt->cand_item);
+    kkt->cand_item = NULL;
+    kkt->cand_item_ok = false;
+    if (kkt->n_cand > 0 &&
+        !(kkt->cand_item = fold_malloc((size_t)kkt->n_cand, sizeof(fold_int), "candidate items")))
+        return FOLD_ERR_MEMORY;
+    for (fold_int c = 0; c < kkt->n_cand; c++) {
+        const fold_kkt_cand *cd = &kkt->cand[c];
+        fold_int s = cd->is_con ? fold_side_of_con(kkt->n, cd->index, cd->side == 2)
+                                : fold_side_of_var(cd->index, cd->side == 2);
+        double mult = cd->is_con ? solver->lam[cd->index] : kkt->sides.mult[s];
+        kkt->cand_item[c] =
+            fold_report_side(kkt, cd->weak ? FOLD_TRUST_WEAK : FOLD_TRUST_AMBIGUOUS, cd->is_con,
+                             cd->index, cd->side, kkt->sides.dist[s], mult);
+        if (kkt->cand_item[c] < 0) return FOLD_ERR_MEMORY;
+    }
+    kkt->cand_item_ok = true;
+    /* The rest of the weak list: weakly active sides resolved by an explicit weak_policy (or
+     * the legacy classification), then the dependent items of eq. 4.12. */
+    for (fold_int k = 0; k < kkt->n_weak; k++) {
+        const fold_weak_entry *w = &kkt->weak[k];
+        bool dep = k >= kkt->n_weak_sides;
+        if (!dep && is_candidate(kkt, w)) continue;
+        if (fold_report_side(kkt, dep ? FOLD_TRUST_DEPENDENT : FOLD_TRUST_WEAK, w->kind < 2,
+                             w->index, w->kind % 2 ? 2 : 1, w->distance, w->multiplier) < 0)
+            return FOLD_ERR_MEMORY;
+    }
+    return FOLD_OK;
+}
+
+/* Largest finite magnitude of each group of the result. */
+static void group_scales(const fold_result_layout *L, const double *out, double *scale)
+{
+    for (fold_int g = 0; g < L->n_groups; g++) {
+        double s = 0.0;
+        for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++)
+            if (isfinite(out[k])) s = fmax(s, fabs(out[k]));
+        scale[g] = s;
+    }
+}
+
+fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void *ctx,
+                                  const fold_result_layout *L, double *out, fold_call *call)
+{
+    fold_kkt *kkt = solver->backward;
+    int nv = fold_kkt_variant_count(kkt);
+    fold_status st = FOLD_OK;
+    call->info->n_candidates = kkt->n_cand;
+    if (nv == 0 || kkt->form != FOLD_KKT_ACTIVE || L->len == 0 ||
+        solver->set.active_set.ambiguity == FOLD_AMBIGUITY_IGNORE)
+        return FOLD_OK;
+    double tau = fold_trust_tol(solver);
+    size_t len = (size_t)L->len;
+    double *alt = fold_malloc(len, sizeof *alt, "variant result");
+    double *lo = fold_malloc(2 * len, sizeof *lo, "variant interval"), *hi = lo ? lo + len : NULL;
+    double *scale = fold_malloc((size_t)L->n_groups + 1, sizeof *scale, "variant scales");
+    unsigned char *flag = fold_calloc(len, 1, "uncertain entries");
+    fold_call vcall;
+    if (!alt || !lo || !scale || !flag) {
+        st = FOLD_ERR_MEMORY;
+        goto done;
+    }
+    group_scales(L, out, scale);
+    for (size_t k = 0; k < len; k++)
+        lo[k] = hi[k] = out[k];
+    for (int v = 1; v <= nv; v++) {
+        fold_call_begin(&vcall, NULL, NULL);
+        vcall.check = call->check;
+        kkt->variant = v;
+        fold_status sv = run(solver, ctx, alt, &vcall);
+        call->info->n_variants++;
+        if (sv == FOLD_ERR_MEMORY) {
+            st = sv;
+            goto done;
+        }
+        for (fold_int g = 0; g < L->n_groups; g++)
+            for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++) {
+                if (isnan(out[k])) continue; /* not unique already */
+                double a = sv < 0 ? NAN : alt[k];
+                if (!(fabs(a - out[k]) <= tau * scale[g])) {
+                    flag[k] = 1;
+                    lo[k] = isnan(a) ? lo[k] : fmin(lo[k], a);
+                    hi[k] = isnan(a) ? hi[k] : fmax(hi[k], a);
+                    for (fold_int c = 0; c < kkt->n_cand && kkt->cand_item_ok; c++)
+                        if (fold_kkt_variant_status(kkt, v, c) != kkt->cand[c].primary &&
+                            (st = fold_report_affect(kkt, kkt->cand_item[c], k)))
+                            goto done;
+                }
+            }
+    }
+    for (fold_int k = 0; k < L->len; k++) {
+        if (!flag[k]) continue;
+        int block;
+        fold_int row, col;
+        L->locate(L->locate_ctx, k, &block, &row, &col);
+        if (fold_report_entry(kkt, FOLD_TRUST_UNCERTAIN, block, k, row, col, out[k], lo[k],
+                              hi[k]) < 0) {
+            st = FOLD_ERR_MEMORY;
+            goto done;
+        }
+        out[k] = NAN;
+        call->info->n_uncertain++;
+    }
+done:
+    kkt->variant = 0; /* the next setup applies the primary classification again */
+    free(alt);
+    free(lo);
+    free(scale);
+    free(flag);
+    return st;
+}
