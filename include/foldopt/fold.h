@@ -127,8 +127,19 @@ FOLD_API fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int 
                                    double *J, fold_backward_info *info);
 
 /** Gradient of the optimal value f*(p) = f(x*(p); p): dL/dp at the solution (envelope
- * theorem; no linear solve). Output grad (np). */
+ * theorem; no linear solve). Output grad (np). Where the optimal value has a kink (the
+ * multipliers or the solution are not unique, doc/math.md §3.8) the entry is NaN and the
+ * call returns FOLD_WARN_NOT_UNIQUE; fold_value_onesided and the trust report (FOLD_TRUST_KINK)
+ * give its left and right derivatives. */
 FOLD_API fold_status fold_value_gradient(fold_solver *solver, double *grad);
+
+/** Left and right derivatives of the optimal value with respect to each parameter:
+ * left[k] = lim (f*(p) - f*(p - t e_k)) / t and right[k] = lim (f*(p + t e_k) - f*(p)) / t as
+ * t -> 0+ (-inf / +inf where the problem becomes infeasible on that side, NaN where they
+ * could not be resolved); equal to the gradient where it exists. For a load at a bus of an
+ * AC-OPF these are the two one-sided LMPs. FOLD_OK when every derivative exists,
+ * FOLD_WARN_NOT_UNIQUE otherwise (FOLD_TRUST_KINK items name the parameters). */
+FOLD_API fold_status fold_value_onesided(fold_solver *solver, double *left, double *right);
 
 /** The trust report of the last fold call on this solver (fold_jvp, fold_vjp, fold_jacobian,
  * fold_value_gradient, fold_value_bounds): every item that limits the trust of its result,

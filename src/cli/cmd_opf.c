@@ -196,6 +196,14 @@ static int parse_keys(const opf_run *r, const char *text, bool gens, const char 
 }
 
 /* x index and unit scale of output row k; parameter index of column k. */
+static fold_int row_x(const opf_run *r, fold_int k, double *scale);
+
+fold_int opf_row_x(const opf_run *r, fold_int k)
+{
+    double scale;
+    return row_x(r, k, &scale);
+}
+
 static fold_int row_x(const opf_run *r, fold_int k, double *scale)
 {
     const fold_acopf_layout *L = &r->L;
@@ -217,6 +225,26 @@ static fold_int col_p(const opf_run *r, fold_int k)
     return off[r->wrt] + r->cols[k];
 }
 
+fold_int opf_col_p(const opf_run *r, fold_int k)
+{
+    return col_p(r, k);
+}
+
+/* The objective's gradient (value mode, or the vjp's where they differ): NaN where the
+ * optimal value has a kink, whose left and right derivatives the trust report carries. */
+static fold_status objective_onesided(opf_run *r, double *left, double *right, bool *kink)
+{
+    fold_status st = fold_value_onesided(r->solver, left, right);
+    if (st < 0) return st;
+    for (fold_int c = 0; c < r->n_cols; c++) {
+        fold_int k = col_p(r, c);
+        kink[c] = !(left[k] == right[k]);
+    }
+    r->scale = 1;
+    if (opf_trust_collect(r, OPF_CALL_VALUE)) return FOLD_ERR_MEMORY;
+    return st;
+}
+
 /* The sensitivities requested by --wrt/--of/--mode (doc/acopf.md §5). */
 static fold_status backward(opf_run *r)
 {
@@ -229,19 +257,30 @@ static fold_status backward(opf_run *r)
                       ? r->n_rows * r->n_cols
                       : (r->mode == OPF_MODE_JVP ? r->n_rows : r->n_cols);
     free(r->values); /* a second call (barrier fallback) replaces the first result */
+    free(r->lo);
+    opf_trust_free(r);
     r->values = calloc((size_t)nv + 1, sizeof(double));
+    r->lo = malloc((2 * (size_t)nv + 1) * sizeof(double));
+    r->hi = r->lo ? r->lo + nv : NULL;
+    double *left = calloc((size_t)np + 1, sizeof(double)), *right = calloc((size_t)np + 1, 8);
+    bool *kink = calloc((size_t)r->n_cols + 1, sizeof(bool));
     fold_status st = FOLD_ERR_MEMORY;
-    if (!p || !gp || !xbar || !pbar || !dx || !dp || !r->values)
+    if (!p || !gp || !xbar || !pbar || !dx || !dp || !r->values || !r->lo || !left || !right ||
+        !kink)
         goto done;
+    for (fold_int k = 0; k < 2 * nv; k++)
+        r->lo[k] = NAN;
     fold_solver_params(r->solver, p);
     fold_acopf_eval_grad_f_p(r->model, r->x, p, gp);
     bool objective = r->of == OPF_OF_OBJECTIVE;
     if (r->mode == OPF_MODE_VALUE) {
-        st = fold_value_gradient(r->solver, pbar);
+        st = objective_onesided(r, left, right, kink);
         for (fold_int c = 0; st >= 0 && c < r->n_cols; c++)
-            r->values[c] = pbar[col_p(r, c)];
+            r->values[c] = kink[c] ? NAN : left[col_p(r, c)];
     } else if (r->mode == OPF_MODE_VJP || (objective && r->mode == OPF_MODE_JACOBIAN)) {
         double scale;
+        /* the objective's kinks: one-sided derivatives where the vjp has no single value */
+        if (objective && (st = objective_onesided(r, left, right, kink)) < 0) goto done;
         if (objective)
             fold_acopf_eval_grad_f(r->model, r->x, p, xbar);
         for (fold_int k = 0; !objective && k < r->n_rows; k++) {
@@ -250,9 +289,11 @@ static fold_status backward(opf_run *r)
         }
         st = fold_vjp(r->solver, xbar, NULL, NULL, NULL, pbar, &r->bwd);
         r->has_bwd_info = true;
+        r->scale = 1;
+        if (st >= 0 && opf_trust_collect(r, OPF_CALL_VJP)) st = FOLD_ERR_MEMORY;
         /* the objective also depends on c1, c2 directly: add d f / d p at fixed x */
         for (fold_int c = 0; st >= 0 && c < r->n_cols; c++)
-            r->values[c] = pbar[col_p(r, c)] + (objective ? gp[col_p(r, c)] : 0);
+            r->values[c] = kink[c] ? NAN : pbar[col_p(r, c)] + (objective ? gp[col_p(r, c)] : 0);
     } else if (r->mode == OPF_MODE_JVP) {
         for (fold_int c = 0; c < r->n_cols; c++)
             dp[col_p(r, c)] = 1;
@@ -271,7 +312,9 @@ static fold_status backward(opf_run *r)
             double scale;
             fold_int xi = row_x(r, k, &scale);
             r->values[k] = scale * dx[xi];
+            r->scale = scale;
         }
+        if (st >= 0 && !objective && opf_trust_collect(r, OPF_CALL_JVP)) st = FOLD_ERR_MEMORY;
     } else {
         fold_int *xr = malloc((size_t)r->n_rows * sizeof(fold_int) + 1);
         fold_int *pc = malloc((size_t)r->n_cols * sizeof(fold_int) + 1);
@@ -287,11 +330,16 @@ static fold_status backward(opf_run *r)
             r->has_bwd_info = true;
             for (fold_int k = 0; st >= 0 && k < r->n_rows * r->n_cols; k++)
                 r->values[k] *= scale;
+            r->scale = scale;
+            if (st >= 0 && opf_trust_collect(r, OPF_CALL_JACOBIAN)) st = FOLD_ERR_MEMORY;
         }
         free(xr);
         free(pc);
     }
 done:
+    free(left);
+    free(right);
+    free(kink);
     free(p);
     free(gp);
     free(xbar);
@@ -376,9 +424,11 @@ static int run(opf_run *r)
         r->has_backward = bst >= 0;
         if (bst < 0)
             rc = cli_status_error("opf: backward", bst);
-        else if (bst > 0)
+        else if (bst > 0 && bst != FOLD_WARN_NOT_UNIQUE && bst != FOLD_WARN_UNCERTAIN)
             fprintf(stderr, "foldopt: opf: warning: %s: %s\n", fold_status_string(bst),
                     fold_last_error());
+        if (bst >= 0) /* what limits the entries asked for, counted over those only */
+            opf_trust_warn(r);
     }
     FILE *out = r->out_path ? fopen(r->out_path, "w") : stdout;
     if (!out)
@@ -414,5 +464,7 @@ int cmd_opf(int argc, char **argv)
     free(r.rows);
     free(r.cols);
     free(r.values);
+    free(r.lo);
+    opf_trust_free(&r);
     return rc;
 }

@@ -8,6 +8,10 @@
 enum { OPF_OF_OBJECTIVE, OPF_OF_PG, OPF_OF_QG, OPF_OF_VM, OPF_OF_VA };
 enum { OPF_WRT_NONE = -1, OPF_WRT_PD, OPF_WRT_QD, OPF_WRT_C1, OPF_WRT_C2 };
 enum { OPF_MODE_DEFAULT = -1, OPF_MODE_VALUE, OPF_MODE_VJP, OPF_MODE_JVP, OPF_MODE_JACOBIAN };
+/* The library call whose trust report is collected. */
+enum { OPF_CALL_VALUE, OPF_CALL_VJP, OPF_CALL_JVP, OPF_CALL_JACOBIAN };
+
+typedef struct opf_trust opf_trust;
 
 typedef struct opf_run {
     /* arguments */
@@ -34,6 +38,11 @@ typedef struct opf_run {
     fold_int *rows, *cols;  /* indices into gens or buses */
     double *values;         /* gradient (n_cols), jvp (n_rows) or jacobian (n_rows x n_cols,
                                column-major) */
+    double *lo, *hi;        /* per entry of values: its interval (uncertain, or left and right
+                               derivatives of the objective), NaN when it has none */
+    double scale;           /* output units per library unit of the entries */
+    opf_trust *trust;       /* the trust report of the entries asked for (cmd_opf_trust.c) */
+    int n_trust, cap_trust;
     bool has_backward;
     double backward_s;
     fold_backward_info bwd;
@@ -48,6 +57,21 @@ extern const char *const opf_mode_names[];
 /* Key (bus id or generator row) of output row r / parameter column c. */
 long opf_row_key(const opf_run *r, fold_int k);
 long opf_col_key(const opf_run *r, fold_int k);
+
+/* x index of output row k (and its unit scale); parameter index of column k. */
+fold_int opf_row_x(const opf_run *r, fold_int k);
+fold_int opf_col_p(const opf_run *r, fold_int k);
+
+/* The trust report (cmd_opf_trust.c): append the solver's last report for a call of kind
+ * OPF_CALL_*, its entries mapped to the keys asked for (intervals into lo, hi); free; the
+ * summary lines, the JSON member "trust" and the one-line warning on stderr. */
+int opf_trust_collect(opf_run *r, int call);
+void opf_trust_free(opf_run *r);
+void opf_trust_text(const opf_run *r, FILE *out);
+void opf_trust_json(const opf_run *r, FILE *out, void (*num)(FILE *, double),
+                    void (*str)(FILE *, const char *));
+void opf_trust_warn(const opf_run *r);
+void opf_json_bound(FILE *out, double v);
 
 /* Write the summary or the JSON object to out. */
 void opf_print_text(const opf_run *r, FILE *out);

@@ -154,8 +154,20 @@ void opf_print_json(const opf_run *r, FILE *out)
                 }
                 fputc(']', out);
             }
-            fprintf(out, "], \"n_not_unique\": %ld}", (long)(r->has_bwd_info ? r->bwd.n_not_unique
-                                                                              : 0));
+            fold_int n_nan = 0, shown = 0;
+            for (fold_int k = 0; k < r->n_rows * r->n_cols; k++)
+                n_nan += isnan(r->values[k]) && isnan(r->lo[k]);
+            fprintf(out, "], \"n_not_unique\": %ld, \"uncertain\": [", (long)n_nan);
+            for (fold_int k = 0; k < r->n_rows * r->n_cols; k++) {
+                if (isnan(r->lo[k]) && isnan(r->hi[k])) continue;
+                fprintf(out, "%s[%ld, %ld, ", shown++ ? ", " : "",
+                        opf_row_key(r, k % r->n_rows), opf_col_key(r, k / r->n_rows));
+                opf_json_bound(out, r->lo[k]);
+                fputs(", ", out);
+                opf_json_bound(out, r->hi[k]);
+                fputc(']', out);
+            }
+            fputs("]}", out);
         } else {
             bool by_rows = r->mode == OPF_MODE_JVP && r->of != OPF_OF_OBJECTIVE;
             fold_int n = r->mode == OPF_MODE_JVP ? (by_rows ? r->n_rows : 1) : r->n_cols;
@@ -169,27 +181,44 @@ void opf_print_json(const opf_run *r, FILE *out)
                 json_num(out, r->values[k]);
             }
             fputc('}', out);
-            if (r->has_bwd_info && r->bwd.n_not_unique > 0) {
-                /* entries a singular KKT matrix leaves undetermined (null above) */
+            /* entries without a value: not unique (a singular KKT matrix), or with an
+             * interval: the objective's left and right derivatives at a kink ("onesided"),
+             * or the two classifications of ambiguous sides ("uncertain") */
+            fold_int n_nan = 0;
+            for (fold_int k = 0; k < n; k++)
+                n_nan += isnan(r->values[k]) && isnan(r->lo[k]) && isnan(r->hi[k]);
+            if (n_nan > 0) {
                 fputs(", \"not_unique\": [", out);
                 for (fold_int k = 0, shown = 0; k < n; k++)
-                    if (isnan(r->values[k]))
+                    if (isnan(r->values[k]) && isnan(r->lo[k]) && isnan(r->hi[k]))
                         fprintf(out, "%s%ld", shown++ ? ", " : "",
                                 by_rows ? opf_row_key(r, k) : opf_col_key(r, k));
                 fputc(']', out);
             }
+            fprintf(out, ", \"%s\": {", r->of == OPF_OF_OBJECTIVE ? "onesided" : "uncertain");
+            for (fold_int k = 0, shown = 0; k < n; k++) {
+                if (isnan(r->lo[k]) && isnan(r->hi[k])) continue;
+                fprintf(out, "%s\"%ld\": [", shown++ ? ", " : "",
+                        by_rows ? opf_row_key(r, k) : opf_col_key(r, k));
+                opf_json_bound(out, r->lo[k]);
+                fputs(", ", out);
+                opf_json_bound(out, r->hi[k]);
+                fputc(']', out);
+            }
+            fputc('}', out);
             if (r->mode == OPF_MODE_JVP) {
                 fputs(", \"direction\": ", out);
                 json_keys(out, r, false, r->n_cols);
             }
         }
+        opf_trust_json(r, out, json_num, json_string);
     }
     fputs("}\n", out);
 }
 
 typedef struct ranked {
     double v;
-    fold_int i, j;
+    fold_int i, j, pos;
 } ranked;
 
 static int cmp_abs_desc(const void *a, const void *b)
@@ -251,11 +280,14 @@ void opf_print_text(const opf_run *r, FILE *out)
         return;
     fold_int n_nan = 0, n_all = n;
     for (fold_int k = 0, q = 0; k < n_all; k++) {
-        if (isnan(r->values[k])) { /* not unique (singular KKT): listed below, not ranked */
+        bool interval = !isnan(r->lo[k]) || !isnan(r->hi[k]);
+        if (isnan(r->values[k]) && !interval) { /* not unique (singular KKT): listed below */
             n_nan++;
             continue;
         }
-        rk[q].v = r->values[k];
+        /* an interval ranks by its larger end */
+        rk[q].v = interval ? fmax(fabs(r->lo[k]), fabs(r->hi[k])) : r->values[k];
+        rk[q].pos = k;
         rk[q].i = jac ? k % r->n_rows : (by_rows ? k : -1);
         rk[q].j = jac ? k / r->n_rows : (by_rows || r->mode == OPF_MODE_JVP ? -1 : k);
         q++;
@@ -265,7 +297,7 @@ void opf_print_text(const opf_run *r, FILE *out)
         fprintf(out, "not unique  %ld of %ld entries (singular KKT: dependent active constraints "
                      "or interchangeable generators)", (long)n_nan, (long)n_all);
         for (fold_int k = 0, shown = 0; !jac && k < n_all && shown < 8; k++)
-            if (isnan(r->values[k]))
+            if (isnan(r->values[k]) && isnan(r->lo[k]) && isnan(r->hi[k]))
                 fprintf(out, "%s%ld", shown++ ? ", " : ": ",
                         by_rows ? opf_row_key(r, k) : opf_col_key(r, k));
         fputc('\n', out);
@@ -285,7 +317,12 @@ void opf_print_text(const opf_run *r, FILE *out)
                     opf_col_key(r, rk[k].j));
         if (rk[k].i < 0 && rk[k].j < 0)
             fputs("along the --cols direction", out);
-        fprintf(out, "  % .8g\n", rk[k].v);
+        fold_int pos = rk[k].pos;
+        if (isnan(r->lo[pos]) && isnan(r->hi[pos]))
+            fprintf(out, "  % .8g\n", rk[k].v);
+        else /* left and right derivatives at a kink, or the uncertain entry's two values */
+            fprintf(out, "  [% .8g, % .8g]\n", r->lo[pos], r->hi[pos]);
     }
     free(rk);
+    opf_trust_text(r, out);
 }

@@ -66,6 +66,8 @@ typedef struct fold_kkt {
     fold_int n_weak_sides;  /* weak-list entries of the classification (the rest: eq. 4.12) */
     fold_int *cand_item;    /* report item of each candidate (variants.c) */
     bool cand_item_ok;
+    bool has_classified;           /* classification current for solution classified_id */
+    unsigned long classified_id;
 
     /* KKT system K (full storage, nK x nK), primal block first (n_primal rows). */
     int form; /* fold_kkt_form of the assembled K */
@@ -146,6 +148,10 @@ fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn);
  * (fold_kkt_iter_wants_factor): direct, precond exact, or nearby without a kept factor. */
 fold_status fold_kkt_setup(fold_solver *solver, bool factor, fold_backward_info *info,
                            const char *fn);
+
+/* Evaluate and classify at the stored solution unless already done (no assembly): what the
+ * optimal value's one-sided derivatives need (value_kink.c). */
+fold_status fold_kkt_classified(fold_solver *solver, const char *fn);
 
 /* The assembled, scaled KKT matrix S K S (full storage, sorted, nK x nK, symmetric), valid
  * until the next fold_kkt_setup. The first n_primal rows are primal (dx), the rest dual
@@ -329,6 +335,15 @@ fold_status fold_report_sides(fold_kkt *kkt, const fold_solver *solver);
  * uncertain. */
 fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void *ctx,
                                   const fold_result_layout *L, double *out, fold_call *call);
+
+/* --- one-sided derivatives of the optimal value (value_kink.c, value_twins.c, §3.8) --- */
+/* Increments of the left (dlo) and right (dhi) derivatives over the envelope gradient at the
+ * solution's multipliers, per parameter; unknown[k] where they could not be resolved. */
+fold_status fold_value_kinks(fold_solver *solver, double *dlo, double *dhi,
+                             unsigned char *unknown, const char *fn);
+fold_status fold_value_twins(fold_solver *solver, const signed char *xs,
+                             const unsigned char *held, double *dlo, double *dhi,
+                             unsigned char *unknown);
 
 /* --- public-call bookkeeping (backward.c) --- */
 struct fold_call {

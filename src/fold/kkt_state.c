@@ -226,6 +226,21 @@ static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt,
     return fold_error_context(st, "%s: factorization of the KKT matrix", fn);
 }
 
+fold_status fold_kkt_classified(fold_solver *solver, const char *fn)
+{
+    fold_kkt *kkt;
+    fold_status st;
+    if ((st = fold_kkt_state(solver, &kkt)) != FOLD_OK) return st;
+    kkt->fn = fn;
+    if (kkt->classified_id == solver->solution_id && kkt->has_classified) return FOLD_OK;
+    if ((st = fold_kkt_evaluate(kkt, solver)) != FOLD_OK) return fold_error_context(st, "%s", fn);
+    kkt->is_valid = false; /* the next setup assembles for this classification */
+    if ((st = fold_kkt_classify(kkt, solver, fn)) != FOLD_OK) return st;
+    kkt->has_classified = true;
+    kkt->classified_id = solver->solution_id;
+    return FOLD_OK;
+}
+
 static void fill_info(const fold_kkt *kkt, const fold_settings *set, fold_backward_info *info)
 {
     const cholmod_sparse *A = fold_kkt_matrix(kkt);
@@ -265,12 +280,15 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         t0 = fold_time_now();
         if ((st = fold_kkt_evaluate(kkt, solver)) != FOLD_OK)
             return fold_error_context(st, "%s", fn);
+        kkt->has_classified = false;
         if ((st = fold_kkt_classify(kkt, solver, fn)) != FOLD_OK) {
             info->n_weak = kkt->n_weak;
             info->n_active_cons = kkt->n_active_cons;
             info->n_active_bounds = kkt->n_active_bounds;
             return st;
         }
+        kkt->has_classified = true;
+        kkt->classified_id = solver->solution_id;
         if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
             return fold_error_context(st, "%s: KKT assembly", fn);
         if ((st = fold_kkt_null_structural(kkt, solver, fn)) != FOLD_OK) {

@@ -115,8 +115,8 @@ static void entry_name(const fold_kkt *kkt, int block, fold_int row, fold_int co
         snprintf(buf, len, "d %s%s / d %s", prefix[block], out, par);
     else if (row >= 0)
         snprintf(buf, len, "d %s%s", prefix[block], out);
-    else
-        snprintf(buf, len, "d / d %s", par);
+    else /* a gradient with respect to the parameters: the parameter */
+        snprintf(buf, len, "%s", par);
 }
 
 fold_int fold_report_entry(fold_kkt *kkt, int kind, int block, fold_int entry, fold_int row,
