@@ -132,6 +132,15 @@ fold_status fold_call_report(fold_solver *solver, fold_result_fn run, void *ctx,
     return out ? fold_variants_compare(solver, run, ctx, L, out, call) : FOLD_OK;
 }
 
+/* Largest |v_k| (0 for an empty or NULL v). */
+static double fold_max_abs(const double *v, fold_int len)
+{
+    double s = 0.0;
+    for (fold_int k = 0; v && k < len; k++)
+        s = fmax(s, fabs(v[k]));
+    return s;
+}
+
 /* A jvp's result: the requested blocks of dx, dzl, dzu, dlam packed in that order. */
 typedef struct jvp_ctx {
     const double *dp;
@@ -221,7 +230,7 @@ fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *
         st = FOLD_ERR_MEMORY;
         goto done;
     }
-    fold_result_layout L = {len, c.n_groups, c.group, jvp_locate, &c};
+    fold_result_layout L = {len, c.n_groups, fold_max_abs(c.dp, np), c.group, jvp_locate, &c};
     st = jvp_run(solver, &c, out, &call);
     fold_status sr = fold_call_report(solver, jvp_run, &c, &L, st >= 0 ? out : NULL, true,
                                       &call);
@@ -299,7 +308,9 @@ fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lamb
         (st = check_bar(zlbar, n, "zlbar")) || (st = check_bar(zubar, n, "zubar")))
         return fold_call_end(&call, st, solver, FN);
     vjp_ctx c = {xbar, lambar, zlbar, zubar, {0, np}};
-    fold_result_layout L = {np, 1, c.group, vjp_locate, &c};
+    double input = fmax(fold_max_abs(xbar, xbar ? n : 0), fold_max_abs(lambar, lambar ? m : 0));
+    input = fmax(input, fmax(fold_max_abs(zlbar, zlbar ? n : 0), fold_max_abs(zubar, zubar ? n : 0)));
+    fold_result_layout L = {np, 1, input, c.group, vjp_locate, &c};
     /* pbar is written only at the end: it may alias an upstream gradient. */
     if (!(out = fold_malloc((size_t)np + 1, sizeof(double), "vjp result"))) {
         st = FOLD_ERR_MEMORY;

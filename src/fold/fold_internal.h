@@ -26,6 +26,7 @@ typedef struct fold_kkt_pc fold_kkt_pc;
  * that side (status `side`: FOLD_XS_LOWER/UPPER, FOLD_CS_LOWER/UPPER) or not (0). */
 typedef struct fold_kkt_cand {
     bool is_con, weak;
+    bool dependent; /* held by dependent active constraints (eq. 4.12), not by its side */
     fold_int index;
     int side;
     signed char primary, alt; /* status in the primary classification and the other one */
@@ -63,6 +64,8 @@ typedef struct fold_kkt {
     fold_int n_cand, cand_cap;
     signed char *pxstat, *pcstat;
     int variant, cur_variant;
+    unsigned char *vflip; /* n_variants x n_cand: which candidates each variant flips */
+    int n_variants;
     fold_int n_weak_sides;  /* weak-list entries of the classification (the rest: eq. 4.12) */
     fold_int *cand_item;    /* report item of each candidate (variants.c) */
     bool cand_item_ok;
@@ -175,10 +178,16 @@ void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char 
 /* --- classification from the sides and its variants (kkt_sides.c, doc/math.md §3.2) --- */
 fold_status fold_kkt_classify_sides(fold_kkt *kkt, const fold_solver *solver, const char *fn);
 void fold_kkt_sides_free(fold_kkt *kkt);
-/* Alternative classifications of the candidates (0 when there are none). */
+/* List the alternative classifications of the candidates (after the primary setup, when
+ * the dependent items are known); their count. */
+fold_status fold_kkt_build_variants(fold_kkt *kkt);
 int fold_kkt_variant_count(const fold_kkt *kkt);
 /* Status of candidate c in variant v. */
 signed char fold_kkt_variant_status(const fold_kkt *kkt, int v, fold_int c);
+/* The dependent items weak[first..n_weak) of eq. 4.12 as candidates (held, or freed in the
+ * variants) instead of a refusal: under active_set.ambiguity = resolve or flag with
+ * weak_policy = refuse, in the active form. Returns whether they were taken. */
+bool fold_kkt_dependent_candidates(fold_kkt *kkt, const fold_solver *solver, fold_int first);
 /* Set xstat, cstat and the active counts to variant kkt->variant. */
 void fold_kkt_apply_variant(fold_kkt *kkt);
 
@@ -322,6 +331,9 @@ typedef fold_status (*fold_result_fn)(fold_solver *solver, void *ctx, double *ou
  * block, output row and parameter column for the report. */
 typedef struct fold_result_layout {
     fold_int len, n_groups;
+    double input; /* largest magnitude of the call's input (dp, the upstream gradients; 1 for
+                     a Jacobian's unit directions): differences below DBL_EPSILON times it are
+                     rounding, whatever the size of the result */
     const fold_int *group_start;
     void (*locate)(const void *ctx, fold_int k, int *block, fold_int *row, fold_int *col);
     const void *locate_ctx;

@@ -293,7 +293,7 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
     }
     for (fold_int j = 0; j <= n_cols; j++)
         c.group[j] = j * n_rows;
-    fold_result_layout L = {n_rows * n_cols, n_cols, c.group, jac_locate, &c};
+    fold_result_layout L = {n_rows * n_cols, n_cols, 1.0, c.group, jac_locate, &c};
     st = jac_run(solver, &c, out, &call);
     /* NaN lines are reported as lines (jac_run), not entry by entry */
     fold_status sr = fold_call_report(solver, jac_run, &c, &L, st >= 0 ? out : NULL, false,

@@ -297,7 +297,7 @@ fold_status fold_kkt_null_degenerate(fold_kkt *kkt, const fold_solver *solver, c
         if ((st = fold_kkt_add_weak_item(kkt, solver, i, -1))) return st;
     }
     fold_int added = kkt->n_weak - n_before;
-    if (added == 0) return FOLD_OK;
+    if (added == 0 || fold_kkt_dependent_candidates(kkt, solver, n_before)) return FOLD_OK;
     /* a variant of the candidates (variants.c) is compared, never refused */
     if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE && kkt->variant == 0) {
         char dirs[FOLD_LIST_LEN] = "", what[FOLD_NAME_MAX + 64];

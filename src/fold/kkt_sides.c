@@ -1,13 +1,11 @@
 /* Classification of constraints and bounds from the sides of forward/sides.c (doc/math.md
- * §3.2): decided sides set the active set; the weakly active and ambiguous ones are the
- * candidates, differentiated under both classifications (variants.c). Variant v of the
- * candidates: 0 = the primary classification (each candidate on the side it leans to);
- * up to FOLD_MAX_SINGLE candidates, v = 1..nc flips candidate v - 1 alone and v = nc + 1
- * flips them all (nc >= 2); beyond, v = 1 holds every candidate at its bound and v = 2 frees
- * every one. */
+ * §3.2): decided sides set the active set; the weakly active and ambiguous ones, and the
+ * items held by dependent active constraints (eq. 4.12), are the candidates, differentiated
+ * under both classifications (variants.c). Variant 0 is the primary classification (each
+ * candidate on the side it leans to); fold_kkt_build_variants lists the others. */
 #include "fold/fold_internal.h"
 
-#define FOLD_MAX_SINGLE 8
+#define FOLD_MAX_SINGLE 16
 
 void fold_kkt_sides_free(fold_kkt *kkt)
 {
@@ -16,6 +14,9 @@ void fold_kkt_sides_free(fold_kkt *kkt)
     free(kkt->pxstat);
     free(kkt->pcstat);
     free(kkt->cand_item);
+    free(kkt->vflip);
+    kkt->vflip = NULL;
+    kkt->n_variants = 0;
     kkt->cand_item = NULL;
     kkt->cand = NULL;
     kkt->pxstat = kkt->pcstat = NULL;
@@ -157,24 +158,76 @@ fold_status fold_kkt_classify_sides(fold_kkt *kkt, const fold_solver *solver, co
     return FOLD_OK;
 }
 
+bool fold_kkt_dependent_candidates(fold_kkt *kkt, const fold_solver *solver, fold_int first)
+{
+    int amb = solver->set.active_set.ambiguity;
+    if ((amb != FOLD_AMBIGUITY_RESOLVE && amb != FOLD_AMBIGUITY_FLAG) ||
+        solver->set.active_set.weak_policy != FOLD_WEAK_REFUSE || kkt->variant != 0 ||
+        kkt->form != FOLD_KKT_ACTIVE || !kkt->pxstat)
+        return false;
+    for (fold_int k = first; k < kkt->n_weak; k++) {
+        const fold_weak_entry *w = &kkt->weak[k];
+        bool con = w->kind < 2, known = false;
+        for (fold_int c = 0; c < kkt->n_cand && !known; c++)
+            known = kkt->cand[c].is_con == con && kkt->cand[c].index == w->index;
+        if (known) continue;
+        int side = w->kind % 2 ? 2 : 1;
+        fold_kkt_cand cd = {.is_con = con, .index = w->index, .side = side,
+                            .primary = (signed char)side, .alt = 0, .dependent = true};
+        if (add_cand(kkt, cd)) return false; /* out of memory: refuse as without */
+    }
+    return true;
+}
+
+/* The variants as rows of flags (1: the candidate takes its other status). Up to
+ * FOLD_MAX_SINGLE candidates, each is flipped alone, and the ambiguous and weak ones all
+ * together; beyond, those are all held, then all freed, and the dependent ones flipped
+ * alone. A dependent item is never freed together with another: the multipliers of
+ * dependent constraints can be shifted to zero on one of them, not on all (eq. 4.12). */
+fold_status fold_kkt_build_variants(fold_kkt *kkt)
+{
+    fold_int nc = kkt->n_cand, nd = 0;
+    free(kkt->vflip);
+    kkt->vflip = NULL;
+    kkt->n_variants = 0;
+    for (fold_int c = 0; c < nc; c++)
+        nd += kkt->cand[c].dependent;
+    if (nc == 0) return FOLD_OK;
+    bool singles = nc <= FOLD_MAX_SINGLE;
+    int cap = (int)(singles ? nc + 1 : nd + 2);
+    if (!(kkt->vflip = fold_calloc((size_t)cap * (size_t)nc, 1, "variants")))
+        return FOLD_ERR_MEMORY;
+    unsigned char *row = kkt->vflip;
+    for (fold_int c = 0; c < nc; c++) {
+        if (!singles && !kkt->cand[c].dependent) continue;
+        row[c] = 1;
+        row += nc;
+    }
+    if (nc - nd >= (singles ? 2 : 1)) {
+        for (int g = 0; g < (singles ? 1 : 2); g++) { /* together: flipped, or held / freed */
+            for (fold_int c = 0; c < nc; c++) {
+                const fold_kkt_cand *cd = &kkt->cand[c];
+                if (cd->dependent) continue;
+                signed char want = singles ? cd->alt : (signed char)(g == 0 ? cd->side : 0);
+                row[c] = want != cd->primary;
+            }
+            row += nc;
+        }
+    }
+    kkt->n_variants = (int)((row - kkt->vflip) / nc);
+    return FOLD_OK;
+}
+
 int fold_kkt_variant_count(const fold_kkt *kkt)
 {
-    fold_int nc = kkt->n_cand;
-    if (nc == 0) return 0;
-    if (nc <= FOLD_MAX_SINGLE) return (int)(nc == 1 ? 1 : nc + 1);
-    return 2;
+    return kkt->n_variants;
 }
 
 signed char fold_kkt_variant_status(const fold_kkt *kkt, int v, fold_int c)
 {
     const fold_kkt_cand *cd = &kkt->cand[c];
-    fold_int nc = kkt->n_cand;
-    if (v == 0) return cd->primary;
-    if (nc <= FOLD_MAX_SINGLE) {
-        bool flip = v == nc + 1 || v - 1 == c;
-        return flip ? cd->alt : cd->primary;
-    }
-    return v == 1 ? (signed char)cd->side : 0;
+    if (v == 0 || v > kkt->n_variants) return cd->primary;
+    return kkt->vflip[(size_t)(v - 1) * (size_t)kkt->n_cand + (size_t)c] ? cd->alt : cd->primary;
 }
 
 void fold_kkt_apply_variant(fold_kkt *kkt)

@@ -247,6 +247,7 @@ fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, c
     if (S.added == 0) return FOLD_OK;
     if (kkt->variant == 0) /* kept by fold_kkt_null_degenerate; a variant's are its own */
         kkt->n_weak_classified = kkt->n_weak;
+    if (fold_kkt_dependent_candidates(kkt, solver, S.first_weak)) return FOLD_OK;
     /* a variant of the candidates (variants.c) is compared, never refused */
     if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE && kkt->variant == 0) {
         char first[FOLD_NAME_MAX + 64], row[FOLD_NAME_MAX];

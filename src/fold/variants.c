@@ -3,6 +3,8 @@
  * the entries that differ from the primary result by more than the tolerance are uncertain:
  * set to NaN and reported with the interval of their values and the candidates that move
  * them. Also the report of the sides themselves. */
+#include <float.h>
+
 #include "fold/fold_internal.h"
 
 /* The relative tolerance of the comparison: the backward tolerance, or the accuracy of the
@@ -40,9 +42,11 @@ fold_status fold_report_sides(fold_kkt *kkt, const fold_solver *solver)
         fold_int s = cd->is_con ? fold_side_of_con(kkt->n, cd->index, cd->side == 2)
                                 : fold_side_of_var(cd->index, cd->side == 2);
         double mult = cd->is_con ? solver->lam[cd->index] : kkt->sides.mult[s];
-        kkt->cand_item[c] =
-            fold_report_side(kkt, cd->weak ? FOLD_TRUST_WEAK : FOLD_TRUST_AMBIGUOUS, cd->is_con,
-                             cd->index, cd->side, kkt->sides.dist[s], mult);
+        int kind = cd->dependent ? FOLD_TRUST_DEPENDENT
+                   : cd->weak    ? FOLD_TRUST_WEAK
+                                 : FOLD_TRUST_AMBIGUOUS;
+        kkt->cand_item[c] = fold_report_side(kkt, kind, cd->is_con, cd->index, cd->side,
+                                             kkt->sides.dist[s], mult);
         if (kkt->cand_item[c] < 0) return FOLD_ERR_MEMORY;
     }
     kkt->cand_item_ok = true;
@@ -51,7 +55,7 @@ fold_status fold_report_sides(fold_kkt *kkt, const fold_solver *solver)
     for (fold_int k = 0; k < kkt->n_weak; k++) {
         const fold_weak_entry *w = &kkt->weak[k];
         bool dep = k >= kkt->n_weak_sides;
-        if (!dep && is_candidate(kkt, w)) continue;
+        if (is_candidate(kkt, w)) continue;
         if (fold_report_side(kkt, dep ? FOLD_TRUST_DEPENDENT : FOLD_TRUST_WEAK, w->kind < 2,
                              w->index, w->kind % 2 ? 2 : 1, w->distance, w->multiplier) < 0)
             return FOLD_ERR_MEMORY;
@@ -74,8 +78,9 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
                                   const fold_result_layout *L, double *out, fold_call *call)
 {
     fold_kkt *kkt = solver->backward;
+    fold_status st = fold_kkt_build_variants(kkt);
     int nv = fold_kkt_variant_count(kkt);
-    fold_status st = FOLD_OK;
+    if (st) return st;
     call->info->n_candidates = kkt->n_cand;
     if (nv == 0 || kkt->form != FOLD_KKT_ACTIVE || L->len == 0 ||
         solver->set.active_set.ambiguity == FOLD_AMBIGUITY_IGNORE)
@@ -108,7 +113,7 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
             for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++) {
                 if (isnan(out[k])) continue; /* not unique already */
                 double a = sv < 0 ? NAN : alt[k];
-                if (!(fabs(a - out[k]) <= tau * scale[g])) {
+                if (!(fabs(a - out[k]) <= fmax(tau * scale[g], DBL_EPSILON * L->input))) {
                     flag[k] = 1;
                     lo[k] = isnan(a) ? lo[k] : fmin(lo[k], a);
                     hi[k] = isnan(a) ? hi[k] : fmax(hi[k], a);
@@ -133,7 +138,14 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
         call->info->n_uncertain++;
     }
 done:
-    kkt->variant = 0; /* the next setup applies the primary classification again */
+    /* the primary classification again: the state (its factorization, its null space) is
+     * the one the result and the messages describe */
+    kkt->variant = 0;
+    if (nv > 0 && st == FOLD_OK) {
+        fold_backward_info scratch;
+        fold_status sp = fold_kkt_setup(solver, true, &scratch, kkt->fn);
+        if (sp < 0) st = sp;
+    }
     free(alt);
     free(lo);
     free(scale);
