@@ -135,9 +135,16 @@ fold_status fold_resolve_ambiguity(fold_solver *s, const double *p, fold_forward
             break;
         }
         double R = S1.mu > 0.0 ? S0.mu / S1.mu : 0.0;
+        fold_int decided = 0;
         for (fold_int k = 0; R >= MIN_RATIO && k < S0.count; k++)
             if (fold_side_undecided(&S0, k) && !verdict[k])
-                verdict[k] = indicator(S0.dist[k], S0.mult[k], S1.dist[k], S1.mult[k], R);
+                decided += (verdict[k] = indicator(S0.dist[k], S0.mult[k], S1.dist[k],
+                                                   S1.mult[k], R)) != 0;
+        fold_log(&s->set, 2,
+                 "fold_solve: re-solve at tol %.1e: %s after %lld iterations, complementarity "
+                 "level %.2e -> %.2e, %lld of %lld undecided sides decided",
+                 tol, fold_forward_status_string(r.info.status), (long long)r.info.iterations,
+                 S0.mu, S1.mu, (long long)decided, (long long)undecided(&S0));
         fold_sides_free(&S1);
         if (rs != FOLD_OK) { /* acceptable or failed: the solved point stands */
             fold_ipopt_result_free(&r);
