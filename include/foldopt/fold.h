@@ -52,7 +52,14 @@ typedef struct fold_backward_info {
     fold_int n_uncertain;    /**< entries of the result that depend on their classification or
                                   whose barrier-form error estimate exceeds the tolerance (set
                                   to NaN, FOLD_WARN_UNCERTAIN; both values in the report) */
-    int n_variants;          /**< other classifications solved for the comparison */
+    int n_variants;          /**< other classifications (active form) or barrier parameters
+                                  (barrier form) solved for the comparison */
+    double barrier_error;    /**< barrier form: the largest change of an entry from the
+                                  reached barrier parameter to its extrapolated limit,
+                                  relative to the largest entry of its output (eq. 3.19) */
+    fold_int n_barrier_error;/**< entries whose change exceeds the tolerance (reported as
+                                  FOLD_TRUST_BARRIER_ERROR with their limit; the value kept,
+                                  FOLD_WARN_INACCURATE) */
 } fold_backward_info;
 
 /** Kinds of items of the trust report (fold_trust_report; doc/math.md §3.2, §4.8). */
@@ -68,8 +75,8 @@ typedef enum fold_trust_kind {
     FOLD_TRUST_UNCERTAIN = 5,     /**< an entry whose value depends on the classification of
                                        ambiguous sides: NaN, the values in [lo, hi] */
     FOLD_TRUST_BARRIER_ERROR = 6, /**< an entry whose barrier-form error estimate exceeds the
-                                       tolerance: NaN, the barrier value and its limit in
-                                       [lo, hi] */
+                                       tolerance: its value kept, the value and its limit
+                                       for mu -> 0 in [lo, hi] */
     FOLD_TRUST_KINK = 7           /**< a parameter at which the optimal value has a kink: its
                                        left and right derivatives in [lo, hi] */
 } fold_trust_kind;

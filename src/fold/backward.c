@@ -95,6 +95,14 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
                           fn, (long long)(kkt ? kkt->n_weak : 0),
                           solver->set.active_set.weak_policy == FOLD_WEAK_ACTIVE ? "active"
                                                                                  : "inactive");
+    if (info->n_barrier_error > 0)
+        return fold_error(FOLD_WARN_INACCURATE,
+                          "%s: %lld entries of the barrier form move by more than the tolerance "
+                          "%.3g (relative) when the barrier parameter is extrapolated to zero "
+                          "(largest %.3g): the values of the reached barrier parameter, their "
+                          "limits in the trust report; a tighter forward.tol reduces it",
+                          fn, (long long)info->n_barrier_error, fold_trust_tol(solver),
+                          info->barrier_error);
     if (info->residual > solver->set.backward.tol)
         return fold_error(FOLD_WARN_INACCURATE,
                           "%s: relative residual %.3g of the KKT solve exceeds backward.tol = "
@@ -230,7 +238,10 @@ fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *
         st = FOLD_ERR_MEMORY;
         goto done;
     }
-    fold_result_layout L = {len, c.n_groups, fold_max_abs(c.dp, np), c.group, jvp_locate, &c};
+    /* one scale for all blocks: the changes of the multipliers of inactive constraints are
+     * judged against the whole result, not against themselves */
+    fold_int whole[2] = {0, len};
+    fold_result_layout L = {len, 1, fold_max_abs(c.dp, np), whole, jvp_locate, &c};
     st = jvp_run(solver, &c, out, &call);
     fold_status sr = fold_call_report(solver, jvp_run, &c, &L, st >= 0 ? out : NULL, true,
                                       &call);

@@ -188,6 +188,12 @@ signed char fold_kkt_variant_status(const fold_kkt *kkt, int v, fold_int c);
  * variants) instead of a refusal: under active_set.ambiguity = resolve or flag with
  * weak_policy = refuse, in the active form. Returns whether they were taken. */
 bool fold_kkt_dependent_candidates(fold_kkt *kkt, const fold_solver *solver, fold_int first);
+/* The barrier form's variants extrapolate the central path to a barrier parameter this
+ * many times smaller (doc/math.md eq. 3.19): Sigma of a side held at its bound grows by it
+ * (distance ~ mu / multiplier), of a side off its bound shrinks by it. */
+#define FOLD_BARRIER_RATIO 100.0
+/* The factor on Sigma of side s in the current variant (1 in variant 0). */
+double fold_kkt_side_factor(const fold_kkt *kkt, fold_int s);
 /* Set xstat, cstat and the active counts to variant kkt->variant. */
 void fold_kkt_apply_variant(fold_kkt *kkt);
 

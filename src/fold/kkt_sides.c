@@ -192,12 +192,14 @@ fold_status fold_kkt_build_variants(fold_kkt *kkt)
     kkt->n_variants = 0;
     for (fold_int c = 0; c < nc; c++)
         nd += kkt->cand[c].dependent;
-    if (nc == 0) return FOLD_OK;
-    bool singles = nc <= FOLD_MAX_SINGLE;
-    int cap = (int)(singles ? nc + 1 : nd + 2);
-    if (!(kkt->vflip = fold_calloc((size_t)cap * (size_t)nc, 1, "variants")))
+    if (nc == 0 && kkt->form != FOLD_KKT_BARRIER) return FOLD_OK;
+    bool singles = nc <= FOLD_MAX_SINGLE, barrier = kkt->form == FOLD_KKT_BARRIER;
+    int cap = (int)(singles ? nc + 1 : nd + 2) + 1;
+    if (!(kkt->vflip = fold_calloc((size_t)cap * (size_t)(nc + 1), 1, "variants")))
         return FOLD_ERR_MEMORY;
     unsigned char *row = kkt->vflip;
+    if (barrier) /* the barrier form's first variant: every side extrapolated as it leans */
+        row += nc;
     for (fold_int c = 0; c < nc; c++) {
         if (!singles && !kkt->cand[c].dependent) continue;
         row[c] = 1;
@@ -214,8 +216,28 @@ fold_status fold_kkt_build_variants(fold_kkt *kkt)
             row += nc;
         }
     }
-    kkt->n_variants = (int)((row - kkt->vflip) / nc);
+    kkt->n_variants = nc > 0 ? (int)((row - kkt->vflip) / nc) : 1;
     return FOLD_OK;
+}
+
+double fold_kkt_side_factor(const fold_kkt *kkt, fold_int s)
+{
+    if (kkt->variant == 0 || s < 0 || s >= kkt->sides.count) return 1.0;
+    const fold_sides *S = &kkt->sides;
+    bool held;
+    switch (S->state[s]) {
+    case FOLD_SIDE_NA: return 1.0;
+    case FOLD_SIDE_ACTIVE: held = true; break;
+    case FOLD_SIDE_INACTIVE: held = false; break;
+    default: held = S->logr[s] >= 0.0; break;
+    }
+    for (fold_int c = 0; c < kkt->n_cand; c++) { /* a candidate: as its variant holds it */
+        const fold_kkt_cand *cd = &kkt->cand[c];
+        fold_int cs = cd->is_con ? fold_side_of_con(kkt->n, cd->index, cd->side == 2)
+                                 : fold_side_of_var(cd->index, cd->side == 2);
+        if (cs == s) held = fold_kkt_variant_status(kkt, kkt->variant, c) != 0;
+    }
+    return held ? FOLD_BARRIER_RATIO : 1.0 / FOLD_BARRIER_RATIO;
 }
 
 int fold_kkt_variant_count(const fold_kkt *kkt)

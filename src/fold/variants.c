@@ -7,16 +7,20 @@
 
 #include "fold/fold_internal.h"
 
+/* Differences below this (relative) are rounding: two factorizations of KKT matrices of
+ * condition up to ~1e6 agree to it. */
+#define ROUNDING 1e-10
+
 /* The relative tolerance of the comparison: the backward tolerance, or the accuracy of the
  * solution when that is coarser (a difference below it is no larger than the error every
- * derivative at this point carries). */
+ * derivative at this point carries), and at least the rounding of two solves. */
 double fold_trust_tol(const fold_solver *solver)
 {
     const fold_forward_info *fi = &solver->info;
     double acc = fi->tol_reached > 0.0 ? fi->tol_reached : 0.0;
     if (!(acc > 0.0) && fi->status == FOLD_FWD_IMPORTED)
         acc = fmax(fi->kkt_stationarity, fmax(fi->kkt_feasibility, fi->kkt_complementarity));
-    return fmax(solver->set.backward.tol, isfinite(acc) ? acc : 0.0);
+    return fmax(fmax(solver->set.backward.tol, ROUNDING), isfinite(acc) ? acc : 0.0);
 }
 
 /* Is weak-list entry w one of the candidates? */
@@ -63,15 +67,70 @@ fold_status fold_report_sides(fold_kkt *kkt, const fold_solver *solver)
     return FOLD_OK;
 }
 
-/* Largest finite magnitude of each group of the result. */
+/* Largest finite magnitude of each group of the result, floored at FLOOR times the largest
+ * of all: a group of entries at the rounding level of the others (the changes of the
+ * multipliers of inactive constraints) cannot be judged on its own scale. */
+#define FLOOR 1e-12
 static void group_scales(const fold_result_layout *L, const double *out, double *scale)
 {
+    double all = 0.0;
     for (fold_int g = 0; g < L->n_groups; g++) {
         double s = 0.0;
         for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++)
             if (isfinite(out[k])) s = fmax(s, fabs(out[k]));
         scale[g] = s;
+        all = fmax(all, s);
     }
+    for (fold_int g = 0; g < L->n_groups; g++)
+        scale[g] = fmax(scale[g], FLOOR * all);
+}
+
+/* The value of variant v at entry k to compare with: the active form's own; the barrier
+ * form's extrapolated to mu -> 0 from mu and mu / R (Richardson, the error of the barrier
+ * derivative being linear in mu away from the crossovers, eq. 3.19). */
+static double limit(const fold_kkt *kkt, double d0, double dv)
+{
+    if (kkt->form != FOLD_KKT_BARRIER) return dv;
+    return dv + (dv - d0) / (FOLD_BARRIER_RATIO - 1.0);
+}
+
+/* Per entry: the interval of its values, and whether it is uncertain (the classifications
+ * of the candidates differ) or carries a barrier error (the extrapolated primary differs from
+ * the value at the reached barrier parameter). */
+typedef struct compare {
+    double *lo, *hi, *first; /* first: the barrier form's extrapolated primary */
+    unsigned char *flag;      /* 1 uncertain, 2 barrier error */
+} compare;
+
+static fold_status record(fold_kkt *kkt, const fold_result_layout *L, const double *out,
+                          const double *alt, fold_status sv, int v, double tau,
+                          const double *scale, compare *C)
+{
+    bool barrier = kkt->form == FOLD_KKT_BARRIER;
+    fold_status st;
+    for (fold_int g = 0; g < L->n_groups; g++)
+        for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++) {
+            if (isnan(out[k])) continue; /* not unique already */
+            double a = sv < 0 ? NAN : limit(kkt, out[k], alt[k]);
+            double thr = fmax(tau * scale[g], DBL_EPSILON * L->input);
+            if (!isnan(a)) {
+                C->lo[k] = fmin(C->lo[k], a);
+                C->hi[k] = fmax(C->hi[k], a);
+            }
+            if (barrier && v == 1) { /* the extrapolated primary: the barrier form's error */
+                C->first[k] = a;
+                if (!(fabs(a - out[k]) <= thr)) C->flag[k] |= 2;
+                continue;
+            }
+            double base = barrier ? C->first[k] : out[k];
+            if (fabs(a - base) <= thr) continue;
+            C->flag[k] |= 1;
+            for (fold_int c = 0; c < kkt->n_cand && kkt->cand_item_ok; c++)
+                if (fold_kkt_variant_status(kkt, v, c) != kkt->cand[c].primary &&
+                    (st = fold_report_affect(kkt, kkt->cand_item[c], k)))
+                    return st;
+        }
+    return FOLD_OK;
 }
 
 fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void *ctx,
@@ -82,23 +141,23 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
     int nv = fold_kkt_variant_count(kkt);
     if (st) return st;
     call->info->n_candidates = kkt->n_cand;
-    if (nv == 0 || kkt->form != FOLD_KKT_ACTIVE || L->len == 0 ||
-        solver->set.active_set.ambiguity == FOLD_AMBIGUITY_IGNORE)
+    if (nv == 0 || L->len == 0 || solver->set.active_set.ambiguity == FOLD_AMBIGUITY_IGNORE)
         return FOLD_OK;
     double tau = fold_trust_tol(solver);
     size_t len = (size_t)L->len;
     double *alt = fold_malloc(len, sizeof *alt, "variant result");
-    double *lo = fold_malloc(2 * len, sizeof *lo, "variant interval"), *hi = lo ? lo + len : NULL;
+    double *buf = fold_malloc(3 * len, sizeof *buf, "variant interval");
     double *scale = fold_malloc((size_t)L->n_groups + 1, sizeof *scale, "variant scales");
-    unsigned char *flag = fold_calloc(len, 1, "uncertain entries");
+    compare C = {buf, buf ? buf + len : NULL, buf ? buf + 2 * len : NULL,
+                 fold_calloc(len, 1, "uncertain entries")};
     fold_call vcall;
-    if (!alt || !lo || !scale || !flag) {
+    if (!alt || !buf || !scale || !C.flag) {
         st = FOLD_ERR_MEMORY;
         goto done;
     }
     group_scales(L, out, scale);
     for (size_t k = 0; k < len; k++)
-        lo[k] = hi[k] = out[k];
+        C.lo[k] = C.hi[k] = C.first[k] = out[k];
     for (int v = 1; v <= nv; v++) {
         fold_call_begin(&vcall, NULL, NULL);
         vcall.check = call->check;
@@ -109,34 +168,30 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
             st = sv;
             goto done;
         }
-        for (fold_int g = 0; g < L->n_groups; g++)
-            for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++) {
-                if (isnan(out[k])) continue; /* not unique already */
-                double a = sv < 0 ? NAN : alt[k];
-                if (!(fabs(a - out[k]) <= fmax(tau * scale[g], DBL_EPSILON * L->input))) {
-                    flag[k] = 1;
-                    lo[k] = isnan(a) ? lo[k] : fmin(lo[k], a);
-                    hi[k] = isnan(a) ? hi[k] : fmax(hi[k], a);
-                    for (fold_int c = 0; c < kkt->n_cand && kkt->cand_item_ok; c++)
-                        if (fold_kkt_variant_status(kkt, v, c) != kkt->cand[c].primary &&
-                            (st = fold_report_affect(kkt, kkt->cand_item[c], k)))
-                            goto done;
-                }
+        if ((st = record(kkt, L, out, alt, sv, v, tau, scale, &C))) goto done;
+    }
+    for (fold_int g = 0; g < L->n_groups; g++)
+        for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++) {
+            if (kkt->form == FOLD_KKT_BARRIER && scale[g] > 0.0 && isfinite(C.first[k]))
+                call->info->barrier_error =
+                    fmax(call->info->barrier_error, fabs(C.first[k] - out[k]) / scale[g]);
+            if (!C.flag[k]) continue;
+            int block;
+            fold_int row, col;
+            bool uncertain = C.flag[k] & 1;
+            L->locate(L->locate_ctx, k, &block, &row, &col);
+            if (fold_report_entry(kkt, uncertain ? FOLD_TRUST_UNCERTAIN : FOLD_TRUST_BARRIER_ERROR,
+                                  block, k, row, col, out[k], C.lo[k], C.hi[k]) < 0) {
+                st = FOLD_ERR_MEMORY;
+                goto done;
             }
-    }
-    for (fold_int k = 0; k < L->len; k++) {
-        if (!flag[k]) continue;
-        int block;
-        fold_int row, col;
-        L->locate(L->locate_ctx, k, &block, &row, &col);
-        if (fold_report_entry(kkt, FOLD_TRUST_UNCERTAIN, block, k, row, col, out[k], lo[k],
-                              hi[k]) < 0) {
-            st = FOLD_ERR_MEMORY;
-            goto done;
+            if (uncertain) { /* no value: the classifications disagree */
+                out[k] = NAN;
+                call->info->n_uncertain++;
+            } else { /* the barrier value, flagged with its limit */
+                call->info->n_barrier_error++;
+            }
         }
-        out[k] = NAN;
-        call->info->n_uncertain++;
-    }
 done:
     /* the primary classification again: the state (its factorization, its null space) is
      * the one the result and the messages describe */
@@ -147,8 +202,8 @@ done:
         if (sp < 0) st = sp;
     }
     free(alt);
-    free(lo);
+    free(buf);
     free(scale);
-    free(flag);
+    free(C.flag);
     return st;
 }

@@ -88,7 +88,12 @@ START_TEST(bound_only_fd)
     fold_problem_default_params(prob, p);
     for (int j = 0; j < BN; j++)
         dp[j] = cos(0.9 * j);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_OK);
+    /* the barrier form reports its error when it exceeds the tolerance (eq. 3.19) */
+    fold_status st = fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info);
+    if (_i == FOLD_KKT_BARRIER && st == FOLD_WARN_INACCURATE)
+        ck_assert_int_gt(info.n_barrier_error, 0);
+    else
+        ck_assert_status(st, FOLD_OK);
     ck_assert_int_gt(info.n_active_bounds, 2);
     ck_assert_int_eq(info.n_active_cons, 0);
     for (int sgn = 0; sgn < 2; sgn++) {
