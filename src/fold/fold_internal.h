@@ -64,6 +64,10 @@ typedef struct fold_kkt {
     fold_int n_cand, cand_cap;
     signed char *pxstat, *pcstat;
     int variant, cur_variant;
+    /* The central-path check of suspect verdicts (variants.c): 0 the form of the settings,
+     * FOLD_PATH_AT_MU the barrier form at the solution, FOLD_PATH_SHRUNK the barrier form
+     * with every Sigma moved towards its limit by FOLD_BARRIER_RATIO. */
+    int path, cur_path;
     unsigned char *vflip; /* n_variants x n_cand: which candidates each variant flips */
     int n_variants;
     fold_int n_weak_sides;  /* weak-list entries of the classification (the rest: eq. 4.12) */
@@ -192,8 +196,15 @@ bool fold_kkt_dependent_candidates(fold_kkt *kkt, const fold_solver *solver, fol
  * many times smaller (doc/math.md eq. 3.19): Sigma of a side held at its bound grows by it
  * (distance ~ mu / multiplier), of a side off its bound shrinks by it. */
 #define FOLD_BARRIER_RATIO 100.0
-/* The factor on Sigma of side s in the current variant (1 in variant 0). */
+/* The factor on Sigma of side s in the current variant (1 in variant 0) or path run. */
 double fold_kkt_side_factor(const fold_kkt *kkt, fold_int s);
+enum { FOLD_PATH_AT_MU = 1, FOLD_PATH_SHRUNK = 2 };
+/* Is the state the primary classification in the form of the settings (not a variant or a
+ * path run, whose results are compared and never refused or reported on their own)? */
+static inline bool fold_kkt_primary(const fold_kkt *kkt)
+{
+    return kkt->variant == 0 && kkt->path == 0;
+}
 /* Set xstat, cstat and the active counts to variant kkt->variant. */
 void fold_kkt_apply_variant(fold_kkt *kkt);
 

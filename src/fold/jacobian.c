@@ -259,7 +259,7 @@ static fold_status jac_run(fold_solver *solver, void *vctx, double *out, fold_ca
     }
     call->info->n_not_unique += mark_lines(solver->prob, &nl, c->of, c->n_rows, c->rows,
                                            c->n_cols, c->cols, out, call);
-    if (kkt->variant == 0 && (nl.n_row || nl.n_col)) st = report_lines(kkt, c, &nl);
+    if (fold_kkt_primary(kkt) && (nl.n_row || nl.n_col)) st = report_lines(kkt, c, &nl);
 done:
     free(work);
     free(nl.row);

@@ -299,7 +299,7 @@ fold_status fold_kkt_null_degenerate(fold_kkt *kkt, const fold_solver *solver, c
     fold_int added = kkt->n_weak - n_before;
     if (added == 0 || fold_kkt_dependent_candidates(kkt, solver, n_before)) return FOLD_OK;
     /* a variant of the candidates (variants.c) is compared, never refused */
-    if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE && kkt->variant == 0) {
+    if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE && fold_kkt_primary(kkt)) {
         char dirs[FOLD_LIST_LEN] = "", what[FOLD_NAME_MAX + 64];
         fold_kkt_null_describe(kkt, dirs, sizeof dirs);
         fold_kkt_weak_describe(kkt, &kkt->weak[n_before], what, sizeof what);

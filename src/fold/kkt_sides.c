@@ -153,6 +153,7 @@ fold_status fold_kkt_classify_sides(fold_kkt *kkt, const fold_solver *solver, co
     memcpy(kkt->pxstat, kkt->xstat, (size_t)n);
     if (m) memcpy(kkt->pcstat, kkt->cstat, (size_t)m);
     kkt->cur_variant = kkt->variant = 0;
+    kkt->cur_path = kkt->path = 0;
     if (kkt->n_cand > 0 && solver->set.active_set.ambiguity == FOLD_AMBIGUITY_REFUSE)
         return refuse(kkt, fn);
     return FOLD_OK;
@@ -222,7 +223,9 @@ fold_status fold_kkt_build_variants(fold_kkt *kkt)
 
 double fold_kkt_side_factor(const fold_kkt *kkt, fold_int s)
 {
-    if (kkt->variant == 0 || s < 0 || s >= kkt->sides.count) return 1.0;
+    if ((kkt->variant == 0 && kkt->path != FOLD_PATH_SHRUNK) || kkt->path == FOLD_PATH_AT_MU ||
+        s < 0 || s >= kkt->sides.count)
+        return 1.0;
     const fold_sides *S = &kkt->sides;
     bool held;
     switch (S->state[s]) {

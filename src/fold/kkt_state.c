@@ -148,7 +148,7 @@ static void store_signature(fold_kkt *kkt)
 
 static fold_status assemble(fold_kkt *kkt, const fold_solver *solver, bool *rebuilt)
 {
-    int form = solver->set.backward.kkt_form;
+    int form = kkt->path ? FOLD_KKT_BARRIER : solver->set.backward.kkt_form;
     fold_status st;
     *rebuilt = pattern_changed(kkt, form);
     if (*rebuilt) {
@@ -304,10 +304,12 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         kkt->finfo.rcond = 0;
         kkt->finfo.fallback_reason[0] = '\0';
         kkt->finfo.factorization = set->backward.factorization;
-    } else if (kkt->variant != kkt->cur_variant) {
-        /* Another classification of the candidates at the same solution (variants.c). */
+    } else if (kkt->variant != kkt->cur_variant || kkt->path != kkt->cur_path) {
+        /* Another classification of the candidates at the same solution, or a run of the
+         * central-path check (variants.c). */
         t0 = fold_time_now();
         fold_kkt_apply_variant(kkt);
+        kkt->cur_path = kkt->path;
         kkt->has_factor = kkt->is_lsq = false;
         kkt->n_weak = kkt->n_weak_classified;
         if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)

@@ -245,11 +245,11 @@ fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, c
     free(S.rowsum);
     if (st) return st;
     if (S.added == 0) return FOLD_OK;
-    if (kkt->variant == 0) /* kept by fold_kkt_null_degenerate; a variant's are its own */
+    if (fold_kkt_primary(kkt)) /* kept by fold_kkt_null_degenerate; a variant's are its own */
         kkt->n_weak_classified = kkt->n_weak;
     if (fold_kkt_dependent_candidates(kkt, solver, S.first_weak)) return FOLD_OK;
     /* a variant of the candidates (variants.c) is compared, never refused */
-    if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE && kkt->variant == 0) {
+    if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE && fold_kkt_primary(kkt)) {
         char first[FOLD_NAME_MAX + 64], row[FOLD_NAME_MAX];
         fold_kkt_weak_describe(kkt, &kkt->weak[S.first_weak], first, sizeof first);
         fold_prob_name(kkt->prob, FOLD_ITEM_CONSTRAINT, S.first_row, row, sizeof row);

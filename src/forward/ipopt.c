@@ -326,11 +326,15 @@ fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_setti
         }
         if (r->info.status == FOLD_FWD_SOLVED)
             ret = FOLD_OK;
-        else if (r->info.status == FOLD_FWD_ACCEPTABLE)
+        else if (r->info.status == FOLD_FWD_ACCEPTABLE) {
+            /* tol was not reached: the accuracy is what the residuals measure */
+            double res = fmax(r->info.kkt_stationarity,
+                              fmax(r->info.kkt_feasibility, r->info.kkt_complementarity));
+            r->info.tol_reached = isfinite(res) ? fmax(res, set->forward.tol) : HUGE_VAL;
             ret = fold_error(FOLD_WARN_INACCURATE,
                              "%s: Ipopt solved to acceptable level only (tol %g not reached)", FN,
                              set->forward.tol);
-        else
+        } else
             ret = fold_error(FOLD_ERR_FORWARD_FAILED,
                              "%s: Ipopt stopped: %s (Ipopt status %d) after %lld iterations", FN,
                              fold_forward_status_string(r->info.status), raw,
@@ -362,7 +366,8 @@ fold_status fold_solve(fold_solver *s, const double *p, fold_forward_info *info)
     ret = fold_ipopt_attempt(s, p, &s->set, false, &r);
     if (ret < 0 && !r.usable && r.info.backend == NULL) /* Ipopt did not run */
         return ret;
-    if (ret == FOLD_ERR_FORWARD_FAILED && s->set.forward.tol < FOLD_STAGE_TOL)
+    if ((ret == FOLD_ERR_FORWARD_FAILED || ret == FOLD_WARN_INACCURATE) &&
+        s->set.forward.tol < FOLD_STAGE_TOL)
         ret = fold_solve_staged(s, p, ret, &r); /* forward/resolve.c */
     s->has_start = false; /* an explicit start serves one solve */
     out = r.info;

@@ -79,9 +79,11 @@ void fold_ipopt_store(fold_solver *s, const double *p, fold_ipopt_result *r);
 /* A forward.tol below this is reached in stages when the direct solve fails
  * (forward/resolve.c). */
 #define FOLD_STAGE_TOL 1e-8
-/* The direct solve at a tight tol failed (status failed): solve at FOLD_STAGE_TOL, then
- * tighten warm 100 times per stage down to forward.tol, keeping the last solved point in r
- * (doc/math.md §3.2 "Resolution"). Returns the status of the kept point. */
+/* The direct solve at a tight tol failed or ended at the acceptable level (status failed):
+ * solve at FOLD_STAGE_TOL, then tighten warm 10 times per stage down to forward.tol,
+ * keeping the last solved point in r (doc/math.md §3.2 "Resolution"). When even the first
+ * stage does not end solved, r (the direct solve) stays and failed is returned. Returns the
+ * status of the kept point. */
 fold_status fold_solve_staged(fold_solver *s, const double *p, fold_status failed,
                               fold_ipopt_result *r);
 /* After a solve that ended solved, under active_set.ambiguity = resolve: re-solve warm with a

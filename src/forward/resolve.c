@@ -5,16 +5,19 @@
 #include "forward/ipopt_internal.h"
 #include "forward/sides.h"
 
-/* Each re-solve divides tol, and starts Ipopt's barrier parameter at a tenth of it. */
+/* Each re-solve of the resolution divides tol by 100, each stage towards a tight forward.tol
+ * by 10 (the tightest tolerance that ends solved is kept); each starts Ipopt's barrier
+ * parameter at a tenth of its tol. */
 #define STAGE_FACTOR 1e-2
+#define STAGED_FACTOR 1e-1
 /* The smallest tol a re-solve asks for (the range of forward.tol). */
 #define TOL_FLOOR 1e-14
 /* Indicator thresholds: a quantity "vanished with mu" when it fell at least as R^0.7, "held"
  * when it fell at most as R^0.3, R the ratio of the two complementarity levels; verdicts need
- * R >= 10. */
+ * R >= 4. */
 #define FELL 0.7
 #define HELD 0.3
-#define MIN_RATIO 10.0
+#define MIN_RATIO 4.0
 
 /* The settings of a warm re-solve at tolerance tol: Ipopt's barrier parameter starts near it
  * (its default 0.1 would lead it back to the central path far from the point) unless the
@@ -90,6 +93,12 @@ static fold_int undecided(const fold_sides *S)
     return S->n_weak + S->n_ambiguous;
 }
 
+/* Sides a tighter solve could still settle: the undecided ones and the suspect verdicts. */
+static fold_int unsettled(const fold_sides *S)
+{
+    return undecided(S) + S->n_suspect;
+}
+
 void fold_sides_count(fold_solver *s, const double *p, fold_forward_info *info)
 {
     fold_sides S;
@@ -118,15 +127,18 @@ fold_status fold_resolve_ambiguity(fold_solver *s, const double *p, fold_forward
         fold_sides_free(&S0);
         return FOLD_ERR_MEMORY;
     }
-    for (int round = 0; round < s->set.forward.resolve_rounds && undecided(&S0) > 0; round++) {
+    /* a round tightens 100 times; when that does not end solved, 10 times (a smaller step
+     * from the point it has often succeeds where the large one does not) */
+    double factor = STAGE_FACTOR;
+    for (int round = 0; round < s->set.forward.resolve_rounds && unsettled(&S0) > 0; round++) {
         fold_settings warm;
         fold_ipopt_result r;
         double spent = info->total_s + (fold_time_now() - t0);
-        if (tol * STAGE_FACTOR < TOL_FLOOR ||
+        if (tol * factor < 0.5 * TOL_FLOOR ||
             (s->set.forward.time_limit_s > 0 && spent >= s->set.forward.time_limit_s))
             break;
-        tol *= STAGE_FACTOR;
-        stage_settings(&s->set, tol, spent, &warm);
+        double next = tol * factor;
+        stage_settings(&s->set, next, spent, &warm);
         fold_status rs = fold_ipopt_attempt(s, p, &warm, true, &r);
         add_counts(info, &r.info);
         if (!r.usable ||
@@ -134,22 +146,35 @@ fold_status fold_resolve_ambiguity(fold_solver *s, const double *p, fold_forward
             fold_ipopt_result_free(&r);
             break;
         }
-        double R = S1.mu > 0.0 ? S0.mu / S1.mu : 0.0;
+        /* verdicts from a point that converged (solved or acceptable: Ipopt's acceptable
+         * point at a tight tol is usually a floor of one residual, its complementarity
+         * followed mu); suspect ones are checked by the fold against the central path */
+        double R = S1.mu > 0.0 && r.converged ? S0.mu / S1.mu : 0.0;
         fold_int decided = 0;
-        for (fold_int k = 0; R >= MIN_RATIO && k < S0.count; k++)
-            if (fold_side_undecided(&S0, k) && !verdict[k])
-                decided += (verdict[k] = indicator(S0.dist[k], S0.mult[k], S1.dist[k],
-                                                   S1.mult[k], R)) != 0;
+        for (fold_int k = 0; R >= MIN_RATIO && k < S0.count; k++) {
+            /* a suspect verdict is judged again on the tighter pair of points */
+            if (!((fold_side_undecided(&S0, k) && !verdict[k]) || S0.suspect[k])) continue;
+            signed char v = indicator(S0.dist[k], S0.mult[k], S1.dist[k], S1.mult[k], R);
+            if (v) verdict[k] = v;
+            decided += v != 0 && !S0.suspect[k];
+        }
         fold_log(&s->set, 2,
                  "fold_solve: re-solve at tol %.1e: %s after %lld iterations, complementarity "
                  "level %.2e -> %.2e, %lld of %lld undecided sides decided",
-                 tol, fold_forward_status_string(r.info.status), (long long)r.info.iterations,
+                 next, fold_forward_status_string(r.info.status), (long long)r.info.iterations,
                  S0.mu, S1.mu, (long long)decided, (long long)undecided(&S0));
         fold_sides_free(&S1);
         if (rs != FOLD_OK) { /* acceptable or failed: the solved point stands */
             fold_ipopt_result_free(&r);
-            break;
+            fold_sides_free(&S0);
+            if ((st = fold_sides_eval(prob, p, s->x, s->lam, s->zl, s->zu, verdict, &S0)))
+                break;
+            if (factor == STAGED_FACTOR) break;
+            factor = STAGED_FACTOR; /* the round again with the smaller step */
+            round--;
+            continue;
         }
+        tol = next;
         fold_ipopt_store(s, p, &r);
         take_result(info, &r.info);
         fold_ipopt_result_free(&r);
@@ -180,7 +205,11 @@ fold_status fold_solve_staged(fold_solver *s, const double *p, fold_status faile
     fold_status st = fold_ipopt_attempt(s, p, &stage, false, &a);
     fold_forward_info sum = r->info;
     add_counts(&sum, &a.info);
-    if (st != FOLD_OK) { /* the looser tolerance fails too: the direct solve's failure */
+    fold_log(&s->set, 2, "fold_solve: first stage at tol %.1e: %s after %lld iterations", tol,
+             fold_forward_status_string(a.info.status), (long long)a.info.iterations);
+    /* the looser tolerance fails too, or reaches no better accuracy than the direct solve's
+     * acceptable point: the direct solve's result */
+    if (st != FOLD_OK || (failed == FOLD_WARN_INACCURATE && a.info.tol_reached >= r->info.tol_reached)) {
         fold_ipopt_result_free(&a);
         r->info.iterations = sum.iterations;
         r->info.resolves = sum.resolves;
@@ -188,19 +217,22 @@ fold_status fold_solve_staged(fold_solver *s, const double *p, fold_status faile
         fold_error(failed, "%s", why);
         return failed;
     }
-    fold_ipopt_result_free(r);
+    fold_ipopt_result direct = *r;
     *r = a;
     take_result(&sum, &a.info);
     while (tol > target) {
         fold_ipopt_result b;
         double spent = sum.total_s + (fold_time_now() - t0);
         if (s->set.forward.time_limit_s > 0 && spent >= s->set.forward.time_limit_s) break;
-        tol = fmax(tol * STAGE_FACTOR, target);
+        tol *= STAGED_FACTOR;
+        if (tol < 2.0 * target) tol = target; /* not a rounding error away from it */
         /* warm from the last solved point: make it the stored solution first */
         fold_ipopt_store(s, p, r);
         stage_settings(&s->set, tol, spent, &stage);
         st = fold_ipopt_attempt(s, p, &stage, true, &b);
         add_counts(&sum, &b.info);
+        fold_log(&s->set, 2, "fold_solve: stage at tol %.1e: %s after %lld iterations", tol,
+                 fold_forward_status_string(b.info.status), (long long)b.info.iterations);
         if (st != FOLD_OK) {
             fold_ipopt_result_free(&b);
             break;
@@ -210,12 +242,23 @@ fold_status fold_solve_staged(fold_solver *s, const double *p, fold_status faile
         take_result(&sum, &b.info);
     }
     fold_clear_error();
+    if (failed == FOLD_WARN_INACCURATE && direct.info.tol_reached < r->info.tol_reached) {
+        fold_ipopt_result_free(r); /* the direct acceptable point is the more accurate */
+        *r = direct;
+        take_result(&sum, &direct.info);
+        r->info = sum;
+        fold_error(failed, "%s", why);
+        return failed;
+    }
+    fold_ipopt_result_free(&direct);
     sum.tol_reached = r->info.tol_reached;
     r->info = sum;
     if (r->info.tol_reached <= target) return FOLD_OK;
     r->info.status = FOLD_FWD_ACCEPTABLE; /* solved, but at a looser tolerance */
     return fold_error(FOLD_WARN_INACCURATE,
                       "fold_solve: solved in stages to tol %g only (the requested tol %g was not "
-                      "reached; the direct solve failed: %s)",
-                      r->info.tol_reached, target, why);
+                      "reached; the direct solve %s: %s)",
+                      r->info.tol_reached, target,
+                      failed == FOLD_WARN_INACCURATE ? "ended at the acceptable level" : "failed",
+                      why);
 }

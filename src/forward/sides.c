@@ -14,6 +14,7 @@ void fold_sides_free(fold_sides *S)
     free(S->dist);
     free(S->mult);
     free(S->logr);
+    free(S->suspect);
     memset(S, 0, sizeof *S);
 }
 
@@ -193,8 +194,16 @@ static void set_side(fold_sides *S, fold_int s, double d, double z, double a, do
     S->dist[s] = fmax(d, 0.0);
     S->mult[s] = fmax(z, 0.0);
     S->state[s] = decide(S, S->dist[s], S->mult[s], a, b, h, eps_z, &S->logr[s]);
-    if (verdict && verdict[s] && fold_side_undecided(S, s))
-        S->state[s] = verdict[s] > 0 ? FOLD_SIDE_ACTIVE : FOLD_SIDE_INACTIVE;
+    if (!(verdict && verdict[s] && fold_side_undecided(S, s))) return;
+    /* A verdict on the other side of the crossover is suspect: a multiplier that fell with mu
+     * while the side's stiffness still exceeds the curvature (logr > 0) may be a variable
+     * held at the analytic centre of a nearly flat direction, which the central path leaves
+     * only at a much smaller mu (likewise a slack that fell while logr < 0): the indicators
+     * hold in the asymptotic regime only. The fold checks the derivatives of such sides
+     * against the central path (src/fold/variants.c). */
+    if (S->state[s] == FOLD_SIDE_AMBIGUOUS && (verdict[s] > 0) != (S->logr[s] >= 0.0))
+        S->suspect[s] = 1;
+    S->state[s] = verdict[s] > 0 ? FOLD_SIDE_ACTIVE : FOLD_SIDE_INACTIVE;
 }
 
 fold_status fold_sides_eval(const fold_problem *prob, const double *p, const double *x,
@@ -213,8 +222,9 @@ fold_status fold_sides_eval(const fold_problem *prob, const double *p, const dou
     S->dist = fold_calloc(c, sizeof(double), "side distances");
     S->mult = fold_calloc(c, sizeof(double), "side multipliers");
     S->logr = fold_calloc(c, sizeof(double), "side stiffness");
+    S->suspect = fold_calloc(c, 1, "suspect verdicts");
     double *buf = fold_calloc(4 * mm + 3 * (size_t)n, sizeof(double), "side classification");
-    if (!S->state || !S->dist || !S->mult || !S->logr || !buf) {
+    if (!S->state || !S->dist || !S->mult || !S->logr || !S->suspect || !buf) {
         st = FOLD_ERR_MEMORY;
         goto done;
     }
@@ -258,6 +268,7 @@ fold_status fold_sides_eval(const fold_problem *prob, const double *p, const dou
         S->n_active += S->state[s] == FOLD_SIDE_ACTIVE;
         S->n_weak += S->state[s] == FOLD_SIDE_WEAK;
         S->n_ambiguous += S->state[s] == FOLD_SIDE_AMBIGUOUS;
+        S->n_suspect += S->suspect[s];
     }
 done:
     free(buf);

@@ -37,9 +37,10 @@ typedef struct fold_sides {
     signed char *state;    /* FOLD_SIDE_* per side */
     double *dist, *mult;   /* distance to the bound (clipped at 0) and multiplier (>= 0) */
     double *logr;          /* log10(Sigma / h) (eq. 3.4): > 0 leans active; +-inf at 0 */
+    unsigned char *suspect; /* decided by a verdict against its stiffness (set_side) */
     double eps_p;          /* slack floor in x units (eq. 3.3) */
     double mu;             /* complementarity level: median multiplier x distance */
-    fold_int n_active, n_weak, n_ambiguous;
+    fold_int n_active, n_weak, n_ambiguous, n_suspect;
 } fold_sides;
 
 /* Classify every side at (x, lam, zl, zu; p) (doc/math.md eqs. 3.2-3.5). verdict (count
