@@ -135,7 +135,7 @@ FOLD_API fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int 
 
 /** Gradient of the optimal value f*(p) = f(x*(p); p): dL/dp at the solution (envelope
  * theorem; no linear solve). Output grad (np). Where the optimal value has a kink (the
- * multipliers or the solution are not unique, doc/math.md §3.8) the entry is NaN and the
+ * multipliers or the solution are not unique, doc/math.md §3.7) the entry is NaN and the
  * call returns FOLD_WARN_NOT_UNIQUE; fold_value_onesided and the trust report (FOLD_TRUST_KINK)
  * give its left and right derivatives. */
 FOLD_API fold_status fold_value_gradient(fold_solver *solver, double *grad);

@@ -365,7 +365,7 @@ fold_status fold_report_sides(fold_kkt *kkt, const fold_solver *solver);
 fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void *ctx,
                                   const fold_result_layout *L, double *out, fold_call *call);
 
-/* --- one-sided derivatives of the optimal value (value_kink.c, value_twins.c, §3.8) --- */
+/* --- one-sided derivatives of the optimal value (value_kink.c, value_twins.c, §3.7) --- */
 /* Increments of the left (dlo) and right (dhi) derivatives over the envelope gradient at the
  * solution's multipliers, per parameter; unknown[k] where they could not be resolved. */
 fold_status fold_value_kinks(fold_solver *solver, double *dlo, double *dhi,

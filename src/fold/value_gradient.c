@@ -1,6 +1,6 @@
 /* Gradient of the optimal value by the envelope theorem, grad f*(p) = df/dp + g_p' lam
  * (doc/math.md §3.7; bounds do not depend on p), and its one-sided derivatives where the
- * multipliers or the solution are not unique (§3.8, value_kink.c). */
+ * multipliers or the solution are not unique (§3.7, value_kink.c). */
 #include "fold/fold_internal.h"
 
 /* df/dp + g_p' lam at the stored solution into grad (np). */

@@ -1,4 +1,4 @@
-/* One-sided derivatives of the optimal value (doc/math.md §3.8). Where the multipliers are
+/* One-sided derivatives of the optimal value (doc/math.md §3.7). Where the multipliers are
  * not unique (dependent active constraint gradients), f*'(p; +e_k) is the largest and
  * -f*'(p; -e_k) the smallest value of dL/dp_k over the optimal multipliers: the current ones
  * plus t in the null space N of the active gradients on the free variables, with the signs

@@ -1,5 +1,5 @@
 /* One-sided derivatives of the optimal value where the solution is not unique because
- * variables enter the problem identically (doc/math.md §3.8, "twins"): equal columns of the
+ * variables enter the problem identically (doc/math.md §3.7, "twins"): equal columns of the
  * constraint Jacobian, no curvature and equal objective gradients (generators at one bus with
  * equal linear costs). Their sum is determined, the split is not: each twin ranges over an
  * interval, and f*'(p; +e_k) is the smallest, -f*'(p; -e_k) the largest value of dL/dp_k

@@ -75,7 +75,7 @@ static void take_result(fold_forward_info *sum, const fold_forward_info *next)
 }
 
 /* Verdict on a side from its distance and multiplier at two points of the central path
- * whose complementarity levels differ by the factor R (doc/math.md eq. 3.6): active when
+ * whose complementarity levels differ by the factor R (doc/math.md eq. 3.5a): active when
  * the distance vanished with mu and the multiplier held, inactive in the mirror case
  * (the indicators of El-Bakry, Tapia, Tsuchiya and Zhang); 0 otherwise. */
 static signed char indicator(double d0, double z0, double d1, double z1, double R)

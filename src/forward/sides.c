@@ -1,5 +1,5 @@
 /* Classification of the sides of constraints and bounds from the accuracy a point reached
- * (doc/math.md §3.2, eqs. 3.2-3.5). A side is decided by its slack when its multiplier is
+ * (doc/math.md §3.2, eqs. 3.3-3.5). A side is decided by its slack when its multiplier is
  * zero at the accuracy of stationarity, by its multiplier when its slack is zero at the
  * accuracy of feasibility, and otherwise by its barrier stiffness Sigma = multiplier / slack
  * against the curvature h of the problem in its direction; within FOLD_SIDE_BAND decades of
@@ -165,8 +165,12 @@ static signed char decide(const fold_sides *S, double d, double z, double a, dou
     if (zero_d && zero_z) return FOLD_SIDE_WEAK;
     if (zero_d) return FOLD_SIDE_ACTIVE;
     if (zero_z) return FOLD_SIDE_INACTIVE;
-    if (*logr >= FOLD_SIDE_BAND) return FOLD_SIDE_ACTIVE;
-    if (*logr <= -FOLD_SIDE_BAND) return FOLD_SIDE_INACTIVE;
+    /* Far from the crossover, and on the same side of Sigma a^2 = 1 (the crossover in the
+     * problem's own units): h is an estimate, and a wrong one (a variable held only through
+     * weakly curved neighbours) must not decide a side by itself. */
+    double unit = zg / dx;
+    if (*logr >= FOLD_SIDE_BAND && unit >= 1.0) return FOLD_SIDE_ACTIVE;
+    if (*logr <= -FOLD_SIDE_BAND && unit <= 1.0) return FOLD_SIDE_INACTIVE;
     return FOLD_SIDE_AMBIGUOUS;
 }
 

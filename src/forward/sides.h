@@ -43,7 +43,7 @@ typedef struct fold_sides {
     fold_int n_active, n_weak, n_ambiguous, n_suspect;
 } fold_sides;
 
-/* Classify every side at (x, lam, zl, zu; p) (doc/math.md eqs. 3.2-3.5). verdict (count
+/* Classify every side at (x, lam, zl, zu; p) (doc/math.md eqs. 3.3-3.5). verdict (count
  * entries, may be NULL): +1 / -1 where a re-solve showed a side active / inactive
  * (forward/resolve.c); it decides sides that are weak or ambiguous at this point. Allocates
  * S's arrays (fold_sides_free). */

@@ -2,7 +2,7 @@
  * the optimum of a small linear program by the simplex method: the one-sided derivatives of
  * an optimal value maximize a linear function over the set of optimal multipliers, which is
  * the current multipliers plus a polytope in the (small) null space of the active
- * constraint gradients (doc/math.md §3.8). */
+ * constraint gradients (doc/math.md §3.7). */
 #include <SuiteSparseQR_C.h>
 
 #include "linalg/linalg.h"
@@ -96,6 +96,12 @@ static void pivot(double *T, fold_int rows, fold_int cols, fold_int pr, fold_int
     }
 }
 
+/* Why a tableau simplex of its own: the linear programs of the one-sided derivatives
+ * (doc/math.md eq. 3.22) have one variable per null vector of a group (one to three at the
+ * PGLib cases, at most a few dozen) and one row per multiplier those vectors move. A dense
+ * tableau with Bland's rule cannot cycle, so it ends after finitely many pivots with the
+ * exact optimum up to rounding; the project's dependencies (SuiteSparse, Ipopt) offer no LP
+ * solver, and an LP library would be a new dependency for programs of this size. */
 double fold_la_lp_max(fold_int d, fold_int r, const double *A, const double *b, const double *c)
 {
     /* max c't s.t. A t <= b, t free, b >= 0 (t = 0 feasible): t = u - v, u, v >= 0, slacks s;

@@ -1,4 +1,4 @@
-/* Derivatives that are never silently wrong (doc/math.md §3.2, §3.8; doc/acopf.md §5):
+/* Derivatives that are never silently wrong (doc/math.md §3.2, §3.7; doc/acopf.md §5):
  * small grids built for the situations that fooled the fixed thresholds, each checked at the
  * default settings against central (or one-sided) differences of re-solves at a tight
  * tolerance, with the trust report naming the item as the user knows it.

@@ -5,13 +5,13 @@
  * and the barrier form where the active form is refused). For COLUMNS (default 5) load buses
  * drawn with SEED (default 1), the columns of d (pg, qg, vm, va) / d pd and / d qd by
  * fold_jacobian, and the LMPs (fold_value_onesided), are compared with central differences
- * of re-solves at tol 1e-10 warm from the solution (step 0.05 MW, MVAr, checked against the
- * half step). Each entry is matched (within 1e-3 of the largest entry of its output block in
+ * of re-solves at tol 1e-10 warm from the solution (steps 0.05, 0.025 and 0.0125 MW or
+ * MVAr that must agree; the smallest is the reference). Each entry is matched (within 1e-3 of the largest entry of its output block in
  * that column, that scale at least 1e-6 of the column's largest entry), reported (NaN, or a
  * trust item whose interval contains the reference), flagged with an interval that misses
- * the reference, or silently wrong (returned without a flag and off); entries whose two
- * differences disagree, or whose re-solves do not end solved, are counted apart (the
- * reference is unreliable there: a kink within the step). One TSV line on stdout (header
+ * the reference, or silently wrong (returned without a flag and off); entries whose three
+ * differences disagree by more than half the tolerance, or whose re-solves do not end
+ * solved, are counted apart (the reference is unreliable there: a kink within the step). One TSV line on stdout (header
  * with --header). */
 #include <math.h>
 #include <stdio.h>
@@ -22,6 +22,7 @@
 
 #define TOL_REL 1e-3
 #define STEP 0.05
+#define NSTEP 6 /* steps +-STEP, +-STEP/2, +-STEP/4 */
 #define REF_TOL 1e-10
 /* Differences below this are the reference's own noise: re-solves accurate to about
  * 10 REF_TOL in x, differenced over 2 STEP, with a margin of 10. */
@@ -155,8 +156,8 @@ int main(int argc, char **argv)
     /* the reference */
     double *x = malloc((size_t)n * 8), *lam = malloc((size_t)L.m * 8), *zl = malloc((size_t)n * 8);
     double *zu = malloc((size_t)n * 8), *p0 = malloc((size_t)np * 8), f0;
-    double *xs[4];
-    for (int s = 0; s < 4; s++)
+    double *xs[NSTEP];
+    for (int s = 0; s < NSTEP; s++)
         xs[s] = malloc((size_t)n * 8);
     fold_solver_solution(sv, x, lam, zl, zu, &f0);
     fold_solver_params(sv, p0);
@@ -167,9 +168,9 @@ int main(int argc, char **argv)
     fold_solver_create(fold_acopf_problem(m), &rset, &ref);
     counts C = {0}, P = {0};
     for (fold_int c = 0; c < nc; c++) {
-        double f[4], hs[4] = {STEP, -STEP, STEP / 2, -STEP / 2};
+        double f[NSTEP], hs[NSTEP] = {STEP, -STEP, STEP / 2, -STEP / 2, STEP / 4, -STEP / 4};
         bool ok = true;
-        for (int s = 0; s < 4 && ok; s++)
+        for (int s = 0; s < NSTEP && ok; s++)
             ok = resolve(ref, p0, np, cols[c], hs[s], x, lam, zl, zu, xs[s], &f[s]) == 0;
         if (!ok) {
             C.unreliable += nr;
@@ -187,13 +188,16 @@ int main(int argc, char **argv)
             for (fold_int r = block_start[b]; r < block_start[b + 1]; r++) {
                 double fd = (xs[0][rows[r]] - xs[1][rows[r]]) / (2 * STEP);
                 double fd2 = (xs[2][rows[r]] - xs[3][rows[r]]) / STEP, v = J[r + c * nr];
+                double fd4 = (xs[4][rows[r]] - xs[5][rows[r]]) / (STEP / 2);
                 C.entries++;
                 double lo = v, hi = v;
                 bool rep = reported(kept, n_items, rows[r], cols[c], &lo, &hi) || isnan(v);
-                if (fabs(fd - fd2) > TOL_REL * big) {
+                /* three steps that agree, the smallest one the reference */
+                if (fabs(fd - fd2) > 0.5 * TOL_REL * big || fabs(fd2 - fd4) > 0.5 * TOL_REL * big) {
                     if (rep) C.reported++; else C.unreliable++;
                     continue;
                 }
+                fd = fd4;
                 /* a reported entry whose interval misses the reference is wrong too */
                 double miss = fmax(0, fmax(lo - fd, fd - hi));
                 double e = miss <= REF_NOISE ? 0 : miss / (big > 0 ? big : 1);
@@ -220,18 +224,19 @@ int main(int argc, char **argv)
             }
         }
         /* the objective: LMP (pd) or its reactive counterpart (qd) */
-        double g = (f[0] - f[1]) / (2 * STEP), g2 = (f[2] - f[3]) / STEP;
+        double g1 = (f[0] - f[1]) / (2 * STEP), g2 = (f[2] - f[3]) / STEP;
+        double g = (f[4] - f[5]) / (STEP / 2), gtol = 0.5 * TOL_REL * fmax(1, fabs(g));
+        bool g_unreliable = fabs(g1 - g2) > gtol || fabs(g2 - g) > gtol;
         double vr = right[cols[c]], vl = left[cols[c]];
         P.entries++;
-        if (!(vl == vr) && (fabs(g - g2) > TOL_REL * fmax(1, fabs(g)) ||
-                            (g >= vl - TOL_REL * fmax(1, fabs(g)) &&
-                             g <= vr + TOL_REL * fmax(1, fabs(g))))) {
+        double gt = TOL_REL * fmax(1, fabs(g));
+        if (!(vl == vr) && (g_unreliable || (g >= vl - gt && g <= vr + gt))) {
             P.reported++; /* an interval that contains the reference (or none is reliable) */
         } else if (!(vl == vr)) {
             P.miss++;
-        } else if (fabs(g - g2) > TOL_REL * fmax(1, fabs(g))) {
+        } else if (g_unreliable) {
             P.unreliable++;
-        } else if (fabs(vl - g) <= TOL_REL * fmax(1, fabs(g))) {
+        } else if (fabs(vl - g) <= gt) {
             P.matched++;
         } else {
             P.wrong++;
@@ -242,7 +247,7 @@ int main(int argc, char **argv)
            cs->name, (long)nb, form, fi.total_s, fi.resolve_s, fi.resolves, (long)fi.n_ambiguous,
            C.entries, C.matched, C.reported, C.miss, C.wrong, C.unreliable, P.entries, P.matched,
            P.reported, P.miss, P.wrong, P.unreliable, C.worst, C.worst_what[0] ? C.worst_what : "-");
-    for (int s = 0; s < 4; s++)
+    for (int s = 0; s < NSTEP; s++)
         free(xs[s]);
     void *a[] = {rows, loads, cols, J, kept, left, right, x, lam, zl, zu, p0};
     for (size_t k = 0; k < sizeof a / sizeof a[0]; k++)
