@@ -424,7 +424,8 @@ static int run(opf_run *r)
         r->has_backward = bst >= 0;
         if (bst < 0)
             rc = cli_status_error("opf: backward", bst);
-        else if (bst > 0 && bst != FOLD_WARN_NOT_UNIQUE && bst != FOLD_WARN_UNCERTAIN)
+        else if (bst > 0 && bst != FOLD_WARN_NOT_UNIQUE && bst != FOLD_WARN_UNCERTAIN &&
+                 !(bst == FOLD_WARN_INACCURATE && r->bwd.n_barrier_error > 0))
             fprintf(stderr, "foldopt: opf: warning: %s: %s\n", fold_status_string(bst),
                     fold_last_error());
         if (bst >= 0) /* what limits the entries asked for, counted over those only */

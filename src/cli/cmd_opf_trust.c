@@ -143,40 +143,74 @@ int opf_trust_collect(opf_run *r, int call)
         }
     }
     rc = 0;
+    /* an entry "not unique" in the vjp whose interval the one-sided derivatives give is
+     * listed once, as the kink */
+    int kept = 0;
+    for (int k = 0; k < r->n_trust; k++) {
+        opf_trust *t = &r->trust[k];
+        bool dup = false;
+        for (int q = 0; q < r->n_trust && t->kind == FOLD_TRUST_NOT_UNIQUE && !dup; q++)
+            dup = (r->trust[q].kind == FOLD_TRUST_KINK || r->trust[q].kind == FOLD_TRUST_UNCERTAIN) &&
+                  r->trust[q].row == t->row && r->trust[q].col == t->col;
+        if (dup) {
+            free(t->name);
+            free(t->aff_row);
+            free(t->aff_col);
+        } else {
+            r->trust[kept++] = *t;
+        }
+    }
+    r->n_trust = kept;
 done:
     free(row_pos);
     free(col_pos);
     return rc;
 }
 
-static fold_int count_kind(const opf_run *r, int kind)
+static const char *const plural_names[] = {"ambiguous", "weakly active", "dependent",
+                                           "inconsistent", "not unique", "uncertain",
+                                           "with a barrier-form error", "at a kink"};
+
+/* The number of entries asked for. */
+static fold_int n_asked(const opf_run *r)
 {
-    fold_int c = 0;
-    for (int k = 0; k < r->n_trust; k++)
-        c += r->trust[k].kind == kind;
-    return c;
+    switch (r->mode) {
+    case OPF_MODE_JACOBIAN: return r->n_rows * r->n_cols;
+    case OPF_MODE_JVP: return r->n_rows;
+    default: return r->n_cols;
+    }
 }
 
-static const char *const plural_names[] = {"ambiguous sides", "weakly active sides",
-                                           "dependent sides", "inconsistent lines",
-                                           "entries not unique", "uncertain entries",
-                                           "entries with a barrier-form error",
-                                           "kinks (one-sided derivatives)"};
-
+/* One line on stderr whenever the report is not empty: how many of the entries asked for
+ * are flagged, by kind, then the sides (constraints and bounds) and how many of them move
+ * an entry asked for. */
 void opf_trust_warn(const opf_run *r)
 {
-    char line[512] = "";
+    char entries[512] = "", sides[512] = "";
     for (int kind = 0; kind <= FOLD_TRUST_KINK; kind++) {
-        fold_int c = count_kind(r, kind);
+        fold_int c = 0, moving = 0;
+        for (int k = 0; k < r->n_trust; k++) {
+            if (r->trust[k].kind != kind) continue;
+            c++;
+            moving += r->trust[k].n_aff > 0;
+        }
         if (!c) continue;
+        char *line = is_side(kind) ? sides : entries;
         size_t at = strlen(line);
-        snprintf(line + at, sizeof line - at, "%s%ld %s", at ? ", " : "", (long)c,
-                 plural_names[kind]);
+        if (is_side(kind))
+            snprintf(line + at, sizeof sides - at, "%s%ld %s (%ld of them moving entries asked "
+                     "for)", at ? ", " : "", (long)c, plural_names[kind], (long)moving);
+        else
+            snprintf(line + at, sizeof entries - at, "%s%ld %s", at ? ", " : "", (long)c,
+                     plural_names[kind]);
     }
-    if (line[0])
-        fprintf(stderr, "foldopt: opf: warning: the derivatives asked for are limited by %s "
-                        "(see the trust report%s)\n",
-                line, r->json ? ": \"trust\" in the JSON" : " in the summary");
+    if (!entries[0] && !sides[0]) return;
+    fprintf(stderr,
+            "foldopt: opf: warning: of the %ld entries asked for: %s%s%s (see the trust "
+            "report%s)\n",
+            (long)n_asked(r), entries[0] ? entries : "none flagged",
+            sides[0] ? "; constraint and bound sides: " : "", sides,
+            r->json ? ": \"trust\" in the JSON" : " in the summary");
 }
 
 static void print_num(FILE *out, double v)
