@@ -49,9 +49,10 @@ typedef struct fold_backward_info {
                                   without a solution (set to NaN, FOLD_WARN_NOT_UNIQUE) */
     fold_int n_candidates;   /**< sides the solution's accuracy cannot classify (ambiguous or
                                   weakly active, doc/math.md §3.2), differentiated both ways */
-    fold_int n_uncertain;    /**< entries of the result that depend on their classification or
-                                  whose barrier-form error estimate exceeds the tolerance (set
-                                  to NaN, FOLD_WARN_UNCERTAIN; both values in the report) */
+    fold_int n_uncertain;    /**< entries of the result that depend on the classification of
+                                  the candidates, or that the central path does not settle
+                                  (suspect verdicts, doc/math.md eq. 3.5b): set to NaN,
+                                  FOLD_WARN_UNCERTAIN, their values in the trust report */
     int n_variants;          /**< other classifications (active form) or barrier parameters
                                   (barrier form) solved for the comparison */
     double barrier_error;    /**< barrier form: the largest change of an entry from the
@@ -73,12 +74,13 @@ typedef enum fold_trust_kind {
                                        solution: its entries are NaN */
     FOLD_TRUST_NOT_UNIQUE = 4,    /**< an entry a singular KKT matrix leaves undetermined: NaN */
     FOLD_TRUST_UNCERTAIN = 5,     /**< an entry whose value depends on the classification of
-                                       ambiguous sides: NaN, the values in [lo, hi] */
+                                       ambiguous sides, or that the central path does not
+                                       settle: NaN, its values in [lo, hi] */
     FOLD_TRUST_BARRIER_ERROR = 6, /**< an entry whose barrier-form error estimate exceeds the
                                        tolerance: its value kept, the value and its limit
                                        for mu -> 0 in [lo, hi] */
     FOLD_TRUST_KINK = 7           /**< a parameter at which the optimal value has a kink: its
-                                       left and right derivatives in [lo, hi] */
+                                       left derivative in lo, its right derivative in hi */
 } fold_trust_kind;
 
 /** One item of the trust report. Sides (ambiguous, weakly active, dependent) name a bound of
@@ -97,7 +99,8 @@ typedef struct fold_trust_item {
                               row + n_rows col; a jvp's index in its block); -1 */
     fold_int row, col;   /**< entries: output index (in block) and parameter index, or -1 */
     double value;        /**< entries: the value of the primary classification / barrier form */
-    double lo, hi;       /**< uncertain, barrier error, kink: the interval; else NaN */
+    double lo, hi;       /**< uncertain, barrier error: the interval of its values; kink: the
+                              left (lo) and right (hi) derivatives; else NaN */
     fold_int n_affected; /**< sides: entries of the call's result whose values depend on it */
     const fold_int *affected; /**< their positions (entry numbering above) */
 } fold_trust_item;
@@ -149,7 +152,7 @@ FOLD_API fold_status fold_value_gradient(fold_solver *solver, double *grad);
 FOLD_API fold_status fold_value_onesided(fold_solver *solver, double *left, double *right);
 
 /** The trust report of the last fold call on this solver (fold_jvp, fold_vjp, fold_jacobian,
- * fold_value_gradient, fold_value_bounds): every item that limits the trust of its result,
+ * fold_value_gradient, fold_value_onesided): every item that limits the trust of its result,
  * named as the user knows it. *items points into the solver (valid until its next call);
  * *count = 0 when nothing limits it. */
 FOLD_API fold_status fold_trust_report(const fold_solver *solver, const fold_trust_item **items,

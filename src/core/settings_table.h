@@ -21,9 +21,10 @@
       "Ipopt bound_push and bound_frac for cold starts (warm starts use 1e-9).")                   \
     X(forward, resolve_rounds, INT, 3, 0, 10, NULL,                                                 \
       "With active_set.ambiguity = resolve: at most this many warm re-solves, each with tol and "  \
-      "the initial barrier parameter 100 times smaller, after a solve that leaves ambiguous "      \
-      "constraints or bounds (doc/math.md §3.2); a re-solve that does not end at solved is "        \
-      "dropped. A forward.tol below 1e-8 is reached the same way from a solve at 1e-8.")           \
+      "the initial barrier parameter 100 times smaller (10 when that does not end solved), after " \
+      "a solve that leaves ambiguous constraints or bounds (doc/math.md §3.2); a re-solve that "    \
+      "does not end at solved is dropped. A forward.tol below 1e-8 is reached in stages (10 "       \
+      "times per stage) from a solve at 1e-8 when the direct solve fails or ends acceptable.")     \
     X(backward, kkt_form, ENUM, 0, 0, 1, "active|barrier",                                         \
       "KKT system differentiated: active-set reduced system or the interior-point barrier "        \
       "system (doc/math.md §3).")                                                                  \
@@ -71,10 +72,13 @@
     X(precond, kind, ENUM, 3, 0, 4, "none|jacobi|block|exact|nearby",                              \
       "Preconditioner of iterative backward methods.")                                             \
     X(active_set, primal_tol, REAL, 1e-6, 0, 1e10, NULL,                                           \
-      "A constraint or bound whose distance to its bound is at most primal_tol * (1 + |bound|) "   \
-      "is at its bound.")                                                                          \
+      "With active_set.ambiguity = ignore: a constraint or bound whose distance to its bound is "  \
+      "at most primal_tol * (1 + |bound|) is at its bound (the other policies judge by the "       \
+      "residuals reached, doc/math.md §3.2). Also the sides that an import without multipliers "   \
+      "takes as at their bounds when it estimates them (doc/math.md §2.4).")                       \
     X(active_set, dual_tol, REAL, 1e-6, 0, 1e10, NULL,                                             \
-      "An at-bound constraint is strongly active when its multiplier exceeds dual_tol * "          \
+      "With active_set.ambiguity = ignore: an at-bound constraint is strongly active when its "    \
+      "multiplier exceeds dual_tol * "                                                             \
       "max(1, largest multiplier), capped at max(dual_tol * max(1, largest equality multiplier), " \
       "sqrt(mu)), mu the median multiplier x distance (doc/math.md 3.2a-b); below, it is "        \
       "weakly active.")                                                                           \

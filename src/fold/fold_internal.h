@@ -337,6 +337,8 @@ fold_int fold_report_entry(fold_kkt *kkt, int kind, int block, fold_int entry, f
 /* Record that side item `item` affects result entry `entry`. */
 fold_status fold_report_affect(fold_kkt *kkt, fold_int item, fold_int entry);
 fold_int fold_report_count(const fold_kkt *kkt, int kind);
+/* Sort the affected entries of every item and drop repeats (several variants flag one). */
+void fold_report_unique(fold_kkt *kkt);
 
 /* --- both classifications of the candidates (variants.c, doc/math.md §3.2) --- */
 typedef struct fold_call fold_call;

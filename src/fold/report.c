@@ -152,6 +152,25 @@ fold_status fold_report_affect(fold_kkt *kkt, fold_int item, fold_int entry)
     return FOLD_OK;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+    fold_int x = *(const fold_int *)a, y = *(const fold_int *)b;
+    return (x > y) - (x < y);
+}
+
+void fold_report_unique(fold_kkt *kkt)
+{
+    fold_report *r = kkt->report;
+    for (fold_int k = 0; r && k < r->n; k++) {
+        fold_int n = r->items[k].n_affected, u = 0;
+        if (n < 2) continue;
+        qsort(r->lists[k], (size_t)n, sizeof *r->lists[k], cmp_int);
+        for (fold_int q = 0; q < n; q++)
+            if (u == 0 || r->lists[k][q] != r->lists[k][u - 1]) r->lists[k][u++] = r->lists[k][q];
+        r->items[k].n_affected = u;
+    }
+}
+
 fold_int fold_report_count(const fold_kkt *kkt, int kind)
 {
     fold_int count = 0;

@@ -108,6 +108,9 @@ static fold_status record(fold_kkt *kkt, const fold_result_layout *L, const doub
 {
     bool barrier = kkt->form == FOLD_KKT_BARRIER;
     fold_status st;
+    fold_int flips = 0;
+    for (fold_int c = 0; c < kkt->n_cand; c++)
+        flips += fold_kkt_variant_status(kkt, v, c) != kkt->cand[c].primary;
     for (fold_int g = 0; g < L->n_groups; g++)
         for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++) {
             if (isnan(out[k])) continue; /* not unique already */
@@ -124,8 +127,11 @@ static fold_status record(fold_kkt *kkt, const fold_result_layout *L, const doub
             }
             double base = barrier ? C->first[k] : out[k];
             if (fabs(a - base) <= thr) continue;
+            /* a variant that flips several candidates names them only for an entry that no
+             * single flip moved (the singles come first): the report stays precise */
+            bool named = (C->flag[k] & 1) && flips > 1;
             C->flag[k] |= 1;
-            for (fold_int c = 0; c < kkt->n_cand && kkt->cand_item_ok; c++)
+            for (fold_int c = 0; c < kkt->n_cand && kkt->cand_item_ok && !named; c++)
                 if (fold_kkt_variant_status(kkt, v, c) != kkt->cand[c].primary &&
                     (st = fold_report_affect(kkt, kkt->cand_item[c], k)))
                     return st;
@@ -288,6 +294,7 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
             }
         }
 done:
+    fold_report_unique(kkt);
     /* the primary classification again: the state (its factorization, its null space) is
      * the one the result and the messages describe */
     kkt->variant = 0;
