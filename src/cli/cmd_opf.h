@@ -19,7 +19,8 @@ typedef struct opf_run {
     int wrt, of, mode;
     bool json;
     bool kkt_given;           /* --kkt given: no automatic switch to the barrier form */
-    char kkt_fallback[256];   /* why the active-set form was replaced by the barrier form */
+    char kkt_fallback[4096 + 64]; /* why the active-set form was replaced by the barrier form
+                                  (the library message whole: fold_last_error holds 4096) */
     long top;
     double flow_var_max_z;    /* --flow-vars (doc/acopf.md §2.1) */
     long resolves;            /* --resolves: fold_acopf_solve's max_rounds (§2.2) */
