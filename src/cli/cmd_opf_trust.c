@@ -11,8 +11,8 @@ struct opf_trust {
     int kind;
     char *name;
     double slack, mult, value, lo, hi;
-    long row, col;            /* keys of an entry, OPF_NO_KEY where not applicable */
-    fold_int n_aff;           /* entries a side moves (of those printed) */
+    long row, col;  /* keys of an entry, OPF_NO_KEY where not applicable */
+    fold_int n_aff; /* entries a side moves (of those printed) */
     long *aff_row, *aff_col;
 };
 
@@ -32,8 +32,7 @@ void opf_trust_free(opf_run *r)
 
 static bool is_side(int kind)
 {
-    return kind == FOLD_TRUST_AMBIGUOUS || kind == FOLD_TRUST_WEAK ||
-           kind == FOLD_TRUST_DEPENDENT;
+    return kind == FOLD_TRUST_AMBIGUOUS || kind == FOLD_TRUST_WEAK || kind == FOLD_TRUST_DEPENDENT;
 }
 
 /* Position in r->values of an entry (block, row, col, entry) of a call's result, or -1 when
@@ -116,8 +115,13 @@ int opf_trust_collect(opf_run *r, int call)
         col_pos[opf_col_p(r, c)] = c;
     for (fold_int k = 0; k < count; k++) {
         const fold_trust_item *it = &items[k];
-        opf_trust t = {.kind = it->kind, .slack = it->slack, .mult = it->multiplier,
-                       .value = it->value, .lo = it->lo, .hi = it->hi, .row = OPF_NO_KEY,
+        opf_trust t = {.kind = it->kind,
+                       .slack = it->slack,
+                       .mult = it->multiplier,
+                       .value = it->value,
+                       .lo = it->lo,
+                       .hi = it->hi,
+                       .row = OPF_NO_KEY,
                        .col = OPF_NO_KEY};
         if (is_side(it->kind)) {
             if (affected(r, call, it, row_pos, col_pos, &t)) goto done;
@@ -150,8 +154,9 @@ int opf_trust_collect(opf_run *r, int call)
         opf_trust *t = &r->trust[k];
         bool dup = false;
         for (int q = 0; q < r->n_trust && t->kind == FOLD_TRUST_NOT_UNIQUE && !dup; q++)
-            dup = (r->trust[q].kind == FOLD_TRUST_KINK || r->trust[q].kind == FOLD_TRUST_UNCERTAIN) &&
-                  r->trust[q].row == t->row && r->trust[q].col == t->col;
+            dup =
+                (r->trust[q].kind == FOLD_TRUST_KINK || r->trust[q].kind == FOLD_TRUST_UNCERTAIN) &&
+                r->trust[q].row == t->row && r->trust[q].col == t->col;
         if (dup) {
             free(t->name);
             free(t->aff_row);
@@ -167,17 +172,25 @@ done:
     return rc;
 }
 
-static const char *const plural_names[] = {"ambiguous", "weakly active", "dependent",
-                                           "inconsistent", "not unique", "uncertain",
-                                           "with a barrier-form error", "at a kink"};
+static const char *const plural_names[] = {"ambiguous",
+                                           "weakly active",
+                                           "dependent",
+                                           "inconsistent",
+                                           "not unique",
+                                           "uncertain",
+                                           "with a barrier-form error",
+                                           "at a kink"};
 
 /* The number of entries asked for. */
 static fold_int n_asked(const opf_run *r)
 {
     switch (r->mode) {
-    case OPF_MODE_JACOBIAN: return r->n_rows * r->n_cols;
-    case OPF_MODE_JVP: return r->n_rows;
-    default: return r->n_cols;
+    case OPF_MODE_JACOBIAN:
+        return r->n_rows * r->n_cols;
+    case OPF_MODE_JVP:
+        return r->n_rows;
+    default:
+        return r->n_cols;
     }
 }
 
@@ -198,8 +211,10 @@ void opf_trust_warn(const opf_run *r)
         char *line = is_side(kind) ? sides : entries;
         size_t at = strlen(line);
         if (is_side(kind))
-            snprintf(line + at, sizeof sides - at, "%s%ld %s (%ld of them moving entries asked "
-                     "for)", at ? ", " : "", (long)c, plural_names[kind], (long)moving);
+            snprintf(line + at, sizeof sides - at,
+                     "%s%ld %s (%ld of them moving entries asked "
+                     "for)",
+                     at ? ", " : "", (long)c, plural_names[kind], (long)moving);
         else
             snprintf(line + at, sizeof entries - at, "%s%ld %s", at ? ", " : "", (long)c,
                      plural_names[kind]);
@@ -289,8 +304,8 @@ void opf_trust_json(const opf_run *r, FILE *out, void (*num)(FILE *, double),
                 if (t->aff_row[q] != OPF_NO_KEY && t->aff_col[q] != OPF_NO_KEY)
                     fprintf(out, "[%ld, %ld]", t->aff_row[q], t->aff_col[q]);
                 else
-                    json_key_or_null(out, t->aff_row[q] != OPF_NO_KEY ? t->aff_row[q]
-                                                                       : t->aff_col[q]);
+                    json_key_or_null(out,
+                                     t->aff_row[q] != OPF_NO_KEY ? t->aff_row[q] : t->aff_col[q]);
             }
             fputc(']', out);
         } else {

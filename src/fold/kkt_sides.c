@@ -75,8 +75,12 @@ static fold_status undecided_item(fold_kkt *kkt, const fold_solver *solver, bool
         return FOLD_OK;
     }
     *status = S->logr[c] >= 0.0 ? side : 0;
-    fold_kkt_cand cd = {.is_con = con, .index = index, .side = side, .primary = (signed char)*status,
-                        .alt = (signed char)(*status ? 0 : side), .weak = weak};
+    fold_kkt_cand cd = {.is_con = con,
+                        .index = index,
+                        .side = side,
+                        .primary = (signed char)*status,
+                        .alt = (signed char)(*status ? 0 : side),
+                        .weak = weak};
     if (solver->set.log.verbose >= 3) {
         char name[FOLD_NAME_MAX];
         fold_prob_side_name(kkt->prob, con ? FOLD_ITEM_CONSTRAINT : FOLD_ITEM_VARIABLE, index, side,
@@ -173,8 +177,12 @@ bool fold_kkt_dependent_candidates(fold_kkt *kkt, const fold_solver *solver, fol
             known = kkt->cand[c].is_con == con && kkt->cand[c].index == w->index;
         if (known) continue;
         int side = w->kind % 2 ? 2 : 1;
-        fold_kkt_cand cd = {.is_con = con, .index = w->index, .side = side,
-                            .primary = (signed char)side, .alt = 0, .dependent = true};
+        fold_kkt_cand cd = {.is_con = con,
+                            .index = w->index,
+                            .side = side,
+                            .primary = (signed char)side,
+                            .alt = 0,
+                            .dependent = true};
         if (add_cand(kkt, cd)) return false; /* out of memory: refuse as without */
     }
     return true;
@@ -229,10 +237,17 @@ double fold_kkt_side_factor(const fold_kkt *kkt, fold_int s)
     const fold_sides *S = &kkt->sides;
     bool held;
     switch (S->state[s]) {
-    case FOLD_SIDE_NA: return 1.0;
-    case FOLD_SIDE_ACTIVE: held = true; break;
-    case FOLD_SIDE_INACTIVE: held = false; break;
-    default: held = S->logr[s] >= 0.0; break;
+    case FOLD_SIDE_NA:
+        return 1.0;
+    case FOLD_SIDE_ACTIVE:
+        held = true;
+        break;
+    case FOLD_SIDE_INACTIVE:
+        held = false;
+        break;
+    default:
+        held = S->logr[s] >= 0.0;
+        break;
     }
     for (fold_int c = 0; c < kkt->n_cand; c++) { /* a candidate: as its variant holds it */
         const fold_kkt_cand *cd = &kkt->cand[c];

@@ -11,14 +11,14 @@ struct fold_report {
     fold_int *list_cap; /* capacity of each affected list */
 };
 
-static const char *const kind_names[] = {"ambiguous",    "weakly_active", "dependent",
-                                         "inconsistent", "not_unique",    "uncertain",
+static const char *const kind_names[] = {"ambiguous",     "weakly_active", "dependent",
+                                         "inconsistent",  "not_unique",    "uncertain",
                                          "barrier_error", "kink"};
 
 const char *fold_trust_kind_name(int kind)
 {
     return kind >= 0 && kind < (int)(sizeof kind_names / sizeof kind_names[0]) ? kind_names[kind]
-                                                                                : "unknown";
+                                                                               : "unknown";
 }
 
 void fold_report_clear(fold_kkt *kkt)
@@ -59,8 +59,7 @@ static fold_int add(fold_kkt *kkt, const fold_trust_item *it, const char *name)
         if (lists) r->lists = lists;
         fold_int *lcap = lists ? realloc(r->list_cap, (size_t)cap * sizeof *lcap) : NULL;
         if (!lcap) {
-            fold_error(FOLD_ERR_MEMORY, "out of memory: trust report (%lld items)",
-                       (long long)cap);
+            fold_error(FOLD_ERR_MEMORY, "out of memory: trust report (%lld items)", (long long)cap);
             return -1;
         }
         r->list_cap = lcap;
@@ -80,13 +79,22 @@ static fold_int add(fold_kkt *kkt, const fold_trust_item *it, const char *name)
 
 static fold_trust_item blank(int kind)
 {
-    return (fold_trust_item){.kind = kind, .item = -1, .index = -1, .block = -1,
-                             .slack = NAN, .multiplier = NAN, .entry = -1, .row = -1, .col = -1,
-                             .lo = NAN, .hi = NAN, .value = NAN};
+    return (fold_trust_item){.kind = kind,
+                             .item = -1,
+                             .index = -1,
+                             .block = -1,
+                             .slack = NAN,
+                             .multiplier = NAN,
+                             .entry = -1,
+                             .row = -1,
+                             .col = -1,
+                             .lo = NAN,
+                             .hi = NAN,
+                             .value = NAN};
 }
 
-fold_int fold_report_side(fold_kkt *kkt, int kind, bool con, fold_int index, int side,
-                          double slack, double multiplier)
+fold_int fold_report_side(fold_kkt *kkt, int kind, bool con, fold_int index, int side, double slack,
+                          double multiplier)
 {
     char name[FOLD_NAME_MAX];
     fold_trust_item it = blank(kind);
@@ -108,8 +116,9 @@ static void entry_name(const fold_kkt *kkt, int block, fold_int row, fold_int co
                                          "upper-bound multiplier of "};
     char out[FOLD_NAME_MAX] = "", par[FOLD_NAME_MAX] = "";
     if (row >= 0)
-        fold_prob_name(kkt->prob, block == FOLD_BLOCK_LAM ? FOLD_ITEM_CONSTRAINT : FOLD_ITEM_VARIABLE,
-                       row, out, sizeof out);
+        fold_prob_name(kkt->prob,
+                       block == FOLD_BLOCK_LAM ? FOLD_ITEM_CONSTRAINT : FOLD_ITEM_VARIABLE, row,
+                       out, sizeof out);
     if (col >= 0) fold_prob_name(kkt->prob, FOLD_ITEM_PARAMETER, col, par, sizeof par);
     if (row >= 0 && col >= 0)
         snprintf(buf, len, "d %s%s / d %s", prefix[block], out, par);
@@ -185,7 +194,9 @@ fold_status fold_trust_report(const fold_solver *solver, const fold_trust_item *
     static const char *FN = "fold_trust_report";
     if (!solver || !items || !count)
         return fold_error(FOLD_ERR_ARGUMENT, "%s: %s is NULL", FN,
-                          !solver ? "solver" : !items ? "items" : "count");
+                          !solver  ? "solver"
+                          : !items ? "items"
+                                   : "count");
     const fold_kkt *kkt = solver->backward;
     fold_report *r = kkt ? kkt->report : NULL;
     *items = NULL;

@@ -24,7 +24,7 @@ typedef struct kink_data {
     fold_int *acol, n_a;        /* constraint of each column of G */
     double *N;                  /* null basis, n_a x dim */
     fold_int dim;
-    double *lo, *hi; /* per parameter: the added range of dL/dp_k (<= 0, >= 0) */
+    double *lo, *hi;        /* per parameter: the added range of dL/dp_k (<= 0, >= 0) */
     unsigned char *unknown; /* per parameter: in a null space too large to resolve */
 } kink_data;
 
@@ -106,9 +106,9 @@ fail:
  * (J_A' N t)_j >= 0). row[] lists, per null vector, the constraints it enters. */
 typedef struct lp_rows {
     fold_int count;
-    fold_int *item;  /* constraint i (>= 0) or variable -1 - j */
-    double *b;       /* the current multiplier's room: >= 0 */
-    double *coef;    /* count x dim: the change of the signed multiplier per unit t_q (negated) */
+    fold_int *item; /* constraint i (>= 0) or variable -1 - j */
+    double *b;      /* the current multiplier's room: >= 0 */
+    double *coef;   /* count x dim: the change of the signed multiplier per unit t_q (negated) */
 } lp_rows;
 
 static int con_side(const kink_data *D, fold_int i)
@@ -295,8 +295,8 @@ done:
     return st;
 }
 
-fold_status fold_value_kinks(fold_solver *solver, double *dlo, double *dhi,
-                             unsigned char *unknown, const char *fn)
+fold_status fold_value_kinks(fold_solver *solver, double *dlo, double *dhi, unsigned char *unknown,
+                             const char *fn)
 {
     fold_kkt *kkt;
     fold_status st;

@@ -57,9 +57,8 @@ static void twin_range(const fold_problem *prob, const double *x, const twin_key
     *hi = fmin(prob->x_upper[a], x[a] + room_lo);
 }
 
-fold_status fold_value_twins(fold_solver *solver, const signed char *xs,
-                             const unsigned char *held, double *dlo, double *dhi,
-                             unsigned char *unknown)
+fold_status fold_value_twins(fold_solver *solver, const signed char *xs, const unsigned char *held,
+                             double *dlo, double *dhi, unsigned char *unknown)
 {
     fold_kkt *kkt = solver->backward;
     const fold_problem *prob = kkt->prob;

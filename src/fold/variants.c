@@ -49,8 +49,8 @@ fold_status fold_report_sides(fold_kkt *kkt, const fold_solver *solver)
         int kind = cd->dependent ? FOLD_TRUST_DEPENDENT
                    : cd->weak    ? FOLD_TRUST_WEAK
                                  : FOLD_TRUST_AMBIGUOUS;
-        kkt->cand_item[c] = fold_report_side(kkt, kind, cd->is_con, cd->index, cd->side,
-                                             kkt->sides.dist[s], mult);
+        kkt->cand_item[c] =
+            fold_report_side(kkt, kind, cd->is_con, cd->index, cd->side, kkt->sides.dist[s], mult);
         if (kkt->cand_item[c] < 0) return FOLD_ERR_MEMORY;
     }
     kkt->cand_item_ok = true;
@@ -99,12 +99,12 @@ static double limit(const fold_kkt *kkt, double d0, double dv)
  * the value at the reached barrier parameter). */
 typedef struct compare {
     double *lo, *hi, *first; /* first: the barrier form's extrapolated primary */
-    unsigned char *flag;      /* 1 uncertain, 2 barrier error */
+    unsigned char *flag;     /* 1 uncertain, 2 barrier error */
 } compare;
 
 static fold_status record(fold_kkt *kkt, const fold_result_layout *L, const double *out,
-                          const double *alt, fold_status sv, int v, double tau,
-                          const double *scale, compare *C)
+                          const double *alt, fold_status sv, int v, double tau, const double *scale,
+                          compare *C)
 {
     bool barrier = kkt->form == FOLD_KKT_BARRIER;
     fold_status st;

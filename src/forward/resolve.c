@@ -22,8 +22,7 @@
 /* The settings of a warm re-solve at tolerance tol: Ipopt's barrier parameter starts near it
  * (its default 0.1 would lead it back to the central path far from the point) unless the
  * caller chose mu_init; a time limit covers all solves of the call together. */
-static void stage_settings(const fold_settings *set, double tol, double spent_s,
-                           fold_settings *out)
+static void stage_settings(const fold_settings *set, double tol, double spent_s, fold_settings *out)
 {
     char mu[32];
     *out = *set;
@@ -141,8 +140,7 @@ fold_status fold_resolve_ambiguity(fold_solver *s, const double *p, fold_forward
         stage_settings(&s->set, next, spent, &warm);
         fold_status rs = fold_ipopt_attempt(s, p, &warm, true, &r);
         add_counts(info, &r.info);
-        if (!r.usable ||
-            fold_sides_eval(prob, p, r.x, r.lam, r.zl, r.zu, NULL, &S1) != FOLD_OK) {
+        if (!r.usable || fold_sides_eval(prob, p, r.x, r.lam, r.zl, r.zu, NULL, &S1) != FOLD_OK) {
             fold_ipopt_result_free(&r);
             break;
         }
@@ -167,8 +165,7 @@ fold_status fold_resolve_ambiguity(fold_solver *s, const double *p, fold_forward
         if (rs != FOLD_OK) { /* acceptable or failed: the solved point stands */
             fold_ipopt_result_free(&r);
             fold_sides_free(&S0);
-            if ((st = fold_sides_eval(prob, p, s->x, s->lam, s->zl, s->zu, verdict, &S0)))
-                break;
+            if ((st = fold_sides_eval(prob, p, s->x, s->lam, s->zl, s->zu, verdict, &S0))) break;
             if (factor == STAGED_FACTOR) break;
             factor = STAGED_FACTOR; /* the round again with the smaller step */
             round--;
@@ -209,7 +206,8 @@ fold_status fold_solve_staged(fold_solver *s, const double *p, fold_status faile
              fold_forward_status_string(a.info.status), (long long)a.info.iterations);
     /* the looser tolerance fails too, or reaches no better accuracy than the direct solve's
      * acceptable point: the direct solve's result */
-    if (st != FOLD_OK || (failed == FOLD_WARN_INACCURATE && a.info.tol_reached >= r->info.tol_reached)) {
+    if (st != FOLD_OK ||
+        (failed == FOLD_WARN_INACCURATE && a.info.tol_reached >= r->info.tol_reached)) {
         fold_ipopt_result_free(&a);
         r->info.iterations = sum.iterations;
         r->info.resolves = sum.resolves;

@@ -41,8 +41,7 @@ typedef struct point_data {
  * side in question, e.g. a flow variable's 2 mu, is held by the other variables of its
  * rows); the median |H_jj| where neither exists. A row's curvature is the largest h_j of
  * its variables. */
-static void curvatures(const fold_problem *prob, const double *jv, const double *hd,
-                       point_data *D)
+static void curvatures(const fold_problem *prob, const double *jv, const double *hd, point_data *D)
 {
     fold_int n = prob->n, m = prob->m, cnt = 0;
     const fold_owned_pattern *jp = &prob->jac_g;
@@ -97,8 +96,7 @@ static void curvatures(const fold_problem *prob, const double *jv, const double 
 }
 
 static fold_status eval_point(const fold_problem *prob, const double *p, const double *x,
-                              const double *lam, const double *zl, const double *zu,
-                              point_data *D)
+                              const double *lam, const double *zl, const double *zu, point_data *D)
 {
     fold_int n = prob->n, m = prob->m;
     size_t nj = (size_t)prob->jac_g.nnz, nh = (size_t)prob->hess_l.nnz;

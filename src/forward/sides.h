@@ -33,13 +33,13 @@ static inline fold_int fold_side_of_con(fold_int n, fold_int i, int upper)
 }
 
 typedef struct fold_sides {
-    fold_int n, m, count;  /* count = 2 (n + m) */
-    signed char *state;    /* FOLD_SIDE_* per side */
-    double *dist, *mult;   /* distance to the bound (clipped at 0) and multiplier (>= 0) */
-    double *logr;          /* log10(Sigma / h) (eq. 3.4): > 0 leans active; +-inf at 0 */
+    fold_int n, m, count;   /* count = 2 (n + m) */
+    signed char *state;     /* FOLD_SIDE_* per side */
+    double *dist, *mult;    /* distance to the bound (clipped at 0) and multiplier (>= 0) */
+    double *logr;           /* log10(Sigma / h) (eq. 3.4): > 0 leans active; +-inf at 0 */
     unsigned char *suspect; /* decided by a verdict against its stiffness (set_side) */
-    double eps_p;          /* slack floor in x units (eq. 3.3) */
-    double mu;             /* complementarity level: median multiplier x distance */
+    double eps_p;           /* slack floor in x units (eq. 3.3) */
+    double mu;              /* complementarity level: median multiplier x distance */
     fold_int n_active, n_weak, n_ambiguous, n_suspect;
 } fold_sides;
 

@@ -10,8 +10,8 @@
 /* Entries of a null vector below this (relative to its largest) are zero. */
 #define NULL_TINY 1e-12
 
-fold_status fold_la_null_basis(const cholmod_sparse *A, fold_int max_dim, double **N,
-                               fold_int *dim, cholmod_common *cm)
+fold_status fold_la_null_basis(const cholmod_sparse *A, fold_int max_dim, double **N, fold_int *dim,
+                               cholmod_common *cm)
 {
     const char *fn = "fold_la_null_basis";
     cholmod_sparse *R = NULL;
@@ -20,15 +20,17 @@ fold_status fold_la_null_basis(const cholmod_sparse *A, fold_int max_dim, double
     *N = NULL;
     *dim = 0;
     if (A->xtype != CHOLMOD_REAL || A->itype != CHOLMOD_LONG || A->stype != 0 || !A->packed)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: A must be real, long-indexed, packed, "
-                          "unsymmetric", fn);
+        return fold_error(FOLD_ERR_ARGUMENT,
+                          "%s: A must be real, long-indexed, packed, "
+                          "unsymmetric",
+                          fn);
     fold_int ncol = (fold_int)A->ncol;
     if (ncol == 0) return FOLD_OK;
     /* A E = Q R, rank r: R = [R11 R12] (r rows), R11 upper triangular and nonsingular; the
      * columns E(r..) depend on E(0..r-1): null vectors E [-R11^-1 R12(:, c); e_c]. */
-    SuiteSparse_long r = SuiteSparseQR_C(SPQR_ORDERING_DEFAULT, SPQR_DEFAULT_TOL, 0, 0,
-                                         (cholmod_sparse *)A, NULL, NULL, NULL, NULL, &R, &E,
-                                         NULL, NULL, NULL, cm);
+    SuiteSparse_long r =
+        SuiteSparseQR_C(SPQR_ORDERING_DEFAULT, SPQR_DEFAULT_TOL, 0, 0, (cholmod_sparse *)A, NULL,
+                        NULL, NULL, NULL, &R, &E, NULL, NULL, NULL, cm);
     if (r < 0 || !R) {
         st = cm->status == CHOLMOD_OUT_OF_MEMORY ? FOLD_ERR_MEMORY : FOLD_ERR_INTERNAL;
         st = fold_error(st, "%s: SuiteSparseQR_C failed (status %d)", fn, cm->status);

@@ -196,15 +196,21 @@ static void add_branch(fold_acopf_case *cs, fold_int f, fold_int t)
 {
     cs->branch = realloc(cs->branch, (size_t)(cs->n_branch + 1) * sizeof *cs->branch);
     ck_assert_ptr_nonnull(cs->branch);
-    fold_acopf_branch br = {.f = f, .t = t, .row = cs->n_branch + 1, .r = 0.01, .x = 0.1,
-                            .b = 0.3, .tap = 1, .angmin_deg = -30, .angmax_deg = 30};
+    fold_acopf_branch br = {.f = f,
+                            .t = t,
+                            .row = cs->n_branch + 1,
+                            .r = 0.01,
+                            .x = 0.1,
+                            .b = 0.3,
+                            .tap = 1,
+                            .angmin_deg = -30,
+                            .angmax_deg = 30};
     cs->branch[cs->n_branch++] = br;
 }
 
 /* One-sided derivative of the objective along e_k by re-solves: Richardson's extrapolation
  * of (f(p + s h) - f(p)) / (s h) from h and h / 2 (s = +1 right, -1 left). */
-static double one_sided(fold_solver *ref, const solved *s, fold_int k, double f0, double h,
-                        int sgn)
+static double one_sided(fold_solver *ref, const solved *s, fold_int k, double f0, double h, int sgn)
 {
     double f1, f2;
     ck_assert_status(resolve(ref, s, k, sgn * h, NULL, &f1), FOLD_OK);

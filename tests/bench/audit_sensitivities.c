@@ -6,13 +6,13 @@
  * drawn with SEED (default 1), the columns of d (pg, qg, vm, va) / d pd and / d qd by
  * fold_jacobian, and the LMPs (fold_value_onesided), are compared with central differences
  * of re-solves at tol 1e-10 warm from the solution (steps 0.05, 0.025 and 0.0125 MW or
- * MVAr that must agree; the middle one is the reference). Each entry is matched (within 1e-3 of the largest entry of its output block in
- * that column, that scale at least 1e-6 of the column's largest entry), reported (NaN, or a
- * trust item whose interval contains the reference), flagged with an interval that misses
- * the reference, or silently wrong (returned without a flag and off); entries whose three
- * differences disagree by more than half the tolerance, or whose re-solves do not end
- * solved, are counted apart (the reference is unreliable there: a kink within the step). One TSV line on stdout (header
- * with --header). */
+ * MVAr that must agree; the middle one is the reference). Each entry is matched (within 1e-3 of the
+ * largest entry of its output block in that column, that scale at least 1e-6 of the column's
+ * largest entry), reported (NaN, or a trust item whose interval contains the reference), flagged
+ * with an interval that misses the reference, or silently wrong (returned without a flag and off);
+ * entries whose three differences disagree by more than half the tolerance, or whose re-solves do
+ * not end solved, are counted apart (the reference is unreliable there: a kink within the step).
+ * One TSV line on stdout (header with --header). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +61,8 @@ static bool reported(const fold_trust_item *items, fold_int n_items, fold_int ro
     for (fold_int k = 0; k < n_items; k++)
         if ((items[k].kind == FOLD_TRUST_UNCERTAIN || items[k].kind == FOLD_TRUST_BARRIER_ERROR ||
              items[k].kind == FOLD_TRUST_NOT_UNIQUE || items[k].kind == FOLD_TRUST_INCONSISTENT) &&
-            (items[k].row == row || items[k].row < 0) && (items[k].col == col || items[k].col < 0)) {
+            (items[k].row == row || items[k].row < 0) &&
+            (items[k].col == col || items[k].col < 0)) {
             if (items[k].kind == FOLD_TRUST_BARRIER_ERROR) {
                 *lo = fmin(items[k].value, items[k].lo);
                 *hi = fmax(items[k].value, items[k].hi);
@@ -194,7 +195,10 @@ int main(int argc, char **argv)
                 bool rep = reported(kept, n_items, rows[r], cols[c], &lo, &hi) || isnan(v);
                 /* three steps that agree, the smallest one the reference */
                 if (fabs(fd - fd2) > 0.5 * TOL_REL * big || fabs(fd2 - fd4) > 0.5 * TOL_REL * big) {
-                    if (rep) C.reported++; else C.unreliable++;
+                    if (rep)
+                        C.reported++;
+                    else
+                        C.unreliable++;
                     continue;
                 }
                 fd = fd2; /* the middle step: less truncation than STEP, less noise than
@@ -219,9 +223,10 @@ int main(int argc, char **argv)
                     static const char *bn[] = {"pg", "qg", "vm", "va"};
                     fold_int k = r - block_start[b];
                     C.worst = e;
-                    snprintf(C.worst_what, sizeof C.worst_what, "d %s(%ld)/d %s(bus %ld): %.6g vs %.6g",
-                             bn[b], b < 2 ? mc->gen[k].row : mc->bus[k].id,
-                             c < ncol_bus ? "pd" : "qd", mc->bus[loads[c % ncol_bus]].id, v, fd);
+                    snprintf(C.worst_what, sizeof C.worst_what,
+                             "d %s(%ld)/d %s(bus %ld): %.6g vs %.6g", bn[b],
+                             b < 2 ? mc->gen[k].row : mc->bus[k].id, c < ncol_bus ? "pd" : "qd",
+                             mc->bus[loads[c % ncol_bus]].id, v, fd);
                 }
             }
         }
@@ -248,7 +253,8 @@ int main(int argc, char **argv)
            "\t%ld\t%ld\t%.3g\t%s\n",
            cs->name, (long)nb, form, fi.total_s, fi.resolve_s, fi.resolves, (long)fi.n_ambiguous,
            C.entries, C.matched, C.reported, C.miss, C.wrong, C.unreliable, P.entries, P.matched,
-           P.reported, P.miss, P.wrong, P.unreliable, C.worst, C.worst_what[0] ? C.worst_what : "-");
+           P.reported, P.miss, P.wrong, P.unreliable, C.worst,
+           C.worst_what[0] ? C.worst_what : "-");
     for (int s = 0; s < NSTEP; s++)
         free(xs[s]);
     void *a[] = {rows, loads, cols, J, kept, left, right, x, lam, zl, zu, p0};

@@ -12,11 +12,11 @@
 #define TINY_SHARE 0.005
 
 typedef struct qp {
-    fold_int n, me, mi, m;     /* variables, equality and inequality rows */
-    fold_int nq;               /* entries of Q's lower triangle */
-    fold_int *qr, *qc;         /* Q lower triangle (triplets) */
-    double *qv, *q;            /* its values; the linear term at p = 0 */
-    fold_int na;               /* entries of A (4 per row) */
+    fold_int n, me, mi, m; /* variables, equality and inequality rows */
+    fold_int nq;           /* entries of Q's lower triangle */
+    fold_int *qr, *qc;     /* Q lower triangle (triplets) */
+    double *qv, *q;        /* its values; the linear term at p = 0 */
+    fold_int na;           /* entries of A (4 per row) */
     fold_int *ar, *ac;
     double *av;
     double *xl, *xu, *gl, *gu;
@@ -216,9 +216,16 @@ static qp *qp_build(unsigned long long seed, fold_int n, bool general)
     P->pi = malloc((size_t)n * sizeof(fold_int));
     for (fold_int j = 0; j < n; j++)
         P->pi[j] = j;
-    fold_nlp_def d = {.name = general ? "qp" : "box_qp", .n = n, .m = P->m, .np = n,
-                      .x_lower = P->xl, .x_upper = P->xu, .g_lower = P->gl, .g_upper = P->gu,
-                      .jac_g = {P->na, P->ar, P->ac}, .hess_l = {P->nq, P->qr, P->qc},
+    fold_nlp_def d = {.name = general ? "qp" : "box_qp",
+                      .n = n,
+                      .m = P->m,
+                      .np = n,
+                      .x_lower = P->xl,
+                      .x_upper = P->xu,
+                      .g_lower = P->gl,
+                      .g_upper = P->gu,
+                      .jac_g = {P->na, P->ar, P->ac},
+                      .hess_l = {P->nq, P->qr, P->qc},
                       .hess_lp = {n, P->pi, P->pi},
                       .cb = {qp_f, qp_grad, qp_g, qp_jac, qp_hess, qp_grad_p, qp_hess_lp, NULL},
                       .user_data = P};
@@ -229,8 +236,8 @@ static qp *qp_build(unsigned long long seed, fold_int n, bool general)
 static void qp_free(qp *P)
 {
     fold_problem_free(P->prob);
-    void *a[] = {P->qr, P->qc, P->qv, P->q, P->ar, P->ac, P->av, P->xl, P->xu, P->gl, P->gu,
-                 P->x, P->lam, P->zl, P->zu, P->xs, P->cs, P->pi};
+    void *a[] = {P->qr, P->qc, P->qv, P->q,   P->ar, P->ac, P->av, P->xl, P->xu,
+                 P->gl, P->gu, P->x,  P->lam, P->zl, P->zu, P->xs, P->cs, P->pi};
     for (size_t k = 0; k < sizeof a / sizeof a[0]; k++)
         free(a[k]);
     free(P);
@@ -336,7 +343,8 @@ START_TEST(qp_default_and_imports)
     fold_int n = qp_cases[_i].n;
     bool general = qp_cases[_i].general;
     qp *P = qp_build(9000 + (unsigned long long)_i, n, general);
-    double *xbar = malloc((size_t)n * 8), *ref = malloc((size_t)n * 8), *pbar = malloc((size_t)n * 8);
+    double *xbar = malloc((size_t)n * 8), *ref = malloc((size_t)n * 8),
+           *pbar = malloc((size_t)n * 8);
     fold_test_rng r;
     fold_test_rng_seed(&r, 77 + (unsigned long long)_i);
     fold_test_fill_normal(&r, xbar, n);
@@ -383,8 +391,7 @@ int main(void)
     Suite *s = suite_create("fold_qp");
     TCase *tc = tcase_create("qp");
     tcase_set_timeout(tc, 300);
-    tcase_add_loop_test(tc, qp_default_and_imports, 0,
-                        (int)(sizeof qp_cases / sizeof qp_cases[0]));
+    tcase_add_loop_test(tc, qp_default_and_imports, 0, (int)(sizeof qp_cases / sizeof qp_cases[0]));
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }
