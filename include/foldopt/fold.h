@@ -58,9 +58,9 @@ typedef struct fold_backward_info {
     double barrier_error;    /**< barrier form: the largest change of an entry from the
                                   reached barrier parameter to its extrapolated limit,
                                   relative to the largest entry of its output (eq. 3.19) */
-    fold_int n_barrier_error;/**< entries whose change exceeds the tolerance (reported as
-                                  FOLD_TRUST_BARRIER_ERROR with their limit; the value kept,
-                                  FOLD_WARN_INACCURATE) */
+    fold_int n_barrier_error; /**< entries whose change exceeds the tolerance (reported as
+                                   FOLD_TRUST_BARRIER_ERROR with their limit; the value kept,
+                                   FOLD_WARN_INACCURATE) */
 } fold_backward_info;
 
 /** Kinds of items of the trust report (fold_trust_report; doc/math.md §3.2, §4.8). */
@@ -87,12 +87,12 @@ typedef enum fold_trust_kind {
  * a variable or a side of a constraint; entries (not unique, uncertain, barrier error, kink)
  * an entry of the call's result. */
 typedef struct fold_trust_item {
-    int kind;            /**< fold_trust_kind */
-    int item;            /**< sides: FOLD_ITEM_VARIABLE (a bound) or FOLD_ITEM_CONSTRAINT; -1 */
-    fold_int index;      /**< sides: the variable or constraint; -1 */
-    int side;            /**< sides: 1 lower, 2 upper */
-    const char *name;    /**< as the user knows it: "bus 1484 vm upper", "d bus 7 vm / d pd
-                              bus 3" (fold_problem_item_name); valid until the next call */
+    int kind;         /**< fold_trust_kind */
+    int item;         /**< sides: FOLD_ITEM_VARIABLE (a bound) or FOLD_ITEM_CONSTRAINT; -1 */
+    fold_int index;   /**< sides: the variable or constraint; -1 */
+    int side;         /**< sides: 1 lower, 2 upper */
+    const char *name; /**< as the user knows it: "bus 1484 vm upper", "d bus 7 vm / d pd
+                           bus 3" (fold_problem_item_name); valid until the next call */
     double slack, multiplier; /**< sides: distance to the bound and multiplier; else NaN */
     int block;           /**< entries: fold_block of the output (-1 for a parameter gradient) */
     fold_int entry;      /**< entries: position in the call's result (a Jacobian's column-major

@@ -60,8 +60,7 @@ typedef enum fold_item_kind {
  * included; len <= FOLD_NAME_MAX). Return 0 on success; any other value, or an empty
  * name, makes foldopt use its default "x[12]", "g[7]", "p[3]". Called only to write
  * messages and reports, never during a solve. */
-typedef int (*fold_item_name_fn)(int kind, fold_int index, char *buf, size_t len,
-                                 void *user_data);
+typedef int (*fold_item_name_fn)(int kind, fold_int index, char *buf, size_t len, void *user_data);
 
 /** Everything that defines a problem. Arrays are copied by fold_problem_create.
  * Bounds: NULL means unbounded on that side; entries with |b| >= FOLD_INF_BOUND (or

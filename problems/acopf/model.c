@@ -507,17 +507,25 @@ fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_o
         return acopf_error(FOLD_ERR_MEMORY, "fold_acopf_create: out of memory (%s)", cs->name);
     }
     const fold_acopf_layout *L = &m->L;
-    fold_nlp_def d = {
-        .name = m->cs.name, .n = L->n, .m = L->m, .np = L->np,
-        .x_lower = m->x_lo, .x_upper = m->x_hi, .g_lower = m->g_lo, .g_upper = m->g_hi,
-        .x_start = m->x0, .p_default = m->p0,
-        .jac_g = {m->jac_nnz, m->jac_row, m->jac_col},
-        .hess_l = {m->hess_nnz, m->hess_row, m->hess_col},
-        .jac_g_p = {2 * m->cs.n_bus, m->jgp_row, m->jgp_col},
-        .hess_lp = {2 * m->cs.n_gen, m->hlp_row, m->hlp_col},
-        .cb = {acopf_cb_f, acopf_cb_grad_f, acopf_cb_g, acopf_cb_jac_g, acopf_cb_hess_l,
-               acopf_cb_grad_f_p, acopf_cb_hess_lp, acopf_cb_jac_g_p},
-        .user_data = m, .item_name = acopf_cb_item_name};
+    fold_nlp_def d = {.name = m->cs.name,
+                      .n = L->n,
+                      .m = L->m,
+                      .np = L->np,
+                      .x_lower = m->x_lo,
+                      .x_upper = m->x_hi,
+                      .g_lower = m->g_lo,
+                      .g_upper = m->g_hi,
+                      .x_start = m->x0,
+                      .p_default = m->p0,
+                      .jac_g = {m->jac_nnz, m->jac_row, m->jac_col},
+                      .hess_l = {m->hess_nnz, m->hess_row, m->hess_col},
+                      .jac_g_p = {2 * m->cs.n_bus, m->jgp_row, m->jgp_col},
+                      .hess_lp = {2 * m->cs.n_gen, m->hlp_row, m->hlp_col},
+                      .cb = {acopf_cb_f, acopf_cb_grad_f, acopf_cb_g, acopf_cb_jac_g,
+                             acopf_cb_hess_l, acopf_cb_grad_f_p, acopf_cb_hess_lp,
+                             acopf_cb_jac_g_p},
+                      .user_data = m,
+                      .item_name = acopf_cb_item_name};
     st = fold_problem_create(&d, &m->prob);
     if (st != FOLD_OK) {
         fold_acopf_free(m);

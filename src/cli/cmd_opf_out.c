@@ -165,8 +165,8 @@ void opf_print_json(const opf_run *r, FILE *out)
             fprintf(out, "], \"n_not_unique\": %ld, \"uncertain\": [", (long)n_nan);
             for (fold_int k = 0; k < r->n_rows * r->n_cols; k++) {
                 if (isnan(r->lo[k]) && isnan(r->hi[k])) continue;
-                fprintf(out, "%s[%ld, %ld, ", shown++ ? ", " : "",
-                        opf_row_key(r, k % r->n_rows), opf_col_key(r, k / r->n_rows));
+                fprintf(out, "%s[%ld, %ld, ", shown++ ? ", " : "", opf_row_key(r, k % r->n_rows),
+                        opf_col_key(r, k / r->n_rows));
                 opf_json_bound(out, r->lo[k]);
                 fputs(", ", out);
                 opf_json_bound(out, r->hi[k]);
@@ -264,8 +264,9 @@ void opf_print_text(const opf_run *r, FILE *out)
                 r->refine.failed ? " (the last failed: its result dropped)" : "",
                 (long)r->refine.n_flow_added);
     if (r->fwd.resolves > 0 || r->fwd.n_ambiguous > 0)
-        fprintf(out, "classified  %d warm re-solve(s) to classify constraints (%.3f s), tol %.3g "
-                     "reached, %ld sides still ambiguous\n",
+        fprintf(out,
+                "classified  %d warm re-solve(s) to classify constraints (%.3f s), tol %.3g "
+                "reached, %ld sides still ambiguous\n",
                 r->fwd.resolves, r->fwd.resolve_s, r->fwd.tol_reached, (long)r->fwd.n_ambiguous);
     if (!r->has_backward)
         return;

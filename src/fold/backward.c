@@ -243,8 +243,7 @@ fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *
     fold_int whole[2] = {0, len};
     fold_result_layout L = {len, 1, fold_max_abs(c.dp, np), whole, jvp_locate, &c};
     st = jvp_run(solver, &c, out, &call);
-    fold_status sr = fold_call_report(solver, jvp_run, &c, &L, st >= 0 ? out : NULL, true,
-                                      &call);
+    fold_status sr = fold_call_report(solver, jvp_run, &c, &L, st >= 0 ? out : NULL, true, &call);
     if (st < 0 || (st = sr) < 0) goto done;
     for (int b = 0; b < 4; b++)
         if (user[b] && size[b]) memcpy(user[b], out + c.off[b], (size_t)size[b] * sizeof(double));
@@ -320,7 +319,8 @@ fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lamb
         return fold_call_end(&call, st, solver, FN);
     vjp_ctx c = {xbar, lambar, zlbar, zubar, {0, np}};
     double input = fmax(fold_max_abs(xbar, xbar ? n : 0), fold_max_abs(lambar, lambar ? m : 0));
-    input = fmax(input, fmax(fold_max_abs(zlbar, zlbar ? n : 0), fold_max_abs(zubar, zubar ? n : 0)));
+    input =
+        fmax(input, fmax(fold_max_abs(zlbar, zlbar ? n : 0), fold_max_abs(zubar, zubar ? n : 0)));
     fold_result_layout L = {np, 1, input, c.group, vjp_locate, &c};
     /* pbar is written only at the end: it may alias an upstream gradient. */
     if (!(out = fold_malloc((size_t)np + 1, sizeof(double), "vjp result"))) {
@@ -328,8 +328,7 @@ fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lamb
         goto done;
     }
     st = vjp_run(solver, &c, out, &call);
-    fold_status sr = fold_call_report(solver, vjp_run, &c, &L, st >= 0 ? out : NULL, true,
-                                      &call);
+    fold_status sr = fold_call_report(solver, vjp_run, &c, &L, st >= 0 ? out : NULL, true, &call);
     if (st < 0 || (st = sr) < 0) goto done;
     if (np) memcpy(pbar, out, (size_t)np * sizeof(double));
     st = FOLD_OK;

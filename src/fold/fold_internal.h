@@ -70,10 +70,10 @@ typedef struct fold_kkt {
     int path, cur_path;
     unsigned char *vflip; /* n_variants x n_cand: which candidates each variant flips */
     int n_variants;
-    fold_int n_weak_sides;  /* weak-list entries of the classification (the rest: eq. 4.12) */
-    fold_int *cand_item;    /* report item of each candidate (variants.c) */
+    fold_int n_weak_sides; /* weak-list entries of the classification (the rest: eq. 4.12) */
+    fold_int *cand_item;   /* report item of each candidate (variants.c) */
     bool cand_item_ok;
-    bool has_classified;           /* classification current for solution classified_id */
+    bool has_classified; /* classification current for solution classified_id */
     unsigned long classified_id;
 
     /* KKT system K (full storage, nK x nK), primal block first (n_primal rows). */
@@ -177,8 +177,7 @@ fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const ch
 /* "x[3] upper", "bus 7 vm lower": the item and side of a weak-list entry. */
 void fold_kkt_weak_name(const fold_kkt *kkt, const fold_weak_entry *w, char *buf, size_t len);
 /* "x[3] upper (variable bound, distance 0, multiplier 1e-9)". */
-void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char *buf,
-                            size_t len);
+void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char *buf, size_t len);
 /* --- classification from the sides and its variants (kkt_sides.c, doc/math.md §3.2) --- */
 fold_status fold_kkt_classify_sides(fold_kkt *kkt, const fold_solver *solver, const char *fn);
 void fold_kkt_sides_free(fold_kkt *kkt);
@@ -329,8 +328,8 @@ void fold_kkt_pc_free(fold_kkt_pc *pc);
 void fold_report_clear(fold_kkt *kkt);
 void fold_report_free(fold_kkt *kkt);
 /* A side item (ambiguous, weak, dependent); returns its index, -1 out of memory. */
-fold_int fold_report_side(fold_kkt *kkt, int kind, bool con, fold_int index, int side,
-                          double slack, double multiplier);
+fold_int fold_report_side(fold_kkt *kkt, int kind, bool con, fold_int index, int side, double slack,
+                          double multiplier);
 /* An entry item of the call's result; returns its index, -1 out of memory. */
 fold_int fold_report_entry(fold_kkt *kkt, int kind, int block, fold_int entry, fold_int row,
                            fold_int col, double value, double lo, double hi);
@@ -343,8 +342,7 @@ void fold_report_unique(fold_kkt *kkt);
 /* --- both classifications of the candidates (variants.c, doc/math.md §3.2) --- */
 typedef struct fold_call fold_call;
 /* Computes a call's result (`out`, in the layout below) at the current variant. */
-typedef fold_status (*fold_result_fn)(fold_solver *solver, void *ctx, double *out,
-                                      fold_call *call);
+typedef fold_status (*fold_result_fn)(fold_solver *solver, void *ctx, double *out, fold_call *call);
 /* A result of len entries in n_groups groups [group_start[g], group_start[g + 1]) whose
  * largest entry scales the comparison (a vector, a Jacobian column); locate gives an entry's
  * block, output row and parameter column for the report. */
@@ -370,11 +368,10 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
 /* --- one-sided derivatives of the optimal value (value_kink.c, value_twins.c, §3.7) --- */
 /* Increments of the left (dlo) and right (dhi) derivatives over the envelope gradient at the
  * solution's multipliers, per parameter; unknown[k] where they could not be resolved. */
-fold_status fold_value_kinks(fold_solver *solver, double *dlo, double *dhi,
-                             unsigned char *unknown, const char *fn);
-fold_status fold_value_twins(fold_solver *solver, const signed char *xs,
-                             const unsigned char *held, double *dlo, double *dhi,
-                             unsigned char *unknown);
+fold_status fold_value_kinks(fold_solver *solver, double *dlo, double *dhi, unsigned char *unknown,
+                             const char *fn);
+fold_status fold_value_twins(fold_solver *solver, const signed char *xs, const unsigned char *held,
+                             double *dlo, double *dhi, unsigned char *unknown);
 
 /* --- public-call bookkeeping (backward.c) --- */
 struct fold_call {

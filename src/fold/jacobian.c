@@ -120,17 +120,16 @@ static fold_status flag_undetermined(const fold_solver *solver, fold_block of, f
             return fold_error(FOLD_ERR_SINGULAR,
                               "%s: entry (%s%s, %s) is not unique: the KKT matrix is singular "
                               "(null direction on %s; backward.not_unique = refuse)",
-                              kkt->fn, of == FOLD_BLOCK_X ? "" : "multiplier of ", out, par,
-                              dirs);
+                              kkt->fn, of == FOLD_BLOCK_X ? "" : "multiplier of ", out, par, dirs);
         }
     return FOLD_OK;
 }
 
 /* Set the marked lines of J to NaN, count the entries, and say which lines and why in the
  * call's note (appended to the FOLD_WARN_NOT_UNIQUE message). */
-static fold_int mark_lines(const fold_problem *prob, const nan_lines *nl, fold_block of, fold_int n_rows,
-                           const fold_int *rows, fold_int n_cols, const fold_int *cols, double *J,
-                           fold_call *call)
+static fold_int mark_lines(const fold_problem *prob, const nan_lines *nl, fold_block of,
+                           fold_int n_rows, const fold_int *rows, fold_int n_cols,
+                           const fold_int *cols, double *J, fold_call *call)
 {
     static const char *const block_of[] = {"", "multipliers of ", "lower-bound multipliers of ",
                                            "upper-bound multipliers of "};
@@ -147,8 +146,8 @@ static fold_int mark_lines(const fold_problem *prob, const nan_lines *nl, fold_b
     if (nl->n_col) {
         snprintf(buf, size, "not differentiable with respect to %lld of the parameters (",
                  (long long)nl->n_col);
-        fold_prob_name_list(prob, FOLD_ITEM_PARAMETER, nl->col, cols, n_cols, 4,
-                            buf + strlen(buf), size - strlen(buf));
+        fold_prob_name_list(prob, FOLD_ITEM_PARAMETER, nl->col, cols, n_cols, 4, buf + strlen(buf),
+                            size - strlen(buf));
         size_t at = strlen(buf);
         snprintf(buf + at, size - at, "; %lld flagged by the null-space probe, %lld by their "
                  "solves): their right-hand sides are not orthogonal to the null space, a "
@@ -218,8 +217,8 @@ static fold_status report_lines(fold_kkt *kkt, const jac_ctx *c, const nan_lines
                                             pick(c->cols, j), NAN, NAN, NAN) < 0)
             return FOLD_ERR_MEMORY;
     for (fold_int r = 0; r < c->n_rows; r++)
-        if (nl->row[r] && fold_report_entry(kkt, FOLD_TRUST_NOT_UNIQUE, c->of, -1,
-                                            pick(c->rows, r), -1, NAN, NAN, NAN) < 0)
+        if (nl->row[r] && fold_report_entry(kkt, FOLD_TRUST_NOT_UNIQUE, c->of, -1, pick(c->rows, r),
+                                            -1, NAN, NAN, NAN) < 0)
             return FOLD_ERR_MEMORY;
     return FOLD_OK;
 }
@@ -253,12 +252,12 @@ static fold_status jac_run(fold_solver *solver, void *vctx, double *out, fold_ca
         if (nb > bs) nb = bs;
         st = forward ? forward_block(solver, c->of, c->n_rows, c->rows, c->cols, k0, nb, work, out,
                                      &nl, call)
-                     : reverse_block(solver, c->of, c->n_rows, c->rows, c->n_cols, c->cols, k0,
-                                     nb, work, out, &nl, call);
+                     : reverse_block(solver, c->of, c->n_rows, c->rows, c->n_cols, c->cols, k0, nb,
+                                     work, out, &nl, call);
         if (st < 0) goto done;
     }
-    call->info->n_not_unique += mark_lines(solver->prob, &nl, c->of, c->n_rows, c->rows,
-                                           c->n_cols, c->cols, out, call);
+    call->info->n_not_unique +=
+        mark_lines(solver->prob, &nl, c->of, c->n_rows, c->rows, c->n_cols, c->cols, out, call);
     if (fold_kkt_primary(kkt) && (nl.n_row || nl.n_col)) st = report_lines(kkt, c, &nl);
 done:
     free(work);
@@ -296,8 +295,7 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
     fold_result_layout L = {n_rows * n_cols, n_cols, 1.0, c.group, jac_locate, &c};
     st = jac_run(solver, &c, out, &call);
     /* NaN lines are reported as lines (jac_run), not entry by entry */
-    fold_status sr = fold_call_report(solver, jac_run, &c, &L, st >= 0 ? out : NULL, false,
-                                      &call);
+    fold_status sr = fold_call_report(solver, jac_run, &c, &L, st >= 0 ? out : NULL, false, &call);
     if (st < 0 || (st = sr) < 0) goto done;
     memcpy(J, out, (size_t)(n_rows * n_cols) * sizeof(double));
     st = FOLD_OK;

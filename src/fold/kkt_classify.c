@@ -87,8 +87,7 @@ void fold_kkt_weak_name(const fold_kkt *kkt, const fold_weak_entry *w, char *buf
                         upper ? FOLD_SIDE_UPPER : FOLD_SIDE_LOWER, buf, len);
 }
 
-void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char *buf,
-                            size_t len)
+void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char *buf, size_t len)
 {
     char what[FOLD_NAME_MAX];
     if (w->kind >= 2) {
@@ -115,8 +114,7 @@ static fold_status refuse(const fold_kkt *kkt, const char *fn)
                       "%s: %lld weakly active constraints/bounds (at the bound with multiplier "
                       "<= active_set.dual_tol): %s%s; see fold_weak_list or set "
                       "active_set.weak_policy",
-                      fn, (long long)kkt->n_weak, list,
-                      kkt->n_weak > shown ? "; and more" : "");
+                      fn, (long long)kkt->n_weak, list, kkt->n_weak > shown ? "; and more" : "");
 }
 
 static int cmp_double(const void *a, const void *b)

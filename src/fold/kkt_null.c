@@ -117,15 +117,14 @@ void fold_kkt_null_describe(const fold_kkt *kkt, char *buf, size_t size)
 {
     buf[0] = '\0';
     if (!kkt->has_null) return;
-    fold_prob_name_list(kkt->prob, FOLD_ITEM_VARIABLE, kkt->null_x, NULL, kkt->n, SHOWN, buf,
-                        size);
+    fold_prob_name_list(kkt->prob, FOLD_ITEM_VARIABLE, kkt->null_x, NULL, kkt->n, SHOWN, buf, size);
     if (!kkt->n_null_l) return;
     size_t at = strlen(buf);
     snprintf(buf + at, size - at, "%smultipliers of ", at ? "; " : "");
     at = strlen(buf);
     /* fold_prob_name_list separates from what is already in buf: start a fresh list */
-    fold_prob_name_list(kkt->prob, FOLD_ITEM_CONSTRAINT, kkt->null_l, NULL, kkt->m, SHOWN,
-                        buf + at, size - at);
+    fold_prob_name_list(kkt->prob, FOLD_ITEM_CONSTRAINT, kkt->null_l, NULL, kkt->m, SHOWN, buf + at,
+                        size - at);
 }
 
 /* what: "the parameter gradient is"; the flagged entries are items of `kind`, introduced
@@ -148,8 +147,7 @@ fold_status fold_kkt_null_check_vjp(const fold_kkt *kkt, const fold_settings *se
 {
     if (!kkt->has_null || !kkt->n_null_p || set->backward.not_unique != FOLD_NOT_UNIQUE_REFUSE)
         return FOLD_OK;
-    return refuse(kkt, "the parameter gradient is", "", kkt->null_p, kkt->np,
-                  FOLD_ITEM_PARAMETER);
+    return refuse(kkt, "the parameter gradient is", "", kkt->null_p, kkt->np, FOLD_ITEM_PARAMETER);
 }
 
 void fold_kkt_null_mark_vjp(const fold_kkt *kkt, fold_int nrhs, double *pbar,
@@ -211,8 +209,10 @@ fold_status fold_kkt_null_refuse_line(const fold_kkt *kkt, bool column, fold_int
         fold_prob_name(kkt->prob, FOLD_ITEM_PARAMETER, k, name, sizeof name);
     else
         snprintf(name, sizeof name, "output %lld", (long long)k);
-    snprintf(what, sizeof what, "the %s %s %s: its right-hand side is not orthogonal to the "
-             "null space of", column ? "column of" : "row of", name,
+    snprintf(what, sizeof what,
+             "the %s %s %s: its right-hand side is not orthogonal to the "
+             "null space of",
+             column ? "column of" : "row of", name,
              column ? "is not differentiable" : "is not unique");
     return null_error(kkt, what, " (backward.not_unique = refuse)");
 }

@@ -227,7 +227,10 @@ done:
 
 fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, const char *fn)
 {
-    structural S = {.kkt = kkt, .solver = solver, .first_row = -1, .first_weak = -1,
+    structural S = {.kkt = kkt,
+                    .solver = solver,
+                    .first_row = -1,
+                    .first_weak = -1,
                     .count_only = kkt->form == FOLD_KKT_BARRIER,
                     .rcond_min = solver->set.backward.rcond_min};
     fold_status st;

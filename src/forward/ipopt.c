@@ -250,8 +250,7 @@ static fold_status check_call(const fold_solver *s, const fold_settings *set, co
     if (set->forward.method != FOLD_FORWARD_IPOPT)
         return fold_error(FOLD_ERR_UNSUPPORTED, "%s: forward.method = %d is not ipopt", FN,
                           set->forward.method);
-    if ((st = fold_settings_validate(set)))
-        return fold_error_context(st, "%s", FN);
+    if ((st = fold_settings_validate(set))) return fold_error_context(st, "%s", FN);
     return check_ipopt_options(set);
 }
 
@@ -273,8 +272,7 @@ fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_setti
     int raw = 0;
 
     memset(r, 0, sizeof *r);
-    if ((st = check_call(s, set, p)))
-        return st;
+    if ((st = check_call(s, set, p))) return st;
     memset(&ctx, 0, sizeof ctx);
     ctx.prob = prob;
     ctx.p = p;
@@ -311,10 +309,9 @@ fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_setti
              * error; these evaluations are not counted in info. A callback failure here
              * leaves the fields NaN: the solve itself stands. */
             fold_eval_stats scratch = {0};
-            if (fold_kkt_residuals(prob, p, a.x, a.lam, a.zl, a.zu, &r->info, &scratch) !=
-                FOLD_OK)
-                r->info.kkt_stationarity = r->info.kkt_feasibility =
-                    r->info.kkt_complementarity = NAN;
+            if (fold_kkt_residuals(prob, p, a.x, a.lam, a.zl, a.zu, &r->info, &scratch) != FOLD_OK)
+                r->info.kkt_stationarity = r->info.kkt_feasibility = r->info.kkt_complementarity =
+                    NAN;
             r->usable = true;
             r->converged = converged;
             r->objective = obj;
@@ -357,19 +354,17 @@ fold_status fold_solve(fold_solver *s, const double *p, fold_forward_info *info)
     fold_forward_info out;
     fold_status ret;
 
-    if (!s)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", FN);
+    if (!s) return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", FN);
     if ((ret = check_call(s, &s->set, p))) /* nothing touched, info included */
         return ret;
-    if (!p)
-        p = s->prob->p_default;
+    if (!p) p = s->prob->p_default;
     ret = fold_ipopt_attempt(s, p, &s->set, false, &r);
     if (ret < 0 && !r.usable && r.info.backend == NULL) /* Ipopt did not run */
         return ret;
     if ((ret == FOLD_ERR_FORWARD_FAILED || ret == FOLD_WARN_INACCURATE) &&
         s->set.forward.tol < FOLD_STAGE_TOL)
         ret = fold_solve_staged(s, p, ret, &r); /* forward/resolve.c */
-    s->has_start = false; /* an explicit start serves one solve */
+    s->has_start = false;                       /* an explicit start serves one solve */
     out = r.info;
     bool stored = r.usable;
     if (stored) {
@@ -380,16 +375,14 @@ fold_status fold_solve(fold_solver *s, const double *p, fold_forward_info *info)
     if (ret == FOLD_OK && s->set.active_set.ambiguity == FOLD_AMBIGUITY_RESOLVE &&
         s->set.forward.resolve_rounds > 0) {
         fold_status st = fold_resolve_ambiguity(s, p, &out); /* forward/resolve.c */
-        if (st < 0)
-            ret = st;
+        if (st < 0) ret = st;
         s->info = out;
     } else if (stored) {
         fold_sides_count(s, p, &out);
         s->info = out;
     }
     out.total_s = fold_time_now() - t_call;
-    if (stored)
-        s->info.total_s = out.total_s;
+    if (stored) s->info.total_s = out.total_s;
     fold_log(&s->set, 1,
              "fold_solve: ipopt %s, %lld iterations (%d re-solves), objective %.10g, %.3g s",
              fold_forward_status_string(out.status), (long long)out.iterations, out.resolves,

@@ -155,8 +155,8 @@ void fold_la_spmv(const cholmod_sparse *A, bool transpose, const double *x, doub
 /* A basis of null(A) (A: nrow x ncol, real, long, packed) from SPQR's rank-revealing QR:
  * *N (malloc'ed, ncol x *dim column-major, each vector scaled to largest entry 1) and its
  * dimension. Above max_dim vectors only *dim is set (*N = NULL). doc/math.md §3.7. */
-fold_status fold_la_null_basis(const cholmod_sparse *A, fold_int max_dim, double **N,
-                               fold_int *dim, cholmod_common *cm);
+fold_status fold_la_null_basis(const cholmod_sparse *A, fold_int max_dim, double **N, fold_int *dim,
+                               cholmod_common *cm);
 /* max c't subject to A t <= b (A: r x d row-major, b >= 0 so that t = 0 is feasible), t
  * free, by the simplex method with Bland's rule: the optimum (>= 0), +inf when unbounded,
  * NaN when out of memory or not converged. */

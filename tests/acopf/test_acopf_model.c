@@ -228,7 +228,8 @@ START_TEST(item_names)
     const char *start = strstr(acopf_tiny_case, "mpc.gencost");
     const char *end = strstr(acopf_tiny_case, "mpc.branch");
     char text[4096];
-    snprintf(text, sizeof text, "%.*smpc.gencost = [\n\t2\t0\t0\t3\t0.01\t20\t0\t0\t0\t0;\n"
+    snprintf(text, sizeof text,
+             "%.*smpc.gencost = [\n\t2\t0\t0\t3\t0.01\t20\t0\t0\t0\t0;\n"
              "\t1\t0\t0\t3\t0\t0\t100\t2000\t200\t5000;\n];\n%s",
              (int)(start - acopf_tiny_case), acopf_tiny_case, end);
     fold_acopf_case *cs = NULL;
@@ -277,19 +278,19 @@ START_TEST(item_names)
     };
     char buf[FOLD_NAME_MAX];
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
-        ck_assert_status(fold_problem_item_name(prob, want[k].kind, want[k].index, buf,
-                                                sizeof buf), FOLD_OK);
+        ck_assert_status(fold_problem_item_name(prob, want[k].kind, want[k].index, buf, sizeof buf),
+                         FOLD_OK);
         ck_assert_str_eq(buf, want[k].name);
     }
     /* The last item of each kind is named (no default "x[..]" at the ends of the layout). */
     ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, L.n - 1, buf, sizeof buf),
                      FOLD_OK);
     ck_assert_str_eq(buf, "branch 3 (1-3) qt");
-    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_CONSTRAINT, L.m - 1, buf,
-                                            sizeof buf), FOLD_OK);
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_CONSTRAINT, L.m - 1, buf, sizeof buf),
+                     FOLD_OK);
     ck_assert_str_eq(buf, "branch 3 (1-3) qt definition");
-    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_PARAMETER, L.np - 1, buf,
-                                            sizeof buf), FOLD_OK);
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_PARAMETER, L.np - 1, buf, sizeof buf),
+                     FOLD_OK);
     ck_assert_str_eq(buf, "c2 gen 2");
     fold_acopf_free(m);
     fold_acopf_case_free(cs);
