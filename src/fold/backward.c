@@ -5,23 +5,6 @@
 static const double zero_param = 0.0;
 
 /* "bus 7 vm upper, x[3] lower and 2 more": the candidates of the classification. */
-static void fold_call_candidates(const fold_kkt *kkt, char *buf, size_t size)
-{
-    char name[FOLD_NAME_MAX];
-    buf[0] = '\0';
-    for (fold_int c = 0; kkt && c < kkt->n_cand && c < 4; c++) {
-        const fold_kkt_cand *cd = &kkt->cand[c];
-        size_t at = strlen(buf);
-        fold_prob_side_name(kkt->prob, cd->is_con ? FOLD_ITEM_CONSTRAINT : FOLD_ITEM_VARIABLE,
-                            cd->index, cd->side, name, sizeof name);
-        snprintf(buf + at, size - at, "%s%s", c ? ", " : "", name);
-    }
-    if (kkt && kkt->n_cand > 4) {
-        size_t at = strlen(buf);
-        snprintf(buf + at, size - at, " and %lld more", (long long)(kkt->n_cand - 4));
-    }
-}
-
 void fold_call_begin(fold_call *call, fold_backward_info *info, fold_solver *solver)
 {
     if (solver && solver->backward) fold_report_clear(solver->backward);
@@ -61,14 +44,14 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
                           "result (backward.lsq_fallback)",
                           fn, (long long)info->kkt_dim);
     if (info->n_uncertain > 0) {
-        char cands[FOLD_LIST_LEN] = "";
-        fold_call_candidates(kkt, cands, sizeof cands);
+        char sides[FOLD_LIST_LEN];
+        fold_int n_sides = fold_report_movers(kkt, sides, sizeof sides);
         return fold_error(FOLD_WARN_UNCERTAIN,
-                          "%s: %lld entries depend on how %lld constraints/bounds that the "
-                          "accuracy of the solution cannot classify are classified (%s; "
-                          "active_set.ambiguity): set to NaN, their values in the trust report "
-                          "(fold_trust_report)%s",
-                          fn, (long long)info->n_uncertain, (long long)info->n_candidates, cands,
+                          "%s: %lld entries depend on the classification of %lld constraints/"
+                          "bounds that the accuracy of the solution cannot settle (%s; "
+                          "active_set.ambiguity, doc/math.md §3.2): set to NaN, their values in "
+                          "the trust report (fold_trust_report)%s",
+                          fn, (long long)info->n_uncertain, (long long)n_sides, sides,
                           info->n_not_unique > 0 ? "; others are not unique (singular KKT "
                                                    "matrix)"
                                                  : "");

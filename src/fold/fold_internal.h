@@ -176,6 +176,10 @@ fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const ch
 
 /* "x[3] upper", "bus 7 vm lower": the item and side of a weak-list entry. */
 void fold_kkt_weak_name(const fold_kkt *kkt, const fold_weak_entry *w, char *buf, size_t len);
+/* The first three entries of the weak list, described and separated by "; ", into buf
+ * (FOLD_WEAK_FIRST_LEN fits them); returns "; and more" when there are others, else "". */
+#define FOLD_WEAK_FIRST_LEN (3 * (FOLD_NAME_MAX + 64))
+const char *fold_kkt_weak_first(const fold_kkt *kkt, char *buf, size_t len);
 /* "x[3] upper (variable bound, distance 0, multiplier 1e-9)". */
 void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char *buf, size_t len);
 /* --- classification from the sides and its variants (kkt_sides.c, doc/math.md §3.2) --- */
@@ -336,6 +340,9 @@ fold_int fold_report_entry(fold_kkt *kkt, int kind, int block, fold_int entry, f
 /* Record that side item `item` affects result entry `entry`. */
 fold_status fold_report_affect(fold_kkt *kkt, fold_int item, fold_int entry);
 fold_int fold_report_count(const fold_kkt *kkt, int kind);
+/* The sides of the report that move entries of the result: their count, and the names of
+ * the first four ("a, b, c, d and 3 more") into buf. */
+fold_int fold_report_movers(const fold_kkt *kkt, char *buf, size_t len);
 /* Sort the affected entries of every item and drop repeats (several variants flag one). */
 void fold_report_unique(fold_kkt *kkt);
 

@@ -101,20 +101,27 @@ void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char 
     }
 }
 
+const char *fold_kkt_weak_first(const fold_kkt *kkt, char *buf, size_t len)
+{
+    fold_int shown = kkt->n_weak < 3 ? kkt->n_weak : 3;
+    buf[0] = '\0';
+    for (fold_int k = 0; k < shown; k++) {
+        size_t at = strlen(buf);
+        if (k) at += (size_t)snprintf(buf + at, len - at, "; ");
+        if (at < len) fold_kkt_weak_describe(kkt, &kkt->weak[k], buf + at, len - at);
+    }
+    return kkt->n_weak > shown ? "; and more" : "";
+}
+
 static fold_status refuse(const fold_kkt *kkt, const char *fn)
 {
-    char list[3 * (FOLD_NAME_MAX + 64)] = "";
-    fold_int shown = kkt->n_weak < 3 ? kkt->n_weak : 3;
-    for (fold_int k = 0; k < shown; k++) {
-        size_t at = strlen(list);
-        if (k) at += (size_t)snprintf(list + at, sizeof list - at, "; ");
-        fold_kkt_weak_describe(kkt, &kkt->weak[k], list + at, sizeof list - at);
-    }
+    char list[FOLD_WEAK_FIRST_LEN];
+    const char *more = fold_kkt_weak_first(kkt, list, sizeof list);
     return fold_error(FOLD_ERR_DEGENERATE,
                       "%s: %lld weakly active constraints/bounds (at the bound with multiplier "
-                      "<= active_set.dual_tol): %s%s; see fold_weak_list or set "
+                      "<= active_set.dual_tol): %s%s; see fold_trust_report or set "
                       "active_set.weak_policy",
-                      fn, (long long)kkt->n_weak, list, kkt->n_weak > shown ? "; and more" : "");
+                      fn, (long long)kkt->n_weak, list, more);
 }
 
 static int cmp_double(const void *a, const void *b)

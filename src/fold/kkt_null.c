@@ -308,7 +308,7 @@ fold_status fold_kkt_null_degenerate(fold_kkt *kkt, const fold_solver *solver, c
                           "on %s) whose multipliers can be shifted to zero on %lld "
                           "inequalities (first: %s): weakly active in the minimal "
                           "multipliers, the active set may change under any perturbation; see "
-                          "fold_weak_list or set active_set.weak_policy",
+                          "fold_trust_report or set active_set.weak_policy",
                           fn, dirs, (long long)added, what);
     }
     kkt->is_one_sided = true;

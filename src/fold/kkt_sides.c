@@ -96,18 +96,13 @@ static fold_status undecided_item(fold_kkt *kkt, const fold_solver *solver, bool
 
 static fold_status refuse(const fold_kkt *kkt, const char *fn)
 {
-    char list[3 * (FOLD_NAME_MAX + 64)] = "";
-    fold_int shown = kkt->n_weak < 3 ? kkt->n_weak : 3;
-    for (fold_int k = 0; k < shown; k++) {
-        size_t at = strlen(list);
-        if (k) at += (size_t)snprintf(list + at, sizeof list - at, "; ");
-        fold_kkt_weak_describe(kkt, &kkt->weak[k], list + at, sizeof list - at);
-    }
+    char list[FOLD_WEAK_FIRST_LEN];
+    const char *more = fold_kkt_weak_first(kkt, list, sizeof list);
     return fold_error(FOLD_ERR_DEGENERATE,
                       "%s: %lld constraints/bounds whose classification the accuracy of the "
                       "solution cannot decide (ambiguous or weakly active, doc/math.md §3.2): "
                       "%s%s; see fold_trust_report, or set active_set.ambiguity = resolve or flag",
-                      fn, (long long)kkt->n_cand, list, kkt->n_weak > shown ? "; and more" : "");
+                      fn, (long long)kkt->n_cand, list, more);
 }
 
 fold_status fold_kkt_classify_sides(fold_kkt *kkt, const fold_solver *solver, const char *fn)

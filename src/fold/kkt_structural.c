@@ -260,7 +260,7 @@ fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, c
                           "%s: dependent active constraints (constraint %s has no nonzero on "
                           "a free variable, or is parallel there to another active row) whose "
                           "multipliers can be shifted to zero on %lld inequalities (first: %s): "
-                          "weakly active in the minimal multipliers; see fold_weak_list or set "
+                          "weakly active in the minimal multipliers; see fold_trust_report or set "
                           "active_set.weak_policy",
                           fn, row, (long long)S.added, first);
     }

@@ -180,6 +180,27 @@ void fold_report_unique(fold_kkt *kkt)
     }
 }
 
+fold_int fold_report_movers(const fold_kkt *kkt, char *buf, size_t len)
+{
+    const fold_report *r = kkt ? kkt->report : NULL;
+    fold_int count = 0;
+    buf[0] = '\0';
+    for (fold_int k = 0; r && k < r->n; k++) {
+        const fold_trust_item *it = &r->items[k];
+        bool side = it->kind == FOLD_TRUST_AMBIGUOUS || it->kind == FOLD_TRUST_WEAK ||
+                    it->kind == FOLD_TRUST_DEPENDENT;
+        if (!side || it->n_affected == 0) continue;
+        size_t at = strlen(buf);
+        if (count < 4 && at < len)
+            snprintf(buf + at, len - at, "%s%s", count ? ", " : "", r->names[k]);
+        count++;
+    }
+    size_t at = strlen(buf);
+    if (count > 4 && at < len)
+        snprintf(buf + at, len - at, " and %lld more", (long long)(count - 4));
+    return count;
+}
+
 fold_int fold_report_count(const fold_kkt *kkt, int kind)
 {
     fold_int count = 0;

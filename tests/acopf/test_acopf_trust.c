@@ -85,13 +85,6 @@ static fold_status resolve(fold_solver *ref, const solved *s, fold_int k, double
     return st;
 }
 
-static fold_int find_item(const fold_trust_item *items, fold_int n, int kind, const char *name)
-{
-    for (fold_int k = 0; k < n; k++)
-        if (items[k].kind == kind && (!name || !strcmp(items[k].name, name))) return k;
-    return -1;
-}
-
 /* Bus id 2 of the grid 1e-5 p.u. below its voltage limit: at tol 1e-8 Ipopt leaves a barrier
  * multiplier of 1.7e-2 there, which the fixed thresholds held active (d vm / d pd off by up
  * to 140x, as on case2000_goc). */
@@ -152,7 +145,7 @@ START_TEST(near_bound_voltage)
     const fold_trust_item *items;
     fold_int n_items;
     ck_assert_status(fold_trust_report(fl.sv, &items, &n_items), FOLD_OK);
-    fold_int side = find_item(items, n_items, FOLD_TRUST_AMBIGUOUS, "bus 2 vm upper");
+    fold_int side = fold_test_trust_find(items, n_items, FOLD_TRUST_AMBIGUOUS, "bus 2 vm upper");
     ck_assert_int_ge(side, 0);
     ck_assert_double_le(fabs(items[side].slack - 1e-5), 1e-6);
     ck_assert_double_gt(items[side].multiplier, 1e-3);
@@ -244,8 +237,8 @@ START_TEST(leaf_buses_at_vmax)
     const fold_trust_item *items;
     fold_int n_items;
     ck_assert_status(fold_trust_report(s.sv, &items, &n_items), FOLD_OK);
-    ck_assert_int_ge(find_item(items, n_items, FOLD_TRUST_KINK, "pd bus 31"), 0);
-    ck_assert_int_ge(find_item(items, n_items, FOLD_TRUST_KINK, "pd bus 32"), 0);
+    ck_assert_int_ge(fold_test_trust_find(items, n_items, FOLD_TRUST_KINK, "pd bus 31"), 0);
+    ck_assert_int_ge(fold_test_trust_find(items, n_items, FOLD_TRUST_KINK, "pd bus 32"), 0);
     ck_assert_status(fold_value_gradient(s.sv, grad), FOLD_WARN_NOT_UNIQUE);
     fold_acopf_eval_grad_f(s.m, s.x, s.p, xbar);
     fold_acopf_eval_grad_f_p(s.m, s.x, s.p, gp);
@@ -306,12 +299,12 @@ START_TEST(isolated_bus)
     const fold_trust_item *items;
     fold_int n_items;
     ck_assert_status(fold_trust_report(s.sv, &items, &n_items), FOLD_OK);
-    ck_assert_int_ge(find_item(items, n_items, FOLD_TRUST_KINK, "pd bus 31"), 0);
+    ck_assert_int_ge(fold_test_trust_find(items, n_items, FOLD_TRUST_KINK, "pd bus 31"), 0);
     fold_acopf_eval_grad_f(s.m, s.x, s.p, xbar);
     ck_assert_status(fold_vjp(s.sv, xbar, NULL, NULL, NULL, pbar, NULL), FOLD_WARN_NOT_UNIQUE);
     ck_assert(isnan(pbar[k]));
     ck_assert_status(fold_trust_report(s.sv, &items, &n_items), FOLD_OK);
-    ck_assert_int_ge(find_item(items, n_items, FOLD_TRUST_NOT_UNIQUE, "pd bus 31"), 0);
+    ck_assert_int_ge(fold_test_trust_find(items, n_items, FOLD_TRUST_NOT_UNIQUE, "pd bus 31"), 0);
     fold_solver *ref = reference(&s);
     for (int sgn = -1; sgn <= 1; sgn += 2) {
         fold_forward_info fi;
@@ -389,7 +382,7 @@ START_TEST(twin_generators)
     ck_assert_status(fold_trust_report(s.sv, &items, &n_items), FOLD_OK);
     char name[64];
     snprintf(name, sizeof name, "d gen %ld (bus %ld) pg", (long)ng, cs->bus[cs->gen[0].bus].id);
-    ck_assert_int_ge(find_item(items, n_items, FOLD_TRUST_NOT_UNIQUE, name), 0);
+    ck_assert_int_ge(fold_test_trust_find(items, n_items, FOLD_TRUST_NOT_UNIQUE, name), 0);
     fold_solver_free(ref);
     free(left);
     free(right);
