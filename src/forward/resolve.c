@@ -232,6 +232,18 @@ fold_status fold_solve_staged(fold_solver *s, const double *p, fold_status faile
         fold_log(&s->set, 2, "fold_solve: stage at tol %.1e: %s after %lld iterations", tol,
                  fold_forward_status_string(b.info.status), (long long)b.info.iterations);
         if (st != FOLD_OK) {
+            /* warm from the stage point with a small barrier parameter can stall where a
+             * solve from the direct solve's start with Ipopt's own mu_init succeeds */
+            fold_ipopt_result_free(&b);
+            stage.n_ipopt_options = s->set.n_ipopt_options;
+            memcpy(stage.ipopt_options, s->set.ipopt_options, sizeof stage.ipopt_options);
+            st = fold_ipopt_attempt(s, p, &stage, false, &b);
+            add_counts(&sum, &b.info);
+            fold_log(&s->set, 2, "fold_solve: stage at tol %.1e from the start: %s after %lld "
+                     "iterations", tol, fold_forward_status_string(b.info.status),
+                     (long long)b.info.iterations);
+        }
+        if (st != FOLD_OK) {
             fold_ipopt_result_free(&b);
             break;
         }
