@@ -18,6 +18,9 @@ void fold_sides_free(fold_sides *S)
     memset(S, 0, sizeof *S);
 }
 
+/* decide's state for a side held active by its stiffness alone (finish_item). */
+#define SIDE_ACTIVE_BY_BAND 4
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -29,8 +32,11 @@ static int cmp_double(const void *a, const void *b)
  * per row i: g_i, the norm a_i = ||grad g_i||_inf, the curvature of the row and the bound
  * min_j s_j / |J_ij| of a multiplier that every row it enters could absorb. */
 typedef struct point_data {
-    double *g, *rown, *hrow, *lamcap; /* m */
-    double *scale, *hvar;             /* n */
+    double *g, *rown, *hrow, *lamcap, *brow; /* m */
+    double *scale, *hvar, *bvar;             /* n */
+    /* brow, bvar: the band beyond which the stiffness alone holds a side active: FOLD_SIDE_BAND
+     * where the curvature is the variable's own, twice that where it is estimated through
+     * the rows (a variable that enters only linearly: the estimate can be far too small) */
     double *res;   /* n: |r_j|, the stationarity residual of row j (0 for fixed variables) */
     double viol_x; /* largest violation in x units: bounds, and rows divided by their norm */
 } point_data;
@@ -84,13 +90,21 @@ static void curvatures(const fold_problem *prob, const double *jv, const double 
     free(b1);
     free(arg);
     for (fold_int j = 0; j < n; j++) {
-        double h = fmax(fabs(hd[j]), coupled[j] < HUGE_VAL ? coupled[j] : 0.0);
+        double c = coupled[j] < HUGE_VAL ? coupled[j] : 0.0, h = fmax(fabs(hd[j]), c);
         D->hvar[j] = h > 0.0 ? h : h_floor;
+        D->bvar[j] = fabs(hd[j]) >= c && hd[j] != 0.0 ? FOLD_SIDE_BAND : 2.0 * FOLD_SIDE_BAND;
     }
-    for (fold_int i = 0; i < m; i++)
+    for (fold_int i = 0; i < m; i++) {
         D->hrow[i] = 0.0;
-    for (fold_int k = 0; k < jp->nnz; k++)
-        D->hrow[jp->row[k]] = fmax(D->hrow[jp->row[k]], D->hvar[jp->col[k]]);
+        D->brow[i] = 2.0 * FOLD_SIDE_BAND;
+    }
+    for (fold_int k = 0; k < jp->nnz; k++) {
+        fold_int i = jp->row[k], j = jp->col[k];
+        if (D->hvar[j] > D->hrow[i]) {
+            D->hrow[i] = D->hvar[j];
+            D->brow[i] = D->bvar[j];
+        }
+    }
     for (fold_int i = 0; i < m; i++)
         if (!(D->hrow[i] > 0.0)) D->hrow[i] = h_floor;
 }
@@ -154,7 +168,7 @@ done:
  * stiffness Sigma = z a^2 / d against the curvature h in decades, says which way an
  * undecided side leans. */
 static signed char decide(const fold_sides *S, double d, double z, double a, double b, double h,
-                          double eps_z, double *logr)
+                          double band, double eps_z, double *logr)
 {
     double dx = d / a, zg = z * a; /* x units, gradient units */
     bool zero_d = dx <= S->eps_p || d <= FOLD_SIDE_FLOOR * DBL_EPSILON * (1.0 + fabs(b));
@@ -163,12 +177,8 @@ static signed char decide(const fold_sides *S, double d, double z, double a, dou
     if (zero_d && zero_z) return FOLD_SIDE_WEAK;
     if (zero_d) return FOLD_SIDE_ACTIVE;
     if (zero_z) return FOLD_SIDE_INACTIVE;
-    /* Far from the crossover, and on the same side of Sigma a^2 = 1 (the crossover in the
-     * problem's own units): h is an estimate, and a wrong one (a variable held only through
-     * weakly curved neighbours) must not decide a side by itself. */
-    double unit = zg / dx;
-    if (*logr >= FOLD_SIDE_BAND && unit >= 1.0) return FOLD_SIDE_ACTIVE;
-    if (*logr <= -FOLD_SIDE_BAND && unit <= 1.0) return FOLD_SIDE_INACTIVE;
+    if (*logr >= band) return SIDE_ACTIVE_BY_BAND;
+    if (*logr <= -FOLD_SIDE_BAND) return FOLD_SIDE_INACTIVE;
     return FOLD_SIDE_AMBIGUOUS;
 }
 
@@ -191,21 +201,38 @@ static double level(const fold_sides *S)
 }
 
 static void set_side(fold_sides *S, fold_int s, double d, double z, double a, double b, double h,
-                     double eps_z, const signed char *verdict)
+                     double band, double eps_z)
 {
     S->dist[s] = fmax(d, 0.0);
     S->mult[s] = fmax(z, 0.0);
-    S->state[s] = decide(S, S->dist[s], S->mult[s], a, b, h, eps_z, &S->logr[s]);
-    if (!(verdict && verdict[s] && fold_side_undecided(S, s))) return;
-    /* A verdict on the other side of the crossover is suspect: a multiplier that fell with mu
-     * while the side's stiffness still exceeds the curvature (logr > 0) may be a variable
-     * held at the analytic centre of a nearly flat direction, which the central path leaves
-     * only at a much smaller mu (likewise a slack that fell while logr < 0): the indicators
-     * hold in the asymptotic regime only. The fold checks the derivatives of such sides
-     * against the central path (src/fold/variants.c). */
-    if (S->state[s] == FOLD_SIDE_AMBIGUOUS && (verdict[s] > 0) != (S->logr[s] >= 0.0))
-        S->suspect[s] = 1;
-    S->state[s] = verdict[s] > 0 ? FOLD_SIDE_ACTIVE : FOLD_SIDE_INACTIVE;
+    S->state[s] = decide(S, S->dist[s], S->mult[s], a, b, h, band, eps_z, &S->logr[s]);
+}
+
+/* The sides lo and hi (-1 for none) of one item, set by set_side. Both held active by their
+ * stiffness alone is a contradiction (an item cannot sit at both bounds): the curvature
+ * estimate is wrong there (a variable held only through weakly curved neighbours sits at the
+ * centre of its range), so both are ambiguous. Then the verdicts. */
+static void finish_item(fold_sides *S, fold_int lo, fold_int hi, const signed char *verdict)
+{
+    if (lo >= 0 && hi >= 0 && S->state[lo] == SIDE_ACTIVE_BY_BAND &&
+        S->state[hi] == SIDE_ACTIVE_BY_BAND)
+        S->state[lo] = S->state[hi] = FOLD_SIDE_AMBIGUOUS;
+    fold_int sides[2] = {lo, hi};
+    for (int k = 0; k < 2; k++) {
+        fold_int s = sides[k];
+        if (s < 0) continue;
+        if (S->state[s] == SIDE_ACTIVE_BY_BAND) S->state[s] = FOLD_SIDE_ACTIVE;
+        if (!(verdict && verdict[s] && fold_side_undecided(S, s))) continue;
+        /* A verdict on the other side of the crossover is suspect: a multiplier that fell
+         * with mu while the side's stiffness still exceeds the curvature (logr > 0) may be a
+         * variable held at the analytic centre of a nearly flat direction, which the central
+         * path leaves only at a much smaller mu (likewise a slack that fell while logr < 0):
+         * the indicators hold in the asymptotic regime only. The fold checks the derivatives
+         * of such sides against the central path (src/fold/variants.c). */
+        if (S->state[s] == FOLD_SIDE_AMBIGUOUS && (verdict[s] > 0) != (S->logr[s] >= 0.0))
+            S->suspect[s] = 1;
+        S->state[s] = verdict[s] > 0 ? FOLD_SIDE_ACTIVE : FOLD_SIDE_INACTIVE;
+    }
 }
 
 fold_status fold_sides_eval(const fold_problem *prob, const double *p, const double *x,
@@ -225,7 +252,7 @@ fold_status fold_sides_eval(const fold_problem *prob, const double *p, const dou
     S->mult = fold_calloc(c, sizeof(double), "side multipliers");
     S->logr = fold_calloc(c, sizeof(double), "side stiffness");
     S->suspect = fold_calloc(c, 1, "suspect verdicts");
-    double *buf = fold_calloc(4 * mm + 3 * (size_t)n, sizeof(double), "side classification");
+    double *buf = fold_calloc(5 * mm + 4 * (size_t)n, sizeof(double), "side classification");
     if (!S->state || !S->dist || !S->mult || !S->logr || !S->suspect || !buf) {
         st = FOLD_ERR_MEMORY;
         goto done;
@@ -237,18 +264,19 @@ fold_status fold_sides_eval(const fold_problem *prob, const double *p, const dou
     D.scale = D.lamcap + mm;
     D.hvar = D.scale + n;
     D.res = D.hvar + n;
+    D.brow = D.res + n;
+    D.bvar = D.brow + mm;
     memset(S->state, FOLD_SIDE_NA, c);
     if ((st = eval_point(prob, p, x, lam, zl, zu, &D))) goto done;
     S->eps_p = FOLD_SIDE_FLOOR * D.viol_x;
     for (fold_int j = 0; j < n; j++) {
         double lo = prob->x_lower[j], hi = prob->x_upper[j], eps_z = FOLD_SIDE_FLOOR * D.res[j];
         if (lo == hi) continue;
-        if (!fold_is_inf_bound(lo))
-            set_side(S, fold_side_of_var(j, 0), x[j] - lo, fabs(zl[j]), 1.0, lo, D.hvar[j], eps_z,
-                     verdict);
-        if (!fold_is_inf_bound(hi))
-            set_side(S, fold_side_of_var(j, 1), hi - x[j], fabs(zu[j]), 1.0, hi, D.hvar[j], eps_z,
-                     verdict);
+        fold_int sl = fold_is_inf_bound(lo) ? -1 : fold_side_of_var(j, 0);
+        fold_int su = fold_is_inf_bound(hi) ? -1 : fold_side_of_var(j, 1);
+        if (sl >= 0) set_side(S, sl, x[j] - lo, fabs(zl[j]), 1.0, lo, D.hvar[j], D.bvar[j], eps_z);
+        if (su >= 0) set_side(S, su, hi - x[j], fabs(zu[j]), 1.0, hi, D.hvar[j], D.bvar[j], eps_z);
+        finish_item(S, sl, su, verdict);
     }
     for (fold_int i = 0; i < m; i++) {
         double lo = prob->g_lower[i], hi = prob->g_upper[i], a = D.rown[i] > 0.0 ? D.rown[i] : 1.0;
@@ -258,12 +286,15 @@ fold_status fold_sides_eval(const fold_problem *prob, const double *p, const dou
          * sign picks the side of a range, while a one-sided row's strength is |lam| (a wrong
          * sign is a violation of the KKT conditions, measured by eq. 2.10, not weakness) */
         bool range = !fold_is_inf_bound(lo) && !fold_is_inf_bound(hi);
-        if (!fold_is_inf_bound(lo))
-            set_side(S, fold_side_of_con(n, i, 0), D.g[i] - lo, range ? -lam[i] : fabs(lam[i]), a,
-                     lo, D.hrow[i], eps_z, verdict);
-        if (!fold_is_inf_bound(hi))
-            set_side(S, fold_side_of_con(n, i, 1), hi - D.g[i], range ? lam[i] : fabs(lam[i]), a,
-                     hi, D.hrow[i], eps_z, verdict);
+        fold_int sl = fold_is_inf_bound(lo) ? -1 : fold_side_of_con(n, i, 0);
+        fold_int su = fold_is_inf_bound(hi) ? -1 : fold_side_of_con(n, i, 1);
+        if (sl >= 0)
+            set_side(S, sl, D.g[i] - lo, range ? -lam[i] : fabs(lam[i]), a, lo, D.hrow[i],
+                     D.brow[i], eps_z);
+        if (su >= 0)
+            set_side(S, su, hi - D.g[i], range ? lam[i] : fabs(lam[i]), a, hi, D.hrow[i], D.brow[i],
+                     eps_z);
+        finish_item(S, sl, su, verdict);
     }
     S->mu = level(S);
     for (fold_int s = 0; s < S->count; s++) {
