@@ -7,11 +7,14 @@
 /* min 1/2 sum (x_j - p_j)^2 + 1/2 sum_j (x_{j+1} - x_j)^2,  -1 <= x <= 1  (n = np). */
 #define BN 12
 
+/* np of the problem built last: with np = 0 the callbacks must not read p (its length is 0) */
+static int b_np;
+#define PJ(j) (b_np ? p[j] : 0.0)
 static int bf(const double *x, const double *p, double *o, void *u)
 {
     double v = 0;
     for (int j = 0; j < BN; j++)
-        v += 0.5 * (x[j] - p[j]) * (x[j] - p[j]) +
+        v += 0.5 * (x[j] - PJ(j)) * (x[j] - PJ(j)) +
              (j + 1 < BN ? 0.5 * (x[j + 1] - x[j]) * (x[j + 1] - x[j]) : 0);
     *o = v;
     return 0;
@@ -19,7 +22,7 @@ static int bf(const double *x, const double *p, double *o, void *u)
 static int bg(const double *x, const double *p, double *g, void *u)
 {
     for (int j = 0; j < BN; j++)
-        g[j] = x[j] - p[j] + (j > 0 ? x[j] - x[j - 1] : 0) + (j + 1 < BN ? x[j] - x[j + 1] : 0);
+        g[j] = x[j] - PJ(j) + (j > 0 ? x[j] - x[j - 1] : 0) + (j + 1 < BN ? x[j] - x[j + 1] : 0);
     return 0;
 }
 static fold_int hr[2 * BN - 1], hc[2 * BN - 1], dg[BN];
@@ -32,7 +35,7 @@ static int bh(const double *x, const double *p, double s, const double *l, doubl
 static int bgp(const double *x, const double *p, double *gp, void *u)
 {
     for (int j = 0; j < BN; j++)
-        gp[j] = p[j] - x[j];
+        gp[j] = PJ(j) - x[j];
     return 0;
 }
 static int blp(const double *x, const double *p, const double *l, double *v, void *u)
@@ -46,6 +49,7 @@ static fold_problem *bound_problem(int np)
 {
     static double xl[BN], xu[BN], p0[BN];
     fold_problem *prob;
+    b_np = np;
     for (int j = 0; j < BN; j++) {
         xl[j] = -1;
         xu[j] = 1;
