@@ -1,11 +1,50 @@
 #!/usr/bin/env bash
-# Install what is missing, build, run the default test suite, print 'N passed, M failed'.
+# Install what is missing, build, and run (doc/testing.md):
+#  1. the default test suite in ./build;
+#  2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer in ./build-asan
+#     (any report fails its test: halt_on_error, -fno-sanitize-recover, leaks checked);
+#  3. when clang is installed, a short libFuzzer run of the MATPOWER reader
+#     (scripts/fuzz.sh, FOLDOPT_FUZZ_SECONDS seconds, default 45);
+# then print one line 'N passed, M failed' over all of them. Arguments go to the first
+# `meson test`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh || exit 1
-meson test -C build --suite unit --print-errorlogs --num-processes "$(nproc)" "$@" >build/test-output.txt 2>&1
+meson test -C build --suite unit --print-errorlogs --num-processes "$(nproc)" "$@" \
+    >build/test-output.txt 2>&1
 rc=$?
 tail -n 12 build/test-output.txt
-python3 scripts/test-summary.py build
+
+export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+[ -f build-asan/build.ninja ] ||
+    meson setup build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined \
+        -Db_lundef=false -Dc_args=-fno-sanitize-recover=all >/dev/null || exit 1
+ninja -C build-asan >/dev/null || exit 1
+meson test -C build-asan --suite unit --print-errorlogs --num-processes "$(nproc)" \
+    >build-asan/test-output.txt 2>&1
+asan_rc=$?
+echo "sanitizers (build-asan): $(grep -E '^(Ok|Fail|Timeout):' build-asan/test-output.txt |
+    tr -s ' ' | paste -sd ' ')"
+
+fuzz_tap=build/fuzz.tap
+if command -v clang >/dev/null; then
+    seconds=${FOLDOPT_FUZZ_SECONDS:-45}
+    bash scripts/fuzz.sh "$seconds" >build/fuzz-output.txt 2>&1
+    fuzz_rc=$?
+    runs=$(grep -oE '^Done [0-9]+ runs' build/fuzz-output.txt | grep -oE '[0-9]+' || echo 0)
+    if [ $fuzz_rc -eq 0 ]; then
+        printf '1..1\nok 1 - fuzz_matpower: %s inputs in %s s, no failure\n' "$runs" "$seconds" \
+            >"$fuzz_tap"
+    else
+        printf '1..1\nnot ok 1 - fuzz_matpower: failed (build/fuzz-output.txt; the input is in build-fuzz/)\n' \
+            >"$fuzz_tap"
+    fi
+    echo "fuzz: $(tail -n 1 "$fuzz_tap")"
+else
+    printf '1..0 # SKIP clang not installed\n' >"$fuzz_tap"
+    fuzz_rc=0
+fi
+python3 scripts/test-summary.py build build-asan "$fuzz_tap"
 summary_rc=$?
-[ $rc -eq 0 ] && [ $summary_rc -eq 0 ]
+[ $rc -eq 0 ] && [ $asan_rc -eq 0 ] && [ $fuzz_rc -eq 0 ] && [ $summary_rc -eq 0 ]

@@ -13,7 +13,8 @@ typedef enum fold_backward_reason {
     FOLD_REASON_MAX_ITER = -1,
     FOLD_REASON_BREAKDOWN = -2,
     FOLD_REASON_DIVERGED = -3,
-    FOLD_REASON_NAN = -4
+    FOLD_REASON_NAN = -4,
+    FOLD_REASON_NOT_RUN = -5     /**< no backward solve ran (the call failed before it) */
 } fold_backward_reason;
 
 /** Information about the last backward call. */

@@ -62,6 +62,21 @@ typedef enum fold_item_kind {
  * messages and reports, never during a solve. */
 typedef int (*fold_item_name_fn)(int kind, fold_int index, char *buf, size_t len, void *user_data);
 
+/** Bounds that move with the parameters (doc/math.md §2.5): entry k says that bound
+ * index[k] (a variable for the x maps, a constraint for the g maps) changes by coef[k] per
+ * unit of p[param[k]]:
+ *     b(p) = b + sum_k coef[k] (p[param[k]] - p_default[param[k]]),
+ * so the bounds given in fold_nlp_def are those at the default parameters. The (index,
+ * param) pairs of a map are unique; a moving bound must be finite; an equality constraint
+ * (g_lower = g_upper) or a fixed variable needs the same entries in its lower and upper
+ * maps (it stays an equality). nnz = 0: the bounds do not depend on p. */
+typedef struct fold_bound_map {
+    fold_int nnz;
+    const fold_int *index;
+    const fold_int *param;
+    const double *coef;
+} fold_bound_map;
+
 /** Everything that defines a problem. Arrays are copied by fold_problem_create.
  * Bounds: NULL means unbounded on that side; entries with |b| >= FOLD_INF_BOUND (or
  * +-FOLD_INF) are infinite. Equality constraints have gL[i] == gU[i]. */
@@ -80,6 +95,8 @@ typedef struct fold_nlp_def {
     void *user_data;      /**< passed to every callback; the one pointer foldopt keeps */
     fold_item_name_fn item_name; /**< optional: names of variables, constraints and
                                       parameters in messages and reports; NULL = indices */
+    fold_bound_map x_lower_p, x_upper_p; /**< optional: bounds of x moving with p */
+    fold_bound_map g_lower_p, g_upper_p; /**< optional: bounds of g moving with p */
 } fold_nlp_def;
 
 typedef struct fold_problem fold_problem;
@@ -99,6 +116,11 @@ FOLD_API void fold_problem_dims(const fold_problem *prob, fold_int *n, fold_int 
 
 /** True when all parameter-derivative callbacks needed by the fold are present. */
 FOLD_API bool fold_problem_has_param_derivatives(const fold_problem *prob);
+
+/** The bounds at parameters p (np entries; NULL: the defaults) into xl, xu (n) and gl, gu
+ * (m); any output may be NULL. Infinite bounds are -+HUGE_VAL. */
+FOLD_API void fold_problem_bounds(const fold_problem *prob, const double *p, double *xl,
+                                  double *xu, double *gl, double *gu);
 
 /** Copy the default parameter vector (np entries) into p. */
 FOLD_API void fold_problem_default_params(const fold_problem *prob, double *p);
@@ -130,7 +152,8 @@ typedef struct fold_deriv_report {
  * finite differences of step h at (x, p, lam); lam may be NULL (zeros; then random weights
  * are not used, so pass lam to exercise constraint Hessians). An entry is bad when
  * |a - fd| > tol * max(1, |fd|). Returns FOLD_OK when none is bad, FOLD_WARN_INACCURATE
- * otherwise (rep filled in both cases), < 0 on a callback error. */
+ * otherwise (rep filled in both cases), < 0 on a callback error (rep then reset to an empty
+ * report: n_checked = 0). */
 FOLD_API fold_status fold_problem_check_derivatives(const fold_problem *prob, const double *x,
                                                     const double *p, const double *lam,
                                                     double h, double tol,

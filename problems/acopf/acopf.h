@@ -56,18 +56,41 @@ typedef struct fold_acopf_case {
     fold_int n_dropped_bus, n_dropped_gen, n_dropped_branch;
 } fold_acopf_case;
 
+/* Limits of the data the reader and the model accept (doc/acopf.md §1.1): they keep every
+ * coefficient of the model and every callback value at its start point and at its bounds
+ * finite. Numbers the model uses are finite with magnitude at most FOLD_ACOPF_MAX_MAGNITUDE
+ * in file units (limits may be infinite on their open side: Pmax, Qmax, rateA = Inf,
+ * Pmin, Qmin = -Inf); baseMVA at least FOLD_ACOPF_BASE_MIN; branch impedance |r + jx| at
+ * least FOLD_ACOPF_MIN_IMPEDANCE p.u.; tap ratios in [FOLD_ACOPF_TAP_MIN,
+ * FOLD_ACOPF_TAP_MAX]; polynomial costs with at most FOLD_ACOPF_MAX_COST_TERMS
+ * coefficients. A case file has at most FOLD_ACOPF_MAX_CASE_BYTES bytes (FOLD_ERR_TOO_LARGE,
+ * checked before it is read: about a million buses as gen-grid writes them). */
+#define FOLD_ACOPF_MAX_MAGNITUDE 1e9
+#define FOLD_ACOPF_BASE_MIN 1e-3
+#define FOLD_ACOPF_MIN_IMPEDANCE 1e-10
+#define FOLD_ACOPF_TAP_MIN 1e-3
+#define FOLD_ACOPF_TAP_MAX 1e3
+#define FOLD_ACOPF_MAX_COST_TERMS 10
+#define FOLD_ACOPF_MAX_CASE_BYTES ((size_t)256 << 20)
+
 /* Detail of the last acopf error of the calling thread ("case14.m:37: branch row has 12
  * fields, need 13"), empty when none. Every fold_acopf_* function that fails sets it; the
  * fold_* library errors it passes through are copied in as well. */
 const char *fold_acopf_last_error(void);
 
-/* Read a MATPOWER version-2 case file. Errors: FOLD_ERR_IO (cannot read), FOLD_ERR_PARSE
- * (malformed: message names file, line, field), FOLD_ERR_UNSUPPORTED (non-convex
- * piecewise-linear cost, version 1), FOLD_ERR_MEMORY. *out is set only on success. */
+/* Read a MATPOWER version-2 case file (ASCII or UTF-8 text; a UTF-8 byte-order mark at the
+ * start is skipped). Errors: FOLD_ERR_IO (cannot read, a directory), FOLD_ERR_TOO_LARGE
+ * (more than FOLD_ACOPF_MAX_CASE_BYTES), FOLD_ERR_PARSE (malformed, or data outside the
+ * limits above: message names file, line, field and the bus, generator or branch),
+ * FOLD_ERR_UNSUPPORTED (non-convex piecewise-linear cost, version 1, polynomial cost of
+ * too high a degree), FOLD_ERR_MEMORY. *out is set only on success. */
 fold_status fold_acopf_case_read(const char *path, fold_acopf_case **out);
 
-/* Parse a case from memory (text need not be NUL-terminated; len bytes). name is used in
- * messages and as the case name. */
+/* Parse a case from memory (text need not be NUL-terminated; len bytes, at most
+ * FOLD_ACOPF_MAX_CASE_BYTES). name is used in messages and as the case name. The format is
+ * told by the text: a JSON object is a PowerModels network (doc/acopf.md §1.3), text with
+ * mpc.<field> statements a MATPOWER case; anything else is FOLD_ERR_PARSE saying which
+ * formats foldopt reads. */
 fold_status fold_acopf_case_parse(const char *text, size_t len, const char *name,
                                   fold_acopf_case **out);
 
@@ -76,6 +99,13 @@ void fold_acopf_case_free(fold_acopf_case *cs);
 
 /* Write a case in MATPOWER version-2 format (all buses, gens and branches in service). */
 fold_status fold_acopf_case_write(const fold_acopf_case *cs, FILE *out);
+
+/* Write a case as a PowerModels JSON network (doc/acopf.md §1.3): per unit, as
+ * PowerModels' parse_file makes it and export_json writes it (bus, load, shunt, gen,
+ * branch keyed by their index: bus ids, the rows of mpc.gen and mpc.branch);
+ * fold_acopf_case_read reads it back as the same case (to rounding of the per-unit and
+ * radian conversions). FOLD_ERR_ARGUMENT, FOLD_ERR_MEMORY, FOLD_ERR_IO. */
+fold_status fold_acopf_case_write_pm_json(const fold_acopf_case *cs, FILE *out);
 
 /* ---- the model: x = (va, vm, pg, qg, ...) in p.u./radians; see doc/acopf.md ---- */
 
@@ -97,6 +127,16 @@ typedef struct fold_acopf_layout {
     fold_int x_t, n_pwl;  /* epigraph variables (after qg) */
     fold_int g_seg, n_seg; /* segment rows (after the angle rows) */
     fold_int x_fl, g_flow, n_flow; /* flow variables (after t), their rows (after segments) */
+    /* further parameters (doc/acopf.md §2, file units): c0 per generator ($/h); gs, bs per
+     * bus (MW, MVAr at 1 p.u.); r, x, b (p.u.), tap (ratio), shift (degrees), rate_a (MVA)
+     * per branch. Inert (every derivative 0): c0 of piecewise-linear generators, rate_a of
+     * branches without a limit in the file. */
+    fold_int p_c0, p_gs, p_bs, p_r, p_x, p_b, p_tap, p_shift, p_rate;
+    /* the limits as parameters (bounds of x that move with p, doc/acopf.md §2): vmin, vmax
+     * per bus (p.u.); pmin, pmax, qmin, qmax per generator (MW, MVAr). Inert: an infinite
+     * limit (its parameter holds +-FOLD_INF_BOUND). A variable with equal limits (pmin =
+     * pmax) stays fixed at their mean. */
+    fold_int p_vmin, p_vmax, p_pmin, p_pmax, p_qmin, p_qmax;
 } fold_acopf_layout;
 
 /* Model options. flow_var_max_z: the rated branches whose series impedance |r + jx| (p.u.)
@@ -138,15 +178,16 @@ fold_int fold_acopf_angle_branch(const fold_acopf *model, fold_int k);
 /* Branch index of flow-variable group k (0 <= k < n_flow); -1 when out of range. */
 fold_int fold_acopf_flow_branch(const fold_acopf *model, fold_int k);
 
-/* Carry a primal-dual point (x, lam, zl, zu in from's layout) to the model `to` of the same
- * case with other flow variables (doc/acopf.md §2.2): the shared blocks are copied, a flow
+/* Carry a primal-dual point (x, lam, zl, zu in from's layout) at parameters p (NULL: the
+ * defaults) to the model `to` of the same case with other flow variables (doc/acopf.md
+ * §2.2): the shared blocks are copied, a flow
  * variable new in `to` is set to its branch's flow h(V) and its row's multiplier to the
  * value stationarity in that variable gives, -2 mu v with mu the thermal multiplier of
  * its end; its bound multipliers are zero (flow variables are free). lam, zl, zu may be
  * NULL together (then so may the outputs). FOLD_ERR_ARGUMENT when the models are not of
  * one case. */
 fold_status fold_acopf_convert_point(const fold_acopf *from, const fold_acopf *to,
-                                     const double *x, const double *lam, const double *zl,
+                                     const double *p, const double *x, const double *lam, const double *zl,
                                      const double *zu, double *x_to, double *lam_to,
                                      double *zl_to, double *zu_to);
 
@@ -201,6 +242,8 @@ void fold_acopf_solution_units(const fold_acopf *model, const double *x, double 
 /* Objective in $/h at x with the case's own costs (for tests): polynomial costs and the
  * piecewise-linear costs evaluated at pg (not the epigraph variables t). */
 double fold_acopf_objective(const fold_acopf *model, const double *x);
+/* The same with the cost parameters of p (np entries; NULL: the model's defaults). */
+double fold_acopf_objective_at(const fold_acopf *model, const double *x, const double *p);
 
 /* Constraint values g(x; p) into g (m entries), as the solver sees them; returns 0. */
 int fold_acopf_eval_g(const fold_acopf *model, const double *x, const double *p, double *g);
@@ -210,11 +253,258 @@ int fold_acopf_eval_grad_f(const fold_acopf *model, const double *x, const doubl
 int fold_acopf_eval_grad_f_p(const fold_acopf *model, const double *x, const double *p,
                              double *grad_p);
 
+/* ---- results in MATPOWER's units and signs (doc/acopf.md §6) ---- */
+
+/* Every result of a solution, per bus (case order), generator and branch (the in-service
+ * rows of the file, in file order: keys bus id, gen.row, branch.row). Units and signs are
+ * MATPOWER's (idx_bus, idx_gen, idx_brch), the objective's unit u = $/h:
+ *   vm p.u., va degrees, pd qd MW MVAr (the load of the parameters), pg qg MW MVAr;
+ *   pf qf pt qt: power injected into the branch at its from / to end, MW MVAr;
+ *   ploss qloss: series losses |V_f/T - V_t|^2 / conj(z), MW MVAr (MATPOWER's I^2 Z);
+ *   lam_p, lam_q: multipliers of the balance rows, $/MWh and $/MVArh (LAM_P is the LMP);
+ *   mu_vmin, mu_vmax: $/h per p.u.; mu_pmin .. mu_qmax: $/MWh, $/MVArh;
+ *   mu_sf, mu_st: thermal limits at the from / to end, $/MVAh (d cost / d rateA);
+ *   mu_angmin, mu_angmax: $/h per degree, on the branch whose limit is the tightest of its
+ *   bus pair (0 on the others).
+ * Every mu is >= 0 at a KKT point (the value of the multiplier of an active bound, 0 or
+ * O(barrier) on an inactive one). has_duals false: all multipliers 0 (none given). */
+typedef struct fold_acopf_results {
+    fold_int n_bus, n_gen, n_branch;
+    double objective;                 /* $/h, true costs at pg */
+    bool has_duals;
+    double *vm, *va, *pd, *qd, *lam_p, *lam_q, *mu_vmin, *mu_vmax;       /* n_bus */
+    double *pg, *qg, *mu_pmin, *mu_pmax, *mu_qmin, *mu_qmax;             /* n_gen */
+    double *pf, *qf, *pt, *qt, *ploss, *qloss, *mu_sf, *mu_st, *mu_angmin,
+        *mu_angmax;                                                      /* n_branch */
+} fold_acopf_results;
+
+/* Results at the primal-dual point (x, lam, zl, zu) of model with parameters p (NULL:
+ * defaults); lam, zl, zu NULL together: no multipliers. *out is new (free with
+ * fold_acopf_results_free). FOLD_ERR_ARGUMENT, FOLD_ERR_MEMORY. */
+fold_status fold_acopf_results_create(const fold_acopf *model, const double *p, const double *x,
+                                      const double *lam, const double *zl, const double *zu,
+                                      fold_acopf_results **out);
+/* The same at the solution stored in solver (a solver of model's problem). */
+fold_status fold_acopf_results_from_solver(const fold_acopf *model, const fold_solver *solver,
+                                           fold_acopf_results **out);
+void fold_acopf_results_free(fold_acopf_results *res);
+
+/* Write the case with the result columns filled, MATPOWER's solved-case layout (what its
+ * savecase writes after an OPF): bus 17 columns (VM, VA from the solution, LAM_P, LAM_Q,
+ * MU_VMAX, MU_VMIN), gen 25 (PG, QG; columns 11-21 zero; MU_PMAX, MU_PMIN, MU_QMAX,
+ * MU_QMIN), branch 21 (PF, QF, PT, QT, MU_SF, MU_ST, ANGMIN, ANGMAX, MU_ANGMIN, MU_ANGMAX),
+ * gencost; %.17g, so that reading it back gives the same numbers. The in-service rows only
+ * (a row dropped from the file renumbers the later ones: each gen and branch row then ends
+ * with a comment naming its row in the original file). res must be of cs's sizes. */
+fold_status fold_acopf_case_write_solved(const fold_acopf_case *cs, const fold_acopf_results *res,
+                                         FILE *out);
+
+/* ---- solutions computed elsewhere (doc/acopf.md §8) ---- */
+
+/* Read a solution of case cs computed elsewhere into a results struct (MATPOWER's units
+ * and signs): a MATPOWER solved case (.m: VM, VA, PG, QG and, when the file has them, every
+ * LAM_* and MU_* column at MATPOWER's indices; has_duals says whether all were there) or
+ * the JSON of foldopt opf --json (its "results" object: "bus", "gen", "branch" with their
+ * key lists and value lists; vm, va, pg, qg required, the multipliers optional). The
+ * solution must be of the same network (in-service buses, generators and branches, in
+ * order): FOLD_ERR_PARSE naming the first difference. Also FOLD_ERR_IO, FOLD_ERR_MEMORY. */
+fold_status fold_acopf_solution_read(const char *path, const fold_acopf_case *cs,
+                                     fold_acopf_results **out);
+
+/* What fold_acopf_import did. */
+typedef struct fold_acopf_import_info {
+    bool duals_given;      /* the solution had every multiplier (converted and tried) */
+    bool duals_recovered;  /* the stored multipliers come from least squares: none given, or
+                              the given ones failed the KKT test (residuals below) */
+    double given_stationarity, given_feasibility, given_complementarity; /* with the given
+                              multipliers (doc/math.md §2.3); NaN when none were given */
+    double angle_shift_deg; /* subtracted from every angle (the reference bus at 0) */
+    bool polished;          /* a warm re-solve replaced the point and kept its active set */
+    fold_int polish_iterations;
+} fold_acopf_import_info;
+
+/* fold_acopf_import's options. kkt_tol: the KKT test of the point (doc/math.md §2.3; the
+ * solver's forward.kkt_tol is used for nothing else here): default
+ * FOLD_ACOPF_IMPORT_KKT_TOL = 1e-5, since solutions of other tools and of Ipopt itself carry
+ * constraint residuals of a few 1e-6 p.u. (Ipopt at tol 1e-8 moves the point onto the
+ * original bounds after converging: 2.7e-6 on case118; MATPOWER's MIPS stops at a feasibility
+ * of 1e-6 relative to 1 + |x|). polish: re-solve warm from the imported point (below). */
+#define FOLD_ACOPF_IMPORT_KKT_TOL 1e-5
+typedef struct fold_acopf_import_options {
+    double kkt_tol;
+    bool polish;
+} fold_acopf_import_options;
+
+void fold_acopf_default_import_options(fold_acopf_import_options *opt);
+
+/* Store the solution sol (MATPOWER's units, e.g. from fold_acopf_solution_read or
+ * fold_acopf_results_create) at parameters p (NULL: defaults) in solver (a solver of model's
+ * problem) without solving: angles relative to the first reference bus, epigraph and flow
+ * variables from the point, multipliers converted (the inverse of doc/acopf.md §6) and
+ * checked by fold_solver_import against opt->kkt_tol; missing or inconsistent ones are
+ * recovered by least squares on the constraints active at the point. A point that is not a
+ * KKT point within kkt_tol is refused: FOLD_ERR_NOT_KKT, the message naming the worst
+ * residual by bus, generator or branch (and the residuals of the given multipliers). With
+ * opt->polish, Ipopt re-solves warm from the imported point and its solution replaces it
+ * when it holds the same limits; otherwise FOLD_ERR_NOT_KKT naming the limits that changed
+ * (the imported point stays stored). opt NULL: defaults. info: the import's (or the
+ * polish's) forward info, "not run" (FOLD_FWD_NOT_RUN) when refused before the import; ii
+ * (may be NULL) what was done. FOLD_ERR_ARGUMENT for a kkt_tol
+ * that is not positive and finite. */
+fold_status fold_acopf_import(const fold_acopf *model, fold_solver *solver, const double *p,
+                              const fold_acopf_results *sol,
+                              const fold_acopf_import_options *opt, fold_forward_info *info,
+                              fold_acopf_import_info *ii);
+
+/* ---- parameters and outputs by kind; sensitivities (doc/acopf.md §7) ---- */
+
+/* What a parameter or an output is per. */
+typedef enum fold_acopf_item_type {
+    FOLD_ACOPF_ITEM_NONE = 0, /* one value for the case (the objective) */
+    FOLD_ACOPF_ITEM_BUS,      /* per bus, case order (key: bus id) */
+    FOLD_ACOPF_ITEM_GEN,      /* per in-service generator (key: its row of mpc.gen) */
+    FOLD_ACOPF_ITEM_BRANCH    /* per in-service branch (key: its row of mpc.branch) */
+} fold_acopf_item_type;
+
+/* The parameters of p by kind, in the order of their blocks (file units, doc/acopf.md §2):
+ * pd, qd, gs, bs per bus (MW, MVAr); c1, c2, c0 per generator ($/MWh, $/MW^2h, $/h); r, x,
+ * b (p.u.), tap (ratio), shift (degrees), rate_a (MVA) per branch; the limits vmin, vmax
+ * per bus (p.u.), pmin, pmax, qmin, qmax per generator (MW, MVAr). */
+typedef enum fold_acopf_param_kind {
+    FOLD_ACOPF_P_PD = 0,
+    FOLD_ACOPF_P_QD,
+    FOLD_ACOPF_P_C1,
+    FOLD_ACOPF_P_C2,
+    FOLD_ACOPF_P_C0,
+    FOLD_ACOPF_P_GS,
+    FOLD_ACOPF_P_BS,
+    FOLD_ACOPF_P_R,
+    FOLD_ACOPF_P_X,
+    FOLD_ACOPF_P_B,
+    FOLD_ACOPF_P_TAP,
+    FOLD_ACOPF_P_SHIFT,
+    FOLD_ACOPF_P_RATE_A,
+    FOLD_ACOPF_P_VMIN,
+    FOLD_ACOPF_P_VMAX,
+    FOLD_ACOPF_P_PMIN,
+    FOLD_ACOPF_P_PMAX,
+    FOLD_ACOPF_P_QMIN,
+    FOLD_ACOPF_P_QMAX,
+    FOLD_ACOPF_N_PARAM_KINDS
+} fold_acopf_param_kind;
+
+/* Outputs, in the units of fold_acopf_results (MATPOWER's): the objective ($/h); pg, qg;
+ * vm, va (degrees); the branch flows pf, qf, pt, qt and the real series losses ploss = pf +
+ * pt; the multipliers lam_p, lam_q, mu_* of doc/acopf.md §6. */
+typedef enum fold_acopf_output_kind {
+    FOLD_ACOPF_OUT_OBJECTIVE = 0,
+    FOLD_ACOPF_OUT_PG,
+    FOLD_ACOPF_OUT_QG,
+    FOLD_ACOPF_OUT_VM,
+    FOLD_ACOPF_OUT_VA,
+    FOLD_ACOPF_OUT_PF,
+    FOLD_ACOPF_OUT_QF,
+    FOLD_ACOPF_OUT_PT,
+    FOLD_ACOPF_OUT_QT,
+    FOLD_ACOPF_OUT_PLOSS,
+    FOLD_ACOPF_OUT_LAM_P,
+    FOLD_ACOPF_OUT_LAM_Q,
+    FOLD_ACOPF_OUT_MU_VMIN,
+    FOLD_ACOPF_OUT_MU_VMAX,
+    FOLD_ACOPF_OUT_MU_PMIN,
+    FOLD_ACOPF_OUT_MU_PMAX,
+    FOLD_ACOPF_OUT_MU_QMIN,
+    FOLD_ACOPF_OUT_MU_QMAX,
+    FOLD_ACOPF_OUT_MU_SF,
+    FOLD_ACOPF_OUT_MU_ST,
+    FOLD_ACOPF_OUT_MU_ANGMIN,
+    FOLD_ACOPF_OUT_MU_ANGMAX,
+    FOLD_ACOPF_N_OUTPUT_KINDS
+} fold_acopf_output_kind;
+
+/* Name ("pd", "rate_a", "lam_p"), unit ("MW", "$/MWh") and item type of a kind; NULL / -1
+ * for an unknown kind. fold_acopf_*_lookup: the kind of a name, -1 when unknown. */
+const char *fold_acopf_param_name(int kind);
+const char *fold_acopf_param_unit(int kind);
+int fold_acopf_param_item_type(int kind);
+int fold_acopf_param_lookup(const char *name);
+const char *fold_acopf_output_name(int kind);
+const char *fold_acopf_output_unit(int kind);
+int fold_acopf_output_item_type(int kind);
+int fold_acopf_output_lookup(const char *name);
+
+/* The key of item i of a type in a case, as foldopt opf's keys and MATPOWER's files name
+ * it: the bus id, the row of mpc.gen, the row of mpc.branch (0 for FOLD_ACOPF_ITEM_NONE). */
+long fold_acopf_item_key(const fold_acopf_case *cs, int item_type, fold_int i);
+/* Number of items of a type in the model's case (1 for FOLD_ACOPF_ITEM_NONE). */
+fold_int fold_acopf_item_count(const fold_acopf *model, int item_type);
+/* Index in p of parameter `kind` of item `item` (0-based bus, generator or branch index);
+ * -1 when out of range. */
+fold_int fold_acopf_param_index(const fold_acopf *model, int kind, fold_int item);
+/* The kind (in *kind) and item of parameter index `index`; -1 (and *kind -1) out of range. */
+fold_int fold_acopf_param_item(const fold_acopf *model, fold_int index, int *kind);
+
+/* One output: kind and item (0-based index of its bus, generator or branch; 0 for the
+ * objective). */
+typedef struct fold_acopf_output {
+    int kind;
+    fold_int item;
+} fold_acopf_output;
+
+/* Called between blocks of right-hand sides of fold_acopf_jacobian: done of total. */
+typedef void (*fold_acopf_progress_fn)(fold_int done, fold_int total, void *user_data);
+
+/* Values of n_out outputs at the solution stored in solver (a solver of model's problem).
+ * FOLD_ERR_ARGUMENT (an output's kind or item out of range), FOLD_ERR_NOT_SOLVED,
+ * FOLD_ERR_MEMORY. */
+fold_status fold_acopf_output_values(const fold_acopf *model, const fold_solver *solver,
+                                     fold_int n_out, const fold_acopf_output *out,
+                                     double *values);
+
+/* d outputs / d parameters at the solution in solver: J (n_out x n_cols, column-major) for
+ * the parameter indices cols (NULL: all np, n_cols = np), in output units per parameter
+ * unit. Outputs are functions of the primal-dual solution z and of p; each block of z they
+ * touch (x, lam, zl, zu) is differentiated by fold_jacobian on the solver's one
+ * factorization, in forward or reverse mode by the smaller count, and combined with the
+ * outputs' own dependence on p (doc/acopf.md §7). Entries a singular KKT matrix leaves
+ * undetermined are NaN (FOLD_WARN_NOT_UNIQUE). progress (may be NULL) is called between
+ * blocks. info (may be NULL) sums the calls. Errors of fold_jacobian, FOLD_ERR_ARGUMENT. */
+fold_status fold_acopf_jacobian(const fold_acopf *model, fold_solver *solver, fold_int n_out,
+                                const fold_acopf_output *out, fold_int n_cols,
+                                const fold_int *cols, double *J, fold_backward_info *info,
+                                fold_acopf_progress_fn progress, void *user_data);
+
+/* Reverse mode: pbar (np) = sum_r weights[r] d out_r / dp, one linear solve (fold_vjp)
+ * whatever the number of outputs; weights NULL: all 1. */
+fold_status fold_acopf_vjp(const fold_acopf *model, fold_solver *solver, fold_int n_out,
+                           const fold_acopf_output *out, const double *weights, double *pbar,
+                           fold_backward_info *info);
+
+/* Forward mode: dout[r] = d out_r / dp . dp along the direction dp (np entries, parameter
+ * units), one linear solve (fold_jvp). */
+fold_status fold_acopf_jvp(const fold_acopf *model, fold_solver *solver, const double *dp,
+                           fold_int n_out, const fold_acopf_output *out, double *dout,
+                           fold_backward_info *info);
+
+/* The trust report of the last fold_acopf_jacobian, _vjp or _jvp call made on this thread
+ * (doc/acopf.md §7): the items of the library's reports of the calls it made
+ * (fold_trust_report), with entries numbered as its result (a Jacobian's row + n_out col, a
+ * vjp's parameter index, a jvp's output index), row = output, col = parameter (-1 for a jvp)
+ * and intervals in output units. Sides (ambiguous, weakly active, dependent) keep their
+ * names, slacks and multipliers, their affected entries renumbered the same way. An output
+ * that combines several entries of the solution (a flow, a loss) is flagged when one of them
+ * is; its interval is the sum of its terms' intervals, which holds its value under either
+ * classification. *items is valid until the next such call on this thread. */
+fold_status fold_acopf_trust_report(const fold_trust_item **items, fold_int *count);
+
 /* ---- synthetic grids ---- */
 
-/* Generate a feasible meshed grid of n_bus buses (>= 2) from seed: buses on a jittered 2-D
- * lattice, a random spanning tree plus extra short edges, generators on about 20% of the
- * buses with capacity above the load. *out is a case like one read from a file. */
+/* Generate a meshed grid of n_bus buses (>= 2) from seed, feasible by construction: buses on
+ * a jittered 2-D lattice, a random spanning tree plus extra short edges, generators on about
+ * 20% of the buses and within two branches of every bus; an operating point is solved
+ * first and the limits are set around it with margins, so that it is strictly feasible
+ * (doc/acopf.md §4). The point is the case's vm0, va0 (buses) and pg0, qg0 (generators).
+ * *out is a case like one read from a file. */
 fold_status fold_acopf_gen_grid(fold_int n_bus, unsigned long long seed,
                                 fold_acopf_case **out);
 

@@ -10,7 +10,7 @@
 
 #include "acopf/acopf_internal.h"
 
-static _Thread_local char acopf_err[512];
+static _Thread_local char acopf_err[4096];
 
 const char *fold_acopf_last_error(void)
 {
@@ -28,7 +28,7 @@ fold_status acopf_error(fold_status status, const char *fmt, ...)
 
 fold_status acopf_error_from_lib(fold_status status, const char *prefix)
 {
-    char tmp[512];
+    char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s", fold_last_error());
     return acopf_error(status, "%s: %s: %s", prefix, fold_status_string(status), tmp);
 }
@@ -115,8 +115,13 @@ static fold_status read_number(lexer *lx, const char *field, double *out)
     if (len == 0) {
         unsigned char c = at_end(lx) ? 0 : (unsigned char)*lx->p;
         lx->p++;
-        return lex_error(lx, "mpc.%s: unexpected character 0x%02x", field, c);
+        return lex_error(lx, "mpc.%s: unexpected %s 0x%02x", field,
+                         c >= 0x80 ? "non-ASCII byte" : "character", c);
     }
+    for (size_t k = 0; k < len; k++)
+        if ((unsigned char)s[k] >= 0x80) /* e.g. a non-breaking space pasted into a row */
+            return lex_error(lx, "mpc.%s: non-ASCII byte 0x%02x in a number", field,
+                             (unsigned char)s[k]);
     if (len >= sizeof buf)
         return lex_error(lx, "mpc.%s: non-numeric token '%.20s...'", field, s);
     memcpy(buf, s, len);
@@ -125,8 +130,10 @@ static fold_status read_number(lexer *lx, const char *field, double *out)
     errno = 0;
     double v = strtod(buf, &endp);
     bool is_nan = v != v;
-    if (endp != buf + len || is_nan || (errno == ERANGE && fabs(v) > 1))
+    if (endp != buf + len || is_nan)
         return lex_error(lx, "mpc.%s: non-numeric token '%s'", field, buf);
+    if (errno == ERANGE && fabs(v) > 1)
+        return lex_error(lx, "mpc.%s: number '%s' overflows a double", field, buf);
     *out = v;
     return FOLD_OK;
 }
@@ -318,6 +325,9 @@ static fold_status read_statement(lexer *lx)
     ident[k] = '\0';
     if (k == 0) {
         unsigned char c = (unsigned char)*lx->p;
+        if (c >= 0x80) /* outside comments and strings a case file is ASCII */
+            return lex_error(lx, "unexpected non-ASCII byte 0x%02x outside comments and strings",
+                             c);
         return isprint(c) ? lex_error(lx, "unexpected '%c'", c)
                           : lex_error(lx, "unexpected byte 0x%02x", c);
     }
@@ -370,6 +380,30 @@ void mp_file_clear(mp_file *f)
     matrix_clear(&f->gencost);
 }
 
+/* The text starts (after white space) with a JSON array or string. */
+static bool json_non_object(const char *text, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+        i++;
+    return i < len && (text[i] == '[' || text[i] == '"');
+}
+
+/* Byte-order marks: UTF-8's is skipped (editors add it; the text is ASCII after it), UTF-16
+ * and UTF-32 text is refused by name rather than as "unexpected byte". */
+static fold_status skip_bom(const char **text, size_t *len, const char *name)
+{
+    const unsigned char *u = (const unsigned char *)*text;
+    if (*len >= 3 && u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf) {
+        *text += 3;
+        *len -= 3;
+    } else if (*len >= 2 && ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff))) {
+        return acopf_error(FOLD_ERR_PARSE, "%s:1: the file is UTF-16 or UTF-32 text (byte-order "
+                           "mark 0x%02x 0x%02x); save it as ASCII or UTF-8", name, u[0], u[1]);
+    }
+    return FOLD_OK;
+}
+
 fold_status fold_acopf_case_parse(const char *text, size_t len, const char *name,
                                   fold_acopf_case **out)
 {
@@ -377,52 +411,51 @@ fold_status fold_acopf_case_parse(const char *text, size_t len, const char *name
     if (!out || (!text && len > 0))
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_case_parse: %s is NULL",
                            out ? "text" : "out");
+    name = name ? name : "(case)";
+    if (len > FOLD_ACOPF_MAX_CASE_BYTES)
+        return acopf_error(FOLD_ERR_TOO_LARGE, "%s: %zu bytes: a case may have at most %zu "
+                           "(FOLD_ACOPF_MAX_CASE_BYTES)", name, len, FOLD_ACOPF_MAX_CASE_BYTES);
+    text = text ? text : "";
+    fold_status st = skip_bom(&text, &len, name);
+    if (st != FOLD_OK)
+        return st;
+    switch (acopf_case_format(text, len)) {
+    case ACOPF_FORMAT_JSON:
+        return acopf_pm_parse(text, len, name, out);
+    case ACOPF_FORMAT_UNKNOWN:
+        return acopf_error(FOLD_ERR_PARSE, "%s: not a case foldopt reads: %s; foldopt reads "
+                           "MATPOWER case format version 2 (.m, mpc.<field> = ... statements) "
+                           "and PowerModels networks as JSON (what PowerModels' export_json "
+                           "writes)%s", name,
+                           len == 0 ? "the file is empty"
+                           : json_non_object(text, len) ? "a JSON value that is not an object"
+                                                        : "no mpc.<field> statement",
+                           strstr(name, ".raw") ? "; a PSS/E .raw file can be converted to "
+                                                  "either with MATPOWER's psse2mpc or "
+                                                  "PowerModels' parse_file and export_json"
+                                                : "");
+    default:
+        break;
+    }
     mp_file f;
     memset(&f, 0, sizeof f);
-    f.name = name ? name : "(case)";
-    fold_status st = mp_tokenize(text ? text : "", len, &f);
+    f.name = name;
+    st = mp_tokenize(text, len, &f);
     if (st == FOLD_OK)
         st = mp_convert(&f, out);
     mp_file_clear(&f);
     return st;
 }
 
-fold_status fold_acopf_case_read(const char *path, fold_acopf_case **out)
+int acopf_case_format(const char *text, size_t len)
 {
-    acopf_err[0] = '\0';
-    if (!path || !out)
-        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_case_read: %s is NULL",
-                           path ? "out" : "path");
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return acopf_error(FOLD_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 65536 > cap) {
-            size_t nc = cap ? 2 * cap : 1 << 20;
-            char *nb = realloc(buf, nc);
-            if (!nb) {
-                free(buf);
-                fclose(fp);
-                return acopf_error(FOLD_ERR_MEMORY, "%s: out of memory", path);
-            }
-            buf = nb;
-            cap = nc;
-        }
-        size_t got = fread(buf + len, 1, cap - len, fp);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    bool bad = ferror(fp);
-    fclose(fp);
-    if (bad) {
-        free(buf);
-        return acopf_error(FOLD_ERR_IO, "%s: read error", path);
-    }
-    const char *base = strrchr(path, '/');
-    fold_status st = fold_acopf_case_parse(buf, len, base ? base + 1 : path, out);
-    free(buf);
-    return st;
+    size_t i = 0;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+        i++;
+    if (i < len && text[i] == '{')
+        return ACOPF_FORMAT_JSON;
+    for (size_t k = i; k + 4 <= len; k++) /* a MATPOWER file assigns mpc.<field> */
+        if (!memcmp(text + k, "mpc.", 4))
+            return ACOPF_FORMAT_MATPOWER;
+    return ACOPF_FORMAT_UNKNOWN;
 }

@@ -89,6 +89,10 @@ static fold_status check_header(const mp_file *f, double *base)
     if (!(*base > 0) || !isfinite(*base))
         return acopf_error(FOLD_ERR_PARSE, "%s:%ld: mpc.baseMVA = %g must be positive",
                            f->name, f->base_mva.line, *base);
+    if (*base < FOLD_ACOPF_BASE_MIN || *base > FOLD_ACOPF_MAX_MAGNITUDE)
+        return acopf_error(FOLD_ERR_PARSE, "%s:%ld: mpc.baseMVA = %g outside [%g, %g]", f->name,
+                           f->base_mva.line, *base, FOLD_ACOPF_BASE_MIN,
+                           FOLD_ACOPF_MAX_MAGNITUDE);
     fold_status st;
     if ((st = need_cols(f, &f->bus, "bus", 13)) || (st = need_cols(f, &f->gen, "gen", 10)) ||
         (st = need_cols(f, &f->branch, "branch", 13)) ||
@@ -139,9 +143,6 @@ static fold_status convert_buses(const mp_file *f, fold_acopf_case *cs, id_index
         b->vmax = M(mx, i, 11);
         b->vmin = M(mx, i, 12);
         b->line = mx->row_line[i];
-        if (b->vmin > b->vmax || b->vmin < 0)
-            return ROW_ERR(mx, i, "bus %ld: Vmin %g, Vmax %g are not 0 <= Vmin <= Vmax", id,
-                           b->vmin, b->vmax);
         n_ref += type == 3;
         bus_index[i] = cs->n_bus++;
     }
@@ -186,6 +187,10 @@ static fold_status check_cost_row(const mp_file *f, fold_int i, long model, long
         if (!isfinite(M(gc, i, 4 + k)))
             return ROW_ERR(gc, i, "gencost row %ld: %s %ld is not finite", (long)i + 1,
                            model == 1 ? "value" : "coefficient", k + 1);
+    if (model == 2 && *ncost > FOLD_ACOPF_MAX_COST_TERMS)
+        return acopf_error(FOLD_ERR_UNSUPPORTED, "%s:%ld: gencost row %ld: polynomial cost with "
+                           "%ld coefficients; at most %d are supported", f->name,
+                           gc->row_line[i], (long)i + 1, *ncost, FOLD_ACOPF_MAX_COST_TERMS);
     if (model == 2)
         return FOLD_OK;
     double prev_slope = -HUGE_VAL;
@@ -197,6 +202,10 @@ static fold_status check_cost_row(const mp_file *f, fold_int i, long model, long
                            "increasing MW (point %ld at %g, point %ld at %g)", (long)i + 1,
                            k + 1, x0, k + 2, x1);
         double slope = (y1 - y0) / (x1 - x0);
+        if (!(fabs(slope) <= FOLD_ACOPF_MAX_MAGNITUDE))
+            return ROW_ERR(gc, i, "gencost row %ld: piecewise-linear slope %g $/MWh between "
+                           "points %ld and %ld exceeds the magnitude limit %g", (long)i + 1,
+                           slope, k + 1, k + 2, FOLD_ACOPF_MAX_MAGNITUDE);
         if (slope < prev_slope - 1e-12 * fmax(1.0, fabs(prev_slope)))
             return acopf_error(FOLD_ERR_UNSUPPORTED, "%s:%ld: gencost row %ld: piecewise-linear "
                                "cost is not convex (slope %g after %g at point %ld)", f->name,
@@ -244,9 +253,6 @@ static fold_status convert_gens(const mp_file *f, fold_acopf_case *cs, const id_
         g->pmax = M(mx, i, 8);
         g->pmin = M(mx, i, 9);
         g->line = mx->row_line[i];
-        if (g->pmin > g->pmax || g->qmin > g->qmax)
-            return ROW_ERR(mx, i, "gen row %ld: Pmin %g > Pmax %g or Qmin %g > Qmax %g",
-                           (long)i + 1, g->pmin, g->pmax, g->qmin, g->qmax);
         g->n_cost = (int)ncost;
         g->cost_off = *cost_len;
         g->pwl = model == 1;
@@ -275,8 +281,9 @@ static fold_status convert_branches(const mp_file *f, fold_acopf_case *cs, const
         if ((st = bus_of(f, mx, i, 0, "branch", ids, &fr)) != FOLD_OK ||
             (st = bus_of(f, mx, i, 1, "branch", ids, &tr)) != FOLD_OK)
             return st;
+        /* ratings (columns 6-8) may be Inf: no limit */
         for (int j = 2; j < 13; j++)
-            if (M(mx, i, j) != M(mx, i, j) || (j != 5 && !isfinite(M(mx, i, j))))
+            if (M(mx, i, j) != M(mx, i, j) || ((j < 5 || j > 7) && !isfinite(M(mx, i, j))))
                 return ROW_ERR(mx, i, "branch row %ld: column %d is not finite", (long)i + 1,
                                j + 1);
         if (M(mx, i, 10) <= 0 || bus_index[fr] < 0 || bus_index[tr] < 0) {
@@ -299,13 +306,6 @@ static fold_status convert_branches(const mp_file *f, fold_acopf_case *cs, const
         b->angmin_deg = M(mx, i, 11);
         b->angmax_deg = M(mx, i, 12);
         b->line = mx->row_line[i];
-        if (b->r == 0 && b->x == 0)
-            return ROW_ERR(mx, i, "branch row %ld: zero impedance (r = x = 0)", (long)i + 1);
-        if (b->rate_a < 0)
-            return ROW_ERR(mx, i, "branch row %ld: negative rateA %g", (long)i + 1, b->rate_a);
-        if (b->angmin_deg > b->angmax_deg)
-            return ROW_ERR(mx, i, "branch row %ld: angmin %g > angmax %g", (long)i + 1,
-                           b->angmin_deg, b->angmax_deg);
     }
     return FOLD_OK;
 }
@@ -348,8 +348,9 @@ fold_status mp_convert(const mp_file *f, fold_acopf_case **out)
     cs->base_mva = base;
     fold_int cost_len;
     if ((st = convert_buses(f, cs, ids, bus_index)) == FOLD_OK &&
-        (st = convert_gens(f, cs, ids, bus_index, &cost_len)) == FOLD_OK)
-        st = convert_branches(f, cs, ids, bus_index);
+        (st = convert_gens(f, cs, ids, bus_index, &cost_len)) == FOLD_OK &&
+        (st = convert_branches(f, cs, ids, bus_index)) == FOLD_OK)
+        st = acopf_case_check(cs, f->name, true, FOLD_ERR_PARSE);
 done:
     free(ids);
     free(bus_index);

@@ -56,28 +56,6 @@ static fold_int hs_slot(const keyset *ks, fold_int i, fold_int j)
     return i >= j ? ks_slot(ks, i, j) : ks_slot(ks, j, i);
 }
 
-static void branch_coefficients(const fold_acopf_branch *in, acopf_branch_data *b)
-{
-    double z2 = in->r * in->r + in->x * in->x;
-    double g = in->r / z2, bb = -in->x / z2, bc = in->b / 2;
-    double tr = in->tap * cos(in->shift_deg * DEG), ti = in->tap * sin(in->shift_deg * DEG);
-    double tm = in->tap * in->tap;
-    b->f = in->f;
-    b->t = in->t;
-    b->a[0] = g / tm;
-    b->c[0] = (-g * tr + bb * ti) / tm;
-    b->s[0] = (-bb * tr - g * ti) / tm;
-    b->a[1] = -(bb + bc) / tm;
-    b->c[1] = (bb * tr + g * ti) / tm;
-    b->s[1] = (-g * tr + bb * ti) / tm;
-    b->a[2] = g;
-    b->c[2] = (-g * tr - bb * ti) / tm;
-    b->s[2] = (bb * tr - g * ti) / tm;
-    b->a[3] = -(bb + bc);
-    b->c[3] = (bb * tr - g * ti) / tm;
-    b->s[3] = (g * tr + bb * ti) / tm;
-}
-
 static bool copy_case(const fold_acopf_case *in, fold_acopf_case *cs)
 {
     fold_int ncost = 0;
@@ -132,7 +110,9 @@ static fold_status validate_case(const fold_acopf_case *cs)
             return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_create: branch[%ld] invalid",
                                (long)k);
     }
-    return FOLD_OK;
+    char where[160];
+    snprintf(where, sizeof where, "fold_acopf_create: case %s", cs->name);
+    return acopf_case_check(cs, where, false, FOLD_ERR_ARGUMENT);
 }
 
 static int cmp_pair(const void *a, const void *b)
@@ -152,13 +132,18 @@ static bool setup_angle_rows(fold_acopf *m)
     int64_t *pairs = malloc(((size_t)2 * nl + 2) * sizeof(int64_t));
     m->ang_lo = malloc(((size_t)nl + 1) * sizeof(double));
     m->ang_hi = malloc(((size_t)nl + 1) * sizeof(double));
-    if (!pairs || !m->ang_lo || !m->ang_hi) {
+    m->branch_angle = malloc(((size_t)nl + 1) * sizeof(fold_int));
+    m->ang_lo_branch = malloc(((size_t)nl + 1) * sizeof(fold_int));
+    m->ang_hi_branch = malloc(((size_t)nl + 1) * sizeof(fold_int));
+    if (!pairs || !m->ang_lo || !m->ang_hi || !m->branch_angle || !m->ang_lo_branch ||
+        !m->ang_hi_branch) {
         free(pairs);
         return false;
     }
     fold_int np = 0;
     for (fold_int k = 0; k < nl; k++) {
         const fold_acopf_branch *in = &cs->branch[k];
+        m->branch_angle[k] = -1;
         if (fabs(in->angmin_deg) >= 360 && fabs(in->angmax_deg) >= 360)
             continue;
         fold_int lo = in->f < in->t ? in->f : in->t, hi = in->f < in->t ? in->t : in->f;
@@ -173,6 +158,7 @@ static bool setup_angle_rows(fold_acopf *m)
         if (first)
             m->angle[m->L.n_angle++] = pairs[2 * q + 1];
         fold_int row = m->L.n_angle - 1;
+        m->branch_angle[pairs[2 * q + 1]] = row;
         const fold_acopf_branch *rep = &cs->branch[m->angle[row]];
         /* limits of va_f - va_t in the representative branch's orientation */
         double amin = in->angmin_deg, amax = in->angmax_deg;
@@ -182,11 +168,24 @@ static bool setup_angle_rows(fold_acopf *m)
         }
         double lo = fabs(amin) < 360 ? amin * DEG : -FOLD_INF;
         double hi = fabs(amax) < 360 ? amax * DEG : FOLD_INF;
+        /* the first branch with the tightest limit owns the side (ties: file order) */
+        fold_int k = pairs[2 * q + 1];
+        if (first || lo > m->ang_lo[row])
+            m->ang_lo_branch[row] = k;
+        if (first || hi < m->ang_hi[row])
+            m->ang_hi_branch[row] = k;
         m->ang_lo[row] = first ? lo : fmax(m->ang_lo[row], lo);
         m->ang_hi[row] = first ? hi : fmin(m->ang_hi[row], hi);
     }
     free(pairs);
     return true;
+}
+
+/* A limit as a parameter value: an infinite one (Inf in the file) is +-FOLD_INF_BOUND, the
+ * value foldopt reads as infinite, and its parameter is inert. */
+static double finite_limit(double v)
+{
+    return fmax(-FOLD_INF_BOUND, fmin(FOLD_INF_BOUND, v));
 }
 
 /* Layout, rated and angle rows, flow variables, bounds, start point and parameter
@@ -205,11 +204,11 @@ static bool setup_rows_and_bounds(fold_acopf *m, const fold_acopf_options *opt)
         return false;
     for (fold_int k = 0; k < nl; k++) {
         const fold_acopf_branch *in = &cs->branch[k];
-        branch_coefficients(in, &m->br[k]);
+        m->br[k].f = in->f;
+        m->br[k].t = in->t;
         m->br[k].rated_row = m->br[k].flow = -1;
         if (in->rate_a > 0 && in->rate_a < FOLD_INF_BOUND) {
             m->br[k].rated_row = L->n_rated;
-            m->br[k].rate2 = (in->rate_a / m->base) * (in->rate_a / m->base);
             m->rated[L->n_rated++] = k;
             if (hypot(in->r, in->x) < opt->flow_var_max_z ||
                 (opt->flow_var_branch && opt->flow_var_branch[k])) {
@@ -239,7 +238,22 @@ static bool setup_rows_and_bounds(fold_acopf *m, const fold_acopf_options *opt)
     L->p_qd = nb;
     L->p_c1 = 2 * nb;
     L->p_c2 = 2 * nb + ng;
-    L->np = 2 * nb + 2 * ng;
+    L->p_c0 = 2 * nb + 2 * ng;
+    L->p_gs = L->p_c0 + ng;
+    L->p_bs = L->p_gs + nb;
+    L->p_r = L->p_bs + nb;
+    L->p_x = L->p_r + nl;
+    L->p_b = L->p_x + nl;
+    L->p_tap = L->p_b + nl;
+    L->p_shift = L->p_tap + nl;
+    L->p_rate = L->p_shift + nl;
+    L->p_vmin = L->p_rate + nl;
+    L->p_vmax = L->p_vmin + nb;
+    L->p_pmin = L->p_vmax + nb;
+    L->p_pmax = L->p_pmin + ng;
+    L->p_qmin = L->p_pmax + ng;
+    L->p_qmax = L->p_qmin + ng;
+    L->np = L->p_qmax + ng;
     m->x_lo = malloc((size_t)L->n * sizeof(double));
     m->x_hi = malloc((size_t)L->n * sizeof(double));
     m->x0 = malloc((size_t)L->n * sizeof(double));
@@ -257,6 +271,10 @@ static bool setup_rows_and_bounds(fold_acopf *m, const fold_acopf_options *opt)
         m->x_hi[L->x_vm + i] = b->vmax;
         m->p0[L->p_pd + i] = b->pd;
         m->p0[L->p_qd + i] = b->qd;
+        m->p0[L->p_gs + i] = b->gs;
+        m->p0[L->p_bs + i] = b->bs;
+        m->p0[L->p_vmin + i] = finite_limit(b->vmin);
+        m->p0[L->p_vmax + i] = finite_limit(b->vmax);
         m->g_lo[L->g_p + i] = m->g_hi[L->g_p + i] = 0;
         m->g_lo[L->g_q + i] = m->g_hi[L->g_q + i] = 0;
     }
@@ -266,14 +284,26 @@ static bool setup_rows_and_bounds(fold_acopf *m, const fold_acopf_options *opt)
         m->x_hi[L->x_pg + k] = g->pmax / m->base;
         m->x_lo[L->x_qg + k] = g->qmin / m->base;
         m->x_hi[L->x_qg + k] = g->qmax / m->base;
-        /* c1, c2 are inert (0) for piecewise-linear costs */
+        /* c0, c1, c2 are inert (0) for piecewise-linear costs */
+        m->p0[L->p_c0 + k] = !g->pwl && g->n_cost > 0 ? cs->cost[g->cost_off] : 0;
         m->p0[L->p_c1 + k] = !g->pwl && g->n_cost > 1 ? cs->cost[g->cost_off + 1] : 0;
         m->p0[L->p_c2 + k] = !g->pwl && g->n_cost > 2 ? cs->cost[g->cost_off + 2] : 0;
+        m->p0[L->p_pmin + k] = finite_limit(g->pmin);
+        m->p0[L->p_pmax + k] = finite_limit(g->pmax);
+        m->p0[L->p_qmin + k] = finite_limit(g->qmin);
+        m->p0[L->p_qmax + k] = finite_limit(g->qmax);
     }
-    for (fold_int k = 0; k < L->n_rated; k++) {
-        const acopf_branch_data *b = &m->br[m->rated[k]];
+    for (fold_int k = 0; k < nl; k++) {
+        const fold_acopf_branch *in = &cs->branch[k];
+        double v[ACOPF_BR_N + 1] = {in->r,   in->x,         in->b,
+                                    in->tap, in->shift_deg, finite_limit(in->rate_a)};
+        for (int j = 0; j <= ACOPF_BR_N; j++)
+            m->p0[L->p_r + j * nl + k] = v[j]; /* r, x, b, tap, shift, rate blocks */
+    }
+    for (fold_int k = 0; k < L->n_rated; k++) { /* eq. 5: (rateA / S)^2 of the file */
+        double r = cs->branch[m->rated[k]].rate_a / m->base;
         m->g_lo[L->g_sf + k] = m->g_lo[L->g_st + k] = -FOLD_INF;
-        m->g_hi[L->g_sf + k] = m->g_hi[L->g_st + k] = b->rate2;
+        m->g_hi[L->g_sf + k] = m->g_hi[L->g_st + k] = r * r;
     }
     for (fold_int k = 0; k < L->n_angle; k++) {
         m->g_lo[L->g_ang + k] = m->ang_lo[k];
@@ -440,31 +470,6 @@ done:
     return ok;
 }
 
-/* Parameter patterns: jac_g_p (balance rows vs pd, qd), hess_lp (pg vs c1, c2). */
-static bool build_param_patterns(fold_acopf *m)
-{
-    const fold_acopf_layout *L = &m->L;
-    fold_int nb = m->cs.n_bus, ng = m->cs.n_gen;
-    m->jgp_row = malloc(((size_t)2 * nb + 1) * sizeof(fold_int));
-    m->jgp_col = malloc(((size_t)2 * nb + 1) * sizeof(fold_int));
-    m->hlp_row = malloc(((size_t)2 * ng + 1) * sizeof(fold_int));
-    m->hlp_col = malloc(((size_t)2 * ng + 1) * sizeof(fold_int));
-    if (!m->jgp_row || !m->jgp_col || !m->hlp_row || !m->hlp_col)
-        return false;
-    for (fold_int i = 0; i < nb; i++) {
-        m->jgp_row[2 * i] = L->g_p + i;
-        m->jgp_col[2 * i] = L->p_pd + i;
-        m->jgp_row[2 * i + 1] = L->g_q + i;
-        m->jgp_col[2 * i + 1] = L->p_qd + i;
-    }
-    for (fold_int k = 0; k < ng; k++) {
-        m->hlp_row[2 * k] = m->hlp_row[2 * k + 1] = L->x_pg + k;
-        m->hlp_col[2 * k] = L->p_c1 + k;
-        m->hlp_col[2 * k + 1] = L->p_c2 + k;
-    }
-    return true;
-}
-
 void fold_acopf_default_options(fold_acopf_options *opt)
 {
     opt->flow_var_max_z = FOLD_ACOPF_FLOW_VAR_MAX_Z;
@@ -502,30 +507,24 @@ fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_o
                                cs->bus[cs->branch[k].f].id, cs->bus[cs->branch[k].t].id);
     fold_acopf *m = calloc(1, sizeof *m);
     if (!m || !copy_case(cs, &m->cs) || !setup_rows_and_bounds(m, opt) || !build_patterns(m) ||
-        !build_param_patterns(m)) {
+        !acopf_param_patterns(m) || !acopf_bound_maps(m)) {
         fold_acopf_free(m);
         return acopf_error(FOLD_ERR_MEMORY, "fold_acopf_create: out of memory (%s)", cs->name);
     }
     const fold_acopf_layout *L = &m->L;
-    fold_nlp_def d = {.name = m->cs.name,
-                      .n = L->n,
-                      .m = L->m,
-                      .np = L->np,
-                      .x_lower = m->x_lo,
-                      .x_upper = m->x_hi,
-                      .g_lower = m->g_lo,
-                      .g_upper = m->g_hi,
-                      .x_start = m->x0,
-                      .p_default = m->p0,
-                      .jac_g = {m->jac_nnz, m->jac_row, m->jac_col},
-                      .hess_l = {m->hess_nnz, m->hess_row, m->hess_col},
-                      .jac_g_p = {2 * m->cs.n_bus, m->jgp_row, m->jgp_col},
-                      .hess_lp = {2 * m->cs.n_gen, m->hlp_row, m->hlp_col},
-                      .cb = {acopf_cb_f, acopf_cb_grad_f, acopf_cb_g, acopf_cb_jac_g,
-                             acopf_cb_hess_l, acopf_cb_grad_f_p, acopf_cb_hess_lp,
-                             acopf_cb_jac_g_p},
-                      .user_data = m,
-                      .item_name = acopf_cb_item_name};
+    fold_nlp_def d = {
+        .name = m->cs.name, .n = L->n, .m = L->m, .np = L->np,
+        .x_lower = m->x_lo, .x_upper = m->x_hi, .g_lower = m->g_lo, .g_upper = m->g_hi,
+        .x_start = m->x0, .p_default = m->p0,
+        .jac_g = {m->jac_nnz, m->jac_row, m->jac_col},
+        .hess_l = {m->hess_nnz, m->hess_row, m->hess_col},
+        .jac_g_p = {m->jgp_nnz, m->jgp_row, m->jgp_col},
+        .hess_lp = {m->hlp_nnz, m->hlp_row, m->hlp_col},
+        .cb = {acopf_cb_f, acopf_cb_grad_f, acopf_cb_g, acopf_cb_jac_g, acopf_cb_hess_l,
+               acopf_cb_grad_f_p, acopf_cb_hess_lp, acopf_cb_jac_g_p},
+        .user_data = m, .item_name = acopf_cb_item_name,
+        .x_lower_p = {m->bm_n[0], m->bm_idx[0], m->bm_par[0], m->bm_coef[0]},
+        .x_upper_p = {m->bm_n[1], m->bm_idx[1], m->bm_par[1], m->bm_coef[1]}};
     st = fold_problem_create(&d, &m->prob);
     if (st != FOLD_OK) {
         fold_acopf_free(m);
@@ -545,10 +544,16 @@ void fold_acopf_free(fold_acopf *m)
     free(m->cs.branch);
     free(m->cs.cost);
     acopf_pwl_free(m);
+    for (int s = 0; s < 2; s++) {
+        free(m->bm_idx[s]);
+        free(m->bm_par[s]);
+        free(m->bm_coef[s]);
+    }
     void *arrays[] = {m->br, m->rated, m->angle, m->flow_branch, m->jac_bus, m->jac_gen,
                       m->jac_ang, m->hess_vm, m->hess_pg, m->jac_row, m->jac_col, m->hess_row,
                       m->hess_col, m->jgp_row, m->jgp_col, m->hlp_row, m->hlp_col, m->x_lo,
-                      m->x_hi, m->g_lo, m->g_hi, m->x0, m->p0, m->ang_lo, m->ang_hi};
+                      m->x_hi, m->g_lo, m->g_hi, m->x0, m->p0, m->ang_lo, m->ang_hi, m->branch_angle,
+                      m->ang_lo_branch, m->ang_hi_branch};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
     free(m);

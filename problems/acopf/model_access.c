@@ -35,6 +35,14 @@ fold_int fold_acopf_angle_branch(const fold_acopf *m, fold_int k)
     return m && k >= 0 && k < m->L.n_angle ? m->angle[k] : -1;
 }
 
+fold_int acopf_angle_side(const fold_acopf *m, fold_int row, bool lower_side, int *side)
+{
+    fold_int k = lower_side ? m->ang_lo_branch[row] : m->ang_hi_branch[row];
+    bool flip = m->cs.branch[k].f != m->cs.branch[m->angle[row]].f;
+    *side = lower_side != flip ? FOLD_ACOPF_SIDE_MIN : FOLD_ACOPF_SIDE_MAX;
+    return k;
+}
+
 static double midpoint(double lo, double hi)
 {
     bool lo_inf = lo <= -FOLD_INF_BOUND, hi_inf = hi >= FOLD_INF_BOUND;
@@ -59,14 +67,14 @@ void fold_acopf_flat_start(const fold_acopf *m, double *x)
         x[L->x_qg + k] = midpoint(m->x_lo[L->x_qg + k], m->x_hi[L->x_qg + k]);
     }
     acopf_pwl_start(m, x);
-    acopf_flow_vars_start(m, x);
+    acopf_flow_vars_start(m, m->p0, x);
 }
 
-void acopf_flow_vars_start(const fold_acopf *m, double *x)
+void acopf_flow_vars_start(const fold_acopf *m, const double *p, double *x)
 {
     acopf_flow fl;
     for (fold_int q = 0; q < m->L.n_flow; q++) {
-        acopf_flow_eval(&m->br[m->flow_branch[q]], m, x, false, &fl);
+        acopf_flow_at(m, p, m->flow_branch[q], x, false, &fl);
         for (int e = 0; e < 4; e++)
             x[m->L.x_fl + 4 * q + e] = fl.v[e];
     }

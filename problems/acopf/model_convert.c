@@ -22,7 +22,7 @@ static bool same_case(const fold_acopf *a, const fold_acopf *b)
 }
 
 fold_status fold_acopf_convert_point(const fold_acopf *from, const fold_acopf *to,
-                                     const double *x, const double *lam, const double *zl,
+                                     const double *p, const double *x, const double *lam, const double *zl,
                                      const double *zu, double *x_to, double *lam_to,
                                      double *zl_to, double *zu_to)
 {
@@ -58,7 +58,7 @@ fold_status fold_acopf_convert_point(const fold_acopf *from, const fold_acopf *t
             continue;
         }
         acopf_flow fl;
-        acopf_flow_eval(bt, to, x, false, &fl);
+        acopf_flow_at(to, p ? p : to->p0, k, x, false, &fl);
         for (int e = 0; e < 4; e++) {
             x_to[v_to + e] = fl.v[e];
             if (duals) {

@@ -5,41 +5,7 @@
 
 #include "acopf/acopf_internal.h"
 
-/* Flows of branch b and, with `second`, their Hessians (eq. 3-4 of doc/acopf.md). Local
- * variable order (va_f, va_t, vm_f, vm_t). */
-void acopf_flow_eval(const acopf_branch_data *b, const fold_acopf *m, const double *x,
-                     bool second, acopf_flow *out)
-{
-    const fold_acopf_layout *L = &m->L;
-    double vf = x[L->x_vm + b->f], vt = x[L->x_vm + b->t];
-    double d = x[L->x_va + b->f] - x[L->x_va + b->t];
-    double cd = cos(d), sd = sin(d), vv = vf * vt;
-    for (int k = 0; k < 4; k++) {
-        bool from = k < 2;
-        double ve = from ? vf : vt;
-        double T = b->c[k] * cd + b->s[k] * sd, Tp = -b->c[k] * sd + b->s[k] * cd;
-        out->v[k] = b->a[k] * ve * ve + vv * T;
-        out->d[k][0] = vv * Tp;
-        out->d[k][1] = -vv * Tp;
-        out->d[k][2] = (from ? 2 * b->a[k] * vf : 0) + vt * T;
-        out->d[k][3] = (from ? 0 : 2 * b->a[k] * vt) + vf * T;
-        if (!second)
-            continue;
-        double *h = out->h[k];
-        h[0] = -vv * T;
-        h[1] = vv * T;
-        h[2] = -vv * T;
-        h[3] = vt * Tp;
-        h[4] = -vt * Tp;
-        h[5] = from ? 2 * b->a[k] : 0;
-        h[6] = vf * Tp;
-        h[7] = -vf * Tp;
-        h[8] = T;
-        h[9] = from ? 0 : 2 * b->a[k];
-    }
-}
-
-/* Cost of generator k at pg (p.u.) with c1, c2 from p: value, d/dpg, d2/dpg2 ($/h). */
+/* Cost of generator k at pg (p.u.) with c0, c1, c2 from p: value, d/dpg, d2/dpg2 ($/h). */
 static void gen_cost(const fold_acopf *m, fold_int k, double pg, const double *p, double *c,
                      double *dc, double *d2c)
 {
@@ -50,7 +16,7 @@ static void gen_cost(const fold_acopf *m, fold_int k, double pg, const double *p
         return;
     }
     double P = pg * m->base, c1 = p[m->L.p_c1 + k], c2 = p[m->L.p_c2 + k];
-    double v = (g->n_cost > 0 ? coef[0] : 0) + c1 * P + c2 * P * P;
+    double v = p[m->L.p_c0 + k] + c1 * P + c2 * P * P;
     double dv = c1 + 2 * c2 * P, d2v = 2 * c2;
     double pw = P; /* P^(j-2) */
     for (int j = 3; j < g->n_cost; j++) {
@@ -99,10 +65,9 @@ int acopf_cb_g(const double *x, const double *p, double *g, void *ud)
     acopf_flow fl;
     for (fold_int i = 0; i < m->cs.n_bus; i++) {
         double v2 = x[L->x_vm + i] * x[L->x_vm + i];
-        const fold_acopf_bus *b = &m->cs.bus[i];
         /* eq. 1: flows out + load + shunt - generation = 0 */
-        g[L->g_p + i] = (p[L->p_pd + i] + b->gs * v2) / m->base;
-        g[L->g_q + i] = (p[L->p_qd + i] - b->bs * v2) / m->base;
+        g[L->g_p + i] = (p[L->p_pd + i] + p[L->p_gs + i] * v2) / m->base;
+        g[L->g_q + i] = (p[L->p_qd + i] - p[L->p_bs + i] * v2) / m->base;
     }
     for (fold_int k = 0; k < m->cs.n_gen; k++) {
         fold_int bus = m->cs.gen[k].bus;
@@ -111,20 +76,21 @@ int acopf_cb_g(const double *x, const double *p, double *g, void *ud)
     }
     for (fold_int k = 0; k < m->cs.n_branch; k++) {
         const acopf_branch_data *b = &m->br[k];
-        acopf_flow_eval(b, m, x, false, &fl);
+        acopf_flow_at(m, p, k, x, false, &fl);
         g[L->g_p + b->f] += fl.v[0];
         g[L->g_q + b->f] += fl.v[1];
         g[L->g_p + b->t] += fl.v[2];
         g[L->g_q + b->t] += fl.v[3];
-        if (b->flow >= 0) { /* thermal limits in the flow variables, and their rows */
-            const double *fv = x + L->x_fl + 4 * b->flow;
-            g[L->g_sf + b->rated_row] = fv[0] * fv[0] + fv[1] * fv[1];
-            g[L->g_st + b->rated_row] = fv[2] * fv[2] + fv[3] * fv[3];
-            for (int e = 0; e < 4; e++)
-                g[L->g_flow + 4 * b->flow + e] = fv[e] - fl.v[e];
-        } else if (b->rated_row >= 0) {
-            g[L->g_sf + b->rated_row] = fl.v[0] * fl.v[0] + fl.v[1] * fl.v[1];
-            g[L->g_st + b->rated_row] = fl.v[2] * fl.v[2] + fl.v[3] * fl.v[3];
+        const double *fv = b->flow >= 0 ? x + L->x_fl + 4 * b->flow : fl.v;
+        for (int e = 0; b->flow >= 0 && e < 4; e++) /* rows (8) v_e - h_e */
+            g[L->g_flow + 4 * b->flow + e] = fv[e] - fl.v[e];
+        if (b->rated_row >= 0) {
+            /* eq. 5 in the flows, or in the flow variables: |S|^2 - (rate^2 - rate_file^2)
+             * <= rate_file^2 (p.u.), the file's row when rateA is the file's */
+            double r = acopf_rate_a(m, p, k) / m->base, r0 = m->cs.branch[k].rate_a / m->base;
+            double shift = r * r - r0 * r0;
+            g[L->g_sf + b->rated_row] = fv[0] * fv[0] + fv[1] * fv[1] - shift;
+            g[L->g_st + b->rated_row] = fv[2] * fv[2] + fv[3] * fv[3] - shift;
         }
     }
     for (fold_int k = 0; k < L->n_angle; k++) {
@@ -143,8 +109,8 @@ int acopf_cb_jac_g(const double *x, const double *p, double *v, void *ud)
     memset(v, 0, (size_t)m->jac_nnz * sizeof *v);
     for (fold_int i = 0; i < m->cs.n_bus; i++) {
         double vm = x[L->x_vm + i];
-        v[m->jac_bus[2 * i]] += 2 * m->cs.bus[i].gs * vm / m->base;
-        v[m->jac_bus[2 * i + 1]] -= 2 * m->cs.bus[i].bs * vm / m->base;
+        v[m->jac_bus[2 * i]] += 2 * p[L->p_gs + i] * vm / m->base;
+        v[m->jac_bus[2 * i + 1]] -= 2 * p[L->p_bs + i] * vm / m->base;
     }
     for (fold_int k = 0; k < m->cs.n_gen; k++) {
         v[m->jac_gen[2 * k]] -= 1;
@@ -152,7 +118,7 @@ int acopf_cb_jac_g(const double *x, const double *p, double *v, void *ud)
     }
     for (fold_int k = 0; k < m->cs.n_branch; k++) {
         const acopf_branch_data *b = &m->br[k];
-        acopf_flow_eval(b, m, x, false, &fl);
+        acopf_flow_at(m, p, k, x, false, &fl);
         for (int r = 0; r < 4; r++)
             for (int c = 0; c < 4; c++)
                 v[b->jac[4 * r + c]] += fl.d[r][c];
@@ -194,11 +160,11 @@ int acopf_cb_hess_l(const double *x, const double *p, double s, const double *la
         v[m->hess_pg[k]] += s * d2c;
     }
     for (fold_int i = 0; i < m->cs.n_bus; i++)
-        v[m->hess_vm[i]] += 2 * (lam[L->g_p + i] * m->cs.bus[i].gs -
-                                 lam[L->g_q + i] * m->cs.bus[i].bs) / m->base;
+        v[m->hess_vm[i]] += 2 * (lam[L->g_p + i] * p[L->p_gs + i] -
+                                 lam[L->g_q + i] * p[L->p_bs + i]) / m->base;
     for (fold_int k = 0; k < m->cs.n_branch; k++) {
         const acopf_branch_data *b = &m->br[k];
-        acopf_flow_eval(b, m, x, true, &fl);
+        acopf_flow_at(m, p, k, x, true, &fl);
         double w[4] = {lam[L->g_p + b->f], lam[L->g_q + b->f], lam[L->g_p + b->t],
                        lam[L->g_q + b->t]};
         double mu[2] = {0, 0};
@@ -227,43 +193,16 @@ int acopf_cb_hess_l(const double *x, const double *p, double s, const double *la
     return 0;
 }
 
-int acopf_cb_grad_f_p(const double *x, const double *p, double *gp, void *ud)
-{
-    const fold_acopf *m = ud;
-    const fold_acopf_layout *L = &m->L;
-    memset(gp, 0, (size_t)L->np * sizeof *gp);
-    for (fold_int k = 0; k < m->cs.n_gen; k++) {
-        double P = m->cs.gen[k].pwl ? 0 : x[L->x_pg + k] * m->base;
-        gp[L->p_c1 + k] = P;
-        gp[L->p_c2 + k] = P * P;
-    }
-    return 0;
-}
-
-int acopf_cb_jac_g_p(const double *x, const double *p, double *v, void *ud)
-{
-    const fold_acopf *m = ud;
-    for (fold_int i = 0; i < 2 * m->cs.n_bus; i++)
-        v[i] = 1 / m->base;
-    return 0;
-}
-
-int acopf_cb_hess_lp(const double *x, const double *p, const double *lam, double *v, void *ud)
-{
-    const fold_acopf *m = ud;
-    for (fold_int k = 0; k < m->cs.n_gen; k++) {
-        bool pwl = m->cs.gen[k].pwl;
-        v[2 * k] = pwl ? 0 : m->base;
-        v[2 * k + 1] = pwl ? 0 : 2 * m->base * m->base * x[m->L.x_pg + k];
-    }
-    return 0;
-}
-
 double fold_acopf_objective(const fold_acopf *m, const double *x)
+{
+    return fold_acopf_objective_at(m, x, NULL);
+}
+
+double fold_acopf_objective_at(const fold_acopf *m, const double *x, const double *p)
 {
     double sum = 0, c, dc, d2c;
     for (fold_int k = 0; k < m->cs.n_gen; k++) {
-        gen_cost(m, k, x[m->L.x_pg + k], m->p0, &c, &dc, &d2c);
+        gen_cost(m, k, x[m->L.x_pg + k], p ? p : m->p0, &c, &dc, &d2c);
         sum += m->cs.gen[k].pwl ? acopf_pwl_cost(m, k, x[m->L.x_pg + k]) : c;
     }
     return sum;

@@ -62,13 +62,23 @@ static int constraint_name(const fold_acopf *m, fold_int i, char *buf, size_t le
     return branch_name(m, m->flow_branch[q], what, buf, len);
 }
 
+/* "pd bus 1484", "c1 gen 7", "rate_a branch 12 (3-7)": the kind's name (as --wrt takes it)
+ * and its item. */
 static int parameter_name(const fold_acopf *m, fold_int k, char *buf, size_t len)
 {
-    const fold_acopf_layout *L = &m->L;
-    if (k < L->p_qd) return snprintf(buf, len, "pd bus %ld", bus_id(m, k - L->p_pd)), 0;
-    if (k < L->p_c1) return snprintf(buf, len, "qd bus %ld", bus_id(m, k - L->p_qd)), 0;
-    if (k < L->p_c2) return snprintf(buf, len, "c1 gen %ld", m->cs.gen[k - L->p_c1].row), 0;
-    return snprintf(buf, len, "c2 gen %ld", m->cs.gen[k - L->p_c2].row), 0;
+    int kind;
+    fold_int item = fold_acopf_param_item(m, k, &kind);
+    const char *what = fold_acopf_param_name(kind);
+    switch (fold_acopf_param_item_type(kind)) {
+    case FOLD_ACOPF_ITEM_BUS: return snprintf(buf, len, "%s bus %ld", what, bus_id(m, item)), 0;
+    case FOLD_ACOPF_ITEM_GEN:
+        return snprintf(buf, len, "%s gen %ld", what, m->cs.gen[item].row), 0;
+    default: {
+        const fold_acopf_branch *br = &m->cs.branch[item];
+        return snprintf(buf, len, "%s branch %ld (%ld-%ld)", what, br->row, bus_id(m, br->f),
+                        bus_id(m, br->t)), 0;
+    }
+    }
 }
 
 int acopf_cb_item_name(int kind, fold_int index, char *buf, size_t len, void *ud)

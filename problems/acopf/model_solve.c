@@ -17,12 +17,13 @@ void fold_acopf_default_solve_options(fold_acopf_solve_options *opt)
 /* The thermal limit of branch b, written in the voltages, adds mu grad|h|^2 to the
  * Hessian of the Lagrangian: entries of about 2 mu |grad h_e|^2. One rounding of a voltage
  * (DBL_EPSILON) then moves the dual residual by that times DBL_EPSILON (doc/acopf.md §2.1). */
-static double residual_floor(const fold_acopf *m, const acopf_branch_data *b, const double *x,
+static double residual_floor(const fold_acopf *m, fold_int k, const double *p, const double *x,
                              const double *lam)
 {
     const fold_acopf_layout *L = &m->L;
+    const acopf_branch_data *b = &m->br[k];
     acopf_flow fl;
-    acopf_flow_eval(b, m, x, false, &fl);
+    acopf_flow_at(m, p, k, x, false, &fl);
     double floor = 0;
     for (int e = 0; e < 4; e++) {
         double mu = fabs(lam[(e < 2 ? L->g_sf : L->g_st) + b->rated_row]), g2 = 0;
@@ -35,8 +36,8 @@ static double residual_floor(const fold_acopf *m, const acopf_branch_data *b, co
 
 /* Flags of the branches that keep flow variables (those of m) or get them (rated branches
  * whose residual floor exceeds `limit`); returns how many are new, -1 out of memory. */
-static fold_int stiff_branches(const fold_acopf *m, const double *x, const double *lam,
-                               double limit, unsigned char **mask)
+static fold_int stiff_branches(const fold_acopf *m, const double *p, const double *x,
+                               const double *lam, double limit, unsigned char **mask)
 {
     fold_int added = 0;
     *mask = calloc((size_t)m->cs.n_branch + 1, 1);
@@ -46,7 +47,7 @@ static fold_int stiff_branches(const fold_acopf *m, const double *x, const doubl
         const acopf_branch_data *b = &m->br[k];
         if (b->flow >= 0)
             (*mask)[k] = 1;
-        else if (b->rated_row >= 0 && residual_floor(m, b, x, lam) > limit)
+        else if (b->rated_row >= 0 && residual_floor(m, k, p, x, lam) > limit)
             (*mask)[k] = 1, added++;
     }
     return added;
@@ -72,7 +73,7 @@ static void add_info(fold_forward_info *sum, const fold_forward_info *next, bool
 /* The settings of a warm re-solve: Ipopt's barrier parameter starts near the tolerance
  * (its default 0.1 would lead it back to the central path far from the point) unless the
  * caller chose mu_init. */
-static void warm_settings(const fold_settings *set, double spent_s, fold_settings *warm)
+void acopf_warm_settings(const fold_settings *set, double spent_s, fold_settings *warm)
 {
     char mu[32];
     *warm = *set;
@@ -120,8 +121,8 @@ static fold_status resolve(fold_acopf **model, fold_solver **sv, const unsigned 
         st = acopf_error(FOLD_ERR_MEMORY, "fold_acopf_solve: out of memory (%s)", m0->cs.name);
         goto done;
     }
-    warm_settings(set, spent_s, &warm);
-    if ((st = fold_acopf_convert_point(m0, m1, pt->x, pt->lam, pt->zl, pt->zu, to.x, to.lam,
+    acopf_warm_settings(set, spent_s, &warm);
+    if ((st = fold_acopf_convert_point(m0, m1, p, pt->x, pt->lam, pt->zl, pt->zu, to.x, to.lam,
                                        to.zl, to.zu)) != FOLD_OK ||
         (st = fold_solver_create(m1->prob, &warm, &s1)) != FOLD_OK ||
         (st = fold_solver_set_start(s1, to.x, to.lam, to.zl, to.zu)) != FOLD_OK)
@@ -142,6 +143,14 @@ done:
     return st;
 }
 
+void acopf_info_not_run(fold_forward_info *fi)
+{
+    memset(fi, 0, sizeof *fi);
+    fi->status = FOLD_FWD_NOT_RUN;
+    fi->backend = "ipopt";
+    fi->objective = fi->kkt_stationarity = fi->kkt_feasibility = fi->kkt_complementarity = NAN;
+}
+
 fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const double *p,
                              const fold_acopf_solve_options *opt, fold_solver **solver,
                              fold_forward_info *info, fold_acopf_solve_info *sinfo)
@@ -149,16 +158,20 @@ fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const
     fold_acopf_solve_options defaults;
     fold_settings def_set;
     fold_forward_info total, fi;
-    fold_acopf_solve_info si = {0};
+    fold_acopf_solve_info si = {.first_status = FOLD_FWD_NOT_RUN,
+                                .failed_status = FOLD_FWD_NOT_RUN};
     fold_solver *sv = NULL;
+    acopf_info_not_run(&total);
+    /* info and sinfo are defined on every path, the early failures included */
+    if (info)
+        *info = total;
+    if (sinfo)
+        *sinfo = si;
+    if (solver)
+        *solver = NULL;
     if (!model || !*model || !solver)
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_solve: %s is NULL",
                            solver ? "model" : "solver");
-    *solver = NULL;
-    if (info)
-        memset(info, 0, sizeof *info);
-    if (sinfo)
-        *sinfo = si;
     fold_acopf_default_solve_options(&defaults);
     if (!opt)
         opt = &defaults;
@@ -183,13 +196,14 @@ fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const
         fold_int added = -1;
         if (point_alloc(m, &pt) &&
             fold_solver_solution(sv, pt.x, pt.lam, pt.zl, pt.zu, NULL) == FOLD_OK)
-            added = stiff_branches(m, pt.x, pt.lam, opt->stiff_factor * set->forward.tol, &mask);
+            added = stiff_branches(m, p ? p : m->p0, pt.x, pt.lam,
+                                   opt->stiff_factor * set->forward.tol, &mask);
         if (added <= 0) { /* nothing to change (or no memory): the acceptable point stands */
             free(pt.x);
             free(mask);
             break;
         }
-        memset(&fi, 0, sizeof fi);
+        acopf_info_not_run(&fi);
         fold_status rst = resolve(model, &sv, mask, &pt, set, total.total_s, p, &fi);
         free(pt.x);
         free(mask);

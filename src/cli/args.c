@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -34,6 +35,38 @@ int cli_status_error(const char *what, fold_status st)
     default:
         return CLI_FAILED;
     }
+}
+
+FILE *cli_open_output(const char *cmd, const char *path)
+{
+    if (!path)
+        return stdout;
+    FILE *out = fopen(path, "w");
+    if (!out)
+        cli_usage_error("%s: cannot write '%s': %s", cmd, path, strerror(errno));
+    return out;
+}
+
+int cli_close_output(const char *cmd, FILE *out, const char *path)
+{
+    int err = fflush(out) != 0 ? errno : 0;
+    if (!err && ferror(out))
+        err = EIO;
+    if (out == stdout) {
+        if (!err)
+            return CLI_OK;
+        clearerr(stdout); /* reported here: main() need not report it again */
+        return cli_usage_error("%s: write error on standard output: %s", cmd, strerror(err));
+    }
+    struct stat sb;
+    bool regular = fstat(fileno(out), &sb) == 0 && S_ISREG(sb.st_mode);
+    if (fclose(out) != 0 && !err)
+        err = errno;
+    if (!err)
+        return CLI_OK;
+    if (regular) /* nothing half-written is left (a device such as /dev/full stays) */
+        remove(path);
+    return cli_usage_error("%s: write error on '%s': %s", cmd, path, strerror(err));
 }
 
 bool cli_parse_double(const char *opt, const char *text, double *out)

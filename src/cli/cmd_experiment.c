@@ -310,9 +310,9 @@ int cmd_experiment(int argc, char **argv)
         goto done;
     }
     if (csv) {
-        FILE *f = fopen(csv, "w");
+        FILE *f = cli_open_output("experiment", csv);
         if (!f) {
-            rc = cli_usage_error("experiment: cannot write '%s'", csv);
+            rc = CLI_USAGE;
             goto done;
         }
         fprintf(f, "k,unrolled_error,lfpi_error,gmres_error,unrolled_s,lfpi_s,gmres_s,"
@@ -321,7 +321,8 @@ int cmd_experiment(int argc, char **argv)
             fprintf(f, "%ld,%.6e,%.6e,%.6e,%.3e,%.3e,%.3e,%zu,%zu,%zu\n", k, rows[k].eu,
                     rows[k].el, rows[k].eg, rows[k].tu, rows[k].tl, rows[k].tg, rows[k].bu,
                     rows[k].bl, rows[k].bg);
-        fclose(f);
+        if ((rc = cli_close_output("experiment", f, csv)) != CLI_OK)
+            goto done;
     }
     double su = 0, sl = 0, sg = 0;
     for (long k = 1; k <= K; k++) {

@@ -1,5 +1,5 @@
-/* foldopt opf: solve a MATPOWER case's AC-OPF, then differentiate its solution with respect
- * to loads or cost coefficients (doc/cli.md, doc/acopf.md §5). */
+/* foldopt opf: solve a MATPOWER case's AC-OPF, then differentiate its outputs with respect to
+ * its parameters (doc/cli.md, doc/acopf.md §5, §7). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,49 +7,98 @@
 
 #include "cli/cmd_opf.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
-
-const char *const opf_of_names[] = {"objective", "pg", "qg", "vm", "va", NULL};
-const char *const opf_wrt_names[] = {"pd", "qd", "c1", "c2", NULL};
 const char *const opf_mode_names[] = {"value", "vjp", "jvp", "jacobian", NULL};
 
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: foldopt opf CASE.m [--wrt pd|qd|c1|c2] [--of objective|pg|qg|vm|va]\n"
-        "                  [--mode value|vjp|jvp|jacobian] [--kkt active|barrier]\n"
-        "                  [--backward direct|lfpi|gmres|minres|bicgstab] [--tol T] [-v]\n"
-        "                  [--json] [-o FILE] [--set name=value] [--ipopt name=value]\n"
-        "                  [--top K] [--rows LIST] [--cols LIST] [--flow-vars Z|none|all]\n"
-        "                  [--resolves N]\n"
+        "usage: foldopt opf CASE.m [--wrt KINDS] [--of KINDS] [--mode value|vjp|jvp|jacobian]\n"
+        "                  [--rows LIST] [--cols LIST] [--cotangent FILE] [--direction FILE]\n"
+        "                  [--kkt active|barrier] [--backward direct|lfpi|gmres|minres|bicgstab]\n"
+        "                  [--tol T] [-v] [--json] [--print] [-o FILE] [--set name=value]\n"
+        "                  [--ipopt name=value] [--top K] [--flow-vars Z|none|all]\n"
+        "                  [--resolves N] [--progress|--no-progress]\n"
+        "                  [--from-solution FILE [--polish] [--kkt-tol T]]\n"
         "Solve the AC optimal power flow of a MATPOWER case (PGLib baseline formulation) and\n"
-        "optionally differentiate the solution with respect to the loads (pd, qd per bus, MW\n"
-        "and MVAr) or the cost coefficients (c1, c2 per generator).\n"
-        "  --of       output: objective ($/h), pg, qg (MW, MVAr per generator row), vm (p.u.),\n"
-        "             va (degrees) per bus id; default objective\n"
+        "optionally differentiate the solution (doc/cli.md, doc/acopf.md §7).\n"
+        "  --wrt      parameters, comma-separated: pd qd gs bs vmin vmax (per bus), c1 c2 c0\n"
+        "             pmin pmax qmin qmax (per generator), r x b tap shift rate_a (per branch)\n"
+        "  --of       outputs, comma-separated: objective ($/h, default), pg qg mu_pmin mu_pmax\n"
+        "             mu_qmin mu_qmax (per generator row), vm va lam_p lam_q mu_vmin mu_vmax (per\n"
+        "             bus id), pf qf pt qt ploss mu_sf mu_st mu_angmin mu_angmax (per branch row)\n"
         "  --mode     value: gradient of the optimal objective (envelope theorem; the LMP for\n"
-        "             --wrt pd); vjp: gradient of the objective or of the sum of the --rows\n"
-        "             outputs; jvp: derivative of the outputs along the sum of the --cols\n"
-        "             parameters (1 unit each); jacobian: d outputs / d parameters.\n"
+        "             --wrt pd); vjp: gradient of the weighted sum of the --rows outputs; jvp:\n"
+        "             derivative of the outputs along the --direction (default +1 unit on every\n"
+        "             --cols parameter); jacobian: d outputs / d parameters.\n"
         "             Default: value for the objective, jacobian otherwise\n"
-        "  --rows, --cols  comma-separated keys (bus ids or generator rows); default all\n"
+        "  --rows     outputs [kind:]key[:weight], comma-separated (weights with --mode vjp);\n"
+        "  --cols     parameters [kind:]key; keys are bus ids, generator or branch rows;\n"
+        "             default every item of the kinds\n"
+        "  --cotangent FILE  vjp weights: JSON {\"pg\": {\"3\": 0.5}, \"objective\": 1} or CSV\n"
+        "             lines kind,key,weight\n"
+        "  --direction FILE  jvp direction in parameter units, the same formats\n"
+        "  --print    add MATPOWER printpf-style bus, generator and branch tables\n"
+        "  -o FILE    write the output there; FILE.m: a MATPOWER case with the results\n"
         "  --top K    the summary lists the K largest sensitivities (default 10)\n"
         "  --flow-vars  thermal limits in flow variables on the rated branches of impedance\n"
         "             below Z p.u. (default 2e-4), none or all of them\n"
         "  --resolves N  when Ipopt stops at its acceptable level, re-solve warm up to N times\n"
         "             with flow variables also on the branches whose binding thermal limit is\n"
         "             too stiff for --tol (default 2; 0: keep the acceptable point)\n"
+        "  --progress, --no-progress  progress of Jacobians on stderr (default: on a terminal)\n"
+        "  --from-solution FILE  no solve: differentiate a solution computed elsewhere (a\n"
+        "             MATPOWER solved case .m or foldopt's JSON), checked as a KKT point;\n"
+        "             --polish re-solves warm from it and keeps the result when the same\n"
+        "             limits hold; --kkt-tol: its KKT test (default 1e-5)\n"
         "  -v         show Ipopt's iteration log on stderr\n"
         "Exit status: 0 ok, 1 numerical failure, 2 usage or input error.\n");
 }
 
-static int lookup(const char *const *names, const char *opt, const char *val)
+static int lookup_mode(const char *opt, const char *val)
 {
-    for (int i = 0; val && names[i]; i++)
-        if (!strcmp(names[i], val))
+    for (int i = 0; opf_mode_names[i]; i++)
+        if (!strcmp(opf_mode_names[i], val))
             return i;
-    cli_usage_error("opf: %s: unknown value '%s'", opt, val ? val : "");
+    cli_usage_error("opf: %s: unknown value '%s' (valid: value, vjp, jvp, jacobian)", opt, val);
     return -2;
+}
+
+/* Which options go together (before the case is read). */
+static int check_combination(opf_run *r)
+{
+    if ((r->polish || r->import_tol > 0) && !r->solution_path)
+        return cli_usage_error("opf: --polish and --kkt-tol need --from-solution");
+    bool diff = r->n_wrt > 0 || r->direction_path;
+    if (!diff && (r->mode != OPF_MODE_DEFAULT || r->rows_text || r->cols_text || r->n_of ||
+                  r->cotangent_path))
+        return cli_usage_error("opf: --of, --mode, --rows, --cols and --cotangent need --wrt "
+                               "(or --direction)");
+    if (!diff)
+        return 0;
+    if (r->cotangent_path && (r->rows_text || r->n_of))
+        return cli_usage_error("opf: --cotangent gives the outputs and their weights: not with "
+                               "--of or --rows");
+    if (r->direction_path && (r->cols_text || r->n_wrt))
+        return cli_usage_error("opf: --direction gives the parameters: not with --wrt or "
+                               "--cols");
+    if (r->n_of == 0 && !r->cotangent_path) {
+        r->of[0] = FOLD_ACOPF_OUT_OBJECTIVE;
+        r->n_of = 1;
+    }
+    bool objective_only = r->n_of == 1 && r->of[0] == FOLD_ACOPF_OUT_OBJECTIVE;
+    if (r->mode == OPF_MODE_DEFAULT)
+        r->mode = r->cotangent_path    ? OPF_MODE_VJP
+                  : r->direction_path  ? OPF_MODE_JVP
+                  : objective_only     ? OPF_MODE_VALUE
+                                       : OPF_MODE_JACOBIAN;
+    if (r->mode == OPF_MODE_VALUE && (!objective_only || r->rows_text))
+        return cli_usage_error("opf: --mode value is the gradient of the objective alone (use "
+                               "--mode vjp for other outputs)");
+    if (r->cotangent_path && r->mode != OPF_MODE_VJP)
+        return cli_usage_error("opf: --cotangent needs --mode vjp");
+    if (r->direction_path && r->mode != OPF_MODE_JVP)
+        return cli_usage_error("opf: --direction needs --mode jvp");
+    return 0;
 }
 
 static int parse_args(opf_run *r, int argc, char **argv)
@@ -62,6 +111,15 @@ static int parse_args(opf_run *r, int argc, char **argv)
             return -1;
         } else if (!strcmp(a, "--json")) {
             r->json = true;
+            continue;
+        } else if (!strcmp(a, "--print")) {
+            r->print_tables = true;
+            continue;
+        } else if (!strcmp(a, "--polish")) {
+            r->polish = true;
+            continue;
+        } else if (!strcmp(a, "--progress") || !strcmp(a, "--no-progress")) {
+            r->progress = a[2] == 'p';
             continue;
         } else if (!strcmp(a, "-v")) {
             r->settings.log.verbose = 2;
@@ -76,12 +134,24 @@ static int parse_args(opf_run *r, int argc, char **argv)
         if (!val)
             return cli_usage_error("opf: %s needs a value", a);
         i++;
-        if (!strcmp(a, "--wrt") && (r->wrt = lookup(opf_wrt_names, a, val)) < 0)
+        if (!strcmp(a, "--wrt") && opf_parse_kinds(a, val, true, r->wrt, &r->n_wrt))
             return CLI_USAGE;
-        else if (!strcmp(a, "--of") && (r->of = lookup(opf_of_names, a, val)) < 0)
+        else if (!strcmp(a, "--of") && opf_parse_kinds(a, val, false, r->of, &r->n_of))
             return CLI_USAGE;
-        else if (!strcmp(a, "--mode") && (r->mode = lookup(opf_mode_names, a, val)) < 0)
+        else if (!strcmp(a, "--mode") && (r->mode = lookup_mode(a, val)) < 0)
             return CLI_USAGE;
+        else if (!strcmp(a, "--cotangent"))
+            r->cotangent_path = val;
+        else if (!strcmp(a, "--direction"))
+            r->direction_path = val;
+        else if (!strcmp(a, "--from-solution"))
+            r->solution_path = val;
+        else if (!strcmp(a, "--kkt-tol")) {
+            if (!cli_parse_double(a, val, &r->import_tol))
+                return CLI_USAGE;
+            if (!(r->import_tol > 0))
+                return cli_usage_error("opf: --kkt-tol must be > 0");
+        }
         else if (!strcmp(a, "--kkt")) {
             setting = "backward.kkt_form";
             r->kkt_given = true;
@@ -127,226 +197,7 @@ static int parse_args(opf_run *r, int argc, char **argv)
     }
     if (!r->case_path)
         return cli_usage_error("opf: a case file is required (see 'foldopt opf --help')");
-    if (r->wrt == OPF_WRT_NONE && (r->mode != OPF_MODE_DEFAULT || r->rows_text || r->cols_text))
-        return cli_usage_error("opf: --mode, --rows and --cols need --wrt");
-    if (r->mode == OPF_MODE_DEFAULT)
-        r->mode = r->of == OPF_OF_OBJECTIVE ? OPF_MODE_VALUE : OPF_MODE_JACOBIAN;
-    if (r->mode == OPF_MODE_VALUE && r->of != OPF_OF_OBJECTIVE)
-        return cli_usage_error("opf: --mode value needs --of objective");
-    if (r->of == OPF_OF_OBJECTIVE && r->rows_text)
-        return cli_usage_error("opf: --rows selects outputs of a vector --of");
-    return 0;
-}
-
-static bool rows_are_gens(const opf_run *r)
-{
-    return r->of == OPF_OF_PG || r->of == OPF_OF_QG;
-}
-
-static bool cols_are_gens(const opf_run *r)
-{
-    return r->wrt == OPF_WRT_C1 || r->wrt == OPF_WRT_C2;
-}
-
-long opf_row_key(const opf_run *r, fold_int k)
-{
-    return rows_are_gens(r) ? r->cs->gen[r->rows[k]].row : r->cs->bus[r->rows[k]].id;
-}
-
-long opf_col_key(const opf_run *r, fold_int k)
-{
-    return cols_are_gens(r) ? r->cs->gen[r->cols[k]].row : r->cs->bus[r->cols[k]].id;
-}
-
-/* Parse "a,b,c" keys into indices of gens (by file row) or buses (by id); all when NULL. */
-static int parse_keys(const opf_run *r, const char *text, bool gens, const char *opt,
-                      fold_int **out, fold_int *count)
-{
-    fold_int n = gens ? r->cs->n_gen : r->cs->n_bus, cap = n + 1, k = 0;
-    *out = malloc((size_t)cap * sizeof(fold_int));
-    if (!*out)
-        return cli_usage_error("opf: out of memory");
-    if (!text) {
-        for (k = 0; k < n; k++)
-            (*out)[k] = k;
-        *count = n;
-        return 0;
-    }
-    const char *s = text;
-    while (*s) {
-        char *end;
-        long key = strtol(s, &end, 10);
-        if (end == s || (*end && *end != ','))
-            return cli_usage_error("opf: %s: '%s' is not a comma-separated list of integers",
-                                   opt, text);
-        fold_int idx = -1;
-        for (fold_int i = 0; i < n && idx < 0; i++)
-            if ((gens ? r->cs->gen[i].row : r->cs->bus[i].id) == key)
-                idx = i;
-        if (idx < 0)
-            return cli_usage_error("opf: %s: no %s %ld in %s", opt,
-                                   gens ? "in-service generator row" : "bus", key, r->cs->name);
-        if (k >= cap)
-            return cli_usage_error("opf: %s: more than %ld keys", opt, (long)n);
-        (*out)[k++] = idx;
-        s = *end ? end + 1 : end;
-    }
-    *count = k;
-    return 0;
-}
-
-/* x index and unit scale of output row k; parameter index of column k. */
-static fold_int row_x(const opf_run *r, fold_int k, double *scale);
-
-fold_int opf_row_x(const opf_run *r, fold_int k)
-{
-    double scale;
-    return row_x(r, k, &scale);
-}
-
-static fold_int row_x(const opf_run *r, fold_int k, double *scale)
-{
-    const fold_acopf_layout *L = &r->L;
-    *scale = r->of == OPF_OF_PG || r->of == OPF_OF_QG ? r->cs->base_mva
-             : r->of == OPF_OF_VA                     ? 1 / DEG
-                                                      : 1;
-    fold_int i = r->rows[k];
-    switch (r->of) {
-    case OPF_OF_PG: return L->x_pg + i;
-    case OPF_OF_QG: return L->x_qg + i;
-    case OPF_OF_VM: return L->x_vm + i;
-    default: return L->x_va + i;
-    }
-}
-
-static fold_int col_p(const opf_run *r, fold_int k)
-{
-    const fold_int off[] = {r->L.p_pd, r->L.p_qd, r->L.p_c1, r->L.p_c2};
-    return off[r->wrt] + r->cols[k];
-}
-
-fold_int opf_col_p(const opf_run *r, fold_int k)
-{
-    return col_p(r, k);
-}
-
-/* The objective's gradient (value mode, or the vjp's where they differ): NaN where the
- * optimal value has a kink, whose left and right derivatives the trust report carries. */
-static fold_status objective_onesided(opf_run *r, double *left, double *right, bool *kink)
-{
-    fold_status st = fold_value_onesided(r->solver, left, right);
-    if (st < 0) return st;
-    for (fold_int c = 0; c < r->n_cols; c++) {
-        fold_int k = col_p(r, c);
-        kink[c] = !(left[k] == right[k]);
-    }
-    r->scale = 1;
-    if (opf_trust_collect(r, OPF_CALL_VALUE)) return FOLD_ERR_MEMORY;
-    return st;
-}
-
-/* The sensitivities requested by --wrt/--of/--mode (doc/acopf.md §5). */
-static fold_status backward(opf_run *r)
-{
-    const fold_acopf_layout *L = &r->L;
-    fold_int n = L->n, np = L->np;
-    double *p = malloc((size_t)np * sizeof(double)), *gp = calloc((size_t)np, sizeof(double));
-    double *xbar = calloc((size_t)n, sizeof(double)), *pbar = calloc((size_t)np, sizeof(double));
-    double *dx = calloc((size_t)n, sizeof(double)), *dp = calloc((size_t)np, sizeof(double));
-    fold_int nv = r->mode == OPF_MODE_JACOBIAN && r->of != OPF_OF_OBJECTIVE
-                      ? r->n_rows * r->n_cols
-                      : (r->mode == OPF_MODE_JVP ? r->n_rows : r->n_cols);
-    free(r->values); /* a second call (barrier fallback) replaces the first result */
-    free(r->lo);
-    opf_trust_free(r);
-    r->values = calloc((size_t)nv + 1, sizeof(double));
-    r->lo = malloc((2 * (size_t)nv + 1) * sizeof(double));
-    r->hi = r->lo ? r->lo + nv : NULL;
-    double *left = calloc((size_t)np + 1, sizeof(double)), *right = calloc((size_t)np + 1, 8);
-    bool *kink = calloc((size_t)r->n_cols + 1, sizeof(bool));
-    fold_status st = FOLD_ERR_MEMORY;
-    if (!p || !gp || !xbar || !pbar || !dx || !dp || !r->values || !r->lo || !left || !right ||
-        !kink)
-        goto done;
-    for (fold_int k = 0; k < 2 * nv; k++)
-        r->lo[k] = NAN;
-    fold_solver_params(r->solver, p);
-    fold_acopf_eval_grad_f_p(r->model, r->x, p, gp);
-    bool objective = r->of == OPF_OF_OBJECTIVE;
-    if (r->mode == OPF_MODE_VALUE) {
-        st = objective_onesided(r, left, right, kink);
-        for (fold_int c = 0; st >= 0 && c < r->n_cols; c++)
-            r->values[c] = kink[c] ? NAN : left[col_p(r, c)];
-    } else if (r->mode == OPF_MODE_VJP || (objective && r->mode == OPF_MODE_JACOBIAN)) {
-        double scale;
-        /* the objective's kinks: one-sided derivatives where the vjp has no single value */
-        if (objective && (st = objective_onesided(r, left, right, kink)) < 0) goto done;
-        if (objective)
-            fold_acopf_eval_grad_f(r->model, r->x, p, xbar);
-        for (fold_int k = 0; !objective && k < r->n_rows; k++) {
-            fold_int xi = row_x(r, k, &scale);
-            xbar[xi] += scale;
-        }
-        st = fold_vjp(r->solver, xbar, NULL, NULL, NULL, pbar, &r->bwd);
-        r->has_bwd_info = true;
-        r->scale = 1;
-        if (st >= 0 && opf_trust_collect(r, OPF_CALL_VJP)) st = FOLD_ERR_MEMORY;
-        /* the objective also depends on c1, c2 directly: add d f / d p at fixed x */
-        for (fold_int c = 0; st >= 0 && c < r->n_cols; c++)
-            r->values[c] = kink[c] ? NAN : pbar[col_p(r, c)] + (objective ? gp[col_p(r, c)] : 0);
-    } else if (r->mode == OPF_MODE_JVP) {
-        for (fold_int c = 0; c < r->n_cols; c++)
-            dp[col_p(r, c)] = 1;
-        st = fold_jvp(r->solver, dp, dx, NULL, NULL, NULL, &r->bwd);
-        r->has_bwd_info = true;
-        if (objective) {
-            double s = 0;
-            fold_acopf_eval_grad_f(r->model, r->x, p, xbar);
-            for (fold_int i = 0; i < n; i++)
-                s += xbar[i] * dx[i];
-            for (fold_int j = 0; j < np; j++)
-                s += gp[j] * dp[j];
-            r->values[0] = s;
-        }
-        for (fold_int k = 0; !objective && st >= 0 && k < r->n_rows; k++) {
-            double scale;
-            fold_int xi = row_x(r, k, &scale);
-            r->values[k] = scale * dx[xi];
-            r->scale = scale;
-        }
-        if (st >= 0 && !objective && opf_trust_collect(r, OPF_CALL_JVP)) st = FOLD_ERR_MEMORY;
-    } else {
-        fold_int *xr = malloc((size_t)r->n_rows * sizeof(fold_int) + 1);
-        fold_int *pc = malloc((size_t)r->n_cols * sizeof(fold_int) + 1);
-        double scale = 1;
-        st = FOLD_ERR_MEMORY;
-        if (xr && pc) {
-            for (fold_int k = 0; k < r->n_rows; k++)
-                xr[k] = row_x(r, k, &scale);
-            for (fold_int c = 0; c < r->n_cols; c++)
-                pc[c] = col_p(r, c);
-            st = fold_jacobian(r->solver, FOLD_BLOCK_X, r->n_rows, xr, r->n_cols, pc, r->values,
-                               &r->bwd);
-            r->has_bwd_info = true;
-            for (fold_int k = 0; st >= 0 && k < r->n_rows * r->n_cols; k++)
-                r->values[k] *= scale;
-            r->scale = scale;
-            if (st >= 0 && opf_trust_collect(r, OPF_CALL_JACOBIAN)) st = FOLD_ERR_MEMORY;
-        }
-        free(xr);
-        free(pc);
-    }
-done:
-    free(left);
-    free(right);
-    free(kink);
-    free(p);
-    free(gp);
-    free(xbar);
-    free(pbar);
-    free(dx);
-    free(dp);
-    return st;
+    return check_combination(r);
 }
 
 static int run(opf_run *r)
@@ -362,31 +213,35 @@ static int run(opf_run *r)
     opt.flow_var_max_z = r->flow_var_max_z;
     st = fold_acopf_create_with(cs, &opt, &r->model);
     fold_acopf_case_free(cs);
-    if (st != FOLD_OK) {
+    if (st != FOLD_OK) { /* data the model refuses is an input error */
         fprintf(stderr, "foldopt: opf: %s\n", fold_acopf_last_error());
-        return CLI_FAILED;
+        return st == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
     }
-    r->cs = fold_acopf_get_case(r->model); /* keys are bus ids and generator rows */
-    if (r->wrt != OPF_WRT_NONE) {
-        int rc = parse_keys(r, r->cols_text, cols_are_gens(r), "--cols", &r->cols, &r->n_cols);
+    r->cs = fold_acopf_get_case(r->model); /* keys are bus ids, gen and branch rows */
+    r->L = fold_acopf_get_layout(r->model);
+    bool diff = r->n_wrt > 0 || r->direction_path;
+    if (diff) {
+        int rc = opf_select(r);
         if (rc)
             return rc;
-        if (r->of == OPF_OF_OBJECTIVE) {
-            r->n_rows = 1;
-        } else if ((rc = parse_keys(r, r->rows_text, rows_are_gens(r), "--rows", &r->rows,
-                                    &r->n_rows)) != 0) {
-            return rc;
-        }
     }
-    fold_acopf_solve_options so;
-    fold_acopf_default_solve_options(&so);
-    so.max_rounds = (int)r->resolves;
-    r->fwd_status = fold_acopf_solve(&r->model, &r->settings, NULL, &so, &r->solver, &r->fwd,
-                                     &r->refine);
-    if (!r->solver) { /* settings or memory */
+    if (r->solution_path) { /* a solution computed elsewhere (cmd_opf_import.c) */
+        int irc = opf_import(r);
+        if (irc != CLI_OK)
+            return irc;
+    } else {
+        fold_acopf_solve_options so;
+        fold_acopf_default_solve_options(&so);
+        so.max_rounds = (int)r->resolves;
+        r->fwd_status = fold_acopf_solve(&r->model, &r->settings, NULL, &so, &r->solver,
+                                         &r->fwd, &r->refine);
+    }
+    if (!r->solver) { /* settings (an unknown --ipopt option) or memory */
         fprintf(stderr, "foldopt: opf: %s\n", fold_acopf_last_error());
         return r->fwd_status == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
     }
+    if (r->fwd_status < 0 && r->fwd.status == FOLD_FWD_NOT_RUN) /* refused before Ipopt ran */
+        return cli_status_error("opf: forward solve", r->fwd_status);
     /* the model of the kept solution (a re-solve may have added flow variables) */
     r->cs = fold_acopf_get_case(r->model);
     r->L = fold_acopf_get_layout(r->model);
@@ -396,6 +251,8 @@ static int run(opf_run *r)
     bool solved = r->fwd_status >= 0;
     if (solved)
         fold_solver_solution(r->solver, r->x, NULL, NULL, NULL, NULL);
+    if (solved && fold_acopf_results_from_solver(r->model, r->solver, &r->res) != FOLD_OK)
+        return cli_usage_error("opf: %s", fold_acopf_last_error());
     int rc = solved ? CLI_OK : CLI_FAILED;
     if (!solved)
         fprintf(stderr, "foldopt: opf: forward solve failed: %s (%s)\n",
@@ -404,52 +261,65 @@ static int run(opf_run *r)
         fprintf(stderr, "foldopt: opf: warning: forward solve %s: %s\n",
                 fold_forward_status_string(r->fwd.status), fold_last_error());
     fold_status bst = FOLD_OK;
-    if (solved && r->wrt != OPF_WRT_NONE) {
+    if (solved && diff) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        bst = backward(r);
+        bst = opf_backward(r);
         /* Several generators at one bus leave their reactive split undetermined: the
          * active-set system is singular there while the barrier form stays regular
          * (doc/acopf.md). Without an explicit --kkt, switch and say so. */
         if ((bst == FOLD_ERR_SINGULAR || bst == FOLD_ERR_DEGENERATE) && !r->kkt_given &&
             r->settings.backward.kkt_form == FOLD_KKT_ACTIVE) {
             snprintf(r->kkt_fallback, sizeof r->kkt_fallback, "active-set form: %s",
-                     fold_last_error());
+                     r->bwd_msg);
             r->settings.backward.kkt_form = FOLD_KKT_BARRIER;
             if (fold_solver_update_settings(r->solver, &r->settings) == FOLD_OK)
-                bst = backward(r);
+                bst = opf_backward(r);
         }
         clock_gettime(CLOCK_MONOTONIC, &t1);
         r->backward_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
         r->has_backward = bst >= 0;
-        if (bst < 0)
-            rc = cli_status_error("opf: backward", bst);
+        if (bst < 0) {
+            fprintf(stderr, "foldopt: opf: backward: %s: %s\n", fold_status_string(bst),
+                    r->bwd_msg);
+            rc = bst == FOLD_ERR_ARGUMENT || bst == FOLD_ERR_UNSUPPORTED ||
+                         bst == FOLD_ERR_SETTING
+                     ? CLI_USAGE
+                     : CLI_FAILED;
+        }
         else if (bst > 0 && bst != FOLD_WARN_NOT_UNIQUE && bst != FOLD_WARN_UNCERTAIN &&
                  !(bst == FOLD_WARN_INACCURATE && r->bwd.n_barrier_error > 0))
             fprintf(stderr, "foldopt: opf: warning: %s: %s\n", fold_status_string(bst),
-                    fold_last_error());
+                    r->bwd_msg);
         if (bst >= 0) /* what limits the entries asked for, counted over those only */
             opf_trust_warn(r);
     }
-    FILE *out = r->out_path ? fopen(r->out_path, "w") : stdout;
+    bool solved_case = opf_writes_case(r->out_path);
+    if (solved_case) {
+        int wrc = solved ? opf_write_solved_case(r)
+                         : cli_usage_error("opf: no solution to write to '%s'", r->out_path);
+        if (wrc != CLI_OK)
+            return wrc;
+    }
+    FILE *out = cli_open_output("opf", solved_case ? NULL : r->out_path);
     if (!out)
-        return cli_usage_error("opf: cannot write '%s'", r->out_path);
+        return CLI_USAGE;
     if (r->json)
         opf_print_json(r, out);
     else
         opf_print_text(r, out);
-    if (r->out_path && fclose(out) != 0)
-        return cli_usage_error("opf: write error on '%s'", r->out_path);
-    return rc;
+    if (r->print_tables && !r->json)
+        opf_print_tables(r, out);
+    int wrc = cli_close_output("opf", out, solved_case ? NULL : r->out_path);
+    return wrc != CLI_OK ? wrc : rc;
 }
 
 int cmd_opf(int argc, char **argv)
 {
     opf_run r;
     memset(&r, 0, sizeof r);
-    r.wrt = OPF_WRT_NONE;
-    r.of = OPF_OF_OBJECTIVE;
     r.mode = OPF_MODE_DEFAULT;
+    r.progress = -1;
     r.top = 10;
     r.flow_var_max_z = FOLD_ACOPF_FLOW_VAR_MAX_Z;
     r.resolves = FOLD_ACOPF_REFINE_ROUNDS;
@@ -462,10 +332,13 @@ int cmd_opf(int argc, char **argv)
     fold_solver_free(r.solver);
     fold_acopf_free(r.model);
     free(r.x);
-    free(r.rows);
+    free(r.outs);
+    free(r.weights);
     free(r.cols);
+    free(r.dp);
     free(r.values);
     free(r.lo);
     opf_trust_free(&r);
+    fold_acopf_results_free(r.res);
     return rc;
 }

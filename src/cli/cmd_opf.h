@@ -1,29 +1,37 @@
-/* foldopt opf: shared state of the command (cmd_opf.c) and its output (cmd_opf_out.c). */
+/* foldopt opf: shared state of the command (cmd_opf.c), what it differentiates
+ * (cmd_opf_select.c), the backward call and its output (cmd_opf_sens.c), the summary and
+ * JSON (cmd_opf_out.c) and the result tables (cmd_opf_print.c). */
 #ifndef FOLD_CLI_CMD_OPF_H
 #define FOLD_CLI_CMD_OPF_H
 
 #include "cli/cli.h"
 #include "acopf/acopf.h"
 
-enum { OPF_OF_OBJECTIVE, OPF_OF_PG, OPF_OF_QG, OPF_OF_VM, OPF_OF_VA };
-enum { OPF_WRT_NONE = -1, OPF_WRT_PD, OPF_WRT_QD, OPF_WRT_C1, OPF_WRT_C2 };
 enum { OPF_MODE_DEFAULT = -1, OPF_MODE_VALUE, OPF_MODE_VJP, OPF_MODE_JVP, OPF_MODE_JACOBIAN };
-/* The library call whose trust report is collected. */
-enum { OPF_CALL_VALUE, OPF_CALL_VJP, OPF_CALL_JVP, OPF_CALL_JACOBIAN };
+/* The report collected: the solver's (fold_value_onesided) or the acopf call's. */
+enum { OPF_CALL_VALUE, OPF_CALL_ACOPF };
 
 typedef struct opf_trust opf_trust;
 
 typedef struct opf_run {
     /* arguments */
     const char *case_path, *out_path, *rows_text, *cols_text;
-    int wrt, of, mode;
+    const char *cotangent_path, *direction_path; /* --cotangent, --direction files */
+    const char *solution_path;                   /* --from-solution FILE */
+    bool polish;                                 /* --polish */
+    double import_tol;                           /* --kkt-tol (0: the import's default) */
+    int wrt[FOLD_ACOPF_N_PARAM_KINDS], n_wrt;    /* --wrt kinds (fold_acopf_param_kind) */
+    int of[FOLD_ACOPF_N_OUTPUT_KINDS], n_of;     /* --of kinds (fold_acopf_output_kind) */
+    int mode;
     bool json;
+    bool print_tables;        /* --print: printpf-style tables (cmd_opf_print.c) */
     bool kkt_given;           /* --kkt given: no automatic switch to the barrier form */
     char kkt_fallback[4096 + 64]; /* why the active-set form was replaced by the barrier form
-                                  (the library message whole: fold_last_error holds 4096) */
+                                     (the library's message whole: it holds 4096) */
     long top;
     double flow_var_max_z;    /* --flow-vars (doc/acopf.md §2.1) */
     long resolves;            /* --resolves: fold_acopf_solve's max_rounds (§2.2) */
+    int progress;             /* --progress: -1 auto (a terminal), 0 off, 1 on */
     fold_settings settings;
     /* model and forward results */
     fold_acopf *model;
@@ -34,45 +42,80 @@ typedef struct opf_run {
     fold_status fwd_status;
     fold_acopf_solve_info refine;
     double *x;
-    /* sensitivities: rows = outputs (keys), cols = parameters (keys) */
+    fold_acopf_results *res;  /* results of the solution (doc/acopf.md §6), NULL unsolved */
+    bool imported;            /* --from-solution: what the import did */
+    fold_acopf_import_info import;
+    /* sensitivities: rows = outputs, cols = parameters */
     fold_int n_rows, n_cols;
-    fold_int *rows, *cols;  /* indices into gens or buses */
+    fold_acopf_output *outs;  /* the outputs (rows) */
+    double *weights;          /* their cotangent weights (--mode vjp) */
+    fold_int *cols;           /* parameter indices (columns) */
+    double *dp;               /* the direction of --mode jvp (np) */
     double *values;         /* gradient (n_cols), jvp (n_rows) or jacobian (n_rows x n_cols,
                                column-major) */
-    double *lo, *hi;        /* per entry of values: its interval (uncertain, or left and right
-                               derivatives of the objective), NaN when it has none */
-    double scale;           /* output units per library unit of the entries */
+    double *lo, *hi;        /* per entry of values: its interval (uncertain, barrier error, or
+                               left and right derivatives of the objective), NaN when none */
     opf_trust *trust;       /* the trust report of the entries asked for (cmd_opf_trust.c) */
     int n_trust, cap_trust;
     bool has_backward;
+    char bwd_msg[4096];       /* the backward call's error or warning detail */
     double backward_s;
     fold_backward_info bwd;
     bool has_bwd_info;
 } opf_run;
 
-/* Names of the --of / --wrt / --mode values. */
-extern const char *const opf_of_names[];
-extern const char *const opf_wrt_names[];
 extern const char *const opf_mode_names[];
 
-/* Key (bus id or generator row) of output row r / parameter column c. */
-long opf_row_key(const opf_run *r, fold_int k);
-long opf_col_key(const opf_run *r, fold_int k);
+/* --wrt / --of lists: kinds into kinds[], *n (a usage error lists the valid names). */
+int opf_parse_kinds(const char *opt, const char *text, bool params, int *kinds, int *n);
+/* The outputs, weights, parameters and direction of r from its options and files
+ * (after the model exists). Returns 0 or CLI_USAGE (message printed). */
+int opf_select(opf_run *r);
+/* The word of an item type ("bus", "gen", "branch"). */
+const char *opf_item_word(int item_type);
 
-/* x index of output row k (and its unit scale); parameter index of column k. */
-fold_int opf_row_x(const opf_run *r, fold_int k);
-fold_int opf_col_p(const opf_run *r, fold_int k);
+/* --from-solution: read the file, import it (and polish) into a new solver (cmd_opf_import.c);
+ * its part of the JSON object and of the summary. */
+int opf_import(opf_run *r);
+void opf_json_import(const opf_run *r, FILE *out);
+void opf_text_import(const opf_run *r, FILE *out);
 
-/* The trust report (cmd_opf_trust.c): append the solver's last report for a call of kind
- * OPF_CALL_*, its entries mapped to the keys asked for (intervals into lo, hi); free; the
- * summary lines, the JSON member "trust" and the one-line warning on stderr. */
+/* The backward call of --mode (doc/acopf.md §7), with progress on a terminal. */
+fold_status opf_backward(opf_run *r);
+/* Its part of the JSON object and of the summary. */
+void opf_json_sens(const opf_run *r, FILE *out);
+void opf_text_sens(const opf_run *r, FILE *out);
+
+/* Names and JSON labels of a row (output) and a column (parameter) of the result: "vm bus
+ * 7", "pd bus 3"; the key, or "kind:key" when several kinds are asked for. */
+void opf_row_name(const opf_run *r, fold_int k, char *buf, size_t len);
+void opf_col_name(const opf_run *r, fold_int c, char *buf, size_t len);
+void opf_json_label(const opf_run *r, FILE *out, bool params, fold_int k);
+/* The number of entries of the result. */
+fold_int opf_n_entries(const opf_run *r);
+
+/* The trust report (cmd_opf_trust.c): append the report of the call just made (OPF_CALL_*),
+ * its entries mapped to the positions of values (intervals into lo, hi); free; the summary
+ * lines, the JSON member "trust" and the one-line warning on stderr. */
 int opf_trust_collect(opf_run *r, int call);
 void opf_trust_free(opf_run *r);
 void opf_trust_text(const opf_run *r, FILE *out);
-void opf_trust_json(const opf_run *r, FILE *out, void (*num)(FILE *, double),
-                    void (*str)(FILE *, const char *));
+void opf_trust_json(const opf_run *r, FILE *out);
 void opf_trust_warn(const opf_run *r);
+/* A number for JSON with +-inf as "inf" / "-inf" and NaN as null. */
 void opf_json_bound(FILE *out, double v);
+
+/* JSON number (null when not finite) and string literal. */
+void opf_json_num(FILE *out, double v);
+void opf_json_string(FILE *out, const char *s);
+const char *opf_setting_text(const opf_run *r, const char *name, char *buf, size_t len);
+
+/* printpf-style tables of r->res, and its JSON "results" member (cmd_opf_print.c). */
+void opf_print_tables(const opf_run *r, FILE *out);
+void opf_json_results(const opf_run *r, FILE *out);
+/* -o FILE.m: the solved case (MATPOWER columns) instead of the summary. */
+bool opf_writes_case(const char *path);
+int opf_write_solved_case(const opf_run *r);
 
 /* Write the summary or the JSON object to out. */
 void opf_print_text(const opf_run *r, FILE *out);

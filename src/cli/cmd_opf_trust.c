@@ -1,7 +1,9 @@
-/* foldopt opf: the trust report of the sensitivities (doc/cli.md "Trust report"). The
- * library's report of each backward call is mapped to the keys of the output (bus ids,
- * generator rows) and to the entries printed; the summary and the JSON list it, and one line
- * on stderr warns whenever it is not empty. Counts cover the entries asked for only. */
+/* foldopt opf: the trust report of the sensitivities (doc/cli.md "Trust report"). The report
+ * of each call (the solver's for the one-sided derivatives of the objective, the acopf
+ * call's otherwise, fold_acopf_trust_report) is mapped to the entries printed; the summary
+ * and the JSON list it, and one line on stderr warns whenever it is not empty. Counts cover
+ * the entries asked for only. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,19 +13,17 @@ struct opf_trust {
     int kind;
     char *name;
     double slack, mult, value, lo, hi;
-    long row, col;  /* keys of an entry, OPF_NO_KEY where not applicable */
-    fold_int n_aff; /* entries a side moves (of those printed) */
-    long *aff_row, *aff_col;
+    fold_int pos;      /* the entry in values, or -1 */
+    fold_int line_col; /* a column without a solution (inconsistent), or -1 */
+    fold_int n_aff;    /* entries a side moves (of those asked for), positions in values */
+    fold_int *aff;
 };
-
-#define OPF_NO_KEY (-1L)
 
 void opf_trust_free(opf_run *r)
 {
     for (int k = 0; k < r->n_trust; k++) {
         free(r->trust[k].name);
-        free(r->trust[k].aff_row);
-        free(r->trust[k].aff_col);
+        free(r->trust[k].aff);
     }
     free(r->trust);
     r->trust = NULL;
@@ -33,35 +33,6 @@ void opf_trust_free(opf_run *r)
 static bool is_side(int kind)
 {
     return kind == FOLD_TRUST_AMBIGUOUS || kind == FOLD_TRUST_WEAK || kind == FOLD_TRUST_DEPENDENT;
-}
-
-/* Position in r->values of an entry (block, row, col, entry) of a call's result, or -1 when
- * it is not among the entries asked for. row_pos / col_pos map variables and parameters to
- * the selected rows and columns. */
-static fold_int position(const opf_run *r, int call, const fold_trust_item *it, fold_int e,
-                         const fold_int *row_pos, const fold_int *col_pos, fold_int *pr,
-                         fold_int *pc)
-{
-    *pr = *pc = -1;
-    switch (call) {
-    case OPF_CALL_VALUE:
-    case OPF_CALL_VJP: /* a parameter gradient: entry = parameter */
-        *pc = e >= 0 ? col_pos[e] : (it->col >= 0 ? col_pos[it->col] : -1);
-        return *pc;
-    case OPF_CALL_JVP: /* dx: entry = variable */
-        if (it->block != FOLD_BLOCK_X && !is_side(it->kind)) return -1;
-        *pr = e >= 0 ? row_pos[e] : (it->row >= 0 ? row_pos[it->row] : -1);
-        return *pr;
-    default: /* a Jacobian: entry = row + n_rows col of the selection */
-        if (e >= 0) {
-            *pr = e % r->n_rows;
-            *pc = e / r->n_rows;
-            return e;
-        }
-        *pr = it->row >= 0 && it->block == FOLD_BLOCK_X ? row_pos[it->row] : -1;
-        *pc = it->col >= 0 ? col_pos[it->col] : -1;
-        return -1;
-    }
 }
 
 static int add(opf_run *r, const opf_trust *t)
@@ -77,97 +48,87 @@ static int add(opf_run *r, const opf_trust *t)
     return 0;
 }
 
-/* The item's affected entries among those printed, as keys. */
-static int affected(const opf_run *r, int call, const fold_trust_item *it, const fold_int *row_pos,
-                    const fold_int *col_pos, opf_trust *t)
+/* Position in values of entry e of a call's result (-1: not asked for): the acopf calls
+ * number as values does, except a vjp (a parameter); the one-sided derivatives name
+ * parameters. */
+static fold_int position(const opf_run *r, int call, fold_int e, const fold_int *col_pos)
 {
-    t->aff_row = malloc(((size_t)it->n_affected + 1) * sizeof *t->aff_row);
-    t->aff_col = malloc(((size_t)it->n_affected + 1) * sizeof *t->aff_col);
-    if (!t->aff_row || !t->aff_col) return -1;
-    for (fold_int q = 0; q < it->n_affected; q++) {
-        fold_int pr, pc;
-        if (position(r, call, it, it->affected[q], row_pos, col_pos, &pr, &pc) < 0 &&
-            call != OPF_CALL_JACOBIAN)
-            continue;
-        if (call == OPF_CALL_JACOBIAN && (pr < 0 || pc < 0)) continue;
-        t->aff_row[t->n_aff] = pr >= 0 ? opf_row_key(r, pr) : OPF_NO_KEY;
-        t->aff_col[t->n_aff++] = pc >= 0 ? opf_col_key(r, pc) : OPF_NO_KEY;
-    }
+    if (e < 0) return -1;
+    if (call == OPF_CALL_VALUE || r->mode == OPF_MODE_VJP) return col_pos[e];
+    return e < opf_n_entries(r) ? e : -1;
+}
+
+/* A side already listed by an earlier call of this run (a vjp of the objective reads the
+ * one-sided derivatives' report and the vjp's). */
+static opf_trust *listed(opf_run *r, const fold_trust_item *it)
+{
+    for (int k = 0; k < r->n_trust; k++)
+        if (r->trust[k].kind == it->kind && !strcmp(r->trust[k].name, it->name)) return &r->trust[k];
+    return NULL;
+}
+
+static int add_affected(opf_trust *t, fold_int pos)
+{
+    for (fold_int q = 0; q < t->n_aff; q++)
+        if (t->aff[q] == pos) return 0;
+    fold_int *p = realloc(t->aff, ((size_t)t->n_aff + 1) * sizeof *p);
+    if (!p) return -1;
+    t->aff = p;
+    t->aff[t->n_aff++] = pos;
     return 0;
 }
 
 int opf_trust_collect(opf_run *r, int call)
 {
     const fold_trust_item *items;
-    fold_int count, n = r->L.n, np = r->L.np;
-    if (fold_trust_report(r->solver, &items, &count) != FOLD_OK || count == 0) return 0;
-    fold_int *row_pos = malloc(((size_t)n + 1) * sizeof *row_pos);
+    fold_int count, np = r->L.np;
+    fold_status st = call == OPF_CALL_VALUE ? fold_trust_report(r->solver, &items, &count)
+                                            : fold_acopf_trust_report(&items, &count);
+    if (st != FOLD_OK || count == 0) return 0;
     fold_int *col_pos = malloc(((size_t)np + 1) * sizeof *col_pos);
-    int rc = -1;
-    if (!row_pos || !col_pos) goto done;
-    for (fold_int j = 0; j < n; j++)
-        row_pos[j] = -1;
+    if (!col_pos) return -1;
     for (fold_int k = 0; k < np; k++)
         col_pos[k] = -1;
-    for (fold_int k = 0; k < r->n_rows && r->of != OPF_OF_OBJECTIVE; k++)
-        row_pos[opf_row_x(r, k)] = k;
     for (fold_int c = 0; c < r->n_cols; c++)
-        col_pos[opf_col_p(r, c)] = c;
+        col_pos[r->cols[c]] = c;
+    int rc = -1;
     for (fold_int k = 0; k < count; k++) {
         const fold_trust_item *it = &items[k];
-        opf_trust t = {.kind = it->kind,
-                       .slack = it->slack,
-                       .mult = it->multiplier,
-                       .value = it->value,
-                       .lo = it->lo,
-                       .hi = it->hi,
-                       .row = OPF_NO_KEY,
-                       .col = OPF_NO_KEY};
+        opf_trust t = {.kind = it->kind, .slack = it->slack, .mult = it->multiplier,
+                       .value = it->value, .lo = it->lo, .hi = it->hi, .pos = -1,
+                       .line_col = -1};
         if (is_side(it->kind)) {
-            if (affected(r, call, it, row_pos, col_pos, &t)) goto done;
-        } else {
-            fold_int pr, pc, pos = position(r, call, it, it->entry, row_pos, col_pos, &pr, &pc);
-            if (pr < 0 && pc < 0) continue; /* not an entry that was asked for */
-            t.row = pr >= 0 ? opf_row_key(r, pr) : OPF_NO_KEY;
-            t.col = pc >= 0 ? opf_col_key(r, pc) : OPF_NO_KEY;
-            if (pos >= 0 && (it->kind == FOLD_TRUST_UNCERTAIN || it->kind == FOLD_TRUST_KINK ||
-                             it->kind == FOLD_TRUST_BARRIER_ERROR)) {
-                r->lo[pos] = r->scale * it->lo;
-                r->hi[pos] = r->scale * it->hi;
-                t.lo = r->lo[pos];
-                t.hi = r->hi[pos];
-                t.value = r->scale * it->value;
+            opf_trust *old = listed(r, it);
+            opf_trust *dst = old ? old : &t;
+            for (fold_int q = 0; q < it->n_affected; q++) {
+                fold_int pos = position(r, call, it->affected[q], col_pos);
+                if (pos >= 0 && add_affected(dst, pos)) goto done;
             }
+            if (old) continue;
+        } else if (it->entry < 0 && it->kind == FOLD_TRUST_INCONSISTENT) {
+            if (it->col < 0 || (t.line_col = col_pos[it->col]) < 0) continue;
+        } else {
+            t.pos = position(r, call, it->entry, col_pos);
+            if (t.pos < 0) continue; /* not an entry that was asked for */
+            if (it->kind == FOLD_TRUST_UNCERTAIN || it->kind == FOLD_TRUST_BARRIER_ERROR) {
+                r->lo[t.pos] = fmin(it->lo, it->hi);
+                r->hi[t.pos] = fmax(it->lo, it->hi);
+            }
+            /* an entry not unique in the vjp whose one-sided derivatives are known is
+             * listed once, as the kink */
+            bool covered = false;
+            for (int q = 0; q < r->n_trust && it->kind == FOLD_TRUST_NOT_UNIQUE; q++)
+                covered |= r->trust[q].pos == t.pos && r->trust[q].kind == FOLD_TRUST_KINK;
+            if (covered) continue;
         }
         if (!(t.name = strdup(it->name)) || add(r, &t)) {
             free(t.name);
-            free(t.aff_row);
-            free(t.aff_col);
+            free(t.aff);
             goto done;
         }
     }
     rc = 0;
-    /* an entry "not unique" in the vjp whose interval the one-sided derivatives give is
-     * listed once, as the kink */
-    int kept = 0;
-    for (int k = 0; k < r->n_trust; k++) {
-        opf_trust *t = &r->trust[k];
-        bool dup = false;
-        for (int q = 0; q < r->n_trust && t->kind == FOLD_TRUST_NOT_UNIQUE && !dup; q++)
-            dup =
-                (r->trust[q].kind == FOLD_TRUST_KINK || r->trust[q].kind == FOLD_TRUST_UNCERTAIN) &&
-                r->trust[q].row == t->row && r->trust[q].col == t->col;
-        if (dup) {
-            free(t->name);
-            free(t->aff_row);
-            free(t->aff_col);
-        } else {
-            r->trust[kept++] = *t;
-        }
-    }
-    r->n_trust = kept;
 done:
-    free(row_pos);
     free(col_pos);
     return rc;
 }
@@ -180,19 +141,6 @@ static const char *const plural_names[] = {"ambiguous",
                                            "uncertain",
                                            "with a barrier-form error",
                                            "at a kink"};
-
-/* The number of entries asked for. */
-static fold_int n_asked(const opf_run *r)
-{
-    switch (r->mode) {
-    case OPF_MODE_JACOBIAN:
-        return r->n_rows * r->n_cols;
-    case OPF_MODE_JVP:
-        return r->n_rows;
-    default:
-        return r->n_cols;
-    }
-}
 
 /* One line on stderr whenever the report is not empty: how many of the entries asked for
  * are flagged, by kind, then the sides (constraints and bounds) and how many of them move
@@ -212,9 +160,8 @@ void opf_trust_warn(const opf_run *r)
         size_t at = strlen(line);
         if (is_side(kind))
             snprintf(line + at, sizeof sides - at,
-                     "%s%ld %s (%ld of them moving entries asked "
-                     "for)",
-                     at ? ", " : "", (long)c, plural_names[kind], (long)moving);
+                     "%s%ld %s (%ld of them moving entries asked for)", at ? ", " : "", (long)c,
+                     plural_names[kind], (long)moving);
         else
             snprintf(line + at, sizeof entries - at, "%s%ld %s", at ? ", " : "", (long)c,
                      plural_names[kind]);
@@ -223,7 +170,7 @@ void opf_trust_warn(const opf_run *r)
     fprintf(stderr,
             "foldopt: opf: warning: of the %ld entries asked for: %s%s%s (see the trust "
             "report%s)\n",
-            (long)n_asked(r), entries[0] ? entries : "none flagged",
+            (long)opf_n_entries(r), entries[0] ? entries : "none flagged",
             sides[0] ? "; constraint and bound sides: " : "", sides,
             r->json ? ": \"trust\" in the JSON" : " in the summary");
 }
@@ -246,7 +193,7 @@ void opf_trust_text(const opf_run *r, FILE *out)
         fprintf(out, "  %-14s %s", fold_trust_kind_name(t->kind), t->name);
         if (is_side(t->kind)) {
             fprintf(out, " (slack %.3g, multiplier %.3g", t->slack, t->mult);
-            if (t->n_aff) fprintf(out, "; moves %ld of the entries shown", (long)t->n_aff);
+            if (t->n_aff) fprintf(out, "; moves %ld of the entries asked for", (long)t->n_aff);
             fputc(')', out);
         } else if (t->kind == FOLD_TRUST_KINK) {
             fputs(": left ", out);
@@ -264,16 +211,6 @@ void opf_trust_text(const opf_run *r, FILE *out)
     }
 }
 
-static void json_key_or_null(FILE *out, long key)
-{
-    if (key == OPF_NO_KEY)
-        fputs("null", out);
-    else
-        fprintf(out, "%ld", key);
-}
-
-/* A number, with +-inf as the strings "inf" / "-inf" (a one-sided derivative where the
- * problem becomes infeasible) and NaN as null. */
 void opf_json_bound(FILE *out, double v)
 {
     if (isinf(v))
@@ -284,37 +221,61 @@ void opf_json_bound(FILE *out, double v)
         fprintf(out, "%.12g", v);
 }
 
-void opf_trust_json(const opf_run *r, FILE *out, void (*num)(FILE *, double),
-                    void (*str)(FILE *, const char *))
+/* The row and column labels of position pos of values (null where not part of it). */
+static void json_place(const opf_run *r, FILE *out, fold_int pos, bool pair)
+{
+    bool jac = r->mode == OPF_MODE_JACOBIAN, jvp = r->mode == OPF_MODE_JVP;
+    fold_int row = jac ? pos % r->n_rows : jvp ? pos : -1;
+    fold_int col = jac ? pos / r->n_rows : jvp ? -1 : pos;
+    if (!pair) { /* an affected entry: [row, col] of a Jacobian, else the one label */
+        if (jac) fputc('[', out);
+        if (row >= 0) opf_json_label(r, out, false, row);
+        if (jac) fputs(", ", out);
+        if (col >= 0) opf_json_label(r, out, true, col);
+        if (jac) fputc(']', out);
+        return;
+    }
+    fputs(", \"row\": ", out);
+    if (row >= 0)
+        opf_json_label(r, out, false, row);
+    else
+        fputs("null", out);
+    fputs(", \"col\": ", out);
+    if (col >= 0)
+        opf_json_label(r, out, true, col);
+    else
+        fputs("null", out);
+}
+
+void opf_trust_json(const opf_run *r, FILE *out)
 {
     fputs(",\n \"trust\": [", out);
     for (int k = 0; k < r->n_trust; k++) {
         const opf_trust *t = &r->trust[k];
         fprintf(out, "%s\n  {\"kind\": \"%s\", \"name\": ", k ? "," : "",
                 fold_trust_kind_name(t->kind));
-        str(out, t->name);
+        opf_json_string(out, t->name);
         if (is_side(t->kind)) {
             fputs(", \"slack\": ", out);
-            num(out, t->slack);
+            opf_json_num(out, t->slack);
             fputs(", \"multiplier\": ", out);
-            num(out, t->mult);
+            opf_json_num(out, t->mult);
             fputs(", \"affected\": [", out);
             for (fold_int q = 0; q < t->n_aff; q++) {
                 fputs(q ? ", " : "", out);
-                if (t->aff_row[q] != OPF_NO_KEY && t->aff_col[q] != OPF_NO_KEY)
-                    fprintf(out, "[%ld, %ld]", t->aff_row[q], t->aff_col[q]);
-                else
-                    json_key_or_null(out,
-                                     t->aff_row[q] != OPF_NO_KEY ? t->aff_row[q] : t->aff_col[q]);
+                json_place(r, out, t->aff[q], false);
             }
             fputc(']', out);
+        } else if (t->pos < 0) { /* a column without a solution */
+            fputs(", \"row\": null, \"col\": ", out);
+            if (t->line_col >= 0)
+                opf_json_label(r, out, true, t->line_col);
+            else
+                fputs("null", out);
         } else {
-            fputs(", \"row\": ", out);
-            json_key_or_null(out, t->row);
-            fputs(", \"col\": ", out);
-            json_key_or_null(out, t->col);
+            json_place(r, out, t->pos, true);
             fputs(", \"value\": ", out);
-            num(out, t->value);
+            opf_json_num(out, t->value);
             fputs(t->kind == FOLD_TRUST_KINK ? ", \"left\": " : ", \"lo\": ", out);
             opf_json_bound(out, t->lo);
             fputs(t->kind == FOLD_TRUST_KINK ? ", \"right\": " : ", \"hi\": ", out);

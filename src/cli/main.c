@@ -1,4 +1,5 @@
 /* foldopt: command dispatch, --help and --version (doc/cli.md). */
+#include <errno.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -10,6 +11,7 @@ static const cli_command commands[] = {
     {"train", "train an optimization layer end to end on a synthetic task", cmd_train},
     {"opf", "solve an AC optimal power flow case and differentiate its solution", cmd_opf},
     {"gen-grid", "write a synthetic feasible power grid as a MATPOWER case", cmd_gen_grid},
+    {"convert", "convert a case between MATPOWER .m and PowerModels JSON", cmd_convert},
     {"experiment", "unrolling against folding: gradient error, time and memory vs k",
      cmd_experiment},
 };
@@ -26,7 +28,7 @@ static void usage(FILE *out)
                  "Exit status: 0 ok, 1 numerical failure, 2 usage or input error.\n");
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -49,4 +51,21 @@ int main(int argc, char **argv)
         cli_usage_error("unknown command '%s'", argv[1]);
     usage(stderr);
     return CLI_USAGE;
+}
+
+/* Results that did not reach stdout (a full disk, /dev/full) are an error, whatever the
+ * command: exit 2 with a message instead of 0 with nothing written. */
+int main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv);
+    int err = fflush(stdout) != 0 ? errno : 0;
+    if (!err && ferror(stdout))
+        err = EIO;
+    if (fclose(stdout) != 0 && !err && errno != EBADF) /* EBADF: stdout closed, unused */
+        err = errno;
+    if (err)
+        return cli_usage_error("%s%swrite error on standard output: %s",
+                               argc > 1 && argv[1][0] != '-' ? argv[1] : "",
+                               argc > 1 && argv[1][0] != '-' ? ": " : "", strerror(err));
+    return rc;
 }

@@ -11,6 +11,7 @@ void fold_call_begin(fold_call *call, fold_backward_info *info, fold_solver *sol
     call->t0 = fold_time_now();
     call->info = info ? info : &call->local;
     memset(call->info, 0, sizeof *call->info);
+    call->info->reason = FOLD_REASON_NOT_RUN; /* until a solve sets it */
     call->note[0] = '\0';
 }
 
@@ -272,7 +273,7 @@ static fold_status vjp_run(fold_solver *solver, void *vctx, double *pbar, fold_c
     if ((st = fold_kkt_null_check_vjp(kkt, &solver->set))) goto done;
     fold_kkt_rhs_vjp(kkt, 1, c->xbar, c->lambar, c->zlbar, c->zubar, B, C);
     if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, W, NULL, call->info)) < 0) goto done;
-    if (kkt->np) fold_kkt_finish_vjp(kkt, 1, W, C, pbar);
+    if (kkt->np) fold_kkt_finish_vjp(kkt, 1, W, C, 0, NULL, pbar);
     fold_kkt_null_mark_vjp(kkt, 1, kkt->np ? pbar : NULL, call->info);
     st = FOLD_OK;
 done:

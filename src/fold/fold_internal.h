@@ -45,6 +45,10 @@ typedef struct fold_kkt {
      * of the Lagrangian (lower triangle), J = dg/dx (m x n), L_xp = d(grad_x L)/dp (n x np),
      * g_p = dg/dp (m x np). Products with them run on the triplets (kkt_rhs.c). */
     double *hv, *jv, *lpv, *gpv;
+    /* The entries of L_xp and g_p grouped by parameter (lp_idx[lp_ptr[j] .. lp_ptr[j+1]) are
+     * those of parameter j): products with a sparse dp, or for some parameters only, touch
+     * only their entries (kkt_rhs.c). */
+    fold_int *lp_ptr, *lp_idx, *gp_ptr, *gp_idx;
     bool has_matrices; /* the value arrays are allocated */
 
     /* Classification (§3.2): xstat[n], cstat[m], and the weakly active list. */
@@ -123,6 +127,8 @@ typedef struct fold_kkt {
 
     /* Scratch vectors of length max(n, m, np, 1). */
     double *w1, *w2, *w3, *w4;
+    /* The upstream gradients of the vjp in progress (fold_kkt_rhs_vjp to _finish_vjp). */
+    const double *up_x, *up_zl, *up_zu;
 
     /* Iterative methods: preconditioner (jacobi, block) of the current system, and the name
      * of the public call in progress (for error details). */
@@ -287,9 +293,31 @@ void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const d
  * are (the bound term is then zero); fold_kkt_finish_vjp takes the same C. */
 void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const double *lambar,
                       const double *zlbar, const double *zubar, double *B, double *C);
-/* pbar (np x nrhs) from W = K^{-1} B and C (eq. 3.11). */
+/* pbar (np x nrhs) from W = K^{-1} B and C (eq. 3.11); with cols (n_cols of them) only
+ * those entries of each column of pbar are computed (the others are left partial). */
 void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
-                         double *pbar);
+                         fold_int n_cols, const fold_int *cols, double *pbar);
+
+/* Products with H (lower triangle mirrored), J and J' at the solution, added to y. */
+void fold_kkt_hmul_add(const fold_kkt *kkt, const double *x, double *y);
+void fold_kkt_jmul_add(const fold_kkt *kkt, const double *x, double *y);
+void fold_kkt_jtmul_add(const fold_kkt *kkt, const double *x, double *y);
+
+/* --- bounds moving with p (kkt_bounds.c, doc/math.md §3.10); no-ops without them --- */
+/* Add to tx = L_xp dp and tc = g_p dp the bound terms of the form (db: scratch n). */
+void fold_kkt_bound_rhs(fold_kkt *kkt, const double *dp, double *tx, double *tc, double *db);
+/* Active form: dx of the held variables, which follow their bounds. */
+void fold_kkt_bound_finish(fold_kkt *kkt, const double *dp, double *vx);
+/* Barrier form: the bound terms of dzl_j, dzu_j. */
+void fold_kkt_bound_dz(const fold_kkt *kkt, const double *dp, fold_int j, double *dzl,
+                       double *dzu);
+/* The transposes into pbar (one right-hand side): wx = w_x - c, c (may be NULL), wl = w_lam,
+ * and the upstream gradients (any may be NULL). */
+void fold_kkt_bound_vjp(fold_kkt *kkt, const double *wx, const double *c, const double *wl,
+                        const double *xbar, const double *zlbar, const double *zubar,
+                        double *pbar);
+/* The bound terms of the optimal value's gradient (eq. 3.30), added to grad. */
+void fold_kkt_bound_value_gradient(const fold_solver *solver, double *grad);
 
 /* Solve K X = B with the factorization or the least-squares fallback, or with the iterative
  * method of backward.method; updates info (solve_s, residual, n_rhs, iterations, reason).

@@ -86,7 +86,7 @@ static fold_status reverse_block(fold_solver *solver, fold_block of, fold_int n_
                      of == FOLD_BLOCK_ZL ? E : NULL, of == FOLD_BLOCK_ZU ? E : NULL, B, C);
     if ((st = fold_kkt_solve(kkt, &solver->set, nb, B, W, nl->bad, call->info)) < 0) return st;
     if ((st = mark_inconsistent(solver, false, rows, r0, nb, nl))) return st;
-    fold_kkt_finish_vjp(kkt, nb, W, C, P);
+    fold_kkt_finish_vjp(kkt, nb, W, C, n_cols, cols, P);
     for (fold_int r = 0; r < nb; r++)
         for (fold_int c = 0; c < n_cols; c++)
             J[c * n_rows + r0 + r] = P[r * np + pick(cols, c)];

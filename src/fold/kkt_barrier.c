@@ -34,6 +34,7 @@ void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver)
     const fold_problem *prob = kkt->prob;
     fold_int n = kkt->n;
     const fold_owned_pattern *hp = &prob->hess_l;
+    fold_bounds b = fold_solver_bounds(solver); /* at the solution's p (math.md §2.5) */
     /* Hessian diagonal in w1 (the scale Sigma_x is compared with). */
     memset(kkt->w1, 0, (size_t)kkt->n * sizeof(double));
     kkt->sig_written = true;
@@ -41,7 +42,7 @@ void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver)
     for (fold_int k = 0; k < hp->nnz; k++)
         if (hp->row[k] == hp->col[k]) kkt->w1[hp->row[k]] += kkt->hv[k];
     for (fold_int j = 0; j < kkt->n; j++) {
-        double lo = prob->x_lower[j], hi = prob->x_upper[j], x = solver->x[j];
+        double lo = b.xl[j], hi = b.xu[j], x = solver->x[j];
         bool fl = !fold_is_inf_bound(lo), fu = !fold_is_inf_bound(hi);
         /* Linearizing zl (x - xL) = mu, zu (xU - x) = mu at fixed mu (eq. 3.13). */
         kkt->sigl[j] = fl ? fmax(solver->zl[j], 0.0) / floored(x - lo, lo) : 0.0;
@@ -65,7 +66,7 @@ void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver)
         }
     }
     for (fold_int i = 0; i < kkt->m; i++) {
-        double lo = prob->g_lower[i], hi = prob->g_upper[i], lam = solver->lam[i], g;
+        double lo = b.gl[i], hi = b.gu[i], lam = solver->lam[i], g;
         double sig = 0.0;
         if (fold_prob_is_equality(prob, i)) {
             kkt->cdiag[i] = 0.0;

@@ -32,15 +32,13 @@ fold_status fold_kkt_add_weak_item(fold_kkt *kkt, const fold_solver *solver, fol
         bool upper = kkt->xstat[var] == FOLD_XS_UPPER;
         kind = upper ? 3 : 2;
         index = var;
-        dist = upper ? solver->prob->x_upper[var] - solver->x[var]
-                     : solver->x[var] - solver->prob->x_lower[var];
+        dist = upper ? solver->xu[var] - solver->x[var] : solver->x[var] - solver->xl[var];
         mult = upper ? solver->zu[var] : solver->zl[var];
     } else {
         bool upper = kkt->cstat[row] == FOLD_CS_UPPER;
         kind = upper ? 1 : 0;
         index = row;
-        dist = upper ? solver->prob->g_upper[row] - kkt->gval[row]
-                     : kkt->gval[row] - solver->prob->g_lower[row];
+        dist = upper ? solver->gu[row] - kkt->gval[row] : kkt->gval[row] - solver->gl[row];
         mult = fabs(solver->lam[row]);
     }
     for (fold_int w = kkt->n_weak_classified; w < kkt->n_weak; w++)
@@ -138,6 +136,7 @@ static fold_status complementarity_level(const fold_kkt *kkt, const fold_solver 
                                          const double *g, double *level)
 {
     const fold_problem *prob = kkt->prob;
+    fold_bounds b = fold_solver_bounds(solver); /* at the solution's p (math.md §2.5) */
     fold_int cnt = 0, cap = kkt->m + 2 * kkt->n;
     *level = 0.0;
     if (cap == 0) return FOLD_OK;
@@ -146,12 +145,12 @@ static fold_status complementarity_level(const fold_kkt *kkt, const fold_solver 
     for (fold_int i = 0; i < kkt->m; i++) {
         double lam = solver->lam[i];
         if (fold_prob_is_equality(prob, i)) continue;
-        double d = lam < 0 ? g[i] - prob->g_lower[i] : prob->g_upper[i] - g[i];
-        bool finite = !fold_is_inf_bound(lam < 0 ? prob->g_lower[i] : prob->g_upper[i]);
+        double d = lam < 0 ? g[i] - b.gl[i] : b.gu[i] - g[i];
+        bool finite = !fold_is_inf_bound(lam < 0 ? b.gl[i] : b.gu[i]);
         if (finite && d > 0 && lam != 0) prod[cnt++] = fabs(lam) * d;
     }
     for (fold_int j = 0; j < kkt->n; j++) {
-        double lo = prob->x_lower[j], hi = prob->x_upper[j], x = solver->x[j];
+        double lo = b.xl[j], hi = b.xu[j], x = solver->x[j];
         if (!fold_is_inf_bound(lo) && !fold_is_inf_bound(hi) && lo == hi) continue;
         if (!fold_is_inf_bound(lo) && x > lo && solver->zl[j] > 0)
             prod[cnt++] = solver->zl[j] * (x - lo);
@@ -180,9 +179,9 @@ static double dual_threshold(const fold_kkt *kkt, const fold_solver *solver, dou
         if (fold_prob_is_equality(kkt->prob, i)) price = fmax(price, fabs(solver->lam[i]));
     }
     for (fold_int j = 0; j < kkt->n; j++) {
-        if (!fold_is_inf_bound(kkt->prob->x_lower[j]))
+        if (!fold_is_inf_bound(solver->xl[j]))
             big = fmax(big, fabs(solver->zl[j]));
-        if (!fold_is_inf_bound(kkt->prob->x_upper[j]))
+        if (!fold_is_inf_bound(solver->xu[j]))
             big = fmax(big, fabs(solver->zu[j]));
     }
     double dtol = tol * big;
@@ -196,8 +195,9 @@ static fold_status classify_constraints(fold_kkt *kkt, const fold_solver *solver
     const fold_problem *prob = kkt->prob;
     double ptol = solver->set.active_set.primal_tol;
     fold_status st;
+    fold_bounds b = fold_solver_bounds(solver);
     for (fold_int i = 0; i < kkt->m; i++) {
-        double lo = prob->g_lower[i], hi = prob->g_upper[i], lam = solver->lam[i];
+        double lo = b.gl[i], hi = b.gu[i], lam = solver->lam[i];
         bool fl = !fold_is_inf_bound(lo), fu = !fold_is_inf_bound(hi);
         int weak_side, s;
         if (fold_prob_is_equality(prob, i)) {
@@ -227,11 +227,11 @@ static fold_status classify_constraints(fold_kkt *kkt, const fold_solver *solver
 static fold_status classify_bounds(fold_kkt *kkt, const fold_solver *solver, double dtol,
                                    int policy)
 {
-    const fold_problem *prob = kkt->prob;
     double ptol = solver->set.active_set.primal_tol;
     fold_status st;
+    fold_bounds b = fold_solver_bounds(solver);
     for (fold_int j = 0; j < kkt->n; j++) {
-        double lo = prob->x_lower[j], hi = prob->x_upper[j], x = solver->x[j];
+        double lo = b.xl[j], hi = b.xu[j], x = solver->x[j];
         bool fl = !fold_is_inf_bound(lo), fu = !fold_is_inf_bound(hi);
         int weak_side, s;
         if (fl && fu && lo == hi) {

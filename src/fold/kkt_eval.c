@@ -12,10 +12,32 @@ static fold_status alloc_values(fold_int nnz, double **out, const char *what)
 static void free_values(fold_kkt *kkt)
 {
     double **vals[] = {&kkt->hv, &kkt->jv, &kkt->lpv, &kkt->gpv};
+    fold_int **idx[] = {&kkt->lp_ptr, &kkt->lp_idx, &kkt->gp_ptr, &kkt->gp_idx};
     for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
         free(*vals[k]);
         *vals[k] = NULL;
+        free(*idx[k]);
+        *idx[k] = NULL;
     }
+}
+
+/* The entries of pattern P (np columns) grouped by column: counting sort. */
+static fold_status by_param(const fold_owned_pattern *P, fold_int np, fold_int **ptr,
+                            fold_int **idx)
+{
+    *ptr = fold_calloc((size_t)np + 1, sizeof(fold_int), "parameter index");
+    *idx = fold_malloc((size_t)(P->nnz > 0 ? P->nnz : 1), sizeof(fold_int), "parameter index");
+    if (!*ptr || !*idx) return FOLD_ERR_MEMORY;
+    for (fold_int k = 0; k < P->nnz; k++)
+        (*ptr)[P->col[k] + 1]++;
+    for (fold_int j = 0; j < np; j++)
+        (*ptr)[j + 1] += (*ptr)[j];
+    for (fold_int k = 0; k < P->nnz; k++) /* ptr[j] runs ahead, then is shifted back */
+        (*idx)[(*ptr)[P->col[k]]++] = k;
+    for (fold_int j = np; j > 0; j--)
+        (*ptr)[j] = (*ptr)[j - 1];
+    (*ptr)[0] = 0;
+    return FOLD_OK;
 }
 
 /* The value arrays, once per problem (patterns never change). No matrix is assembled from
@@ -27,7 +49,9 @@ static fold_status create_values(fold_kkt *kkt)
     if ((st = alloc_values(prob->hess_l.nnz, &kkt->hv, "hess_l values")) ||
         (st = alloc_values(prob->jac_g.nnz, &kkt->jv, "jac_g values")) ||
         (st = alloc_values(prob->hess_lp.nnz, &kkt->lpv, "hess_lp values")) ||
-        (st = alloc_values(prob->jac_g_p.nnz, &kkt->gpv, "jac_g_p values")))
+        (st = alloc_values(prob->jac_g_p.nnz, &kkt->gpv, "jac_g_p values")) ||
+        (st = by_param(&prob->hess_lp, prob->np, &kkt->lp_ptr, &kkt->lp_idx)) ||
+        (st = by_param(&prob->jac_g_p, prob->np, &kkt->gp_ptr, &kkt->gp_idx)))
         return st;
     return FOLD_OK;
 }

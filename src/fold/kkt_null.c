@@ -63,7 +63,7 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
     double residual = HUGE_VAL;
     fold_kkt_null_free(kkt);
     if (!kkt->F || !(kkt->finfo.singular_delta > 0.0)) return FOLD_OK;
-    size_t len = (size_t)(nK + 3 * n + m + 2 * np + 1); /* z, zx, zl, s, pa, rs, ra */
+    size_t len = (size_t)(nK + 3 * n + m + 3 * np + 1); /* z, zx, zl, s, pa, rs, ra, sb */
     double *z = fold_malloc(len, sizeof *z, "null-space probe");
     kkt->null_x = fold_calloc((size_t)n + 1, 1, "undetermined variables");
     kkt->null_l = fold_calloc((size_t)m + 1, 1, "undetermined multipliers");
@@ -99,6 +99,15 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
     double *pa = s + np, *rs = pa + np, *ra = rs + n;
     accumulate(&kkt->prob->hess_lp, kkt->lpv, true, zx, s, pa);
     accumulate(&kkt->prob->jac_g_p, kkt->gpv, true, zl, s, pa);
+    if (kkt->prob->has_bound_maps) { /* and by the terms of moving bounds (math.md §3.10) */
+        double *sb = ra + n;
+        memset(sb, 0, (size_t)np * sizeof *sb);
+        fold_kkt_bound_vjp(kkt, zx, NULL, zl, NULL, NULL, NULL, sb);
+        for (fold_int k = 0; k < np; k++) {
+            s[k] -= sb[k];
+            pa[k] += fabs(sb[k]);
+        }
+    }
     kkt->n_null_p = flag_uncancelled(s, pa, np, kkt->null_p);
     /* Bound multipliers: the stationarity residual moves by H zx + J' zl (eq. 3.9). */
     accumulate_hessian(kkt, zx, rs, ra);

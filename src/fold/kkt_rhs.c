@@ -14,17 +14,56 @@ static void tmul(const fold_owned_pattern *P, const double *v, bool transpose, c
         y[ri[k]] += v[k] * x[ci[k]];
 }
 
-/* y = H x for the Hessian of the Lagrangian given by its lower triangle. */
-static void hmul(const fold_kkt *kkt, const double *x, double *y)
+/* y (len) = P dp (or += when accumulate), over the parameters with dp != 0 only: the
+ * entries of parameter j are idx[ptr[j] .. ptr[j+1]). */
+static void pmul(const fold_owned_pattern *P, const fold_int *ptr, const fold_int *idx,
+                 const double *v, const double *dp, fold_int np, double *y, fold_int len,
+                 bool accumulate)
+{
+    if (!accumulate) memset(y, 0, (size_t)len * sizeof(double));
+    for (fold_int j = 0; j < np; j++) {
+        if (dp[j] == 0) continue;
+        for (fold_int q = ptr[j]; q < ptr[j + 1]; q++)
+            y[P->row[idx[q]]] += v[idx[q]] * dp[j];
+    }
+}
+
+/* (P' x)[j] for parameter j alone. */
+static double pdot(const fold_owned_pattern *P, const fold_int *ptr, const fold_int *idx,
+                   const double *v, const double *x, fold_int j)
+{
+    double s = 0;
+    for (fold_int q = ptr[j]; q < ptr[j + 1]; q++)
+        s += v[idx[q]] * x[P->row[idx[q]]];
+    return s;
+}
+
+/* y += H x for the Hessian of the Lagrangian given by its lower triangle. */
+void fold_kkt_hmul_add(const fold_kkt *kkt, const double *x, double *y)
 {
     const fold_owned_pattern *P = &kkt->prob->hess_l;
-    const double *v = kkt->hv;
-    memset(y, 0, (size_t)kkt->n * sizeof(double));
     for (fold_int k = 0; k < P->nnz; k++) {
         fold_int r = P->row[k], c = P->col[k];
-        y[r] += v[k] * x[c];
-        if (r != c) y[c] += v[k] * x[r];
+        y[r] += kkt->hv[k] * x[c];
+        if (r != c) y[c] += kkt->hv[k] * x[r];
     }
+}
+
+/* y = H x. */
+static void hmul(const fold_kkt *kkt, const double *x, double *y)
+{
+    memset(y, 0, (size_t)kkt->n * sizeof(double));
+    fold_kkt_hmul_add(kkt, x, y);
+}
+
+void fold_kkt_jmul_add(const fold_kkt *kkt, const double *x, double *y)
+{
+    tmul(&kkt->prob->jac_g, kkt->jv, false, x, y, kkt->m, true);
+}
+
+void fold_kkt_jtmul_add(const fold_kkt *kkt, const double *x, double *y)
+{
+    tmul(&kkt->prob->jac_g, kkt->jv, true, x, y, kkt->n, true);
 }
 
 static double cmask(const fold_kkt *kkt, fold_int i)
@@ -40,8 +79,9 @@ void fold_kkt_rhs_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, double *B)
         const double *dp = dP + c * np;
         double *b = B + c * nK;
         /* eq. 3.8: right-hand side -[L_xp,F dp; g_p,A dp]. */
-        tmul(&kkt->prob->hess_lp, kkt->lpv, false, dp, tx, n, false);
-        tmul(&kkt->prob->jac_g_p, kkt->gpv, false, dp, tc, m, false);
+        pmul(&kkt->prob->hess_lp, kkt->lp_ptr, kkt->lp_idx, kkt->lpv, dp, np, tx, n, false);
+        pmul(&kkt->prob->jac_g_p, kkt->gp_ptr, kkt->gp_idx, kkt->gpv, dp, np, tc, m, false);
+        fold_kkt_bound_rhs(kkt, dp, tx, tc, kkt->w3); /* moving bounds (math.md §3.10) */
         for (fold_int j = 0; j < n; j++)
             if (kkt->xpos[j] >= 0) b[kkt->xpos[j]] = -tx[j] * kkt->kscale[kkt->xpos[j]];
         for (fold_int i = 0; i < m; i++)
@@ -62,16 +102,20 @@ void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const d
             vx[j] = kkt->xpos[j] >= 0 ? u[kkt->xpos[j]] * kkt->kscale[kkt->xpos[j]] : 0.0;
         for (fold_int i = 0; i < m; i++)
             vl[i] = kkt->cpos[i] >= 0 ? u[kkt->cpos[i]] * kkt->kscale[kkt->cpos[i]] : 0.0;
+        fold_kkt_bound_finish(kkt, dP + c * np, vx); /* held variables follow their bounds */
         if (dx) memcpy(dx + c * n, vx, (size_t)n * sizeof(double));
         if (dlam && m) memcpy(dlam + c * m, vl, (size_t)m * sizeof(double));
         if (!dzl && !dzu) continue;
         /* Stationarity residual r = H dx + J' dlam + L_xp dp (eq. 3.9, 3.16). */
         hmul(kkt, vx, r);
         tmul(&kkt->prob->jac_g, kkt->jv, true, vl, r, n, true);
-        tmul(&kkt->prob->hess_lp, kkt->lpv, false, dP + c * np, r, n, true);
+        pmul(&kkt->prob->hess_lp, kkt->lp_ptr, kkt->lp_idx, kkt->lpv, dP + c * np, np, r, n, true);
         for (fold_int j = 0; j < n; j++) {
-            if (dzl) dzl[c * n + j] = kkt->al[j] * r[j] - kkt->sigl[j] * vx[j];
-            if (dzu) dzu[c * n + j] = -kkt->au[j] * r[j] + kkt->sigu[j] * vx[j];
+            double zl = kkt->al[j] * r[j] - kkt->sigl[j] * vx[j];
+            double zu = -kkt->au[j] * r[j] + kkt->sigu[j] * vx[j];
+            fold_kkt_bound_dz(kkt, dP + c * np, j, &zl, &zu);
+            if (dzl) dzl[c * n + j] = zl;
+            if (dzu) dzu[c * n + j] = zu;
         }
     }
 }
@@ -82,6 +126,11 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
     fold_int n = kkt->n, m = kkt->m, nK = kkt->nK;
     double *vx = kkt->w1, *vl = kkt->w2;
     if (C) fold_kkt_weights(kkt);
+    /* fold_kkt_finish_vjp needs them for moving bounds (math.md §3.10): the caller's arrays
+     * stay alive from here to there */
+    kkt->up_x = xbar;
+    kkt->up_zl = zlbar;
+    kkt->up_zu = zubar;
     for (fold_int c = 0; c < nrhs; c++) {
         double *b = B + c * nK;
         const double *xb = xbar ? xbar + c * n : NULL, *lb = lambar ? lambar + c * m : NULL;
@@ -122,7 +171,7 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
 }
 
 void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
-                         double *pbar)
+                         fold_int n_cols, const fold_int *cols, double *pbar)
 {
     fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->nK;
     double *wx = kkt->w1, *wl = kkt->w2; /* the scratch of fold_kkt_rhs_vjp, spent by now */
@@ -136,9 +185,21 @@ void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const do
         for (fold_int i = 0; i < m; i++)
             wl[i] = kkt->cpos[i] >= 0 ? w[kkt->cpos[i]] * cmask(kkt, i) * kkt->kscale[kkt->cpos[i]]
                                       : 0.0;
-        tmul(&kkt->prob->hess_lp, kkt->lpv, true, wx, pb, np, false);
-        tmul(&kkt->prob->jac_g_p, kkt->gpv, true, wl, pb, np, true);
-        for (fold_int k = 0; k < np; k++)
-            pb[k] = -pb[k];
+        if (cols) { /* the requested parameters only (fold_jacobian's columns) */
+            memset(pb, 0, (size_t)np * sizeof(double));
+            for (fold_int q = 0; q < n_cols; q++) {
+                fold_int j = cols[q];
+                pb[j] = -(pdot(&kkt->prob->hess_lp, kkt->lp_ptr, kkt->lp_idx, kkt->lpv, wx, j) +
+                          pdot(&kkt->prob->jac_g_p, kkt->gp_ptr, kkt->gp_idx, kkt->gpv, wl, j));
+            }
+        } else {
+            tmul(&kkt->prob->hess_lp, kkt->lpv, true, wx, pb, np, false);
+            tmul(&kkt->prob->jac_g_p, kkt->gpv, true, wl, pb, np, true);
+            for (fold_int k = 0; k < np; k++)
+                pb[k] = -pb[k];
+        }
+        fold_kkt_bound_vjp(kkt, wx, cc, wl, kkt->up_x ? kkt->up_x + c * n : NULL,
+                           kkt->up_zl ? kkt->up_zl + c * n : NULL,
+                           kkt->up_zu ? kkt->up_zu + c * n : NULL, pb);
     }
 }

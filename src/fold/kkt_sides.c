@@ -118,8 +118,9 @@ fold_status fold_kkt_classify_sides(fold_kkt *kkt, const fold_solver *solver, co
                               solver->verdict, &kkt->sides)))
         return fold_error_context(st, "%s: classification of the solution", fn);
     const fold_sides *S = &kkt->sides;
+    fold_bounds b = fold_solver_bounds(solver); /* at the solution's p (math.md §2.5) */
     for (fold_int j = 0; j < n; j++) {
-        double lo = prob->x_lower[j], hi = prob->x_upper[j];
+        double lo = b.xl[j], hi = b.xu[j];
         fold_int c;
         int s;
         if (!fold_is_inf_bound(lo) && lo == hi) {
@@ -134,7 +135,7 @@ fold_status fold_kkt_classify_sides(fold_kkt *kkt, const fold_solver *solver, co
         if (s) kkt->n_active_bounds++;
     }
     for (fold_int i = 0; i < m; i++) {
-        double lo = prob->g_lower[i], hi = prob->g_upper[i];
+        double lo = b.gl[i], hi = b.gu[i];
         fold_int c;
         int s;
         if (fold_prob_is_equality(prob, i)) {

@@ -16,6 +16,10 @@ void fold_kkt_state_free(void *state)
     free(kkt->jv);
     free(kkt->lpv);
     free(kkt->gpv);
+    free(kkt->lp_ptr);
+    free(kkt->lp_idx);
+    free(kkt->gp_ptr);
+    free(kkt->gp_idx);
     free(kkt->xstat);
     free(kkt->cstat);
     free(kkt->gval);

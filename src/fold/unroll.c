@@ -46,7 +46,7 @@ fold_status fold_iter_unroll_vjp(const fold_iter_def *def, const double *p, cons
     double t0 = fold_time_now();
     size_t bytes = 0;
     if ((st = fold_iter_step_create(def, FN, &s)) < 0)
-        return st;
+        goto done; /* info still written: nothing stored */
     n = s->n;
     np = s->np;
     if ((st = fold_check_not_null(xbar, FN, "xbar")) < 0 ||

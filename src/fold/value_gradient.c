@@ -1,9 +1,9 @@
-/* Gradient of the optimal value by the envelope theorem, grad f*(p) = df/dp + g_p' lam
- * (doc/math.md §3.7; bounds do not depend on p), and its one-sided derivatives where the
- * multipliers or the solution are not unique (§3.7, value_kink.c). */
+/* Gradient of the optimal value by the envelope theorem, grad f*(p) = df/dp + g_p' lam and
+ * the terms of bounds that move with p (doc/math.md §3.7, eq. 3.30), and its one-sided
+ * derivatives where the multipliers or the solution are not unique (§3.7, value_kink.c). */
 #include "fold/fold_internal.h"
 
-/* df/dp + g_p' lam at the stored solution into grad (np). */
+/* df/dp + g_p' lam and the moving bounds' terms at the stored solution into grad (np). */
 static fold_status envelope(const fold_solver *solver, double *grad, const char *fn)
 {
     const fold_problem *prob = solver->prob;
@@ -25,6 +25,7 @@ static fold_status envelope(const fold_solver *solver, double *grad, const char 
     /* eq. 3.20: grad f*(p) = df/dp + sum_i lam_i dg_i/dp. */
     for (fold_int k = 0; k < prob->jac_g_p.nnz; k++)
         grad[prob->jac_g_p.col[k]] += solver->lam[prob->jac_g_p.row[k]] * gpv[k];
+    fold_kkt_bound_value_gradient(solver, grad); /* bounds moving with p (eq. 3.30) */
     free(gpv);
     return FOLD_OK;
 }

@@ -24,6 +24,7 @@ typedef struct kink_data {
     fold_int *acol, n_a;        /* constraint of each column of G */
     double *N;                  /* null basis, n_a x dim */
     fold_int dim;
+    double *w;                  /* n x dim: J_A' N on the held variables (their z change) */
     double *lo, *hi;        /* per parameter: the added range of dL/dp_k (<= 0, >= 0) */
     unsigned char *unknown; /* per parameter: in a null space too large to resolve */
 } kink_data;
@@ -127,26 +128,20 @@ static int var_side(const kink_data *D, fold_int j)
     return s;
 }
 
-static fold_status build_rows(const kink_data *D, lp_rows *R)
+static fold_status build_rows(kink_data *D, lp_rows *R)
 {
     const fold_kkt *kkt = D->kkt;
     const fold_solver *sv = D->solver;
     fold_int n = kkt->n, dim = D->dim;
-    double *w = fold_calloc((size_t)(n * dim) + 1, sizeof *w, "kink analysis"); /* J_A' N */
+    double *w = D->w = fold_calloc((size_t)(n * dim) + 1, sizeof *w, "kink analysis");
     size_t cap = (size_t)(D->n_a + n) + 1;
     R->item = fold_malloc(cap, sizeof *R->item, "kink analysis");
     R->b = fold_malloc(cap, sizeof *R->b, "kink analysis");
     R->coef = fold_malloc(cap * (size_t)dim + 1, sizeof *R->coef, "kink analysis");
     R->count = 0;
-    if (!w || !R->item || !R->b || !R->coef) {
-        free(w);
-        return FOLD_ERR_MEMORY;
-    }
+    if (!w || !R->item || !R->b || !R->coef) return FOLD_ERR_MEMORY;
     fold_int *col_of = fold_malloc((size_t)kkt->m + 1, sizeof *col_of, "kink analysis");
-    if (!col_of) {
-        free(w);
-        return FOLD_ERR_MEMORY;
-    }
+    if (!col_of) return FOLD_ERR_MEMORY;
     for (fold_int i = 0; i < kkt->m; i++)
         col_of[i] = -1;
     for (fold_int c = 0; c < D->n_a; c++)
@@ -187,7 +182,6 @@ static fold_status build_rows(const kink_data *D, lp_rows *R)
         R->b[R->count++] = fmax(s == FOLD_XS_LOWER ? sv->zl[j] : sv->zu[j], 0.0);
     }
     free(col_of);
-    free(w);
     return FOLD_OK;
 }
 
@@ -216,7 +210,45 @@ static void groups(const lp_rows *R, fold_int dim, fold_int *parent)
     }
 }
 
-/* The range of dL/dp_k over each group: max and min of c't, c = g_p' N restricted to it. */
+/* Add v C_side(i, .) to c and |v C_side(i, .)| to a (np x dim, column q): the change of the
+ * bound terms of dL/dp (doc/math.md eq. 3.30) when a multiplier of a bound moving with p
+ * changes by v per unit t_q. */
+static void add_bound_terms(const fold_problem *prob, int side, fold_int i, double v,
+                            fold_int dim, fold_int q, double *c, double *a)
+{
+    const fold_owned_bmap *o = &prob->bmap[side];
+    if (!o->nnz || v == 0.0) return;
+    for (fold_int k = o->ptr[i]; k < o->ptr[i + 1]; k++) {
+        double t = o->coef[k] * v;
+        c[o->param[k] * dim + q] += t;
+        a[o->param[k] * dim + q] += fabs(t);
+    }
+}
+
+/* Moving bounds (math.md eq. 3.30): dL/dp holds -lam_i C_side(i) for a constraint and
+ * zl C_xL - zu C_xU for a variable; along t_q, dlam = N e_q and a held variable's multiplier
+ * moves by +-(J_A' N e_q)_j (build_rows), both adding w_j C_side(j). */
+static void bound_objective(const kink_data *D, double *c, double *a)
+{
+    const fold_problem *prob = D->kkt->prob;
+    if (!prob->has_bound_maps) return;
+    for (fold_int col = 0; col < D->n_a; col++) {
+        fold_int i = D->acol[col];
+        int side = con_side(D, i) == FOLD_CS_UPPER ? FOLD_BMAP_GU : FOLD_BMAP_GL;
+        for (fold_int q = 0; q < D->dim; q++)
+            add_bound_terms(prob, side, i, -D->N[q * D->n_a + col], D->dim, q, c, a);
+    }
+    for (fold_int j = 0; j < D->kkt->n; j++) {
+        int s = var_side(D, j);
+        if (s == FOLD_XS_FREE) continue;
+        int side = s == FOLD_XS_UPPER ? FOLD_BMAP_XU : FOLD_BMAP_XL; /* fixed: equal maps */
+        for (fold_int q = 0; q < D->dim; q++)
+            add_bound_terms(prob, side, j, D->w[j * D->dim + q], D->dim, q, c, a);
+    }
+}
+
+/* The range of dL/dp_k over each group: max and min of c't, c = g_p' N (and the terms of
+ * moving bounds) restricted to it. */
 static fold_status solve_groups(kink_data *D, const lp_rows *R)
 {
     const fold_kkt *kkt = D->kkt;
@@ -249,6 +281,7 @@ static fold_status solve_groups(kink_data *D, const lp_rows *R)
             a[p * dim + q] += fabs(t);
         }
     }
+    bound_objective(D, c, a);
     for (fold_int g = 0; g < dim; g++) {
         if (find(parent, g) != g) continue;
         fold_int d = 0, r = 0;
@@ -337,6 +370,7 @@ done:
     free(D.in_a);
     free(D.acol);
     free(D.N);
+    free(D.w);
     free(R.item);
     free(R.b);
     free(R.coef);

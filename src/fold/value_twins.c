@@ -43,18 +43,18 @@ static fold_status dl_dp(const fold_solver *sv, const fold_kkt *kkt, const doubl
 }
 
 /* The range of twin a in its group (sum fixed, each within its bounds). */
-static void twin_range(const fold_problem *prob, const double *x, const twin_key *g, fold_int len,
-                       fold_int a, double *lo, double *hi)
+static void twin_range(fold_bounds bd, const double *x, const twin_key *g, fold_int len, fold_int a,
+                       double *lo, double *hi)
 {
     double room_lo = 0.0, room_hi = 0.0; /* how far the others can go down / up */
     for (fold_int t = 0; t < len; t++) {
         fold_int b = g[t].var;
         if (b == a) continue;
-        room_lo += x[b] - prob->x_lower[b];
-        room_hi += prob->x_upper[b] - x[b];
+        room_lo += x[b] - bd.xl[b];
+        room_hi += bd.xu[b] - x[b];
     }
-    *lo = fmax(prob->x_lower[a], x[a] - room_hi);
-    *hi = fmin(prob->x_upper[a], x[a] + room_lo);
+    *lo = fmax(bd.xl[a], x[a] - room_hi);
+    *hi = fmin(bd.xu[a], x[a] + room_lo);
 }
 
 fold_status fold_value_twins(fold_solver *solver, const signed char *xs, const unsigned char *held,
@@ -140,7 +140,7 @@ fold_status fold_value_twins(fold_solver *solver, const signed char *xs, const u
             if (a == -2) unknown[k] = 1;
             if (a < 0) continue;
             double lo, hi, e[2];
-            twin_range(prob, solver->x, keys + g0, g1 - g0, a, &lo, &hi);
+            twin_range(fold_solver_bounds(solver), solver->x, keys + g0, g1 - g0, a, &lo, &hi);
             for (int s = 0; s < 2; s++) {
                 memcpy(x, solver->x, (size_t)n * sizeof *x);
                 x[a] = s ? hi : lo;

@@ -60,6 +60,9 @@ fold_status fold_solver_import(fold_solver *s, const double *p, const double *x,
     bool estimate, accepted;
     char where[2 * FOLD_NAME_MAX + 400];
 
+    fold_forward_info_reset(&out, "import");
+    if (info)
+        *info = out; /* defined on every path, including the early failures below */
     if ((st = check_inputs(s, p, x, lam, zl, zu)))
         return st;
     prob = s->prob;

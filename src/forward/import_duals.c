@@ -61,17 +61,17 @@ static fold_status build_matrix(const fold_problem *prob, const double *jac,
     return *A ? FOLD_OK : fold_error_context(FOLD_ERR_MEMORY, "least-squares matrix");
 }
 
-static void classify(const fold_problem *prob, const double *x, const double *g, double tol,
-                     lsq_layout *lay)
+/* b: the bounds at p (xl, xu, gl, gu). */
+static void classify(const fold_problem *prob, const double *const b[4], const double *x,
+                     const double *g, double tol, lsq_layout *lay)
 {
     lay->k = 0;
     for (fold_int i = 0; i < prob->m; i++) {
-        bool active = fold_prob_is_equality(prob, i) ||
-                      at_bound(g[i], prob->g_lower[i], prob->g_upper[i], tol);
+        bool active = fold_prob_is_equality(prob, i) || at_bound(g[i], b[2][i], b[3][i], tol);
         lay->col_g[i] = active ? lay->k++ : -1;
     }
     for (fold_int j = 0; j < prob->n; j++) {
-        lay->side_x[j] = at_bound(x[j], prob->x_lower[j], prob->x_upper[j], tol);
+        lay->side_x[j] = at_bound(x[j], b[0][j], b[1][j], tol);
         if (prob->x_lower[j] == prob->x_upper[j])
             lay->side_x[j] = 3; /* fixed variable */
         lay->col_x[j] = lay->side_x[j] ? lay->k++ : -1;
@@ -105,7 +105,7 @@ fold_status fold_import_estimate_duals(const fold_problem *prob, const double *p
     cholmod_sparse *A = NULL;
     lsq_layout lay;
     fold_status status;
-    double *work = fold_malloc((size_t)(2 * n + 2 * m + nnz) + 1, sizeof(double), "import");
+    double *work = fold_malloc((size_t)(4 * n + 4 * m + nnz) + 1, sizeof(double), "import");
     fold_int *iwork = fold_malloc((size_t)(n + m) + 1, sizeof(fold_int), "import columns");
     int *side = fold_malloc((size_t)n, sizeof(int), "import sides");
     if (!work || !iwork || !side) {
@@ -115,6 +115,9 @@ fold_status fold_import_estimate_duals(const fold_problem *prob, const double *p
         return FOLD_ERR_MEMORY;
     }
     double *rhs = work, *y = rhs + n, *g = y + n + m, *jac = g + m; /* y: up to n + m */
+    double *xl = jac + nnz, *xu = xl + n, *gl = xu + n, *gu = gl + m;
+    const double *const bounds[4] = {xl, xu, gl, gu};
+    fold_problem_bounds(prob, p, xl, xu, gl, gu); /* at p (doc/math.md §2.5) */
     lay.col_g = iwork;
     lay.col_x = iwork + m;
     lay.side_x = side;
@@ -122,7 +125,7 @@ fold_status fold_import_estimate_duals(const fold_problem *prob, const double *p
         (status = fold_prob_eval_g(prob, x, p, g, st)) ||
         (status = fold_prob_eval_jac_g(prob, x, p, jac, st)))
         goto done;
-    classify(prob, x, g, primal_tol, &lay);
+    classify(prob, bounds, x, g, primal_tol, &lay);
     *n_active = lay.k;
     memset(y, 0, (size_t)(n + m) * sizeof *y);
     if (lay.k > 0) {

@@ -14,15 +14,15 @@ static const char *FN = "fold_solve";
  * later Ipopt releases lock around it too): one Ipopt run at a time per process. */
 static pthread_mutex_t ipopt_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Work arrays of one solve: x, zl, zu (n), g, lam (m). */
+/* Work arrays of one solve: x, zl, zu (n), g, lam (m), the bounds at p. */
 typedef struct solve_arrays {
-    double *block, *x, *zl, *zu, *g, *lam;
+    double *block, *x, *zl, *zu, *g, *lam, *xl, *xu, *gl, *gu;
 } solve_arrays;
 
 static fold_status arrays_alloc(solve_arrays *a, fold_int n, fold_int m)
 {
     size_t nn = (size_t)n, mm = (size_t)m;
-    a->block = fold_calloc(3 * nn + 2 * mm + 1, sizeof(double), "fold_solve work arrays");
+    a->block = fold_calloc(5 * nn + 4 * mm + 1, sizeof(double), "fold_solve work arrays");
     if (!a->block)
         return FOLD_ERR_MEMORY;
     a->x = a->block;
@@ -30,12 +30,16 @@ static fold_status arrays_alloc(solve_arrays *a, fold_int n, fold_int m)
     a->zu = a->zl + nn;
     a->g = a->zu + nn;
     a->lam = a->g + mm;
+    a->xl = a->lam + mm; /* the bounds at p (doc/math.md §2.5) */
+    a->xu = a->xl + nn;
+    a->gl = a->xu + nn;
+    a->gu = a->gl + mm;
     return FOLD_OK;
 }
 
 /* Refused options and malformed entries are caught before Ipopt is created: the settings
  * struct may have been written directly, bypassing fold_settings_set_ipopt. */
-static fold_status check_ipopt_options(const fold_settings *set)
+static fold_status check_ipopt_options(const fold_settings *set, const char *fn)
 {
     fold_settings scratch;
     for (int i = 0; i < set->n_ipopt_options; i++) {
@@ -43,10 +47,10 @@ static fold_status check_ipopt_options(const fold_settings *set)
         fold_status st;
         if (!memchr(o->name, '\0', sizeof o->name) || !memchr(o->value, '\0', sizeof o->value))
             return fold_error(FOLD_ERR_SETTING, "%s: ipopt_options[%d] is not NUL-terminated",
-                              FN, i);
+                              fn, i);
         fold_settings_default(&scratch);
         if ((st = fold_settings_set_ipopt(&scratch, o->name, o->value)) != FOLD_OK)
-            return fold_error_context(st, "%s: ipopt_options[%d]", FN, i);
+            return fold_error_context(st, "%s: ipopt_options[%d]", fn, i);
     }
     return FOLD_OK;
 }
@@ -74,7 +78,8 @@ static fold_status opt_num(IpoptProblem ip, const char *name, double value)
 
 /* A pass-through option: Ipopt's C interface cannot report an option's type, so try
  * string, then integer, then number (each refusal is silent once the journal is quiet). */
-static fold_status pass_option(IpoptProblem ip, int index, const fold_ipopt_option *o)
+static fold_status pass_option(IpoptProblem ip, int index, const fold_ipopt_option *o,
+                               const char *fn)
 {
     char name[FOLD_IPOPT_OPTION_LEN], value[FOLD_IPOPT_OPTION_LEN], *end;
     long long iv;
@@ -96,7 +101,49 @@ static fold_status pass_option(IpoptProblem ip, int index, const fold_ipopt_opti
     return fold_error(FOLD_ERR_SETTING,
                       "%s: Ipopt rejected option %s = '%s' (ipopt_options[%d]): unknown name, "
                       "wrong type or value out of range",
-                      FN, o->name, o->value, index);
+                      fn, o->name, o->value, index);
+}
+
+/* Silence Ipopt before anything else: it applies print_level to its stdout journal only
+ * when it initializes, so run that initialization now (IpoptSolve with x = NULL returns
+ * right after it): later option refusals, and the banner (sb), then print nothing. An
+ * empty option file name keeps Ipopt from reading ./ipopt.opt, which would override
+ * foldopt's settings. */
+static fold_status quiet_init(IpoptProblem ip)
+{
+    fold_status st;
+    int rc;
+    if ((st = opt_int(ip, "print_level", 0)) || (st = opt_str(ip, "sb", "yes")) ||
+        (st = opt_str(ip, "option_file_name", "")))
+        return st;
+    rc = IpoptSolve(ip, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    if (rc != Invalid_Problem_Definition)
+        return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt initialization failed (status %d)", FN,
+                          rc);
+    return FOLD_OK;
+}
+
+fold_status fold_ipopt_check_options(const fold_settings *set, const char *fn)
+{
+    Number lo = 0, hi = 1;
+    IpoptProblem ip;
+    fold_status st;
+    if (set->forward.method != FOLD_FORWARD_IPOPT || set->n_ipopt_options <= 0)
+        return FOLD_OK;
+    if ((st = check_ipopt_options(set, fn)))
+        return st;
+    pthread_mutex_lock(&ipopt_lock);
+    ip = CreateIpoptProblem(1, &lo, &hi, 0, NULL, NULL, 0, 0, 0, fold_ipopt_eval_f,
+                            fold_ipopt_eval_g, fold_ipopt_eval_grad_f, fold_ipopt_eval_jac_g,
+                            fold_ipopt_eval_h);
+    st = ip ? quiet_init(ip)
+            : fold_error(FOLD_ERR_INTERNAL, "%s: CreateIpoptProblem failed checking options", fn);
+    for (int i = 0; st == FOLD_OK && i < set->n_ipopt_options; i++)
+        st = pass_option(ip, i, &set->ipopt_options[i], fn);
+    if (ip)
+        FreeIpoptProblem(ip);
+    pthread_mutex_unlock(&ipopt_lock);
+    return st;
 }
 
 /* Options in order: silence, foldopt's settings, start strategy, then the user's
@@ -106,19 +153,7 @@ static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold
 {
     fold_status st = FOLD_OK;
     double push = set->forward.bound_push;
-    int rc;
-    /* Ipopt applies print_level to its stdout journal only when it initializes, so run
-     * that initialization now (IpoptSolve with x = NULL returns right after it): later
-     * option refusals, and the banner (sb), then print nothing. An empty option file name
-     * keeps Ipopt from reading ./ipopt.opt, which would override these settings. */
-    if ((st = opt_int(ip, "print_level", 0)) || (st = opt_str(ip, "sb", "yes")) ||
-        (st = opt_str(ip, "option_file_name", "")))
-        return st;
-    rc = IpoptSolve(ip, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-    if (rc != Invalid_Problem_Definition)
-        return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt initialization failed (status %d)", FN,
-                          rc);
-    if ((st = opt_num(ip, "tol", set->forward.tol)) ||
+    if ((st = quiet_init(ip)) || (st = opt_num(ip, "tol", set->forward.tol)) ||
         (st = opt_int(ip, "max_iter", (int)set->forward.max_iter)) ||
         (st = opt_num(ip, "nlp_lower_bound_inf", -FOLD_INF_BOUND)) ||
         (st = opt_num(ip, "nlp_upper_bound_inf", FOLD_INF_BOUND)) ||
@@ -138,7 +173,7 @@ static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold
                  (st = opt_num(ip, "warm_start_mult_bound_push", 1e-9))))
         return st;
     for (int i = 0; i < set->n_ipopt_options; i++)
-        if ((st = pass_option(ip, i, &set->ipopt_options[i])))
+        if ((st = pass_option(ip, i, &set->ipopt_options[i], FN)))
             return st;
     /* Iteration log at verbose >= 2 on stderr (stdout stays for results). */
     if (set->log.verbose >= 2 && !OpenIpoptOutputFile(ip, "stderr", 5))
@@ -193,8 +228,8 @@ static fold_status run_ipopt(fold_solver *s, const fold_settings *set, fold_ipop
     fold_status st;
     double t0;
     pthread_mutex_lock(&ipopt_lock);
-    ip = CreateIpoptProblem((Index)prob->n, prob->x_lower, prob->x_upper, (Index)prob->m,
-                            prob->m ? prob->g_lower : NULL, prob->m ? prob->g_upper : NULL,
+    ip = CreateIpoptProblem((Index)prob->n, a->xl, a->xu, (Index)prob->m,
+                            prob->m ? a->gl : NULL, prob->m ? a->gu : NULL,
                             t->nnz_jac, t->nnz_hess, 0, fold_ipopt_eval_f, fold_ipopt_eval_g,
                             fold_ipopt_eval_grad_f, fold_ipopt_eval_jac_g, fold_ipopt_eval_h);
     if (!ip) {
@@ -251,7 +286,7 @@ static fold_status check_call(const fold_solver *s, const fold_settings *set, co
         return fold_error(FOLD_ERR_UNSUPPORTED, "%s: forward.method = %d is not ipopt", FN,
                           set->forward.method);
     if ((st = fold_settings_validate(set))) return fold_error_context(st, "%s", FN);
-    return check_ipopt_options(set);
+    return check_ipopt_options(set, FN);
 }
 
 void fold_ipopt_result_free(fold_ipopt_result *r)
@@ -280,6 +315,10 @@ fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_setti
     ctx.time_limit_s = set->forward.time_limit_s;
     if (!(ctx.structure = fold_ipopt_structure_get(s)) || arrays_alloc(&a, prob->n, prob->m))
         return fold_error_context(FOLD_ERR_MEMORY, "%s", FN);
+    if ((st = fold_bounds_at(prob, p, a.xl, a.xu, a.gl, a.gu, FN))) {
+        free(a.block);
+        return st;
+    }
     memset(&s->stats, 0, sizeof s->stats);
     warm = choose_start(s, from_solution, &a);
     if ((st = run_ipopt(s, set, &ctx, &a, warm, &obj, &raw, &solve_s))) {
@@ -309,6 +348,8 @@ fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_setti
              * error; these evaluations are not counted in info. A callback failure here
              * leaves the fields NaN: the solve itself stands. */
             fold_eval_stats scratch = {0};
+            /* a failure leaves them at Ipopt's zeros: the residuals below show it */
+            (void)fold_fixed_bound_duals(prob, p, a.x, a.lam, a.zl, a.zu, &scratch);
             if (fold_kkt_residuals(prob, p, a.x, a.lam, a.zl, a.zu, &r->info, &scratch) != FOLD_OK)
                 r->info.kkt_stationarity = r->info.kkt_feasibility = r->info.kkt_complementarity =
                     NAN;
@@ -354,6 +395,8 @@ fold_status fold_solve(fold_solver *s, const double *p, fold_forward_info *info)
     fold_forward_info out;
     fold_status ret;
 
+    fold_forward_info_reset(&out, "ipopt");
+    if (info) *info = out; /* defined on every path, including the early failures below */
     if (!s) return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", FN);
     if ((ret = check_call(s, &s->set, p))) /* nothing touched, info included */
         return ret;

@@ -74,13 +74,13 @@ static void feasibility(fold_kkt_detail *d, double v, double lo, double hi, fold
     }
 }
 
-static void bounds_terms(const fold_problem *prob, const double *x, const double *zl,
-                         const double *zu, fold_kkt_detail *d)
+static void bounds_terms(const fold_problem *prob, const double *xl, const double *xu,
+                         const double *x, const double *zl, const double *zu, fold_kkt_detail *d)
 {
     bool wrong;
     double v;
     for (fold_int j = 0; j < prob->n; j++) {
-        double lo = prob->x_lower[j], hi = prob->x_upper[j];
+        double lo = xl[j], hi = xu[j];
         feasibility(d, x[j], lo, hi, FOLD_KKT_X_LOWER, FOLD_KKT_X_UPPER, j);
         v = comp_entry(zl[j], x[j] - lo, isfinite(lo), &wrong);
         keep_comp(d, v, wrong, FOLD_KKT_X_LOWER, j);
@@ -91,13 +91,13 @@ static void bounds_terms(const fold_problem *prob, const double *x, const double
 
 /* Constraints: lam_i > 0 points to the upper bound, lam_i < 0 to the lower one (L = f +
  * lam'g); equality constraints have no sign condition. */
-static void constraint_terms(const fold_problem *prob, const double *g, const double *lam,
-                             fold_kkt_detail *d)
+static void constraint_terms(const fold_problem *prob, const double *gl, const double *gu,
+                             const double *g, const double *lam, fold_kkt_detail *d)
 {
     bool wrong;
     double v;
     for (fold_int i = 0; i < prob->m; i++) {
-        double lo = prob->g_lower[i], hi = prob->g_upper[i];
+        double lo = gl[i], hi = gu[i];
         feasibility(d, g[i], lo, hi, FOLD_KKT_G_LOWER, FOLD_KKT_G_UPPER, i);
         if (fold_prob_is_equality(prob, i) || lam[i] == 0)
             continue;
@@ -119,12 +119,14 @@ fold_status fold_kkt_residuals_detail(const fold_problem *prob, const double *p,
     fold_status status;
 
     memset(d, 0, sizeof *d);
-    grad = fold_malloc((size_t)(2 * n + m + nnz), sizeof(double), "KKT residual workspace");
+    grad = fold_malloc((size_t)(4 * n + 3 * m + nnz), sizeof(double), "KKT residual workspace");
     if (!grad)
         return FOLD_ERR_MEMORY;
     r = grad + n;
     g = r + n;
     jac = g + m;
+    double *xl = jac + nnz, *xu = xl + n, *gl = xu + n, *gu = gl + m; /* bounds at p */
+    fold_problem_bounds(prob, p, xl, xu, gl, gu);
     if ((status = fold_prob_eval_f(prob, x, p, &d->objective, st)) ||
         (status = fold_prob_eval_grad_f(prob, x, p, grad, st)) ||
         (status = fold_prob_eval_g(prob, x, p, g, st)) ||
@@ -135,8 +137,8 @@ fold_status fold_kkt_residuals_detail(const fold_problem *prob, const double *p,
         return status;
     }
     stationarity(prob, grad, jac, lam, zl, zu, r, d);
-    bounds_terms(prob, x, zl, zu, d);
-    constraint_terms(prob, g, lam, d);
+    bounds_terms(prob, xl, xu, x, zl, zu, d);
+    constraint_terms(prob, gl, gu, g, lam, d);
     free(grad);
     return FOLD_OK;
 }

@@ -109,8 +109,9 @@ static void curvatures(const fold_problem *prob, const double *jv, const double 
         if (!(D->hrow[i] > 0.0)) D->hrow[i] = h_floor;
 }
 
-static fold_status eval_point(const fold_problem *prob, const double *p, const double *x,
-                              const double *lam, const double *zl, const double *zu, point_data *D)
+static fold_status eval_point(const fold_problem *prob, const double *p, fold_bounds b,
+                              const double *x, const double *lam, const double *zl,
+                              const double *zu, point_data *D)
 {
     fold_int n = prob->n, m = prob->m;
     size_t nj = (size_t)prob->jac_g.nnz, nh = (size_t)prob->hess_l.nnz;
@@ -151,9 +152,9 @@ static fold_status eval_point(const fold_problem *prob, const double *p, const d
     /* Violations in x units */
     D->viol_x = 0.0;
     for (fold_int j = 0; j < n; j++)
-        D->viol_x = fmax(D->viol_x, fmax(prob->x_lower[j] - x[j], x[j] - prob->x_upper[j]));
+        D->viol_x = fmax(D->viol_x, fmax(b.xl[j] - x[j], x[j] - b.xu[j]));
     for (fold_int i = 0; i < m; i++) {
-        double v = fmax(prob->g_lower[i] - D->g[i], D->g[i] - prob->g_upper[i]);
+        double v = fmax(b.gl[i] - D->g[i], D->g[i] - b.gu[i]);
         if (v > 0.0) D->viol_x = fmax(D->viol_x, v / (D->rown[i] > 0.0 ? D->rown[i] : 1.0));
     }
 done:
@@ -253,7 +254,17 @@ fold_status fold_sides_eval(const fold_problem *prob, const double *p, const dou
     S->logr = fold_calloc(c, sizeof(double), "side stiffness");
     S->suspect = fold_calloc(c, 1, "suspect verdicts");
     double *buf = fold_calloc(5 * mm + 4 * (size_t)n, sizeof(double), "side classification");
-    if (!S->state || !S->dist || !S->mult || !S->logr || !S->suspect || !buf) {
+    /* the bounds at p (doc/math.md §2.5): copies only where some move with p */
+    double *moved = NULL;
+    fold_bounds b = {prob->x_lower, prob->x_upper, prob->g_lower, prob->g_upper};
+    if (prob->has_bound_maps) {
+        moved = fold_malloc(2 * ((size_t)n + mm), sizeof(double), "bounds at p");
+        if (moved) {
+            fold_problem_bounds(prob, p, moved, moved + n, moved + 2 * n, moved + 2 * n + mm);
+            b = (fold_bounds){moved, moved + n, moved + 2 * n, moved + 2 * n + mm};
+        }
+    }
+    if ((prob->has_bound_maps && !moved) || !S->state || !S->dist || !S->mult || !S->logr || !S->suspect || !buf) {
         st = FOLD_ERR_MEMORY;
         goto done;
     }
@@ -267,10 +278,10 @@ fold_status fold_sides_eval(const fold_problem *prob, const double *p, const dou
     D.brow = D.res + n;
     D.bvar = D.brow + mm;
     memset(S->state, FOLD_SIDE_NA, c);
-    if ((st = eval_point(prob, p, x, lam, zl, zu, &D))) goto done;
+    if ((st = eval_point(prob, p, b, x, lam, zl, zu, &D))) goto done;
     S->eps_p = FOLD_SIDE_FLOOR * D.viol_x;
     for (fold_int j = 0; j < n; j++) {
-        double lo = prob->x_lower[j], hi = prob->x_upper[j], eps_z = FOLD_SIDE_FLOOR * D.res[j];
+        double lo = b.xl[j], hi = b.xu[j], eps_z = FOLD_SIDE_FLOOR * D.res[j];
         if (lo == hi) continue;
         fold_int sl = fold_is_inf_bound(lo) ? -1 : fold_side_of_var(j, 0);
         fold_int su = fold_is_inf_bound(hi) ? -1 : fold_side_of_var(j, 1);
@@ -279,7 +290,7 @@ fold_status fold_sides_eval(const fold_problem *prob, const double *p, const dou
         finish_item(S, sl, su, verdict);
     }
     for (fold_int i = 0; i < m; i++) {
-        double lo = prob->g_lower[i], hi = prob->g_upper[i], a = D.rown[i] > 0.0 ? D.rown[i] : 1.0;
+        double lo = b.gl[i], hi = b.gu[i], a = D.rown[i] > 0.0 ? D.rown[i] : 1.0;
         double eps_z = FOLD_SIDE_FLOOR * D.lamcap[i];
         if (lo == hi) continue;
         /* L = f + lam'g: lam >= 0 points to the upper bound, <= 0 to the lower (eq. 2.5); the
@@ -305,6 +316,7 @@ fold_status fold_sides_eval(const fold_problem *prob, const double *p, const dou
     }
 done:
     free(buf);
+    free(moved);
     if (st) fold_sides_free(S);
     return st;
 }

@@ -15,6 +15,15 @@ const char *fold_forward_status_string(int status)
     return "unknown";
 }
 
+void fold_forward_info_reset(fold_forward_info *info, const char *backend)
+{
+    memset(info, 0, sizeof *info);
+    info->status = FOLD_FWD_NOT_RUN;
+    info->backend = backend;
+    info->objective = NAN;
+    info->kkt_stationarity = info->kkt_feasibility = info->kkt_complementarity = NAN;
+}
+
 void fold_solver_free(fold_solver *s)
 {
     if (!s)
@@ -33,6 +42,12 @@ void fold_solver_free(fold_solver *s)
     free(s->zu0);
     free(s->lam0);
     free(s->verdict);
+    if (s->prob->has_bound_maps) {
+        free(s->xl);
+        free(s->xu);
+        free(s->gl);
+        free(s->gu);
+    }
     free(s);
 }
 
@@ -49,6 +64,8 @@ fold_status fold_solver_create(const fold_problem *prob, const fold_settings *se
         return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_create: problem is NULL");
     if (set && (st = fold_settings_validate(set)) != FOLD_OK)
         return fold_error_context(st, "fold_solver_create");
+    if (set && (st = fold_ipopt_check_options(set, "fold_solver_create")) != FOLD_OK)
+        return st;
     s = fold_calloc(1, sizeof *s, "solver");
     if (!s)
         return FOLD_ERR_MEMORY;
@@ -69,14 +86,26 @@ fold_status fold_solver_create(const fold_problem *prob, const fold_settings *se
     s->zl0 = fold_calloc(n, sizeof(double), "solver zl0");
     s->zu0 = fold_calloc(n, sizeof(double), "solver zu0");
     s->lam0 = fold_calloc(m, sizeof(double), "solver lam0");
+    if (prob->has_bound_maps) {
+        s->xl = fold_malloc(n, sizeof(double), "solver bounds");
+        s->xu = fold_malloc(n, sizeof(double), "solver bounds");
+        s->gl = fold_malloc(m, sizeof(double), "solver bounds");
+        s->gu = fold_malloc(m, sizeof(double), "solver bounds");
+    } else {
+        s->xl = prob->x_lower;
+        s->xu = prob->x_upper;
+        s->gl = prob->g_lower;
+        s->gu = prob->g_upper;
+    }
     if (!s->p || !s->x || !s->zl || !s->zu || !s->lam || !s->x0 || !s->zl0 || !s->zu0 ||
-        !s->lam0) {
+        !s->lam0 || !s->xl || !s->xu || !s->gl || !s->gu) {
         fold_solver_free(s);
         return FOLD_ERR_MEMORY;
     }
     fold_problem_default_params(prob, s->p);
-    s->info.status = FOLD_FWD_NOT_RUN;
-    s->info.backend = "none";
+    if (prob->has_bound_maps)
+        fold_problem_bounds(prob, NULL, s->xl, s->xu, s->gl, s->gu);
+    fold_forward_info_reset(&s->info, "none");
     *out = s;
     return FOLD_OK;
 }
@@ -88,6 +117,8 @@ fold_status fold_solver_update_settings(fold_solver *s, const fold_settings *set
         return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_update_settings: NULL argument");
     if ((st = fold_settings_validate(set)) != FOLD_OK)
         return fold_error_context(st, "fold_solver_update_settings");
+    if ((st = fold_ipopt_check_options(set, "fold_solver_update_settings")) != FOLD_OK)
+        return st;
     if (memcmp(&s->set.backward, &set->backward, sizeof set->backward) != 0 ||
         memcmp(&s->set.active_set, &set->active_set, sizeof set->active_set) != 0 ||
         memcmp(&s->set.precond, &set->precond, sizeof set->precond) != 0) {
@@ -99,6 +130,25 @@ fold_status fold_solver_update_settings(fold_solver *s, const fold_settings *set
     return FOLD_OK;
 }
 
+fold_status fold_bounds_at(const fold_problem *prob, const double *p, double *xl, double *xu,
+                           double *gl, double *gu, const char *fn)
+{
+    fold_problem_bounds(prob, p, xl, xu, gl, gu);
+    for (int v = 0; v < 2 && prob->has_bound_maps; v++) {
+        const double *lo = v ? gl : xl, *hi = v ? gu : xu;
+        for (fold_int i = 0; i < (v ? prob->m : prob->n); i++)
+            if (lo[i] > hi[i]) {
+                char name[FOLD_NAME_MAX];
+                fold_prob_name(prob, v ? FOLD_ITEM_CONSTRAINT : FOLD_ITEM_VARIABLE, i, name,
+                               sizeof name);
+                return fold_error(FOLD_ERR_ARGUMENT, "%s: at these parameters the lower bound "
+                                  "of %s (%.17g) exceeds its upper bound (%.17g)", fn, name,
+                                  lo[i], hi[i]);
+            }
+    }
+    return FOLD_OK;
+}
+
 void fold_solver_store(fold_solver *s, const double *p, const double *x, const double *lam,
                        const double *zl, const double *zu, double objective, bool converged)
 {
@@ -106,6 +156,8 @@ void fold_solver_store(fold_solver *s, const double *p, const double *x, const d
     size_t n = (size_t)prob->n, m = (size_t)prob->m, np = (size_t)prob->np;
     if (np && p != s->p)
         memmove(s->p, p, np * sizeof(double));
+    if (prob->has_bound_maps) /* the bounds of this solution */
+        fold_problem_bounds(prob, s->p, s->xl, s->xu, s->gl, s->gu);
     memmove(s->x, x, n * sizeof(double));
     if (m)
         memmove(s->lam, lam, m * sizeof(double));

@@ -23,6 +23,9 @@ struct fold_solver {
      * re-solve showed the side active / inactive (forward/resolve.c); reset by every new
      * solution. */
     signed char *verdict;
+    /* Bounds at p (doc/math.md §2.5): the problem's own arrays when none moves with p,
+     * else owned copies updated with every stored solution (fold_solver_bounds). */
+    double *xl, *xu, *gl, *gu;
 
     /* Start point of the next solve (valid when has_start). */
     bool has_start, start_has_duals;
@@ -39,6 +42,30 @@ struct fold_solver {
     void (*backward_free)(void *backward);
 };
 
+/* The bounds of the stored solution's parameters. */
+typedef struct fold_bounds {
+    const double *xl, *xu, *gl, *gu;
+} fold_bounds;
+static inline fold_bounds fold_solver_bounds(const fold_solver *s)
+{
+    return (fold_bounds){s->xl, s->xu, s->gl, s->gu};
+}
+/* The bounds at p into xl, xu (n), gl, gu (m), and a check that no lower bound exceeds its
+ * upper one there (FOLD_ERR_ARGUMENT naming the item). Solves and imports call it before
+ * they start. */
+fold_status fold_bounds_at(const fold_problem *prob, const double *p, double *xl, double *xu,
+                           double *gl, double *gu, const char *fn);
+
+/* The info of a call that has not run (yet): status FOLD_FWD_NOT_RUN, counts and times 0,
+ * objective and KKT residuals NaN. Every public call that fills a fold_forward_info starts
+ * with it, so that no path leaves the caller's struct undefined. */
+void fold_forward_info_reset(fold_forward_info *info, const char *backend);
+
+/* Ipopt options of set (settings.ipopt_options) tried on a throwaway one-variable Ipopt
+ * problem: an unknown name, a wrong type or a value out of range is FOLD_ERR_SETTING naming
+ * the option and fn, before any solve (ipopt.c). FOLD_OK when there are none. */
+fold_status fold_ipopt_check_options(const fold_settings *set, const char *fn);
+
 /* Store a new solution (copies; p may equal solver->p). Bumps solution_id. */
 void fold_solver_store(fold_solver *s, const double *p, const double *x, const double *lam,
                        const double *zl, const double *zu, double objective, bool converged);
@@ -49,5 +76,11 @@ void fold_solver_store(fold_solver *s, const double *p, const double *x, const d
 fold_status fold_kkt_residuals(const fold_problem *prob, const double *p, const double *x,
                                const double *lam, const double *zl, const double *zu,
                                fold_forward_info *info, fold_eval_stats *st);
+
+/* Set zl, zu of every fixed variable (x_lower = x_upper) from its row of stationarity at
+ * (x, lam): zl - zu = grad f + J' lam on that row (fixed_duals.c). */
+fold_status fold_fixed_bound_duals(const fold_problem *prob, const double *p, const double *x,
+                                   const double *lam, double *zl, double *zu,
+                                   fold_eval_stats *st);
 
 #endif

@@ -225,6 +225,8 @@ fold_status fold_problem_check_derivatives(const fold_problem *prob, const doubl
 {
     fold_status st;
     ctx c;
+    if (rep) /* an empty report (nothing checked) until the check completes */
+        memset(rep, 0, sizeof *rep);
     if ((st = check_inputs(prob, x, p, lam, h, tol, rep)))
         return st;
     fold_int n = prob->n, m = prob->m, np = prob->np, rows = max3(n, m, 1);

@@ -23,6 +23,7 @@ void fold_problem_free(fold_problem *prob)
     free_pattern(&prob->hess_l);
     free_pattern(&prob->jac_g_p);
     free_pattern(&prob->hess_lp);
+    fold_prob_bounds_free(prob);
     free(prob);
 }
 
@@ -125,6 +126,8 @@ fold_status fold_problem_create(const fold_nlp_def *def, fold_problem **out)
         st = copy_pattern(&def->jac_g_p, &prob->jac_g_p, "jac_g_p");
     if (st == FOLD_OK)
         st = copy_pattern(&def->hess_lp, &prob->hess_lp, "hess_lp");
+    if (st == FOLD_OK)
+        st = fold_prob_bounds_setup(prob, def, FN);
     if (st != FOLD_OK) {
         fold_problem_free(prob);
         return st;

@@ -15,6 +15,15 @@ typedef struct fold_owned_pattern {
     fold_int *col;
 } fold_owned_pattern;
 
+/* A bound map (fold_bound_map) in CSR form by bound index: entries ptr[i] .. ptr[i+1] of
+ * bound i, sorted by parameter. The four maps in the order of FOLD_BMAP_*. */
+enum { FOLD_BMAP_XL = 0, FOLD_BMAP_XU = 1, FOLD_BMAP_GL = 2, FOLD_BMAP_GU = 3, FOLD_BMAP_N = 4 };
+typedef struct fold_owned_bmap {
+    fold_int nnz;
+    fold_int *ptr, *param;
+    double *coef;
+} fold_owned_bmap;
+
 struct fold_problem {
     char name[64];
     fold_int n, m, np;
@@ -26,6 +35,8 @@ struct fold_problem {
     fold_nlp_callbacks cb;
     void *user_data;
     fold_item_name_fn item_name; /* NULL: names are "x[j]", "g[i]", "p[k]" (names.c) */
+    fold_owned_bmap bmap[FOLD_BMAP_N]; /* bounds moving with p (bounds.c) */
+    bool has_bound_maps;
 };
 
 /* Evaluation counters and time, kept by the caller (the problem is immutable). */
@@ -67,6 +78,15 @@ void fold_prob_side_name(const fold_problem *prob, int kind, fold_int index, int
 void fold_prob_name_list(const fold_problem *prob, int kind, const unsigned char *flag,
                          const fold_int *idx, fold_int count, int max_shown, char *buf,
                          size_t size);
+
+/* --- bounds moving with p (bounds.c, doc/math.md §2.5) --- */
+/* Validate and copy the maps of d into prob (after its bounds are copied). */
+fold_status fold_prob_bounds_setup(fold_problem *prob, const fold_nlp_def *d, const char *fn);
+void fold_prob_bounds_free(fold_problem *prob);
+/* sum_k C_side(i, k) dp_k: the change of bound i of `side` (FOLD_BMAP_*) along dp. */
+double fold_prob_bound_dot(const fold_problem *prob, int side, fold_int i, const double *dp);
+/* pbar_k += v C_side(i, k) (the transpose). */
+void fold_prob_bound_axpy(const fold_problem *prob, int side, fold_int i, double v, double *pbar);
 
 /* Convenience: is constraint i an equality; has variable j a finite lower/upper bound. */
 static inline bool fold_prob_is_equality(const fold_problem *prob, fold_int i)

@@ -75,3 +75,35 @@ double acopf_test_baseline(const char *name)
     fclose(fp);
     return obj;
 }
+
+bool acopf_test_load(acopf_solved *s, const char *name, fold_int grid_buses,
+                     unsigned long long seed)
+{
+    char buf[1024];
+    memset(s, 0, sizeof *s);
+    if (!name) {
+        ck_assert_acopf(fold_acopf_gen_grid(grid_buses, seed, &s->cs), FOLD_OK);
+        return true;
+    }
+    const char *path = acopf_test_case_path(name, buf, sizeof buf);
+    if (!path) return false;
+    ck_assert_acopf(fold_acopf_case_read(path, &s->cs), FOLD_OK);
+    return true;
+}
+
+void acopf_test_solve(acopf_solved *s, const fold_acopf_options *opt, const fold_settings *set)
+{
+    fold_acopf_options defaults;
+    fold_acopf_default_options(&defaults);
+    ck_assert_acopf(fold_acopf_create_with(s->cs, opt ? opt : &defaults, &s->m), FOLD_OK);
+    ck_assert_acopf(fold_acopf_solve(&s->m, set, NULL, NULL, &s->sv, NULL, NULL), FOLD_OK);
+    ck_assert_acopf(fold_acopf_results_from_solver(s->m, s->sv, &s->res), FOLD_OK);
+}
+
+void acopf_test_solved_free(acopf_solved *s)
+{
+    fold_acopf_results_free(s->res);
+    fold_solver_free(s->sv);
+    fold_acopf_free(s->m);
+    fold_acopf_case_free(s->cs);
+}

@@ -1,5 +1,5 @@
 /* Shared helpers of the AC-OPF tests: a small valid case, status assertions that print the
- * acopf error detail, PGLib case lookup. */
+ * acopf error detail, PGLib case lookup, a case solved with its results. */
 #ifndef FOLD_ACOPF_TEST_H
 #define FOLD_ACOPF_TEST_H
 
@@ -25,5 +25,22 @@ char *acopf_test_slurp(const char *path, size_t *len);
 
 /* Baseline AC objective of a PGLib case from baseline_ac.tsv (0 when not listed). */
 double acopf_test_baseline(const char *name);
+
+/* A case solved, with its results (the tests of results, sensitivities and imports). */
+typedef struct acopf_solved {
+    fold_acopf_case *cs;
+    fold_acopf *m;
+    fold_solver *sv;
+    fold_acopf_results *res;
+} acopf_solved;
+
+/* s zeroed, then s->cs: PGLib case `name` (false when absent) or, name NULL, the synthetic
+ * grid of grid_buses buses from seed. */
+bool acopf_test_load(acopf_solved *s, const char *name, fold_int grid_buses,
+                     unsigned long long seed);
+/* The model of s->cs (opt NULL: default options) solved (set NULL: default settings), its
+ * results in s->res; every step asserted. */
+void acopf_test_solve(acopf_solved *s, const fold_acopf_options *opt, const fold_settings *set);
+void acopf_test_solved_free(acopf_solved *s);
 
 #endif

@@ -76,8 +76,13 @@ static void check_model(fold_acopf *m, unsigned long long seed, bool solve)
     double worst_flat = 0, worst_sol = 0;
     fold_test_rng_seed(&r, seed);
     fold_acopf_flat_start(m, x0);
+    /* Multipliers of scale 1 and 10: the second derivatives are linear in lam, and at the
+     * scale of prices (1e3 $/h per p.u.) grad_x L reaches 1e5 at these points, whose
+     * rounding noise in the central difference, |grad_x L| eps / h ~ 1e-5, is the
+     * tolerance itself on the entries of hess_lp below 1 (branch parameters: the failing
+     * entry moves with the step, 1e-5 .. 3e-7, as noise does, never a fixed one). */
     for (int k = 0; k < 4; k++) {
-        random_point(m, &r, x0, 0.3, NULL, k < 2 ? 1.0 : 1e3, x, lam);
+        random_point(m, &r, x0, 0.3, NULL, k < 2 ? 1.0 : 10.0, x, lam);
         check_at(m, &r, x, lam, "flat start", &worst_flat);
     }
     if (solve) {
@@ -88,6 +93,15 @@ static void check_model(fold_acopf *m, unsigned long long seed, bool solve)
         ck_assert_status(fold_solve(sv, NULL, NULL), FOLD_OK);
         ck_assert_status(fold_solver_solution(sv, x0, lam0, NULL, NULL, NULL), FOLD_OK);
         fold_solver_free(sv);
+        /* The second derivatives are linear in lam: scale the solution's multipliers (prices
+         * of 1e3 $/h per p.u.) to at most 10. With them at full size the entries of grad_x L
+         * reach 1e5 and the central difference's rounding noise, |grad_x L| eps / h ~ 4e-5,
+         * exceeds the tolerance on the small entries of hess_lp (branch parameters). */
+        double big = 0;
+        for (fold_int i = 0; i < L->m; i++)
+            big = fmax(big, fabs(lam0[i]));
+        for (fold_int i = 0; big > 10 && i < L->m; i++)
+            lam0[i] *= 10 / big;
         for (int k = 0; k < 4; k++) {
             random_point(m, &r, x0, 0.01, lam0, 10.0, x, lam);
             check_at(m, &r, x, lam, "near the solution", &worst_sol);
@@ -204,12 +218,15 @@ END_TEST
 
 typedef struct corrupt {
     fold_acopf *m;
-    int which; /* 0 grad_f .. 5 hess_lp */
+    int which;    /* 0 grad_f .. 5 hess_lp */
+    double delta; /* the error: 1e-4 max(1, |entry|) at the checked point, the same at every
+                     point (an error that varied with x would also show in the finite
+                     differences of the next derivative) */
 } corrupt;
 
-static void spoil(double *v, fold_int k)
+static void spoil(const corrupt *c, double *v, fold_int k)
 {
-    v[k] += 1e-4 * fmax(1.0, fabs(v[k]));
+    v[k] += c->delta;
 }
 
 static int c_f(const double *x, const double *p, double *o, void *ud)
@@ -227,7 +244,7 @@ static int c_grad_f(const double *x, const double *p, double *o, void *ud)
     corrupt *c = ud;
     int rc = acopf_cb_grad_f(x, p, o, c->m);
     if (c->which == 0)
-        spoil(o, c->m->L.x_pg);
+        spoil(c, o, c->m->L.x_pg);
     return rc;
 }
 
@@ -236,7 +253,7 @@ static int c_jac_g(const double *x, const double *p, double *o, void *ud)
     corrupt *c = ud;
     int rc = acopf_cb_jac_g(x, p, o, c->m);
     if (c->which == 1)
-        spoil(o, c->m->jac_nnz / 2);
+        spoil(c, o, c->m->jac_nnz / 2);
     return rc;
 }
 
@@ -246,7 +263,7 @@ static int c_hess_l(const double *x, const double *p, double s, const double *la
     corrupt *c = ud;
     int rc = acopf_cb_hess_l(x, p, s, lam, o, c->m);
     if (c->which == 2)
-        spoil(o, c->m->hess_nnz / 2);
+        spoil(c, o, c->m->hess_nnz / 2);
     return rc;
 }
 
@@ -255,7 +272,7 @@ static int c_grad_f_p(const double *x, const double *p, double *o, void *ud)
     corrupt *c = ud;
     int rc = acopf_cb_grad_f_p(x, p, o, c->m);
     if (c->which == 3)
-        spoil(o, c->m->L.p_c2);
+        spoil(c, o, c->m->L.p_c2);
     return rc;
 }
 
@@ -264,7 +281,7 @@ static int c_jac_g_p(const double *x, const double *p, double *o, void *ud)
     corrupt *c = ud;
     int rc = acopf_cb_jac_g_p(x, p, o, c->m);
     if (c->which == 4)
-        spoil(o, 1);
+        spoil(c, o, 1);
     return rc;
 }
 
@@ -273,15 +290,34 @@ static int c_hess_lp(const double *x, const double *p, const double *lam, double
     corrupt *c = ud;
     int rc = acopf_cb_hess_lp(x, p, lam, o, c->m);
     if (c->which == 5)
-        spoil(o, 0);
+        spoil(c, o, 0);
     return rc;
+}
+
+/* The entry that c->which spoils, at (x, default parameters, lam). */
+static double spoiled_entry(const corrupt *c, const double *x, const double *lam)
+{
+    const fold_acopf *m = c->m;
+    size_t len = (size_t)(m->L.n + m->L.np + m->jac_nnz + m->hess_nnz + 2 * m->cs.n_bus + 1);
+    double *v = malloc(len * sizeof(double)), e = 0;
+    const double *p = m->p0;
+    switch (c->which) {
+    case 0: acopf_cb_grad_f(x, p, v, c->m); e = v[m->L.x_pg]; break;
+    case 1: acopf_cb_jac_g(x, p, v, c->m); e = v[m->jac_nnz / 2]; break;
+    case 2: acopf_cb_hess_l(x, p, 1, lam, v, c->m); e = v[m->hess_nnz / 2]; break;
+    case 3: acopf_cb_grad_f_p(x, p, v, c->m); e = v[m->L.p_c2]; break;
+    case 4: acopf_cb_jac_g_p(x, p, v, c->m); e = v[1]; break;
+    default: acopf_cb_hess_lp(x, p, lam, v, c->m); e = v[0]; break;
+    }
+    free(v);
+    return e;
 }
 
 START_TEST(corrupted_is_rejected)
 {
     static const char *names[6] = {"grad_f", "jac_g", "hess_l", "grad_f_p", "jac_g_p", "hess_lp"};
     fold_acopf_case *cs = NULL;
-    corrupt c = {NULL, 0};
+    corrupt c = {NULL, 0, 0};
     ck_assert_acopf(fold_acopf_gen_grid(12, 5, &cs), FOLD_OK);
     ck_assert_acopf(fold_acopf_create(cs, &c.m), FOLD_OK);
     const fold_acopf *m = c.m;
@@ -292,8 +328,8 @@ START_TEST(corrupted_is_rejected)
         .x_start = m->x0, .p_default = m->p0,
         .jac_g = {m->jac_nnz, m->jac_row, m->jac_col},
         .hess_l = {m->hess_nnz, m->hess_row, m->hess_col},
-        .jac_g_p = {2 * m->cs.n_bus, m->jgp_row, m->jgp_col},
-        .hess_lp = {2 * m->cs.n_gen, m->hlp_row, m->hlp_col},
+        .jac_g_p = {m->jgp_nnz, m->jgp_row, m->jgp_col},
+        .hess_lp = {m->hlp_nnz, m->hlp_row, m->hlp_col},
         .cb = {c_f, c_grad_f, c_g, c_jac_g, c_hess_l, c_grad_f_p, c_hess_lp, c_jac_g_p},
         .user_data = &c};
     ck_assert_ptr_nonnull(orig);
@@ -308,6 +344,7 @@ START_TEST(corrupted_is_rejected)
         fold_problem *prob = NULL;
         fold_deriv_report rep;
         c.which = w;
+        c.delta = w < 0 ? 0 : 1e-4 * fmax(1.0, fabs(spoiled_entry(&c, x, lam)));
         ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
         fold_status st = fold_problem_check_derivatives(prob, x, NULL, lam, FD_STEP, FD_TOL, &rep);
         if (w < 0) {

@@ -30,18 +30,32 @@ START_TEST(layout)
     ck_assert_int_eq(L.n_angle, 3);
     ck_assert_int_eq(L.m, 2 * 3 + 2 * 3 + 3);
     ck_assert_int_eq(mm, L.m);
-    ck_assert_int_eq(L.np, 2 * 3 + 2 * 2);
+    /* pd, qd, gs, bs, vmin, vmax per bus; c1, c2, c0, pmin, pmax, qmin, qmax per generator;
+     * r, x, b, tap, shift, rate_a per branch */
+    ck_assert_int_eq(L.np, 6 * 3 + 7 * 2 + 6 * 3);
     ck_assert_int_eq(np, L.np);
     ck_assert_int_eq(L.x_vm, 3);
     ck_assert_int_eq(L.x_qg, 8);
     ck_assert_int_eq(L.p_c2, 8);
     ck_assert(fold_problem_has_param_derivatives(fold_acopf_problem(m)));
-    double p[10];
+    double p[50];
     fold_problem_default_params(fold_acopf_problem(m), p);
     ck_assert_double_eq(p[L.p_pd + 1], 50);
     ck_assert_double_eq(p[L.p_qd + 2], 5);
     ck_assert_double_eq(p[L.p_c1 + 1], 25);
     ck_assert_double_eq(p[L.p_c2 + 0], 0.01);
+    ck_assert_double_eq(p[L.p_c0 + 0], 0);
+    ck_assert_double_eq(p[L.p_bs + 1], 0.05);
+    ck_assert_double_eq(p[L.p_gs + 2], 0.02);
+    ck_assert_double_eq(p[L.p_x + 1], 0.1);
+    ck_assert_double_eq(p[L.p_b + 2], 0.02);
+    ck_assert_double_eq(p[L.p_tap + 1], 0.98);
+    ck_assert_double_eq(p[L.p_tap + 0], 1); /* 0 in the file: a line */
+    ck_assert_double_eq(p[L.p_shift + 1], 2);
+    ck_assert_double_eq(p[L.p_rate + 2], 100);
+    ck_assert_double_eq(p[L.p_vmin + 1], 0.9);
+    ck_assert_double_eq(p[L.p_pmax + 1], 200);
+    ck_assert_double_eq(p[L.p_qmin + 0], -100);
     ck_assert_int_eq(fold_acopf_rated_branch(m, 3), -1);
     fold_acopf_free(m);
     fold_acopf_free(NULL);
@@ -228,8 +242,7 @@ START_TEST(item_names)
     const char *start = strstr(acopf_tiny_case, "mpc.gencost");
     const char *end = strstr(acopf_tiny_case, "mpc.branch");
     char text[4096];
-    snprintf(text, sizeof text,
-             "%.*smpc.gencost = [\n\t2\t0\t0\t3\t0.01\t20\t0\t0\t0\t0;\n"
+    snprintf(text, sizeof text, "%.*smpc.gencost = [\n\t2\t0\t0\t3\t0.01\t20\t0\t0\t0\t0;\n"
              "\t1\t0\t0\t3\t0\t0\t100\t2000\t200\t5000;\n];\n%s",
              (int)(start - acopf_tiny_case), acopf_tiny_case, end);
     fold_acopf_case *cs = NULL;
@@ -275,23 +288,34 @@ START_TEST(item_names)
         {FOLD_ITEM_PARAMETER, L.p_qd + 2, "qd bus 3"},
         {FOLD_ITEM_PARAMETER, L.p_c1 + 0, "c1 gen 1"},
         {FOLD_ITEM_PARAMETER, L.p_c2 + 1, "c2 gen 2"},
+        {FOLD_ITEM_PARAMETER, L.p_c0 + 1, "c0 gen 2"},
+        {FOLD_ITEM_PARAMETER, L.p_gs + 2, "gs bus 3"},
+        {FOLD_ITEM_PARAMETER, L.p_bs + 0, "bs bus 1"},
+        {FOLD_ITEM_PARAMETER, L.p_r + 1, "r branch 2 (2-3)"},
+        {FOLD_ITEM_PARAMETER, L.p_x + 0, "x branch 1 (1-2)"},
+        {FOLD_ITEM_PARAMETER, L.p_b + 2, "b branch 3 (1-3)"},
+        {FOLD_ITEM_PARAMETER, L.p_tap + 1, "tap branch 2 (2-3)"},
+        {FOLD_ITEM_PARAMETER, L.p_shift + 1, "shift branch 2 (2-3)"},
+        {FOLD_ITEM_PARAMETER, L.p_rate + 2, "rate_a branch 3 (1-3)"},
+        {FOLD_ITEM_PARAMETER, L.p_vmin + 2, "vmin bus 3"},
+        {FOLD_ITEM_PARAMETER, L.p_pmax + 0, "pmax gen 1"},
     };
     char buf[FOLD_NAME_MAX];
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
-        ck_assert_status(fold_problem_item_name(prob, want[k].kind, want[k].index, buf, sizeof buf),
-                         FOLD_OK);
+        ck_assert_status(fold_problem_item_name(prob, want[k].kind, want[k].index, buf,
+                                                sizeof buf), FOLD_OK);
         ck_assert_str_eq(buf, want[k].name);
     }
     /* The last item of each kind is named (no default "x[..]" at the ends of the layout). */
     ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, L.n - 1, buf, sizeof buf),
                      FOLD_OK);
     ck_assert_str_eq(buf, "branch 3 (1-3) qt");
-    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_CONSTRAINT, L.m - 1, buf, sizeof buf),
-                     FOLD_OK);
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_CONSTRAINT, L.m - 1, buf,
+                                            sizeof buf), FOLD_OK);
     ck_assert_str_eq(buf, "branch 3 (1-3) qt definition");
-    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_PARAMETER, L.np - 1, buf, sizeof buf),
-                     FOLD_OK);
-    ck_assert_str_eq(buf, "c2 gen 2");
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_PARAMETER, L.np - 1, buf,
+                                            sizeof buf), FOLD_OK);
+    ck_assert_str_eq(buf, "qmax gen 2");
     fold_acopf_free(m);
     fold_acopf_case_free(cs);
 }

@@ -6,7 +6,9 @@
  * Experiments: BENCH_OPF_SET="name=value,ipopt:name=value,..." changes the settings (ipopt:
  * passes an Ipopt option), BENCH_OPF_VARIANTS=
  * "a=1,b=2;c=3" times the backward again with other settings at the same solution,
- * BENCH_OPF_DETAIL=1 prints the phases (stderr). doc/benchmarks.md "AC-OPF". */
+ * BENCH_OPF_DETAIL=1 prints the phases (stderr). doc/benchmarks.md "AC-OPF".
+ * `bench_opf --grid BUSES [SEED [COLS]]`: the same for one synthetic grid, the Jacobian over
+ * COLS loads (default 100); doc/benchmarks.md "Synthetic grids at scale". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +16,6 @@
 #include <time.h>
 
 #include "acopf/acopf.h"
-
-/* The NaN entries of a parameter gradient among the loads' (the LMPs): the NaN of the cost
- * coefficients (generators whose split is not unique) are not LMPs. */
-static long lmp_nan(const double *pbar, const fold_acopf_layout *L, const fold_acopf_case *cs)
-{
-    long c = 0;
-    for (fold_int i = 0; i < cs->n_bus; i++)
-        c += isnan(pbar[L->p_pd + i]);
-    return c;
-}
 
 static double now(void)
 {
@@ -52,20 +44,37 @@ static double load1(void)
     return l;
 }
 
-static void bench_case(const char *dir, const char *name, double baseline)
+/* Append to why the NaN entries of a gradient w.r.t. all parameters (not unique, eq. 4.11 of
+ * doc/math.md), by block: the pd block are the LMPs; qd, c1 and c2 are counted apart. */
+static void count_not_unique(const double *pbar, const fold_acopf_layout *L, fold_int nb,
+                             fold_int ng, char *why, size_t len)
 {
-    char path[1024];
-    fold_acopf_case *cs = NULL;
+    fold_int lmp = 0, qd = 0, cost = 0;
+    for (fold_int i = 0; i < nb; i++) {
+        lmp += isnan(pbar[L->p_pd + i]);
+        qd += isnan(pbar[L->p_qd + i]);
+    }
+    for (fold_int k = 0; k < ng; k++)
+        cost += isnan(pbar[L->p_c1 + k]) + isnan(pbar[L->p_c2 + k]);
+    if (lmp > 0)
+        snprintf(why + strlen(why), len - strlen(why), "(%ld LMPs not unique)", (long)lmp);
+    if (qd > 0)
+        snprintf(why + strlen(why), len - strlen(why), "(%ld qd gradients not unique)", (long)qd);
+    if (cost > 0)
+        snprintf(why + strlen(why), len - strlen(why), "(%ld c1/c2 gradients not unique)",
+                 (long)cost);
+}
+
+/* Measure one case (freed here): baseline objective NAN when unknown; the Jacobian is
+ * d pg / d pd for every bus (n_cols 0) or for n_cols buses spread over the bus order. */
+static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
+                         fold_int n_cols)
+{
     fold_acopf *m = NULL;
     fold_solver *sv = NULL;
     fold_forward_info fi;
     fold_backward_info bi;
-    snprintf(path, sizeof path, "%s/%s.m", dir, name);
-    FILE *probe = fopen(path, "r");
-    if (!probe)
-        return;
-    fclose(probe);
-    if (fold_acopf_case_read(path, &cs) != FOLD_OK || fold_acopf_create(cs, &m) != FOLD_OK) {
+    if (fold_acopf_create(cs, &m) != FOLD_OK) {
         printf("%-30s FAILED: %s\n", name, fold_acopf_last_error());
         fold_acopf_case_free(cs);
         return;
@@ -114,9 +123,10 @@ static void bench_case(const char *dir, const char *name, double baseline)
     const char *form = bi.kkt_form == FOLD_KKT_BARRIER ? "barrier"
                        : bi.singular_delta > 0             ? "active+reg"
                                                          : "active";
-    char why[160] = "";
-    if (vst >= 0 && lmp_nan(pbar, &L, cs) > 0) /* dependent balance rows (doc/acopf.md §5) */
-        snprintf(why, sizeof why, "(%ld LMPs not unique)", lmp_nan(pbar, &L, cs));
+    char why[256] = "";
+    /* dependent balance rows (doc/acopf.md §5), or entries of ambiguous sides (math.md §3.2) */
+    if (vst >= 0 && (bi.n_not_unique > 0 || bi.n_uncertain > 0))
+        count_not_unique(pbar, &L, cs->n_bus, cs->n_gen, why, sizeof why);
     if (vst < 0) {
         /* weakly active constraints (refused) or a singular active-set system that the
          * regularization cannot handle: the barrier form, as `foldopt opf` does
@@ -126,9 +136,8 @@ static void bench_case(const char *dir, const char *name, double baseline)
         s.backward.kkt_form = FOLD_KKT_BARRIER;
         fold_solver_update_settings(sv, &s);
         vst = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
-        if (vst >= 0 && lmp_nan(pbar, &L, cs) > 0)
-            snprintf(why + strlen(why), sizeof why - strlen(why), "(%ld LMPs not unique)",
-                     lmp_nan(pbar, &L, cs));
+        if (vst >= 0 && (bi.n_not_unique > 0 || bi.n_uncertain > 0))
+            count_not_unique(pbar, &L, cs->n_bus, cs->n_gen, why, sizeof why);
     }
     double vjp_s = now() - t0;
     if (getenv("BENCH_OPF_DETAIL"))
@@ -150,15 +159,16 @@ static void bench_case(const char *dir, const char *name, double baseline)
         env = num / fmax(den, 1e-300);
     }
     free(vg);
-    fold_int ng = cs->n_gen, nb = cs->n_bus;
-    fold_int *rows = malloc((size_t)ng * sizeof(fold_int)), *cols = malloc((size_t)nb * sizeof(fold_int));
-    double *J = malloc((size_t)ng * (size_t)nb * sizeof(double));
+    fold_int ng = cs->n_gen, nb = cs->n_bus, nc = n_cols > 0 && n_cols < nb ? n_cols : nb;
+    fold_int *rows = malloc((size_t)ng * sizeof(fold_int));
+    fold_int *cols = malloc((size_t)nc * sizeof(fold_int));
+    double *J = malloc((size_t)ng * (size_t)nc * sizeof(double));
     for (fold_int k = 0; k < ng; k++)
         rows[k] = L.x_pg + k;
-    for (fold_int i = 0; i < nb; i++)
-        cols[i] = L.p_pd + i;
+    for (fold_int j = 0; j < nc; j++)
+        cols[j] = L.p_pd + (fold_int)((long long)j * nb / nc);
     t0 = now();
-    fold_status jst = J ? fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nb, cols, J, &bi)
+    fold_status jst = J ? fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nc, cols, J, &bi)
                         : FOLD_ERR_MEMORY;
     if (jst < 0 && J && s.backward.kkt_form == FOLD_KKT_ACTIVE) {
         /* e.g. generators at one bus with equal linear costs: their pg split, hence reverse
@@ -168,7 +178,7 @@ static void bench_case(const char *dir, const char *name, double baseline)
                  fold_status_name(jst));
         s.backward.kkt_form = FOLD_KKT_BARRIER;
         fold_solver_update_settings(sv, &s);
-        jst = fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nb, cols, J, &bi);
+        jst = fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nc, cols, J, &bi);
     }
     double jac_s = now() - t0;
     if (jst >= 0 && bi.n_not_unique > 0)
@@ -223,7 +233,7 @@ static void bench_case(const char *dir, const char *name, double baseline)
                     venv, bi.singular_delta, bi.residual, bi.rcond);
             double fct = bi.factor_s;
             long fnnz = (long)bi.factor_nnz;
-            fold_status b = fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nb, cols, J, &bi);
+            fold_status b = fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nc, cols, J, &bi);
             double v2 = now();
             fprintf(stderr, "%s [%s]: vjp %.3f s (factor %.3f, nnz %ld) %s, jac %.3f s "
                     "(solve %.3f, residual %.2g) %s, load %.2f\n", name, v, v1 - v0, fct, fnnz,
@@ -244,8 +254,54 @@ done:
     fold_acopf_case_free(cs);
 }
 
+static void bench_case(const char *dir, const char *name, double baseline)
+{
+    char path[1024];
+    fold_acopf_case *cs = NULL;
+    snprintf(path, sizeof path, "%s/%s.m", dir, name);
+    FILE *probe = fopen(path, "r");
+    if (!probe)
+        return;
+    fclose(probe);
+    if (fold_acopf_case_read(path, &cs) != FOLD_OK) {
+        printf("%-30s FAILED: %s\n", name, fold_acopf_last_error());
+        return;
+    }
+    bench_loaded(cs, name, baseline, 0);
+}
+
+static void print_header(const char *jac)
+{
+    printf("%-30s %6s %6s %4s %8s %7s %8s %9s %9s %8s %7s %8s %8s %5s %s\n", "case", "buses",
+           "n", "iter", "fwd_s", "cb", "obj_rel", "vjp_s", jac, "vjp/fwd", "jac/fwd",
+           "env_err", "peak_MB", "load", "status kkt");
+}
+
+/* --grid BUSES [SEED [COLS]]: a synthetic grid (fold_acopf_gen_grid; doc/acopf.md §4), its
+ * Jacobian over COLS (default 100) loads; scripts/bench-gridscale.sh runs it per size. */
+static int bench_grid(int argc, char **argv)
+{
+    long buses = argc > 2 ? atol(argv[2]) : 0, cols = argc > 4 ? atol(argv[4]) : 100;
+    unsigned long long seed = argc > 3 ? strtoull(argv[3], NULL, 10) : 1;
+    fold_acopf_case *cs = NULL;
+    double t0 = now();
+    if (fold_acopf_gen_grid(buses, seed, &cs) != FOLD_OK) {
+        printf("gen_grid %ld: %s\n", buses, fold_acopf_last_error());
+        return 1;
+    }
+    fprintf(stderr, "%s: generated in %.2f s\n", cs->name, now() - t0);
+    char jac[32], name[sizeof cs->name];
+    snprintf(jac, sizeof jac, "jac%ld_s", cols);
+    snprintf(name, sizeof name, "%s", cs->name);
+    print_header(jac);
+    bench_loaded(cs, name, NAN, cols);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "--grid"))
+        return bench_grid(argc, argv);
     const char *dir = getenv("FOLDOPT_PGLIB_DIR"), *env = getenv("FOLDOPT_BENCH_MAX_BUSES");
     long max_buses = argc > 1 ? atol(argv[1]) : env ? atol(env) : 3000;
     long min_buses = argc > 2 ? atol(argv[2]) : 0;
@@ -258,9 +314,7 @@ int main(int argc, char **argv)
         printf("no PGLib data (FOLDOPT_PGLIB_DIR)\n");
         return 0;
     }
-    printf("%-30s %6s %6s %4s %8s %7s %8s %9s %9s %8s %7s %8s %8s %5s %s\n", "case", "buses",
-           "n", "iter", "fwd_s", "cb", "obj_rel", "vjp_s", "jac_pg_s", "vjp/fwd", "jac/fwd",
-           "env_err", "peak_MB", "load", "status kkt");
+    print_header("jac_pg_s");
     while (fgets(line, sizeof line, fp))
         if (sscanf(line, "%255s %ld %lf", name, &buses, &obj) == 3 && buses <= max_buses &&
             buses > min_buses)

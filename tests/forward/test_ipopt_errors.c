@@ -86,19 +86,38 @@ START_TEST(recoverable_callback_backtracks)
 }
 END_TEST
 
+/* The info of a call that did not run: "not run", no counts, NaN objective. */
+static void assert_not_run(const fold_forward_info *info, const char *backend)
+{
+    ck_assert_int_eq(info->status, FOLD_FWD_NOT_RUN);
+    ck_assert_str_eq(fold_forward_status_string(info->status), "not run");
+    ck_assert_str_eq(info->backend, backend);
+    ck_assert_int_eq(info->iterations, 0);
+    ck_assert_int_eq(info->n_eval_f, 0);
+    ck_assert(isnan(info->objective) && isnan(info->kkt_stationarity));
+    ck_assert(info->total_s == 0 && info->solve_s == 0);
+}
+
 START_TEST(bad_arguments)
 {
     fold_problem *prob;
     fold_solver *s;
-    fold_forward_info info = {.status = 99};
+    fold_forward_info info;
     double p[3] = {25, NAN, 1};
-    ck_assert_status(fold_solve(NULL, NULL, NULL), FOLD_ERR_ARGUMENT);
+    memset(&info, 0xa5, sizeof info); /* garbage: every field must be written */
+    ck_assert_status(fold_solve(NULL, NULL, &info), FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("solver is NULL");
+    assert_not_run(&info, "ipopt");
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
+    memset(&info, 0xa5, sizeof info);
     ck_assert_status(fold_solve(s, p, &info), FOLD_ERR_NONFINITE);
     ck_assert_error_mentions("fold_solve: p[1]");
-    ck_assert_int_eq(info.status, 99); /* untouched */
+    assert_not_run(&info, "ipopt"); /* was left as it was: status "solved" from a stale 0 */
+    memset(&info, 0xa5, sizeof info);
+    double x[4] = {1, 5, 5, 1};
+    ck_assert_status(fold_solver_import(s, p, x, NULL, NULL, NULL, &info), FOLD_ERR_NONFINITE);
+    assert_not_run(&info, "import");
     ck_assert(!s->has_solution);
     ck_assert_int_eq(s->stats.n_f, 0);
     fold_solver_free(s);
@@ -120,27 +139,31 @@ static const opt_case refused[] = {
     {"tol", "fast", "tol"},
 };
 
-/* Options written straight into the struct: refused or rejected before Ipopt runs, with
- * the option named and nothing stored. */
+/* Options written straight into the struct: refused (not in this build) or rejected by
+ * Ipopt (unknown name, wrong type, out of range) when the solver is created or its
+ * settings replaced, before any solve, with the option named. */
 START_TEST(refused_option)
 {
     const opt_case *c = &refused[_i];
     fold_problem *prob;
-    fold_solver *s;
-    fold_settings set;
-    fold_forward_info info = {.status = 99};
+    fold_solver *s = (fold_solver *)&s;
+    fold_settings set, good;
     fold_settings_default(&set);
+    fold_settings_default(&good);
     snprintf(set.ipopt_options[0].name, FOLD_IPOPT_OPTION_LEN, "%s", c->name);
     snprintf(set.ipopt_options[0].value, FOLD_IPOPT_OPTION_LEN, "%s", c->value);
     set.n_ipopt_options = 1;
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
-    ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
-    ck_assert_status(fold_solve(s, NULL, &info), FOLD_ERR_SETTING);
+    ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_ERR_SETTING);
     ck_assert_error_mentions(c->mentions);
-    ck_assert_error_mentions("fold_solve");
-    ck_assert_int_eq(info.status, 99);
-    ck_assert(!s->has_solution);
-    ck_assert_int_eq(s->stats.n_f, 0);
+    ck_assert_error_mentions("fold_solver_create");
+    ck_assert_ptr_null(s);
+    ck_assert_status(fold_solver_create(prob, &good, &s), FOLD_OK);
+    ck_assert_status(fold_solver_update_settings(s, &set), FOLD_ERR_SETTING);
+    ck_assert_error_mentions(c->mentions);
+    ck_assert_error_mentions("fold_solver_update_settings");
+    ck_assert_int_eq(fold_solver_settings(s)->n_ipopt_options, 0); /* settings kept */
+    ck_assert_status(fold_solve(s, NULL, NULL), FOLD_OK);
     fold_solver_free(s);
     fold_problem_free(prob);
 }
@@ -289,26 +312,27 @@ typedef struct {
     fold_status st;
 } quiet_run;
 
+/* r->st: the first failing status of solver creation and solve. */
 static void run_solve(void *arg)
 {
     quiet_run *r = arg;
     fold_problem *prob;
-    fold_solver *s;
+    fold_solver *s = NULL;
     fold_settings set;
     fold_settings_default(&set);
     set.log.verbose = r->verbose;
     if (r->option)
         fold_settings_set_ipopt(&set, r->option, "1");
     fold_hs071_create(&prob);
-    fold_solver_create(prob, &set, &s);
-    r->st = fold_solve(s, NULL, NULL);
+    if ((r->st = fold_solver_create(prob, &set, &s)) == FOLD_OK)
+        r->st = fold_solve(s, NULL, NULL);
     fold_solver_free(s);
     fold_problem_free(prob);
 }
 
 /* verbose 0: nothing on stdout or stderr, neither from a solve nor from option probing
- * (constr_viol_tol "1" is first tried as a string and an integer) nor from a rejected
- * option. verbose 2: Ipopt's iteration log on stderr, stdout still clean. */
+ * (constr_viol_tol "1" is first tried as a string and an integer) nor from an option
+ * rejected when the solver is created. verbose 2: Ipopt's iteration log on stderr, stdout still clean. */
 START_TEST(ipopt_silence)
 {
     static const char *options[] = {NULL, "constr_viol_tol", "no_such_option"};

@@ -2,10 +2,14 @@
  * backward solve, Psi' w, and outputs written only on success (doc/api/map.md). */
 #include "fold/map/map_internal.h"
 
+/* info starts as "not run" (reason FOLD_REASON_NOT_RUN) and reaches the caller through
+ * finish() on every path, also when the arguments are refused. */
 static fold_status prepare(fold_map *map, const fold_settings *s, const char *fn,
                            fold_settings *out, fold_backward_info *info)
 {
     fold_status st;
+    memset(info, 0, sizeof *info);
+    info->reason = FOLD_REASON_NOT_RUN;
     if ((st = fold_check_not_null(map, fn, "map")) < 0)
         return st;
     if (s) {
@@ -15,7 +19,6 @@ static fold_status prepare(fold_map *map, const fold_settings *s, const char *fn
     } else {
         fold_settings_default(out);
     }
-    memset(info, 0, sizeof *info);
     info->method = out->backward.method;
     info->kkt_dim = map->nz;
     return FOLD_OK;
@@ -23,7 +26,7 @@ static fold_status prepare(fold_map *map, const fold_settings *s, const char *fn
 
 static void finish(fold_map *map, fold_backward_info *info, double t0, fold_backward_info *user)
 {
-    if (map->A)
+    if (map && map->A)
         info->kkt_nnz = (fold_int)((SuiteSparse_long *)map->A->p)[map->nz];
     info->total_s = fold_time_now() - t0;
     if (user)
@@ -65,7 +68,7 @@ fold_status fold_map_jvp(fold_map *map, const fold_settings *settings, const dou
         (st = fold_check_not_null(dz, FN, "dz")) < 0 ||
         (map->np > 0 && (st = fold_check_finite(dp, map->np, FN, "dp")) < 0) ||
         (st = need_forward(map, FN)) < 0)
-        return st;
+        goto done;
     rhs = fold_calloc((size_t)map->nz, sizeof *rhs, "right-hand side");
     x = fold_calloc((size_t)map->nz, sizeof *x, "solution");
     if (!rhs || !x) {
@@ -97,7 +100,7 @@ fold_status fold_map_vjp(fold_map *map, const fold_settings *settings, const dou
         (st = fold_check_not_null(zbar, FN, "zbar")) < 0 ||
         (map->np > 0 && (st = fold_check_not_null(pbar, FN, "pbar")) < 0) ||
         (st = fold_check_finite(zbar, map->nz, FN, "zbar")) < 0 || (st = need_reverse(map, FN)) < 0)
-        return st;
+        goto done;
     w = fold_calloc((size_t)map->nz, sizeof *w, "adjoint");
     g = fold_calloc((size_t)(map->np > 0 ? map->np : 1), sizeof *g, "parameter gradient");
     if (!w || !g) {
@@ -130,12 +133,12 @@ fold_status fold_map_jacobian(fold_map *map, const fold_settings *settings, doub
     bool reverse;
     if ((st = prepare(map, settings, FN, &s, &inf)) < 0 ||
         (st = fold_check_not_null(J, FN, "J")) < 0)
-        return st;
+        goto done;
     nz = map->nz;
     np = map->np;
     reverse = nz < np && need_reverse(map, FN) == FOLD_OK;
     if (!reverse && (st = need_forward(map, FN)) < 0)
-        return st;
+        goto done;
     fold_clear_error();
     e = fold_calloc((size_t)(nz > np ? nz : np) + 1, sizeof *e, "unit vector");
     col = fold_malloc((size_t)(nz > np ? nz : np) + 1, sizeof *col, "work");

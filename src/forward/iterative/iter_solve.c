@@ -16,7 +16,7 @@ fold_status fold_iter_solve(const fold_iter_def *def, const double *p, const dou
     double t0 = fold_time_now();
     bool tangent = dp || dx, converged = false;
     if ((st = fold_iter_step_create(def, FN, &s)) < 0)
-        return st;
+        goto done; /* info still written: iterations 0, not converged */
     n = s->n;
     np = s->np;
     if ((st = fold_check_not_null(x, FN, "x")) < 0 ||

@@ -1,0 +1,230 @@
+/* The operating point of a synthetic grid (doc/acopf.md §4): a DC power flow of the planned
+ * dispatch fixes the generator buses' angles, then fast decoupled iterations on the other
+ * buses (Dirichlet at the generator buses) match their injections to their loads. Linear
+ * systems: weighted graph Laplacians solved by Jacobi-preconditioned conjugate gradients. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "acopf/gen_grid.h"
+
+double grid_uniform(grid_rng *r, double lo, double hi)
+{
+    /* splitmix64 */
+    unsigned long long z = (r->s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    return lo + (hi - lo) * (double)(z >> 11) * 0x1.0p-53;
+}
+
+/* The flow coefficients of eq. 3 of one branch (the model's, acopf_branch_coefficients). */
+typedef struct flow_coef {
+    double a[4], c[4], s[4];
+} flow_coef;
+
+/* sum_k w_k (e_f - e_t)(e_f - e_t)' + diag(shift) restricted to the buses not fixed. */
+typedef struct laplacian {
+    const fold_acopf_case *cs;
+    const double *w, *shift; /* per branch; per bus (NULL: none) */
+    const bool *fixed;       /* per bus */
+    double *diag;            /* per bus: the diagonal (preconditioner) */
+} laplacian;
+
+static void lap_diag(laplacian *A)
+{
+    const fold_acopf_case *cs = A->cs;
+    for (fold_int i = 0; i < cs->n_bus; i++)
+        A->diag[i] = A->shift ? A->shift[i] : 0;
+    for (fold_int k = 0; k < cs->n_branch; k++) {
+        A->diag[cs->branch[k].f] += A->w[k];
+        A->diag[cs->branch[k].t] += A->w[k];
+    }
+}
+
+/* y = A x; x is zero on the fixed buses and so is y. */
+static void lap_apply(const laplacian *A, const double *x, double *y)
+{
+    const fold_acopf_case *cs = A->cs;
+    for (fold_int i = 0; i < cs->n_bus; i++)
+        y[i] = A->shift ? A->shift[i] * x[i] : 0;
+    for (fold_int k = 0; k < cs->n_branch; k++) {
+        fold_int f = cs->branch[k].f, t = cs->branch[k].t;
+        double d = A->w[k] * (x[f] - x[t]);
+        y[f] += d;
+        y[t] -= d;
+    }
+    for (fold_int i = 0; i < cs->n_bus; i++)
+        if (A->fixed[i]) y[i] = 0;
+}
+
+/* Solve A x = b (b zero on the fixed buses) to a relative residual of rtol; work holds
+ * 3 n_bus doubles. */
+static void lap_solve(const laplacian *A, const double *b, double rtol, double *x, double *work)
+{
+    fold_int n = A->cs->n_bus;
+    double *r = work, *d = work + n, *q = work + 2 * n;
+    double rz = 0, bb = 0;
+    for (fold_int i = 0; i < n; i++) {
+        x[i] = 0;
+        r[i] = A->fixed[i] ? 0 : b[i];
+        d[i] = r[i] / A->diag[i];
+        rz += r[i] * d[i];
+        bb += r[i] * r[i];
+    }
+    double rr = bb;
+    for (fold_int it = 0; it < 10 * n + 100 && rr > rtol * rtol * bb; it++) {
+        lap_apply(A, d, q);
+        double dq = 0;
+        for (fold_int i = 0; i < n; i++)
+            dq += d[i] * q[i];
+        double alpha = rz / dq, rz_new = 0;
+        rr = 0;
+        for (fold_int i = 0; i < n; i++) {
+            x[i] += alpha * d[i];
+            r[i] -= alpha * q[i];
+            rr += r[i] * r[i];
+            rz_new += r[i] * r[i] / A->diag[i];
+        }
+        for (fold_int i = 0; i < n; i++)
+            d[i] = r[i] / A->diag[i] + rz_new / rz * d[i];
+        rz = rz_new;
+    }
+}
+
+/* Power flowing out of each bus into its branches at (va, vm), eq. 3; with s_max, the
+ * larger apparent power of each branch's two ends. */
+static void injections(const fold_acopf_case *cs, const flow_coef *fc, const double *va,
+                       const double *vm, double *p, double *q, double *s_max)
+{
+    memset(p, 0, (size_t)cs->n_bus * sizeof(double));
+    memset(q, 0, (size_t)cs->n_bus * sizeof(double));
+    for (fold_int k = 0; k < cs->n_branch; k++) {
+        fold_int f = cs->branch[k].f, t = cs->branch[k].t;
+        double d = va[f] - va[t], cd = cos(d), sd = sin(d), v[4];
+        for (int e = 0; e < 4; e++) {
+            double ve = e < 2 ? vm[f] : vm[t];
+            v[e] = fc[k].a[e] * ve * ve + vm[f] * vm[t] * (fc[k].c[e] * cd + fc[k].s[e] * sd);
+        }
+        p[f] += v[0];
+        q[f] += v[1];
+        p[t] += v[2];
+        q[t] += v[3];
+        if (s_max) s_max[k] = fmax(hypot(v[0], v[1]), hypot(v[2], v[3]));
+    }
+}
+
+/* Largest |injection + load| over the load buses, p.u. */
+static double load_mismatch(const fold_acopf_case *cs, const bool *is_gen, const double *p,
+                            const double *q)
+{
+    double worst = 0;
+    for (fold_int i = 0; i < cs->n_bus; i++)
+        if (!is_gen[i])
+            worst = fmax(worst, fmax(fabs(p[i] + cs->bus[i].pd / cs->base_mva),
+                                     fabs(q[i] + cs->bus[i].qd / cs->base_mva)));
+    return worst;
+}
+
+void grid_point_free(grid_point *pt)
+{
+    free(pt->va);
+    free(pt->vm);
+    free(pt->p);
+    free(pt->q);
+    free(pt->s_max);
+    memset(pt, 0, sizeof *pt);
+}
+
+enum { MAX_ITER = 60 };
+#define POINT_TOL 1e-13 /* p.u.: the loads then differ from their draws by < 1e-11 MW */
+
+bool grid_point_solve(const fold_acopf_case *cs, const bool *is_gen, const double *pg_plan,
+                      const double *vm_gen, grid_point *pt)
+{
+    fold_int n = cs->n_bus, nl = cs->n_branch;
+    double S = cs->base_mva;
+    memset(pt, 0, sizeof *pt);
+    if (n < 1) return false;
+    pt->va = malloc((size_t)n * sizeof(double));
+    pt->vm = malloc((size_t)n * sizeof(double));
+    pt->p = malloc((size_t)n * sizeof(double));
+    pt->q = malloc((size_t)n * sizeof(double));
+    pt->s_max = malloc((size_t)(nl > 0 ? nl : 1) * sizeof(double));
+    flow_coef *fc = malloc((size_t)(nl > 0 ? nl : 1) * sizeof *fc);
+    double *w1 = malloc((size_t)(nl > 0 ? nl : 1) * sizeof(double));
+    double *w2 = malloc((size_t)(nl > 0 ? nl : 1) * sizeof(double));
+    double *shift = calloc((size_t)n, sizeof(double)), *diag = malloc((size_t)n * 8);
+    double *rhs = malloc((size_t)n * sizeof(double)), *dx = malloc((size_t)n * 8);
+    double *work = malloc((size_t)n * 3 * sizeof(double));
+    double *best = malloc((size_t)n * 2 * sizeof(double));
+    bool *ground = calloc((size_t)n, sizeof(bool));
+    bool ok = pt->va && pt->vm && pt->p && pt->q && pt->s_max && fc && w1 && w2 && shift && diag &&
+              rhs && dx && work && best && ground;
+    if (ok) {
+        for (fold_int k = 0; k < nl; k++) {
+            const fold_acopf_branch *b = &cs->branch[k];
+            acopf_coef bd;
+            acopf_branch_coefficients(b, &bd);
+            memcpy(fc[k].a, bd.a, sizeof bd.a);
+            memcpy(fc[k].c, bd.c, sizeof bd.c);
+            memcpy(fc[k].s, bd.s, sizeof bd.s);
+            w1[k] = 1 / b->x;                           /* B' (eq. 11) */
+            w2[k] = b->x / (b->r * b->r + b->x * b->x); /* B'' (eq. 12): -Im y */
+            shift[b->f] -= b->b / 2;                    /* charging */
+            shift[b->t] -= b->b / 2;
+        }
+        /* DC power flow of the plan, grounded at the reference bus 0: it only places the
+         * generator buses' angles (any angles give a valid point), so 1e-6 is enough */
+        ground[0] = true;
+        laplacian dc = {cs, w1, NULL, ground, diag};
+        lap_diag(&dc);
+        for (fold_int i = 0; i < n; i++)
+            rhs[i] = (pg_plan[i] - cs->bus[i].pd) / S;
+        lap_solve(&dc, rhs, 1e-6, pt->va, work);
+        for (fold_int i = 0; i < n; i++)
+            pt->vm[i] = is_gen[i] ? vm_gen[i] : 1;
+        /* fast decoupled iterations on the load buses, generator buses held */
+        double best_mis = HUGE_VAL;
+        for (pt->iterations = 0;; pt->iterations++) {
+            injections(cs, fc, pt->va, pt->vm, pt->p, pt->q, NULL);
+            double mis = load_mismatch(cs, is_gen, pt->p, pt->q);
+            if (mis < best_mis) {
+                best_mis = mis;
+                memcpy(best, pt->va, (size_t)n * sizeof(double));
+                memcpy(best + n, pt->vm, (size_t)n * sizeof(double));
+            }
+            if (mis <= POINT_TOL || pt->iterations == MAX_ITER) break;
+            laplacian bp = {cs, w1, NULL, is_gen, diag};
+            lap_diag(&bp);
+            for (fold_int i = 0; i < n; i++)
+                rhs[i] = (-cs->bus[i].pd / S - pt->p[i]) / pt->vm[i];
+            lap_solve(&bp, rhs, 1e-6, dx, work);
+            for (fold_int i = 0; i < n; i++)
+                pt->va[i] += dx[i];
+            injections(cs, fc, pt->va, pt->vm, pt->p, pt->q, NULL);
+            laplacian bpp = {cs, w2, shift, is_gen, diag};
+            lap_diag(&bpp);
+            for (fold_int i = 0; i < n; i++)
+                rhs[i] = (-cs->bus[i].qd / S - pt->q[i]) / pt->vm[i];
+            lap_solve(&bpp, rhs, 1e-6, dx, work);
+            for (fold_int i = 0; i < n; i++)
+                pt->vm[i] += dx[i];
+        }
+        memcpy(pt->va, best, (size_t)n * sizeof(double));
+        memcpy(pt->vm, best + n, (size_t)n * sizeof(double));
+        injections(cs, fc, pt->va, pt->vm, pt->p, pt->q, pt->s_max);
+        pt->mismatch = best_mis;
+    }
+    free(fc);
+    free(w1);
+    free(w2);
+    free(shift);
+    free(diag);
+    free(rhs);
+    free(dx);
+    free(work);
+    free(best);
+    free(ground);
+    if (!ok) grid_point_free(pt);
+    return ok;
+}
