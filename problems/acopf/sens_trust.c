@@ -305,7 +305,8 @@ static void entry_name(const fold_acopf *m, const fold_acopf_output *o, fold_int
         snprintf(out, sizeof out, "%s", fold_acopf_output_name(o->kind));
     else
         snprintf(out, sizeof out, "%s %s %ld", fold_acopf_output_name(o->kind),
-                 type >= 0 && type <= 3 ? words[type] : "", fold_acopf_item_key(&m->cs, type, o->item));
+                 type >= 0 && type <= 3 ? words[type] : "",
+                 fold_acopf_item_key(&m->cs, type, o->item));
     if (param >= 0) fold_problem_item_name(m->prob, FOLD_ITEM_PARAMETER, param, par, sizeof par);
     if (param >= 0)
         snprintf(buf, len, "d %s / d %s", out, par);
@@ -388,9 +389,18 @@ fold_status acopf_trust_finish(acopf_trust *t, const fold_acopf *m, const acopf_
         fold_int param = cols ? cols[c] : -1;
         char name[3 * FOLD_NAME_MAX];
         entry_name(m, &out[r], param, name, sizeof name);
-        fold_trust_item it = {.kind = kind, .item = -1, .index = -1, .block = -1,
-                              .slack = NAN, .multiplier = NAN, .entry = cand[k], .row = r,
-                              .col = param, .value = value, .lo = lo, .hi = hi};
+        fold_trust_item it = {.kind = kind,
+                              .item = -1,
+                              .index = -1,
+                              .block = -1,
+                              .slack = NAN,
+                              .multiplier = NAN,
+                              .entry = cand[k],
+                              .row = r,
+                              .col = param,
+                              .value = value,
+                              .lo = lo,
+                              .hi = hi};
         if (kind == FOLD_TRUST_NOT_UNIQUE) it.value = it.lo = it.hi = NAN;
         if (add(&it, name) < 0) {
             st = oom(fn);

@@ -63,7 +63,8 @@ static fold_int position(const opf_run *r, int call, fold_int e, const fold_int 
 static opf_trust *listed(opf_run *r, const fold_trust_item *it)
 {
     for (int k = 0; k < r->n_trust; k++)
-        if (r->trust[k].kind == it->kind && !strcmp(r->trust[k].name, it->name)) return &r->trust[k];
+        if (r->trust[k].kind == it->kind && !strcmp(r->trust[k].name, it->name))
+            return &r->trust[k];
     return NULL;
 }
 
@@ -94,8 +95,13 @@ int opf_trust_collect(opf_run *r, int call)
     int rc = -1;
     for (fold_int k = 0; k < count; k++) {
         const fold_trust_item *it = &items[k];
-        opf_trust t = {.kind = it->kind, .slack = it->slack, .mult = it->multiplier,
-                       .value = it->value, .lo = it->lo, .hi = it->hi, .pos = -1,
+        opf_trust t = {.kind = it->kind,
+                       .slack = it->slack,
+                       .mult = it->multiplier,
+                       .value = it->value,
+                       .lo = it->lo,
+                       .hi = it->hi,
+                       .pos = -1,
                        .line_col = -1};
         if (is_side(it->kind)) {
             opf_trust *old = listed(r, it);

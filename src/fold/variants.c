@@ -69,9 +69,14 @@ fold_status fold_report_sides(fold_kkt *kkt, const fold_solver *solver)
 
 /* Largest finite magnitude of each group of the result, floored at FLOOR times the largest
  * of all: a group of entries at the rounding level of the others (the changes of the
- * multipliers of inactive constraints) cannot be judged on its own scale. */
+ * multipliers of inactive constraints) cannot be judged on its own scale. Returns the
+ * largest of all. */
 #define FLOOR 1e-12
-static void group_scales(const fold_result_layout *L, const double *out, double *scale)
+/* Differences of an entry below NOISE eps times the largest entry or input are rounding:
+ * a column whose entries are all about 1e-16 (a zero derivative) moves by that much between
+ * any two solves. */
+#define NOISE 64.0
+static double group_scales(const fold_result_layout *L, const double *out, double *scale)
 {
     double all = 0.0;
     for (fold_int g = 0; g < L->n_groups; g++) {
@@ -83,6 +88,7 @@ static void group_scales(const fold_result_layout *L, const double *out, double 
     }
     for (fold_int g = 0; g < L->n_groups; g++)
         scale[g] = fmax(scale[g], FLOOR * all);
+    return all;
 }
 
 /* The value of variant v at entry k to compare with: the active form's own; the barrier
@@ -100,6 +106,7 @@ static double limit(const fold_kkt *kkt, double d0, double dv)
 typedef struct compare {
     double *lo, *hi, *first; /* first: the barrier form's extrapolated primary */
     unsigned char *flag;     /* 1 uncertain, 2 barrier error */
+    double noise;            /* differences below it are rounding (NOISE) */
 } compare;
 
 static fold_status record(fold_kkt *kkt, const fold_result_layout *L, const double *out,
@@ -115,7 +122,7 @@ static fold_status record(fold_kkt *kkt, const fold_result_layout *L, const doub
         for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++) {
             if (isnan(out[k])) continue; /* not unique already */
             double a = sv < 0 ? NAN : limit(kkt, out[k], alt[k]);
-            double thr = fmax(tau * scale[g], DBL_EPSILON * L->input);
+            double thr = fmax(tau * scale[g], C->noise);
             if (!isnan(a)) {
                 C->lo[k] = fmin(C->lo[k], a);
                 C->hi[k] = fmax(C->hi[k], a);
@@ -214,7 +221,7 @@ static fold_status path_check(fold_solver *solver, fold_result_fn run, void *ctx
         for (fold_int g = 0; g < L->n_groups; g++)
             for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++) {
                 if (isnan(out[k]) || C->flag[k]) continue;
-                double thr = fmax(fmax(tau, PATH_NOISE) * scale[g], DBL_EPSILON * L->input);
+                double thr = fmax(fmax(tau, PATH_NOISE) * scale[g], C->noise);
                 double e1 = p1[k] - out[k], e2 = p2[k] - out[k];
                 if (!isfinite(e1) || !isfinite(e2) || fabs(e2) <= thr ||
                     (e1 * e2 > 0.0 && fabs(e2) <= 3.0 * fabs(e1) / FOLD_BARRIER_RATIO))
@@ -255,7 +262,7 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
         st = FOLD_ERR_MEMORY;
         goto done;
     }
-    group_scales(L, out, scale);
+    C.noise = NOISE * DBL_EPSILON * fmax(L->input, group_scales(L, out, scale));
     for (size_t k = 0; k < len; k++)
         C.lo[k] = C.hi[k] = C.first[k] = out[k];
     for (int v = 1; v <= nv; v++) {
@@ -270,7 +277,8 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
         goto done;
     for (fold_int g = 0; g < L->n_groups; g++)
         for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++) {
-            if (kkt->form == FOLD_KKT_BARRIER && scale[g] > 0.0 && isfinite(C.first[k]))
+            if (kkt->form == FOLD_KKT_BARRIER && scale[g] > 0.0 && isfinite(C.first[k]) &&
+                fabs(C.first[k] - out[k]) > C.noise)
                 call->info->barrier_error =
                     fmax(call->info->barrier_error, fabs(C.first[k] - out[k]) / scale[g]);
             if (!C.flag[k]) continue;
