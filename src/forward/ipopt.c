@@ -158,7 +158,12 @@ static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold
         (st = opt_num(ip, "nlp_lower_bound_inf", -FOLD_INF_BOUND)) ||
         (st = opt_num(ip, "nlp_upper_bound_inf", FOLD_INF_BOUND)) ||
         (st = opt_num(ip, "bound_push", push)) ||
-        (st = opt_num(ip, "bound_frac", push < 0.5 ? push : 0.5)))
+        (st = opt_num(ip, "bound_frac", push < 0.5 ? push : 0.5)) ||
+        /* no relaxation of the bounds: Ipopt relaxes them by 1e-8 relative and projects its
+         * final point back onto them, which leaves a stationarity residual of about 1e-8
+         * relative on the rows of the variables at a bound whatever tol asks (doc/math.md
+         * §3.2): derivatives through nearly flat directions then converge to a wrong limit */
+        (st = opt_num(ip, "bound_relax_factor", 0.0)))
         return st;
     if (set->forward.time_limit_s > 0 &&
         (st = opt_num(ip, "max_cpu_time", set->forward.time_limit_s)))
