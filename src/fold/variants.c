@@ -107,7 +107,17 @@ typedef struct compare {
     double *lo, *hi, *first; /* first: the barrier form's extrapolated primary */
     unsigned char *flag;     /* 1 uncertain, 2 barrier error */
     double noise;            /* differences below it are rounding (NOISE) */
+    double zero;             /* tau times the largest entry of the result */
 } compare;
+
+/* Are both values of an entry zero to the tolerance of the whole result (|a|, |b| <= tau
+ * times its largest entry)? Such an entry (a parameter the output does not depend on, moved
+ * by the barrier's O(mu) coupling or by a flip) cannot be judged on its own group's scale,
+ * and the result is accurate to tau with either value (doc/math.md eq. 3.5c). */
+static bool zero_at_tol(const compare *C, double a, double b)
+{
+    return fabs(a) <= C->zero && fabs(b) <= C->zero;
+}
 
 static fold_status record(fold_kkt *kkt, const fold_result_layout *L, const double *out,
                           const double *alt, fold_status sv, int v, double tau, const double *scale,
@@ -129,11 +139,11 @@ static fold_status record(fold_kkt *kkt, const fold_result_layout *L, const doub
             }
             if (barrier && v == 1) { /* the extrapolated primary: the barrier form's error */
                 C->first[k] = a;
-                if (!(fabs(a - out[k]) <= thr)) C->flag[k] |= 2;
+                if (!(fabs(a - out[k]) <= thr) && !zero_at_tol(C, a, out[k])) C->flag[k] |= 2;
                 continue;
             }
             double base = barrier ? C->first[k] : out[k];
-            if (fabs(a - base) <= thr) continue;
+            if (fabs(a - base) <= thr || zero_at_tol(C, a, base)) continue;
             /* a variant that flips several candidates names them only for an entry that no
              * single flip moved (the singles come first): the report stays precise */
             bool named = (C->flag[k] & 1) && flips > 1;
@@ -224,6 +234,7 @@ static fold_status path_check(fold_solver *solver, fold_result_fn run, void *ctx
                 double thr = fmax(fmax(tau, PATH_NOISE) * scale[g], C->noise);
                 double e1 = p1[k] - out[k], e2 = p2[k] - out[k];
                 if (!isfinite(e1) || !isfinite(e2) || fabs(e2) <= thr ||
+                    (zero_at_tol(C, out[k], p1[k]) && zero_at_tol(C, out[k], p2[k])) ||
                     (e1 * e2 > 0.0 && fabs(e2) <= 3.0 * fabs(e1) / FOLD_BARRIER_RATIO))
                     continue;
                 C->flag[k] |= 4;
@@ -262,7 +273,9 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
         st = FOLD_ERR_MEMORY;
         goto done;
     }
-    C.noise = NOISE * DBL_EPSILON * fmax(L->input, group_scales(L, out, scale));
+    double all = group_scales(L, out, scale);
+    C.noise = NOISE * DBL_EPSILON * fmax(L->input, all);
+    C.zero = tau * all;
     for (size_t k = 0; k < len; k++)
         C.lo[k] = C.hi[k] = C.first[k] = out[k];
     for (int v = 1; v <= nv; v++) {
@@ -278,7 +291,7 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
     for (fold_int g = 0; g < L->n_groups; g++)
         for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++) {
             if (kkt->form == FOLD_KKT_BARRIER && scale[g] > 0.0 && isfinite(C.first[k]) &&
-                fabs(C.first[k] - out[k]) > C.noise)
+                fabs(C.first[k] - out[k]) > C.noise && !zero_at_tol(&C, C.first[k], out[k]))
                 call->info->barrier_error =
                     fmax(call->info->barrier_error, fabs(C.first[k] - out[k]) / scale[g]);
             if (!C.flag[k]) continue;
