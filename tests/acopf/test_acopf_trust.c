@@ -261,6 +261,18 @@ START_TEST(leaf_buses_at_vmax)
         /* value mode and vjp mode agree that the derivative is not unique */
         ck_assert(isnan(pbar[k]));
     }
+    /* the leaves' voltage limits move with vmax (moving bounds, doc/math.md eq. 3.30): their
+     * one-sided derivatives hold the bound terms of the multipliers the kink leaves free */
+    for (int b = 0; b < 2; b++) {
+        fold_int k = s.L.p_vmax + leaf + b;
+        double r = one_sided(ref, &s, k, f0, 2e-4, 1), l = one_sided(ref, &s, k, f0, 2e-4, -1);
+        printf("# leaf bus %d: one-sided d f / d vmax [%.8g, %.8g], re-solves [%.8g, %.8g]\n",
+               31 + b, left[k], right[k], l, r);
+        ck_assert_double_gt(fabs(right[k] - left[k]), 1e-3 * fmax(fabs(l), fabs(r)));
+        ck_assert_double_le(fabs(right[k] - r), 1e-4 * fmax(fabs(l), fabs(r)));
+        ck_assert_double_le(fabs(left[k] - l), 1e-4 * fmax(fabs(l), fabs(r)));
+        ck_assert(isnan(grad[k]));
+    }
     /* a bus away from the leaves: one LMP, equal to central differences and the vjp */
     fold_int k = s.L.p_pd + 4;
     double fp, fm;
