@@ -71,8 +71,7 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
             double floor_den = DBL_EPSILON * (anorm * xn + bn);
             for (fold_int i = 0; i < n; i++) {
                 double den = F->work[i] + fabs(b[i]) + floor_den;
-                if (preg)
-                    den += F->preg.delta * F->preg.d[i] * fabs(x[i]);
+                if (preg) den += F->preg.delta * F->preg.d[i] * fabs(x[i]);
                 double ri = fabs(r[i]);
                 if (ri > 0.0)
                     rc = fmax(rc, den > 0.0 ? ri / den : HUGE_VAL);

@@ -7,8 +7,8 @@
  * fold_jacobian, and the LMPs (fold_value_onesided), are compared with central differences
  * of re-solves at tol 1e-9 warm from the solution (steps 0.05, 0.025 and 0.0125 MW or
  * MVAr that must agree; the middle one is the reference; an entry it calls wrong is judged
- * on the middle step re-solved at tol 1e-11, CONFIRM_TOL). Each entry is matched (within 1e-3 of the
- * largest entry of its output block in that column, that scale at least 1e-6 of the column's
+ * on the middle step re-solved at tol 1e-11, CONFIRM_TOL). Each entry is matched (within 1e-3 of
+ * the largest entry of its output block in that column, that scale at least 1e-6 of the column's
  * largest entry), reported (NaN, or a trust item whose interval contains the reference), flagged
  * with an interval that misses the reference, or silently wrong (returned without a flag and off);
  * entries whose three differences disagree by more than half the tolerance, or whose re-solves do
