@@ -48,7 +48,63 @@ typedef struct fold_backward_info {
     fold_int n_not_unique;   /**< entries of the result left undetermined by the null space
                                   of a singular KKT matrix, or (jacobian) in a column or row
                                   without a solution (set to NaN, FOLD_WARN_NOT_UNIQUE) */
+    fold_int n_candidates;   /**< sides the solution's accuracy cannot classify (ambiguous or
+                                  weakly active, doc/math.md §3.2), differentiated both ways */
+    fold_int n_uncertain;    /**< entries of the result that depend on the classification of
+                                  the candidates, or that the central path does not settle
+                                  (suspect verdicts, doc/math.md eq. 3.5b): set to NaN,
+                                  FOLD_WARN_UNCERTAIN, their values in the trust report */
+    int n_variants;          /**< other classifications (active form) or barrier parameters
+                                  (barrier form) solved for the comparison */
+    double barrier_error;    /**< barrier form: the largest change of an entry from the
+                                  reached barrier parameter to its extrapolated limit,
+                                  relative to the largest entry of its output (eq. 3.19) */
+    fold_int n_barrier_error; /**< entries whose change exceeds the tolerance (reported as
+                                   FOLD_TRUST_BARRIER_ERROR with their limit; the value kept,
+                                   FOLD_WARN_INACCURATE) */
 } fold_backward_info;
+
+/** Kinds of items of the trust report (fold_trust_report; doc/math.md §3.2, §4.8). */
+typedef enum fold_trust_kind {
+    FOLD_TRUST_AMBIGUOUS = 0,     /**< a side whose slack and multiplier are both nonzero at the
+                                       accuracy the solution reached */
+    FOLD_TRUST_WEAK = 1,          /**< a side whose slack and multiplier are both zero there */
+    FOLD_TRUST_DEPENDENT = 2,     /**< a held bound or inequality of dependent active constraints
+                                       whose multiplier can be shifted to zero (eq. 4.12) */
+    FOLD_TRUST_INCONSISTENT = 3,  /**< a Jacobian column (parameter) or row (output) without a
+                                       solution: its entries are NaN */
+    FOLD_TRUST_NOT_UNIQUE = 4,    /**< an entry a singular KKT matrix leaves undetermined: NaN */
+    FOLD_TRUST_UNCERTAIN = 5,     /**< an entry whose value depends on the classification of
+                                       ambiguous sides, or that the central path does not
+                                       settle: NaN, its values in [lo, hi] */
+    FOLD_TRUST_BARRIER_ERROR = 6, /**< an entry whose barrier-form error estimate exceeds the
+                                       tolerance: its value kept, the value and its limit
+                                       for mu -> 0 in [lo, hi] */
+    FOLD_TRUST_KINK = 7           /**< a parameter at which the optimal value has a kink: its
+                                       left derivative in lo, its right derivative in hi */
+} fold_trust_kind;
+
+/** One item of the trust report. Sides (ambiguous, weakly active, dependent) name a bound of
+ * a variable or a side of a constraint; entries (not unique, uncertain, barrier error, kink)
+ * an entry of the call's result. */
+typedef struct fold_trust_item {
+    int kind;         /**< fold_trust_kind */
+    int item;         /**< sides: FOLD_ITEM_VARIABLE (a bound) or FOLD_ITEM_CONSTRAINT; -1 */
+    fold_int index;   /**< sides: the variable or constraint; -1 */
+    int side;         /**< sides: 1 lower, 2 upper */
+    const char *name; /**< as the user knows it: "bus 1484 vm upper", "d bus 7 vm / d pd
+                           bus 3" (fold_problem_item_name); valid until the next call */
+    double slack, multiplier; /**< sides: distance to the bound and multiplier; else NaN */
+    int block;           /**< entries: fold_block of the output (-1 for a parameter gradient) */
+    fold_int entry;      /**< entries: position in the call's result (a Jacobian's column-major
+                              row + n_rows col; a jvp's index in its block); -1 */
+    fold_int row, col;   /**< entries: output index (in block) and parameter index, or -1 */
+    double value;        /**< entries: the value of the primary classification / barrier form */
+    double lo, hi;       /**< uncertain, barrier error: the interval of its values; kink: the
+                              left (lo) and right (hi) derivatives; else NaN */
+    fold_int n_affected; /**< sides: entries of the call's result whose values depend on it */
+    const fold_int *affected; /**< their positions (entry numbering above) */
+} fold_trust_item;
 
 /** A weakly active constraint or bound: at its bound but with a small multiplier. */
 typedef struct fold_weak_entry {
@@ -82,11 +138,34 @@ FOLD_API fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int 
                                    double *J, fold_backward_info *info);
 
 /** Gradient of the optimal value f*(p) = f(x*(p); p): dL/dp at the solution (envelope
- * theorem; no linear solve). Output grad (np). */
+ * theorem; no linear solve). Output grad (np). Where the optimal value has a kink (the
+ * multipliers or the solution are not unique, doc/math.md §3.7) the entry is NaN and the
+ * call returns FOLD_WARN_NOT_UNIQUE; fold_value_onesided and the trust report (FOLD_TRUST_KINK)
+ * give its left and right derivatives. */
 FOLD_API fold_status fold_value_gradient(fold_solver *solver, double *grad);
 
-/** Weakly active constraints and bounds found by the last backward call; copies up to cap
- * entries into out (may be NULL) and returns the total count in *count. */
+/** Left and right derivatives of the optimal value with respect to each parameter:
+ * left[k] = lim (f*(p) - f*(p - t e_k)) / t and right[k] = lim (f*(p + t e_k) - f*(p)) / t as
+ * t -> 0+ (-inf / +inf where the problem becomes infeasible on that side, NaN where they
+ * could not be resolved); equal to the gradient where it exists. For a load at a bus of an
+ * AC-OPF these are the two one-sided LMPs. FOLD_OK when every derivative exists,
+ * FOLD_WARN_NOT_UNIQUE otherwise (FOLD_TRUST_KINK items name the parameters). */
+FOLD_API fold_status fold_value_onesided(fold_solver *solver, double *left, double *right);
+
+/** The trust report of the last fold call on this solver (fold_jvp, fold_vjp, fold_jacobian,
+ * fold_value_gradient, fold_value_onesided): every item that limits the trust of its result,
+ * named as the user knows it. *items points into the solver (valid until its next call);
+ * *count = 0 when nothing limits it. */
+FOLD_API fold_status fold_trust_report(const fold_solver *solver, const fold_trust_item **items,
+                                       fold_int *count);
+
+/** JSON spelling of a fold_trust_kind: "ambiguous", "weakly_active", "dependent",
+ * "inconsistent", "not_unique", "uncertain", "barrier_error", "kink". */
+FOLD_API const char *fold_trust_kind_name(int kind);
+
+/** Weakly active, ambiguous and dependent sides found by the last backward call (the sides of
+ * the trust report as fold_weak_entry); copies up to cap entries into out (may be NULL) and
+ * returns the total count in *count. */
 FOLD_API fold_status fold_weak_list(const fold_solver *solver, fold_weak_entry *out,
                                     fold_int cap, fold_int *count);
 

@@ -60,8 +60,7 @@ typedef enum fold_item_kind {
  * included; len <= FOLD_NAME_MAX). Return 0 on success; any other value, or an empty
  * name, makes foldopt use its default "x[12]", "g[7]", "p[3]". Called only to write
  * messages and reports, never during a solve. */
-typedef int (*fold_item_name_fn)(int kind, fold_int index, char *buf, size_t len,
-                                 void *user_data);
+typedef int (*fold_item_name_fn)(int kind, fold_int index, char *buf, size_t len, void *user_data);
 
 /** Bounds that move with the parameters (doc/math.md §2.5): entry k says that bound
  * index[k] (a variable for the x maps, a constraint for the g maps) changes by coef[k] per

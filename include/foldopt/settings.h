@@ -30,6 +30,18 @@ typedef enum fold_weak_policy {
     FOLD_WEAK_ACTIVE = 2    /**< treat them as active (one-sided derivative) */
 } fold_weak_policy;
 
+/** What to do with sides of constraints and bounds whose classification (active or not) the
+ * accuracy of the solution cannot decide (doc/math.md §3.2). */
+typedef enum fold_ambiguity_policy {
+    FOLD_AMBIGUITY_RESOLVE = 0, /**< fold_solve tightens warm until they are decided; the fold
+                                     differentiates what remains under both classifications and
+                                     reports the entries that differ (FOLD_WARN_UNCERTAIN) */
+    FOLD_AMBIGUITY_FLAG = 1,    /**< the same without the re-solves */
+    FOLD_AMBIGUITY_REFUSE = 2,  /**< FOLD_ERR_DEGENERATE naming them (no re-solve) */
+    FOLD_AMBIGUITY_IGNORE = 3   /**< unsafe: the fixed thresholds primal_tol, dual_tol alone
+                                     (weak_policy for weakly active ones), nothing reported */
+} fold_ambiguity_policy;
+
 typedef enum fold_not_unique_policy {
     FOLD_NOT_UNIQUE_NAN = 0,    /**< undetermined entries set to NaN, FOLD_WARN_NOT_UNIQUE */
     FOLD_NOT_UNIQUE_REFUSE = 1  /**< FOLD_ERR_SINGULAR naming them */
@@ -75,6 +87,7 @@ typedef struct fold_settings {
         bool warm_start;         /**< start the next solve from the last solution */
         double kkt_tol;          /**< KKT residual accepted for an imported (black-box) point */
         double bound_push;       /**< Ipopt bound_push / bound_frac for cold starts */
+        int resolve_rounds;      /**< warm re-solves that tighten tol to decide ambiguous sides */
     } forward;
     struct {
         int kkt_form;            /**< fold_kkt_form */
@@ -101,6 +114,7 @@ typedef struct fold_settings {
         double primal_tol;       /**< distance to bound below which a constraint is at its bound */
         double dual_tol;         /**< multiplier above which an at-bound constraint is strongly active */
         int weak_policy;         /**< fold_weak_policy */
+        int ambiguity;           /**< fold_ambiguity_policy */
     } active_set;
     struct {
         int verbose;             /**< 0 silent, 1 summary, 2 iteration tables, 3 debug */

@@ -44,6 +44,14 @@ typedef struct fold_forward_info {
     double kkt_feasibility;     /**< max constraint and bound violation / (1 + |bound|) */
     double kkt_complementarity; /**< max multiplier * distance, and wrong-sign multipliers */
     bool duals_estimated;       /**< multipliers recovered by least squares (import) */
+    /* Ambiguous sides of constraints and bounds (doc/math.md §3.2). */
+    int resolves;         /**< warm re-solves run (to decide ambiguous sides, or to reach a
+                               tight forward.tol in stages); their counts and times are
+                               included above */
+    double resolve_s;     /**< wall time of those re-solves */
+    double tol_reached;   /**< tolerance of the kept point: the tol of its solve, or for an
+                               acceptable point its largest KKT residual */
+    fold_int n_ambiguous; /**< sides still ambiguous or weakly active at the solution */
 } fold_forward_info;
 
 /** Create a solver for prob with settings s (NULL: defaults), which are validated and

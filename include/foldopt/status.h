@@ -8,11 +8,15 @@
 /* X(name, value, fixed text) — the single list behind the enum and fold_status_string. */
 #define FOLD_STATUS_LIST(X)                                                                        \
     X(FOLD_OK, 0, "ok")                                                                            \
-    X(FOLD_WARN_ONE_SIDED, 1, "derivative is one-sided: weakly active constraints resolved by policy") \
+    X(FOLD_WARN_ONE_SIDED, 1,                                                                      \
+      "derivative is one-sided: weakly active constraints resolved by policy")                     \
     X(FOLD_WARN_LEAST_SQUARES, 2, "singular KKT system: minimum-norm least-squares result")        \
     X(FOLD_WARN_UNCONVERGED_INPUT, 3, "derivative computed at a point that did not converge")      \
     X(FOLD_WARN_INACCURATE, 4, "result computed but its residual exceeds the tolerance")           \
-    X(FOLD_WARN_NOT_UNIQUE, 5, "singular KKT system: entries the null space leaves undetermined are NaN") \
+    X(FOLD_WARN_NOT_UNIQUE, 5,                                                                     \
+      "singular KKT system: entries the null space leaves undetermined are NaN")                   \
+    X(FOLD_WARN_UNCERTAIN, 6,                                                                      \
+      "entries that depend on ambiguous constraints are NaN: both values in the trust report")     \
     X(FOLD_ERR_ARGUMENT, -1, "invalid argument")                                                   \
     X(FOLD_ERR_DIMENSION, -2, "dimension mismatch")                                                \
     X(FOLD_ERR_SPARSITY, -3, "invalid sparsity pattern")                                           \
@@ -23,11 +27,12 @@
     X(FOLD_ERR_NOT_SOLVED, -8, "no solution available: solve or import first")                     \
     X(FOLD_ERR_NOT_KKT, -9, "point is not a KKT point within tolerance")                           \
     X(FOLD_ERR_SINGULAR, -10, "singular or ill-conditioned KKT system")                            \
-    X(FOLD_ERR_DEGENERATE, -11, "weakly active constraints make the solution map non-differentiable") \
+    X(FOLD_ERR_DEGENERATE, -11,                                                                    \
+      "weakly active constraints make the solution map non-differentiable")                        \
     X(FOLD_ERR_NOT_CONVERGED, -12, "backward iteration did not converge")                          \
     X(FOLD_ERR_DIVERGED, -13, "backward iteration diverged")                                       \
     X(FOLD_ERR_UNSUPPORTED, -14, "operation not supported in this configuration")                  \
-    X(FOLD_ERR_MISSING_DERIVATIVE, -15, "parameter derivative callbacks required for this call")  \
+    X(FOLD_ERR_MISSING_DERIVATIVE, -15, "parameter derivative callbacks required for this call")   \
     X(FOLD_ERR_MEMORY, -16, "out of memory")                                                       \
     X(FOLD_ERR_IO, -17, "input/output error")                                                      \
     X(FOLD_ERR_PARSE, -18, "malformed input file")                                                 \

@@ -500,6 +500,17 @@ fold_status fold_acopf_jvp(const fold_acopf *model, fold_solver *solver, const d
                            fold_int n_out, const fold_acopf_output *out, double *dout,
                            fold_backward_info *info);
 
+/* The trust report of the last fold_acopf_jacobian, _vjp or _jvp call made on this thread
+ * (doc/acopf.md §7): the items of the library's reports of the calls it made
+ * (fold_trust_report), with entries numbered as its result (a Jacobian's row + n_out col, a
+ * vjp's parameter index, a jvp's output index), row = output, col = parameter (-1 for a jvp)
+ * and intervals in output units. Sides (ambiguous, weakly active, dependent) keep their
+ * names, slacks and multipliers, their affected entries renumbered the same way. An output
+ * that combines several entries of the solution (a flow, a loss) is flagged when one of them
+ * is; its interval is the sum of its terms' intervals, which holds its value under either
+ * classification. *items is valid until the next such call on this thread. */
+fold_status fold_acopf_trust_report(const fold_trust_item **items, fold_int *count);
+
 /* ---- synthetic grids ---- */
 
 /* Generate a meshed grid of n_bus buses (>= 2) from seed, feasible by construction: buses on

@@ -31,4 +31,39 @@ bool acopf_lin_add_p(acopf_lin *l, fold_int index, double coef);
 bool acopf_flow_param_terms(const fold_acopf *m, const acopf_point *pt, fold_int k, int e, double w,
                             acopf_lin *l);
 
+/* The trust report of one sensitivity call (sens_trust.c, fold_acopf_trust_report). */
+typedef struct acopf_trust acopf_trust;
+/* Where the entries of one fold_jvp or fold_jacobian call are: a Jacobian of block `block`
+ * (rows: its z indices, n_rows of them; its columns are the acopf result's col0 ..
+ * col0 + n_cols), or with rows NULL a jvp's packed dx, dzl, dzu (n each) and dlam. */
+typedef struct acopf_zlayout {
+    int block;
+    const fold_int *rows;
+    fold_int n_rows, col0, n_cols, n;
+} acopf_zlayout;
+void acopf_zlayout_locate(const acopf_zlayout *zl, fold_int k, int *block, fold_int *z,
+                          fold_int *col);
+/* Value of entry (block, z) in column col of the derivative, and the p-terms of output r in
+ * column c (sens.c supplies them from the jvp or the Jacobian blocks). */
+typedef double (*acopf_zvalue_fn)(void *ud, int block, fold_int z, fold_int col);
+typedef double (*acopf_pterm_fn)(void *ud, fold_int r, fold_int c);
+
+/* Clear this thread's report and start collecting (NULL out of memory: nothing collected). */
+acopf_trust *acopf_trust_begin(void);
+void acopf_trust_free(acopf_trust *t);
+/* The report of the fold_vjp just made (entries are parameters), shifted by the outputs' own
+ * p-terms pshift (np). */
+fold_status acopf_trust_vjp(const fold_solver *sv, const double *pshift, const char *fn);
+/* The report of the fold_jvp / fold_jacobian just made, entries located by zl. */
+fold_status acopf_trust_zcall(acopf_trust *t, const fold_solver *sv, const acopf_zlayout *zl,
+                              const char *fn);
+/* The outputs' entries flagged by the calls collected, into this thread's report: the
+ * interval of each from its terms (cols: the result's parameters, NULL for a jvp). */
+fold_status acopf_trust_finish(acopf_trust *t, const fold_acopf *m, const acopf_lin *l,
+                               const fold_acopf_output *out, const fold_int *cols,
+                               acopf_zvalue_fn zvalue, acopf_pterm_fn pterm, void *ud,
+                               const char *fn);
+/* Count of the items of this thread's report of a kind. */
+fold_int acopf_trust_count(int kind);
+
 #endif

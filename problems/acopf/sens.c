@@ -85,6 +85,18 @@ static void add_info(fold_backward_info *sum, const fold_backward_info *b, bool 
     sum->residual = fmax(sum->residual, b->residual);
     sum->n_not_unique += b->n_not_unique;
     sum->reused_factorization = sum->reused_factorization && b->reused_factorization;
+    sum->n_candidates = b->n_candidates > sum->n_candidates ? b->n_candidates : sum->n_candidates;
+    sum->n_variants += b->n_variants;
+    sum->barrier_error = fmax(sum->barrier_error, b->barrier_error);
+}
+
+/* The counts of the info in the result's entries (those of the library count the entries of
+ * the solution's derivative). */
+static void info_counts(fold_backward_info *info)
+{
+    if (!info) return;
+    info->n_uncertain = acopf_trust_count(FOLD_TRUST_UNCERTAIN);
+    info->n_barrier_error = acopf_trust_count(FOLD_TRUST_BARRIER_ERROR);
 }
 
 fold_status fold_acopf_output_values(const fold_acopf *m, const fold_solver *sv, fold_int n_out,
@@ -142,6 +154,7 @@ fold_status fold_acopf_vjp(const fold_acopf *m, fold_solver *sv, fold_int n_out,
     acopf_point pt;
     acopf_lin l;
     bwd_not_run(info);
+    acopf_trust_free(acopf_trust_begin()); /* this call's report (its entries: parameters) */
     fold_status st = check_args(m, sv, n_out, out, FN);
     if (st != FOLD_OK || !pbar)
         return st ? st : acopf_error(FOLD_ERR_ARGUMENT, "%s: pbar is NULL", FN);
@@ -152,7 +165,8 @@ fold_status fold_acopf_vjp(const fold_acopf *m, fold_solver *sv, fold_int n_out,
     }
     size_t n = (size_t)m->L.n, mm = (size_t)m->L.m;
     double *bar = calloc(3 * n + mm + 1, sizeof(double)); /* xbar, zlbar, zubar, lambar */
-    if (!bar) {
+    double *pshift = calloc((size_t)m->L.np + 1, sizeof(double)); /* the outputs' p-terms */
+    if (!bar || !pshift) {
         st = acopf_error(FOLD_ERR_MEMORY, "%s: out of memory", FN);
         goto done;
     }
@@ -172,13 +186,42 @@ fold_status fold_acopf_vjp(const fold_acopf *m, fold_solver *sv, fold_int n_out,
     for (fold_int r = 0; r < n_out; r++) { /* the outputs' own dependence on p */
         double w = weights ? weights[r] : 1;
         for (fold_int q = l.pp[r]; q < l.pp[r + 1]; q++)
-            pbar[l.pi[q]] += w * l.pc[q];
+            pshift[l.pi[q]] += w * l.pc[q];
     }
+    for (fold_int k = 0; k < m->L.np; k++)
+        pbar[k] += pshift[k];
+    fold_status tr = acopf_trust_vjp(sv, pshift, FN);
+    if (tr < 0) st = tr;
+    info_counts(info);
 done:
     free(bar);
+    free(pshift);
     acopf_lin_free(&l);
     point_free(&pt);
     return st;
+}
+
+/* The values the trust report combines (sens_trust.c): of a jvp, and of a Jacobian. */
+typedef struct jvp_values {
+    double *const *blk;
+    const double *dp;
+    const acopf_lin *l;
+} jvp_values;
+
+static double jvp_z(void *ud, int block, fold_int z, fold_int col)
+{
+    (void)col;
+    return ((jvp_values *)ud)->blk[block][z];
+}
+
+static double jvp_p(void *ud, fold_int r, fold_int c)
+{
+    const jvp_values *v = ud;
+    double s = 0;
+    (void)c;
+    for (fold_int q = v->l->pp[r]; q < v->l->pp[r + 1]; q++)
+        s += v->l->pc[q] * v->dp[v->l->pi[q]];
+    return s;
 }
 
 fold_status fold_acopf_jvp(const fold_acopf *m, fold_solver *sv, const double *dp, fold_int n_out,
@@ -189,6 +232,7 @@ fold_status fold_acopf_jvp(const fold_acopf *m, fold_solver *sv, const double *d
     acopf_point pt;
     acopf_lin l;
     bwd_not_run(info);
+    acopf_trust_free(acopf_trust_begin()); /* this call's report, empty until it is made */
     fold_status st = check_args(m, sv, n_out, out, FN);
     if (st != FOLD_OK || !dp || !dout)
         return st ? st : acopf_error(FOLD_ERR_ARGUMENT, "%s: dp or dout is NULL", FN);
@@ -199,6 +243,7 @@ fold_status fold_acopf_jvp(const fold_acopf *m, fold_solver *sv, const double *d
     }
     size_t n = (size_t)m->L.n, mm = (size_t)m->L.m;
     double *dz = malloc((3 * n + mm + 1) * sizeof(double));
+    acopf_trust *tr = acopf_trust_begin();
     if (!dz) {
         st = acopf_error(FOLD_ERR_MEMORY, "%s: out of memory", FN);
         goto done;
@@ -211,15 +256,21 @@ fold_status fold_acopf_jvp(const fold_acopf *m, fold_solver *sv, const double *d
         goto done;
     }
     merge(FOLD_OK, st, FN);
+    jvp_values v = {blk, dp, &l};
     for (fold_int r = 0; r < n_out; r++) {
-        double s = 0;
+        double s = jvp_p(&v, r, 0);
         for (fold_int q = l.zp[r]; q < l.zp[r + 1]; q++)
             s += l.zc[q] * blk[l.zb[q]][l.zi[q]];
-        for (fold_int q = l.pp[r]; q < l.pp[r + 1]; q++)
-            s += l.pc[q] * dp[l.pi[q]];
         dout[r] = s;
     }
+    acopf_zlayout zl = {.n = m->L.n};
+    fold_status ts = FOLD_OK;
+    if (tr && (ts = acopf_trust_zcall(tr, sv, &zl, FN)) == FOLD_OK)
+        ts = acopf_trust_finish(tr, m, &l, out, NULL, jvp_z, jvp_p, &v, FN);
+    if (ts < 0) st = ts;
+    info_counts(info);
 done:
+    acopf_trust_free(tr);
     free(dz);
     acopf_lin_free(&l);
     point_free(&pt);
@@ -235,6 +286,7 @@ typedef struct progress_state {
     fold_int done, total;
     fold_backward_info info;
     bool has_info;
+    acopf_trust *trust; /* the report of each call is collected (NULL: not) */
 } progress_state;
 
 static fold_status block_jacobian(fold_solver *sv, int block, fold_int n_rows, const fold_int *rows,
@@ -273,6 +325,15 @@ static fold_status block_jacobian(fold_solver *sv, int block, fold_int n_rows, c
         acc = merge(acc, st, fn);
         add_info(&ps->info, &bi, !ps->has_info);
         ps->has_info = true;
+        /* where this call's entries are in the result */
+        acopf_zlayout zl = {block, forward || !tmp ? rows : rows + k0,
+                            forward || !tmp ? n_rows : nb, forward ? k0 : 0, forward ? nb : n_cols,
+                            0};
+        fold_status ts = ps->trust ? acopf_trust_zcall(ps->trust, sv, &zl, fn) : FOLD_OK;
+        if (ts < 0) {
+            free(tmp);
+            return ts;
+        }
         ps->done += nb;
         if (ps->fn) ps->fn(ps->done, ps->total, ps->ud);
     }
@@ -308,6 +369,27 @@ static fold_status collect_rows(const fold_acopf *m, const acopf_lin *l, block_r
     return FOLD_OK;
 }
 
+typedef struct jac_values {
+    const block_rows *br;
+    const fold_int *col_of;
+    const acopf_lin *l;
+} jac_values;
+
+static double jac_z(void *ud, int block, fold_int z, fold_int col)
+{
+    const block_rows *B = &((jac_values *)ud)->br[block];
+    return B->J[col * B->n + B->pos[z]];
+}
+
+static double jac_p(void *ud, fold_int r, fold_int c)
+{
+    const jac_values *v = ud;
+    double s = 0;
+    for (fold_int q = v->l->pp[r]; q < v->l->pp[r + 1]; q++)
+        if (v->col_of[v->l->pi[q]] == c) s += v->l->pc[q];
+    return s;
+}
+
 fold_status fold_acopf_jacobian(const fold_acopf *m, fold_solver *sv, fold_int n_out,
                                 const fold_acopf_output *out, fold_int n_cols, const fold_int *cols,
                                 double *J, fold_backward_info *info,
@@ -321,18 +403,27 @@ fold_status fold_acopf_jacobian(const fold_acopf *m, fold_solver *sv, fold_int n
     fold_int *all = NULL, *col_of = NULL;
     memset(br, 0, sizeof br);
     bwd_not_run(info);
+    acopf_trust *tr = acopf_trust_begin();
     fold_status st = check_args(m, sv, n_out, out, FN), acc = FOLD_OK;
-    if (st != FOLD_OK) return st;
+    if (st != FOLD_OK) {
+        acopf_trust_free(tr);
+        return st;
+    }
     if (!cols && n_cols != m->L.np)
-        return acopf_error(FOLD_ERR_ARGUMENT, "%s: cols is NULL but n_cols = %lld, np = %lld", FN,
-                           (long long)n_cols, (long long)m->L.np);
-    for (fold_int c = 0; cols && c < n_cols; c++)
+        st = acopf_error(FOLD_ERR_ARGUMENT, "%s: cols is NULL but n_cols = %lld, np = %lld", FN,
+                         (long long)n_cols, (long long)m->L.np);
+    for (fold_int c = 0; st == FOLD_OK && cols && c < n_cols; c++)
         if (cols[c] < 0 || cols[c] >= m->L.np)
-            return acopf_error(FOLD_ERR_ARGUMENT, "%s: cols[%lld] = %lld outside [0, %lld)", FN,
-                               (long long)c, (long long)cols[c], (long long)m->L.np);
-    if (n_out > 0 && n_cols > 0 && !J) return acopf_error(FOLD_ERR_ARGUMENT, "%s: J is NULL", FN);
-    if ((st = point_load(m, sv, &pt, FN)) != FOLD_OK) return st;
+            st = acopf_error(FOLD_ERR_ARGUMENT, "%s: cols[%lld] = %lld outside [0, %lld)", FN,
+                             (long long)c, (long long)cols[c], (long long)m->L.np);
+    if (st == FOLD_OK && n_out > 0 && n_cols > 0 && !J)
+        st = acopf_error(FOLD_ERR_ARGUMENT, "%s: J is NULL", FN);
+    if (st != FOLD_OK || (st = point_load(m, sv, &pt, FN)) != FOLD_OK) {
+        acopf_trust_free(tr);
+        return st;
+    }
     if ((st = acopf_lin_build(m, &pt, n_out, out, &l)) != FOLD_OK) {
+        acopf_trust_free(tr);
         point_free(&pt);
         return st;
     }
@@ -345,7 +436,7 @@ fold_status fold_acopf_jacobian(const fold_acopf *m, fold_solver *sv, fold_int n
         goto done;
     }
     if (!cols) cols = all;
-    progress_state ps = {progress, user_data, 0, 0, {0}, false};
+    progress_state ps = {progress, user_data, 0, 0, {0}, false, tr};
     ps.info.reason = FOLD_REASON_NOT_RUN; /* until a block is solved */
     for (int b = 0; b < 4; b++)
         if (br[b].n > 0) ps.total += n_cols <= br[b].n ? n_cols : br[b].n;
@@ -380,10 +471,14 @@ fold_status fold_acopf_jacobian(const fold_acopf *m, fold_solver *sv, fold_int n
             J[c * n_out + r] = s;
             n_nan += isnan(s);
         }
-    ps.info.n_not_unique = n_nan;
+    jac_values v = {br, col_of, &l};
+    fold_status ts = tr ? acopf_trust_finish(tr, m, &l, out, cols, jac_z, jac_p, &v, FN) : FOLD_OK;
+    info_counts(&ps.info);
+    ps.info.n_not_unique = n_nan - ps.info.n_uncertain; /* the uncertain ones are NaN too */
     if (info) *info = ps.info;
-    st = acc;
+    st = ts < 0 ? ts : acc;
 done:
+    acopf_trust_free(tr);
     for (int b = 0; b < 4; b++) {
         free(br[b].pos);
         free(br[b].idx);

@@ -231,7 +231,7 @@ static fold_status check_spec(const fold_batch_problem_spec *in, fold_int n, fol
     if (in->sens != FOLD_BATCH_SENS_NONE && !fold_problem_has_param_derivatives(in->problem))
         return fold_error(FOLD_ERR_MISSING_DERIVATIVE, "%s: sens needs the problem's parameter "
                           "derivatives (grad_f_p, hess_lp, jac_g_p)", FN);
-    if (in->settings && (st = fold_settings_validate(in->settings)))
+    if (in->settings && (st = fold_settings_check(in->settings)))
         return fold_error_context(st, "%s: settings", FN);
     return FOLD_OK;
 }

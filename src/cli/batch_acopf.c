@@ -74,6 +74,7 @@ static const fold_acopf *model_of(const acopf_worker *w, const acopf_state *z)
 
 static void release(void *model, void *state)
 {
+    (void)model; /* the state owns its model */
     acopf_state *z = state;
     fold_solver_free(z->solver);
     fold_acopf_free(z->model);
@@ -198,7 +199,7 @@ static fold_status record(void *model, void *state, double *outputs, double *sen
     }
     st = opf_differentiate(r);
     if (st >= 0)
-        memcpy(sens, r->values, (size_t)opf_n_values(r) * sizeof *sens);
+        memcpy(sens, r->values, (size_t)opf_n_entries(r) * sizeof *sens);
     if (r->has_bwd_info)
         *bwd = r->bwd;
     /* the message buffer is shorter than both details together: each is cut to fit */

@@ -49,7 +49,7 @@ static fold_int n_outputs(const opf_run *r)
 
 static fold_int n_sens(const opf_run *r)
 {
-    return opf_has_wrt(r) ? opf_n_values(r) : 0;
+    return opf_has_wrt(r) ? opf_n_entries(r) : 0;
 }
 
 static const char *status_name(const fold_batch_record *rec)

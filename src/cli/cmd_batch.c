@@ -394,7 +394,7 @@ static int run(batch_cmd *c)
     if (rc)
         goto done;
     fold_int n_out = c->r.n_rows;
-    fold_int n_sens = opf_has_wrt(&c->r) ? opf_n_values(&c->r) : 0;
+    fold_int n_sens = opf_has_wrt(&c->r) ? opf_n_entries(&c->r) : 0;
     batch_acopf_spec spec = {.args = &c->r, .cs = c->cs, .warm_duals = c->warm_duals};
     fold_batch_model model = batch_acopf_model(&spec, n_out, n_sens);
     fold_batch_options opt;

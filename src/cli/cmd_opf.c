@@ -194,6 +194,8 @@ void opf_run_free(opf_run *r)
     free(r->cols);
     free(r->dp);
     free(r->values);
+    free(r->lo);
+    opf_trust_free(r);
     fold_acopf_results_free(r->res);
 }
 
@@ -352,9 +354,12 @@ static int run(opf_run *r)
                      ? CLI_USAGE
                      : CLI_FAILED;
         }
-        else if (bst > 0)
+        else if (bst > 0 && bst != FOLD_WARN_NOT_UNIQUE && bst != FOLD_WARN_UNCERTAIN &&
+                 !(bst == FOLD_WARN_INACCURATE && r->bwd.n_barrier_error > 0))
             fprintf(stderr, "foldopt: opf: warning: %s: %s\n", fold_status_string(bst),
                     r->bwd_msg);
+        if (bst >= 0) /* what limits the entries asked for, counted over those only */
+            opf_trust_warn(r);
     }
     bool solved_case = opf_writes_case(r->out_path);
     if (solved_case) {

@@ -8,6 +8,10 @@
 #include "acopf/acopf.h"
 
 enum { OPF_MODE_DEFAULT = -1, OPF_MODE_VALUE, OPF_MODE_VJP, OPF_MODE_JVP, OPF_MODE_JACOBIAN };
+/* The report collected: the solver's (fold_value_onesided) or the acopf call's. */
+enum { OPF_CALL_VALUE, OPF_CALL_ACOPF };
+
+typedef struct opf_trust opf_trust;
 
 typedef struct opf_run {
     const char *command;      /* "opf" or "batch": the prefix of its messages */
@@ -24,7 +28,8 @@ typedef struct opf_run {
     bool json;
     bool print_tables;        /* --print: printpf-style tables (cmd_opf_print.c) */
     bool kkt_given;           /* --kkt given: no automatic switch to the barrier form */
-    char kkt_fallback[1100];  /* why the active-set form was replaced by the barrier form */
+    char kkt_fallback[4096 + 64]; /* why the active-set form was replaced by the barrier form
+                                     (the library's message whole: it holds 4096) */
     long top;
     double flow_var_max_z;    /* --flow-vars (doc/acopf.md §2.1) */
     long resolves;            /* --resolves: fold_acopf_solve's max_rounds (§2.2) */
@@ -50,8 +55,12 @@ typedef struct opf_run {
     double *dp;               /* the direction of --mode jvp (np) */
     double *values;         /* gradient (n_cols), jvp (n_rows) or jacobian (n_rows x n_cols,
                                column-major) */
+    double *lo, *hi;        /* per entry of values: its interval (uncertain, barrier error, or
+                               left and right derivatives of the objective), NaN when none */
+    opf_trust *trust;       /* the trust report of the entries asked for (cmd_opf_trust.c) */
+    int n_trust, cap_trust;
     bool has_backward;
-    char bwd_msg[1024];       /* the backward call's error or warning detail */
+    char bwd_msg[4096];       /* the backward call's error or warning detail */
     double backward_s;
     fold_backward_info bwd;
     bool has_bwd_info;
@@ -76,7 +85,7 @@ int opf_check_args(opf_run *r);
 /* Sensitivities asked for: --wrt or --direction given. */
 bool opf_has_wrt(const opf_run *r);
 /* Entries of r->values for --mode: n_rows x n_cols (jacobian), n_rows (jvp), n_cols. */
-fold_int opf_n_values(const opf_run *r);
+fold_int opf_n_entries(const opf_run *r);
 /* --wrt / --of lists: kinds into kinds[], *n (a usage error lists the valid names). */
 int opf_parse_kinds(const opf_run *r, const char *opt, const char *text, bool params,
                     int *kinds, int *n);
@@ -108,6 +117,23 @@ long opf_col_key(const opf_run *r, fold_int c);
 /* Its part of the JSON object and of the summary. */
 void opf_json_sens(const opf_run *r, FILE *out);
 void opf_text_sens(const opf_run *r, FILE *out);
+
+/* Names and JSON labels of a row (output) and a column (parameter) of the result: "vm bus
+ * 7", "pd bus 3"; the key, or "kind:key" when several kinds are asked for. */
+void opf_row_name(const opf_run *r, fold_int k, char *buf, size_t len);
+void opf_col_name(const opf_run *r, fold_int c, char *buf, size_t len);
+void opf_json_label(const opf_run *r, FILE *out, bool params, fold_int k);
+
+/* The trust report (cmd_opf_trust.c): append the report of the call just made (OPF_CALL_*),
+ * its entries mapped to the positions of values (intervals into lo, hi); free; the summary
+ * lines, the JSON member "trust" and the one-line warning on stderr. */
+int opf_trust_collect(opf_run *r, int call);
+void opf_trust_free(opf_run *r);
+void opf_trust_text(const opf_run *r, FILE *out);
+void opf_trust_json(const opf_run *r, FILE *out);
+void opf_trust_warn(const opf_run *r);
+/* A number for JSON with +-inf as "inf" / "-inf" and NaN as null. */
+void opf_json_bound(FILE *out, double v);
 
 /* JSON number (null when not finite) and string literal. */
 void opf_json_num(FILE *out, double v);

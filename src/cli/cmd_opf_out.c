@@ -51,6 +51,11 @@ void opf_print_json(const opf_run *r, FILE *out)
     fprintf(out, ", \"resolves\": %d, \"first_status\": \"%s\", \"first_iterations\": %ld",
             r->refine.rounds, fold_forward_status_string(r->refine.first_status),
             (long)r->refine.first_iterations);
+    /* fold_solve's own warm re-solves: ambiguous sides, staged tolerance (doc/math.md §3.2) */
+    fprintf(out, ", \"classify_resolves\": %d, \"classify_seconds\": %.6g, \"tol_reached\": ",
+            r->fwd.resolves, r->fwd.resolve_s);
+    opf_json_num(out, r->fwd.tol_reached);
+    fprintf(out, ", \"n_ambiguous\": %ld", (long)r->fwd.n_ambiguous);
     fputs(",\n \"solution\": ", out);
     if (solved)
         json_solution(out, r);
@@ -90,6 +95,11 @@ void opf_print_text(const opf_run *r, FILE *out)
                 (long)r->refine.first_iterations, r->refine.rounds,
                 r->refine.failed ? " (the last failed: its result dropped)" : "",
                 (long)r->refine.n_flow_added);
+    if (r->fwd.resolves > 0 || r->fwd.n_ambiguous > 0)
+        fprintf(out,
+                "classified  %d warm re-solve(s) to classify constraints (%.3f s), tol %.3g "
+                "reached, %ld sides still ambiguous\n",
+                r->fwd.resolves, r->fwd.resolve_s, r->fwd.tol_reached, (long)r->fwd.n_ambiguous);
     if (!r->has_backward)
         return;
     fprintf(out, "backward    %.3f s: %s, %s KKT, %s", r->backward_s, opf_mode_names[r->mode],

@@ -44,39 +44,82 @@ bool opf_has_wrt(const opf_run *r)
     return r->n_wrt > 0 || r->direction_path;
 }
 
-fold_int opf_n_values(const opf_run *r)
+/* The result is the gradient of the objective: its intervals are one-sided derivatives. */
+static bool kink_mode(const opf_run *r)
+{
+    return r->mode == OPF_MODE_VALUE || (r->mode == OPF_MODE_VJP && r->n_rows == 1 &&
+                                         r->outs[0].kind == FOLD_ACOPF_OUT_OBJECTIVE);
+}
+
+fold_int opf_n_entries(const opf_run *r)
 {
     return r->mode == OPF_MODE_JACOBIAN ? r->n_rows * r->n_cols
            : r->mode == OPF_MODE_JVP    ? r->n_rows
                                         : r->n_cols;
 }
 
+/* The one-sided derivatives of the objective (value mode, and a vjp of the objective alone
+ * with weight w): NaN in values where the optimal value has a kink, its left and right
+ * derivatives (times w) in lo, hi; the trust report of the call collected. */
+static fold_status objective_onesided(opf_run *r, double w, double *left, double *right)
+{
+    fold_status st = fold_value_onesided(r->solver, left, right);
+    if (st < 0) return st;
+    for (fold_int c = 0; c < r->n_cols; c++) {
+        fold_int k = r->cols[c];
+        if (left[k] == right[k]) continue;
+        r->lo[c] = w >= 0 ? w * left[k] : w * right[k];
+        r->hi[c] = w >= 0 ? w * right[k] : w * left[k];
+    }
+    if (opf_trust_collect(r, OPF_CALL_VALUE)) return FOLD_ERR_MEMORY;
+    return st;
+}
+
 fold_status opf_backward(opf_run *r)
 {
-    fold_int nv = opf_n_values(r);
+    fold_int nv = opf_n_entries(r), np = r->L.np;
     free(r->values); /* a second call (barrier fallback) replaces the first result */
+    free(r->lo);
+    opf_trust_free(r);
     r->values = calloc((size_t)nv + 1, sizeof(double));
-    double *pbar = r->mode == OPF_MODE_VALUE || r->mode == OPF_MODE_VJP
-                       ? malloc(((size_t)r->L.np + 1) * sizeof(double))
-                       : NULL;
+    r->lo = malloc((2 * (size_t)nv + 1) * sizeof(double));
+    r->hi = r->lo ? r->lo + nv : NULL;
+    bool grad = r->mode == OPF_MODE_VALUE || r->mode == OPF_MODE_VJP;
+    double *pbar = grad ? malloc(((size_t)np + 1) * sizeof(double)) : NULL;
+    double *left = grad ? malloc((2 * (size_t)np + 1) * sizeof(double)) : NULL;
     fold_status st;
-    if (!r->values || (!pbar && (r->mode == OPF_MODE_VALUE || r->mode == OPF_MODE_VJP))) {
+    if (!r->values || !r->lo || (grad && (!pbar || !left))) {
         free(pbar);
+        free(left);
         fprintf(stderr, "foldopt: %s: out of memory\n", r->command);
         return FOLD_ERR_MEMORY;
     }
+    for (fold_int k = 0; k < 2 * nv; k++)
+        r->lo[k] = NAN;
+    double *right = left ? left + np : NULL;
+    /* a vjp of the objective alone has the value's kinks (value and vjp mode agree) */
+    bool objective = r->mode == OPF_MODE_VJP && kink_mode(r);
     memset(&r->bwd, 0, sizeof r->bwd);
     switch (r->mode) {
     case OPF_MODE_VALUE: /* envelope theorem: no solve */
-        st = fold_value_gradient(r->solver, pbar);
+        st = objective_onesided(r, 1.0, left, right);
+        for (fold_int c = 0; st >= 0 && c < r->n_cols; c++)
+            pbar[r->cols[c]] = isnan(r->lo[c]) ? left[r->cols[c]] : NAN;
         break;
     case OPF_MODE_VJP:
+        st = objective ? objective_onesided(r, r->weights ? r->weights[0] : 1, left, right)
+                       : FOLD_OK;
+        if (st < 0) break;
         st = fold_acopf_vjp(r->model, r->solver, r->n_rows, r->outs, r->weights, pbar, &r->bwd);
         r->has_bwd_info = true;
+        if (st >= 0 && opf_trust_collect(r, OPF_CALL_ACOPF)) st = FOLD_ERR_MEMORY;
+        for (fold_int c = 0; st >= 0 && c < r->n_cols; c++)
+            if (!isnan(r->lo[c])) pbar[r->cols[c]] = NAN; /* a kink, or uncertain */
         break;
     case OPF_MODE_JVP:
         st = fold_acopf_jvp(r->model, r->solver, r->dp, r->n_rows, r->outs, r->values, &r->bwd);
         r->has_bwd_info = true;
+        if (st >= 0 && opf_trust_collect(r, OPF_CALL_ACOPF)) st = FOLD_ERR_MEMORY;
         break;
     default: {
         progress pg = {now_s(), false};
@@ -85,11 +128,13 @@ fold_status opf_backward(opf_run *r)
                                  r->values, &r->bwd, show ? show_progress : NULL, &pg);
         if (pg.shown) fputc('\n', stderr);
         r->has_bwd_info = true;
+        if (st >= 0 && opf_trust_collect(r, OPF_CALL_ACOPF)) st = FOLD_ERR_MEMORY;
     }
     }
     for (fold_int c = 0; pbar && st >= 0 && c < r->n_cols; c++)
         r->values[c] = pbar[r->cols[c]];
     free(pbar);
+    free(left);
     r->bwd_msg[0] = '\0';
     if (st != FOLD_OK) /* the library's detail (value mode) or the acopf one's */
         snprintf(r->bwd_msg, sizeof r->bwd_msg, "%s",
@@ -119,6 +164,20 @@ long opf_row_key(const opf_run *r, fold_int k)
 }
 
 /* "pd bus 5", "pg gen 3", "pf branch 7", "objective". */
+static void col_name(const opf_run *r, fold_int c, char *buf, size_t len);
+
+void opf_col_name(const opf_run *r, fold_int c, char *buf, size_t len)
+{
+    col_name(r, c, buf, len);
+}
+
+static void row_name(const opf_run *r, fold_int k, char *buf, size_t len);
+
+void opf_row_name(const opf_run *r, fold_int k, char *buf, size_t len)
+{
+    row_name(r, k, buf, len);
+}
+
 static void col_name(const opf_run *r, fold_int c, char *buf, size_t len)
 {
     fold_int item;
@@ -179,25 +238,62 @@ static void json_vector(const opf_run *r, FILE *out, bool params, const double *
     fputc('}', out);
 }
 
-/* The entries of a vector that are NaN (not unique), by key, or "kind:key" with several
- * kinds. */
-static void json_not_unique(const opf_run *r, FILE *out, bool params, const double *v)
+void opf_json_label(const opf_run *r, FILE *out, bool params, fold_int k)
 {
-    fold_int n = params ? r->n_cols : r->n_rows;
-    bool several = (params ? r->n_wrt : r->n_of) > 1;
-    fputs(", \"not_unique\": [", out);
-    for (fold_int k = 0, shown = 0; k < n; k++) {
-        if (!isnan(v[k])) continue;
-        fold_int item;
-        int kind = params ? col_kind(r, k, &item) : r->outs[k].kind;
-        long key = params ? opf_col_key(r, k) : opf_row_key(r, k);
-        if (several)
-            fprintf(out, "%s\"%s:%ld\"", shown++ ? ", " : "",
-                    params ? fold_acopf_param_name(kind) : fold_acopf_output_name(kind), key);
-        else
-            fprintf(out, "%s%ld", shown++ ? ", " : "", key);
+    fold_int item;
+    int kind = params ? col_kind(r, k, &item) : r->outs[k].kind;
+    if (!params && fold_acopf_output_item_type(kind) == FOLD_ACOPF_ITEM_NONE)
+        fprintf(out, "\"%s\"", fold_acopf_output_name(kind));
+    else if ((params ? r->n_wrt : r->n_of) > 1)
+        fprintf(out, "\"%s:%ld\"",
+                params ? fold_acopf_param_name(kind) : fold_acopf_output_name(kind),
+                params ? opf_col_key(r, k) : opf_row_key(r, k));
+    else
+        fprintf(out, "%ld", params ? opf_col_key(r, k) : opf_row_key(r, k));
+}
+
+/* Entry k has no value and no interval: not unique (a singular KKT matrix). */
+static bool no_value(const opf_run *r, fold_int k)
+{
+    return isnan(r->values[k]) && isnan(r->lo[k]) && isnan(r->hi[k]);
+}
+
+/* The entries of a vector without a value (not unique), by key, or "kind:key" with several
+ * kinds; and those with an interval: the objective's left and right derivatives at a kink
+ * ("onesided"), or the values of an uncertain entry or of one with a barrier-form error
+ * ("uncertain"). */
+static void json_flagged(const opf_run *r, FILE *out, bool params)
+{
+    fold_int n = params ? r->n_cols : r->n_rows, n_nan = 0;
+    for (fold_int k = 0; k < n; k++)
+        n_nan += no_value(r, k);
+    if (n_nan > 0) {
+        fputs(", \"not_unique\": [", out);
+        for (fold_int k = 0, shown = 0; k < n; k++) {
+            if (!no_value(r, k)) continue;
+            if (shown++) fputs(", ", out);
+            opf_json_label(r, out, params, k);
+        }
+        fputc(']', out);
     }
-    fputc(']', out);
+    fprintf(out, ", \"%s\": {", kink_mode(r) ? "onesided" : "uncertain");
+    for (fold_int k = 0, shown = 0; k < n; k++) {
+        if (isnan(r->lo[k]) && isnan(r->hi[k])) continue;
+        if (shown++) fputs(", ", out);
+        if ((params ? r->n_wrt : r->n_of) > 1) /* a label that is a JSON string already */
+            opf_json_label(r, out, params, k);
+        else {
+            fputc('"', out);
+            fprintf(out, "%ld", params ? opf_col_key(r, k) : opf_row_key(r, k));
+            fputc('"', out);
+        }
+        fputs(": [", out);
+        opf_json_bound(out, r->lo[k]);
+        fputs(", ", out);
+        opf_json_bound(out, r->hi[k]);
+        fputc(']', out);
+    }
+    fputc('}', out);
 }
 
 static void json_jacobian(const opf_run *r, FILE *out)
@@ -225,7 +321,24 @@ static void json_jacobian(const opf_run *r, FILE *out)
         }
         fputc(']', out);
     }
-    fprintf(out, "], \"n_not_unique\": %ld}", (long)(r->has_bwd_info ? r->bwd.n_not_unique : 0));
+    fold_int n_nan = 0;
+    for (fold_int k = 0; k < r->n_rows * r->n_cols; k++)
+        n_nan += no_value(r, k);
+    fprintf(out, "], \"n_not_unique\": %ld, \"uncertain\": [", (long)n_nan);
+    /* [row, col, lo, hi]: an uncertain entry's values, or a value and its barrier limit */
+    for (fold_int k = 0, shown = 0; k < r->n_rows * r->n_cols; k++) {
+        if (isnan(r->lo[k]) && isnan(r->hi[k])) continue;
+        fputs(shown++ ? ", [" : "[", out);
+        opf_json_label(r, out, false, k % r->n_rows);
+        fputs(", ", out);
+        opf_json_label(r, out, true, k / r->n_rows);
+        fputs(", ", out);
+        opf_json_bound(out, r->lo[k]);
+        fputs(", ", out);
+        opf_json_bound(out, r->hi[k]);
+        fputc(']', out);
+    }
+    fputs("]}", out);
 }
 
 void opf_json_sens(const opf_run *r, FILE *out)
@@ -258,12 +371,13 @@ void opf_json_sens(const opf_run *r, FILE *out)
     }
     if (r->mode == OPF_MODE_JACOBIAN) {
         json_jacobian(r, out);
+        opf_trust_json(r, out);
         return;
     }
     bool jvp = r->mode == OPF_MODE_JVP;
     fprintf(out, ",\n \"%s\": ", jvp ? "jvp" : "gradient");
     json_vector(r, out, !jvp, r->values);
-    if (r->has_bwd_info && r->bwd.n_not_unique > 0) json_not_unique(r, out, !jvp, r->values);
+    json_flagged(r, out, !jvp);
     if (jvp && r->dp) {
         double *d = malloc(((size_t)r->n_cols + 1) * sizeof *d);
         for (fold_int c = 0; d && c < r->n_cols; c++)
@@ -275,6 +389,7 @@ void opf_json_sens(const opf_run *r, FILE *out)
             fputs("null", out);
         free(d);
     }
+    opf_trust_json(r, out);
 }
 
 /* ---- summary ---- */
@@ -282,6 +397,7 @@ void opf_json_sens(const opf_run *r, FILE *out)
 typedef struct ranked {
     double v;
     fold_int i, j; /* row, column; -1 when not part of the entry */
+    fold_int pos;  /* in values */
 } ranked;
 
 static int cmp_abs_desc(const void *a, const void *b)
@@ -305,17 +421,20 @@ static void unit_text(const opf_run *r, fold_int i, fold_int j, char *buf, size_
 void opf_text_sens(const opf_run *r, FILE *out)
 {
     bool jac = r->mode == OPF_MODE_JACOBIAN, jvp = r->mode == OPF_MODE_JVP;
-    fold_int n = opf_n_values(r);
+    fold_int n = opf_n_entries(r);
     ranked *rk = malloc(((size_t)n + 1) * sizeof *rk);
     if (!rk) return;
     fold_int n_nan = 0, q = 0;
     char a[96], b[96], unit[96];
     for (fold_int k = 0; k < n; k++) {
-        if (isnan(r->values[k])) { /* not unique (singular KKT): listed below, not ranked */
+        if (no_value(r, k)) { /* not unique (singular KKT): listed below, not ranked */
             n_nan++;
             continue;
         }
-        rk[q].v = r->values[k];
+        /* an interval ranks by its larger end */
+        bool interval = !isnan(r->lo[k]) || !isnan(r->hi[k]);
+        rk[q].v = interval ? fmax(fabs(r->lo[k]), fabs(r->hi[k])) : r->values[k];
+        rk[q].pos = k;
         rk[q].i = jac ? k % r->n_rows : jvp ? k : -1;
         rk[q].j = jac ? k / r->n_rows : jvp ? -1 : k;
         q++;
@@ -326,7 +445,7 @@ void opf_text_sens(const opf_run *r, FILE *out)
                 "or interchangeable generators)",
                 (long)n_nan, (long)n);
         for (fold_int k = 0, shown = 0; !jac && k < n && shown < 8; k++)
-            if (isnan(r->values[k])) {
+            if (no_value(r, k)) {
                 if (jvp)
                     row_name(r, k, a, sizeof a);
                 else
@@ -349,8 +468,18 @@ void opf_text_sens(const opf_run *r, FILE *out)
         if (rk[k].i >= 0) row_name(r, rk[k].i, a, sizeof a);
         if (rk[k].j >= 0) col_name(r, rk[k].j, b, sizeof b);
         unit_text(r, rk[k].i, rk[k].j, unit, sizeof unit);
-        fprintf(out, "  %-24s %-28s % .8g  %s\n", rk[k].i >= 0 ? a : what, rk[k].j >= 0 ? b : "",
-                rk[k].v, unit);
+        fprintf(out, "  %-24s %-28s ", rk[k].i >= 0 ? a : what, rk[k].j >= 0 ? b : "");
+        fold_int pos = rk[k].pos;
+        if (isnan(r->lo[pos]) && isnan(r->hi[pos]))
+            fprintf(out, "% .8g", rk[k].v);
+        else if (!isnan(r->values[pos])) /* a barrier-form value and its limit */
+            fprintf(out, "% .8g (limit in [% .8g, % .8g])", r->values[pos], r->lo[pos], r->hi[pos]);
+        else if (kink_mode(r)) /* left and right derivatives at a kink */
+            fprintf(out, "left % .8g, right % .8g", r->lo[pos], r->hi[pos]);
+        else /* the uncertain entry's values */
+            fprintf(out, "[% .8g, % .8g]", r->lo[pos], r->hi[pos]);
+        fprintf(out, "  %s\n", unit);
     }
     free(rk);
+    opf_trust_text(r, out);
 }

@@ -19,6 +19,12 @@
       "1 + the largest term) accepted for an imported black-box point.")                           \
     X(forward, bound_push, REAL, 1e-2, 1e-12, 1, NULL,                                             \
       "Ipopt bound_push and bound_frac for cold starts (warm starts use 1e-9).")                   \
+    X(forward, resolve_rounds, INT, 3, 0, 10, NULL,                                                \
+      "With active_set.ambiguity = resolve: at most this many warm re-solves, each with tol and "  \
+      "the initial barrier parameter 100 times smaller (10 when that does not end solved), after " \
+      "a solve that leaves ambiguous constraints or bounds (doc/math.md §3.2); a re-solve that "  \
+      "does not end at solved is dropped. A forward.tol below 1e-8 is reached in stages (10 "      \
+      "times per stage) from a solve at 1e-8 when the direct solve fails or ends acceptable.")     \
     X(backward, kkt_form, ENUM, 0, 0, 1, "active|barrier",                                         \
       "KKT system differentiated: active-set reduced system or the interior-point barrier "        \
       "system (doc/math.md §3).")                                                                  \
@@ -39,18 +45,19 @@
     X(backward, refine_tol, REAL, 1e-14, 1e-16, 1, NULL,                                           \
       "Iterative refinement of a direct solve stops below this relative residual; with "           \
       "factorization auto, CHOLMOD LDL' missing it switches to UMFPACK LU (doc/math.md §4).")      \
-    X(backward, max_iter, LONG, 1000, 1, 1e9, NULL, "Iteration limit of iterative backward methods.") \
-    X(backward, restart, INT, 50, 1, 100000, NULL, "GMRES restart length.")                       \
+    X(backward, max_iter, LONG, 1000, 1, 1e9, NULL,                                                \
+      "Iteration limit of iterative backward methods.")                                            \
+    X(backward, restart, INT, 50, 1, 100000, NULL, "GMRES restart length.")                        \
     X(backward, refine_steps, INT, 3, 0, 100, NULL,                                                \
       "Iterative refinement steps after a direct solve (against the unregularized matrix).")       \
     X(backward, regularization, REAL, 1e-10, 0, 1, NULL,                                           \
       "Diagonal regularization delta of the quasi-definite form factored by CHOLMOD.")             \
     X(backward, singular_reg, REAL, 1e-12, 0, 1e-2, NULL,                                          \
       "A singular KKT matrix (UMFPACK) is factored as K + delta diag(d_x, -d_y), delta d_i = "     \
-      "singular_reg ||K(i,:)||_inf, and solves are refined against K; entries of a result that "  \
+      "singular_reg ||K(i,:)||_inf, and solves are refined against K; entries of a result that "   \
       "the null space leaves undetermined follow backward.not_unique (doc/math.md §4.8); 0 "      \
       "disables.")                                                                                 \
-    X(backward, not_unique, ENUM, 0, 0, 1, "nan|refuse",                                          \
+    X(backward, not_unique, ENUM, 0, 0, 1, "nan|refuse",                                           \
       "Entries of a derivative that a singular KKT matrix leaves undetermined (e.g. the price "    \
       "of one of two dependent constraints): nan = set to NaN, count in n_not_unique, return "     \
       "FOLD_WARN_NOT_UNIQUE; refuse = FOLD_ERR_SINGULAR naming them.")                             \
@@ -60,22 +67,36 @@
       "On a singular KKT matrix return the SPQR minimum-norm least-squares result, flagged, "      \
       "instead of FOLD_ERR_SINGULAR.")                                                             \
     X(backward, allow_unconverged, BOOL, 0, 0, 1, NULL,                                            \
-      "Differentiate at a forward solution that did not converge (result flagged).")              \
+      "Differentiate at a forward solution that did not converge (result flagged).")               \
     X(backward, block_size, INT, 32, 1, 100000, NULL,                                              \
       "Right-hand sides solved together in jacobian calls (their buffers scale with it).")         \
     X(precond, kind, ENUM, 3, 0, 4, "none|jacobi|block|exact|nearby",                              \
       "Preconditioner of iterative backward methods.")                                             \
     X(active_set, primal_tol, REAL, 1e-6, 0, 1e10, NULL,                                           \
-      "A constraint or bound whose distance to its bound is at most primal_tol * (1 + |bound|) "   \
-      "is at its bound.")                                                                          \
+      "With active_set.ambiguity = ignore: a constraint or bound whose distance to its bound is "  \
+      "at most primal_tol * (1 + |bound|) is at its bound (the other policies judge by the "       \
+      "residuals reached, doc/math.md §3.2). Also the sides that an import without multipliers "  \
+      "takes as at their bounds when it estimates them (doc/math.md §2.4).")                       \
     X(active_set, dual_tol, REAL, 1e-6, 0, 1e10, NULL,                                             \
-      "An at-bound constraint is strongly active when its multiplier exceeds dual_tol * "          \
+      "With active_set.ambiguity = ignore: an at-bound constraint is strongly active when its "    \
+      "multiplier exceeds dual_tol * "                                                             \
       "max(1, largest multiplier), capped at max(dual_tol * max(1, largest equality multiplier), " \
-      "sqrt(mu)), mu the median multiplier x distance (doc/math.md 3.2a-b); below, it is "        \
-      "weakly active.")                                                                           \
+      "sqrt(mu)), mu the median multiplier x distance (doc/math.md 3.2a-b); below, it is "         \
+      "weakly active.")                                                                            \
     X(active_set, weak_policy, ENUM, 0, 0, 2, "refuse|inactive|active",                            \
-      "What to do with weakly active constraints: refuse (FOLD_ERR_DEGENERATE), or treat them "    \
-      "as inactive or active (one-sided derivative, FOLD_WARN_ONE_SIDED).")                        \
+      "Weakly active items of the active-set form: refuse (FOLD_ERR_DEGENERATE), or treat them "   \
+      "as inactive or active (one-sided derivative, FOLD_WARN_ONE_SIDED). Applies to items "       \
+      "weakly active in the minimal multipliers of dependent active constraints, and to every "    \
+      "weakly active side when set to inactive or active or with active_set.ambiguity = ignore.")  \
+    X(active_set, ambiguity, ENUM, 0, 0, 3, "resolve|flag|refuse|ignore",                          \
+      "Sides of constraints and bounds that the accuracy of the solution cannot classify "         \
+      "(slack and multiplier both nonzero, or both zero, at the residuals reached; doc/math.md "   \
+      "§3.2): resolve = fold_solve re-solves warm with a tighter tol (forward.resolve_rounds), "  \
+      "and what stays ambiguous is differentiated under both classifications, the entries that "   \
+      "differ set to NaN with both values in the trust report (FOLD_WARN_UNCERTAIN); flag = the "  \
+      "same without re-solves; refuse = FOLD_ERR_DEGENERATE naming them; ignore = the fixed "      \
+      "thresholds primal_tol and dual_tol alone, nothing checked (unsafe: derivatives may be "     \
+      "silently wrong).")                                                                          \
     X(log, verbose, INT, 0, 0, 3, NULL,                                                            \
       "0 silent, 1 summary lines, 2 iteration tables (Ipopt log), 3 debug.")
 

@@ -5,6 +5,7 @@
 #ifndef FOLD_FOLD_INTERNAL_H
 #define FOLD_FOLD_INTERNAL_H
 
+#include "forward/sides.h"
 #include "forward/solver_internal.h"
 #include "linalg/linalg.h"
 
@@ -20,6 +21,18 @@ enum { FOLD_CS_INACTIVE = 0, FOLD_CS_LOWER = 1, FOLD_CS_UPPER = 2, FOLD_CS_EQUAL
  * stored solution whose id is `solution_id`; `is_valid` says the evaluation, classification
  * and assembly are current, `has_factor` / `is_lsq` say how systems are solved. */
 typedef struct fold_kkt_pc fold_kkt_pc;
+
+/* A candidate: an item with a weakly active or ambiguous side (doc/math.md §3.2), held at
+ * that side (status `side`: FOLD_XS_LOWER/UPPER, FOLD_CS_LOWER/UPPER) or not (0). */
+typedef struct fold_kkt_cand {
+    bool is_con, weak;
+    bool dependent; /* held by dependent active constraints (eq. 4.12), not by its side */
+    fold_int index;
+    int side;
+    signed char primary, alt; /* status in the primary classification and the other one */
+} fold_kkt_cand;
+
+typedef struct fold_report fold_report;
 
 typedef struct fold_kkt {
     const fold_problem *prob;
@@ -47,6 +60,25 @@ typedef struct fold_kkt {
     fold_int n_dependent;       /* null directions of K found by kkt_structural.c */
     fold_int n_active_cons, n_active_bounds;
     bool is_one_sided;
+    /* Classification from the sides (kkt_sides.c; not under active_set.ambiguity = ignore):
+     * the sides at the solution, the candidates, the primary classification (pxstat,
+     * pcstat) and the variant of the candidates requested / applied to xstat, cstat. */
+    fold_sides sides;
+    fold_kkt_cand *cand;
+    fold_int n_cand, cand_cap;
+    signed char *pxstat, *pcstat;
+    int variant, cur_variant;
+    /* The central-path check of suspect verdicts (variants.c): 0 the form of the settings,
+     * FOLD_PATH_AT_MU the barrier form at the solution, FOLD_PATH_SHRUNK the barrier form
+     * with every Sigma moved towards its limit by FOLD_BARRIER_RATIO. */
+    int path, cur_path;
+    unsigned char *vflip; /* n_variants x n_cand: which candidates each variant flips */
+    int n_variants;
+    fold_int n_weak_sides; /* weak-list entries of the classification (the rest: eq. 4.12) */
+    fold_int *cand_item;   /* report item of each candidate (variants.c) */
+    bool cand_item_ok;
+    bool has_classified; /* classification current for solution classified_id */
+    unsigned long classified_id;
 
     /* KKT system K (full storage, nK x nK), primal block first (n_primal rows). */
     int form; /* fold_kkt_form of the assembled K */
@@ -102,6 +134,9 @@ typedef struct fold_kkt {
      * of the public call in progress (for error details). */
     fold_kkt_pc *pc;
     const char *fn;
+
+    /* The trust report of the last public call (report.c). */
+    fold_report *report;
 } fold_kkt;
 
 /* --- state (backward.c) --- */
@@ -127,6 +162,10 @@ fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn);
 fold_status fold_kkt_setup(fold_solver *solver, bool factor, fold_backward_info *info,
                            const char *fn);
 
+/* Evaluate and classify at the stored solution unless already done (no assembly): what the
+ * optimal value's one-sided derivatives need (value_kink.c). */
+fold_status fold_kkt_classified(fold_solver *solver, const char *fn);
+
 /* The assembled, scaled KKT matrix S K S (full storage, sorted, nK x nK, symmetric), valid
  * until the next fold_kkt_setup. The first n_primal rows are primal (dx), the rest dual
  * (dlam). The builders below produce right-hand sides of, and take solutions of, this
@@ -143,9 +182,41 @@ fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const ch
 
 /* "x[3] upper", "bus 7 vm lower": the item and side of a weak-list entry. */
 void fold_kkt_weak_name(const fold_kkt *kkt, const fold_weak_entry *w, char *buf, size_t len);
+/* The first three entries of the weak list, described and separated by "; ", into buf
+ * (FOLD_WEAK_FIRST_LEN fits them); returns "; and more" when there are others, else "". */
+#define FOLD_WEAK_FIRST_LEN (3 * (FOLD_NAME_MAX + 64))
+const char *fold_kkt_weak_first(const fold_kkt *kkt, char *buf, size_t len);
 /* "x[3] upper (variable bound, distance 0, multiplier 1e-9)". */
-void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char *buf,
-                            size_t len);
+void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char *buf, size_t len);
+/* --- classification from the sides and its variants (kkt_sides.c, doc/math.md §3.2) --- */
+fold_status fold_kkt_classify_sides(fold_kkt *kkt, const fold_solver *solver, const char *fn);
+void fold_kkt_sides_free(fold_kkt *kkt);
+/* List the alternative classifications of the candidates (after the primary setup, when
+ * the dependent items are known); their count. */
+fold_status fold_kkt_build_variants(fold_kkt *kkt);
+int fold_kkt_variant_count(const fold_kkt *kkt);
+/* Status of candidate c in variant v. */
+signed char fold_kkt_variant_status(const fold_kkt *kkt, int v, fold_int c);
+/* The dependent items weak[first..n_weak) of eq. 4.12 as candidates (held, or freed in the
+ * variants) instead of a refusal: under active_set.ambiguity = resolve or flag with
+ * weak_policy = refuse, in the active form. Returns whether they were taken. */
+bool fold_kkt_dependent_candidates(fold_kkt *kkt, const fold_solver *solver, fold_int first);
+/* The barrier form's variants extrapolate the central path to a barrier parameter this
+ * many times smaller (doc/math.md eq. 3.19): Sigma of a side held at its bound grows by it
+ * (distance ~ mu / multiplier), of a side off its bound shrinks by it. */
+#define FOLD_BARRIER_RATIO 100.0
+/* The factor on Sigma of side s in the current variant (1 in variant 0) or path run. */
+double fold_kkt_side_factor(const fold_kkt *kkt, fold_int s);
+enum { FOLD_PATH_AT_MU = 1, FOLD_PATH_SHRUNK = 2 };
+/* Is the state the primary classification in the form of the settings (not a variant or a
+ * path run, whose results are compared and never refused or reported on their own)? */
+static inline bool fold_kkt_primary(const fold_kkt *kkt)
+{
+    return kkt->variant == 0 && kkt->path == 0;
+}
+/* Set xstat, cstat and the active counts to variant kkt->variant. */
+void fold_kkt_apply_variant(fold_kkt *kkt);
+
 /* Append to the weakly active list (kind as fold_weak_entry). */
 fold_status fold_kkt_add_weak(fold_kkt *kkt, int kind, fold_int index, double dist, double mult);
 /* Append a held bound (var >= 0, its side from xstat) or an active inequality row (var < 0,
@@ -285,20 +356,78 @@ fold_status fold_kkt_pc_setup(fold_kkt *kkt, int kind, fold_backward_info *info,
 fold_status fold_kkt_pc_apply(void *pc, bool transpose, const double *r, double *z);
 void fold_kkt_pc_free(fold_kkt_pc *pc);
 
+/* --- the trust report (report.c) --- */
+void fold_report_clear(fold_kkt *kkt);
+void fold_report_free(fold_kkt *kkt);
+/* A side item (ambiguous, weak, dependent); returns its index, -1 out of memory. */
+fold_int fold_report_side(fold_kkt *kkt, int kind, bool con, fold_int index, int side, double slack,
+                          double multiplier);
+/* An entry item of the call's result; returns its index, -1 out of memory. */
+fold_int fold_report_entry(fold_kkt *kkt, int kind, int block, fold_int entry, fold_int row,
+                           fold_int col, double value, double lo, double hi);
+/* Record that side item `item` affects result entry `entry`. */
+fold_status fold_report_affect(fold_kkt *kkt, fold_int item, fold_int entry);
+fold_int fold_report_count(const fold_kkt *kkt, int kind);
+/* The sides of the report that move entries of the result: their count, and the names of
+ * the first four ("a, b, c, d and 3 more") into buf. */
+fold_int fold_report_movers(const fold_kkt *kkt, char *buf, size_t len);
+/* Sort the affected entries of every item and drop repeats (several variants flag one). */
+void fold_report_unique(fold_kkt *kkt);
+
+/* --- both classifications of the candidates (variants.c, doc/math.md §3.2) --- */
+typedef struct fold_call fold_call;
+/* Computes a call's result (`out`, in the layout below) at the current variant. */
+typedef fold_status (*fold_result_fn)(fold_solver *solver, void *ctx, double *out, fold_call *call);
+/* A result of len entries in n_groups groups [group_start[g], group_start[g + 1]) whose
+ * largest entry scales the comparison (a vector, a Jacobian column); locate gives an entry's
+ * block, output row and parameter column for the report. */
+typedef struct fold_result_layout {
+    fold_int len, n_groups;
+    double input; /* largest magnitude of the call's input (dp, the upstream gradients; 1 for
+                     a Jacobian's unit directions): differences below DBL_EPSILON times it are
+                     rounding, whatever the size of the result */
+    const fold_int *group_start;
+    void (*locate)(const void *ctx, fold_int k, int *block, fold_int *row, fold_int *col);
+    const void *locate_ctx;
+} fold_result_layout;
+/* Relative tolerance of comparisons: max(backward.tol, the accuracy of the solution). */
+double fold_trust_tol(const fold_solver *solver);
+/* Report the candidates, weakly active and dependent sides of the current classification. */
+fold_status fold_report_sides(fold_kkt *kkt, const fold_solver *solver);
+/* Compute the result under every variant of the candidates (active form, not under
+ * ambiguity = ignore) and set the entries of `out` that differ to NaN, reported as
+ * uncertain. */
+fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void *ctx,
+                                  const fold_result_layout *L, double *out, fold_call *call);
+
+/* --- one-sided derivatives of the optimal value (value_kink.c, value_twins.c, §3.7) --- */
+/* Increments of the left (dlo) and right (dhi) derivatives over the envelope gradient at the
+ * solution's multipliers, per parameter; unknown[k] where they could not be resolved. */
+fold_status fold_value_kinks(fold_solver *solver, double *dlo, double *dhi, unsigned char *unknown,
+                             const char *fn);
+fold_status fold_value_twins(fold_solver *solver, const signed char *xs, const unsigned char *held,
+                             double *dlo, double *dhi, unsigned char *unknown);
+
 /* --- public-call bookkeeping (backward.c) --- */
-typedef struct fold_call {
+struct fold_call {
     double t0;
     fold_backward_info *info, local;
     fold_status check; /* result of fold_kkt_check_solver */
     char note[2 * FOLD_LIST_LEN]; /* which entries were set to NaN and why (appended to the
                           FOLD_WARN_NOT_UNIQUE message), or "" */
-} fold_call;
-/* Zero the info (the caller's or a local one) and start the clock. */
-void fold_call_begin(fold_call *call, fold_backward_info *info);
+};
+/* Zero the info (the caller's or a local one), clear the solver's trust report (solver may be
+ * NULL) and start the clock. */
+void fold_call_begin(fold_call *call, fold_backward_info *info, fold_solver *solver);
 /* Stop the clock and turn the call's outcome into the returned status: errors pass through;
  * warnings in the order least squares, unconverged input, one-sided, inaccurate residual. */
 fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *solver,
                           const char *fn);
+/* After a call's primary result `out` (NULL when it failed; layout L): the report of the
+ * sides and (nan_entries) of the undetermined entries, then fold_variants_compare. */
+fold_status fold_call_report(fold_solver *solver, fold_result_fn run, void *ctx,
+                             const fold_result_layout *L, double *out, bool nan_entries,
+                             fold_call *call);
 /* dp, or a valid pointer when np = 0 and dp is NULL. */
 const double *fold_call_params(const double *dp);
 

@@ -120,17 +120,16 @@ static fold_status flag_undetermined(const fold_solver *solver, fold_block of, f
             return fold_error(FOLD_ERR_SINGULAR,
                               "%s: entry (%s%s, %s) is not unique: the KKT matrix is singular "
                               "(null direction on %s; backward.not_unique = refuse)",
-                              kkt->fn, of == FOLD_BLOCK_X ? "" : "multiplier of ", out, par,
-                              dirs);
+                              kkt->fn, of == FOLD_BLOCK_X ? "" : "multiplier of ", out, par, dirs);
         }
     return FOLD_OK;
 }
 
 /* Set the marked lines of J to NaN, count the entries, and say which lines and why in the
  * call's note (appended to the FOLD_WARN_NOT_UNIQUE message). */
-static fold_int mark_lines(const fold_problem *prob, const nan_lines *nl, fold_block of, fold_int n_rows,
-                           const fold_int *rows, fold_int n_cols, const fold_int *cols, double *J,
-                           fold_call *call)
+static fold_int mark_lines(const fold_problem *prob, const nan_lines *nl, fold_block of,
+                           fold_int n_rows, const fold_int *rows, fold_int n_cols,
+                           const fold_int *cols, double *J, fold_call *call)
 {
     static const char *const block_of[] = {"", "multipliers of ", "lower-bound multipliers of ",
                                            "upper-bound multipliers of "};
@@ -147,8 +146,8 @@ static fold_int mark_lines(const fold_problem *prob, const nan_lines *nl, fold_b
     if (nl->n_col) {
         snprintf(buf, size, "not differentiable with respect to %lld of the parameters (",
                  (long long)nl->n_col);
-        fold_prob_name_list(prob, FOLD_ITEM_PARAMETER, nl->col, cols, n_cols, 4,
-                            buf + strlen(buf), size - strlen(buf));
+        fold_prob_name_list(prob, FOLD_ITEM_PARAMETER, nl->col, cols, n_cols, 4, buf + strlen(buf),
+                            size - strlen(buf));
         size_t at = strlen(buf);
         snprintf(buf + at, size - at, "; %lld flagged by the null-space probe, %lld by their "
                  "solves): their right-hand sides are not orthogonal to the null space, a "
@@ -193,6 +192,80 @@ static fold_status check_args(const fold_solver *solver, fold_block of, fold_int
     return FOLD_OK;
 }
 
+/* A Jacobian call: the selection, and per entry its place for the report. */
+typedef struct jac_ctx {
+    fold_block of;
+    fold_int n_rows, n_cols;
+    const fold_int *rows, *cols;
+    fold_int *group; /* column starts, n_cols + 1 */
+} jac_ctx;
+
+static void jac_locate(const void *ctx, fold_int k, int *block, fold_int *row, fold_int *col)
+{
+    const jac_ctx *c = ctx;
+    *block = c->of;
+    *row = pick(c->rows, k % c->n_rows);
+    *col = pick(c->cols, k / c->n_rows);
+}
+
+/* The NaN lines of the primary result in the report: a column of a parameter along which
+ * the solution is not differentiable, a row of an output that is not unique. */
+static fold_status report_lines(fold_kkt *kkt, const jac_ctx *c, const nan_lines *nl)
+{
+    for (fold_int j = 0; j < c->n_cols; j++)
+        if (nl->col[j] && fold_report_entry(kkt, FOLD_TRUST_INCONSISTENT, -1, -1, -1,
+                                            pick(c->cols, j), NAN, NAN, NAN) < 0)
+            return FOLD_ERR_MEMORY;
+    for (fold_int r = 0; r < c->n_rows; r++)
+        if (nl->row[r] && fold_report_entry(kkt, FOLD_TRUST_NOT_UNIQUE, c->of, -1, pick(c->rows, r),
+                                            -1, NAN, NAN, NAN) < 0)
+            return FOLD_ERR_MEMORY;
+    return FOLD_OK;
+}
+
+static fold_status jac_run(fold_solver *solver, void *vctx, double *out, fold_call *call)
+{
+    const jac_ctx *c = vctx;
+    fold_status st;
+    double *work = NULL;
+    nan_lines nl = {0};
+    if ((st = fold_kkt_setup(solver, true, call->info, "fold_jacobian")) < 0) return st;
+    fold_kkt *kkt = solver->backward;
+    fold_int n = kkt->n, np = kkt->np, nK = kkt->nK, len = block_len(solver, c->of);
+    bool forward = c->n_cols <= c->n_rows;
+    fold_int bs = solver->set.backward.block_size;
+    if (bs > (forward ? c->n_cols : c->n_rows)) bs = forward ? c->n_cols : c->n_rows;
+    /* Work: forward dP, B, U, result (len); reverse E, B, W, C (n), pbar (np). */
+    size_t per = forward ? (size_t)(np + 2 * nK + len) : (size_t)(len + 2 * nK + n + np);
+    work = fold_malloc(per * (size_t)bs + 1, sizeof(double), "jacobian work");
+    nl.row = fold_calloc((size_t)(c->n_rows + c->n_cols + bs), 1, "jacobian NaN lines");
+    if (!work || !nl.row) {
+        st = FOLD_ERR_MEMORY;
+        goto done;
+    }
+    nl.col = nl.row + c->n_rows;
+    nl.bad = nl.col + c->n_cols;
+    if ((st = flag_undetermined(solver, c->of, c->n_rows, c->rows, c->n_cols, c->cols, &nl)))
+        goto done;
+    for (fold_int k0 = 0; k0 < (forward ? c->n_cols : c->n_rows); k0 += bs) {
+        fold_int nb = (forward ? c->n_cols : c->n_rows) - k0;
+        if (nb > bs) nb = bs;
+        st = forward ? forward_block(solver, c->of, c->n_rows, c->rows, c->cols, k0, nb, work, out,
+                                     &nl, call)
+                     : reverse_block(solver, c->of, c->n_rows, c->rows, c->n_cols, c->cols, k0, nb,
+                                     work, out, &nl, call);
+        if (st < 0) goto done;
+    }
+    call->info->n_not_unique +=
+        mark_lines(solver->prob, &nl, c->of, c->n_rows, c->rows, c->n_cols, c->cols, out, call);
+    if (fold_kkt_primary(kkt) && (nl.n_row || nl.n_col)) st = report_lines(kkt, c, &nl);
+done:
+    free(work);
+    free(nl.row);
+    fold_la_factor_trim(kkt->F); /* the buffers of many right-hand sides */
+    return st;
+}
+
 fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, const fold_int *rows,
                           fold_int n_cols, const fold_int *cols, double *J,
                           fold_backward_info *info)
@@ -200,56 +273,35 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
     fold_clear_error();
     static const char *FN = "fold_jacobian";
     fold_call call;
-    fold_kkt *kkt = NULL;
     fold_status st;
-    double *work = NULL, *out = NULL;
-    nan_lines nl = {0};
-    fold_int bs, nK, n, np, len;
-    bool forward;
-    fold_call_begin(&call, info);
+    double *out = NULL;
+    jac_ctx c = {of, n_rows, n_cols, rows, cols, NULL};
+    fold_call_begin(&call, info, solver);
     if ((call.check = fold_kkt_check_solver(solver, FN)) < 0)
         return fold_call_end(&call, call.check, solver, FN);
     if ((st = check_args(solver, of, n_rows, rows, n_cols, cols, J, FN)) != FOLD_OK)
         return fold_call_end(&call, st, solver, FN);
-    if ((st = fold_kkt_setup(solver, true, call.info, FN)) < 0)
-        return fold_call_end(&call, st, solver, FN);
-    if (n_rows == 0 || n_cols == 0) return fold_call_end(&call, FOLD_OK, solver, FN);
-    kkt = solver->backward;
-    n = kkt->n;
-    np = kkt->np;
-    nK = kkt->nK;
-    len = block_len(solver, of);
-    forward = n_cols <= n_rows;
-    bs = solver->set.backward.block_size;
-    if (bs > (forward ? n_cols : n_rows)) bs = forward ? n_cols : n_rows;
-    /* Work: forward dP, B, U, result (len); reverse E, B, W, C (n), pbar (np). */
-    size_t per = forward ? (size_t)(np + 2 * nK + len) : (size_t)(len + 2 * nK + n + np);
-    work = fold_malloc(per * (size_t)bs + 1, sizeof(double), "jacobian work");
+    if (n_rows == 0 || n_cols == 0) {
+        st = fold_kkt_setup(solver, true, call.info, FN);
+        return fold_call_end(&call, st < 0 ? st : FOLD_OK, solver, FN);
+    }
     out = fold_malloc((size_t)(n_rows * n_cols), sizeof(double), "jacobian result");
-    nl.row = fold_calloc((size_t)(n_rows + n_cols + bs), 1, "jacobian NaN lines");
-    if (!work || !out || !nl.row) {
+    c.group = fold_malloc((size_t)n_cols + 1, sizeof(fold_int), "jacobian columns");
+    if (!out || !c.group) {
         st = FOLD_ERR_MEMORY;
         goto done;
     }
-    nl.col = nl.row + n_rows;
-    nl.bad = nl.col + n_cols;
-    if ((st = flag_undetermined(solver, of, n_rows, rows, n_cols, cols, &nl))) goto done;
-    for (fold_int k0 = 0; k0 < (forward ? n_cols : n_rows); k0 += bs) {
-        fold_int nb = (forward ? n_cols : n_rows) - k0;
-        if (nb > bs) nb = bs;
-        st = forward ? forward_block(solver, of, n_rows, rows, cols, k0, nb, work, out, &nl,
-                                     &call)
-                     : reverse_block(solver, of, n_rows, rows, n_cols, cols, k0, nb, work, out,
-                                     &nl, &call);
-        if (st < 0) goto done;
-    }
-    call.info->n_not_unique += mark_lines(solver->prob, &nl, of, n_rows, rows, n_cols, cols, out, &call);
+    for (fold_int j = 0; j <= n_cols; j++)
+        c.group[j] = j * n_rows;
+    fold_result_layout L = {n_rows * n_cols, n_cols, 1.0, c.group, jac_locate, &c};
+    st = jac_run(solver, &c, out, &call);
+    /* NaN lines are reported as lines (jac_run), not entry by entry */
+    fold_status sr = fold_call_report(solver, jac_run, &c, &L, st >= 0 ? out : NULL, false, &call);
+    if (st < 0 || (st = sr) < 0) goto done;
     memcpy(J, out, (size_t)(n_rows * n_cols) * sizeof(double));
     st = FOLD_OK;
 done:
-    free(work);
     free(out);
-    free(nl.row);
-    if (kkt) fold_la_factor_trim(kkt->F); /* the buffers of many right-hand sides */
+    free(c.group);
     return fold_call_end(&call, st, solver, FN);
 }

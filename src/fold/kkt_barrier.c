@@ -32,6 +32,7 @@ static double floored(double dist, double bound)
 void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver)
 {
     const fold_problem *prob = kkt->prob;
+    fold_int n = kkt->n;
     const fold_owned_pattern *hp = &prob->hess_l;
     fold_bounds b = fold_solver_bounds(solver); /* at the solution's p (math.md §2.5) */
     /* Hessian diagonal in w1 (the scale Sigma_x is compared with). */
@@ -46,6 +47,9 @@ void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver)
         /* Linearizing zl (x - xL) = mu, zu (xU - x) = mu at fixed mu (eq. 3.13). */
         kkt->sigl[j] = fl ? fmax(solver->zl[j], 0.0) / floored(x - lo, lo) : 0.0;
         kkt->sigu[j] = fu ? fmax(solver->zu[j], 0.0) / floored(hi - x, hi) : 0.0;
+        /* a variant extrapolates the central path (variants.c, eq. 3.19) */
+        kkt->sigl[j] *= fold_kkt_side_factor(kkt, fold_side_of_var(j, 0));
+        kkt->sigu[j] *= fold_kkt_side_factor(kkt, fold_side_of_var(j, 1));
         if (fl && fu && lo == hi) {
             /* A fixed variable has no interior: pin it (dx_j = 0 up to 1e-16 relative). */
             double big = (1.0 + fabs(solver->zl[j]) + fabs(solver->zu[j])) / floored(0.0, lo);
@@ -74,9 +78,9 @@ void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver)
          * iterate; the distances come from the constraint values at the solution. */
         g = kkt->gval[i];
         if (lam < 0 && !fold_is_inf_bound(lo))
-            sig = -lam / floored(g - lo, lo);
+            sig = -lam / floored(g - lo, lo) * fold_kkt_side_factor(kkt, fold_side_of_con(n, i, 0));
         else if (lam > 0 && !fold_is_inf_bound(hi))
-            sig = lam / floored(hi - g, hi);
+            sig = lam / floored(hi - g, hi) * fold_kkt_side_factor(kkt, fold_side_of_con(n, i, 1));
         if (sig > FOLD_SIGMA_S_MIN) {
             kkt->cdiag[i] = -1.0 / sig;
             kkt->jmask[i] = 1.0;

@@ -85,8 +85,7 @@ void fold_kkt_weak_name(const fold_kkt *kkt, const fold_weak_entry *w, char *buf
                         upper ? FOLD_SIDE_UPPER : FOLD_SIDE_LOWER, buf, len);
 }
 
-void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char *buf,
-                            size_t len)
+void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char *buf, size_t len)
 {
     char what[FOLD_NAME_MAX];
     if (w->kind >= 2) {
@@ -100,21 +99,27 @@ void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char 
     }
 }
 
+const char *fold_kkt_weak_first(const fold_kkt *kkt, char *buf, size_t len)
+{
+    fold_int shown = kkt->n_weak < 3 ? kkt->n_weak : 3;
+    buf[0] = '\0';
+    for (fold_int k = 0; k < shown; k++) {
+        size_t at = strlen(buf);
+        if (k) at += (size_t)snprintf(buf + at, len - at, "; ");
+        if (at < len) fold_kkt_weak_describe(kkt, &kkt->weak[k], buf + at, len - at);
+    }
+    return kkt->n_weak > shown ? "; and more" : "";
+}
+
 static fold_status refuse(const fold_kkt *kkt, const char *fn)
 {
-    char list[3 * (FOLD_NAME_MAX + 64)] = "";
-    fold_int shown = kkt->n_weak < 3 ? kkt->n_weak : 3;
-    for (fold_int k = 0; k < shown; k++) {
-        size_t at = strlen(list);
-        if (k) at += (size_t)snprintf(list + at, sizeof list - at, "; ");
-        fold_kkt_weak_describe(kkt, &kkt->weak[k], list + at, sizeof list - at);
-    }
+    char list[FOLD_WEAK_FIRST_LEN];
+    const char *more = fold_kkt_weak_first(kkt, list, sizeof list);
     return fold_error(FOLD_ERR_DEGENERATE,
                       "%s: %lld weakly active constraints/bounds (at the bound with multiplier "
-                      "<= active_set.dual_tol): %s%s; see fold_weak_list or set "
+                      "<= active_set.dual_tol): %s%s; see fold_trust_report or set "
                       "active_set.weak_policy",
-                      fn, (long long)kkt->n_weak, list,
-                      kkt->n_weak > shown ? "; and more" : "");
+                      fn, (long long)kkt->n_weak, list, more);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -265,12 +270,18 @@ fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const ch
                                                "solution");
         if (st != FOLD_OK) return st;
     }
+    if (solver->set.active_set.ambiguity != FOLD_AMBIGUITY_IGNORE) {
+        if ((st = fold_kkt_classify_sides(kkt, solver, fn)) != FOLD_OK) return st;
+        kkt->n_weak_classified = kkt->n_weak;
+        return FOLD_OK;
+    }
+    fold_kkt_sides_free(kkt); /* the legacy thresholds alone (ambiguity = ignore) */
     if ((st = complementarity_level(kkt, solver, kkt->gval, &level)) != FOLD_OK) return st;
     dtol = dual_threshold(kkt, solver, level);
     if (kkt->m > 0 && (st = classify_constraints(kkt, solver, kkt->gval, dtol, policy)) != FOLD_OK)
         return st;
     if ((st = classify_bounds(kkt, solver, dtol, policy)) != FOLD_OK) return st;
-    kkt->n_weak_classified = kkt->n_weak;
+    kkt->n_weak_classified = kkt->n_weak_sides = kkt->n_weak;
     /* The barrier form is continuous at weakly active points (§3.4): report, never refuse. */
     if (kkt->n_weak > 0 && !barrier) {
         if (policy == FOLD_WEAK_REFUSE) return refuse(kkt, fn);

@@ -126,15 +126,14 @@ void fold_kkt_null_describe(const fold_kkt *kkt, char *buf, size_t size)
 {
     buf[0] = '\0';
     if (!kkt->has_null) return;
-    fold_prob_name_list(kkt->prob, FOLD_ITEM_VARIABLE, kkt->null_x, NULL, kkt->n, SHOWN, buf,
-                        size);
+    fold_prob_name_list(kkt->prob, FOLD_ITEM_VARIABLE, kkt->null_x, NULL, kkt->n, SHOWN, buf, size);
     if (!kkt->n_null_l) return;
     size_t at = strlen(buf);
     snprintf(buf + at, size - at, "%smultipliers of ", at ? "; " : "");
     at = strlen(buf);
     /* fold_prob_name_list separates from what is already in buf: start a fresh list */
-    fold_prob_name_list(kkt->prob, FOLD_ITEM_CONSTRAINT, kkt->null_l, NULL, kkt->m, SHOWN,
-                        buf + at, size - at);
+    fold_prob_name_list(kkt->prob, FOLD_ITEM_CONSTRAINT, kkt->null_l, NULL, kkt->m, SHOWN, buf + at,
+                        size - at);
 }
 
 /* what: "the parameter gradient is"; the flagged entries are items of `kind`, introduced
@@ -157,8 +156,7 @@ fold_status fold_kkt_null_check_vjp(const fold_kkt *kkt, const fold_settings *se
 {
     if (!kkt->has_null || !kkt->n_null_p || set->backward.not_unique != FOLD_NOT_UNIQUE_REFUSE)
         return FOLD_OK;
-    return refuse(kkt, "the parameter gradient is", "", kkt->null_p, kkt->np,
-                  FOLD_ITEM_PARAMETER);
+    return refuse(kkt, "the parameter gradient is", "", kkt->null_p, kkt->np, FOLD_ITEM_PARAMETER);
 }
 
 void fold_kkt_null_mark_vjp(const fold_kkt *kkt, fold_int nrhs, double *pbar,
@@ -220,8 +218,10 @@ fold_status fold_kkt_null_refuse_line(const fold_kkt *kkt, bool column, fold_int
         fold_prob_name(kkt->prob, FOLD_ITEM_PARAMETER, k, name, sizeof name);
     else
         snprintf(name, sizeof name, "output %lld", (long long)k);
-    snprintf(what, sizeof what, "the %s %s %s: its right-hand side is not orthogonal to the "
-             "null space of", column ? "column of" : "row of", name,
+    snprintf(what, sizeof what,
+             "the %s %s %s: its right-hand side is not orthogonal to the "
+             "null space of",
+             column ? "column of" : "row of", name,
              column ? "is not differentiable" : "is not unique");
     return null_error(kkt, what, " (backward.not_unique = refuse)");
 }
@@ -306,8 +306,9 @@ fold_status fold_kkt_null_degenerate(fold_kkt *kkt, const fold_solver *solver, c
         if ((st = fold_kkt_add_weak_item(kkt, solver, i, -1))) return st;
     }
     fold_int added = kkt->n_weak - n_before;
-    if (added == 0) return FOLD_OK;
-    if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE) {
+    if (added == 0 || fold_kkt_dependent_candidates(kkt, solver, n_before)) return FOLD_OK;
+    /* a variant of the candidates (variants.c) is compared, never refused */
+    if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE && fold_kkt_primary(kkt)) {
         char dirs[FOLD_LIST_LEN] = "", what[FOLD_NAME_MAX + 64];
         fold_kkt_null_describe(kkt, dirs, sizeof dirs);
         fold_kkt_weak_describe(kkt, &kkt->weak[n_before], what, sizeof what);
@@ -316,7 +317,7 @@ fold_status fold_kkt_null_degenerate(fold_kkt *kkt, const fold_solver *solver, c
                           "on %s) whose multipliers can be shifted to zero on %lld "
                           "inequalities (first: %s): weakly active in the minimal "
                           "multipliers, the active set may change under any perturbation; see "
-                          "fold_weak_list or set active_set.weak_policy",
+                          "fold_trust_report or set active_set.weak_policy",
                           fn, dirs, (long long)added, what);
     }
     kkt->is_one_sided = true;

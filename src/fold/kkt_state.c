@@ -8,6 +8,8 @@ void fold_kkt_state_free(void *state)
     if (!kkt) return;
     fold_kkt_release_system(kkt);
     fold_kkt_null_free(kkt);
+    fold_kkt_sides_free(kkt);
+    fold_report_free(kkt);
     fold_kkt_pc_free(kkt->pc);
     if (kkt->has_cm) fold_la_common_finish(&kkt->cm);
     free(kkt->hv);
@@ -150,7 +152,7 @@ static void store_signature(fold_kkt *kkt)
 
 static fold_status assemble(fold_kkt *kkt, const fold_solver *solver, bool *rebuilt)
 {
-    int form = solver->set.backward.kkt_form;
+    int form = kkt->path ? FOLD_KKT_BARRIER : solver->set.backward.kkt_form;
     fold_status st;
     *rebuilt = pattern_changed(kkt, form);
     if (*rebuilt) {
@@ -228,6 +230,21 @@ static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt,
     return fold_error_context(st, "%s: factorization of the KKT matrix", fn);
 }
 
+fold_status fold_kkt_classified(fold_solver *solver, const char *fn)
+{
+    fold_kkt *kkt;
+    fold_status st;
+    if ((st = fold_kkt_state(solver, &kkt)) != FOLD_OK) return st;
+    kkt->fn = fn;
+    if (kkt->classified_id == solver->solution_id && kkt->has_classified) return FOLD_OK;
+    if ((st = fold_kkt_evaluate(kkt, solver)) != FOLD_OK) return fold_error_context(st, "%s", fn);
+    kkt->is_valid = false; /* the next setup assembles for this classification */
+    if ((st = fold_kkt_classify(kkt, solver, fn)) != FOLD_OK) return st;
+    kkt->has_classified = true;
+    kkt->classified_id = solver->solution_id;
+    return FOLD_OK;
+}
+
 static void fill_info(const fold_kkt *kkt, const fold_settings *set, fold_backward_info *info)
 {
     const cholmod_sparse *A = fold_kkt_matrix(kkt);
@@ -267,12 +284,15 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         t0 = fold_time_now();
         if ((st = fold_kkt_evaluate(kkt, solver)) != FOLD_OK)
             return fold_error_context(st, "%s", fn);
+        kkt->has_classified = false;
         if ((st = fold_kkt_classify(kkt, solver, fn)) != FOLD_OK) {
             info->n_weak = kkt->n_weak;
             info->n_active_cons = kkt->n_active_cons;
             info->n_active_bounds = kkt->n_active_bounds;
             return st;
         }
+        kkt->has_classified = true;
+        kkt->classified_id = solver->solution_id;
         if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
             return fold_error_context(st, "%s: KKT assembly", fn);
         if ((st = fold_kkt_null_structural(kkt, solver, fn)) != FOLD_OK) {
@@ -288,6 +308,19 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         kkt->finfo.rcond = 0;
         kkt->finfo.fallback_reason[0] = '\0';
         kkt->finfo.factorization = set->backward.factorization;
+    } else if (kkt->variant != kkt->cur_variant || kkt->path != kkt->cur_path) {
+        /* Another classification of the candidates at the same solution, or a run of the
+         * central-path check (variants.c). */
+        t0 = fold_time_now();
+        fold_kkt_apply_variant(kkt);
+        kkt->cur_path = kkt->path;
+        kkt->has_factor = kkt->is_lsq = false;
+        kkt->n_weak = kkt->n_weak_classified;
+        if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
+            return fold_error_context(st, "%s: KKT assembly", fn);
+        if ((st = fold_kkt_null_structural(kkt, solver, fn)) != FOLD_OK) return st;
+        kkt->assemble_s = fold_time_now() - t0;
+        info->assemble_s = kkt->assemble_s;
     }
     want_factor = want_factor && fold_kkt_iter_wants_factor(kkt, set);
     if (want_factor && !kkt->has_factor && !kkt->is_lsq) {

@@ -227,7 +227,10 @@ done:
 
 fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, const char *fn)
 {
-    structural S = {.kkt = kkt, .solver = solver, .first_row = -1, .first_weak = -1,
+    structural S = {.kkt = kkt,
+                    .solver = solver,
+                    .first_row = -1,
+                    .first_weak = -1,
                     .count_only = kkt->form == FOLD_KKT_BARRIER,
                     .rcond_min = solver->set.backward.rcond_min};
     fold_status st;
@@ -245,8 +248,11 @@ fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, c
     free(S.rowsum);
     if (st) return st;
     if (S.added == 0) return FOLD_OK;
-    kkt->n_weak_classified = kkt->n_weak; /* kept by fold_kkt_null_degenerate */
-    if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE) {
+    if (fold_kkt_primary(kkt)) /* kept by fold_kkt_null_degenerate; a variant's are its own */
+        kkt->n_weak_classified = kkt->n_weak;
+    if (fold_kkt_dependent_candidates(kkt, solver, S.first_weak)) return FOLD_OK;
+    /* a variant of the candidates (variants.c) is compared, never refused */
+    if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE && fold_kkt_primary(kkt)) {
         char first[FOLD_NAME_MAX + 64], row[FOLD_NAME_MAX];
         fold_kkt_weak_describe(kkt, &kkt->weak[S.first_weak], first, sizeof first);
         fold_prob_name(kkt->prob, FOLD_ITEM_CONSTRAINT, S.first_row, row, sizeof row);
@@ -254,7 +260,7 @@ fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, c
                           "%s: dependent active constraints (constraint %s has no nonzero on "
                           "a free variable, or is parallel there to another active row) whose "
                           "multipliers can be shifted to zero on %lld inequalities (first: %s): "
-                          "weakly active in the minimal multipliers; see fold_weak_list or set "
+                          "weakly active in the minimal multipliers; see fold_trust_report or set "
                           "active_set.weak_policy",
                           fn, row, (long long)S.added, first);
     }

@@ -1,70 +1,114 @@
 /* Gradient of the optimal value by the envelope theorem, grad f*(p) = df/dp + g_p' lam and
- * the terms of bounds that move with p (doc/math.md §3.7, eq. 3.30), and the weakly active
- * list. */
+ * the terms of bounds that move with p (doc/math.md §3.7, eq. 3.30), and its one-sided
+ * derivatives where the multipliers or the solution are not unique (§3.7, value_kink.c). */
 #include "fold/fold_internal.h"
 
-fold_status fold_value_gradient(fold_solver *solver, double *grad)
+/* df/dp + g_p' lam and the moving bounds' terms at the stored solution into grad (np). */
+static fold_status envelope(const fold_solver *solver, double *grad, const char *fn)
 {
-    fold_clear_error();
-    static const char *FN = "fold_value_gradient";
-    const fold_problem *prob;
-    fold_status chk, st;
-    double *gp = NULL, *gpv = NULL;
-    /* No linear solve: the backward method and the Hessian do not matter here. */
-    if ((chk = fold_kkt_check_solution(solver, FN)) < 0) return chk;
-    prob = solver->prob;
-    if (prob->np > 0 && !grad) return fold_error(FOLD_ERR_ARGUMENT, "%s: grad is NULL", FN);
-    if (prob->np == 0) return chk;
-    gp = fold_malloc((size_t)prob->np, sizeof(double), "value gradient");
-    gpv = fold_malloc((size_t)(prob->jac_g_p.nnz + 1), sizeof(double), "jac_g_p values");
-    if (!gp || !gpv) {
-        st = FOLD_ERR_MEMORY;
-        goto done;
-    }
-    if ((st = fold_prob_eval_grad_f_p(prob, solver->x, solver->p, gp, NULL)) ||
+    const fold_problem *prob = solver->prob;
+    fold_status st;
+    double *gpv = fold_malloc((size_t)(prob->jac_g_p.nnz + 1), sizeof(double), "jac_g_p values");
+    if (!gpv) return FOLD_ERR_MEMORY;
+    if ((st = fold_prob_eval_grad_f_p(prob, solver->x, solver->p, grad, NULL)) ||
         (st = fold_prob_eval_jac_g_p(prob, solver->x, solver->p, gpv, NULL))) {
         if (st == FOLD_CB_RECOVERABLE)
             st = fold_error(FOLD_ERR_CALLBACK,
                             "%s: a parameter-derivative callback failed "
                             "(recoverable code) at the solution",
-                            FN);
+                            fn);
         else
-            st = fold_error_context(st, "%s", FN);
-        goto done;
+            st = fold_error_context(st, "%s", fn);
+        free(gpv);
+        return st;
     }
     /* eq. 3.20: grad f*(p) = df/dp + sum_i lam_i dg_i/dp. */
     for (fold_int k = 0; k < prob->jac_g_p.nnz; k++)
-        gp[prob->jac_g_p.col[k]] += solver->lam[prob->jac_g_p.row[k]] * gpv[k];
-    fold_kkt_bound_value_gradient(solver, gp); /* bounds moving with p (eq. 3.30) */
-    memcpy(grad, gp, (size_t)prob->np * sizeof(double));
-    st = chk;
-    if (st == FOLD_WARN_UNCONVERGED_INPUT)
-        fold_error(st, "%s: computed at a forward solution that did not converge", FN);
-done:
-    free(gp);
+        grad[prob->jac_g_p.col[k]] += solver->lam[prob->jac_g_p.row[k]] * gpv[k];
+    fold_kkt_bound_value_gradient(solver, grad); /* bounds moving with p (eq. 3.30) */
     free(gpv);
+    return FOLD_OK;
+}
+
+/* The envelope gradient, and with left / right (either may be NULL) the one-sided
+ * derivatives; grad is NaN where they differ (the trust report lists those parameters). */
+static fold_status value_call(fold_solver *solver, double *grad, double *left, double *right,
+                              const char *fn)
+{
+    fold_status chk, st;
+    if ((chk = fold_kkt_check_solution(solver, fn)) < 0) return chk;
+    const fold_problem *prob = solver->prob;
+    fold_int np = prob->np;
+    if (np == 0) return chk;
+    if (solver->backward) fold_report_clear(solver->backward);
+    size_t len = (size_t)np;
+    double *g = fold_malloc(len, sizeof *g, "value gradient");
+    double *dlo = fold_malloc(len, sizeof *dlo, "value gradient");
+    double *dhi = fold_malloc(len, sizeof *dhi, "value gradient");
+    unsigned char *unknown = fold_malloc(len, 1, "value gradient");
+    fold_int n_kinks = 0;
+    if (!g || !dlo || !dhi || !unknown) {
+        st = FOLD_ERR_MEMORY;
+        goto done;
+    }
+    if ((st = envelope(solver, g, fn))) goto done;
+    bool kinks = solver->set.active_set.ambiguity != FOLD_AMBIGUITY_IGNORE;
+    if (kinks && (st = fold_value_kinks(solver, dlo, dhi, unknown, fn)) < 0) goto done;
+    if (!kinks) {
+        memset(dlo, 0, len * sizeof *dlo);
+        memset(dhi, 0, len * sizeof *dhi);
+        memset(unknown, 0, len);
+    }
+    double tau = fold_trust_tol(solver);
+    fold_kkt *kkt = solver->backward;
+    if (kkt && kinks && (st = fold_report_sides(kkt, solver))) goto done;
+    for (fold_int k = 0; k < np; k++) {
+        double lo = unknown[k] ? NAN : g[k] + dlo[k], hi = unknown[k] ? NAN : g[k] + dhi[k];
+        bool kink = unknown[k] || !(fabs(hi - lo) <= tau * fmax(1.0, fabs(g[k])));
+        if (left) left[k] = kink ? lo : g[k];
+        if (right) right[k] = kink ? hi : g[k];
+        if (!kink) continue;
+        n_kinks++;
+        if (fold_report_entry(kkt, FOLD_TRUST_KINK, -1, k, -1, k, g[k], lo, hi) < 0) {
+            st = FOLD_ERR_MEMORY;
+            goto done;
+        }
+        g[k] = NAN;
+    }
+    if (grad) memcpy(grad, g, len * sizeof *g);
+    st = chk;
+    if (n_kinks > 0)
+        st = fold_error(FOLD_WARN_NOT_UNIQUE,
+                        "%s: the optimal value is not differentiable with respect to %lld "
+                        "parameters (multipliers or solution not unique): NaN in the gradient, "
+                        "their left and right derivatives in fold_value_onesided and the trust "
+                        "report",
+                        fn, (long long)n_kinks);
+    else if (st == FOLD_WARN_UNCONVERGED_INPUT)
+        fold_error(st, "%s: computed at a forward solution that did not converge", fn);
+done:
+    free(g);
+    free(dlo);
+    free(dhi);
+    free(unknown);
     return st;
 }
 
-fold_status fold_weak_list(const fold_solver *solver, fold_weak_entry *out, fold_int cap,
-                           fold_int *count)
+fold_status fold_value_gradient(fold_solver *solver, double *grad)
 {
-    static const char *FN = "fold_weak_list";
-    const fold_kkt *kkt;
-    fold_int k;
-    if (!solver) return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", FN);
-    if (!count) return fold_error(FOLD_ERR_ARGUMENT, "%s: count is NULL", FN);
-    if (cap < 0)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: cap = %lld is negative", FN, (long long)cap);
-    if (cap > 0 && !out)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: out is NULL but cap = %lld", FN, (long long)cap);
-    kkt = solver->backward;
-    if (!kkt) {
-        *count = 0;
-        return FOLD_OK;
-    }
-    for (k = 0; k < kkt->n_weak && k < cap; k++)
-        out[k] = kkt->weak[k];
-    *count = kkt->n_weak;
-    return FOLD_OK;
+    fold_clear_error();
+    static const char *FN = "fold_value_gradient";
+    if (solver && solver->prob->np > 0 && !grad)
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: grad is NULL", FN);
+    return value_call(solver, grad, NULL, NULL, FN);
+}
+
+fold_status fold_value_onesided(fold_solver *solver, double *left, double *right)
+{
+    fold_clear_error();
+    static const char *FN = "fold_value_onesided";
+    if (solver && solver->prob->np > 0 && (!left || !right))
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: %s is NULL", FN, !left ? "left" : "right");
+    fold_status st = value_call(solver, NULL, left, right, FN);
+    return st;
 }

@@ -57,6 +57,44 @@ Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_p
                              Number mu, Number d_norm, Number reg, Number alpha_du,
                              Number alpha_pr, Index ls_trials, UserDataPtr ud);
 
+/* The result of one Ipopt run (fold_ipopt_attempt): the point (x owns one block holding
+ * zl, zu, lam too) when usable (converged, or iterated at least once), its info. */
+typedef struct fold_ipopt_result {
+    double *x, *zl, *zu, *lam;
+    double objective;
+    bool usable, converged;
+    fold_forward_info info;
+} fold_ipopt_result;
+
+/* One Ipopt run at p with settings set (validated here), from the stored solution when
+ * from_solution (warm, as forward.warm_start), else from fold_solver_set_start's point, the
+ * last solution or x_start. Nothing is stored in s except the evaluation counters. Returns
+ * fold_solve's statuses for this run. */
+fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_settings *set,
+                               bool from_solution, fold_ipopt_result *r);
+void fold_ipopt_result_free(fold_ipopt_result *r);
+/* Store r's point as the solver's solution (converged or not). */
+void fold_ipopt_store(fold_solver *s, const double *p, fold_ipopt_result *r);
+
+/* A forward.tol below this is reached in stages when the direct solve fails
+ * (forward/resolve.c). */
+#define FOLD_STAGE_TOL 1e-8
+/* The direct solve at a tight tol failed or ended at the acceptable level (status failed):
+ * solve at FOLD_STAGE_TOL, then tighten warm 10 times per stage down to forward.tol,
+ * keeping the last solved point in r (doc/math.md §3.2 "Resolution"). When even the first
+ * stage does not end solved, r (the direct solve) stays and failed is returned. Returns the
+ * status of the kept point. */
+fold_status fold_solve_staged(fold_solver *s, const double *p, fold_status failed,
+                              fold_ipopt_result *r);
+/* After a solve that ended solved, under active_set.ambiguity = resolve: re-solve warm with a
+ * tol and initial barrier parameter 100 times smaller while sides stay ambiguous, at most
+ * forward.resolve_rounds times; keep each re-solve that ends solved and record the verdicts
+ * of the sides whose slack or multiplier vanished with the barrier parameter (s->verdict).
+ * Updates *info (counts, times, resolves, n_ambiguous). */
+fold_status fold_resolve_ambiguity(fold_solver *s, const double *p, fold_forward_info *info);
+/* n_ambiguous of the stored solution into info (no re-solve). */
+void fold_sides_count(fold_solver *s, const double *p, fold_forward_info *info);
+
 /* Ipopt ApplicationReturnStatus -> fold_forward_status. */
 int fold_ipopt_map_status(int raw);
 

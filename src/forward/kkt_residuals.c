@@ -178,7 +178,8 @@ static void describe_comp(const fold_problem *prob, const fold_kkt_detail *d, co
     fold_prob_name(prob, FOLD_ITEM_VARIABLE, i, name, sizeof name);
     snprintf(buf, len,
              "complementarity %.3e at the %s bound of %s (%s[%lld] = %.6g, x[%lld] = %.6g)%s",
-             d->complementarity, lower ? "lower" : "upper", name, lower ? "zl" : "zu", li, lower ? zl[i] : zu[i], li, x[i],
+             d->complementarity, lower ? "lower" : "upper", name, lower ? "zl" : "zu", li,
+             lower ? zl[i] : zu[i], li, x[i],
              d->comp_wrong_sign ? ": bound multipliers must be >= 0 and zero for an infinite "
                                   "bound"
                                 : ": multiplier times the distance to the bound");
@@ -202,8 +203,8 @@ void fold_kkt_describe_worst(const fold_problem *prob, const fold_kkt_detail *d,
     } else {
         bool is_x = d->feas_where == FOLD_KKT_X_LOWER || d->feas_where == FOLD_KKT_X_UPPER;
         bool lower = d->feas_where == FOLD_KKT_X_LOWER || d->feas_where == FOLD_KKT_G_LOWER;
-        fold_prob_name(prob, is_x ? FOLD_ITEM_VARIABLE : FOLD_ITEM_CONSTRAINT, d->feas_index,
-                       name, sizeof name);
+        fold_prob_name(prob, is_x ? FOLD_ITEM_VARIABLE : FOLD_ITEM_CONSTRAINT, d->feas_index, name,
+                       sizeof name);
         snprintf(buf, len, "feasibility %.3e at the %s bound of %s: %s[%lld] = %.10g, bound %.10g",
                  d->feasibility, lower ? "lower" : "upper", name, is_x ? "x" : "g",
                  (long long)d->feas_index, d->feas_value, d->feas_bound);

@@ -41,6 +41,7 @@ void fold_solver_free(fold_solver *s)
     free(s->zl0);
     free(s->zu0);
     free(s->lam0);
+    free(s->verdict);
     if (s->prob->has_bound_maps) {
         free(s->xl);
         free(s->xu);
@@ -164,6 +165,8 @@ void fold_solver_store(fold_solver *s, const double *p, const double *x, const d
     memmove(s->zl, zl, n * sizeof(double));
     memmove(s->zu, zu, n * sizeof(double));
     s->objective = objective;
+    free(s->verdict); /* classification evidence belongs to one solution */
+    s->verdict = NULL;
     s->has_solution = true;
     s->is_converged = converged;
     s->solution_id++;

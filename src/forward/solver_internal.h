@@ -19,6 +19,10 @@ struct fold_solver {
     double *lam;              /* m */
     double objective;
     fold_forward_info info;
+    /* Per side of the stored solution (forward/sides.h numbering), or NULL: +1 / -1 where a
+     * re-solve showed the side active / inactive (forward/resolve.c); reset by every new
+     * solution. */
+    signed char *verdict;
     /* Bounds at p (doc/math.md §2.5): the problem's own arrays when none moves with p,
      * else owned copies updated with every stored solution (fold_solver_bounds). */
     double *xl, *xu, *gl, *gu;

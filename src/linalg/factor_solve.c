@@ -65,10 +65,13 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
                 bn = fmax(bn, fabs(b[i]));
             }
             /* Componentwise backward error (4.4): a row's residual against that row's own
-             * scale |A||x| + |b|, floored at eps times the normwise scale. */
+             * scale |A||x| + |b|, floored at eps times the normwise scale; with a
+             * regularized factor, (|A| + delta |D|) |x| (§4.8): a row whose terms are
+             * rounding keeps the noise delta d_i |x_i| that every correction by M leaves. */
             double floor_den = DBL_EPSILON * (anorm * xn + bn);
             for (fold_int i = 0; i < n; i++) {
                 double den = F->work[i] + fabs(b[i]) + floor_den;
+                if (preg) den += F->preg.delta * F->preg.d[i] * fabs(x[i]);
                 double ri = fabs(r[i]);
                 if (ri > 0.0)
                     rc = fmax(rc, den > 0.0 ? ri / den : HUGE_VAL);

@@ -194,4 +194,14 @@ void fold_la_spmv_abs(const cholmod_sparse *A, bool transpose, const double *x, 
 void fold_la_spmv(const cholmod_sparse *A, bool transpose, const double *x, double *y,
                   bool accumulate);
 
+/* A basis of null(A) (A: nrow x ncol, real, long, packed) from SPQR's rank-revealing QR:
+ * *N (malloc'ed, ncol x *dim column-major, each vector scaled to largest entry 1) and its
+ * dimension. Above max_dim vectors only *dim is set (*N = NULL). doc/math.md §3.7. */
+fold_status fold_la_null_basis(const cholmod_sparse *A, fold_int max_dim, double **N, fold_int *dim,
+                               cholmod_common *cm);
+/* max c't subject to A t <= b (A: r x d row-major, b >= 0 so that t = 0 is feasible), t
+ * free, by the simplex method with Bland's rule: the optimum (>= 0), +inf when unbounded,
+ * NaN when out of memory or not converged. */
+double fold_la_lp_max(fold_int d, fold_int r, const double *A, const double *b, const double *c);
+
 #endif

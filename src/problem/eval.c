@@ -41,9 +41,8 @@ static fold_status finish(const fold_problem *prob, int rc, const char *name, ou
         if (!isfinite(out[k])) {
             char what[2 * FOLD_NAME_MAX + 16];
             describe_output(prob, ok, k, what, sizeof what);
-            return fold_error(FOLD_ERR_NONFINITE,
-                              "callback %s: output[%lld] = %g is not finite%s", name,
-                              (long long)k, out[k], what);
+            return fold_error(FOLD_ERR_NONFINITE, "callback %s: output[%lld] = %g is not finite%s",
+                              name, (long long)k, out[k], what);
         }
     return FOLD_OK;
 }
@@ -68,7 +67,8 @@ fold_status fold_prob_eval_grad_f(const fold_problem *prob, const double *x, con
     fold_int scratch = 0;
     double t0 = fold_time_now();
     int rc = prob->cb.grad_f(x, p, grad, prob->user_data);
-    return finish(prob, rc, "grad_f", (output_kind){V, -1, NULL}, grad, prob->n, t0, COUNTER(n_grad_f), st);
+    return finish(prob, rc, "grad_f", (output_kind){V, -1, NULL}, grad, prob->n, t0,
+                  COUNTER(n_grad_f), st);
 }
 
 fold_status fold_prob_eval_g(const fold_problem *prob, const double *x, const double *p,
@@ -94,8 +94,8 @@ fold_status fold_prob_eval_jac_g(const fold_problem *prob, const double *x, cons
         return FOLD_OK;
     t0 = fold_time_now();
     rc = prob->cb.jac_g(x, p, values, prob->user_data);
-    return finish(prob, rc, "jac_g", (output_kind){G, V, &prob->jac_g}, values,
-                  prob->jac_g.nnz, t0, COUNTER(n_jac_g), st);
+    return finish(prob, rc, "jac_g", (output_kind){G, V, &prob->jac_g}, values, prob->jac_g.nnz, t0,
+                  COUNTER(n_jac_g), st);
 }
 
 fold_status fold_prob_eval_hess_l(const fold_problem *prob, const double *x, const double *p,
@@ -109,8 +109,8 @@ fold_status fold_prob_eval_hess_l(const fold_problem *prob, const double *x, con
         return FOLD_OK;
     t0 = fold_time_now();
     rc = prob->cb.hess_l(x, p, obj_factor, lam, values, prob->user_data);
-    return finish(prob, rc, "hess_l", (output_kind){V, V, &prob->hess_l}, values,
-                  prob->hess_l.nnz, t0, COUNTER(n_hess_l), st);
+    return finish(prob, rc, "hess_l", (output_kind){V, V, &prob->hess_l}, values, prob->hess_l.nnz,
+                  t0, COUNTER(n_hess_l), st);
 }
 
 static fold_status missing(const char *name)
@@ -131,7 +131,8 @@ fold_status fold_prob_eval_grad_f_p(const fold_problem *prob, const double *x, c
         return missing("grad_f_p");
     t0 = fold_time_now();
     rc = prob->cb.grad_f_p(x, p, grad_p, prob->user_data);
-    return finish(prob, rc, "grad_f_p", (output_kind){P, -1, NULL}, grad_p, prob->np, t0, COUNTER(n_param), st);
+    return finish(prob, rc, "grad_f_p", (output_kind){P, -1, NULL}, grad_p, prob->np, t0,
+                  COUNTER(n_param), st);
 }
 
 fold_status fold_prob_eval_jac_g_p(const fold_problem *prob, const double *x, const double *p,

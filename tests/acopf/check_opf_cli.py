@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """foldopt opf / gen-grid: JSON keys and values, gen-grid round trip, exit codes.
 Usage: check_opf_cli.py FOLDOPT. TAP on stdout."""
-import json, os, subprocess, sys, tempfile
+import json, os, re, subprocess, sys, tempfile
 
 exe = sys.argv[1]
 results = []
@@ -156,6 +156,87 @@ with tempfile.TemporaryDirectory() as tmp:
           rc == 0 and "not unique  2 of 3 entries" in out and ": qg gen 1, qg gen 2" in out, out)
     rc, out, err = run("opf", case, "--wrt", "pd", "--top", "3")
     check("summary lists the largest sensitivities", rc == 0 and "3 largest of 30" in out, out)
+    # A loose tol leaves sides near their crossover (doc/math.md §3.2): by default fold_solve
+    # re-solves warm until they are decided; with ambiguity = flag the entries they move are
+    # uncertain, null with both values, and the trust report names the sides.
+    # sides as the user knows them: a bus voltage, a generator limit, a branch limit
+    side_name = (r"bus \d+ v[ma] (upper|lower)|gen \d+ \(bus \d+\) [pq]g (upper|lower)|"
+                 r"branch \d+ \(\d+-\d+\) (thermal (from|to)-end|angle difference (upper|lower))")
+    loose = ["opf", case, "--json", "--wrt", "pd", "--of", "vm", "--tol", "1e-6"]
+    rc, out, err = run(*loose, "--set", "active_set.ambiguity=flag")
+    f = json.loads(out) if rc == 0 else {}
+    unc = f.get("jacobian", {}).get("uncertain", [])
+    amb = [t for t in f.get("trust", []) if t["kind"] == "ambiguous"]
+    vals = f.get("jacobian", {}).get("values", [])
+    rows, cols = f.get("jacobian", {}).get("rows", []), f.get("jacobian", {}).get("cols", [])
+    warn = [l for l in err.splitlines() if "warning" in l]
+    check("ambiguity = flag: uncertain entries null with both values, sides named",
+          rc == 0 and len(unc) > 0 and all(lo <= hi for _, _, lo, hi in unc) and
+          all(vals[rows.index(i)][cols.index(j)] is None for i, j, _, _ in unc) and
+          len(amb) > 0 and all(re.fullmatch(side_name, t["name"]) and
+                               t["affected"] for t in amb) and
+          len([t for t in f["trust"] if t["kind"] == "uncertain"]) == len(unc) and
+          f.get("n_ambiguous", 0) > 0 and f.get("classify_resolves") == 0 and
+          len(warn) == 1 and ("%d uncertain" % len(unc)) in warn[0], err + out[-600:])
+    rc, out, err = run(*loose)
+    d2 = json.loads(out) if rc == 0 else {}
+    check("ambiguity = resolve (default): warm re-solves decide them, nothing flagged",
+          rc == 0 and d2.get("classify_resolves", 0) >= 1 and d2.get("n_ambiguous") == 0 and
+          d2.get("tol_reached", 1) <= 1e-8 and d2.get("trust") == [] and
+          d2.get("jacobian", {}).get("uncertain") == [] and "warning" not in err, err + out[-300:])
+    # The twins with equal linear costs: the split of their pg is not unique, so the
+    # optimal value has a kink in their c1 (doc/math.md eq. 3.22): the right derivative is
+    # the smallest share of the twin, the left the largest; value and vjp mode agree.
+    # (a generator strictly within its limits moved to the first row and repeated, linear at
+    # its marginal cost at the optimum, c1 + 2 c2 pg: the two share its output)
+    twinlin = os.path.join(tmp, "twinlin.m")
+    rc, out, err = run("opf", case, "--json")
+    res = json.loads(out)["results"]["gen"] if rc == 0 else {"row": [], "pg": []}
+    gl = open(case).read().split("\n")
+    g0, c0 = gl.index("mpc.gen = [") + 1, gl.index("mpc.gencost = [") + 1
+    lim = [[float(v) for v in gl[g0 + i].rstrip(";").split("\t")[9:11]]
+           for i in range(len(res["pg"]))]
+    k = next((i for i, pg in enumerate(res["pg"]) if lim[i][1] + 1 < pg < lim[i][0] - 1), 0)
+    c = gl[c0 + k].split("\t")
+    c[6] = repr(float(c[6]) + 2 * float(c[5]) * (res["pg"][k] if res["pg"] else 0.0))
+    c[5] = "0"
+    glin, clin = gl[g0 + k], "\t".join(c)
+    tl = []
+    for i, ln in enumerate(gl):
+        if i in (g0 + k, c0 + k):
+            continue
+        tl.append(ln)
+        if ln == "mpc.gen = [":
+            tl += [glin, glin]
+        elif ln == "mpc.gencost = [":
+            tl += [clin, clin]
+    open(twinlin, "w").write("\n".join(tl))
+    for mode in ("value", "vjp"):
+        rc, out, err = run("opf", twinlin, "--json", "--wrt", "c1", "--mode", mode)
+        k = json.loads(out) if rc == 0 else {}
+        one = k.get("onesided", {})
+        kinks = [t for t in k.get("trust", []) if t.get("kind") == "kink"]
+        warn = [l for l in err.splitlines() if "warning" in l]
+        check("twins with linear costs (" + mode + "): c1 of each twin is a kink, no number",
+              rc == 0 and k["gradient"].get("1") is None and k["gradient"].get("2") is None and
+              set(one) == {"1", "2"} and one["1"][0] > one["1"][1] and
+              abs(one["1"][0] + one["2"][1] - one["1"][1] - one["2"][0]) < 1e-6 * one["1"][0] and
+              sorted(t["name"] for t in kinks) == ["c1 gen 1", "c1 gen 2"] and
+              all(t["left"] == one[str(t["col"])][0] and t["right"] == one[str(t["col"])][1]
+                  for t in kinks) and
+              len(k["trust"]) == 2 and len(warn) == 1 and
+              ("of the %d entries asked for: 2 at a kink" % len(k["gradient"])) in warn[0] and
+              '"trust" in the JSON' in warn[0], err + out[-600:])
+    rc, out, err = run("opf", twinlin, "--wrt", "c1")
+    check("twins with linear costs: the summary gives left and right, the trust report names them",
+          rc == 0 and re.search(r"c1 gen 1 +left +[0-9.]+, right +[0-9.]+", out) and
+          re.search(r"kink +c1 gen 1: left [0-9.]+, right [0-9.]+", out) and
+          err.count("warning") == 1 and "in the summary" in err, out + err)
+    rc, out, err = run("opf", twinlin, "--json", "--wrt", "c1", "--cols", "3,4")
+    k = json.loads(out) if rc == 0 else {}
+    check("warnings count only the entries asked for",
+          rc == 0 and k.get("trust") == [] and "warning" not in err and
+          set(k.get("gradient", {})) == {"3", "4"}, err + out[-300:])
     bad = os.path.join(tmp, "bad.m")
     with open(case) as f, open(bad, "w") as b:
         b.write(f.read().replace("mpc.baseMVA = 100;", "mpc.baseMVA = -1;"))

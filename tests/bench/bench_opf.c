@@ -124,7 +124,8 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
                        : bi.singular_delta > 0             ? "active+reg"
                                                          : "active";
     char why[256] = "";
-    if (vst >= 0 && bi.n_not_unique > 0) /* dependent balance rows (doc/acopf.md §5) */
+    /* dependent balance rows (doc/acopf.md §5), or entries of ambiguous sides (math.md §3.2) */
+    if (vst >= 0 && (bi.n_not_unique > 0 || bi.n_uncertain > 0))
         count_not_unique(pbar, &L, cs->n_bus, cs->n_gen, why, sizeof why);
     if (vst < 0) {
         /* weakly active constraints (refused) or a singular active-set system that the
@@ -135,7 +136,7 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
         s.backward.kkt_form = FOLD_KKT_BARRIER;
         fold_solver_update_settings(sv, &s);
         vst = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
-        if (vst >= 0 && bi.n_not_unique > 0)
+        if (vst >= 0 && (bi.n_not_unique > 0 || bi.n_uncertain > 0))
             count_not_unique(pbar, &L, cs->n_bus, cs->n_gen, why, sizeof why);
     }
     double vjp_s = now() - t0;

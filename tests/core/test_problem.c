@@ -187,8 +187,7 @@ START_TEST(item_names)
     char buf[64];
     ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
     /* Without a callback: the defaults. */
-    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, 1, buf, sizeof buf),
-                     FOLD_OK);
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, 1, buf, sizeof buf), FOLD_OK);
     ck_assert_str_eq(buf, "x[1]");
     ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_CONSTRAINT, 0, buf, sizeof buf),
                      FOLD_OK);
@@ -217,8 +216,7 @@ START_TEST(item_names)
      * cut to the caller's buffer. */
     d.item_name = names;
     ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
-    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, 1, buf, sizeof buf),
-                     FOLD_OK);
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, 1, buf, sizeof buf), FOLD_OK);
     ck_assert_str_eq(buf, "right");
     ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, 0, buf, 3), FOLD_OK);
     ck_assert_str_eq(buf, "le");
@@ -234,8 +232,7 @@ START_TEST(item_names)
     d.user_data = &magic;
     ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
     char big[FOLD_NAME_MAX + 8];
-    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, 1, big, sizeof big),
-                     FOLD_OK);
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, 1, big, sizeof big), FOLD_OK);
     ck_assert_uint_eq(strlen(big), FOLD_NAME_MAX - 1);
     fold_problem_free(prob);
 }

@@ -18,7 +18,10 @@ static fold_rp *make_variant(int seed, bool weak_cons, bool weak_bound, bool dup
     return rp;
 }
 
-/* _i: 0 weak constraint, 1 weak bound; refuse, then inactive and active policies. */
+/* _i: 0 weak constraint, 1 weak bound; refused under active_set.ambiguity = refuse; the
+ * inactive and active weak policies give the two one-sided derivatives; by default both are
+ * computed: the entries where they differ are NaN, reported uncertain with both values, the
+ * others returned, and the weak side is named with the entries it moves. */
 START_TEST(weakly_active)
 {
     bool cons = _i % 2 == 0;
@@ -26,12 +29,14 @@ START_TEST(weakly_active)
     fold_int n, m, np, count = -1;
     fold_problem_dims(fold_rp_problem(rp), &n, &m, &np);
     double *dp = calloc((size_t)np, 8), *dx = calloc((size_t)n, 8);
+    double *side[2] = {calloc((size_t)n, 8), calloc((size_t)n, 8)};
     fold_weak_entry list[4];
     fold_backward_info info;
     fold_settings s;
     dp[0] = 1;
     dx[0] = 12345;
     fold_settings_default(&s);
+    s.active_set.ambiguity = FOLD_AMBIGUITY_REFUSE;
     fold_solver *solver = fold_test_rp_solver(rp, &s);
     ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_DEGENERATE);
     ck_assert_error_mentions("weakly active");
@@ -44,15 +49,64 @@ START_TEST(weakly_active)
     ck_assert_double_eq(list[0].multiplier, 0.0);
     ck_assert_double_le(fabs(list[0].distance), 1e-12);
     fold_solver_free(solver);
+    s.active_set.ambiguity = FOLD_AMBIGUITY_RESOLVE;
     for (int policy = FOLD_WEAK_INACTIVE; policy <= FOLD_WEAK_ACTIVE; policy++) {
         s.active_set.weak_policy = policy;
         solver = fold_test_rp_solver(rp, &s);
-        ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_WARN_ONE_SIDED);
+        ck_assert_status(fold_jvp(solver, dp, side[policy - 1], NULL, NULL, NULL, &info),
+                         FOLD_WARN_ONE_SIDED);
         ck_assert(info.is_one_sided);
         ck_assert_int_eq(info.n_weak, 1);
-        ck_assert(isfinite(dx[0]));
+        ck_assert(isfinite(side[policy - 1][0]));
         fold_solver_free(solver);
     }
+    /* Default: both classifications. */
+    s.active_set.weak_policy = FOLD_WEAK_REFUSE;
+    solver = fold_test_rp_solver(rp, &s);
+    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_WARN_UNCERTAIN);
+    ck_assert_error_mentions(cons ? "g[" : "x[");
+    ck_assert_int_eq(info.n_candidates, 1);
+    ck_assert_int_eq(info.n_variants, 1);
+    const fold_trust_item *items;
+    fold_int n_items, n_diff = 0, weak_item = -1;
+    double scale = 0;
+    ck_assert_status(fold_trust_report(solver, &items, &n_items), FOLD_OK);
+    for (fold_int j = 0; j < n; j++)
+        scale = fmax(scale, fabs(side[0][j]));
+    for (fold_int k = 0; k < n_items; k++)
+        if (items[k].kind == FOLD_TRUST_WEAK) weak_item = k;
+    ck_assert_int_ge(weak_item, 0);
+    ck_assert_int_eq(items[weak_item].index,
+                     cons ? fold_rp_weak_constraint(rp) : fold_rp_weak_variable(rp));
+    ck_assert_int_eq(items[weak_item].item, cons ? FOLD_ITEM_CONSTRAINT : FOLD_ITEM_VARIABLE);
+    ck_assert_ptr_nonnull(strstr(items[weak_item].name, cons ? "g[" : "x["));
+    for (fold_int j = 0; j < n; j++) {
+        double a = side[0][j], b = side[1][j];
+        if (fabs(a - b) <= 1e-10 * scale) {
+            ck_assert_double_le(fabs(dx[j] - a), 1e-9 * fmax(1, scale));
+            continue;
+        }
+        n_diff++;
+        ck_assert(isnan(dx[j]));
+        fold_int it = -1;
+        for (fold_int k = 0; k < n_items; k++)
+            if (items[k].kind == FOLD_TRUST_UNCERTAIN && items[k].row == j &&
+                items[k].block == FOLD_BLOCK_X)
+                it = k;
+        ck_assert_int_ge(it, 0);
+        ck_assert_double_le(fabs(items[it].lo - fmin(a, b)), 1e-9 * fmax(1, scale));
+        ck_assert_double_le(fabs(items[it].hi - fmax(a, b)), 1e-9 * fmax(1, scale));
+        bool listed = false;
+        for (fold_int q = 0; q < items[weak_item].n_affected; q++)
+            listed |= items[weak_item].affected[q] == j;
+        ck_assert(listed);
+    }
+    ck_assert_int_gt(n_diff, 0);
+    ck_assert_int_eq(info.n_uncertain, n_diff);
+    ck_assert_int_eq(items[weak_item].n_affected, n_diff);
+    fold_solver_free(solver);
+    free(side[0]);
+    free(side[1]);
     /* The barrier form is defined at weakly active points: no refusal. */
     s.active_set.weak_policy = FOLD_WEAK_REFUSE;
     s.backward.kkt_form = FOLD_KKT_BARRIER;

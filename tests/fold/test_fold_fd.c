@@ -70,7 +70,12 @@ START_TEST(random_fd)
     ck_assert_status(fold_value_gradient(solver, grad), FOLD_OK);
     s.backward.kkt_form = FOLD_KKT_BARRIER;
     ck_assert_status(fold_solver_update_settings(solver, &s), FOLD_OK);
-    ck_assert_status(fold_jvp(solver, dp, dxb, dlb, NULL, NULL, &info), FOLD_OK);
+    /* The barrier form's error, estimated by extrapolating the barrier parameter to zero
+     * (doc/math.md eq. 3.19), is reported above the tolerance (FOLD_WARN_INACCURATE) */
+    fold_status sb = fold_jvp(solver, dp, dxb, dlb, NULL, NULL, &info);
+    ck_assert_msg(sb == FOLD_OK || (sb == FOLD_WARN_INACCURATE && info.n_barrier_error > 0),
+                  "%s: %s", fold_status_name(sb), fold_last_error());
+    double est = info.barrier_error;
     ck_assert_int_eq(info.kkt_dim, n + m);
     /* Central differences of warm-started re-solves (on a separate solver). */
     fd_ctx c = {NULL, n, m, np, x0, lam0, zl0, zu0};
@@ -91,6 +96,11 @@ START_TEST(random_fd)
     ck_assert_msg(ebx <= 1e-6 && ebl <= 1e-6, "seed %d: barrier vs FD: dx %g dlam %g", _i, ebx,
                   ebl);
     ck_assert_msg(eab <= 1e-7, "seed %d: barrier vs active: %g", _i, eab);
+    /* the estimate bounds the barrier form's actual error against the limit (the active
+     * form), and is not far above it (measured: within 1x..4x, rounding 1e-11 aside) */
+    printf("# seed %d: barrier vs active %.2e, estimated %.2e\n", _i, eab, est);
+    ck_assert_msg(eab <= 3 * est + 1e-10 && est <= 10 * eab + 1e-10,
+                  "seed %d: barrier error %.3g, estimated %.3g", _i, eab, est);
     ck_assert_msg(fold_test_relerr(gv, fdv) <= 1e-6, "seed %d: value gradient %.12g vs FD %.12g",
                   _i, gv, fdv);
     free(v);
@@ -128,7 +138,10 @@ START_TEST(hs071_fd)
             ck_assert_error_mentions("fold_jvp");
             break;
         }
-        ck_assert_status(st, FOLD_OK);
+        if (s.backward.kkt_form == FOLD_KKT_BARRIER && st == FOLD_WARN_INACCURATE)
+            ck_assert_error_mentions("barrier parameter is extrapolated"); /* reported */
+        else
+            ck_assert_status(st, FOLD_OK);
         ck_assert_status(fold_solver_create(prob, &s, &fd), FOLD_OK);
         c.solver = fd;
         solve_at(&c, p0, dp, h, xp, lp, &f);

@@ -307,15 +307,20 @@ START_TEST(nearby_after_parameter_change)
     ck_assert_status(run_jvp(direct, &d, NULL), FOLD_OK);
     store_nearby(direct, rp, &d, 1e-2);
     store_nearby(iter, rp, &d, 1e-2);
-    ck_assert_status(run_jvp(direct, &d, NULL), FOLD_OK);
-    ck_assert_status(run_vjp(direct, &d, NULL), FOLD_OK);
+    /* the extrapolated point is off the central path: the barrier form reports its error
+     * (eq. 3.19); the iterative methods are compared with the direct values either way */
+    fold_status sj = run_jvp(direct, &d, NULL), sv = run_vjp(direct, &d, NULL);
+    ck_assert(sj == FOLD_OK || (form == FOLD_KKT_BARRIER && sj == FOLD_WARN_INACCURATE));
+    ck_assert(sv == FOLD_OK || (form == FOLD_KKT_BARRIER && sv == FOLD_WARN_INACCURATE));
     memcpy(rj, d.jvp, (size_t)len * 8);
     memcpy(rv, d.vjp, (size_t)d.np * 8);
-    ck_assert_status(run_jvp(iter, &d, &info), FOLD_OK);
+    sj = run_jvp(iter, &d, &info);
+    ck_assert(sj == FOLD_OK || (form == FOLD_KKT_BARRIER && sj == FOLD_WARN_INACCURATE));
     ck_assert(info.reused_factorization);
     ck_assert_int_le(info.iterations, 10); /* 1..8 measured; unpreconditioned: about nK */
     ck_assert_double_le(fold_test_vec_relerr(d.jvp, rj, len, 1.0), AGREE_TOL);
-    ck_assert_status(run_vjp(iter, &d, &info), FOLD_OK);
+    sv = run_vjp(iter, &d, &info);
+    ck_assert(sv == FOLD_OK || (form == FOLD_KKT_BARRIER && sv == FOLD_WARN_INACCURATE));
     ck_assert(info.reused_factorization);
     ck_assert_double_le(fold_test_vec_relerr(d.vjp, rv, d.np, 1.0), AGREE_TOL);
     free(rj);

@@ -670,6 +670,13 @@ START_TEST(held_twice)
     fold_solver_solution(sv, x, NULL, NULL, zu, NULL);
     ck_assert_double_le(fabs(x[1] - 1), 1e-7);
     ck_assert_double_gt(zu[1], 1e-3); /* Ipopt keeps a share on the bound */
+    /* By default the bound is a candidate (held, or freed in a variant): dp moves the
+     * equality off it, which the held classification cannot follow: refused. */
+    ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("not differentiable");
+    /* active_set.ambiguity = refuse: the dependent constraints are refused by name */
+    s.active_set.ambiguity = FOLD_AMBIGUITY_REFUSE;
+    ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
     ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_DEGENERATE);
     ck_assert_error_mentions("dependent active constraints");
     ck_assert_error_mentions("bound of variable x[1]");
@@ -786,6 +793,19 @@ START_TEST(held_by_rows)
     fold_solver_solution(sv, x, NULL, NULL, zu, NULL);
     ck_assert_double_le(fabs(x[2] - 1), 1e-7);
     ck_assert_double_gt(zu[2], 1e-3);
+    /* By default the bound held by the rows is a candidate: held (the rows hold x2 = 1
+     * anyway) or freed, both give dx0 = 1/2, dx2 = 0; it is reported as dependent. */
+    ck_assert(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info) >= 0);
+    ck_assert_double_le(fabs(dx[0] - 0.5), 1e-9);
+    ck_assert_double_le(fabs(dx[2]), 1e-9);
+    const fold_trust_item *items;
+    fold_int n_items;
+    ck_assert_status(fold_trust_report(sv, &items, &n_items), FOLD_OK);
+    ck_assert_int_ge(fold_test_trust_find(items, n_items, FOLD_TRUST_DEPENDENT, "x[2]"), 0);
+    ck_assert_int_eq(info.n_candidates, 1);
+    /* active_set.ambiguity = refuse: refused before any factorization, naming the rows */
+    s.active_set.ambiguity = FOLD_AMBIGUITY_REFUSE;
+    ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
     ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_DEGENERATE);
     ck_assert_error_mentions("parallel there to another active row");
     ck_assert_error_mentions("bound of variable x[2]");
@@ -804,6 +824,8 @@ START_TEST(held_by_rows)
     fold_solver_params(sv, pp);
     fold_solver_solution(sv, x, lam, zl, zu, NULL);
     s.backward.kkt_form = FOLD_KKT_BARRIER;
+    /* zu[2] scaled breaks stationarity: the fixed thresholds classify this point */
+    s.active_set.ambiguity = FOLD_AMBIGUITY_IGNORE;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
     x[2] = 1.0;
     zu[2] *= 1e4;
@@ -861,6 +883,23 @@ START_TEST(held_by_three)
     fold_backward_info info;
     ck_assert_status(fold_solver_create(prob, &s, &sv), FOLD_OK);
     fold_solver_store(sv, p, x, lam, zl, zu, 5.25, true);
+    /* By default: the bound of x2 is a candidate found by the probe, held or freed in a
+     * variant; dx does not depend on it (x2 stays, x0 = p1 - x2), the multipliers of the
+     * dependent rows are not unique either way (NaN). */
+    double dl[3];
+    ck_assert_status(fold_jvp(sv, dp, dx, dl, NULL, NULL, &info), FOLD_WARN_NOT_UNIQUE);
+    ck_assert_error_mentions("multipliers of g[0]");
+    ck_assert_double_le(fabs(dx[0]), 1e-9);
+    ck_assert_double_le(fabs(dx[2]), 1e-9);
+    ck_assert(isnan(dl[0]) && isnan(dl[1]) && isnan(dl[2]));
+    ck_assert_int_eq(info.n_uncertain, 0);
+    ck_assert_int_eq(info.n_variants, 1);
+    const fold_trust_item *items;
+    fold_int n_items;
+    ck_assert_status(fold_trust_report(sv, &items, &n_items), FOLD_OK);
+    ck_assert_int_ge(fold_test_trust_find(items, n_items, FOLD_TRUST_DEPENDENT, "x[2]"), 0);
+    s.active_set.ambiguity = FOLD_AMBIGUITY_REFUSE;
+    ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
     ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_DEGENERATE);
     ck_assert_error_mentions("dependent active constraints (singular KKT matrix");
     ck_assert_error_mentions("bound of variable x[2]");

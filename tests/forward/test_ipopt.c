@@ -234,6 +234,48 @@ START_TEST(iteration_limit)
 }
 END_TEST
 
+/* A tight forward.tol never fails where a looser one succeeds (doc/math.md §3.2): with an
+ * iteration limit that the solve at 1e-8 meets and the direct solve at 1e-13 does not,
+ * fold_solve reaches 1e-13 in warm stages from the 1e-8 point. */
+START_TEST(tight_tol_in_stages)
+{
+    fold_problem *prob;
+    fold_solver *s;
+    fold_settings set;
+    fold_forward_info info;
+    double x[4];
+    fold_settings_default(&set);
+    set.active_set.ambiguity = FOLD_AMBIGUITY_IGNORE; /* the stages alone */
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, &info), FOLD_OK);
+    fold_int n8 = info.iterations;
+    ck_assert_int_eq(info.resolves, 0);
+    fold_solver_free(s);
+    set.forward.tol = 1e-13;
+    set.forward.max_iter = n8;
+    set.forward.warm_start = false;
+    ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, &info), FOLD_OK);
+    ck_assert_int_ge(info.resolves, 2); /* the stage at 1e-8, then warm ones */
+    ck_assert_double_eq(info.tol_reached, 1e-13);
+    ck_assert_int_eq(info.status, FOLD_FWD_SOLVED);
+    ck_assert_int_gt(info.iterations, n8); /* the failed direct solve's included */
+    ck_assert_double_gt(info.resolve_s, 0);
+    ck_assert_status(fold_solver_solution(s, x, NULL, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_double_eq_tol(x[1], 4.7429996, 1e-6);
+    /* with a limit even the loose stage misses, the direct solve's failure is returned */
+    fold_solver_free(s);
+    set.forward.max_iter = 2;
+    ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, &info), FOLD_ERR_FORWARD_FAILED);
+    ck_assert_int_eq(info.status, FOLD_FWD_MAX_ITER);
+    ck_assert_error_mentions("iteration limit");
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+END_TEST
+
 /* The wall-clock limit is enforced even when the time is not CPU time (f sleeps 30 ms):
  * unlimited the solve needs more iterations than fit in 50 ms. */
 START_TEST(wall_clock_limit)
@@ -360,6 +402,7 @@ int main(void)
     TCase *tc = tcase_create("solve");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, hs071_optimum);
+    tcase_add_test(tc, tight_tol_in_stages);
     tcase_add_test(tc, pqp_closed_form);
     tcase_add_test(tc, bound_multipliers);
     tcase_add_test(tc, constant_constraint);

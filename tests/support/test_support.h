@@ -49,4 +49,9 @@ double fold_test_normal(fold_test_rng *r);
 /* Folder of the PGLib data (FOLDOPT_PGLIB_DIR), or NULL when absent. */
 const char *fold_test_pglib_dir(void);
 
+/* Index of the first item of the trust report `items` (n of them) of `kind` named `name`
+ * (any name when NULL), or -1. */
+fold_int fold_test_trust_find(const fold_trust_item *items, fold_int n, int kind,
+                              const char *name);
+
 #endif

@@ -1,0 +1,293 @@
+/* foldopt opf: the trust report of the sensitivities (doc/cli.md "Trust report"). The report
+ * of each call (the solver's for the one-sided derivatives of the objective, the acopf
+ * call's otherwise, fold_acopf_trust_report) is mapped to the entries printed; the summary
+ * and the JSON list it, and one line on stderr warns whenever it is not empty. Counts cover
+ * the entries asked for only. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd_opf.h"
+
+struct opf_trust {
+    int kind;
+    char *name;
+    double slack, mult, value, lo, hi;
+    fold_int pos;      /* the entry in values, or -1 */
+    fold_int line_col; /* a column without a solution (inconsistent), or -1 */
+    fold_int n_aff;    /* entries a side moves (of those asked for), positions in values */
+    fold_int *aff;
+};
+
+void opf_trust_free(opf_run *r)
+{
+    for (int k = 0; k < r->n_trust; k++) {
+        free(r->trust[k].name);
+        free(r->trust[k].aff);
+    }
+    free(r->trust);
+    r->trust = NULL;
+    r->n_trust = r->cap_trust = 0;
+}
+
+static bool is_side(int kind)
+{
+    return kind == FOLD_TRUST_AMBIGUOUS || kind == FOLD_TRUST_WEAK || kind == FOLD_TRUST_DEPENDENT;
+}
+
+static int add(opf_run *r, const opf_trust *t)
+{
+    if (r->n_trust == r->cap_trust) {
+        int cap = r->cap_trust ? 2 * r->cap_trust : 16;
+        opf_trust *p = realloc(r->trust, (size_t)cap * sizeof *p);
+        if (!p) return -1;
+        r->trust = p;
+        r->cap_trust = cap;
+    }
+    r->trust[r->n_trust++] = *t;
+    return 0;
+}
+
+/* Position in values of entry e of a call's result (-1: not asked for): the acopf calls
+ * number as values does, except a vjp (a parameter); the one-sided derivatives name
+ * parameters. */
+static fold_int position(const opf_run *r, int call, fold_int e, const fold_int *col_pos)
+{
+    if (e < 0) return -1;
+    if (call == OPF_CALL_VALUE || r->mode == OPF_MODE_VJP) return col_pos[e];
+    return e < opf_n_entries(r) ? e : -1;
+}
+
+/* A side already listed by an earlier call of this run (a vjp of the objective reads the
+ * one-sided derivatives' report and the vjp's). */
+static opf_trust *listed(opf_run *r, const fold_trust_item *it)
+{
+    for (int k = 0; k < r->n_trust; k++)
+        if (r->trust[k].kind == it->kind && !strcmp(r->trust[k].name, it->name))
+            return &r->trust[k];
+    return NULL;
+}
+
+static int add_affected(opf_trust *t, fold_int pos)
+{
+    for (fold_int q = 0; q < t->n_aff; q++)
+        if (t->aff[q] == pos) return 0;
+    fold_int *p = realloc(t->aff, ((size_t)t->n_aff + 1) * sizeof *p);
+    if (!p) return -1;
+    t->aff = p;
+    t->aff[t->n_aff++] = pos;
+    return 0;
+}
+
+int opf_trust_collect(opf_run *r, int call)
+{
+    const fold_trust_item *items;
+    fold_int count, np = r->L.np;
+    fold_status st = call == OPF_CALL_VALUE ? fold_trust_report(r->solver, &items, &count)
+                                            : fold_acopf_trust_report(&items, &count);
+    if (st != FOLD_OK || count == 0) return 0;
+    fold_int *col_pos = malloc(((size_t)np + 1) * sizeof *col_pos);
+    if (!col_pos) return -1;
+    for (fold_int k = 0; k < np; k++)
+        col_pos[k] = -1;
+    for (fold_int c = 0; c < r->n_cols; c++)
+        col_pos[r->cols[c]] = c;
+    int rc = -1;
+    for (fold_int k = 0; k < count; k++) {
+        const fold_trust_item *it = &items[k];
+        opf_trust t = {.kind = it->kind,
+                       .slack = it->slack,
+                       .mult = it->multiplier,
+                       .value = it->value,
+                       .lo = it->lo,
+                       .hi = it->hi,
+                       .pos = -1,
+                       .line_col = -1};
+        if (is_side(it->kind)) {
+            opf_trust *old = listed(r, it);
+            opf_trust *dst = old ? old : &t;
+            for (fold_int q = 0; q < it->n_affected; q++) {
+                fold_int pos = position(r, call, it->affected[q], col_pos);
+                if (pos >= 0 && add_affected(dst, pos)) goto done;
+            }
+            if (old) continue;
+        } else if (it->entry < 0 && it->kind == FOLD_TRUST_INCONSISTENT) {
+            if (it->col < 0 || (t.line_col = col_pos[it->col]) < 0) continue;
+        } else {
+            t.pos = position(r, call, it->entry, col_pos);
+            if (t.pos < 0) continue; /* not an entry that was asked for */
+            if (it->kind == FOLD_TRUST_UNCERTAIN || it->kind == FOLD_TRUST_BARRIER_ERROR) {
+                r->lo[t.pos] = fmin(it->lo, it->hi);
+                r->hi[t.pos] = fmax(it->lo, it->hi);
+            }
+            /* an entry not unique in the vjp whose one-sided derivatives are known is
+             * listed once, as the kink */
+            bool covered = false;
+            for (int q = 0; q < r->n_trust && it->kind == FOLD_TRUST_NOT_UNIQUE; q++)
+                covered |= r->trust[q].pos == t.pos && r->trust[q].kind == FOLD_TRUST_KINK;
+            if (covered) continue;
+        }
+        if (!(t.name = strdup(it->name)) || add(r, &t)) {
+            free(t.name);
+            free(t.aff);
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    free(col_pos);
+    return rc;
+}
+
+static const char *const plural_names[] = {"ambiguous",
+                                           "weakly active",
+                                           "dependent",
+                                           "inconsistent",
+                                           "not unique",
+                                           "uncertain",
+                                           "with a barrier-form error",
+                                           "at a kink"};
+
+/* One line on stderr whenever the report is not empty: how many of the entries asked for
+ * are flagged, by kind, then the sides (constraints and bounds) and how many of them move
+ * an entry asked for. */
+void opf_trust_warn(const opf_run *r)
+{
+    char entries[512] = "", sides[512] = "";
+    for (int kind = 0; kind <= FOLD_TRUST_KINK; kind++) {
+        fold_int c = 0, moving = 0;
+        for (int k = 0; k < r->n_trust; k++) {
+            if (r->trust[k].kind != kind) continue;
+            c++;
+            moving += r->trust[k].n_aff > 0;
+        }
+        if (!c) continue;
+        char *line = is_side(kind) ? sides : entries;
+        size_t at = strlen(line);
+        if (is_side(kind))
+            snprintf(line + at, sizeof sides - at,
+                     "%s%ld %s (%ld of them moving entries asked for)", at ? ", " : "", (long)c,
+                     plural_names[kind], (long)moving);
+        else
+            snprintf(line + at, sizeof entries - at, "%s%ld %s", at ? ", " : "", (long)c,
+                     plural_names[kind]);
+    }
+    if (!entries[0] && !sides[0]) return;
+    fprintf(stderr,
+            "foldopt: opf: warning: of the %ld entries asked for: %s%s%s (see the trust "
+            "report%s)\n",
+            (long)opf_n_entries(r), entries[0] ? entries : "none flagged",
+            sides[0] ? "; constraint and bound sides: " : "", sides,
+            r->json ? ": \"trust\" in the JSON" : " in the summary");
+}
+
+static void print_num(FILE *out, double v)
+{
+    if (isnan(v))
+        fputs("?", out);
+    else
+        fprintf(out, "%.8g", v);
+}
+
+void opf_trust_text(const opf_run *r, FILE *out)
+{
+    if (r->n_trust == 0) return;
+    fprintf(out, "trust       %d items limit the derivatives (doc/cli.md \"Trust report\"):\n",
+            r->n_trust);
+    for (int k = 0; k < r->n_trust; k++) {
+        const opf_trust *t = &r->trust[k];
+        fprintf(out, "  %-14s %s", fold_trust_kind_name(t->kind), t->name);
+        if (is_side(t->kind)) {
+            fprintf(out, " (slack %.3g, multiplier %.3g", t->slack, t->mult);
+            if (t->n_aff) fprintf(out, "; moves %ld of the entries asked for", (long)t->n_aff);
+            fputc(')', out);
+        } else if (t->kind == FOLD_TRUST_KINK) {
+            fputs(": left ", out);
+            print_num(out, t->lo);
+            fputs(", right ", out);
+            print_num(out, t->hi);
+        } else if (!isnan(t->lo) || !isnan(t->hi)) {
+            fputs(": [", out);
+            print_num(out, t->lo);
+            fputs(", ", out);
+            print_num(out, t->hi);
+            fputc(']', out);
+        }
+        fputc('\n', out);
+    }
+}
+
+void opf_json_bound(FILE *out, double v)
+{
+    if (isinf(v))
+        fputs(v > 0 ? "\"inf\"" : "\"-inf\"", out);
+    else if (isnan(v))
+        fputs("null", out);
+    else
+        fprintf(out, "%.12g", v);
+}
+
+/* The row and column labels of position pos of values (null where not part of it). */
+static void json_place(const opf_run *r, FILE *out, fold_int pos, bool pair)
+{
+    bool jac = r->mode == OPF_MODE_JACOBIAN, jvp = r->mode == OPF_MODE_JVP;
+    fold_int row = jac ? pos % r->n_rows : jvp ? pos : -1;
+    fold_int col = jac ? pos / r->n_rows : jvp ? -1 : pos;
+    if (!pair) { /* an affected entry: [row, col] of a Jacobian, else the one label */
+        if (jac) fputc('[', out);
+        if (row >= 0) opf_json_label(r, out, false, row);
+        if (jac) fputs(", ", out);
+        if (col >= 0) opf_json_label(r, out, true, col);
+        if (jac) fputc(']', out);
+        return;
+    }
+    fputs(", \"row\": ", out);
+    if (row >= 0)
+        opf_json_label(r, out, false, row);
+    else
+        fputs("null", out);
+    fputs(", \"col\": ", out);
+    if (col >= 0)
+        opf_json_label(r, out, true, col);
+    else
+        fputs("null", out);
+}
+
+void opf_trust_json(const opf_run *r, FILE *out)
+{
+    fputs(",\n \"trust\": [", out);
+    for (int k = 0; k < r->n_trust; k++) {
+        const opf_trust *t = &r->trust[k];
+        fprintf(out, "%s\n  {\"kind\": \"%s\", \"name\": ", k ? "," : "",
+                fold_trust_kind_name(t->kind));
+        opf_json_string(out, t->name);
+        if (is_side(t->kind)) {
+            fputs(", \"slack\": ", out);
+            opf_json_num(out, t->slack);
+            fputs(", \"multiplier\": ", out);
+            opf_json_num(out, t->mult);
+            fputs(", \"affected\": [", out);
+            for (fold_int q = 0; q < t->n_aff; q++) {
+                fputs(q ? ", " : "", out);
+                json_place(r, out, t->aff[q], false);
+            }
+            fputc(']', out);
+        } else if (t->pos < 0) { /* a column without a solution */
+            fputs(", \"row\": null, \"col\": ", out);
+            if (t->line_col >= 0)
+                opf_json_label(r, out, true, t->line_col);
+            else
+                fputs("null", out);
+        } else {
+            json_place(r, out, t->pos, true);
+            fputs(", \"value\": ", out);
+            opf_json_num(out, t->value);
+            fputs(t->kind == FOLD_TRUST_KINK ? ", \"left\": " : ", \"lo\": ", out);
+            opf_json_bound(out, t->lo);
+            fputs(t->kind == FOLD_TRUST_KINK ? ", \"right\": " : ", \"hi\": ", out);
+            opf_json_bound(out, t->hi);
+        }
+        fputc('}', out);
+    }
+    fputc(']', out);
+}

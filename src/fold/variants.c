@@ -1,0 +1,334 @@
+/* Derivatives under both classifications of the candidates (doc/math.md §3.2 "Both
+ * classifications"): a call's result is computed again under every variant of kkt_sides.c;
+ * the entries that differ from the primary result by more than the tolerance are uncertain:
+ * set to NaN and reported with the interval of their values and the candidates that move
+ * them. Also the report of the sides themselves. */
+#include <float.h>
+
+#include "fold/fold_internal.h"
+
+/* Differences below this (relative) are rounding: two factorizations of KKT matrices of
+ * condition up to ~1e6 agree to it. */
+#define ROUNDING 1e-10
+
+/* The relative tolerance of the comparison: the backward tolerance, or the accuracy of the
+ * solution when that is coarser (a difference below it is no larger than the error every
+ * derivative at this point carries), and at least the rounding of two solves. */
+double fold_trust_tol(const fold_solver *solver)
+{
+    const fold_forward_info *fi = &solver->info;
+    double acc = fi->tol_reached > 0.0 ? fi->tol_reached : 0.0;
+    if (!(acc > 0.0) && fi->status == FOLD_FWD_IMPORTED)
+        acc = fmax(fi->kkt_stationarity, fmax(fi->kkt_feasibility, fi->kkt_complementarity));
+    return fmax(fmax(solver->set.backward.tol, ROUNDING), isfinite(acc) ? acc : 0.0);
+}
+
+/* Is weak-list entry w one of the candidates? */
+static bool is_candidate(const fold_kkt *kkt, const fold_weak_entry *w)
+{
+    for (fold_int c = 0; c < kkt->n_cand; c++) {
+        const fold_kkt_cand *cd = &kkt->cand[c];
+        if (cd->index == w->index && cd->is_con == (w->kind < 2)) return true;
+    }
+    return false;
+}
+
+fold_status fold_report_sides(fold_kkt *kkt, const fold_solver *solver)
+{
+    free(kkt->cand_item);
+    kkt->cand_item = NULL;
+    kkt->cand_item_ok = false;
+    if (kkt->n_cand > 0 &&
+        !(kkt->cand_item = fold_malloc((size_t)kkt->n_cand, sizeof(fold_int), "candidate items")))
+        return FOLD_ERR_MEMORY;
+    for (fold_int c = 0; c < kkt->n_cand; c++) {
+        const fold_kkt_cand *cd = &kkt->cand[c];
+        fold_int s = cd->is_con ? fold_side_of_con(kkt->n, cd->index, cd->side == 2)
+                                : fold_side_of_var(cd->index, cd->side == 2);
+        double mult = cd->is_con ? solver->lam[cd->index] : kkt->sides.mult[s];
+        int kind = cd->dependent ? FOLD_TRUST_DEPENDENT
+                   : cd->weak    ? FOLD_TRUST_WEAK
+                                 : FOLD_TRUST_AMBIGUOUS;
+        kkt->cand_item[c] =
+            fold_report_side(kkt, kind, cd->is_con, cd->index, cd->side, kkt->sides.dist[s], mult);
+        if (kkt->cand_item[c] < 0) return FOLD_ERR_MEMORY;
+    }
+    kkt->cand_item_ok = true;
+    /* The rest of the weak list: weakly active sides resolved by an explicit weak_policy (or
+     * the legacy classification), then the dependent items of eq. 4.12. */
+    for (fold_int k = 0; k < kkt->n_weak; k++) {
+        const fold_weak_entry *w = &kkt->weak[k];
+        bool dep = k >= kkt->n_weak_sides;
+        if (is_candidate(kkt, w)) continue;
+        if (fold_report_side(kkt, dep ? FOLD_TRUST_DEPENDENT : FOLD_TRUST_WEAK, w->kind < 2,
+                             w->index, w->kind % 2 ? 2 : 1, w->distance, w->multiplier) < 0)
+            return FOLD_ERR_MEMORY;
+    }
+    return FOLD_OK;
+}
+
+/* Largest finite magnitude of each group of the result, floored at FLOOR times the largest
+ * of all: a group of entries at the rounding level of the others (the changes of the
+ * multipliers of inactive constraints) cannot be judged on its own scale. Returns the
+ * largest of all. */
+#define FLOOR 1e-12
+/* Differences of an entry below NOISE eps times the largest entry or input are rounding:
+ * a column whose entries are all about 1e-16 (a zero derivative) moves by that much between
+ * any two solves. */
+#define NOISE 64.0
+static double group_scales(const fold_result_layout *L, const double *out, double *scale)
+{
+    double all = 0.0;
+    for (fold_int g = 0; g < L->n_groups; g++) {
+        double s = 0.0;
+        for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++)
+            if (isfinite(out[k])) s = fmax(s, fabs(out[k]));
+        scale[g] = s;
+        all = fmax(all, s);
+    }
+    for (fold_int g = 0; g < L->n_groups; g++)
+        scale[g] = fmax(scale[g], FLOOR * all);
+    return all;
+}
+
+/* The value of variant v at entry k to compare with: the active form's own; the barrier
+ * form's extrapolated to mu -> 0 from mu and mu / R (Richardson, the error of the barrier
+ * derivative being linear in mu away from the crossovers, eq. 3.19). */
+static double limit(const fold_kkt *kkt, double d0, double dv)
+{
+    if (kkt->form != FOLD_KKT_BARRIER) return dv;
+    return dv + (dv - d0) / (FOLD_BARRIER_RATIO - 1.0);
+}
+
+/* Per entry: the interval of its values, and whether it is uncertain (the classifications
+ * of the candidates differ) or carries a barrier error (the extrapolated primary differs from
+ * the value at the reached barrier parameter). */
+typedef struct compare {
+    double *lo, *hi, *first; /* first: the barrier form's extrapolated primary */
+    unsigned char *flag;     /* 1 uncertain, 2 barrier error */
+    double noise;            /* differences below it are rounding (NOISE) */
+    double zero;             /* tau times the largest entry of the result */
+} compare;
+
+/* Are both values of an entry zero to the tolerance of the whole result (|a|, |b| <= tau
+ * times its largest entry)? Such an entry (a parameter the output does not depend on, moved
+ * by the barrier's O(mu) coupling or by a flip) cannot be judged on its own group's scale,
+ * and the result is accurate to tau with either value (doc/math.md eq. 3.5c). */
+static bool zero_at_tol(const compare *C, double a, double b)
+{
+    return fabs(a) <= C->zero && fabs(b) <= C->zero;
+}
+
+static fold_status record(fold_kkt *kkt, const fold_result_layout *L, const double *out,
+                          const double *alt, fold_status sv, int v, double tau, const double *scale,
+                          compare *C)
+{
+    bool barrier = kkt->form == FOLD_KKT_BARRIER;
+    fold_status st;
+    fold_int flips = 0;
+    for (fold_int c = 0; c < kkt->n_cand; c++)
+        flips += fold_kkt_variant_status(kkt, v, c) != kkt->cand[c].primary;
+    for (fold_int g = 0; g < L->n_groups; g++)
+        for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++) {
+            if (isnan(out[k])) continue; /* not unique already */
+            double a = sv < 0 ? NAN : limit(kkt, out[k], alt[k]);
+            double thr = fmax(tau * scale[g], C->noise);
+            if (!isnan(a)) {
+                C->lo[k] = fmin(C->lo[k], a);
+                C->hi[k] = fmax(C->hi[k], a);
+            }
+            if (barrier && v == 1) { /* the extrapolated primary: the barrier form's error */
+                C->first[k] = a;
+                if (!(fabs(a - out[k]) <= thr) && !zero_at_tol(C, a, out[k])) C->flag[k] |= 2;
+                continue;
+            }
+            double base = barrier ? C->first[k] : out[k];
+            if (fabs(a - base) <= thr || zero_at_tol(C, a, base)) continue;
+            /* a variant that flips several candidates names them only for an entry that no
+             * single flip moved (the singles come first): the report stays precise */
+            bool named = (C->flag[k] & 1) && flips > 1;
+            C->flag[k] |= 1;
+            for (fold_int c = 0; c < kkt->n_cand && kkt->cand_item_ok && !named; c++)
+                if (fold_kkt_variant_status(kkt, v, c) != kkt->cand[c].primary &&
+                    (st = fold_report_affect(kkt, kkt->cand_item[c], k)))
+                    return st;
+        }
+    return FOLD_OK;
+}
+
+/* One run of the call at variant v / path run `path`, counted in the caller's info. */
+static fold_status run_at(fold_solver *solver, fold_result_fn run, void *ctx, int v, int path,
+                          double *alt, fold_call *call)
+{
+    fold_call vcall;
+    fold_call_begin(&vcall, NULL, NULL);
+    vcall.check = call->check;
+    fold_kkt *kkt = solver->backward;
+    kkt->variant = v;
+    kkt->path = path;
+    fold_status sv = run(solver, ctx, alt, &vcall);
+    call->info->n_variants++;
+    return sv;
+}
+
+/* Report the suspect sides (once per call) and that they move entry k. */
+static fold_status report_suspects(fold_kkt *kkt, const fold_solver *solver, fold_int **items,
+                                   fold_int *n_items, fold_int k)
+{
+    const fold_sides *S = &kkt->sides;
+    if (!*items) {
+        if (!(*items = fold_malloc((size_t)S->n_suspect + 1, sizeof **items, "suspect items")))
+            return FOLD_ERR_MEMORY;
+        for (fold_int s = 0; s < S->count; s++) {
+            if (!S->suspect[s]) continue;
+            bool con = s >= 2 * kkt->n;
+            fold_int index = con ? (s - 2 * kkt->n) / 2 : s / 2;
+            double mult = con ? solver->lam[index] : S->mult[s];
+            fold_int it = fold_report_side(kkt, FOLD_TRUST_AMBIGUOUS, con, index, s % 2 ? 2 : 1,
+                                           S->dist[s], mult);
+            if (it < 0) return FOLD_ERR_MEMORY;
+            (*items)[(*n_items)++] = it;
+        }
+    }
+    for (fold_int t = 0; t < *n_items; t++) {
+        fold_status st = fold_report_affect(kkt, (*items)[t], k);
+        if (st) return st;
+    }
+    return FOLD_OK;
+}
+
+/* The barrier form at a tight solution (Sigma from 1e-12 to 1e12) agrees with the active
+ * form to about this (relative to the group scale) even where the path has converged: the
+ * central-path check judges differences above it only. */
+#define PATH_NOISE 1e-7
+
+/* The central-path check of the suspect verdicts (doc/math.md §3.2 "Suspect verdicts"): the
+ * result in the barrier form at the solution's barrier parameter (P1: the derivative of the
+ * path the solver stopped on) and with every Sigma moved FOLD_BARRIER_RATIO = R times
+ * towards its limit (P2). Where the path converges to the active form's value A (the limit),
+ * P2 - A is about (P1 - A) / R with the same sign; an entry whose P2 is farther from A than
+ * the tolerance and than 3 |P1 - A| / R is not settled at this accuracy (a nearly flat
+ * direction whose variable sits at the centre of its bounds until a much smaller mu):
+ * flagged 4 with the interval of A, P1 and P2. Returns whether the check ran. */
+static fold_status path_check(fold_solver *solver, fold_result_fn run, void *ctx,
+                              const fold_result_layout *L, const double *out, double tau,
+                              const double *scale, compare *C, fold_call *call, bool *ran)
+{
+    fold_kkt *kkt = solver->backward;
+    size_t len = (size_t)L->len;
+    *ran = false;
+    double *p1 = fold_malloc(2 * len, sizeof *p1, "central-path results"), *p2 = p1 + len;
+    if (!p1) return FOLD_ERR_MEMORY;
+    fold_status s1 = run_at(solver, run, ctx, 0, FOLD_PATH_AT_MU, p1, call);
+    fold_status s2 = s1 < 0 ? s1 : run_at(solver, run, ctx, 0, FOLD_PATH_SHRUNK, p2, call);
+    kkt->path = 0;
+    if (s1 == FOLD_ERR_MEMORY || s2 == FOLD_ERR_MEMORY) {
+        free(p1);
+        return FOLD_ERR_MEMORY;
+    }
+    if (s1 >= 0 && s2 >= 0) {
+        *ran = true;
+        for (fold_int g = 0; g < L->n_groups; g++)
+            for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++) {
+                if (isnan(out[k]) || C->flag[k]) continue;
+                double thr = fmax(fmax(tau, PATH_NOISE) * scale[g], C->noise);
+                double e1 = p1[k] - out[k], e2 = p2[k] - out[k];
+                if (!isfinite(e1) || !isfinite(e2) || fabs(e2) <= thr ||
+                    (zero_at_tol(C, out[k], p1[k]) && zero_at_tol(C, out[k], p2[k])) ||
+                    (e1 * e2 > 0.0 && fabs(e2) <= 3.0 * fabs(e1) / FOLD_BARRIER_RATIO))
+                    continue;
+                C->flag[k] |= 4;
+                C->lo[k] = fmin(out[k], fmin(p1[k], p2[k]));
+                C->hi[k] = fmax(out[k], fmax(p1[k], p2[k]));
+            }
+    }
+    free(p1);
+    return FOLD_OK;
+}
+
+fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void *ctx,
+                                  const fold_result_layout *L, double *out, fold_call *call)
+{
+    fold_kkt *kkt = solver->backward;
+    fold_status st = fold_kkt_build_variants(kkt);
+    int nv = fold_kkt_variant_count(kkt);
+    if (st) return st;
+    call->info->n_candidates = kkt->n_cand;
+    /* suspect verdicts are checked against the central path (direct method, active form) */
+    bool path = kkt->form == FOLD_KKT_ACTIVE && kkt->sides.suspect && kkt->sides.n_suspect > 0 &&
+                solver->set.backward.method == FOLD_BACKWARD_DIRECT;
+    if ((nv == 0 && !path) || L->len == 0 ||
+        solver->set.active_set.ambiguity == FOLD_AMBIGUITY_IGNORE)
+        return FOLD_OK;
+    double tau = fold_trust_tol(solver);
+    size_t len = (size_t)L->len;
+    double *alt = fold_malloc(len, sizeof *alt, "variant result");
+    double *buf = fold_malloc(3 * len, sizeof *buf, "variant interval");
+    double *scale = fold_malloc((size_t)L->n_groups + 1, sizeof *scale, "variant scales");
+    compare C = {buf, buf ? buf + len : NULL, buf ? buf + 2 * len : NULL,
+                 fold_calloc(len, 1, "uncertain entries")};
+    fold_int *suspect_items = NULL, n_suspect_items = 0;
+    bool path_ran = false;
+    if (!alt || !buf || !scale || !C.flag) {
+        st = FOLD_ERR_MEMORY;
+        goto done;
+    }
+    double all = group_scales(L, out, scale);
+    C.noise = NOISE * DBL_EPSILON * fmax(L->input, all);
+    C.zero = tau * all;
+    for (size_t k = 0; k < len; k++)
+        C.lo[k] = C.hi[k] = C.first[k] = out[k];
+    for (int v = 1; v <= nv; v++) {
+        fold_status sv = run_at(solver, run, ctx, v, 0, alt, call);
+        if (sv == FOLD_ERR_MEMORY) {
+            st = sv;
+            goto done;
+        }
+        if ((st = record(kkt, L, out, alt, sv, v, tau, scale, &C))) goto done;
+    }
+    if (path && (st = path_check(solver, run, ctx, L, out, tau, scale, &C, call, &path_ran)))
+        goto done;
+    for (fold_int g = 0; g < L->n_groups; g++)
+        for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++) {
+            if (kkt->form == FOLD_KKT_BARRIER && scale[g] > 0.0 && isfinite(C.first[k]) &&
+                fabs(C.first[k] - out[k]) > C.noise && !zero_at_tol(&C, C.first[k], out[k]))
+                call->info->barrier_error =
+                    fmax(call->info->barrier_error, fabs(C.first[k] - out[k]) / scale[g]);
+            if (!C.flag[k]) continue;
+            int block;
+            fold_int row, col;
+            bool uncertain = C.flag[k] & 5;
+            L->locate(L->locate_ctx, k, &block, &row, &col);
+            if ((C.flag[k] & 4) &&
+                (st = report_suspects(kkt, solver, &suspect_items, &n_suspect_items, k)))
+                goto done;
+            if (fold_report_entry(kkt, uncertain ? FOLD_TRUST_UNCERTAIN : FOLD_TRUST_BARRIER_ERROR,
+                                  block, k, row, col, out[k], C.lo[k], C.hi[k]) < 0) {
+                st = FOLD_ERR_MEMORY;
+                goto done;
+            }
+            if (uncertain) { /* no value: the classifications disagree */
+                out[k] = NAN;
+                call->info->n_uncertain++;
+            } else { /* the barrier value, flagged with its limit */
+                call->info->n_barrier_error++;
+            }
+        }
+done:
+    fold_report_unique(kkt);
+    /* the primary classification again: the state (its factorization, its null space) is
+     * the one the result and the messages describe */
+    kkt->variant = 0;
+    kkt->path = 0;
+    if ((nv > 0 || path_ran) && st == FOLD_OK) {
+        fold_backward_info scratch;
+        fold_status sp = fold_kkt_setup(solver, true, &scratch, kkt->fn);
+        if (sp < 0) st = sp;
+    }
+    free(alt);
+    free(buf);
+    free(scale);
+    free(C.flag);
+    free(suspect_items);
+    return st;
+}

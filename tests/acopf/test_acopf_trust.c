@@ -1,0 +1,437 @@
+/* Derivatives that are never silently wrong (doc/math.md §3.2, §3.7; doc/acopf.md §5):
+ * small grids built for the situations that fooled the fixed thresholds, each checked at the
+ * default settings against central (or one-sided) differences of re-solves at a tight
+ * tolerance, with the trust report naming the item as the user knows it.
+ *  - a bus voltage 1e-5 p.u. below its upper limit (the multiplier pattern of
+ *    pglib_opf_case2000_goc's bus 1484 at tol 1e-8);
+ *  - two zero-load leaf buses on identical branches at Vmax (dependent active constraints:
+ *    a kink of the optimal value, whose one-sided LMPs differ);
+ *  - an isolated bus (no branch, no load: infeasible for any load there);
+ *  - two identical generators with a linear cost (their split is not unique). */
+#include <math.h>
+
+#include "acopf_test.h"
+
+/* The synthetic 30-bus grid the cases are built from. */
+static fold_acopf_case *grid30(void)
+{
+    fold_acopf_case *cs = NULL;
+    ck_assert_acopf(fold_acopf_gen_grid(30, 4, &cs), FOLD_OK);
+    return cs;
+}
+
+typedef struct solved {
+    fold_acopf *m;
+    fold_solver *sv;
+    fold_acopf_layout L;
+    fold_forward_info fi;
+    double *x, *lam, *zl, *zu, *p;
+} solved;
+
+static void solve_case(const fold_acopf_case *cs, const fold_settings *set, solved *s)
+{
+    memset(s, 0, sizeof *s);
+    ck_assert_acopf(fold_acopf_create(cs, &s->m), FOLD_OK);
+    fold_status st = fold_acopf_solve(&s->m, set, NULL, NULL, &s->sv, &s->fi, NULL);
+    ck_assert_msg(st == FOLD_OK, "%s: %s", fold_status_name(st), fold_acopf_last_error());
+    s->L = fold_acopf_get_layout(s->m);
+    size_t n = (size_t)s->L.n, m = (size_t)s->L.m;
+    s->x = malloc(n * 8);
+    s->zl = malloc(n * 8);
+    s->zu = malloc(n * 8);
+    s->lam = malloc(m * 8);
+    s->p = malloc((size_t)s->L.np * 8);
+    fold_solver_solution(s->sv, s->x, s->lam, s->zl, s->zu, NULL);
+    fold_solver_params(s->sv, s->p);
+}
+
+static void release(solved *s)
+{
+    fold_solver_free(s->sv);
+    fold_acopf_free(s->m);
+    free(s->x);
+    free(s->lam);
+    free(s->zl);
+    free(s->zu);
+    free(s->p);
+}
+
+/* A reference solver on s's model at tol 1e-11, the fixed thresholds (no re-solves of its
+ * own): the re-solves of the differences start warm from s's solution. */
+static fold_solver *reference(const solved *s)
+{
+    fold_settings set;
+    fold_solver *ref = NULL;
+    fold_settings_default(&set);
+    set.forward.tol = 1e-11;
+    set.active_set.ambiguity = FOLD_AMBIGUITY_IGNORE;
+    ck_assert_status(fold_solver_create(fold_acopf_problem(s->m), &set, &ref), FOLD_OK);
+    return ref;
+}
+
+/* Re-solve at s's parameters with p[k] += h, warm from s's solution; the solution into x
+ * (may be NULL) and the objective; the status of the solve. */
+static fold_status resolve(fold_solver *ref, const solved *s, fold_int k, double h, double *x,
+                           double *obj)
+{
+    double *p = malloc((size_t)s->L.np * 8);
+    fold_forward_info fi;
+    memcpy(p, s->p, (size_t)s->L.np * 8);
+    p[k] += h;
+    ck_assert_status(fold_solver_set_start(ref, s->x, s->lam, s->zl, s->zu), FOLD_OK);
+    fold_status st = fold_solve(ref, p, &fi);
+    if (st >= 0) fold_solver_solution(ref, x, NULL, NULL, NULL, obj);
+    free(p);
+    return st;
+}
+
+/* Bus id 2 of the grid 1e-5 p.u. below its voltage limit: at tol 1e-8 Ipopt leaves a barrier
+ * multiplier of 1.7e-2 there, which the fixed thresholds held active (d vm / d pd off by up
+ * to 140x, as on case2000_goc). */
+START_TEST(near_bound_voltage)
+{
+    fold_acopf_case *cs = grid30();
+    fold_settings set;
+    fold_settings_default(&set);
+    solved s0;
+    solve_case(cs, &set, &s0);
+    cs->bus[1].vmax = s0.x[s0.L.x_vm + 1] + 1e-5;
+    release(&s0);
+    solved s;
+    solve_case(cs, &set, &s);
+    const fold_int bus[4] = {1, 2, 8, 19}, col_bus = 4, nr = 4;
+    fold_int rows[4], col = s.L.p_pd + col_bus;
+    double J[4], fd[4], h = 0.05, scale = 0;
+    for (int r = 0; r < nr; r++)
+        rows[r] = s.L.x_vm + bus[r];
+    /* central differences of warm re-solves at tol 1e-11 */
+    fold_solver *ref = reference(&s);
+    double *xp = malloc((size_t)s.L.n * 8), *xm = malloc((size_t)s.L.n * 8);
+    ck_assert_status(resolve(ref, &s, col, h, xp, NULL), FOLD_OK);
+    ck_assert_status(resolve(ref, &s, col, -h, xm, NULL), FOLD_OK);
+    for (int r = 0; r < nr; r++) {
+        fd[r] = (xp[rows[r]] - xm[rows[r]]) / (2 * h);
+        scale = fmax(scale, fabs(fd[r]));
+    }
+    /* default: re-solved warm until decided, then exact */
+    ck_assert_status(fold_jacobian(s.sv, FOLD_BLOCK_X, nr, rows, 1, &col, J, NULL), FOLD_OK);
+    for (int r = 0; r < nr; r++)
+        ck_assert_msg(fabs(J[r] - fd[r]) <= 1e-4 * scale, "d vm(bus %ld) / d pd: %.10g vs FD %.10g",
+                      cs->bus[bus[r]].id, J[r], fd[r]);
+    printf("# near-bound voltage: %d re-solves, d vm(2) / d pd(5) = %.6g (FD %.6g)\n",
+           s.fi.resolves, J[0], fd[0]);
+    ck_assert_int_ge(s.fi.resolves, 1);
+    /* the fixed thresholds at the same tolerance hold the bound active: wrong */
+    solved old;
+    set.active_set.ambiguity = FOLD_AMBIGUITY_IGNORE;
+    solve_case(cs, &set, &old);
+    ck_assert_status(fold_jacobian(old.sv, FOLD_BLOCK_X, nr, rows, 1, &col, J, NULL), FOLD_OK);
+    double err = 0;
+    for (int r = 0; r < nr; r++)
+        err = fmax(err, fabs(J[r] - fd[r]) / scale);
+    printf("# near-bound voltage: the fixed thresholds are off by %.3g of the column\n", err);
+    ck_assert_double_gt(err, 1e-2);
+    release(&old);
+    /* flag (no re-solve): the bound is reported ambiguous by name, and every entry is exact
+     * or uncertain with an interval that contains the differences */
+    solved fl;
+    set.active_set.ambiguity = FOLD_AMBIGUITY_FLAG;
+    solve_case(cs, &set, &fl);
+    ck_assert_int_eq(fl.fi.resolves, 0);
+    ck_assert_int_ge(fl.fi.n_ambiguous, 1);
+    ck_assert_status(fold_jacobian(fl.sv, FOLD_BLOCK_X, nr, rows, 1, &col, J, NULL),
+                     FOLD_WARN_UNCERTAIN);
+    ck_assert_error_mentions("bus 2 vm upper");
+    const fold_trust_item *items;
+    fold_int n_items;
+    ck_assert_status(fold_trust_report(fl.sv, &items, &n_items), FOLD_OK);
+    fold_int side = fold_test_trust_find(items, n_items, FOLD_TRUST_AMBIGUOUS, "bus 2 vm upper");
+    ck_assert_int_ge(side, 0);
+    /* the slack of the solution reported (vmax was set 1e-5 above vm of the first solve) */
+    ck_assert_double_eq_tol(items[side].slack, cs->bus[1].vmax - fl.x[fl.L.x_vm + 1], 1e-15);
+    ck_assert_double_le(items[side].slack, 2e-5);
+    ck_assert_double_gt(items[side].multiplier, 1e-3);
+    for (int r = 0; r < nr; r++) {
+        if (!isnan(J[r])) {
+            ck_assert_double_le(fabs(J[r] - fd[r]), 1e-4 * scale);
+            continue;
+        }
+        fold_int it = -1;
+        for (fold_int k = 0; k < n_items; k++)
+            if (items[k].kind == FOLD_TRUST_UNCERTAIN && items[k].row == rows[r]) it = k;
+        ck_assert_int_ge(it, 0);
+        ck_assert_msg(items[it].lo - 1e-4 * scale <= fd[r] && fd[r] <= items[it].hi + 1e-4 * scale,
+                      "%s: FD %.10g outside [%.10g, %.10g]", items[it].name, fd[r], items[it].lo,
+                      items[it].hi);
+    }
+    release(&fl);
+    free(xp);
+    free(xm);
+    fold_solver_free(ref);
+    release(&s);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
+/* Append buses (zero load, Vm in [0.9, 1.1]) to cs; returns the index of the first. */
+static fold_int add_buses(fold_acopf_case *cs, int count)
+{
+    fold_int first = cs->n_bus;
+    cs->bus = realloc(cs->bus, (size_t)(cs->n_bus + count) * sizeof *cs->bus);
+    ck_assert_ptr_nonnull(cs->bus);
+    for (int k = 0; k < count; k++) {
+        fold_acopf_bus b = {.id = 31 + k, .type = 1, .vm0 = 1, .vmin = 0.9, .vmax = 1.1};
+        cs->bus[cs->n_bus++] = b;
+    }
+    return first;
+}
+
+/* A branch f-t with charging (unrated): the voltage of a leaf at its open end rises. */
+static void add_branch(fold_acopf_case *cs, fold_int f, fold_int t)
+{
+    cs->branch = realloc(cs->branch, (size_t)(cs->n_branch + 1) * sizeof *cs->branch);
+    ck_assert_ptr_nonnull(cs->branch);
+    fold_acopf_branch br = {.f = f,
+                            .t = t,
+                            .row = cs->n_branch + 1,
+                            .r = 0.01,
+                            .x = 0.1,
+                            .b = 0.3,
+                            .tap = 1,
+                            .angmin_deg = -30,
+                            .angmax_deg = 30};
+    cs->branch[cs->n_branch++] = br;
+}
+
+/* One-sided derivative of the objective along e_k by re-solves: Richardson's extrapolation
+ * of (f(p + s h) - f(p)) / (s h) from h and h / 2 (s = +1 right, -1 left). */
+static double one_sided(fold_solver *ref, const solved *s, fold_int k, double f0, double h, int sgn)
+{
+    double f1, f2;
+    ck_assert_status(resolve(ref, s, k, sgn * h, NULL, &f1), FOLD_OK);
+    ck_assert_status(resolve(ref, s, k, sgn * h / 2, NULL, &f2), FOLD_OK);
+    double d1 = (f1 - f0) / (sgn * h), d2 = (f2 - f0) / (sgn * h / 2);
+    return 2 * d2 - d1;
+}
+
+/* Two zero-load leaf buses (ids 31, 32) on identical branches from bus 2, both at Vmax: their
+ * voltage limits say the same thing about bus 2's voltage, so the active constraints are
+ * dependent and the multipliers not unique. The LMPs at the leaves have a kink: value mode
+ * and the vjp of the objective give NaN with left and right derivatives, which match
+ * one-sided differences of re-solves; the LMP elsewhere is unique. */
+START_TEST(leaf_buses_at_vmax)
+{
+    fold_acopf_case *cs = grid30();
+    fold_int leaf = add_buses(cs, 2);
+    add_branch(cs, 1, leaf);
+    add_branch(cs, 1, leaf + 1);
+    fold_settings set;
+    fold_settings_default(&set);
+    solved s;
+    solve_case(cs, &set, &s);
+    ck_assert_double_le(fabs(s.x[s.L.x_vm + leaf] - 1.1), 1e-7);
+    ck_assert_double_le(fabs(s.x[s.L.x_vm + leaf + 1] - 1.1), 1e-7);
+    fold_int np = s.L.np;
+    double *left = malloc((size_t)np * 8), *right = malloc((size_t)np * 8);
+    double *grad = malloc((size_t)np * 8), *pbar = malloc((size_t)np * 8);
+    double *xbar = malloc((size_t)s.L.n * 8), *gp = malloc((size_t)np * 8);
+    ck_assert_status(fold_value_onesided(s.sv, left, right), FOLD_WARN_NOT_UNIQUE);
+    const fold_trust_item *items;
+    fold_int n_items;
+    ck_assert_status(fold_trust_report(s.sv, &items, &n_items), FOLD_OK);
+    ck_assert_int_ge(fold_test_trust_find(items, n_items, FOLD_TRUST_KINK, "pd bus 31"), 0);
+    ck_assert_int_ge(fold_test_trust_find(items, n_items, FOLD_TRUST_KINK, "pd bus 32"), 0);
+    ck_assert_status(fold_value_gradient(s.sv, grad), FOLD_WARN_NOT_UNIQUE);
+    fold_acopf_eval_grad_f(s.m, s.x, s.p, xbar);
+    fold_acopf_eval_grad_f_p(s.m, s.x, s.p, gp);
+    fold_status sv = fold_vjp(s.sv, xbar, NULL, NULL, NULL, pbar, NULL);
+    ck_assert_msg(sv >= 0, "%s: %s", fold_status_name(sv), fold_last_error());
+    fold_solver *ref = reference(&s);
+    double f0;
+    ck_assert_status(resolve(ref, &s, 0, 0.0, NULL, &f0), FOLD_OK);
+    for (int b = 0; b < 2; b++) {
+        fold_int k = s.L.p_pd + leaf + b;
+        double r = one_sided(ref, &s, k, f0, 0.02, 1), l = one_sided(ref, &s, k, f0, 0.02, -1);
+        printf("# leaf bus %d: one-sided LMPs [%.8g, %.8g], re-solves [%.8g, %.8g]\n", 31 + b,
+               left[k], right[k], l, r);
+        ck_assert_double_gt(right[k] - left[k], 1e-3); /* a kink, not rounding */
+        ck_assert_double_le(fabs(right[k] - r), 1e-5 * fabs(r));
+        ck_assert_double_le(fabs(left[k] - l), 1e-5 * fabs(l));
+        ck_assert(isnan(grad[k]));
+        /* value mode and vjp mode agree that the derivative is not unique */
+        ck_assert(isnan(pbar[k]));
+    }
+    /* the leaves' voltage limits move with vmax (moving bounds, doc/math.md eq. 3.30): their
+     * one-sided derivatives hold the bound terms of the multipliers the kink leaves free */
+    for (int b = 0; b < 2; b++) {
+        fold_int k = s.L.p_vmax + leaf + b;
+        double r = one_sided(ref, &s, k, f0, 2e-4, 1), l = one_sided(ref, &s, k, f0, 2e-4, -1);
+        printf("# leaf bus %d: one-sided d f / d vmax [%.8g, %.8g], re-solves [%.8g, %.8g]\n",
+               31 + b, left[k], right[k], l, r);
+        ck_assert_double_gt(fabs(right[k] - left[k]), 1e-3 * fmax(fabs(l), fabs(r)));
+        ck_assert_double_le(fabs(right[k] - r), 1e-4 * fmax(fabs(l), fabs(r)));
+        ck_assert_double_le(fabs(left[k] - l), 1e-4 * fmax(fabs(l), fabs(r)));
+        ck_assert(isnan(grad[k]));
+    }
+    /* a bus away from the leaves: one LMP, equal to central differences and the vjp */
+    fold_int k = s.L.p_pd + 4;
+    double fp, fm;
+    ck_assert_status(resolve(ref, &s, k, 0.05, NULL, &fp), FOLD_OK);
+    ck_assert_status(resolve(ref, &s, k, -0.05, NULL, &fm), FOLD_OK);
+    ck_assert_double_eq(left[k], right[k]);
+    ck_assert_double_le(fabs(grad[k] - (fp - fm) / 0.1), 1e-5 * fabs(grad[k]));
+    ck_assert_double_le(fabs(pbar[k] + gp[k] - grad[k]), 1e-6 * fabs(grad[k]));
+    fold_solver_free(ref);
+    free(left);
+    free(right);
+    free(grad);
+    free(pbar);
+    free(xbar);
+    free(gp);
+    release(&s);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
+/* A bus without branches or load (id 31): any load there makes the problem infeasible, so
+ * both one-sided derivatives of the optimal value are infinite; its multipliers are free
+ * (the vjp says not unique). */
+START_TEST(isolated_bus)
+{
+    fold_acopf_case *cs = grid30();
+    fold_int iso = add_buses(cs, 1);
+    fold_settings set;
+    fold_settings_default(&set);
+    solved s;
+    solve_case(cs, &set, &s);
+    fold_int np = s.L.np, k = s.L.p_pd + iso;
+    double *left = malloc((size_t)np * 8), *right = malloc((size_t)np * 8);
+    double *pbar = malloc((size_t)np * 8), *xbar = malloc((size_t)s.L.n * 8);
+    ck_assert_status(fold_value_onesided(s.sv, left, right), FOLD_WARN_NOT_UNIQUE);
+    ck_assert(isinf(left[k]) && left[k] < 0);
+    ck_assert(isinf(right[k]) && right[k] > 0);
+    const fold_trust_item *items;
+    fold_int n_items;
+    ck_assert_status(fold_trust_report(s.sv, &items, &n_items), FOLD_OK);
+    ck_assert_int_ge(fold_test_trust_find(items, n_items, FOLD_TRUST_KINK, "pd bus 31"), 0);
+    fold_acopf_eval_grad_f(s.m, s.x, s.p, xbar);
+    ck_assert_status(fold_vjp(s.sv, xbar, NULL, NULL, NULL, pbar, NULL), FOLD_WARN_NOT_UNIQUE);
+    ck_assert(isnan(pbar[k]));
+    ck_assert_status(fold_trust_report(s.sv, &items, &n_items), FOLD_OK);
+    ck_assert_int_ge(fold_test_trust_find(items, n_items, FOLD_TRUST_NOT_UNIQUE, "pd bus 31"), 0);
+    fold_solver *ref = reference(&s);
+    for (int sgn = -1; sgn <= 1; sgn += 2) {
+        fold_forward_info fi;
+        ck_assert_status(resolve(ref, &s, k, sgn * 0.01, NULL, NULL), FOLD_ERR_FORWARD_FAILED);
+        fold_solver_params(ref, pbar); /* the failed solve's parameters */
+        (void)fi;
+    }
+    fold_solver_free(ref);
+    free(left);
+    free(right);
+    free(pbar);
+    free(xbar);
+    release(&s);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
+/* Generator row 1 duplicated (same bus, same limits) with a linear cost on both: their total
+ * output is determined, the split is not. LMPs are unique and match the re-solves; d pg / d
+ * pd of the twins is not unique (named); the optimal value has a kink in each twin's c1,
+ * whose one-sided derivatives are the least and the largest output the twin can take. */
+START_TEST(twin_generators)
+{
+    fold_acopf_case *cs = grid30();
+    fold_settings set;
+    fold_settings_default(&set);
+    solved s;
+    /* linear at the generator's marginal cost at the optimum (c1 + 2 c2 pg): two of them
+     * then share its output, split anyhow */
+    solve_case(cs, &set, &s);
+    /* the first generator strictly within its limits goes first (it is the one twinned) */
+    fold_int g0 = 0;
+    while (g0 < cs->n_gen - 1 && !(s.x[s.L.x_pg + g0] * cs->base_mva > cs->gen[g0].pmin + 1 &&
+                                   s.x[s.L.x_pg + g0] * cs->base_mva < cs->gen[g0].pmax - 1))
+        g0++;
+    double pg0 = s.x[s.L.x_pg + g0] * cs->base_mva;
+    release(&s);
+    fold_acopf_gen first = cs->gen[0];
+    long row0 = first.row;
+    cs->gen[0] = cs->gen[g0];
+    cs->gen[g0] = first;
+    cs->gen[g0].row = cs->gen[0].row;
+    cs->gen[0].row = row0;
+    double *cost = cs->cost + cs->gen[0].cost_off;
+    cost[1] += 2 * cost[2] * pg0;
+    cost[2] = 0;
+    cs->gen = realloc(cs->gen, (size_t)(cs->n_gen + 1) * sizeof *cs->gen);
+    cs->cost = realloc(cs->cost, (size_t)(3 * cs->n_gen + 3) * sizeof *cs->cost);
+    ck_assert(cs->gen && cs->cost);
+    fold_acopf_gen twin = cs->gen[0];
+    twin.row = cs->n_gen + 1;
+    twin.cost_off = 3 * cs->n_gen;
+    memcpy(cs->cost + twin.cost_off, cs->cost + cs->gen[0].cost_off, 3 * sizeof(double));
+    cs->gen[cs->n_gen++] = twin;
+    solve_case(cs, &set, &s);
+    fold_int np = s.L.np, ng = cs->n_gen;
+    double *left = malloc((size_t)np * 8), *right = malloc((size_t)np * 8);
+    ck_assert_status(fold_value_onesided(s.sv, left, right), FOLD_WARN_NOT_UNIQUE);
+    fold_solver *ref = reference(&s);
+    double f0;
+    ck_assert_status(resolve(ref, &s, 0, 0.0, NULL, &f0), FOLD_OK);
+    for (int b = 0; b < cs->n_bus; b++) /* LMPs unique */
+        ck_assert_double_eq(left[s.L.p_pd + b], right[s.L.p_pd + b]);
+    fold_int k = s.L.p_pd + 4;
+    double fp, fm;
+    ck_assert_status(resolve(ref, &s, k, 0.05, NULL, &fp), FOLD_OK);
+    ck_assert_status(resolve(ref, &s, k, -0.05, NULL, &fm), FOLD_OK);
+    ck_assert_double_le(fabs(left[k] - (fp - fm) / 0.1), 1e-5 * fabs(left[k]));
+    /* c1 of each twin: right = its least output (a dearer twin gives way), left = its most */
+    double total = s.x[s.L.x_pg] + s.x[s.L.x_pg + ng - 1];
+    for (int t = 0; t < 2; t++) {
+        fold_int g = t ? ng - 1 : 0, c = s.L.p_c1 + g;
+        double most = fmin(cs->gen[g].pmax, total * cs->base_mva - cs->gen[g].pmin);
+        double least = fmax(cs->gen[g].pmin, total * cs->base_mva - cs->gen[g].pmax);
+        double fr, fl;
+        ck_assert_status(resolve(ref, &s, c, 0.01, NULL, &fr), FOLD_OK);
+        ck_assert_status(resolve(ref, &s, c, -0.01, NULL, &fl), FOLD_OK);
+        printf("# twin %d: d f / d c1 left %.8g right %.8g, re-solves %.8g %.8g\n", t, left[c],
+               right[c], (f0 - fl) / 0.01, (fr - f0) / 0.01);
+        ck_assert_double_le(fabs(right[c] - least), 1e-6 * most);
+        ck_assert_double_le(fabs(left[c] - most), 1e-6 * most);
+        ck_assert_double_le(fabs((fr - f0) / 0.01 - right[c]), 1e-4 * most);
+        ck_assert_double_le(fabs((f0 - fl) / 0.01 - left[c]), 1e-4 * most);
+    }
+    /* d pg / d pd: the twins' rows are not unique, named; the others finite */
+    fold_int rows[3] = {s.L.x_pg, s.L.x_pg + 1, s.L.x_pg + ng - 1}, col = k;
+    double J[3];
+    ck_assert_status(fold_jacobian(s.sv, FOLD_BLOCK_X, 3, rows, 1, &col, J, NULL),
+                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert(isnan(J[0]) && isnan(J[2]) && isfinite(J[1]));
+    const fold_trust_item *items;
+    fold_int n_items;
+    ck_assert_status(fold_trust_report(s.sv, &items, &n_items), FOLD_OK);
+    char name[64];
+    snprintf(name, sizeof name, "d gen %ld (bus %ld) pg", (long)ng, cs->bus[cs->gen[0].bus].id);
+    ck_assert_int_ge(fold_test_trust_find(items, n_items, FOLD_TRUST_NOT_UNIQUE, name), 0);
+    fold_solver_free(ref);
+    free(left);
+    free(right);
+    release(&s);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("acopf_trust");
+    TCase *tc = tcase_create("trust");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, near_bound_voltage);
+    tcase_add_test(tc, leaf_buses_at_vmax);
+    tcase_add_test(tc, isolated_bus);
+    tcase_add_test(tc, twin_generators);
+    suite_add_tcase(s, tc);
+    return fold_test_run(s);
+}

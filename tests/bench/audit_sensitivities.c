@@ -1,0 +1,292 @@
+/* Audit of the sensitivities of one AC-OPF case at the default settings (scripts/
+ * audit-sensitivities.sh runs it on every PGLib case, each in its own process; doc/
+ * benchmarks.md "Audit"). Usage: audit_sensitivities CASE.m [SEED [COLUMNS]].
+ * The case is solved as foldopt opf does (fold_acopf_solve, default settings, the active form
+ * and the barrier form where the active form is refused). For COLUMNS (default 5) load buses
+ * drawn with SEED (default 1), the columns of d (pg, qg, vm, va) / d pd and / d qd by
+ * fold_jacobian, and the LMPs (fold_value_onesided), are compared with central differences
+ * of re-solves at tol 1e-9 warm from the solution (steps 0.05, 0.025 and 0.0125 MW or
+ * MVAr that must agree; the middle one is the reference; an entry it calls wrong is judged
+ * on the middle step re-solved at tol 1e-11, CONFIRM_TOL). Each entry is matched (within 1e-3 of
+ * the largest entry of its output block in that column, that scale at least 1e-6 of the column's
+ * largest entry), reported (NaN, or a trust item whose interval contains the reference), flagged
+ * with an interval that misses the reference, or silently wrong (returned without a flag and off);
+ * entries whose three differences disagree by more than half the tolerance, or whose re-solves do
+ * not end solved, are counted apart (the reference is unreliable there: a kink within the step).
+ * One TSV line on stdout (header with --header). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acopf/acopf.h"
+
+#define TOL_REL 1e-3
+#define STEP 0.05
+#define NSTEP 6 /* steps +-STEP, +-STEP/2, +-STEP/4 */
+#define REF_TOL 1e-9
+/* The reference's own noise: re-solves at REF_TOL place x to about REF_X relative (at
+ * least 1), differenced over the middle step (doc/benchmarks.md "Audit"). */
+#define REF_X 1e-9
+/* An entry the reference calls wrong is judged again on the middle step re-solved at this
+ * tolerance: at REF_TOL the re-solves stop on the barrier path at a mu whose coupling can
+ * bias a derivative through a bound held with a small multiplier (case500_goc: d qg(35) /
+ * d pd(bus 31) 0.00665 at tol 1e-9, 0.0069476 at 1e-11, the fold's 0.0069479). */
+#define CONFIRM_TOL 1e-11
+#define CONFIRM_NEED 1e-10 /* where Ipopt stops short of CONFIRM_TOL: 10 times REF_TOL */
+
+typedef struct counts {
+    long entries, matched, reported, miss, wrong, unreliable;
+    double worst; /* largest relative error of a silently wrong entry */
+    char worst_what[160];
+} counts;
+
+/* Re-solve at p with p[k] += h warm from (x, lam, zl, zu): x into out (n), objective. */
+static int resolve(fold_solver *ref, const double *p0, fold_int np, fold_int k, double h,
+                   const double *x, const double *lam, const double *zl, const double *zu,
+                   double need, double *out, double *obj)
+{
+    double *p = malloc((size_t)np * sizeof *p);
+    memcpy(p, p0, (size_t)np * sizeof *p);
+    p[k] += h;
+    fold_solver_set_start(ref, x, lam, zl, zu);
+    fold_forward_info fi;
+    fold_status st = fold_solve(ref, p, &fi);
+    free(p);
+    /* a point solved to REF_TOL (directly or in stages); an acceptable point is none */
+    if (st < 0 || !(fi.tol_reached <= need)) return -1;
+    fold_solver_solution(ref, out, NULL, NULL, NULL, obj);
+    return 0;
+}
+
+/* Is entry (row, col) named by an entry item of the trust report? lo, hi: the interval of
+ * its values (both classifications, or the value and its barrier-form limit), NaN when the
+ * item gives none. */
+static bool reported(const fold_trust_item *items, fold_int n_items, fold_int row, fold_int col,
+                     double *lo, double *hi)
+{
+    for (fold_int k = 0; k < n_items; k++)
+        if ((items[k].kind == FOLD_TRUST_UNCERTAIN || items[k].kind == FOLD_TRUST_BARRIER_ERROR ||
+             items[k].kind == FOLD_TRUST_NOT_UNIQUE || items[k].kind == FOLD_TRUST_INCONSISTENT) &&
+            (items[k].row == row || items[k].row < 0) &&
+            (items[k].col == col || items[k].col < 0)) {
+            if (items[k].kind == FOLD_TRUST_BARRIER_ERROR) {
+                *lo = fmin(items[k].value, items[k].lo);
+                *hi = fmax(items[k].value, items[k].hi);
+            } else {
+                *lo = items[k].lo;
+                *hi = items[k].hi;
+            }
+            return true;
+        }
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "--header")) {
+        printf("case\tbuses\tform\tforward_s\tresolve_s\tresolves\tambiguous\tentries\tmatched"
+               "\treported\tmiss\twrong\tunreliable\tlmp\tlmp_matched\tlmp_reported\tlmp_miss"
+               "\tlmp_wrong\tlmp_unreliable"
+               "\tworst_wrong\tworst_entry\n");
+        return 0;
+    }
+    if (argc < 2) {
+        fprintf(stderr, "usage: audit_sensitivities CASE.m [SEED [COLUMNS]] | --header\n");
+        return 2;
+    }
+    unsigned long long seed = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
+    int ncol_bus = argc > 3 ? atoi(argv[3]) : 5;
+    fold_acopf_case *cs = NULL;
+    fold_acopf *m = NULL;
+    fold_solver *sv = NULL, *ref = NULL, *tight = NULL;
+    fold_forward_info fi;
+    if (fold_acopf_case_read(argv[1], &cs) || fold_acopf_create(cs, &m)) {
+        fprintf(stderr, "%s\n", fold_acopf_last_error());
+        return 2;
+    }
+    fold_settings set;
+    fold_settings_default(&set);
+    fold_status st = fold_acopf_solve(&m, &set, NULL, NULL, &sv, &fi, NULL);
+    if (st < 0) {
+        printf("%s\t%ld\tfailed\n", cs->name, (long)cs->n_bus);
+        return 1;
+    }
+    const fold_acopf_case *mc = fold_acopf_get_case(m);
+    fold_acopf_layout L = fold_acopf_get_layout(m);
+    fold_int nb = mc->n_bus, ng = mc->n_gen, n = L.n, np = L.np;
+    /* rows: pg, qg, vm, va (4 blocks); columns: pd and qd at the sampled load buses */
+    fold_int nr = 2 * ng + 2 * nb, *rows = malloc((size_t)nr * sizeof *rows);
+    fold_int block_start[5] = {0, ng, 2 * ng, 2 * ng + nb, nr};
+    for (fold_int k = 0; k < ng; k++) {
+        rows[k] = L.x_pg + k;
+        rows[ng + k] = L.x_qg + k;
+    }
+    for (fold_int i = 0; i < nb; i++) {
+        rows[2 * ng + i] = L.x_vm + i;
+        rows[2 * ng + nb + i] = L.x_va + i;
+    }
+    fold_int *loads = malloc((size_t)nb * sizeof *loads), n_loads = 0;
+    for (fold_int i = 0; i < nb; i++)
+        if (mc->bus[i].pd != 0) loads[n_loads++] = i;
+    srand((unsigned)seed);
+    for (fold_int k = n_loads - 1; k > 0; k--) { /* seeded shuffle */
+        fold_int j = rand() % (k + 1), t = loads[k];
+        loads[k] = loads[j];
+        loads[j] = t;
+    }
+    if (ncol_bus > n_loads) ncol_bus = (int)n_loads;
+    fold_int nc = 2 * ncol_bus, *cols = malloc((size_t)nc * sizeof *cols);
+    for (int c = 0; c < ncol_bus; c++) {
+        cols[c] = L.p_pd + loads[c];
+        cols[ncol_bus + c] = L.p_qd + loads[c];
+    }
+    double *J = malloc((size_t)(nr * nc) * sizeof *J);
+    const char *form = "active";
+    st = fold_jacobian(sv, FOLD_BLOCK_X, nr, rows, nc, cols, J, NULL);
+    if (st == FOLD_ERR_SINGULAR || st == FOLD_ERR_DEGENERATE) { /* as foldopt opf does */
+        set.backward.kkt_form = FOLD_KKT_BARRIER;
+        fold_solver_update_settings(sv, &set);
+        form = "barrier";
+        st = fold_jacobian(sv, FOLD_BLOCK_X, nr, rows, nc, cols, J, NULL);
+    }
+    if (st < 0) {
+        printf("%s\t%ld\t%s refused: %s\n", cs->name, (long)nb, form, fold_last_error());
+        return 1;
+    }
+    const fold_trust_item *items;
+    fold_int n_items;
+    fold_trust_report(sv, &items, &n_items);
+    fold_trust_item *kept = malloc(((size_t)n_items + 1) * sizeof *kept);
+    memcpy(kept, items, (size_t)n_items * sizeof *kept);
+    double *left = malloc((size_t)np * sizeof *left), *right = malloc((size_t)np * sizeof *right);
+    fold_value_onesided(sv, left, right);
+    /* the reference */
+    double *x = malloc((size_t)n * 8), *lam = malloc((size_t)L.m * 8), *zl = malloc((size_t)n * 8);
+    double *zu = malloc((size_t)n * 8), *p0 = malloc((size_t)np * 8), f0;
+    double *xs[NSTEP];
+    for (int s = 0; s < NSTEP; s++)
+        xs[s] = malloc((size_t)n * 8);
+    fold_solver_solution(sv, x, lam, zl, zu, &f0);
+    fold_solver_params(sv, p0);
+    fold_settings rset;
+    fold_settings_default(&rset);
+    rset.forward.tol = REF_TOL;
+    rset.active_set.ambiguity = FOLD_AMBIGUITY_IGNORE; /* the re-solves only give x */
+    fold_solver_create(fold_acopf_problem(m), &rset, &ref);
+    rset.forward.tol = CONFIRM_TOL;
+    fold_solver_create(fold_acopf_problem(m), &rset, &tight);
+    double *xt[2] = {malloc((size_t)n * 8), malloc((size_t)n * 8)}, ft;
+    counts C = {0}, P = {0};
+    for (fold_int c = 0; c < nc; c++) {
+        int tight_ok = -1; /* the column's confirmation: not yet run, failed, done */
+        double f[NSTEP], hs[NSTEP] = {STEP, -STEP, STEP / 2, -STEP / 2, STEP / 4, -STEP / 4};
+        bool ok = true;
+        for (int s = 0; s < NSTEP && ok; s++)
+            ok = resolve(ref, p0, np, cols[c], hs[s], x, lam, zl, zu, REF_TOL, xs[s], &f[s]) == 0;
+        if (!ok) {
+            C.unreliable += nr;
+            continue;
+        }
+        /* a block's scale, floored at 1e-6 of the column's: a block of derivatives at the
+         * noise level of the others (va w.r.t. a reactive load) is judged against them */
+        double col_big = 0;
+        for (fold_int r = 0; r < nr; r++)
+            col_big = fmax(col_big, fabs((xs[0][rows[r]] - xs[1][rows[r]]) / (2 * STEP)));
+        for (int b = 0; b < 4; b++) {
+            double big = 1e-6 * col_big;
+            for (fold_int r = block_start[b]; r < block_start[b + 1]; r++)
+                big = fmax(big, fabs((xs[0][rows[r]] - xs[1][rows[r]]) / (2 * STEP)));
+            for (fold_int r = block_start[b]; r < block_start[b + 1]; r++) {
+                double fd = (xs[0][rows[r]] - xs[1][rows[r]]) / (2 * STEP);
+                double fd2 = (xs[2][rows[r]] - xs[3][rows[r]]) / STEP, v = J[r + c * nr];
+                double fd4 = (xs[4][rows[r]] - xs[5][rows[r]]) / (STEP / 2);
+                C.entries++;
+                double lo = v, hi = v;
+                bool rep = reported(kept, n_items, rows[r], cols[c], &lo, &hi) || isnan(v);
+                /* three steps that agree, the smallest one the reference */
+                if (fabs(fd - fd2) > 0.5 * TOL_REL * big || fabs(fd2 - fd4) > 0.5 * TOL_REL * big) {
+                    if (rep)
+                        C.reported++;
+                    else
+                        C.unreliable++;
+                    continue;
+                }
+                fd = fd2; /* the middle step: less truncation than STEP, less noise than
+                             STEP / 4 */
+                /* a reported entry whose interval misses the reference is wrong too */
+                double miss = fmax(0, fmax(lo - fd, fd - hi));
+                double noise = REF_X * fmax(1, fabs(x[rows[r]])) / STEP;
+                double e = miss <= noise ? 0 : miss / (big > 0 ? big : 1);
+                if (rep) { /* flagged: its interval contains the reference, or misses it */
+                    if (isnan(lo) || e <= TOL_REL)
+                        C.reported++;
+                    else
+                        C.miss++;
+                    continue;
+                }
+                if (e > TOL_REL && tight_ok < 0)
+                    tight_ok = resolve(tight, p0, np, cols[c], STEP / 2, x, lam, zl, zu,
+                                       CONFIRM_NEED, xt[0], &ft) == 0 &&
+                               resolve(tight, p0, np, cols[c], -STEP / 2, x, lam, zl, zu,
+                                       CONFIRM_NEED, xt[1], &ft) == 0;
+                if (e > TOL_REL && tight_ok > 0) { /* the reference at CONFIRM_TOL decides */
+                    fd = (xt[0][rows[r]] - xt[1][rows[r]]) / STEP;
+                    miss = fabs(v - fd);
+                    e = miss <= noise * CONFIRM_NEED / REF_TOL ? 0 : miss / (big > 0 ? big : 1);
+                }
+                if (e <= TOL_REL) {
+                    C.matched++;
+                    continue;
+                }
+                C.wrong++;
+                if (e > C.worst) {
+                    static const char *bn[] = {"pg", "qg", "vm", "va"};
+                    fold_int k = r - block_start[b];
+                    C.worst = e;
+                    snprintf(C.worst_what, sizeof C.worst_what,
+                             "d %s(%ld)/d %s(bus %ld): %.6g vs %.6g", bn[b],
+                             b < 2 ? mc->gen[k].row : mc->bus[k].id, c < ncol_bus ? "pd" : "qd",
+                             mc->bus[loads[c % ncol_bus]].id, v, fd);
+                }
+            }
+        }
+        /* the objective: LMP (pd) or its reactive counterpart (qd) */
+        double g1 = (f[0] - f[1]) / (2 * STEP), g = (f[2] - f[3]) / STEP;
+        double g4 = (f[4] - f[5]) / (STEP / 2), gtol = 0.5 * TOL_REL * fmax(1, fabs(g));
+        bool g_unreliable = fabs(g1 - g) > gtol || fabs(g - g4) > gtol;
+        double vr = right[cols[c]], vl = left[cols[c]];
+        P.entries++;
+        double gt = TOL_REL * fmax(1, fabs(g));
+        if (!(vl == vr) && (g_unreliable || (g >= vl - gt && g <= vr + gt))) {
+            P.reported++; /* an interval that contains the reference (or none is reliable) */
+        } else if (!(vl == vr)) {
+            P.miss++;
+        } else if (g_unreliable) {
+            P.unreliable++;
+        } else if (fabs(vl - g) <= gt) {
+            P.matched++;
+        } else {
+            P.wrong++;
+        }
+    }
+    printf("%s\t%ld\t%s\t%.3f\t%.3f\t%d\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld"
+           "\t%ld\t%ld\t%.3g\t%s\n",
+           cs->name, (long)nb, form, fi.total_s, fi.resolve_s, fi.resolves, (long)fi.n_ambiguous,
+           C.entries, C.matched, C.reported, C.miss, C.wrong, C.unreliable, P.entries, P.matched,
+           P.reported, P.miss, P.wrong, P.unreliable, C.worst,
+           C.worst_what[0] ? C.worst_what : "-");
+    for (int s = 0; s < NSTEP; s++)
+        free(xs[s]);
+    void *a[] = {rows, loads, cols, J, kept, left, right, x, lam, zl, zu, p0};
+    for (size_t k = 0; k < sizeof a / sizeof a[0]; k++)
+        free(a[k]);
+    fold_solver_free(ref);
+    fold_solver_free(tight);
+    free(xt[0]);
+    free(xt[1]);
+    fold_solver_free(sv);
+    fold_acopf_free(m);
+    fold_acopf_case_free(cs);
+    return 0;
+}
