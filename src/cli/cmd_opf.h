@@ -5,9 +5,16 @@
 #define FOLD_CLI_CMD_OPF_H
 
 #include "cli/cli.h"
-#include "acopf/acopf.h"
+#include "foldopt/acopf.h"
 
-enum { OPF_MODE_DEFAULT = -1, OPF_MODE_VALUE, OPF_MODE_VJP, OPF_MODE_JVP, OPF_MODE_JACOBIAN };
+/* --mode: the library's fold_acopf_diff_mode, or not given */
+enum {
+    OPF_MODE_DEFAULT = -1,
+    OPF_MODE_VALUE = FOLD_ACOPF_DIFF_VALUE,
+    OPF_MODE_VJP = FOLD_ACOPF_DIFF_VJP,
+    OPF_MODE_JVP = FOLD_ACOPF_DIFF_JVP,
+    OPF_MODE_JACOBIAN = FOLD_ACOPF_DIFF_JACOBIAN
+};
 
 typedef struct opf_run {
     /* arguments */

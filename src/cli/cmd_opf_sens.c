@@ -44,46 +44,38 @@ fold_status opf_backward(opf_run *r)
     fold_int nv = r->mode == OPF_MODE_JACOBIAN ? r->n_rows * r->n_cols
                   : r->mode == OPF_MODE_JVP    ? r->n_rows
                                                : r->n_cols;
-    free(r->values); /* a second call (barrier fallback) replaces the first result */
     r->values = calloc((size_t)nv + 1, sizeof(double));
-    double *pbar = r->mode == OPF_MODE_VALUE || r->mode == OPF_MODE_VJP
-                       ? malloc(((size_t)r->L.np + 1) * sizeof(double))
-                       : NULL;
-    fold_status st;
-    if (!r->values || (!pbar && (r->mode == OPF_MODE_VALUE || r->mode == OPF_MODE_VJP))) {
-        free(pbar);
+    if (!r->values) {
         fprintf(stderr, "foldopt: opf: out of memory\n");
         return FOLD_ERR_MEMORY;
     }
-    memset(&r->bwd, 0, sizeof r->bwd);
-    switch (r->mode) {
-    case OPF_MODE_VALUE: /* envelope theorem: no solve */
-        st = fold_value_gradient(r->solver, pbar);
-        break;
-    case OPF_MODE_VJP:
-        st = fold_acopf_vjp(r->model, r->solver, r->n_rows, r->outs, r->weights, pbar, &r->bwd);
-        r->has_bwd_info = true;
-        break;
-    case OPF_MODE_JVP:
-        st = fold_acopf_jvp(r->model, r->solver, r->dp, r->n_rows, r->outs, r->values, &r->bwd);
-        r->has_bwd_info = true;
-        break;
-    default: {
-        progress pg = {now_s(), false};
-        bool show = want_progress(r);
-        st = fold_acopf_jacobian(r->model, r->solver, r->n_rows, r->outs, r->n_cols, r->cols,
-                                 r->values, &r->bwd, show ? show_progress : NULL, &pg);
-        if (pg.shown) fputc('\n', stderr);
-        r->has_bwd_info = true;
+    /* the modes of the command are fold_acopf_diff_mode's, in the same order */
+    fold_acopf_diff_request rq = {.mode = r->mode,
+                                  .n_out = r->n_rows,
+                                  .out = r->outs,
+                                  .weights = r->weights,
+                                  .dp = r->dp,
+                                  .n_cols = r->n_cols,
+                                  .cols = r->cols,
+                                  .keep_kkt_form = r->kkt_given};
+    progress pg = {now_s(), false};
+    if (r->mode == OPF_MODE_JACOBIAN && want_progress(r)) {
+        rq.progress = show_progress;
+        rq.user_data = &pg;
     }
+    fold_acopf_diff_info di;
+    fold_status st = fold_acopf_differentiate(r->model, r->solver, &rq, r->values, &di);
+    if (pg.shown) fputc('\n', stderr);
+    r->bwd = di.backward;
+    r->has_bwd_info = r->mode != OPF_MODE_VALUE;
+    r->backward_s = di.seconds;
+    if (di.kkt_fallback) {
+        snprintf(r->kkt_fallback, sizeof r->kkt_fallback, "%s", di.fallback_reason);
+        r->settings = *fold_solver_settings(r->solver);
     }
-    for (fold_int c = 0; pbar && st >= 0 && c < r->n_cols; c++)
-        r->values[c] = pbar[r->cols[c]];
-    free(pbar);
     r->bwd_msg[0] = '\0';
-    if (st != FOLD_OK) /* the library's detail (value mode) or the acopf one's */
-        snprintf(r->bwd_msg, sizeof r->bwd_msg, "%s",
-                 r->mode == OPF_MODE_VALUE ? fold_last_error() : fold_acopf_last_error());
+    if (st != FOLD_OK)
+        snprintf(r->bwd_msg, sizeof r->bwd_msg, "%s", fold_acopf_last_error());
     return st;
 }
 
