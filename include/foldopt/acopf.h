@@ -241,6 +241,18 @@ FOLD_API fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *s
                              const fold_acopf_solve_options *opt, fold_solver **solver,
                              fold_forward_info *info, fold_acopf_solve_info *sinfo);
 
+/* The solve of fold_acopf_solve on a solver the caller created for fold_acopf_problem(model)
+ * and keeps: its settings apply, its start point (fold_solver_set_start, or its stored
+ * solution under forward.warm_start) starts the first solve, and the analyses it holds
+ * carry over between calls. model and solver are never freed nor replaced: when a re-solve
+ * is kept, *resolved and *resolved_solver receive its model and solver (the caller frees
+ * both, the solver first) and hold the returned solution; otherwise they are NULL and
+ * solver holds it. FOLD_ERR_ARGUMENT also when solver belongs to another problem. */
+FOLD_API fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver,
+                                         const double *p, const fold_acopf_solve_options *opt,
+                                         fold_acopf **resolved, fold_solver **resolved_solver,
+                                         fold_forward_info *info, fold_acopf_solve_info *sinfo);
+
 /* The flat start (vm = 1 clipped into its bounds, va = 0, pg and qg at their bound
  * midpoints, infinite bounds replaced by 0, each t at its generator's cost there, each flow
  * variable at its branch's flow there) into x (n). */

@@ -103,42 +103,38 @@ static bool point_alloc(const fold_acopf *m, point *pt)
 }
 
 /* One re-solve: the model with flow variables on mask, started from pt (the solution of
- * *sv, in *model's layout). On success (Ipopt solved or acceptable) *model and *sv are
- * replaced. */
-static fold_status resolve(fold_acopf **model, fold_solver **sv, const unsigned char *mask,
-                           const point *pt, const fold_settings *set, double spent_s,
-                           const double *p, fold_forward_info *fi)
+ * the model m0, in its layout). On success (Ipopt solved or acceptable) *m1 and *s1 receive
+ * the new model and its solver. */
+static fold_status resolve(const fold_acopf *m0, const unsigned char *mask, const point *pt,
+                           const fold_settings *set, double spent_s, const double *p,
+                           fold_acopf **m1, fold_solver **s1, fold_forward_info *fi)
 {
-    fold_acopf *m0 = *model, *m1 = NULL;
-    fold_solver *s1 = NULL;
     fold_acopf_options opt = {.flow_var_max_z = 0, .flow_var_branch = mask};
     fold_settings warm;
     point to = {0};
-    fold_status st = fold_acopf_create_with(&m0->cs, &opt, &m1);
+    *m1 = NULL;
+    *s1 = NULL;
+    fold_status st = fold_acopf_create_with(&m0->cs, &opt, m1);
     if (st != FOLD_OK)
         return st;
-    if (!point_alloc(m1, &to)) {
+    if (!point_alloc(*m1, &to)) {
         st = acopf_error(FOLD_ERR_MEMORY, "fold_acopf_solve: out of memory (%s)", m0->cs.name);
         goto done;
     }
     acopf_warm_settings(set, spent_s, &warm);
-    if ((st = fold_acopf_convert_point(m0, m1, p, pt->x, pt->lam, pt->zl, pt->zu, to.x, to.lam,
+    if ((st = fold_acopf_convert_point(m0, *m1, p, pt->x, pt->lam, pt->zl, pt->zu, to.x, to.lam,
                                        to.zl, to.zu)) != FOLD_OK ||
-        (st = fold_solver_create(m1->prob, &warm, &s1)) != FOLD_OK ||
-        (st = fold_solver_set_start(s1, to.x, to.lam, to.zl, to.zu)) != FOLD_OK)
+        (st = fold_solver_create((*m1)->prob, &warm, s1)) != FOLD_OK ||
+        (st = fold_solver_set_start(*s1, to.x, to.lam, to.zl, to.zu)) != FOLD_OK)
         goto done;
-    st = fold_solve(s1, p, fi);
-    if (st >= 0) {
-        fold_solver_free(*sv);
-        fold_acopf_free(m0);
-        *sv = s1;
-        *model = m1;
-        s1 = NULL;
-        m1 = NULL;
-    }
+    st = fold_solve(*s1, p, fi);
 done:
-    fold_solver_free(s1);
-    fold_acopf_free(m1);
+    if (st < 0) {
+        fold_solver_free(*s1);
+        fold_acopf_free(*m1);
+        *s1 = NULL;
+        *m1 = NULL;
+    }
     free(to.x);
     return st;
 }
@@ -151,60 +147,72 @@ void acopf_info_not_run(fold_forward_info *fi)
     fi->objective = fi->kkt_stationarity = fi->kkt_feasibility = fi->kkt_complementarity = NAN;
 }
 
-fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const double *p,
-                             const fold_acopf_solve_options *opt, fold_solver **solver,
-                             fold_forward_info *info, fold_acopf_solve_info *sinfo)
+static fold_status check_options(const fold_acopf_solve_options *opt, const char *fn)
+{
+    if (opt->max_rounds < 0 || !(opt->stiff_factor > 0))
+        return acopf_error(FOLD_ERR_ARGUMENT, "%s: max_rounds = %d, stiff_factor = %g: need "
+                           ">= 0 and > 0", fn, opt->max_rounds, opt->stiff_factor);
+    return FOLD_OK;
+}
+
+fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver, const double *p,
+                                const fold_acopf_solve_options *opt, fold_acopf **resolved,
+                                fold_solver **resolved_solver, fold_forward_info *info,
+                                fold_acopf_solve_info *sinfo)
 {
     fold_acopf_solve_options defaults;
-    fold_settings def_set;
     fold_forward_info total, fi;
     fold_acopf_solve_info si = {.first_status = FOLD_FWD_NOT_RUN,
                                 .failed_status = FOLD_FWD_NOT_RUN};
-    fold_solver *sv = NULL;
+    const char *fn = "fold_acopf_solve_on";
     acopf_info_not_run(&total);
     /* info and sinfo are defined on every path, the early failures included */
     if (info)
         *info = total;
     if (sinfo)
         *sinfo = si;
-    if (solver)
-        *solver = NULL;
-    if (!model || !*model || !solver)
-        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_solve: %s is NULL",
-                           solver ? "model" : "solver");
+    if (resolved)
+        *resolved = NULL;
+    if (resolved_solver)
+        *resolved_solver = NULL;
+    if (!model || !solver || !resolved || !resolved_solver)
+        return acopf_error(FOLD_ERR_ARGUMENT, "%s: %s is NULL", fn,
+                           !model ? "model" : !solver ? "solver" : "resolved");
     fold_acopf_default_solve_options(&defaults);
     if (!opt)
         opt = &defaults;
-    if (opt->max_rounds < 0 || !(opt->stiff_factor > 0))
-        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_solve: max_rounds = %d, stiff_factor "
-                           "= %g: need >= 0 and > 0", opt->max_rounds, opt->stiff_factor);
-    if (!set) {
-        fold_settings_default(&def_set);
-        set = &def_set;
-    }
-    fold_status st = fold_solver_create((*model)->prob, set, &sv);
-    if (st != FOLD_OK)
-        return acopf_error_from_lib(st, "fold_acopf_solve");
+    fold_status st = check_options(opt, fn);
+    if (st)
+        return st;
+    if (fold_solver_problem(solver) != model->prob)
+        return acopf_error(FOLD_ERR_ARGUMENT, "%s: the solver was not created for this model's "
+                           "problem", fn);
+    const fold_settings *set = fold_solver_settings(solver);
+    /* the kept solution: the caller's model and solver, or the last re-solve's (owned) */
+    const fold_acopf *cur = model;
+    fold_acopf *own_m = NULL;
+    fold_solver *sv = solver, *own_s = NULL;
     st = fold_solve(sv, p, &total);
     si.first_status = total.status;
     si.first_iterations = total.iterations;
     while (st == FOLD_WARN_INACCURATE && si.rounds < opt->max_rounds &&
            !(set->forward.time_limit_s > 0 && total.total_s >= set->forward.time_limit_s)) {
-        const fold_acopf *m = *model;
         unsigned char *mask = NULL;
         point pt;
         fold_int added = -1;
-        if (point_alloc(m, &pt) &&
+        if (point_alloc(cur, &pt) &&
             fold_solver_solution(sv, pt.x, pt.lam, pt.zl, pt.zu, NULL) == FOLD_OK)
-            added = stiff_branches(m, p ? p : m->p0, pt.x, pt.lam,
+            added = stiff_branches(cur, p ? p : cur->p0, pt.x, pt.lam,
                                    opt->stiff_factor * set->forward.tol, &mask);
         if (added <= 0) { /* nothing to change (or no memory): the acceptable point stands */
             free(pt.x);
             free(mask);
             break;
         }
+        fold_acopf *m1;
+        fold_solver *s1;
         acopf_info_not_run(&fi);
-        fold_status rst = resolve(model, &sv, mask, &pt, set, total.total_s, p, &fi);
+        fold_status rst = resolve(cur, mask, &pt, set, total.total_s, p, &m1, &s1, &fi);
         free(pt.x);
         free(mask);
         si.rounds++;
@@ -214,13 +222,59 @@ fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const
             si.failed = rst;
             break;
         }
+        fold_solver_free(own_s);
+        fold_acopf_free(own_m);
+        cur = own_m = m1;
+        sv = own_s = s1;
         si.n_flow_added += added;
         st = rst;
     }
+    *resolved = own_m;
+    *resolved_solver = own_s;
     if (info)
         *info = total;
     if (sinfo)
         *sinfo = si;
+    return st;
+}
+
+fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const double *p,
+                             const fold_acopf_solve_options *opt, fold_solver **solver,
+                             fold_forward_info *info, fold_acopf_solve_info *sinfo)
+{
+    fold_acopf_solve_options defaults;
+    fold_settings def_set;
+    fold_solver *sv = NULL;
+    /* info and sinfo are defined on every path, the early failures included */
+    if (info)
+        acopf_info_not_run(info);
+    if (sinfo)
+        *sinfo = (fold_acopf_solve_info){.first_status = FOLD_FWD_NOT_RUN,
+                                         .failed_status = FOLD_FWD_NOT_RUN};
+    if (solver)
+        *solver = NULL;
+    if (!model || !*model || !solver)
+        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_solve: %s is NULL",
+                           solver ? "model" : "solver");
+    fold_acopf_default_solve_options(&defaults);
+    fold_status st = check_options(opt ? opt : &defaults, "fold_acopf_solve");
+    if (st)
+        return st;
+    if (!set) {
+        fold_settings_default(&def_set);
+        set = &def_set;
+    }
+    if ((st = fold_solver_create((*model)->prob, set, &sv)) != FOLD_OK)
+        return acopf_error_from_lib(st, "fold_acopf_solve");
+    fold_acopf *m1;
+    fold_solver *s1;
+    st = fold_acopf_solve_on(*model, sv, p, opt, &m1, &s1, info, sinfo);
+    if (m1) { /* a re-solve kept: its model replaces the caller's */
+        fold_solver_free(sv);
+        fold_acopf_free(*model);
+        *model = m1;
+        sv = s1;
+    }
     *solver = sv;
     return st;
 }

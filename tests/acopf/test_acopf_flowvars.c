@@ -494,6 +494,74 @@ START_TEST(refine_after_acceptable)
 }
 END_TEST
 
+
+/* fold_acopf_solve_on: the re-solve policy on the caller's solver, whose start point serves
+ * the first solve; the caller's model and solver are kept (the acceptable point stays in
+ * the solver), the re-solve comes back as its own model and solver. */
+START_TEST(solve_on_keeps_the_callers_model)
+{
+    fold_int br;
+    fold_acopf_case *cs = stiff_grid(&br);
+    solved ref;
+    solve(&ref, cs, FOLD_ACOPF_FLOW_VAR_MAX_Z);
+    fold_settings set;
+    fold_settings_default(&set);
+    set.forward.tol = 1e-10;
+    fold_acopf_solve_options so;
+    fold_acopf_default_solve_options(&so);
+    so.max_rounds = 1;
+    fold_acopf *m = create(cs, 0), *rm = NULL;
+    fold_solver *s = NULL, *rs = NULL;
+    fold_forward_info fi;
+    fold_acopf_solve_info si;
+    ck_assert_int_eq(fold_solver_create(fold_acopf_problem(m), &set, &s), FOLD_OK);
+    ck_assert_acopf(fold_acopf_solve_on(m, s, NULL, &so, &rm, &rs, &fi, &si), FOLD_OK);
+    ck_assert_ptr_nonnull(rm);
+    ck_assert_ptr_nonnull(rs);
+    ck_assert_int_eq(si.rounds, 1);
+    ck_assert_int_eq(fold_acopf_get_layout(m).n_flow, 0);
+    ck_assert_int_ge(fold_acopf_get_layout(rm).n_flow, 1);
+    ck_assert_ptr_eq(fold_solver_problem(rs), fold_acopf_problem(rm));
+    ck_assert_double_le(fabs(fi.objective - ref.obj), 1e-9 * ref.obj);
+    fold_acopf_layout L = fold_acopf_get_layout(m);
+    double *x = malloc((3 * (size_t)L.n + (size_t)L.m) * sizeof *x), obj;
+    double *zl = x + L.n, *zu = zl + L.n, *lam = zu + L.n;
+    ck_assert_int_eq(fold_solver_solution(s, x, lam, zl, zu, &obj), FOLD_OK);
+    ck_assert_double_le(fabs(obj - ref.obj), 1e-6 * ref.obj); /* the acceptable point */
+    /* one iteration from the caller's start stays at that point; from flat it does not */
+    fold_solver_free(rs);
+    fold_acopf_free(rm);
+    set.forward.max_iter = 1;
+    ck_assert_int_eq(fold_settings_set_ipopt(&set, "mu_init", "1e-9"), FOLD_OK);
+    ck_assert_int_eq(fold_solver_update_settings(s, &set), FOLD_OK);
+    double gap[2], *flat = malloc((size_t)L.n * sizeof *flat);
+    fold_acopf_flat_start(m, flat);
+    for (int warm = 0; warm < 2; warm++) {
+        ck_assert_int_eq(fold_solver_set_start(s, warm ? x : flat, warm ? lam : NULL,
+                                               warm ? zl : NULL, warm ? zu : NULL), FOLD_OK);
+        ck_assert_acopf(fold_acopf_solve_on(m, s, NULL, &so, &rm, &rs, &fi, &si),
+                        FOLD_ERR_FORWARD_FAILED);
+        ck_assert_ptr_null(rm);
+        ck_assert_int_eq(fi.iterations, 1);
+        ck_assert_int_eq(fold_solver_solution(s, NULL, NULL, NULL, NULL, &obj), FOLD_OK);
+        gap[warm] = fabs(obj - ref.obj) / ref.obj;
+    }
+    printf("# one iteration: objective %.1e from the optimum from flat, %.1e from it\n", gap[0],
+           gap[1]);
+    ck_assert_double_lt(gap[1], 1e-5);
+    ck_assert_double_gt(gap[0], 1e-2);
+    free(flat);
+    /* a solver of another problem */
+    ck_assert_acopf(fold_acopf_solve_on(m, ref.sv, NULL, &so, &rm, &rs, &fi, &si),
+                    FOLD_ERR_ARGUMENT);
+    free(x);
+    fold_solver_free(s);
+    fold_acopf_free(m);
+    release(&ref);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("acopf_flowvars");
@@ -507,6 +575,7 @@ int main(void)
     tcase_add_test(tc, branch_mask);
     tcase_add_test(tc, convert_point);
     tcase_add_test(tc, refine_after_acceptable);
+    tcase_add_test(tc, solve_on_keeps_the_callers_model);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }
