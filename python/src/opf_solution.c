@@ -51,14 +51,22 @@ static opf_solution *new_solution(opf_model *owner)
     return s;
 }
 
-static PyObject *refused(fold_status st, const char *what)
+/* A refused call: ValueError for input the library refused, foldopt.Error otherwise; detail
+ * from the AC-OPF model's error (acopf = true) or the library's. */
+static PyObject *refused_detail(fold_status st, const char *what, bool acopf)
 {
+    const char *detail = acopf ? fold_acopf_last_error() : fold_last_error();
     if (st == FOLD_ERR_NONFINITE || st == FOLD_ERR_ARGUMENT || st == FOLD_ERR_DIMENSION ||
         st == FOLD_ERR_SETTING) {
-        PyErr_Format(PyExc_ValueError, "%s: %s", what, fold_acopf_last_error());
+        PyErr_Format(PyExc_ValueError, "%s: %s", what, detail);
         return NULL;
     }
-    return fold_py_raise(st, what, fold_acopf_last_error());
+    return fold_py_raise(st, what, detail);
+}
+
+static PyObject *refused(fold_status st, const char *what)
+{
+    return refused_detail(st, what, true);
 }
 
 /* Start sv from warm's solution, carried to model's layout (fold_acopf_convert_point). */
@@ -83,7 +91,7 @@ static bool warm_start(opf_solution *warm, const fold_acopf *model, fold_solver 
         st = fold_solver_set_start(sv, x1, lam1, zl1, zu1);
     PyMem_Free(buf);
     if (st != FOLD_OK) {
-        refused(st, "warm");
+        refused_detail(st, "warm", false);
         return false;
     }
     return true;
@@ -129,7 +137,7 @@ PyObject *opf_model_solve(opf_model *self, PyObject *args, PyObject *kw)
                        : FOLD_ERR_MEMORY;
     if (st != FOLD_OK) {
         if (s)
-            refused(st, "settings");
+            refused_detail(st, "settings", false);
         goto fail;
     }
     if (warm && !warm_start(warm, self->model, sv))
@@ -197,7 +205,7 @@ PyObject *opf_model_import(opf_model *self, PyObject *args, PyObject *kw)
     if (!s)
         goto fail;
     if ((st = fold_solver_create(fold_acopf_problem(self->model), &set, &s->solver)) != FOLD_OK) {
-        refused(st, "settings");
+        refused_detail(st, "settings", false);
         goto fail;
     }
     fold_acopf_import_options opt;
@@ -295,7 +303,7 @@ static PyObject *sol_primal_dual(opf_solution *self, PyObject *noargs)
     if (st == FOLD_OK)
         st = fold_solver_params(self->solver, p);
     if (st != FOLD_OK) {
-        refused(st, "primal_dual");
+        refused_detail(st, "primal_dual", false);
         goto fail;
     }
     return Py_BuildValue("(NNNNN)", bx, bl, bzl, bzu, bp);
@@ -406,7 +414,7 @@ static PyObject *sol_settings(opf_solution *self, PyObject *dict)
         return NULL;
     fold_status st = fold_solver_update_settings(self->solver, &set);
     if (st != FOLD_OK)
-        return refused(st, "settings");
+        return refused_detail(st, "settings", false);
     Py_RETURN_NONE;
 }
 
