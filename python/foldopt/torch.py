@@ -87,6 +87,7 @@ class _OPFFunction(torch.autograd.Function):
         for k, (b, _) in zip(layer.wrt, batches):
             P[:, layer.case.param_index(k)] = b.detach().cpu().numpy()
         sols = layer._engine.solve(P)
+        layer.last_solutions = sols
         outs = [np.full((B, layer.case._output(k)[3]), np.nan) for k in layer.outputs]
         for i, sol in enumerate(sols):
             if not sol.converged:
@@ -163,6 +164,7 @@ class OPFLayer(torch.nn.Module):
                                       "(foldopt/batch.h); this build solves samples serially")
         self.p = self.case.param_vector(p)
         self.on_failure = on_failure
+        self.last_solutions = []  # the Solutions of the last forward pass (trust, info)
         self._engine = _SerialOPF(self.case, settings, resolves, warm_start)
 
     def forward(self, *inputs):
@@ -198,6 +200,7 @@ class _NLPFunction(torch.autograd.Function):
                       f"({sol.status}); outputs NaN, gradient zero")
         if layer.warm_start:
             layer._previous = [s if s.converged else None for s in sols]
+        layer.last_solutions = sols
         ctx.layer, ctx.sols, ctx.single = layer, sols, single
         r = torch.from_numpy(out)
         return r.squeeze(0) if single else r
@@ -239,6 +242,7 @@ class NLPLayer(torch.nn.Module):
         self.problem, self.outputs, self.settings = problem, outputs, settings
         self.on_failure, self.warm_start = on_failure, warm_start
         self._previous = []
+        self.last_solutions = []  # the Solutions of the last forward pass
 
     def forward(self, p):
         return _NLPFunction.apply(self, p)
