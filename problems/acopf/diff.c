@@ -21,14 +21,16 @@ static fold_status check_request(const fold_acopf *m, const fold_solver *sv,
 {
     if (!m || !sv || !rq || !values)
         return acopf_error(FOLD_ERR_ARGUMENT, "%s: %s is NULL", FN,
-                           !m ? "model" : !sv ? "solver" : !rq ? "request" : "values");
+                           !m    ? "model"
+                           : !sv ? "solver"
+                           : !rq ? "request"
+                                 : "values");
     if (rq->mode < FOLD_ACOPF_DIFF_VALUE || rq->mode > FOLD_ACOPF_DIFF_JACOBIAN)
         return acopf_error(FOLD_ERR_ARGUMENT, "%s: mode %d is not a fold_acopf_diff_mode", FN,
                            rq->mode);
     fold_int np = fold_acopf_get_layout(m).np;
     if (rq->mode == FOLD_ACOPF_DIFF_JVP) {
-        if (!rq->dp)
-            return acopf_error(FOLD_ERR_ARGUMENT, "%s: dp is NULL (mode jvp)", FN);
+        if (!rq->dp) return acopf_error(FOLD_ERR_ARGUMENT, "%s: dp is NULL (mode jvp)", FN);
         return FOLD_OK;
     }
     if (rq->n_cols < 0 || (!rq->cols && rq->n_cols != np))
@@ -48,13 +50,11 @@ static fold_status gradient_call(const fold_acopf *m, fold_solver *sv,
 {
     fold_int np = fold_acopf_get_layout(m).np;
     double *pbar = malloc(((size_t)np + 1) * sizeof *pbar);
-    if (!pbar)
-        return acopf_error(FOLD_ERR_MEMORY, "%s: out of memory", FN);
+    if (!pbar) return acopf_error(FOLD_ERR_MEMORY, "%s: out of memory", FN);
     fold_status st;
     if (rq->mode == FOLD_ACOPF_DIFF_VALUE) { /* envelope theorem: no solve */
         st = fold_value_gradient(sv, pbar);
-        if (st != FOLD_OK)
-            acopf_error_from_lib(st, FN);
+        if (st != FOLD_OK) acopf_error_from_lib(st, FN);
     } else {
         st = fold_acopf_vjp(m, sv, rq->n_out, rq->out, rq->weights, pbar, bwd);
     }
@@ -86,13 +86,11 @@ fold_status fold_acopf_differentiate(const fold_acopf *m, fold_solver *sv,
                                      fold_acopf_diff_info *info)
 {
     fold_acopf_diff_info local;
-    if (!info)
-        info = &local;
+    if (!info) info = &local;
     memset(info, 0, sizeof *info);
     info->backward.reason = FOLD_REASON_NOT_RUN;
     fold_status st = check_request(m, sv, rq, values);
-    if (st != FOLD_OK)
-        return st;
+    if (st != FOLD_OK) return st;
     double t0 = now_s();
     st = call(m, sv, rq, values, &info->backward);
     /* Several generators at one bus leave their reactive split undetermined: the active-set

@@ -12,6 +12,15 @@
 #include <foldopt.h>
 #include <foldopt/acopf.h>
 
+/* Run stmt (library work that calls no Python, or whose callbacks take the GIL back
+ * themselves) without the GIL. */
+#define FOLD_PY_NOGIL(stmt)                                                                        \
+    do {                                                                                           \
+        PyThreadState *fold_py_ts_ = PyEval_SaveThread();                                          \
+        stmt;                                                                                      \
+        PyEval_RestoreThread(fold_py_ts_);                                                         \
+    } while (0)
+
 /* foldopt.Error: a failed library call. args = (message,), attributes status (int) and
  * status_name ("FOLD_ERR_SINGULAR"). */
 extern PyObject *fold_py_error;

@@ -11,12 +11,10 @@ PyObject *fold_py_raise(fold_status st, const char *what, const char *detail)
     PyObject *msg = PyUnicode_FromFormat("%s: %s (%s)", what,
                                          detail && detail[0] ? detail : fold_status_string(st),
                                          fold_status_name(st));
-    if (!msg)
-        return NULL;
+    if (!msg) return NULL;
     PyObject *exc = PyObject_CallOneArg(fold_py_error, msg);
     Py_DECREF(msg);
-    if (!exc)
-        return NULL;
+    if (!exc) return NULL;
     PyObject *code = PyLong_FromLong(st), *name = PyUnicode_FromString(fold_status_name(st));
     if (code && name) {
         PyObject_SetAttrString(exc, "status", code);
@@ -37,8 +35,7 @@ static bool typed_view(PyObject *obj, Py_ssize_t n, const char *name, Py_buffer 
         return false;
     }
     const char *f = view->format ? view->format : "B";
-    if (f[0] == '<' || f[0] == '=' || f[0] == '@')
-        f++;
+    if (f[0] == '<' || f[0] == '=' || f[0] == '@') f++;
     bool ok_fmt = !strcmp(f, fmt) || (fmt[0] == 'q' && !strcmp(f, "l") && sizeof(long) == 8);
     if (!ok_fmt || view->itemsize != 8) {
         PyBuffer_Release(view);
@@ -70,10 +67,8 @@ bool fold_py_doubles_opt(PyObject *obj, Py_ssize_t n, const char *name, Py_buffe
 {
     view->obj = NULL;
     *data = NULL;
-    if (obj == NULL || obj == Py_None)
-        return true;
-    if (!fold_py_doubles(obj, n, name, view))
-        return false;
+    if (obj == NULL || obj == Py_None) return true;
+    if (!fold_py_doubles(obj, n, name, view)) return false;
     *data = view->buf;
     return true;
 }
@@ -81,8 +76,7 @@ bool fold_py_doubles_opt(PyObject *obj, Py_ssize_t n, const char *name, Py_buffe
 PyObject *fold_py_new_doubles(Py_ssize_t n, double **data)
 {
     PyObject *b = PyByteArray_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(double));
-    if (!b)
-        return NULL;
+    if (!b) return NULL;
     *data = (double *)PyByteArray_AS_STRING(b);
     memset(*data, 0, (size_t)n * sizeof(double));
     return b;
@@ -91,10 +85,8 @@ PyObject *fold_py_new_doubles(Py_ssize_t n, double **data)
 /* str(value), with Python's True/False as the settings table's true/false. */
 static PyObject *setting_text(PyObject *v)
 {
-    if (v == Py_True)
-        return PyUnicode_FromString("true");
-    if (v == Py_False)
-        return PyUnicode_FromString("false");
+    if (v == Py_True) return PyUnicode_FromString("true");
+    if (v == Py_False) return PyUnicode_FromString("false");
     return PyObject_Str(v);
 }
 
@@ -124,8 +116,7 @@ static bool apply_ipopt(PyObject *opts, fold_settings *set)
 bool fold_py_settings(PyObject *dict, fold_settings *set)
 {
     fold_settings_default(set);
-    if (!dict || dict == Py_None)
-        return true;
+    if (!dict || dict == Py_None) return true;
     if (!PyDict_Check(dict)) {
         PyErr_SetString(PyExc_TypeError, "settings must be a dict {name: value}");
         return false;
@@ -139,8 +130,7 @@ bool fold_py_settings(PyObject *dict, fold_settings *set)
             return false;
         }
         if (!strcmp(name, "ipopt")) {
-            if (!apply_ipopt(v, set))
-                return false;
+            if (!apply_ipopt(v, set)) return false;
             continue;
         }
         PyObject *txt = setting_text(v);
@@ -166,9 +156,9 @@ PyObject *fold_py_forward_info(const fold_forward_info *fi)
         "callback_seconds", fi->callback_s, "total_seconds", fi->total_s, "kkt_stationarity",
         fi->kkt_stationarity, "kkt_feasibility", fi->kkt_feasibility, "kkt_complementarity",
         fi->kkt_complementarity, "duals_estimated", fi->duals_estimated ? Py_True : Py_False,
-        "n_eval_f", (long long)fi->n_eval_f, "n_eval_g", (long long)fi->n_eval_g,
-        "n_eval_grad_f", (long long)fi->n_eval_grad_f, "n_eval_jac_g",
-        (long long)fi->n_eval_jac_g, "n_eval_hess_l", (long long)fi->n_eval_hess_l);
+        "n_eval_f", (long long)fi->n_eval_f, "n_eval_g", (long long)fi->n_eval_g, "n_eval_grad_f",
+        (long long)fi->n_eval_grad_f, "n_eval_jac_g", (long long)fi->n_eval_jac_g, "n_eval_hess_l",
+        (long long)fi->n_eval_hess_l);
 }
 
 PyObject *fold_py_backward_info(const fold_backward_info *b)
@@ -177,40 +167,36 @@ PyObject *fold_py_backward_info(const fold_backward_info *b)
         "{s:i,s:i,s:s,s:d,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:O,s:O,s:O,s:O,s:d,s:d,s:L,s:L,s:i,"
         "s:d,s:d,s:d,s:d,s:d}",
         "kkt_form", b->kkt_form, "method", b->method, "fallback_reason", b->fallback_reason,
-        "singular_delta", b->singular_delta, "n_not_unique", (long long)b->n_not_unique,
-        "kkt_dim", (long long)b->kkt_dim, "kkt_nnz", (long long)b->kkt_nnz, "factor_nnz",
-        (long long)b->factor_nnz, "n_active_cons", (long long)b->n_active_cons,
-        "n_active_bounds", (long long)b->n_active_bounds, "n_weak", (long long)b->n_weak,
-        "is_one_sided", b->is_one_sided ? Py_True : Py_False, "is_least_squares",
+        "singular_delta", b->singular_delta, "n_not_unique", (long long)b->n_not_unique, "kkt_dim",
+        (long long)b->kkt_dim, "kkt_nnz", (long long)b->kkt_nnz, "factor_nnz",
+        (long long)b->factor_nnz, "n_active_cons", (long long)b->n_active_cons, "n_active_bounds",
+        (long long)b->n_active_bounds, "n_weak", (long long)b->n_weak, "is_one_sided",
+        b->is_one_sided ? Py_True : Py_False, "is_least_squares",
         b->is_least_squares ? Py_True : Py_False, "reused_factorization",
         b->reused_factorization ? Py_True : Py_False, "reused_analysis",
         b->reused_analysis ? Py_True : Py_False, "rcond", b->rcond, "residual", b->residual,
-        "iterations", (long long)b->iterations, "n_rhs", (long long)b->n_rhs, "reason",
-        b->reason, "assemble_seconds", b->assemble_s, "analyze_seconds", b->analyze_s,
-        "factor_seconds", b->factor_s, "solve_seconds", b->solve_s, "total_seconds",
-        b->total_s);
+        "iterations", (long long)b->iterations, "n_rhs", (long long)b->n_rhs, "reason", b->reason,
+        "assemble_seconds", b->assemble_s, "analyze_seconds", b->analyze_s, "factor_seconds",
+        b->factor_s, "solve_seconds", b->solve_s, "total_seconds", b->total_s);
 }
 
 PyObject *fold_py_weak_list(const fold_solver *sv)
 {
     fold_int count = 0;
-    if (fold_weak_list(sv, NULL, 0, &count) != FOLD_OK || count <= 0)
-        return PyList_New(0);
+    if (fold_weak_list(sv, NULL, 0, &count) != FOLD_OK || count <= 0) return PyList_New(0);
     fold_weak_entry *w = PyMem_Malloc((size_t)count * sizeof *w);
-    if (!w)
-        return PyErr_NoMemory();
+    if (!w) return PyErr_NoMemory();
     fold_weak_list(sv, w, count, &count);
     PyObject *list = PyList_New(0);
     const fold_problem *prob = fold_solver_problem(sv);
     for (fold_int k = 0; list && k < count; k++) {
         char name[FOLD_NAME_MAX];
         bool var = w[k].kind >= 2;
-        fold_problem_item_name(prob, var ? FOLD_ITEM_VARIABLE : FOLD_ITEM_CONSTRAINT,
-                               w[k].index, name, sizeof name);
+        fold_problem_item_name(prob, var ? FOLD_ITEM_VARIABLE : FOLD_ITEM_CONSTRAINT, w[k].index,
+                               name, sizeof name);
         PyObject *t = Py_BuildValue("(ssLdd)", w[k].kind % 2 ? "upper" : "lower", name,
                                     (long long)w[k].index, w[k].distance, w[k].multiplier);
-        if (!t || PyList_Append(list, t) != 0)
-            Py_CLEAR(list);
+        if (!t || PyList_Append(list, t) != 0) Py_CLEAR(list);
         Py_XDECREF(t);
     }
     PyMem_Free(w);
@@ -225,8 +211,7 @@ static PyObject *py_settings_list(PyObject *self, PyObject *args)
         const fold_setting_info *si = fold_settings_info(i);
         PyObject *t = Py_BuildValue("(ssss)", si->name, si->type, si->deflt ? si->deflt : "",
                                     si->doc ? si->doc : "");
-        if (!t || PyList_Append(list, t) != 0)
-            Py_CLEAR(list);
+        if (!t || PyList_Append(list, t) != 0) Py_CLEAR(list);
         Py_XDECREF(t);
     }
     return list;
@@ -235,19 +220,16 @@ static PyObject *py_settings_list(PyObject *self, PyObject *args)
 static PyObject *py_check_settings(PyObject *self, PyObject *dict)
 {
     fold_settings set;
-    if (!fold_py_settings(dict, &set))
-        return NULL;
+    if (!fold_py_settings(dict, &set)) return NULL;
     fold_status st = fold_settings_validate(&set);
-    if (st != FOLD_OK)
-        return fold_py_raise(st, "settings", fold_last_error());
+    if (st != FOLD_OK) return fold_py_raise(st, "settings", fold_last_error());
     Py_RETURN_NONE;
 }
 
 static PyObject *py_status_name(PyObject *self, PyObject *arg)
 {
     long st = PyLong_AsLong(arg);
-    if (st == -1 && PyErr_Occurred())
-        return NULL;
+    if (st == -1 && PyErr_Occurred()) return NULL;
     return PyUnicode_FromString(fold_status_name((fold_status)st));
 }
 
@@ -259,20 +241,24 @@ static PyMethodDef methods[] = {
     {"status_name", py_status_name, METH_O, "status_name(code) -> 'FOLD_ERR_...'"},
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_foldopt",
-                                        "foldopt's C library (internal; use foldopt)", -1,
-                                        methods, NULL, NULL, NULL, NULL};
+static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT,
+                                        "_foldopt",
+                                        "foldopt's C library (internal; use foldopt)",
+                                        -1,
+                                        methods,
+                                        NULL,
+                                        NULL,
+                                        NULL,
+                                        NULL};
 
 PyMODINIT_FUNC PyInit__foldopt(void)
 {
-    PyTypeObject *types[] = {&fold_py_opf_model_type, &fold_py_opf_solution_type,
-                             &fold_py_nlp_type, &fold_py_nlp_solution_type};
+    PyTypeObject *types[] = {&fold_py_opf_model_type, &fold_py_opf_solution_type, &fold_py_nlp_type,
+                             &fold_py_nlp_solution_type};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (PyType_Ready(types[i]) < 0)
-            return NULL;
+        if (PyType_Ready(types[i]) < 0) return NULL;
     PyObject *m = PyModule_Create(&module_def);
-    if (!m)
-        return NULL;
+    if (!m) return NULL;
     fold_py_error = PyErr_NewExceptionWithDoc(
         "foldopt.Error",
         "A foldopt library call failed: status (int) and status_name ('FOLD_ERR_...') say "
@@ -282,8 +268,7 @@ PyMODINIT_FUNC PyInit__foldopt(void)
         PyModule_AddStringConstant(m, "version", fold_version()) < 0)
         goto fail;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (PyModule_AddObjectRef(m, strrchr(types[i]->tp_name, '.') + 1, (PyObject *)types[i]) <
-            0)
+        if (PyModule_AddObjectRef(m, strrchr(types[i]->tp_name, '.') + 1, (PyObject *)types[i]) < 0)
             goto fail;
     return m;
 fail:

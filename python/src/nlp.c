@@ -18,8 +18,7 @@ void nlp_run_begin(void)
 
 bool nlp_run_end(void)
 {
-    if (!pending_type)
-        return false;
+    if (!pending_type) return false;
     PyErr_Restore(pending_type, pending_value, pending_tb);
     pending_type = pending_value = pending_tb = NULL;
     return true;
@@ -27,8 +26,7 @@ bool nlp_run_end(void)
 
 static PyObject *bytes_of(const double *v, fold_int n)
 {
-    if (!v)
-        Py_RETURN_NONE;
+    if (!v) Py_RETURN_NONE;
     return PyBytes_FromStringAndSize((const char *)v, (Py_ssize_t)n * (Py_ssize_t)sizeof *v);
 }
 
@@ -37,14 +35,12 @@ static bool take_result(PyObject *res, int which, double *out, fold_int size)
 {
     if (which == NLP_F) {
         double v = PyFloat_AsDouble(res);
-        if (v == -1.0 && PyErr_Occurred())
-            return false;
+        if (v == -1.0 && PyErr_Occurred()) return false;
         *out = v;
         return true;
     }
     Py_buffer view;
-    if (!fold_py_doubles(res, size, "callback result", &view))
-        return false;
+    if (!fold_py_doubles(res, size, "callback result", &view)) return false;
     memcpy(out, view.buf, (size_t)size * sizeof *out);
     PyBuffer_Release(&view);
     return true;
@@ -58,17 +54,15 @@ static int call(nlp_obj *self, int which, const double *x, const double *p, doub
     if (!pending_type) { /* after one failure every later callback fails at once */
         PyObject *xb = bytes_of(x, self->n), *pb = bytes_of(p, self->np),
                  *lb = bytes_of(lam, self->m);
-        PyObject *res = xb && pb && lb ? PyObject_CallFunction(self->dispatch, "iOOdO", which,
-                                                               xb, pb, s, lb)
-                                       : NULL;
-        if (res && take_result(res, which, out, self->out_size[which]))
-            rc = 0;
+        PyObject *res = xb && pb && lb
+                            ? PyObject_CallFunction(self->dispatch, "iOOdO", which, xb, pb, s, lb)
+                            : NULL;
+        if (res && take_result(res, which, out, self->out_size[which])) rc = 0;
         Py_XDECREF(res);
         Py_XDECREF(xb);
         Py_XDECREF(pb);
         Py_XDECREF(lb);
-        if (rc != 0)
-            PyErr_Fetch(&pending_type, &pending_value, &pending_tb);
+        if (rc != 0) PyErr_Fetch(&pending_type, &pending_value, &pending_tb);
     }
     PyGILState_Release(gs);
     return rc;
@@ -116,18 +110,16 @@ static void nlp_dealloc(nlp_obj *self)
 }
 
 /* A pattern (rows, cols) of int64 arrays, or None (no callback). */
-static bool pattern(PyObject *rows, PyObject *cols, const char *name, Py_buffer *rv,
-                    Py_buffer *cv, fold_pattern *pat)
+static bool pattern(PyObject *rows, PyObject *cols, const char *name, Py_buffer *rv, Py_buffer *cv,
+                    fold_pattern *pat)
 {
     rv->obj = cv->obj = NULL;
     memset(pat, 0, sizeof *pat);
-    if (rows == Py_None)
-        return true;
+    if (rows == Py_None) return true;
     char rn[64], cn[64];
     snprintf(rn, sizeof rn, "%s rows", name);
     snprintf(cn, sizeof cn, "%s cols", name);
-    if (!fold_py_ints(rows, -1, rn, rv))
-        return false;
+    if (!fold_py_ints(rows, -1, rn, rv)) return false;
     if (!fold_py_ints(cols, rv->len / 8, cn, cv)) {
         PyBuffer_Release(rv);
         rv->obj = NULL;
@@ -138,8 +130,8 @@ static bool pattern(PyObject *rows, PyObject *cols, const char *name, Py_buffer 
 }
 
 /* NLP(n, m, np, dispatch, (g, hess_l, grad_f_p, hess_lp, jac_g_p), patterns, bounds, name):
- * which optional callbacks are present (g means g and jac_g); patterns (jac_g, hess_l, jac_g_p, hess_lp)
- * each (rows, cols) or None; bounds (x_lower, x_upper, g_lower, g_upper, x_start,
+ * which optional callbacks are present (g means g and jac_g); patterns (jac_g, hess_l, jac_g_p,
+ * hess_lp) each (rows, cols) or None; bounds (x_lower, x_upper, g_lower, g_upper, x_start,
  * p_default) each float64 or None. */
 static int nlp_init(nlp_obj *self, PyObject *args, PyObject *kw)
 {
@@ -148,20 +140,21 @@ static int nlp_init(nlp_obj *self, PyObject *args, PyObject *kw)
     const char *name = NULL;
     int has_g, has_h, has_fp, has_hp, has_gp;
     if (!PyArg_ParseTuple(args, "LLLO(ppppp)O!O!|z", &n, &m, &np, &dispatch, &has_g, &has_h,
-                          &has_fp, &has_hp, &has_gp, &PyTuple_Type, &pats, &PyTuple_Type,
-                          &bounds, &name))
+                          &has_fp, &has_hp, &has_gp, &PyTuple_Type, &pats, &PyTuple_Type, &bounds,
+                          &name))
         return -1;
     if (self->prob) {
         PyErr_SetString(PyExc_RuntimeError, "NLP is already initialized");
         return -1;
     }
-    if (PyTuple_GET_SIZE(pats) != 8 || PyTuple_GET_SIZE(bounds) != 6 || !PyCallable_Check(dispatch)) {
+    if (PyTuple_GET_SIZE(pats) != 8 || PyTuple_GET_SIZE(bounds) != 6 ||
+        !PyCallable_Check(dispatch)) {
         PyErr_SetString(PyExc_TypeError, "NLP: internal argument layout");
         return -1;
     }
     static const char *pat_names[] = {"jac_g", "hess_l", "jac_g_p", "hess_lp"};
-    static const char *bound_names[] = {"x_lower", "x_upper", "g_lower", "g_upper", "x_start",
-                                        "p_default"};
+    static const char *bound_names[] = {"x_lower", "x_upper", "g_lower",
+                                        "g_upper", "x_start", "p_default"};
     fold_int bound_len[] = {n, n, m, m, n, np};
     Py_buffer rv[4], cv[4], bv[6];
     fold_pattern pat[4];
@@ -175,12 +168,24 @@ static int nlp_init(nlp_obj *self, PyObject *args, PyObject *kw)
         if (!fold_py_doubles_opt(PyTuple_GET_ITEM(bounds, nb_ok), bound_len[nb_ok],
                                  bound_names[nb_ok], &bv[nb_ok], &b[nb_ok]))
             goto done;
-    fold_nlp_def def = {.name = name, .n = n, .m = m, .np = np,
-                        .x_lower = b[0], .x_upper = b[1], .g_lower = b[2], .g_upper = b[3],
-                        .x_start = b[4], .p_default = b[5],
-                        .jac_g = pat[0], .hess_l = pat[1], .jac_g_p = pat[2], .hess_lp = pat[3],
-                        .cb = {.f = cb_f, .grad_f = cb_grad_f,
-                               .g = has_g ? cb_g : NULL, .jac_g = has_g ? cb_jac_g : NULL,
+    fold_nlp_def def = {.name = name,
+                        .n = n,
+                        .m = m,
+                        .np = np,
+                        .x_lower = b[0],
+                        .x_upper = b[1],
+                        .g_lower = b[2],
+                        .g_upper = b[3],
+                        .x_start = b[4],
+                        .p_default = b[5],
+                        .jac_g = pat[0],
+                        .hess_l = pat[1],
+                        .jac_g_p = pat[2],
+                        .hess_lp = pat[3],
+                        .cb = {.f = cb_f,
+                               .grad_f = cb_grad_f,
+                               .g = has_g ? cb_g : NULL,
+                               .jac_g = has_g ? cb_jac_g : NULL,
                                .hess_l = has_h ? cb_hess_l : NULL,
                                .grad_f_p = has_fp ? cb_grad_f_p : NULL,
                                .hess_lp = has_hp ? cb_hess_lp : NULL,
@@ -189,13 +194,12 @@ static int nlp_init(nlp_obj *self, PyObject *args, PyObject *kw)
     self->n = n;
     self->m = m;
     self->np = np;
-    fold_int sizes[NLP_N_CALLBACKS] = {1, n, m, pat[0].nnz, pat[1].nnz, np, pat[3].nnz,
-                                       pat[2].nnz};
+    fold_int sizes[NLP_N_CALLBACKS] = {1, n, m, pat[0].nnz, pat[1].nnz, np, pat[3].nnz, pat[2].nnz};
     memcpy(self->out_size, sizes, sizeof sizes);
     fold_status st = fold_problem_create(&def, &self->prob);
     if (st != FOLD_OK) {
-        PyErr_Format(st == FOLD_ERR_MEMORY ? PyExc_MemoryError : PyExc_ValueError,
-                     "Problem: %s", fold_last_error());
+        PyErr_Format(st == FOLD_ERR_MEMORY ? PyExc_MemoryError : PyExc_ValueError, "Problem: %s",
+                     fold_last_error());
         goto done;
     }
     Py_INCREF(dispatch);
@@ -208,8 +212,7 @@ done:
             PyBuffer_Release(&cv[k]);
         }
     for (int k = 0; k < nb_ok; k++)
-        if (bv[k].obj)
-            PyBuffer_Release(&bv[k]);
+        if (bv[k].obj) PyBuffer_Release(&bv[k]);
     return rc;
 }
 
@@ -218,12 +221,10 @@ static PyObject *nlp_check(nlp_obj *self, PyObject *args)
 {
     PyObject *xo, *po, *lo;
     double h, tol;
-    if (!PyArg_ParseTuple(args, "OOOdd", &xo, &po, &lo, &h, &tol))
-        return NULL;
+    if (!PyArg_ParseTuple(args, "OOOdd", &xo, &po, &lo, &h, &tol)) return NULL;
     Py_buffer xv, pv, lv;
     const double *p, *lam;
-    if (!fold_py_doubles(xo, self->n, "x", &xv))
-        return NULL;
+    if (!fold_py_doubles(xo, self->n, "x", &xv)) return NULL;
     if (!fold_py_doubles_opt(po, self->np, "p", &pv, &p)) {
         PyBuffer_Release(&xv);
         return NULL;
@@ -236,23 +237,19 @@ static PyObject *nlp_check(nlp_obj *self, PyObject *args)
     fold_deriv_report rep;
     fold_status st;
     nlp_run_begin();
-    Py_BEGIN_ALLOW_THREADS st = fold_problem_check_derivatives(self->prob, xv.buf, p, lam, h, tol,
-                                                               &rep);
-    Py_END_ALLOW_THREADS
+    FOLD_PY_NOGIL(st = fold_problem_check_derivatives(self->prob, xv.buf, p, lam, h, tol, &rep));
     PyBuffer_Release(&xv);
     if (pv.obj) PyBuffer_Release(&pv);
     if (lv.obj) PyBuffer_Release(&lv);
-    if (nlp_run_end())
-        return NULL;
-    if (st < 0)
-        return fold_py_raise(st, "check_derivatives", fold_last_error());
+    if (nlp_run_end()) return NULL;
+    if (st < 0) return fold_py_raise(st, "check_derivatives", fold_last_error());
     return Py_BuildValue("{s:O,s:d,s:d,s:s,s:L,s:L,s:d,s:d,s:L,s:L,s:L}", "ok",
                          st == FOLD_OK ? Py_True : Py_False, "max_abs_error", rep.max_abs_error,
-                         "max_rel_error", rep.max_rel_error, "worst_function",
-                         rep.worst_function, "worst_row", (long long)rep.worst_row, "worst_col",
-                         (long long)rep.worst_col, "worst_analytic", rep.worst_analytic,
-                         "worst_fd", rep.worst_fd, "n_checked", (long long)rep.n_checked,
-                         "n_bad", (long long)rep.n_bad, "n_missing", (long long)rep.n_missing);
+                         "max_rel_error", rep.max_rel_error, "worst_function", rep.worst_function,
+                         "worst_row", (long long)rep.worst_row, "worst_col",
+                         (long long)rep.worst_col, "worst_analytic", rep.worst_analytic, "worst_fd",
+                         rep.worst_fd, "n_checked", (long long)rep.n_checked, "n_bad",
+                         (long long)rep.n_bad, "n_missing", (long long)rep.n_missing);
 }
 
 static PyMethodDef nlp_methods[] = {

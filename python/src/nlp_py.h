@@ -8,20 +8,27 @@
 /* Callback ids given to the dispatcher: dispatch(which, x, p, obj_factor, lam) with x, p,
  * lam as float64 bytes (lam None when unused); it returns a float (NLP_F) or a float64 array
  * of the callback's output size. */
-enum { NLP_F = 0, NLP_GRAD_F, NLP_G, NLP_JAC_G, NLP_HESS_L, NLP_GRAD_F_P, NLP_HESS_LP,
-       NLP_JAC_G_P, NLP_N_CALLBACKS };
+enum {
+    NLP_F = 0,
+    NLP_GRAD_F,
+    NLP_G,
+    NLP_JAC_G,
+    NLP_HESS_L,
+    NLP_GRAD_F_P,
+    NLP_HESS_LP,
+    NLP_JAC_G_P,
+    NLP_N_CALLBACKS
+};
 
 typedef struct nlp_obj {
-    PyObject_HEAD
-    fold_problem *prob;
+    PyObject_HEAD fold_problem *prob;
     PyObject *dispatch;
     fold_int n, m, np;
     fold_int out_size[NLP_N_CALLBACKS]; /* values each callback writes */
 } nlp_obj;
 
 typedef struct nlp_solution {
-    PyObject_HEAD
-    nlp_obj *owner;
+    PyObject_HEAD nlp_obj *owner;
     fold_solver *solver;
     fold_status status;
     fold_forward_info fwd;

@@ -35,11 +35,9 @@ static PyObject *lib_error(fold_status st, const char *what)
 static nlp_solution *new_solution(nlp_obj *owner, PyObject *set_obj)
 {
     fold_settings set;
-    if (!fold_py_settings(set_obj, &set))
-        return NULL;
+    if (!fold_py_settings(set_obj, &set)) return NULL;
     nlp_solution *s = PyObject_New(nlp_solution, &fold_py_nlp_solution_type);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->owner = owner;
     Py_INCREF(owner);
     s->solver = NULL;
@@ -63,8 +61,7 @@ typedef struct views {
 static bool view_opt(views *vs, PyObject *obj, fold_int n, const char *name, const double **d)
 {
     Py_buffer *b = &vs->v[vs->n];
-    if (!fold_py_doubles_opt(obj, n, name, b, d))
-        return false;
+    if (!fold_py_doubles_opt(obj, n, name, b, d)) return false;
     vs->n++;
     return true;
 }
@@ -72,8 +69,7 @@ static bool view_opt(views *vs, PyObject *obj, fold_int n, const char *name, con
 static void release_views(views *vs)
 {
     for (int k = 0; k < vs->n; k++)
-        if (vs->v[k].obj)
-            PyBuffer_Release(&vs->v[k]);
+        if (vs->v[k].obj) PyBuffer_Release(&vs->v[k]);
     vs->n = 0;
 }
 
@@ -81,18 +77,15 @@ PyObject *nlp_solve(nlp_obj *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"p", "settings", "warm", NULL};
     PyObject *po = Py_None, *so = Py_None, *wo = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOO", kwlist, &po, &so, &wo))
-        return NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOO", kwlist, &po, &so, &wo)) return NULL;
     if (wo != Py_None && (!PyObject_TypeCheck(wo, &fold_py_nlp_solution_type) ||
                           ((nlp_solution *)wo)->owner != self))
         return PyErr_Format(PyExc_TypeError, "warm must be a solution of this problem");
     views vs = {.n = 0};
     const double *p;
-    if (!view_opt(&vs, po, self->np, "p", &p))
-        return NULL;
+    if (!view_opt(&vs, po, self->np, "p", &p)) return NULL;
     nlp_solution *s = new_solution(self, so), *w = wo != Py_None ? (nlp_solution *)wo : NULL;
-    if (!s || (w && !usable(w)))
-        goto fail;
+    if (!s || (w && !usable(w))) goto fail;
     fold_status st = FOLD_OK;
     if (w && w->status >= 0) { /* start from the warm solution's primal-dual point */
         size_t n = (size_t)self->n, m = (size_t)self->m;
@@ -108,10 +101,8 @@ PyObject *nlp_solve(nlp_obj *self, PyObject *args, PyObject *kw)
     }
     if (st == FOLD_OK) {
         nlp_run_begin();
-        Py_BEGIN_ALLOW_THREADS st = fold_solve(s->solver, p, &s->fwd);
-        Py_END_ALLOW_THREADS
-        if (nlp_run_end())
-            goto fail;
+        FOLD_PY_NOGIL(st = fold_solve(s->solver, p, &s->fwd));
+        if (nlp_run_end()) goto fail;
     }
     s->status = st;
     if (st < 0 && s->fwd.status == FOLD_FWD_NOT_RUN) { /* refused before Ipopt ran */
@@ -130,8 +121,7 @@ PyObject *nlp_import(nlp_obj *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"x", "p", "lam", "zl", "zu", "settings", NULL};
     PyObject *xo, *po = Py_None, *lo = Py_None, *zlo = Py_None, *zuo = Py_None, *so = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOOOO", kwlist, &xo, &po, &lo, &zlo, &zuo,
-                                     &so))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOOOO", kwlist, &xo, &po, &lo, &zlo, &zuo, &so))
         return NULL;
     views vs = {.n = 0};
     const double *x, *p, *lam, *zl, *zu;
@@ -144,14 +134,11 @@ PyObject *nlp_import(nlp_obj *self, PyObject *args, PyObject *kw)
         PyErr_SetString(PyExc_TypeError, "x is required");
         goto fail;
     }
-    if (!(s = new_solution(self, so)))
-        goto fail;
+    if (!(s = new_solution(self, so))) goto fail;
     fold_status st;
     nlp_run_begin();
-    Py_BEGIN_ALLOW_THREADS st = fold_solver_import(s->solver, p, x, lam, zl, zu, &s->fwd);
-    Py_END_ALLOW_THREADS
-    if (nlp_run_end())
-        goto fail;
+    FOLD_PY_NOGIL(st = fold_solver_import(s->solver, p, x, lam, zl, zu, &s->fwd));
+    if (nlp_run_end()) goto fail;
     s->status = st;
     if (st < 0) {
         lib_error(st, "import_point");
@@ -171,16 +158,14 @@ static PyObject *sol_info(nlp_solution *self, PyObject *noargs)
 {
     PyObject *d = fold_py_forward_info(&self->fwd);
     PyObject *st = PyLong_FromLong(self->status);
-    if (d && st)
-        PyDict_SetItemString(d, "call_status", st);
+    if (d && st) PyDict_SetItemString(d, "call_status", st);
     Py_XDECREF(st);
     return d;
 }
 
 static PyObject *sol_solution(nlp_solution *self, PyObject *noargs)
 {
-    if (!usable(self))
-        return NULL;
+    if (!usable(self)) return NULL;
     nlp_obj *o = self->owner;
     double *x, *lam, *zl, *zu, *p, obj = 0;
     PyObject *bx = fold_py_new_doubles(o->n, &x), *bl = fold_py_new_doubles(o->m, &lam),
@@ -189,11 +174,9 @@ static PyObject *sol_solution(nlp_solution *self, PyObject *noargs)
     fold_status st = FOLD_ERR_MEMORY;
     if (bx && bl && bzl && bzu && bp) {
         st = fold_solver_solution(self->solver, x, lam, zl, zu, &obj);
-        if (st == FOLD_OK)
-            st = fold_solver_params(self->solver, p);
+        if (st == FOLD_OK) st = fold_solver_params(self->solver, p);
     }
-    if (st == FOLD_OK)
-        return Py_BuildValue("(NNNNNd)", bx, bl, bzl, bzu, bp, obj);
+    if (st == FOLD_OK) return Py_BuildValue("(NNNNNd)", bx, bl, bzl, bzu, bp, obj);
     Py_XDECREF(bx);
     Py_XDECREF(bl);
     Py_XDECREF(bzl);
@@ -208,8 +191,7 @@ static PyObject *finish(nlp_solution *self, fold_status st, const fold_backward_
 {
     self->busy = false;
     if (nlp_run_end() || st < 0) {
-        if (!PyErr_Occurred())
-            lib_error(st, what);
+        if (!PyErr_Occurred()) lib_error(st, what);
         Py_DECREF(result);
         return NULL;
     }
@@ -234,16 +216,14 @@ static PyObject *finish(nlp_solution *self, fold_status st, const fold_backward_
 /* jvp(dp) -> ((dx, dlam, dzl, dzu), info) */
 static PyObject *sol_jvp(nlp_solution *self, PyObject *dpo)
 {
-    if (!usable(self))
-        return NULL;
+    if (!usable(self)) return NULL;
     nlp_obj *o = self->owner;
     Py_buffer dv;
-    if (!fold_py_doubles(dpo, o->np, "dp", &dv))
-        return NULL;
+    if (!fold_py_doubles(dpo, o->np, "dp", &dv)) return NULL;
     double *dx, *dl, *dzl, *dzu;
-    PyObject *t = Py_BuildValue("(NNNN)", fold_py_new_doubles(o->n, &dx),
-                                fold_py_new_doubles(o->m, &dl), fold_py_new_doubles(o->n, &dzl),
-                                fold_py_new_doubles(o->n, &dzu));
+    PyObject *t =
+        Py_BuildValue("(NNNN)", fold_py_new_doubles(o->n, &dx), fold_py_new_doubles(o->m, &dl),
+                      fold_py_new_doubles(o->n, &dzl), fold_py_new_doubles(o->n, &dzu));
     if (!t) {
         PyBuffer_Release(&dv);
         return NULL;
@@ -252,8 +232,7 @@ static PyObject *sol_jvp(nlp_solution *self, PyObject *dpo)
     fold_status st;
     self->busy = true;
     nlp_run_begin();
-    Py_BEGIN_ALLOW_THREADS st = fold_jvp(self->solver, dv.buf, dx, o->m ? dl : NULL, dzl, dzu, &bi);
-    Py_END_ALLOW_THREADS
+    FOLD_PY_NOGIL(st = fold_jvp(self->solver, dv.buf, dx, o->m ? dl : NULL, dzl, dzu, &bi));
     PyBuffer_Release(&dv);
     return finish(self, st, &bi, t, "jvp");
 }
@@ -262,8 +241,7 @@ static PyObject *sol_jvp(nlp_solution *self, PyObject *dpo)
 static PyObject *sol_vjp(nlp_solution *self, PyObject *args)
 {
     PyObject *xo, *lo, *zlo, *zuo;
-    if (!PyArg_ParseTuple(args, "OOOO", &xo, &lo, &zlo, &zuo) || !usable(self))
-        return NULL;
+    if (!PyArg_ParseTuple(args, "OOOO", &xo, &lo, &zlo, &zuo) || !usable(self)) return NULL;
     nlp_obj *o = self->owner;
     views vs = {.n = 0};
     const double *xb, *lb, *zlb, *zub;
@@ -282,8 +260,7 @@ static PyObject *sol_vjp(nlp_solution *self, PyObject *args)
     fold_status st;
     self->busy = true;
     nlp_run_begin();
-    Py_BEGIN_ALLOW_THREADS st = fold_vjp(self->solver, xb, lb, zlb, zub, pbar, &bi);
-    Py_END_ALLOW_THREADS
+    FOLD_PY_NOGIL(st = fold_vjp(self->solver, xb, lb, zlb, zub, pbar, &bi));
     release_views(&vs);
     return finish(self, st, &bi, b, "vjp");
 }
@@ -293,14 +270,12 @@ static PyObject *sol_jacobian(nlp_solution *self, PyObject *args)
 {
     int block;
     PyObject *ro, *co;
-    if (!PyArg_ParseTuple(args, "iOO", &block, &ro, &co) || !usable(self))
-        return NULL;
+    if (!PyArg_ParseTuple(args, "iOO", &block, &ro, &co) || !usable(self)) return NULL;
     nlp_obj *o = self->owner;
     fold_int len = block == FOLD_BLOCK_LAM ? o->m : o->n, nr = len, nc = o->np;
     Py_buffer rv = {0}, cv = {0};
     if (ro != Py_None) {
-        if (!fold_py_ints(ro, -1, "rows", &rv))
-            return NULL;
+        if (!fold_py_ints(ro, -1, "rows", &rv)) return NULL;
         nr = rv.len / 8;
     }
     if (co != Py_None) {
@@ -317,10 +292,9 @@ static PyObject *sol_jacobian(nlp_solution *self, PyObject *args)
     if (b) {
         self->busy = true;
         nlp_run_begin();
-        Py_BEGIN_ALLOW_THREADS st = fold_jacobian(self->solver, (fold_block)block, nr,
-                                                  rv.obj ? rv.buf : NULL, nc,
-                                                  cv.obj ? cv.buf : NULL, J, &bi);
-        Py_END_ALLOW_THREADS
+        FOLD_PY_NOGIL(st =
+                          fold_jacobian(self->solver, (fold_block)block, nr, rv.obj ? rv.buf : NULL,
+                                        nc, cv.obj ? cv.buf : NULL, J, &bi));
     }
     if (rv.obj) PyBuffer_Release(&rv);
     if (cv.obj) PyBuffer_Release(&cv);
@@ -329,17 +303,14 @@ static PyObject *sol_jacobian(nlp_solution *self, PyObject *args)
 
 static PyObject *sol_value_gradient(nlp_solution *self, PyObject *noargs)
 {
-    if (!usable(self))
-        return NULL;
+    if (!usable(self)) return NULL;
     double *g;
     PyObject *b = fold_py_new_doubles(self->owner->np, &g);
-    if (!b)
-        return NULL;
+    if (!b) return NULL;
     fold_status st;
     self->busy = true;
     nlp_run_begin();
-    Py_BEGIN_ALLOW_THREADS st = fold_value_gradient(self->solver, g);
-    Py_END_ALLOW_THREADS
+    FOLD_PY_NOGIL(st = fold_value_gradient(self->solver, g));
     return finish(self, st, NULL, b, "value_gradient");
 }
 
@@ -351,8 +322,7 @@ static PyObject *sol_weak(nlp_solution *self, PyObject *noargs)
 static PyObject *sol_settings(nlp_solution *self, PyObject *dict)
 {
     fold_settings set;
-    if (!usable(self) || !fold_py_settings(dict, &set))
-        return NULL;
+    if (!usable(self) || !fold_py_settings(dict, &set)) return NULL;
     fold_status st = fold_solver_update_settings(self->solver, &set);
     return st == FOLD_OK ? (Py_INCREF(Py_None), Py_None) : lib_error(st, "settings");
 }

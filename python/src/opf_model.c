@@ -37,8 +37,8 @@ static int model_init(opf_model *self, PyObject *args, PyObject *kw)
     long long grid = 0;
     unsigned long long seed = 1;
     double max_z = FOLD_ACOPF_FLOW_VAR_MAX_Z;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O$z#sLKd", kwlist, &path, &text, &text_len,
-                                     &name, &grid, &seed, &max_z))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O$z#sLKd", kwlist, &path, &text, &text_len, &name,
+                                     &grid, &seed, &max_z))
         return -1;
     if (self->model) {
         PyErr_SetString(PyExc_RuntimeError, "OPFModel is already initialized");
@@ -48,16 +48,13 @@ static int model_init(opf_model *self, PyObject *args, PyObject *kw)
     fold_status st;
     PyObject *bytes = NULL;
     if (path != Py_None) {
-        if (!PyUnicode_FSConverter(path, &bytes))
-            return -1;
+        if (!PyUnicode_FSConverter(path, &bytes)) return -1;
         const char *p = PyBytes_AS_STRING(bytes);
-        Py_BEGIN_ALLOW_THREADS st = fold_acopf_case_read(p, &cs);
-        Py_END_ALLOW_THREADS
+        FOLD_PY_NOGIL(st = fold_acopf_case_read(p, &cs));
     } else if (text) {
         st = fold_acopf_case_parse(text, (size_t)text_len, name, &cs);
     } else {
-        Py_BEGIN_ALLOW_THREADS st = fold_acopf_gen_grid((fold_int)grid, seed, &cs);
-        Py_END_ALLOW_THREADS
+        FOLD_PY_NOGIL(st = fold_acopf_gen_grid((fold_int)grid, seed, &cs));
     }
     Py_XDECREF(bytes);
     if (st != FOLD_OK) {
@@ -78,24 +75,21 @@ static int model_init(opf_model *self, PyObject *args, PyObject *kw)
 
 static bool ready(const opf_model *self)
 {
-    if (!self->model)
-        PyErr_SetString(PyExc_RuntimeError, "OPFModel is not initialized");
+    if (!self->model) PyErr_SetString(PyExc_RuntimeError, "OPFModel is not initialized");
     return self->model != NULL;
 }
 
 static PyObject *model_sizes(opf_model *self, PyObject *noargs)
 {
-    if (!ready(self))
-        return NULL;
+    if (!ready(self)) return NULL;
     const fold_acopf_case *cs = fold_acopf_get_case(self->model);
     fold_acopf_layout L = fold_acopf_get_layout(self->model);
     return Py_BuildValue("{s:s,s:d,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:L}", "name", cs->name,
                          "base_mva", cs->base_mva, "n_bus", (long long)cs->n_bus, "n_gen",
                          (long long)cs->n_gen, "n_branch", (long long)cs->n_branch, "n",
-                         (long long)L.n, "m", (long long)L.m, "np", (long long)L.np,
-                         "n_flow", (long long)L.n_flow, "n_dropped_bus",
-                         (long long)cs->n_dropped_bus, "n_dropped_gen",
-                         (long long)cs->n_dropped_gen, "n_dropped_branch",
+                         (long long)L.n, "m", (long long)L.m, "np", (long long)L.np, "n_flow",
+                         (long long)L.n_flow, "n_dropped_bus", (long long)cs->n_dropped_bus,
+                         "n_dropped_gen", (long long)cs->n_dropped_gen, "n_dropped_branch",
                          (long long)cs->n_dropped_branch);
 }
 
@@ -103,8 +97,7 @@ static PyObject *model_sizes(opf_model *self, PyObject *noargs)
 static PyObject *new_ints(Py_ssize_t n, long long **data)
 {
     PyObject *b = PyByteArray_FromStringAndSize(NULL, n * 8);
-    if (b)
-        *data = (long long *)PyByteArray_AS_STRING(b);
+    if (b) *data = (long long *)PyByteArray_AS_STRING(b);
     return b;
 }
 
@@ -112,8 +105,7 @@ static PyObject *new_ints(Py_ssize_t n, long long **data)
 static PyObject *model_keys(opf_model *self, PyObject *arg)
 {
     long type = PyLong_AsLong(arg);
-    if (!ready(self) || (type == -1 && PyErr_Occurred()))
-        return NULL;
+    if (!ready(self) || (type == -1 && PyErr_Occurred())) return NULL;
     if (type < FOLD_ACOPF_ITEM_NONE || type > FOLD_ACOPF_ITEM_BRANCH)
         return PyErr_Format(PyExc_ValueError, "item type %ld out of range", type);
     fold_int n = fold_acopf_item_count(self->model, (int)type);
@@ -127,8 +119,7 @@ static PyObject *model_keys(opf_model *self, PyObject *arg)
 /* topology() -> (gen_bus, branch_from, branch_to) as int64 bytes of bus ids. */
 static PyObject *model_topology(opf_model *self, PyObject *noargs)
 {
-    if (!ready(self))
-        return NULL;
+    if (!ready(self)) return NULL;
     const fold_acopf_case *cs = fold_acopf_get_case(self->model);
     long long *g, *f, *t;
     PyObject *bg = new_ints(cs->n_gen, &g), *bf = new_ints(cs->n_branch, &f),
@@ -150,21 +141,18 @@ static PyObject *model_topology(opf_model *self, PyObject *noargs)
 
 static PyObject *model_default_params(opf_model *self, PyObject *noargs)
 {
-    if (!ready(self))
-        return NULL;
+    if (!ready(self)) return NULL;
     fold_acopf_layout L = fold_acopf_get_layout(self->model);
     double *d;
     PyObject *b = fold_py_new_doubles(L.np, &d);
-    if (b)
-        fold_problem_default_params(fold_acopf_problem(self->model), d);
+    if (b) fold_problem_default_params(fold_acopf_problem(self->model), d);
     return b;
 }
 
 /* param_kinds() -> [(name, unit, item_type, indices int64 bytes)] in kind order. */
 static PyObject *model_param_kinds(opf_model *self, PyObject *noargs)
 {
-    if (!ready(self))
-        return NULL;
+    if (!ready(self)) return NULL;
     PyObject *list = PyList_New(0);
     for (int k = 0; list && k < FOLD_ACOPF_N_PARAM_KINDS; k++) {
         int type = fold_acopf_param_item_type(k);
@@ -176,8 +164,7 @@ static PyObject *model_param_kinds(opf_model *self, PyObject *noargs)
         PyObject *t = idx ? Py_BuildValue("(ssiN)", fold_acopf_param_name(k),
                                           fold_acopf_param_unit(k), type, idx)
                           : NULL;
-        if (!t || PyList_Append(list, t) != 0)
-            Py_CLEAR(list);
+        if (!t || PyList_Append(list, t) != 0) Py_CLEAR(list);
         Py_XDECREF(t);
     }
     return list;
@@ -186,15 +173,13 @@ static PyObject *model_param_kinds(opf_model *self, PyObject *noargs)
 /* output_kinds() -> [(name, unit, item_type, count)] in kind order. */
 static PyObject *model_output_kinds(opf_model *self, PyObject *noargs)
 {
-    if (!ready(self))
-        return NULL;
+    if (!ready(self)) return NULL;
     PyObject *list = PyList_New(0);
     for (int k = 0; list && k < FOLD_ACOPF_N_OUTPUT_KINDS; k++) {
         int type = fold_acopf_output_item_type(k);
         PyObject *t = Py_BuildValue("(ssiL)", fold_acopf_output_name(k), fold_acopf_output_unit(k),
                                     type, (long long)fold_acopf_item_count(self->model, type));
-        if (!t || PyList_Append(list, t) != 0)
-            Py_CLEAR(list);
+        if (!t || PyList_Append(list, t) != 0) Py_CLEAR(list);
         Py_XDECREF(t);
     }
     return list;
@@ -223,10 +208,8 @@ static PyObject *model_write(opf_model *self, PyObject *args)
     fold_status st = json ? fold_acopf_case_write_pm_json(cs, fp) : fold_acopf_case_write(cs, fp);
     bool closed = fclose(fp) == 0;
     Py_DECREF(path);
-    if (st != FOLD_OK)
-        return acopf_raise(st, "write");
-    if (!closed)
-        return PyErr_SetFromErrno(PyExc_OSError);
+    if (st != FOLD_OK) return acopf_raise(st, "write");
+    if (!closed) return PyErr_SetFromErrno(PyExc_OSError);
     Py_RETURN_NONE;
 }
 
@@ -243,8 +226,7 @@ static PyMethodDef model_methods[] = {
      "output_kinds() -> [(name, unit, item_type, count)]"},
     {"solve", (PyCFunction)(void (*)(void))opf_model_solve, METH_VARARGS | METH_KEYWORDS,
      "solve(p=None, settings=None, max_rounds=2, warm=None) -> OPFSolution"},
-    {"import_solution", (PyCFunction)(void (*)(void))opf_model_import,
-     METH_VARARGS | METH_KEYWORDS,
+    {"import_solution", (PyCFunction)(void (*)(void))opf_model_import, METH_VARARGS | METH_KEYWORDS,
      "import_solution(path, p=None, kkt_tol=1e-5, polish=False, settings=None) -> "
      "OPFSolution"},
     {"write", (PyCFunction)model_write, METH_VARARGS, "write(path, format)"},

@@ -6,16 +6,14 @@
 #include "fold_py.h"
 
 typedef struct opf_model {
-    PyObject_HEAD
-    fold_acopf *model;
+    PyObject_HEAD fold_acopf *model;
 } opf_model;
 
 /* One solution: the solver that holds it (and its factorization, for any number of
  * backward calls), the model it belongs to: the OPFModel's, or the model of a kept re-solve
  * with flow variables (owned). busy: a call runs without the GIL on this solver. */
 typedef struct opf_solution {
-    PyObject_HEAD
-    opf_model *owner;
+    PyObject_HEAD opf_model *owner;
     fold_acopf *resolved;
     fold_solver *solver;
     fold_status status;

@@ -37,8 +37,7 @@ static bool usable(opf_solution *s)
 static opf_solution *new_solution(opf_model *owner)
 {
     opf_solution *s = PyObject_New(opf_solution, &fold_py_opf_solution_type);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->owner = owner;
     Py_INCREF(owner);
     s->resolved = NULL;
@@ -83,12 +82,10 @@ static bool warm_start(opf_solution *warm, const fold_acopf *model, fold_solver 
     double *x = buf, *lam = x + na, *zl = lam + ma, *zu = zl + na, *p = zu + na;
     double *x1 = p + a.np, *lam1 = x1 + nb, *zl1 = lam1 + mb, *zu1 = zl1 + nb;
     fold_status st = fold_solver_solution(warm->solver, x, lam, zl, zu, NULL);
-    if (st == FOLD_OK)
-        st = fold_solver_params(warm->solver, p);
+    if (st == FOLD_OK) st = fold_solver_params(warm->solver, p);
     if (st == FOLD_OK)
         st = fold_acopf_convert_point(from, model, p, x, lam, zl, zu, x1, lam1, zl1, zu1);
-    if (st == FOLD_OK)
-        st = fold_solver_set_start(sv, x1, lam1, zl1, zu1);
+    if (st == FOLD_OK) st = fold_solver_set_start(sv, x1, lam1, zl1, zu1);
     PyMem_Free(buf);
     if (st != FOLD_OK) {
         refused_detail(st, "warm", false);
@@ -115,40 +112,31 @@ PyObject *opf_model_solve(opf_model *self, PyObject *args, PyObject *kw)
             ((opf_solution *)warm_obj)->owner != self)
             return PyErr_Format(PyExc_TypeError, "warm must be a solution of this model");
         warm = (opf_solution *)warm_obj;
-        if (!usable(warm))
-            return NULL;
-        if (warm->status < 0)
-            warm = NULL; /* a failed solve is no start point: cold */
+        if (!usable(warm)) return NULL;
+        if (warm->status < 0) warm = NULL; /* a failed solve is no start point: cold */
     }
     fold_settings set;
-    if (!fold_py_settings(set_obj, &set))
-        return NULL;
+    if (!fold_py_settings(set_obj, &set)) return NULL;
     fold_acopf_solve_options opt;
     fold_acopf_default_solve_options(&opt);
     opt.max_rounds = max_rounds;
     fold_acopf_layout L = fold_acopf_get_layout(self->model);
     Py_buffer pv;
     const double *p;
-    if (!fold_py_doubles_opt(p_obj, L.np, "p", &pv, &p))
-        return NULL;
+    if (!fold_py_doubles_opt(p_obj, L.np, "p", &pv, &p)) return NULL;
     opf_solution *s = new_solution(self);
     fold_solver *sv = NULL, *rsv = NULL;
-    fold_status st = s ? fold_solver_create(fold_acopf_problem(self->model), &set, &sv)
-                       : FOLD_ERR_MEMORY;
+    fold_status st =
+        s ? fold_solver_create(fold_acopf_problem(self->model), &set, &sv) : FOLD_ERR_MEMORY;
     if (st != FOLD_OK) {
-        if (s)
-            refused_detail(st, "settings", false);
+        if (s) refused_detail(st, "settings", false);
         goto fail;
     }
-    if (warm && !warm_start(warm, self->model, sv))
-        goto fail;
-    if (warm)
-        warm->busy = true;
-    Py_BEGIN_ALLOW_THREADS st = fold_acopf_solve_on(self->model, sv, p, &opt, &s->resolved, &rsv,
-                                                    &s->fwd, &s->si);
-    Py_END_ALLOW_THREADS
-    if (warm)
-        warm->busy = false;
+    if (warm && !warm_start(warm, self->model, sv)) goto fail;
+    if (warm) warm->busy = true;
+    FOLD_PY_NOGIL(
+        st = fold_acopf_solve_on(self->model, sv, p, &opt, &s->resolved, &rsv, &s->fwd, &s->si));
+    if (warm) warm->busy = false;
     if (rsv) { /* a re-solve with flow variables was kept: its solver holds the solution */
         fold_solver_free(sv);
         sv = rsv;
@@ -160,14 +148,12 @@ PyObject *opf_model_solve(opf_model *self, PyObject *args, PyObject *kw)
         refused(st, "solve");
         goto fail;
     }
-    if (pv.obj)
-        PyBuffer_Release(&pv);
+    if (pv.obj) PyBuffer_Release(&pv);
     return (PyObject *)s;
 fail:
     fold_solver_free(sv);
     Py_XDECREF(s);
-    if (pv.obj)
-        PyBuffer_Release(&pv);
+    if (pv.obj) PyBuffer_Release(&pv);
     return NULL;
 }
 
@@ -193,17 +179,15 @@ PyObject *opf_model_import(opf_model *self, PyObject *args, PyObject *kw)
     if (!fold_py_settings(set_obj, &set) || !fold_py_doubles_opt(p_obj, L.np, "p", &pv, &p))
         goto fail;
     fold_status st;
-    Py_BEGIN_ALLOW_THREADS st =
-        fold_acopf_solution_read(PyBytes_AS_STRING(path), fold_acopf_get_case(self->model), &sol);
-    Py_END_ALLOW_THREADS
+    FOLD_PY_NOGIL(st = fold_acopf_solution_read(PyBytes_AS_STRING(path),
+                                                fold_acopf_get_case(self->model), &sol));
     if (st != FOLD_OK) {
         PyErr_Format(st == FOLD_ERR_IO ? PyExc_OSError : PyExc_ValueError, "solution: %s",
                      fold_acopf_last_error());
         goto fail;
     }
     s = new_solution(self);
-    if (!s)
-        goto fail;
+    if (!s) goto fail;
     if ((st = fold_solver_create(fold_acopf_problem(self->model), &set, &s->solver)) != FOLD_OK) {
         refused_detail(st, "settings", false);
         goto fail;
@@ -212,9 +196,7 @@ PyObject *opf_model_import(opf_model *self, PyObject *args, PyObject *kw)
     fold_acopf_default_import_options(&opt);
     opt.kkt_tol = kkt_tol;
     opt.polish = polish;
-    Py_BEGIN_ALLOW_THREADS st =
-        fold_acopf_import(self->model, s->solver, p, sol, &opt, &s->fwd, &s->ii);
-    Py_END_ALLOW_THREADS
+    FOLD_PY_NOGIL(st = fold_acopf_import(self->model, s->solver, p, sol, &opt, &s->fwd, &s->ii));
     s->imported = true;
     s->status = st;
     if (st < 0) {
@@ -223,15 +205,13 @@ PyObject *opf_model_import(opf_model *self, PyObject *args, PyObject *kw)
     }
     fold_acopf_results_free(sol);
     Py_DECREF(path);
-    if (pv.obj)
-        PyBuffer_Release(&pv);
+    if (pv.obj) PyBuffer_Release(&pv);
     return (PyObject *)s;
 fail:
     Py_XDECREF(s);
     fold_acopf_results_free(sol);
     Py_DECREF(path);
-    if (pv.obj)
-        PyBuffer_Release(&pv);
+    if (pv.obj) PyBuffer_Release(&pv);
     return NULL;
 }
 
@@ -240,14 +220,13 @@ fail:
 static PyObject *sol_info(opf_solution *self, PyObject *noargs)
 {
     PyObject *d = fold_py_forward_info(&self->fwd);
-    if (!d)
-        return NULL;
+    if (!d) return NULL;
     PyObject *extra = Py_BuildValue(
         "{s:i,s:s,s:i,s:L,s:i,s:L,s:i,s:O,s:O,s:d,s:d,s:d,s:d,s:O,s:L}", "call_status",
         self->status, "call_status_name", fold_status_name(self->status), "first_status",
-        self->si.first_status, "first_iterations", (long long)self->si.first_iterations,
-        "resolves", self->si.rounds, "n_flow_added", (long long)self->si.n_flow_added,
-        "n_flow", (int)fold_acopf_get_layout(sol_model(self)).n_flow, "imported",
+        self->si.first_status, "first_iterations", (long long)self->si.first_iterations, "resolves",
+        self->si.rounds, "n_flow_added", (long long)self->si.n_flow_added, "n_flow",
+        (int)fold_acopf_get_layout(sol_model(self)).n_flow, "imported",
         self->imported ? Py_True : Py_False, "duals_recovered",
         self->ii.duals_recovered ? Py_True : Py_False, "given_stationarity",
         self->ii.given_stationarity, "given_feasibility", self->ii.given_feasibility,
@@ -267,8 +246,7 @@ static PyObject *sol_info(opf_solution *self, PyObject *noargs)
 static PyObject *sol_outputs(opf_solution *self, PyObject *arg)
 {
     long kind = PyLong_AsLong(arg);
-    if ((kind == -1 && PyErr_Occurred()) || !usable(self))
-        return NULL;
+    if ((kind == -1 && PyErr_Occurred()) || !usable(self)) return NULL;
     if (kind < 0 || kind >= FOLD_ACOPF_N_OUTPUT_KINDS)
         return PyErr_Format(PyExc_ValueError, "output kind %ld out of range", kind);
     const fold_acopf *m = sol_model(self);
@@ -290,18 +268,15 @@ static PyObject *sol_outputs(opf_solution *self, PyObject *arg)
 /* primal_dual() -> (x, lam, zl, zu, p) float64 bytes. */
 static PyObject *sol_primal_dual(opf_solution *self, PyObject *noargs)
 {
-    if (!usable(self))
-        return NULL;
+    if (!usable(self)) return NULL;
     fold_acopf_layout L = fold_acopf_get_layout(sol_model(self));
     double *x, *lam, *zl, *zu, *p;
     PyObject *bx = fold_py_new_doubles(L.n, &x), *bl = fold_py_new_doubles(L.m, &lam),
              *bzl = fold_py_new_doubles(L.n, &zl), *bzu = fold_py_new_doubles(L.n, &zu),
              *bp = fold_py_new_doubles(L.np, &p);
-    if (!bx || !bl || !bzl || !bzu || !bp)
-        goto fail;
+    if (!bx || !bl || !bzl || !bzu || !bp) goto fail;
     fold_status st = fold_solver_solution(self->solver, x, lam, zl, zu, NULL);
-    if (st == FOLD_OK)
-        st = fold_solver_params(self->solver, p);
+    if (st == FOLD_OK) st = fold_solver_params(self->solver, p);
     if (st != FOLD_OK) {
         refused_detail(st, "primal_dual", false);
         goto fail;
@@ -322,16 +297,14 @@ static PyObject *sol_differentiate(opf_solution *self, PyObject *args)
 {
     int mode, keep;
     PyObject *ko, *io, *wo, *dpo, *co;
-    if (!PyArg_ParseTuple(args, "iOOOOOp", &mode, &ko, &io, &wo, &dpo, &co, &keep) ||
-        !usable(self))
+    if (!PyArg_ParseTuple(args, "iOOOOOp", &mode, &ko, &io, &wo, &dpo, &co, &keep) || !usable(self))
         return NULL;
     const fold_acopf *m = sol_model(self);
     fold_acopf_layout L = fold_acopf_get_layout(m);
     Py_buffer kv = {0}, iv = {0}, wv = {0}, dv = {0}, cv = {0};
     fold_acopf_output *out = NULL;
     PyObject *values = NULL, *result = NULL;
-    if (!fold_py_ints(ko, -1, "out_kinds", &kv))
-        return NULL;
+    if (!fold_py_ints(ko, -1, "out_kinds", &kv)) return NULL;
     fold_int n_out = kv.len / 8, n_cols = L.np;
     const double *w = NULL, *dp = NULL;
     if (!fold_py_ints(io, n_out, "out_items", &iv) ||
@@ -339,8 +312,7 @@ static PyObject *sol_differentiate(opf_solution *self, PyObject *args)
         !fold_py_doubles_opt(dpo, L.np, "dp", &dv, &dp))
         goto done;
     if (co != Py_None) {
-        if (!fold_py_ints(co, -1, "cols", &cv))
-            goto done;
+        if (!fold_py_ints(co, -1, "cols", &cv)) goto done;
         n_cols = cv.len / 8;
     }
     out = PyMem_Malloc(((size_t)n_out + 1) * sizeof *out);
@@ -355,8 +327,7 @@ static PyObject *sol_differentiate(opf_solution *self, PyObject *args)
                     : mode == FOLD_ACOPF_DIFF_JVP    ? n_out
                                                      : n_cols;
     double *v;
-    if (!(values = fold_py_new_doubles(nv, &v)))
-        goto done;
+    if (!(values = fold_py_new_doubles(nv, &v))) goto done;
     fold_acopf_diff_request rq = {.mode = mode,
                                   .n_out = n_out,
                                   .out = out,
@@ -368,37 +339,29 @@ static PyObject *sol_differentiate(opf_solution *self, PyObject *args)
     fold_acopf_diff_info di;
     fold_status st;
     self->busy = true;
-    Py_BEGIN_ALLOW_THREADS st = fold_acopf_differentiate(m, self->solver, &rq, v, &di);
-    Py_END_ALLOW_THREADS
+    FOLD_PY_NOGIL(st = fold_acopf_differentiate(m, self->solver, &rq, v, &di));
     self->busy = false;
     if (st < 0) {
         refused(st, "differentiate");
         goto done;
     }
     PyObject *info = fold_py_backward_info(&di.backward);
-    if (!info)
-        goto done;
-    PyObject *extra = Py_BuildValue("{s:i,s:s,s:O,s:s,s:d,s:s}", "status", st, "status_name",
-                                    fold_status_name(st), "kkt_fallback",
-                                    di.kkt_fallback ? Py_True : Py_False,
-                                    "kkt_fallback_reason", di.fallback_reason, "seconds",
-                                    di.seconds, "detail", st ? fold_acopf_last_error() : "");
-    if (extra && PyDict_Update(info, extra) == 0)
-        result = Py_BuildValue("(OO)", values, info);
+    if (!info) goto done;
+    PyObject *extra = Py_BuildValue(
+        "{s:i,s:s,s:O,s:s,s:d,s:s}", "status", st, "status_name", fold_status_name(st),
+        "kkt_fallback", di.kkt_fallback ? Py_True : Py_False, "kkt_fallback_reason",
+        di.fallback_reason, "seconds", di.seconds, "detail", st ? fold_acopf_last_error() : "");
+    if (extra && PyDict_Update(info, extra) == 0) result = Py_BuildValue("(OO)", values, info);
     Py_XDECREF(extra);
     Py_DECREF(info);
 done:
     Py_XDECREF(values);
     PyMem_Free(out);
     PyBuffer_Release(&kv);
-    if (iv.obj)
-        PyBuffer_Release(&iv);
-    if (wv.obj)
-        PyBuffer_Release(&wv);
-    if (dv.obj)
-        PyBuffer_Release(&dv);
-    if (cv.obj)
-        PyBuffer_Release(&cv);
+    if (iv.obj) PyBuffer_Release(&iv);
+    if (wv.obj) PyBuffer_Release(&wv);
+    if (dv.obj) PyBuffer_Release(&dv);
+    if (cv.obj) PyBuffer_Release(&cv);
     return result;
 }
 
@@ -410,18 +373,15 @@ static PyObject *sol_weak(opf_solution *self, PyObject *noargs)
 static PyObject *sol_settings(opf_solution *self, PyObject *dict)
 {
     fold_settings set;
-    if (!usable(self) || !fold_py_settings(dict, &set))
-        return NULL;
+    if (!usable(self) || !fold_py_settings(dict, &set)) return NULL;
     fold_status st = fold_solver_update_settings(self->solver, &set);
-    if (st != FOLD_OK)
-        return refused_detail(st, "settings", false);
+    if (st != FOLD_OK) return refused_detail(st, "settings", false);
     Py_RETURN_NONE;
 }
 
 static PyObject *sol_kkt_form(opf_solution *self, PyObject *noargs)
 {
-    if (!usable(self))
-        return NULL;
+    if (!usable(self)) return NULL;
     char buf[32] = "";
     fold_settings_get(fold_solver_settings(self->solver), "backward.kkt_form", buf, sizeof buf);
     return PyUnicode_FromString(buf);
