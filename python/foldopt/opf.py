@@ -12,7 +12,7 @@ doc/python.md documents every function."""
 import numpy as np
 
 from . import _foldopt
-from ._util import indices, names, vector
+from ._util import names, vector
 from .problem import Error, SolveError, Trust, WeakItem
 
 # fold_acopf_diff_mode
@@ -20,10 +20,7 @@ _VALUE, _VJP, _JVP, _JACOBIAN = 0, 1, 2, 3
 _ITEM_WORDS = ("case", "bus", "gen", "branch")
 _FORWARD_NAMES = {0: "solved", 1: "acceptable", 2: "imported"}
 
-__all__ = ["OPF", "Solution", "Error", "SolveError", "Trust", "WeakItem", "DEFAULT_SETTINGS"]
-
-#: Settings of foldopt opf (the library's defaults): forward.tol 1e-8, active-set KKT form.
-DEFAULT_SETTINGS = {}
+__all__ = ["OPF", "Solution", "Error", "SolveError", "Trust", "WeakItem"]
 
 
 def _bytes_f64(b):
@@ -136,6 +133,13 @@ class OPF:
             raise ValueError(f"{name}: unknown output kind {kind!r}; valid: "
                              f"{', '.join(self._outputs)}")
         return self._outputs[kind]
+
+    def _positions(self, item_type):
+        """{key: index} of the items of a type (cached)."""
+        cache = self.__dict__.setdefault("_pos", {})
+        if item_type not in cache:
+            cache[item_type] = {int(v): i for i, v in enumerate(self._keys[item_type])}
+        return cache[item_type]
 
     def keys(self, kind):
         """Keys of the items of a parameter or output kind: bus ids, gen rows, branch rows
@@ -313,23 +317,21 @@ class Solution:
         for kind, w in weights.items():
             k, unit, itype, count = self.model._output(kind, "cotangents")
             if isinstance(w, dict):
-                keys = self.model.keys(kind)
-                pos = {int(v): i for i, v in enumerate(keys)}
-                for key, wv in w.items():
+                pos = self.model._positions(itype)
+                items = []
+                for key in w:
                     if int(key) not in pos:
                         raise ValueError(f"cotangents[{kind!r}]: no item with key {key}")
-                    ks.append(k)
-                    its.append(pos[int(key)])
-                    ws.append(float(wv))
-                continue
-            wv = vector(np.atleast_1d(w) if count == 1 else w, count, f"cotangents[{kind!r}]")
-            ks.extend([k] * count)
-            its.extend(range(count))
-            ws.extend(wv)
-        ws = np.asarray(ws, dtype=np.float64)
-        if not np.all(np.isfinite(ws)):
-            raise ValueError("cotangents: weights must be finite")
-        return (np.asarray(ks, np.int64), np.asarray(its, np.int64), ws)
+                    items.append(pos[int(key)])
+                its.append(np.asarray(items, np.int64))
+                wv = vector([float(v) for v in w.values()], len(items), f"cotangents[{kind!r}]")
+            else:
+                wv = vector(np.atleast_1d(w) if count == 1 else w, count,
+                            f"cotangents[{kind!r}]")
+                its.append(np.arange(count, dtype=np.int64))
+            ks.append(np.full(wv.size, k, dtype=np.int64))
+            ws.append(wv)
+        return np.concatenate(ks), np.concatenate(its), np.concatenate(ws)
 
     def _of(self, of):
         ks, its, labels = [], [], []

@@ -14,7 +14,6 @@ import numpy as np
 import torch
 
 from .opf import OPF
-from .opf import Solution as OPFSolution
 from .problem import Problem, SolveError
 
 __all__ = ["OPFLayer", "NLPLayer", "SampleFailedWarning"]

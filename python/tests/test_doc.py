@@ -1,6 +1,5 @@
 """The examples of doc/python.md run as written, in order, in one namespace (those marked
 '# needs PGLib' from the PGLib folder, skipped without it)."""
-import os
 import pathlib
 import re
 

@@ -154,7 +154,7 @@ def _twin_generator_case(model):
         path = os.path.join(d, "g.m")
         model.write(path)
         lines = open(path).read().split("\n")
-    out, in_gen, in_cost, dup = [], False, False, None
+    out, in_gen, in_cost = [], False, False
     for line in lines:
         out.append(line)
         if line.startswith("mpc.gen ="):
