@@ -87,6 +87,22 @@ class OPF:
             self._outputs[kind] = (k, unit, itype, count)
         self._aliases = {"rateA": "rate_a", "ratio": "tap", "angle": "shift"}
 
+    def close(self):
+        """Release the model: later solves raise ValueError. Solutions made before keep
+        what they need and stay usable. Also `with OPF(path) as case: ...`."""
+        self._m = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _model(self):
+        if self._m is None:
+            raise ValueError(f"the case {self.name!r} is closed")
+        return self._m
+
     def __reduce__(self):  # pickling (worker processes) rebuilds the model from its source
         return (_rebuild, (self._kw,))
 
@@ -193,7 +209,8 @@ class OPF:
             raise ValueError("warm must be a solution of this model")
         from ._util import integer
         resolves = integer(resolves, "resolves", 0)
-        raw = self._m.solve(pv, settings, resolves, warm._s if warm is not None else None)
+        raw = self._model().solve(pv, settings, resolves,
+                                  warm._s if warm is not None else None)
         sol = Solution(self, raw)
         if check and not sol.converged:
             raise SolveError(f"{self.name}: forward solve failed: {sol.status} "
@@ -207,14 +224,14 @@ class OPF:
         pv = self.param_vector(p, **kinds) if (p is not None or kinds) else None
         if not (isinstance(kkt_tol, (int, float)) and kkt_tol > 0 and np.isfinite(kkt_tol)):
             raise ValueError(f"kkt_tol must be a positive number, got {kkt_tol!r}")
-        raw = self._m.import_solution(path, pv, float(kkt_tol), bool(polish),
-                                      _settings(settings, None))
+        raw = self._model().import_solution(path, pv, float(kkt_tol), bool(polish),
+                                            _settings(settings, None))
         return Solution(self, raw)
 
     def write(self, path, format=None):
         """Write the case: MATPOWER (.m) or PowerModels JSON (.json, or format="json")."""
         fmt = format or ("json" if str(path).endswith(".json") else "matpower")
-        self._m.write(path, fmt)
+        self._model().write(path, fmt)
 
 
 def _rebuild(kw):

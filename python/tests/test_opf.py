@@ -267,6 +267,16 @@ def test_closed_solution(grid30):
         s.value_gradient()
 
 
+def test_closed_case():
+    with opf.OPF.grid(6, seed=2) as case:
+        sol = case.solve()
+    with pytest.raises(ValueError, match="the case 'grid6_s2' is closed"):
+        case.solve()
+    with pytest.raises(ValueError, match="is closed"):
+        case.write("x.m")
+    assert sol["pg"].shape == (case.n_gen,) and sol.value_gradient().shape == (6,)
+
+
 def test_bad_cases(tmp_path):
     with pytest.raises(OSError, match="no_such_case.m"):
         opf.OPF(str(tmp_path / "no_such_case.m"))
