@@ -9,12 +9,14 @@ set datafile separator ","
 set logscale xy
 set grid
 set key top right
+set xrange [5:100]
+# the rows alternate: values only, then Sobolev, for each number of training solves
 set xlabel "training solves"
 set multiplot layout 1,2 title "AC-OPF proxy: values only vs Sobolev (values + d pg*/d pd from foldopt)"
 set ylabel "dispatch RMSE on test loads (MW)"
-plot csv using 1:(strcol(2) eq "values" ? $3 : 1/0) skip 1 with linespoints pt 7 lw 2 title "values only", \
-     csv using 1:(strcol(2) eq "sobolev" ? $3 : 1/0) skip 1 with linespoints pt 5 lw 2 title "Sobolev"
+plot csv using 1:3 skip 1 every 2::0 with linespoints pt 7 lw 2 title "values only", \
+     csv using 1:3 skip 1 every 2::1 with linespoints pt 5 lw 2 title "Sobolev"
 set ylabel "relative cost error on test loads"
-plot csv using 1:(strcol(2) eq "values" ? $4 : 1/0) skip 1 with linespoints pt 7 lw 2 title "values only", \
-     csv using 1:(strcol(2) eq "sobolev" ? $4 : 1/0) skip 1 with linespoints pt 5 lw 2 title "Sobolev"
+plot csv using 1:4 skip 1 every 2::0 with linespoints pt 7 lw 2 title "values only", \
+     csv using 1:4 skip 1 every 2::1 with linespoints pt 5 lw 2 title "Sobolev"
 unset multiplot
