@@ -51,17 +51,21 @@ static int call(nlp_obj *self, int which, const double *x, const double *p, doub
 {
     PyGILState_STATE gs = PyGILState_Ensure();
     int rc = -1;
-    if (!pending_type) { /* after one failure every later callback fails at once */
-        PyObject *xb = bytes_of(x, self->n), *pb = bytes_of(p, self->np),
-                 *lb = bytes_of(lam, self->m);
-        PyObject *res = xb && pb && lb
-                            ? PyObject_CallFunction(self->dispatch, "iOOdO", which, xb, pb, s, lb)
-                            : NULL;
-        if (res && take_result(res, which, out, self->out_size[which])) rc = 0;
-        Py_XDECREF(res);
-        Py_XDECREF(xb);
-        Py_XDECREF(pb);
-        Py_XDECREF(lb);
+    if (!pending_type) {       /* after one failure every later callback fails at once */
+        if (!self->dispatch) { /* cleared by the garbage collector: the problem is gone */
+            PyErr_SetString(PyExc_RuntimeError, "the problem's callbacks are gone");
+        } else {
+            PyObject *xb = bytes_of(x, self->n), *pb = bytes_of(p, self->np),
+                     *lb = bytes_of(lam, self->m);
+            PyObject *res = xb && pb && lb ? PyObject_CallFunction(self->dispatch, "iOOdO", which,
+                                                                   xb, pb, s, lb)
+                                           : NULL;
+            if (res && take_result(res, which, out, self->out_size[which])) rc = 0;
+            Py_XDECREF(res);
+            Py_XDECREF(xb);
+            Py_XDECREF(pb);
+            Py_XDECREF(lb);
+        }
         if (rc != 0) PyErr_Fetch(&pending_type, &pending_value, &pending_tb);
     }
     PyGILState_Release(gs);
@@ -102,10 +106,25 @@ static int cb_jac_g_p(const double *x, const double *p, double *v, void *ud)
     return call(ud, NLP_JAC_G_P, x, p, 0, NULL, v);
 }
 
+/* The dispatcher is a bound method of the foldopt.Problem that owns this object: a cycle,
+ * which the garbage collector breaks through these two. */
+static int nlp_traverse(nlp_obj *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->dispatch);
+    return 0;
+}
+
+static int nlp_clear(nlp_obj *self)
+{
+    Py_CLEAR(self->dispatch);
+    return 0;
+}
+
 static void nlp_dealloc(nlp_obj *self)
 {
+    PyObject_GC_UnTrack(self);
     fold_problem_free(self->prob);
-    Py_XDECREF(self->dispatch);
+    nlp_clear(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -265,7 +284,9 @@ PyTypeObject fold_py_nlp_type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "foldopt._foldopt.NLP",
     .tp_basicsize = sizeof(nlp_obj),
     .tp_dealloc = (destructor)nlp_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)nlp_traverse,
+    .tp_clear = (inquiry)nlp_clear,
     .tp_doc = "A parametric NLP of Python callbacks (internal; use foldopt.Problem)",
     .tp_methods = nlp_methods,
     .tp_init = (initproc)nlp_init,

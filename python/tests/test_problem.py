@@ -204,3 +204,20 @@ def test_derivative_checker():
     assert rep["ok"] and rep["n_bad"] == 0 and rep["n_checked"] > 0
     wrong = simplex(grad_f_p=lambda x, p: x - p).check_derivatives(np.full(N, 0.25), P0)
     assert not wrong["ok"] and wrong["worst_function"] == "grad_f_p"
+
+
+def test_problem_is_freed():
+    """The problem and its callbacks form a cycle that the garbage collector frees; a
+    solution keeps its problem alive."""
+    import gc
+    import weakref
+    prob = simplex()
+    sol = prob.solve(P0)
+    ref = weakref.ref(prob)
+    del prob
+    gc.collect()
+    assert ref() is not None  # held by the solution
+    assert np.allclose(sol.jacobian(), analytic_jacobian(P0), atol=1e-7)
+    del sol
+    gc.collect()
+    assert ref() is None
