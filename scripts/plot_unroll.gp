@@ -1,4 +1,4 @@
-# Plot of `foldopt experiment unroll --csv FILE`: relative gradient error against k for
+# Plot of `build/tests/bench/bench_unroll --csv FILE`: relative gradient error against k for
 # reverse-mode unrolling, LFPI and GMRES (doc/iterative.md §5).
 # usage: gnuplot -e "csv='doc/unroll.csv'; out='doc/unroll.png'" scripts/plot_unroll.gp
 if (!exists("csv")) csv = 'doc/unroll.csv'

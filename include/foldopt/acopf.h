@@ -85,9 +85,11 @@ typedef struct fold_acopf_case {
 #define FOLD_ACOPF_MAX_COST_TERMS 10
 #define FOLD_ACOPF_MAX_CASE_BYTES ((size_t)256 << 20)
 
-/* Detail of the last acopf error of the calling thread ("case14.m:37: branch row has 12
- * fields, need 13"), empty when none. Every fold_acopf_* function that fails sets it; the
- * fold_* library errors it passes through are copied in as well. */
+/* fold_last_error(): the detail of the last error of the calling thread ("case14.m:37:
+ * branch row has 12 fields, need 13"), empty after a call that succeeded. Every
+ * fold_acopf_* function that fails sets it, prefixing the fold_* library errors it passes
+ * through. Kept for existing callers; the library and every problem family share one
+ * channel. */
 FOLD_API const char *fold_acopf_last_error(void);
 
 /* Read a MATPOWER version-2 case file (ASCII or UTF-8 text; a UTF-8 byte-order mark at the

@@ -48,10 +48,26 @@ FOLD_API const char *fold_status_name(fold_status status);
 
 /** Detail of the last error or warning raised in the calling thread, naming the function,
  * object, field and index, e.g. "fold_problem_create: jac_g.row[17] = 12 outside [0,10)".
- * Empty string when none. Valid until the next foldopt call in the same thread. */
+ * The one error channel of the library and of the problem families built on it (AC-OPF,
+ * learning tasks). Every call that computes (create, solve, import, validate, jvp / vjp /
+ * jacobian, case read / write) clears it on entry, so after such a call returned FOLD_OK it
+ * is the empty string; accessors of an object's state (fold_solver_solution, _params,
+ * _set_start, _update_settings, fold_problem_item_name, fold_settings_get, fold_weak_list,
+ * fold_map_set_nearby, fold_map_residual_history) set it only when they fail. Valid until
+ * the next such call in the same thread; per thread (another thread's errors never show
+ * here). doc/api/status.md. */
 FOLD_API const char *fold_last_error(void);
 
-/** Clear the calling thread's error detail. */
+/** Status that went with fold_last_error() (FOLD_OK when the detail is empty). */
+FOLD_API fold_status fold_last_status(void);
+
+/** Clear the calling thread's status and detail. */
 FOLD_API void fold_clear_error(void);
+
+/** Record status and a printf-style detail for the calling thread and return status: for
+ * code built on foldopt (problem families, callbacks) that reports through the same channel.
+ * The arguments may include fold_last_error() itself (e.g. to add context). */
+FOLD_API fold_status fold_set_error(fold_status status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

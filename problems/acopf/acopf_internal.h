@@ -5,11 +5,17 @@
 
 #include "foldopt/acopf.h"
 
-/* Record the calling thread's acopf error detail and return status. */
-fold_status acopf_error(fold_status status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Copy fold_last_error() into the acopf detail with a prefix; returns status. */
-fold_status acopf_error_from_lib(fold_status status, const char *prefix);
+/* Record the calling thread's error detail (fold_last_error) and return status. */
+#define acopf_error fold_set_error
+
+/* Radians per degree (angles are degrees in case files, radians in the model). */
+#define DEG (3.14159265358979323846 / 180.0)
+/* Prefix the library's detail with prefix and the status text; returns status. */
+static inline fold_status acopf_error_from_lib(fold_status status, const char *prefix)
+{
+    return fold_set_error(status, "%s: %s: %s", prefix, fold_status_string(status),
+                          fold_last_error());
+}
 
 /* A numeric matrix from the file (row-major), with the line of each row. */
 typedef struct mp_matrix {

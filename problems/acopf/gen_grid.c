@@ -8,7 +8,6 @@
 
 #include "acopf/gen_grid.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
 enum { GEN_REACH = 2 }; /* every bus is at most this many branches from a generator */
 #define LOAD_TOL 1e-9   /* MW, MVAr: largest power-balance residual the point keeps */
 
@@ -212,6 +211,7 @@ static void set_around_point(fold_acopf_case *cs, grid_rng *r, const bool *is_ge
 
 fold_status fold_acopf_gen_grid(fold_int n_bus, unsigned long long seed, fold_acopf_case **out)
 {
+    fold_clear_error();
     if (!out || n_bus < 2 || n_bus > 10000000)
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_gen_grid: %s",
                            out ? "n_bus must be in [2, 1e7]" : "out is NULL");

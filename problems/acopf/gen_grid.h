@@ -4,10 +4,12 @@
 #ifndef FOLD_ACOPF_GEN_GRID_H
 #define FOLD_ACOPF_GEN_GRID_H
 
+#include <stdint.h>
+
 #include "acopf/acopf_internal.h"
 
 typedef struct grid_rng {
-    unsigned long long s;
+    uint64_t s;
 } grid_rng;
 
 /* Uniform on [lo, hi) (splitmix64). */

@@ -6,15 +6,11 @@
 #include <string.h>
 
 #include "acopf/gen_grid.h"
+#include "common/random.h"
 
 double grid_uniform(grid_rng *r, double lo, double hi)
 {
-    /* splitmix64 */
-    unsigned long long z = (r->s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return lo + (hi - lo) * (double)(z >> 11) * 0x1.0p-53;
+    return lo + (hi - lo) * rng_unit(rng_splitmix64(&r->s));
 }
 
 /* The flow coefficients of eq. 3 of one branch (the model's, acopf_branch_coefficients). */

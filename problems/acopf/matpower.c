@@ -10,28 +10,11 @@
 
 #include "acopf/acopf_internal.h"
 
-static _Thread_local char acopf_err[4096];
-
 const char *fold_acopf_last_error(void)
 {
-    return acopf_err;
+    return fold_last_error();
 }
 
-fold_status acopf_error(fold_status status, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(acopf_err, sizeof acopf_err, fmt, ap);
-    va_end(ap);
-    return status;
-}
-
-fold_status acopf_error_from_lib(fold_status status, const char *prefix)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", fold_last_error());
-    return acopf_error(status, "%s: %s: %s", prefix, fold_status_string(status), tmp);
-}
 
 typedef struct lexer {
     const char *p, *end;
@@ -407,7 +390,7 @@ static fold_status skip_bom(const char **text, size_t *len, const char *name)
 fold_status fold_acopf_case_parse(const char *text, size_t len, const char *name,
                                   fold_acopf_case **out)
 {
-    acopf_err[0] = '\0';
+    fold_clear_error();
     if (!out || (!text && len > 0))
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_case_parse: %s is NULL",
                            out ? "text" : "out");

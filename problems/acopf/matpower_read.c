@@ -109,6 +109,7 @@ const char *acopf_base_name(const char *path)
 
 fold_status fold_acopf_case_read(const char *path, fold_acopf_case **out)
 {
+    fold_clear_error();
     if (!path || !out)
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_case_read: %s is NULL",
                            path ? "out" : "path");

@@ -157,12 +157,14 @@ static fold_status write_case(const fold_acopf_case *cs, const fold_acopf_result
 
 fold_status fold_acopf_case_write(const fold_acopf_case *cs, FILE *out)
 {
+    fold_clear_error();
     return write_case(cs, NULL, out, "fold_acopf_case_write");
 }
 
 fold_status fold_acopf_case_write_solved(const fold_acopf_case *cs, const fold_acopf_results *res,
                                          FILE *out)
 {
+    fold_clear_error();
     if (!res)
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_case_write_solved: results is NULL");
     return write_case(cs, res, out, "fold_acopf_case_write_solved");

@@ -7,8 +7,6 @@
 
 #include "acopf/acopf_internal.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
-
 /* Sorted unique (row, col) keys; slot lookup by binary search. */
 typedef struct keyset {
     int64_t *k;
@@ -478,12 +476,14 @@ void fold_acopf_default_options(fold_acopf_options *opt)
 
 fold_status fold_acopf_create(const fold_acopf_case *cs, fold_acopf **out)
 {
+    fold_clear_error();
     return fold_acopf_create_with(cs, NULL, out);
 }
 
 fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_options *opt,
                                    fold_acopf **out)
 {
+    fold_clear_error();
     fold_acopf_options defaults;
     fold_acopf_default_options(&defaults);
     if (!opt)

@@ -2,8 +2,6 @@
  * and conversion of a solution to file units (doc/acopf.md §2). */
 #include "acopf/acopf_internal.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
-
 const fold_problem *fold_acopf_problem(const fold_acopf *m)
 {
     return m ? m->prob : NULL;

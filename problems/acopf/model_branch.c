@@ -5,8 +5,6 @@
  * the coefficients gives the derivative of the flow, its gradient and Hessian (§7). */
 #include "acopf/acopf_internal.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
-
 /* The four flows' coefficients from the series admittance g + jb, the half charging bc and
  * the complex tap (tr + j ti, tm = |tap|^2), eq. 3. Linear in (g, b, bc) for a fixed tap and
  * in (tr, ti) for fixed (g, b, bc, tm). */

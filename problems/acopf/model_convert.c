@@ -26,6 +26,7 @@ fold_status fold_acopf_convert_point(const fold_acopf *from, const fold_acopf *t
                                      const double *zu, double *x_to, double *lam_to,
                                      double *zl_to, double *zu_to)
 {
+    fold_clear_error();
     bool duals = lam || zl || zu;
     if (!from || !to || !x || !x_to)
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_convert_point: a model or x is NULL");

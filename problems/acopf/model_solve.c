@@ -160,6 +160,7 @@ fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver, co
                                 fold_solver **resolved_solver, fold_forward_info *info,
                                 fold_acopf_solve_info *sinfo)
 {
+    fold_clear_error();
     fold_acopf_solve_options defaults;
     fold_forward_info total, fi;
     fold_acopf_solve_info si = {.first_status = FOLD_FWD_NOT_RUN,

@@ -8,8 +8,6 @@
 
 #include "acopf/acopf_internal.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
-
 /* The reader's context: the file name for messages, the unit conversion. */
 typedef struct pm_ctx {
     const char *name;

@@ -7,8 +7,6 @@
 
 #include "acopf/acopf_internal.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
-
 static cJSON *source_id(const char *table, long id)
 {
     cJSON *a = cJSON_CreateArray();
@@ -138,6 +136,7 @@ static bool write_branches(const fold_acopf_case *cs, cJSON *branch)
 
 fold_status fold_acopf_case_write_pm_json(const fold_acopf_case *cs, FILE *out)
 {
+    fold_clear_error();
     static const char *FN = "fold_acopf_case_write_pm_json";
     if (!cs || !out)
         return acopf_error(FOLD_ERR_ARGUMENT, "%s: %s is NULL", FN, cs ? "out" : "case");

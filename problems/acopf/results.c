@@ -6,8 +6,6 @@
 
 #include "acopf/acopf_internal.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
-
 /* The arrays of a results struct, in one block; order of fold_acopf_results' fields. */
 enum { BUS_ARRAYS = 8, GEN_ARRAYS = 6, BRANCH_ARRAYS = 10 };
 
@@ -80,6 +78,7 @@ fold_status fold_acopf_results_create(const fold_acopf *m, const double *p, cons
                                       const double *lam, const double *zl, const double *zu,
                                       fold_acopf_results **out)
 {
+    fold_clear_error();
     if (!m || !x || !out)
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_results_create: %s is NULL",
                            !m   ? "model"
@@ -138,6 +137,7 @@ fold_status fold_acopf_results_create(const fold_acopf *m, const double *p, cons
 fold_status fold_acopf_results_from_solver(const fold_acopf *m, const fold_solver *solver,
                                            fold_acopf_results **out)
 {
+    fold_clear_error();
     if (!m || !solver || !out)
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_results_from_solver: an argument is "
                                               "NULL");

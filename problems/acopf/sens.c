@@ -90,6 +90,7 @@ static void add_info(fold_backward_info *sum, const fold_backward_info *b, bool 
 fold_status fold_acopf_output_values(const fold_acopf *m, const fold_solver *sv, fold_int n_out,
                                      const fold_acopf_output *out, double *values)
 {
+    fold_clear_error();
     static const char *FN = "fold_acopf_output_values";
     fold_status st = check_args(m, sv, n_out, out, FN);
     fold_acopf_results *r = NULL;
@@ -136,6 +137,7 @@ fold_status fold_acopf_vjp(const fold_acopf *m, fold_solver *sv, fold_int n_out,
                            const fold_acopf_output *out, const double *weights, double *pbar,
                            fold_backward_info *info)
 {
+    fold_clear_error();
     static const char *FN = "fold_acopf_vjp";
     acopf_point pt;
     acopf_lin l;
@@ -182,6 +184,7 @@ done:
 fold_status fold_acopf_jvp(const fold_acopf *m, fold_solver *sv, const double *dp, fold_int n_out,
                            const fold_acopf_output *out, double *dout, fold_backward_info *info)
 {
+    fold_clear_error();
     static const char *FN = "fold_acopf_jvp";
     acopf_point pt;
     acopf_lin l;
@@ -310,6 +313,7 @@ fold_status fold_acopf_jacobian(const fold_acopf *m, fold_solver *sv, fold_int n
                                 double *J, fold_backward_info *info,
                                 fold_acopf_progress_fn progress, void *user_data)
 {
+    fold_clear_error();
     static const char *FN = "fold_acopf_jacobian";
     acopf_point pt;
     acopf_lin l;

@@ -7,8 +7,6 @@
 
 #include "acopf/acopf_sens.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
-
 static bool grow(void **ptr, fold_int *cap, fold_int need, size_t elem)
 {
     if (need <= *cap) return true;

@@ -9,8 +9,6 @@
 
 #include "acopf/acopf_internal.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
-
 /* A primal-dual point of the model (one allocation). */
 typedef struct point {
     double *x, *lam, *zl, *zu;
@@ -264,8 +262,12 @@ static fold_status polish(const fold_acopf *m, fold_solver *sv, const double *p,
     *fi = pf;
     st = FOLD_OK;
     goto done;
-restore: /* the imported solution stays the stored one */
+restore: { /* the imported solution stays the stored one; the reason stays the detail */
+    char why[4096];
+    snprintf(why, sizeof why, "%s", fold_last_error());
     fold_solver_import(sv, p, a.x, a.lam, a.zl, a.zu, NULL);
+    fold_set_error(st, "%s", why);
+}
 done:
     free(g);
     free(held);
@@ -289,6 +291,7 @@ fold_status fold_acopf_import(const fold_acopf *m, fold_solver *sv, const double
                               const fold_acopf_results *sol, const fold_acopf_import_options *opt,
                               fold_forward_info *info, fold_acopf_import_info *ii)
 {
+    fold_clear_error();
     static const char *FN = "fold_acopf_import";
     fold_acopf_import_options defaults;
     fold_acopf_import_info local;

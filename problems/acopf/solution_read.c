@@ -244,6 +244,7 @@ static fold_status read_json(const char *path, const char *text, size_t len,
 fold_status fold_acopf_solution_read(const char *path, const fold_acopf_case *cs,
                                      fold_acopf_results **out)
 {
+    fold_clear_error();
     if (!path || !cs || !out)
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_solution_read: an argument is NULL");
     char *text;

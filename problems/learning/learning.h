@@ -18,10 +18,9 @@ typedef enum learn_backward {
 int learn_backward_parse(const char *name);
 const char *learn_backward_name(int backward);
 
-/* Thread's detail of the last learning error (empty if none); learn_error records it. */
-const char *learn_last_error(void);
-fold_status learn_error(fold_status st, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Record the calling thread's error detail (fold_last_error, the one channel of the library
+ * and its problem families) and return st. */
+#define learn_error fold_set_error
 
 /* Seeded generator (splitmix64; uniform in [0,1), normal by Box-Muller). */
 typedef struct learn_rng {
@@ -105,7 +104,7 @@ const char *const *learn_task_names(void);
 fold_status learn_config_default(const char *name, learn_config *c);
 /* Generate a task instance. Errors: FOLD_ERR_ARGUMENT (unknown name, bad sizes),
  * FOLD_ERR_UNSUPPORTED (backward method not available for the task), FOLD_ERR_FORWARD_FAILED
- * (the generated instance is infeasible), FOLD_ERR_MEMORY. Detail in learn_last_error. */
+ * (the generated instance is infeasible), FOLD_ERR_MEMORY. Detail in fold_last_error. */
 fold_status learn_task_create(const char *name, const learn_config *c, learn_task **out);
 void learn_task_free(learn_task *t);
 

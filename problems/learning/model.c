@@ -11,6 +11,7 @@
 fold_status learn_model_create(int kind, fold_int n_in, fold_int n_hidden, fold_int n_out,
                                learn_rng *rng, learn_model **out)
 {
+    fold_clear_error();
     learn_model *m;
     fold_int nw;
     if (!out)

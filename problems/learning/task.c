@@ -43,6 +43,7 @@ static const task_entry *find(const char *name)
 
 fold_status learn_config_default(const char *name, learn_config *c)
 {
+    fold_clear_error();
     if (!c)
         return learn_error(FOLD_ERR_ARGUMENT, "learn_config_default: config is NULL");
     if (!find(name))
@@ -96,6 +97,7 @@ void learn_task_free(learn_task *t)
 
 fold_status learn_task_create(const char *name, const learn_config *c, learn_task **out)
 {
+    fold_clear_error();
     const task_entry *e = find(name);
     learn_task *t;
     fold_status st;
@@ -146,6 +148,7 @@ fold_status learn_task_create(const char *name, const learn_config *c, learn_tas
 
 fold_status learn_task_set_step(learn_task *t, int hessian, double scale)
 {
+    fold_clear_error();
     if (!t || (strcmp(t->name, "portfolio") && strcmp(t->name, "qp")))
         return learn_error(FOLD_ERR_ARGUMENT, "learn_task_set_step: the SQP step belongs to the "
                            "qp and portfolio tasks");

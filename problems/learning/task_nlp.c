@@ -111,7 +111,7 @@ static fold_status run_unrolled(learn_nlp_layer *L, fold_int i, double *x)
     st = learn_sqp_run(L->sqp, L->z0, fixed ? L->unroll_iters : LEARN_SQP_MAX_ITER,
                        fixed ? 0 : LEARN_SQP_TOL, L->zk, x, &L->n_iter);
     if (st != FOLD_OK && !(fixed && st == FOLD_ERR_NOT_CONVERGED))
-        return learn_error(st, "forward: sample %lld: %s", (long long)i, learn_last_error());
+        return learn_error(st, "forward: sample %lld: %s", (long long)i, fold_last_error());
     /* A nonconvex problem on its active set may have other KKT points: the unrolled layer
      * must be the same function as the folded one. */
     for (fold_int j = 0; j < L->n && !fixed; j++) {
@@ -145,7 +145,7 @@ fold_status learn_nlp_layer_forward(learn_nlp_layer *L, fold_int i, const double
     L->unrolled = L->backward == LEARN_BACKWARD_UNROLL;
     if (L->unrolled) {
         if ((st = build_step(L)) != FOLD_OK)
-            return learn_error(st, "forward: sample %lld: %s", (long long)i, learn_last_error());
+            return learn_error(st, "forward: sample %lld: %s", (long long)i, fold_last_error());
         if (!L->sqp) { /* every variable at a bound */
             memcpy(x, L->x, (size_t)L->n * sizeof *x);
             L->n_iter = 0;
@@ -183,14 +183,14 @@ fold_status learn_nlp_layer_vjp(learn_nlp_layer *L, fold_int i, const double *xb
     } else {
         /* the step at the stored solution, with the current Hessian approximation */
         if (!L->unrolled && (st = build_step(L)) != FOLD_OK)
-            return learn_error(st, "vjp: sample %lld: %s", (long long)i, learn_last_error());
+            return learn_error(st, "vjp: sample %lld: %s", (long long)i, fold_last_error());
         if (L->sqp)
             st = learn_sqp_vjp(L->sqp, xbar, L->backward, pbar, &it);
         else
             memset(pbar, 0, (size_t)L->np * sizeof *pbar);
     }
     if (st < 0)
-        return learn_error(st, "vjp: sample %lld: %s", (long long)i, learn_last_error());
+        return learn_error(st, "vjp: sample %lld: %s", (long long)i, fold_last_error());
     if (iterations)
         *iterations = it;
     if (bytes)

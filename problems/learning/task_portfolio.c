@@ -328,7 +328,7 @@ fold_status learn_portfolio_create(const learn_config *c, learn_task *t)
         const double *ct = t->target + s * n;
         if ((st = learn_nlp_layer_forward(&d->layer, s, ct, x)) != FOLD_OK)
             st = learn_error(st, "learn_task_create: portfolio: true-return decision: %s",
-                             learn_last_error());
+                             fold_last_error());
         else
             d->best[s] = utility(ct, x, n, NULL);
     }

@@ -269,7 +269,7 @@ fold_status learn_qp_create(const learn_config *c, learn_task *t)
         st = p0 ? learn_nlp_layer_forward(&d->layer, -1, p0, x) : FOLD_ERR_MEMORY;
         if (st != FOLD_OK)
             st = learn_error(st, "learn_task_create: qp: generated instance is infeasible or "
-                             "unsolvable (slack = %g): %s", c->slack, learn_last_error());
+                             "unsolvable (slack = %g): %s", c->slack, fold_last_error());
         free(p0);
     }
     free(x);

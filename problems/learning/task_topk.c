@@ -80,7 +80,7 @@ static fold_status topk_forward(learn_task *t, fold_int i, const double *c, doub
                                                fixed, &nu, &d->n_iter);
         if (st != FOLD_OK)
             return learn_error(st, "topk forward: sample %lld: %s", (long long)i,
-                               learn_last_error());
+                               fold_last_error());
         return finish(d, i, nu, y);
     }
     lo -= 50;
@@ -128,7 +128,7 @@ static fold_status topk_vjp(learn_task *t, fold_int i, const double *ybar, doubl
                                              &t->backward_bytes);
         if (st != FOLD_OK)
             return learn_error(st, "topk vjp: sample %lld: %s", (long long)i,
-                               learn_last_error());
+                               fold_last_error());
         for (fold_int j = 0; j < d->n; j++)
             qbar[j] += d->s[j] * ybar[j];
         return FOLD_OK;

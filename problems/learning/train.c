@@ -92,6 +92,7 @@ static fold_status eval_range(learn_task *t, const learn_model *m, fold_int firs
 fold_status learn_evaluate(learn_task *t, const learn_model *m, fold_int first,
                            fold_int count, double *mean, fold_int *n_failed)
 {
+    fold_clear_error();
     if (!t || !m || !mean)
         return learn_error(FOLD_ERR_ARGUMENT, "learn_evaluate: NULL argument");
     if (first < 0 || count < 1 || first + count > t->n_train + t->n_test)
@@ -146,6 +147,7 @@ static fold_status fit_least_squares(const learn_task *t, learn_model *m)
 
 fold_status learn_two_stage(learn_task *t, double *metric)
 {
+    fold_clear_error();
     learn_model *m = NULL;
     fold_status st;
     if (!t || !metric)
@@ -194,7 +196,7 @@ static void optimizer_step(const learn_options *o, adam_state *a, double *w, con
 static void report(const learn_options *o, fold_int i, fold_status st)
 {
     if (o->report)
-        o->report(i, st, learn_last_error(), o->user_data);
+        o->report(i, st, fold_last_error(), o->user_data);
 }
 
 /* One pass over the shuffled training set; returns the mean loss of the samples that
@@ -253,6 +255,7 @@ static fold_status train_epoch(learn_task *t, learn_model *m, const learn_option
 
 fold_status learn_train(learn_task *t, const learn_options *o, learn_result *res)
 {
+    fold_clear_error();
     learn_model *m = NULL;
     learn_rng rng;
     sample_work w = {0};

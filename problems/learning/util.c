@@ -7,25 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/random.h"
 #include "learning/learning.h"
-
-static _Thread_local char last_error[512];
-
-const char *learn_last_error(void)
-{
-    return last_error;
-}
-
-fold_status learn_error(fold_status st, const char *fmt, ...)
-{
-    char tmp[sizeof last_error]; /* the arguments may include learn_last_error() itself */
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    memcpy(last_error, tmp, sizeof tmp);
-    return st;
-}
 
 static const char *const backward_names[] = {"direct", "lfpi", "gmres", "unroll"};
 
@@ -47,17 +30,9 @@ void learn_rng_seed(learn_rng *r, uint64_t seed)
     r->state = seed * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL;
 }
 
-static uint64_t next_u64(learn_rng *r)
-{
-    uint64_t z = (r->state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 double learn_uniform(learn_rng *r)
 {
-    return (double)(next_u64(r) >> 11) * 0x1.0p-53;
+    return rng_unit(rng_splitmix64(&r->state));
 }
 
 double learn_normal(learn_rng *r)

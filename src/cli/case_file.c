@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "foldopt/acopf.h"
 
 int cli_write_case_file(const char *cmd, const char *path,

@@ -51,6 +51,5 @@ int cmd_opf(int argc, char **argv);
 int cmd_gen_grid(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_train(int argc, char **argv);
-int cmd_experiment(int argc, char **argv);
 
 #endif

@@ -6,8 +6,8 @@
 
 #include "foldopt/acopf.h"
 #include "basic/basic.h"
-#include "cli/cli.h"
-#include "problem/problem_internal.h"
+#include "common/random.h"
+#include "cli.h"
 
 static void print_usage(FILE *out)
 {
@@ -71,13 +71,10 @@ static int create_problem(const char *name, checked *c)
     return CLI_OK;
 }
 
-/* xorshift64*: reproducible multipliers on every platform. */
-static double uniform_pm1(unsigned long long *state)
+/* Reproducible multipliers on every platform. */
+static double uniform_pm1(uint64_t *state)
 {
-    *state ^= *state >> 12;
-    *state ^= *state << 25;
-    *state ^= *state >> 27;
-    return 2.0 * ((double)((*state * 2685821657736338717ULL) >> 11) / 9007199254740992.0) - 1;
+    return 2.0 * rng_unit(rng_xorshift64s(state)) - 1;
 }
 
 static void print_text(const char *name, fold_int n, fold_int m, fold_int np, double h,
@@ -181,18 +178,19 @@ int cmd_check(int argc, char **argv)
     fold_problem_dims(prob, &n, &m, &np);
     double *x = malloc((size_t)n * sizeof *x), *p = malloc((size_t)(np + 1) * sizeof *p);
     double *lam = malloc((size_t)(m + 1) * sizeof *lam);
+    double *lo = malloc((size_t)n * sizeof *lo), *hi = malloc((size_t)n * sizeof *hi);
     int rc = CLI_OK;
-    if (!x || !p || !lam) {
+    if (!x || !p || !lam || !lo || !hi) {
         rc = cli_status_error("check", FOLD_ERR_MEMORY);
         goto done;
     }
-    unsigned long long state = 0x9e3779b97f4a7c15ULL ^ (unsigned long long)seed;
+    uint64_t state = 0x9e3779b97f4a7c15ULL ^ (uint64_t)seed;
     fold_problem_start_point(prob, x);
     fold_problem_default_params(prob, p);
     for (fold_int i = 0; i < m; i++)
         lam[i] = uniform_pm1(&state);
     if (jitter > 0) {
-        const double *lo = prob->x_lower, *hi = prob->x_upper;
+        fold_problem_bounds(prob, p, lo, hi, NULL, NULL);
         for (fold_int j = 0; j < n; j++) {
             bool finite = lo[j] > -FOLD_INF_BOUND && hi[j] < FOLD_INF_BOUND;
             double step = jitter * (finite ? hi[j] - lo[j] : 1.0) * uniform_pm1(&state);
@@ -214,6 +212,8 @@ done:
     free(x);
     free(p);
     free(lam);
+    free(lo);
+    free(hi);
     fold_problem_free(c.own);
     fold_acopf_free(c.model);
     return rc;

@@ -2,7 +2,7 @@
  * by the output file's extension (doc/cli.md, doc/acopf.md §1.3). */
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "foldopt/acopf.h"
 
 static void usage(FILE *out)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "basic/basic.h"
-#include "cli/cli.h"
+#include "cli.h"
 
 static void print_usage(FILE *out)
 {

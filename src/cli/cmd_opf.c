@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cmd_opf.h"
+#include "cmd_opf.h"
 
 const char *const opf_mode_names[] = {"value", "vjp", "jvp", "jacobian", NULL};
 
@@ -241,6 +241,8 @@ static int run(opf_run *r)
     }
     if (r->fwd_status < 0 && r->fwd.status == FOLD_FWD_NOT_RUN) /* refused before Ipopt ran */
         return cli_status_error("opf: forward solve", r->fwd_status);
+    char fwd_detail[1024]; /* the solve's detail, before the next call clears it */
+    snprintf(fwd_detail, sizeof fwd_detail, "%s", fold_last_error());
     /* the model of the kept solution (a re-solve may have added flow variables) */
     r->cs = fold_acopf_get_case(r->model);
     r->L = fold_acopf_get_layout(r->model);
@@ -255,10 +257,10 @@ static int run(opf_run *r)
     int rc = solved ? CLI_OK : CLI_FAILED;
     if (!solved)
         fprintf(stderr, "foldopt: opf: forward solve failed: %s (%s)\n",
-                fold_forward_status_string(r->fwd.status), fold_last_error());
+                fold_forward_status_string(r->fwd.status), fwd_detail);
     else if (r->fwd_status > 0) /* e.g. Ipopt's acceptable level: derivatives at that point */
         fprintf(stderr, "foldopt: opf: warning: forward solve %s: %s\n",
-                fold_forward_status_string(r->fwd.status), fold_last_error());
+                fold_forward_status_string(r->fwd.status), fwd_detail);
     fold_status bst = FOLD_OK;
     if (solved && diff) {
         bst = opf_backward(r); /* with the barrier fallback of fold_acopf_differentiate */

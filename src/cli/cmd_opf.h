@@ -4,7 +4,7 @@
 #ifndef FOLD_CLI_CMD_OPF_H
 #define FOLD_CLI_CMD_OPF_H
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "foldopt/acopf.h"
 
 /* --mode: the library's fold_acopf_diff_mode, or not given */

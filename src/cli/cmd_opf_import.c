@@ -3,7 +3,7 @@
  * (doc/acopf.md §8, doc/cli.md). */
 #include <math.h>
 
-#include "cli/cmd_opf.h"
+#include "cmd_opf.h"
 
 int opf_import(opf_run *r)
 {

@@ -2,37 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cmd_opf.h"
-
-void opf_json_num(FILE *out, double v)
-{
-    if (isfinite(v))
-        fprintf(out, "%.12g", v);
-    else
-        fputs("null", out);
-}
-
-const char *opf_setting_text(const opf_run *r, const char *name, char *buf, size_t len)
-{
-    if (fold_settings_get(&r->settings, name, buf, len) != FOLD_OK)
-        snprintf(buf, len, "?");
-    return buf;
-}
-
-/* A JSON string literal (quotes, backslashes and control characters escaped). */
-void opf_json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(out, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(out, "\\u%04x", (unsigned)*s);
-        else
-            fputc(*s, out);
-    }
-    fputc('"', out);
-}
+#include "cmd_opf.h"
 
 static void json_solution(FILE *out, const opf_run *r)
 {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cmd_opf.h"
+#include "cmd_opf.h"
 
 /* printpf shows a multiplier only above this ($/h per unit) and marks a limit as binding
  * within this of it (MATPOWER's ptol and opf.violation defaults). */

@@ -9,7 +9,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "cli/cmd_opf.h"
+#include "cmd_opf.h"
 
 /* "pd, qd, c1, ..." of every kind, for error messages. */
 static void kind_list(bool params, char *buf, size_t len)

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cmd_opf.h"
+#include "cmd_opf.h"
 
 static double now_s(void)
 {

@@ -1,7 +1,7 @@
 /* foldopt settings: the settings table as text or as the Markdown of doc/settings.md. */
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 int cmd_settings(int argc, char **argv)
 {

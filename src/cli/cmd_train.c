@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "learning/learning.h"
 
 static void usage(FILE *out)
@@ -37,6 +37,7 @@ static void progress(const learn_epoch *e, void *ud)
 
 static void report(fold_int sample, fold_status st, const char *detail, void *ud)
 {
+    (void)ud; /* learn_options.report's signature */
     fprintf(stderr, "foldopt: train: sample %lld excluded: %s: %s\n", (long long)sample,
             fold_status_name(st), detail);
 }
@@ -194,7 +195,7 @@ int cmd_train(int argc, char **argv)
     }
     c.unroll_iters = unroll_iters;
     if ((st = learn_task_create(task, &c, &t)) != FOLD_OK) {
-        fprintf(stderr, "foldopt: train: %s: %s\n", fold_status_string(st), learn_last_error());
+        fprintf(stderr, "foldopt: train: %s: %s\n", fold_status_string(st), fold_last_error());
         return st == FOLD_ERR_ARGUMENT || st == FOLD_ERR_UNSUPPORTED ? CLI_USAGE : CLI_FAILED;
     }
     if (o.model_kind == LEARN_MODEL_MLP && t->model_kind == LEARN_MODEL_CONST) {
@@ -213,7 +214,7 @@ int cmd_train(int argc, char **argv)
     o.report = report;
     o.user_data = t;
     if ((st = learn_train(t, &o, &r)) != FOLD_OK) {
-        fprintf(stderr, "foldopt: train: %s: %s\n", fold_status_string(st), learn_last_error());
+        fprintf(stderr, "foldopt: train: %s: %s\n", fold_status_string(st), fold_last_error());
         learn_task_free(t);
         return st == FOLD_ERR_ARGUMENT ? CLI_USAGE : CLI_FAILED;
     }

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 static const cli_command commands[] = {
     {"demo", "solve a built-in parametric problem and print its sensitivities", cmd_demo},
@@ -12,8 +12,6 @@ static const cli_command commands[] = {
     {"opf", "solve an AC optimal power flow case and differentiate its solution", cmd_opf},
     {"gen-grid", "write a synthetic feasible power grid as a MATPOWER case", cmd_gen_grid},
     {"convert", "convert a case between MATPOWER .m and PowerModels JSON", cmd_convert},
-    {"experiment", "unrolling against folding: gradient error, time and memory vs k",
-     cmd_experiment},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

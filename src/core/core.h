@@ -11,9 +11,9 @@
 #include "foldopt.h"
 
 /* Record the calling thread's error detail and return status (so callers can
- * `return fold_error(FOLD_ERR_ARGUMENT, "fold_jvp: dp is NULL");`). */
-fold_status fold_error(fold_status status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+ * `return fold_error(FOLD_ERR_ARGUMENT, "fold_jvp: dp is NULL");`): the public
+ * fold_set_error, the one error channel. */
+#define fold_error fold_set_error
 
 /* Prepend context to the existing detail: "ctx: <old detail>". Returns status. */
 fold_status fold_error_context(fold_status status, const char *fmt, ...)
@@ -60,6 +60,8 @@ static inline bool fold_is_inf_bound(double b)
 }
 
 /* --- settings table (src/core/settings.c) --- */
+/* fold_settings_validate without clearing the error detail first (for use inside calls). */
+fold_status fold_settings_check(const fold_settings *s);
 const char *fold_enum_name(const char *setting, int value);
 
 #endif

@@ -159,6 +159,12 @@ static fold_status check_row(const setting_row *r, double v)
 
 fold_status fold_settings_validate(const fold_settings *s)
 {
+    fold_clear_error();
+    return fold_settings_check(s);
+}
+
+fold_status fold_settings_check(const fold_settings *s)
+{
     if (!s)
         return fold_error(FOLD_ERR_ARGUMENT, "fold_settings_validate: settings is NULL");
     for (fold_int i = 0; i < N_SETTINGS; i++) {
@@ -216,6 +222,7 @@ static fold_status parse_value(const setting_row *r, const char *text, double *o
 
 fold_status fold_settings_set(fold_settings *s, const char *name, const char *value)
 {
+    fold_clear_error();
     const setting_row *r;
     double v = 0;
     fold_status st;
@@ -267,6 +274,7 @@ static const char *refused_linear_solvers[] = {"ma27", "ma57", "ma77",   "ma86",
 
 fold_status fold_settings_set_ipopt(fold_settings *s, const char *name, const char *value)
 {
+    fold_clear_error();
     if (!s || !name || !value)
         return fold_error(FOLD_ERR_ARGUMENT, "fold_settings_set_ipopt: NULL argument");
     if (!name[0] || strlen(name) >= FOLD_IPOPT_OPTION_LEN ||

@@ -3,6 +3,7 @@
 
 /* Long enough for messages that name several items (FOLD_NAME_MAX each). */
 static _Thread_local char last_error[4096];
+static _Thread_local fold_status last_status;
 
 const char *fold_status_string(fold_status status)
 {
@@ -33,16 +34,32 @@ const char *fold_last_error(void)
     return last_error;
 }
 
+fold_status fold_last_status(void)
+{
+    return last_status;
+}
+
 void fold_clear_error(void)
 {
     last_error[0] = '\0';
+    last_status = FOLD_OK;
 }
 
-fold_status fold_error(fold_status status, const char *fmt, ...)
+/* Formatted into a copy first: the arguments may point into last_error. */
+static fold_status set_error(fold_status status, const char *fmt, va_list ap)
+{
+    char detail[sizeof last_error];
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    memcpy(last_error, detail, sizeof detail);
+    last_status = status;
+    return status;
+}
+
+fold_status fold_set_error(fold_status status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    set_error(status, fmt, ap);
     va_end(ap);
     return status;
 }
@@ -60,6 +77,7 @@ fold_status fold_error_context(fold_status status, const char *fmt, ...)
         snprintf(last_error, sizeof last_error, "%s: %s", ctx, old);
     else
         snprintf(last_error, sizeof last_error, "%s: %s", ctx, fold_status_string(status));
+    last_status = status;
     return status;
 }
 

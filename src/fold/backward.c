@@ -73,7 +73,7 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
     return FOLD_OK;
 }
 
-const double *fold_call_params(const fold_solver *solver, const double *dp)
+const double *fold_call_params(const double *dp)
 {
     return dp ? dp : &zero_param;
 }
@@ -89,6 +89,7 @@ static bool overlaps(const double *a, fold_int na, const double *b, fold_int nb)
 fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *dlam, double *dzl,
                      double *dzu, fold_backward_info *info)
 {
+    fold_clear_error();
     static const char *FN = "fold_jvp";
     fold_call call;
     fold_kkt *kkt;
@@ -120,7 +121,7 @@ fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *
         st = FOLD_ERR_MEMORY;
         goto done;
     }
-    dp = fold_call_params(solver, dp);
+    dp = fold_call_params(dp);
     if ((st = fold_kkt_null_check_jvp(kkt, &solver->set, 1, dp, dx, dlam, dzl || dzu))) goto done;
     fold_kkt_rhs_jvp(kkt, 1, dp, B);
     unsigned char inconsistent = 0;
@@ -160,6 +161,7 @@ fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lamb
                      const double *zlbar, const double *zubar, double *pbar,
                      fold_backward_info *info)
 {
+    fold_clear_error();
     static const char *FN = "fold_vjp";
     fold_call call;
     fold_kkt *kkt;

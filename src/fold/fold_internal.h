@@ -300,6 +300,6 @@ void fold_call_begin(fold_call *call, fold_backward_info *info);
 fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *solver,
                           const char *fn);
 /* dp, or a valid pointer when np = 0 and dp is NULL. */
-const double *fold_call_params(const fold_solver *solver, const double *dp);
+const double *fold_call_params(const double *dp);
 
 #endif

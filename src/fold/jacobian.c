@@ -197,6 +197,7 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
                           fold_int n_cols, const fold_int *cols, double *J,
                           fold_backward_info *info)
 {
+    fold_clear_error();
     static const char *FN = "fold_jacobian";
     fold_call call;
     fold_kkt *kkt = NULL;

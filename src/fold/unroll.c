@@ -40,6 +40,7 @@ fold_status fold_iter_unroll_vjp(const fold_iter_def *def, const double *p, cons
                                  fold_int iters, const double *xbar, double *x, double *pbar,
                                  fold_iter_info *info)
 {
+    fold_clear_error();
     fold_iter_step *s = NULL;
     fold_status st;
     fold_int n, np;

@@ -83,6 +83,7 @@ fold_status fold_step_unroll_vjp(const fold_step_def *def, const double *p, cons
                                  fold_int iters, const double *zbar, double *z, double *pbar,
                                  fold_iter_info *info)
 {
+    fold_clear_error();
     double t0 = fold_time_now();
     fold_status st;
     size_t bytes = 0;

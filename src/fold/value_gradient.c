@@ -5,6 +5,7 @@
 
 fold_status fold_value_gradient(fold_solver *solver, double *grad)
 {
+    fold_clear_error();
     static const char *FN = "fold_value_gradient";
     const fold_problem *prob;
     fold_status chk, st;

@@ -22,7 +22,7 @@ static fold_status check_inputs(const fold_solver *s, const double *p, const dou
         (zl && (st = fold_check_finite(zl, prob->n, FN, "zl"))) ||
         (zu && (st = fold_check_finite(zu, prob->n, FN, "zu"))))
         return st;
-    if ((st = fold_settings_validate(&s->set)))
+    if ((st = fold_settings_check(&s->set)))
         return fold_error_context(st, "%s", FN);
     return FOLD_OK;
 }
@@ -51,6 +51,7 @@ fold_status fold_solver_import(fold_solver *s, const double *p, const double *x,
                                const double *lam, const double *zl, const double *zu,
                                fold_forward_info *info)
 {
+    fold_clear_error();
     double t_call = fold_time_now(), lsq_s = 0, tol;
     const fold_problem *prob;
     fold_forward_info out;

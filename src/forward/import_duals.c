@@ -25,21 +25,21 @@ typedef struct lsq_layout {
     int *side_x;       /* n: 1 lower, 2 upper, 3 both */
 } lsq_layout;
 
+/* The matrix [J_A', -I, I] of (2.12), n x lay->k, assembled from triplets. */
 static fold_status build_matrix(const fold_problem *prob, const double *jac,
-                                const lsq_layout *lay, cholmod_common *cm, cholmod_sparse **A)
+                                const lsq_layout *lay, fold_la_common *cm, fold_la_assembly **A)
 {
     fold_int nnz = 0;
-    cholmod_triplet *T;
     for (fold_int k = 0; k < prob->jac_g.nnz; k++)
         nnz += lay->col_g[prob->jac_g.row[k]] >= 0;
     for (fold_int j = 0; j < prob->n; j++)
         nnz += lay->col_x[j] >= 0;
-    T = cholmod_l_allocate_triplet((size_t)prob->n, (size_t)lay->k, (size_t)(nnz ? nnz : 1), 0,
-                                   CHOLMOD_REAL, cm);
-    if (!T)
-        return fold_error_context(FOLD_ERR_MEMORY, "least-squares matrix");
-    fold_int *ti = T->i, *tj = T->j;
-    double *tx = T->x;
+    fold_int *ti = fold_malloc((size_t)nnz + 1, 2 * sizeof *ti, "least-squares triplets");
+    double *tx = fold_malloc((size_t)nnz + 1, sizeof *tx, "least-squares triplets");
+    fold_int *tj = ti + nnz + 1;
+    fold_status st = FOLD_ERR_MEMORY;
+    if (!ti || !tx)
+        goto done;
     nnz = 0;
     for (fold_int k = 0; k < prob->jac_g.nnz; k++) {
         fold_int c = lay->col_g[prob->jac_g.row[k]];
@@ -55,10 +55,12 @@ static fold_status build_matrix(const fold_problem *prob, const double *jac,
             tj[nnz] = lay->col_x[j];
             tx[nnz++] = lay->side_x[j] == 1 ? -1.0 : 1.0; /* -zl_j or +zu_j (2.6) */
         }
-    T->nnz = (size_t)nnz;
-    *A = cholmod_l_triplet_to_sparse(T, (size_t)nnz, cm);
-    cholmod_l_free_triplet(&T, cm);
-    return *A ? FOLD_OK : fold_error_context(FOLD_ERR_MEMORY, "least-squares matrix");
+    if (!(st = fold_la_assembly_create(prob->n, lay->k, nnz, ti, tj, 0, cm, A)))
+        fold_la_assembly_fill(*A, tx);
+done:
+    free(ti);
+    free(tx);
+    return st < 0 ? fold_error_context(st, "least-squares matrix") : st;
 }
 
 /* b: the bounds at p (xl, xu, gl, gu). */
@@ -101,8 +103,8 @@ fold_status fold_import_estimate_duals(const fold_problem *prob, const double *p
                                        fold_eval_stats *st)
 {
     fold_int n = prob->n, m = prob->m, nnz = prob->jac_g.nnz;
-    cholmod_common cm;
-    cholmod_sparse *A = NULL;
+    fold_la_common cm;
+    fold_la_assembly *A = NULL;
     lsq_layout lay;
     fold_status status;
     double *work = fold_malloc((size_t)(4 * n + 4 * m + nnz) + 1, sizeof(double), "import");
@@ -134,8 +136,8 @@ fold_status fold_import_estimate_duals(const fold_problem *prob, const double *p
         for (fold_int j = 0; j < n; j++)
             rhs[j] = -rhs[j]; /* [J_A', -I, I] y = -grad f  (2.12) */
         if (!(status = build_matrix(prob, jac, &lay, &cm, &A)))
-            status = fold_la_lsq_solve(A, false, 1, rhs, y, &cm);
-        cholmod_l_free_sparse(&A, &cm);
+            status = fold_la_lsq_solve(A->A, false, 1, rhs, y, &cm);
+        fold_la_assembly_free(A, &cm);
         fold_la_common_finish(&cm);
         if (status)
             goto done;

@@ -285,13 +285,14 @@ static fold_status check_call(const fold_solver *s, const double *p)
     if (s->set.forward.method != FOLD_FORWARD_IPOPT)
         return fold_error(FOLD_ERR_UNSUPPORTED, "%s: forward.method = %d is not ipopt", FN,
                           s->set.forward.method);
-    if ((st = fold_settings_validate(&s->set)))
+    if ((st = fold_settings_check(&s->set)))
         return fold_error_context(st, "%s", FN);
     return check_ipopt_options(&s->set, FN);
 }
 
 fold_status fold_solve(fold_solver *s, const double *p, fold_forward_info *info)
 {
+    fold_clear_error();
     double t_call = fold_time_now(), obj = NAN, solve_s = 0;
     const fold_problem *prob;
     fold_ipopt_ctx ctx;

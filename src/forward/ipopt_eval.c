@@ -6,6 +6,9 @@
 
 #include "forward/ipopt_internal.h"
 
+/* Ipopt's callback signatures pass arguments (n, new_x, m, ...) an adapter may not need. */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+
 fold_status fold_ipopt_check_size(fold_int n, fold_int m, fold_int nnz_jac, fold_int nnz_hess)
 {
     static const char *FN = "fold_solve";

@@ -53,6 +53,7 @@ void fold_solver_free(fold_solver *s)
 fold_status fold_solver_create(const fold_problem *prob, const fold_settings *set,
                                fold_solver **out)
 {
+    fold_clear_error();
     fold_solver *s;
     fold_status st;
     size_t n, m, np;
@@ -61,7 +62,7 @@ fold_status fold_solver_create(const fold_problem *prob, const fold_settings *se
     *out = NULL;
     if (!prob)
         return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_create: problem is NULL");
-    if (set && (st = fold_settings_validate(set)) != FOLD_OK)
+    if (set && (st = fold_settings_check(set)) != FOLD_OK)
         return fold_error_context(st, "fold_solver_create");
     if (set && (st = fold_ipopt_check_options(set, "fold_solver_create")) != FOLD_OK)
         return st;
@@ -114,7 +115,7 @@ fold_status fold_solver_update_settings(fold_solver *s, const fold_settings *set
     fold_status st;
     if (!s || !set)
         return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_update_settings: NULL argument");
-    if ((st = fold_settings_validate(set)) != FOLD_OK)
+    if ((st = fold_settings_check(set)) != FOLD_OK)
         return fold_error_context(st, "fold_solver_update_settings");
     if ((st = fold_ipopt_check_options(set, "fold_solver_update_settings")) != FOLD_OK)
         return st;

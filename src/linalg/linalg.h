@@ -8,10 +8,52 @@
 
 #include "core/core.h"
 
+/* Only src/linalg calls SuiteSparse. The rest of the library holds its matrices as
+ * fold_la_sparse (a long-integer cholmod_sparse: full storage, sorted, packed, real) and
+ * one fold_la_common (CHOLMOD's workspace) per solver object. */
+typedef cholmod_sparse fold_la_sparse;
+typedef cholmod_common fold_la_common;
+
 /* One cholmod_common per solver: cholmod_l_start, print = 0, its error_handler writes
  * fold_last_error (CHOLMOD never prints). */
 fold_status fold_la_common_init(cholmod_common *cm);
 void fold_la_common_finish(cholmod_common *cm);
+
+/* A new nrow x ncol matrix with room for nzmax entries (at least 1), pattern and values to
+ * be written by the caller. FOLD_ERR_MEMORY with detail on failure. */
+fold_status fold_la_sparse_alloc(fold_int nrow, fold_int ncol, fold_int nzmax,
+                                 fold_la_common *cm, fold_la_sparse **out);
+/* Room for at least nzmax entries (the entries kept). FOLD_ERR_MEMORY with detail. */
+fold_status fold_la_sparse_grow(fold_la_sparse *A, fold_int nzmax, fold_la_common *cm);
+/* Free *A and set it to NULL; accepts NULL and *A NULL. */
+void fold_la_sparse_free(fold_la_sparse **A, fold_la_common *cm);
+/* Validate the caller's matrix M (named field of function fn: fold_check_csc, values
+ * required when nnz > 0) and copy it. */
+fold_status fold_la_sparse_from_csc(const fold_csc *M, const char *fn, const char *field,
+                                    fold_la_common *cm, fold_la_sparse **out);
+/* Entries of A. */
+static inline fold_int fold_la_sparse_nnz(const fold_la_sparse *A)
+{
+    return ((const fold_int *)A->p)[A->ncol];
+}
+
+/* CHOLMOD factorization of a small symmetric system, solved one right-hand side at a time.
+ * fold_la_chol_aat: A A' for an m x n A of full row rank (CHOLMOD's LL'); fold_la_chol_block:
+ * the symmetric diagonal block A[lo:lo+size, lo:lo+size] of a square A, from its lower
+ * triangle, by simplicial LDL' when indefinite (no square roots), else CHOLMOD's LL'.
+ * FOLD_ERR_SINGULAR ("CHOLMOD status S") when a pivot is zero or a matrix expected positive
+ * definite is not; the caller names the matrix. The factor keeps cm, which must outlive it. */
+typedef struct fold_la_chol fold_la_chol;
+fold_status fold_la_chol_aat(const fold_la_sparse *A, fold_la_common *cm, fold_la_chol **out);
+fold_status fold_la_chol_block(const fold_la_sparse *A, fold_int lo, fold_int size,
+                               bool indefinite, fold_la_common *cm, fold_la_chol **out);
+/* x = inv(M) b, b and x of the factor's order (they may not alias). */
+fold_status fold_la_chol_solve(fold_la_chol *C, const double *b, double *x);
+/* CHOLMOD's reciprocal condition estimate (min/max diagonal of the factor). */
+double fold_la_chol_rcond(const fold_la_chol *C);
+/* nnz(L) of the analysis. */
+fold_int fold_la_chol_nnz(const fold_la_chol *C);
+void fold_la_chol_free(fold_la_chol *C);
 
 /* Triplets -> CSC with a stored scatter map, so that new values (same pattern) are placed
  * in O(nnz) without re-sorting. Duplicate triplets are summed (several callbacks may

@@ -223,6 +223,7 @@ fold_status fold_problem_check_derivatives(const fold_problem *prob, const doubl
                                            const double *p, const double *lam, double h,
                                            double tol, fold_deriv_report *rep)
 {
+    fold_clear_error();
     fold_status st;
     ctx c;
     if (rep) /* an empty report (nothing checked) until the check completes */

@@ -89,6 +89,7 @@ static fold_status validate(const fold_nlp_def *d)
 
 fold_status fold_problem_create(const fold_nlp_def *def, fold_problem **out)
 {
+    fold_clear_error();
     fold_problem *prob;
     fold_status st;
     if (!out)

@@ -19,6 +19,8 @@ extern const char acopf_tiny_case[];
 
 /* Path of PGLib case `name` ("pglib_opf_case14_ieee") in buf, or NULL when absent. */
 const char *acopf_test_case_path(const char *name, char *buf, size_t cap);
+/* The same, but an absent case ends the current test as skipped (TAP "# SKIP"). */
+const char *acopf_test_need_case(const char *name, char *buf, size_t cap);
 
 /* Read a whole file into a malloc'ed buffer (NULL on failure). */
 char *acopf_test_slurp(const char *path, size_t *len);
@@ -34,9 +36,9 @@ typedef struct acopf_solved {
     fold_acopf_results *res;
 } acopf_solved;
 
-/* s zeroed, then s->cs: PGLib case `name` (false when absent) or, name NULL, the synthetic
- * grid of grid_buses buses from seed. */
-bool acopf_test_load(acopf_solved *s, const char *name, fold_int grid_buses,
+/* s zeroed, then s->cs: PGLib case `name` (the test is skipped when it is absent) or, name
+ * NULL, the synthetic grid of grid_buses buses from seed. */
+void acopf_test_load(acopf_solved *s, const char *name, fold_int grid_buses,
                      unsigned long long seed);
 /* The model of s->cs (opt NULL: default options) solved (set NULL: default settings), its
  * results in s->res; every step asserted. */

@@ -118,11 +118,7 @@ static void check_model(fold_acopf *m, unsigned long long seed, bool solve)
 static void check_pglib(const char *name)
 {
     char buf[1024];
-    const char *path = acopf_test_case_path(name, buf, sizeof buf);
-    if (!path) {
-        printf("# %s absent (FOLDOPT_PGLIB_DIR): skipped\n", name);
-        return;
-    }
+    const char *path = acopf_test_need_case(name, buf, sizeof buf);
     fold_acopf_case *cs = NULL;
     fold_acopf *m = NULL;
     ck_assert_acopf(fold_acopf_case_read(path, &cs), FOLD_OK);
@@ -191,26 +187,25 @@ END_TEST
 START_TEST(flow_variables)
 {
     fold_acopf_options opt = {.flow_var_max_z = HUGE_VAL};
-    fold_acopf_case *cs[3] = {NULL, NULL, NULL};
+    fold_acopf_case *cs = NULL;
     char buf[1024];
-    const char *path = acopf_test_case_path("pglib_opf_case14_ieee", buf, sizeof buf);
-    if (path)
-        ck_assert_acopf(fold_acopf_case_read(path, &cs[0]), FOLD_OK);
-    ck_assert_acopf(fold_acopf_gen_grid(40, 5, &cs[1]), FOLD_OK);
-    ck_assert_acopf(fold_acopf_case_parse(acopf_tiny_case, strlen(acopf_tiny_case), "tiny.m",
-                                          &cs[2]),
-                    FOLD_OK);
-    for (int c = 0; c < 3; c++) {
-        fold_acopf *m = NULL;
-        if (!cs[c])
-            continue;
-        ck_assert_acopf(fold_acopf_create_with(cs[c], &opt, &m), FOLD_OK);
-        ck_assert_int_gt(m->L.n_flow, 0);
-        ck_assert_int_eq(m->L.n_flow, m->L.n_rated);
-        check_model(m, 40 + (unsigned long long)c, true);
-        fold_acopf_free(m);
-        fold_acopf_case_free(cs[c]);
-    }
+    if (_i == 0)
+        ck_assert_acopf(fold_acopf_case_read(
+                            acopf_test_need_case("pglib_opf_case14_ieee", buf, sizeof buf), &cs),
+                        FOLD_OK);
+    else if (_i == 1)
+        ck_assert_acopf(fold_acopf_gen_grid(40, 5, &cs), FOLD_OK);
+    else
+        ck_assert_acopf(fold_acopf_case_parse(acopf_tiny_case, strlen(acopf_tiny_case),
+                                              "tiny.m", &cs),
+                        FOLD_OK);
+    fold_acopf *m = NULL;
+    ck_assert_acopf(fold_acopf_create_with(cs, &opt, &m), FOLD_OK);
+    ck_assert_int_gt(m->L.n_flow, 0);
+    ck_assert_int_eq(m->L.n_flow, m->L.n_rated);
+    check_model(m, 40 + (unsigned long long)_i, true);
+    fold_acopf_free(m);
+    fold_acopf_case_free(cs);
 }
 END_TEST
 
@@ -376,7 +371,7 @@ int main(void)
     tcase_add_test(tc, case30);
     tcase_add_test(tc, synthetic);
     tcase_add_test(tc, cubic_costs);
-    tcase_add_test(tc, flow_variables);
+    tcase_add_loop_test(tc, flow_variables, 0, 3);
     tcase_add_test(tc, corrupted_is_rejected);
     suite_add_tcase(s, tc);
     return fold_test_run(s);

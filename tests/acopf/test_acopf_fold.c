@@ -12,16 +12,14 @@ typedef struct fixture {
 } fixture;
 
 /* Solve at the defaults with tol; the dual tolerance is scaled by the multiplier size as the
- * opf command does (doc/acopf.md §5). Returns false when the case is absent. */
-static bool setup(fixture *fx, const char *name, fold_int grid_buses, double tol)
+ * opf command does (doc/acopf.md §5). An absent PGLib case skips the test. */
+static void setup(fixture *fx, const char *name, fold_int grid_buses, double tol)
 {
     char buf[1024];
     memset(fx, 0, sizeof *fx);
     if (name) {
-        const char *path = acopf_test_case_path(name, buf, sizeof buf);
-        if (!path)
-            return false;
-        ck_assert_acopf(fold_acopf_case_read(path, &fx->cs), FOLD_OK);
+        ck_assert_acopf(fold_acopf_case_read(acopf_test_need_case(name, buf, sizeof buf), &fx->cs),
+                        FOLD_OK);
     } else {
         ck_assert_acopf(fold_acopf_gen_grid(grid_buses, 11, &fx->cs), FOLD_OK);
     }
@@ -31,7 +29,6 @@ static bool setup(fixture *fx, const char *name, fold_int grid_buses, double tol
     fx->set.forward.tol = tol;
     ck_assert_status(fold_solver_create(fold_acopf_problem(fx->m), &fx->set, &fx->sv), FOLD_OK);
     ck_assert_status(fold_solve(fx->sv, NULL, NULL), FOLD_OK);
-    return true;
 }
 
 static void teardown(fixture *fx)
@@ -100,8 +97,7 @@ START_TEST(lmp_pglib)
     fixture fx;
     /* case197's LMPs (1e-3 $/MWh) are small against Ipopt's absolute tolerance: the value
      * gradient's error scales with it (1.2e-7 relative at 1e-10, 1.2e-8 at 1e-11) */
-    if (!setup(&fx, names[_i], 0, _i == 6 ? 1e-11 : 1e-10))
-        return;
+    setup(&fx, names[_i], 0, _i == 6 ? 1e-11 : 1e-10);
     check_lmp(&fx, 1e-6, _i == 4 || _i == 5);
     teardown(&fx);
 }
@@ -185,8 +181,7 @@ START_TEST(fd_pglib)
                            "pglib_opf_case24_ieee_rts"};
     const fold_int buses[][3] = {{1, 2, 3}, {2, 8, 13}, {0, 6, 18}};
     fixture fx;
-    if (!setup(&fx, names[_i], 0, 1e-11))
-        return;
+    setup(&fx, names[_i], 0, 1e-11);
     check_fd(&fx, buses[_i], 3, 1e-2);
     teardown(&fx);
 }
@@ -208,8 +203,7 @@ END_TEST
 START_TEST(twin_qg)
 {
     fixture fx;
-    if (!setup(&fx, "pglib_opf_case24_ieee_rts", 0, 1e-10))
-        return;
+    setup(&fx, "pglib_opf_case24_ieee_rts", 0, 1e-10);
     fold_int n = fx.L.n, np = fx.L.np, ng = fx.cs->n_gen;
     double *xbar = calloc((size_t)n, sizeof(double)), *pbar = malloc((size_t)np * sizeof(double));
     double *J = malloc((size_t)ng * sizeof(double));

@@ -7,8 +7,6 @@
 #include "acopf_test.h"
 #include "acopf/acopf_internal.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
-
 /* The case's own operating point in the model's layout. */
 static void case_point(const fold_acopf *m, double *x)
 {

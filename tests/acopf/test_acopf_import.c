@@ -33,7 +33,7 @@ static void solve_case(solved *s, const char *name, fold_int grid, double max_z)
         pwl_text(buf, sizeof buf);
         ck_assert_acopf(fold_acopf_case_parse(buf, strlen(buf), "pwl.m", &s->cs), FOLD_OK);
     } else {
-        ck_assert(acopf_test_load(s, name, grid, 3));
+        acopf_test_load(s, name, grid, 3);
     }
     fold_acopf_options opt;
     fold_acopf_default_options(&opt);
@@ -107,8 +107,6 @@ static double compare_derivatives(const solved *s, fold_solver *a, fold_solver *
 static void own_solution(const char *name, fold_int grid, double max_z)
 {
     solved s;
-    char buf[1024];
-    if (name && strcmp(name, "pwl") && !acopf_test_case_path(name, buf, sizeof buf)) return;
     solve_case(&s, name, grid, max_z);
     fold_acopf_results *back = through_file(&s, s.res, NULL);
     ck_assert(back->has_duals);
@@ -192,8 +190,6 @@ START_TEST(savecase_digits)
 {
     const char *names[] = {"pglib_opf_case14_ieee", "pglib_opf_case30_ieee",
                            "pglib_opf_case118_ieee"};
-    char buf[1024];
-    if (!acopf_test_case_path(names[_i], buf, sizeof buf)) return;
     solved s;
     solve_case(&s, names[_i], 0, FOLD_ACOPF_FLOW_VAR_MAX_Z);
     fold_acopf_results *r = rounded(&s);
@@ -228,8 +224,6 @@ START_TEST(multipliers_removed)
     const char *names[] = {"pglib_opf_case14_ieee", "pglib_opf_case30_ieee",
                            "pglib_opf_case118_ieee", NULL, NULL, NULL, NULL};
     const fold_int grids[] = {0, 0, 0, 40, 30, 60, 100};
-    char buf[1024];
-    if (names[_i] && !acopf_test_case_path(names[_i], buf, sizeof buf)) return;
     solved s;
     solve_tol = 1e-11;
     solve_case(&s, names[_i], grids[_i], FOLD_ACOPF_FLOW_VAR_MAX_Z);

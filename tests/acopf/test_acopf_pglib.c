@@ -28,9 +28,7 @@ static void load_baseline(const char *dir)
 START_TEST(baseline_objective)
 {
     char buf[1024];
-    const char *path = acopf_test_case_path(case_names[_i], buf, sizeof buf);
-    if (!path)
-        return; /* listed but not shipped */
+    const char *path = acopf_test_need_case(case_names[_i], buf, sizeof buf);
     fold_acopf_case *cs = NULL;
     fold_acopf *m = NULL;
     fold_solver *sv = NULL;

@@ -6,15 +6,15 @@
 
 typedef acopf_solved solved;
 
-/* Solve a PGLib case (name) or a synthetic grid (n buses) at tol; false when absent. */
-static bool solve_case(solved *s, const char *name, fold_int grid_buses, double tol)
+/* Solve a PGLib case (name; an absent case skips the test) or a synthetic grid (n buses) at
+ * tol. */
+static void solve_case(solved *s, const char *name, fold_int grid_buses, double tol)
 {
-    if (!acopf_test_load(s, name, grid_buses, 5)) return false;
+    acopf_test_load(s, name, grid_buses, 5);
     fold_settings set;
     fold_settings_default(&set);
     set.forward.tol = tol;
     acopf_test_solve(s, NULL, &set);
-    return true;
 }
 
 /* |a - b| within half a unit of the last printed decimal (dec decimals) plus rel |b|. */
@@ -32,7 +32,7 @@ START_TEST(printpf_header_case3)
 {
     solved s;
     char buf[1024];
-    if (!solve_case(&s, "pglib_opf_case3_lmbd", 0, 1e-10)) return;
+    solve_case(&s, "pglib_opf_case3_lmbd", 0, 1e-10);
     size_t len;
     char *text =
         acopf_test_slurp(acopf_test_case_path("pglib_opf_case3_lmbd", buf, sizeof buf), &len);
@@ -151,7 +151,7 @@ START_TEST(definitions_pglib)
     const char *names[] = {"pglib_opf_case3_lmbd", "pglib_opf_case5_pjm", "pglib_opf_case14_ieee",
                            "pglib_opf_case30_ieee", "pglib_opf_case118_ieee"};
     solved s;
-    if (!solve_case(&s, names[_i], 0, 1e-9)) return;
+    solve_case(&s, names[_i], 0, 1e-9);
     check_definitions(&s);
     acopf_test_solved_free(&s);
 }
@@ -170,7 +170,7 @@ END_TEST
 START_TEST(thermal_multiplier_units)
 {
     solved s;
-    if (!solve_case(&s, "pglib_opf_case3_lmbd", 0, 1e-10)) return;
+    solve_case(&s, "pglib_opf_case3_lmbd", 0, 1e-10);
     fold_acopf_layout L = fold_acopf_get_layout(s.m);
     double *lam = malloc((size_t)L.m * sizeof(double));
     fold_solver_solution(s.sv, NULL, lam, NULL, NULL, NULL);

@@ -76,13 +76,11 @@ with tempfile.TemporaryDirectory() as tmp:
     for args in (["opf", case], ["opf", case, "--json"], ["opf", case, "--wrt", "pd", "--json"],
                  ["gen-grid", "--buses", "5"], ["settings"], ["settings", "--markdown"],
                  ["--help"], ["--version"], ["opf", "--help"], ["demo"], ["check", "hs071"],
-                 ["check", case, "--json"], ["experiment", "unroll", "--n", "10", "--iters", "3"],
-                 ["train", "qp", "--epochs", "0", "--quiet"]):
+                 ["check", case, "--json"], ["train", "qp", "--epochs", "0", "--quiet"]):
         rc, err = to_full(*args)
         check("%s > /dev/full: exit 2, write error named" % " ".join(args[:3]),
               rc == 2 and "write error on standard output: No space left on device" in err, err)
-    for args in (["gen-grid", "--buses", "5", "-o", "/dev/full"], ["opf", case, "-o", "/dev/full"],
-                 ["experiment", "unroll", "--n", "10", "--iters", "3", "--csv", "/dev/full"]):
+    for args in (["gen-grid", "--buses", "5", "-o", "/dev/full"], ["opf", case, "-o", "/dev/full"]):
         rc, _, err = run(*args)
         check("%s -o /dev/full: exit 2" % args[0],
               rc == 2 and "write error on '/dev/full'" in err, err)

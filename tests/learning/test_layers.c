@@ -162,11 +162,11 @@ START_TEST(bad_input_reported)
     ck_assert_ptr_null(t);
     c.k = c.size;
     ck_assert_status(learn_task_create("topk", &c, &t), FOLD_ERR_ARGUMENT);
-    ck_assert(strstr(learn_last_error(), "k = ") != NULL);
+    ck_assert(strstr(fold_last_error(), "k = ") != NULL);
     ck_assert_status(learn_config_default("topk", &c), FOLD_OK);
     c.backward = 7;
     ck_assert_status(learn_task_create("topk", &c, &t), FOLD_ERR_UNSUPPORTED);
-    ck_assert(strstr(learn_last_error(), "backward 'unknown'") != NULL);
+    ck_assert(strstr(fold_last_error(), "backward 'unknown'") != NULL);
     c.backward = LEARN_BACKWARD_DIRECT;
     c.n_train = 0;
     ck_assert_status(learn_task_create("topk", &c, &t), FOLD_ERR_ARGUMENT);
@@ -179,7 +179,7 @@ START_TEST(bad_input_reported)
         q[j] = j;
     q[4] = NAN;
     ck_assert_status(t->ops->forward(t, 0, q, y), FOLD_ERR_NONFINITE);
-    ck_assert(strstr(learn_last_error(), "score[4]") != NULL);
+    ck_assert(strstr(fold_last_error(), "score[4]") != NULL);
     learn_task_free(t);
     learn_task_free(NULL);
 }

@@ -192,8 +192,8 @@ START_TEST(qp_infeasible_reported)
     c.slack = -0.5; /* rows +g and -g: -slack <= g(y - y0) <= slack is empty */
     ck_assert_status(learn_task_create("qp", &c, &t), FOLD_ERR_FORWARD_FAILED);
     ck_assert_ptr_null(t);
-    ck_assert_msg(strstr(learn_last_error(), "infeasible") != NULL, "detail: %s",
-                  learn_last_error());
+    ck_assert_msg(strstr(fold_last_error(), "infeasible") != NULL, "detail: %s",
+                  fold_last_error());
     c.n_eq = 10; /* as many equalities as variables */
     ck_assert_status(learn_task_create("qp", &c, &t), FOLD_ERR_ARGUMENT);
 }

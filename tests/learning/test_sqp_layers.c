@@ -141,7 +141,7 @@ START_TEST(sqp_bad_input)
     c.n_ineq = 6;
     c.unroll_iters = 5; /* a fixed step count needs backward unroll */
     ck_assert_status(learn_task_create("qp", &c, &t), FOLD_ERR_ARGUMENT);
-    ck_assert(strstr(learn_last_error(), "unroll_iters") != NULL);
+    ck_assert(strstr(fold_last_error(), "unroll_iters") != NULL);
     c.unroll_iters = -1;
     c.backward = LEARN_BACKWARD_UNROLL;
     ck_assert_status(learn_task_create("qp", &c, &t), FOLD_ERR_ARGUMENT);
@@ -152,7 +152,7 @@ START_TEST(sqp_bad_input)
     ck_assert_status(t->ops->forward(t, 0, t->target, y), FOLD_OK);
     t->backward = LEARN_BACKWARD_UNROLL;
     ck_assert_status(t->ops->vjp(t, 0, ybar, pbar), FOLD_ERR_NOT_SOLVED);
-    ck_assert(strstr(learn_last_error(), "SQP iteration") != NULL);
+    ck_assert(strstr(fold_last_error(), "SQP iteration") != NULL);
     ck_assert_status(learn_task_set_step(t, LEARN_STEP_DIAGONAL, 0.4), FOLD_ERR_ARGUMENT);
     learn_task_free(t);
     ck_assert_status(learn_config_default("denoise", &c), FOLD_OK);

@@ -90,7 +90,7 @@ START_TEST(bad_options)
     learn_options_default(&o);
     o.batch = 0;
     ck_assert_status(learn_train(t, &o, &r), FOLD_ERR_ARGUMENT);
-    ck_assert(strstr(learn_last_error(), "batch = 0") != NULL);
+    ck_assert(strstr(fold_last_error(), "batch = 0") != NULL);
     learn_options_default(&o);
     o.lr = NAN;
     ck_assert_status(learn_train(t, &o, &r), FOLD_ERR_ARGUMENT);

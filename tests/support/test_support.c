@@ -2,19 +2,61 @@
 #include "test_support.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+/* Check has no skip: a skipped test ends as a failure whose message starts with
+ * FOLD_TEST_SKIP_TAG; fold_test_run prints it as "ok N - name # SKIP reason" and does not count
+ * it as failed. Check writes its TAP to a file, copied to stdout with those lines rewritten. */
+static bool is_skip(const char *msg)
+{
+    return strncmp(msg, FOLD_TEST_SKIP_TAG, strlen(FOLD_TEST_SKIP_TAG)) == 0;
+}
+
+static void print_tap(FILE *tap)
+{
+    char line[4096];
+    const char *tag = ": " FOLD_TEST_SKIP_TAG;
+    while (fgets(line, sizeof line, tap)) {
+        char *at = strstr(line, tag);
+        if (at && !strncmp(line, "not ok ", 7)) {
+            *at = '\0';
+            printf("%s # SKIP %s", line + 4, at + strlen(tag));
+        } else {
+            fputs(line, stdout);
+        }
+    }
+}
 
 int fold_test_run(Suite *suite)
 {
+    char path[] = "/tmp/fold_test_tap_XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        printf("Bail out! cannot create a temporary TAP file\n");
+        return EXIT_FAILURE;
+    }
+    close(fd);
     SRunner *sr = srunner_create(suite);
-    int failed;
-    srunner_set_tap(sr, "-");
+    srunner_set_tap(sr, path);
     srunner_run_all(sr, CK_SILENT);
-    failed = srunner_ntests_failed(sr);
+    int n_failed = srunner_ntests_failed(sr);
+    TestResult **failed = srunner_failures(sr);
+    for (int i = 0; i < srunner_ntests_failed(sr); i++)
+        if (is_skip(tr_msg(failed[i])))
+            n_failed--;
+    free(failed);
     srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    fflush(stdout);
+    FILE *tap = fopen(path, "r");
+    if (tap) {
+        print_tap(tap);
+        fclose(tap);
+    }
+    unlink(path);
+    return n_failed == 0 && tap ? EXIT_SUCCESS : EXIT_FAILURE;
 }
-
 double fold_test_relerr(double a, double b)
 {
     return fabs(a - b) / fmax(1.0, fabs(b));
@@ -39,12 +81,7 @@ void fold_test_rng_seed(fold_test_rng *r, unsigned long long seed)
 
 double fold_test_uniform(fold_test_rng *r)
 {
-    unsigned long long x = r->state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    r->state = x;
-    return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) * 0x1.0p-53;
+    return rng_unit(rng_xorshift64s(&r->state));
 }
 
 double fold_test_normal(fold_test_rng *r)

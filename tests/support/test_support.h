@@ -7,11 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/random.h"
 #include "foldopt.h"
 void fold_alloc_fail_after(long k); /* test hook (src/core/util.c) */
 
-/* Run a suite with TAP on stdout; returns the process exit code. */
+/* Run a suite with TAP on stdout; returns the process exit code (skips are not failures). */
 int fold_test_run(Suite *suite);
+
+/* End the current test as skipped (TAP "# SKIP reason"), e.g. when its PGLib case is absent.
+ * A skip is never counted as passed. */
+#define FOLD_TEST_SKIP_TAG "SKIP: "
+#define fold_test_skip(...) ck_abort_msg(FOLD_TEST_SKIP_TAG __VA_ARGS__)
 
 /* Assert a status code, printing fold_last_error() on mismatch. */
 #define ck_assert_status(expr, expected)                                                          \
@@ -34,7 +40,7 @@ double fold_test_vec_relerr(const double *a, const double *b, long n, double sca
 
 /* Seeded uniform and standard normal numbers (xorshift; reproducible across platforms). */
 typedef struct {
-    unsigned long long state;
+    uint64_t state;
 } fold_test_rng;
 void fold_test_rng_seed(fold_test_rng *r, unsigned long long seed);
 double fold_test_uniform(fold_test_rng *r);

@@ -1,4 +1,4 @@
-/* Vector kernels, residuals and dispatch shared by the iterative backward solvers
+/* Vector kernels and residuals shared by the iterative backward solvers
  * (doc/iterative.md §2). */
 #include "fold/krylov/krylov.h"
 
@@ -62,25 +62,4 @@ void fold_kry_record(fold_kry_result *res, double rel)
     if (res->history && res->n_history < res->history_cap)
         res->history[res->n_history] = rel;
     res->n_history++;
-}
-
-fold_status fold_kry_solve(int method, const fold_kry_op *A, const fold_kry_pc *M,
-                           const fold_kry_params *prm, const double *b, double *x,
-                           fold_kry_result *res)
-{
-    switch (method) {
-    case FOLD_BACKWARD_LFPI:
-        return fold_kry_lfpi(A, M, prm, b, x, res);
-    case FOLD_BACKWARD_GMRES:
-        return fold_kry_gmres(A, M, prm, b, x, res);
-    case FOLD_BACKWARD_BICGSTAB:
-        return fold_kry_bicgstab(A, M, prm, b, x, res);
-    case FOLD_BACKWARD_MINRES:
-        return fold_kry_minres(A, M, prm, b, x, res);
-    case FOLD_BACKWARD_CG:
-        return fold_kry_cg(A, M, prm, b, x, res);
-    default:
-        return fold_error(FOLD_ERR_SETTING, "backward.method = %d is not an iterative method",
-                          method);
-    }
 }

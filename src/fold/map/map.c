@@ -24,11 +24,11 @@ fold_status fold_map_create_kind(const char *fn, const char *name, fold_int nz, 
     map->has_psi = ops->psi != NULL;
     map->has_psit = ops->psit != NULL;
     map->has_diag = ops->diag != NULL;
-    if (!cholmod_l_start(&map->cm)) {
+    fold_status st = fold_la_common_init(&map->cm);
+    if (st < 0) {
         fold_map_free(map);
-        return fold_error(FOLD_ERR_INTERNAL, "%s: cholmod_l_start failed", fn);
+        return fold_error_context(st, "%s", fn);
     }
-    map->cm.print = 0;
     map->cm_started = true;
     *out = map;
     return FOLD_OK;
@@ -43,9 +43,9 @@ void fold_map_free(fold_map *map)
     fold_pc_factor_free(map->exact);
     fold_pc_factor_free(map->block);
     if (map->cm_started) {
-        cholmod_l_free_sparse(&map->A, &map->cm);
-        cholmod_l_free_sparse(&map->Psi, &map->cm);
-        cholmod_l_finish(&map->cm);
+        fold_la_sparse_free(&map->A, &map->cm);
+        fold_la_sparse_free(&map->Psi, &map->cm);
+        fold_la_common_finish(&map->cm);
     }
     free(map->block_ptr);
     free(map->history);
@@ -88,11 +88,11 @@ fold_status fold_map_psit(fold_map *map, const double *w, double *out)
     return check_output(map, "Psi' w", map->ops->psit(map->impl, w, out), out, map->np);
 }
 
-fold_status fold_map_matrix(fold_map *map, const char *fn, cholmod_sparse **A)
+fold_status fold_map_matrix(fold_map *map, const char *fn, fold_la_sparse **A)
 {
     fold_int n = map->nz, nnz = 0;
     double *e, *col;
-    cholmod_sparse *S;
+    fold_la_sparse *S = NULL;
     fold_status st = FOLD_OK;
     if (map->A) {
         *A = map->A;
@@ -108,13 +108,12 @@ fold_status fold_map_matrix(fold_map *map, const char *fn, cholmod_sparse **A)
                           map->name);
     e = fold_calloc((size_t)n, sizeof *e, "unit vector");
     col = fold_malloc((size_t)n, sizeof *col, "matrix column");
-    S = cholmod_l_allocate_sparse(n, n, n, 1, 1, 0, CHOLMOD_REAL, &map->cm);
-    if (!e || !col || !S) {
+    if (!e || !col || fold_la_sparse_alloc(n, n, n, &map->cm, &S) < 0) {
         st = fold_error(FOLD_ERR_MEMORY, "%s: out of memory assembling I - Phi", fn);
         goto done;
     }
     for (fold_int j = 0; j < n; j++) {
-        SuiteSparse_long *Sp = S->p;
+        fold_int *Sp = S->p;
         e[j] = 1;
         st = fold_map_phi(map, false, e, col);
         e[j] = 0;
@@ -123,13 +122,13 @@ fold_status fold_map_matrix(fold_map *map, const char *fn, cholmod_sparse **A)
         for (fold_int i = 0; i < n; i++) /* column j of I - Phi */
             col[i] = (i == j ? 1.0 : 0.0) - col[i];
         if ((size_t)(nnz + n) > S->nzmax &&
-            !cholmod_l_reallocate_sparse(2 * S->nzmax + (size_t)n, S, &map->cm)) {
-            st = fold_error(FOLD_ERR_MEMORY, "%s: out of memory assembling I - Phi", fn);
+            fold_la_sparse_grow(S, 2 * (fold_int)S->nzmax + n, &map->cm) < 0) {
+            st = fold_error_context(FOLD_ERR_MEMORY, "%s: assembling I - Phi", fn);
             goto done;
         }
         for (fold_int i = 0; i < n; i++)
             if (col[i] != 0) {
-                ((SuiteSparse_long *)S->i)[nnz] = i;
+                ((fold_int *)S->i)[nnz] = i;
                 ((double *)S->x)[nnz++] = col[i];
             }
         Sp[j + 1] = nnz;
@@ -138,7 +137,7 @@ fold_status fold_map_matrix(fold_map *map, const char *fn, cholmod_sparse **A)
     S = NULL;
     *A = map->A;
 done:
-    cholmod_l_free_sparse(&S, &map->cm);
+    fold_la_sparse_free(&S, &map->cm);
     free(e);
     free(col);
     return st;

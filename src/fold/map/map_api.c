@@ -13,7 +13,7 @@ static fold_status prepare(fold_map *map, const fold_settings *s, const char *fn
     if ((st = fold_check_not_null(map, fn, "map")) < 0)
         return st;
     if (s) {
-        if ((st = fold_settings_validate(s)) < 0)
+        if ((st = fold_settings_check(s)) < 0)
             return fold_error_context(st, "%s", fn);
         *out = *s;
     } else {
@@ -27,7 +27,7 @@ static fold_status prepare(fold_map *map, const fold_settings *s, const char *fn
 static void finish(fold_map *map, fold_backward_info *info, double t0, fold_backward_info *user)
 {
     if (map && map->A)
-        info->kkt_nnz = (fold_int)((SuiteSparse_long *)map->A->p)[map->nz];
+        info->kkt_nnz = fold_la_sparse_nnz(map->A);
     info->total_s = fold_time_now() - t0;
     if (user)
         *user = *info;
@@ -58,6 +58,7 @@ static fold_status need_reverse(const fold_map *map, const char *fn)
 fold_status fold_map_jvp(fold_map *map, const fold_settings *settings, const double *dp,
                          double *dz, fold_backward_info *info)
 {
+    fold_clear_error();
     static const char *FN = "fold_map_jvp";
     fold_settings s;
     fold_backward_info inf;
@@ -91,6 +92,7 @@ done:
 fold_status fold_map_vjp(fold_map *map, const fold_settings *settings, const double *zbar,
                          double *pbar, fold_backward_info *info)
 {
+    fold_clear_error();
     static const char *FN = "fold_map_vjp";
     fold_settings s;
     fold_backward_info inf;
@@ -124,6 +126,7 @@ done:
 fold_status fold_map_jacobian(fold_map *map, const fold_settings *settings, double *J,
                               fold_backward_info *info)
 {
+    fold_clear_error();
     static const char *FN = "fold_map_jacobian";
     fold_settings s;
     fold_backward_info inf;

@@ -4,11 +4,10 @@
 #ifndef FOLD_MAP_INTERNAL_H
 #define FOLD_MAP_INTERNAL_H
 
-#include <cholmod.h>
-
 #include "core/core.h"
 #include "foldopt/map.h"
 #include "foldopt/settings.h"
+#include "linalg/linalg.h"
 
 struct fold_precond_factor;
 
@@ -32,8 +31,8 @@ struct fold_map {
     bool is_fd;             /* products by finite differences: forward mode only */
     const fold_map_ops *ops;
     void *impl;
-    cholmod_sparse *A;      /* I - Phi (given or assembled), full storage, or NULL */
-    cholmod_sparse *Psi;    /* given Psi, or NULL */
+    fold_la_sparse *A;      /* I - Phi (given or assembled), full storage, or NULL */
+    fold_la_sparse *Psi;    /* given Psi, or NULL */
     fold_int n_blocks;
     fold_int *block_ptr;
     struct fold_precond_factor *exact; /* factorization of A, built on first use */
@@ -41,7 +40,7 @@ struct fold_map {
     fold_map *nearby;
     double *history;        /* residual history of the last iterative solve */
     fold_int n_history, history_cap;
-    cholmod_common cm;
+    fold_la_common cm;
     bool cm_started;
 };
 
@@ -59,7 +58,7 @@ fold_status fold_map_psi(fold_map *map, const double *dp, double *out);
 fold_status fold_map_psit(fold_map *map, const double *w, double *out);
 
 /* The matrix I - Phi (cached): given, or assembled from nz products of Phi. */
-fold_status fold_map_matrix(fold_map *map, const char *fn, cholmod_sparse **A);
+fold_status fold_map_matrix(fold_map *map, const char *fn, fold_la_sparse **A);
 
 /* Solve (I - Phi) x = b (transpose: (I - Phi)' x = b) for one right-hand side with the
  * method and preconditioner of s. x holds the initial guess (zeros usually) and receives the

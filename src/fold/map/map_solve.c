@@ -23,13 +23,13 @@ static fold_status apply_a(void *ctx, bool transpose, const double *x, double *y
 
 static fold_status get_exact(fold_map *map, const char *fn, double *factor_s)
 {
-    cholmod_sparse *A;
+    fold_la_sparse *A;
     fold_status st;
     double t0 = fold_time_now();
     if (map->exact)
         return FOLD_OK;
     if ((st = fold_map_matrix(map, fn, &A)) < 0 ||
-        (st = fold_pc_lu_create(A, fn, &map->exact)) < 0)
+        (st = fold_pc_lu_create(A, &map->cm, fn, &map->exact)) < 0)
         return st;
     *factor_s += fold_time_now() - t0;
     return FOLD_OK;
@@ -40,7 +40,7 @@ static fold_status setup_pc(fold_map *map, const fold_settings *s, const char *f
                             fold_kry_pc *pc, fold_pc_jacobi *jac, fold_backward_info *info)
 {
     fold_status st;
-    cholmod_sparse *A;
+    fold_la_sparse *A;
     pc->apply = NULL;
     pc->ctx = NULL;
     switch (s->precond.kind) {
@@ -58,10 +58,10 @@ static fold_status setup_pc(fold_map *map, const fold_settings *s, const char *f
         } else {
             if ((st = fold_map_matrix(map, fn, &A)) < 0)
                 return st;
-            const SuiteSparse_long *Ap = A->p, *Ai = A->i;
+            const fold_int *Ap = A->p, *Ai = A->i;
             for (fold_int j = 0; j < map->nz; j++) {
                 jac->inv_diag[j] = 0;
-                for (SuiteSparse_long k = Ap[j]; k < Ap[j + 1]; k++)
+                for (fold_int k = Ap[j]; k < Ap[j + 1]; k++)
                     if (Ai[k] == j)
                         jac->inv_diag[j] = ((const double *)A->x)[k];
             }

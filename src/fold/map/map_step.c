@@ -44,6 +44,7 @@ static const fold_map_ops step_ops = {"step", sm_phi, sm_psi, sm_psit, NULL, sm_
 fold_status fold_iter_map(const fold_iter_def *def, const double *x, const double *p,
                           fold_map **out)
 {
+    fold_clear_error();
     static const char *FN = "fold_iter_map";
     fold_status st;
     step_map *m;

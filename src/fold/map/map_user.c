@@ -72,7 +72,7 @@ static fold_status user_phi(void *impl, bool transpose, const double *v, double 
     if (d->is_symmetric && g)
         return cb(u, transpose ? "phi_v" : "phit_v", g(v, out, d->user_data));
     if (u->map->A) { /* Phi v = v - (I - Phi) v */
-        fold_iter_spmv(u->map->A, transpose, v, out);
+        fold_la_spmv(u->map->A, transpose, v, out, false);
         for (fold_int i = 0; i < d->nz; i++)
             out[i] = v[i] - out[i];
         return FOLD_OK;
@@ -86,7 +86,7 @@ static fold_status user_psi(void *impl, const double *dp, double *out)
     if (u->def.psi_v)
         return cb(u, "psi_v", u->def.psi_v(dp, out, u->def.user_data));
     if (u->map->Psi) {
-        fold_iter_spmv(u->map->Psi, false, dp, out);
+        fold_la_spmv(u->map->Psi, false, dp, out, false);
         return FOLD_OK;
     }
     return fd_product(u, NULL, dp, out);
@@ -97,7 +97,7 @@ static fold_status user_psit(void *impl, const double *w, double *out)
     user_map *u = impl;
     if (u->def.psit_v)
         return cb(u, "psit_v", u->def.psit_v(w, out, u->def.user_data));
-    fold_iter_spmv(u->map->Psi, true, w, out);
+    fold_la_spmv(u->map->Psi, true, w, out, false);
     return FOLD_OK;
 }
 
@@ -175,6 +175,7 @@ static fold_status validate(const fold_map_def *d)
 
 fold_status fold_map_create(const fold_map_def *def, fold_map **out)
 {
+    fold_clear_error();
     fold_status st;
     user_map *u;
     fold_map *map = NULL;
@@ -197,10 +198,11 @@ fold_status fold_map_create(const fold_map_def *def, fold_map **out)
                                    u, &map)) < 0)
         return st;
     u->map = map;
-    if ((def->a_matrix && (st = fold_iter_csc_copy(def->a_matrix, FN, "a_matrix", &map->cm,
-                                                   &map->A)) < 0) ||
-        (def->psi_matrix && (st = fold_iter_csc_copy(def->psi_matrix, FN, "psi_matrix", &map->cm,
-                                                     &map->Psi)) < 0))
+    if ((def->a_matrix &&
+         (st = fold_la_sparse_from_csc(def->a_matrix, FN, "a_matrix", &map->cm, &map->A)) < 0) ||
+        (def->psi_matrix &&
+         (st = fold_la_sparse_from_csc(def->psi_matrix, FN, "psi_matrix", &map->cm, &map->Psi)) <
+             0))
         goto fail;
     if (def->n_blocks > 0) {
         map->n_blocks = def->n_blocks;

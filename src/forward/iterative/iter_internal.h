@@ -4,18 +4,12 @@
 #ifndef FOLD_ITER_INTERNAL_H
 #define FOLD_ITER_INTERNAL_H
 
-#include <cholmod.h>
-
 #include "core/core.h"
 #include "foldopt/map.h"
+#include "linalg/linalg.h"
 
 /* --- helpers --- */
 void fold_iter_axpy(fold_int n, double a, const double *x, double *y);
-/* y = A x (transpose: A' x) for a full-storage cholmod_sparse. */
-void fold_iter_spmv(const cholmod_sparse *A, bool transpose, const double *x, double *y);
-/* Validate a fold_csc (named field of function fn) and copy it into a cholmod_sparse. */
-fold_status fold_iter_csc_copy(const fold_csc *M, const char *fn, const char *field,
-                               cholmod_common *cm, cholmod_sparse **out);
 
 /* --- sets (sets.c) --- */
 typedef struct fold_iter_set {
@@ -23,9 +17,9 @@ typedef struct fold_iter_set {
     fold_int n, m;
     double *lower, *upper, *center, *b, *work, *work_n;
     double radius;
-    cholmod_sparse *A;
-    cholmod_factor *L; /* A A' (affine) */
-    cholmod_common cm;
+    fold_la_sparse *A;
+    fold_la_chol *L; /* A A' (affine) */
+    fold_la_common cm;
     bool cm_started;
 } fold_iter_set;
 

@@ -9,6 +9,7 @@ fold_status fold_iter_solve(const fold_iter_def *def, const double *p, const dou
                             fold_int max_iter, double tol, const double *dp, double *x,
                             double *dx, fold_iter_info *info)
 {
+    fold_clear_error();
     fold_iter_step *s = NULL;
     fold_status st;
     fold_int n, np, k = 0;

@@ -20,9 +20,9 @@ void fold_iter_set_free(fold_iter_set *S)
     free(S->work);
     free(S->work_n);
     if (S->cm_started) {
-        cholmod_l_free_sparse(&S->A, &S->cm);
-        cholmod_l_free_factor(&S->L, &S->cm);
-        cholmod_l_finish(&S->cm);
+        fold_la_sparse_free(&S->A, &S->cm);
+        fold_la_chol_free(S->L);
+        fold_la_common_finish(&S->cm);
     }
     free(S);
 }
@@ -40,24 +40,24 @@ static fold_status affine_setup(fold_iter_set *S, const fold_set *set, const cha
     S->m = set->A->nrow;
     if ((st = fold_check_finite(set->b, S->m, fn, "set.b")) < 0)
         return st;
-    if (!cholmod_l_start(&S->cm))
-        return fold_error(FOLD_ERR_INTERNAL, "%s: cholmod_l_start failed", fn);
-    S->cm.print = 0;
+    if ((st = fold_la_common_init(&S->cm)) < 0)
+        return fold_error_context(st, "%s", fn);
     S->cm_started = true;
-    if ((st = fold_iter_csc_copy(set->A, fn, "set.A", &S->cm, &S->A)) < 0)
+    if ((st = fold_la_sparse_from_csc(set->A, fn, "set.A", &S->cm, &S->A)) < 0)
         return st;
     S->b = fold_dup_doubles(set->b, S->m, "set.b");
-    S->work = fold_malloc((size_t)S->m, sizeof(double), "affine work");
+    S->work = fold_malloc(2 * (size_t)S->m, sizeof(double), "affine work"); /* b, y */
     S->work_n = fold_malloc((size_t)S->n, sizeof(double), "affine work");
     if (!S->b || !S->work || !S->work_n)
         return FOLD_ERR_MEMORY;
-    /* An unsymmetric A makes CHOLMOD analyze and factor A A'. */
-    S->L = cholmod_l_analyze(S->A, &S->cm);
-    if (!S->L || !cholmod_l_factorize(S->A, S->L, &S->cm) || S->cm.status != CHOLMOD_OK)
+    if ((st = fold_la_chol_aat(S->A, &S->cm, &S->L)) < 0) {
+        if (st == FOLD_ERR_MEMORY)
+            return st;
         return fold_error(FOLD_ERR_SINGULAR, "%s: set.A A' is not positive definite (A must have "
-                          "full row rank; CHOLMOD status %d)", fn, S->cm.status);
+                          "full row rank; %s)", fn, fold_last_error());
+    }
     /* rounding can let a rank-deficient A A' through: reject a tiny condition estimate */
-    double rc = cholmod_l_rcond(S->L, &S->cm);
+    double rc = fold_la_chol_rcond(S->L);
     if (!(rc > 1e-12))
         return fold_error(FOLD_ERR_SINGULAR, "%s: set.A is rank deficient (rcond(A A') = %.2g); "
                           "A must have full row rank", fn, rc);
@@ -140,18 +140,14 @@ static double ball_dist(const fold_iter_set *S, const double *y)
 static fold_status affine_correction(fold_iter_set *S, const double *v, const double *rhs,
                                      double *out)
 {
-    cholmod_dense *B = cholmod_l_allocate_dense(S->m, 1, S->m, CHOLMOD_REAL, &S->cm), *X;
-    if (!B)
-        return fold_error(FOLD_ERR_MEMORY, "affine projection: out of memory");
-    fold_iter_spmv(S->A, false, v, B->x);
+    double *b = S->work, *y = S->work + S->m;
+    fold_la_spmv(S->A, false, v, b, false);
     if (rhs)
-        fold_iter_axpy(S->m, -1.0, rhs, B->x);
-    X = cholmod_l_solve(CHOLMOD_A, S->L, B, &S->cm);
-    cholmod_l_free_dense(&B, &S->cm);
-    if (!X)
-        return fold_error(FOLD_ERR_INTERNAL, "affine projection: CHOLMOD solve failed");
-    fold_iter_spmv(S->A, true, X->x, out);
-    cholmod_l_free_dense(&X, &S->cm);
+        fold_iter_axpy(S->m, -1.0, rhs, b);
+    fold_status st = fold_la_chol_solve(S->L, b, y);
+    if (st < 0)
+        return fold_error_context(st, "affine projection");
+    fold_la_spmv(S->A, true, y, out, false);
     return FOLD_OK;
 }
 

@@ -1,11 +1,14 @@
-/* foldopt experiment unroll: reverse-mode unrolling of k projected-gradient iterations
- * against k LFPI and k GMRES iterations of the fold at the fixed point, on a seeded random
- * box-constrained QP (doc/iterative.md §5, doc/cli.md). */
-#include <cholmod.h>
+/* The unrolling experiment (doc/iterative.md §5, doc/benchmarks.md): reverse-mode unrolling
+ * of k projected-gradient iterations against k LFPI and k GMRES iterations of the fold at
+ * the fixed point, on a seeded random box-constrained QP, k = 1..K.
+ *   bench_unroll [--n N] [--iters K] [--seed S] [--spread KAPPA] [--json] [--csv FILE] */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
 #include "fold/map/map_internal.h"
+#include "linalg/linalg.h"
+#include "test_support.h"
 
 /* f(x; p) = x'Qx/2 + (q + p)'x, Q = V diag(lam) V', V = H1 H2 (Householder), lam on
  * [1, kappa]; Q v costs O(n). */
@@ -13,20 +16,6 @@ typedef struct rqp {
     long n;
     double *lam, *u1, *u2, *q, *t;
 } rqp;
-
-static double rnd(unsigned long long *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return (double)((*s * 0x2545F4914F6CDD1DULL) >> 11) * 0x1.0p-53;
-}
-
-static double rnorm(unsigned long long *s)
-{
-    double u = rnd(s), v = rnd(s);
-    return sqrt(-2 * log(u > 0 ? u : 1e-300)) * cos(2 * M_PI * v);
-}
 
 static void house(const double *u, long n, double *v) /* v <- (I - 2uu') v */
 {
@@ -67,7 +56,7 @@ static int rqp_cross(const double *x, const double *p, const double *v, double *
 
 static bool rqp_init(rqp *Q, long n, double kappa, unsigned long long seed)
 {
-    unsigned long long s = seed * 0x9E3779B97F4A7C15ULL + 1;
+    fold_test_rng s = {seed * 0x9E3779B97F4A7C15ULL + 1};
     double *us[2];
     Q->n = n;
     Q->lam = malloc((size_t)n * sizeof(double));
@@ -84,14 +73,14 @@ static bool rqp_init(rqp *Q, long n, double kappa, unsigned long long seed)
     for (int h = 0; h < 2; h++) {
         double nu = 0;
         for (long i = 0; i < n; i++) {
-            us[h][i] = rnorm(&s);
+            us[h][i] = fold_test_normal(&s);
             nu += us[h][i] * us[h][i];
         }
         for (long i = 0; i < n; i++)
             us[h][i] /= sqrt(nu);
     }
     for (long i = 0; i < n; i++)
-        Q->q[i] = 2 * rnorm(&s);
+        Q->q[i] = 2 * fold_test_normal(&s);
     return true;
 }
 
@@ -105,64 +94,58 @@ static void rqp_free(rqp *Q)
 }
 
 /* Reference pbar = -Q_FF^{-1} c_F on the free set F (0 elsewhere): the active-set fold,
- * by a CHOLMOD factorization of the dense Q_FF. */
+ * by a Cholesky factorization of the dense Q_FF. */
 static fold_status reference(rqp *Q, const double *x, const double *p, const double *c,
                              double step, double *ref)
 {
     long n = Q->n, nf = 0;
     long *F = malloc((size_t)n * sizeof *F);
     double *e = calloc((size_t)n, sizeof *e), *col = malloc((size_t)n * sizeof *col);
-    cholmod_common cm;
-    cholmod_dense *D = NULL, *B = NULL, *X = NULL;
-    cholmod_sparse *S = NULL;
-    cholmod_factor *L = NULL;
-    fold_status st = FOLD_OK;
-    cholmod_l_start(&cm);
-    cm.print = 0;
+    double *b = malloc((size_t)n * sizeof *b), *y = malloc((size_t)n * sizeof *y);
+    fold_la_common cm;
+    fold_la_sparse *D = NULL;
+    fold_la_chol *L = NULL;
+    fold_status st = fold_la_common_init(&cm);
+    if (st < 0 || !F || !e || !col || !b || !y) {
+        st = st < 0 ? st : FOLD_ERR_MEMORY;
+        goto done;
+    }
     rqp_grad(x, p, col, Q);
     for (long i = 0; i < n; i++) {
-        double y = x[i] - step * col[i]; /* free where the projection is the identity */
-        if (y > -1 && y < 1)
+        double yi = x[i] - step * col[i]; /* free where the projection is the identity */
+        if (yi > -1 && yi < 1)
             F[nf++] = i;
     }
     memset(ref, 0, (size_t)n * sizeof *ref);
-    if (nf == 0)
+    if (nf == 0 || (st = fold_la_sparse_alloc(nf, nf, nf * nf, &cm, &D)) < 0)
         goto done;
-    D = cholmod_l_allocate_dense(nf, nf, nf, CHOLMOD_REAL, &cm);
-    B = cholmod_l_allocate_dense(nf, 1, nf, CHOLMOD_REAL, &cm);
-    if (!D || !B || !F || !e || !col) {
-        st = FOLD_ERR_MEMORY;
-        goto done;
-    }
-    for (long j = 0; j < nf; j++) {
+    fold_int *Dp = D->p, *Di = D->i;
+    for (long j = 0; j < nf; j++) { /* Q_FF, dense, column by column */
         e[F[j]] = 1;
         rqp_hess_v(x, NULL, e, col, Q);
         e[F[j]] = 0;
-        for (long i = 0; i < nf; i++)
-            ((double *)D->x)[i + j * nf] = col[F[i]];
-        ((double *)B->x)[j] = c[F[j]];
+        Dp[j] = j * nf;
+        for (long i = 0; i < nf; i++) {
+            Di[j * nf + i] = i;
+            ((double *)D->x)[j * nf + i] = col[F[i]];
+        }
+        b[j] = c[F[j]];
     }
-    S = cholmod_l_dense_to_sparse(D, 1, &cm);
-    if (S)
-        S->stype = -1;
-    L = S ? cholmod_l_analyze(S, &cm) : NULL;
-    if (!L || !cholmod_l_factorize(S, L, &cm) || cm.status != CHOLMOD_OK ||
-        !(X = cholmod_l_solve(CHOLMOD_A, L, B, &cm))) {
-        st = fold_error(FOLD_ERR_SINGULAR, "experiment: reference factorization failed");
+    Dp[nf] = nf * nf;
+    if ((st = fold_la_chol_block(D, 0, nf, false, &cm, &L)) < 0 ||
+        (st = fold_la_chol_solve(L, b, y)) < 0)
         goto done;
-    }
     for (long j = 0; j < nf; j++)
-        ref[F[j]] = -((double *)X->x)[j];
+        ref[F[j]] = -y[j];
 done:
-    cholmod_l_free_dense(&D, &cm);
-    cholmod_l_free_dense(&B, &cm);
-    cholmod_l_free_dense(&X, &cm);
-    cholmod_l_free_sparse(&S, &cm);
-    cholmod_l_free_factor(&L, &cm);
-    cholmod_l_finish(&cm);
+    fold_la_chol_free(L);
+    fold_la_sparse_free(&D, &cm);
+    fold_la_common_finish(&cm);
     free(F);
     free(e);
     free(col);
+    free(b);
+    free(y);
     return st;
 }
 
@@ -202,59 +185,63 @@ typedef struct row {
 
 static int usage(FILE *out)
 {
-    fprintf(out, "usage: foldopt experiment unroll [--n N] [--iters K] [--seed S] "
-                 "[--spread KAPPA] [--json] [--csv FILE]\n"
+    fprintf(out, "usage: bench_unroll [--n N] [--iters K] [--seed S] [--spread KAPPA] [--json] "
+                 "[--csv FILE]\n"
                  "Gradient error of reverse-mode unrolling through k projected-gradient "
                  "iterations against k LFPI and k GMRES iterations of the fold, k = 1..K, on a "
                  "random box-constrained QP (Hessian eigenvalues on [1, KAPPA], step 1/KAPPA).\n"
                  "Defaults: N = 100, K = 60, S = 1, KAPPA = 10.\n");
-    return out == stdout ? CLI_OK : CLI_USAGE;
+    return out == stdout ? 0 : 2;
 }
 
-int cmd_experiment(int argc, char **argv)
+static int report_failure(fold_status st)
 {
-    long n = 100, K = 60, seed = 1;
-    double kappa = 10;
+    fprintf(stderr, "bench_unroll: %s: %s\n", fold_status_string(st), fold_last_error());
+    return 1;
+}
+
+/* A number option's value: exit status 2 with a message when it is not one. */
+static bool parse_number(const char *opt, const char *text, double *out)
+{
+    char *end;
+    *out = strtod(text, &end);
+    if (end != text && *end == '\0' && isfinite(*out))
+        return true;
+    fprintf(stderr, "bench_unroll: %s: '%s' is not a number\n", opt, text);
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    double n_in = 100, K_in = 60, seed_in = 1, kappa = 10;
     bool json = false;
     const char *csv = NULL;
-    int rc = CLI_OK;
-    if (argc < 2)
-        return usage(stderr);
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
-        return usage(stdout);
-    if (strcmp(argv[1], "unroll"))
-        return cli_usage_error("experiment: unknown experiment '%s' (known: unroll)", argv[1]);
-    for (int i = 2; i < argc; i++) {
+    int rc = 0;
+    for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        double *num = !strcmp(a, "--n")        ? &n_in
+                      : !strcmp(a, "--iters")  ? &K_in
+                      : !strcmp(a, "--seed")   ? &seed_in
+                      : !strcmp(a, "--spread") ? &kappa
+                                               : NULL;
         if (!strcmp(a, "--json"))
             json = true;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h"))
             return usage(stdout);
-        else if (!v)
-            return cli_usage_error("experiment: %s needs a value", a);
-        else if (!strcmp(a, "--n") && (i++, true)) {
-            if (!cli_parse_long(a, v, &n))
-                return CLI_USAGE;
-        } else if (!strcmp(a, "--iters") && (i++, true)) {
-            if (!cli_parse_long(a, v, &K))
-                return CLI_USAGE;
-        } else if (!strcmp(a, "--seed") && (i++, true)) {
-            if (!cli_parse_long(a, v, &seed))
-                return CLI_USAGE;
-        } else if (!strcmp(a, "--spread") && (i++, true)) {
-            if (!cli_parse_double(a, v, &kappa))
-                return CLI_USAGE;
-        } else if (!strcmp(a, "--csv") && (i++, true))
-            csv = v;
-        else
-            return cli_usage_error("experiment: unknown option '%s'", a);
+        else if (!v || (!num && strcmp(a, "--csv")))
+            return usage(stderr);
+        else if (num && !parse_number(a, argv[++i], num))
+            return 2;
+        else if (!num)
+            csv = argv[++i];
     }
-    if (n < 1 || n > 4000)
-        return cli_usage_error("experiment: --n %ld outside [1, 4000]", n);
-    if (K < 1 || K > 100000)
-        return cli_usage_error("experiment: --iters %ld outside [1, 100000]", K);
-    if (!(kappa >= 1) || kappa > 1e8)
-        return cli_usage_error("experiment: --spread %g outside [1, 1e8]", kappa);
+    long n = (long)n_in, K = (long)K_in, seed = (long)seed_in;
+    if (n < 1 || n > 4000 || n != n_in || K < 1 || K > 100000 || K != K_in || seed != seed_in ||
+        !(kappa >= 1) || kappa > 1e8) {
+        fprintf(stderr, "bench_unroll: need integers 1 <= N <= 4000, 1 <= K <= 100000, S and "
+                        "1 <= KAPPA <= 1e8\n");
+        return 2;
+    }
 
     rqp Q;
     fold_map *map = NULL;
@@ -267,7 +254,7 @@ int cmd_experiment(int argc, char **argv)
     fold_iter_info it;
     if (!rqp_init(&Q, n, kappa, (unsigned long long)seed) || !rows || !p || !x || !c || !ref ||
         !pb || !w || !lo || !hi) {
-        rc = cli_status_error("experiment", FOLD_ERR_MEMORY);
+        rc = report_failure(FOLD_ERR_MEMORY);
         goto done;
     }
     for (long i = 0; i < n; i++) {
@@ -281,7 +268,7 @@ int cmd_experiment(int argc, char **argv)
     if ((st = fold_iter_solve(&def, p, NULL, 1000000, 1e-15, NULL, x, NULL, &it)) != FOLD_OK ||
         (st = reference(&Q, x, p, c, def.step, ref)) < 0 ||
         (st = fold_iter_map(&def, x, p, &map)) < 0) {
-        rc = cli_status_error("experiment", st < 0 ? st : FOLD_ERR_NOT_CONVERGED);
+        rc = report_failure(st < 0 ? st : FOLD_ERR_NOT_CONVERGED);
         goto done;
     }
     for (long k = 1; k <= K; k++) {
@@ -306,13 +293,14 @@ int cmd_experiment(int argc, char **argv)
         r->eg = relerr(pb, ref, n);
     }
     if (st < 0) {
-        rc = cli_status_error("experiment", st);
+        rc = report_failure(st);
         goto done;
     }
     if (csv) {
-        FILE *f = cli_open_output("experiment", csv);
+        FILE *f = fopen(csv, "w");
         if (!f) {
-            rc = CLI_USAGE;
+            fprintf(stderr, "bench_unroll: cannot write '%s'\n", csv);
+            rc = 2;
             goto done;
         }
         fprintf(f, "k,unrolled_error,lfpi_error,gmres_error,unrolled_s,lfpi_s,gmres_s,"
@@ -321,8 +309,11 @@ int cmd_experiment(int argc, char **argv)
             fprintf(f, "%ld,%.6e,%.6e,%.6e,%.3e,%.3e,%.3e,%zu,%zu,%zu\n", k, rows[k].eu,
                     rows[k].el, rows[k].eg, rows[k].tu, rows[k].tl, rows[k].tg, rows[k].bu,
                     rows[k].bl, rows[k].bg);
-        if ((rc = cli_close_output("experiment", f, csv)) != CLI_OK)
+        if (ferror(f) | fclose(f)) {
+            fprintf(stderr, "bench_unroll: write error on '%s'\n", csv);
+            rc = 2;
             goto done;
+        }
     }
     double su = 0, sl = 0, sg = 0;
     for (long k = 1; k <= K; k++) {
