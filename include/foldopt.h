@@ -15,6 +15,7 @@ extern "C" {
 #include "foldopt/solver.h"
 #include "foldopt/fold.h"
 #include "foldopt/map.h"
+#include "foldopt/batch.h"
 
 /** Library version string (same as FOLD_VERSION of the headers compiled against). */
 FOLD_API const char *fold_version(void);

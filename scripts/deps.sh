@@ -7,6 +7,8 @@ set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc libsuitesparse-dev coinor-libipopt-dev libmetis-dev
       check libopenblas0 python3 gnuplot-nox python3-numpy python3-scipy clang libclang-rt-14-dev
       libcjson-dev python3-dev python3-torch python3-pytest python3-mesonpy)
+# Open MPI: foldopt batch across MPI ranks (meson builds it when it finds MPI)
+pkgs+=(libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

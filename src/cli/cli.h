@@ -48,6 +48,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_settings(int argc, char **argv);
 int cmd_opf(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
 int cmd_gen_grid(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_train(int argc, char **argv);

@@ -53,32 +53,41 @@ static void usage(FILE *out)
         "Exit status: 0 ok, 1 numerical failure, 2 usage or input error.\n");
 }
 
-static int lookup_mode(const char *opt, const char *val)
+static int lookup_mode(const opf_run *r, const char *opt, const char *val)
 {
     for (int i = 0; opf_mode_names[i]; i++)
         if (!strcmp(opf_mode_names[i], val))
             return i;
-    cli_usage_error("opf: %s: unknown value '%s' (valid: value, vjp, jvp, jacobian)", opt, val);
+    opf_usage_error(r, "%s: unknown value '%s' (valid: value, vjp, jvp, jacobian)", opt, val);
     return -2;
 }
 
-/* Which options go together (before the case is read). */
-static int check_combination(opf_run *r)
+int opf_check_args(opf_run *r)
 {
+    if (!r->case_path)
+        return opf_usage_error(r, "a case file is required (see 'foldopt %s --help')",
+                               r->command);
     if ((r->polish || r->import_tol > 0) && !r->solution_path)
-        return cli_usage_error("opf: --polish and --kkt-tol need --from-solution");
-    bool diff = r->n_wrt > 0 || r->direction_path;
-    if (!diff && (r->mode != OPF_MODE_DEFAULT || r->rows_text || r->cols_text || r->n_of ||
-                  r->cotangent_path))
-        return cli_usage_error("opf: --of, --mode, --rows, --cols and --cotangent need --wrt "
+        return opf_usage_error(r, "--polish and --kkt-tol need --from-solution");
+    bool diff = opf_has_wrt(r);
+    if (!diff && r->outputs_alone && (r->mode != OPF_MODE_DEFAULT || r->cols_text ||
+                                      r->cotangent_path))
+        return opf_usage_error(r, "--mode, --cols and --cotangent need --wrt (or --direction)");
+    if (!diff && !r->outputs_alone && (r->mode != OPF_MODE_DEFAULT || r->rows_text ||
+                                       r->cols_text || r->n_of || r->cotangent_path))
+        return opf_usage_error(r, "--of, --mode, --rows, --cols and --cotangent need --wrt "
                                "(or --direction)");
+    if (!diff && r->outputs_alone && r->n_of == 0) {
+        r->of[0] = FOLD_ACOPF_OUT_OBJECTIVE;
+        r->n_of = 1;
+    }
     if (!diff)
         return 0;
     if (r->cotangent_path && (r->rows_text || r->n_of))
-        return cli_usage_error("opf: --cotangent gives the outputs and their weights: not with "
+        return opf_usage_error(r, "--cotangent gives the outputs and their weights: not with "
                                "--of or --rows");
     if (r->direction_path && (r->cols_text || r->n_wrt))
-        return cli_usage_error("opf: --direction gives the parameters: not with --wrt or "
+        return opf_usage_error(r, "--direction gives the parameters: not with --wrt or "
                                "--cols");
     if (r->n_of == 0 && !r->cotangent_path) {
         r->of[0] = FOLD_ACOPF_OUT_OBJECTIVE;
@@ -91,20 +100,112 @@ static int check_combination(opf_run *r)
                   : objective_only     ? OPF_MODE_VALUE
                                        : OPF_MODE_JACOBIAN;
     if (r->mode == OPF_MODE_VALUE && (!objective_only || r->rows_text))
-        return cli_usage_error("opf: --mode value is the gradient of the objective alone (use "
+        return opf_usage_error(r, "--mode value is the gradient of the objective alone (use "
                                "--mode vjp for other outputs)");
     if (r->cotangent_path && r->mode != OPF_MODE_VJP)
-        return cli_usage_error("opf: --cotangent needs --mode vjp");
+        return opf_usage_error(r, "--cotangent needs --mode vjp");
     if (r->direction_path && r->mode != OPF_MODE_JVP)
-        return cli_usage_error("opf: --direction needs --mode jvp");
+        return opf_usage_error(r, "--direction needs --mode jvp");
     return 0;
+}
+
+int opf_parse_option(opf_run *r, int argc, char **argv, int *i)
+{
+    static const char *const with_value[] = {
+        "--wrt", "--of", "--mode", "--rows", "--cols", "--cotangent", "--direction", "--kkt",
+        "--backward", "--tol", "--flow-vars", "--resolves", "--set", "--ipopt", NULL};
+    const char *a = argv[*i], *val = *i + 1 < argc ? argv[*i + 1] : NULL;
+    const char *setting = NULL;
+    if (!strcmp(a, "-v")) {
+        r->settings.log.verbose = 2;
+        return 0;
+    }
+    int known = 0;
+    while (with_value[known] && strcmp(with_value[known], a))
+        known++;
+    if (!with_value[known])
+        return 1;
+    if (!val)
+        return opf_usage_error(r, "%s needs a value", a);
+    ++*i;
+    if (!strcmp(a, "--wrt"))
+        return opf_parse_kinds(r, a, val, true, r->wrt, &r->n_wrt);
+    if (!strcmp(a, "--of"))
+        return opf_parse_kinds(r, a, val, false, r->of, &r->n_of);
+    if (!strcmp(a, "--mode"))
+        return (r->mode = lookup_mode(r, a, val)) < 0 ? CLI_USAGE : 0;
+    if (!strcmp(a, "--rows"))
+        r->rows_text = val;
+    else if (!strcmp(a, "--cols"))
+        r->cols_text = val;
+    else if (!strcmp(a, "--cotangent"))
+        r->cotangent_path = val;
+    else if (!strcmp(a, "--direction"))
+        r->direction_path = val;
+    else if (!strcmp(a, "--kkt")) {
+        setting = "backward.kkt_form";
+        r->kkt_given = true;
+    } else if (!strcmp(a, "--backward"))
+        setting = "backward.method";
+    else if (!strcmp(a, "--tol"))
+        setting = "forward.tol";
+    else if (!strcmp(a, "--flow-vars")) {
+        if (!strcmp(val, "none") || !strcmp(val, "all"))
+            r->flow_var_max_z = val[0] == 'n' ? 0 : HUGE_VAL;
+        else if (!cli_parse_double(a, val, &r->flow_var_max_z))
+            return CLI_USAGE;
+        else if (r->flow_var_max_z < 0)
+            return opf_usage_error(r, "--flow-vars must be >= 0, none or all");
+    } else if (!strcmp(a, "--resolves")) {
+        if (!cli_parse_long(a, val, &r->resolves))
+            return CLI_USAGE;
+        if (r->resolves < 0 || r->resolves > 100)
+            return opf_usage_error(r, "--resolves must be between 0 and 100");
+    } else if (!strcmp(a, "--set")) {
+        return cli_apply_set(&r->settings, val) ? 0 : CLI_USAGE;
+    } else if (!strcmp(a, "--ipopt")) {
+        return cli_apply_ipopt(&r->settings, val) ? 0 : CLI_USAGE;
+    }
+    if (setting && fold_settings_set(&r->settings, setting, val) != FOLD_OK)
+        return opf_usage_error(r, "%s: %s", a, fold_last_error());
+    return 0;
+}
+
+void opf_run_init(opf_run *r, const char *command)
+{
+    memset(r, 0, sizeof *r);
+    r->command = command;
+    r->mode = OPF_MODE_DEFAULT;
+    r->progress = -1;
+    r->top = 10;
+    r->flow_var_max_z = FOLD_ACOPF_FLOW_VAR_MAX_Z;
+    r->resolves = FOLD_ACOPF_REFINE_ROUNDS;
+    fold_settings_default(&r->settings);
+}
+
+void opf_run_free(opf_run *r)
+{
+    fold_solver_free(r->solver);
+    fold_acopf_free(r->model);
+    free(r->x);
+    free(r->outs);
+    free(r->weights);
+    free(r->cols);
+    free(r->dp);
+    free(r->values);
+    fold_acopf_results_free(r->res);
 }
 
 static int parse_args(opf_run *r, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        const char *setting = NULL;
+        int rc = opf_parse_option(r, argc, argv, &i);
+        if (rc != 1) {
+            if (rc)
+                return rc;
+            continue;
+        }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return -1;
@@ -120,9 +221,6 @@ static int parse_args(opf_run *r, int argc, char **argv)
         } else if (!strcmp(a, "--progress") || !strcmp(a, "--no-progress")) {
             r->progress = a[2] == 'p';
             continue;
-        } else if (!strcmp(a, "-v")) {
-            r->settings.log.verbose = 2;
-            continue;
         } else if (a[0] != '-') {
             if (r->case_path)
                 return cli_usage_error("opf: more than one case file ('%s', '%s')",
@@ -130,73 +228,39 @@ static int parse_args(opf_run *r, int argc, char **argv)
             r->case_path = a;
             continue;
         }
-        if (!val)
-            return cli_usage_error("opf: %s needs a value", a);
-        i++;
-        if (!strcmp(a, "--wrt") && opf_parse_kinds(a, val, true, r->wrt, &r->n_wrt))
-            return CLI_USAGE;
-        else if (!strcmp(a, "--of") && opf_parse_kinds(a, val, false, r->of, &r->n_of))
-            return CLI_USAGE;
-        else if (!strcmp(a, "--mode") && (r->mode = lookup_mode(a, val)) < 0)
-            return CLI_USAGE;
-        else if (!strcmp(a, "--cotangent"))
-            r->cotangent_path = val;
-        else if (!strcmp(a, "--direction"))
-            r->direction_path = val;
-        else if (!strcmp(a, "--from-solution"))
+        if (!strcmp(a, "-o") || !strcmp(a, "--from-solution") || !strcmp(a, "--kkt-tol") ||
+            !strcmp(a, "--top")) {
+            if (!val)
+                return cli_usage_error("opf: %s needs a value", a);
+            i++;
+        }
+        if (!strcmp(a, "-o")) {
+            r->out_path = val;
+        } else if (!strcmp(a, "--from-solution")) {
             r->solution_path = val;
-        else if (!strcmp(a, "--kkt-tol")) {
+        } else if (!strcmp(a, "--kkt-tol")) {
             if (!cli_parse_double(a, val, &r->import_tol))
                 return CLI_USAGE;
             if (!(r->import_tol > 0))
                 return cli_usage_error("opf: --kkt-tol must be > 0");
-        }
-        else if (!strcmp(a, "--kkt")) {
-            setting = "backward.kkt_form";
-            r->kkt_given = true;
-        }
-        else if (!strcmp(a, "--backward"))
-            setting = "backward.method";
-        else if (!strcmp(a, "--tol"))
-            setting = "forward.tol";
-        else if (!strcmp(a, "-o"))
-            r->out_path = val;
-        else if (!strcmp(a, "--rows"))
-            r->rows_text = val;
-        else if (!strcmp(a, "--cols"))
-            r->cols_text = val;
-        else if (!strcmp(a, "--top")) {
+        } else if (!strcmp(a, "--top")) {
             if (!cli_parse_long(a, val, &r->top))
                 return CLI_USAGE;
             if (r->top < 0)
                 return cli_usage_error("opf: --top must be non-negative");
-        } else if (!strcmp(a, "--flow-vars")) {
-            if (!strcmp(val, "none") || !strcmp(val, "all"))
-                r->flow_var_max_z = val[0] == 'n' ? 0 : HUGE_VAL;
-            else if (!cli_parse_double(a, val, &r->flow_var_max_z))
-                return CLI_USAGE;
-            else if (r->flow_var_max_z < 0)
-                return cli_usage_error("opf: --flow-vars must be >= 0, none or all");
-        } else if (!strcmp(a, "--resolves")) {
-            if (!cli_parse_long(a, val, &r->resolves))
-                return CLI_USAGE;
-            if (r->resolves < 0 || r->resolves > 100)
-                return cli_usage_error("opf: --resolves must be between 0 and 100");
-        } else if (!strcmp(a, "--set")) {
-            if (!cli_apply_set(&r->settings, val))
-                return CLI_USAGE;
-        } else if (!strcmp(a, "--ipopt")) {
-            if (!cli_apply_ipopt(&r->settings, val))
-                return CLI_USAGE;
-        } else if (strcmp(a, "--wrt") && strcmp(a, "--of") && strcmp(a, "--mode")) {
+        } else {
             return cli_usage_error("opf: unknown option '%s'", a);
         }
-        if (setting && fold_settings_set(&r->settings, setting, val) != FOLD_OK)
-            return cli_usage_error("opf: %s: %s", a, fold_last_error());
     }
-    if (!r->case_path)
-        return cli_usage_error("opf: a case file is required (see 'foldopt opf --help')");
-    return check_combination(r);
+    return opf_check_args(r);
+}
+
+fold_status opf_differentiate(opf_run *r)
+{
+    /* the barrier fallback of fold_acopf_differentiate, as the library gives it to C */
+    fold_status bst = opf_backward(r);
+    r->has_backward = bst >= 0;
+    return bst;
 }
 
 static int run(opf_run *r)
@@ -218,7 +282,7 @@ static int run(opf_run *r)
     }
     r->cs = fold_acopf_get_case(r->model); /* keys are bus ids, gen and branch rows */
     r->L = fold_acopf_get_layout(r->model);
-    bool diff = r->n_wrt > 0 || r->direction_path;
+    bool diff = opf_has_wrt(r);
     if (diff) {
         int rc = opf_select(r);
         if (rc)
@@ -263,8 +327,7 @@ static int run(opf_run *r)
                 fold_forward_status_string(r->fwd.status), fwd_detail);
     fold_status bst = FOLD_OK;
     if (solved && diff) {
-        bst = opf_backward(r); /* with the barrier fallback of fold_acopf_differentiate */
-        r->has_backward = bst >= 0;
+        bst = opf_differentiate(r);
         if (bst < 0) {
             fprintf(stderr, "foldopt: opf: backward: %s: %s\n", fold_status_string(bst),
                     r->bwd_msg);
@@ -300,26 +363,12 @@ static int run(opf_run *r)
 int cmd_opf(int argc, char **argv)
 {
     opf_run r;
-    memset(&r, 0, sizeof r);
-    r.mode = OPF_MODE_DEFAULT;
-    r.progress = -1;
-    r.top = 10;
-    r.flow_var_max_z = FOLD_ACOPF_FLOW_VAR_MAX_Z;
-    r.resolves = FOLD_ACOPF_REFINE_ROUNDS;
-    fold_settings_default(&r.settings);
+    opf_run_init(&r, "opf");
     int rc = parse_args(&r, argc, argv);
     if (rc == 0)
         rc = run(&r);
     else if (rc < 0)
         rc = CLI_OK;
-    fold_solver_free(r.solver);
-    fold_acopf_free(r.model);
-    free(r.x);
-    free(r.outs);
-    free(r.weights);
-    free(r.cols);
-    free(r.dp);
-    free(r.values);
-    fold_acopf_results_free(r.res);
+    opf_run_free(&r);
     return rc;
 }

@@ -17,6 +17,7 @@ enum {
 };
 
 typedef struct opf_run {
+    const char *command;      /* "opf" or "batch": the prefix of its messages */
     /* arguments */
     const char *case_path, *out_path, *rows_text, *cols_text;
     const char *cotangent_path, *direction_path; /* --cotangent, --direction files */
@@ -26,6 +27,7 @@ typedef struct opf_run {
     int wrt[FOLD_ACOPF_N_PARAM_KINDS], n_wrt;    /* --wrt kinds (fold_acopf_param_kind) */
     int of[FOLD_ACOPF_N_OUTPUT_KINDS], n_of;     /* --of kinds (fold_acopf_output_kind) */
     int mode;
+    bool outputs_alone;       /* --of and --rows without --wrt select outputs (batch) */
     bool json;
     bool print_tables;        /* --print: printpf-style tables (cmd_opf_print.c) */
     bool kkt_given;           /* --kkt given: no automatic switch to the barrier form */
@@ -64,8 +66,32 @@ typedef struct opf_run {
 
 extern const char *const opf_mode_names[];
 
+/* "foldopt: <command>: <message>" on stderr; returns CLI_USAGE. */
+#define opf_usage_error(r, fmt, ...) cli_usage_error("%s: " fmt, (r)->command, ##__VA_ARGS__)
+
+/* r with the defaults of the options, for command "opf" or "batch"; what it holds freed. */
+void opf_run_init(opf_run *r, const char *command);
+void opf_run_free(opf_run *r);
+/* One of the options foldopt opf and foldopt batch share at argv[*i] (--wrt, --of, --mode,
+ * --rows, --cols, --cotangent, --direction, --kkt, --backward, --tol, --flow-vars,
+ * --resolves, --set, --ipopt, -v), *i advanced past its value: 0 taken, 1 not one of them,
+ * CLI_USAGE (message printed). */
+int opf_parse_option(opf_run *r, int argc, char **argv, int *i);
+/* After parsing: a case given, the options that go together; the default --of and --mode.
+ * 0 or CLI_USAGE. */
+int opf_check_args(opf_run *r);
+/* Sensitivities asked for: --wrt or --direction given. */
+bool opf_has_wrt(const opf_run *r);
+/* Entries of r->values for --mode: n_rows x n_cols (jacobian), n_rows (jvp), n_cols. */
+fold_int opf_n_values(const opf_run *r);
 /* --wrt / --of lists: kinds into kinds[], *n (a usage error lists the valid names). */
-int opf_parse_kinds(const char *opt, const char *text, bool params, int *kinds, int *n);
+int opf_parse_kinds(const opf_run *r, const char *opt, const char *text, bool params,
+                    int *kinds, int *n);
+/* The kind of a parameter (params) or output name, MATPOWER's column names accepted for
+ * rate_a, tap and shift; -1 when unknown. */
+int opf_kind_of(const char *name, bool params);
+/* Index of the item with `key` (bus id, gen row, branch row) in cs, -1 when none. */
+fold_int opf_item_index(const fold_acopf_case *cs, int item_type, long key);
 /* The outputs, weights, parameters and direction of r from its options and files
  * (after the model exists). Returns 0 or CLI_USAGE (message printed). */
 int opf_select(opf_run *r);
@@ -78,8 +104,15 @@ int opf_import(opf_run *r);
 void opf_json_import(const opf_run *r, FILE *out);
 void opf_text_import(const opf_run *r, FILE *out);
 
-/* The backward call of --mode (doc/acopf.md §7), with progress on a terminal. */
+/* The backward call of --mode (doc/acopf.md §7) through fold_acopf_differentiate: the switch
+ * to the barrier form when the active-set form is singular and --kkt was not given
+ * (r->kkt_fallback says why), progress on a terminal; r->values, r->bwd, r->backward_s. */
 fold_status opf_backward(opf_run *r);
+/* opf_backward, and r->has_backward. */
+fold_status opf_differentiate(opf_run *r);
+/* Keys of output row k and parameter column c (bus id, generator or branch row). */
+long opf_row_key(const opf_run *r, fold_int k);
+long opf_col_key(const opf_run *r, fold_int c);
 /* Its part of the JSON object and of the summary. */
 void opf_json_sens(const opf_run *r, FILE *out);
 void opf_text_sens(const opf_run *r, FILE *out);

@@ -24,7 +24,7 @@ static void kind_list(bool params, char *buf, size_t len)
 }
 
 /* The kind of a name, MATPOWER's column names accepted for rate_a, tap and shift. */
-static int kind_of(const char *name, bool params)
+int opf_kind_of(const char *name, bool params)
 {
     static const char *const alias[][2] = {
         {"rateA", "rate_a"}, {"ratio", "tap"}, {"angle", "shift"}};
@@ -34,32 +34,33 @@ static int kind_of(const char *name, bool params)
 }
 
 /* Report an unknown kind naming the valid ones. */
-static int unknown_kind(const char *opt, const char *name, bool params)
+static int unknown_kind(const opf_run *r, const char *opt, const char *name, bool params)
 {
     char valid[512];
     kind_list(params, valid, sizeof valid);
-    return cli_usage_error("opf: %s: unknown %s '%s' (valid: %s)", opt,
+    return opf_usage_error(r, "%s: unknown %s '%s' (valid: %s)", opt,
                            params ? "parameter" : "output", name, valid);
 }
 
-int opf_parse_kinds(const char *opt, const char *text, bool params, int *kinds, int *n)
+int opf_parse_kinds(const opf_run *r, const char *opt, const char *text, bool params,
+                    int *kinds, int *n)
 {
     char buf[512];
     int max = params ? FOLD_ACOPF_N_PARAM_KINDS : FOLD_ACOPF_N_OUTPUT_KINDS;
     if (!text || !*text || strlen(text) >= sizeof buf)
-        return unknown_kind(opt, text ? text : "", params);
+        return unknown_kind(r, opt, text ? text : "", params);
     snprintf(buf, sizeof buf, "%s", text);
     *n = 0;
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
-        int k = kind_of(tok, params);
-        if (k < 0) return unknown_kind(opt, tok, params);
+        int k = opf_kind_of(tok, params);
+        if (k < 0) return unknown_kind(r, opt, tok, params);
         for (int j = 0; j < *n; j++)
-            if (kinds[j] == k) return cli_usage_error("opf: %s: '%s' is listed twice", opt, tok);
-        if (*n >= max) return cli_usage_error("opf: %s: too many kinds", opt);
+            if (kinds[j] == k) return opf_usage_error(r, "%s: '%s' is listed twice", opt, tok);
+        if (*n >= max) return opf_usage_error(r, "%s: too many kinds", opt);
         kinds[(*n)++] = k;
     }
-    if (*n == 0) return unknown_kind(opt, text, params);
+    if (*n == 0) return unknown_kind(r, opt, text, params);
     return 0;
 }
 
@@ -79,7 +80,7 @@ const char *opf_item_word(int item_type)
 
 /* Index of the item with `key` (bus id, gen row, branch row), -1 when none. Gen and branch
  * rows increase in case order; bus ids are searched linearly only once per call site. */
-static fold_int item_index(const fold_acopf_case *cs, int type, long key)
+fold_int opf_item_index(const fold_acopf_case *cs, int type, long key)
 {
     fold_int n = type == FOLD_ACOPF_ITEM_BUS   ? cs->n_bus
                  : type == FOLD_ACOPF_ITEM_GEN ? cs->n_gen
@@ -174,38 +175,38 @@ static int parse_entry(const opf_run *r, const char *opt, char *tok, const int *
         if (*c == ':') *c = '\0', f[nf++] = c + 1;
     int only = -1, at = 0;
     if (isalpha((unsigned char)f[0][0])) {
-        if ((only = kind_of(f[0], params)) < 0) return unknown_kind(opt, f[0], params);
+        if ((only = opf_kind_of(f[0], params)) < 0) return unknown_kind(r, opt, f[0], params);
         at = 1;
     }
     if (nf - at < 1 || nf - at > 2)
-        return cli_usage_error("opf: %s: entry '%s' is not [%s:]key%s", opt, tok,
+        return opf_usage_error(r, "%s: entry '%s' is not [%s:]key%s", opt, tok,
                                params ? "parameter" : "output", weights ? "[:weight]" : "");
     double w = 1, key_d;
     if (nf - at == 2 && (!weights || !parse_number(f[at + 1], &w)))
-        return cli_usage_error("opf: %s: '%s': %s", opt, f[at + 1],
+        return opf_usage_error(r, "%s: '%s': %s", opt, f[at + 1],
                                weights ? "the weight is not a finite number"
                                        : "weights are given with --mode vjp only");
     bool objective = only == FOLD_ACOPF_OUT_OBJECTIVE && !params;
     if (!objective && (!parse_number(f[at], &key_d) || fabs(key_d) > 1e15 ||
                        key_d != floor(key_d)))
-        return cli_usage_error("opf: %s: '%s' is not an integer key (bus id, generator or "
+        return opf_usage_error(r, "%s: '%s' is not an integer key (bus id, generator or "
                                "branch row)",
                                opt, f[at]);
     int found = 0;
     for (int j = 0; j < n_kinds; j++) {
         if (only >= 0 && kinds[j] != only) continue;
         int type = item_type(kinds[j], params);
-        fold_int i = type == FOLD_ACOPF_ITEM_NONE ? 0 : item_index(r->cs, type, (long)key_d);
+        fold_int i = type == FOLD_ACOPF_ITEM_NONE ? 0 : opf_item_index(r->cs, type, (long)key_d);
         if (i < 0) continue;
         for (fold_int q = 0; q < s->n; q++)
             if (s->kind[q] == kinds[j] && s->item[q] == i)
-                return cli_usage_error("opf: %s: %s of %s %ld is listed twice", opt,
+                return opf_usage_error(r, "%s: %s of %s %ld is listed twice", opt,
                                        kind_name(kinds[j], params),
                                        type == FOLD_ACOPF_ITEM_BUS ? "bus"
                                        : type == FOLD_ACOPF_ITEM_GEN ? "generator row"
                                                                      : "branch row",
                                        (long)key_d);
-        if (!sel_add(s, kinds[j], i, w)) return cli_usage_error("opf: out of memory");
+        if (!sel_add(s, kinds[j], i, w)) return opf_usage_error(r, "out of memory");
         found++;
     }
     if (only >= 0 && found == 0 && !objective) {
@@ -213,11 +214,11 @@ static int parse_entry(const opf_run *r, const char *opt, char *tok, const int *
         for (int j = 0; j < n_kinds; j++)
             selected |= kinds[j] == only;
         if (!selected)
-            return cli_usage_error("opf: %s: '%s' is not among the %s kinds given", opt,
+            return opf_usage_error(r, "%s: '%s' is not among the %s kinds given", opt,
                                    kind_name(only, params), params ? "--wrt" : "--of");
     }
     if (found == 0)
-        return cli_usage_error("opf: %s: no %s with key %s in %s", opt,
+        return opf_usage_error(r, "%s: no %s with key %s in %s", opt,
                                only >= 0 ? kind_name(only, params) : "item of the kinds given",
                                f[at], r->cs->name);
     return 0;
@@ -226,14 +227,14 @@ static int parse_entry(const opf_run *r, const char *opt, char *tok, const int *
 static int parse_entries(const opf_run *r, const char *opt, const char *text, const int *kinds,
                          int n_kinds, bool params, bool weights, sel_list *s)
 {
-    if (!*text) return cli_usage_error("opf: %s: empty list (omit %s for all items)", opt, opt);
+    if (!*text) return opf_usage_error(r, "%s: empty list (omit %s for all items)", opt, opt);
     char *buf = strdup(text);
-    if (!buf) return cli_usage_error("opf: out of memory");
+    if (!buf) return opf_usage_error(r, "out of memory");
     int rc = 0;
     for (char *tok = buf, *comma; !rc; tok = comma + 1) {
         if ((comma = strchr(tok, ',')) != NULL) *comma = '\0';
         rc = *tok ? parse_entry(r, opt, tok, kinds, n_kinds, params, weights, s)
-                  : cli_usage_error("opf: %s: '%s' is not a comma-separated list of entries "
+                  : opf_usage_error(r, "%s: '%s' is not a comma-separated list of entries "
                                     "(empty entry)", opt, text);
         if (!comma) break;
     }
@@ -289,29 +290,29 @@ static long line_of(const char *text, const char *at)
 static int file_entry(const opf_run *r, const char *path, long line, const char *kname,
                       const char *key, double v, bool params, sel_list *s)
 {
-    int kind = kind_of(kname, params);
+    int kind = opf_kind_of(kname, params);
     if (kind < 0) {
         char valid[512];
         kind_list(params, valid, sizeof valid);
-        return cli_usage_error("opf: %s:%ld: unknown %s '%s' (valid: %s)", path, line,
+        return opf_usage_error(r, "%s:%ld: unknown %s '%s' (valid: %s)", path, line,
                                params ? "parameter" : "output", kname, valid);
     }
     if (!isfinite(v))
-        return cli_usage_error("opf: %s:%ld: %s %s: value is not a finite number", path, line,
+        return opf_usage_error(r, "%s:%ld: %s %s: value is not a finite number", path, line,
                                kname, key);
     int type = item_type(kind, params);
     fold_int i = 0;
     double key_d = 0;
     if (type != FOLD_ACOPF_ITEM_NONE) {
         if (!parse_number(key, &key_d) || key_d != (double)(long)key_d ||
-            (i = item_index(r->cs, type, (long)key_d)) < 0)
-            return cli_usage_error("opf: %s:%ld: %s: no %s with key '%s' in %s", path, line, kname,
+            (i = opf_item_index(r->cs, type, (long)key_d)) < 0)
+            return opf_usage_error(r, "%s:%ld: %s: no %s with key '%s' in %s", path, line, kname,
                                    opf_item_word(type), key, r->cs->name);
     }
     for (fold_int q = 0; q < s->n; q++)
         if (s->kind[q] == kind && s->item[q] == i)
-            return cli_usage_error("opf: %s:%ld: %s %s is given twice", path, line, kname, key);
-    return sel_add(s, kind, i, v) ? 0 : cli_usage_error("opf: out of memory");
+            return opf_usage_error(r, "%s:%ld: %s %s is given twice", path, line, kname, key);
+    return sel_add(s, kind, i, v) ? 0 : opf_usage_error(r, "out of memory");
 }
 
 static int read_json(const opf_run *r, const char *path, const char *text, size_t len, bool params,
@@ -320,11 +321,11 @@ static int read_json(const opf_run *r, const char *path, const char *text, size_
     cJSON *root = cJSON_ParseWithLength(text, len);
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
-        return cli_usage_error("opf: %s:%ld: not valid JSON", path, at ? line_of(text, at) : 1L);
+        return opf_usage_error(r, "%s:%ld: not valid JSON", path, at ? line_of(text, at) : 1L);
     }
     int rc = 0;
     if (!cJSON_IsObject(root))
-        rc = cli_usage_error("opf: %s: the JSON must be an object {\"kind\": {\"key\": value}}",
+        rc = opf_usage_error(r, "%s: the JSON must be an object {\"kind\": {\"key\": value}}",
                              path);
     for (cJSON *k = root->child; k && !rc; k = k->next) {
         if (cJSON_IsNumber(k)) { /* a scalar: the objective */
@@ -332,13 +333,13 @@ static int read_json(const opf_run *r, const char *path, const char *text, size_
             continue;
         }
         if (!cJSON_IsObject(k)) {
-            rc = cli_usage_error("opf: %s: \"%s\" must map keys to numbers", path, k->string);
+            rc = opf_usage_error(r, "%s: \"%s\" must map keys to numbers", path, k->string);
             break;
         }
         for (cJSON *e = k->child; e && !rc; e = e->next)
             rc = cJSON_IsNumber(e)
                      ? file_entry(r, path, 1, k->string, e->string, e->valuedouble, params, s)
-                     : cli_usage_error("opf: %s: \"%s\": \"%s\" is not a number", path, k->string,
+                     : opf_usage_error(r, "%s: \"%s\": \"%s\" is not a number", path, k->string,
                                        e->string);
     }
     cJSON_Delete(root);
@@ -366,11 +367,11 @@ static int read_csv(const opf_run *r, const char *path, char *text, bool params,
             }
         double v;
         if (nf != 3)
-            rc = cli_usage_error("opf: %s:%ld: %d fields, need 3 (kind,key,value)", path, line, nf);
+            rc = opf_usage_error(r, "%s:%ld: %d fields, need 3 (kind,key,value)", path, line, nf);
         else if (!parse_number(f[2], &v) && line == 1 && !isdigit((unsigned char)f[1][0]))
             continue; /* a header line */
         else if (!parse_number(f[2], &v))
-            rc = cli_usage_error("opf: %s:%ld: '%s' is not a finite number", path, line, f[2]);
+            rc = opf_usage_error(r, "%s:%ld: '%s' is not a finite number", path, line, f[2]);
         else
             rc = file_entry(r, path, line, f[0], f[1], v, params, s);
     }
@@ -381,27 +382,27 @@ static int read_file(const opf_run *r, const char *opt, const char *path, bool p
 {
     size_t len;
     char *text = slurp(path, &len);
-    if (!text) return cli_usage_error("opf: %s: cannot read '%s': %s", opt, path, strerror(errno));
+    if (!text) return opf_usage_error(r, "%s: cannot read '%s': %s", opt, path, strerror(errno));
     const char *c = text;
     while (*c && isspace((unsigned char)*c))
         c++;
     int rc =
         *c == '{' ? read_json(r, path, text, len, params, s) : read_csv(r, path, text, params, s);
-    if (!rc && s->n == 0) rc = cli_usage_error("opf: %s: '%s' has no entries", opt, path);
+    if (!rc && s->n == 0) rc = opf_usage_error(r, "%s: '%s' has no entries", opt, path);
     free(text);
     return rc;
 }
 
 /* Order a selection by the position of its kind in kinds[] (stable: keys in the order
  * given within a kind), so that rows and columns come grouped by kind. */
-static int order_by_kind(sel_list *s, const int *kinds, int n_kinds)
+static int order_by_kind(const opf_run *r, sel_list *s, const int *kinds, int n_kinds)
 {
     sel_list t = {0};
     for (int j = 0; j < n_kinds; j++)
         for (fold_int q = 0; q < s->n; q++)
             if (s->kind[q] == kinds[j] && !sel_add(&t, s->kind[q], s->item[q], s->w[q])) {
                 sel_free(&t);
-                return cli_usage_error("opf: out of memory");
+                return opf_usage_error(r, "out of memory");
             }
     sel_free(s);
     *s = t;
@@ -413,12 +414,12 @@ static int to_params(opf_run *r, const sel_list *s, bool direction)
 {
     r->n_cols = s->n;
     r->cols = malloc(((size_t)s->n + 1) * sizeof *r->cols);
-    if (!r->cols) return cli_usage_error("opf: out of memory");
+    if (!r->cols) return opf_usage_error(r, "out of memory");
     for (fold_int q = 0; q < s->n; q++)
         r->cols[q] = fold_acopf_param_index(r->model, s->kind[q], s->item[q]);
     if (direction) {
         r->dp = calloc((size_t)r->L.np + 1, sizeof *r->dp);
-        if (!r->dp) return cli_usage_error("opf: out of memory");
+        if (!r->dp) return opf_usage_error(r, "out of memory");
         for (fold_int q = 0; q < s->n; q++)
             r->dp[r->cols[q]] = s->w[q];
     }
@@ -430,7 +431,7 @@ static int to_outputs(opf_run *r, const sel_list *s)
     r->n_rows = s->n;
     r->outs = malloc(((size_t)s->n + 1) * sizeof *r->outs);
     r->weights = malloc(((size_t)s->n + 1) * sizeof *r->weights);
-    if (!r->outs || !r->weights) return cli_usage_error("opf: out of memory");
+    if (!r->outs || !r->weights) return opf_usage_error(r, "out of memory");
     for (fold_int q = 0; q < s->n; q++) {
         r->outs[q] = (fold_acopf_output){s->kind[q], s->item[q]};
         r->weights[q] = s->w[q];
@@ -461,7 +462,7 @@ int opf_select(opf_run *r)
     } else if (r->rows_text) {
         rc = parse_entries(r, "--rows", r->rows_text, r->of, r->n_of, false, vjp, &rows);
     } else if (!select_all(r, r->of, r->n_of, false, &rows)) {
-        rc = cli_usage_error("opf: out of memory");
+        rc = opf_usage_error(r, "out of memory");
     }
     if (!rc && r->direction_path) {
         rc = read_file(r, "--direction", r->direction_path, true, &cols);
@@ -469,10 +470,10 @@ int opf_select(opf_run *r)
     } else if (!rc && r->cols_text) {
         rc = parse_entries(r, "--cols", r->cols_text, r->wrt, r->n_wrt, true, false, &cols);
     } else if (!rc && !select_all(r, r->wrt, r->n_wrt, true, &cols)) {
-        rc = cli_usage_error("opf: out of memory");
+        rc = opf_usage_error(r, "out of memory");
     }
-    if (!rc) rc = order_by_kind(&rows, r->of, r->n_of);
-    if (!rc) rc = order_by_kind(&cols, r->wrt, r->n_wrt);
+    if (!rc) rc = order_by_kind(r, &rows, r->of, r->n_of);
+    if (!rc) rc = order_by_kind(r, &cols, r->wrt, r->n_wrt);
     if (!rc) rc = to_outputs(r, &rows);
     if (!rc) rc = to_params(r, &cols, r->mode == OPF_MODE_JVP);
     if (!rc && r->mode == OPF_MODE_JVP && !r->direction_path) /* +1 unit on each --cols */

@@ -39,14 +39,26 @@ static bool want_progress(const opf_run *r)
     return r->progress > 0 || (r->progress < 0 && isatty(STDERR_FILENO));
 }
 
+bool opf_has_wrt(const opf_run *r)
+{
+    return r->n_wrt > 0 || r->direction_path;
+}
+
+fold_int opf_n_values(const opf_run *r)
+{
+    return r->mode == OPF_MODE_JACOBIAN ? r->n_rows * r->n_cols
+           : r->mode == OPF_MODE_JVP    ? r->n_rows
+                                        : r->n_cols;
+}
+
 fold_status opf_backward(opf_run *r)
 {
-    fold_int nv = r->mode == OPF_MODE_JACOBIAN ? r->n_rows * r->n_cols
-                  : r->mode == OPF_MODE_JVP    ? r->n_rows
-                                               : r->n_cols;
+    fold_int nv = opf_n_values(r);
+    free(r->values); /* a worker's earlier scenario (foldopt batch) */
     r->values = calloc((size_t)nv + 1, sizeof(double));
+    r->kkt_fallback[0] = '\0';
     if (!r->values) {
-        fprintf(stderr, "foldopt: opf: out of memory\n");
+        fprintf(stderr, "foldopt: %s: out of memory\n", r->command);
         return FOLD_ERR_MEMORY;
     }
     /* the modes of the command are fold_acopf_diff_mode's, in the same order */
@@ -88,14 +100,14 @@ static int col_kind(const opf_run *r, fold_int c, fold_int *item)
     return kind;
 }
 
-static long col_key(const opf_run *r, fold_int c)
+long opf_col_key(const opf_run *r, fold_int c)
 {
     fold_int item;
     int kind = col_kind(r, c, &item);
     return fold_acopf_item_key(r->cs, fold_acopf_param_item_type(kind), item);
 }
 
-static long row_key(const opf_run *r, fold_int k)
+long opf_row_key(const opf_run *r, fold_int k)
 {
     return fold_acopf_item_key(r->cs, fold_acopf_output_item_type(r->outs[k].kind), r->outs[k].item);
 }
@@ -106,7 +118,7 @@ static void col_name(const opf_run *r, fold_int c, char *buf, size_t len)
     fold_int item;
     int kind = col_kind(r, c, &item);
     snprintf(buf, len, "%s %s %ld", fold_acopf_param_name(kind),
-             opf_item_word(fold_acopf_param_item_type(kind)), col_key(r, c));
+             opf_item_word(fold_acopf_param_item_type(kind)), opf_col_key(r, c));
 }
 
 static void row_name(const opf_run *r, fold_int k, char *buf, size_t len)
@@ -116,7 +128,7 @@ static void row_name(const opf_run *r, fold_int k, char *buf, size_t len)
         snprintf(buf, len, "%s", fold_acopf_output_name(kind));
     else
         snprintf(buf, len, "%s %s %ld", fold_acopf_output_name(kind), opf_item_word(type),
-                 row_key(r, k));
+                 opf_row_key(r, k));
 }
 
 static void kinds_text(const int *kinds, int n, bool params, char *buf, size_t len)
@@ -152,7 +164,7 @@ static void json_vector(const opf_run *r, FILE *out, bool params, const double *
                 fprintf(out, "%s\"%s\": ", first ? "" : ", ", fold_acopf_output_name(kind));
             else
                 fprintf(out, "%s\"%ld\": ", first ? "" : ", ",
-                        params ? col_key(r, k) : row_key(r, k));
+                        params ? opf_col_key(r, k) : opf_row_key(r, k));
             opf_json_num(out, v[k]);
             first = false;
         }
@@ -172,7 +184,7 @@ static void json_not_unique(const opf_run *r, FILE *out, bool params, const doub
         if (!isnan(v[k])) continue;
         fold_int item;
         int kind = params ? col_kind(r, k, &item) : r->outs[k].kind;
-        long key = params ? col_key(r, k) : row_key(r, k);
+        long key = params ? opf_col_key(r, k) : opf_row_key(r, k);
         if (several)
             fprintf(out, "%s\"%s:%ld\"", shown++ ? ", " : "",
                     params ? fold_acopf_param_name(kind) : fold_acopf_output_name(kind), key);
@@ -186,10 +198,10 @@ static void json_jacobian(const opf_run *r, FILE *out)
 {
     fputs(",\n \"jacobian\": {\"rows\": [", out);
     for (fold_int k = 0; k < r->n_rows; k++)
-        fprintf(out, "%s%ld", k ? ", " : "", row_key(r, k));
+        fprintf(out, "%s%ld", k ? ", " : "", opf_row_key(r, k));
     fputs("], \"cols\": [", out);
     for (fold_int c = 0; c < r->n_cols; c++)
-        fprintf(out, "%s%ld", c ? ", " : "", col_key(r, c));
+        fprintf(out, "%s%ld", c ? ", " : "", opf_col_key(r, c));
     fputs("], \"row_of\": [", out);
     for (fold_int k = 0; k < r->n_rows; k++)
         fprintf(out, "%s\"%s\"", k ? ", " : "", fold_acopf_output_name(r->outs[k].kind));
@@ -287,7 +299,7 @@ static void unit_text(const opf_run *r, fold_int i, fold_int j, char *buf, size_
 void opf_text_sens(const opf_run *r, FILE *out)
 {
     bool jac = r->mode == OPF_MODE_JACOBIAN, jvp = r->mode == OPF_MODE_JVP;
-    fold_int n = jac ? r->n_rows * r->n_cols : jvp ? r->n_rows : r->n_cols;
+    fold_int n = opf_n_values(r);
     ranked *rk = malloc(((size_t)n + 1) * sizeof *rk);
     if (!rk) return;
     fold_int n_nan = 0, q = 0;

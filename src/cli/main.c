@@ -10,6 +10,8 @@ static const cli_command commands[] = {
     {"settings", "list every setting with its default and documentation", cmd_settings},
     {"train", "train an optimization layer end to end on a synthetic task", cmd_train},
     {"opf", "solve an AC optimal power flow case and differentiate its solution", cmd_opf},
+    {"batch", "solve and differentiate an AC-OPF at many scenarios on worker processes",
+     cmd_batch},
     {"gen-grid", "write a synthetic feasible power grid as a MATPOWER case", cmd_gen_grid},
     {"convert", "convert a case between MATPOWER .m and PowerModels JSON", cmd_convert},
 };
