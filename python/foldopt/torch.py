@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import torch
 
+from . import _foldopt
 from .opf import OPF
 from .problem import Problem, SolveError
 
@@ -71,6 +72,69 @@ class _SerialOPF:
         return sols
 
 
+class _KeptStates:
+    """The states a batch keeps in the workers, released when the last record of the batch
+    (held by the autograd graph and by layer.last_solutions) goes away."""
+
+    def __init__(self, batch, keys):
+        self.batch, self.keys = batch, keys[keys >= 0].copy()
+
+    def __del__(self):
+        try:
+            self.batch.release(self.keys)
+        except Exception:  # the workers are gone (the layer was freed first)
+            pass
+
+
+class _BatchResult:
+    """A sample solved by a worker of the scenario engine: status and iterations; its solver
+    and factorization stay in that worker under `key` while the record lives."""
+
+    def __init__(self, key, status, iterations, kept):
+        self.key, self.call_status, self.iterations = int(key), int(status), int(iterations)
+        self._kept = kept
+
+    @property
+    def converged(self):
+        return self.call_status >= 0
+
+    @property
+    def status(self):
+        return _foldopt.status_name(self.call_status)
+
+
+class _WorkerOPF:
+    """The samples of a batch on the library's scenario engine (foldopt/batch.h): worker
+    processes that build the model once, solve warm-started chains of nearby samples (the
+    anchor: the batch's mean) and keep each sample's factorization for the backward pass.
+    The records do not depend on the number of workers."""
+
+    def __init__(self, case, outputs, settings, resolves, workers):
+        ks, its = [], []
+        for kind in outputs:
+            k, unit, itype, count = case._output(kind, "outputs")
+            ks += [k] * count
+            its += list(range(count))
+        self.n_out = len(ks)
+        self.batch = _foldopt.OPFBatch(case._model(), np.asarray(ks, np.int64),
+                                       np.asarray(its, np.int64), settings or {}, workers,
+                                       resolves)
+
+    def solve(self, P):
+        out, keys, status, iters = self.batch.run(np.ascontiguousarray(P, dtype=np.float64))
+        B = P.shape[0]
+        self.outputs = np.frombuffer(out, dtype=np.float64).reshape(B, self.n_out).copy()
+        kept = _KeptStates(self.batch, np.frombuffer(keys, dtype=np.int64))
+        return [_BatchResult(k, s, i, kept) for k, s, i in
+                zip(*(np.frombuffer(b, dtype=np.int64) for b in (keys, status, iters)))]
+
+    def vjp(self, results, ybar):
+        keys = np.asarray([r.key for r in results], np.int64)
+        pbar, status = self.batch.vjp(keys, np.ascontiguousarray(ybar, dtype=np.float64))
+        return (np.frombuffer(pbar, dtype=np.float64).reshape(len(results), -1),
+                np.frombuffer(status, dtype=np.int64))
+
+
 class _OPFFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, layer, *inputs):
@@ -93,8 +157,13 @@ class _OPFFunction(torch.autograd.Function):
                 _fail(layer.on_failure, f"OPFLayer: sample {i}: forward solve failed "
                       f"({sol.status}); outputs NaN, gradient zero")
                 continue
+            at = 0
             for o, k in zip(outs, layer.outputs):
-                o[i] = sol.output(k)
+                if isinstance(layer._engine, _WorkerOPF):
+                    o[i] = layer._engine.outputs[i, at:at + o.shape[1]]
+                else:
+                    o[i] = sol.output(k)
+                at += o.shape[1]
         ctx.layer, ctx.sols, ctx.single = layer, sols, single
         res = [torch.from_numpy(o) for o in outs]
         res = [r.squeeze(0) if single else r for r in res]
@@ -109,6 +178,8 @@ class _OPFFunction(torch.autograd.Function):
               for g in grads]
         widths = [layer.case.param_index(k).size for k in layer.wrt]
         pbar = [np.zeros((B, w)) for w in widths]
+        if isinstance(layer._engine, _WorkerOPF):
+            return (None, *_worker_backward(ctx, layer, sols, gs, pbar))
         for i, sol in enumerate(sols):
             if not sol.converged:
                 continue  # NaN outputs, zero gradient (warned in the forward pass)
@@ -135,6 +206,25 @@ class _OPFFunction(torch.autograd.Function):
         return (None, *out)
 
 
+def _worker_backward(ctx, layer, sols, gs, pbar):
+    """One VJP per converged sample, on the workers that keep their factorizations."""
+    ok = [i for i, s in enumerate(sols) if s.converged]
+    out = [torch.from_numpy(p.squeeze(0) if ctx.single else p) for p in pbar]
+    if not ok:
+        return out
+    ybar = np.concatenate([np.zeros((len(sols), layer.case._output(k)[3])) if g is None else g
+                           for k, g in zip(layer.outputs, gs)], axis=1)[ok]
+    full, status = layer._engine.vjp([sols[i] for i in ok], ybar)
+    for row, i in enumerate(ok):
+        if status[row] < 0 or np.any(np.isnan(full[row])):
+            _fail(layer.on_failure, f"OPFLayer: sample {i}: backward "
+                  f"{_foldopt.status_name(int(status[row]))}; its gradient is zero")
+            continue
+        for j, k in enumerate(layer.wrt):
+            pbar[j][i] = full[row, layer.case.param_index(k)]
+    return [torch.from_numpy(p.squeeze(0) if ctx.single else p) for p in pbar]
+
+
 class OPFLayer(torch.nn.Module):
     """AC-OPF as a differentiable layer: parameters `wrt` (per-item tensors, file units:
     pd MW, ...) -> outputs (pg MW, vm p.u., lam_p $/MWh, objective $/h, ...).
@@ -142,10 +232,16 @@ class OPFLayer(torch.nn.Module):
     case: an OPF, or a path to a case file. Parameters not in wrt stay at the case's values
     (or at p). settings: foldopt settings dict (e.g. {"forward.tol": 1e-10}).
     on_failure: "warn" (NaN outputs, zero gradient, SampleFailedWarning) or "raise".
-    warm_start: start each sample from the previous batch's solution at its position."""
+    warm_start: start each sample from the previous batch's solution at its position.
+    workers: None solves the samples in this process; an integer runs them on that many
+    worker processes of the library's scenario engine (0: one per core), which keep each
+    sample's factorization for the backward pass and warm-start chains of nearby samples
+    from the batch's mean (warm_start does not apply); layer.last_solutions then holds
+    per-sample records (converged, status, iterations) instead of Solutions. Create such
+    a layer before starting threads: the workers are forks of this process."""
 
     def __init__(self, case, wrt=("pd", "qd"), outputs=("pg", "vm"), *, p=None,
-                 settings=None, resolves=2, on_failure="warn", warm_start=True, workers=1):
+                 settings=None, resolves=2, on_failure="warn", warm_start=True, workers=None):
         super().__init__()
         self.case = case if isinstance(case, OPF) else OPF(case)
         self.wrt = (wrt,) if isinstance(wrt, str) else tuple(wrt)
@@ -158,13 +254,16 @@ class OPFLayer(torch.nn.Module):
             raise ValueError("wrt and outputs must not repeat a kind")
         if on_failure not in ("warn", "raise"):
             raise ValueError(f"on_failure must be 'warn' or 'raise', not {on_failure!r}")
-        if workers != 1:
-            raise NotImplementedError("OPFLayer: workers > 1 needs the scenario engine "
-                                      "(foldopt/batch.h); this build solves samples serially")
+        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                    or workers < 0):
+            raise ValueError(f"workers must be None or an integer >= 0, not {workers!r}")
         self.p = self.case.param_vector(p)
         self.on_failure = on_failure
         self.last_solutions = []  # the Solutions of the last forward pass (trust, info)
-        self._engine = _SerialOPF(self.case, settings, resolves, warm_start)
+        if workers is None:
+            self._engine = _SerialOPF(self.case, settings, resolves, warm_start)
+        else:
+            self._engine = _WorkerOPF(self.case, self.outputs, settings, resolves, workers)
 
     def forward(self, *inputs):
         if len(inputs) != len(self.wrt):

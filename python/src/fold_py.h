@@ -60,5 +60,6 @@ extern PyTypeObject fold_py_opf_model_type;
 extern PyTypeObject fold_py_opf_solution_type;
 extern PyTypeObject fold_py_nlp_type;
 extern PyTypeObject fold_py_nlp_solution_type;
+extern PyTypeObject fold_py_opf_batch_type;
 
 #endif

@@ -254,7 +254,7 @@ static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT,
 PyMODINIT_FUNC PyInit__foldopt(void)
 {
     PyTypeObject *types[] = {&fold_py_opf_model_type, &fold_py_opf_solution_type, &fold_py_nlp_type,
-                             &fold_py_nlp_solution_type};
+                             &fold_py_nlp_solution_type, &fold_py_opf_batch_type};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (PyType_Ready(types[i]) < 0) return NULL;
     PyObject *m = PyModule_Create(&module_def);

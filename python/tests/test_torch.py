@@ -164,3 +164,51 @@ def test_opf_layer_bad_construction(grid30):
               torch.ones(3, grid30.n_bus, dtype=torch.float64))
     with pytest.raises(TypeError, match="problem must be a foldopt.Problem"):
         NLPLayer(grid30)
+
+
+def sin_batch(case, B):
+    pd0 = torch.tensor(case.params("pd"))
+    k = torch.arange(B, dtype=torch.float64)[:, None]
+    i = torch.arange(case.n_bus, dtype=torch.float64)[None, :]
+    return (pd0 * (1 + 0.05 * torch.sin(7.1 * k + 1.3 * i))).requires_grad_(True)
+
+
+def test_workers_same_results_any_count(grid30):
+    """On the scenario engine the samples' results do not depend on the number of worker
+    processes (bit for bit) and equal the in-process ones to the solve tolerance (the starts
+    differ: chains from the batch's mean against cold starts)."""
+    res = {}
+    for w in (None, 1, 2):
+        layer = OPFLayer(grid30, wrt="pd", outputs=("pg", "vm"), workers=w, warm_start=False)
+        pd = sin_batch(grid30, 6)
+        pg, vm = layer(pd)
+        (pg.sum() + 2 * vm.sum()).backward()
+        res[w] = (pg.detach(), vm.detach(), pd.grad)
+    for a, b in zip(res[1], res[2]):
+        assert torch.equal(a, b)
+    for a, b in zip(res[1], res[None]):
+        assert torch.allclose(a, b, atol=1e-6, rtol=1e-6)
+
+
+def test_workers_gradcheck():
+    case = opf.OPF.grid(12, seed=5)
+    layer = OPFLayer(case, wrt="pd", outputs=("pg", "lam_p"), workers=2,
+                     settings={"forward.tol": 1e-10})
+    pd = batch_of(case, "pd", [1.0, 0.95, 1.05])
+    assert torch.autograd.gradcheck(layer, (pd,), eps=1e-2, atol=1e-5, rtol=1e-4)
+
+
+def test_workers_failed_sample(grid30):
+    layer = OPFLayer(grid30, wrt="pd", outputs="pg", workers=2,
+                     settings={"forward.max_iter": 60})
+    pd = batch_of(grid30, "pd", [1.0, 60.0, 0.98])
+    with pytest.warns(SampleFailedWarning, match="sample 1: forward solve failed"):
+        pg = layer(pd)
+    assert torch.isnan(pg[1]).all() and torch.isfinite(pg[[0, 2]]).all()
+    pg[[0, 2]].sum().backward()
+    assert (pd.grad[1] == 0).all() and (pd.grad[0] != 0).any()
+
+
+def test_workers_bad_argument(grid30):
+    with pytest.raises(ValueError, match="workers must be None or an integer"):
+        OPFLayer(grid30, workers=-1)
