@@ -23,7 +23,8 @@ def loads(case, B):
 
 def one_run(path, B):
     """Forward and backward seconds per sample (cold starts, as the C program), a warm
-    batch's forward, and peak MB of this process."""
+    batch's forward, peak MB of this process (before the workers), the shares outside the
+    library, and forward / backward per sample on 1 and 2 worker processes."""
     import torch
     import foldopt.opf as opf
     from foldopt.torch import OPFLayer
@@ -47,8 +48,19 @@ def one_run(path, B):
     warm(pd.detach() * 1.01)
     t4 = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{(t1 - t0) / B:.6f} {(t2 - t1) / B:.6f} {(t4 - t3) / B:.6f} {peak:.1f} {ok} "
-          f"{(t1 - t0 - lib_fwd) / (t1 - t0):.6f} {(t2 - t1 - lib_bwd) / (t2 - t1):.6f}")
+    fields = [(t1 - t0) / B, (t2 - t1) / B, (t4 - t3) / B, peak, ok,
+              (t1 - t0 - lib_fwd) / (t1 - t0), (t2 - t1 - lib_bwd) / (t2 - t1)]
+    for workers in (1, 2):  # the scenario engine: forward and backward per sample
+        layer = OPFLayer(case, wrt="pd", outputs="pg", workers=workers)
+        pdw = pd.detach().clone().requires_grad_(True)
+        t5 = time.perf_counter()
+        out = layer(pdw)
+        t6 = time.perf_counter()
+        out.sum().backward()
+        t7 = time.perf_counter()
+        fields += [(t6 - t5) / B, (t7 - t6) / B]
+        del layer, out
+    print(" ".join(f"{v:.6f}" for v in fields))
 
 
 def load1():
@@ -64,10 +76,11 @@ def main():
     cases = (sys.argv[3] if len(sys.argv) > 3 else "case118_ieee,case1354_pegase").split(",")
     B = int(sys.argv[4]) if len(sys.argv) > 4 else 64
     runs = int(sys.argv[5]) if len(sys.argv) > 5 else 3
-    print(f"OPFLayer, batch {B}, 1 worker, medians of {runs} runs, load {load1():.2f}")
+    print(f"OPFLayer, batch {B}, medians of {runs} runs, load {load1():.2f}")
     print("case\tsolved\tC fwd s/sample\tPy fwd s/sample\tPy fwd outside library\t"
           "C bwd s/sample\tPy bwd s/sample\tPy bwd outside library\tbwd/fwd\t"
-          "Py warm fwd s/sample\tC peak MB\tPy peak MB")
+          "Py warm fwd s/sample\tC peak MB\tPy peak MB\t1 worker fwd/bwd s/sample\t"
+          "2 workers fwd/bwd s/sample")
     for name in cases:
         path = os.path.join(pglib, f"pglib_opf_{name}.m")
         if not os.path.isfile(path):
@@ -82,10 +95,11 @@ def main():
                                  capture_output=True, text=True, check=True).stdout.split()
             py_runs.append([float(v) for v in out])
         c = [statistics.median(r[j] for r in c_runs) for j in range(4)]
-        p = [statistics.median(r[j] for r in py_runs) for j in range(7)]
+        p = [statistics.median(r[j] for r in py_runs) for j in range(11)]
         print(f"{name}\t{int(p[4])}/{B}\t{c[1]:.4f}\t{p[0]:.4f}\t{100 * p[5]:.2f}%\t"
               f"{c[2]:.5f}\t{p[1]:.5f}\t{100 * p[6]:.1f}%\t{100 * p[1] / p[0]:.2f}%\t"
-              f"{p[2]:.4f}\t{c[3]:.0f}\t{p[3]:.0f}")
+              f"{p[2]:.4f}\t{c[3]:.0f}\t{p[3]:.0f}\t{p[7]:.4f}/{p[8]:.5f}\t"
+              f"{p[9]:.4f}/{p[10]:.5f}")
     return 0
 
 
