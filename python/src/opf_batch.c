@@ -49,26 +49,6 @@ static void note(char *message, fold_status st)
     if (st != FOLD_OK) snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_acopf_last_error());
 }
 
-/* Start sv from the solution of state `from`, carried to the base model's layout. */
-static fold_status start_from(const batch_spec *sp, const batch_state *from, fold_solver *sv)
-{
-    const fold_acopf *fm = state_model(sp, from);
-    fold_acopf_layout a = fold_acopf_get_layout(fm), b = fold_acopf_get_layout(sp->base);
-    size_t na = (size_t)a.n, nb = (size_t)b.n;
-    double *buf =
-        malloc((3 * na + (size_t)a.m + 3 * nb + (size_t)b.m + (size_t)a.np + 1) * sizeof *buf);
-    if (!buf) return FOLD_ERR_MEMORY;
-    double *x = buf, *lam = x + na, *zl = lam + a.m, *zu = zl + na, *p = zu + na;
-    double *x1 = p + a.np, *lam1 = x1 + nb, *zl1 = lam1 + b.m, *zu1 = zl1 + nb;
-    fold_status st = fold_solver_solution(from->solver, x, lam, zl, zu, NULL);
-    if (st == FOLD_OK) st = fold_solver_params(from->solver, p);
-    if (st == FOLD_OK)
-        st = fold_acopf_convert_point(fm, sp->base, p, x, lam, zl, zu, x1, lam1, zl1, zu1);
-    if (st == FOLD_OK) st = fold_solver_set_start(sv, x1, lam1, zl1, zu1);
-    free(buf);
-    return st;
-}
-
 static fold_status hook_solve(void *model, const fold_batch_solve_args *args, void **state,
                               fold_forward_info *info, char *message)
 {
@@ -77,7 +57,9 @@ static fold_status hook_solve(void *model, const fold_batch_solve_args *args, vo
     if (!z) return FOLD_ERR_MEMORY;
     fold_solver *rsv = NULL;
     fold_status st = fold_solver_create(fold_acopf_problem(sp->base), &sp->set, &z->solver);
-    if (st == FOLD_OK && args->start) st = start_from(sp, args->start, z->solver);
+    const batch_state *from = args->start;
+    if (st == FOLD_OK && from)
+        st = opf_carry_start(state_model(sp, from), from->solver, sp->base, z->solver);
     if (st == FOLD_OK)
         st = fold_acopf_solve_on(sp->base, z->solver, args->p, &sp->opt, &z->resolved, &rsv, info,
                                  NULL);

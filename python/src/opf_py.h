@@ -24,6 +24,12 @@ typedef struct opf_solution {
     bool busy;
 } opf_solution;
 
+/* Start solver sv of model `to` from the solution held by from_sv (a solver of model
+ * `from`, of the same case), carried between their layouts (fold_acopf_convert_point);
+ * no Python involved (also used by the scenario engine's workers, opf_batch.c). */
+fold_status opf_carry_start(const fold_acopf *from, const fold_solver *from_sv,
+                            const fold_acopf *to, fold_solver *sv);
+
 /* OPFModel.solve and OPFModel.import_solution (opf_solution.c). */
 PyObject *opf_model_solve(opf_model *self, PyObject *args, PyObject *kw);
 PyObject *opf_model_import(opf_model *self, PyObject *args, PyObject *kw);

@@ -1,6 +1,7 @@
 /* foldopt._foldopt.OPFSolution: one solved (or imported) AC-OPF, holding its solver and
  * factorization; outputs, primal-dual point and every derivative of foldopt/acopf.h
  * (fold_acopf_differentiate), computed without the GIL. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "opf_py.h"
@@ -68,25 +69,28 @@ static PyObject *refused(fold_status st, const char *what)
     return refused_detail(st, what, true);
 }
 
-/* Start sv from warm's solution, carried to model's layout (fold_acopf_convert_point). */
-static bool warm_start(opf_solution *warm, const fold_acopf *model, fold_solver *sv)
+fold_status opf_carry_start(const fold_acopf *from, const fold_solver *from_sv,
+                            const fold_acopf *to, fold_solver *sv)
 {
-    const fold_acopf *from = sol_model(warm);
-    fold_acopf_layout a = fold_acopf_get_layout(from), b = fold_acopf_get_layout(model);
+    fold_acopf_layout a = fold_acopf_get_layout(from), b = fold_acopf_get_layout(to);
     size_t na = (size_t)a.n, ma = (size_t)a.m, nb = (size_t)b.n, mb = (size_t)b.m;
-    double *buf = PyMem_Malloc((3 * na + ma + 3 * nb + mb + (size_t)a.np + 1) * sizeof(double));
-    if (!buf) {
-        PyErr_NoMemory();
-        return false;
-    }
+    double *buf = malloc((3 * na + ma + 3 * nb + mb + (size_t)a.np + 1) * sizeof(double));
+    if (!buf) return FOLD_ERR_MEMORY;
     double *x = buf, *lam = x + na, *zl = lam + ma, *zu = zl + na, *p = zu + na;
     double *x1 = p + a.np, *lam1 = x1 + nb, *zl1 = lam1 + mb, *zu1 = zl1 + nb;
-    fold_status st = fold_solver_solution(warm->solver, x, lam, zl, zu, NULL);
-    if (st == FOLD_OK) st = fold_solver_params(warm->solver, p);
+    fold_status st = fold_solver_solution(from_sv, x, lam, zl, zu, NULL);
+    if (st == FOLD_OK) st = fold_solver_params(from_sv, p);
     if (st == FOLD_OK)
-        st = fold_acopf_convert_point(from, model, p, x, lam, zl, zu, x1, lam1, zl1, zu1);
+        st = fold_acopf_convert_point(from, to, p, x, lam, zl, zu, x1, lam1, zl1, zu1);
     if (st == FOLD_OK) st = fold_solver_set_start(sv, x1, lam1, zl1, zu1);
-    PyMem_Free(buf);
+    free(buf);
+    return st;
+}
+
+/* Start sv from warm's solution, carried to model's layout. */
+static bool warm_start(opf_solution *warm, const fold_acopf *model, fold_solver *sv)
+{
+    fold_status st = opf_carry_start(sol_model(warm), warm->solver, model, sv);
     if (st != FOLD_OK) {
         refused_detail(st, "warm", false);
         return false;
