@@ -1,9 +1,9 @@
 /* Internal declarations shared by the acopf files: error detail, the MATPOWER tokenizer's
- * result, the model structure. Not part of problems/acopf/acopf.h. */
+ * result, the model structure. Not part of the public foldopt/acopf.h. */
 #ifndef FOLD_ACOPF_INTERNAL_H
 #define FOLD_ACOPF_INTERNAL_H
 
-#include "acopf/acopf.h"
+#include "foldopt/acopf.h"
 
 /* Record the calling thread's error detail (fold_last_error) and return status. */
 #define acopf_error fold_set_error

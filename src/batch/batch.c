@@ -211,11 +211,13 @@ fold_status fold_bt_deliver(fold_bt_tally *t, const fold_batch_record *rec, bool
 static fold_status local_record(void *ctx, const fold_batch_record *rec, bool emit,
                                 const unsigned char *payload, size_t len)
 {
+    (void)payload; (void)len;
     return fold_bt_deliver(ctx, rec, emit);
 }
 
 static void local_chunk_done(void *ctx, fold_int chunk_id)
 {
+    (void)chunk_id;
     ((fold_bt_tally *)ctx)->chunks_left--;
 }
 

@@ -129,11 +129,13 @@ static fold_status abort_message(mpi_run *m, int from)
 static fold_status root_record(void *ctx, const fold_batch_record *rec, bool emit,
                                const unsigned char *payload, size_t len)
 {
+    (void)payload; (void)len;
     return fold_bt_deliver(&((mpi_run *)ctx)->tally, rec, emit);
 }
 
 static void root_chunk_done(void *ctx, fold_int chunk_id)
 {
+    (void)chunk_id;
     ((mpi_run *)ctx)->tally.chunks_left--;
 }
 
@@ -237,6 +239,7 @@ static fold_status root_loop(mpi_run *m)
 static fold_status rank_record(void *ctx, const fold_batch_record *rec, bool emit,
                                const unsigned char *payload, size_t len)
 {
+    (void)rec; (void)emit;
     return isend_bytes(ctx, 0, TAG_RECORD, payload, len);
 }
 

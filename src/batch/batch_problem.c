@@ -52,6 +52,7 @@ static void destroy(void *model)
 
 static fold_status create(void *user_data, void **model, char *message)
 {
+    (void)message;
     const spec *s = user_data;
     worker *w = fold_calloc(1, sizeof *w, "batch problem worker");
     if (!w)
@@ -71,6 +72,7 @@ static fold_status create(void *user_data, void **model, char *message)
 
 static void release(void *model, void *st)
 {
+    (void)model;
     state *z = st;
     fold_solver_free(z->own);
     free(z->x);

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "acopf/acopf.h"
+#include "foldopt/acopf.h"
 
 int cli_write_case_file(const char *cmd, const char *path,
                         fold_status (*write)(const void *ctx, FILE *fp), const void *ctx)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acopf/acopf.h"
+#include "foldopt/acopf.h"
 #include "basic/basic.h"
 #include "common/random.h"
 #include "cli.h"

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "acopf/acopf.h"
+#include "foldopt/acopf.h"
 
 static void usage(FILE *out)
 {

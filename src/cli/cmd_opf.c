@@ -3,7 +3,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cmd_opf.h"
 
@@ -260,23 +259,8 @@ static int parse_args(opf_run *r, int argc, char **argv)
 
 fold_status opf_differentiate(opf_run *r)
 {
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    r->kkt_fallback[0] = '\0';
-    r->has_bwd_info = false;
+    /* the barrier fallback of fold_acopf_differentiate, as the library gives it to C */
     fold_status bst = opf_backward(r);
-    /* Several generators at one bus leave their reactive split undetermined: the
-     * active-set system is singular there while the barrier form stays regular
-     * (doc/acopf.md). Without an explicit --kkt, switch and say so. */
-    if ((bst == FOLD_ERR_SINGULAR || bst == FOLD_ERR_DEGENERATE) && !r->kkt_given &&
-        r->settings.backward.kkt_form == FOLD_KKT_ACTIVE) {
-        snprintf(r->kkt_fallback, sizeof r->kkt_fallback, "active-set form: %s", r->bwd_msg);
-        r->settings.backward.kkt_form = FOLD_KKT_BARRIER;
-        if (fold_solver_update_settings(r->solver, &r->settings) == FOLD_OK)
-            bst = opf_backward(r);
-    }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    r->backward_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     r->has_backward = bst >= 0;
     return bst;
 }

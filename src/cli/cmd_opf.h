@@ -5,9 +5,16 @@
 #define FOLD_CLI_CMD_OPF_H
 
 #include "cli.h"
-#include "acopf/acopf.h"
+#include "foldopt/acopf.h"
 
-enum { OPF_MODE_DEFAULT = -1, OPF_MODE_VALUE, OPF_MODE_VJP, OPF_MODE_JVP, OPF_MODE_JACOBIAN };
+/* --mode: the library's fold_acopf_diff_mode, or not given */
+enum {
+    OPF_MODE_DEFAULT = -1,
+    OPF_MODE_VALUE = FOLD_ACOPF_DIFF_VALUE,
+    OPF_MODE_VJP = FOLD_ACOPF_DIFF_VJP,
+    OPF_MODE_JVP = FOLD_ACOPF_DIFF_JVP,
+    OPF_MODE_JACOBIAN = FOLD_ACOPF_DIFF_JACOBIAN
+};
 /* The report collected: the solver's (fold_value_onesided) or the acopf call's. */
 enum { OPF_CALL_VALUE, OPF_CALL_ACOPF };
 
@@ -106,10 +113,11 @@ int opf_import(opf_run *r);
 void opf_json_import(const opf_run *r, FILE *out);
 void opf_text_import(const opf_run *r, FILE *out);
 
-/* The backward call of --mode (doc/acopf.md §7), with progress on a terminal. */
+/* The backward call of --mode (doc/acopf.md §7) through fold_acopf_differentiate: the switch
+ * to the barrier form when the active-set form is singular and --kkt was not given
+ * (r->kkt_fallback says why), progress on a terminal; r->values, r->bwd, r->backward_s. */
 fold_status opf_backward(opf_run *r);
-/* opf_backward, with the switch to the barrier form when the active-set form is singular and
- * --kkt was not given (r->kkt_fallback says why); r->backward_s, r->has_backward. */
+/* opf_backward, and r->has_backward. */
 fold_status opf_differentiate(opf_run *r);
 /* Keys of output row k and parameter column c (bus id, generator or branch row). */
 long opf_row_key(const opf_run *r, fold_int k);

@@ -78,18 +78,17 @@ static fold_status objective_onesided(opf_run *r, double w, double *left, double
 fold_status opf_backward(opf_run *r)
 {
     fold_int nv = opf_n_entries(r), np = r->L.np;
-    free(r->values); /* a second call (barrier fallback) replaces the first result */
+    double t0 = now_s();
+    free(r->values); /* a worker's earlier scenario (foldopt batch) */
     free(r->lo);
     opf_trust_free(r);
     r->values = calloc((size_t)nv + 1, sizeof(double));
     r->lo = malloc((2 * (size_t)nv + 1) * sizeof(double));
     r->hi = r->lo ? r->lo + nv : NULL;
+    r->kkt_fallback[0] = '\0';
     bool grad = r->mode == OPF_MODE_VALUE || r->mode == OPF_MODE_VJP;
-    double *pbar = grad ? malloc(((size_t)np + 1) * sizeof(double)) : NULL;
     double *left = grad ? malloc((2 * (size_t)np + 1) * sizeof(double)) : NULL;
-    fold_status st;
-    if (!r->values || !r->lo || (grad && (!pbar || !left))) {
-        free(pbar);
+    if (!r->values || !r->lo || (grad && !left)) {
         free(left);
         fprintf(stderr, "foldopt: %s: out of memory\n", r->command);
         return FOLD_ERR_MEMORY;
@@ -100,45 +99,48 @@ fold_status opf_backward(opf_run *r)
     /* a vjp of the objective alone has the value's kinks (value and vjp mode agree) */
     bool objective = r->mode == OPF_MODE_VJP && kink_mode(r);
     memset(&r->bwd, 0, sizeof r->bwd);
-    switch (r->mode) {
-    case OPF_MODE_VALUE: /* envelope theorem: no solve */
-        st = objective_onesided(r, 1.0, left, right);
+    r->has_bwd_info = false;
+    fold_status st = FOLD_OK;
+    if (r->mode == OPF_MODE_VALUE || objective)
+        st = objective_onesided(r, objective && r->weights ? r->weights[0] : 1.0, left, right);
+    if (r->mode == OPF_MODE_VALUE) { /* envelope theorem: no solve */
         for (fold_int c = 0; st >= 0 && c < r->n_cols; c++)
-            pbar[r->cols[c]] = isnan(r->lo[c]) ? left[r->cols[c]] : NAN;
-        break;
-    case OPF_MODE_VJP:
-        st = objective ? objective_onesided(r, r->weights ? r->weights[0] : 1, left, right)
-                       : FOLD_OK;
-        if (st < 0) break;
-        st = fold_acopf_vjp(r->model, r->solver, r->n_rows, r->outs, r->weights, pbar, &r->bwd);
-        r->has_bwd_info = true;
-        if (st >= 0 && opf_trust_collect(r, OPF_CALL_ACOPF)) st = FOLD_ERR_MEMORY;
-        for (fold_int c = 0; st >= 0 && c < r->n_cols; c++)
-            if (!isnan(r->lo[c])) pbar[r->cols[c]] = NAN; /* a kink, or uncertain */
-        break;
-    case OPF_MODE_JVP:
-        st = fold_acopf_jvp(r->model, r->solver, r->dp, r->n_rows, r->outs, r->values, &r->bwd);
-        r->has_bwd_info = true;
-        if (st >= 0 && opf_trust_collect(r, OPF_CALL_ACOPF)) st = FOLD_ERR_MEMORY;
-        break;
-    default: {
+            r->values[c] = isnan(r->lo[c]) ? left[r->cols[c]] : NAN;
+    } else if (st >= 0) {
+        /* the modes of the command are fold_acopf_diff_mode's, in the same order */
+        fold_acopf_diff_request rq = {.mode = r->mode,
+                                      .n_out = r->n_rows,
+                                      .out = r->outs,
+                                      .weights = r->weights,
+                                      .dp = r->dp,
+                                      .n_cols = r->n_cols,
+                                      .cols = r->cols,
+                                      .keep_kkt_form = r->kkt_given};
         progress pg = {now_s(), false};
-        bool show = want_progress(r);
-        st = fold_acopf_jacobian(r->model, r->solver, r->n_rows, r->outs, r->n_cols, r->cols,
-                                 r->values, &r->bwd, show ? show_progress : NULL, &pg);
+        if (r->mode == OPF_MODE_JACOBIAN && want_progress(r)) {
+            rq.progress = show_progress;
+            rq.user_data = &pg;
+        }
+        fold_acopf_diff_info di;
+        st = fold_acopf_differentiate(r->model, r->solver, &rq, r->values, &di);
         if (pg.shown) fputc('\n', stderr);
+        r->bwd = di.backward;
         r->has_bwd_info = true;
+        if (di.kkt_fallback) {
+            snprintf(r->kkt_fallback, sizeof r->kkt_fallback, "%s", di.fallback_reason);
+            r->settings = *fold_solver_settings(r->solver);
+        }
+        /* the report of the acopf call that produced the values (after a fallback: its
+         * barrier-form call) */
         if (st >= 0 && opf_trust_collect(r, OPF_CALL_ACOPF)) st = FOLD_ERR_MEMORY;
+        for (fold_int c = 0; st >= 0 && r->mode == OPF_MODE_VJP && c < r->n_cols; c++)
+            if (!isnan(r->lo[c])) r->values[c] = NAN; /* a kink, or uncertain */
     }
-    }
-    for (fold_int c = 0; pbar && st >= 0 && c < r->n_cols; c++)
-        r->values[c] = pbar[r->cols[c]];
-    free(pbar);
     free(left);
+    r->backward_s = now_s() - t0;
     r->bwd_msg[0] = '\0';
-    if (st != FOLD_OK) /* the library's detail (value mode) or the acopf one's */
-        snprintf(r->bwd_msg, sizeof r->bwd_msg, "%s",
-                 r->mode == OPF_MODE_VALUE ? fold_last_error() : fold_acopf_last_error());
+    if (st != FOLD_OK)
+        snprintf(r->bwd_msg, sizeof r->bwd_msg, "%s", fold_acopf_last_error());
     return st;
 }
 

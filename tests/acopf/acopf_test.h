@@ -4,7 +4,7 @@
 #define FOLD_ACOPF_TEST_H
 
 #include "test_support.h"
-#include "acopf/acopf.h"
+#include "foldopt/acopf.h"
 
 #define ck_assert_acopf(expr, expected)                                                           \
     do {                                                                                           \

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acopf/acopf.h"
+#include "foldopt/acopf.h"
 
 #define TOL_REL 1e-3
 #define STEP 0.05

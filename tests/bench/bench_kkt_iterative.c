@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "acopf/acopf.h"
+#include "foldopt/acopf.h"
 
 #define N_BATCH 8
 

@@ -15,7 +15,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "acopf/acopf.h"
+#include "foldopt/acopf.h"
 
 static double now(void)
 {

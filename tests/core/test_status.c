@@ -2,7 +2,7 @@
  * by every call that computes, shared by the library and the problem families. */
 #include <pthread.h>
 
-#include "acopf/acopf.h"
+#include "foldopt/acopf.h"
 #include "basic/basic.h"
 #include "learning/learning.h"
 #include "test_support.h"

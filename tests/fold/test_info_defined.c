@@ -4,7 +4,7 @@
  * FOLD_REASON_NOT_RUN, fold_iter_info zero and not converged, fold_acopf_solve_info's
  * statuses "not run", fold_deriv_report empty). A stale 0 would read as "solved" or
  * "direct". */
-#include "acopf/acopf.h"
+#include "foldopt/acopf.h"
 #include "basic/basic.h"
 #include "test_support.h"
 

@@ -7,7 +7,7 @@
 #include <malloc.h>
 #include <pthread.h>
 
-#include "acopf/acopf.h"
+#include "foldopt/acopf.h"
 #include "basic/basic.h"
 #include "test_support.h"
 

@@ -1,12 +1,24 @@
-/* AC optimal power flow: MATPOWER case reader, the PGLib baseline polar AC-OPF as a
- * parametric NLP, and a synthetic grid generator. Built on the public API only.
- * Formulation, units and parameter layout: doc/acopf.md. */
-#ifndef FOLD_PROBLEMS_ACOPF_H
-#define FOLD_PROBLEMS_ACOPF_H
+/* AC optimal power flow: MATPOWER and PowerModels case readers, the PGLib baseline polar
+ * AC-OPF as a parametric NLP, its solve, results in MATPOWER's units, sensitivities of any
+ * output with respect to any parameter, and a synthetic grid generator. Part of the
+ * installed library (#include <foldopt/acopf.h>), built on the public API only (sources in
+ * problems/acopf/). Formulation, units and parameter layout: doc/acopf.md; the C API:
+ * doc/api/acopf.md. */
+#ifndef FOLDOPT_ACOPF_H
+#define FOLDOPT_ACOPF_H
 
 #include <stdio.h>
 
-#include "foldopt.h"
+#include "types.h"
+#include "status.h"
+#include "settings.h"
+#include "problem.h"
+#include "solver.h"
+#include "fold.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* ---- case data (per-unit conversion happens in the model, the case keeps file units) ---- */
 
@@ -78,7 +90,7 @@ typedef struct fold_acopf_case {
  * fold_acopf_* function that fails sets it, prefixing the fold_* library errors it passes
  * through. Kept for existing callers; the library and every problem family share one
  * channel. */
-const char *fold_acopf_last_error(void);
+FOLD_API const char *fold_acopf_last_error(void);
 
 /* Read a MATPOWER version-2 case file (ASCII or UTF-8 text; a UTF-8 byte-order mark at the
  * start is skipped). Errors: FOLD_ERR_IO (cannot read, a directory), FOLD_ERR_TOO_LARGE
@@ -86,28 +98,28 @@ const char *fold_acopf_last_error(void);
  * limits above: message names file, line, field and the bus, generator or branch),
  * FOLD_ERR_UNSUPPORTED (non-convex piecewise-linear cost, version 1, polynomial cost of
  * too high a degree), FOLD_ERR_MEMORY. *out is set only on success. */
-fold_status fold_acopf_case_read(const char *path, fold_acopf_case **out);
+FOLD_API fold_status fold_acopf_case_read(const char *path, fold_acopf_case **out);
 
 /* Parse a case from memory (text need not be NUL-terminated; len bytes, at most
  * FOLD_ACOPF_MAX_CASE_BYTES). name is used in messages and as the case name. The format is
  * told by the text: a JSON object is a PowerModels network (doc/acopf.md §1.3), text with
  * mpc.<field> statements a MATPOWER case; anything else is FOLD_ERR_PARSE saying which
  * formats foldopt reads. */
-fold_status fold_acopf_case_parse(const char *text, size_t len, const char *name,
+FOLD_API fold_status fold_acopf_case_parse(const char *text, size_t len, const char *name,
                                   fold_acopf_case **out);
 
 /* Free; accepts NULL. */
-void fold_acopf_case_free(fold_acopf_case *cs);
+FOLD_API void fold_acopf_case_free(fold_acopf_case *cs);
 
 /* Write a case in MATPOWER version-2 format (all buses, gens and branches in service). */
-fold_status fold_acopf_case_write(const fold_acopf_case *cs, FILE *out);
+FOLD_API fold_status fold_acopf_case_write(const fold_acopf_case *cs, FILE *out);
 
 /* Write a case as a PowerModels JSON network (doc/acopf.md §1.3): per unit, as
  * PowerModels' parse_file makes it and export_json writes it (bus, load, shunt, gen,
  * branch keyed by their index: bus ids, the rows of mpc.gen and mpc.branch);
  * fold_acopf_case_read reads it back as the same case (to rounding of the per-unit and
  * radian conversions). FOLD_ERR_ARGUMENT, FOLD_ERR_MEMORY, FOLD_ERR_IO. */
-fold_status fold_acopf_case_write_pm_json(const fold_acopf_case *cs, FILE *out);
+FOLD_API fold_status fold_acopf_case_write_pm_json(const fold_acopf_case *cs, FILE *out);
 
 /* ---- the model: x = (va, vm, pg, qg, ...) in p.u./radians; see doc/acopf.md ---- */
 
@@ -153,32 +165,32 @@ typedef struct fold_acopf_options {
     const unsigned char *flow_var_branch;
 } fold_acopf_options;
 
-void fold_acopf_default_options(fold_acopf_options *opt);
+FOLD_API void fold_acopf_default_options(fold_acopf_options *opt);
 
 /* Generator of epigraph variable k (0 <= k < n_pwl) and of segment row k (< n_seg); -1
  * when out of range. */
-fold_int fold_acopf_pwl_gen(const fold_acopf *model, fold_int k);
-fold_int fold_acopf_seg_gen(const fold_acopf *model, fold_int k);
+FOLD_API fold_int fold_acopf_pwl_gen(const fold_acopf *model, fold_int k);
+FOLD_API fold_int fold_acopf_seg_gen(const fold_acopf *model, fold_int k);
 
 /* Build the model (copies what it needs from cs) and its fold_problem. Errors:
  * FOLD_ERR_ARGUMENT, FOLD_ERR_MEMORY, or fold_problem_create's. */
-fold_status fold_acopf_create(const fold_acopf_case *cs, fold_acopf **out);
+FOLD_API fold_status fold_acopf_create(const fold_acopf_case *cs, fold_acopf **out);
 /* The same with options (NULL: defaults). FOLD_ERR_ARGUMENT also for a negative or NaN
  * flow_var_max_z. */
-fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_options *opt,
+FOLD_API fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_options *opt,
                                    fold_acopf **out);
 
 /* Free the model and its problem; accepts NULL. */
-void fold_acopf_free(fold_acopf *model);
+FOLD_API void fold_acopf_free(fold_acopf *model);
 
-const fold_problem *fold_acopf_problem(const fold_acopf *model);
-const fold_acopf_case *fold_acopf_get_case(const fold_acopf *model);
-fold_acopf_layout fold_acopf_get_layout(const fold_acopf *model);
+FOLD_API const fold_problem *fold_acopf_problem(const fold_acopf *model);
+FOLD_API const fold_acopf_case *fold_acopf_get_case(const fold_acopf *model);
+FOLD_API fold_acopf_layout fold_acopf_get_layout(const fold_acopf *model);
 /* Branch index of thermal row k (0 <= k < n_rated) and of angle row k (< n_angle). */
-fold_int fold_acopf_rated_branch(const fold_acopf *model, fold_int k);
-fold_int fold_acopf_angle_branch(const fold_acopf *model, fold_int k);
+FOLD_API fold_int fold_acopf_rated_branch(const fold_acopf *model, fold_int k);
+FOLD_API fold_int fold_acopf_angle_branch(const fold_acopf *model, fold_int k);
 /* Branch index of flow-variable group k (0 <= k < n_flow); -1 when out of range. */
-fold_int fold_acopf_flow_branch(const fold_acopf *model, fold_int k);
+FOLD_API fold_int fold_acopf_flow_branch(const fold_acopf *model, fold_int k);
 
 /* Carry a primal-dual point (x, lam, zl, zu in from's layout) at parameters p (NULL: the
  * defaults) to the model `to` of the same case with other flow variables (doc/acopf.md
@@ -188,7 +200,7 @@ fold_int fold_acopf_flow_branch(const fold_acopf *model, fold_int k);
  * its end; its bound multipliers are zero (flow variables are free). lam, zl, zu may be
  * NULL together (then so may the outputs). FOLD_ERR_ARGUMENT when the models are not of
  * one case. */
-fold_status fold_acopf_convert_point(const fold_acopf *from, const fold_acopf *to,
+FOLD_API fold_status fold_acopf_convert_point(const fold_acopf *from, const fold_acopf *to,
                                      const double *p, const double *x, const double *lam, const double *zl,
                                      const double *zu, double *x_to, double *lam_to,
                                      double *zl_to, double *zu_to);
@@ -206,7 +218,7 @@ typedef struct fold_acopf_solve_options {
     double stiff_factor;
 } fold_acopf_solve_options;
 
-void fold_acopf_default_solve_options(fold_acopf_solve_options *opt);
+FOLD_API void fold_acopf_default_solve_options(fold_acopf_solve_options *opt);
 
 typedef struct fold_acopf_solve_info {
     int first_status;          /* fold_forward_status of the first solve */
@@ -227,7 +239,7 @@ typedef struct fold_acopf_solve_info {
  * solution, also when the solve failed (NULL only on an argument or memory error). info
  * sums iterations, times and evaluations over the solves; status and objective are the
  * kept solution's. Returns fold_solve's status of the kept solution, or an error. */
-fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const double *p,
+FOLD_API fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const double *p,
                              const fold_acopf_solve_options *opt, fold_solver **solver,
                              fold_forward_info *info, fold_acopf_solve_info *sinfo);
 
@@ -238,33 +250,33 @@ fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const
  * is kept, *resolved and *resolved_solver receive its model and solver (the caller frees
  * both, the solver first) and hold the returned solution; otherwise they are NULL and
  * solver holds it. FOLD_ERR_ARGUMENT also when solver belongs to another problem. */
-fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver, const double *p,
-                                const fold_acopf_solve_options *opt, fold_acopf **resolved,
-                                fold_solver **resolved_solver, fold_forward_info *info,
-                                fold_acopf_solve_info *sinfo);
+FOLD_API fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver,
+                                         const double *p, const fold_acopf_solve_options *opt,
+                                         fold_acopf **resolved, fold_solver **resolved_solver,
+                                         fold_forward_info *info, fold_acopf_solve_info *sinfo);
 
 /* The flat start (vm = 1 clipped into its bounds, va = 0, pg and qg at their bound
  * midpoints, infinite bounds replaced by 0, each t at its generator's cost there, each flow
  * variable at its branch's flow there) into x (n). */
-void fold_acopf_flat_start(const fold_acopf *model, double *x);
+FOLD_API void fold_acopf_flat_start(const fold_acopf *model, double *x);
 
 /* Convert x to file units: pg, qg (MW, MVAr, n_gen), vm (p.u.), va (degrees) (n_bus).
  * Any output may be NULL. */
-void fold_acopf_solution_units(const fold_acopf *model, const double *x, double *pg_mw,
+FOLD_API void fold_acopf_solution_units(const fold_acopf *model, const double *x, double *pg_mw,
                                double *qg_mvar, double *vm, double *va_deg);
 
 /* Objective in $/h at x with the case's own costs (for tests): polynomial costs and the
  * piecewise-linear costs evaluated at pg (not the epigraph variables t). */
-double fold_acopf_objective(const fold_acopf *model, const double *x);
+FOLD_API double fold_acopf_objective(const fold_acopf *model, const double *x);
 /* The same with the cost parameters of p (np entries; NULL: the model's defaults). */
-double fold_acopf_objective_at(const fold_acopf *model, const double *x, const double *p);
+FOLD_API double fold_acopf_objective_at(const fold_acopf *model, const double *x, const double *p);
 
 /* Constraint values g(x; p) into g (m entries), as the solver sees them; returns 0. */
-int fold_acopf_eval_g(const fold_acopf *model, const double *x, const double *p, double *g);
+FOLD_API int fold_acopf_eval_g(const fold_acopf *model, const double *x, const double *p, double *g);
 /* Objective gradients at (x, p): grad_x f (n entries) and grad_p f (np entries); return 0. */
-int fold_acopf_eval_grad_f(const fold_acopf *model, const double *x, const double *p,
+FOLD_API int fold_acopf_eval_grad_f(const fold_acopf *model, const double *x, const double *p,
                            double *grad);
-int fold_acopf_eval_grad_f_p(const fold_acopf *model, const double *x, const double *p,
+FOLD_API int fold_acopf_eval_grad_f_p(const fold_acopf *model, const double *x, const double *p,
                              double *grad_p);
 
 /* ---- results in MATPOWER's units and signs (doc/acopf.md §6) ---- */
@@ -295,13 +307,13 @@ typedef struct fold_acopf_results {
 /* Results at the primal-dual point (x, lam, zl, zu) of model with parameters p (NULL:
  * defaults); lam, zl, zu NULL together: no multipliers. *out is new (free with
  * fold_acopf_results_free). FOLD_ERR_ARGUMENT, FOLD_ERR_MEMORY. */
-fold_status fold_acopf_results_create(const fold_acopf *model, const double *p, const double *x,
+FOLD_API fold_status fold_acopf_results_create(const fold_acopf *model, const double *p, const double *x,
                                       const double *lam, const double *zl, const double *zu,
                                       fold_acopf_results **out);
 /* The same at the solution stored in solver (a solver of model's problem). */
-fold_status fold_acopf_results_from_solver(const fold_acopf *model, const fold_solver *solver,
+FOLD_API fold_status fold_acopf_results_from_solver(const fold_acopf *model, const fold_solver *solver,
                                            fold_acopf_results **out);
-void fold_acopf_results_free(fold_acopf_results *res);
+FOLD_API void fold_acopf_results_free(fold_acopf_results *res);
 
 /* Write the case with the result columns filled, MATPOWER's solved-case layout (what its
  * savecase writes after an OPF): bus 17 columns (VM, VA from the solution, LAM_P, LAM_Q,
@@ -310,7 +322,7 @@ void fold_acopf_results_free(fold_acopf_results *res);
  * gencost; %.17g, so that reading it back gives the same numbers. The in-service rows only
  * (a row dropped from the file renumbers the later ones: each gen and branch row then ends
  * with a comment naming its row in the original file). res must be of cs's sizes. */
-fold_status fold_acopf_case_write_solved(const fold_acopf_case *cs, const fold_acopf_results *res,
+FOLD_API fold_status fold_acopf_case_write_solved(const fold_acopf_case *cs, const fold_acopf_results *res,
                                          FILE *out);
 
 /* ---- solutions computed elsewhere (doc/acopf.md §8) ---- */
@@ -322,7 +334,7 @@ fold_status fold_acopf_case_write_solved(const fold_acopf_case *cs, const fold_a
  * key lists and value lists; vm, va, pg, qg required, the multipliers optional). The
  * solution must be of the same network (in-service buses, generators and branches, in
  * order): FOLD_ERR_PARSE naming the first difference. Also FOLD_ERR_IO, FOLD_ERR_MEMORY. */
-fold_status fold_acopf_solution_read(const char *path, const fold_acopf_case *cs,
+FOLD_API fold_status fold_acopf_solution_read(const char *path, const fold_acopf_case *cs,
                                      fold_acopf_results **out);
 
 /* What fold_acopf_import did. */
@@ -349,7 +361,7 @@ typedef struct fold_acopf_import_options {
     bool polish;
 } fold_acopf_import_options;
 
-void fold_acopf_default_import_options(fold_acopf_import_options *opt);
+FOLD_API void fold_acopf_default_import_options(fold_acopf_import_options *opt);
 
 /* Store the solution sol (MATPOWER's units, e.g. from fold_acopf_solution_read or
  * fold_acopf_results_create) at parameters p (NULL: defaults) in solver (a solver of model's
@@ -365,7 +377,7 @@ void fold_acopf_default_import_options(fold_acopf_import_options *opt);
  * polish's) forward info, "not run" (FOLD_FWD_NOT_RUN) when refused before the import; ii
  * (may be NULL) what was done. FOLD_ERR_ARGUMENT for a kkt_tol
  * that is not positive and finite. */
-fold_status fold_acopf_import(const fold_acopf *model, fold_solver *solver, const double *p,
+FOLD_API fold_status fold_acopf_import(const fold_acopf *model, fold_solver *solver, const double *p,
                               const fold_acopf_results *sol,
                               const fold_acopf_import_options *opt, fold_forward_info *info,
                               fold_acopf_import_info *ii);
@@ -438,25 +450,25 @@ typedef enum fold_acopf_output_kind {
 
 /* Name ("pd", "rate_a", "lam_p"), unit ("MW", "$/MWh") and item type of a kind; NULL / -1
  * for an unknown kind. fold_acopf_*_lookup: the kind of a name, -1 when unknown. */
-const char *fold_acopf_param_name(int kind);
-const char *fold_acopf_param_unit(int kind);
-int fold_acopf_param_item_type(int kind);
-int fold_acopf_param_lookup(const char *name);
-const char *fold_acopf_output_name(int kind);
-const char *fold_acopf_output_unit(int kind);
-int fold_acopf_output_item_type(int kind);
-int fold_acopf_output_lookup(const char *name);
+FOLD_API const char *fold_acopf_param_name(int kind);
+FOLD_API const char *fold_acopf_param_unit(int kind);
+FOLD_API int fold_acopf_param_item_type(int kind);
+FOLD_API int fold_acopf_param_lookup(const char *name);
+FOLD_API const char *fold_acopf_output_name(int kind);
+FOLD_API const char *fold_acopf_output_unit(int kind);
+FOLD_API int fold_acopf_output_item_type(int kind);
+FOLD_API int fold_acopf_output_lookup(const char *name);
 
 /* The key of item i of a type in a case, as foldopt opf's keys and MATPOWER's files name
  * it: the bus id, the row of mpc.gen, the row of mpc.branch (0 for FOLD_ACOPF_ITEM_NONE). */
-long fold_acopf_item_key(const fold_acopf_case *cs, int item_type, fold_int i);
+FOLD_API long fold_acopf_item_key(const fold_acopf_case *cs, int item_type, fold_int i);
 /* Number of items of a type in the model's case (1 for FOLD_ACOPF_ITEM_NONE). */
-fold_int fold_acopf_item_count(const fold_acopf *model, int item_type);
+FOLD_API fold_int fold_acopf_item_count(const fold_acopf *model, int item_type);
 /* Index in p of parameter `kind` of item `item` (0-based bus, generator or branch index);
  * -1 when out of range. */
-fold_int fold_acopf_param_index(const fold_acopf *model, int kind, fold_int item);
+FOLD_API fold_int fold_acopf_param_index(const fold_acopf *model, int kind, fold_int item);
 /* The kind (in *kind) and item of parameter index `index`; -1 (and *kind -1) out of range. */
-fold_int fold_acopf_param_item(const fold_acopf *model, fold_int index, int *kind);
+FOLD_API fold_int fold_acopf_param_item(const fold_acopf *model, fold_int index, int *kind);
 
 /* One output: kind and item (0-based index of its bus, generator or branch; 0 for the
  * objective). */
@@ -471,7 +483,7 @@ typedef void (*fold_acopf_progress_fn)(fold_int done, fold_int total, void *user
 /* Values of n_out outputs at the solution stored in solver (a solver of model's problem).
  * FOLD_ERR_ARGUMENT (an output's kind or item out of range), FOLD_ERR_NOT_SOLVED,
  * FOLD_ERR_MEMORY. */
-fold_status fold_acopf_output_values(const fold_acopf *model, const fold_solver *solver,
+FOLD_API fold_status fold_acopf_output_values(const fold_acopf *model, const fold_solver *solver,
                                      fold_int n_out, const fold_acopf_output *out,
                                      double *values);
 
@@ -483,20 +495,20 @@ fold_status fold_acopf_output_values(const fold_acopf *model, const fold_solver 
  * outputs' own dependence on p (doc/acopf.md §7). Entries a singular KKT matrix leaves
  * undetermined are NaN (FOLD_WARN_NOT_UNIQUE). progress (may be NULL) is called between
  * blocks. info (may be NULL) sums the calls. Errors of fold_jacobian, FOLD_ERR_ARGUMENT. */
-fold_status fold_acopf_jacobian(const fold_acopf *model, fold_solver *solver, fold_int n_out,
+FOLD_API fold_status fold_acopf_jacobian(const fold_acopf *model, fold_solver *solver, fold_int n_out,
                                 const fold_acopf_output *out, fold_int n_cols,
                                 const fold_int *cols, double *J, fold_backward_info *info,
                                 fold_acopf_progress_fn progress, void *user_data);
 
 /* Reverse mode: pbar (np) = sum_r weights[r] d out_r / dp, one linear solve (fold_vjp)
  * whatever the number of outputs; weights NULL: all 1. */
-fold_status fold_acopf_vjp(const fold_acopf *model, fold_solver *solver, fold_int n_out,
+FOLD_API fold_status fold_acopf_vjp(const fold_acopf *model, fold_solver *solver, fold_int n_out,
                            const fold_acopf_output *out, const double *weights, double *pbar,
                            fold_backward_info *info);
 
 /* Forward mode: dout[r] = d out_r / dp . dp along the direction dp (np entries, parameter
  * units), one linear solve (fold_jvp). */
-fold_status fold_acopf_jvp(const fold_acopf *model, fold_solver *solver, const double *dp,
+FOLD_API fold_status fold_acopf_jvp(const fold_acopf *model, fold_solver *solver, const double *dp,
                            fold_int n_out, const fold_acopf_output *out, double *dout,
                            fold_backward_info *info);
 
@@ -509,7 +521,61 @@ fold_status fold_acopf_jvp(const fold_acopf *model, fold_solver *solver, const d
  * that combines several entries of the solution (a flow, a loss) is flagged when one of them
  * is; its interval is the sum of its terms' intervals, which holds its value under either
  * classification. *items is valid until the next such call on this thread. */
-fold_status fold_acopf_trust_report(const fold_trust_item **items, fold_int *count);
+FOLD_API fold_status fold_acopf_trust_report(const fold_trust_item **items, fold_int *count);
+
+/* ---- one differentiation as foldopt opf does it ---- */
+
+/* What fold_acopf_differentiate computes. */
+typedef enum fold_acopf_diff_mode {
+    FOLD_ACOPF_DIFF_VALUE = 0, /* gradient of the optimal objective (envelope theorem, no
+                                  linear solve): values[c] = d objective / d p[cols[c]] */
+    FOLD_ACOPF_DIFF_VJP,       /* values[c] = sum_r weights[r] d out_r / d p[cols[c]] */
+    FOLD_ACOPF_DIFF_JVP,       /* values[r] = d out_r / dp . dp */
+    FOLD_ACOPF_DIFF_JACOBIAN   /* values[r + c n_out] = d out_r / d p[cols[c]] */
+} fold_acopf_diff_mode;
+
+/* A request: mode, the outputs (VJP, JVP, JACOBIAN), their weights (VJP; NULL: all 1), the
+ * direction dp (JVP, np entries in parameter units), the parameter columns (VALUE, VJP,
+ * JACOBIAN; cols NULL: all np, then n_cols must be np). keep_kkt_form: never switch forms
+ * (the CLI's --kkt). progress: as for fold_acopf_jacobian (JACOBIAN only; may be NULL). */
+typedef struct fold_acopf_diff_request {
+    int mode;
+    fold_int n_out;
+    const fold_acopf_output *out;
+    const double *weights;
+    const double *dp;
+    fold_int n_cols;
+    const fold_int *cols;
+    bool keep_kkt_form;
+    fold_acopf_progress_fn progress;
+    void *user_data;
+} fold_acopf_diff_request;
+
+/* What was done: the backward information of the call that produced the values (all zero
+ * with reason FOLD_REASON_NOT_RUN for VALUE, which solves nothing), whether the active-set
+ * form refused and the barrier form was used instead, and why, and the wall time. */
+typedef struct fold_acopf_diff_info {
+    fold_backward_info backward;
+    bool kkt_fallback;
+    char fallback_reason[1100];
+    double seconds;
+} fold_acopf_diff_info;
+
+/* Differentiate the solution stored in solver (a solver of model's problem, after
+ * fold_acopf_solve or fold_acopf_import) as foldopt opf does: the call of req->mode
+ * (fold_value_gradient, fold_acopf_vjp, fold_acopf_jvp or fold_acopf_jacobian), and when the
+ * solver's form is the active-set one, req->keep_kkt_form is false and that form refuses
+ * (FOLD_ERR_SINGULAR: dependent active constraints or a derivative that is not unique, e.g.
+ * the reactive split of several generators at one bus; FOLD_ERR_DEGENERATE: weakly active
+ * constraints under weak_policy = refuse), the solver's settings are switched to the
+ * barrier form (they stay so: info->kkt_fallback) and the call is redone. values: n_cols
+ * (VALUE, VJP), n_out (JVP) or n_out x n_cols column-major (JACOBIAN) entries; written only
+ * on success (>= 0). Returns the call's status (warnings such as FOLD_WARN_NOT_UNIQUE with
+ * NaN for the entries that are not unique); fold_acopf_last_error() names the detail.
+ * FOLD_ERR_ARGUMENT for a bad mode, NULL arrays, a column out of range. info may be NULL. */
+FOLD_API fold_status fold_acopf_differentiate(const fold_acopf *model, fold_solver *solver,
+                                              const fold_acopf_diff_request *req,
+                                              double *values, fold_acopf_diff_info *info);
 
 /* ---- synthetic grids ---- */
 
@@ -519,7 +585,11 @@ fold_status fold_acopf_trust_report(const fold_trust_item **items, fold_int *cou
  * first and the limits are set around it with margins, so that it is strictly feasible
  * (doc/acopf.md §4). The point is the case's vm0, va0 (buses) and pg0, qg0 (generators).
  * *out is a case like one read from a file. */
-fold_status fold_acopf_gen_grid(fold_int n_bus, unsigned long long seed,
+FOLD_API fold_status fold_acopf_gen_grid(fold_int n_bus, unsigned long long seed,
                                 fold_acopf_case **out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

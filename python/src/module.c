@@ -1,0 +1,277 @@
+/* foldopt._foldopt: module definition, the Error exception, array and settings helpers
+ * shared by the types (fold_py.h). */
+#include <string.h>
+
+#include "fold_py.h"
+
+PyObject *fold_py_error;
+
+PyObject *fold_py_raise(fold_status st, const char *what, const char *detail)
+{
+    PyObject *msg = PyUnicode_FromFormat("%s: %s (%s)", what,
+                                         detail && detail[0] ? detail : fold_status_string(st),
+                                         fold_status_name(st));
+    if (!msg) return NULL;
+    PyObject *exc = PyObject_CallOneArg(fold_py_error, msg);
+    Py_DECREF(msg);
+    if (!exc) return NULL;
+    PyObject *code = PyLong_FromLong(st), *name = PyUnicode_FromString(fold_status_name(st));
+    if (code && name) {
+        PyObject_SetAttrString(exc, "status", code);
+        PyObject_SetAttrString(exc, "status_name", name);
+    }
+    Py_XDECREF(code);
+    Py_XDECREF(name);
+    PyErr_SetObject(fold_py_error, exc);
+    Py_DECREF(exc);
+    return NULL;
+}
+
+static bool typed_view(PyObject *obj, Py_ssize_t n, const char *name, Py_buffer *view,
+                       const char *fmt, const char *type)
+{
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) {
+        PyErr_Format(PyExc_TypeError, "%s must be a contiguous %s array", name, type);
+        return false;
+    }
+    const char *f = view->format ? view->format : "B";
+    if (f[0] == '<' || f[0] == '=' || f[0] == '@') f++;
+    bool ok_fmt = !strcmp(f, fmt) || (fmt[0] == 'q' && !strcmp(f, "l") && sizeof(long) == 8);
+    if (!ok_fmt || view->itemsize != 8) {
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_TypeError, "%s must be %s (got buffer format '%s')", name, type,
+                     view->format ? view->format : "B");
+        return false;
+    }
+    if (n >= 0 && view->len / 8 != n) {
+        Py_ssize_t got = view->len / 8;
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_ValueError, "%s has %zd entries, expected %zd", name, got, n);
+        return false;
+    }
+    return true;
+}
+
+bool fold_py_doubles(PyObject *obj, Py_ssize_t n, const char *name, Py_buffer *view)
+{
+    return typed_view(obj, n, name, view, "d", "float64");
+}
+
+bool fold_py_ints(PyObject *obj, Py_ssize_t n, const char *name, Py_buffer *view)
+{
+    return typed_view(obj, n, name, view, "q", "int64");
+}
+
+bool fold_py_doubles_opt(PyObject *obj, Py_ssize_t n, const char *name, Py_buffer *view,
+                         const double **data)
+{
+    view->obj = NULL;
+    *data = NULL;
+    if (obj == NULL || obj == Py_None) return true;
+    if (!fold_py_doubles(obj, n, name, view)) return false;
+    *data = view->buf;
+    return true;
+}
+
+PyObject *fold_py_new_doubles(Py_ssize_t n, double **data)
+{
+    PyObject *b = PyByteArray_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(double));
+    if (!b) return NULL;
+    *data = (double *)PyByteArray_AS_STRING(b);
+    memset(*data, 0, (size_t)n * sizeof(double));
+    return b;
+}
+
+/* str(value), with Python's True/False as the settings table's true/false. */
+static PyObject *setting_text(PyObject *v)
+{
+    if (v == Py_True) return PyUnicode_FromString("true");
+    if (v == Py_False) return PyUnicode_FromString("false");
+    return PyObject_Str(v);
+}
+
+static bool apply_ipopt(PyObject *opts, fold_settings *set)
+{
+    if (!PyDict_Check(opts)) {
+        PyErr_SetString(PyExc_TypeError, "settings['ipopt'] must be a dict {option: value}");
+        return false;
+    }
+    PyObject *k, *v;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(opts, &pos, &k, &v)) {
+        PyObject *txt = setting_text(v);
+        const char *name = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : NULL;
+        const char *val = txt ? PyUnicode_AsUTF8(txt) : NULL;
+        fold_status st = name && val ? fold_settings_set_ipopt(set, name, val) : FOLD_ERR_ARGUMENT;
+        Py_XDECREF(txt);
+        if (st != FOLD_OK) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_ValueError, "settings['ipopt'][%R]: %s", k, fold_last_error());
+            return false;
+        }
+    }
+    return true;
+}
+
+bool fold_py_settings(PyObject *dict, fold_settings *set)
+{
+    fold_settings_default(set);
+    if (!dict || dict == Py_None) return true;
+    if (!PyDict_Check(dict)) {
+        PyErr_SetString(PyExc_TypeError, "settings must be a dict {name: value}");
+        return false;
+    }
+    PyObject *k, *v;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(dict, &pos, &k, &v)) {
+        const char *name = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : NULL;
+        if (!name) {
+            PyErr_Format(PyExc_TypeError, "settings: key %R is not a string", k);
+            return false;
+        }
+        if (!strcmp(name, "ipopt")) {
+            if (!apply_ipopt(v, set)) return false;
+            continue;
+        }
+        PyObject *txt = setting_text(v);
+        const char *val = txt ? PyUnicode_AsUTF8(txt) : NULL;
+        fold_status st = val ? fold_settings_set(set, name, val) : FOLD_ERR_ARGUMENT;
+        Py_XDECREF(txt);
+        if (st != FOLD_OK) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_ValueError, "settings[%R]: %s", k, fold_last_error());
+            return false;
+        }
+    }
+    return true;
+}
+
+PyObject *fold_py_forward_info(const fold_forward_info *fi)
+{
+    return Py_BuildValue(
+        "{s:i,s:s,s:i,s:s,s:L,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:O,s:L,s:L,s:L,s:L,s:L}", "status",
+        fi->status, "status_name", fold_forward_status_string(fi->status), "raw_status",
+        fi->raw_status, "backend", fi->backend ? fi->backend : "", "iterations",
+        (long long)fi->iterations, "objective", fi->objective, "solve_seconds", fi->solve_s,
+        "callback_seconds", fi->callback_s, "total_seconds", fi->total_s, "kkt_stationarity",
+        fi->kkt_stationarity, "kkt_feasibility", fi->kkt_feasibility, "kkt_complementarity",
+        fi->kkt_complementarity, "duals_estimated", fi->duals_estimated ? Py_True : Py_False,
+        "n_eval_f", (long long)fi->n_eval_f, "n_eval_g", (long long)fi->n_eval_g, "n_eval_grad_f",
+        (long long)fi->n_eval_grad_f, "n_eval_jac_g", (long long)fi->n_eval_jac_g, "n_eval_hess_l",
+        (long long)fi->n_eval_hess_l);
+}
+
+PyObject *fold_py_backward_info(const fold_backward_info *b)
+{
+    return Py_BuildValue(
+        "{s:i,s:i,s:s,s:d,s:L,s:L,s:L,s:L,s:L,s:L,s:L,s:O,s:O,s:O,s:O,s:d,s:d,s:L,s:L,s:i,"
+        "s:d,s:d,s:d,s:d,s:d}",
+        "kkt_form", b->kkt_form, "method", b->method, "fallback_reason", b->fallback_reason,
+        "singular_delta", b->singular_delta, "n_not_unique", (long long)b->n_not_unique, "kkt_dim",
+        (long long)b->kkt_dim, "kkt_nnz", (long long)b->kkt_nnz, "factor_nnz",
+        (long long)b->factor_nnz, "n_active_cons", (long long)b->n_active_cons, "n_active_bounds",
+        (long long)b->n_active_bounds, "n_weak", (long long)b->n_weak, "is_one_sided",
+        b->is_one_sided ? Py_True : Py_False, "is_least_squares",
+        b->is_least_squares ? Py_True : Py_False, "reused_factorization",
+        b->reused_factorization ? Py_True : Py_False, "reused_analysis",
+        b->reused_analysis ? Py_True : Py_False, "rcond", b->rcond, "residual", b->residual,
+        "iterations", (long long)b->iterations, "n_rhs", (long long)b->n_rhs, "reason", b->reason,
+        "assemble_seconds", b->assemble_s, "analyze_seconds", b->analyze_s, "factor_seconds",
+        b->factor_s, "solve_seconds", b->solve_s, "total_seconds", b->total_s);
+}
+
+PyObject *fold_py_weak_list(const fold_solver *sv)
+{
+    fold_int count = 0;
+    if (fold_weak_list(sv, NULL, 0, &count) != FOLD_OK || count <= 0) return PyList_New(0);
+    fold_weak_entry *w = PyMem_Malloc((size_t)count * sizeof *w);
+    if (!w) return PyErr_NoMemory();
+    fold_weak_list(sv, w, count, &count);
+    PyObject *list = PyList_New(0);
+    const fold_problem *prob = fold_solver_problem(sv);
+    for (fold_int k = 0; list && k < count; k++) {
+        char name[FOLD_NAME_MAX];
+        bool var = w[k].kind >= 2;
+        fold_problem_item_name(prob, var ? FOLD_ITEM_VARIABLE : FOLD_ITEM_CONSTRAINT, w[k].index,
+                               name, sizeof name);
+        PyObject *t = Py_BuildValue("(ssLdd)", w[k].kind % 2 ? "upper" : "lower", name,
+                                    (long long)w[k].index, w[k].distance, w[k].multiplier);
+        if (!t || PyList_Append(list, t) != 0) Py_CLEAR(list);
+        Py_XDECREF(t);
+    }
+    PyMem_Free(w);
+    return list;
+}
+
+static PyObject *py_settings_list(PyObject *self, PyObject *args)
+{
+    fold_int n = fold_settings_count();
+    PyObject *list = PyList_New(0);
+    for (fold_int i = 0; list && i < n; i++) {
+        const fold_setting_info *si = fold_settings_info(i);
+        PyObject *t = Py_BuildValue("(ssss)", si->name, si->type, si->deflt ? si->deflt : "",
+                                    si->doc ? si->doc : "");
+        if (!t || PyList_Append(list, t) != 0) Py_CLEAR(list);
+        Py_XDECREF(t);
+    }
+    return list;
+}
+
+static PyObject *py_check_settings(PyObject *self, PyObject *dict)
+{
+    fold_settings set;
+    if (!fold_py_settings(dict, &set)) return NULL;
+    fold_status st = fold_settings_validate(&set);
+    if (st != FOLD_OK) return fold_py_raise(st, "settings", fold_last_error());
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_status_name(PyObject *self, PyObject *arg)
+{
+    long st = PyLong_AsLong(arg);
+    if (st == -1 && PyErr_Occurred()) return NULL;
+    return PyUnicode_FromString(fold_status_name((fold_status)st));
+}
+
+static PyMethodDef methods[] = {
+    {"settings_list", py_settings_list, METH_NOARGS,
+     "settings_list() -> [(name, type, default, doc)] of every setting"},
+    {"check_settings", py_check_settings, METH_O,
+     "check_settings(dict): raise ValueError / foldopt.Error for an invalid settings dict"},
+    {"status_name", py_status_name, METH_O, "status_name(code) -> 'FOLD_ERR_...'"},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT,
+                                        "_foldopt",
+                                        "foldopt's C library (internal; use foldopt)",
+                                        -1,
+                                        methods,
+                                        NULL,
+                                        NULL,
+                                        NULL,
+                                        NULL};
+
+PyMODINIT_FUNC PyInit__foldopt(void)
+{
+    PyTypeObject *types[] = {&fold_py_opf_model_type, &fold_py_opf_solution_type, &fold_py_nlp_type,
+                             &fold_py_nlp_solution_type, &fold_py_opf_batch_type};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (PyType_Ready(types[i]) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module_def);
+    if (!m) return NULL;
+    fold_py_error = PyErr_NewExceptionWithDoc(
+        "foldopt.Error",
+        "A foldopt library call failed: status (int) and status_name ('FOLD_ERR_...') say "
+        "how, the message names the item.",
+        PyExc_RuntimeError, NULL);
+    if (!fold_py_error || PyModule_AddObjectRef(m, "Error", fold_py_error) < 0 ||
+        PyModule_AddStringConstant(m, "version", fold_version()) < 0)
+        goto fail;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (PyModule_AddObjectRef(m, strrchr(types[i]->tp_name, '.') + 1, (PyObject *)types[i]) < 0)
+            goto fail;
+    return m;
+fail:
+    Py_DECREF(m);
+    return NULL;
+}

@@ -1,0 +1,107 @@
+"""Benchmark of foldopt.torch.OPFLayer (doc/benchmarks.md "Python layers"): per-sample time
+of the forward pass (solves) and of the backward pass (one VJP per sample on the forward's
+factorization) for a batch of B samples, against the same work through the C API alone
+(bench_opf_samples), and peak memory; medians of RUNS runs, each in a fresh process.
+
+    bench_opf_layer.py BENCH_OPF_SAMPLES PGLIB_DIR [CASES] [B] [RUNS]
+    (CASES comma-separated, default case118_ieee,case1354_pegase; B 64; RUNS 3)"""
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+
+def loads(case, B):
+    import numpy as np
+    pd0 = case.params("pd")
+    k = np.arange(B)[:, None]
+    i = np.arange(case.n_bus)[None, :]
+    return pd0 * (1 + 0.05 * np.sin(7.1 * k + 1.3 * i))  # as bench_opf_samples.c
+
+
+def one_run(path, B):
+    """Forward and backward seconds per sample (cold starts, as the C program), a warm
+    batch's forward, peak MB of this process (before the workers), the shares outside the
+    library, and forward / backward per sample on 1 and 2 worker processes."""
+    import torch
+    import foldopt.opf as opf
+    from foldopt.torch import OPFLayer
+    case = opf.OPF(path)
+    pd = torch.tensor(loads(case, B), requires_grad=True)
+    layer = OPFLayer(case, wrt="pd", outputs="pg", warm_start=False)
+    t0 = time.perf_counter()
+    pg = layer(pd)
+    t1 = time.perf_counter()
+    pg.sum().backward()
+    t2 = time.perf_counter()
+    sols = layer.last_solutions
+    ok = sum(s.converged for s in sols)
+    # time inside the library (its own clocks): the rest is the Python layer's overhead,
+    # measured in the same run, so that the machine's load does not blur it
+    lib_fwd = sum(s.info["total_seconds"] for s in sols)
+    lib_bwd = sum(s.last_backward["seconds"] for s in sols if s.last_backward)
+    warm = OPFLayer(case, wrt="pd", outputs="pg", warm_start=True)
+    warm(pd.detach())
+    t3 = time.perf_counter()
+    warm(pd.detach() * 1.01)
+    t4 = time.perf_counter()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    fields = [(t1 - t0) / B, (t2 - t1) / B, (t4 - t3) / B, peak, ok,
+              (t1 - t0 - lib_fwd) / (t1 - t0), (t2 - t1 - lib_bwd) / (t2 - t1)]
+    for workers in (1, 2):  # the scenario engine: forward and backward per sample
+        layer = OPFLayer(case, wrt="pd", outputs="pg", workers=workers)
+        pdw = pd.detach().clone().requires_grad_(True)
+        t5 = time.perf_counter()
+        out = layer(pdw)
+        t6 = time.perf_counter()
+        out.sum().backward()
+        t7 = time.perf_counter()
+        fields += [(t6 - t5) / B, (t7 - t6) / B]
+        del layer, out
+    print(" ".join(f"{v:.6f}" for v in fields))
+
+
+def load1():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--one":
+        one_run(sys.argv[2], int(sys.argv[3]))
+        return 0
+    exe, pglib = sys.argv[1], sys.argv[2]
+    cases = (sys.argv[3] if len(sys.argv) > 3 else "case118_ieee,case1354_pegase").split(",")
+    B = int(sys.argv[4]) if len(sys.argv) > 4 else 64
+    runs = int(sys.argv[5]) if len(sys.argv) > 5 else 3
+    print(f"OPFLayer, batch {B}, medians of {runs} runs, load {load1():.2f}")
+    print("case\tsolved\tC fwd s/sample\tPy fwd s/sample\tPy fwd outside library\t"
+          "C bwd s/sample\tPy bwd s/sample\tPy bwd outside library\tbwd/fwd\t"
+          "Py warm fwd s/sample\tC peak MB\tPy peak MB\t1 worker fwd/bwd s/sample\t"
+          "2 workers fwd/bwd s/sample")
+    for name in cases:
+        path = os.path.join(pglib, f"pglib_opf_{name}.m")
+        if not os.path.isfile(path):
+            print(f"{name}\tskipped: not in {pglib}")
+            continue
+        c_runs, py_runs = [], []
+        for _ in range(runs):
+            out = subprocess.run([exe, path, str(B)], capture_output=True, text=True,
+                                 check=True).stdout.split("\t")
+            c_runs.append([float(v) for v in out[2:6]])
+            out = subprocess.run([sys.executable, __file__, "--one", path, str(B)],
+                                 capture_output=True, text=True, check=True).stdout.split()
+            py_runs.append([float(v) for v in out])
+        c = [statistics.median(r[j] for r in c_runs) for j in range(4)]
+        p = [statistics.median(r[j] for r in py_runs) for j in range(11)]
+        print(f"{name}\t{int(p[4])}/{B}\t{c[1]:.4f}\t{p[0]:.4f}\t{100 * p[5]:.2f}%\t"
+              f"{c[2]:.5f}\t{p[1]:.5f}\t{100 * p[6]:.1f}%\t{100 * p[1] / p[0]:.2f}%\t"
+              f"{p[2]:.4f}\t{c[3]:.0f}\t{p[3]:.0f}\t{p[7]:.4f}/{p[8]:.5f}\t"
+              f"{p[9]:.4f}/{p[10]:.5f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
