@@ -58,7 +58,10 @@ static fold_status check_bus(const checker *ck, const fold_acopf_bus *b)
         (st = value_ok(ck, b->line, item, "Gs", b->gs, "MW", 0)) ||
         (st = value_ok(ck, b->line, item, "Bs", b->bs, "MVAr", 0)) ||
         (st = value_ok(ck, b->line, item, "Vmax", b->vmax, "p.u.", 0)) ||
-        (st = value_ok(ck, b->line, item, "Vmin", b->vmin, "p.u.", 0)))
+        (st = value_ok(ck, b->line, item, "Vmin", b->vmin, "p.u.", 0)) ||
+        /* the start point the file carries, written back by the writers */
+        (st = value_ok(ck, b->line, item, "Vm", b->vm0, "p.u.", 0)) ||
+        (st = value_ok(ck, b->line, item, "Va", b->va0, "degrees", 0)))
         return st;
     if (!(0 <= b->vmin && b->vmin <= b->vmax))
         return bad(ck, b->line, item, "Vmin %g, Vmax %g are not 0 <= Vmin <= Vmax", b->vmin,
@@ -75,7 +78,9 @@ static fold_status check_gen(const checker *ck, const fold_acopf_gen *g)
     if ((st = value_ok(ck, g->line, item, "Pmin", g->pmin, "MW", -1)) ||
         (st = value_ok(ck, g->line, item, "Pmax", g->pmax, "MW", 1)) ||
         (st = value_ok(ck, g->line, item, "Qmin", g->qmin, "MVAr", -1)) ||
-        (st = value_ok(ck, g->line, item, "Qmax", g->qmax, "MVAr", 1)))
+        (st = value_ok(ck, g->line, item, "Qmax", g->qmax, "MVAr", 1)) ||
+        (st = value_ok(ck, g->line, item, "Pg", g->pg0, "MW", 0)) ||
+        (st = value_ok(ck, g->line, item, "Qg", g->qg0, "MVAr", 0)))
         return st;
     if (g->pmin > g->pmax || g->qmin > g->qmax)
         return bad(ck, g->line, item, "Pmin %g > Pmax %g or Qmin %g > Qmax %g", g->pmin, g->pmax,
