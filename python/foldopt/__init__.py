@@ -8,12 +8,13 @@ parameters (Ipopt forward solve, then one sparse linear solve at the solution).
 doc/python.md documents every function with runnable examples."""
 from . import _foldopt
 from ._foldopt import Error
-from .problem import Problem, Solution, SolveError, Trust, WeakItem
+from .problem import Problem, Solution, SolveError
+from .trust import Trust, TrustItem
 from . import opf
 
 __version__ = _foldopt.version
 
-__all__ = ["Problem", "Solution", "Error", "SolveError", "Trust", "WeakItem", "opf",
+__all__ = ["Problem", "Solution", "Error", "SolveError", "Trust", "TrustItem", "opf",
            "settings", "__version__"]
 
 

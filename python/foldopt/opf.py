@@ -9,18 +9,21 @@ any output (dispatch, voltages, flows, LMPs, multipliers) with respect to any pa
 
 Units and signs are MATPOWER's (doc/acopf.md §6); parameters are in file units (§2).
 doc/python.md documents every function."""
+import re
+
 import numpy as np
 
 from . import _foldopt
 from ._util import names, vector
-from .problem import Error, SolveError, Trust, WeakItem
+from .problem import Error, SolveError
+from .trust import Trust, TrustItem
 
 # fold_acopf_diff_mode
 _VALUE, _VJP, _JVP, _JACOBIAN = 0, 1, 2, 3
 _ITEM_WORDS = ("case", "bus", "gen", "branch")
 _FORWARD_NAMES = {0: "solved", 1: "acceptable", 2: "imported"}
 
-__all__ = ["OPF", "Solution", "Error", "SolveError", "Trust", "WeakItem"]
+__all__ = ["OPF", "Solution", "Error", "SolveError", "Trust", "TrustItem"]
 
 
 def _bytes_f64(b):
@@ -156,6 +159,22 @@ class OPF:
         if item_type not in cache:
             cache[item_type] = {int(v): i for i, v in enumerate(self._keys[item_type])}
         return cache[item_type]
+
+    def _param_label(self, index):
+        """(kind, key) of parameter index `index` of p."""
+        cache = self.__dict__.get("_plabels")
+        if cache is None:
+            cache = [None] * self.n_params
+            for kind, (unit, itype, idx) in self._params.items():
+                for i, k in enumerate(idx):
+                    cache[k] = (kind, int(self._keys[itype][i]))
+            self._plabels = cache
+        return cache[index]
+
+    def _output_label(self, kind, item):
+        """(kind, key) of an output (key None for the objective)."""
+        itype = self._outputs[kind][2]
+        return (kind, int(self._keys[itype][item]) if itype else None)
 
     def keys(self, kind):
         """Keys of the items of a parameter or output kind: bus ids, gen rows, branch rows
@@ -367,10 +386,14 @@ class Solution:
             labels.append((k, idx.size))
         return np.concatenate(cols).astype(np.int64), labels
 
-    def _run(self, mode, ks, its, w, dp, cols, keep_kkt_form):
+    def _run(self, mode, ks, its, w, dp, cols, keep_kkt_form, labels=None):
+        """One fold_acopf_differentiate call; labels: the (kind, count) blocks of what it
+        returns as a dict (the wrt kinds of a gradient, the of kinds of a jvp), to place
+        the items of its trust report."""
         self._need()
         values, info = self._s.differentiate(mode, ks, its, w, dp, cols, bool(keep_kkt_form))
         self.last_backward = info
+        self._place = _Placer(self.model, mode, ks, its, cols, labels)
         return _bytes_f64(values).copy()
 
     @staticmethod
@@ -386,7 +409,7 @@ class Solution:
         linear solve: for pd the LMPs. One kind: an array over its items; several: a dict."""
         cols, labels = self._cols(wrt)
         v = self._run(_VALUE, np.zeros(0, np.int64), np.zeros(0, np.int64), None, None, cols,
-                      False)
+                      False, labels)
         d = self._split(v, labels)
         return d[labels[0][0]] if isinstance(wrt, str) else d
 
@@ -396,7 +419,7 @@ class Solution:
         e.g. {"pg": ybar, "objective": 1.0}. One wrt kind: an array; several: a dict."""
         ks, its, w = self._outs(cotangents)
         cols, labels = self._cols(wrt)
-        v = self._run(_VJP, ks, its, w, None, cols, keep_kkt_form)
+        v = self._run(_VJP, ks, its, w, None, cols, keep_kkt_form, labels)
         d = self._split(v, labels)
         return d[labels[0][0]] if isinstance(wrt, str) else d
 
@@ -411,7 +434,7 @@ class Solution:
             k, (unit, itype, idx) = self.model._param(kind, "direction")
             dp[idx] += vector(value, idx.size, f"direction[{kind!r}]")
         ks, its, labels = self._of(of)
-        v = self._run(_JVP, ks, its, None, dp, None, keep_kkt_form)
+        v = self._run(_JVP, ks, its, None, dp, None, keep_kkt_form, labels)
         d = self._split(v, labels)
         return d[labels[0][0]] if isinstance(of, str) else d
 
@@ -430,11 +453,14 @@ class Solution:
         return J
 
     def trust(self):
-        """What qualifies the derivatives of the last backward call (Trust): KKT form used
-        and why it changed, weakly active limits named as the case names them, entries that
-        are not unique, residual."""
-        return Trust.from_backward(self.last_backward, self._s.weak_list() if
-                                   self._s.sizes()["open"] else [], self._s.kkt_form())
+        """What qualifies the derivatives of the last derivative call (Trust): the KKT form
+        used and why it changed, residual, and the library's trust report
+        (fold_acopf_trust_report) as TrustItems: sides named by their bus, generator or
+        branch, entries placed in the result with their output and parameter keys."""
+        place = getattr(self, "_place", None)
+        return Trust.from_backward(self.last_backward,
+                                   self._s.kkt_form() if self._s.sizes()["open"] else "",
+                                   place.place if place else None, _element)
 
     def close(self):
         """Free the solver and its factorization now (otherwise when garbage-collected)."""
@@ -443,3 +469,60 @@ class Solution:
     def __repr__(self):
         return (f"<Solution {self.model.name}: {self.status}, objective {self.objective:.6g} "
                 f"$/h, {self.iterations} iterations>")
+
+
+_ELEMENT = re.compile(r"(bus|gen|branch) (\d+)\b")
+
+
+def _element(name):
+    """The element a side of the report belongs to, from its library name ("bus 14 vm
+    upper", "gen 3 (bus 2) pg upper", "branch 7 (1-2) thermal from-end"): ("bus", 14)."""
+    m = _ELEMENT.match(name)
+    return (m.group(1), int(m.group(2))) if m else None
+
+
+class _Placer:
+    """Where the entries of a derivative call's trust report sit in what it returned
+    (fold_acopf_trust_report numbers a Jacobian's entries row + n_out col, a gradient's by
+    parameter index, a jvp's by output), with their output and parameter keys."""
+
+    def __init__(self, model, mode, ks, its, cols, labels):
+        self.model, self.mode, self.labels = model, mode, labels
+        kinds = list(model._outputs)
+        self.outs = [(kinds[k], int(i)) for k, i in zip(ks, its)]
+        self.cols = cols
+        self.col_pos = {int(c): j for j, c in enumerate(cols)} if cols is not None else None
+
+    def _output(self, r):
+        return self.model._output_label(*self.outs[r])
+
+    def _in_block(self, at):
+        """(kind, i) of position `at` of the concatenated blocks of labels."""
+        for kind, count in self.labels:
+            if at < count:
+                return (kind, at)
+            at -= count
+        return None
+
+    def place(self, entry, row, col):
+        if self.mode == _JACOBIAN:
+            n_out = len(self.outs)
+            if entry < 0:  # a whole column (parameter) or row (output) without a solution
+                c = self.col_pos.get(col, -1) if col >= 0 else None
+                if c == -1:
+                    return None
+                return {"position": (row if row >= 0 else None, c),
+                        "parameter": self.model._param_label(col) if col >= 0 else None,
+                        "output": self._output(row) if row >= 0 else None}
+            r, c = entry % n_out, entry // n_out
+            return {"position": (r, c), "output": self._output(r),
+                    "parameter": self.model._param_label(int(self.cols[c]))}
+        if self.mode == _JVP:
+            if entry < 0:
+                return None
+            return {"position": self._in_block(entry), "output": self._output(entry)}
+        k = entry if entry >= 0 else col  # a gradient: entries are parameter indices
+        if k < 0 or k not in self.col_pos:
+            return None  # a parameter that was not asked for
+        return {"position": self._in_block(self.col_pos[k]),
+                "parameter": self.model._param_label(k)}

@@ -6,12 +6,11 @@ solved by Ipopt, or imported from any solver's x (multipliers optional: recovere
 squares), then differentiated through its KKT conditions (doc/math.md §3). Callbacks take
 numpy arrays and return numpy arrays (sparse derivatives as the values of their declared
 pattern, in pattern order). doc/python.md documents every function."""
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from . import _foldopt
 from ._util import indices, integer, vector
+from .trust import Trust, TrustItem
 
 Error = _foldopt.Error
 
@@ -26,53 +25,6 @@ class SolveError(Error):
         super().__init__(message)
         self.solution = solution
         self.status_name = "FOLD_ERR_FORWARD_FAILED"
-
-
-@dataclass
-class WeakItem:
-    """A weakly active limit: at its bound with a multiplier below active_set.dual_tol, so
-    the solution map has a kink there (doc/math.md §3.2). name as the model names it
-    ("bus 14 vm upper", "gen 3 pg ...")."""
-    side: str
-    name: str
-    index: int
-    distance: float
-    multiplier: float
-
-
-@dataclass
-class Trust:
-    """What qualifies the derivatives of a backward call."""
-    status: str = "FOLD_OK"          # FOLD_OK or the warning (FOLD_WARN_NOT_UNIQUE, ...)
-    detail: str = ""                 # the library's message for a warning
-    kkt_form: str = "active"         # the KKT form the solver now uses
-    kkt_fallback: bool = False       # the active-set form refused: the barrier form used
-    fallback_reason: str = ""
-    n_not_unique: int = 0            # entries set to NaN: not determined by the KKT system
-    singular_delta: float = 0.0      # regularization of a singular KKT matrix, else 0
-    residual: float = 0.0            # relative residual of the linear solve
-    one_sided: bool = False          # weakly active items resolved by policy
-    weak: list = field(default_factory=list)  # WeakItem of the weakly active limits
-
-    @property
-    def exact(self):
-        """True when the derivatives are exact to the backward tolerance: no warning, no
-        undetermined entry, no weakly active limit."""
-        return self.status == "FOLD_OK" and self.n_not_unique == 0 and not self.weak
-
-    @classmethod
-    def from_backward(cls, info, weak, kkt_form):
-        t = cls(kkt_form=kkt_form, weak=[WeakItem(*w) for w in weak])
-        if info:
-            t.status = info.get("status_name", "FOLD_OK")
-            t.detail = info.get("detail", "")
-            t.kkt_fallback = bool(info.get("kkt_fallback", False))
-            t.fallback_reason = info.get("kkt_fallback_reason", "")
-            t.n_not_unique = info.get("n_not_unique", 0)
-            t.singular_delta = info.get("singular_delta", 0.0)
-            t.residual = info.get("residual", 0.0)
-            t.one_sided = bool(info.get("is_one_sided", False))
-        return t
 
 
 def _pattern(pat, name, n_rows, n_cols, lower=False):
@@ -210,6 +162,17 @@ class Problem:
                                            float(tol))
 
 
+def _line(selected, k):
+    """Position of row or column k among the selected ones (None: all; k < 0: None; -1:
+    not selected)."""
+    if k < 0:
+        return None
+    if selected is None:
+        return k
+    hit = np.flatnonzero(selected == k)
+    return int(hit[0]) if hit.size else -1
+
+
 class Solution:
     """A solved or imported Problem, holding its KKT factorization for any number of
     derivative calls."""
@@ -260,15 +223,19 @@ class Solution:
     def p(self):
         return self._point()[4]
 
-    def _done(self, res):
+    def _done(self, res, place=None):
         out, info = res
         self.last_backward = info
+        self._place = place
         return out
 
     def jvp(self, dp):
         """Directional derivative along dp (np): dict x, lam, zl, zu."""
         P = self.problem
-        out = self._done(self._s.jvp(vector(dp, P.np, "dp")))
+        blocks = ("x", "zl", "zu", "lam")  # the order of the library's jvp entries
+        out = self._done(self._s.jvp(vector(dp, P.np, "dp")),
+                         lambda e, r, c: {"position": (blocks[min(e // P.n, 3)],
+                                                       e - min(e // P.n, 3) * P.n)})
         return dict(zip(("x", "lam", "zl", "zu"),
                         (np.frombuffer(b, dtype=np.float64).copy() for b in out)))
 
@@ -292,7 +259,13 @@ class Solution:
         c = None if cols is None else indices(cols, P.np, "cols")
         nr = length if r is None else r.size
         nc = P.np if c is None else c.size
-        v = np.frombuffer(self._done(self._s.jacobian(BLOCKS[of], r, c)), dtype=np.float64)
+        def place(e, row, col):  # entry e = row + nr col; a whole line: its row or col
+            if e >= 0:
+                return {"position": (e % nr, e // nr)}
+            i, j = _line(r, row), _line(c, col)
+            return None if -1 in (i, j) else {"position": (i, j)}
+        v = np.frombuffer(self._done(self._s.jacobian(BLOCKS[of], r, c), place),
+                          dtype=np.float64)
         J = v.reshape((nc, nr)).T.copy()
         if sparse:
             import scipy.sparse
@@ -305,9 +278,9 @@ class Solution:
 
     def trust(self):
         """Trust of the last backward call (see foldopt.opf.Solution.trust)."""
-        return Trust.from_backward(self.last_backward, self._s.weak_list(),
+        return Trust.from_backward(self.last_backward,
                                    "barrier" if (self.last_backward or {}).get("kkt_form")
-                                   else "active")
+                                   else "active", getattr(self, "_place", None))
 
     def close(self):
         self._s.release()

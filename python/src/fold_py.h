@@ -50,10 +50,13 @@ bool fold_py_settings(PyObject *dict, fold_settings *set);
 PyObject *fold_py_forward_info(const fold_forward_info *fi);
 PyObject *fold_py_backward_info(const fold_backward_info *bi);
 
-/* The weakly active items of the solver's last backward call, named by its problem:
- * list of (side, name, distance, multiplier); side is "lower" / "upper" of a constraint
- * or variable. */
-PyObject *fold_py_weak_list(const fold_solver *sv);
+/* A trust report (fold_trust_report, fold_acopf_trust_report) as a list of dicts with the
+ * fields of fold_trust_item: kind (fold_trust_kind_name), name, item ("variable",
+ * "constraint" or None), index, side ("lower", "upper" or None), slack, multiplier, block,
+ * entry, row, col, value, lo, hi, affected (tuple of entries). fold_py_solver_trust: the
+ * report of the solver's last fold call. */
+PyObject *fold_py_trust_items(const fold_trust_item *items, fold_int count);
+PyObject *fold_py_solver_trust(const fold_solver *sv);
 
 /* Types defined by the other files; registered by the module. */
 extern PyTypeObject fold_py_opf_model_type;

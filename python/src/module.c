@@ -180,27 +180,48 @@ PyObject *fold_py_backward_info(const fold_backward_info *b)
         b->factor_s, "solve_seconds", b->solve_s, "total_seconds", b->total_s);
 }
 
-PyObject *fold_py_weak_list(const fold_solver *sv)
+/* One item of a trust report as a dict; NULL on a memory error. */
+static PyObject *trust_item(const fold_trust_item *it)
 {
-    fold_int count = 0;
-    if (fold_weak_list(sv, NULL, 0, &count) != FOLD_OK || count <= 0) return PyList_New(0);
-    fold_weak_entry *w = PyMem_Malloc((size_t)count * sizeof *w);
-    if (!w) return PyErr_NoMemory();
-    fold_weak_list(sv, w, count, &count);
-    PyObject *list = PyList_New(0);
-    const fold_problem *prob = fold_solver_problem(sv);
-    for (fold_int k = 0; list && k < count; k++) {
-        char name[FOLD_NAME_MAX];
-        bool var = w[k].kind >= 2;
-        fold_problem_item_name(prob, var ? FOLD_ITEM_VARIABLE : FOLD_ITEM_CONSTRAINT, w[k].index,
-                               name, sizeof name);
-        PyObject *t = Py_BuildValue("(ssLdd)", w[k].kind % 2 ? "upper" : "lower", name,
-                                    (long long)w[k].index, w[k].distance, w[k].multiplier);
-        if (!t || PyList_Append(list, t) != 0) Py_CLEAR(list);
-        Py_XDECREF(t);
+    static const char *const sides[] = {NULL, "lower", "upper"};
+    bool is_side =
+        it->index >= 0 && (it->item == FOLD_ITEM_VARIABLE || it->item == FOLD_ITEM_CONSTRAINT);
+    PyObject *aff = PyTuple_New(it->n_affected);
+    for (fold_int k = 0; aff && k < it->n_affected; k++) {
+        PyObject *v = PyLong_FromLongLong((long long)it->affected[k]);
+        if (!v)
+            Py_CLEAR(aff);
+        else
+            PyTuple_SET_ITEM(aff, k, v);
     }
-    PyMem_Free(w);
+    if (!aff) return NULL;
+    const char *side = is_side && it->side >= 1 && it->side <= 2 ? sides[it->side] : NULL;
+    const char *item = !is_side ? NULL : it->item == FOLD_ITEM_VARIABLE ? "variable" : "constraint";
+    return Py_BuildValue("{s:s,s:s,s:z,s:L,s:z,s:d,s:d,s:i,s:L,s:L,s:L,s:d,s:d,s:d,s:N}", "kind",
+                         fold_trust_kind_name(it->kind), "name", it->name ? it->name : "", "item",
+                         item, "index", (long long)it->index, "side", side, "slack", it->slack,
+                         "multiplier", it->multiplier, "block", it->block, "entry",
+                         (long long)it->entry, "row", (long long)it->row, "col", (long long)it->col,
+                         "value", it->value, "lo", it->lo, "hi", it->hi, "affected", aff);
+}
+
+PyObject *fold_py_trust_items(const fold_trust_item *items, fold_int count)
+{
+    PyObject *list = PyList_New(0);
+    for (fold_int k = 0; list && k < count; k++) {
+        PyObject *d = trust_item(&items[k]);
+        if (!d || PyList_Append(list, d) != 0) Py_CLEAR(list);
+        Py_XDECREF(d);
+    }
     return list;
+}
+
+PyObject *fold_py_solver_trust(const fold_solver *sv)
+{
+    const fold_trust_item *items = NULL;
+    fold_int count = 0;
+    if (fold_trust_report(sv, &items, &count) != FOLD_OK) count = 0;
+    return fold_py_trust_items(items, count);
 }
 
 static PyObject *py_settings_list(PyObject *self, PyObject *args)

@@ -197,15 +197,20 @@ static PyObject *finish(nlp_solution *self, fold_status st, const fold_backward_
     }
     PyObject *info = bi ? fold_py_backward_info(bi) : PyDict_New();
     PyObject *code = PyLong_FromLong(st), *name = PyUnicode_FromString(fold_status_name(st)),
-             *detail = PyUnicode_FromString(st ? fold_last_error() : "");
-    if (info && code && name && detail) {
+             *detail = PyUnicode_FromString(st ? fold_last_error() : ""),
+             *trust = fold_py_solver_trust(self->solver);
+    if (info && code && name && detail && trust) {
         PyDict_SetItemString(info, "status", code);
         PyDict_SetItemString(info, "status_name", name);
         PyDict_SetItemString(info, "detail", detail);
+        PyDict_SetItemString(info, "trust", trust);
+    } else {
+        Py_CLEAR(info);
     }
     Py_XDECREF(code);
     Py_XDECREF(name);
     Py_XDECREF(detail);
+    Py_XDECREF(trust);
     if (!info) {
         Py_DECREF(result);
         return NULL;
@@ -314,11 +319,6 @@ static PyObject *sol_value_gradient(nlp_solution *self, PyObject *noargs)
     return finish(self, st, NULL, b, "value_gradient");
 }
 
-static PyObject *sol_weak(nlp_solution *self, PyObject *noargs)
-{
-    return usable(self) ? fold_py_weak_list(self->solver) : NULL;
-}
-
 static PyObject *sol_settings(nlp_solution *self, PyObject *dict)
 {
     fold_settings set;
@@ -353,7 +353,6 @@ static PyMethodDef sol_methods[] = {
      "jacobian(block, rows, cols) -> (J column-major, info)"},
     {"value_gradient", (PyCFunction)sol_value_gradient, METH_NOARGS,
      "value_gradient() -> (grad, info)"},
-    {"weak_list", (PyCFunction)sol_weak, METH_NOARGS, "weak_list() -> list"},
     {"update_settings", (PyCFunction)sol_settings, METH_O, "update_settings(dict)"},
     {"release", (PyCFunction)sol_release, METH_NOARGS, "release(): free the solver"},
     {NULL, NULL, 0, NULL}};

@@ -351,10 +351,21 @@ static PyObject *sol_differentiate(opf_solution *self, PyObject *args)
     }
     PyObject *info = fold_py_backward_info(&di.backward);
     if (!info) goto done;
-    PyObject *extra = Py_BuildValue(
-        "{s:i,s:s,s:O,s:s,s:d,s:s}", "status", st, "status_name", fold_status_name(st),
-        "kkt_fallback", di.kkt_fallback ? Py_True : Py_False, "kkt_fallback_reason",
-        di.fallback_reason, "seconds", di.seconds, "detail", st ? fold_acopf_last_error() : "");
+    /* the report of the call that produced the values: the envelope theorem's is the
+     * solver's (fold_value_gradient), the others' the acopf call's, renumbered to values */
+    const fold_trust_item *items = NULL;
+    fold_int n_items = 0;
+    if (mode != FOLD_ACOPF_DIFF_VALUE && fold_acopf_trust_report(&items, &n_items) != FOLD_OK)
+        n_items = 0;
+    PyObject *trust = mode == FOLD_ACOPF_DIFF_VALUE ? fold_py_solver_trust(self->solver)
+                                                    : fold_py_trust_items(items, n_items);
+    PyObject *extra =
+        !trust ? NULL
+               : Py_BuildValue("{s:i,s:s,s:O,s:s,s:d,s:s,s:N}", "status", st, "status_name",
+                               fold_status_name(st), "kkt_fallback",
+                               di.kkt_fallback ? Py_True : Py_False, "kkt_fallback_reason",
+                               di.fallback_reason, "seconds", di.seconds, "detail",
+                               st ? fold_acopf_last_error() : "", "trust", trust);
     if (extra && PyDict_Update(info, extra) == 0) result = Py_BuildValue("(OO)", values, info);
     Py_XDECREF(extra);
     Py_DECREF(info);
@@ -367,11 +378,6 @@ done:
     if (dv.obj) PyBuffer_Release(&dv);
     if (cv.obj) PyBuffer_Release(&cv);
     return result;
-}
-
-static PyObject *sol_weak(opf_solution *self, PyObject *noargs)
-{
-    return usable(self) ? fold_py_weak_list(self->solver) : NULL;
 }
 
 static PyObject *sol_settings(opf_solution *self, PyObject *dict)
@@ -422,8 +428,6 @@ static PyMethodDef sol_methods[] = {
      "primal_dual() -> (x, lam, zl, zu, p)"},
     {"differentiate", (PyCFunction)sol_differentiate, METH_VARARGS,
      "differentiate(mode, out_kinds, out_items, weights, dp, cols, keep_kkt_form)"},
-    {"weak_list", (PyCFunction)sol_weak, METH_NOARGS,
-     "weak_list() -> [(side, name, index, distance, multiplier)]"},
     {"update_settings", (PyCFunction)sol_settings, METH_O, "update_settings(dict)"},
     {"kkt_form", (PyCFunction)sol_kkt_form, METH_NOARGS, "kkt_form() -> 'active'|'barrier'"},
     {"release", (PyCFunction)sol_release, METH_NOARGS, "release(): free the solver"},
