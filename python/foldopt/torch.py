@@ -86,12 +86,18 @@ class _KeptStates:
             pass
 
 
-class _BatchResult:
-    """A sample solved by a worker of the scenario engine: status and iterations; its solver
-    and factorization stay in that worker under `key` while the record lives."""
+_OUTCOMES = ("done", "crashed", "timed out")  # fold_batch_outcome
 
-    def __init__(self, key, status, iterations, kept):
+
+class _BatchResult:
+    """A sample solved by a worker of the scenario engine: status, iterations, outcome
+    ("done"; "crashed": its worker process died while on it; "timed out") and the engine's
+    message; its solver and factorization stay in that worker under `key` while the record
+    lives."""
+
+    def __init__(self, key, status, iterations, outcome, message, kept):
         self.key, self.call_status, self.iterations = int(key), int(status), int(iterations)
+        self.outcome, self.message = _OUTCOMES[int(outcome)], message
         self._kept = kept
 
     @property
@@ -100,6 +106,8 @@ class _BatchResult:
 
     @property
     def status(self):
+        if self.outcome != "done":
+            return f"worker process {self.outcome}: {self.message}"
         return _foldopt.status_name(self.call_status)
 
 
@@ -121,12 +129,13 @@ class _WorkerOPF:
                                        resolves)
 
     def solve(self, P):
-        out, keys, status, iters = self.batch.run(np.ascontiguousarray(P, dtype=np.float64))
+        out, keys, status, iters, outcomes, messages = self.batch.run(
+            np.ascontiguousarray(P, dtype=np.float64))
         B = P.shape[0]
         self.outputs = np.frombuffer(out, dtype=np.float64).reshape(B, self.n_out).copy()
         kept = _KeptStates(self.batch, np.frombuffer(keys, dtype=np.int64))
-        return [_BatchResult(k, s, i, kept) for k, s, i in
-                zip(*(np.frombuffer(b, dtype=np.int64) for b in (keys, status, iters)))]
+        columns = (np.frombuffer(b, dtype=np.int64) for b in (keys, status, iters, outcomes))
+        return [_BatchResult(k, s, i, o, m, kept) for k, s, i, o, m in zip(*columns, messages)]
 
     def vjp(self, results, ybar):
         keys = np.asarray([r.key for r in results], np.int64)
@@ -217,8 +226,12 @@ def _worker_backward(ctx, layer, sols, gs, pbar):
     full, status = layer._engine.vjp([sols[i] for i in ok], ybar)
     for row, i in enumerate(ok):
         if status[row] < 0 or np.any(np.isnan(full[row])):
-            _fail(layer.on_failure, f"OPFLayer: sample {i}: backward "
-                  f"{_foldopt.status_name(int(status[row]))}; its gradient is zero")
+            why = _foldopt.status_name(int(status[row]))
+            if why == "FOLD_ERR_NOT_SOLVED":  # fold_batch_vjp: the state is gone
+                why = ("the factorization kept for it is gone (its worker process died after "
+                       "the forward pass)")
+            _fail(layer.on_failure, f"OPFLayer: sample {i}: backward failed: {why}; its "
+                  "gradient is zero")
             continue
         for j, k in enumerate(layer.wrt):
             pbar[j][i] = full[row, layer.case.param_index(k)]

@@ -179,7 +179,8 @@ static int batch_init(opf_batch *self, PyObject *args, PyObject *kw)
 typedef struct run_out {
     fold_int n_out;
     double *outputs;
-    long long *keys, *status, *iterations;
+    long long *keys, *status, *iterations, *outcome;
+    char *messages; /* FOLD_BATCH_MESSAGE_LEN per scenario */
 } run_out;
 
 static int on_record(const fold_batch_record *rec, void *ud)
@@ -189,12 +190,32 @@ static int on_record(const fold_batch_record *rec, void *ud)
     ro->keys[s] = rec->key;
     ro->status[s] = rec->status;
     ro->iterations[s] = rec->iterations;
+    ro->outcome[s] = rec->outcome;
+    snprintf(ro->messages + (size_t)s * FOLD_BATCH_MESSAGE_LEN, FOLD_BATCH_MESSAGE_LEN, "%s",
+             rec->message ? rec->message : "");
     if (rec->outputs && rec->status >= 0)
         memcpy(ro->outputs + s * ro->n_out, rec->outputs, (size_t)ro->n_out * sizeof(double));
     return 0;
 }
 
-/* run(P) with P (B x np, C order) -> (outputs B x n_out, keys, status, iterations) */
+/* The messages of a run as a list of str (invalid UTF-8 replaced). */
+static PyObject *message_list(const char *messages, fold_int B)
+{
+    PyObject *list = PyList_New(B);
+    for (fold_int i = 0; list && i < B; i++) {
+        const char *m = messages + (size_t)i * FOLD_BATCH_MESSAGE_LEN;
+        PyObject *v = PyUnicode_DecodeUTF8(m, (Py_ssize_t)strlen(m), "replace");
+        if (!v) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, i, v);
+    }
+    return list;
+}
+
+/* run(P) with P (B x np, C order) -> (outputs B x n_out, keys, status, iterations,
+ * outcomes (fold_batch_outcome), messages) */
 static PyObject *batch_run(opf_batch *self, PyObject *po)
 {
     Py_buffer pv;
@@ -206,28 +227,34 @@ static PyObject *batch_run(opf_batch *self, PyObject *po)
         return PyErr_Format(PyExc_ValueError, "P must hold B x %ld values", (long)self->np);
     }
     double *out;
-    long long *k, *s, *it;
+    long long *k, *s, *it, *oc;
     PyObject *bo = fold_py_new_doubles(B * self->spec.n_out, &out);
     PyObject *bk = PyByteArray_FromStringAndSize(NULL, B * 8),
              *bs = PyByteArray_FromStringAndSize(NULL, B * 8),
-             *bi = PyByteArray_FromStringAndSize(NULL, B * 8);
-    if (!bo || !bk || !bs || !bi) {
+             *bi = PyByteArray_FromStringAndSize(NULL, B * 8),
+             *bc = PyByteArray_FromStringAndSize(NULL, B * 8);
+    char *messages = PyMem_Calloc((size_t)B, FOLD_BATCH_MESSAGE_LEN);
+    if (!bo || !bk || !bs || !bi || !bc || !messages) {
         Py_XDECREF(bo);
         Py_XDECREF(bk);
         Py_XDECREF(bs);
         Py_XDECREF(bi);
+        Py_XDECREF(bc);
+        PyMem_Free(messages);
         PyBuffer_Release(&pv);
-        return NULL;
+        return messages ? NULL : PyErr_NoMemory();
     }
     k = (long long *)PyByteArray_AS_STRING(bk);
     s = (long long *)PyByteArray_AS_STRING(bs);
     it = (long long *)PyByteArray_AS_STRING(bi);
+    oc = (long long *)PyByteArray_AS_STRING(bc);
     for (fold_int i = 0; i < B; i++) {
         k[i] = -1;
         s[i] = FOLD_ERR_FORWARD_FAILED;
         it[i] = 0;
+        oc[i] = FOLD_BATCH_DONE;
     }
-    run_out ro = {self->spec.n_out, out, k, s, it};
+    run_out ro = {self->spec.n_out, out, k, s, it, oc, messages};
     fold_batch_job job = {.n_scenarios = B,
                           .params_array = pv.buf,
                           .anchor_mean = true,
@@ -238,14 +265,17 @@ static PyObject *batch_run(opf_batch *self, PyObject *po)
     fold_status st;
     FOLD_PY_NOGIL(st = fold_batch_run(self->batch, &job, &info));
     PyBuffer_Release(&pv);
-    if (st != FOLD_OK) {
+    PyObject *msgs = st == FOLD_OK ? message_list(messages, B) : NULL;
+    PyMem_Free(messages);
+    if (!msgs) {
         Py_DECREF(bo);
         Py_DECREF(bk);
         Py_DECREF(bs);
         Py_DECREF(bi);
-        return fold_py_raise(st, "OPFBatch.run", fold_last_error());
+        Py_DECREF(bc);
+        return st == FOLD_OK ? NULL : fold_py_raise(st, "OPFBatch.run", fold_last_error());
     }
-    return Py_BuildValue("(NNNN)", bo, bk, bs, bi);
+    return Py_BuildValue("(NNNNNN)", bo, bk, bs, bi, bc, msgs);
 }
 
 /* vjp(keys, ybar (count x n_out)) -> (pbar count x np, status) */
@@ -311,7 +341,8 @@ static PyObject *batch_workers(opf_batch *self, PyObject *noargs)
 }
 
 static PyMethodDef batch_methods[] = {
-    {"run", (PyCFunction)batch_run, METH_O, "run(P) -> (outputs, keys, status, iterations)"},
+    {"run", (PyCFunction)batch_run, METH_O,
+     "run(P) -> (outputs, keys, status, iterations, outcomes, messages)"},
     {"vjp", (PyCFunction)batch_vjp, METH_VARARGS, "vjp(keys, ybar) -> (pbar, status)"},
     {"release", (PyCFunction)batch_release, METH_VARARGS,
      "release(keys=None): drop kept states (None: all)"},
