@@ -47,6 +47,24 @@ with tempfile.TemporaryDirectory() as stage:
     out = run([exe], env=env_run) if comp.returncode == 0 else None
     check(out is not None and out.returncode == 0 and "LMP" in out.stdout,
           "example_acopf runs against the installed library", out.stderr if out else "")
+    # the package's layout: every module and the extension module in one folder, under the
+    # prefix where Debian's python3 looks (lib/python3.X/dist-packages for /usr/local; the
+    # lib/python3/dist-packages of Debian's own scheme is for /usr only)
+    modules = sorted(f for f in os.listdir(os.path.join(source, "python", "foldopt"))
+                     if f.endswith(".py"))
+    installed_pkg = sorted(os.path.basename(f) for f in files
+                           if os.path.dirname(f) == pkgdir + "/foldopt")
+    ext = [f for f in installed_pkg if f.startswith("_foldopt.") and f.endswith(".so")]
+    check(len(ext) == 1 and sorted(set(installed_pkg) - set(ext)) == modules and
+          all(os.path.isfile(stage + pkgdir + "/foldopt/" + f) for f in installed_pkg),
+          f"the package in {pkgdir}/foldopt: every module and the extension",
+          "\n".join(installed_pkg))
+    opts = {o["name"]: o["value"] for o in
+            json.loads(run(["meson", "introspect", build, "--buildoptions"]).stdout)}
+    version = run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).stdout
+    if opts.get("prefix") == "/usr/local" and not opts.get("python_install_dir"):
+        want = f"/usr/local/lib/python{version.strip()}/dist-packages"
+        check(pkgdir == want, f"prefix /usr/local: the package goes to {want}", pkgdir)
     on_path = run([python, "-c", "import sys; print('\\n'.join(sys.path))"]).stdout.split()
     check(pkgdir in on_path, f"{pkgdir} is on {python}'s sys.path", "\n".join(on_path))
     code = ("import foldopt, foldopt.opf as opf; s = opf.OPF.grid(8).solve(); "
