@@ -4,7 +4,12 @@ factorization) for a batch of B samples, against the same work through the C API
 (bench_opf_samples), and peak memory; medians of RUNS runs, each in a fresh process.
 
     bench_opf_layer.py BENCH_OPF_SAMPLES PGLIB_DIR [CASES] [B] [RUNS]
-    (CASES comma-separated, default case118_ieee,case1354_pegase; B 64; RUNS 3)"""
+    (CASES comma-separated, default case118_ieee,case1354_pegase; B 64; RUNS 3)
+
+    bench_opf_layer.py --workers PGLIB_DIR [CASE] [B] [RUNS]
+    (default case118_ieee, B 32, RUNS 5): forward + backward of one batch on 1 and 2
+    worker processes (OPFLayer(workers=k)) and in-process, each run in a fresh process, the
+    configurations interleaved run by run; wall and CPU seconds per sample, load."""
 import os
 import resource
 import statistics
@@ -63,6 +68,66 @@ def one_run(path, B):
     print(" ".join(f"{v:.6f}" for v in fields))
 
 
+def workers_run(path, B, workers):
+    """One batch through OPFLayer(workers=...) (None: in this process) in this fresh
+    process: wall seconds per sample of the forward and backward passes, and CPU seconds
+    per sample of this process and its (reaped) workers together."""
+    import torch
+    import foldopt.opf as opf
+    from foldopt.torch import OPFLayer
+    case = opf.OPF(path)
+    pd = torch.tensor(loads(case, B), requires_grad=True)
+    layer = OPFLayer(case, wrt="pd", outputs="pg", workers=workers, warm_start=False)
+    cpu0 = _cpu()
+    t0 = time.perf_counter()
+    pg = layer(pd)
+    t1 = time.perf_counter()
+    pg.sum().backward()
+    t2 = time.perf_counter()
+    ok = sum(s.converged for s in layer.last_solutions)
+    if workers is not None:
+        layer._engine.batch.close()  # stop and reap the workers: their CPU time counts
+    cpu = _cpu() - cpu0
+    print(f"{(t1 - t0) / B:.6f} {(t2 - t1) / B:.6f} {cpu / B:.6f} {ok}")
+
+
+def _cpu():
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def workers_main(pglib, name, B, runs):
+    path = os.path.join(pglib, f"pglib_opf_{name}.m")
+    if not os.path.isfile(path):
+        print(f"{name}: skipped, not in {pglib}")
+        return 0
+    configs = [("1 worker", "1"), ("2 workers", "2"), ("in-process", "none")]
+    rows = {label: [] for label, _ in configs}
+    loads_seen = [load1()]
+    for _ in range(runs):
+        for label, k in configs:  # interleaved: a change of the load hits all alike
+            out = subprocess.run([sys.executable, __file__, "--workers-one", path, str(B), k],
+                                 capture_output=True, text=True, check=True).stdout.split()
+            rows[label].append([float(v) for v in out])
+            loads_seen.append(load1())
+    print(f"OPFLayer {name}, batch {B}, forward + backward, medians of {runs} runs; "
+          f"load average (1 min) {min(loads_seen):.2f} to {max(loads_seen):.2f} on "
+          f"{os.cpu_count()} cores")
+    print("configuration	solved	forward s/sample	backward s/sample	total s/sample	"
+          "speed-up vs 1 worker	CPU s/sample")
+    one = statistics.median(r[0] + r[1] for r in rows["1 worker"])
+    for label, _ in configs:
+        r = rows[label]
+        fwd, bwd = (statistics.median(x[j] for x in r) for j in (0, 1))
+        tot = statistics.median(x[0] + x[1] for x in r)
+        cpu = statistics.median(x[2] for x in r)
+        solved = min(int(x[3]) for x in r)
+        print(f"{label}	{solved}/{B}	{fwd:.4f}	{bwd:.5f}	{tot:.4f}	{one / tot:.2f}x	"
+              f"{cpu:.4f}")
+    return 0
+
+
 def load1():
     with open("/proc/loadavg") as f:
         return float(f.read().split()[0])
@@ -72,6 +137,14 @@ def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--one":
         one_run(sys.argv[2], int(sys.argv[3]))
         return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "--workers-one":
+        k = sys.argv[4]
+        workers_run(sys.argv[2], int(sys.argv[3]), None if k == "none" else int(k))
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "--workers":
+        a = sys.argv[2:]
+        return workers_main(a[0], a[1] if len(a) > 1 else "case118_ieee",
+                            int(a[2]) if len(a) > 2 else 32, int(a[3]) if len(a) > 3 else 5)
     exe, pglib = sys.argv[1], sys.argv[2]
     cases = (sys.argv[3] if len(sys.argv) > 3 else "case118_ieee,case1354_pegase").split(",")
     B = int(sys.argv[4]) if len(sys.argv) > 4 else 64
