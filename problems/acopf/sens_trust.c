@@ -327,7 +327,7 @@ fold_status acopf_trust_finish(acopf_trust *t, const fold_acopf *m, const acopf_
         users_free(&u);
         return oom(fn);
     }
-    qsort(t->f, (size_t)t->n, sizeof *t->f, cmp_zflag);
+    if (t->n > 0) qsort(t->f, (size_t)t->n, sizeof *t->f, cmp_zflag); /* NULL when empty */
     fold_int n_entry = t->n, cap = t->n * 4 + 1;
     cand = malloc((size_t)cap * sizeof *cand);
     if (!cand) {
@@ -345,7 +345,7 @@ fold_status acopf_trust_finish(acopf_trust *t, const fold_acopf *m, const acopf_
     }
     for (fold_int k = 0; k < T.n; k++) { /* sorted, without repeats */
         fold_int n = T.items[k].n_affected, w = 0;
-        qsort(T.lists[k], (size_t)n, sizeof *T.lists[k], cmp_entry);
+        if (n > 0) qsort(T.lists[k], (size_t)n, sizeof *T.lists[k], cmp_entry);
         for (fold_int q = 0; q < n; q++)
             if (w == 0 || T.lists[k][q] != T.lists[k][w - 1]) T.lists[k][w++] = T.lists[k][q];
         T.items[k].n_affected = w;
