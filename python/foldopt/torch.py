@@ -129,7 +129,7 @@ class _WorkerOPF:
                                        resolves)
 
     def solve(self, P):
-        out, keys, status, iters, outcomes, messages = self.batch.run(
+        out, keys, status, iters, outcomes, messages, self.info = self.batch.run(
             np.ascontiguousarray(P, dtype=np.float64))
         B = P.shape[0]
         self.outputs = np.frombuffer(out, dtype=np.float64).reshape(B, self.n_out).copy()
@@ -160,6 +160,7 @@ class _OPFFunction(torch.autograd.Function):
             P[:, layer.case.param_index(k)] = b.detach().cpu().numpy()
         sols = layer._engine.solve(P)
         layer.last_solutions = sols
+        layer.last_batch_info = getattr(layer._engine, "info", None)
         outs = [np.full((B, layer.case._output(k)[3]), np.nan) for k in layer.outputs]
         for i, sol in enumerate(sols):
             if not sol.converged:
@@ -250,7 +251,9 @@ class OPFLayer(torch.nn.Module):
     worker processes of the library's scenario engine (0: one per core), which keep each
     sample's factorization for the backward pass and warm-start chains of nearby samples
     from the batch's mean (warm_start does not apply); layer.last_solutions then holds
-    per-sample records (converged, status, iterations) instead of Solutions. Create such
+    per-sample records (converged, status, iterations, outcome, message) instead of
+    Solutions, and layer.last_batch_info the engine's summary (n_crashed, n_respawned,
+    worker_peak_kb, wall_seconds, ...). Create such
     a layer before starting threads: the workers are forks of this process."""
 
     def __init__(self, case, wrt=("pd", "qd"), outputs=("pg", "vm"), *, p=None,
@@ -273,6 +276,7 @@ class OPFLayer(torch.nn.Module):
         self.p = self.case.param_vector(p)
         self.on_failure = on_failure
         self.last_solutions = []  # the Solutions of the last forward pass (trust, info)
+        self.last_batch_info = None  # workers: the engine's summary of the last forward pass
         if workers is None:
             self._engine = _SerialOPF(self.case, settings, resolves, warm_start)
         else:

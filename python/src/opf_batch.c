@@ -215,7 +215,7 @@ static PyObject *message_list(const char *messages, fold_int B)
 }
 
 /* run(P) with P (B x np, C order) -> (outputs B x n_out, keys, status, iterations,
- * outcomes (fold_batch_outcome), messages) */
+ * outcomes (fold_batch_outcome), messages, info dict of fold_batch_info) */
 static PyObject *batch_run(opf_batch *self, PyObject *po)
 {
     Py_buffer pv;
@@ -267,6 +267,15 @@ static PyObject *batch_run(opf_batch *self, PyObject *po)
     PyBuffer_Release(&pv);
     PyObject *msgs = st == FOLD_OK ? message_list(messages, B) : NULL;
     PyMem_Free(messages);
+    PyObject *summary =
+        !msgs ? NULL
+              : Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:i,s:d,s:L}", "n_ok", (long long)info.n_ok,
+                              "n_failed", (long long)info.n_failed, "n_crashed",
+                              (long long)info.n_crashed, "n_timed_out", (long long)info.n_timed_out,
+                              "n_respawned", (long long)info.n_respawned, "n_workers",
+                              info.n_workers, "wall_seconds", info.wall_s, "worker_peak_kb",
+                              (long long)info.worker_peak_kb);
+    if (!summary) Py_CLEAR(msgs);
     if (!msgs) {
         Py_DECREF(bo);
         Py_DECREF(bk);
@@ -275,7 +284,7 @@ static PyObject *batch_run(opf_batch *self, PyObject *po)
         Py_DECREF(bc);
         return st == FOLD_OK ? NULL : fold_py_raise(st, "OPFBatch.run", fold_last_error());
     }
-    return Py_BuildValue("(NNNNNN)", bo, bk, bs, bi, bc, msgs);
+    return Py_BuildValue("(NNNNNNN)", bo, bk, bs, bi, bc, msgs, summary);
 }
 
 /* vjp(keys, ybar (count x n_out)) -> (pbar count x np, status) */
@@ -342,7 +351,7 @@ static PyObject *batch_workers(opf_batch *self, PyObject *noargs)
 
 static PyMethodDef batch_methods[] = {
     {"run", (PyCFunction)batch_run, METH_O,
-     "run(P) -> (outputs, keys, status, iterations, outcomes, messages)"},
+     "run(P) -> (outputs, keys, status, iterations, outcomes, messages, info)"},
     {"vjp", (PyCFunction)batch_vjp, METH_VARARGS, "vjp(keys, ybar) -> (pbar, status)"},
     {"release", (PyCFunction)batch_release, METH_VARARGS,
      "release(keys=None): drop kept states (None: all)"},

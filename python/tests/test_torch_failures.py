@@ -124,6 +124,9 @@ def test_worker_killed_during_forward(case, reference):
         if crashed:
             break
     assert killed and crashed, "no sample was running when the worker was killed"
+    info = layer.last_batch_info
+    assert info["n_crashed"] == len(crashed) and info["n_respawned"] >= 1
+    assert info["n_ok"] == len(SCALES) - len(crashed) and info["worker_peak_kb"] > 0
     assert len(warned) == len(crashed)
     for i, msg in zip(crashed, warned):
         assert f"sample {i}: forward solve failed (worker process crashed" in msg
@@ -230,6 +233,9 @@ def test_infeasible_sample_nan_zero_gradient(case, workers):
     assert torch.isnan(pg[1]).all() and torch.isfinite(pg[[0, 2]]).all()
     status = layer.last_solutions[1].status
     assert "infeasible" in status or "FOLD_ERR_FORWARD_FAILED" in status
+    if workers:
+        info = layer.last_batch_info
+        assert info["n_failed"] == 1 and info["n_ok"] == 2 and info["n_crashed"] == 0
     torch.nan_to_num(pg, nan=0.0).sum().backward()  # a nonzero upstream gradient on row 1
     assert (pd.grad[1] == 0).all() and torch.isfinite(pd.grad).all()
     ref = OPFLayer(case, wrt="pd", outputs="pg", workers=workers)

@@ -85,10 +85,12 @@ def workers_run(path, B, workers):
     pg.sum().backward()
     t2 = time.perf_counter()
     ok = sum(s.converged for s in layer.last_solutions)
+    peak = 0.0
     if workers is not None:
+        peak = layer.last_batch_info["worker_peak_kb"] / 1024
         layer._engine.batch.close()  # stop and reap the workers: their CPU time counts
     cpu = _cpu() - cpu0
-    print(f"{(t1 - t0) / B:.6f} {(t2 - t1) / B:.6f} {cpu / B:.6f} {ok}")
+    print(f"{(t1 - t0) / B:.6f} {(t2 - t1) / B:.6f} {cpu / B:.6f} {ok} {peak:.1f}")
 
 
 def _cpu():
@@ -114,8 +116,8 @@ def workers_main(pglib, name, B, runs):
     print(f"OPFLayer {name}, batch {B}, forward + backward, medians of {runs} runs; "
           f"load average (1 min) {min(loads_seen):.2f} to {max(loads_seen):.2f} on "
           f"{os.cpu_count()} cores")
-    print("configuration	solved	forward s/sample	backward s/sample	total s/sample	"
-          "speed-up vs 1 worker	CPU s/sample")
+    print("configuration\tsolved\tforward s/sample\tbackward s/sample\ttotal s/sample\t"
+          "speed-up vs 1 worker\tCPU s/sample\tpeak MB per worker")
     one = statistics.median(r[0] + r[1] for r in rows["1 worker"])
     for label, _ in configs:
         r = rows[label]
@@ -123,8 +125,9 @@ def workers_main(pglib, name, B, runs):
         tot = statistics.median(x[0] + x[1] for x in r)
         cpu = statistics.median(x[2] for x in r)
         solved = min(int(x[3]) for x in r)
-        print(f"{label}	{solved}/{B}	{fwd:.4f}	{bwd:.5f}	{tot:.4f}	{one / tot:.2f}x	"
-              f"{cpu:.4f}")
+        peak = statistics.median(x[4] for x in r)
+        print(f"{label}\t{solved}/{B}\t{fwd:.4f}\t{bwd:.5f}\t{tot:.4f}\t{one / tot:.2f}x\t"
+              f"{cpu:.4f}\t{f'{peak:.0f}' if peak else '-'}")
     return 0
 
 
