@@ -1,5 +1,6 @@
 /* Public forward and reverse mode through the KKT map (doc/math.md §3): fold_jvp, fold_vjp,
  * and the status rules shared with fold_jacobian (doc/api/fold.md). */
+#include "fold/engine.h"
 #include "fold/fold_internal.h"
 
 static const double zero_param = 0.0;
@@ -37,6 +38,10 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
                  st < 0 ? fold_status_name(st) : "ok");
         if (info->fallback_reason[0])
             fold_log(&solver->set, 1, "%s: factorization fallback: %s", fn, info->fallback_reason);
+        if (info->method != FOLD_BACKWARD_DIRECT)
+            fold_log(&solver->set, 1, "%s: %s with precond %s, %lld iterations", fn,
+                     fold_method_name(info->method), fold_precond_name(info->precond),
+                     (long long)info->iterations);
     }
     if (st < 0) return st;
     if (info->is_least_squares)

@@ -130,8 +130,8 @@ typedef struct fold_kkt {
     /* The upstream gradients of the vjp in progress (fold_kkt_rhs_vjp to _finish_vjp). */
     const double *up_x, *up_zl, *up_zu;
 
-    /* Iterative methods: preconditioner (jacobi, block) of the current system, and the name
-     * of the public call in progress (for error details). */
+    /* Iterative methods: block preconditioner of the current system, and the name of the
+     * public call in progress (for error details). */
     fold_kkt_pc *pc;
     const char *fn;
 
@@ -240,7 +240,8 @@ void fold_kkt_weights(fold_kkt *kkt);
 /* Sorted CSC pattern of K, kidx, kdiag and kscale from xpos, cpos, nK (set by the builders
  * above): H_FF in both triangles, J_AF and J_AF', and the whole diagonal. */
 fold_status fold_kkt_build_pattern(fold_kkt *kkt);
-/* Free K, its triplets and its factorization. */
+/* Free K, its triplets and its factorization (not the null-space flags of that
+ * factorization: fold_kkt_null_free, kkt_null.c). */
 void fold_kkt_release_system(fold_kkt *kkt);
 
 /* --- entries left undetermined by a singular K (kkt_null.c, doc/math.md §4.8) --- */
@@ -319,41 +320,30 @@ void fold_kkt_bound_vjp(fold_kkt *kkt, const double *wx, const double *c, const 
 /* The bound terms of the optimal value's gradient (eq. 3.30), added to grad. */
 void fold_kkt_bound_value_gradient(const fold_solver *solver, double *grad);
 
-/* Solve K X = B with the factorization or the least-squares fallback, or with the iterative
- * method of backward.method; updates info (solve_s, residual, n_rhs, iterations, reason).
- * With a regularized factorization, a column not orthogonal to the null space of K (eq.
- * 4.9) fails the call with FOLD_ERR_SINGULAR (not unique) when bad is NULL; with bad
- * (nrhs entries) it is flagged there instead (bad[c] = 1, its X column unusable) and the
- * other columns are returned. Under backward.lsq_fallback every column is solved by least
- * squares instead and none is flagged. */
+/* --- the KKT system in the backward engine (kkt_system.c, kkt_precond.c; engine.h) --- */
+/* Solve K X = B with the engine (fold_system_solve): the factorization (or the least-squares
+ * fallback), or the iterative method of backward.method; updates info (solve_s, residual,
+ * n_rhs, iterations, reason, precond). With a regularized factorization, a column not
+ * orthogonal to the null space of K (eq. 4.9) that GMRES cannot rescue fails the call with
+ * FOLD_ERR_SINGULAR (not unique) when bad is NULL; with bad (nrhs entries) it is flagged
+ * there instead (bad[c] = 1, its X column unusable) and the other columns are returned.
+ * Under backward.lsq_fallback every column is solved by least squares instead and none is
+ * flagged. */
 fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
                            double *X, unsigned char *bad, fold_backward_info *info);
-
-/* --- iterative backward methods (kkt_iterative.c, kkt_precond.c; doc/math.md §3.9) --- */
 /* Settings check of every fold call (method and preconditioner known). The needs that
  * depend on the system (CG and MINRES with a factorization need no multiplier rows) are
- * checked by fold_kkt_iter_solve: FOLD_ERR_UNSUPPORTED. */
+ * checked by the engine: FOLD_ERR_UNSUPPORTED. */
 fold_status fold_kkt_iter_check(const fold_settings *set, const char *fn);
 /* Does the backward method need a (new) factorization of K at the current solution? */
-bool fold_kkt_iter_wants_factor(const fold_kkt *kkt, const fold_settings *set);
-/* Solve K X = B column by column from X = 0 with backward.method and precond.kind. On
- * failure X holds the last iterates: FOLD_ERR_NOT_CONVERGED, FOLD_ERR_DIVERGED (LFPI). */
-fold_status fold_kkt_iter_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs,
-                                const double *B, double *X, fold_backward_info *info);
-/* Direct method with a regularized factorization (doc/math.md §4.8): the columns of X
- * that missed eq. 4.9 in the refinement (bad[c] = 1, *n_bad of them) are solved again from
- * X = 0 by GMRES preconditioned with that factorization, one cycle of at most
- * backward.restart (and backward.max_iter) iterations, to backward.tol. A column whose
- * relative residual gets below max(backward.tol, 1e-8) was only slow to refine (directions
- * of K whose singular values are about delta) and is consistent: its GMRES solution is kept
- * and its flag cleared (the residual and iterations go to info). The others stay flagged:
- * not in range(K). */
-fold_status fold_kkt_iter_rescue(fold_kkt *kkt, const fold_settings *set, fold_int nrhs,
-                                 const double *B, double *X, unsigned char *bad, fold_int *n_bad,
-                                 fold_backward_info *info);
-/* Jacobi or block preconditioner of the current K (cached per solution) and its apply. */
-fold_status fold_kkt_pc_setup(fold_kkt *kkt, int kind, fold_backward_info *info, const char *fn);
+bool fold_kkt_iter_wants_factor(fold_kkt *kkt, const fold_settings *set);
+/* The block preconditioner of eq. 3.23 of the current K (cached per solution; diag_primal:
+ * its primal block replaced by D, SPD), its apply, and the positive diagonal d of eq. 3.22
+ * (jacobi). */
+fold_status fold_kkt_pc_setup(fold_kkt *kkt, bool diag_primal, fold_backward_info *info,
+                              const char *fn);
 fold_status fold_kkt_pc_apply(void *pc, bool transpose, const double *r, double *z);
+void fold_kkt_pc_diagonal(const fold_kkt *kkt, double *d);
 void fold_kkt_pc_free(fold_kkt_pc *pc);
 
 /* --- the trust report (report.c) --- */

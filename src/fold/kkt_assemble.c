@@ -143,7 +143,6 @@ void fold_kkt_release_system(fold_kkt *kkt)
 {
     fold_la_factor_free(kkt->F);
     kkt->F = NULL;
-    fold_kkt_null_free(kkt);
     if (kkt->K) cholmod_l_free_sparse(&kkt->K, &kkt->cm);
     kkt->K = NULL;
     free(kkt->kidx);

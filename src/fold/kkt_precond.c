@@ -9,12 +9,10 @@
 #define FOLD_KKT_PC_FLOOR 1e-3
 
 struct fold_kkt_pc {
-    int kind;
     unsigned long solution_id;
     fold_int nK;
-    bool is_valid;
-    double *inv_diag;          /* jacobi: 1 / d (nK) */
-    fold_precond_factor *block; /* block: LDL' of the diagonal blocks */
+    bool is_valid, diag_primal;
+    fold_precond_factor *block; /* LDL' of the diagonal blocks */
     cholmod_common cm;
     bool has_cm;
 };
@@ -24,14 +22,13 @@ void fold_kkt_pc_free(fold_kkt_pc *pc)
     if (!pc) return;
     fold_pc_factor_free(pc->block);
     if (pc->has_cm) fold_la_common_finish(&pc->cm);
-    free(pc->inv_diag);
     free(pc);
 }
 
 /* d (nK): |A_jj| floored at FOLD_KKT_PC_FLOOR * max_k |A_jk| on primal rows; on multiplier
  * rows |C_ii| + sum_j B_ij^2 / d_j, the diagonal of B D^-1 B' + |C| (eq. 3.22). Rows that
  * are entirely zero get 1 (the system is singular there anyway). */
-static void diagonal(const fold_kkt *kkt, double *d)
+void fold_kkt_pc_diagonal(const fold_kkt *kkt, double *d)
 {
     const cholmod_sparse *K = fold_kkt_matrix(kkt);
     const SuiteSparse_long *Kp = K->p, *Ki = K->i;
@@ -60,7 +57,8 @@ static void diagonal(const fold_kkt *kkt, double *d)
 
 /* P = blkdiag(A~, B D^-1 B' + |C|) as a full-storage matrix, A~ = A with diagonal entries
  * smaller than d_j in magnitude replaced by d_j (eq. 3.23). */
-static cholmod_sparse *block_matrix(const fold_kkt *kkt, const double *d, cholmod_common *cm)
+static cholmod_sparse *block_matrix(const fold_kkt *kkt, const double *d, bool diag_primal,
+                                    cholmod_common *cm)
 {
     const cholmod_sparse *K = fold_kkt_matrix(kkt);
     const SuiteSparse_long *Kp = K->p, *Ki = K->i;
@@ -96,7 +94,7 @@ static cholmod_sparse *block_matrix(const fold_kkt *kkt, const double *d, cholmo
     size_t t = 0;
     for (fold_int j = 0; j < nK; j++)
         for (SuiteSparse_long k = Kp[j]; k < Kp[j + 1]; k++) {
-            bool primal = j < np && Ki[k] < np;
+            bool primal = j < np && Ki[k] < np && (!diag_primal || Ki[k] == j);
             bool cdiag = j >= np && Ki[k] == j;
             if (!primal && !cdiag) continue;
             Ti[t] = Ki[k];
@@ -109,7 +107,7 @@ static cholmod_sparse *block_matrix(const fold_kkt *kkt, const double *d, cholmo
         double kjj = 0.0;
         for (SuiteSparse_long k = Kp[j]; k < Kp[j + 1]; k++)
             if (Ki[k] == j) kjj = Kx[k];
-        if (fabs(kjj) < d[j]) {
+        if (diag_primal || fabs(kjj) < d[j]) {
             Ti[t] = Tj[t] = j;
             Tx[t++] = d[j] - kjj;
         }
@@ -134,20 +132,14 @@ done:
     return P;
 }
 
-static fold_status build(fold_kkt_pc *pc, const fold_kkt *kkt, int kind, const char *fn)
+static fold_status build(fold_kkt_pc *pc, const fold_kkt *kkt, bool diag_primal, const char *fn)
 {
     fold_int nK = kkt->nK, np = kkt->n_primal, ptr[3], nb = 0;
     double *d = fold_malloc((size_t)nK, sizeof *d, "preconditioner diagonal");
     fold_status st = FOLD_OK;
     if (!d) return FOLD_ERR_MEMORY;
-    diagonal(kkt, d);
-    if (kind == FOLD_PRECOND_JACOBI) {
-        for (fold_int i = 0; i < nK; i++)
-            d[i] = 1.0 / d[i];
-        pc->inv_diag = d;
-        return FOLD_OK;
-    }
-    cholmod_sparse *P = block_matrix(kkt, d, &pc->cm);
+    fold_kkt_pc_diagonal(kkt, d);
+    cholmod_sparse *P = block_matrix(kkt, d, diag_primal, &pc->cm);
     free(d);
     if (!P) return fold_error_context(FOLD_ERR_MEMORY, "%s: block preconditioner", fn);
     ptr[nb++] = 0; /* non-empty blocks only */
@@ -162,13 +154,14 @@ static fold_status build(fold_kkt_pc *pc, const fold_kkt *kkt, int kind, const c
     return st;
 }
 
-fold_status fold_kkt_pc_setup(fold_kkt *kkt, int kind, fold_backward_info *info, const char *fn)
+fold_status fold_kkt_pc_setup(fold_kkt *kkt, bool diag_primal, fold_backward_info *info,
+                              const char *fn)
 {
     fold_kkt_pc *pc = kkt->pc;
     double t0 = fold_time_now();
     fold_status st;
-    if (pc && pc->is_valid && pc->kind == kind && pc->solution_id == kkt->solution_id &&
-        pc->nK == kkt->nK) {
+    if (pc && pc->is_valid && pc->diag_primal == diag_primal &&
+        pc->solution_id == kkt->solution_id && pc->nK == kkt->nK) {
         info->factor_nnz = fold_pc_factor_nnz(pc->block);
         return FOLD_OK;
     }
@@ -178,12 +171,12 @@ fold_status fold_kkt_pc_setup(fold_kkt *kkt, int kind, fold_backward_info *info,
     if (fold_la_common_init(&pc->cm) != FOLD_OK)
         return fold_error_context(FOLD_ERR_INTERNAL, "%s: preconditioner", fn);
     pc->has_cm = true;
-    if ((st = build(pc, kkt, kind, fn)) < 0) {
+    if ((st = build(pc, kkt, diag_primal, fn)) < 0) {
         fold_kkt_pc_free(pc);
         kkt->pc = NULL;
         return st;
     }
-    pc->kind = kind;
+    pc->diag_primal = diag_primal;
     pc->solution_id = kkt->solution_id;
     pc->nK = kkt->nK;
     pc->is_valid = true;
@@ -195,8 +188,5 @@ fold_status fold_kkt_pc_setup(fold_kkt *kkt, int kind, fold_backward_info *info,
 fold_status fold_kkt_pc_apply(void *ctx, bool transpose, const double *r, double *z)
 {
     fold_kkt_pc *pc = ctx;
-    if (pc->block) return fold_pc_factor_apply(pc->block, transpose, r, z);
-    for (fold_int i = 0; i < pc->nK; i++)
-        z[i] = r[i] * pc->inv_diag[i];
-    return FOLD_OK;
+    return fold_pc_factor_apply(pc->block, transpose, r, z);
 }

@@ -157,6 +157,7 @@ static fold_status assemble(fold_kkt *kkt, const fold_solver *solver, bool *rebu
     *rebuilt = pattern_changed(kkt, form);
     if (*rebuilt) {
         fold_kkt_release_system(kkt);
+        fold_kkt_null_free(kkt); /* the null space of the factorization released */
         kkt->form = form;
         st = form == FOLD_KKT_BARRIER ? fold_kkt_build_barrier(kkt) : fold_kkt_build_active(kkt);
         if (st != FOLD_OK) {
@@ -339,72 +340,4 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     fill_info(kkt, set, info);
     if (kkt->is_lsq) return FOLD_WARN_LEAST_SQUARES;
     return kkt->is_one_sided ? FOLD_WARN_ONE_SIDED : FOLD_OK;
-}
-
-/* A right-hand side not orthogonal to the null space of a regularized K (§4.8): the
- * derivative asked for is not unique (the upstream gradient weighs an undetermined entry)
- * or does not exist (the direction moves dependent constraints apart). */
-static fold_status not_unique(const fold_kkt *kkt)
-{
-    char dirs[FOLD_LIST_LEN] = "";
-    fold_kkt_null_describe(kkt, dirs, sizeof dirs);
-    return fold_error(FOLD_ERR_SINGULAR,
-                      "%s: the requested derivative is not unique: the KKT matrix of order %lld "
-                      "is singular (solved with regularization delta = %.3g) and the "
-                      "right-hand side is not orthogonal to its null space (null direction on "
-                      "%s; e.g. an upstream gradient on one of several variables that enter the "
-                      "problem identically, or on the multiplier of one of several dependent "
-                      "constraints); set backward.lsq_fallback for the minimum-norm "
-                      "least-squares result",
-                      kkt->fn ? kkt->fn : "fold", (long long)kkt->nK, kkt->finfo.singular_delta,
-                      dirs[0] ? dirs : "not resolved");
-}
-
-fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
-                           double *X, unsigned char *bad, fold_backward_info *info)
-{
-    double t0 = fold_time_now(), res = 0.0;
-    fold_status st = FOLD_OK;
-    fold_int n_bad = 0;
-    if (bad && nrhs > 0) memset(bad, 0, (size_t)nrhs);
-    if (set->backward.method != FOLD_BACKWARD_DIRECT)
-        return fold_kkt_iter_solve(kkt, set, nrhs, B, X, info);
-    if (kkt->nK > 0 && nrhs > 0) {
-        if (kkt->is_lsq)
-            st = fold_la_lsq_solve(fold_kkt_matrix(kkt), false, nrhs, B, X, &kkt->cm);
-        else {
-            /* Columns that miss eq. 4.9 are flagged (bad) or fail the call (not_unique). */
-            unsigned char *flags = bad ? bad : fold_malloc((size_t)nrhs, 1, "column flags");
-            if (!flags) return FOLD_ERR_MEMORY;
-            st = fold_la_factor_solve_cols(kkt->F, false, nrhs, B, X, set->backward.refine_steps,
-                                           set->backward.refine_tol, &res, flags, &n_bad);
-            if (st >= 0 && n_bad > 0) { /* slow, or inconsistent: GMRES tells (§4.8) */
-                fold_status sr = fold_kkt_iter_rescue(kkt, set, nrhs, B, X, flags, &n_bad, info);
-                if (sr < 0) st = sr;
-            }
-            if (!bad) free(flags);
-            if (st >= 0 && n_bad > 0 && (!bad || set->backward.lsq_fallback)) {
-                if (!set->backward.lsq_fallback)
-                    return not_unique(kkt);
-                if (bad) memset(bad, 0, (size_t)nrhs);
-                st = fold_la_lsq_solve(fold_kkt_matrix(kkt), false, nrhs, B, X, &kkt->cm);
-                if (info) info->is_least_squares = true;
-                res = 0.0;
-            }
-            /* AUTO may have switched to LU during the solve (doc/math.md §4.4). */
-            fold_la_factor_get_info(kkt->F, &kkt->finfo);
-            if (info) {
-                info->factorization = kkt->finfo.factorization;
-                info->factor_nnz = kkt->finfo.factor_nnz;
-                snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s",
-                         kkt->finfo.fallback_reason);
-            }
-        }
-    }
-    if (info) {
-        info->solve_s += fold_time_now() - t0;
-        info->n_rhs += nrhs;
-        if (res > info->residual) info->residual = res;
-    }
-    return st;
 }

@@ -93,12 +93,31 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = run(*args, "--set", "backward.factorization=umfpack")
     ref = json.loads(out).get("gradient", {}) if rc == 0 else {}
     scale = max([1] + [abs(x) for x in ref.values()])
-    for extra in (["--backward", "gmres"], ["--backward", "minres", "--set", "precond.kind=block"]):
+    # Every method with its default preconditioner (precond.kind = auto), in both KKT forms,
+    # and says which it used: the KKT map's own factorization for LFPI, GMRES and BiCGSTAB, an
+    # SPD block preconditioner for MINRES (doc/math.md §3.9).
+    auto_pc = {"lfpi": "exact", "gmres": "exact", "bicgstab": "exact", "minres": "block"}
+    runs = [(["--backward", m], pc) for m, pc in auto_pc.items()]
+    runs += [(["--backward", m, "--kkt", "barrier"], pc) for m, pc in auto_pc.items()]
+    runs.append((["--backward", "minres", "--set", "precond.kind=block"], "block"))
+    runs.append((["--backward", "gmres", "--set", "precond.kind=block"], "block"))
+    rc, out, err = run(*args, "--kkt", "barrier", "--set", "backward.factorization=umfpack")
+    ref_barrier = json.loads(out).get("gradient", {}) if rc == 0 else {}
+    for extra, pc in runs:
         rc, out, err = run(*args, *extra)
         it = json.loads(out) if rc == 0 else {}
-        ok = rc == 0 and len(ref) == 30 and it.get("backward_method") == extra[1] and all(
-            abs(it["gradient"][k] - ref[k]) <= 1e-8 * scale for k in ref)
+        r = ref_barrier if "barrier" in extra else ref
+        ok = rc == 0 and len(r) == 30 and it.get("backward_method") == extra[1] and all(
+            abs(it["gradient"][k] - r[k]) <= 1e-8 * scale for k in r)
         check("opf " + " ".join(extra) + " gives the direct gradient", ok, err)
+        check("opf " + " ".join(extra) + " reports precond " + pc,
+              it.get("backward_precond") == pc and it["backward"]["iterations"] >= 1, err)
+    rc, out, err = run("opf", case, "--wrt", "pd", "--mode", "vjp", "--backward", "minres")
+    check("opf --backward minres: the summary names the preconditioner",
+          rc == 0 and "minres with precond block" in out, err)
+    rc, out, err = run(*args, "--backward", "cg")
+    check("opf --backward cg: exit 2, the KKT matrix is indefinite",
+          rc == 2 and "indefinite" in err and "gradient" not in out, err)
     rc, out, err = run("opf", case, "--json", "--wrt", "pd", "--of", "pg", "--rows", "1",
                        "--cols", "2,3")
     j = json.loads(out) if rc == 0 else {}

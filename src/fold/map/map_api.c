@@ -78,7 +78,6 @@ fold_status fold_map_jvp(fold_map *map, const fold_settings *settings, const dou
     }
     if (map->np > 0 && (st = fold_map_psi(map, dp, rhs)) < 0)
         goto done;
-    inf.n_rhs = 1;
     if ((st = fold_map_solve(map, &s, false, rhs, x, &inf)) < 0)
         goto done;
     memcpy(dz, x, (size_t)map->nz * sizeof *dz);
@@ -109,7 +108,6 @@ fold_status fold_map_vjp(fold_map *map, const fold_settings *settings, const dou
         st = FOLD_ERR_MEMORY;
         goto done;
     }
-    inf.n_rhs = 1;
     if ((st = fold_map_solve(map, &s, true, zbar, w, &inf)) < 0)
         goto done;
     if (map->np > 0 && (st = fold_map_psit(map, w, g)) < 0)
@@ -169,7 +167,6 @@ fold_status fold_map_jacobian(fold_map *map, const fold_settings *settings, doub
                 (st = fold_map_solve(map, &s, false, col, x, &inf)) < 0)
                 goto done;
         }
-        inf.n_rhs++;
     }
     memcpy(J, out, (size_t)nz * (size_t)np * sizeof *J);
 done:

@@ -42,6 +42,7 @@ struct fold_map {
     fold_int n_history, history_cap;
     fold_la_common cm;
     bool cm_started;
+    const char *fn;         /* the public call in progress, for messages */
 };
 
 /* Largest nz for which the matrix I - Phi is assembled from nz products. */
