@@ -38,7 +38,7 @@ typedef struct fold_kkt {
     const fold_problem *prob;
     const fold_solver *solver; /* owner (the state lives in solver->backward) */
     fold_int n, m, np;
-    cholmod_common cm;
+    fold_la_common cm;
     bool has_cm;
 
     /* Callback values at the solution, in the order of the problem's patterns: H = Hessian
@@ -89,7 +89,7 @@ typedef struct fold_kkt {
      * kidx[q] = k < nnz(hess_l) for hv[k], nnz(hess_l) + k for jv[k], -1 for none (the
      * barrier diagonals are added at kdiag[t], the position of K(t,t)). n_sorted_cols counts
      * the columns that arrived unsorted from the patterns and were sorted. */
-    cholmod_sparse *K;
+    fold_la_sparse *K;
     fold_int *kidx, *kdiag;
     fold_int n_sorted_cols;
     /* Symmetric diagonal scaling S of K (nK): the stored matrix is S K S, and the builders
@@ -170,7 +170,7 @@ fold_status fold_kkt_classified(fold_solver *solver, const char *fn);
  * until the next fold_kkt_setup. The first n_primal rows are primal (dx), the rest dual
  * (dlam). The builders below produce right-hand sides of, and take solutions of, this
  * scaled system. */
-const cholmod_sparse *fold_kkt_matrix(const fold_kkt *kkt);
+const fold_la_sparse *fold_kkt_matrix(const fold_kkt *kkt);
 
 /* --- evaluation (kkt_eval.c) and classification (kkt_classify.c) --- */
 /* Evaluate jac_g, hess_l (obj_factor 1), hess_lp and jac_g_p at the stored solution into

@@ -1,7 +1,7 @@
 /* Preconditioners of the iterative KKT fold built from the assembled, scaled matrix
  * K = [A B'; B C] (doc/math.md §3.9): Jacobi on the primal diagonal and the diagonal of
  * the approximate Schur complement (eq. 3.22), and the block-diagonal blkdiag(A, B D^-1 B' +
- * |C|) with CHOLMOD-factored blocks (eq. 3.23). */
+ * |C|) (eq. 3.23, assembled by fold_la_saddle_block) with CHOLMOD-factored blocks. */
 #include "fold/fold_internal.h"
 #include "fold/precond/precond.h"
 
@@ -13,7 +13,7 @@ struct fold_kkt_pc {
     fold_int nK;
     bool is_valid, diag_primal;
     fold_precond_factor *block; /* LDL' of the diagonal blocks */
-    cholmod_common cm;
+    fold_la_common cm;
     bool has_cm;
 };
 
@@ -30,13 +30,13 @@ void fold_kkt_pc_free(fold_kkt_pc *pc)
  * are entirely zero get 1 (the system is singular there anyway). */
 void fold_kkt_pc_diagonal(const fold_kkt *kkt, double *d)
 {
-    const cholmod_sparse *K = fold_kkt_matrix(kkt);
-    const SuiteSparse_long *Kp = K->p, *Ki = K->i;
+    const fold_la_sparse *K = fold_kkt_matrix(kkt);
+    const fold_int *Kp = K->p, *Ki = K->i;
     const double *Kx = K->x;
     fold_int np = kkt->n_primal, nK = kkt->nK;
     for (fold_int j = 0; j < np; j++) { /* K symmetric: column j holds row j */
         double dj = 0.0, big = 0.0;
-        for (SuiteSparse_long k = Kp[j]; k < Kp[j + 1]; k++) {
+        for (fold_int k = Kp[j]; k < Kp[j + 1]; k++) {
             big = fmax(big, fabs(Kx[k]));
             if (Ki[k] == j) dj = fabs(Kx[k]);
         }
@@ -45,7 +45,7 @@ void fold_kkt_pc_diagonal(const fold_kkt *kkt, double *d)
     }
     for (fold_int i = np; i < nK; i++) {
         double di = 0.0;
-        for (SuiteSparse_long k = Kp[i]; k < Kp[i + 1]; k++) {
+        for (fold_int k = Kp[i]; k < Kp[i + 1]; k++) {
             if (Ki[k] < np)
                 di += Kx[k] * Kx[k] / d[Ki[k]];
             else if (Ki[k] == i)
@@ -55,83 +55,6 @@ void fold_kkt_pc_diagonal(const fold_kkt *kkt, double *d)
     }
 }
 
-/* P = blkdiag(A~, B D^-1 B' + |C|) as a full-storage matrix, A~ = A with diagonal entries
- * smaller than d_j in magnitude replaced by d_j (eq. 3.23). */
-static cholmod_sparse *block_matrix(const fold_kkt *kkt, const double *d, bool diag_primal,
-                                    cholmod_common *cm)
-{
-    const cholmod_sparse *K = fold_kkt_matrix(kkt);
-    const SuiteSparse_long *Kp = K->p, *Ki = K->i;
-    const double *Kx = K->x;
-    fold_int np = kkt->n_primal, nK = kkt->nK, nd = nK - np;
-    cholmod_sparse *Bs = NULL, *S = NULL, *P = NULL;
-    cholmod_triplet *T = NULL;
-    SuiteSparse_long *rset = NULL, *cset = NULL;
-    size_t cap = (size_t)Kp[nK] + (size_t)np;
-    if (nd > 0) {
-        /* Bs = B D^{-1/2} (nd x np), S = Bs Bs' */
-        rset = fold_malloc((size_t)nd, sizeof *rset, "row set");
-        cset = fold_malloc((size_t)(np > 0 ? np : 1), sizeof *cset, "column set");
-        if (!rset || !cset) goto done;
-        for (fold_int i = 0; i < nd; i++)
-            rset[i] = np + i;
-        for (fold_int j = 0; j < np; j++)
-            cset[j] = j;
-        Bs = cholmod_l_submatrix((cholmod_sparse *)K, rset, nd, cset, np, 1, 1, cm);
-        if (!Bs) goto done;
-        for (fold_int j = 0; j < np; j++)
-            for (SuiteSparse_long k = ((SuiteSparse_long *)Bs->p)[j];
-                 k < ((SuiteSparse_long *)Bs->p)[j + 1]; k++)
-                ((double *)Bs->x)[k] /= sqrt(d[j]);
-        S = cholmod_l_aat(Bs, NULL, 0, 1, cm);
-        if (!S) goto done;
-        cap += (size_t)((SuiteSparse_long *)S->p)[nd] + (size_t)nd;
-    }
-    T = cholmod_l_allocate_triplet((size_t)nK, (size_t)nK, cap, 0, CHOLMOD_REAL, cm);
-    if (!T) goto done;
-    SuiteSparse_long *Ti = T->i, *Tj = T->j;
-    double *Tx = T->x;
-    size_t t = 0;
-    for (fold_int j = 0; j < nK; j++)
-        for (SuiteSparse_long k = Kp[j]; k < Kp[j + 1]; k++) {
-            bool primal = j < np && Ki[k] < np && (!diag_primal || Ki[k] == j);
-            bool cdiag = j >= np && Ki[k] == j;
-            if (!primal && !cdiag) continue;
-            Ti[t] = Ki[k];
-            Tj[t] = j;
-            Tx[t++] = primal ? Kx[k] : fabs(Kx[k]);
-        }
-    /* Primal diagonals below the floor are replaced by the floor d_j (eq. 3.23): variables
-     * with no curvature (e.g. entering only linearly) would make the block singular. */
-    for (fold_int j = 0; j < np; j++) {
-        double kjj = 0.0;
-        for (SuiteSparse_long k = Kp[j]; k < Kp[j + 1]; k++)
-            if (Ki[k] == j) kjj = Kx[k];
-        if (diag_primal || fabs(kjj) < d[j]) {
-            Ti[t] = Tj[t] = j;
-            Tx[t++] = d[j] - kjj;
-        }
-    }
-    for (fold_int j = 0; S && j < nd; j++) {
-        for (SuiteSparse_long k = ((SuiteSparse_long *)S->p)[j];
-             k < ((SuiteSparse_long *)S->p)[j + 1]; k++) {
-            Ti[t] = np + ((SuiteSparse_long *)S->i)[k];
-            Tj[t] = np + j;
-            Tx[t++] = ((double *)S->x)[k];
-        }
-    }
-    T->nnz = t;
-    P = cholmod_l_triplet_to_sparse(T, t, cm); /* sums duplicates, sorted */
-done:
-    if (!P && cm->status == CHOLMOD_OK) fold_error(FOLD_ERR_MEMORY, "block preconditioner");
-    free(rset);
-    free(cset);
-    cholmod_l_free_sparse(&Bs, cm);
-    cholmod_l_free_sparse(&S, cm);
-    cholmod_l_free_triplet(&T, cm);
-    return P;
-}
-
 static fold_status build(fold_kkt_pc *pc, const fold_kkt *kkt, bool diag_primal, const char *fn)
 {
     fold_int nK = kkt->nK, np = kkt->n_primal, ptr[3], nb = 0;
@@ -139,14 +62,15 @@ static fold_status build(fold_kkt_pc *pc, const fold_kkt *kkt, bool diag_primal,
     fold_status st = FOLD_OK;
     if (!d) return FOLD_ERR_MEMORY;
     fold_kkt_pc_diagonal(kkt, d);
-    cholmod_sparse *P = block_matrix(kkt, d, diag_primal, &pc->cm);
+    fold_la_sparse *P = NULL;
+    st = fold_la_saddle_block(fold_kkt_matrix(kkt), np, d, diag_primal, &pc->cm, &P);
     free(d);
-    if (!P) return fold_error_context(FOLD_ERR_MEMORY, "%s: block preconditioner", fn);
+    if (st < 0) return fold_error_context(st, "%s: block preconditioner", fn);
     ptr[nb++] = 0; /* non-empty blocks only */
     if (np > 0 && np < nK) ptr[nb++] = np;
     ptr[nb] = nK;
     st = fold_pc_block_create(P, nb, ptr, &pc->cm, fn, &pc->block);
-    cholmod_l_free_sparse(&P, &pc->cm);
+    fold_la_sparse_free(&P, &pc->cm);
     if (st == FOLD_ERR_SINGULAR)
         return fold_error_context(st, "precond.kind = block (blocks: primal rows 0..%lld, "
                                   "Schur complement approximation of the multiplier rows)",

@@ -176,7 +176,7 @@ static fold_status assemble(fold_kkt *kkt, const fold_solver *solver, bool *rebu
 
 static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt, const char *fn)
 {
-    const cholmod_sparse *A = fold_kkt_matrix(kkt);
+    const fold_la_sparse *A = fold_kkt_matrix(kkt);
     fold_status st;
     kkt->reused_analysis = false;
     memset(&kkt->finfo, 0, sizeof kkt->finfo);
@@ -248,14 +248,14 @@ fold_status fold_kkt_classified(fold_solver *solver, const char *fn)
 
 static void fill_info(const fold_kkt *kkt, const fold_settings *set, fold_backward_info *info)
 {
-    const cholmod_sparse *A = fold_kkt_matrix(kkt);
+    const fold_la_sparse *A = fold_kkt_matrix(kkt);
     info->kkt_form = set->backward.kkt_form;
     info->method = set->backward.method;
     info->factorization = kkt->finfo.factorization;
     info->ordering = set->backward.ordering;
     snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s", kkt->finfo.fallback_reason);
     info->kkt_dim = kkt->nK;
-    info->kkt_nnz = A ? ((const SuiteSparse_long *)A->p)[A->ncol] : 0;
+    info->kkt_nnz = A ? fold_la_sparse_nnz(A) : 0;
     info->factor_nnz = kkt->finfo.factor_nnz;
     info->n_active_cons = kkt->n_active_cons;
     info->n_active_bounds = kkt->n_active_bounds;
