@@ -5,12 +5,11 @@
 #ifndef FOLD_FOLD_INTERNAL_H
 #define FOLD_FOLD_INTERNAL_H
 
+#include "fold/call.h"
 #include "forward/sides.h"
 #include "forward/solver_internal.h"
 #include "linalg/linalg.h"
 
-/* Buffers of messages that list a few item names ("a, b, c, d and 7 more"). */
-#define FOLD_LIST_LEN (5 * FOLD_NAME_MAX)
 
 /* Status of a variable's bounds in the active-set form. */
 enum { FOLD_XS_FREE = 0, FOLD_XS_LOWER = 1, FOLD_XS_UPPER = 2, FOLD_XS_FIXED = 3 };
@@ -365,7 +364,6 @@ fold_int fold_report_movers(const fold_kkt *kkt, char *buf, size_t len);
 void fold_report_unique(fold_kkt *kkt);
 
 /* --- both classifications of the candidates (variants.c, doc/math.md §3.2) --- */
-typedef struct fold_call fold_call;
 /* Computes a call's result (`out`, in the layout below) at the current variant. */
 typedef fold_status (*fold_result_fn)(fold_solver *solver, void *ctx, double *out, fold_call *call);
 /* A result of len entries in n_groups groups [group_start[g], group_start[g + 1]) whose
@@ -398,17 +396,7 @@ fold_status fold_value_kinks(fold_solver *solver, double *dlo, double *dhi, unsi
 fold_status fold_value_twins(fold_solver *solver, const signed char *xs, const unsigned char *held,
                              double *dlo, double *dhi, unsigned char *unknown);
 
-/* --- public-call bookkeeping (backward.c) --- */
-struct fold_call {
-    double t0;
-    fold_backward_info *info, local;
-    fold_status check; /* result of fold_kkt_check_solver */
-    char note[2 * FOLD_LIST_LEN]; /* which entries were set to NaN and why (appended to the
-                          FOLD_WARN_NOT_UNIQUE message), or "" */
-};
-/* Zero the info (the caller's or a local one), clear the solver's trust report (solver may be
- * NULL) and start the clock. */
-void fold_call_begin(fold_call *call, fold_backward_info *info, fold_solver *solver);
+/* --- public-call bookkeeping of the KKT fold (call.c; call.h for every fold) --- */
 /* Stop the clock and turn the call's outcome into the returned status: errors pass through;
  * warnings in the order least squares, unconverged input, one-sided, inaccurate residual. */
 fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *solver,

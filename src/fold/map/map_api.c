@@ -1,15 +1,15 @@
 /* Public JVP, VJP and Jacobian of a fold map: validation, right-hand sides Psi dp, the
  * backward solve, Psi' w, and outputs written only on success (doc/api/map.md). */
+#include "fold/call.h"
 #include "fold/map/map_internal.h"
 
-/* info starts as "not run" (reason FOLD_REASON_NOT_RUN) and reaches the caller through
- * finish() on every path, also when the arguments are refused. */
+/* The settings of the call (the caller's, checked, or the defaults) and the map's size in
+ * info; info itself starts as "not run" (fold_call_begin) and reaches the caller on every
+ * path, also when the arguments are refused. */
 static fold_status prepare(fold_map *map, const fold_settings *s, const char *fn,
                            fold_settings *out, fold_backward_info *info)
 {
     fold_status st;
-    memset(info, 0, sizeof *info);
-    info->reason = FOLD_REASON_NOT_RUN;
     if ((st = fold_check_not_null(map, fn, "map")) < 0)
         return st;
     if (s) {
@@ -24,13 +24,11 @@ static fold_status prepare(fold_map *map, const fold_settings *s, const char *fn
     return FOLD_OK;
 }
 
-static void finish(fold_map *map, fold_backward_info *info, double t0, fold_backward_info *user)
+static void finish(fold_map *map, fold_call *call)
 {
     if (map && map->A)
-        info->kkt_nnz = fold_la_sparse_nnz(map->A);
-    info->total_s = fold_time_now() - t0;
-    if (user)
-        *user = *info;
+        call->info->kkt_nnz = fold_la_sparse_nnz(map->A);
+    fold_call_stop(call);
 }
 
 static fold_status need_forward(const fold_map *map, const char *fn)
@@ -61,14 +59,13 @@ fold_status fold_map_jvp(fold_map *map, const fold_settings *settings, const dou
     fold_clear_error();
     static const char *FN = "fold_map_jvp";
     fold_settings s;
-    fold_backward_info inf;
+    fold_call call;
     fold_status st;
-    double t0 = fold_time_now(), *rhs = NULL, *x = NULL;
-    if ((st = prepare(map, settings, FN, &s, &inf)) < 0 ||
-        (map->np > 0 && (st = fold_check_not_null(dp, FN, "dp")) < 0) ||
-        (st = fold_check_not_null(dz, FN, "dz")) < 0 ||
-        (map->np > 0 && (st = fold_check_finite(dp, map->np, FN, "dp")) < 0) ||
-        (st = need_forward(map, FN)) < 0)
+    double *rhs = NULL, *x = NULL;
+    fold_call_begin(&call, info, NULL);
+    if ((st = prepare(map, settings, FN, &s, call.info)) < 0 ||
+        (st = fold_call_input(dp, map->np, true, FN, "dp")) < 0 ||
+        (st = fold_check_not_null(dz, FN, "dz")) < 0 || (st = need_forward(map, FN)) < 0)
         goto done;
     rhs = fold_calloc((size_t)map->nz, sizeof *rhs, "right-hand side");
     x = fold_calloc((size_t)map->nz, sizeof *x, "solution");
@@ -78,11 +75,11 @@ fold_status fold_map_jvp(fold_map *map, const fold_settings *settings, const dou
     }
     if (map->np > 0 && (st = fold_map_psi(map, dp, rhs)) < 0)
         goto done;
-    if ((st = fold_map_solve(map, &s, false, rhs, x, &inf)) < 0)
+    if ((st = fold_map_solve(map, &s, false, rhs, x, call.info)) < 0)
         goto done;
     memcpy(dz, x, (size_t)map->nz * sizeof *dz);
 done:
-    finish(map, &inf, t0, info);
+    finish(map, &call);
     free(rhs);
     free(x);
     return st;
@@ -94,13 +91,14 @@ fold_status fold_map_vjp(fold_map *map, const fold_settings *settings, const dou
     fold_clear_error();
     static const char *FN = "fold_map_vjp";
     fold_settings s;
-    fold_backward_info inf;
+    fold_call call;
     fold_status st;
-    double t0 = fold_time_now(), *w = NULL, *g = NULL;
-    if ((st = prepare(map, settings, FN, &s, &inf)) < 0 ||
-        (st = fold_check_not_null(zbar, FN, "zbar")) < 0 ||
+    double *w = NULL, *g = NULL;
+    fold_call_begin(&call, info, NULL);
+    if ((st = prepare(map, settings, FN, &s, call.info)) < 0 ||
+        (st = fold_call_input(zbar, map->nz, true, FN, "zbar")) < 0 ||
         (map->np > 0 && (st = fold_check_not_null(pbar, FN, "pbar")) < 0) ||
-        (st = fold_check_finite(zbar, map->nz, FN, "zbar")) < 0 || (st = need_reverse(map, FN)) < 0)
+        (st = need_reverse(map, FN)) < 0)
         goto done;
     w = fold_calloc((size_t)map->nz, sizeof *w, "adjoint");
     g = fold_calloc((size_t)(map->np > 0 ? map->np : 1), sizeof *g, "parameter gradient");
@@ -108,14 +106,14 @@ fold_status fold_map_vjp(fold_map *map, const fold_settings *settings, const dou
         st = FOLD_ERR_MEMORY;
         goto done;
     }
-    if ((st = fold_map_solve(map, &s, true, zbar, w, &inf)) < 0)
+    if ((st = fold_map_solve(map, &s, true, zbar, w, call.info)) < 0)
         goto done;
     if (map->np > 0 && (st = fold_map_psit(map, w, g)) < 0)
         goto done;
     if (map->np > 0)
         memcpy(pbar, g, (size_t)map->np * sizeof *pbar);
 done:
-    finish(map, &inf, t0, info);
+    finish(map, &call);
     free(w);
     free(g);
     return st;
@@ -127,12 +125,13 @@ fold_status fold_map_jacobian(fold_map *map, const fold_settings *settings, doub
     fold_clear_error();
     static const char *FN = "fold_map_jacobian";
     fold_settings s;
-    fold_backward_info inf;
+    fold_call call;
     fold_status st;
     fold_int nz, np;
-    double t0 = fold_time_now(), *e = NULL, *col = NULL, *out = NULL;
+    double *e = NULL, *col = NULL, *out = NULL;
     bool reverse;
-    if ((st = prepare(map, settings, FN, &s, &inf)) < 0 ||
+    fold_call_begin(&call, info, NULL);
+    if ((st = prepare(map, settings, FN, &s, call.info)) < 0 ||
         (st = fold_check_not_null(J, FN, "J")) < 0)
         goto done;
     nz = map->nz;
@@ -155,7 +154,7 @@ fold_status fold_map_jacobian(fold_map *map, const fold_settings *settings, doub
         if (reverse) { /* row k of dz/dp */
             double *w = col;
             memset(w, 0, (size_t)nz * sizeof *w);
-            if ((st = fold_map_solve(map, &s, true, e, w, &inf)) < 0 ||
+            if ((st = fold_map_solve(map, &s, true, e, w, call.info)) < 0 ||
                 (st = fold_map_psit(map, w, e)) < 0)
                 goto done;
             for (fold_int j = 0; j < np; j++)
@@ -164,13 +163,13 @@ fold_status fold_map_jacobian(fold_map *map, const fold_settings *settings, doub
             double *x = out + (size_t)k * nz;
             memset(x, 0, (size_t)nz * sizeof *x);
             if ((st = fold_map_psi(map, e, col)) < 0 ||
-                (st = fold_map_solve(map, &s, false, col, x, &inf)) < 0)
+                (st = fold_map_solve(map, &s, false, col, x, call.info)) < 0)
                 goto done;
         }
     }
     memcpy(J, out, (size_t)nz * (size_t)np * sizeof *J);
 done:
-    finish(map, &inf, t0, info);
+    finish(map, &call);
     free(e);
     free(col);
     free(out);
