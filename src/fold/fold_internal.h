@@ -18,7 +18,7 @@ enum { FOLD_CS_INACTIVE = 0, FOLD_CS_LOWER = 1, FOLD_CS_UPPER = 2, FOLD_CS_EQUAL
 
 /* The backward state of one solver (solver->backward). Everything is evaluated at the
  * stored solution whose id is `solution_id`; `is_valid` says the evaluation, classification
- * and assembly are current, `has_factor` / `is_lsq` say how systems are solved. */
+ * and assembly are current, `fac.has_factor` / `fac.is_lsq` say how systems are solved. */
 typedef struct fold_kkt_pc fold_kkt_pc;
 
 /* A candidate: an item with a weakly active or ambiguous side (doc/math.md §3.2), held at
@@ -32,6 +32,25 @@ typedef struct fold_kkt_cand {
 } fold_kkt_cand;
 
 typedef struct fold_report fold_report;
+
+/* The factorization of K (kkt_state.c): F (kept across solutions with the same pattern: the
+ * symbolic analysis, or the nearby preconditioner), whether it is current (has_factor) or
+ * the least-squares fallback replaces it (is_lsq), and its info. */
+typedef struct fold_kkt_factor {
+    fold_la_factor *F;
+    bool has_factor, is_lsq;
+    fold_la_factor_info finfo;
+    bool reused_analysis;
+} fold_kkt_factor;
+
+/* Singular K (regularized factorization, doc/math.md §4.8): entries of the results that its
+ * null space leaves undetermined (kkt_null.c): variables, multipliers, stationarity
+ * residuals (bound multipliers), parameter entries of a vjp. */
+typedef struct fold_kkt_null_space {
+    bool has_null;
+    unsigned char *null_x, *null_l, *null_z, *null_p;
+    fold_int n_null_x, n_null_l, n_null_p;
+} fold_kkt_null_space;
 
 typedef struct fold_kkt {
     const fold_problem *prob;
@@ -109,20 +128,13 @@ typedef struct fold_kkt {
      * dlam_i = 0). */
     double *xdiag, *cdiag, *jmask;
 
-    /* Factorization. */
-    fold_la_factor *F;
-    bool has_factor, is_lsq, is_valid;
+    /* Evaluation, classification and assembly are current for solution_id (kkt_state.c). */
+    bool is_valid;
     unsigned long solution_id;
-    fold_la_factor_info finfo;
-    double assemble_s, analyze_s, factor_s;
-    bool reused_analysis;
+    double assemble_s;
+    fold_kkt_factor fac;   /* written by kkt_state.c */
 
-    /* Singular K (regularized factorization, doc/math.md §4.8): entries of the results that
-     * its null space leaves undetermined (kkt_null.c): variables, multipliers, stationarity
-     * residuals (bound multipliers), parameter entries of a vjp. */
-    bool has_null;
-    unsigned char *null_x, *null_l, *null_z, *null_p;
-    fold_int n_null_x, n_null_l, n_null_p;
+    fold_kkt_null_space ns; /* written by kkt_null.c */
 
     /* Scratch vectors of length max(n, m, np, 1). */
     double *w1, *w2, *w3, *w4;

@@ -137,8 +137,8 @@ fold_status fold_kkt_build_pattern(fold_kkt *kkt)
 
 void fold_kkt_release_system(fold_kkt *kkt)
 {
-    fold_la_factor_free(kkt->F);
-    kkt->F = NULL;
+    fold_la_factor_free(kkt->fac.F);
+    kkt->fac.F = NULL;
     fold_la_sparse_free(&kkt->K, &kkt->cm);
     free(kkt->kidx);
     free(kkt->kdiag);
@@ -146,7 +146,7 @@ void fold_kkt_release_system(fold_kkt *kkt)
     kkt->kidx = kkt->kdiag = NULL;
     kkt->kscale = NULL;
     kkt->nK = 0;
-    kkt->has_factor = kkt->is_lsq = false;
+    kkt->fac.has_factor = kkt->fac.is_lsq = false;
 }
 
 /* S = diag(1 / sqrt(max(1, |K_tt|))) in the barrier form (Sigma up to ~1e16 at a tight

@@ -22,12 +22,12 @@ static fold_status apply_k(void *ctx, bool transpose, const double *x, double *y
     return FOLD_OK;
 }
 
-/* z = M^{-1} r with the factorization in kkt->F (current or nearby): no refinement, since
+/* z = M^{-1} r with the factorization in kkt->fac.F (current or nearby): no refinement, since
  * the Krylov method itself corrects against K. */
 static fold_status apply_factor(void *ctx, bool transpose, const double *r, double *z)
 {
     fold_kkt *kkt = ctx;
-    fold_status st = fold_la_factor_apply(kkt->F, transpose, 1, r, z);
+    fold_status st = fold_la_factor_apply(kkt->fac.F, transpose, 1, r, z);
     return st < 0 ? fold_error_context(st, "preconditioner") : FOLD_OK;
 }
 
@@ -37,7 +37,7 @@ static fold_status jacobi(void *ctx, double *d)
     return FOLD_OK;
 }
 
-/* block: eq. 3.23 (cached per solution); exact or nearby: the factorization in kkt->F. */
+/* block: eq. 3.23 (cached per solution); exact or nearby: the factorization in kkt->fac.F. */
 static fold_status factor_pc(void *ctx, int kind, fold_kry_pc *pc, fold_backward_info *info)
 {
     fold_kkt *kkt = ctx;
@@ -51,16 +51,16 @@ static fold_status factor_pc(void *ctx, int kind, fold_kry_pc *pc, fold_backward
         pc->ctx = kkt->pc;
         return FOLD_OK;
     }
-    if (!kkt->F)
+    if (!kkt->fac.F)
         return fold_error(FOLD_ERR_SINGULAR,
                           "%s: precond.kind = %s: no factorization of the KKT matrix of order "
                           "%lld is available (singular system)",
                           fn, fold_precond_name(kind), (long long)kkt->nK);
-    fold_la_factor_get_info(kkt->F, &fi);
+    fold_la_factor_get_info(kkt->fac.F, &fi);
     info->factor_nnz = fi.factor_nnz;
     info->factorization = fi.factorization;
     /* nearby: a factorization of an earlier solution's matrix is being reused */
-    if (!kkt->has_factor) info->reused_factorization = true;
+    if (!kkt->fac.has_factor) info->reused_factorization = true;
     pc->apply = apply_factor;
     pc->ctx = kkt;
     return FOLD_OK;
@@ -71,15 +71,15 @@ static fold_status direct(void *ctx, const fold_settings *set, bool transpose, f
                           double *residual, fold_backward_info *info)
 {
     fold_kkt *kkt = ctx;
-    fold_status st = fold_la_factor_solve_cols(kkt->F, transpose, nrhs, B, X,
+    fold_status st = fold_la_factor_solve_cols(kkt->fac.F, transpose, nrhs, B, X,
                                                set->backward.refine_steps,
                                                set->backward.refine_tol, residual, bad, n_bad);
     /* AUTO may have switched to LU during the solve (doc/math.md §4.4). */
-    fold_la_factor_get_info(kkt->F, &kkt->finfo);
-    info->factorization = kkt->finfo.factorization;
-    info->factor_nnz = kkt->finfo.factor_nnz;
+    fold_la_factor_get_info(kkt->fac.F, &kkt->fac.finfo);
+    info->factorization = kkt->fac.finfo.factorization;
+    info->factor_nnz = kkt->fac.finfo.factor_nnz;
     snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s",
-             kkt->finfo.fallback_reason);
+             kkt->fac.finfo.fallback_reason);
     return st;
 }
 
@@ -105,7 +105,7 @@ static fold_status not_unique(void *ctx)
                       "problem identically, or on the multiplier of one of several dependent "
                       "constraints); set backward.lsq_fallback for the minimum-norm "
                       "least-squares result",
-                      kkt->fn ? kkt->fn : "fold", (long long)kkt->nK, kkt->finfo.singular_delta,
+                      kkt->fn ? kkt->fn : "fold", (long long)kkt->nK, kkt->fac.finfo.singular_delta,
                       dirs[0] ? dirs : "not resolved");
 }
 
@@ -127,7 +127,7 @@ static fold_system kkt_system(fold_kkt *kkt, char *what, size_t len)
         .direct = direct,
         .rescue = {apply_factor, kkt},
         .lsq = lsq,
-        .use_lsq = kkt->is_lsq,
+        .use_lsq = kkt->fac.is_lsq,
         .not_unique = not_unique,
     };
     return sys;
@@ -142,7 +142,7 @@ bool fold_kkt_iter_wants_factor(fold_kkt *kkt, const fold_settings *set)
     if (kind == FOLD_PRECOND_EXACT) return true;
     /* nearby: factor only when no factorization of this pattern is kept (the first solution,
      * or the pattern changed, which frees the old one); otherwise the kept one is used. */
-    return kind == FOLD_PRECOND_NEARBY && !kkt->F;
+    return kind == FOLD_PRECOND_NEARBY && !kkt->fac.F;
 }
 
 fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
