@@ -1,5 +1,6 @@
 /* Public forward and reverse mode through the KKT map (doc/math.md §3): fold_jvp, fold_vjp
  * (doc/api/fold.md); their bookkeeping and status rules are in call.c. */
+#include "fold/engine.h"
 #include "fold/fold_internal.h"
 
 /* Largest |v_k| (0 for an empty or NULL v). */
@@ -35,36 +36,49 @@ static double *at(double *out, fold_int off)
     return off >= 0 ? out + off : NULL;
 }
 
-static fold_status jvp_run(fold_solver *solver, void *vctx, double *out, fold_call *call)
+/* The ends of a jvp's solve (eqs. 3.8, 3.9): B from dp, then dx, dlam, dzl, dzu from U, and
+ * the entries a singular K leaves undetermined. */
+typedef struct jvp_ends {
+    fold_kkt *kkt;
+    const fold_settings *set;
+    const jvp_ctx *c;
+    fold_backward_info *info;
+} jvp_ends;
+
+static fold_status jvp_rhs(void *ctx, double *B)
 {
-    const jvp_ctx *c = vctx;
-    fold_status st;
-    if ((st = fold_kkt_setup(solver, true, call->info, "fold_jvp")) < 0) return st;
-    fold_kkt *kkt = solver->backward;
-    double *B = fold_malloc((size_t)(kkt->nK + 1), sizeof(double), "right-hand side");
-    double *U = fold_malloc((size_t)(kkt->nK + 1), sizeof(double), "solution");
+    const jvp_ends *e = ctx;
+    const jvp_ctx *c = e->c;
+    fold_status st = fold_kkt_null_check_jvp(e->kkt, e->set, 1, c->dp, c->off[0] >= 0,
+                                             c->off[3] >= 0, c->off[1] >= 0 || c->off[2] >= 0);
+    if (st) return st;
+    fold_kkt_rhs_jvp(e->kkt, 1, c->dp, B);
+    return FOLD_OK;
+}
+
+static fold_status jvp_finish(void *ctx, const double *U, bool inconsistent, double *out)
+{
+    const jvp_ends *e = ctx;
+    const jvp_ctx *c = e->c;
+    /* dp moves a combination the probe did not flag (eq. 4.9) */
+    if (inconsistent) return fold_kkt_null_not_differentiable(e->kkt);
     double *dx = at(out, c->off[0]), *dzl = at(out, c->off[1]), *dzu = at(out, c->off[2]);
     double *dlam = at(out, c->off[3]);
-    unsigned char inconsistent = 0;
-    if (!B || !U) {
-        st = FOLD_ERR_MEMORY;
-        goto done;
-    }
-    if ((st = fold_kkt_null_check_jvp(kkt, &solver->set, 1, c->dp, dx, dlam, dzl || dzu)))
-        goto done;
-    fold_kkt_rhs_jvp(kkt, 1, c->dp, B);
-    if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, U, &inconsistent, call->info)) < 0) goto done;
-    if (inconsistent) { /* dp moves a combination the probe did not flag (eq. 4.9) */
-        st = fold_kkt_null_not_differentiable(kkt);
-        goto done;
-    }
-    fold_kkt_finish_jvp(kkt, 1, c->dp, U, dx, dlam, dzl, dzu);
-    fold_kkt_null_mark_jvp(kkt, dx, dlam, dzl, dzu, call->info);
-    st = FOLD_OK;
-done:
-    free(B);
-    free(U);
-    return st;
+    fold_kkt_finish_jvp(e->kkt, 1, c->dp, U, dx, dlam, dzl, dzu);
+    fold_kkt_null_mark_jvp(e->kkt, dx, dlam, dzl, dzu, e->info);
+    return FOLD_OK;
+}
+
+static fold_status jvp_run(fold_solver *solver, void *vctx, double *out, fold_call *call)
+{
+    fold_status st;
+    char what[32];
+    if ((st = fold_kkt_setup(solver, true, call->info, "fold_jvp")) < 0) return st;
+    jvp_ends e = {solver->backward, &solver->set, vctx, call->info};
+    fold_ends ends = {&e, jvp_rhs, jvp_finish, true};
+    fold_system sys = fold_kkt_system(solver->backward, what, sizeof what);
+    st = fold_system_apply(&sys, &ends, &solver->set, false, out, call->info);
+    return st < 0 ? st : FOLD_OK;
 }
 
 fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *dlam, double *dzl,
@@ -126,31 +140,51 @@ static void vjp_locate(const void *ctx, fold_int k, int *block, fold_int *row, f
     *col = k;
 }
 
+/* The ends of a vjp's solve (eqs. 3.10, 3.11): B and the bound term C from the upstream
+ * gradients, then pbar from W and C, and the entries a singular K leaves undetermined. */
+typedef struct vjp_ends {
+    fold_kkt *kkt;
+    const fold_settings *set;
+    const vjp_ctx *c;
+    double *C;
+    fold_backward_info *info;
+} vjp_ends;
+
+static fold_status vjp_rhs(void *ctx, double *B)
+{
+    const vjp_ends *e = ctx;
+    const vjp_ctx *c = e->c;
+    fold_status st = fold_kkt_null_check_vjp(e->kkt, e->set);
+    if (st) return st;
+    fold_kkt_rhs_vjp(e->kkt, 1, c->xbar, c->lambar, c->zlbar, c->zubar, B, e->C);
+    return FOLD_OK;
+}
+
+static fold_status vjp_finish(void *ctx, const double *W, bool inconsistent, double *pbar)
+{
+    const vjp_ends *e = ctx;
+    (void)inconsistent; /* not flagged: an inconsistent vjp fails the solve */
+    if (e->kkt->np) fold_kkt_finish_vjp(e->kkt, 1, W, e->C, 0, NULL, pbar);
+    fold_kkt_null_mark_vjp(e->kkt, 1, e->kkt->np ? pbar : NULL, e->info);
+    return FOLD_OK;
+}
+
 static fold_status vjp_run(fold_solver *solver, void *vctx, double *pbar, fold_call *call)
 {
     const vjp_ctx *c = vctx;
     fold_status st;
+    char what[32];
     if ((st = fold_kkt_setup(solver, true, call->info, "fold_vjp")) < 0) return st;
     fold_kkt *kkt = solver->backward;
     bool bounds = c->zlbar || c->zubar;
-    double *B = fold_malloc((size_t)(kkt->nK + 1), sizeof(double), "right-hand side");
-    double *W = fold_malloc((size_t)(kkt->nK + 1), sizeof(double), "solution");
-    double *C = bounds ? fold_malloc((size_t)kkt->n, sizeof(double), "bound term") : NULL;
-    if (!B || !W || (bounds && !C)) {
-        st = FOLD_ERR_MEMORY;
-        goto done;
-    }
-    if ((st = fold_kkt_null_check_vjp(kkt, &solver->set))) goto done;
-    fold_kkt_rhs_vjp(kkt, 1, c->xbar, c->lambar, c->zlbar, c->zubar, B, C);
-    if ((st = fold_kkt_solve(kkt, &solver->set, 1, B, W, NULL, call->info)) < 0) goto done;
-    if (kkt->np) fold_kkt_finish_vjp(kkt, 1, W, C, 0, NULL, pbar);
-    fold_kkt_null_mark_vjp(kkt, 1, kkt->np ? pbar : NULL, call->info);
-    st = FOLD_OK;
-done:
-    free(B);
-    free(W);
-    free(C);
-    return st;
+    vjp_ends e = {kkt, &solver->set, c, NULL, call->info};
+    if (bounds && !(e.C = fold_malloc((size_t)kkt->n, sizeof(double), "bound term")))
+        return FOLD_ERR_MEMORY;
+    fold_ends ends = {&e, vjp_rhs, vjp_finish, false};
+    fold_system sys = fold_kkt_system(kkt, what, sizeof what);
+    st = fold_system_apply(&sys, &ends, &solver->set, false, pbar, call->info);
+    free(e.C);
+    return st < 0 ? st : FOLD_OK;
 }
 
 fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lambar,

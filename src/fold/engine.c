@@ -302,3 +302,20 @@ fold_status fold_system_solve(const fold_system *sys, const fold_settings *set, 
         return direct_solve(sys, set, transpose, nrhs, B, X, bad, info);
     return iter_solve(sys, set, transpose, nrhs, B, X, info);
 }
+
+fold_status fold_system_apply(const fold_system *sys, const fold_ends *ends,
+                              const fold_settings *set, bool transpose, double *out,
+                              fold_backward_info *info)
+{
+    double *B = fold_calloc((size_t)sys->n + 1, sizeof(double), "right-hand side");
+    double *X = fold_calloc((size_t)sys->n + 1, sizeof(double), "solution");
+    unsigned char bad = 0;
+    fold_status st = B && X ? ends->rhs(ends->ctx, B) : FOLD_ERR_MEMORY;
+    if (st >= 0)
+        st = fold_system_solve(sys, set, transpose, 1, B, X,
+                               ends->flag_inconsistent ? &bad : NULL, info);
+    if (st >= 0) st = ends->finish(ends->ctx, X, bad != 0, out);
+    free(B);
+    free(X);
+    return st;
+}

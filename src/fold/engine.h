@@ -55,6 +55,18 @@ typedef struct fold_system {
  * block in fold_backward_info.precond. */
 #define FOLD_PRECOND_BLOCK_DIAG (FOLD_PRECOND_AUTO + 1)
 
+/* The two ends of a fold's solve (doc/math.md §1): the right-hand side from the call's input
+ * (Psi dp, or the upstream gradient zbar) and the result from the solution (dz, or
+ * pbar = Psi' w); out is written only by finish. */
+typedef struct fold_ends {
+    void *ctx;
+    fold_status (*rhs)(void *ctx, double *B);
+    /* inconsistent: the direct solve found B outside range(A) (eq. 4.9); only with
+     * flag_inconsistent, else such a solve fails (sys->not_unique). */
+    fold_status (*finish)(void *ctx, const double *X, bool inconsistent, double *out);
+    bool flag_inconsistent;
+} fold_ends;
+
 /* "lfpi", "block": the names of fold_backward_method and fold_precond_kind values. */
 const char *fold_method_name(int method);
 const char *fold_precond_name(int kind);
@@ -73,6 +85,12 @@ int fold_system_precond(const fold_system *sys, const fold_settings *set);
  * accumulates n_rhs, iterations, residual, reason, solve_s and the preconditioner used. */
 fold_status fold_system_solve(const fold_system *sys, const fold_settings *set, bool transpose,
                               fold_int nrhs, const double *B, double *X, unsigned char *bad,
+                              fold_backward_info *info);
+
+/* One JVP or VJP through sys: ends->rhs, fold_system_solve (transpose: A' X = B), and
+ * ends->finish. */
+fold_status fold_system_apply(const fold_system *sys, const fold_ends *ends,
+                              const fold_settings *set, bool transpose, double *out,
                               fold_backward_info *info);
 
 #endif

@@ -6,6 +6,7 @@
 #define FOLD_FOLD_INTERNAL_H
 
 #include "fold/call.h"
+#include "fold/engine.h"
 #include "forward/sides.h"
 #include "forward/solver_internal.h"
 #include "linalg/linalg.h"
@@ -342,6 +343,8 @@ void fold_kkt_bound_value_gradient(const fold_solver *solver, double *grad);
  * flagged. */
 fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
                            double *X, unsigned char *bad, fold_backward_info *info);
+/* The engine's view of the current K (engine.h); what (32 bytes) names it in messages. */
+fold_system fold_kkt_system(fold_kkt *kkt, char *what, size_t len);
 /* Settings check of every fold call (method and preconditioner known). The needs that
  * depend on the system (CG and MINRES with a factorization need no multiplier rows) are
  * checked by the engine: FOLD_ERR_UNSUPPORTED. */

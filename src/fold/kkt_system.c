@@ -109,8 +109,7 @@ static fold_status not_unique(void *ctx)
                       dirs[0] ? dirs : "not resolved");
 }
 
-/* The engine's view of the current K; what (32 bytes) names it in messages. */
-static fold_system kkt_system(fold_kkt *kkt, char *what, size_t len)
+fold_system fold_kkt_system(fold_kkt *kkt, char *what, size_t len)
 {
     snprintf(what, len, "KKT order %lld", (long long)kkt->nK);
     fold_system sys = {
@@ -137,7 +136,7 @@ bool fold_kkt_iter_wants_factor(fold_kkt *kkt, const fold_settings *set)
 {
     char what[32];
     if (set->backward.method == FOLD_BACKWARD_DIRECT) return true;
-    fold_system sys = kkt_system(kkt, what, sizeof what);
+    fold_system sys = fold_kkt_system(kkt, what, sizeof what);
     int kind = fold_system_precond(&sys, set);
     if (kind == FOLD_PRECOND_EXACT) return true;
     /* nearby: factor only when no factorization of this pattern is kept (the first solution,
@@ -149,6 +148,6 @@ fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrh
                            double *X, unsigned char *bad, fold_backward_info *info)
 {
     char what[32];
-    fold_system sys = kkt_system(kkt, what, sizeof what);
+    fold_system sys = fold_kkt_system(kkt, what, sizeof what);
     return fold_system_solve(&sys, set, false, nrhs, B, X, bad, info);
 }

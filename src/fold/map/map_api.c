@@ -53,6 +53,60 @@ static fold_status need_reverse(const fold_map *map, const char *fn)
     return FOLD_OK;
 }
 
+/* The ends of a map's solve (doc/math.md §1): forward, B = Psi dp and dz = X; reverse,
+ * B = zbar and pbar = Psi' w (through a buffer: pbar is written only when Psi' w succeeded). */
+typedef struct map_ends {
+    fold_map *map;
+    const double *in; /* dp or zbar */
+} map_ends;
+
+static fold_status jvp_rhs(void *ctx, double *B)
+{
+    const map_ends *e = ctx;
+    return e->map->np > 0 ? fold_map_psi(e->map, e->in, B) : FOLD_OK;
+}
+
+static fold_status jvp_finish(void *ctx, const double *X, bool inconsistent, double *dz)
+{
+    const map_ends *e = ctx;
+    (void)inconsistent; /* an LU without regularization flags nothing */
+    memcpy(dz, X, (size_t)e->map->nz * sizeof *dz);
+    return FOLD_OK;
+}
+
+static fold_status vjp_rhs(void *ctx, double *B)
+{
+    const map_ends *e = ctx;
+    memcpy(B, e->in, (size_t)e->map->nz * sizeof *B);
+    return FOLD_OK;
+}
+
+static fold_status vjp_finish(void *ctx, const double *W, bool inconsistent, double *pbar)
+{
+    const map_ends *e = ctx;
+    fold_int np = e->map->np;
+    (void)inconsistent;
+    if (np == 0) return FOLD_OK;
+    double *g = fold_malloc((size_t)np, sizeof *g, "parameter gradient");
+    fold_status st = g ? fold_map_psit(e->map, W, g) : FOLD_ERR_MEMORY;
+    if (st >= 0) memcpy(pbar, g, (size_t)np * sizeof *pbar);
+    free(g);
+    return st;
+}
+
+/* One JVP (transpose false) or VJP of the map through the engine. */
+static fold_status map_apply(fold_map *map, const fold_settings *s, bool transpose,
+                             const double *in, double *out, fold_backward_info *info)
+{
+    char what[FOLD_MAP_WHAT_LEN];
+    fold_system sys;
+    map_ends e = {map, in};
+    fold_ends ends = {&e, transpose ? vjp_rhs : jvp_rhs, transpose ? vjp_finish : jvp_finish,
+                      false};
+    fold_status st = fold_map_system(map, s, transpose, what, sizeof what, &sys);
+    return st < 0 ? st : fold_system_apply(&sys, &ends, s, transpose, out, info);
+}
+
 fold_status fold_map_jvp(fold_map *map, const fold_settings *settings, const double *dp,
                          double *dz, fold_backward_info *info)
 {
@@ -61,27 +115,12 @@ fold_status fold_map_jvp(fold_map *map, const fold_settings *settings, const dou
     fold_settings s;
     fold_call call;
     fold_status st;
-    double *rhs = NULL, *x = NULL;
     fold_call_begin(&call, info, NULL);
-    if ((st = prepare(map, settings, FN, &s, call.info)) < 0 ||
-        (st = fold_call_input(dp, map->np, true, FN, "dp")) < 0 ||
-        (st = fold_check_not_null(dz, FN, "dz")) < 0 || (st = need_forward(map, FN)) < 0)
-        goto done;
-    rhs = fold_calloc((size_t)map->nz, sizeof *rhs, "right-hand side");
-    x = fold_calloc((size_t)map->nz, sizeof *x, "solution");
-    if (!rhs || !x) {
-        st = FOLD_ERR_MEMORY;
-        goto done;
-    }
-    if (map->np > 0 && (st = fold_map_psi(map, dp, rhs)) < 0)
-        goto done;
-    if ((st = fold_map_solve(map, &s, false, rhs, x, call.info)) < 0)
-        goto done;
-    memcpy(dz, x, (size_t)map->nz * sizeof *dz);
-done:
+    if ((st = prepare(map, settings, FN, &s, call.info)) >= 0 &&
+        (st = fold_call_input(dp, map->np, true, FN, "dp")) >= 0 &&
+        (st = fold_check_not_null(dz, FN, "dz")) >= 0 && (st = need_forward(map, FN)) >= 0)
+        st = map_apply(map, &s, false, dp, dz, call.info);
     finish(map, &call);
-    free(rhs);
-    free(x);
     return st;
 }
 
@@ -93,29 +132,13 @@ fold_status fold_map_vjp(fold_map *map, const fold_settings *settings, const dou
     fold_settings s;
     fold_call call;
     fold_status st;
-    double *w = NULL, *g = NULL;
     fold_call_begin(&call, info, NULL);
-    if ((st = prepare(map, settings, FN, &s, call.info)) < 0 ||
-        (st = fold_call_input(zbar, map->nz, true, FN, "zbar")) < 0 ||
-        (map->np > 0 && (st = fold_check_not_null(pbar, FN, "pbar")) < 0) ||
-        (st = need_reverse(map, FN)) < 0)
-        goto done;
-    w = fold_calloc((size_t)map->nz, sizeof *w, "adjoint");
-    g = fold_calloc((size_t)(map->np > 0 ? map->np : 1), sizeof *g, "parameter gradient");
-    if (!w || !g) {
-        st = FOLD_ERR_MEMORY;
-        goto done;
-    }
-    if ((st = fold_map_solve(map, &s, true, zbar, w, call.info)) < 0)
-        goto done;
-    if (map->np > 0 && (st = fold_map_psit(map, w, g)) < 0)
-        goto done;
-    if (map->np > 0)
-        memcpy(pbar, g, (size_t)map->np * sizeof *pbar);
-done:
+    if ((st = prepare(map, settings, FN, &s, call.info)) >= 0 &&
+        (st = fold_call_input(zbar, map->nz, true, FN, "zbar")) >= 0 &&
+        (map->np == 0 || (st = fold_check_not_null(pbar, FN, "pbar")) >= 0) &&
+        (st = need_reverse(map, FN)) >= 0)
+        st = map_apply(map, &s, true, zbar, pbar, call.info);
     finish(map, &call);
-    free(w);
-    free(g);
     return st;
 }
 

@@ -160,17 +160,16 @@ static fold_status direct(void *ctx, const fold_settings *s, bool transpose, fol
     return st;
 }
 
-fold_status fold_map_solve(fold_map *map, const fold_settings *s, bool transpose, const double *b,
-                           double *x, fold_backward_info *info)
+fold_status fold_map_system(fold_map *map, const fold_settings *s, bool transpose, char *what,
+                            size_t len, fold_system *out)
 {
     fold_status st;
-    char what[96];
     map->fn = transpose ? "fold_map_vjp" : "fold_map_jvp";
     map->n_history = 0;
     if (s->backward.method != FOLD_BACKWARD_DIRECT &&
         (st = ensure_history(map, s->backward.max_iter + 2)) < 0)
         return st;
-    snprintf(what, sizeof what, "map '%s' (nz %lld)", map->name, (long long)map->nz);
+    snprintf(what, len, "map '%s' (nz %lld)", map->name, (long long)map->nz);
     fold_system sys = {
         .fn = map->fn,
         .what = what,
@@ -186,5 +185,15 @@ fold_status fold_map_solve(fold_map *map, const fold_settings *s, bool transpose
         .history_cap = map->history_cap,
         .n_history = &map->n_history,
     };
-    return fold_system_solve(&sys, s, transpose, 1, b, x, NULL, info);
+    *out = sys;
+    return FOLD_OK;
+}
+
+fold_status fold_map_solve(fold_map *map, const fold_settings *s, bool transpose, const double *b,
+                           double *x, fold_backward_info *info)
+{
+    char what[FOLD_MAP_WHAT_LEN];
+    fold_system sys;
+    fold_status st = fold_map_system(map, s, transpose, what, sizeof what, &sys);
+    return st < 0 ? st : fold_system_solve(&sys, s, transpose, 1, b, x, NULL, info);
 }
