@@ -178,18 +178,16 @@ static fold_status iter_solve(const fold_system *sys, const fold_settings *set, 
         double *x = X + c * sys->n;
         st = iter_column(sys, set, transpose, &pc, B + c * sys->n, x, &res);
         while ((next = next_kind(sys, set, kind, st, &res)) >= 0) {
-            fold_log(set, 2, "%s: %s broke down with the %s preconditioner (indefinite); the "
-                     "next one", sys->fn, fold_method_name(method), 
-                     fold_precond_name(public_kind(kind)));
-            info->iterations += res.iterations;
+            fold_log(set, 2, "%s: %s broke down with the %s preconditioner (indefinite); the next",
+                     sys->fn, fold_method_name(method), fold_precond_name(public_kind(kind)));
+            info->iterations += res.iterations; /* the attempt counts */
             free(inv_diag);
             inv_diag = NULL;
-            if ((st = setup_pc(sys, kind = next, &pc, &inv_diag, ctx2, info)) < 0) break;
+            if ((st = setup_pc(sys, kind = next, &pc, &inv_diag, ctx2, info)) < 0) goto done;
             info->precond = public_kind(kind);
             if (fold_last_status() == FOLD_ERR_NOT_CONVERGED) fold_clear_error();
             st = iter_column(sys, set, transpose, &pc, B + c * sys->n, x, &res);
         }
-        if (st < 0 && res.iterations == 0 && !isfinite(res.residual)) break;
         info->iterations += res.iterations;
         if (res.residual > info->residual || !isfinite(res.residual))
             info->residual = res.residual;
