@@ -116,26 +116,3 @@ const double *fold_call_params(const double *dp)
 {
     return dp ? dp : &zero_param;
 }
-
-/* The report of every call's result: the sides (ambiguous, weakly
- * active, dependent) of the classification the call used and the entries a singular KKT
- * matrix left undetermined (NaN in out). Then the variants of the candidates. */
-fold_status fold_call_report(fold_solver *solver, fold_result_fn run, void *ctx,
-                             const fold_result_layout *L, double *out, bool nan_entries,
-                             fold_call *call)
-{
-    fold_kkt *kkt = solver->backward;
-    fold_status st;
-    if (!kkt) return FOLD_OK;
-    call->info->n_candidates = kkt->n_cand;
-    if ((st = fold_report_sides(kkt, solver))) return st;
-    for (fold_int k = 0; out && nan_entries && k < L->len; k++) {
-        int block;
-        fold_int row, col;
-        if (!isnan(out[k])) continue;
-        L->locate(L->locate_ctx, k, &block, &row, &col);
-        if (fold_report_entry(kkt, FOLD_TRUST_NOT_UNIQUE, block, k, row, col, NAN, NAN, NAN) < 0)
-            return FOLD_ERR_MEMORY;
-    }
-    return out ? fold_variants_compare(solver, run, ctx, L, out, call) : FOLD_OK;
-}

@@ -417,7 +417,8 @@ fold_status fold_value_twins(fold_solver *solver, const signed char *xs, const u
 fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *solver,
                           const char *fn);
 /* After a call's primary result `out` (NULL when it failed; layout L): the report of the
- * sides and (nan_entries) of the undetermined entries, then fold_variants_compare. */
+ * sides and (nan_entries) of the undetermined entries, then fold_variants_compare
+ * (variants.c). */
 fold_status fold_call_report(fold_solver *solver, fold_result_fn run, void *ctx,
                              const fold_result_layout *L, double *out, bool nan_entries,
                              fold_call *call);
