@@ -62,6 +62,8 @@ typedef struct fold_backward_info {
     fold_int n_barrier_error; /**< entries whose change exceeds the tolerance (reported as
                                    FOLD_TRUST_BARRIER_ERROR with their limit; the value kept,
                                    FOLD_WARN_INACCURATE) */
+    int precond;             /**< fold_precond_kind an iterative method used (precond.kind,
+                                  or what auto chose); FOLD_PRECOND_NONE for direct */
 } fold_backward_info;
 
 /** Kinds of items of the trust report (fold_trust_report; doc/math.md §3.2, §4.8). */

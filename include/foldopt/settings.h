@@ -61,7 +61,9 @@ typedef enum fold_precond_kind {
     FOLD_PRECOND_JACOBI = 1,
     FOLD_PRECOND_BLOCK = 2,  /**< block diagonal, CHOLMOD-factored blocks */
     FOLD_PRECOND_EXACT = 3,  /**< factorization of the current system */
-    FOLD_PRECOND_NEARBY = 4  /**< factorization kept from an earlier parameter value */
+    FOLD_PRECOND_NEARBY = 4, /**< factorization kept from an earlier parameter value */
+    FOLD_PRECOND_AUTO = 5    /**< chosen for the method and the system, reported in
+                                  fold_backward_info.precond (doc/math.md §3.9) */
 } fold_precond_kind;
 
 /** Log sink: level (1 = summary, 2 = iterations, 3 = debug), one line without newline. */

@@ -147,6 +147,8 @@ void opf_json_bound(FILE *out, double v);
 void opf_json_num(FILE *out, double v);
 void opf_json_string(FILE *out, const char *s);
 const char *opf_setting_text(const opf_run *r, const char *name, char *buf, size_t len);
+/* The preconditioner the iterative backward method used (r->bwd.precond; auto resolved). */
+const char *opf_precond_text(const opf_run *r, char *buf, size_t len);
 
 /* printpf-style tables of r->res, and its JSON "results" member (cmd_opf_print.c). */
 void opf_print_tables(const opf_run *r, FILE *out);

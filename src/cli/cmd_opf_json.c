@@ -19,6 +19,14 @@ const char *opf_setting_text(const opf_run *r, const char *name, char *buf, size
     return buf;
 }
 
+const char *opf_precond_text(const opf_run *r, char *buf, size_t len)
+{
+    fold_settings s = r->settings;
+    s.precond.kind = r->bwd.precond;
+    if (fold_settings_get(&s, "precond.kind", buf, len) != FOLD_OK) snprintf(buf, len, "?");
+    return buf;
+}
+
 /* A JSON string literal (quotes, backslashes and control characters escaped). */
 void opf_json_string(FILE *out, const char *s)
 {

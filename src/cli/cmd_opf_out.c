@@ -105,6 +105,9 @@ void opf_print_text(const opf_run *r, FILE *out)
     fprintf(out, "backward    %.3f s: %s, %s KKT, %s", r->backward_s, opf_mode_names[r->mode],
             opf_setting_text(r, "backward.kkt_form", b1, sizeof b1),
             opf_setting_text(r, "backward.method", b2, sizeof b2));
+    if (r->has_bwd_info && r->settings.backward.method != FOLD_BACKWARD_DIRECT)
+        fprintf(out, " with precond %s, %ld iterations", opf_precond_text(r, b1, sizeof b1),
+                (long)r->bwd.iterations);
     if (r->has_bwd_info)
         fprintf(out, " (KKT order %ld, %ld active constraints, %ld active bounds, %ld weakly "
                      "active)", (long)r->bwd.kkt_dim, (long)r->bwd.n_active_cons,

@@ -366,6 +366,8 @@ void opf_json_sens(const opf_run *r, FILE *out)
                 (long)r->bwd.kkt_dim, (long)r->bwd.n_active_cons, (long)r->bwd.n_active_bounds,
                 (long)r->bwd.n_weak, r->bwd.residual, (long)r->bwd.iterations, (long)r->bwd.n_rhs,
                 r->bwd.total_s);
+    if (r->has_bwd_info && r->settings.backward.method != FOLD_BACKWARD_DIRECT)
+        fprintf(out, ",\n \"backward_precond\": \"%s\"", opf_precond_text(r, b1, sizeof b1));
     if (r->has_bwd_info && r->bwd.fallback_reason[0]) {
         /* e.g. several generators at one bus: singular K, regularized */
         fprintf(out, ",\n \"singular_delta\": %.3g, \"fallback_reason\": ", r->bwd.singular_delta);

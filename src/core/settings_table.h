@@ -70,8 +70,11 @@
       "Differentiate at a forward solution that did not converge (result flagged).")               \
     X(backward, block_size, INT, 32, 1, 100000, NULL,                                              \
       "Right-hand sides solved together in jacobian calls (their buffers scale with it).")         \
-    X(precond, kind, ENUM, 3, 0, 4, "none|jacobi|block|exact|nearby",                              \
-      "Preconditioner of iterative backward methods.")                                             \
+    X(precond, kind, ENUM, 5, 0, 5, "none|jacobi|block|exact|nearby|auto",                         \
+      "Preconditioner of iterative backward methods. auto: the one that defines the map (exact "  \
+      "for the KKT fold, none for a fold map), block (jacobi if singular or indefinite) for "      \
+      "MINRES on a KKT matrix with multiplier rows; the choice is reported in "                    \
+      "fold_backward_info.precond.")                                                               \
     X(active_set, primal_tol, REAL, 1e-6, 0, 1e10, NULL,                                           \
       "With active_set.ambiguity = ignore: a constraint or bound whose distance to its bound is "  \
       "at most primal_tol * (1 + |bound|) is at its bound (the other policies judge by the "       \

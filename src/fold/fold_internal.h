@@ -5,12 +5,12 @@
 #ifndef FOLD_FOLD_INTERNAL_H
 #define FOLD_FOLD_INTERNAL_H
 
+#include "fold/call.h"
+#include "fold/engine.h"
 #include "forward/sides.h"
 #include "forward/solver_internal.h"
 #include "linalg/linalg.h"
 
-/* Buffers of messages that list a few item names ("a, b, c, d and 7 more"). */
-#define FOLD_LIST_LEN (5 * FOLD_NAME_MAX)
 
 /* Status of a variable's bounds in the active-set form. */
 enum { FOLD_XS_FREE = 0, FOLD_XS_LOWER = 1, FOLD_XS_UPPER = 2, FOLD_XS_FIXED = 3 };
@@ -19,7 +19,7 @@ enum { FOLD_CS_INACTIVE = 0, FOLD_CS_LOWER = 1, FOLD_CS_UPPER = 2, FOLD_CS_EQUAL
 
 /* The backward state of one solver (solver->backward). Everything is evaluated at the
  * stored solution whose id is `solution_id`; `is_valid` says the evaluation, classification
- * and assembly are current, `has_factor` / `is_lsq` say how systems are solved. */
+ * and assembly are current, `fac.has_factor` / `fac.is_lsq` say how systems are solved. */
 typedef struct fold_kkt_pc fold_kkt_pc;
 
 /* A candidate: an item with a weakly active or ambiguous side (doc/math.md §3.2), held at
@@ -34,11 +34,30 @@ typedef struct fold_kkt_cand {
 
 typedef struct fold_report fold_report;
 
+/* The factorization of K (kkt_state.c): F (kept across solutions with the same pattern: the
+ * symbolic analysis, or the nearby preconditioner), whether it is current (has_factor) or
+ * the least-squares fallback replaces it (is_lsq), and its info. */
+typedef struct fold_kkt_factor {
+    fold_la_factor *F;
+    bool has_factor, is_lsq;
+    fold_la_factor_info finfo;
+    bool reused_analysis;
+} fold_kkt_factor;
+
+/* Singular K (regularized factorization, doc/math.md §4.8): entries of the results that its
+ * null space leaves undetermined (kkt_null.c): variables, multipliers, stationarity
+ * residuals (bound multipliers), parameter entries of a vjp. */
+typedef struct fold_kkt_null_space {
+    bool has_null;
+    unsigned char *null_x, *null_l, *null_z, *null_p;
+    fold_int n_null_x, n_null_l, n_null_p;
+} fold_kkt_null_space;
+
 typedef struct fold_kkt {
     const fold_problem *prob;
     const fold_solver *solver; /* owner (the state lives in solver->backward) */
     fold_int n, m, np;
-    cholmod_common cm;
+    fold_la_common cm;
     bool has_cm;
 
     /* Callback values at the solution, in the order of the problem's patterns: H = Hessian
@@ -89,7 +108,7 @@ typedef struct fold_kkt {
      * kidx[q] = k < nnz(hess_l) for hv[k], nnz(hess_l) + k for jv[k], -1 for none (the
      * barrier diagonals are added at kdiag[t], the position of K(t,t)). n_sorted_cols counts
      * the columns that arrived unsorted from the patterns and were sorted. */
-    cholmod_sparse *K;
+    fold_la_sparse *K;
     fold_int *kidx, *kdiag;
     fold_int n_sorted_cols;
     /* Symmetric diagonal scaling S of K (nK): the stored matrix is S K S, and the builders
@@ -110,28 +129,21 @@ typedef struct fold_kkt {
      * dlam_i = 0). */
     double *xdiag, *cdiag, *jmask;
 
-    /* Factorization. */
-    fold_la_factor *F;
-    bool has_factor, is_lsq, is_valid;
+    /* Evaluation, classification and assembly are current for solution_id (kkt_state.c). */
+    bool is_valid;
     unsigned long solution_id;
-    fold_la_factor_info finfo;
-    double assemble_s, analyze_s, factor_s;
-    bool reused_analysis;
+    double assemble_s;
+    fold_kkt_factor fac;   /* written by kkt_state.c */
 
-    /* Singular K (regularized factorization, doc/math.md §4.8): entries of the results that
-     * its null space leaves undetermined (kkt_null.c): variables, multipliers, stationarity
-     * residuals (bound multipliers), parameter entries of a vjp. */
-    bool has_null;
-    unsigned char *null_x, *null_l, *null_z, *null_p;
-    fold_int n_null_x, n_null_l, n_null_p;
+    fold_kkt_null_space ns; /* written by kkt_null.c */
 
     /* Scratch vectors of length max(n, m, np, 1). */
     double *w1, *w2, *w3, *w4;
     /* The upstream gradients of the vjp in progress (fold_kkt_rhs_vjp to _finish_vjp). */
     const double *up_x, *up_zl, *up_zu;
 
-    /* Iterative methods: preconditioner (jacobi, block) of the current system, and the name
-     * of the public call in progress (for error details). */
+    /* Iterative methods: block preconditioner of the current system, and the name of the
+     * public call in progress (for error details). */
     fold_kkt_pc *pc;
     const char *fn;
 
@@ -170,7 +182,7 @@ fold_status fold_kkt_classified(fold_solver *solver, const char *fn);
  * until the next fold_kkt_setup. The first n_primal rows are primal (dx), the rest dual
  * (dlam). The builders below produce right-hand sides of, and take solutions of, this
  * scaled system. */
-const cholmod_sparse *fold_kkt_matrix(const fold_kkt *kkt);
+const fold_la_sparse *fold_kkt_matrix(const fold_kkt *kkt);
 
 /* --- evaluation (kkt_eval.c) and classification (kkt_classify.c) --- */
 /* Evaluate jac_g, hess_l (obj_factor 1), hess_lp and jac_g_p at the stored solution into
@@ -240,7 +252,8 @@ void fold_kkt_weights(fold_kkt *kkt);
 /* Sorted CSC pattern of K, kidx, kdiag and kscale from xpos, cpos, nK (set by the builders
  * above): H_FF in both triangles, J_AF and J_AF', and the whole diagonal. */
 fold_status fold_kkt_build_pattern(fold_kkt *kkt);
-/* Free K, its triplets and its factorization. */
+/* Free K, its triplets and its factorization (not the null-space flags of that
+ * factorization: fold_kkt_null_free, kkt_null.c). */
 void fold_kkt_release_system(fold_kkt *kkt);
 
 /* --- entries left undetermined by a singular K (kkt_null.c, doc/math.md §4.8) --- */
@@ -319,41 +332,32 @@ void fold_kkt_bound_vjp(fold_kkt *kkt, const double *wx, const double *c, const 
 /* The bound terms of the optimal value's gradient (eq. 3.30), added to grad. */
 void fold_kkt_bound_value_gradient(const fold_solver *solver, double *grad);
 
-/* Solve K X = B with the factorization or the least-squares fallback, or with the iterative
- * method of backward.method; updates info (solve_s, residual, n_rhs, iterations, reason).
- * With a regularized factorization, a column not orthogonal to the null space of K (eq.
- * 4.9) fails the call with FOLD_ERR_SINGULAR (not unique) when bad is NULL; with bad
- * (nrhs entries) it is flagged there instead (bad[c] = 1, its X column unusable) and the
- * other columns are returned. Under backward.lsq_fallback every column is solved by least
- * squares instead and none is flagged. */
+/* --- the KKT system in the backward engine (kkt_system.c, kkt_precond.c; engine.h) --- */
+/* Solve K X = B with the engine (fold_system_solve): the factorization (or the least-squares
+ * fallback), or the iterative method of backward.method; updates info (solve_s, residual,
+ * n_rhs, iterations, reason, precond). With a regularized factorization, a column not
+ * orthogonal to the null space of K (eq. 4.9) that GMRES cannot rescue fails the call with
+ * FOLD_ERR_SINGULAR (not unique) when bad is NULL; with bad (nrhs entries) it is flagged
+ * there instead (bad[c] = 1, its X column unusable) and the other columns are returned.
+ * Under backward.lsq_fallback every column is solved by least squares instead and none is
+ * flagged. */
 fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
                            double *X, unsigned char *bad, fold_backward_info *info);
-
-/* --- iterative backward methods (kkt_iterative.c, kkt_precond.c; doc/math.md §3.9) --- */
+/* The engine's view of the current K (engine.h); what (32 bytes) names it in messages. */
+fold_system fold_kkt_system(fold_kkt *kkt, char *what, size_t len);
 /* Settings check of every fold call (method and preconditioner known). The needs that
  * depend on the system (CG and MINRES with a factorization need no multiplier rows) are
- * checked by fold_kkt_iter_solve: FOLD_ERR_UNSUPPORTED. */
+ * checked by the engine: FOLD_ERR_UNSUPPORTED. */
 fold_status fold_kkt_iter_check(const fold_settings *set, const char *fn);
 /* Does the backward method need a (new) factorization of K at the current solution? */
-bool fold_kkt_iter_wants_factor(const fold_kkt *kkt, const fold_settings *set);
-/* Solve K X = B column by column from X = 0 with backward.method and precond.kind. On
- * failure X holds the last iterates: FOLD_ERR_NOT_CONVERGED, FOLD_ERR_DIVERGED (LFPI). */
-fold_status fold_kkt_iter_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs,
-                                const double *B, double *X, fold_backward_info *info);
-/* Direct method with a regularized factorization (doc/math.md §4.8): the columns of X
- * that missed eq. 4.9 in the refinement (bad[c] = 1, *n_bad of them) are solved again from
- * X = 0 by GMRES preconditioned with that factorization, one cycle of at most
- * backward.restart (and backward.max_iter) iterations, to backward.tol. A column whose
- * relative residual gets below max(backward.tol, 1e-8) was only slow to refine (directions
- * of K whose singular values are about delta) and is consistent: its GMRES solution is kept
- * and its flag cleared (the residual and iterations go to info). The others stay flagged:
- * not in range(K). */
-fold_status fold_kkt_iter_rescue(fold_kkt *kkt, const fold_settings *set, fold_int nrhs,
-                                 const double *B, double *X, unsigned char *bad, fold_int *n_bad,
-                                 fold_backward_info *info);
-/* Jacobi or block preconditioner of the current K (cached per solution) and its apply. */
-fold_status fold_kkt_pc_setup(fold_kkt *kkt, int kind, fold_backward_info *info, const char *fn);
+bool fold_kkt_iter_wants_factor(fold_kkt *kkt, const fold_settings *set);
+/* The block preconditioner of eq. 3.23 of the current K (cached per solution; diag_primal:
+ * its primal block replaced by D, SPD), its apply, and the positive diagonal d of eq. 3.22
+ * (jacobi). */
+fold_status fold_kkt_pc_setup(fold_kkt *kkt, bool diag_primal, fold_backward_info *info,
+                              const char *fn);
 fold_status fold_kkt_pc_apply(void *pc, bool transpose, const double *r, double *z);
+void fold_kkt_pc_diagonal(const fold_kkt *kkt, double *d);
 void fold_kkt_pc_free(fold_kkt_pc *pc);
 
 /* --- the trust report (report.c) --- */
@@ -375,7 +379,6 @@ fold_int fold_report_movers(const fold_kkt *kkt, char *buf, size_t len);
 void fold_report_unique(fold_kkt *kkt);
 
 /* --- both classifications of the candidates (variants.c, doc/math.md §3.2) --- */
-typedef struct fold_call fold_call;
 /* Computes a call's result (`out`, in the layout below) at the current variant. */
 typedef fold_status (*fold_result_fn)(fold_solver *solver, void *ctx, double *out, fold_call *call);
 /* A result of len entries in n_groups groups [group_start[g], group_start[g + 1]) whose
@@ -408,23 +411,14 @@ fold_status fold_value_kinks(fold_solver *solver, double *dlo, double *dhi, unsi
 fold_status fold_value_twins(fold_solver *solver, const signed char *xs, const unsigned char *held,
                              double *dlo, double *dhi, unsigned char *unknown);
 
-/* --- public-call bookkeeping (backward.c) --- */
-struct fold_call {
-    double t0;
-    fold_backward_info *info, local;
-    fold_status check; /* result of fold_kkt_check_solver */
-    char note[2 * FOLD_LIST_LEN]; /* which entries were set to NaN and why (appended to the
-                          FOLD_WARN_NOT_UNIQUE message), or "" */
-};
-/* Zero the info (the caller's or a local one), clear the solver's trust report (solver may be
- * NULL) and start the clock. */
-void fold_call_begin(fold_call *call, fold_backward_info *info, fold_solver *solver);
+/* --- public-call bookkeeping of the KKT fold (call.c; call.h for every fold) --- */
 /* Stop the clock and turn the call's outcome into the returned status: errors pass through;
  * warnings in the order least squares, unconverged input, one-sided, inaccurate residual. */
 fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *solver,
                           const char *fn);
 /* After a call's primary result `out` (NULL when it failed; layout L): the report of the
- * sides and (nan_entries) of the undetermined entries, then fold_variants_compare. */
+ * sides and (nan_entries) of the undetermined entries, then fold_variants_compare
+ * (variants.c). */
 fold_status fold_call_report(fold_solver *solver, fold_result_fn run, void *ctx,
                              const fold_result_layout *L, double *out, bool nan_entries,
                              fold_call *call);

@@ -101,9 +101,9 @@ static fold_status flag_undetermined(const fold_solver *solver, fold_block of, f
                                      nan_lines *nl)
 {
     const fold_kkt *kkt = solver->backward;
-    if (!kkt->has_null) return FOLD_OK;
+    if (!kkt->ns.has_null) return FOLD_OK;
     for (fold_int c = 0; c < n_cols; c++)
-        nl->n_col += nl->col[c] = kkt->null_p[pick(cols, c)];
+        nl->n_col += nl->col[c] = kkt->ns.null_p[pick(cols, c)];
     for (fold_int r = 0; r < n_rows; r++)
         nl->n_row += nl->row[r] = fold_kkt_null_entry(kkt, of, pick(rows, r));
     if (solver->set.backward.not_unique != FOLD_NOT_UNIQUE_REFUSE || (!nl->n_row && !nl->n_col))
@@ -262,7 +262,7 @@ static fold_status jac_run(fold_solver *solver, void *vctx, double *out, fold_ca
 done:
     free(work);
     free(nl.row);
-    fold_la_factor_trim(kkt->F); /* the buffers of many right-hand sides */
+    fold_la_factor_trim(kkt->fac.F); /* the buffers of many right-hand sides */
     return st;
 }
 

@@ -120,12 +120,8 @@ fold_status fold_kkt_build_pattern(fold_kkt *kkt)
         nz += cnt;
     }
     free(diag);
-    kkt->K = cholmod_l_allocate_sparse((size_t)nK, (size_t)nK, (size_t)nz, 1, 1, 0, CHOLMOD_REAL,
-                                       &kkt->cm);
-    if (!kkt->K)
-        return fold_error_context(kkt->cm.status == CHOLMOD_OUT_OF_MEMORY ? FOLD_ERR_MEMORY
-                                                                          : FOLD_ERR_INTERNAL,
-                                  "KKT matrix of order %lld", (long long)nK);
+    fold_status st = fold_la_sparse_alloc(nK, nK, nz, &kkt->cm, &kkt->K);
+    if (st < 0) return fold_error_context(st, "KKT matrix of order %lld", (long long)nK);
     kkt->kidx = fold_malloc((size_t)nz, sizeof(fold_int), "KKT entry sources");
     if (!kkt->kidx) return FOLD_ERR_MEMORY;
     Kp = kkt->K->p;
@@ -141,18 +137,16 @@ fold_status fold_kkt_build_pattern(fold_kkt *kkt)
 
 void fold_kkt_release_system(fold_kkt *kkt)
 {
-    fold_la_factor_free(kkt->F);
-    kkt->F = NULL;
-    fold_kkt_null_free(kkt);
-    if (kkt->K) cholmod_l_free_sparse(&kkt->K, &kkt->cm);
-    kkt->K = NULL;
+    fold_la_factor_free(kkt->fac.F);
+    kkt->fac.F = NULL;
+    fold_la_sparse_free(&kkt->K, &kkt->cm);
     free(kkt->kidx);
     free(kkt->kdiag);
     free(kkt->kscale);
     kkt->kidx = kkt->kdiag = NULL;
     kkt->kscale = NULL;
     kkt->nK = 0;
-    kkt->has_factor = kkt->is_lsq = false;
+    kkt->fac.has_factor = kkt->fac.is_lsq = false;
 }
 
 /* S = diag(1 / sqrt(max(1, |K_tt|))) in the barrier form (Sigma up to ~1e16 at a tight
@@ -197,7 +191,7 @@ void fold_kkt_fill(fold_kkt *kkt)
     scale(kkt);
 }
 
-const cholmod_sparse *fold_kkt_matrix(const fold_kkt *kkt)
+const fold_la_sparse *fold_kkt_matrix(const fold_kkt *kkt)
 {
     return kkt ? kkt->K : NULL;
 }

@@ -6,13 +6,13 @@
 
 void fold_kkt_null_free(fold_kkt *kkt)
 {
-    free(kkt->null_x);
-    free(kkt->null_l);
-    free(kkt->null_z);
-    free(kkt->null_p);
-    kkt->null_x = kkt->null_l = kkt->null_z = kkt->null_p = NULL;
-    kkt->has_null = false;
-    kkt->n_null_x = kkt->n_null_l = kkt->n_null_p = 0;
+    free(kkt->ns.null_x);
+    free(kkt->ns.null_l);
+    free(kkt->ns.null_z);
+    free(kkt->ns.null_p);
+    kkt->ns.null_x = kkt->ns.null_l = kkt->ns.null_z = kkt->ns.null_p = NULL;
+    kkt->ns.has_null = false;
+    kkt->ns.n_null_x = kkt->ns.n_null_l = kkt->ns.n_null_p = 0;
 }
 
 /* flag[k] = |s_k| > tiny a_k for s = P' v (or P v) and a = |P'| |v|: a linear functional of
@@ -62,37 +62,37 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
     fold_status st = FOLD_OK;
     double residual = HUGE_VAL;
     fold_kkt_null_free(kkt);
-    if (!kkt->F || !(kkt->finfo.singular_delta > 0.0)) return FOLD_OK;
+    if (!kkt->fac.F || !(kkt->fac.finfo.singular_delta > 0.0)) return FOLD_OK;
     size_t len = (size_t)(nK + 3 * n + m + 3 * np + 1); /* z, zx, zl, s, pa, rs, ra, sb */
     double *z = fold_malloc(len, sizeof *z, "null-space probe");
-    kkt->null_x = fold_calloc((size_t)n + 1, 1, "undetermined variables");
-    kkt->null_l = fold_calloc((size_t)m + 1, 1, "undetermined multipliers");
-    kkt->null_z = fold_calloc((size_t)n + 1, 1, "undetermined stationarity residuals");
-    kkt->null_p = fold_calloc((size_t)np + 1, 1, "undetermined parameter entries");
-    if (!z || !kkt->null_x || !kkt->null_l || !kkt->null_z || !kkt->null_p) {
+    kkt->ns.null_x = fold_calloc((size_t)n + 1, 1, "undetermined variables");
+    kkt->ns.null_l = fold_calloc((size_t)m + 1, 1, "undetermined multipliers");
+    kkt->ns.null_z = fold_calloc((size_t)n + 1, 1, "undetermined stationarity residuals");
+    kkt->ns.null_p = fold_calloc((size_t)np + 1, 1, "undetermined parameter entries");
+    if (!z || !kkt->ns.null_x || !kkt->ns.null_l || !kkt->ns.null_z || !kkt->ns.null_p) {
         st = FOLD_ERR_MEMORY;
         goto done;
     }
-    if ((st = fold_la_factor_null_probe(kkt->F, z, &residual))) goto done;
+    if ((st = fold_la_factor_null_probe(kkt->fac.F, z, &residual))) goto done;
     /* A residual far above delta: K is only ill-conditioned, and the refined solves are
      * its unique solutions. */
-    if (!(residual <= FOLD_LA_NULL_RESIDUAL * kkt->finfo.singular_delta)) goto done;
-    kkt->has_null = true;
+    if (!(residual <= FOLD_LA_NULL_RESIDUAL * kkt->fac.finfo.singular_delta)) goto done;
+    kkt->ns.has_null = true;
     double *zx = z + nK, *zl = zx + n, *s = zl + m;
     /* The null direction in the unscaled variables (dx = S u, as fold_kkt_finish_jvp). */
     for (fold_int j = 0; j < n; j++) {
         fold_int t = kkt->xpos[j];
         zx[j] = t >= 0 ? z[t] * kkt->kscale[t] : 0.0;
-        kkt->null_x[j] = zx[j] != 0.0;
-        kkt->n_null_x += kkt->null_x[j];
+        kkt->ns.null_x[j] = zx[j] != 0.0;
+        kkt->ns.n_null_x += kkt->ns.null_x[j];
     }
     for (fold_int i = 0; i < m; i++) {
         fold_int t = kkt->cpos[i];
         zl[i] = t >= 0 ? z[t] * kkt->kscale[t] * (kkt->form == FOLD_KKT_BARRIER ? kkt->jmask[i]
                                                                                 : 1.0)
                        : 0.0;
-        kkt->null_l[i] = zl[i] != 0.0;
-        kkt->n_null_l += kkt->null_l[i];
+        kkt->ns.null_l[i] = zl[i] != 0.0;
+        kkt->ns.n_null_l += kkt->ns.null_l[i];
     }
     /* Parameters: pbar moves by L_xp' zx + g_p' zl along the null direction (eq. 3.11). */
     memset(s, 0, (size_t)(2 * np + 2 * n) * sizeof *s);
@@ -108,11 +108,11 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
             pa[k] += fabs(sb[k]);
         }
     }
-    kkt->n_null_p = flag_uncancelled(s, pa, np, kkt->null_p);
+    kkt->ns.n_null_p = flag_uncancelled(s, pa, np, kkt->ns.null_p);
     /* Bound multipliers: the stationarity residual moves by H zx + J' zl (eq. 3.9). */
     accumulate_hessian(kkt, zx, rs, ra);
     accumulate(&kkt->prob->jac_g, kkt->jv, true, zl, rs, ra);
-    flag_uncancelled(rs, ra, n, kkt->null_z);
+    flag_uncancelled(rs, ra, n, kkt->ns.null_z);
 done:
     free(z);
     if (st) fold_kkt_null_free(kkt);
@@ -125,14 +125,14 @@ done:
 void fold_kkt_null_describe(const fold_kkt *kkt, char *buf, size_t size)
 {
     buf[0] = '\0';
-    if (!kkt->has_null) return;
-    fold_prob_name_list(kkt->prob, FOLD_ITEM_VARIABLE, kkt->null_x, NULL, kkt->n, SHOWN, buf, size);
-    if (!kkt->n_null_l) return;
+    if (!kkt->ns.has_null) return;
+    fold_prob_name_list(kkt->prob, FOLD_ITEM_VARIABLE, kkt->ns.null_x, NULL, kkt->n, SHOWN, buf, size);
+    if (!kkt->ns.n_null_l) return;
     size_t at = strlen(buf);
     snprintf(buf + at, size - at, "%smultipliers of ", at ? "; " : "");
     at = strlen(buf);
     /* fold_prob_name_list separates from what is already in buf: start a fresh list */
-    fold_prob_name_list(kkt->prob, FOLD_ITEM_CONSTRAINT, kkt->null_l, NULL, kkt->m, SHOWN, buf + at,
+    fold_prob_name_list(kkt->prob, FOLD_ITEM_CONSTRAINT, kkt->ns.null_l, NULL, kkt->m, SHOWN, buf + at,
                         size - at);
 }
 
@@ -154,19 +154,19 @@ static fold_status refuse(const fold_kkt *kkt, const char *what, const char *of,
 
 fold_status fold_kkt_null_check_vjp(const fold_kkt *kkt, const fold_settings *set)
 {
-    if (!kkt->has_null || !kkt->n_null_p || set->backward.not_unique != FOLD_NOT_UNIQUE_REFUSE)
+    if (!kkt->ns.has_null || !kkt->ns.n_null_p || set->backward.not_unique != FOLD_NOT_UNIQUE_REFUSE)
         return FOLD_OK;
-    return refuse(kkt, "the parameter gradient is", "", kkt->null_p, kkt->np, FOLD_ITEM_PARAMETER);
+    return refuse(kkt, "the parameter gradient is", "", kkt->ns.null_p, kkt->np, FOLD_ITEM_PARAMETER);
 }
 
 void fold_kkt_null_mark_vjp(const fold_kkt *kkt, fold_int nrhs, double *pbar,
                             fold_backward_info *info)
 {
-    if (!kkt->has_null || !kkt->n_null_p || !pbar) return;
+    if (!kkt->ns.has_null || !kkt->ns.n_null_p || !pbar) return;
     for (fold_int c = 0; c < nrhs; c++)
         for (fold_int k = 0; k < kkt->np; k++)
-            if (kkt->null_p[k]) pbar[c * kkt->np + k] = NAN;
-    if (info) info->n_not_unique += kkt->n_null_p * nrhs;
+            if (kkt->ns.null_p[k]) pbar[c * kkt->np + k] = NAN;
+    if (info) info->n_not_unique += kkt->ns.n_null_p * nrhs;
 }
 
 /* dzl_j = al_j r_j - sigl_j dx_j, dzu_j = -au_j r_j + sigu_j dx_j (eq. 3.9, 3.16): which of
@@ -174,7 +174,7 @@ void fold_kkt_null_mark_vjp(const fold_kkt *kkt, fold_int nrhs, double *pbar,
 static bool z_flag(const fold_kkt *kkt, fold_int j, bool upper)
 {
     double a = upper ? kkt->au[j] : kkt->al[j], sg = upper ? kkt->sigu[j] : kkt->sigl[j];
-    return (a != 0.0 && kkt->null_z[j]) || (sg != 0.0 && kkt->null_x[j]);
+    return (a != 0.0 && kkt->ns.null_z[j]) || (sg != 0.0 && kkt->ns.null_x[j]);
 }
 
 static fold_int count_z(const fold_kkt *kkt, bool upper)
@@ -230,10 +230,10 @@ fold_status fold_kkt_null_check_jvp(fold_kkt *kkt, const fold_settings *set,
                                     fold_int nrhs, const double *dP, bool want_x,
                                     bool want_lam, bool want_z)
 {
-    if (!kkt->has_null) return FOLD_OK;
+    if (!kkt->ns.has_null) return FOLD_OK;
     for (fold_int c = 0; c < nrhs; c++)
         for (fold_int k = 0; k < kkt->np; k++)
-            if (kkt->null_p[k] && dP[c * kkt->np + k] != 0.0) {
+            if (kkt->ns.null_p[k] && dP[c * kkt->np + k] != 0.0) {
                 char why[FOLD_NAME_MAX + 96], name[FOLD_NAME_MAX];
                 fold_prob_name(kkt->prob, FOLD_ITEM_PARAMETER, k, name, sizeof name);
                 snprintf(why, sizeof why, "dp[%lld] = %g (parameter %s) moves", (long long)k,
@@ -241,15 +241,15 @@ fold_status fold_kkt_null_check_jvp(fold_kkt *kkt, const fold_settings *set,
                 return not_differentiable(kkt, why);
             }
     if (set->backward.not_unique != FOLD_NOT_UNIQUE_REFUSE) return FOLD_OK;
-    if (want_x && kkt->n_null_x)
-        return refuse(kkt, "dx is", "", kkt->null_x, kkt->n, FOLD_ITEM_VARIABLE);
-    if (want_lam && kkt->n_null_l)
-        return refuse(kkt, "dlam is", "the multipliers of ", kkt->null_l, kkt->m,
+    if (want_x && kkt->ns.n_null_x)
+        return refuse(kkt, "dx is", "", kkt->ns.null_x, kkt->n, FOLD_ITEM_VARIABLE);
+    if (want_lam && kkt->ns.n_null_l)
+        return refuse(kkt, "dlam is", "the multipliers of ", kkt->ns.null_l, kkt->m,
                       FOLD_ITEM_CONSTRAINT);
     if (want_z) {
         fold_kkt_weights(kkt);
         if (count_z(kkt, false) || count_z(kkt, true))
-            return refuse(kkt, "dz is", "the bound multipliers of ", kkt->null_z, kkt->n,
+            return refuse(kkt, "dz is", "the bound multipliers of ", kkt->ns.null_z, kkt->n,
                           FOLD_ITEM_VARIABLE);
     }
     return FOLD_OK;
@@ -269,8 +269,8 @@ static fold_int mark(const unsigned char *flag, fold_int len, double *v)
 void fold_kkt_null_mark_jvp(const fold_kkt *kkt, double *dx, double *dlam, double *dzl,
                             double *dzu, fold_backward_info *info)
 {
-    if (!kkt->has_null) return;
-    fold_int count = mark(kkt->null_x, kkt->n, dx) + mark(kkt->null_l, kkt->m, dlam);
+    if (!kkt->ns.has_null) return;
+    fold_int count = mark(kkt->ns.null_x, kkt->n, dx) + mark(kkt->ns.null_l, kkt->m, dlam);
     for (fold_int j = 0; j < kkt->n; j++) {
         if (dzl && z_flag(kkt, j, false)) dzl[j] = NAN, count++;
         if (dzu && z_flag(kkt, j, true)) dzu[j] = NAN, count++;
@@ -280,10 +280,10 @@ void fold_kkt_null_mark_jvp(const fold_kkt *kkt, double *dx, double *dlam, doubl
 
 bool fold_kkt_null_entry(const fold_kkt *kkt, fold_block of, fold_int k)
 {
-    if (!kkt->has_null) return false;
+    if (!kkt->ns.has_null) return false;
     switch (of) {
-    case FOLD_BLOCK_X: return kkt->null_x[k];
-    case FOLD_BLOCK_LAM: return kkt->null_l[k];
+    case FOLD_BLOCK_X: return kkt->ns.null_x[k];
+    case FOLD_BLOCK_LAM: return kkt->ns.null_l[k];
     case FOLD_BLOCK_ZL: return z_flag(kkt, k, false);
     default: return z_flag(kkt, k, true);
     }
@@ -294,15 +294,15 @@ fold_status fold_kkt_null_degenerate(fold_kkt *kkt, const fold_solver *solver, c
     fold_status st;
     kkt->n_weak = kkt->n_weak_classified; /* a repeated factorization adds them once */
     fold_int n_before = kkt->n_weak;
-    if (!kkt->has_null || kkt->form == FOLD_KKT_BARRIER) return FOLD_OK;
+    if (!kkt->ns.has_null || kkt->form == FOLD_KKT_BARRIER) return FOLD_OK;
     for (fold_int j = 0; j < kkt->n; j++) {
         int xs = kkt->xstat[j];
-        if (xs == FOLD_XS_FREE || xs == FOLD_XS_FIXED || !kkt->null_z[j]) continue;
+        if (xs == FOLD_XS_FREE || xs == FOLD_XS_FIXED || !kkt->ns.null_z[j]) continue;
         if ((st = fold_kkt_add_weak_item(kkt, solver, -1, j))) return st;
     }
     for (fold_int i = 0; i < kkt->m; i++) {
         int cs = kkt->cstat[i];
-        if ((cs != FOLD_CS_LOWER && cs != FOLD_CS_UPPER) || !kkt->null_l[i]) continue;
+        if ((cs != FOLD_CS_LOWER && cs != FOLD_CS_UPPER) || !kkt->ns.null_l[i]) continue;
         if ((st = fold_kkt_add_weak_item(kkt, solver, i, -1))) return st;
     }
     fold_int added = kkt->n_weak - n_before;

@@ -157,6 +157,7 @@ static fold_status assemble(fold_kkt *kkt, const fold_solver *solver, bool *rebu
     *rebuilt = pattern_changed(kkt, form);
     if (*rebuilt) {
         fold_kkt_release_system(kkt);
+        fold_kkt_null_free(kkt); /* the null space of the factorization released */
         kkt->form = form;
         st = form == FOLD_KKT_BARRIER ? fold_kkt_build_barrier(kkt) : fold_kkt_build_active(kkt);
         if (st != FOLD_OK) {
@@ -175,50 +176,50 @@ static fold_status assemble(fold_kkt *kkt, const fold_solver *solver, bool *rebu
 
 static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt, const char *fn)
 {
-    const cholmod_sparse *A = fold_kkt_matrix(kkt);
+    const fold_la_sparse *A = fold_kkt_matrix(kkt);
     fold_status st;
-    kkt->reused_analysis = false;
-    memset(&kkt->finfo, 0, sizeof kkt->finfo);
-    kkt->finfo.factorization = set->backward.factorization;
-    kkt->finfo.ordering = set->backward.ordering;
+    kkt->fac.reused_analysis = false;
+    memset(&kkt->fac.finfo, 0, sizeof kkt->fac.finfo);
+    kkt->fac.finfo.factorization = set->backward.factorization;
+    kkt->fac.finfo.ordering = set->backward.ordering;
     if (kkt->nK == 0) {
-        kkt->has_factor = true; /* nothing to solve: every derivative is explicit */
+        kkt->fac.has_factor = true; /* nothing to solve: every derivative is explicit */
         return FOLD_OK;
     }
     /* Dependent rows found before factoring: K is singular (to within the inverse barrier
      * terms of held bounds), so the regularized matrix is factored directly (§4.8). */
     bool expect_singular = kkt->n_dependent > 0;
-    if (kkt->F && !rebuilt) {
-        if (expect_singular) fold_la_factor_expect_singular(kkt->F);
-        st = fold_la_factor_refactor(kkt->F, A);
+    if (kkt->fac.F && !rebuilt) {
+        if (expect_singular) fold_la_factor_expect_singular(kkt->fac.F);
+        st = fold_la_factor_refactor(kkt->fac.F, A);
     } else {
-        fold_la_factor_free(kkt->F);
-        kkt->F = NULL;
+        fold_la_factor_free(kkt->fac.F);
+        kkt->fac.F = NULL;
         st = fold_la_factor_create_shared(A, set->backward.factorization, set->backward.ordering,
                                           kkt->n_primal, set->backward.regularization,
                                           set->backward.rcond_min, set->backward.singular_reg,
-                                          expect_singular, &kkt->cm, &kkt->F);
+                                          expect_singular, &kkt->cm, &kkt->fac.F);
     }
-    if (kkt->F) fold_la_factor_get_info(kkt->F, &kkt->finfo);
-    kkt->reused_analysis = kkt->finfo.reused_analysis;
+    if (kkt->fac.F) fold_la_factor_get_info(kkt->fac.F, &kkt->fac.finfo);
+    kkt->fac.reused_analysis = kkt->fac.finfo.reused_analysis;
     if (st == FOLD_OK || st > 0) {
         /* A regularized (singular) K: which entries of results are undetermined (§4.8). */
         if ((st = fold_kkt_null_setup(kkt)) != FOLD_OK)
             return fold_error_context(st, "%s: null space of the singular KKT matrix", fn);
         if ((st = fold_kkt_null_degenerate(kkt, kkt->solver, fn)) != FOLD_OK) return st;
-        kkt->has_factor = true;
-        if (kkt->has_null && set->backward.lsq_fallback) { /* the caller's convention */
+        kkt->fac.has_factor = true;
+        if (kkt->ns.has_null && set->backward.lsq_fallback) { /* the caller's convention */
             fold_kkt_null_free(kkt);
-            kkt->is_lsq = true;
+            kkt->fac.is_lsq = true;
             return FOLD_WARN_LEAST_SQUARES;
         }
         return FOLD_OK;
     }
     fold_kkt_null_free(kkt);
-    fold_la_factor_free(kkt->F);
-    kkt->F = NULL;
+    fold_la_factor_free(kkt->fac.F);
+    kkt->fac.F = NULL;
     if (st == FOLD_ERR_SINGULAR && set->backward.lsq_fallback) {
-        kkt->is_lsq = true;
+        kkt->fac.is_lsq = true;
         return FOLD_WARN_LEAST_SQUARES;
     }
     if (st == FOLD_ERR_SINGULAR)
@@ -247,22 +248,22 @@ fold_status fold_kkt_classified(fold_solver *solver, const char *fn)
 
 static void fill_info(const fold_kkt *kkt, const fold_settings *set, fold_backward_info *info)
 {
-    const cholmod_sparse *A = fold_kkt_matrix(kkt);
+    const fold_la_sparse *A = fold_kkt_matrix(kkt);
     info->kkt_form = set->backward.kkt_form;
     info->method = set->backward.method;
-    info->factorization = kkt->finfo.factorization;
+    info->factorization = kkt->fac.finfo.factorization;
     info->ordering = set->backward.ordering;
-    snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s", kkt->finfo.fallback_reason);
+    snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s", kkt->fac.finfo.fallback_reason);
     info->kkt_dim = kkt->nK;
-    info->kkt_nnz = A ? ((const SuiteSparse_long *)A->p)[A->ncol] : 0;
-    info->factor_nnz = kkt->finfo.factor_nnz;
+    info->kkt_nnz = A ? fold_la_sparse_nnz(A) : 0;
+    info->factor_nnz = kkt->fac.finfo.factor_nnz;
     info->n_active_cons = kkt->n_active_cons;
     info->n_active_bounds = kkt->n_active_bounds;
     info->n_weak = kkt->n_weak;
     info->is_one_sided = kkt->is_one_sided;
-    info->is_least_squares = kkt->is_lsq;
-    info->rcond = kkt->finfo.rcond;
-    info->singular_delta = kkt->finfo.singular_delta;
+    info->is_least_squares = kkt->fac.is_lsq;
+    info->rcond = kkt->fac.finfo.rcond;
+    info->singular_delta = kkt->fac.finfo.singular_delta;
     info->reason = FOLD_REASON_DIRECT;
 }
 
@@ -280,7 +281,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     kkt->fn = fn;
     current = kkt->is_valid && kkt->solution_id == solver->solution_id;
     if (!current) {
-        kkt->is_valid = kkt->has_factor = kkt->is_lsq = false;
+        kkt->is_valid = kkt->fac.has_factor = kkt->fac.is_lsq = false;
         t0 = fold_time_now();
         if ((st = fold_kkt_evaluate(kkt, solver)) != FOLD_OK)
             return fold_error_context(st, "%s", fn);
@@ -303,18 +304,18 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         info->assemble_s = kkt->assemble_s;
         kkt->is_valid = true;
         kkt->solution_id = solver->solution_id;
-        kkt->has_factor = false;
-        kkt->finfo.factor_nnz = 0;
-        kkt->finfo.rcond = 0;
-        kkt->finfo.fallback_reason[0] = '\0';
-        kkt->finfo.factorization = set->backward.factorization;
+        kkt->fac.has_factor = false;
+        kkt->fac.finfo.factor_nnz = 0;
+        kkt->fac.finfo.rcond = 0;
+        kkt->fac.finfo.fallback_reason[0] = '\0';
+        kkt->fac.finfo.factorization = set->backward.factorization;
     } else if (kkt->variant != kkt->cur_variant || kkt->path != kkt->cur_path) {
         /* Another classification of the candidates at the same solution, or a run of the
          * central-path check (variants.c). */
         t0 = fold_time_now();
         fold_kkt_apply_variant(kkt);
         kkt->cur_path = kkt->path;
-        kkt->has_factor = kkt->is_lsq = false;
+        kkt->fac.has_factor = kkt->fac.is_lsq = false;
         kkt->n_weak = kkt->n_weak_classified;
         if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
             return fold_error_context(st, "%s: KKT assembly", fn);
@@ -323,11 +324,11 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         info->assemble_s = kkt->assemble_s;
     }
     want_factor = want_factor && fold_kkt_iter_wants_factor(kkt, set);
-    if (want_factor && !kkt->has_factor && !kkt->is_lsq) {
-        st = factor(kkt, set, rebuilt || !kkt->F, fn);
-        info->analyze_s = kkt->reused_analysis ? 0.0 : kkt->finfo.analyze_s;
-        info->factor_s = kkt->finfo.factor_s;
-        info->reused_analysis = kkt->reused_analysis;
+    if (want_factor && !kkt->fac.has_factor && !kkt->fac.is_lsq) {
+        st = factor(kkt, set, rebuilt || !kkt->fac.F, fn);
+        info->analyze_s = kkt->fac.reused_analysis ? 0.0 : kkt->fac.finfo.analyze_s;
+        info->factor_s = kkt->fac.finfo.factor_s;
+        info->reused_analysis = kkt->fac.reused_analysis;
         if (st < 0) {
             fill_info(kkt, set, info); /* sizes and counts of the system that failed */
             return st;
@@ -337,74 +338,6 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         info->reused_analysis = true;
     }
     fill_info(kkt, set, info);
-    if (kkt->is_lsq) return FOLD_WARN_LEAST_SQUARES;
+    if (kkt->fac.is_lsq) return FOLD_WARN_LEAST_SQUARES;
     return kkt->is_one_sided ? FOLD_WARN_ONE_SIDED : FOLD_OK;
-}
-
-/* A right-hand side not orthogonal to the null space of a regularized K (§4.8): the
- * derivative asked for is not unique (the upstream gradient weighs an undetermined entry)
- * or does not exist (the direction moves dependent constraints apart). */
-static fold_status not_unique(const fold_kkt *kkt)
-{
-    char dirs[FOLD_LIST_LEN] = "";
-    fold_kkt_null_describe(kkt, dirs, sizeof dirs);
-    return fold_error(FOLD_ERR_SINGULAR,
-                      "%s: the requested derivative is not unique: the KKT matrix of order %lld "
-                      "is singular (solved with regularization delta = %.3g) and the "
-                      "right-hand side is not orthogonal to its null space (null direction on "
-                      "%s; e.g. an upstream gradient on one of several variables that enter the "
-                      "problem identically, or on the multiplier of one of several dependent "
-                      "constraints); set backward.lsq_fallback for the minimum-norm "
-                      "least-squares result",
-                      kkt->fn ? kkt->fn : "fold", (long long)kkt->nK, kkt->finfo.singular_delta,
-                      dirs[0] ? dirs : "not resolved");
-}
-
-fold_status fold_kkt_solve(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
-                           double *X, unsigned char *bad, fold_backward_info *info)
-{
-    double t0 = fold_time_now(), res = 0.0;
-    fold_status st = FOLD_OK;
-    fold_int n_bad = 0;
-    if (bad && nrhs > 0) memset(bad, 0, (size_t)nrhs);
-    if (set->backward.method != FOLD_BACKWARD_DIRECT)
-        return fold_kkt_iter_solve(kkt, set, nrhs, B, X, info);
-    if (kkt->nK > 0 && nrhs > 0) {
-        if (kkt->is_lsq)
-            st = fold_la_lsq_solve(fold_kkt_matrix(kkt), false, nrhs, B, X, &kkt->cm);
-        else {
-            /* Columns that miss eq. 4.9 are flagged (bad) or fail the call (not_unique). */
-            unsigned char *flags = bad ? bad : fold_malloc((size_t)nrhs, 1, "column flags");
-            if (!flags) return FOLD_ERR_MEMORY;
-            st = fold_la_factor_solve_cols(kkt->F, false, nrhs, B, X, set->backward.refine_steps,
-                                           set->backward.refine_tol, &res, flags, &n_bad);
-            if (st >= 0 && n_bad > 0) { /* slow, or inconsistent: GMRES tells (§4.8) */
-                fold_status sr = fold_kkt_iter_rescue(kkt, set, nrhs, B, X, flags, &n_bad, info);
-                if (sr < 0) st = sr;
-            }
-            if (!bad) free(flags);
-            if (st >= 0 && n_bad > 0 && (!bad || set->backward.lsq_fallback)) {
-                if (!set->backward.lsq_fallback)
-                    return not_unique(kkt);
-                if (bad) memset(bad, 0, (size_t)nrhs);
-                st = fold_la_lsq_solve(fold_kkt_matrix(kkt), false, nrhs, B, X, &kkt->cm);
-                if (info) info->is_least_squares = true;
-                res = 0.0;
-            }
-            /* AUTO may have switched to LU during the solve (doc/math.md §4.4). */
-            fold_la_factor_get_info(kkt->F, &kkt->finfo);
-            if (info) {
-                info->factorization = kkt->finfo.factorization;
-                info->factor_nnz = kkt->finfo.factor_nnz;
-                snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s",
-                         kkt->finfo.fallback_reason);
-            }
-        }
-    }
-    if (info) {
-        info->solve_s += fold_time_now() - t0;
-        info->n_rhs += nrhs;
-        if (res > info->residual) info->residual = res;
-    }
-    return st;
 }

@@ -51,12 +51,12 @@ static void mark_candidates(kink_data *D)
 }
 
 /* G = J_{A,F}': rows the free variables, columns the constraints of A (CSC). */
-static cholmod_sparse *build_g(kink_data *D)
+static fold_la_sparse *build_g(kink_data *D)
 {
     fold_kkt *kkt = D->kkt;
     const fold_owned_pattern *jp = &kkt->prob->jac_g;
     fold_int *col_of = fold_malloc((size_t)kkt->m + 1, sizeof *col_of, "kink analysis");
-    cholmod_sparse *G = NULL;
+    fold_la_sparse *G = NULL;
     if (!col_of) return NULL;
     D->n_a = 0;
     for (fold_int i = 0; i < kkt->m; i++)
@@ -65,10 +65,8 @@ static cholmod_sparse *build_g(kink_data *D)
     fold_int nnz = 0;
     for (fold_int k = 0; k < jp->nnz; k++)
         nnz += col_of[jp->row[k]] >= 0 && !var_held(D, jp->col[k]) && kkt->jv[k] != 0.0;
-    G = cholmod_l_allocate_sparse((size_t)kkt->n, (size_t)D->n_a, (size_t)nnz + 1, 1, 1, 0,
-                                  CHOLMOD_REAL, &kkt->cm);
-    if (!G || !D->acol) goto fail;
-    SuiteSparse_long *Gp = G->p, *Gi = G->i;
+    if (fold_la_sparse_alloc(kkt->n, D->n_a, nnz + 1, &kkt->cm, &G) < 0 || !D->acol) goto fail;
+    fold_int *Gp = G->p, *Gi = G->i;
     double *Gx = G->x;
     memset(Gp, 0, ((size_t)D->n_a + 1) * sizeof *Gp);
     for (fold_int i = 0; i < kkt->m; i++)
@@ -79,7 +77,7 @@ static cholmod_sparse *build_g(kink_data *D)
     }
     for (fold_int c = 0; c < D->n_a; c++)
         Gp[c + 1] += Gp[c];
-    SuiteSparse_long *next = fold_malloc((size_t)D->n_a + 1, sizeof *next, "kink analysis");
+    fold_int *next = fold_malloc((size_t)D->n_a + 1, sizeof *next, "kink analysis");
     if (!next) goto fail;
     memcpy(next, Gp, (size_t)D->n_a * sizeof *next);
     for (fold_int k = 0; k < jp->nnz; k++) {
@@ -91,14 +89,12 @@ static cholmod_sparse *build_g(kink_data *D)
     free(next);
     free(col_of);
     /* sort the rows of each column (SPQR needs a sorted matrix) */
-    cholmod_sparse *T = cholmod_l_transpose(G, 1, &kkt->cm);
-    cholmod_sparse *S = T ? cholmod_l_transpose(T, 1, &kkt->cm) : NULL;
-    cholmod_l_free_sparse(&T, &kkt->cm);
-    cholmod_l_free_sparse(&G, &kkt->cm);
-    return S;
+    if (fold_la_sparse_sort(&G, &kkt->cm) == FOLD_OK) return G;
+    fold_la_sparse_free(&G, &kkt->cm);
+    return NULL;
 fail:
     free(col_of);
-    cholmod_l_free_sparse(&G, &kkt->cm);
+    fold_la_sparse_free(&G, &kkt->cm);
     return NULL;
 }
 
@@ -344,7 +340,7 @@ fold_status fold_value_kinks(fold_solver *solver, double *dlo, double *dhi, unsi
     D.held_cand = fold_calloc((size_t)kkt->n, 1, "kink analysis");
     D.in_a = fold_calloc((size_t)kkt->m + 1, 1, "kink analysis");
     lp_rows R = {0};
-    cholmod_sparse *G = NULL;
+    fold_la_sparse *G = NULL;
     if (!D.held_cand || !D.in_a) {
         st = FOLD_ERR_MEMORY;
         goto done;
@@ -365,7 +361,7 @@ fold_status fold_value_kinks(fold_solver *solver, double *dlo, double *dhi, unsi
 twins:
     st = fold_value_twins(solver, D.xs, D.held_cand, dlo, dhi, unknown);
 done:
-    cholmod_l_free_sparse(&G, &kkt->cm);
+    fold_la_sparse_free(&G, &kkt->cm);
     free(D.held_cand);
     free(D.in_a);
     free(D.acol);

@@ -2,7 +2,7 @@
  * classifications"): a call's result is computed again under every variant of kkt_sides.c;
  * the entries that differ from the primary result by more than the tolerance are uncertain:
  * set to NaN and reported with the interval of their values and the candidates that move
- * them. Also the report of the sides themselves. */
+ * them. Also the report of the sides themselves and of a call's result (fold_call_report). */
 #include <float.h>
 
 #include "fold/fold_internal.h"
@@ -331,4 +331,27 @@ done:
     free(C.flag);
     free(suspect_items);
     return st;
+}
+
+/* The report of every call's result: the sides (ambiguous, weakly
+ * active, dependent) of the classification the call used and the entries a singular KKT
+ * matrix left undetermined (NaN in out). Then the variants of the candidates. */
+fold_status fold_call_report(fold_solver *solver, fold_result_fn run, void *ctx,
+                             const fold_result_layout *L, double *out, bool nan_entries,
+                             fold_call *call)
+{
+    fold_kkt *kkt = solver->backward;
+    fold_status st;
+    if (!kkt) return FOLD_OK;
+    call->info->n_candidates = kkt->n_cand;
+    if ((st = fold_report_sides(kkt, solver))) return st;
+    for (fold_int k = 0; out && nan_entries && k < L->len; k++) {
+        int block;
+        fold_int row, col;
+        if (!isnan(out[k])) continue;
+        L->locate(L->locate_ctx, k, &block, &row, &col);
+        if (fold_report_entry(kkt, FOLD_TRUST_NOT_UNIQUE, block, k, row, col, NAN, NAN, NAN) < 0)
+            return FOLD_ERR_MEMORY;
+    }
+    return out ? fold_variants_compare(solver, run, ctx, L, out, call) : FOLD_OK;
 }

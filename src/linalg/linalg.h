@@ -31,6 +31,9 @@ void fold_la_sparse_free(fold_la_sparse **A, fold_la_common *cm);
  * required when nnz > 0) and copy it. */
 fold_status fold_la_sparse_from_csc(const fold_csc *M, const char *fn, const char *field,
                                     fold_la_common *cm, fold_la_sparse **out);
+/* Sort the row indices of every column of *A (replaced by a sorted copy; *A unchanged on
+ * error). */
+fold_status fold_la_sparse_sort(fold_la_sparse **A, fold_la_common *cm);
 /* Entries of A. */
 static inline fold_int fold_la_sparse_nnz(const fold_la_sparse *A)
 {
@@ -54,6 +57,13 @@ double fold_la_chol_rcond(const fold_la_chol *C);
 /* nnz(L) of the analysis. */
 fold_int fold_la_chol_nnz(const fold_la_chol *C);
 void fold_la_chol_free(fold_la_chol *C);
+
+/* P = blkdiag(A~, B D^-1 B' + |C|) of a symmetric K = [A B'; B C] (full storage, sorted)
+ * whose first np rows are primal, with the positive diagonal d (order of K) of eq. 3.22:
+ * A~ = A with the diagonal entries smaller than d_j in magnitude replaced by d_j, or with
+ * diag_primal A~ = D (doc/math.md eq. 3.23). Full storage, sorted; freed by the caller. */
+fold_status fold_la_saddle_block(const fold_la_sparse *K, fold_int np, const double *d,
+                                 bool diag_primal, fold_la_common *cm, fold_la_sparse **out);
 
 /* Triplets -> CSC with a stored scatter map, so that new values (same pattern) are placed
  * in O(nnz) without re-sorting. Duplicate triplets are summed (several callbacks may

@@ -48,3 +48,18 @@ fold_status fold_la_sparse_from_csc(const fold_csc *M, const char *fn, const cha
     }
     return FOLD_OK;
 }
+
+fold_status fold_la_sparse_sort(fold_la_sparse **A, fold_la_common *cm)
+{
+    /* the transpose of the transpose, each with sorted columns */
+    cholmod_sparse *T = cholmod_l_transpose(*A, 1, cm);
+    cholmod_sparse *S = T ? cholmod_l_transpose(T, 1, cm) : NULL;
+    cholmod_l_free_sparse(&T, cm);
+    if (!S)
+        return fold_error(cm->status == CHOLMOD_OUT_OF_MEMORY ? FOLD_ERR_MEMORY
+                                                              : FOLD_ERR_INTERNAL,
+                          "CHOLMOD: sorting a sparse matrix (status %d)", cm->status);
+    cholmod_l_free_sparse(A, cm);
+    *A = S;
+    return FOLD_OK;
+}

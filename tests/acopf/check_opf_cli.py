@@ -93,12 +93,49 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = run(*args, "--set", "backward.factorization=umfpack")
     ref = json.loads(out).get("gradient", {}) if rc == 0 else {}
     scale = max([1] + [abs(x) for x in ref.values()])
-    for extra in (["--backward", "gmres"], ["--backward", "minres", "--set", "precond.kind=block"]):
+    # Every method with its default preconditioner (precond.kind = auto), in both KKT forms,
+    # and says which it used: the KKT map's own factorization for LFPI, GMRES and BiCGSTAB, an
+    # SPD block preconditioner for MINRES (doc/math.md §3.9).
+    auto_pc = {"lfpi": "exact", "gmres": "exact", "bicgstab": "exact", "minres": "block"}
+    runs = [(["--backward", m], pc) for m, pc in auto_pc.items()]
+    runs += [(["--backward", m, "--kkt", "barrier"], pc) for m, pc in auto_pc.items()]
+    runs.append((["--backward", "minres", "--set", "precond.kind=block"], "block"))
+    runs.append((["--backward", "gmres", "--set", "precond.kind=block"], "block"))
+    rc, out, err = run(*args, "--kkt", "barrier", "--set", "backward.factorization=umfpack")
+    ref_barrier = json.loads(out).get("gradient", {}) if rc == 0 else {}
+    for extra, pc in runs:
         rc, out, err = run(*args, *extra)
         it = json.loads(out) if rc == 0 else {}
-        ok = rc == 0 and len(ref) == 30 and it.get("backward_method") == extra[1] and all(
-            abs(it["gradient"][k] - ref[k]) <= 1e-8 * scale for k in ref)
+        r = ref_barrier if "barrier" in extra else ref
+        ok = rc == 0 and len(r) == 30 and it.get("backward_method") == extra[1] and all(
+            abs(it["gradient"][k] - r[k]) <= 1e-8 * scale for k in r)
         check("opf " + " ".join(extra) + " gives the direct gradient", ok, err)
+        check("opf " + " ".join(extra) + " reports precond " + pc,
+              it.get("backward_precond") == pc and it["backward"]["iterations"] >= 1, err)
+    rc, out, err = run("opf", case, "--wrt", "pd", "--mode", "vjp", "--backward", "minres")
+    check("opf --backward minres: the summary names the preconditioner",
+          rc == 0 and "minres with precond block" in out, err)
+    # A grid whose primal block H_FF makes the block preconditioner indefinite: MINRES breaks
+    # down with it (an explicit precond.kind=block is refused, exit 1), and auto goes on with
+    # the SPD variant of eq. 3.23 to the direct gradient.
+    g60 = os.path.join(tmp, "g60.m")
+    run("gen-grid", "--buses", "60", "--seed", "1", "-o", g60)
+    a60 = ["opf", g60, "--json", "--wrt", "pd", "--of", "pg", "--mode", "vjp"]
+    rc, out, err = run(*a60, "--set", "backward.factorization=umfpack")
+    ref60 = json.loads(out).get("gradient", {}) if rc == 0 else {}
+    scale60 = max([1] + [abs(x) for x in ref60.values()])
+    rc, out, err = run(*a60, "--backward", "minres", "--set", "log.verbose=2")
+    it = json.loads(out) if rc == 0 else {}
+    check("opf --backward minres after a breakdown of the block preconditioner: the direct "
+          "gradient", rc == 0 and len(ref60) == 60 and "broke down" in err and
+          it.get("backward_precond") == "block" and
+          all(abs(it["gradient"][k] - ref60[k]) <= 1e-8 * scale60 for k in ref60), err)
+    rc, out, err = run(*a60, "--backward", "minres", "--set", "precond.kind=block")
+    check("opf --backward minres --set precond.kind=block there: exit 1, not positive definite",
+          rc == 1 and "not positive definite" in err, err)
+    rc, out, err = run(*args, "--backward", "cg")
+    check("opf --backward cg: exit 2, the KKT matrix is indefinite",
+          rc == 2 and "indefinite" in err and "gradient" not in out, err)
     rc, out, err = run("opf", case, "--json", "--wrt", "pd", "--of", "pg", "--rows", "1",
                        "--cols", "2,3")
     j = json.loads(out) if rc == 0 else {}

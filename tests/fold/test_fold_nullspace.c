@@ -389,9 +389,9 @@ static fold_solver *repeated_solver(fold_problem *prob2, fold_problem *prob3,
 static void kkt_flag_p(fold_solver *sv, fold_int k, bool on)
 {
     fold_kkt *kkt = sv->backward;
-    ck_assert(kkt->has_null && kkt->null_p[k] != on);
-    kkt->null_p[k] = on;
-    kkt->n_null_p += on ? 1 : -1;
+    ck_assert(kkt->ns.has_null && kkt->ns.null_p[k] != on);
+    kkt->ns.null_p[k] = on;
+    kkt->ns.n_null_p += on ? 1 : -1;
 }
 
 /* Jacobians with a two-dimensional null space (twins and a repeated constraint), some
@@ -570,13 +570,13 @@ START_TEST(slow_refinement_rescued)
     fold_status st0 = fold_kkt_setup(sv, true, NULL, "test");
     ck_assert_msg(st0 >= 0, "%d %s", st0, fold_last_error());
     fold_kkt *kkt = sv->backward;
-    ck_assert_double_eq(kkt->finfo.singular_delta, 1e-2);
+    ck_assert_double_eq(kkt->fac.finfo.singular_delta, 1e-2);
     fold_int nK = kkt->nK;
     double *B = malloc((size_t)(2 * nK) * sizeof *B), *X = malloc((size_t)(2 * nK) * sizeof *X);
     fold_kkt_rhs_jvp(kkt, 2, dP, B);
     unsigned char bad[2] = {0, 0};
     fold_int n_bad = 0;
-    ck_assert_int_ge(fold_la_factor_solve_cols(kkt->F, false, 2, B, X, slow.backward.refine_steps,
+    ck_assert_int_ge(fold_la_factor_solve_cols(kkt->fac.F, false, 2, B, X, slow.backward.refine_steps,
                                                1e-14, NULL, bad, &n_bad), 0);
     ck_assert_msg(bad[0] && bad[1], "refinement alone: flags %d %d", bad[0], bad[1]);
     fold_backward_info info = {0};

@@ -1,15 +1,15 @@
 /* Public JVP, VJP and Jacobian of a fold map: validation, right-hand sides Psi dp, the
  * backward solve, Psi' w, and outputs written only on success (doc/api/map.md). */
+#include "fold/call.h"
 #include "fold/map/map_internal.h"
 
-/* info starts as "not run" (reason FOLD_REASON_NOT_RUN) and reaches the caller through
- * finish() on every path, also when the arguments are refused. */
+/* The settings of the call (the caller's, checked, or the defaults) and the map's size in
+ * info; info itself starts as "not run" (fold_call_begin) and reaches the caller on every
+ * path, also when the arguments are refused. */
 static fold_status prepare(fold_map *map, const fold_settings *s, const char *fn,
                            fold_settings *out, fold_backward_info *info)
 {
     fold_status st;
-    memset(info, 0, sizeof *info);
-    info->reason = FOLD_REASON_NOT_RUN;
     if ((st = fold_check_not_null(map, fn, "map")) < 0)
         return st;
     if (s) {
@@ -24,13 +24,11 @@ static fold_status prepare(fold_map *map, const fold_settings *s, const char *fn
     return FOLD_OK;
 }
 
-static void finish(fold_map *map, fold_backward_info *info, double t0, fold_backward_info *user)
+static void finish(fold_map *map, fold_call *call)
 {
     if (map && map->A)
-        info->kkt_nnz = fold_la_sparse_nnz(map->A);
-    info->total_s = fold_time_now() - t0;
-    if (user)
-        *user = *info;
+        call->info->kkt_nnz = fold_la_sparse_nnz(map->A);
+    fold_call_stop(call);
 }
 
 static fold_status need_forward(const fold_map *map, const char *fn)
@@ -55,37 +53,74 @@ static fold_status need_reverse(const fold_map *map, const char *fn)
     return FOLD_OK;
 }
 
+/* The ends of a map's solve (doc/math.md §1): forward, B = Psi dp and dz = X; reverse,
+ * B = zbar and pbar = Psi' w (through a buffer: pbar is written only when Psi' w succeeded). */
+typedef struct map_ends {
+    fold_map *map;
+    const double *in; /* dp or zbar */
+} map_ends;
+
+static fold_status jvp_rhs(void *ctx, double *B)
+{
+    const map_ends *e = ctx;
+    return e->map->np > 0 ? fold_map_psi(e->map, e->in, B) : FOLD_OK;
+}
+
+static fold_status jvp_finish(void *ctx, const double *X, bool inconsistent, double *dz)
+{
+    const map_ends *e = ctx;
+    (void)inconsistent; /* an LU without regularization flags nothing */
+    memcpy(dz, X, (size_t)e->map->nz * sizeof *dz);
+    return FOLD_OK;
+}
+
+static fold_status vjp_rhs(void *ctx, double *B)
+{
+    const map_ends *e = ctx;
+    memcpy(B, e->in, (size_t)e->map->nz * sizeof *B);
+    return FOLD_OK;
+}
+
+static fold_status vjp_finish(void *ctx, const double *W, bool inconsistent, double *pbar)
+{
+    const map_ends *e = ctx;
+    fold_int np = e->map->np;
+    (void)inconsistent;
+    if (np == 0) return FOLD_OK;
+    double *g = fold_malloc((size_t)np, sizeof *g, "parameter gradient");
+    fold_status st = g ? fold_map_psit(e->map, W, g) : FOLD_ERR_MEMORY;
+    if (st >= 0) memcpy(pbar, g, (size_t)np * sizeof *pbar);
+    free(g);
+    return st;
+}
+
+/* One JVP (transpose false) or VJP of the map through the engine. */
+static fold_status map_apply(fold_map *map, const fold_settings *s, bool transpose,
+                             const double *in, double *out, fold_backward_info *info)
+{
+    char what[FOLD_MAP_WHAT_LEN];
+    fold_system sys;
+    map_ends e = {map, in};
+    fold_ends ends = {&e, transpose ? vjp_rhs : jvp_rhs, transpose ? vjp_finish : jvp_finish,
+                      false};
+    fold_status st = fold_map_system(map, s, transpose, what, sizeof what, &sys);
+    return st < 0 ? st : fold_system_apply(&sys, &ends, s, transpose, out, info);
+}
+
 fold_status fold_map_jvp(fold_map *map, const fold_settings *settings, const double *dp,
                          double *dz, fold_backward_info *info)
 {
     fold_clear_error();
     static const char *FN = "fold_map_jvp";
     fold_settings s;
-    fold_backward_info inf;
+    fold_call call;
     fold_status st;
-    double t0 = fold_time_now(), *rhs = NULL, *x = NULL;
-    if ((st = prepare(map, settings, FN, &s, &inf)) < 0 ||
-        (map->np > 0 && (st = fold_check_not_null(dp, FN, "dp")) < 0) ||
-        (st = fold_check_not_null(dz, FN, "dz")) < 0 ||
-        (map->np > 0 && (st = fold_check_finite(dp, map->np, FN, "dp")) < 0) ||
-        (st = need_forward(map, FN)) < 0)
-        goto done;
-    rhs = fold_calloc((size_t)map->nz, sizeof *rhs, "right-hand side");
-    x = fold_calloc((size_t)map->nz, sizeof *x, "solution");
-    if (!rhs || !x) {
-        st = FOLD_ERR_MEMORY;
-        goto done;
-    }
-    if (map->np > 0 && (st = fold_map_psi(map, dp, rhs)) < 0)
-        goto done;
-    inf.n_rhs = 1;
-    if ((st = fold_map_solve(map, &s, false, rhs, x, &inf)) < 0)
-        goto done;
-    memcpy(dz, x, (size_t)map->nz * sizeof *dz);
-done:
-    finish(map, &inf, t0, info);
-    free(rhs);
-    free(x);
+    fold_call_begin(&call, info, NULL);
+    if ((st = prepare(map, settings, FN, &s, call.info)) >= 0 &&
+        (st = fold_call_input(dp, map->np, true, FN, "dp")) >= 0 &&
+        (st = fold_check_not_null(dz, FN, "dz")) >= 0 && (st = need_forward(map, FN)) >= 0)
+        st = map_apply(map, &s, false, dp, dz, call.info);
+    finish(map, &call);
     return st;
 }
 
@@ -95,31 +130,15 @@ fold_status fold_map_vjp(fold_map *map, const fold_settings *settings, const dou
     fold_clear_error();
     static const char *FN = "fold_map_vjp";
     fold_settings s;
-    fold_backward_info inf;
+    fold_call call;
     fold_status st;
-    double t0 = fold_time_now(), *w = NULL, *g = NULL;
-    if ((st = prepare(map, settings, FN, &s, &inf)) < 0 ||
-        (st = fold_check_not_null(zbar, FN, "zbar")) < 0 ||
-        (map->np > 0 && (st = fold_check_not_null(pbar, FN, "pbar")) < 0) ||
-        (st = fold_check_finite(zbar, map->nz, FN, "zbar")) < 0 || (st = need_reverse(map, FN)) < 0)
-        goto done;
-    w = fold_calloc((size_t)map->nz, sizeof *w, "adjoint");
-    g = fold_calloc((size_t)(map->np > 0 ? map->np : 1), sizeof *g, "parameter gradient");
-    if (!w || !g) {
-        st = FOLD_ERR_MEMORY;
-        goto done;
-    }
-    inf.n_rhs = 1;
-    if ((st = fold_map_solve(map, &s, true, zbar, w, &inf)) < 0)
-        goto done;
-    if (map->np > 0 && (st = fold_map_psit(map, w, g)) < 0)
-        goto done;
-    if (map->np > 0)
-        memcpy(pbar, g, (size_t)map->np * sizeof *pbar);
-done:
-    finish(map, &inf, t0, info);
-    free(w);
-    free(g);
+    fold_call_begin(&call, info, NULL);
+    if ((st = prepare(map, settings, FN, &s, call.info)) >= 0 &&
+        (st = fold_call_input(zbar, map->nz, true, FN, "zbar")) >= 0 &&
+        (map->np == 0 || (st = fold_check_not_null(pbar, FN, "pbar")) >= 0) &&
+        (st = need_reverse(map, FN)) >= 0)
+        st = map_apply(map, &s, true, zbar, pbar, call.info);
+    finish(map, &call);
     return st;
 }
 
@@ -129,12 +148,13 @@ fold_status fold_map_jacobian(fold_map *map, const fold_settings *settings, doub
     fold_clear_error();
     static const char *FN = "fold_map_jacobian";
     fold_settings s;
-    fold_backward_info inf;
+    fold_call call;
     fold_status st;
     fold_int nz, np;
-    double t0 = fold_time_now(), *e = NULL, *col = NULL, *out = NULL;
+    double *e = NULL, *col = NULL, *out = NULL;
     bool reverse;
-    if ((st = prepare(map, settings, FN, &s, &inf)) < 0 ||
+    fold_call_begin(&call, info, NULL);
+    if ((st = prepare(map, settings, FN, &s, call.info)) < 0 ||
         (st = fold_check_not_null(J, FN, "J")) < 0)
         goto done;
     nz = map->nz;
@@ -157,7 +177,7 @@ fold_status fold_map_jacobian(fold_map *map, const fold_settings *settings, doub
         if (reverse) { /* row k of dz/dp */
             double *w = col;
             memset(w, 0, (size_t)nz * sizeof *w);
-            if ((st = fold_map_solve(map, &s, true, e, w, &inf)) < 0 ||
+            if ((st = fold_map_solve(map, &s, true, e, w, call.info)) < 0 ||
                 (st = fold_map_psit(map, w, e)) < 0)
                 goto done;
             for (fold_int j = 0; j < np; j++)
@@ -166,14 +186,13 @@ fold_status fold_map_jacobian(fold_map *map, const fold_settings *settings, doub
             double *x = out + (size_t)k * nz;
             memset(x, 0, (size_t)nz * sizeof *x);
             if ((st = fold_map_psi(map, e, col)) < 0 ||
-                (st = fold_map_solve(map, &s, false, col, x, &inf)) < 0)
+                (st = fold_map_solve(map, &s, false, col, x, call.info)) < 0)
                 goto done;
         }
-        inf.n_rhs++;
     }
     memcpy(J, out, (size_t)nz * (size_t)np * sizeof *J);
 done:
-    finish(map, &inf, t0, info);
+    finish(map, &call);
     free(e);
     free(col);
     free(out);

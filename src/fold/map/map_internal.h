@@ -5,6 +5,7 @@
 #define FOLD_MAP_INTERNAL_H
 
 #include "core/core.h"
+#include "fold/engine.h"
 #include "foldopt/map.h"
 #include "foldopt/settings.h"
 #include "linalg/linalg.h"
@@ -42,6 +43,7 @@ struct fold_map {
     fold_int n_history, history_cap;
     fold_la_common cm;
     bool cm_started;
+    const char *fn;         /* the public call in progress, for messages */
 };
 
 /* Largest nz for which the matrix I - Phi is assembled from nz products. */
@@ -59,6 +61,12 @@ fold_status fold_map_psit(fold_map *map, const double *w, double *out);
 
 /* The matrix I - Phi (cached): given, or assembled from nz products of Phi. */
 fold_status fold_map_matrix(fold_map *map, const char *fn, fold_la_sparse **A);
+
+/* The engine's view of I - Phi (or its transpose) for settings s (engine.h); what
+ * (FOLD_MAP_WHAT_LEN bytes) names it in messages. */
+#define FOLD_MAP_WHAT_LEN 96
+fold_status fold_map_system(fold_map *map, const fold_settings *s, bool transpose, char *what,
+                            size_t len, fold_system *out);
 
 /* Solve (I - Phi) x = b (transpose: (I - Phi)' x = b) for one right-hand side with the
  * method and preconditioner of s. x holds the initial guess (zeros usually) and receives the

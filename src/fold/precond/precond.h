@@ -1,6 +1,7 @@
-/* Preconditioners M of the iterative backward solves of I - Phi (doc/iterative.md §2.6):
- * Jacobi, block diagonal with CHOLMOD-factored blocks, and the UMFPACK factorization of the
- * current matrix (exact) or of a nearby instance. */
+/* Factorizations used as preconditioners M of the backward solves of I - Phi (doc/iterative.md
+ * §2.6; Jacobi is the engine's, src/fold/engine.c): block diagonal with CHOLMOD-factored
+ * blocks, and the UMFPACK factorization of the current matrix (exact) or of a nearby
+ * instance. */
 #ifndef FOLD_PRECOND_H
 #define FOLD_PRECOND_H
 
@@ -22,12 +23,5 @@ fold_status fold_pc_block_create(const fold_la_sparse *A, fold_int n_blocks, con
 fold_status fold_pc_factor_apply(void *F, bool transpose, const double *r, double *z);
 fold_int fold_pc_factor_nnz(const fold_precond_factor *F);
 void fold_pc_factor_free(fold_precond_factor *F);
-
-/* Jacobi: z = r ./ d. */
-typedef struct fold_pc_jacobi {
-    fold_int n;
-    double *inv_diag;
-} fold_pc_jacobi;
-fold_status fold_pc_jacobi_apply(void *J, bool transpose, const double *r, double *z);
 
 #endif

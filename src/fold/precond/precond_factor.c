@@ -93,12 +93,3 @@ fold_int fold_pc_factor_nnz(const fold_precond_factor *F)
 {
     return F ? F->nnz : 0;
 }
-
-fold_status fold_pc_jacobi_apply(void *ctx, bool transpose, const double *r, double *z)
-{
-    const fold_pc_jacobi *J = ctx;
-    (void)transpose; /* a diagonal M is its own transpose */
-    for (fold_int i = 0; i < J->n; i++)
-        z[i] = r[i] * J->inv_diag[i];
-    return FOLD_OK;
-}
