@@ -173,6 +173,9 @@ int main(int argc, char **argv)
     fold_settings_default(&rset);
     rset.forward.tol = REF_TOL;
     rset.active_set.ambiguity = FOLD_AMBIGUITY_IGNORE; /* the re-solves only give x */
+    /* no bound relaxation in the reference's warm re-solves (foldopt keeps it in warm solves
+     * that are not tightenings): its projection residual would bias x (doc/math.md §2.3) */
+    fold_settings_set_ipopt(&rset, "bound_relax_factor", "0");
     fold_solver_create(fold_acopf_problem(m), &rset, &ref);
     rset.forward.tol = CONFIRM_TOL;
     fold_solver_create(fold_acopf_problem(m), &rset, &tight);
