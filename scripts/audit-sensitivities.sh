@@ -3,7 +3,8 @@
 # its own process (build/tests/bench/audit_sensitivities), at the default settings: a seeded
 # sample of Jacobian columns of pg, qg, vm, va w.r.t. pd and qd, and the LMPs, against
 # central differences of warm re-solves at tol 1e-9 (steps 0.05, 0.025, 0.0125 MW; an entry
-# they call wrong is judged again on the middle step re-solved at tol 1e-11, reaching at
+# they call wrong, flagged or not, is judged again on the two smaller steps re-solved at tol 1e-11
+# (which must agree), reaching at
 # least 1e-10, which removes the bias of the re-solves' own barrier parameter). Per case: entries matched / reported
 # (NaN, an interval that contains the reference, a trust-report item) / flagged with an
 # interval that misses the reference / silently wrong (unflagged and off), and
@@ -11,7 +12,8 @@
 # Usage: audit-sensitivities.sh AUDIT_BIN PGLIB_DIR [OUTDIR] [MAXBUS] [SEED] [COLUMNS]
 # (defaults: audit, 3000, 1, 5). Writes OUTDIR/audit.tsv and prints a Markdown table with the
 # totals and the load average before and after. CASES (environment) restricts the case list
-# (names without the pglib_opf_ prefix); TIMEOUT (seconds, default 7200) limits each case.
+# (names without the pglib_opf_ prefix, e.g. CASES="case179_goc case1951_rte"); TIMEOUT
+# (seconds, default 7200) limits each case. OUTDIR/CASE.err lists the entries found wrong.
 set -uo pipefail
 bin=${1:?usage: audit-sensitivities.sh AUDIT_BIN PGLIB_DIR [OUTDIR] [MAXBUS] [SEED] [COLUMNS]}
 dir=${2:?usage: audit-sensitivities.sh AUDIT_BIN PGLIB_DIR [OUTDIR] [MAXBUS] [SEED] [COLUMNS]}

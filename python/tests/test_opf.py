@@ -16,9 +16,7 @@ from conftest import TIGHT
 
 @pytest.fixture(scope="module")
 def sol30(grid30):
-    # tol 1e-10: at 1e-12 this grid's warm flow-variable re-solve (no bound relaxation) now
-    # stops at Ipopt's acceptable level, a forward-solve matter the tests below do not test
-    return grid30.solve(settings={"forward.tol": 1e-10})
+    return grid30.solve(settings=TIGHT)
 
 
 def test_model_sizes_keys_and_kinds(grid30):

@@ -146,22 +146,29 @@ fold_status fold_ipopt_check_options(const fold_settings *set, const char *fn)
     return st;
 }
 
+/* How Ipopt starts: cold (no duals given), warm from a given primal-dual point (the caller's
+ * fold_solver_set_start, the last solution under forward.warm_start, a point converted to
+ * another model), or a tightening re-solve of the stored solution (forward/resolve.c). */
+typedef enum start_kind { START_COLD, START_WARM, START_TIGHTEN } start_kind;
+
 /* Ipopt relaxes the bounds by bound_relax_factor (relative) and projects its final point back
  * onto them, which leaves a stationarity residual of about that size on the rows of the
- * variables at a bound whatever tol asks (doc/math.md §2.3 "Bound relaxation"). A cold solve
- * relaxes by min(1e-8, tol): Ipopt's default at the default tol, where the residual is at
- * the tolerance, and the cold solves of large cases need up to 1.8 times fewer iterations
- * with it (doc/benchmarks.md "Bound relaxation"); the warm re-solves that tighten a point
- * (resolution, stages) do not relax, so a tightened point carries no such residual. */
-static double bound_relax(const fold_settings *set, bool warm)
+ * variables at a bound whatever tol asks (doc/math.md §2.3 "Bound relaxation"). Cold and warm
+ * solves relax by min(1e-8, tol): Ipopt's default at the default tol, where the residual is
+ * at the tolerance, and the solves of large cases need up to 1.8 times fewer iterations with
+ * it (doc/benchmarks.md "Bound relaxation"); a warm solve after a change of model (the flow
+ * variables of an AC-OPF) needs it as much as a cold one. Only the re-solves that tighten an
+ * already converged point (resolution rounds, stages) do not relax, so a tightened point
+ * carries no such residual. */
+static double bound_relax(const fold_settings *set, start_kind start)
 {
-    return warm ? 0.0 : fmin(1e-8, set->forward.tol);
+    return start == START_TIGHTEN ? 0.0 : fmin(1e-8, set->forward.tol);
 }
 
 /* Options in order: silence, foldopt's settings, start strategy, then the user's
  * pass-through options (which therefore override foldopt's). */
 static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold_settings *set,
-                               bool warm)
+                               start_kind start)
 {
     fold_status st = FOLD_OK;
     double push = set->forward.bound_push;
@@ -171,14 +178,14 @@ static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold
         (st = opt_num(ip, "nlp_upper_bound_inf", FOLD_INF_BOUND)) ||
         (st = opt_num(ip, "bound_push", push)) ||
         (st = opt_num(ip, "bound_frac", push < 0.5 ? push : 0.5)) ||
-        (st = opt_num(ip, "bound_relax_factor", bound_relax(set, warm))))
+        (st = opt_num(ip, "bound_relax_factor", bound_relax(set, start))))
         return st;
     if (set->forward.time_limit_s > 0 &&
         (st = opt_num(ip, "max_cpu_time", set->forward.time_limit_s)))
         return st;
     if (!s->prob->cb.hess_l && (st = opt_str(ip, "hessian_approximation", "limited-memory")))
         return st;
-    if (warm && ((st = opt_str(ip, "warm_start_init_point", "yes")) ||
+    if (start != START_COLD && ((st = opt_str(ip, "warm_start_init_point", "yes")) ||
                  (st = opt_num(ip, "warm_start_bound_push", 1e-9)) ||
                  (st = opt_num(ip, "warm_start_bound_frac", 1e-9)) ||
                  (st = opt_num(ip, "warm_start_slack_bound_push", 1e-9)) ||
@@ -233,7 +240,8 @@ static bool all_finite(const double *v, fold_int count)
 /* Create the Ipopt problem, set options and solve. Returns < 0 only when Ipopt could not
  * be run (setting or internal error); *raw receives Ipopt's status otherwise. */
 static fold_status run_ipopt(fold_solver *s, const fold_settings *set, fold_ipopt_ctx *ctx,
-                             solve_arrays *a, bool warm, double *obj, int *raw, double *solve_s)
+                             solve_arrays *a, start_kind start, double *obj, int *raw,
+                             double *solve_s)
 {
     const fold_problem *prob = s->prob;
     const fold_ipopt_structure *t = ctx->structure;
@@ -249,7 +257,7 @@ static fold_status run_ipopt(fold_solver *s, const fold_settings *set, fold_ipop
         pthread_mutex_unlock(&ipopt_lock);
         return fold_error(FOLD_ERR_INTERNAL, "%s: CreateIpoptProblem refused the problem", FN);
     }
-    if ((st = set_options(ip, s, set, warm)) != FOLD_OK) {
+    if ((st = set_options(ip, s, set, start)) != FOLD_OK) {
         FreeIpoptProblem(ip);
         pthread_mutex_unlock(&ipopt_lock);
         return st;
@@ -309,14 +317,15 @@ void fold_ipopt_result_free(fold_ipopt_result *r)
 }
 
 fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_settings *set,
-                               bool from_solution, fold_ipopt_result *r)
+                               bool tighten, fold_ipopt_result *r)
 {
     double t_call = fold_time_now(), obj = NAN, solve_s = 0;
     const fold_problem *prob = s->prob;
     fold_ipopt_ctx ctx;
     solve_arrays a = {0};
     fold_status st, ret;
-    bool warm, converged;
+    start_kind start;
+    bool converged;
     int raw = 0;
 
     memset(r, 0, sizeof *r);
@@ -333,8 +342,8 @@ fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_setti
         return st;
     }
     memset(&s->stats, 0, sizeof s->stats);
-    warm = choose_start(s, from_solution, &a);
-    if ((st = run_ipopt(s, set, &ctx, &a, warm, &obj, &raw, &solve_s))) {
+    start = choose_start(s, tighten, &a) ? (tighten ? START_TIGHTEN : START_WARM) : START_COLD;
+    if ((st = run_ipopt(s, set, &ctx, &a, start, &obj, &raw, &solve_s))) {
         free(a.block);
         return st;
     }

@@ -66,12 +66,13 @@ typedef struct fold_ipopt_result {
     fold_forward_info info;
 } fold_ipopt_result;
 
-/* One Ipopt run at p with settings set (validated here), from the stored solution when
- * from_solution (warm, as forward.warm_start), else from fold_solver_set_start's point, the
- * last solution or x_start. Nothing is stored in s except the evaluation counters. Returns
- * fold_solve's statuses for this run. */
+/* One Ipopt run at p with settings set (validated here). With tighten, a re-solve that
+ * tightens the stored converged solution (forward/resolve.c only): warm from it, and without
+ * Ipopt's bound relaxation (doc/math.md §2.3). Else from fold_solver_set_start's point, the
+ * last solution under forward.warm_start, or x_start, with the relaxation. Nothing is stored
+ * in s except the evaluation counters. Returns fold_solve's statuses for this run. */
 fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_settings *set,
-                               bool from_solution, fold_ipopt_result *r);
+                               bool tighten, fold_ipopt_result *r);
 void fold_ipopt_result_free(fold_ipopt_result *r);
 /* Store r's point as the solver's solution (converged or not). */
 void fold_ipopt_store(fold_solver *s, const double *p, fold_ipopt_result *r);

@@ -187,6 +187,35 @@ fold_status fold_resolve_ambiguity(fold_solver *s, const double *p, fold_forward
     return st ? fold_error_context(st, "fold_solve: classification of a re-solve") : FOLD_OK;
 }
 
+/* After a solve that stopped at Ipopt's acceptable level, one tightening re-solve from its
+ * point at the target tol (no bound relaxation: a projection residual near tol can be what
+ * stopped it, doc/math.md §2.3). Replaces *r and returns FOLD_OK when it ends solved. */
+static fold_status polish_acceptable(fold_solver *s, const double *p, fold_ipopt_result *r)
+{
+    fold_settings warm;
+    fold_ipopt_result b;
+    fold_forward_info sum = r->info;
+    fold_ipopt_store(s, p, r);
+    stage_settings(&s->set, s->set.forward.tol, r->info.total_s, &warm);
+    fold_status st = fold_ipopt_attempt(s, p, &warm, true, &b);
+    add_counts(&sum, &b.info);
+    fold_log(&s->set, 2, "fold_solve: re-solve of the acceptable point at tol %.1e: %s after "
+             "%lld iterations", s->set.forward.tol, fold_forward_status_string(b.info.status),
+             (long long)b.info.iterations);
+    if (st != FOLD_OK) {
+        fold_ipopt_result_free(&b);
+        r->info.iterations = sum.iterations;
+        r->info.resolves = sum.resolves;
+        r->info.resolve_s = sum.resolve_s;
+        return st;
+    }
+    take_result(&sum, &b.info);
+    fold_ipopt_result_free(r);
+    *r = b;
+    r->info = sum;
+    return FOLD_OK;
+}
+
 fold_status fold_solve_staged(fold_solver *s, const double *p, fold_status failed,
                               fold_ipopt_result *r)
 {
@@ -195,6 +224,11 @@ fold_status fold_solve_staged(fold_solver *s, const double *p, fold_status faile
     fold_settings stage;
     fold_ipopt_result a;
     snprintf(why, sizeof why, "%s", fold_last_error());
+    if (failed == FOLD_WARN_INACCURATE && r->usable && r->converged &&
+        polish_acceptable(s, p, r) == FOLD_OK) {
+        fold_clear_error();
+        return FOLD_OK;
+    }
     stage_settings(&s->set, tol, r->info.total_s, &stage);
     /* the first stage starts as the direct solve did, with Ipopt's own mu_init */
     stage.n_ipopt_options = s->set.n_ipopt_options;

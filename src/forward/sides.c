@@ -46,15 +46,20 @@ typedef struct point_data {
  * only linearly, e.g. a generator's reactive output, or whose own curvature is that of the
  * side in question, e.g. a flow variable's 2 mu, is held by the other variables of its
  * rows); the median |H_jj| where neither exists. A row's curvature is the largest h_j of
- * its variables. */
+ * its variables, each held by its other rows: a row does not hold its own variables in the
+ * direction of its own sides (the thermal limit of a flow-variable branch held by itself
+ * through the other flow variable's 2 mu gave h = 1.5e-6 instead of 3.4e2). */
 static void curvatures(const fold_problem *prob, const double *jv, const double *hd, point_data *D)
 {
     fold_int n = prob->n, m = prob->m, cnt = 0;
     const fold_owned_pattern *jp = &prob->jac_g;
     double h_floor = 1.0, *coupled = D->hvar;
-    /* the two smallest |H_kk| / J_ik^2 of each row, and the variable of the smallest */
+    /* the two smallest |H_kk| / J_ik^2 of each row, and the variable of the smallest; per
+     * variable the second smallest coupling over its rows (c2) and the row of the smallest */
     double *b1 = fold_malloc(2 * (size_t)m + 1, sizeof *b1, "row curvatures"), *b2 = b1 + m;
     fold_int *arg = fold_malloc((size_t)m + 1, sizeof *arg, "row curvatures");
+    double *c2 = fold_malloc((size_t)n + 1, sizeof *c2, "row curvatures");
+    fold_int *c_row = fold_malloc((size_t)n + 1, sizeof *c_row, "row curvatures");
     for (fold_int j = 0; j < n; j++)
         if (hd[j] != 0.0) coupled[cnt++] = fabs(hd[j]);
     if (cnt > 0) {
@@ -63,7 +68,11 @@ static void curvatures(const fold_problem *prob, const double *jv, const double 
     }
     for (fold_int j = 0; j < n; j++)
         coupled[j] = HUGE_VAL;
-    if (b1 && arg) { /* out of memory: the curvatures alone (only a lean is at stake) */
+    if (b1 && arg && c2 && c_row) { /* out of memory: the curvatures alone (a lean is at stake) */
+        for (fold_int j = 0; j < n; j++) {
+            c2[j] = HUGE_VAL;
+            c_row[j] = -1;
+        }
         for (fold_int i = 0; i < m; i++) {
             b1[i] = b2[i] = HUGE_VAL;
             arg[i] = -1;
@@ -83,12 +92,17 @@ static void curvatures(const fold_problem *prob, const double *jv, const double 
         for (fold_int k = 0; k < jp->nnz; k++) {
             fold_int i = jp->row[k], j = jp->col[k];
             double other = arg[i] == j ? b2[i] : b1[i];
-            if (jv[k] != 0.0 && other < HUGE_VAL)
-                coupled[j] = fmin(coupled[j], jv[k] * jv[k] * other);
+            if (jv[k] == 0.0 || !(other < HUGE_VAL)) continue;
+            double c = jv[k] * jv[k] * other;
+            if (c < coupled[j]) {
+                c2[j] = coupled[j];
+                coupled[j] = c;
+                c_row[j] = i;
+            } else if (c < c2[j]) {
+                c2[j] = c;
+            }
         }
     }
-    free(b1);
-    free(arg);
     for (fold_int j = 0; j < n; j++) {
         double c = coupled[j] < HUGE_VAL ? coupled[j] : 0.0, h = fmax(fabs(hd[j]), c);
         D->hvar[j] = h > 0.0 ? h : h_floor;
@@ -100,13 +114,24 @@ static void curvatures(const fold_problem *prob, const double *jv, const double 
     }
     for (fold_int k = 0; k < jp->nnz; k++) {
         fold_int i = jp->row[k], j = jp->col[k];
-        if (D->hvar[j] > D->hrow[i]) {
-            D->hrow[i] = D->hvar[j];
-            D->brow[i] = D->bvar[j];
+        double h = D->hvar[j], band = D->bvar[j];
+        if (c_row && c2 && c_row[j] == i) { /* j as held by its other rows */
+            double c = c2[j] < HUGE_VAL ? c2[j] : 0.0;
+            h = fmax(fabs(hd[j]), c);
+            h = h > 0.0 ? h : h_floor;
+            band = fabs(hd[j]) >= c && hd[j] != 0.0 ? FOLD_SIDE_BAND : 2.0 * FOLD_SIDE_BAND;
+        }
+        if (h > D->hrow[i]) {
+            D->hrow[i] = h;
+            D->brow[i] = band;
         }
     }
     for (fold_int i = 0; i < m; i++)
         if (!(D->hrow[i] > 0.0)) D->hrow[i] = h_floor;
+    free(b1);
+    free(arg);
+    free(c2);
+    free(c_row);
 }
 
 static fold_status eval_point(const fold_problem *prob, const double *p, fold_bounds b,

@@ -495,6 +495,35 @@ START_TEST(refine_after_acceptable)
 END_TEST
 
 
+/* A tight tolerance through the flow-variable re-solve: on gen_grid(30, seed 1) at tol 1e-12
+ * the first solve stops at Ipopt's acceptable level, and the warm re-solve with flow
+ * variables (a new model started from the converted point, not a tightening of a converged
+ * one) ends "solved" when it keeps Ipopt's bound relaxation; without it (the relaxation
+ * dropped for every warm solve) it ended acceptable. */
+START_TEST(tight_tol_through_flow_vars)
+{
+    fold_acopf_case *cs = NULL;
+    ck_assert_acopf(fold_acopf_gen_grid(30, 1, &cs), FOLD_OK);
+    fold_settings set;
+    fold_settings_default(&set);
+    set.forward.tol = 1e-12;
+    fold_acopf_solve_info si;
+    fold_forward_info fi;
+    solved s = {.m = create(cs, FOLD_ACOPF_FLOW_VAR_MAX_Z)};
+    fold_status st = fold_acopf_solve(&s.m, &set, NULL, NULL, &s.sv, &fi, &si);
+    printf("# gen_grid(30, 1) at tol 1e-12: first solve %s, %d re-solve(s) with flow variables: "
+           "%s after %ld iterations in all\n",
+           fold_forward_status_string(si.first_status), si.rounds,
+           fold_forward_status_string(fi.status), (long)fi.iterations);
+    ck_assert_acopf(st, FOLD_OK);
+    ck_assert_int_eq(si.first_status, FOLD_FWD_ACCEPTABLE);
+    ck_assert_int_eq(si.rounds, 1);
+    ck_assert_int_eq(fi.status, FOLD_FWD_SOLVED);
+    release(&s);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
 /* fold_acopf_solve_on: the re-solve policy on the caller's solver, whose start point serves
  * the first solve; the caller's model and solver are kept (the acceptable point stays in
  * the solver), the re-solve comes back as its own model and solver. */
@@ -576,6 +605,7 @@ int main(void)
     tcase_add_test(tc, branch_mask);
     tcase_add_test(tc, convert_point);
     tcase_add_test(tc, refine_after_acceptable);
+    tcase_add_test(tc, tight_tol_through_flow_vars);
     tcase_add_test(tc, solve_on_keeps_the_callers_model);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
