@@ -39,10 +39,9 @@ static bool same(double a, double b)
     return memcmp(&a, &b, sizeof a) == 0;
 }
 
-#define SAME_FIELD(c, what, k, x, y, field)                                                       \
-    (same((x)->field, (y)->field) ||                                                               \
-     fail(c, "round trip: %s %ld: " #field " %.17g became %.17g", what, (long)(k), (x)->field,   \
-          (y)->field))
+#define SAME_FIELD(c, what, k, x, y, field)                                                        \
+    (same((x)->field, (y)->field) || fail(c, "round trip: %s %ld: " #field " %.17g became %.17g",  \
+                                          what, (long)(k), (x)->field, (y)->field))
 
 static bool same_buses(check *c, const fold_acopf_case *a, const fold_acopf_case *b)
 {
@@ -85,16 +84,14 @@ static bool same_cost(check *c, fold_int k, const fold_acopf_case *a, const fold
 static bool gen_rows_in_order(const fold_acopf_case *a)
 {
     for (fold_int k = 0; k < a->n_gen; k++)
-        if (a->gen[k].row != (long)k + 1)
-            return false;
+        if (a->gen[k].row != (long)k + 1) return false;
     return true;
 }
 
 static bool branch_rows_in_order(const fold_acopf_case *a)
 {
     for (fold_int k = 0; k < a->n_branch; k++)
-        if (a->branch[k].row != (long)k + 1)
-            return false;
+        if (a->branch[k].row != (long)k + 1) return false;
     return true;
 }
 
@@ -149,8 +146,7 @@ static char *write_text(check *c, const fold_acopf_case *cs, size_t *len)
 {
     char *text = NULL;
     FILE *mem = open_memstream(&text, len);
-    if (!mem)
-        return NULL; /* out of memory: nothing to check */
+    if (!mem) return NULL; /* out of memory: nothing to check */
     fold_status st = fold_acopf_case_write(cs, mem);
     fclose(mem);
     if (st != FOLD_OK) {
@@ -195,8 +191,7 @@ static bool finite_callbacks(check *c, const fold_acopf *m, const double *x, con
              (acopf_cb_hess_l(x, p, 1.0, lam, out, ud),
               finite_all(c, where, "hess_l", out, m->hess_nnz)) &&
              (acopf_cb_grad_f_p(x, p, out, ud), finite_all(c, where, "grad_f_p", out, L->np)) &&
-             (acopf_cb_jac_g_p(x, p, out, ud),
-              finite_all(c, where, "jac_g_p", out, m->jgp_nnz)) &&
+             (acopf_cb_jac_g_p(x, p, out, ud), finite_all(c, where, "jac_g_p", out, m->jgp_nnz)) &&
              (acopf_cb_hess_lp(x, p, lam, out, ud),
               finite_all(c, where, "hess_lp", out, m->hlp_nnz));
     }
@@ -216,8 +211,7 @@ static bool model_builds(check *c, const fold_acopf_case *cs, double flow_var_ma
     opt.flow_var_max_z = flow_var_max_z;
     fold_acopf *m = NULL;
     fold_status st = fold_acopf_create_with(cs, &opt, &m);
-    if (st == FOLD_ERR_MEMORY)
-        return true;
+    if (st == FOLD_ERR_MEMORY) return true;
     if (st != FOLD_OK)
         return fail(c, "model refused an accepted case (%s): %s", fold_status_name(st),
                     fold_acopf_last_error());
@@ -231,11 +225,9 @@ static bool model_builds(check *c, const fold_acopf_case *cs, double flow_var_ma
     for (fold_int j = 0; ok && j < L->n; j++) {
         double lo = m->x_lo[j], hi = m->x_hi[j];
         x[j] = hi < FOLD_INF_BOUND ? hi : lo > -FOLD_INF_BOUND ? lo : 1;
-        if (j < L->x_vm && lo < hi)
-            x[j] = j % 2 ? 0.5 : -0.5;
+        if (j < L->x_vm && lo < hi) x[j] = j % 2 ? 0.5 : -0.5;
     }
-    if (ok)
-        ok = finite_callbacks(c, m, x, "at bounds");
+    if (ok) ok = finite_callbacks(c, m, x, "at bounds");
     free(x);
     fold_acopf_free(m);
     return ok;
@@ -244,8 +236,7 @@ static bool model_builds(check *c, const fold_acopf_case *cs, double flow_var_ma
 static bool rejected_cleanly(check *c, fold_status st, const fold_acopf_case *cs)
 {
     const char *msg = fold_acopf_last_error();
-    if (cs)
-        return fail(c, "rejected (%s) but *out was set", fold_status_name(st));
+    if (cs) return fail(c, "rejected (%s) but *out was set", fold_status_name(st));
     if (st != FOLD_ERR_PARSE && st != FOLD_ERR_UNSUPPORTED && st != FOLD_ERR_TOO_LARGE &&
         st != FOLD_ERR_MEMORY)
         return fail(c, "rejected with %s: %s", fold_status_name(st), msg);
@@ -260,8 +251,7 @@ int fold_fuzz_matpower_check(const uint8_t *data, size_t size, char *why, size_t
     fold_acopf_case *a = NULL, *b = NULL;
     char *text = NULL, *text2 = NULL;
     size_t len = 0, len2 = 0;
-    if (cap)
-        why[0] = '\0';
+    if (cap) why[0] = '\0';
     fold_status st = fold_acopf_case_parse((const char *)data, size, "fuzz.m", &a);
     if (st != FOLD_OK) {
         rejected_cleanly(&c, st, a);
@@ -275,8 +265,7 @@ int fold_fuzz_matpower_check(const uint8_t *data, size_t size, char *why, size_t
                  (len2 != len || memcmp(text, text2, len) != 0))
             fail(&c, "writing the case read back gives other text");
     }
-    if (!c.failed && model_builds(&c, a, FOLD_ACOPF_FLOW_VAR_MAX_Z))
-        model_builds(&c, a, HUGE_VAL);
+    if (!c.failed && model_builds(&c, a, FOLD_ACOPF_FLOW_VAR_MAX_Z)) model_builds(&c, a, HUGE_VAL);
     free(text);
     free(text2);
     fold_acopf_case_free(a);

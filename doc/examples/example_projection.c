@@ -65,11 +65,23 @@ int main(void)
     static const double lower[N] = {0, 0, 0, 0}, one[1] = {1};
     static const double p[N] = {0.8, 0.5, -0.2, 0.1};
     fold_nlp_def def = {
-        .name = "simplex projection", .n = N, .m = 1, .np = N,
-        .x_lower = lower, .g_lower = one, .g_upper = one,
-        .jac_g = {N, row0, diag}, .hess_l = {N, diag, diag}, .hess_lp = {N, diag, diag},
-        .cb = {.f = f, .grad_f = grad_f, .g = g, .jac_g = ones, .hess_l = hess_l,
-               .grad_f_p = grad_f_p, .hess_lp = hess_lp},
+        .name = "simplex projection",
+        .n = N,
+        .m = 1,
+        .np = N,
+        .x_lower = lower,
+        .g_lower = one,
+        .g_upper = one,
+        .jac_g = {N, row0, diag},
+        .hess_l = {N, diag, diag},
+        .hess_lp = {N, diag, diag},
+        .cb = {.f = f,
+               .grad_f = grad_f,
+               .g = g,
+               .jac_g = ones,
+               .hess_l = hess_l,
+               .grad_f_p = grad_f_p,
+               .hess_lp = hess_lp},
     };
     fold_problem *prob = NULL;
     fold_solver *solver = NULL;
@@ -84,23 +96,20 @@ int main(void)
         (st = fold_solve(solver, p, &fwd)) != FOLD_OK)
         goto fail;
     fold_solver_solution(solver, x, NULL, NULL, NULL, NULL);
-    printf("x* = (%.4f, %.4f, %.4f, %.4f) after %lld Ipopt iterations\n", x[0], x[1], x[2],
-           x[3], (long long)fwd.iterations);
+    printf("x* = (%.4f, %.4f, %.4f, %.4f) after %lld Ipopt iterations\n", x[0], x[1], x[2], x[3],
+           (long long)fwd.iterations);
 
     /* Forward mode: how x* moves when p0 increases. */
-    if ((st = fold_jvp(solver, dp, dx, NULL, NULL, NULL, &bwd)) != FOLD_OK)
-        goto fail;
+    if ((st = fold_jvp(solver, dp, dx, NULL, NULL, NULL, &bwd)) != FOLD_OK) goto fail;
     printf("dx*/dp0 = (%.4f, %.4f, %.4f, %.4f)\n", dx[0], dx[1], dx[2], dx[3]);
 
     /* Reverse mode: gradient of x0* with respect to every p, one solve. */
-    if ((st = fold_vjp(solver, xbar, NULL, NULL, NULL, pbar, &bwd)) != FOLD_OK)
-        goto fail;
-    printf("d x0*/dp = (%.4f, %.4f, %.4f, %.4f)  [%lld active bounds]\n", pbar[0], pbar[1],
-           pbar[2], pbar[3], (long long)bwd.n_active_bounds);
+    if ((st = fold_vjp(solver, xbar, NULL, NULL, NULL, pbar, &bwd)) != FOLD_OK) goto fail;
+    printf("d x0*/dp = (%.4f, %.4f, %.4f, %.4f)  [%lld active bounds]\n", pbar[0], pbar[1], pbar[2],
+           pbar[3], (long long)bwd.n_active_bounds);
 
     /* Envelope theorem: gradient of the optimal value, no solve. */
-    if ((st = fold_value_gradient(solver, grad)) != FOLD_OK)
-        goto fail;
+    if ((st = fold_value_gradient(solver, grad)) != FOLD_OK) goto fail;
     printf("d f*/dp = (%.4f, %.4f, %.4f, %.4f)\n", grad[0], grad[1], grad[2], grad[3]);
 
     fold_solver_free(solver);

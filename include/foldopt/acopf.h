@@ -23,48 +23,48 @@ extern "C" {
 /* ---- case data (per-unit conversion happens in the model, the case keeps file units) ---- */
 
 typedef struct fold_acopf_bus {
-    long id;              /* bus number in the file */
-    int type;             /* 1 PQ, 2 PV, 3 reference (isolated type-4 buses are dropped) */
-    double pd, qd;        /* load, MW and MVAr */
-    double gs, bs;        /* shunt, MW and MVAr demanded/injected at V = 1 p.u. */
-    double vm0, va0;      /* voltage in the file (p.u., degrees) */
-    double vmin, vmax;    /* p.u. */
-    long line;            /* line of the row in the file */
+    long id;           /* bus number in the file */
+    int type;          /* 1 PQ, 2 PV, 3 reference (isolated type-4 buses are dropped) */
+    double pd, qd;     /* load, MW and MVAr */
+    double gs, bs;     /* shunt, MW and MVAr demanded/injected at V = 1 p.u. */
+    double vm0, va0;   /* voltage in the file (p.u., degrees) */
+    double vmin, vmax; /* p.u. */
+    long line;         /* line of the row in the file */
 } fold_acopf_bus;
 
 typedef struct fold_acopf_gen {
-    fold_int bus;         /* index into buses */
-    long row;             /* 1-based row of mpc.gen in the file (kept in output keys) */
-    double pg0, qg0;      /* set point in the file, MW and MVAr */
+    fold_int bus;                  /* index into buses */
+    long row;                      /* 1-based row of mpc.gen in the file (kept in output keys) */
+    double pg0, qg0;               /* set point in the file, MW and MVAr */
     double pmin, pmax, qmin, qmax; /* MW, MVAr */
-    int n_cost;           /* polynomial: coefficients (degree n_cost - 1); piecewise linear:
-                             points (>= 2) */
-    fold_int cost_off;    /* polynomial: c_0 .. c_{n-1} (ascending powers of MW) at
-                             case->cost[cost_off ..]; piecewise linear: x_1, y_1, .., x_n, y_n
-                             (MW, $/h; x increasing, slopes non-decreasing) there */
+    int n_cost;        /* polynomial: coefficients (degree n_cost - 1); piecewise linear:
+                          points (>= 2) */
+    fold_int cost_off; /* polynomial: c_0 .. c_{n-1} (ascending powers of MW) at
+                          case->cost[cost_off ..]; piecewise linear: x_1, y_1, .., x_n, y_n
+                          (MW, $/h; x increasing, slopes non-decreasing) there */
     long line;
-    bool pwl;             /* cost model 1 (piecewise linear) instead of 2 (polynomial) */
+    bool pwl; /* cost model 1 (piecewise linear) instead of 2 (polynomial) */
 } fold_acopf_gen;
 
 typedef struct fold_acopf_branch {
-    fold_int f, t;        /* indices into buses */
-    long row;             /* 1-based row of mpc.branch in the file */
-    double r, x, b;       /* p.u. */
-    double rate_a;        /* MVA; 0 = unlimited */
-    double tap;           /* off-nominal ratio (0 in the file is stored as 1) */
-    double shift_deg;     /* phase shift, degrees */
+    fold_int f, t;    /* indices into buses */
+    long row;         /* 1-based row of mpc.branch in the file */
+    double r, x, b;   /* p.u. */
+    double rate_a;    /* MVA; 0 = unlimited */
+    double tap;       /* off-nominal ratio (0 in the file is stored as 1) */
+    double shift_deg; /* phase shift, degrees */
     double angmin_deg, angmax_deg;
     long line;
 } fold_acopf_branch;
 
 typedef struct fold_acopf_case {
-    char name[128];       /* file name without folder and ".m" */
+    char name[128]; /* file name without folder and ".m" */
     double base_mva;
     fold_int n_bus, n_gen, n_branch;
     fold_acopf_bus *bus;
-    fold_acopf_gen *gen;  /* in-service generators at non-isolated buses, file order */
+    fold_acopf_gen *gen;       /* in-service generators at non-isolated buses, file order */
     fold_acopf_branch *branch; /* in-service branches, file order */
-    double *cost;         /* all generators' cost coefficients */
+    double *cost;              /* all generators' cost coefficients */
     fold_int n_dropped_bus, n_dropped_gen, n_dropped_branch;
 } fold_acopf_case;
 
@@ -106,7 +106,7 @@ FOLD_API fold_status fold_acopf_case_read(const char *path, fold_acopf_case **ou
  * mpc.<field> statements a MATPOWER case; anything else is FOLD_ERR_PARSE saying which
  * formats foldopt reads. */
 FOLD_API fold_status fold_acopf_case_parse(const char *text, size_t len, const char *name,
-                                  fold_acopf_case **out);
+                                           fold_acopf_case **out);
 
 /* Free; accepts NULL. */
 FOLD_API void fold_acopf_case_free(fold_acopf_case *cs);
@@ -138,8 +138,8 @@ typedef struct fold_acopf_layout {
     fold_int g_p, g_q, g_sf, g_st, g_ang;
     fold_int n_rated, n_angle;
     fold_int p_pd, p_qd, p_c1, p_c2;
-    fold_int x_t, n_pwl;  /* epigraph variables (after qg) */
-    fold_int g_seg, n_seg; /* segment rows (after the angle rows) */
+    fold_int x_t, n_pwl;           /* epigraph variables (after qg) */
+    fold_int g_seg, n_seg;         /* segment rows (after the angle rows) */
     fold_int x_fl, g_flow, n_flow; /* flow variables (after t), their rows (after segments) */
     /* further parameters (doc/acopf.md §2, file units): c0 per generator ($/h); gs, bs per
      * bus (MW, MVAr at 1 p.u.); r, x, b (p.u.), tap (ratio), shift (degrees), rate_a (MVA)
@@ -177,8 +177,8 @@ FOLD_API fold_int fold_acopf_seg_gen(const fold_acopf *model, fold_int k);
 FOLD_API fold_status fold_acopf_create(const fold_acopf_case *cs, fold_acopf **out);
 /* The same with options (NULL: defaults). FOLD_ERR_ARGUMENT also for a negative or NaN
  * flow_var_max_z. */
-FOLD_API fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_options *opt,
-                                   fold_acopf **out);
+FOLD_API fold_status fold_acopf_create_with(const fold_acopf_case *cs,
+                                            const fold_acopf_options *opt, fold_acopf **out);
 
 /* Free the model and its problem; accepts NULL. */
 FOLD_API void fold_acopf_free(fold_acopf *model);
@@ -201,9 +201,9 @@ FOLD_API fold_int fold_acopf_flow_branch(const fold_acopf *model, fold_int k);
  * NULL together (then so may the outputs). FOLD_ERR_ARGUMENT when the models are not of
  * one case. */
 FOLD_API fold_status fold_acopf_convert_point(const fold_acopf *from, const fold_acopf *to,
-                                     const double *p, const double *x, const double *lam, const double *zl,
-                                     const double *zu, double *x_to, double *lam_to,
-                                     double *zl_to, double *zu_to);
+                                              const double *p, const double *x, const double *lam,
+                                              const double *zl, const double *zu, double *x_to,
+                                              double *lam_to, double *zl_to, double *zu_to);
 
 /* ---- solving (doc/acopf.md §2.2) ---- */
 
@@ -240,8 +240,8 @@ typedef struct fold_acopf_solve_info {
  * sums iterations, times and evaluations over the solves; status and objective are the
  * kept solution's. Returns fold_solve's status of the kept solution, or an error. */
 FOLD_API fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const double *p,
-                             const fold_acopf_solve_options *opt, fold_solver **solver,
-                             fold_forward_info *info, fold_acopf_solve_info *sinfo);
+                                      const fold_acopf_solve_options *opt, fold_solver **solver,
+                                      fold_forward_info *info, fold_acopf_solve_info *sinfo);
 
 /* The solve of fold_acopf_solve on a solver the caller created for fold_acopf_problem(model)
  * and keeps: its settings apply, its start point (fold_solver_set_start, or its stored
@@ -263,7 +263,7 @@ FOLD_API void fold_acopf_flat_start(const fold_acopf *model, double *x);
 /* Convert x to file units: pg, qg (MW, MVAr, n_gen), vm (p.u.), va (degrees) (n_bus).
  * Any output may be NULL. */
 FOLD_API void fold_acopf_solution_units(const fold_acopf *model, const double *x, double *pg_mw,
-                               double *qg_mvar, double *vm, double *va_deg);
+                                        double *qg_mvar, double *vm, double *va_deg);
 
 /* Objective in $/h at x with the case's own costs (for tests): polynomial costs and the
  * piecewise-linear costs evaluated at pg (not the epigraph variables t). */
@@ -272,12 +272,13 @@ FOLD_API double fold_acopf_objective(const fold_acopf *model, const double *x);
 FOLD_API double fold_acopf_objective_at(const fold_acopf *model, const double *x, const double *p);
 
 /* Constraint values g(x; p) into g (m entries), as the solver sees them; returns 0. */
-FOLD_API int fold_acopf_eval_g(const fold_acopf *model, const double *x, const double *p, double *g);
+FOLD_API int fold_acopf_eval_g(const fold_acopf *model, const double *x, const double *p,
+                               double *g);
 /* Objective gradients at (x, p): grad_x f (n entries) and grad_p f (np entries); return 0. */
 FOLD_API int fold_acopf_eval_grad_f(const fold_acopf *model, const double *x, const double *p,
-                           double *grad);
+                                    double *grad);
 FOLD_API int fold_acopf_eval_grad_f_p(const fold_acopf *model, const double *x, const double *p,
-                             double *grad_p);
+                                      double *grad_p);
 
 /* ---- results in MATPOWER's units and signs (doc/acopf.md §6) ---- */
 
@@ -296,23 +297,24 @@ FOLD_API int fold_acopf_eval_grad_f_p(const fold_acopf *model, const double *x, 
  * O(barrier) on an inactive one). has_duals false: all multipliers 0 (none given). */
 typedef struct fold_acopf_results {
     fold_int n_bus, n_gen, n_branch;
-    double objective;                 /* $/h, true costs at pg */
+    double objective; /* $/h, true costs at pg */
     bool has_duals;
-    double *vm, *va, *pd, *qd, *lam_p, *lam_q, *mu_vmin, *mu_vmax;       /* n_bus */
-    double *pg, *qg, *mu_pmin, *mu_pmax, *mu_qmin, *mu_qmax;             /* n_gen */
+    double *vm, *va, *pd, *qd, *lam_p, *lam_q, *mu_vmin, *mu_vmax; /* n_bus */
+    double *pg, *qg, *mu_pmin, *mu_pmax, *mu_qmin, *mu_qmax;       /* n_gen */
     double *pf, *qf, *pt, *qt, *ploss, *qloss, *mu_sf, *mu_st, *mu_angmin,
-        *mu_angmax;                                                      /* n_branch */
+        *mu_angmax; /* n_branch */
 } fold_acopf_results;
 
 /* Results at the primal-dual point (x, lam, zl, zu) of model with parameters p (NULL:
  * defaults); lam, zl, zu NULL together: no multipliers. *out is new (free with
  * fold_acopf_results_free). FOLD_ERR_ARGUMENT, FOLD_ERR_MEMORY. */
-FOLD_API fold_status fold_acopf_results_create(const fold_acopf *model, const double *p, const double *x,
-                                      const double *lam, const double *zl, const double *zu,
-                                      fold_acopf_results **out);
+FOLD_API fold_status fold_acopf_results_create(const fold_acopf *model, const double *p,
+                                               const double *x, const double *lam, const double *zl,
+                                               const double *zu, fold_acopf_results **out);
 /* The same at the solution stored in solver (a solver of model's problem). */
-FOLD_API fold_status fold_acopf_results_from_solver(const fold_acopf *model, const fold_solver *solver,
-                                           fold_acopf_results **out);
+FOLD_API fold_status fold_acopf_results_from_solver(const fold_acopf *model,
+                                                    const fold_solver *solver,
+                                                    fold_acopf_results **out);
 FOLD_API void fold_acopf_results_free(fold_acopf_results *res);
 
 /* Write the case with the result columns filled, MATPOWER's solved-case layout (what its
@@ -322,8 +324,8 @@ FOLD_API void fold_acopf_results_free(fold_acopf_results *res);
  * gencost; %.17g, so that reading it back gives the same numbers. The in-service rows only
  * (a row dropped from the file renumbers the later ones: each gen and branch row then ends
  * with a comment naming its row in the original file). res must be of cs's sizes. */
-FOLD_API fold_status fold_acopf_case_write_solved(const fold_acopf_case *cs, const fold_acopf_results *res,
-                                         FILE *out);
+FOLD_API fold_status fold_acopf_case_write_solved(const fold_acopf_case *cs,
+                                                  const fold_acopf_results *res, FILE *out);
 
 /* ---- solutions computed elsewhere (doc/acopf.md §8) ---- */
 
@@ -335,13 +337,13 @@ FOLD_API fold_status fold_acopf_case_write_solved(const fold_acopf_case *cs, con
  * solution must be of the same network (in-service buses, generators and branches, in
  * order): FOLD_ERR_PARSE naming the first difference. Also FOLD_ERR_IO, FOLD_ERR_MEMORY. */
 FOLD_API fold_status fold_acopf_solution_read(const char *path, const fold_acopf_case *cs,
-                                     fold_acopf_results **out);
+                                              fold_acopf_results **out);
 
 /* What fold_acopf_import did. */
 typedef struct fold_acopf_import_info {
-    bool duals_given;      /* the solution had every multiplier (converted and tried) */
-    bool duals_recovered;  /* the stored multipliers come from least squares: none given, or
-                              the given ones failed the KKT test (residuals below) */
+    bool duals_given;     /* the solution had every multiplier (converted and tried) */
+    bool duals_recovered; /* the stored multipliers come from least squares: none given, or
+                             the given ones failed the KKT test (residuals below) */
     double given_stationarity, given_feasibility, given_complementarity; /* with the given
                               multipliers (doc/math.md §2.3); NaN when none were given */
     double angle_shift_deg; /* subtracted from every angle (the reference bus at 0) */
@@ -377,10 +379,10 @@ FOLD_API void fold_acopf_default_import_options(fold_acopf_import_options *opt);
  * polish's) forward info, "not run" (FOLD_FWD_NOT_RUN) when refused before the import; ii
  * (may be NULL) what was done. FOLD_ERR_ARGUMENT for a kkt_tol
  * that is not positive and finite. */
-FOLD_API fold_status fold_acopf_import(const fold_acopf *model, fold_solver *solver, const double *p,
-                              const fold_acopf_results *sol,
-                              const fold_acopf_import_options *opt, fold_forward_info *info,
-                              fold_acopf_import_info *ii);
+FOLD_API fold_status fold_acopf_import(const fold_acopf *model, fold_solver *solver,
+                                       const double *p, const fold_acopf_results *sol,
+                                       const fold_acopf_import_options *opt,
+                                       fold_forward_info *info, fold_acopf_import_info *ii);
 
 /* ---- parameters and outputs by kind; sensitivities (doc/acopf.md §7) ---- */
 
@@ -484,8 +486,8 @@ typedef void (*fold_acopf_progress_fn)(fold_int done, fold_int total, void *user
  * FOLD_ERR_ARGUMENT (an output's kind or item out of range), FOLD_ERR_NOT_SOLVED,
  * FOLD_ERR_MEMORY. */
 FOLD_API fold_status fold_acopf_output_values(const fold_acopf *model, const fold_solver *solver,
-                                     fold_int n_out, const fold_acopf_output *out,
-                                     double *values);
+                                              fold_int n_out, const fold_acopf_output *out,
+                                              double *values);
 
 /* d outputs / d parameters at the solution in solver: J (n_out x n_cols, column-major) for
  * the parameter indices cols (NULL: all np, n_cols = np), in output units per parameter
@@ -495,22 +497,23 @@ FOLD_API fold_status fold_acopf_output_values(const fold_acopf *model, const fol
  * outputs' own dependence on p (doc/acopf.md §7). Entries a singular KKT matrix leaves
  * undetermined are NaN (FOLD_WARN_NOT_UNIQUE). progress (may be NULL) is called between
  * blocks. info (may be NULL) sums the calls. Errors of fold_jacobian, FOLD_ERR_ARGUMENT. */
-FOLD_API fold_status fold_acopf_jacobian(const fold_acopf *model, fold_solver *solver, fold_int n_out,
-                                const fold_acopf_output *out, fold_int n_cols,
-                                const fold_int *cols, double *J, fold_backward_info *info,
-                                fold_acopf_progress_fn progress, void *user_data);
+FOLD_API fold_status fold_acopf_jacobian(const fold_acopf *model, fold_solver *solver,
+                                         fold_int n_out, const fold_acopf_output *out,
+                                         fold_int n_cols, const fold_int *cols, double *J,
+                                         fold_backward_info *info, fold_acopf_progress_fn progress,
+                                         void *user_data);
 
 /* Reverse mode: pbar (np) = sum_r weights[r] d out_r / dp, one linear solve (fold_vjp)
  * whatever the number of outputs; weights NULL: all 1. */
 FOLD_API fold_status fold_acopf_vjp(const fold_acopf *model, fold_solver *solver, fold_int n_out,
-                           const fold_acopf_output *out, const double *weights, double *pbar,
-                           fold_backward_info *info);
+                                    const fold_acopf_output *out, const double *weights,
+                                    double *pbar, fold_backward_info *info);
 
 /* Forward mode: dout[r] = d out_r / dp . dp along the direction dp (np entries, parameter
  * units), one linear solve (fold_jvp). */
 FOLD_API fold_status fold_acopf_jvp(const fold_acopf *model, fold_solver *solver, const double *dp,
-                           fold_int n_out, const fold_acopf_output *out, double *dout,
-                           fold_backward_info *info);
+                                    fold_int n_out, const fold_acopf_output *out, double *dout,
+                                    fold_backward_info *info);
 
 /* The trust report of the last fold_acopf_jacobian, _vjp or _jvp call made on this thread
  * (doc/acopf.md §7): the items of the library's reports of the calls it made
@@ -574,8 +577,8 @@ typedef struct fold_acopf_diff_info {
  * NaN for the entries that are not unique); fold_acopf_last_error() names the detail.
  * FOLD_ERR_ARGUMENT for a bad mode, NULL arrays, a column out of range. info may be NULL. */
 FOLD_API fold_status fold_acopf_differentiate(const fold_acopf *model, fold_solver *solver,
-                                              const fold_acopf_diff_request *req,
-                                              double *values, fold_acopf_diff_info *info);
+                                              const fold_acopf_diff_request *req, double *values,
+                                              fold_acopf_diff_info *info);
 
 /* ---- synthetic grids ---- */
 
@@ -586,7 +589,7 @@ FOLD_API fold_status fold_acopf_differentiate(const fold_acopf *model, fold_solv
  * (doc/acopf.md §4). The point is the case's vm0, va0 (buses) and pg0, qg0 (generators).
  * *out is a case like one read from a file. */
 FOLD_API fold_status fold_acopf_gen_grid(fold_int n_bus, unsigned long long seed,
-                                fold_acopf_case **out);
+                                         fold_acopf_case **out);
 
 #ifdef __cplusplus
 }

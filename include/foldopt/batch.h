@@ -14,9 +14,9 @@
 
 /** What a scenario's solve started from. */
 typedef enum fold_batch_start {
-    FOLD_BATCH_START_COLD = 0,     /**< the model's own start point */
-    FOLD_BATCH_START_ANCHOR = 1,   /**< the solution at the run's anchor parameters */
-    FOLD_BATCH_START_SCENARIO = 2  /**< the solution of the scenario `warm_from` */
+    FOLD_BATCH_START_COLD = 0,    /**< the model's own start point */
+    FOLD_BATCH_START_ANCHOR = 1,  /**< the solution at the run's anchor parameters */
+    FOLD_BATCH_START_SCENARIO = 2 /**< the solution of the scenario `warm_from` */
 } fold_batch_start;
 
 /** What became of a scenario. */
@@ -55,15 +55,15 @@ typedef struct fold_batch_solve_args {
  * The struct is copied by fold_batch_create; user_data and what it points to must stay
  * valid until fold_batch_free (workers are fork()ed copies of the calling process: they see
  * its memory as it was at fold_batch_create or at a worker's replacement). The caller owns
- * user_data: fold_batch_model_dispose frees it through `dispose`. Hooks return a fold_status (>= 0 ok,
- * > 0 a warning with valid output) and may explain it in `message` (FOLD_BATCH_MESSAGE_LEN
+ * user_data: fold_batch_model_dispose frees it through `dispose`. Hooks return a fold_status (>= 0
+ * ok, > 0 a warning with valid output) and may explain it in `message` (FOLD_BATCH_MESSAGE_LEN
  * bytes, empty on entry; when left empty on an error, fold_last_error() is used). */
 typedef struct fold_batch_model {
-    const char *name;   /**< for messages; may be NULL */
-    fold_int np;        /**< parameters per scenario (>= 0) */
-    fold_int n_out;     /**< outputs per scenario: values recorded, cotangent size of vjp */
-    fold_int n_sens;    /**< sensitivities recorded per scenario by `record` */
-    void *user_data;    /**< given to create and dispose */
+    const char *name; /**< for messages; may be NULL */
+    fold_int np;      /**< parameters per scenario (>= 0) */
+    fold_int n_out;   /**< outputs per scenario: values recorded, cotangent size of vjp */
+    fold_int n_sens;  /**< sensitivities recorded per scenario by `record` */
+    void *user_data;  /**< given to create and dispose */
     /** Build the model (once per worker). */
     fold_status (*create)(void *user_data, void **model, char *message);
     /** Free it (worker exit). May be NULL. */
@@ -84,10 +84,8 @@ typedef struct fold_batch_model {
     /** Backward hooks on a kept state (keep mode); any may be NULL (FOLD_ERR_UNSUPPORTED).
      * vjp: pbar (np) = (d outputs / d p)' ybar (n_out). jvp: ydot (n_out) = (d outputs / d p)
      * dp (np). jacobian: J (n_rows x n_cols, column-major) = d outputs[rows] / d p[cols]. */
-    fold_status (*vjp)(void *model, void *state, const double *ybar, double *pbar,
-                       char *message);
-    fold_status (*jvp)(void *model, void *state, const double *dp, double *ydot,
-                       char *message);
+    fold_status (*vjp)(void *model, void *state, const double *ybar, double *pbar, char *message);
+    fold_status (*jvp)(void *model, void *state, const double *dp, double *ydot, char *message);
     fold_status (*jacobian)(void *model, void *state, fold_int n_rows, const fold_int *rows,
                             fold_int n_cols, const fold_int *cols, double *J, char *message);
     /** Frees user_data (fold_batch_model_dispose). May be NULL. */
@@ -109,35 +107,35 @@ FOLD_API void fold_batch_default_options(fold_batch_options *opt);
 
 /** One scenario's result, as given to the record callback (pointers valid during the call). */
 typedef struct fold_batch_record {
-    fold_int scenario;       /**< index in the run */
-    fold_int key;            /**< keep mode: handle of its kept state; else -1 */
-    int outcome;             /**< fold_batch_outcome */
-    fold_status status;      /**< the solve's status when it failed, else the record hook's;
-                                  FOLD_ERR_FORWARD_FAILED for a crash or timeout */
-    fold_status solve_status;/**< the solve hook's status */
-    int forward_status;      /**< fold_forward_status of the solve */
-    double objective;        /**< NaN unless solved */
+    fold_int scenario;        /**< index in the run */
+    fold_int key;             /**< keep mode: handle of its kept state; else -1 */
+    int outcome;              /**< fold_batch_outcome */
+    fold_status status;       /**< the solve's status when it failed, else the record hook's;
+                                   FOLD_ERR_FORWARD_FAILED for a crash or timeout */
+    fold_status solve_status; /**< the solve hook's status */
+    int forward_status;       /**< fold_forward_status of the solve */
+    double objective;         /**< NaN unless solved */
     fold_int iterations;
-    int start;               /**< fold_batch_start */
-    fold_int warm_from;      /**< START_SCENARIO: that scenario's index, else -1 */
-    double solve_s, record_s;/**< wall seconds of the solve and record hooks in the worker */
+    int start;                /**< fold_batch_start */
+    fold_int warm_from;       /**< START_SCENARIO: that scenario's index, else -1 */
+    double solve_s, record_s; /**< wall seconds of the solve and record hooks in the worker */
     fold_int n_out, n_sens;
-    const double *outputs;   /**< n_out values; NULL when the solve failed */
-    const double *sens;      /**< n_sens values; NULL when unavailable */
-    bool has_backward;       /**< backward holds the record hook's backward information */
+    const double *outputs;       /**< n_out values; NULL when the solve failed */
+    const double *sens;          /**< n_sens values; NULL when unavailable */
+    bool has_backward;           /**< backward holds the record hook's backward information */
     fold_backward_info backward; /**< e.g. reused_analysis: the chain's previous scenario
                                       left a KKT analysis of the same pattern */
-    const char *message;     /**< why it failed, or a warning; "" when none */
-    const char *trust;       /**< per-scenario trust report of the derivatives: reserved,
-                                  NULL until the model hooks provide one */
-    long worker_peak_kb;     /**< peak resident memory of the worker that ran it, kB */
+    const char *message;         /**< why it failed, or a warning; "" when none */
+    const char *trust;           /**< per-scenario trust report of the derivatives: reserved,
+                                      NULL until the model hooks provide one */
+    long worker_peak_kb;         /**< peak resident memory of the worker that ran it, kB */
 } fold_batch_record;
 
 /** Progress of a run (rank 0 under MPI). */
 typedef struct fold_batch_progress {
-    fold_int n_total;   /**< scenarios to record in this run */
-    fold_int n_done;    /**< recorded so far */
-    fold_int n_failed;  /**< of which failed (status < 0, crashed or timed out) */
+    fold_int n_total;  /**< scenarios to record in this run */
+    fold_int n_done;   /**< recorded so far */
+    fold_int n_failed; /**< of which failed (status < 0, crashed or timed out) */
     double elapsed_s;
 } fold_batch_progress;
 
@@ -151,28 +149,28 @@ typedef void (*fold_batch_progress_fn)(const fold_batch_progress *pr, void *user
 
 /** Done flags of a resumed run (fold_batch_job.done). */
 enum {
-    FOLD_BATCH_TODO = 0,       /**< to run and record */
-    FOLD_BATCH_RECORDED = 1,   /**< recorded earlier: not recorded again (re-solved silently
-                                    when a later scenario of its chain needs its solution) */
-    FOLD_BATCH_RECORDED_END = 2/**< recorded earlier as crashed or timed out: its chain
-                                    restarted after it */
+    FOLD_BATCH_TODO = 0,        /**< to run and record */
+    FOLD_BATCH_RECORDED = 1,    /**< recorded earlier: not recorded again (re-solved silently
+                                     when a later scenario of its chain needs its solution) */
+    FOLD_BATCH_RECORDED_END = 2 /**< recorded earlier as crashed or timed out: its chain
+                                     restarted after it */
 };
 
 /** One run: which scenarios, where results go. */
 typedef struct fold_batch_job {
     fold_int n_scenarios;
-    fold_batch_params_fn params;  /**< parameters of a scenario; or NULL and params_array */
+    fold_batch_params_fn params; /**< parameters of a scenario; or NULL and params_array */
     void *params_data;
-    const double *params_array;   /**< np x n_scenarios, column-major (used when params is
-                                       NULL) */
-    const double *anchor;         /**< np: solved once per worker (cold), the start of chain
-                                       heads (and of nearer scenarios, WARM_NEAREST); NULL:
-                                       see anchor_mean */
-    bool anchor_mean;             /**< no anchor given: use the mean of the scenarios */
-    const unsigned char *done;    /**< n_scenarios FOLD_BATCH_TODO / RECORDED / RECORDED_END
-                                       flags (resume); NULL: all to do */
-    bool keep;                    /**< keep each scenario's state for fold_batch_vjp / jvp /
-                                       jacobian until fold_batch_release (not under MPI) */
+    const double *params_array;     /**< np x n_scenarios, column-major (used when params is
+                                         NULL) */
+    const double *anchor;           /**< np: solved once per worker (cold), the start of chain
+                                         heads (and of nearer scenarios, WARM_NEAREST); NULL:
+                                         see anchor_mean */
+    bool anchor_mean;               /**< no anchor given: use the mean of the scenarios */
+    const unsigned char *done;      /**< n_scenarios FOLD_BATCH_TODO / RECORDED / RECORDED_END
+                                         flags (resume); NULL: all to do */
+    bool keep;                      /**< keep each scenario's state for fold_batch_vjp / jvp /
+                                         jacobian until fold_batch_release (not under MPI) */
     fold_batch_record_fn on_record; /**< each record, in completion order; may be NULL */
     void *record_data;
     fold_batch_progress_fn on_progress; /**< after each record; may be NULL */
@@ -181,28 +179,29 @@ typedef struct fold_batch_job {
 
 /** Summary of a run. */
 typedef struct fold_batch_info {
-    fold_int n_recorded;   /**< records given to on_record */
-    fold_int n_ok;         /**< of which status >= 0 */
-    fold_int n_failed;     /**< status < 0 with outcome DONE */
+    fold_int n_recorded; /**< records given to on_record */
+    fold_int n_ok;       /**< of which status >= 0 */
+    fold_int n_failed;   /**< status < 0 with outcome DONE */
     fold_int n_crashed, n_timed_out;
-    fold_int n_silent;     /**< scenarios re-solved without a record (resume) */
-    fold_int n_chunks;     /**< chains handed out (continuations after crashes included) */
-    fold_int iterations;   /**< forward iterations summed over the records */
-    fold_int n_respawned;  /**< workers replaced after a crash or timeout */
-    int n_workers;         /**< worker processes (all ranks) */
-    int n_ranks;           /**< MPI ranks (1 without MPI) */
-    double wall_s;         /**< whole run */
-    long worker_peak_kb;   /**< largest peak resident memory of a worker, kB */
+    fold_int n_silent;    /**< scenarios re-solved without a record (resume) */
+    fold_int n_chunks;    /**< chains handed out (continuations after crashes included) */
+    fold_int iterations;  /**< forward iterations summed over the records */
+    fold_int n_respawned; /**< workers replaced after a crash or timeout */
+    int n_workers;        /**< worker processes (all ranks) */
+    int n_ranks;          /**< MPI ranks (1 without MPI) */
+    double wall_s;        /**< whole run */
+    long worker_peak_kb;  /**< largest peak resident memory of a worker, kB */
 } fold_batch_info;
 
 typedef struct fold_batch fold_batch;
 
 /** Validate model and options and start the worker processes (fork), each of which builds
- * the model. A batch is used by one thread at a time; different batches are independent. FOLD_ERR_ARGUMENT (missing hook, bad option; message names it),
- * FOLD_ERR_MEMORY, FOLD_ERR_INTERNAL (fork or socketpair failed). Call it before starting
- * threads: the workers are copies of the calling process. */
-FOLD_API fold_status fold_batch_create(const fold_batch_model *model,
-                                       const fold_batch_options *opt, fold_batch **out);
+ * the model. A batch is used by one thread at a time; different batches are independent.
+ * FOLD_ERR_ARGUMENT (missing hook, bad option; message names it), FOLD_ERR_MEMORY,
+ * FOLD_ERR_INTERNAL (fork or socketpair failed). Call it before starting threads: the workers are
+ * copies of the calling process. */
+FOLD_API fold_status fold_batch_create(const fold_batch_model *model, const fold_batch_options *opt,
+                                       fold_batch **out);
 
 /** Stop the workers (kept states are lost) and free; accepts NULL. */
 FOLD_API void fold_batch_free(fold_batch *batch);
@@ -231,14 +230,12 @@ FOLD_API fold_status fold_batch_vjp(fold_batch *batch, fold_int count, const fol
                                     const double *ybar, double *pbar, fold_status *status);
 FOLD_API fold_status fold_batch_jvp(fold_batch *batch, fold_int count, const fold_int *keys,
                                     const double *dp, double *ydot, fold_status *status);
-FOLD_API fold_status fold_batch_jacobian(fold_batch *batch, fold_int count,
-                                         const fold_int *keys, fold_int n_rows,
-                                         const fold_int *rows, fold_int n_cols,
+FOLD_API fold_status fold_batch_jacobian(fold_batch *batch, fold_int count, const fold_int *keys,
+                                         fold_int n_rows, const fold_int *rows, fold_int n_cols,
                                          const fold_int *cols, double *J, fold_status *status);
 
 /** Release kept states (keys NULL: all). Unknown keys are ignored. */
-FOLD_API fold_status fold_batch_release(fold_batch *batch, fold_int count,
-                                        const fold_int *keys);
+FOLD_API fold_status fold_batch_release(fold_batch *batch, fold_int count, const fold_int *keys);
 
 /** What the generic problem model records after each solve. */
 typedef enum fold_batch_sens {
@@ -252,17 +249,17 @@ typedef enum fold_batch_sens {
 /** The generic model of a fold_problem: scenario = parameter vector, outputs = selected
  * entries of x, solved by fold_solve with the settings given. */
 typedef struct fold_batch_problem_spec {
-    const fold_problem *problem; /**< must outlive the batch */
+    const fold_problem *problem;   /**< must outlive the batch */
     const fold_settings *settings; /**< NULL: defaults; copied */
-    fold_int n_out;              /**< outputs: x[out_x[k]]; out_x NULL: all of x (n_out 0) */
+    fold_int n_out;                /**< outputs: x[out_x[k]]; out_x NULL: all of x (n_out 0) */
     const fold_int *out_x;
-    int sens;                    /**< fold_batch_sens */
-    const double *ybar;          /**< SENS_VJP: cotangent on the outputs (n_out) */
-    const double *dp;            /**< SENS_JVP: direction (np) */
-    fold_int n_cols;             /**< parameter columns of VJP / VALUE / JACOBIAN; cols NULL:
-                                      all np */
+    int sens;           /**< fold_batch_sens */
+    const double *ybar; /**< SENS_VJP: cotangent on the outputs (n_out) */
+    const double *dp;   /**< SENS_JVP: direction (np) */
+    fold_int n_cols;    /**< parameter columns of VJP / VALUE / JACOBIAN; cols NULL:
+                             all np */
     const fold_int *cols;
-    bool warm_duals;             /**< warm starts give Ipopt the multipliers too */
+    bool warm_duals; /**< warm starts give Ipopt the multipliers too */
 } fold_batch_problem_spec;
 
 /** Fill *model with the generic problem model (a copy of the spec and its arrays, freed by

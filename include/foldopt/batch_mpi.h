@@ -16,7 +16,7 @@
  * those of fold_batch_run on one process with the same options. info (rank 0): counts of
  * all ranks. Returns, on every rank, FOLD_OK or the error that stopped the run (the other
  * ranks get FOLD_ERR_CALLBACK when rank 0's callbacks stopped it). */
-FOLD_API fold_status fold_batch_run_mpi(fold_batch *batch, MPI_Comm comm,
-                                        const fold_batch_job *job, fold_batch_info *info);
+FOLD_API fold_status fold_batch_run_mpi(fold_batch *batch, MPI_Comm comm, const fold_batch_job *job,
+                                        fold_batch_info *info);
 
 #endif

@@ -8,62 +8,62 @@
 
 /** Why an iterative backward solve stopped. */
 typedef enum fold_backward_reason {
-    FOLD_REASON_DIRECT = 0,      /**< direct solve (no iteration) */
+    FOLD_REASON_DIRECT = 0, /**< direct solve (no iteration) */
     FOLD_REASON_CONVERGED = 1,
     FOLD_REASON_MAX_ITER = -1,
     FOLD_REASON_BREAKDOWN = -2,
     FOLD_REASON_DIVERGED = -3,
     FOLD_REASON_NAN = -4,
-    FOLD_REASON_NOT_RUN = -5     /**< no backward solve ran (the call failed before it) */
+    FOLD_REASON_NOT_RUN = -5 /**< no backward solve ran (the call failed before it) */
 } fold_backward_reason;
 
 /** Information about the last backward call. */
 typedef struct fold_backward_info {
-    int kkt_form;            /**< fold_kkt_form used */
-    int method;              /**< fold_backward_method used */
-    int factorization;       /**< fold_factorization actually used (after any fallback) */
-    int ordering;            /**< fold_ordering used */
+    int kkt_form;              /**< fold_kkt_form used */
+    int method;                /**< fold_backward_method used */
+    int factorization;         /**< fold_factorization actually used (after any fallback) */
+    int ordering;              /**< fold_ordering used */
     char fallback_reason[128]; /**< why CHOLMOD fell back to UMFPACK, else "" */
-    fold_int kkt_dim;        /**< order of the linear system */
-    fold_int kkt_nnz;        /**< nonzeros of the assembled matrix */
-    fold_int factor_nnz;     /**< nonzeros of the factors (L+U or L) */
-    fold_int n_active_cons;  /**< constraints treated as active (equalities included) */
-    fold_int n_active_bounds;/**< variable bounds treated as active */
-    fold_int n_weak;         /**< weakly active constraints and bounds found */
-    bool is_one_sided;       /**< weakly active ones were resolved by policy */
-    bool is_least_squares;   /**< singular system: minimum-norm least-squares result */
+    fold_int kkt_dim;          /**< order of the linear system */
+    fold_int kkt_nnz;          /**< nonzeros of the assembled matrix */
+    fold_int factor_nnz;       /**< nonzeros of the factors (L+U or L) */
+    fold_int n_active_cons;    /**< constraints treated as active (equalities included) */
+    fold_int n_active_bounds;  /**< variable bounds treated as active */
+    fold_int n_weak;           /**< weakly active constraints and bounds found */
+    bool is_one_sided;         /**< weakly active ones were resolved by policy */
+    bool is_least_squares;     /**< singular system: minimum-norm least-squares result */
     bool reused_factorization; /**< no new numeric factorization in this call */
-    bool reused_analysis;    /**< symbolic analysis reused from an earlier solution */
-    double rcond;            /**< reciprocal condition estimate (UMFPACK), else 0 */
-    double residual;         /**< max relative residual over the right-hand sides */
-    fold_int iterations;     /**< Krylov / LFPI iterations (summed over right-hand sides);
-                                  direct method: GMRES iterations on right-hand sides a
-                                  regularized solve could not settle (doc/math.md §4.8) */
-    int reason;              /**< fold_backward_reason */
-    fold_int n_rhs;          /**< right-hand sides solved */
+    bool reused_analysis;      /**< symbolic analysis reused from an earlier solution */
+    double rcond;              /**< reciprocal condition estimate (UMFPACK), else 0 */
+    double residual;           /**< max relative residual over the right-hand sides */
+    fold_int iterations;       /**< Krylov / LFPI iterations (summed over right-hand sides);
+                                    direct method: GMRES iterations on right-hand sides a
+                                    regularized solve could not settle (doc/math.md §4.8) */
+    int reason;                /**< fold_backward_reason */
+    fold_int n_rhs;            /**< right-hand sides solved */
     double assemble_s, analyze_s, factor_s, solve_s, total_s;
-    double singular_delta;   /**< singular KKT matrix: delta of its regularization
-                                  K + delta diag(d_x, -d_y) (backward.singular_reg;
-                                  fallback_reason says so), else 0 */
-    fold_int n_not_unique;   /**< entries of the result left undetermined by the null space
-                                  of a singular KKT matrix, or (jacobian) in a column or row
-                                  without a solution (set to NaN, FOLD_WARN_NOT_UNIQUE) */
-    fold_int n_candidates;   /**< sides the solution's accuracy cannot classify (ambiguous or
-                                  weakly active, doc/math.md §3.2), differentiated both ways */
-    fold_int n_uncertain;    /**< entries of the result that depend on the classification of
-                                  the candidates, or that the central path does not settle
-                                  (suspect verdicts, doc/math.md eq. 3.5b): set to NaN,
-                                  FOLD_WARN_UNCERTAIN, their values in the trust report */
-    int n_variants;          /**< other classifications (active form) or barrier parameters
-                                  (barrier form) solved for the comparison */
-    double barrier_error;    /**< barrier form: the largest change of an entry from the
-                                  reached barrier parameter to its extrapolated limit,
-                                  relative to the largest entry of its output (eq. 3.19) */
+    double singular_delta;    /**< singular KKT matrix: delta of its regularization
+                                   K + delta diag(d_x, -d_y) (backward.singular_reg;
+                                   fallback_reason says so), else 0 */
+    fold_int n_not_unique;    /**< entries of the result left undetermined by the null space
+                                   of a singular KKT matrix, or (jacobian) in a column or row
+                                   without a solution (set to NaN, FOLD_WARN_NOT_UNIQUE) */
+    fold_int n_candidates;    /**< sides the solution's accuracy cannot classify (ambiguous or
+                                   weakly active, doc/math.md §3.2), differentiated both ways */
+    fold_int n_uncertain;     /**< entries of the result that depend on the classification of
+                                   the candidates, or that the central path does not settle
+                                   (suspect verdicts, doc/math.md eq. 3.5b): set to NaN,
+                                   FOLD_WARN_UNCERTAIN, their values in the trust report */
+    int n_variants;           /**< other classifications (active form) or barrier parameters
+                                   (barrier form) solved for the comparison */
+    double barrier_error;     /**< barrier form: the largest change of an entry from the
+                                   reached barrier parameter to its extrapolated limit,
+                                   relative to the largest entry of its output (eq. 3.19) */
     fold_int n_barrier_error; /**< entries whose change exceeds the tolerance (reported as
                                    FOLD_TRUST_BARRIER_ERROR with their limit; the value kept,
                                    FOLD_WARN_INACCURATE) */
-    int precond;             /**< fold_precond_kind an iterative method used (precond.kind,
-                                  or what auto chose); FOLD_PRECOND_NONE for direct */
+    int precond;              /**< fold_precond_kind an iterative method used (precond.kind,
+                                   or what auto chose); FOLD_PRECOND_NONE for direct */
 } fold_backward_info;
 
 /** Kinds of items of the trust report (fold_trust_report; doc/math.md §3.2, §4.8). */
@@ -168,7 +168,7 @@ FOLD_API const char *fold_trust_kind_name(int kind);
 /** Weakly active, ambiguous and dependent sides found by the last backward call (the sides of
  * the trust report as fold_weak_entry); copies up to cap entries into out (may be NULL) and
  * returns the total count in *count. */
-FOLD_API fold_status fold_weak_list(const fold_solver *solver, fold_weak_entry *out,
-                                    fold_int cap, fold_int *count);
+FOLD_API fold_status fold_weak_list(const fold_solver *solver, fold_weak_entry *out, fold_int cap,
+                                    fold_int *count);
 
 #endif

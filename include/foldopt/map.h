@@ -20,8 +20,7 @@ typedef int (*fold_map_psit_fn)(const double *w, double *out, void *user_data);
 /** diag[nz] = diagonal of Phi (for the Jacobi preconditioner). */
 typedef int (*fold_map_diag_fn)(double *diag, void *user_data);
 /** out[nz] = U(z, p): the update step itself (finite-difference maps). */
-typedef int (*fold_map_update_fn)(const double *z, const double *p, double *out,
-                                  void *user_data);
+typedef int (*fold_map_update_fn)(const double *z, const double *p, double *out, void *user_data);
 
 /** A compressed-column sparse matrix, 0-based, rows sorted and unique in each column.
  * Arrays are copied by the function that takes it. */
@@ -43,23 +42,23 @@ typedef enum fold_fd_scheme {
  * only `update` (finite-difference forward mode). Forward mode (JVP) needs Phi v and Psi dp;
  * reverse mode (VJP) needs Phi' v and Psi' w (phi_v serves as phit_v when is_symmetric). */
 typedef struct fold_map_def {
-    const char *name;     /**< for messages; may be NULL */
-    fold_int nz, np;      /**< state and parameter sizes (nz >= 1, np >= 0) */
-    const double *z;      /**< fixed point (nz); copied; required for `update`, else optional */
-    const double *p;      /**< parameters (np); copied; required for `update`, else optional */
+    const char *name; /**< for messages; may be NULL */
+    fold_int nz, np;  /**< state and parameter sizes (nz >= 1, np >= 0) */
+    const double *z;  /**< fixed point (nz); copied; required for `update`, else optional */
+    const double *p;  /**< parameters (np); copied; required for `update`, else optional */
     fold_map_vec_fn phi_v, phit_v;
     fold_map_psi_fn psi_v;
     fold_map_psit_fn psit_v;
-    fold_map_diag_fn diag_phi;   /**< optional: diagonal of Phi (Jacobi) */
-    fold_map_update_fn update;   /**< optional: U itself (finite differences) */
-    const fold_csc *a_matrix;    /**< optional: the fold matrix I - Phi (nz x nz), copied */
-    const fold_csc *psi_matrix;  /**< optional: Psi (nz x np), copied */
-    bool is_symmetric;           /**< Phi is symmetric (enables MINRES and CG) */
-    fold_int n_blocks;           /**< block preconditioner: number of diagonal blocks */
-    const fold_int *block_ptr;   /**< n_blocks + 1 block boundaries 0 = b0 < ... = nz */
-    int fd_scheme;               /**< fold_fd_scheme */
-    double fd_step;              /**< relative step h (0: eps^(1/3) central, eps^(1/2) forward) */
-    void *user_data;             /**< passed to every callback */
+    fold_map_diag_fn diag_phi;  /**< optional: diagonal of Phi (Jacobi) */
+    fold_map_update_fn update;  /**< optional: U itself (finite differences) */
+    const fold_csc *a_matrix;   /**< optional: the fold matrix I - Phi (nz x nz), copied */
+    const fold_csc *psi_matrix; /**< optional: Psi (nz x np), copied */
+    bool is_symmetric;          /**< Phi is symmetric (enables MINRES and CG) */
+    fold_int n_blocks;          /**< block preconditioner: number of diagonal blocks */
+    const fold_int *block_ptr;  /**< n_blocks + 1 block boundaries 0 = b0 < ... = nz */
+    int fd_scheme;              /**< fold_fd_scheme */
+    double fd_step;             /**< relative step h (0: eps^(1/3) central, eps^(1/2) forward) */
+    void *user_data;            /**< passed to every callback */
 } fold_map_def;
 
 typedef struct fold_map fold_map;
@@ -84,18 +83,18 @@ FOLD_API void fold_map_dims(const fold_map *map, fold_int *nz, fold_int *np);
  * >= 1), FOLD_ERR_UNSUPPORTED (missing products for the mode, MINRES/CG on a non-symmetric
  * map), FOLD_ERR_SETTING, FOLD_ERR_CALLBACK, FOLD_ERR_NONFINITE. dz is written only on
  * success. info may be NULL. Not thread-safe on one map. */
-FOLD_API fold_status fold_map_jvp(fold_map *map, const fold_settings *settings,
-                                  const double *dp, double *dz, fold_backward_info *info);
+FOLD_API fold_status fold_map_jvp(fold_map *map, const fold_settings *settings, const double *dp,
+                                  double *dz, fold_backward_info *info);
 
 /** Reverse mode: solve (I - Phi)' w = zbar, then pbar = Psi' w; zbar (nz) in, pbar (np) out.
  * Maps defined only by `update` refuse with FOLD_ERR_UNSUPPORTED. Otherwise as fold_map_jvp. */
-FOLD_API fold_status fold_map_vjp(fold_map *map, const fold_settings *settings,
-                                  const double *zbar, double *pbar, fold_backward_info *info);
+FOLD_API fold_status fold_map_vjp(fold_map *map, const fold_settings *settings, const double *zbar,
+                                  double *pbar, fold_backward_info *info);
 
 /** Full Jacobian dz/dp, dense column-major nz x np, by np JVPs (or nz VJPs when nz < np and
  * reverse mode is available); one factorization is shared. */
-FOLD_API fold_status fold_map_jacobian(fold_map *map, const fold_settings *settings,
-                                       double *J, fold_backward_info *info);
+FOLD_API fold_status fold_map_jacobian(fold_map *map, const fold_settings *settings, double *J,
+                                       fold_backward_info *info);
 
 /** Relative residuals ||r_k|| / ||b|| of the last iterative solve (last right-hand side),
  * one per iteration starting with iteration 0. Copies up to cap entries into out (may be
@@ -117,11 +116,11 @@ typedef struct fold_objective {
     fold_int n, np;
     int (*grad)(const double *x, const double *p, double *g, void *user_data);
     int (*hess_v)(const double *x, const double *p, const double *v, double *out,
-                  void *user_data);                 /**< out[n] = H v */
+                  void *user_data); /**< out[n] = H v */
     int (*cross_v)(const double *x, const double *p, const double *dp, double *out,
-                   void *user_data);                /**< out[n] = C dp */
+                   void *user_data); /**< out[n] = C dp */
     int (*cross_t_v)(const double *x, const double *p, const double *w, double *out,
-                     void *user_data);              /**< out[np] = C' w */
+                     void *user_data); /**< out[np] = C' w */
     void *user_data;
 } fold_objective;
 
@@ -136,35 +135,35 @@ typedef enum fold_set_kind {
 
 /** A closed convex set with an exact projection and its Jacobian. Arrays are copied. */
 typedef struct fold_set {
-    int kind;                     /**< fold_set_kind */
-    const double *lower, *upper;  /**< box (n) */
-    double radius;                /**< simplex sum / ball radius (> 0) */
-    const double *center;         /**< ball (n) */
-    const fold_csc *A;            /**< affine (m x n) */
-    const double *b;              /**< affine (m) */
+    int kind;                    /**< fold_set_kind */
+    const double *lower, *upper; /**< box (n) */
+    double radius;               /**< simplex sum / ball radius (> 0) */
+    const double *center;        /**< ball (n) */
+    const fold_csc *A;           /**< affine (m x n) */
+    const double *b;             /**< affine (m) */
 } fold_set;
 
 typedef enum fold_iter_kind {
-    FOLD_ITER_PGD = 0,     /**< x <- P_C(x - step grad f(x; p)) */
-    FOLD_ITER_PROX_L1 = 1  /**< x <- S_{step l1}(x - step grad f(x; p)) (soft threshold) */
+    FOLD_ITER_PGD = 0,    /**< x <- P_C(x - step grad f(x; p)) */
+    FOLD_ITER_PROX_L1 = 1 /**< x <- S_{step l1}(x - step grad f(x; p)) (soft threshold) */
 } fold_iter_kind;
 
 /** An iterative method: kind, objective, set (PGD) or l1 weight (prox), step (> 0,
  * typically 1/L). */
 typedef struct fold_iter_def {
-    int kind;               /**< fold_iter_kind */
+    int kind; /**< fold_iter_kind */
     fold_objective obj;
     fold_set set;
-    double l1_weight;       /**< prox: weight of ||x||_1 (>= 0) */
+    double l1_weight; /**< prox: weight of ||x||_1 (>= 0) */
     double step;
 } fold_iter_def;
 
 /** Outcome of a built-in iterative solve or unrolled derivative. */
 typedef struct fold_iter_info {
     fold_int iterations;
-    double step_norm;        /**< ||x_k - x_{k-1}||_inf of the last iteration */
-    bool converged;          /**< step_norm <= tol (1 + ||x||_inf) */
-    size_t bytes_stored;     /**< memory kept for reverse-mode unrolling */
+    double step_norm;    /**< ||x_k - x_{k-1}||_inf of the last iteration */
+    bool converged;      /**< step_norm <= tol (1 + ||x||_inf) */
+    size_t bytes_stored; /**< memory kept for reverse-mode unrolling */
     double solve_s;
 } fold_iter_info;
 
@@ -179,8 +178,8 @@ FOLD_API fold_status fold_iter_map(const fold_iter_def *def, const double *x, co
  * (forward-mode unrolling; x0 independent of p). Returns FOLD_OK, or
  * FOLD_WARN_INACCURATE when max_iter was reached (x written). */
 FOLD_API fold_status fold_iter_solve(const fold_iter_def *def, const double *p, const double *x0,
-                                     fold_int max_iter, double tol, const double *dp,
-                                     double *x, double *dx, fold_iter_info *info);
+                                     fold_int max_iter, double tol, const double *dp, double *x,
+                                     double *dx, fold_iter_info *info);
 
 /** Reverse-mode unrolling: run exactly `iters` iterations from x0 storing the iterates, then
  * back-propagate xbar (n) through them: pbar (np) = (d x_iters / dp)' xbar. x (n, may be
@@ -193,17 +192,15 @@ FOLD_API fold_status fold_iter_unroll_vjp(const fold_iter_def *def, const double
  * gradient step, ...), for reverse-mode unrolling: U itself and the products by its
  * Jacobians Phi(z) = dU/dz and Psi(z) = dU/dp at any iterate z (doc/iterative.md §4.4). */
 typedef struct fold_step_def {
-    const char *name;  /**< for messages; may be NULL */
-    fold_int nz, np;   /**< state and parameter sizes (nz >= 1, np >= 0) */
+    const char *name; /**< for messages; may be NULL */
+    fold_int nz, np;  /**< state and parameter sizes (nz >= 1, np >= 0) */
     /** out[nz] = U(z, p) */
     int (*update)(const double *z, const double *p, double *out, void *user_data);
     /** out[nz] = Phi(z)' v */
-    int (*phit_v)(const double *z, const double *p, const double *v, double *out,
-                  void *user_data);
+    int (*phit_v)(const double *z, const double *p, const double *v, double *out, void *user_data);
     /** out[np] = Psi(z)' w */
-    int (*psit_v)(const double *z, const double *p, const double *w, double *out,
-                  void *user_data);
-    void *user_data;   /**< passed to every callback */
+    int (*psit_v)(const double *z, const double *p, const double *w, double *out, void *user_data);
+    void *user_data; /**< passed to every callback */
 } fold_step_def;
 
 /** Reverse-mode unrolling of a user-defined step: run exactly `iters` steps from z0 (nz),

@@ -19,17 +19,15 @@ typedef int (*fold_grad_f_fn)(const double *x, const double *p, double *grad, vo
 typedef int (*fold_g_fn)(const double *x, const double *p, double *g, void *user_data);
 /** Values of a sparse derivative in the order of its declared pattern:
  * jac_g (m x n), jac_g_p (m x np). */
-typedef int (*fold_sparse_fn)(const double *x, const double *p, double *values,
-                              void *user_data);
+typedef int (*fold_sparse_fn)(const double *x, const double *p, double *values, void *user_data);
 /** Lower triangle of obj_factor * Hess f + sum_i lam_i Hess g_i (n x n), pattern order. */
 typedef int (*fold_hess_l_fn)(const double *x, const double *p, double obj_factor,
                               const double *lam, double *values, void *user_data);
 /** d(grad_x L)/dp = d/dp [grad f + J_g' lam] (n x np), pattern order. */
-typedef int (*fold_hess_lp_fn)(const double *x, const double *p, const double *lam,
-                               double *values, void *user_data);
+typedef int (*fold_hess_lp_fn)(const double *x, const double *p, const double *lam, double *values,
+                               void *user_data);
 /** df/dp -> dense grad_p[np] */
-typedef int (*fold_grad_f_p_fn)(const double *x, const double *p, double *grad_p,
-                                void *user_data);
+typedef int (*fold_grad_f_p_fn)(const double *x, const double *p, double *grad_p, void *user_data);
 
 /** The callbacks. f, grad_f and (when m > 0) g, jac_g are required; hess_l is required by
  * the fold and by Ipopt's exact Hessian (without it Ipopt uses L-BFGS); the parameter terms
@@ -81,18 +79,18 @@ typedef struct fold_bound_map {
  * Bounds: NULL means unbounded on that side; entries with |b| >= FOLD_INF_BOUND (or
  * +-FOLD_INF) are infinite. Equality constraints have gL[i] == gU[i]. */
 typedef struct fold_nlp_def {
-    const char *name;    /**< for messages; may be NULL */
-    fold_int n, m, np;   /**< variables, constraints, parameters (n >= 1, m >= 0, np >= 0) */
+    const char *name;  /**< for messages; may be NULL */
+    fold_int n, m, np; /**< variables, constraints, parameters (n >= 1, m >= 0, np >= 0) */
     const double *x_lower, *x_upper; /**< size n */
     const double *g_lower, *g_upper; /**< size m */
     const double *x_start;           /**< size n; NULL: 0 clipped into the bounds */
     const double *p_default;         /**< size np; NULL: zeros */
-    fold_pattern jac_g;   /**< m x n */
-    fold_pattern hess_l;  /**< n x n, lower triangle only (row >= col) */
-    fold_pattern jac_g_p; /**< m x np */
-    fold_pattern hess_lp; /**< n x np */
+    fold_pattern jac_g;              /**< m x n */
+    fold_pattern hess_l;             /**< n x n, lower triangle only (row >= col) */
+    fold_pattern jac_g_p;            /**< m x np */
+    fold_pattern hess_lp;            /**< n x np */
     fold_nlp_callbacks cb;
-    void *user_data;      /**< passed to every callback; the one pointer foldopt keeps */
+    void *user_data;             /**< passed to every callback; the one pointer foldopt keeps */
     fold_item_name_fn item_name; /**< optional: names of variables, constraints and
                                       parameters in messages and reports; NULL = indices */
     fold_bound_map x_lower_p, x_upper_p; /**< optional: bounds of x moving with p */
@@ -111,16 +109,15 @@ FOLD_API fold_status fold_problem_create(const fold_nlp_def *def, fold_problem *
 FOLD_API void fold_problem_free(fold_problem *prob);
 
 /** Dimensions (any pointer may be NULL). */
-FOLD_API void fold_problem_dims(const fold_problem *prob, fold_int *n, fold_int *m,
-                                fold_int *np);
+FOLD_API void fold_problem_dims(const fold_problem *prob, fold_int *n, fold_int *m, fold_int *np);
 
 /** True when all parameter-derivative callbacks needed by the fold are present. */
 FOLD_API bool fold_problem_has_param_derivatives(const fold_problem *prob);
 
 /** The bounds at parameters p (np entries; NULL: the defaults) into xl, xu (n) and gl, gu
  * (m); any output may be NULL. Infinite bounds are -+HUGE_VAL. */
-FOLD_API void fold_problem_bounds(const fold_problem *prob, const double *p, double *xl,
-                                  double *xu, double *gl, double *gu);
+FOLD_API void fold_problem_bounds(const fold_problem *prob, const double *p, double *xl, double *xu,
+                                  double *gl, double *gu);
 
 /** Copy the default parameter vector (np entries) into p. */
 FOLD_API void fold_problem_default_params(const fold_problem *prob, double *p);
@@ -143,9 +140,9 @@ typedef struct fold_deriv_report {
     char worst_function[16]; /**< "grad_f", "jac_g", "hess_l", "grad_f_p", "jac_g_p", "hess_lp" */
     fold_int worst_row, worst_col;
     double worst_analytic, worst_fd;
-    fold_int n_checked;      /**< entries compared, including structural zeros */
-    fold_int n_bad;          /**< entries with relative error above tol */
-    fold_int n_missing;      /**< nonzero FD entries outside the declared pattern */
+    fold_int n_checked; /**< entries compared, including structural zeros */
+    fold_int n_bad;     /**< entries with relative error above tol */
+    fold_int n_missing; /**< nonzero FD entries outside the declared pattern */
 } fold_deriv_report;
 
 /** Compare every derivative callback (parameter terms included when present) with central
@@ -155,8 +152,7 @@ typedef struct fold_deriv_report {
  * otherwise (rep filled in both cases), < 0 on a callback error (rep then reset to an empty
  * report: n_checked = 0). */
 FOLD_API fold_status fold_problem_check_derivatives(const fold_problem *prob, const double *x,
-                                                    const double *p, const double *lam,
-                                                    double h, double tol,
-                                                    fold_deriv_report *rep);
+                                                    const double *p, const double *lam, double h,
+                                                    double tol, fold_deriv_report *rep);
 
 #endif

@@ -15,7 +15,7 @@ typedef enum fold_kkt_form {
 typedef enum fold_factorization {
     FOLD_FACTOR_AUTO = 0,    /**< CHOLMOD LDL' where it applies, else UMFPACK */
     FOLD_FACTOR_UMFPACK = 1, /**< UMFPACK LU: general, the robust choice (default) */
-    FOLD_FACTOR_CHOLMOD = 2  /**< CHOLMOD LDL' of the regularized quasi-definite form + refinement */
+    FOLD_FACTOR_CHOLMOD = 2 /**< CHOLMOD LDL' of the regularized quasi-definite form + refinement */
 } fold_factorization;
 
 typedef enum fold_ordering {
@@ -43,8 +43,8 @@ typedef enum fold_ambiguity_policy {
 } fold_ambiguity_policy;
 
 typedef enum fold_not_unique_policy {
-    FOLD_NOT_UNIQUE_NAN = 0,    /**< undetermined entries set to NaN, FOLD_WARN_NOT_UNIQUE */
-    FOLD_NOT_UNIQUE_REFUSE = 1  /**< FOLD_ERR_SINGULAR naming them */
+    FOLD_NOT_UNIQUE_NAN = 0,   /**< undetermined entries set to NaN, FOLD_WARN_NOT_UNIQUE */
+    FOLD_NOT_UNIQUE_REFUSE = 1 /**< FOLD_ERR_SINGULAR naming them */
 } fold_not_unique_policy;
 
 typedef enum fold_backward_method {
@@ -82,45 +82,45 @@ typedef struct fold_ipopt_option {
  * with fold_settings_set; fold_solver_create validates and copies them. */
 typedef struct fold_settings {
     struct {
-        int method;              /**< fold_forward_method */
-        double tol;              /**< Ipopt tol */
-        fold_int max_iter;       /**< Ipopt max_iter */
-        double time_limit_s;     /**< wall-clock limit of one forward solve; 0 = none */
-        bool warm_start;         /**< start the next solve from the last solution */
-        double kkt_tol;          /**< KKT residual accepted for an imported (black-box) point */
-        double bound_push;       /**< Ipopt bound_push / bound_frac for cold starts */
-        int resolve_rounds;      /**< warm re-solves that tighten tol to decide ambiguous sides */
+        int method;          /**< fold_forward_method */
+        double tol;          /**< Ipopt tol */
+        fold_int max_iter;   /**< Ipopt max_iter */
+        double time_limit_s; /**< wall-clock limit of one forward solve; 0 = none */
+        bool warm_start;     /**< start the next solve from the last solution */
+        double kkt_tol;      /**< KKT residual accepted for an imported (black-box) point */
+        double bound_push;   /**< Ipopt bound_push / bound_frac for cold starts */
+        int resolve_rounds;  /**< warm re-solves that tighten tol to decide ambiguous sides */
     } forward;
     struct {
-        int kkt_form;            /**< fold_kkt_form */
-        int method;              /**< fold_backward_method */
-        int factorization;       /**< fold_factorization */
-        int ordering;            /**< fold_ordering */
-        double tol;              /**< relative residual target of iterative backward solves */
-        double refine_tol;       /**< refinement target of direct solves (auto: LU below it) */
-        fold_int max_iter;       /**< iteration limit of iterative backward methods */
-        int restart;             /**< GMRES restart length */
-        int refine_steps;        /**< iterative refinement steps after a direct solve */
-        double regularization;   /**< delta of the quasi-definite form for CHOLMOD LDL' */
-        double singular_reg;     /**< relative delta of the regularization of a singular KKT */
-        int not_unique;          /**< fold_not_unique_policy */
-        double rcond_min;        /**< reciprocal condition estimate below which KKT is singular */
-        bool lsq_fallback;       /**< on a singular KKT, return the SPQR minimum-norm result */
-        bool allow_unconverged;  /**< differentiate a forward solve that did not converge */
-        int block_size;          /**< right-hand sides per block in jacobian calls */
+        int kkt_form;           /**< fold_kkt_form */
+        int method;             /**< fold_backward_method */
+        int factorization;      /**< fold_factorization */
+        int ordering;           /**< fold_ordering */
+        double tol;             /**< relative residual target of iterative backward solves */
+        double refine_tol;      /**< refinement target of direct solves (auto: LU below it) */
+        fold_int max_iter;      /**< iteration limit of iterative backward methods */
+        int restart;            /**< GMRES restart length */
+        int refine_steps;       /**< iterative refinement steps after a direct solve */
+        double regularization;  /**< delta of the quasi-definite form for CHOLMOD LDL' */
+        double singular_reg;    /**< relative delta of the regularization of a singular KKT */
+        int not_unique;         /**< fold_not_unique_policy */
+        double rcond_min;       /**< reciprocal condition estimate below which KKT is singular */
+        bool lsq_fallback;      /**< on a singular KKT, return the SPQR minimum-norm result */
+        bool allow_unconverged; /**< differentiate a forward solve that did not converge */
+        int block_size;         /**< right-hand sides per block in jacobian calls */
     } backward;
     struct {
-        int kind;                /**< fold_precond_kind */
+        int kind; /**< fold_precond_kind */
     } precond;
     struct {
-        double primal_tol;       /**< distance to bound below which a constraint is at its bound */
-        double dual_tol;         /**< multiplier above which an at-bound constraint is strongly active */
-        int weak_policy;         /**< fold_weak_policy */
-        int ambiguity;           /**< fold_ambiguity_policy */
+        double primal_tol; /**< distance to bound below which a constraint is at its bound */
+        double dual_tol;   /**< multiplier above which an at-bound constraint is strongly active */
+        int weak_policy;   /**< fold_weak_policy */
+        int ambiguity;     /**< fold_ambiguity_policy */
     } active_set;
     struct {
-        int verbose;             /**< 0 silent, 1 summary, 2 iteration tables, 3 debug */
-        fold_log_fn sink;        /**< NULL: stderr */
+        int verbose;      /**< 0 silent, 1 summary, 2 iteration tables, 3 debug */
+        fold_log_fn sink; /**< NULL: stderr */
         void *sink_data;
     } log;
     int n_ipopt_options;
@@ -146,8 +146,7 @@ FOLD_API fold_status fold_settings_get(const fold_settings *s, const char *name,
  * Options that would terminate the process or are unavailable in this build
  * (linear_solver ma27/ma57/ma77/ma86/ma97/pardiso/wsmp, hsllib, pardisolib) are refused
  * with FOLD_ERR_SETTING. Setting the same name twice replaces the value. */
-FOLD_API fold_status fold_settings_set_ipopt(fold_settings *s, const char *name,
-                                             const char *value);
+FOLD_API fold_status fold_settings_set_ipopt(fold_settings *s, const char *name, const char *value);
 
 /** Number of settings in the table and their metadata, for generated docs and --help. */
 typedef struct fold_setting_info {

@@ -10,19 +10,19 @@ typedef struct fold_solver fold_solver;
 
 /** Outcome of a forward solve or import (distinct from the call's return status). */
 typedef enum fold_forward_status {
-    FOLD_FWD_SOLVED = 0,          /**< converged to tolerance */
-    FOLD_FWD_ACCEPTABLE = 1,      /**< Ipopt's "solved to acceptable level" */
-    FOLD_FWD_IMPORTED = 2,        /**< black-box point accepted as a KKT point */
+    FOLD_FWD_SOLVED = 0,     /**< converged to tolerance */
+    FOLD_FWD_ACCEPTABLE = 1, /**< Ipopt's "solved to acceptable level" */
+    FOLD_FWD_IMPORTED = 2,   /**< black-box point accepted as a KKT point */
     FOLD_FWD_NOT_RUN = -1,
-    FOLD_FWD_INFEASIBLE = -2,     /**< infeasible problem detected */
+    FOLD_FWD_INFEASIBLE = -2, /**< infeasible problem detected */
     FOLD_FWD_MAX_ITER = -3,
     FOLD_FWD_MAX_TIME = -4,
     FOLD_FWD_DIVERGING = -5,
-    FOLD_FWD_NUMERICAL = -6,      /**< step computation, restoration failure, tiny steps */
-    FOLD_FWD_INVALID = -7,        /**< invalid problem, option or number detected */
+    FOLD_FWD_NUMERICAL = -6, /**< step computation, restoration failure, tiny steps */
+    FOLD_FWD_INVALID = -7,   /**< invalid problem, option or number detected */
     FOLD_FWD_USER_STOP = -8,
-    FOLD_FWD_ERROR = -9,          /**< internal error, exception, out of memory */
-    FOLD_FWD_NOT_KKT = -10        /**< imported point failed the KKT test */
+    FOLD_FWD_ERROR = -9,   /**< internal error, exception, out of memory */
+    FOLD_FWD_NOT_KKT = -10 /**< imported point failed the KKT test */
 } fold_forward_status;
 
 /** Name of a forward status ("solved", "infeasible", ...). */
@@ -30,14 +30,14 @@ FOLD_API const char *fold_forward_status_string(int status);
 
 /** Information about the last forward solve or import. */
 typedef struct fold_forward_info {
-    int status;                 /**< fold_forward_status */
-    int raw_status;             /**< backend's own code (Ipopt ApplicationReturnStatus) */
-    const char *backend;        /**< "ipopt" or "import" */
+    int status;          /**< fold_forward_status */
+    int raw_status;      /**< backend's own code (Ipopt ApplicationReturnStatus) */
+    const char *backend; /**< "ipopt" or "import" */
     fold_int iterations;
     double objective;
-    double solve_s;             /**< wall time of the backend's solve */
-    double callback_s;          /**< time spent in the problem's callbacks */
-    double total_s;             /**< whole call */
+    double solve_s;    /**< wall time of the backend's solve */
+    double callback_s; /**< time spent in the problem's callbacks */
+    double total_s;    /**< whole call */
     fold_int n_eval_f, n_eval_g, n_eval_grad_f, n_eval_jac_g, n_eval_hess_l;
     /* KKT residuals at the returned point, scaled as in doc/math.md §2.3 (2.6)-(2.10). */
     double kkt_stationarity;    /**< ||grad_x L||_inf / (1 + its largest term) */
@@ -90,9 +90,8 @@ FOLD_API fold_status fold_solver_solution(const fold_solver *solver, double *x, 
 FOLD_API fold_status fold_solver_params(const fold_solver *solver, double *p);
 
 /** Set the starting point of the next solve (x required, multipliers optional). */
-FOLD_API fold_status fold_solver_set_start(fold_solver *solver, const double *x,
-                                           const double *lam, const double *zl,
-                                           const double *zu);
+FOLD_API fold_status fold_solver_set_start(fold_solver *solver, const double *x, const double *lam,
+                                           const double *zl, const double *zu);
 
 /** The problem the solver was created for. */
 FOLD_API const fold_problem *fold_solver_problem(const fold_solver *solver);

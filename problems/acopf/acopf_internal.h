@@ -20,7 +20,7 @@ static inline fold_status acopf_error_from_lib(fold_status status, const char *p
 /* A numeric matrix from the file (row-major), with the line of each row. */
 typedef struct mp_matrix {
     bool present;
-    long line;            /* line of "mpc.<name> =" */
+    long line; /* line of "mpc.<name> =" */
     fold_int n_row, n_col;
     double *v;
     long *row_line;
@@ -29,7 +29,7 @@ typedef struct mp_matrix {
 
 /* The fields of a MATPOWER file that the model uses; others are skipped. */
 typedef struct mp_file {
-    const char *name;     /* for messages */
+    const char *name; /* for messages */
     mp_matrix base_mva, version, bus, gen, branch, gencost;
     char version_text[16];
 } mp_file;
@@ -44,8 +44,7 @@ const char *acopf_base_name(const char *path);
 enum { ACOPF_FORMAT_UNKNOWN = 0, ACOPF_FORMAT_MATPOWER, ACOPF_FORMAT_JSON };
 int acopf_case_format(const char *text, size_t len);
 /* A PowerModels JSON network into a case (pm_json.c, doc/acopf.md §1.3). */
-fold_status acopf_pm_parse(const char *text, size_t len, const char *name,
-                           fold_acopf_case **out);
+fold_status acopf_pm_parse(const char *text, size_t len, const char *name, fold_acopf_case **out);
 
 /* The info of a solve or import that has not run: status FOLD_FWD_NOT_RUN, counts 0,
  * objective and residuals NaN (fold_solve fills its own the same way; model_solve.c). */
@@ -78,14 +77,14 @@ fold_status mp_convert(const mp_file *f, fold_acopf_case **out);
  * branch's parameters (acopf_branch_coef). */
 typedef struct acopf_branch_data {
     fold_int f, t;
-    fold_int rated_row;   /* k of the thermal rows g_sf + k, g_st + k; -1 when unlimited */
-    fold_int jac[16];     /* slots of rows (Pf, Qf, Pt, Qt) x cols (va_f, va_t, vm_f, vm_t) */
+    fold_int rated_row; /* k of the thermal rows g_sf + k, g_st + k; -1 when unlimited */
+    fold_int jac[16];   /* slots of rows (Pf, Qf, Pt, Qt) x cols (va_f, va_t, vm_f, vm_t) */
     fold_int jac_sf[4], jac_st[4]; /* thermal rows: voltage columns, or with flow variables
                                       the columns of (pf, qf) and (pt, qt) in [0], [1] */
     fold_int flow;        /* flow-variable group (x_fl + 4 flow, g_flow + 4 flow); -1: none */
     fold_int jac_def[16]; /* flow rows (pf, qf, pt, qt) x (va_f, va_t, vm_f, vm_t) */
     fold_int jac_def_fl[4], hess_fl[4]; /* (flow row k, variable k), (variable k, itself) */
-    fold_int hess[10];    /* lower-triangle pairs of (va_f, va_t, vm_f, vm_t), i(i+1)/2 + j */
+    fold_int hess[10]; /* lower-triangle pairs of (va_f, va_t, vm_f, vm_t), i(i+1)/2 + j */
 } acopf_branch_data;
 
 /* Coefficients of the four flows of a branch (eq. 3), or their derivatives. */
@@ -102,7 +101,7 @@ typedef struct acopf_flow {
 } acopf_flow;
 
 struct fold_acopf {
-    fold_acopf_case cs;      /* own copy (arrays owned) */
+    fold_acopf_case cs; /* own copy (arrays owned) */
     fold_acopf_layout L;
     double base;
     acopf_branch_data *br;
@@ -111,12 +110,12 @@ struct fold_acopf {
     fold_int *ang_lo_branch, *ang_hi_branch; /* per angle row: the branch whose own limit is
                                                 the row's lower / upper one (the first such
                                                 in file order): it reports the multiplier */
-    fold_int *flow_branch;   /* branch of each flow-variable group */
-    fold_int *jac_bus;       /* per bus: slots (P_i, vm_i), (Q_i, vm_i) */
-    fold_int *jac_gen;       /* per gen: slots (P_bus, pg), (Q_bus, qg) */
-    fold_int *jac_ang;       /* per angle row: slots (va_f), (va_t) */
-    fold_int *hess_vm;       /* per bus: slot (vm_i, vm_i) */
-    fold_int *hess_pg;       /* per gen: slot (pg, pg) */
+    fold_int *flow_branch;                   /* branch of each flow-variable group */
+    fold_int *jac_bus;                       /* per bus: slots (P_i, vm_i), (Q_i, vm_i) */
+    fold_int *jac_gen;                       /* per gen: slots (P_bus, pg), (Q_bus, qg) */
+    fold_int *jac_ang;                       /* per angle row: slots (va_f), (va_t) */
+    fold_int *hess_vm;                       /* per bus: slot (vm_i, vm_i) */
+    fold_int *hess_pg;                       /* per gen: slot (pg, pg) */
     fold_int jac_nnz, hess_nnz;
     fold_int *jac_row, *jac_col, *hess_row, *hess_col;
     fold_int *jgp_row, *jgp_col, *hlp_row, *hlp_col;
@@ -127,12 +126,12 @@ struct fold_acopf {
     double *x_lo, *x_hi, *g_lo, *g_hi, *x0, *p0;
     double *ang_lo, *ang_hi; /* limits of each angle row (radians) */
     /* piecewise-linear costs (model_pwl.c) */
-    fold_int *gen_pwl;       /* per gen: its epigraph variable, -1 for polynomial costs */
-    fold_int *pwl_gen;       /* per epigraph variable: the generator */
-    fold_int *seg_gen;       /* per segment row: the generator */
-    double *seg_slope;       /* per segment: slope, $/h per p.u. (slope in $/MWh times S) */
-    double *seg_icpt;        /* per segment: intercept, $/h */
-    fold_int *jac_seg;       /* per segment: slots (row, pg), (row, t) */
+    fold_int *gen_pwl; /* per gen: its epigraph variable, -1 for polynomial costs */
+    fold_int *pwl_gen; /* per epigraph variable: the generator */
+    fold_int *seg_gen; /* per segment row: the generator */
+    double *seg_slope; /* per segment: slope, $/h per p.u. (slope in $/MWh times S) */
+    double *seg_icpt;  /* per segment: intercept, $/h */
+    fold_int *jac_seg; /* per segment: slots (row, pg), (row, t) */
     fold_problem *prob;
 };
 
@@ -145,8 +144,8 @@ void acopf_branch_coef_d(const fold_acopf *m, const double *p, fold_int k, int w
                          acopf_coef *out);
 void acopf_flow_eval(const acopf_branch_data *b, const acopf_coef *cf, const fold_acopf *m,
                      const double *x, bool second, acopf_flow *out);
-void acopf_flow_at(const fold_acopf *m, const double *p, fold_int k, const double *x,
-                   bool second, acopf_flow *out);
+void acopf_flow_at(const fold_acopf *m, const double *p, fold_int k, const double *x, bool second,
+                   acopf_flow *out);
 double acopf_rate_a(const fold_acopf *m, const double *p, fold_int k);
 /* The flow variables at the flows of the voltages in x at parameters p (start points). */
 void acopf_flow_vars_start(const fold_acopf *m, const double *p, double *x);

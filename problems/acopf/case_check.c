@@ -36,8 +36,7 @@ static fold_status bad(const checker *ck, long line, const char *item, const cha
 static fold_status value_ok(const checker *ck, long line, const char *item, const char *field,
                             double v, const char *unit, int open_side)
 {
-    if (isinf(v) && (v > 0 ? 1 : -1) == open_side)
-        return FOLD_OK;
+    if (isinf(v) && (v > 0 ? 1 : -1) == open_side) return FOLD_OK;
     if (!isfinite(v))
         return open_side ? bad(ck, line, item, "%s = %g must be finite or %s", field, v,
                                open_side > 0 ? "Inf (no limit)" : "-Inf (no limit)")
@@ -88,33 +87,41 @@ static fold_status check_gen(const checker *ck, const fold_acopf_gen *g)
     if (!g->pwl && g->n_cost > FOLD_ACOPF_MAX_COST_TERMS) {
         checker unsupported = *ck;
         unsupported.status = FOLD_ERR_UNSUPPORTED;
-        return bad(&unsupported, g->line, item, "polynomial cost with %d coefficients; at most "
-                   "%d are supported", g->n_cost, FOLD_ACOPF_MAX_COST_TERMS);
+        return bad(&unsupported, g->line, item,
+                   "polynomial cost with %d coefficients; at most "
+                   "%d are supported",
+                   g->n_cost, FOLD_ACOPF_MAX_COST_TERMS);
     }
     const double *c = cs->cost + g->cost_off;
     for (int j = 0; j < (g->pwl ? 2 * g->n_cost : g->n_cost); j++)
-        if ((st = value_ok(ck, g->line, item, "cost term", c[j], "", 0)))
-            return st;
+        if ((st = value_ok(ck, g->line, item, "cost term", c[j], "", 0))) return st;
     /* piecewise linear: >= 2 points, MW increasing, slopes bounded and non-decreasing (the
      * epigraph form needs a convex cost, doc/acopf.md eq. 7) */
     if (g->pwl && g->n_cost < 2)
-        return bad(ck, g->line, item, "piecewise-linear cost with %d point(s); it needs 2 or "
-                   "more", g->n_cost);
+        return bad(ck, g->line, item,
+                   "piecewise-linear cost with %d point(s); it needs 2 or "
+                   "more",
+                   g->n_cost);
     double prev = -HUGE_VAL;
     for (int j = 0; g->pwl && j + 1 < g->n_cost; j++) {
         if (!(c[2 * j + 2] > c[2 * j]))
-            return bad(ck, g->line, item, "piecewise-linear points must have increasing MW "
-                       "(point %d at %g, point %d at %g)", j + 1, c[2 * j], j + 2, c[2 * j + 2]);
+            return bad(ck, g->line, item,
+                       "piecewise-linear points must have increasing MW "
+                       "(point %d at %g, point %d at %g)",
+                       j + 1, c[2 * j], j + 2, c[2 * j + 2]);
         double slope = (c[2 * j + 3] - c[2 * j + 1]) / (c[2 * j + 2] - c[2 * j]);
         if (!(fabs(slope) <= FOLD_ACOPF_MAX_MAGNITUDE))
-            return bad(ck, g->line, item, "piecewise-linear cost slope %g $/MWh between points %d "
-                       "and %d exceeds the magnitude limit %g", slope, j + 1, j + 2,
-                       FOLD_ACOPF_MAX_MAGNITUDE);
+            return bad(ck, g->line, item,
+                       "piecewise-linear cost slope %g $/MWh between points %d "
+                       "and %d exceeds the magnitude limit %g",
+                       slope, j + 1, j + 2, FOLD_ACOPF_MAX_MAGNITUDE);
         if (slope < prev - 1e-12 * fmax(1.0, fabs(prev))) {
             checker unsupported = *ck;
             unsupported.status = FOLD_ERR_UNSUPPORTED;
-            return bad(&unsupported, g->line, item, "piecewise-linear cost is not convex (slope "
-                       "%g after %g at point %d)", slope, prev, j + 1);
+            return bad(&unsupported, g->line, item,
+                       "piecewise-linear cost is not convex (slope "
+                       "%g after %g at point %d)",
+                       slope, prev, j + 1);
         }
         prev = slope;
     }
@@ -136,16 +143,14 @@ static fold_status check_branch(const checker *ck, const fold_acopf_branch *b)
         (st = value_ok(ck, b->line, item, "angmin", b->angmin_deg, "degrees", 0)) ||
         (st = value_ok(ck, b->line, item, "angmax", b->angmax_deg, "degrees", 0)))
         return st;
-    if (b->r == 0 && b->x == 0)
-        return bad(ck, b->line, item, "zero impedance (r = x = 0)");
+    if (b->r == 0 && b->x == 0) return bad(ck, b->line, item, "zero impedance (r = x = 0)");
     if (hypot(b->r, b->x) < FOLD_ACOPF_MIN_IMPEDANCE)
         return bad(ck, b->line, item, "impedance |r + jx| = %g p.u. is below %g", hypot(b->r, b->x),
                    FOLD_ACOPF_MIN_IMPEDANCE);
     if (!(b->tap >= FOLD_ACOPF_TAP_MIN && b->tap <= FOLD_ACOPF_TAP_MAX))
         return bad(ck, b->line, item, "tap ratio %g outside [%g, %g] (0 in the file means 1)",
                    b->tap, FOLD_ACOPF_TAP_MIN, FOLD_ACOPF_TAP_MAX);
-    if (b->rate_a < 0)
-        return bad(ck, b->line, item, "negative rateA %g", b->rate_a);
+    if (b->rate_a < 0) return bad(ck, b->line, item, "negative rateA %g", b->rate_a);
     if (b->angmin_deg > b->angmax_deg)
         return bad(ck, b->line, item, "angmin %g > angmax %g", b->angmin_deg, b->angmax_deg);
     return FOLD_OK;
@@ -158,10 +163,8 @@ typedef struct pair_key {
 static int cmp_pair_key(const void *a, const void *b)
 {
     const pair_key *x = a, *y = b;
-    if (x->lo != y->lo)
-        return x->lo < y->lo ? -1 : 1;
-    if (x->hi != y->hi)
-        return x->hi < y->hi ? -1 : 1;
+    if (x->lo != y->lo) return x->lo < y->lo ? -1 : 1;
+    if (x->hi != y->hi) return x->hi < y->hi ? -1 : 1;
     return (x->k > y->k) - (x->k < y->k);
 }
 
@@ -173,12 +176,10 @@ static fold_status check_parallel_angles(const checker *ck)
     pair_key *keys = malloc(((size_t)cs->n_branch + 1) * sizeof *keys);
     fold_int n = 0;
     fold_status st = FOLD_OK;
-    if (!keys)
-        return acopf_error(FOLD_ERR_MEMORY, "%s: out of memory", ck->where);
+    if (!keys) return acopf_error(FOLD_ERR_MEMORY, "%s: out of memory", ck->where);
     for (fold_int k = 0; k < cs->n_branch; k++) {
         const fold_acopf_branch *b = &cs->branch[k];
-        if (fabs(b->angmin_deg) >= 360 && fabs(b->angmax_deg) >= 360)
-            continue; /* no angle row */
+        if (fabs(b->angmin_deg) >= 360 && fabs(b->angmax_deg) >= 360) continue; /* no angle row */
         keys[n++] = (pair_key){b->f < b->t ? b->f : b->t, b->f < b->t ? b->t : b->f, k};
     }
     qsort(keys, (size_t)n, sizeof *keys, cmp_pair_key);
@@ -195,18 +196,18 @@ static fold_status check_parallel_angles(const checker *ck)
         bool same = b->f == rep->f;
         double amin = same ? b->angmin_deg : -b->angmax_deg;
         double amax = same ? b->angmax_deg : -b->angmin_deg;
-        if (fabs(amin) < 360 && amin > lo)
-            lo = amin, k_lo = keys[q].k;
-        if (fabs(amax) < 360 && amax < hi)
-            hi = amax, k_hi = keys[q].k;
+        if (fabs(amin) < 360 && amin > lo) lo = amin, k_lo = keys[q].k;
+        if (fabs(amax) < 360 && amax < hi) hi = amax, k_hi = keys[q].k;
         if (lo > hi) {
             char item[96];
             snprintf(item, sizeof item, "branch row %ld (bus %ld - bus %ld)", b->row,
                      cs->bus[b->f].id, cs->bus[b->t].id);
-            st = bad(ck, b->line, item, "the angle-difference limits of the parallel branches "
+            st = bad(ck, b->line, item,
+                     "the angle-difference limits of the parallel branches "
                      "row %ld and row %ld leave no angle: va(bus %ld) - va(bus %ld) >= %g and "
-                     "<= %g degrees", cs->branch[k_lo].row, cs->branch[k_hi].row,
-                     cs->bus[rep->f].id, cs->bus[rep->t].id, lo, hi);
+                     "<= %g degrees",
+                     cs->branch[k_lo].row, cs->branch[k_hi].row, cs->bus[rep->f].id,
+                     cs->bus[rep->t].id, lo, hi);
         }
     }
     free(keys);
@@ -222,13 +223,10 @@ fold_status acopf_case_check(const fold_acopf_case *cs, const char *where, bool 
         return acopf_error(status, "%s: baseMVA = %g outside [%g, %g]", where, cs->base_mva,
                            FOLD_ACOPF_BASE_MIN, FOLD_ACOPF_MAX_MAGNITUDE);
     for (fold_int i = 0; i < cs->n_bus; i++)
-        if ((st = check_bus(&ck, &cs->bus[i])))
-            return st;
+        if ((st = check_bus(&ck, &cs->bus[i]))) return st;
     for (fold_int k = 0; k < cs->n_gen; k++)
-        if ((st = check_gen(&ck, &cs->gen[k])))
-            return st;
+        if ((st = check_gen(&ck, &cs->gen[k]))) return st;
     for (fold_int k = 0; k < cs->n_branch; k++)
-        if ((st = check_branch(&ck, &cs->branch[k])))
-            return st;
+        if ((st = check_branch(&ck, &cs->branch[k]))) return st;
     return check_parallel_angles(&ck);
 }

@@ -114,21 +114,30 @@ int fold_acopf_output_lookup(const char *name)
 fold_int acopf_case_item_count(const fold_acopf_case *cs, int item_type)
 {
     switch (item_type) {
-    case FOLD_ACOPF_ITEM_NONE: return 1;
-    case FOLD_ACOPF_ITEM_BUS: return cs->n_bus;
-    case FOLD_ACOPF_ITEM_GEN: return cs->n_gen;
-    case FOLD_ACOPF_ITEM_BRANCH: return cs->n_branch;
-    default: return 0;
+    case FOLD_ACOPF_ITEM_NONE:
+        return 1;
+    case FOLD_ACOPF_ITEM_BUS:
+        return cs->n_bus;
+    case FOLD_ACOPF_ITEM_GEN:
+        return cs->n_gen;
+    case FOLD_ACOPF_ITEM_BRANCH:
+        return cs->n_branch;
+    default:
+        return 0;
     }
 }
 
 long fold_acopf_item_key(const fold_acopf_case *cs, int item_type, fold_int i)
 {
     switch (item_type) {
-    case FOLD_ACOPF_ITEM_BUS: return cs->bus[i].id;
-    case FOLD_ACOPF_ITEM_GEN: return cs->gen[i].row;
-    case FOLD_ACOPF_ITEM_BRANCH: return cs->branch[i].row;
-    default: return 0;
+    case FOLD_ACOPF_ITEM_BUS:
+        return cs->bus[i].id;
+    case FOLD_ACOPF_ITEM_GEN:
+        return cs->gen[i].row;
+    case FOLD_ACOPF_ITEM_BRANCH:
+        return cs->branch[i].row;
+    default:
+        return 0;
     }
 }
 

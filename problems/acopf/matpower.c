@@ -15,15 +15,13 @@ const char *fold_acopf_last_error(void)
     return fold_last_error();
 }
 
-
 typedef struct lexer {
     const char *p, *end;
     long line;
     mp_file *f;
 } lexer;
 
-static fold_status lex_error(lexer *lx, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static fold_status lex_error(lexer *lx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static fold_status lex_error(lexer *lx, const char *fmt, ...)
 {
@@ -73,14 +71,12 @@ static void skip_blank(lexer *lx, bool newlines)
 
 static bool grow(void **ptr, fold_int *cap, fold_int need, size_t elem)
 {
-    if (need <= *cap)
-        return true;
+    if (need <= *cap) return true;
     fold_int nc = *cap ? *cap : 64;
     while (nc < need)
         nc *= 2;
     void *np = realloc(*ptr, (size_t)nc * elem);
-    if (!np)
-        return false;
+    if (!np) return false;
     *ptr = np;
     *cap = nc;
     return true;
@@ -105,8 +101,7 @@ static fold_status read_number(lexer *lx, const char *field, double *out)
         if ((unsigned char)s[k] >= 0x80) /* e.g. a non-breaking space pasted into a row */
             return lex_error(lx, "mpc.%s: non-ASCII byte 0x%02x in a number", field,
                              (unsigned char)s[k]);
-    if (len >= sizeof buf)
-        return lex_error(lx, "mpc.%s: non-numeric token '%.20s...'", field, s);
+    if (len >= sizeof buf) return lex_error(lx, "mpc.%s: non-numeric token '%.20s...'", field, s);
     memcpy(buf, s, len);
     buf[len] = '\0';
     char *endp;
@@ -124,16 +119,14 @@ static fold_status read_number(lexer *lx, const char *field, double *out)
 static fold_status end_row(lexer *lx, mp_matrix *mx, const char *field, fold_int count,
                            long row_line)
 {
-    if (count == 0)
-        return FOLD_OK;
+    if (count == 0) return FOLD_OK;
     if (mx->n_row == 0)
         mx->n_col = count;
     else if (count != mx->n_col)
         return acopf_error(FOLD_ERR_PARSE, "%s:%ld: mpc.%s row has %ld fields, previous rows %ld",
                            lx->f->name, row_line, field, (long)count, (long)mx->n_col);
     if (!grow((void **)&mx->row_line, &mx->cap_row, mx->n_row + 1, sizeof(long)))
-        return acopf_error(FOLD_ERR_MEMORY, "%s: out of memory reading mpc.%s", lx->f->name,
-                           field);
+        return acopf_error(FOLD_ERR_MEMORY, "%s: out of memory reading mpc.%s", lx->f->name, field);
     mx->row_line[mx->n_row++] = row_line;
     return FOLD_OK;
 }
@@ -148,35 +141,33 @@ static fold_status read_matrix(lexer *lx, mp_matrix *mx, const char *field)
     for (;;) {
         skip_blank(lx, false);
         if (at_end(lx))
-            return acopf_error(FOLD_ERR_PARSE, "%s:%ld: mpc.%s: matrix opened at line %ld not closed",
-                               lx->f->name, lx->line, field, open_line);
+            return acopf_error(FOLD_ERR_PARSE,
+                               "%s:%ld: mpc.%s: matrix opened at line %ld not closed", lx->f->name,
+                               lx->line, field, open_line);
         char c = *lx->p;
         if (c == ']' || c == ';' || c == '\n') {
-            if ((st = end_row(lx, mx, field, count, row_line)) != FOLD_OK)
-                return st;
+            if ((st = end_row(lx, mx, field, count, row_line)) != FOLD_OK) return st;
             count = 0;
             lx->p++;
-            if (c == '\n')
-                lx->line++;
-            if (c == ']')
-                return FOLD_OK;
+            if (c == '\n') lx->line++;
+            if (c == ']') return FOLD_OK;
             continue;
         }
         if (c == ',') {
             lx->p++;
             continue;
         }
-        if (count == 0)
-            row_line = lx->line;
+        if (count == 0) row_line = lx->line;
         double v;
-        if ((st = read_number(lx, field, &v)) != FOLD_OK)
-            return st;
+        if ((st = read_number(lx, field, &v)) != FOLD_OK) return st;
         if (mx->n_row > 0 && count >= mx->n_col)
-            return acopf_error(FOLD_ERR_PARSE, "%s:%ld: mpc.%s row has more than %ld fields like "
-                               "the previous rows", lx->f->name, lx->line, field, (long)mx->n_col);
+            return acopf_error(FOLD_ERR_PARSE,
+                               "%s:%ld: mpc.%s row has more than %ld fields like "
+                               "the previous rows",
+                               lx->f->name, lx->line, field, (long)mx->n_col);
         if (!grow((void **)&mx->v, &mx->cap_v, nv + 1, sizeof(double)))
-            return acopf_error(FOLD_ERR_MEMORY, "%s: out of memory reading mpc.%s",
-                               lx->f->name, field);
+            return acopf_error(FOLD_ERR_MEMORY, "%s: out of memory reading mpc.%s", lx->f->name,
+                               field);
         mx->v[nv++] = v;
         count++;
     }
@@ -196,11 +187,9 @@ static fold_status read_string(lexer *lx, const char *field, char *buf, size_t c
             else
                 break;
         }
-        if (buf && k + 1 < cap)
-            buf[k++] = c;
+        if (buf && k + 1 < cap) buf[k++] = c;
     }
-    if (buf)
-        buf[k] = '\0';
+    if (buf) buf[k] = '\0';
     return FOLD_OK;
 }
 
@@ -213,8 +202,10 @@ static fold_status skip_cell(lexer *lx, const char *field)
     while (depth > 0) {
         skip_blank(lx, true);
         if (at_end(lx))
-            return acopf_error(FOLD_ERR_PARSE, "%s:%ld: mpc.%s: cell array opened at line %ld "
-                               "not closed", lx->f->name, lx->line, field, open_line);
+            return acopf_error(FOLD_ERR_PARSE,
+                               "%s:%ld: mpc.%s: cell array opened at line %ld "
+                               "not closed",
+                               lx->f->name, lx->line, field, open_line);
         char c = *lx->p++;
         if (c == '{')
             depth++;
@@ -228,18 +219,12 @@ static fold_status skip_cell(lexer *lx, const char *field)
 
 static mp_matrix *field_slot(mp_file *f, const char *name)
 {
-    if (!strcmp(name, "baseMVA"))
-        return &f->base_mva;
-    if (!strcmp(name, "version"))
-        return &f->version;
-    if (!strcmp(name, "bus"))
-        return &f->bus;
-    if (!strcmp(name, "gen"))
-        return &f->gen;
-    if (!strcmp(name, "branch"))
-        return &f->branch;
-    if (!strcmp(name, "gencost"))
-        return &f->gencost;
+    if (!strcmp(name, "baseMVA")) return &f->base_mva;
+    if (!strcmp(name, "version")) return &f->version;
+    if (!strcmp(name, "bus")) return &f->bus;
+    if (!strcmp(name, "gen")) return &f->gen;
+    if (!strcmp(name, "branch")) return &f->branch;
+    if (!strcmp(name, "gencost")) return &f->gencost;
     return NULL;
 }
 
@@ -252,13 +237,11 @@ static fold_status read_value(lexer *lx, const char *field)
     fold_status st = FOLD_OK;
     if (mx && mx->present)
         return lex_error(lx, "mpc.%s assigned twice (first at line %ld)", field, mx->line);
-    if (!mx)
-        mx = &scratch;
+    if (!mx) mx = &scratch;
     mx->present = true;
     mx->line = lx->line;
     skip_blank(lx, false);
-    if (at_end(lx))
-        return lex_error(lx, "mpc.%s: missing value", field);
+    if (at_end(lx)) return lex_error(lx, "mpc.%s: missing value", field);
     char c = *lx->p;
     if (c == '[') {
         lx->p++;
@@ -288,8 +271,7 @@ static fold_status read_value(lexer *lx, const char *field)
     }
     free(scratch.v);
     free(scratch.row_line);
-    if (st != FOLD_OK)
-        return st;
+    if (st != FOLD_OK) return st;
     skip_blank(lx, false);
     if (!at_end(lx) && *lx->p != ';' && *lx->p != ',' && *lx->p != '\n')
         return lex_error(lx, "mpc.%s: unexpected text after the value", field);
@@ -301,8 +283,7 @@ static fold_status read_statement(lexer *lx)
     char ident[64];
     size_t k = 0;
     while (!at_end(lx) && (isalnum((unsigned char)*lx->p) || *lx->p == '_' || *lx->p == '.')) {
-        if (k + 1 >= sizeof ident)
-            return lex_error(lx, "name too long");
+        if (k + 1 >= sizeof ident) return lex_error(lx, "name too long");
         ident[k++] = *lx->p++;
     }
     ident[k] = '\0';
@@ -318,13 +299,11 @@ static fold_status read_statement(lexer *lx)
         skip_to_eol(lx);
         return FOLD_OK;
     }
-    if (!strcmp(ident, "end") || !strcmp(ident, "return"))
-        return FOLD_OK;
+    if (!strcmp(ident, "end") || !strcmp(ident, "return")) return FOLD_OK;
     if (strncmp(ident, "mpc.", 4) != 0 || !ident[4] || strchr(ident + 4, '.'))
         return lex_error(lx, "unexpected '%s' (expected mpc.<field> = ...)", ident);
     skip_blank(lx, false);
-    if (at_end(lx) || *lx->p != '=')
-        return lex_error(lx, "expected '=' after %s", ident);
+    if (at_end(lx) || *lx->p != '=') return lex_error(lx, "expected '=' after %s", ident);
     lx->p++;
     return read_value(lx, ident + 4);
 }
@@ -339,10 +318,8 @@ fold_status mp_tokenize(const char *text, size_t len, mp_file *f)
             lx.p++;
             skip_blank(&lx, true);
         }
-        if (at_end(&lx))
-            return FOLD_OK;
-        if ((st = read_statement(&lx)) != FOLD_OK)
-            return st;
+        if (at_end(&lx)) return FOLD_OK;
+        if ((st = read_statement(&lx)) != FOLD_OK) return st;
     }
 }
 
@@ -381,8 +358,10 @@ static fold_status skip_bom(const char **text, size_t *len, const char *name)
         *text += 3;
         *len -= 3;
     } else if (*len >= 2 && ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff))) {
-        return acopf_error(FOLD_ERR_PARSE, "%s:1: the file is UTF-16 or UTF-32 text (byte-order "
-                           "mark 0x%02x 0x%02x); save it as ASCII or UTF-8", name, u[0], u[1]);
+        return acopf_error(FOLD_ERR_PARSE,
+                           "%s:1: the file is UTF-16 or UTF-32 text (byte-order "
+                           "mark 0x%02x 0x%02x); save it as ASCII or UTF-8",
+                           name, u[0], u[1]);
     }
     return FOLD_OK;
 }
@@ -396,21 +375,24 @@ fold_status fold_acopf_case_parse(const char *text, size_t len, const char *name
                            out ? "text" : "out");
     name = name ? name : "(case)";
     if (len > FOLD_ACOPF_MAX_CASE_BYTES)
-        return acopf_error(FOLD_ERR_TOO_LARGE, "%s: %zu bytes: a case may have at most %zu "
-                           "(FOLD_ACOPF_MAX_CASE_BYTES)", name, len, FOLD_ACOPF_MAX_CASE_BYTES);
+        return acopf_error(FOLD_ERR_TOO_LARGE,
+                           "%s: %zu bytes: a case may have at most %zu "
+                           "(FOLD_ACOPF_MAX_CASE_BYTES)",
+                           name, len, FOLD_ACOPF_MAX_CASE_BYTES);
     text = text ? text : "";
     fold_status st = skip_bom(&text, &len, name);
-    if (st != FOLD_OK)
-        return st;
+    if (st != FOLD_OK) return st;
     switch (acopf_case_format(text, len)) {
     case ACOPF_FORMAT_JSON:
         return acopf_pm_parse(text, len, name, out);
     case ACOPF_FORMAT_UNKNOWN:
-        return acopf_error(FOLD_ERR_PARSE, "%s: not a case foldopt reads: %s; foldopt reads "
+        return acopf_error(FOLD_ERR_PARSE,
+                           "%s: not a case foldopt reads: %s; foldopt reads "
                            "MATPOWER case format version 2 (.m, mpc.<field> = ... statements) "
                            "and PowerModels networks as JSON (what PowerModels' export_json "
-                           "writes)%s", name,
-                           len == 0 ? "the file is empty"
+                           "writes)%s",
+                           name,
+                           len == 0                     ? "the file is empty"
                            : json_non_object(text, len) ? "a JSON value that is not an object"
                                                         : "no mpc.<field> statement",
                            strstr(name, ".raw") ? "; a PSS/E .raw file can be converted to "
@@ -424,8 +406,7 @@ fold_status fold_acopf_case_parse(const char *text, size_t len, const char *name
     memset(&f, 0, sizeof f);
     f.name = name;
     st = mp_tokenize(text, len, &f);
-    if (st == FOLD_OK)
-        st = mp_convert(&f, out);
+    if (st == FOLD_OK) st = mp_convert(&f, out);
     mp_file_clear(&f);
     return st;
 }
@@ -435,10 +416,8 @@ int acopf_case_format(const char *text, size_t len)
     size_t i = 0;
     while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
         i++;
-    if (i < len && text[i] == '{')
-        return ACOPF_FORMAT_JSON;
+    if (i < len && text[i] == '{') return ACOPF_FORMAT_JSON;
     for (size_t k = i; k + 4 <= len; k++) /* a MATPOWER file assigns mpc.<field> */
-        if (!memcmp(text + k, "mpc.", 4))
-            return ACOPF_FORMAT_MATPOWER;
+        if (!memcmp(text + k, "mpc.", 4)) return ACOPF_FORMAT_MATPOWER;
     return ACOPF_FORMAT_UNKNOWN;
 }

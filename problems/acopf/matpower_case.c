@@ -35,19 +35,16 @@ static fold_int find_bus(const id_index *ids, fold_int n, long id)
 
 static bool as_int(double v, long *out)
 {
-    if (!(v >= -1e15 && v <= 1e15) || v != (double)(long)v)
-        return false;
+    if (!(v >= -1e15 && v <= 1e15) || v != (double)(long)v) return false;
     *out = (long)v;
     return true;
 }
 
 #define M(mx, i, j) ((mx)->v[(size_t)(i) * (size_t)(mx)->n_col + (size_t)(j)])
 
-static fold_status need_cols(const mp_file *f, const mp_matrix *mx, const char *what,
-                             fold_int need)
+static fold_status need_cols(const mp_file *f, const mp_matrix *mx, const char *what, fold_int need)
 {
-    if (!mx->present)
-        return acopf_error(FOLD_ERR_PARSE, "%s: missing field mpc.%s", f->name, what);
+    if (!mx->present) return acopf_error(FOLD_ERR_PARSE, "%s: missing field mpc.%s", f->name, what);
     if (mx->n_row > 0 && mx->n_col < need)
         return acopf_error(FOLD_ERR_PARSE, "%s:%ld: %s row has %ld fields, need %ld", f->name,
                            mx->row_line[0], what, (long)mx->n_col, (long)need);
@@ -73,12 +70,14 @@ static fold_status row_error(const mp_file *f, long line, const char *fmt, ...)
 static fold_status check_header(const mp_file *f, double *base)
 {
     if (f->version.present) {
-        bool two = f->version.n_row == 0 ? !strcmp(f->version_text, "2")
-                                         : f->version.n_row == 1 && f->version.n_col == 1 &&
-                                               f->version.v[0] == 2;
+        bool two = f->version.n_row == 0
+                       ? !strcmp(f->version_text, "2")
+                       : f->version.n_row == 1 && f->version.n_col == 1 && f->version.v[0] == 2;
         if (!two)
-            return acopf_error(FOLD_ERR_UNSUPPORTED, "%s:%ld: only MATPOWER case format version "
-                               "2 is supported", f->name, f->version.line);
+            return acopf_error(FOLD_ERR_UNSUPPORTED,
+                               "%s:%ld: only MATPOWER case format version "
+                               "2 is supported",
+                               f->name, f->version.line);
     }
     if (!f->base_mva.present)
         return acopf_error(FOLD_ERR_PARSE, "%s: missing field mpc.baseMVA", f->name);
@@ -87,12 +86,11 @@ static fold_status check_header(const mp_file *f, double *base)
                            f->base_mva.line);
     *base = f->base_mva.v[0];
     if (!(*base > 0) || !isfinite(*base))
-        return acopf_error(FOLD_ERR_PARSE, "%s:%ld: mpc.baseMVA = %g must be positive",
-                           f->name, f->base_mva.line, *base);
+        return acopf_error(FOLD_ERR_PARSE, "%s:%ld: mpc.baseMVA = %g must be positive", f->name,
+                           f->base_mva.line, *base);
     if (*base < FOLD_ACOPF_BASE_MIN || *base > FOLD_ACOPF_MAX_MAGNITUDE)
         return acopf_error(FOLD_ERR_PARSE, "%s:%ld: mpc.baseMVA = %g outside [%g, %g]", f->name,
-                           f->base_mva.line, *base, FOLD_ACOPF_BASE_MIN,
-                           FOLD_ACOPF_MAX_MAGNITUDE);
+                           f->base_mva.line, *base, FOLD_ACOPF_BASE_MIN, FOLD_ACOPF_MAX_MAGNITUDE);
     fold_status st;
     if ((st = need_cols(f, &f->bus, "bus", 13)) || (st = need_cols(f, &f->gen, "gen", 10)) ||
         (st = need_cols(f, &f->branch, "branch", 13)) ||
@@ -106,8 +104,7 @@ static fold_status check_header(const mp_file *f, double *base)
 static bool all_finite(const mp_matrix *mx, fold_int i, int ncols)
 {
     for (int j = 0; j < ncols; j++)
-        if (!isfinite(M(mx, i, j)))
-            return false;
+        if (!isfinite(M(mx, i, j))) return false;
     return true;
 }
 
@@ -122,8 +119,7 @@ static fold_status convert_buses(const mp_file *f, fold_acopf_case *cs, id_index
             return ROW_ERR(mx, i, "bus id %g is not a positive integer", M(mx, i, 0));
         if (!as_int(M(mx, i, 1), &type) || type < 1 || type > 4)
             return ROW_ERR(mx, i, "bus %ld: type %g is not 1, 2, 3 or 4", id, M(mx, i, 1));
-        if (!all_finite(mx, i, 13))
-            return ROW_ERR(mx, i, "bus %ld: infinite value", id);
+        if (!all_finite(mx, i, 13)) return ROW_ERR(mx, i, "bus %ld: infinite value", id);
         ids[i].id = id;
         ids[i].row = i;
         bus_index[i] = -1;
@@ -155,8 +151,8 @@ static fold_status convert_buses(const mp_file *f, fold_acopf_case *cs, id_index
                            mx->row_line[a]);
         }
     if (n_ref == 0)
-        return acopf_error(FOLD_ERR_PARSE, "%s:%ld: mpc.bus has no reference bus (type 3)",
-                           f->name, mx->line);
+        return acopf_error(FOLD_ERR_PARSE, "%s:%ld: mpc.bus has no reference bus (type 3)", f->name,
+                           mx->line);
     return FOLD_OK;
 }
 
@@ -179,37 +175,42 @@ static fold_status check_cost_row(const mp_file *f, fold_int i, long model, long
     long nfield;
     if (!as_int(M(gc, i, 3), ncost) || *ncost < (model == 1 ? 2 : 0) ||
         (nfield = model == 1 ? 2 * *ncost : *ncost) > gc->n_col - 4)
-        return ROW_ERR(gc, i, "gencost row %ld: model %ld with n = %g needs %s%g fields, the "
-                       "row has %ld", (long)i + 1, model, M(gc, i, 3),
-                       model == 1 ? "n >= 2 and " : "",
+        return ROW_ERR(gc, i,
+                       "gencost row %ld: model %ld with n = %g needs %s%g fields, the "
+                       "row has %ld",
+                       (long)i + 1, model, M(gc, i, 3), model == 1 ? "n >= 2 and " : "",
                        (model == 1 ? 2 * M(gc, i, 3) : M(gc, i, 3)) + 4, (long)gc->n_col);
     for (long k = 0; k < nfield; k++)
         if (!isfinite(M(gc, i, 4 + k)))
             return ROW_ERR(gc, i, "gencost row %ld: %s %ld is not finite", (long)i + 1,
                            model == 1 ? "value" : "coefficient", k + 1);
     if (model == 2 && *ncost > FOLD_ACOPF_MAX_COST_TERMS)
-        return acopf_error(FOLD_ERR_UNSUPPORTED, "%s:%ld: gencost row %ld: polynomial cost with "
-                           "%ld coefficients; at most %d are supported", f->name,
-                           gc->row_line[i], (long)i + 1, *ncost, FOLD_ACOPF_MAX_COST_TERMS);
-    if (model == 2)
-        return FOLD_OK;
+        return acopf_error(FOLD_ERR_UNSUPPORTED,
+                           "%s:%ld: gencost row %ld: polynomial cost with "
+                           "%ld coefficients; at most %d are supported",
+                           f->name, gc->row_line[i], (long)i + 1, *ncost,
+                           FOLD_ACOPF_MAX_COST_TERMS);
+    if (model == 2) return FOLD_OK;
     double prev_slope = -HUGE_VAL;
     for (long k = 0; k + 1 < *ncost; k++) {
         double x0 = M(gc, i, 4 + 2 * k), y0 = M(gc, i, 5 + 2 * k);
         double x1 = M(gc, i, 6 + 2 * k), y1 = M(gc, i, 7 + 2 * k);
         if (!(x1 > x0))
-            return ROW_ERR(gc, i, "gencost row %ld: piecewise-linear points must have "
-                           "increasing MW (point %ld at %g, point %ld at %g)", (long)i + 1,
-                           k + 1, x0, k + 2, x1);
+            return ROW_ERR(gc, i,
+                           "gencost row %ld: piecewise-linear points must have "
+                           "increasing MW (point %ld at %g, point %ld at %g)",
+                           (long)i + 1, k + 1, x0, k + 2, x1);
         double slope = (y1 - y0) / (x1 - x0);
         if (!(fabs(slope) <= FOLD_ACOPF_MAX_MAGNITUDE))
-            return ROW_ERR(gc, i, "gencost row %ld: piecewise-linear slope %g $/MWh between "
-                           "points %ld and %ld exceeds the magnitude limit %g", (long)i + 1,
-                           slope, k + 1, k + 2, FOLD_ACOPF_MAX_MAGNITUDE);
+            return ROW_ERR(gc, i,
+                           "gencost row %ld: piecewise-linear slope %g $/MWh between "
+                           "points %ld and %ld exceeds the magnitude limit %g",
+                           (long)i + 1, slope, k + 1, k + 2, FOLD_ACOPF_MAX_MAGNITUDE);
         if (slope < prev_slope - 1e-12 * fmax(1.0, fabs(prev_slope)))
-            return acopf_error(FOLD_ERR_UNSUPPORTED, "%s:%ld: gencost row %ld: piecewise-linear "
-                               "cost is not convex (slope %g after %g at point %ld)", f->name,
-                               gc->row_line[i], (long)i + 1, slope, prev_slope, k + 1);
+            return acopf_error(FOLD_ERR_UNSUPPORTED,
+                               "%s:%ld: gencost row %ld: piecewise-linear "
+                               "cost is not convex (slope %g after %g at point %ld)",
+                               f->name, gc->row_line[i], (long)i + 1, slope, prev_slope, k + 1);
         prev_slope = slope;
     }
     return FOLD_OK;
@@ -222,14 +223,14 @@ static fold_status convert_gens(const mp_file *f, fold_acopf_case *cs, const id_
     fold_int ng = mx->n_row;
     fold_status st;
     if (gc->n_row != ng && gc->n_row != 2 * ng)
-        return acopf_error(FOLD_ERR_PARSE, "%s:%ld: mpc.gencost has %ld rows, need %ld (one per "
-                           "generator) or %ld", f->name, gc->line, (long)gc->n_row, (long)ng,
-                           (long)(2 * ng));
+        return acopf_error(FOLD_ERR_PARSE,
+                           "%s:%ld: mpc.gencost has %ld rows, need %ld (one per "
+                           "generator) or %ld",
+                           f->name, gc->line, (long)gc->n_row, (long)ng, (long)(2 * ng));
     *cost_len = 0;
     for (fold_int i = 0; i < ng; i++) {
         fold_int brow;
-        if ((st = bus_of(f, mx, i, 0, "gen", ids, &brow)) != FOLD_OK)
-            return st;
+        if ((st = bus_of(f, mx, i, 0, "gen", ids, &brow)) != FOLD_OK) return st;
         for (int j = 1; j < 10; j++)
             if (M(mx, i, j) != M(mx, i, j))
                 return ROW_ERR(mx, i, "gen row %ld: NaN in column %d", (long)i + 1, j + 1);
@@ -237,8 +238,7 @@ static fold_status convert_gens(const mp_file *f, fold_acopf_case *cs, const id_
         if (!as_int(M(gc, i, 0), &model) || (model != 1 && model != 2))
             return ROW_ERR(gc, i, "gencost row %ld: cost model %g is not 1 or 2", (long)i + 1,
                            M(gc, i, 0));
-        if ((st = check_cost_row(f, i, model, &ncost)) != FOLD_OK)
-            return st;
+        if ((st = check_cost_row(f, i, model, &ncost)) != FOLD_OK) return st;
         if (M(mx, i, 7) <= 0 || bus_index[brow] < 0) {
             cs->n_dropped_gen++;
             continue;
@@ -312,8 +312,7 @@ static fold_status convert_branches(const mp_file *f, fold_acopf_case *cs, const
 
 void fold_acopf_case_free(fold_acopf_case *cs)
 {
-    if (!cs)
-        return;
+    if (!cs) return;
     free(cs->bus);
     free(cs->gen);
     free(cs->branch);
@@ -325,8 +324,7 @@ fold_status mp_convert(const mp_file *f, fold_acopf_case **out)
 {
     double base = 0;
     fold_status st = check_header(f, &base);
-    if (st != FOLD_OK)
-        return st;
+    if (st != FOLD_OK) return st;
     fold_int nb = f->bus.n_row, ng = f->gen.n_row, nl = f->branch.n_row;
     size_t ncost = (size_t)f->gencost.n_row * (size_t)(f->gencost.n_col);
     fold_acopf_case *cs = calloc(1, sizeof *cs);

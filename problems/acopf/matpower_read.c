@@ -22,9 +22,10 @@ fold_status acopf_read_stream(FILE *fp, const char *path, size_t max_bytes, char
         if (S_ISDIR(sb.st_mode))
             return acopf_error(FOLD_ERR_IO, "%s: is a directory, not a case file", path);
         if (S_ISREG(sb.st_mode) && (uintmax_t)sb.st_size > max_bytes)
-            return acopf_error(FOLD_ERR_TOO_LARGE, "%s: %jd bytes: a case file may have at most "
-                               "%zu (FOLD_ACOPF_MAX_CASE_BYTES)", path, (intmax_t)sb.st_size,
-                               max_bytes);
+            return acopf_error(FOLD_ERR_TOO_LARGE,
+                               "%s: %jd bytes: a case file may have at most "
+                               "%zu (FOLD_ACOPF_MAX_CASE_BYTES)",
+                               path, (intmax_t)sb.st_size, max_bytes);
         if (S_ISREG(sb.st_mode))
             first = (size_t)sb.st_size + 1; /* one read, and one to see the end */
     }
@@ -37,7 +38,8 @@ fold_status acopf_read_stream(FILE *fp, const char *path, size_t max_bytes, char
             if (!nb) {
                 free(buf);
                 if (full)
-                    return acopf_error(FOLD_ERR_TOO_LARGE, "%s: more than %zu bytes: a case "
+                    return acopf_error(FOLD_ERR_TOO_LARGE,
+                                       "%s: more than %zu bytes: a case "
                                        "file may have at most that (FOLD_ACOPF_MAX_CASE_BYTES)",
                                        path, max_bytes);
                 return acopf_error(FOLD_ERR_MEMORY, "%s: out of memory", path);
@@ -48,8 +50,8 @@ fold_status acopf_read_stream(FILE *fp, const char *path, size_t max_bytes, char
         size_t got = fread(buf + len, 1, cap - len, fp);
         /* UTF-16 text is full of NUL bytes: the parser names it by its byte-order mark */
         const unsigned char *u = (const unsigned char *)buf;
-        bool utf16 = len + got >= 2 && ((u[0] == 0xff && u[1] == 0xfe) ||
-                                        (u[0] == 0xfe && u[1] == 0xff));
+        bool utf16 =
+            len + got >= 2 && ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff));
         const char *nul = got && !utf16 ? memchr(buf + len, '\0', got) : NULL;
         if (nul) {
             size_t offset = (size_t)(nul - buf);
@@ -57,12 +59,13 @@ fold_status acopf_read_stream(FILE *fp, const char *path, size_t max_bytes, char
             for (size_t q = 0; q < offset; q++)
                 line += buf[q] == '\n';
             free(buf);
-            return acopf_error(FOLD_ERR_PARSE, "%s:%ld: NUL byte (offset %zu): binary data, not "
-                               "a case file", path, line, offset);
+            return acopf_error(FOLD_ERR_PARSE,
+                               "%s:%ld: NUL byte (offset %zu): binary data, not "
+                               "a case file",
+                               path, line, offset);
         }
         len += got;
-        if (got == 0)
-            break;
+        if (got == 0) break;
     }
     if (ferror(fp)) {
         int err = errno;
@@ -71,8 +74,10 @@ fold_status acopf_read_stream(FILE *fp, const char *path, size_t max_bytes, char
     }
     if (len > max_bytes) {
         free(buf);
-        return acopf_error(FOLD_ERR_TOO_LARGE, "%s: more than %zu bytes: a case file may have at "
-                           "most that (FOLD_ACOPF_MAX_CASE_BYTES)", path, max_bytes);
+        return acopf_error(FOLD_ERR_TOO_LARGE,
+                           "%s: more than %zu bytes: a case file may have at "
+                           "most that (FOLD_ACOPF_MAX_CASE_BYTES)",
+                           path, max_bytes);
     }
     *out = buf;
     *out_len = len;
@@ -82,14 +87,12 @@ fold_status acopf_read_stream(FILE *fp, const char *path, size_t max_bytes, char
 fold_status acopf_slurp(const char *path, char **out, size_t *out_len)
 {
     FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return acopf_error(FOLD_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (!fp) return acopf_error(FOLD_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     char *buf = NULL;
     size_t len = 0;
     fold_status st = acopf_read_stream(fp, path, FOLD_ACOPF_MAX_CASE_BYTES, &buf, &len);
     fclose(fp);
-    if (st != FOLD_OK)
-        return st;
+    if (st != FOLD_OK) return st;
     char *nb = realloc(buf, len + 1); /* room for the terminating NUL */
     if (!nb) {
         free(buf);
@@ -116,8 +119,7 @@ fold_status fold_acopf_case_read(const char *path, fold_acopf_case **out)
     char *buf = NULL;
     size_t len = 0;
     fold_status st = acopf_slurp(path, &buf, &len);
-    if (st != FOLD_OK)
-        return st;
+    if (st != FOLD_OK) return st;
     st = fold_acopf_case_parse(buf, len, acopf_base_name(path), out);
     free(buf);
     return st;

@@ -12,8 +12,7 @@
 static void function_name(const char *name, char *out, size_t cap)
 {
     size_t k = 0;
-    if (!isalpha((unsigned char)name[0]))
-        k = (size_t)snprintf(out, cap, "case_");
+    if (!isalpha((unsigned char)name[0])) k = (size_t)snprintf(out, cap, "case_");
     for (size_t i = 0; name[i] && i < sizeof((fold_acopf_case *)0)->name && k + 1 < cap; i++)
         out[k++] = isalnum((unsigned char)name[i]) ? name[i] : '_';
     out[k] = '\0';
@@ -144,8 +143,8 @@ static fold_status write_case(const fold_acopf_case *cs, const fold_acopf_result
     fprintf(out,
             "%% %s: %s by foldopt\nfunction mpc = %s\nmpc.version = '2';\n"
             "mpc.baseMVA = %.17g;\n",
-            name, res ? "AC-OPF solution (MATPOWER solved-case columns) written" : "written",
-            name, cs->base_mva);
+            name, res ? "AC-OPF solution (MATPOWER solved-case columns) written" : "written", name,
+            cs->base_mva);
     if (res) fprintf(out, "%% objective %.17g $/h\n", res->objective);
     write_buses(cs, res, out);
     write_gens(cs, res, out);

@@ -29,8 +29,7 @@ static void ks_finish(keyset *ks)
     qsort(ks->k, (size_t)ks->n, sizeof *ks->k, cmp_key);
     fold_int u = 0;
     for (fold_int i = 0; i < ks->n; i++)
-        if (u == 0 || ks->k[i] != ks->k[u - 1])
-            ks->k[u++] = ks->k[i];
+        if (u == 0 || ks->k[i] != ks->k[u - 1]) ks->k[u++] = ks->k[i];
     ks->n = u;
 }
 
@@ -59,16 +58,14 @@ static bool copy_case(const fold_acopf_case *in, fold_acopf_case *cs)
     fold_int ncost = 0;
     for (fold_int k = 0; k < in->n_gen; k++) {
         fold_int len = (in->gen[k].pwl ? 2 : 1) * in->gen[k].n_cost;
-        if (in->gen[k].cost_off + len > ncost)
-            ncost = in->gen[k].cost_off + len;
+        if (in->gen[k].cost_off + len > ncost) ncost = in->gen[k].cost_off + len;
     }
     *cs = *in;
     cs->bus = malloc(((size_t)in->n_bus + 1) * sizeof *cs->bus);
     cs->gen = malloc(((size_t)in->n_gen + 1) * sizeof *cs->gen);
     cs->branch = malloc(((size_t)in->n_branch + 1) * sizeof *cs->branch);
     cs->cost = malloc(((size_t)ncost + 1) * sizeof *cs->cost);
-    if (!cs->bus || !cs->gen || !cs->branch || !cs->cost)
-        return false;
+    if (!cs->bus || !cs->gen || !cs->branch || !cs->cost) return false;
     memcpy(cs->bus, in->bus, (size_t)in->n_bus * sizeof *cs->bus);
     memcpy(cs->gen, in->gen, (size_t)in->n_gen * sizeof *cs->gen);
     memcpy(cs->branch, in->branch, (size_t)in->n_branch * sizeof *cs->branch);
@@ -90,12 +87,15 @@ static fold_status validate_case(const fold_acopf_case *cs)
         const double *pt = cs->cost + g->cost_off;
         double prev = -HUGE_VAL;
         if (g->pwl && g->n_cost < 2)
-            return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_create: gen[%ld]: piecewise-linear "
-                               "cost with %d points, need >= 2", (long)k, g->n_cost);
+            return acopf_error(FOLD_ERR_ARGUMENT,
+                               "fold_acopf_create: gen[%ld]: piecewise-linear "
+                               "cost with %d points, need >= 2",
+                               (long)k, g->n_cost);
         for (int j = 0; g->pwl && j + 1 < g->n_cost; j++) {
             double dx = pt[2 * j + 2] - pt[2 * j], s = (pt[2 * j + 3] - pt[2 * j + 1]) / dx;
             if (!(dx > 0) || !isfinite(s) || s < prev - 1e-12 * fmax(1.0, fabs(prev)))
-                return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_create: gen[%ld]: piecewise-"
+                return acopf_error(FOLD_ERR_ARGUMENT,
+                                   "fold_acopf_create: gen[%ld]: piecewise-"
                                    "linear cost is not convex with increasing MW at point %d",
                                    (long)k, j + 1);
             prev = s;
@@ -142,8 +142,7 @@ static bool setup_angle_rows(fold_acopf *m)
     for (fold_int k = 0; k < nl; k++) {
         const fold_acopf_branch *in = &cs->branch[k];
         m->branch_angle[k] = -1;
-        if (fabs(in->angmin_deg) >= 360 && fabs(in->angmax_deg) >= 360)
-            continue;
+        if (fabs(in->angmin_deg) >= 360 && fabs(in->angmax_deg) >= 360) continue;
         fold_int lo = in->f < in->t ? in->f : in->t, hi = in->f < in->t ? in->t : in->f;
         pairs[2 * np] = (int64_t)lo * nb + hi;
         pairs[2 * np + 1] = k;
@@ -153,8 +152,7 @@ static bool setup_angle_rows(fold_acopf *m)
     for (fold_int q = 0; q < np; q++) {
         const fold_acopf_branch *in = &cs->branch[pairs[2 * q + 1]];
         bool first = q == 0 || pairs[2 * q] != pairs[2 * q - 2];
-        if (first)
-            m->angle[m->L.n_angle++] = pairs[2 * q + 1];
+        if (first) m->angle[m->L.n_angle++] = pairs[2 * q + 1];
         fold_int row = m->L.n_angle - 1;
         m->branch_angle[pairs[2 * q + 1]] = row;
         const fold_acopf_branch *rep = &cs->branch[m->angle[row]];
@@ -168,10 +166,8 @@ static bool setup_angle_rows(fold_acopf *m)
         double hi = fabs(amax) < 360 ? amax * DEG : FOLD_INF;
         /* the first branch with the tightest limit owns the side (ties: file order) */
         fold_int k = pairs[2 * q + 1];
-        if (first || lo > m->ang_lo[row])
-            m->ang_lo_branch[row] = k;
-        if (first || hi < m->ang_hi[row])
-            m->ang_hi_branch[row] = k;
+        if (first || lo > m->ang_lo[row]) m->ang_lo_branch[row] = k;
+        if (first || hi < m->ang_hi[row]) m->ang_hi_branch[row] = k;
         m->ang_lo[row] = first ? lo : fmax(m->ang_lo[row], lo);
         m->ang_hi[row] = first ? hi : fmin(m->ang_hi[row], hi);
     }
@@ -198,8 +194,7 @@ static bool setup_rows_and_bounds(fold_acopf *m, const fold_acopf_options *opt)
     m->rated = malloc(((size_t)nl + 1) * sizeof *m->rated);
     m->angle = malloc(((size_t)nl + 1) * sizeof *m->angle);
     m->flow_branch = malloc(((size_t)nl + 1) * sizeof *m->flow_branch);
-    if (!m->br || !m->rated || !m->angle || !m->flow_branch)
-        return false;
+    if (!m->br || !m->rated || !m->angle || !m->flow_branch) return false;
     for (fold_int k = 0; k < nl; k++) {
         const fold_acopf_branch *in = &cs->branch[k];
         m->br[k].f = in->f;
@@ -215,8 +210,7 @@ static bool setup_rows_and_bounds(fold_acopf *m, const fold_acopf_options *opt)
             }
         }
     }
-    if (!setup_angle_rows(m) || !acopf_pwl_setup(m))
-        return false;
+    if (!setup_angle_rows(m) || !acopf_pwl_setup(m)) return false;
     L->x_va = 0;
     L->x_vm = nb;
     L->x_pg = 2 * nb;
@@ -258,8 +252,7 @@ static bool setup_rows_and_bounds(fold_acopf *m, const fold_acopf_options *opt)
     m->g_lo = malloc(((size_t)L->m + 1) * sizeof(double));
     m->g_hi = malloc(((size_t)L->m + 1) * sizeof(double));
     m->p0 = malloc((size_t)L->np * sizeof(double));
-    if (!m->x_lo || !m->x_hi || !m->x0 || !m->g_lo || !m->g_hi || !m->p0)
-        return false;
+    if (!m->x_lo || !m->x_hi || !m->x0 || !m->g_lo || !m->g_hi || !m->p0) return false;
     for (fold_int i = 0; i < nb; i++) {
         const fold_acopf_bus *b = &cs->bus[i];
         bool ref = b->type == 3;
@@ -360,10 +353,10 @@ static bool build_patterns(fold_acopf *m)
     const fold_acopf_layout *L = &m->L;
     fold_int nb = m->cs.n_bus, ng = m->cs.n_gen, nl = m->cs.n_branch;
     keyset J = {malloc(((size_t)16 * nl + 2 * nb + 2 * ng + 8 * L->n_rated + 2 * L->n_angle +
-                       2 * L->n_seg + 20 * L->n_flow + 1) *
-                       sizeof(int64_t)), 0, L->n};
-    keyset H = {malloc(((size_t)10 * nl + nb + ng + 4 * L->n_flow + 1) * sizeof(int64_t)), 0,
-                L->n};
+                        2 * L->n_seg + 20 * L->n_flow + 1) *
+                       sizeof(int64_t)),
+                0, L->n};
+    keyset H = {malloc(((size_t)10 * nl + nb + ng + 4 * L->n_flow + 1) * sizeof(int64_t)), 0, L->n};
     bool ok = J.k && H.k;
     m->jac_bus = malloc(((size_t)2 * nb + 1) * sizeof(fold_int));
     m->jac_gen = malloc(((size_t)2 * ng + 1) * sizeof(fold_int));
@@ -371,8 +364,7 @@ static bool build_patterns(fold_acopf *m)
     m->hess_vm = malloc(((size_t)nb + 1) * sizeof(fold_int));
     m->hess_pg = malloc(((size_t)ng + 1) * sizeof(fold_int));
     ok = ok && m->jac_bus && m->jac_gen && m->jac_ang && m->hess_vm && m->hess_pg;
-    if (!ok)
-        goto done;
+    if (!ok) goto done;
     for (int pass = 0; pass < 2; pass++) {
         /* pass 0 collects candidates, pass 1 looks the slots up */
         for (fold_int k = 0; k < nl; k++) {
@@ -386,8 +378,7 @@ static bool build_patterns(fold_acopf *m)
                     else
                         b->jac[4 * r + c] = ks_slot(&J, row[r], col[c]);
                 }
-            if (b->flow >= 0)
-                flow_var_slots(m, b, &J, &H, col, pass);
+            if (b->flow >= 0) flow_var_slots(m, b, &J, &H, col, pass);
             for (int c = 0; c < 4 && b->rated_row >= 0 && b->flow < 0; c++) {
                 if (pass == 0) {
                     ks_add(&J, L->g_sf + b->rated_row, col[c]);
@@ -486,25 +477,25 @@ fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_o
     fold_clear_error();
     fold_acopf_options defaults;
     fold_acopf_default_options(&defaults);
-    if (!opt)
-        opt = &defaults;
+    if (!opt) opt = &defaults;
     if (!cs || !out)
-        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_create: %s is NULL",
-                           cs ? "out" : "case");
+        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_create: %s is NULL", cs ? "out" : "case");
     if (!(opt->flow_var_max_z >= 0))
-        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_create: flow_var_max_z = %g, need "
-                           ">= 0", opt->flow_var_max_z);
+        return acopf_error(FOLD_ERR_ARGUMENT,
+                           "fold_acopf_create: flow_var_max_z = %g, need "
+                           ">= 0",
+                           opt->flow_var_max_z);
     fold_status st = validate_case(cs);
-    if (st != FOLD_OK)
-        return st;
+    if (st != FOLD_OK) return st;
     for (fold_int k = 0; opt->flow_var_branch && k < cs->n_branch; k++)
         if (opt->flow_var_branch[k] &&
             !(cs->branch[k].rate_a > 0 && cs->branch[k].rate_a < FOLD_INF_BOUND))
             return acopf_error(FOLD_ERR_ARGUMENT,
                                "fold_acopf_create: flow_var_branch[%lld] is set but that "
                                "branch (mpc.branch row %ld, buses %ld-%ld) has no thermal "
-                               "limit", (long long)k, cs->branch[k].row,
-                               cs->bus[cs->branch[k].f].id, cs->bus[cs->branch[k].t].id);
+                               "limit",
+                               (long long)k, cs->branch[k].row, cs->bus[cs->branch[k].f].id,
+                               cs->bus[cs->branch[k].t].id);
     fold_acopf *m = calloc(1, sizeof *m);
     if (!m || !copy_case(cs, &m->cs) || !setup_rows_and_bounds(m, opt) || !build_patterns(m) ||
         !acopf_param_patterns(m) || !acopf_bound_maps(m)) {
@@ -512,19 +503,27 @@ fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_o
         return acopf_error(FOLD_ERR_MEMORY, "fold_acopf_create: out of memory (%s)", cs->name);
     }
     const fold_acopf_layout *L = &m->L;
-    fold_nlp_def d = {
-        .name = m->cs.name, .n = L->n, .m = L->m, .np = L->np,
-        .x_lower = m->x_lo, .x_upper = m->x_hi, .g_lower = m->g_lo, .g_upper = m->g_hi,
-        .x_start = m->x0, .p_default = m->p0,
-        .jac_g = {m->jac_nnz, m->jac_row, m->jac_col},
-        .hess_l = {m->hess_nnz, m->hess_row, m->hess_col},
-        .jac_g_p = {m->jgp_nnz, m->jgp_row, m->jgp_col},
-        .hess_lp = {m->hlp_nnz, m->hlp_row, m->hlp_col},
-        .cb = {acopf_cb_f, acopf_cb_grad_f, acopf_cb_g, acopf_cb_jac_g, acopf_cb_hess_l,
-               acopf_cb_grad_f_p, acopf_cb_hess_lp, acopf_cb_jac_g_p},
-        .user_data = m, .item_name = acopf_cb_item_name,
-        .x_lower_p = {m->bm_n[0], m->bm_idx[0], m->bm_par[0], m->bm_coef[0]},
-        .x_upper_p = {m->bm_n[1], m->bm_idx[1], m->bm_par[1], m->bm_coef[1]}};
+    fold_nlp_def d = {.name = m->cs.name,
+                      .n = L->n,
+                      .m = L->m,
+                      .np = L->np,
+                      .x_lower = m->x_lo,
+                      .x_upper = m->x_hi,
+                      .g_lower = m->g_lo,
+                      .g_upper = m->g_hi,
+                      .x_start = m->x0,
+                      .p_default = m->p0,
+                      .jac_g = {m->jac_nnz, m->jac_row, m->jac_col},
+                      .hess_l = {m->hess_nnz, m->hess_row, m->hess_col},
+                      .jac_g_p = {m->jgp_nnz, m->jgp_row, m->jgp_col},
+                      .hess_lp = {m->hlp_nnz, m->hlp_row, m->hlp_col},
+                      .cb = {acopf_cb_f, acopf_cb_grad_f, acopf_cb_g, acopf_cb_jac_g,
+                             acopf_cb_hess_l, acopf_cb_grad_f_p, acopf_cb_hess_lp,
+                             acopf_cb_jac_g_p},
+                      .user_data = m,
+                      .item_name = acopf_cb_item_name,
+                      .x_lower_p = {m->bm_n[0], m->bm_idx[0], m->bm_par[0], m->bm_coef[0]},
+                      .x_upper_p = {m->bm_n[1], m->bm_idx[1], m->bm_par[1], m->bm_coef[1]}};
     st = fold_problem_create(&d, &m->prob);
     if (st != FOLD_OK) {
         fold_acopf_free(m);
@@ -536,8 +535,7 @@ fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_o
 
 void fold_acopf_free(fold_acopf *m)
 {
-    if (!m)
-        return;
+    if (!m) return;
     fold_problem_free(m->prob);
     free(m->cs.bus);
     free(m->cs.gen);
@@ -549,11 +547,12 @@ void fold_acopf_free(fold_acopf *m)
         free(m->bm_par[s]);
         free(m->bm_coef[s]);
     }
-    void *arrays[] = {m->br, m->rated, m->angle, m->flow_branch, m->jac_bus, m->jac_gen,
-                      m->jac_ang, m->hess_vm, m->hess_pg, m->jac_row, m->jac_col, m->hess_row,
-                      m->hess_col, m->jgp_row, m->jgp_col, m->hlp_row, m->hlp_col, m->x_lo,
-                      m->x_hi, m->g_lo, m->g_hi, m->x0, m->p0, m->ang_lo, m->ang_hi, m->branch_angle,
-                      m->ang_lo_branch, m->ang_hi_branch};
+    void *arrays[] = {
+        m->br,       m->rated,        m->angle,         m->flow_branch,  m->jac_bus, m->jac_gen,
+        m->jac_ang,  m->hess_vm,      m->hess_pg,       m->jac_row,      m->jac_col, m->hess_row,
+        m->hess_col, m->jgp_row,      m->jgp_col,       m->hlp_row,      m->hlp_col, m->x_lo,
+        m->x_hi,     m->g_lo,         m->g_hi,          m->x0,           m->p0,      m->ang_lo,
+        m->ang_hi,   m->branch_angle, m->ang_lo_branch, m->ang_hi_branch};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
     free(m);

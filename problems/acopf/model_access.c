@@ -44,12 +44,9 @@ fold_int acopf_angle_side(const fold_acopf *m, fold_int row, bool lower_side, in
 static double midpoint(double lo, double hi)
 {
     bool lo_inf = lo <= -FOLD_INF_BOUND, hi_inf = hi >= FOLD_INF_BOUND;
-    if (lo_inf && hi_inf)
-        return 0;
-    if (lo_inf)
-        return hi < 0 ? hi : 0;
-    if (hi_inf)
-        return lo > 0 ? lo : 0;
+    if (lo_inf && hi_inf) return 0;
+    if (lo_inf) return hi < 0 ? hi : 0;
+    if (hi_inf) return lo > 0 ? lo : 0;
     return 0.5 * (lo + hi);
 }
 
@@ -78,20 +75,16 @@ void acopf_flow_vars_start(const fold_acopf *m, const double *p, double *x)
     }
 }
 
-void fold_acopf_solution_units(const fold_acopf *m, const double *x, double *pg_mw,
-                               double *qg_mvar, double *vm, double *va_deg)
+void fold_acopf_solution_units(const fold_acopf *m, const double *x, double *pg_mw, double *qg_mvar,
+                               double *vm, double *va_deg)
 {
     const fold_acopf_layout *L = &m->L;
     for (fold_int k = 0; k < m->cs.n_gen; k++) {
-        if (pg_mw)
-            pg_mw[k] = x[L->x_pg + k] * m->base;
-        if (qg_mvar)
-            qg_mvar[k] = x[L->x_qg + k] * m->base;
+        if (pg_mw) pg_mw[k] = x[L->x_pg + k] * m->base;
+        if (qg_mvar) qg_mvar[k] = x[L->x_qg + k] * m->base;
     }
     for (fold_int i = 0; i < m->cs.n_bus; i++) {
-        if (vm)
-            vm[i] = x[L->x_vm + i];
-        if (va_deg)
-            va_deg[i] = x[L->x_va + i] / DEG;
+        if (vm) vm[i] = x[L->x_vm + i];
+        if (va_deg) va_deg[i] = x[L->x_va + i] / DEG;
     }
 }

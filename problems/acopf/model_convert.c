@@ -21,10 +21,10 @@ static bool same_case(const fold_acopf *a, const fold_acopf *b)
     return true;
 }
 
-fold_status fold_acopf_convert_point(const fold_acopf *from, const fold_acopf *to,
-                                     const double *p, const double *x, const double *lam, const double *zl,
-                                     const double *zu, double *x_to, double *lam_to,
-                                     double *zl_to, double *zu_to)
+fold_status fold_acopf_convert_point(const fold_acopf *from, const fold_acopf *to, const double *p,
+                                     const double *x, const double *lam, const double *zl,
+                                     const double *zu, double *x_to, double *lam_to, double *zl_to,
+                                     double *zu_to)
 {
     fold_clear_error();
     bool duals = lam || zl || zu;
@@ -32,10 +32,12 @@ fold_status fold_acopf_convert_point(const fold_acopf *from, const fold_acopf *t
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_convert_point: a model or x is NULL");
     if (duals && (!lam || !zl || !zu || !lam_to || !zl_to || !zu_to))
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_convert_point: lam, zl, zu and "
-                           "their outputs must be given together");
+                                              "their outputs must be given together");
     if (!same_case(from, to))
-        return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_convert_point: the models are not "
-                           "of one case (%s, %s)", from->cs.name, to->cs.name);
+        return acopf_error(FOLD_ERR_ARGUMENT,
+                           "fold_acopf_convert_point: the models are not "
+                           "of one case (%s, %s)",
+                           from->cs.name, to->cs.name);
     const fold_acopf_layout *F = &from->L, *T = &to->L;
     /* Everything before the flow variables (columns) and before the flow rows is shared. */
     memcpy(x_to, x, (size_t)T->x_fl * sizeof *x);

@@ -160,8 +160,8 @@ int acopf_cb_hess_l(const double *x, const double *p, double s, const double *la
         v[m->hess_pg[k]] += s * d2c;
     }
     for (fold_int i = 0; i < m->cs.n_bus; i++)
-        v[m->hess_vm[i]] += 2 * (lam[L->g_p + i] * p[L->p_gs + i] -
-                                 lam[L->g_q + i] * p[L->p_bs + i]) / m->base;
+        v[m->hess_vm[i]] +=
+            2 * (lam[L->g_p + i] * p[L->p_gs + i] - lam[L->g_q + i] * p[L->p_bs + i]) / m->base;
     for (fold_int k = 0; k < m->cs.n_branch; k++) {
         const acopf_branch_data *b = &m->br[k];
         acopf_flow_at(m, p, k, x, true, &fl);
@@ -218,8 +218,7 @@ int fold_acopf_eval_grad_f(const fold_acopf *m, const double *x, const double *p
     return acopf_cb_grad_f(x, p, grad, (void *)m);
 }
 
-int fold_acopf_eval_grad_f_p(const fold_acopf *m, const double *x, const double *p,
-                             double *grad_p)
+int fold_acopf_eval_grad_f_p(const fold_acopf *m, const double *x, const double *p, double *grad_p)
 {
     return acopf_cb_grad_f_p(x, p, grad_p, (void *)m);
 }

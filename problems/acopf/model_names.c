@@ -70,13 +70,15 @@ static int parameter_name(const fold_acopf *m, fold_int k, char *buf, size_t len
     fold_int item = fold_acopf_param_item(m, k, &kind);
     const char *what = fold_acopf_param_name(kind);
     switch (fold_acopf_param_item_type(kind)) {
-    case FOLD_ACOPF_ITEM_BUS: return snprintf(buf, len, "%s bus %ld", what, bus_id(m, item)), 0;
+    case FOLD_ACOPF_ITEM_BUS:
+        return snprintf(buf, len, "%s bus %ld", what, bus_id(m, item)), 0;
     case FOLD_ACOPF_ITEM_GEN:
         return snprintf(buf, len, "%s gen %ld", what, m->cs.gen[item].row), 0;
     default: {
         const fold_acopf_branch *br = &m->cs.branch[item];
         return snprintf(buf, len, "%s branch %ld (%ld-%ld)", what, br->row, bus_id(m, br->f),
-                        bus_id(m, br->t)), 0;
+                        bus_id(m, br->t)),
+               0;
     }
     }
 }

@@ -21,15 +21,13 @@ bool acopf_pwl_setup(fold_acopf *m)
     m->seg_slope = malloc(((size_t)L->n_seg + 1) * sizeof *m->seg_slope);
     m->seg_icpt = malloc(((size_t)L->n_seg + 1) * sizeof *m->seg_icpt);
     m->jac_seg = malloc(((size_t)2 * L->n_seg + 1) * sizeof *m->jac_seg);
-    if (!m->gen_pwl || !m->pwl_gen || !m->seg_gen || !m->seg_slope || !m->seg_icpt ||
-        !m->jac_seg)
+    if (!m->gen_pwl || !m->pwl_gen || !m->seg_gen || !m->seg_slope || !m->seg_icpt || !m->jac_seg)
         return false;
     fold_int v = 0, r = 0;
     for (fold_int k = 0; k < cs->n_gen; k++) {
         const fold_acopf_gen *g = &cs->gen[k];
         m->gen_pwl[k] = g->pwl ? v : -1;
-        if (!g->pwl)
-            continue;
+        if (!g->pwl) continue;
         m->pwl_gen[v++] = k;
         const double *pt = cs->cost + g->cost_off;
         for (int j = 0; j + 1 < g->n_cost; j++) {
@@ -61,8 +59,7 @@ double acopf_pwl_cost(const fold_acopf *m, fold_int k, double pg)
 {
     double best = -HUGE_VAL;
     for (fold_int r = 0; r < m->L.n_seg; r++)
-        if (m->seg_gen[r] == k)
-            best = fmax(best, m->seg_slope[r] * pg + m->seg_icpt[r]);
+        if (m->seg_gen[r] == k) best = fmax(best, m->seg_slope[r] * pg + m->seg_icpt[r]);
     return best;
 }
 

@@ -41,8 +41,7 @@ static fold_int stiff_branches(const fold_acopf *m, const double *p, const doubl
 {
     fold_int added = 0;
     *mask = calloc((size_t)m->cs.n_branch + 1, 1);
-    if (!*mask)
-        return -1;
+    if (!*mask) return -1;
     for (fold_int k = 0; k < m->cs.n_branch; k++) {
         const acopf_branch_data *b = &m->br[k];
         if (b->flow >= 0)
@@ -80,8 +79,7 @@ void acopf_warm_settings(const fold_settings *set, double spent_s, fold_settings
     if (set->forward.time_limit_s > 0) /* the limit holds for all solves together */
         warm->forward.time_limit_s = fmax(set->forward.time_limit_s - spent_s, 1e-3);
     for (int i = 0; i < set->n_ipopt_options; i++)
-        if (!strcmp(set->ipopt_options[i].name, "mu_init"))
-            return;
+        if (!strcmp(set->ipopt_options[i].name, "mu_init")) return;
     snprintf(mu, sizeof mu, "%.3g", 0.1 * set->forward.tol);
     if (fold_settings_set_ipopt(warm, "mu_init", mu) != FOLD_OK)
         *warm = *set; /* every option slot taken: Ipopt's default */
@@ -115,8 +113,7 @@ static fold_status resolve(const fold_acopf *m0, const unsigned char *mask, cons
     *m1 = NULL;
     *s1 = NULL;
     fold_status st = fold_acopf_create_with(&m0->cs, &opt, m1);
-    if (st != FOLD_OK)
-        return st;
+    if (st != FOLD_OK) return st;
     if (!point_alloc(*m1, &to)) {
         st = acopf_error(FOLD_ERR_MEMORY, "fold_acopf_solve: out of memory (%s)", m0->cs.name);
         goto done;
@@ -150,8 +147,10 @@ void acopf_info_not_run(fold_forward_info *fi)
 static fold_status check_options(const fold_acopf_solve_options *opt, const char *fn)
 {
     if (opt->max_rounds < 0 || !(opt->stiff_factor > 0))
-        return acopf_error(FOLD_ERR_ARGUMENT, "%s: max_rounds = %d, stiff_factor = %g: need "
-                           ">= 0 and > 0", fn, opt->max_rounds, opt->stiff_factor);
+        return acopf_error(FOLD_ERR_ARGUMENT,
+                           "%s: max_rounds = %d, stiff_factor = %g: need "
+                           ">= 0 and > 0",
+                           fn, opt->max_rounds, opt->stiff_factor);
     return FOLD_OK;
 }
 
@@ -168,26 +167,24 @@ fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver, co
     const char *fn = "fold_acopf_solve_on";
     acopf_info_not_run(&total);
     /* info and sinfo are defined on every path, the early failures included */
-    if (info)
-        *info = total;
-    if (sinfo)
-        *sinfo = si;
-    if (resolved)
-        *resolved = NULL;
-    if (resolved_solver)
-        *resolved_solver = NULL;
+    if (info) *info = total;
+    if (sinfo) *sinfo = si;
+    if (resolved) *resolved = NULL;
+    if (resolved_solver) *resolved_solver = NULL;
     if (!model || !solver || !resolved || !resolved_solver)
         return acopf_error(FOLD_ERR_ARGUMENT, "%s: %s is NULL", fn,
-                           !model ? "model" : !solver ? "solver" : "resolved");
+                           !model    ? "model"
+                           : !solver ? "solver"
+                                     : "resolved");
     fold_acopf_default_solve_options(&defaults);
-    if (!opt)
-        opt = &defaults;
+    if (!opt) opt = &defaults;
     fold_status st = check_options(opt, fn);
-    if (st)
-        return st;
+    if (st) return st;
     if (fold_solver_problem(solver) != model->prob)
-        return acopf_error(FOLD_ERR_ARGUMENT, "%s: the solver was not created for this model's "
-                           "problem", fn);
+        return acopf_error(FOLD_ERR_ARGUMENT,
+                           "%s: the solver was not created for this model's "
+                           "problem",
+                           fn);
     const fold_settings *set = fold_solver_settings(solver);
     /* the kept solution: the caller's model and solver, or the last re-solve's (owned) */
     const fold_acopf *cur = model;
@@ -232,10 +229,8 @@ fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver, co
     }
     *resolved = own_m;
     *resolved_solver = own_s;
-    if (info)
-        *info = total;
-    if (sinfo)
-        *sinfo = si;
+    if (info) *info = total;
+    if (sinfo) *sinfo = si;
     return st;
 }
 
@@ -247,20 +242,17 @@ fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const
     fold_settings def_set;
     fold_solver *sv = NULL;
     /* info and sinfo are defined on every path, the early failures included */
-    if (info)
-        acopf_info_not_run(info);
+    if (info) acopf_info_not_run(info);
     if (sinfo)
         *sinfo = (fold_acopf_solve_info){.first_status = FOLD_FWD_NOT_RUN,
                                          .failed_status = FOLD_FWD_NOT_RUN};
-    if (solver)
-        *solver = NULL;
+    if (solver) *solver = NULL;
     if (!model || !*model || !solver)
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_solve: %s is NULL",
                            solver ? "model" : "solver");
     fold_acopf_default_solve_options(&defaults);
     fold_status st = check_options(opt ? opt : &defaults, "fold_acopf_solve");
-    if (st)
-        return st;
+    if (st) return st;
     if (!set) {
         fold_settings_default(&def_set);
         set = &def_set;

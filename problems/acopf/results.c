@@ -69,8 +69,7 @@ static void angle_multipliers(const fold_acopf *m, const double *lam, fold_acopf
         int side;
         fold_int k = acopf_angle_side(m, row, l < 0, &side);
         double *mu = side == FOLD_ACOPF_SIDE_MIN ? r->mu_angmin : r->mu_angmax;
-        if (l != 0)
-            mu[k] = fabs(l) * DEG;
+        if (l != 0) mu[k] = fabs(l) * DEG;
     }
 }
 

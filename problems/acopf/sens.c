@@ -164,7 +164,7 @@ fold_status fold_acopf_vjp(const fold_acopf *m, fold_solver *sv, fold_int n_out,
         return st;
     }
     size_t n = (size_t)m->L.n, mm = (size_t)m->L.m;
-    double *bar = calloc(3 * n + mm + 1, sizeof(double)); /* xbar, zlbar, zubar, lambar */
+    double *bar = calloc(3 * n + mm + 1, sizeof(double));         /* xbar, zlbar, zubar, lambar */
     double *pshift = calloc((size_t)m->L.np + 1, sizeof(double)); /* the outputs' p-terms */
     if (!bar || !pshift) {
         st = acopf_error(FOLD_ERR_MEMORY, "%s: out of memory", FN);
@@ -326,8 +326,11 @@ static fold_status block_jacobian(fold_solver *sv, int block, fold_int n_rows, c
         add_info(&ps->info, &bi, !ps->has_info);
         ps->has_info = true;
         /* where this call's entries are in the result */
-        acopf_zlayout zl = {block, forward || !tmp ? rows : rows + k0,
-                            forward || !tmp ? n_rows : nb, forward ? k0 : 0, forward ? nb : n_cols,
+        acopf_zlayout zl = {block,
+                            forward || !tmp ? rows : rows + k0,
+                            forward || !tmp ? n_rows : nb,
+                            forward ? k0 : 0,
+                            forward ? nb : n_cols,
                             0};
         fold_status ts = ps->trust ? acopf_trust_zcall(ps->trust, sv, &zl, fn) : FOLD_OK;
         if (ts < 0) {

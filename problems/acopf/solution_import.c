@@ -262,7 +262,7 @@ static fold_status polish(const fold_acopf *m, fold_solver *sv, const double *p,
     *fi = pf;
     st = FOLD_OK;
     goto done;
-restore: { /* the imported solution stays the stored one; the reason stays the detail */
+restore : { /* the imported solution stays the stored one; the reason stays the detail */
     char why[4096];
     snprintf(why, sizeof why, "%s", fold_last_error());
     fold_solver_import(sv, p, a.x, a.lam, a.zl, a.zu, NULL);
@@ -345,8 +345,10 @@ static fold_status import(const fold_acopf *m, fold_solver *sv, const double *p,
     }
     if (st != FOLD_OK) {
         if (given_msg[0])
-            st = acopf_error(st, "%s: with the given multipliers: %s; with multipliers estimated "
-                             "by least squares: %s", FN, given_msg, fold_last_error());
+            st = acopf_error(st,
+                             "%s: with the given multipliers: %s; with multipliers estimated "
+                             "by least squares: %s",
+                             FN, given_msg, fold_last_error());
         else
             st = acopf_error_from_lib(st, FN);
     } else if (want_polish) {

@@ -107,13 +107,13 @@ void fold_pqp_solution(const double *p, double *x, double *lam, double *dxdp)
         adq += A[j] * p[j] / D[j];
     }
     double l = (adq - p[N]) / ada;
-    if (lam)
-        *lam = l;
+    if (lam) *lam = l;
     if (x)
         for (int j = 0; j < N; j++)
             x[j] = (p[j] - l * A[j]) / D[j];
     if (dxdp) {
-        /* dlam/dq_k = a_k / (D_k ada), dlam/db = -1/ada; dx_j/dp_k = (delta_jk - a_j dlam/dp_k)/D_j */
+        /* dlam/dq_k = a_k / (D_k ada), dlam/db = -1/ada; dx_j/dp_k = (delta_jk - a_j dlam/dp_k)/D_j
+         */
         for (int k = 0; k <= N; k++) {
             double dl = k < N ? A[k] / (D[k] * ada) : -1.0 / ada;
             for (int j = 0; j < N; j++)

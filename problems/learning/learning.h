@@ -40,17 +40,17 @@ void learn_synthetic_costs(learn_rng *rng, fold_int n, fold_int nf, fold_int ns,
  * Zero fields take the task's defaults (learn_config_default). */
 typedef struct learn_config {
     fold_int n_train, n_test;
-    fold_int size;     /* decision dimension */
-    fold_int n_eq;     /* qp: equality rows */
-    fold_int n_ineq;   /* qp: inequality rows (pairs +g, -g) */
-    fold_int n_feat;   /* features per sample */
-    fold_int k;        /* topk: labels per sample */
-    int deg;           /* degree of the nonlinear feature map (misspecification) */
-    double noise;      /* noise level of the targets */
-    double slack;      /* qp: margin of the inequalities at the known feasible point */
-    double lambda;     /* denoise: weight of |Dx|_1 */
+    fold_int size;   /* decision dimension */
+    fold_int n_eq;   /* qp: equality rows */
+    fold_int n_ineq; /* qp: inequality rows (pairs +g, -g) */
+    fold_int n_feat; /* features per sample */
+    fold_int k;      /* topk: labels per sample */
+    int deg;         /* degree of the nonlinear feature map (misspecification) */
+    double noise;    /* noise level of the targets */
+    double slack;    /* qp: margin of the inequalities at the known feasible point */
+    double lambda;   /* denoise: weight of |Dx|_1 */
     uint64_t seed;
-    int backward;      /* learn_backward */
+    int backward;          /* learn_backward */
     fold_int unroll_iters; /* backward unroll: 0 runs the iteration to convergence, K > 0
                             * exactly K steps (qp, portfolio, topk) */
 } learn_config;
@@ -78,24 +78,24 @@ typedef enum learn_model_kind {
 
 struct learn_task {
     const char *name;
-    const char *metric_name;  /* "regret" or "loss" */
+    const char *metric_name; /* "regret" or "loss" */
     const learn_task_ops *ops;
     fold_int n_train, n_test; /* samples 0..n_train-1 train, then n_test test */
     fold_int n_feat, n_q, n_y;
-    double *feat;             /* (n_train + n_test) x n_feat, row-major */
-    double *target;           /* (n_train + n_test) x n_q: true layer inputs, or NULL */
-    double *q_baseline;       /* const model: the two-stage / initial parameters, or NULL */
-    int model_kind;           /* learn_model_kind used by default */
-    int backward;             /* learn_backward */
-    double lr_hint;           /* step size that suits the task's scale (Adam) */
-    const fold_problem *problem; /* the layer's NLP (Ipopt-solved tasks), else NULL */
+    double *feat;                 /* (n_train + n_test) x n_feat, row-major */
+    double *target;               /* (n_train + n_test) x n_q: true layer inputs, or NULL */
+    double *q_baseline;           /* const model: the two-stage / initial parameters, or NULL */
+    int model_kind;               /* learn_model_kind used by default */
+    int backward;                 /* learn_backward */
+    double lr_hint;               /* step size that suits the task's scale (Adam) */
+    const fold_problem *problem;  /* the layer's NLP (Ipopt-solved tasks), else NULL */
     fold_int backward_iterations; /* iterations of the last VJP's iterative solve or unrolled
                                    * steps, else 0 */
-    size_t backward_bytes;    /* unroll: bytes of the last VJP's tape, else 0 */
-    fold_int unroll_iters;    /* learn_config.unroll_iters */
-    int step_hessian;         /* qp, portfolio: learn_step_hessian of the SQP step */
-    double step_scale;        /* qp, portfolio: its scale (> 0.5) */
-    void *data;               /* task's own state */
+    size_t backward_bytes;        /* unroll: bytes of the last VJP's tape, else 0 */
+    fold_int unroll_iters;        /* learn_config.unroll_iters */
+    int step_hessian;             /* qp, portfolio: learn_step_hessian of the SQP step */
+    double step_scale;            /* qp, portfolio: its scale (> 0.5) */
+    void *data;                   /* task's own state */
 };
 
 /* Names of the tasks ("qp", "portfolio", "denoise", "topk"), NULL-terminated. */
@@ -140,12 +140,12 @@ typedef enum learn_optimizer { LEARN_OPT_ADAM = 0, LEARN_OPT_SGD = 1 } learn_opt
 /* Per-epoch figures. Epoch 0 is the initial model (no update). */
 typedef struct learn_epoch {
     int epoch;
-    double train_loss;  /* mean training loss over the samples that solved */
-    double test_metric; /* mean test regret or loss */
-    double seconds;     /* wall time of the epoch's updates (forward + backward) */
-    fold_int n_failed;  /* training samples whose forward or backward failed */
+    double train_loss;     /* mean training loss over the samples that solved */
+    double test_metric;    /* mean test regret or loss */
+    double seconds;        /* wall time of the epoch's updates (forward + backward) */
+    fold_int n_failed;     /* training samples whose forward or backward failed */
     double backward_iters; /* mean iterations of the VJP's iterative solve / unrolled steps */
-    size_t tape_bytes;  /* unroll: largest tape of the epoch's VJPs (bytes), else 0 */
+    size_t tape_bytes;     /* unroll: largest tape of the epoch's VJPs (bytes), else 0 */
 } learn_epoch;
 
 /* Called after each epoch (progress output); may be NULL. */
@@ -158,11 +158,11 @@ typedef struct learn_options {
     int epochs;
     fold_int batch;
     double lr;
-    int optimizer;          /* learn_optimizer */
-    int model_kind;         /* -1: the task's default */
-    fold_int n_hidden;      /* MLP width */
+    int optimizer;     /* learn_optimizer */
+    int model_kind;    /* -1: the task's default */
+    fold_int n_hidden; /* MLP width */
     uint64_t seed;
-    bool init_two_stage;    /* linear model: start from the two-stage least-squares fit */
+    bool init_two_stage; /* linear model: start from the two-stage least-squares fit */
     learn_progress_fn progress;
     learn_report_fn report;
     void *user_data;
@@ -171,18 +171,18 @@ typedef struct learn_options {
 void learn_options_default(learn_options *o);
 
 typedef struct learn_result {
-    learn_epoch *history;   /* epochs + 1 entries (epoch 0 = initial); owned, see _free */
+    learn_epoch *history; /* epochs + 1 entries (epoch 0 = initial); owned, see _free */
     int n_epochs;
-    double two_stage_metric;/* test figure of the two-stage baseline */
-    double two_stage_s;     /* its fit + evaluation time */
-    fold_int n_failed;      /* failed training samples over all epochs */
+    double two_stage_metric; /* test figure of the two-stage baseline */
+    double two_stage_s;      /* its fit + evaluation time */
+    fold_int n_failed;       /* failed training samples over all epochs */
 } learn_result;
 void learn_result_free(learn_result *r);
 
 /* Mean test figure of a model over samples [first, first+count); failed samples are counted
  * in *n_failed (may be NULL) and excluded. */
-fold_status learn_evaluate(learn_task *t, const learn_model *m, fold_int first,
-                           fold_int count, double *mean, fold_int *n_failed);
+fold_status learn_evaluate(learn_task *t, const learn_model *m, fold_int first, fold_int count,
+                           double *mean, fold_int *n_failed);
 /* Two-stage baseline: least-squares fit of a linear model on the targets (or the task's
  * baseline parameters when it has no targets), then the layer; mean test figure. */
 fold_status learn_two_stage(learn_task *t, double *metric);

@@ -14,13 +14,13 @@ fold_status learn_model_create(int kind, fold_int n_in, fold_int n_hidden, fold_
     fold_clear_error();
     learn_model *m;
     fold_int nw;
-    if (!out)
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_model_create: out is NULL");
+    if (!out) return learn_error(FOLD_ERR_ARGUMENT, "learn_model_create: out is NULL");
     *out = NULL;
     if (n_out < 1 || n_in < 0 || (kind == LEARN_MODEL_MLP && n_hidden < 1))
-        return learn_error(FOLD_ERR_DIMENSION, "learn_model_create: n_in = %lld, n_hidden = "
-                           "%lld, n_out = %lld", (long long)n_in, (long long)n_hidden,
-                           (long long)n_out);
+        return learn_error(FOLD_ERR_DIMENSION,
+                           "learn_model_create: n_in = %lld, n_hidden = "
+                           "%lld, n_out = %lld",
+                           (long long)n_in, (long long)n_hidden, (long long)n_out);
     if (kind == LEARN_MODEL_LINEAR)
         nw = n_out * (n_in + 1);
     else if (kind == LEARN_MODEL_MLP)
@@ -32,8 +32,7 @@ fold_status learn_model_create(int kind, fold_int n_in, fold_int n_hidden, fold_
     m = calloc(1, sizeof *m);
     if (!m || !(m->w = calloc((size_t)nw, sizeof(double)))) {
         free(m);
-        return learn_error(FOLD_ERR_MEMORY, "learn_model_create: %lld parameters",
-                           (long long)nw);
+        return learn_error(FOLD_ERR_MEMORY, "learn_model_create: %lld parameters", (long long)nw);
     }
     m->kind = kind;
     m->n_in = n_in;
@@ -57,14 +56,13 @@ fold_status learn_model_create(int kind, fold_int n_in, fold_int n_hidden, fold_
 
 void learn_model_free(learn_model *m)
 {
-    if (!m)
-        return;
+    if (!m) return;
     free(m->w);
     free(m);
 }
 
-static void affine(const double *W, const double *b, fold_int rows, fold_int cols,
-                   const double *x, double *y)
+static void affine(const double *W, const double *b, fold_int rows, fold_int cols, const double *x,
+                   double *y)
 {
     for (fold_int i = 0; i < rows; i++) {
         double s = b[i];
@@ -113,8 +111,7 @@ void learn_model_backward(const learn_model *m, const double *z, const double *q
         }
         for (fold_int h = 0; h < nh; h++) {
             double hb = 0;
-            if (work[h] <= 0)
-                continue; /* ReLU inactive: no gradient to the first layer */
+            if (work[h] <= 0) continue; /* ReLU inactive: no gradient to the first layer */
             for (fold_int i = 0; i < no; i++)
                 hb += w2[i * nh + h] * qbar[i];
             for (fold_int j = 0; j < ni; j++)

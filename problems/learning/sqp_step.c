@@ -14,14 +14,14 @@
 struct learn_sqp {
     learn_sqp_def def;
     fold_int n, nf, na, nz;
-    double *x;           /* full x: free entries from the state, others fixed */
-    double *p;           /* parameters (n) */
-    double *Hs, *Js;     /* H_FF (nf x nf) and J_AF (na x nf) at the solution: K* */
-    double *H, *J, *cp;  /* at an iterate (unrolling), and cp work */
-    double *B;           /* diagonal of B (nf) */
-    double *L;           /* Cholesky factor of the Schur complement J B^{-1} J' (na x na) */
-    double *Lk;          /* the same at an iterate (nonlinear constraints) */
-    const double *Jm, *Lm; /* J and factor of the current M: (Js, L) or (J, Lk) */
+    double *x;                /* full x: free entries from the state, others fixed */
+    double *p;                /* parameters (n) */
+    double *Hs, *Js;          /* H_FF (nf x nf) and J_AF (na x nf) at the solution: K* */
+    double *H, *J, *cp;       /* at an iterate (unrolling), and cp work */
+    double *B;                /* diagonal of B (nf) */
+    double *L;                /* Cholesky factor of the Schur complement J B^{-1} J' (na x na) */
+    double *Lk;               /* the same at an iterate (nonlinear constraints) */
+    const double *Jm, *Lm;    /* J and factor of the current M: (Js, L) or (J, Lk) */
     double *t1, *t2, *t3, *d; /* work (nz) */
 };
 
@@ -148,8 +148,8 @@ static int psit_v(const double *w, double *out, void *ud)
 
 /* Evaluate at iterate z (x into s->x) and set M: r, g into s->t3 when want_f; H into s->H
  * when want_h; cp when want_cp. */
-static int at_iterate(learn_sqp *s, const double *z, const double *p, bool want_f,
-                      bool want_h, bool want_cp)
+static int at_iterate(learn_sqp *s, const double *z, const double *p, bool want_f, bool want_h,
+                      bool want_cp)
 {
     bool nonlinear = s->def.curv != NULL;
     scatter_x(s, z);
@@ -158,8 +158,7 @@ static int at_iterate(learn_sqp *s, const double *z, const double *p, bool want_
                     nonlinear || want_h ? s->J : NULL, want_cp ? s->cp : NULL))
         return 1;
     if (nonlinear) {
-        if (schur_factor(s, s->J, s->Lk) != FOLD_OK)
-            return 2;
+        if (schur_factor(s, s->J, s->Lk) != FOLD_OK) return 2;
         s->Jm = s->J;
         s->Lm = s->Lk;
     } else {
@@ -173,8 +172,7 @@ static int it_update(const double *z, const double *p, double *out, void *ud)
 {
     learn_sqp *s = ud;
     int rc = at_iterate(s, z, p, true, false, false);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     m_solve(s, s->t3, out);
     for (fold_int k = 0; k < s->nz; k++)
         out[k] = z[k] - s->def.damping * out[k];
@@ -186,18 +184,15 @@ static int it_phit(const double *z, const double *p, const double *v, double *ou
     learn_sqp *s = ud;
     int rc = at_iterate(s, z, p, s->def.curv != NULL, true, false);
     fold_int nf = s->nf;
-    if (rc)
-        return rc;
-    m_solve(s, v, s->t1);             /* u = M^{-1} v (M symmetric) */
+    if (rc) return rc;
+    m_solve(s, v, s->t1); /* u = M^{-1} v (M symmetric) */
     k_apply(s, s->H, s->J, s->t1, out);
     if (s->def.curv) {
-        m_solve(s, s->t3, s->d);      /* d = M^{-1} F */
-        if (s->def.curv(&s->def, s->x, s->d + nf, s->t1, s->t2))
-            return 3;
+        m_solve(s, s->t3, s->d); /* d = M^{-1} F */
+        if (s->def.curv(&s->def, s->x, s->d + nf, s->t1, s->t2)) return 3;
         for (fold_int j = 0; j < nf; j++)
             out[j] -= s->t2[j];
-        if (s->def.curv(&s->def, s->x, s->t1 + nf, s->d, s->t2))
-            return 3;
+        if (s->def.curv(&s->def, s->x, s->t1 + nf, s->d, s->t2)) return 3;
         for (fold_int j = 0; j < nf; j++)
             out[j] -= s->t2[j];
     }
@@ -210,8 +205,7 @@ static int it_psit(const double *z, const double *p, const double *w, double *ou
 {
     learn_sqp *s = ud;
     int rc = at_iterate(s, z, p, false, false, true);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     m_solve(s, w, s->t2);
     memset(out, 0, (size_t)s->n * sizeof(double));
     for (fold_int j = 0; j < s->nf; j++)
@@ -221,8 +215,7 @@ static int it_psit(const double *z, const double *p, const double *w, double *ou
 
 void learn_sqp_free(learn_sqp *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     free(s->x);
     free(s->p);
     free(s->Hs);
@@ -240,8 +233,7 @@ void learn_sqp_free(learn_sqp *s)
     free(s);
 }
 
-fold_status learn_sqp_create(const learn_sqp_def *def, int hessian, double scale,
-                             learn_sqp **out)
+fold_status learn_sqp_create(const learn_sqp_def *def, int hessian, double scale, learn_sqp **out)
 {
     learn_sqp *s;
     fold_int nf = def->nf, na = def->na, n = def->n;
@@ -250,16 +242,19 @@ fold_status learn_sqp_create(const learn_sqp_def *def, int hessian, double scale
     *out = NULL;
     if ((hessian != LEARN_STEP_IDENTITY && hessian != LEARN_STEP_DIAGONAL) || !(scale > 0.5) ||
         !isfinite(scale))
-        return learn_error(FOLD_ERR_ARGUMENT, "SQP step: hessian = %d, scale = %g (need "
-                           "identity or diagonal, scale > 0.5)", hessian, scale);
+        return learn_error(FOLD_ERR_ARGUMENT,
+                           "SQP step: hessian = %d, scale = %g (need "
+                           "identity or diagonal, scale > 0.5)",
+                           hessian, scale);
     if (!(def->damping > 0 && def->damping <= 1))
         return learn_error(FOLD_ERR_ARGUMENT, "SQP step: damping = %g outside (0, 1]",
                            def->damping);
     if (nf < 1 || na < 0 || na > nf)
-        return learn_error(FOLD_ERR_ARGUMENT, "SQP step: %lld free variables, %lld active "
-                           "constraints", (long long)nf, (long long)na);
-    if (!(s = calloc(1, sizeof *s)))
-        return learn_error(FOLD_ERR_MEMORY, "SQP step");
+        return learn_error(FOLD_ERR_ARGUMENT,
+                           "SQP step: %lld free variables, %lld active "
+                           "constraints",
+                           (long long)nf, (long long)na);
+    if (!(s = calloc(1, sizeof *s))) return learn_error(FOLD_ERR_MEMORY, "SQP step");
     s->def = *def;
     s->n = n;
     s->nf = nf;
@@ -299,15 +294,15 @@ fold_status learn_sqp_create(const learn_sqp_def *def, int hessian, double scale
         s->B[i] = row;
         beta = fmax(beta, row);
     }
-    if (!(beta > 0))
-        beta = 1;
+    if (!(beta > 0)) beta = 1;
     for (fold_int i = 0; i < nf; i++)
         s->B[i] = scale * (hessian == LEARN_STEP_DIAGONAL ? fmax(s->B[i], 1e-8 * beta) : beta);
     if ((st = schur_factor(s, s->Js, s->L)) != FOLD_OK) {
         learn_sqp_free(s);
-        return learn_error(FOLD_ERR_SINGULAR, "SQP step: the %lld active constraint gradients "
-                           "are dependent on the %lld free variables", (long long)na,
-                           (long long)nf);
+        return learn_error(FOLD_ERR_SINGULAR,
+                           "SQP step: the %lld active constraint gradients "
+                           "are dependent on the %lld free variables",
+                           (long long)na, (long long)nf);
     }
     *out = s;
     return FOLD_OK;
@@ -321,8 +316,14 @@ fold_int learn_sqp_nz(const learn_sqp *s)
 fold_status learn_sqp_vjp(learn_sqp *s, const double *xbar, int method, double *pbar,
                           fold_int *iterations)
 {
-    fold_map_def def = {.name = "SQP step", .nz = s->nz, .np = s->n, .phi_v = phi_v,
-                        .phit_v = phit_v, .psi_v = psi_v, .psit_v = psit_v, .user_data = s};
+    fold_map_def def = {.name = "SQP step",
+                        .nz = s->nz,
+                        .np = s->n,
+                        .phi_v = phi_v,
+                        .phit_v = phit_v,
+                        .psi_v = psi_v,
+                        .psit_v = psit_v,
+                        .user_data = s};
     fold_map *map = NULL;
     fold_settings set;
     fold_backward_info info;
@@ -334,15 +335,13 @@ fold_status learn_sqp_vjp(learn_sqp *s, const double *xbar, int method, double *
     if (s->def.eval(&s->def, s->def.x, s->def.lam, s->p, NULL, NULL, NULL, NULL, s->cp))
         return learn_error(FOLD_ERR_CALLBACK, "SQP step: evaluation at the solution failed");
     fold_settings_default(&set);
-    set.backward.method = method == LEARN_BACKWARD_GMRES ? FOLD_BACKWARD_GMRES
-                                                         : FOLD_BACKWARD_LFPI;
+    set.backward.method = method == LEARN_BACKWARD_GMRES ? FOLD_BACKWARD_GMRES : FOLD_BACKWARD_LFPI;
     set.backward.tol = 1e-12;
     set.backward.max_iter = 200000;
     set.backward.restart = 50;
     set.precond.kind = FOLD_PRECOND_NONE;
     st = fold_map_create(&def, &map);
-    if (st == FOLD_OK)
-        st = fold_map_vjp(map, &set, s->t3, pbar, &info);
+    if (st == FOLD_OK) st = fold_map_vjp(map, &set, s->t3, pbar, &info);
     fold_map_free(map);
     if (st < 0)
         return learn_error(st, "SQP step fold (%s): %s", learn_backward_name(method),
@@ -358,8 +357,8 @@ void learn_sqp_start(const learn_sqp *s, const double *x0, double *z0)
     memset(z0 + s->nf, 0, (size_t)s->na * sizeof *z0);
 }
 
-fold_status learn_sqp_run(learn_sqp *s, const double *z0, fold_int max_iter, double tol,
-                          double *z, double *x, fold_int *iterations)
+fold_status learn_sqp_run(learn_sqp *s, const double *z0, fold_int max_iter, double tol, double *z,
+                          double *x, fold_int *iterations)
 {
     double step = HUGE_VAL, zmax = 0;
     fold_int k;
@@ -367,16 +366,20 @@ fold_status learn_sqp_run(learn_sqp *s, const double *z0, fold_int max_iter, dou
     for (k = 0; k < max_iter && step > tol * (1 + zmax); k++) {
         int rc = it_update(z, s->p, s->t2, s);
         if (rc == 2)
-            return learn_error(FOLD_ERR_SINGULAR, "SQP iteration %lld: the active constraint "
-                               "gradients are dependent at the iterate", (long long)k);
+            return learn_error(FOLD_ERR_SINGULAR,
+                               "SQP iteration %lld: the active constraint "
+                               "gradients are dependent at the iterate",
+                               (long long)k);
         if (rc)
             return learn_error(FOLD_ERR_CALLBACK, "SQP iteration %lld: evaluation failed",
                                (long long)k);
         step = zmax = 0;
         for (fold_int i = 0; i < s->nz; i++) {
             if (!isfinite(s->t2[i]))
-                return learn_error(FOLD_ERR_NONFINITE, "SQP iteration %lld diverged "
-                                   "(z[%lld] = %g)", (long long)k, (long long)i, s->t2[i]);
+                return learn_error(FOLD_ERR_NONFINITE,
+                                   "SQP iteration %lld diverged "
+                                   "(z[%lld] = %g)",
+                                   (long long)k, (long long)i, s->t2[i]);
             step = fmax(step, fabs(s->t2[i] - z[i]));
             zmax = fmax(zmax, fabs(s->t2[i]));
             z[i] = s->t2[i];
@@ -387,26 +390,26 @@ fold_status learn_sqp_run(learn_sqp *s, const double *z0, fold_int max_iter, dou
     for (fold_int j = 0; j < s->nf; j++)
         x[s->def.free_idx[j]] = z[j];
     if (step > tol * (1 + zmax)) /* z and x hold the last iterate */
-        return learn_error(FOLD_ERR_NOT_CONVERGED, "SQP iteration did not converge in %lld "
-                           "steps (last step %g)", (long long)max_iter, step);
+        return learn_error(FOLD_ERR_NOT_CONVERGED,
+                           "SQP iteration did not converge in %lld "
+                           "steps (last step %g)",
+                           (long long)max_iter, step);
     return FOLD_OK;
 }
 
-fold_status learn_sqp_unroll_vjp(learn_sqp *s, const double *z0, fold_int iters,
-                                 const double *xbar, double *pbar, size_t *bytes)
+fold_status learn_sqp_unroll_vjp(learn_sqp *s, const double *z0, fold_int iters, const double *xbar,
+                                 double *pbar, size_t *bytes)
 {
     fold_step_def def = {"SQP iteration", s->nz, s->n, it_update, it_phit, it_psit, s};
     fold_iter_info info;
     double *zbar = calloc((size_t)s->nz, sizeof *zbar);
     fold_status st;
-    if (!zbar)
-        return learn_error(FOLD_ERR_MEMORY, "SQP unroll: zbar");
+    if (!zbar) return learn_error(FOLD_ERR_MEMORY, "SQP unroll: zbar");
     for (fold_int j = 0; j < s->nf; j++)
         zbar[j] = xbar[s->def.free_idx[j]];
     st = fold_step_unroll_vjp(&def, s->p, z0, iters, zbar, NULL, pbar, &info);
     free(zbar);
-    if (st < 0)
-        return learn_error(st, "SQP unroll: %s", fold_last_error());
+    if (st < 0) return learn_error(st, "SQP unroll: %s", fold_last_error());
     *bytes = info.bytes_stored;
     return FOLD_OK;
 }

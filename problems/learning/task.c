@@ -13,8 +13,8 @@ typedef struct task_entry {
 } task_entry;
 
 #define BIT(b) (1u << (b))
-#define ALL_BACKWARDS                                                                           \
-    (BIT(LEARN_BACKWARD_DIRECT) | BIT(LEARN_BACKWARD_LFPI) | BIT(LEARN_BACKWARD_GMRES) |        \
+#define ALL_BACKWARDS                                                                              \
+    (BIT(LEARN_BACKWARD_DIRECT) | BIT(LEARN_BACKWARD_LFPI) | BIT(LEARN_BACKWARD_GMRES) |           \
      BIT(LEARN_BACKWARD_UNROLL))
 
 static const task_entry entries[] = {
@@ -36,16 +36,14 @@ const char *const *learn_task_names(void)
 static const task_entry *find(const char *name)
 {
     for (size_t i = 0; name && i < N_TASKS; i++)
-        if (!strcmp(name, entries[i].name))
-            return &entries[i];
+        if (!strcmp(name, entries[i].name)) return &entries[i];
     return NULL;
 }
 
 fold_status learn_config_default(const char *name, learn_config *c)
 {
     fold_clear_error();
-    if (!c)
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_config_default: config is NULL");
+    if (!c) return learn_error(FOLD_ERR_ARGUMENT, "learn_config_default: config is NULL");
     if (!find(name))
         return learn_error(FOLD_ERR_ARGUMENT, "learn_config_default: unknown task '%s'",
                            name ? name : "(null)");
@@ -85,10 +83,8 @@ fold_status learn_config_default(const char *name, learn_config *c)
 
 void learn_task_free(learn_task *t)
 {
-    if (!t)
-        return;
-    if (t->ops && t->ops->free_data)
-        t->ops->free_data(t->data);
+    if (!t) return;
+    if (t->ops && t->ops->free_data) t->ops->free_data(t->data);
     free(t->feat);
     free(t->target);
     free(t->q_baseline);
@@ -101,34 +97,37 @@ fold_status learn_task_create(const char *name, const learn_config *c, learn_tas
     const task_entry *e = find(name);
     learn_task *t;
     fold_status st;
-    if (!out)
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_task_create: out is NULL");
+    if (!out) return learn_error(FOLD_ERR_ARGUMENT, "learn_task_create: out is NULL");
     *out = NULL;
     if (!e)
         return learn_error(FOLD_ERR_ARGUMENT, "learn_task_create: unknown task '%s'",
                            name ? name : "(null)");
-    if (!c)
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_task_create: config is NULL");
+    if (!c) return learn_error(FOLD_ERR_ARGUMENT, "learn_task_create: config is NULL");
     if (c->n_train < 1 || c->n_test < 1 || c->size < 2 || c->n_feat < 0 ||
         (strcmp(name, "denoise") && c->n_feat < 1))
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_task_create: %s: n_train = %lld, n_test = "
-                           "%lld, size = %lld, n_feat = %lld", name, (long long)c->n_train,
-                           (long long)c->n_test, (long long)c->size, (long long)c->n_feat);
+        return learn_error(FOLD_ERR_ARGUMENT,
+                           "learn_task_create: %s: n_train = %lld, n_test = "
+                           "%lld, size = %lld, n_feat = %lld",
+                           name, (long long)c->n_train, (long long)c->n_test, (long long)c->size,
+                           (long long)c->n_feat);
     if (c->deg < 1 || !(c->noise >= 0) || !isfinite(c->noise))
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_task_create: %s: deg = %d, noise = %g",
-                           name, c->deg, c->noise);
+        return learn_error(FOLD_ERR_ARGUMENT, "learn_task_create: %s: deg = %d, noise = %g", name,
+                           c->deg, c->noise);
     if (c->backward < 0 || c->backward > LEARN_BACKWARD_UNROLL ||
         !(e->backward_mask & BIT(c->backward)))
-        return learn_error(FOLD_ERR_UNSUPPORTED, "learn_task_create: %s: backward '%s' is not "
-                           "available for this task", name, learn_backward_name(c->backward));
-    if (c->unroll_iters < 0 || (c->unroll_iters > 0 && (c->backward != LEARN_BACKWARD_UNROLL ||
-                                                        !strcmp(name, "denoise"))))
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_task_create: %s: unroll_iters = %lld (a "
+        return learn_error(FOLD_ERR_UNSUPPORTED,
+                           "learn_task_create: %s: backward '%s' is not "
+                           "available for this task",
+                           name, learn_backward_name(c->backward));
+    if (c->unroll_iters < 0 ||
+        (c->unroll_iters > 0 && (c->backward != LEARN_BACKWARD_UNROLL || !strcmp(name, "denoise"))))
+        return learn_error(FOLD_ERR_ARGUMENT,
+                           "learn_task_create: %s: unroll_iters = %lld (a "
                            "fixed count of unrolled steps needs backward unroll on qp, "
-                           "portfolio or topk)", name, (long long)c->unroll_iters);
+                           "portfolio or topk)",
+                           name, (long long)c->unroll_iters);
     t = calloc(1, sizeof *t);
-    if (!t)
-        return learn_error(FOLD_ERR_MEMORY, "learn_task_create: task");
+    if (!t) return learn_error(FOLD_ERR_MEMORY, "learn_task_create: task");
     t->name = e->name;
     t->n_train = c->n_train;
     t->n_test = c->n_test;
@@ -151,11 +150,13 @@ fold_status learn_task_set_step(learn_task *t, int hessian, double scale)
     fold_clear_error();
     if (!t || (strcmp(t->name, "portfolio") && strcmp(t->name, "qp")))
         return learn_error(FOLD_ERR_ARGUMENT, "learn_task_set_step: the SQP step belongs to the "
-                           "qp and portfolio tasks");
+                                              "qp and portfolio tasks");
     if ((hessian != LEARN_STEP_IDENTITY && hessian != LEARN_STEP_DIAGONAL) || !(scale > 0.5) ||
         !isfinite(scale))
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_task_set_step: hessian = %d, scale = %g "
-                           "(need identity or diagonal, scale > 0.5)", hessian, scale);
+        return learn_error(FOLD_ERR_ARGUMENT,
+                           "learn_task_set_step: hessian = %d, scale = %g "
+                           "(need identity or diagonal, scale > 0.5)",
+                           hessian, scale);
     t->step_hessian = hessian;
     t->step_scale = scale;
     return FOLD_OK;

@@ -12,11 +12,11 @@
 #define DENOISE_TOL 1e-11
 
 typedef struct denoise_data {
-    fold_int n, m;     /* signal length, rows of D */
+    fold_int n, m; /* signal length, rows of D */
     double lambda;
-    double *clean;     /* n_total x n */
-    double *noisy;     /* n_total x n */
-    double *warm;      /* n_total x m: last dual solution of each sample */
+    double *clean; /* n_total x n */
+    double *noisy; /* n_total x n */
+    double *warm;  /* n_total x m: last dual solution of each sample */
     /* state of the last forward, used by the VJP */
     double *D, *u, *x, *r, *v, *tmp_m, *tmp_n, *gram, *iterates;
     fold_int n_iter, iterates_cap;
@@ -27,8 +27,7 @@ typedef struct denoise_data {
 static void denoise_free(void *data)
 {
     denoise_data *d = data;
-    if (!d)
-        return;
+    if (!d) return;
     free(d->clean);
     free(d->noisy);
     free(d->warm);
@@ -105,8 +104,7 @@ static fold_status denoise_forward(learn_task *t, fold_int s, const double *q, d
             if (it >= d->iterates_cap) {
                 fold_int cap = 2 * d->iterates_cap + 256;
                 double *p = realloc(d->iterates, (size_t)(cap * d->m) * sizeof *p);
-                if (!p)
-                    return learn_error(FOLD_ERR_MEMORY, "denoise forward: iterates");
+                if (!p) return learn_error(FOLD_ERR_MEMORY, "denoise forward: iterates");
                 d->iterates = p;
                 d->iterates_cap = cap;
             }
@@ -120,9 +118,10 @@ static fold_status denoise_forward(learn_task *t, fold_int s, const double *q, d
     d->n_iter = it;
     d->sample = s;
     if (it >= DENOISE_MAX_ITER)
-        return learn_error(FOLD_ERR_NOT_CONVERGED, "denoise forward: sample %lld: projected "
-                           "gradient did not converge in %d iterations", (long long)s,
-                           DENOISE_MAX_ITER);
+        return learn_error(FOLD_ERR_NOT_CONVERGED,
+                           "denoise forward: sample %lld: projected "
+                           "gradient did not converge in %d iterations",
+                           (long long)s, DENOISE_MAX_ITER);
     memcpy(d->warm + s * d->m, d->u, (size_t)d->m * sizeof *d->u);
     /* State at the fixed point: r = D'u - y, v = pre-projection point, x = -r. */
     memcpy(d->tmp_m, d->u, (size_t)d->m * sizeof *d->u);
@@ -134,8 +133,8 @@ static fold_status denoise_forward(learn_task *t, fold_int s, const double *q, d
 
 /* Dbar += -c (a r' + u (D'a)')  — the Psi' product of the step (4.9) for the mask-applied
  * adjoint a, with c the step size (or 1 for the direct solve, where t cancels). */
-static void add_psit(denoise_data *d, const double *a, const double *u, const double *r,
-                     double c, double *Dbar)
+static void add_psit(denoise_data *d, const double *a, const double *u, const double *r, double c,
+                     double *Dbar)
 {
     mul_t(d, a, d->tmp_n);
     for (fold_int i = 0; i < d->m; i++)
@@ -148,11 +147,9 @@ static fold_status vjp_direct(denoise_data *d, const double *ubar, double *Dbar)
 {
     fold_int nf = 0, *idx = malloc((size_t)d->m * sizeof *idx);
     fold_status st = FOLD_OK;
-    if (!idx)
-        return learn_error(FOLD_ERR_MEMORY, "denoise vjp: index");
+    if (!idx) return learn_error(FOLD_ERR_MEMORY, "denoise vjp: index");
     for (fold_int i = 0; i < d->m; i++)
-        if (fabs(d->v[i]) < d->lambda)
-            idx[nf++] = i;
+        if (fabs(d->v[i]) < d->lambda) idx[nf++] = i;
     memset(d->tmp_m, 0, (size_t)d->m * sizeof *d->tmp_m);
     if (nf > 0) {
         double *rhs = malloc((size_t)nf * sizeof *rhs);
@@ -174,15 +171,16 @@ static fold_status vjp_direct(denoise_data *d, const double *ubar, double *Dbar)
             for (fold_int a = 0; a < nf; a++)
                 d->tmp_m[idx[a]] = rhs[a];
         else
-            st = learn_error(st, "denoise vjp: sample %lld: D restricted to the %lld free rows "
-                             "is rank deficient", (long long)d->sample, (long long)nf);
+            st = learn_error(st,
+                             "denoise vjp: sample %lld: D restricted to the %lld free rows "
+                             "is rank deficient",
+                             (long long)d->sample, (long long)nf);
         free(rhs);
     }
     free(idx);
     if (st == FOLD_OK) {
         double *a = malloc((size_t)d->m * sizeof *a);
-        if (!a)
-            return learn_error(FOLD_ERR_MEMORY, "denoise vjp: adjoint");
+        if (!a) return learn_error(FOLD_ERR_MEMORY, "denoise vjp: adjoint");
         memcpy(a, d->tmp_m, (size_t)d->m * sizeof *a);
         add_psit(d, a, d->u, d->r, 1.0, Dbar);
         free(a);
@@ -214,19 +212,19 @@ static fold_status vjp_lfpi(denoise_data *d, const double *ubar, double *Dbar, f
             diff = fmax(diff, fabs(wi - w[i]));
             w[i] = wi;
         }
-        if (diff <= DENOISE_TOL * fmax(scale, 1e-300))
-            break;
+        if (diff <= DENOISE_TOL * fmax(scale, 1e-300)) break;
     }
     for (fold_int i = 0; i < d->m; i++)
         a[i] = fabs(d->v[i]) < d->lambda ? w[i] : 0;
     *iters = it + 1;
-    if (it < DENOISE_MAX_ITER)
-        add_psit(d, a, d->u, d->r, d->step, Dbar);
+    if (it < DENOISE_MAX_ITER) add_psit(d, a, d->u, d->r, d->step, Dbar);
     free(w);
     free(a);
     if (it >= DENOISE_MAX_ITER)
-        return learn_error(FOLD_ERR_NOT_CONVERGED, "denoise vjp: sample %lld: LFPI did not "
-                           "converge in %d iterations", (long long)d->sample, DENOISE_MAX_ITER);
+        return learn_error(FOLD_ERR_NOT_CONVERGED,
+                           "denoise vjp: sample %lld: LFPI did not "
+                           "converge in %d iterations",
+                           (long long)d->sample, DENOISE_MAX_ITER);
     return FOLD_OK;
 }
 
@@ -247,8 +245,7 @@ static int map_psit(const double *w, double *out, void *ud)
 {
     denoise_data *d = ud;
     double *a = malloc((size_t)d->m * sizeof *a);
-    if (!a)
-        return -1;
+    if (!a) return -1;
     for (fold_int i = 0; i < d->m; i++)
         a[i] = fabs(d->v[i]) < d->lambda ? w[i] : 0;
     memset(out, 0, (size_t)(d->m * d->n) * sizeof *out);
@@ -260,23 +257,25 @@ static int map_psit(const double *w, double *out, void *ud)
 /* GMRES (unpreconditioned) on (I - Phi)' w = ubar through the fold-map interface. */
 static fold_status vjp_gmres(denoise_data *d, const double *ubar, double *Dbar, fold_int *iters)
 {
-    fold_map_def def = {.name = "denoise step", .nz = d->m, .np = d->m * d->n,
-                        .phit_v = map_phit, .psit_v = map_psit, .user_data = d};
+    fold_map_def def = {.name = "denoise step",
+                        .nz = d->m,
+                        .np = d->m * d->n,
+                        .phit_v = map_phit,
+                        .psit_v = map_psit,
+                        .user_data = d};
     fold_map *map = NULL;
     fold_settings s;
     fold_backward_info info;
     fold_status st;
     double *pbar = malloc((size_t)(d->m * d->n) * sizeof *pbar);
-    if (!pbar)
-        return learn_error(FOLD_ERR_MEMORY, "denoise vjp: gmres");
+    if (!pbar) return learn_error(FOLD_ERR_MEMORY, "denoise vjp: gmres");
     fold_settings_default(&s);
     s.backward.method = FOLD_BACKWARD_GMRES;
     s.precond.kind = FOLD_PRECOND_NONE;
     s.backward.tol = 1e-12;
     s.backward.max_iter = 10 * d->m + 100;
     st = fold_map_create(&def, &map);
-    if (st == FOLD_OK)
-        st = fold_map_vjp(map, &s, ubar, pbar, &info);
+    if (st == FOLD_OK) st = fold_map_vjp(map, &s, ubar, pbar, &info);
     if (st < 0)
         st = learn_error(st, "denoise vjp: sample %lld: %s", (long long)d->sample,
                          fold_last_error());
@@ -330,12 +329,13 @@ static fold_status denoise_vjp(learn_task *t, fold_int s, const double *xbar, do
     denoise_data *d = t->data;
     double *ubar = malloc((size_t)d->m * sizeof *ubar);
     fold_status st;
-    if (!ubar)
-        return learn_error(FOLD_ERR_MEMORY, "denoise vjp: ubar");
+    if (!ubar) return learn_error(FOLD_ERR_MEMORY, "denoise vjp: ubar");
     if (s != d->sample) {
         free(ubar);
-        return learn_error(FOLD_ERR_NOT_SOLVED, "denoise vjp: sample %lld was not the last "
-                           "forward", (long long)s);
+        return learn_error(FOLD_ERR_NOT_SOLVED,
+                           "denoise vjp: sample %lld was not the last "
+                           "forward",
+                           (long long)s);
     }
     mul(d, xbar, ubar);
     for (fold_int i = 0; i < d->m; i++) {
@@ -367,8 +367,7 @@ static double denoise_loss(learn_task *t, fold_int s, const double *x, double *x
     double sum = 0;
     for (fold_int j = 0; j < d->n; j++) {
         sum += 0.5 * (x[j] - c[j]) * (x[j] - c[j]);
-        if (xbar)
-            xbar[j] = (x[j] - c[j]) / (double)d->n;
+        if (xbar) xbar[j] = (x[j] - c[j]) / (double)d->n;
     }
     return sum / (double)d->n;
 }
@@ -393,11 +392,9 @@ fold_status learn_denoise_create(const learn_config *c, learn_task *t)
     double best = HUGE_VAL, best_alpha = 1;
     t->data = d;
     t->ops = &denoise_ops;
-    if (!d)
-        return learn_error(FOLD_ERR_MEMORY, "learn_task_create: denoise");
+    if (!d) return learn_error(FOLD_ERR_MEMORY, "learn_task_create: denoise");
     if (!(c->lambda > 0) || !isfinite(c->lambda))
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_task_create: denoise: lambda = %g",
-                           c->lambda);
+        return learn_error(FOLD_ERR_ARGUMENT, "learn_task_create: denoise: lambda = %g", c->lambda);
     d->n = n;
     d->m = m;
     d->lambda = c->lambda;
@@ -433,8 +430,7 @@ fold_status learn_denoise_create(const learn_config *c, learn_task *t)
                 at[k] = 1 + (fold_int)(learn_uniform(&rng) * (double)(n - 1));
             for (fold_int j = 0; j < n; j++) {
                 for (int k = 0; k < jumps; k++)
-                    if (j == at[k])
-                        level = learn_normal(&rng);
+                    if (j == at[k]) level = learn_normal(&rng);
                 x[j] = level;
             }
         } else {
@@ -453,8 +449,7 @@ fold_status learn_denoise_create(const learn_config *c, learn_task *t)
         }
         for (fold_int s = 0; s < c->n_train; s++) {
             fold_status st = denoise_forward(t, s, t->q_baseline, d->tmp_n);
-            if (st != FOLD_OK)
-                return st;
+            if (st != FOLD_OK) return st;
             sum += denoise_loss(t, s, d->tmp_n, NULL);
         }
         if (sum < best) {

@@ -8,8 +8,7 @@
 #include "learning/tasks.h"
 
 fold_status learn_nlp_layer_init(learn_nlp_layer *L, const fold_nlp_def *def,
-                                 learn_sqp_eval_fn eval, learn_sqp_curv_fn curv,
-                                 void *eval_data)
+                                 learn_sqp_eval_fn eval, learn_sqp_curv_fn curv, void *eval_data)
 {
     fold_settings s;
     fold_status st;
@@ -31,7 +30,7 @@ fold_status learn_nlp_layer_init(learn_nlp_layer *L, const fold_nlp_def *def,
     L->g_upper = def->g_upper;
     L->x_start = def->x_start;
     fold_settings_default(&s);
-    s.forward.tol = 1e-10; /* the fold differentiates the returned point: solve it tightly */
+    s.forward.tol = 1e-10;        /* the fold differentiates the returned point: solve it tightly */
     s.forward.warm_start = false; /* each sample solved from the same start: reproducible */
     s.active_set.weak_policy = FOLD_WEAK_INACTIVE;
     /* UMFPACK LU of the KKT matrix: on the 50-asset portfolio (risk multiplier ~500) the
@@ -54,8 +53,8 @@ fold_status learn_nlp_layer_init(learn_nlp_layer *L, const fold_nlp_def *def,
     L->free_idx = malloc((size_t)n * sizeof(fold_int));
     L->z0 = malloc((size_t)(n + m) * sizeof(double));
     L->zk = malloc((size_t)(n + m) * sizeof(double));
-    if (!L->x || !L->zl || !L->zu || !L->p || !L->lam || !L->lam_act || !L->act ||
-        !L->free_idx || !L->z0 || !L->zk)
+    if (!L->x || !L->zl || !L->zu || !L->p || !L->lam || !L->lam_act || !L->act || !L->free_idx ||
+        !L->z0 || !L->zk)
         return learn_error(FOLD_ERR_MEMORY, "learn_task_create: %s: layer", def->name);
     if ((st = fold_problem_create(def, &L->prob)) != FOLD_OK)
         return learn_error(st, "learn_task_create: %s: %s", def->name, fold_last_error());
@@ -94,8 +93,8 @@ static fold_status build_step(learn_nlp_layer *L)
         }
     if (nf == 0) /* every variable at a bound: the solution is locally constant */
         return FOLD_OK;
-    learn_sqp_def def = {L->n,       nf,      na,      L->free_idx, L->act,     L->x,
-                         L->lam_act, L->p,    L->damping, L->eval, L->curv, L->eval_data};
+    learn_sqp_def def = {L->n,       nf,   na,         L->free_idx, L->act,  L->x,
+                         L->lam_act, L->p, L->damping, L->eval,     L->curv, L->eval_data};
     st = learn_sqp_create(&def, L->step_hessian, L->step_scale, &L->sqp);
     return st;
 }
@@ -119,7 +118,8 @@ static fold_status run_unrolled(learn_nlp_layer *L, fold_int i, double *x)
         xmax = fmax(xmax, fabs(L->x[j]));
     }
     if (dev > LEARN_SQP_AGREE * (1 + xmax))
-        return learn_error(FOLD_ERR_NOT_CONVERGED, "forward: sample %lld: the SQP iteration "
+        return learn_error(FOLD_ERR_NOT_CONVERGED,
+                           "forward: sample %lld: the SQP iteration "
                            "converged to another KKT point (max |x - x_ipopt| = %g)",
                            (long long)i, dev);
     return FOLD_OK;
@@ -157,8 +157,8 @@ fold_status learn_nlp_layer_forward(learn_nlp_layer *L, fold_int i, const double
     return FOLD_OK;
 }
 
-fold_status learn_nlp_layer_vjp(learn_nlp_layer *L, fold_int i, const double *xbar,
-                                double *pbar, fold_int *iterations, size_t *bytes)
+fold_status learn_nlp_layer_vjp(learn_nlp_layer *L, fold_int i, const double *xbar, double *pbar,
+                                fold_int *iterations, size_t *bytes)
 {
     fold_backward_info info;
     fold_status st = FOLD_OK;
@@ -169,12 +169,13 @@ fold_status learn_nlp_layer_vjp(learn_nlp_layer *L, fold_int i, const double *xb
                            (long long)i);
     if (L->backward == LEARN_BACKWARD_DIRECT) {
         st = fold_vjp(L->solver, xbar, NULL, NULL, NULL, pbar, &info);
-        if (st < 0)
-            return learn_error(st, "vjp: sample %lld: %s", (long long)i, fold_last_error());
+        if (st < 0) return learn_error(st, "vjp: sample %lld: %s", (long long)i, fold_last_error());
     } else if (L->backward == LEARN_BACKWARD_UNROLL) {
         if (!L->unrolled)
-            return learn_error(FOLD_ERR_NOT_SOLVED, "vjp: sample %lld: the forward did not run "
-                               "the SQP iteration (backward unroll)", (long long)i);
+            return learn_error(FOLD_ERR_NOT_SOLVED,
+                               "vjp: sample %lld: the forward did not run "
+                               "the SQP iteration (backward unroll)",
+                               (long long)i);
         if (L->sqp)
             st = learn_sqp_unroll_vjp(L->sqp, L->z0, L->n_iter, xbar, pbar, &by);
         else
@@ -189,12 +190,9 @@ fold_status learn_nlp_layer_vjp(learn_nlp_layer *L, fold_int i, const double *xb
         else
             memset(pbar, 0, (size_t)L->np * sizeof *pbar);
     }
-    if (st < 0)
-        return learn_error(st, "vjp: sample %lld: %s", (long long)i, fold_last_error());
-    if (iterations)
-        *iterations = it;
-    if (bytes)
-        *bytes = by;
+    if (st < 0) return learn_error(st, "vjp: sample %lld: %s", (long long)i, fold_last_error());
+    if (iterations) *iterations = it;
+    if (bytes) *bytes = by;
     return FOLD_OK;
 }
 

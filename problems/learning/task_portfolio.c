@@ -12,19 +12,18 @@
 
 typedef struct pf_data {
     fold_int n;
-    double *S;      /* covariance, n x n */
-    double *best;   /* per sample: true-return objective of the true-return decision */
+    double *S;    /* covariance, n x n */
+    double *best; /* per sample: true-return objective of the true-return decision */
     double *xl, gl[2], gu[2];
     fold_int *hrow, *hcol, *jrow, *jcol, *diag, *none;
-    double *x_eq;   /* equal weights 1/n: the start of the unrolled SQP iteration */
+    double *x_eq; /* equal weights 1/n: the start of the unrolled SQP iteration */
     learn_nlp_layer layer;
 } pf_data;
 
 static void pf_free(void *data)
 {
     pf_data *d = data;
-    if (!d)
-        return;
+    if (!d) return;
     learn_nlp_layer_free(&d->layer);
     free(d->S);
     free(d->best);
@@ -126,8 +125,7 @@ static double utility(const double *c, const double *x, fold_int n, double *grad
     double v = 0;
     for (fold_int j = 0; j < n; j++) {
         v += c[j] * x[j] - 0.1 * x[j] * x[j];
-        if (grad)
-            grad[j] = c[j] - 0.2 * x[j];
+        if (grad) grad[j] = c[j] - 0.2 * x[j];
     }
     return v;
 }
@@ -157,8 +155,7 @@ static int pf_eval(const learn_sqp_def *s, const double *x, const double *lam, c
     fold_int n = d->n, nf = s->nf;
     double lam_risk = 0, risk = 0, sum = 0;
     for (fold_int a = 0; a < s->na; a++)
-        if (s->act[a] == 0)
-            lam_risk = lam[a];
+        if (s->act[a] == 0) lam_risk = lam[a];
     for (fold_int i = 0; i < nf; i++) {
         fold_int j = s->free_idx[i];
         const double *Sj = d->S + j * n;
@@ -176,8 +173,7 @@ static int pf_eval(const learn_sqp_def *s, const double *x, const double *lam, c
         if (H)
             for (fold_int k = 0; k < nf; k++)
                 H[i * nf + k] = 2 * lam_risk * Sj[s->free_idx[k]] + (i == k ? 0.2 : 0);
-        if (cp)
-            cp[i] = -1;
+        if (cp) cp[i] = -1;
     }
     if (g) {
         for (fold_int k = 0; k < n; k++) {
@@ -201,8 +197,7 @@ static int pf_curv(const learn_sqp_def *s, const double *x, const double *w, con
     double wr = 0;
     (void)x;
     for (fold_int a = 0; a < s->na; a++)
-        if (s->act[a] == 0)
-            wr = w[a];
+        if (s->act[a] == 0) wr = w[a];
     for (fold_int i = 0; i < s->nf; i++) {
         const double *Sj = d->S + s->free_idx[i] * d->n;
         double a = 0;
@@ -243,8 +238,7 @@ fold_status learn_portfolio_create(const learn_config *c, learn_task *t)
     fold_status st;
     t->data = d;
     t->ops = &pf_ops;
-    if (!d)
-        return learn_error(FOLD_ERR_MEMORY, "learn_task_create: portfolio");
+    if (!d) return learn_error(FOLD_ERR_MEMORY, "learn_task_create: portfolio");
     d->layer.sample = -1;
     d->n = n;
     d->gl[0] = d->gl[1] = -FOLD_INF;
@@ -264,9 +258,8 @@ fold_status learn_portfolio_create(const learn_config *c, learn_task *t)
     B = malloc((size_t)(n * nf) * sizeof(double));
     x = malloc((size_t)n * sizeof(double));
     st = FOLD_ERR_MEMORY;
-    if (!d->S || !d->best || !d->hrow || !d->hcol || !d->jrow || !d->jcol || !d->diag ||
-        !d->none || !t->feat || !t->target || !F || !B || !x || !d->xl ||
-        !d->x_eq) {
+    if (!d->S || !d->best || !d->hrow || !d->hcol || !d->jrow || !d->jcol || !d->diag || !d->none ||
+        !t->feat || !t->target || !F || !B || !x || !d->xl || !d->x_eq) {
         st = learn_error(FOLD_ERR_MEMORY, "learn_task_create: portfolio data");
         goto done;
     }
@@ -315,8 +308,7 @@ fold_status learn_portfolio_create(const learn_config *c, learn_task *t)
             .hess_l = {nh, d->hrow, d->hcol},
             .jac_g_p = {0, d->none, d->none},
             .hess_lp = {n, d->diag, d->diag},
-            .cb = {cb_f, cb_grad_f, cb_g, cb_jac_g, cb_hess_l, cb_grad_f_p, cb_hess_lp,
-                   cb_jac_g_p},
+            .cb = {cb_f, cb_grad_f, cb_g, cb_jac_g, cb_hess_l, cb_grad_f_p, cb_hess_lp, cb_jac_g_p},
             .user_data = d,
         };
         st = learn_nlp_layer_init(&d->layer, &def, pf_eval, pf_curv, d);

@@ -8,9 +8,9 @@
 
 typedef struct qp_data {
     fold_int n, m_eq, m_in;
-    double *Q;       /* diagonal (n) */
-    double *AG;      /* [A; G] row-major, (m_eq + m_in) x n */
-    double *y0;      /* known feasible point, the start of every solve */
+    double *Q;  /* diagonal (n) */
+    double *AG; /* [A; G] row-major, (m_eq + m_in) x n */
+    double *y0; /* known feasible point, the start of every solve */
     fold_int *jrow, *jcol, *diag, *none;
     double *gl, *gu;
     learn_nlp_layer layer;
@@ -19,8 +19,7 @@ typedef struct qp_data {
 static void qp_free(void *data)
 {
     qp_data *d = data;
-    if (!d)
-        return;
+    if (!d) return;
     learn_nlp_layer_free(&d->layer);
     free(d->Q);
     free(d->AG);
@@ -139,8 +138,7 @@ static int qp_eval(const learn_sqp_def *s, const double *y, const double *lam, c
         if (J)
             for (fold_int a = 0; a < s->na; a++)
                 J[a * nf + i] = d->AG[s->act[a] * n + j];
-        if (cp)
-            cp[i] = cos(y[j]);
+        if (cp) cp[i] = cos(y[j]);
     }
     if (g)
         for (fold_int a = 0; a < s->na; a++) {
@@ -162,8 +160,7 @@ static double qp_loss(learn_task *t, fold_int i, const double *y, double *ybar)
     double v = 0;
     for (fold_int j = 0; j < d->n; j++) {
         v += 0.5 * d->Q[j] * y[j] * y[j] + p[j] * sin(y[j]);
-        if (ybar)
-            ybar[j] = d->Q[j] * y[j] + p[j] * cos(y[j]);
+        if (ybar) ybar[j] = d->Q[j] * y[j] + p[j] * cos(y[j]);
     }
     return v;
 }
@@ -187,12 +184,13 @@ fold_status learn_qp_create(const learn_config *c, learn_task *t)
     fold_status st;
     t->data = d;
     t->ops = &qp_ops;
-    if (!d)
-        return learn_error(FOLD_ERR_MEMORY, "learn_task_create: qp");
+    if (!d) return learn_error(FOLD_ERR_MEMORY, "learn_task_create: qp");
     d->layer.sample = -1;
     if (me < 0 || mi < 0 || me >= n)
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_task_create: qp: n_eq = %lld, n_ineq = "
-                           "%lld for %lld variables", (long long)me, (long long)mi, (long long)n);
+        return learn_error(FOLD_ERR_ARGUMENT,
+                           "learn_task_create: qp: n_eq = %lld, n_ineq = "
+                           "%lld for %lld variables",
+                           (long long)me, (long long)mi, (long long)n);
     if (!isfinite(c->slack))
         return learn_error(FOLD_ERR_ARGUMENT, "learn_task_create: qp: slack = %g", c->slack);
     d->n = n;
@@ -231,8 +229,8 @@ fold_status learn_qp_create(const learn_config *c, learn_task *t)
         double s = 0;
         bool mirror = i >= me + (mi + 1) / 2; /* second half of G: minus the first half */
         for (fold_int j = 0; j < n; j++) {
-            double a = mirror ? -d->AG[(i - (mi + 1) / 2) * n + j]
-                              : learn_normal(&rng) / sqrt((double)n);
+            double a =
+                mirror ? -d->AG[(i - (mi + 1) / 2) * n + j] : learn_normal(&rng) / sqrt((double)n);
             d->AG[i * n + j] = a;
             d->jrow[i * n + j] = i;
             d->jcol[i * n + j] = j;
@@ -256,8 +254,7 @@ fold_status learn_qp_create(const learn_config *c, learn_task *t)
             .hess_l = {n, d->diag, d->diag},
             .jac_g_p = {0, d->none, d->none},
             .hess_lp = {n, d->diag, d->diag},
-            .cb = {cb_f, cb_grad_f, cb_g, cb_jac_g, cb_hess_l, cb_grad_f_p, cb_hess_lp,
-                   cb_jac_g_p},
+            .cb = {cb_f, cb_grad_f, cb_g, cb_jac_g, cb_hess_l, cb_grad_f_p, cb_hess_lp, cb_jac_g_p},
             .user_data = d,
         };
         st = learn_nlp_layer_init(&d->layer, &def, qp_eval, NULL, d);
@@ -268,8 +265,10 @@ fold_status learn_qp_create(const learn_config *c, learn_task *t)
         double *p0 = calloc((size_t)n, sizeof *p0);
         st = p0 ? learn_nlp_layer_forward(&d->layer, -1, p0, x) : FOLD_ERR_MEMORY;
         if (st != FOLD_OK)
-            st = learn_error(st, "learn_task_create: qp: generated instance is infeasible or "
-                             "unsolvable (slack = %g): %s", c->slack, fold_last_error());
+            st = learn_error(st,
+                             "learn_task_create: qp: generated instance is infeasible or "
+                             "unsolvable (slack = %g): %s",
+                             c->slack, fold_last_error());
         free(p0);
     }
     free(x);

@@ -11,18 +11,17 @@
 typedef struct topk_data {
     fold_int n, k;
     const double *labels; /* n_total x n, 0/1: the task's targets */
-    double *x, *s;  /* last forward: solution and x(1-x) */
-    double *c;      /* last forward: scores */
-    double nu;      /* last forward: dual variable */
-    fold_int n_iter; /* unroll: iterations of the dual gradient method in the last forward */
-    fold_int sample; /* sample of the last forward, -1 if none */
+    double *x, *s;        /* last forward: solution and x(1-x) */
+    double *c;            /* last forward: scores */
+    double nu;            /* last forward: dual variable */
+    fold_int n_iter;      /* unroll: iterations of the dual gradient method in the last forward */
+    fold_int sample;      /* sample of the last forward, -1 if none */
 } topk_data;
 
 static void topk_free(void *data)
 {
     topk_data *d = data;
-    if (!d)
-        return;
+    if (!d) return;
     free(d->x);
     free(d->s);
     free(d->c);
@@ -31,8 +30,7 @@ static void topk_free(void *data)
 
 static double sigmoid(double a)
 {
-    if (a >= 0)
-        return 1.0 / (1.0 + exp(-a));
+    if (a >= 0) return 1.0 / (1.0 + exp(-a));
     double e = exp(a);
     return e / (1.0 + e);
 }
@@ -75,9 +73,8 @@ static fold_status topk_forward(learn_task *t, fold_int i, const double *c, doub
     if (t->backward == LEARN_BACKWARD_UNROLL) {
         /* the unrolled layer is the dual gradient method itself, from the fixed start */
         bool fixed = t->unroll_iters > 0;
-        fold_status st = learn_topk_dual_solve(c, d->n, d->k, fixed ? t->unroll_iters
-                                                                    : LEARN_TOPK_MAX_ITER,
-                                               fixed, &nu, &d->n_iter);
+        fold_status st = learn_topk_dual_solve(
+            c, d->n, d->k, fixed ? t->unroll_iters : LEARN_TOPK_MAX_ITER, fixed, &nu, &d->n_iter);
         if (st != FOLD_OK)
             return learn_error(st, "topk forward: sample %lld: %s", (long long)i,
                                fold_last_error());
@@ -100,8 +97,7 @@ static fold_status topk_forward(learn_task *t, fold_int i, const double *c, doub
             f += x;
             fp += x * (1 - x);
         }
-        if (fp <= 0)
-            break;
+        if (fp <= 0) break;
         nu += (f - k) / fp;
     }
     return finish(d, i, nu, y);
@@ -116,26 +112,28 @@ static fold_status topk_vjp(learn_task *t, fold_int i, const double *ybar, doubl
     t->backward_iterations = 0;
     t->backward_bytes = 0;
     if (d->sample != i)
-        return learn_error(FOLD_ERR_NOT_SOLVED, "topk vjp: sample %lld is not the last solved "
-                           "one", (long long)i);
+        return learn_error(FOLD_ERR_NOT_SOLVED,
+                           "topk vjp: sample %lld is not the last solved "
+                           "one",
+                           (long long)i);
     for (fold_int j = 0; j < d->n; j++) {
         ss += d->s[j];
         sy += d->s[j] * ybar[j];
     }
     if (t->backward != LEARN_BACKWARD_DIRECT) {
-        fold_status st = learn_topk_dual_vjp(d->c, d->n, d->k, d->nu, t->backward, d->n_iter,
-                                             -sy, qbar, &t->backward_iterations,
-                                             &t->backward_bytes);
+        fold_status st = learn_topk_dual_vjp(d->c, d->n, d->k, d->nu, t->backward, d->n_iter, -sy,
+                                             qbar, &t->backward_iterations, &t->backward_bytes);
         if (st != FOLD_OK)
-            return learn_error(st, "topk vjp: sample %lld: %s", (long long)i,
-                               fold_last_error());
+            return learn_error(st, "topk vjp: sample %lld: %s", (long long)i, fold_last_error());
         for (fold_int j = 0; j < d->n; j++)
             qbar[j] += d->s[j] * ybar[j];
         return FOLD_OK;
     }
     if (!(ss > 0))
-        return learn_error(FOLD_ERR_SINGULAR, "topk vjp: sample %lld: saturated solution "
-                           "(sum x(1-x) = %g)", (long long)i, ss);
+        return learn_error(FOLD_ERR_SINGULAR,
+                           "topk vjp: sample %lld: saturated solution "
+                           "(sum x(1-x) = %g)",
+                           (long long)i, ss);
     for (fold_int j = 0; j < d->n; j++)
         qbar[j] = d->s[j] * (ybar[j] - sy / ss);
     return FOLD_OK;
@@ -150,8 +148,7 @@ static double topk_loss(learn_task *t, fold_int i, const double *y, double *ybar
     for (fold_int j = 0; j < d->n; j++) {
         double x = fmin(fmax(y[j], 1e-12), 1 - 1e-12);
         sum -= l[j] * log(x) + (1 - l[j]) * log(1 - x);
-        if (ybar)
-            ybar[j] = (-l[j] / x + (1 - l[j]) / (1 - x)) / (double)d->n;
+        if (ybar) ybar[j] = (-l[j] / x + (1 - l[j]) / (1 - x)) / (double)d->n;
     }
     return sum / (double)d->n;
 }
@@ -161,8 +158,7 @@ static double topk_metric(learn_task *t, fold_int i, const double *y)
     return topk_loss(t, i, y, NULL);
 }
 
-static const learn_task_ops topk_ops = {topk_forward, topk_vjp, topk_loss, topk_metric,
-                                        topk_free};
+static const learn_task_ops topk_ops = {topk_forward, topk_vjp, topk_loss, topk_metric, topk_free};
 
 /* Features z ~ N(0, I); true scores s = (B z / sqrt(d))^deg + noise (odd deg keeps the sign);
  * labels = the k largest true scores. Targets for the two-stage baseline are the labels. */
@@ -182,8 +178,10 @@ fold_status learn_topk_create(const learn_config *c, learn_task *t)
     if (c->k < 1 || c->k >= n) {
         free(B);
         free(s);
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_task_create: topk: k = %lld outside "
-                           "[1, %lld)", (long long)c->k, (long long)n);
+        return learn_error(FOLD_ERR_ARGUMENT,
+                           "learn_task_create: topk: k = %lld outside "
+                           "[1, %lld)",
+                           (long long)c->k, (long long)n);
     }
     d->n = n;
     d->k = c->k;
@@ -219,8 +217,7 @@ fold_status learn_topk_create(const learn_config *c, learn_task *t)
         for (fold_int kk = 0; kk < c->k; kk++) {
             fold_int best = -1;
             for (fold_int r = 0; r < n; r++)
-                if (t->target[i * n + r] == 0 && (best < 0 || s[r] > s[best]))
-                    best = r;
+                if (t->target[i * n + r] == 0 && (best < 0 || s[r] > s[best])) best = r;
             t->target[i * n + best] = 1;
         }
     }

@@ -17,8 +17,7 @@ typedef struct dual_obj {
 
 static double sigmoid(double a)
 {
-    if (a >= 0)
-        return 1.0 / (1.0 + exp(-a));
+    if (a >= 0) return 1.0 / (1.0 + exp(-a));
     double e = exp(a);
     return e / (1.0 + e);
 }
@@ -87,21 +86,21 @@ fold_status learn_topk_dual_solve(const double *c, fold_int n, fold_int k, fold_
     fold_iter_def def = dual_def(&o);
     fold_iter_info info;
     double nu0 = LEARN_TOPK_NU0;
-    fold_status st = fold_iter_solve(&def, c, &nu0, max_iter, fixed ? 0 : LEARN_TOPK_TOL, NULL,
-                                     nu, NULL, &info);
+    fold_status st =
+        fold_iter_solve(&def, c, &nu0, max_iter, fixed ? 0 : LEARN_TOPK_TOL, NULL, nu, NULL, &info);
     *iterations = info.iterations;
     if (st == FOLD_WARN_INACCURATE && !fixed)
-        return learn_error(FOLD_ERR_NOT_CONVERGED, "dual gradient method did not converge in "
-                           "%lld iterations (last step %g)", (long long)max_iter,
-                           info.step_norm);
-    if (st < 0)
-        return learn_error(st, "dual gradient method: %s", fold_last_error());
+        return learn_error(FOLD_ERR_NOT_CONVERGED,
+                           "dual gradient method did not converge in "
+                           "%lld iterations (last step %g)",
+                           (long long)max_iter, info.step_norm);
+    if (st < 0) return learn_error(st, "dual gradient method: %s", fold_last_error());
     return FOLD_OK; /* fixed: nu_K, converged or not */
 }
 
 fold_status learn_topk_dual_vjp(const double *c, fold_int n, fold_int k, double nu, int method,
-                                fold_int iters, double nubar, double *cbar,
-                                fold_int *iterations, size_t *bytes)
+                                fold_int iters, double nubar, double *cbar, fold_int *iterations,
+                                size_t *bytes)
 {
     dual_obj o = {c, n, (double)k};
     fold_iter_def def = dual_def(&o);
@@ -112,8 +111,7 @@ fold_status learn_topk_dual_vjp(const double *c, fold_int n, fold_int k, double 
         fold_iter_info info;
         double nu0 = LEARN_TOPK_NU0;
         st = fold_iter_unroll_vjp(&def, c, &nu0, iters, &nubar, NULL, cbar, &info);
-        if (st < 0)
-            return learn_error(st, "unrolled dual gradient: %s", fold_last_error());
+        if (st < 0) return learn_error(st, "unrolled dual gradient: %s", fold_last_error());
         *iterations = iters;
         *bytes = info.bytes_stored;
         return FOLD_OK;
@@ -127,8 +125,7 @@ fold_status learn_topk_dual_vjp(const double *c, fold_int n, fold_int k, double 
     s.backward.tol = 1e-12;
     s.backward.max_iter = 1000000;
     st = fold_iter_map(&def, &nu, c, &map);
-    if (st == FOLD_OK)
-        st = fold_map_vjp(map, &s, &nubar, cbar, &info);
+    if (st == FOLD_OK) st = fold_map_vjp(map, &s, &nubar, cbar, &info);
     fold_map_free(map);
     if (st < 0)
         return learn_error(st, "folded dual gradient (%s): %s", learn_backward_name(method),

@@ -18,8 +18,8 @@ fold_status learn_topk_dual_solve(const double *c, fold_int n, fold_int k, fold_
  * gmres through fold_map_vjp), or unrolled over `iters` steps from LEARN_TOPK_NU0
  * (method unroll, fold_iter_unroll_vjp; nu unused). Backward iterations and tape bytes. */
 fold_status learn_topk_dual_vjp(const double *c, fold_int n, fold_int k, double nu, int method,
-                                fold_int iters, double nubar, double *cbar,
-                                fold_int *iterations, size_t *bytes);
+                                fold_int iters, double nubar, double *cbar, fold_int *iterations,
+                                size_t *bytes);
 
 fold_status learn_qp_create(const learn_config *c, learn_task *t);
 fold_status learn_portfolio_create(const learn_config *c, learn_task *t);
@@ -50,16 +50,15 @@ struct learn_sqp_def {
     const double *p;          /* parameters (n) */
     double damping;           /* alpha in (0, 1]: U(z) = z - alpha M^{-1} F(z; p) */
     learn_sqp_eval_fn eval;
-    learn_sqp_curv_fn curv;   /* NULL: linear constraints, J constant */
-    void *user_data;          /* the task's */
+    learn_sqp_curv_fn curv; /* NULL: linear constraints, J constant */
+    void *user_data;        /* the task's */
 };
 typedef struct learn_sqp learn_sqp;
 
 /* Build the step at the solution (arrays of def are referenced and must outlive it): B by
  * hessian/scale, the Schur complement J B^{-1} J' factored (FOLD_ERR_SINGULAR if the active
  * gradients are dependent). */
-fold_status learn_sqp_create(const learn_sqp_def *def, int hessian, double scale,
-                             learn_sqp **out);
+fold_status learn_sqp_create(const learn_sqp_def *def, int hessian, double scale, learn_sqp **out);
 void learn_sqp_free(learn_sqp *s);
 fold_int learn_sqp_nz(const learn_sqp *s);
 /* Folded: pbar (n) = (dx/dp)' xbar (xbar n) by LFPI or GMRES on (I - Phi)' w = (xbar_F, 0)
@@ -70,12 +69,12 @@ fold_status learn_sqp_vjp(learn_sqp *s, const double *xbar, int method, double *
 void learn_sqp_start(const learn_sqp *s, const double *x0, double *z0);
 /* Iterate U from z0 until |z_k - z_{k-1}|_inf <= tol (1 + |z_k|_inf) (FOLD_ERR_NOT_CONVERGED
  * after max_iter, with z and x of the last iterate): z (nz), the full x (n), iterations. */
-fold_status learn_sqp_run(learn_sqp *s, const double *z0, fold_int max_iter, double tol,
-                          double *z, double *x, fold_int *iterations);
+fold_status learn_sqp_run(learn_sqp *s, const double *z0, fold_int max_iter, double tol, double *z,
+                          double *x, fold_int *iterations);
 /* Unrolled: pbar (n) = (d x_iters / dp)' xbar through `iters` steps from z0
  * (fold_step_unroll_vjp; M held fixed); tape bytes. */
-fold_status learn_sqp_unroll_vjp(learn_sqp *s, const double *z0, fold_int iters,
-                                 const double *xbar, double *pbar, size_t *bytes);
+fold_status learn_sqp_unroll_vjp(learn_sqp *s, const double *z0, fold_int iters, const double *xbar,
+                                 double *pbar, size_t *bytes);
 
 /* Unrolled SQP iteration: stopping tolerance and iteration limit of the forward. */
 #define LEARN_SQP_TOL 1e-13
@@ -97,26 +96,25 @@ typedef struct learn_nlp_layer {
     fold_int n, m, np, sample; /* sample of the stored solution, -1 if none */
     int backward, step_hessian;
     double step_scale;
-    fold_int unroll_iters;     /* 0: the SQP iteration to convergence, else exactly that many */
-    learn_sqp_eval_fn eval;    /* KKT pieces for the SQP step */
+    fold_int unroll_iters;  /* 0: the SQP iteration to convergence, else exactly that many */
+    learn_sqp_eval_fn eval; /* KKT pieces for the SQP step */
     learn_sqp_curv_fn curv;
-    double damping;            /* alpha of the SQP step (the task's) */
+    double damping; /* alpha of the SQP step (the task's) */
     void *eval_data;
     const double *x_lower, *x_upper, *g_lower, *g_upper, *x_start; /* the task's */
     double *x, *lam, *zl, *zu, *lam_act, *z0, *zk, *p;
     fold_int *free_idx, *act;
-    learn_sqp *sqp;            /* NULL when no variable is free */
-    fold_int n_iter;           /* unroll: SQP iterations of the last forward */
-    bool unrolled;             /* the last forward ran the SQP iteration */
+    learn_sqp *sqp;  /* NULL when no variable is free */
+    fold_int n_iter; /* unroll: SQP iterations of the last forward */
+    bool unrolled;   /* the last forward ran the SQP iteration */
 } learn_nlp_layer;
 
 fold_status learn_nlp_layer_init(learn_nlp_layer *L, const fold_nlp_def *def,
-                                 learn_sqp_eval_fn eval, learn_sqp_curv_fn curv,
-                                 void *eval_data);
+                                 learn_sqp_eval_fn eval, learn_sqp_curv_fn curv, void *eval_data);
 fold_status learn_nlp_layer_forward(learn_nlp_layer *L, fold_int i, const double *p, double *x);
 /* VJP of the last forward; iterations of an iterative backward and tape bytes (may be NULL). */
-fold_status learn_nlp_layer_vjp(learn_nlp_layer *L, fold_int i, const double *xbar,
-                                double *pbar, fold_int *iterations, size_t *bytes);
+fold_status learn_nlp_layer_vjp(learn_nlp_layer *L, fold_int i, const double *xbar, double *pbar,
+                                fold_int *iterations, size_t *bytes);
 void learn_nlp_layer_free(learn_nlp_layer *L);
 /* The task's backward settings into its layer (before each forward and VJP). */
 static inline void sync_layer(const learn_task *t, learn_nlp_layer *L)

@@ -21,8 +21,7 @@ void learn_options_default(learn_options *o)
 
 void learn_result_free(learn_result *r)
 {
-    if (!r)
-        return;
+    if (!r) return;
     free(r->history);
     r->history = NULL;
 }
@@ -61,15 +60,14 @@ static const double *features(const learn_task *t, fold_int i)
 }
 
 /* Mean loss (use_metric false) or test figure over [first, first+count). */
-static fold_status eval_range(learn_task *t, const learn_model *m, fold_int first,
-                              fold_int count, bool use_metric, double *mean, fold_int *n_failed)
+static fold_status eval_range(learn_task *t, const learn_model *m, fold_int first, fold_int count,
+                              bool use_metric, double *mean, fold_int *n_failed)
 {
     sample_work w;
     fold_status st = work_alloc(t, m, &w);
     double sum = 0;
     fold_int n_ok = 0, n_bad = 0;
-    if (st != FOLD_OK)
-        return st;
+    if (st != FOLD_OK) return st;
     for (fold_int i = first; i < first + count; i++) {
         learn_model_forward(m, features(t, i), w.q, w.hidden);
         if (t->ops->forward(t, i, w.q, w.y) < 0) {
@@ -80,8 +78,7 @@ static fold_status eval_range(learn_task *t, const learn_model *m, fold_int firs
         n_ok++;
     }
     work_free(&w);
-    if (n_failed)
-        *n_failed = n_bad;
+    if (n_failed) *n_failed = n_bad;
     if (n_ok == 0)
         return learn_error(FOLD_ERR_FORWARD_FAILED, "learn_evaluate: all %lld samples failed",
                            (long long)count);
@@ -89,15 +86,16 @@ static fold_status eval_range(learn_task *t, const learn_model *m, fold_int firs
     return FOLD_OK;
 }
 
-fold_status learn_evaluate(learn_task *t, const learn_model *m, fold_int first,
-                           fold_int count, double *mean, fold_int *n_failed)
+fold_status learn_evaluate(learn_task *t, const learn_model *m, fold_int first, fold_int count,
+                           double *mean, fold_int *n_failed)
 {
     fold_clear_error();
-    if (!t || !m || !mean)
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_evaluate: NULL argument");
+    if (!t || !m || !mean) return learn_error(FOLD_ERR_ARGUMENT, "learn_evaluate: NULL argument");
     if (first < 0 || count < 1 || first + count > t->n_train + t->n_test)
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_evaluate: samples [%lld, %lld) outside "
-                           "[0, %lld)", (long long)first, (long long)(first + count),
+        return learn_error(FOLD_ERR_ARGUMENT,
+                           "learn_evaluate: samples [%lld, %lld) outside "
+                           "[0, %lld)",
+                           (long long)first, (long long)(first + count),
                            (long long)(t->n_train + t->n_test));
     return eval_range(t, m, first, count, true, mean, n_failed);
 }
@@ -121,8 +119,7 @@ static fold_status fit_least_squares(const learn_task *t, learn_model *m)
             finite = finite && isfinite(z[a]);
         for (fold_int k = 0; k < nq; k++)
             finite = finite && isfinite(q[k]);
-        if (!finite)
-            continue; /* a corrupt sample is left out of the fit, as from training */
+        if (!finite) continue; /* a corrupt sample is left out of the fit, as from training */
         for (fold_int a = 0; a < d; a++) {
             double za = a < d - 1 ? z[a] : 1.0;
             for (fold_int b = 0; b < d; b++)
@@ -150,22 +147,19 @@ fold_status learn_two_stage(learn_task *t, double *metric)
     fold_clear_error();
     learn_model *m = NULL;
     fold_status st;
-    if (!t || !metric)
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_two_stage: NULL argument");
+    if (!t || !metric) return learn_error(FOLD_ERR_ARGUMENT, "learn_two_stage: NULL argument");
     if (t->target) {
         if ((st = learn_model_create(LEARN_MODEL_LINEAR, t->n_feat, 0, t->n_q, NULL, &m)))
             return st;
         st = fit_least_squares(t, m);
     } else if (t->q_baseline) {
-        if ((st = learn_model_create(LEARN_MODEL_CONST, 0, 0, t->n_q, NULL, &m)))
-            return st;
+        if ((st = learn_model_create(LEARN_MODEL_CONST, 0, 0, t->n_q, NULL, &m))) return st;
         memcpy(m->w, t->q_baseline, (size_t)t->n_q * sizeof(double));
     } else {
         return learn_error(FOLD_ERR_UNSUPPORTED, "learn_two_stage: task '%s' has no targets",
                            t->name);
     }
-    if (st == FOLD_OK)
-        st = eval_range(t, m, t->n_train, t->n_test, true, metric, NULL);
+    if (st == FOLD_OK) st = eval_range(t, m, t->n_train, t->n_test, true, metric, NULL);
     learn_model_free(m);
     return st;
 }
@@ -195,8 +189,7 @@ static void optimizer_step(const learn_options *o, adam_state *a, double *w, con
 
 static void report(const learn_options *o, fold_int i, fold_status st)
 {
-    if (o->report)
-        o->report(i, st, fold_last_error(), o->user_data);
+    if (o->report) o->report(i, st, fold_last_error(), o->user_data);
 }
 
 /* One pass over the shuffled training set; returns the mean loss of the samples that
@@ -233,21 +226,21 @@ static fold_status train_epoch(learn_task *t, learn_model *m, const learn_option
             }
             learn_model_backward(m, features(t, i), w->qbar, w->hidden, g);
             iter_sum += (double)t->backward_iterations;
-            if (t->backward_bytes > e->tape_bytes)
-                e->tape_bytes = t->backward_bytes;
+            if (t->backward_bytes > e->tape_bytes) e->tape_bytes = t->backward_bytes;
             loss_sum += l;
             n_ok++;
         }
-        if (n_ok == 0)
-            continue; /* the whole batch failed: no update */
+        if (n_ok == 0) continue; /* the whole batch failed: no update */
         for (fold_int j = 0; j < m->n_w; j++)
             g[j] /= (double)n_ok;
         optimizer_step(o, adam, m->w, g, m->n_w);
         n_ok_all += n_ok;
     }
     if (n_ok_all == 0)
-        return learn_error(FOLD_ERR_FORWARD_FAILED, "learn_train: epoch %d: every training "
-                           "sample failed", e->epoch);
+        return learn_error(FOLD_ERR_FORWARD_FAILED,
+                           "learn_train: epoch %d: every training "
+                           "sample failed",
+                           e->epoch);
     e->train_loss = loss_sum / (double)n_ok_all;
     e->backward_iters = iter_sum / (double)n_ok_all;
     return FOLD_OK;
@@ -264,8 +257,7 @@ fold_status learn_train(learn_task *t, const learn_options *o, learn_result *res
     double *g = NULL;
     fold_status st;
     int kind;
-    if (!t || !o || !res)
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_train: NULL argument");
+    if (!t || !o || !res) return learn_error(FOLD_ERR_ARGUMENT, "learn_train: NULL argument");
     if (o->epochs < 0 || o->batch < 1 || !(o->lr > 0) || !isfinite(o->lr))
         return learn_error(FOLD_ERR_ARGUMENT, "learn_train: epochs = %d, batch = %lld, lr = %g",
                            o->epochs, (long long)o->batch, o->lr);
@@ -274,17 +266,16 @@ fold_status learn_train(learn_task *t, const learn_options *o, learn_result *res
         return learn_error(FOLD_ERR_ARGUMENT, "learn_train: task '%s' needs a feature model",
                            t->name);
     if (o->init_two_stage && (kind != LEARN_MODEL_LINEAR || !t->target))
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_train: init_two_stage needs the linear "
-                           "model and a task with targets ('%s')", t->name);
-    if (kind != LEARN_MODEL_CONST && !t->feat)
-        return learn_error(FOLD_ERR_ARGUMENT, "learn_train: task '%s' has no features",
+        return learn_error(FOLD_ERR_ARGUMENT,
+                           "learn_train: init_two_stage needs the linear "
+                           "model and a task with targets ('%s')",
                            t->name);
+    if (kind != LEARN_MODEL_CONST && !t->feat)
+        return learn_error(FOLD_ERR_ARGUMENT, "learn_train: task '%s' has no features", t->name);
     memset(res, 0, sizeof *res);
     learn_rng_seed(&rng, o->seed);
-    if ((st = learn_model_create(kind, t->n_feat, o->n_hidden, t->n_q, &rng, &m)))
-        return st;
-    if (kind == LEARN_MODEL_CONST)
-        memcpy(m->w, t->q_baseline, (size_t)t->n_q * sizeof(double));
+    if ((st = learn_model_create(kind, t->n_feat, o->n_hidden, t->n_q, &rng, &m))) return st;
+    if (kind == LEARN_MODEL_CONST) memcpy(m->w, t->q_baseline, (size_t)t->n_q * sizeof(double));
     if (o->init_two_stage && (st = fit_least_squares(t, m)) != FOLD_OK) {
         learn_model_free(m);
         return st;
@@ -298,8 +289,7 @@ fold_status learn_train(learn_task *t, const learn_options *o, learn_result *res
         st = learn_error(FOLD_ERR_MEMORY, "learn_train: buffers");
         goto done;
     }
-    if ((st = work_alloc(t, m, &w)))
-        goto done;
+    if ((st = work_alloc(t, m, &w))) goto done;
     for (fold_int i = 0; i < t->n_train; i++)
         order[i] = i;
     for (int ep = 0; ep <= o->epochs; ep++) {
@@ -314,12 +304,10 @@ fold_status learn_train(learn_task *t, const learn_options *o, learn_result *res
         }
         if (st == FOLD_OK)
             st = eval_range(t, m, t->n_train, t->n_test, true, &e->test_metric, NULL);
-        if (st != FOLD_OK)
-            goto done;
+        if (st != FOLD_OK) goto done;
         res->n_failed += ep > 0 ? e->n_failed : 0;
         res->n_epochs = ep;
-        if (o->progress)
-            o->progress(e, o->user_data);
+        if (o->progress) o->progress(e, o->user_data);
     }
     {
         double t0 = learn_now();
@@ -327,8 +315,7 @@ fold_status learn_train(learn_task *t, const learn_options *o, learn_result *res
         res->two_stage_s = learn_now() - t0;
     }
 done:
-    if (st != FOLD_OK)
-        learn_result_free(res);
+    if (st != FOLD_OK) learn_result_free(res);
     work_free(&w);
     learn_model_free(m);
     free(order);

@@ -15,8 +15,7 @@ static const char *const backward_names[] = {"direct", "lfpi", "gmres", "unroll"
 int learn_backward_parse(const char *name)
 {
     for (int i = 0; name && i < 4; i++)
-        if (!strcmp(name, backward_names[i]))
-            return i;
+        if (!strcmp(name, backward_names[i])) return i;
     return -1;
 }
 
@@ -38,8 +37,7 @@ double learn_uniform(learn_rng *r)
 double learn_normal(learn_rng *r)
 {
     double u1 = learn_uniform(r), u2 = learn_uniform(r);
-    if (u1 < 1e-300)
-        u1 = 1e-300;
+    if (u1 < 1e-300) u1 = 1e-300;
     return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
@@ -103,8 +101,7 @@ void learn_chol_subst(const double *L, fold_int n, double *x)
 fold_status learn_chol_solve(double *A, fold_int n, double *b, fold_int nrhs)
 {
     fold_status st = learn_chol_factor(A, n);
-    if (st != FOLD_OK)
-        return st;
+    if (st != FOLD_OK) return st;
     for (fold_int c = 0; c < nrhs; c++) /* b column-major, n x nrhs */
         learn_chol_subst(A, n, b + c * n);
     return FOLD_OK;
@@ -126,8 +123,7 @@ double learn_norm2_sq(const double *M, fold_int m, fold_int n)
         for (fold_int j = 0; j < n; j++)
             nv += v[j] * v[j];
         nv = sqrt(nv);
-        if (nv == 0)
-            break;
+        if (nv == 0) break;
         for (fold_int j = 0; j < n; j++)
             v[j] /= nv;
         for (fold_int i = 0; i < m; i++) {

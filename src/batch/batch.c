@@ -17,18 +17,25 @@ void fold_batch_default_options(fold_batch_options *opt)
 
 static fold_status check_model(const fold_batch_model *m)
 {
-    if (!m)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: model is NULL", FN);
+    if (!m) return fold_error(FOLD_ERR_ARGUMENT, "%s: model is NULL", FN);
     if (!m->create || !m->solve || !m->release)
         return fold_error(FOLD_ERR_ARGUMENT, "%s: model.%s is NULL (required)", FN,
-                          !m->create ? "create" : !m->solve ? "solve" : "release");
+                          !m->create  ? "create"
+                          : !m->solve ? "solve"
+                                      : "release");
     if (m->np < 0 || m->n_out < 0 || m->n_sens < 0)
         return fold_error(FOLD_ERR_DIMENSION, "%s: model.%s = %lld is negative", FN,
-                          m->np < 0 ? "np" : m->n_out < 0 ? "n_out" : "n_sens",
-                          (long long)(m->np < 0 ? m->np : m->n_out < 0 ? m->n_out : m->n_sens));
+                          m->np < 0      ? "np"
+                          : m->n_out < 0 ? "n_out"
+                                         : "n_sens",
+                          (long long)(m->np < 0      ? m->np
+                                      : m->n_out < 0 ? m->n_out
+                                                     : m->n_sens));
     if (!m->record && (m->n_out > 0 || m->n_sens > 0))
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: model.record is NULL but n_out = %lld, "
-                          "n_sens = %lld", FN, (long long)m->n_out, (long long)m->n_sens);
+        return fold_error(FOLD_ERR_ARGUMENT,
+                          "%s: model.record is NULL but n_out = %lld, "
+                          "n_sens = %lld",
+                          FN, (long long)m->n_out, (long long)m->n_sens);
     return FOLD_OK;
 }
 
@@ -44,8 +51,7 @@ static fold_status check_options(const fold_batch_options *o)
         return fold_error(FOLD_ERR_ARGUMENT, "%s: scenario_timeout_s = %g must be >= 0", FN,
                           o->scenario_timeout_s);
     if (o->warm < FOLD_BATCH_WARM_NEAREST || o->warm > FOLD_BATCH_WARM_COLD)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: warm = %d is not a fold_batch_warm", FN,
-                          o->warm);
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: warm = %d is not a fold_batch_warm", FN, o->warm);
     return FOLD_OK;
 }
 
@@ -55,18 +61,15 @@ fold_status fold_batch_create(const fold_batch_model *model, const fold_batch_op
     fold_clear_error();
     fold_batch_options def;
     fold_status st;
-    if (!out)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: out is NULL", FN);
+    if (!out) return fold_error(FOLD_ERR_ARGUMENT, "%s: out is NULL", FN);
     *out = NULL;
     if (!opt) {
         fold_batch_default_options(&def);
         opt = &def;
     }
-    if ((st = check_model(model)) || (st = check_options(opt)))
-        return st;
+    if ((st = check_model(model)) || (st = check_options(opt))) return st;
     fold_batch *b = fold_calloc(1, sizeof *b, FN);
-    if (!b)
-        return FOLD_ERR_MEMORY;
+    if (!b) return FOLD_ERR_MEMORY;
     b->model = *model;
     b->opt = *opt;
     b->n_workers = opt->n_workers;
@@ -93,8 +96,7 @@ fold_status fold_batch_create(const fold_batch_model *model, const fold_batch_op
 
 void fold_batch_free(fold_batch *b)
 {
-    if (!b)
-        return;
+    if (!b) return;
     fold_bt_pool_stop(b);
     for (int i = 0; i < b->n_workers; i++) {
         fold_bt_buf_free(&b->w[i].in);
@@ -122,8 +124,7 @@ static fold_status make_run_msg(fold_batch *b, const double *anchor)
     fold_bt_begin(&b->run_msg, FOLD_BT_MSG_RUN);
     fold_bt_put_i64(&b->run_msg, b->run_id);
     fold_bt_put_u8(&b->run_msg, anchor != NULL);
-    if (anchor)
-        fold_bt_put_f64s(&b->run_msg, anchor, b->model.np);
+    if (anchor) fold_bt_put_f64s(&b->run_msg, anchor, b->model.np);
     fold_bt_finish(&b->run_msg);
     return b->run_msg.failed ? fold_error(FOLD_ERR_MEMORY, "fold_batch_run: out of memory")
                              : FOLD_OK;
@@ -145,16 +146,17 @@ void fold_bt_set_run_anchor_lost(fold_batch *b)
 fold_status fold_bt_check_job(const fold_batch *b, const fold_batch_job *job)
 {
     const char *fn = "fold_batch_run";
-    if (!b || !job)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: %s is NULL", fn, b ? "job" : "batch");
+    if (!b || !job) return fold_error(FOLD_ERR_ARGUMENT, "%s: %s is NULL", fn, b ? "job" : "batch");
     if (job->n_scenarios < 0)
         return fold_error(FOLD_ERR_DIMENSION, "%s: n_scenarios = %lld is negative", fn,
                           (long long)job->n_scenarios);
     if (job->n_scenarios > 0 && b->model.np > 0 && !job->params && !job->params_array)
         return fold_error(FOLD_ERR_ARGUMENT, "%s: job.params and job.params_array are NULL", fn);
     if (b->opt.warm == FOLD_BATCH_WARM_ANCHOR && !job->anchor && !job->anchor_mean)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: warm = anchor needs job.anchor or "
-                          "job.anchor_mean", fn);
+        return fold_error(FOLD_ERR_ARGUMENT,
+                          "%s: warm = anchor needs job.anchor or "
+                          "job.anchor_mean",
+                          fn);
     for (fold_int j = 0; job->anchor && j < b->model.np; j++)
         if (!isfinite(job->anchor[j]))
             return fold_error(FOLD_ERR_NONFINITE, "%s: anchor[%lld] = %g", fn, (long long)j,
@@ -181,8 +183,7 @@ void fold_bt_tally_init(fold_bt_tally *t, const fold_batch_job *job, fold_batch_
 fold_status fold_bt_deliver(fold_bt_tally *t, const fold_batch_record *rec, bool emit)
 {
     fold_batch_info *info = t->info;
-    if (rec->worker_peak_kb > info->worker_peak_kb)
-        info->worker_peak_kb = rec->worker_peak_kb;
+    if (rec->worker_peak_kb > info->worker_peak_kb) info->worker_peak_kb = rec->worker_peak_kb;
     if (!emit) {
         info->n_silent++;
         return FOLD_OK;
@@ -200,18 +201,20 @@ fold_status fold_bt_deliver(fold_bt_tally *t, const fold_batch_record *rec, bool
     if (t->job->on_record) {
         int rc = t->job->on_record(rec, t->job->record_data);
         if (rc)
-            return fold_error(FOLD_ERR_CALLBACK, "fold_batch_run: on_record returned %d at "
-                              "scenario %lld", rc, (long long)rec->scenario);
+            return fold_error(FOLD_ERR_CALLBACK,
+                              "fold_batch_run: on_record returned %d at "
+                              "scenario %lld",
+                              rc, (long long)rec->scenario);
     }
-    if (t->job->on_progress)
-        t->job->on_progress(&t->progress, t->job->progress_data);
+    if (t->job->on_progress) t->job->on_progress(&t->progress, t->job->progress_data);
     return FOLD_OK;
 }
 
 static fold_status local_record(void *ctx, const fold_batch_record *rec, bool emit,
                                 const unsigned char *payload, size_t len)
 {
-    (void)payload; (void)len;
+    (void)payload;
+    (void)len;
     return fold_bt_deliver(ctx, rec, emit);
 }
 
@@ -223,14 +226,12 @@ static void local_chunk_done(void *ctx, fold_int chunk_id)
 
 static fold_status ensure_keys(fold_batch *b, fold_int need)
 {
-    if (need <= b->cap_keys)
-        return FOLD_OK;
+    if (need <= b->cap_keys) return FOLD_OK;
     fold_int cap = b->cap_keys ? b->cap_keys : 64;
     while (cap < need)
         cap *= 2;
     int *slot = realloc(b->key_slot, (size_t)cap * sizeof *slot);
-    if (slot)
-        b->key_slot = slot;
+    if (slot) b->key_slot = slot;
     long *gen = slot ? realloc(b->key_gen, (size_t)cap * sizeof *gen) : NULL;
     if (!gen)
         return fold_error(FOLD_ERR_MEMORY, "fold_batch_run: out of memory for %lld keys",
@@ -253,16 +254,12 @@ static fold_status drive(fold_batch *b, const fold_batch_job *job, const fold_bt
         fold_bt_worker *w;
         while (!st && (w = fold_bt_pool_idle(b))) {
             if (!fold_bt_pool_pop_pending(b, &msg)) {
-                if (next >= plan->n_chunks)
-                    break;
-                st = fold_bt_encode_chunk(job, b->model.np, &plan->chunks[next++], job->keep,
-                                          &msg);
+                if (next >= plan->n_chunks) break;
+                st = fold_bt_encode_chunk(job, b->model.np, &plan->chunks[next++], job->keep, &msg);
             }
-            if (!st)
-                st = fold_bt_pool_dispatch(b, w, &msg);
+            if (!st) st = fold_bt_pool_dispatch(b, w, &msg);
         }
-        if (st || (t->chunks_left <= 0 && b->n_pending == 0))
-            break;
+        if (st || (t->chunks_left <= 0 && b->n_pending == 0)) break;
         st = fold_bt_pool_poll(b, -1);
     }
     fold_bt_buf_free(&msg);
@@ -275,23 +272,19 @@ fold_status fold_batch_run(fold_batch *b, const fold_batch_job *job, fold_batch_
     fold_batch_info local_info;
     fold_bt_plan plan;
     fold_bt_tally t;
-    if (!info)
-        info = &local_info;
+    if (!info) info = &local_info;
     memset(info, 0, sizeof *info);
     fold_status st = fold_bt_check_job(b, job);
-    if (st || (job->keep && (st = ensure_keys(b, b->next_key + job->n_scenarios))))
-        return st;
+    if (st || (job->keep && (st = ensure_keys(b, b->next_key + job->n_scenarios)))) return st;
     if ((st = fold_bt_plan_make(job, b->model.np, b->opt.chunk_size, b->opt.warm, b->next_key,
                                 &plan)))
         return st;
-    if (job->keep)
-        b->next_key += job->n_scenarios;
+    if (job->keep) b->next_key += job->n_scenarios;
     fold_bt_tally_init(&t, job, info, plan.n_emit, plan.n_chunks);
     b->sink = (fold_bt_sink){.record = local_record, .chunk_done = local_chunk_done, .ctx = &t};
     b->n_chunks_sent = b->n_respawned = 0;
     b->peak_kb = 0;
-    if (!(st = fold_bt_set_run(b, plan.anchor)))
-        st = drive(b, job, &plan, &t);
+    if (!(st = fold_bt_set_run(b, plan.anchor))) st = drive(b, job, &plan, &t);
     if (st && fold_bt_pool_reset_busy(b) != FOLD_OK)
         st = fold_error_context(st, "fold_batch_run (and replacing its busy workers failed)");
     b->sink = (fold_bt_sink){0};
@@ -301,7 +294,6 @@ fold_status fold_batch_run(fold_batch *b, const fold_batch_job *job, fold_batch_
     info->n_workers = b->n_workers;
     info->n_ranks = 1;
     info->wall_s = fold_time_now() - t.t0;
-    if (b->peak_kb > info->worker_peak_kb)
-        info->worker_peak_kb = b->peak_kb;
+    if (b->peak_kb > info->worker_peak_kb) info->worker_peak_kb = b->peak_kb;
     return st;
 }

@@ -13,17 +13,17 @@
  * host order (all processes of a run share one binary and machine type) ---- */
 
 enum {
-    FOLD_BT_MSG_RUN = 1,     /* parent -> worker: run id, keep, anchor */
-    FOLD_BT_MSG_CHUNK,       /* parent -> worker: a chain of scenarios with parameters */
-    FOLD_BT_MSG_VJP,         /* parent -> worker: backward requests on kept states */
+    FOLD_BT_MSG_RUN = 1, /* parent -> worker: run id, keep, anchor */
+    FOLD_BT_MSG_CHUNK,   /* parent -> worker: a chain of scenarios with parameters */
+    FOLD_BT_MSG_VJP,     /* parent -> worker: backward requests on kept states */
     FOLD_BT_MSG_JVP,
     FOLD_BT_MSG_JACOBIAN,
-    FOLD_BT_MSG_RELEASE,     /* parent -> worker: free kept states */
+    FOLD_BT_MSG_RELEASE, /* parent -> worker: free kept states */
     FOLD_BT_MSG_QUIT,
-    FOLD_BT_MSG_BEGIN,       /* worker -> parent: a scenario (or the anchor, -1) starts */
-    FOLD_BT_MSG_RECORD,      /* worker -> parent (and rank -> rank 0): a scenario's record */
-    FOLD_BT_MSG_RESULT,      /* worker -> parent: a backward request's result */
-    FOLD_BT_MSG_FATAL        /* worker -> parent: the model could not be built */
+    FOLD_BT_MSG_BEGIN,  /* worker -> parent: a scenario (or the anchor, -1) starts */
+    FOLD_BT_MSG_RECORD, /* worker -> parent (and rank -> rank 0): a scenario's record */
+    FOLD_BT_MSG_RESULT, /* worker -> parent: a backward request's result */
+    FOLD_BT_MSG_FATAL   /* worker -> parent: the model could not be built */
 };
 
 /* Member flags in a chunk: recorded or silent, and the designated start. */
@@ -92,8 +92,8 @@ bool fold_bt_get_record(fold_bt_reader *r, fold_batch_record *rec, bool *emit,
 void fold_bt_record_store_free(fold_bt_record_store *s);
 /* A record without hook results: crashed or timed out (outcome), or failed before the
  * solve. */
-void fold_bt_record_failed(fold_batch_record *rec, fold_int scenario, fold_int key,
-                           int outcome, fold_status status, const char *message);
+void fold_bt_record_failed(fold_batch_record *rec, fold_int scenario, fold_int key, int outcome,
+                           fold_status status, const char *message);
 
 /* ---- chain planning (batch_order.c) ---- */
 
@@ -117,16 +117,16 @@ typedef struct fold_bt_plan {
 
 /* Order the job's scenarios into chains (doc/api/batch.md, "Chains"). np parameters,
  * chunk size, warm mode; keys (keep mode) numbered from first_key. */
-fold_status fold_bt_plan_make(const fold_batch_job *job, fold_int np, fold_int chunk_size,
-                              int warm, fold_int first_key, fold_bt_plan *plan);
+fold_status fold_bt_plan_make(const fold_batch_job *job, fold_int np, fold_int chunk_size, int warm,
+                              fold_int first_key, fold_bt_plan *plan);
 void fold_bt_plan_free(fold_bt_plan *plan);
 /* Parameters of a scenario (the job's callback or array), checked finite. */
 fold_status fold_bt_job_params(const fold_batch_job *job, fold_int np, fold_int scenario,
                                double *p);
 
 /* Encode a chunk message: header and members with their parameters. */
-fold_status fold_bt_encode_chunk(const fold_batch_job *job, fold_int np,
-                                 const fold_bt_chunk *c, bool keep, fold_bt_buf *b);
+fold_status fold_bt_encode_chunk(const fold_batch_job *job, fold_int np, const fold_bt_chunk *c,
+                                 bool keep, fold_bt_buf *b);
 
 /* ---- the worker (batch_worker.c): runs in the child, never returns ---- */
 
@@ -140,21 +140,21 @@ typedef struct fold_bt_worker {
     int slot;
     pid_t pid;
     int fd;
-    long generation;    /* replacements of this slot so far */
+    long generation; /* replacements of this slot so far */
     int state;
-    bool killed;        /* we killed it (timeout, or a stopped run) */
-    bool run_sent;      /* this process has the current run's setup */
-    bool fatal;         /* it reported that the model could not be built */
+    bool killed;   /* we killed it (timeout, or a stopped run) */
+    bool run_sent; /* this process has the current run's setup */
+    bool fatal;    /* it reported that the model could not be built */
     fold_bt_buf in;
     /* the chunk in progress: its message (for a continuation) and members */
     fold_bt_buf chunk;
     fold_int chunk_id, chunk_n, next_pos;
-    bool in_member;     /* BEGIN seen, RECORD not yet */
-    fold_int member;    /* scenario in progress (-1: the anchor) */
+    bool in_member;  /* BEGIN seen, RECORD not yet */
+    fold_int member; /* scenario in progress (-1: the anchor) */
     double t_begin;
     /* the backward request in progress (keep mode) */
     fold_int req;
-    bool progressed;        /* finished a scenario or request since it was started */
+    bool progressed; /* finished a scenario or request since it was started */
     int state_before_death;
 } fold_bt_worker;
 
@@ -166,8 +166,8 @@ typedef struct fold_bt_sink {
     /* a chunk finished on this process */
     void (*chunk_done)(void *ctx, fold_int chunk_id);
     /* a backward result (keep mode) */
-    void (*result)(void *ctx, fold_int req, fold_status st, const char *msg,
-                   const double *values, fold_int count);
+    void (*result)(void *ctx, fold_int req, fold_status st, const char *msg, const double *values,
+                   fold_int count);
     void *ctx;
 } fold_bt_sink;
 
@@ -176,9 +176,9 @@ struct fold_batch {
     fold_batch_options opt;
     int n_workers;
     fold_bt_worker *w;
-    struct pollfd *pfd;      /* n_workers */
+    struct pollfd *pfd; /* n_workers */
     fold_int run_id;
-    fold_bt_buf run_msg;     /* the current run's setup, sent to every (new) worker */
+    fold_bt_buf run_msg; /* the current run's setup, sent to every (new) worker */
     fold_bt_sink sink;
     /* continuations after crashes: chunk messages waiting for a worker */
     fold_bt_buf *pending;

@@ -8,16 +8,16 @@ typedef struct requests {
     int type;
     fold_int count;
     const fold_int *keys;
-    const double *in;        /* per key: in_len values (VJP, JVP) */
+    const double *in; /* per key: in_len values (VJP, JVP) */
     fold_int in_len;
     fold_int n_rows, n_cols; /* JACOBIAN */
     const fold_int *rows, *cols;
-    double *out;             /* per key: out_len values */
+    double *out; /* per key: out_len values */
     fold_int out_len;
     fold_status *status;
-    unsigned char *todo;     /* per key: 1 to send, 2 sent, 0 answered */
-    fold_int *next;          /* per worker slot: next key index to look at */
-    fold_int first_error;    /* index of the first failed key, -1 */
+    unsigned char *todo;  /* per key: 1 to send, 2 sent, 0 answered */
+    fold_int *next;       /* per worker slot: next key index to look at */
+    fold_int first_error; /* index of the first failed key, -1 */
     char first_msg[FOLD_BATCH_MESSAGE_LEN];
 } requests;
 
@@ -46,8 +46,7 @@ static void on_result(void *ctx, fold_int req, fold_status st, const char *msg,
                       const double *values, fold_int count)
 {
     requests *q = ctx;
-    if (req >= 0 && req < q->count)
-        set_result(q, req, st, msg, values, count);
+    if (req >= 0 && req < q->count) set_result(q, req, st, msg, values, count);
 }
 
 /* Slot of the worker holding key i's state, or -1 (released, lost with a crash, or never
@@ -56,8 +55,7 @@ static int holder(const requests *q, fold_int i)
 {
     const fold_batch *b = q->b;
     fold_int key = q->keys[i];
-    if (key < 0 || key >= b->cap_keys || b->key_slot[key] < 0)
-        return -1;
+    if (key < 0 || key >= b->cap_keys || b->key_slot[key] < 0) return -1;
     int s = b->key_slot[key];
     return b->w[s].generation == b->key_gen[key] ? s : -1;
 }
@@ -137,37 +135,38 @@ static fold_status run_requests(requests *q)
     for (fold_int i = 0; i < q->count; i++) {
         q->todo[i] = 1;
         if (holder(q, i) < 0)
-            set_result(q, i, FOLD_ERR_NOT_SOLVED, "no kept state: released, lost with its "
-                       "worker, or its solve failed", NULL, 0);
+            set_result(q, i, FOLD_ERR_NOT_SOLVED,
+                       "no kept state: released, lost with its "
+                       "worker, or its solve failed",
+                       NULL, 0);
     }
     b->sink = (fold_bt_sink){.result = on_result, .ctx = q};
     fold_status st = FOLD_OK;
     while (!st) {
         bool left = feed(q);
-        if (!left && fold_bt_pool_n_busy(b) == 0)
-            break;
+        if (!left && fold_bt_pool_n_busy(b) == 0) break;
         st = fold_bt_pool_poll(b, -1);
     }
     b->sink = (fold_bt_sink){0};
     free(q->next);
     free(q->todo);
-    if (st)
-        return st;
+    if (st) return st;
     if (q->first_error >= 0) {
         fold_int i = q->first_error;
-        return fold_error(q->status[i], "%s: key %lld (entry %lld): %s", fn,
-                          (long long)q->keys[i], (long long)i, q->first_msg);
+        return fold_error(q->status[i], "%s: key %lld (entry %lld): %s", fn, (long long)q->keys[i],
+                          (long long)i, q->first_msg);
     }
     return FOLD_OK;
 }
 
-static fold_status check(const fold_batch *b, fold_int count, const fold_int *keys,
-                         const void *in, const void *out, const char *fn)
+static fold_status check(const fold_batch *b, fold_int count, const fold_int *keys, const void *in,
+                         const void *out, const char *fn)
 {
     if (!b || count < 0 || (count > 0 && (!keys || !in || !out)))
         return fold_error(FOLD_ERR_ARGUMENT, "%s: %s", fn,
-                          !b ? "batch is NULL" : count < 0 ? "count is negative"
-                                                           : "keys, input or output is NULL");
+                          !b          ? "batch is NULL"
+                          : count < 0 ? "count is negative"
+                                      : "keys, input or output is NULL");
     return FOLD_OK;
 }
 
@@ -182,27 +181,37 @@ static fold_status with_status(requests *q, fold_status *status)
     return st;
 }
 
-fold_status fold_batch_vjp(fold_batch *b, fold_int count, const fold_int *keys,
-                           const double *ybar, double *pbar, fold_status *status)
+fold_status fold_batch_vjp(fold_batch *b, fold_int count, const fold_int *keys, const double *ybar,
+                           double *pbar, fold_status *status)
 {
     fold_clear_error();
     fold_status st = check(b, count, keys, ybar, pbar, "fold_batch_vjp");
-    if (st)
-        return st;
-    requests q = {.b = b, .type = FOLD_BT_MSG_VJP, .count = count, .keys = keys, .in = ybar,
-                  .in_len = b->model.n_out, .out = pbar, .out_len = b->model.np};
+    if (st) return st;
+    requests q = {.b = b,
+                  .type = FOLD_BT_MSG_VJP,
+                  .count = count,
+                  .keys = keys,
+                  .in = ybar,
+                  .in_len = b->model.n_out,
+                  .out = pbar,
+                  .out_len = b->model.np};
     return with_status(&q, status);
 }
 
-fold_status fold_batch_jvp(fold_batch *b, fold_int count, const fold_int *keys,
-                           const double *dp, double *ydot, fold_status *status)
+fold_status fold_batch_jvp(fold_batch *b, fold_int count, const fold_int *keys, const double *dp,
+                           double *ydot, fold_status *status)
 {
     fold_clear_error();
     fold_status st = check(b, count, keys, dp, ydot, "fold_batch_jvp");
-    if (st)
-        return st;
-    requests q = {.b = b, .type = FOLD_BT_MSG_JVP, .count = count, .keys = keys, .in = dp,
-                  .in_len = b->model.np, .out = ydot, .out_len = b->model.n_out};
+    if (st) return st;
+    requests q = {.b = b,
+                  .type = FOLD_BT_MSG_JVP,
+                  .count = count,
+                  .keys = keys,
+                  .in = dp,
+                  .in_len = b->model.np,
+                  .out = ydot,
+                  .out_len = b->model.n_out};
     return with_status(&q, status);
 }
 
@@ -213,13 +222,19 @@ fold_status fold_batch_jacobian(fold_batch *b, fold_int count, const fold_int *k
     fold_clear_error();
     const char *fn = "fold_batch_jacobian";
     fold_status st = check(b, count, keys, J, J, fn);
-    if (st)
-        return st;
+    if (st) return st;
     if ((st = fold_check_index_list(rows, n_rows, b->model.n_out, fn, "rows")) ||
         (st = fold_check_index_list(cols, n_cols, b->model.np, fn, "cols")))
         return st;
-    requests q = {.b = b, .type = FOLD_BT_MSG_JACOBIAN, .count = count, .keys = keys,
-                  .n_rows = n_rows, .n_cols = n_cols, .rows = rows, .cols = cols, .out = J,
+    requests q = {.b = b,
+                  .type = FOLD_BT_MSG_JACOBIAN,
+                  .count = count,
+                  .keys = keys,
+                  .n_rows = n_rows,
+                  .n_cols = n_cols,
+                  .rows = rows,
+                  .cols = cols,
+                  .out = J,
                   .out_len = n_rows * n_cols};
     return with_status(&q, status);
 }
@@ -232,8 +247,7 @@ fold_status fold_batch_release(fold_batch *b, fold_int count, const fold_int *ke
     fold_bt_buf m = {0};
     for (int s = 0; s < b->n_workers; s++) {
         fold_bt_worker *w = &b->w[s];
-        if (w->fd < 0)
-            continue;
+        if (w->fd < 0) continue;
         fold_bt_begin(&m, FOLD_BT_MSG_RELEASE);
         fold_int n = 0;
         size_t at = m.len;
@@ -246,15 +260,13 @@ fold_status fold_batch_release(fold_batch *b, fold_int count, const fold_int *ke
                 n++;
             }
         }
-        if (keys && !m.failed)
-            memcpy(m.data + at, &n, sizeof n);
+        if (keys && !m.failed) memcpy(m.data + at, &n, sizeof n);
         fold_bt_finish(&m);
         if (m.failed) {
             fold_bt_buf_free(&m);
             return fold_error(FOLD_ERR_MEMORY, "fold_batch_release: out of memory");
         }
-        if (!keys || n > 0)
-            fold_bt_pool_send(w, &m);
+        if (!keys || n > 0) fold_bt_pool_send(w, &m);
     }
     for (fold_int k = 0; !keys && k < b->cap_keys; k++)
         b->key_slot[k] = -1;

@@ -9,8 +9,16 @@
 #include "batch/batch_internal.h"
 #include "foldopt/batch_mpi.h"
 
-enum { TAG_REQUEST = 7101, TAG_CHUNK, TAG_NOMORE, TAG_RECORD, TAG_DONE, TAG_ABORT, TAG_STOP,
-       TAG_BYE };
+enum {
+    TAG_REQUEST = 7101,
+    TAG_CHUNK,
+    TAG_NOMORE,
+    TAG_RECORD,
+    TAG_DONE,
+    TAG_ABORT,
+    TAG_STOP,
+    TAG_BYE
+};
 
 #define POLL_S 0.001 /* wait for worker events between looks at MPI */
 
@@ -45,11 +53,9 @@ static fold_status isend(mpi_run *m, int dest, int tag, fold_bt_buf *buf)
     if (s->n == s->cap) {
         int cap = s->cap ? 2 * s->cap : 16;
         MPI_Request *r = realloc(s->req, (size_t)cap * sizeof *r);
-        if (r)
-            s->req = r;
+        if (r) s->req = r;
         fold_bt_buf *b = r ? realloc(s->buf, (size_t)cap * sizeof *b) : NULL;
-        if (!b)
-            return fold_error(FOLD_ERR_MEMORY, "fold_batch_run_mpi: out of memory");
+        if (!b) return fold_error(FOLD_ERR_MEMORY, "fold_batch_run_mpi: out of memory");
         s->buf = b;
         s->cap = cap;
     }
@@ -67,8 +73,7 @@ static fold_status isend_bytes(mpi_run *m, int dest, int tag, const void *data, 
     fold_bt_put_bytes(&b, data, len);
     if (len == 0)
         fold_bt_put_u8(&b, 0); /* MPI accepts empty messages; a byte keeps buffers non-NULL */
-    if (b.failed)
-        return fold_error(FOLD_ERR_MEMORY, "fold_batch_run_mpi: out of memory");
+    if (b.failed) return fold_error(FOLD_ERR_MEMORY, "fold_batch_run_mpi: out of memory");
     return isend(m, dest, tag, &b);
 }
 
@@ -91,8 +96,7 @@ static void test_sends(sends *s)
 
 static void wait_sends(sends *s)
 {
-    if (s->n)
-        MPI_Waitall(s->n, s->req, MPI_STATUSES_IGNORE);
+    if (s->n) MPI_Waitall(s->n, s->req, MPI_STATUSES_IGNORE);
     for (int k = 0; k < s->n; k++)
         fold_bt_buf_free(&s->buf[k]);
     free(s->req);
@@ -106,10 +110,8 @@ static bool receive(mpi_run *m, const MPI_Status *ps)
     int count = 0;
     MPI_Get_count(ps, MPI_BYTE, &count);
     fold_bt_buf_reset(&m->in);
-    if (!fold_bt_reserve(&m->in, (size_t)count + 1))
-        return false;
-    MPI_Recv(m->in.data, count, MPI_BYTE, ps->MPI_SOURCE, ps->MPI_TAG, m->comm,
-             MPI_STATUS_IGNORE);
+    if (!fold_bt_reserve(&m->in, (size_t)count + 1)) return false;
+    MPI_Recv(m->in.data, count, MPI_BYTE, ps->MPI_SOURCE, ps->MPI_TAG, m->comm, MPI_STATUS_IGNORE);
     m->in.len = (size_t)count;
     return true;
 }
@@ -129,7 +131,8 @@ static fold_status abort_message(mpi_run *m, int from)
 static fold_status root_record(void *ctx, const fold_batch_record *rec, bool emit,
                                const unsigned char *payload, size_t len)
 {
-    (void)payload; (void)len;
+    (void)payload;
+    (void)len;
     return fold_bt_deliver(&((mpi_run *)ctx)->tally, rec, emit);
 }
 
@@ -145,12 +148,9 @@ static fold_status serve_request(mpi_run *m, int to, fold_int k)
     fold_bt_buf c = {0};
     fold_status st = FOLD_OK;
     for (fold_int i = 0; !st && i < k; i++) {
-        if (m->next >= m->plan.n_chunks)
-            return isend_bytes(m, to, TAG_NOMORE, NULL, 0);
-        st = fold_bt_encode_chunk(m->job, m->b->model.np, &m->plan.chunks[m->next++], false,
-                                  &c);
-        if (!st)
-            st = isend(m, to, TAG_CHUNK, &c);
+        if (m->next >= m->plan.n_chunks) return isend_bytes(m, to, TAG_NOMORE, NULL, 0);
+        st = fold_bt_encode_chunk(m->job, m->b->model.np, &m->plan.chunks[m->next++], false, &c);
+        if (!st) st = isend(m, to, TAG_CHUNK, &c);
     }
     fold_bt_buf_free(&c);
     return st;
@@ -164,8 +164,7 @@ static fold_status root_messages(mpi_run *m)
         int flag = 0;
         MPI_Status ps;
         MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, m->comm, &flag, &ps);
-        if (!flag)
-            return st;
+        if (!flag) return st;
         if (!receive(m, &ps))
             return fold_error(FOLD_ERR_MEMORY, "fold_batch_run_mpi: out of memory");
         fold_bt_reader r;
@@ -180,8 +179,10 @@ static fold_status root_messages(mpi_run *m)
             fold_batch_record rec;
             bool emit;
             if (!fold_bt_get_record(&r, &rec, &emit, &m->b->store))
-                st = fold_error(FOLD_ERR_INTERNAL, "fold_batch_run_mpi: malformed record from "
-                                "rank %d", ps.MPI_SOURCE);
+                st = fold_error(FOLD_ERR_INTERNAL,
+                                "fold_batch_run_mpi: malformed record from "
+                                "rank %d",
+                                ps.MPI_SOURCE);
             else
                 st = fold_bt_deliver(&m->tally, &rec, emit);
         } else if (ps.MPI_TAG == TAG_DONE) {
@@ -201,19 +202,15 @@ static fold_status root_loop(mpi_run *m)
         fold_bt_worker *w;
         while (!st && (w = fold_bt_pool_idle(b))) {
             if (!fold_bt_pool_pop_pending(b, &msg)) {
-                if (m->next >= m->plan.n_chunks)
-                    break;
-                st = fold_bt_encode_chunk(m->job, b->model.np, &m->plan.chunks[m->next++],
-                                          false, &msg);
+                if (m->next >= m->plan.n_chunks) break;
+                st = fold_bt_encode_chunk(m->job, b->model.np, &m->plan.chunks[m->next++], false,
+                                          &msg);
             }
-            if (!st)
-                st = fold_bt_pool_dispatch(b, w, &msg);
+            if (!st) st = fold_bt_pool_dispatch(b, w, &msg);
         }
-        if (!st)
-            st = root_messages(m);
+        if (!st) st = root_messages(m);
         test_sends(&m->out);
-        if (st || (m->tally.chunks_left <= 0 && b->n_pending == 0))
-            break;
+        if (st || (m->tally.chunks_left <= 0 && b->n_pending == 0)) break;
         st = fold_bt_pool_poll(b, POLL_S);
     }
     fold_bt_buf_free(&msg);
@@ -221,13 +218,11 @@ static fold_status root_loop(mpi_run *m)
     m->stop = true;
     for (int r = 1; r < m->size; r++) {
         fold_status ss = isend_bytes(m, r, TAG_STOP, NULL, 0);
-        if (!st)
-            st = ss;
+        if (!st) st = ss;
     }
     while (m->byes < m->size - 1) {
         fold_status ms = root_messages(m);
-        if (!st)
-            st = ms;
+        if (!st) st = ms;
         test_sends(&m->out);
         nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
     }
@@ -239,7 +234,8 @@ static fold_status root_loop(mpi_run *m)
 static fold_status rank_record(void *ctx, const fold_batch_record *rec, bool emit,
                                const unsigned char *payload, size_t len)
 {
-    (void)rec; (void)emit;
+    (void)rec;
+    (void)emit;
     return isend_bytes(ctx, 0, TAG_RECORD, payload, len);
 }
 
@@ -248,8 +244,7 @@ static void rank_chunk_done(void *ctx, fold_int chunk_id)
     mpi_run *m = ctx;
     fold_bt_buf b = {0};
     fold_bt_put_i64(&b, chunk_id);
-    if (!b.failed && !m->err)
-        m->err = isend(m, 0, TAG_DONE, &b);
+    if (!b.failed && !m->err) m->err = isend(m, 0, TAG_DONE, &b);
     fold_bt_buf_free(&b);
 }
 
@@ -269,8 +264,7 @@ static fold_status rank_messages(mpi_run *m)
         int flag = 0;
         MPI_Status ps;
         MPI_Iprobe(0, MPI_ANY_TAG, m->comm, &flag, &ps);
-        if (!flag)
-            return st;
+        if (!flag) return st;
         if (!receive(m, &ps))
             return fold_error(FOLD_ERR_MEMORY, "fold_batch_run_mpi: out of memory");
         if (ps.MPI_TAG == TAG_STOP) {
@@ -295,8 +289,7 @@ static void rank_abort(mpi_run *m, fold_status st)
     fold_bt_buf a = {0};
     fold_bt_put_i64(&a, st);
     fold_bt_put_str(&a, fold_last_error());
-    if (!a.failed)
-        isend(m, 0, TAG_ABORT, &a);
+    if (!a.failed) isend(m, 0, TAG_ABORT, &a);
     fold_bt_buf_free(&a);
     m->aborted = true;
 }
@@ -318,15 +311,11 @@ static void rank_loop(mpi_run *m)
                 m->requested += want;
             fold_bt_buf_free(&q);
         }
-        if (!st)
-            st = rank_messages(m);
+        if (!st) st = rank_messages(m);
         test_sends(&m->out);
-        if (!st && !m->stop)
-            st = fold_bt_pool_poll(b, POLL_S);
-        if (!st && m->err)
-            st = m->err;
-        if (st && !m->aborted)
-            rank_abort(m, st);
+        if (!st && !m->stop) st = fold_bt_pool_poll(b, POLL_S);
+        if (!st && m->err) st = m->err;
+        if (st && !m->aborted) rank_abort(m, st);
     }
     fold_bt_buf_free(&msg);
 }
@@ -340,12 +329,14 @@ static fold_status setup(mpi_run *m, const fold_batch_job *job)
     MPI_Allreduce(np, ext, 2, MPI_LONG_LONG, MPI_MAX, m->comm);
     fold_status st = FOLD_OK;
     if (ext[0] != -ext[1])
-        st = fold_error(FOLD_ERR_DIMENSION, "fold_batch_run_mpi: the ranks' models have "
-                        "different parameter counts (%lld to %lld)", -ext[1], ext[0]);
+        st = fold_error(FOLD_ERR_DIMENSION,
+                        "fold_batch_run_mpi: the ranks' models have "
+                        "different parameter counts (%lld to %lld)",
+                        -ext[1], ext[0]);
     if (!st && m->rank == 0) {
         if (!(st = fold_bt_check_job(b, job)) && job->keep)
             st = fold_error(FOLD_ERR_UNSUPPORTED, "fold_batch_run_mpi: keep mode runs on one "
-                            "process (fold_batch_run)");
+                                                  "process (fold_batch_run)");
         if (!st)
             st = fold_bt_plan_make(job, b->model.np, b->opt.chunk_size, b->opt.warm, 0, &m->plan);
     }
@@ -353,16 +344,13 @@ static fold_status setup(mpi_run *m, const fold_batch_job *job)
     MPI_Bcast(head, 2, MPI_INT, 0, m->comm);
     if (m->rank != 0 && head[0] < 0)
         st = fold_error(FOLD_ERR_ARGUMENT, "fold_batch_run_mpi: rank 0 refused the job");
-    if (head[0] < 0 || st)
-        return st ? st : (fold_status)head[0];
+    if (head[0] < 0 || st) return st ? st : (fold_status)head[0];
     double *anchor = m->plan.anchor;
     if (head[1] && m->rank != 0 && !(anchor = malloc(((size_t)b->model.np + 1) * sizeof *anchor)))
         return fold_error(FOLD_ERR_MEMORY, "fold_batch_run_mpi: out of memory");
-    if (head[1])
-        MPI_Bcast(anchor, (int)b->model.np, MPI_DOUBLE, 0, m->comm);
+    if (head[1]) MPI_Bcast(anchor, (int)b->model.np, MPI_DOUBLE, 0, m->comm);
     st = fold_bt_set_run(b, head[1] ? anchor : NULL);
-    if (anchor != m->plan.anchor)
-        free(anchor);
+    if (anchor != m->plan.anchor) free(anchor);
     return st;
 }
 
@@ -372,15 +360,12 @@ fold_status fold_batch_run_mpi(fold_batch *b, MPI_Comm comm, const fold_batch_jo
     fold_clear_error();
     fold_batch_info local_info;
     mpi_run m = {.b = b, .comm = comm, .job = job};
-    if (!info)
-        info = &local_info;
+    if (!info) info = &local_info;
     memset(info, 0, sizeof *info);
-    if (!b)
-        return fold_error(FOLD_ERR_ARGUMENT, "fold_batch_run_mpi: batch is NULL");
+    if (!b) return fold_error(FOLD_ERR_ARGUMENT, "fold_batch_run_mpi: batch is NULL");
     MPI_Comm_rank(comm, &m.rank);
     MPI_Comm_size(comm, &m.size);
-    if (m.size == 1)
-        return fold_batch_run(b, job, info);
+    if (m.size == 1) return fold_batch_run(b, job, info);
     fold_status st = setup(&m, job);
     if (st) {
         fold_bt_plan_free(&m.plan);
@@ -418,11 +403,10 @@ fold_status fold_batch_run_mpi(fold_batch *b, MPI_Comm comm, const fold_batch_jo
         info->n_workers = (int)sum[2];
         info->n_ranks = m.size;
         info->wall_s = fold_time_now() - m.tally.t0;
-        if (peak_all > info->worker_peak_kb)
-            info->worker_peak_kb = (long)peak_all;
+        if (peak_all > info->worker_peak_kb) info->worker_peak_kb = (long)peak_all;
         return st;
     }
     return code < 0 ? fold_error((fold_status)code, "fold_batch_run_mpi: the run stopped on "
-                                 "another rank")
+                                                    "another rank")
                     : FOLD_OK;
 }

@@ -8,8 +8,7 @@
 
 #define SKETCH 16 /* dimensions of the count sketch used to split the scenario set */
 
-fold_status fold_bt_job_params(const fold_batch_job *job, fold_int np, fold_int scenario,
-                               double *p)
+fold_status fold_bt_job_params(const fold_batch_job *job, fold_int np, fold_int scenario, double *p)
 {
     if (job->params) {
         int rc = job->params(scenario, p, job->params_data);
@@ -39,10 +38,10 @@ typedef struct planner {
     const fold_batch_job *job;
     fold_int n, np, chunk;
     int warm;
-    double *mean, *w;  /* per parameter: mean and 1 / standard deviation (0: constant) */
-    double *sketch;    /* n x SKETCH */
-    fold_int *order;   /* scenarios, split recursively into leaves */
-    double *leaf_p;    /* chunk x np parameters of a leaf's members */
+    double *mean, *w; /* per parameter: mean and 1 / standard deviation (0: constant) */
+    double *sketch;   /* n x SKETCH */
+    fold_int *order;  /* scenarios, split recursively into leaves */
+    double *leaf_p;   /* chunk x np parameters of a leaf's members */
     double *anchor;
     fold_bt_plan *plan;
     fold_int next_member;
@@ -54,8 +53,7 @@ static fold_status moments(planner *pl, double *p)
     double *m2 = pl->w;
     for (fold_int i = 0; i < pl->n; i++) {
         fold_status st = fold_bt_job_params(pl->job, pl->np, i, p);
-        if (st)
-            return st;
+        if (st) return st;
         for (fold_int j = 0; j < pl->np; j++) {
             double d = p[j] - pl->mean[j];
             pl->mean[j] += d / (double)(i + 1);
@@ -76,12 +74,10 @@ static fold_status sketch(planner *pl, double *p)
 {
     for (fold_int i = 0; i < pl->n; i++) {
         fold_status st = fold_bt_job_params(pl->job, pl->np, i, p);
-        if (st)
-            return st;
+        if (st) return st;
         double *s = pl->sketch + (size_t)i * SKETCH;
         for (fold_int j = 0; j < pl->np; j++) {
-            if (pl->w[j] == 0.0)
-                continue;
+            if (pl->w[j] == 0.0) continue;
             uint64_t h = mix64((uint64_t)j);
             double v = pl->w[j] * (p[j] - pl->mean[j]);
             s[h % SKETCH] += (h >> 63) ? v : -v;
@@ -100,8 +96,7 @@ static int cmp_axis(const void *a, const void *b, void *ctx)
     const axis_cmp *c = ctx;
     fold_int i = *(const fold_int *)a, k = *(const fold_int *)b;
     double x = c->sketch[(size_t)i * SKETCH + c->dim], y = c->sketch[(size_t)k * SKETCH + c->dim];
-    if (x != y)
-        return x < y ? -1 : 1;
+    if (x != y) return x < y ? -1 : 1;
     return (i > k) - (i < k);
 }
 
@@ -120,8 +115,7 @@ static int source_flag(const planner *pl, fold_int pos, const double *p, const d
 {
     if (!pl->anchor || pl->warm == FOLD_BATCH_WARM_COLD)
         return pos > 0 && pl->warm != FOLD_BATCH_WARM_COLD ? FOLD_BT_FROM_PREV : 0;
-    if (pos == 0 || pl->warm == FOLD_BATCH_WARM_ANCHOR)
-        return FOLD_BT_FROM_ANCHOR;
+    if (pos == 0 || pl->warm == FOLD_BATCH_WARM_ANCHOR) return FOLD_BT_FROM_ANCHOR;
     if (pl->warm == FOLD_BATCH_WARM_NEAREST && dist2(pl, p, pl->anchor) < dist2(pl, p, prev))
         return FOLD_BT_FROM_ANCHOR;
     return FOLD_BT_FROM_PREV;
@@ -129,8 +123,7 @@ static int source_flag(const planner *pl, fold_int pos, const double *p, const d
 
 static void swap_member(fold_int *idx, double *P, size_t np, fold_int a, fold_int b)
 {
-    if (a == b)
-        return;
+    if (a == b) return;
     fold_int t = idx[a];
     idx[a] = idx[b];
     idx[b] = t;
@@ -150,36 +143,30 @@ static fold_status leaf(planner *pl, fold_int *idx, fold_int count)
     double *P = pl->leaf_p;
     fold_status st;
     for (fold_int k = 0; k < count; k++)
-        if ((st = fold_bt_job_params(pl->job, pl->np, idx[k], P + (size_t)k * np)))
-            return st;
+        if ((st = fold_bt_job_params(pl->job, pl->np, idx[k], P + (size_t)k * np))) return st;
     /* the head: nearest the anchor, or (no anchor) farthest from the mean */
     fold_int first = 0;
     double best = 0;
     for (fold_int k = 0; k < count; k++) {
         double d = pl->anchor ? -dist2(pl, P + (size_t)k * np, pl->anchor)
                               : dist2(pl, P + (size_t)k * np, pl->mean);
-        if (k == 0 || d > best || (d == best && idx[k] < idx[first]))
-            best = d, first = k;
+        if (k == 0 || d > best || (d == best && idx[k] < idx[first])) best = d, first = k;
     }
     for (fold_int pos = 0; pos < count; pos++) {
         fold_int pick = pos == 0 ? first : pos;
         for (fold_int k = pos; pos > 0 && k < count; k++) {
             double d = dist2(pl, P + (size_t)k * np, P + (size_t)(pos - 1) * np);
-            if (k == pos || d < best || (d == best && idx[k] < idx[pick]))
-                best = d, pick = k;
+            if (k == pos || d < best || (d == best && idx[k] < idx[pick])) best = d, pick = k;
         }
         swap_member(idx, P, np, pos, pick);
     }
     const unsigned char *done = pl->job->done;
     fold_int last = -1, start = 0;
     for (fold_int k = 0; k < count; k++)
-        if (!done || done[idx[k]] == FOLD_BATCH_TODO)
-            last = k;
+        if (!done || done[idx[k]] == FOLD_BATCH_TODO) last = k;
     for (fold_int k = 0; done && k < last; k++)
-        if (done[idx[k]] == FOLD_BATCH_RECORDED_END)
-            start = k + 1;
-    if (last < 0)
-        return FOLD_OK;
+        if (done[idx[k]] == FOLD_BATCH_RECORDED_END) start = k + 1;
+    if (last < 0) return FOLD_OK;
     fold_bt_plan *plan = pl->plan;
     fold_bt_chunk *c = &plan->chunks[plan->n_chunks];
     c->id = plan->n_chunks++;
@@ -206,8 +193,7 @@ static fold_status leaf(planner *pl, fold_int *idx, fold_int count)
  * spread so that the left part holds a whole number of chunks, down to one chunk. */
 static fold_status split(planner *pl, fold_int *idx, fold_int count)
 {
-    if (count <= pl->chunk)
-        return leaf(pl, idx, count);
+    if (count <= pl->chunk) return leaf(pl, idx, count);
     axis_cmp c = {pl->sketch, 0};
     double spread = -1;
     for (int d = 0; d < SKETCH; d++) {
@@ -217,8 +203,7 @@ static fold_status split(planner *pl, fold_int *idx, fold_int count)
             lo = fmin(lo, v);
             hi = fmax(hi, v);
         }
-        if (hi - lo > spread)
-            spread = hi - lo, c.dim = d;
+        if (hi - lo > spread) spread = hi - lo, c.dim = d;
     }
     qsort_r(idx, (size_t)count, sizeof *idx, cmp_axis, &c);
     fold_int n_chunks = (count + pl->chunk - 1) / pl->chunk;
@@ -227,11 +212,15 @@ static fold_status split(planner *pl, fold_int *idx, fold_int count)
     return st ? st : split(pl, idx + left, count - left);
 }
 
-fold_status fold_bt_plan_make(const fold_batch_job *job, fold_int np, fold_int chunk_size,
-                              int warm, fold_int first_key, fold_bt_plan *plan)
+fold_status fold_bt_plan_make(const fold_batch_job *job, fold_int np, fold_int chunk_size, int warm,
+                              fold_int first_key, fold_bt_plan *plan)
 {
-    planner pl = {.job = job, .n = job->n_scenarios, .np = np, .chunk = chunk_size,
-                  .warm = warm, .plan = plan};
+    planner pl = {.job = job,
+                  .n = job->n_scenarios,
+                  .np = np,
+                  .chunk = chunk_size,
+                  .warm = warm,
+                  .plan = plan};
     size_t n = (size_t)pl.n, npz = (size_t)np + 1;
     fold_status st = FOLD_ERR_MEMORY;
     double *p = malloc(npz * sizeof *p);
@@ -249,8 +238,7 @@ fold_status fold_bt_plan_make(const fold_batch_job *job, fold_int np, fold_int c
                         (long long)pl.n);
         goto done;
     }
-    if ((st = moments(&pl, p)) || (st = sketch(&pl, p)))
-        goto done;
+    if ((st = moments(&pl, p)) || (st = sketch(&pl, p))) goto done;
     if (warm != FOLD_BATCH_WARM_COLD && (job->anchor || job->anchor_mean)) {
         if (!(plan->anchor = malloc(npz * sizeof *plan->anchor))) {
             st = fold_error(FOLD_ERR_MEMORY, "fold_batch_run: out of memory");
@@ -261,8 +249,7 @@ fold_status fold_bt_plan_make(const fold_batch_job *job, fold_int np, fold_int c
     }
     for (fold_int i = 0; i < pl.n; i++)
         pl.order[i] = i;
-    if ((st = split(&pl, pl.order, pl.n)))
-        goto done;
+    if ((st = split(&pl, pl.order, pl.n))) goto done;
     for (fold_int k = 0; job->keep && k < pl.next_member; k++)
         plan->members[k].key = first_key + plan->members[k].scenario;
 done:
@@ -272,8 +259,7 @@ done:
     free(pl.sketch);
     free(pl.order);
     free(pl.leaf_p);
-    if (st)
-        fold_bt_plan_free(plan);
+    if (st) fold_bt_plan_free(plan);
     return st;
 }
 
@@ -285,8 +271,8 @@ void fold_bt_plan_free(fold_bt_plan *plan)
     memset(plan, 0, sizeof *plan);
 }
 
-fold_status fold_bt_encode_chunk(const fold_batch_job *job, fold_int np,
-                                 const fold_bt_chunk *c, bool keep, fold_bt_buf *b)
+fold_status fold_bt_encode_chunk(const fold_batch_job *job, fold_int np, const fold_bt_chunk *c,
+                                 bool keep, fold_bt_buf *b)
 {
     fold_status st = FOLD_OK;
     double *p = malloc(((size_t)np + 1) * sizeof *p);
@@ -299,8 +285,7 @@ fold_status fold_bt_encode_chunk(const fold_batch_job *job, fold_int np,
         fold_bt_put_i64(b, m->scenario);
         fold_bt_put_i64(b, m->key);
         fold_bt_put_u8(b, m->flags);
-        if (!(st = fold_bt_job_params(job, np, m->scenario, p)))
-            fold_bt_put_f64s(b, p, np);
+        if (!(st = fold_bt_job_params(job, np, m->scenario, p))) fold_bt_put_f64s(b, p, np);
     }
     fold_bt_finish(b);
     free(p);

@@ -37,8 +37,7 @@ static fold_status spawn(fold_batch *b, fold_bt_worker *w)
          * worker's end would hide that worker's death from the parent */
         close(sv[0]);
         for (int i = 0; i < b->n_workers; i++)
-            if (b->w[i].fd >= 0)
-                close(b->w[i].fd);
+            if (b->w[i].fd >= 0) close(b->w[i].fd);
         fold_bt_worker_main(&b->model, sv[1]);
     }
     close(sv[1]);
@@ -75,8 +74,7 @@ static void reap(fold_bt_worker *w, int *wstatus)
         while (waitpid(w->pid, wstatus, 0) < 0 && errno == EINTR)
             ;
     }
-    if (w->fd >= 0)
-        close(w->fd);
+    if (w->fd >= 0) close(w->fd);
     w->fd = -1;
     w->pid = 0;
     w->state = FOLD_BT_DEAD;
@@ -89,8 +87,7 @@ void fold_bt_pool_stop(fold_batch *b)
     fold_bt_finish(&q);
     for (int i = 0; i < b->n_workers; i++) {
         fold_bt_worker *w = &b->w[i];
-        if (w->fd < 0)
-            continue;
+        if (w->fd < 0) continue;
         if (w->state != FOLD_BT_IDLE) /* busy: no waiting for the end of its chunk */
             kill(w->pid, SIGKILL);
         else
@@ -110,8 +107,7 @@ void fold_bt_pool_send(fold_bt_worker *w, const fold_bt_buf *msg)
 fold_bt_worker *fold_bt_pool_idle(fold_batch *b)
 {
     for (int i = 0; i < b->n_workers; i++)
-        if (b->w[i].fd >= 0 && b->w[i].state == FOLD_BT_IDLE && !b->w[i].fatal)
-            return &b->w[i];
+        if (b->w[i].fd >= 0 && b->w[i].state == FOLD_BT_IDLE && !b->w[i].fatal) return &b->w[i];
     return NULL;
 }
 
@@ -123,8 +119,8 @@ int fold_bt_pool_n_busy(const fold_batch *b)
     return n;
 }
 
-static void member_at(const fold_batch *b, const fold_bt_worker *w, fold_int k,
-                      fold_int *scenario, fold_int *key, unsigned *flags)
+static void member_at(const fold_batch *b, const fold_bt_worker *w, fold_int k, fold_int *scenario,
+                      fold_int *key, unsigned *flags)
 {
     fold_bt_reader r;
     size_t off = 5 + CHUNK_HEAD + (size_t)k * member_size(b);
@@ -163,8 +159,7 @@ fold_status fold_bt_pool_push_pending(fold_batch *b, fold_bt_buf *chunk)
     if (b->n_pending == b->cap_pending) {
         fold_int cap = b->cap_pending ? 2 * b->cap_pending : 8;
         fold_bt_buf *p = realloc(b->pending, (size_t)cap * sizeof *p);
-        if (!p)
-            return fold_error(FOLD_ERR_MEMORY, "fold_batch_run: out of memory");
+        if (!p) return fold_error(FOLD_ERR_MEMORY, "fold_batch_run: out of memory");
         b->pending = p;
         b->cap_pending = cap;
     }
@@ -175,8 +170,7 @@ fold_status fold_bt_pool_push_pending(fold_batch *b, fold_bt_buf *chunk)
 
 bool fold_bt_pool_pop_pending(fold_batch *b, fold_bt_buf *out)
 {
-    if (b->n_pending == 0)
-        return false;
+    if (b->n_pending == 0) return false;
     fold_bt_buf_free(out);
     *out = b->pending[0];
     memmove(b->pending, b->pending + 1, (size_t)(b->n_pending - 1) * sizeof *b->pending);
@@ -188,8 +182,7 @@ bool fold_bt_pool_pop_pending(fold_batch *b, fold_bt_buf *out)
 static fold_status continuation(fold_batch *b, fold_bt_worker *w, fold_int from)
 {
     if (from >= w->chunk_n) {
-        if (b->sink.chunk_done)
-            b->sink.chunk_done(b->sink.ctx, w->chunk_id);
+        if (b->sink.chunk_done) b->sink.chunk_done(b->sink.ctx, w->chunk_id);
         return FOLD_OK;
     }
     fold_bt_buf c = {0};
@@ -208,8 +201,8 @@ static fold_status continuation(fold_batch *b, fold_bt_worker *w, fold_int from)
     return fold_bt_pool_push_pending(b, &c);
 }
 
-static void death_message(const fold_batch *b, const fold_bt_worker *w, pid_t pid,
-                          int wstatus, double busy_s, char *msg, size_t cap)
+static void death_message(const fold_batch *b, const fold_bt_worker *w, pid_t pid, int wstatus,
+                          double busy_s, char *msg, size_t cap)
 {
     if (w->killed)
         snprintf(msg, cap, "timed out: worker %d killed after %.3g s (scenario_timeout_s %g)",
@@ -259,8 +252,7 @@ static fold_status handle_death(fold_batch *b, fold_bt_worker *w)
             fold_bt_set_run_anchor_lost(b); /* no anchor for this rank's next workers */
         }
         fold_status cs = continuation(b, w, from);
-        if (!st)
-            st = cs;
+        if (!st) st = cs;
     } else if (prev == FOLD_BT_REQUEST_BUSY && b->sink.result) {
         b->sink.result(b->sink.ctx, w->req, FOLD_ERR_NOT_SOLVED, msg, NULL, 0);
         blamed = true;
@@ -270,10 +262,11 @@ static fold_status handle_death(fold_batch *b, fold_bt_worker *w)
      * loop forever */
     if (!w->progressed && !blamed && ++b->n_start_deaths > 2 * (fold_int)b->n_workers + 2)
         return st ? st
-                  : fold_error(FOLD_ERR_INTERNAL, "fold_batch: workers keep dying before "
-                               "finishing anything (last: %s)", msg);
-    if (w->fatal)
-        return st;
+                  : fold_error(FOLD_ERR_INTERNAL,
+                               "fold_batch: workers keep dying before "
+                               "finishing anything (last: %s)",
+                               msg);
+    if (w->fatal) return st;
     fold_status sp = spawn(b, w);
     b->n_respawned++;
     return st ? st : sp;
@@ -300,8 +293,7 @@ static fold_status handle_message(fold_batch *b, fold_bt_worker *w, int type,
         w->progressed = true;
         b->n_start_deaths = 0;
         w->next_pos++;
-        if (rec.worker_peak_kb > b->peak_kb)
-            b->peak_kb = rec.worker_peak_kb;
+        if (rec.worker_peak_kb > b->peak_kb) b->peak_kb = rec.worker_peak_kb;
         if (rec.key >= 0 && rec.key < b->cap_keys) {
             b->key_slot[rec.key] = rec.solve_status >= 0 ? w->slot : -1; /* kept */
             b->key_gen[rec.key] = w->generation;
@@ -309,8 +301,7 @@ static fold_status handle_message(fold_batch *b, fold_bt_worker *w, int type,
         fold_status st = b->sink.record(b->sink.ctx, &rec, emit, payload, len);
         if (w->next_pos >= w->chunk_n) {
             w->state = FOLD_BT_IDLE;
-            if (b->sink.chunk_done)
-                b->sink.chunk_done(b->sink.ctx, w->chunk_id);
+            if (b->sink.chunk_done) b->sink.chunk_done(b->sink.ctx, w->chunk_id);
         }
         return st;
     }
@@ -335,13 +326,15 @@ static fold_status handle_message(fold_batch *b, fold_bt_worker *w, int type,
         char msg[FOLD_BATCH_MESSAGE_LEN];
         fold_bt_get_str(&r, msg, sizeof msg);
         w->fatal = true;
-        return fold_error(st < 0 ? st : FOLD_ERR_INTERNAL, "fold_batch: worker %d could not "
-                          "build the model%s%s: %s", w->slot, b->model.name ? " " : "",
-                          b->model.name ? b->model.name : "", msg);
+        return fold_error(st < 0 ? st : FOLD_ERR_INTERNAL,
+                          "fold_batch: worker %d could not "
+                          "build the model%s%s: %s",
+                          w->slot, b->model.name ? " " : "", b->model.name ? b->model.name : "",
+                          msg);
     }
     default:
-        return fold_error(FOLD_ERR_INTERNAL, "fold_batch: unknown message %d from worker %d",
-                          type, w->slot);
+        return fold_error(FOLD_ERR_INTERNAL, "fold_batch: unknown message %d from worker %d", type,
+                          w->slot);
     }
 }
 
@@ -372,17 +365,15 @@ fold_status fold_bt_pool_poll(fold_batch *b, double max_wait_s)
     double wait = max_wait_s < 0 ? HUGE_VAL : max_wait_s;
     for (int i = 0; i < b->n_workers; i++) {
         fold_bt_worker *w = &b->w[i];
-        if (w->fd < 0)
-            continue;
+        if (w->fd < 0) continue;
         pfd[n].fd = w->fd;
         pfd[n].events = POLLIN;
         pfd[n].revents = 0;
         n++;
-        bool timed = limit > 0 && !w->killed &&
-                     ((w->state == FOLD_BT_CHUNK_BUSY && w->in_member) ||
-                      w->state == FOLD_BT_REQUEST_BUSY);
-        if (timed)
-            wait = fmin(wait, fmax(0.0, w->t_begin + limit - now));
+        bool timed =
+            limit > 0 && !w->killed &&
+            ((w->state == FOLD_BT_CHUNK_BUSY && w->in_member) || w->state == FOLD_BT_REQUEST_BUSY);
+        if (timed) wait = fmin(wait, fmax(0.0, w->t_begin + limit - now));
     }
     int ms = wait >= 1e6 ? -1 : (int)ceil(wait * 1e3);
     int rc = poll(pfd, (nfds_t)n, ms);
@@ -391,17 +382,15 @@ fold_status fold_bt_pool_poll(fold_batch *b, double max_wait_s)
     fold_status st = FOLD_OK;
     for (int k = 0, i = 0; rc > 0 && !st && i < b->n_workers; i++) {
         fold_bt_worker *w = &b->w[i];
-        if (w->fd < 0)
-            continue;
-        if (pfd[k].fd == w->fd && pfd[k].revents)
-            st = drain(b, w);
+        if (w->fd < 0) continue;
+        if (pfd[k].fd == w->fd && pfd[k].revents) st = drain(b, w);
         k++;
     }
     now = fold_time_now();
     for (int i = 0; limit > 0 && i < b->n_workers; i++) {
         fold_bt_worker *w = &b->w[i];
-        bool timed = (w->state == FOLD_BT_CHUNK_BUSY && w->in_member) ||
-                     w->state == FOLD_BT_REQUEST_BUSY;
+        bool timed =
+            (w->state == FOLD_BT_CHUNK_BUSY && w->in_member) || w->state == FOLD_BT_REQUEST_BUSY;
         if (w->fd >= 0 && timed && !w->killed && now - w->t_begin > limit) {
             kill(w->pid, SIGKILL); /* its EOF comes at the next poll */
             w->killed = true;
@@ -415,15 +404,13 @@ fold_status fold_bt_pool_reset_busy(fold_batch *b)
     fold_status st = FOLD_OK;
     for (int i = 0; i < b->n_workers; i++) {
         fold_bt_worker *w = &b->w[i];
-        if (w->fd < 0 || w->state == FOLD_BT_IDLE)
-            continue;
+        if (w->fd < 0 || w->state == FOLD_BT_IDLE) continue;
         kill(w->pid, SIGKILL);
         int ws;
         reap(w, &ws);
         w->generation++;
         fold_status sp = spawn(b, w);
-        if (!st)
-            st = sp;
+        if (!st) st = sp;
     }
     while (b->n_pending > 0)
         fold_bt_buf_free(&b->pending[--b->n_pending]);

@@ -30,8 +30,7 @@ typedef struct state {
 static void dispose(void *user_data)
 {
     spec *s = user_data;
-    if (!s)
-        return;
+    if (!s) return;
     free(s->out_x);
     free(s->cols);
     free(s->ybar);
@@ -55,8 +54,7 @@ static fold_status create(void *user_data, void **model, char *message)
     (void)message;
     const spec *s = user_data;
     worker *w = fold_calloc(1, sizeof *w, "batch problem worker");
-    if (!w)
-        return FOLD_ERR_MEMORY;
+    if (!w) return FOLD_ERR_MEMORY;
     w->s = s;
     w->xbar = fold_calloc((size_t)s->n + 1, sizeof(double), "xbar");
     w->pbar = fold_calloc((size_t)s->np + 1, sizeof(double), "pbar");
@@ -86,8 +84,7 @@ static fold_status solve(void *model, const fold_batch_solve_args *a, void **out
     const spec *s = w->s;
     fold_status st;
     state *z = fold_calloc(1, sizeof *z, "batch state");
-    if (!z)
-        return FOLD_ERR_MEMORY;
+    if (!z) return FOLD_ERR_MEMORY;
     size_t n = (size_t)s->n;
     z->x = fold_malloc(3 * n + (size_t)s->m + 1, sizeof(double), "batch state point");
     if (!z->x) {
@@ -123,11 +120,9 @@ static fold_status solve(void *model, const fold_batch_solve_args *a, void **out
     }
     if (st == FOLD_OK) {
         st = fold_solve(z->solver, a->p, info);
-        if (st >= 0)
-            fold_solver_solution(z->solver, z->x, z->lam, z->zl, z->zu, NULL);
+        if (st >= 0) fold_solver_solution(z->solver, z->x, z->lam, z->zl, z->zu, NULL);
     }
-    if (st != FOLD_OK)
-        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
+    if (st != FOLD_OK) snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
     *out = z;
     return st;
 }
@@ -164,10 +159,10 @@ static fold_status record(void *model, void *st, double *outputs, double *sens,
         for (fold_int c = 0; rc >= 0 && c < s->n_cols; c++)
             sens[c] = w->grad[s->cols[c]];
         break;
-    default: break;
+    default:
+        break;
     }
-    if (rc != FOLD_OK)
-        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
+    if (rc != FOLD_OK) snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
     return rc;
 }
 
@@ -179,8 +174,7 @@ static fold_status vjp(void *model, void *st, const double *ybar, double *pbar, 
     for (fold_int k = 0; k < s->n_out; k++)
         w->xbar[s->out_x[k]] += ybar[k];
     fold_status rc = fold_vjp(((state *)st)->solver, w->xbar, NULL, NULL, NULL, pbar, NULL);
-    if (rc != FOLD_OK)
-        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
+    if (rc != FOLD_OK) snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
     return rc;
 }
 
@@ -191,8 +185,7 @@ static fold_status jvp(void *model, void *st, const double *dp, double *ydot, ch
     fold_status rc = fold_jvp(((state *)st)->solver, dp, w->dx, NULL, NULL, NULL, NULL);
     for (fold_int k = 0; rc >= 0 && k < s->n_out; k++)
         ydot[k] = w->dx[s->out_x[k]];
-    if (rc != FOLD_OK)
-        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
+    if (rc != FOLD_OK) snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
     return rc;
 }
 
@@ -202,15 +195,13 @@ static fold_status jacobian(void *model, void *st, fold_int n_rows, const fold_i
     worker *w = model;
     const spec *s = w->s;
     fold_int *xr = fold_malloc((size_t)n_rows + 1, sizeof *xr, "jacobian rows");
-    if (!xr)
-        return FOLD_ERR_MEMORY;
+    if (!xr) return FOLD_ERR_MEMORY;
     for (fold_int k = 0; k < n_rows; k++)
         xr[k] = s->out_x[rows[k]];
-    fold_status rc = fold_jacobian(((state *)st)->solver, FOLD_BLOCK_X, n_rows, xr, n_cols, cols,
-                                   J, NULL);
+    fold_status rc =
+        fold_jacobian(((state *)st)->solver, FOLD_BLOCK_X, n_rows, xr, n_cols, cols, J, NULL);
     free(xr);
-    if (rc != FOLD_OK)
-        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
+    if (rc != FOLD_OK) snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
     return rc;
 }
 
@@ -220,19 +211,19 @@ static fold_status check_spec(const fold_batch_problem_spec *in, fold_int n, fol
     if (in->sens < FOLD_BATCH_SENS_NONE || in->sens > FOLD_BATCH_SENS_VALUE)
         return fold_error(FOLD_ERR_ARGUMENT, "%s: sens = %d is not a fold_batch_sens", FN,
                           in->sens);
-    if (in->out_x && (st = fold_check_index_list(in->out_x, in->n_out, n, FN, "out_x")))
-        return st;
+    if (in->out_x && (st = fold_check_index_list(in->out_x, in->n_out, n, FN, "out_x"))) return st;
     if (!in->out_x && in->n_out != 0)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: out_x is NULL with n_out = %lld (0: all x)",
-                          FN, (long long)in->n_out);
-    if (in->cols && (st = fold_check_index_list(in->cols, in->n_cols, np, FN, "cols")))
-        return st;
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: out_x is NULL with n_out = %lld (0: all x)", FN,
+                          (long long)in->n_out);
+    if (in->cols && (st = fold_check_index_list(in->cols, in->n_cols, np, FN, "cols"))) return st;
     if (!in->cols && in->n_cols != 0)
         return fold_error(FOLD_ERR_ARGUMENT, "%s: cols is NULL with n_cols = %lld (0: all)", FN,
                           (long long)in->n_cols);
     if (in->sens != FOLD_BATCH_SENS_NONE && !fold_problem_has_param_derivatives(in->problem))
-        return fold_error(FOLD_ERR_MISSING_DERIVATIVE, "%s: sens needs the problem's parameter "
-                          "derivatives (grad_f_p, hess_lp, jac_g_p)", FN);
+        return fold_error(FOLD_ERR_MISSING_DERIVATIVE,
+                          "%s: sens needs the problem's parameter "
+                          "derivatives (grad_f_p, hess_lp, jac_g_p)",
+                          FN);
     if (in->settings && (st = fold_settings_check(in->settings)))
         return fold_error_context(st, "%s: settings", FN);
     return FOLD_OK;
@@ -251,15 +242,15 @@ fold_status fold_batch_problem_model(const fold_batch_problem_spec *in, fold_bat
     fold_clear_error();
     if (!in || !model || !in->problem)
         return fold_error(FOLD_ERR_ARGUMENT, "%s: %s is NULL", FN,
-                          !in ? "spec" : !model ? "model" : "spec.problem");
+                          !in      ? "spec"
+                          : !model ? "model"
+                                   : "spec.problem");
     fold_int n, m, np;
     fold_problem_dims(in->problem, &n, &m, &np);
     fold_status st = check_spec(in, n, np);
-    if (st)
-        return st;
+    if (st) return st;
     spec *s = fold_calloc(1, sizeof *s, FN);
-    if (!s)
-        return FOLD_ERR_MEMORY;
+    if (!s) return FOLD_ERR_MEMORY;
     s->prob = in->problem;
     if (in->settings)
         s->set = *in->settings;
@@ -281,26 +272,33 @@ fold_status fold_batch_problem_model(const fold_batch_problem_spec *in, fold_bat
         s->dp = fold_dup_doubles(in->dp, np, "dp");
         st = s->dp ? fold_check_finite(s->dp, np, FN, "dp") : FOLD_ERR_MEMORY;
     } else if (!vjp_ok || !jvp_ok) {
-        st = fold_error(FOLD_ERR_ARGUMENT, "%s: sens = %s needs %s", FN,
-                        vjp_ok ? "jvp" : "vjp", vjp_ok ? "dp" : "ybar");
+        st = fold_error(FOLD_ERR_ARGUMENT, "%s: sens = %s needs %s", FN, vjp_ok ? "jvp" : "vjp",
+                        vjp_ok ? "dp" : "ybar");
     }
-    if (!st && (!s->out_x || !s->cols))
-        st = FOLD_ERR_MEMORY;
+    if (!st && (!s->out_x || !s->cols)) st = FOLD_ERR_MEMORY;
     if (st) {
         dispose(s);
         return st;
     }
     fold_int n_sens[] = {0, s->n_cols, s->n_out, s->n_out * s->n_cols, s->n_cols};
-    *model = (fold_batch_model){.name = "problem", .np = np, .n_out = s->n_out,
-                                .n_sens = n_sens[s->sens], .user_data = s, .create = create,
-                                .destroy = destroy, .solve = solve, .record = record,
-                                .release = release, .vjp = vjp, .jvp = jvp,
-                                .jacobian = jacobian, .dispose = dispose};
+    *model = (fold_batch_model){.name = "problem",
+                                .np = np,
+                                .n_out = s->n_out,
+                                .n_sens = n_sens[s->sens],
+                                .user_data = s,
+                                .create = create,
+                                .destroy = destroy,
+                                .solve = solve,
+                                .record = record,
+                                .release = release,
+                                .vjp = vjp,
+                                .jvp = jvp,
+                                .jacobian = jacobian,
+                                .dispose = dispose};
     return FOLD_OK;
 }
 
 void fold_batch_model_dispose(fold_batch_model *model)
 {
-    if (model && model->dispose)
-        model->dispose(model->user_data);
+    if (model && model->dispose) model->dispose(model->user_data);
 }

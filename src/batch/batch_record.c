@@ -25,10 +25,8 @@ void fold_bt_put_record(fold_bt_buf *b, const fold_batch_record *rec, bool emit)
     fold_bt_put_i64(b, rec->worker_peak_kb);
     fold_bt_put_i64(b, rec->n_out);
     fold_bt_put_i64(b, rec->n_sens);
-    if (rec->outputs)
-        fold_bt_put_f64s(b, rec->outputs, rec->n_out);
-    if (rec->sens)
-        fold_bt_put_f64s(b, rec->sens, rec->n_sens);
+    if (rec->outputs) fold_bt_put_f64s(b, rec->outputs, rec->n_out);
+    if (rec->sens) fold_bt_put_f64s(b, rec->sens, rec->n_sens);
     if (rec->has_backward) /* a plain struct: every process runs the same binary */
         fold_bt_put_bytes(b, &rec->backward, sizeof rec->backward);
     fold_bt_put_str(b, rec->message);
@@ -37,11 +35,9 @@ void fold_bt_put_record(fold_bt_buf *b, const fold_batch_record *rec, bool emit)
 
 static bool fit(double **v, fold_int *cap, fold_int n)
 {
-    if (n <= *cap)
-        return true;
+    if (n <= *cap) return true;
     double *d = realloc(*v, (size_t)n * sizeof *d);
-    if (!d)
-        return false;
+    if (!d) return false;
     *v = d;
     *cap = n;
     return true;
@@ -67,24 +63,20 @@ bool fold_bt_get_record(fold_bt_reader *r, fold_batch_record *rec, bool *emit,
     rec->worker_peak_kb = (long)fold_bt_get_i64(r);
     rec->n_out = fold_bt_get_i64(r);
     rec->n_sens = fold_bt_get_i64(r);
-    if (r->bad || rec->n_out < 0 || rec->n_sens < 0)
-        return false;
+    if (r->bad || rec->n_out < 0 || rec->n_sens < 0) return false;
     if (flags & HAS_OUTPUTS) {
-        if (!fit(&store->outputs, &store->cap_out, rec->n_out + 1))
-            return false;
+        if (!fit(&store->outputs, &store->cap_out, rec->n_out + 1)) return false;
         fold_bt_get_f64s(r, store->outputs, rec->n_out);
         rec->outputs = store->outputs;
     }
     if (flags & HAS_SENS) {
-        if (!fit(&store->sens, &store->cap_sens, rec->n_sens + 1))
-            return false;
+        if (!fit(&store->sens, &store->cap_sens, rec->n_sens + 1)) return false;
         fold_bt_get_f64s(r, store->sens, rec->n_sens);
         rec->sens = store->sens;
     }
     if (flags & HAS_BACKWARD) {
         const unsigned char *p = fold_bt_get_raw(r, sizeof rec->backward);
-        if (p)
-            memcpy(&rec->backward, p, sizeof rec->backward);
+        if (p) memcpy(&rec->backward, p, sizeof rec->backward);
         rec->has_backward = p != NULL;
     }
     fold_bt_get_str(r, store->message, sizeof store->message);
@@ -101,8 +93,8 @@ void fold_bt_record_store_free(fold_bt_record_store *s)
     s->cap_out = s->cap_sens = 0;
 }
 
-void fold_bt_record_failed(fold_batch_record *rec, fold_int scenario, fold_int key,
-                           int outcome, fold_status status, const char *message)
+void fold_bt_record_failed(fold_batch_record *rec, fold_int scenario, fold_int key, int outcome,
+                           fold_status status, const char *message)
 {
     memset(rec, 0, sizeof *rec);
     rec->scenario = scenario;

@@ -21,7 +21,7 @@ typedef struct worker {
     void *model;
     int fd;
     fold_bt_buf in, out;
-    double *p;             /* np: one member's parameters (aligned copy) */
+    double *p; /* np: one member's parameters (aligned copy) */
     double *outputs, *sens;
     char message[FOLD_BATCH_MESSAGE_LEN];
     /* the anchor of the current run */
@@ -38,13 +38,12 @@ static size_t slot_of(const kept_map *m, fold_int key)
 
 static void *kept_find(const kept_map *m, fold_int key, bool take)
 {
-    for (size_t i = m->cap ? slot_of(m, key) : 0, k = 0; k < m->cap; k++, i = (i + 1) & (m->cap - 1)) {
-        if (m->keys[i] == -1)
-            return NULL;
+    for (size_t i = m->cap ? slot_of(m, key) : 0, k = 0; k < m->cap;
+         k++, i = (i + 1) & (m->cap - 1)) {
+        if (m->keys[i] == -1) return NULL;
         if (m->keys[i] == key) {
             void *s = m->states[i];
-            if (take)
-                m->keys[i] = -2;
+            if (take) m->keys[i] = -2;
             return s;
         }
     }
@@ -88,8 +87,7 @@ static bool kept_put(kept_map *m, fold_int key, void *state)
 
 static void release(worker *w, void *state)
 {
-    if (state)
-        w->def->release(w->model, state);
+    if (state) w->def->release(w->model, state);
 }
 
 static void release_all(worker *w)
@@ -121,16 +119,13 @@ static void single_threaded(void)
 {
     void (*set_blas)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
     void (*set_omp)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
-    if (set_blas)
-        set_blas(1);
-    if (set_omp)
-        set_omp(1);
+    if (set_blas) set_blas(1);
+    if (set_omp) set_omp(1);
 }
 
 static void fill_message(char *msg, fold_status st)
 {
-    if (st != FOLD_OK && !msg[0])
-        snprintf(msg, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
+    if (st != FOLD_OK && !msg[0]) snprintf(msg, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
 }
 
 static void solve_anchor(worker *w)
@@ -170,16 +165,15 @@ static void *member(worker *w, fold_bt_reader *r, bool keep, bool first, void *c
         rec.start = FOLD_BATCH_START_SCENARIO;
         rec.warm_from = chain_scenario;
     } else if (flags & (FOLD_BT_FROM_PREV | FOLD_BT_FROM_ANCHOR)) {
-        if (w->has_anchor && !w->anchor_tried)
-            solve_anchor(w);
+        if (w->has_anchor && !w->anchor_tried) solve_anchor(w);
         if (w->anchor_state) {
             start = w->anchor_state;
             rec.start = FOLD_BATCH_START_ANCHOR;
         }
     }
     send_begin(w, rec.scenario);
-    fold_batch_solve_args a = {.scenario = rec.scenario, .p = w->p, .start = start,
-                               .keep = keep, .new_chain = first};
+    fold_batch_solve_args a = {
+        .scenario = rec.scenario, .p = w->p, .start = start, .keep = keep, .new_chain = first};
     fold_forward_info info;
     memset(&info, 0, sizeof info);
     w->message[0] = '\0';
@@ -201,8 +195,7 @@ static void *member(worker *w, fold_bt_reader *r, bool keep, bool first, void *c
         fill_message(msg, rst);
         rec.outputs = d->n_out > 0 ? w->outputs : NULL;
         rec.sens = rst >= 0 && d->n_sens > 0 ? w->sens : NULL;
-        if (rst < 0 || (rst > 0 && st == FOLD_OK))
-            rec.status = rst;
+        if (rst < 0 || (rst > 0 && st == FOLD_OK)) rec.status = rst;
         if (msg[0]) { /* after the solve's own message, if any */
             size_t k = strlen(w->message);
             snprintf(w->message + k, sizeof w->message - k, "%s%s", k ? "; " : "", msg);
@@ -237,15 +230,12 @@ static void run_chunk(worker *w, const fold_bt_buf *msg)
         fold_bt_reader peek = r;
         fold_int scenario = fold_bt_get_i64(&peek);
         void *state = member(w, &r, keep, k == 0, chain, chain_scenario);
-        if (!state)
-            continue; /* a failed scenario: the chain goes on from the last converged one */
-        if (!keep)
-            release(w, chain);
+        if (!state) continue; /* a failed scenario: the chain goes on from the last converged one */
+        if (!keep) release(w, chain);
         chain = state;
         chain_scenario = scenario;
     }
-    if (!keep)
-        release(w, chain);
+    if (!keep) release(w, chain);
 }
 
 static void set_run(worker *w, const fold_bt_buf *msg)
@@ -261,8 +251,7 @@ static void set_run(worker *w, const fold_bt_buf *msg)
         release(w, w->anchor_state);
         w->anchor_state = NULL;
         w->anchor_tried = false;
-        if (has && np)
-            memcpy(w->anchor_p, a, (size_t)np * sizeof(double));
+        if (has && np) memcpy(w->anchor_p, a, (size_t)np * sizeof(double));
     }
     w->has_anchor = has;
 }
@@ -284,13 +273,11 @@ static void request(worker *w, int type, const fold_bt_buf *msg)
         rows = malloc(((size_t)(nr > 0 ? nr : 0) + 1) * sizeof *rows);
         if (rows && nr >= 0 && !r.bad) {
             const unsigned char *p = fold_bt_get_raw(&r, (size_t)nr * sizeof *rows);
-            if (p)
-                memcpy(rows, p, (size_t)nr * sizeof *rows);
+            if (p) memcpy(rows, p, (size_t)nr * sizeof *rows);
             nc = fold_bt_get_i64(&r);
             cols = malloc(((size_t)(nc > 0 ? nc : 0) + 1) * sizeof *cols);
             p = cols && nc >= 0 ? fold_bt_get_raw(&r, (size_t)nc * sizeof *cols) : NULL;
-            if (p)
-                memcpy(cols, p, (size_t)nc * sizeof *cols);
+            if (p) memcpy(cols, p, (size_t)nc * sizeof *cols);
         }
         count = nr * nc;
         out = malloc(((size_t)(count > 0 ? count : 0) + 1) * sizeof *out);
@@ -306,8 +293,7 @@ static void request(worker *w, int type, const fold_bt_buf *msg)
         count = vjp ? d->np : d->n_out;
         in = malloc(((size_t)n_in + 1) * sizeof *in);
         out = malloc(((size_t)count + 1) * sizeof *out);
-        if (in)
-            fold_bt_get_f64s(&r, in, n_in);
+        if (in) fold_bt_get_f64s(&r, in, n_in);
         if (!state)
             st = FOLD_ERR_NOT_SOLVED;
         else if (!in || !out || r.bad)
@@ -322,15 +308,16 @@ static void request(worker *w, int type, const fold_bt_buf *msg)
                  (long long)key);
     else if (st == FOLD_ERR_UNSUPPORTED && !msgbuf[0])
         snprintf(msgbuf, sizeof msgbuf, "the model has no %s hook",
-                 type == FOLD_BT_MSG_VJP ? "vjp" : type == FOLD_BT_MSG_JVP ? "jvp" : "jacobian");
+                 type == FOLD_BT_MSG_VJP   ? "vjp"
+                 : type == FOLD_BT_MSG_JVP ? "jvp"
+                                           : "jacobian");
     fill_message(msgbuf, st);
     fold_bt_begin(&w->out, FOLD_BT_MSG_RESULT);
     fold_bt_put_i64(&w->out, req);
     fold_bt_put_i64(&w->out, st);
     fold_bt_put_str(&w->out, msgbuf);
     fold_bt_put_i64(&w->out, st >= 0 ? count : 0);
-    if (st >= 0)
-        fold_bt_put_f64s(&w->out, out, count);
+    if (st >= 0) fold_bt_put_f64s(&w->out, out, count);
     fold_bt_finish(&w->out);
     free(in);
     free(out);
@@ -358,8 +345,7 @@ static void quit(worker *w, int code)
 {
     release_all(w);
     release(w, w->anchor_state);
-    if (w->model && w->def->destroy)
-        w->def->destroy(w->model);
+    if (w->model && w->def->destroy) w->def->destroy(w->model);
     _exit(code);
 }
 
@@ -369,8 +355,7 @@ void fold_bt_worker_main(const fold_batch_model *model, int fd)
     pid_t parent = getppid();
     /* die with the parent, whatever it is doing when it goes */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-        _exit(3);
+    if (getppid() != parent) _exit(3);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     single_threaded();
@@ -397,16 +382,24 @@ void fold_bt_worker_main(const fold_batch_model *model, int fd)
     }
     for (;;) {
         int type;
-        if (fold_bt_recv_msg(fd, &w.in, &type))
-            quit(&w, 0); /* the parent closed the socket */
+        if (fold_bt_recv_msg(fd, &w.in, &type)) quit(&w, 0); /* the parent closed the socket */
         switch (type) {
-        case FOLD_BT_MSG_RUN: set_run(&w, &w.in); break;
-        case FOLD_BT_MSG_CHUNK: run_chunk(&w, &w.in); break;
+        case FOLD_BT_MSG_RUN:
+            set_run(&w, &w.in);
+            break;
+        case FOLD_BT_MSG_CHUNK:
+            run_chunk(&w, &w.in);
+            break;
         case FOLD_BT_MSG_VJP:
         case FOLD_BT_MSG_JVP:
-        case FOLD_BT_MSG_JACOBIAN: request(&w, type, &w.in); break;
-        case FOLD_BT_MSG_RELEASE: release_keys(&w, &w.in); break;
-        default: quit(&w, 0);
+        case FOLD_BT_MSG_JACOBIAN:
+            request(&w, type, &w.in);
+            break;
+        case FOLD_BT_MSG_RELEASE:
+            release_keys(&w, &w.in);
+            break;
+        default:
+            quit(&w, 0);
         }
     }
 }

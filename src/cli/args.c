@@ -21,8 +21,7 @@ int cli_usage_error(const char *fmt, ...)
 int cli_status_error(const char *what, fold_status st)
 {
     fprintf(stderr, "foldopt: %s: %s", what, fold_status_string(st));
-    if (fold_last_error()[0])
-        fprintf(stderr, ": %s", fold_last_error());
+    if (fold_last_error()[0]) fprintf(stderr, ": %s", fold_last_error());
     fputc('\n', stderr);
     switch (st) {
     case FOLD_ERR_ARGUMENT:
@@ -39,31 +38,25 @@ int cli_status_error(const char *what, fold_status st)
 
 FILE *cli_open_output(const char *cmd, const char *path)
 {
-    if (!path)
-        return stdout;
+    if (!path) return stdout;
     FILE *out = fopen(path, "w");
-    if (!out)
-        cli_usage_error("%s: cannot write '%s': %s", cmd, path, strerror(errno));
+    if (!out) cli_usage_error("%s: cannot write '%s': %s", cmd, path, strerror(errno));
     return out;
 }
 
 int cli_close_output(const char *cmd, FILE *out, const char *path)
 {
     int err = fflush(out) != 0 ? errno : 0;
-    if (!err && ferror(out))
-        err = EIO;
+    if (!err && ferror(out)) err = EIO;
     if (out == stdout) {
-        if (!err)
-            return CLI_OK;
+        if (!err) return CLI_OK;
         clearerr(stdout); /* reported here: main() need not report it again */
         return cli_usage_error("%s: write error on standard output: %s", cmd, strerror(err));
     }
     struct stat sb;
     bool regular = fstat(fileno(out), &sb) == 0 && S_ISREG(sb.st_mode);
-    if (fclose(out) != 0 && !err)
-        err = errno;
-    if (!err)
-        return CLI_OK;
+    if (fclose(out) != 0 && !err) err = errno;
+    if (!err) return CLI_OK;
     if (regular) /* nothing half-written is left (a device such as /dev/full stays) */
         remove(path);
     return cli_usage_error("%s: write error on '%s': %s", cmd, path, strerror(err));
@@ -111,8 +104,7 @@ bool cli_apply_set(fold_settings *s, const char *assignment)
 {
     char name[128];
     const char *value;
-    if (!split_assignment("--set", assignment, name, sizeof name, &value))
-        return false;
+    if (!split_assignment("--set", assignment, name, sizeof name, &value)) return false;
     if (fold_settings_set(s, name, value) != FOLD_OK) {
         cli_usage_error("--set: %s", fold_last_error());
         return false;
@@ -124,8 +116,7 @@ bool cli_apply_ipopt(fold_settings *s, const char *assignment)
 {
     char name[128];
     const char *value;
-    if (!split_assignment("--ipopt", assignment, name, sizeof name, &value))
-        return false;
+    if (!split_assignment("--ipopt", assignment, name, sizeof name, &value)) return false;
     if (fold_settings_set_ipopt(s, name, value) != FOLD_OK) {
         cli_usage_error("--ipopt: %s", fold_last_error());
         return false;

@@ -9,15 +9,15 @@
 
 typedef struct acopf_worker {
     const batch_acopf_spec *spec;
-    opf_run r;            /* the options, and the scenario being recorded */
-    fold_acopf *base;     /* the model built once */
-    fold_solver *shared;  /* reused by the solves of one chain */
-    double *buf;          /* a point of the base model (3 n + m) */
+    opf_run r;           /* the options, and the scenario being recorded */
+    fold_acopf *base;    /* the model built once */
+    fold_solver *shared; /* reused by the solves of one chain */
+    double *buf;         /* a point of the base model (3 n + m) */
 } acopf_worker;
 
 typedef struct acopf_state {
-    fold_acopf *model;    /* a kept re-solve's model (owned); NULL: the base */
-    fold_solver *solver;  /* owned (keep mode, anchor, re-solve); NULL: the shared one */
+    fold_acopf *model;   /* a kept re-solve's model (owned); NULL: the base */
+    fold_solver *solver; /* owned (keep mode, anchor, re-solve); NULL: the shared one */
     fold_forward_info fwd;
     fold_acopf_solve_info refine;
     fold_status st;
@@ -38,8 +38,7 @@ static fold_status create(void *user_data, void **model, char *message)
 {
     const batch_acopf_spec *spec = user_data;
     acopf_worker *w = calloc(1, sizeof *w);
-    if (!w)
-        return FOLD_ERR_MEMORY;
+    if (!w) return FOLD_ERR_MEMORY;
     w->spec = spec;
     /* the parent's options and selection (outputs, weights, columns, direction): the worker
      * is a fork of it and reads them only; its own sensitivities go to r.values */
@@ -99,8 +98,7 @@ static fold_status set_start(acopf_worker *w, fold_solver *s, const acopf_state 
     if (from->model) {
         fold_status st = fold_acopf_convert_point(from->model, w->base, p, from->x, from->lam,
                                                   from->zl, from->zu, x, lam, zl, zu);
-        if (st != FOLD_OK)
-            return st;
+        if (st != FOLD_OK) return st;
     } else {
         x = from->x, lam = from->lam, zl = from->zl, zu = from->zu;
     }
@@ -117,8 +115,7 @@ static fold_status solve(void *model, const fold_batch_solve_args *a, void **out
     fold_solver *own = NULL, *s;
     fold_status st = FOLD_OK;
     acopf_state *z = calloc(1, sizeof *z);
-    if (!z)
-        return FOLD_ERR_MEMORY;
+    if (!z) return FOLD_ERR_MEMORY;
     if (a->keep) {
         st = fold_solver_create(prob, set, &own);
         s = own;
@@ -134,8 +131,7 @@ static fold_status solve(void *model, const fold_batch_solve_args *a, void **out
         fold_acopf_solve_options so;
         fold_acopf_default_solve_options(&so);
         so.max_rounds = (int)w->r.resolves;
-        st = fold_acopf_solve_on(w->base, s, a->p, &so, &z->model, &z->solver, info,
-                                 &z->refine);
+        st = fold_acopf_solve_on(w->base, s, a->p, &so, &z->model, &z->solver, info, &z->refine);
         if (z->solver) /* a kept re-solve: its own model and solver */
             fold_solver_free(own);
         else
@@ -155,8 +151,7 @@ static fold_status solve(void *model, const fold_batch_solve_args *a, void **out
     z->zl = z->x + n;
     z->zu = z->zl + n;
     z->lam = z->zu + n;
-    if (st >= 0)
-        fold_solver_solution(z->solver ? z->solver : s, z->x, z->lam, z->zl, z->zu, NULL);
+    if (st >= 0) fold_solver_solution(z->solver ? z->solver : s, z->x, z->lam, z->zl, z->zu, NULL);
     if (st != FOLD_OK) {
         bool lib = st == FOLD_ERR_FORWARD_FAILED || st == FOLD_WARN_INACCURATE ||
                    st == FOLD_ERR_NONFINITE || st == FOLD_ERR_CALLBACK;
@@ -187,8 +182,7 @@ static fold_status record(void *model, void *state, double *outputs, double *sen
         snprintf(message, FOLD_BATCH_MESSAGE_LEN, "outputs: %s", fold_acopf_last_error());
         return st;
     }
-    if (!opf_has_wrt(r))
-        return FOLD_OK;
+    if (!opf_has_wrt(r)) return FOLD_OK;
     /* every scenario starts in the KKT form asked for (a fallback of the previous one
      * changed the shared solver's) */
     r->settings = w->spec->args->settings;
@@ -198,26 +192,28 @@ static fold_status record(void *model, void *state, double *outputs, double *sen
         return FOLD_ERR_SETTING;
     }
     st = opf_differentiate(r);
-    if (st >= 0)
-        memcpy(sens, r->values, (size_t)opf_n_entries(r) * sizeof *sens);
-    if (r->has_bwd_info)
-        *bwd = r->bwd;
+    if (st >= 0) memcpy(sens, r->values, (size_t)opf_n_entries(r) * sizeof *sens);
+    if (r->has_bwd_info) *bwd = r->bwd;
     /* the message buffer is shorter than both details together: each is cut to fit */
     if (st != FOLD_OK)
         snprintf(message, FOLD_BATCH_MESSAGE_LEN, "backward: %.500s%s%.480s", r->bwd_msg,
                  r->kkt_fallback[0] ? "; barrier form used: " : "", r->kkt_fallback);
     else if (r->kkt_fallback[0])
-        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "barrier form used: %.1000s",
-                 r->kkt_fallback);
+        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "barrier form used: %.1000s", r->kkt_fallback);
     return st;
 }
 
-fold_batch_model batch_acopf_model(const batch_acopf_spec *spec, fold_int n_out,
-                                   fold_int n_sens)
+fold_batch_model batch_acopf_model(const batch_acopf_spec *spec, fold_int n_out, fold_int n_sens)
 {
     const fold_acopf_layout *L = &spec->args->L;
-    return (fold_batch_model){.name = spec->cs->name, .np = L->np, .n_out = n_out,
-                              .n_sens = n_sens, .user_data = (void *)spec, .create = create,
-                              .destroy = destroy, .solve = solve, .record = record,
+    return (fold_batch_model){.name = spec->cs->name,
+                              .np = L->np,
+                              .n_out = n_out,
+                              .n_sens = n_sens,
+                              .user_data = (void *)spec,
+                              .create = create,
+                              .destroy = destroy,
+                              .solve = solve,
+                              .record = record,
                               .release = release};
 }

@@ -15,13 +15,13 @@
 
 struct batch_journal {
     const batch_format *f;
-    char *out, *part, *tmp;  /* output, journal and temporary paths (out NULL: stdout) */
-    int fd;                  /* the journal */
-    fold_int n, next_out;    /* stdout: next scenario to print */
-    off_t *off;              /* per scenario: offset of its line in the journal, -1 */
+    char *out, *part, *tmp; /* output, journal and temporary paths (out NULL: stdout) */
+    int fd;                 /* the journal */
+    fold_int n, next_out;   /* stdout: next scenario to print */
+    off_t *off;             /* per scenario: offset of its line in the journal, -1 */
     size_t *len;
     off_t end;
-    char *line;              /* one line read back */
+    char *line; /* one line read back */
     size_t line_cap;
 };
 
@@ -50,10 +50,8 @@ static int write_all(int fd, const char *s, size_t n)
 {
     while (n > 0) {
         ssize_t k = write(fd, s, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return -1;
         s += k;
         n -= (size_t)k;
     }
@@ -64,18 +62,15 @@ static int read_line_at(batch_journal *j, fold_int s)
 {
     if (j->len[s] + 1 > j->line_cap) {
         char *l = realloc(j->line, j->len[s] + 1);
-        if (!l)
-            return -1;
+        if (!l) return -1;
         j->line = l;
         j->line_cap = j->len[s] + 1;
     }
     size_t got = 0;
     while (got < j->len[s]) {
         ssize_t k = pread(j->fd, j->line + got, j->len[s] - got, j->off[s] + (off_t)got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return -1;
         got += (size_t)k;
     }
     return 0;
@@ -86,8 +81,7 @@ static int read_line_at(batch_journal *j, fold_int s)
 static int load(batch_journal *j, const char *header, unsigned char *done)
 {
     FILE *in = fdopen(dup(j->fd), "r");
-    if (!in)
-        return cli_usage_error("batch: cannot read '%s': %s", j->part, strerror(errno));
+    if (!in) return cli_usage_error("batch: cannot read '%s': %s", j->part, strerror(errno));
     char *line = NULL;
     size_t cap = 0;
     ssize_t k;
@@ -96,13 +90,13 @@ static int load(batch_journal *j, const char *header, unsigned char *done)
     long lineno = 0;
     while ((k = getline(&line, &cap, in)) > 0) {
         lineno++;
-        if (line[k - 1] != '\n')
-            break; /* torn: cut below */
+        if (line[k - 1] != '\n') break; /* torn: cut below */
         if (lineno == 1) {
             if (strcmp(line, header))
                 rc = cli_usage_error("batch: --resume: '%s' was written by another batch (case, "
                                      "scenarios, output format or options differ); remove it "
-                                     "or run without --resume", j->part);
+                                     "or run without --resume",
+                                     j->part);
         } else {
             bool ends;
             fold_int s = batch_line_scenario(line, (size_t)k, j->f->format, &ends);
@@ -116,23 +110,20 @@ static int load(batch_journal *j, const char *header, unsigned char *done)
                 done[s] = ends ? FOLD_BATCH_RECORDED_END : FOLD_BATCH_RECORDED;
             }
         }
-        if (rc)
-            break;
+        if (rc) break;
         at += k;
     }
     free(line);
     fclose(in);
-    if (!rc && lineno == 0)
-        rc = cli_usage_error("batch: --resume: '%s' is empty", j->part);
+    if (!rc && lineno == 0) rc = cli_usage_error("batch: --resume: '%s' is empty", j->part);
     if (!rc && ftruncate(j->fd, at))
         rc = cli_usage_error("batch: cannot truncate '%s': %s", j->part, strerror(errno));
     j->end = at;
     return rc;
 }
 
-int batch_journal_open(batch_journal **out_j, const char *out, const batch_format *f,
-                       fold_int n, unsigned long long fingerprint, bool resume,
-                       unsigned char **done_out)
+int batch_journal_open(batch_journal **out_j, const char *out, const batch_format *f, fold_int n,
+                       unsigned long long fingerprint, bool resume, unsigned char **done_out)
 {
     batch_journal *j = calloc(1, sizeof *j);
     unsigned char *done = calloc((size_t)n + 1, 1);
@@ -156,8 +147,7 @@ int batch_journal_open(batch_journal **out_j, const char *out, const batch_forma
     if (!out) {
         FILE *t = tmpfile();
         j->fd = t ? dup(fileno(t)) : -1;
-        if (t)
-            fclose(t);
+        if (t) fclose(t);
         if (j->fd < 0)
             rc = cli_usage_error("batch: cannot create a temporary file: %s", strerror(errno));
     } else if (!(j->out = strdup(out)) || !(j->part = concat(out, ".part")) ||
@@ -181,8 +171,7 @@ int batch_journal_open(batch_journal **out_j, const char *out, const batch_forma
         batch_journal_free(j);
         return rc;
     }
-    if (!out)
-        batch_format_header(f, stdout);
+    if (!out) batch_format_header(f, stdout);
     *out_j = j;
     *done_out = done;
     return 0;
@@ -213,19 +202,15 @@ int batch_journal_add(batch_journal *j, fold_int s, const char *line, size_t len
 
 int batch_journal_finish(batch_journal *j, bool complete)
 {
-    if (!j->out)
-        return 0;
-    if (!complete)
-        return 0; /* the journal stays for --resume */
+    if (!j->out) return 0;
+    if (!complete) return 0; /* the journal stays for --resume */
     FILE *out = fopen(j->tmp, "w");
-    if (!out)
-        return cli_usage_error("batch: cannot write '%s': %s", j->tmp, strerror(errno));
+    if (!out) return cli_usage_error("batch: cannot write '%s': %s", j->tmp, strerror(errno));
     batch_format_header(j->f, out);
     int rc = 0;
     for (fold_int s = 0; !rc && s < j->n; s++)
         rc = j->off[s] < 0 || read_line_at(j, s) || fwrite(j->line, 1, j->len[s], out) != j->len[s];
-    if (!rc)
-        rc = fflush(out) || fsync(fileno(out));
+    if (!rc) rc = fflush(out) || fsync(fileno(out));
     if (fclose(out) || rc || rename(j->tmp, j->out)) {
         int e = errno;
         unlink(j->tmp);
@@ -239,10 +224,8 @@ int batch_journal_finish(batch_journal *j, bool complete)
 
 void batch_journal_free(batch_journal *j)
 {
-    if (!j)
-        return;
-    if (j->fd >= 0)
-        close(j->fd);
+    if (!j) return;
+    if (j->fd >= 0) close(j->fd);
     free(j->out);
     free(j->part);
     free(j->tmp);

@@ -12,25 +12,21 @@ static int env_int(const char *const *names)
 {
     for (int k = 0; names[k]; k++) {
         const char *v = getenv(names[k]);
-        if (v && *v)
-            return atoi(v);
+        if (v && *v) return atoi(v);
     }
     return 0;
 }
 
 int batch_mpi_begin(batch_mpi *m, int *argc, char ***argv)
 {
-    static const char *const size_vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE",
-                                            NULL};
-    static const char *const local_vars[] = {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS",
-                                             NULL};
+    static const char *const size_vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", NULL};
+    static const char *const local_vars[] = {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", NULL};
     m->active = false;
     m->rank = 0;
     m->size = 1;
     m->local_size = 1;
     int size = env_int(size_vars);
-    if (size <= 1)
-        return 0;
+    if (size <= 1) return 0;
 #ifdef FOLD_HAVE_MPI
     MPI_Init(argc, argv);
     m->active = true;
@@ -41,7 +37,8 @@ int batch_mpi_begin(batch_mpi *m, int *argc, char ***argv)
     return 0;
 #else
     return cli_usage_error("batch: launched with %d MPI ranks, but this foldopt was built "
-                           "without MPI (meson option mpi): run it without mpirun", size);
+                           "without MPI (meson option mpi): run it without mpirun",
+                           size);
 #endif
 }
 
@@ -62,8 +59,7 @@ fold_status batch_mpi_run(const batch_mpi *m, fold_batch *b, const fold_batch_jo
                           fold_batch_info *info)
 {
 #ifdef FOLD_HAVE_MPI
-    if (m->active)
-        return fold_batch_run_mpi(b, MPI_COMM_WORLD, job, info);
+    if (m->active) return fold_batch_run_mpi(b, MPI_COMM_WORLD, job, info);
 #endif
     return fold_batch_run(b, job, info);
 }
@@ -71,8 +67,7 @@ fold_status batch_mpi_run(const batch_mpi *m, fold_batch *b, const fold_batch_jo
 int batch_mpi_end(batch_mpi *m, int rc)
 {
 #ifdef FOLD_HAVE_MPI
-    if (m->active)
-        MPI_Finalize();
+    if (m->active) MPI_Finalize();
 #endif
     m->active = false;
     return rc;

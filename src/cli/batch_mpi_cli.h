@@ -6,9 +6,9 @@
 #include "foldopt.h"
 
 typedef struct batch_mpi {
-    bool active;     /* MPI initialized by us */
-    int rank, size;  /* 0, 1 without MPI */
-    int local_size;  /* ranks on this machine (default --jobs shares its cores) */
+    bool active;    /* MPI initialized by us */
+    int rank, size; /* 0, 1 without MPI */
+    int local_size; /* ranks on this machine (default --jobs shares its cores) */
 } batch_mpi;
 
 /* Launched by mpirun with more than one rank: MPI_Init. 0, or CLI_USAGE when foldopt was

@@ -54,10 +54,8 @@ static fold_int n_sens(const opf_run *r)
 
 static const char *status_name(const fold_batch_record *rec)
 {
-    if (rec->outcome == FOLD_BATCH_CRASHED)
-        return "crashed";
-    if (rec->outcome == FOLD_BATCH_TIMED_OUT)
-        return "timeout";
+    if (rec->outcome == FOLD_BATCH_CRASHED) return "crashed";
+    if (rec->outcome == FOLD_BATCH_TIMED_OUT) return "timeout";
     return fold_forward_status_string(rec->forward_status);
 }
 
@@ -85,8 +83,7 @@ static void csv_string(FILE *t, const char *s)
     }
     fputc('"', t);
     for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', t);
+        if (*s == '"') fputc('"', t);
         fputc(*s, t);
     }
     fputc('"', t);
@@ -106,12 +103,11 @@ static void json_record(const batch_format *f, const fold_batch_record *rec, FIL
 {
     const opf_run *r = f->r;
     char key[128];
-    fprintf(t, "{\"scenario\": %ld, \"status\": \"%s\", \"objective\": ",
-                      (long)rec->scenario, status_name(rec));
+    fprintf(t, "{\"scenario\": %ld, \"status\": \"%s\", \"objective\": ", (long)rec->scenario,
+            status_name(rec));
     number(t, rec->objective, true);
     fprintf(t, ", \"iterations\": %ld", (long)rec->iterations);
-    if (f->timings)
-        fprintf(t, ", \"seconds\": %.4g", rec->solve_s + rec->record_s);
+    if (f->timings) fprintf(t, ", \"seconds\": %.4g", rec->solve_s + rec->record_s);
     if (start_name(rec))
         fprintf(t, ", \"start\": \"%s\"", start_name(rec));
     else
@@ -145,12 +141,13 @@ static void json_record(const batch_format *f, const fold_batch_record *rec, FIL
         }
     }
     if (rec->has_backward)
-        fprintf(t, ", \"backward\": {\"kkt\": \"%s\", \"kkt_dim\": %ld, "
-                          "\"reused_analysis\": %s, \"n_weak\": %ld, \"n_not_unique\": %ld, "
-                          "\"residual\": %.3g}", kkt_name(rec), (long)rec->backward.kkt_dim,
-                          rec->backward.reused_analysis ? "true" : "false",
-                          (long)rec->backward.n_weak, (long)rec->backward.n_not_unique,
-                          rec->backward.residual);
+        fprintf(t,
+                ", \"backward\": {\"kkt\": \"%s\", \"kkt_dim\": %ld, "
+                "\"reused_analysis\": %s, \"n_weak\": %ld, \"n_not_unique\": %ld, "
+                "\"residual\": %.3g}",
+                kkt_name(rec), (long)rec->backward.kkt_dim,
+                rec->backward.reused_analysis ? "true" : "false", (long)rec->backward.n_weak,
+                (long)rec->backward.n_not_unique, rec->backward.residual);
     /* the per-scenario trust report goes here (null until the model provides one) */
     fprintf(t, ", \"trust\": null");
     if (rec->message && rec->message[0]) {
@@ -164,10 +161,11 @@ void batch_format_header(const batch_format *f, FILE *t)
 {
     const opf_run *r = f->r;
     char key[128];
-    if (f->format != BATCH_CSV)
-        return;
-    fprintf(t, "scenario,status,objective,iterations%s,start,warm_from,kkt,"
-                      "reused_analysis", f->timings ? ",seconds" : "");
+    if (f->format != BATCH_CSV) return;
+    fprintf(t,
+            "scenario,status,objective,iterations%s,start,warm_from,kkt,"
+            "reused_analysis",
+            f->timings ? ",seconds" : "");
     for (fold_int k = 0; k < n_outputs(r); k++) {
         out_key(r, k, key, sizeof key);
         fprintf(t, ",out:%s", key);
@@ -186,32 +184,26 @@ static void csv_record(const batch_format *f, const fold_batch_record *rec, FILE
     fprintf(t, "%ld,%s,", (long)rec->scenario, status_name(rec));
     number(t, rec->objective, false);
     fprintf(t, ",%ld", (long)rec->iterations);
-    if (f->timings)
-        fprintf(t, ",%.4g", rec->solve_s + rec->record_s);
+    if (f->timings) fprintf(t, ",%.4g", rec->solve_s + rec->record_s);
     fprintf(t, ",%s,", start_name(rec) ? start_name(rec) : "");
-    if (rec->warm_from >= 0)
-        fprintf(t, "%ld", (long)rec->warm_from);
+    if (rec->warm_from >= 0) fprintf(t, "%ld", (long)rec->warm_from);
     if (rec->has_backward)
         fprintf(t, ",%s,%d", kkt_name(rec), rec->backward.reused_analysis);
     else
         fprintf(t, ",,");
     for (fold_int k = 0; k < n_outputs(r); k++) {
         fprintf(t, ",");
-        if (rec->outputs)
-            number(t, rec->outputs[k], false);
+        if (rec->outputs) number(t, rec->outputs[k], false);
     }
     for (fold_int k = 0; k < n_sens(r); k++) {
         fprintf(t, ",");
-        if (rec->sens)
-            number(t, rec->sens[sens_key(r, k, key, sizeof key)], false);
+        if (rec->sens) number(t, rec->sens[sens_key(r, k, key, sizeof key)], false);
     }
     fprintf(t, ",,"); /* trust: empty until the model provides one */
     bool err = failed(rec);
-    if (err)
-        csv_string(t, rec->message ? rec->message : "");
+    if (err) csv_string(t, rec->message ? rec->message : "");
     fprintf(t, ",");
-    if (!err && rec->message)
-        csv_string(t, rec->message);
+    if (!err && rec->message) csv_string(t, rec->message);
     fprintf(t, "\n");
 }
 
@@ -228,19 +220,16 @@ fold_int batch_line_scenario(const char *line, size_t len, int format, bool *end
     const char *prefix = format == BATCH_CSV ? "" : "{\"scenario\": ";
     size_t pl = strlen(prefix);
     char buf[64];
-    if (len <= pl || strncmp(line, prefix, pl))
-        return -1;
+    if (len <= pl || strncmp(line, prefix, pl)) return -1;
     size_t k = len - pl < sizeof buf - 1 ? len - pl : sizeof buf - 1;
     memcpy(buf, line + pl, k);
     buf[k] = '\0';
     char *end;
     long v = strtol(buf, &end, 10);
-    if (end == buf || v < 0)
-        return -1;
+    if (end == buf || v < 0) return -1;
     const char *st = format == BATCH_CSV ? "," : ", \"status\": \"";
     size_t sl = strlen(st);
-    if (strncmp(end, st, sl))
-        return -1;
+    if (strncmp(end, st, sl)) return -1;
     end += sl;
     *ends_chain = !strncmp(end, "crashed", 7) || !strncmp(end, "timeout", 7);
     return v;

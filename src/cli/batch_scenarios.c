@@ -34,8 +34,7 @@ static int csv_error(const csv *c, const char *at, const char *fmt, ...)
 /* The next line without its end (CR LF or LF); false at the end of the text. */
 static bool next_line(csv *c, const char **s, size_t *n)
 {
-    if (c->pos >= c->len)
-        return false;
+    if (c->pos >= c->len) return false;
     const char *start = c->text + c->pos, *end = memchr(start, '\n', c->len - c->pos);
     size_t k = end ? (size_t)(end - start) : c->len - c->pos;
     c->pos += k + (end != NULL);
@@ -52,8 +51,7 @@ static bool next_line(csv *c, const char **s, size_t *n)
 static bool blank(const char *s, size_t n)
 {
     for (size_t k = 0; k < n; k++)
-        if (s[k] != ' ' && s[k] != '\t')
-            return false;
+        if (s[k] != ' ' && s[k] != '\t') return false;
     return true;
 }
 
@@ -93,9 +91,11 @@ static int parse_key(const csv *c, const char *f, size_t n, const fold_acopf_cas
         kind = opf_kind_of(name, true);
     }
     if (kind < 0)
-        return csv_error(c, f, "unknown key '%.*s' (keys KIND:ITEM, KIND a parameter of "
+        return csv_error(c, f,
+                         "unknown key '%.*s' (keys KIND:ITEM, KIND a parameter of "
                          "foldopt opf --wrt such as pd, qd, c1, rate_a, ITEM a bus id, generator "
-                         "or branch row of the case, or * for every one)", (int)n, f);
+                         "or branch row of the case, or * for every one)",
+                         (int)n, f);
     col->kind = kind;
     int type = fold_acopf_param_item_type(kind);
     size_t vn = n - kn - 1;
@@ -104,8 +104,7 @@ static int parse_key(const csv *c, const char *f, size_t n, const fold_acopf_cas
         col->index = -1;
         return 0;
     }
-    if (vn >= sizeof buf)
-        return csv_error(c, f, "key '%.*s': number too long", (int)n, f);
+    if (vn >= sizeof buf) return csv_error(c, f, "key '%.*s': number too long", (int)n, f);
     memcpy(buf, v, vn);
     buf[vn] = '\0';
     errno = 0;
@@ -114,14 +113,19 @@ static int parse_key(const csv *c, const char *f, size_t n, const fold_acopf_cas
         return csv_error(c, f, "key '%.*s': '%s' is not an integer or *", (int)n, f, buf);
     col->index = opf_item_index(cs, type, id);
     if (col->index < 0)
-        return csv_error(c, f, "key '%.*s': no %s %ld in case %s (a scenario file for another "
-                         "case?)", (int)n, f, type == FOLD_ACOPF_ITEM_BUS   ? "bus"
-                                                 : type == FOLD_ACOPF_ITEM_GEN ? "generator row"
-                                                                               : "branch row",
+        return csv_error(c, f,
+                         "key '%.*s': no %s %ld in case %s (a scenario file for another "
+                         "case?)",
+                         (int)n, f,
+                         type == FOLD_ACOPF_ITEM_BUS   ? "bus"
+                         : type == FOLD_ACOPF_ITEM_GEN ? "generator row"
+                                                       : "branch row",
                          id, cs->name);
     if (is_cost(kind) && cs->gen[col->index].pwl)
-        return csv_error(c, f, "key '%.*s': generator row %ld has a piecewise-linear cost (c0, "
-                         "c1, c2 have no effect on it)", (int)n, f, id);
+        return csv_error(c, f,
+                         "key '%.*s': generator row %ld has a piecewise-linear cost (c0, "
+                         "c1, c2 have no effect on it)",
+                         (int)n, f, id);
     return 0;
 }
 
@@ -131,8 +135,7 @@ static int parse_header(batch_scenarios *sc, csv *c, const fold_acopf_case *cs)
     const char *s;
     size_t n;
     while (next_line(c, &s, &n)) {
-        if (blank(s, n))
-            continue;
+        if (blank(s, n)) continue;
         if (s[0] == '#') {
             const char *tag = "# case:";
             size_t tl = strlen(tag);
@@ -141,8 +144,8 @@ static int parse_header(batch_scenarios *sc, csv *c, const fold_acopf_case *cs)
                 size_t fn;
                 field(s + tl, s + n, &f, &fn);
                 if (fn != strlen(cs->name) || strncmp(f, cs->name, fn))
-                    return csv_error(c, f, "the scenarios are for case '%.*s', not %s", (int)fn,
-                                     f, cs->name);
+                    return csv_error(c, f, "the scenarios are for case '%.*s', not %s", (int)fn, f,
+                                     cs->name);
             }
             continue;
         }
@@ -153,14 +156,12 @@ static int parse_header(batch_scenarios *sc, csv *c, const fold_acopf_case *cs)
             p = field(p, end, &f, &fn);
             batch_column col;
             int rc = parse_key(c, f, fn, cs, &col);
-            if (rc)
-                return rc;
+            if (rc) return rc;
             for (fold_int k = 0; k < sc->n_cols; k++)
                 if (sc->cols[k].kind == col.kind && sc->cols[k].index == col.index)
                     return csv_error(c, f, "key '%.*s' appears twice", (int)fn, f);
             batch_column *g = realloc(sc->cols, (size_t)(sc->n_cols + 1) * sizeof *g);
-            if (!g)
-                return cli_usage_error("batch: out of memory");
+            if (!g) return cli_usage_error("batch: out of memory");
             sc->cols = g;
             sc->cols[sc->n_cols++] = col;
         }
@@ -174,13 +175,11 @@ static int parse_rows(batch_scenarios *sc, csv *c)
     const char *s;
     size_t n, cap = 0;
     while (next_line(c, &s, &n)) {
-        if (blank(s, n) || s[0] == '#')
-            continue;
+        if (blank(s, n) || s[0] == '#') continue;
         if ((size_t)sc->n * (size_t)sc->n_cols + (size_t)sc->n_cols > cap) {
             cap = cap ? 2 * cap : 64 * (size_t)sc->n_cols;
             double *v = realloc(sc->values, cap * sizeof *v);
-            if (!v)
-                return cli_usage_error("batch: out of memory");
+            if (!v) return cli_usage_error("batch: out of memory");
             sc->values = v;
         }
         double *row = sc->values + (size_t)sc->n * (size_t)sc->n_cols;
@@ -209,12 +208,10 @@ static int parse_rows(batch_scenarios *sc, csv *c)
             row[k++] = v;
         }
         if (k < sc->n_cols)
-            return csv_error(c, s + n, "%ld fields, the header has %ld", (long)k,
-                             (long)sc->n_cols);
+            return csv_error(c, s + n, "%ld fields, the header has %ld", (long)k, (long)sc->n_cols);
         sc->n++;
     }
-    if (sc->n == 0)
-        return csv_error(c, c->text + c->len, "no scenario rows after the header");
+    if (sc->n == 0) return csv_error(c, c->text + c->len, "no scenario rows after the header");
     return 0;
 }
 
@@ -222,8 +219,7 @@ int batch_scenarios_read(batch_scenarios *sc, const char *path, const fold_acopf
 {
     FILE *in = fopen(path, "rb");
     if (!in)
-        return cli_usage_error("batch: cannot read scenario file '%s': %s", path,
-                               strerror(errno));
+        return cli_usage_error("batch: cannot read scenario file '%s': %s", path, strerror(errno));
     char *text = NULL;
     size_t len = 0, cap = 0, k;
     do {
@@ -251,8 +247,7 @@ int batch_scenarios_read(batch_scenarios *sc, const char *path, const fold_acopf
         return cli_usage_error("batch: %s: not a text file (NUL byte)", path);
     }
     int rc = parse_header(sc, &c, cs);
-    if (!rc)
-        rc = parse_rows(sc, &c);
+    if (!rc) rc = parse_rows(sc, &c);
     free(text);
     return rc;
 }
@@ -275,7 +270,8 @@ void batch_scenarios_params(const batch_scenarios *sc, fold_int i, double *p)
     const fold_acopf_layout *L = &sc->L;
     memcpy(p, sc->p0, (size_t)L->np * sizeof *p);
     if (sc->sampled) {
-        double s = sc->scale_lo + (sc->scale_hi - sc->scale_lo) * uniform(sc->seed, (unsigned long long)i, 0);
+        double s = sc->scale_lo +
+                   (sc->scale_hi - sc->scale_lo) * uniform(sc->seed, (unsigned long long)i, 0);
         for (fold_int b = 0; b < sc->cs->n_bus; b++) {
             unsigned long long j = 2 * (unsigned long long)b + 1;
             double u1 = uniform(sc->seed, (unsigned long long)i, j);
@@ -292,8 +288,7 @@ void batch_scenarios_params(const batch_scenarios *sc, fold_int i, double *p)
     for (int pass = 0; pass < 2; pass++)
         for (fold_int k = 0; k < sc->n_cols; k++) {
             const batch_column *c = &sc->cols[k];
-            if ((c->index < 0) != (pass == 0))
-                continue;
+            if ((c->index < 0) != (pass == 0)) continue;
             fold_int count = fold_acopf_item_count(sc->model, fold_acopf_param_item_type(c->kind));
             fold_int lo = c->index < 0 ? 0 : c->index, hi = c->index < 0 ? count : c->index + 1;
             for (fold_int t = lo; t < hi; t++) {

@@ -13,7 +13,7 @@ static const char *const format_names[] = {"jsonl", "csv", NULL};
 static const char *const warm_names[] = {"nearest", "chain", "anchor", "cold", NULL};
 
 typedef struct batch_cmd {
-    opf_run r;                 /* opf options, and the model for keys and layout */
+    opf_run r; /* opf options, and the model for keys and layout */
     const char *scenario_path;
     long sample;
     double scale_lo, scale_hi, noise;
@@ -28,7 +28,7 @@ typedef struct batch_cmd {
     batch_format fmt;
     batch_journal *journal;
     unsigned char *done;
-    FILE *line;                /* one record's line (a memory stream) */
+    FILE *line; /* one record's line (a memory stream) */
     char *line_buf;
     size_t line_size;
     bool any_failed;
@@ -39,7 +39,8 @@ typedef struct batch_cmd {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
+    fprintf(
+        out,
         "usage: foldopt batch CASE.m (--scenarios FILE [--factors] | --sample N [--scale A:B]\n"
         "                     [--noise S] [--seed S]) [--wrt KINDS] [--of KINDS]\n"
         "                     [--mode value|vjp|jvp|jacobian] [--rows LIST] [--cols LIST]\n"
@@ -47,7 +48,8 @@ static void usage(FILE *out)
         "                     [--backward METHOD] [--tol T] [--set name=value]\n"
         "                     [--ipopt name=value] [--flow-vars Z|none|all] [--resolves N]\n"
         "                     [--format jsonl|csv] [-o FILE [--resume]] [--jobs N] [--chunk N]\n"
-        "                     [--warm nearest|chain|anchor|cold] [--warm-point primal|primal-dual]\n"
+        "                     [--warm nearest|chain|anchor|cold] [--warm-point "
+        "primal|primal-dual]\n"
         "                     [--scenario-timeout S] [--no-timings] [--progress|--no-progress]\n"
         "                     [--summary] [-v]\n"
         "Solve the AC optimal power flow of a case at many scenarios of its parameters (loads,\n"
@@ -85,16 +87,14 @@ static void usage(FILE *out)
 static int lookup_quiet(const char *const *names, const char *val)
 {
     for (int i = 0; names[i]; i++)
-        if (!strcmp(names[i], val))
-            return i;
+        if (!strcmp(names[i], val)) return i;
     return -1;
 }
 
 static int lookup(const char *const *names, const char *opt, const char *val)
 {
     int k = lookup_quiet(names, val);
-    if (k < 0)
-        cli_usage_error("batch: %s: unknown value '%s'", opt, val);
+    if (k < 0) cli_usage_error("batch: %s: unknown value '%s'", opt, val);
     return k;
 }
 
@@ -113,9 +113,9 @@ static int parse_scale(batch_cmd *c, const char *val)
     return 0;
 }
 
-static const char *const valued[] = {"--scenarios", "-o", "--format", "--warm", "--warm-point",
-                                     "--scale", "--noise", "--scenario-timeout", "--sample",
-                                     "--seed", "--jobs", "--chunk", NULL};
+static const char *const valued[] = {
+    "--scenarios",        "-o",       "--format", "--warm", "--warm-point", "--scale", "--noise",
+    "--scenario-timeout", "--sample", "--seed",   "--jobs", "--chunk",      NULL};
 
 /* Batch options with a value (opf's are handled before). */
 static int parse_valued(batch_cmd *c, const char *a, const char *val)
@@ -135,13 +135,11 @@ static int parse_valued(batch_cmd *c, const char *a, const char *val)
     } else if (!strcmp(a, "--scale"))
         return parse_scale(c, val);
     else if (!strcmp(a, "--noise")) {
-        if (!cli_parse_double(a, val, &c->noise))
-            return CLI_USAGE;
+        if (!cli_parse_double(a, val, &c->noise)) return CLI_USAGE;
         if (c->noise < 0 || c->noise > 1)
             return cli_usage_error("batch: --noise must be in [0, 1]");
     } else if (!strcmp(a, "--scenario-timeout")) {
-        if (!cli_parse_double(a, val, &c->timeout_s))
-            return CLI_USAGE;
+        if (!cli_parse_double(a, val, &c->timeout_s)) return CLI_USAGE;
         if (!(c->timeout_s > 0))
             return cli_usage_error("batch: --scenario-timeout must be positive");
     } else {
@@ -149,8 +147,7 @@ static int parse_valued(batch_cmd *c, const char *a, const char *val)
                     : !strcmp(a, "--seed") ? &c->seed
                     : !strcmp(a, "--jobs") ? &c->jobs
                                            : &c->chunk;
-        if (!cli_parse_long(a, val, dst))
-            return CLI_USAGE;
+        if (!cli_parse_long(a, val, dst)) return CLI_USAGE;
         if (dst != &c->seed && *dst < 1)
             return cli_usage_error("batch: %s must be >= 1%s", a,
                                    dst == &c->jobs ? " (default: the number of cores)" : "");
@@ -164,18 +161,17 @@ static int parse_args(batch_cmd *c, int argc, char **argv)
         const char *a = argv[i];
         int rc = opf_parse_option(&c->r, argc, argv, &i);
         if (rc != 1) {
-            if (rc)
-                return rc;
+            if (rc) return rc;
             continue;
         }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return -1;
         }
-        bool *flag = !strcmp(a, "--factors")      ? &c->factors
-                     : !strcmp(a, "--resume")     ? &c->resume
-                     : !strcmp(a, "--summary")    ? &c->summary
-                                                  : NULL;
+        bool *flag = !strcmp(a, "--factors")   ? &c->factors
+                     : !strcmp(a, "--resume")  ? &c->resume
+                     : !strcmp(a, "--summary") ? &c->summary
+                                               : NULL;
         if (flag) {
             *flag = true;
         } else if (!strcmp(a, "--no-timings")) {
@@ -196,14 +192,12 @@ static int parse_args(batch_cmd *c, int argc, char **argv)
         }
     }
     int rc = opf_check_args(&c->r);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     if (!c->scenario_path == !c->sample)
         return cli_usage_error("batch: give either --scenarios FILE or --sample N");
     if (c->factors && !c->scenario_path)
         return cli_usage_error("batch: --factors applies to --scenarios");
-    if (c->resume && !c->out_path)
-        return cli_usage_error("batch: --resume needs -o FILE");
+    if (c->resume && !c->out_path) return cli_usage_error("batch: --resume needs -o FILE");
     return 0;
 }
 
@@ -224,8 +218,7 @@ static unsigned long long fingerprint(const batch_cmd *c)
         size_t n;
         while (in && (n = fread(buf, 1, sizeof buf, in)) > 0)
             h = batch_hash(h, buf, n);
-        if (in)
-            fclose(in);
+        if (in) fclose(in);
         h = batch_hash(h, "\n--\n", 4);
     }
     char text[1024], value[256];
@@ -280,8 +273,7 @@ static int on_record(const fold_batch_record *rec, void *ud)
         c->write_rc = cli_usage_error("batch: out of memory formatting a record");
         return 1;
     }
-    if (rec->status < 0 || rec->outcome != FOLD_BATCH_DONE)
-        c->any_failed = true;
+    if (rec->status < 0 || rec->outcome != FOLD_BATCH_DONE) c->any_failed = true;
     if ((c->write_rc = batch_journal_add(c->journal, rec->scenario, c->line_buf, (size_t)len)))
         return 1;
     return 0;
@@ -291,8 +283,7 @@ static void on_progress(const fold_batch_progress *p, void *ud)
 {
     batch_cmd *c = ud;
     bool last = p->n_done >= p->n_total;
-    if (!last && p->elapsed_s - c->last_draw < 0.2)
-        return;
+    if (!last && p->elapsed_s - c->last_draw < 0.2) return;
     c->last_draw = p->elapsed_s;
     double rate = p->elapsed_s > 0 ? (double)p->n_done / p->elapsed_s : 0;
     long eta = rate > 0 ? (long)((double)(p->n_total - p->n_done) / rate + 0.5) : 0;
@@ -300,8 +291,7 @@ static void on_progress(const fold_batch_progress *p, void *ud)
     fprintf(stderr, "\r[%.*s%.*s] %ld/%ld  %.3g/s  ETA %ld:%02ld  %ld failed ", fill,
             "##############################", width - fill, "------------------------------",
             (long)p->n_done, (long)p->n_total, rate, eta / 60, eta % 60, (long)p->n_failed);
-    if (last)
-        fputc('\n', stderr);
+    if (last) fputc('\n', stderr);
 }
 
 static void print_summary(const batch_cmd *c, const fold_batch_info *in)
@@ -350,8 +340,7 @@ static int load_input(batch_cmd *c, double *p0)
     sc->factors = c->factors;
     if (c->scenario_path) {
         int rc = batch_scenarios_read(sc, c->scenario_path, c->r.cs);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     } else {
         sc->sampled = true;
         sc->n = c->sample;
@@ -369,8 +358,8 @@ static int load_input(batch_cmd *c, double *p0)
             return -1;
         }
     }
-    return batch_journal_open(&c->journal, c->out_path, &c->fmt, sc->n, fingerprint(c),
-                              c->resume, &c->done);
+    return batch_journal_open(&c->journal, c->out_path, &c->fmt, sc->n, fingerprint(c), c->resume,
+                              &c->done);
 }
 
 static int default_jobs(const batch_mpi *mpi)
@@ -391,8 +380,7 @@ static int run(batch_cmd *c)
         rc = p0 && c->line ? load_input(c, p0) : cli_usage_error("batch: out of memory");
     }
     rc = batch_mpi_agree(&c->mpi, rc);
-    if (rc)
-        goto done;
+    if (rc) goto done;
     fold_int n_out = c->r.n_rows;
     fold_int n_sens = opf_has_wrt(&c->r) ? opf_n_entries(&c->r) : 0;
     batch_acopf_spec spec = {.args = &c->r, .cs = c->cs, .warm_duals = c->warm_duals};
@@ -412,8 +400,12 @@ static int run(batch_cmd *c)
         goto done;
     }
     if (st == FOLD_OK) {
-        fold_batch_job job = {.n_scenarios = c->sc.n, .params = params, .params_data = &c->sc,
-                              .anchor_mean = true, .done = c->done, .on_record = on_record,
+        fold_batch_job job = {.n_scenarios = c->sc.n,
+                              .params = params,
+                              .params_data = &c->sc,
+                              .anchor_mean = true,
+                              .done = c->done,
+                              .on_record = on_record,
                               .record_data = c};
         if (c->progress == 1 || (c->progress < 0 && isatty(STDERR_FILENO))) {
             job.on_progress = on_progress;
@@ -421,8 +413,7 @@ static int run(batch_cmd *c)
         }
         fold_batch_info info;
         st = batch_mpi_run(&c->mpi, b, &job, &info);
-        if (c->mpi.rank == 0 && c->summary)
-            print_summary(c, &info);
+        if (c->mpi.rank == 0 && c->summary) print_summary(c, &info);
     }
     if (c->mpi.rank != 0) {
         rc = st < 0 ? CLI_FAILED : 0;
@@ -433,11 +424,12 @@ static int run(batch_cmd *c)
     else if (st < 0)
         rc = cli_status_error("batch", st);
     int fin = batch_journal_finish(c->journal, st == FOLD_OK);
-    if (!rc)
-        rc = fin ? fin : c->any_failed ? CLI_FAILED : CLI_OK;
+    if (!rc) rc = fin ? fin : c->any_failed ? CLI_FAILED : CLI_OK;
     if (st < 0 && c->out_path)
-        fprintf(stderr, "foldopt: batch: the records so far are in %s.part: rerun with --resume "
-                        "to continue\n", c->out_path);
+        fprintf(stderr,
+                "foldopt: batch: the records so far are in %s.part: rerun with --resume "
+                "to continue\n",
+                c->out_path);
 done:
     fold_batch_free(b);
     free(p0);
@@ -463,15 +455,12 @@ int cmd_batch(int argc, char **argv)
     int rc = parse_args(&c, argc, argv);
     c.fmt.format = c.format;
     c.fmt.timings = c.timings;
-    if (rc < 0)
-        return CLI_OK;
-    if (!rc && (rc = batch_mpi_begin(&c.mpi, &argc, &argv)) == 0)
-        rc = run(&c);
+    if (rc < 0) return CLI_OK;
+    if (!rc && (rc = batch_mpi_begin(&c.mpi, &argc, &argv)) == 0) rc = run(&c);
     rc = batch_mpi_end(&c.mpi, rc);
     batch_journal_free(c.journal);
     batch_scenarios_free(&c.sc);
-    if (c.line)
-        fclose(c.line);
+    if (c.line) fclose(c.line);
     free(c.line_buf);
     free(c.done);
     opf_run_free(&c.r);

@@ -14,7 +14,7 @@ typedef struct batch_column {
 } batch_column;
 
 typedef struct batch_scenarios {
-    fold_int n;            /* scenarios */
+    fold_int n; /* scenarios */
     /* CSV: columns and their values (n x n_cols, row-major); factors or absolute */
     fold_int n_cols;
     batch_column *cols;
@@ -40,25 +40,24 @@ void batch_scenarios_free(batch_scenarios *sc);
 /* ---- the AC-OPF scenario model run by the workers (batch_acopf.c) ---- */
 
 typedef struct batch_acopf_spec {
-    const opf_run *args;         /* parsed opf options (model settings, --wrt/--of/--mode) */
-    const fold_acopf_case *cs;   /* the case as read */
-    bool warm_duals;             /* warm starts with multipliers */
+    const opf_run *args;       /* parsed opf options (model settings, --wrt/--of/--mode) */
+    const fold_acopf_case *cs; /* the case as read */
+    bool warm_duals;           /* warm starts with multipliers */
 } batch_acopf_spec;
 
 /* The model hooks: outputs = the --of values (objective, or the --rows of pg, qg, vm, va in
  * file units), sensitivities = those of foldopt opf's --mode. sizes from the parsed
  * selection in the parent's opf_run. */
-fold_batch_model batch_acopf_model(const batch_acopf_spec *spec, fold_int n_out,
-                                   fold_int n_sens);
+fold_batch_model batch_acopf_model(const batch_acopf_spec *spec, fold_int n_out, fold_int n_sens);
 
 /* ---- output: records as JSON lines or CSV, in scenario order (batch_output.c) ---- */
 
 enum { BATCH_JSONL, BATCH_CSV };
 
 typedef struct batch_format {
-    int format;         /* BATCH_JSONL or BATCH_CSV */
-    bool timings;       /* a "seconds" field */
-    const opf_run *r;   /* keys of outputs and sensitivities */
+    int format;       /* BATCH_JSONL or BATCH_CSV */
+    bool timings;     /* a "seconds" field */
+    const opf_run *r; /* keys of outputs and sensitivities */
 } batch_format;
 
 /* One record as a line (ending in '\n') written to out. */

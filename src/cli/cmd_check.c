@@ -50,8 +50,7 @@ static int create_problem(const char *name, checked *c)
 {
     if (!ends_with(name, ".m")) {
         if (fold_builtin_create(name, &c->own) != FOLD_OK)
-            return cli_usage_error("check: unknown problem '%s' (see foldopt check --help)",
-                                   name);
+            return cli_usage_error("check: unknown problem '%s' (see foldopt check --help)", name);
         c->prob = c->own;
         return CLI_OK;
     }
@@ -77,23 +76,22 @@ static double uniform_pm1(uint64_t *state)
     return 2.0 * rng_unit(rng_xorshift64s(state)) - 1;
 }
 
-static void print_text(const char *name, fold_int n, fold_int m, fold_int np, double h,
-                       double tol, long seed, double jitter, const fold_deriv_report *r)
+static void print_text(const char *name, fold_int n, fold_int m, fold_int np, double h, double tol,
+                       long seed, double jitter, const fold_deriv_report *r)
 {
-    printf("problem        %s (n = %lld, m = %lld, np = %lld)\n", name, (long long)n,
-           (long long)m, (long long)np);
+    printf("problem        %s (n = %lld, m = %lld, np = %lld)\n", name, (long long)n, (long long)m,
+           (long long)np);
     printf("point          start point%s, default parameters, random lam (seed %ld)\n",
            jitter > 0 ? " jittered" : "", seed);
     printf("step, tol      h = %g, tol = %g\n", h, tol);
     printf("checked        %lld entries\n", (long long)r->n_checked);
     printf("bad            %lld\n", (long long)r->n_bad);
-    printf("missing        %lld (nonzero outside the declared pattern)\n",
-           (long long)r->n_missing);
+    printf("missing        %lld (nonzero outside the declared pattern)\n", (long long)r->n_missing);
     printf("max abs error  %.3e\n", r->max_abs_error);
     printf("max rel error  %.3e\n", r->max_rel_error);
     printf("worst entry    %s[%lld,%lld]: analytic %.12g, finite difference %.12g\n",
-           r->worst_function, (long long)r->worst_row, (long long)r->worst_col,
-           r->worst_analytic, r->worst_fd);
+           r->worst_function, (long long)r->worst_row, (long long)r->worst_col, r->worst_analytic,
+           r->worst_fd);
     printf("result         %s\n", r->n_bad ? "FAILED" : "ok");
 }
 
@@ -113,20 +111,21 @@ static void put_json_string(const char *v)
     putchar('"');
 }
 
-static void print_json(const char *name, fold_int n, fold_int m, fold_int np, double h,
-                       double tol, long seed, double jitter, const fold_deriv_report *r)
+static void print_json(const char *name, fold_int n, fold_int m, fold_int np, double h, double tol,
+                       long seed, double jitter, const fold_deriv_report *r)
 {
     printf("{\"problem\": ");
     put_json_string(name);
-    printf(", \"n\": %lld, \"m\": %lld, \"np\": %lld, \"h\": %.17g, "
-           "\"tol\": %.17g, \"seed\": %ld, \"jitter\": %.17g, \"n_checked\": %lld, \"n_bad\": %lld, "
-           "\"n_missing\": %lld, \"max_abs_error\": %.17g, \"max_rel_error\": %.17g, "
-           "\"worst\": {\"function\": \"%s\", \"row\": %lld, \"col\": %lld, "
-           "\"analytic\": %.17g, \"fd\": %.17g}, \"ok\": %s}\n",
-           (long long)n, (long long)m, (long long)np, h, tol, seed, jitter,
-           (long long)r->n_checked, (long long)r->n_bad, (long long)r->n_missing,
-           r->max_abs_error, r->max_rel_error, r->worst_function, (long long)r->worst_row,
-           (long long)r->worst_col, r->worst_analytic, r->worst_fd, r->n_bad ? "false" : "true");
+    printf(
+        ", \"n\": %lld, \"m\": %lld, \"np\": %lld, \"h\": %.17g, "
+        "\"tol\": %.17g, \"seed\": %ld, \"jitter\": %.17g, \"n_checked\": %lld, \"n_bad\": %lld, "
+        "\"n_missing\": %lld, \"max_abs_error\": %.17g, \"max_rel_error\": %.17g, "
+        "\"worst\": {\"function\": \"%s\", \"row\": %lld, \"col\": %lld, "
+        "\"analytic\": %.17g, \"fd\": %.17g}, \"ok\": %s}\n",
+        (long long)n, (long long)m, (long long)np, h, tol, seed, jitter, (long long)r->n_checked,
+        (long long)r->n_bad, (long long)r->n_missing, r->max_abs_error, r->max_rel_error,
+        r->worst_function, (long long)r->worst_row, (long long)r->worst_col, r->worst_analytic,
+        r->worst_fd, r->n_bad ? "false" : "true");
 }
 
 int cmd_check(int argc, char **argv)
@@ -142,17 +141,13 @@ int cmd_check(int argc, char **argv)
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
         } else if (!strcmp(argv[i], "--h") && i + 1 < argc) {
-            if (!cli_parse_double("--h", argv[++i], &h))
-                return CLI_USAGE;
+            if (!cli_parse_double("--h", argv[++i], &h)) return CLI_USAGE;
         } else if (!strcmp(argv[i], "--tol") && i + 1 < argc) {
-            if (!cli_parse_double("--tol", argv[++i], &tol))
-                return CLI_USAGE;
+            if (!cli_parse_double("--tol", argv[++i], &tol)) return CLI_USAGE;
         } else if (!strcmp(argv[i], "--jitter") && i + 1 < argc) {
-            if (!cli_parse_double("--jitter", argv[++i], &jitter))
-                return CLI_USAGE;
+            if (!cli_parse_double("--jitter", argv[++i], &jitter)) return CLI_USAGE;
         } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
-            if (!cli_parse_long("--seed", argv[++i], &seed))
-                return CLI_USAGE;
+            if (!cli_parse_long("--seed", argv[++i], &seed)) return CLI_USAGE;
         } else if (argv[i][0] == '-' || name) {
             print_usage(stderr);
             return cli_usage_error("check: unknown or incomplete argument '%s'", argv[i]);
@@ -164,15 +159,12 @@ int cmd_check(int argc, char **argv)
         print_usage(stderr);
         return cli_usage_error("check: PROBLEM is missing");
     }
-    if (!(h > 0) || !(tol > 0))
-        return cli_usage_error("check: --h and --tol must be > 0");
-    if (!(jitter >= 0))
-        return cli_usage_error("check: --jitter must be >= 0");
+    if (!(h > 0) || !(tol > 0)) return cli_usage_error("check: --h and --tol must be > 0");
+    if (!(jitter >= 0)) return cli_usage_error("check: --jitter must be >= 0");
 
     checked c = {NULL, NULL, NULL};
     int crc = create_problem(name, &c);
-    if (crc != CLI_OK)
-        return crc;
+    if (crc != CLI_OK) return crc;
     const fold_problem *prob = c.prob;
     fold_int n, m, np;
     fold_problem_dims(prob, &n, &m, &np);

@@ -34,8 +34,7 @@ int cmd_demo(int argc, char **argv)
         } else if (!strcmp(argv[i], "--problem") && i + 1 < argc) {
             name = argv[++i];
         } else if (!strcmp(argv[i], "--set") && i + 1 < argc) {
-            if (!cli_apply_set(&set, argv[++i]))
-                return CLI_USAGE;
+            if (!cli_apply_set(&set, argv[++i])) return CLI_USAGE;
         } else if (!strcmp(argv[i], "-v")) {
             set.log.verbose = 2;
         } else {

@@ -27,16 +27,13 @@ int cmd_gen_grid(int argc, char **argv)
             usage(stdout);
             return CLI_OK;
         } else if (!strcmp(a, "--buses")) {
-            if (!cli_parse_long(a, val, &n_bus))
-                return CLI_USAGE;
+            if (!cli_parse_long(a, val, &n_bus)) return CLI_USAGE;
             i++;
         } else if (!strcmp(a, "--seed")) {
-            if (!cli_parse_long(a, val, &seed))
-                return CLI_USAGE;
+            if (!cli_parse_long(a, val, &seed)) return CLI_USAGE;
             i++;
         } else if (!strcmp(a, "-o")) {
-            if (!val)
-                return cli_usage_error("-o needs a file name");
+            if (!val) return cli_usage_error("-o needs a file name");
             path = val;
             i++;
         } else {
@@ -50,8 +47,7 @@ int cmd_gen_grid(int argc, char **argv)
     }
     if (n_bus < 2 || n_bus > 10000000)
         return cli_usage_error("gen-grid: --buses must be in [2, 10000000], got %ld", n_bus);
-    if (seed < 0)
-        return cli_usage_error("gen-grid: --seed must be non-negative, got %ld", seed);
+    if (seed < 0) return cli_usage_error("gen-grid: --seed must be non-negative, got %ld", seed);
     fold_acopf_case *cs = NULL;
     fold_status st = fold_acopf_gen_grid(n_bus, (unsigned long long)seed, &cs);
     if (st != FOLD_OK) {

@@ -10,7 +10,8 @@ const char *const opf_mode_names[] = {"value", "vjp", "jvp", "jacobian", NULL};
 
 static void usage(FILE *out)
 {
-    fprintf(out,
+    fprintf(
+        out,
         "usage: foldopt opf CASE.m [--wrt KINDS] [--of KINDS] [--mode value|vjp|jvp|jacobian]\n"
         "                  [--rows LIST] [--cols LIST] [--cotangent FILE] [--direction FILE]\n"
         "                  [--kkt active|barrier] [--backward direct|lfpi|gmres|minres|bicgstab]\n"
@@ -56,8 +57,7 @@ static void usage(FILE *out)
 static int lookup_mode(const opf_run *r, const char *opt, const char *val)
 {
     for (int i = 0; opf_mode_names[i]; i++)
-        if (!strcmp(opf_mode_names[i], val))
-            return i;
+        if (!strcmp(opf_mode_names[i], val)) return i;
     opf_usage_error(r, "%s: unknown value '%s' (valid: value, vjp, jvp, jacobian)", opt, val);
     return -2;
 }
@@ -65,43 +65,42 @@ static int lookup_mode(const opf_run *r, const char *opt, const char *val)
 int opf_check_args(opf_run *r)
 {
     if (!r->case_path)
-        return opf_usage_error(r, "a case file is required (see 'foldopt %s --help')",
-                               r->command);
+        return opf_usage_error(r, "a case file is required (see 'foldopt %s --help')", r->command);
     if ((r->polish || r->import_tol > 0) && !r->solution_path)
         return opf_usage_error(r, "--polish and --kkt-tol need --from-solution");
     bool diff = opf_has_wrt(r);
-    if (!diff && r->outputs_alone && (r->mode != OPF_MODE_DEFAULT || r->cols_text ||
-                                      r->cotangent_path))
+    if (!diff && r->outputs_alone &&
+        (r->mode != OPF_MODE_DEFAULT || r->cols_text || r->cotangent_path))
         return opf_usage_error(r, "--mode, --cols and --cotangent need --wrt (or --direction)");
-    if (!diff && !r->outputs_alone && (r->mode != OPF_MODE_DEFAULT || r->rows_text ||
-                                       r->cols_text || r->n_of || r->cotangent_path))
+    if (!diff && !r->outputs_alone &&
+        (r->mode != OPF_MODE_DEFAULT || r->rows_text || r->cols_text || r->n_of ||
+         r->cotangent_path))
         return opf_usage_error(r, "--of, --mode, --rows, --cols and --cotangent need --wrt "
-                               "(or --direction)");
+                                  "(or --direction)");
     if (!diff && r->outputs_alone && r->n_of == 0) {
         r->of[0] = FOLD_ACOPF_OUT_OBJECTIVE;
         r->n_of = 1;
     }
-    if (!diff)
-        return 0;
+    if (!diff) return 0;
     if (r->cotangent_path && (r->rows_text || r->n_of))
         return opf_usage_error(r, "--cotangent gives the outputs and their weights: not with "
-                               "--of or --rows");
+                                  "--of or --rows");
     if (r->direction_path && (r->cols_text || r->n_wrt))
         return opf_usage_error(r, "--direction gives the parameters: not with --wrt or "
-                               "--cols");
+                                  "--cols");
     if (r->n_of == 0 && !r->cotangent_path) {
         r->of[0] = FOLD_ACOPF_OUT_OBJECTIVE;
         r->n_of = 1;
     }
     bool objective_only = r->n_of == 1 && r->of[0] == FOLD_ACOPF_OUT_OBJECTIVE;
     if (r->mode == OPF_MODE_DEFAULT)
-        r->mode = r->cotangent_path    ? OPF_MODE_VJP
-                  : r->direction_path  ? OPF_MODE_JVP
-                  : objective_only     ? OPF_MODE_VALUE
-                                       : OPF_MODE_JACOBIAN;
+        r->mode = r->cotangent_path   ? OPF_MODE_VJP
+                  : r->direction_path ? OPF_MODE_JVP
+                  : objective_only    ? OPF_MODE_VALUE
+                                      : OPF_MODE_JACOBIAN;
     if (r->mode == OPF_MODE_VALUE && (!objective_only || r->rows_text))
         return opf_usage_error(r, "--mode value is the gradient of the objective alone (use "
-                               "--mode vjp for other outputs)");
+                                  "--mode vjp for other outputs)");
     if (r->cotangent_path && r->mode != OPF_MODE_VJP)
         return opf_usage_error(r, "--cotangent needs --mode vjp");
     if (r->direction_path && r->mode != OPF_MODE_JVP)
@@ -112,8 +111,9 @@ int opf_check_args(opf_run *r)
 int opf_parse_option(opf_run *r, int argc, char **argv, int *i)
 {
     static const char *const with_value[] = {
-        "--wrt", "--of", "--mode", "--rows", "--cols", "--cotangent", "--direction", "--kkt",
-        "--backward", "--tol", "--flow-vars", "--resolves", "--set", "--ipopt", NULL};
+        "--wrt",       "--of",        "--mode", "--rows",     "--cols",
+        "--cotangent", "--direction", "--kkt",  "--backward", "--tol",
+        "--flow-vars", "--resolves",  "--set",  "--ipopt",    NULL};
     const char *a = argv[*i], *val = *i + 1 < argc ? argv[*i + 1] : NULL;
     const char *setting = NULL;
     if (!strcmp(a, "-v")) {
@@ -123,17 +123,12 @@ int opf_parse_option(opf_run *r, int argc, char **argv, int *i)
     int known = 0;
     while (with_value[known] && strcmp(with_value[known], a))
         known++;
-    if (!with_value[known])
-        return 1;
-    if (!val)
-        return opf_usage_error(r, "%s needs a value", a);
+    if (!with_value[known]) return 1;
+    if (!val) return opf_usage_error(r, "%s needs a value", a);
     ++*i;
-    if (!strcmp(a, "--wrt"))
-        return opf_parse_kinds(r, a, val, true, r->wrt, &r->n_wrt);
-    if (!strcmp(a, "--of"))
-        return opf_parse_kinds(r, a, val, false, r->of, &r->n_of);
-    if (!strcmp(a, "--mode"))
-        return (r->mode = lookup_mode(r, a, val)) < 0 ? CLI_USAGE : 0;
+    if (!strcmp(a, "--wrt")) return opf_parse_kinds(r, a, val, true, r->wrt, &r->n_wrt);
+    if (!strcmp(a, "--of")) return opf_parse_kinds(r, a, val, false, r->of, &r->n_of);
+    if (!strcmp(a, "--mode")) return (r->mode = lookup_mode(r, a, val)) < 0 ? CLI_USAGE : 0;
     if (!strcmp(a, "--rows"))
         r->rows_text = val;
     else if (!strcmp(a, "--cols"))
@@ -157,8 +152,7 @@ int opf_parse_option(opf_run *r, int argc, char **argv, int *i)
         else if (r->flow_var_max_z < 0)
             return opf_usage_error(r, "--flow-vars must be >= 0, none or all");
     } else if (!strcmp(a, "--resolves")) {
-        if (!cli_parse_long(a, val, &r->resolves))
-            return CLI_USAGE;
+        if (!cli_parse_long(a, val, &r->resolves)) return CLI_USAGE;
         if (r->resolves < 0 || r->resolves > 100)
             return opf_usage_error(r, "--resolves must be between 0 and 100");
     } else if (!strcmp(a, "--set")) {
@@ -204,8 +198,7 @@ static int parse_args(opf_run *r, int argc, char **argv)
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         int rc = opf_parse_option(r, argc, argv, &i);
         if (rc != 1) {
-            if (rc)
-                return rc;
+            if (rc) return rc;
             continue;
         }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -225,15 +218,14 @@ static int parse_args(opf_run *r, int argc, char **argv)
             continue;
         } else if (a[0] != '-') {
             if (r->case_path)
-                return cli_usage_error("opf: more than one case file ('%s', '%s')",
-                                       r->case_path, a);
+                return cli_usage_error("opf: more than one case file ('%s', '%s')", r->case_path,
+                                       a);
             r->case_path = a;
             continue;
         }
         if (!strcmp(a, "-o") || !strcmp(a, "--from-solution") || !strcmp(a, "--kkt-tol") ||
             !strcmp(a, "--top")) {
-            if (!val)
-                return cli_usage_error("opf: %s needs a value", a);
+            if (!val) return cli_usage_error("opf: %s needs a value", a);
             i++;
         }
         if (!strcmp(a, "-o")) {
@@ -241,15 +233,11 @@ static int parse_args(opf_run *r, int argc, char **argv)
         } else if (!strcmp(a, "--from-solution")) {
             r->solution_path = val;
         } else if (!strcmp(a, "--kkt-tol")) {
-            if (!cli_parse_double(a, val, &r->import_tol))
-                return CLI_USAGE;
-            if (!(r->import_tol > 0))
-                return cli_usage_error("opf: --kkt-tol must be > 0");
+            if (!cli_parse_double(a, val, &r->import_tol)) return CLI_USAGE;
+            if (!(r->import_tol > 0)) return cli_usage_error("opf: --kkt-tol must be > 0");
         } else if (!strcmp(a, "--top")) {
-            if (!cli_parse_long(a, val, &r->top))
-                return CLI_USAGE;
-            if (r->top < 0)
-                return cli_usage_error("opf: --top must be non-negative");
+            if (!cli_parse_long(a, val, &r->top)) return CLI_USAGE;
+            if (r->top < 0) return cli_usage_error("opf: --top must be non-negative");
         } else {
             return cli_usage_error("opf: unknown option '%s'", a);
         }
@@ -287,19 +275,17 @@ static int run(opf_run *r)
     bool diff = opf_has_wrt(r);
     if (diff) {
         int rc = opf_select(r);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     }
     if (r->solution_path) { /* a solution computed elsewhere (cmd_opf_import.c) */
         int irc = opf_import(r);
-        if (irc != CLI_OK)
-            return irc;
+        if (irc != CLI_OK) return irc;
     } else {
         fold_acopf_solve_options so;
         fold_acopf_default_solve_options(&so);
         so.max_rounds = (int)r->resolves;
-        r->fwd_status = fold_acopf_solve(&r->model, &r->settings, NULL, &so, &r->solver,
-                                         &r->fwd, &r->refine);
+        r->fwd_status =
+            fold_acopf_solve(&r->model, &r->settings, NULL, &so, &r->solver, &r->fwd, &r->refine);
     }
     if (!r->solver) { /* settings (an unknown --ipopt option) or memory */
         fprintf(stderr, "foldopt: opf: %s\n", fold_acopf_last_error());
@@ -313,11 +299,9 @@ static int run(opf_run *r)
     r->cs = fold_acopf_get_case(r->model);
     r->L = fold_acopf_get_layout(r->model);
     r->x = malloc((size_t)r->L.n * sizeof(double));
-    if (!r->x)
-        return cli_usage_error("opf: out of memory");
+    if (!r->x) return cli_usage_error("opf: out of memory");
     bool solved = r->fwd_status >= 0;
-    if (solved)
-        fold_solver_solution(r->solver, r->x, NULL, NULL, NULL, NULL);
+    if (solved) fold_solver_solution(r->solver, r->x, NULL, NULL, NULL, NULL);
     if (solved && fold_acopf_results_from_solver(r->model, r->solver, &r->res) != FOLD_OK)
         return cli_usage_error("opf: %s", fold_acopf_last_error());
     int rc = solved ? CLI_OK : CLI_FAILED;
@@ -333,15 +317,12 @@ static int run(opf_run *r)
         if (bst < 0) {
             fprintf(stderr, "foldopt: opf: backward: %s: %s\n", fold_status_string(bst),
                     r->bwd_msg);
-            rc = bst == FOLD_ERR_ARGUMENT || bst == FOLD_ERR_UNSUPPORTED ||
-                         bst == FOLD_ERR_SETTING
+            rc = bst == FOLD_ERR_ARGUMENT || bst == FOLD_ERR_UNSUPPORTED || bst == FOLD_ERR_SETTING
                      ? CLI_USAGE
                      : CLI_FAILED;
-        }
-        else if (bst > 0 && bst != FOLD_WARN_NOT_UNIQUE && bst != FOLD_WARN_UNCERTAIN &&
-                 !(bst == FOLD_WARN_INACCURATE && r->bwd.n_barrier_error > 0))
-            fprintf(stderr, "foldopt: opf: warning: %s: %s\n", fold_status_string(bst),
-                    r->bwd_msg);
+        } else if (bst > 0 && bst != FOLD_WARN_NOT_UNIQUE && bst != FOLD_WARN_UNCERTAIN &&
+                   !(bst == FOLD_WARN_INACCURATE && r->bwd.n_barrier_error > 0))
+            fprintf(stderr, "foldopt: opf: warning: %s: %s\n", fold_status_string(bst), r->bwd_msg);
         if (bst >= 0) /* what limits the entries asked for, counted over those only */
             opf_trust_warn(r);
     }
@@ -349,18 +330,15 @@ static int run(opf_run *r)
     if (solved_case) {
         int wrc = solved ? opf_write_solved_case(r)
                          : cli_usage_error("opf: no solution to write to '%s'", r->out_path);
-        if (wrc != CLI_OK)
-            return wrc;
+        if (wrc != CLI_OK) return wrc;
     }
     FILE *out = cli_open_output("opf", solved_case ? NULL : r->out_path);
-    if (!out)
-        return CLI_USAGE;
+    if (!out) return CLI_USAGE;
     if (r->json)
         opf_print_json(r, out);
     else
         opf_print_text(r, out);
-    if (r->print_tables && !r->json)
-        opf_print_tables(r, out);
+    if (r->print_tables && !r->json) opf_print_tables(r, out);
     int wrc = cli_close_output("opf", out, solved_case ? NULL : r->out_path);
     return wrc != CLI_OK ? wrc : rc;
 }

@@ -21,7 +21,7 @@ enum { OPF_CALL_VALUE, OPF_CALL_ACOPF };
 typedef struct opf_trust opf_trust;
 
 typedef struct opf_run {
-    const char *command;      /* "opf" or "batch": the prefix of its messages */
+    const char *command; /* "opf" or "batch": the prefix of its messages */
     /* arguments */
     const char *case_path, *out_path, *rows_text, *cols_text;
     const char *cotangent_path, *direction_path; /* --cotangent, --direction files */
@@ -31,16 +31,16 @@ typedef struct opf_run {
     int wrt[FOLD_ACOPF_N_PARAM_KINDS], n_wrt;    /* --wrt kinds (fold_acopf_param_kind) */
     int of[FOLD_ACOPF_N_OUTPUT_KINDS], n_of;     /* --of kinds (fold_acopf_output_kind) */
     int mode;
-    bool outputs_alone;       /* --of and --rows without --wrt select outputs (batch) */
+    bool outputs_alone; /* --of and --rows without --wrt select outputs (batch) */
     bool json;
-    bool print_tables;        /* --print: printpf-style tables (cmd_opf_print.c) */
-    bool kkt_given;           /* --kkt given: no automatic switch to the barrier form */
+    bool print_tables;            /* --print: printpf-style tables (cmd_opf_print.c) */
+    bool kkt_given;               /* --kkt given: no automatic switch to the barrier form */
     char kkt_fallback[4096 + 64]; /* why the active-set form was replaced by the barrier form
                                      (the library's message whole: it holds 4096) */
     long top;
-    double flow_var_max_z;    /* --flow-vars (doc/acopf.md §2.1) */
-    long resolves;            /* --resolves: fold_acopf_solve's max_rounds (§2.2) */
-    int progress;             /* --progress: -1 auto (a terminal), 0 off, 1 on */
+    double flow_var_max_z; /* --flow-vars (doc/acopf.md §2.1) */
+    long resolves;         /* --resolves: fold_acopf_solve's max_rounds (§2.2) */
+    int progress;          /* --progress: -1 auto (a terminal), 0 off, 1 on */
     fold_settings settings;
     /* model and forward results */
     fold_acopf *model;
@@ -51,23 +51,23 @@ typedef struct opf_run {
     fold_status fwd_status;
     fold_acopf_solve_info refine;
     double *x;
-    fold_acopf_results *res;  /* results of the solution (doc/acopf.md §6), NULL unsolved */
-    bool imported;            /* --from-solution: what the import did */
+    fold_acopf_results *res; /* results of the solution (doc/acopf.md §6), NULL unsolved */
+    bool imported;           /* --from-solution: what the import did */
     fold_acopf_import_info import;
     /* sensitivities: rows = outputs, cols = parameters */
     fold_int n_rows, n_cols;
-    fold_acopf_output *outs;  /* the outputs (rows) */
-    double *weights;          /* their cotangent weights (--mode vjp) */
-    fold_int *cols;           /* parameter indices (columns) */
-    double *dp;               /* the direction of --mode jvp (np) */
-    double *values;         /* gradient (n_cols), jvp (n_rows) or jacobian (n_rows x n_cols,
-                               column-major) */
-    double *lo, *hi;        /* per entry of values: its interval (uncertain, barrier error, or
-                               left and right derivatives of the objective), NaN when none */
-    opf_trust *trust;       /* the trust report of the entries asked for (cmd_opf_trust.c) */
+    fold_acopf_output *outs; /* the outputs (rows) */
+    double *weights;         /* their cotangent weights (--mode vjp) */
+    fold_int *cols;          /* parameter indices (columns) */
+    double *dp;              /* the direction of --mode jvp (np) */
+    double *values;          /* gradient (n_cols), jvp (n_rows) or jacobian (n_rows x n_cols,
+                                column-major) */
+    double *lo, *hi;         /* per entry of values: its interval (uncertain, barrier error, or
+                                left and right derivatives of the objective), NaN when none */
+    opf_trust *trust;        /* the trust report of the entries asked for (cmd_opf_trust.c) */
     int n_trust, cap_trust;
     bool has_backward;
-    char bwd_msg[4096];       /* the backward call's error or warning detail */
+    char bwd_msg[4096]; /* the backward call's error or warning detail */
     double backward_s;
     fold_backward_info bwd;
     bool has_bwd_info;
@@ -94,8 +94,8 @@ bool opf_has_wrt(const opf_run *r);
 /* Entries of r->values for --mode: n_rows x n_cols (jacobian), n_rows (jvp), n_cols. */
 fold_int opf_n_entries(const opf_run *r);
 /* --wrt / --of lists: kinds into kinds[], *n (a usage error lists the valid names). */
-int opf_parse_kinds(const opf_run *r, const char *opt, const char *text, bool params,
-                    int *kinds, int *n);
+int opf_parse_kinds(const opf_run *r, const char *opt, const char *text, bool params, int *kinds,
+                    int *n);
 /* The kind of a parameter (params) or output name, MATPOWER's column names accepted for
  * rate_a, tap and shift; -1 when unknown. */
 int opf_kind_of(const char *name, bool params);

@@ -14,8 +14,7 @@ void opf_json_num(FILE *out, double v)
 
 const char *opf_setting_text(const opf_run *r, const char *name, char *buf, size_t len)
 {
-    if (fold_settings_get(&r->settings, name, buf, len) != FOLD_OK)
-        snprintf(buf, len, "?");
+    if (fold_settings_get(&r->settings, name, buf, len) != FOLD_OK) snprintf(buf, len, "?");
     return buf;
 }
 

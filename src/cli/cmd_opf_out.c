@@ -42,12 +42,13 @@ void opf_print_json(const opf_run *r, FILE *out)
     fprintf(out, "{\"case\": \"%s\", \"status\": \"%s\", \"objective\": ", r->cs->name,
             fold_forward_status_string(r->fwd.status));
     opf_json_num(out, solved ? r->fwd.objective : NAN);
-    fprintf(out, ", \"iterations\": %ld, \"forward_seconds\": %.6g, \"callback_seconds\": %.6g"
-                 ", \"n_buses\": %ld, \"n_gens\": %ld, \"n_branches\": %ld, \"n_vars\": %ld"
-                 ", \"n_cons\": %ld, \"n_params\": %ld, \"n_flow_var_branches\": %ld",
+    fprintf(out,
+            ", \"iterations\": %ld, \"forward_seconds\": %.6g, \"callback_seconds\": %.6g"
+            ", \"n_buses\": %ld, \"n_gens\": %ld, \"n_branches\": %ld, \"n_vars\": %ld"
+            ", \"n_cons\": %ld, \"n_params\": %ld, \"n_flow_var_branches\": %ld",
             (long)r->fwd.iterations, r->fwd.total_s, r->fwd.callback_s, (long)r->cs->n_bus,
-            (long)r->cs->n_gen, (long)r->cs->n_branch, (long)r->L.n, (long)r->L.m,
-            (long)r->L.np, (long)r->L.n_flow);
+            (long)r->cs->n_gen, (long)r->cs->n_branch, (long)r->L.n, (long)r->L.m, (long)r->L.np,
+            (long)r->L.n_flow);
     fprintf(out, ", \"resolves\": %d, \"first_status\": \"%s\", \"first_iterations\": %ld",
             r->refine.rounds, fold_forward_status_string(r->refine.first_status),
             (long)r->refine.first_iterations);
@@ -67,8 +68,7 @@ void opf_print_json(const opf_run *r, FILE *out)
     else
         fputs("null", out);
     opf_json_import(r, out);
-    if (r->has_backward)
-        opf_json_sens(r, out);
+    if (r->has_backward) opf_json_sens(r, out);
     fputs("}\n", out);
 }
 
@@ -79,18 +79,17 @@ void opf_print_text(const opf_run *r, FILE *out)
             (long)r->cs->n_bus, (long)r->cs->n_gen, (long)r->cs->n_branch);
     fprintf(out, "problem     %ld variables, %ld constraints, %ld parameters", (long)r->L.n,
             (long)r->L.m, (long)r->L.np);
-    if (r->L.n_flow > 0)
-        fprintf(out, " (flow variables on %ld branches)", (long)r->L.n_flow);
+    if (r->L.n_flow > 0) fprintf(out, " (flow variables on %ld branches)", (long)r->L.n_flow);
     fputc('\n', out);
     fprintf(out, "status      %s\n", fold_forward_status_string(r->fwd.status));
-    if (r->fwd_status >= 0)
-        fprintf(out, "objective   %.8g $/h\n", r->fwd.objective);
+    if (r->fwd_status >= 0) fprintf(out, "objective   %.8g $/h\n", r->fwd.objective);
     fprintf(out, "iterations  %ld\nforward     %.3f s (callbacks %.3f s)\n",
             (long)r->fwd.iterations, r->fwd.total_s, r->fwd.callback_s);
     opf_text_import(r, out);
     if (r->refine.rounds > 0)
-        fprintf(out, "re-solved   first solve %s after %ld iterations; %d warm re-solve(s)%s, "
-                     "flow variables added on %ld branches\n",
+        fprintf(out,
+                "re-solved   first solve %s after %ld iterations; %d warm re-solve(s)%s, "
+                "flow variables added on %ld branches\n",
                 fold_forward_status_string(r->refine.first_status),
                 (long)r->refine.first_iterations, r->refine.rounds,
                 r->refine.failed ? " (the last failed: its result dropped)" : "",
@@ -100,8 +99,7 @@ void opf_print_text(const opf_run *r, FILE *out)
                 "classified  %d warm re-solve(s) to classify constraints (%.3f s), tol %.3g "
                 "reached, %ld sides still ambiguous\n",
                 r->fwd.resolves, r->fwd.resolve_s, r->fwd.tol_reached, (long)r->fwd.n_ambiguous);
-    if (!r->has_backward)
-        return;
+    if (!r->has_backward) return;
     fprintf(out, "backward    %.3f s: %s, %s KKT, %s", r->backward_s, opf_mode_names[r->mode],
             opf_setting_text(r, "backward.kkt_form", b1, sizeof b1),
             opf_setting_text(r, "backward.method", b2, sizeof b2));
@@ -109,13 +107,14 @@ void opf_print_text(const opf_run *r, FILE *out)
         fprintf(out, " with precond %s, %ld iterations", opf_precond_text(r, b1, sizeof b1),
                 (long)r->bwd.iterations);
     if (r->has_bwd_info)
-        fprintf(out, " (KKT order %ld, %ld active constraints, %ld active bounds, %ld weakly "
-                     "active)", (long)r->bwd.kkt_dim, (long)r->bwd.n_active_cons,
-                (long)r->bwd.n_active_bounds, (long)r->bwd.n_weak);
+        fprintf(out,
+                " (KKT order %ld, %ld active constraints, %ld active bounds, %ld weakly "
+                "active)",
+                (long)r->bwd.kkt_dim, (long)r->bwd.n_active_cons, (long)r->bwd.n_active_bounds,
+                (long)r->bwd.n_weak);
     fputc('\n', out);
     if (r->has_bwd_info && r->bwd.fallback_reason[0])
         fprintf(out, "            %s\n", r->bwd.fallback_reason);
-    if (r->kkt_fallback[0])
-        fprintf(out, "            barrier form used: %s\n", r->kkt_fallback);
+    if (r->kkt_fallback[0]) fprintf(out, "            barrier form used: %s\n", r->kkt_fallback);
     opf_text_sens(r, out);
 }

@@ -42,8 +42,8 @@ static int unknown_kind(const opf_run *r, const char *opt, const char *name, boo
                            params ? "parameter" : "output", name, valid);
 }
 
-int opf_parse_kinds(const opf_run *r, const char *opt, const char *text, bool params,
-                    int *kinds, int *n)
+int opf_parse_kinds(const opf_run *r, const char *opt, const char *text, bool params, int *kinds,
+                    int *n)
 {
     char buf[512];
     int max = params ? FOLD_ACOPF_N_PARAM_KINDS : FOLD_ACOPF_N_OUTPUT_KINDS;
@@ -187,9 +187,9 @@ static int parse_entry(const opf_run *r, const char *opt, char *tok, const int *
                                weights ? "the weight is not a finite number"
                                        : "weights are given with --mode vjp only");
     bool objective = only == FOLD_ACOPF_OUT_OBJECTIVE && !params;
-    if (!objective && (!parse_number(f[at], &key_d) || fabs(key_d) > 1e15 ||
-                       key_d != floor(key_d)))
-        return opf_usage_error(r, "%s: '%s' is not an integer key (bus id, generator or "
+    if (!objective && (!parse_number(f[at], &key_d) || fabs(key_d) > 1e15 || key_d != floor(key_d)))
+        return opf_usage_error(r,
+                               "%s: '%s' is not an integer key (bus id, generator or "
                                "branch row)",
                                opt, f[at]);
     int found = 0;
@@ -202,7 +202,7 @@ static int parse_entry(const opf_run *r, const char *opt, char *tok, const int *
             if (s->kind[q] == kinds[j] && s->item[q] == i)
                 return opf_usage_error(r, "%s: %s of %s %ld is listed twice", opt,
                                        kind_name(kinds[j], params),
-                                       type == FOLD_ACOPF_ITEM_BUS ? "bus"
+                                       type == FOLD_ACOPF_ITEM_BUS   ? "bus"
                                        : type == FOLD_ACOPF_ITEM_GEN ? "generator row"
                                                                      : "branch row",
                                        (long)key_d);
@@ -234,8 +234,10 @@ static int parse_entries(const opf_run *r, const char *opt, const char *text, co
     for (char *tok = buf, *comma; !rc; tok = comma + 1) {
         if ((comma = strchr(tok, ',')) != NULL) *comma = '\0';
         rc = *tok ? parse_entry(r, opt, tok, kinds, n_kinds, params, weights, s)
-                  : opf_usage_error(r, "%s: '%s' is not a comma-separated list of entries "
-                                    "(empty entry)", opt, text);
+                  : opf_usage_error(r,
+                                    "%s: '%s' is not a comma-separated list of entries "
+                                    "(empty entry)",
+                                    opt, text);
         if (!comma) break;
     }
     free(buf);
@@ -298,8 +300,8 @@ static int file_entry(const opf_run *r, const char *path, long line, const char 
                                params ? "parameter" : "output", kname, valid);
     }
     if (!isfinite(v))
-        return opf_usage_error(r, "%s:%ld: %s %s: value is not a finite number", path, line,
-                               kname, key);
+        return opf_usage_error(r, "%s:%ld: %s %s: value is not a finite number", path, line, kname,
+                               key);
     int type = item_type(kind, params);
     fold_int i = 0;
     double key_d = 0;
@@ -325,8 +327,8 @@ static int read_json(const opf_run *r, const char *path, const char *text, size_
     }
     int rc = 0;
     if (!cJSON_IsObject(root))
-        rc = opf_usage_error(r, "%s: the JSON must be an object {\"kind\": {\"key\": value}}",
-                             path);
+        rc =
+            opf_usage_error(r, "%s: the JSON must be an object {\"kind\": {\"key\": value}}", path);
     for (cJSON *k = root->child; k && !rc; k = k->next) {
         if (cJSON_IsNumber(k)) { /* a scalar: the objective */
             rc = file_entry(r, path, 1, k->string, "", k->valuedouble, params, s);

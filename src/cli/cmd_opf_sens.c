@@ -139,8 +139,7 @@ fold_status opf_backward(opf_run *r)
     free(left);
     r->backward_s = now_s() - t0;
     r->bwd_msg[0] = '\0';
-    if (st != FOLD_OK)
-        snprintf(r->bwd_msg, sizeof r->bwd_msg, "%s", fold_acopf_last_error());
+    if (st != FOLD_OK) snprintf(r->bwd_msg, sizeof r->bwd_msg, "%s", fold_acopf_last_error());
     return st;
 }
 
@@ -162,7 +161,8 @@ long opf_col_key(const opf_run *r, fold_int c)
 
 long opf_row_key(const opf_run *r, fold_int k)
 {
-    return fold_acopf_item_key(r->cs, fold_acopf_output_item_type(r->outs[k].kind), r->outs[k].item);
+    return fold_acopf_item_key(r->cs, fold_acopf_output_item_type(r->outs[k].kind),
+                               r->outs[k].item);
 }
 
 /* "pd bus 5", "pg gen 3", "pf branch 7", "objective". */

@@ -8,31 +8,32 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: foldopt train TASK [--backward direct|lfpi|gmres|unroll] [--epochs E]\n"
-            "                          [--seed S] [--batch B] [--lr R] [--model linear|mlp]\n"
-            "                          [--n-train N] [--n-test N] [--size N] [--init random|two-stage]\n"
-            "                          [--step-hessian identity|diagonal] [--step-scale A]\n"
-            "                          [--unroll-iters K] [--quiet] [--json]\n"
-            "Train an optimization layer end to end through the fold on a seeded synthetic task\n"
-            "and compare with the two-stage baseline (least squares on the targets, then solve).\n"
-            "TASK: qp, portfolio, denoise, topk (doc/learning.md).\n"
-            "--init two-stage starts the linear model from the least-squares fit (tasks with\n"
-            "targets). qp and portfolio --backward lfpi|gmres|unroll go through their SQP step;\n"
-            "--step-hessian and --step-scale (> 0.5) choose the step's Hessian approximation B.\n"
-            "--size N sets the decision dimension (qp: with N/2 equality and N/2 inequality\n"
-            "rows). --unroll-iters K (backward unroll; qp, portfolio, topk) unrolls exactly K steps\n"
-            "instead of running the iteration to convergence.\n"
-            "Progress (one line per epoch: train loss, test loss or regret, seconds) goes to\n"
-            "stderr; the history goes to stdout as TSV, or as one JSON object with --json.\n");
+    fprintf(
+        out,
+        "usage: foldopt train TASK [--backward direct|lfpi|gmres|unroll] [--epochs E]\n"
+        "                          [--seed S] [--batch B] [--lr R] [--model linear|mlp]\n"
+        "                          [--n-train N] [--n-test N] [--size N] [--init "
+        "random|two-stage]\n"
+        "                          [--step-hessian identity|diagonal] [--step-scale A]\n"
+        "                          [--unroll-iters K] [--quiet] [--json]\n"
+        "Train an optimization layer end to end through the fold on a seeded synthetic task\n"
+        "and compare with the two-stage baseline (least squares on the targets, then solve).\n"
+        "TASK: qp, portfolio, denoise, topk (doc/learning.md).\n"
+        "--init two-stage starts the linear model from the least-squares fit (tasks with\n"
+        "targets). qp and portfolio --backward lfpi|gmres|unroll go through their SQP step;\n"
+        "--step-hessian and --step-scale (> 0.5) choose the step's Hessian approximation B.\n"
+        "--size N sets the decision dimension (qp: with N/2 equality and N/2 inequality\n"
+        "rows). --unroll-iters K (backward unroll; qp, portfolio, topk) unrolls exactly K steps\n"
+        "instead of running the iteration to convergence.\n"
+        "Progress (one line per epoch: train loss, test loss or regret, seconds) goes to\n"
+        "stderr; the history goes to stdout as TSV, or as one JSON object with --json.\n");
 }
 
 static void progress(const learn_epoch *e, void *ud)
 {
     const learn_task *t = ud;
-    fprintf(stderr, "epoch %3d  train loss %.6g  test %s %.6g  %.3f s  failed %lld\n",
-            e->epoch, e->train_loss, t->metric_name, e->test_metric, e->seconds,
-            (long long)e->n_failed);
+    fprintf(stderr, "epoch %3d  train loss %.6g  test %s %.6g  %.3f s  failed %lld\n", e->epoch,
+            e->train_loss, t->metric_name, e->test_metric, e->seconds, (long long)e->n_failed);
 }
 
 static void report(fold_int sample, fold_status st, const char *detail, void *ud)
@@ -51,9 +52,8 @@ static void print_json(const learn_task *t, const learn_options *o, const learn_
            "\"lr\": %.6g, \"step_hessian\": \"%s\", \"step_scale\": %.6g, "
            "\"unroll_iters\": %lld,\n \"history\": [",
            t->name, backward, t->metric_name, (unsigned long long)o->seed, r->n_epochs,
-           (long long)t->n_train, (long long)t->n_test,
-           o->init_two_stage ? "two-stage" : "random", o->lr, hess[t->step_hessian != 0],
-           t->step_scale, (long long)t->unroll_iters);
+           (long long)t->n_train, (long long)t->n_test, o->init_two_stage ? "two-stage" : "random",
+           o->lr, hess[t->step_hessian != 0], t->step_scale, (long long)t->unroll_iters);
     for (int i = 0; i <= r->n_epochs; i++) {
         const learn_epoch *e = &r->history[i];
         printf("%s\n  {\"epoch\": %d, \"train_loss\": %.10g, \"test\": %.10g, \"seconds\": %.6g,"
@@ -62,14 +62,14 @@ static void print_json(const learn_task *t, const learn_options *o, const learn_
                (long long)e->n_failed, e->backward_iters, e->tape_bytes);
     }
     printf("],\n \"final_test\": %.10g, \"two_stage_test\": %.10g, \"two_stage_seconds\": %.6g, "
-           "\"failed\": %lld}\n", r->history[r->n_epochs].test_metric, r->two_stage_metric,
-           r->two_stage_s, (long long)r->n_failed);
+           "\"failed\": %lld}\n",
+           r->history[r->n_epochs].test_metric, r->two_stage_metric, r->two_stage_s,
+           (long long)r->n_failed);
 }
 
 static bool parse_count(const char *opt, const char *text, long min, long *out)
 {
-    if (!cli_parse_long(opt, text, out))
-        return false;
+    if (!cli_parse_long(opt, text, out)) return false;
     if (*out < min) {
         cli_usage_error("%s must be at least %ld, got %ld", opt, min, *out);
         return false;
@@ -106,24 +106,20 @@ int cmd_train(int argc, char **argv)
             backward = argv[++i];
             if (learn_backward_parse(backward) < 0)
                 return cli_usage_error("train: --backward must be direct, lfpi, gmres or "
-                                       "unroll, got '%s'", backward);
+                                       "unroll, got '%s'",
+                                       backward);
         } else if (!strcmp(a, "--epochs")) {
-            if (!parse_count(a, argv[++i], 0, &v))
-                return CLI_USAGE;
+            if (!parse_count(a, argv[++i], 0, &v)) return CLI_USAGE;
             o.epochs = (int)v;
         } else if (!strcmp(a, "--seed")) {
-            if (!parse_count(a, argv[++i], 0, &v))
-                return CLI_USAGE;
+            if (!parse_count(a, argv[++i], 0, &v)) return CLI_USAGE;
             o.seed = (uint64_t)v;
         } else if (!strcmp(a, "--batch")) {
-            if (!parse_count(a, argv[++i], 1, &v))
-                return CLI_USAGE;
+            if (!parse_count(a, argv[++i], 1, &v)) return CLI_USAGE;
             o.batch = v;
         } else if (!strcmp(a, "--lr")) {
-            if (!cli_parse_double(a, argv[++i], &o.lr))
-                return CLI_USAGE;
-            if (!(o.lr > 0))
-                return cli_usage_error("train: --lr must be positive, got %g", o.lr);
+            if (!cli_parse_double(a, argv[++i], &o.lr)) return CLI_USAGE;
+            if (!(o.lr > 0)) return cli_usage_error("train: --lr must be positive, got %g", o.lr);
             have_lr = true;
         } else if (!strcmp(a, "--model")) {
             const char *m = argv[++i];
@@ -146,26 +142,21 @@ int cmd_train(int argc, char **argv)
                 step_hessian = LEARN_STEP_DIAGONAL;
             else
                 return cli_usage_error("train: --step-hessian must be identity or diagonal, "
-                                       "got '%s'", m);
+                                       "got '%s'",
+                                       m);
         } else if (!strcmp(a, "--step-scale")) {
-            if (!cli_parse_double(a, argv[++i], &step_scale))
-                return CLI_USAGE;
+            if (!cli_parse_double(a, argv[++i], &step_scale)) return CLI_USAGE;
             if (!(step_scale > 0.5))
                 return cli_usage_error("train: --step-scale must exceed 0.5, got %g", step_scale);
-            if (step_hessian < 0)
-                step_hessian = LEARN_STEP_IDENTITY;
+            if (step_hessian < 0) step_hessian = LEARN_STEP_IDENTITY;
         } else if (!strcmp(a, "--unroll-iters")) {
-            if (!parse_count(a, argv[++i], 1, &unroll_iters))
-                return CLI_USAGE;
+            if (!parse_count(a, argv[++i], 1, &unroll_iters)) return CLI_USAGE;
         } else if (!strcmp(a, "--n-train")) {
-            if (!parse_count(a, argv[++i], 1, &n_train))
-                return CLI_USAGE;
+            if (!parse_count(a, argv[++i], 1, &n_train)) return CLI_USAGE;
         } else if (!strcmp(a, "--n-test")) {
-            if (!parse_count(a, argv[++i], 1, &n_test))
-                return CLI_USAGE;
+            if (!parse_count(a, argv[++i], 1, &n_test)) return CLI_USAGE;
         } else if (!strcmp(a, "--size")) {
-            if (!parse_count(a, argv[++i], 2, &size))
-                return CLI_USAGE;
+            if (!parse_count(a, argv[++i], 2, &size)) return CLI_USAGE;
         } else if (a[0] == '-') {
             return cli_usage_error("train: unknown option '%s'", a);
         } else if (!task) {
@@ -182,10 +173,8 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error("train: unknown task '%s' (qp, portfolio, denoise, topk)", task);
     c.seed = o.seed;
     c.backward = learn_backward_parse(backward);
-    if (n_train)
-        c.n_train = n_train;
-    if (n_test)
-        c.n_test = n_test;
+    if (n_train) c.n_train = n_train;
+    if (n_test) c.n_test = n_test;
     if (size) {
         c.size = size;
         if (!strcmp(task, "qp")) { /* keep the default proportions: n/2 equalities, n/2 rows */
@@ -201,15 +190,15 @@ int cmd_train(int argc, char **argv)
     if (o.model_kind == LEARN_MODEL_MLP && t->model_kind == LEARN_MODEL_CONST) {
         learn_task_free(t);
         return cli_usage_error("train: task '%s' learns the layer's parameters directly; "
-                               "--model does not apply", task);
+                               "--model does not apply",
+                               task);
     }
     if (step_hessian >= 0 && learn_task_set_step(t, step_hessian, step_scale) != FOLD_OK) {
         learn_task_free(t);
         return cli_usage_error("train: --step-hessian/--step-scale apply to qp and portfolio "
                                "only");
     }
-    if (!have_lr)
-        o.lr = t->lr_hint;
+    if (!have_lr) o.lr = t->lr_hint;
     o.progress = quiet ? NULL : progress;
     o.report = report;
     o.user_data = t;

@@ -10,8 +10,7 @@ static const cli_command commands[] = {
     {"settings", "list every setting with its default and documentation", cmd_settings},
     {"train", "train an optimization layer end to end on a synthetic task", cmd_train},
     {"opf", "solve an AC optimal power flow case and differentiate its solution", cmd_opf},
-    {"batch", "solve and differentiate an AC-OPF at many scenarios on worker processes",
-     cmd_batch},
+    {"batch", "solve and differentiate an AC-OPF at many scenarios on worker processes", cmd_batch},
     {"gen-grid", "write a synthetic feasible power grid as a MATPOWER case", cmd_gen_grid},
     {"convert", "convert a case between MATPOWER .m and PowerModels JSON", cmd_convert},
 };
@@ -43,8 +42,7 @@ static int dispatch(int argc, char **argv)
         return CLI_OK;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
     if (argv[1][0] == '-')
         cli_usage_error("unknown option '%s'", argv[1]);
     else
@@ -59,8 +57,7 @@ int main(int argc, char **argv)
 {
     int rc = dispatch(argc, argv);
     int err = fflush(stdout) != 0 ? errno : 0;
-    if (!err && ferror(stdout))
-        err = EIO;
+    if (!err && ferror(stdout)) err = EIO;
     if (fclose(stdout) != 0 && !err && errno != EBADF) /* EBADF: stdout closed, unused */
         err = errno;
     if (err)

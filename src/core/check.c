@@ -4,8 +4,7 @@
 
 fold_status fold_check_not_null(const void *ptr, const char *fn, const char *field)
 {
-    if (!ptr)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: %s is NULL", fn, field);
+    if (!ptr) return fold_error(FOLD_ERR_ARGUMENT, "%s: %s is NULL", fn, field);
     return FOLD_OK;
 }
 
@@ -57,10 +56,8 @@ typedef struct {
 static int entry_cmp(const void *a, const void *b)
 {
     const entry *x = a, *y = b;
-    if (x->col != y->col)
-        return x->col < y->col ? -1 : 1;
-    if (x->row != y->row)
-        return x->row < y->row ? -1 : 1;
+    if (x->col != y->col) return x->col < y->col ? -1 : 1;
+    if (x->row != y->row) return x->row < y->row ? -1 : 1;
     return x->k < y->k ? -1 : (x->k > y->k);
 }
 
@@ -71,8 +68,7 @@ fold_status fold_check_pattern(const fold_pattern *pat, fold_int nrow, fold_int 
     if (pat->nnz < 0)
         return fold_error(FOLD_ERR_SPARSITY, "%s: %s.nnz = %lld is negative", fn, field,
                           (long long)pat->nnz);
-    if (pat->nnz == 0)
-        return FOLD_OK;
+    if (pat->nnz == 0) return FOLD_OK;
     if (!pat->row || !pat->col)
         return fold_error(FOLD_ERR_ARGUMENT, "%s: %s.%s is NULL with nnz = %lld", fn, field,
                           pat->row ? "col" : "row", (long long)pat->nnz);
@@ -85,12 +81,11 @@ fold_status fold_check_pattern(const fold_pattern *pat, fold_int nrow, fold_int 
                               field, (long long)k, (long long)pat->col[k], (long long)ncol);
         if (lower_only && pat->row[k] < pat->col[k])
             return fold_error(FOLD_ERR_SPARSITY,
-                              "%s: %s entry %lld = (%lld,%lld) is in the upper triangle", fn,
-                              field, (long long)k, (long long)pat->row[k], (long long)pat->col[k]);
+                              "%s: %s entry %lld = (%lld,%lld) is in the upper triangle", fn, field,
+                              (long long)k, (long long)pat->row[k], (long long)pat->col[k]);
     }
     e = fold_malloc((size_t)pat->nnz, sizeof *e, field);
-    if (!e)
-        return FOLD_ERR_MEMORY;
+    if (!e) return FOLD_ERR_MEMORY;
     for (fold_int k = 0; k < pat->nnz; k++)
         e[k] = (entry){pat->row[k], pat->col[k], k};
     qsort(e, (size_t)pat->nnz, sizeof *e, entry_cmp);
@@ -114,16 +109,15 @@ fold_status fold_check_csc(fold_int nrow, fold_int ncol, const fold_int *colptr,
     if (nrow < 0 || ncol < 0)
         return fold_error(FOLD_ERR_DIMENSION, "%s: %s is %lld x %lld", fn, field, (long long)nrow,
                           (long long)ncol);
-    if (!colptr)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: %s.colptr is NULL", fn, field);
+    if (!colptr) return fold_error(FOLD_ERR_ARGUMENT, "%s: %s.colptr is NULL", fn, field);
     if (colptr[0] != 0)
         return fold_error(FOLD_ERR_SPARSITY, "%s: %s.colptr[0] = %lld, need 0", fn, field,
                           (long long)colptr[0]);
     for (fold_int j = 0; j < ncol; j++)
         if (colptr[j + 1] < colptr[j])
             return fold_error(FOLD_ERR_SPARSITY, "%s: %s.colptr[%lld] = %lld < colptr[%lld] = %lld",
-                              fn, field, (long long)(j + 1), (long long)colptr[j + 1],
-                              (long long)j, (long long)colptr[j]);
+                              fn, field, (long long)(j + 1), (long long)colptr[j + 1], (long long)j,
+                              (long long)colptr[j]);
     if (colptr[ncol] > 0 && !rowind)
         return fold_error(FOLD_ERR_ARGUMENT, "%s: %s.rowind is NULL", fn, field);
     for (fold_int j = 0; j < ncol; j++) {
@@ -152,11 +146,9 @@ fold_status fold_check_index_list(const fold_int *idx, fold_int count, fold_int 
     if (count < 0 || count > limit)
         return fold_error(FOLD_ERR_DIMENSION, "%s: %s has %lld entries, need 0..%lld", fn, field,
                           (long long)count, (long long)limit);
-    if (!idx)
-        return FOLD_OK;
+    if (!idx) return FOLD_OK;
     seen = fold_calloc((size_t)(limit > 0 ? limit : 1), 1, field);
-    if (!seen)
-        return FOLD_ERR_MEMORY;
+    if (!seen) return FOLD_ERR_MEMORY;
     for (fold_int k = 0; k < count; k++) {
         if (idx[k] < 0 || idx[k] >= limit) {
             free(seen);

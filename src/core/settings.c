@@ -44,8 +44,7 @@ fold_int fold_settings_count(void)
 
 const fold_setting_info *fold_settings_info(fold_int index)
 {
-    if (index < 0 || index >= N_SETTINGS)
-        return NULL;
+    if (index < 0 || index >= N_SETTINGS) return NULL;
     return &table[index].info;
 }
 
@@ -103,10 +102,8 @@ static int choice_index(const char *choices, const char *name)
     for (const char *c = choices; *c; index++) {
         const char *end = strchr(c, '|');
         size_t clen = end ? (size_t)(end - c) : strlen(c);
-        if (clen == len && strncmp(c, name, len) == 0)
-            return index;
-        if (!end)
-            break;
+        if (clen == len && strncmp(c, name, len) == 0) return index;
+        if (!end) break;
         c = end + 1;
     }
     return -1;
@@ -117,8 +114,7 @@ static void choice_name(const char *choices, int index, char *buf, size_t len)
     const char *c = choices;
     for (int i = 0; i < index && c; i++) {
         c = strchr(c, '|');
-        if (c)
-            c++;
+        if (c) c++;
     }
     if (!c) {
         snprintf(buf, len, "%d", index);
@@ -131,8 +127,7 @@ static void choice_name(const char *choices, int index, char *buf, size_t len)
 
 void fold_settings_default(fold_settings *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     memset(s, 0, sizeof *s);
     for (fold_int i = 0; i < N_SETTINGS; i++)
         put_value(s, &table[i], table[i].deflt);
@@ -147,8 +142,7 @@ static fold_status check_row(const setting_row *r, double v)
                               r->info.choices);
         return FOLD_OK;
     }
-    if (r->kind == KIND_BOOL)
-        return FOLD_OK;
+    if (r->kind == KIND_BOOL) return FOLD_OK;
     if (!isfinite(v))
         return fold_error(FOLD_ERR_SETTING, "setting %s = %g is not finite", r->info.name, v);
     if (v < r->info.min || v > r->info.max)
@@ -165,12 +159,10 @@ fold_status fold_settings_validate(const fold_settings *s)
 
 fold_status fold_settings_check(const fold_settings *s)
 {
-    if (!s)
-        return fold_error(FOLD_ERR_ARGUMENT, "fold_settings_validate: settings is NULL");
+    if (!s) return fold_error(FOLD_ERR_ARGUMENT, "fold_settings_validate: settings is NULL");
     for (fold_int i = 0; i < N_SETTINGS; i++) {
         fold_status st = check_row(&table[i], get_value(s, &table[i]));
-        if (st != FOLD_OK)
-            return st;
+        if (st != FOLD_OK) return st;
     }
     if (s->n_ipopt_options < 0 || s->n_ipopt_options > FOLD_MAX_IPOPT_OPTIONS)
         return fold_error(FOLD_ERR_SETTING, "settings: n_ipopt_options = %d outside [0, %d]",
@@ -181,8 +173,7 @@ fold_status fold_settings_check(const fold_settings *s)
 static const setting_row *find_row(const char *name)
 {
     for (fold_int i = 0; i < N_SETTINGS; i++)
-        if (strcmp(table[i].info.name, name) == 0)
-            return &table[i];
+        if (strcmp(table[i].info.name, name) == 0) return &table[i];
     return NULL;
 }
 
@@ -212,8 +203,7 @@ static fold_status parse_value(const setting_row *r, const char *text, double *o
     errno = 0;
     *out = strtod(text, &end);
     if (end == text || *end != '\0' || errno == ERANGE)
-        return fold_error(FOLD_ERR_SETTING, "setting %s: '%s' is not a number", r->info.name,
-                          text);
+        return fold_error(FOLD_ERR_SETTING, "setting %s: '%s' is not a number", r->info.name, text);
     if ((r->kind == KIND_INT || r->kind == KIND_LONG) && *out != floor(*out))
         return fold_error(FOLD_ERR_SETTING, "setting %s: '%s' is not an integer", r->info.name,
                           text);
@@ -229,13 +219,10 @@ fold_status fold_settings_set(fold_settings *s, const char *name, const char *va
     if (!s || !name || !value)
         return fold_error(FOLD_ERR_ARGUMENT, "fold_settings_set: NULL argument");
     r = find_row(name);
-    if (!r)
-        return fold_error(FOLD_ERR_SETTING, "fold_settings_set: no setting named '%s'", name);
+    if (!r) return fold_error(FOLD_ERR_SETTING, "fold_settings_set: no setting named '%s'", name);
     st = parse_value(r, value, &v);
-    if (st == FOLD_OK)
-        st = check_row(r, v);
-    if (st == FOLD_OK)
-        put_value(s, r, v);
+    if (st == FOLD_OK) st = check_row(r, v);
+    if (st == FOLD_OK) put_value(s, r, v);
     return st;
 }
 
@@ -246,8 +233,7 @@ fold_status fold_settings_get(const fold_settings *s, const char *name, char *bu
     if (!s || !name || !buf)
         return fold_error(FOLD_ERR_ARGUMENT, "fold_settings_get: NULL argument");
     r = find_row(name);
-    if (!r)
-        return fold_error(FOLD_ERR_SETTING, "fold_settings_get: no setting named '%s'", name);
+    if (!r) return fold_error(FOLD_ERR_SETTING, "fold_settings_get: no setting named '%s'", name);
     v = get_value(s, r);
     if (r->kind == KIND_ENUM)
         choice_name(r->info.choices, (int)v, buf, len);
@@ -262,14 +248,13 @@ const char *fold_enum_name(const char *setting, int value)
 {
     static _Thread_local char buf[64];
     const setting_row *r = find_row(setting);
-    if (!r || r->kind != KIND_ENUM)
-        return "?";
+    if (!r || r->kind != KIND_ENUM) return "?";
     choice_name(r->info.choices, value, buf, sizeof buf);
     return buf;
 }
 
 /* Linear solvers absent from Debian's Ipopt build; some of them call exit() when chosen. */
-static const char *refused_linear_solvers[] = {"ma27", "ma57", "ma77",   "ma86",
+static const char *refused_linear_solvers[] = {"ma27", "ma57",    "ma77", "ma86",
                                                "ma97", "pardiso", "wsmp", NULL};
 
 fold_status fold_settings_set_ipopt(fold_settings *s, const char *name, const char *value)
@@ -277,18 +262,18 @@ fold_status fold_settings_set_ipopt(fold_settings *s, const char *name, const ch
     fold_clear_error();
     if (!s || !name || !value)
         return fold_error(FOLD_ERR_ARGUMENT, "fold_settings_set_ipopt: NULL argument");
-    if (!name[0] || strlen(name) >= FOLD_IPOPT_OPTION_LEN ||
-        strlen(value) >= FOLD_IPOPT_OPTION_LEN)
+    if (!name[0] || strlen(name) >= FOLD_IPOPT_OPTION_LEN || strlen(value) >= FOLD_IPOPT_OPTION_LEN)
         return fold_error(FOLD_ERR_SETTING,
                           "fold_settings_set_ipopt: name or value of '%s' empty or longer than %d",
                           name, FOLD_IPOPT_OPTION_LEN - 1);
     if (!strcmp(name, "linear_solver")) {
         for (int i = 0; refused_linear_solvers[i]; i++)
             if (!strcasecmp(value, refused_linear_solvers[i]))
-                return fold_error(FOLD_ERR_SETTING,
-                                  "fold_settings_set_ipopt: linear_solver %s is refused: it is not "
-                                  "in this Ipopt build (only mumps is) and may terminate the process",
-                                  value);
+                return fold_error(
+                    FOLD_ERR_SETTING,
+                    "fold_settings_set_ipopt: linear_solver %s is refused: it is not "
+                    "in this Ipopt build (only mumps is) and may terminate the process",
+                    value);
     }
     if (!strcmp(name, "hsllib") || !strcmp(name, "pardisolib") ||
         (!strcmp(name, "linear_system_scaling") && !strcasecmp(value, "mc19")))

@@ -71,7 +71,7 @@
     X(backward, block_size, INT, 32, 1, 100000, NULL,                                              \
       "Right-hand sides solved together in jacobian calls (their buffers scale with it).")         \
     X(precond, kind, ENUM, 5, 0, 5, "none|jacobi|block|exact|nearby|auto",                         \
-      "Preconditioner of iterative backward methods. auto: the one that defines the map (exact "  \
+      "Preconditioner of iterative backward methods. auto: the one that defines the map (exact "   \
       "for the KKT fold, none for a fold map), block (jacobi if singular or indefinite) for "      \
       "MINRES on a KKT matrix with multiplier rows; the choice is reported in "                    \
       "fold_backward_info.precond.")                                                               \

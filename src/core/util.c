@@ -12,8 +12,7 @@ void fold_alloc_fail_after(long k)
 
 static bool alloc_should_fail(void)
 {
-    if (alloc_countdown < 0)
-        return false;
+    if (alloc_countdown < 0) return false;
     if (alloc_countdown == 0) {
         alloc_countdown = -1;
         return true;
@@ -30,8 +29,7 @@ void *fold_malloc(size_t count, size_t size, const char *what)
                    what);
         return NULL;
     }
-    if (!alloc_should_fail())
-        ptr = malloc(count * size > 0 ? count * size : 1);
+    if (!alloc_should_fail()) ptr = malloc(count * size > 0 ? count * size : 1);
     if (!ptr)
         fold_error(FOLD_ERR_MEMORY, "out of memory allocating %zu bytes for %s", count * size,
                    what);
@@ -48,8 +46,7 @@ void *fold_calloc(size_t count, size_t size, const char *what)
                    what);
         return NULL;
     }
-    if (!alloc_should_fail())
-        ptr = count * size > 0 ? calloc(count, size) : calloc(1, 1);
+    if (!alloc_should_fail()) ptr = count * size > 0 ? calloc(count, size) : calloc(1, 1);
     if (!ptr)
         fold_error(FOLD_ERR_MEMORY, "out of memory allocating %zu bytes for %s", count * size,
                    what);
@@ -59,22 +56,18 @@ void *fold_calloc(size_t count, size_t size, const char *what)
 double *fold_dup_doubles(const double *src, fold_int n, const char *what)
 {
     double *dst;
-    if (!src)
-        return NULL;
+    if (!src) return NULL;
     dst = fold_malloc((size_t)n, sizeof *dst, what);
-    if (dst && n > 0)
-        memcpy(dst, src, (size_t)n * sizeof *dst);
+    if (dst && n > 0) memcpy(dst, src, (size_t)n * sizeof *dst);
     return dst;
 }
 
 fold_int *fold_dup_ints(const fold_int *src, fold_int n, const char *what)
 {
     fold_int *dst;
-    if (!src)
-        return NULL;
+    if (!src) return NULL;
     dst = fold_malloc((size_t)n, sizeof *dst, what);
-    if (dst && n > 0)
-        memcpy(dst, src, (size_t)n * sizeof *dst);
+    if (dst && n > 0) memcpy(dst, src, (size_t)n * sizeof *dst);
     return dst;
 }
 
@@ -89,8 +82,7 @@ void fold_log(const fold_settings *s, int level, const char *fmt, ...)
 {
     char line[1024];
     va_list ap;
-    if (!s || level > s->log.verbose)
-        return;
+    if (!s || level > s->log.verbose) return;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);

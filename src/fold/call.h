@@ -13,7 +13,7 @@
 typedef struct fold_call {
     double t0;
     fold_backward_info *info, local;
-    fold_status check; /* KKT fold: result of fold_kkt_check_solver */
+    fold_status check;            /* KKT fold: result of fold_kkt_check_solver */
     char note[2 * FOLD_LIST_LEN]; /* which entries were set to NaN and why (appended to the
                           FOLD_WARN_NOT_UNIQUE message), or "" */
 } fold_call;

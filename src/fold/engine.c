@@ -189,8 +189,7 @@ static fold_status iter_solve(const fold_system *sys, const fold_settings *set, 
             st = iter_column(sys, set, transpose, &pc, B + c * sys->n, x, &res);
         }
         info->iterations += res.iterations;
-        if (res.residual > info->residual || !isfinite(res.residual))
-            info->residual = res.residual;
+        if (res.residual > info->residual || !isfinite(res.residual)) info->residual = res.residual;
         if (res.reason != FOLD_REASON_CONVERGED) info->reason = res.reason;
         info->n_rhs++;
         if (sys->n_history)
@@ -228,7 +227,7 @@ static fold_status rescue(const fold_system *sys, const fold_settings *set, bool
     int cycle = set->backward.restart;
     if (set->backward.max_iter < cycle) cycle = (int)set->backward.max_iter;
     fold_kry_params prm = {set->backward.tol, cycle, cycle, transpose, 0};
-    for (fold_int c = 0; c < nrhs && *n_bad > 0; c++) {
+    for (fold_int c = 0; c<nrhs && * n_bad> 0; c++) {
         if (!bad[c]) continue;
         fold_kry_result res = {0};
         double *x = X + c * sys->n;
@@ -310,8 +309,8 @@ fold_status fold_system_apply(const fold_system *sys, const fold_ends *ends,
     unsigned char bad = 0;
     fold_status st = B && X ? ends->rhs(ends->ctx, B) : FOLD_ERR_MEMORY;
     if (st >= 0)
-        st = fold_system_solve(sys, set, transpose, 1, B, X,
-                               ends->flag_inconsistent ? &bad : NULL, info);
+        st = fold_system_solve(sys, set, transpose, 1, B, X, ends->flag_inconsistent ? &bad : NULL,
+                               info);
     if (st >= 0) st = ends->finish(ends->ctx, X, bad != 0, out);
     free(B);
     free(X);

@@ -14,16 +14,16 @@
 #include "foldopt/settings.h"
 
 typedef struct fold_system {
-    const char *fn;       /* the public call in progress, for messages */
-    const char *what;     /* "KKT order 130", "map 'name' (nz 5)": the system in messages */
-    fold_int n;           /* order of A */
-    bool is_symmetric;    /* A = A' */
+    const char *fn;        /* the public call in progress, for messages */
+    const char *what;      /* "KKT order 130", "map 'name' (nz 5)": the system in messages */
+    fold_int n;            /* order of A */
+    bool is_symmetric;     /* A = A' */
     fold_int n_indefinite; /* KKT multiplier rows: with them A and its factorization are
                               indefinite (no CG; no factorization as MINRES preconditioner) */
-    int natural_pc;       /* the M that defines the map (doc/math.md §1): what precond.kind =
-                             auto gives LFPI, GMRES and BiCGSTAB */
-    fold_kry_op op;       /* y = A x (transpose: A' x) */
-    void *ctx;            /* of the hooks below */
+    int natural_pc;        /* the M that defines the map (doc/math.md §1): what precond.kind =
+                              auto gives LFPI, GMRES and BiCGSTAB */
+    fold_kry_op op;        /* y = A x (transpose: A' x) */
+    void *ctx;             /* of the hooks below */
     /* The positive diagonal d of M = diag(d) (precond.kind = jacobi), n entries. */
     fold_status (*jacobi)(void *ctx, double *d);
     /* A factorization as M: kind block, exact or nearby (built or taken from a cache); sets

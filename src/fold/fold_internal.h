@@ -11,7 +11,6 @@
 #include "forward/solver_internal.h"
 #include "linalg/linalg.h"
 
-
 /* Status of a variable's bounds in the active-set form. */
 enum { FOLD_XS_FREE = 0, FOLD_XS_LOWER = 1, FOLD_XS_UPPER = 2, FOLD_XS_FIXED = 3 };
 /* Status of a constraint in the active-set form. */
@@ -133,7 +132,7 @@ typedef struct fold_kkt {
     bool is_valid;
     unsigned long solution_id;
     double assemble_s;
-    fold_kkt_factor fac;   /* written by kkt_state.c */
+    fold_kkt_factor fac; /* written by kkt_state.c */
 
     fold_kkt_null_space ns; /* written by kkt_null.c */
 
@@ -287,8 +286,8 @@ fold_status fold_kkt_null_not_differentiable(const fold_kkt *kkt);
  * (column) or the row of output k of a Jacobian whose solve found it inconsistent. */
 fold_status fold_kkt_null_refuse_line(const fold_kkt *kkt, bool column, fold_int k);
 /* Set the undetermined entries of one jvp result to NaN, count them in info. */
-void fold_kkt_null_mark_jvp(const fold_kkt *kkt, double *dx, double *dlam, double *dzl,
-                            double *dzu, fold_backward_info *info);
+void fold_kkt_null_mark_jvp(const fold_kkt *kkt, double *dx, double *dlam, double *dzl, double *dzu,
+                            fold_backward_info *info);
 /* Is entry k of block `of` undetermined? (false when K is regular) */
 bool fold_kkt_null_entry(const fold_kkt *kkt, fold_block of, fold_int k);
 /* Gather the current values into K. */
@@ -322,13 +321,11 @@ void fold_kkt_bound_rhs(fold_kkt *kkt, const double *dp, double *tx, double *tc,
 /* Active form: dx of the held variables, which follow their bounds. */
 void fold_kkt_bound_finish(fold_kkt *kkt, const double *dp, double *vx);
 /* Barrier form: the bound terms of dzl_j, dzu_j. */
-void fold_kkt_bound_dz(const fold_kkt *kkt, const double *dp, fold_int j, double *dzl,
-                       double *dzu);
+void fold_kkt_bound_dz(const fold_kkt *kkt, const double *dp, fold_int j, double *dzl, double *dzu);
 /* The transposes into pbar (one right-hand side): wx = w_x - c, c (may be NULL), wl = w_lam,
  * and the upstream gradients (any may be NULL). */
 void fold_kkt_bound_vjp(fold_kkt *kkt, const double *wx, const double *c, const double *wl,
-                        const double *xbar, const double *zlbar, const double *zubar,
-                        double *pbar);
+                        const double *xbar, const double *zlbar, const double *zubar, double *pbar);
 /* The bound terms of the optimal value's gradient (eq. 3.30), added to grad. */
 void fold_kkt_bound_value_gradient(const fold_solver *solver, double *grad);
 

@@ -18,9 +18,9 @@ static fold_int pick(const fold_int *idx, fold_int k)
  * before any solve (eq. 4.11; they are not solved), or found inconsistent by the
  * refinement test of their solve (eq. 4.9). */
 typedef struct nan_lines {
-    unsigned char *row, *col; /* n_rows, n_cols */
-    unsigned char *bad;       /* per right-hand side of a block: inconsistent */
-    fold_int n_row, n_col;    /* rows and columns marked */
+    unsigned char *row, *col;          /* n_rows, n_cols */
+    unsigned char *bad;                /* per right-hand side of a block: inconsistent */
+    fold_int n_row, n_col;             /* rows and columns marked */
     fold_int n_row_solve, n_col_solve; /* of which found by the solves */
 } nan_lines;
 
@@ -36,8 +36,10 @@ static fold_status mark_inconsistent(const fold_solver *solver, bool forward, co
             return fold_kkt_null_refuse_line(kkt, forward, pick(idx, k0 + q));
         unsigned char *line = forward ? nl->col : nl->row;
         line[k0 + q] = 1;
-        if (forward) nl->n_col++, nl->n_col_solve++;
-        else nl->n_row++, nl->n_row_solve++;
+        if (forward)
+            nl->n_col++, nl->n_col_solve++;
+        else
+            nl->n_row++, nl->n_row_solve++;
     }
     return FOLD_OK;
 }
@@ -149,7 +151,8 @@ static fold_int mark_lines(const fold_problem *prob, const nan_lines *nl, fold_b
         fold_prob_name_list(prob, FOLD_ITEM_PARAMETER, nl->col, cols, n_cols, 4, buf + strlen(buf),
                             size - strlen(buf));
         size_t at = strlen(buf);
-        snprintf(buf + at, size - at, "; %lld flagged by the null-space probe, %lld by their "
+        snprintf(buf + at, size - at,
+                 "; %lld flagged by the null-space probe, %lld by their "
                  "solves): their right-hand sides are not orthogonal to the null space, a "
                  "change of one alone pulls dependent constraints apart; NaN columns",
                  (long long)(nl->n_col - nl->n_col_solve), (long long)nl->n_col_solve);

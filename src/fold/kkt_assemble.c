@@ -78,8 +78,7 @@ static void visit(const fold_kkt *kkt, fold_int *next, fold_int *Ki, fold_int *k
 /* Finish column c, whose len entries from the patterns start at Kp[c] (with one free slot
  * after them when H has no diagonal there): sort it if it arrived unsorted, insert the
  * diagonal (source -1) if H has none. */
-static void finish_column(fold_kkt *kkt, fold_int c, fold_int len, const fold_int *Kp,
-                          fold_int *Ki)
+static void finish_column(fold_kkt *kkt, fold_int c, fold_int len, const fold_int *Kp, fold_int *Ki)
 {
     fold_int pos = 0;
     fold_int *r = Ki + Kp[c], *s = kkt->kidx + Kp[c];
@@ -177,8 +176,8 @@ void fold_kkt_fill(fold_kkt *kkt)
     for (fold_int q = 0; q < nz; q++) {
         fold_int k = kkt->kidx[q];
         /* Decoupled barrier rows (§3.4) keep their pattern with zero values. */
-        Kx[q] = k < 0    ? 0.0
-                : k < nh ? kkt->hv[k]
+        Kx[q] = k < 0     ? 0.0
+                : k < nh  ? kkt->hv[k]
                 : barrier ? kkt->jv[k - nh] * kkt->jmask[jrow[k - nh]]
                           : kkt->jv[k - nh];
     }

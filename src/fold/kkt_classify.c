@@ -179,10 +179,8 @@ static double dual_threshold(const fold_kkt *kkt, const fold_solver *solver, dou
         if (fold_prob_is_equality(kkt->prob, i)) price = fmax(price, fabs(solver->lam[i]));
     }
     for (fold_int j = 0; j < kkt->n; j++) {
-        if (!fold_is_inf_bound(solver->xl[j]))
-            big = fmax(big, fabs(solver->zl[j]));
-        if (!fold_is_inf_bound(solver->xu[j]))
-            big = fmax(big, fabs(solver->zu[j]));
+        if (!fold_is_inf_bound(solver->xl[j])) big = fmax(big, fabs(solver->zl[j]));
+        if (!fold_is_inf_bound(solver->xu[j])) big = fmax(big, fabs(solver->zu[j]));
     }
     double dtol = tol * big;
     if (level > 0) dtol = fmin(dtol, fmax(tol * price, sqrt(level)));

@@ -88,9 +88,9 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
     }
     for (fold_int i = 0; i < m; i++) {
         fold_int t = kkt->cpos[i];
-        zl[i] = t >= 0 ? z[t] * kkt->kscale[t] * (kkt->form == FOLD_KKT_BARRIER ? kkt->jmask[i]
-                                                                                : 1.0)
-                       : 0.0;
+        zl[i] = t >= 0
+                    ? z[t] * kkt->kscale[t] * (kkt->form == FOLD_KKT_BARRIER ? kkt->jmask[i] : 1.0)
+                    : 0.0;
         kkt->ns.null_l[i] = zl[i] != 0.0;
         kkt->ns.n_null_l += kkt->ns.null_l[i];
     }
@@ -126,14 +126,15 @@ void fold_kkt_null_describe(const fold_kkt *kkt, char *buf, size_t size)
 {
     buf[0] = '\0';
     if (!kkt->ns.has_null) return;
-    fold_prob_name_list(kkt->prob, FOLD_ITEM_VARIABLE, kkt->ns.null_x, NULL, kkt->n, SHOWN, buf, size);
+    fold_prob_name_list(kkt->prob, FOLD_ITEM_VARIABLE, kkt->ns.null_x, NULL, kkt->n, SHOWN, buf,
+                        size);
     if (!kkt->ns.n_null_l) return;
     size_t at = strlen(buf);
     snprintf(buf + at, size - at, "%smultipliers of ", at ? "; " : "");
     at = strlen(buf);
     /* fold_prob_name_list separates from what is already in buf: start a fresh list */
-    fold_prob_name_list(kkt->prob, FOLD_ITEM_CONSTRAINT, kkt->ns.null_l, NULL, kkt->m, SHOWN, buf + at,
-                        size - at);
+    fold_prob_name_list(kkt->prob, FOLD_ITEM_CONSTRAINT, kkt->ns.null_l, NULL, kkt->m, SHOWN,
+                        buf + at, size - at);
 }
 
 /* what: "the parameter gradient is"; the flagged entries are items of `kind`, introduced
@@ -154,9 +155,11 @@ static fold_status refuse(const fold_kkt *kkt, const char *what, const char *of,
 
 fold_status fold_kkt_null_check_vjp(const fold_kkt *kkt, const fold_settings *set)
 {
-    if (!kkt->ns.has_null || !kkt->ns.n_null_p || set->backward.not_unique != FOLD_NOT_UNIQUE_REFUSE)
+    if (!kkt->ns.has_null || !kkt->ns.n_null_p ||
+        set->backward.not_unique != FOLD_NOT_UNIQUE_REFUSE)
         return FOLD_OK;
-    return refuse(kkt, "the parameter gradient is", "", kkt->ns.null_p, kkt->np, FOLD_ITEM_PARAMETER);
+    return refuse(kkt, "the parameter gradient is", "", kkt->ns.null_p, kkt->np,
+                  FOLD_ITEM_PARAMETER);
 }
 
 void fold_kkt_null_mark_vjp(const fold_kkt *kkt, fold_int nrhs, double *pbar,
@@ -198,10 +201,13 @@ static fold_status null_error(const fold_kkt *kkt, const char *what, const char 
 static fold_status not_differentiable(const fold_kkt *kkt, const char *why)
 {
     char what[2 * FOLD_NAME_MAX + 256];
-    snprintf(what, sizeof what, "the solution is not differentiable in the direction dp: %s a "
-             "combination of constraints that", why);
-    return null_error(kkt, what, " cannot follow (dependent active constraints: the active "
-                                 "set changes)");
+    snprintf(what, sizeof what,
+             "the solution is not differentiable in the direction dp: %s a "
+             "combination of constraints that",
+             why);
+    return null_error(kkt, what,
+                      " cannot follow (dependent active constraints: the active "
+                      "set changes)");
 }
 
 fold_status fold_kkt_null_not_differentiable(const fold_kkt *kkt)
@@ -226,9 +232,8 @@ fold_status fold_kkt_null_refuse_line(const fold_kkt *kkt, bool column, fold_int
     return null_error(kkt, what, " (backward.not_unique = refuse)");
 }
 
-fold_status fold_kkt_null_check_jvp(fold_kkt *kkt, const fold_settings *set,
-                                    fold_int nrhs, const double *dP, bool want_x,
-                                    bool want_lam, bool want_z)
+fold_status fold_kkt_null_check_jvp(fold_kkt *kkt, const fold_settings *set, fold_int nrhs,
+                                    const double *dP, bool want_x, bool want_lam, bool want_z)
 {
     if (!kkt->ns.has_null) return FOLD_OK;
     for (fold_int c = 0; c < nrhs; c++)
@@ -266,8 +271,8 @@ static fold_int mark(const unsigned char *flag, fold_int len, double *v)
     return count;
 }
 
-void fold_kkt_null_mark_jvp(const fold_kkt *kkt, double *dx, double *dlam, double *dzl,
-                            double *dzu, fold_backward_info *info)
+void fold_kkt_null_mark_jvp(const fold_kkt *kkt, double *dx, double *dlam, double *dzl, double *dzu,
+                            fold_backward_info *info)
 {
     if (!kkt->ns.has_null) return;
     fold_int count = mark(kkt->ns.null_x, kkt->n, dx) + mark(kkt->ns.null_l, kkt->m, dlam);
@@ -282,10 +287,14 @@ bool fold_kkt_null_entry(const fold_kkt *kkt, fold_block of, fold_int k)
 {
     if (!kkt->ns.has_null) return false;
     switch (of) {
-    case FOLD_BLOCK_X: return kkt->ns.null_x[k];
-    case FOLD_BLOCK_LAM: return kkt->ns.null_l[k];
-    case FOLD_BLOCK_ZL: return z_flag(kkt, k, false);
-    default: return z_flag(kkt, k, true);
+    case FOLD_BLOCK_X:
+        return kkt->ns.null_x[k];
+    case FOLD_BLOCK_LAM:
+        return kkt->ns.null_l[k];
+    case FOLD_BLOCK_ZL:
+        return z_flag(kkt, k, false);
+    default:
+        return z_flag(kkt, k, true);
     }
 }
 

@@ -72,7 +72,8 @@ static fold_status build(fold_kkt_pc *pc, const fold_kkt *kkt, bool diag_primal,
     st = fold_pc_block_create(P, nb, ptr, &pc->cm, fn, &pc->block);
     fold_la_sparse_free(&P, &pc->cm);
     if (st == FOLD_ERR_SINGULAR)
-        return fold_error_context(st, "precond.kind = block (blocks: primal rows 0..%lld, "
+        return fold_error_context(st,
+                                  "precond.kind = block (blocks: primal rows 0..%lld, "
                                   "Schur complement approximation of the multiplier rows)",
                                   (long long)np - 1);
     return st;

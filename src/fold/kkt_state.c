@@ -253,7 +253,8 @@ static void fill_info(const fold_kkt *kkt, const fold_settings *set, fold_backwa
     info->method = set->backward.method;
     info->factorization = kkt->fac.finfo.factorization;
     info->ordering = set->backward.ordering;
-    snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s", kkt->fac.finfo.fallback_reason);
+    snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s",
+             kkt->fac.finfo.fallback_reason);
     info->kkt_dim = kkt->nK;
     info->kkt_nnz = A ? fold_la_sparse_nnz(A) : 0;
     info->factor_nnz = kkt->fac.finfo.factor_nnz;

@@ -27,9 +27,9 @@ typedef struct structural {
     fold_int *fcol, *hcol, *fptr, *hptr; /* free / held entries per active row (CSR) */
     double *fval, *hval;
     fold_int first_row, first_weak, added; /* the first dependent row; weak[first_weak] */
-    fold_int n_dependent; /* null directions found */
-    bool count_only;      /* barrier form: count them, mark nothing */
-    double *rowsum;       /* barrier form: ||J(i,:)||_1 + |D_ii| per active row */
+    fold_int n_dependent;                  /* null directions found */
+    bool count_only;                       /* barrier form: count them, mark nothing */
+    double *rowsum;                        /* barrier form: ||J(i,:)||_1 + |D_ii| per active row */
     double rcond_min;
 } structural;
 
@@ -155,8 +155,10 @@ static fold_status build(structural *S)
     if (S->count_only) {
         if (!(S->rowsum = fold_calloc((size_t)m + 1, sizeof(double), "structural check")))
             return FOLD_ERR_MEMORY;
-        for (fold_int i = 0; i < m; i++) S->rowsum[i] = fabs(kkt->cdiag[i]);
-        for (fold_int k = 0; k < jp->nnz; k++) S->rowsum[jp->row[k]] += fabs(kkt->jv[k]);
+        for (fold_int i = 0; i < m; i++)
+            S->rowsum[i] = fabs(kkt->cdiag[i]);
+        for (fold_int k = 0; k < jp->nnz; k++)
+            S->rowsum[jp->row[k]] += fabs(kkt->jv[k]);
     }
     for (int pass = 0; pass < 2; pass++) {
         for (fold_int k = 0; k < jp->nnz; k++) {
@@ -212,8 +214,8 @@ static fold_status scan(structural *S)
     }
     qsort(v, (size_t)nv, sizeof *v, cmp_view);
     for (fold_int a = 0; a < nv; a++)
-        for (fold_int b = a + 1; b < nv && b <= a + MAX_GROUP && v[b].n_free == v[a].n_free &&
-                                 v[b].key == v[a].key;
+        for (fold_int b = a + 1;
+             b < nv && b <= a + MAX_GROUP && v[b].n_free == v[a].n_free && v[b].key == v[a].key;
              b++) {
             double r;
             if (!parallel(S, &v[a], &v[b], &r)) continue;

@@ -45,8 +45,7 @@ static fold_status factor_pc(void *ctx, int kind, fold_kry_pc *pc, fold_backward
     fold_la_factor_info fi;
     fold_status st;
     if (kind == FOLD_PRECOND_BLOCK || kind == FOLD_PRECOND_BLOCK_DIAG) {
-        if ((st = fold_kkt_pc_setup(kkt, kind == FOLD_PRECOND_BLOCK_DIAG, info, fn)) < 0)
-            return st;
+        if ((st = fold_kkt_pc_setup(kkt, kind == FOLD_PRECOND_BLOCK_DIAG, info, fn)) < 0) return st;
         pc->apply = fold_kkt_pc_apply;
         pc->ctx = kkt->pc;
         return FOLD_OK;
@@ -71,9 +70,9 @@ static fold_status direct(void *ctx, const fold_settings *set, bool transpose, f
                           double *residual, fold_backward_info *info)
 {
     fold_kkt *kkt = ctx;
-    fold_status st = fold_la_factor_solve_cols(kkt->fac.F, transpose, nrhs, B, X,
-                                               set->backward.refine_steps,
-                                               set->backward.refine_tol, residual, bad, n_bad);
+    fold_status st =
+        fold_la_factor_solve_cols(kkt->fac.F, transpose, nrhs, B, X, set->backward.refine_steps,
+                                  set->backward.refine_tol, residual, bad, n_bad);
     /* AUTO may have switched to LU during the solve (doc/math.md §4.4). */
     fold_la_factor_get_info(kkt->fac.F, &kkt->fac.finfo);
     info->factorization = kkt->fac.finfo.factorization;

@@ -22,15 +22,15 @@ static fold_status step(void *ctx, fold_int k, const double *x, const double *p,
     return fold_iter_step_eval(ctx, x, p, y, xn);
 }
 
-static fold_status phit(void *ctx, fold_int k, const double *x, const double *p,
-                        const double *y, const double *xn, const double *w, double *out)
+static fold_status phit(void *ctx, fold_int k, const double *x, const double *p, const double *y,
+                        const double *xn, const double *w, double *out)
 {
     (void)k;
     return fold_iter_step_phi(ctx, x, p, y, xn, true, w, out);
 }
 
-static fold_status psit(void *ctx, fold_int k, const double *x, const double *p,
-                        const double *y, const double *xn, const double *w, double *out)
+static fold_status psit(void *ctx, fold_int k, const double *x, const double *p, const double *y,
+                        const double *xn, const double *w, double *out)
 {
     (void)k;
     return fold_iter_step_psit(ctx, x, p, y, xn, w, out);
@@ -62,8 +62,9 @@ fold_status fold_iter_unroll_vjp(const fold_iter_def *def, const double *p, cons
         goto done;
     }
     {
-        fold_unroll_ops ops = {n, np, n, "unrolling tape (iterates)", "unrolling tape (steps)",
-                               s, start, step, phit, psit};
+        fold_unroll_ops ops = {
+            n,    np,   n,   "unrolling tape (iterates)", "unrolling tape (steps)", s, start,
+            step, phit, psit};
         st = fold_unroll_sweep(&ops, p, x0, iters, xbar, x, pbar, &bytes);
     }
 done:

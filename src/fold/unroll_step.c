@@ -11,13 +11,16 @@ static fold_status checked(const fold_step_def *d, const char *what, fold_int k,
 {
     const char *name = d->name ? d->name : "step";
     if (rc != 0)
-        return fold_error(FOLD_ERR_CALLBACK, "%s: '%s': callback %s returned %d at iteration "
-                          "%lld", FN, name, what, rc, (long long)k);
+        return fold_error(FOLD_ERR_CALLBACK,
+                          "%s: '%s': callback %s returned %d at iteration "
+                          "%lld",
+                          FN, name, what, rc, (long long)k);
     for (fold_int i = 0; i < n; i++)
         if (!isfinite(out[i]))
-            return fold_error(FOLD_ERR_NONFINITE, "%s: '%s': callback %s output[%lld] = %g at "
-                              "iteration %lld", FN, name, what, (long long)i, out[i],
-                              (long long)k);
+            return fold_error(FOLD_ERR_NONFINITE,
+                              "%s: '%s': callback %s output[%lld] = %g at "
+                              "iteration %lld",
+                              FN, name, what, (long long)i, out[i], (long long)k);
     return FOLD_OK;
 }
 
@@ -39,15 +42,15 @@ static fold_status product(const fold_step_def *d, bool wrt_p, fold_int k, const
     return checked(d, wrt_p ? "psit_v" : "phit_v", k, rc, out, wrt_p ? d->np : d->nz);
 }
 
-static fold_status phit(void *ctx, fold_int k, const double *z, const double *p,
-                        const double *aux, const double *zn, const double *w, double *out)
+static fold_status phit(void *ctx, fold_int k, const double *z, const double *p, const double *aux,
+                        const double *zn, const double *w, double *out)
 {
     (void)aux, (void)zn;
     return product(ctx, false, k, z, p, w, out);
 }
 
-static fold_status psit(void *ctx, fold_int k, const double *z, const double *p,
-                        const double *aux, const double *zn, const double *w, double *out)
+static fold_status psit(void *ctx, fold_int k, const double *z, const double *p, const double *aux,
+                        const double *zn, const double *w, double *out)
 {
     (void)aux, (void)zn;
     return product(ctx, true, k, z, p, w, out);
@@ -57,14 +60,17 @@ static fold_status validate(const fold_step_def *def, const double *p, const dou
                             fold_int iters, const double *zbar, const double *pbar)
 {
     fold_status st;
-    if ((st = fold_check_not_null(def, FN, "def")) < 0)
-        return st;
+    if ((st = fold_check_not_null(def, FN, "def")) < 0) return st;
     if (def->nz < 1 || def->np < 0)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: def.nz = %lld, def.np = %lld (need nz >= 1, "
-                          "np >= 0)", FN, (long long)def->nz, (long long)def->np);
+        return fold_error(FOLD_ERR_ARGUMENT,
+                          "%s: def.nz = %lld, def.np = %lld (need nz >= 1, "
+                          "np >= 0)",
+                          FN, (long long)def->nz, (long long)def->np);
     if (!def->update || !def->phit_v || (def->np > 0 && !def->psit_v))
         return fold_error(FOLD_ERR_ARGUMENT, "%s: def.%s is NULL", FN,
-                          !def->update ? "update" : !def->phit_v ? "phit_v" : "psit_v");
+                          !def->update   ? "update"
+                          : !def->phit_v ? "phit_v"
+                                         : "psit_v");
     if (iters < 0)
         return fold_error(FOLD_ERR_ARGUMENT, "%s: iters = %lld < 0", FN, (long long)iters);
     if ((st = fold_check_not_null(z0, FN, "z0")) < 0 ||
@@ -89,8 +95,7 @@ fold_status fold_step_unroll_vjp(const fold_step_def *def, const double *p, cons
     size_t bytes = 0;
     if ((st = validate(def, p, z0, iters, zbar, pbar)) >= 0) {
         fold_step_def d = *def;
-        fold_unroll_ops ops = {d.nz, d.np, 0, "unrolling tape", NULL, &d,
-                               NULL, step, phit, psit};
+        fold_unroll_ops ops = {d.nz, d.np, 0, "unrolling tape", NULL, &d, NULL, step, phit, psit};
         st = fold_unroll_sweep(&ops, p, z0, iters, zbar, z, pbar, &bytes);
     }
     fold_unroll_info(info, st, iters, bytes, t0);

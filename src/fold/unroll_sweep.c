@@ -14,8 +14,7 @@ fold_status fold_unroll_sweep(const fold_unroll_ops *ops, const double *p, const
     *bytes = ((size_t)(iters + 1) * (size_t)n + (size_t)iters * (size_t)na) * sizeof(double);
     tx = fold_malloc((size_t)(iters + 1) * (size_t)n, sizeof *tx, ops->tape_what);
     if (na > 0)
-        ta = fold_malloc((size_t)(iters > 0 ? iters : 1) * (size_t)na, sizeof *ta,
-                         ops->aux_what);
+        ta = fold_malloc((size_t)(iters > 0 ? iters : 1) * (size_t)na, sizeof *ta, ops->aux_what);
     w = fold_malloc((size_t)n, sizeof *w, "adjoint");
     w2 = fold_malloc((size_t)n, sizeof *w2, "adjoint");
     g = fold_malloc((size_t)(np > 0 ? np : 1), sizeof *g, "adjoint");
@@ -28,8 +27,7 @@ fold_status fold_unroll_sweep(const fold_unroll_ops *ops, const double *p, const
         memcpy(tx, x0, (size_t)n * sizeof *tx);
     else {
         memset(tx, 0, (size_t)n * sizeof *tx);
-        if (ops->start && (st = ops->start(ops->ctx, tx)) < 0)
-            goto done;
+        if (ops->start && (st = ops->start(ops->ctx, tx)) < 0) goto done;
     }
     for (fold_int k = 0; k < iters; k++)
         if ((st = ops->step(ops->ctx, k, tx + (size_t)k * n, p, ta ? ta + (size_t)k * na : NULL,
@@ -40,19 +38,15 @@ fold_status fold_unroll_sweep(const fold_unroll_ops *ops, const double *p, const
         const double *xk = tx + (size_t)k * n, *xn = tx + (size_t)(k + 1) * n;
         const double *ak = ta ? ta + (size_t)k * na : NULL;
         if (np > 0) {
-            if ((st = ops->psit(ops->ctx, k, xk, p, ak, xn, w, g)) < 0)
-                goto done;
+            if ((st = ops->psit(ops->ctx, k, xk, p, ak, xn, w, g)) < 0) goto done;
             for (fold_int j = 0; j < np; j++)
                 acc[j] += g[j];
         }
-        if ((st = ops->phit(ops->ctx, k, xk, p, ak, xn, w, w2)) < 0)
-            goto done;
+        if ((st = ops->phit(ops->ctx, k, xk, p, ak, xn, w, w2)) < 0) goto done;
         memcpy(w, w2, (size_t)n * sizeof *w);
     }
-    if (x)
-        memcpy(x, tx + (size_t)iters * n, (size_t)n * sizeof *x);
-    if (np > 0)
-        memcpy(pbar, acc, (size_t)np * sizeof *pbar);
+    if (x) memcpy(x, tx + (size_t)iters * n, (size_t)n * sizeof *x);
+    if (np > 0) memcpy(pbar, acc, (size_t)np * sizeof *pbar);
 done:
     free(tx);
     free(ta);
@@ -63,11 +57,9 @@ done:
     return st;
 }
 
-void fold_unroll_info(fold_iter_info *info, fold_status st, fold_int iters, size_t bytes,
-                      double t0)
+void fold_unroll_info(fold_iter_info *info, fold_status st, fold_int iters, size_t bytes, double t0)
 {
-    if (!info)
-        return;
+    if (!info) return;
     memset(info, 0, sizeof *info);
     info->iterations = st < 0 ? 0 : iters;
     info->bytes_stored = bytes;

@@ -10,9 +10,9 @@
 /* One update step x_{k+1} = U(x_k, p). Every callback gets ctx and the iteration k, the taped
  * iterate x_k, its auxiliary record aux_k (NULL when aux = 0) and the next iterate x_{k+1}. */
 typedef struct fold_unroll_ops {
-    fold_int n, np;         /* iterate and parameter sizes */
-    fold_int aux;           /* doubles taped per step besides the iterate (0: none) */
-    const char *tape_what;  /* allocation labels of the iterate and auxiliary tapes */
+    fold_int n, np;        /* iterate and parameter sizes */
+    fold_int aux;          /* doubles taped per step besides the iterate (0: none) */
+    const char *tape_what; /* allocation labels of the iterate and auxiliary tapes */
     const char *aux_what;
     void *ctx;
     /* x0 (zeroed) -> the starting iterate when the caller passes none; NULL: zeros. */
@@ -21,11 +21,11 @@ typedef struct fold_unroll_ops {
     fold_status (*step)(void *ctx, fold_int k, const double *x, const double *p, double *aux,
                         double *xn);
     /* out (n) = Phi_k' w. */
-    fold_status (*phit)(void *ctx, fold_int k, const double *x, const double *p,
-                        const double *aux, const double *xn, const double *w, double *out);
+    fold_status (*phit)(void *ctx, fold_int k, const double *x, const double *p, const double *aux,
+                        const double *xn, const double *w, double *out);
     /* out (np) = Psi_k' w (called only when np > 0). */
-    fold_status (*psit)(void *ctx, fold_int k, const double *x, const double *p,
-                        const double *aux, const double *xn, const double *w, double *out);
+    fold_status (*psit)(void *ctx, fold_int k, const double *x, const double *p, const double *aux,
+                        const double *xn, const double *w, double *out);
 } fold_unroll_ops;
 
 /* Run `iters` steps from x0 (NULL: zeros then ops->start) on a tape, then pull xbar back:

@@ -24,7 +24,7 @@ typedef struct kink_data {
     fold_int *acol, n_a;        /* constraint of each column of G */
     double *N;                  /* null basis, n_a x dim */
     fold_int dim;
-    double *w;                  /* n x dim: J_A' N on the held variables (their z change) */
+    double *w;              /* n x dim: J_A' N on the held variables (their z change) */
     double *lo, *hi;        /* per parameter: the added range of dL/dp_k (<= 0, >= 0) */
     unsigned char *unknown; /* per parameter: in a null space too large to resolve */
 } kink_data;
@@ -209,8 +209,8 @@ static void groups(const lp_rows *R, fold_int dim, fold_int *parent)
 /* Add v C_side(i, .) to c and |v C_side(i, .)| to a (np x dim, column q): the change of the
  * bound terms of dL/dp (doc/math.md eq. 3.30) when a multiplier of a bound moving with p
  * changes by v per unit t_q. */
-static void add_bound_terms(const fold_problem *prob, int side, fold_int i, double v,
-                            fold_int dim, fold_int q, double *c, double *a)
+static void add_bound_terms(const fold_problem *prob, int side, fold_int i, double v, fold_int dim,
+                            fold_int q, double *c, double *a)
 {
     const fold_owned_bmap *o = &prob->bmap[side];
     if (!o->nnz || v == 0.0) return;

@@ -265,8 +265,12 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
     double *alt = fold_malloc(len, sizeof *alt, "variant result");
     double *buf = fold_malloc(3 * len, sizeof *buf, "variant interval");
     double *scale = fold_malloc((size_t)L->n_groups + 1, sizeof *scale, "variant scales");
-    compare C = {buf, buf ? buf + len : NULL, buf ? buf + 2 * len : NULL,
-                 fold_calloc(len, 1, "uncertain entries"), 0, 0};
+    compare C = {buf,
+                 buf ? buf + len : NULL,
+                 buf ? buf + 2 * len : NULL,
+                 fold_calloc(len, 1, "uncertain entries"),
+                 0,
+                 0};
     fold_int *suspect_items = NULL, n_suspect_items = 0;
     bool path_ran = false;
     if (!alt || !buf || !scale || !C.flag) {

@@ -11,19 +11,16 @@ static fold_status check_inputs(const fold_solver *s, const double *p, const dou
 {
     const fold_problem *prob;
     fold_status st;
-    if (!s)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", FN);
+    if (!s) return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", FN);
     prob = s->prob;
-    if ((st = fold_check_not_null(x, FN, "x")))
-        return st;
+    if ((st = fold_check_not_null(x, FN, "x"))) return st;
     if ((p && (st = fold_check_finite(p, prob->np, FN, "p"))) ||
         (st = fold_check_finite(x, prob->n, FN, "x")) ||
         (lam && (st = fold_check_finite(lam, prob->m, FN, "lam"))) ||
         (zl && (st = fold_check_finite(zl, prob->n, FN, "zl"))) ||
         (zu && (st = fold_check_finite(zu, prob->n, FN, "zu"))))
         return st;
-    if ((st = fold_settings_check(&s->set)))
-        return fold_error_context(st, "%s", FN);
+    if ((st = fold_settings_check(&s->set))) return fold_error_context(st, "%s", FN);
     return FOLD_OK;
 }
 
@@ -47,9 +44,8 @@ static void fill_info(fold_forward_info *out, const fold_solver *s, const fold_k
     out->duals_estimated = estimated;
 }
 
-fold_status fold_solver_import(fold_solver *s, const double *p, const double *x,
-                               const double *lam, const double *zl, const double *zu,
-                               fold_forward_info *info)
+fold_status fold_solver_import(fold_solver *s, const double *p, const double *x, const double *lam,
+                               const double *zl, const double *zu, fold_forward_info *info)
 {
     fold_clear_error();
     double t_call = fold_time_now(), lsq_s = 0, tol;
@@ -62,18 +58,14 @@ fold_status fold_solver_import(fold_solver *s, const double *p, const double *x,
     char where[2 * FOLD_NAME_MAX + 400];
 
     fold_forward_info_reset(&out, "import");
-    if (info)
-        *info = out; /* defined on every path, including the early failures below */
-    if ((st = check_inputs(s, p, x, lam, zl, zu)))
-        return st;
+    if (info) *info = out; /* defined on every path, including the early failures below */
+    if ((st = check_inputs(s, p, x, lam, zl, zu))) return st;
     prob = s->prob;
-    if (!p)
-        p = prob->p_default;
+    if (!p) p = prob->p_default;
     estimate = !zl || !zu || (prob->m > 0 && !lam);
     size_t n = (size_t)prob->n, m = (size_t)prob->m;
     double *buf = fold_malloc(2 * n + m + 1, sizeof(double), "import multipliers");
-    if (!buf)
-        return fold_error_context(FOLD_ERR_MEMORY, "%s", FN);
+    if (!buf) return fold_error_context(FOLD_ERR_MEMORY, "%s", FN);
     double *l = buf, *a = l + m, *b = a + n;
     memset(&s->stats, 0, sizeof s->stats);
     if (estimate) {
@@ -86,8 +78,7 @@ fold_status fold_solver_import(fold_solver *s, const double *p, const double *x,
             return fold_error_context(st, "%s: multiplier estimate", FN);
         }
     } else {
-        if (m)
-            memcpy(l, lam, m * sizeof *l);
+        if (m) memcpy(l, lam, m * sizeof *l);
         memcpy(a, zl, n * sizeof *a);
         memcpy(b, zu, n * sizeof *b);
     }
@@ -108,17 +99,14 @@ fold_status fold_solver_import(fold_solver *s, const double *p, const double *x,
         st = fold_error(FOLD_ERR_NOT_KKT,
                         "%s: not a KKT point within forward.kkt_tol = %g%s: %s "
                         "(stationarity %.3e, feasibility %.3e, complementarity %.3e)",
-                        FN, tol, estimate ? " (multipliers estimated by least squares)" : "",
-                        where, d.stationarity, d.feasibility, d.complementarity);
+                        FN, tol, estimate ? " (multipliers estimated by least squares)" : "", where,
+                        d.stationarity, d.feasibility, d.complementarity);
     }
     free(buf);
     out.total_s = fold_time_now() - t_call;
-    fold_log(&s->set, 1,
-             "%s: %s, %s multipliers (%lld active), residuals %.2e %.2e %.2e, %.3g s", FN,
-             accepted ? "accepted" : "rejected", estimate ? "estimated" : "given",
-             (long long)n_active, d.stationarity, d.feasibility, d.complementarity,
-             out.total_s);
-    if (info)
-        *info = out;
+    fold_log(&s->set, 1, "%s: %s, %s multipliers (%lld active), residuals %.2e %.2e %.2e, %.3g s",
+             FN, accepted ? "accepted" : "rejected", estimate ? "estimated" : "given",
+             (long long)n_active, d.stationarity, d.feasibility, d.complementarity, out.total_s);
+    if (info) *info = out;
     return st;
 }

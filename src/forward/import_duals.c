@@ -8,10 +8,8 @@
 static int at_bound(double v, double lo, double hi, double tol)
 {
     int side = 0;
-    if (isfinite(lo) && v - lo <= tol * (1 + fabs(lo)))
-        side |= 1;
-    if (isfinite(hi) && hi - v <= tol * (1 + fabs(hi)))
-        side |= 2;
+    if (isfinite(lo) && v - lo <= tol * (1 + fabs(lo))) side |= 1;
+    if (isfinite(hi) && hi - v <= tol * (1 + fabs(hi))) side |= 2;
     return side;
 }
 
@@ -19,15 +17,15 @@ static int at_bound(double v, double lo, double hi, double tol)
  * sign free), then active bounds (one column each; a variable at both bounds gets one
  * column e_j whose sign decides between zu and zl). */
 typedef struct lsq_layout {
-    fold_int k;        /* columns */
-    fold_int *col_g;   /* m: column of constraint i or -1 */
-    fold_int *col_x;   /* n: column of variable j or -1 */
-    int *side_x;       /* n: 1 lower, 2 upper, 3 both */
+    fold_int k;      /* columns */
+    fold_int *col_g; /* m: column of constraint i or -1 */
+    fold_int *col_x; /* n: column of variable j or -1 */
+    int *side_x;     /* n: 1 lower, 2 upper, 3 both */
 } lsq_layout;
 
 /* The matrix [J_A', -I, I] of (2.12), n x lay->k, assembled from triplets. */
-static fold_status build_matrix(const fold_problem *prob, const double *jac,
-                                const lsq_layout *lay, fold_la_common *cm, fold_la_assembly **A)
+static fold_status build_matrix(const fold_problem *prob, const double *jac, const lsq_layout *lay,
+                                fold_la_common *cm, fold_la_assembly **A)
 {
     fold_int nnz = 0;
     for (fold_int k = 0; k < prob->jac_g.nnz; k++)
@@ -38,8 +36,7 @@ static fold_status build_matrix(const fold_problem *prob, const double *jac,
     double *tx = fold_malloc((size_t)nnz + 1, sizeof *tx, "least-squares triplets");
     fold_int *tj = ti + nnz + 1;
     fold_status st = FOLD_ERR_MEMORY;
-    if (!ti || !tx)
-        goto done;
+    if (!ti || !tx) goto done;
     nnz = 0;
     for (fold_int k = 0; k < prob->jac_g.nnz; k++) {
         fold_int c = lay->col_g[prob->jac_g.row[k]];
@@ -74,14 +71,13 @@ static void classify(const fold_problem *prob, const double *const b[4], const d
     }
     for (fold_int j = 0; j < prob->n; j++) {
         lay->side_x[j] = at_bound(x[j], b[0][j], b[1][j], tol);
-        if (prob->x_lower[j] == prob->x_upper[j])
-            lay->side_x[j] = 3; /* fixed variable */
+        if (prob->x_lower[j] == prob->x_upper[j]) lay->side_x[j] = 3; /* fixed variable */
         lay->col_x[j] = lay->side_x[j] ? lay->k++ : -1;
     }
 }
 
-static void scatter(const fold_problem *prob, const lsq_layout *lay, const double *y,
-                    double *lam, double *zl, double *zu)
+static void scatter(const fold_problem *prob, const lsq_layout *lay, const double *y, double *lam,
+                    double *zl, double *zu)
 {
     for (fold_int i = 0; i < prob->m; i++)
         lam[i] = lay->col_g[i] >= 0 ? y[lay->col_g[i]] : 0.0;
@@ -97,10 +93,9 @@ static void scatter(const fold_problem *prob, const lsq_layout *lay, const doubl
     }
 }
 
-fold_status fold_import_estimate_duals(const fold_problem *prob, const double *p,
-                                       const double *x, double primal_tol, double *lam,
-                                       double *zl, double *zu, fold_int *n_active,
-                                       fold_eval_stats *st)
+fold_status fold_import_estimate_duals(const fold_problem *prob, const double *p, const double *x,
+                                       double primal_tol, double *lam, double *zl, double *zu,
+                                       fold_int *n_active, fold_eval_stats *st)
 {
     fold_int n = prob->n, m = prob->m, nnz = prob->jac_g.nnz;
     fold_la_common cm;
@@ -131,16 +126,14 @@ fold_status fold_import_estimate_duals(const fold_problem *prob, const double *p
     *n_active = lay.k;
     memset(y, 0, (size_t)(n + m) * sizeof *y);
     if (lay.k > 0) {
-        if ((status = fold_la_common_init(&cm)))
-            goto done;
+        if ((status = fold_la_common_init(&cm))) goto done;
         for (fold_int j = 0; j < n; j++)
             rhs[j] = -rhs[j]; /* [J_A', -I, I] y = -grad f  (2.12) */
         if (!(status = build_matrix(prob, jac, &lay, &cm, &A)))
             status = fold_la_lsq_solve(A->A, false, 1, rhs, y, &cm);
         fold_la_assembly_free(A, &cm);
         fold_la_common_finish(&cm);
-        if (status)
-            goto done;
+        if (status) goto done;
     }
     scatter(prob, &lay, y, lam, zl, zu);
 done:

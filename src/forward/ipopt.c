@@ -23,8 +23,7 @@ static fold_status arrays_alloc(solve_arrays *a, fold_int n, fold_int m)
 {
     size_t nn = (size_t)n, mm = (size_t)m;
     a->block = fold_calloc(5 * nn + 4 * mm + 1, sizeof(double), "fold_solve work arrays");
-    if (!a->block)
-        return FOLD_ERR_MEMORY;
+    if (!a->block) return FOLD_ERR_MEMORY;
     a->x = a->block;
     a->zl = a->x + nn;
     a->zu = a->zl + nn;
@@ -46,8 +45,8 @@ static fold_status check_ipopt_options(const fold_settings *set, const char *fn)
         const fold_ipopt_option *o = &set->ipopt_options[i];
         fold_status st;
         if (!memchr(o->name, '\0', sizeof o->name) || !memchr(o->value, '\0', sizeof o->value))
-            return fold_error(FOLD_ERR_SETTING, "%s: ipopt_options[%d] is not NUL-terminated",
-                              fn, i);
+            return fold_error(FOLD_ERR_SETTING, "%s: ipopt_options[%d] is not NUL-terminated", fn,
+                              i);
         fold_settings_default(&scratch);
         if ((st = fold_settings_set_ipopt(&scratch, o->name, o->value)) != FOLD_OK)
             return fold_error_context(st, "%s: ipopt_options[%d]", fn, i);
@@ -86,8 +85,7 @@ static fold_status pass_option(IpoptProblem ip, int index, const fold_ipopt_opti
     double dv;
     snprintf(name, sizeof name, "%s", o->name);
     snprintf(value, sizeof value, "%s", o->value);
-    if (AddIpoptStrOption(ip, name, value))
-        return FOLD_OK;
+    if (AddIpoptStrOption(ip, name, value)) return FOLD_OK;
     errno = 0;
     iv = strtoll(value, &end, 10);
     if (end != value && *end == '\0' && errno == 0 && iv >= INT_MIN && iv <= INT_MAX &&
@@ -118,8 +116,7 @@ static fold_status quiet_init(IpoptProblem ip)
         return st;
     rc = IpoptSolve(ip, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     if (rc != Invalid_Problem_Definition)
-        return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt initialization failed (status %d)", FN,
-                          rc);
+        return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt initialization failed (status %d)", FN, rc);
     return FOLD_OK;
 }
 
@@ -128,10 +125,8 @@ fold_status fold_ipopt_check_options(const fold_settings *set, const char *fn)
     Number lo = 0, hi = 1;
     IpoptProblem ip;
     fold_status st;
-    if (set->forward.method != FOLD_FORWARD_IPOPT || set->n_ipopt_options <= 0)
-        return FOLD_OK;
-    if ((st = check_ipopt_options(set, fn)))
-        return st;
+    if (set->forward.method != FOLD_FORWARD_IPOPT || set->n_ipopt_options <= 0) return FOLD_OK;
+    if ((st = check_ipopt_options(set, fn))) return st;
     pthread_mutex_lock(&ipopt_lock);
     ip = CreateIpoptProblem(1, &lo, &hi, 0, NULL, NULL, 0, 0, 0, fold_ipopt_eval_f,
                             fold_ipopt_eval_g, fold_ipopt_eval_grad_f, fold_ipopt_eval_jac_g,
@@ -140,8 +135,7 @@ fold_status fold_ipopt_check_options(const fold_settings *set, const char *fn)
             : fold_error(FOLD_ERR_INTERNAL, "%s: CreateIpoptProblem failed checking options", fn);
     for (int i = 0; st == FOLD_OK && i < set->n_ipopt_options; i++)
         st = pass_option(ip, i, &set->ipopt_options[i], fn);
-    if (ip)
-        FreeIpoptProblem(ip);
+    if (ip) FreeIpoptProblem(ip);
     pthread_mutex_unlock(&ipopt_lock);
     return st;
 }
@@ -186,15 +180,14 @@ static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold
     if (!s->prob->cb.hess_l && (st = opt_str(ip, "hessian_approximation", "limited-memory")))
         return st;
     if (start != START_COLD && ((st = opt_str(ip, "warm_start_init_point", "yes")) ||
-                 (st = opt_num(ip, "warm_start_bound_push", 1e-9)) ||
-                 (st = opt_num(ip, "warm_start_bound_frac", 1e-9)) ||
-                 (st = opt_num(ip, "warm_start_slack_bound_push", 1e-9)) ||
-                 (st = opt_num(ip, "warm_start_slack_bound_frac", 1e-9)) ||
-                 (st = opt_num(ip, "warm_start_mult_bound_push", 1e-9))))
+                                (st = opt_num(ip, "warm_start_bound_push", 1e-9)) ||
+                                (st = opt_num(ip, "warm_start_bound_frac", 1e-9)) ||
+                                (st = opt_num(ip, "warm_start_slack_bound_push", 1e-9)) ||
+                                (st = opt_num(ip, "warm_start_slack_bound_frac", 1e-9)) ||
+                                (st = opt_num(ip, "warm_start_mult_bound_push", 1e-9))))
         return st;
     for (int i = 0; i < set->n_ipopt_options; i++)
-        if ((st = pass_option(ip, i, &set->ipopt_options[i], FN)))
-            return st;
+        if ((st = pass_option(ip, i, &set->ipopt_options[i], FN))) return st;
     /* Iteration log at verbose >= 2 on stderr (stdout stays for results). */
     if (set->log.verbose >= 2 && !OpenIpoptOutputFile(ip, "stderr", 5))
         return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt could not open its log on stderr", FN);
@@ -209,20 +202,17 @@ static bool choose_start(const fold_solver *s, bool from_solution, solve_arrays 
     size_t n = (size_t)prob->n, m = (size_t)prob->m;
     if (s->has_start && !from_solution) {
         memcpy(a->x, s->x0, n * sizeof(double));
-        if (!s->start_has_duals)
-            return false;
+        if (!s->start_has_duals) return false;
         memcpy(a->zl, s->zl0, n * sizeof(double));
         memcpy(a->zu, s->zu0, n * sizeof(double));
-        if (m)
-            memcpy(a->lam, s->lam0, m * sizeof(double));
+        if (m) memcpy(a->lam, s->lam0, m * sizeof(double));
         return true;
     }
     if ((from_solution || s->set.forward.warm_start) && s->has_solution && s->is_converged) {
         memcpy(a->x, s->x, n * sizeof(double));
         memcpy(a->zl, s->zl, n * sizeof(double));
         memcpy(a->zu, s->zu, n * sizeof(double));
-        if (m)
-            memcpy(a->lam, s->lam, m * sizeof(double));
+        if (m) memcpy(a->lam, s->lam, m * sizeof(double));
         return true;
     }
     memcpy(a->x, prob->x_start, n * sizeof(double));
@@ -232,8 +222,7 @@ static bool choose_start(const fold_solver *s, bool from_solution, solve_arrays 
 static bool all_finite(const double *v, fold_int count)
 {
     for (fold_int i = 0; i < count; i++)
-        if (!isfinite(v[i]))
-            return false;
+        if (!isfinite(v[i])) return false;
     return true;
 }
 
@@ -249,10 +238,10 @@ static fold_status run_ipopt(fold_solver *s, const fold_settings *set, fold_ipop
     fold_status st;
     double t0;
     pthread_mutex_lock(&ipopt_lock);
-    ip = CreateIpoptProblem((Index)prob->n, a->xl, a->xu, (Index)prob->m,
-                            prob->m ? a->gl : NULL, prob->m ? a->gu : NULL,
-                            t->nnz_jac, t->nnz_hess, 0, fold_ipopt_eval_f, fold_ipopt_eval_g,
-                            fold_ipopt_eval_grad_f, fold_ipopt_eval_jac_g, fold_ipopt_eval_h);
+    ip = CreateIpoptProblem((Index)prob->n, a->xl, a->xu, (Index)prob->m, prob->m ? a->gl : NULL,
+                            prob->m ? a->gu : NULL, t->nnz_jac, t->nnz_hess, 0, fold_ipopt_eval_f,
+                            fold_ipopt_eval_g, fold_ipopt_eval_grad_f, fold_ipopt_eval_jac_g,
+                            fold_ipopt_eval_h);
     if (!ip) {
         pthread_mutex_unlock(&ipopt_lock);
         return fold_error(FOLD_ERR_INTERNAL, "%s: CreateIpoptProblem refused the problem", FN);
@@ -278,8 +267,7 @@ static void fill_info(fold_forward_info *info, const fold_solver *s, const fold_
     memset(info, 0, sizeof *info);
     info->raw_status = raw;
     info->status = fold_ipopt_map_status(raw);
-    if (ctx->timed_out && raw == User_Requested_Stop)
-        info->status = FOLD_FWD_MAX_TIME;
+    if (ctx->timed_out && raw == User_Requested_Stop) info->status = FOLD_FWD_MAX_TIME;
     info->backend = "ipopt";
     info->iterations = ctx->iterations;
     info->objective = obj;
@@ -298,8 +286,7 @@ static fold_status check_call(const fold_solver *s, const fold_settings *set, co
 {
     const fold_problem *prob = s->prob;
     fold_status st;
-    if (p && (st = fold_check_finite(p, prob->np, FN, "p")))
-        return st;
+    if (p && (st = fold_check_finite(p, prob->np, FN, "p"))) return st;
     if ((st = fold_ipopt_check_size(prob->n, prob->m, prob->jac_g.nnz,
                                     prob->cb.hess_l ? prob->hess_l.nnz : 0)))
         return st;
@@ -453,7 +440,6 @@ fold_status fold_solve(fold_solver *s, const double *p, fold_forward_info *info)
              "fold_solve: ipopt %s, %lld iterations (%d re-solves), objective %.10g, %.3g s",
              fold_forward_status_string(out.status), (long long)out.iterations, out.resolves,
              out.objective, out.total_s);
-    if (info)
-        *info = out;
+    if (info) *info = out;
     return ret;
 }

@@ -35,8 +35,7 @@ fold_status fold_ipopt_check_size(fold_int n, fold_int m, fold_int nnz_jac, fold
 static void structure_free(void *ptr)
 {
     fold_ipopt_structure *t = ptr;
-    if (!t)
-        return;
+    if (!t) return;
     free(t->jac_row);
     free(t->jac_col);
     free(t->hess_row);
@@ -47,12 +46,10 @@ static void structure_free(void *ptr)
 static int *to_int(const fold_int *src, fold_int nnz, int pad, const char *what)
 {
     int *dst = fold_malloc((size_t)(nnz > 0 ? nnz : pad), sizeof *dst, what);
-    if (!dst)
-        return NULL;
+    if (!dst) return NULL;
     for (fold_int k = 0; k < nnz; k++)
         dst[k] = (int)src[k];
-    if (nnz == 0 && pad)
-        dst[0] = 0;
+    if (nnz == 0 && pad) dst[0] = 0;
     return dst;
 }
 
@@ -60,11 +57,9 @@ const fold_ipopt_structure *fold_ipopt_structure_get(fold_solver *s)
 {
     const fold_problem *prob = s->prob;
     fold_ipopt_structure *t;
-    if (s->forward)
-        return s->forward;
+    if (s->forward) return s->forward;
     t = fold_calloc(1, sizeof *t, "Ipopt structure");
-    if (!t)
-        return NULL;
+    if (!t) return NULL;
     t->jac_dummy = prob->m > 0 && prob->jac_g.nnz == 0;
     t->nnz_jac = t->jac_dummy ? 1 : (int)prob->jac_g.nnz;
     t->nnz_hess = prob->cb.hess_l ? (int)prob->hess_l.nnz : 0;
@@ -87,10 +82,8 @@ const fold_ipopt_structure *fold_ipopt_structure_get(fold_solver *s)
  * callback stops the run. */
 static Bool take(fold_ipopt_ctx *c, fold_status st)
 {
-    if (st == FOLD_OK)
-        return TRUE;
-    if (st == FOLD_CB_RECOVERABLE)
-        return FALSE;
+    if (st == FOLD_OK) return TRUE;
+    if (st == FOLD_CB_RECOVERABLE) return FALSE;
     if (st == FOLD_ERR_NONFINITE) {
         c->nonfinite = true;
         snprintf(c->nonfinite_msg, sizeof c->nonfinite_msg, "%s", fold_last_error());
@@ -106,24 +99,21 @@ static Bool take(fold_ipopt_ctx *c, fold_status st)
 Bool fold_ipopt_eval_f(Index n, Number *x, Bool new_x, Number *obj, UserDataPtr ud)
 {
     fold_ipopt_ctx *c = ud;
-    if (c->fatal)
-        return FALSE;
+    if (c->fatal) return FALSE;
     return take(c, fold_prob_eval_f(c->prob, x, c->p, obj, c->stats));
 }
 
 Bool fold_ipopt_eval_grad_f(Index n, Number *x, Bool new_x, Number *grad, UserDataPtr ud)
 {
     fold_ipopt_ctx *c = ud;
-    if (c->fatal)
-        return FALSE;
+    if (c->fatal) return FALSE;
     return take(c, fold_prob_eval_grad_f(c->prob, x, c->p, grad, c->stats));
 }
 
 Bool fold_ipopt_eval_g(Index n, Number *x, Bool new_x, Index m, Number *g, UserDataPtr ud)
 {
     fold_ipopt_ctx *c = ud;
-    if (c->fatal)
-        return FALSE;
+    if (c->fatal) return FALSE;
     return take(c, fold_prob_eval_g(c->prob, x, c->p, g, c->stats));
 }
 
@@ -137,8 +127,7 @@ Bool fold_ipopt_eval_jac_g(Index n, Number *x, Bool new_x, Index m, Index nele, 
         memcpy(col, t->jac_col, (size_t)t->nnz_jac * sizeof *col);
         return TRUE;
     }
-    if (c->fatal)
-        return FALSE;
+    if (c->fatal) return FALSE;
     if (t->jac_dummy) {
         values[0] = 0;
         return TRUE;
@@ -157,20 +146,18 @@ Bool fold_ipopt_eval_h(Index n, Number *x, Bool new_x, Number obj_factor, Index 
         memcpy(col, t->hess_col, (size_t)t->nnz_hess * sizeof *col);
         return TRUE;
     }
-    if (c->fatal)
-        return FALSE;
+    if (c->fatal) return FALSE;
     return take(c, fold_prob_eval_hess_l(c->prob, x, c->p, obj_factor, lam, values, c->stats));
 }
 
 Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_pr, Number inf_du,
-                             Number mu, Number d_norm, Number reg, Number alpha_du,
-                             Number alpha_pr, Index ls_trials, UserDataPtr ud)
+                             Number mu, Number d_norm, Number reg, Number alpha_du, Number alpha_pr,
+                             Index ls_trials, UserDataPtr ud)
 {
     fold_ipopt_ctx *c = ud;
     c->iterations = iter;
     c->has_iterated = true;
-    if (c->fatal)
-        return FALSE;
+    if (c->fatal) return FALSE;
     /* max_cpu_time bounds CPU time only; the documented limit is wall clock. */
     if (c->time_limit_s > 0 && fold_time_now() - c->t_start > c->time_limit_s) {
         c->timed_out = true;

@@ -23,16 +23,16 @@ typedef struct fold_ipopt_structure {
 /* State of one IpoptSolve, passed as Ipopt's user data. */
 typedef struct fold_ipopt_ctx {
     const fold_problem *prob;
-    const double *p;                   /* parameters bound for the whole solve */
+    const double *p; /* parameters bound for the whole solve */
     const fold_ipopt_structure *structure;
     fold_eval_stats *stats;
-    double t_start, time_limit_s;      /* wall clock; limit 0 = none */
-    fold_int iterations;               /* last iteration count seen by the intermediate cb */
-    bool has_iterated;                 /* intermediate callback called at least once */
-    bool timed_out;                    /* stopped by the wall-clock limit */
-    fold_status fatal;                 /* first fatal callback error; FOLD_OK if none */
+    double t_start, time_limit_s; /* wall clock; limit 0 = none */
+    fold_int iterations;          /* last iteration count seen by the intermediate cb */
+    bool has_iterated;            /* intermediate callback called at least once */
+    bool timed_out;               /* stopped by the wall-clock limit */
+    fold_status fatal;            /* first fatal callback error; FOLD_OK if none */
     char fatal_msg[FOLD_IPOPT_MSG_LEN];
-    bool nonfinite;                    /* some callback output was NaN/Inf (recovered) */
+    bool nonfinite; /* some callback output was NaN/Inf (recovered) */
     char nonfinite_msg[FOLD_IPOPT_MSG_LEN];
 } fold_ipopt_ctx;
 
@@ -54,8 +54,8 @@ Bool fold_ipopt_eval_h(Index n, Number *x, Bool new_x, Number obj_factor, Index 
                        Bool new_lam, Index nele, Index *row, Index *col, Number *values,
                        UserDataPtr ud);
 Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_pr, Number inf_du,
-                             Number mu, Number d_norm, Number reg, Number alpha_du,
-                             Number alpha_pr, Index ls_trials, UserDataPtr ud);
+                             Number mu, Number d_norm, Number reg, Number alpha_du, Number alpha_pr,
+                             Index ls_trials, UserDataPtr ud);
 
 /* The result of one Ipopt run (fold_ipopt_attempt): the point (x owns one block holding
  * zl, zu, lam too) when usable (converged, or iterated at least once), its info. */

@@ -21,10 +21,8 @@ static double comp_entry(double mu, double dist, bool bound_finite, bool *wrong)
 {
     double a;
     *wrong = mu < 0 || (mu > 0 && !bound_finite);
-    if (*wrong)
-        return fabs(mu);
-    if (mu == 0)
-        return 0;
+    if (*wrong) return fabs(mu);
+    if (mu == 0) return 0;
     a = fabs(dist);
     return mu * a / (1 + fmax(mu, a));
 }
@@ -99,8 +97,7 @@ static void constraint_terms(const fold_problem *prob, const double *gl, const d
     for (fold_int i = 0; i < prob->m; i++) {
         double lo = gl[i], hi = gu[i];
         feasibility(d, g[i], lo, hi, FOLD_KKT_G_LOWER, FOLD_KKT_G_UPPER, i);
-        if (fold_prob_is_equality(prob, i) || lam[i] == 0)
-            continue;
+        if (fold_prob_is_equality(prob, i) || lam[i] == 0) continue;
         if (lam[i] > 0)
             v = comp_entry(lam[i], hi - g[i], isfinite(hi), &wrong);
         else
@@ -109,10 +106,9 @@ static void constraint_terms(const fold_problem *prob, const double *gl, const d
     }
 }
 
-fold_status fold_kkt_residuals_detail(const fold_problem *prob, const double *p,
-                                      const double *x, const double *lam, const double *zl,
-                                      const double *zu, fold_kkt_detail *d,
-                                      fold_eval_stats *st)
+fold_status fold_kkt_residuals_detail(const fold_problem *prob, const double *p, const double *x,
+                                      const double *lam, const double *zl, const double *zu,
+                                      fold_kkt_detail *d, fold_eval_stats *st)
 {
     fold_int n = prob->n, m = prob->m, nnz = prob->jac_g.nnz;
     double *grad, *r, *g, *jac;
@@ -120,8 +116,7 @@ fold_status fold_kkt_residuals_detail(const fold_problem *prob, const double *p,
 
     memset(d, 0, sizeof *d);
     grad = fold_malloc((size_t)(4 * n + 3 * m + nnz), sizeof(double), "KKT residual workspace");
-    if (!grad)
-        return FOLD_ERR_MEMORY;
+    if (!grad) return FOLD_ERR_MEMORY;
     r = grad + n;
     g = r + n;
     jac = g + m;
@@ -149,8 +144,7 @@ fold_status fold_kkt_residuals(const fold_problem *prob, const double *p, const 
 {
     fold_kkt_detail d;
     fold_status status = fold_kkt_residuals_detail(prob, p, x, lam, zl, zu, &d, st);
-    if (status)
-        return fold_error_context(status, "fold_kkt_residuals");
+    if (status) return fold_error_context(status, "fold_kkt_residuals");
     info->kkt_stationarity = d.stationarity;
     info->kkt_feasibility = d.feasibility;
     info->kkt_complementarity = d.complementarity;

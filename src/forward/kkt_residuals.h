@@ -19,21 +19,20 @@ typedef enum fold_kkt_where {
 
 typedef struct fold_kkt_detail {
     double stationarity, feasibility, complementarity; /* scaled (2.7)-(2.10) */
-    double stationarity_raw;  /* ||grad_x L||_inf before scaling */
-    double stationarity_scale; /* 1 + largest term of grad_x L (2.7) */
+    double stationarity_raw;                           /* ||grad_x L||_inf before scaling */
+    double stationarity_scale;                         /* 1 + largest term of grad_x L (2.7) */
     fold_kkt_where stat_where, feas_where, comp_where;
     fold_int stat_index, feas_index, comp_index;
     double feas_value, feas_bound; /* x_j or g_i and the bound it violates */
-    bool comp_wrong_sign; /* the worst complementarity entry is a wrong-sign multiplier */
-    double objective;     /* f(x; p) */
+    bool comp_wrong_sign;          /* the worst complementarity entry is a wrong-sign multiplier */
+    double objective;              /* f(x; p) */
 } fold_kkt_detail;
 
 /* As fold_kkt_residuals, with locations and the objective. lam may be NULL only when
  * m == 0. */
-fold_status fold_kkt_residuals_detail(const fold_problem *prob, const double *p,
-                                      const double *x, const double *lam, const double *zl,
-                                      const double *zu, fold_kkt_detail *d,
-                                      fold_eval_stats *st);
+fold_status fold_kkt_residuals_detail(const fold_problem *prob, const double *p, const double *x,
+                                      const double *lam, const double *zl, const double *zu,
+                                      fold_kkt_detail *d, fold_eval_stats *st);
 
 /* "complementarity 3.1e-02 at constraint g[0] (lam[0] = -0.5): the multiplier has the wrong
  * sign ...": the largest of the three residuals and where, the item named as the problem

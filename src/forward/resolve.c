@@ -199,8 +199,10 @@ static fold_status polish_acceptable(fold_solver *s, const double *p, fold_ipopt
     stage_settings(&s->set, s->set.forward.tol, r->info.total_s, &warm);
     fold_status st = fold_ipopt_attempt(s, p, &warm, true, &b);
     add_counts(&sum, &b.info);
-    fold_log(&s->set, 2, "fold_solve: re-solve of the acceptable point at tol %.1e: %s after "
-             "%lld iterations", s->set.forward.tol, fold_forward_status_string(b.info.status),
+    fold_log(&s->set, 2,
+             "fold_solve: re-solve of the acceptable point at tol %.1e: %s after "
+             "%lld iterations",
+             s->set.forward.tol, fold_forward_status_string(b.info.status),
              (long long)b.info.iterations);
     if (st != FOLD_OK) {
         fold_ipopt_result_free(&b);
@@ -273,9 +275,10 @@ fold_status fold_solve_staged(fold_solver *s, const double *p, fold_status faile
             memcpy(stage.ipopt_options, s->set.ipopt_options, sizeof stage.ipopt_options);
             st = fold_ipopt_attempt(s, p, &stage, false, &b);
             add_counts(&sum, &b.info);
-            fold_log(&s->set, 2, "fold_solve: stage at tol %.1e from the start: %s after %lld "
-                     "iterations", tol, fold_forward_status_string(b.info.status),
-                     (long long)b.info.iterations);
+            fold_log(&s->set, 2,
+                     "fold_solve: stage at tol %.1e from the start: %s after %lld "
+                     "iterations",
+                     tol, fold_forward_status_string(b.info.status), (long long)b.info.iterations);
         }
         if (st != FOLD_OK) {
             fold_ipopt_result_free(&b);

@@ -289,7 +289,8 @@ fold_status fold_sides_eval(const fold_problem *prob, const double *p, const dou
             b = (fold_bounds){moved, moved + n, moved + 2 * n, moved + 2 * n + mm};
         }
     }
-    if ((prob->has_bound_maps && !moved) || !S->state || !S->dist || !S->mult || !S->logr || !S->suspect || !buf) {
+    if ((prob->has_bound_maps && !moved) || !S->state || !S->dist || !S->mult || !S->logr ||
+        !S->suspect || !buf) {
         st = FOLD_ERR_MEMORY;
         goto done;
     }

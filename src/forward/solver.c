@@ -2,16 +2,14 @@
 #include "forward/solver_internal.h"
 
 static const char *forward_status_names[] = {
-    "solved", "acceptable", "imported", "not run", "infeasible", "iteration limit",
-    "time limit", "diverging", "numerical failure", "invalid problem", "user stop", "error",
-    "not a KKT point"};
+    "solved",          "acceptable", "imported",       "not run",           "infeasible",
+    "iteration limit", "time limit", "diverging",      "numerical failure", "invalid problem",
+    "user stop",       "error",      "not a KKT point"};
 
 const char *fold_forward_status_string(int status)
 {
-    if (status >= 0 && status <= 2)
-        return forward_status_names[status];
-    if (status <= -1 && status >= -10)
-        return forward_status_names[2 - status];
+    if (status >= 0 && status <= 2) return forward_status_names[status];
+    if (status <= -1 && status >= -10) return forward_status_names[2 - status];
     return "unknown";
 }
 
@@ -26,12 +24,9 @@ void fold_forward_info_reset(fold_forward_info *info, const char *backend)
 
 void fold_solver_free(fold_solver *s)
 {
-    if (!s)
-        return;
-    if (s->backward && s->backward_free)
-        s->backward_free(s->backward);
-    if (s->forward && s->forward_free)
-        s->forward_free(s->forward);
+    if (!s) return;
+    if (s->backward && s->backward_free) s->backward_free(s->backward);
+    if (s->forward && s->forward_free) s->forward_free(s->forward);
     free(s->p);
     free(s->x);
     free(s->zl);
@@ -58,18 +53,14 @@ fold_status fold_solver_create(const fold_problem *prob, const fold_settings *se
     fold_solver *s;
     fold_status st;
     size_t n, m, np;
-    if (!out)
-        return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_create: out is NULL");
+    if (!out) return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_create: out is NULL");
     *out = NULL;
-    if (!prob)
-        return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_create: problem is NULL");
+    if (!prob) return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_create: problem is NULL");
     if (set && (st = fold_settings_check(set)) != FOLD_OK)
         return fold_error_context(st, "fold_solver_create");
-    if (set && (st = fold_ipopt_check_options(set, "fold_solver_create")) != FOLD_OK)
-        return st;
+    if (set && (st = fold_ipopt_check_options(set, "fold_solver_create")) != FOLD_OK) return st;
     s = fold_calloc(1, sizeof *s, "solver");
-    if (!s)
-        return FOLD_ERR_MEMORY;
+    if (!s) return FOLD_ERR_MEMORY;
     s->prob = prob;
     if (set)
         s->set = *set;
@@ -98,14 +89,13 @@ fold_status fold_solver_create(const fold_problem *prob, const fold_settings *se
         s->gl = prob->g_lower;
         s->gu = prob->g_upper;
     }
-    if (!s->p || !s->x || !s->zl || !s->zu || !s->lam || !s->x0 || !s->zl0 || !s->zu0 ||
-        !s->lam0 || !s->xl || !s->xu || !s->gl || !s->gu) {
+    if (!s->p || !s->x || !s->zl || !s->zu || !s->lam || !s->x0 || !s->zl0 || !s->zu0 || !s->lam0 ||
+        !s->xl || !s->xu || !s->gl || !s->gu) {
         fold_solver_free(s);
         return FOLD_ERR_MEMORY;
     }
     fold_problem_default_params(prob, s->p);
-    if (prob->has_bound_maps)
-        fold_problem_bounds(prob, NULL, s->xl, s->xu, s->gl, s->gu);
+    if (prob->has_bound_maps) fold_problem_bounds(prob, NULL, s->xl, s->xu, s->gl, s->gu);
     fold_forward_info_reset(&s->info, "none");
     *out = s;
     return FOLD_OK;
@@ -118,13 +108,11 @@ fold_status fold_solver_update_settings(fold_solver *s, const fold_settings *set
         return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_update_settings: NULL argument");
     if ((st = fold_settings_check(set)) != FOLD_OK)
         return fold_error_context(st, "fold_solver_update_settings");
-    if ((st = fold_ipopt_check_options(set, "fold_solver_update_settings")) != FOLD_OK)
-        return st;
+    if ((st = fold_ipopt_check_options(set, "fold_solver_update_settings")) != FOLD_OK) return st;
     if (memcmp(&s->set.backward, &set->backward, sizeof set->backward) != 0 ||
         memcmp(&s->set.active_set, &set->active_set, sizeof set->active_set) != 0 ||
         memcmp(&s->set.precond, &set->precond, sizeof set->precond) != 0) {
-        if (s->backward && s->backward_free)
-            s->backward_free(s->backward);
+        if (s->backward && s->backward_free) s->backward_free(s->backward);
         s->backward = NULL;
     }
     s->set = *set;
@@ -142,9 +130,10 @@ fold_status fold_bounds_at(const fold_problem *prob, const double *p, double *xl
                 char name[FOLD_NAME_MAX];
                 fold_prob_name(prob, v ? FOLD_ITEM_CONSTRAINT : FOLD_ITEM_VARIABLE, i, name,
                                sizeof name);
-                return fold_error(FOLD_ERR_ARGUMENT, "%s: at these parameters the lower bound "
-                                  "of %s (%.17g) exceeds its upper bound (%.17g)", fn, name,
-                                  lo[i], hi[i]);
+                return fold_error(FOLD_ERR_ARGUMENT,
+                                  "%s: at these parameters the lower bound "
+                                  "of %s (%.17g) exceeds its upper bound (%.17g)",
+                                  fn, name, lo[i], hi[i]);
             }
     }
     return FOLD_OK;
@@ -155,13 +144,11 @@ void fold_solver_store(fold_solver *s, const double *p, const double *x, const d
 {
     const fold_problem *prob = s->prob;
     size_t n = (size_t)prob->n, m = (size_t)prob->m, np = (size_t)prob->np;
-    if (np && p != s->p)
-        memmove(s->p, p, np * sizeof(double));
+    if (np && p != s->p) memmove(s->p, p, np * sizeof(double));
     if (prob->has_bound_maps) /* the bounds of this solution */
         fold_problem_bounds(prob, s->p, s->xl, s->xu, s->gl, s->gu);
     memmove(s->x, x, n * sizeof(double));
-    if (m)
-        memmove(s->lam, lam, m * sizeof(double));
+    if (m) memmove(s->lam, lam, m * sizeof(double));
     memmove(s->zl, zl, n * sizeof(double));
     memmove(s->zu, zu, n * sizeof(double));
     s->objective = objective;
@@ -175,32 +162,24 @@ void fold_solver_store(fold_solver *s, const double *p, const double *x, const d
 fold_status fold_solver_solution(const fold_solver *s, double *x, double *lam, double *zl,
                                  double *zu, double *objective)
 {
-    if (!s)
-        return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_solution: solver is NULL");
+    if (!s) return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_solution: solver is NULL");
     if (!s->has_solution)
         return fold_error(FOLD_ERR_NOT_SOLVED, "fold_solver_solution: no solution stored");
     size_t n = (size_t)s->prob->n, m = (size_t)s->prob->m;
-    if (x)
-        memcpy(x, s->x, n * sizeof(double));
-    if (lam && m)
-        memcpy(lam, s->lam, m * sizeof(double));
-    if (zl)
-        memcpy(zl, s->zl, n * sizeof(double));
-    if (zu)
-        memcpy(zu, s->zu, n * sizeof(double));
-    if (objective)
-        *objective = s->objective;
+    if (x) memcpy(x, s->x, n * sizeof(double));
+    if (lam && m) memcpy(lam, s->lam, m * sizeof(double));
+    if (zl) memcpy(zl, s->zl, n * sizeof(double));
+    if (zu) memcpy(zu, s->zu, n * sizeof(double));
+    if (objective) *objective = s->objective;
     return FOLD_OK;
 }
 
 fold_status fold_solver_params(const fold_solver *s, double *p)
 {
-    if (!s || !p)
-        return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_params: NULL argument");
+    if (!s || !p) return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_params: NULL argument");
     if (!s->has_solution)
         return fold_error(FOLD_ERR_NOT_SOLVED, "fold_solver_params: no solution stored");
-    if (s->prob->np)
-        memcpy(p, s->p, (size_t)s->prob->np * sizeof(double));
+    if (s->prob->np) memcpy(p, s->p, (size_t)s->prob->np * sizeof(double));
     return FOLD_OK;
 }
 
@@ -210,11 +189,9 @@ fold_status fold_solver_set_start(fold_solver *s, const double *x, const double 
     static const char *FN = "fold_solver_set_start";
     fold_status st;
     const fold_problem *prob;
-    if (!s || !x)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: solver or x is NULL", FN);
+    if (!s || !x) return fold_error(FOLD_ERR_ARGUMENT, "%s: solver or x is NULL", FN);
     prob = s->prob;
-    if ((st = fold_check_finite(x, prob->n, FN, "x")))
-        return st;
+    if ((st = fold_check_finite(x, prob->n, FN, "x"))) return st;
     bool duals = lam && zl && zu;
     if (duals && ((st = fold_check_finite(lam, prob->m, FN, "lam")) ||
                   (st = fold_check_finite(zl, prob->n, FN, "zl")) ||
@@ -222,8 +199,7 @@ fold_status fold_solver_set_start(fold_solver *s, const double *x, const double 
         return st;
     memcpy(s->x0, x, (size_t)prob->n * sizeof(double));
     if (duals) {
-        if (prob->m)
-            memcpy(s->lam0, lam, (size_t)prob->m * sizeof(double));
+        if (prob->m) memcpy(s->lam0, lam, (size_t)prob->m * sizeof(double));
         memcpy(s->zl0, zl, (size_t)prob->n * sizeof(double));
         memcpy(s->zu0, zu, (size_t)prob->n * sizeof(double));
     }

@@ -12,11 +12,11 @@ struct fold_solver {
 
     /* Stored solution (valid when has_solution). */
     bool has_solution;
-    bool is_converged;        /* solved, acceptable or imported */
+    bool is_converged;         /* solved, acceptable or imported */
     unsigned long solution_id; /* bumped by every new solution: the fold refactors on change */
-    double *p;                /* np */
-    double *x, *zl, *zu;      /* n */
-    double *lam;              /* m */
+    double *p;                 /* np */
+    double *x, *zl, *zu;       /* n */
+    double *lam;               /* m */
     double objective;
     fold_forward_info info;
     /* Per side of the stored solution (forward/sides.h numbering), or NULL: +1 / -1 where a
@@ -80,7 +80,6 @@ fold_status fold_kkt_residuals(const fold_problem *prob, const double *p, const 
 /* Set zl, zu of every fixed variable (x_lower = x_upper) from its row of stationarity at
  * (x, lam): zl - zu = grad f + J' lam on that row (fixed_duals.c). */
 fold_status fold_fixed_bound_duals(const fold_problem *prob, const double *p, const double *x,
-                                   const double *lam, double *zl, double *zu,
-                                   fold_eval_stats *st);
+                                   const double *lam, double *zl, double *zu, fold_eval_stats *st);
 
 #endif

@@ -38,8 +38,7 @@ fold_status fold_la_assembly_create(fold_int nrow, fold_int ncol, fold_int n_tri
                                     cholmod_common *cm, fold_la_assembly **out)
 {
     fold_status st = assembly_validate(nrow, ncol, n_triplets, row, col, stype, cm, out);
-    if (st)
-        return st;
+    if (st) return st;
     *out = NULL;
     fold_la_assembly *as = fold_calloc(1, sizeof *as, "assembly");
     fold_int *cnt = fold_calloc((size_t)(nrow > ncol ? nrow : ncol) + 1, sizeof *cnt, "counts");
@@ -126,10 +125,8 @@ void fold_la_assembly_fill(fold_la_assembly *as, const double *values)
 
 void fold_la_assembly_free(fold_la_assembly *as, cholmod_common *cm)
 {
-    if (!as)
-        return;
-    if (as->A)
-        cholmod_l_free_sparse(&as->A, cm);
+    if (!as) return;
+    if (as->A) cholmod_l_free_sparse(&as->A, cm);
     free(as->map);
     free(as);
 }

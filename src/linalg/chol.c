@@ -12,23 +12,19 @@ struct fold_la_chol {
 
 void fold_la_chol_free(fold_la_chol *C)
 {
-    if (!C)
-        return;
-    if (C->L)
-        cholmod_l_free_factor(&C->L, C->cm);
+    if (!C) return;
+    if (C->L) cholmod_l_free_factor(&C->L, C->cm);
     free(C);
 }
 
 /* Analyze and factor S (stype -1: S itself; stype 0: S S'); simplicial LDL' when ldl (no
  * square roots: an indefinite S is fine), CHOLMOD's default otherwise. The settings of cm are
  * restored. */
-static fold_status chol_factor(cholmod_sparse *S, bool ldl, fold_la_common *cm,
-                               fold_la_chol **out)
+static fold_status chol_factor(cholmod_sparse *S, bool ldl, fold_la_common *cm, fold_la_chol **out)
 {
     int supernodal = cm->supernodal, final_ll = cm->final_ll;
     fold_la_chol *C = fold_calloc(1, sizeof *C, "Cholesky factor");
-    if (!C)
-        return FOLD_ERR_MEMORY;
+    if (!C) return FOLD_ERR_MEMORY;
     C->cm = cm;
     C->n = (fold_int)S->nrow;
     if (ldl) {
@@ -58,20 +54,18 @@ fold_status fold_la_chol_aat(const fold_la_sparse *A, fold_la_common *cm, fold_l
     return chol_factor((cholmod_sparse *)A, false, cm, out);
 }
 
-fold_status fold_la_chol_block(const fold_la_sparse *A, fold_int lo, fold_int size,
-                               bool indefinite, fold_la_common *cm, fold_la_chol **out)
+fold_status fold_la_chol_block(const fold_la_sparse *A, fold_int lo, fold_int size, bool indefinite,
+                               fold_la_common *cm, fold_la_chol **out)
 {
     fold_int *set = fold_malloc((size_t)size, sizeof *set, "block index set");
     cholmod_sparse *sub = NULL, *sym = NULL;
     fold_status st;
-    if (!set)
-        return FOLD_ERR_MEMORY;
+    if (!set) return FOLD_ERR_MEMORY;
     for (fold_int i = 0; i < size; i++)
         set[i] = lo + i;
     sub = cholmod_l_submatrix((cholmod_sparse *)A, set, size, set, size, 1, 1, cm);
     free(set);
-    if (sub)
-        sym = cholmod_l_copy(sub, -1, 1, cm); /* lower triangle, symmetric */
+    if (sub) sym = cholmod_l_copy(sub, -1, 1, cm); /* lower triangle, symmetric */
     if (sym)
         st = chol_factor(sym, indefinite, cm, out);
     else
@@ -85,13 +79,11 @@ fold_status fold_la_chol_block(const fold_la_sparse *A, fold_int lo, fold_int si
 fold_status fold_la_chol_solve(fold_la_chol *C, const double *b, double *x)
 {
     cholmod_dense *B = cholmod_l_allocate_dense((size_t)C->n, 1, (size_t)C->n, CHOLMOD_REAL, C->cm);
-    if (!B)
-        return fold_error(FOLD_ERR_MEMORY, "CHOLMOD solve: out of memory");
+    if (!B) return fold_error(FOLD_ERR_MEMORY, "CHOLMOD solve: out of memory");
     memcpy(B->x, b, (size_t)C->n * sizeof(double));
     cholmod_dense *X = cholmod_l_solve(CHOLMOD_A, C->L, B, C->cm);
     cholmod_l_free_dense(&B, C->cm);
-    if (!X)
-        return fold_error(FOLD_ERR_INTERNAL, "CHOLMOD solve failed (status %d)", C->cm->status);
+    if (!X) return fold_error(FOLD_ERR_INTERNAL, "CHOLMOD solve failed (status %d)", C->cm->status);
     memcpy(x, X->x, (size_t)C->n * sizeof(double));
     cholmod_l_free_dense(&X, C->cm);
     return FOLD_OK;

@@ -11,8 +11,8 @@ typedef struct {
 /* The common may be shared with other CHOLMOD work: set LDL' parameters only around calls. */
 static ldl_saved ldl_params_set(cholmod_common *cm, int ordering)
 {
-    ldl_saved s = {cm->supernodal, cm->final_ll, cm->final_asis, cm->nmethods, cm->postorder,
-                   cm->method[0].ordering};
+    ldl_saved s = {cm->supernodal, cm->final_ll,  cm->final_asis,
+                   cm->nmethods,   cm->postorder, cm->method[0].ordering};
     cm->supernodal = CHOLMOD_SIMPLICIAL;
     cm->final_ll = 0;
     cm->final_asis = 1;
@@ -53,12 +53,9 @@ fold_status fold_la_ldl_analyze(fold_la_ldl *l, const cholmod_sparse *A, fold_in
         for (fold_int q = Ap[j]; q < Ap[j + 1]; q++)
             nk += Ai[q] > j;
     l->work = fold_malloc(2 * (size_t)n, sizeof *l->work, "LDL' workspace");
-    if (!l->work)
-        return FOLD_ERR_MEMORY;
-    l->K = cholmod_l_allocate_sparse((size_t)n, (size_t)n, (size_t)nk, 1, 1, -1, CHOLMOD_REAL,
-                                     cm);
-    if (!l->K)
-        return cholmod_fail(cm, "fold_la_ldl_analyze: cholmod_l_allocate_sparse");
+    if (!l->work) return FOLD_ERR_MEMORY;
+    l->K = cholmod_l_allocate_sparse((size_t)n, (size_t)n, (size_t)nk, 1, 1, -1, CHOLMOD_REAL, cm);
+    if (!l->K) return cholmod_fail(cm, "fold_la_ldl_analyze: cholmod_l_allocate_sparse");
     /* Column j of K: the diagonal (always present, it carries +-delta), then A(i,j), i > j
      * (A is sorted: the tail of its column j). */
     fold_int *Kp = l->K->p, *Ki = l->K->i, pos = 0;
@@ -72,8 +69,7 @@ fold_status fold_la_ldl_analyze(fold_la_ldl *l, const cholmod_sparse *A, fold_in
     ldl_saved saved = ldl_params_set(cm, ordering);
     l->L = cholmod_l_analyze(l->K, cm);
     ldl_params_restore(cm, saved);
-    if (!l->L)
-        return cholmod_fail(cm, "fold_la_ldl_analyze: cholmod_l_analyze");
+    if (!l->L) return cholmod_fail(cm, "fold_la_ldl_analyze: cholmod_l_analyze");
     return FOLD_OK;
 }
 
@@ -98,8 +94,7 @@ fold_status fold_la_ldl_factor(fold_la_ldl *l, const cholmod_sparse *A)
     ldl_saved saved = ldl_params_set(cm, FOLD_ORDER_AMD);
     int ok = cholmod_l_factorize(l->K, l->L, cm);
     ldl_params_restore(cm, saved);
-    if (!ok || cm->status < 0)
-        return cholmod_fail(cm, "fold_la_ldl_factor: cholmod_l_factorize");
+    if (!ok || cm->status < 0) return cholmod_fail(cm, "fold_la_ldl_factor: cholmod_l_factorize");
     const fold_int *Lp = l->L->p, *Lnz = l->L->nz, *perm = l->L->Perm;
     const double *Lx = l->L->x;
     if (cm->status == CHOLMOD_NOT_POSDEF || l->L->minor < (size_t)n) {
@@ -118,9 +113,8 @@ fold_status fold_la_ldl_factor(fold_la_ldl *l, const cholmod_sparse *A)
         bool primal = r < l->n_primal;
         l->factor_nnz += Lnz[k];
         if (!isfinite(d) || d == 0.0)
-            return fold_error(FOLD_ERR_SINGULAR,
-                              "fold_la_ldl_factor: pivot %lld (row %lld) is %g", (long long)k,
-                              (long long)r, d);
+            return fold_error(FOLD_ERR_SINGULAR, "fold_la_ldl_factor: pivot %lld (row %lld) is %g",
+                              (long long)k, (long long)r, d);
         if (primal ? d < 0.0 : d > 0.0)
             return fold_error(FOLD_ERR_UNSUPPORTED,
                               "fold_la_ldl_factor: regularized matrix is not quasi-definite: "
@@ -135,8 +129,13 @@ fold_status fold_la_ldl_solve(fold_la_ldl *l, fold_int nrhs, const double *B, do
 {
     cholmod_common *cm = l->cm;
     size_t n = l->K->nrow;
-    cholmod_dense b = {.nrow = n, .ncol = (size_t)nrhs, .nzmax = n * (size_t)nrhs, .d = n,
-                       .x = (void *)B, .z = NULL, .xtype = CHOLMOD_REAL,
+    cholmod_dense b = {.nrow = n,
+                       .ncol = (size_t)nrhs,
+                       .nzmax = n * (size_t)nrhs,
+                       .d = n,
+                       .x = (void *)B,
+                       .z = NULL,
+                       .xtype = CHOLMOD_REAL,
                        .dtype = CHOLMOD_DOUBLE};
     /* solve2 keeps its result and workspaces between calls (reallocated when nrhs changes). */
     if (!cholmod_l_solve2(CHOLMOD_A, l->L, &b, NULL, &l->X, NULL, &l->Y, &l->E, cm))
@@ -147,16 +146,11 @@ fold_status fold_la_ldl_solve(fold_la_ldl *l, fold_int nrhs, const double *B, do
 
 void fold_la_ldl_free(fold_la_ldl *l)
 {
-    if (l->L)
-        cholmod_l_free_factor(&l->L, l->cm);
-    if (l->K)
-        cholmod_l_free_sparse(&l->K, l->cm);
-    if (l->X)
-        cholmod_l_free_dense(&l->X, l->cm);
-    if (l->Y)
-        cholmod_l_free_dense(&l->Y, l->cm);
-    if (l->E)
-        cholmod_l_free_dense(&l->E, l->cm);
+    if (l->L) cholmod_l_free_factor(&l->L, l->cm);
+    if (l->K) cholmod_l_free_sparse(&l->K, l->cm);
+    if (l->X) cholmod_l_free_dense(&l->X, l->cm);
+    if (l->Y) cholmod_l_free_dense(&l->Y, l->cm);
+    if (l->E) cholmod_l_free_dense(&l->E, l->cm);
     free(l->work);
     memset(l, 0, sizeof *l);
 }
@@ -178,33 +172,27 @@ fold_status fold_la_ldl_inverse_norm1(fold_la_ldl *l, double *est)
         x[i] = (u < 0.5 ? -1.0 : 1.0) * (0.5 + u) / (double)n;
     }
     for (int it = 0; it < 5; it++) {
-        if ((st = fold_la_ldl_solve(l, 1, x, y)))
-            return st;
+        if ((st = fold_la_ldl_solve(l, 1, x, y))) return st;
         double e = 0.0;
         for (fold_int i = 0; i < n; i++) {
             e += fabs(y[i]);
             x[i] = y[i] >= 0.0 ? 1.0 : -1.0;
         }
-        if (it > 0 && e <= *est)
-            break;
+        if (it > 0 && e <= *est) break;
         *est = e;
-        if ((st = fold_la_ldl_solve(l, 1, x, z)))
-            return st;
+        if ((st = fold_la_ldl_solve(l, 1, x, z))) return st;
         fold_int j = 0;
         for (fold_int i = 0; i < n; i++)
-            if (fabs(z[i]) > fabs(z[j]))
-                j = i;
+            if (fabs(z[i]) > fabs(z[j])) j = i;
         /* Converged when no unit vector beats the last one (z' x_prev = z[jmax]). */
-        if (jmax >= 0 && (j == jmax || fabs(z[j]) <= z[jmax]))
-            break;
+        if (jmax >= 0 && (j == jmax || fabs(z[j]) <= z[jmax])) break;
         jmax = j;
         memset(x, 0, (size_t)n * sizeof *x);
         x[j] = 1.0;
     }
     for (fold_int i = 0; i < n; i++) /* Higham: x_i = (-1)^i (1 + i / (n - 1)) */
         x[i] = (i % 2 ? -1.0 : 1.0) * (1.0 + (n > 1 ? (double)i / (double)(n - 1) : 0.0));
-    if ((st = fold_la_ldl_solve(l, 1, x, y)))
-        return st;
+    if ((st = fold_la_ldl_solve(l, 1, x, y))) return st;
     double e = 0.0;
     for (fold_int i = 0; i < n; i++)
         e += fabs(y[i]);

@@ -6,20 +6,28 @@
 
 _Static_assert(sizeof(SuiteSparse_long) == sizeof(fold_int),
                "SuiteSparse_long must be the 64-bit fold_int");
-_Static_assert(_Generic((SuiteSparse_long *)0, fold_int *: 1, default: 0),
+_Static_assert(_Generic((SuiteSparse_long *)0, fold_int * : 1, default : 0),
                "SuiteSparse_long and fold_int must be the same type");
 
 static const char *cholmod_status_text(int status)
 {
     switch (status) {
-    case CHOLMOD_NOT_INSTALLED: return "method not installed";
-    case CHOLMOD_OUT_OF_MEMORY: return "out of memory";
-    case CHOLMOD_TOO_LARGE: return "integer overflow";
-    case CHOLMOD_INVALID: return "invalid input";
-    case CHOLMOD_GPU_PROBLEM: return "GPU problem";
-    case CHOLMOD_NOT_POSDEF: return "matrix not positive definite (zero pivot in LDL')";
-    case CHOLMOD_DSMALL: return "diagonal entry of the factor is tiny";
-    default: return "unknown status";
+    case CHOLMOD_NOT_INSTALLED:
+        return "method not installed";
+    case CHOLMOD_OUT_OF_MEMORY:
+        return "out of memory";
+    case CHOLMOD_TOO_LARGE:
+        return "integer overflow";
+    case CHOLMOD_INVALID:
+        return "invalid input";
+    case CHOLMOD_GPU_PROBLEM:
+        return "GPU problem";
+    case CHOLMOD_NOT_POSDEF:
+        return "matrix not positive definite (zero pivot in LDL')";
+    case CHOLMOD_DSMALL:
+        return "diagonal entry of the factor is tiny";
+    default:
+        return "unknown status";
     }
 }
 
@@ -36,8 +44,7 @@ static void cholmod_handler(int status, const char *file, int line, const char *
 
 fold_status fold_la_common_init(cholmod_common *cm)
 {
-    if (!cm)
-        return fold_error(FOLD_ERR_ARGUMENT, "fold_la_common_init: cm is NULL");
+    if (!cm) return fold_error(FOLD_ERR_ARGUMENT, "fold_la_common_init: cm is NULL");
     if (!cholmod_l_start(cm))
         return fold_error(FOLD_ERR_INTERNAL, "fold_la_common_init: cholmod_l_start failed");
     cm->print = 0;
@@ -49,6 +56,5 @@ fold_status fold_la_common_init(cholmod_common *cm)
 
 void fold_la_common_finish(cholmod_common *cm)
 {
-    if (cm)
-        cholmod_l_finish(cm);
+    if (cm) cholmod_l_finish(cm);
 }

@@ -7,8 +7,7 @@
 
 static fold_status factor_validate(const cholmod_sparse *A, const char *fn)
 {
-    if (!A)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: A is NULL", fn);
+    if (!A) return fold_error(FOLD_ERR_ARGUMENT, "%s: A is NULL", fn);
     if (A->nrow != A->ncol || A->nrow == 0)
         return fold_error(FOLD_ERR_DIMENSION, "%s: A is %zu x %zu, need square and nonempty", fn,
                           A->nrow, A->ncol);
@@ -148,16 +147,14 @@ static fold_status factor_umf(fold_la_factor *F)
         double t0 = fold_time_now();
         st = fold_la_umf_analyze(&F->umf, F->A, F->ordering);
         F->info.analyze_s += fold_time_now() - t0;
-        if (st)
-            return st;
+        if (st) return st;
         F->info.reused_analysis = false;
     }
     double t0 = fold_time_now();
     st = fold_la_umf_factor(&F->umf, F->A, F->rcond_min);
     F->info.factor_s += fold_time_now() - t0;
     F->info.rcond = F->umf.rcond;
-    if (st)
-        return st;
+    if (st) return st;
     F->info.factorization = FOLD_FACTOR_UMFPACK;
     F->info.factor_nnz = F->umf.factor_nnz;
     return FOLD_OK;
@@ -166,9 +163,9 @@ static fold_status factor_umf(fold_la_factor *F)
 /* LU of M = A + delta diag(d_x, -d_y) in place of A (eqs. 4.7-4.9). */
 static fold_status factor_umf_reg(fold_la_factor *F, const char *why)
 {
-    fold_status st = fold_la_preg_factor(&F->preg, &F->umf, F->A, F->n_primal, F->norm_inf,
-                                         F->ordering, F->rcond_min, F->cm, &F->info.analyze_s,
-                                         &F->info.factor_s);
+    fold_status st =
+        fold_la_preg_factor(&F->preg, &F->umf, F->A, F->n_primal, F->norm_inf, F->ordering,
+                            F->rcond_min, F->cm, &F->info.analyze_s, &F->info.factor_s);
     F->info.rcond = F->umf.rcond;
     if (st) {
         fold_la_preg_free(&F->preg, F->cm);
@@ -180,8 +177,8 @@ static fold_status factor_umf_reg(fold_la_factor *F, const char *why)
     if (why)
         snprintf(F->info.fallback_reason, sizeof F->info.fallback_reason,
                  "singular (%s): regularized K + delta diag(d_x, -d_y), delta=%.2g, "
-                 "refined against K", why,
-                 F->preg.delta);
+                 "refined against K",
+                 why, F->preg.delta);
     return FOLD_OK;
 }
 
@@ -190,11 +187,9 @@ static fold_status factor_umf_reg(fold_la_factor *F, const char *why)
 static fold_status factor_umf_any(fold_la_factor *F)
 {
     F->info.singular_delta = 0.0;
-    if (F->preg.delta > 0.0)
-        return factor_umf_reg(F, NULL);
+    if (F->preg.delta > 0.0) return factor_umf_reg(F, NULL);
     fold_status st = factor_umf(F);
-    if (st != FOLD_ERR_SINGULAR || !(F->preg.rel > 0.0) || F->n_primal == 0)
-        return st;
+    if (st != FOLD_ERR_SINGULAR || !(F->preg.rel > 0.0) || F->n_primal == 0) return st;
     return factor_umf_reg(F, F->umf.rcond > 0.0 ? "small pivot" : "zero pivot");
 }
 
@@ -218,8 +213,7 @@ static fold_status factor_expected_singular(fold_la_factor *F)
     char saved[sizeof F->info.fallback_reason];
     memcpy(saved, F->info.fallback_reason, sizeof saved);
     fold_status st = factor_umf_reg(F, "dependent rows expected");
-    if (st && st != FOLD_ERR_SINGULAR)
-        return st;
+    if (st && st != FOLD_ERR_SINGULAR) return st;
     /* Eq. 4.7: a null direction of A has a pivot of about delta in M; a pivot ratio well
      * above it means A is only ill-conditioned (its own LU would pass rcond_min). M
      * singular too: A's own factorization says what it is. */
@@ -227,10 +221,8 @@ static fold_status factor_expected_singular(fold_la_factor *F)
         F->is_factored = true;
         st = fold_la_preg_probe(F);
         F->is_factored = false;
-        if (st)
-            return st;
-        if (F->probe_residual <= FOLD_LA_NULL_RESIDUAL * F->preg.delta)
-            return FOLD_OK;
+        if (st) return st;
+        if (F->probe_residual <= FOLD_LA_NULL_RESIDUAL * F->preg.delta) return FOLD_OK;
     }
     /* Only ill-conditioned: back to A, analyzed on its own pattern. */
     fold_la_preg_free(&F->preg, F->cm);
@@ -239,8 +231,8 @@ static fold_status factor_expected_singular(fold_la_factor *F)
     F->info.singular_delta = 0.0;
     F->info.reused_analysis = false;
     memcpy(F->info.fallback_reason, saved, sizeof saved);
-    F->info.factorization = F->kind == FOLD_FACTOR_UMFPACK || saved[0] ? FOLD_FACTOR_UMFPACK
-                                                                      : FOLD_FACTOR_CHOLMOD;
+    F->info.factorization =
+        F->kind == FOLD_FACTOR_UMFPACK || saved[0] ? FOLD_FACTOR_UMFPACK : FOLD_FACTOR_CHOLMOD;
     return 1;
 }
 
@@ -260,8 +252,7 @@ static fold_status factor_numeric(fold_la_factor *F)
         st = factor_umf_any(F);
     } else {
         bool analyze = F->ldl.L == NULL;
-        if (analyze)
-            F->info.reused_analysis = false;
+        if (analyze) F->info.reused_analysis = false;
         st = factor_try_ldl(F, analyze);
         if (st && st != FOLD_ERR_MEMORY && F->kind == FOLD_FACTOR_AUTO)
             st = fold_la_factor_fall_back(F);
@@ -272,14 +263,12 @@ static fold_status factor_numeric(fold_la_factor *F)
 
 void fold_la_factor_free(fold_la_factor *F)
 {
-    if (!F)
-        return;
+    if (!F) return;
     fold_la_umf_free(&F->umf);
     fold_la_ldl_free(&F->ldl);
     fold_la_preg_free(&F->preg, F->cm);
     free(F->probe_z);
-    if (F->A && !F->shared)
-        cholmod_l_free_sparse(&F->A, F->cm);
+    if (F->A && !F->shared) cholmod_l_free_sparse(&F->A, F->cm);
     free(F->iwork);
     free(F->work);
     free(F->solve_ws);
@@ -290,14 +279,13 @@ fold_status fold_la_factor_create(const cholmod_sparse *A, int kind, int orderin
                                   fold_int n_primal, double delta, double rcond_min,
                                   cholmod_common *cm, fold_la_factor **out)
 {
-    return fold_la_factor_create_reg(A, kind, ordering, n_primal, delta, rcond_min, 0.0, cm,
-                                     out);
+    return fold_la_factor_create_reg(A, kind, ordering, n_primal, delta, rcond_min, 0.0, cm, out);
 }
 
-static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering,
-                                 fold_int n_primal, double delta, double rcond_min,
-                                 double singular_reg, bool expect_singular, cholmod_common *cm,
-                                 bool shared, fold_la_factor **out)
+static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering, fold_int n_primal,
+                                 double delta, double rcond_min, double singular_reg,
+                                 bool expect_singular, cholmod_common *cm, bool shared,
+                                 fold_la_factor **out)
 {
     const char *fn = shared ? "fold_la_factor_create_shared" : "fold_la_factor_create";
     fold_status st;
@@ -306,8 +294,7 @@ static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering
         return st;
     *out = NULL;
     if (kind < FOLD_FACTOR_AUTO || kind > FOLD_FACTOR_CHOLMOD)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: kind = %d is not a fold_factorization", fn,
-                          kind);
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: kind = %d is not a fold_factorization", fn, kind);
     if (ordering < FOLD_ORDER_AMD || ordering > FOLD_ORDER_METIS)
         return fold_error(FOLD_ERR_ARGUMENT, "%s: ordering = %d is not a fold_ordering", fn,
                           ordering);
@@ -321,8 +308,7 @@ static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering
     if (!(singular_reg >= 0.0 && singular_reg < 1.0))
         return fold_error(FOLD_ERR_ARGUMENT, "%s: singular_reg = %g, need [0,1)", fn, singular_reg);
     fold_la_factor *F = fold_calloc(1, sizeof *F, "factor");
-    if (!F)
-        return FOLD_ERR_MEMORY;
+    if (!F) return FOLD_ERR_MEMORY;
     F->kind = kind;
     F->ordering = ordering;
     F->n = (fold_int)A->nrow;
@@ -366,8 +352,7 @@ static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering
 
 fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ordering,
                                       fold_int n_primal, double delta, double rcond_min,
-                                      double singular_reg, cholmod_common *cm,
-                                      fold_la_factor **out)
+                                      double singular_reg, cholmod_common *cm, fold_la_factor **out)
 {
     return factor_create(A, kind, ordering, n_primal, delta, rcond_min, singular_reg, false, cm,
                          false, out);
@@ -384,47 +369,47 @@ fold_status fold_la_factor_create_shared(const cholmod_sparse *A, int kind, int 
 
 void fold_la_factor_expect_singular(fold_la_factor *F)
 {
-    if (F)
-        F->preg.expect = true;
+    if (F) F->preg.expect = true;
 }
 
 fold_status fold_la_factor_refactor(fold_la_factor *F, const cholmod_sparse *A)
 {
     const char *fn = "fold_la_factor_refactor";
     fold_status st;
-    if ((st = fold_check_not_null(F, fn, "F")) || (st = factor_validate(A, fn)))
-        return st;
+    if ((st = fold_check_not_null(F, fn, "F")) || (st = factor_validate(A, fn))) return st;
     const fold_int *Ap = A->p, *Ai = A->i, *Fp = F->A->p, *Fi = F->A->i;
     if ((fold_int)A->nrow != F->n)
         return fold_error(FOLD_ERR_DIMENSION, "%s: A has %zu rows, the factor %lld", fn, A->nrow,
                           (long long)F->n);
     if (F->shared && A != F->A)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: the factor shares its matrix: pass the same "
-                          "A with the new values", fn);
+        return fold_error(FOLD_ERR_ARGUMENT,
+                          "%s: the factor shares its matrix: pass the same "
+                          "A with the new values",
+                          fn);
     if (A == F->A)
         goto numeric; /* shared: the pattern is the analyzed one, the values are in place */
     for (fold_int j = 0; j <= F->n; j++)
         if (Ap[j] != Fp[j])
-            return fold_error(FOLD_ERR_SPARSITY, "%s: A.colptr[%lld] = %lld differs from the "
-                              "analyzed pattern (%lld)", fn, (long long)j, (long long)Ap[j],
-                              (long long)Fp[j]);
+            return fold_error(FOLD_ERR_SPARSITY,
+                              "%s: A.colptr[%lld] = %lld differs from the "
+                              "analyzed pattern (%lld)",
+                              fn, (long long)j, (long long)Ap[j], (long long)Fp[j]);
     for (fold_int q = 0; q < Fp[F->n]; q++)
         if (Ai[q] != Fi[q])
-            return fold_error(FOLD_ERR_SPARSITY, "%s: A.rowind[%lld] = %lld differs from the "
-                              "analyzed pattern (%lld)", fn, (long long)q, (long long)Ai[q],
-                              (long long)Fi[q]);
+            return fold_error(FOLD_ERR_SPARSITY,
+                              "%s: A.rowind[%lld] = %lld differs from the "
+                              "analyzed pattern (%lld)",
+                              fn, (long long)q, (long long)Ai[q], (long long)Fi[q]);
     memcpy(F->A->x, A->x, (size_t)Fp[F->n] * sizeof(double));
 numeric:
     factor_norms(F);
-    if ((st = factor_numeric(F)))
-        return fold_error_context(st, "%s", fn);
+    if ((st = factor_numeric(F))) return fold_error_context(st, "%s", fn);
     return FOLD_OK;
 }
 
 void fold_la_factor_trim(fold_la_factor *F)
 {
-    if (!F)
-        return;
+    if (!F) return;
     free(F->solve_ws);
     F->solve_ws = NULL;
     F->solve_ws_len = 0;
@@ -434,6 +419,5 @@ void fold_la_factor_trim(fold_la_factor *F)
 
 void fold_la_factor_get_info(const fold_la_factor *F, fold_la_factor_info *info)
 {
-    if (F && info)
-        *info = F->info;
+    if (F && info) *info = F->info;
 }

@@ -6,8 +6,7 @@
 
 void fold_la_preg_free(fold_la_preg *r, cholmod_common *cm)
 {
-    if (r->M)
-        cholmod_l_free_sparse(&r->M, cm);
+    if (r->M) cholmod_l_free_sparse(&r->M, cm);
     r->M = NULL;
     free(r->d);
     r->d = NULL;
@@ -26,10 +25,9 @@ static fold_status build_m(fold_la_preg *r, const cholmod_sparse *A, fold_int n_
     const double *Ax = A->x;
     if (!r->d && !(r->d = fold_malloc((size_t)n, sizeof *r->d, "regularization scales")))
         return FOLD_ERR_MEMORY;
-    cholmod_sparse *D = cholmod_l_allocate_sparse((size_t)n, (size_t)n, (size_t)n, 1, 1, 0,
-                                                  CHOLMOD_REAL, cm);
-    if (!D)
-        return fold_error_context(FOLD_ERR_MEMORY, "singular-system regularization: diagonal");
+    cholmod_sparse *D =
+        cholmod_l_allocate_sparse((size_t)n, (size_t)n, (size_t)n, 1, 1, 0, CHOLMOD_REAL, cm);
+    if (!D) return fold_error_context(FOLD_ERR_MEMORY, "singular-system regularization: diagonal");
     fold_int *Dp = D->p, *Di = D->i;
     double *Dx = D->x, *d = r->d;
     memset(d, 0, (size_t)n * sizeof *d);
@@ -37,16 +35,14 @@ static fold_status build_m(fold_la_preg *r, const cholmod_sparse *A, fold_int n_
         for (fold_int q = Ap[j]; q < Ap[j + 1]; q++)
             d[Ai[q]] = fmax(d[Ai[q]], fabs(Ax[q]));
     for (fold_int j = 0; j < n; j++) {
-        if (!(d[j] > 0.0))
-            d[j] = scale > 0.0 ? scale : 1.0;
+        if (!(d[j] > 0.0)) d[j] = scale > 0.0 ? scale : 1.0;
         Dp[j] = j;
         Di[j] = j;
         Dx[j] = j < n_primal ? d[j] : -d[j];
     }
     Dp[n] = n;
     double one[2] = {1.0, 0.0}, dl[2] = {r->delta, 0.0};
-    if (r->M)
-        cholmod_l_free_sparse(&r->M, cm);
+    if (r->M) cholmod_l_free_sparse(&r->M, cm);
     r->M = cholmod_l_add((cholmod_sparse *)A, D, one, dl, 1, 1, cm);
     cholmod_l_free_sparse(&D, cm);
     if (!r->M)
@@ -60,8 +56,7 @@ static bool same_pattern(const cholmod_sparse *A, const cholmod_sparse *B)
 {
     const fold_int *Ap = A->p, *Bp = B->p, *Ai = A->i, *Bi = B->i;
     fold_int n = (fold_int)A->ncol;
-    if (memcmp(Ap, Bp, (size_t)(n + 1) * sizeof *Ap) != 0)
-        return false;
+    if (memcmp(Ap, Bp, (size_t)(n + 1) * sizeof *Ap) != 0) return false;
     return memcmp(Ai, Bi, (size_t)Ap[n] * sizeof *Ai) == 0;
 }
 
@@ -73,8 +68,7 @@ fold_status fold_la_preg_factor(fold_la_preg *r, fold_la_umf *u, const cholmod_s
     /* Eq. 4.7: delta relative to each row's scale, so the choice does not depend on units
      * and rows of small entries are not swamped. */
     r->delta = r->rel;
-    if ((st = build_m(r, A, n_primal, scale, cm)))
-        return st;
+    if ((st = build_m(r, A, n_primal, scale, cm))) return st;
     /* An analysis made on A is valid for M when M has no new entries (A has every primal
      * diagonal, as the KKT matrices of the fold do); else analyze M's pattern once. */
     if (u->symbolic && !r->symbolic_on_M && !same_pattern(A, r->M)) {
@@ -85,8 +79,7 @@ fold_status fold_la_preg_factor(fold_la_preg *r, fold_la_umf *u, const cholmod_s
         double t0 = fold_time_now();
         st = fold_la_umf_analyze(u, r->M, ordering);
         *analyze_s += fold_time_now() - t0;
-        if (st)
-            return st;
+        if (st) return st;
         r->symbolic_on_M = true;
     }
     double t0 = fold_time_now();
@@ -115,14 +108,13 @@ fold_status fold_la_preg_probe(fold_la_factor *F)
 {
     fold_status st;
     fold_int n = F->n;
-    if (!F->probe_z && !(F->probe_z = fold_malloc((size_t)n, sizeof *F->probe_z,
-                                                   "null-space probe")))
+    if (!F->probe_z &&
+        !(F->probe_z = fold_malloc((size_t)n, sizeof *F->probe_z, "null-space probe")))
         return FOLD_ERR_MEMORY;
     double *z = F->probe_z;
     const double *d = F->preg.d;
     double *y = fold_malloc((size_t)n, sizeof *y, "null-space probe");
-    if (!y)
-        return FOLD_ERR_MEMORY;
+    if (!y) return FOLD_ERR_MEMORY;
     uint64_t state = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n;
     for (fold_int i = 0; i < n; i++)
         z[i] = probe_start(&state);
@@ -153,8 +145,7 @@ fold_status fold_la_preg_probe(fold_la_factor *F)
     /* Entries of the scaled vector below the probe's resolution are not part of a null
      * direction: the remainder of the other directions after the iterations, or rounding. */
     for (fold_int i = 0; i < n; i++)
-        if (fabs(z[i]) * sqrt(d[i]) <= FOLD_LA_PROBE_TINY)
-            z[i] = 0.0;
+        if (fabs(z[i]) * sqrt(d[i]) <= FOLD_LA_PROBE_TINY) z[i] = 0.0;
     free(y);
     F->probe_residual = res;
     F->probe_valid = true;
@@ -165,12 +156,10 @@ fold_status fold_la_factor_null_probe(fold_la_factor *F, double *z, double *resi
 {
     const char *fn = "fold_la_factor_null_probe";
     fold_status st;
-    if ((st = fold_check_not_null(F, fn, "F")) || (st = fold_check_not_null(z, fn, "z")))
-        return st;
+    if ((st = fold_check_not_null(F, fn, "F")) || (st = fold_check_not_null(z, fn, "z"))) return st;
     if (!F->is_factored || !(F->preg.delta > 0.0))
         return fold_error(FOLD_ERR_ARGUMENT, "%s: no regularized factorization in use", fn);
-    if (!F->probe_valid && (st = fold_la_preg_probe(F)))
-        return st;
+    if (!F->probe_valid && (st = fold_la_preg_probe(F))) return st;
     memcpy(z, F->probe_z, (size_t)F->n * sizeof *z);
     *residual = F->probe_residual;
     return FOLD_OK;

@@ -10,10 +10,9 @@ static fold_status factor_apply_inverse(fold_la_factor *F, bool transpose, fold_
                                         const double *B, double *X)
 {
     /* A is symmetric on the LDL' path, so A' X = B is the same solve. */
-    if (F->info.factorization == FOLD_FACTOR_CHOLMOD)
-        return fold_la_ldl_solve(&F->ldl, nrhs, B, X);
-    return fold_la_umf_solve(&F->umf, F->preg.delta > 0.0 ? F->preg.M : F->A, transpose, nrhs,
-                             B, X);
+    if (F->info.factorization == FOLD_FACTOR_CHOLMOD) return fold_la_ldl_solve(&F->ldl, nrhs, B, X);
+    return fold_la_umf_solve(&F->umf, F->preg.delta > 0.0 ? F->preg.M : F->A, transpose, nrhs, B,
+                             X);
 }
 
 /* Eq. 4.9: with a regularized factor, a column is consistent when its last
@@ -28,9 +27,9 @@ static fold_status factor_apply_inverse(fold_la_factor *F, bool transpose, fold_
  * solution (eq. 4.9); bad[c] = 1 for a column that never got there (inconsistent), and
  * *worst is the largest residual of the other columns. ws: 3 n nrhs; cw: 3 nrhs. */
 static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_int nrhs,
-                                        const double *B, double *X, int refine_steps,
-                                        double tol, double *ws, double *cw, double *worst,
-                                        unsigned char *bad, fold_int *n_bad)
+                                        const double *B, double *X, int refine_steps, double tol,
+                                        double *ws, double *cw, double *worst, unsigned char *bad,
+                                        fold_int *n_bad)
 {
     fold_int n = F->n;
     double *R = ws, *D = ws + n * nrhs, *Xprev = ws + 2 * n * nrhs;
@@ -39,8 +38,7 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
     bool preg = F->preg.delta > 0.0;
     int max_steps = preg ? refine_steps + PREG_EXTRA_STEPS : refine_steps;
     fold_status st = factor_apply_inverse(F, transpose, nrhs, B, X);
-    if (st)
-        return st;
+    if (st) return st;
     for (fold_int c = 0; c < nrhs; c++) {
         res[c] = HUGE_VAL;
         dr[c] = preg ? HUGE_VAL : 0.0;
@@ -73,11 +71,9 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
                 double den = F->work[i] + fabs(b[i]) + floor_den;
                 if (preg) den += F->preg.delta * F->preg.d[i] * fabs(x[i]);
                 double ri = fabs(r[i]);
-                if (ri > 0.0)
-                    rc = fmax(rc, den > 0.0 ? ri / den : HUGE_VAL);
+                if (ri > 0.0) rc = fmax(rc, den > 0.0 ? ri / den : HUGE_VAL);
             }
-            if (isnan(rc))
-                rc = HUGE_VAL;
+            if (isnan(rc)) rc = HUGE_VAL;
             if (step > 0 && !(rc < res[c]) && !(preg && rc <= tol)) {
                 /* refinement stalled: keep the previous x */
                 memcpy(x, Xprev + c * n, (size_t)n * sizeof *x);
@@ -95,15 +91,12 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
             }
             *worst = fmax(*worst, fabs(res[c]));
         }
-        if (!active || step >= max_steps)
-            break;
-        if ((st = factor_apply_inverse(F, transpose, nrhs, R, D)))
-            return st;
+        if (!active || step >= max_steps) break;
+        if ((st = factor_apply_inverse(F, transpose, nrhs, R, D))) return st;
         for (fold_int k = 0; k < n * nrhs; k++)
             X[k] += D[k];
         for (fold_int c = 0; preg && c < nrhs; c++) {
-            if (act[c] == 0.0)
-                continue;
+            if (act[c] == 0.0) continue;
             double dn = 0.0, xn = 0.0;
             for (fold_int i = 0; i < n; i++) {
                 dn = fmax(dn, fabs(D[c * n + i]));
@@ -117,27 +110,27 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
     for (fold_int c = 0; c < nrhs; c++) {
         bad[c] = dr[c] > PREG_ETA;
         *n_bad += bad[c];
-        if (!bad[c])
-            *worst = fmax(*worst, fabs(res[c]));
+        if (!bad[c]) *worst = fmax(*worst, fabs(res[c]));
     }
     return FOLD_OK;
 }
 
-fold_status fold_la_factor_apply(fold_la_factor *F, bool transpose, fold_int nrhs,
-                                 const double *B, double *X)
+fold_status fold_la_factor_apply(fold_la_factor *F, bool transpose, fold_int nrhs, const double *B,
+                                 double *X)
 {
     const char *fn = "fold_la_factor_apply";
     fold_status st;
     if ((st = fold_check_not_null(F, fn, "F")) || (st = fold_check_dim(nrhs, 0, fn, "nrhs")))
         return st;
-    if (nrhs > 0 && ((st = fold_check_not_null(B, fn, "B")) ||
-                     (st = fold_check_not_null(X, fn, "X"))))
+    if (nrhs > 0 &&
+        ((st = fold_check_not_null(B, fn, "B")) || (st = fold_check_not_null(X, fn, "X"))))
         return st;
     if (!F->is_factored)
-        return fold_error(FOLD_ERR_SINGULAR, "%s: no valid factorization (the last "
-                          "factorization failed)", fn);
-    if (nrhs == 0)
-        return FOLD_OK;
+        return fold_error(FOLD_ERR_SINGULAR,
+                          "%s: no valid factorization (the last "
+                          "factorization failed)",
+                          fn);
+    if (nrhs == 0) return FOLD_OK;
     if ((st = factor_apply_inverse(F, transpose, nrhs, B, X)))
         return fold_error_context(st, "%s", fn);
     return FOLD_OK;
@@ -151,24 +144,22 @@ fold_status fold_la_factor_solve_cols(fold_la_factor *F, bool transpose, fold_in
     fold_status st;
     if ((st = fold_check_not_null(F, fn, "F")) || (st = fold_check_dim(nrhs, 0, fn, "nrhs")))
         return st;
-    if (nrhs > 0 && ((st = fold_check_not_null(B, fn, "B")) ||
-                     (st = fold_check_not_null(X, fn, "X")) ||
-                     (st = fold_check_not_null(bad, fn, "bad"))))
+    if (nrhs > 0 &&
+        ((st = fold_check_not_null(B, fn, "B")) || (st = fold_check_not_null(X, fn, "X")) ||
+         (st = fold_check_not_null(bad, fn, "bad"))))
         return st;
     if (refine_steps < 0)
         return fold_error(FOLD_ERR_ARGUMENT, "%s: refine_steps = %d < 0", fn, refine_steps);
-    if (!(tol >= 0.0))
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: tol = %g, need >= 0", fn, tol);
+    if (!(tol >= 0.0)) return fold_error(FOLD_ERR_ARGUMENT, "%s: tol = %g, need >= 0", fn, tol);
     if (!F->is_factored)
-        return fold_error(FOLD_ERR_SINGULAR, "%s: no valid factorization (the last "
-                          "factorization failed)", fn);
-    if ((st = fold_check_finite(B, F->n * nrhs, fn, "B")))
-        return st;
-    if (n_bad)
-        *n_bad = 0;
+        return fold_error(FOLD_ERR_SINGULAR,
+                          "%s: no valid factorization (the last "
+                          "factorization failed)",
+                          fn);
+    if ((st = fold_check_finite(B, F->n * nrhs, fn, "B"))) return st;
+    if (n_bad) *n_bad = 0;
     if (nrhs == 0) {
-        if (residual)
-            *residual = 0.0;
+        if (residual) *residual = 0.0;
         return FOLD_OK;
     }
     size_t len = (size_t)(F->n * nrhs), need = 4 * len + 3 * (size_t)nrhs;
@@ -182,51 +173,50 @@ fold_status fold_la_factor_solve_cols(fold_la_factor *F, bool transpose, fold_in
     double *Xt = F->solve_ws, *ws = Xt + len, *res = ws + 3 * len;
     fold_int nb = 0;
     double worst = HUGE_VAL;
-    st = factor_refined_solve(F, transpose, nrhs, B, Xt, refine_steps, tol, ws, res, &worst,
-                              bad, &nb);
+    st = factor_refined_solve(F, transpose, nrhs, B, Xt, refine_steps, tol, ws, res, &worst, bad,
+                              &nb);
     if (!st && !(worst <= tol) && F->kind == FOLD_FACTOR_AUTO &&
         F->info.factorization == FOLD_FACTOR_CHOLMOD) {
         /* AUTO: LDL' + refinement missed tol (§4.4), so switch to LU for good. */
-        fold_error(FOLD_WARN_INACCURATE, "CHOLMOD LDL' refined residual %.3g > tol %.3g after "
-                   "%d refinement steps", worst, tol, refine_steps);
+        fold_error(FOLD_WARN_INACCURATE,
+                   "CHOLMOD LDL' refined residual %.3g > tol %.3g after "
+                   "%d refinement steps",
+                   worst, tol, refine_steps);
         F->is_factored = false;
         F->info.analyze_s = F->info.factor_s = 0.0;
         if (!(st = fold_la_factor_fall_back(F))) {
             F->is_factored = true;
-            st = factor_refined_solve(F, transpose, nrhs, B, Xt, refine_steps, tol, ws, res,
-                                      &worst, bad, &nb);
+            st = factor_refined_solve(F, transpose, nrhs, B, Xt, refine_steps, tol, ws, res, &worst,
+                                      bad, &nb);
         }
     }
-    if (st)
-        return fold_error_context(st, "%s", fn);
+    if (st) return fold_error_context(st, "%s", fn);
     memcpy(X, Xt, len * sizeof *X);
-    if (residual)
-        *residual = worst;
-    if (n_bad)
-        *n_bad = nb;
+    if (residual) *residual = worst;
+    if (n_bad) *n_bad = nb;
     if (nb < nrhs && !(worst <= tol))
-        return fold_error(FOLD_WARN_INACCURATE, "%s: relative residual %.3g > tol %.3g after "
-                          "%d refinement steps (%s)", fn, worst, tol, refine_steps,
+        return fold_error(FOLD_WARN_INACCURATE,
+                          "%s: relative residual %.3g > tol %.3g after "
+                          "%d refinement steps (%s)",
+                          fn, worst, tol, refine_steps,
                           F->info.factorization == FOLD_FACTOR_CHOLMOD
                               ? "CHOLMOD LDL': A may be singular or delta too large"
                               : "UMFPACK LU: A is ill-conditioned");
     return FOLD_OK;
 }
 
-fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrhs,
-                                 const double *B, double *X, int refine_steps, double tol,
-                                 double *residual)
+fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrhs, const double *B,
+                                 double *X, int refine_steps, double tol, double *residual)
 {
     unsigned char one, *bad = nrhs > 1 ? fold_malloc((size_t)nrhs, 1, "column flags") : &one;
     fold_int n_bad = 0;
-    if (!bad)
-        return fold_error_context(FOLD_ERR_MEMORY, "fold_la_factor_solve");
+    if (!bad) return fold_error_context(FOLD_ERR_MEMORY, "fold_la_factor_solve");
     fold_status st = fold_la_factor_solve_cols(F, transpose, nrhs, B, X, refine_steps, tol,
                                                residual, bad, &n_bad);
-    if (bad != &one)
-        free(bad);
+    if (bad != &one) free(bad);
     if (st >= 0 && n_bad > 0)
-        st = fold_error(FOLD_ERR_SINGULAR, "fold_la_factor_solve: A is singular (solved with "
+        st = fold_error(FOLD_ERR_SINGULAR,
+                        "fold_la_factor_solve: A is singular (solved with "
                         "regularization delta = %.3g) and %lld of %lld right-hand sides are not "
                         "in its range: their refinement corrections do not decrease",
                         F->preg.delta, (long long)n_bad, (long long)nrhs);

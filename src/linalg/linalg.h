@@ -21,8 +21,8 @@ void fold_la_common_finish(cholmod_common *cm);
 
 /* A new nrow x ncol matrix with room for nzmax entries (at least 1), pattern and values to
  * be written by the caller. FOLD_ERR_MEMORY with detail on failure. */
-fold_status fold_la_sparse_alloc(fold_int nrow, fold_int ncol, fold_int nzmax,
-                                 fold_la_common *cm, fold_la_sparse **out);
+fold_status fold_la_sparse_alloc(fold_int nrow, fold_int ncol, fold_int nzmax, fold_la_common *cm,
+                                 fold_la_sparse **out);
 /* Room for at least nzmax entries (the entries kept). FOLD_ERR_MEMORY with detail. */
 fold_status fold_la_sparse_grow(fold_la_sparse *A, fold_int nzmax, fold_la_common *cm);
 /* Free *A and set it to NULL; accepts NULL and *A NULL. */
@@ -48,8 +48,8 @@ static inline fold_int fold_la_sparse_nnz(const fold_la_sparse *A)
  * definite is not; the caller names the matrix. The factor keeps cm, which must outlive it. */
 typedef struct fold_la_chol fold_la_chol;
 fold_status fold_la_chol_aat(const fold_la_sparse *A, fold_la_common *cm, fold_la_chol **out);
-fold_status fold_la_chol_block(const fold_la_sparse *A, fold_int lo, fold_int size,
-                               bool indefinite, fold_la_common *cm, fold_la_chol **out);
+fold_status fold_la_chol_block(const fold_la_sparse *A, fold_int lo, fold_int size, bool indefinite,
+                               fold_la_common *cm, fold_la_chol **out);
 /* x = inv(M) b, b and x of the factor's order (they may not alias). */
 fold_status fold_la_chol_solve(fold_la_chol *C, const double *b, double *x);
 /* CHOLMOD's reciprocal condition estimate (min/max diagonal of the factor). */
@@ -72,7 +72,7 @@ fold_status fold_la_saddle_block(const fold_la_sparse *K, fold_int np, const dou
 typedef struct fold_la_assembly {
     cholmod_sparse *A; /* sorted, packed; values refreshed by fold_la_assembly_fill */
     fold_int n_triplets;
-    fold_int *map;     /* triplet k -> position in A->x */
+    fold_int *map; /* triplet k -> position in A->x */
 } fold_la_assembly;
 
 fold_status fold_la_assembly_create(fold_int nrow, fold_int ncol, fold_int n_triplets,
@@ -92,16 +92,16 @@ void fold_la_assembly_free(fold_la_assembly *as, cholmod_common *cm);
 typedef struct fold_la_factor fold_la_factor;
 
 typedef struct fold_la_factor_info {
-    int factorization;          /* fold_factorization actually in use */
+    int factorization; /* fold_factorization actually in use */
     int ordering;
-    fold_int factor_nnz;        /* nnz(L) + nnz(U), or nnz(L) */
-    double rcond;               /* UMFPACK: Info[UMFPACK_RCOND] = min/max |U_ii|; CHOLMOD:
-                                   1 / (||A||_1 est ||inv(K)||_1) (Hager estimate) */
+    fold_int factor_nnz; /* nnz(L) + nnz(U), or nnz(L) */
+    double rcond;        /* UMFPACK: Info[UMFPACK_RCOND] = min/max |U_ii|; CHOLMOD:
+                            1 / (||A||_1 est ||inv(K)||_1) (Hager estimate) */
     double analyze_s, factor_s;
-    bool reused_analysis;       /* the last (re)factorization reused the symbolic analysis */
-    char fallback_reason[128];  /* why CHOLMOD fell back to UMFPACK, or why A was
-                                   regularized (singular_delta > 0), else "" */
-    double singular_delta;      /* delta of the regularization of a singular A in use, else 0 */
+    bool reused_analysis;      /* the last (re)factorization reused the symbolic analysis */
+    char fallback_reason[128]; /* why CHOLMOD fell back to UMFPACK, or why A was
+                                  regularized (singular_delta > 0), else "" */
+    double singular_delta;     /* delta of the regularization of a singular A in use, else 0 */
 } fold_la_factor_info;
 
 /* Analyze and factor. FOLD_ERR_SINGULAR (with detail) when A is numerically singular:
@@ -150,9 +150,8 @@ fold_status fold_la_factor_refactor(fold_la_factor *F, const cholmod_sparse *A);
  * over the columns is returned in *residual (may be NULL). X and B may not alias. With a
  * regularized factor (singular_delta > 0) a column whose refinement corrections do not
  * decrease (eq. 4.9: not in range(A)) makes the whole call FOLD_ERR_SINGULAR. */
-fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrhs,
-                                 const double *B, double *X, int refine_steps, double tol,
-                                 double *residual);
+fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrhs, const double *B,
+                                 double *X, int refine_steps, double tol, double *residual);
 /* As fold_la_factor_solve, but a column that misses eq. 4.9 does not fail the others:
  * bad[c] (nrhs entries, required) is set to 1 for such a column, whose X column is then no
  * solution (the diverging iterate) and must not be used, and to 0 for every other column;
@@ -165,8 +164,8 @@ fold_status fold_la_factor_solve_cols(fold_la_factor *F, bool transpose, fold_in
 /* X = inv(M) B (transpose: inv(M') B) with the factors alone, M the matrix factored (A, its
  * CHOLMOD regularization K, or the regularization of a singular A): no refinement and no
  * consistency test, e.g. a preconditioner's application. */
-fold_status fold_la_factor_apply(fold_la_factor *F, bool transpose, fold_int nrhs,
-                                 const double *B, double *X);
+fold_status fold_la_factor_apply(fold_la_factor *F, bool transpose, fold_int nrhs, const double *B,
+                                 double *X);
 void fold_la_factor_get_info(const fold_la_factor *F, fold_la_factor_info *info);
 /* Free what solves keep between calls (refinement buffers, UMFPACK's factors extracted for
  * blocked solves), e.g. after the many right-hand sides of a Jacobian; the next solve

@@ -14,7 +14,7 @@ void fold_la_umf_lu_free(fold_la_umf_lu *lu);
 
 typedef struct fold_la_umf {
     void *symbolic, *numeric;
-    fold_la_umf_lu *lu;  /* the factors of `numeric` for blocked solves, on first use */
+    fold_la_umf_lu *lu; /* the factors of `numeric` for blocked solves, on first use */
     double control[UMFPACK_CONTROL];
     double info[UMFPACK_INFO];
     double rcond;
@@ -42,12 +42,12 @@ bool fold_la_umf_solve_blocked(fold_la_umf *u, fold_int n, fold_int nrhs, const 
 /* Regularization of a singular A (doc/math.md §4.8): M = A + delta diag(d_x, -d_y)
  * factored by UMFPACK in place of A. rel = 0: off; delta = 0: not in use. */
 typedef struct fold_la_preg {
-    double rel;          /* requested delta relative to the row scales of A */
-    double delta;        /* delta of the current factorization, 0 = none */
-    cholmod_sparse *M;   /* A + delta D (the values factored) */
-    double *d;           /* the row scales d_i = ||A(i,:)||_inf */
-    bool symbolic_on_M;  /* the UMFPACK analysis was made on M's pattern */
-    bool expect;         /* the caller expects A singular: factor M first (once) */
+    double rel;         /* requested delta relative to the row scales of A */
+    double delta;       /* delta of the current factorization, 0 = none */
+    cholmod_sparse *M;  /* A + delta D (the values factored) */
+    double *d;          /* the row scales d_i = ||A(i,:)||_inf */
+    bool symbolic_on_M; /* the UMFPACK analysis was made on M's pattern */
+    bool expect;        /* the caller expects A singular: factor M first (once) */
 } fold_la_preg;
 
 /* Build M for A's current values with delta = rel * scale, analyze it when the kept
@@ -63,12 +63,11 @@ void fold_la_preg_free(fold_la_preg *r, cholmod_common *cm);
  * (F->probe_z, F->probe_residual) for fold_la_factor_null_probe. */
 fold_status fold_la_preg_probe(fold_la_factor *F);
 
-
 typedef struct fold_la_ldl {
     cholmod_common *cm;
-    cholmod_sparse *K;   /* lower triangle of A + delta * diag(+1 primal, -1 dual) */
+    cholmod_sparse *K; /* lower triangle of A + delta * diag(+1 primal, -1 dual) */
     cholmod_factor *L;
-    double *work;        /* 2 n doubles */
+    double *work;             /* 2 n doubles */
     cholmod_dense *X, *Y, *E; /* cholmod_l_solve2's result and workspaces, kept */
     fold_int n_primal;
     double delta;
@@ -89,24 +88,24 @@ void fold_la_ldl_free(fold_la_ldl *l);
 
 /* The factor object (factor.c: creation, factorization; factor_solve.c: solves). */
 struct fold_la_factor {
-    int kind;                 /* requested fold_factorization */
+    int kind; /* requested fold_factorization */
     int ordering;
     fold_int n, n_primal;
     double delta, rcond_min;
     cholmod_common *cm;
-    cholmod_sparse *A;        /* the unregularized matrix: a private copy, or the caller's */
-    bool shared;              /* A is the caller's (fold_la_factor_create_shared) */
-    fold_int *iwork;          /* n, the symmetry check's cursors */
-    double norm_inf, norm_1;  /* ||A||_inf, ||A||_1 = ||A'||_inf */
-    double *work;             /* n doubles */
-    double *solve_ws;         /* fold_la_factor_solve's buffers, kept: fresh pages of a large
-                                 allocation cost more than the solve on this kind of VM */
+    cholmod_sparse *A;       /* the unregularized matrix: a private copy, or the caller's */
+    bool shared;             /* A is the caller's (fold_la_factor_create_shared) */
+    fold_int *iwork;         /* n, the symmetry check's cursors */
+    double norm_inf, norm_1; /* ||A||_inf, ||A||_1 = ||A'||_inf */
+    double *work;            /* n doubles */
+    double *solve_ws;        /* fold_la_factor_solve's buffers, kept: fresh pages of a large
+                                allocation cost more than the solve on this kind of VM */
     size_t solve_ws_len;
     bool is_factored;
     fold_la_umf umf;
     fold_la_ldl ldl;
-    fold_la_preg preg;        /* primal regularization of a singular A (§4.8) */
-    double *probe_z;          /* the null-space probe of the current factorization, n */
+    fold_la_preg preg; /* primal regularization of a singular A (§4.8) */
+    double *probe_z;   /* the null-space probe of the current factorization, n */
     double probe_residual;
     bool probe_valid;
     fold_la_factor_info info;

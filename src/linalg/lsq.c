@@ -21,25 +21,30 @@ fold_status fold_la_lsq_solve(const cholmod_sparse *A, bool transpose, fold_int 
         return st;
     if (A->stype != 0 || !A->packed || !A->sorted || A->xtype != CHOLMOD_REAL ||
         A->itype != CHOLMOD_LONG)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: A must be real, long-indexed, packed, sorted, "
-                          "full storage", fn);
+        return fold_error(FOLD_ERR_ARGUMENT,
+                          "%s: A must be real, long-indexed, packed, sorted, "
+                          "full storage",
+                          fn);
     if ((st = fold_check_csc((fold_int)A->nrow, (fold_int)A->ncol, A->p, A->i, A->x, fn, "A")))
         return st;
     size_t m = transpose ? A->ncol : A->nrow, n = transpose ? A->nrow : A->ncol;
-    if (nrhs == 0)
-        return FOLD_OK;
+    if (nrhs == 0) return FOLD_OK;
     if ((st = fold_check_not_null(B, fn, "B")) || (st = fold_check_not_null(X, fn, "X")) ||
         (st = fold_check_finite(B, (fold_int)m * nrhs, fn, "B")))
         return st;
     cholmod_sparse *At = cholmod_l_transpose((cholmod_sparse *)A, 1, cm);
     cholmod_dense *xls = NULL, *y = NULL, *x = NULL;
     SuiteSparseQR_C_factorization *qr = NULL;
-    if (!At)
-        return lsq_fail(cm, "cholmod_l_transpose");
+    if (!At) return lsq_fail(cm, "cholmod_l_transpose");
     cholmod_sparse *M = transpose ? At : (cholmod_sparse *)A;  /* op(A), m x n */
     cholmod_sparse *Mt = transpose ? (cholmod_sparse *)A : At; /* op(A)', n x m */
-    cholmod_dense b = {.nrow = m, .ncol = (size_t)nrhs, .nzmax = m * (size_t)nrhs, .d = m,
-                       .x = (void *)B, .xtype = CHOLMOD_REAL, .dtype = CHOLMOD_DOUBLE};
+    cholmod_dense b = {.nrow = m,
+                       .ncol = (size_t)nrhs,
+                       .nzmax = m * (size_t)nrhs,
+                       .d = m,
+                       .x = (void *)B,
+                       .xtype = CHOLMOD_REAL,
+                       .dtype = CHOLMOD_DOUBLE};
     /* Basic least-squares solution (rank-revealing QR of op(A)). */
     xls = SuiteSparseQR_C_backslash(SPQR_ORDERING_DEFAULT, SPQR_DEFAULT_TOL, M, &b, cm);
     if (!xls) {
@@ -83,7 +88,6 @@ done:
     cholmod_l_free_dense(&xls, cm);
     cholmod_l_free_dense(&y, cm);
     cholmod_l_free_dense(&x, cm);
-    if (qr)
-        SuiteSparseQR_C_free(&qr, cm);
+    if (qr) SuiteSparseQR_C_free(&qr, cm);
     return st;
 }

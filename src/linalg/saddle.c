@@ -79,4 +79,3 @@ done:
                           : FOLD_ERR_INTERNAL,
                       "CHOLMOD: saddle-point block matrix (status %d)", cm->status);
 }
-

@@ -3,13 +3,12 @@
  * doc/math.md §4. */
 #include "linalg/linalg.h"
 
-fold_status fold_la_sparse_alloc(fold_int nrow, fold_int ncol, fold_int nzmax,
-                                 fold_la_common *cm, fold_la_sparse **out)
+fold_status fold_la_sparse_alloc(fold_int nrow, fold_int ncol, fold_int nzmax, fold_la_common *cm,
+                                 fold_la_sparse **out)
 {
-    *out = cholmod_l_allocate_sparse((size_t)nrow, (size_t)ncol, (size_t)(nzmax > 0 ? nzmax : 1),
-                                     1, 1, 0, CHOLMOD_REAL, cm);
-    if (*out)
-        return FOLD_OK;
+    *out = cholmod_l_allocate_sparse((size_t)nrow, (size_t)ncol, (size_t)(nzmax > 0 ? nzmax : 1), 1,
+                                     1, 0, CHOLMOD_REAL, cm);
+    if (*out) return FOLD_OK;
     return fold_error_context(cm->status == CHOLMOD_OUT_OF_MEMORY ? FOLD_ERR_MEMORY
                                                                   : FOLD_ERR_INTERNAL,
                               "sparse matrix %lld x %lld with %lld entries", (long long)nrow,
@@ -26,8 +25,7 @@ fold_status fold_la_sparse_grow(fold_la_sparse *A, fold_int nzmax, fold_la_commo
 
 void fold_la_sparse_free(fold_la_sparse **A, fold_la_common *cm)
 {
-    if (A && *A)
-        cholmod_l_free_sparse(A, cm);
+    if (A && *A) cholmod_l_free_sparse(A, cm);
 }
 
 fold_status fold_la_sparse_from_csc(const fold_csc *M, const char *fn, const char *field,
@@ -56,8 +54,7 @@ fold_status fold_la_sparse_sort(fold_la_sparse **A, fold_la_common *cm)
     cholmod_sparse *S = T ? cholmod_l_transpose(T, 1, cm) : NULL;
     cholmod_l_free_sparse(&T, cm);
     if (!S)
-        return fold_error(cm->status == CHOLMOD_OUT_OF_MEMORY ? FOLD_ERR_MEMORY
-                                                              : FOLD_ERR_INTERNAL,
+        return fold_error(cm->status == CHOLMOD_OUT_OF_MEMORY ? FOLD_ERR_MEMORY : FOLD_ERR_INTERNAL,
                           "CHOLMOD: sorting a sparse matrix (status %d)", cm->status);
     cholmod_l_free_sparse(A, cm);
     *A = S;

@@ -31,8 +31,7 @@ void fold_la_spmv(const cholmod_sparse *A, bool transpose, const double *x, doub
     const double *Ax = A->x;
     fold_int ncol = (fold_int)A->ncol, nrow = (fold_int)A->nrow;
     if (!transpose) {
-        if (!accumulate)
-            memset(y, 0, (size_t)nrow * sizeof *y);
+        if (!accumulate) memset(y, 0, (size_t)nrow * sizeof *y);
         for (fold_int j = 0; j < ncol; j++) {
             double xj = x[j];
             for (fold_int q = Ap[j]; q < Ap[j + 1]; q++)

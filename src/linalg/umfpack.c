@@ -6,23 +6,40 @@
 static const char *umf_status_text(int status)
 {
     switch (status) {
-    case UMFPACK_OK: return "ok";
-    case UMFPACK_WARNING_singular_matrix: return "singular matrix";
-    case UMFPACK_WARNING_determinant_underflow: return "determinant underflow";
-    case UMFPACK_WARNING_determinant_overflow: return "determinant overflow";
-    case UMFPACK_ERROR_out_of_memory: return "out of memory";
-    case UMFPACK_ERROR_invalid_Numeric_object: return "invalid Numeric object";
-    case UMFPACK_ERROR_invalid_Symbolic_object: return "invalid Symbolic object";
-    case UMFPACK_ERROR_argument_missing: return "argument missing";
-    case UMFPACK_ERROR_n_nonpositive: return "n nonpositive";
-    case UMFPACK_ERROR_invalid_matrix: return "invalid matrix";
-    case UMFPACK_ERROR_different_pattern: return "pattern changed since the analysis";
-    case UMFPACK_ERROR_invalid_system: return "invalid system";
-    case UMFPACK_ERROR_invalid_permutation: return "invalid permutation";
-    case UMFPACK_ERROR_internal_error: return "internal error";
-    case UMFPACK_ERROR_file_IO: return "file I/O error";
-    case UMFPACK_ERROR_ordering_failed: return "ordering failed";
-    default: return "unknown status";
+    case UMFPACK_OK:
+        return "ok";
+    case UMFPACK_WARNING_singular_matrix:
+        return "singular matrix";
+    case UMFPACK_WARNING_determinant_underflow:
+        return "determinant underflow";
+    case UMFPACK_WARNING_determinant_overflow:
+        return "determinant overflow";
+    case UMFPACK_ERROR_out_of_memory:
+        return "out of memory";
+    case UMFPACK_ERROR_invalid_Numeric_object:
+        return "invalid Numeric object";
+    case UMFPACK_ERROR_invalid_Symbolic_object:
+        return "invalid Symbolic object";
+    case UMFPACK_ERROR_argument_missing:
+        return "argument missing";
+    case UMFPACK_ERROR_n_nonpositive:
+        return "n nonpositive";
+    case UMFPACK_ERROR_invalid_matrix:
+        return "invalid matrix";
+    case UMFPACK_ERROR_different_pattern:
+        return "pattern changed since the analysis";
+    case UMFPACK_ERROR_invalid_system:
+        return "invalid system";
+    case UMFPACK_ERROR_invalid_permutation:
+        return "invalid permutation";
+    case UMFPACK_ERROR_internal_error:
+        return "internal error";
+    case UMFPACK_ERROR_file_IO:
+        return "file I/O error";
+    case UMFPACK_ERROR_ordering_failed:
+        return "ordering failed";
+    default:
+        return "unknown status";
     }
 }
 
@@ -64,10 +81,9 @@ fold_status fold_la_umf_factor(fold_la_umf *u, const cholmod_sparse *A, double r
 {
     fold_la_umf_lu_free(u->lu);
     u->lu = NULL;
-    if (u->numeric)
-        umfpack_dl_free_numeric(&u->numeric);
-    int status = umfpack_dl_numeric(A->p, A->i, A->x, u->symbolic, &u->numeric, u->control,
-                                    u->info);
+    if (u->numeric) umfpack_dl_free_numeric(&u->numeric);
+    int status =
+        umfpack_dl_numeric(A->p, A->i, A->x, u->symbolic, &u->numeric, u->control, u->info);
     u->rcond = u->info[UMFPACK_RCOND];
     if (status < 0) {
         u->numeric = NULL;
@@ -103,13 +119,12 @@ fold_status fold_la_umf_solve(fold_la_umf *u, const cholmod_sparse *A, bool tran
     fold_int *wi = fold_malloc((size_t)n, sizeof *wi, "UMFPACK solve workspace");
     double *w = fold_malloc((size_t)n, sizeof *w, "UMFPACK solve workspace");
     fold_status st = FOLD_OK;
-    if (!wi || !w)
-        st = FOLD_ERR_MEMORY;
+    if (!wi || !w) st = FOLD_ERR_MEMORY;
     for (fold_int c = 0; c < nrhs && !st; c++) {
         /* For real matrices UMFPACK_At (A') and UMFPACK_Aat (A.') coincide. */
-        int status = umfpack_dl_wsolve(transpose ? UMFPACK_At : UMFPACK_A, A->p, A->i, A->x,
-                                       X + c * n, B + c * n, u->numeric, u->control, u->info,
-                                       wi, w);
+        int status =
+            umfpack_dl_wsolve(transpose ? UMFPACK_At : UMFPACK_A, A->p, A->i, A->x, X + c * n,
+                              B + c * n, u->numeric, u->control, u->info, wi, w);
         if (status == UMFPACK_WARNING_singular_matrix)
             st = fold_error(FOLD_ERR_SINGULAR, "umfpack_dl_wsolve: matrix is singular");
         else if (status != UMFPACK_OK)
@@ -124,8 +139,6 @@ void fold_la_umf_free(fold_la_umf *u)
 {
     fold_la_umf_lu_free(u->lu);
     u->lu = NULL;
-    if (u->numeric)
-        umfpack_dl_free_numeric(&u->numeric);
-    if (u->symbolic)
-        umfpack_dl_free_symbolic(&u->symbolic);
+    if (u->numeric) umfpack_dl_free_numeric(&u->numeric);
+    if (u->symbolic) umfpack_dl_free_symbolic(&u->symbolic);
 }

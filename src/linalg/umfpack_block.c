@@ -13,8 +13,7 @@ struct fold_la_umf_lu {
 
 void fold_la_umf_lu_free(fold_la_umf_lu *lu)
 {
-    if (!lu)
-        return;
+    if (!lu) return;
     free(lu->Lp);
     free(lu->Lj);
     free(lu->Up);
@@ -34,11 +33,9 @@ void fold_la_umf_lu_free(fold_la_umf_lu *lu)
 static fold_la_umf_lu *extract(fold_la_umf *u, fold_int n)
 {
     SuiteSparse_long lnz, unz, nr, nc, nzud;
-    if (umfpack_dl_get_lunz(&lnz, &unz, &nr, &nc, &nzud, u->numeric) != UMFPACK_OK)
-        return NULL;
+    if (umfpack_dl_get_lunz(&lnz, &unz, &nr, &nc, &nzud, u->numeric) != UMFPACK_OK) return NULL;
     fold_la_umf_lu *lu = fold_calloc(1, sizeof *lu, "LU factors");
-    if (!lu)
-        return NULL;
+    if (!lu) return NULL;
     lu->n = n;
     lu->Lp = fold_malloc((size_t)n + 1, sizeof *lu->Lp, "LU factors");
     lu->Up = fold_malloc((size_t)n + 1, sizeof *lu->Up, "LU factors");
@@ -53,9 +50,8 @@ static fold_la_umf_lu *extract(fold_la_umf *u, fold_int n)
     lu->W = fold_malloc((size_t)n * FOLD_LA_BLOCK, sizeof *lu->W, "blocked solve workspace");
     bool ok = lu->Lp && lu->Up && lu->Lj && lu->Ui && lu->Lx && lu->Ux && lu->P && lu->Q &&
               lu->Dx && lu->Rs && lu->W &&
-              umfpack_dl_get_numeric(lu->Lp, lu->Lj, lu->Lx, lu->Up, lu->Ui, lu->Ux, lu->P,
-                                     lu->Q, lu->Dx, &lu->do_recip, lu->Rs,
-                                     u->numeric) == UMFPACK_OK;
+              umfpack_dl_get_numeric(lu->Lp, lu->Lj, lu->Lx, lu->Up, lu->Ui, lu->Ux, lu->P, lu->Q,
+                                     lu->Dx, &lu->do_recip, lu->Rs, u->numeric) == UMFPACK_OK;
     for (fold_int k = 0; ok && k < n; k++)
         ok = lu->Dx[k] != 0.0 && isfinite(lu->Dx[k]);
     if (!ok) {
@@ -82,8 +78,7 @@ static void solve_block(const fold_la_umf_lu *lu, fold_int nb, const double *B, 
         double *wi = W + i * nb;
         for (SuiteSparse_long q = lu->Lp[i]; q < lu->Lp[i + 1]; q++) {
             SuiteSparse_long j = lu->Lj[q];
-            if (j == i)
-                continue;
+            if (j == i) continue;
             const double l = lu->Lx[q], *wj = W + j * nb;
             for (fold_int r = 0; r < nb; r++)
                 wi[r] -= l * wj[r];
@@ -96,8 +91,7 @@ static void solve_block(const fold_la_umf_lu *lu, fold_int nb, const double *B, 
             wj[r] /= d;
         for (SuiteSparse_long q = lu->Up[j]; q < lu->Up[j + 1]; q++) {
             SuiteSparse_long i = lu->Ui[q];
-            if (i == j)
-                continue;
+            if (i == j) continue;
             const double v = lu->Ux[q];
             double *wi = W + i * nb;
             for (fold_int r = 0; r < nb; r++)
@@ -115,8 +109,7 @@ static void solve_block(const fold_la_umf_lu *lu, fold_int nb, const double *B, 
 bool fold_la_umf_solve_blocked(fold_la_umf *u, fold_int n, fold_int nrhs, const double *B,
                                double *X)
 {
-    if (!u->lu && !(u->lu = extract(u, n)))
-        return false;
+    if (!u->lu && !(u->lu = extract(u, n))) return false;
     for (fold_int c0 = 0; c0 < nrhs; c0 += FOLD_LA_BLOCK) {
         fold_int nb = nrhs - c0 < FOLD_LA_BLOCK ? nrhs - c0 : FOLD_LA_BLOCK;
         solve_block(u->lu, nb, B + c0 * n, X + c0 * n, u->lu->W);

@@ -89,8 +89,10 @@ static fold_status copy_map(fold_problem *prob, const fold_nlp_def *d, int side,
         if (k > 0 && e[k].index == e[k - 1].index && e[k].param == e[k - 1].param) {
             long long index = (long long)e[k].index, param = (long long)e[k].param;
             free(e);
-            return fold_error(FOLD_ERR_SPARSITY, "%s: %s has the pair (index %lld, param %lld) "
-                              "twice", fn, map_names[side], index, param);
+            return fold_error(FOLD_ERR_SPARSITY,
+                              "%s: %s has the pair (index %lld, param %lld) "
+                              "twice",
+                              fn, map_names[side], index, param);
         }
         o->ptr[e[k].index + 1]++;
         o->param[k] = e[k].param;

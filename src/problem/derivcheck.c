@@ -22,9 +22,9 @@ typedef struct ctx {
     const fold_problem *prob;
     const double *x, *p, *lam;
     double h;
-    double *xw, *pw;       /* perturbed copies of x and p */
-    double *fp, *fm;       /* function values at +h / -h (length max(n, m, 1)) */
-    double *jac;           /* jac_g values (gradient of the Lagrangian) */
+    double *xw, *pw; /* perturbed copies of x and p */
+    double *fp, *fm; /* function values at +h / -h (length max(n, m, 1)) */
+    double *jac;     /* jac_g values (gradient of the Lagrangian) */
     fold_deriv_report rep;
 } ctx;
 
@@ -40,12 +40,9 @@ static fold_status grad_lagrangian(ctx *c, const double *x, const double *p, dou
 {
     const fold_problem *prob = c->prob;
     fold_status st;
-    if ((st = fold_prob_eval_grad_f(prob, x, p, out, NULL)))
-        return eval_fail(st, "grad_f");
-    if (prob->m == 0)
-        return FOLD_OK;
-    if ((st = fold_prob_eval_jac_g(prob, x, p, c->jac, NULL)))
-        return eval_fail(st, "jac_g");
+    if ((st = fold_prob_eval_grad_f(prob, x, p, out, NULL))) return eval_fail(st, "grad_f");
+    if (prob->m == 0) return FOLD_OK;
+    if ((st = fold_prob_eval_jac_g(prob, x, p, c->jac, NULL))) return eval_fail(st, "jac_g");
     for (fold_int k = 0; k < prob->jac_g.nnz; k++)
         out[prob->jac_g.col[k]] += c->jac[k] * c->lam[prob->jac_g.row[k]];
     return FOLD_OK;
@@ -79,11 +76,9 @@ static fold_status fd_column(ctx *c, int which, fold_int j, fold_int nrow, doubl
     v[j] = v0 + step;
     st = eval_fun(c, which, c->xw, c->pw, c->fp);
     v[j] = v0 - step;
-    if (!st)
-        st = eval_fun(c, which, c->xw, c->pw, c->fm);
+    if (!st) st = eval_fun(c, which, c->xw, c->pw, c->fm);
     v[j] = v0;
-    if (st)
-        return st;
+    if (st) return st;
     for (fold_int i = 0; i < nrow; i++)
         col[i] = (c->fp[i] - c->fm[i]) / (2 * step);
     return FOLD_OK;
@@ -98,8 +93,7 @@ static void compare(ctx *c, const block *b, fold_int i, fold_int j, double a, do
     r->max_abs_error = fmax(r->max_abs_error, abs_err);
     if (rel > tol) {
         r->n_bad++;
-        if (!declared)
-            r->n_missing++;
+        if (!declared) r->n_missing++;
     }
     if (rel > r->max_rel_error || r->worst_function[0] == '\0') {
         r->max_rel_error = rel;
@@ -131,8 +125,7 @@ static fold_status check_block(ctx *c, const block *b, double tol, fold_int *col
         colptr[0] = 0;
     }
     for (fold_int j = 0; j < b->ncol; j++) {
-        if ((st = fd_column(c, b->which, j, b->nrow, col)))
-            return st;
+        if ((st = fd_column(c, b->which, j, b->nrow, col))) return st;
         memset(dense, 0, (size_t)b->nrow * sizeof *dense);
         memset(mark, 0, (size_t)b->nrow);
         if (pat) {
@@ -188,18 +181,15 @@ static fold_status run(ctx *c, double tol, double *work, fold_int *iwork, char *
     fold_status st;
     bool has_p = np > 0;
 
-    if ((st = fold_prob_eval_grad_f(prob, x, p, grad, NULL)))
-        return eval_fail(st, "grad_f");
-    if ((st = fold_prob_eval_jac_g(prob, x, p, jac, NULL)))
-        return eval_fail(st, "jac_g");
+    if ((st = fold_prob_eval_grad_f(prob, x, p, grad, NULL))) return eval_fail(st, "grad_f");
+    if ((st = fold_prob_eval_jac_g(prob, x, p, jac, NULL))) return eval_fail(st, "jac_g");
     if (prob->cb.hess_l && (st = fold_prob_eval_hess_l(prob, x, p, 1.0, lam, hess, NULL)))
         return eval_fail(st, "hess_l");
     if (has_p && prob->cb.grad_f_p && (st = fold_prob_eval_grad_f_p(prob, x, p, gradp, NULL)))
         return eval_fail(st, "grad_f_p");
     if (has_p && prob->cb.jac_g_p && (st = fold_prob_eval_jac_g_p(prob, x, p, jacp, NULL)))
         return eval_fail(st, "jac_g_p");
-    if (has_p && prob->cb.hess_lp &&
-        (st = fold_prob_eval_hess_lp(prob, x, p, lam, hlp, NULL)))
+    if (has_p && prob->cb.hess_lp && (st = fold_prob_eval_hess_lp(prob, x, p, lam, hlp, NULL)))
         return eval_fail(st, "hess_lp");
 
     const block blocks[6] = {
@@ -210,8 +200,11 @@ static fold_status run(ctx *c, double tol, double *work, fold_int *iwork, char *
         {"jac_g_p", m, np, &prob->jac_g_p, jacp, false, D_G_P},
         {"hess_lp", n, np, &prob->hess_lp, hlp, false, D_GL_P},
     };
-    const bool present[6] = {true, m > 0, prob->cb.hess_l != NULL,
-                             has_p && prob->cb.grad_f_p, has_p && m > 0 && prob->cb.jac_g_p,
+    const bool present[6] = {true,
+                             m > 0,
+                             prob->cb.hess_l != NULL,
+                             has_p && prob->cb.grad_f_p,
+                             has_p && m > 0 && prob->cb.jac_g_p,
                              has_p && prob->cb.hess_lp};
     for (int b = 0; b < 6; b++)
         if (present[b] && (st = check_block(c, &blocks[b], tol, colptr, order, dense, mark, col)))
@@ -220,21 +213,20 @@ static fold_status run(ctx *c, double tol, double *work, fold_int *iwork, char *
 }
 
 fold_status fold_problem_check_derivatives(const fold_problem *prob, const double *x,
-                                           const double *p, const double *lam, double h,
-                                           double tol, fold_deriv_report *rep)
+                                           const double *p, const double *lam, double h, double tol,
+                                           fold_deriv_report *rep)
 {
     fold_clear_error();
     fold_status st;
     ctx c;
     if (rep) /* an empty report (nothing checked) until the check completes */
         memset(rep, 0, sizeof *rep);
-    if ((st = check_inputs(prob, x, p, lam, h, tol, rep)))
-        return st;
+    if ((st = check_inputs(prob, x, p, lam, h, tol, rep))) return st;
     fold_int n = prob->n, m = prob->m, np = prob->np, rows = max3(n, m, 1);
-    fold_int nnz_max = max3(max3(prob->jac_g.nnz, prob->hess_l.nnz, prob->jac_g_p.nnz),
-                            prob->hess_lp.nnz, 1);
-    size_t nwork = (size_t)(4 * rows + 2 * n + 2 * np + m + prob->jac_g.nnz * 2 +
-                            prob->hess_l.nnz + prob->jac_g_p.nnz + prob->hess_lp.nnz + 1);
+    fold_int nnz_max =
+        max3(max3(prob->jac_g.nnz, prob->hess_l.nnz, prob->jac_g_p.nnz), prob->hess_lp.nnz, 1);
+    size_t nwork = (size_t)(4 * rows + 2 * n + 2 * np + m + prob->jac_g.nnz * 2 + prob->hess_l.nnz +
+                            prob->jac_g_p.nnz + prob->hess_lp.nnz + 1);
     double *work = fold_calloc(nwork, sizeof(double), "derivative checker workspace");
     fold_int *iwork = fold_malloc((size_t)((n > np ? n : np) + 1 + nnz_max), sizeof(fold_int),
                                   "derivative checker index");
@@ -259,10 +251,8 @@ fold_status fold_problem_check_derivatives(const fold_problem *prob, const doubl
     double *lam0 = c.jac + prob->jac_g.nnz; /* m zeros */
     c.lam = lam ? lam : lam0;
     memcpy(c.xw, x, (size_t)n * sizeof *x);
-    if (np)
-        memcpy(c.pw, c.p, (size_t)np * sizeof *c.pw);
-    if ((st = run(&c, tol, work, iwork, mark)))
-        goto done;
+    if (np) memcpy(c.pw, c.p, (size_t)np * sizeof *c.pw);
+    if ((st = run(&c, tol, work, iwork, mark))) goto done;
     *rep = c.rep;
     st = c.rep.n_bad ? fold_error(FOLD_WARN_INACCURATE,
                                   "%s: %lld of %lld entries differ from central differences "
@@ -270,8 +260,8 @@ fold_status fold_problem_check_derivatives(const fold_problem *prob, const doubl
                                   "%.10g, relative error %.3e > tol %g)",
                                   FN, (long long)c.rep.n_bad, (long long)c.rep.n_checked,
                                   c.rep.worst_function, (long long)c.rep.worst_row,
-                                  (long long)c.rep.worst_col, c.rep.worst_analytic,
-                                  c.rep.worst_fd, c.rep.max_rel_error, tol)
+                                  (long long)c.rep.worst_col, c.rep.worst_analytic, c.rep.worst_fd,
+                                  c.rep.max_rel_error, tol)
                      : FOLD_OK;
 done:
     free(work);

@@ -33,10 +33,8 @@ static fold_status finish(const fold_problem *prob, int rc, const char *name, ou
         st->seconds += fold_time_now() - t0;
         (*counter)++;
     }
-    if (rc < 0)
-        return fold_error(FOLD_ERR_CALLBACK, "callback %s returned %d (fatal)", name, rc);
-    if (rc > 0)
-        return FOLD_CB_RECOVERABLE;
+    if (rc < 0) return fold_error(FOLD_ERR_CALLBACK, "callback %s returned %d (fatal)", name, rc);
+    if (rc > 0) return FOLD_CB_RECOVERABLE;
     for (fold_int k = 0; k < count; k++)
         if (!isfinite(out[k])) {
             char what[2 * FOLD_NAME_MAX + 16];
@@ -71,14 +69,13 @@ fold_status fold_prob_eval_grad_f(const fold_problem *prob, const double *x, con
                   COUNTER(n_grad_f), st);
 }
 
-fold_status fold_prob_eval_g(const fold_problem *prob, const double *x, const double *p,
-                             double *g, fold_eval_stats *st)
+fold_status fold_prob_eval_g(const fold_problem *prob, const double *x, const double *p, double *g,
+                             fold_eval_stats *st)
 {
     fold_int scratch = 0;
     double t0;
     int rc;
-    if (prob->m == 0)
-        return FOLD_OK;
+    if (prob->m == 0) return FOLD_OK;
     t0 = fold_time_now();
     rc = prob->cb.g(x, p, g, prob->user_data);
     return finish(prob, rc, "g", (output_kind){G, -1, NULL}, g, prob->m, t0, COUNTER(n_g), st);
@@ -90,8 +87,7 @@ fold_status fold_prob_eval_jac_g(const fold_problem *prob, const double *x, cons
     fold_int scratch = 0;
     double t0;
     int rc;
-    if (prob->jac_g.nnz == 0)
-        return FOLD_OK;
+    if (prob->jac_g.nnz == 0) return FOLD_OK;
     t0 = fold_time_now();
     rc = prob->cb.jac_g(x, p, values, prob->user_data);
     return finish(prob, rc, "jac_g", (output_kind){G, V, &prob->jac_g}, values, prob->jac_g.nnz, t0,
@@ -105,8 +101,7 @@ fold_status fold_prob_eval_hess_l(const fold_problem *prob, const double *x, con
     fold_int scratch = 0;
     double t0;
     int rc;
-    if (prob->hess_l.nnz == 0)
-        return FOLD_OK;
+    if (prob->hess_l.nnz == 0) return FOLD_OK;
     t0 = fold_time_now();
     rc = prob->cb.hess_l(x, p, obj_factor, lam, values, prob->user_data);
     return finish(prob, rc, "hess_l", (output_kind){V, V, &prob->hess_l}, values, prob->hess_l.nnz,
@@ -125,10 +120,8 @@ fold_status fold_prob_eval_grad_f_p(const fold_problem *prob, const double *x, c
     fold_int scratch = 0;
     double t0;
     int rc;
-    if (prob->np == 0)
-        return FOLD_OK;
-    if (!prob->cb.grad_f_p)
-        return missing("grad_f_p");
+    if (prob->np == 0) return FOLD_OK;
+    if (!prob->cb.grad_f_p) return missing("grad_f_p");
     t0 = fold_time_now();
     rc = prob->cb.grad_f_p(x, p, grad_p, prob->user_data);
     return finish(prob, rc, "grad_f_p", (output_kind){P, -1, NULL}, grad_p, prob->np, t0,
@@ -141,8 +134,7 @@ fold_status fold_prob_eval_jac_g_p(const fold_problem *prob, const double *x, co
     fold_int scratch = 0;
     double t0;
     int rc;
-    if (prob->jac_g_p.nnz == 0)
-        return FOLD_OK;
+    if (prob->jac_g_p.nnz == 0) return FOLD_OK;
     t0 = fold_time_now();
     rc = prob->cb.jac_g_p(x, p, values, prob->user_data);
     return finish(prob, rc, "jac_g_p", (output_kind){G, P, &prob->jac_g_p}, values,
@@ -155,8 +147,7 @@ fold_status fold_prob_eval_hess_lp(const fold_problem *prob, const double *x, co
     fold_int scratch = 0;
     double t0;
     int rc;
-    if (prob->hess_lp.nnz == 0)
-        return FOLD_OK;
+    if (prob->hess_lp.nnz == 0) return FOLD_OK;
     t0 = fold_time_now();
     rc = prob->cb.hess_lp(x, p, lam, values, prob->user_data);
     return finish(prob, rc, "hess_lp", (output_kind){V, P, &prob->hess_lp}, values,

@@ -11,8 +11,7 @@ static void free_pattern(fold_owned_pattern *p)
 
 void fold_problem_free(fold_problem *prob)
 {
-    if (!prob)
-        return;
+    if (!prob) return;
     free(prob->x_lower);
     free(prob->x_upper);
     free(prob->g_lower);
@@ -27,12 +26,10 @@ void fold_problem_free(fold_problem *prob)
     free(prob);
 }
 
-static fold_status copy_pattern(const fold_pattern *src, fold_owned_pattern *dst,
-                                const char *what)
+static fold_status copy_pattern(const fold_pattern *src, fold_owned_pattern *dst, const char *what)
 {
     dst->nnz = src->nnz;
-    if (src->nnz == 0)
-        return FOLD_OK;
+    if (src->nnz == 0) return FOLD_OK;
     dst->row = fold_dup_ints(src->row, src->nnz, what);
     dst->col = fold_dup_ints(src->col, src->nnz, what);
     return dst->row && dst->col ? FOLD_OK : FOLD_ERR_MEMORY;
@@ -42,8 +39,7 @@ static fold_status copy_pattern(const fold_pattern *src, fold_owned_pattern *dst
 static double *copy_bounds(const double *src, fold_int n, double fill, const char *what)
 {
     double *dst = fold_malloc((size_t)n, sizeof *dst, what);
-    if (!dst)
-        return NULL;
+    if (!dst) return NULL;
     for (fold_int i = 0; i < n; i++) {
         double b = src ? src[i] : fill;
         dst[i] = fold_is_inf_bound(b) ? (b > 0 ? HUGE_VAL : -HUGE_VAL) : b;
@@ -66,8 +62,7 @@ static fold_status validate(const fold_nlp_def *d)
     if ((st = fold_check_bounds(d->x_lower, d->x_upper, d->n, FN, "x_lower", "x_upper")) ||
         (st = fold_check_bounds(d->g_lower, d->g_upper, d->m, FN, "g_lower", "g_upper")))
         return st;
-    if (d->x_start && (st = fold_check_finite(d->x_start, d->n, FN, "x_start")))
-        return st;
+    if (d->x_start && (st = fold_check_finite(d->x_start, d->n, FN, "x_start"))) return st;
     if (d->np > 0 && d->p_default && (st = fold_check_finite(d->p_default, d->np, FN, "p_default")))
         return st;
     if ((st = fold_check_pattern(&d->jac_g, d->m, d->n, false, FN, "jac_g")) ||
@@ -76,14 +71,20 @@ static fold_status validate(const fold_nlp_def *d)
         (st = fold_check_pattern(&d->hess_lp, d->n, d->np, false, FN, "hess_lp")))
         return st;
     if (d->hess_l.nnz > 0 && !d->cb.hess_l)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: hess_l pattern has %lld entries but cb.hess_l "
-                          "is NULL", FN, (long long)d->hess_l.nnz);
+        return fold_error(FOLD_ERR_ARGUMENT,
+                          "%s: hess_l pattern has %lld entries but cb.hess_l "
+                          "is NULL",
+                          FN, (long long)d->hess_l.nnz);
     if (d->jac_g_p.nnz > 0 && !d->cb.jac_g_p)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: jac_g_p pattern has %lld entries but "
-                          "cb.jac_g_p is NULL", FN, (long long)d->jac_g_p.nnz);
+        return fold_error(FOLD_ERR_ARGUMENT,
+                          "%s: jac_g_p pattern has %lld entries but "
+                          "cb.jac_g_p is NULL",
+                          FN, (long long)d->jac_g_p.nnz);
     if (d->hess_lp.nnz > 0 && !d->cb.hess_lp)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: hess_lp pattern has %lld entries but "
-                          "cb.hess_lp is NULL", FN, (long long)d->hess_lp.nnz);
+        return fold_error(FOLD_ERR_ARGUMENT,
+                          "%s: hess_lp pattern has %lld entries but "
+                          "cb.hess_lp is NULL",
+                          FN, (long long)d->hess_lp.nnz);
     return FOLD_OK;
 }
 
@@ -92,16 +93,12 @@ fold_status fold_problem_create(const fold_nlp_def *def, fold_problem **out)
     fold_clear_error();
     fold_problem *prob;
     fold_status st;
-    if (!out)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: out is NULL", FN);
+    if (!out) return fold_error(FOLD_ERR_ARGUMENT, "%s: out is NULL", FN);
     *out = NULL;
-    if (!def)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: def is NULL", FN);
-    if ((st = validate(def)) != FOLD_OK)
-        return st;
+    if (!def) return fold_error(FOLD_ERR_ARGUMENT, "%s: def is NULL", FN);
+    if ((st = validate(def)) != FOLD_OK) return st;
     prob = fold_calloc(1, sizeof *prob, "problem");
-    if (!prob)
-        return FOLD_ERR_MEMORY;
+    if (!prob) return FOLD_ERR_MEMORY;
     snprintf(prob->name, sizeof prob->name, "%s", def->name ? def->name : "problem");
     prob->n = def->n;
     prob->m = def->m;
@@ -119,16 +116,11 @@ fold_status fold_problem_create(const fold_nlp_def *def, fold_problem **out)
                  prob->p_default
              ? FOLD_OK
              : FOLD_ERR_MEMORY;
-    if (st == FOLD_OK)
-        st = copy_pattern(&def->jac_g, &prob->jac_g, "jac_g");
-    if (st == FOLD_OK)
-        st = copy_pattern(&def->hess_l, &prob->hess_l, "hess_l");
-    if (st == FOLD_OK)
-        st = copy_pattern(&def->jac_g_p, &prob->jac_g_p, "jac_g_p");
-    if (st == FOLD_OK)
-        st = copy_pattern(&def->hess_lp, &prob->hess_lp, "hess_lp");
-    if (st == FOLD_OK)
-        st = fold_prob_bounds_setup(prob, def, FN);
+    if (st == FOLD_OK) st = copy_pattern(&def->jac_g, &prob->jac_g, "jac_g");
+    if (st == FOLD_OK) st = copy_pattern(&def->hess_l, &prob->hess_l, "hess_l");
+    if (st == FOLD_OK) st = copy_pattern(&def->jac_g_p, &prob->jac_g_p, "jac_g_p");
+    if (st == FOLD_OK) st = copy_pattern(&def->hess_lp, &prob->hess_lp, "hess_lp");
+    if (st == FOLD_OK) st = fold_prob_bounds_setup(prob, def, FN);
     if (st != FOLD_OK) {
         fold_problem_free(prob);
         return st;
@@ -145,32 +137,25 @@ fold_status fold_problem_create(const fold_nlp_def *def, fold_problem **out)
 
 void fold_problem_dims(const fold_problem *prob, fold_int *n, fold_int *m, fold_int *np)
 {
-    if (n)
-        *n = prob ? prob->n : 0;
-    if (m)
-        *m = prob ? prob->m : 0;
-    if (np)
-        *np = prob ? prob->np : 0;
+    if (n) *n = prob ? prob->n : 0;
+    if (m) *m = prob ? prob->m : 0;
+    if (np) *np = prob ? prob->np : 0;
 }
 
 bool fold_problem_has_param_derivatives(const fold_problem *prob)
 {
-    if (!prob || prob->np == 0)
-        return false;
+    if (!prob || prob->np == 0) return false;
     /* The fold needs df/dp, d(grad_x L)/dp (unless empty) and dg/dp (unless m = 0). */
-    return prob->cb.grad_f_p && prob->cb.hess_l &&
-           (prob->hess_lp.nnz == 0 || prob->cb.hess_lp) &&
+    return prob->cb.grad_f_p && prob->cb.hess_l && (prob->hess_lp.nnz == 0 || prob->cb.hess_lp) &&
            (prob->jac_g_p.nnz == 0 || prob->cb.jac_g_p);
 }
 
 void fold_problem_default_params(const fold_problem *prob, double *p)
 {
-    if (prob && p && prob->np > 0)
-        memcpy(p, prob->p_default, (size_t)prob->np * sizeof(double));
+    if (prob && p && prob->np > 0) memcpy(p, prob->p_default, (size_t)prob->np * sizeof(double));
 }
 
 void fold_problem_start_point(const fold_problem *prob, double *x)
 {
-    if (prob && x)
-        memcpy(x, prob->x_start, (size_t)prob->n * sizeof(double));
+    if (prob && x) memcpy(x, prob->x_start, (size_t)prob->n * sizeof(double));
 }

@@ -34,7 +34,7 @@ struct fold_problem {
     fold_owned_pattern jac_g, hess_l, jac_g_p, hess_lp;
     fold_nlp_callbacks cb;
     void *user_data;
-    fold_item_name_fn item_name; /* NULL: names are "x[j]", "g[i]", "p[k]" (names.c) */
+    fold_item_name_fn item_name;       /* NULL: names are "x[j]", "g[i]", "p[k]" (names.c) */
     fold_owned_bmap bmap[FOLD_BMAP_N]; /* bounds moving with p (bounds.c) */
     bool has_bound_maps;
 };
@@ -49,8 +49,8 @@ fold_status fold_prob_eval_f(const fold_problem *prob, const double *x, const do
                              double *obj, fold_eval_stats *st);
 fold_status fold_prob_eval_grad_f(const fold_problem *prob, const double *x, const double *p,
                                   double *grad, fold_eval_stats *st);
-fold_status fold_prob_eval_g(const fold_problem *prob, const double *x, const double *p,
-                             double *g, fold_eval_stats *st);
+fold_status fold_prob_eval_g(const fold_problem *prob, const double *x, const double *p, double *g,
+                             fold_eval_stats *st);
 fold_status fold_prob_eval_jac_g(const fold_problem *prob, const double *x, const double *p,
                                  double *values, fold_eval_stats *st);
 fold_status fold_prob_eval_hess_l(const fold_problem *prob, const double *x, const double *p,

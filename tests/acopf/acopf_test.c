@@ -3,35 +3,33 @@
 
 #include <sys/stat.h>
 
-const char acopf_tiny_case[] =
-    "function mpc = tiny\n"
-    "mpc.version = '2';\n"
-    "mpc.baseMVA = 100;\n"
-    "mpc.bus = [\n"
-    "\t1\t3\t0\t0\t0\t0\t1\t1\t0\t230\t1\t1.1\t0.9;\n"
-    "\t2\t1\t50\t10\t0\t0.05\t1\t1\t0\t230\t1\t1.1\t0.9;\n"
-    "\t3\t2\t40\t5\t0.02\t0\t1\t1\t0\t230\t1\t1.1\t0.9;\n"
-    "];\n"
-    "mpc.gen = [\n"
-    "\t1\t0\t0\t100\t-100\t1\t100\t1\t200\t0;\n"
-    "\t3\t0\t0\t100\t-100\t1\t100\t1\t200\t0;\n"
-    "];\n"
-    "mpc.gencost = [\n"
-    "\t2\t0\t0\t3\t0.01\t20\t0;\n"
-    "\t2\t0\t0\t3\t0.02\t25\t0;\n"
-    "];\n"
-    "mpc.branch = [\n"
-    "\t1\t2\t0.01\t0.1\t0.02\t100\t100\t100\t0\t0\t1\t-30\t30;\n"
-    "\t2\t3\t0.01\t0.1\t0.02\t100\t100\t100\t0.98\t2\t1\t-30\t30;\n"
-    "\t1\t3\t0.01\t0.1\t0.02\t100\t100\t100\t0\t0\t1\t-30\t30;\n"
-    "];\n";
+const char acopf_tiny_case[] = "function mpc = tiny\n"
+                               "mpc.version = '2';\n"
+                               "mpc.baseMVA = 100;\n"
+                               "mpc.bus = [\n"
+                               "\t1\t3\t0\t0\t0\t0\t1\t1\t0\t230\t1\t1.1\t0.9;\n"
+                               "\t2\t1\t50\t10\t0\t0.05\t1\t1\t0\t230\t1\t1.1\t0.9;\n"
+                               "\t3\t2\t40\t5\t0.02\t0\t1\t1\t0\t230\t1\t1.1\t0.9;\n"
+                               "];\n"
+                               "mpc.gen = [\n"
+                               "\t1\t0\t0\t100\t-100\t1\t100\t1\t200\t0;\n"
+                               "\t3\t0\t0\t100\t-100\t1\t100\t1\t200\t0;\n"
+                               "];\n"
+                               "mpc.gencost = [\n"
+                               "\t2\t0\t0\t3\t0.01\t20\t0;\n"
+                               "\t2\t0\t0\t3\t0.02\t25\t0;\n"
+                               "];\n"
+                               "mpc.branch = [\n"
+                               "\t1\t2\t0.01\t0.1\t0.02\t100\t100\t100\t0\t0\t1\t-30\t30;\n"
+                               "\t2\t3\t0.01\t0.1\t0.02\t100\t100\t100\t0.98\t2\t1\t-30\t30;\n"
+                               "\t1\t3\t0.01\t0.1\t0.02\t100\t100\t100\t0\t0\t1\t-30\t30;\n"
+                               "];\n";
 
 const char *acopf_test_case_path(const char *name, char *buf, size_t cap)
 {
     const char *dir = fold_test_pglib_dir();
     struct stat sb;
-    if (!dir)
-        return NULL;
+    if (!dir) return NULL;
     snprintf(buf, cap, "%s/%s.m", dir, name);
     return stat(buf, &sb) == 0 ? buf : NULL;
 }
@@ -39,16 +37,14 @@ const char *acopf_test_case_path(const char *name, char *buf, size_t cap)
 const char *acopf_test_need_case(const char *name, char *buf, size_t cap)
 {
     const char *path = acopf_test_case_path(name, buf, cap);
-    if (!path)
-        fold_test_skip("%s absent (FOLDOPT_PGLIB_DIR)", name);
+    if (!path) fold_test_skip("%s absent (FOLDOPT_PGLIB_DIR)", name);
     return path;
 }
 
 char *acopf_test_slurp(const char *path, size_t *len)
 {
     FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
+    if (!fp) return NULL;
     fseek(fp, 0, SEEK_END);
     long sz = ftell(fp);
     fseek(fp, 0, SEEK_SET);
@@ -71,12 +67,10 @@ double acopf_test_baseline(const char *name)
     char path[1024], line[512], cname[256];
     double obj = 0, value;
     long buses;
-    if (!dir)
-        return 0;
+    if (!dir) return 0;
     snprintf(path, sizeof path, "%s/baseline_ac.tsv", dir);
     FILE *fp = fopen(path, "r");
-    if (!fp)
-        return 0;
+    if (!fp) return 0;
     while (fgets(line, sizeof line, fp))
         if (sscanf(line, "%255s %ld %lf", cname, &buses, &value) == 3 && !strcmp(cname, name))
             obj = value;

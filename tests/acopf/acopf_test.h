@@ -6,12 +6,12 @@
 #include "test_support.h"
 #include "foldopt/acopf.h"
 
-#define ck_assert_acopf(expr, expected)                                                           \
+#define ck_assert_acopf(expr, expected)                                                            \
     do {                                                                                           \
         fold_status st_ = (expr);                                                                  \
-        ck_assert_msg(st_ == (expected), "%s returned %s, expected %s: %s | %s", #expr,          \
-                      fold_status_name(st_), fold_status_name(expected),                           \
-                      fold_acopf_last_error(), fold_last_error());                                 \
+        ck_assert_msg(st_ == (expected), "%s returned %s, expected %s: %s | %s", #expr,            \
+                      fold_status_name(st_), fold_status_name(expected), fold_acopf_last_error(),  \
+                      fold_last_error());                                                          \
     } while (0)
 
 /* A valid 3-bus case (21 lines; line numbers are used by the reader tests). */

@@ -14,8 +14,7 @@
 static double clamp_uniform(fold_test_rng *r, double lo, double hi, double mid, double half)
 {
     double a = fmax(lo, mid - half), b = fmin(hi, mid + half);
-    if (!(a < b))
-        return mid;
+    if (!(a < b)) return mid;
     return a + (b - a) * fold_test_uniform(r);
 }
 
@@ -30,8 +29,7 @@ static void random_point(const fold_acopf *m, fold_test_rng *r, const double *ba
         double lo = m->x_lo[j], hi = m->x_hi[j];
         bool finite = lo > -FOLD_INF_BOUND && hi < FOLD_INF_BOUND;
         double half = rel * (finite ? hi - lo : 1.0);
-        if (j < L->x_vm)
-            half = rel * 1.0; /* angles: radians */
+        if (j < L->x_vm) half = rel * 1.0; /* angles: radians */
         x[j] = clamp_uniform(r, lo, hi, base[j], half);
     }
     for (fold_int i = 0; i < L->m; i++) {
@@ -196,9 +194,9 @@ START_TEST(flow_variables)
     else if (_i == 1)
         ck_assert_acopf(fold_acopf_gen_grid(40, 5, &cs), FOLD_OK);
     else
-        ck_assert_acopf(fold_acopf_case_parse(acopf_tiny_case, strlen(acopf_tiny_case),
-                                              "tiny.m", &cs),
-                        FOLD_OK);
+        ck_assert_acopf(
+            fold_acopf_case_parse(acopf_tiny_case, strlen(acopf_tiny_case), "tiny.m", &cs),
+            FOLD_OK);
     fold_acopf *m = NULL;
     ck_assert_acopf(fold_acopf_create_with(cs, &opt, &m), FOLD_OK);
     ck_assert_int_gt(m->L.n_flow, 0);
@@ -238,8 +236,7 @@ static int c_grad_f(const double *x, const double *p, double *o, void *ud)
 {
     corrupt *c = ud;
     int rc = acopf_cb_grad_f(x, p, o, c->m);
-    if (c->which == 0)
-        spoil(c, o, c->m->L.x_pg);
+    if (c->which == 0) spoil(c, o, c->m->L.x_pg);
     return rc;
 }
 
@@ -247,8 +244,7 @@ static int c_jac_g(const double *x, const double *p, double *o, void *ud)
 {
     corrupt *c = ud;
     int rc = acopf_cb_jac_g(x, p, o, c->m);
-    if (c->which == 1)
-        spoil(c, o, c->m->jac_nnz / 2);
+    if (c->which == 1) spoil(c, o, c->m->jac_nnz / 2);
     return rc;
 }
 
@@ -257,8 +253,7 @@ static int c_hess_l(const double *x, const double *p, double s, const double *la
 {
     corrupt *c = ud;
     int rc = acopf_cb_hess_l(x, p, s, lam, o, c->m);
-    if (c->which == 2)
-        spoil(c, o, c->m->hess_nnz / 2);
+    if (c->which == 2) spoil(c, o, c->m->hess_nnz / 2);
     return rc;
 }
 
@@ -266,8 +261,7 @@ static int c_grad_f_p(const double *x, const double *p, double *o, void *ud)
 {
     corrupt *c = ud;
     int rc = acopf_cb_grad_f_p(x, p, o, c->m);
-    if (c->which == 3)
-        spoil(c, o, c->m->L.p_c2);
+    if (c->which == 3) spoil(c, o, c->m->L.p_c2);
     return rc;
 }
 
@@ -275,8 +269,7 @@ static int c_jac_g_p(const double *x, const double *p, double *o, void *ud)
 {
     corrupt *c = ud;
     int rc = acopf_cb_jac_g_p(x, p, o, c->m);
-    if (c->which == 4)
-        spoil(c, o, 1);
+    if (c->which == 4) spoil(c, o, 1);
     return rc;
 }
 
@@ -284,8 +277,7 @@ static int c_hess_lp(const double *x, const double *p, const double *lam, double
 {
     corrupt *c = ud;
     int rc = acopf_cb_hess_lp(x, p, lam, o, c->m);
-    if (c->which == 5)
-        spoil(c, o, 0);
+    if (c->which == 5) spoil(c, o, 0);
     return rc;
 }
 
@@ -297,12 +289,30 @@ static double spoiled_entry(const corrupt *c, const double *x, const double *lam
     double *v = malloc(len * sizeof(double)), e = 0;
     const double *p = m->p0;
     switch (c->which) {
-    case 0: acopf_cb_grad_f(x, p, v, c->m); e = v[m->L.x_pg]; break;
-    case 1: acopf_cb_jac_g(x, p, v, c->m); e = v[m->jac_nnz / 2]; break;
-    case 2: acopf_cb_hess_l(x, p, 1, lam, v, c->m); e = v[m->hess_nnz / 2]; break;
-    case 3: acopf_cb_grad_f_p(x, p, v, c->m); e = v[m->L.p_c2]; break;
-    case 4: acopf_cb_jac_g_p(x, p, v, c->m); e = v[1]; break;
-    default: acopf_cb_hess_lp(x, p, lam, v, c->m); e = v[0]; break;
+    case 0:
+        acopf_cb_grad_f(x, p, v, c->m);
+        e = v[m->L.x_pg];
+        break;
+    case 1:
+        acopf_cb_jac_g(x, p, v, c->m);
+        e = v[m->jac_nnz / 2];
+        break;
+    case 2:
+        acopf_cb_hess_l(x, p, 1, lam, v, c->m);
+        e = v[m->hess_nnz / 2];
+        break;
+    case 3:
+        acopf_cb_grad_f_p(x, p, v, c->m);
+        e = v[m->L.p_c2];
+        break;
+    case 4:
+        acopf_cb_jac_g_p(x, p, v, c->m);
+        e = v[1];
+        break;
+    default:
+        acopf_cb_hess_lp(x, p, lam, v, c->m);
+        e = v[0];
+        break;
     }
     free(v);
     return e;
@@ -318,9 +328,16 @@ START_TEST(corrupted_is_rejected)
     const fold_acopf *m = c.m;
     const fold_problem *orig = fold_acopf_problem(m);
     fold_nlp_def d = {
-        .name = "corrupted", .n = m->L.n, .m = m->L.m, .np = m->L.np,
-        .x_lower = m->x_lo, .x_upper = m->x_hi, .g_lower = m->g_lo, .g_upper = m->g_hi,
-        .x_start = m->x0, .p_default = m->p0,
+        .name = "corrupted",
+        .n = m->L.n,
+        .m = m->L.m,
+        .np = m->L.np,
+        .x_lower = m->x_lo,
+        .x_upper = m->x_hi,
+        .g_lower = m->g_lo,
+        .g_upper = m->g_hi,
+        .x_start = m->x0,
+        .p_default = m->p0,
         .jac_g = {m->jac_nnz, m->jac_row, m->jac_col},
         .hess_l = {m->hess_nnz, m->hess_row, m->hess_col},
         .jac_g_p = {m->jgp_nnz, m->jgp_row, m->jgp_col},

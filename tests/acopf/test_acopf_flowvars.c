@@ -17,8 +17,7 @@ static fold_acopf *create(const fold_acopf_case *cs, double max_z)
 static fold_acopf_case *tiny_case(void)
 {
     fold_acopf_case *cs = NULL;
-    ck_assert_acopf(fold_acopf_case_parse(acopf_tiny_case, strlen(acopf_tiny_case), "tiny.m",
-                                          &cs),
+    ck_assert_acopf(fold_acopf_case_parse(acopf_tiny_case, strlen(acopf_tiny_case), "tiny.m", &cs),
                     FOLD_OK);
     return cs;
 }
@@ -149,8 +148,7 @@ static void solve(solved *s, const fold_acopf_case *cs, double max_z)
     printf("# max_z %g: %s, %ld iterations\n", max_z, fold_status_name(st), (long)info.iterations);
     /* the reference without flow variables may stop at Ipopt's acceptable level (the
      * dual-infeasibility floor that the flow variables remove) */
-    if (max_z == 0 && st == FOLD_WARN_INACCURATE)
-        st = FOLD_OK;
+    if (max_z == 0 && st == FOLD_WARN_INACCURATE) st = FOLD_OK;
     ck_assert_status(st, FOLD_OK);
     s->obj = info.objective;
 }
@@ -186,8 +184,7 @@ static fold_int busiest_rated(const fold_acopf_case *cs, fold_int *branch)
     double *g = g_at_optimum(cs, &L);
     fold_int best = 0;
     for (fold_int k = 1; k < L.n_rated; k++)
-        if (g[L.g_sf + k] > g[L.g_sf + best])
-            best = k;
+        if (g[L.g_sf + k] > g[L.g_sf + best]) best = k;
     free(g);
     fold_acopf *m = create(cs, 0);
     *branch = fold_acopf_rated_branch(m, best);
@@ -251,7 +248,8 @@ START_TEST(same_solution_and_derivatives)
     double mu_a = fmax(lam_a[a.L.g_sf + row], lam_a[a.L.g_st + row]);
     double mu_b = fmax(lam_b[b.L.g_sf + row], lam_b[b.L.g_st + row]);
     printf("# limit %.2f MVA on branch %ld: objective %.10g vs %.10g $/h, multiplier %.6g vs "
-           "%.6g\n", cs->branch[br].rate_a, (long)br, a.obj, b.obj, mu_a, mu_b);
+           "%.6g\n",
+           cs->branch[br].rate_a, (long)br, a.obj, b.obj, mu_a, mu_b);
     ck_assert_double_gt(mu_a, 1); /* binding */
     ck_assert_double_le(fabs(mu_a - mu_b), 1e-6 * mu_a);
     for (fold_int j = 0; j < n; j++) /* same voltages and dispatch */
@@ -267,8 +265,8 @@ START_TEST(same_solution_and_derivatives)
     ck_assert_status(fold_jacobian(a.sv, FOLD_BLOCK_X, ng, rows, 3, cols, ja, NULL), FOLD_OK);
     ck_assert_status(fold_jacobian(b.sv, FOLD_BLOCK_X, ng, rows, 3, cols, jb, NULL), FOLD_OK);
     double jerr = fold_test_vec_relerr(jb, ja, ng * 3, 1e-300);
-    printf("# LMPs differ by %.2e, d pg / d pd by %.2e; envelope identity %.2e / %.2e\n", lmp,
-           jerr, env_a, env_b);
+    printf("# LMPs differ by %.2e, d pg / d pd by %.2e; envelope identity %.2e / %.2e\n", lmp, jerr,
+           env_a, env_b);
     ck_assert_double_le(lmp, 1e-6);
     ck_assert_double_le(jerr, 1e-6);
     ck_assert_double_le(env_b, 1e-6);
@@ -373,8 +371,10 @@ START_TEST(convert_point)
     fold_acopf_layout A = a.L, B = fold_acopf_get_layout(all);
     size_t na = (size_t)A.n, ma = (size_t)A.m, nb = (size_t)B.n, mb = (size_t)B.m;
     double *x = malloc(na * 8), *lam = malloc(ma * 8), *zl = malloc(na * 8), *zu = malloc(na * 8);
-    double *x1 = malloc(nb * 8), *lam1 = malloc(mb * 8), *zl1 = malloc(nb * 8), *zu1 = malloc(nb * 8);
-    double *x2 = malloc(na * 8), *lam2 = malloc(ma * 8), *zl2 = malloc(na * 8), *zu2 = malloc(na * 8);
+    double *x1 = malloc(nb * 8), *lam1 = malloc(mb * 8), *zl1 = malloc(nb * 8),
+           *zu1 = malloc(nb * 8);
+    double *x2 = malloc(na * 8), *lam2 = malloc(ma * 8), *zl2 = malloc(na * 8),
+           *zu2 = malloc(na * 8);
     fold_solver_solution(a.sv, x, lam, zl, zu, NULL);
     ck_assert_acopf(fold_acopf_convert_point(a.m, all, NULL, x, lam, zl, zu, x1, lam1, zl1, zu1),
                     FOLD_OK);
@@ -386,44 +386,55 @@ START_TEST(convert_point)
     ck_assert_status(fold_solver_create(fold_acopf_problem(all), NULL, &sb), FOLD_OK);
     ck_assert_status(fold_solver_import(sb, NULL, x1, lam1, zl1, zu1, &fi), FOLD_OK);
     printf("# residuals stationarity, feasibility, complementarity: %.2e %.2e %.2e in its model, "
-           "%.2e %.2e %.2e carried\n", fa.kkt_stationarity, fa.kkt_feasibility,
-           fa.kkt_complementarity, fi.kkt_stationarity, fi.kkt_feasibility, fi.kkt_complementarity);
+           "%.2e %.2e %.2e carried\n",
+           fa.kkt_stationarity, fa.kkt_feasibility, fa.kkt_complementarity, fi.kkt_stationarity,
+           fi.kkt_feasibility, fi.kkt_complementarity);
     ck_assert_double_le(fi.kkt_stationarity, 2 * fa.kkt_stationarity + 1e-12);
     ck_assert_double_le(fi.kkt_feasibility, 2 * fa.kkt_feasibility + 1e-12);
     ck_assert_double_le(fi.kkt_complementarity, 2 * fa.kkt_complementarity + 1e-12);
     /* the binding limit's flow rows carry -2 mu v */
     fold_int q = -1;
     for (fold_int k = 0; k < B.n_flow; k++)
-        if (fold_acopf_flow_branch(all, k) == br)
-            q = k;
+        if (fold_acopf_flow_branch(all, k) == br) q = k;
     ck_assert_int_ge(q, 0);
     double mu = lam[A.g_sf + row];
     ck_assert_double_gt(fabs(lam1[B.g_flow + 4 * q]), 1e-3 * fabs(mu));
     ck_assert_double_eq_tol(lam1[B.g_flow + 4 * q], -2 * mu * x1[B.x_fl + 4 * q], 1e-12);
-    ck_assert_acopf(fold_acopf_convert_point(all, a.m, NULL, x1, lam1, zl1, zu1, x2, lam2, zl2, zu2),
-                    FOLD_OK);
+    ck_assert_acopf(
+        fold_acopf_convert_point(all, a.m, NULL, x1, lam1, zl1, zu1, x2, lam2, zl2, zu2), FOLD_OK);
     ck_assert_mem_eq(x2, x, na * 8);
     ck_assert_mem_eq(lam2, lam, ma * 8);
     ck_assert_mem_eq(zl2, zl, na * 8);
     ck_assert_mem_eq(zu2, zu, na * 8);
     /* primal only */
-    ck_assert_acopf(fold_acopf_convert_point(a.m, all, NULL, x, NULL, NULL, NULL, x1, NULL, NULL, NULL),
-                    FOLD_OK);
+    ck_assert_acopf(
+        fold_acopf_convert_point(a.m, all, NULL, x, NULL, NULL, NULL, x1, NULL, NULL, NULL),
+        FOLD_OK);
     /* errors: duals half given, another case */
     ck_assert_acopf(fold_acopf_convert_point(a.m, all, NULL, x, lam, NULL, zu, x1, lam1, zl1, zu1),
                     FOLD_ERR_ARGUMENT);
     fold_acopf_case *other = tiny_case();
     fold_acopf *om = create(other, 0);
-    ck_assert_acopf(fold_acopf_convert_point(a.m, om, NULL, x, NULL, NULL, NULL, x1, NULL, NULL, NULL),
-                    FOLD_ERR_ARGUMENT);
+    ck_assert_acopf(
+        fold_acopf_convert_point(a.m, om, NULL, x, NULL, NULL, NULL, x1, NULL, NULL, NULL),
+        FOLD_ERR_ARGUMENT);
     ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), "not of one case"));
     fold_acopf_free(om);
     fold_acopf_case_free(other);
     fold_solver_free(sa);
     fold_solver_free(sb);
-    free(x); free(lam); free(zl); free(zu);
-    free(x1); free(lam1); free(zl1); free(zu1);
-    free(x2); free(lam2); free(zl2); free(zu2);
+    free(x);
+    free(lam);
+    free(zl);
+    free(zu);
+    free(x1);
+    free(lam1);
+    free(zl1);
+    free(zu1);
+    free(x2);
+    free(lam2);
+    free(zl2);
+    free(zu2);
     fold_acopf_free(all);
     release(&a);
     fold_acopf_case_free(cs);
@@ -451,8 +462,7 @@ START_TEST(refine_after_acceptable)
     ck_assert_int_eq(so.max_rounds, FOLD_ACOPF_REFINE_ROUNDS);
     so.max_rounds = 0;
     solved s = {.m = create(cs, 0)};
-    ck_assert_acopf(fold_acopf_solve(&s.m, &set, NULL, &so, &s.sv, &fi, &si),
-                    FOLD_WARN_INACCURATE);
+    ck_assert_acopf(fold_acopf_solve(&s.m, &set, NULL, &so, &s.sv, &fi, &si), FOLD_WARN_INACCURATE);
     ck_assert_int_eq(si.rounds, 0);
     ck_assert_int_eq(fold_acopf_get_layout(s.m).n_flow, 0);
     fold_int first_it = fi.iterations;
@@ -493,7 +503,6 @@ START_TEST(refine_after_acceptable)
     fold_acopf_case_free(cs);
 }
 END_TEST
-
 
 /* A tight tolerance through the flow-variable re-solve: on gen_grid(30, seed 1) at tol 1e-12
  * the first solve stops at Ipopt's acceptable level, and the warm re-solve with flow
@@ -568,7 +577,8 @@ START_TEST(solve_on_keeps_the_callers_model)
     fold_acopf_flat_start(m, flat);
     for (int warm = 0; warm < 2; warm++) {
         ck_assert_int_eq(fold_solver_set_start(s, warm ? x : flat, warm ? lam : NULL,
-                                               warm ? zl : NULL, warm ? zu : NULL), FOLD_OK);
+                                               warm ? zl : NULL, warm ? zu : NULL),
+                         FOLD_OK);
         ck_assert_acopf(fold_acopf_solve_on(m, s, NULL, &so, &rm, &rs, &fi, &si),
                         FOLD_ERR_FORWARD_FAILED);
         ck_assert_ptr_null(rm);

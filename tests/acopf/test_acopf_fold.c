@@ -66,9 +66,11 @@ static void check_lmp(fixture *fx, double tol, bool singular)
     }
     fold_int n_weak = -1;
     ck_assert_status(fold_weak_list(fx->sv, NULL, 0, &n_weak), FOLD_OK);
-    printf("# %s: LMP in [%.4g, %.4g] $/MWh, vjp vs value gradient %.2e (loads), %.2e (costs), active cons %ld, "
-           "active bounds %ld, weakly active %ld\n", fx->cs->name, lmp_min, lmp_max, err,
-           err_c, (long)info.n_active_cons, (long)info.n_active_bounds, (long)info.n_weak);
+    printf("# %s: LMP in [%.4g, %.4g] $/MWh, vjp vs value gradient %.2e (loads), %.2e (costs), "
+           "active cons %ld, "
+           "active bounds %ld, weakly active %ld\n",
+           fx->cs->name, lmp_min, lmp_max, err, err_c, (long)info.n_active_cons,
+           (long)info.n_active_bounds, (long)info.n_weak);
     ck_assert_int_eq(n_weak, info.n_weak);
     ck_assert_int_eq(info.kkt_form, FOLD_KKT_ACTIVE);
     ck_assert(singular ? info.singular_delta > 0 : info.singular_delta == 0);
@@ -90,8 +92,8 @@ START_TEST(lmp_pglib)
      * inside its bounds: singular active-set KKT, primal regularization (math.md §4.8).
      * case197_snem: multipliers from 1e-4 (marginal units at pmax) to 1.2e3 (expensive units
      * at pmin), the threshold of math.md (3.2b) must hold the former active. */
-    const char *names[] = {"pglib_opf_case5_pjm", "pglib_opf_case14_ieee",
-                           "pglib_opf_case30_ieee", "pglib_opf_case118_ieee",
+    const char *names[] = {"pglib_opf_case5_pjm",       "pglib_opf_case14_ieee",
+                           "pglib_opf_case30_ieee",     "pglib_opf_case118_ieee",
                            "pglib_opf_case24_ieee_rts", "pglib_opf_case73_ieee_rts",
                            "pglib_opf_case197_snem"};
     fixture fx;
@@ -151,15 +153,14 @@ static void check_fd(fixture *fx, const fold_int *buses, int n_buses, double h)
             /* pg rows are p.u. per MW: compare in MW per MW */
             double s = r < ng ? fx->cs->base_mva : 1;
             double e = fabs(s * (fd - an)) / fmax(0.05, fabs(s * fd));
-            if (e > worst)
-                worst = e;
+            if (e > worst) worst = e;
             ck_assert_msg(e <= 1e-4, "%s: d %s[%ld] / d pd[bus %ld]: fold %.8g, FD %.8g",
                           fx->cs->name, r < ng ? "pg" : "vm", (long)(r < ng ? r : r - ng),
                           fx->cs->bus[buses[c]].id, s * an, s * fd);
         }
     }
-    printf("# %s: d(pg, vm)/d pd vs FD of re-solves: worst relative error %.2e\n",
-           fx->cs->name, worst);
+    printf("# %s: d(pg, vm)/d pd vs FD of re-solves: worst relative error %.2e\n", fx->cs->name,
+           worst);
     /* restore the base solution */
     ck_assert_status(fold_solver_set_start(fx->sv, x0, lam0, zl0, zu0), FOLD_OK);
     ck_assert_status(fold_solve(fx->sv, p0, NULL), FOLD_OK);
@@ -226,8 +227,10 @@ START_TEST(twin_qg)
         memset(xbar, 0, (size_t)n * sizeof(double));
         xbar[rows[k]] = 1;
         fold_status st = fold_vjp(fx.sv, xbar, NULL, NULL, NULL, pbar, NULL);
-        ck_assert_msg(isnan(J[k]) == (st == FOLD_ERR_SINGULAR), "qg of generator %ld: J %g, "
-                      "vjp %s", (long)k, J[k], fold_status_name(st));
+        ck_assert_msg(isnan(J[k]) == (st == FOLD_ERR_SINGULAR),
+                      "qg of generator %ld: J %g, "
+                      "vjp %s",
+                      (long)k, J[k], fold_status_name(st));
         if (!isnan(J[k])) /* the column of pd at bus 1 of the row's VJP */
             ck_assert_double_le(fabs(J[k] - pbar[col]), 1e-8 * fmax(1e-6, fabs(J[k])));
         n_nan += isnan(J[k]);

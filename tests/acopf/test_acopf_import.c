@@ -251,8 +251,13 @@ END_TEST
  * the tight solve they agree to 5e-10. */
 START_TEST(multipliers_removed)
 {
-    const char *names[] = {"pglib_opf_case14_ieee", "pglib_opf_case30_ieee",
-                           "pglib_opf_case118_ieee", NULL, NULL, NULL, NULL};
+    const char *names[] = {"pglib_opf_case14_ieee",
+                           "pglib_opf_case30_ieee",
+                           "pglib_opf_case118_ieee",
+                           NULL,
+                           NULL,
+                           NULL,
+                           NULL};
     const fold_int grids[] = {0, 0, 0, 40, 30, 60, 100};
     solved s;
     solve_tol = 1e-11;

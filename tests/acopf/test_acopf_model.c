@@ -11,8 +11,8 @@ static fold_acopf *tiny_model(void)
 {
     fold_acopf_case *cs = NULL;
     fold_acopf *m = NULL;
-    ck_assert_acopf(fold_acopf_case_parse(acopf_tiny_case, strlen(acopf_tiny_case), "tiny.m",
-                                          &cs), FOLD_OK);
+    ck_assert_acopf(fold_acopf_case_parse(acopf_tiny_case, strlen(acopf_tiny_case), "tiny.m", &cs),
+                    FOLD_OK);
     ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_OK);
     fold_acopf_case_free(cs); /* the model keeps its own copy */
     return m;
@@ -71,7 +71,7 @@ START_TEST(flat_start_and_units)
     fold_acopf_flat_start(m, x);
     ck_assert_double_eq(x[L.x_vm + 1], 1);
     ck_assert_double_eq(x[L.x_va + 2], 0);
-    ck_assert_double_eq_tol(x[L.x_pg + 0], 1.0, 1e-15);  /* (0 + 200 MW) / 2 / 100 MVA */
+    ck_assert_double_eq_tol(x[L.x_pg + 0], 1.0, 1e-15); /* (0 + 200 MW) / 2 / 100 MVA */
     ck_assert_double_eq_tol(x[L.x_qg + 1], 0.0, 1e-15);
     x[L.x_va + 1] = 0.1;
     fold_acopf_solution_units(m, x, pg, qg, vm, va);
@@ -115,8 +115,7 @@ static void check_against_complex(fold_acopf *m, fold_test_rng *r)
         inj[b->t] += st;
         fold_int grp = -1; /* flow variables v: rows v - (sf, st), limits |v|^2 */
         for (fold_int q = 0; q < L.n_flow; q++)
-            if (fold_acopf_flow_branch(m, q) == k)
-                grp = q;
+            if (fold_acopf_flow_branch(m, q) == k) grp = q;
         for (fold_int q = 0; q < L.n_rated; q++)
             if (fold_acopf_rated_branch(m, q) == k && grp < 0) {
                 err = fmax(err, fabs(g[L.g_sf + q] - creal(sf * conj(sf))));
@@ -143,8 +142,8 @@ static void check_against_complex(fold_acopf *m, fold_test_rng *r)
         err = fmax(err, fmax(fabs(g[L.g_p + i] - gp), fabs(g[L.g_q + i] - gq)));
         scale = fmax(scale, fabs(gp));
     }
-    ck_assert_msg(err <= 1e-10 * fmax(1, scale), "%s: max |g - complex| = %g (scale %g)",
-                  cs->name, err, scale);
+    ck_assert_msg(err <= 1e-10 * fmax(1, scale), "%s: max |g - complex| = %g (scale %g)", cs->name,
+                  err, scale);
     free(x);
     free(g);
     free(p);
@@ -172,8 +171,7 @@ START_TEST(constraints_match_complex_power)
     fold_test_rng r;
     fold_test_rng_seed(&r, 3);
     fold_acopf_case *cs = NULL;
-    ck_assert_acopf(fold_acopf_case_parse(acopf_tiny_case, strlen(acopf_tiny_case), "tiny.m",
-                                          &cs),
+    ck_assert_acopf(fold_acopf_case_parse(acopf_tiny_case, strlen(acopf_tiny_case), "tiny.m", &cs),
                     FOLD_OK);
     check_both_formulations(cs, &r);
     fold_acopf_case_free(cs);
@@ -189,9 +187,8 @@ START_TEST(constraints_match_complex_power_pglib)
     fold_test_rng_seed(&r, 3 + (unsigned long long)_i);
     fold_acopf_case *cs = NULL;
     char buf[1024];
-    ck_assert_acopf(fold_acopf_case_read(acopf_test_need_case(pglib_names[_i], buf, sizeof buf),
-                                         &cs),
-                    FOLD_OK);
+    ck_assert_acopf(
+        fold_acopf_case_read(acopf_test_need_case(pglib_names[_i], buf, sizeof buf), &cs), FOLD_OK);
     check_both_formulations(cs, &r);
     fold_acopf_case_free(cs);
 }
@@ -248,7 +245,8 @@ START_TEST(item_names)
     const char *start = strstr(acopf_tiny_case, "mpc.gencost");
     const char *end = strstr(acopf_tiny_case, "mpc.branch");
     char text[4096];
-    snprintf(text, sizeof text, "%.*smpc.gencost = [\n\t2\t0\t0\t3\t0.01\t20\t0\t0\t0\t0;\n"
+    snprintf(text, sizeof text,
+             "%.*smpc.gencost = [\n\t2\t0\t0\t3\t0.01\t20\t0\t0\t0\t0;\n"
              "\t1\t0\t0\t3\t0\t0\t100\t2000\t200\t5000;\n];\n%s",
              (int)(start - acopf_tiny_case), acopf_tiny_case, end);
     fold_acopf_case *cs = NULL;
@@ -308,19 +306,19 @@ START_TEST(item_names)
     };
     char buf[FOLD_NAME_MAX];
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
-        ck_assert_status(fold_problem_item_name(prob, want[k].kind, want[k].index, buf,
-                                                sizeof buf), FOLD_OK);
+        ck_assert_status(fold_problem_item_name(prob, want[k].kind, want[k].index, buf, sizeof buf),
+                         FOLD_OK);
         ck_assert_str_eq(buf, want[k].name);
     }
     /* The last item of each kind is named (no default "x[..]" at the ends of the layout). */
     ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_VARIABLE, L.n - 1, buf, sizeof buf),
                      FOLD_OK);
     ck_assert_str_eq(buf, "branch 3 (1-3) qt");
-    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_CONSTRAINT, L.m - 1, buf,
-                                            sizeof buf), FOLD_OK);
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_CONSTRAINT, L.m - 1, buf, sizeof buf),
+                     FOLD_OK);
     ck_assert_str_eq(buf, "branch 3 (1-3) qt definition");
-    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_PARAMETER, L.np - 1, buf,
-                                            sizeof buf), FOLD_OK);
+    ck_assert_status(fold_problem_item_name(prob, FOLD_ITEM_PARAMETER, L.np - 1, buf, sizeof buf),
+                     FOLD_OK);
     ck_assert_str_eq(buf, "qmax gen 2");
     fold_acopf_free(m);
     fold_acopf_case_free(cs);

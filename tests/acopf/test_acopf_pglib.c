@@ -16,11 +16,11 @@ static void load_baseline(const char *dir)
     char path[1024], line[512];
     snprintf(path, sizeof path, "%s/baseline_ac.tsv", dir);
     FILE *fp = fopen(path, "r");
-    if (!fp)
-        return;
+    if (!fp) return;
     while (n_cases < MAX_CASES && fgets(line, sizeof line, fp))
         if (sscanf(line, "%127s %ld %lf", case_names[n_cases], &case_buses[n_cases],
-                   &case_objective[n_cases]) == 3 && case_buses[n_cases] <= max_buses)
+                   &case_objective[n_cases]) == 3 &&
+            case_buses[n_cases] <= max_buses)
             n_cases++;
     fclose(fp);
 }
@@ -38,15 +38,16 @@ START_TEST(baseline_objective)
     fold_acopf_solve_info si;
     fold_status st = fold_acopf_solve(&m, NULL, NULL, NULL, &sv, &info, &si);
     ck_assert_msg(st == FOLD_OK, "%s: %s after %ld iterations (%s | %s)", case_names[_i],
-                  fold_forward_status_string(info.status), (long)info.iterations,
-                  fold_last_error(), fold_acopf_last_error());
+                  fold_forward_status_string(info.status), (long)info.iterations, fold_last_error(),
+                  fold_acopf_last_error());
     double rel = fabs(info.objective - case_objective[_i]) / case_objective[_i];
     printf("# %s: objective %.6e baseline %.4e rel %.1e, %ld iterations, %.2f s", case_names[_i],
            info.objective, case_objective[_i], rel, (long)info.iterations, info.total_s);
     if (si.rounds > 0) /* doc/acopf.md §2.2 */
         printf(" (first solve %s after %ld; %d re-solve(s), flow variables added on %ld "
-               "branches)", fold_forward_status_string(si.first_status),
-               (long)si.first_iterations, si.rounds, (long)si.n_flow_added);
+               "branches)",
+               fold_forward_status_string(si.first_status), (long)si.first_iterations, si.rounds,
+               (long)si.n_flow_added);
     printf("\n");
     ck_assert_msg(rel <= 1e-4, "%s: objective %.8g, baseline %.5g (rel %.2g)", case_names[_i],
                   info.objective, case_objective[_i], rel);
@@ -59,10 +60,8 @@ END_TEST
 int main(int argc, char **argv)
 {
     const char *dir = fold_test_pglib_dir();
-    if (argc > 1)
-        max_buses = atol(argv[1]);
-    if (dir)
-        load_baseline(dir);
+    if (argc > 1) max_buses = atol(argv[1]);
+    if (dir) load_baseline(dir);
     if (!dir || n_cases == 0) {
         printf("1..0 # SKIP no PGLib data\n");
         return 0;

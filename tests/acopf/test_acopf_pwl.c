@@ -178,7 +178,8 @@ START_TEST(fine_pwl_approximates_quadratic)
         for (int i = 0; i < 3; i++)
             lmp_err = fmax(lmp_err, fabs(b.lmp[i] - a.lmp[i]));
         printf("# %d points: objective gap %.3e (bound %.3e), pg error %.3e MW, LMP error "
-               "%.3e $/MWh\n", n, gap, bound, err, lmp_err);
+               "%.3e $/MWh\n",
+               n, gap, bound, err, lmp_err);
         ck_assert(gap >= -1e-8 * a.obj && gap <= bound + 1e-8 * a.obj);
         /* marginal costs differ by at most 2 c2 dx between a PWL slope and the quadratic */
         ck_assert(err <= 2 * dx);

@@ -24,11 +24,9 @@ static int list_files(const char *dir, char **names, int cap)
     DIR *d = opendir(dir);
     struct dirent *e;
     int n = 0;
-    if (!d)
-        return -1;
+    if (!d) return -1;
     while ((e = readdir(d)) != NULL && n < cap)
-        if (e->d_name[0] != '.')
-            names[n++] = strdup(e->d_name);
+        if (e->d_name[0] != '.') names[n++] = strdup(e->d_name);
     closedir(d);
     qsort(names, (size_t)n, sizeof *names, cmp_str);
     return n;

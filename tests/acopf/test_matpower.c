@@ -129,8 +129,9 @@ typedef struct bad_case {
 /* gencost block of the tiny case, and a replacement with a 3-point piecewise-linear first
  * generator (0 MW, 0 $/h), (50, 1000), then the given second and third points */
 #define PWL_FROM "mpc.gencost = [\n\t2\t0\t0\t3\t0.01\t20\t0;\n\t2\t0\t0\t3\t0.02\t25\t0;\n"
-#define PWL_ROWS(tail) "mpc.gencost = [\n\t1\t0\t0\t3\t0\t0\t" tail ";\n" \
-                       "\t2\t0\t0\t3\t0.02\t25\t0\t0\t0\t0;\n"
+#define PWL_ROWS(tail)                                                                             \
+    "mpc.gencost = [\n\t1\t0\t0\t3\t0\t0\t" tail ";\n"                                             \
+    "\t2\t0\t0\t3\t0.02\t25\t0\t0\t0\t0;\n"
 
 static const bad_case bad_cases[] = {
     {"missing gencost", "mpc.gencost", "mpc.gencosts", FOLD_ERR_PARSE, "missing field mpc.gencost",
@@ -141,57 +142,57 @@ static const bad_case bad_cases[] = {
     {"all bus rows short", "1.1\t0.9;", "1.1;", FOLD_ERR_PARSE, "tiny.m:5: bus row has 12 fields",
      "need 13"},
     {"gen 9 columns", "200\t0;\n\t3", "200;\n\t3", FOLD_ERR_PARSE, "tiny.m:11:", "fields"},
-    {"branch unknown bus", "\t2\t3\t0.01", "\t2\t7\t0.01", FOLD_ERR_PARSE, "tiny.m:19:",
-     "unknown bus 7"},
-    {"gen unknown bus", "\t3\t0\t0\t100", "\t9\t0\t0\t100", FOLD_ERR_PARSE, "tiny.m:11:",
-     "unknown bus 9"},
+    {"branch unknown bus", "\t2\t3\t0.01", "\t2\t7\t0.01", FOLD_ERR_PARSE,
+     "tiny.m:19:", "unknown bus 7"},
+    {"gen unknown bus", "\t3\t0\t0\t100", "\t9\t0\t0\t100", FOLD_ERR_PARSE,
+     "tiny.m:11:", "unknown bus 9"},
     {"non-numeric", "0.01\t0.1\t0.02\t100\t100\t100\t0\t0", "0.0x1\t0.1\t0.02\t100\t100\t100\t0\t0",
      FOLD_ERR_PARSE, "tiny.m:18:", "non-numeric token '0.0x1'"},
     {"NaN token", "\t50\t10", "\tNaN\t10", FOLD_ERR_PARSE, "tiny.m:6:", "non-numeric token 'NaN'"},
     {"no reference bus", "\t1\t3\t0", "\t1\t2\t0", FOLD_ERR_PARSE, "no reference bus", "tiny.m:4"},
-    {"duplicate bus", "\t3\t2\t40", "\t2\t2\t40", FOLD_ERR_PARSE, "tiny.m:7:",
-     "duplicate bus id 2 (first at line 6)"},
+    {"duplicate bus", "\t3\t2\t40", "\t2\t2\t40", FOLD_ERR_PARSE,
+     "tiny.m:7:", "duplicate bus id 2 (first at line 6)"},
     {"baseMVA zero", "baseMVA = 100", "baseMVA = 0", FOLD_ERR_PARSE, "tiny.m:3:", "baseMVA"},
-    {"baseMVA negative", "baseMVA = 100", "baseMVA = -5", FOLD_ERR_PARSE, "tiny.m:3:",
-     "must be positive"},
-    {"gencost rows", "\t2\t0\t0\t3\t0.02\t25\t0;\n", "", FOLD_ERR_PARSE, "tiny.m:13:",
-     "gencost has 1 rows"},
+    {"baseMVA negative", "baseMVA = 100", "baseMVA = -5", FOLD_ERR_PARSE,
+     "tiny.m:3:", "must be positive"},
+    {"gencost rows", "\t2\t0\t0\t3\t0.02\t25\t0;\n", "", FOLD_ERR_PARSE,
+     "tiny.m:13:", "gencost has 1 rows"},
     {"gencost n too large", "3\t0.02\t25", "5\t0.02\t25", FOLD_ERR_PARSE, "tiny.m:15:", "n = 5"},
     {"piecewise linear row short", "\t2\t0\t0\t3\t0.01\t20\t0;", "\t1\t0\t0\t2\t0\t0\t100;",
      FOLD_ERR_PARSE, "tiny.m:14:", "n = 2 needs n >= 2 and 8 fields"},
     {"piecewise linear one point", "\t2\t0\t0\t3\t0.01\t20\t0;", "\t1\t0\t0\t1\t0\t0\t0;",
      FOLD_ERR_PARSE, "tiny.m:14:", "n >= 2"},
-    {"piecewise linear not convex", PWL_FROM, PWL_ROWS("50\t1000\t100\t1500"),
-     FOLD_ERR_UNSUPPORTED, "tiny.m:14:", "not convex (slope 10 after 20"},
-    {"piecewise linear MW not increasing", PWL_FROM, PWL_ROWS("0\t1000\t100\t1500"),
-     FOLD_ERR_PARSE, "tiny.m:14:", "increasing MW (point 1 at 0, point 2 at 0)"},
-    {"piecewise linear Inf", PWL_FROM, PWL_ROWS("50\t1000\t100\tInf"),
-     FOLD_ERR_PARSE, "tiny.m:14:", "value 6 is not finite"},
-    {"unknown cost model", "\t2\t0\t0\t3\t0.01", "\t3\t0\t0\t3\t0.01", FOLD_ERR_PARSE, "tiny.m:14:",
-     "cost model 3"},
+    {"piecewise linear not convex", PWL_FROM, PWL_ROWS("50\t1000\t100\t1500"), FOLD_ERR_UNSUPPORTED,
+     "tiny.m:14:", "not convex (slope 10 after 20"},
+    {"piecewise linear MW not increasing", PWL_FROM, PWL_ROWS("0\t1000\t100\t1500"), FOLD_ERR_PARSE,
+     "tiny.m:14:", "increasing MW (point 1 at 0, point 2 at 0)"},
+    {"piecewise linear Inf", PWL_FROM, PWL_ROWS("50\t1000\t100\tInf"), FOLD_ERR_PARSE,
+     "tiny.m:14:", "value 6 is not finite"},
+    {"unknown cost model", "\t2\t0\t0\t3\t0.01", "\t3\t0\t0\t3\t0.01", FOLD_ERR_PARSE,
+     "tiny.m:14:", "cost model 3"},
     {"version 1", "version = '2'", "version = '1'", FOLD_ERR_UNSUPPORTED, "tiny.m:2:", "version 2"},
     {"unclosed matrix", "1\t-30\t30;\n];\n", "1\t-30\t30;\n", FOLD_ERR_PARSE, "mpc.branch",
      "opened at line 17 not closed"},
     {"unterminated string", "'2';", "'2;", FOLD_ERR_PARSE, "tiny.m:2:", "unterminated string"},
-    {"bad statement", "mpc.version", "foo = 3;\nmpc.version", FOLD_ERR_PARSE, "tiny.m:2:",
-     "unexpected 'foo'"},
+    {"bad statement", "mpc.version", "foo = 3;\nmpc.version", FOLD_ERR_PARSE,
+     "tiny.m:2:", "unexpected 'foo'"},
     {"missing equals", "mpc.baseMVA =", "mpc.baseMVA", FOLD_ERR_PARSE, "tiny.m:3:", "expected '='"},
     {"bus type", "\t2\t1\t50", "\t2\t5\t50", FOLD_ERR_PARSE, "tiny.m:6:", "type 5"},
     {"bus id", "\t2\t1\t50", "\t2.5\t1\t50", FOLD_ERR_PARSE, "tiny.m:6:", "positive integer"},
     {"zero impedance", "0.01\t0.1\t0.02\t100\t100\t100\t0\t0", "0\t0\t0.02\t100\t100\t100\t0\t0",
      FOLD_ERR_PARSE, "tiny.m:18:", "zero impedance"},
     {"self loop", "\t1\t2\t0.01", "\t1\t1\t0.01", FOLD_ERR_PARSE, "tiny.m:18:", "to itself"},
-    {"angmin > angmax", "\t1\t-30\t30;\n\t2", "\t1\t40\t30;\n\t2", FOLD_ERR_PARSE, "tiny.m:18:",
-     "angmin"},
+    {"angmin > angmax", "\t1\t-30\t30;\n\t2", "\t1\t40\t30;\n\t2", FOLD_ERR_PARSE,
+     "tiny.m:18:", "angmin"},
     {"Vmin > Vmax", "1.1\t0.9;\n\t2", "0.8\t0.9;\n\t2", FOLD_ERR_PARSE, "tiny.m:5:", "Vmin"},
     {"duplicate field", "mpc.baseMVA = 100;", "mpc.baseMVA = 100;\nmpc.baseMVA = 100;",
      FOLD_ERR_PARSE, "tiny.m:4:", "assigned twice"},
-    {"numeric field as string", "baseMVA = 100", "baseMVA = '100'", FOLD_ERR_PARSE, "tiny.m:3:",
-     "must be numeric"},
-    {"text after value", "baseMVA = 100;", "baseMVA = 100 200;", FOLD_ERR_PARSE, "tiny.m:3:",
-     "unexpected text"},
-    {"empty bus", "mpc.bus = [\n", "mpc.bus = [\n];\nmpc.bus2 = [\n", FOLD_ERR_PARSE, "tiny.m:4:",
-     "mpc.bus is empty"},
+    {"numeric field as string", "baseMVA = 100", "baseMVA = '100'", FOLD_ERR_PARSE,
+     "tiny.m:3:", "must be numeric"},
+    {"text after value", "baseMVA = 100;", "baseMVA = 100 200;", FOLD_ERR_PARSE,
+     "tiny.m:3:", "unexpected text"},
+    {"empty bus", "mpc.bus = [\n", "mpc.bus = [\n];\nmpc.bus2 = [\n", FOLD_ERR_PARSE,
+     "tiny.m:4:", "mpc.bus is empty"},
 };
 
 START_TEST(malformed)
@@ -205,8 +206,8 @@ START_TEST(malformed)
     ck_assert_ptr_null(cs);
     ck_assert_msg(strstr(fold_acopf_last_error(), bc->mention1) &&
                       strstr(fold_acopf_last_error(), bc->mention2),
-                  "%s: '%s' lacks '%s' or '%s'", bc->label, fold_acopf_last_error(),
-                  bc->mention1, bc->mention2);
+                  "%s: '%s' lacks '%s' or '%s'", bc->label, fold_acopf_last_error(), bc->mention1,
+                  bc->mention2);
     free(text);
 }
 END_TEST
@@ -361,8 +362,7 @@ END_TEST
 
 /* PGLib cases of every size read; sizes are consistent. */
 static const char *const pglib_names[] = {"pglib_opf_case5_pjm", "pglib_opf_case118_ieee",
-                                          "pglib_opf_case2000_goc",
-                                          "pglib_opf_case10192_epigrids"};
+                                          "pglib_opf_case2000_goc", "pglib_opf_case10192_epigrids"};
 
 START_TEST(pglib_cases_read)
 {
@@ -389,8 +389,7 @@ int main(void)
     tcase_add_test(tc, truncations_case30);
     tcase_add_test(tc, garbage);
     tcase_add_test(tc, grid_round_trip);
-    tcase_add_loop_test(tc, pglib_cases_read, 0,
-                        (int)(sizeof pglib_names / sizeof pglib_names[0]));
+    tcase_add_loop_test(tc, pglib_cases_read, 0, (int)(sizeof pglib_names / sizeof pglib_names[0]));
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }

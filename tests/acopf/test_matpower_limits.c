@@ -34,8 +34,8 @@ typedef struct limit_case {
 
 static const limit_case limit_cases[] = {
     {"subnormal reactance", BRANCH1, "\t1\t2\t0\t1e-320\t0.02\t100\t100\t100\t0\t0\t1\t-30\t30;\n",
-     FOLD_ERR_PARSE, "tiny.m:18: branch row 1 (bus 1 - bus 2): impedance |r + jx| =",
-     "below 1e-10"},
+     FOLD_ERR_PARSE,
+     "tiny.m:18: branch row 1 (bus 1 - bus 2): impedance |r + jx| =", "below 1e-10"},
     {"tiny tap", "0.98\t2", "1e-300\t2", FOLD_ERR_PARSE,
      "tiny.m:19: branch row 2 (bus 2 - bus 3): tap ratio 1e-300", "outside [0.001, 1000]"},
     {"negative tap", "0.98\t2", "-0.98\t2", FOLD_ERR_PARSE, "tiny.m:19:", "tap ratio -0.98"},
@@ -49,10 +49,10 @@ static const limit_case limit_cases[] = {
      "magnitude limit 1e+09"},
     {"huge Vmax", "1.1\t0.9;\n\t2", "2e9\t0.9;\n\t2", FOLD_ERR_PARSE, "tiny.m:5: bus 1: Vmax",
      "magnitude limit"},
-    {"subnormal baseMVA", "baseMVA = 100", "baseMVA = 1e-320", FOLD_ERR_PARSE, "tiny.m:3:",
-     "outside [0.001, 1e+09]"},
-    {"overflowing number", "\t50\t10", "\t1e999\t10", FOLD_ERR_PARSE, "tiny.m:6:",
-     "'1e999' overflows a double"},
+    {"subnormal baseMVA", "baseMVA = 100", "baseMVA = 1e-320", FOLD_ERR_PARSE,
+     "tiny.m:3:", "outside [0.001, 1e+09]"},
+    {"overflowing number", "\t50\t10", "\t1e999\t10", FOLD_ERR_PARSE,
+     "tiny.m:6:", "'1e999' overflows a double"},
     {"shift angle", "0.98\t2", "0.98\t1e10", FOLD_ERR_PARSE, "tiny.m:19:", "angle = 1e+10"},
     {"cost degree", GENCOST,
      "\t2\t0\t0\t11\t1\t0\t0\t0\t0\t0\t0\t0\t0.01\t20\t0;\n"
@@ -65,11 +65,14 @@ static const limit_case limit_cases[] = {
     {"disjoint parallel angle limits", BRANCH3,
      BRANCH3 "\t3\t1\t0.01\t0.1\t0.02\t100\t100\t100\t0\t0\t1\t40\t50;\n", FOLD_ERR_PARSE,
      "tiny.m:21: branch row 4 (bus 3 - bus 1)", "row 3 and row 4 leave no angle"},
-    {"non-ASCII statement", "mpc.gen =", "\xc3\xa9mpc.gen =", FOLD_ERR_PARSE, "tiny.m:9:",
-     "non-ASCII byte 0xc3"},
-    {"non-breaking space in a row", "\t50\t10", "\t50\xc2\xa0\t10", FOLD_ERR_PARSE, "tiny.m:6:",
-     "non-ASCII byte 0xc2 in a number"},
-    {"UTF-16 text", "function", "\xff\xfe" "function", FOLD_ERR_PARSE, "tiny.m:1:", "UTF-16"},
+    {"non-ASCII statement", "mpc.gen =", "\xc3\xa9mpc.gen =", FOLD_ERR_PARSE,
+     "tiny.m:9:", "non-ASCII byte 0xc3"},
+    {"non-breaking space in a row", "\t50\t10", "\t50\xc2\xa0\t10", FOLD_ERR_PARSE,
+     "tiny.m:6:", "non-ASCII byte 0xc2 in a number"},
+    {"UTF-16 text", "function",
+     "\xff\xfe"
+     "function",
+     FOLD_ERR_PARSE, "tiny.m:1:", "UTF-16"},
 };
 
 START_TEST(physical_limits)
@@ -83,8 +86,8 @@ START_TEST(physical_limits)
     ck_assert_ptr_null(cs);
     ck_assert_msg(strstr(fold_acopf_last_error(), lc->mention1) &&
                       strstr(fold_acopf_last_error(), lc->mention2),
-                  "%s: '%s' lacks '%s' or '%s'", lc->label, fold_acopf_last_error(),
-                  lc->mention1, lc->mention2);
+                  "%s: '%s' lacks '%s' or '%s'", lc->label, fold_acopf_last_error(), lc->mention1,
+                  lc->mention2);
     free(text);
 }
 END_TEST
@@ -94,20 +97,21 @@ START_TEST(model_checks_built_cases)
 {
     fold_acopf_case *cs = NULL;
     fold_acopf *m = NULL;
-    ck_assert_acopf(fold_acopf_case_parse(acopf_tiny_case, strlen(acopf_tiny_case), "tiny.m",
-                                          &cs), FOLD_OK);
+    ck_assert_acopf(fold_acopf_case_parse(acopf_tiny_case, strlen(acopf_tiny_case), "tiny.m", &cs),
+                    FOLD_OK);
     cs->branch[1].tap = 1e-300;
     cs->branch[1].line = 0;
     ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_ERR_ARGUMENT);
     ck_assert_ptr_null(m);
-    ck_assert_str_eq(fold_acopf_last_error(), "fold_acopf_create: case tiny: branch row 2 "
+    ck_assert_str_eq(fold_acopf_last_error(),
+                     "fold_acopf_create: case tiny: branch row 2 "
                      "(bus 2 - bus 3): tap ratio 1e-300 outside [0.001, 1000] (0 in the file "
                      "means 1)");
     cs->branch[1].tap = 1;
     cs->gen[0].pmin = HUGE_VAL;
     ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_ERR_ARGUMENT);
     ck_assert_str_eq(fold_acopf_last_error(), "fold_acopf_create: case tiny: gen row 1 (bus 1): "
-                     "Pmin = inf must be finite or -Inf (no limit)");
+                                              "Pmin = inf must be finite or -Inf (no limit)");
     fold_acopf_case_free(cs);
 }
 END_TEST
@@ -173,7 +177,7 @@ START_TEST(directory_and_binary)
     ck_assert_str_eq(fold_acopf_last_error(), "/tmp: is a directory, not a case file");
     ck_assert_acopf(fold_acopf_case_read("/dev/zero", &cs), FOLD_ERR_PARSE);
     ck_assert_str_eq(fold_acopf_last_error(), "/dev/zero:1: NUL byte (offset 0): binary data, "
-                     "not a case file");
+                                              "not a case file");
     ck_assert_ptr_null(cs);
 }
 END_TEST
@@ -198,7 +202,7 @@ START_TEST(size_cap)
     size_t len = 0;
     ck_assert_acopf(acopf_read_stream(pipe, "pipe", 100000, &buf, &len), FOLD_ERR_TOO_LARGE);
     ck_assert_str_eq(fold_acopf_last_error(), "pipe: more than 100000 bytes: a case file may "
-                     "have at most that (FOLD_ACOPF_MAX_CASE_BYTES)");
+                                              "have at most that (FOLD_ACOPF_MAX_CASE_BYTES)");
     pclose(pipe);
     pipe = popen("head -c 100000 /dev/zero | tr '\\0' ' '", "r"); /* exactly at the cap */
     ck_assert_acopf(acopf_read_stream(pipe, "pipe", 100000, &buf, &len), FOLD_OK);
@@ -217,8 +221,7 @@ int main(void)
     Suite *s = suite_create("acopf_matpower_limits");
     TCase *tc = tcase_create("limits");
     tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, physical_limits, 0,
-                        (int)(sizeof limit_cases / sizeof limit_cases[0]));
+    tcase_add_loop_test(tc, physical_limits, 0, (int)(sizeof limit_cases / sizeof limit_cases[0]));
     tcase_add_test(tc, model_checks_built_cases);
     tcase_add_test(tc, byte_order_mark);
     tcase_add_test(tc, round_trip_infinite_rating);

@@ -16,7 +16,7 @@ typedef struct collected {
     fold_batch_record *rec;
     double *out, *sens; /* n x n_out, n x n_sens */
     char (*msg)[FOLD_BATCH_MESSAGE_LEN];
-    int *count;         /* records per scenario */
+    int *count; /* records per scenario */
     fold_int n_out, n_sens;
 } collected;
 
@@ -50,10 +50,8 @@ static int on_record(const fold_batch_record *r, void *ud)
     c->count[i]++;
     c->rec[i] = *r;
     snprintf(c->msg[i], sizeof c->msg[i], "%s", r->message);
-    if (r->outputs)
-        memcpy(c->out + i * c->n_out, r->outputs, (size_t)c->n_out * sizeof(double));
-    if (r->sens)
-        memcpy(c->sens + i * c->n_sens, r->sens, (size_t)c->n_sens * sizeof(double));
+    if (r->outputs) memcpy(c->out + i * c->n_out, r->outputs, (size_t)c->n_out * sizeof(double));
+    if (r->sens) memcpy(c->sens + i * c->n_sens, r->sens, (size_t)c->n_sens * sizeof(double));
     return 0;
 }
 
@@ -82,13 +80,13 @@ static void fixture_init(fixture *f, int sens)
     f->set.forward.tol = 1e-10;
     for (int k = 0; k < FOLD_PQP_N; k++)
         f->ybar[k] = 1.0 + k;
-    fold_batch_problem_spec spec = {.problem = f->prob, .settings = &f->set, .sens = sens,
-                                    .ybar = f->ybar, .warm_duals = true};
+    fold_batch_problem_spec spec = {
+        .problem = f->prob, .settings = &f->set, .sens = sens, .ybar = f->ybar, .warm_duals = true};
     ck_assert_status(fold_batch_problem_model(&spec, &f->model), FOLD_OK);
 }
 
-static fold_batch *start_timeout(const fold_batch_model *m, int workers, fold_int chunk,
-                                 int warm, double timeout_s)
+static fold_batch *start_timeout(const fold_batch_model *m, int workers, fold_int chunk, int warm,
+                                 double timeout_s)
 {
     fold_batch_options opt;
     fold_batch *b;
@@ -110,8 +108,12 @@ static fold_batch *start(const fold_batch_model *m, int workers, fold_int chunk,
 static void run(fold_batch *b, fold_int n, const double *params, const unsigned char *done,
                 collected *c, fold_batch_info *info)
 {
-    fold_batch_job job = {.n_scenarios = n, .params_array = params, .anchor_mean = true,
-                          .done = done, .on_record = on_record, .record_data = c};
+    fold_batch_job job = {.n_scenarios = n,
+                          .params_array = params,
+                          .anchor_mean = true,
+                          .done = done,
+                          .on_record = on_record,
+                          .record_data = c};
     ck_assert_status(fold_batch_run(b, &job, info), FOLD_OK);
 }
 
@@ -144,8 +146,7 @@ START_TEST(problem_model_closed_form)
         ck_assert_int_eq(c.rec[i].status, FOLD_OK);
         ck_assert_int_eq(c.rec[i].forward_status, FOLD_FWD_SOLVED);
         ck_assert_int_eq(c.rec[i].key, -1);
-        ck_assert_double_le(fold_test_vec_relerr(c.out + i * FOLD_PQP_N, x, FOLD_PQP_N, 1),
-                            1e-8);
+        ck_assert_double_le(fold_test_vec_relerr(c.out + i * FOLD_PQP_N, x, FOLD_PQP_N, 1), 1e-8);
         for (int j = 0; j < NP; j++) {
             double g = 0;
             for (int k = 0; k < FOLD_PQP_N; k++)
@@ -187,8 +188,7 @@ static void assert_same_records(const collected *a, const collected *b)
         ck_assert_int_eq(x->start, y->start);
         ck_assert_int_eq(x->warm_from, y->warm_from);
         ck_assert_msg(memcmp(&x->objective, &y->objective, sizeof(double)) == 0,
-                      "scenario %ld objective %.17g vs %.17g", (long)i, x->objective,
-                      y->objective);
+                      "scenario %ld objective %.17g vs %.17g", (long)i, x->objective, y->objective);
         ck_assert(!memcmp(a->out + i * a->n_out, b->out + i * b->n_out,
                           (size_t)a->n_out * sizeof(double)));
         ck_assert(!memcmp(a->sens + i * a->n_sens, b->sens + i * b->n_sens,
@@ -243,8 +243,7 @@ static fold_int solve_alone(const fold_problem *prob, const double *p, const dou
     fold_settings_default(&set);
     ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
     if (from) {
-        ck_assert_status(fold_solver_set_start(s, from, from + 4, from + 6, from + 10),
-                         FOLD_OK);
+        ck_assert_status(fold_solver_set_start(s, from, from + 4, from + 6, from + 10), FOLD_OK);
     } else {
         fold_problem_start_point(prob, start);
         ck_assert_status(fold_solver_set_start(s, start, NULL, NULL, NULL), FOLD_OK);
@@ -268,8 +267,11 @@ START_TEST(same_as_serial_run)
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     fold_int out_x[4] = {0, 1, 2, 3};
     double ybar[4] = {1, -2, 0.5, 3};
-    fold_batch_problem_spec spec = {.problem = prob, .n_out = 4, .out_x = out_x,
-                                    .sens = FOLD_BATCH_SENS_VJP, .ybar = ybar,
+    fold_batch_problem_spec spec = {.problem = prob,
+                                    .n_out = 4,
+                                    .out_x = out_x,
+                                    .sens = FOLD_BATCH_SENS_VJP,
+                                    .ybar = ybar,
                                     .warm_duals = true};
     fold_batch_model m;
     ck_assert_status(fold_batch_problem_model(&spec, &m), FOLD_OK);
@@ -285,8 +287,11 @@ START_TEST(same_as_serial_run)
     fold_batch *b = start(&m, 2, 5, FOLD_BATCH_WARM_NEAREST);
     collected c;
     collected_init(&c, N, &m);
-    fold_batch_job job = {.n_scenarios = N, .params_array = p, .anchor = anchor,
-                          .on_record = on_record, .record_data = &c};
+    fold_batch_job job = {.n_scenarios = N,
+                          .params_array = p,
+                          .anchor = anchor,
+                          .on_record = on_record,
+                          .record_data = &c};
     ck_assert_status(fold_batch_run(b, &job, NULL), FOLD_OK);
     fold_batch_free(b);
     /* the serial run: the anchor, then each scenario after the one it starts from */
@@ -355,8 +360,7 @@ START_TEST(warm_starts_save_iterations)
            (long)info[0].iterations, (long)info[1].iterations);
     ck_assert_int_lt(info[1].iterations, info[0].iterations);
     for (fold_int i = 0; i < n; i++) {
-        ck_assert_double_le(fold_test_vec_relerr(c[1].out + 4 * i, c[0].out + 4 * i, 4, 1),
-                            1e-6);
+        ck_assert_double_le(fold_test_vec_relerr(c[1].out + 4 * i, c[0].out + 4 * i, 4, 1), 1e-6);
         if (c[1].rec[i].start == FOLD_BATCH_START_SCENARIO)
             ck_assert_int_lt(c[1].rec[i].iterations, c[0].rec[i].iterations + 3);
     }
@@ -380,8 +384,12 @@ START_TEST(keep_mode_backward)
     fold_batch *b = start(&f.model, 2, 3, FOLD_BATCH_WARM_NEAREST);
     collected c;
     collected_init(&c, n, &f.model);
-    fold_batch_job job = {.n_scenarios = n, .params_array = p, .anchor_mean = true,
-                          .keep = true, .on_record = on_record, .record_data = &c};
+    fold_batch_job job = {.n_scenarios = n,
+                          .params_array = p,
+                          .anchor_mean = true,
+                          .keep = true,
+                          .on_record = on_record,
+                          .record_data = &c};
     ck_assert_status(fold_batch_run(b, &job, NULL), FOLD_OK);
     fold_int keys[9];
     double ybar[9 * FOLD_PQP_N], pbar[9 * NP], dp[9 * NP], ydot[9 * FOLD_PQP_N];
@@ -420,9 +428,9 @@ START_TEST(keep_mode_backward)
         }
         for (int jc = 0; jc < 3; jc++)
             for (int r = 0; r < 2; r++)
-                ck_assert_double_le(fold_test_relerr(Jb[i * 6 + r + 2 * jc],
-                                                     J[rows[r] + cols[jc] * FOLD_PQP_N]),
-                                    1e-7);
+                ck_assert_double_le(
+                    fold_test_relerr(Jb[i * 6 + r + 2 * jc], J[rows[r] + cols[jc] * FOLD_PQP_N]),
+                    1e-7);
     }
     /* release two; their requests fail, the others still answer */
     fold_int gone[2] = {keys[1], keys[4]};
@@ -493,8 +501,7 @@ static fold_status bad_solve(void *model, const fold_batch_solve_args *a, void *
     bad_worker *w = model;
     if (a->scenario == CRASH) /* as the out-of-memory killer would (and no sanitizer can catch) */
         raise(SIGKILL);
-    if (a->scenario == SLOW && w->mb->slow)
-        sleep(600);
+    if (a->scenario == SLOW && w->mb->slow) sleep(600);
     if (a->scenario == FAIL) {
         snprintf(message, FOLD_BATCH_MESSAGE_LEN, "scenario %d refused", FAIL);
         *state = NULL;
@@ -505,7 +512,7 @@ static fold_status bad_solve(void *model, const fold_batch_solve_args *a, void *
 }
 
 static fold_status bad_record(void *model, void *state, double *out, double *sens,
-                             fold_backward_info *bwd, char *msg)
+                              fold_backward_info *bwd, char *msg)
 {
     bad_worker *w = model;
     return w->mb->inner.record(w->inner, state, out, sens, bwd, msg);
@@ -521,9 +528,15 @@ static fold_batch_model misbehaving(const fold_batch_model *inner, misbehave *mb
 {
     mb->inner = *inner;
     mb->slow = slow;
-    return (fold_batch_model){.name = "misbehaving", .np = inner->np, .n_out = inner->n_out,
-                              .n_sens = inner->n_sens, .user_data = mb, .create = bad_create,
-                              .destroy = bad_destroy, .solve = bad_solve, .record = bad_record,
+    return (fold_batch_model){.name = "misbehaving",
+                              .np = inner->np,
+                              .n_out = inner->n_out,
+                              .n_sens = inner->n_sens,
+                              .user_data = mb,
+                              .create = bad_create,
+                              .destroy = bad_destroy,
+                              .solve = bad_solve,
+                              .record = bad_record,
                               .release = bad_release};
 }
 
@@ -608,8 +621,8 @@ START_TEST(resume_flags)
     collected_init(&full, n, &m);
     run(b, n, p, NULL, &full, NULL);
     for (fold_int i = 0; i < n; i++)
-        done[i] = i < 11 ? (i == CRASH ? FOLD_BATCH_RECORDED_END : FOLD_BATCH_RECORDED)
-                         : FOLD_BATCH_TODO;
+        done[i] =
+            i < 11 ? (i == CRASH ? FOLD_BATCH_RECORDED_END : FOLD_BATCH_RECORDED) : FOLD_BATCH_TODO;
     collected_init(&part, n, &m);
     fold_batch_info info;
     run(b, n, p, done, &part, &info);
@@ -618,8 +631,7 @@ START_TEST(resume_flags)
     ck_assert_int_gt(info.n_silent, 0);
     for (fold_int i = 0; i < n; i++) {
         ck_assert_int_eq(part.count[i], i < 11 ? 0 : 1);
-        if (i < 11)
-            continue;
+        if (i < 11) continue;
         ck_assert_int_eq(part.rec[i].start, full.rec[i].start);
         ck_assert_int_eq(part.rec[i].warm_from, full.rec[i].warm_from);
         ck_assert_int_eq(part.rec[i].iterations, full.rec[i].iterations);
@@ -640,8 +652,7 @@ static int params_nan(fold_int i, double *p, void *ud)
 {
     for (int j = 0; j < NP; j++)
         p[j] = 1;
-    if (i == 3)
-        p[2] = NAN;
+    if (i == 3) p[2] = NAN;
     return i == 6 ? -7 : 0;
 }
 
@@ -706,8 +717,8 @@ START_TEST(bad_input)
     ck_assert_status(fold_batch_run(b, &job, NULL), FOLD_ERR_DIMENSION);
     double *p = pqp_params(12, 3);
     int seen = 0;
-    job = (fold_batch_job){.n_scenarios = 12, .params_array = p, .on_record = stop_at_two,
-                           .record_data = &seen};
+    job = (fold_batch_job){
+        .n_scenarios = 12, .params_array = p, .on_record = stop_at_two, .record_data = &seen};
     ck_assert_status(fold_batch_run(b, &job, NULL), FOLD_ERR_CALLBACK);
     ck_assert_error_mentions("on_record");
     /* the batch still works after a stopped run */

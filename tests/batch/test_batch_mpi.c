@@ -82,8 +82,13 @@ int main(int argc, char **argv)
     int size;
     MPI_Comm_rank(MPI_COMM_WORLD, &my_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    fold_batch_model m = {.name = "sleeper", .np = 1, .n_out = 2, .create = create,
-                          .solve = solve, .record = record, .release = release};
+    fold_batch_model m = {.name = "sleeper",
+                          .np = 1,
+                          .n_out = 2,
+                          .create = create,
+                          .solve = solve,
+                          .record = record,
+                          .release = release};
     fold_batch_options opt;
     fold_batch_default_options(&opt);
     opt.n_workers = 1;
@@ -96,12 +101,13 @@ int main(int argc, char **argv)
         p[i] = i;
     seen s;
     memset(&s, 0, sizeof s);
-    fold_batch_job job = {.n_scenarios = my_rank == 0 ? N : 0, .params_array = p,
-                          .on_record = on_record, .record_data = &s};
+    fold_batch_job job = {.n_scenarios = my_rank == 0 ? N : 0,
+                          .params_array = p,
+                          .on_record = on_record,
+                          .record_data = &s};
     fold_batch_info info;
     memset(&info, 0, sizeof info);
-    if (st == FOLD_OK)
-        st = fold_batch_run_mpi(b, MPI_COMM_WORLD, &job, &info);
+    if (st == FOLD_OK) st = fold_batch_run_mpi(b, MPI_COMM_WORLD, &job, &info);
     if (my_rank == 0) {
         printf("1..4\n");
         tap(size == 2 && st == FOLD_OK, "2 ranks, the run succeeds");
@@ -110,12 +116,10 @@ int main(int argc, char **argv)
         for (int i = 0; i < N; i++) {
             once &= s.count[i] == 1;
             values &= s.value[i] == i;
-            if (s.rank[i] == 0 || s.rank[i] == 1)
-                by_rank[s.rank[i]]++;
+            if (s.rank[i] == 0 || s.rank[i] == 1) by_rank[s.rank[i]]++;
         }
         tap(once && values, "every record reaches rank 0 once, with its scenario's outputs");
-        tap(info.n_ranks == 2 && info.n_workers == 2 && info.n_recorded == N &&
-                info.n_ok == N,
+        tap(info.n_ranks == 2 && info.n_workers == 2 && info.n_recorded == N && info.n_ok == N,
             "the counts cover both ranks and workers");
         int slow_rank = s.rank[SLOW], other = 1 - slow_rank;
         printf("# the rank that ran the slow scenario recorded %d scenarios, the other %d\n",

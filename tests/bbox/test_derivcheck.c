@@ -8,9 +8,9 @@
  *   f  = x0^2 x1 + p x2
  *   g0 = x0 x2 + p x1,   g1 = x1^2 + x2                                              */
 typedef struct tp_data {
-    int wrong;          /* 0 none, 1 jac_g(1,1), 2 hess_l(1,0), 3 hess_lp(1,0), 4 grad_f_p */
-    bool miss_jac;      /* pattern of jac_g omits (0,1) */
-    bool fail_g;        /* g returns a fatal error */
+    int wrong;     /* 0 none, 1 jac_g(1,1), 2 hess_l(1,0), 3 hess_lp(1,0), 4 grad_f_p */
+    bool miss_jac; /* pattern of jac_g omits (0,1) */
+    bool fail_g;   /* g returns a fatal error */
 } tp_data;
 
 static int tp_f(const double *x, const double *p, double *obj, void *ud)
@@ -29,8 +29,7 @@ static int tp_grad(const double *x, const double *p, double *gr, void *ud)
 }
 static int tp_g(const double *x, const double *p, double *g, void *ud)
 {
-    if (((tp_data *)ud)->fail_g)
-        return -3;
+    if (((tp_data *)ud)->fail_g) return -3;
     g[0] = x[0] * x[2] + p[0] * x[1];
     g[1] = x[1] * x[1] + x[2];
     return 0;
@@ -40,8 +39,7 @@ static int tp_jac(const double *x, const double *p, double *v, void *ud)
     tp_data *d = ud;
     int k = 0;
     v[k++] = x[2];
-    if (!d->miss_jac)
-        v[k++] = p[0];
+    if (!d->miss_jac) v[k++] = p[0];
     v[k++] = x[0];
     v[k++] = 2 * x[1] + (d->wrong == 1 ? 0.5 : 0);
     v[k++] = 1;
@@ -84,14 +82,20 @@ static fold_problem *tp_create(tp_data *d, bool with_params)
     static const fold_int hr[4] = {0, 1, 2, 1}, hc[4] = {0, 0, 0, 1};
     static const fold_int pr[1] = {0}, pc[1] = {0}, lr[2] = {1, 2}, lc[2] = {0, 0};
     static const double gl[2] = {-1, -1}, gu[2] = {1, 1}, p0[1] = {0.7};
-    fold_nlp_def def = {.name = "tp", .n = 3, .m = 2, .np = 1, .g_lower = gl, .g_upper = gu,
-                        .p_default = p0,
-                        .jac_g = d->miss_jac ? (fold_pattern){4, jr_miss, jc_miss}
-                                             : (fold_pattern){5, jr, jc},
-                        .hess_l = {4, hr, hc}, .jac_g_p = {1, pr, pc}, .hess_lp = {2, lr, lc},
-                        .cb = {.f = tp_f, .grad_f = tp_grad, .g = tp_g, .jac_g = tp_jac,
-                               .hess_l = tp_hess},
-                        .user_data = d};
+    fold_nlp_def def = {
+        .name = "tp",
+        .n = 3,
+        .m = 2,
+        .np = 1,
+        .g_lower = gl,
+        .g_upper = gu,
+        .p_default = p0,
+        .jac_g = d->miss_jac ? (fold_pattern){4, jr_miss, jc_miss} : (fold_pattern){5, jr, jc},
+        .hess_l = {4, hr, hc},
+        .jac_g_p = {1, pr, pc},
+        .hess_lp = {2, lr, lc},
+        .cb = {.f = tp_f, .grad_f = tp_grad, .g = tp_g, .jac_g = tp_jac, .hess_l = tp_hess},
+        .user_data = d};
     if (with_params) {
         def.cb.grad_f_p = tp_gfp;
         def.cb.jac_g_p = tp_jgp;
@@ -152,15 +156,13 @@ START_TEST(test_problem_passes)
     tp_data d = {0};
     fold_problem *prob = tp_create(&d, true);
     fold_deriv_report rep;
-    ck_assert_status(fold_problem_check_derivatives(prob, X, NULL, LAM, 1e-6, 1e-7, &rep),
-                     FOLD_OK);
+    ck_assert_status(fold_problem_check_derivatives(prob, X, NULL, LAM, 1e-6, 1e-7, &rep), FOLD_OK);
     ck_assert_int_eq(rep.n_checked, TP_CHECKED);
     ck_assert_int_eq(rep.n_bad, 0);
     /* Without parameter callbacks only grad_f, jac_g and hess_l are checked. */
     fold_problem_free(prob);
     prob = tp_create(&d, false);
-    ck_assert_status(fold_problem_check_derivatives(prob, X, NULL, LAM, 1e-6, 1e-7, &rep),
-                     FOLD_OK);
+    ck_assert_status(fold_problem_check_derivatives(prob, X, NULL, LAM, 1e-6, 1e-7, &rep), FOLD_OK);
     ck_assert_int_eq(rep.n_checked, 3 + 6 + 6);
     fold_problem_free(prob);
 }

@@ -95,7 +95,6 @@ START_TEST(residuals_locate_defects)
 }
 END_TEST
 
-
 /* --- fold_solver_import ----------------------------------------------------------------- */
 
 /* Toy problem: min 1/2 sum (x_j - p_j)^2  s.t.  x0 + x1 <= 1.5,  0 <= x0, x1 <= 1,
@@ -133,8 +132,15 @@ static fold_problem *toy_create(void)
     static const fold_int jr[2] = {0, 0}, jc[2] = {0, 1};
     static const double xl[3] = {0, 0, 0.5}, xu[3] = {1, 1, 0.5}, gu[1] = {1.5};
     static const double p0[3] = {1, 1, 0.5};
-    fold_nlp_def d = {.name = "toy", .n = 3, .m = 1, .np = 3, .x_lower = xl, .x_upper = xu,
-                      .g_upper = gu, .p_default = p0, .jac_g = {2, jr, jc},
+    fold_nlp_def d = {.name = "toy",
+                      .n = 3,
+                      .m = 1,
+                      .np = 3,
+                      .x_lower = xl,
+                      .x_upper = xu,
+                      .g_upper = gu,
+                      .p_default = p0,
+                      .jac_g = {2, jr, jc},
                       .cb = {.f = toy_f, .grad_f = toy_grad, .g = toy_g, .jac_g = toy_jac}};
     fold_problem *prob = NULL;
     ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
@@ -206,8 +212,7 @@ static void hs071_multipliers(const fold_problem *prob, const double *x, const d
     for (int j = 0; j < 4; j++) {
         j0[j] = 1;
         for (int k = 0; k < 4; k++)
-            if (k != j)
-                j0[j] *= x[k];
+            if (k != j) j0[j] *= x[k];
         j1[j] = 2 * x[j];
     }
     /* [j0_1 j1_1; j0_2 j1_2] lam = -[gr_1; gr_2] by Cramer's rule. */

@@ -247,9 +247,10 @@ int main(int argc, char **argv)
                      * re-solves wander at CONFIRM_TOL; case179_goc d qg(4)/d pd(bus 6): 0.3417
                      * MVAr/MW at tol 1e-9 and 1e-10, -0.46 and -0.37 at 1e-11) */
                     if (fabs(fd - fdt4) > 0.5 * TOL_REL * big) {
-                        fprintf(stderr, "unreliable: %s: %.8g; reference %.8g at REF_TOL, %.8g "
-                                "and %.8g (steps %g, %g) at CONFIRM_TOL\n", what, v, fd2, fd,
-                                fdt4, STEP / 2, STEP / 4);
+                        fprintf(stderr,
+                                "unreliable: %s: %.8g; reference %.8g at REF_TOL, %.8g "
+                                "and %.8g (steps %g, %g) at CONFIRM_TOL\n",
+                                what, v, fd2, fd, fdt4, STEP / 2, STEP / 4);
                         C.unreliable++;
                         continue;
                     }
@@ -262,7 +263,8 @@ int main(int argc, char **argv)
                         C.reported++;
                     } else {
                         C.miss++;
-                        fprintf(stderr, "miss: %s: interval [%.8g, %.8g]; reference %.8g (%s; "
+                        fprintf(stderr,
+                                "miss: %s: interval [%.8g, %.8g]; reference %.8g (%s; "
                                 "steps at REF_TOL: %.8g %.8g %.8g), %.2g of the block\n",
                                 what, lo, hi, fd, ref_at,
                                 (xs[0][rows[r]] - xs[1][rows[r]]) / (2 * STEP), fd2, fd4, e);

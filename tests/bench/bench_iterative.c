@@ -37,8 +37,8 @@ typedef struct setup {
     tqp Q;
     double *lo, *hi, *p, *x, *c, *pb;
     fold_iter_def def;
-    fold_map *map;    /* matrix-free step map */
-    fold_map *mmap;   /* same map with the assembled matrix I - Phi (direct, Jacobi) */
+    fold_map *map;  /* matrix-free step map */
+    fold_map *mmap; /* same map with the assembled matrix I - Phi (direct, Jacobi) */
     fold_int *cp, *ri;
     double *vx;
     double *psi;
@@ -47,8 +47,7 @@ typedef struct setup {
 static double *dvec(long n)
 {
     double *v = calloc((size_t)n, sizeof(double));
-    if (!v)
-        exit(1);
+    if (!v) exit(1);
     return v;
 }
 
@@ -81,8 +80,8 @@ static void setup_init(setup *S, long n)
         S->c[i] = sin(1.0 + (double)i);
     }
     fold_objective obj = {n, n, grad, hv, cross, cross, &S->Q};
-    fold_iter_def def = {FOLD_ITER_PGD, obj, {FOLD_SET_BOX, S->lo, S->hi, 0, 0, 0, 0}, 0,
-                         1.0 / (4 + S->Q.shift)};
+    fold_iter_def def = {
+        FOLD_ITER_PGD, obj, {FOLD_SET_BOX, S->lo, S->hi, 0, 0, 0, 0}, 0, 1.0 / (4 + S->Q.shift)};
     S->def = def;
     fold_iter_solve(&S->def, S->p, NULL, 100000, 1e-13, NULL, S->x, NULL, NULL);
     fold_iter_map(&S->def, S->x, S->p, &S->map);
@@ -97,8 +96,7 @@ static void setup_init(setup *S, long n)
     S->cp[0] = 0;
     for (long j = 0; j < n; j++) {
         for (long i = j - 1; i <= j + 1; i++) {
-            if (i < 0 || i >= n)
-                continue;
+            if (i < 0 || i >= n) continue;
             double y = S->x[i] - a * g[i], d = (y > -1 && y < 1) ? 1.0 : 0.0;
             double qij = i == j ? 2 + S->Q.shift : -1.0;
             double v = (i == j ? 1.0 : 0.0) - d * ((i == j ? 1.0 : 0.0) - a * qij);
@@ -106,8 +104,7 @@ static void setup_init(setup *S, long n)
                 S->ri[nnz] = i;
                 S->vx[nnz++] = v;
             }
-            if (i == j)
-                S->psi[i] = -a * d;
+            if (i == j) S->psi[i] = -a * d;
         }
         S->cp[j + 1] = nnz;
     }
@@ -184,8 +181,8 @@ int main(void)
         double tg = time_vjp(S.map, FOLD_BACKWARD_GMRES, FOLD_PRECOND_NONE, S.c, S.pb, &it_g);
         double tj = time_vjp(S.mmap, FOLD_BACKWARD_GMRES, FOLD_PRECOND_JACOBI, S.c, S.pb, &it_j);
         double tb = time_vjp(S.map, FOLD_BACKWARD_BICGSTAB, FOLD_PRECOND_NONE, S.c, S.pb, &it_b);
-        printf("%8ld %12.2e %8.2e(%ld) %9.2e(%ld) %9.2e(%ld) %9.2e(%ld)\n", sizes[k], td, tl,
-               it_l, tg, it_g, tj, it_j, tb, it_b);
+        printf("%8ld %12.2e %8.2e(%ld) %9.2e(%ld) %9.2e(%ld) %9.2e(%ld)\n", sizes[k], td, tl, it_l,
+               tg, it_g, tj, it_j, tb, it_b);
         setup_free(&S);
     }
     printf("\nUnrolled vs folded at n = 10000: reverse-mode unrolling through K iterations "

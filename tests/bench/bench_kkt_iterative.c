@@ -64,8 +64,8 @@ static void settings_for(fold_settings *s, int form, const config *c)
 }
 
 /* VJP of the objective at the stored solution: seconds, result in pbar. */
-static fold_status vjp(fold_solver *sv, const fold_acopf *m, fold_int n, fold_int np,
-                       double *pbar, fold_backward_info *bi, double *sec)
+static fold_status vjp(fold_solver *sv, const fold_acopf *m, fold_int n, fold_int np, double *pbar,
+                       fold_backward_info *bi, double *sec)
 {
     double *x = malloc((size_t)n * sizeof *x), *p = malloc((size_t)np * sizeof *p);
     double *xbar = malloc((size_t)n * sizeof *xbar);
@@ -150,8 +150,8 @@ static void bench_grid(fold_int buses)
     }
     printf("# %lld buses, %s form, KKT order %lld, reference: UMFPACK, tol 1e-14\n",
            (long long)buses, form ? "barrier" : "active", (long long)bi.kkt_dim);
-    printf("%-9s %-7s %-8s %10s %10s %7s %9s %9s %s\n", "method", "precond", "factor",
-           "1st vjp s", "2nd vjp s", "iters", "rel diff", "envelope", "status");
+    printf("%-9s %-7s %-8s %10s %10s %7s %9s %9s %s\n", "method", "precond", "factor", "1st vjp s",
+           "2nd vjp s", "iters", "rel diff", "envelope", "status");
     for (int c = 0; c < N_CONFIGS; c++) {
         double sec2;
         fold_backward_info bi2;
@@ -162,10 +162,12 @@ static void bench_grid(fold_int buses)
         printf("%-9s %-7s %-8s %10.4f %10.4f %7lld %9.1e %9.1e %s\n",
                method_names[configs[c].method],
                configs[c].method ? pc_names[configs[c].precond] : "-",
-               configs[c].factorization ? "umfpack" : "auto", sec, sec2,
-               (long long)bi.iterations, st >= 0 ? relerr(pbar, ref, L.np) : NAN,
+               configs[c].factorization ? "umfpack" : "auto", sec, sec2, (long long)bi.iterations,
+               st >= 0 ? relerr(pbar, ref, L.np) : NAN,
                st >= 0 ? envelope_err(sv, m, L.n, L.np, pbar) : NAN,
-               st < 0 ? fold_status_name(st) : st2 < 0 ? fold_status_name(st2) : "ok");
+               st < 0    ? fold_status_name(st)
+               : st2 < 0 ? fold_status_name(st2)
+                         : "ok");
     }
     /* Batch: N_BATCH load perturbations, warm-started re-solves; direct refactors, nearby
      * keeps the factorization of p0. */
@@ -211,10 +213,8 @@ static void bench_grid(fold_int buses)
         int ok = N_BATCH - (int)fails;
         printf("%-9s %-7s %-8s %10.4f %7.1f %9.1e %9.1e %3lld refactorizations, %lld failed\n",
                method_names[batch[c].method], batch[c].method ? "nearby" : "-",
-               batch[c].factorization ? "umfpack" : "auto",
-               ok ? tsum / ok : NAN, ok ? (double)isum / ok : NAN, emax, envmax,
-               (long long)refactors,
-               (long long)fails);
+               batch[c].factorization ? "umfpack" : "auto", ok ? tsum / ok : NAN,
+               ok ? (double)isum / ok : NAN, emax, envmax, (long long)refactors, (long long)fails);
     }
     for (int k = 0; k < N_BATCH; k++)
         free(dref[k]);

@@ -37,8 +37,7 @@ static double load1(void)
     double l = -1;
     FILE *fp = fopen("/proc/loadavg", "r");
     if (fp) {
-        if (fscanf(fp, "%lf", &l) != 1)
-            l = -1;
+        if (fscanf(fp, "%lf", &l) != 1) l = -1;
         fclose(fp);
     }
     return l;
@@ -56,8 +55,7 @@ static void count_not_unique(const double *pbar, const fold_acopf_layout *L, fol
     }
     for (fold_int k = 0; k < ng; k++)
         cost += isnan(pbar[L->p_c1 + k]) + isnan(pbar[L->p_c2 + k]);
-    if (lmp > 0)
-        snprintf(why + strlen(why), len - strlen(why), "(%ld LMPs not unique)", (long)lmp);
+    if (lmp > 0) snprintf(why + strlen(why), len - strlen(why), "(%ld LMPs not unique)", (long)lmp);
     if (qd > 0)
         snprintf(why + strlen(why), len - strlen(why), "(%ld qd gradients not unique)", (long)qd);
     if (cost > 0)
@@ -67,8 +65,7 @@ static void count_not_unique(const double *pbar, const fold_acopf_layout *L, fol
 
 /* Measure one case (freed here): baseline objective NAN when unknown; the Jacobian is
  * d pg / d pd for every bus (n_cols 0) or for n_cols buses spread over the bus order. */
-static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
-                         fold_int n_cols)
+static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline, fold_int n_cols)
 {
     fold_acopf *m = NULL;
     fold_solver *sv = NULL;
@@ -102,10 +99,11 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
     fold_status st = fold_acopf_solve(&m, &s, NULL, NULL, &sv, &fi, &si);
     fold_acopf_layout L = fold_acopf_get_layout(m);
     if (si.rounds > 0) /* doc/acopf.md §2.2 */
-        fprintf(stderr, "%s: first solve %s after %ld iterations; %d re-solve(s), flow "
-                "variables added on %ld branches%s\n", name,
-                fold_forward_status_string(si.first_status), (long)si.first_iterations, si.rounds,
-                (long)si.n_flow_added, si.failed ? " (the last re-solve failed)" : "");
+        fprintf(stderr,
+                "%s: first solve %s after %ld iterations; %d re-solve(s), flow "
+                "variables added on %ld branches%s\n",
+                name, fold_forward_status_string(si.first_status), (long)si.first_iterations,
+                si.rounds, (long)si.n_flow_added, si.failed ? " (the last re-solve failed)" : "");
     double rel = fabs(fi.objective - baseline) / baseline;
     if (st < 0) {
         printf("%-30s %6ld  forward %s after %ld iterations (%.1f s)\n", name, (long)cs->n_bus,
@@ -121,8 +119,8 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
     double t0 = now();
     fold_status vst = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
     const char *form = bi.kkt_form == FOLD_KKT_BARRIER ? "barrier"
-                       : bi.singular_delta > 0             ? "active+reg"
-                                                         : "active";
+                       : bi.singular_delta > 0         ? "active+reg"
+                                                       : "active";
     char why[256] = "";
     /* dependent balance rows (doc/acopf.md §5), or entries of ambiguous sides (math.md §3.2) */
     if (vst >= 0 && (bi.n_not_unique > 0 || bi.n_uncertain > 0))
@@ -141,10 +139,11 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
     }
     double vjp_s = now() - t0;
     if (getenv("BENCH_OPF_DETAIL"))
-        fprintf(stderr, "%s: vjp assemble %.3f analyze %.3f factor %.3f solve %.3f total %.3f "
-                "order %ld factor_nnz %ld rcond %.2g delta %.2g\n", name, bi.assemble_s,
-                bi.analyze_s, bi.factor_s, bi.solve_s, bi.total_s, (long)bi.kkt_dim,
-                (long)bi.factor_nnz, bi.rcond, bi.singular_delta);
+        fprintf(stderr,
+                "%s: vjp assemble %.3f analyze %.3f factor %.3f solve %.3f total %.3f "
+                "order %ld factor_nnz %ld rcond %.2g delta %.2g\n",
+                name, bi.assemble_s, bi.analyze_s, bi.factor_s, bi.solve_s, bi.total_s,
+                (long)bi.kkt_dim, (long)bi.factor_nnz, bi.rcond, bi.singular_delta);
     /* Envelope check (LMP identity): the objective VJP w.r.t. pd equals the value gradient,
      * relative to the largest LMP, over the buses whose LMP is unique (the others are NaN). */
     double env = NAN;
@@ -152,8 +151,7 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
     if (vst >= 0 && vg && fold_value_gradient(sv, vg) >= 0) {
         double num = 0, den = 0;
         for (fold_int i = 0; i < cs->n_bus; i++) {
-            if (!isnan(pbar[L.p_pd + i]))
-                num = fmax(num, fabs(pbar[L.p_pd + i] - vg[L.p_pd + i]));
+            if (!isnan(pbar[L.p_pd + i])) num = fmax(num, fabs(pbar[L.p_pd + i] - vg[L.p_pd + i]));
             den = fmax(den, fabs(vg[L.p_pd + i]));
         }
         env = num / fmax(den, 1e-300);
@@ -168,8 +166,8 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
     for (fold_int j = 0; j < nc; j++)
         cols[j] = L.p_pd + (fold_int)((long long)j * nb / nc);
     t0 = now();
-    fold_status jst = J ? fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nc, cols, J, &bi)
-                        : FOLD_ERR_MEMORY;
+    fold_status jst =
+        J ? fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nc, cols, J, &bi) : FOLD_ERR_MEMORY;
     if (jst < 0 && J && s.backward.kkt_form == FOLD_KKT_ACTIVE) {
         /* e.g. generators at one bus with equal linear costs: their pg split, hence reverse
          * mode on one pg, is not unique (doc/acopf.md §5); the barrier form, timed with the
@@ -185,8 +183,8 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
         snprintf(why + strlen(why), sizeof why - strlen(why), "(jac: %ld entries not unique)",
                  (long)bi.n_not_unique);
     if (getenv("BENCH_OPF_DETAIL"))
-        fprintf(stderr, "%s: jac factor %.3f solve %.3f total %.3f rhs %ld residual %.2g\n",
-                name, bi.factor_s, bi.solve_s, bi.total_s, (long)bi.n_rhs, bi.residual);
+        fprintf(stderr, "%s: jac factor %.3f solve %.3f total %.3f rhs %ld residual %.2g\n", name,
+                bi.factor_s, bi.solve_s, bi.total_s, (long)bi.n_rhs, bi.residual);
     printf("%-30s %6ld %6ld %4ld %8.2f %6.1f%% %8.1e %9.4f %9.3f %7.2f%% %7.2f %8.1e %8.0f "
            "%5.2f %s %s %s %s\n",
            name, (long)nb, (long)L.n, (long)fi.iterations, fi.total_s,
@@ -194,7 +192,9 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
            jst >= 0 ? jac_s : NAN, vst >= 0 ? 100 * vjp_s / fi.total_s : NAN,
            jst >= 0 ? jac_s / fi.total_s : NAN, env, peak_mb(), load1(),
            fold_forward_status_string(fi.status), form, why,
-           vst < 0 ? fold_status_name(vst) : jst < 0 ? fold_status_name(jst) : "");
+           vst < 0   ? fold_status_name(vst)
+           : jst < 0 ? fold_status_name(jst)
+                     : "");
     fflush(stdout);
     /* BENCH_OPF_VARIANTS="a=1,b=2;c=3": backward-only timings of other settings at the same
      * solution (one line each on stderr) */
@@ -235,10 +235,11 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
             long fnnz = (long)bi.factor_nnz;
             fold_status b = fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nc, cols, J, &bi);
             double v2 = now();
-            fprintf(stderr, "%s [%s]: vjp %.3f s (factor %.3f, nnz %ld) %s, jac %.3f s "
-                    "(solve %.3f, residual %.2g) %s, load %.2f\n", name, v, v1 - v0, fct, fnnz,
-                    fold_status_name(a), v2 - v1, bi.solve_s, bi.residual, fold_status_name(b),
-                    load1());
+            fprintf(stderr,
+                    "%s [%s]: vjp %.3f s (factor %.3f, nnz %ld) %s, jac %.3f s "
+                    "(solve %.3f, residual %.2g) %s, load %.2f\n",
+                    name, v, v1 - v0, fct, fnnz, fold_status_name(a), v2 - v1, bi.solve_s,
+                    bi.residual, fold_status_name(b), load1());
         }
     }
     free(x);
@@ -260,8 +261,7 @@ static void bench_case(const char *dir, const char *name, double baseline)
     fold_acopf_case *cs = NULL;
     snprintf(path, sizeof path, "%s/%s.m", dir, name);
     FILE *probe = fopen(path, "r");
-    if (!probe)
-        return;
+    if (!probe) return;
     fclose(probe);
     if (fold_acopf_case_read(path, &cs) != FOLD_OK) {
         printf("%-30s FAILED: %s\n", name, fold_acopf_last_error());
@@ -272,9 +272,9 @@ static void bench_case(const char *dir, const char *name, double baseline)
 
 static void print_header(const char *jac)
 {
-    printf("%-30s %6s %6s %4s %8s %7s %8s %9s %9s %8s %7s %8s %8s %5s %s\n", "case", "buses",
-           "n", "iter", "fwd_s", "cb", "obj_rel", "vjp_s", jac, "vjp/fwd", "jac/fwd",
-           "env_err", "peak_MB", "load", "status kkt");
+    printf("%-30s %6s %6s %4s %8s %7s %8s %9s %9s %8s %7s %8s %8s %5s %s\n", "case", "buses", "n",
+           "iter", "fwd_s", "cb", "obj_rel", "vjp_s", jac, "vjp/fwd", "jac/fwd", "env_err",
+           "peak_MB", "load", "status kkt");
 }
 
 /* --grid BUSES [SEED [COLS]]: a synthetic grid (fold_acopf_gen_grid; doc/acopf.md §4), its
@@ -300,8 +300,7 @@ static int bench_grid(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && !strcmp(argv[1], "--grid"))
-        return bench_grid(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "--grid")) return bench_grid(argc, argv);
     const char *dir = getenv("FOLDOPT_PGLIB_DIR"), *env = getenv("FOLDOPT_BENCH_MAX_BUSES");
     long max_buses = argc > 1 ? atol(argv[1]) : env ? atol(env) : 3000;
     long min_buses = argc > 2 ? atol(argv[2]) : 0;

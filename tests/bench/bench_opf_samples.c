@@ -59,8 +59,7 @@ int main(int argc, char **argv)
             p[cols[i]] *= 1 + 0.05 * sin(7.1 * (double)k + 1.3 * (double)i);
         fold_solver *rs = NULL;
         fold_forward_info fi;
-        if (fold_solver_create(fold_acopf_problem(model), &set, &sv[k]) != FOLD_OK)
-            return 2;
+        if (fold_solver_create(fold_acopf_problem(model), &set, &sv[k]) != FOLD_OK) return 2;
         fold_status st = fold_acopf_solve_on(model, sv[k], p, NULL, &rm[k], &rs, &fi, NULL);
         if (rs) { /* the re-solve's solver holds the solution */
             fold_solver_free(sv[k]);
@@ -70,8 +69,8 @@ int main(int argc, char **argv)
     }
     double t1 = now();
     for (long k = 0; k < B; k++) {
-        fold_acopf_diff_request rq = {.mode = FOLD_ACOPF_DIFF_VJP, .n_out = ng, .out = outs,
-                                      .n_cols = nb, .cols = cols};
+        fold_acopf_diff_request rq = {
+            .mode = FOLD_ACOPF_DIFF_VJP, .n_out = ng, .out = outs, .n_cols = nb, .cols = cols};
         fold_acopf_differentiate(rm[k] ? rm[k] : model, sv[k], &rq, grad, NULL);
     }
     double t2 = now();

@@ -64,8 +64,7 @@ static bool rqp_init(rqp *Q, long n, double kappa, unsigned long long seed)
     Q->u2 = malloc((size_t)n * sizeof(double));
     Q->q = malloc((size_t)n * sizeof(double));
     Q->t = malloc((size_t)n * sizeof(double));
-    if (!Q->lam || !Q->u1 || !Q->u2 || !Q->q || !Q->t)
-        return false;
+    if (!Q->lam || !Q->u1 || !Q->u2 || !Q->q || !Q->t) return false;
     us[0] = Q->u1;
     us[1] = Q->u2;
     for (long i = 0; i < n; i++)
@@ -95,8 +94,8 @@ static void rqp_free(rqp *Q)
 
 /* Reference pbar = -Q_FF^{-1} c_F on the free set F (0 elsewhere): the active-set fold,
  * by a Cholesky factorization of the dense Q_FF. */
-static fold_status reference(rqp *Q, const double *x, const double *p, const double *c,
-                             double step, double *ref)
+static fold_status reference(rqp *Q, const double *x, const double *p, const double *c, double step,
+                             double *ref)
 {
     long n = Q->n, nf = 0;
     long *F = malloc((size_t)n * sizeof *F);
@@ -113,12 +112,10 @@ static fold_status reference(rqp *Q, const double *x, const double *p, const dou
     rqp_grad(x, p, col, Q);
     for (long i = 0; i < n; i++) {
         double yi = x[i] - step * col[i]; /* free where the projection is the identity */
-        if (yi > -1 && yi < 1)
-            F[nf++] = i;
+        if (yi > -1 && yi < 1) F[nf++] = i;
     }
     memset(ref, 0, (size_t)n * sizeof *ref);
-    if (nf == 0 || (st = fold_la_sparse_alloc(nf, nf, nf * nf, &cm, &D)) < 0)
-        goto done;
+    if (nf == 0 || (st = fold_la_sparse_alloc(nf, nf, nf * nf, &cm, &D)) < 0) goto done;
     fold_int *Dp = D->p, *Di = D->i;
     for (long j = 0; j < nf; j++) { /* Q_FF, dense, column by column */
         e[F[j]] = 1;
@@ -173,8 +170,7 @@ static fold_status folded(fold_map *map, int method, long k, long restart, const
     s.backward.restart = (int)restart;
     memset(w, 0, (size_t)map->nz * sizeof *w);
     fold_status st = fold_map_solve(map, &s, true, c, w, &info);
-    if (st < 0 && st != FOLD_ERR_NOT_CONVERGED)
-        return st;
+    if (st < 0 && st != FOLD_ERR_NOT_CONVERGED) return st;
     return fold_map_psit(map, w, pbar);
 }
 
@@ -205,8 +201,7 @@ static bool parse_number(const char *opt, const char *text, double *out)
 {
     char *end;
     *out = strtod(text, &end);
-    if (end != text && *end == '\0' && isfinite(*out))
-        return true;
+    if (end != text && *end == '\0' && isfinite(*out)) return true;
     fprintf(stderr, "bench_unroll: %s: '%s' is not a number\n", opt, text);
     return false;
 }
@@ -263,8 +258,8 @@ int main(int argc, char **argv)
         c[i] = sin(1.0 + (double)i); /* loss c'x*, gradient pbar = J' c with J = dx* by dp */
     }
     fold_objective obj = {n, n, rqp_grad, rqp_hess_v, rqp_cross, rqp_cross, &Q};
-    fold_iter_def def = {FOLD_ITER_PGD, obj, {FOLD_SET_BOX, lo, hi, 0, NULL, NULL, NULL}, 0,
-                         1.0 / kappa};
+    fold_iter_def def = {
+        FOLD_ITER_PGD, obj, {FOLD_SET_BOX, lo, hi, 0, NULL, NULL, NULL}, 0, 1.0 / kappa};
     if ((st = fold_iter_solve(&def, p, NULL, 1000000, 1e-15, NULL, x, NULL, &it)) != FOLD_OK ||
         (st = reference(&Q, x, p, c, def.step, ref)) < 0 ||
         (st = fold_iter_map(&def, x, p, &map)) < 0) {
@@ -274,20 +269,17 @@ int main(int argc, char **argv)
     for (long k = 1; k <= K; k++) {
         row *r = &rows[k];
         double t0 = fold_time_now();
-        if ((st = fold_iter_unroll_vjp(&def, p, NULL, k, c, NULL, pb, &it)) < 0)
-            break;
+        if ((st = fold_iter_unroll_vjp(&def, p, NULL, k, c, NULL, pb, &it)) < 0) break;
         r->tu = fold_time_now() - t0;
         r->bu = it.bytes_stored;
         r->eu = relerr(pb, ref, n);
         t0 = fold_time_now();
-        if ((st = folded(map, FOLD_BACKWARD_LFPI, k, K, c, w, pb)) < 0)
-            break;
+        if ((st = folded(map, FOLD_BACKWARD_LFPI, k, K, c, w, pb)) < 0) break;
         r->tl = fold_time_now() - t0;
         r->bl = 3 * (size_t)n * sizeof(double);
         r->el = relerr(pb, ref, n);
         t0 = fold_time_now();
-        if ((st = folded(map, FOLD_BACKWARD_GMRES, k, K, c, w, pb)) < 0)
-            break;
+        if ((st = folded(map, FOLD_BACKWARD_GMRES, k, K, c, w, pb)) < 0) break;
         r->tg = fold_time_now() - t0;
         r->bg = ((size_t)k + 3) * (size_t)n * sizeof(double) + 2 * (size_t)k * (size_t)k * 8;
         r->eg = relerr(pb, ref, n);
@@ -306,9 +298,9 @@ int main(int argc, char **argv)
         fprintf(f, "k,unrolled_error,lfpi_error,gmres_error,unrolled_s,lfpi_s,gmres_s,"
                    "unrolled_bytes,lfpi_bytes,gmres_bytes\n");
         for (long k = 1; k <= K; k++)
-            fprintf(f, "%ld,%.6e,%.6e,%.6e,%.3e,%.3e,%.3e,%zu,%zu,%zu\n", k, rows[k].eu,
-                    rows[k].el, rows[k].eg, rows[k].tu, rows[k].tl, rows[k].tg, rows[k].bu,
-                    rows[k].bl, rows[k].bg);
+            fprintf(f, "%ld,%.6e,%.6e,%.6e,%.3e,%.3e,%.3e,%zu,%zu,%zu\n", k, rows[k].eu, rows[k].el,
+                    rows[k].eg, rows[k].tu, rows[k].tl, rows[k].tg, rows[k].bu, rows[k].bl,
+                    rows[k].bg);
         if (ferror(f) | fclose(f)) {
             fprintf(stderr, "bench_unroll: write error on '%s'\n", csv);
             rc = 2;
@@ -323,21 +315,20 @@ int main(int argc, char **argv)
     }
     if (json) {
         printf("{\"n\": %ld, \"iters\": %ld, \"seed\": %ld, \"spread\": %g, \"step\": %g,\n"
-               " \"forward_iterations\": %lld, \"rows\": [\n", n, K, seed, kappa, def.step,
-               (long long)it.iterations);
+               " \"forward_iterations\": %lld, \"rows\": [\n",
+               n, K, seed, kappa, def.step, (long long)it.iterations);
         for (long k = 1; k <= K; k++)
             printf("  {\"k\": %ld, \"unrolled_error\": %.6e, \"lfpi_error\": %.6e, "
                    "\"gmres_error\": %.6e, \"unrolled_s\": %.3e, \"lfpi_s\": %.3e, "
                    "\"gmres_s\": %.3e, \"unrolled_bytes\": %zu, \"lfpi_bytes\": %zu, "
-                   "\"gmres_bytes\": %zu}%s\n", k, rows[k].eu, rows[k].el, rows[k].eg,
-                   rows[k].tu, rows[k].tl, rows[k].tg, rows[k].bu, rows[k].bl, rows[k].bg,
-                   k < K ? "," : "");
+                   "\"gmres_bytes\": %zu}%s\n",
+                   k, rows[k].eu, rows[k].el, rows[k].eg, rows[k].tu, rows[k].tl, rows[k].tg,
+                   rows[k].bu, rows[k].bl, rows[k].bg, k < K ? "," : "");
         printf(" ],\n \"totals\": {\"unrolled_s\": %.6e, \"lfpi_s\": %.6e, \"gmres_s\": %.6e, "
                "\"unrolled_bytes_max\": %zu, \"lfpi_bytes_max\": %zu, "
                "\"gmres_bytes_max\": %zu, \"final_unrolled_error\": %.6e, "
                "\"final_lfpi_error\": %.6e, \"final_gmres_error\": %.6e}}\n",
-               su, sl, sg, rows[K].bu, rows[K].bl, rows[K].bg, rows[K].eu, rows[K].el,
-               rows[K].eg);
+               su, sl, sg, rows[K].bu, rows[K].bl, rows[K].bg, rows[K].eu, rows[K].el, rows[K].eg);
     } else {
         printf("k\tunrolled_error\tlfpi_error\tgmres_error\tunrolled_bytes\tgmres_bytes\n");
         for (long k = 1; k <= K; k++)

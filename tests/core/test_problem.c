@@ -28,10 +28,17 @@ static double xl[2] = {0, 0}, xu[2] = {1, 1}, gl[1] = {1}, gu[1] = {1}, pd[1] = 
 
 static fold_nlp_def good_def(void)
 {
-    fold_nlp_def d = {.name = "tiny", .n = 2, .m = 1, .np = 1,
-                      .x_lower = xl, .x_upper = xu, .g_lower = gl, .g_upper = gu,
+    fold_nlp_def d = {.name = "tiny",
+                      .n = 2,
+                      .m = 1,
+                      .np = 1,
+                      .x_lower = xl,
+                      .x_upper = xu,
+                      .g_lower = gl,
+                      .g_upper = gu,
                       .p_default = pd,
-                      .jac_g = {2, jr, jc}, .hess_l = {2, hr, hc},
+                      .jac_g = {2, jr, jc},
+                      .hess_l = {2, hr, hc},
                       .cb = {.f = f1, .grad_f = v1, .g = g1, .jac_g = v1, .hess_l = h1}};
     return d;
 }
@@ -66,23 +73,75 @@ static fold_int bad_row[2] = {0, 3}, dup_col[2] = {1, 1}, upper_r[2] = {0, 0}, u
 static double nan_lo[2] = {0, NAN}, crossed_lo[2] = {2, 0}, inf_start[2] = {0, INFINITY};
 static double nan_p[1] = {NAN}, plus_inf_lo[1] = {INFINITY};
 
-static void m_n0(fold_nlp_def *d) { d->n = 0; }
-static void m_mneg(fold_nlp_def *d) { d->m = -1; }
-static void m_row(fold_nlp_def *d) { d->jac_g.row = bad_row; }
-static void m_dup(fold_nlp_def *d) { d->jac_g.col = dup_col; }
-static void m_upper(fold_nlp_def *d) { d->hess_l.row = upper_r; d->hess_l.col = upper_c; }
-static void m_nanb(fold_nlp_def *d) { d->x_lower = nan_lo; }
-static void m_cross(fold_nlp_def *d) { d->x_lower = crossed_lo; }
-static void m_start(fold_nlp_def *d) { d->x_start = inf_start; }
-static void m_nanp(fold_nlp_def *d) { d->p_default = nan_p; }
-static void m_nof(fold_nlp_def *d) { d->cb.f = NULL; }
-static void m_nog(fold_nlp_def *d) { d->cb.g = NULL; }
-static void m_nojac(fold_nlp_def *d) { d->cb.jac_g = NULL; }
-static void m_nohess(fold_nlp_def *d) { d->cb.hess_l = NULL; }
-static void m_nnzneg(fold_nlp_def *d) { d->jac_g.nnz = -2; }
-static void m_nullrow(fold_nlp_def *d) { d->jac_g.row = NULL; }
-static void m_infglo(fold_nlp_def *d) { d->g_lower = plus_inf_lo; }
-static void m_gpnocb(fold_nlp_def *d) { d->jac_g_p = (fold_pattern){1, jr, jr}; }
+static void m_n0(fold_nlp_def *d)
+{
+    d->n = 0;
+}
+static void m_mneg(fold_nlp_def *d)
+{
+    d->m = -1;
+}
+static void m_row(fold_nlp_def *d)
+{
+    d->jac_g.row = bad_row;
+}
+static void m_dup(fold_nlp_def *d)
+{
+    d->jac_g.col = dup_col;
+}
+static void m_upper(fold_nlp_def *d)
+{
+    d->hess_l.row = upper_r;
+    d->hess_l.col = upper_c;
+}
+static void m_nanb(fold_nlp_def *d)
+{
+    d->x_lower = nan_lo;
+}
+static void m_cross(fold_nlp_def *d)
+{
+    d->x_lower = crossed_lo;
+}
+static void m_start(fold_nlp_def *d)
+{
+    d->x_start = inf_start;
+}
+static void m_nanp(fold_nlp_def *d)
+{
+    d->p_default = nan_p;
+}
+static void m_nof(fold_nlp_def *d)
+{
+    d->cb.f = NULL;
+}
+static void m_nog(fold_nlp_def *d)
+{
+    d->cb.g = NULL;
+}
+static void m_nojac(fold_nlp_def *d)
+{
+    d->cb.jac_g = NULL;
+}
+static void m_nohess(fold_nlp_def *d)
+{
+    d->cb.hess_l = NULL;
+}
+static void m_nnzneg(fold_nlp_def *d)
+{
+    d->jac_g.nnz = -2;
+}
+static void m_nullrow(fold_nlp_def *d)
+{
+    d->jac_g.row = NULL;
+}
+static void m_infglo(fold_nlp_def *d)
+{
+    d->g_lower = plus_inf_lo;
+}
+static void m_gpnocb(fold_nlp_def *d)
+{
+    d->jac_g_p = (fold_pattern){1, jr, jr};
+}
 
 static const bad_case bad_cases[] = {
     {"n = 0", m_n0, FOLD_ERR_DIMENSION, "n = 0"},

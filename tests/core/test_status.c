@@ -122,16 +122,14 @@ static void *work(void *arg)
     worker *w = arg;
     fold_settings s;
     char want[64];
-    if (fold_last_error()[0] != '\0')
-        w->mismatches++; /* a new thread starts clean */
+    if (fold_last_error()[0] != '\0') w->mismatches++; /* a new thread starts clean */
     snprintf(want, sizeof want, "settings: thread %d", w->id);
     fold_settings_default(&s);
     for (int k = 0; k < 2000; k++) {
         fold_set_error(FOLD_ERR_SETTING, "%s", want);
         if (strcmp(fold_last_error(), want) || fold_last_status() != FOLD_ERR_SETTING)
             w->mismatches++;
-        if (fold_settings_validate(&s) != FOLD_OK || fold_last_error()[0] != '\0')
-            w->mismatches++;
+        if (fold_settings_validate(&s) != FOLD_OK || fold_last_error()[0] != '\0') w->mismatches++;
     }
     fold_set_error(FOLD_ERR_SETTING, "%s", want);
     return NULL;

@@ -30,10 +30,19 @@ typedef struct subject {
 static fold_map *dense_fold_map(dense_map *dm, bool sym, const fold_csc *A)
 {
     static const fold_int blocks[3] = {0, 20, 40};
-    fold_map_def d = {.name = sym ? "symmetric" : "general", .nz = dm->nz, .np = dm->np,
-                      .phi_v = dm_phi, .phit_v = dm_phit, .psi_v = dm_psi, .psit_v = dm_psit,
-                      .diag_phi = dm_diag, .is_symmetric = sym, .a_matrix = A,
-                      .n_blocks = sym ? 2 : 0, .block_ptr = sym ? blocks : NULL, .user_data = dm};
+    fold_map_def d = {.name = sym ? "symmetric" : "general",
+                      .nz = dm->nz,
+                      .np = dm->np,
+                      .phi_v = dm_phi,
+                      .phit_v = dm_phit,
+                      .psi_v = dm_psi,
+                      .psit_v = dm_psit,
+                      .diag_phi = dm_diag,
+                      .is_symmetric = sym,
+                      .a_matrix = A,
+                      .n_blocks = sym ? 2 : 0,
+                      .block_ptr = sym ? blocks : NULL,
+                      .user_data = dm};
     fold_map *map = NULL;
     ck_assert_status(fold_map_create(&d, &map), FOLD_OK);
     return map;
@@ -182,9 +191,8 @@ START_TEST(every_combination)
                 fold_int len = k ? s.np : s.nz;
                 if (st[k] < 0) { /* refused: a message naming it, nothing written */
                     const char *msg = k ? fold_last_error() : why;
-                    ck_assert_msg(strlen(msg) > 20, "%s %s/%s: %s without a message",
-                                  sys_names[_i], method_names[method], pc_names[pc],
-                                  fold_status_name(st[k]));
+                    ck_assert_msg(strlen(msg) > 20, "%s %s/%s: %s without a message", sys_names[_i],
+                                  method_names[method], pc_names[pc], fold_status_name(st[k]));
                     for (fold_int i = 0; i < len; i++)
                         ck_assert_msg(got[i] == SENTINEL, "%s %s/%s: output written on error",
                                       sys_names[_i], method_names[method], pc_names[pc]);
@@ -192,8 +200,8 @@ START_TEST(every_combination)
                 }
                 double e = fold_test_vec_relerr(got, ref, len, 1.0);
                 ck_assert_msg(e <= AGREE_TOL, "%s %s/%s %s: %s but differs from direct by %.3g",
-                              sys_names[_i], method_names[method], pc_names[pc],
-                              k ? "vjp" : "jvp", fold_status_name(st[k]), e);
+                              sys_names[_i], method_names[method], pc_names[pc], k ? "vjp" : "jvp",
+                              fold_status_name(st[k]), e);
             }
             if (st[0] >= 0 && st[1] >= 0) {
                 double a = dot(dz, zbar, s.nz), b = dot(dp, pb, s.np);

@@ -12,11 +12,11 @@ typedef struct combo {
 } combo;
 
 static const combo combos[] = {
-    {FOLD_BACKWARD_GMRES, FOLD_PRECOND_NONE},     {FOLD_BACKWARD_GMRES, FOLD_PRECOND_JACOBI},
-    {FOLD_BACKWARD_GMRES, FOLD_PRECOND_BLOCK},    {FOLD_BACKWARD_GMRES, FOLD_PRECOND_EXACT},
+    {FOLD_BACKWARD_GMRES, FOLD_PRECOND_NONE},      {FOLD_BACKWARD_GMRES, FOLD_PRECOND_JACOBI},
+    {FOLD_BACKWARD_GMRES, FOLD_PRECOND_BLOCK},     {FOLD_BACKWARD_GMRES, FOLD_PRECOND_EXACT},
     {FOLD_BACKWARD_BICGSTAB, FOLD_PRECOND_JACOBI}, {FOLD_BACKWARD_BICGSTAB, FOLD_PRECOND_BLOCK},
-    {FOLD_BACKWARD_BICGSTAB, FOLD_PRECOND_EXACT}, {FOLD_BACKWARD_MINRES, FOLD_PRECOND_NONE},
-    {FOLD_BACKWARD_MINRES, FOLD_PRECOND_JACOBI},  {FOLD_BACKWARD_LFPI, FOLD_PRECOND_EXACT},
+    {FOLD_BACKWARD_BICGSTAB, FOLD_PRECOND_EXACT},  {FOLD_BACKWARD_MINRES, FOLD_PRECOND_NONE},
+    {FOLD_BACKWARD_MINRES, FOLD_PRECOND_JACOBI},   {FOLD_BACKWARD_LFPI, FOLD_PRECOND_EXACT},
     {FOLD_BACKWARD_LFPI, FOLD_PRECOND_NEARBY},
 };
 #define N_COMBOS ((int)(sizeof combos / sizeof combos[0]))
@@ -113,24 +113,22 @@ START_TEST(agrees_with_direct)
         fold_solver *solver = fold_test_rp_solver(rp, &s);
         fold_status st = run_jvp(solver, &d, &info);
         ck_assert_msg(st == FOLD_OK, "seed %d form %d %s/%s jvp: %s", seed, form,
-                      method_names[combos[c].method],
-                      pc_names[combos[c].precond], fold_last_error());
+                      method_names[combos[c].method], pc_names[combos[c].precond],
+                      fold_last_error());
         ck_assert_int_eq(info.method, combos[c].method);
         ck_assert_int_eq(info.reason, FOLD_REASON_CONVERGED);
         ck_assert_int_gt(info.iterations, 0);
         ck_assert_double_le(info.residual, 1e-13);
         double ej = fold_test_vec_relerr(d.jvp, rj, len, 1.0);
         ck_assert_msg(ej <= AGREE_TOL, "seed %d form %d %s/%s: jvp differs by %.3g", seed, form,
-                      method_names[combos[c].method],
-                      pc_names[combos[c].precond], ej);
+                      method_names[combos[c].method], pc_names[combos[c].precond], ej);
         st = run_vjp(solver, &d, &info);
         ck_assert_msg(st == FOLD_OK, "seed %d form %d %s/%s vjp: %s", seed, form,
-                      method_names[combos[c].method],
-                      pc_names[combos[c].precond], fold_last_error());
+                      method_names[combos[c].method], pc_names[combos[c].precond],
+                      fold_last_error());
         double ev = fold_test_vec_relerr(d.vjp, rv, d.np, 1.0);
         ck_assert_msg(ev <= AGREE_TOL, "seed %d form %d %s/%s: vjp differs by %.3g", seed, form,
-                      method_names[combos[c].method],
-                      pc_names[combos[c].precond], ev);
+                      method_names[combos[c].method], pc_names[combos[c].precond], ev);
         fold_solver_free(solver);
     }
     free(rj);

@@ -103,9 +103,16 @@ static fold_problem *twins_problem(const int *m)
     static const double gl[3] = {0, 0, 0}, gu[3] = {0, FOLD_INF, 0};
     static const double p0[NP] = {1.0, 2.0, 0.5, 0.3};
     static const double x0[NX] = {0.5, 1.0, 0.2, -0.1};
-    fold_nlp_def d = {.name = "twins", .n = NX, .m = *m, .np = NP,
-                      .x_lower = xl, .x_upper = xu, .g_lower = gl, .g_upper = gu,
-                      .x_start = x0, .p_default = p0,
+    fold_nlp_def d = {.name = "twins",
+                      .n = NX,
+                      .m = *m,
+                      .np = NP,
+                      .x_lower = xl,
+                      .x_upper = xu,
+                      .g_lower = gl,
+                      .g_upper = gu,
+                      .x_start = x0,
+                      .p_default = p0,
                       .jac_g = {*m == 3 ? 10 : 6, jrow, jcol},
                       .hess_l = {5, hrow, hcol},
                       .jac_g_p = {*m == 3 ? 4 : 2, gprow, gpcol},
@@ -257,8 +264,8 @@ START_TEST(not_unique)
         fold_int r[NX] = {0, 1, 2, 3};
         fold_int nr = mode ? 2 : NX; /* 2 rows < 4 columns: reverse mode */
         fold_int rr[2] = {0, 2};
-        ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, nr, mode ? rr : r, NP, cols, Jall,
-                                       &info), FOLD_WARN_NOT_UNIQUE);
+        ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, nr, mode ? rr : r, NP, cols, Jall, &info),
+                         FOLD_WARN_NOT_UNIQUE);
         for (int c = 0; c < NP; c++) {
             double dp[NP] = {0}, dx[NX];
             dp[c] = 1;
@@ -366,7 +373,6 @@ START_TEST(duplicate_constraint)
 }
 END_TEST
 
-
 /* The problem with the repeated constraint at the stored solution of the problem without it
  * (multipliers of the pair split equally): a null space of dimension 2 (the twins, the
  * pair's split). */
@@ -425,8 +431,8 @@ START_TEST(jacobian_two_null_directions)
             ck_assert_msg(isnan(Jx[k * NX + j]) == (k == 3 || j >= 2), "dx%d/dp%d = %g", j, k,
                           Jx[k * NX + j]);
         for (int i = 0; i < 3; i++)
-            ck_assert_msg(isnan(Jl[k * 3 + i]) == (k == 3 || i != 1), "dlam%d/dp%d = %g", i,
-                          k, Jl[k * 3 + i]);
+            ck_assert_msg(isnan(Jl[k * 3 + i]) == (k == 3 || i != 1), "dlam%d/dp%d = %g", i, k,
+                          Jl[k * 3 + i]);
         if (k == 3) continue;
         double p[NP], xp[NX], xm[NX], lp[2], lm[2];
         memcpy(p, p0, sizeof p);
@@ -546,11 +552,21 @@ START_TEST(slow_refinement_rescued)
     static const double p0[3] = {1.0, 2.0, 0.0}, x0[4] = {0, 0, 0, 0};
     static const fold_int hr[6] = {0, 1, 1, 2, 3, 3}, hc[6] = {0, 0, 1, 2, 2, 3};
     static const fold_int lr[4] = {0, 2, 3, 2}, lc[4] = {0, 1, 1, 2};
-    fold_nlp_def d = {.name = "slow", .n = 4, .m = 0, .np = 3, .x_lower = xl, .x_upper = xu,
-                      .x_start = x0, .p_default = p0, .hess_l = {6, hr, hc},
+    fold_nlp_def d = {.name = "slow",
+                      .n = 4,
+                      .m = 0,
+                      .np = 3,
+                      .x_lower = xl,
+                      .x_upper = xu,
+                      .x_start = x0,
+                      .p_default = p0,
+                      .hess_l = {6, hr, hc},
                       .hess_lp = {4, lr, lc},
-                      .cb = {.f = sl_f, .grad_f = sl_grad_f, .hess_l = sl_hess_l,
-                             .grad_f_p = sl_grad_f_p, .hess_lp = sl_hess_lp}};
+                      .cb = {.f = sl_f,
+                             .grad_f = sl_grad_f,
+                             .hess_l = sl_hess_l,
+                             .grad_f_p = sl_grad_f_p,
+                             .hess_lp = sl_hess_lp}};
     fold_problem *prob = NULL;
     ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
     double det = 1 - (1 - SLOW_E) * (1 - SLOW_E), zero[4] = {0, 0, 0, 0};
@@ -576,8 +592,10 @@ START_TEST(slow_refinement_rescued)
     fold_kkt_rhs_jvp(kkt, 2, dP, B);
     unsigned char bad[2] = {0, 0};
     fold_int n_bad = 0;
-    ck_assert_int_ge(fold_la_factor_solve_cols(kkt->fac.F, false, 2, B, X, slow.backward.refine_steps,
-                                               1e-14, NULL, bad, &n_bad), 0);
+    ck_assert_int_ge(fold_la_factor_solve_cols(kkt->fac.F, false, 2, B, X,
+                                               slow.backward.refine_steps, 1e-14, NULL, bad,
+                                               &n_bad),
+                     0);
     ck_assert_msg(bad[0] && bad[1], "refinement alone: flags %d %d", bad[0], bad[1]);
     fold_backward_info info = {0};
     ck_assert_int_ge(fold_kkt_solve(kkt, &sv->set, 2, B, X, bad, &info), 0);
@@ -654,13 +672,22 @@ START_TEST(held_twice)
     static const double xl[2] = {-FOLD_INF, -FOLD_INF}, xu[2] = {FOLD_INF, 1};
     static const double gl[1] = {0}, gu[1] = {0}, p0[2] = {0.5, 1.0}, x0[2] = {0, 0};
     static const fold_int z0[1] = {0}, one[1] = {1}, hr[2] = {0, 1}, hc[2] = {0, 1};
-    fold_nlp_def d = {.name = "held_twice", .n = 2, .m = 1, .np = 2,
-                      .x_lower = xl, .x_upper = xu, .g_lower = gl, .g_upper = gu,
-                      .x_start = x0, .p_default = p0,
-                      .jac_g = {1, z0, one}, .hess_l = {2, hr, hc},
-                      .jac_g_p = {1, z0, one}, .hess_lp = {1, z0, z0},
-                      .cb = {hb_f, hb_grad_f, hb_g, hb_jac_g, hb_hess_l, hb_grad_f_p, hb_hess_lp,
-                             hb_jac_g_p}};
+    fold_nlp_def d = {
+        .name = "held_twice",
+        .n = 2,
+        .m = 1,
+        .np = 2,
+        .x_lower = xl,
+        .x_upper = xu,
+        .g_lower = gl,
+        .g_upper = gu,
+        .x_start = x0,
+        .p_default = p0,
+        .jac_g = {1, z0, one},
+        .hess_l = {2, hr, hc},
+        .jac_g_p = {1, z0, one},
+        .hess_lp = {1, z0, z0},
+        .cb = {hb_f, hb_grad_f, hb_g, hb_jac_g, hb_hess_l, hb_grad_f_p, hb_hess_lp, hb_jac_g_p}};
     fold_problem *prob = NULL;
     ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
     fold_settings s = fold_test_tight_settings();
@@ -777,13 +804,22 @@ START_TEST(held_by_rows)
     static const double gl[2] = {0, 0}, gu[2] = {0, 0}, p0[2] = {0.5, 2.0}, x0[3] = {0, 0, 0};
     static const fold_int jr[6] = {0, 0, 0, 1, 1, 1}, jc[6] = {0, 1, 2, 0, 1, 2};
     static const fold_int hr[3] = {0, 1, 2}, gpr[2] = {0, 1}, gpc[2] = {1, 1}, z0[1] = {0};
-    fold_nlp_def d = {.name = "held_by_rows", .n = 3, .m = 2, .np = 2,
-                      .x_lower = xl, .x_upper = xu, .g_lower = gl, .g_upper = gu,
-                      .x_start = x0, .p_default = p0,
-                      .jac_g = {6, jr, jc}, .hess_l = {3, hr, hr},
-                      .jac_g_p = {2, gpr, gpc}, .hess_lp = {1, z0, z0},
-                      .cb = {hr_f, hr_grad_f, hr_g, hr_jac_g, hr_hess_l, hr_grad_f_p, hb_hess_lp,
-                             hr_jac_g_p}};
+    fold_nlp_def d = {
+        .name = "held_by_rows",
+        .n = 3,
+        .m = 2,
+        .np = 2,
+        .x_lower = xl,
+        .x_upper = xu,
+        .g_lower = gl,
+        .g_upper = gu,
+        .x_start = x0,
+        .p_default = p0,
+        .jac_g = {6, jr, jc},
+        .hess_l = {3, hr, hr},
+        .jac_g_p = {2, gpr, gpc},
+        .hess_lp = {1, z0, z0},
+        .cb = {hr_f, hr_grad_f, hr_g, hr_jac_g, hr_hess_l, hr_grad_f_p, hb_hess_lp, hr_jac_g_p}};
     fold_problem *prob = NULL;
     ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
     fold_settings s = fold_test_tight_settings();
@@ -864,13 +900,22 @@ START_TEST(held_by_three)
     static const double x0[3] = {0, 0, 0};
     static const fold_int jr[7] = {0, 0, 1, 1, 2, 2, 2}, jc[7] = {0, 2, 1, 2, 0, 1, 2};
     static const fold_int hr[3] = {0, 1, 2}, gpr[2] = {0, 2}, gpc[2] = {1, 1}, z0[1] = {0};
-    fold_nlp_def d = {.name = "held_by_three", .n = 3, .m = 3, .np = 2,
-                      .x_lower = xl, .x_upper = xu, .g_lower = gl, .g_upper = gu,
-                      .x_start = x0, .p_default = p0,
-                      .jac_g = {7, jr, jc}, .hess_l = {3, hr, hr},
-                      .jac_g_p = {2, gpr, gpc}, .hess_lp = {1, z0, z0},
-                      .cb = {hr_f, hr_grad_f, ht_g, ht_jac_g, hr_hess_l, hr_grad_f_p, hb_hess_lp,
-                             hr_jac_g_p}};
+    fold_nlp_def d = {
+        .name = "held_by_three",
+        .n = 3,
+        .m = 3,
+        .np = 2,
+        .x_lower = xl,
+        .x_upper = xu,
+        .g_lower = gl,
+        .g_upper = gu,
+        .x_start = x0,
+        .p_default = p0,
+        .jac_g = {7, jr, jc},
+        .hess_l = {3, hr, hr},
+        .jac_g_p = {2, gpr, gpc},
+        .hess_lp = {1, z0, z0},
+        .cb = {hr_f, hr_grad_f, ht_g, ht_jac_g, hr_hess_l, hr_grad_f_p, hb_hess_lp, hr_jac_g_p}};
     fold_problem *prob = NULL;
     ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
     fold_settings s = fold_test_tight_settings();

@@ -149,8 +149,7 @@ START_TEST(iter_calls)
     ck_assert(!info.converged);
     ck_assert_int_eq(info.bytes_stored, 0);
     GARBAGE(info);
-    ck_assert_status(fold_step_unroll_vjp(NULL, p, x, 5, xbar, x, pbar, &info),
-                     FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_step_unroll_vjp(NULL, p, x, 5, xbar, x, pbar, &info), FOLD_ERR_ARGUMENT);
     ck_assert_int_eq(info.iterations, 0);
     ck_assert(!info.converged);
 }
@@ -213,13 +212,11 @@ START_TEST(acopf_solve_calls)
     assert_fwd_not_run(&info);
     ck_assert_int_eq(si.first_status, FOLD_FWD_NOT_RUN);
     ck_assert_ptr_nonnull(sv); /* the solver is returned, with no solution */
-    ck_assert_status(fold_solver_solution(sv, NULL, NULL, NULL, NULL, NULL),
-                     FOLD_ERR_NOT_SOLVED);
+    ck_assert_status(fold_solver_solution(sv, NULL, NULL, NULL, NULL, NULL), FOLD_ERR_NOT_SOLVED);
     fold_solver_free(sv);
     GARBAGE(info);
     GARBAGE(si);
-    ck_assert_status(fold_acopf_solve(NULL, NULL, NULL, NULL, &sv, &info, &si),
-                     FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_acopf_solve(NULL, NULL, NULL, NULL, &sv, &info, &si), FOLD_ERR_ARGUMENT);
     assert_fwd_not_run(&info);
     ck_assert_int_eq(si.first_status, FOLD_FWD_NOT_RUN);
     free(p);

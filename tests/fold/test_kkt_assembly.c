@@ -80,8 +80,10 @@ static int w_hess_lp(const double *x, const double *p, const double *lam, double
 
 static const fold_owned_pattern *pattern_of(const fold_problem *in, int which)
 {
-    return which == 0 ? &in->jac_g : which == 1 ? &in->hess_l : which == 2 ? &in->jac_g_p
-                                                                            : &in->hess_lp;
+    return which == 0   ? &in->jac_g
+           : which == 1 ? &in->hess_l
+           : which == 2 ? &in->jac_g_p
+                        : &in->hess_lp;
 }
 
 static const fold_owned_pattern *sort_pat; /* for the qsort comparators */
@@ -144,17 +146,22 @@ static fold_problem *make_wrapped(const fold_problem *in, int order, wrap *w, fo
         if (nnz > maxnnz) maxnnz = nnz;
     }
     w->buf = calloc((size_t)maxnnz, sizeof(double));
-    fold_nlp_def def = {.name = "permuted", .n = in->n, .m = in->m, .np = in->np,
-                        .x_lower = in->x_lower, .x_upper = in->x_upper,
-                        .g_lower = in->g_lower, .g_upper = in->g_upper,
-                        .p_default = in->p_default,
-                        .jac_g = {out[0].nnz, out[0].row, out[0].col},
-                        .hess_l = {out[1].nnz, out[1].row, out[1].col},
-                        .jac_g_p = {out[2].nnz, out[2].row, out[2].col},
-                        .hess_lp = {out[3].nnz, out[3].row, out[3].col},
-                        .cb = {w_f, w_grad_f, w_g, w_jac_g, w_hess_l, w_grad_f_p, w_hess_lp,
-                               w_jac_g_p},
-                        .user_data = w};
+    fold_nlp_def def = {
+        .name = "permuted",
+        .n = in->n,
+        .m = in->m,
+        .np = in->np,
+        .x_lower = in->x_lower,
+        .x_upper = in->x_upper,
+        .g_lower = in->g_lower,
+        .g_upper = in->g_upper,
+        .p_default = in->p_default,
+        .jac_g = {out[0].nnz, out[0].row, out[0].col},
+        .hess_l = {out[1].nnz, out[1].row, out[1].col},
+        .jac_g_p = {out[2].nnz, out[2].row, out[2].col},
+        .hess_lp = {out[3].nnz, out[3].row, out[3].col},
+        .cb = {w_f, w_grad_f, w_g, w_jac_g, w_hess_l, w_grad_f_p, w_hess_lp, w_jac_g_p},
+        .user_data = w};
     ck_assert_status(fold_problem_create(&def, &prob), FOLD_OK);
     return prob;
 }
@@ -296,11 +303,21 @@ START_TEST(no_hessian_diagonal)
     fold_int hr[3] = {2, 2, 1}, hc[3] = {1, 0, 0}, jr[3] = {0, 0, 0}, jc[3] = {2, 0, 1};
     fold_int lr[2] = {0, 2}, lc[2] = {0, 1};
     double gl = 1, gu = 1, p[2] = {1, 1};
-    fold_nlp_def def = {.name = "no-diagonal", .n = 3, .m = 1, .np = 2, .g_lower = &gl,
-                        .g_upper = &gu, .jac_g = {3, jr, jc}, .hess_l = {3, hr, hc},
+    fold_nlp_def def = {.name = "no-diagonal",
+                        .n = 3,
+                        .m = 1,
+                        .np = 2,
+                        .g_lower = &gl,
+                        .g_upper = &gu,
+                        .jac_g = {3, jr, jc},
+                        .hess_l = {3, hr, hc},
                         .hess_lp = {2, lr, lc},
-                        .cb = {.f = nd_f, .grad_f = nd_grad_f, .g = nd_g, .jac_g = nd_jac_g,
-                               .hess_l = nd_hess_l, .grad_f_p = nd_grad_f_p,
+                        .cb = {.f = nd_f,
+                               .grad_f = nd_grad_f,
+                               .g = nd_g,
+                               .jac_g = nd_jac_g,
+                               .hess_l = nd_hess_l,
+                               .grad_f_p = nd_grad_f_p,
                                .hess_lp = nd_hess_lp}};
     fold_problem *prob = NULL;
     fold_solver *solver = NULL;

@@ -81,8 +81,7 @@ static fold_status cycle(int kind, cycle_out *o)
     o->overflow = false;
     if (kind == 0) {
         fold_problem *prob = NULL;
-        if ((st = fold_hs071_create(&prob)) == FOLD_OK)
-            st = differentiate(prob, o);
+        if ((st = fold_hs071_create(&prob)) == FOLD_OK) st = differentiate(prob, o);
         fold_problem_free(prob);
         return st;
     }
@@ -140,8 +139,10 @@ static void run_pair(int cycles, worker w[2])
     for (int i = 0; i < 2; i++) {
         ck_assert_msg(w[i].n_failed == 0, "thread %d: %d cycles failed, first %s: %s", i,
                       w[i].n_failed, fold_status_name(w[i].first_error), w[i].error);
-        ck_assert_msg(w[i].n_different == 0, "thread %d: %d of %d cycles differ from the "
-                      "single-threaded reference", i, w[i].n_different, w[i].n_done);
+        ck_assert_msg(w[i].n_different == 0,
+                      "thread %d: %d of %d cycles differ from the "
+                      "single-threaded reference",
+                      i, w[i].n_different, w[i].n_done);
         ck_assert_int_eq(w[i].n_done, cycles);
     }
 }
@@ -175,8 +176,10 @@ START_TEST(two_threads_many_cycles)
            2 * CYCLES_PER_THREAD, before, after, HEAP_MEASURED ? "" : " (not measured: ASan)");
     /* A leak of 8 bytes per cycle would add 3200 bytes. */
     if (HEAP_MEASURED)
-        ck_assert_msg(after <= before + 1024, "heap in use grew from %zu to %zu bytes over %d "
-                      "cycles", before, after, 2 * CYCLES_PER_THREAD);
+        ck_assert_msg(after <= before + 1024,
+                      "heap in use grew from %zu to %zu bytes over %d "
+                      "cycles",
+                      before, after, 2 * CYCLES_PER_THREAD);
 }
 END_TEST
 

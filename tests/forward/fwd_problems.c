@@ -7,12 +7,9 @@
 
 static int misbehave(const plane_data *d, fail_where where, const double *x, double *out)
 {
-    if (d->where != where || !(x[0] > d->fail_above))
-        return 0;
-    if (d->how == FAIL_FATAL)
-        return -1;
-    if (d->how == FAIL_RECOVERABLE)
-        return 1;
+    if (d->where != where || !(x[0] > d->fail_above)) return 0;
+    if (d->how == FAIL_FATAL) return -1;
+    if (d->how == FAIL_RECOVERABLE) return 1;
     out[0] = NAN;
     return 0;
 }
@@ -63,11 +60,20 @@ fold_status plane_create(plane_data *ud, bool with_hess, fold_problem **out)
 {
     static const double one[1] = {1}, p0[3] = {0.5, -1.0, 2.0}, x0[3] = {0, 0, 0};
     fold_nlp_def def = {
-        .name = "plane", .n = 3, .m = 1, .np = 3,
-        .g_lower = one, .g_upper = one, .x_start = x0, .p_default = p0,
+        .name = "plane",
+        .n = 3,
+        .m = 1,
+        .np = 3,
+        .g_lower = one,
+        .g_upper = one,
+        .x_start = x0,
+        .p_default = p0,
         .jac_g = {3, row0, idx3},
         .hess_l = {with_hess ? 3 : 0, idx3, idx3},
-        .cb = {.f = plane_f, .grad_f = plane_grad, .g = plane_g, .jac_g = plane_jac,
+        .cb = {.f = plane_f,
+               .grad_f = plane_grad,
+               .g = plane_g,
+               .jac_g = plane_jac,
                .hess_l = with_hess ? plane_hess : NULL},
         .user_data = ud,
     };
@@ -118,9 +124,16 @@ fold_status infeasible_create(fold_problem **out)
 {
     static const double lo[2] = {0, 0}, hi[2] = {1, 1}, gl[1] = {3}, gu[1] = {FOLD_INF};
     fold_nlp_def def = {
-        .name = "infeasible", .n = 2, .m = 1, .np = 0,
-        .x_lower = lo, .x_upper = hi, .g_lower = gl, .g_upper = gu,
-        .jac_g = {2, row0, idx3}, .hess_l = {2, idx3, idx3},
+        .name = "infeasible",
+        .n = 2,
+        .m = 1,
+        .np = 0,
+        .x_lower = lo,
+        .x_upper = hi,
+        .g_lower = gl,
+        .g_upper = gu,
+        .jac_g = {2, row0, idx3},
+        .hess_l = {2, idx3, idx3},
         .cb = {.f = inf_f, .grad_f = inf_grad, .g = inf_g, .jac_g = inf_jac, .hess_l = inf_hess},
     };
     return fold_problem_create(&def, out);
@@ -154,7 +167,12 @@ fold_status box_create(fold_problem **out)
 {
     static const double lo[3] = {0, 0, 0}, hi[3] = {1, 1, 1};
     fold_nlp_def def = {
-        .name = "box", .n = 3, .m = 0, .np = 0, .x_lower = lo, .x_upper = hi,
+        .name = "box",
+        .n = 3,
+        .m = 0,
+        .np = 0,
+        .x_lower = lo,
+        .x_upper = hi,
         .hess_l = {3, idx3, idx3},
         .cb = {.f = box_f, .grad_f = box_grad, .hess_l = box_hess},
     };
@@ -190,15 +208,20 @@ fold_status constant_constraint_create(fold_problem **out)
 {
     static const double gl[1] = {0}, gu[1] = {1};
     fold_nlp_def def = {
-        .name = "constant", .n = 1, .m = 1, .np = 0, .g_lower = gl, .g_upper = gu,
+        .name = "constant",
+        .n = 1,
+        .m = 1,
+        .np = 0,
+        .g_lower = gl,
+        .g_upper = gu,
         .hess_l = {1, idx3, idx3},
         .cb = {.f = cc_f, .grad_f = cc_grad, .g = cc_g, .jac_g = inf_jac, .hess_l = cc_hess},
     };
     return fold_problem_create(&def, out);
 }
 
-double stationarity(const fold_problem *prob, const double *p, const double *x,
-                    const double *lam, const double *zl, const double *zu)
+double stationarity(const fold_problem *prob, const double *p, const double *x, const double *lam,
+                    const double *zl, const double *zu)
 {
     fold_int n = prob->n;
     double *r = calloc((size_t)n, sizeof *r), *jv = calloc((size_t)prob->jac_g.nnz + 1, sizeof *jv);
@@ -234,8 +257,7 @@ char *capture_fd(int fd, void (*fn)(void *), void *arg)
     size = ftell(tmp);
     rewind(tmp);
     text = calloc((size_t)size + 1, 1);
-    if (size > 0)
-        ck_assert_int_eq(fread(text, 1, (size_t)size, tmp), size);
+    if (size > 0) ck_assert_int_eq(fread(text, 1, (size_t)size, tmp), size);
     fclose(tmp);
     return text;
 }

@@ -13,9 +13,9 @@ typedef enum { FAIL_FATAL, FAIL_RECOVERABLE, FAIL_NAN } fail_how;
 typedef struct plane_data {
     fail_where where;
     fail_how how;
-    double fail_above;  /* misbehave only when x[0] > fail_above (-INFINITY: always) */
-    double sleep_s;     /* wall-clock delay in f (time-limit tests) */
-    long n_f;           /* calls of f */
+    double fail_above; /* misbehave only when x[0] > fail_above (-INFINITY: always) */
+    double sleep_s;    /* wall-clock delay in f (time-limit tests) */
+    long n_f;          /* calls of f */
 } plane_data;
 
 /* min sum_j (x_j - p_j)^2  s.t.  x0 + x1 + x2 = 1   (n = 3, m = 1, np = 3).
@@ -35,8 +35,8 @@ fold_status box_create(fold_problem **out);
 fold_status constant_constraint_create(fold_problem **out);
 
 /* ||grad f + J'lam - zl + zu||_inf at (x, lam, zl, zu; p), from the problem's callbacks. */
-double stationarity(const fold_problem *prob, const double *p, const double *x,
-                    const double *lam, const double *zl, const double *zu);
+double stationarity(const fold_problem *prob, const double *p, const double *x, const double *lam,
+                    const double *zl, const double *zu);
 
 /* Run fn() with file descriptor fd redirected to a temporary file; returns what was written
  * (malloc'd, NUL-terminated). */

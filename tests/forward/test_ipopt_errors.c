@@ -14,8 +14,8 @@ typedef struct {
 } cb_case;
 
 static const cb_case cb_cases[] = {
-    {FAIL_F, "f"}, {FAIL_GRAD_F, "grad_f"}, {FAIL_G, "g"}, {FAIL_JAC_G, "jac_g"},
-    {FAIL_HESS_L, "hess_l"},
+    {FAIL_F, "f"},         {FAIL_GRAD_F, "grad_f"}, {FAIL_G, "g"},
+    {FAIL_JAC_G, "jac_g"}, {FAIL_HESS_L, "hess_l"},
 };
 
 /* Solve once cleanly, then make one callback misbehave and solve at other parameters:
@@ -282,8 +282,7 @@ END_TEST
 static void count_lines(int level, const char *line, void *data)
 {
     char *seen = data;
-    if (level == 1 && strstr(line, "fold_solve: ipopt solved"))
-        strcpy(seen, line);
+    if (level == 1 && strstr(line, "fold_solve: ipopt solved")) strcpy(seen, line);
 }
 
 /* verbose 1: one summary line through the log sink. */
@@ -321,18 +320,17 @@ static void run_solve(void *arg)
     fold_settings set;
     fold_settings_default(&set);
     set.log.verbose = r->verbose;
-    if (r->option)
-        fold_settings_set_ipopt(&set, r->option, "1");
+    if (r->option) fold_settings_set_ipopt(&set, r->option, "1");
     fold_hs071_create(&prob);
-    if ((r->st = fold_solver_create(prob, &set, &s)) == FOLD_OK)
-        r->st = fold_solve(s, NULL, NULL);
+    if ((r->st = fold_solver_create(prob, &set, &s)) == FOLD_OK) r->st = fold_solve(s, NULL, NULL);
     fold_solver_free(s);
     fold_problem_free(prob);
 }
 
 /* verbose 0: nothing on stdout or stderr, neither from a solve nor from option probing
  * (constr_viol_tol "1" is first tried as a string and an integer) nor from an option
- * rejected when the solver is created. verbose 2: Ipopt's iteration log on stderr, stdout still clean. */
+ * rejected when the solver is created. verbose 2: Ipopt's iteration log on stderr, stdout still
+ * clean. */
 START_TEST(ipopt_silence)
 {
     static const char *options[] = {NULL, "constr_viol_tol", "no_such_option"};

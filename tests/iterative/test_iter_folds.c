@@ -98,10 +98,9 @@ START_TEST(pgd_fold_matches_resolves)
         lo[i] = -1;
         hi[i] = 1;
     }
-    fold_iter_def def = {FOLD_ITER_PGD, qp_objective(&P), {FOLD_SET_BOX, lo, hi, 0, 0, 0, 0},
-                         0, 1.0 / 10};
-    ck_assert_status(fold_iter_solve(&def, p, NULL, 20000, 1e-15, NULL, x, NULL, NULL),
-                     FOLD_OK);
+    fold_iter_def def = {
+        FOLD_ITER_PGD, qp_objective(&P), {FOLD_SET_BOX, lo, hi, 0, 0, 0, 0}, 0, 1.0 / 10};
+    ck_assert_status(fold_iter_solve(&def, p, NULL, 20000, 1e-15, NULL, x, NULL, NULL), FOLD_OK);
     long n_active = 0;
     for (long i = 0; i < n; i++)
         n_active += fabs(fabs(x[i]) - 1) < 1e-12;
@@ -118,10 +117,8 @@ START_TEST(pgd_fold_matches_resolves)
         pp[k] = p[k] + h * dp[k];
         pm[k] = p[k] - h * dp[k];
     }
-    ck_assert_status(fold_iter_solve(&def, pp, x, 20000, 1e-15, NULL, xp, NULL, NULL),
-                     FOLD_OK);
-    ck_assert_status(fold_iter_solve(&def, pm, x, 20000, 1e-15, NULL, xm, NULL, NULL),
-                     FOLD_OK);
+    ck_assert_status(fold_iter_solve(&def, pp, x, 20000, 1e-15, NULL, xp, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_iter_solve(&def, pm, x, 20000, 1e-15, NULL, xm, NULL, NULL), FOLD_OK);
     for (long i = 0; i < n; i++)
         fd[i] = (xp[i] - xm[i]) / (2 * h);
     for (int k = 0; k < 4; k++) {
@@ -205,10 +202,9 @@ START_TEST(theorem_unrolling_equals_lfpi)
     for (long i = 0; i < n; i++)
         x0[i] = 0.3 * cos((double)i);
     /* unconstrained: Phi = I - aQ is constant along any trajectory */
-    fold_iter_def def = {FOLD_ITER_PGD, qp_objective(&P), {FOLD_SET_FREE, 0, 0, 0, 0, 0, 0}, 0,
-                         0.1};
-    ck_assert_status(fold_iter_solve(&def, p, NULL, 5000, 1e-14, NULL, x, NULL, NULL),
-                     FOLD_OK);
+    fold_iter_def def = {
+        FOLD_ITER_PGD, qp_objective(&P), {FOLD_SET_FREE, 0, 0, 0, 0, 0, 0}, 0, 0.1};
+    ck_assert_status(fold_iter_solve(&def, p, NULL, 5000, 1e-14, NULL, x, NULL, NULL), FOLD_OK);
     check_theorem(&def, p, x0, x, n, np, 40);
     /* equality constraints A x = b: Phi = J_A (I - aQ) with the constant J_A */
     for (long j = 0; j <= n; j++)
@@ -220,8 +216,7 @@ START_TEST(theorem_unrolling_equals_lfpi)
         }
     fold_csc A = {3, n, cp, ri, ax};
     def.set = (fold_set){FOLD_SET_AFFINE, 0, 0, 0, 0, &A, b};
-    ck_assert_status(fold_iter_solve(&def, p, NULL, 5000, 1e-14, NULL, x, NULL, NULL),
-                     FOLD_OK);
+    ck_assert_status(fold_iter_solve(&def, p, NULL, 5000, 1e-14, NULL, x, NULL, NULL), FOLD_OK);
     check_theorem(&def, p, x0, x, n, np, 40);
     /* inequalities: once the active set has settled (start at x_s, late iterate) */
     for (long i = 0; i < n; i++) {
@@ -232,8 +227,7 @@ START_TEST(theorem_unrolling_equals_lfpi)
     double xs[20];
     ck_assert_status(fold_iter_solve(&def, p, NULL, 300, 0, NULL, xs, NULL, NULL),
                      FOLD_WARN_INACCURATE);
-    ck_assert_status(fold_iter_solve(&def, p, NULL, 20000, 1e-15, NULL, x, NULL, NULL),
-                     FOLD_OK);
+    ck_assert_status(fold_iter_solve(&def, p, NULL, 20000, 1e-15, NULL, x, NULL, NULL), FOLD_OK);
     long n_free = 0;
     for (long i = 0; i < n; i++)
         n_free += fabs(x[i]) < 1.0 - 1e-9;
@@ -276,8 +270,8 @@ START_TEST(unrolled_tangent_and_adjoint_agree)
                 a += dx[i] * xbar[i];
             for (long j = 0; j < np; j++)
                 b += dp[j] * pbar[j];
-            ck_assert_msg(fabs(a - b) < 1e-12 * fmax(1, fabs(a)), "def %d k %ld: %g vs %g", d, k,
-                          a, b);
+            ck_assert_msg(fabs(a - b) < 1e-12 * fmax(1, fabs(a)), "def %d k %ld: %g vs %g", d, k, a,
+                          b);
         }
     /* prox fold at the solution against re-solves */
     double xs[15], xp[15], xm[15], pp[3], pm[3], dz[15];
@@ -306,8 +300,7 @@ START_TEST(unrolled_tangent_and_adjoint_agree)
     /* bad definitions */
     fold_iter_def bad = defs[0];
     bad.step = 0;
-    ck_assert_status(fold_iter_solve(&bad, p, NULL, 10, 0, NULL, x, NULL, NULL),
-                     FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_iter_solve(&bad, p, NULL, 10, 0, NULL, x, NULL, NULL), FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("step");
     bad = defs[0];
     bad.obj.cross_t_v = NULL;

@@ -202,8 +202,9 @@ START_TEST(kkt_maps_of_small_qps)
     ck_assert_status(fold_map_set_nearby(map, near), FOLD_OK);
     s.precond.kind = FOLD_PRECOND_NEARBY;
     for (int k = 0; k < 3; k++) {
-        s.backward.method = k == 0 ? FOLD_BACKWARD_LFPI : k == 1 ? FOLD_BACKWARD_GMRES
-                                                                 : FOLD_BACKWARD_BICGSTAB;
+        s.backward.method = k == 0   ? FOLD_BACKWARD_LFPI
+                            : k == 1 ? FOLD_BACKWARD_GMRES
+                                     : FOLD_BACKWARD_BICGSTAB;
         ck_assert_status(fold_map_jvp(map, &s, dp, dz, NULL), FOLD_OK);
         ck_assert_msg(fold_test_vec_relerr(dz, dz_ref, N, 0) < 1e-9, "nearby method %d", k);
         ck_assert_status(fold_map_vjp(map, &s, zbar, pb, NULL), FOLD_OK);

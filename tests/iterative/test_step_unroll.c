@@ -28,8 +28,7 @@ static void grad(const nl *m, const double *z, const double *p, double *g)
 static int update(const double *z, const double *p, double *out, void *ud)
 {
     nl *m = ud;
-    if (m->fail_at >= 0 && m->calls++ == m->fail_at)
-        return 7;
+    if (m->fail_at >= 0 && m->calls++ == m->fail_at) return 7;
     grad(m, z, p, out);
     for (int i = 0; i < N; i++)
         out[i] = z[i] - m->a * out[i];
@@ -126,8 +125,11 @@ START_TEST(step_unroll_matches_builtin_and_fd)
         zbar[i] = fold_test_normal(&r);
     }
     fold_step_def def = {"nonlinear gradient step", N, NP, update, phit, psit, &m};
-    fold_iter_def it = {FOLD_ITER_PGD, {N, NP, o_grad, o_hess, o_cross, o_cross_t, &m},
-                        {FOLD_SET_FREE, 0, 0, 0, 0, 0, 0}, 0, m.a};
+    fold_iter_def it = {FOLD_ITER_PGD,
+                        {N, NP, o_grad, o_hess, o_cross, o_cross_t, &m},
+                        {FOLD_SET_FREE, 0, 0, 0, 0, 0, 0},
+                        0,
+                        m.a};
     for (int k = 0; k <= 30; k += 6) {
         fold_iter_info info;
         ck_assert_status(fold_step_unroll_vjp(&def, p, z0, k, zbar, z, pbar, &info), FOLD_OK);
@@ -149,8 +151,8 @@ START_TEST(step_unroll_matches_builtin_and_fd)
             run_k(&m, pm, z0, k, zm);
             for (int i = 0; i < N; i++)
                 fd += zbar[i] * (zp[i] - zm[i]) / (2 * h);
-            ck_assert_msg(fabs(fd - ad) <= 1e-8 * fmax(1, fabs(fd)), "k %d: fd %.12g vs %.12g",
-                          k, fd, ad);
+            ck_assert_msg(fabs(fd - ad) <= 1e-8 * fmax(1, fabs(fd)), "k %d: fd %.12g vs %.12g", k,
+                          fd, ad);
         }
     }
 }
@@ -166,35 +168,28 @@ START_TEST(step_unroll_bad_input)
     for (int j = 0; j < NP; j++)
         pbar[j] = z[j] = 42;
     fold_step_def def = {"bad step", N, NP, update, phit, psit, &m}, bad = def;
-    ck_assert_status(fold_step_unroll_vjp(NULL, p, z0, 3, zbar, z, pbar, NULL),
-                     FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_step_unroll_vjp(NULL, p, z0, 3, zbar, z, pbar, NULL), FOLD_ERR_ARGUMENT);
     bad.phit_v = NULL;
-    ck_assert_status(fold_step_unroll_vjp(&bad, p, z0, 3, zbar, z, pbar, NULL),
-                     FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_step_unroll_vjp(&bad, p, z0, 3, zbar, z, pbar, NULL), FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("phit_v");
     bad = def;
     bad.nz = 0;
-    ck_assert_status(fold_step_unroll_vjp(&bad, p, z0, 3, zbar, z, pbar, NULL),
-                     FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_step_unroll_vjp(&bad, p, z0, 3, zbar, z, pbar, NULL), FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("nz");
-    ck_assert_status(fold_step_unroll_vjp(&def, p, z0, -1, zbar, z, pbar, NULL),
-                     FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_step_unroll_vjp(&def, p, z0, -1, zbar, z, pbar, NULL), FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("iters");
     zbar[2] = NAN;
-    ck_assert_status(fold_step_unroll_vjp(&def, p, z0, 3, zbar, z, pbar, NULL),
-                     FOLD_ERR_NONFINITE);
+    ck_assert_status(fold_step_unroll_vjp(&def, p, z0, 3, zbar, z, pbar, NULL), FOLD_ERR_NONFINITE);
     ck_assert_error_mentions("zbar");
     zbar[2] = 1;
     m.calls = 0;
     m.fail_at = 2;
-    ck_assert_status(fold_step_unroll_vjp(&def, p, z0, 5, zbar, z, pbar, NULL),
-                     FOLD_ERR_CALLBACK);
+    ck_assert_status(fold_step_unroll_vjp(&def, p, z0, 5, zbar, z, pbar, NULL), FOLD_ERR_CALLBACK);
     ck_assert_error_mentions("update");
     ck_assert_error_mentions("iteration 2");
     m.fail_at = -1;
     p[1] = INFINITY; /* p itself is checked */
-    ck_assert_status(fold_step_unroll_vjp(&def, p, z0, 5, zbar, z, pbar, NULL),
-                     FOLD_ERR_NONFINITE);
+    ck_assert_status(fold_step_unroll_vjp(&def, p, z0, 5, zbar, z, pbar, NULL), FOLD_ERR_NONFINITE);
     p[1] = 1e200; /* the iteration blows up: the non-finite update output is named */
     m.a = 10;
     ck_assert_status(fold_step_unroll_vjp(&def, p, z0, 400, zbar, z, pbar, NULL),

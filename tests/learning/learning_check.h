@@ -12,8 +12,8 @@
  * |<qbar, dq> - (phi(q + h dq) - phi(q - h dq)) / 2h| / max(|fd|, floor) with
  * phi(q) = <ybar, y(q)>, each phi a fresh forward solve. Returns the worst one; qbar of the
  * first call is copied into qbar_out (n_q) when not NULL. */
-static inline double vjp_fd_error(learn_task *t, fold_int i, const double *q, double h,
-                                  int n_dir, uint64_t seed, double *qbar_out)
+static inline double vjp_fd_error(learn_task *t, fold_int i, const double *q, double h, int n_dir,
+                                  uint64_t seed, double *qbar_out)
 {
     fold_int nq = t->n_q, ny = t->n_y;
     double *y = malloc((size_t)ny * sizeof *y), *ybar = malloc((size_t)ny * sizeof *ybar);
@@ -59,8 +59,8 @@ static inline double vjp_fd_error(learn_task *t, fold_int i, const double *q, do
 
 /* Train (from the two-stage fit when init_two_stage) and require the final test figure
  * below both the initial one and the two-stage baseline's. */
-static inline void beats_two_stage(const char *name, const learn_config *c, int epochs,
-                                   double lr, bool init_two_stage)
+static inline void beats_two_stage(const char *name, const learn_config *c, int epochs, double lr,
+                                   bool init_two_stage)
 {
     learn_task *t = NULL;
     learn_options o;

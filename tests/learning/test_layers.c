@@ -53,13 +53,10 @@ START_TEST(topk_dual_fold_matches_closed_form)
         for (int b = LEARN_BACKWARD_LFPI; b <= LEARN_BACKWARD_UNROLL; b++) {
             t->backward = b;
             /* unroll: the forward is the dual gradient method itself, FD of its re-solves */
-            ck_assert_double_le(vjp_fd_error(t, 0, q, 1e-5, 3, 30 + (uint64_t)trial, other),
-                                1e-7);
-            ck_assert_msg(fold_test_vec_relerr(other, ref, 12, 0) <= 1e-8,
-                          "trial %d %s: %g", trial, learn_backward_name(b),
-                          fold_test_vec_relerr(other, ref, 12, 0));
-            if (b == LEARN_BACKWARD_LFPI)
-                ck_assert_int_gt(t->backward_iterations, 1);
+            ck_assert_double_le(vjp_fd_error(t, 0, q, 1e-5, 3, 30 + (uint64_t)trial, other), 1e-7);
+            ck_assert_msg(fold_test_vec_relerr(other, ref, 12, 0) <= 1e-8, "trial %d %s: %g", trial,
+                          learn_backward_name(b), fold_test_vec_relerr(other, ref, 12, 0));
+            if (b == LEARN_BACKWARD_LFPI) ck_assert_int_gt(t->backward_iterations, 1);
             if (b == LEARN_BACKWARD_GMRES) /* a 1 x 1 fold system: one Krylov step */
                 ck_assert_int_le(t->backward_iterations, 2);
             if (b == LEARN_BACKWARD_UNROLL) /* tape: nu_0..nu_K and the K pre-steps */
@@ -86,11 +83,13 @@ START_TEST(topk_unroll_tends_to_fold)
         c[j] = 2 * learn_normal(&rng);
     ck_assert_status(learn_topk_dual_solve(c, 12, 3, LEARN_TOPK_MAX_ITER, false, &nu, &k_conv),
                      FOLD_OK);
-    ck_assert_status(learn_topk_dual_vjp(c, 12, 3, nu, LEARN_BACKWARD_GMRES, 0, 1.0, fold,
-                                         &iters, &bytes), FOLD_OK);
+    ck_assert_status(
+        learn_topk_dual_vjp(c, 12, 3, nu, LEARN_BACKWARD_GMRES, 0, 1.0, fold, &iters, &bytes),
+        FOLD_OK);
     for (fold_int k = 4; k < k_conv; k *= 2) {
-        ck_assert_status(learn_topk_dual_vjp(c, 12, 3, nu, LEARN_BACKWARD_UNROLL, k, 1.0, unr,
-                                             &iters, &bytes), FOLD_OK);
+        ck_assert_status(
+            learn_topk_dual_vjp(c, 12, 3, nu, LEARN_BACKWARD_UNROLL, k, 1.0, unr, &iters, &bytes),
+            FOLD_OK);
         double err = fold_test_vec_relerr(unr, fold, 12, 0);
         if (k == 4) /* far from converged, the unrolled derivative is off */
             ck_assert_double_gt(err, 1e-3);
@@ -99,8 +98,9 @@ START_TEST(topk_unroll_tends_to_fold)
         ck_assert_uint_eq(bytes, (size_t)(2 * k + 1) * sizeof(double));
         prev = err;
     }
-    ck_assert_status(learn_topk_dual_vjp(c, 12, 3, nu, LEARN_BACKWARD_UNROLL, k_conv, 1.0, unr,
-                                         &iters, &bytes), FOLD_OK);
+    ck_assert_status(
+        learn_topk_dual_vjp(c, 12, 3, nu, LEARN_BACKWARD_UNROLL, k_conv, 1.0, unr, &iters, &bytes),
+        FOLD_OK);
     ck_assert_double_le(fold_test_vec_relerr(unr, fold, 12, 0), 1e-11);
 }
 END_TEST

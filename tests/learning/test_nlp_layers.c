@@ -24,8 +24,8 @@ START_TEST(qp_vjp_matches_fd)
 {
     learn_task *t = make("qp", 12, 4, 6, 1.0, 3);
     for (fold_int s = 0; s < 3; s++)
-        ck_assert_double_le(vjp_fd_error(t, s, t->target + s * t->n_q, 1e-4, 3,
-                                         40 + (uint64_t)s, NULL), 1e-5);
+        ck_assert_double_le(
+            vjp_fd_error(t, s, t->target + s * t->n_q, 1e-4, 3, 40 + (uint64_t)s, NULL), 1e-5);
     learn_task_free(t);
 }
 END_TEST
@@ -39,8 +39,8 @@ START_TEST(portfolio_vjp_matches_fd)
 {
     learn_task *t = make("portfolio", 10, 0, 0, 0, 5);
     for (fold_int s = 0; s < 4; s++)
-        ck_assert_double_le(vjp_fd_error(t, s, t->target + s * t->n_q, 1e-4, 3,
-                                         50 + (uint64_t)s, NULL), 1e-5);
+        ck_assert_double_le(
+            vjp_fd_error(t, s, t->target + s * t->n_q, 1e-4, 3, 50 + (uint64_t)s, NULL), 1e-5);
     learn_task_free(t);
 }
 END_TEST
@@ -150,11 +150,10 @@ static void check_layer_derivatives(learn_task *t)
     ck_assert_int_ge(fold_solve(sv, p, NULL), 0);
     ck_assert_status(fold_solver_solution(sv, x, lam, NULL, NULL, NULL), FOLD_OK);
     for (int pass = 0; pass < 2; pass++) {
-        ck_assert_msg(fold_problem_check_derivatives(t->problem, x, p, lam, 1e-6, 1e-6, &rep) ==
-                          FOLD_OK,
-                      "%s: %s[%lld,%lld] analytic %g fd %g", t->name, rep.worst_function,
-                      (long long)rep.worst_row, (long long)rep.worst_col, rep.worst_analytic,
-                      rep.worst_fd);
+        ck_assert_msg(
+            fold_problem_check_derivatives(t->problem, x, p, lam, 1e-6, 1e-6, &rep) == FOLD_OK,
+            "%s: %s[%lld,%lld] analytic %g fd %g", t->name, rep.worst_function,
+            (long long)rep.worst_row, (long long)rep.worst_col, rep.worst_analytic, rep.worst_fd);
         ck_assert_int_eq(rep.n_missing, 0);
         ck_assert_int_gt(rep.n_checked, n);
         learn_rng_seed(&rng, 23);
@@ -192,8 +191,7 @@ START_TEST(qp_infeasible_reported)
     c.slack = -0.5; /* rows +g and -g: -slack <= g(y - y0) <= slack is empty */
     ck_assert_status(learn_task_create("qp", &c, &t), FOLD_ERR_FORWARD_FAILED);
     ck_assert_ptr_null(t);
-    ck_assert_msg(strstr(fold_last_error(), "infeasible") != NULL, "detail: %s",
-                  fold_last_error());
+    ck_assert_msg(strstr(fold_last_error(), "infeasible") != NULL, "detail: %s", fold_last_error());
     c.n_eq = 10; /* as many equalities as variables */
     ck_assert_status(learn_task_create("qp", &c, &t), FOLD_ERR_ARGUMENT);
 }

@@ -44,8 +44,9 @@ START_TEST(qp_step_fold_matches_kkt)
         vjp_of(t, s, ybar, ref);
         for (int k = 0; k < 3; k++) {
             t->backward = k == 2 ? LEARN_BACKWARD_GMRES : LEARN_BACKWARD_LFPI;
-            ck_assert_status(learn_task_set_step(t, k == 1 ? LEARN_STEP_DIAGONAL
-                                                           : LEARN_STEP_IDENTITY, 1.0), FOLD_OK);
+            ck_assert_status(
+                learn_task_set_step(t, k == 1 ? LEARN_STEP_DIAGONAL : LEARN_STEP_IDENTITY, 1.0),
+                FOLD_OK);
             vjp_of(t, s, ybar, pbar);
             ck_assert_msg(fold_test_vec_relerr(pbar, ref, 12, 0) <= 1e-8,
                           "sample %lld config %d: %g", (long long)s, k,
@@ -78,9 +79,10 @@ static void unroll_tends_to_fold(learn_task *t, fold_int s, uint64_t seed)
     vjp_of(t, s, ybar, pbar);
     k_conv = t->backward_iterations;
     ck_assert_int_gt(k_conv, 4);
-    ck_assert_msg(fold_test_vec_relerr(pbar, ref, (long)n, 0) <= 1e-6, "%s: converged unroll "
-                  "(K = %ld) vs fold: %g", t->name, (long)k_conv,
-                  fold_test_vec_relerr(pbar, ref, (long)n, 0));
+    ck_assert_msg(fold_test_vec_relerr(pbar, ref, (long)n, 0) <= 1e-6,
+                  "%s: converged unroll "
+                  "(K = %ld) vs fold: %g",
+                  t->name, (long)k_conv, fold_test_vec_relerr(pbar, ref, (long)n, 0));
     ck_assert_uint_gt(t->backward_bytes, (size_t)k_conv * sizeof(double));
     for (fold_int k = 2; k < k_conv; k *= 2) {
         double err;
@@ -88,13 +90,12 @@ static void unroll_tends_to_fold(learn_task *t, fold_int s, uint64_t seed)
         vjp_of(t, s, ybar, pbar);
         ck_assert_int_eq(t->backward_iterations, k);
         err = fold_test_vec_relerr(pbar, ref, (long)n, 0);
-        if (k == 2)
-            first = err;
+        if (k == 2) first = err;
         /* after the first steps from the start (a transient: the portfolio's multipliers
          * overshoot), and above the level where the forward's own error dominates */
         if (k >= 8 && prev > 1e-9)
-            ck_assert_msg(err < prev, "%s: K = %ld: error %g not below %g", t->name, (long)k,
-                          err, prev);
+            ck_assert_msg(err < prev, "%s: K = %ld: error %g not below %g", t->name, (long)k, err,
+                          prev);
         prev = err;
     }
     ck_assert_double_gt(first, 1e-3); /* two steps from the start are far from the fold */
@@ -108,8 +109,8 @@ START_TEST(qp_unroll_tends_to_fold)
         unroll_tends_to_fold(t, s, 60 + (uint64_t)s);
     /* the unrolled layer (Ipopt, then the SQP iteration) against its own re-solves */
     for (fold_int s = 0; s < 2; s++)
-        ck_assert_double_le(vjp_fd_error(t, s, t->target + s * t->n_q, 1e-4, 3,
-                                         70 + (uint64_t)s, NULL), 1e-5);
+        ck_assert_double_le(
+            vjp_fd_error(t, s, t->target + s * t->n_q, 1e-4, 3, 70 + (uint64_t)s, NULL), 1e-5);
     learn_task_free(t);
 }
 END_TEST
@@ -122,8 +123,8 @@ START_TEST(portfolio_unroll_tends_to_fold)
     for (fold_int s = 0; s < 3; s++)
         unroll_tends_to_fold(t, s, 80 + (uint64_t)s);
     for (fold_int s = 0; s < 2; s++)
-        ck_assert_double_le(vjp_fd_error(t, s, t->target + s * t->n_q, 1e-4, 3,
-                                         90 + (uint64_t)s, NULL), 1e-5);
+        ck_assert_double_le(
+            vjp_fd_error(t, s, t->target + s * t->n_q, 1e-4, 3, 90 + (uint64_t)s, NULL), 1e-5);
     learn_task_free(t);
 }
 END_TEST

@@ -29,8 +29,7 @@ static inline void trip_add(trip *t, fold_int r, fold_int c, double v)
 static inline void trip_sym(trip *t, fold_int r, fold_int c, double v)
 {
     trip_add(t, r, c, v);
-    if (r != c)
-        trip_add(t, c, r, v);
+    if (r != c) trip_add(t, c, r, v);
 }
 
 static inline void trip_free(trip *t)
@@ -63,8 +62,7 @@ static inline void make_kkt(trip *t, fold_test_rng *rng, fold_int n, fold_int m,
     for (fold_int i = 0; i < n; i++) {
         for (int k = 0; k < 3; k++) {
             fold_int j = (fold_int)(fold_test_uniform(rng) * (double)n);
-            if (j == i)
-                continue;
+            if (j == i) continue;
             double v = fold_test_normal(rng);
             trip_sym(t, i, j, v);
             rowsum[i] += fabs(v);
@@ -89,8 +87,7 @@ static inline void make_kkt(trip *t, fold_test_rng *rng, fold_int n, fold_int m,
 static inline fold_la_assembly *assemble(trip *t, fold_int dim, int stype, cholmod_common *cm)
 {
     fold_la_assembly *as = NULL;
-    ck_assert_status(fold_la_assembly_create(dim, dim, t->n, t->r, t->c, stype, cm, &as),
-                     FOLD_OK);
+    ck_assert_status(fold_la_assembly_create(dim, dim, t->n, t->r, t->c, stype, cm, &as), FOLD_OK);
     fold_la_assembly_fill(as, t->v);
     return as;
 }
@@ -110,7 +107,7 @@ static inline double *to_dense(const cholmod_sparse *A)
 
 /* ||op(A) x - b||_inf / (||op(A)||_inf ||x||_inf + ||b||_inf), independently of the library. */
 static inline double dense_residual(const double *D, fold_int n, bool tr, const double *x,
-                             const double *b)
+                                    const double *b)
 {
     double rn = 0, an = 0, xn = 0, bn = 0;
     for (fold_int i = 0; i < n; i++) {
@@ -128,10 +125,9 @@ static inline double dense_residual(const double *D, fold_int n, bool tr, const 
     return rn / (an * xn + bn);
 }
 
-
 /* Solve A X = B and A' X = B with 3 right-hand sides; check the residual independently. */
 static inline void check_solves(fold_la_factor *F, const cholmod_sparse *A, fold_test_rng *rng,
-                         double tol)
+                                double tol)
 {
     fold_int n = (fold_int)A->nrow, nrhs = 3;
     double *B = malloc((size_t)(n * nrhs) * sizeof *B), *X = malloc((size_t)(n * nrhs) * sizeof *X);

@@ -191,8 +191,8 @@ START_TEST(refactor_reuses_analysis)
     fold_la_factor_info info;
     fold_la_factor_get_info(F, &info);
     ck_assert(info.reused_analysis);
-    ck_assert_int_eq(info.factorization, kind == FOLD_FACTOR_UMFPACK ? FOLD_FACTOR_UMFPACK
-                                                                      : FOLD_FACTOR_CHOLMOD);
+    ck_assert_int_eq(info.factorization,
+                     kind == FOLD_FACTOR_UMFPACK ? FOLD_FACTOR_UMFPACK : FOLD_FACTOR_CHOLMOD);
     check_solves(F, as->A, &rng, 1e-12);
     /* A different pattern is refused. */
     trip t2 = {0};
@@ -233,8 +233,8 @@ START_TEST(symmetry_check)
     fold_la_assembly *as = assemble(&t, n + m, 0, &cm);
     const fold_int *Ap = as->A->p, *Ai = as->A->i;
     double *Ax = as->A->x;
-    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, 0, n, 1e-10, 1e-14, &cm,
-                                           &F), FOLD_OK);
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, 0, n, 1e-10, 1e-14, &cm, &F),
+                     FOLD_OK);
     fold_la_factor_free(F);
     for (int trial = 0; trial < 40; trial++) {
         fold_int j = (fold_int)(fold_test_uniform(&rng) * (double)(n + m)), q = Ap[j];
@@ -243,13 +243,15 @@ START_TEST(symmetry_check)
         if (q == Ap[j + 1]) continue;
         double v = Ax[q];
         Ax[q] = v * (1 + 1e-15);
-        ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, 0, n, 1e-10, 1e-14,
-                                               &cm, &F), FOLD_OK);
+        ck_assert_status(
+            fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, 0, n, 1e-10, 1e-14, &cm, &F),
+            FOLD_OK);
         fold_la_factor_free(F);
         F = NULL;
         Ax[q] = v + 0.25;
-        ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, 0, n, 1e-10, 1e-14,
-                                               &cm, &F), FOLD_ERR_UNSUPPORTED);
+        ck_assert_status(
+            fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, 0, n, 1e-10, 1e-14, &cm, &F),
+            FOLD_ERR_UNSUPPORTED);
         ck_assert_msg(mentions_pair(Ai[q], j), "'%s' does not name (%lld,%lld)", fold_last_error(),
                       (long long)Ai[q], (long long)j);
         Ax[q] = v;
@@ -262,9 +264,9 @@ START_TEST(symmetry_check)
                 trip_add(&t2, t.r[k], t.c[k], t.v[k]);
             trip_add(&t2, side ? n + 1 : n, side ? n : n + 1, nonzero ? 1.0 : 0.0);
             fold_la_assembly *as2 = assemble(&t2, n + m, 0, &cm);
-            ck_assert_status(fold_la_factor_create(as2->A, FOLD_FACTOR_CHOLMOD, 0, n, 1e-10,
-                                                   1e-14, &cm, &F),
-                             nonzero ? FOLD_ERR_UNSUPPORTED : FOLD_OK);
+            ck_assert_status(
+                fold_la_factor_create(as2->A, FOLD_FACTOR_CHOLMOD, 0, n, 1e-10, 1e-14, &cm, &F),
+                nonzero ? FOLD_ERR_UNSUPPORTED : FOLD_OK);
             if (nonzero) ck_assert(mentions_pair(n, n + 1));
             fold_la_factor_free(F);
             F = NULL;
@@ -293,8 +295,9 @@ START_TEST(blocked_solves)
     make_kkt(&t, &rng, n, m, _i ? H_INDEF : H_SPD);
     fold_la_assembly *as = assemble(&t, N, 0, &cm);
     fold_la_factor *F = NULL;
-    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_UMFPACK, FOLD_ORDER_COLAMD, n,
-                                           1e-10, 1e-14, &cm, &F), FOLD_OK);
+    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_UMFPACK, FOLD_ORDER_COLAMD, n, 1e-10,
+                                           1e-14, &cm, &F),
+                     FOLD_OK);
     double *B = malloc((size_t)(N * nrhs) * sizeof *B), *X = malloc((size_t)(N * nrhs) * 8);
     double *x1 = malloc((size_t)N * 8), res = 0;
     for (fold_int k = 0; k < N * nrhs; k++)
@@ -309,8 +312,8 @@ START_TEST(blocked_solves)
                 scale = fmax(scale, fabs(x1[i]));
                 diff = fmax(diff, fabs(x1[i] - X[c * N + i]));
             }
-            ck_assert_msg(diff <= 1e-12 * scale, "rhs %lld (transpose %d): %g vs %g",
-                          (long long)c, tr, diff, scale);
+            ck_assert_msg(diff <= 1e-12 * scale, "rhs %lld (transpose %d): %g vs %g", (long long)c,
+                          tr, diff, scale);
         }
         ck_assert_status(fold_la_factor_solve(F, tr, nrhs, B, X, 3, 1e-14, &res), FOLD_OK);
         ck_assert_double_le(res, 1e-14);
@@ -338,8 +341,9 @@ START_TEST(shared_factor)
     fold_test_rng_seed(&rng, 400 + (unsigned long long)_i);
     make_kkt(&t, &rng, n, m, H_SPD);
     fold_la_assembly *as = assemble(&t, n + m, 0, &cm), *copy = assemble(&t, n + m, 0, &cm);
-    ck_assert_status(fold_la_factor_create_shared(as->A, kind, FOLD_ORDER_AMD, n, 1e-10, 1e-14,
-                                                  0.0, false, &cm, &F), FOLD_OK);
+    ck_assert_status(fold_la_factor_create_shared(as->A, kind, FOLD_ORDER_AMD, n, 1e-10, 1e-14, 0.0,
+                                                  false, &cm, &F),
+                     FOLD_OK);
     check_solves(F, as->A, &rng, 1e-12);
     for (fold_int k = 0; k < t.n; k++)
         t.v[k] *= t.r[k] == t.c[k] ? 3.0 : 1.5;

@@ -26,21 +26,21 @@ START_TEST(singular_detected)
     fold_la_assembly *as = singular_fixture(&cm, &rng, 300, &t);
     fold_la_factor *F = NULL;
     /* UMFPACK: a zero pivot or rcond below rcond_min. */
-    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_UMFPACK, ordering, n, 1e-10, 1e-14,
-                                           &cm, &F),
-                     FOLD_ERR_SINGULAR);
+    ck_assert_status(
+        fold_la_factor_create(as->A, FOLD_FACTOR_UMFPACK, ordering, n, 1e-10, 1e-14, &cm, &F),
+        FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("umfpack_dl_numeric");
     ck_assert_ptr_null(F);
     /* CHOLMOD: K is quasi-definite, hence factorable, but ||inv(K)||_1 ~ 1 / delta. */
-    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, ordering, n, 1e-10, 1e-14,
-                                           &cm, &F),
-                     FOLD_ERR_SINGULAR);
+    ck_assert_status(
+        fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, ordering, n, 1e-10, 1e-14, &cm, &F),
+        FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("numerically singular");
     ck_assert_ptr_null(F);
     /* AUTO: falls back to UMFPACK, which reports the singularity. */
-    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_AUTO, ordering, n, 1e-10, 1e-14,
-                                           &cm, &F),
-                     FOLD_ERR_SINGULAR);
+    ck_assert_status(
+        fold_la_factor_create(as->A, FOLD_FACTOR_AUTO, ordering, n, 1e-10, 1e-14, &cm, &F),
+        FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("umfpack_dl_numeric");
     ck_assert_ptr_null(F);
     /* Refactoring a good factor with singular values leaves it unusable, not wrong. */
@@ -91,9 +91,11 @@ START_TEST(expect_singular)
     fold_la_factor *found = NULL, *told = NULL;
     fold_la_factor_info fi, ti;
     ck_assert_status(fold_la_factor_create_reg(as->A, kind, FOLD_ORDER_METIS, n, 1e-10, 1e-14,
-                                               1e-12, &cm, &found), FOLD_OK);
-    ck_assert_status(fold_la_factor_create_shared(as->A, kind, FOLD_ORDER_METIS, n, 1e-10,
-                                                  1e-14, 1e-12, true, &cm, &told), FOLD_OK);
+                                               1e-12, &cm, &found),
+                     FOLD_OK);
+    ck_assert_status(fold_la_factor_create_shared(as->A, kind, FOLD_ORDER_METIS, n, 1e-10, 1e-14,
+                                                  1e-12, true, &cm, &told),
+                     FOLD_OK);
     fold_la_factor_get_info(found, &fi);
     fold_la_factor_get_info(told, &ti);
     ck_assert_double_eq(fi.singular_delta, 1e-12);
@@ -130,14 +132,15 @@ START_TEST(expect_singular)
     /* A regular A: the probe finds no null vector, A itself is factored. */
     make_kkt(&tr, &rng, n, m, H_SPD);
     fold_la_assembly *reg = assemble(&tr, dim, 0, &cm);
-    ck_assert_status(fold_la_factor_create_shared(reg->A, kind, FOLD_ORDER_METIS, n, 1e-10,
-                                                  1e-14, 1e-12, true, &cm, &told), FOLD_OK);
+    ck_assert_status(fold_la_factor_create_shared(reg->A, kind, FOLD_ORDER_METIS, n, 1e-10, 1e-14,
+                                                  1e-12, true, &cm, &told),
+                     FOLD_OK);
     for (int round = 0; round < 2; round++) {
         fold_la_factor_get_info(told, &ti);
         ck_assert_double_eq(ti.singular_delta, 0.0);
         ck_assert_str_eq(ti.fallback_reason, "");
-        ck_assert_int_eq(ti.factorization, kind == FOLD_FACTOR_AUTO ? FOLD_FACTOR_CHOLMOD
-                                                                    : FOLD_FACTOR_UMFPACK);
+        ck_assert_int_eq(ti.factorization,
+                         kind == FOLD_FACTOR_AUTO ? FOLD_FACTOR_CHOLMOD : FOLD_FACTOR_UMFPACK);
         ck_assert_status(fold_la_factor_null_probe(told, z1, &r1), FOLD_ERR_ARGUMENT);
         check_solves(told, reg->A, &rng, 1e-12);
         fold_la_factor_expect_singular(told);
@@ -170,8 +173,9 @@ START_TEST(solve_cols_flags_inconsistent)
     fold_la_assembly *as = singular_fixture(&cm, &rng, 320, &t);
     const fold_int n = SN, dim = SN + SM;
     fold_la_factor *F = NULL, *G = NULL;
-    ck_assert_status(fold_la_factor_create_reg(as->A, FOLD_FACTOR_UMFPACK, _i, n, 1e-10, 1e-14,
-                                               1e-12, &cm, &F), FOLD_OK);
+    ck_assert_status(
+        fold_la_factor_create_reg(as->A, FOLD_FACTOR_UMFPACK, _i, n, 1e-10, 1e-14, 1e-12, &cm, &F),
+        FOLD_OK);
     fold_la_factor_info fi;
     fold_la_factor_get_info(F, &fi);
     ck_assert_double_eq(fi.singular_delta, 1e-12);
@@ -191,8 +195,8 @@ START_TEST(solve_cols_flags_inconsistent)
             n_want += want[c];
         }
         double res = -1;
-        ck_assert_status(fold_la_factor_solve_cols(F, false, nrhs, B, X, 3, 1e-13, &res, bad,
-                                                   &n_bad), FOLD_OK);
+        ck_assert_status(
+            fold_la_factor_solve_cols(F, false, nrhs, B, X, 3, 1e-13, &res, bad, &n_bad), FOLD_OK);
         ck_assert_int_eq(n_bad, n_want);
         ck_assert_double_le(res, 1e-13);
         if (n_want == nrhs) ck_assert_double_eq(res, 0.0);
@@ -205,8 +209,7 @@ START_TEST(solve_cols_flags_inconsistent)
             /* equal but on the null vector's entries, which are a convention */
             for (fold_int i = 0; i < dim; i++)
                 if (i != n && i != dim - 1)
-                    ck_assert_double_le(fabs(X[c * dim + i] - x1[i]),
-                                        1e-9 * (fabs(x1[i]) + 1.0));
+                    ck_assert_double_le(fabs(X[c * dim + i] - x1[i]), 1e-9 * (fabs(x1[i]) + 1.0));
             ck_assert_double_le(fabs(X[c * dim + n] + X[c * dim + dim - 1] - x1[n] - x1[dim - 1]),
                                 1e-9 * (fabs(x1[n]) + fabs(x1[dim - 1]) + 1.0));
         }
@@ -222,8 +225,9 @@ START_TEST(solve_cols_flags_inconsistent)
     trip tr = {0};
     make_kkt(&tr, &rng, n, SM, H_SPD);
     fold_la_assembly *reg = assemble(&tr, dim, 0, &cm);
-    ck_assert_status(fold_la_factor_create_reg(reg->A, FOLD_FACTOR_UMFPACK, _i, n, 1e-10, 1e-14,
-                                               1e-12, &cm, &G), FOLD_OK);
+    ck_assert_status(
+        fold_la_factor_create_reg(reg->A, FOLD_FACTOR_UMFPACK, _i, n, 1e-10, 1e-14, 1e-12, &cm, &G),
+        FOLD_OK);
     unsigned char bad[8];
     fold_int n_bad = -1;
     for (fold_int i = 0; i < 8 * dim; i++)
@@ -261,14 +265,14 @@ START_TEST(auto_falls_back_when_not_quasi_definite)
     make_kkt(&t, &rng, n, m, H_NOT_QD);
     fold_la_assembly *as = assemble(&t, n + m, 0, &cm);
     fold_la_factor *F = NULL;
-    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, ordering, n, 1e-10, 1e-14,
-                                           &cm, &F),
-                     FOLD_ERR_UNSUPPORTED);
+    ck_assert_status(
+        fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, ordering, n, 1e-10, 1e-14, &cm, &F),
+        FOLD_ERR_UNSUPPORTED);
     ck_assert_error_mentions("not quasi-definite");
     ck_assert_ptr_null(F);
-    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_AUTO, ordering, n, 1e-10, 1e-14,
-                                           &cm, &F),
-                     FOLD_OK);
+    ck_assert_status(
+        fold_la_factor_create(as->A, FOLD_FACTOR_AUTO, ordering, n, 1e-10, 1e-14, &cm, &F),
+        FOLD_OK);
     fold_la_factor_info info;
     fold_la_factor_get_info(F, &info);
     ck_assert_int_eq(info.factorization, FOLD_FACTOR_UMFPACK);
@@ -299,9 +303,9 @@ START_TEST(auto_falls_back_when_refinement_misses_tol)
     fold_la_assembly *as = assemble(&t, n + m, 0, &cm);
     fold_la_factor *F = NULL;
     /* A large delta and no refinement: LDL' alone cannot reach 1e-12. */
-    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_AUTO, FOLD_ORDER_AMD, n, 1e-3,
-                                           1e-14, &cm, &F),
-                     FOLD_OK);
+    ck_assert_status(
+        fold_la_factor_create(as->A, FOLD_FACTOR_AUTO, FOLD_ORDER_AMD, n, 1e-3, 1e-14, &cm, &F),
+        FOLD_OK);
     fold_la_factor_info info;
     fold_la_factor_get_info(F, &info);
     ck_assert_int_eq(info.factorization, FOLD_FACTOR_CHOLMOD);
@@ -318,11 +322,10 @@ START_TEST(auto_falls_back_when_refinement_misses_tol)
                   info.fallback_reason);
     /* The same matrix with refinement: CHOLMOD alone converges (rate ~ delta ||inv(A)||). */
     fold_la_factor_free(F);
-    ck_assert_status(fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, FOLD_ORDER_AMD, n, 1e-3,
-                                           1e-14, &cm, &F),
-                     FOLD_OK);
-    ck_assert_status(fold_la_factor_solve(F, false, 1, B, X, 0, 1e-12, &res),
-                     FOLD_WARN_INACCURATE);
+    ck_assert_status(
+        fold_la_factor_create(as->A, FOLD_FACTOR_CHOLMOD, FOLD_ORDER_AMD, n, 1e-3, 1e-14, &cm, &F),
+        FOLD_OK);
+    ck_assert_status(fold_la_factor_solve(F, false, 1, B, X, 0, 1e-12, &res), FOLD_WARN_INACCURATE);
     ck_assert_double_gt(res, 1e-12);
     ck_assert_status(fold_la_factor_solve(F, false, 1, B, X, 30, 1e-12, &res), FOLD_OK);
     ck_assert_double_le(dense_residual(D, n + m, false, X, B), 1e-12);
@@ -338,8 +341,8 @@ END_TEST
 
 /* Minimum-norm least squares: x solves the normal equations op(A)' (op(A) x - b) = 0 and is
  * orthogonal to null(op(A)); together these determine op(A)^+ b uniquely. */
-static void check_min_norm(const double *D, fold_int n, bool tr, const double *x,
-                           const double *b, const double *null_vec, bool consistent)
+static void check_min_norm(const double *D, fold_int n, bool tr, const double *x, const double *b,
+                           const double *null_vec, bool consistent)
 {
     double *r = calloc((size_t)n, sizeof *r), rn = 0, gn = 0, xn = 0, dot = 0, vn = 0, an = 0;
     for (fold_int i = 0; i < n; i++) {
@@ -361,8 +364,7 @@ static void check_min_norm(const double *D, fold_int n, bool tr, const double *x
     }
     ck_assert_msg(gn <= 1e-10 * an * an * (xn + 1), "normal equations residual %g", gn);
     ck_assert_msg(fabs(dot) <= 1e-10 * sqrt(vn) * (xn + 1), "x . null = %g", dot);
-    if (consistent)
-        ck_assert_msg(rn <= 1e-10 * an * (xn + 1), "consistent system residual %g", rn);
+    if (consistent) ck_assert_msg(rn <= 1e-10 * an * (xn + 1), "consistent system residual %g", rn);
     free(r);
 }
 
@@ -375,8 +377,7 @@ START_TEST(lsq_minimum_norm)
     trip t = {0};
     for (int j = 0; j < 3; j++)
         for (int i = 0; i < 3; i++)
-            if (dense[i + 3 * j] != 0)
-                trip_add(&t, i, j, dense[i + 3 * j]);
+            if (dense[i + 3 * j] != 0) trip_add(&t, i, j, dense[i + 3 * j]);
     fold_la_assembly *as = assemble(&t, 3, 0, &cm);
     double null_a[3] = {-1, -1, 1}, null_at[3] = {-2, 1, 0};
     double b[6] = {1, 2, 3, 1, 2, 1}, x[6] = {0}; /* column 0 inconsistent, column 1 consistent */
@@ -537,13 +538,11 @@ START_TEST(allocation_failures_leave_nothing)
                 fold_la_assembly_fill(as, t.v);
                 st = fold_la_factor_create(as->A, kind, FOLD_ORDER_AMD, n, 1e-10, 1e-14, &cm, &F);
             }
-            if (!st)
-                st = fold_la_factor_solve(F, false, 1, b, x, 3, 1e-12, &res);
+            if (!st) st = fold_la_factor_solve(F, false, 1, b, x, 3, 1e-12, &res);
             fold_alloc_fail_after(-1);
             fold_la_factor_free(F);
             fold_la_assembly_free(as, &cm);
-            if (st == FOLD_OK)
-                break;
+            if (st == FOLD_OK) break;
             ck_assert_status(st, FOLD_ERR_MEMORY);
             failures++;
         }

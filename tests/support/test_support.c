@@ -44,8 +44,7 @@ int fold_test_run(Suite *suite)
     int n_failed = srunner_ntests_failed(sr);
     TestResult **failed = srunner_failures(sr);
     for (int i = 0; i < srunner_ntests_failed(sr); i++)
-        if (is_skip(tr_msg(failed[i])))
-            n_failed--;
+        if (is_skip(tr_msg(failed[i]))) n_failed--;
     free(failed);
     srunner_free(sr);
     fflush(stdout);
@@ -75,8 +74,7 @@ double fold_test_vec_relerr(const double *a, const double *b, long n, double sca
 void fold_test_rng_seed(fold_test_rng *r, unsigned long long seed)
 {
     r->state = seed * 0x9E3779B97F4A7C15ULL + 0x2545F4914F6CDD1DULL;
-    if (r->state == 0)
-        r->state = 1;
+    if (r->state == 0) r->state = 1;
 }
 
 double fold_test_uniform(fold_test_rng *r)
@@ -87,8 +85,7 @@ double fold_test_uniform(fold_test_rng *r)
 double fold_test_normal(fold_test_rng *r)
 {
     double u1 = fold_test_uniform(r), u2 = fold_test_uniform(r);
-    if (u1 < 1e-300)
-        u1 = 1e-300;
+    if (u1 < 1e-300) u1 = 1e-300;
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
@@ -96,13 +93,11 @@ const char *fold_test_pglib_dir(void)
 {
     const char *dir = getenv("FOLDOPT_PGLIB_DIR");
     struct stat sb;
-    if (!dir || stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return NULL;
+    if (!dir || stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) return NULL;
     return dir;
 }
 
-fold_int fold_test_trust_find(const fold_trust_item *items, fold_int n, int kind,
-                              const char *name)
+fold_int fold_test_trust_find(const fold_trust_item *items, fold_int n, int kind, const char *name)
 {
     for (fold_int k = 0; k < n; k++)
         if (items[k].kind == kind && (!name || !strcmp(items[k].name, name))) return k;

@@ -20,16 +20,16 @@ int fold_test_run(Suite *suite);
 #define fold_test_skip(...) ck_abort_msg(FOLD_TEST_SKIP_TAG __VA_ARGS__)
 
 /* Assert a status code, printing fold_last_error() on mismatch. */
-#define ck_assert_status(expr, expected)                                                          \
+#define ck_assert_status(expr, expected)                                                           \
     do {                                                                                           \
         fold_status st_ = (expr);                                                                  \
-        ck_assert_msg(st_ == (expected), "%s returned %s (%d), expected %s: %s", #expr,           \
+        ck_assert_msg(st_ == (expected), "%s returned %s (%d), expected %s: %s", #expr,            \
                       fold_status_name(st_), (int)st_, fold_status_name(expected),                 \
                       fold_last_error());                                                          \
     } while (0)
 
 /* Assert the last error detail contains a substring. */
-#define ck_assert_error_mentions(substr)                                                          \
+#define ck_assert_error_mentions(substr)                                                           \
     ck_assert_msg(strstr(fold_last_error(), (substr)) != NULL,                                     \
                   "error detail '%s' does not mention '%s'", fold_last_error(), (substr))
 
@@ -51,7 +51,6 @@ const char *fold_test_pglib_dir(void);
 
 /* Index of the first item of the trust report `items` (n of them) of `kind` named `name`
  * (any name when NULL), or -1. */
-fold_int fold_test_trust_find(const fold_trust_item *items, fold_int n, int kind,
-                              const char *name);
+fold_int fold_test_trust_find(const fold_trust_item *items, fold_int n, int kind, const char *name);
 
 #endif

@@ -13,8 +13,7 @@ fold_status fold_kry_bicgstab(const fold_kry_op *A, const fold_kry_pc *M,
     fold_status st = FOLD_OK;
     res->iterations = 0;
     res->reason = FOLD_REASON_CONVERGED;
-    if (!buf)
-        return FOLD_ERR_MEMORY;
+    if (!buf) return FOLD_ERR_MEMORY;
     double *r = buf, *rh = buf + n, *p = buf + 2 * n, *v = buf + 3 * n, *ph = buf + 4 * n;
     double *sh = buf + 5 * n, *t = buf + 6 * n;
     if (bnorm == 0) {
@@ -24,24 +23,25 @@ fold_status fold_kry_bicgstab(const fold_kry_op *A, const fold_kry_pc *M,
         goto done;
     }
     for (;;) { /* (re)start from the true residual */
-        if ((st = fold_kry_residual(A, tr, b, x, r, &rnorm)) < 0)
-            goto done;
+        if ((st = fold_kry_residual(A, tr, b, x, r, &rnorm)) < 0) goto done;
         rel = rnorm / bnorm;
         res->residual = rel;
-        if (it == 0)
-            fold_kry_record(res, rel);
+        if (it == 0) fold_kry_record(res, rel);
         if (!isfinite(rel)) {
             res->reason = FOLD_REASON_NAN;
-            st = fold_error(FOLD_ERR_NONFINITE, "BiCGSTAB: residual is not finite after %lld "
-                            "iterations", (long long)it);
+            st = fold_error(FOLD_ERR_NONFINITE,
+                            "BiCGSTAB: residual is not finite after %lld "
+                            "iterations",
+                            (long long)it);
             goto done;
         }
-        if (rel <= prm->tol)
-            goto done;
+        if (rel <= prm->tol) goto done;
         if (it >= prm->max_iter) {
             res->reason = FOLD_REASON_MAX_ITER;
-            st = fold_error(FOLD_ERR_NOT_CONVERGED, "BiCGSTAB: relative residual %.3g > tol "
-                            "%.3g after %lld iterations", rel, prm->tol, (long long)it);
+            st = fold_error(FOLD_ERR_NOT_CONVERGED,
+                            "BiCGSTAB: relative residual %.3g > tol "
+                            "%.3g after %lld iterations",
+                            rel, prm->tol, (long long)it);
             goto done;
         }
         memcpy(rh, r, (size_t)n * sizeof *r);
@@ -52,8 +52,10 @@ fold_status fold_kry_bicgstab(const fold_kry_op *A, const fold_kry_pc *M,
             double rho_new = fold_kry_dot(n, rh, r), beta, tt;
             if (rho_new == 0 || !isfinite(rho_new)) {
                 res->reason = FOLD_REASON_BREAKDOWN;
-                st = fold_error(FOLD_ERR_NOT_CONVERGED, "BiCGSTAB: breakdown (rho = 0) at "
-                                "iteration %lld", (long long)it);
+                st = fold_error(FOLD_ERR_NOT_CONVERGED,
+                                "BiCGSTAB: breakdown (rho = 0) at "
+                                "iteration %lld",
+                                (long long)it);
                 goto done;
             }
             beta = (rho_new / rho) * (alpha / omega);
@@ -82,12 +84,13 @@ fold_status fold_kry_bicgstab(const fold_kry_op *A, const fold_kry_pc *M,
             fold_kry_axpy(n, -omega, t, r);
             rel = fold_kry_nrm2(n, r) / bnorm;
             fold_kry_record(res, rel);
-            if (rel <= prm->tol || !isfinite(rel))
-                break;
+            if (rel <= prm->tol || !isfinite(rel)) break;
             if (omega == 0) {
                 res->reason = FOLD_REASON_BREAKDOWN;
-                st = fold_error(FOLD_ERR_NOT_CONVERGED, "BiCGSTAB: breakdown (omega = 0) at "
-                                "iteration %lld", (long long)it);
+                st = fold_error(FOLD_ERR_NOT_CONVERGED,
+                                "BiCGSTAB: breakdown (omega = 0) at "
+                                "iteration %lld",
+                                (long long)it);
                 goto done;
             }
         }

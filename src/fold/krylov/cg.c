@@ -11,8 +11,7 @@ fold_status fold_kry_cg(const fold_kry_op *A, const fold_kry_pc *M, const fold_k
     fold_status st = FOLD_OK;
     res->iterations = 0;
     res->reason = FOLD_REASON_CONVERGED;
-    if (!buf)
-        return FOLD_ERR_MEMORY;
+    if (!buf) return FOLD_ERR_MEMORY;
     double *r = buf, *z = buf + n, *p = buf + 2 * n, *q = buf + 3 * n;
     if (bnorm == 0) {
         memset(x, 0, (size_t)n * sizeof *x);
@@ -20,24 +19,23 @@ fold_status fold_kry_cg(const fold_kry_op *A, const fold_kry_pc *M, const fold_k
         fold_kry_record(res, 0);
         goto done;
     }
-    if ((st = fold_kry_residual(A, false, b, x, r, &rnorm)) < 0)
-        goto done;
+    if ((st = fold_kry_residual(A, false, b, x, r, &rnorm)) < 0) goto done;
     rel = rnorm / bnorm;
     fold_kry_record(res, rel);
-    if ((st = fold_kry_precond(M, false, n, r, z)) < 0)
-        goto done;
+    if ((st = fold_kry_precond(M, false, n, r, z)) < 0) goto done;
     memcpy(p, z, (size_t)n * sizeof *p);
     rz = fold_kry_dot(n, r, z);
     while (rel > prm->tol) {
         double pq, alpha, rz_new;
         if (it >= prm->max_iter) {
             res->reason = FOLD_REASON_MAX_ITER;
-            st = fold_error(FOLD_ERR_NOT_CONVERGED, "CG: relative residual %.3g > tol %.3g "
-                            "after %lld iterations", rel, prm->tol, (long long)it);
+            st = fold_error(FOLD_ERR_NOT_CONVERGED,
+                            "CG: relative residual %.3g > tol %.3g "
+                            "after %lld iterations",
+                            rel, prm->tol, (long long)it);
             goto done;
         }
-        if ((st = A->apply(A->ctx, false, p, q)) < 0)
-            goto done;
+        if ((st = A->apply(A->ctx, false, p, q)) < 0) goto done;
         pq = fold_kry_dot(n, p, q);
         if (!(pq > 0) || !(rz > 0)) {
             res->reason = isfinite(pq) ? FOLD_REASON_BREAKDOWN : FOLD_REASON_NAN;
@@ -54,12 +52,10 @@ fold_status fold_kry_cg(const fold_kry_op *A, const fold_kry_pc *M, const fold_k
         rel = fold_kry_nrm2(n, r) / bnorm;
         fold_kry_record(res, rel);
         if (rel <= prm->tol) { /* confirm with the true residual */
-            if ((st = fold_kry_residual(A, false, b, x, r, &rnorm)) < 0)
-                goto done;
+            if ((st = fold_kry_residual(A, false, b, x, r, &rnorm)) < 0) goto done;
             rel = rnorm / bnorm;
         }
-        if ((st = fold_kry_precond(M, false, n, r, z)) < 0)
-            goto done;
+        if ((st = fold_kry_precond(M, false, n, r, z)) < 0) goto done;
         rz_new = fold_kry_dot(n, r, z);
         for (fold_int i = 0; i < n; i++)
             p[i] = z[i] + (rz_new / rz) * p[i];

@@ -6,8 +6,8 @@
 typedef struct {
     fold_int n;
     int m;
-    double *V;   /* n x (m+1) Krylov basis */
-    double *H;   /* (m+1) x m Hessenberg, column-major */
+    double *V; /* n x (m+1) Krylov basis */
+    double *H; /* (m+1) x m Hessenberg, column-major */
     double *cs, *sn, *g, *y, *w, *z;
 } gmres_work;
 
@@ -60,8 +60,7 @@ static fold_status update_solution(gmres_work *W, const fold_kry_pc *M, bool tra
     for (int i = 0; i < j; i++)
         fold_kry_axpy(n, W->y[i], W->V + (size_t)i * n, W->w);
     fold_status st = fold_kry_precond(M, transpose, n, W->w, W->z);
-    if (st < 0)
-        return st;
+    if (st < 0) return st;
     fold_kry_axpy(n, 1.0, W->z, x);
     return FOLD_OK;
 }
@@ -77,37 +76,36 @@ fold_status fold_kry_gmres(const fold_kry_op *A, const fold_kry_pc *M, const fol
     bool tr = prm->transpose;
     res->iterations = 0;
     res->reason = FOLD_REASON_CONVERGED;
-    if (m > n)
-        m = (int)n;
+    if (m > n) m = (int)n;
     if (bnorm == 0) {
         memset(x, 0, (size_t)n * sizeof *x);
         res->residual = 0;
         fold_kry_record(res, 0);
         return FOLD_OK;
     }
-    if (work_alloc(&W, n, m) != FOLD_OK)
-        return FOLD_ERR_MEMORY;
+    if (work_alloc(&W, n, m) != FOLD_OK) return FOLD_ERR_MEMORY;
     ld = m + 1;
     for (;;) {
         /* (re)start: true residual */
-        if ((st = fold_kry_residual(A, tr, b, x, W.V, &beta)) < 0)
-            goto done;
+        if ((st = fold_kry_residual(A, tr, b, x, W.V, &beta)) < 0) goto done;
         rel = beta / bnorm;
         res->residual = rel;
-        if (it == 0)
-            fold_kry_record(res, rel);
+        if (it == 0) fold_kry_record(res, rel);
         if (!isfinite(rel)) {
             res->reason = FOLD_REASON_NAN;
-            st = fold_error(FOLD_ERR_NONFINITE, "GMRES: residual is not finite after %lld "
-                            "iterations", (long long)it);
+            st = fold_error(FOLD_ERR_NONFINITE,
+                            "GMRES: residual is not finite after %lld "
+                            "iterations",
+                            (long long)it);
             goto done;
         }
-        if (rel <= prm->tol)
-            break;
+        if (rel <= prm->tol) break;
         if (it >= prm->max_iter) {
             res->reason = FOLD_REASON_MAX_ITER;
-            st = fold_error(FOLD_ERR_NOT_CONVERGED, "GMRES(%d): relative residual %.3g > tol "
-                            "%.3g after %lld iterations", m, rel, prm->tol, (long long)it);
+            st = fold_error(FOLD_ERR_NOT_CONVERGED,
+                            "GMRES(%d): relative residual %.3g > tol "
+                            "%.3g after %lld iterations",
+                            m, rel, prm->tol, (long long)it);
             goto done;
         }
         for (fold_int i = 0; i < n; i++)
@@ -119,10 +117,8 @@ fold_status fold_kry_gmres(const fold_kry_op *A, const fold_kry_pc *M, const fol
         while (j < m && it < prm->max_iter) {
             double *vj = W.V + (size_t)j * n, *vn = W.V + (size_t)(j + 1) * n, hn;
             double *h = W.H + (size_t)j * ld;
-            if ((st = fold_kry_precond(M, tr, n, vj, W.z)) < 0)
-                goto done;
-            if ((st = A->apply(A->ctx, tr, W.z, vn)) < 0)
-                goto done;
+            if ((st = fold_kry_precond(M, tr, n, vj, W.z)) < 0) goto done;
+            if ((st = A->apply(A->ctx, tr, W.z, vn)) < 0) goto done;
             double norm0 = fold_kry_nrm2(n, vn);
             for (int pass = 0; pass < 2; pass++) /* MGS, then one reorthogonalization */
                 for (int i = 0; i <= j; i++) {
@@ -153,18 +149,18 @@ fold_status fold_kry_gmres(const fold_kry_op *A, const fold_kry_pc *M, const fol
             rel = fabs(W.g[j]) / bnorm;
             fold_kry_record(res, rel);
             /* happy breakdown: the Krylov space is invariant, the solution is exact */
-            if (hn <= 1e-14 * norm0 || rel <= prm->tol)
-                break;
+            if (hn <= 1e-14 * norm0 || rel <= prm->tol) break;
             for (fold_int i = 0; i < n; i++)
                 vn[i] /= hn;
         }
-        if (j > 0 && (st = update_solution(&W, M, tr, j, x)) < 0)
-            goto done;
+        if (j > 0 && (st = update_solution(&W, M, tr, j, x)) < 0) goto done;
         res->iterations = it;
         if (breakdown) {
             res->reason = FOLD_REASON_BREAKDOWN;
-            st = fold_error(FOLD_ERR_NOT_CONVERGED, "GMRES: breakdown (singular Hessenberg "
-                            "matrix) at iteration %lld", (long long)it);
+            st = fold_error(FOLD_ERR_NOT_CONVERGED,
+                            "GMRES: breakdown (singular Hessenberg "
+                            "matrix) at iteration %lld",
+                            (long long)it);
             goto done;
         }
     }

@@ -20,20 +20,20 @@ typedef struct fold_kry_pc {
 } fold_kry_pc;
 
 typedef struct fold_kry_params {
-    double tol;          /* relative residual target ||b - A x||_2 <= tol ||b||_2 */
-    fold_int max_iter;   /* operator applications counted as iterations */
-    int restart;         /* GMRES cycle length */
-    bool transpose;      /* solve A' x = b with M' */
-    fold_int window;     /* LFPI divergence window (0: 20) */
+    double tol;        /* relative residual target ||b - A x||_2 <= tol ||b||_2 */
+    fold_int max_iter; /* operator applications counted as iterations */
+    int restart;       /* GMRES cycle length */
+    bool transpose;    /* solve A' x = b with M' */
+    fold_int window;   /* LFPI divergence window (0: 20) */
 } fold_kry_params;
 
 typedef struct fold_kry_result {
     fold_int iterations;
-    double residual;     /* final true relative residual */
-    int reason;          /* fold_backward_reason */
-    double *history;     /* caller buffer of history_cap entries, or NULL */
+    double residual; /* final true relative residual */
+    int reason;      /* fold_backward_reason */
+    double *history; /* caller buffer of history_cap entries, or NULL */
     fold_int history_cap;
-    fold_int n_history;  /* entries that would have been written (may exceed history_cap) */
+    fold_int n_history; /* entries that would have been written (may exceed history_cap) */
 } fold_kry_result;
 
 /* Each solver takes the initial guess in x and leaves its last iterate there whatever the

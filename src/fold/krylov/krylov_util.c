@@ -16,8 +16,7 @@ double fold_kry_nrm2(fold_int n, const double *x)
     /* scaled sum of squares: no overflow for huge entries */
     for (fold_int i = 0; i < n; i++) {
         double a = fabs(x[i]);
-        if (a == 0)
-            continue;
+        if (a == 0) continue;
         if (scale < a) {
             ssq = 1 + ssq * (scale / a) * (scale / a);
             scale = a;
@@ -38,8 +37,7 @@ fold_status fold_kry_residual(const fold_kry_op *A, bool transpose, const double
                               const double *x, double *r, double *rnorm)
 {
     fold_status st = A->apply(A->ctx, transpose, x, r);
-    if (st < 0)
-        return st;
+    if (st < 0) return st;
     for (fold_int i = 0; i < A->n; i++)
         r[i] = b[i] - r[i];
     *rnorm = fold_kry_nrm2(A->n, r);
@@ -50,8 +48,7 @@ fold_status fold_kry_precond(const fold_kry_pc *M, bool transpose, fold_int n, c
                              double *z)
 {
     if (!M || !M->apply) {
-        if (z != r)
-            memcpy(z, r, (size_t)n * sizeof *z);
+        if (z != r) memcpy(z, r, (size_t)n * sizeof *z);
         return FOLD_OK;
     }
     return M->apply(M->ctx, transpose, r, z);
@@ -59,7 +56,6 @@ fold_status fold_kry_precond(const fold_kry_pc *M, bool transpose, fold_int n, c
 
 void fold_kry_record(fold_kry_result *res, double rel)
 {
-    if (res->history && res->n_history < res->history_cap)
-        res->history[res->n_history] = rel;
+    if (res->history && res->n_history < res->history_cap) res->history[res->n_history] = rel;
     res->n_history++;
 }

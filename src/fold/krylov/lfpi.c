@@ -25,21 +25,20 @@ fold_status fold_kry_lfpi(const fold_kry_op *A, const fold_kry_pc *M, const fold
         goto done;
     }
     for (k = 0;; k++) {
-        if ((st = fold_kry_residual(A, prm->transpose, b, x, r, &rnorm)) < 0)
-            goto done;
+        if ((st = fold_kry_residual(A, prm->transpose, b, x, r, &rnorm)) < 0) goto done;
         rel = rnorm / bnorm;
         res->residual = rel;
         fold_kry_record(res, rel);
         if (!isfinite(rel)) {
             res->reason = FOLD_REASON_NAN;
-            st = fold_error(FOLD_ERR_DIVERGED, "LFPI: residual is not finite at iteration %lld "
-                            "(spectral radius of Phi >= 1)", (long long)k);
+            st = fold_error(FOLD_ERR_DIVERGED,
+                            "LFPI: residual is not finite at iteration %lld "
+                            "(spectral radius of Phi >= 1)",
+                            (long long)k);
             goto done;
         }
-        if (rel <= prm->tol)
-            break;
-        if (k == 0)
-            rel_mark = rel_min = rel;
+        if (rel <= prm->tol) break;
+        if (k == 0) rel_mark = rel_min = rel;
         rel_min = fmin(rel_min, rel);
         /* No decrease over a whole window: the contraction factor estimate
          * (rel_k / rel_{k-W})^(1/W) is >= 1. Far above rounding level that means the spectral
@@ -57,8 +56,8 @@ fold_status fold_kry_lfpi(const fold_kry_op *A, const fold_kry_pc *M, const fold
                 } else {
                     res->reason = FOLD_REASON_BREAKDOWN;
                     st = fold_error(FOLD_ERR_NOT_CONVERGED,
-                                    "LFPI: stagnated at relative residual %.3g above tol %.3g",
-                                    rel, prm->tol);
+                                    "LFPI: stagnated at relative residual %.3g above tol %.3g", rel,
+                                    prm->tol);
                 }
                 goto done;
             }
@@ -66,18 +65,21 @@ fold_status fold_kry_lfpi(const fold_kry_op *A, const fold_kry_pc *M, const fold
         }
         if (rel > 1e12) {
             res->reason = FOLD_REASON_DIVERGED;
-            st = fold_error(FOLD_ERR_DIVERGED, "LFPI: relative residual grew to %.3g at "
-                            "iteration %lld (spectral radius >= 1)", rel, (long long)k);
+            st = fold_error(FOLD_ERR_DIVERGED,
+                            "LFPI: relative residual grew to %.3g at "
+                            "iteration %lld (spectral radius >= 1)",
+                            rel, (long long)k);
             goto done;
         }
         if (k >= prm->max_iter) {
             res->reason = FOLD_REASON_MAX_ITER;
-            st = fold_error(FOLD_ERR_NOT_CONVERGED, "LFPI: relative residual %.3g > tol %.3g "
-                            "after %lld iterations", rel, prm->tol, (long long)k);
+            st = fold_error(FOLD_ERR_NOT_CONVERGED,
+                            "LFPI: relative residual %.3g > tol %.3g "
+                            "after %lld iterations",
+                            rel, prm->tol, (long long)k);
             goto done;
         }
-        if ((st = fold_kry_precond(M, prm->transpose, n, r, z)) < 0)
-            goto done;
+        if ((st = fold_kry_precond(M, prm->transpose, n, r, z)) < 0) goto done;
         fold_kry_axpy(n, 1.0, z, x);
         res->iterations = k + 1;
     }

@@ -9,8 +9,7 @@ fold_status fold_map_create_kind(const char *fn, const char *name, fold_int nz, 
 {
     fold_map *map = fold_calloc(1, sizeof *map, "fold_map");
     if (!map) {
-        if (ops->free)
-            ops->free(impl);
+        if (ops->free) ops->free(impl);
         return FOLD_ERR_MEMORY;
     }
     snprintf(map->name, sizeof map->name, "%s", name ? name : ops->kind);
@@ -36,10 +35,8 @@ fold_status fold_map_create_kind(const char *fn, const char *name, fold_int nz, 
 
 void fold_map_free(fold_map *map)
 {
-    if (!map)
-        return;
-    if (map->ops && map->ops->free)
-        map->ops->free(map->impl);
+    if (!map) return;
+    if (map->ops && map->ops->free) map->ops->free(map->impl);
     fold_pc_factor_free(map->exact);
     fold_pc_factor_free(map->block);
     if (map->cm_started) {
@@ -54,17 +51,14 @@ void fold_map_free(fold_map *map)
 
 void fold_map_dims(const fold_map *map, fold_int *nz, fold_int *np)
 {
-    if (nz)
-        *nz = map ? map->nz : 0;
-    if (np)
-        *np = map ? map->np : 0;
+    if (nz) *nz = map ? map->nz : 0;
+    if (np) *np = map ? map->np : 0;
 }
 
 static fold_status check_output(const fold_map *map, const char *what, fold_status st,
                                 const double *out, fold_int n)
 {
-    if (st < 0)
-        return st;
+    if (st < 0) return st;
     for (fold_int i = 0; i < n; i++)
         if (!isfinite(out[i]))
             return fold_error(FOLD_ERR_NONFINITE, "map '%s': %s output[%lld] = %g is not finite",
@@ -99,7 +93,8 @@ fold_status fold_map_matrix(fold_map *map, const char *fn, fold_la_sparse **A)
         return FOLD_OK;
     }
     if (n > FOLD_MAP_ASSEMBLE_MAX)
-        return fold_error(FOLD_ERR_TOO_LARGE, "%s: map '%s' has no matrix and nz = %lld > %d is "
+        return fold_error(FOLD_ERR_TOO_LARGE,
+                          "%s: map '%s' has no matrix and nz = %lld > %d is "
                           "too large to assemble I - Phi from products; use an iterative method "
                           "with precond none (or jacobi with diag_phi)",
                           fn, map->name, (long long)n, FOLD_MAP_ASSEMBLE_MAX);
@@ -117,8 +112,7 @@ fold_status fold_map_matrix(fold_map *map, const char *fn, fold_la_sparse **A)
         e[j] = 1;
         st = fold_map_phi(map, false, e, col);
         e[j] = 0;
-        if (st < 0)
-            goto done;
+        if (st < 0) goto done;
         for (fold_int i = 0; i < n; i++) /* column j of I - Phi */
             col[i] = (i == j ? 1.0 : 0.0) - col[i];
         if ((size_t)(nnz + n) > S->nzmax &&
@@ -163,14 +157,15 @@ fold_status fold_map_residual_history(const fold_map *map, double *out, fold_int
 fold_status fold_map_set_nearby(fold_map *map, fold_map *nearby)
 {
     fold_status st;
-    if ((st = fold_check_not_null(map, "fold_map_set_nearby", "map")) < 0)
-        return st;
+    if ((st = fold_check_not_null(map, "fold_map_set_nearby", "map")) < 0) return st;
     if (nearby && nearby->nz != map->nz)
-        return fold_error(FOLD_ERR_DIMENSION, "fold_map_set_nearby: nearby.nz = %lld differs "
-                          "from map.nz = %lld", (long long)nearby->nz, (long long)map->nz);
+        return fold_error(FOLD_ERR_DIMENSION,
+                          "fold_map_set_nearby: nearby.nz = %lld differs "
+                          "from map.nz = %lld",
+                          (long long)nearby->nz, (long long)map->nz);
     if (nearby == map)
         return fold_error(FOLD_ERR_ARGUMENT, "fold_map_set_nearby: nearby is the map itself "
-                          "(use precond.kind = exact)");
+                                             "(use precond.kind = exact)");
     map->nearby = nearby;
     return FOLD_OK;
 }

@@ -10,11 +10,9 @@ static fold_status prepare(fold_map *map, const fold_settings *s, const char *fn
                            fold_settings *out, fold_backward_info *info)
 {
     fold_status st;
-    if ((st = fold_check_not_null(map, fn, "map")) < 0)
-        return st;
+    if ((st = fold_check_not_null(map, fn, "map")) < 0) return st;
     if (s) {
-        if ((st = fold_settings_check(s)) < 0)
-            return fold_error_context(st, "%s", fn);
+        if ((st = fold_settings_check(s)) < 0) return fold_error_context(st, "%s", fn);
         *out = *s;
     } else {
         fold_settings_default(out);
@@ -26,30 +24,33 @@ static fold_status prepare(fold_map *map, const fold_settings *s, const char *fn
 
 static void finish(fold_map *map, fold_call *call)
 {
-    if (map && map->A)
-        call->info->kkt_nnz = fold_la_sparse_nnz(map->A);
+    if (map && map->A) call->info->kkt_nnz = fold_la_sparse_nnz(map->A);
     fold_call_stop(call);
 }
 
 static fold_status need_forward(const fold_map *map, const char *fn)
 {
     if (!map->has_phi || !map->has_psi)
-        return fold_error(FOLD_ERR_UNSUPPORTED, "%s: map '%s' has no %s product (forward mode "
-                          "needs Phi v and Psi dp)", fn, map->name,
-                          map->has_phi ? "Psi dp" : "Phi v");
+        return fold_error(FOLD_ERR_UNSUPPORTED,
+                          "%s: map '%s' has no %s product (forward mode "
+                          "needs Phi v and Psi dp)",
+                          fn, map->name, map->has_phi ? "Psi dp" : "Phi v");
     return FOLD_OK;
 }
 
 static fold_status need_reverse(const fold_map *map, const char *fn)
 {
     if (map->is_fd)
-        return fold_error(FOLD_ERR_UNSUPPORTED, "%s: map '%s' is differentiated by finite "
+        return fold_error(FOLD_ERR_UNSUPPORTED,
+                          "%s: map '%s' is differentiated by finite "
                           "differences of U, which give forward-mode products only; reverse "
-                          "mode needs phit_v and psit_v (or the matrices)", fn, map->name);
+                          "mode needs phit_v and psit_v (or the matrices)",
+                          fn, map->name);
     if (!map->has_phit || !map->has_psit)
-        return fold_error(FOLD_ERR_UNSUPPORTED, "%s: map '%s' has no %s product (reverse mode "
-                          "needs Phi' v and Psi' w)", fn, map->name,
-                          map->has_phit ? "Psi' w" : "Phi' v");
+        return fold_error(FOLD_ERR_UNSUPPORTED,
+                          "%s: map '%s' has no %s product (reverse mode "
+                          "needs Phi' v and Psi' w)",
+                          fn, map->name, map->has_phit ? "Psi' w" : "Phi' v");
     return FOLD_OK;
 }
 
@@ -107,8 +108,8 @@ static fold_status map_apply(fold_map *map, const fold_settings *s, bool transpo
     return st < 0 ? st : fold_system_apply(&sys, &ends, s, transpose, out, info);
 }
 
-fold_status fold_map_jvp(fold_map *map, const fold_settings *settings, const double *dp,
-                         double *dz, fold_backward_info *info)
+fold_status fold_map_jvp(fold_map *map, const fold_settings *settings, const double *dp, double *dz,
+                         fold_backward_info *info)
 {
     fold_clear_error();
     static const char *FN = "fold_map_jvp";
@@ -160,8 +161,7 @@ fold_status fold_map_jacobian(fold_map *map, const fold_settings *settings, doub
     nz = map->nz;
     np = map->np;
     reverse = nz < np && need_reverse(map, FN) == FOLD_OK;
-    if (!reverse && (st = need_forward(map, FN)) < 0)
-        goto done;
+    if (!reverse && (st = need_forward(map, FN)) < 0) goto done;
     fold_clear_error();
     e = fold_calloc((size_t)(nz > np ? nz : np) + 1, sizeof *e, "unit vector");
     col = fold_malloc((size_t)(nz > np ? nz : np) + 1, sizeof *col, "work");

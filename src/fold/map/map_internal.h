@@ -29,21 +29,21 @@ struct fold_map {
     fold_int nz, np;
     bool is_symmetric;
     bool has_phi, has_phit, has_psi, has_psit, has_diag;
-    bool is_fd;             /* products by finite differences: forward mode only */
+    bool is_fd; /* products by finite differences: forward mode only */
     const fold_map_ops *ops;
     void *impl;
-    fold_la_sparse *A;      /* I - Phi (given or assembled), full storage, or NULL */
-    fold_la_sparse *Psi;    /* given Psi, or NULL */
+    fold_la_sparse *A;   /* I - Phi (given or assembled), full storage, or NULL */
+    fold_la_sparse *Psi; /* given Psi, or NULL */
     fold_int n_blocks;
     fold_int *block_ptr;
     struct fold_precond_factor *exact; /* factorization of A, built on first use */
     struct fold_precond_factor *block; /* block-diagonal factorization, built on first use */
     fold_map *nearby;
-    double *history;        /* residual history of the last iterative solve */
+    double *history; /* residual history of the last iterative solve */
     fold_int n_history, history_cap;
     fold_la_common cm;
     bool cm_started;
-    const char *fn;         /* the public call in progress, for messages */
+    const char *fn; /* the public call in progress, for messages */
 };
 
 /* Largest nz for which the matrix I - Phi is assembled from nz products. */
@@ -75,6 +75,5 @@ fold_status fold_map_system(fold_map *map, const fold_settings *s, bool transpos
  * the residual history of the solve is kept in the map. */
 fold_status fold_map_solve(fold_map *map, const fold_settings *s, bool transpose, const double *b,
                            double *x, fold_backward_info *info);
-
 
 #endif

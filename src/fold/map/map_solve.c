@@ -10,8 +10,7 @@ static fold_status apply_a(void *ctx, bool transpose, const double *x, double *y
 {
     fold_map *map = ctx;
     fold_status st = fold_map_phi(map, transpose, x, y);
-    if (st < 0)
-        return st;
+    if (st < 0) return st;
     for (fold_int i = 0; i < map->nz; i++)
         y[i] = x[i] - y[i];
     return FOLD_OK;
@@ -22,8 +21,7 @@ static fold_status get_exact(fold_map *map, const char *fn, double *factor_s)
     fold_la_sparse *A;
     fold_status st;
     double t0 = fold_time_now();
-    if (map->exact)
-        return FOLD_OK;
+    if (map->exact) return FOLD_OK;
     if ((st = fold_map_matrix(map, fn, &A)) < 0 ||
         (st = fold_pc_lu_create(A, &map->cm, fn, &map->exact)) < 0)
         return st;
@@ -39,25 +37,24 @@ static fold_status jacobi(void *ctx, double *d)
     fold_status st;
     fold_la_sparse *A;
     if (map->has_diag) {
-        if ((st = map->ops->diag(map->impl, d)) < 0)
-            return st;
+        if ((st = map->ops->diag(map->impl, d)) < 0) return st;
         for (fold_int i = 0; i < map->nz; i++)
             d[i] = 1.0 - d[i];
     } else {
-        if ((st = fold_map_matrix(map, fn, &A)) < 0)
-            return st;
+        if ((st = fold_map_matrix(map, fn, &A)) < 0) return st;
         const fold_int *Ap = A->p, *Ai = A->i;
         for (fold_int j = 0; j < map->nz; j++) {
             d[j] = 0;
             for (fold_int k = Ap[j]; k < Ap[j + 1]; k++)
-                if (Ai[k] == j)
-                    d[j] = ((const double *)A->x)[k];
+                if (Ai[k] == j) d[j] = ((const double *)A->x)[k];
         }
     }
     for (fold_int i = 0; i < map->nz; i++)
         if (!isfinite(d[i]) || d[i] == 0)
-            return fold_error(FOLD_ERR_SINGULAR, "%s: Jacobi preconditioner: diagonal of "
-                              "I - Phi is %g at row %lld", fn, d[i], (long long)i);
+            return fold_error(FOLD_ERR_SINGULAR,
+                              "%s: Jacobi preconditioner: diagonal of "
+                              "I - Phi is %g at row %lld",
+                              fn, d[i], (long long)i);
     return FOLD_OK;
 }
 
@@ -73,11 +70,15 @@ static fold_status factor_pc(void *ctx, int kind, fold_kry_pc *pc, fold_backward
     switch (kind) {
     case FOLD_PRECOND_BLOCK:
         if (map->n_blocks == 0)
-            return fold_error(FOLD_ERR_SETTING, "%s: precond.kind = block needs the map's "
-                              "n_blocks and block_ptr", fn);
+            return fold_error(FOLD_ERR_SETTING,
+                              "%s: precond.kind = block needs the map's "
+                              "n_blocks and block_ptr",
+                              fn);
         if (!map->is_symmetric)
-            return fold_error(FOLD_ERR_UNSUPPORTED, "%s: precond.kind = block factors symmetric "
-                              "blocks with CHOLMOD; map '%s' is not symmetric", fn, map->name);
+            return fold_error(FOLD_ERR_UNSUPPORTED,
+                              "%s: precond.kind = block factors symmetric "
+                              "blocks with CHOLMOD; map '%s' is not symmetric",
+                              fn, map->name);
         if (!map->block) {
             double t0 = fold_time_now();
             if ((st = fold_map_matrix(map, fn, &A)) < 0 ||
@@ -89,14 +90,15 @@ static fold_status factor_pc(void *ctx, int kind, fold_kry_pc *pc, fold_backward
         F = map->block;
         break;
     case FOLD_PRECOND_EXACT:
-        if ((st = get_exact(map, fn, &info->factor_s)) < 0)
-            return st;
+        if ((st = get_exact(map, fn, &info->factor_s)) < 0) return st;
         F = map->exact;
         break;
     default: /* nearby */
         if (!map->nearby)
-            return fold_error(FOLD_ERR_SETTING, "%s: precond.kind = nearby needs a nearby map "
-                              "(fold_map_set_nearby)", fn);
+            return fold_error(FOLD_ERR_SETTING,
+                              "%s: precond.kind = nearby needs a nearby map "
+                              "(fold_map_set_nearby)",
+                              fn);
         if ((st = get_exact(map->nearby, fn, &info->factor_s)) < 0)
             return fold_error_context(st, "nearby map");
         F = map->nearby->exact;
@@ -110,13 +112,10 @@ static fold_status factor_pc(void *ctx, int kind, fold_kry_pc *pc, fold_backward
 
 static fold_status ensure_history(fold_map *map, fold_int cap)
 {
-    if (cap > 100000)
-        cap = 100000;
-    if (map->history_cap >= cap)
-        return FOLD_OK;
+    if (cap > 100000) cap = 100000;
+    if (map->history_cap >= cap) return FOLD_OK;
     double *h = realloc(map->history, (size_t)cap * sizeof *h);
-    if (!h)
-        return fold_error(FOLD_ERR_MEMORY, "out of memory for the residual history");
+    if (!h) return fold_error(FOLD_ERR_MEMORY, "out of memory for the residual history");
     map->history = h;
     map->history_cap = cap;
     return FOLD_OK;
@@ -134,8 +133,7 @@ static fold_status direct(void *ctx, const fold_settings *s, bool transpose, fol
     double *r = NULL, *d = NULL;
     (void)bad;
     *n_bad = 0;
-    if ((st = get_exact(map, map->fn, &info->factor_s)) < 0)
-        return st;
+    if ((st = get_exact(map, map->fn, &info->factor_s)) < 0) return st;
     info->factor_nnz = fold_pc_factor_nnz(map->exact);
     info->reason = FOLD_REASON_DIRECT;
     r = fold_malloc((size_t)map->nz, sizeof *r, "residual");
@@ -146,8 +144,7 @@ static fold_status direct(void *ctx, const fold_settings *s, bool transpose, fol
         double *x = X + c * map->nz, bnorm = fold_kry_nrm2(map->nz, b), rnorm = 0;
         st = fold_pc_factor_apply(map->exact, transpose, b, x);
         for (int k = 0; st >= 0; k++) {
-            if ((st = fold_kry_residual(&op, transpose, b, x, r, &rnorm)) < 0)
-                break;
+            if ((st = fold_kry_residual(&op, transpose, b, x, r, &rnorm)) < 0) break;
             if (bnorm == 0 || rnorm <= s->backward.tol * bnorm || k >= s->backward.refine_steps)
                 break;
             if ((st = fold_pc_factor_apply(map->exact, transpose, r, d)) >= 0)

@@ -29,8 +29,7 @@ static fold_status sm_psit(void *impl, const double *w, double *out)
 static void sm_free(void *impl)
 {
     step_map *m = impl;
-    if (!m)
-        return;
+    if (!m) return;
     fold_iter_step_free(m->step);
     free(m->x);
     free(m->p);
@@ -49,12 +48,9 @@ fold_status fold_iter_map(const fold_iter_def *def, const double *x, const doubl
     fold_status st;
     step_map *m;
     fold_int n, np;
-    if ((st = fold_check_not_null(out, FN, "out")) < 0)
-        return st;
-    if (!(m = fold_calloc(1, sizeof *m, "step map")))
-        return FOLD_ERR_MEMORY;
-    if ((st = fold_iter_step_create(def, FN, &m->step)) < 0)
-        goto fail;
+    if ((st = fold_check_not_null(out, FN, "out")) < 0) return st;
+    if (!(m = fold_calloc(1, sizeof *m, "step map"))) return FOLD_ERR_MEMORY;
+    if ((st = fold_iter_step_create(def, FN, &m->step)) < 0) goto fail;
     n = m->step->n;
     np = m->step->np;
     if ((st = fold_check_not_null(x, FN, "x")) < 0 || (st = fold_check_finite(x, n, FN, "x")) < 0 ||
@@ -69,15 +65,13 @@ fold_status fold_iter_map(const fold_iter_def *def, const double *x, const doubl
         st = FOLD_ERR_MEMORY;
         goto fail;
     }
-    if (np > 0)
-        memcpy(m->p, p, (size_t)np * sizeof(double));
-    if ((st = fold_iter_step_eval(m->step, m->x, m->p, m->y, m->xn)) < 0)
-        goto fail;
+    if (np > 0) memcpy(m->p, p, (size_t)np * sizeof(double));
+    if ((st = fold_iter_step_eval(m->step, m->x, m->p, m->y, m->xn)) < 0) goto fail;
     /* Phi = J (I - aH) is symmetric only without a projection (J = I). */
     bool sym = def->kind == FOLD_ITER_PGD && def->set.kind == FOLD_SET_FREE;
-    return fold_map_create_kind(FN, def->kind == FOLD_ITER_PGD ? "projected gradient"
-                                                                : "proximal gradient (l1)",
-                                n, np, sym, &step_ops, m, out);
+    return fold_map_create_kind(
+        FN, def->kind == FOLD_ITER_PGD ? "projected gradient" : "proximal gradient (l1)", n, np,
+        sym, &step_ops, m, out);
 fail:
     sm_free(m);
     return st;

@@ -29,30 +29,28 @@ void fold_iter_set_free(fold_iter_set *S);
 /* x = P_C(y). */
 fold_status fold_iter_set_project(fold_iter_set *S, const double *y, double *x);
 /* out = J v with J = dP_C/dy at y (x = P_C(y)); J is symmetric for every set. */
-fold_status fold_iter_set_jac(fold_iter_set *S, const double *y, const double *x,
-                              const double *v, double *out);
+fold_status fold_iter_set_jac(fold_iter_set *S, const double *y, const double *x, const double *v,
+                              double *out);
 
 /* --- one step (step.c) --- */
 typedef struct fold_iter_step {
-    fold_iter_def def;   /* set arrays are owned by `set`, not referenced */
-    fold_iter_set *set;  /* PGD */
+    fold_iter_def def;  /* set arrays are owned by `set`, not referenced */
+    fold_iter_set *set; /* PGD */
     fold_int n, np;
     double *t1, *t2, *t3; /* work (n) */
 } fold_iter_step;
 
-fold_status fold_iter_step_create(const fold_iter_def *def, const char *fn,
-                                  fold_iter_step **out);
+fold_status fold_iter_step_create(const fold_iter_def *def, const char *fn, fold_iter_step **out);
 void fold_iter_step_free(fold_iter_step *s);
 /* y = x - step grad f(x; p), xn = U(x) = P(y) (or soft threshold). */
 fold_status fold_iter_step_eval(fold_iter_step *s, const double *x, const double *p, double *y,
                                 double *xn);
 /* Derivative products at x (with y, xn from fold_iter_step_eval):
  * Phi v = J (v - a H v), Phi' w = (I - a H) J w, Psi dp = -a J C dp, Psi' w = -a C' J w. */
-fold_status fold_iter_step_phi(fold_iter_step *s, const double *x, const double *p,
-                               const double *y, const double *xn, bool transpose,
-                               const double *v, double *out);
-fold_status fold_iter_step_psi(fold_iter_step *s, const double *x, const double *p,
-                               const double *y, const double *xn, const double *dp, double *out);
+fold_status fold_iter_step_phi(fold_iter_step *s, const double *x, const double *p, const double *y,
+                               const double *xn, bool transpose, const double *v, double *out);
+fold_status fold_iter_step_psi(fold_iter_step *s, const double *x, const double *p, const double *y,
+                               const double *xn, const double *dp, double *out);
 fold_status fold_iter_step_psit(fold_iter_step *s, const double *x, const double *p,
                                 const double *y, const double *xn, const double *w, double *out);
 

@@ -6,8 +6,8 @@
 static const char *FN = "fold_iter_solve";
 
 fold_status fold_iter_solve(const fold_iter_def *def, const double *p, const double *x0,
-                            fold_int max_iter, double tol, const double *dp, double *x,
-                            double *dx, fold_iter_info *info)
+                            fold_int max_iter, double tol, const double *dp, double *x, double *dx,
+                            fold_iter_info *info)
 {
     fold_clear_error();
     fold_iter_step *s = NULL;
@@ -48,14 +48,12 @@ fold_status fold_iter_solve(const fold_iter_def *def, const double *p, const dou
         goto done;
     for (k = 0; k < max_iter && !converged; k++) {
         double xmax = 0;
-        if ((st = fold_iter_step_eval(s, xk, p, y, xn)) < 0)
-            goto done;
+        if ((st = fold_iter_step_eval(s, xk, p, y, xn)) < 0) goto done;
         if (tangent) { /* t <- Phi_k t + Psi_k dp, Jacobians at x_k */
             if ((st = fold_iter_step_phi(s, xk, p, y, xn, false, t, u)) < 0 ||
                 (np > 0 && (st = fold_iter_step_psi(s, xk, p, y, xn, dp, t)) < 0))
                 goto done;
-            if (np == 0)
-                memset(t, 0, (size_t)n * sizeof *t);
+            if (np == 0) memset(t, 0, (size_t)n * sizeof *t);
             fold_iter_axpy(n, 1.0, u, t);
         }
         step_norm = 0;
@@ -67,11 +65,12 @@ fold_status fold_iter_solve(const fold_iter_def *def, const double *p, const dou
         converged = step_norm <= tol * (1 + xmax);
     }
     memcpy(x, xk, (size_t)n * sizeof *x);
-    if (tangent)
-        memcpy(dx, t, (size_t)n * sizeof *dx);
-    st = converged ? FOLD_OK : fold_error(FOLD_WARN_INACCURATE, "%s: no convergence in %lld "
-                                          "iterations (last step %.3g)", FN, (long long)k,
-                                          step_norm);
+    if (tangent) memcpy(dx, t, (size_t)n * sizeof *dx);
+    st = converged ? FOLD_OK
+                   : fold_error(FOLD_WARN_INACCURATE,
+                                "%s: no convergence in %lld "
+                                "iterations (last step %.3g)",
+                                FN, (long long)k, step_norm);
 done:
     if (info) {
         memset(info, 0, sizeof *info);

@@ -11,8 +11,7 @@ static int cmp_desc(const void *a, const void *b)
 
 void fold_iter_set_free(fold_iter_set *S)
 {
-    if (!S)
-        return;
+    if (!S) return;
     free(S->lower);
     free(S->upper);
     free(S->center);
@@ -34,33 +33,33 @@ static fold_status affine_setup(fold_iter_set *S, const fold_set *set, const cha
         (st = fold_check_not_null(set->b, fn, "set.b")) < 0)
         return st;
     if (set->A->ncol != S->n || set->A->nrow < 1 || set->A->nrow > S->n)
-        return fold_error(FOLD_ERR_DIMENSION, "%s: set.A is %lld x %lld, need m x %lld with "
-                          "1 <= m <= n", fn, (long long)set->A->nrow, (long long)set->A->ncol,
-                          (long long)S->n);
+        return fold_error(FOLD_ERR_DIMENSION,
+                          "%s: set.A is %lld x %lld, need m x %lld with "
+                          "1 <= m <= n",
+                          fn, (long long)set->A->nrow, (long long)set->A->ncol, (long long)S->n);
     S->m = set->A->nrow;
-    if ((st = fold_check_finite(set->b, S->m, fn, "set.b")) < 0)
-        return st;
-    if ((st = fold_la_common_init(&S->cm)) < 0)
-        return fold_error_context(st, "%s", fn);
+    if ((st = fold_check_finite(set->b, S->m, fn, "set.b")) < 0) return st;
+    if ((st = fold_la_common_init(&S->cm)) < 0) return fold_error_context(st, "%s", fn);
     S->cm_started = true;
-    if ((st = fold_la_sparse_from_csc(set->A, fn, "set.A", &S->cm, &S->A)) < 0)
-        return st;
+    if ((st = fold_la_sparse_from_csc(set->A, fn, "set.A", &S->cm, &S->A)) < 0) return st;
     S->b = fold_dup_doubles(set->b, S->m, "set.b");
     S->work = fold_malloc(2 * (size_t)S->m, sizeof(double), "affine work"); /* b, y */
     S->work_n = fold_malloc((size_t)S->n, sizeof(double), "affine work");
-    if (!S->b || !S->work || !S->work_n)
-        return FOLD_ERR_MEMORY;
+    if (!S->b || !S->work || !S->work_n) return FOLD_ERR_MEMORY;
     if ((st = fold_la_chol_aat(S->A, &S->cm, &S->L)) < 0) {
-        if (st == FOLD_ERR_MEMORY)
-            return st;
-        return fold_error(FOLD_ERR_SINGULAR, "%s: set.A A' is not positive definite (A must have "
-                          "full row rank; %s)", fn, fold_last_error());
+        if (st == FOLD_ERR_MEMORY) return st;
+        return fold_error(FOLD_ERR_SINGULAR,
+                          "%s: set.A A' is not positive definite (A must have "
+                          "full row rank; %s)",
+                          fn, fold_last_error());
     }
     /* rounding can let a rank-deficient A A' through: reject a tiny condition estimate */
     double rc = fold_la_chol_rcond(S->L);
     if (!(rc > 1e-12))
-        return fold_error(FOLD_ERR_SINGULAR, "%s: set.A is rank deficient (rcond(A A') = %.2g); "
-                          "A must have full row rank", fn, rc);
+        return fold_error(FOLD_ERR_SINGULAR,
+                          "%s: set.A is rank deficient (rcond(A A') = %.2g); "
+                          "A must have full row rank",
+                          fn, rc);
     return FOLD_OK;
 }
 
@@ -69,8 +68,7 @@ fold_status fold_iter_set_create(const fold_set *set, fold_int n, const char *fn
 {
     fold_status st = FOLD_OK;
     fold_iter_set *S = fold_calloc(1, sizeof *S, "set");
-    if (!S)
-        return FOLD_ERR_MEMORY;
+    if (!S) return FOLD_ERR_MEMORY;
     S->kind = set->kind;
     S->n = n;
     S->radius = set->radius;
@@ -95,8 +93,8 @@ fold_status fold_iter_set_create(const fold_set *set, fold_int n, const char *fn
     case FOLD_SET_SIMPLEX:
     case FOLD_SET_BALL:
         if (!(set->radius > 0) || !isfinite(set->radius)) {
-            st = fold_error(FOLD_ERR_ARGUMENT, "%s: set.radius = %g, need a finite value > 0",
-                            fn, set->radius);
+            st = fold_error(FOLD_ERR_ARGUMENT, "%s: set.radius = %g, need a finite value > 0", fn,
+                            set->radius);
             break;
         }
         S->work = fold_malloc((size_t)n, sizeof(double), "simplex work");
@@ -105,10 +103,8 @@ fold_status fold_iter_set_create(const fold_set *set, fold_int n, const char *fn
             break;
         }
         if (set->kind == FOLD_SET_BALL && set->center) {
-            if ((st = fold_check_finite(set->center, n, fn, "set.center")) < 0)
-                break;
-            if (!(S->center = fold_dup_doubles(set->center, n, "set.center")))
-                st = FOLD_ERR_MEMORY;
+            if ((st = fold_check_finite(set->center, n, fn, "set.center")) < 0) break;
+            if (!(S->center = fold_dup_doubles(set->center, n, "set.center"))) st = FOLD_ERR_MEMORY;
         }
         break;
     case FOLD_SET_AFFINE:
@@ -142,11 +138,9 @@ static fold_status affine_correction(fold_iter_set *S, const double *v, const do
 {
     double *b = S->work, *y = S->work + S->m;
     fold_la_spmv(S->A, false, v, b, false);
-    if (rhs)
-        fold_iter_axpy(S->m, -1.0, rhs, b);
+    if (rhs) fold_iter_axpy(S->m, -1.0, rhs, b);
     fold_status st = fold_la_chol_solve(S->L, b, y);
-    if (st < 0)
-        return fold_error_context(st, "affine projection");
+    if (st < 0) return fold_error_context(st, "affine projection");
     fold_la_spmv(S->A, true, y, out, false);
     return FOLD_OK;
 }
@@ -170,8 +164,7 @@ fold_status fold_iter_set_project(fold_iter_set *S, const double *y, double *x)
         for (fold_int k = 0; k < n; k++) {
             cum += S->work[k];
             double t = (cum - S->radius) / (double)(k + 1);
-            if (S->work[k] - t > 0)
-                tau = t;
+            if (S->work[k] - t > 0) tau = t;
         }
         for (fold_int i = 0; i < n; i++)
             x[i] = fmax(y[i] - tau, 0.0);
@@ -187,21 +180,19 @@ fold_status fold_iter_set_project(fold_iter_set *S, const double *y, double *x)
     }
     case FOLD_SET_AFFINE: {
         fold_status st = affine_correction(S, y, S->b, S->work_n); /* x may alias y */
-        if (st < 0)
-            return st;
+        if (st < 0) return st;
         for (fold_int i = 0; i < n; i++)
             x[i] = y[i] - S->work_n[i];
         return FOLD_OK;
     }
     default:
-        if (x != y)
-            memcpy(x, y, (size_t)n * sizeof(double));
+        if (x != y) memcpy(x, y, (size_t)n * sizeof(double));
         return FOLD_OK;
     }
 }
 
-fold_status fold_iter_set_jac(fold_iter_set *S, const double *y, const double *x,
-                              const double *v, double *out)
+fold_status fold_iter_set_jac(fold_iter_set *S, const double *y, const double *x, const double *v,
+                              double *out)
 {
     fold_int n = S->n;
     switch (S->kind) {
@@ -239,8 +230,7 @@ fold_status fold_iter_set_jac(fold_iter_set *S, const double *y, const double *x
     }
     case FOLD_SET_AFFINE: { /* I - A'(AA')^{-1}A */
         fold_status st = affine_correction(S, v, NULL, S->work_n);
-        if (st < 0)
-            return st;
+        if (st < 0) return st;
         for (fold_int i = 0; i < n; i++)
             out[i] = v[i] - S->work_n[i];
         return FOLD_OK;

@@ -9,15 +9,16 @@ static fold_status cb_check(const char *what, int rc, const double *out, fold_in
         return fold_error(FOLD_ERR_CALLBACK, "objective callback %s returned %d", what, rc);
     for (fold_int i = 0; i < n; i++)
         if (!isfinite(out[i]))
-            return fold_error(FOLD_ERR_NONFINITE, "objective callback %s: output[%lld] = %g is "
-                              "not finite", what, (long long)i, out[i]);
+            return fold_error(FOLD_ERR_NONFINITE,
+                              "objective callback %s: output[%lld] = %g is "
+                              "not finite",
+                              what, (long long)i, out[i]);
     return FOLD_OK;
 }
 
 void fold_iter_step_free(fold_iter_step *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     fold_iter_set_free(s->set);
     free(s->t1);
     free(s->t2);
@@ -29,13 +30,13 @@ fold_status fold_iter_step_create(const fold_iter_def *def, const char *fn, fold
 {
     fold_status st;
     fold_iter_step *s;
-    if ((st = fold_check_not_null(def, fn, "def")) < 0)
-        return st;
+    if ((st = fold_check_not_null(def, fn, "def")) < 0) return st;
     if (def->obj.n < 1 || def->obj.np < 0)
-        return fold_error(FOLD_ERR_DIMENSION, "%s: obj.n = %lld, obj.np = %lld (need n >= 1, "
-                          "np >= 0)", fn, (long long)def->obj.n, (long long)def->obj.np);
-    if (!def->obj.grad)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: obj.grad is NULL", fn);
+        return fold_error(FOLD_ERR_DIMENSION,
+                          "%s: obj.n = %lld, obj.np = %lld (need n >= 1, "
+                          "np >= 0)",
+                          fn, (long long)def->obj.n, (long long)def->obj.np);
+    if (!def->obj.grad) return fold_error(FOLD_ERR_ARGUMENT, "%s: obj.grad is NULL", fn);
     if (!(def->step > 0) || !isfinite(def->step))
         return fold_error(FOLD_ERR_ARGUMENT, "%s: step = %g, need a finite value > 0", fn,
                           def->step);
@@ -45,8 +46,7 @@ fold_status fold_iter_step_create(const fold_iter_def *def, const char *fn, fold
     if (def->kind == FOLD_ITER_PROX_L1 && (!(def->l1_weight >= 0) || !isfinite(def->l1_weight)))
         return fold_error(FOLD_ERR_ARGUMENT, "%s: l1_weight = %g, need a finite value >= 0", fn,
                           def->l1_weight);
-    if (!(s = fold_calloc(1, sizeof *s, "iteration step")))
-        return FOLD_ERR_MEMORY;
+    if (!(s = fold_calloc(1, sizeof *s, "iteration step"))) return FOLD_ERR_MEMORY;
     s->def = *def;
     memset(&s->def.set, 0, sizeof s->def.set);
     s->n = def->obj.n;
@@ -72,12 +72,10 @@ fold_status fold_iter_step_eval(fold_iter_step *s, const double *x, const double
 {
     const fold_objective *o = &s->def.obj;
     fold_status st = cb_check("grad", o->grad(x, p, s->t1, o->user_data), s->t1, s->n);
-    if (st < 0)
-        return st;
+    if (st < 0) return st;
     for (fold_int i = 0; i < s->n; i++)
         y[i] = x[i] - s->def.step * s->t1[i];
-    if (s->def.kind == FOLD_ITER_PGD)
-        return fold_iter_set_project(s->set, y, xn);
+    if (s->def.kind == FOLD_ITER_PGD) return fold_iter_set_project(s->set, y, xn);
     double t = s->def.step * s->def.l1_weight;
     for (fold_int i = 0; i < s->n; i++)
         xn[i] = y[i] > t ? y[i] - t : (y[i] < -t ? y[i] + t : 0.0);
@@ -88,8 +86,7 @@ fold_status fold_iter_step_eval(fold_iter_step *s, const double *x, const double
 static fold_status jac(fold_iter_step *s, const double *y, const double *xn, const double *v,
                        double *out)
 {
-    if (s->def.kind == FOLD_ITER_PGD)
-        return fold_iter_set_jac(s->set, y, xn, v, out);
+    if (s->def.kind == FOLD_ITER_PGD) return fold_iter_set_jac(s->set, y, xn, v, out);
     double t = s->def.step * s->def.l1_weight;
     for (fold_int i = 0; i < s->n; i++)
         out[i] = fabs(y[i]) > t ? v[i] : 0.0;
@@ -102,38 +99,36 @@ static fold_status hess(fold_iter_step *s, const double *x, const double *p, con
     const fold_objective *o = &s->def.obj;
     if (!o->hess_v)
         return fold_error(FOLD_ERR_MISSING_DERIVATIVE, "objective has no hess_v callback "
-                          "(needed to differentiate the step)");
+                                                       "(needed to differentiate the step)");
     return cb_check("hess_v", o->hess_v(x, p, v, out, o->user_data), out, s->n);
 }
 
-fold_status fold_iter_step_phi(fold_iter_step *s, const double *x, const double *p,
-                               const double *y, const double *xn, bool transpose,
-                               const double *v, double *out)
+fold_status fold_iter_step_phi(fold_iter_step *s, const double *x, const double *p, const double *y,
+                               const double *xn, bool transpose, const double *v, double *out)
 {
     fold_status st;
     double a = s->def.step;
     if (!transpose) { /* J (v - a H v) */
-        if ((st = hess(s, x, p, v, s->t2)) < 0)
-            return st;
+        if ((st = hess(s, x, p, v, s->t2)) < 0) return st;
         for (fold_int i = 0; i < s->n; i++)
             s->t2[i] = v[i] - a * s->t2[i];
         return jac(s, y, xn, s->t2, out);
     }
     /* (I - a H) J w: J and H are symmetric */
-    if ((st = jac(s, y, xn, v, s->t2)) < 0 || (st = hess(s, x, p, s->t2, s->t3)) < 0)
-        return st;
+    if ((st = jac(s, y, xn, v, s->t2)) < 0 || (st = hess(s, x, p, s->t2, s->t3)) < 0) return st;
     for (fold_int i = 0; i < s->n; i++)
         out[i] = s->t2[i] - a * s->t3[i];
     return FOLD_OK;
 }
 
-fold_status fold_iter_step_psi(fold_iter_step *s, const double *x, const double *p,
-                               const double *y, const double *xn, const double *dp, double *out)
+fold_status fold_iter_step_psi(fold_iter_step *s, const double *x, const double *p, const double *y,
+                               const double *xn, const double *dp, double *out)
 {
     const fold_objective *o = &s->def.obj;
     fold_status st;
     if (!o->cross_v)
-        return fold_error(FOLD_ERR_MISSING_DERIVATIVE, "objective has no cross_v callback "
+        return fold_error(FOLD_ERR_MISSING_DERIVATIVE,
+                          "objective has no cross_v callback "
                           "(d grad f / dp products, needed for forward mode)");
     if ((st = cb_check("cross_v", o->cross_v(x, p, dp, s->t2, o->user_data), s->t2, s->n)) < 0 ||
         (st = jac(s, y, xn, s->t2, out)) < 0)
@@ -149,12 +144,11 @@ fold_status fold_iter_step_psit(fold_iter_step *s, const double *x, const double
     const fold_objective *o = &s->def.obj;
     fold_status st;
     if (!o->cross_t_v)
-        return fold_error(FOLD_ERR_MISSING_DERIVATIVE, "objective has no cross_t_v callback "
+        return fold_error(FOLD_ERR_MISSING_DERIVATIVE,
+                          "objective has no cross_t_v callback "
                           "(d grad f / dp transposed products, needed for reverse mode)");
-    if ((st = jac(s, y, xn, w, s->t2)) < 0)
-        return st;
-    if ((st = cb_check("cross_t_v", o->cross_t_v(x, p, s->t2, out, o->user_data), out,
-                       s->np)) < 0)
+    if ((st = jac(s, y, xn, w, s->t2)) < 0) return st;
+    if ((st = cb_check("cross_t_v", o->cross_t_v(x, p, s->t2, out, o->user_data), out, s->np)) < 0)
         return st;
     for (fold_int i = 0; i < s->np; i++)
         out[i] *= -s->def.step;
