@@ -5,6 +5,7 @@
 #     (any report fails its test: halt_on_error, -fno-sanitize-recover, leaks checked);
 #  3. when clang is installed, a short libFuzzer run of the MATPOWER reader
 #     (scripts/fuzz.sh, FOLDOPT_FUZZ_SECONDS seconds, default 45);
+#  4. the formatting check of every C file against .clang-format (scripts/format-check.sh);
 # then print one line 'N passed, M failed' over all of them. Arguments go to the first
 # `meson test`.
 set -uo pipefail
@@ -45,6 +46,11 @@ else
     printf '1..0 # SKIP clang not installed\n' >"$fuzz_tap"
     fuzz_rc=0
 fi
-python3 scripts/test-summary.py build build-asan "$fuzz_tap"
+format_tap=build/format.tap
+bash scripts/format-check.sh "$format_tap" 2>build/format-output.txt
+format_rc=$?
+echo "format: $(tail -n 1 "$format_tap")"
+python3 scripts/test-summary.py build build-asan "$fuzz_tap" "$format_tap"
 summary_rc=$?
-[ $rc -eq 0 ] && [ $asan_rc -eq 0 ] && [ $fuzz_rc -eq 0 ] && [ $summary_rc -eq 0 ]
+[ $rc -eq 0 ] && [ $asan_rc -eq 0 ] && [ $fuzz_rc -eq 0 ] && [ $format_rc -eq 0 ] &&
+    [ $summary_rc -eq 0 ]
