@@ -1,5 +1,6 @@
 /* Settings defaults, validation and set-by-name, all generated from settings_table.h. */
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 
 #include "core/core.h"
@@ -226,6 +227,20 @@ fold_status fold_settings_set(fold_settings *s, const char *name, const char *va
     return st;
 }
 
+/* Whole numbers in full (3000, not 3e+03), others in the shortest %g form that reads back as
+ * v (1e-06, not 9.9999999999999995e-07). */
+static void format_real(double v, char *buf, size_t len)
+{
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(buf, len, "%.0f", v);
+        return;
+    }
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(buf, len, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
 fold_status fold_settings_get(const fold_settings *s, const char *name, char *buf, size_t len)
 {
     const setting_row *r;
@@ -240,7 +255,7 @@ fold_status fold_settings_get(const fold_settings *s, const char *name, char *bu
     else if (r->kind == KIND_BOOL)
         snprintf(buf, len, "%s", v != 0 ? "true" : "false");
     else
-        snprintf(buf, len, "%.17g", v);
+        format_real(v, buf, len);
     return FOLD_OK;
 }
 

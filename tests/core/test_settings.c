@@ -33,6 +33,14 @@ START_TEST(set_by_name)
     ck_assert_str_eq(buf, "barrier");
     ck_assert_status(fold_settings_get(&s, "backward.restart", buf, sizeof buf), FOLD_OK);
     ck_assert_str_eq(buf, "20");
+    /* reals: the shortest digits that read back exactly */
+    ck_assert_status(fold_settings_set(&s, "active_set.primal_tol", "1e-6"), FOLD_OK);
+    ck_assert_status(fold_settings_get(&s, "active_set.primal_tol", buf, sizeof buf), FOLD_OK);
+    ck_assert_str_eq(buf, "1e-06");
+    ck_assert_status(fold_settings_set(&s, "forward.tol", "0.030000000000000002"), FOLD_OK);
+    ck_assert_status(fold_settings_get(&s, "forward.tol", buf, sizeof buf), FOLD_OK);
+    ck_assert_double_eq(strtod(buf, NULL), 0.030000000000000002);
+    ck_assert_str_eq(buf, "0.030000000000000002");
 }
 END_TEST
 
