@@ -228,6 +228,8 @@ static fold_status path_check(fold_solver *solver, fold_result_fn run, void *ctx
     }
     if (s1 >= 0 && s2 >= 0) {
         *ran = true;
+        fold_int worst = -1; /* the entry farthest from A at the solution's mu, for the log */
+        double worst_e = 0.0;
         for (fold_int g = 0; g < L->n_groups; g++)
             for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++) {
                 if (isnan(out[k]) || C->flag[k]) continue;
@@ -235,12 +237,23 @@ static fold_status path_check(fold_solver *solver, fold_result_fn run, void *ctx
                 double e1 = p1[k] - out[k], e2 = p2[k] - out[k];
                 if (!isfinite(e1) || !isfinite(e2) || fabs(e2) <= thr ||
                     (zero_at_tol(C, out[k], p1[k]) && zero_at_tol(C, out[k], p2[k])) ||
-                    (e1 * e2 > 0.0 && fabs(e2) <= 3.0 * fabs(e1) / FOLD_BARRIER_RATIO))
+                    (e1 * e2 > 0.0 && fabs(e2) <= 3.0 * fabs(e1) / FOLD_BARRIER_RATIO)) {
+                    if (scale[g] > 0.0 && fabs(e1) / scale[g] > worst_e) {
+                        worst_e = fabs(e1) / scale[g];
+                        worst = k;
+                    }
                     continue;
+                }
                 C->flag[k] |= 4;
                 C->lo[k] = fmin(out[k], fmin(p1[k], p2[k]));
                 C->hi[k] = fmax(out[k], fmax(p1[k], p2[k]));
             }
+        if (worst >= 0)
+            fold_log(&solver->set, 3,
+                     "central-path check: largest settled difference at entry %lld: active %.8g, "
+                     "path at mu %.8g, at mu / %g %.8g (%.2g of its group)",
+                     (long long)worst, out[worst], p1[worst], FOLD_BARRIER_RATIO, p2[worst],
+                     worst_e);
     }
     free(p1);
     return FOLD_OK;
