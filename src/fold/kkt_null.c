@@ -74,6 +74,12 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
         goto done;
     }
     if ((st = fold_la_factor_null_probe(kkt->fac.F, z, &residual))) goto done;
+    if (kkt->solver)
+        fold_log(&kkt->solver->set, 3,
+                 "%s: null-space probe of the regularized KKT matrix: residual %.3g (a null "
+                 "vector at most %.3g)",
+                 kkt->fn ? kkt->fn : "fold", residual,
+                 FOLD_LA_NULL_RESIDUAL * kkt->fac.finfo.singular_delta);
     /* A residual far above delta: K is only ill-conditioned, and the refined solves are
      * its unique solutions. */
     if (!(residual <= FOLD_LA_NULL_RESIDUAL * kkt->fac.finfo.singular_delta)) goto done;
@@ -109,6 +115,11 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
         }
     }
     kkt->ns.n_null_p = flag_uncancelled(s, pa, np, kkt->ns.null_p);
+    if (kkt->solver)
+        fold_log(&kkt->solver->set, 3,
+                 "%s: null direction on %lld variables, %lld multipliers, %lld parameters",
+                 kkt->fn ? kkt->fn : "fold", (long long)kkt->ns.n_null_x,
+                 (long long)kkt->ns.n_null_l, (long long)kkt->ns.n_null_p);
     /* Bound multipliers: the stationarity residual moves by H zx + J' zl (eq. 3.9). */
     accumulate_hessian(kkt, zx, rs, ra);
     accumulate(&kkt->prob->jac_g, kkt->jv, true, zl, rs, ra);

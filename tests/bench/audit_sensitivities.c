@@ -4,19 +4,19 @@
  * The case is solved as foldopt opf does (fold_acopf_solve, default settings, the active form
  * and the barrier form where the active form is refused). For COLUMNS (default 5) load buses
  * drawn with SEED (default 1), the columns of d (pg, qg, vm, va) / d pd and / d qd by
- * fold_jacobian, and the LMPs (fold_value_onesided), are compared with central differences
- * of re-solves at tol 1e-9 warm from the solution (steps 0.05, 0.025 and 0.0125 MW or
- * MVAr that must agree; the middle one is the reference; an entry it calls wrong, flagged or
- * not, is judged on the two smaller steps re-solved at tol 1e-11, CONFIRM_TOL, which must agree;
- * where those stop short of 1e-10 the middle step re-solved at 1e-10 must agree too).
- * Each entry is matched (within 1e-3 of
- * the largest entry of its output block in that column, that scale at least 1e-6 of the column's
- * largest entry), reported (NaN, or a trust item whose interval contains the reference), flagged
- * with an interval that misses the reference, or silently wrong (returned without a flag and off);
- * entries whose three differences disagree by more than half the tolerance, or whose re-solves do
- * not end solved, are counted apart (the reference is unreliable there: a kink within the step).
- * One TSV line on stdout (header with --header); on stderr one line per entry whose flagged
- * interval misses the reference or that is silently wrong, with the references. */
+ * fold_jacobian (one call per output kind, as foldopt opf --of KIND), and the LMPs
+ * (fold_value_onesided), are compared with central differences of re-solves at tol 1e-9 warm from
+ * the solution (steps 0.05, 0.025 and 0.0125 MW or MVAr that must agree; the middle one is the
+ * reference; an entry it calls wrong, flagged or not, is judged on the two smaller steps re-solved
+ * at tol 1e-11, CONFIRM_TOL, which must agree; where those stop short of 1e-10 the middle step
+ * re-solved at 1e-10 must agree too). Each entry is matched (within 1e-3 of the largest entry of
+ * its output block in that column, that scale at least 1e-6 of the column's largest entry),
+ * reported (NaN, or a trust item whose interval contains the reference), flagged with an interval
+ * that misses the reference, or silently wrong (returned without a flag and off); entries whose
+ * three differences disagree by more than half the tolerance, or whose re-solves do not end solved,
+ * are counted apart (the reference is unreliable there: a kink within the step). One TSV line on
+ * stdout (header with --header); on stderr one line per entry whose flagged interval misses the
+ * reference or that is silently wrong, with the references. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +92,47 @@ static bool reported(const fold_trust_item *items, fold_int n_items, fold_int ro
     return false;
 }
 
+/* The columns cols of d x / d p for the rows of the 4 output kinds (block_start), one
+ * fold_jacobian call per kind as foldopt opf --of KIND makes it (the fold judges an entry
+ * against the largest of its call's column: the kind's), into J (column-major, all rows);
+ * the trust items of the calls into *items (replaced). */
+static fold_status jacobian_by_kind(fold_solver *sv, const fold_int *rows,
+                                    const fold_int *block_start, fold_int nc, const fold_int *cols,
+                                    double *J, fold_trust_item **items, fold_int *n_items)
+{
+    fold_int nr = block_start[4];
+    fold_status worst = FOLD_OK;
+    free(*items);
+    *items = NULL;
+    *n_items = 0;
+    for (int b = 0; b < 4; b++) {
+        fold_int nk = block_start[b + 1] - block_start[b];
+        if (nk == 0) continue;
+        double *Jk = malloc((size_t)(nk * nc) * sizeof *Jk);
+        fold_status st =
+            fold_jacobian(sv, FOLD_BLOCK_X, nk, rows + block_start[b], nc, cols, Jk, NULL);
+        if (st < 0) {
+            free(Jk);
+            return st;
+        }
+        if (st > worst) worst = st;
+        for (fold_int c = 0; c < nc; c++)
+            memcpy(J + block_start[b] + c * nr, Jk + c * nk, (size_t)nk * sizeof *J);
+        free(Jk);
+        const fold_trust_item *it;
+        fold_int ni;
+        fold_trust_report(sv, &it, &ni);
+        *items = realloc(*items, ((size_t)(*n_items + ni) + 1) * sizeof **items);
+        memcpy(*items + *n_items, it, (size_t)ni * sizeof **items);
+        for (fold_int k = 0; k < ni; k++) { /* they point into the solver: gone next call */
+            (*items)[*n_items + k].name = NULL;
+            (*items)[*n_items + k].affected = NULL;
+        }
+        *n_items += ni;
+    }
+    return worst;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "--header")) {
@@ -153,22 +194,19 @@ int main(int argc, char **argv)
     }
     double *J = malloc((size_t)(nr * nc) * sizeof *J);
     const char *form = "active";
-    st = fold_jacobian(sv, FOLD_BLOCK_X, nr, rows, nc, cols, J, NULL);
+    fold_trust_item *kept = NULL;
+    fold_int n_items = 0;
+    st = jacobian_by_kind(sv, rows, block_start, nc, cols, J, &kept, &n_items);
     if (st == FOLD_ERR_SINGULAR || st == FOLD_ERR_DEGENERATE) { /* as foldopt opf does */
         set.backward.kkt_form = FOLD_KKT_BARRIER;
         fold_solver_update_settings(sv, &set);
         form = "barrier";
-        st = fold_jacobian(sv, FOLD_BLOCK_X, nr, rows, nc, cols, J, NULL);
+        st = jacobian_by_kind(sv, rows, block_start, nc, cols, J, &kept, &n_items);
     }
     if (st < 0) {
         printf("%s\t%ld\t%s refused: %s\n", cs->name, (long)nb, form, fold_last_error());
         return 1;
     }
-    const fold_trust_item *items;
-    fold_int n_items;
-    fold_trust_report(sv, &items, &n_items);
-    fold_trust_item *kept = malloc(((size_t)n_items + 1) * sizeof *kept);
-    memcpy(kept, items, (size_t)n_items * sizeof *kept);
     double *left = malloc((size_t)np * sizeof *left), *right = malloc((size_t)np * sizeof *right);
     fold_value_onesided(sv, left, right);
     /* the reference */
