@@ -5,7 +5,9 @@
 # central differences of warm re-solves at tol 1e-9 (steps 0.05, 0.025, 0.0125 MW; an entry
 # they call wrong, flagged or not, is judged again on the two smaller steps re-solved at tol 1e-11
 # (which must agree), reaching at
-# least 1e-10, which removes the bias of the re-solves' own barrier parameter). Per case: entries matched / reported
+# least 1e-10, or converged within 1e-9 and agreeing with the middle step re-solved at tol
+# 1e-10, which removes the bias of the re-solves' own barrier parameter). The Jacobian is
+# computed by one call per output kind, as foldopt opf --of KIND does. Per case: entries matched / reported
 # (NaN, an interval that contains the reference, a trust-report item) / flagged with an
 # interval that misses the reference / silently wrong (unflagged and off), and
 # the time of the resolution step (warm re-solves) against the time of the solve without it.
