@@ -154,7 +154,9 @@ static void solve_anchor(worker *w)
 
 /* The start of a member: the carried solution nearest to it when that is nearer than the
  * start its chain designates (its predecessor, or the anchor solved on first use), else the
- * designated one. *designated receives the latter (NULL: cold) for a retry. */
+ * designated one. *designated receives the latter (NULL: cold) for a retry; after a carried
+ * start, the anchor only if it was solved already (its solve would interleave with the
+ * member's on the wire). */
 static const void *choose_start(worker *w, unsigned flags, const void *chain, const double *chain_p,
                                 fold_int chain_scenario, fold_batch_record *rec,
                                 const void **designated)
@@ -172,7 +174,8 @@ static const void *choose_start(worker *w, unsigned flags, const void *chain, co
         *designated = w->anchor_state;
         if (!*designated) h = fold_bt_carry_nearest(&w->held, w->p, INFINITY);
     }
-    if (h) {
+    if (h) { /* for a retry: the predecessor, or the anchor if solved already, or cold */
+        if (!from_chain && warm) *designated = w->anchor_state;
         rec->start = FOLD_BATCH_START_CARRIED;
         rec->warm_from = h->scenario;
         return h->state;

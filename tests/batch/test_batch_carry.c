@@ -179,7 +179,7 @@ END_TEST
  * hook reports two fixed items. */
 typedef struct crashing {
     fold_batch_model inner;
-    char trigger[64];
+    char trigger[64], fail[64]; /* kill the worker / fail the solve once, when present */
 } crashing;
 
 typedef struct crash_worker {
@@ -208,6 +208,11 @@ static fold_status cr_solve(void *model, const fold_batch_solve_args *a, void **
 {
     crash_worker *w = model;
     if (unlink(w->cm->trigger) == 0) raise(SIGKILL);
+    if (unlink(w->cm->fail) == 0) {
+        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "refused once");
+        *state = NULL;
+        return FOLD_ERR_FORWARD_FAILED;
+    }
     return w->cm->inner.solve(w->inner, a, state, info, message);
 }
 
@@ -276,7 +281,9 @@ static fold_batch_model crashing_model(crashing *cm, const fold_batch_model *inn
 {
     cm->inner = *inner;
     snprintf(cm->trigger, sizeof cm->trigger, "/tmp/fold_carry_%ld", (long)getpid());
+    snprintf(cm->fail, sizeof cm->fail, "/tmp/fold_carry_%ld.fail", (long)getpid());
     unlink(cm->trigger);
+    unlink(cm->fail);
     fold_batch_model m = *inner;
     m.name = "crashing";
     m.user_data = cm;
@@ -332,6 +339,33 @@ START_TEST(replacement_starts_cold)
     ck_assert_int_ge(n_carried(&c), N - 1);
     fold_batch_free(b);
     fold_batch_free(ref);
+    fixture_free(&f);
+}
+END_TEST
+
+/* A solve that fails from a carried solution is redone from the chain's own start: the
+ * scenario is solved (its record says from where), the others still start carried. */
+START_TEST(failed_carried_start_retried)
+{
+    fixture f;
+    fixture_init(&f);
+    crashing cm;
+    fold_batch_model m = crashing_model(&cm, &f.m);
+    fold_batch *b = start(&m, 1);
+    runs c;
+    fold_batch_info info;
+    run(b, f.p, true, false, &c, &info);
+    touch(cm.fail);
+    run(b, f.p2, true, false, &c, &info); /* asserts n_ok = N */
+    ck_assert_int_eq(n_carried(&c), N - 1);
+    fold_int redone = -1;
+    for (fold_int i = 0; i < N; i++)
+        if (c.rec[i].start != FOLD_BATCH_START_CARRIED) redone = i;
+    ck_assert_int_ge(redone, 0);
+    ck_assert_int_ge(c.rec[redone].status, 0);
+    ck_assert_int_ne(c.rec[redone].start, FOLD_BATCH_START_CARRIED);
+    ck_assert_int_eq(access(cm.fail, F_OK), -1); /* the failure happened */
+    fold_batch_free(b);
     fixture_free(&f);
 }
 END_TEST
@@ -462,6 +496,7 @@ int main(void)
     tcase_add_test(tc, carry_saves_iterations);
     tcase_add_test(tc, carry_with_keep_and_release);
     tcase_add_test(tc, replacement_starts_cold);
+    tcase_add_test(tc, failed_carried_start_retried);
     tcase_add_test(tc, trust_reports_travel);
     tcase_add_test(tc, problem_model_trust_empty);
     suite_add_tcase(s, tc);
