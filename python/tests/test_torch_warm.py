@@ -164,3 +164,18 @@ def test_worker_trust_equals_in_process():
     flagged = [m for m in ww if "not unique" in m]
     assert flagged and all("sample" in m for m in flagged)
     assert any("bus" in m for m in flagged)
+
+
+def test_in_process_nearest_not_same_position(grid30):
+    """In-process the start is the nearest previous solution, not the one at the same
+    position: a second batch in reversed order needs as few iterations as in order."""
+    pd = spread(grid30, 6)
+    counts = []
+    for order in (torch.arange(6), torch.arange(5, -1, -1)):
+        layer = OPFLayer(grid30, wrt="pd", outputs="pg")
+        layer(pd)
+        layer(pd[order] * 1.001)
+        counts.append(layer.last_batch_info["iterations"])
+    cold = OPFLayer(grid30, wrt="pd", outputs="pg", warm_start=False)
+    cold(pd * 1.001)
+    assert counts[0] == counts[1] < cold.last_batch_info["iterations"]
