@@ -156,6 +156,8 @@ static bool take_cols(opf_batch *self, PyObject *co, fold_int np)
             PyErr_Format(PyExc_ValueError, "cols[%ld] = %lld is not a parameter index", (long)k,
                          c[k]);
             PyBuffer_Release(&cv);
+            PyMem_Free(self->spec.cols);
+            self->spec.cols = NULL;
             return false;
         }
         self->spec.cols[k] = c[k];
@@ -331,14 +333,13 @@ static PyObject *batch_run(opf_batch *self, PyObject *args)
     }
     msgs = message_list(messages, B);
     summary = !msgs ? NULL
-                    : Py_BuildValue("{s:L,s:L,s:L,s:L,s:L,s:i,s:d,s:L,s:L}", "n_ok",
-                                    (long long)info.n_ok, "n_failed", (long long)info.n_failed,
-                                    "n_crashed", (long long)info.n_crashed, "n_timed_out",
-                                    (long long)info.n_timed_out, "n_respawned",
-                                    (long long)info.n_respawned, "n_workers", info.n_workers,
-                                    "wall_seconds", info.wall_s, "worker_peak_kb",
-                                    (long long)info.worker_peak_kb, "iterations",
-                                    (long long)info.iterations);
+                    : Py_BuildValue(
+                          "{s:L,s:L,s:L,s:L,s:L,s:i,s:d,s:L,s:L}", "n_ok", (long long)info.n_ok,
+                          "n_failed", (long long)info.n_failed, "n_crashed",
+                          (long long)info.n_crashed, "n_timed_out", (long long)info.n_timed_out,
+                          "n_respawned", (long long)info.n_respawned, "n_workers", info.n_workers,
+                          "wall_seconds", info.wall_s, "worker_peak_kb",
+                          (long long)info.worker_peak_kb, "iterations", (long long)info.iterations);
     if (!summary) goto fail;
     PyMem_Free(messages);
     return Py_BuildValue("(NNNNNNNNN)", bo, col[0], col[1], col[2], col[3], col[4], col[5], msgs,
