@@ -32,10 +32,12 @@ def test_case1354_on_two_workers(exe):
     pg_s.sum().backward()
     # the workers' solves start from the batch's mean, the serial ones cold: both stop
     # within Ipopt's tolerance (1e-8 on the scaled KKT conditions) of the same optimum
-    scale = pg_s.abs().max()
+    scale = float(pg_s.abs().max())
+    gscale = float(pd_s.grad.abs().max())
+    print(f"# workers against serial: pg {float((pg - pg_s).abs().max()) / scale:.1e}, "
+          f"gradients {float((pd.grad - pd_s.grad).abs().max()) / gscale:.1e} of the largest")
     assert (pg - pg_s).abs().max() <= 1e-6 * scale
     assert torch.allclose(cost, cost_s, rtol=1e-8, atol=0)
-    gscale = pd_s.grad.abs().max()
     assert (pd.grad - pd_s.grad).abs().max() <= 1e-5 * gscale
     # sample 0 (the case's own loads) against the command's VJP of sum(pg) w.r.t. pd
     out = subprocess.run([exe, "opf", path, "--json", "--no-progress", "--wrt", "pd",
@@ -47,5 +49,9 @@ def test_case1354_on_two_workers(exe):
     assert ok.sum() > 0.9 * ref.size
     # the command solves cold: its gradient equals the serial layer's to its 12 printed
     # digits, the workers' to the solve tolerance
+    serial_err = np.abs(pd_s.grad[0].numpy()[ok] - ref[ok]).max()
+    worker_err = np.abs(pd.grad[0].numpy()[ok] - ref[ok]).max()
+    print(f"# gradient of sample 0 against the command: serial {serial_err / gscale:.1e}, "
+          f"workers {worker_err / gscale:.1e} of the largest entry")
     assert np.allclose(pd_s.grad[0].numpy()[ok], ref[ok], rtol=1e-10, atol=1e-12 * gscale)
-    assert np.abs(pd.grad[0].numpy()[ok] - ref[ok]).max() <= 1e-5 * gscale
+    assert worker_err <= 1e-5 * gscale
