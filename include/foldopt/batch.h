@@ -14,9 +14,11 @@
 
 /** What a scenario's solve started from. */
 typedef enum fold_batch_start {
-    FOLD_BATCH_START_COLD = 0,    /**< the model's own start point */
-    FOLD_BATCH_START_ANCHOR = 1,  /**< the solution at the run's anchor parameters */
-    FOLD_BATCH_START_SCENARIO = 2 /**< the solution of the scenario `warm_from` */
+    FOLD_BATCH_START_COLD = 0,     /**< the model's own start point */
+    FOLD_BATCH_START_ANCHOR = 1,   /**< the solution at the run's anchor parameters */
+    FOLD_BATCH_START_SCENARIO = 2, /**< the solution of the scenario `warm_from` */
+    FOLD_BATCH_START_CARRIED = 3   /**< a solution its worker kept from its last run with
+                                        job.carry (scenario `warm_from` of that run) */
 } fold_batch_start;
 
 /** What became of a scenario. */
@@ -88,6 +90,11 @@ typedef struct fold_batch_model {
     fold_status (*jvp)(void *model, void *state, const double *dp, double *ydot, char *message);
     fold_status (*jacobian)(void *model, void *state, fold_int n_rows, const fold_int *rows,
                             fold_int n_cols, const fold_int *cols, double *J, char *message);
+    /** The trust report (fold_trust_item, foldopt/fold.h) of the last derivative computed on
+     * a state: called right after a record hook that gave sensitivities and after each
+     * successful backward hook; *items must stay valid until the next hook call. May be
+     * NULL (no reports). */
+    fold_status (*trust)(void *model, void *state, const fold_trust_item **items, fold_int *count);
     /** Frees user_data (fold_batch_model_dispose). May be NULL. */
     void (*dispose)(void *user_data);
 } fold_batch_model;
@@ -120,15 +127,16 @@ typedef struct fold_batch_record {
     fold_int warm_from;       /**< START_SCENARIO: that scenario's index, else -1 */
     double solve_s, record_s; /**< wall seconds of the solve and record hooks in the worker */
     fold_int n_out, n_sens;
-    const double *outputs;       /**< n_out values; NULL when the solve failed */
-    const double *sens;          /**< n_sens values; NULL when unavailable */
-    bool has_backward;           /**< backward holds the record hook's backward information */
-    fold_backward_info backward; /**< e.g. reused_analysis: the chain's previous scenario
-                                      left a KKT analysis of the same pattern */
-    const char *message;         /**< why it failed, or a warning; "" when none */
-    const char *trust;           /**< per-scenario trust report of the derivatives: reserved,
-                                      NULL until the model hooks provide one */
-    long worker_peak_kb;         /**< peak resident memory of the worker that ran it, kB */
+    const double *outputs;        /**< n_out values; NULL when the solve failed */
+    const double *sens;           /**< n_sens values; NULL when unavailable */
+    bool has_backward;            /**< backward holds the record hook's backward information */
+    fold_backward_info backward;  /**< e.g. reused_analysis: the chain's previous scenario
+                                       left a KKT analysis of the same pattern */
+    const char *message;          /**< why it failed, or a warning; "" when none */
+    const fold_trust_item *trust; /**< the trust report of the sensitivities the record hook
+                                       gave (the model's trust hook); NULL when none */
+    fold_int n_trust;             /**< its items */
+    long worker_peak_kb;          /**< peak resident memory of the worker that ran it, kB */
 } fold_batch_record;
 
 /** Progress of a run (rank 0 under MPI). */
@@ -171,6 +179,16 @@ typedef struct fold_batch_job {
                                          flags (resume); NULL: all to do */
     bool keep;                      /**< keep each scenario's state for fold_batch_vjp / jvp /
                                          jacobian until fold_batch_release (not under MPI) */
+    bool carry;                     /**< warm starts across runs: each worker holds the
+                                         solutions of the scenarios it solves in this run,
+                                         and starts every scenario (unless warm = cold) from
+                                         the nearest solution it holds from its previous
+                                         run with carry when that is nearer in parameter
+                                         space than the start its chain gives (START_CARRIED;
+                                         a failed solve from it is redone from the chain's
+                                         start). A run without carry drops what the workers
+                                         hold; a replaced worker holds nothing. Not under
+                                         MPI. doc/api/batch.md, "Warm starts" */
     fold_batch_record_fn on_record; /**< each record, in completion order; may be NULL */
     void *record_data;
     fold_batch_progress_fn on_progress; /**< after each record; may be NULL */
@@ -233,6 +251,15 @@ FOLD_API fold_status fold_batch_jvp(fold_batch *batch, fold_int count, const fol
 FOLD_API fold_status fold_batch_jacobian(fold_batch *batch, fold_int count, const fold_int *keys,
                                          fold_int n_rows, const fold_int *rows, fold_int n_cols,
                                          const fold_int *cols, double *J, fold_status *status);
+
+/** The trust report of entry `entry` of the last fold_batch_vjp / jvp / jacobian call on this
+ * batch: the model's trust hook in the worker right after the backward hook (e.g. the
+ * AC-OPF's non-unique, weakly active, uncertain entries named by bus, generator, branch).
+ * *count = 0 when the model has no trust hook, the entry failed or nothing limits it; the
+ * items are valid until the next backward call or fold_batch_free. FOLD_ERR_ARGUMENT when
+ * entry is not one of that call's. */
+FOLD_API fold_status fold_batch_trust_report(const fold_batch *batch, fold_int entry,
+                                             const fold_trust_item **items, fold_int *count);
 
 /** Release kept states (keys NULL: all). Unknown keys are ignored. */
 FOLD_API fold_status fold_batch_release(fold_batch *batch, fold_int count, const fold_int *keys);

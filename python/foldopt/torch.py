@@ -8,14 +8,16 @@ is accepted and returns unbatched outputs). The forward pass solves every sample
 backward pass runs one VJP per sample on the factorization kept from the forward pass (no
 re-solve). A sample whose solve fails gives NaN outputs and a zero gradient with a warning,
 or raises with on_failure="raise". doc/python.md documents both layers."""
+import time
 import warnings
 
 import numpy as np
 import torch
 
 from . import _foldopt
-from .opf import OPF
+from .opf import OPF, _VJP, _Placer, _element
 from .problem import Problem, SolveError
+from .trust import Trust
 
 __all__ = ["OPFLayer", "NLPLayer", "SampleFailedWarning"]
 
@@ -46,21 +48,46 @@ def _fail(policy, message):
     warnings.warn(message, SampleFailedWarning, stacklevel=4)
 
 
+def _nearest(previous, p):
+    """Index of the row of `previous` (parameters of held solutions) nearest to p in the
+    Euclidean norm (the first of equals), or None when there is none: the rule of the
+    scenario engine's workers (job.carry, doc/api/batch.md "Warm starts")."""
+    if previous is None or len(previous) == 0:
+        return None
+    return int(np.argmin(((previous - p) ** 2).sum(axis=1)))
+
+
+class _Held:
+    """The converged solutions of the previous batch and their parameters (warm starts)."""
+
+    def __init__(self):
+        self.P, self.sols = None, []
+
+    def start(self, p):
+        i = _nearest(self.P, p)
+        return None if i is None else self.sols[i]
+
+    def keep(self, P, sols):
+        ok = [i for i, s in enumerate(sols) if s.converged]
+        self.P, self.sols = P[ok].copy(), [sols[i] for i in ok]
+
+
 class _SerialOPF:
     """Solves the samples of a batch one after the other in this process, each kept
-    (solver and factorization) for the backward pass; the solutions of the previous batch
-    start the next one's samples at the same positions (warm starts), with a cold retry
-    when a warm start fails."""
+    (solver and factorization) for the backward pass; each sample starts from the nearest
+    (in parameter space) converged solution of the previous batch (warm starts), with a
+    cold retry when a warm start fails."""
 
     def __init__(self, case, settings, resolves, warm_start):
         self.case, self.settings, self.resolves = case, settings, resolves
         self.warm_start = warm_start
-        self.previous = []
+        self.held = _Held()
 
     def solve(self, P):
         sols = []
+        t0 = time.perf_counter()
         for b in range(P.shape[0]):
-            warm = self.previous[b] if self.warm_start and b < len(self.previous) else None
+            warm = self.held.start(P[b]) if self.warm_start else None
             sol = self.case.solve(P[b], settings=self.settings, resolves=self.resolves,
                                   warm=warm, check=False)
             if not sol.converged and warm is not None:
@@ -68,7 +95,11 @@ class _SerialOPF:
                                       check=False)
             sols.append(sol)
         if self.warm_start:
-            self.previous = [s if s.converged else None for s in sols]
+            self.held.keep(P, sols)
+        n_ok = sum(s.converged for s in sols)
+        self.info = {"n_ok": n_ok, "n_failed": len(sols) - n_ok, "n_workers": 0,
+                     "iterations": sum(s.iterations for s in sols),
+                     "wall_seconds": time.perf_counter() - t0}
         return sols
 
 
@@ -87,18 +118,30 @@ class _KeptStates:
 
 
 _OUTCOMES = ("done", "crashed", "timed out")  # fold_batch_outcome
+_STARTS = ("cold", "anchor", "scenario", "carried")  # fold_batch_start
 
 
 class _BatchResult:
     """A sample solved by a worker of the scenario engine: status, iterations, outcome
-    ("done"; "crashed": its worker process died while on it; "timed out") and the engine's
-    message; its solver and factorization stay in that worker under `key` while the record
-    lives."""
+    ("done"; "crashed": its worker process died while on it; "timed out"), the engine's
+    message and where its solve started (start: "anchor", the batch's mean; "scenario", the
+    sample warm_from of this batch; "carried", the sample warm_from of the previous batch
+    held by its worker; "cold"); its solver and factorization stay in that worker under
+    `key` while the record lives. trust(): the report of its backward VJP."""
 
-    def __init__(self, key, status, iterations, outcome, message, kept):
+    def __init__(self, key, status, iterations, outcome, start, warm_from, message, kept):
         self.key, self.call_status, self.iterations = int(key), int(status), int(iterations)
         self.outcome, self.message = _OUTCOMES[int(outcome)], message
+        self.start, self.warm_from = _STARTS[int(start)], int(warm_from)
         self._kept = kept
+        self._trust = Trust(kkt_form="")
+
+    def trust(self):
+        """The library's trust report of this sample's backward VJP (computed in its worker,
+        fold_acopf_trust_report), as Solution.trust() gives it in-process: items named by
+        bus, generator, branch and placed in the gradient; status. Empty before the backward
+        pass."""
+        return self._trust
 
     @property
     def converged(self):
@@ -114,34 +157,47 @@ class _BatchResult:
 class _WorkerOPF:
     """The samples of a batch on the library's scenario engine (foldopt/batch.h): worker
     processes that build the model once, solve warm-started chains of nearby samples (the
-    anchor: the batch's mean) and keep each sample's factorization for the backward pass.
-    The records do not depend on the number of workers."""
+    anchor: the batch's mean), start them from the nearest solution of the previous batch
+    they hold when it is nearer (job.carry), and keep each sample's factorization for the
+    backward pass. Without warm starts every sample is solved cold, as in-process. The
+    first batch's records do not depend on the number of workers; later warm batches depend
+    on which worker solved what before (not the optima, to the solve tolerance)."""
 
-    def __init__(self, case, outputs, settings, resolves, workers):
+    def __init__(self, case, wrt, outputs, settings, resolves, workers, warm_start):
         ks, its = [], []
         for kind in outputs:
             k, unit, itype, count = case._output(kind, "outputs")
             ks += [k] * count
             its += list(range(count))
-        self.n_out = len(ks)
+        self.n_out, self.warm_start = len(ks), warm_start
+        cols = np.concatenate([case.param_index(k) for k in wrt]).astype(np.int64)
+        # where the entries of a sample's trust report sit in its gradient (as in-process)
+        self.placer = _Placer(case, _VJP, np.asarray(ks, np.int64), np.asarray(its, np.int64),
+                              cols, [(k, case.param_index(k).size) for k in wrt])
         self.batch = _foldopt.OPFBatch(case._model(), np.asarray(ks, np.int64),
-                                       np.asarray(its, np.int64), settings or {}, workers,
-                                       resolves)
+                                       np.asarray(its, np.int64), cols, settings or {}, workers,
+                                       resolves, bool(warm_start))
 
     def solve(self, P):
-        out, keys, status, iters, outcomes, messages, self.info = self.batch.run(
-            np.ascontiguousarray(P, dtype=np.float64))
+        out, *columns, messages, self.info = self.batch.run(
+            np.ascontiguousarray(P, dtype=np.float64), bool(self.warm_start))
         B = P.shape[0]
         self.outputs = np.frombuffer(out, dtype=np.float64).reshape(B, self.n_out).copy()
-        kept = _KeptStates(self.batch, np.frombuffer(keys, dtype=np.int64))
-        columns = (np.frombuffer(b, dtype=np.int64) for b in (keys, status, iters, outcomes))
-        return [_BatchResult(k, s, i, o, m, kept) for k, s, i, o, m in zip(*columns, messages)]
+        columns = [np.frombuffer(b, dtype=np.int64) for b in columns]
+        kept = _KeptStates(self.batch, columns[0])
+        return [_BatchResult(*row, m, kept) for *row, m in zip(*columns, messages)]
 
     def vjp(self, results, ybar):
+        """pbar per result, the VJPs' statuses; each result's trust() becomes its VJP's
+        report."""
         keys = np.asarray([r.key for r in results], np.int64)
         pbar, status = self.batch.vjp(keys, np.ascontiguousarray(ybar, dtype=np.float64))
-        return (np.frombuffer(pbar, dtype=np.float64).reshape(len(results), -1),
-                np.frombuffer(status, dtype=np.int64))
+        status = np.frombuffer(status, dtype=np.int64)
+        for i, r in enumerate(results):
+            info = {"status_name": _foldopt.status_name(int(status[i])),
+                    "trust": self.batch.trust(i) if status[i] >= 0 else []}
+            r._trust = Trust.from_backward(info, "", self.placer.place, _element)
+        return np.frombuffer(pbar, dtype=np.float64).reshape(len(results), -1), status
 
 
 class _OPFFunction(torch.autograd.Function):
@@ -160,7 +216,7 @@ class _OPFFunction(torch.autograd.Function):
             P[:, layer.case.param_index(k)] = b.detach().cpu().numpy()
         sols = layer._engine.solve(P)
         layer.last_solutions = sols
-        layer.last_batch_info = getattr(layer._engine, "info", None)
+        layer.last_batch_info = layer._engine.info
         outs = [np.full((B, layer.case._output(k)[3]), np.nan) for k in layer.outputs]
         for i, sol in enumerate(sols):
             if not sol.converged:
@@ -226,7 +282,7 @@ def _worker_backward(ctx, layer, sols, gs, pbar):
                            for k, g in zip(layer.outputs, gs)], axis=1)[ok]
     full, status = layer._engine.vjp([sols[i] for i in ok], ybar)
     for row, i in enumerate(ok):
-        if status[row] < 0 or np.any(np.isnan(full[row])):
+        if status[row] < 0:
             why = _foldopt.status_name(int(status[row]))
             if why == "FOLD_ERR_NOT_SOLVED":  # fold_batch_vjp: the state is gone
                 why = ("the factorization kept for it is gone (its worker process died after "
@@ -235,8 +291,22 @@ def _worker_backward(ctx, layer, sols, gs, pbar):
                   "gradient is zero")
             continue
         for j, k in enumerate(layer.wrt):
-            pbar[j][i] = full[row, layer.case.param_index(k)]
+            v = full[row, layer.case.param_index(k)]
+            if np.any(np.isnan(v)):  # not unique: no gradient rather than a wrong one
+                _fail(layer.on_failure, f"OPFLayer: sample {i}: the derivative of the outputs "
+                      f"with respect to {k} is not unique at this solution "
+                      f"({_flagged(sols[i].trust())}); its gradient is zero there")
+                v = np.nan_to_num(v, nan=0.0)
+            pbar[j][i] = v
     return [torch.from_numpy(p.squeeze(0) if ctx.single else p) for p in pbar]
+
+
+def _flagged(trust, limit=4):
+    """The entries and limits a trust report flags, by name, for a warning."""
+    items = trust.entries + trust.sides
+    names = [f"{it.kind.replace('_', ' ')}: {it.name}" for it in items[:limit]]
+    more = f", and {len(items) - limit} more" if len(items) > limit else ""
+    return "; ".join(names) + more if names else trust.status
 
 
 class OPFLayer(torch.nn.Module):
@@ -246,15 +316,18 @@ class OPFLayer(torch.nn.Module):
     case: an OPF, or a path to a case file. Parameters not in wrt stay at the case's values
     (or at p). settings: foldopt settings dict (e.g. {"forward.tol": 1e-10}).
     on_failure: "warn" (NaN outputs, zero gradient, SampleFailedWarning) or "raise".
-    warm_start: start each sample from the previous batch's solution at its position.
+    warm_start: start each sample from the nearest (in parameter space) converged solution
+    of the previous batch (on workers: of those its worker holds, when nearer than the start
+    its chain gives); False: every sample from the model's own start (cold), on workers too
+    (no chains), which gives the in-process results.
     workers: None solves the samples in this process; an integer runs them on that many
     worker processes of the library's scenario engine (0: one per core), which keep each
-    sample's factorization for the backward pass and warm-start chains of nearby samples
-    from the batch's mean (warm_start does not apply); layer.last_solutions then holds
-    per-sample records (converged, status, iterations, outcome, message) instead of
-    Solutions, and layer.last_batch_info the engine's summary (n_crashed, n_respawned,
-    worker_peak_kb, wall_seconds, ...). Create such
-    a layer before starting threads: the workers are forks of this process."""
+    sample's factorization for the backward pass and (warm_start) warm-start chains of
+    nearby samples from the batch's mean; layer.last_solutions then holds per-sample records (converged,
+    status, iterations, outcome, start, message, trust()) instead of Solutions.
+    layer.last_batch_info: a summary of the last forward pass (n_ok, n_failed, iterations,
+    wall_seconds; on workers also n_crashed, n_respawned, worker_peak_kb, ...). Create a
+    layer with workers before starting threads: the workers are forks of this process."""
 
     def __init__(self, case, wrt=("pd", "qd"), outputs=("pg", "vm"), *, p=None,
                  settings=None, resolves=2, on_failure="warn", warm_start=True, workers=None):
@@ -276,11 +349,12 @@ class OPFLayer(torch.nn.Module):
         self.p = self.case.param_vector(p)
         self.on_failure = on_failure
         self.last_solutions = []  # the Solutions of the last forward pass (trust, info)
-        self.last_batch_info = None  # workers: the engine's summary of the last forward pass
+        self.last_batch_info = None  # the summary of the last forward pass
         if workers is None:
             self._engine = _SerialOPF(self.case, settings, resolves, warm_start)
         else:
-            self._engine = _WorkerOPF(self.case, self.outputs, settings, resolves, workers)
+            self._engine = _WorkerOPF(self.case, self.wrt, self.outputs, settings, resolves,
+                                      workers, warm_start)
 
     def forward(self, *inputs):
         if len(inputs) != len(self.wrt):
@@ -303,7 +377,7 @@ class _NLPFunction(torch.autograd.Function):
         out = np.full((B, n_out), np.nan)
         sols = []
         for i in range(B):
-            warm = layer._previous[i] if layer.warm_start and i < len(layer._previous) else None
+            warm = layer._held.start(P[i]) if layer.warm_start else None
             sol = layer.problem.solve(P[i], settings=layer.settings, warm=warm, check=False)
             if not sol.converged and warm is not None:
                 sol = layer.problem.solve(P[i], settings=layer.settings, check=False)
@@ -314,7 +388,7 @@ class _NLPFunction(torch.autograd.Function):
                 _fail(layer.on_failure, f"NLPLayer: sample {i}: forward solve failed "
                       f"({sol.status}); outputs NaN, gradient zero")
         if layer.warm_start:
-            layer._previous = [s if s.converged else None for s in sols]
+            layer._held.keep(P, sols)
         layer.last_solutions = sols
         ctx.layer, ctx.sols, ctx.single = layer, sols, single
         r = torch.from_numpy(out)
@@ -356,7 +430,7 @@ class NLPLayer(torch.nn.Module):
             raise ValueError(f"on_failure must be 'warn' or 'raise', not {on_failure!r}")
         self.problem, self.outputs, self.settings = problem, outputs, settings
         self.on_failure, self.warm_start = on_failure, warm_start
-        self._previous = []
+        self._held = _Held()
         self.last_solutions = []  # the Solutions of the last forward pass
 
     def forward(self, p):

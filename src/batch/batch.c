@@ -81,7 +81,7 @@ fold_status fold_batch_create(const fold_batch_model *model, const fold_batch_op
     b->pfd = fold_calloc((size_t)b->n_workers, sizeof *b->pfd, FN);
     if (!b->w || !b->pfd)
         st = FOLD_ERR_MEMORY;
-    else if (!(st = fold_bt_set_run(b, NULL)))
+    else if (!(st = fold_bt_set_run(b, NULL, false)))
         st = fold_bt_pool_start(b);
     if (st) {
         free(b->w);
@@ -111,6 +111,7 @@ void fold_batch_free(fold_batch *b)
     free(b->key_gen);
     fold_bt_buf_free(&b->run_msg);
     fold_bt_record_store_free(&b->store);
+    fold_bt_free_trust(b);
     free(b);
 }
 
@@ -123,6 +124,7 @@ static fold_status make_run_msg(fold_batch *b, const double *anchor)
 {
     fold_bt_begin(&b->run_msg, FOLD_BT_MSG_RUN);
     fold_bt_put_i64(&b->run_msg, b->run_id);
+    fold_bt_put_u8(&b->run_msg, b->carry);
     fold_bt_put_u8(&b->run_msg, anchor != NULL);
     if (anchor) fold_bt_put_f64s(&b->run_msg, anchor, b->model.np);
     fold_bt_finish(&b->run_msg);
@@ -130,9 +132,10 @@ static fold_status make_run_msg(fold_batch *b, const double *anchor)
                              : FOLD_OK;
 }
 
-fold_status fold_bt_set_run(fold_batch *b, const double *anchor)
+fold_status fold_bt_set_run(fold_batch *b, const double *anchor, bool carry)
 {
     b->run_id++;
+    b->carry = carry;
     for (int i = 0; i < b->n_workers; i++)
         b->w[i].run_sent = false;
     return make_run_msg(b, anchor);
@@ -284,7 +287,7 @@ fold_status fold_batch_run(fold_batch *b, const fold_batch_job *job, fold_batch_
     b->sink = (fold_bt_sink){.record = local_record, .chunk_done = local_chunk_done, .ctx = &t};
     b->n_chunks_sent = b->n_respawned = 0;
     b->peak_kb = 0;
-    if (!(st = fold_bt_set_run(b, plan.anchor))) st = drive(b, job, &plan, &t);
+    if (!(st = fold_bt_set_run(b, plan.anchor, job->carry))) st = drive(b, job, &plan, &t);
     if (st && fold_bt_pool_reset_busy(b) != FOLD_OK)
         st = fold_error_context(st, "fold_batch_run (and replacing its busy workers failed)");
     b->sink = (fold_bt_sink){0};

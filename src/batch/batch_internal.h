@@ -77,6 +77,18 @@ int fold_bt_next_msg(const fold_bt_buf *b, int *type, const unsigned char **payl
                      size_t *payload_len, size_t *consumed);
 void fold_bt_consume(fold_bt_buf *b, size_t n);
 
+/* ---- trust reports (batch_trust.c) ---- */
+
+/* A decoded report: items with their own names and affected lists. */
+typedef struct fold_bt_trust {
+    fold_trust_item *items;
+    fold_int n;
+} fold_bt_trust;
+void fold_bt_put_trust(fold_bt_buf *b, const fold_trust_item *items, fold_int n);
+/* Decode into t (its previous items freed); false on a malformed report or no memory. */
+bool fold_bt_get_trust(fold_bt_reader *r, fold_bt_trust *t);
+void fold_bt_trust_free(fold_bt_trust *t);
+
 /* ---- records (batch_record.c) ---- */
 
 /* Encode a record message (FOLD_BT_MSG_RECORD) into b; `emit` false marks a silent one. */
@@ -86,6 +98,7 @@ typedef struct fold_bt_record_store {
     double *outputs, *sens;
     fold_int cap_out, cap_sens;
     char message[FOLD_BATCH_MESSAGE_LEN];
+    fold_bt_trust trust;
 } fold_bt_record_store;
 bool fold_bt_get_record(fold_bt_reader *r, fold_batch_record *rec, bool *emit,
                         fold_bt_record_store *store);
@@ -128,6 +141,41 @@ fold_status fold_bt_job_params(const fold_batch_job *job, fold_int np, fold_int 
 fold_status fold_bt_encode_chunk(const fold_batch_job *job, fold_int np, const fold_bt_chunk *c,
                                  bool keep, fold_bt_buf *b);
 
+/* ---- warm starts across runs (batch_carry.c), in the worker ---- */
+
+/* A solution held for later runs. */
+typedef struct fold_bt_held {
+    double *p; /* its parameters (np) */
+    void *state;
+    fold_int key;      /* keep mode: its key (-1: none) */
+    fold_int scenario; /* its index in its run */
+    bool owned;        /* the list frees it (it is not, or no longer, kept under key) */
+} fold_bt_held;
+
+typedef struct fold_bt_carry {
+    const fold_batch_model *def;
+    void *model;
+    bool on;            /* the current run carries */
+    fold_bt_held *prev; /* of the previous run with carry: start points */
+    fold_bt_held *cur;  /* of the current run */
+    fold_int n_prev, n_cur, cap_prev, cap_cur;
+} fold_bt_carry;
+
+void fold_bt_carry_init(fold_bt_carry *c, const fold_batch_model *def, void *model);
+/* A new run: the current run's solutions become the start points (carry), or everything is
+ * dropped (no carry). */
+void fold_bt_carry_run(fold_bt_carry *c, bool carry);
+/* Hold a converged state of the current run (false: not held, carry off or no memory). */
+bool fold_bt_carry_add(fold_bt_carry *c, const double *p, void *state, fold_int key,
+                       fold_int scenario, bool owned);
+bool fold_bt_carry_holds(const fold_bt_carry *c, const void *state);
+/* Its key was released: true when a held entry takes it over (the caller must not free). */
+bool fold_bt_carry_disown(fold_bt_carry *c, void *state);
+/* The held start point nearest to p with squared distance below limit2, or NULL. */
+const fold_bt_held *fold_bt_carry_nearest(const fold_bt_carry *c, const double *p, double limit2);
+void fold_bt_carry_free(fold_bt_carry *c);
+double fold_bt_distance2(const double *a, const double *b, fold_int n);
+
 /* ---- the worker (batch_worker.c): runs in the child, never returns ---- */
 
 void fold_bt_worker_main(const fold_batch_model *model, int fd) __attribute__((noreturn));
@@ -165,9 +213,9 @@ typedef struct fold_bt_sink {
                           const unsigned char *payload, size_t len);
     /* a chunk finished on this process */
     void (*chunk_done)(void *ctx, fold_int chunk_id);
-    /* a backward result (keep mode) */
+    /* a backward result (keep mode) with its trust report (NULL when none) */
     void (*result)(void *ctx, fold_int req, fold_status st, const char *msg, const double *values,
-                   fold_int count);
+                   fold_int count, fold_bt_trust *trust);
     void *ctx;
 } fold_bt_sink;
 
@@ -192,7 +240,13 @@ struct fold_batch {
     int *key_slot;
     long *key_gen;
     fold_bt_record_store store;
+    bool carry;           /* the run message's carry flag */
+    fold_bt_trust *trust; /* per entry of the last backward call */
+    fold_int n_trust;
 };
+
+/* Free the trust reports of the last backward call (batch_keep.c). */
+void fold_bt_free_trust(fold_batch *b);
 
 fold_status fold_bt_pool_start(fold_batch *b);
 void fold_bt_pool_stop(fold_batch *b);
@@ -215,7 +269,7 @@ fold_status fold_bt_pool_reset_busy(fold_batch *b);
 
 fold_status fold_bt_check_job(const fold_batch *b, const fold_batch_job *job);
 /* Build b->run_msg (run id, anchor) for the workers' next chunk. */
-fold_status fold_bt_set_run(fold_batch *b, const double *anchor);
+fold_status fold_bt_set_run(fold_batch *b, const double *anchor, bool carry);
 /* The anchor crashed or timed out: workers started from now on get none. */
 void fold_bt_set_run_anchor_lost(fold_batch *b);
 

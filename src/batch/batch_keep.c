@@ -43,10 +43,46 @@ static void set_result(requests *q, fold_int i, fold_status st, const char *msg,
 }
 
 static void on_result(void *ctx, fold_int req, fold_status st, const char *msg,
-                      const double *values, fold_int count)
+                      const double *values, fold_int count, fold_bt_trust *trust)
 {
     requests *q = ctx;
-    if (req >= 0 && req < q->count) set_result(q, req, st, msg, values, count);
+    if (req < 0 || req >= q->count) return;
+    set_result(q, req, st, msg, values, count);
+    if (trust && q->status[req] >= 0) { /* the report moves into the batch */
+        q->b->trust[req] = *trust;
+        *trust = (fold_bt_trust){0};
+    }
+}
+
+/* Room for the trust reports of a backward call of count entries (the last call's freed). */
+static fold_status reset_trust(fold_batch *b, fold_int count)
+{
+    fold_bt_free_trust(b);
+    if (!(b->trust = calloc((size_t)count + 1, sizeof *b->trust)))
+        return fold_error(FOLD_ERR_MEMORY, "fold_batch: out of memory");
+    b->n_trust = count;
+    return FOLD_OK;
+}
+
+void fold_bt_free_trust(fold_batch *b)
+{
+    for (fold_int i = 0; i < b->n_trust; i++)
+        fold_bt_trust_free(&b->trust[i]);
+    free(b->trust);
+    b->trust = NULL;
+    b->n_trust = 0;
+}
+
+fold_status fold_batch_trust_report(const fold_batch *b, fold_int entry,
+                                    const fold_trust_item **items, fold_int *count)
+{
+    if (!b || !items || !count || entry < 0 || entry >= b->n_trust)
+        return fold_error(FOLD_ERR_ARGUMENT, "fold_batch_trust_report: %s",
+                          !b || !items || !count ? "batch, items or count is NULL"
+                                                 : "entry is not one of the last backward call");
+    *items = b->trust[entry].items;
+    *count = b->trust[entry].n;
+    return FOLD_OK;
 }
 
 /* Slot of the worker holding key i's state, or -1 (released, lost with a crash, or never
@@ -125,6 +161,8 @@ static fold_status run_requests(requests *q)
                      : q->type == FOLD_BT_MSG_JVP ? "fold_batch_jvp"
                                                   : "fold_batch_jacobian";
     q->first_error = -1;
+    fold_status rt = reset_trust(b, q->count);
+    if (rt) return rt;
     q->next = calloc((size_t)b->n_workers, sizeof *q->next);
     q->todo = malloc((size_t)q->count + 1);
     if (!q->next || !q->todo) {

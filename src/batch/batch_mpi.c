@@ -334,9 +334,11 @@ static fold_status setup(mpi_run *m, const fold_batch_job *job)
                         "different parameter counts (%lld to %lld)",
                         -ext[1], ext[0]);
     if (!st && m->rank == 0) {
-        if (!(st = fold_bt_check_job(b, job)) && job->keep)
-            st = fold_error(FOLD_ERR_UNSUPPORTED, "fold_batch_run_mpi: keep mode runs on one "
-                                                  "process (fold_batch_run)");
+        if (!(st = fold_bt_check_job(b, job)) && (job->keep || job->carry))
+            st = fold_error(FOLD_ERR_UNSUPPORTED,
+                            "fold_batch_run_mpi: %s runs on one process "
+                            "(fold_batch_run)",
+                            job->keep ? "keep mode" : "job.carry");
         if (!st)
             st = fold_bt_plan_make(job, b->model.np, b->opt.chunk_size, b->opt.warm, 0, &m->plan);
     }
@@ -349,7 +351,7 @@ static fold_status setup(mpi_run *m, const fold_batch_job *job)
     if (head[1] && m->rank != 0 && !(anchor = malloc(((size_t)b->model.np + 1) * sizeof *anchor)))
         return fold_error(FOLD_ERR_MEMORY, "fold_batch_run_mpi: out of memory");
     if (head[1]) MPI_Bcast(anchor, (int)b->model.np, MPI_DOUBLE, 0, m->comm);
-    st = fold_bt_set_run(b, head[1] ? anchor : NULL);
+    st = fold_bt_set_run(b, head[1] ? anchor : NULL, false);
     if (anchor != m->plan.anchor) free(anchor);
     return st;
 }

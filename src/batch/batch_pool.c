@@ -254,7 +254,7 @@ static fold_status handle_death(fold_batch *b, fold_bt_worker *w)
         fold_status cs = continuation(b, w, from);
         if (!st) st = cs;
     } else if (prev == FOLD_BT_REQUEST_BUSY && b->sink.result) {
-        b->sink.result(b->sink.ctx, w->req, FOLD_ERR_NOT_SOLVED, msg, NULL, 0);
+        b->sink.result(b->sink.ctx, w->req, FOLD_ERR_NOT_SOLVED, msg, NULL, 0, NULL);
         blamed = true;
     }
     w->generation++;
@@ -312,13 +312,21 @@ static fold_status handle_message(fold_batch *b, fold_bt_worker *w, int type,
         fold_bt_get_str(&r, msg, sizeof msg);
         fold_int count = fold_bt_get_i64(&r);
         const unsigned char *v = count > 0 ? fold_bt_get_raw(&r, (size_t)count * 8) : NULL;
+        fold_bt_trust trust = {0};
+        bool trust_ok = fold_bt_get_trust(&r, &trust);
         w->state = FOLD_BT_IDLE;
         w->progressed = true;
-        if (r.bad)
-            return fold_error(FOLD_ERR_INTERNAL, "fold_batch: malformed result from worker %d",
+        if (r.bad || !trust_ok) {
+            fold_bt_trust_free(&trust);
+            return fold_error(r.bad ? FOLD_ERR_INTERNAL : FOLD_ERR_MEMORY,
+                              "fold_batch: malformed result from worker %d (or no memory for "
+                              "its trust report)",
                               w->slot);
+        }
         if (b->sink.result)
-            b->sink.result(b->sink.ctx, req, st, msg, (const double *)(const void *)v, count);
+            b->sink.result(b->sink.ctx, req, st, msg, (const double *)(const void *)v, count,
+                           &trust);
+        fold_bt_trust_free(&trust);
         return FOLD_OK;
     }
     case FOLD_BT_MSG_FATAL: {

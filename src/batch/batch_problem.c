@@ -205,6 +205,14 @@ static fold_status jacobian(void *model, void *st, fold_int n_rows, const fold_i
     return rc;
 }
 
+/* The report of the last derivative on the state's solver (the record's, or a backward
+ * request's). */
+static fold_status trust(void *model, void *st, const fold_trust_item **items, fold_int *count)
+{
+    (void)model;
+    return fold_trust_report(((state *)st)->solver, items, count);
+}
+
 static fold_status check_spec(const fold_batch_problem_spec *in, fold_int n, fold_int np)
 {
     fold_status st;
@@ -294,6 +302,7 @@ fold_status fold_batch_problem_model(const fold_batch_problem_spec *in, fold_bat
                                 .vjp = vjp,
                                 .jvp = jvp,
                                 .jacobian = jacobian,
+                                .trust = trust,
                                 .dispose = dispose};
     return FOLD_OK;
 }

@@ -2,12 +2,13 @@
  * timeout), forwarded unchanged between MPI ranks, decoded where it is given to the caller. */
 #include "batch/batch_internal.h"
 
-enum { HAS_OUTPUTS = 1, HAS_SENS = 2, IS_EMIT = 4, HAS_BACKWARD = 8 };
+enum { HAS_OUTPUTS = 1, HAS_SENS = 2, IS_EMIT = 4, HAS_BACKWARD = 8, HAS_TRUST = 16 };
 
 void fold_bt_put_record(fold_bt_buf *b, const fold_batch_record *rec, bool emit)
 {
     unsigned flags = (rec->outputs ? HAS_OUTPUTS : 0) | (rec->sens ? HAS_SENS : 0) |
-                     (emit ? IS_EMIT : 0) | (rec->has_backward ? HAS_BACKWARD : 0);
+                     (emit ? IS_EMIT : 0) | (rec->has_backward ? HAS_BACKWARD : 0) |
+                     (rec->trust ? HAS_TRUST : 0);
     fold_bt_begin(b, FOLD_BT_MSG_RECORD);
     fold_bt_put_i64(b, rec->scenario);
     fold_bt_put_i64(b, rec->key);
@@ -29,6 +30,7 @@ void fold_bt_put_record(fold_bt_buf *b, const fold_batch_record *rec, bool emit)
     if (rec->sens) fold_bt_put_f64s(b, rec->sens, rec->n_sens);
     if (rec->has_backward) /* a plain struct: every process runs the same binary */
         fold_bt_put_bytes(b, &rec->backward, sizeof rec->backward);
+    if (rec->trust) fold_bt_put_trust(b, rec->trust, rec->n_trust);
     fold_bt_put_str(b, rec->message);
     fold_bt_finish(b);
 }
@@ -79,6 +81,11 @@ bool fold_bt_get_record(fold_bt_reader *r, fold_batch_record *rec, bool *emit,
         if (p) memcpy(&rec->backward, p, sizeof rec->backward);
         rec->has_backward = p != NULL;
     }
+    if (flags & HAS_TRUST) {
+        if (!fold_bt_get_trust(r, &store->trust)) return false;
+        rec->trust = store->trust.items;
+        rec->n_trust = store->trust.n;
+    }
     fold_bt_get_str(r, store->message, sizeof store->message);
     rec->message = store->message;
     *emit = (flags & IS_EMIT) != 0;
@@ -91,6 +98,7 @@ void fold_bt_record_store_free(fold_bt_record_store *s)
     free(s->sens);
     s->outputs = s->sens = NULL;
     s->cap_out = s->cap_sens = 0;
+    fold_bt_trust_free(&s->trust);
 }
 
 void fold_bt_record_failed(fold_batch_record *rec, fold_int scenario, fold_int key, int outcome,

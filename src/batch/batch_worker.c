@@ -21,7 +21,8 @@ typedef struct worker {
     void *model;
     int fd;
     fold_bt_buf in, out;
-    double *p; /* np: one member's parameters (aligned copy) */
+    double *p;       /* np: one member's parameters (aligned copy) */
+    double *chain_p; /* np: the parameters of the chain's last converged member */
     double *outputs, *sens;
     char message[FOLD_BATCH_MESSAGE_LEN];
     /* the anchor of the current run */
@@ -29,6 +30,7 @@ typedef struct worker {
     bool has_anchor, anchor_tried;
     void *anchor_state;
     kept_map kept;
+    fold_bt_carry held; /* solutions kept across runs (job.carry) */
 } worker;
 
 static size_t slot_of(const kept_map *m, fold_int key)
@@ -90,11 +92,17 @@ static void release(worker *w, void *state)
     if (state) w->def->release(w->model, state);
 }
 
+/* A kept state whose key is released: freed unless held for later runs. */
+static void release_kept(worker *w, void *state)
+{
+    if (state && !fold_bt_carry_disown(&w->held, state)) release(w, state);
+}
+
 static void release_all(worker *w)
 {
     for (size_t i = 0; i < w->kept.cap; i++)
         if (w->kept.keys[i] >= 0) {
-            release(w, w->kept.states[i]);
+            release_kept(w, w->kept.states[i]);
             w->kept.keys[i] = -2;
         }
 }
@@ -144,10 +152,66 @@ static void solve_anchor(worker *w)
         release(w, state);
 }
 
+/* The start of a member: the carried solution nearest to it when that is nearer than the
+ * start its chain designates (its predecessor, or the anchor solved on first use), else the
+ * designated one. *designated receives the latter (NULL: cold) for a retry; after a carried
+ * start, the anchor only if it was solved already (its solve would interleave with the
+ * member's on the wire). */
+static const void *choose_start(worker *w, unsigned flags, const void *chain, const double *chain_p,
+                                fold_int chain_scenario, fold_batch_record *rec,
+                                const void **designated)
+{
+    bool warm = (flags & (FOLD_BT_FROM_PREV | FOLD_BT_FROM_ANCHOR)) != 0;
+    bool from_chain = (flags & FOLD_BT_FROM_PREV) && chain;
+    const double *des_p = from_chain ? chain_p : w->has_anchor ? w->anchor_p : NULL;
+    double limit = des_p ? fold_bt_distance2(w->p, des_p, w->def->np) : INFINITY;
+    const fold_bt_held *h = warm ? fold_bt_carry_nearest(&w->held, w->p, limit) : NULL;
+    *designated = NULL;
+    if (from_chain) {
+        *designated = chain;
+    } else if (warm && !h) {
+        if (w->has_anchor && !w->anchor_tried) solve_anchor(w);
+        *designated = w->anchor_state;
+        if (!*designated) h = fold_bt_carry_nearest(&w->held, w->p, INFINITY);
+    }
+    if (h) { /* for a retry: the predecessor, or the anchor if solved already, or cold */
+        if (!from_chain && warm) *designated = w->anchor_state;
+        rec->start = FOLD_BATCH_START_CARRIED;
+        rec->warm_from = h->scenario;
+        return h->state;
+    }
+    rec->start = from_chain    ? FOLD_BATCH_START_SCENARIO
+                 : *designated ? FOLD_BATCH_START_ANCHOR
+                               : FOLD_BATCH_START_COLD;
+    rec->warm_from = from_chain ? chain_scenario : -1;
+    return *designated;
+}
+
+/* The record hook and, after sensitivities, the model's trust report into rec. */
+static void record_hooks(worker *w, void *state, fold_batch_record *rec, fold_status st)
+{
+    const fold_batch_model *d = w->def;
+    char msg[FOLD_BATCH_MESSAGE_LEN] = "";
+    double t0 = fold_time_now();
+    fold_status rst = d->record(w->model, state, w->outputs, w->sens, &rec->backward, msg);
+    rec->has_backward = rec->backward.n_rhs > 0 || rec->backward.kkt_dim > 0;
+    rec->record_s = fold_time_now() - t0;
+    fill_message(msg, rst);
+    rec->outputs = d->n_out > 0 ? w->outputs : NULL;
+    rec->sens = rst >= 0 && d->n_sens > 0 ? w->sens : NULL;
+    if (rec->sens && d->trust && d->trust(w->model, state, &rec->trust, &rec->n_trust) != FOLD_OK)
+        rec->trust = NULL, rec->n_trust = 0;
+    if (rst < 0 || (rst > 0 && st == FOLD_OK)) rec->status = rst;
+    if (msg[0]) { /* after the solve's own message, if any */
+        size_t k = strlen(w->message);
+        snprintf(w->message + k, sizeof w->message - k, "%s%s", k ? "; " : "", msg);
+    }
+}
+
 /* One member of a chunk: solve from its start, record, send. Returns the state when the
  * solve converged (the next start of the chain), else NULL. */
 static void *member(worker *w, fold_bt_reader *r, bool keep, bool first, void *chain,
-                    fold_int chain_scenario)
+                    const double *chain_p, fold_int chain_scenario)
 {
     const fold_batch_model *d = w->def;
     fold_batch_record rec;
@@ -158,49 +222,35 @@ static void *member(worker *w, fold_bt_reader *r, bool keep, bool first, void *c
     fold_bt_get_f64s(r, w->p, d->np);
     rec.n_out = d->n_out;
     rec.n_sens = d->n_sens;
-    rec.warm_from = -1;
-    const void *start = NULL;
-    if ((flags & FOLD_BT_FROM_PREV) && chain) {
-        start = chain;
-        rec.start = FOLD_BATCH_START_SCENARIO;
-        rec.warm_from = chain_scenario;
-    } else if (flags & (FOLD_BT_FROM_PREV | FOLD_BT_FROM_ANCHOR)) {
-        if (w->has_anchor && !w->anchor_tried) solve_anchor(w);
-        if (w->anchor_state) {
-            start = w->anchor_state;
-            rec.start = FOLD_BATCH_START_ANCHOR;
-        }
-    }
+    const void *designated;
+    const void *start = choose_start(w, flags, chain, chain_p, chain_scenario, &rec, &designated);
     send_begin(w, rec.scenario);
     fold_batch_solve_args a = {
         .scenario = rec.scenario, .p = w->p, .start = start, .keep = keep, .new_chain = first};
     fold_forward_info info;
-    memset(&info, 0, sizeof info);
-    w->message[0] = '\0';
     void *state = NULL;
+    fold_status st;
     double t0 = fold_time_now();
-    fold_status st = d->solve(w->model, &a, &state, &info, w->message);
+    for (;;) {
+        memset(&info, 0, sizeof info);
+        w->message[0] = '\0';
+        st = d->solve(w->model, &a, &state, &info, w->message);
+        rec.iterations += info.iterations;
+        if (st >= 0 || rec.start != FOLD_BATCH_START_CARRIED) break;
+        /* a failed solve from a carried solution: again from the chain's own start */
+        release(w, state);
+        state = NULL;
+        a.start = designated;
+        rec.start = designated ? FOLD_BATCH_START_ANCHOR : FOLD_BATCH_START_COLD;
+        if (designated == chain && chain) rec.start = FOLD_BATCH_START_SCENARIO;
+        rec.warm_from = rec.start == FOLD_BATCH_START_SCENARIO ? chain_scenario : -1;
+    }
     rec.solve_s = fold_time_now() - t0;
     fill_message(w->message, st);
     rec.solve_status = rec.status = st;
     rec.forward_status = info.status;
-    rec.iterations = info.iterations;
     rec.objective = st >= 0 ? info.objective : NAN;
-    if (st >= 0 && d->record) {
-        char msg[FOLD_BATCH_MESSAGE_LEN] = "";
-        t0 = fold_time_now();
-        fold_status rst = d->record(w->model, state, w->outputs, w->sens, &rec.backward, msg);
-        rec.has_backward = rec.backward.n_rhs > 0 || rec.backward.kkt_dim > 0;
-        rec.record_s = fold_time_now() - t0;
-        fill_message(msg, rst);
-        rec.outputs = d->n_out > 0 ? w->outputs : NULL;
-        rec.sens = rst >= 0 && d->n_sens > 0 ? w->sens : NULL;
-        if (rst < 0 || (rst > 0 && st == FOLD_OK)) rec.status = rst;
-        if (msg[0]) { /* after the solve's own message, if any */
-            size_t k = strlen(w->message);
-            snprintf(w->message + k, sizeof w->message - k, "%s%s", k ? "; " : "", msg);
-        }
-    }
+    if (st >= 0 && d->record) record_hooks(w, state, &rec, st);
     rec.message = w->message;
     struct rusage ru;
     rec.worker_peak_kb = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
@@ -214,6 +264,8 @@ static void *member(worker *w, fold_bt_reader *r, bool keep, bool first, void *c
         release(w, state); /* out of memory: a backward call on it says so */
         return NULL;
     }
+    /* held for later runs (job.carry); kept states stay owned by their key until released */
+    fold_bt_carry_add(&w->held, w->p, state, keep ? rec.key : -1, rec.scenario, !keep);
     return state;
 }
 
@@ -225,17 +277,19 @@ static void run_chunk(worker *w, const fold_bt_buf *msg)
     fold_int n = fold_bt_get_i64(&r);
     bool keep = fold_bt_get_u8(&r) != 0;
     void *chain = NULL;
-    fold_int chain_scenario = -1;
+    fold_int chain_scenario = -1, np = w->def->np;
+    double *chain_p = w->chain_p;
     for (fold_int k = 0; k < n && !r.bad; k++) {
         fold_bt_reader peek = r;
         fold_int scenario = fold_bt_get_i64(&peek);
-        void *state = member(w, &r, keep, k == 0, chain, chain_scenario);
+        void *state = member(w, &r, keep, k == 0, chain, chain_p, chain_scenario);
         if (!state) continue; /* a failed scenario: the chain goes on from the last converged one */
-        if (!keep) release(w, chain);
+        if (!keep && !fold_bt_carry_holds(&w->held, chain)) release(w, chain);
         chain = state;
         chain_scenario = scenario;
+        if (np) memcpy(chain_p, w->p, (size_t)np * sizeof *chain_p);
     }
-    if (!keep) release(w, chain);
+    if (!keep && !fold_bt_carry_holds(&w->held, chain)) release(w, chain);
 }
 
 static void set_run(worker *w, const fold_bt_buf *msg)
@@ -243,6 +297,7 @@ static void set_run(worker *w, const fold_bt_buf *msg)
     fold_bt_reader r;
     fold_bt_reader_init(&r, msg->data, msg->len);
     (void)fold_bt_get_i64(&r); /* run id */
+    fold_bt_carry_run(&w->held, fold_bt_get_u8(&r) != 0);
     bool has = fold_bt_get_u8(&r) != 0;
     fold_int np = w->def->np;
     const unsigned char *a = has ? fold_bt_get_raw(&r, (size_t)np * sizeof(double)) : NULL;
@@ -312,12 +367,16 @@ static void request(worker *w, int type, const fold_bt_buf *msg)
                  : type == FOLD_BT_MSG_JVP ? "jvp"
                                            : "jacobian");
     fill_message(msgbuf, st);
+    const fold_trust_item *items = NULL;
+    fold_int n_items = 0;
+    if (st >= 0 && d->trust && d->trust(w->model, state, &items, &n_items) != FOLD_OK) items = NULL;
     fold_bt_begin(&w->out, FOLD_BT_MSG_RESULT);
     fold_bt_put_i64(&w->out, req);
     fold_bt_put_i64(&w->out, st);
     fold_bt_put_str(&w->out, msgbuf);
     fold_bt_put_i64(&w->out, st >= 0 ? count : 0);
     if (st >= 0) fold_bt_put_f64s(&w->out, out, count);
+    fold_bt_put_trust(&w->out, items, n_items);
     fold_bt_finish(&w->out);
     free(in);
     free(out);
@@ -337,13 +396,14 @@ static void release_keys(worker *w, const fold_bt_buf *msg)
     }
     for (fold_int k = 0; k < n && !r.bad; k++) {
         fold_int key = fold_bt_get_i64(&r);
-        release(w, kept_find(&w->kept, key, true));
+        release_kept(w, kept_find(&w->kept, key, true));
     }
 }
 
 static void quit(worker *w, int code)
 {
     release_all(w);
+    fold_bt_carry_free(&w->held);
     release(w, w->anchor_state);
     if (w->model && w->def->destroy) w->def->destroy(w->model);
     _exit(code);
@@ -362,14 +422,16 @@ void fold_bt_worker_main(const fold_batch_model *model, int fd)
     size_t np = (size_t)model->np + 1;
     w.p = malloc(np * sizeof *w.p);
     w.anchor_p = malloc(np * sizeof *w.anchor_p);
+    w.chain_p = malloc(np * sizeof *w.chain_p);
     w.outputs = malloc(((size_t)model->n_out + 1) * sizeof *w.outputs);
     w.sens = malloc(((size_t)model->n_sens + 1) * sizeof *w.sens);
     fold_status st = FOLD_ERR_MEMORY;
     w.message[0] = '\0';
-    if (w.p && w.anchor_p && w.outputs && w.sens)
+    if (w.p && w.anchor_p && w.chain_p && w.outputs && w.sens)
         st = model->create(model->user_data, &w.model, w.message);
     else
         snprintf(w.message, sizeof w.message, "worker: out of memory");
+    fold_bt_carry_init(&w.held, model, st < 0 ? NULL : w.model);
     if (st < 0) {
         fill_message(w.message, st);
         fold_bt_begin(&w.out, FOLD_BT_MSG_FATAL);

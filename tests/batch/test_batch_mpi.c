@@ -108,8 +108,11 @@ int main(int argc, char **argv)
     fold_batch_info info;
     memset(&info, 0, sizeof info);
     if (st == FOLD_OK) st = fold_batch_run_mpi(b, MPI_COMM_WORLD, &job, &info);
+    fold_batch_info info2;
+    job.carry = true; /* warm starts across runs need one process */
+    fold_status carry_st = b ? fold_batch_run_mpi(b, MPI_COMM_WORLD, &job, &info2) : FOLD_OK;
     if (my_rank == 0) {
-        printf("1..4\n");
+        printf("1..5\n");
         tap(size == 2 && st == FOLD_OK, "2 ranks, the run succeeds");
         bool once = true, values = true;
         int by_rank[2] = {0, 0};
@@ -127,6 +130,7 @@ int main(int argc, char **argv)
         /* while the slow chain runs (2 s) the other rank takes every chain it asks for */
         tap(by_rank[slow_rank] + by_rank[other] == N && by_rank[slow_rank] <= 3 * CHUNK,
             "dynamic assignment: the rank busy with the slow scenario runs few chains");
+        tap(carry_st == FOLD_ERR_UNSUPPORTED, "job.carry is refused under MPI");
     }
     fold_batch_free(b);
     MPI_Finalize();

@@ -3,13 +3,17 @@ of the forward pass (solves) and of the backward pass (one VJP per sample on the
 factorization) for a batch of B samples, against the same work through the C API alone
 (bench_opf_samples), and peak memory; medians of RUNS runs, each in a fresh process.
 
-    bench_opf_layer.py BENCH_OPF_SAMPLES PGLIB_DIR [CASES] [B] [RUNS]
-    (CASES comma-separated, default case118_ieee,case1354_pegase; B 64; RUNS 3)
+    bench_opf_layer.py [--case CASES] [--batch B] [--runs RUNS] BENCH_OPF_SAMPLES PGLIB_DIR
 
-    bench_opf_layer.py --workers PGLIB_DIR [CASE] [B] [RUNS]
-    (default case118_ieee, B 32, RUNS 5): forward + backward of one batch on 1 and 2
-    worker processes (OPFLayer(workers=k)) and in-process, each run in a fresh process, the
-    configurations interleaved run by run; wall and CPU seconds per sample, load."""
+    bench_opf_layer.py --workers [--case CASES] [--batch B] [--runs RUNS] PGLIB_DIR
+    forward + backward of one batch on 1 and 2 worker processes (OPFLayer(workers=k)) and
+    in-process, then the forward pass of a second batch (loads x 1.01) warm-started from
+    the first, each run in a fresh process, the configurations interleaved run by run; wall
+    and CPU seconds per sample, peak memory per worker, load.
+
+CASES: PGLib names, comma-separated (default case118_ieee,case1354_pegase); B: samples per
+batch (default 64, the issue's; smaller for quick runs); RUNS: default 3."""
+import argparse
 import os
 import resource
 import statistics
@@ -69,37 +73,64 @@ def one_run(path, B):
 
 
 def workers_run(path, B, workers):
-    """One batch through OPFLayer(workers=...) (None: in this process) in this fresh
-    process: wall seconds per sample of the forward and backward passes, and CPU seconds
-    per sample of this process and its (reaped) workers together."""
+    """Batches through OPFLayer(workers=...) (None: in this process) in this fresh process:
+    wall seconds per sample of the first batch's forward and backward passes (no solution
+    held yet: in-process every sample cold, on workers chains from the batch's mean), CPU
+    seconds per sample of this process and its (reaped) workers together over that batch,
+    and wall seconds per sample of the forward pass of a second batch at loads x 1.01
+    (warm_start: each sample from the nearest solution of the first batch its worker
+    holds)."""
     import torch
     import foldopt.opf as opf
     from foldopt.torch import OPFLayer
     case = opf.OPF(path)
     pd = torch.tensor(loads(case, B), requires_grad=True)
-    layer = OPFLayer(case, wrt="pd", outputs="pg", workers=workers, warm_start=False)
+    layer = OPFLayer(case, wrt="pd", outputs="pg", workers=workers)
     cpu0 = _cpu()
     t0 = time.perf_counter()
     pg = layer(pd)
     t1 = time.perf_counter()
     pg.sum().backward()
     t2 = time.perf_counter()
-    ok = sum(s.converged for s in layer.last_solutions)
-    peak = 0.0
-    if workers is not None:
-        peak = layer.last_batch_info["worker_peak_kb"] / 1024
-        layer._engine.batch.close()  # stop and reap the workers: their CPU time counts
     cpu = _cpu() - cpu0
-    print(f"{(t1 - t0) / B:.6f} {(t2 - t1) / B:.6f} {cpu / B:.6f} {ok} {peak:.1f}")
+    ok = sum(s.converged for s in layer.last_solutions)
+    del pg
+    t3 = time.perf_counter()
+    layer(pd.detach() * 1.01)
+    t4 = time.perf_counter()
+    peak = layer.last_batch_info["worker_peak_kb"] / 1024 if workers is not None else 0.0
+    print(f"{(t1 - t0) / B:.6f} {(t2 - t1) / B:.6f} {cpu / B:.6f} {ok} {peak:.1f} "
+          f"{(t4 - t3) / B:.6f}")
 
 
 def _cpu():
+    """CPU seconds of this process and of its live children (the workers; Linux /proc)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    total = own.ru_utime + own.ru_stime
+    tick = os.sysconf("SC_CLK_TCK")
+    for tasks in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tasks}/children") as fh:
+                pids = fh.read().split()
+        except OSError:
+            continue
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat") as fh:
+                    f = fh.read().rsplit(")", 1)[1].split()
+                total += (int(f[11]) + int(f[12])) / tick
+            except OSError:
+                pass
+    return total
 
 
-def workers_main(pglib, name, B, runs):
+def workers_main(pglib, names, B, runs):
+    for name in names:
+        workers_case(pglib, name, B, runs)
+    return 0
+
+
+def workers_case(pglib, name, B, runs):
     path = os.path.join(pglib, f"pglib_opf_{name}.m")
     if not os.path.isfile(path):
         print(f"{name}: skipped, not in {pglib}")
@@ -117,7 +148,8 @@ def workers_main(pglib, name, B, runs):
           f"load average (1 min) {min(loads_seen):.2f} to {max(loads_seen):.2f} on "
           f"{os.cpu_count()} cores")
     print("configuration\tsolved\tforward s/sample\tbackward s/sample\ttotal s/sample\t"
-          "speed-up vs 1 worker\tCPU s/sample\tpeak MB per worker")
+          "speed-up vs 1 worker\tCPU s/sample\tpeak MB per worker\twarm batch forward "
+          "s/sample")
     one = statistics.median(r[0] + r[1] for r in rows["1 worker"])
     for label, _ in configs:
         r = rows[label]
@@ -126,9 +158,9 @@ def workers_main(pglib, name, B, runs):
         cpu = statistics.median(x[2] for x in r)
         solved = min(int(x[3]) for x in r)
         peak = statistics.median(x[4] for x in r)
+        warm = statistics.median(x[5] for x in r)
         print(f"{label}\t{solved}/{B}\t{fwd:.4f}\t{bwd:.5f}\t{tot:.4f}\t{one / tot:.2f}x\t"
-              f"{cpu:.4f}\t{f'{peak:.0f}' if peak else '-'}")
-    return 0
+              f"{cpu:.4f}\t{f'{peak:.0f}' if peak else '-'}\t{warm:.4f}")
 
 
 def load1():
@@ -144,14 +176,26 @@ def main():
         k = sys.argv[4]
         workers_run(sys.argv[2], int(sys.argv[3]), None if k == "none" else int(k))
         return 0
-    if len(sys.argv) > 1 and sys.argv[1] == "--workers":
-        a = sys.argv[2:]
-        return workers_main(a[0], a[1] if len(a) > 1 else "case118_ieee",
-                            int(a[2]) if len(a) > 2 else 32, int(a[3]) if len(a) > 3 else 5)
-    exe, pglib = sys.argv[1], sys.argv[2]
-    cases = (sys.argv[3] if len(sys.argv) > 3 else "case118_ieee,case1354_pegase").split(",")
-    B = int(sys.argv[4]) if len(sys.argv) > 4 else 64
-    runs = int(sys.argv[5]) if len(sys.argv) > 5 else 3
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--workers", action="store_true",
+                    help="1 vs 2 worker processes vs in-process (no C program)")
+    ap.add_argument("--case", default="case118_ieee,case1354_pegase",
+                    help="PGLib case names, comma-separated")
+    ap.add_argument("--batch", type=int, default=64, help="samples per batch")
+    ap.add_argument("--runs", type=int, default=3, help="runs per configuration (medians)")
+    ap.add_argument("paths", nargs="+", help="BENCH_OPF_SAMPLES PGLIB_DIR, or with --workers "
+                    "PGLIB_DIR")
+    a = ap.parse_args()
+    cases, B, runs = a.case.split(","), a.batch, a.runs
+    if B < 1 or runs < 1:
+        ap.error("--batch and --runs must be at least 1")
+    if a.workers:
+        if len(a.paths) != 1:
+            ap.error("--workers takes PGLIB_DIR")
+        return workers_main(a.paths[0], cases, B, runs)
+    if len(a.paths) != 2:
+        ap.error("expected BENCH_OPF_SAMPLES PGLIB_DIR")
+    exe, pglib = a.paths
     print(f"OPFLayer, batch {B}, medians of {runs} runs, load {load1():.2f}")
     print("case\tsolved\tC fwd s/sample\tPy fwd s/sample\tPy fwd outside library\t"
           "C bwd s/sample\tPy bwd s/sample\tPy bwd outside library\tbwd/fwd\t"

@@ -1,0 +1,82 @@
+/* Trust reports (fold_trust_item lists) on the wire: encoded by a worker after a record or a
+ * backward hook, decoded into storage the caller owns (doc/api/batch.md, "Trust"). */
+#include "batch/batch_internal.h"
+
+void fold_bt_put_trust(fold_bt_buf *b, const fold_trust_item *items, fold_int n)
+{
+    fold_bt_put_i64(b, items ? n : 0);
+    for (fold_int k = 0; items && k < n; k++) {
+        const fold_trust_item *t = &items[k];
+        fold_bt_put_i64(b, t->kind);
+        fold_bt_put_i64(b, t->item);
+        fold_bt_put_i64(b, t->index);
+        fold_bt_put_i64(b, t->side);
+        fold_bt_put_str(b, t->name);
+        fold_bt_put_f64(b, t->slack);
+        fold_bt_put_f64(b, t->multiplier);
+        fold_bt_put_i64(b, t->block);
+        fold_bt_put_i64(b, t->entry);
+        fold_bt_put_i64(b, t->row);
+        fold_bt_put_i64(b, t->col);
+        fold_bt_put_f64(b, t->value);
+        fold_bt_put_f64(b, t->lo);
+        fold_bt_put_f64(b, t->hi);
+        fold_bt_put_i64(b, t->n_affected);
+        fold_bt_put_i64s(b, t->affected, t->affected ? t->n_affected : 0);
+    }
+}
+
+void fold_bt_trust_free(fold_bt_trust *t)
+{
+    for (fold_int k = 0; k < t->n; k++) {
+        free((char *)t->items[k].name);
+        free((fold_int *)t->items[k].affected);
+    }
+    free(t->items);
+    t->items = NULL;
+    t->n = 0;
+}
+
+bool fold_bt_get_trust(fold_bt_reader *r, fold_bt_trust *t)
+{
+    fold_bt_trust_free(t);
+    fold_int n = fold_bt_get_i64(r);
+    if (r->bad || n < 0 || (size_t)n > r->left) return false; /* each item takes bytes */
+    if (n == 0) return true;
+    if (!(t->items = calloc((size_t)n, sizeof *t->items))) return false;
+    char name[FOLD_BATCH_MESSAGE_LEN];
+    for (fold_int k = 0; k < n && !r->bad; k++, t->n++) {
+        fold_trust_item *it = &t->items[k];
+        it->kind = (int)fold_bt_get_i64(r);
+        it->item = (int)fold_bt_get_i64(r);
+        it->index = fold_bt_get_i64(r);
+        it->side = (int)fold_bt_get_i64(r);
+        fold_bt_get_str(r, name, sizeof name);
+        it->name = strdup(name);
+        it->slack = fold_bt_get_f64(r);
+        it->multiplier = fold_bt_get_f64(r);
+        it->block = (int)fold_bt_get_i64(r);
+        it->entry = fold_bt_get_i64(r);
+        it->row = fold_bt_get_i64(r);
+        it->col = fold_bt_get_i64(r);
+        it->value = fold_bt_get_f64(r);
+        it->lo = fold_bt_get_f64(r);
+        it->hi = fold_bt_get_f64(r);
+        fold_int na = fold_bt_get_i64(r);
+        const unsigned char *raw =
+            na >= 0 && !r->bad ? fold_bt_get_raw(r, (size_t)na * sizeof(fold_int)) : NULL;
+        fold_int *aff = raw ? malloc(((size_t)na + 1) * sizeof *aff) : NULL;
+        if (!it->name || !aff) {
+            free(aff);
+            free((char *)it->name);
+            it->name = NULL;
+            r->bad = true;
+            break;
+        }
+        if (na) memcpy(aff, raw, (size_t)na * sizeof *aff);
+        it->affected = aff;
+        it->n_affected = na;
+    }
+    if (r->bad) fold_bt_trust_free(t);
+    return !r->bad;
+}
