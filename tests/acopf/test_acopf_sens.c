@@ -249,7 +249,7 @@ static void check_against_fd(const char *name, fold_int grid)
     ck_assert_acopf(fold_acopf_output_values(fx.m, fx.sv, n_out, out, v), FOLD_OK);
     fold_status st =
         fold_acopf_jacobian(fx.m, fx.sv, n_out, out, n_cols, cols, J, NULL, NULL, NULL);
-    ck_assert_msg(st == FOLD_OK || st == FOLD_WARN_NOT_UNIQUE, "%s", fold_acopf_last_error());
+    ck_assert_msg(st == FOLD_OK || st == FOLD_WARN_NOT_UNIQUE, "%s", fold_last_error());
     /* the derivatives above at the defaults; the reference differences at tol 1e-12 */
     fold_settings tight = *fold_solver_settings(fx.sv);
     tight.forward.tol = tol = 1e-12;

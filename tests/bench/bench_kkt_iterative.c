@@ -125,7 +125,7 @@ static void bench_grid(fold_int buses)
     fold_settings s;
     int form = FOLD_KKT_ACTIVE;
     if (fold_acopf_gen_grid(buses, 1, &cs) != FOLD_OK || fold_acopf_create(cs, &m) != FOLD_OK) {
-        printf("grid %lld: %s\n", (long long)buses, fold_acopf_last_error());
+        printf("grid %lld: %s\n", (long long)buses, fold_last_error());
         fold_acopf_case_free(cs);
         return;
     }
