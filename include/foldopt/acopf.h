@@ -85,6 +85,10 @@ typedef struct fold_acopf_case {
 #define FOLD_ACOPF_MAX_COST_TERMS 10
 #define FOLD_ACOPF_MAX_CASE_BYTES ((size_t)256 << 20)
 
+/* Radians per degree: case files and the outputs in file units give angles (VA, SHIFT,
+ * ANGMIN, ANGMAX) in degrees, the model works in radians. */
+#define FOLD_ACOPF_RAD_PER_DEG (3.14159265358979323846 / 180.0)
+
 /* Errors: every fold_acopf_* function that fails returns a negative fold_status and sets the
  * calling thread's detail, read by fold_last_error() (foldopt/status.h; the library's one
  * channel, e.g. "case14.m:37: branch row has 12 fields, need 13"), prefixing the fold_*

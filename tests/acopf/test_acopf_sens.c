@@ -183,13 +183,13 @@ static double noise_scale(const fixture *fx, int kind, double value)
     case FOLD_ACOPF_OUT_VM:
         return 1;
     case FOLD_ACOPF_OUT_VA:
-        return 180 / 3.14159265358979323846;
+        return 1 / FOLD_ACOPF_RAD_PER_DEG;
     case FOLD_ACOPF_OUT_MU_VMIN:
     case FOLD_ACOPF_OUT_MU_VMAX:
         return price * S;
     case FOLD_ACOPF_OUT_MU_ANGMIN:
     case FOLD_ACOPF_OUT_MU_ANGMAX:
-        return price * S * 3.14159265358979323846 / 180;
+        return price * S * FOLD_ACOPF_RAD_PER_DEG;
     case FOLD_ACOPF_OUT_LAM_P:
     case FOLD_ACOPF_OUT_LAM_Q:
     case FOLD_ACOPF_OUT_MU_PMIN:
