@@ -184,9 +184,9 @@ static int map_psit(const double *w, double *out, void *ud)
     return step_psit(d, d->v, d->u, d->r, w, out);
 }
 
-/* The fold (4.8)-(4.10): (I - Phi)' w = ubar by the task's method through fold_map_vjp,
- * Dbar += Psi' w. direct: the library assembles I - Phi from products and factors it (on the
- * free rows t D_F D_F', so w = (4.8)'s a / t); lfpi, gmres: unpreconditioned, tol 1e-12. */
+/* The fold (4.8): (I - Phi)' w = ubar by the task's method through fold_map_vjp, Dbar +=
+ * Psi' w. direct: the library assembles I - Phi from products and factors it (on the free
+ * rows it is t D_F D_F'); lfpi (4.10), gmres: unpreconditioned, tol 1e-12. */
 static fold_status vjp_fold(learn_task *t, denoise_data *d, const double *ubar, double *Dbar)
 {
     fold_map_def def = {.name = "denoise step",
