@@ -151,7 +151,7 @@ static char *write_text(check *c, const fold_acopf_case *cs, size_t *len)
     fclose(mem);
     if (st != FOLD_OK) {
         free(text);
-        fail(c, "write failed: %s", fold_acopf_last_error());
+        fail(c, "write failed: %s", fold_last_error());
         return NULL;
     }
     return text;
@@ -214,7 +214,7 @@ static bool model_builds(check *c, const fold_acopf_case *cs, double flow_var_ma
     if (st == FOLD_ERR_MEMORY) return true;
     if (st != FOLD_OK)
         return fail(c, "model refused an accepted case (%s): %s", fold_status_name(st),
-                    fold_acopf_last_error());
+                    fold_last_error());
     const fold_acopf_layout *L = &m->L;
     double *x = malloc(((size_t)L->n + 1) * sizeof *x);
     bool ok = x != NULL;
@@ -235,7 +235,7 @@ static bool model_builds(check *c, const fold_acopf_case *cs, double flow_var_ma
 
 static bool rejected_cleanly(check *c, fold_status st, const fold_acopf_case *cs)
 {
-    const char *msg = fold_acopf_last_error();
+    const char *msg = fold_last_error();
     if (cs) return fail(c, "rejected (%s) but *out was set", fold_status_name(st));
     if (st != FOLD_ERR_PARSE && st != FOLD_ERR_UNSUPPORTED && st != FOLD_ERR_TOO_LARGE &&
         st != FOLD_ERR_MEMORY)
@@ -260,7 +260,7 @@ int fold_fuzz_matpower_check(const uint8_t *data, size_t size, char *why, size_t
     if ((text = write_text(&c, a, &len)) != NULL) {
         st = fold_acopf_case_parse(text, len, "fuzz.m", &b);
         if (st != FOLD_OK)
-            fail(&c, "the written case is refused: %s", fold_acopf_last_error());
+            fail(&c, "the written case is refused: %s", fold_last_error());
         else if (same_case(&c, a, b) && (text2 = write_text(&c, b, &len2)) != NULL &&
                  (len2 != len || memcmp(text, text2, len) != 0))
             fail(&c, "writing the case read back gives other text");

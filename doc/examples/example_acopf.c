@@ -16,7 +16,7 @@
 
 static int fail(const char *what)
 {
-    fprintf(stderr, "example_acopf: %s: %s\n", what, fold_acopf_last_error());
+    fprintf(stderr, "example_acopf: %s: %s\n", what, fold_last_error());
     return 1;
 }
 

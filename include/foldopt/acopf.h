@@ -85,12 +85,15 @@ typedef struct fold_acopf_case {
 #define FOLD_ACOPF_MAX_COST_TERMS 10
 #define FOLD_ACOPF_MAX_CASE_BYTES ((size_t)256 << 20)
 
-/* fold_last_error(): the detail of the last error of the calling thread ("case14.m:37:
- * branch row has 12 fields, need 13"), empty after a call that succeeded. Every
- * fold_acopf_* function that fails sets it, prefixing the fold_* library errors it passes
- * through. Kept for existing callers; the library and every problem family share one
- * channel. */
-FOLD_API const char *fold_acopf_last_error(void);
+/* Radians per degree: case files and the outputs in file units give angles (VA, SHIFT,
+ * ANGMIN, ANGMAX) in degrees, the model works in radians. */
+#define FOLD_ACOPF_RAD_PER_DEG (3.14159265358979323846 / 180.0)
+
+/* Errors: every fold_acopf_* function that fails returns a negative fold_status and sets the
+ * calling thread's detail, read by fold_last_error() (foldopt/status.h; the library's one
+ * channel, e.g. "case14.m:37: branch row has 12 fields, need 13"), prefixing the fold_*
+ * library errors it passes through. The calls that compute clear it on entry: after one that
+ * succeeded it is the empty string. */
 
 /* Read a MATPOWER version-2 case file (ASCII or UTF-8 text; a UTF-8 byte-order mark at the
  * start is skipped). Errors: FOLD_ERR_IO (cannot read, a directory), FOLD_ERR_TOO_LARGE
@@ -574,7 +577,7 @@ typedef struct fold_acopf_diff_info {
  * barrier form (they stay so: info->kkt_fallback) and the call is redone. values: n_cols
  * (VALUE, VJP), n_out (JVP) or n_out x n_cols column-major (JACOBIAN) entries; written only
  * on success (>= 0). Returns the call's status (warnings such as FOLD_WARN_NOT_UNIQUE with
- * NaN for the entries that are not unique); fold_acopf_last_error() names the detail.
+ * NaN for the entries that are not unique); fold_last_error() names the detail.
  * FOLD_ERR_ARGUMENT for a bad mode, NULL arrays, a column out of range. info may be NULL. */
 FOLD_API fold_status fold_acopf_differentiate(const fold_acopf *model, fold_solver *solver,
                                               const fold_acopf_diff_request *req, double *values,

@@ -9,7 +9,8 @@
 #define acopf_error fold_set_error
 
 /* Radians per degree (angles are degrees in case files, radians in the model). */
-#define DEG (3.14159265358979323846 / 180.0)
+#define DEG FOLD_ACOPF_RAD_PER_DEG
+
 /* Prefix the library's detail with prefix and the status text; returns status. */
 static inline fold_status acopf_error_from_lib(fold_status status, const char *prefix)
 {

@@ -87,6 +87,7 @@ fold_status fold_acopf_differentiate(const fold_acopf *m, fold_solver *sv,
 {
     fold_acopf_diff_info local;
     if (!info) info = &local;
+    fold_clear_error();
     memset(info, 0, sizeof *info);
     info->backward.reason = FOLD_REASON_NOT_RUN;
     fold_status st = check_request(m, sv, rq, values);
@@ -99,7 +100,7 @@ fold_status fold_acopf_differentiate(const fold_acopf *m, fold_solver *sv,
     if ((st == FOLD_ERR_SINGULAR || st == FOLD_ERR_DEGENERATE) && !rq->keep_kkt_form &&
         cur->backward.kkt_form == FOLD_KKT_ACTIVE) {
         snprintf(info->fallback_reason, sizeof info->fallback_reason, "active-set form: %s",
-                 fold_acopf_last_error());
+                 fold_last_error());
         fold_settings set = *cur;
         set.backward.kkt_form = FOLD_KKT_BARRIER;
         fold_status ust = fold_solver_update_settings(sv, &set);

@@ -10,11 +10,6 @@
 
 #include "acopf/acopf_internal.h"
 
-const char *fold_acopf_last_error(void)
-{
-    return fold_last_error();
-}
-
 typedef struct lexer {
     const char *p, *end;
     long line;

@@ -82,6 +82,7 @@ bool acopf_param_patterns(fold_acopf *m)
 
 int acopf_cb_grad_f_p(const double *x, const double *p, double *gp, void *ud)
 {
+    (void)p; /* d f / d(c0, c1, c2) = (1, P, P^2) does not depend on the coefficients */
     const fold_acopf *m = ud;
     const fold_acopf_layout *L = &m->L;
     memset(gp, 0, (size_t)L->np * sizeof *gp);

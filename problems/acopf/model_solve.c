@@ -241,6 +241,7 @@ fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const
     fold_acopf_solve_options defaults;
     fold_settings def_set;
     fold_solver *sv = NULL;
+    fold_clear_error();
     /* info and sinfo are defined on every path, the early failures included */
     if (info) acopf_info_not_run(info);
     if (sinfo)

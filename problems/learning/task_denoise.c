@@ -1,6 +1,7 @@
 /* Denoising layer x*(D, y) = argmin 1/2|x - y|^2 + lambda |Dx|_1, solved by projected gradient
- * on the dual (max over |u|_inf <= lambda, x = y - D'u); the VJP folds that update step
- * (direct or LFPI) or back-propagates through its iterations (doc/learning.md §4.3). */
+ * on the dual (max over |u|_inf <= lambda, x = y - D'u); the VJP folds that update step through
+ * the library's fold map (fold_map_vjp: direct, LFPI or GMRES) or unrolls its iterations
+ * (fold_step_unroll_vjp) (doc/learning.md §4.3). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,9 @@ typedef struct denoise_data {
     double *noisy; /* n_total x n */
     double *warm;  /* n_total x m: last dual solution of each sample */
     /* state of the last forward, used by the VJP */
-    double *D, *u, *x, *r, *v, *tmp_m, *tmp_n, *gram, *iterates;
-    fold_int n_iter, iterates_cap;
+    double *D, *u, *x, *r, *v, *tmp_m, *tmp_n;
+    double *r_k, *v_k; /* the step at an unrolled iterate */
+    fold_int n_iter;
     double step;
     fold_int sample;
 } denoise_data;
@@ -38,8 +40,8 @@ static void denoise_free(void *data)
     free(d->v);
     free(d->tmp_m);
     free(d->tmp_n);
-    free(d->gram);
-    free(d->iterates);
+    free(d->r_k);
+    free(d->v_k);
     free(d);
 }
 
@@ -64,18 +66,29 @@ static void mul(const denoise_data *d, const double *b, double *out)
     }
 }
 
-/* One step (4.7) from u: r = D'u - y, v = u - t D r, returns into u the projection of v. */
+/* The step (4.7) at u: r = D'u - y and the pre-projection point v = u - t D r. */
+static void step_point(denoise_data *d, const double *y, const double *u, double *r, double *v)
+{
+    mul_t(d, u, r);
+    for (fold_int j = 0; j < d->n; j++)
+        r[j] -= y[j];
+    mul(d, r, v);
+    for (fold_int i = 0; i < d->m; i++)
+        v[i] = u[i] - d->step * v[i];
+}
+
+static double clip(const denoise_data *d, double v)
+{
+    return v > d->lambda ? d->lambda : v < -d->lambda ? -d->lambda : v;
+}
+
+/* One step (4.7) from u, in place (d->r, d->v keep r and v); returns max |u_new - u|. */
 static double pg_step(denoise_data *d, const double *y, double *u)
 {
     double diff = 0;
-    mul_t(d, u, d->r);
-    for (fold_int j = 0; j < d->n; j++)
-        d->r[j] -= y[j];
-    mul(d, d->r, d->v);
+    step_point(d, y, u, d->r, d->v);
     for (fold_int i = 0; i < d->m; i++) {
-        double vi = u[i] - d->step * d->v[i];
-        double ui = vi > d->lambda ? d->lambda : vi < -d->lambda ? -d->lambda : vi;
-        d->v[i] = vi;
+        double ui = clip(d, d->v[i]);
         diff = fmax(diff, fabs(ui - u[i]));
         u[i] = ui;
     }
@@ -86,7 +99,6 @@ static fold_status denoise_forward(learn_task *t, fold_int s, const double *q, d
 {
     denoise_data *d = t->data;
     const double *obs = d->noisy + s * d->n;
-    bool unroll = t->backward == LEARN_BACKWARD_UNROLL;
     fold_int it;
     for (fold_int k = 0; k < d->m * d->n; k++)
         if (!isfinite(q[k]))
@@ -95,26 +107,16 @@ static fold_status denoise_forward(learn_task *t, fold_int s, const double *q, d
     memcpy(d->D, q, (size_t)(d->m * d->n) * sizeof *d->D);
     /* Step 1/L with L >= ||D||^2 (the power iteration estimate from below, with margin). */
     d->step = 1.0 / (1.02 * learn_norm2_sq(d->D, d->m, d->n) + 1e-12);
-    if (unroll)
+    /* unroll: a cold start, the fixed z_0 = 0 its VJP replays the iterations from */
+    if (t->backward == LEARN_BACKWARD_UNROLL)
         memset(d->u, 0, (size_t)d->m * sizeof *d->u);
     else
         memcpy(d->u, d->warm + s * d->m, (size_t)d->m * sizeof *d->u);
-    for (it = 0; it < DENOISE_MAX_ITER; it++) {
-        if (unroll) {
-            if (it >= d->iterates_cap) {
-                fold_int cap = 2 * d->iterates_cap + 256;
-                double *p = realloc(d->iterates, (size_t)(cap * d->m) * sizeof *p);
-                if (!p) return learn_error(FOLD_ERR_MEMORY, "denoise forward: iterates");
-                d->iterates = p;
-                d->iterates_cap = cap;
-            }
-            memcpy(d->iterates + it * d->m, d->u, (size_t)d->m * sizeof *d->u);
-        }
+    for (it = 0; it < DENOISE_MAX_ITER; it++)
         if (pg_step(d, obs, d->u) <= DENOISE_TOL * d->lambda) {
             it++;
             break;
         }
-    }
     d->n_iter = it;
     d->sample = s;
     if (it >= DENOISE_MAX_ITER)
@@ -131,135 +133,66 @@ static fold_status denoise_forward(learn_task *t, fold_int s, const double *q, d
     return FOLD_OK;
 }
 
-/* Dbar += -c (a r' + u (D'a)')  — the Psi' product of the step (4.9) for the mask-applied
- * adjoint a, with c the step size (or 1 for the direct solve, where t cancels). */
-static void add_psit(denoise_data *d, const double *a, const double *u, const double *r, double c,
-                     double *Dbar)
+/* out = -t (a r' + u (D'a)') with a = P w (P: the free rows |v_i| < lambda): the Psi' product
+ * of the step (4.9) at the point with pre-projection v and residual r. */
+static int step_psit(denoise_data *d, const double *v, const double *u, const double *r,
+                     const double *w, double *out)
 {
+    double *a = malloc((size_t)d->m * sizeof *a);
+    if (!a) return -1;
+    for (fold_int i = 0; i < d->m; i++)
+        a[i] = fabs(v[i]) < d->lambda ? w[i] : 0;
     mul_t(d, a, d->tmp_n);
     for (fold_int i = 0; i < d->m; i++)
         for (fold_int j = 0; j < d->n; j++)
-            Dbar[i * d->n + j] -= c * (a[i] * r[j] + u[i] * d->tmp_n[j]);
-}
-
-/* Direct fold: on the free set F (|v_i| < lambda) solve (D_F D_F') a_F = ubar_F (4.8). */
-static fold_status vjp_direct(denoise_data *d, const double *ubar, double *Dbar)
-{
-    fold_int nf = 0, *idx = malloc((size_t)d->m * sizeof *idx);
-    fold_status st = FOLD_OK;
-    if (!idx) return learn_error(FOLD_ERR_MEMORY, "denoise vjp: index");
-    for (fold_int i = 0; i < d->m; i++)
-        if (fabs(d->v[i]) < d->lambda) idx[nf++] = i;
-    memset(d->tmp_m, 0, (size_t)d->m * sizeof *d->tmp_m);
-    if (nf > 0) {
-        double *rhs = malloc((size_t)nf * sizeof *rhs);
-        if (!rhs) {
-            free(idx);
-            return learn_error(FOLD_ERR_MEMORY, "denoise vjp: rhs");
-        }
-        for (fold_int a = 0; a < nf; a++) {
-            rhs[a] = ubar[idx[a]];
-            for (fold_int b = 0; b <= a; b++) {
-                double s = 0;
-                for (fold_int j = 0; j < d->n; j++)
-                    s += d->D[idx[a] * d->n + j] * d->D[idx[b] * d->n + j];
-                d->gram[a * nf + b] = d->gram[b * nf + a] = s;
-            }
-        }
-        st = learn_chol_solve(d->gram, nf, rhs, 1);
-        if (st == FOLD_OK)
-            for (fold_int a = 0; a < nf; a++)
-                d->tmp_m[idx[a]] = rhs[a];
-        else
-            st = learn_error(st,
-                             "denoise vjp: sample %lld: D restricted to the %lld free rows "
-                             "is rank deficient",
-                             (long long)d->sample, (long long)nf);
-        free(rhs);
-    }
-    free(idx);
-    if (st == FOLD_OK) {
-        double *a = malloc((size_t)d->m * sizeof *a);
-        if (!a) return learn_error(FOLD_ERR_MEMORY, "denoise vjp: adjoint");
-        memcpy(a, d->tmp_m, (size_t)d->m * sizeof *a);
-        add_psit(d, a, d->u, d->r, 1.0, Dbar);
-        free(a);
-    }
-    return st;
-}
-
-/* w <- Phi' w + ubar with Phi' = (I - t D D') P (4.10); on exit a = P w. */
-static fold_status vjp_lfpi(denoise_data *d, const double *ubar, double *Dbar, fold_int *iters)
-{
-    double *w = calloc((size_t)d->m, sizeof *w), *a = malloc((size_t)d->m * sizeof *a);
-    double scale = 0;
-    fold_int it;
-    if (!w || !a) {
-        free(w);
-        free(a);
-        return learn_error(FOLD_ERR_MEMORY, "denoise vjp: lfpi");
-    }
-    for (fold_int i = 0; i < d->m; i++)
-        scale = fmax(scale, fabs(ubar[i]));
-    for (it = 0; it < DENOISE_MAX_ITER; it++) {
-        double diff = 0;
-        for (fold_int i = 0; i < d->m; i++)
-            a[i] = fabs(d->v[i]) < d->lambda ? w[i] : 0;
-        mul_t(d, a, d->tmp_n);
-        mul(d, d->tmp_n, d->tmp_m);
-        for (fold_int i = 0; i < d->m; i++) {
-            double wi = a[i] - d->step * d->tmp_m[i] + ubar[i];
-            diff = fmax(diff, fabs(wi - w[i]));
-            w[i] = wi;
-        }
-        if (diff <= DENOISE_TOL * fmax(scale, 1e-300)) break;
-    }
-    for (fold_int i = 0; i < d->m; i++)
-        a[i] = fabs(d->v[i]) < d->lambda ? w[i] : 0;
-    *iters = it + 1;
-    if (it < DENOISE_MAX_ITER) add_psit(d, a, d->u, d->r, d->step, Dbar);
-    free(w);
+            out[i * d->n + j] = -d->step * (a[i] * r[j] + u[i] * d->tmp_n[j]);
     free(a);
-    if (it >= DENOISE_MAX_ITER)
-        return learn_error(FOLD_ERR_NOT_CONVERGED,
-                           "denoise vjp: sample %lld: LFPI did not "
-                           "converge in %d iterations",
-                           (long long)d->sample, DENOISE_MAX_ITER);
-    return FOLD_OK;
+    return 0;
 }
 
-/* Products of the step's Jacobians for the fold-map interface (4.9), (4.10). */
-static int map_phit(const double *v, double *out, void *ud)
+/* out = Phi' w = (I - t D D') P w (4.10) at the point with pre-projection v. */
+static void step_phit(denoise_data *d, const double *v, const double *w, double *out)
 {
-    denoise_data *d = ud;
     for (fold_int i = 0; i < d->m; i++)
-        out[i] = fabs(d->v[i]) < d->lambda ? v[i] : 0;
+        out[i] = fabs(v[i]) < d->lambda ? w[i] : 0;
     mul_t(d, out, d->tmp_n);
     mul(d, d->tmp_n, d->tmp_m);
     for (fold_int i = 0; i < d->m; i++)
         out[i] -= d->step * d->tmp_m[i];
+}
+
+/* The fold map of the step at the forward's fixed point (d->u, d->r, d->v). */
+static int map_phi(const double *w, double *out, void *ud)
+{
+    denoise_data *d = ud;
+    mul_t(d, w, d->tmp_n);
+    mul(d, d->tmp_n, d->tmp_m);
+    for (fold_int i = 0; i < d->m; i++)
+        out[i] = fabs(d->v[i]) < d->lambda ? w[i] - d->step * d->tmp_m[i] : 0;
+    return 0;
+}
+
+static int map_phit(const double *w, double *out, void *ud)
+{
+    step_phit(ud, ((denoise_data *)ud)->v, w, out);
     return 0;
 }
 
 static int map_psit(const double *w, double *out, void *ud)
 {
     denoise_data *d = ud;
-    double *a = malloc((size_t)d->m * sizeof *a);
-    if (!a) return -1;
-    for (fold_int i = 0; i < d->m; i++)
-        a[i] = fabs(d->v[i]) < d->lambda ? w[i] : 0;
-    memset(out, 0, (size_t)(d->m * d->n) * sizeof *out);
-    add_psit(d, a, d->u, d->r, d->step, out);
-    free(a);
-    return 0;
+    return step_psit(d, d->v, d->u, d->r, w, out);
 }
 
-/* GMRES (unpreconditioned) on (I - Phi)' w = ubar through the fold-map interface. */
-static fold_status vjp_gmres(denoise_data *d, const double *ubar, double *Dbar, fold_int *iters)
+/* The fold (4.8): (I - Phi)' w = ubar by the task's method through fold_map_vjp, Dbar +=
+ * Psi' w. direct: the library assembles I - Phi from products and factors it (on the free
+ * rows it is t D_F D_F'); lfpi (4.10), gmres: unpreconditioned, tol 1e-12. */
+static fold_status vjp_fold(learn_task *t, denoise_data *d, const double *ubar, double *Dbar)
 {
     fold_map_def def = {.name = "denoise step",
                         .nz = d->m,
                         .np = d->m * d->n,
+                        .phi_v = map_phi,
                         .phit_v = map_phit,
                         .psit_v = map_psit,
                         .user_data = d};
@@ -268,59 +201,99 @@ static fold_status vjp_gmres(denoise_data *d, const double *ubar, double *Dbar, 
     fold_backward_info info;
     fold_status st;
     double *pbar = malloc((size_t)(d->m * d->n) * sizeof *pbar);
-    if (!pbar) return learn_error(FOLD_ERR_MEMORY, "denoise vjp: gmres");
+    if (!pbar) return learn_error(FOLD_ERR_MEMORY, "denoise vjp: pbar");
     fold_settings_default(&s);
-    s.backward.method = FOLD_BACKWARD_GMRES;
     s.precond.kind = FOLD_PRECOND_NONE;
     s.backward.tol = 1e-12;
-    s.backward.max_iter = 10 * d->m + 100;
+    if (t->backward == LEARN_BACKWARD_DIRECT) {
+        s.backward.method = FOLD_BACKWARD_DIRECT;
+    } else if (t->backward == LEARN_BACKWARD_LFPI) {
+        s.backward.method = FOLD_BACKWARD_LFPI;
+        s.backward.max_iter = DENOISE_MAX_ITER;
+    } else {
+        s.backward.method = FOLD_BACKWARD_GMRES;
+        s.backward.max_iter = 10 * d->m + 100;
+    }
     st = fold_map_create(&def, &map);
     if (st == FOLD_OK) st = fold_map_vjp(map, &s, ubar, pbar, &info);
-    if (st < 0)
+    if (st == FOLD_ERR_SINGULAR)
+        st = learn_error(st,
+                         "denoise vjp: sample %lld: D restricted to the free rows is rank "
+                         "deficient (%s)",
+                         (long long)d->sample, fold_last_error());
+    else if (st < 0)
         st = learn_error(st, "denoise vjp: sample %lld: %s", (long long)d->sample,
                          fold_last_error());
     else {
         for (fold_int k = 0; k < d->m * d->n; k++)
             Dbar[k] += pbar[k];
-        *iters = info.iterations;
+        t->backward_iterations = info.iterations;
     }
     fold_map_free(map);
     free(pbar);
     return st < 0 ? st : FOLD_OK;
 }
 
-/* Reverse pass through the stored iterates u_0..u_{K-1} (the step size held fixed). */
+/* The step (4.7) as a fold_step_def for unrolling (4.11): U, Phi(u)' and Psi(u)' at any
+ * iterate, with the step size and D of the forward held fixed (D is also p). */
+static int unroll_update(const double *z, const double *p, double *out, void *ud)
+{
+    denoise_data *d = ud;
+    step_point(d, d->noisy + d->sample * d->n, z, d->r_k, d->v_k);
+    for (fold_int i = 0; i < d->m; i++)
+        out[i] = clip(d, d->v_k[i]);
+    return 0;
+}
+
+static int unroll_phit(const double *z, const double *p, const double *v, double *out, void *ud)
+{
+    denoise_data *d = ud;
+    step_point(d, d->noisy + d->sample * d->n, z, d->r_k, d->v_k);
+    step_phit(d, d->v_k, v, out);
+    return 0;
+}
+
+static int unroll_psit(const double *z, const double *p, const double *w, double *out, void *ud)
+{
+    denoise_data *d = ud;
+    step_point(d, d->noisy + d->sample * d->n, z, d->r_k, d->v_k);
+    return step_psit(d, d->v_k, z, d->r_k, w, out);
+}
+
+/* Back-propagation through the forward's n_iter steps from u_0 = 0 (fold_step_unroll_vjp
+ * replays them and keeps the tape u_0..u_K). */
 static fold_status vjp_unroll(learn_task *t, denoise_data *d, const double *ubar, double *Dbar)
 {
-    const double *obs = d->noisy + d->sample * d->n;
-    double *ub = malloc((size_t)d->m * sizeof *ub), *a = malloc((size_t)d->m * sizeof *a);
-    double *uk = malloc((size_t)d->m * sizeof *uk), *rk = malloc((size_t)d->n * sizeof *rk);
-    if (!ub || !a || !uk || !rk) {
-        free(ub);
-        free(a);
-        free(uk);
-        free(rk);
+    fold_step_def def = {.name = "denoise step",
+                         .nz = d->m,
+                         .np = d->m * d->n,
+                         .update = unroll_update,
+                         .phit_v = unroll_phit,
+                         .psit_v = unroll_psit,
+                         .user_data = d};
+    fold_iter_info info;
+    fold_status st;
+    double *u0 = calloc((size_t)d->m, sizeof *u0);
+    double *pbar = malloc((size_t)(d->m * d->n) * sizeof *pbar);
+    if (!u0 || !pbar) {
+        free(u0);
+        free(pbar);
         return learn_error(FOLD_ERR_MEMORY, "denoise vjp: unroll");
     }
-    memcpy(ub, ubar, (size_t)d->m * sizeof *ub);
-    for (fold_int k = d->n_iter - 1; k >= 0; k--) {
-        memcpy(uk, d->iterates + k * d->m, (size_t)d->m * sizeof *uk);
-        pg_step(d, obs, uk); /* recomputes r_k (d->r) and the pre-projection point v_k */
-        memcpy(rk, d->r, (size_t)d->n * sizeof *rk);
-        for (fold_int i = 0; i < d->m; i++)
-            a[i] = fabs(d->v[i]) < d->lambda ? ub[i] : 0;
-        add_psit(d, a, d->iterates + k * d->m, rk, d->step, Dbar);
-        mul_t(d, a, d->tmp_n);
-        mul(d, d->tmp_n, d->tmp_m);
-        for (fold_int i = 0; i < d->m; i++)
-            ub[i] = a[i] - d->step * d->tmp_m[i];
+    st = fold_step_unroll_vjp(&def, d->D, u0, d->n_iter, ubar, NULL, pbar, &info);
+    if (st < 0) {
+        st = learn_error(st, "denoise vjp: sample %lld: unroll: %s", (long long)d->sample,
+                         fold_last_error());
+    } else {
+        for (fold_int k = 0; k < d->m * d->n; k++)
+            Dbar[k] += pbar[k];
+        t->backward_iterations = info.iterations;
+        t->backward_bytes = info.bytes_stored;
+        st = FOLD_OK;
     }
-    free(ub);
-    free(a);
-    free(uk);
-    free(rk);
-    (void)t;
-    return FOLD_OK;
+    free(u0);
+    free(pbar);
+    return st;
 }
 
 /* x = y - D'u:  Dbar = -u xbar' + (fold of u),  ubar = -D xbar. */
@@ -345,17 +318,10 @@ static fold_status denoise_vjp(learn_task *t, fold_int s, const double *xbar, do
     }
     t->backward_iterations = 0;
     t->backward_bytes = 0;
-    if (t->backward == LEARN_BACKWARD_DIRECT) {
-        st = vjp_direct(d, ubar, Dbar);
-    } else if (t->backward == LEARN_BACKWARD_LFPI) {
-        st = vjp_lfpi(d, ubar, Dbar, &t->backward_iterations);
-    } else if (t->backward == LEARN_BACKWARD_GMRES) {
-        st = vjp_gmres(d, ubar, Dbar, &t->backward_iterations);
-    } else {
+    if (t->backward == LEARN_BACKWARD_UNROLL)
         st = vjp_unroll(t, d, ubar, Dbar);
-        t->backward_iterations = d->n_iter; /* the tape: the iterates u_0..u_{K-1} */
-        t->backward_bytes = (size_t)(d->n_iter * d->m) * sizeof(double);
-    }
+    else
+        st = vjp_fold(t, d, ubar, Dbar);
     free(ubar);
     return st;
 }
@@ -408,10 +374,11 @@ fold_status learn_denoise_create(const learn_config *c, learn_task *t)
     d->v = malloc((size_t)m * sizeof(double));
     d->tmp_m = malloc((size_t)m * sizeof(double));
     d->tmp_n = malloc((size_t)n * sizeof(double));
-    d->gram = malloc((size_t)(m * m) * sizeof(double));
+    d->r_k = malloc((size_t)n * sizeof(double));
+    d->v_k = malloc((size_t)m * sizeof(double));
     t->q_baseline = calloc((size_t)(m * n), sizeof(double));
     if (!d->clean || !d->noisy || !d->warm || !d->D || !d->u || !d->x || !d->r || !d->v ||
-        !d->tmp_m || !d->tmp_n || !d->gram || !t->q_baseline)
+        !d->tmp_m || !d->tmp_n || !d->r_k || !d->v_k || !t->q_baseline)
         return learn_error(FOLD_ERR_MEMORY, "learn_task_create: denoise data");
     t->metric_name = "loss";
     t->n_feat = 0;

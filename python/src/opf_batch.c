@@ -49,7 +49,7 @@ static void hook_release(void *model, void *state)
 
 static void note(char *message, fold_status st)
 {
-    if (st != FOLD_OK) snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_acopf_last_error());
+    if (st != FOLD_OK) snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
 }
 
 static fold_status hook_solve(void *model, const fold_batch_solve_args *args, void **state,

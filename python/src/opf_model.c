@@ -16,14 +16,14 @@ static PyObject *acopf_raise(fold_status st, const char *what)
 {
     if (st == FOLD_ERR_PARSE || st == FOLD_ERR_UNSUPPORTED || st == FOLD_ERR_TOO_LARGE ||
         st == FOLD_ERR_ARGUMENT) { /* input the model refuses: a ValueError that says why */
-        PyErr_Format(PyExc_ValueError, "%s: %s", what, fold_acopf_last_error());
+        PyErr_Format(PyExc_ValueError, "%s: %s", what, fold_last_error());
         return NULL;
     }
     if (st == FOLD_ERR_IO) {
-        PyErr_Format(PyExc_OSError, "%s: %s", what, fold_acopf_last_error());
+        PyErr_Format(PyExc_OSError, "%s: %s", what, fold_last_error());
         return NULL;
     }
-    return fold_py_raise(st, what, fold_acopf_last_error());
+    return fold_py_raise(st, what, fold_last_error());
 }
 
 /* OPFModel(path=None, *, text=None, name="case", grid_buses=0, seed=1,

@@ -53,9 +53,9 @@ static opf_solution *new_solution(opf_model *owner)
 
 /* A refused call: ValueError for input the library refused, foldopt.Error otherwise; detail
  * from the AC-OPF model's error (acopf = true) or the library's. */
-static PyObject *refused_detail(fold_status st, const char *what, bool acopf)
+static PyObject *refused_detail(fold_status st, const char *what)
 {
-    const char *detail = acopf ? fold_acopf_last_error() : fold_last_error();
+    const char *detail = fold_last_error();
     if (st == FOLD_ERR_NONFINITE || st == FOLD_ERR_ARGUMENT || st == FOLD_ERR_DIMENSION ||
         st == FOLD_ERR_SETTING) {
         PyErr_Format(PyExc_ValueError, "%s: %s", what, detail);
@@ -66,7 +66,7 @@ static PyObject *refused_detail(fold_status st, const char *what, bool acopf)
 
 static PyObject *refused(fold_status st, const char *what)
 {
-    return refused_detail(st, what, true);
+    return refused_detail(st, what);
 }
 
 fold_status opf_carry_start(const fold_acopf *from, const fold_solver *from_sv,
@@ -92,7 +92,7 @@ static bool warm_start(opf_solution *warm, const fold_acopf *model, fold_solver 
 {
     fold_status st = opf_carry_start(sol_model(warm), warm->solver, model, sv);
     if (st != FOLD_OK) {
-        refused_detail(st, "warm", false);
+        refused_detail(st, "warm");
         return false;
     }
     return true;
@@ -133,7 +133,7 @@ PyObject *opf_model_solve(opf_model *self, PyObject *args, PyObject *kw)
     fold_status st =
         s ? fold_solver_create(fold_acopf_problem(self->model), &set, &sv) : FOLD_ERR_MEMORY;
     if (st != FOLD_OK) {
-        if (s) refused_detail(st, "settings", false);
+        if (s) refused_detail(st, "settings");
         goto fail;
     }
     if (warm && !warm_start(warm, self->model, sv)) goto fail;
@@ -187,13 +187,13 @@ PyObject *opf_model_import(opf_model *self, PyObject *args, PyObject *kw)
                                                 fold_acopf_get_case(self->model), &sol));
     if (st != FOLD_OK) {
         PyErr_Format(st == FOLD_ERR_IO ? PyExc_OSError : PyExc_ValueError, "solution: %s",
-                     fold_acopf_last_error());
+                     fold_last_error());
         goto fail;
     }
     s = new_solution(self);
     if (!s) goto fail;
     if ((st = fold_solver_create(fold_acopf_problem(self->model), &set, &s->solver)) != FOLD_OK) {
-        refused_detail(st, "settings", false);
+        refused_detail(st, "settings");
         goto fail;
     }
     fold_acopf_import_options opt;
@@ -282,7 +282,7 @@ static PyObject *sol_primal_dual(opf_solution *self, PyObject *noargs)
     fold_status st = fold_solver_solution(self->solver, x, lam, zl, zu, NULL);
     if (st == FOLD_OK) st = fold_solver_params(self->solver, p);
     if (st != FOLD_OK) {
-        refused_detail(st, "primal_dual", false);
+        refused_detail(st, "primal_dual");
         goto fail;
     }
     return Py_BuildValue("(NNNNN)", bx, bl, bzl, bzu, bp);
@@ -365,7 +365,7 @@ static PyObject *sol_differentiate(opf_solution *self, PyObject *args)
                                fold_status_name(st), "kkt_fallback",
                                di.kkt_fallback ? Py_True : Py_False, "kkt_fallback_reason",
                                di.fallback_reason, "seconds", di.seconds, "detail",
-                               st ? fold_acopf_last_error() : "", "trust", trust);
+                               st ? fold_last_error() : "", "trust", trust);
     if (extra && PyDict_Update(info, extra) == 0) result = Py_BuildValue("(OO)", values, info);
     Py_XDECREF(extra);
     Py_DECREF(info);
@@ -385,7 +385,7 @@ static PyObject *sol_settings(opf_solution *self, PyObject *dict)
     fold_settings set;
     if (!usable(self) || !fold_py_settings(dict, &set)) return NULL;
     fold_status st = fold_solver_update_settings(self->solver, &set);
-    if (st != FOLD_OK) return refused_detail(st, "settings", false);
+    if (st != FOLD_OK) return refused_detail(st, "settings");
     Py_RETURN_NONE;
 }
 

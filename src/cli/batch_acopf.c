@@ -50,7 +50,7 @@ static fold_status create(void *user_data, void **model, char *message)
     opt.flow_var_max_z = spec->args->flow_var_max_z;
     fold_status st = fold_acopf_create_with(spec->cs, &opt, &w->base);
     if (st != FOLD_OK) {
-        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_acopf_last_error());
+        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
         destroy(w);
         return st;
     }
@@ -153,11 +153,8 @@ static fold_status solve(void *model, const fold_batch_solve_args *a, void **out
     z->lam = z->zu + n;
     if (st >= 0) fold_solver_solution(z->solver ? z->solver : s, z->x, z->lam, z->zl, z->zu, NULL);
     if (st != FOLD_OK) {
-        bool lib = st == FOLD_ERR_FORWARD_FAILED || st == FOLD_WARN_INACCURATE ||
-                   st == FOLD_ERR_NONFINITE || st == FOLD_ERR_CALLBACK;
         snprintf(message, FOLD_BATCH_MESSAGE_LEN, "forward solve %s: %s",
-                 fold_forward_status_string(info->status),
-                 lib ? fold_last_error() : fold_acopf_last_error());
+                 fold_forward_status_string(info->status), fold_last_error());
     }
     *out = z;
     return st;
@@ -179,7 +176,7 @@ static fold_status record(void *model, void *state, double *outputs, double *sen
     r->refine = z->refine;
     fold_status st = fold_acopf_output_values(r->model, r->solver, r->n_rows, r->outs, outputs);
     if (st != FOLD_OK) {
-        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "outputs: %s", fold_acopf_last_error());
+        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "outputs: %s", fold_last_error());
         return st;
     }
     if (!opf_has_wrt(r)) return FOLD_OK;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd_batch.h"
+#include "common/random.h"
 
 typedef struct csv {
     const char *path, *text;
@@ -255,13 +256,9 @@ int batch_scenarios_read(batch_scenarios *sc, const char *path, const fold_acopf
 /* Counter-based uniform in (0, 1): the same numbers whatever the order of the calls. */
 static double uniform(unsigned long long seed, unsigned long long i, unsigned long long j)
 {
-    unsigned long long z = seed ^ (i * 0x9e3779b97f4a7c15ULL) ^ (j * 0xd1b54a32d192ed03ULL);
-    for (int r = 0; r < 2; r++) {
-        z += 0x9e3779b97f4a7c15ULL;
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        z ^= z >> 31;
-    }
+    uint64_t z = seed ^ (i * 0x9e3779b97f4a7c15ULL) ^ (j * 0xd1b54a32d192ed03ULL);
+    for (int r = 0; r < 2; r++)
+        z = rng_splitmix64(&z);
     return ((double)(z >> 11) + 0.5) / 9007199254740992.0;
 }
 

@@ -41,7 +41,7 @@ int cli_write_case_file(const char *cmd, const char *path,
     int rc = CLI_OK;
     if (!ok) {
         if (st != FOLD_OK && st != FOLD_ERR_IO)
-            rc = cli_usage_error("%s: cannot write '%s': %s", cmd, path, fold_acopf_last_error());
+            rc = cli_usage_error("%s: cannot write '%s': %s", cmd, path, fold_last_error());
         else
             rc = cli_usage_error("%s: write error on '%s': %s", cmd, path,
                                  strerror(err     ? err

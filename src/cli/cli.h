@@ -37,7 +37,7 @@ bool cli_apply_set(fold_settings *s, const char *assignment);
 bool cli_apply_ipopt(fold_settings *s, const char *assignment);
 
 /* Write a case file through write(ctx, fp) (an AC-OPF writer: its failures are reported with
- * fold_acopf_last_error): to a temporary file renamed into place, nothing left on failure.
+ * fold_last_error): to a temporary file renamed into place, nothing left on failure.
  * Returns CLI_OK or CLI_USAGE after printing "foldopt: <cmd>: cannot write '<path>': .." or
  * "foldopt: <cmd>: write error on '<path>': <reason>". */
 int cli_write_case_file(const char *cmd, const char *path,

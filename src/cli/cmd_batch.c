@@ -313,14 +313,14 @@ static int load_case(batch_cmd *c)
 {
     fold_status st = fold_acopf_case_read(c->r.case_path, &c->cs);
     if (st != FOLD_OK) {
-        fprintf(stderr, "foldopt: batch: %s\n", fold_acopf_last_error());
+        fprintf(stderr, "foldopt: batch: %s\n", fold_last_error());
         return st == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
     }
     fold_acopf_options opt;
     fold_acopf_default_options(&opt);
     opt.flow_var_max_z = c->r.flow_var_max_z;
     if ((st = fold_acopf_create_with(c->cs, &opt, &c->r.model)) != FOLD_OK) {
-        fprintf(stderr, "foldopt: batch: %s\n", fold_acopf_last_error());
+        fprintf(stderr, "foldopt: batch: %s\n", fold_last_error());
         return st == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE; /* data the model refuses */
     }
     c->r.cs = fold_acopf_get_case(c->r.model);

@@ -57,13 +57,13 @@ static int create_problem(const char *name, checked *c)
     fold_acopf_case *cs = NULL;
     fold_status st = fold_acopf_case_read(name, &cs);
     if (st != FOLD_OK) {
-        fprintf(stderr, "foldopt: check: %s\n", fold_acopf_last_error());
+        fprintf(stderr, "foldopt: check: %s\n", fold_last_error());
         return st == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
     }
     st = fold_acopf_create(cs, &c->model);
     fold_acopf_case_free(cs);
     if (st != FOLD_OK) {
-        fprintf(stderr, "foldopt: check: %s\n", fold_acopf_last_error());
+        fprintf(stderr, "foldopt: check: %s\n", fold_last_error());
         return CLI_FAILED;
     }
     c->prob = fold_acopf_problem(c->model);

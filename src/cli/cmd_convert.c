@@ -60,7 +60,7 @@ int cmd_convert(int argc, char **argv)
     fold_acopf_case *cs = NULL;
     fold_status st = fold_acopf_case_read(in, &cs);
     if (st != FOLD_OK) {
-        fprintf(stderr, "foldopt: convert: %s\n", fold_acopf_last_error());
+        fprintf(stderr, "foldopt: convert: %s\n", fold_last_error());
         return st == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
     }
     int rc = cli_write_case_file("convert", out, json ? write_json : write_m, cs);

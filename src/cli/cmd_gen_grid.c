@@ -51,7 +51,7 @@ int cmd_gen_grid(int argc, char **argv)
     fold_acopf_case *cs = NULL;
     fold_status st = fold_acopf_gen_grid(n_bus, (unsigned long long)seed, &cs);
     if (st != FOLD_OK) {
-        fprintf(stderr, "foldopt: gen-grid: %s\n", fold_acopf_last_error());
+        fprintf(stderr, "foldopt: gen-grid: %s\n", fold_last_error());
         return CLI_FAILED;
     }
     FILE *out = cli_open_output("gen-grid", path);

@@ -258,7 +258,7 @@ static int run(opf_run *r)
     fold_acopf_case *cs = NULL;
     fold_status st = fold_acopf_case_read(r->case_path, &cs);
     if (st != FOLD_OK) {
-        fprintf(stderr, "foldopt: opf: %s\n", fold_acopf_last_error());
+        fprintf(stderr, "foldopt: opf: %s\n", fold_last_error());
         return st == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
     }
     fold_acopf_options opt;
@@ -267,7 +267,7 @@ static int run(opf_run *r)
     st = fold_acopf_create_with(cs, &opt, &r->model);
     fold_acopf_case_free(cs);
     if (st != FOLD_OK) { /* data the model refuses is an input error */
-        fprintf(stderr, "foldopt: opf: %s\n", fold_acopf_last_error());
+        fprintf(stderr, "foldopt: opf: %s\n", fold_last_error());
         return st == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
     }
     r->cs = fold_acopf_get_case(r->model); /* keys are bus ids, gen and branch rows */
@@ -288,7 +288,7 @@ static int run(opf_run *r)
             fold_acopf_solve(&r->model, &r->settings, NULL, &so, &r->solver, &r->fwd, &r->refine);
     }
     if (!r->solver) { /* settings (an unknown --ipopt option) or memory */
-        fprintf(stderr, "foldopt: opf: %s\n", fold_acopf_last_error());
+        fprintf(stderr, "foldopt: opf: %s\n", fold_last_error());
         return r->fwd_status == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
     }
     if (r->fwd_status < 0 && r->fwd.status == FOLD_FWD_NOT_RUN) /* refused before Ipopt ran */
@@ -303,7 +303,7 @@ static int run(opf_run *r)
     bool solved = r->fwd_status >= 0;
     if (solved) fold_solver_solution(r->solver, r->x, NULL, NULL, NULL, NULL);
     if (solved && fold_acopf_results_from_solver(r->model, r->solver, &r->res) != FOLD_OK)
-        return cli_usage_error("opf: %s", fold_acopf_last_error());
+        return cli_usage_error("opf: %s", fold_last_error());
     int rc = solved ? CLI_OK : CLI_FAILED;
     if (!solved)
         fprintf(stderr, "foldopt: opf: forward solve failed: %s (%s)\n",

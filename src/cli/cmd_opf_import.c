@@ -10,7 +10,7 @@ int opf_import(opf_run *r)
     fold_acopf_results *sol = NULL;
     fold_status st = fold_acopf_solution_read(r->solution_path, r->cs, &sol);
     if (st != FOLD_OK) {
-        fprintf(stderr, "foldopt: opf: --from-solution: %s\n", fold_acopf_last_error());
+        fprintf(stderr, "foldopt: opf: --from-solution: %s\n", fold_last_error());
         return st == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
     }
     st = fold_solver_create(fold_acopf_problem(r->model), &r->settings, &r->solver);
@@ -27,11 +27,11 @@ int opf_import(opf_run *r)
     fold_acopf_results_free(sol);
     if (r->fwd_status == FOLD_ERR_NOT_KKT) {
         /* refused: the message names the worst residual by bus, generator or branch */
-        fprintf(stderr, "foldopt: opf: --from-solution: %s\n", fold_acopf_last_error());
+        fprintf(stderr, "foldopt: opf: --from-solution: %s\n", fold_last_error());
         return CLI_FAILED;
     }
     if (r->fwd_status < 0) {
-        fprintf(stderr, "foldopt: opf: --from-solution: %s\n", fold_acopf_last_error());
+        fprintf(stderr, "foldopt: opf: --from-solution: %s\n", fold_last_error());
         return r->fwd_status == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
     }
     return CLI_OK;

@@ -139,7 +139,7 @@ fold_status opf_backward(opf_run *r)
     free(left);
     r->backward_s = now_s() - t0;
     r->bwd_msg[0] = '\0';
-    if (st != FOLD_OK) snprintf(r->bwd_msg, sizeof r->bwd_msg, "%s", fold_acopf_last_error());
+    if (st != FOLD_OK) snprintf(r->bwd_msg, sizeof r->bwd_msg, "%s", fold_last_error());
     return st;
 }
 

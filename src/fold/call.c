@@ -5,6 +5,22 @@
 
 static const double zero_param = 0.0;
 
+/* Differences below this (relative) are rounding: two factorizations of KKT matrices of
+ * condition up to ~1e6 agree to it. */
+#define ROUNDING 1e-10
+
+/* The relative tolerance of the comparison: the backward tolerance, or the accuracy of the
+ * solution when that is coarser (a difference below it is no larger than the error every
+ * derivative at this point carries), and at least the rounding of two solves. */
+double fold_trust_tol(const fold_solver *solver)
+{
+    const fold_forward_info *fi = &solver->info;
+    double acc = fi->tol_reached > 0.0 ? fi->tol_reached : 0.0;
+    if (!(acc > 0.0) && fi->status == FOLD_FWD_IMPORTED)
+        acc = fmax(fi->kkt_stationarity, fmax(fi->kkt_feasibility, fi->kkt_complementarity));
+    return fmax(fmax(solver->set.backward.tol, ROUNDING), isfinite(acc) ? acc : 0.0);
+}
+
 void fold_call_begin(fold_call *call, fold_backward_info *info, fold_solver *solver)
 {
     if (solver && solver->backward) fold_report_clear(solver->backward);

@@ -310,6 +310,10 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
 void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
                          fold_int n_cols, const fold_int *cols, double *pbar);
 
+/* y = P x (transpose: P' x; y += when accumulate) for a callback pattern P with values v
+ * (kkt_eval.c, with the products below). */
+void fold_kkt_pattern_mul(const fold_owned_pattern *P, const double *v, bool transpose,
+                          const double *x, double *y, fold_int len, bool accumulate);
 /* Products with H (lower triangle mirrored), J and J' at the solution, added to y. */
 void fold_kkt_hmul_add(const fold_kkt *kkt, const double *x, double *y);
 void fold_kkt_jmul_add(const fold_kkt *kkt, const double *x, double *y);

@@ -7,45 +7,6 @@ static bool at_bound(double dist, double bound, double tol)
     return dist <= tol * (1.0 + fabs(bound));
 }
 
-fold_status fold_kkt_add_weak(fold_kkt *kkt, int kind, fold_int index, double dist, double mult)
-{
-    if (kkt->n_weak == kkt->weak_cap) {
-        fold_int cap = kkt->weak_cap ? 2 * kkt->weak_cap : 16;
-        fold_weak_entry *w = realloc(kkt->weak, (size_t)cap * sizeof *w);
-        if (!w)
-            return fold_error(FOLD_ERR_MEMORY, "out of memory: weak list (%lld entries)",
-                              (long long)cap);
-        kkt->weak = w;
-        kkt->weak_cap = cap;
-    }
-    kkt->weak[kkt->n_weak++] = (fold_weak_entry){kind, index, dist, mult};
-    return FOLD_OK;
-}
-
-fold_status fold_kkt_add_weak_item(fold_kkt *kkt, const fold_solver *solver, fold_int row,
-                                   fold_int var)
-{
-    int kind;
-    fold_int index;
-    double dist, mult;
-    if (var >= 0) {
-        bool upper = kkt->xstat[var] == FOLD_XS_UPPER;
-        kind = upper ? 3 : 2;
-        index = var;
-        dist = upper ? solver->xu[var] - solver->x[var] : solver->x[var] - solver->xl[var];
-        mult = upper ? solver->zu[var] : solver->zl[var];
-    } else {
-        bool upper = kkt->cstat[row] == FOLD_CS_UPPER;
-        kind = upper ? 1 : 0;
-        index = row;
-        dist = upper ? solver->gu[row] - kkt->gval[row] : kkt->gval[row] - solver->gl[row];
-        mult = fabs(solver->lam[row]);
-    }
-    for (fold_int w = kkt->n_weak_classified; w < kkt->n_weak; w++)
-        if (kkt->weak[w].index == index && kkt->weak[w].kind == kind) return FOLD_OK;
-    return fold_kkt_add_weak(kkt, kind, index, dist, mult);
-}
-
 /* Decide the status of one inequality-type item (constraint or bound) from whether it is at
  * its lower / upper bound and its multipliers (ml >= 0 for the lower side, mu >= 0 for the
  * upper side). Returns 0 inactive, 1 lower, 2 upper; *weak_side is 1/2 when the item is at
@@ -76,39 +37,6 @@ static int decide(bool at_l, bool at_u, double ml, double mu, double dtol, int *
 static int resolve_weak(int weak_side, int policy)
 {
     return policy == FOLD_WEAK_ACTIVE ? weak_side : 0;
-}
-
-void fold_kkt_weak_name(const fold_kkt *kkt, const fold_weak_entry *w, char *buf, size_t len)
-{
-    bool var = w->kind >= 2, upper = w->kind % 2 == 1;
-    fold_prob_side_name(kkt->prob, var ? FOLD_ITEM_VARIABLE : FOLD_ITEM_CONSTRAINT, w->index,
-                        upper ? FOLD_SIDE_UPPER : FOLD_SIDE_LOWER, buf, len);
-}
-
-void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char *buf, size_t len)
-{
-    char what[FOLD_NAME_MAX];
-    if (w->kind >= 2) {
-        fold_prob_name(kkt->prob, FOLD_ITEM_VARIABLE, w->index, what, sizeof what);
-        snprintf(buf, len, "%s bound of variable %s (distance %.3g, multiplier %.3g)",
-                 w->kind == 3 ? "upper" : "lower", what, w->distance, w->multiplier);
-    } else {
-        fold_kkt_weak_name(kkt, w, what, sizeof what);
-        snprintf(buf, len, "constraint %s (distance %.3g, multiplier %.3g)", what, w->distance,
-                 w->multiplier);
-    }
-}
-
-const char *fold_kkt_weak_first(const fold_kkt *kkt, char *buf, size_t len)
-{
-    fold_int shown = kkt->n_weak < 3 ? kkt->n_weak : 3;
-    buf[0] = '\0';
-    for (fold_int k = 0; k < shown; k++) {
-        size_t at = strlen(buf);
-        if (k) at += (size_t)snprintf(buf + at, len - at, "; ");
-        if (at < len) fold_kkt_weak_describe(kkt, &kkt->weak[k], buf + at, len - at);
-    }
-    return kkt->n_weak > shown ? "; and more" : "";
 }
 
 static fold_status refuse(const fold_kkt *kkt, const char *fn)

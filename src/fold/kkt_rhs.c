@@ -3,17 +3,6 @@
  * VJP eqs. 3.10-3.11. */
 #include "fold/fold_internal.h"
 
-/* y = P x (transpose: P' x) for a callback pattern P with values v, straight from the
- * triplets (patterns are validated unique at problem creation); y += when accumulate. */
-static void tmul(const fold_owned_pattern *P, const double *v, bool transpose, const double *x,
-                 double *y, fold_int len, bool accumulate)
-{
-    const fold_int *ri = transpose ? P->col : P->row, *ci = transpose ? P->row : P->col;
-    if (!accumulate) memset(y, 0, (size_t)len * sizeof(double));
-    for (fold_int k = 0; k < P->nnz; k++)
-        y[ri[k]] += v[k] * x[ci[k]];
-}
-
 /* y (len) = P dp (or += when accumulate), over the parameters with dp != 0 only: the
  * entries of parameter j are idx[ptr[j] .. ptr[j+1]). */
 static void pmul(const fold_owned_pattern *P, const fold_int *ptr, const fold_int *idx,
@@ -38,32 +27,11 @@ static double pdot(const fold_owned_pattern *P, const fold_int *ptr, const fold_
     return s;
 }
 
-/* y += H x for the Hessian of the Lagrangian given by its lower triangle. */
-void fold_kkt_hmul_add(const fold_kkt *kkt, const double *x, double *y)
-{
-    const fold_owned_pattern *P = &kkt->prob->hess_l;
-    for (fold_int k = 0; k < P->nnz; k++) {
-        fold_int r = P->row[k], c = P->col[k];
-        y[r] += kkt->hv[k] * x[c];
-        if (r != c) y[c] += kkt->hv[k] * x[r];
-    }
-}
-
 /* y = H x. */
 static void hmul(const fold_kkt *kkt, const double *x, double *y)
 {
     memset(y, 0, (size_t)kkt->n * sizeof(double));
     fold_kkt_hmul_add(kkt, x, y);
-}
-
-void fold_kkt_jmul_add(const fold_kkt *kkt, const double *x, double *y)
-{
-    tmul(&kkt->prob->jac_g, kkt->jv, false, x, y, kkt->m, true);
-}
-
-void fold_kkt_jtmul_add(const fold_kkt *kkt, const double *x, double *y)
-{
-    tmul(&kkt->prob->jac_g, kkt->jv, true, x, y, kkt->n, true);
 }
 
 static double cmask(const fold_kkt *kkt, fold_int i)
@@ -108,7 +76,7 @@ void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const d
         if (!dzl && !dzu) continue;
         /* Stationarity residual r = H dx + J' dlam + L_xp dp (eq. 3.9, 3.16). */
         hmul(kkt, vx, r);
-        tmul(&kkt->prob->jac_g, kkt->jv, true, vl, r, n, true);
+        fold_kkt_pattern_mul(&kkt->prob->jac_g, kkt->jv, true, vl, r, n, true);
         pmul(&kkt->prob->hess_lp, kkt->lp_ptr, kkt->lp_idx, kkt->lpv, dP + c * np, np, r, n, true);
         for (fold_int j = 0; j < n; j++) {
             double zl = kkt->al[j] * r[j] - kkt->sigl[j] * vx[j];
@@ -155,7 +123,7 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
             cc[j] = kkt->al[j] * zl - kkt->au[j] * zu;
         }
         hmul(kkt, cc, vx);
-        tmul(&kkt->prob->jac_g, kkt->jv, false, cc, vl, m, false);
+        fold_kkt_pattern_mul(&kkt->prob->jac_g, kkt->jv, false, cc, vl, m, false);
         for (fold_int j = 0; j < n; j++) {
             double zl = zlb ? zlb[j] : 0.0, zu = zub ? zub[j] : 0.0;
             vx[j] += (xb ? xb[j] : 0.0) - kkt->sigl[j] * zl + kkt->sigu[j] * zu;
@@ -193,8 +161,8 @@ void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const do
                           pdot(&kkt->prob->jac_g_p, kkt->gp_ptr, kkt->gp_idx, kkt->gpv, wl, j));
             }
         } else {
-            tmul(&kkt->prob->hess_lp, kkt->lpv, true, wx, pb, np, false);
-            tmul(&kkt->prob->jac_g_p, kkt->gpv, true, wl, pb, np, true);
+            fold_kkt_pattern_mul(&kkt->prob->hess_lp, kkt->lpv, true, wx, pb, np, false);
+            fold_kkt_pattern_mul(&kkt->prob->jac_g_p, kkt->gpv, true, wl, pb, np, true);
             for (fold_int k = 0; k < np; k++)
                 pb[k] = -pb[k];
         }

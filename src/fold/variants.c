@@ -7,22 +7,6 @@
 
 #include "fold/fold_internal.h"
 
-/* Differences below this (relative) are rounding: two factorizations of KKT matrices of
- * condition up to ~1e6 agree to it. */
-#define ROUNDING 1e-10
-
-/* The relative tolerance of the comparison: the backward tolerance, or the accuracy of the
- * solution when that is coarser (a difference below it is no larger than the error every
- * derivative at this point carries), and at least the rounding of two solves. */
-double fold_trust_tol(const fold_solver *solver)
-{
-    const fold_forward_info *fi = &solver->info;
-    double acc = fi->tol_reached > 0.0 ? fi->tol_reached : 0.0;
-    if (!(acc > 0.0) && fi->status == FOLD_FWD_IMPORTED)
-        acc = fmax(fi->kkt_stationarity, fmax(fi->kkt_feasibility, fi->kkt_complementarity));
-    return fmax(fmax(solver->set.backward.tol, ROUNDING), isfinite(acc) ? acc : 0.0);
-}
-
 /* Is weak-list entry w one of the candidates? */
 static bool is_candidate(const fold_kkt *kkt, const fold_weak_entry *w)
 {

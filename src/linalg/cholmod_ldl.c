@@ -165,10 +165,9 @@ fold_status fold_la_ldl_inverse_norm1(fold_la_ldl *l, double *est)
     *est = 0.0;
     /* Start from a fixed pseudo-random vector, not ones / n: a null vector of a singular A
      * such as e_i - e_j (two equal constraint rows) is orthogonal to ones. */
-    unsigned long long seed = 0x9E3779B97F4A7C15ULL;
+    uint64_t seed = 0x9E3779B97F4A7C15ULL;
     for (fold_int i = 0; i < n; i++) {
-        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-        double u = (double)(seed >> 11) / 9007199254740992.0; /* [0,1) */
+        double u = fold_la_lcg_unit(&seed);
         x[i] = (u < 0.5 ? -1.0 : 1.0) * (0.5 + u) / (double)n;
     }
     for (int it = 0; it < 5; it++) {

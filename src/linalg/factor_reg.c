@@ -99,8 +99,7 @@ fold_status fold_la_preg_factor(fold_la_preg *r, fold_la_umf *u, const cholmod_s
 /* Pseudo-random start in [-1, 1] (a fixed sequence: results are reproducible). */
 static double probe_start(uint64_t *state)
 {
-    *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)(*state >> 11) * (2.0 / 9007199254740992.0) - 1.0;
+    return 2.0 * fold_la_lcg_unit(state) - 1.0;
 }
 
 /* The probe of eq. 4.10 for the factorization of M now in F, kept in F->probe_z. */

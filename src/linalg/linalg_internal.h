@@ -8,6 +8,14 @@
 
 #include "linalg/linalg.h"
 
+/* A fixed pseudo-random sequence in [0, 1) (Knuth's MMIX LCG, the top 53 bits): the
+ * reproducible starting vectors of the probes and norm estimates. */
+static inline double fold_la_lcg_unit(uint64_t *state)
+{
+    *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*state >> 11) * 0x1.0p-53;
+}
+
 /* UMFPACK's LU factors copied out for blocked solves (umfpack_block.c). */
 typedef struct fold_la_umf_lu fold_la_umf_lu;
 void fold_la_umf_lu_free(fold_la_umf_lu *lu);

@@ -10,7 +10,7 @@
     do {                                                                                           \
         fold_status st_ = (expr);                                                                  \
         ck_assert_msg(st_ == (expected), "%s returned %s, expected %s: %s | %s", #expr,            \
-                      fold_status_name(st_), fold_status_name(expected), fold_acopf_last_error(),  \
+                      fold_status_name(st_), fold_status_name(expected), fold_last_error(),        \
                       fold_last_error());                                                          \
     } while (0)
 

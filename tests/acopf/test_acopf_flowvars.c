@@ -122,7 +122,7 @@ START_TEST(bad_option)
         opt.flow_var_max_z = bad[k];
         ck_assert_acopf(fold_acopf_create_with(cs, &opt, &m), FOLD_ERR_ARGUMENT);
         ck_assert_ptr_null(m);
-        ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), "flow_var_max_z"));
+        ck_assert_ptr_nonnull(strstr(fold_last_error(), "flow_var_max_z"));
     }
     fold_acopf_case_free(cs);
 }
@@ -348,8 +348,8 @@ START_TEST(branch_mask)
     ck_assert_ptr_null(m);
     char want[64];
     snprintf(want, sizeof want, "flow_var_branch[%ld]", (long)k0);
-    ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), want));
-    ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), "no thermal limit"));
+    ck_assert_ptr_nonnull(strstr(fold_last_error(), want));
+    ck_assert_ptr_nonnull(strstr(fold_last_error(), "no thermal limit"));
     free(mask);
     fold_acopf_free(plain);
     fold_acopf_case_free(cs);
@@ -418,7 +418,7 @@ START_TEST(convert_point)
     ck_assert_acopf(
         fold_acopf_convert_point(a.m, om, NULL, x, NULL, NULL, NULL, x1, NULL, NULL, NULL),
         FOLD_ERR_ARGUMENT);
-    ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), "not of one case"));
+    ck_assert_ptr_nonnull(strstr(fold_last_error(), "not of one case"));
     fold_acopf_free(om);
     fold_acopf_case_free(other);
     fold_solver_free(sa);

@@ -5,8 +5,6 @@
 
 #include "acopf_test.h"
 
-#define DEG (3.14159265358979323846 / 180.0)
-
 static fold_acopf *tiny_model(void)
 {
     fold_acopf_case *cs = NULL;
@@ -76,7 +74,7 @@ START_TEST(flat_start_and_units)
     x[L.x_va + 1] = 0.1;
     fold_acopf_solution_units(m, x, pg, qg, vm, va);
     ck_assert_double_eq_tol(pg[0], 100, 1e-12);
-    ck_assert_double_eq_tol(va[1], 0.1 / DEG, 1e-12);
+    ck_assert_double_eq_tol(va[1], 0.1 / FOLD_ACOPF_RAD_PER_DEG, 1e-12);
     ck_assert_double_eq(vm[2], 1);
     /* cost: 0.01 * 100^2 + 20 * 100 + (0.02 * 100^2 + 25 * 100) */
     ck_assert_double_eq_tol(fold_acopf_objective(m, x), 100 + 2000 + 200 + 2500, 1e-9);
@@ -106,7 +104,8 @@ static void check_against_complex(fold_acopf *m, fold_test_rng *r)
     double scale = 0, err = 0;
     for (fold_int k = 0; k < cs->n_branch; k++) {
         const fold_acopf_branch *b = &cs->branch[k];
-        double complex ys = 1 / (b->r + I * b->x), T = b->tap * cexp(I * b->shift_deg * DEG);
+        double complex ys = 1 / (b->r + I * b->x),
+                       T = b->tap * cexp(I * b->shift_deg * FOLD_ACOPF_RAD_PER_DEG);
         double complex yff = (ys + I * b->b / 2) / (T * conj(T)), yft = -ys / conj(T);
         double complex ytf = -ys / T, ytt = ys + I * b->b / 2;
         double complex sf = V[b->f] * conj(yff * V[b->f] + yft * V[b->t]);

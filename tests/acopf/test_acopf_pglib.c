@@ -39,7 +39,7 @@ START_TEST(baseline_objective)
     fold_status st = fold_acopf_solve(&m, NULL, NULL, NULL, &sv, &info, &si);
     ck_assert_msg(st == FOLD_OK, "%s: %s after %ld iterations (%s | %s)", case_names[_i],
                   fold_forward_status_string(info.status), (long)info.iterations, fold_last_error(),
-                  fold_acopf_last_error());
+                  fold_last_error());
     double rel = fabs(info.objective - case_objective[_i]) / case_objective[_i];
     printf("# %s: objective %.6e baseline %.4e rel %.1e, %ld iterations, %.2f s", case_names[_i],
            info.objective, case_objective[_i], rel, (long)info.iterations, info.total_s);

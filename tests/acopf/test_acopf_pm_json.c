@@ -267,23 +267,23 @@ START_TEST(errors)
                  at + strlen(bad[k].from));
         fold_acopf_case *cs = NULL;
         ck_assert_acopf(fold_acopf_case_parse(text, strlen(text), "bad.json", &cs), bad[k].st);
-        ck_assert_msg(strstr(fold_acopf_last_error(), bad[k].msg) &&
-                          strstr(fold_acopf_last_error(), "bad.json"),
-                      "case %zu: '%s' lacks '%s'", k, fold_acopf_last_error(), bad[k].msg);
+        ck_assert_msg(strstr(fold_last_error(), bad[k].msg) &&
+                          strstr(fold_last_error(), "bad.json"),
+                      "case %zu: '%s' lacks '%s'", k, fold_last_error(), bad[k].msg);
         ck_assert_ptr_null(cs);
     }
     /* neither MATPOWER nor JSON: the formats foldopt reads are named */
     const char *raw = "0,   100.00, 33, 0, 1, 60.00     / PSS(R)E-33 RAW created\n";
     fold_acopf_case *cs = NULL;
     ck_assert_acopf(fold_acopf_case_parse(raw, strlen(raw), "grid.raw", &cs), FOLD_ERR_PARSE);
-    ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), "MATPOWER case format version 2"));
-    ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), "PowerModels"));
-    ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), "PSS/E"));
+    ck_assert_ptr_nonnull(strstr(fold_last_error(), "MATPOWER case format version 2"));
+    ck_assert_ptr_nonnull(strstr(fold_last_error(), "PowerModels"));
+    ck_assert_ptr_nonnull(strstr(fold_last_error(), "PSS/E"));
     ck_assert_acopf(fold_acopf_case_parse("[1, 2]", 6, "list.json", &cs), FOLD_ERR_PARSE);
-    ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), "not an object"));
+    ck_assert_ptr_nonnull(strstr(fold_last_error(), "not an object"));
     ck_assert_acopf(fold_acopf_case_parse("{\"a\": ", 6, "cut.json", &cs), FOLD_ERR_PARSE);
     ck_assert_acopf(fold_acopf_case_parse("", 0, "empty.m", &cs), FOLD_ERR_PARSE);
-    ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), "empty"));
+    ck_assert_ptr_nonnull(strstr(fold_last_error(), "empty"));
     ck_assert_acopf(fold_acopf_case_write_pm_json(NULL, stdout), FOLD_ERR_ARGUMENT);
 }
 END_TEST

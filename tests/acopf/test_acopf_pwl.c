@@ -262,7 +262,7 @@ START_TEST(invalid_pwl_in_memory)
     double *pt = cs->cost + cs->gen[1].cost_off;
     pt[5] = pt[3]; /* flat last segment after a rising one: not convex */
     ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_ERR_ARGUMENT);
-    ck_assert(strstr(fold_acopf_last_error(), "gen[1]") != NULL);
+    ck_assert(strstr(fold_last_error(), "gen[1]") != NULL);
     pt[5] = 1e6;
     pt[4] = pt[2]; /* repeated MW */
     ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_ERR_ARGUMENT);

@@ -300,7 +300,7 @@ START_TEST(angle_multiplier_owner)
     double *lam = malloc((size_t)L.m * sizeof(double));
     fold_solver_solution(sv, NULL, lam, NULL, NULL, NULL);
     double l = lam[L.g_ang + 0]; /* the row of buses 1-2 (sorted first) */
-    ck_assert_double_eq_tol(r->mu_angmin[3], l * 3.14159265358979323846 / 180, 1e-12 * l);
+    ck_assert_double_eq_tol(r->mu_angmin[3], l * FOLD_ACOPF_RAD_PER_DEG, 1e-12 * l);
     /* d mu_angmin / d pd at bus 2 against re-solves (tol 1e-12) */
     fold_acopf_output o = {FOLD_ACOPF_OUT_MU_ANGMIN, 3};
     fold_int col = fold_acopf_param_index(m, FOLD_ACOPF_P_PD, 1);

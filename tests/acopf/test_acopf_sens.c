@@ -183,13 +183,13 @@ static double noise_scale(const fixture *fx, int kind, double value)
     case FOLD_ACOPF_OUT_VM:
         return 1;
     case FOLD_ACOPF_OUT_VA:
-        return 180 / 3.14159265358979323846;
+        return 1 / FOLD_ACOPF_RAD_PER_DEG;
     case FOLD_ACOPF_OUT_MU_VMIN:
     case FOLD_ACOPF_OUT_MU_VMAX:
         return price * S;
     case FOLD_ACOPF_OUT_MU_ANGMIN:
     case FOLD_ACOPF_OUT_MU_ANGMAX:
-        return price * S * 3.14159265358979323846 / 180;
+        return price * S * FOLD_ACOPF_RAD_PER_DEG;
     case FOLD_ACOPF_OUT_LAM_P:
     case FOLD_ACOPF_OUT_LAM_Q:
     case FOLD_ACOPF_OUT_MU_PMIN:
@@ -249,7 +249,7 @@ static void check_against_fd(const char *name, fold_int grid)
     ck_assert_acopf(fold_acopf_output_values(fx.m, fx.sv, n_out, out, v), FOLD_OK);
     fold_status st =
         fold_acopf_jacobian(fx.m, fx.sv, n_out, out, n_cols, cols, J, NULL, NULL, NULL);
-    ck_assert_msg(st == FOLD_OK || st == FOLD_WARN_NOT_UNIQUE, "%s", fold_acopf_last_error());
+    ck_assert_msg(st == FOLD_OK || st == FOLD_WARN_NOT_UNIQUE, "%s", fold_last_error());
     /* the derivatives above at the defaults; the reference differences at tol 1e-12 */
     fold_settings tight = *fold_solver_settings(fx.sv);
     tight.forward.tol = tol = 1e-12;

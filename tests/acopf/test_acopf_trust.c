@@ -33,7 +33,7 @@ static void solve_case(const fold_acopf_case *cs, const fold_settings *set, solv
     memset(s, 0, sizeof *s);
     ck_assert_acopf(fold_acopf_create(cs, &s->m), FOLD_OK);
     fold_status st = fold_acopf_solve(&s->m, set, NULL, NULL, &s->sv, &s->fi, NULL);
-    ck_assert_msg(st == FOLD_OK, "%s: %s", fold_status_name(st), fold_acopf_last_error());
+    ck_assert_msg(st == FOLD_OK, "%s: %s", fold_status_name(st), fold_last_error());
     s->L = fold_acopf_get_layout(s->m);
     size_t n = (size_t)s->L.n, m = (size_t)s->L.m;
     s->x = malloc(n * 8);

@@ -202,12 +202,11 @@ START_TEST(malformed)
     fold_acopf_case *cs = NULL;
     fold_status st = parse_text(text, &cs);
     ck_assert_msg(st == bc->status, "%s: got %s (%s)", bc->label, fold_status_name(st),
-                  fold_acopf_last_error());
+                  fold_last_error());
     ck_assert_ptr_null(cs);
-    ck_assert_msg(strstr(fold_acopf_last_error(), bc->mention1) &&
-                      strstr(fold_acopf_last_error(), bc->mention2),
-                  "%s: '%s' lacks '%s' or '%s'", bc->label, fold_acopf_last_error(), bc->mention1,
-                  bc->mention2);
+    ck_assert_msg(
+        strstr(fold_last_error(), bc->mention1) && strstr(fold_last_error(), bc->mention2),
+        "%s: '%s' lacks '%s' or '%s'", bc->label, fold_last_error(), bc->mention1, bc->mention2);
     free(text);
 }
 END_TEST
@@ -216,10 +215,10 @@ START_TEST(read_errors)
 {
     fold_acopf_case *cs = NULL;
     ck_assert_acopf(fold_acopf_case_read("/nonexistent/case.m", &cs), FOLD_ERR_IO);
-    ck_assert(strstr(fold_acopf_last_error(), "/nonexistent/case.m") != NULL);
+    ck_assert(strstr(fold_last_error(), "/nonexistent/case.m") != NULL);
     ck_assert_acopf(fold_acopf_case_read(NULL, &cs), FOLD_ERR_ARGUMENT);
     ck_assert_acopf(fold_acopf_case_parse("", 0, "empty.m", &cs), FOLD_ERR_PARSE);
-    ck_assert(strstr(fold_acopf_last_error(), "empty.m") != NULL);
+    ck_assert(strstr(fold_last_error(), "empty.m") != NULL);
     ck_assert_ptr_null(cs);
     /* from a file */
     char path[] = "/tmp/foldopt_acopf_XXXXXX";
@@ -249,8 +248,8 @@ static void check_prefixes(const char *text, size_t len, size_t step, const char
         if (st == FOLD_OK)
             fold_acopf_case_free(cs);
         else
-            ck_assert_msg(strstr(fold_acopf_last_error(), name) != NULL, "cut %zu: '%s'", cut,
-                          fold_acopf_last_error());
+            ck_assert_msg(strstr(fold_last_error(), name) != NULL, "cut %zu: '%s'", cut,
+                          fold_last_error());
         free(copy);
     }
 }
@@ -308,7 +307,7 @@ START_TEST(garbage)
             fold_acopf_free(m);
             fold_acopf_case_free(cs);
         } else {
-            ck_assert(strstr(fold_acopf_last_error(), "junk.m") != NULL);
+            ck_assert(strstr(fold_last_error(), "junk.m") != NULL);
         }
         free(buf);
     }

@@ -82,12 +82,11 @@ START_TEST(physical_limits)
     fold_acopf_case *cs = NULL;
     fold_status st = fold_acopf_case_parse(text, strlen(text), "tiny.m", &cs);
     ck_assert_msg(st == lc->status, "%s: got %s (%s)", lc->label, fold_status_name(st),
-                  fold_acopf_last_error());
+                  fold_last_error());
     ck_assert_ptr_null(cs);
-    ck_assert_msg(strstr(fold_acopf_last_error(), lc->mention1) &&
-                      strstr(fold_acopf_last_error(), lc->mention2),
-                  "%s: '%s' lacks '%s' or '%s'", lc->label, fold_acopf_last_error(), lc->mention1,
-                  lc->mention2);
+    ck_assert_msg(
+        strstr(fold_last_error(), lc->mention1) && strstr(fold_last_error(), lc->mention2),
+        "%s: '%s' lacks '%s' or '%s'", lc->label, fold_last_error(), lc->mention1, lc->mention2);
     free(text);
 }
 END_TEST
@@ -103,15 +102,15 @@ START_TEST(model_checks_built_cases)
     cs->branch[1].line = 0;
     ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_ERR_ARGUMENT);
     ck_assert_ptr_null(m);
-    ck_assert_str_eq(fold_acopf_last_error(),
+    ck_assert_str_eq(fold_last_error(),
                      "fold_acopf_create: case tiny: branch row 2 "
                      "(bus 2 - bus 3): tap ratio 1e-300 outside [0.001, 1000] (0 in the file "
                      "means 1)");
     cs->branch[1].tap = 1;
     cs->gen[0].pmin = HUGE_VAL;
     ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_ERR_ARGUMENT);
-    ck_assert_str_eq(fold_acopf_last_error(), "fold_acopf_create: case tiny: gen row 1 (bus 1): "
-                                              "Pmin = inf must be finite or -Inf (no limit)");
+    ck_assert_str_eq(fold_last_error(), "fold_acopf_create: case tiny: gen row 1 (bus 1): "
+                                        "Pmin = inf must be finite or -Inf (no limit)");
     fold_acopf_case_free(cs);
 }
 END_TEST
@@ -131,8 +130,8 @@ START_TEST(byte_order_mark)
     /* a second mark after the first is text, and not ASCII */
     memmove(text + 3, text, len + 3);
     ck_assert_acopf(fold_acopf_case_parse(text, len + 6, "bom.m", &cs), FOLD_ERR_PARSE);
-    ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), "bom.m:1: unexpected non-ASCII byte "
-                                                          "0xef"));
+    ck_assert_ptr_nonnull(strstr(fold_last_error(), "bom.m:1: unexpected non-ASCII byte "
+                                                    "0xef"));
     free(text);
 }
 END_TEST
@@ -174,10 +173,10 @@ START_TEST(directory_and_binary)
 {
     fold_acopf_case *cs = NULL;
     ck_assert_acopf(fold_acopf_case_read("/tmp", &cs), FOLD_ERR_IO);
-    ck_assert_str_eq(fold_acopf_last_error(), "/tmp: is a directory, not a case file");
+    ck_assert_str_eq(fold_last_error(), "/tmp: is a directory, not a case file");
     ck_assert_acopf(fold_acopf_case_read("/dev/zero", &cs), FOLD_ERR_PARSE);
-    ck_assert_str_eq(fold_acopf_last_error(), "/dev/zero:1: NUL byte (offset 0): binary data, "
-                                              "not a case file");
+    ck_assert_str_eq(fold_last_error(), "/dev/zero:1: NUL byte (offset 0): binary data, "
+                                        "not a case file");
     ck_assert_ptr_null(cs);
 }
 END_TEST
@@ -193,16 +192,16 @@ START_TEST(size_cap)
     close(fd);
     fold_acopf_case *cs = NULL;
     ck_assert_acopf(fold_acopf_case_read(path, &cs), FOLD_ERR_TOO_LARGE);
-    ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), "268435457 bytes: a case file may "
-                                                          "have at most 268435456"));
+    ck_assert_ptr_nonnull(strstr(fold_last_error(), "268435457 bytes: a case file may "
+                                                    "have at most 268435456"));
     remove(path);
     FILE *pipe = popen("yes 'mpc.baseMVA = 100;'", "r");
     ck_assert_ptr_nonnull(pipe);
     char *buf = NULL;
     size_t len = 0;
     ck_assert_acopf(acopf_read_stream(pipe, "pipe", 100000, &buf, &len), FOLD_ERR_TOO_LARGE);
-    ck_assert_str_eq(fold_acopf_last_error(), "pipe: more than 100000 bytes: a case file may "
-                                              "have at most that (FOLD_ACOPF_MAX_CASE_BYTES)");
+    ck_assert_str_eq(fold_last_error(), "pipe: more than 100000 bytes: a case file may "
+                                        "have at most that (FOLD_ACOPF_MAX_CASE_BYTES)");
     pclose(pipe);
     pipe = popen("head -c 100000 /dev/zero | tr '\\0' ' '", "r"); /* exactly at the cap */
     ck_assert_acopf(acopf_read_stream(pipe, "pipe", 100000, &buf, &len), FOLD_OK);

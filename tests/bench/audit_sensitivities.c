@@ -153,7 +153,7 @@ int main(int argc, char **argv)
     fold_solver *sv = NULL, *ref = NULL, *tight = NULL, *mid = NULL;
     fold_forward_info fi;
     if (fold_acopf_case_read(argv[1], &cs) || fold_acopf_create(cs, &m)) {
-        fprintf(stderr, "%s\n", fold_acopf_last_error());
+        fprintf(stderr, "%s\n", fold_last_error());
         return 2;
     }
     fold_settings set;

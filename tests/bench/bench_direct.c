@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "common/random.h"
 #include "foldopt.h"
 
 #define REG 1e-2
@@ -151,7 +152,7 @@ static int run(fold_int n)
     double *xl = malloc((size_t)n * 8), *xu = malloc((size_t)n * 8), *p = malloc((size_t)n * 8);
     double *xbar = malloc((size_t)n * 8), *pbar = malloc((size_t)n * 8);
     double *dx = malloc((size_t)n * 8);
-    unsigned long long s = 12345;
+    uint64_t s = 12345;
     fold_problem *prob = NULL;
     fold_solver *solver = NULL;
     fold_forward_info fi;
@@ -162,8 +163,7 @@ static int run(fold_int n)
     for (fold_int i = 0; i < n; i++) {
         xl[i] = -1;
         xu[i] = 1;
-        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        p[i] = 3.0 * ((double)(s >> 11) * 0x1.0p-53 - 0.5) * 2.0; /* uniform in [-3, 3] */
+        p[i] = 3.0 * (rng_unit(rng_lcg64(&s)) - 0.5) * 2.0; /* uniform in [-3, 3] */
         xbar[i] = (i % 7) - 3.0;
     }
     fold_nlp_def def = {.name = "banded-ls",

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/random.h"
 #include "fold/map/map_internal.h"
 
 typedef struct tqp {
@@ -61,7 +62,7 @@ static int psit_diag(const double *w, double *out, void *ud)
 
 static void setup_init(setup *S, long n)
 {
-    unsigned long long s = 12345;
+    uint64_t s = 12345;
     memset(S, 0, sizeof *S);
     S->Q.n = n;
     S->Q.shift = 0.5;
@@ -73,8 +74,7 @@ static void setup_init(setup *S, long n)
     S->c = dvec(n);
     S->pb = dvec(n);
     for (long i = 0; i < n; i++) {
-        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-        S->Q.q[i] = 4.0 * ((double)(s % 10000) / 10000.0 - 0.5);
+        S->Q.q[i] = 4.0 * ((double)(rng_xorshift64(&s) % 10000) / 10000.0 - 0.5);
         S->lo[i] = -1;
         S->hi[i] = 1;
         S->c[i] = sin(1.0 + (double)i);

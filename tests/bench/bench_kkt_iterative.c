@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/random.h"
 #include "foldopt/acopf.h"
 
 #define N_BATCH 8
@@ -105,13 +106,10 @@ static double envelope_err(fold_solver *sv, const fold_acopf *m, fold_int n, fol
 /* Loads pd, qd scaled by 1 + 0.02 u, u uniform in [-1, 1] (deterministic). */
 static void perturb(const double *p0, double *p, const fold_acopf_layout *L, unsigned seed)
 {
-    unsigned long long st = 88172645463325252ULL + seed;
+    uint64_t st = 88172645463325252ULL + seed;
     memcpy(p, p0, (size_t)L->np * sizeof *p);
     for (fold_int i = L->p_pd; i < L->p_qd + (L->p_qd - L->p_pd); i++) {
-        st ^= st << 13;
-        st ^= st >> 7;
-        st ^= st << 17;
-        p[i] *= 1.0 + 0.02 * (2.0 * (double)(st >> 11) / 9007199254740992.0 - 1.0);
+        p[i] *= 1.0 + 0.02 * (2.0 * rng_unit(rng_xorshift64(&st)) - 1.0);
     }
 }
 
@@ -125,7 +123,7 @@ static void bench_grid(fold_int buses)
     fold_settings s;
     int form = FOLD_KKT_ACTIVE;
     if (fold_acopf_gen_grid(buses, 1, &cs) != FOLD_OK || fold_acopf_create(cs, &m) != FOLD_OK) {
-        printf("grid %lld: %s\n", (long long)buses, fold_acopf_last_error());
+        printf("grid %lld: %s\n", (long long)buses, fold_last_error());
         fold_acopf_case_free(cs);
         return;
     }

@@ -72,7 +72,7 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
     fold_forward_info fi;
     fold_backward_info bi;
     if (fold_acopf_create(cs, &m) != FOLD_OK) {
-        printf("%-30s FAILED: %s\n", name, fold_acopf_last_error());
+        printf("%-30s FAILED: %s\n", name, fold_last_error());
         fold_acopf_case_free(cs);
         return;
     }
@@ -264,7 +264,7 @@ static void bench_case(const char *dir, const char *name, double baseline)
     if (!probe) return;
     fclose(probe);
     if (fold_acopf_case_read(path, &cs) != FOLD_OK) {
-        printf("%-30s FAILED: %s\n", name, fold_acopf_last_error());
+        printf("%-30s FAILED: %s\n", name, fold_last_error());
         return;
     }
     bench_loaded(cs, name, baseline, 0);
@@ -286,7 +286,7 @@ static int bench_grid(int argc, char **argv)
     fold_acopf_case *cs = NULL;
     double t0 = now();
     if (fold_acopf_gen_grid(buses, seed, &cs) != FOLD_OK) {
-        printf("gen_grid %ld: %s\n", buses, fold_acopf_last_error());
+        printf("gen_grid %ld: %s\n", buses, fold_last_error());
         return 1;
     }
     fprintf(stderr, "%s: generated in %.2f s\n", cs->name, now() - t0);

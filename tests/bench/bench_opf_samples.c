@@ -33,7 +33,7 @@ int main(int argc, char **argv)
     fold_acopf_case *cs = NULL;
     fold_acopf *model = NULL;
     if (fold_acopf_case_read(argv[1], &cs) != FOLD_OK || fold_acopf_create(cs, &model) != FOLD_OK) {
-        fprintf(stderr, "bench_opf_samples: %s\n", fold_acopf_last_error());
+        fprintf(stderr, "bench_opf_samples: %s\n", fold_last_error());
         return 2;
     }
     fold_acopf_case_free(cs);

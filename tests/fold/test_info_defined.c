@@ -196,7 +196,7 @@ START_TEST(acopf_solve_calls)
     GARBAGE(info);
     GARBAGE(si);
     ck_assert_status(fold_acopf_solve(&m, &set, NULL, NULL, &sv, &info, &si), FOLD_ERR_SETTING);
-    ck_assert_ptr_nonnull(strstr(fold_acopf_last_error(), "bogus"));
+    ck_assert_ptr_nonnull(strstr(fold_last_error(), "bogus"));
     ck_assert_ptr_null(sv);
     assert_fwd_not_run(&info);
     ck_assert_int_eq(si.first_status, FOLD_FWD_NOT_RUN);
