@@ -10,6 +10,9 @@
 typedef enum fold_backward_reason {
     FOLD_REASON_DIRECT = 0, /**< direct solve (no iteration) */
     FOLD_REASON_CONVERGED = 1,
+    FOLD_REASON_FIXED_ITER = 2, /**< ran the backward.fixed_iterations asked for: the result
+                                     and its true relative residual are returned whatever
+                                     that residual is (no convergence test) */
     FOLD_REASON_MAX_ITER = -1,
     FOLD_REASON_BREAKDOWN = -2,
     FOLD_REASON_DIVERGED = -3,

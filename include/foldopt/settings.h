@@ -92,22 +92,24 @@ typedef struct fold_settings {
         int resolve_rounds;  /**< warm re-solves that tighten tol to decide ambiguous sides */
     } forward;
     struct {
-        int kkt_form;           /**< fold_kkt_form */
-        int method;             /**< fold_backward_method */
-        int factorization;      /**< fold_factorization */
-        int ordering;           /**< fold_ordering */
-        double tol;             /**< relative residual target of iterative backward solves */
-        double refine_tol;      /**< refinement target of direct solves (auto: LU below it) */
-        fold_int max_iter;      /**< iteration limit of iterative backward methods */
-        int restart;            /**< GMRES restart length */
-        int refine_steps;       /**< iterative refinement steps after a direct solve */
-        double regularization;  /**< delta of the quasi-definite form for CHOLMOD LDL' */
-        double singular_reg;    /**< relative delta of the regularization of a singular KKT */
-        int not_unique;         /**< fold_not_unique_policy */
-        double rcond_min;       /**< reciprocal condition estimate below which KKT is singular */
-        bool lsq_fallback;      /**< on a singular KKT, return the SPQR minimum-norm result */
-        bool allow_unconverged; /**< differentiate a forward solve that did not converge */
-        int block_size;         /**< right-hand sides per block in jacobian calls */
+        int kkt_form;              /**< fold_kkt_form */
+        int method;                /**< fold_backward_method */
+        int factorization;         /**< fold_factorization */
+        int ordering;              /**< fold_ordering */
+        double tol;                /**< relative residual target of iterative backward solves */
+        double refine_tol;         /**< refinement target of direct solves (auto: LU below it) */
+        fold_int max_iter;         /**< iteration limit of iterative backward methods */
+        fold_int fixed_iterations; /**< > 0: exactly this many iterations, no convergence
+                                        test (FOLD_REASON_FIXED_ITER); 0: off */
+        int restart;               /**< GMRES restart length */
+        int refine_steps;          /**< iterative refinement steps after a direct solve */
+        double regularization;     /**< delta of the quasi-definite form for CHOLMOD LDL' */
+        double singular_reg;       /**< relative delta of the regularization of a singular KKT */
+        int not_unique;            /**< fold_not_unique_policy */
+        double rcond_min;          /**< reciprocal condition estimate below which KKT is singular */
+        bool lsq_fallback;         /**< on a singular KKT, return the SPQR minimum-norm result */
+        bool allow_unconverged;    /**< differentiate a forward solve that did not converge */
+        int block_size;            /**< right-hand sides per block in jacobian calls */
     } backward;
     struct {
         int kind; /**< fold_precond_kind */

@@ -103,7 +103,8 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
                           "limits in the trust report; a tighter forward.tol reduces it",
                           fn, (long long)info->n_barrier_error, fold_trust_tol(solver),
                           info->barrier_error);
-    if (info->residual > solver->set.backward.tol)
+    /* a fixed-iteration run returns its residual, whatever it is, as asked */
+    if (info->residual > solver->set.backward.tol && info->reason != FOLD_REASON_FIXED_ITER)
         return fold_error(FOLD_WARN_INACCURATE,
                           "%s: relative residual %.3g of the KKT solve exceeds backward.tol = "
                           "%.3g after %d refinement steps",

@@ -254,6 +254,45 @@ START_TEST(not_converged)
 }
 END_TEST
 
+/* backward.fixed_iterations on the KKT fold: K GMRES iterations return FOLD_OK with their
+ * residual above backward.tol (where max_iter = K fails), K large gives the direct result. */
+START_TEST(fixed_iterations)
+{
+    fold_rp *rp = make_rp(5, true);
+    dirs d = dirs_make(rp, 78);
+    double *ref_jvp = calloc((size_t)(3 * d.n + d.m), 8), *ref_vjp = calloc((size_t)d.np, 8);
+    fold_settings s = iter_settings(FOLD_KKT_ACTIVE, FOLD_BACKWARD_GMRES, FOLD_PRECOND_NONE);
+    fold_backward_info info;
+    reference(rp, FOLD_KKT_ACTIVE, &d, ref_jvp, ref_vjp);
+    s.backward.fixed_iterations = 2;
+    fold_solver *solver = fold_test_rp_solver(rp, &s);
+    ck_assert_status(run_vjp(solver, &d, &info), FOLD_OK);
+    ck_assert_int_eq(info.reason, FOLD_REASON_FIXED_ITER);
+    ck_assert_int_eq(info.iterations, 2);
+    ck_assert_msg(info.residual > s.backward.tol && info.residual < 1, "residual %g",
+                  info.residual);
+    ck_assert_msg(fold_test_vec_relerr(d.vjp, ref_vjp, d.np, 0) > 1e-6, "2 steps: no change");
+    s.backward.fixed_iterations = 300;
+    s.backward.method = FOLD_BACKWARD_LFPI;
+    s.precond.kind = FOLD_PRECOND_EXACT;
+    ck_assert_status(fold_solver_update_settings(solver, &s), FOLD_OK);
+    ck_assert_status(run_jvp(solver, &d, &info), FOLD_OK);
+    ck_assert_int_eq(info.reason, FOLD_REASON_FIXED_ITER);
+    ck_assert_int_eq(info.iterations, 300);
+    ck_assert_msg(info.residual < 1e-12, "residual %g", info.residual);
+    ck_assert_msg(fold_test_vec_relerr(d.jvp, ref_jvp, 3 * d.n + d.m, 0) < AGREE_TOL,
+                  "jvp error %g", fold_test_vec_relerr(d.jvp, ref_jvp, 3 * d.n + d.m, 0));
+    ck_assert_status(run_vjp(solver, &d, &info), FOLD_OK);
+    ck_assert_msg(fold_test_vec_relerr(d.vjp, ref_vjp, d.np, 0) < AGREE_TOL, "vjp error %g",
+                  fold_test_vec_relerr(d.vjp, ref_vjp, d.np, 0));
+    fold_solver_free(solver);
+    free(ref_jvp);
+    free(ref_vjp);
+    dirs_free(&d);
+    fold_rp_free(rp);
+}
+END_TEST
+
 /* Store the first-order prediction of the solution at p0 + h dp (same active set): a
  * nearby point, differentiated as a converged solution. */
 static void store_nearby(fold_solver *solver, const fold_rp *rp, const dirs *d, double h)
@@ -439,6 +478,7 @@ Suite *fold_iterative_suite(void)
     tcase_add_loop_test(tc, lfpi_exact_one_step, 0, 4);
     tcase_add_loop_test(tc, lfpi_none_diverges, 0, 2);
     tcase_add_test(tc, not_converged);
+    tcase_add_test(tc, fixed_iterations);
     tcase_add_loop_test(tc, nearby_after_parameter_change, 0, 10);
     tcase_add_test(tc, refused_settings);
     tcase_add_loop_test(tc, bound_constrained_spd, 0, 4);
