@@ -119,15 +119,27 @@ typedef struct fold_weak_entry {
     double multiplier;
 } fold_weak_entry;
 
-/** Forward mode: directional derivative of the solution along dp (np entries).
- * Outputs dx (n), dlam (m), dzl, dzu (n); any may be NULL. */
-FOLD_API fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *dlam,
-                              double *dzl, double *dzu, fold_backward_info *info);
+/** Upstream gradients of a VJP on the blocks of z = (x, lam, zl, zu): x, zl, zu have n entries,
+ * lam m; a NULL block is zero. Only read during the call. */
+typedef struct fold_zbar {
+    const double *x, *lam, *zl, *zu;
+} fold_zbar;
 
-/** Reverse mode: pbar = (dz/dp)' zbar for upstream gradients on x (n), lam (m), zl, zu (n);
- * NULL blocks are zero. One linear solve whatever np is. Output pbar (np). */
-FOLD_API fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lambar,
-                              const double *zlbar, const double *zubar, double *pbar,
+/** Outputs of a JVP on the blocks of z = (x, lam, zl, zu): caller arrays of n (x, zl, zu) and
+ * m (lam) entries; a NULL block is not computed. Written only on success. */
+typedef struct fold_dz {
+    double *x, *lam, *zl, *zu;
+} fold_dz;
+
+/** Forward mode: directional derivative dz = (dz/dp) dp of the solution along dp (np entries)
+ * into the blocks of *dz (dz NULL: none wanted). */
+FOLD_API fold_status fold_jvp(fold_solver *solver, const double *dp, const fold_dz *dz,
+                              fold_backward_info *info);
+
+/** Reverse mode: pbar = (dz/dp)' zbar for the upstream gradients *zbar (NULL: all zero). One
+ * linear solve whatever np is. Output pbar (np; written only on success, may alias a block of
+ * zbar). */
+FOLD_API fold_status fold_vjp(fold_solver *solver, const fold_zbar *zbar, double *pbar,
                               fold_backward_info *info);
 
 /** Selected entries of dz/dp: rows from block `of` (indices rows[0..n_rows), or all when

@@ -172,13 +172,26 @@ typedef struct fold_iter_info {
 FOLD_API fold_status fold_iter_map(const fold_iter_def *def, const double *x, const double *p,
                                    fold_map **out);
 
-/** Run the method from x0 (n; NULL: zeros projected onto the set) until
- * ||x_k - x_{k-1}||_inf <= tol (1 + ||x_k||_inf) or max_iter iterations. With dp (np) and dx
- * (n) non-NULL, also propagates the tangent dx_k = d x_k / dp . dp through the iterations
- * (forward-mode unrolling; x0 independent of p). Returns FOLD_OK, or
- * FOLD_WARN_INACCURATE when max_iter was reached (x written). */
-FOLD_API fold_status fold_iter_solve(const fold_iter_def *def, const double *p, const double *x0,
-                                     fold_int max_iter, double tol, const double *dp, double *x,
+/** One run of a built-in iterative method (fold_iter_solve). Arrays are only read during the
+ * call; initialize with designated initializers ({.p = p, .max_iter = 1000, .tol = 1e-10}):
+ * fields left out are zero / NULL. */
+typedef struct fold_iter_run {
+    const double *p;   /**< parameters (np; may be NULL when np = 0) */
+    const double *x0;  /**< start (n); NULL: zeros (projected onto the set for PGD) */
+    fold_int max_iter; /**< iteration limit (>= 0) */
+    double tol;        /**< stop when ||x_k - x_{k-1}||_inf <= tol (1 + ||x_k||_inf); 0: run
+                            max_iter iterations */
+    const double *dp;  /**< optional direction (np): also propagate the tangent
+                            dx_k = (d x_k / dp) dp (forward-mode unrolling; x0 independent of
+                            p); needs the output dx */
+} fold_iter_run;
+
+/** Run the method as *run says; x (n) receives the last iterate and, with run->dp, dx (n) its
+ * tangent. Returns FOLD_OK, or FOLD_WARN_INACCURATE when max_iter was reached (x written);
+ * FOLD_ERR_ARGUMENT (NULL def, run or x, dp without dx or the reverse, max_iter < 0, tol < 0),
+ * FOLD_ERR_NONFINITE, FOLD_ERR_CALLBACK. info (may be NULL) is written on every path.
+ * Thread-safe if the callbacks are. */
+FOLD_API fold_status fold_iter_solve(const fold_iter_def *def, const fold_iter_run *run, double *x,
                                      double *dx, fold_iter_info *info);
 
 /** Reverse-mode unrolling: run exactly `iters` iterations from x0 storing the iterates, then

@@ -73,7 +73,7 @@ static fold_status vjp(fold_solver *sv, const fold_acopf *m, fold_int n, fold_in
     fold_solver_params(sv, p);
     fold_acopf_eval_grad_f(m, x, p, xbar);
     double t0 = now();
-    fold_status st = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, bi);
+    fold_status st = fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, bi);
     *sec = now() - t0;
     free(x);
     free(p);

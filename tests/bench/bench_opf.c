@@ -117,7 +117,7 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
     fold_solver_params(sv, p);
     fold_acopf_eval_grad_f(m, x, p, xbar);
     double t0 = now();
-    fold_status vst = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
+    fold_status vst = fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &bi);
     const char *form = bi.kkt_form == FOLD_KKT_BARRIER ? "barrier"
                        : bi.singular_delta > 0         ? "active+reg"
                                                        : "active";
@@ -133,7 +133,7 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
         form = "barrier";
         s.backward.kkt_form = FOLD_KKT_BARRIER;
         fold_solver_update_settings(sv, &s);
-        vst = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
+        vst = fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &bi);
         if (vst >= 0 && (bi.n_not_unique > 0 || bi.n_uncertain > 0))
             count_not_unique(pbar, &L, cs->n_bus, cs->n_gen, why, sizeof why);
     }
@@ -216,7 +216,7 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
             }
             fold_solver_update_settings(sv, &vs);
             double v0 = now();
-            fold_status a = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
+            fold_status a = fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &bi);
             double v1 = now();
             double venv = NAN;
             double *vg2 = malloc((size_t)L.np * sizeof(double));

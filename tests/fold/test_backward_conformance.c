@@ -110,8 +110,8 @@ static fold_status run(const subject *s, const fold_settings *set, bool reverse,
         return reverse ? fold_map_vjp(s->map, set, in, out, info)
                        : fold_map_jvp(s->map, set, in, out, info);
     fold_solver *solver = fold_test_rp_solver(s->rp, set);
-    fold_status st = reverse ? fold_vjp(solver, in, in + s->n, NULL, NULL, out, info)
-                             : fold_jvp(solver, in, out, out + s->n, NULL, NULL, info);
+    fold_status st = reverse ? fold_vjp(solver, &(fold_zbar){.x = in, .lam = in + s->n}, out, info)
+                             : fold_jvp(solver, in, &(fold_dz){.x = out, .lam = out + s->n}, info);
     fold_solver_free(solver);
     return st;
 }

@@ -66,13 +66,19 @@ static void dirs_free(dirs *d)
 static fold_status run_jvp(fold_solver *solver, dirs *d, fold_backward_info *info)
 {
     fold_int n = d->n;
-    return fold_jvp(solver, d->dp, d->jvp, d->jvp + 3 * n, d->jvp + n, d->jvp + 2 * n, info);
+    return fold_jvp(
+        solver, d->dp,
+        &(fold_dz){.x = d->jvp, .lam = d->jvp + 3 * n, .zl = d->jvp + n, .zu = d->jvp + 2 * n},
+        info);
 }
 
 static fold_status run_vjp(fold_solver *solver, dirs *d, fold_backward_info *info)
 {
     fold_int n = d->n;
-    return fold_vjp(solver, d->bar, d->bar + 3 * n, d->bar + n, d->bar + 2 * n, d->vjp, info);
+    return fold_vjp(
+        solver,
+        &(fold_zbar){.x = d->bar, .lam = d->bar + 3 * n, .zl = d->bar + n, .zu = d->bar + 2 * n},
+        d->vjp, info);
 }
 
 static fold_settings iter_settings(int form, int method, int precond)
