@@ -123,6 +123,9 @@ FOLD_API fold_status fold_acopf_case_write_pm_json(const fold_acopf_case *cs, FI
 
 /* ---- the model: x = (va, vm, pg, qg, ...) in p.u./radians; see doc/acopf.md ---- */
 
+/* A model: the case and the problem built from it. Thread safety: read-only after
+ * fold_acopf_create (every other call takes it const), so several threads may use one model
+ * with their own solvers; the trust report of fold_acopf_* calls is kept per thread. */
 typedef struct fold_acopf fold_acopf;
 
 /* Offsets of the blocks of x, g and p. Sizes: va, vm: n_bus; pg, qg: n_gen; cost epigraph

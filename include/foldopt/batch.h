@@ -193,6 +193,9 @@ typedef struct fold_batch_info {
     long worker_peak_kb;  /**< largest peak resident memory of a worker, kB */
 } fold_batch_info;
 
+/** A batch of worker processes. Thread safety: used by one thread at a time; distinct batches
+ * are independent; create it before starting threads of your own (fork copies only the
+ * calling thread). */
 typedef struct fold_batch fold_batch;
 
 /** Validate model and options and start the worker processes (fork), each of which builds

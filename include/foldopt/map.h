@@ -7,9 +7,9 @@
 
 #include "fold.h"
 
-/* Callback convention (as in problem.h): const inputs, outputs next, user_data last; return
- * 0 on success, nonzero on failure (the call fails with FOLD_ERR_CALLBACK naming the
- * callback). Outputs are checked for NaN/Inf. */
+/* Callbacks follow the convention of types.h: const inputs, outputs next, user_data last;
+ * return 0 on success, nonzero on failure (nothing can be retried here, so > 0 fails the
+ * call like < 0: FOLD_ERR_CALLBACK naming the callback). Outputs are checked for NaN/Inf. */
 
 /** out[nz] = Phi v (or Phi' v): v has nz entries. */
 typedef int (*fold_map_vec_fn)(const double *v, double *out, void *user_data);
@@ -61,6 +61,11 @@ typedef struct fold_map_def {
     void *user_data;            /**< passed to every callback */
 } fold_map_def;
 
+/** A fold map: its definition, copied, plus the factorizations and the residual history of
+ * its last solve, cached in it. Thread safety: calls on one map must not run concurrently
+ * (nor on two maps sharing one nearby map, fold_map_set_nearby, which keeps its
+ * factorization); distinct maps are independent. The built-in steps (fold_iter_*,
+ * fold_step_unroll_vjp) keep no state and are thread-safe when their callbacks are. */
 typedef struct fold_map fold_map;
 
 /** Validate def and create a map (copies z, p and matrices). Errors (nothing allocated):

@@ -6,10 +6,10 @@
 
 #include "status.h"
 
-/* Callback convention: const inputs, outputs next, user_data last. Return 0 on success,
- * > 0 for a recoverable failure (the forward solver backtracks), < 0 for a fatal one
- * (the call fails with FOLD_ERR_CALLBACK naming the callback). Outputs are checked for
- * NaN/Inf. x has n entries, p has np, lam has m. */
+/* Callbacks follow the convention of types.h: const inputs, outputs next, user_data last;
+ * return 0 on success, > 0 for a recoverable failure (the forward solver backtracks; a fold
+ * call fails), < 0 for a fatal one (FOLD_ERR_CALLBACK naming the callback). Outputs are
+ * checked for NaN/Inf. x has n entries, p has np, lam has m. */
 
 /** f(x;p) -> *obj */
 typedef int (*fold_f_fn)(const double *x, const double *p, double *obj, void *user_data);
@@ -97,6 +97,10 @@ typedef struct fold_nlp_def {
     fold_bound_map g_lower_p, g_upper_p; /**< optional: bounds of g moving with p */
 } fold_nlp_def;
 
+/** An immutable problem. Thread safety: foldopt never writes a problem after
+ * fold_problem_create (every other call takes it const), so one problem may serve several
+ * solvers on several threads; their callbacks are then called concurrently with the same
+ * user_data, which must allow it. */
 typedef struct fold_problem fold_problem;
 
 /** Validate def and create an immutable problem. Errors (nothing allocated):
