@@ -22,50 +22,50 @@ typedef enum fold_backward_reason {
 
 /** Information about the last backward call. */
 typedef struct fold_backward_info {
-    int kkt_form;              /**< fold_kkt_form used */
-    int method;                /**< fold_backward_method used */
-    int factorization;         /**< fold_factorization actually used (after any fallback) */
-    int ordering;              /**< fold_ordering used */
-    char fallback_reason[128]; /**< why CHOLMOD fell back to UMFPACK, else "" */
-    fold_int kkt_dim;          /**< order of the linear system */
-    fold_int kkt_nnz;          /**< nonzeros of the assembled matrix */
-    fold_int factor_nnz;       /**< nonzeros of the factors (L+U or L) */
-    fold_int n_active_cons;    /**< constraints treated as active (equalities included) */
-    fold_int n_active_bounds;  /**< variable bounds treated as active */
-    fold_int n_weak;           /**< weakly active constraints and bounds found */
-    bool is_one_sided;         /**< weakly active ones were resolved by policy */
-    bool is_least_squares;     /**< singular system: minimum-norm least-squares result */
-    bool reused_factorization; /**< no new numeric factorization in this call */
-    bool reused_analysis;      /**< symbolic analysis reused from an earlier solution */
-    double rcond;              /**< reciprocal condition estimate (UMFPACK), else 0 */
-    double residual;           /**< max relative residual over the right-hand sides */
-    fold_int iterations;       /**< Krylov / LFPI iterations (summed over right-hand sides);
-                                    direct method: GMRES iterations on right-hand sides a
-                                    regularized solve could not settle (doc/math.md §4.8) */
-    int reason;                /**< fold_backward_reason */
-    fold_int n_rhs;            /**< right-hand sides solved */
+    fold_kkt_form kkt_form;           /**< used */
+    fold_backward_method method;      /**< used */
+    fold_factorization factorization; /**< actually used (after any fallback) */
+    fold_ordering ordering;           /**< used */
+    char fallback_reason[128];        /**< why CHOLMOD fell back to UMFPACK, else "" */
+    fold_int kkt_dim;                 /**< order of the linear system */
+    fold_int kkt_nnz;                 /**< nonzeros of the assembled matrix */
+    fold_int factor_nnz;              /**< nonzeros of the factors (L+U or L) */
+    fold_int n_active_cons;           /**< constraints treated as active (equalities included) */
+    fold_int n_active_bounds;         /**< variable bounds treated as active */
+    fold_int n_weak;                  /**< weakly active constraints and bounds found */
+    bool is_one_sided;                /**< weakly active ones were resolved by policy */
+    bool is_least_squares;            /**< singular system: minimum-norm least-squares result */
+    bool reused_factorization;        /**< no new numeric factorization in this call */
+    bool reused_analysis;             /**< symbolic analysis reused from an earlier solution */
+    double rcond;                     /**< reciprocal condition estimate (UMFPACK), else 0 */
+    double residual;                  /**< max relative residual over the right-hand sides */
+    fold_int iterations;              /**< Krylov / LFPI iterations (summed over right-hand sides);
+                                           direct method: GMRES iterations on right-hand sides a
+                                           regularized solve could not settle (doc/math.md §4.8) */
+    fold_backward_reason reason;
+    fold_int n_rhs; /**< right-hand sides solved */
     double assemble_s, analyze_s, factor_s, solve_s, total_s;
-    double singular_delta;    /**< singular KKT matrix: delta of its regularization
-                                   K + delta diag(d_x, -d_y) (backward.singular_reg;
-                                   fallback_reason says so), else 0 */
-    fold_int n_not_unique;    /**< entries of the result left undetermined by the null space
-                                   of a singular KKT matrix, or (jacobian) in a column or row
-                                   without a solution (set to NaN, FOLD_WARN_NOT_UNIQUE) */
-    fold_int n_candidates;    /**< sides the solution's accuracy cannot classify (ambiguous or
-                                   weakly active, doc/math.md §3.2), differentiated both ways */
-    fold_int n_uncertain;     /**< entries of the result that depend on the classification of
-                                   the candidates, or that the central path does not settle
-                                   (suspect verdicts, doc/math.md eq. 3.5b): set to NaN,
-                                   FOLD_WARN_UNCERTAIN, their values in the trust report */
-    int n_variants;           /**< other classifications (active form) or barrier parameters
-                                   (barrier form) solved for the comparison */
-    double barrier_error;     /**< barrier form: the largest change of an entry from the
-                                   reached barrier parameter to its extrapolated limit,
-                                   relative to the largest entry of its output (eq. 3.19) */
-    fold_int n_barrier_error; /**< entries whose change exceeds the tolerance (reported as
-                                   FOLD_TRUST_BARRIER_ERROR with their limit; the value kept,
-                                   FOLD_WARN_INACCURATE) */
-    int precond;              /**< fold_precond_kind an iterative method used (precond.kind,
+    double singular_delta;     /**< singular KKT matrix: delta of its regularization
+                                    K + delta diag(d_x, -d_y) (backward.singular_reg;
+                                    fallback_reason says so), else 0 */
+    fold_int n_not_unique;     /**< entries of the result left undetermined by the null space
+                                    of a singular KKT matrix, or (jacobian) in a column or row
+                                    without a solution (set to NaN, FOLD_WARN_NOT_UNIQUE) */
+    fold_int n_candidates;     /**< sides the solution's accuracy cannot classify (ambiguous or
+                                    weakly active, doc/math.md §3.2), differentiated both ways */
+    fold_int n_uncertain;      /**< entries of the result that depend on the classification of
+                                    the candidates, or that the central path does not settle
+                                    (suspect verdicts, doc/math.md eq. 3.5b): set to NaN,
+                                    FOLD_WARN_UNCERTAIN, their values in the trust report */
+    int n_variants;            /**< other classifications (active form) or barrier parameters
+                                    (barrier form) solved for the comparison */
+    double barrier_error;      /**< barrier form: the largest change of an entry from the
+                                    reached barrier parameter to its extrapolated limit,
+                                    relative to the largest entry of its output (eq. 3.19) */
+    fold_int n_barrier_error;  /**< entries whose change exceeds the tolerance (reported as
+                                    FOLD_TRUST_BARRIER_ERROR with their limit; the value kept,
+                                    FOLD_WARN_INACCURATE) */
+    fold_precond_kind precond; /**< the preconditioner an iterative method used (precond.kind,
                                    or what auto chose); FOLD_PRECOND_NONE for direct */
 } fold_backward_info;
 
@@ -93,17 +93,19 @@ typedef enum fold_trust_kind {
  * a variable or a side of a constraint; entries (not unique, uncertain, barrier error, kink)
  * an entry of the call's result. */
 typedef struct fold_trust_item {
-    int kind;         /**< fold_trust_kind */
-    int item;         /**< sides: FOLD_ITEM_VARIABLE (a bound) or FOLD_ITEM_CONSTRAINT; -1 */
-    fold_int index;   /**< sides: the variable or constraint; -1 */
-    int side;         /**< sides: 1 lower, 2 upper */
-    const char *name; /**< as the user knows it: "bus 1484 vm upper", "d bus 7 vm / d pd
-                           bus 3" (fold_problem_item_name); valid until the next call */
+    fold_trust_kind kind;
+    fold_item_kind item;      /**< sides: FOLD_ITEM_VARIABLE (a bound) or FOLD_ITEM_CONSTRAINT;
+                                entries: FOLD_ITEM_NONE */
+    fold_int index;           /**< sides: the variable or constraint; -1 */
+    int side;                 /**< sides: 1 lower, 2 upper */
+    const char *name;         /**< as the user knows it: "bus 1484 vm upper", "d bus 7 vm / d pd
+                                   bus 3" (fold_problem_item_name); valid until the next call */
     double slack, multiplier; /**< sides: distance to the bound and multiplier; else NaN */
-    int block;           /**< entries: fold_block of the output (-1 for a parameter gradient) */
-    fold_int entry;      /**< entries: position in the call's result (a Jacobian's column-major
-                              row + n_rows col; a jvp's index in its block); -1 */
-    fold_int row, col;   /**< entries: output index (in block) and parameter index, or -1 */
+    fold_block block;         /**< entries: block of the output (FOLD_BLOCK_NONE for a parameter
+                                   gradient) */
+    fold_int entry;           /**< entries: position in the call's result (a Jacobian's column-major
+                                   row + n_rows col; a jvp's index in its block); -1 */
+    fold_int row, col;        /**< entries: output index (in block) and parameter index, or -1 */
     double value;        /**< entries: the value of the primary classification / barrier form */
     double lo, hi;       /**< uncertain, barrier error: the interval of its values; kink: the
                               left (lo) and right (hi) derivatives; else NaN */
@@ -178,7 +180,7 @@ FOLD_API fold_status fold_trust_report(const fold_solver *solver, const fold_tru
 
 /** JSON spelling of a fold_trust_kind: "ambiguous", "weakly_active", "dependent",
  * "inconsistent", "not_unique", "uncertain", "barrier_error", "kink". */
-FOLD_API const char *fold_trust_kind_name(int kind);
+FOLD_API const char *fold_trust_kind_name(fold_trust_kind kind);
 
 /** Weakly active, ambiguous and dependent sides found by the last backward call (the sides of
  * the trust report as fold_weak_entry); copies up to cap entries into out (may be NULL) and

@@ -56,9 +56,9 @@ typedef struct fold_map_def {
     bool is_symmetric;          /**< Phi is symmetric (enables MINRES and CG) */
     fold_int n_blocks;          /**< block preconditioner: number of diagonal blocks */
     const fold_int *block_ptr;  /**< n_blocks + 1 block boundaries 0 = b0 < ... = nz */
-    int fd_scheme;              /**< fold_fd_scheme */
-    double fd_step;             /**< relative step h (0: eps^(1/3) central, eps^(1/2) forward) */
-    void *user_data;            /**< passed to every callback */
+    fold_fd_scheme fd_scheme;
+    double fd_step;  /**< relative step h (0: eps^(1/3) central, eps^(1/2) forward) */
+    void *user_data; /**< passed to every callback */
 } fold_map_def;
 
 /** A fold map: its definition, copied, plus the factorizations and the residual history of
@@ -140,7 +140,7 @@ typedef enum fold_set_kind {
 
 /** A closed convex set with an exact projection and its Jacobian. Arrays are copied. */
 typedef struct fold_set {
-    int kind;                    /**< fold_set_kind */
+    fold_set_kind kind;
     const double *lower, *upper; /**< box (n) */
     double radius;               /**< simplex sum / ball radius (> 0) */
     const double *center;        /**< ball (n) */
@@ -156,7 +156,7 @@ typedef enum fold_iter_kind {
 /** An iterative method: kind, objective, set (PGD) or l1 weight (prox), step (> 0,
  * typically 1/L). */
 typedef struct fold_iter_def {
-    int kind; /**< fold_iter_kind */
+    fold_iter_kind kind;
     fold_objective obj;
     fold_set set;
     double l1_weight; /**< prox: weight of ||x||_1 (>= 0) */

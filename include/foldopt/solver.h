@@ -31,13 +31,13 @@ typedef enum fold_forward_status {
 } fold_forward_status;
 
 /** Name of a forward status ("solved", "infeasible", ...). */
-FOLD_API const char *fold_forward_status_string(int status);
+FOLD_API const char *fold_forward_status_string(fold_forward_status status);
 
 /** Information about the last forward solve or import. */
 typedef struct fold_forward_info {
-    int status;          /**< fold_forward_status */
-    int raw_status;      /**< backend's own code (Ipopt ApplicationReturnStatus) */
-    const char *backend; /**< "ipopt" or "import" */
+    fold_forward_status status; /**< outcome */
+    int raw_status;             /**< backend's own code (Ipopt ApplicationReturnStatus) */
+    const char *backend;        /**< "ipopt" or "import" */
     fold_int iterations;
     double objective;
     double solve_s;    /**< wall time of the backend's solve */

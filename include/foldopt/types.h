@@ -26,9 +26,10 @@
  * failure never fails a call, foldopt then uses its default name. The log sink
  * (fold_log_fn) returns nothing.
  *
- * Enums: every field or argument that takes the values of an enum has that enum type; every
- * enum constant has a fixed value written in the header, and values are never renumbered
- * (new ones are appended).
+ * Enums: every struct field and function argument that takes the values of an enum has
+ * that enum type (callback parameters excepted: they stay int, so that a callback's type
+ * never depends on the compiler's choice of an enum's underlying type); every enum constant
+ * has a fixed value written in the header, never renumbered (new ones are appended).
  *
  * Thread safety: each handle's header says it (fold_problem, fold_solver, fold_map,
  * fold_acopf, fold_batch); functions without a handle are thread-safe when the callbacks
@@ -53,10 +54,11 @@ typedef struct fold_pattern {
 /** Which block of the primal-dual solution z = (x, lambda, zL, zU) a row of a Jacobian
  * refers to. */
 typedef enum fold_block {
-    FOLD_BLOCK_X = 0,   /**< primal variables, size n */
-    FOLD_BLOCK_LAM = 1, /**< constraint multipliers, size m */
-    FOLD_BLOCK_ZL = 2,  /**< lower-bound multipliers, size n */
-    FOLD_BLOCK_ZU = 3   /**< upper-bound multipliers, size n */
+    FOLD_BLOCK_X = 0,    /**< primal variables, size n */
+    FOLD_BLOCK_LAM = 1,  /**< constraint multipliers, size m */
+    FOLD_BLOCK_ZL = 2,   /**< lower-bound multipliers, size n */
+    FOLD_BLOCK_ZU = 3,   /**< upper-bound multipliers, size n */
+    FOLD_BLOCK_NONE = -1 /**< no block (a trust report entry of a parameter gradient) */
 } fold_block;
 
 #endif

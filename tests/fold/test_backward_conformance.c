@@ -168,12 +168,12 @@ START_TEST(every_combination)
                 pb[i] = SENTINEL;
             st[0] = run(&s, &set, false, dp, dz, &info);
             const char *why0 = st[0] < 0 ? fold_last_error() : "";
-            ck_assert_msg(st[0] < 0 || info.method == method, "%s %s/%s: info.method %d",
+            ck_assert_msg(st[0] < 0 || (int)info.method == method, "%s %s/%s: info.method %d",
                           sys_names[_i], method_names[method], pc_names[pc], info.method);
             if (method != FOLD_BACKWARD_DIRECT && st[0] >= 0)
                 ck_assert_msg(info.precond >= FOLD_PRECOND_NONE &&
                                   info.precond < FOLD_PRECOND_AUTO &&
-                                  (pc == FOLD_PRECOND_AUTO || info.precond == pc),
+                                  (pc == FOLD_PRECOND_AUTO || (int)info.precond == pc),
                               "%s %s/%s: info.precond %d", sys_names[_i], method_names[method],
                               pc_names[pc], info.precond);
             if (pc == FOLD_PRECOND_AUTO && method != FOLD_BACKWARD_DIRECT && st[0] >= 0)
