@@ -27,8 +27,9 @@ typedef struct fold_backward_info {
     fold_factorization factorization; /**< actually used (after any fallback) */
     fold_ordering ordering;           /**< used */
     char fallback_reason[128];        /**< why CHOLMOD fell back to UMFPACK, else "" */
-    fold_int kkt_dim;                 /**< order of the linear system */
-    fold_int kkt_nnz;                 /**< nonzeros of the assembled matrix */
+    fold_int dim;                     /**< order of the linear system solved: the KKT matrix, or
+                                           I - Phi of a fold map (its nz) */
+    fold_int nnz;                     /**< nonzeros of its assembled matrix (0 when none) */
     fold_int factor_nnz;              /**< nonzeros of the factors (L+U or L) */
     fold_int n_active_cons;           /**< constraints treated as active (equalities included) */
     fold_int n_active_bounds;         /**< variable bounds treated as active */

@@ -190,7 +190,7 @@ static void *member(worker *w, fold_bt_reader *r, bool keep, bool first, void *c
         char msg[FOLD_BATCH_MESSAGE_LEN] = "";
         t0 = fold_time_now();
         fold_status rst = d->record(w->model, state, w->outputs, w->sens, &rec.backward, msg);
-        rec.has_backward = rec.backward.n_rhs > 0 || rec.backward.kkt_dim > 0;
+        rec.has_backward = rec.backward.n_rhs > 0 || rec.backward.dim > 0;
         rec.record_s = fold_time_now() - t0;
         fill_message(msg, rst);
         rec.outputs = d->n_out > 0 ? w->outputs : NULL;

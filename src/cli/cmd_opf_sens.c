@@ -363,7 +363,7 @@ void opf_json_sens(const opf_run *r, FILE *out)
                 ",\n \"backward\": {\"kkt_dim\": %ld, \"n_active_cons\": %ld, "
                 "\"n_active_bounds\": %ld, \"n_weak\": %ld, \"residual\": %.3g, "
                 "\"iterations\": %ld, \"n_rhs\": %ld, \"solve_seconds\": %.6g}",
-                (long)r->bwd.kkt_dim, (long)r->bwd.n_active_cons, (long)r->bwd.n_active_bounds,
+                (long)r->bwd.dim, (long)r->bwd.n_active_cons, (long)r->bwd.n_active_bounds,
                 (long)r->bwd.n_weak, r->bwd.residual, (long)r->bwd.iterations, (long)r->bwd.n_rhs,
                 r->bwd.total_s);
     if (r->has_bwd_info && r->settings.backward.method != FOLD_BACKWARD_DIRECT)

@@ -39,7 +39,7 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
                  "constraints, %lld active bounds, %lld weak, %lld rhs, residual %.2e, %.3g s: "
                  "%s",
                  fn, info->kkt_form == FOLD_KKT_BARRIER ? "barrier" : "active",
-                 (long long)info->kkt_dim, (long long)info->kkt_nnz, (long long)info->factor_nnz,
+                 (long long)info->dim, (long long)info->nnz, (long long)info->factor_nnz,
                  fold_enum_name("backward.factorization", info->factorization),
                  info->reused_factorization ? ", reused"
                  : info->reused_analysis    ? ", analysis reused"
@@ -59,7 +59,7 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
         return fold_error(FOLD_WARN_LEAST_SQUARES,
                           "%s: singular KKT matrix of order %lld: minimum-norm least-squares "
                           "result (backward.lsq_fallback)",
-                          fn, (long long)info->kkt_dim);
+                          fn, (long long)info->dim);
     if (info->n_uncertain > 0) {
         char sides[FOLD_LIST_LEN];
         fold_int n_sides = fold_report_movers(kkt, sides, sizeof sides);
@@ -80,7 +80,7 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
                           "%s: singular KKT matrix of order %lld (null direction on %s): %lld "
                           "entries of the result are not unique and were set to NaN "
                           "(backward.not_unique)%s%s",
-                          fn, (long long)info->kkt_dim, dirs, (long long)info->n_not_unique,
+                          fn, (long long)info->dim, dirs, (long long)info->n_not_unique,
                           call->note[0] ? ": " : "", call->note);
     }
     if (call->check == FOLD_WARN_UNCONVERGED_INPUT)

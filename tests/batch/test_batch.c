@@ -155,7 +155,7 @@ START_TEST(problem_model_closed_form)
         }
         ck_assert_int_ne(c.rec[i].start, FOLD_BATCH_START_COLD);
         ck_assert(c.rec[i].has_backward);
-        ck_assert_int_eq(c.rec[i].backward.kkt_dim, FOLD_PQP_N + 1);
+        ck_assert_int_eq(c.rec[i].backward.dim, FOLD_PQP_N + 1);
         if (c.rec[i].start == FOLD_BATCH_START_SCENARIO) {
             ck_assert_int_ge(c.rec[i].warm_from, 0);
             ck_assert_int_ne(c.rec[i].warm_from, i);

@@ -197,7 +197,7 @@ static int run(fold_int n)
     printf("%9lld %6lld %9.3f %7lld %8lld %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %10lld %8.1f %s "
            "%7.3f %9.4f %s\n",
            (long long)n, (long long)fi.iterations, fi.solve_s, (long long)vi.n_active_bounds,
-           (long long)vi.kkt_dim, vi.assemble_s, vi.analyze_s, vi.factor_s, vi.solve_s, vi.total_s,
+           (long long)vi.dim, vi.assemble_s, vi.analyze_s, vi.factor_s, vi.solve_s, vi.total_s,
            ji.total_s, (long long)vi.factor_nnz, peak_mib(),
            vi.factorization == FOLD_FACTOR_CHOLMOD ? "cholmod" : "umfpack", f2.solve_s, v2.total_s,
            v2.reused_analysis ? "yes" : "no");

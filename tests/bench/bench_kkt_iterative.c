@@ -149,7 +149,7 @@ static void bench_grid(fold_int buses)
         vjp(sv, m, L.n, L.np, ref, &bi, &sec);
     }
     printf("# %lld buses, %s form, KKT order %lld, reference: UMFPACK, tol 1e-14\n",
-           (long long)buses, form ? "barrier" : "active", (long long)bi.kkt_dim);
+           (long long)buses, form ? "barrier" : "active", (long long)bi.dim);
     printf("%-9s %-7s %-8s %10s %10s %7s %9s %9s %s\n", "method", "precond", "factor", "1st vjp s",
            "2nd vjp s", "iters", "rel diff", "envelope", "status");
     for (int c = 0; c < N_CONFIGS; c++) {

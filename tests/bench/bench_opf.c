@@ -143,7 +143,7 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
                 "%s: vjp assemble %.3f analyze %.3f factor %.3f solve %.3f total %.3f "
                 "order %ld factor_nnz %ld rcond %.2g delta %.2g\n",
                 name, bi.assemble_s, bi.analyze_s, bi.factor_s, bi.solve_s, bi.total_s,
-                (long)bi.kkt_dim, (long)bi.factor_nnz, bi.rcond, bi.singular_delta);
+                (long)bi.dim, (long)bi.factor_nnz, bi.rcond, bi.singular_delta);
     /* Envelope check (LMP identity): the objective VJP w.r.t. pd equals the value gradient,
      * relative to the largest LMP, over the buses whose LMP is unique (the others are NaN). */
     double env = NAN;

@@ -164,7 +164,7 @@ START_TEST(duplicate_constraint)
     ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx, .lam = dlam}, &info),
                      FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("fold_jvp");
-    ck_assert_int_gt(info.kkt_dim, 0);
+    ck_assert_int_gt(info.dim, 0);
     ck_assert_int_ge(info.n_active_cons, 2);
     fold_solver_free(solver);
     for (int reg = 0; reg < 2; reg++) {

@@ -76,7 +76,7 @@ START_TEST(random_fd)
     ck_assert_msg(sb == FOLD_OK || (sb == FOLD_WARN_INACCURATE && info.n_barrier_error > 0),
                   "%s: %s", fold_status_name(sb), fold_last_error());
     double est = info.barrier_error;
-    ck_assert_int_eq(info.kkt_dim, n + m);
+    ck_assert_int_eq(info.dim, n + m);
     /* Central differences of warm-started re-solves (on a separate solver). */
     fd_ctx c = {NULL, n, m, np, x0, lam0, zl0, zu0};
     s.backward.kkt_form = FOLD_KKT_ACTIVE;

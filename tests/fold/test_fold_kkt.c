@@ -39,7 +39,7 @@ START_TEST(pqp_closed_form)
         fold_jacobian(solver, FOLD_BLOCK_X, FOLD_PQP_N, NULL, FOLD_PQP_N + 1, NULL, J, &info),
         FOLD_OK);
     ck_assert_double_le(fold_test_vec_relerr(J, ref, FOLD_PQP_N * (FOLD_PQP_N + 1), 1.0), 1e-10);
-    ck_assert_int_eq(info.kkt_dim, FOLD_PQP_N + 1); /* no active bound: 5 + 1 in both forms */
+    ck_assert_int_eq(info.dim, FOLD_PQP_N + 1); /* no active bound: 5 + 1 in both forms */
     ck_assert_int_eq(info.n_active_cons, 1);
     ck_assert_int_eq(info.n_rhs, FOLD_PQP_N); /* reverse mode: 5 rows < 6 columns */
     ck_assert_double_le(info.residual, 1e-14);

@@ -15,7 +15,7 @@ static void assert_bwd_not_run(const fold_backward_info *info)
     ck_assert_int_eq(info->reason, FOLD_REASON_NOT_RUN);
     ck_assert_int_eq(info->n_rhs, 0);
     ck_assert_int_eq(info->iterations, 0);
-    ck_assert_int_eq(info->kkt_dim, 0);
+    ck_assert_int_eq(info->dim, 0);
     ck_assert_int_eq(info->n_not_unique, 0);
     ck_assert(!info->is_least_squares && !info->reused_factorization);
     ck_assert(info->residual == 0 && info->solve_s == 0);
@@ -125,7 +125,7 @@ START_TEST(map_calls)
     GARBAGE(info);
     ck_assert_status(fold_map_vjp(map, NULL, &zbar, NULL, &info), FOLD_ERR_ARGUMENT);
     ck_assert_int_eq(info.reason, FOLD_REASON_NOT_RUN);
-    ck_assert_int_eq(info.kkt_dim, 1); /* the map's size, known before the refusal */
+    ck_assert_int_eq(info.dim, 1); /* the map's size, known before the refusal */
     ck_assert_int_eq(info.n_rhs, 0);
     fold_map_free(map);
 }
