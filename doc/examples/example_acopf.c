@@ -97,7 +97,7 @@ int main(int argc, char **argv)
     err += rel_err(grad[big], total) > 1e-8; /* <J e_big, 1> = <e_big, J' 1> */
     err += !(total > 0.9 && total < 1.5);    /* serving 1 MW more needs about 1 MW more */
     printf("  VJP: %.6f, backward %.3f ms, KKT dimension %ld\n", grad[big], 1e3 * di.seconds,
-           (long)di.backward.kkt_dim);
+           (long)di.backward.dim);
 
     free(cols);
     free(lmp);

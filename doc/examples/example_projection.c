@@ -100,11 +100,11 @@ int main(void)
            (long long)fwd.iterations);
 
     /* Forward mode: how x* moves when p0 increases. */
-    if ((st = fold_jvp(solver, dp, dx, NULL, NULL, NULL, &bwd)) != FOLD_OK) goto fail;
+    if ((st = fold_jvp(solver, dp, &(fold_dz){.x = dx}, &bwd)) != FOLD_OK) goto fail;
     printf("dx*/dp0 = (%.4f, %.4f, %.4f, %.4f)\n", dx[0], dx[1], dx[2], dx[3]);
 
     /* Reverse mode: gradient of x0* with respect to every p, one solve. */
-    if ((st = fold_vjp(solver, xbar, NULL, NULL, NULL, pbar, &bwd)) != FOLD_OK) goto fail;
+    if ((st = fold_vjp(solver, &(fold_zbar){.x = xbar}, pbar, &bwd)) != FOLD_OK) goto fail;
     printf("d x0*/dp = (%.4f, %.4f, %.4f, %.4f)  [%lld active bounds]\n", pbar[0], pbar[1], pbar[2],
            pbar[3], (long long)bwd.n_active_bounds);
 

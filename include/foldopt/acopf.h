@@ -126,6 +126,9 @@ FOLD_API fold_status fold_acopf_case_write_pm_json(const fold_acopf_case *cs, FI
 
 /* ---- the model: x = (va, vm, pg, qg, ...) in p.u./radians; see doc/acopf.md ---- */
 
+/* A model: the case and the problem built from it. Thread safety: read-only after
+ * fold_acopf_create (every other call takes it const), so several threads may use one model
+ * with their own solvers; the trust report of fold_acopf_* calls is kept per thread. */
 typedef struct fold_acopf fold_acopf;
 
 /* Offsets of the blocks of x, g and p. Sizes: va, vm: n_bus; pg, qg: n_gen; cost epigraph
@@ -224,12 +227,12 @@ typedef struct fold_acopf_solve_options {
 FOLD_API void fold_acopf_default_solve_options(fold_acopf_solve_options *opt);
 
 typedef struct fold_acopf_solve_info {
-    int first_status;          /* fold_forward_status of the first solve */
-    fold_int first_iterations; /* its Ipopt iterations */
-    int rounds;                /* re-solves run */
-    fold_int n_flow_added;     /* branches given flow variables by the kept re-solves */
-    fold_status failed;        /* a re-solve that failed (its result dropped), else 0 */
-    int failed_status;         /* its fold_forward_status */
+    fold_forward_status first_status;  /* of the first solve */
+    fold_int first_iterations;         /* its Ipopt iterations */
+    int rounds;                        /* re-solves run */
+    fold_int n_flow_added;             /* branches given flow variables by the kept re-solves */
+    fold_status failed;                /* a re-solve that failed (its result dropped), else 0 */
+    fold_forward_status failed_status; /* its forward status */
 } fold_acopf_solve_info;
 
 /* Solve *model with Ipopt (settings set, NULL: defaults; parameters p, NULL: the model's
@@ -455,13 +458,13 @@ typedef enum fold_acopf_output_kind {
 
 /* Name ("pd", "rate_a", "lam_p"), unit ("MW", "$/MWh") and item type of a kind; NULL / -1
  * for an unknown kind. fold_acopf_*_lookup: the kind of a name, -1 when unknown. */
-FOLD_API const char *fold_acopf_param_name(int kind);
-FOLD_API const char *fold_acopf_param_unit(int kind);
-FOLD_API int fold_acopf_param_item_type(int kind);
+FOLD_API const char *fold_acopf_param_name(fold_acopf_param_kind kind);
+FOLD_API const char *fold_acopf_param_unit(fold_acopf_param_kind kind);
+FOLD_API int fold_acopf_param_item_type(fold_acopf_param_kind kind);
 FOLD_API int fold_acopf_param_lookup(const char *name);
-FOLD_API const char *fold_acopf_output_name(int kind);
-FOLD_API const char *fold_acopf_output_unit(int kind);
-FOLD_API int fold_acopf_output_item_type(int kind);
+FOLD_API const char *fold_acopf_output_name(fold_acopf_output_kind kind);
+FOLD_API const char *fold_acopf_output_unit(fold_acopf_output_kind kind);
+FOLD_API int fold_acopf_output_item_type(fold_acopf_output_kind kind);
 FOLD_API int fold_acopf_output_lookup(const char *name);
 
 /* The key of item i of a type in a case, as foldopt opf's keys and MATPOWER's files name
@@ -471,14 +474,15 @@ FOLD_API long fold_acopf_item_key(const fold_acopf_case *cs, int item_type, fold
 FOLD_API fold_int fold_acopf_item_count(const fold_acopf *model, int item_type);
 /* Index in p of parameter `kind` of item `item` (0-based bus, generator or branch index);
  * -1 when out of range. */
-FOLD_API fold_int fold_acopf_param_index(const fold_acopf *model, int kind, fold_int item);
+FOLD_API fold_int fold_acopf_param_index(const fold_acopf *model, fold_acopf_param_kind kind,
+                                         fold_int item);
 /* The kind (in *kind) and item of parameter index `index`; -1 (and *kind -1) out of range. */
 FOLD_API fold_int fold_acopf_param_item(const fold_acopf *model, fold_int index, int *kind);
 
 /* One output: kind and item (0-based index of its bus, generator or branch; 0 for the
  * objective). */
 typedef struct fold_acopf_output {
-    int kind;
+    fold_acopf_output_kind kind;
     fold_int item;
 } fold_acopf_output;
 
@@ -545,7 +549,7 @@ typedef enum fold_acopf_diff_mode {
  * JACOBIAN; cols NULL: all np, then n_cols must be np). keep_kkt_form: never switch forms
  * (the CLI's --kkt). progress: as for fold_acopf_jacobian (JACOBIAN only; may be NULL). */
 typedef struct fold_acopf_diff_request {
-    int mode;
+    fold_acopf_diff_mode mode;
     fold_int n_out;
     const fold_acopf_output *out;
     const double *weights;

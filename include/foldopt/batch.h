@@ -106,7 +106,7 @@ typedef struct fold_batch_options {
     double scenario_timeout_s; /**< wall-clock limit per scenario (and per backward request);
                                     0: none. A scenario over it is recorded as timed out and
                                     its worker replaced */
-    int warm;                  /**< fold_batch_warm */
+    fold_batch_warm warm;
 } fold_batch_options;
 
 /** Fill *opt with the defaults. */
@@ -114,16 +114,16 @@ FOLD_API void fold_batch_default_options(fold_batch_options *opt);
 
 /** One scenario's result, as given to the record callback (pointers valid during the call). */
 typedef struct fold_batch_record {
-    fold_int scenario;        /**< index in the run */
-    fold_int key;             /**< keep mode: handle of its kept state; else -1 */
-    int outcome;              /**< fold_batch_outcome */
+    fold_int scenario; /**< index in the run */
+    fold_int key;      /**< keep mode: handle of its kept state; else -1 */
+    fold_batch_outcome outcome;
     fold_status status;       /**< the solve's status when it failed, else the record hook's;
                                    FOLD_ERR_FORWARD_FAILED for a crash or timeout */
     fold_status solve_status; /**< the solve hook's status */
-    int forward_status;       /**< fold_forward_status of the solve */
-    double objective;         /**< NaN unless solved */
+    fold_forward_status forward_status; /**< of the solve */
+    double objective;                   /**< NaN unless solved */
     fold_int iterations;
-    int start;                /**< fold_batch_start */
+    fold_batch_start start;
     fold_int warm_from;       /**< START_SCENARIO: that scenario's index, else -1 */
     double solve_s, record_s; /**< wall seconds of the solve and record hooks in the worker */
     fold_int n_out, n_sens;
@@ -211,6 +211,9 @@ typedef struct fold_batch_info {
     long worker_peak_kb;  /**< largest peak resident memory of a worker, kB */
 } fold_batch_info;
 
+/** A batch of worker processes. Thread safety: used by one thread at a time; distinct batches
+ * are independent; create it before starting threads of your own (fork copies only the
+ * calling thread). */
 typedef struct fold_batch fold_batch;
 
 /** Validate model and options and start the worker processes (fork), each of which builds
@@ -280,7 +283,7 @@ typedef struct fold_batch_problem_spec {
     const fold_settings *settings; /**< NULL: defaults; copied */
     fold_int n_out;                /**< outputs: x[out_x[k]]; out_x NULL: all of x (n_out 0) */
     const fold_int *out_x;
-    int sens;           /**< fold_batch_sens */
+    fold_batch_sens sens;
     const double *ybar; /**< SENS_VJP: cotangent on the outputs (n_out) */
     const double *dp;   /**< SENS_JVP: direction (np) */
     fold_int n_cols;    /**< parameter columns of VJP / VALUE / JACOBIAN; cols NULL:

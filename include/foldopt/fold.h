@@ -10,6 +10,9 @@
 typedef enum fold_backward_reason {
     FOLD_REASON_DIRECT = 0, /**< direct solve (no iteration) */
     FOLD_REASON_CONVERGED = 1,
+    FOLD_REASON_FIXED_ITER = 2, /**< ran the backward.fixed_iterations asked for: the result
+                                     and its true relative residual are returned whatever
+                                     that residual is (no convergence test) */
     FOLD_REASON_MAX_ITER = -1,
     FOLD_REASON_BREAKDOWN = -2,
     FOLD_REASON_DIVERGED = -3,
@@ -19,50 +22,51 @@ typedef enum fold_backward_reason {
 
 /** Information about the last backward call. */
 typedef struct fold_backward_info {
-    int kkt_form;              /**< fold_kkt_form used */
-    int method;                /**< fold_backward_method used */
-    int factorization;         /**< fold_factorization actually used (after any fallback) */
-    int ordering;              /**< fold_ordering used */
-    char fallback_reason[128]; /**< why CHOLMOD fell back to UMFPACK, else "" */
-    fold_int kkt_dim;          /**< order of the linear system */
-    fold_int kkt_nnz;          /**< nonzeros of the assembled matrix */
-    fold_int factor_nnz;       /**< nonzeros of the factors (L+U or L) */
-    fold_int n_active_cons;    /**< constraints treated as active (equalities included) */
-    fold_int n_active_bounds;  /**< variable bounds treated as active */
-    fold_int n_weak;           /**< weakly active constraints and bounds found */
-    bool is_one_sided;         /**< weakly active ones were resolved by policy */
-    bool is_least_squares;     /**< singular system: minimum-norm least-squares result */
-    bool reused_factorization; /**< no new numeric factorization in this call */
-    bool reused_analysis;      /**< symbolic analysis reused from an earlier solution */
-    double rcond;              /**< reciprocal condition estimate (UMFPACK), else 0 */
-    double residual;           /**< max relative residual over the right-hand sides */
-    fold_int iterations;       /**< Krylov / LFPI iterations (summed over right-hand sides);
-                                    direct method: GMRES iterations on right-hand sides a
-                                    regularized solve could not settle (doc/math.md §4.8) */
-    int reason;                /**< fold_backward_reason */
-    fold_int n_rhs;            /**< right-hand sides solved */
+    fold_kkt_form kkt_form;           /**< used */
+    fold_backward_method method;      /**< used */
+    fold_factorization factorization; /**< actually used (after any fallback) */
+    fold_ordering ordering;           /**< used */
+    char fallback_reason[128];        /**< why CHOLMOD fell back to UMFPACK, else "" */
+    fold_int dim;                     /**< order of the linear system solved: the KKT matrix, or
+                                           I - Phi of a fold map (its nz) */
+    fold_int nnz;                     /**< nonzeros of its assembled matrix (0 when none) */
+    fold_int factor_nnz;              /**< nonzeros of the factors (L+U or L) */
+    fold_int n_active_cons;           /**< constraints treated as active (equalities included) */
+    fold_int n_active_bounds;         /**< variable bounds treated as active */
+    fold_int n_weak;                  /**< weakly active constraints and bounds found */
+    bool is_one_sided;                /**< weakly active ones were resolved by policy */
+    bool is_least_squares;            /**< singular system: minimum-norm least-squares result */
+    bool reused_factorization;        /**< no new numeric factorization in this call */
+    bool reused_analysis;             /**< symbolic analysis reused from an earlier solution */
+    double rcond;                     /**< reciprocal condition estimate (UMFPACK), else 0 */
+    double residual;                  /**< max relative residual over the right-hand sides */
+    fold_int iterations;              /**< Krylov / LFPI iterations (summed over right-hand sides);
+                                           direct method: GMRES iterations on right-hand sides a
+                                           regularized solve could not settle (doc/math.md §4.8) */
+    fold_backward_reason reason;
+    fold_int n_rhs; /**< right-hand sides solved */
     double assemble_s, analyze_s, factor_s, solve_s, total_s;
-    double singular_delta;    /**< singular KKT matrix: delta of its regularization
-                                   K + delta diag(d_x, -d_y) (backward.singular_reg;
-                                   fallback_reason says so), else 0 */
-    fold_int n_not_unique;    /**< entries of the result left undetermined by the null space
-                                   of a singular KKT matrix, or (jacobian) in a column or row
-                                   without a solution (set to NaN, FOLD_WARN_NOT_UNIQUE) */
-    fold_int n_candidates;    /**< sides the solution's accuracy cannot classify (ambiguous or
-                                   weakly active, doc/math.md §3.2), differentiated both ways */
-    fold_int n_uncertain;     /**< entries of the result that depend on the classification of
-                                   the candidates, or that the central path does not settle
-                                   (suspect verdicts, doc/math.md eq. 3.5b): set to NaN,
-                                   FOLD_WARN_UNCERTAIN, their values in the trust report */
-    int n_variants;           /**< other classifications (active form) or barrier parameters
-                                   (barrier form) solved for the comparison */
-    double barrier_error;     /**< barrier form: the largest change of an entry from the
-                                   reached barrier parameter to its extrapolated limit,
-                                   relative to the largest entry of its output (eq. 3.19) */
-    fold_int n_barrier_error; /**< entries whose change exceeds the tolerance (reported as
-                                   FOLD_TRUST_BARRIER_ERROR with their limit; the value kept,
-                                   FOLD_WARN_INACCURATE) */
-    int precond;              /**< fold_precond_kind an iterative method used (precond.kind,
+    double singular_delta;     /**< singular KKT matrix: delta of its regularization
+                                    K + delta diag(d_x, -d_y) (backward.singular_reg;
+                                    fallback_reason says so), else 0 */
+    fold_int n_not_unique;     /**< entries of the result left undetermined by the null space
+                                    of a singular KKT matrix, or (jacobian) in a column or row
+                                    without a solution (set to NaN, FOLD_WARN_NOT_UNIQUE) */
+    fold_int n_candidates;     /**< sides the solution's accuracy cannot classify (ambiguous or
+                                    weakly active, doc/math.md §3.2), differentiated both ways */
+    fold_int n_uncertain;      /**< entries of the result that depend on the classification of
+                                    the candidates, or that the central path does not settle
+                                    (suspect verdicts, doc/math.md eq. 3.5b): set to NaN,
+                                    FOLD_WARN_UNCERTAIN, their values in the trust report */
+    int n_variants;            /**< other classifications (active form) or barrier parameters
+                                    (barrier form) solved for the comparison */
+    double barrier_error;      /**< barrier form: the largest change of an entry from the
+                                    reached barrier parameter to its extrapolated limit,
+                                    relative to the largest entry of its output (eq. 3.19) */
+    fold_int n_barrier_error;  /**< entries whose change exceeds the tolerance (reported as
+                                    FOLD_TRUST_BARRIER_ERROR with their limit; the value kept,
+                                    FOLD_WARN_INACCURATE) */
+    fold_precond_kind precond; /**< the preconditioner an iterative method used (precond.kind,
                                    or what auto chose); FOLD_PRECOND_NONE for direct */
 } fold_backward_info;
 
@@ -90,17 +94,19 @@ typedef enum fold_trust_kind {
  * a variable or a side of a constraint; entries (not unique, uncertain, barrier error, kink)
  * an entry of the call's result. */
 typedef struct fold_trust_item {
-    int kind;         /**< fold_trust_kind */
-    int item;         /**< sides: FOLD_ITEM_VARIABLE (a bound) or FOLD_ITEM_CONSTRAINT; -1 */
-    fold_int index;   /**< sides: the variable or constraint; -1 */
-    int side;         /**< sides: 1 lower, 2 upper */
-    const char *name; /**< as the user knows it: "bus 1484 vm upper", "d bus 7 vm / d pd
-                           bus 3" (fold_problem_item_name); valid until the next call */
+    fold_trust_kind kind;
+    fold_item_kind item;      /**< sides: FOLD_ITEM_VARIABLE (a bound) or FOLD_ITEM_CONSTRAINT;
+                                entries: FOLD_ITEM_NONE */
+    fold_int index;           /**< sides: the variable or constraint; -1 */
+    int side;                 /**< sides: 1 lower, 2 upper */
+    const char *name;         /**< as the user knows it: "bus 1484 vm upper", "d bus 7 vm / d pd
+                                   bus 3" (fold_problem_item_name); valid until the next call */
     double slack, multiplier; /**< sides: distance to the bound and multiplier; else NaN */
-    int block;           /**< entries: fold_block of the output (-1 for a parameter gradient) */
-    fold_int entry;      /**< entries: position in the call's result (a Jacobian's column-major
-                              row + n_rows col; a jvp's index in its block); -1 */
-    fold_int row, col;   /**< entries: output index (in block) and parameter index, or -1 */
+    fold_block block;         /**< entries: block of the output (FOLD_BLOCK_NONE for a parameter
+                                   gradient) */
+    fold_int entry;           /**< entries: position in the call's result (a Jacobian's column-major
+                                   row + n_rows col; a jvp's index in its block); -1 */
+    fold_int row, col;        /**< entries: output index (in block) and parameter index, or -1 */
     double value;        /**< entries: the value of the primary classification / barrier form */
     double lo, hi;       /**< uncertain, barrier error: the interval of its values; kink: the
                               left (lo) and right (hi) derivatives; else NaN */
@@ -116,15 +122,27 @@ typedef struct fold_weak_entry {
     double multiplier;
 } fold_weak_entry;
 
-/** Forward mode: directional derivative of the solution along dp (np entries).
- * Outputs dx (n), dlam (m), dzl, dzu (n); any may be NULL. */
-FOLD_API fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *dlam,
-                              double *dzl, double *dzu, fold_backward_info *info);
+/** Upstream gradients of a VJP on the blocks of z = (x, lam, zl, zu): x, zl, zu have n entries,
+ * lam m; a NULL block is zero. Only read during the call. */
+typedef struct fold_zbar {
+    const double *x, *lam, *zl, *zu;
+} fold_zbar;
 
-/** Reverse mode: pbar = (dz/dp)' zbar for upstream gradients on x (n), lam (m), zl, zu (n);
- * NULL blocks are zero. One linear solve whatever np is. Output pbar (np). */
-FOLD_API fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lambar,
-                              const double *zlbar, const double *zubar, double *pbar,
+/** Outputs of a JVP on the blocks of z = (x, lam, zl, zu): caller arrays of n (x, zl, zu) and
+ * m (lam) entries; a NULL block is not computed. Written only on success. */
+typedef struct fold_dz {
+    double *x, *lam, *zl, *zu;
+} fold_dz;
+
+/** Forward mode: directional derivative dz = (dz/dp) dp of the solution along dp (np entries)
+ * into the blocks of *dz (dz NULL: none wanted). */
+FOLD_API fold_status fold_jvp(fold_solver *solver, const double *dp, const fold_dz *dz,
+                              fold_backward_info *info);
+
+/** Reverse mode: pbar = (dz/dp)' zbar for the upstream gradients *zbar (NULL: all zero). One
+ * linear solve whatever np is. Output pbar (np; written only on success, may alias a block of
+ * zbar). */
+FOLD_API fold_status fold_vjp(fold_solver *solver, const fold_zbar *zbar, double *pbar,
                               fold_backward_info *info);
 
 /** Selected entries of dz/dp: rows from block `of` (indices rows[0..n_rows), or all when
@@ -163,7 +181,7 @@ FOLD_API fold_status fold_trust_report(const fold_solver *solver, const fold_tru
 
 /** JSON spelling of a fold_trust_kind: "ambiguous", "weakly_active", "dependent",
  * "inconsistent", "not_unique", "uncertain", "barrier_error", "kink". */
-FOLD_API const char *fold_trust_kind_name(int kind);
+FOLD_API const char *fold_trust_kind_name(fold_trust_kind kind);
 
 /** Weakly active, ambiguous and dependent sides found by the last backward call (the sides of
  * the trust report as fold_weak_entry); copies up to cap entries into out (may be NULL) and

@@ -7,9 +7,9 @@
 
 #include "fold.h"
 
-/* Callback convention (as in problem.h): const inputs, outputs next, user_data last; return
- * 0 on success, nonzero on failure (the call fails with FOLD_ERR_CALLBACK naming the
- * callback). Outputs are checked for NaN/Inf. */
+/* Callbacks follow the convention of types.h: const inputs, outputs next, user_data last;
+ * return 0 on success, nonzero on failure (nothing can be retried here, so > 0 fails the
+ * call like < 0: FOLD_ERR_CALLBACK naming the callback). Outputs are checked for NaN/Inf. */
 
 /** out[nz] = Phi v (or Phi' v): v has nz entries. */
 typedef int (*fold_map_vec_fn)(const double *v, double *out, void *user_data);
@@ -56,11 +56,16 @@ typedef struct fold_map_def {
     bool is_symmetric;          /**< Phi is symmetric (enables MINRES and CG) */
     fold_int n_blocks;          /**< block preconditioner: number of diagonal blocks */
     const fold_int *block_ptr;  /**< n_blocks + 1 block boundaries 0 = b0 < ... = nz */
-    int fd_scheme;              /**< fold_fd_scheme */
-    double fd_step;             /**< relative step h (0: eps^(1/3) central, eps^(1/2) forward) */
-    void *user_data;            /**< passed to every callback */
+    fold_fd_scheme fd_scheme;
+    double fd_step;  /**< relative step h (0: eps^(1/3) central, eps^(1/2) forward) */
+    void *user_data; /**< passed to every callback */
 } fold_map_def;
 
+/** A fold map: its definition, copied, plus the factorizations and the residual history of
+ * its last solve, cached in it. Thread safety: calls on one map must not run concurrently
+ * (nor on two maps sharing one nearby map, fold_map_set_nearby, which keeps its
+ * factorization); distinct maps are independent. The built-in steps (fold_iter_*,
+ * fold_step_unroll_vjp) keep no state and are thread-safe when their callbacks are. */
 typedef struct fold_map fold_map;
 
 /** Validate def and create a map (copies z, p and matrices). Errors (nothing allocated):
@@ -135,7 +140,7 @@ typedef enum fold_set_kind {
 
 /** A closed convex set with an exact projection and its Jacobian. Arrays are copied. */
 typedef struct fold_set {
-    int kind;                    /**< fold_set_kind */
+    fold_set_kind kind;
     const double *lower, *upper; /**< box (n) */
     double radius;               /**< simplex sum / ball radius (> 0) */
     const double *center;        /**< ball (n) */
@@ -151,7 +156,7 @@ typedef enum fold_iter_kind {
 /** An iterative method: kind, objective, set (PGD) or l1 weight (prox), step (> 0,
  * typically 1/L). */
 typedef struct fold_iter_def {
-    int kind; /**< fold_iter_kind */
+    fold_iter_kind kind;
     fold_objective obj;
     fold_set set;
     double l1_weight; /**< prox: weight of ||x||_1 (>= 0) */
@@ -172,13 +177,26 @@ typedef struct fold_iter_info {
 FOLD_API fold_status fold_iter_map(const fold_iter_def *def, const double *x, const double *p,
                                    fold_map **out);
 
-/** Run the method from x0 (n; NULL: zeros projected onto the set) until
- * ||x_k - x_{k-1}||_inf <= tol (1 + ||x_k||_inf) or max_iter iterations. With dp (np) and dx
- * (n) non-NULL, also propagates the tangent dx_k = d x_k / dp . dp through the iterations
- * (forward-mode unrolling; x0 independent of p). Returns FOLD_OK, or
- * FOLD_WARN_INACCURATE when max_iter was reached (x written). */
-FOLD_API fold_status fold_iter_solve(const fold_iter_def *def, const double *p, const double *x0,
-                                     fold_int max_iter, double tol, const double *dp, double *x,
+/** One run of a built-in iterative method (fold_iter_solve). Arrays are only read during the
+ * call; initialize with designated initializers ({.p = p, .max_iter = 1000, .tol = 1e-10}):
+ * fields left out are zero / NULL. */
+typedef struct fold_iter_run {
+    const double *p;   /**< parameters (np; may be NULL when np = 0) */
+    const double *x0;  /**< start (n); NULL: zeros (projected onto the set for PGD) */
+    fold_int max_iter; /**< iteration limit (>= 0) */
+    double tol;        /**< stop when ||x_k - x_{k-1}||_inf <= tol (1 + ||x_k||_inf); 0: run
+                            max_iter iterations */
+    const double *dp;  /**< optional direction (np): also propagate the tangent
+                            dx_k = (d x_k / dp) dp (forward-mode unrolling; x0 independent of
+                            p); needs the output dx */
+} fold_iter_run;
+
+/** Run the method as *run says; x (n) receives the last iterate and, with run->dp, dx (n) its
+ * tangent. Returns FOLD_OK, or FOLD_WARN_INACCURATE when max_iter was reached (x written);
+ * FOLD_ERR_ARGUMENT (NULL def, run or x, dp without dx or the reverse, max_iter < 0, tol < 0),
+ * FOLD_ERR_NONFINITE, FOLD_ERR_CALLBACK. info (may be NULL) is written on every path.
+ * Thread-safe if the callbacks are. */
+FOLD_API fold_status fold_iter_solve(const fold_iter_def *def, const fold_iter_run *run, double *x,
                                      double *dx, fold_iter_info *info);
 
 /** Reverse-mode unrolling: run exactly `iters` iterations from x0 storing the iterates, then

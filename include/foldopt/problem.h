@@ -6,10 +6,10 @@
 
 #include "status.h"
 
-/* Callback convention: const inputs, outputs next, user_data last. Return 0 on success,
- * > 0 for a recoverable failure (the forward solver backtracks), < 0 for a fatal one
- * (the call fails with FOLD_ERR_CALLBACK naming the callback). Outputs are checked for
- * NaN/Inf. x has n entries, p has np, lam has m. */
+/* Callbacks follow the convention of types.h: const inputs, outputs next, user_data last;
+ * return 0 on success, > 0 for a recoverable failure (the forward solver backtracks; a fold
+ * call fails), < 0 for a fatal one (FOLD_ERR_CALLBACK naming the callback). Outputs are
+ * checked for NaN/Inf. x has n entries, p has np, lam has m. */
 
 /** f(x;p) -> *obj */
 typedef int (*fold_f_fn)(const double *x, const double *p, double *obj, void *user_data);
@@ -47,7 +47,8 @@ typedef struct fold_nlp_callbacks {
 typedef enum fold_item_kind {
     FOLD_ITEM_VARIABLE = 0,   /**< x_j (its bounds are named "<name> lower" / "<name> upper") */
     FOLD_ITEM_CONSTRAINT = 1, /**< g_i (and its multiplier lam_i) */
-    FOLD_ITEM_PARAMETER = 2   /**< p_k */
+    FOLD_ITEM_PARAMETER = 2,  /**< p_k */
+    FOLD_ITEM_NONE = -1       /**< not an item (trust report entries) */
 } fold_item_kind;
 
 /** Longest name foldopt asks an item_name callback for (bytes, NUL included). */
@@ -97,6 +98,10 @@ typedef struct fold_nlp_def {
     fold_bound_map g_lower_p, g_upper_p; /**< optional: bounds of g moving with p */
 } fold_nlp_def;
 
+/** An immutable problem. Thread safety: foldopt never writes a problem after
+ * fold_problem_create (every other call takes it const), so one problem may serve several
+ * solvers on several threads; their callbacks are then called concurrently with the same
+ * user_data, which must allow it. */
 typedef struct fold_problem fold_problem;
 
 /** Validate def and create an immutable problem. Errors (nothing allocated):
@@ -127,8 +132,8 @@ FOLD_API void fold_problem_default_params(const fold_problem *prob, double *p);
  * "x[12]", "g[7]", "p[3]" without one (or when it fails or gives an empty name).
  * FOLD_ERR_ARGUMENT for a NULL prob or buf, len = 0, an unknown kind or an index out of
  * range (buf then holds "" when len > 0). */
-FOLD_API fold_status fold_problem_item_name(const fold_problem *prob, int kind, fold_int index,
-                                            char *buf, size_t len);
+FOLD_API fold_status fold_problem_item_name(const fold_problem *prob, fold_item_kind kind,
+                                            fold_int index, char *buf, size_t len);
 
 /** Copy the start point (n entries; x_start clipped into the bounds, or 0 clipped) into x. */
 FOLD_API void fold_problem_start_point(const fold_problem *prob, double *x);

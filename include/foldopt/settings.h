@@ -82,41 +82,43 @@ typedef struct fold_ipopt_option {
  * with fold_settings_set; fold_solver_create validates and copies them. */
 typedef struct fold_settings {
     struct {
-        int method;          /**< fold_forward_method */
-        double tol;          /**< Ipopt tol */
-        fold_int max_iter;   /**< Ipopt max_iter */
-        double time_limit_s; /**< wall-clock limit of one forward solve; 0 = none */
-        bool warm_start;     /**< start the next solve from the last solution */
-        double kkt_tol;      /**< KKT residual accepted for an imported (black-box) point */
-        double bound_push;   /**< Ipopt bound_push / bound_frac for cold starts */
-        int resolve_rounds;  /**< warm re-solves that tighten tol to decide ambiguous sides */
+        fold_forward_method method; /**< forward solver backend */
+        double tol;                 /**< Ipopt tol */
+        fold_int max_iter;          /**< Ipopt max_iter */
+        double time_limit_s;        /**< wall-clock limit of one forward solve; 0 = none */
+        bool warm_start;            /**< start the next solve from the last solution */
+        double kkt_tol;             /**< KKT residual accepted for an imported (black-box) point */
+        double bound_push;          /**< Ipopt bound_push / bound_frac for cold starts */
+        int resolve_rounds; /**< warm re-solves that tighten tol to decide ambiguous sides */
     } forward;
     struct {
-        int kkt_form;           /**< fold_kkt_form */
-        int method;             /**< fold_backward_method */
-        int factorization;      /**< fold_factorization */
-        int ordering;           /**< fold_ordering */
-        double tol;             /**< relative residual target of iterative backward solves */
-        double refine_tol;      /**< refinement target of direct solves (auto: LU below it) */
-        fold_int max_iter;      /**< iteration limit of iterative backward methods */
-        int restart;            /**< GMRES restart length */
-        int refine_steps;       /**< iterative refinement steps after a direct solve */
-        double regularization;  /**< delta of the quasi-definite form for CHOLMOD LDL' */
-        double singular_reg;    /**< relative delta of the regularization of a singular KKT */
-        int not_unique;         /**< fold_not_unique_policy */
+        fold_kkt_form kkt_form;
+        fold_backward_method method;
+        fold_factorization factorization;
+        fold_ordering ordering;
+        double tol;                /**< relative residual target of iterative backward solves */
+        double refine_tol;         /**< refinement target of direct solves (auto: LU below it) */
+        fold_int max_iter;         /**< iteration limit of iterative backward methods */
+        fold_int fixed_iterations; /**< > 0: exactly this many iterations, no convergence
+                                        test (FOLD_REASON_FIXED_ITER); 0: off */
+        int restart;               /**< GMRES restart length */
+        int refine_steps;          /**< iterative refinement steps after a direct solve */
+        double regularization;     /**< delta of the quasi-definite form for CHOLMOD LDL' */
+        double singular_reg;       /**< relative delta of the regularization of a singular KKT */
+        fold_not_unique_policy not_unique;
         double rcond_min;       /**< reciprocal condition estimate below which KKT is singular */
         bool lsq_fallback;      /**< on a singular KKT, return the SPQR minimum-norm result */
         bool allow_unconverged; /**< differentiate a forward solve that did not converge */
         int block_size;         /**< right-hand sides per block in jacobian calls */
     } backward;
     struct {
-        int kind; /**< fold_precond_kind */
+        fold_precond_kind kind;
     } precond;
     struct {
         double primal_tol; /**< distance to bound below which a constraint is at its bound */
         double dual_tol;   /**< multiplier above which an at-bound constraint is strongly active */
-        int weak_policy;   /**< fold_weak_policy */
-        int ambiguity;     /**< fold_ambiguity_policy */
+        fold_weak_policy weak_policy;
+        fold_ambiguity_policy ambiguity;
     } active_set;
     struct {
         int verbose;      /**< 0 silent, 1 summary, 2 iteration tables, 3 debug */

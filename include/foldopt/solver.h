@@ -6,6 +6,11 @@
 #include "problem.h"
 #include "settings.h"
 
+/** A solver: settings, the stored solution and the factorizations of its folds. Thread
+ * safety: calls on one solver (solves, fold calls, accessors) must not run concurrently; the
+ * caller serializes them. Distinct solvers may run on distinct threads (their problem may be
+ * shared, problem.h), but their Ipopt runs are serialized by a process-wide lock (Ipopt 3.11
+ * with sequential MUMPS is not thread-safe), so a callback must not call fold_solve. */
 typedef struct fold_solver fold_solver;
 
 /** Outcome of a forward solve or import (distinct from the call's return status). */
@@ -26,13 +31,13 @@ typedef enum fold_forward_status {
 } fold_forward_status;
 
 /** Name of a forward status ("solved", "infeasible", ...). */
-FOLD_API const char *fold_forward_status_string(int status);
+FOLD_API const char *fold_forward_status_string(fold_forward_status status);
 
 /** Information about the last forward solve or import. */
 typedef struct fold_forward_info {
-    int status;          /**< fold_forward_status */
-    int raw_status;      /**< backend's own code (Ipopt ApplicationReturnStatus) */
-    const char *backend; /**< "ipopt" or "import" */
+    fold_forward_status status; /**< outcome */
+    int raw_status;             /**< backend's own code (Ipopt ApplicationReturnStatus) */
+    const char *backend;        /**< "ipopt" or "import" */
     fold_int iterations;
     double objective;
     double solve_s;    /**< wall time of the backend's solve */
@@ -67,7 +72,10 @@ FOLD_API void fold_solver_free(fold_solver *solver);
 FOLD_API fold_status fold_solver_update_settings(fold_solver *solver, const fold_settings *s);
 
 /** Solve at parameters p (np entries; NULL: the problem's defaults). Warm-starts from the
- * last solution when forward.warm_start is set. Returns FOLD_OK (solved),
+ * last converged solution when forward.warm_start is set (the default): a repeated solve at
+ * unchanged p then starts at its own solution and returns it after few iterations
+ * (info->iterations), it does not solve again from scratch; set forward.warm_start = false
+ * (or give a start with fold_solver_set_start) for an independent solve. Returns FOLD_OK (solved),
  * FOLD_WARN_INACCURATE (acceptable level), FOLD_ERR_FORWARD_FAILED (infeasible, iteration
  * limit, ...: info->status says which; the solution is kept but not differentiable unless
  * backward.allow_unconverged), or an argument/callback error. info may be NULL. */

@@ -64,6 +64,6 @@ fold_status acopf_trust_finish(acopf_trust *t, const fold_acopf *m, const acopf_
                                acopf_zvalue_fn zvalue, acopf_pterm_fn pterm, void *ud,
                                const char *fn);
 /* Count of the items of this thread's report of a kind. */
-fold_int acopf_trust_count(int kind);
+fold_int acopf_trust_count(fold_trust_kind kind);
 
 #endif

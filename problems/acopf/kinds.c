@@ -67,32 +67,32 @@ static bool output_ok(int kind)
     return kind >= 0 && kind < FOLD_ACOPF_N_OUTPUT_KINDS;
 }
 
-const char *fold_acopf_param_name(int kind)
+const char *fold_acopf_param_name(fold_acopf_param_kind kind)
 {
     return param_ok(kind) ? params[kind].name : NULL;
 }
 
-const char *fold_acopf_param_unit(int kind)
+const char *fold_acopf_param_unit(fold_acopf_param_kind kind)
 {
     return param_ok(kind) ? params[kind].unit : NULL;
 }
 
-int fold_acopf_param_item_type(int kind)
+int fold_acopf_param_item_type(fold_acopf_param_kind kind)
 {
     return param_ok(kind) ? params[kind].item : -1;
 }
 
-const char *fold_acopf_output_name(int kind)
+const char *fold_acopf_output_name(fold_acopf_output_kind kind)
 {
     return output_ok(kind) ? outputs[kind].name : NULL;
 }
 
-const char *fold_acopf_output_unit(int kind)
+const char *fold_acopf_output_unit(fold_acopf_output_kind kind)
 {
     return output_ok(kind) ? outputs[kind].unit : NULL;
 }
 
-int fold_acopf_output_item_type(int kind)
+int fold_acopf_output_item_type(fold_acopf_output_kind kind)
 {
     return output_ok(kind) ? outputs[kind].item : -1;
 }
@@ -164,7 +164,7 @@ static fold_int param_offset(const fold_acopf_layout *L, int kind)
     return off[kind];
 }
 
-fold_int fold_acopf_param_index(const fold_acopf *m, int kind, fold_int item)
+fold_int fold_acopf_param_index(const fold_acopf *m, fold_acopf_param_kind kind, fold_int item)
 {
     if (!m || !param_ok(kind) || item < 0 || item >= fold_acopf_item_count(m, params[kind].item))
         return -1;

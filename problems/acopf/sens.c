@@ -176,8 +176,12 @@ fold_status fold_acopf_vjp(const fold_acopf *m, fold_solver *sv, fold_int n_out,
         for (fold_int q = l.zp[r]; q < l.zp[r + 1]; q++)
             blk[l.zb[q]][l.zi[q]] += w * l.zc[q];
     }
-    st = fold_vjp(sv, blk[FOLD_BLOCK_X], mm ? blk[FOLD_BLOCK_LAM] : NULL, blk[FOLD_BLOCK_ZL],
-                  blk[FOLD_BLOCK_ZU], pbar, info);
+    st = fold_vjp(sv,
+                  &(fold_zbar){.x = blk[FOLD_BLOCK_X],
+                               .lam = mm ? blk[FOLD_BLOCK_LAM] : NULL,
+                               .zl = blk[FOLD_BLOCK_ZL],
+                               .zu = blk[FOLD_BLOCK_ZU]},
+                  pbar, info);
     if (st < 0) {
         st = acopf_error_from_lib(st, FN);
         goto done;
@@ -249,8 +253,12 @@ fold_status fold_acopf_jvp(const fold_acopf *m, fold_solver *sv, const double *d
         goto done;
     }
     double *blk[4] = {dz, dz + 3 * n, dz + n, dz + 2 * n};
-    st = fold_jvp(sv, dp, blk[FOLD_BLOCK_X], mm ? blk[FOLD_BLOCK_LAM] : NULL, blk[FOLD_BLOCK_ZL],
-                  blk[FOLD_BLOCK_ZU], info);
+    st = fold_jvp(sv, dp,
+                  &(fold_dz){.x = blk[FOLD_BLOCK_X],
+                             .lam = mm ? blk[FOLD_BLOCK_LAM] : NULL,
+                             .zl = blk[FOLD_BLOCK_ZL],
+                             .zu = blk[FOLD_BLOCK_ZU]},
+                  info);
     if (st < 0) {
         st = acopf_error_from_lib(st, FN);
         goto done;

@@ -413,7 +413,7 @@ done:
     return st;
 }
 
-fold_int acopf_trust_count(int kind)
+fold_int acopf_trust_count(fold_trust_kind kind)
 {
     fold_int c = 0;
     for (fold_int k = 0; k < T.n; k++)

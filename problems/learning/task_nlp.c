@@ -168,7 +168,7 @@ fold_status learn_nlp_layer_vjp(learn_nlp_layer *L, fold_int i, const double *xb
         return learn_error(FOLD_ERR_NOT_SOLVED, "vjp: sample %lld is not the last solved one",
                            (long long)i);
     if (L->backward == LEARN_BACKWARD_DIRECT) {
-        st = fold_vjp(L->solver, xbar, NULL, NULL, NULL, pbar, &info);
+        st = fold_vjp(L->solver, &(fold_zbar){.x = xbar}, pbar, &info);
         if (st < 0) return learn_error(st, "vjp: sample %lld: %s", (long long)i, fold_last_error());
     } else if (L->backward == LEARN_BACKWARD_UNROLL) {
         if (!L->unrolled)

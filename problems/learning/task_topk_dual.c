@@ -86,8 +86,11 @@ fold_status learn_topk_dual_solve(const double *c, fold_int n, fold_int k, fold_
     fold_iter_def def = dual_def(&o);
     fold_iter_info info;
     double nu0 = LEARN_TOPK_NU0;
-    fold_status st =
-        fold_iter_solve(&def, c, &nu0, max_iter, fixed ? 0 : LEARN_TOPK_TOL, NULL, nu, NULL, &info);
+    fold_status st = fold_iter_solve(
+        &def,
+        &(fold_iter_run){
+            .p = c, .x0 = &nu0, .max_iter = max_iter, .tol = fixed ? 0 : LEARN_TOPK_TOL},
+        nu, NULL, &info);
     *iterations = info.iterations;
     if (st == FOLD_WARN_INACCURATE && !fixed)
         return learn_error(FOLD_ERR_NOT_CONVERGED,

@@ -237,7 +237,9 @@ static PyObject *sol_jvp(nlp_solution *self, PyObject *dpo)
     fold_status st;
     self->busy = true;
     nlp_run_begin();
-    FOLD_PY_NOGIL(st = fold_jvp(self->solver, dv.buf, dx, o->m ? dl : NULL, dzl, dzu, &bi));
+    FOLD_PY_NOGIL(st = fold_jvp(self->solver, dv.buf,
+                                &(fold_dz){.x = dx, .lam = o->m ? dl : NULL, .zl = dzl, .zu = dzu},
+                                &bi));
     PyBuffer_Release(&dv);
     return finish(self, st, &bi, t, "jvp");
 }
@@ -265,7 +267,8 @@ static PyObject *sol_vjp(nlp_solution *self, PyObject *args)
     fold_status st;
     self->busy = true;
     nlp_run_begin();
-    FOLD_PY_NOGIL(st = fold_vjp(self->solver, xb, lb, zlb, zub, pbar, &bi));
+    FOLD_PY_NOGIL(st = fold_vjp(self->solver,
+                                &(fold_zbar){.x = xb, .lam = lb, .zl = zlb, .zu = zub}, pbar, &bi));
     release_views(&vs);
     return finish(self, st, &bi, b, "vjp");
 }

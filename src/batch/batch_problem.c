@@ -141,12 +141,12 @@ static fold_status record(void *model, void *st, double *outputs, double *sens,
         memset(w->xbar, 0, (size_t)s->n * sizeof(double));
         for (fold_int k = 0; k < s->n_out; k++)
             w->xbar[s->out_x[k]] += s->ybar[k];
-        rc = fold_vjp(z->solver, w->xbar, NULL, NULL, NULL, w->pbar, bwd);
+        rc = fold_vjp(z->solver, &(fold_zbar){.x = w->xbar}, w->pbar, bwd);
         for (fold_int c = 0; rc >= 0 && c < s->n_cols; c++)
             sens[c] = w->pbar[s->cols[c]];
         break;
     case FOLD_BATCH_SENS_JVP:
-        rc = fold_jvp(z->solver, s->dp, w->dx, NULL, NULL, NULL, bwd);
+        rc = fold_jvp(z->solver, s->dp, &(fold_dz){.x = w->dx}, bwd);
         for (fold_int k = 0; rc >= 0 && k < s->n_out; k++)
             sens[k] = w->dx[s->out_x[k]];
         break;
@@ -173,7 +173,7 @@ static fold_status vjp(void *model, void *st, const double *ybar, double *pbar, 
     memset(w->xbar, 0, (size_t)s->n * sizeof(double));
     for (fold_int k = 0; k < s->n_out; k++)
         w->xbar[s->out_x[k]] += ybar[k];
-    fold_status rc = fold_vjp(((state *)st)->solver, w->xbar, NULL, NULL, NULL, pbar, NULL);
+    fold_status rc = fold_vjp(((state *)st)->solver, &(fold_zbar){.x = w->xbar}, pbar, NULL);
     if (rc != FOLD_OK) snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
     return rc;
 }
@@ -182,7 +182,7 @@ static fold_status jvp(void *model, void *st, const double *dp, double *ydot, ch
 {
     worker *w = model;
     const spec *s = w->s;
-    fold_status rc = fold_jvp(((state *)st)->solver, dp, w->dx, NULL, NULL, NULL, NULL);
+    fold_status rc = fold_jvp(((state *)st)->solver, dp, &(fold_dz){.x = w->dx}, NULL);
     for (fold_int k = 0; rc >= 0 && k < s->n_out; k++)
         ydot[k] = w->dx[s->out_x[k]];
     if (rc != FOLD_OK) snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());

@@ -194,7 +194,7 @@ static void record_hooks(worker *w, void *state, fold_batch_record *rec, fold_st
     char msg[FOLD_BATCH_MESSAGE_LEN] = "";
     double t0 = fold_time_now();
     fold_status rst = d->record(w->model, state, w->outputs, w->sens, &rec->backward, msg);
-    rec->has_backward = rec->backward.n_rhs > 0 || rec->backward.kkt_dim > 0;
+    rec->has_backward = rec->backward.n_rhs > 0 || rec->backward.dim > 0;
     rec->record_s = fold_time_now() - t0;
     fill_message(msg, rst);
     rec->outputs = d->n_out > 0 ? w->outputs : NULL;

@@ -145,7 +145,7 @@ static void json_record(const batch_format *f, const fold_batch_record *rec, FIL
                 ", \"backward\": {\"kkt\": \"%s\", \"kkt_dim\": %ld, "
                 "\"reused_analysis\": %s, \"n_weak\": %ld, \"n_not_unique\": %ld, "
                 "\"residual\": %.3g}",
-                kkt_name(rec), (long)rec->backward.kkt_dim,
+                kkt_name(rec), (long)rec->backward.dim,
                 rec->backward.reused_analysis ? "true" : "false", (long)rec->backward.n_weak,
                 (long)rec->backward.n_not_unique, rec->backward.residual);
     /* the per-scenario trust report goes here (null until the model provides one) */

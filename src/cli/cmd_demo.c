@@ -82,8 +82,8 @@ int cmd_demo(int argc, char **argv)
         goto done;
     }
     printf("dx*/dp (%s KKT, %lld x %lld system, %lld factor nonzeros, %.2e s):\n",
-           bwd.kkt_form == FOLD_KKT_BARRIER ? "barrier" : "active-set", (long long)bwd.kkt_dim,
-           (long long)bwd.kkt_dim, (long long)bwd.factor_nnz, bwd.total_s);
+           bwd.kkt_form == FOLD_KKT_BARRIER ? "barrier" : "active-set", (long long)bwd.dim,
+           (long long)bwd.dim, (long long)bwd.factor_nnz, bwd.total_s);
     for (fold_int j = 0; j < n; j++) {
         printf("  x%-3lld", (long long)j);
         for (fold_int k = 0; k < np; k++)

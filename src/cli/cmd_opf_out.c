@@ -110,7 +110,7 @@ void opf_print_text(const opf_run *r, FILE *out)
         fprintf(out,
                 " (KKT order %ld, %ld active constraints, %ld active bounds, %ld weakly "
                 "active)",
-                (long)r->bwd.kkt_dim, (long)r->bwd.n_active_cons, (long)r->bwd.n_active_bounds,
+                (long)r->bwd.dim, (long)r->bwd.n_active_cons, (long)r->bwd.n_active_bounds,
                 (long)r->bwd.n_weak);
     fputc('\n', out);
     if (r->has_bwd_info && r->bwd.fallback_reason[0])

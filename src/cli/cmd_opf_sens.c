@@ -225,7 +225,7 @@ static void json_vector(const opf_run *r, FILE *out, bool params, const double *
         bool first = true;
         for (fold_int k = 0; k < n; k++) {
             fold_int item;
-            int kind = params ? col_kind(r, k, &item) : r->outs[k].kind;
+            int kind = params ? col_kind(r, k, &item) : (int)r->outs[k].kind;
             if (kind != kinds[j]) continue;
             if (!params && fold_acopf_output_item_type(kind) == FOLD_ACOPF_ITEM_NONE)
                 fprintf(out, "%s\"%s\": ", first ? "" : ", ", fold_acopf_output_name(kind));
@@ -243,7 +243,7 @@ static void json_vector(const opf_run *r, FILE *out, bool params, const double *
 void opf_json_label(const opf_run *r, FILE *out, bool params, fold_int k)
 {
     fold_int item;
-    int kind = params ? col_kind(r, k, &item) : r->outs[k].kind;
+    int kind = params ? col_kind(r, k, &item) : (int)r->outs[k].kind;
     if (!params && fold_acopf_output_item_type(kind) == FOLD_ACOPF_ITEM_NONE)
         fprintf(out, "\"%s\"", fold_acopf_output_name(kind));
     else if ((params ? r->n_wrt : r->n_of) > 1)
@@ -363,7 +363,7 @@ void opf_json_sens(const opf_run *r, FILE *out)
                 ",\n \"backward\": {\"kkt_dim\": %ld, \"n_active_cons\": %ld, "
                 "\"n_active_bounds\": %ld, \"n_weak\": %ld, \"residual\": %.3g, "
                 "\"iterations\": %ld, \"n_rhs\": %ld, \"solve_seconds\": %.6g}",
-                (long)r->bwd.kkt_dim, (long)r->bwd.n_active_cons, (long)r->bwd.n_active_bounds,
+                (long)r->bwd.dim, (long)r->bwd.n_active_cons, (long)r->bwd.n_active_bounds,
                 (long)r->bwd.n_weak, r->bwd.residual, (long)r->bwd.iterations, (long)r->bwd.n_rhs,
                 r->bwd.total_s);
     if (r->has_bwd_info && r->settings.backward.method != FOLD_BACKWARD_DIRECT)

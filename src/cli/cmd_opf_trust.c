@@ -63,7 +63,7 @@ static fold_int position(const opf_run *r, int call, fold_int e, const fold_int 
 static opf_trust *listed(opf_run *r, const fold_trust_item *it)
 {
     for (int k = 0; k < r->n_trust; k++)
-        if (r->trust[k].kind == it->kind && !strcmp(r->trust[k].name, it->name))
+        if (r->trust[k].kind == (int)it->kind && !strcmp(r->trust[k].name, it->name))
             return &r->trust[k];
     return NULL;
 }

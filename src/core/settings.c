@@ -26,6 +26,19 @@ typedef struct {
 #define TYPE_OF_BOOL "bool"
 #define TYPE_OF_ENUM "enum"
 
+/* Each field is read and written through a pointer of its kind's C type (enum fields as
+ * int): the table and the struct must agree on every field's size. */
+#define SIZE_OF_INT sizeof(int)
+#define SIZE_OF_LONG sizeof(fold_int)
+#define SIZE_OF_REAL sizeof(double)
+#define SIZE_OF_BOOL sizeof(bool)
+#define SIZE_OF_ENUM sizeof(int)
+#define CHECK_SIZE(group, name, kind, def, lo, hi, choices, doc)                                   \
+    _Static_assert(sizeof(((fold_settings *)0)->group.name) == SIZE_OF_##kind,                     \
+                   #group "." #name " has the size of its kind");
+FOLD_SETTINGS_TABLE(CHECK_SIZE)
+#undef CHECK_SIZE
+
 static const setting_row table[] = {
 #define ROW(group, name, kind, def, lo, hi, choices, doc)                                          \
     {{#group "." #name, TYPE_OF_##kind, choices, #def, lo, hi, doc},                               \

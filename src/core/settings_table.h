@@ -47,6 +47,14 @@
       "factorization auto, CHOLMOD LDL' missing it switches to UMFPACK LU (doc/math.md §4).")      \
     X(backward, max_iter, LONG, 1000, 1, 1e9, NULL,                                                \
       "Iteration limit of iterative backward methods.")                                            \
+    X(backward, fixed_iterations, LONG, 0, 0, 1e9, NULL,                                           \
+      "K > 0: iterative backward methods run exactly K iterations whatever the residual (earlier " \
+      "only at a zero residual, or at a Krylov breakdown within backward.tol), like K unrolled "   \
+      "steps in the fixed-iteration mode of folded optimization, "                                 \
+      "and return FOLD_OK with fold_backward_info.reason = FOLD_REASON_FIXED_ITER and the "        \
+      "true relative residual of the result in .residual (doc/iterative.md §2.6); tol and "       \
+      "max_iter are then not used. 0: iterate to backward.tol, an error at backward.max_iter. "    \
+      "The direct method ignores it.")                                                             \
     X(backward, restart, INT, 50, 1, 100000, NULL, "GMRES restart length.")                        \
     X(backward, refine_steps, INT, 3, 0, 100, NULL,                                                \
       "Iterative refinement steps after a direct solve (against the unregularized matrix).")       \

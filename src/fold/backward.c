@@ -81,8 +81,8 @@ static fold_status jvp_run(fold_solver *solver, void *vctx, double *out, fold_ca
     return st < 0 ? st : FOLD_OK;
 }
 
-fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *dlam, double *dzl,
-                     double *dzu, fold_backward_info *info)
+fold_status fold_jvp(fold_solver *solver, const double *dp, const fold_dz *dz,
+                     fold_backward_info *info)
 {
     fold_clear_error();
     static const char *FN = "fold_jvp";
@@ -96,7 +96,9 @@ fold_status fold_jvp(fold_solver *solver, const double *dp, double *dx, double *
     if ((st = fold_call_input(dp, np, true, FN, "dp")) != FOLD_OK)
         return fold_call_end(&call, st, solver, FN);
     jvp_ctx c = {.dp = fold_call_params(dp), .off = {-1, -1, -1, -1}};
-    double *user[4] = {dx, dzl, dzu, dlam};
+    fold_dz none = {0};
+    if (!dz) dz = &none;
+    double *user[4] = {dz->x, dz->zl, dz->zu, dz->lam};
     fold_int size[4] = {n, n, n, m}, len = 0;
     const int blocks[4] = {FOLD_BLOCK_X, FOLD_BLOCK_ZL, FOLD_BLOCK_ZU, FOLD_BLOCK_LAM};
     for (int b = 0; b < 4; b++) {
@@ -187,8 +189,7 @@ static fold_status vjp_run(fold_solver *solver, void *vctx, double *pbar, fold_c
     return st < 0 ? st : FOLD_OK;
 }
 
-fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lambar,
-                     const double *zlbar, const double *zubar, double *pbar,
+fold_status fold_vjp(fold_solver *solver, const fold_zbar *zbar, double *pbar,
                      fold_backward_info *info)
 {
     fold_clear_error();
@@ -200,13 +201,16 @@ fold_status fold_vjp(fold_solver *solver, const double *xbar, const double *lamb
     if ((call.check = fold_kkt_check_solver(solver, FN)) < 0)
         return fold_call_end(&call, call.check, solver, FN);
     fold_int n = solver->prob->n, m = solver->prob->m, np = solver->prob->np;
+    fold_zbar zero = {0};
+    if (!zbar) zbar = &zero;
+    const double *xbar = zbar->x, *lambar = zbar->lam, *zlbar = zbar->zl, *zubar = zbar->zu;
     if (np > 0 && !pbar)
         return fold_call_end(&call, fold_error(FOLD_ERR_ARGUMENT, "%s: pbar is NULL", FN), solver,
                              FN);
-    if ((st = fold_call_input(xbar, n, false, FN, "xbar")) ||
-        (st = fold_call_input(lambar, m, false, FN, "lambar")) ||
-        (st = fold_call_input(zlbar, n, false, FN, "zlbar")) ||
-        (st = fold_call_input(zubar, n, false, FN, "zubar")))
+    if ((st = fold_call_input(xbar, n, false, FN, "zbar.x")) ||
+        (st = fold_call_input(lambar, m, false, FN, "zbar.lam")) ||
+        (st = fold_call_input(zlbar, n, false, FN, "zbar.zl")) ||
+        (st = fold_call_input(zubar, n, false, FN, "zbar.zu")))
         return fold_call_end(&call, st, solver, FN);
     vjp_ctx c = {xbar, lambar, zlbar, zubar, {0, np}};
     double input = fmax(fold_max_abs(xbar, xbar ? n : 0), fold_max_abs(lambar, lambar ? m : 0));

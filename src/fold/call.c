@@ -55,7 +55,7 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
                  "constraints, %lld active bounds, %lld weak, %lld rhs, residual %.2e, %.3g s: "
                  "%s",
                  fn, info->kkt_form == FOLD_KKT_BARRIER ? "barrier" : "active",
-                 (long long)info->kkt_dim, (long long)info->kkt_nnz, (long long)info->factor_nnz,
+                 (long long)info->dim, (long long)info->nnz, (long long)info->factor_nnz,
                  fold_enum_name("backward.factorization", info->factorization),
                  info->reused_factorization ? ", reused"
                  : info->reused_analysis    ? ", analysis reused"
@@ -75,7 +75,7 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
         return fold_error(FOLD_WARN_LEAST_SQUARES,
                           "%s: singular KKT matrix of order %lld: minimum-norm least-squares "
                           "result (backward.lsq_fallback)",
-                          fn, (long long)info->kkt_dim);
+                          fn, (long long)info->dim);
     if (info->n_uncertain > 0) {
         char sides[FOLD_LIST_LEN];
         fold_int n_sides = fold_report_movers(kkt, sides, sizeof sides);
@@ -96,7 +96,7 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
                           "%s: singular KKT matrix of order %lld (null direction on %s): %lld "
                           "entries of the result are not unique and were set to NaN "
                           "(backward.not_unique)%s%s",
-                          fn, (long long)info->kkt_dim, dirs, (long long)info->n_not_unique,
+                          fn, (long long)info->dim, dirs, (long long)info->n_not_unique,
                           call->note[0] ? ": " : "", call->note);
     }
     if (call->check == FOLD_WARN_UNCONVERGED_INPUT)
@@ -119,7 +119,8 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
                           "limits in the trust report; a tighter forward.tol reduces it",
                           fn, (long long)info->n_barrier_error, fold_trust_tol(solver),
                           info->barrier_error);
-    if (info->residual > solver->set.backward.tol)
+    /* a fixed-iteration run returns its residual, whatever it is, as asked */
+    if (info->residual > solver->set.backward.tol && info->reason != FOLD_REASON_FIXED_ITER)
         return fold_error(FOLD_WARN_INACCURATE,
                           "%s: relative residual %.3g of the KKT solve exceeds backward.tol = "
                           "%.3g after %d refinement steps",

@@ -118,18 +118,61 @@ static fold_status setup_pc(const fold_system *sys, int kind, fold_kry_pc *pc, d
     }
 }
 
+fold_int fold_system_iter_limit(const fold_settings *set)
+{
+    fold_int k = set->backward.fixed_iterations;
+    return k > 0 ? k : set->backward.max_iter;
+}
+
+/* The end of a fixed-iteration run (backward.fixed_iterations, doc/iterative.md §2.6): the
+ * iteration limit is what the caller asked for, not a failure, and so is a Krylov breakdown
+ * once the true residual is within backward.tol (the method has nothing left to do: BiCGSTAB
+ * at rounding level); the residual reported is the true one, ||b - A x|| / ||b||. */
+static fold_status fixed_finish(const fold_system *sys, const fold_settings *set, bool transpose,
+                                const double *b, const double *x, fold_status st,
+                                fold_kry_result *res)
+{
+    bool limit = st == FOLD_ERR_NOT_CONVERGED && res->reason == FOLD_REASON_MAX_ITER;
+    bool breakdown = st == FOLD_ERR_NOT_CONVERGED && res->reason == FOLD_REASON_BREAKDOWN;
+    if (st < 0 && !limit && !breakdown) return st;
+    fold_status failed = st;
+    double bnorm = fold_kry_nrm2(sys->n, b), rnorm = 0;
+    double *r = fold_malloc((size_t)sys->n, sizeof *r, "residual");
+    if (!r) return FOLD_ERR_MEMORY;
+    st = fold_kry_residual(&sys->op, transpose, b, x, r, &rnorm);
+    free(r);
+    if (st < 0) return st;
+    double rel = bnorm > 0 ? rnorm / bnorm : 0.0;
+    if (breakdown && !(rel <= set->backward.tol)) return failed; /* its detail stands */
+    fold_clear_error();                                          /* the run asked for */
+    res->residual = rel;
+    res->reason = FOLD_REASON_FIXED_ITER;
+    if (!isfinite(res->residual)) {
+        res->reason = FOLD_REASON_NAN;
+        return fold_error(FOLD_ERR_NONFINITE, "%s: residual not finite after %lld iterations",
+                          sys->fn, (long long)res->iterations);
+    }
+    return FOLD_OK;
+}
+
 /* One right-hand side by an iterative method; *res its outcome. */
 static fold_status iter_column(const fold_system *sys, const fold_settings *set, bool transpose,
                                const fold_kry_pc *pc, const double *b, double *x,
                                fold_kry_result *res)
 {
-    fold_kry_params prm = {set->backward.tol, set->backward.max_iter, set->backward.restart,
-                           transpose, 0};
+    bool fixed = set->backward.fixed_iterations > 0;
+    fold_kry_params prm = {fixed ? 0.0 : set->backward.tol,
+                           fold_system_iter_limit(set),
+                           set->backward.restart,
+                           transpose,
+                           0,
+                           fixed};
     memset(res, 0, sizeof *res);
     res->history = sys->history;
     res->history_cap = sys->history ? sys->history_cap : 0;
     memset(x, 0, (size_t)sys->n * sizeof(double));
-    return fold_kry_solve(set->backward.method, &sys->op, pc, &prm, b, x, res);
+    fold_status st = fold_kry_solve(set->backward.method, &sys->op, pc, &prm, b, x, res);
+    return fixed ? fixed_finish(sys, set, transpose, b, x, st, res) : st;
 }
 
 /* Under precond.kind = auto, the next preconditioner to try after kind failed to build
@@ -171,7 +214,8 @@ static fold_status iter_solve(const fold_system *sys, const fold_settings *set, 
     info->precond = public_kind(kind);
     if (st < 0) goto done;
     if (info->reason == FOLD_REASON_DIRECT || info->reason == FOLD_REASON_NOT_RUN)
-        info->reason = FOLD_REASON_CONVERGED;
+        info->reason =
+            set->backward.fixed_iterations > 0 ? FOLD_REASON_FIXED_ITER : FOLD_REASON_CONVERGED;
     double t0 = fold_time_now();
     for (fold_int c = 0; c < nrhs && st >= 0; c++) {
         fold_kry_result res;
@@ -190,7 +234,8 @@ static fold_status iter_solve(const fold_system *sys, const fold_settings *set, 
         }
         info->iterations += res.iterations;
         if (res.residual > info->residual || !isfinite(res.residual)) info->residual = res.residual;
-        if (res.reason != FOLD_REASON_CONVERGED) info->reason = res.reason;
+        if (res.reason != FOLD_REASON_CONVERGED && res.reason != FOLD_REASON_FIXED_ITER)
+            info->reason = res.reason;
         info->n_rhs++;
         if (sys->n_history)
             *sys->n_history = res.n_history < sys->history_cap ? res.n_history : sys->history_cap;
@@ -226,7 +271,7 @@ static fold_status rescue(const fold_system *sys, const fold_settings *set, bool
 {
     int cycle = set->backward.restart;
     if (set->backward.max_iter < cycle) cycle = (int)set->backward.max_iter;
-    fold_kry_params prm = {set->backward.tol, cycle, cycle, transpose, 0};
+    fold_kry_params prm = {set->backward.tol, cycle, cycle, transpose, 0, false};
     for (fold_int c = 0; c<nrhs && * n_bad> 0; c++) {
         if (!bad[c]) continue;
         fold_kry_result res = {0};

@@ -76,9 +76,15 @@ const char *fold_precond_name(int kind);
  * else the block preconditioner (or jacobi when the system has no factorizations). */
 int fold_system_precond(const fold_system *sys, const fold_settings *set);
 
+/* Iterations an iterative method may run: backward.fixed_iterations when set (exactly that
+ * many, no convergence test), else backward.max_iter. */
+fold_int fold_system_iter_limit(const fold_settings *set);
+
 /* Solve A X = B (transpose: A' X = B) for nrhs columns of length sys->n with backward.method.
  * Iterative methods start each column from X = 0; on failure X holds the last iterates
- * (FOLD_ERR_NOT_CONVERGED, FOLD_ERR_DIVERGED for LFPI). The direct method: columns that miss
+ * (FOLD_ERR_NOT_CONVERGED, FOLD_ERR_DIVERGED for LFPI). Under backward.fixed_iterations = K
+ * they run K iterations and succeed with reason FOLD_REASON_FIXED_ITER and the largest true
+ * relative residual in info->residual. The direct method: columns that miss
  * eq. 4.9 are rescued by GMRES (sys->rescue); those that stay inconsistent fail the call
  * (sys->not_unique) when bad is NULL, else are flagged there (bad[c] = 1, X column unusable);
  * under backward.lsq_fallback every column is then solved by least squares instead. info

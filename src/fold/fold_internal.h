@@ -372,7 +372,7 @@ fold_int fold_report_entry(fold_kkt *kkt, int kind, int block, fold_int entry, f
                            fold_int col, double value, double lo, double hi);
 /* Record that side item `item` affects result entry `entry`. */
 fold_status fold_report_affect(fold_kkt *kkt, fold_int item, fold_int entry);
-fold_int fold_report_count(const fold_kkt *kkt, int kind);
+fold_int fold_report_count(const fold_kkt *kkt, fold_trust_kind kind);
 /* The sides of the report that move entries of the result: their count, and the names of
  * the first four ("a, b, c, d and 3 more") into buf. */
 fold_int fold_report_movers(const fold_kkt *kkt, char *buf, size_t len);

@@ -255,8 +255,8 @@ static void fill_info(const fold_kkt *kkt, const fold_settings *set, fold_backwa
     info->ordering = set->backward.ordering;
     snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s",
              kkt->fac.finfo.fallback_reason);
-    info->kkt_dim = kkt->nK;
-    info->kkt_nnz = A ? fold_la_sparse_nnz(A) : 0;
+    info->dim = kkt->nK;
+    info->nnz = A ? fold_la_sparse_nnz(A) : 0;
     info->factor_nnz = kkt->fac.finfo.factor_nnz;
     info->n_active_cons = kkt->n_active_cons;
     info->n_active_bounds = kkt->n_active_bounds;

@@ -15,10 +15,11 @@ static const char *const kind_names[] = {"ambiguous",     "weakly_active", "depe
                                          "inconsistent",  "not_unique",    "uncertain",
                                          "barrier_error", "kink"};
 
-const char *fold_trust_kind_name(int kind)
+const char *fold_trust_kind_name(fold_trust_kind kind)
 {
-    return kind >= 0 && kind < (int)(sizeof kind_names / sizeof kind_names[0]) ? kind_names[kind]
-                                                                               : "unknown";
+    int k = (int)kind;
+    return k >= 0 && k < (int)(sizeof kind_names / sizeof kind_names[0]) ? kind_names[k]
+                                                                         : "unknown";
 }
 
 void fold_report_clear(fold_kkt *kkt)
@@ -201,7 +202,7 @@ fold_int fold_report_movers(const fold_kkt *kkt, char *buf, size_t len)
     return count;
 }
 
-fold_int fold_report_count(const fold_kkt *kkt, int kind)
+fold_int fold_report_count(const fold_kkt *kkt, fold_trust_kind kind)
 {
     fold_int count = 0;
     for (fold_int k = 0; kkt->report && k < kkt->report->n; k++)

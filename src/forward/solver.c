@@ -6,7 +6,7 @@ static const char *forward_status_names[] = {
     "iteration limit", "time limit", "diverging",      "numerical failure", "invalid problem",
     "user stop",       "error",      "not a KKT point"};
 
-const char *fold_forward_status_string(int status)
+const char *fold_forward_status_string(fold_forward_status status)
 {
     if (status >= 0 && status <= 2) return forward_status_names[status];
     if (status <= -1 && status >= -10) return forward_status_names[2 - status];

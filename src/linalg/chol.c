@@ -1,6 +1,6 @@
 /* CHOLMOD factorizations of small symmetric systems: A A' of a full-row-rank A (the affine
  * set's projection, doc/iterative.md §4.1) and the symmetric diagonal blocks of a matrix (the
- * block preconditioner, doc/iterative.md §2.6). doc/math.md §4. */
+ * block preconditioner, doc/iterative.md §2.7). doc/math.md §4. */
 #include "linalg/linalg.h"
 
 struct fold_la_chol {

@@ -69,8 +69,8 @@ void fold_prob_name_list(const fold_problem *prob, int kind, const unsigned char
     }
 }
 
-fold_status fold_problem_item_name(const fold_problem *prob, int kind, fold_int index, char *buf,
-                                   size_t len)
+fold_status fold_problem_item_name(const fold_problem *prob, fold_item_kind kind, fold_int index,
+                                   char *buf, size_t len)
 {
     static const char *FN = "fold_problem_item_name";
     if (buf && len > 0) buf[0] = '\0';

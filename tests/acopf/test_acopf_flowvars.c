@@ -213,7 +213,7 @@ static double envelope_error(const solved *s, double *vg)
     fold_acopf_eval_grad_f(s->m, x, p, xbar);
     fold_acopf_eval_grad_f_p(s->m, x, p, gp);
     ck_assert_status(fold_value_gradient(s->sv, vg), FOLD_OK);
-    ck_assert_status(fold_vjp(s->sv, xbar, NULL, NULL, NULL, pbar, NULL), FOLD_OK);
+    ck_assert_status(fold_vjp(s->sv, &(fold_zbar){.x = xbar}, pbar, NULL), FOLD_OK);
     for (fold_int j = 0; j < np; j++)
         pbar[j] += gp[j];
     /* loads and costs; the branch parameters of the 1e-5 p.u. branch are ill-conditioned:

@@ -51,7 +51,7 @@ static void check_lmp(fixture *fx, double tol, bool singular)
     fold_acopf_eval_grad_f(fx->m, x, p, xbar);
     fold_acopf_eval_grad_f_p(fx->m, x, p, gp);
     ck_assert_status(fold_value_gradient(fx->sv, vg), FOLD_OK);
-    ck_assert_status(fold_vjp(fx->sv, xbar, NULL, NULL, NULL, pbar, &info), FOLD_OK);
+    ck_assert_status(fold_vjp(fx->sv, &(fold_zbar){.x = xbar}, pbar, &info), FOLD_OK);
     for (fold_int j = 0; j < np; j++)
         pbar[j] += gp[j];
     /* the envelope identity (doc/math.md §3.7) for loads (the LMPs) and cost coefficients,
@@ -210,7 +210,7 @@ START_TEST(twin_qg)
     double *J = malloc((size_t)ng * sizeof(double));
     char want[64];
     xbar[fx.L.x_qg] = 1;
-    ck_assert_status(fold_vjp(fx.sv, xbar, NULL, NULL, NULL, pbar, NULL), FOLD_ERR_SINGULAR);
+    ck_assert_status(fold_vjp(fx.sv, &(fold_zbar){.x = xbar}, pbar, NULL), FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("not unique");
     snprintf(want, sizeof want, "gen %ld (bus %ld) qg", fx.cs->gen[0].row,
              fx.cs->bus[fx.cs->gen[0].bus].id);
@@ -226,7 +226,7 @@ START_TEST(twin_qg)
     for (fold_int k = 0; k < ng; k++) {
         memset(xbar, 0, (size_t)n * sizeof(double));
         xbar[rows[k]] = 1;
-        fold_status st = fold_vjp(fx.sv, xbar, NULL, NULL, NULL, pbar, NULL);
+        fold_status st = fold_vjp(fx.sv, &(fold_zbar){.x = xbar}, pbar, NULL);
         ck_assert_msg(isnan(J[k]) == (st == FOLD_ERR_SINGULAR),
                       "qg of generator %ld: J %g, "
                       "vjp %s",

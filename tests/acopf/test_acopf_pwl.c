@@ -127,7 +127,7 @@ START_TEST(one_segment_equals_linear)
     fold_solver_params(b.sv, p);
     fold_acopf_eval_grad_f(b.m, x, p, xbar);
     fold_acopf_eval_grad_f_p(b.m, x, p, gp);
-    ck_assert_status(fold_vjp(b.sv, xbar, NULL, NULL, NULL, pbar, NULL), FOLD_OK);
+    ck_assert_status(fold_vjp(b.sv, &(fold_zbar){.x = xbar}, pbar, NULL), FOLD_OK);
     for (int i = 0; i < 3; i++)
         ck_assert_double_eq_tol(pbar[b.L.p_pd + i] + gp[b.L.p_pd + i], b.lmp[i],
                                 1e-6 * fabs(b.lmp[i]));

@@ -155,7 +155,7 @@ START_TEST(problem_model_closed_form)
         }
         ck_assert_int_ne(c.rec[i].start, FOLD_BATCH_START_COLD);
         ck_assert(c.rec[i].has_backward);
-        ck_assert_int_eq(c.rec[i].backward.kkt_dim, FOLD_PQP_N + 1);
+        ck_assert_int_eq(c.rec[i].backward.dim, FOLD_PQP_N + 1);
         if (c.rec[i].start == FOLD_BATCH_START_SCENARIO) {
             ck_assert_int_ge(c.rec[i].warm_from, 0);
             ck_assert_int_ne(c.rec[i].warm_from, i);
@@ -252,7 +252,7 @@ static fold_int solve_alone(const fold_problem *prob, const double *p, const dou
     /* pt: x (4), lam (2), zl (4), zu (4) */
     ck_assert_status(fold_solver_solution(s, pt, pt + 4, pt + 6, pt + 10, NULL), FOLD_OK);
     memcpy(xbar, ybar, sizeof xbar);
-    ck_assert_status(fold_vjp(s, xbar, NULL, NULL, NULL, pbar, NULL), FOLD_OK);
+    ck_assert_status(fold_vjp(s, &(fold_zbar){.x = xbar}, pbar, NULL), FOLD_OK);
     fold_solver_free(s);
     return fi.iterations;
 }

@@ -141,7 +141,7 @@ static fold_status second_solution(fold_solver *solver, const double *p, fold_in
     for (fold_int i = 0; i < n; i++)
         p2[i] = p[i] + 1e-8 * xbar[i];
     st = fold_solve(solver, p2, fi);
-    if (st >= 0) st = fold_vjp(solver, xbar, NULL, NULL, NULL, pbar, vi);
+    if (st >= 0) st = fold_vjp(solver, &(fold_zbar){.x = xbar}, pbar, vi);
     free(p2);
     return st;
 }
@@ -187,8 +187,8 @@ static int run(fold_int n)
     set.forward.tol = 1e-10;
     if ((st = fold_problem_create(&def, &prob)) || (st = fold_solver_create(prob, &set, &solver)) ||
         (st = fold_solve(solver, p, &fi)) < 0 ||
-        (st = fold_vjp(solver, xbar, NULL, NULL, NULL, pbar, &vi)) < 0 ||
-        (st = fold_jvp(solver, xbar, dx, NULL, NULL, NULL, &ji)) < 0 ||
+        (st = fold_vjp(solver, &(fold_zbar){.x = xbar}, pbar, &vi)) < 0 ||
+        (st = fold_jvp(solver, xbar, &(fold_dz){.x = dx}, &ji)) < 0 ||
         (st = second_solution(solver, p, n, xbar, pbar, &f2, &v2)) < 0) {
         fprintf(stderr, "n = %lld: %s: %s\n", (long long)n, fold_status_name(st),
                 fold_last_error());
@@ -197,7 +197,7 @@ static int run(fold_int n)
     printf("%9lld %6lld %9.3f %7lld %8lld %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %10lld %8.1f %s "
            "%7.3f %9.4f %s\n",
            (long long)n, (long long)fi.iterations, fi.solve_s, (long long)vi.n_active_bounds,
-           (long long)vi.kkt_dim, vi.assemble_s, vi.analyze_s, vi.factor_s, vi.solve_s, vi.total_s,
+           (long long)vi.dim, vi.assemble_s, vi.analyze_s, vi.factor_s, vi.solve_s, vi.total_s,
            ji.total_s, (long long)vi.factor_nnz, peak_mib(),
            vi.factorization == FOLD_FACTOR_CHOLMOD ? "cholmod" : "umfpack", f2.solve_s, v2.total_s,
            v2.reused_analysis ? "yes" : "no");

@@ -83,7 +83,8 @@ static void setup_init(setup *S, long n)
     fold_iter_def def = {
         FOLD_ITER_PGD, obj, {FOLD_SET_BOX, S->lo, S->hi, 0, 0, 0, 0}, 0, 1.0 / (4 + S->Q.shift)};
     S->def = def;
-    fold_iter_solve(&S->def, S->p, NULL, 100000, 1e-13, NULL, S->x, NULL, NULL);
+    fold_iter_solve(&S->def, &(fold_iter_run){.p = S->p, .max_iter = 100000, .tol = 1e-13}, S->x,
+                    NULL, NULL);
     fold_iter_map(&S->def, S->x, S->p, &S->map);
     /* assembled I - Phi = I - D (I - aQ): tridiagonal; Psi = -a D (diagonal) */
     double a = S->def.step, *g = dvec(n);

@@ -74,7 +74,7 @@ static fold_status vjp(fold_solver *sv, const fold_acopf *m, fold_int n, fold_in
     fold_solver_params(sv, p);
     fold_acopf_eval_grad_f(m, x, p, xbar);
     double t0 = now();
-    fold_status st = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, bi);
+    fold_status st = fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, bi);
     *sec = now() - t0;
     free(x);
     free(p);
@@ -147,7 +147,7 @@ static void bench_grid(fold_int buses)
         vjp(sv, m, L.n, L.np, ref, &bi, &sec);
     }
     printf("# %lld buses, %s form, KKT order %lld, reference: UMFPACK, tol 1e-14\n",
-           (long long)buses, form ? "barrier" : "active", (long long)bi.kkt_dim);
+           (long long)buses, form ? "barrier" : "active", (long long)bi.dim);
     printf("%-9s %-7s %-8s %10s %10s %7s %9s %9s %s\n", "method", "precond", "factor", "1st vjp s",
            "2nd vjp s", "iters", "rel diff", "envelope", "status");
     for (int c = 0; c < N_CONFIGS; c++) {

@@ -117,7 +117,7 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
     fold_solver_params(sv, p);
     fold_acopf_eval_grad_f(m, x, p, xbar);
     double t0 = now();
-    fold_status vst = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
+    fold_status vst = fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &bi);
     const char *form = bi.kkt_form == FOLD_KKT_BARRIER ? "barrier"
                        : bi.singular_delta > 0         ? "active+reg"
                                                        : "active";
@@ -133,7 +133,7 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
         form = "barrier";
         s.backward.kkt_form = FOLD_KKT_BARRIER;
         fold_solver_update_settings(sv, &s);
-        vst = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
+        vst = fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &bi);
         if (vst >= 0 && (bi.n_not_unique > 0 || bi.n_uncertain > 0))
             count_not_unique(pbar, &L, cs->n_bus, cs->n_gen, why, sizeof why);
     }
@@ -143,7 +143,7 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
                 "%s: vjp assemble %.3f analyze %.3f factor %.3f solve %.3f total %.3f "
                 "order %ld factor_nnz %ld rcond %.2g delta %.2g\n",
                 name, bi.assemble_s, bi.analyze_s, bi.factor_s, bi.solve_s, bi.total_s,
-                (long)bi.kkt_dim, (long)bi.factor_nnz, bi.rcond, bi.singular_delta);
+                (long)bi.dim, (long)bi.factor_nnz, bi.rcond, bi.singular_delta);
     /* Envelope check (LMP identity): the objective VJP w.r.t. pd equals the value gradient,
      * relative to the largest LMP, over the buses whose LMP is unique (the others are NaN). */
     double env = NAN;
@@ -216,7 +216,7 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
             }
             fold_solver_update_settings(sv, &vs);
             double v0 = now();
-            fold_status a = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &bi);
+            fold_status a = fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &bi);
             double v1 = now();
             double venv = NAN;
             double *vg2 = malloc((size_t)L.np * sizeof(double));

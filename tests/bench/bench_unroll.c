@@ -260,7 +260,8 @@ int main(int argc, char **argv)
     fold_objective obj = {n, n, rqp_grad, rqp_hess_v, rqp_cross, rqp_cross, &Q};
     fold_iter_def def = {
         FOLD_ITER_PGD, obj, {FOLD_SET_BOX, lo, hi, 0, NULL, NULL, NULL}, 0, 1.0 / kappa};
-    if ((st = fold_iter_solve(&def, p, NULL, 1000000, 1e-15, NULL, x, NULL, &it)) != FOLD_OK ||
+    if ((st = fold_iter_solve(&def, &(fold_iter_run){.p = p, .max_iter = 1000000, .tol = 1e-15}, x,
+                              NULL, &it)) != FOLD_OK ||
         (st = reference(&Q, x, p, c, def.step, ref)) < 0 ||
         (st = fold_iter_map(&def, x, p, &map)) < 0) {
         rc = report_failure(st < 0 ? st : FOLD_ERR_NOT_CONVERGED);

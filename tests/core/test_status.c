@@ -44,7 +44,7 @@ START_TEST(success_clears_the_detail)
     assert_clean("fold_solve");
     double xbar[4] = {1, 0, 0, 0}, pbar[3];
     fail_once();
-    ck_assert_status(fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, NULL), FOLD_OK);
+    ck_assert_status(fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, NULL), FOLD_OK);
     assert_clean("fold_vjp");
     fold_solver_free(sv);
     fold_problem_free(prob);

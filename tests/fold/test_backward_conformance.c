@@ -110,8 +110,8 @@ static fold_status run(const subject *s, const fold_settings *set, bool reverse,
         return reverse ? fold_map_vjp(s->map, set, in, out, info)
                        : fold_map_jvp(s->map, set, in, out, info);
     fold_solver *solver = fold_test_rp_solver(s->rp, set);
-    fold_status st = reverse ? fold_vjp(solver, in, in + s->n, NULL, NULL, out, info)
-                             : fold_jvp(solver, in, out, out + s->n, NULL, NULL, info);
+    fold_status st = reverse ? fold_vjp(solver, &(fold_zbar){.x = in, .lam = in + s->n}, out, info)
+                             : fold_jvp(solver, in, &(fold_dz){.x = out, .lam = out + s->n}, info);
     fold_solver_free(solver);
     return st;
 }
@@ -168,12 +168,12 @@ START_TEST(every_combination)
                 pb[i] = SENTINEL;
             st[0] = run(&s, &set, false, dp, dz, &info);
             const char *why0 = st[0] < 0 ? fold_last_error() : "";
-            ck_assert_msg(st[0] < 0 || info.method == method, "%s %s/%s: info.method %d",
+            ck_assert_msg(st[0] < 0 || (int)info.method == method, "%s %s/%s: info.method %d",
                           sys_names[_i], method_names[method], pc_names[pc], info.method);
             if (method != FOLD_BACKWARD_DIRECT && st[0] >= 0)
                 ck_assert_msg(info.precond >= FOLD_PRECOND_NONE &&
                                   info.precond < FOLD_PRECOND_AUTO &&
-                                  (pc == FOLD_PRECOND_AUTO || info.precond == pc),
+                                  (pc == FOLD_PRECOND_AUTO || (int)info.precond == pc),
                               "%s %s/%s: info.precond %d", sys_names[_i], method_names[method],
                               pc_names[pc], info.precond);
             if (pc == FOLD_PRECOND_AUTO && method != FOLD_BACKWARD_DIRECT && st[0] >= 0)

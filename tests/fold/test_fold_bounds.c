@@ -245,11 +245,16 @@ START_TEST(adjointness)
         fold_test_fill_normal(&r, lb, M);
         fold_test_fill_normal(&r, zlb, N);
         fold_test_fill_normal(&r, zub, N);
-        ck_assert_status(fold_jvp(sv, dp, dx, dl, dzl, dzu, NULL), FOLD_OK);
+        ck_assert_status(
+            fold_jvp(sv, dp, &(fold_dz){.x = dx, .lam = dl, .zl = dzl, .zu = dzu}, NULL), FOLD_OK);
         for (int blk = 0; blk < 4; blk++) { /* each block of upstream gradients alone */
             double z0[N] = {0}, z1[M] = {0};
-            ck_assert_status(fold_vjp(sv, blk == 0 ? xb : z0, blk == 1 ? lb : z1,
-                                      blk == 2 ? zlb : z0, blk == 3 ? zub : z0, pbar, NULL),
+            ck_assert_status(fold_vjp(sv,
+                                      &(fold_zbar){.x = blk == 0 ? xb : z0,
+                                                   .lam = blk == 1 ? lb : z1,
+                                                   .zl = blk == 2 ? zlb : z0,
+                                                   .zu = blk == 3 ? zub : z0},
+                                      pbar, NULL),
                              FOLD_OK);
             double l = blk == 0   ? fold_test_dot(dx, xb, N)
                        : blk == 1 ? fold_test_dot(dl, lb, M)
@@ -257,7 +262,9 @@ START_TEST(adjointness)
                                   : fold_test_dot(dzu, zub, N);
             ck_assert_double_le(fabs(l - fold_test_dot(dp, pbar, NP)), 1e-9 * fmax(1, fabs(l)));
         }
-        ck_assert_status(fold_vjp(sv, xb, lb, zlb, zub, pbar, NULL), FOLD_OK);
+        ck_assert_status(
+            fold_vjp(sv, &(fold_zbar){.x = xb, .lam = lb, .zl = zlb, .zu = zub}, pbar, NULL),
+            FOLD_OK);
         double lhs = fold_test_dot(dx, xb, N) + fold_test_dot(dl, lb, M) +
                      fold_test_dot(dzl, zlb, N) + fold_test_dot(dzu, zub, N);
         double rhs = fold_test_dot(dp, pbar, NP);

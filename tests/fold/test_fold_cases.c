@@ -93,7 +93,7 @@ START_TEST(bound_only_fd)
     for (int j = 0; j < BN; j++)
         dp[j] = cos(0.9 * j);
     /* the barrier form reports its error when it exceeds the tolerance (eq. 3.19) */
-    fold_status st = fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info);
+    fold_status st = fold_jvp(solver, dp, &(fold_dz){.x = dx}, &info);
     if (_i == FOLD_KKT_BARRIER && st == FOLD_WARN_INACCURATE)
         ck_assert_int_gt(info.n_barrier_error, 0);
     else
@@ -128,10 +128,10 @@ START_TEST(no_parameters)
         x[j] = 0.1 * j - 0.5;
     ck_assert_status(fold_solver_create(prob, NULL, &solver), FOLD_OK);
     fold_solver_store(solver, NULL, x, NULL, zero, zero, 0.0, true);
-    ck_assert_status(fold_jvp(solver, NULL, dx, NULL, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, NULL, &(fold_dz){.x = dx}, NULL), FOLD_OK);
     for (int j = 0; j < BN; j++)
         ck_assert_double_eq(dx[j], 0.0);
-    ck_assert_status(fold_vjp(solver, x, NULL, NULL, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_vjp(solver, &(fold_zbar){.x = x}, NULL, NULL), FOLD_OK);
     ck_assert_status(fold_value_gradient(solver, NULL), FOLD_OK);
     ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_X, BN, NULL, 0, NULL, NULL, NULL), FOLD_OK);
     fold_solver_free(solver);
@@ -158,14 +158,14 @@ START_TEST(analysis_reuse)
     s.active_set.ambiguity = FOLD_AMBIGUITY_IGNORE;
     s.backward.kkt_form = _i;
     fold_solver *solver = fold_test_rp_solver(rp, &s);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, &info), FOLD_OK);
     ck_assert(!info.reused_analysis);
     /* A second solution with the same active set (values moved slightly). */
     memcpy(x2, x, sizeof x2);
     for (int j = 0; j < 14; j++)
         if (zl[j] == 0 && zu[j] == 0) x2[j] += 1e-3;
     fold_solver_store(solver, p0, x2, lam, zl, zu, 0.0, true);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, &info), FOLD_OK);
     ck_assert(info.reused_analysis);
     ck_assert(!info.reused_factorization);
     /* Release one active lower bound: the free set changes. */
@@ -176,7 +176,7 @@ START_TEST(analysis_reuse)
     zl2[j0] = 0;
     x2[j0] += 0.25;
     fold_solver_store(solver, p0, x2, lam, zl2, zu, 0.0, true);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, &info), FOLD_OK);
     ck_assert(info.reused_analysis == (_i == FOLD_KKT_BARRIER));
     fold_solver_free(solver);
     fold_rp_free(rp);
@@ -201,7 +201,7 @@ START_TEST(inconsistent_multiplier)
     fold_settings_default(&s);
     s.active_set.ambiguity = FOLD_AMBIGUITY_IGNORE;
     fold_solver *solver = fold_test_rp_solver(rp, &s);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, &info), FOLD_OK);
     base = info.n_active_cons;
     memcpy(lam2, lam, sizeof lam2);
     for (int i = 0; i < 6 && i0 < 0; i++)
@@ -209,12 +209,12 @@ START_TEST(inconsistent_multiplier)
     ck_assert_int_ge(i0, 0);
     lam2[i0] = 0.5;
     fold_solver_store(solver, p0, x, lam2, zl, zu, 0.0, true);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, &info), FOLD_OK);
     ck_assert_int_eq(info.n_active_cons, base + 1);
     ck_assert_int_eq(info.n_weak, 0);
     s.active_set.ambiguity = FOLD_AMBIGUITY_RESOLVE;
     ck_assert_status(fold_solver_update_settings(solver, &s), FOLD_OK);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_WARN_UNCERTAIN);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, &info), FOLD_WARN_UNCERTAIN);
     ck_assert_int_gt(info.n_candidates, 0);
     ck_assert_int_gt(info.n_uncertain, 0);
     fold_solver_free(solver);
@@ -234,7 +234,7 @@ START_TEST(imported_point)
     fold_rp_solution(rp, &p0, &x, &lam, &zl, &zu);
     fold_settings s = fold_test_tight_settings();
     fold_solver *known = fold_test_rp_solver(rp, &s);
-    ck_assert_status(fold_jvp(known, dp, ref, NULL, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_jvp(known, dp, &(fold_dz){.x = ref}, NULL), FOLD_OK);
     for (int v = 0; v < 4; v++) {
         fold_solver *solver;
         s.backward.kkt_form = v / 2;
@@ -243,7 +243,7 @@ START_TEST(imported_point)
             ck_assert_status(fold_solver_import(solver, p0, x, NULL, NULL, NULL, NULL), FOLD_OK);
         else
             ck_assert_status(fold_solver_import(solver, p0, x, lam, zl, zu, NULL), FOLD_OK);
-        ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_OK);
+        ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, NULL), FOLD_OK);
         ck_assert_msg(fold_test_vec_relerr(dx, ref, 12, 1.0) <= 1e-8, "variant %d: %g", v,
                       fold_test_vec_relerr(dx, ref, 12, 1.0));
         fold_solver_free(solver);
@@ -273,11 +273,11 @@ START_TEST(summary_log)
     s.log.sink = sink;
     fold_solver *solver = fold_test_rp_solver(rp, &s);
     log_count = 0;
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, NULL), FOLD_OK);
     ck_assert_int_eq(log_count, 0);
     s.log.verbose = 1;
     ck_assert_status(fold_solver_update_settings(solver, &s), FOLD_OK);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, NULL), FOLD_OK);
     ck_assert_int_eq(log_count, 1);
     ck_assert_msg(strstr(log_line, "fold_jvp: active form, KKT order") != NULL, "%s", log_line);
     fold_solver_free(solver);

@@ -38,7 +38,7 @@ START_TEST(weakly_active)
     fold_settings_default(&s);
     s.active_set.ambiguity = FOLD_AMBIGUITY_REFUSE;
     fold_solver *solver = fold_test_rp_solver(rp, &s);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_DEGENERATE);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, &info), FOLD_ERR_DEGENERATE);
     ck_assert_error_mentions("weakly active");
     ck_assert_error_mentions(cons ? "constraint" : "variable");
     ck_assert_double_eq(dx[0], 12345); /* nothing written */
@@ -53,7 +53,7 @@ START_TEST(weakly_active)
     for (int policy = FOLD_WEAK_INACTIVE; policy <= FOLD_WEAK_ACTIVE; policy++) {
         s.active_set.weak_policy = policy;
         solver = fold_test_rp_solver(rp, &s);
-        ck_assert_status(fold_jvp(solver, dp, side[policy - 1], NULL, NULL, NULL, &info),
+        ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = side[policy - 1]}, &info),
                          FOLD_WARN_ONE_SIDED);
         ck_assert(info.is_one_sided);
         ck_assert_int_eq(info.n_weak, 1);
@@ -63,7 +63,7 @@ START_TEST(weakly_active)
     /* Default: both classifications. */
     s.active_set.weak_policy = FOLD_WEAK_REFUSE;
     solver = fold_test_rp_solver(rp, &s);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_WARN_UNCERTAIN);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, &info), FOLD_WARN_UNCERTAIN);
     ck_assert_error_mentions(cons ? "g[" : "x[");
     ck_assert_int_eq(info.n_candidates, 1);
     ck_assert_int_eq(info.n_variants, 1);
@@ -111,7 +111,7 @@ START_TEST(weakly_active)
     s.active_set.weak_policy = FOLD_WEAK_REFUSE;
     s.backward.kkt_form = FOLD_KKT_BARRIER;
     solver = fold_test_rp_solver(rp, &s);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, &info), FOLD_OK);
     ck_assert_int_eq(info.n_weak, 1);
     fold_solver_free(solver);
     free(dp);
@@ -138,7 +138,8 @@ START_TEST(duplicate_constraint)
     for (int k = 0; k < np; k++)
         dp[k] = 1.0 + k;
     fold_solver *solver = fold_test_rp_solver(rp, &s);
-    ck_assert_status(fold_jvp(solver, dp, dx, dlam, NULL, NULL, &info), FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx, .lam = dlam}, &info),
+                     FOLD_WARN_NOT_UNIQUE);
     ck_assert_error_mentions("not unique");
     ck_assert_int_eq(info.n_not_unique, 2);
     ck_assert(isnan(dlam[0]) && isnan(dlam[m - 1]));
@@ -151,7 +152,8 @@ START_TEST(duplicate_constraint)
     s.backward.not_unique = FOLD_NOT_UNIQUE_REFUSE;
     solver = fold_test_rp_solver(rp, &s);
     dlam[1] = 7.0;
-    ck_assert_status(fold_jvp(solver, dp, dx, dlam, NULL, NULL, &info), FOLD_ERR_SINGULAR);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx, .lam = dlam}, &info),
+                     FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("not unique");
     ck_assert_error_mentions("g[0]");
     ck_assert_double_eq(dlam[1], 7.0); /* nothing written */
@@ -159,20 +161,21 @@ START_TEST(duplicate_constraint)
     s.backward.not_unique = FOLD_NOT_UNIQUE_NAN;
     s.backward.singular_reg = 0;
     solver = fold_test_rp_solver(rp, &s);
-    ck_assert_status(fold_jvp(solver, dp, dx, dlam, NULL, NULL, &info), FOLD_ERR_SINGULAR);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx, .lam = dlam}, &info),
+                     FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("fold_jvp");
-    ck_assert_int_gt(info.kkt_dim, 0);
+    ck_assert_int_gt(info.dim, 0);
     ck_assert_int_ge(info.n_active_cons, 2);
     fold_solver_free(solver);
     for (int reg = 0; reg < 2; reg++) {
         s.backward.singular_reg = reg ? 1e-12 : 0;
         s.backward.lsq_fallback = true;
         solver = fold_test_rp_solver(rp, &s);
-        ck_assert_status(fold_jvp(solver, dp, dx, dlam, NULL, NULL, &info),
+        ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx, .lam = dlam}, &info),
                          FOLD_WARN_LEAST_SQUARES);
         ck_assert(info.is_least_squares);
         ck_assert_double_le(fabs(dlam[0] - dlam[m - 1]), 1e-8 * (1 + fabs(dlam[0])));
-        ck_assert_status(fold_vjp(solver, dx, NULL, NULL, NULL, pbar, &info),
+        ck_assert_status(fold_vjp(solver, &(fold_zbar){.x = dx}, pbar, &info),
                          FOLD_WARN_LEAST_SQUARES);
         ck_assert(info.reused_factorization);
         fold_solver_free(solver);
@@ -205,12 +208,12 @@ START_TEST(unconverged)
     double dp[6] = {1, 0, 0, 0, 0, 0}, dx[5], g[6];
     fold_settings_default(&s);
     fold_solver *solver = pqp(&prob, &s, false);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_ERR_NOT_SOLVED);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, NULL), FOLD_ERR_NOT_SOLVED);
     ck_assert_error_mentions("allow_unconverged");
     ck_assert_status(fold_value_gradient(solver, g), FOLD_ERR_NOT_SOLVED);
     s.backward.allow_unconverged = true;
     ck_assert_status(fold_solver_update_settings(solver, &s), FOLD_OK);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_WARN_UNCONVERGED_INPUT);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, NULL), FOLD_WARN_UNCONVERGED_INPUT);
     ck_assert_status(fold_value_gradient(solver, g), FOLD_WARN_UNCONVERGED_INPUT);
     fold_solver_free(solver);
     fold_problem_free(prob);
@@ -226,8 +229,8 @@ START_TEST(not_solved_and_method)
     fold_int count;
     ck_assert_status(fold_pqp_create(&prob), FOLD_OK);
     ck_assert_status(fold_solver_create(prob, NULL, &solver), FOLD_OK);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_ERR_NOT_SOLVED);
-    ck_assert_status(fold_vjp(solver, dx, NULL, NULL, NULL, pbar, NULL), FOLD_ERR_NOT_SOLVED);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, NULL), FOLD_ERR_NOT_SOLVED);
+    ck_assert_status(fold_vjp(solver, &(fold_zbar){.x = dx}, pbar, NULL), FOLD_ERR_NOT_SOLVED);
     ck_assert_status(fold_weak_list(solver, NULL, 0, &count), FOLD_OK);
     ck_assert_int_eq(count, 0);
     fold_solver_free(solver);
@@ -235,7 +238,7 @@ START_TEST(not_solved_and_method)
     fold_settings_default(&s);
     s.backward.method = FOLD_BACKWARD_CG; /* the KKT matrix is indefinite */
     solver = pqp(&prob, &s, true);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_ERR_UNSUPPORTED);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, NULL), FOLD_ERR_UNSUPPORTED);
     ck_assert_error_mentions("cg");
     fold_solver_free(solver);
     fold_problem_free(prob);
@@ -270,7 +273,7 @@ START_TEST(missing_derivative)
     ck_assert_status(fold_problem_create(&def, &prob), FOLD_OK);
     ck_assert_status(fold_solver_create(prob, NULL, &solver), FOLD_OK);
     fold_solver_store(solver, &p, &x, NULL, &z, &z, 0.0, true);
-    ck_assert_status(fold_jvp(solver, &dp, &dx, NULL, NULL, NULL, NULL),
+    ck_assert_status(fold_jvp(solver, &dp, &(fold_dz){.x = &dx}, NULL),
                      FOLD_ERR_MISSING_DERIVATIVE);
     ck_assert_error_mentions("grad_f_p");
     ck_assert_status(fold_value_gradient(solver, &dx), FOLD_ERR_MISSING_DERIVATIVE);
@@ -288,14 +291,14 @@ START_TEST(bad_arguments)
     fold_int rows_bad[2] = {0, 5}, rows_rep[2] = {1, 1}, cols_ok[2] = {0, 1};
     for (int k = 0; k < 30; k++)
         out[k] = -7;
-    ck_assert_status(fold_jvp(NULL, dp, out, NULL, NULL, NULL, NULL), FOLD_ERR_ARGUMENT);
-    ck_assert_status(fold_jvp(solver, NULL, out, NULL, NULL, NULL, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_jvp(NULL, dp, &(fold_dz){.x = out}, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_jvp(solver, NULL, &(fold_dz){.x = out}, NULL), FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("dp is NULL");
-    ck_assert_status(fold_jvp(solver, dp, out, NULL, NULL, NULL, NULL), FOLD_ERR_NONFINITE);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = out}, NULL), FOLD_ERR_NONFINITE);
     ck_assert_error_mentions("dp[2]");
-    ck_assert_status(fold_vjp(solver, xbar, NULL, NULL, NULL, pbar, NULL), FOLD_ERR_NONFINITE);
-    ck_assert_error_mentions("xbar[1]");
-    ck_assert_status(fold_vjp(solver, NULL, NULL, NULL, NULL, NULL, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_vjp(solver, &(fold_zbar){.x = xbar}, pbar, NULL), FOLD_ERR_NONFINITE);
+    ck_assert_error_mentions("zbar.x[1]");
+    ck_assert_status(fold_vjp(solver, NULL, NULL, NULL), FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("pbar");
     ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_X, 2, rows_bad, 2, cols_ok, out, NULL),
                      FOLD_ERR_ARGUMENT);
@@ -336,7 +339,7 @@ START_TEST(allocation_failure)
     int failures = 0;
     ck_assert_status(fold_rp_create(77, &o, &rp), FOLD_OK);
     fold_solver *solver = fold_test_rp_solver(rp, NULL);
-    ck_assert_status(fold_jvp(solver, dp, ref, NULL, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = ref}, NULL), FOLD_OK);
     fold_solver_free(solver);
     for (long k = 0; k < 200; k++) {
         fold_status st;
@@ -344,7 +347,7 @@ START_TEST(allocation_failure)
         for (int j = 0; j < 10; j++)
             dx[j] = -99;
         fold_alloc_fail_after(k);
-        st = fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL);
+        st = fold_jvp(solver, dp, &(fold_dz){.x = dx}, NULL);
         fold_alloc_fail_after(-1);
         if (st == FOLD_OK) {
             fold_solver_free(solver);
@@ -356,10 +359,10 @@ START_TEST(allocation_failure)
         for (int j = 0; j < 10; j++)
             ck_assert_double_eq(dx[j], -99);
         /* The same solver recovers once memory is available again. */
-        ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL), FOLD_OK);
+        ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, NULL), FOLD_OK);
         ck_assert_double_le(fold_test_vec_relerr(dx, ref, 10, 1.0), 1e-12);
         fold_alloc_fail_after(k);
-        st = fold_vjp(solver, dx, NULL, NULL, NULL, pbar, NULL);
+        st = fold_vjp(solver, &(fold_zbar){.x = dx}, pbar, NULL);
         fold_alloc_fail_after(-1);
         ck_assert(st == FOLD_OK || st == FOLD_ERR_MEMORY);
         fold_solver_free(solver);

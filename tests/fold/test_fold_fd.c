@@ -65,18 +65,18 @@ START_TEST(random_fd)
     fold_test_rng_seed(&r, 99 + (unsigned)_i);
     fold_test_fill_normal(&r, dp, np);
     /* Active-set and barrier forms at the Ipopt solution (the final interior iterate). */
-    ck_assert_status(fold_jvp(solver, dp, dx, dlam, NULL, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx, .lam = dlam}, &info), FOLD_OK);
     ck_assert_int_eq(info.n_weak, 0);
     ck_assert_status(fold_value_gradient(solver, grad), FOLD_OK);
     s.backward.kkt_form = FOLD_KKT_BARRIER;
     ck_assert_status(fold_solver_update_settings(solver, &s), FOLD_OK);
     /* The barrier form's error, estimated by extrapolating the barrier parameter to zero
      * (doc/math.md eq. 3.19), is reported above the tolerance (FOLD_WARN_INACCURATE) */
-    fold_status sb = fold_jvp(solver, dp, dxb, dlb, NULL, NULL, &info);
+    fold_status sb = fold_jvp(solver, dp, &(fold_dz){.x = dxb, .lam = dlb}, &info);
     ck_assert_msg(sb == FOLD_OK || (sb == FOLD_WARN_INACCURATE && info.n_barrier_error > 0),
                   "%s: %s", fold_status_name(sb), fold_last_error());
     double est = info.barrier_error;
-    ck_assert_int_eq(info.kkt_dim, n + m);
+    ck_assert_int_eq(info.dim, n + m);
     /* Central differences of warm-started re-solves (on a separate solver). */
     fd_ctx c = {NULL, n, m, np, x0, lam0, zl0, zu0};
     s.backward.kkt_form = FOLD_KKT_ACTIVE;
@@ -133,7 +133,7 @@ START_TEST(hs071_fd)
         fold_status st;
         memset(dp, 0, sizeof dp);
         dp[k] = 1;
-        st = fold_jvp(solver, dp, dx, NULL, NULL, NULL, NULL);
+        st = fold_jvp(solver, dp, &(fold_dz){.x = dx}, NULL);
         if (st < 0 && s.backward.factorization == FOLD_FACTOR_CHOLMOD) {
             ck_assert_error_mentions("fold_jvp");
             break;

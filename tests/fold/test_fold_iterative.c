@@ -66,13 +66,19 @@ static void dirs_free(dirs *d)
 static fold_status run_jvp(fold_solver *solver, dirs *d, fold_backward_info *info)
 {
     fold_int n = d->n;
-    return fold_jvp(solver, d->dp, d->jvp, d->jvp + 3 * n, d->jvp + n, d->jvp + 2 * n, info);
+    return fold_jvp(
+        solver, d->dp,
+        &(fold_dz){.x = d->jvp, .lam = d->jvp + 3 * n, .zl = d->jvp + n, .zu = d->jvp + 2 * n},
+        info);
 }
 
 static fold_status run_vjp(fold_solver *solver, dirs *d, fold_backward_info *info)
 {
     fold_int n = d->n;
-    return fold_vjp(solver, d->bar, d->bar + 3 * n, d->bar + n, d->bar + 2 * n, d->vjp, info);
+    return fold_vjp(
+        solver,
+        &(fold_zbar){.x = d->bar, .lam = d->bar + 3 * n, .zl = d->bar + n, .zu = d->bar + 2 * n},
+        d->vjp, info);
 }
 
 static fold_settings iter_settings(int form, int method, int precond)
@@ -249,6 +255,45 @@ START_TEST(not_converged)
     for (int k = 0; k < 4; k++)
         ck_assert_double_eq(J[k], 7.0);
     fold_solver_free(solver);
+    dirs_free(&d);
+    fold_rp_free(rp);
+}
+END_TEST
+
+/* backward.fixed_iterations on the KKT fold: K GMRES iterations return FOLD_OK with their
+ * residual above backward.tol (where max_iter = K fails), K large gives the direct result. */
+START_TEST(fixed_iterations)
+{
+    fold_rp *rp = make_rp(5, true);
+    dirs d = dirs_make(rp, 78);
+    double *ref_jvp = calloc((size_t)(3 * d.n + d.m), 8), *ref_vjp = calloc((size_t)d.np, 8);
+    fold_settings s = iter_settings(FOLD_KKT_ACTIVE, FOLD_BACKWARD_GMRES, FOLD_PRECOND_NONE);
+    fold_backward_info info;
+    reference(rp, FOLD_KKT_ACTIVE, &d, ref_jvp, ref_vjp);
+    s.backward.fixed_iterations = 2;
+    fold_solver *solver = fold_test_rp_solver(rp, &s);
+    ck_assert_status(run_vjp(solver, &d, &info), FOLD_OK);
+    ck_assert_int_eq(info.reason, FOLD_REASON_FIXED_ITER);
+    ck_assert_int_eq(info.iterations, 2);
+    ck_assert_msg(info.residual > s.backward.tol && info.residual < 1, "residual %g",
+                  info.residual);
+    ck_assert_msg(fold_test_vec_relerr(d.vjp, ref_vjp, d.np, 0) > 1e-6, "2 steps: no change");
+    s.backward.fixed_iterations = 300;
+    s.backward.method = FOLD_BACKWARD_LFPI;
+    s.precond.kind = FOLD_PRECOND_EXACT;
+    ck_assert_status(fold_solver_update_settings(solver, &s), FOLD_OK);
+    ck_assert_status(run_jvp(solver, &d, &info), FOLD_OK);
+    ck_assert_int_eq(info.reason, FOLD_REASON_FIXED_ITER);
+    ck_assert_int_eq(info.iterations, 300);
+    ck_assert_msg(info.residual < 1e-12, "residual %g", info.residual);
+    ck_assert_msg(fold_test_vec_relerr(d.jvp, ref_jvp, 3 * d.n + d.m, 0) < AGREE_TOL,
+                  "jvp error %g", fold_test_vec_relerr(d.jvp, ref_jvp, 3 * d.n + d.m, 0));
+    ck_assert_status(run_vjp(solver, &d, &info), FOLD_OK);
+    ck_assert_msg(fold_test_vec_relerr(d.vjp, ref_vjp, d.np, 0) < AGREE_TOL, "vjp error %g",
+                  fold_test_vec_relerr(d.vjp, ref_vjp, d.np, 0));
+    fold_solver_free(solver);
+    free(ref_jvp);
+    free(ref_vjp);
     dirs_free(&d);
     fold_rp_free(rp);
 }
@@ -439,6 +484,7 @@ Suite *fold_iterative_suite(void)
     tcase_add_loop_test(tc, lfpi_exact_one_step, 0, 4);
     tcase_add_loop_test(tc, lfpi_none_diverges, 0, 2);
     tcase_add_test(tc, not_converged);
+    tcase_add_test(tc, fixed_iterations);
     tcase_add_loop_test(tc, nearby_after_parameter_change, 0, 10);
     tcase_add_test(tc, refused_settings);
     tcase_add_loop_test(tc, bound_constrained_spd, 0, 4);

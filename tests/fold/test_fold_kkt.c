@@ -39,7 +39,7 @@ START_TEST(pqp_closed_form)
         fold_jacobian(solver, FOLD_BLOCK_X, FOLD_PQP_N, NULL, FOLD_PQP_N + 1, NULL, J, &info),
         FOLD_OK);
     ck_assert_double_le(fold_test_vec_relerr(J, ref, FOLD_PQP_N * (FOLD_PQP_N + 1), 1.0), 1e-10);
-    ck_assert_int_eq(info.kkt_dim, FOLD_PQP_N + 1); /* no active bound: 5 + 1 in both forms */
+    ck_assert_int_eq(info.dim, FOLD_PQP_N + 1); /* no active bound: 5 + 1 in both forms */
     ck_assert_int_eq(info.n_active_cons, 1);
     ck_assert_int_eq(info.n_rhs, FOLD_PQP_N); /* reverse mode: 5 rows < 6 columns */
     ck_assert_double_le(info.residual, 1e-14);
@@ -102,8 +102,12 @@ START_TEST(random_adjointness)
         fold_test_fill_normal(&r, dp, np);
         fold_test_fill_normal(&r, xb, 3 * n);
         fold_test_fill_normal(&r, lamb, m);
-        ck_assert_status(fold_jvp(solver, dp, dx, dlam, dzl, dzu, NULL), FOLD_OK);
-        ck_assert_status(fold_vjp(solver, xb, lamb, zlb, zub, pbar, NULL), FOLD_OK);
+        ck_assert_status(
+            fold_jvp(solver, dp, &(fold_dz){.x = dx, .lam = dlam, .zl = dzl, .zu = dzu}, NULL),
+            FOLD_OK);
+        ck_assert_status(
+            fold_vjp(solver, &(fold_zbar){.x = xb, .lam = lamb, .zl = zlb, .zu = zub}, pbar, NULL),
+            FOLD_OK);
         double lhs = fold_test_dot(dx, xb, n) + fold_test_dot(dlam, lamb, m) +
                      fold_test_dot(dzl, zlb, n) + fold_test_dot(dzu, zub, n);
         double rhs = fold_test_dot(dp, pbar, np);
@@ -134,7 +138,7 @@ START_TEST(random_envelope)
     double *vg = calloc((size_t)np, 8), *fd = calloc((size_t)np, 8), *p = calloc((size_t)np, 8);
     fold_rp_grad_x(rp, x, p0, gx);
     fold_rp_grad_p(rp, x, p0, fd);
-    ck_assert_status(fold_vjp(solver, gx, NULL, NULL, NULL, pbar, NULL), FOLD_OK);
+    ck_assert_status(fold_vjp(solver, &(fold_zbar){.x = gx}, pbar, NULL), FOLD_OK);
     ck_assert_status(fold_value_gradient(solver, vg), FOLD_OK);
     for (fold_int k = 0; k < np; k++)
         pbar[k] += fd[k];
@@ -172,8 +176,11 @@ START_TEST(random_jacobian)
         for (fold_int k = 0; k < np; k++) {
             memset(dp, 0, (size_t)np * 8);
             dp[k] = 1;
-            ck_assert_status(fold_jvp(solver, dp, col, col + 3 * n, col + n, col + 2 * n, NULL),
-                             FOLD_OK);
+            ck_assert_status(
+                fold_jvp(solver, dp,
+                         &(fold_dz){.x = col, .lam = col + 3 * n, .zl = col + n, .zu = col + 2 * n},
+                         NULL),
+                FOLD_OK);
             const double *blk = b == 0   ? col
                                 : b == 1 ? col + 3 * n
                                 : b == 2 ? col + n
@@ -236,17 +243,17 @@ START_TEST(reuse)
     double dp[FOLD_PQP_N + 1] = {1, 0, 0, 0, 0, 0}, dx[FOLD_PQP_N], x[FOLD_PQP_N], lam;
     double p2[FOLD_PQP_N + 1], zero[FOLD_PQP_N] = {0}, ref[FOLD_PQP_N * (FOLD_PQP_N + 1)];
     fold_backward_info info;
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, &info), FOLD_OK);
     ck_assert(!info.reused_factorization);
     ck_assert(!info.reused_analysis);
     ck_assert_double_ge(info.total_s, info.solve_s);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, &info), FOLD_OK);
     ck_assert(info.reused_factorization);
     memcpy(p2, pqp_p, sizeof p2);
     p2[5] = 3.0;
     fold_pqp_solution(p2, x, &lam, ref);
     fold_solver_store(solver, p2, x, &lam, zero, zero, 0.0, true);
-    ck_assert_status(fold_jvp(solver, dp, dx, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, &info), FOLD_OK);
     ck_assert(!info.reused_factorization);
     ck_assert(info.reused_analysis);
     for (int j = 0; j < FOLD_PQP_N; j++)
@@ -271,21 +278,27 @@ START_TEST(jvp_vjp_aliasing)
     double dp[12], ref[4][12], out[4][12], buf[12], pbar[12];
     fold_test_rng_seed(&r, 5 + (unsigned)_i);
     fold_test_fill_normal(&r, dp, 12);
-    ck_assert_status(fold_jvp(solver, dp, ref[0], ref[1], ref[2], ref[3], NULL), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp,
+                              &(fold_dz){.x = ref[0], .lam = ref[1], .zl = ref[2], .zu = ref[3]},
+                              NULL),
+                     FOLD_OK);
     for (int which = 0; which < 4; which++) { /* dx, dlam, dzl, dzu alias dp in turn */
         double *o4[4] = {out[0], out[1], out[2], out[3]};
         memcpy(buf, dp, sizeof buf);
         o4[which] = buf;
-        ck_assert_status(fold_jvp(solver, buf, o4[0], o4[1], o4[2], o4[3], NULL), FOLD_OK);
+        ck_assert_status(fold_jvp(solver, buf,
+                                  &(fold_dz){.x = o4[0], .lam = o4[1], .zl = o4[2], .zu = o4[3]},
+                                  NULL),
+                         FOLD_OK);
         for (int k = 0; k < 4; k++)
             ck_assert_double_le(fold_test_vec_relerr(o4[k], ref[k], 12, 1.0), 1e-14);
     }
-    ck_assert_status(fold_jvp(solver, dp, out[0], out[1], NULL, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = out[0], .lam = out[1]}, NULL), FOLD_OK);
     ck_assert_double_le(fold_test_vec_relerr(out[0], ref[0], 12, 1.0), 1e-14);
     ck_assert_double_le(fold_test_vec_relerr(out[1], ref[1], 12, 1.0), 1e-14);
     fold_test_fill_normal(&r, buf, 12);
-    ck_assert_status(fold_vjp(solver, buf, NULL, NULL, NULL, pbar, NULL), FOLD_OK);
-    ck_assert_status(fold_vjp(solver, buf, NULL, NULL, NULL, buf, NULL), FOLD_OK);
+    ck_assert_status(fold_vjp(solver, &(fold_zbar){.x = buf}, pbar, NULL), FOLD_OK);
+    ck_assert_status(fold_vjp(solver, &(fold_zbar){.x = buf}, buf, NULL), FOLD_OK);
     ck_assert_double_le(fold_test_vec_relerr(buf, pbar, 12, 1.0), 1e-14);
     fold_solver_free(solver);
     fold_rp_free(rp);
@@ -312,16 +325,27 @@ START_TEST(lazy_bound_weights)
         fold_settings b = s;
         b.backward.kkt_form = FOLD_KKT_BARRIER;
         ck_assert_status(fold_solver_update_settings(lazy, &b), FOLD_OK);
-        ck_assert_status(fold_jvp(lazy, dp, out[0], out[1], out[2], out[3], NULL), FOLD_OK);
+        ck_assert_status(
+            fold_jvp(lazy, dp, &(fold_dz){.x = out[0], .lam = out[1], .zl = out[2], .zu = out[3]},
+                     NULL),
+            FOLD_OK);
         ck_assert_status(fold_solver_update_settings(lazy, &s), FOLD_OK);
     }
-    ck_assert_status(fold_vjp(lazy, xb, NULL, NULL, NULL, pbar, NULL), FOLD_OK);
-    ck_assert_status(fold_jvp(lazy, dp, out[0], out[1], out[2], out[3], NULL), FOLD_OK);
-    ck_assert_status(fold_jvp(fresh, dp, ref[0], ref[1], ref[2], ref[3], NULL), FOLD_OK);
+    ck_assert_status(fold_vjp(lazy, &(fold_zbar){.x = xb}, pbar, NULL), FOLD_OK);
+    ck_assert_status(fold_jvp(lazy, dp,
+                              &(fold_dz){.x = out[0], .lam = out[1], .zl = out[2], .zu = out[3]},
+                              NULL),
+                     FOLD_OK);
+    ck_assert_status(fold_jvp(fresh, dp,
+                              &(fold_dz){.x = ref[0], .lam = ref[1], .zl = ref[2], .zu = ref[3]},
+                              NULL),
+                     FOLD_OK);
     for (int k = 0; k < 4; k++)
         ck_assert_double_le(fold_test_vec_relerr(out[k], ref[k], k == 1 ? 5 : 14, 1.0), 1e-14);
-    ck_assert_status(fold_vjp(lazy, xb, NULL, zb, zb, pbar, NULL), FOLD_OK);
-    ck_assert_status(fold_vjp(fresh, xb, NULL, zb, zb, pref, NULL), FOLD_OK);
+    ck_assert_status(fold_vjp(lazy, &(fold_zbar){.x = xb, .zl = zb, .zu = zb}, pbar, NULL),
+                     FOLD_OK);
+    ck_assert_status(fold_vjp(fresh, &(fold_zbar){.x = xb, .zl = zb, .zu = zb}, pref, NULL),
+                     FOLD_OK);
     ck_assert_double_le(fold_test_vec_relerr(pbar, pref, 4, 1.0), 1e-14);
     fold_solver_free(lazy);
     fold_solver_free(fresh);

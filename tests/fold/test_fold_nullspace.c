@@ -148,7 +148,7 @@ START_TEST(objective_vjp)
     fold_solver_params(sv, p);
     grad_f(x, p, xbar, NULL);
     grad_f_p(x, p, gp, NULL);
-    ck_assert_status(fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &info), FOLD_OK);
+    ck_assert_status(fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &info), FOLD_OK);
     ck_assert_status(fold_value_gradient(sv, vg), FOLD_OK);
     for (int j = 0; j < NP; j++)
         ck_assert_double_le(fabs(pbar[j] + gp[j] - vg[j]), 1e-8 * fmax(1, fabs(vg[j])));
@@ -159,7 +159,7 @@ START_TEST(objective_vjp)
     /* Disabled: the singular matrix is refused as before. */
     s.backward.singular_reg = 0;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
-    ck_assert_status(fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &info), FOLD_ERR_SINGULAR);
+    ck_assert_status(fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &info), FOLD_ERR_SINGULAR);
     fold_solver_free(sv);
     fold_problem_free(prob);
 }
@@ -179,11 +179,12 @@ START_TEST(jvp_fd)
     double sbar[NX] = {0, 0, 1, 1};
     fold_backward_info info;
     fold_solver_params(sv, p0);
-    ck_assert_status(fold_vjp(sv, sbar, NULL, NULL, NULL, ds, &info), FOLD_OK);
+    ck_assert_status(fold_vjp(sv, &(fold_zbar){.x = sbar}, ds, &info), FOLD_OK);
     for (int k = 0; k < NP; k++) {
         double dp[NP] = {0}, h = 1e-5;
         dp[k] = 1;
-        ck_assert_status(fold_jvp(sv, dp, dx, dlam, NULL, NULL, &info), FOLD_WARN_NOT_UNIQUE);
+        ck_assert_status(fold_jvp(sv, dp, &(fold_dz){.x = dx, .lam = dlam}, &info),
+                         FOLD_WARN_NOT_UNIQUE);
         ck_assert_error_mentions("x[2]");
         ck_assert(isnan(dx[2]) && isnan(dx[3]));
         ck_assert_int_eq(info.n_not_unique, 2);
@@ -223,8 +224,9 @@ START_TEST(adjoint)
     fold_test_fill_normal(&rng, xbar, NX);
     fold_test_fill_normal(&rng, lambar, 2);
     xbar[2] = xbar[3] = 0;
-    ck_assert_status(fold_jvp(sv, dp, dx, dlam, NULL, NULL, NULL), FOLD_WARN_NOT_UNIQUE);
-    ck_assert_status(fold_vjp(sv, xbar, lambar, NULL, NULL, pbar, NULL), FOLD_OK);
+    ck_assert_status(fold_jvp(sv, dp, &(fold_dz){.x = dx, .lam = dlam}, NULL),
+                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(fold_vjp(sv, &(fold_zbar){.x = xbar, .lam = lambar}, pbar, NULL), FOLD_OK);
     double lhs = dx[0] * xbar[0] + dx[1] * xbar[1] + fold_test_dot(dlam, lambar, 2);
     double rhs = fold_test_dot(dp, pbar, NP);
     ck_assert_double_le(fabs(lhs - rhs), 1e-10 * fmax(1, fabs(lhs)));
@@ -243,7 +245,7 @@ START_TEST(not_unique)
     fold_solver *sv = solved(prob, &s, NULL);
     double xbar[NX] = {0, 0, 1, 0}, pbar[NP] = {7, 7, 7, 7}, J[2 * NP], Jall[NX * NP];
     fold_backward_info info;
-    ck_assert_status(fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &info), FOLD_ERR_SINGULAR);
+    ck_assert_status(fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &info), FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("not unique");
     ck_assert_error_mentions("x[2]");
     ck_assert_error_mentions("x[3]");
@@ -269,7 +271,7 @@ START_TEST(not_unique)
         for (int c = 0; c < NP; c++) {
             double dp[NP] = {0}, dx[NX];
             dp[c] = 1;
-            ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, NULL), FOLD_WARN_NOT_UNIQUE);
+            ck_assert_status(fold_jvp(sv, dp, &(fold_dz){.x = dx}, NULL), FOLD_WARN_NOT_UNIQUE);
             for (fold_int q = 0; q < nr; q++) {
                 fold_int row = mode ? rr[q] : r[q];
                 double v = Jall[c * nr + q];
@@ -291,13 +293,13 @@ START_TEST(not_unique)
     s.backward.not_unique = FOLD_NOT_UNIQUE_NAN;
     s.backward.lsq_fallback = true;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
-    ck_assert_status(fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &info), FOLD_WARN_LEAST_SQUARES);
+    ck_assert_status(fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &info), FOLD_WARN_LEAST_SQUARES);
     ck_assert(info.is_least_squares);
     for (int j = 0; j < NP; j++)
         ck_assert(isfinite(pbar[j]));
     /* The least-squares VJP is that of the projection (e_u1 + e_u2) / 2 onto the range. */
     double half[NX] = {0, 0, 0.5, 0.5}, pref[NP];
-    ck_assert_status(fold_vjp(sv, half, NULL, NULL, NULL, pref, NULL), FOLD_WARN_LEAST_SQUARES);
+    ck_assert_status(fold_vjp(sv, &(fold_zbar){.x = half}, pref, NULL), FOLD_WARN_LEAST_SQUARES);
     for (int j = 0; j < NP; j++)
         ck_assert_double_le(fabs(pbar[j] - pref[j]), 1e-10 * fmax(1, fabs(pref[j])));
     fold_solver_free(sv);
@@ -325,12 +327,14 @@ START_TEST(duplicate_constraint)
     for (int k = 0; k < 3; k++) {
         double dp[NP] = {0};
         dp[k] = 1;
-        ck_assert_status(fold_jvp(sv3, dp, dx, dl, NULL, NULL, &info), FOLD_WARN_NOT_UNIQUE);
+        ck_assert_status(fold_jvp(sv3, dp, &(fold_dz){.x = dx, .lam = dl}, &info),
+                         FOLD_WARN_NOT_UNIQUE);
         /* The repeated row is found before factoring: K + delta D is factored directly. */
         ck_assert_msg(strstr(info.fallback_reason, "expected") != NULL, "'%s'",
                       info.fallback_reason);
         fold_backward_info info2;
-        ck_assert_status(fold_jvp(sv2, dp, dx2, dl2, NULL, NULL, &info2), FOLD_WARN_NOT_UNIQUE);
+        ck_assert_status(fold_jvp(sv2, dp, &(fold_dz){.x = dx2, .lam = dl2}, &info2),
+                         FOLD_WARN_NOT_UNIQUE);
         ck_assert_msg(strstr(info2.fallback_reason, "zero pivot") != NULL ||
                           strstr(info2.fallback_reason, "small pivot") != NULL,
                       "'%s'", info2.fallback_reason);
@@ -341,14 +345,14 @@ START_TEST(duplicate_constraint)
         ck_assert_double_le(fabs(dl[1] - dl2[1]), 1e-9 * fmax(1, fabs(dl2[1])));
     }
     double dp3[NP] = {0, 0, 0, 1};
-    ck_assert_status(fold_jvp(sv3, dp3, dx, NULL, NULL, NULL, NULL), FOLD_ERR_SINGULAR);
+    ck_assert_status(fold_jvp(sv3, dp3, &(fold_dz){.x = dx}, NULL), FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("not differentiable");
     ck_assert_error_mentions("dp[3]");
     /* VJP of y: p0..p2 entries equal the problem without the repeat, p3 is NaN. */
     double ybar[NX] = {1, 0, 0, 0}, pb3[NP], pb2[NP];
-    ck_assert_status(fold_vjp(sv3, ybar, NULL, NULL, NULL, pb3, &info), FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(fold_vjp(sv3, &(fold_zbar){.x = ybar}, pb3, &info), FOLD_WARN_NOT_UNIQUE);
     ck_assert_int_eq(info.n_not_unique, 1);
-    ck_assert_status(fold_vjp(sv2, ybar, NULL, NULL, NULL, pb2, NULL), FOLD_OK);
+    ck_assert_status(fold_vjp(sv2, &(fold_zbar){.x = ybar}, pb2, NULL), FOLD_OK);
     ck_assert(isnan(pb3[3]));
     for (int k = 0; k < 3; k++)
         ck_assert_double_le(fabs(pb3[k] - pb2[k]), 1e-9 * fmax(1, fabs(pb2[k])));
@@ -356,14 +360,14 @@ START_TEST(duplicate_constraint)
     s.backward.not_unique = FOLD_NOT_UNIQUE_REFUSE;
     ck_assert_status(fold_solver_update_settings(sv3, &s), FOLD_OK);
     pb3[0] = 9;
-    ck_assert_status(fold_vjp(sv3, ybar, NULL, NULL, NULL, pb3, NULL), FOLD_ERR_SINGULAR);
+    ck_assert_status(fold_vjp(sv3, &(fold_zbar){.x = ybar}, pb3, NULL), FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("p[3]");
     ck_assert_double_eq(pb3[0], 9);
     s.backward.not_unique = FOLD_NOT_UNIQUE_NAN;
     ck_assert_status(fold_solver_update_settings(sv3, &s), FOLD_OK);
     /* An upstream gradient on one of the repeated multipliers: not unique. */
     double lbar[3] = {1, 0, 0};
-    ck_assert_status(fold_vjp(sv3, NULL, lbar, NULL, NULL, pb3, NULL), FOLD_ERR_SINGULAR);
+    ck_assert_status(fold_vjp(sv3, &(fold_zbar){.lam = lbar}, pb3, NULL), FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("g[0]");
     ck_assert_error_mentions("g[2]");
     fold_solver_free(sv2);
@@ -486,7 +490,7 @@ START_TEST(jacobian_two_null_directions)
     for (int k = 0; k < NX * NP; k++)
         ck_assert(isnan(Jc[k]) ? isnan(Jx[k]) : Jc[k] == Jx[k]);
     double dp3[NP] = {0, 0, 0, 1}, dx[NX];
-    ck_assert_status(fold_jvp(sv, dp3, dx, NULL, NULL, NULL, NULL), FOLD_ERR_SINGULAR);
+    ck_assert_status(fold_jvp(sv, dp3, &(fold_dz){.x = dx}, NULL), FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("not orthogonal to the null space");
     kkt_flag_p(sv, 3, true);
     fold_solver_free(sv);
@@ -581,7 +585,7 @@ START_TEST(slow_refinement_rescued)
     fold_solver_store(ref, p0, x, NULL, zero, zero, obj, true);
     fold_solver_store(sv, p0, x, NULL, zero, zero, obj, true);
     double dP[6] = {1, 0, 0, 0, 0, 1}, dx[4], dref[4];
-    ck_assert_status(fold_jvp(ref, dP, dref, NULL, NULL, NULL, NULL), FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(fold_jvp(ref, dP, &(fold_dz){.x = dref}, NULL), FOLD_WARN_NOT_UNIQUE);
     ck_assert_double_le(fabs(dref[0] - 1 / det), 1e-9 / det);
     fold_status st0 = fold_kkt_setup(sv, true, NULL, "test");
     ck_assert_msg(st0 >= 0, "%d %s", st0, fold_last_error());
@@ -699,12 +703,12 @@ START_TEST(held_twice)
     ck_assert_double_gt(zu[1], 1e-3); /* Ipopt keeps a share on the bound */
     /* By default the bound is a candidate (held, or freed in a variant): dp moves the
      * equality off it, which the held classification cannot follow: refused. */
-    ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_SINGULAR);
+    ck_assert_status(fold_jvp(sv, dp, &(fold_dz){.x = dx}, &info), FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("not differentiable");
     /* active_set.ambiguity = refuse: the dependent constraints are refused by name */
     s.active_set.ambiguity = FOLD_AMBIGUITY_REFUSE;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
-    ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_DEGENERATE);
+    ck_assert_status(fold_jvp(sv, dp, &(fold_dz){.x = dx}, &info), FOLD_ERR_DEGENERATE);
     ck_assert_error_mentions("dependent active constraints");
     ck_assert_error_mentions("bound of variable x[1]");
     fold_weak_entry w[4];
@@ -717,15 +721,16 @@ START_TEST(held_twice)
     s.active_set.weak_policy = FOLD_WEAK_ACTIVE;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
     double dl[1];
-    ck_assert_status(fold_jvp(sv, dp, dx, dl, NULL, NULL, &info), FOLD_ERR_SINGULAR);
+    ck_assert_status(fold_jvp(sv, dp, &(fold_dz){.x = dx, .lam = dl}, &info), FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("not differentiable"); /* p1 moves the equality off the bound */
     double dp0[2] = {1, 0};
-    ck_assert_status(fold_jvp(sv, dp0, dx, dl, NULL, NULL, &info), FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(fold_jvp(sv, dp0, &(fold_dz){.x = dx, .lam = dl}, &info),
+                     FOLD_WARN_NOT_UNIQUE);
     ck_assert(info.is_one_sided);
     ck_assert_double_le(fabs(dx[0] - 1), 1e-10);
     ck_assert_double_eq(dx[1], 0);
     ck_assert(isnan(dl[0]));
-    ck_assert_status(fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &info), FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &info), FOLD_WARN_NOT_UNIQUE);
     ck_assert(isnan(pbar[1]) && pbar[0] == 0);
     /* Barrier form, x1 stored 1e-6 inside its bound and exactly at it (Sigma about
      * zu / eps): the single row is not expected singular either way (eq. 4.13; the LU
@@ -740,7 +745,7 @@ START_TEST(held_twice)
     for (int at_bound = 0; at_bound < 2; at_bound++) {
         x[1] = at_bound ? 1.0 : 1.0 - 1e-6;
         fold_solver_store(sv, pp, x, lam, zl, zu, 0.0, true);
-        ck_assert_status(fold_jvp(sv, dp0, dx, dl, NULL, NULL, &info), FOLD_OK);
+        ck_assert_status(fold_jvp(sv, dp0, &(fold_dz){.x = dx, .lam = dl}, &info), FOLD_OK);
         ck_assert_msg(strstr(info.fallback_reason, "expected") == NULL, "'%s'",
                       info.fallback_reason);
         ck_assert_double_eq(info.singular_delta, 0);
@@ -831,7 +836,7 @@ START_TEST(held_by_rows)
     ck_assert_double_gt(zu[2], 1e-3);
     /* By default the bound held by the rows is a candidate: held (the rows hold x2 = 1
      * anyway) or freed, both give dx0 = 1/2, dx2 = 0; it is reported as dependent. */
-    ck_assert(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info) >= 0);
+    ck_assert(fold_jvp(sv, dp, &(fold_dz){.x = dx}, &info) >= 0);
     ck_assert_double_le(fabs(dx[0] - 0.5), 1e-9);
     ck_assert_double_le(fabs(dx[2]), 1e-9);
     const fold_trust_item *items;
@@ -842,14 +847,14 @@ START_TEST(held_by_rows)
     /* active_set.ambiguity = refuse: refused before any factorization, naming the rows */
     s.active_set.ambiguity = FOLD_AMBIGUITY_REFUSE;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
-    ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_DEGENERATE);
+    ck_assert_status(fold_jvp(sv, dp, &(fold_dz){.x = dx}, &info), FOLD_ERR_DEGENERATE);
     ck_assert_error_mentions("parallel there to another active row");
     ck_assert_error_mentions("bound of variable x[2]");
     ck_assert_double_eq(info.factor_s, 0); /* no factorization */
     /* Another policy: returned, flagged one-sided (the rows hold x2 = 1 anyway; dx0 = 1/2). */
     s.active_set.weak_policy = FOLD_WEAK_INACTIVE;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
-    ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_WARN_ONE_SIDED);
+    ck_assert_status(fold_jvp(sv, dp, &(fold_dz){.x = dx}, &info), FOLD_WARN_ONE_SIDED);
     ck_assert_double_le(fabs(dx[0] - 0.5), 1e-9);
     ck_assert_double_le(fabs(dx[2]), 1e-9);
     /* Barrier form with x2 exactly at its bound and a large zu: the pair's pivot estimate
@@ -866,7 +871,7 @@ START_TEST(held_by_rows)
     x[2] = 1.0;
     zu[2] *= 1e4;
     fold_solver_store(sv, pp, x, lam, zl, zu, 0.0, true);
-    ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_jvp(sv, dp, &(fold_dz){.x = dx}, &info), FOLD_OK);
     ck_assert_msg(strstr(info.fallback_reason, "expected") != NULL, "'%s'", info.fallback_reason);
     ck_assert_double_eq(info.singular_delta, 1e-12);
     ck_assert_double_le(fabs(dx[0] - 0.5), 1e-9);
@@ -932,7 +937,7 @@ START_TEST(held_by_three)
      * variant; dx does not depend on it (x2 stays, x0 = p1 - x2), the multipliers of the
      * dependent rows are not unique either way (NaN). */
     double dl[3];
-    ck_assert_status(fold_jvp(sv, dp, dx, dl, NULL, NULL, &info), FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(fold_jvp(sv, dp, &(fold_dz){.x = dx, .lam = dl}, &info), FOLD_WARN_NOT_UNIQUE);
     ck_assert_error_mentions("multipliers of g[0]");
     ck_assert_double_le(fabs(dx[0]), 1e-9);
     ck_assert_double_le(fabs(dx[2]), 1e-9);
@@ -945,14 +950,14 @@ START_TEST(held_by_three)
     ck_assert_int_ge(fold_test_trust_find(items, n_items, FOLD_TRUST_DEPENDENT, "x[2]"), 0);
     s.active_set.ambiguity = FOLD_AMBIGUITY_REFUSE;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
-    ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_DEGENERATE);
+    ck_assert_status(fold_jvp(sv, dp, &(fold_dz){.x = dx}, &info), FOLD_ERR_DEGENERATE);
     ck_assert_error_mentions("dependent active constraints (singular KKT matrix");
     ck_assert_error_mentions("bound of variable x[2]");
     ck_assert_double_gt(info.singular_delta, 0);
     /* Another policy: returned, flagged one-sided; x2 stays, so x0 = p1 - x2 stays too. */
     s.active_set.weak_policy = FOLD_WEAK_INACTIVE;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
-    ck_assert_status(fold_jvp(sv, dp, dx, NULL, NULL, NULL, &info), FOLD_WARN_ONE_SIDED);
+    ck_assert_status(fold_jvp(sv, dp, &(fold_dz){.x = dx}, &info), FOLD_WARN_ONE_SIDED);
     ck_assert_double_le(fabs(dx[0]), 1e-9); /* x0 = p1 - x2: held by c0 */
     ck_assert_double_le(fabs(dx[2]), 1e-9);
     fold_solver_free(sv);

@@ -356,7 +356,7 @@ START_TEST(qp_default_and_imports)
     ck_assert_status(fold_solver_create(P->prob, NULL, &sv), FOLD_OK);
     ck_assert_status(fold_solve(sv, NULL, &fi), FOLD_OK);
     fold_backward_info info;
-    fold_status st = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &info);
+    fold_status st = fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &info);
     ck_assert_msg(st >= 0, "%s", fold_last_error());
     snprintf(what, sizeof what, "%s n = %ld, Ipopt", general ? "QP" : "box QP", (long)n);
     fold_int flagged = check_vjp(sv, st, pbar, ref, n, what);
@@ -371,7 +371,7 @@ START_TEST(qp_default_and_imports)
         ck_assert_status(fold_solver_import(sv, NULL, P->x, duals ? P->lam : NULL,
                                             duals ? P->zl : NULL, duals ? P->zu : NULL, NULL),
                          FOLD_OK);
-        st = fold_vjp(sv, xbar, NULL, NULL, NULL, pbar, &info);
+        st = fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &info);
         snprintf(what, sizeof what, "%s n = %ld, import %s multipliers", general ? "QP" : "box QP",
                  (long)n, duals ? "with" : "without");
         ck_assert_msg(st == FOLD_OK, "%s: %s: %s", what, fold_status_name(st), fold_last_error());

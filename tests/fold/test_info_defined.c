@@ -15,7 +15,7 @@ static void assert_bwd_not_run(const fold_backward_info *info)
     ck_assert_int_eq(info->reason, FOLD_REASON_NOT_RUN);
     ck_assert_int_eq(info->n_rhs, 0);
     ck_assert_int_eq(info->iterations, 0);
-    ck_assert_int_eq(info->kkt_dim, 0);
+    ck_assert_int_eq(info->dim, 0);
     ck_assert_int_eq(info->n_not_unique, 0);
     ck_assert(!info->is_least_squares && !info->reused_factorization);
     ck_assert(info->residual == 0 && info->solve_s == 0);
@@ -41,13 +41,13 @@ START_TEST(backward_calls)
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
     GARBAGE(info);
-    ck_assert_status(fold_jvp(NULL, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_jvp(NULL, dp, &(fold_dz){.x = dx}, &info), FOLD_ERR_ARGUMENT);
     assert_bwd_not_run(&info);
     GARBAGE(info);
-    ck_assert_status(fold_jvp(s, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_NOT_SOLVED);
+    ck_assert_status(fold_jvp(s, dp, &(fold_dz){.x = dx}, &info), FOLD_ERR_NOT_SOLVED);
     assert_bwd_not_run(&info);
     GARBAGE(info);
-    ck_assert_status(fold_vjp(s, xbar, NULL, NULL, NULL, pbar, &info), FOLD_ERR_NOT_SOLVED);
+    ck_assert_status(fold_vjp(s, &(fold_zbar){.x = xbar}, pbar, &info), FOLD_ERR_NOT_SOLVED);
     assert_bwd_not_run(&info);
     GARBAGE(info);
     ck_assert_status(fold_jacobian(s, FOLD_BLOCK_X, 4, NULL, 3, NULL, J, &info),
@@ -57,12 +57,12 @@ START_TEST(backward_calls)
     ck_assert_status(fold_solve(s, NULL, NULL), FOLD_OK);
     dp[1] = NAN;
     GARBAGE(info);
-    ck_assert_status(fold_jvp(s, dp, dx, NULL, NULL, NULL, &info), FOLD_ERR_NONFINITE);
+    ck_assert_status(fold_jvp(s, dp, &(fold_dz){.x = dx}, &info), FOLD_ERR_NONFINITE);
     assert_bwd_not_run(&info);
     /* and a call that solves says how */
     dp[1] = 0;
     GARBAGE(info);
-    ck_assert_status(fold_jvp(s, dp, dx, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_jvp(s, dp, &(fold_dz){.x = dx}, &info), FOLD_OK);
     ck_assert_int_eq(info.reason, FOLD_REASON_DIRECT);
     ck_assert_int_eq(info.n_rhs, 1);
     fold_solver_free(s);
@@ -125,7 +125,7 @@ START_TEST(map_calls)
     GARBAGE(info);
     ck_assert_status(fold_map_vjp(map, NULL, &zbar, NULL, &info), FOLD_ERR_ARGUMENT);
     ck_assert_int_eq(info.reason, FOLD_REASON_NOT_RUN);
-    ck_assert_int_eq(info.kkt_dim, 1); /* the map's size, known before the refusal */
+    ck_assert_int_eq(info.dim, 1); /* the map's size, known before the refusal */
     ck_assert_int_eq(info.n_rhs, 0);
     fold_map_free(map);
 }
@@ -137,7 +137,8 @@ START_TEST(iter_calls)
     fold_iter_info info;
     double x[2], p[1] = {0}, xbar[2] = {1, 1}, pbar[1];
     GARBAGE(info);
-    ck_assert_status(fold_iter_solve(NULL, p, NULL, 10, 1e-8, NULL, x, NULL, &info),
+    ck_assert_status(fold_iter_solve(NULL, &(fold_iter_run){.p = p, .max_iter = 10, .tol = 1e-8}, x,
+                                     NULL, &info),
                      FOLD_ERR_ARGUMENT);
     ck_assert_int_eq(info.iterations, 0);
     ck_assert(!info.converged);

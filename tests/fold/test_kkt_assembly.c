@@ -207,8 +207,8 @@ START_TEST(orders_agree)
         fold_solver_store(sv[ord], p0, x, lam, zl, zu, fold_rp_objective(rp, x, p0), true);
         pbar[ord] = calloc((size_t)o.np, sizeof(double));
         dx[ord] = calloc((size_t)o.n, sizeof(double));
-        ck_assert_status(fold_vjp(sv[ord], xbar, NULL, NULL, NULL, pbar[ord], NULL), FOLD_OK);
-        ck_assert_status(fold_jvp(sv[ord], dp, dx[ord], NULL, NULL, NULL, NULL), FOLD_OK);
+        ck_assert_status(fold_vjp(sv[ord], &(fold_zbar){.x = xbar}, pbar[ord], NULL), FOLD_OK);
+        ck_assert_status(fold_jvp(sv[ord], dp, &(fold_dz){.x = dx[ord]}, NULL), FOLD_OK);
         kkt = sv[ord]->backward;
         const cholmod_sparse *K = fold_kkt_matrix(kkt);
         const fold_int *Kp = K->p, *Ki = K->i;
@@ -329,12 +329,12 @@ START_TEST(no_hessian_diagonal)
     fold_solver_store(solver, p, x, &lam, z, z, 0.0, true);
     /* dl = (dp0 + dp1) / 3, dx0 = dl - dp0, dx1 = dl, dx2 = dl - dp1. */
     double dp[2] = {1, 2}, ref[3] = {0, 1, -1};
-    ck_assert_status(fold_jvp(solver, dp, dx, &dlam, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx, .lam = &dlam}, NULL), FOLD_OK);
     ck_assert_double_le(fold_test_vec_relerr(dx, ref, 3, 1.0), 1e-14);
     ck_assert_double_le(fabs(dlam - 1.0), 1e-14);
     /* Reverse mode with xbar = e1: pbar = d x1 / dp = (1/3, 1/3). */
     double xbar[3] = {0, 1, 0};
-    ck_assert_status(fold_vjp(solver, xbar, NULL, NULL, NULL, pbar, NULL), FOLD_OK);
+    ck_assert_status(fold_vjp(solver, &(fold_zbar){.x = xbar}, pbar, NULL), FOLD_OK);
     ck_assert_double_le(fabs(pbar[0] - 1.0 / 3) + fabs(pbar[1] - 1.0 / 3), 1e-14);
     fold_kkt *kkt = solver->backward;
     const cholmod_sparse *K = fold_kkt_matrix(kkt);

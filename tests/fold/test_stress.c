@@ -50,8 +50,8 @@ static fold_status differentiate(const fold_problem *prob, cycle_out *o)
     if ((st = fold_solver_create(prob, NULL, &s)) == FOLD_OK &&
         (st = fold_solve(s, NULL, &fi)) == FOLD_OK &&
         (st = fold_solver_solution(s, x, lam, zl, zu, &obj)) == FOLD_OK &&
-        (st = fold_jvp(s, dp, dx, NULL, NULL, NULL, &bi)) >= 0 &&
-        (st = fold_vjp(s, xbar, NULL, NULL, NULL, pbar, &bi)) >= 0 &&
+        (st = fold_jvp(s, dp, &(fold_dz){.x = dx}, &bi)) >= 0 &&
+        (st = fold_vjp(s, &(fold_zbar){.x = xbar}, pbar, &bi)) >= 0 &&
         (st = fold_jacobian(s, FOLD_BLOCK_X, n, NULL, np, NULL, J, &bi)) >= 0 &&
         (st = fold_value_gradient(s, grad)) >= 0) {
         double iters = (double)fi.iterations;

@@ -418,7 +418,7 @@ START_TEST(import_then_fold)
         for (int k = 0; k < PQP_NP; k++) {
             double dp[PQP_NP] = {0};
             dp[k] = 1;
-            ck_assert_status(fold_jvp(s, dp, dx, NULL, NULL, NULL, NULL), FOLD_OK);
+            ck_assert_status(fold_jvp(s, dp, &(fold_dz){.x = dx}, NULL), FOLD_OK);
             for (int j = 0; j < FOLD_PQP_N; j++)
                 ck_assert_double_eq_tol(dx[j], dxdp[k * FOLD_PQP_N + j], 1e-9);
         }

@@ -184,6 +184,15 @@ START_TEST(warm_start_fewer_iterations)
     ck_assert_msg(it_warm < it_cold, "warm %lld, cold %lld iterations", (long long)it_warm,
                   (long long)it_cold);
     ck_assert_double_lt(fold_test_vec_relerr(xw, xc, 4, 1.0), 1e-6);
+    /* A repeated solve at unchanged p (doc/api/solver.md): warm, it starts at its own solution
+     * and returns it in fewer iterations; cold, it is the same independent solve again. */
+    double xw2[4], xc2[4];
+    fold_int it_warm2 = solve_iterations(warm, q, xw2), it_cold2 = solve_iterations(cold, q, xc2);
+    ck_assert_msg(it_warm2 < it_cold, "repeated warm %lld, cold %lld iterations",
+                  (long long)it_warm2, (long long)it_cold);
+    ck_assert_double_lt(fold_test_vec_relerr(xw2, xw, 4, 1.0), 1e-7);
+    ck_assert_int_eq(it_cold2, it_cold);
+    ck_assert_double_lt(fold_test_vec_relerr(xc2, xc, 4, 1.0), 1e-12);
     fold_solver_free(warm);
     fold_solver_free(cold);
     fold_problem_free(prob);

@@ -100,7 +100,10 @@ START_TEST(pgd_fold_matches_resolves)
     }
     fold_iter_def def = {
         FOLD_ITER_PGD, qp_objective(&P), {FOLD_SET_BOX, lo, hi, 0, 0, 0, 0}, 0, 1.0 / 10};
-    ck_assert_status(fold_iter_solve(&def, p, NULL, 20000, 1e-15, NULL, x, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_iter_solve(&def,
+                                     &(fold_iter_run){.p = p, .max_iter = 20000, .tol = 1e-15}, x,
+                                     NULL, NULL),
+                     FOLD_OK);
     long n_active = 0;
     for (long i = 0; i < n; i++)
         n_active += fabs(fabs(x[i]) - 1) < 1e-12;
@@ -117,8 +120,14 @@ START_TEST(pgd_fold_matches_resolves)
         pp[k] = p[k] + h * dp[k];
         pm[k] = p[k] - h * dp[k];
     }
-    ck_assert_status(fold_iter_solve(&def, pp, x, 20000, 1e-15, NULL, xp, NULL, NULL), FOLD_OK);
-    ck_assert_status(fold_iter_solve(&def, pm, x, 20000, 1e-15, NULL, xm, NULL, NULL), FOLD_OK);
+    ck_assert_status(
+        fold_iter_solve(&def, &(fold_iter_run){.p = pp, .x0 = x, .max_iter = 20000, .tol = 1e-15},
+                        xp, NULL, NULL),
+        FOLD_OK);
+    ck_assert_status(
+        fold_iter_solve(&def, &(fold_iter_run){.p = pm, .x0 = x, .max_iter = 20000, .tol = 1e-15},
+                        xm, NULL, NULL),
+        FOLD_OK);
     for (long i = 0; i < n; i++)
         fd[i] = (xp[i] - xm[i]) / (2 * h);
     for (int k = 0; k < 4; k++) {
@@ -140,7 +149,10 @@ START_TEST(pgd_fold_matches_resolves)
     ck_assert(fabs(a - b) < 1e-10 * fmax(1, fabs(a)));
     /* forward-mode unrolling converges to the same derivative */
     double xt[30], dxt[30];
-    ck_assert_status(fold_iter_solve(&def, p, NULL, 20000, 1e-15, dp, xt, dxt, NULL), FOLD_OK);
+    ck_assert_status(
+        fold_iter_solve(&def, &(fold_iter_run){.p = p, .max_iter = 20000, .tol = 1e-15, .dp = dp},
+                        xt, dxt, NULL),
+        FOLD_OK);
     ck_assert(fold_test_vec_relerr(dxt, dz, n, 1.0) < 1e-9);
     fold_map_free(map);
     qp_free(&P);
@@ -204,7 +216,9 @@ START_TEST(theorem_unrolling_equals_lfpi)
     /* unconstrained: Phi = I - aQ is constant along any trajectory */
     fold_iter_def def = {
         FOLD_ITER_PGD, qp_objective(&P), {FOLD_SET_FREE, 0, 0, 0, 0, 0, 0}, 0, 0.1};
-    ck_assert_status(fold_iter_solve(&def, p, NULL, 5000, 1e-14, NULL, x, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_iter_solve(&def, &(fold_iter_run){.p = p, .max_iter = 5000, .tol = 1e-14},
+                                     x, NULL, NULL),
+                     FOLD_OK);
     check_theorem(&def, p, x0, x, n, np, 40);
     /* equality constraints A x = b: Phi = J_A (I - aQ) with the constant J_A */
     for (long j = 0; j <= n; j++)
@@ -216,7 +230,9 @@ START_TEST(theorem_unrolling_equals_lfpi)
         }
     fold_csc A = {3, n, cp, ri, ax};
     def.set = (fold_set){FOLD_SET_AFFINE, 0, 0, 0, 0, &A, b};
-    ck_assert_status(fold_iter_solve(&def, p, NULL, 5000, 1e-14, NULL, x, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_iter_solve(&def, &(fold_iter_run){.p = p, .max_iter = 5000, .tol = 1e-14},
+                                     x, NULL, NULL),
+                     FOLD_OK);
     check_theorem(&def, p, x0, x, n, np, 40);
     /* inequalities: once the active set has settled (start at x_s, late iterate) */
     for (long i = 0; i < n; i++) {
@@ -225,9 +241,13 @@ START_TEST(theorem_unrolling_equals_lfpi)
     }
     def.set = (fold_set){FOLD_SET_BOX, lo, hi, 0, 0, 0, 0};
     double xs[20];
-    ck_assert_status(fold_iter_solve(&def, p, NULL, 300, 0, NULL, xs, NULL, NULL),
-                     FOLD_WARN_INACCURATE);
-    ck_assert_status(fold_iter_solve(&def, p, NULL, 20000, 1e-15, NULL, x, NULL, NULL), FOLD_OK);
+    ck_assert_status(
+        fold_iter_solve(&def, &(fold_iter_run){.p = p, .max_iter = 300, .tol = 0}, xs, NULL, NULL),
+        FOLD_WARN_INACCURATE);
+    ck_assert_status(fold_iter_solve(&def,
+                                     &(fold_iter_run){.p = p, .max_iter = 20000, .tol = 1e-15}, x,
+                                     NULL, NULL),
+                     FOLD_OK);
     long n_free = 0;
     for (long i = 0; i < n; i++)
         n_free += fabs(x[i]) < 1.0 - 1e-9;
@@ -261,8 +281,11 @@ START_TEST(unrolled_tangent_and_adjoint_agree)
         {FOLD_ITER_PROX_L1, qp_objective(&P), {0, 0, 0, 0, 0, 0, 0}, 0.8, 0.2}};
     for (int d = 0; d < 3; d++)
         for (long k = 1; k <= 25; k += 8) {
-            ck_assert_status(fold_iter_solve(&defs[d], p, NULL, k, 0, dp, x, dx, NULL),
-                             FOLD_WARN_INACCURATE);
+            ck_assert_status(
+                fold_iter_solve(&defs[d],
+                                &(fold_iter_run){.p = p, .max_iter = k, .tol = 0, .dp = dp}, x, dx,
+                                NULL),
+                FOLD_WARN_INACCURATE);
             ck_assert_status(fold_iter_unroll_vjp(&defs[d], p, NULL, k, xbar, NULL, pbar, NULL),
                              FOLD_OK);
             double a = 0, b = 0;
@@ -277,16 +300,24 @@ START_TEST(unrolled_tangent_and_adjoint_agree)
     double xs[15], xp[15], xm[15], pp[3], pm[3], dz[15];
     fold_map *map;
     fold_settings s;
-    ck_assert_status(fold_iter_solve(&defs[2], p, NULL, 20000, 1e-15, NULL, xs, NULL, NULL),
+    ck_assert_status(fold_iter_solve(&defs[2],
+                                     &(fold_iter_run){.p = p, .max_iter = 20000, .tol = 1e-15}, xs,
+                                     NULL, NULL),
                      FOLD_OK);
     for (int j = 0; j < 3; j++) {
         pp[j] = p[j] + 1e-6 * dp[j];
         pm[j] = p[j] - 1e-6 * dp[j];
     }
-    ck_assert_status(fold_iter_solve(&defs[2], pp, xs, 20000, 1e-15, NULL, xp, NULL, NULL),
-                     FOLD_OK);
-    ck_assert_status(fold_iter_solve(&defs[2], pm, xs, 20000, 1e-15, NULL, xm, NULL, NULL),
-                     FOLD_OK);
+    ck_assert_status(
+        fold_iter_solve(&defs[2],
+                        &(fold_iter_run){.p = pp, .x0 = xs, .max_iter = 20000, .tol = 1e-15}, xp,
+                        NULL, NULL),
+        FOLD_OK);
+    ck_assert_status(
+        fold_iter_solve(&defs[2],
+                        &(fold_iter_run){.p = pm, .x0 = xs, .max_iter = 20000, .tol = 1e-15}, xm,
+                        NULL, NULL),
+        FOLD_OK);
     ck_assert_status(fold_iter_map(&defs[2], xs, p, &map), FOLD_OK);
     fold_settings_default(&s);
     s.backward.method = FOLD_BACKWARD_GMRES;
@@ -300,8 +331,16 @@ START_TEST(unrolled_tangent_and_adjoint_agree)
     /* bad definitions */
     fold_iter_def bad = defs[0];
     bad.step = 0;
-    ck_assert_status(fold_iter_solve(&bad, p, NULL, 10, 0, NULL, x, NULL, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_status(
+        fold_iter_solve(&bad, &(fold_iter_run){.p = p, .max_iter = 10, .tol = 0}, x, NULL, NULL),
+        FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("step");
+    ck_assert_status(fold_iter_solve(&defs[0], NULL, x, NULL, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_error_mentions("run");
+    ck_assert_status(
+        fold_iter_solve(&defs[0], &(fold_iter_run){.p = p, .max_iter = -1}, x, NULL, NULL),
+        FOLD_ERR_ARGUMENT);
+    ck_assert_error_mentions("run.max_iter");
     bad = defs[0];
     bad.obj.cross_t_v = NULL;
     ck_assert_status(fold_iter_unroll_vjp(&bad, p, NULL, 3, xbar, NULL, pbar, NULL),

@@ -100,6 +100,6 @@ const char *fold_test_pglib_dir(void)
 fold_int fold_test_trust_find(const fold_trust_item *items, fold_int n, int kind, const char *name)
 {
     for (fold_int k = 0; k < n; k++)
-        if (items[k].kind == kind && (!name || !strcmp(items[k].name, name))) return k;
+        if ((int)items[k].kind == kind && (!name || !strcmp(items[k].name, name))) return k;
     return -1;
 }

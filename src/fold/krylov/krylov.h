@@ -25,6 +25,7 @@ typedef struct fold_kry_params {
     int restart;       /* GMRES cycle length */
     bool transpose;    /* solve A' x = b with M' */
     fold_int window;   /* LFPI divergence window (0: 20) */
+    bool fixed;        /* run max_iter iterations with tol 0: no stagnation test (LFPI) */
 } fold_kry_params;
 
 typedef struct fold_kry_result {

@@ -1,7 +1,8 @@
 /* LFPI: the linear fixed-point iteration x <- x + M^{-1}(b - A x), i.e. preconditioned
  * Richardson; with A = I - Phi and M = I it is x <- Phi x + b, the iteration that reverse-mode
  * unrolling performs (doc/math.md §1, doc/iterative.md §2.1). Divergence is detected from
- * the residual over a window of iterations. */
+ * the residual over a window of iterations (not in a fixed-iteration run, which only stops at
+ * a non-finite or exploding residual). */
 #include "fold/krylov/krylov.h"
 
 fold_status fold_kry_lfpi(const fold_kry_op *A, const fold_kry_pc *M, const fold_kry_params *prm,
@@ -43,7 +44,7 @@ fold_status fold_kry_lfpi(const fold_kry_op *A, const fold_kry_pc *M, const fold
         /* No decrease over a whole window: the contraction factor estimate
          * (rel_k / rel_{k-W})^(1/W) is >= 1. Far above rounding level that means the spectral
          * radius of the iteration matrix is >= 1; near it, stagnation. */
-        if (k > 0 && k % window == 0) {
+        if (k > 0 && k % window == 0 && !prm->fixed) {
             if (rel >= rel_mark) {
                 double rate = pow(rel / rel_mark, 1.0 / (double)window);
                 if (rel > 1e-8 * fmax(1.0, rel_min) && rel > 1e3 * prm->tol) {

@@ -18,13 +18,13 @@ static fold_status prepare(fold_map *map, const fold_settings *s, const char *fn
         fold_settings_default(out);
     }
     info->method = out->backward.method;
-    info->kkt_dim = map->nz;
+    info->dim = map->nz;
     return FOLD_OK;
 }
 
 static void finish(fold_map *map, fold_call *call)
 {
-    if (map && map->A) call->info->kkt_nnz = fold_la_sparse_nnz(map->A);
+    if (map && map->A) call->info->nnz = fold_la_sparse_nnz(map->A);
     fold_call_stop(call);
 }
 

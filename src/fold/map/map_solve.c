@@ -164,7 +164,7 @@ fold_status fold_map_system(fold_map *map, const fold_settings *s, bool transpos
     map->fn = transpose ? "fold_map_vjp" : "fold_map_jvp";
     map->n_history = 0;
     if (s->backward.method != FOLD_BACKWARD_DIRECT &&
-        (st = ensure_history(map, s->backward.max_iter + 2)) < 0)
+        (st = ensure_history(map, fold_system_iter_limit(s) + 2)) < 0)
         return st;
     snprintf(what, len, "map '%s' (nz %lld)", map->name, (long long)map->nz);
     fold_system sys = {

@@ -1,5 +1,5 @@
 /* Factorizations used as preconditioners: the LU of the whole matrix I - Phi (exact, or a
- * nearby instance's) and the LDL' of its symmetric diagonal blocks (doc/iterative.md §2.6),
+ * nearby instance's) and the LDL' of its symmetric diagonal blocks (doc/iterative.md §2.7),
  * both from src/linalg. */
 #include "fold/precond/precond.h"
 

@@ -5,31 +5,35 @@
 
 static const char *FN = "fold_iter_solve";
 
-fold_status fold_iter_solve(const fold_iter_def *def, const double *p, const double *x0,
-                            fold_int max_iter, double tol, const double *dp, double *x, double *dx,
-                            fold_iter_info *info)
+fold_status fold_iter_solve(const fold_iter_def *def, const fold_iter_run *run, double *x,
+                            double *dx, fold_iter_info *info)
 {
     fold_clear_error();
     fold_iter_step *s = NULL;
-    fold_status st;
+    fold_iter_run none = {0};
+    fold_status st = fold_check_not_null(run, FN, "run");
+    if (!run) run = &none;
+    const double *p = run->p, *x0 = run->x0, *dp = run->dp;
+    fold_int max_iter = run->max_iter;
+    double tol = run->tol;
     fold_int n, np, k = 0;
     double *xk = NULL, *y = NULL, *xn = NULL, *t = NULL, *u = NULL, step_norm = 0;
     double t0 = fold_time_now();
     bool tangent = dp || dx, converged = false;
-    if ((st = fold_iter_step_create(def, FN, &s)) < 0)
+    if (st < 0 || (st = fold_iter_step_create(def, FN, &s)) < 0)
         goto done; /* info still written: iterations 0, not converged */
     n = s->n;
     np = s->np;
     if ((st = fold_check_not_null(x, FN, "x")) < 0 ||
-        (np > 0 && (st = fold_check_not_null(p, FN, "p")) < 0) ||
-        (np > 0 && (st = fold_check_finite(p, np, FN, "p")) < 0) ||
-        (x0 && (st = fold_check_finite(x0, n, FN, "x0")) < 0) ||
-        (tangent && (st = fold_check_not_null(dp, FN, "dp")) < 0) ||
+        (np > 0 && (st = fold_check_not_null(p, FN, "run.p")) < 0) ||
+        (np > 0 && (st = fold_check_finite(p, np, FN, "run.p")) < 0) ||
+        (x0 && (st = fold_check_finite(x0, n, FN, "run.x0")) < 0) ||
+        (tangent && (st = fold_check_not_null(dp, FN, "run.dp")) < 0) ||
         (tangent && (st = fold_check_not_null(dx, FN, "dx")) < 0) ||
-        (tangent && (st = fold_check_finite(dp, np, FN, "dp")) < 0))
+        (tangent && (st = fold_check_finite(dp, np, FN, "run.dp")) < 0))
         goto done;
     if (max_iter < 0 || !(tol >= 0)) {
-        st = fold_error(FOLD_ERR_ARGUMENT, "%s: max_iter = %lld, tol = %g (need >= 0)", FN,
+        st = fold_error(FOLD_ERR_ARGUMENT, "%s: run.max_iter = %lld, run.tol = %g (need >= 0)", FN,
                         (long long)max_iter, tol);
         goto done;
     }
