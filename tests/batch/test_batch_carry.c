@@ -107,9 +107,10 @@ static fold_int nearest(const double *held, const double *p)
     return best;
 }
 
-/* A second run at parameters 0.1% away: with carry every scenario starts from the nearest
- * solution its worker holds from the first run (1 worker: all of them), the optima equal
- * those of a run without carry, and the run needs fewer iterations. */
+/* A second run at parameters 0.1% away: with carry a scenario starts from the nearest
+ * solution its worker holds from the first run when that is nearer than its chain's start
+ * (1 worker: every scenario), the optima equal those of a run without carry, and the run
+ * needs fewer iterations. */
 START_TEST(carry_saves_iterations)
 {
     fixture f;
@@ -125,11 +126,19 @@ START_TEST(carry_saves_iterations)
             fold_batch_free(b);
         }
         printf("# HS071, %d workers, %d scenarios moved by 0.1%%: %ld iterations without "
-               "carry, %ld with\n",
-               workers, N, (long)info[0].iterations, (long)info[1].iterations);
+               "carry, %ld with (%ld carried starts)\n",
+               workers, N, (long)info[0].iterations, (long)info[1].iterations,
+               (long)n_carried(&c[1]));
+        fflush(stdout);
         ck_assert_int_lt(info[1].iterations, info[0].iterations);
         ck_assert_int_eq(n_carried(&c[0]), 0);
-        ck_assert_int_eq(n_carried(&c[1]), N);
+        /* 1 worker holds every solution of the first run; with 2 the assignment of scenarios
+         * to workers is dynamic, and a scenario whose worker holds nothing nearer than its
+         * chain's start starts from the chain */
+        if (workers == 1)
+            ck_assert_int_eq(n_carried(&c[1]), N);
+        else
+            ck_assert_int_gt(n_carried(&c[1]), 0);
         for (fold_int i = 0; i < N; i++) {
             ck_assert_double_le(fold_test_vec_relerr(c[1].out + 4 * i, c[0].out + 4 * i, 4, 1),
                                 1e-6);
