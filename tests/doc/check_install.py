@@ -83,6 +83,13 @@ with tempfile.TemporaryDirectory() as stage:
             bad.append(f"{name}: {comp.stderr}")
     check(headers and not bad, f"{len(headers)} installed headers compile alone with those flags",
           "\n".join(bad))
+    if any(f.endswith("/foldopt/batch_mpi.h") for f in files):
+        rc, mpi_cflags, err = pc_flags(env, "--cflags", "foldopt-mpi")
+        comp = run([cc, "-xc", "-fsyntax-only", "-Wall", "-Wextra", "-Werror", *mpi_cflags, "-"],
+                   input="#include <foldopt/batch_mpi.h>\n")
+        check(rc == 0 and comp.returncode == 0,
+              "foldopt/batch_mpi.h compiles with pkg-config --cflags foldopt-mpi",
+              " ".join(mpi_cflags) + err + comp.stderr)
 
     for src, built in examples:
         name = os.path.splitext(os.path.basename(src))[0]
