@@ -68,7 +68,8 @@ static void curvatures(const fold_problem *prob, const double *jv, const double 
     }
     for (fold_int j = 0; j < n; j++)
         coupled[j] = HUGE_VAL;
-    if (b1 && arg && c2 && c_row) { /* out of memory: the curvatures alone (a lean is at stake) */
+    bool coupling = b1 && arg && c2 && c_row; /* else (out of memory) the curvatures alone */
+    if (coupling) {
         for (fold_int j = 0; j < n; j++) {
             c2[j] = HUGE_VAL;
             c_row[j] = -1;
@@ -115,7 +116,7 @@ static void curvatures(const fold_problem *prob, const double *jv, const double 
     for (fold_int k = 0; k < jp->nnz; k++) {
         fold_int i = jp->row[k], j = jp->col[k];
         double h = D->hvar[j], band = D->bvar[j];
-        if (c_row && c2 && c_row[j] == i) { /* j as held by its other rows */
+        if (coupling && c_row[j] == i) { /* j as held by its other rows */
             double c = c2[j] < HUGE_VAL ? c2[j] : 0.0;
             h = fmax(fabs(hd[j]), c);
             h = h > 0.0 ? h : h_floor;
