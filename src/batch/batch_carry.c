@@ -60,7 +60,7 @@ bool fold_bt_carry_holds(const fold_bt_carry *c, const void *state)
     return false;
 }
 
-bool fold_bt_carry_disown(fold_bt_carry *c, void *state)
+bool fold_bt_carry_adopt(fold_bt_carry *c, void *state)
 {
     bool held = false;
     for (fold_int i = 0; i < c->n_prev; i++)

@@ -169,8 +169,9 @@ void fold_bt_carry_run(fold_bt_carry *c, bool carry);
 bool fold_bt_carry_add(fold_bt_carry *c, const double *p, void *state, fold_int key,
                        fold_int scenario, bool owned);
 bool fold_bt_carry_holds(const fold_bt_carry *c, const void *state);
-/* Its key was released: true when a held entry takes it over (the caller must not free). */
-bool fold_bt_carry_disown(fold_bt_carry *c, void *state);
+/* Its key was released: true when a held entry adopts the state (becomes its owner: the
+ * caller must not free it). */
+bool fold_bt_carry_adopt(fold_bt_carry *c, void *state);
 /* The held start point nearest to p with squared distance below limit2, or NULL. */
 const fold_bt_held *fold_bt_carry_nearest(const fold_bt_carry *c, const double *p, double limit2);
 void fold_bt_carry_free(fold_bt_carry *c);

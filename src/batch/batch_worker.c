@@ -95,7 +95,7 @@ static void release(worker *w, void *state)
 /* A kept state whose key is released: freed unless held for later runs. */
 static void release_kept(worker *w, void *state)
 {
-    if (state && !fold_bt_carry_disown(&w->held, state)) release(w, state);
+    if (state && !fold_bt_carry_adopt(&w->held, state)) release(w, state);
 }
 
 static void release_all(worker *w)
