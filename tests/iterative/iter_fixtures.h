@@ -57,6 +57,22 @@ static inline int dm_diag(double *d, void *ud)
     return 0;
 }
 
+/* The fold map of dm by its products alone (no diagonal, no assembled matrix). */
+static inline fold_map_def dense_map_def(dense_map *dm, const char *name, bool sym)
+{
+    fold_map_def d = {0};
+    d.name = name;
+    d.nz = dm->nz;
+    d.np = dm->np;
+    d.phi_v = dm_phi;
+    d.phit_v = dm_phit;
+    d.psi_v = dm_psi;
+    d.psit_v = dm_psit;
+    d.is_symmetric = sym;
+    d.user_data = dm;
+    return d;
+}
+
 /* Random Phi with ||Phi||_F = rho (so spectral radius <= rho), symmetric when asked. */
 static inline void dense_map_init(dense_map *m, long nz, long np, double rho, bool sym,
                                   unsigned long long seed)

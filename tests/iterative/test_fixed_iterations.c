@@ -9,17 +9,8 @@
 
 static fold_map *make_map(dense_map *dm, bool sym)
 {
-    fold_map_def d = {0};
+    fold_map_def d = dense_map_def(dm, "fixed", sym);
     fold_map *map = NULL;
-    d.name = "fixed";
-    d.nz = dm->nz;
-    d.np = dm->np;
-    d.phi_v = dm_phi;
-    d.phit_v = dm_phit;
-    d.psi_v = dm_psi;
-    d.psit_v = dm_psit;
-    d.is_symmetric = sym;
-    d.user_data = dm;
     ck_assert_status(fold_map_create(&d, &map), FOLD_OK);
     return map;
 }

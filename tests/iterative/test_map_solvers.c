@@ -10,19 +10,10 @@ static fold_map *make_dense(dense_map *dm, bool sym, bool with_matrix, fold_int 
                             double *vx)
 {
     fold_csc A = {dm->nz, dm->nz, cp, ri, vx};
-    fold_map_def d = {0};
+    fold_map_def d = dense_map_def(dm, "dense", sym);
     fold_map *map = NULL;
-    d.name = "dense";
-    d.nz = dm->nz;
-    d.np = dm->np;
-    d.phi_v = dm_phi;
-    d.phit_v = dm_phit;
-    d.psi_v = dm_psi;
-    d.psit_v = dm_psit;
     d.diag_phi = dm_diag;
-    d.is_symmetric = sym;
     d.a_matrix = with_matrix ? &A : NULL;
-    d.user_data = dm;
     ck_assert_status(fold_map_create(&d, &map), FOLD_OK);
     return map;
 }
