@@ -43,9 +43,17 @@
  * vm(2375) / d pd(bus 357): -2.0757e-5 at tol 1e-9, -2.09055e-5 at 1e-10 and -2.09064e-5
  * at 1e-11, whose re-solves end acceptable with a complementarity of 1.1e-10). */
 #define MID_TOL 1e-10
+/* A column whose re-solves cannot reach REF_TOL (Ipopt stops at its acceptable level with a
+ * dual infeasibility that stalls above it: case1803_snem, case2853_sdet) is measured again
+ * with LOOSE_STEP times the steps, accepting re-solves that reach LOOSE_NEED. Such a
+ * reference can confirm an entry (the three steps must still agree) but not convict one:
+ * an entry it does not match is counted unreliable, listed on stderr. */
+#define LOOSE_STEP 10.0
+#define LOOSE_NEED 1e-7
 
 typedef struct counts {
     long entries, matched, reported, miss, wrong, unreliable;
+    long loose;   /* of matched: against a loose reference (LOOSE_STEP) */
     double worst; /* largest relative error of a silently wrong entry */
     char worst_what[160];
 } counts;
@@ -139,7 +147,7 @@ int main(int argc, char **argv)
         printf("case\tbuses\tform\tforward_s\tresolve_s\tresolves\tambiguous\tentries\tmatched"
                "\treported\tmiss\twrong\tunreliable\tlmp\tlmp_matched\tlmp_reported\tlmp_miss"
                "\tlmp_wrong\tlmp_unreliable"
-               "\tworst_wrong\tworst_entry\n");
+               "\tworst_wrong\tworst_entry\tmatched_loose\tlmp_matched_loose\n");
         return 0;
     }
     if (argc < 2) {
@@ -237,11 +245,21 @@ int main(int argc, char **argv)
     counts C = {0}, P = {0};
     for (fold_int c = 0; c < nc; c++) {
         int tight_ok = -1; /* the column's confirmation: not yet run, failed, done */
-        double f[NSTEP], hs[NSTEP] = {STEP, -STEP, STEP / 2, -STEP / 2, STEP / 4, -STEP / 4};
-        bool ok = true;
-        for (int s = 0; s < NSTEP && ok; s++)
-            ok = resolve(ref, p0, np, cols[c], hs[s], x, lam, zl, zu, REF_TOL, xs[s], &f[s],
-                         NULL) == 0;
+        double step = STEP, need = REF_TOL, f[NSTEP], hs[NSTEP];
+        bool ok = false, loose = false;
+        for (int round = 0; round < 2 && !ok; round++) {
+            if (round) { /* a loose reference: larger steps, a lower reach */
+                loose = true;
+                step = LOOSE_STEP * STEP;
+                need = LOOSE_NEED;
+            }
+            for (int s = 0; s < NSTEP; s++)
+                hs[s] = (s % 2 ? -step : step) / (double)(1 << (s / 2));
+            ok = true;
+            for (int s = 0; s < NSTEP && ok; s++)
+                ok = resolve(ref, p0, np, cols[c], hs[s], x, lam, zl, zu, need, xs[s], &f[s],
+                             NULL) == 0;
+        }
         if (!ok) {
             C.unreliable += nr;
             continue;
@@ -250,15 +268,15 @@ int main(int argc, char **argv)
          * noise level of the others (va w.r.t. a reactive load) is judged against them */
         double col_big = 0;
         for (fold_int r = 0; r < nr; r++)
-            col_big = fmax(col_big, fabs((xs[0][rows[r]] - xs[1][rows[r]]) / (2 * STEP)));
+            col_big = fmax(col_big, fabs((xs[0][rows[r]] - xs[1][rows[r]]) / (2 * step)));
         for (int b = 0; b < 4; b++) {
             double big = 1e-6 * col_big;
             for (fold_int r = block_start[b]; r < block_start[b + 1]; r++)
-                big = fmax(big, fabs((xs[0][rows[r]] - xs[1][rows[r]]) / (2 * STEP)));
+                big = fmax(big, fabs((xs[0][rows[r]] - xs[1][rows[r]]) / (2 * step)));
             for (fold_int r = block_start[b]; r < block_start[b + 1]; r++) {
-                double fd = (xs[0][rows[r]] - xs[1][rows[r]]) / (2 * STEP);
-                double fd2 = (xs[2][rows[r]] - xs[3][rows[r]]) / STEP, v = J[r + c * nr];
-                double fd4 = (xs[4][rows[r]] - xs[5][rows[r]]) / (STEP / 2);
+                double fd = (xs[0][rows[r]] - xs[1][rows[r]]) / (2 * step);
+                double fd2 = (xs[2][rows[r]] - xs[3][rows[r]]) / step, v = J[r + c * nr];
+                double fd4 = (xs[4][rows[r]] - xs[5][rows[r]]) / (step / 2);
                 C.entries++;
                 double lo = v, hi = v;
                 bool rep = reported(kept, n_items, rows[r], cols[c], &lo, &hi) || isnan(v);
@@ -270,11 +288,11 @@ int main(int argc, char **argv)
                         C.unreliable++;
                     continue;
                 }
-                fd = fd2; /* the middle step: less truncation than STEP, less noise than
-                             STEP / 4 */
+                fd = fd2; /* the middle step: less truncation than step, less noise than
+                             step / 4 */
                 /* a reported entry whose interval misses the reference is wrong too */
                 double miss = fmax(0, fmax(lo - fd, fd - hi));
-                double noise = REF_X * fmax(1, fabs(x[rows[r]])) / STEP;
+                double noise = (loose ? LOOSE_NEED : REF_X) * fmax(1, fabs(x[rows[r]])) / step;
                 double e = miss <= noise ? 0 : miss / (big > 0 ? big : 1);
                 static const char *bn[] = {"pg", "qg", "vm", "va"};
                 fold_int k = r - block_start[b];
@@ -284,6 +302,23 @@ int main(int argc, char **argv)
                          mc->bus[loads[c % ncol_bus]].id);
                 /* an entry the reference calls wrong, flagged or not, is judged again on the
                  * re-solves at CONFIRM_TOL */
+                if (loose) { /* confirms, never convicts */
+                    if (e <= TOL_REL) {
+                        if (rep) {
+                            C.reported++;
+                        } else {
+                            C.matched++;
+                            C.loose++;
+                        }
+                    } else {
+                        C.unreliable++;
+                        fprintf(stderr,
+                                "loose: %s: %.8g%s; reference %.8g at steps %g (re-solves "
+                                "reaching %g), %.2g of the block\n",
+                                what, v, rep ? " (flagged)" : "", fd, step / 2, need, e);
+                    }
+                    continue;
+                }
                 if (e > TOL_REL && !(rep && isnan(lo)) && tight_ok < 0) {
                     tight_ok = 1;
                     reached = 0;
@@ -297,21 +332,21 @@ int main(int argc, char **argv)
                                            HUGE_VAL, xmid[s], &ft, NULL) == 0;
                 }
                 if (e > TOL_REL && tight_ok > 0) { /* the reference at CONFIRM_TOL decides */
-                    fd = (xt[0][rows[r]] - xt[1][rows[r]]) / STEP;
-                    double fdt4 = (xt[2][rows[r]] - xt[3][rows[r]]) / (STEP / 2);
+                    fd = (xt[0][rows[r]] - xt[1][rows[r]]) / step;
+                    double fdt4 = (xt[2][rows[r]] - xt[3][rows[r]]) / (step / 2);
                     /* ... when its two steps agree: else the derivative moved with the
                      * barrier parameter between the tolerances (a nearly flat direction whose
                      * re-solves wander at CONFIRM_TOL; case179_goc d qg(4)/d pd(bus 6): 0.3417
                      * MVAr/MW at tol 1e-9 and 1e-10, -0.46 and -0.37 at 1e-11) */
                     double fdm =
-                        reached > CONFIRM_NEED ? (xmid[0][rows[r]] - xmid[1][rows[r]]) / STEP : fd;
+                        reached > CONFIRM_NEED ? (xmid[0][rows[r]] - xmid[1][rows[r]]) / step : fd;
                     if (fabs(fd - fdt4) > 0.5 * TOL_REL * big ||
                         fabs(fd - fdm) > 0.5 * TOL_REL * big) {
                         fprintf(stderr,
                                 "unreliable: %s: %.8g; reference %.8g at REF_TOL, %.8g "
                                 "and %.8g (steps %g, %g) at CONFIRM_TOL (reached %.2g), %.8g "
                                 "at MID_TOL\n",
-                                what, v, fd2, fd, fdt4, STEP / 2, STEP / 4, reached, fdm);
+                                what, v, fd2, fd, fdt4, step / 2, step / 4, reached, fdm);
                         C.unreliable++;
                         continue;
                     }
@@ -329,7 +364,7 @@ int main(int argc, char **argv)
                                 "miss: %s: interval [%.8g, %.8g]; reference %.8g (%s; "
                                 "steps at REF_TOL: %.8g %.8g %.8g), %.2g of the block\n",
                                 what, lo, hi, fd, ref_at,
-                                (xs[0][rows[r]] - xs[1][rows[r]]) / (2 * STEP), fd2, fd4, e);
+                                (xs[0][rows[r]] - xs[1][rows[r]]) / (2 * step), fd2, fd4, e);
                     }
                     continue;
                 }
@@ -347,30 +382,31 @@ int main(int argc, char **argv)
             }
         }
         /* the objective: LMP (pd) or its reactive counterpart (qd) */
-        double g1 = (f[0] - f[1]) / (2 * STEP), g = (f[2] - f[3]) / STEP;
-        double g4 = (f[4] - f[5]) / (STEP / 2), gtol = 0.5 * TOL_REL * fmax(1, fabs(g));
+        double g1 = (f[0] - f[1]) / (2 * step), g = (f[2] - f[3]) / step;
+        double g4 = (f[4] - f[5]) / (step / 2), gtol = 0.5 * TOL_REL * fmax(1, fabs(g));
         bool g_unreliable = fabs(g1 - g) > gtol || fabs(g - g4) > gtol;
         double vr = right[cols[c]], vl = left[cols[c]];
         P.entries++;
         double gt = TOL_REL * fmax(1, fabs(g));
         if (!(vl == vr) && (g_unreliable || (g >= vl - gt && g <= vr + gt))) {
             P.reported++; /* an interval that contains the reference (or none is reliable) */
+        } else if (g_unreliable || (loose && (!(vl == vr) || fabs(vl - g) > gt))) {
+            P.unreliable++;
         } else if (!(vl == vr)) {
             P.miss++;
-        } else if (g_unreliable) {
-            P.unreliable++;
         } else if (fabs(vl - g) <= gt) {
             P.matched++;
+            P.loose += loose;
         } else {
             P.wrong++;
         }
     }
     printf("%s\t%ld\t%s\t%.3f\t%.3f\t%d\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld"
-           "\t%ld\t%ld\t%.3g\t%s\n",
+           "\t%ld\t%ld\t%.3g\t%s\t%ld\t%ld\n",
            cs->name, (long)nb, form, fi.total_s, fi.resolve_s, fi.resolves, (long)fi.n_ambiguous,
            C.entries, C.matched, C.reported, C.miss, C.wrong, C.unreliable, P.entries, P.matched,
-           P.reported, P.miss, P.wrong, P.unreliable, C.worst,
-           C.worst_what[0] ? C.worst_what : "-");
+           P.reported, P.miss, P.wrong, P.unreliable, C.worst, C.worst_what[0] ? C.worst_what : "-",
+           C.loose, P.loose);
     for (int s = 0; s < NSTEP; s++)
         free(xs[s]);
     void *a[] = {rows, loads, cols, J, kept, left, right, x, lam, zl, zu, p0};
