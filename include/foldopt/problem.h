@@ -96,6 +96,13 @@ typedef struct fold_nlp_def {
                                       parameters in messages and reports; NULL = indices */
     fold_bound_map x_lower_p, x_upper_p; /**< optional: bounds of x moving with p */
     fold_bound_map g_lower_p, g_upper_p; /**< optional: bounds of g moving with p */
+    /** optional: the kind of each variable (n entries in 0 .. n_x_kinds - 1), for variables
+     * in different units (angles, voltages, powers). An entry of a result that is a change of
+     * x (fold_jvp's dx, the rows of x of fold_jacobian) is judged uncertain against the
+     * largest entry of its kind, not of all x (doc/math.md §3.2). NULL (n_x_kinds = 0): one
+     * kind. */
+    const fold_int *x_kind;
+    fold_int n_x_kinds;
 } fold_nlp_def;
 
 /** An immutable problem. Thread safety: foldopt never writes a problem after
@@ -107,7 +114,8 @@ typedef struct fold_problem fold_problem;
 /** Validate def and create an immutable problem. Errors (nothing allocated):
  * FOLD_ERR_ARGUMENT (NULL def/out, missing required callback), FOLD_ERR_DIMENSION,
  * FOLD_ERR_SPARSITY (index out of range, duplicate, upper-triangle Hessian entry),
- * FOLD_ERR_NONFINITE (NaN bound, NaN/Inf start or default parameter, lower > upper). */
+ * FOLD_ERR_NONFINITE (NaN bound, NaN/Inf start or default parameter, lower > upper),
+ * FOLD_ERR_ARGUMENT naming the variable for an x_kind entry outside 0 .. n_x_kinds - 1. */
 FOLD_API fold_status fold_problem_create(const fold_nlp_def *def, fold_problem **out);
 
 /** Free; accepts NULL. */

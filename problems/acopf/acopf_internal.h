@@ -174,6 +174,19 @@ fold_int acopf_case_item_count(const fold_acopf_case *cs, int item_type);
 /* A zeroed results struct of these sizes (results.c); NULL out of memory. */
 fold_acopf_results *acopf_results_alloc(fold_int nb, fold_int ng, fold_int nl);
 
+/* Kinds of the variables (fold_nlp_def.x_kind): angles, magnitudes, active and reactive
+ * outputs, cost epigraphs, flow variables. acopf_variable_kinds: L->n of them (malloc; NULL
+ * out of memory; kinds.c). */
+enum {
+    ACOPF_X_VA,
+    ACOPF_X_VM,
+    ACOPF_X_PG,
+    ACOPF_X_QG,
+    ACOPF_X_EPIGRAPH,
+    ACOPF_X_FLOW,
+    ACOPF_X_KINDS
+};
+fold_int *acopf_variable_kinds(const fold_acopf_layout *L);
 /* Index in p of parameter `kind` of item `item` (no range check; kinds.c). */
 fold_int acopf_param(const fold_acopf *m, int kind, fold_int item);
 

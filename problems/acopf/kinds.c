@@ -1,6 +1,7 @@
 /* Parameters and outputs of the AC-OPF by kind: names (as foldopt opf's --wrt and --of take
  * them), units, the items they are per (bus, generator, branch) and their place in p
  * (doc/acopf.md §2, §7). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "acopf/acopf_internal.h"
@@ -188,4 +189,24 @@ fold_int fold_acopf_param_item(const fold_acopf *m, fold_int index, int *kind)
 fold_int acopf_param(const fold_acopf *m, int kind, fold_int item)
 {
     return param_offset(&m->L, kind) + item;
+}
+
+/* The kinds of the variables (fold_nlp_def.x_kind, doc/acopf.md §2): each in its own units,
+ * so that the fold judges a change of a voltage against the other voltages, not against the
+ * reactive outputs (doc/math.md §3.2). */
+fold_int *acopf_variable_kinds(const fold_acopf_layout *L)
+{
+    fold_int *kind = malloc((size_t)L->n * sizeof *kind + 1);
+    if (!kind) return NULL;
+    const struct {
+        fold_int start, count;
+        int kind;
+    } blocks[] = {
+        {L->x_va, L->x_vm - L->x_va, ACOPF_X_VA}, {L->x_vm, L->x_pg - L->x_vm, ACOPF_X_VM},
+        {L->x_pg, L->x_qg - L->x_pg, ACOPF_X_PG}, {L->x_qg, L->x_t - L->x_qg, ACOPF_X_QG},
+        {L->x_t, L->n_pwl, ACOPF_X_EPIGRAPH},     {L->x_fl, 4 * L->n_flow, ACOPF_X_FLOW}};
+    for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++)
+        for (fold_int j = 0; j < blocks[b].count; j++)
+            kind[blocks[b].start + j] = blocks[b].kind;
+    return kind;
 }

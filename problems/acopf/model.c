@@ -503,6 +503,11 @@ fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_o
         return acopf_error(FOLD_ERR_MEMORY, "fold_acopf_create: out of memory (%s)", cs->name);
     }
     const fold_acopf_layout *L = &m->L;
+    fold_int *x_kind = acopf_variable_kinds(L);
+    if (!x_kind) {
+        fold_acopf_free(m);
+        return acopf_error(FOLD_ERR_MEMORY, "fold_acopf_create: out of memory (%s)", cs->name);
+    }
     fold_nlp_def d = {.name = m->cs.name,
                       .n = L->n,
                       .m = L->m,
@@ -523,8 +528,11 @@ fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_o
                       .user_data = m,
                       .item_name = acopf_cb_item_name,
                       .x_lower_p = {m->bm_n[0], m->bm_idx[0], m->bm_par[0], m->bm_coef[0]},
-                      .x_upper_p = {m->bm_n[1], m->bm_idx[1], m->bm_par[1], m->bm_coef[1]}};
+                      .x_upper_p = {m->bm_n[1], m->bm_idx[1], m->bm_par[1], m->bm_coef[1]},
+                      .x_kind = x_kind,
+                      .n_x_kinds = ACOPF_X_KINDS};
     st = fold_problem_create(&d, &m->prob);
+    free(x_kind);
     if (st != FOLD_OK) {
         fold_acopf_free(m);
         return acopf_error_from_lib(st, "fold_acopf_create");

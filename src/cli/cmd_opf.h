@@ -119,7 +119,10 @@ void opf_text_import(const opf_run *r, FILE *out);
 fold_status opf_backward(opf_run *r);
 /* opf_backward, and r->has_backward. */
 fold_status opf_differentiate(opf_run *r);
-/* Keys of output row k and parameter column c (bus id, generator or branch row). */
+/* The rows and columns of the result (cmd_opf_names.c). The parameter kind of column c, its
+ * item into *item. Keys of output row k and parameter column c (bus id, generator or branch
+ * row). */
+int opf_col_kind(const opf_run *r, fold_int c, fold_int *item);
 long opf_row_key(const opf_run *r, fold_int k);
 long opf_col_key(const opf_run *r, fold_int c);
 /* Its part of the JSON object and of the summary. */

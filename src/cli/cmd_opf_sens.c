@@ -51,13 +51,6 @@ static bool kink_mode(const opf_run *r)
                                          r->outs[0].kind == FOLD_ACOPF_OUT_OBJECTIVE);
 }
 
-fold_int opf_n_entries(const opf_run *r)
-{
-    return r->mode == OPF_MODE_JACOBIAN ? r->n_rows * r->n_cols
-           : r->mode == OPF_MODE_JVP    ? r->n_rows
-                                        : r->n_cols;
-}
-
 /* The one-sided derivatives of the objective (value mode, and a vjp of the objective alone
  * with weight w): NaN in values where the optimal value has a kink, its left and right
  * derivatives (times w) in lo, hi; the trust report of the call collected. */
@@ -143,61 +136,6 @@ fold_status opf_backward(opf_run *r)
     return st;
 }
 
-/* ---- naming ---- */
-
-static int col_kind(const opf_run *r, fold_int c, fold_int *item)
-{
-    int kind;
-    *item = fold_acopf_param_item(r->model, r->cols[c], &kind);
-    return kind;
-}
-
-long opf_col_key(const opf_run *r, fold_int c)
-{
-    fold_int item;
-    int kind = col_kind(r, c, &item);
-    return fold_acopf_item_key(r->cs, fold_acopf_param_item_type(kind), item);
-}
-
-long opf_row_key(const opf_run *r, fold_int k)
-{
-    return fold_acopf_item_key(r->cs, fold_acopf_output_item_type(r->outs[k].kind),
-                               r->outs[k].item);
-}
-
-/* "pd bus 5", "pg gen 3", "pf branch 7", "objective". */
-static void col_name(const opf_run *r, fold_int c, char *buf, size_t len);
-
-void opf_col_name(const opf_run *r, fold_int c, char *buf, size_t len)
-{
-    col_name(r, c, buf, len);
-}
-
-static void row_name(const opf_run *r, fold_int k, char *buf, size_t len);
-
-void opf_row_name(const opf_run *r, fold_int k, char *buf, size_t len)
-{
-    row_name(r, k, buf, len);
-}
-
-static void col_name(const opf_run *r, fold_int c, char *buf, size_t len)
-{
-    fold_int item;
-    int kind = col_kind(r, c, &item);
-    snprintf(buf, len, "%s %s %ld", fold_acopf_param_name(kind),
-             opf_item_word(fold_acopf_param_item_type(kind)), opf_col_key(r, c));
-}
-
-static void row_name(const opf_run *r, fold_int k, char *buf, size_t len)
-{
-    int kind = r->outs[k].kind, type = fold_acopf_output_item_type(kind);
-    if (type == FOLD_ACOPF_ITEM_NONE)
-        snprintf(buf, len, "%s", fold_acopf_output_name(kind));
-    else
-        snprintf(buf, len, "%s %s %ld", fold_acopf_output_name(kind), opf_item_word(type),
-                 opf_row_key(r, k));
-}
-
 static void kinds_text(const int *kinds, int n, bool params, char *buf, size_t len)
 {
     buf[0] = '\0';
@@ -225,7 +163,7 @@ static void json_vector(const opf_run *r, FILE *out, bool params, const double *
         bool first = true;
         for (fold_int k = 0; k < n; k++) {
             fold_int item;
-            int kind = params ? col_kind(r, k, &item) : (int)r->outs[k].kind;
+            int kind = params ? opf_col_kind(r, k, &item) : (int)r->outs[k].kind;
             if (kind != kinds[j]) continue;
             if (!params && fold_acopf_output_item_type(kind) == FOLD_ACOPF_ITEM_NONE)
                 fprintf(out, "%s\"%s\": ", first ? "" : ", ", fold_acopf_output_name(kind));
@@ -238,20 +176,6 @@ static void json_vector(const opf_run *r, FILE *out, bool params, const double *
         if (n_kinds > 1) fputc('}', out);
     }
     fputc('}', out);
-}
-
-void opf_json_label(const opf_run *r, FILE *out, bool params, fold_int k)
-{
-    fold_int item;
-    int kind = params ? col_kind(r, k, &item) : (int)r->outs[k].kind;
-    if (!params && fold_acopf_output_item_type(kind) == FOLD_ACOPF_ITEM_NONE)
-        fprintf(out, "\"%s\"", fold_acopf_output_name(kind));
-    else if ((params ? r->n_wrt : r->n_of) > 1)
-        fprintf(out, "\"%s:%ld\"",
-                params ? fold_acopf_param_name(kind) : fold_acopf_output_name(kind),
-                params ? opf_col_key(r, k) : opf_row_key(r, k));
-    else
-        fprintf(out, "%ld", params ? opf_col_key(r, k) : opf_row_key(r, k));
 }
 
 /* Entry k has no value and no interval: not unique (a singular KKT matrix). */
@@ -312,7 +236,7 @@ static void json_jacobian(const opf_run *r, FILE *out)
     fputs("], \"col_wrt\": [", out);
     for (fold_int c = 0; c < r->n_cols; c++) {
         fold_int item;
-        fprintf(out, "%s\"%s\"", c ? ", " : "", fold_acopf_param_name(col_kind(r, c, &item)));
+        fprintf(out, "%s\"%s\"", c ? ", " : "", fold_acopf_param_name(opf_col_kind(r, c, &item)));
     }
     fputs("], \"values\": [", out);
     for (fold_int i = 0; i < r->n_rows; i++) {
@@ -415,7 +339,7 @@ static void unit_text(const opf_run *r, fold_int i, fold_int j, char *buf, size_
 {
     fold_int item;
     const char *ou = i >= 0 ? fold_acopf_output_unit(r->outs[i].kind) : "$/h";
-    const char *pu = j >= 0 ? fold_acopf_param_unit(col_kind(r, j, &item)) : "unit";
+    const char *pu = j >= 0 ? fold_acopf_param_unit(opf_col_kind(r, j, &item)) : "unit";
     if (r->mode == OPF_MODE_JVP) pu = "unit of the direction";
     if (r->mode == OPF_MODE_VJP && !(r->n_of == 1 && r->of[0] == FOLD_ACOPF_OUT_OBJECTIVE))
         ou = "weighted outputs";
@@ -451,9 +375,9 @@ void opf_text_sens(const opf_run *r, FILE *out)
         for (fold_int k = 0, shown = 0; !jac && k < n && shown < 8; k++)
             if (no_value(r, k)) {
                 if (jvp)
-                    row_name(r, k, a, sizeof a);
+                    opf_row_name(r, k, a, sizeof a);
                 else
-                    col_name(r, k, a, sizeof a);
+                    opf_col_name(r, k, a, sizeof a);
                 fprintf(out, "%s%s", shown++ ? ", " : ": ", a);
             }
         fputc('\n', out);
@@ -469,8 +393,8 @@ void opf_text_sens(const opf_run *r, FILE *out)
             jvp ? " along the direction" : "", (long)(r->top < q ? r->top : q), (long)q);
     for (fold_int k = 0; k < q && k < r->top; k++) {
         a[0] = b[0] = '\0';
-        if (rk[k].i >= 0) row_name(r, rk[k].i, a, sizeof a);
-        if (rk[k].j >= 0) col_name(r, rk[k].j, b, sizeof b);
+        if (rk[k].i >= 0) opf_row_name(r, rk[k].i, a, sizeof a);
+        if (rk[k].j >= 0) opf_col_name(r, rk[k].j, b, sizeof b);
         unit_text(r, rk[k].i, rk[k].j, unit, sizeof unit);
         fprintf(out, "  %-24s %-28s ", rk[k].i >= 0 ? a : what, rk[k].j >= 0 ? b : "");
         fold_int pos = rk[k].pos;

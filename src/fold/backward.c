@@ -89,6 +89,7 @@ fold_status fold_jvp(fold_solver *solver, const double *dp, const fold_dz *dz,
     fold_call call;
     fold_status st;
     double *out = NULL;
+    fold_int *kinds = NULL;
     fold_call_begin(&call, info, solver);
     if ((call.check = fold_kkt_check_solver(solver, FN)) < 0)
         return fold_call_end(&call, call.check, solver, FN);
@@ -114,10 +115,19 @@ fold_status fold_jvp(fold_solver *solver, const double *dp, const fold_dz *dz,
         st = FOLD_ERR_MEMORY;
         goto done;
     }
-    /* one scale for all blocks: the changes of the multipliers of inactive constraints are
-     * judged against the whole result, not against themselves */
-    fold_int whole[2] = {0, len};
-    fold_result_layout L = {len, 1, fold_max_abs(c.dp, np), whole, jvp_locate, &c};
+    /* dx by the kinds of the variables; the multipliers against the whole result: the changes
+     * of the multipliers of inactive constraints are not judged against themselves */
+    const fold_problem *prob = solver->prob;
+    fold_result_layout L = {len, 1, prob->n_x_kinds, NULL, fold_max_abs(c.dp, np), jvp_locate, &c};
+    if (prob->x_kind) {
+        if (!(kinds = fold_malloc((size_t)len + 1, sizeof *kinds, "jvp kinds"))) {
+            st = FOLD_ERR_MEMORY;
+            goto done;
+        }
+        for (fold_int k = 0; k < len; k++)
+            kinds[k] = c.off[0] >= 0 && k < n ? prob->x_kind[k] : -1;
+        L.row_kind = kinds;
+    }
     st = jvp_run(solver, &c, out, &call);
     fold_status sr = fold_call_report(solver, jvp_run, &c, &L, st >= 0 ? out : NULL, true, &call);
     if (st < 0 || (st = sr) < 0) goto done;
@@ -126,12 +136,12 @@ fold_status fold_jvp(fold_solver *solver, const double *dp, const fold_dz *dz,
     st = FOLD_OK;
 done:
     free(out);
+    free(kinds);
     return fold_call_end(&call, st, solver, FN);
 }
 
 typedef struct vjp_ctx {
     const double *xbar, *lambar, *zlbar, *zubar;
-    fold_int group[2];
 } vjp_ctx;
 
 static void vjp_locate(const void *ctx, fold_int k, int *block, fold_int *row, fold_int *col)
@@ -212,11 +222,11 @@ fold_status fold_vjp(fold_solver *solver, const fold_zbar *zbar, double *pbar,
         (st = fold_call_input(zlbar, n, false, FN, "zbar.zl")) ||
         (st = fold_call_input(zubar, n, false, FN, "zbar.zu")))
         return fold_call_end(&call, st, solver, FN);
-    vjp_ctx c = {xbar, lambar, zlbar, zubar, {0, np}};
+    vjp_ctx c = {xbar, lambar, zlbar, zubar};
     double input = fmax(fold_max_abs(xbar, xbar ? n : 0), fold_max_abs(lambar, lambar ? m : 0));
     input =
         fmax(input, fmax(fold_max_abs(zlbar, zlbar ? n : 0), fold_max_abs(zubar, zubar ? n : 0)));
-    fold_result_layout L = {np, 1, input, c.group, vjp_locate, &c};
+    fold_result_layout L = {np, 1, 1, NULL, input, vjp_locate, &c};
     /* pbar is written only at the end: it may alias an upstream gradient. */
     if (!(out = fold_malloc((size_t)np + 1, sizeof(double), "vjp result"))) {
         st = FOLD_ERR_MEMORY;

@@ -382,15 +382,18 @@ void fold_report_unique(fold_kkt *kkt);
 /* --- both classifications of the candidates (variants.c, doc/math.md §3.2) --- */
 /* Computes a call's result (`out`, in the layout below) at the current variant. */
 typedef fold_status (*fold_result_fn)(fold_solver *solver, void *ctx, double *out, fold_call *call);
-/* A result of len entries in n_groups groups [group_start[g], group_start[g + 1]) whose
- * largest entry scales the comparison (a vector, a Jacobian column); locate gives an entry's
- * block, output row and parameter column for the report. */
+/* A result of rows x cols entries (column-major; a vector is one column). Each column is
+ * split into groups by the kinds of its rows, and an entry is judged against the largest
+ * entry of its group (doc/math.md §3.2): row_kind[r] in 0 .. n_kinds - 1, or -1 for a row
+ * judged against the largest entry of the whole result (the changes of multipliers); NULL:
+ * every row of kind 0. locate gives an entry's block, output row and parameter column for
+ * the report. */
 typedef struct fold_result_layout {
-    fold_int len, n_groups;
+    fold_int rows, cols, n_kinds;
+    const fold_int *row_kind;
     double input; /* largest magnitude of the call's input (dp, the upstream gradients; 1 for
                      a Jacobian's unit directions): differences below DBL_EPSILON times it are
                      rounding, whatever the size of the result */
-    const fold_int *group_start;
     void (*locate)(const void *ctx, fold_int k, int *block, fold_int *row, fold_int *col);
     const void *locate_ctx;
 } fold_result_layout;

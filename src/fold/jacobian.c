@@ -200,7 +200,6 @@ typedef struct jac_ctx {
     fold_block of;
     fold_int n_rows, n_cols;
     const fold_int *rows, *cols;
-    fold_int *group; /* column starts, n_cols + 1 */
 } jac_ctx;
 
 static void jac_locate(const void *ctx, fold_int k, int *block, fold_int *row, fold_int *col)
@@ -278,7 +277,8 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
     fold_call call;
     fold_status st;
     double *out = NULL;
-    jac_ctx c = {of, n_rows, n_cols, rows, cols, NULL};
+    jac_ctx c = {of, n_rows, n_cols, rows, cols};
+    fold_int *kinds = NULL;
     fold_call_begin(&call, info, solver);
     if ((call.check = fold_kkt_check_solver(solver, FN)) < 0)
         return fold_call_end(&call, call.check, solver, FN);
@@ -288,15 +288,18 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
         st = fold_kkt_setup(solver, true, call.info, FN);
         return fold_call_end(&call, st < 0 ? st : FOLD_OK, solver, FN);
     }
+    /* each column judged by the kinds of its rows of x (the multipliers: by column) */
+    const fold_int *x_kind = of == FOLD_BLOCK_X ? solver->prob->x_kind : NULL;
     out = fold_malloc((size_t)(n_rows * n_cols), sizeof(double), "jacobian result");
-    c.group = fold_malloc((size_t)n_cols + 1, sizeof(fold_int), "jacobian columns");
-    if (!out || !c.group) {
+    if (x_kind) kinds = fold_malloc((size_t)n_rows, sizeof *kinds, "jacobian row kinds");
+    if (!out || (x_kind && !kinds)) {
         st = FOLD_ERR_MEMORY;
         goto done;
     }
-    for (fold_int j = 0; j <= n_cols; j++)
-        c.group[j] = j * n_rows;
-    fold_result_layout L = {n_rows * n_cols, n_cols, 1.0, c.group, jac_locate, &c};
+    for (fold_int r = 0; x_kind && r < n_rows; r++)
+        kinds[r] = x_kind[pick(rows, r)];
+    fold_result_layout L = {n_rows,     n_cols, x_kind ? solver->prob->n_x_kinds : 1, kinds, 1.0,
+                            jac_locate, &c};
     st = jac_run(solver, &c, out, &call);
     /* NaN lines are reported as lines (jac_run), not entry by entry */
     fold_status sr = fold_call_report(solver, jac_run, &c, &L, st >= 0 ? out : NULL, false, &call);
@@ -305,6 +308,6 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
     st = FOLD_OK;
 done:
     free(out);
-    free(c.group);
+    free(kinds);
     return fold_call_end(&call, st, solver, FN);
 }

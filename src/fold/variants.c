@@ -51,28 +51,64 @@ fold_status fold_report_sides(fold_kkt *kkt, const fold_solver *solver)
     return FOLD_OK;
 }
 
-/* Largest finite magnitude of each group of the result, floored at FLOOR times the largest
- * of all: a group of entries at the rounding level of the others (the changes of the
- * multipliers of inactive constraints) cannot be judged on its own scale. Returns the
- * largest of all. */
+/* The scales entries are judged against (doc/math.md eq. 3.5c). FLOOR: a group of entries at
+ * the rounding level of the others (the changes of the multipliers of inactive constraints)
+ * cannot be judged on its own scale. */
 #define FLOOR 1e-12
 /* Differences of an entry below NOISE eps times the largest entry or input are rounding:
  * a column whose entries are all about 1e-16 (a zero derivative) moves by that much between
  * any two solves. */
 #define NOISE 64.0
-static double group_scales(const fold_result_layout *L, const double *out, double *scale)
+typedef struct judge {
+    const fold_result_layout *L;
+    double *scale; /* per group (column x kind): its largest entry, floored at FLOOR all */
+    double *zero;  /* [1 + kind]: tau times the largest entry of that kind; [0]: of all */
+    double all;    /* the largest entry of the result */
+} judge;
+
+/* The group of entry k (column x kind of its row), -1 for a row judged against the whole
+ * result. */
+static fold_int group_of(const fold_result_layout *L, fold_int k)
 {
-    double all = 0.0;
-    for (fold_int g = 0; g < L->n_groups; g++) {
-        double s = 0.0;
-        for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++)
-            if (isfinite(out[k])) s = fmax(s, fabs(out[k]));
-        scale[g] = s;
-        all = fmax(all, s);
+    fold_int kind = L->row_kind ? L->row_kind[k % L->rows] : 0;
+    return kind < 0 ? -1 : (k / L->rows) * L->n_kinds + kind;
+}
+
+static fold_int kind_of(const fold_result_layout *L, fold_int k)
+{
+    return L->row_kind ? L->row_kind[k % L->rows] : 0;
+}
+
+/* The largest entry of entry k's group (of the whole result for a row of kind -1). */
+static double scale_at(const judge *J, fold_int k)
+{
+    fold_int g = group_of(J->L, k);
+    return g < 0 ? J->all : J->scale[g];
+}
+
+/* Largest finite magnitude of each group and of each kind of the result (from out). */
+static void judge_scales(judge *J, const double *out, double tau)
+{
+    const fold_result_layout *L = J->L;
+    fold_int ng = L->cols * L->n_kinds, len = L->rows * L->cols;
+    for (fold_int g = 0; g < ng; g++)
+        J->scale[g] = 0.0;
+    J->all = 0.0;
+    for (fold_int k = 0; k < len; k++) {
+        fold_int g = group_of(L, k);
+        if (!isfinite(out[k])) continue;
+        J->all = fmax(J->all, fabs(out[k]));
+        if (g >= 0) J->scale[g] = fmax(J->scale[g], fabs(out[k]));
     }
-    for (fold_int g = 0; g < L->n_groups; g++)
-        scale[g] = fmax(scale[g], FLOOR * all);
-    return all;
+    J->zero[0] = tau * J->all;
+    for (fold_int t = 0; t < L->n_kinds; t++) {
+        double s = 0.0;
+        for (fold_int c = 0; c < L->cols; c++)
+            s = fmax(s, J->scale[c * L->n_kinds + t]);
+        J->zero[1 + t] = tau * s;
+    }
+    for (fold_int g = 0; g < ng; g++)
+        J->scale[g] = fmax(J->scale[g], FLOOR * J->all);
 }
 
 /* The value of variant v at entry k to compare with: the active form's own; the barrier
@@ -91,52 +127,51 @@ typedef struct compare {
     double *lo, *hi, *first; /* first: the barrier form's extrapolated primary */
     unsigned char *flag;     /* 1 uncertain, 2 barrier error */
     double noise;            /* differences below it are rounding (NOISE) */
-    double zero;             /* tau times the largest entry of the result */
+    judge J;
 } compare;
 
-/* Are both values of an entry zero to the tolerance of the whole result (|a|, |b| <= tau
- * times its largest entry)? Such an entry (a parameter the output does not depend on, moved
- * by the barrier's O(mu) coupling or by a flip) cannot be judged on its own group's scale,
- * and the result is accurate to tau with either value (doc/math.md eq. 3.5c). */
-static bool zero_at_tol(const compare *C, double a, double b)
+/* Are both values of entry k zero to the tolerance of its kind in the whole result (|a|, |b|
+ * <= tau times the largest entry of that kind)? Such an entry (a parameter the output does not
+ * depend on, moved by the barrier's O(mu) coupling or by a flip) cannot be judged on its own
+ * group's scale, and the result is accurate to tau with either value (doc/math.md eq. 3.5c). */
+static bool zero_at_tol(const compare *C, fold_int k, double a, double b)
 {
-    return fabs(a) <= C->zero && fabs(b) <= C->zero;
+    double zero = C->J.zero[1 + kind_of(C->J.L, k)];
+    return fabs(a) <= zero && fabs(b) <= zero;
 }
 
 static fold_status record(fold_kkt *kkt, const fold_result_layout *L, const double *out,
-                          const double *alt, fold_status sv, int v, double tau, const double *scale,
-                          compare *C)
+                          const double *alt, fold_status sv, int v, double tau, compare *C)
 {
     bool barrier = kkt->form == FOLD_KKT_BARRIER;
     fold_status st;
     fold_int flips = 0;
     for (fold_int c = 0; c < kkt->n_cand; c++)
         flips += fold_kkt_variant_status(kkt, v, c) != kkt->cand[c].primary;
-    for (fold_int g = 0; g < L->n_groups; g++)
-        for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++) {
-            if (isnan(out[k])) continue; /* not unique already */
-            double a = sv < 0 ? NAN : limit(kkt, out[k], alt[k]);
-            double thr = fmax(tau * scale[g], C->noise);
-            if (!isnan(a)) {
-                C->lo[k] = fmin(C->lo[k], a);
-                C->hi[k] = fmax(C->hi[k], a);
-            }
-            if (barrier && v == 1) { /* the extrapolated primary: the barrier form's error */
-                C->first[k] = a;
-                if (!(fabs(a - out[k]) <= thr) && !zero_at_tol(C, a, out[k])) C->flag[k] |= 2;
-                continue;
-            }
-            double base = barrier ? C->first[k] : out[k];
-            if (fabs(a - base) <= thr || zero_at_tol(C, a, base)) continue;
-            /* a variant that flips several candidates names them only for an entry that no
-             * single flip moved (the singles come first): the report stays precise */
-            bool named = (C->flag[k] & 1) && flips > 1;
-            C->flag[k] |= 1;
-            for (fold_int c = 0; c < kkt->n_cand && kkt->cand_item_ok && !named; c++)
-                if (fold_kkt_variant_status(kkt, v, c) != kkt->cand[c].primary &&
-                    (st = fold_report_affect(kkt, kkt->cand_item[c], k)))
-                    return st;
+    for (fold_int k = 0; k < L->rows * L->cols; k++) {
+        if (isnan(out[k])) continue; /* not unique already */
+        double a = sv < 0 ? NAN : limit(kkt, out[k], alt[k]);
+        double thr = fmax(tau * scale_at(&C->J, k), C->noise);
+        if (!isnan(a)) {
+            C->lo[k] = fmin(C->lo[k], a);
+            C->hi[k] = fmax(C->hi[k], a);
         }
+        if (barrier && v == 1) { /* the extrapolated primary: the barrier form's error */
+            C->first[k] = a;
+            if (!(fabs(a - out[k]) <= thr) && !zero_at_tol(C, k, a, out[k])) C->flag[k] |= 2;
+            continue;
+        }
+        double base = barrier ? C->first[k] : out[k];
+        if (fabs(a - base) <= thr || zero_at_tol(C, k, a, base)) continue;
+        /* a variant that flips several candidates names them only for an entry that no
+         * single flip moved (the singles come first): the report stays precise */
+        bool named = (C->flag[k] & 1) && flips > 1;
+        C->flag[k] |= 1;
+        for (fold_int c = 0; c < kkt->n_cand && kkt->cand_item_ok && !named; c++)
+            if (fold_kkt_variant_status(kkt, v, c) != kkt->cand[c].primary &&
+                (st = fold_report_affect(kkt, kkt->cand_item[c], k)))
+                return st;
+    }
     return FOLD_OK;
 }
 
@@ -197,10 +232,10 @@ static fold_status report_suspects(fold_kkt *kkt, const fold_solver *solver, fol
  * the check ran. */
 static fold_status path_check(fold_solver *solver, fold_result_fn run, void *ctx,
                               const fold_result_layout *L, const double *out, double tau,
-                              const double *scale, compare *C, fold_call *call, bool *ran)
+                              compare *C, fold_call *call, bool *ran)
 {
     fold_kkt *kkt = solver->backward;
-    size_t len = (size_t)L->len;
+    size_t len = (size_t)(L->rows * L->cols);
     *ran = false;
     double *p1 = fold_malloc(2 * len, sizeof *p1, "central-path results"), *p2 = p1 + len;
     if (!p1) return FOLD_ERR_MEMORY;
@@ -215,23 +250,23 @@ static fold_status path_check(fold_solver *solver, fold_result_fn run, void *ctx
         *ran = true;
         fold_int worst = -1; /* the entry farthest from A at the solution's mu, for the log */
         double worst_e = 0.0;
-        for (fold_int g = 0; g < L->n_groups; g++)
-            for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++) {
-                if (isnan(out[k]) || C->flag[k]) continue;
-                double thr = fmax(fmax(tau, PATH_NOISE) * scale[g], C->noise);
-                double e1 = p1[k] - out[k], e2 = p2[k] - out[k];
-                if (!isfinite(e1) || !isfinite(e2) || fabs(e2) <= thr ||
-                    (zero_at_tol(C, out[k], p1[k]) && zero_at_tol(C, out[k], p2[k]))) {
-                    if (scale[g] > 0.0 && fabs(e1) / scale[g] > worst_e) {
-                        worst_e = fabs(e1) / scale[g];
-                        worst = k;
-                    }
-                    continue;
+        for (fold_int k = 0; k < (fold_int)len; k++) {
+            if (isnan(out[k]) || C->flag[k]) continue;
+            double scale = scale_at(&C->J, k);
+            double thr = fmax(fmax(tau, PATH_NOISE) * scale, C->noise);
+            double e1 = p1[k] - out[k], e2 = p2[k] - out[k];
+            if (!isfinite(e1) || !isfinite(e2) || fabs(e2) <= thr ||
+                (zero_at_tol(C, k, out[k], p1[k]) && zero_at_tol(C, k, out[k], p2[k]))) {
+                if (scale > 0.0 && fabs(e1) / scale > worst_e) {
+                    worst_e = fabs(e1) / scale;
+                    worst = k;
                 }
-                C->flag[k] |= 4;
-                C->lo[k] = fmin(out[k], fmin(p1[k], p2[k]));
-                C->hi[k] = fmax(out[k], fmax(p1[k], p2[k]));
+                continue;
             }
+            C->flag[k] |= 4;
+            C->lo[k] = fmin(out[k], fmin(p1[k], p2[k]));
+            C->hi[k] = fmax(out[k], fmax(p1[k], p2[k]));
+        }
         if (worst >= 0)
             fold_log(&solver->set, 3,
                      "central-path check: largest settled difference at entry %lld: active %.8g, "
@@ -254,29 +289,29 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
     /* suspect verdicts are checked against the central path (direct method, active form) */
     bool path = kkt->form == FOLD_KKT_ACTIVE && kkt->sides.suspect && kkt->sides.n_suspect > 0 &&
                 solver->set.backward.method == FOLD_BACKWARD_DIRECT;
-    if ((nv == 0 && !path) || L->len == 0 ||
+    if ((nv == 0 && !path) || L->rows * L->cols == 0 ||
         solver->set.active_set.ambiguity == FOLD_AMBIGUITY_IGNORE)
         return FOLD_OK;
     double tau = fold_trust_tol(solver);
-    size_t len = (size_t)L->len;
+    size_t len = (size_t)(L->rows * L->cols);
     double *alt = fold_malloc(len, sizeof *alt, "variant result");
     double *buf = fold_malloc(3 * len, sizeof *buf, "variant interval");
-    double *scale = fold_malloc((size_t)L->n_groups + 1, sizeof *scale, "variant scales");
+    double *scale =
+        fold_malloc((size_t)((L->cols + 1) * L->n_kinds + 1), sizeof *scale, "variant scales");
     compare C = {buf,
                  buf ? buf + len : NULL,
                  buf ? buf + 2 * len : NULL,
                  fold_calloc(len, 1, "uncertain entries"),
                  0,
-                 0};
+                 {L, scale, scale ? scale + L->cols * L->n_kinds : NULL, 0}};
     fold_int *suspect_items = NULL, n_suspect_items = 0;
     bool path_ran = false;
     if (!alt || !buf || !scale || !C.flag) {
         st = FOLD_ERR_MEMORY;
         goto done;
     }
-    double all = group_scales(L, out, scale);
-    C.noise = NOISE * DBL_EPSILON * fmax(L->input, all);
-    C.zero = tau * all;
+    judge_scales(&C.J, out, tau);
+    C.noise = NOISE * DBL_EPSILON * fmax(L->input, C.J.all);
     for (size_t k = 0; k < len; k++)
         C.lo[k] = C.hi[k] = C.first[k] = out[k];
     for (int v = 1; v <= nv; v++) {
@@ -285,36 +320,35 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
             st = sv;
             goto done;
         }
-        if ((st = record(kkt, L, out, alt, sv, v, tau, scale, &C))) goto done;
+        if ((st = record(kkt, L, out, alt, sv, v, tau, &C))) goto done;
     }
-    if (path && (st = path_check(solver, run, ctx, L, out, tau, scale, &C, call, &path_ran)))
-        goto done;
-    for (fold_int g = 0; g < L->n_groups; g++)
-        for (fold_int k = L->group_start[g]; k < L->group_start[g + 1]; k++) {
-            if (kkt->form == FOLD_KKT_BARRIER && scale[g] > 0.0 && isfinite(C.first[k]) &&
-                fabs(C.first[k] - out[k]) > C.noise && !zero_at_tol(&C, C.first[k], out[k]))
-                call->info->barrier_error =
-                    fmax(call->info->barrier_error, fabs(C.first[k] - out[k]) / scale[g]);
-            if (!C.flag[k]) continue;
-            int block;
-            fold_int row, col;
-            bool uncertain = C.flag[k] & 5;
-            L->locate(L->locate_ctx, k, &block, &row, &col);
-            if ((C.flag[k] & 4) &&
-                (st = report_suspects(kkt, solver, &suspect_items, &n_suspect_items, k)))
-                goto done;
-            if (fold_report_entry(kkt, uncertain ? FOLD_TRUST_UNCERTAIN : FOLD_TRUST_BARRIER_ERROR,
-                                  block, k, row, col, out[k], C.lo[k], C.hi[k]) < 0) {
-                st = FOLD_ERR_MEMORY;
-                goto done;
-            }
-            if (uncertain) { /* no value: the classifications disagree */
-                out[k] = NAN;
-                call->info->n_uncertain++;
-            } else { /* the barrier value, flagged with its limit */
-                call->info->n_barrier_error++;
-            }
+    if (path && (st = path_check(solver, run, ctx, L, out, tau, &C, call, &path_ran))) goto done;
+    for (fold_int k = 0; k < (fold_int)len; k++) {
+        double sk = scale_at(&C.J, k);
+        if (kkt->form == FOLD_KKT_BARRIER && sk > 0.0 && isfinite(C.first[k]) &&
+            fabs(C.first[k] - out[k]) > C.noise && !zero_at_tol(&C, k, C.first[k], out[k]))
+            call->info->barrier_error =
+                fmax(call->info->barrier_error, fabs(C.first[k] - out[k]) / sk);
+        if (!C.flag[k]) continue;
+        int block;
+        fold_int row, col;
+        bool uncertain = C.flag[k] & 5;
+        L->locate(L->locate_ctx, k, &block, &row, &col);
+        if ((C.flag[k] & 4) &&
+            (st = report_suspects(kkt, solver, &suspect_items, &n_suspect_items, k)))
+            goto done;
+        if (fold_report_entry(kkt, uncertain ? FOLD_TRUST_UNCERTAIN : FOLD_TRUST_BARRIER_ERROR,
+                              block, k, row, col, out[k], C.lo[k], C.hi[k]) < 0) {
+            st = FOLD_ERR_MEMORY;
+            goto done;
         }
+        if (uncertain) { /* no value: the classifications disagree */
+            out[k] = NAN;
+            call->info->n_uncertain++;
+        } else { /* the barrier value, flagged with its limit */
+            call->info->n_barrier_error++;
+        }
+    }
 done:
     fold_report_unique(kkt);
     /* the primary classification again: the state (its factorization, its null space) is
@@ -346,7 +380,7 @@ fold_status fold_call_report(fold_solver *solver, fold_result_fn run, void *ctx,
     if (!kkt) return FOLD_OK;
     call->info->n_candidates = kkt->n_cand;
     if ((st = fold_report_sides(kkt, solver))) return st;
-    for (fold_int k = 0; out && nan_entries && k < L->len; k++) {
+    for (fold_int k = 0; out && nan_entries && k < L->rows * L->cols; k++) {
         int block;
         fold_int row, col;
         if (!isnan(out[k])) continue;

@@ -18,6 +18,7 @@ void fold_problem_free(fold_problem *prob)
     free(prob->g_upper);
     free(prob->x_start);
     free(prob->p_default);
+    free(prob->x_kind);
     free_pattern(&prob->jac_g);
     free_pattern(&prob->hess_l);
     free_pattern(&prob->jac_g_p);
@@ -47,6 +48,22 @@ static double *copy_bounds(const double *src, fold_int n, double fill, const cha
     return dst;
 }
 
+/* The optional kinds of the variables: given with their count, each in range. */
+static fold_status check_kinds(const fold_nlp_def *d)
+{
+    fold_status st;
+    if ((st = fold_check_dim(d->n_x_kinds, 0, FN, "n_x_kinds"))) return st;
+    if (!d->x_kind != !d->n_x_kinds)
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: x_kind is %s but n_x_kinds = %lld", FN,
+                          d->x_kind ? "set" : "NULL", (long long)d->n_x_kinds);
+    for (fold_int j = 0; d->x_kind && j < d->n; j++)
+        if (d->x_kind[j] < 0 || d->x_kind[j] >= d->n_x_kinds)
+            return fold_error(FOLD_ERR_ARGUMENT,
+                              "%s: x_kind[%lld] = %lld is outside 0 .. n_x_kinds - 1 = %lld", FN,
+                              (long long)j, (long long)d->x_kind[j], (long long)(d->n_x_kinds - 1));
+    return FOLD_OK;
+}
+
 static fold_status validate(const fold_nlp_def *d)
 {
     fold_status st;
@@ -70,6 +87,7 @@ static fold_status validate(const fold_nlp_def *d)
         (st = fold_check_pattern(&d->jac_g_p, d->m, d->np, false, FN, "jac_g_p")) ||
         (st = fold_check_pattern(&d->hess_lp, d->n, d->np, false, FN, "hess_lp")))
         return st;
+    if ((st = check_kinds(d))) return st;
     if (d->hess_l.nnz > 0 && !d->cb.hess_l)
         return fold_error(FOLD_ERR_ARGUMENT,
                           "%s: hess_l pattern has %lld entries but cb.hess_l "
@@ -121,6 +139,10 @@ fold_status fold_problem_create(const fold_nlp_def *def, fold_problem **out)
     if (st == FOLD_OK) st = copy_pattern(&def->jac_g_p, &prob->jac_g_p, "jac_g_p");
     if (st == FOLD_OK) st = copy_pattern(&def->hess_lp, &prob->hess_lp, "hess_lp");
     if (st == FOLD_OK) st = fold_prob_bounds_setup(prob, def, FN);
+    prob->n_x_kinds = def->x_kind ? def->n_x_kinds : 1;
+    if (st == FOLD_OK && def->x_kind &&
+        !(prob->x_kind = fold_dup_ints(def->x_kind, def->n, "x_kind")))
+        st = FOLD_ERR_MEMORY;
     if (st != FOLD_OK) {
         fold_problem_free(prob);
         return st;

@@ -37,6 +37,8 @@ struct fold_problem {
     fold_item_name_fn item_name;       /* NULL: names are "x[j]", "g[i]", "p[k]" (names.c) */
     fold_owned_bmap bmap[FOLD_BMAP_N]; /* bounds moving with p (bounds.c) */
     bool has_bound_maps;
+    fold_int *x_kind;   /* n kinds of the variables, or NULL: one kind */
+    fold_int n_x_kinds; /* >= 1 */
 };
 
 /* Evaluation counters and time, kept by the caller (the problem is immutable). */

@@ -423,6 +423,85 @@ START_TEST(twin_generators)
 }
 END_TEST
 
+/* The kinds of the variables (doc/math.md §3.2): the JVP over all of z (what foldopt opf
+ * --mode jvp computes) and the Jacobians of the rows of each kind of x (va, vm, pg, qg, cost
+ * epigraphs, flow variables: --of vm --mode jacobian) judge every entry of x against the
+ * largest entry of its kind, so they flag the same entries (the near-bound voltage of
+ * near_bound_voltage without re-solves, d / d qd at bus 21), and a Jacobian of all the rows
+ * of x too. Some of them differ by less than the tolerance times the largest entry of the
+ * JVP's whole result: judged against it, as without kinds, they were returned unflagged. */
+START_TEST(kinds_flag_alike)
+{
+    fold_acopf_case *cs = grid30();
+    fold_settings set;
+    fold_settings_default(&set);
+    solved s0;
+    solve_case(cs, &set, &s0);
+    cs->bus[1].vmax = s0.x[s0.L.x_vm + 1] + 1e-5;
+    release(&s0);
+    set.active_set.ambiguity = FOLD_AMBIGUITY_FLAG;
+    solved s;
+    solve_case(cs, &set, &s);
+    const fold_acopf_layout *L = &s.L;
+    size_t n = (size_t)L->n, m = (size_t)L->m;
+    fold_int col = L->p_qd + 20, flagged = 0, vm_flagged = 0, hidden = 0;
+    double *dp = calloc((size_t)L->np, 8), *dz = malloc((3 * n + m) * 8), *J = malloc(n * 8);
+    fold_int *rows = malloc(n * sizeof *rows);
+    dp[col] = 1;
+    fold_backward_info info;
+    fold_status st = fold_jvp(
+        s.sv, dp, &(fold_dz){.x = dz, .zl = dz + n, .zu = dz + 2 * n, .lam = dz + 3 * n}, &info);
+    ck_assert_status(st, FOLD_WARN_UNCERTAIN);
+    const fold_trust_item *items;
+    fold_int n_items;
+    double whole = 0; /* the largest entry of the JVP's result, flagged entries included */
+    ck_assert_status(fold_trust_report(s.sv, &items, &n_items), FOLD_OK);
+    for (size_t k = 0; k < 3 * n + m; k++)
+        if (!isnan(dz[k])) whole = fmax(whole, fabs(dz[k]));
+    for (fold_int k = 0; k < n_items; k++)
+        if (items[k].kind == FOLD_TRUST_UNCERTAIN) whole = fmax(whole, fabs(items[k].value));
+    /* the kinds in the order of x (doc/acopf.md §2) */
+    const fold_int start[7] = {L->x_va, L->x_vm, L->x_pg, L->x_qg, L->x_t, L->x_fl, L->n};
+    for (int k = 0; k < 6; k++) {
+        fold_int nr = start[k + 1] - start[k];
+        if (nr == 0) continue;
+        for (fold_int r = 0; r < nr; r++)
+            rows[r] = start[k] + r;
+        st = fold_jacobian(s.sv, FOLD_BLOCK_X, nr, rows, 1, &col, J, &info);
+        ck_assert(st == FOLD_OK || st == FOLD_WARN_UNCERTAIN);
+        ck_assert_status(fold_trust_report(s.sv, &items, &n_items), FOLD_OK);
+        for (fold_int q = 0; q < n_items; q++)
+            hidden += items[q].kind == FOLD_TRUST_UNCERTAIN &&
+                      items[q].hi - items[q].lo < s.fi.tol_reached * whole;
+        for (fold_int r = 0; r < nr; r++) {
+            double a = dz[rows[r]];
+            ck_assert_msg(isnan(J[r]) == isnan(a), "x[%lld] (kind %d): jacobian %g, jvp %g",
+                          (long long)rows[r], k, J[r], a);
+            if (!isnan(a)) ck_assert_double_le(fabs(J[r] - a), 1e-9 * fabs(a) + 1e-15);
+            flagged += isnan(a);
+            vm_flagged += isnan(a) && k == 1;
+        }
+    }
+    ck_assert_int_ge(vm_flagged, 1);
+    ck_assert_int_ge(hidden, 1);
+    ck_assert_status(fold_jacobian(s.sv, FOLD_BLOCK_X, L->n, NULL, 1, &col, J, &info),
+                     FOLD_WARN_UNCERTAIN);
+    ck_assert_int_eq(info.n_uncertain, flagged);
+    for (fold_int j = 0; j < L->n; j++)
+        ck_assert_msg(isnan(J[j]) == isnan(dz[j]), "x[%lld]: jacobian %g, jvp %g", (long long)j,
+                      J[j], dz[j]);
+    printf("# kinds: %lld entries of x uncertain (%lld of vm), alike in the jvp and the "
+           "jacobians; %lld of them below tol %g times the jvp's largest entry %g\n",
+           (long long)flagged, (long long)vm_flagged, (long long)hidden, s.fi.tol_reached, whole);
+    free(dp);
+    free(dz);
+    free(J);
+    free(rows);
+    release(&s);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("acopf_trust");
@@ -432,6 +511,7 @@ int main(void)
     tcase_add_test(tc, leaf_buses_at_vmax);
     tcase_add_test(tc, isolated_bus);
     tcase_add_test(tc, twin_generators);
+    tcase_add_test(tc, kinds_flag_alike);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }

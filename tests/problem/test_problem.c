@@ -25,6 +25,7 @@ static int h1(const double *x, const double *p, double s, const double *lam, dou
 
 static fold_int jr[2] = {0, 0}, jc[2] = {0, 1}, hr[2] = {0, 1}, hc[2] = {0, 1};
 static double xl[2] = {0, 0}, xu[2] = {1, 1}, gl[1] = {1}, gu[1] = {1}, pd[1] = {0.5};
+static fold_int kinds_ok[2] = {0, 1};
 
 static fold_nlp_def good_def(void)
 {
@@ -59,6 +60,10 @@ START_TEST(good_problem)
     ck_assert(!fold_problem_has_param_derivatives(prob));
     fold_problem_free(prob);
     fold_problem_free(NULL);
+    d.x_kind = kinds_ok; /* one kind per variable */
+    d.n_x_kinds = 2;
+    ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
+    fold_problem_free(prob);
 }
 END_TEST
 
@@ -142,6 +147,29 @@ static void m_gpnocb(fold_nlp_def *d)
 {
     d->jac_g_p = (fold_pattern){1, jr, jr};
 }
+static fold_int kinds_high[2] = {0, 2}, kinds_neg[2] = {-1, 0};
+static void m_kind_high(fold_nlp_def *d)
+{
+    d->x_kind = kinds_high;
+    d->n_x_kinds = 2;
+}
+static void m_kind_neg(fold_nlp_def *d)
+{
+    d->x_kind = kinds_neg;
+    d->n_x_kinds = 2;
+}
+static void m_kind_count(fold_nlp_def *d)
+{
+    d->x_kind = kinds_ok;
+}
+static void m_kind_null(fold_nlp_def *d)
+{
+    d->n_x_kinds = 2;
+}
+static void m_kind_negcount(fold_nlp_def *d)
+{
+    d->n_x_kinds = -1;
+}
 
 static const bad_case bad_cases[] = {
     {"n = 0", m_n0, FOLD_ERR_DIMENSION, "n = 0"},
@@ -161,6 +189,12 @@ static const bad_case bad_cases[] = {
     {"NULL rows", m_nullrow, FOLD_ERR_ARGUMENT, "jac_g.row"},
     {"+inf lower bound", m_infglo, FOLD_ERR_ARGUMENT, "g_lower[0]"},
     {"jac_g_p pattern, no callback", m_gpnocb, FOLD_ERR_ARGUMENT, "cb.jac_g_p"},
+    {"kind too large", m_kind_high, FOLD_ERR_ARGUMENT,
+     "x_kind[1] = 2 is outside 0 .. n_x_kinds - 1 = 1"},
+    {"negative kind", m_kind_neg, FOLD_ERR_ARGUMENT, "x_kind[0] = -1"},
+    {"kinds without a count", m_kind_count, FOLD_ERR_ARGUMENT, "x_kind is set but n_x_kinds = 0"},
+    {"count without kinds", m_kind_null, FOLD_ERR_ARGUMENT, "x_kind is NULL but n_x_kinds = 2"},
+    {"negative count", m_kind_negcount, FOLD_ERR_DIMENSION, "n_x_kinds = -1"},
 };
 
 START_TEST(bad_problem)
@@ -192,8 +226,10 @@ END_TEST
 START_TEST(allocation_failure_leaves_nothing)
 {
     /* Fail each allocation of create in turn: always FOLD_ERR_MEMORY, never a leak
-     * (checked by ASan/valgrind runs of this test). */
+     * (checked by ASan/valgrind runs of this test). The kinds are copied too. */
     fold_nlp_def d = good_def();
+    d.x_kind = kinds_ok;
+    d.n_x_kinds = 2;
     int failures = 0;
     for (long k = 0; k < 40; k++) {
         fold_problem *prob = NULL;
