@@ -150,6 +150,26 @@ START_TEST(test_one_definition_every_form)
 }
 END_TEST
 
+/* The derivative checker reads every form (the product form assembled from products). */
+START_TEST(test_hess_forms_check_derivatives)
+{
+    box_qp *B = box_qp_build(11, 20);
+    double p[20] = {0};
+    for (int f = 0; f < 3; f++) {
+        fold_nlp_def d = box_qp_def(B, FORMS[f]);
+        fold_problem *prob = NULL;
+        fold_deriv_report rep;
+        ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
+        ck_assert_status(fold_problem_check_derivatives(prob, B->x, p, NULL, 1e-6, 1e-5, &rep),
+                         FOLD_OK);
+        /* grad f, the lower triangle of H, df/dp, L_xp */
+        ck_assert_int_eq(rep.n_checked, 20 + 20 * 21 / 2 + 20 + 20 * 20);
+        fold_problem_free(prob);
+    }
+    box_qp_free(B);
+}
+END_TEST
+
 START_TEST(test_hess_form_validation)
 {
     box_qp *B = box_qp_build(7, 20);
@@ -305,6 +325,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, test_one_definition_every_form);
+    tcase_add_test(tc, test_hess_forms_check_derivatives);
     tcase_add_test(tc, test_hess_form_validation);
     tcase_add_test(tc, test_products_above_limit);
     suite_add_tcase(s, tc);
