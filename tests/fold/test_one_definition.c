@@ -264,6 +264,36 @@ static int diag_hv(const double *x, const double *p, double s, const double *lam
     return 0;
 }
 
+/* Without finite bounds the step map of projected gradient is I - aH: symmetric, so MINRES
+ * applies; it gives -Q^{-1} xbar (a quadratic: at any point). */
+START_TEST(test_unbounded_problem_symmetric_map)
+{
+    box_qp *B = box_qp_build(5, 30);
+    memset(B->state, 0, 30); /* every variable free */
+    fold_nlp_def d = box_qp_def(B, FOLD_HESS_PRODUCT);
+    d.x_lower = d.x_upper = NULL;
+    fold_problem *prob = NULL;
+    fold_map *map = NULL;
+    double x[30] = {0}, p[30] = {0}, xbar[30], pbar[30], ref[30];
+    for (int i = 0; i < 30; i++)
+        xbar[i] = cos((double)i);
+    reference_vjp(B, xbar, ref);
+    ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
+    fold_iter_def it = {.kind = FOLD_ITER_PGD, .step = 1.0 / B->lipschitz, .problem = prob};
+    fold_settings set;
+    fold_settings_default(&set);
+    set.backward.method = FOLD_BACKWARD_MINRES;
+    set.precond.kind = FOLD_PRECOND_NONE;
+    ck_assert_status(fold_iter_map(&it, x, p, &map), FOLD_OK);
+    ck_assert_status(fold_map_vjp(map, &set, xbar, pbar, NULL), FOLD_OK);
+    double e = fold_test_vec_relerr(pbar, ref, 30, 1.0);
+    ck_assert_msg(e < 1e-8, "MINRES VJP off -Q^{-1} xbar by %.3g", e);
+    fold_map_free(map);
+    fold_problem_free(prob);
+    box_qp_free(B);
+}
+END_TEST
+
 /* A log sink that remembers whether a line mentioned Ipopt's limited-memory Hessian. */
 static void note_lbfgs(int level, const char *line, void *ud)
 {
@@ -350,6 +380,7 @@ int main(void)
     tcase_add_test(tc, test_one_definition_every_form);
     tcase_add_test(tc, test_hess_forms_check_derivatives);
     tcase_add_test(tc, test_hess_form_validation);
+    tcase_add_test(tc, test_unbounded_problem_symmetric_map);
     tcase_add_test(tc, test_products_above_limit);
     suite_add_tcase(s, tc);
     return fold_test_run(s);

@@ -11,7 +11,8 @@ static const double no_lam[1] = {0.0};
 struct fold_iter_prob {
     const fold_problem *prob;
     fold_int n, np;
-    double *hv, *lpv; /* values of H (hess_l) and C (hess_lp) at (xh, ph), (xc, pc) */
+    double *hv, *lpv; /* values of H (hess_l; allocated on first use) and C (hess_lp) at
+                         (xh, ph), (xc, pc) */
     double *xh, *ph, *xc, *pc;
     bool has_h, has_c; /* hv / lpv hold the values at the kept point */
 };
@@ -79,20 +80,23 @@ fold_status fold_iter_prob_create(const fold_iter_def *def, const char *fn, fold
     P->n = prob->n;
     P->np = prob->np;
     size_t n = (size_t)P->n, np = (size_t)(P->np > 0 ? P->np : 1);
-    P->hv = fold_malloc((size_t)(prob->hess_l.nnz > 0 ? prob->hess_l.nnz : 1), sizeof(double),
-                        "Hessian values");
     P->lpv = fold_malloc((size_t)(prob->hess_lp.nnz > 0 ? prob->hess_lp.nnz : 1), sizeof(double),
                          "cross-term values");
     P->xh = fold_malloc(n, sizeof(double), "Hessian point");
     P->xc = fold_malloc(n, sizeof(double), "cross-term point");
     P->ph = fold_malloc(np, sizeof(double), "Hessian point");
     P->pc = fold_malloc(np, sizeof(double), "cross-term point");
-    if (!P->hv || !P->lpv || !P->xh || !P->xc || !P->ph || !P->pc) {
+    if (!P->lpv || !P->xh || !P->xc || !P->ph || !P->pc) {
         fold_iter_prob_free(P);
         return FOLD_ERR_MEMORY;
     }
-    *box = (fold_set){.kind = FOLD_SET_BOX, .lower = prob->x_lower, .upper = prob->x_upper};
-    if (def->kind == FOLD_ITER_PROX_L1) box->kind = FOLD_SET_FREE;
+    /* no finite bound: R^n, whose step map is symmetric (MINRES and CG apply) */
+    bool bounded = false;
+    for (fold_int j = 0; j < prob->n && !bounded; j++)
+        bounded = isfinite(prob->x_lower[j]) || isfinite(prob->x_upper[j]);
+    *box = (fold_set){.kind = bounded ? FOLD_SET_BOX : FOLD_SET_FREE,
+                      .lower = prob->x_lower,
+                      .upper = prob->x_upper};
     *out = P;
     return FOLD_OK;
 }
@@ -134,6 +138,10 @@ fold_status fold_iter_prob_hess_v(fold_iter_prob *P, const double *x, const doub
                           "problem '%s' has no Hessian (cb.hess_l or hess_l_v), needed to "
                           "differentiate the step",
                           prob->name);
+    if (!P->hv) { /* the values only when there is no product */
+        size_t nnz = (size_t)(prob->hess_l.nnz > 0 ? prob->hess_l.nnz : 1);
+        if (!(P->hv = fold_malloc(nnz, sizeof(double), "Hessian values"))) return FOLD_ERR_MEMORY;
+    }
     if (!same_point(P, P->has_h, P->xh, P->ph, x, p)) {
         P->has_h = false;
         st = checked(fold_prob_eval_hess_l(prob, x, p, 1.0, no_lam, P->hv, NULL), "hess_l");
