@@ -154,13 +154,20 @@ typedef enum fold_iter_kind {
 } fold_iter_kind;
 
 /** An iterative method: kind, objective, set (PGD) or l1 weight (prox), step (> 0,
- * typically 1/L). */
+ * typically 1/L). The objective and the set are given either as obj and set, or by a
+ * fold_problem (the one definition Ipopt and the KKT fold use; obj and set then stay zero):
+ * grad f from grad_f, H v from hess_l_v (else from the Hessian matrix), the cross term
+ * C = d(grad_x f)/dp from the hess_lp pattern, the box from the bounds. The problem must be
+ * bound-constrained (m = 0: a projection onto {x : gL <= g(x) <= gU} is not built in) with
+ * bounds that do not move with p; prox_l1 takes only a problem without finite bounds. It must
+ * outlive the calls that use the definition (and the maps made from it). */
 typedef struct fold_iter_def {
     fold_iter_kind kind;
     fold_objective obj;
     fold_set set;
     double l1_weight; /**< prox: weight of ||x||_1 (>= 0) */
     double step;
+    const fold_problem *problem; /**< optional: objective and box from a problem */
 } fold_iter_def;
 
 /** Outcome of a built-in iterative solve or unrolled derivative. */

@@ -26,6 +26,11 @@ typedef int (*fold_hess_l_fn)(const double *x, const double *p, double obj_facto
 /** d(grad_x L)/dp = d/dp [grad f + J_g' lam] (n x np), pattern order. */
 typedef int (*fold_hess_lp_fn)(const double *x, const double *p, const double *lam, double *values,
                                void *user_data);
+/** out[n] = (obj_factor Hess f + sum_i lam_i Hess g_i) v: the Hessian of the Lagrangian
+ * times v (n entries); lam (m entries) is not to be read when m = 0 and may then be NULL
+ * (FOLD_HESS_PRODUCT). */
+typedef int (*fold_hess_l_v_fn)(const double *x, const double *p, double obj_factor,
+                                const double *lam, const double *v, double *out, void *user_data);
 /** df/dp -> dense grad_p[np] */
 typedef int (*fold_grad_f_p_fn)(const double *x, const double *p, double *grad_p, void *user_data);
 
@@ -76,6 +81,27 @@ typedef struct fold_bound_map {
     const double *coef;
 } fold_bound_map;
 
+/** How the Hessian of the Lagrangian is given (fold_nlp_def.hess_form; doc/api/problem.md
+ * "Hessian forms"). */
+typedef enum fold_hess_form {
+    /** Sparse lower triangle: the hess_l pattern and cb.hess_l filling its values. */
+    FOLD_HESS_TRIPLETS = 0,
+    /** Dense lower triangle packed by columns (LAPACK's 'L' packed storage): cb.hess_l
+     * writes n (n + 1) / 2 values, entry (i, j) with i >= j at j n - j (j - 1) / 2 + i - j
+     * (column 0 rows 0..n-1, then column 1 rows 1..n-1, ...). The hess_l pattern stays
+     * empty: foldopt builds it. */
+    FOLD_HESS_DENSE = 1,
+    /** Hessian-vector products only: hess_l_v. The built-in iterative solvers and their fold
+     * maps use the products; Ipopt and the KKT fold need the matrix, assembled column by
+     * column from n products when n <= FOLD_HESS_PRODUCT_MAX_N. Above it Ipopt uses its
+     * limited-memory quasi-Newton Hessian and the KKT fold refuses (FOLD_ERR_TOO_LARGE). */
+    FOLD_HESS_PRODUCT = 2
+} fold_hess_form;
+
+/** Largest n for which a FOLD_HESS_PRODUCT Hessian is assembled from n products (as fold
+ * maps assemble I - Phi, fold_map_jvp). */
+#define FOLD_HESS_PRODUCT_MAX_N 4000
+
 /** Everything that defines a problem. Arrays are copied by fold_problem_create.
  * Bounds: NULL means unbounded on that side; entries with |b| >= FOLD_INF_BOUND (or
  * +-FOLD_INF) are infinite. Equality constraints have gL[i] == gU[i]. */
@@ -103,6 +129,8 @@ typedef struct fold_nlp_def {
      * kind. */
     const fold_int *x_kind;
     fold_int n_x_kinds;
+    fold_hess_form hess_form;  /**< how the Hessian is given (0: triplets) */
+    fold_hess_l_v_fn hess_l_v; /**< FOLD_HESS_PRODUCT: the Hessian-vector product */
 } fold_nlp_def;
 
 /** An immutable problem. Thread safety: foldopt never writes a problem after
@@ -123,6 +151,9 @@ FOLD_API void fold_problem_free(fold_problem *prob);
 
 /** Dimensions (any pointer may be NULL). */
 FOLD_API void fold_problem_dims(const fold_problem *prob, fold_int *n, fold_int *m, fold_int *np);
+
+/** How the problem's Hessian was given (FOLD_HESS_TRIPLETS for a NULL prob). */
+FOLD_API fold_hess_form fold_problem_hess_form(const fold_problem *prob);
 
 /** True when all parameter-derivative callbacks needed by the fold are present. */
 FOLD_API bool fold_problem_has_param_derivatives(const fold_problem *prob);

@@ -82,26 +82,16 @@ fold_status fold_kkt_evaluate(fold_kkt *kkt, const fold_solver *solver)
     return FOLD_OK;
 }
 
-/* y = P x (transpose: P' x) for a callback pattern P with values v, straight from the
- * triplets (patterns are validated unique at problem creation); y += when accumulate. */
 void fold_kkt_pattern_mul(const fold_owned_pattern *P, const double *v, bool transpose,
                           const double *x, double *y, fold_int len, bool accumulate)
 {
-    const fold_int *ri = transpose ? P->col : P->row, *ci = transpose ? P->row : P->col;
-    if (!accumulate) memset(y, 0, (size_t)len * sizeof(double));
-    for (fold_int k = 0; k < P->nnz; k++)
-        y[ri[k]] += v[k] * x[ci[k]];
+    fold_prob_pattern_mul(P, v, transpose, x, y, len, accumulate);
 }
 
 /* y += H x for the Hessian of the Lagrangian given by its lower triangle. */
 void fold_kkt_hmul_add(const fold_kkt *kkt, const double *x, double *y)
 {
-    const fold_owned_pattern *P = &kkt->prob->hess_l;
-    for (fold_int k = 0; k < P->nnz; k++) {
-        fold_int r = P->row[k], c = P->col[k];
-        y[r] += kkt->hv[k] * x[c];
-        if (r != c) y[c] += kkt->hv[k] * x[r];
-    }
+    fold_prob_hess_mul_add(kkt->prob, kkt->hv, x, y);
 }
 
 void fold_kkt_jmul_add(const fold_kkt *kkt, const double *x, double *y)

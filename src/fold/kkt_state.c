@@ -126,7 +126,14 @@ fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn)
     if (st < 0) return st;
     fold_status sm = fold_kkt_iter_check(&solver->set, fn);
     if (sm < 0) return sm;
-    if (!solver->prob->cb.hess_l)
+    if (solver->prob->hess_form == FOLD_HESS_PRODUCT && !fold_prob_has_hessian(solver->prob))
+        return fold_error(FOLD_ERR_TOO_LARGE,
+                          "%s: problem '%s' gives its Hessian by products and n = %lld > %d: the "
+                          "KKT fold does not assemble it (give FOLD_HESS_DENSE or triplets, or "
+                          "differentiate a built-in iterative solve, fold_iter_map)",
+                          fn, solver->prob->name, (long long)solver->prob->n,
+                          FOLD_HESS_PRODUCT_MAX_N);
+    if (!fold_prob_has_hessian(solver->prob))
         return fold_error(FOLD_ERR_MISSING_DERIVATIVE,
                           "%s: problem '%s' has no hess_l callback (Hessian of the Lagrangian)", fn,
                           solver->prob->name);

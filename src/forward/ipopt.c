@@ -177,8 +177,14 @@ static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold
     if (set->forward.time_limit_s > 0 &&
         (st = opt_num(ip, "max_cpu_time", set->forward.time_limit_s)))
         return st;
-    if (!s->prob->cb.hess_l && (st = opt_str(ip, "hessian_approximation", "limited-memory")))
-        return st;
+    if (!fold_prob_has_hessian(s->prob)) {
+        if (s->prob->hess_form == FOLD_HESS_PRODUCT)
+            fold_log(set, 1,
+                     "%s: the Hessian of '%s' is given by products and n = %lld > %d: Ipopt "
+                     "uses its limited-memory quasi-Newton Hessian",
+                     FN, s->prob->name, (long long)s->prob->n, FOLD_HESS_PRODUCT_MAX_N);
+        if ((st = opt_str(ip, "hessian_approximation", "limited-memory"))) return st;
+    }
     if (start != START_COLD && ((st = opt_str(ip, "warm_start_init_point", "yes")) ||
                                 (st = opt_num(ip, "warm_start_bound_push", 1e-9)) ||
                                 (st = opt_num(ip, "warm_start_bound_frac", 1e-9)) ||
@@ -288,7 +294,7 @@ static fold_status check_call(const fold_solver *s, const fold_settings *set, co
     fold_status st;
     if (p && (st = fold_check_finite(p, prob->np, FN, "p"))) return st;
     if ((st = fold_ipopt_check_size(prob->n, prob->m, prob->jac_g.nnz,
-                                    prob->cb.hess_l ? prob->hess_l.nnz : 0)))
+                                    fold_prob_has_hessian(prob) ? prob->hess_l.nnz : 0)))
         return st;
     if (set->forward.method != FOLD_FORWARD_IPOPT)
         return fold_error(FOLD_ERR_UNSUPPORTED, "%s: forward.method = %d is not ipopt", FN,

@@ -62,7 +62,7 @@ const fold_ipopt_structure *fold_ipopt_structure_get(fold_solver *s)
     if (!t) return NULL;
     t->jac_dummy = prob->m > 0 && prob->jac_g.nnz == 0;
     t->nnz_jac = t->jac_dummy ? 1 : (int)prob->jac_g.nnz;
-    t->nnz_hess = prob->cb.hess_l ? (int)prob->hess_l.nnz : 0;
+    t->nnz_hess = fold_prob_has_hessian(prob) ? (int)prob->hess_l.nnz : 0;
     t->jac_row = to_int(prob->jac_g.row, prob->jac_g.nnz, 1, "Ipopt jac_g rows");
     t->jac_col = to_int(prob->jac_g.col, prob->jac_g.nnz, 1, "Ipopt jac_g cols");
     t->hess_row = to_int(prob->hess_l.row, t->nnz_hess, 1, "Ipopt hess_l rows");

@@ -149,7 +149,8 @@ static fold_status eval_point(const fold_problem *prob, const double *p, fold_bo
         (st = fold_prob_eval_g(prob, x, p, D->g, NULL)) ||
         (st = fold_prob_eval_jac_g(prob, x, p, jv, NULL)))
         goto done;
-    if (prob->cb.hess_l && (st = fold_prob_eval_hess_l(prob, x, p, 1.0, lam, hv, NULL))) goto done;
+    if (fold_prob_has_hessian(prob) && (st = fold_prob_eval_hess_l(prob, x, p, 1.0, lam, hv, NULL)))
+        goto done;
     /* Stationarity residual (doc/math.md eq. 2.6) and the scale of each of its rows */
     for (fold_int j = 0; j < n; j++) {
         r[j] = grad[j] - zl[j] + zu[j];
@@ -172,7 +173,7 @@ static fold_status eval_point(const fold_problem *prob, const double *p, fold_bo
             fold_int i = prob->jac_g.row[k];
             D->lamcap[i] = fmin(D->lamcap[i], D->res[prob->jac_g.col[k]] / fabs(jv[k]));
         }
-    for (fold_int k = 0; prob->cb.hess_l && k < (fold_int)nh; k++)
+    for (fold_int k = 0; fold_prob_has_hessian(prob) && k < (fold_int)nh; k++)
         if (prob->hess_l.row[k] == prob->hess_l.col[k]) hd[prob->hess_l.row[k]] += hv[k];
     curvatures(prob, jv, hd, D);
     /* Violations in x units */

@@ -183,7 +183,8 @@ static fold_status run(ctx *c, double tol, double *work, fold_int *iwork, char *
 
     if ((st = fold_prob_eval_grad_f(prob, x, p, grad, NULL))) return eval_fail(st, "grad_f");
     if ((st = fold_prob_eval_jac_g(prob, x, p, jac, NULL))) return eval_fail(st, "jac_g");
-    if (prob->cb.hess_l && (st = fold_prob_eval_hess_l(prob, x, p, 1.0, lam, hess, NULL)))
+    if (fold_prob_has_hessian(prob) &&
+        (st = fold_prob_eval_hess_l(prob, x, p, 1.0, lam, hess, NULL)))
         return eval_fail(st, "hess_l");
     if (has_p && prob->cb.grad_f_p && (st = fold_prob_eval_grad_f_p(prob, x, p, gradp, NULL)))
         return eval_fail(st, "grad_f_p");
@@ -202,7 +203,7 @@ static fold_status run(ctx *c, double tol, double *work, fold_int *iwork, char *
     };
     const bool present[6] = {true,
                              m > 0,
-                             prob->cb.hess_l != NULL,
+                             fold_prob_has_hessian(prob),
                              has_p && prob->cb.grad_f_p,
                              has_p && m > 0 && prob->cb.jac_g_p,
                              has_p && prob->cb.hess_lp};

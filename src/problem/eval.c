@@ -94,6 +94,38 @@ fold_status fold_prob_eval_jac_g(const fold_problem *prob, const double *x, cons
                   COUNTER(n_jac_g), st);
 }
 
+fold_status fold_prob_eval_hess_l_v(const fold_problem *prob, const double *x, const double *p,
+                                    double obj_factor, const double *lam, const double *v,
+                                    double *out, fold_eval_stats *st)
+{
+    fold_int scratch = 0;
+    double t0 = fold_time_now();
+    int rc = prob->hess_l_v(x, p, obj_factor, lam, v, out, prob->user_data);
+    return finish(prob, rc, "hess_l_v", (output_kind){V, -1, NULL}, out, prob->n, t0,
+                  COUNTER(n_hess_l), st);
+}
+
+/* The packed lower triangle of a FOLD_HESS_PRODUCT Hessian from n products H e_j: column j
+ * keeps rows j..n-1 (doc/api/problem.md "Hessian forms"). */
+static fold_status assemble_hess_l(const fold_problem *prob, const double *x, const double *p,
+                                   double obj_factor, const double *lam, double *values,
+                                   fold_eval_stats *st)
+{
+    fold_int n = prob->n, k = 0;
+    double *e = fold_calloc(2 * (size_t)n, sizeof *e, "Hessian column"), *col = e + n;
+    fold_status s = FOLD_OK;
+    if (!e) return FOLD_ERR_MEMORY;
+    for (fold_int j = 0; j < n && s == FOLD_OK; j++) {
+        e[j] = 1.0;
+        s = fold_prob_eval_hess_l_v(prob, x, p, obj_factor, lam, e, col, st);
+        e[j] = 0.0;
+        for (fold_int i = j; i < n && s == FOLD_OK; i++)
+            values[k++] = col[i];
+    }
+    free(e);
+    return s;
+}
+
 fold_status fold_prob_eval_hess_l(const fold_problem *prob, const double *x, const double *p,
                                   double obj_factor, const double *lam, double *values,
                                   fold_eval_stats *st)
@@ -102,6 +134,8 @@ fold_status fold_prob_eval_hess_l(const fold_problem *prob, const double *x, con
     double t0;
     int rc;
     if (prob->hess_l.nnz == 0) return FOLD_OK;
+    if (prob->hess_form == FOLD_HESS_PRODUCT)
+        return assemble_hess_l(prob, x, p, obj_factor, lam, values, st);
     t0 = fold_time_now();
     rc = prob->cb.hess_l(x, p, obj_factor, lam, values, prob->user_data);
     return finish(prob, rc, "hess_l", (output_kind){V, V, &prob->hess_l}, values, prob->hess_l.nnz,

@@ -64,6 +64,77 @@ static fold_status check_kinds(const fold_nlp_def *d)
     return FOLD_OK;
 }
 
+/* Which Hessian callbacks the form needs (doc/api/problem.md "Hessian forms"). */
+static fold_status validate_hess_form(const fold_nlp_def *d)
+{
+    switch (d->hess_form) {
+    case FOLD_HESS_TRIPLETS:
+        return FOLD_OK;
+    case FOLD_HESS_DENSE:
+        if (!d->cb.hess_l)
+            return fold_error(FOLD_ERR_ARGUMENT,
+                              "%s: hess_form = FOLD_HESS_DENSE needs cb.hess_l (it writes the "
+                              "packed lower triangle, n (n + 1) / 2 values)",
+                              FN);
+        break;
+    case FOLD_HESS_PRODUCT:
+        if (!d->hess_l_v)
+            return fold_error(FOLD_ERR_ARGUMENT,
+                              "%s: hess_form = FOLD_HESS_PRODUCT needs hess_l_v (the "
+                              "Hessian-vector product)",
+                              FN);
+        if (d->cb.hess_l)
+            return fold_error(
+                FOLD_ERR_ARGUMENT,
+                "%s: hess_form = FOLD_HESS_PRODUCT takes hess_l_v only, but cb.hess_l "
+                "is also given (use FOLD_HESS_TRIPLETS or FOLD_HESS_DENSE for a "
+                "matrix, with hess_l_v as an optional product)",
+                FN);
+        break;
+    default:
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: hess_form = %d is not a fold_hess_form", FN,
+                          (int)d->hess_form);
+    }
+    if (d->hess_l.nnz != 0)
+        return fold_error(FOLD_ERR_ARGUMENT,
+                          "%s: hess_l pattern has %lld entries but hess_form = %s builds its own "
+                          "(leave the pattern empty)",
+                          FN, (long long)d->hess_l.nnz,
+                          d->hess_form == FOLD_HESS_DENSE ? "FOLD_HESS_DENSE"
+                                                          : "FOLD_HESS_PRODUCT");
+    /* n (n + 1) / 2 entries must be addressable (and Ipopt's int bounds them further) */
+    if (d->n > 3037000499LL)
+        return fold_error(FOLD_ERR_TOO_LARGE, "%s: n = %lld is too large for a dense Hessian", FN,
+                          (long long)d->n);
+    return FOLD_OK;
+}
+
+/* The packed lower triangle of a dense or assembled Hessian as a pattern: column j holds
+ * rows j..n-1, columns in order (doc/api/problem.md "Hessian forms"). */
+static fold_status packed_pattern(fold_int n, fold_owned_pattern *dst)
+{
+    dst->nnz = n * (n + 1) / 2;
+    dst->row = fold_malloc((size_t)dst->nnz, sizeof(fold_int), "dense hess_l pattern");
+    dst->col = fold_malloc((size_t)dst->nnz, sizeof(fold_int), "dense hess_l pattern");
+    if (!dst->row || !dst->col) return FOLD_ERR_MEMORY;
+    fold_int k = 0;
+    for (fold_int j = 0; j < n; j++)
+        for (fold_int i = j; i < n; i++, k++) {
+            dst->row[k] = i;
+            dst->col[k] = j;
+        }
+    return FOLD_OK;
+}
+
+/* The Hessian's pattern: the user's triplets, or the packed lower triangle when the matrix is
+ * dense or assembled from products (none above FOLD_HESS_PRODUCT_MAX_N). */
+static fold_status hessian_pattern(const fold_nlp_def *d, fold_owned_pattern *dst)
+{
+    if (d->hess_form == FOLD_HESS_TRIPLETS) return copy_pattern(&d->hess_l, dst, "hess_l");
+    if (d->hess_form == FOLD_HESS_PRODUCT && d->n > FOLD_HESS_PRODUCT_MAX_N) return FOLD_OK;
+    return packed_pattern(d->n, dst);
+}
+
 static fold_status validate(const fold_nlp_def *d)
 {
     fold_status st;
@@ -88,6 +159,7 @@ static fold_status validate(const fold_nlp_def *d)
         (st = fold_check_pattern(&d->hess_lp, d->n, d->np, false, FN, "hess_lp")))
         return st;
     if ((st = check_kinds(d))) return st;
+    if ((st = validate_hess_form(d)) != FOLD_OK) return st;
     if (d->hess_l.nnz > 0 && !d->cb.hess_l)
         return fold_error(FOLD_ERR_ARGUMENT,
                           "%s: hess_l pattern has %lld entries but cb.hess_l "
@@ -124,6 +196,8 @@ fold_status fold_problem_create(const fold_nlp_def *def, fold_problem **out)
     prob->cb = def->cb;
     prob->user_data = def->user_data;
     prob->item_name = def->item_name;
+    prob->hess_form = def->hess_form;
+    prob->hess_l_v = def->hess_l_v;
     prob->x_lower = copy_bounds(def->x_lower, def->n, -HUGE_VAL, "x_lower");
     prob->x_upper = copy_bounds(def->x_upper, def->n, HUGE_VAL, "x_upper");
     prob->g_lower = copy_bounds(def->g_lower, def->m, -HUGE_VAL, "g_lower");
@@ -135,7 +209,7 @@ fold_status fold_problem_create(const fold_nlp_def *def, fold_problem **out)
              ? FOLD_OK
              : FOLD_ERR_MEMORY;
     if (st == FOLD_OK) st = copy_pattern(&def->jac_g, &prob->jac_g, "jac_g");
-    if (st == FOLD_OK) st = copy_pattern(&def->hess_l, &prob->hess_l, "hess_l");
+    if (st == FOLD_OK) st = hessian_pattern(def, &prob->hess_l);
     if (st == FOLD_OK) st = copy_pattern(&def->jac_g_p, &prob->jac_g_p, "jac_g_p");
     if (st == FOLD_OK) st = copy_pattern(&def->hess_lp, &prob->hess_lp, "hess_lp");
     if (st == FOLD_OK) st = fold_prob_bounds_setup(prob, def, FN);
@@ -164,11 +238,17 @@ void fold_problem_dims(const fold_problem *prob, fold_int *n, fold_int *m, fold_
     if (np) *np = prob ? prob->np : 0;
 }
 
+fold_hess_form fold_problem_hess_form(const fold_problem *prob)
+{
+    return prob ? prob->hess_form : FOLD_HESS_TRIPLETS;
+}
+
 bool fold_problem_has_param_derivatives(const fold_problem *prob)
 {
     if (!prob || prob->np == 0) return false;
     /* The fold needs df/dp, d(grad_x L)/dp (unless empty) and dg/dp (unless m = 0). */
-    return prob->cb.grad_f_p && prob->cb.hess_l && (prob->hess_lp.nnz == 0 || prob->cb.hess_lp) &&
+    return prob->cb.grad_f_p && fold_prob_has_hessian(prob) &&
+           (prob->hess_lp.nnz == 0 || prob->cb.hess_lp) &&
            (prob->jac_g_p.nnz == 0 || prob->cb.jac_g_p);
 }
 

@@ -37,8 +37,10 @@ struct fold_problem {
     fold_item_name_fn item_name;       /* NULL: names are "x[j]", "g[i]", "p[k]" (names.c) */
     fold_owned_bmap bmap[FOLD_BMAP_N]; /* bounds moving with p (bounds.c) */
     bool has_bound_maps;
-    fold_int *x_kind;   /* n kinds of the variables, or NULL: one kind */
-    fold_int n_x_kinds; /* >= 1 */
+    fold_int *x_kind;          /* n kinds of the variables, or NULL: one kind */
+    fold_int n_x_kinds;        /* >= 1 */
+    fold_hess_form hess_form;  /* dense / product: hess_l is the packed lower triangle */
+    fold_hess_l_v_fn hess_l_v; /* optional product (required by FOLD_HESS_PRODUCT) */
 };
 
 /* Evaluation counters and time, kept by the caller (the problem is immutable). */
@@ -64,6 +66,28 @@ fold_status fold_prob_eval_jac_g_p(const fold_problem *prob, const double *x, co
                                    double *values, fold_eval_stats *st);
 fold_status fold_prob_eval_hess_lp(const fold_problem *prob, const double *x, const double *p,
                                    const double *lam, double *values, fold_eval_stats *st);
+
+/* Is the matrix of the Hessian available: cb.hess_l (triplets, dense), or products that
+ * may be assembled (n <= FOLD_HESS_PRODUCT_MAX_N)? */
+static inline bool fold_prob_has_hessian(const fold_problem *prob)
+{
+    return prob->cb.hess_l ||
+           (prob->hess_form == FOLD_HESS_PRODUCT && prob->n <= FOLD_HESS_PRODUCT_MAX_N);
+}
+
+/* out = (obj_factor Hess f + sum lam_i Hess g_i) v by the hess_l_v callback (which must be
+ * present). */
+fold_status fold_prob_eval_hess_l_v(const fold_problem *prob, const double *x, const double *p,
+                                    double obj_factor, const double *lam, const double *v,
+                                    double *out, fold_eval_stats *st);
+
+/* --- products with pattern values (products.c) --- */
+/* y = P x (transpose: P' x) for a callback pattern P with values v (entries unique, as
+ * validated at creation); y += when accumulate. len is the length of y. */
+void fold_prob_pattern_mul(const fold_owned_pattern *P, const double *v, bool transpose,
+                           const double *x, double *y, fold_int len, bool accumulate);
+/* y += H x for the Hessian given by the values hv of its lower triangle (prob->hess_l). */
+void fold_prob_hess_mul_add(const fold_problem *prob, const double *hv, const double *x, double *y);
 
 /* --- names of items (names.c) --- */
 /* Sides of a bounded item (a variable's bounds, an inequality's limits). */

@@ -80,8 +80,8 @@ static void setup_init(setup *S, long n)
         S->c[i] = sin(1.0 + (double)i);
     }
     fold_objective obj = {n, n, grad, hv, cross, cross, &S->Q};
-    fold_iter_def def = {
-        FOLD_ITER_PGD, obj, {FOLD_SET_BOX, S->lo, S->hi, 0, 0, 0, 0}, 0, 1.0 / (4 + S->Q.shift)};
+    fold_iter_def def = {FOLD_ITER_PGD,          obj, {FOLD_SET_BOX, S->lo, S->hi, 0, 0, 0, 0}, 0,
+                         1.0 / (4 + S->Q.shift), NULL};
     S->def = def;
     fold_iter_solve(&S->def, &(fold_iter_run){.p = S->p, .max_iter = 100000, .tol = 1e-13}, S->x,
                     NULL, NULL);

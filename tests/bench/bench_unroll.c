@@ -258,8 +258,8 @@ int main(int argc, char **argv)
         c[i] = sin(1.0 + (double)i); /* loss c'x*, gradient pbar = J' c with J = dx* by dp */
     }
     fold_objective obj = {n, n, rqp_grad, rqp_hess_v, rqp_cross, rqp_cross, &Q};
-    fold_iter_def def = {
-        FOLD_ITER_PGD, obj, {FOLD_SET_BOX, lo, hi, 0, NULL, NULL, NULL}, 0, 1.0 / kappa};
+    fold_iter_def def = {FOLD_ITER_PGD, obj, {FOLD_SET_BOX, lo, hi, 0, NULL, NULL, NULL}, 0,
+                         1.0 / kappa,   NULL};
     if ((st = fold_iter_solve(&def, &(fold_iter_run){.p = p, .max_iter = 1000000, .tol = 1e-15}, x,
                               NULL, &it)) != FOLD_OK ||
         (st = reference(&Q, x, p, c, def.step, ref)) < 0 ||

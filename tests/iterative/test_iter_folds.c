@@ -99,7 +99,7 @@ START_TEST(pgd_fold_matches_resolves)
         hi[i] = 1;
     }
     fold_iter_def def = {
-        FOLD_ITER_PGD, qp_objective(&P), {FOLD_SET_BOX, lo, hi, 0, 0, 0, 0}, 0, 1.0 / 10};
+        FOLD_ITER_PGD, qp_objective(&P), {FOLD_SET_BOX, lo, hi, 0, 0, 0, 0}, 0, 1.0 / 10, NULL};
     ck_assert_status(fold_iter_solve(&def,
                                      &(fold_iter_run){.p = p, .max_iter = 20000, .tol = 1e-15}, x,
                                      NULL, NULL),
@@ -214,8 +214,8 @@ START_TEST(theorem_unrolling_equals_lfpi)
     for (long i = 0; i < n; i++)
         x0[i] = 0.3 * cos((double)i);
     /* unconstrained: Phi = I - aQ is constant along any trajectory */
-    fold_iter_def def = {
-        FOLD_ITER_PGD, qp_objective(&P), {FOLD_SET_FREE, 0, 0, 0, 0, 0, 0}, 0, 0.1};
+    fold_iter_def def = {FOLD_ITER_PGD, qp_objective(&P), {FOLD_SET_FREE, 0, 0, 0, 0, 0, 0}, 0, 0.1,
+                         NULL};
     ck_assert_status(fold_iter_solve(&def, &(fold_iter_run){.p = p, .max_iter = 5000, .tol = 1e-14},
                                      x, NULL, NULL),
                      FOLD_OK);
@@ -276,9 +276,9 @@ START_TEST(unrolled_tangent_and_adjoint_agree)
     for (long i = 0; i < n; i++)
         xbar[i] = 1.0 / (1.0 + (double)i);
     fold_iter_def defs[] = {
-        {FOLD_ITER_PGD, qp_objective(&P), {FOLD_SET_SIMPLEX, 0, 0, 1.0, 0, 0, 0}, 0, 0.2},
-        {FOLD_ITER_PGD, qp_objective(&P), {FOLD_SET_BALL, 0, 0, 0.5, 0, 0, 0}, 0, 0.2},
-        {FOLD_ITER_PROX_L1, qp_objective(&P), {0, 0, 0, 0, 0, 0, 0}, 0.8, 0.2}};
+        {FOLD_ITER_PGD, qp_objective(&P), {FOLD_SET_SIMPLEX, 0, 0, 1.0, 0, 0, 0}, 0, 0.2, NULL},
+        {FOLD_ITER_PGD, qp_objective(&P), {FOLD_SET_BALL, 0, 0, 0.5, 0, 0, 0}, 0, 0.2, NULL},
+        {FOLD_ITER_PROX_L1, qp_objective(&P), {0, 0, 0, 0, 0, 0, 0}, 0.8, 0.2, NULL}};
     for (int d = 0; d < 3; d++)
         for (long k = 1; k <= 25; k += 8) {
             ck_assert_status(

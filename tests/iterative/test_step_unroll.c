@@ -129,7 +129,8 @@ START_TEST(step_unroll_matches_builtin_and_fd)
                         {N, NP, o_grad, o_hess, o_cross, o_cross_t, &m},
                         {FOLD_SET_FREE, 0, 0, 0, 0, 0, 0},
                         0,
-                        m.a};
+                        m.a,
+                        NULL};
     for (int k = 0; k <= 30; k += 6) {
         fold_iter_info info;
         ck_assert_status(fold_step_unroll_vjp(&def, p, z0, k, zbar, z, pbar, &info), FOLD_OK);

@@ -68,7 +68,7 @@ fold_status fold_iter_map(const fold_iter_def *def, const double *x, const doubl
     if (np > 0) memcpy(m->p, p, (size_t)np * sizeof(double));
     if ((st = fold_iter_step_eval(m->step, m->x, m->p, m->y, m->xn)) < 0) goto fail;
     /* Phi = J (I - aH) is symmetric only without a projection (J = I). */
-    bool sym = def->kind == FOLD_ITER_PGD && def->set.kind == FOLD_SET_FREE;
+    bool sym = def->kind == FOLD_ITER_PGD && m->step->set->kind == FOLD_SET_FREE;
     return fold_map_create_kind(
         FN, def->kind == FOLD_ITER_PGD ? "projected gradient" : "proximal gradient (l1)", n, np,
         sym, &step_ops, m, out);

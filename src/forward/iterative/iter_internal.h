@@ -32,10 +32,25 @@ fold_status fold_iter_set_project(fold_iter_set *S, const double *y, double *x);
 fold_status fold_iter_set_jac(fold_iter_set *S, const double *y, const double *x, const double *v,
                               double *out);
 
+/* --- the objective and box of a fold_problem (step_problem.c) --- */
+typedef struct fold_iter_prob fold_iter_prob;
+/* Check def->problem against def (obj and set zero, m = 0, fixed bounds) and write the set of
+ * its bounds into *box (arrays referenced, copied by fold_iter_set_create). */
+fold_status fold_iter_prob_create(const fold_iter_def *def, const char *fn, fold_iter_prob **out,
+                                  fold_set *box);
+void fold_iter_prob_free(fold_iter_prob *P);
+fold_status fold_iter_prob_grad(fold_iter_prob *P, const double *x, const double *p, double *g);
+fold_status fold_iter_prob_hess_v(fold_iter_prob *P, const double *x, const double *p,
+                                  const double *v, double *out);
+/* out = C v (n) or, transpose, C' v (np): C = d(grad_x f)/dp. */
+fold_status fold_iter_prob_cross(fold_iter_prob *P, const double *x, const double *p,
+                                 bool transpose, const double *v, double *out);
+
 /* --- one step (step.c) --- */
 typedef struct fold_iter_step {
-    fold_iter_def def;  /* set arrays are owned by `set`, not referenced */
-    fold_iter_set *set; /* PGD */
+    fold_iter_def def;    /* set arrays are owned by `set`, not referenced */
+    fold_iter_set *set;   /* PGD */
+    fold_iter_prob *prob; /* objective and box from def.problem (NULL: def.obj, def.set) */
     fold_int n, np;
     double *t1, *t2, *t3; /* work (n) */
 } fold_iter_step;

@@ -20,23 +20,16 @@ void fold_iter_step_free(fold_iter_step *s)
 {
     if (!s) return;
     fold_iter_set_free(s->set);
+    fold_iter_prob_free(s->prob);
     free(s->t1);
     free(s->t2);
     free(s->t3);
     free(s);
 }
 
-fold_status fold_iter_step_create(const fold_iter_def *def, const char *fn, fold_iter_step **out)
+/* The step size, kind and l1 weight. */
+static fold_status check_method(const fold_iter_def *def, const char *fn)
 {
-    fold_status st;
-    fold_iter_step *s;
-    if ((st = fold_check_not_null(def, fn, "def")) < 0) return st;
-    if (def->obj.n < 1 || def->obj.np < 0)
-        return fold_error(FOLD_ERR_DIMENSION,
-                          "%s: obj.n = %lld, obj.np = %lld (need n >= 1, "
-                          "np >= 0)",
-                          fn, (long long)def->obj.n, (long long)def->obj.np);
-    if (!def->obj.grad) return fold_error(FOLD_ERR_ARGUMENT, "%s: obj.grad is NULL", fn);
     if (!(def->step > 0) || !isfinite(def->step))
         return fold_error(FOLD_ERR_ARGUMENT, "%s: step = %g, need a finite value > 0", fn,
                           def->step);
@@ -46,11 +39,25 @@ fold_status fold_iter_step_create(const fold_iter_def *def, const char *fn, fold
     if (def->kind == FOLD_ITER_PROX_L1 && (!(def->l1_weight >= 0) || !isfinite(def->l1_weight)))
         return fold_error(FOLD_ERR_ARGUMENT, "%s: l1_weight = %g, need a finite value >= 0", fn,
                           def->l1_weight);
-    if (!(s = fold_calloc(1, sizeof *s, "iteration step"))) return FOLD_ERR_MEMORY;
+    return FOLD_OK;
+}
+
+/* The step of n variables and np parameters onto `set`; takes prob (freed on failure). */
+static fold_status create_step(const fold_iter_def *def, const fold_set *set, fold_int n,
+                               fold_int np, fold_iter_prob *prob, const char *fn,
+                               fold_iter_step **out)
+{
+    fold_status st;
+    fold_iter_step *s;
+    if (!(s = fold_calloc(1, sizeof *s, "iteration step"))) {
+        fold_iter_prob_free(prob);
+        return FOLD_ERR_MEMORY;
+    }
     s->def = *def;
     memset(&s->def.set, 0, sizeof s->def.set);
-    s->n = def->obj.n;
-    s->np = def->obj.np;
+    s->prob = prob;
+    s->n = n;
+    s->np = np;
     s->t1 = fold_malloc((size_t)s->n, sizeof(double), "step work");
     s->t2 = fold_malloc((size_t)s->n, sizeof(double), "step work");
     s->t3 = fold_malloc((size_t)s->n, sizeof(double), "step work");
@@ -58,8 +65,7 @@ fold_status fold_iter_step_create(const fold_iter_def *def, const char *fn, fold
         fold_iter_step_free(s);
         return FOLD_ERR_MEMORY;
     }
-    if (def->kind == FOLD_ITER_PGD &&
-        (st = fold_iter_set_create(&def->set, s->n, fn, &s->set)) < 0) {
+    if (def->kind == FOLD_ITER_PGD && (st = fold_iter_set_create(set, s->n, fn, &s->set)) < 0) {
         fold_iter_step_free(s);
         return st;
     }
@@ -67,11 +73,36 @@ fold_status fold_iter_step_create(const fold_iter_def *def, const char *fn, fold
     return FOLD_OK;
 }
 
+fold_status fold_iter_step_create(const fold_iter_def *def, const char *fn, fold_iter_step **out)
+{
+    fold_status st;
+    if ((st = fold_check_not_null(def, fn, "def")) < 0) return st;
+    if (def->problem) {
+        fold_iter_prob *prob;
+        fold_set box;
+        fold_int n, np;
+        if ((st = check_method(def, fn)) < 0 ||
+            (st = fold_iter_prob_create(def, fn, &prob, &box)) < 0)
+            return st;
+        fold_problem_dims(def->problem, &n, NULL, &np);
+        return create_step(def, &box, n, np, prob, fn, out);
+    }
+    if (def->obj.n < 1 || def->obj.np < 0)
+        return fold_error(FOLD_ERR_DIMENSION,
+                          "%s: obj.n = %lld, obj.np = %lld (need n >= 1, "
+                          "np >= 0)",
+                          fn, (long long)def->obj.n, (long long)def->obj.np);
+    if (!def->obj.grad) return fold_error(FOLD_ERR_ARGUMENT, "%s: obj.grad is NULL", fn);
+    if ((st = check_method(def, fn)) < 0) return st;
+    return create_step(def, &def->set, def->obj.n, def->obj.np, NULL, fn, out);
+}
+
 fold_status fold_iter_step_eval(fold_iter_step *s, const double *x, const double *p, double *y,
                                 double *xn)
 {
     const fold_objective *o = &s->def.obj;
-    fold_status st = cb_check("grad", o->grad(x, p, s->t1, o->user_data), s->t1, s->n);
+    fold_status st = s->prob ? fold_iter_prob_grad(s->prob, x, p, s->t1)
+                             : cb_check("grad", o->grad(x, p, s->t1, o->user_data), s->t1, s->n);
     if (st < 0) return st;
     for (fold_int i = 0; i < s->n; i++)
         y[i] = x[i] - s->def.step * s->t1[i];
@@ -97,6 +128,7 @@ static fold_status hess(fold_iter_step *s, const double *x, const double *p, con
                         double *out)
 {
     const fold_objective *o = &s->def.obj;
+    if (s->prob) return fold_iter_prob_hess_v(s->prob, x, p, v, out);
     if (!o->hess_v)
         return fold_error(FOLD_ERR_MISSING_DERIVATIVE, "objective has no hess_v callback "
                                                        "(needed to differentiate the step)");
@@ -126,13 +158,16 @@ fold_status fold_iter_step_psi(fold_iter_step *s, const double *x, const double 
 {
     const fold_objective *o = &s->def.obj;
     fold_status st;
-    if (!o->cross_v)
+    if (s->prob) {
+        if ((st = fold_iter_prob_cross(s->prob, x, p, false, dp, s->t2)) < 0) return st;
+    } else if (!o->cross_v) {
         return fold_error(FOLD_ERR_MISSING_DERIVATIVE,
                           "objective has no cross_v callback "
                           "(d grad f / dp products, needed for forward mode)");
-    if ((st = cb_check("cross_v", o->cross_v(x, p, dp, s->t2, o->user_data), s->t2, s->n)) < 0 ||
-        (st = jac(s, y, xn, s->t2, out)) < 0)
+    } else if ((st = cb_check("cross_v", o->cross_v(x, p, dp, s->t2, o->user_data), s->t2, s->n)) <
+               0)
         return st;
+    if ((st = jac(s, y, xn, s->t2, out)) < 0) return st;
     for (fold_int i = 0; i < s->n; i++)
         out[i] *= -s->def.step;
     return FOLD_OK;
@@ -143,12 +178,15 @@ fold_status fold_iter_step_psit(fold_iter_step *s, const double *x, const double
 {
     const fold_objective *o = &s->def.obj;
     fold_status st;
-    if (!o->cross_t_v)
+    if (!s->prob && !o->cross_t_v)
         return fold_error(FOLD_ERR_MISSING_DERIVATIVE,
                           "objective has no cross_t_v callback "
                           "(d grad f / dp transposed products, needed for reverse mode)");
     if ((st = jac(s, y, xn, w, s->t2)) < 0) return st;
-    if ((st = cb_check("cross_t_v", o->cross_t_v(x, p, s->t2, out, o->user_data), out, s->np)) < 0)
+    if (s->prob) {
+        if ((st = fold_iter_prob_cross(s->prob, x, p, true, s->t2, out)) < 0) return st;
+    } else if ((st = cb_check("cross_t_v", o->cross_t_v(x, p, s->t2, out, o->user_data), out,
+                              s->np)) < 0)
         return st;
     for (fold_int i = 0; i < s->np; i++)
         out[i] *= -s->def.step;
