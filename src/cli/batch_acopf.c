@@ -29,7 +29,10 @@ static void destroy(void *model)
     acopf_worker *w = model;
     fold_solver_free(w->shared);
     fold_acopf_free(w->base);
+    /* what opf_backward allocated in this worker (the rest of r is the parent's) */
     free(w->r.values);
+    free(w->r.lo);
+    opf_trust_free(&w->r);
     free(w->buf);
     free(w);
 }
