@@ -25,6 +25,11 @@
       "a solve that leaves ambiguous constraints or bounds (doc/math.md §3.2); a re-solve that "  \
       "does not end at solved is dropped. A forward.tol below 1e-8 is reached in stages (10 "      \
       "times per stage) from a solve at 1e-8 when the direct solve fails or ends acceptable.")     \
+    X(forward, resolve_acceptable_iter, INT, 0, 0, 100, NULL,                                      \
+      "Experimental: N > 0 ends each re-solve of forward.resolve_rounds after N consecutive "      \
+      "iterations within 10 times its tol (Ipopt acceptable_iter = N, acceptable_tol = 10 tol, "   \
+      "unless given as Ipopt options) instead of Ipopt's 15 within 1e-6; 0 leaves Ipopt's "        \
+      "defaults. Such a re-solve ends acceptable: its point is not kept, its verdicts are.")       \
     X(backward, kkt_form, ENUM, 0, 0, 1, "active|barrier",                                         \
       "KKT system differentiated: active-set reduced system or the interior-point barrier "        \
       "system (doc/math.md §3).")                                                                  \

@@ -39,6 +39,27 @@ static void stage_settings(const fold_settings *set, double tol, double spent_s,
     fold_clear_error();
 }
 
+/* forward.resolve_acceptable_iter = N > 0 (an experiment, off by default): a re-solve of the
+ * resolution ends after N consecutive iterations within 10 times its tol (Ipopt's
+ * acceptable_iter and acceptable_tol, unless the caller chose them) rather than after Ipopt's
+ * 15 within 1e-6, which a warm start at the previous tol meets from its first iteration. */
+static void acceptable_end(const fold_settings *set, fold_settings *warm)
+{
+    char v[32];
+    int n = set->forward.resolve_acceptable_iter;
+    bool has_iter = false, has_tol = false;
+    if (n <= 0) return;
+    for (int i = 0; i < set->n_ipopt_options; i++) {
+        has_iter |= !strcmp(set->ipopt_options[i].name, "acceptable_iter");
+        has_tol |= !strcmp(set->ipopt_options[i].name, "acceptable_tol");
+    }
+    snprintf(v, sizeof v, "%d", n);
+    if (!has_iter) fold_settings_set_ipopt(warm, "acceptable_iter", v);
+    snprintf(v, sizeof v, "%.3g", 10 * warm->forward.tol);
+    if (!has_tol) fold_settings_set_ipopt(warm, "acceptable_tol", v);
+    fold_clear_error(); /* every slot taken: Ipopt's defaults */
+}
+
 /* Sum the counts and times of a re-solve into *sum. */
 static void add_counts(fold_forward_info *sum, const fold_forward_info *next)
 {
@@ -138,6 +159,7 @@ fold_status fold_resolve_ambiguity(fold_solver *s, const double *p, fold_forward
             break;
         double next = tol * factor;
         stage_settings(&s->set, next, spent, &warm);
+        acceptable_end(&s->set, &warm);
         fold_status rs = fold_ipopt_attempt(s, p, &warm, true, &r);
         add_counts(info, &r.info);
         if (!r.usable || fold_sides_eval(prob, p, r.x, r.lam, r.zl, r.zu, NULL, &S1) != FOLD_OK) {
