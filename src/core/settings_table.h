@@ -27,9 +27,9 @@
       "times per stage) from a solve at 1e-8 when the direct solve fails or ends acceptable.")     \
     X(forward, resolve_acceptable_iter, INT, 0, 0, 100, NULL,                                      \
       "Experimental: N > 0 ends each re-solve of forward.resolve_rounds after N consecutive "      \
-      "iterations within 10 times its tol (Ipopt acceptable_iter = N, acceptable_tol = 10 tol, "   \
-      "unless given as Ipopt options) instead of Ipopt's 15 within 1e-6; 0 leaves Ipopt's "        \
-      "defaults. Such a re-solve ends acceptable: its point is not kept, its verdicts are.")       \
+      "acceptable iterations (Ipopt acceptable_iter = N, unless given as an Ipopt option) "        \
+      "instead of Ipopt's 15; 0 leaves Ipopt's default. A re-solve that ends acceptable is "       \
+      "dropped as before (its verdicts are used).")                                                \
     X(backward, kkt_form, ENUM, 0, 0, 1, "active|barrier",                                         \
       "KKT system differentiated: active-set reduced system or the interior-point barrier "        \
       "system (doc/math.md §3).")                                                                  \

@@ -40,24 +40,20 @@ static void stage_settings(const fold_settings *set, double tol, double spent_s,
 }
 
 /* forward.resolve_acceptable_iter = N > 0 (an experiment, off by default): a re-solve of the
- * resolution ends after N consecutive iterations within 10 times its tol (Ipopt's
- * acceptable_iter and acceptable_tol, unless the caller chose them) rather than after Ipopt's
- * 15 within 1e-6, which a warm start at the previous tol meets from its first iteration. */
+ * resolution ends after N consecutive acceptable iterations (Ipopt's acceptable_iter, unless
+ * the caller chose it) rather than Ipopt's 15: a warm start at the previous tol is acceptable
+ * (within Ipopt's acceptable_tol) from its first iteration, and a re-solve that cannot reach
+ * its tol stalls at the new barrier level until the count is reached. */
 static void acceptable_end(const fold_settings *set, fold_settings *warm)
 {
     char v[32];
     int n = set->forward.resolve_acceptable_iter;
-    bool has_iter = false, has_tol = false;
     if (n <= 0) return;
-    for (int i = 0; i < set->n_ipopt_options; i++) {
-        has_iter |= !strcmp(set->ipopt_options[i].name, "acceptable_iter");
-        has_tol |= !strcmp(set->ipopt_options[i].name, "acceptable_tol");
-    }
+    for (int i = 0; i < set->n_ipopt_options; i++)
+        if (!strcmp(set->ipopt_options[i].name, "acceptable_iter")) return;
     snprintf(v, sizeof v, "%d", n);
-    if (!has_iter) fold_settings_set_ipopt(warm, "acceptable_iter", v);
-    snprintf(v, sizeof v, "%.3g", 10 * warm->forward.tol);
-    if (!has_tol) fold_settings_set_ipopt(warm, "acceptable_tol", v);
-    fold_clear_error(); /* every slot taken: Ipopt's defaults */
+    fold_settings_set_ipopt(warm, "acceptable_iter", v);
+    fold_clear_error(); /* every slot taken: Ipopt's default */
 }
 
 /* Sum the counts and times of a re-solve into *sum. */
