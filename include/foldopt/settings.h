@@ -90,6 +90,8 @@ typedef struct fold_settings {
         double kkt_tol;             /**< KKT residual accepted for an imported (black-box) point */
         double bound_push;          /**< Ipopt bound_push / bound_frac for cold starts */
         int resolve_rounds; /**< warm re-solves that tighten tol to decide ambiguous sides */
+        int resolve_acceptable_iter; /**< experimental: Ipopt acceptable_iter of those re-solves
+                                          (0: Ipopt's default) */
     } forward;
     struct {
         fold_kkt_form kkt_form;

@@ -246,7 +246,7 @@ struct fold_batch {
     fold_int n_trust;
 };
 
-/* Free the trust reports of the last backward call (batch_keep.c). */
+/* Free the trust reports of the last backward call (batch_trust.c). */
 void fold_bt_free_trust(fold_batch *b);
 
 fold_status fold_bt_pool_start(fold_batch *b);
@@ -266,7 +266,7 @@ void fold_bt_pool_send(fold_bt_worker *w, const fold_bt_buf *msg);
 /* Replace busy workers after a run was stopped (their chunks are abandoned). */
 fold_status fold_bt_pool_reset_busy(fold_batch *b);
 
-/* ---- run setup shared by the local and MPI coordinators (batch.c) ---- */
+/* ---- run setup shared by the local and MPI coordinators (batch_run.c) ---- */
 
 fold_status fold_bt_check_job(const fold_batch *b, const fold_batch_job *job);
 /* Build b->run_msg (run id, anchor) for the workers' next chunk. */

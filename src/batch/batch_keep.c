@@ -64,15 +64,6 @@ static fold_status reset_trust(fold_batch *b, fold_int count)
     return FOLD_OK;
 }
 
-void fold_bt_free_trust(fold_batch *b)
-{
-    for (fold_int i = 0; i < b->n_trust; i++)
-        fold_bt_trust_free(&b->trust[i]);
-    free(b->trust);
-    b->trust = NULL;
-    b->n_trust = 0;
-}
-
 fold_status fold_batch_trust_report(const fold_batch *b, fold_int entry,
                                     const fold_trust_item **items, fold_int *count)
 {

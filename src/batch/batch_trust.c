@@ -1,5 +1,6 @@
 /* Trust reports (fold_trust_item lists) on the wire: encoded by a worker after a record or a
- * backward hook, decoded into storage the caller owns (doc/api/batch.md, "Trust"). */
+ * backward hook, decoded into storage the caller owns; the batch's reports of its last
+ * backward call freed (doc/api/batch.md, "Trust"). */
 #include "batch/batch_internal.h"
 
 void fold_bt_put_trust(fold_bt_buf *b, const fold_trust_item *items, fold_int n)
@@ -79,4 +80,13 @@ bool fold_bt_get_trust(fold_bt_reader *r, fold_bt_trust *t)
     }
     if (r->bad) fold_bt_trust_free(t);
     return !r->bad;
+}
+
+void fold_bt_free_trust(fold_batch *b)
+{
+    for (fold_int i = 0; i < b->n_trust; i++)
+        fold_bt_trust_free(&b->trust[i]);
+    free(b->trust);
+    b->trust = NULL;
+    b->n_trust = 0;
 }

@@ -1,7 +1,7 @@
 /* foldopt batch: the AC-OPF scenario model run by the workers. Each worker builds the
  * case's model once; a scenario is solved by fold_acopf_solve_on (re-solve policy of
  * doc/acopf.md §2.2) from the start the engine gives, then differentiated exactly as
- * foldopt opf does (opf_differentiate). doc/cli.md. */
+ * foldopt opf does (opf_differentiate), trust report included. doc/cli.md. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +29,10 @@ static void destroy(void *model)
     acopf_worker *w = model;
     fold_solver_free(w->shared);
     fold_acopf_free(w->base);
+    /* what opf_backward allocated in this worker (the rest of r is the parent's) */
     free(w->r.values);
+    free(w->r.lo);
+    opf_trust_free(&w->r);
     free(w->buf);
     free(w);
 }
@@ -200,6 +203,17 @@ static fold_status record(void *model, void *state, double *outputs, double *sen
     return st;
 }
 
+/* The trust report of the sensitivities just recorded (the engine asks right after record):
+ * foldopt opf's items, in the numbering of the values the record sent. */
+static fold_status trust(void *model, void *state, const fold_trust_item **items, fold_int *count)
+{
+    (void)state;
+    const acopf_worker *w = model;
+    *items = w->r.trust;
+    *count = w->r.n_trust;
+    return FOLD_OK;
+}
+
 fold_batch_model batch_acopf_model(const batch_acopf_spec *spec, fold_int n_out, fold_int n_sens)
 {
     const fold_acopf_layout *L = &spec->args->L;
@@ -212,5 +226,6 @@ fold_batch_model batch_acopf_model(const batch_acopf_spec *spec, fold_int n_out,
                               .destroy = destroy,
                               .solve = solve,
                               .record = record,
-                              .release = release};
+                              .release = release,
+                              .trust = trust};
 }

@@ -99,6 +99,32 @@ static bool failed(const fold_batch_record *rec)
     return rec->status < 0 || rec->outcome != FOLD_BATCH_DONE;
 }
 
+static bool has_trust(const opf_run *r, const fold_batch_record *rec)
+{
+    return opf_has_wrt(r) && rec->sens;
+}
+
+/* The CSV fields n_trust and trust: the count and "kind: name" of each item, "; " between. */
+static void csv_trust(const opf_run *r, const fold_batch_record *rec, FILE *t)
+{
+    fputc(',', t);
+    if (!has_trust(r, rec)) {
+        fputc(',', t);
+        return;
+    }
+    fprintf(t, "%ld,", (long)rec->n_trust);
+    if (rec->n_trust == 0) return;
+    size_t len = 1;
+    for (fold_int k = 0; k < rec->n_trust; k++)
+        len += strlen(fold_trust_kind_name(rec->trust[k].kind)) + strlen(rec->trust[k].name) + 4;
+    char *text = malloc(len), *at = text;
+    for (fold_int k = 0; text && k < rec->n_trust; k++)
+        at += sprintf(at, "%s%s: %s", k ? "; " : "", fold_trust_kind_name(rec->trust[k].kind),
+                      rec->trust[k].name);
+    csv_string(t, text ? text : "?");
+    free(text);
+}
+
 static void json_record(const batch_format *f, const fold_batch_record *rec, FILE *t)
 {
     const opf_run *r = f->r;
@@ -148,8 +174,12 @@ static void json_record(const batch_format *f, const fold_batch_record *rec, FIL
                 kkt_name(rec), (long)rec->backward.dim,
                 rec->backward.reused_analysis ? "true" : "false", (long)rec->backward.n_weak,
                 (long)rec->backward.n_not_unique, rec->backward.residual);
-    /* the per-scenario trust report goes here (null until the model provides one) */
-    fprintf(t, ", \"trust\": null");
+    /* the trust report of the sensitivities, as foldopt opf --json writes it ([] when nothing
+     * limits them); null without sensitivities */
+    if (has_trust(r, rec))
+        opf_trust_json_items(r, rec->trust, rec->n_trust, true, t);
+    else
+        fprintf(t, ", \"trust\": null");
     if (rec->message && rec->message[0]) {
         fputs(failed(rec) ? ", \"error\": " : ", \"warning\": ", t);
         opf_json_string(t, rec->message);
@@ -174,7 +204,7 @@ void batch_format_header(const batch_format *f, FILE *t)
         sens_key(r, k, key, sizeof key);
         fprintf(t, ",d:%s", key);
     }
-    fprintf(t, ",trust,error,warning\n");
+    fprintf(t, ",n_trust,trust,error,warning\n");
 }
 
 static void csv_record(const batch_format *f, const fold_batch_record *rec, FILE *t)
@@ -199,7 +229,8 @@ static void csv_record(const batch_format *f, const fold_batch_record *rec, FILE
         fprintf(t, ",");
         if (rec->sens) number(t, rec->sens[sens_key(r, k, key, sizeof key)], false);
     }
-    fprintf(t, ",,"); /* trust: empty until the model provides one */
+    csv_trust(r, rec, t);
+    fputc(',', t);
     bool err = failed(rec);
     if (err) csv_string(t, rec->message ? rec->message : "");
     fprintf(t, ",");

@@ -32,6 +32,7 @@ typedef struct batch_cmd {
     char *line_buf;
     size_t line_size;
     bool any_failed;
+    bool progress_shown; /* the progress bar is on stderr */
     int write_rc;
     double last_draw;
     batch_mpi mpi;
@@ -263,9 +264,23 @@ static int params(fold_int i, double *p, void *ud)
     return 0;
 }
 
+/* As foldopt opf does, one line on stderr for a scenario whose sensitivities have trust
+ * items (over the progress bar, which is drawn again with the next record). */
+static void warn_trust(const batch_cmd *c, const fold_batch_record *rec)
+{
+    if (!rec->sens || rec->n_trust == 0) return;
+    char scenario[64];
+    snprintf(scenario, sizeof scenario, "scenario %ld: ", (long)rec->scenario);
+    if (c->progress_shown) fprintf(stderr, "\r%*s\r", 79, "");
+    opf_trust_warn_items(&c->r, rec->trust, rec->n_trust, scenario,
+                         c->format == BATCH_CSV ? ": the trust column of its row"
+                                                : ": \"trust\" in its record");
+}
+
 static int on_record(const fold_batch_record *rec, void *ud)
 {
     batch_cmd *c = ud;
+    warn_trust(c, rec);
     rewind(c->line);
     batch_format_record(&c->fmt, rec, c->line);
     long len = ftell(c->line);
@@ -410,6 +425,7 @@ static int run(batch_cmd *c)
         if (c->progress == 1 || (c->progress < 0 && isatty(STDERR_FILENO))) {
             job.on_progress = on_progress;
             job.progress_data = c;
+            c->progress_shown = true;
         }
         fold_batch_info info;
         st = batch_mpi_run(&c->mpi, b, &job, &info);

@@ -18,8 +18,6 @@ enum {
 /* The report collected: the solver's (fold_value_onesided) or the acopf call's. */
 enum { OPF_CALL_VALUE, OPF_CALL_ACOPF };
 
-typedef struct opf_trust opf_trust;
-
 typedef struct opf_run {
     const char *command; /* "opf" or "batch": the prefix of its messages */
     /* arguments */
@@ -64,8 +62,11 @@ typedef struct opf_run {
                                 column-major) */
     double *lo, *hi;         /* per entry of values: its interval (uncertain, barrier error, or
                                 left and right derivatives of the objective), NaN when none */
-    opf_trust *trust;        /* the trust report of the entries asked for (cmd_opf_trust.c) */
-    int n_trust, cap_trust;
+    /* the trust report of the entries asked for (cmd_opf_trust.c), in the numbering of values:
+     * entry and affected are positions in values, col (an inconsistent column) a position in
+     * cols; names and lists owned */
+    fold_trust_item *trust;
+    fold_int n_trust, cap_trust;
     bool has_backward;
     char bwd_msg[4096]; /* the backward call's error or warning detail */
     double backward_s;
@@ -143,6 +144,13 @@ void opf_trust_free(opf_run *r);
 void opf_trust_text(const opf_run *r, FILE *out);
 void opf_trust_json(const opf_run *r, FILE *out);
 void opf_trust_warn(const opf_run *r);
+/* The same for a report in r's numbering held elsewhere (foldopt batch: a worker's r->trust
+ * sent with its record): the member ', "trust": [...]' on one line or as opf's JSON, and the
+ * warning with a prefix (e.g. "scenario 3: ") and where to look (" in the summary"). */
+void opf_trust_json_items(const opf_run *r, const fold_trust_item *items, fold_int n, bool one_line,
+                          FILE *out);
+void opf_trust_warn_items(const opf_run *r, const fold_trust_item *items, fold_int n,
+                          const char *scenario, const char *where);
 /* A number for JSON with +-inf as "inf" / "-inf" and NaN as null. */
 void opf_json_bound(FILE *out, double v);
 

@@ -2,28 +2,19 @@
  * of each call (the solver's for the one-sided derivatives of the objective, the acopf
  * call's otherwise, fold_acopf_trust_report) is mapped to the entries printed; the summary
  * and the JSON list it, and one line on stderr warns whenever it is not empty. Counts cover
- * the entries asked for only. */
+ * the entries asked for only. foldopt batch sends the same items from its workers and
+ * writes them with the same JSON writer and warning. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd_opf.h"
 
-struct opf_trust {
-    int kind;
-    char *name;
-    double slack, mult, value, lo, hi;
-    fold_int pos;      /* the entry in values, or -1 */
-    fold_int line_col; /* a column without a solution (inconsistent), or -1 */
-    fold_int n_aff;    /* entries a side moves (of those asked for), positions in values */
-    fold_int *aff;
-};
-
 void opf_trust_free(opf_run *r)
 {
-    for (int k = 0; k < r->n_trust; k++) {
-        free(r->trust[k].name);
-        free(r->trust[k].aff);
+    for (fold_int k = 0; k < r->n_trust; k++) {
+        free((char *)r->trust[k].name);
+        free((fold_int *)r->trust[k].affected);
     }
     free(r->trust);
     r->trust = NULL;
@@ -35,11 +26,11 @@ static bool is_side(int kind)
     return kind == FOLD_TRUST_AMBIGUOUS || kind == FOLD_TRUST_WEAK || kind == FOLD_TRUST_DEPENDENT;
 }
 
-static int add(opf_run *r, const opf_trust *t)
+static int add(opf_run *r, const fold_trust_item *t)
 {
     if (r->n_trust == r->cap_trust) {
-        int cap = r->cap_trust ? 2 * r->cap_trust : 16;
-        opf_trust *p = realloc(r->trust, (size_t)cap * sizeof *p);
+        fold_int cap = r->cap_trust ? 2 * r->cap_trust : 16;
+        fold_trust_item *p = realloc(r->trust, (size_t)cap * sizeof *p);
         if (!p) return -1;
         r->trust = p;
         r->cap_trust = cap;
@@ -60,22 +51,22 @@ static fold_int position(const opf_run *r, int call, fold_int e, const fold_int 
 
 /* A side already listed by an earlier call of this run (a vjp of the objective reads the
  * one-sided derivatives' report and the vjp's). */
-static opf_trust *listed(opf_run *r, const fold_trust_item *it)
+static fold_trust_item *listed(opf_run *r, const fold_trust_item *it)
 {
-    for (int k = 0; k < r->n_trust; k++)
-        if (r->trust[k].kind == (int)it->kind && !strcmp(r->trust[k].name, it->name))
+    for (fold_int k = 0; k < r->n_trust; k++)
+        if (r->trust[k].kind == it->kind && !strcmp(r->trust[k].name, it->name))
             return &r->trust[k];
     return NULL;
 }
 
-static int add_affected(opf_trust *t, fold_int pos)
+static int add_affected(fold_trust_item *t, fold_int pos)
 {
-    for (fold_int q = 0; q < t->n_aff; q++)
-        if (t->aff[q] == pos) return 0;
-    fold_int *p = realloc(t->aff, ((size_t)t->n_aff + 1) * sizeof *p);
+    for (fold_int q = 0; q < t->n_affected; q++)
+        if (t->affected[q] == pos) return 0;
+    fold_int *p = realloc((fold_int *)t->affected, ((size_t)t->n_affected + 1) * sizeof *p);
     if (!p) return -1;
-    t->aff = p;
-    t->aff[t->n_aff++] = pos;
+    p[t->n_affected++] = pos;
+    t->affected = p;
     return 0;
 }
 
@@ -95,41 +86,43 @@ int opf_trust_collect(opf_run *r, int call)
     int rc = -1;
     for (fold_int k = 0; k < count; k++) {
         const fold_trust_item *it = &items[k];
-        opf_trust t = {.kind = it->kind,
-                       .slack = it->slack,
-                       .mult = it->multiplier,
-                       .value = it->value,
-                       .lo = it->lo,
-                       .hi = it->hi,
-                       .pos = -1,
-                       .line_col = -1};
+        /* the item in the numbering of values: entry, col (a column position) and
+         * affected positions; names copied */
+        fold_trust_item t = *it;
+        t.name = NULL;
+        t.entry = t.row = t.col = -1;
+        t.n_affected = 0;
+        t.affected = NULL;
         if (is_side(it->kind)) {
-            opf_trust *old = listed(r, it);
-            opf_trust *dst = old ? old : &t;
+            fold_trust_item *old = listed(r, it);
+            fold_trust_item *dst = old ? old : &t;
             for (fold_int q = 0; q < it->n_affected; q++) {
                 fold_int pos = position(r, call, it->affected[q], col_pos);
-                if (pos >= 0 && add_affected(dst, pos)) goto done;
+                if (pos >= 0 && add_affected(dst, pos)) {
+                    if (!old) free((fold_int *)t.affected);
+                    goto done;
+                }
             }
             if (old) continue;
         } else if (it->entry < 0 && it->kind == FOLD_TRUST_INCONSISTENT) {
-            if (it->col < 0 || (t.line_col = col_pos[it->col]) < 0) continue;
+            if (it->col < 0 || (t.col = col_pos[it->col]) < 0) continue;
         } else {
-            t.pos = position(r, call, it->entry, col_pos);
-            if (t.pos < 0) continue; /* not an entry that was asked for */
+            t.entry = position(r, call, it->entry, col_pos);
+            if (t.entry < 0) continue; /* not an entry that was asked for */
             if (it->kind == FOLD_TRUST_UNCERTAIN || it->kind == FOLD_TRUST_BARRIER_ERROR) {
-                r->lo[t.pos] = fmin(it->lo, it->hi);
-                r->hi[t.pos] = fmax(it->lo, it->hi);
+                r->lo[t.entry] = fmin(it->lo, it->hi);
+                r->hi[t.entry] = fmax(it->lo, it->hi);
             }
             /* an entry not unique in the vjp whose one-sided derivatives are known is
              * listed once, as the kink */
             bool covered = false;
-            for (int q = 0; q < r->n_trust && it->kind == FOLD_TRUST_NOT_UNIQUE; q++)
-                covered |= r->trust[q].pos == t.pos && r->trust[q].kind == FOLD_TRUST_KINK;
+            for (fold_int q = 0; q < r->n_trust && it->kind == FOLD_TRUST_NOT_UNIQUE; q++)
+                covered |= r->trust[q].entry == t.entry && r->trust[q].kind == FOLD_TRUST_KINK;
             if (covered) continue;
         }
         if (!(t.name = strdup(it->name)) || add(r, &t)) {
-            free(t.name);
-            free(t.aff);
+            free((char *)t.name);
+            free((fold_int *)t.affected);
             goto done;
         }
     }
@@ -151,15 +144,16 @@ static const char *const plural_names[] = {"ambiguous",
 /* One line on stderr whenever the report is not empty: how many of the entries asked for
  * are flagged, by kind, then the sides (constraints and bounds) and how many of them move
  * an entry asked for. */
-void opf_trust_warn(const opf_run *r)
+void opf_trust_warn_items(const opf_run *r, const fold_trust_item *items, fold_int n,
+                          const char *scenario, const char *where)
 {
     char entries[512] = "", sides[512] = "";
     for (int kind = 0; kind <= FOLD_TRUST_KINK; kind++) {
         fold_int c = 0, moving = 0;
-        for (int k = 0; k < r->n_trust; k++) {
-            if (r->trust[k].kind != kind) continue;
+        for (fold_int k = 0; k < n; k++) {
+            if ((int)items[k].kind != kind) continue;
             c++;
-            moving += r->trust[k].n_aff > 0;
+            moving += items[k].n_affected > 0;
         }
         if (!c) continue;
         char *line = is_side(kind) ? sides : entries;
@@ -174,11 +168,17 @@ void opf_trust_warn(const opf_run *r)
     }
     if (!entries[0] && !sides[0]) return;
     fprintf(stderr,
-            "foldopt: opf: warning: of the %ld entries asked for: %s%s%s (see the trust "
+            "foldopt: %s: warning: %sof the %ld entries asked for: %s%s%s (see the trust "
             "report%s)\n",
-            (long)opf_n_entries(r), entries[0] ? entries : "none flagged",
-            sides[0] ? "; constraint and bound sides: " : "", sides,
-            r->json ? ": \"trust\" in the JSON" : " in the summary");
+            r->command, scenario ? scenario : "", (long)opf_n_entries(r),
+            entries[0] ? entries : "none flagged", sides[0] ? "; constraint and bound sides: " : "",
+            sides, where);
+}
+
+void opf_trust_warn(const opf_run *r)
+{
+    opf_trust_warn_items(r, r->trust, r->n_trust, NULL,
+                         r->json ? ": \"trust\" in the JSON" : " in the summary");
 }
 
 static void print_num(FILE *out, double v)
@@ -192,14 +192,15 @@ static void print_num(FILE *out, double v)
 void opf_trust_text(const opf_run *r, FILE *out)
 {
     if (r->n_trust == 0) return;
-    fprintf(out, "trust       %d items limit the derivatives (doc/cli.md \"Trust report\"):\n",
-            r->n_trust);
-    for (int k = 0; k < r->n_trust; k++) {
-        const opf_trust *t = &r->trust[k];
+    fprintf(out, "trust       %ld items limit the derivatives (doc/cli.md \"Trust report\"):\n",
+            (long)r->n_trust);
+    for (fold_int k = 0; k < r->n_trust; k++) {
+        const fold_trust_item *t = &r->trust[k];
         fprintf(out, "  %-14s %s", fold_trust_kind_name(t->kind), t->name);
         if (is_side(t->kind)) {
-            fprintf(out, " (slack %.3g, multiplier %.3g", t->slack, t->mult);
-            if (t->n_aff) fprintf(out, "; moves %ld of the entries asked for", (long)t->n_aff);
+            fprintf(out, " (slack %.3g, multiplier %.3g", t->slack, t->multiplier);
+            if (t->n_affected)
+                fprintf(out, "; moves %ld of the entries asked for", (long)t->n_affected);
             fputc(')', out);
         } else if (t->kind == FOLD_TRUST_KINK) {
             fputs(": left ", out);
@@ -253,33 +254,35 @@ static void json_place(const opf_run *r, FILE *out, fold_int pos, bool pair)
         fputs("null", out);
 }
 
-void opf_trust_json(const opf_run *r, FILE *out)
+void opf_trust_json_items(const opf_run *r, const fold_trust_item *items, fold_int n, bool one_line,
+                          FILE *out)
 {
-    fputs(",\n \"trust\": [", out);
-    for (int k = 0; k < r->n_trust; k++) {
-        const opf_trust *t = &r->trust[k];
-        fprintf(out, "%s\n  {\"kind\": \"%s\", \"name\": ", k ? "," : "",
+    const char *sep = one_line ? " " : "\n  ";
+    fputs(one_line ? ", \"trust\": [" : ",\n \"trust\": [", out);
+    for (fold_int k = 0; k < n; k++) {
+        const fold_trust_item *t = &items[k];
+        fprintf(out, "%s%s{\"kind\": \"%s\", \"name\": ", k ? "," : "", k || !one_line ? sep : "",
                 fold_trust_kind_name(t->kind));
         opf_json_string(out, t->name);
         if (is_side(t->kind)) {
             fputs(", \"slack\": ", out);
             opf_json_num(out, t->slack);
             fputs(", \"multiplier\": ", out);
-            opf_json_num(out, t->mult);
+            opf_json_num(out, t->multiplier);
             fputs(", \"affected\": [", out);
-            for (fold_int q = 0; q < t->n_aff; q++) {
+            for (fold_int q = 0; q < t->n_affected; q++) {
                 fputs(q ? ", " : "", out);
-                json_place(r, out, t->aff[q], false);
+                json_place(r, out, t->affected[q], false);
             }
             fputc(']', out);
-        } else if (t->pos < 0) { /* a column without a solution */
+        } else if (t->entry < 0) { /* a column without a solution */
             fputs(", \"row\": null, \"col\": ", out);
-            if (t->line_col >= 0)
-                opf_json_label(r, out, true, t->line_col);
+            if (t->col >= 0)
+                opf_json_label(r, out, true, t->col);
             else
                 fputs("null", out);
         } else {
-            json_place(r, out, t->pos, true);
+            json_place(r, out, t->entry, true);
             fputs(", \"value\": ", out);
             opf_json_num(out, t->value);
             fputs(t->kind == FOLD_TRUST_KINK ? ", \"left\": " : ", \"lo\": ", out);
@@ -290,4 +293,9 @@ void opf_trust_json(const opf_run *r, FILE *out)
         fputc('}', out);
     }
     fputc(']', out);
+}
+
+void opf_trust_json(const opf_run *r, FILE *out)
+{
+    opf_trust_json_items(r, r->trust, r->n_trust, false, out);
 }

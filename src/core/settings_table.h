@@ -25,6 +25,11 @@
       "a solve that leaves ambiguous constraints or bounds (doc/math.md §3.2); a re-solve that "  \
       "does not end at solved is dropped. A forward.tol below 1e-8 is reached in stages (10 "      \
       "times per stage) from a solve at 1e-8 when the direct solve fails or ends acceptable.")     \
+    X(forward, resolve_acceptable_iter, INT, 0, 0, 100, NULL,                                      \
+      "Experimental: N > 0 ends each re-solve of forward.resolve_rounds after N consecutive "      \
+      "acceptable iterations (Ipopt acceptable_iter = N, unless given as an Ipopt option) "        \
+      "instead of Ipopt's 15; 0 leaves Ipopt's default. A re-solve that ends acceptable is "       \
+      "dropped as before (its verdicts are used).")                                                \
     X(backward, kkt_form, ENUM, 0, 0, 1, "active|barrier",                                         \
       "KKT system differentiated: active-set reduced system or the interior-point barrier "        \
       "system (doc/math.md §3).")                                                                  \

@@ -39,6 +39,23 @@ static void stage_settings(const fold_settings *set, double tol, double spent_s,
     fold_clear_error();
 }
 
+/* forward.resolve_acceptable_iter = N > 0 (an experiment, off by default): a re-solve of the
+ * resolution ends after N consecutive acceptable iterations (Ipopt's acceptable_iter, unless
+ * the caller chose it) rather than Ipopt's 15: a warm start at the previous tol is acceptable
+ * (within Ipopt's acceptable_tol) from its first iteration, and a re-solve that cannot reach
+ * its tol stalls at the new barrier level until the count is reached. */
+static void acceptable_end(const fold_settings *set, fold_settings *warm)
+{
+    char v[32];
+    int n = set->forward.resolve_acceptable_iter;
+    if (n <= 0) return;
+    for (int i = 0; i < set->n_ipopt_options; i++)
+        if (!strcmp(set->ipopt_options[i].name, "acceptable_iter")) return;
+    snprintf(v, sizeof v, "%d", n);
+    fold_settings_set_ipopt(warm, "acceptable_iter", v);
+    fold_clear_error(); /* every slot taken: Ipopt's default */
+}
+
 /* Sum the counts and times of a re-solve into *sum. */
 static void add_counts(fold_forward_info *sum, const fold_forward_info *next)
 {
@@ -138,6 +155,7 @@ fold_status fold_resolve_ambiguity(fold_solver *s, const double *p, fold_forward
             break;
         double next = tol * factor;
         stage_settings(&s->set, next, spent, &warm);
+        acceptable_end(&s->set, &warm);
         fold_status rs = fold_ipopt_attempt(s, p, &warm, true, &r);
         add_counts(info, &r.info);
         if (!r.usable || fold_sides_eval(prob, p, r.x, r.lam, r.zl, r.zu, NULL, &S1) != FOLD_OK) {

@@ -71,9 +71,10 @@ try:
     recs = records(out) if rc == 0 else []
     check("sample: exit 0, 12 records in scenario order",
           rc == 0 and [r["scenario"] for r in recs] == list(range(12)), err)
-    check("sample: every record solved, with an objective, seconds, start and trust fields",
+    check("sample: every record solved, with an objective, seconds, start and an empty trust "
+          "report (nothing limits the LMPs)",
           all(r["status"] == "solved" and r["objective"] > 0 and r["seconds"] > 0 and
-              r["start"] in ("cold", "anchor", "scenario") and r["trust"] is None
+              r["start"] in ("cold", "anchor", "scenario") and r["trust"] == []
               for r in recs), out[:300])
     check("sample: sensitivities keyed pd:BUS for every bus",
           all(sorted(r["sensitivities"]) == sorted("pd:%d" % i for i in ids) for r in recs))
@@ -123,10 +124,115 @@ try:
         check("CSV scenarios, --%s: records match foldopt opf on the edited case (worst "
               "relative difference %.1e)" % (key, worst), ok and worst < 1e-6, err)
 
-    # --- opf's parameter and output kinds: several --wrt and --of, records equal to opf ---
+    # --- trust reports: two identical generators at bus 1 (the first gen row repeated) leave
+    # their qg split undetermined: each record has foldopt opf's report on its edited case,
+    # the same whatever --jobs and after --resume, one warning line per scenario ---
+    twin = os.path.join(tmp, "twin.m")
+    tl, dup = [], False
+    for ln in read(case).split("\n"):
+        tl += [ln, ln] if dup else [ln]
+        dup = ln.startswith("mpc.gen = [") or ln.startswith("mpc.gencost = [")
+    with open(twin, "w") as f:
+        f.write("\n".join(tl))
+    tb = (ids[4], ids[5])
+    factors = [(1.0, 1.0), (1.1, 0.95), (0.9, 1.05), (1.05, 1.1), (0.95, 0.9)]
+    tscen = os.path.join(tmp, "twin.csv")
+    with open(tscen, "w") as f:
+        f.write("pd:%d,pd:%d\n" % tb + "".join("%r,%r\n" % fr for fr in factors))
+    tsel = ["--wrt", "pd", "--of", "qg", "--mode", "jacobian", "--rows", "1,2,3", "--cols",
+            "%d,%d" % tb]
+    targs = ["batch", twin, "--scenarios", tscen, "--factors", *tsel, "--no-timings",
+             "--chunk", "2"]
+    tfiles = {}
+    for jobs in ("1", "2"):
+        rc, out, err = run(*targs, "--jobs", jobs)
+        tfiles[jobs] = out if rc == 0 else None
+    trecs = records(tfiles["1"]) if tfiles["1"] else []
+    warn = [l for l in err.splitlines() if "warning" in l]
+    check("trust: --jobs 1 and 2 give the same records, each with a trust list",
+          tfiles["1"] is not None and tfiles["1"] == tfiles["2"] and len(trecs) == 5 and
+          all(isinstance(r["trust"], list) for r in trecs), err)
+    check("trust: one warning line per scenario, as foldopt opf words it",
+          sorted(warn) == sorted("foldopt: batch: warning: scenario %d: of the 6 entries asked "
+                                 "for: 4 not unique (see the trust report: \"trust\" in its "
+                                 "record)" % k for k in range(5)), err)
+
+    def same_trust(a, b):
+        """Items equal: kinds, names, labels; numbers to 1e-6 (null where opf has null)."""
+        if len(a) != len(b):
+            return False
+        for x, y in zip(a, b):
+            if sorted(x) != sorted(y):
+                return False
+            for k, v in y.items():
+                if isinstance(v, float) and isinstance(x[k], float):
+                    if rel(x[k], v) > 1e-6:
+                        return False
+                elif x[k] != v:
+                    return False
+        return True
+
+    tloads = {b: l for b, l in ((b[0], (b[1], b[2])) for b in bus_loads(twin))}
+    ok, n_items = len(trecs) == 5, []
+    for s, fr in enumerate(factors if ok else []):
+        edited = os.path.join(tmp, "twin%d.m" % s)
+        with_loads(twin, edited, {b: (tloads[b][0] * f, tloads[b][1]) for b, f in zip(tb, fr)})
+        orc, oout, oerr = run("opf", edited, *tsel, "--json")
+        o = json.loads(oout) if orc == 0 else {}
+        n_items.append(len(o.get("trust", [])))
+        ok = ok and orc == 0 and same_trust(trecs[s]["trust"], o["trust"])
+    check("trust: each record's report is foldopt opf's on the edited case (%s items)"
+          % n_items, ok and n_items == [4] * 5 and
+          all(t["kind"] == "not_unique" and re.fullmatch(r"d qg gen [12] / d pd bus \d+",
+                                                         t["name"]) for t in trecs[0]["trust"]),
+          trecs[:1])
+    rc, csv, err = run(*targs, "--jobs", "2", "--format", "csv")
+    lines = csv.splitlines()
+    head = lines[0].split(",") if lines else []
+    nt = head.index("n_trust") if "n_trust" in head else -1
+    check("trust: CSV n_trust counts the items, trust names them",
+          rc == 0 and len(lines) == 6 and nt > 0 and head[nt + 1] == "trust" and
+          all(l.split(",")[nt] == "4" and "not_unique: d qg gen 1 / d pd bus %d" % tb[0] in l
+              for l in lines[1:]), csv[:600])
+    tout = os.path.join(tmp, "twin.jsonl")
+    p = subprocess.Popen([exe, *targs, "--jobs", "1", "-o", tout], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    t0, header = time.time(), ""
+    while time.time() - t0 < 60 and p.poll() is None and not header.endswith("\n"):
+        header = read(tout + ".part").split("\n")[0] + "\n" if os.path.exists(tout + ".part") \
+            else ""
+        time.sleep(0.005)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    if header.endswith("\n") and tfiles["1"]:  # scenarios 1 and 3 recorded, the rest to do
+        ref_lines = tfiles["1"].splitlines(True)
+        with open(tout + ".part", "w") as f:
+            f.write(header + ref_lines[3] + ref_lines[1])
+    rc, _, err = run(*targs, "--jobs", "1", "-o", tout, "--resume", "--summary")
+    check("trust: --resume after scenarios 1 and 3 writes the same records",
+          rc == 0 and header and last_json(err).get("recorded") == 3 and
+          os.path.exists(tout) and read(tout) == tfiles["1"], err)
+
+    # sides with the entries they move and uncertain entries with their intervals: a loose
+    # tol with ambiguity = flag; a cold start of the case's own loads is foldopt opf's solve
+    loose = ["--wrt", "pd", "--of", "vm", "--tol", "1e-6", "--set", "active_set.ambiguity=flag"]
     ones = os.path.join(tmp, "ones.csv")
     with open(ones, "w") as f:
         f.write("pd:*\n1\n")
+    rc, out, err = run("batch", case, "--scenarios", ones, "--factors", *loose, "--warm", "cold",
+                       "--no-timings")
+    orc, oout, oerr = run("opf", case, *loose, "--json")
+    recs, o = (records(out) if rc == 0 else []), (json.loads(oout) if orc == 0 else {})
+    kinds = sorted(set(t["kind"] for t in o.get("trust", [])))
+    bw = [l.replace("batch: warning: scenario 0:", "opf: warning:").split(" (see")[0]
+          for l in err.splitlines()]
+    check("trust: ambiguous sides (affected entries) and uncertain entries (%s): the record's "
+          "report is foldopt opf's, its warning counts the same" % ", ".join(kinds),
+          len(recs) == 1 and kinds == ["ambiguous", "uncertain"] and
+          same_trust(recs[0]["trust"], o["trust"]) and
+          bw == [l.split(" (see")[0] for l in oerr.splitlines()], err + oerr)
+
+    # --- opf's parameter and output kinds: several --wrt and --of, records equal to opf ---
     multi = ["--wrt", "pd,x,rate_a", "--of", "pg,pf,lam_p", "--rows",
              "pg:1,pf:2,lam_p:%d" % ids[2], "--cols", "pd:%d,x:3,rate_a:2" % ids[1]]
     rc, out, err = run("batch", case, "--scenarios", ones, "--factors", *multi, "--no-timings")
