@@ -130,7 +130,7 @@ int main(void)
     };
     fold_problem *prob = NULL;
     fold_solver *solver = NULL;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     double pg[G], lam, grad[NP], pbar[NP];
     const double xbar[G] = {1, 0, 0, 0}; /* the output differentiated: pg_0 */
     fold_status st;

@@ -22,8 +22,9 @@ typedef enum fold_backward_reason {
 
 /** Information about the last backward call. */
 typedef struct fold_backward_info {
-    fold_kkt_form kkt_form;           /**< used */
-    fold_backward_method method;      /**< used */
+    size_t size;                 /**< set by the caller: initialize with FOLD_BACKWARD_INFO_INIT */
+    fold_kkt_form kkt_form;      /**< used */
+    fold_backward_method method; /**< used */
     fold_factorization factorization; /**< actually used (after any fallback) */
     fold_ordering ordering;           /**< used */
     char fallback_reason[128];        /**< why CHOLMOD fell back to UMFPACK, else "" */
@@ -69,6 +70,14 @@ typedef struct fold_backward_info {
     fold_precond_kind precond; /**< the preconditioner an iterative method used (precond.kind,
                                    or what auto chose); FOLD_PRECOND_NONE for direct */
 } fold_backward_info;
+
+/** Initializer of a fold_backward_info: its size, every other field zero. */
+#define FOLD_BACKWARD_INFO_INIT                                                                    \
+    {                                                                                              \
+        .size = sizeof(fold_backward_info)                                                         \
+    }
+/** The end of its first version: the smallest size accepted. */
+#define FOLD_BACKWARD_INFO_V1 FOLD_FIELD_END(fold_backward_info, precond)
 
 /** Kinds of items of the trust report (fold_trust_report; doc/math.md §3.2, §4.8). */
 typedef enum fold_trust_kind {

@@ -165,12 +165,21 @@ typedef struct fold_iter_def {
 
 /** Outcome of a built-in iterative solve or unrolled derivative. */
 typedef struct fold_iter_info {
+    size_t size; /**< set by the caller: initialize with FOLD_ITER_INFO_INIT */
     fold_int iterations;
     double step_norm;    /**< ||x_k - x_{k-1}||_inf of the last iteration */
     bool converged;      /**< step_norm <= tol (1 + ||x||_inf) */
     size_t bytes_stored; /**< memory kept for reverse-mode unrolling */
     double solve_s;
 } fold_iter_info;
+
+/** Initializer of a fold_iter_info: its size, every other field zero. */
+#define FOLD_ITER_INFO_INIT                                                                        \
+    {                                                                                              \
+        .size = sizeof(fold_iter_info)                                                             \
+    }
+/** The end of its first version: the smallest size accepted. */
+#define FOLD_ITER_INFO_V1 FOLD_FIELD_END(fold_iter_info, solve_s)
 
 /** The fold map of one step at x (n) with parameters p (np): Phi and Psi products exact
  * (projection Jacobians of every set, soft-threshold Jacobian). */

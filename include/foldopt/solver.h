@@ -35,6 +35,7 @@ FOLD_API const char *fold_forward_status_string(fold_forward_status status);
 
 /** Information about the last forward solve or import. */
 typedef struct fold_forward_info {
+    size_t size;                /**< set by the caller: initialize with FOLD_FORWARD_INFO_INIT */
     fold_forward_status status; /**< outcome */
     int raw_status;             /**< backend's own code (Ipopt ApplicationReturnStatus) */
     const char *backend;        /**< "ipopt" or "import" */
@@ -58,6 +59,14 @@ typedef struct fold_forward_info {
                                acceptable point its largest KKT residual */
     fold_int n_ambiguous; /**< sides still ambiguous or weakly active at the solution */
 } fold_forward_info;
+
+/** Initializer of a fold_forward_info: its size, every other field zero. */
+#define FOLD_FORWARD_INFO_INIT                                                                     \
+    {                                                                                              \
+        .size = sizeof(fold_forward_info)                                                          \
+    }
+/** The end of its first version: the smallest size accepted. */
+#define FOLD_FORWARD_INFO_V1 FOLD_FIELD_END(fold_forward_info, n_ambiguous)
 
 /** Create a solver for prob with settings s (NULL: defaults), which are validated and
  * copied. prob must outlive the solver. */

@@ -138,10 +138,30 @@ done:
 
 void acopf_info_not_run(fold_forward_info *fi)
 {
-    memset(fi, 0, sizeof *fi);
+    *fi = (fold_forward_info)FOLD_FORWARD_INFO_INIT;
     fi->status = FOLD_FWD_NOT_RUN;
     fi->backend = "ipopt";
     fi->objective = fi->kkt_stationarity = fi->kkt_feasibility = fi->kkt_complementarity = NAN;
+}
+
+/* The caller's info and sinfo (either may be NULL) checked (FOLD_ERR_ARGUMENT, nothing
+ * written) and set to "not run" through *total and *si, so that they are defined on every
+ * path, the early failures included. */
+static fold_status open_infos(fold_forward_info *info, fold_acopf_solve_info *sinfo,
+                              fold_forward_info *total, fold_acopf_solve_info *si)
+{
+    fold_status st;
+    if ((st = fold_sized_open(info, total, sizeof *total, FOLD_FORWARD_INFO_V1, "fold_forward_info",
+                              "FOLD_FORWARD_INFO_INIT")) < 0 ||
+        (st = fold_sized_open(sinfo, si, sizeof *si, FOLD_ACOPF_SOLVE_INFO_V1,
+                              "fold_acopf_solve_info", "FOLD_ACOPF_SOLVE_INFO_INIT")) < 0)
+        return st;
+    acopf_info_not_run(total);
+    *si = (fold_acopf_solve_info){
+        .size = sizeof *si, .first_status = FOLD_FWD_NOT_RUN, .failed_status = FOLD_FWD_NOT_RUN};
+    fold_sized_close(info, total, sizeof *total);
+    fold_sized_close(sinfo, si, sizeof *si);
+    return FOLD_OK;
 }
 
 static fold_status check_options(const fold_acopf_solve_options *opt, const char *fn)
@@ -161,14 +181,11 @@ fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver, co
 {
     fold_clear_error();
     fold_acopf_solve_options defaults;
-    fold_forward_info total, fi;
-    fold_acopf_solve_info si = {.first_status = FOLD_FWD_NOT_RUN,
-                                .failed_status = FOLD_FWD_NOT_RUN};
+    fold_forward_info total = FOLD_FORWARD_INFO_INIT, fi = FOLD_FORWARD_INFO_INIT;
+    fold_acopf_solve_info si = FOLD_ACOPF_SOLVE_INFO_INIT;
     const char *fn = "fold_acopf_solve_on";
-    acopf_info_not_run(&total);
-    /* info and sinfo are defined on every path, the early failures included */
-    if (info) *info = total;
-    if (sinfo) *sinfo = si;
+    fold_status st = open_infos(info, sinfo, &total, &si);
+    if (st < 0) return st;
     if (resolved) *resolved = NULL;
     if (resolved_solver) *resolved_solver = NULL;
     if (!model || !solver || !resolved || !resolved_solver)
@@ -178,8 +195,7 @@ fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver, co
                                      : "resolved");
     fold_acopf_default_solve_options(&defaults);
     if (!opt) opt = &defaults;
-    fold_status st = check_options(opt, fn);
-    if (st) return st;
+    if ((st = check_options(opt, fn))) return st;
     if (fold_solver_problem(solver) != model->prob)
         return acopf_error(FOLD_ERR_ARGUMENT,
                            "%s: the solver was not created for this model's "
@@ -229,8 +245,8 @@ fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver, co
     }
     *resolved = own_m;
     *resolved_solver = own_s;
-    if (info) *info = total;
-    if (sinfo) *sinfo = si;
+    fold_sized_close(info, &total, sizeof total);
+    fold_sized_close(sinfo, &si, sizeof si);
     return st;
 }
 
@@ -239,25 +255,18 @@ fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const
                              fold_forward_info *info, fold_acopf_solve_info *sinfo)
 {
     fold_acopf_solve_options defaults;
-    fold_settings def_set;
+    fold_forward_info total = FOLD_FORWARD_INFO_INIT;
+    fold_acopf_solve_info si = FOLD_ACOPF_SOLVE_INFO_INIT;
     fold_solver *sv = NULL;
     fold_clear_error();
-    /* info and sinfo are defined on every path, the early failures included */
-    if (info) acopf_info_not_run(info);
-    if (sinfo)
-        *sinfo = (fold_acopf_solve_info){.first_status = FOLD_FWD_NOT_RUN,
-                                         .failed_status = FOLD_FWD_NOT_RUN};
+    fold_status st = open_infos(info, sinfo, &total, &si);
+    if (st < 0) return st;
     if (solver) *solver = NULL;
     if (!model || !*model || !solver)
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_solve: %s is NULL",
                            solver ? "model" : "solver");
     fold_acopf_default_solve_options(&defaults);
-    fold_status st = check_options(opt ? opt : &defaults, "fold_acopf_solve");
-    if (st) return st;
-    if (!set) {
-        fold_settings_default(&def_set);
-        set = &def_set;
-    }
+    if ((st = check_options(opt ? opt : &defaults, "fold_acopf_solve"))) return st;
     if ((st = fold_solver_create((*model)->prob, set, &sv)) != FOLD_OK)
         return acopf_error_from_lib(st, "fold_acopf_solve");
     fold_acopf *m1;

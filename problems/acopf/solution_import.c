@@ -240,7 +240,7 @@ static fold_status polish(const fold_acopf *m, fold_solver *sv, const double *p,
         st = acopf_error_from_lib(st, "fold_acopf_import: polish");
         goto done;
     }
-    fold_forward_info pf;
+    fold_forward_info pf = FOLD_FORWARD_INFO_INIT;
     st = fold_solve(sv, p, &pf);
     fold_solver_update_settings(sv, &saved);
     ii->polish_iterations = pf.iterations;
@@ -294,22 +294,35 @@ fold_status fold_acopf_import(const fold_acopf *m, fold_solver *sv, const double
     fold_clear_error();
     static const char *FN = "fold_acopf_import";
     fold_acopf_import_options defaults;
-    fold_acopf_import_info local;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
+    fold_acopf_import_info full = FOLD_ACOPF_IMPORT_INFO_INIT;
+    fold_status st;
+    if ((st = fold_sized_open(info, &fi, sizeof fi, FOLD_FORWARD_INFO_V1, "fold_forward_info",
+                              "FOLD_FORWARD_INFO_INIT")) < 0 ||
+        (st = fold_sized_open(ii, &full, sizeof full, FOLD_ACOPF_IMPORT_INFO_V1,
+                              "fold_acopf_import_info", "FOLD_ACOPF_IMPORT_INFO_INIT")) < 0)
+        return st;
     fold_acopf_default_import_options(&defaults);
     if (!opt) opt = &defaults;
-    if (!ii) ii = &local;
-    if (info) acopf_info_not_run(info); /* defined on every path, as by fold_acopf_solve */
-    memset(ii, 0, sizeof *ii);
-    ii->given_stationarity = ii->given_feasibility = ii->given_complementarity = NAN;
-    if (!m || !sv || !sol) return acopf_error(FOLD_ERR_ARGUMENT, "%s: an argument is NULL", FN);
-    if (!(opt->kkt_tol > 0) || !isfinite(opt->kkt_tol))
-        return acopf_error(FOLD_ERR_ARGUMENT, "%s: kkt_tol = %g, need > 0", FN, opt->kkt_tol);
-    fold_settings saved = *fold_solver_settings(sv), set = saved;
-    set.forward.kkt_tol = opt->kkt_tol;
-    fold_status st = fold_solver_update_settings(sv, &set);
-    if (st != FOLD_OK) return acopf_error_from_lib(st, FN);
-    st = import(m, sv, p, sol, opt->polish, info, ii);
-    fold_solver_update_settings(sv, &saved);
+    acopf_info_not_run(&fi); /* defined on every path, as by fold_acopf_solve */
+    full = (fold_acopf_import_info){.size = sizeof full};
+    full.given_stationarity = full.given_feasibility = full.given_complementarity = NAN;
+    if (!m || !sv || !sol)
+        st = acopf_error(FOLD_ERR_ARGUMENT, "%s: an argument is NULL", FN);
+    else if (!(opt->kkt_tol > 0) || !isfinite(opt->kkt_tol))
+        st = acopf_error(FOLD_ERR_ARGUMENT, "%s: kkt_tol = %g, need > 0", FN, opt->kkt_tol);
+    else {
+        fold_settings saved = *fold_solver_settings(sv), set = saved;
+        set.forward.kkt_tol = opt->kkt_tol;
+        st = fold_solver_update_settings(sv, &set);
+        if (st != FOLD_OK)
+            st = acopf_error_from_lib(st, FN);
+        else
+            st = import(m, sv, p, sol, opt->polish, &fi, &full);
+        fold_solver_update_settings(sv, &saved);
+    }
+    fold_sized_close(info, &fi, sizeof fi);
+    fold_sized_close(ii, &full, sizeof full);
     return st;
 }
 
@@ -318,7 +331,7 @@ static fold_status import(const fold_acopf *m, fold_solver *sv, const double *p,
                           fold_acopf_import_info *ii)
 {
     static const char *FN = "fold_acopf_import";
-    fold_forward_info fi;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
     point pt = {0};
     if (fold_solver_problem(sv) != m->prob || sol->n_bus != m->cs.n_bus ||
         sol->n_gen != m->cs.n_gen || sol->n_branch != m->cs.n_branch)

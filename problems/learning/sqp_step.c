@@ -326,7 +326,7 @@ fold_status learn_sqp_vjp(learn_sqp *s, const double *xbar, int method, double *
                         .user_data = s};
     fold_map *map = NULL;
     fold_settings set;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_status st;
     memset(s->t3, 0, (size_t)s->nz * sizeof(double));
     for (fold_int j = 0; j < s->nf; j++)
@@ -401,7 +401,7 @@ fold_status learn_sqp_unroll_vjp(learn_sqp *s, const double *z0, fold_int iters,
                                  double *pbar, size_t *bytes)
 {
     fold_step_def def = {"SQP iteration", s->nz, s->n, it_update, it_phit, it_psit, s};
-    fold_iter_info info;
+    fold_iter_info info = FOLD_ITER_INFO_INIT;
     double *zbar = calloc((size_t)s->nz, sizeof *zbar);
     fold_status st;
     if (!zbar) return learn_error(FOLD_ERR_MEMORY, "SQP unroll: zbar");

@@ -198,7 +198,7 @@ static fold_status vjp_fold(learn_task *t, denoise_data *d, const double *ubar, 
                         .user_data = d};
     fold_map *map = NULL;
     fold_settings s;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_status st;
     double *pbar = malloc((size_t)(d->m * d->n) * sizeof *pbar);
     if (!pbar) return learn_error(FOLD_ERR_MEMORY, "denoise vjp: pbar");
@@ -271,7 +271,7 @@ static fold_status vjp_unroll(learn_task *t, denoise_data *d, const double *ubar
                          .phit_v = unroll_phit,
                          .psit_v = unroll_psit,
                          .user_data = d};
-    fold_iter_info info;
+    fold_iter_info info = FOLD_ITER_INFO_INIT;
     fold_status st;
     double *u0 = calloc((size_t)d->m, sizeof *u0);
     double *pbar = malloc((size_t)(d->m * d->n) * sizeof *pbar);

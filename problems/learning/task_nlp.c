@@ -127,7 +127,7 @@ static fold_status run_unrolled(learn_nlp_layer *L, fold_int i, double *x)
 
 fold_status learn_nlp_layer_forward(learn_nlp_layer *L, fold_int i, const double *p, double *x)
 {
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     fold_status st;
     L->sample = -1;
     for (fold_int j = 0; j < L->np; j++)
@@ -160,7 +160,7 @@ fold_status learn_nlp_layer_forward(learn_nlp_layer *L, fold_int i, const double
 fold_status learn_nlp_layer_vjp(learn_nlp_layer *L, fold_int i, const double *xbar, double *pbar,
                                 fold_int *iterations, size_t *bytes)
 {
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_status st = FOLD_OK;
     fold_int it = 0;
     size_t by = 0;

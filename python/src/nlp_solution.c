@@ -43,7 +43,7 @@ static nlp_solution *new_solution(nlp_obj *owner, PyObject *set_obj)
     s->solver = NULL;
     s->status = FOLD_OK;
     s->busy = false;
-    memset(&s->fwd, 0, sizeof s->fwd);
+    s->fwd = (fold_forward_info)FOLD_FORWARD_INFO_INIT;
     fold_status st = fold_solver_create(owner->prob, &set, &s->solver);
     if (st != FOLD_OK) {
         Py_DECREF(s);
@@ -233,7 +233,7 @@ static PyObject *sol_jvp(nlp_solution *self, PyObject *dpo)
         PyBuffer_Release(&dv);
         return NULL;
     }
-    fold_backward_info bi;
+    fold_backward_info bi = FOLD_BACKWARD_INFO_INIT;
     fold_status st;
     self->busy = true;
     nlp_run_begin();
@@ -263,7 +263,7 @@ static PyObject *sol_vjp(nlp_solution *self, PyObject *args)
         release_views(&vs);
         return NULL;
     }
-    fold_backward_info bi;
+    fold_backward_info bi = FOLD_BACKWARD_INFO_INIT;
     fold_status st;
     self->busy = true;
     nlp_run_begin();
@@ -295,7 +295,7 @@ static PyObject *sol_jacobian(nlp_solution *self, PyObject *args)
     }
     double *J;
     PyObject *b = fold_py_new_doubles(nr * nc, &J);
-    fold_backward_info bi;
+    fold_backward_info bi = FOLD_BACKWARD_INFO_INIT;
     fold_status st = FOLD_ERR_MEMORY;
     if (b) {
         self->busy = true;

@@ -323,7 +323,7 @@ static PyObject *batch_run(opf_batch *self, PyObject *args)
                           .carry = carry,
                           .on_record = on_record,
                           .record_data = &ro};
-    fold_batch_info info;
+    fold_batch_info info = FOLD_BATCH_INFO_INIT;
     fold_status st;
     FOLD_PY_NOGIL(st = fold_batch_run(self->batch, &job, &info));
     PyBuffer_Release(&pv);

@@ -232,8 +232,6 @@ static fold_status check_spec(const fold_batch_problem_spec *in, fold_int n, fol
                           "%s: sens needs the problem's parameter "
                           "derivatives (grad_f_p, hess_lp, jac_g_p)",
                           FN);
-    if (in->settings && (st = fold_settings_check(in->settings)))
-        return fold_error_context(st, "%s: settings", FN);
     return FOLD_OK;
 }
 
@@ -255,15 +253,15 @@ fold_status fold_batch_problem_model(const fold_batch_problem_spec *in, fold_bat
                                    : "spec.problem");
     fold_int n, m, np;
     fold_problem_dims(in->problem, &n, &m, &np);
+    fold_settings set;
     fold_status st = check_spec(in, n, np);
     if (st) return st;
+    if ((st = fold_settings_copy_in(in->settings, &set)))
+        return fold_error_context(st, "%s: settings", FN);
     spec *s = fold_calloc(1, sizeof *s, FN);
     if (!s) return FOLD_ERR_MEMORY;
     s->prob = in->problem;
-    if (in->settings)
-        s->set = *in->settings;
-    else
-        fold_settings_default(&s->set);
+    s->set = set;
     s->n = n, s->m = m, s->np = np;
     s->n_out = in->out_x ? in->n_out : n;
     s->n_cols = in->cols ? in->n_cols : np;

@@ -116,6 +116,7 @@ static fold_status solve(void *model, const fold_batch_solve_args *a, void **out
     fold_status st = FOLD_OK;
     acopf_state *z = calloc(1, sizeof *z);
     if (!z) return FOLD_ERR_MEMORY;
+    z->refine = (fold_acopf_solve_info)FOLD_ACOPF_SOLVE_INFO_INIT;
     if (a->keep) {
         st = fold_solver_create(prob, set, &own);
         s = own;

@@ -411,7 +411,7 @@ static int run(batch_cmd *c)
             job.on_progress = on_progress;
             job.progress_data = c;
         }
-        fold_batch_info info;
+        fold_batch_info info = FOLD_BATCH_INFO_INIT;
         st = batch_mpi_run(&c->mpi, b, &job, &info);
         if (c->mpi.rank == 0 && c->summary) print_summary(c, &info);
     }

@@ -19,8 +19,8 @@ int cmd_demo(int argc, char **argv)
     fold_settings set;
     fold_problem *prob = NULL;
     fold_solver *solver = NULL;
-    fold_forward_info fwd;
-    fold_backward_info bwd;
+    fold_forward_info fwd = FOLD_FORWARD_INFO_INIT;
+    fold_backward_info bwd = FOLD_BACKWARD_INFO_INIT;
     fold_int n, m, np;
     double *x = NULL, *grad = NULL, *jac = NULL, obj;
     int rc = CLI_OK;

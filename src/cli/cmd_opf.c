@@ -174,6 +174,10 @@ void opf_run_init(opf_run *r, const char *command)
     r->top = 10;
     r->flow_var_max_z = FOLD_ACOPF_FLOW_VAR_MAX_Z;
     r->resolves = FOLD_ACOPF_REFINE_ROUNDS;
+    r->fwd = (fold_forward_info)FOLD_FORWARD_INFO_INIT;
+    r->refine = (fold_acopf_solve_info)FOLD_ACOPF_SOLVE_INFO_INIT;
+    r->import = (fold_acopf_import_info)FOLD_ACOPF_IMPORT_INFO_INIT;
+    r->bwd = (fold_backward_info)FOLD_BACKWARD_INFO_INIT;
     fold_settings_default(&r->settings);
 }
 

@@ -279,7 +279,7 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
     fold_status st;
     double *out = NULL;
     jac_ctx c = {of, n_rows, n_cols, rows, cols, NULL};
-    fold_call_begin(&call, info, solver);
+    if ((st = fold_call_begin(&call, info, solver)) < 0) return st;
     if ((call.check = fold_kkt_check_solver(solver, FN)) < 0)
         return fold_call_end(&call, call.check, solver, FN);
     if ((st = check_args(solver, of, n_rows, rows, n_cols, cols, J, FN)) != FOLD_OK)

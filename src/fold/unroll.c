@@ -46,6 +46,7 @@ fold_status fold_iter_unroll_vjp(const fold_iter_def *def, const double *p, cons
     fold_int n, np;
     double t0 = fold_time_now();
     size_t bytes = 0;
+    if ((st = FOLD_CHECK_ITER_INFO(info)) < 0) return st;
     if ((st = fold_iter_step_create(def, FN, &s)) < 0)
         goto done; /* info still written: nothing stored */
     n = s->n;

@@ -93,6 +93,7 @@ fold_status fold_step_unroll_vjp(const fold_step_def *def, const double *p, cons
     double t0 = fold_time_now();
     fold_status st;
     size_t bytes = 0;
+    if ((st = FOLD_CHECK_ITER_INFO(info)) < 0) return st;
     if ((st = validate(def, p, z0, iters, zbar, pbar)) >= 0) {
         fold_step_def d = *def;
         fold_unroll_ops ops = {d.nz, d.np, 0, "unrolling tape", NULL, &d, NULL, step, phit, psit};

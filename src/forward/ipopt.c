@@ -402,11 +402,11 @@ fold_status fold_solve(fold_solver *s, const double *p, fold_forward_info *info)
     fold_clear_error();
     double t_call = fold_time_now();
     fold_ipopt_result r;
-    fold_forward_info out;
+    fold_forward_info out = FOLD_FORWARD_INFO_INIT;
     fold_status ret;
 
-    fold_forward_info_reset(&out, "ipopt");
-    if (info) *info = out; /* defined on every path, including the early failures below */
+    /* defined on every path, including the early failures below */
+    if ((ret = fold_forward_info_open(info, "ipopt", &out)) < 0) return ret;
     if (!s) return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", FN);
     if ((ret = check_call(s, &s->set, p))) /* nothing touched, info included */
         return ret;
@@ -440,6 +440,6 @@ fold_status fold_solve(fold_solver *s, const double *p, fold_forward_info *info)
              "fold_solve: ipopt %s, %lld iterations (%d re-solves), objective %.10g, %.3g s",
              fold_forward_status_string(out.status), (long long)out.iterations, out.resolves,
              out.objective, out.total_s);
-    if (info) *info = out;
+    fold_forward_info_put(info, &out);
     return ret;
 }

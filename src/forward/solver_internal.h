@@ -60,6 +60,13 @@ fold_status fold_bounds_at(const fold_problem *prob, const double *p, double *xl
  * objective and KKT residuals NaN. Every public call that fills a fold_forward_info starts
  * with it, so that no path leaves the caller's struct undefined. */
 void fold_forward_info_reset(fold_forward_info *info, const char *backend);
+/* The caller's info (NULL allowed): FOLD_ERR_ARGUMENT when its size is 0 or too small
+ * (nothing else is done then); else *out reset as above and, as on every later path,
+ * copied into the caller's (fold_forward_info_put). */
+fold_status fold_forward_info_open(fold_forward_info *info, const char *backend,
+                                   fold_forward_info *out);
+/* Copy *out into the caller's info (NULL: nothing), the part its size covers. */
+void fold_forward_info_put(fold_forward_info *info, const fold_forward_info *out);
 
 /* Ipopt options of set (settings.ipopt_options) tried on a throwaway one-variable Ipopt
  * problem: an unknown name, a wrong type or a value out of range is FOLD_ERR_SETTING naming

@@ -138,7 +138,7 @@ typedef struct solved {
 static void solve(solved *s, const fold_acopf_case *cs, double max_z)
 {
     fold_settings set;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     s->m = create(cs, max_z);
     s->L = fold_acopf_get_layout(s->m);
     fold_settings_default(&set);
@@ -380,7 +380,7 @@ START_TEST(convert_point)
                     FOLD_OK);
     /* the residuals of the point in its own model, then of the carried point */
     fold_solver *sa = NULL, *sb = NULL;
-    fold_forward_info fa, fi;
+    fold_forward_info fa = FOLD_FORWARD_INFO_INIT, fi = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_solver_create(fold_acopf_problem(a.m), NULL, &sa), FOLD_OK);
     ck_assert_status(fold_solver_import(sa, NULL, x, lam, zl, zu, &fa), FOLD_OK);
     ck_assert_status(fold_solver_create(fold_acopf_problem(all), NULL, &sb), FOLD_OK);
@@ -456,8 +456,8 @@ START_TEST(refine_after_acceptable)
     fold_settings_default(&set);
     set.forward.tol = 1e-10;
     fold_acopf_solve_options so;
-    fold_acopf_solve_info si;
-    fold_forward_info fi;
+    fold_acopf_solve_info si = FOLD_ACOPF_SOLVE_INFO_INIT;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
     fold_acopf_default_solve_options(&so);
     ck_assert_int_eq(so.max_rounds, FOLD_ACOPF_REFINE_ROUNDS);
     so.max_rounds = 0;
@@ -516,8 +516,8 @@ START_TEST(tight_tol_through_flow_vars)
     fold_settings set;
     fold_settings_default(&set);
     set.forward.tol = 1e-12;
-    fold_acopf_solve_info si;
-    fold_forward_info fi;
+    fold_acopf_solve_info si = FOLD_ACOPF_SOLVE_INFO_INIT;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
     solved s = {.m = create(cs, FOLD_ACOPF_FLOW_VAR_MAX_Z)};
     fold_status st = fold_acopf_solve(&s.m, &set, NULL, NULL, &s.sv, &fi, &si);
     printf("# gen_grid(30, 1) at tol 1e-12: first solve %s, %d re-solve(s) with flow variables: "
@@ -550,8 +550,8 @@ START_TEST(solve_on_keeps_the_callers_model)
     so.max_rounds = 1;
     fold_acopf *m = create(cs, 0), *rm = NULL;
     fold_solver *s = NULL, *rs = NULL;
-    fold_forward_info fi;
-    fold_acopf_solve_info si;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
+    fold_acopf_solve_info si = FOLD_ACOPF_SOLVE_INFO_INIT;
     ck_assert_int_eq(fold_solver_create(fold_acopf_problem(m), &set, &s), FOLD_OK);
     ck_assert_acopf(fold_acopf_solve_on(m, s, NULL, &so, &rm, &rs, &fi, &si), FOLD_OK);
     ck_assert_ptr_nonnull(rm);

@@ -232,7 +232,7 @@ START_TEST(pwl_derivatives)
     ck_assert_double_eq(p[s.L.p_c2 + 1], 0);
     fold_solver_solution(s.sv, x0, NULL, NULL, NULL, NULL);
     for (int trial = 0; trial < 4; trial++) {
-        fold_deriv_report rep;
+        fold_deriv_report rep = FOLD_DERIV_REPORT_INIT;
         if (trial < 2)
             fold_acopf_flat_start(s.m, x);
         else

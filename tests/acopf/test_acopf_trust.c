@@ -31,6 +31,7 @@ typedef struct solved {
 static void solve_case(const fold_acopf_case *cs, const fold_settings *set, solved *s)
 {
     memset(s, 0, sizeof *s);
+    s->fi = (fold_forward_info)FOLD_FORWARD_INFO_INIT;
     ck_assert_acopf(fold_acopf_create(cs, &s->m), FOLD_OK);
     fold_status st = fold_acopf_solve(&s->m, set, NULL, NULL, &s->sv, &s->fi, NULL);
     ck_assert_msg(st == FOLD_OK, "%s: %s", fold_status_name(st), fold_last_error());
@@ -75,7 +76,7 @@ static fold_status resolve(fold_solver *ref, const solved *s, fold_int k, double
                            double *obj)
 {
     double *p = malloc((size_t)s->L.np * 8);
-    fold_forward_info fi;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
     memcpy(p, s->p, (size_t)s->L.np * 8);
     p[k] += h;
     ck_assert_status(fold_solver_set_start(ref, s->x, s->lam, s->zl, s->zu), FOLD_OK);
@@ -321,7 +322,7 @@ START_TEST(isolated_bus)
     ck_assert_int_ge(fold_test_trust_find(items, n_items, FOLD_TRUST_NOT_UNIQUE, "pd bus 31"), 0);
     fold_solver *ref = reference(&s);
     for (int sgn = -1; sgn <= 1; sgn += 2) {
-        fold_forward_info fi;
+        fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
         ck_assert_status(resolve(ref, &s, k, sgn * 0.01, NULL, NULL), FOLD_ERR_FORWARD_FAILED);
         fold_solver_params(ref, pbar); /* the failed solve's parameters */
         (void)fi;

@@ -59,7 +59,7 @@ static int resolve(fold_solver *ref, const double *p0, fold_int np, fold_int k, 
     memcpy(p, p0, (size_t)np * sizeof *p);
     p[k] += h;
     fold_solver_set_start(ref, x, lam, zl, zu);
-    fold_forward_info fi;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
     fold_status st = fold_solve(ref, p, &fi);
     free(p);
     /* a point solved to REF_TOL (directly or in stages); an acceptable point is none */
@@ -151,7 +151,7 @@ int main(int argc, char **argv)
     fold_acopf_case *cs = NULL;
     fold_acopf *m = NULL;
     fold_solver *sv = NULL, *ref = NULL, *tight = NULL, *mid = NULL;
-    fold_forward_info fi;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
     if (fold_acopf_case_read(argv[1], &cs) || fold_acopf_create(cs, &m)) {
         fprintf(stderr, "%s\n", fold_last_error());
         return 2;

@@ -69,8 +69,8 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
 {
     fold_acopf *m = NULL;
     fold_solver *sv = NULL;
-    fold_forward_info fi;
-    fold_backward_info bi;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
+    fold_backward_info bi = FOLD_BACKWARD_INFO_INIT;
     if (fold_acopf_create(cs, &m) != FOLD_OK) {
         printf("%-30s FAILED: %s\n", name, fold_last_error());
         fold_acopf_case_free(cs);
@@ -95,7 +95,7 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
             }
         }
     }
-    fold_acopf_solve_info si;
+    fold_acopf_solve_info si = FOLD_ACOPF_SOLVE_INFO_INIT;
     fold_status st = fold_acopf_solve(&m, &s, NULL, NULL, &sv, &fi, &si);
     fold_acopf_layout L = fold_acopf_get_layout(m);
     if (si.rounds > 0) /* doc/acopf.md §2.2 */

@@ -297,7 +297,7 @@ START_TEST(import_at_p)
     p[3] = 2.5;
     p[4] = 1;
     ck_assert_status(fold_solver_create(prob, NULL, &sv), FOLD_OK);
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_solver_import(sv, p, x, NULL, NULL, NULL, &info), FOLD_OK);
     ck_assert(info.kkt_feasibility <= 1e-12);
     ck_assert(info.kkt_stationarity <= 1e-10);

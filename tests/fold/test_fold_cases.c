@@ -81,7 +81,7 @@ START_TEST(bound_only_fd)
     fold_settings s;
     fold_solver *solver, *fd;
     double p[BN], dp[BN], dx[BN], xp[BN], xm[BN], x0[BN], zl0[BN], zu0[BN], fdx[BN], h = 1e-3;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_settings_default(&s);
     s.forward.tol = 1e-10;
     s.backward.kkt_form = _i;
@@ -146,7 +146,7 @@ START_TEST(analysis_reuse)
     fold_rp *rp = NULL;
     const double *p0, *x, *lam, *zl, *zu;
     double dp[3] = {1, 2, 3}, dx[14], x2[14], zl2[14];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_settings s;
     fold_int j0 = -1;
     ck_assert_status(fold_rp_create(4242, &o, &rp), FOLD_OK);
@@ -193,7 +193,7 @@ START_TEST(inconsistent_multiplier)
     fold_rp *rp = NULL;
     const double *p0, *x, *lam, *zl, *zu;
     double lam2[6], dp[3] = {1, 0, 0}, dx[14];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_int base, i0 = -1;
     ck_assert_status(fold_rp_create(99, &o, &rp), FOLD_OK);
     fold_rp_solution(rp, &p0, &x, &lam, &zl, &zu);

@@ -31,7 +31,7 @@ START_TEST(weakly_active)
     double *dp = calloc((size_t)np, 8), *dx = calloc((size_t)n, 8);
     double *side[2] = {calloc((size_t)n, 8), calloc((size_t)n, 8)};
     fold_weak_entry list[4];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_settings s;
     dp[0] = 1;
     dx[0] = 12345;
@@ -131,7 +131,7 @@ START_TEST(duplicate_constraint)
     fold_problem_dims(fold_rp_problem(rp), &n, &m, &np);
     double *dp = calloc((size_t)np, 8), *dx = calloc((size_t)n, 8), *dlam = calloc((size_t)m, 8);
     double *pbar = calloc((size_t)np, 8);
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_settings s;
     fold_settings_default(&s);
     s.backward.factorization = FOLD_FACTOR_UMFPACK;

@@ -56,7 +56,7 @@ START_TEST(random_fd)
     double *dxb = dlam + m, *dlb = dxb + n, *fdx = dlb + m, *fdl = fdx + n, *dp = fdl + m;
     double *grad = dp + np;
     fold_test_rng r;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_rp_solution(rp, &p0, &xk, NULL, NULL, NULL);
     ck_assert_status(fold_solver_create(fold_rp_problem(rp), &s, &solver), FOLD_OK);
     ck_assert_status(fold_solve(solver, p0, NULL), FOLD_OK);

@@ -25,7 +25,7 @@ START_TEST(pqp_closed_form)
     int form = _i / 9, fact = (_i / 3) % 3, ord = _i % 3;
     fold_settings s;
     fold_problem *prob;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     double J[FOLD_PQP_N * (FOLD_PQP_N + 1)], ref[FOLD_PQP_N * (FOLD_PQP_N + 1)];
     fold_settings_default(&s);
     s.backward.kkt_form = form;
@@ -166,7 +166,7 @@ START_TEST(random_jacobian)
     double *J = calloc((size_t)(n * np), 8), *Jr = calloc((size_t)(n * np), 8);
     double *col = calloc((size_t)(3 * n + m), 8), *dp = calloc((size_t)np, 8);
     fold_int rows1[1] = {0};
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     for (int b = 0; b < 4; b++) {
         if (len[b] == 0) continue;
         /* All rows: forward mode when np <= len. */
@@ -242,7 +242,7 @@ START_TEST(reuse)
     fold_solver *solver = pqp_solver(NULL, pqp_p, &prob);
     double dp[FOLD_PQP_N + 1] = {1, 0, 0, 0, 0, 0}, dx[FOLD_PQP_N], x[FOLD_PQP_N], lam;
     double p2[FOLD_PQP_N + 1], zero[FOLD_PQP_N] = {0}, ref[FOLD_PQP_N * (FOLD_PQP_N + 1)];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, &info), FOLD_OK);
     ck_assert(!info.reused_factorization);
     ck_assert(!info.reused_analysis);

@@ -143,7 +143,7 @@ START_TEST(objective_vjp)
     s.forward.tol = 1e-12;
     fold_solver *sv = solved(prob, &s, NULL);
     double x[NX], p[NP], xbar[NX], pbar[NP], gp[NP], vg[NP];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_solver_solution(sv, x, NULL, NULL, NULL, NULL);
     fold_solver_params(sv, p);
     grad_f(x, p, xbar, NULL);
@@ -177,7 +177,7 @@ START_TEST(jvp_fd)
     fold_solver *sv = solved(prob, &s, NULL);
     double p0[NP], p[NP], dx[NX], dlam[2], xp[NX], xm[NX], lp[2], lm[2], ds[NP];
     double sbar[NX] = {0, 0, 1, 1};
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_solver_params(sv, p0);
     ck_assert_status(fold_vjp(sv, &(fold_zbar){.x = sbar}, ds, &info), FOLD_OK);
     for (int k = 0; k < NP; k++) {
@@ -244,7 +244,7 @@ START_TEST(not_unique)
     fold_settings s = fold_test_tight_settings();
     fold_solver *sv = solved(prob, &s, NULL);
     double xbar[NX] = {0, 0, 1, 0}, pbar[NP] = {7, 7, 7, 7}, J[2 * NP], Jall[NX * NP];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     ck_assert_status(fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &info), FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("not unique");
     ck_assert_error_mentions("x[2]");
@@ -317,7 +317,7 @@ START_TEST(duplicate_constraint)
     fold_settings s = fold_test_tight_settings();
     fold_solver *sv2 = solved(prob2, &s, NULL), *sv3 = NULL;
     double p[NP], x[NX], lam[3], zl[NX], zu[NX], dx[NX], dl[3], dx2[NX], dl2[2];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_solver_params(sv2, p);
     fold_solver_solution(sv2, x, lam, zl, zu, NULL);
     lam[2] = 0.5 * lam[0];
@@ -332,7 +332,7 @@ START_TEST(duplicate_constraint)
         /* The repeated row is found before factoring: K + delta D is factored directly. */
         ck_assert_msg(strstr(info.fallback_reason, "expected") != NULL, "'%s'",
                       info.fallback_reason);
-        fold_backward_info info2;
+        fold_backward_info info2 = FOLD_BACKWARD_INFO_INIT;
         ck_assert_status(fold_jvp(sv2, dp, &(fold_dz){.x = dx2, .lam = dl2}, &info2),
                          FOLD_WARN_NOT_UNIQUE);
         ck_assert_msg(strstr(info2.fallback_reason, "zero pivot") != NULL ||
@@ -418,7 +418,7 @@ START_TEST(jacobian_two_null_directions)
     s.forward.warm_start = false;
     fold_solver *sv = repeated_solver(prob2, prob3, &s);
     double Jx[NX * NP], Jl[3 * NP], p0[NP], h = 1e-5;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_solver_params(sv, p0);
     ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, NX, NULL, NP, NULL, Jx, &info),
                      FOLD_WARN_NOT_UNIQUE);
@@ -601,7 +601,7 @@ START_TEST(slow_refinement_rescued)
                                                &n_bad),
                      0);
     ck_assert_msg(bad[0] && bad[1], "refinement alone: flags %d %d", bad[0], bad[1]);
-    fold_backward_info info = {0};
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     ck_assert_int_ge(fold_kkt_solve(kkt, &sv->set, 2, B, X, bad, &info), 0);
     ck_assert_int_eq(bad[0], 0);
     ck_assert_int_eq(bad[1], 1);
@@ -697,7 +697,7 @@ START_TEST(held_twice)
     fold_settings s = fold_test_tight_settings();
     fold_solver *sv = solved(prob, &s, NULL);
     double x[2], zu[2], dp[2] = {0, 1}, dx[2], pbar[2], xbar[2] = {0, 1};
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_solver_solution(sv, x, NULL, NULL, zu, NULL);
     ck_assert_double_le(fabs(x[1] - 1), 1e-7);
     ck_assert_double_gt(zu[1], 1e-3); /* Ipopt keeps a share on the bound */
@@ -830,7 +830,7 @@ START_TEST(held_by_rows)
     fold_settings s = fold_test_tight_settings();
     fold_solver *sv = solved(prob, &s, NULL);
     double x[3], zu[3], dp[2] = {1, 0}, dx[3];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_solver_solution(sv, x, NULL, NULL, zu, NULL);
     ck_assert_double_le(fabs(x[2] - 1), 1e-7);
     ck_assert_double_gt(zu[2], 1e-3);
@@ -930,7 +930,7 @@ START_TEST(held_by_three)
     fold_solver *sv = NULL;
     double x[3] = {1, 1, 1}, lam[3] = {-7, -8, 6}, zl[3] = {0, 0, 0}, zu[3] = {0, 0, 1};
     double p[2] = {0.5, 2.0}, dp[2] = {1, 0}, dx[3];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     ck_assert_status(fold_solver_create(prob, &s, &sv), FOLD_OK);
     fold_solver_store(sv, p, x, lam, zl, zu, 5.25, true);
     /* By default: the bound of x2 is a candidate found by the probe, held or freed in a

@@ -352,10 +352,10 @@ START_TEST(qp_default_and_imports)
     char what[96];
     /* Ipopt at the default settings, then the fold at the default settings */
     fold_solver *sv = NULL;
-    fold_forward_info fi;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_solver_create(P->prob, NULL, &sv), FOLD_OK);
     ck_assert_status(fold_solve(sv, NULL, &fi), FOLD_OK);
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_status st = fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &info);
     ck_assert_msg(st >= 0, "%s", fold_last_error());
     snprintf(what, sizeof what, "%s n = %ld, Ipopt", general ? "QP" : "box QP", (long)n);

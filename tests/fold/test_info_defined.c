@@ -8,7 +8,8 @@
 #include "basic/basic.h"
 #include "test_support.h"
 
-#define GARBAGE(v) memset(&(v), 0xa5, sizeof(v))
+/* garbage but for the size the caller sets (FOLD_..._INIT) */
+#define GARBAGE(v) (memset(&(v), 0xa5, sizeof(v)), (v).size = sizeof(v))
 
 static void assert_bwd_not_run(const fold_backward_info *info)
 {
@@ -36,7 +37,7 @@ START_TEST(backward_calls)
 {
     fold_problem *prob;
     fold_solver *s;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     double dp[3] = {1, 0, 0}, dx[4], xbar[4] = {1, 0, 0, 0}, pbar[3], J[12];
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
@@ -97,7 +98,7 @@ START_TEST(map_calls)
     fold_map_def d = {.name = "half", .nz = 1, .np = 1, .phi_v = phi_half, .psi_v = psi_one};
     fold_map *map;
     fold_settings bad;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     double dp = 1, dz = 0, zbar = 1, pbar = 0, J = 0;
     ck_assert_status(fold_map_create(&d, &map), FOLD_OK);
     GARBAGE(info);
@@ -134,7 +135,7 @@ END_TEST
 /* fold_iter_solve, fold_iter_unroll_vjp, fold_step_unroll_vjp with a NULL definition. */
 START_TEST(iter_calls)
 {
-    fold_iter_info info;
+    fold_iter_info info = FOLD_ITER_INFO_INIT;
     double x[2], p[1] = {0}, xbar[2] = {1, 1}, pbar[1];
     GARBAGE(info);
     ck_assert_status(fold_iter_solve(NULL, &(fold_iter_run){.p = p, .max_iter = 10, .tol = 1e-8}, x,
@@ -160,7 +161,7 @@ END_TEST
 START_TEST(derivative_report)
 {
     fold_problem *prob;
-    fold_deriv_report rep;
+    fold_deriv_report rep = FOLD_DERIV_REPORT_INIT;
     double x[4] = {1, 5, 5, 1}, lam[2] = {1, 1};
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     GARBAGE(rep);
@@ -188,8 +189,8 @@ START_TEST(acopf_solve_calls)
     fold_acopf *m;
     fold_solver *sv = (fold_solver *)&sv;
     fold_settings set;
-    fold_forward_info info;
-    fold_acopf_solve_info si;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
+    fold_acopf_solve_info si = FOLD_ACOPF_SOLVE_INFO_INIT;
     ck_assert_status(fold_acopf_gen_grid(5, 3, &cs), FOLD_OK);
     ck_assert_status(fold_acopf_create(cs, &m), FOLD_OK);
     fold_settings_default(&set);
@@ -233,9 +234,9 @@ START_TEST(acopf_sens_and_import_calls)
     fold_acopf_case *cs;
     fold_acopf *m;
     fold_solver *sv;
-    fold_backward_info info;
-    fold_forward_info fi;
-    fold_acopf_import_info ii;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
+    fold_acopf_import_info ii = FOLD_ACOPF_IMPORT_INFO_INIT;
     ck_assert_status(fold_acopf_gen_grid(5, 3, &cs), FOLD_OK);
     ck_assert_status(fold_acopf_create(cs, &m), FOLD_OK);
     ck_assert_status(fold_solver_create(fold_acopf_problem(m), NULL, &sv), FOLD_OK);

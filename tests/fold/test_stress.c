@@ -40,8 +40,8 @@ static fold_status differentiate(const fold_problem *prob, cycle_out *o)
     double *x = buf, *lam = x + n, *zl = lam + m, *zu = zl + n, *dx = zu + n, *dp = dx + n;
     double *pbar = dp + np, *grad = pbar + np, *J = grad + np, *xbar = J + n * np, obj = 0;
     fold_solver *s = NULL;
-    fold_forward_info fi;
-    fold_backward_info bi;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
+    fold_backward_info bi = FOLD_BACKWARD_INFO_INIT;
     fold_status st;
     for (fold_int j = 0; j < np; j++)
         dp[j] = 1.0 / (double)(j + 1);

@@ -18,7 +18,7 @@ START_TEST(residuals_zero_at_qp_solution)
 {
     fold_problem *prob = NULL;
     double p[PQP_NP], x[FOLD_PQP_N], lam, z[FOLD_PQP_N] = {0};
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_pqp_create(&prob), FOLD_OK);
     pqp_exact(prob, p, x, &lam);
     ck_assert_status(fold_kkt_residuals(prob, p, x, &lam, z, z, &info, NULL), FOLD_OK);
@@ -159,7 +159,7 @@ START_TEST(import_qp_estimates_multipliers)
     fold_problem *prob = NULL;
     double p[PQP_NP], x[FOLD_PQP_N], lam, xs[FOLD_PQP_N], lams, zl[FOLD_PQP_N], zu[FOLD_PQP_N];
     double obj, f_ref;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_pqp_create(&prob), FOLD_OK);
     fold_solver *s = solver_for(prob);
     pqp_exact(prob, p, x, &lam);
@@ -227,7 +227,7 @@ START_TEST(import_hs071_estimates_multipliers)
     fold_problem *prob = NULL;
     double x[4] = {1, 4.742999644, 3.821149979, 1.379408293}, p[3], lam_ref[2], zl0_ref;
     double lam[2], zl[4], zu[4];
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     fold_problem_default_params(prob, p);
     fold_solver *s = solver_for(prob);
@@ -258,7 +258,7 @@ START_TEST(import_rejects_perturbed_point)
 {
     fold_problem *prob = NULL;
     double x[4] = {1, 4.742999644, 3.821149979, 1.379408293}, xp[4], xs[4];
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     fold_solver *s = solver_for(prob);
     ck_assert_status(fold_solver_import(s, NULL, x, NULL, NULL, NULL, NULL), FOLD_OK);
@@ -286,7 +286,7 @@ START_TEST(import_toy_bounds_and_fixed)
     fold_problem *prob = toy_create();
     fold_solver *s = solver_for(prob);
     double p[3] = {2, -1, 3}, x[3] = {1, 0, 0.5}, lam, zl[3], zu[3];
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_solver_import(s, p, x, NULL, NULL, NULL, &info), FOLD_OK);
     ck_assert_status(fold_solver_solution(s, NULL, &lam, zl, zu, NULL), FOLD_OK);
     ck_assert_double_eq_tol(lam, 0, 1e-12);
@@ -312,7 +312,7 @@ START_TEST(import_rejects_wrong_signs)
     fold_problem *prob = toy_create();
     fold_solver *s = solver_for(prob);
     double p[3] = {0.5, 0.5, 0.5}, xg[3] = {0.75, 0.75, 0.5}, xb[3] = {0, 0.5, 0.5};
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_solver_import(s, p, xg, NULL, NULL, NULL, &info), FOLD_ERR_NOT_KKT);
     ck_assert_error_mentions("lam[0] = -0.25");
     ck_assert_error_mentions("wrong sign");
@@ -435,7 +435,7 @@ START_TEST(import_matches_ipopt)
     fold_problem *prob = NULL;
     fold_settings set;
     double x[4], lam[2], zl[4], zu[4], lam2[2], zl2[4], zu2[4];
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     fold_settings_default(&set);
     set.forward.tol = 1e-12;

@@ -26,7 +26,7 @@ static void failing_callback(fail_how how, fold_status expected, int i)
     plane_data ud = {.fail_above = INFINITY};
     fold_problem *prob;
     fold_solver *s;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     double p[3] = {1, 2, 3}, x[3], xref[3], lam, pst[3];
     unsigned long id;
     ck_assert_status(plane_create(&ud, true, &prob), FOLD_OK);
@@ -102,19 +102,22 @@ START_TEST(bad_arguments)
 {
     fold_problem *prob;
     fold_solver *s;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     double p[3] = {25, NAN, 1};
     memset(&info, 0xa5, sizeof info); /* garbage: every field must be written */
+    info.size = sizeof info;
     ck_assert_status(fold_solve(NULL, NULL, &info), FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("solver is NULL");
     assert_not_run(&info, "ipopt");
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
     memset(&info, 0xa5, sizeof info);
+    info.size = sizeof info;
     ck_assert_status(fold_solve(s, p, &info), FOLD_ERR_NONFINITE);
     ck_assert_error_mentions("fold_solve: p[1]");
     assert_not_run(&info, "ipopt"); /* was left as it was: status "solved" from a stale 0 */
     memset(&info, 0xa5, sizeof info);
+    info.size = sizeof info;
     double x[4] = {1, 5, 5, 1};
     ck_assert_status(fold_solver_import(s, p, x, NULL, NULL, NULL, &info), FOLD_ERR_NONFINITE);
     assert_not_run(&info, "import");
@@ -176,7 +179,7 @@ START_TEST(passthrough_options)
     fold_problem *prob;
     fold_solver *s;
     fold_settings set;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     double f;
     fold_settings_default(&set);
     ck_assert_status(fold_settings_set_ipopt(&set, "mu_strategy", "adaptive"), FOLD_OK);
@@ -207,7 +210,7 @@ START_TEST(option_file_only_on_request)
     fold_problem *prob;
     fold_solver *s;
     fold_settings set;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     FILE *f;
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/ipopt.opt", dir);

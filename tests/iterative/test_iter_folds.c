@@ -163,7 +163,7 @@ END_TEST
 static void lfpi_k(fold_map *map, long k, const double *xbar, double *pbar)
 {
     fold_settings s;
-    fold_backward_info info = {0};
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     double *w = calloc((size_t)map->nz, sizeof(double));
     fold_settings_default(&s);
     s.backward.method = FOLD_BACKWARD_LFPI;
@@ -185,7 +185,7 @@ static void check_theorem(fold_iter_def *def, const double *p, const double *x0,
     fold_map *map;
     double *xbar = malloc((size_t)n * sizeof(double)), *pu = malloc((size_t)np * 8);
     double *pl = malloc((size_t)np * 8);
-    fold_iter_info info;
+    fold_iter_info info = FOLD_ITER_INFO_INIT;
     for (long i = 0; i < n; i++)
         xbar[i] = sin(1.0 + (double)i);
     ck_assert_status(fold_iter_map(def, xstar, p, &map), FOLD_OK);

@@ -131,7 +131,7 @@ START_TEST(step_unroll_matches_builtin_and_fd)
                         0,
                         m.a};
     for (int k = 0; k <= 30; k += 6) {
-        fold_iter_info info;
+        fold_iter_info info = FOLD_ITER_INFO_INIT;
         ck_assert_status(fold_step_unroll_vjp(&def, p, z0, k, zbar, z, pbar, &info), FOLD_OK);
         ck_assert_int_eq(info.iterations, k);
         ck_assert_uint_eq(info.bytes_stored, (size_t)(k + 1) * N * sizeof(double));
