@@ -51,9 +51,9 @@ START_TEST(prefix_written_rest_untouched)
     size_t v1 = offsetof(grown, c_new);
     memcpy(buf, &v1, sizeof v1); /* the caller's size */
     grown full;
-    ck_assert_status(fold_sized_open(buf, &full, sizeof full, FOLD_FIELD_END(grown, b), "grown",
-                                     "GROWN_INIT"),
-                     FOLD_OK);
+    ck_assert_status(
+        fold_sized_open(buf, &full, sizeof full, FOLD_FIELD_END(grown, b), "grown", "GROWN_INIT"),
+        FOLD_OK);
     ck_assert_uint_eq(full.size, sizeof full);
     full.a = 7, full.b = 2.5, full.c_new = 9, full.d_new = -1;
     fold_sized_close(buf, &full, sizeof full);
@@ -75,12 +75,12 @@ START_TEST(prefix_written_rest_untouched)
     ck_assert(untouched(buf + v3, sizeof buf - v3));
     /* size 0 and a size below the first version */
     size_t zero = 0, small = offsetof(grown, b);
-    ck_assert_status(fold_sized_open(&zero, &full, sizeof full, FOLD_FIELD_END(grown, b), "grown",
-                                     "GROWN_INIT"),
-                     FOLD_ERR_ARGUMENT);
+    ck_assert_status(
+        fold_sized_open(&zero, &full, sizeof full, FOLD_FIELD_END(grown, b), "grown", "GROWN_INIT"),
+        FOLD_ERR_ARGUMENT);
     ck_assert_str_eq(fold_last_error(), "grown.size is 0: initialize with GROWN_INIT");
-    ck_assert_status(fold_sized_open(&small, &full, sizeof full, FOLD_FIELD_END(grown, b),
-                                     "grown", "GROWN_INIT"),
+    ck_assert_status(fold_sized_open(&small, &full, sizeof full, FOLD_FIELD_END(grown, b), "grown",
+                                     "GROWN_INIT"),
                      FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("smaller than the struct's first version");
 }
