@@ -222,6 +222,10 @@ FOLD_API fold_status fold_acopf_convert_point(const fold_acopf *from, const fold
 typedef struct fold_acopf_solve_options {
     int max_rounds;
     double stiff_factor;
+    /** fold_acopf_solve only: Ipopt options of the solver it creates, name, value, ..., NULL
+     * (fold_solver_set_ipopt_options; NULL: none, the default). fold_acopf_solve_on uses the
+     * caller's solver's own options (fold_solver_set_ipopt_option). Re-solves carry them. */
+    const char *const *ipopt_options;
 } fold_acopf_solve_options;
 
 FOLD_API void fold_acopf_default_solve_options(fold_acopf_solve_options *opt);

@@ -299,7 +299,10 @@ typedef struct fold_batch_problem_spec {
     fold_int n_cols;    /**< parameter columns of VJP / VALUE / JACOBIAN; cols NULL:
                              all np */
     const fold_int *cols;
-    bool warm_duals; /**< warm starts give Ipopt the multipliers too */
+    bool warm_duals;                  /**< warm starts give Ipopt the multipliers too */
+    const char *const *ipopt_options; /**< Ipopt options of every solve: name, value, ...,
+                                           NULL (fold_solver_set_ipopt_options; NULL: none);
+                                           copied and checked */
 } fold_batch_problem_spec;
 
 /** Fill *model with the generic problem model (a copy of the spec and its arrays, freed by

@@ -69,15 +69,6 @@ typedef enum fold_precond_kind {
 /** Log sink: level (1 = summary, 2 = iterations, 3 = debug), one line without newline. */
 typedef void (*fold_log_fn)(int level, const char *line, void *user_data);
 
-#define FOLD_MAX_IPOPT_OPTIONS 32
-#define FOLD_IPOPT_OPTION_LEN 64
-
-/** An Ipopt option passed through verbatim; see fold_settings_set_ipopt. */
-typedef struct fold_ipopt_option {
-    char name[FOLD_IPOPT_OPTION_LEN];
-    char value[FOLD_IPOPT_OPTION_LEN];
-} fold_ipopt_option;
-
 /** All settings. Initialize with fold_settings_default; change fields directly or by name
  * with fold_settings_set; fold_solver_create validates and copies them. The struct can grow
  * (doc/api/types.md, "Structs that grow"): size, set by fold_settings_default, is the sizeof
@@ -129,8 +120,6 @@ typedef struct fold_settings {
         fold_log_fn sink; /**< NULL: stderr */
         void *sink_data;
     } log;
-    int n_ipopt_options;
-    fold_ipopt_option ipopt_options[FOLD_MAX_IPOPT_OPTIONS];
 } fold_settings;
 
 /** The end of the first version of fold_settings: the smallest size accepted. */
@@ -157,12 +146,6 @@ FOLD_API fold_status fold_settings_set(fold_settings *s, const char *name, const
 /** Format the current value of a named field into buf (size len). */
 FOLD_API fold_status fold_settings_get(const fold_settings *s, const char *name, char *buf,
                                        size_t len);
-
-/** Pass an option to Ipopt verbatim (its type is found by Ipopt: string, integer or number).
- * Options that would terminate the process or are unavailable in this build
- * (linear_solver ma27/ma57/ma77/ma86/ma97/pardiso/wsmp, hsllib, pardisolib) are refused
- * with FOLD_ERR_SETTING. Setting the same name twice replaces the value. */
-FOLD_API fold_status fold_settings_set_ipopt(fold_settings *s, const char *name, const char *value);
 
 /** Number of settings in the table and their metadata, for generated docs and --help. */
 typedef struct fold_setting_info {

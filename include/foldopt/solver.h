@@ -99,6 +99,35 @@ FOLD_API fold_status fold_solver_import(fold_solver *solver, const double *p, co
                                         const double *lam, const double *zl, const double *zu,
                                         fold_forward_info *info);
 
+/* ---- Ipopt options (doc/api/solver.md, "Ipopt options") ---- */
+
+/** Check an Ipopt option without a solver: FOLD_OK when Ipopt accepts name = value (its type,
+ * string, integer or number, is found by Ipopt); FOLD_ERR_SETTING naming it otherwise:
+ * unknown name, wrong type, out of range, or refused because it would terminate the
+ * process or is unavailable in this build (linear_solver ma27/ma57/ma77/ma86/ma97/pardiso/
+ * wsmp, hsllib, pardisolib, linear_system_scaling mc19). No length limit. */
+FOLD_API fold_status fold_ipopt_option_check(const char *name, const char *value);
+
+/** Pass an option to Ipopt verbatim on every later solve of this solver (after foldopt's own
+ * options, which it overrides). Checked at once (fold_ipopt_option_check; on error nothing
+ * changes). Setting a name again replaces its value; value NULL removes the name; name NULL
+ * (and value NULL) removes every option. */
+FOLD_API fold_status fold_solver_set_ipopt_option(fold_solver *solver, const char *name,
+                                                  const char *value);
+
+/** Set every option of list: name, value, name, value, ..., NULL (NULL: none), in order, as
+ * fold_solver_set_ipopt_option. Stops at the first refused one (FOLD_ERR_SETTING naming its
+ * entry; the ones before it stay set). */
+FOLD_API fold_status fold_solver_set_ipopt_options(fold_solver *solver, const char *const *list);
+
+/** Number of Ipopt options set on the solver. */
+FOLD_API fold_int fold_solver_ipopt_option_count(const fold_solver *solver);
+
+/** Option `index` (0 <= index < count, in the order first set): *name and *value point into
+ * the solver, valid until its options change. FOLD_ERR_ARGUMENT for an index out of range. */
+FOLD_API fold_status fold_solver_ipopt_option(const fold_solver *solver, fold_int index,
+                                              const char **name, const char **value);
+
 /** Copy the stored solution; any output may be NULL. FOLD_ERR_NOT_SOLVED if none. */
 FOLD_API fold_status fold_solver_solution(const fold_solver *solver, double *x, double *lam,
                                           double *zl, double *zu, double *objective);

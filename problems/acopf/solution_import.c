@@ -235,14 +235,19 @@ static fold_status polish(const fold_acopf *m, fold_solver *sv, const double *p,
     unsigned char *ha = held, *hb = held + 2 * (L->n + L->m);
     held_sides(m, &a, g, bd, saved.active_set.primal_tol, ha);
     acopf_warm_settings(&saved, 0, &warm);
+    bool mu_added = false;
     if ((st = fold_solver_update_settings(sv, &warm)) != FOLD_OK ||
+        (st = acopf_warm_options(sv, sv, &mu_added)) != FOLD_OK ||
         (st = fold_solver_set_start(sv, a.x, a.lam, a.zl, a.zu)) != FOLD_OK) {
         st = acopf_error_from_lib(st, "fold_acopf_import: polish");
+        fold_solver_update_settings(sv, &saved);
+        if (mu_added) fold_solver_set_ipopt_option(sv, "mu_init", NULL);
         goto done;
     }
     fold_forward_info pf = FOLD_FORWARD_INFO_INIT;
     st = fold_solve(sv, p, &pf);
     fold_solver_update_settings(sv, &saved);
+    if (mu_added) fold_solver_set_ipopt_option(sv, "mu_init", NULL);
     ii->polish_iterations = pf.iterations;
     if (st < 0) {
         st = acopf_error_from_lib(st, "fold_acopf_import: polish: the warm re-solve failed");

@@ -49,6 +49,10 @@ static nlp_solution *new_solution(nlp_obj *owner, PyObject *set_obj)
         Py_DECREF(s);
         return (nlp_solution *)lib_error(st, "settings");
     }
+    if (!fold_py_apply_ipopt(set_obj, s->solver)) {
+        Py_DECREF(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -327,7 +331,9 @@ static PyObject *sol_settings(nlp_solution *self, PyObject *dict)
     fold_settings set;
     if (!usable(self) || !fold_py_settings(dict, &set)) return NULL;
     fold_status st = fold_solver_update_settings(self->solver, &set);
-    return st == FOLD_OK ? (Py_INCREF(Py_None), Py_None) : lib_error(st, "settings");
+    if (st != FOLD_OK) return lib_error(st, "settings");
+    if (!fold_py_apply_ipopt(dict, self->solver)) return NULL;
+    Py_RETURN_NONE;
 }
 
 static PyObject *sol_release(nlp_solution *self, PyObject *noargs)

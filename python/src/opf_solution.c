@@ -136,6 +136,7 @@ PyObject *opf_model_solve(opf_model *self, PyObject *args, PyObject *kw)
         if (s) refused_detail(st, "settings");
         goto fail;
     }
+    if (!fold_py_apply_ipopt(set_obj, sv)) goto fail;
     if (warm && !warm_start(warm, self->model, sv)) goto fail;
     if (warm) warm->busy = true;
     FOLD_PY_NOGIL(
@@ -196,6 +197,7 @@ PyObject *opf_model_import(opf_model *self, PyObject *args, PyObject *kw)
         refused_detail(st, "settings");
         goto fail;
     }
+    if (!fold_py_apply_ipopt(set_obj, s->solver)) goto fail;
     fold_acopf_import_options opt;
     fold_acopf_default_import_options(&opt);
     opt.kkt_tol = kkt_tol;
@@ -388,6 +390,7 @@ static PyObject *sol_settings(opf_solution *self, PyObject *dict)
     if (!usable(self) || !fold_py_settings(dict, &set)) return NULL;
     fold_status st = fold_solver_update_settings(self->solver, &set);
     if (st != FOLD_OK) return refused_detail(st, "settings");
+    if (!fold_py_apply_ipopt(dict, self->solver)) return NULL;
     Py_RETURN_NONE;
 }
 

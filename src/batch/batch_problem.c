@@ -2,12 +2,14 @@
  * engine gives, record selected entries of x and a VJP / JVP / Jacobian block / value
  * gradient, answer keep-mode backward requests (doc/api/batch.md, "Problem model"). */
 #include "batch/batch_internal.h"
+#include "forward/solver_internal.h"
 
 #define FN "fold_batch_problem_model"
 
 typedef struct spec {
     const fold_problem *prob;
     fold_settings set;
+    fold_solver *ipopt; /* holds the spec's Ipopt options (checked once), copied to each solver */
     fold_int n, m, np, n_out, n_cols;
     fold_int *out_x, *cols;
     int sens;
@@ -31,6 +33,7 @@ static void dispose(void *user_data)
 {
     spec *s = user_data;
     if (!s) return;
+    fold_solver_free(s->ipopt);
     free(s->out_x);
     free(s->cols);
     free(s->ybar);
@@ -96,12 +99,14 @@ static fold_status solve(void *model, const fold_batch_solve_args *a, void **out
     z->lam = z->zu + n;
     if (a->keep) {
         st = fold_solver_create(s->prob, &s->set, &z->own);
+        if (st == FOLD_OK) st = fold_solver_copy_ipopt_options(z->own, s->ipopt);
         z->solver = z->own;
     } else {
         if (a->new_chain || !w->shared) { /* nothing carried over from another chain */
             fold_solver_free(w->shared);
             w->shared = NULL;
             st = fold_solver_create(s->prob, &s->set, &w->shared);
+            if (st == FOLD_OK) st = fold_solver_copy_ipopt_options(w->shared, s->ipopt);
         } else {
             st = FOLD_OK;
         }
@@ -282,6 +287,9 @@ fold_status fold_batch_problem_model(const fold_batch_problem_spec *in, fold_bat
                         vjp_ok ? "dp" : "ybar");
     }
     if (!st && (!s->out_x || !s->cols)) st = FOLD_ERR_MEMORY;
+    if (!st && !(st = fold_solver_create(s->prob, &s->set, &s->ipopt)) &&
+        (st = fold_solver_set_ipopt_options(s->ipopt, in->ipopt_options)))
+        st = fold_error_context(st, "%s: ipopt_options", FN);
     if (st) {
         dispose(s);
         return st;

@@ -158,7 +158,7 @@ int opf_parse_option(opf_run *r, int argc, char **argv, int *i)
     } else if (!strcmp(a, "--set")) {
         return cli_apply_set(&r->settings, val) ? 0 : CLI_USAGE;
     } else if (!strcmp(a, "--ipopt")) {
-        return cli_apply_ipopt(&r->settings, val) ? 0 : CLI_USAGE;
+        return cli_add_ipopt(&r->ipopt, val) ? 0 : CLI_USAGE;
     }
     if (setting && fold_settings_set(&r->settings, setting, val) != FOLD_OK)
         return opf_usage_error(r, "%s: %s", a, fold_last_error());
@@ -194,6 +194,7 @@ void opf_run_free(opf_run *r)
     free(r->lo);
     opf_trust_free(r);
     fold_acopf_results_free(r->res);
+    cli_ipopt_free(&r->ipopt);
 }
 
 static int parse_args(opf_run *r, int argc, char **argv)
@@ -288,6 +289,7 @@ static int run(opf_run *r)
         fold_acopf_solve_options so;
         fold_acopf_default_solve_options(&so);
         so.max_rounds = (int)r->resolves;
+        so.ipopt_options = (const char *const *)r->ipopt.list;
         r->fwd_status =
             fold_acopf_solve(&r->model, &r->settings, NULL, &so, &r->solver, &r->fwd, &r->refine);
     }

@@ -215,9 +215,6 @@ fold_status fold_settings_check(const fold_settings *s)
         fold_status st = check_row(&table[i], get_value(s, &table[i]));
         if (st != FOLD_OK) return st;
     }
-    if (s->n_ipopt_options < 0 || s->n_ipopt_options > FOLD_MAX_IPOPT_OPTIONS)
-        return fold_error(FOLD_ERR_SETTING, "settings: n_ipopt_options = %d outside [0, %d]",
-                          s->n_ipopt_options, FOLD_MAX_IPOPT_OPTIONS);
     return FOLD_OK;
 }
 
@@ -331,47 +328,4 @@ const char *fold_enum_name(const char *setting, int value)
     if (!r || r->kind != KIND_ENUM) return "?";
     choice_name(r->info.choices, value, buf, sizeof buf);
     return buf;
-}
-
-/* Linear solvers absent from Debian's Ipopt build; some of them call exit() when chosen. */
-static const char *refused_linear_solvers[] = {"ma27", "ma57",    "ma77", "ma86",
-                                               "ma97", "pardiso", "wsmp", NULL};
-
-fold_status fold_settings_set_ipopt(fold_settings *s, const char *name, const char *value)
-{
-    fold_clear_error();
-    if (!s || !name || !value)
-        return fold_error(FOLD_ERR_ARGUMENT, "fold_settings_set_ipopt: NULL argument");
-    if (!name[0] || strlen(name) >= FOLD_IPOPT_OPTION_LEN || strlen(value) >= FOLD_IPOPT_OPTION_LEN)
-        return fold_error(FOLD_ERR_SETTING,
-                          "fold_settings_set_ipopt: name or value of '%s' empty or longer than %d",
-                          name, FOLD_IPOPT_OPTION_LEN - 1);
-    if (!strcmp(name, "linear_solver")) {
-        for (int i = 0; refused_linear_solvers[i]; i++)
-            if (!strcasecmp(value, refused_linear_solvers[i]))
-                return fold_error(
-                    FOLD_ERR_SETTING,
-                    "fold_settings_set_ipopt: linear_solver %s is refused: it is not "
-                    "in this Ipopt build (only mumps is) and may terminate the process",
-                    value);
-    }
-    if (!strcmp(name, "hsllib") || !strcmp(name, "pardisolib") ||
-        (!strcmp(name, "linear_system_scaling") && !strcasecmp(value, "mc19")))
-        return fold_error(FOLD_ERR_SETTING,
-                          "fold_settings_set_ipopt: %s %s is refused: HSL/Pardiso libraries are "
-                          "not available in this build",
-                          name, value);
-    for (int i = 0; i < s->n_ipopt_options; i++) {
-        if (!strcmp(s->ipopt_options[i].name, name)) {
-            snprintf(s->ipopt_options[i].value, FOLD_IPOPT_OPTION_LEN, "%s", value);
-            return FOLD_OK;
-        }
-    }
-    if (s->n_ipopt_options >= FOLD_MAX_IPOPT_OPTIONS)
-        return fold_error(FOLD_ERR_SETTING, "fold_settings_set_ipopt: more than %d Ipopt options",
-                          FOLD_MAX_IPOPT_OPTIONS);
-    snprintf(s->ipopt_options[s->n_ipopt_options].name, FOLD_IPOPT_OPTION_LEN, "%s", name);
-    snprintf(s->ipopt_options[s->n_ipopt_options].value, FOLD_IPOPT_OPTION_LEN, "%s", value);
-    s->n_ipopt_options++;
-    return FOLD_OK;
 }

@@ -50,7 +50,7 @@ static double bound_relax(const fold_settings *set, start_kind start)
 /* Options in order: silence, foldopt's settings, start strategy, then the user's
  * pass-through options (which therefore override foldopt's). */
 static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold_settings *set,
-                               start_kind start)
+                               const char *mu_init, start_kind start)
 {
     fold_status st = FOLD_OK;
     double push = set->forward.bound_push;
@@ -77,8 +77,13 @@ static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold
          (st = fold_ipopt_opt_num(ip, "warm_start_slack_bound_frac", 1e-9)) ||
          (st = fold_ipopt_opt_num(ip, "warm_start_mult_bound_push", 1e-9))))
         return st;
-    for (int i = 0; i < set->n_ipopt_options; i++)
-        if ((st = fold_ipopt_pass_option(ip, i, &set->ipopt_options[i], FN))) return st;
+    bool user_mu = false;
+    for (fold_int k = 0; k < s->n_ipopt_opt; k++) {
+        if ((st = fold_ipopt_pass_option(ip, s->ipopt_opt[2 * k], s->ipopt_opt[2 * k + 1], FN)))
+            return st;
+        user_mu = user_mu || !strcmp(s->ipopt_opt[2 * k], "mu_init");
+    }
+    if (mu_init && !user_mu && (st = fold_ipopt_pass_option(ip, "mu_init", mu_init, FN))) return st;
     /* Iteration log at verbose >= 2 on stderr (stdout stays for results). */
     if (set->log.verbose >= 2 && !OpenIpoptOutputFile(ip, "stderr", 5))
         return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt could not open its log on stderr", FN);
@@ -119,9 +124,9 @@ static bool all_finite(const double *v, fold_int count)
 
 /* Create the Ipopt problem, set options and solve. Returns < 0 only when Ipopt could not
  * be run (setting or internal error); *raw receives Ipopt's status otherwise. */
-static fold_status run_ipopt(fold_solver *s, const fold_settings *set, fold_ipopt_ctx *ctx,
-                             solve_arrays *a, start_kind start, double *obj, int *raw,
-                             double *solve_s)
+static fold_status run_ipopt(fold_solver *s, const fold_settings *set, const char *mu_init,
+                             fold_ipopt_ctx *ctx, solve_arrays *a, start_kind start, double *obj,
+                             int *raw, double *solve_s)
 {
     const fold_problem *prob = s->prob;
     const fold_ipopt_structure *t = ctx->structure;
@@ -137,7 +142,7 @@ static fold_status run_ipopt(fold_solver *s, const fold_settings *set, fold_ipop
         fold_ipopt_unlock();
         return fold_error(FOLD_ERR_INTERNAL, "%s: CreateIpoptProblem refused the problem", FN);
     }
-    if ((st = set_options(ip, s, set, start)) != FOLD_OK) {
+    if ((st = set_options(ip, s, set, mu_init, start)) != FOLD_OK) {
         FreeIpoptProblem(ip);
         fold_ipopt_unlock();
         return st;
@@ -185,7 +190,7 @@ fold_status fold_ipopt_check_call(const fold_solver *s, const fold_settings *set
         return fold_error(FOLD_ERR_UNSUPPORTED, "%s: forward.method = %d is not ipopt", FN,
                           set->forward.method);
     if ((st = fold_settings_check(set))) return fold_error_context(st, "%s", FN);
-    return fold_ipopt_check_entries(set, FN);
+    return FOLD_OK;
 }
 
 void fold_ipopt_result_free(fold_ipopt_result *r)
@@ -195,7 +200,7 @@ void fold_ipopt_result_free(fold_ipopt_result *r)
 }
 
 fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_settings *set,
-                               bool tighten, fold_ipopt_result *r)
+                               const char *mu_init, bool tighten, fold_ipopt_result *r)
 {
     double t_call = fold_time_now(), obj = NAN, solve_s = 0;
     const fold_problem *prob = s->prob;
@@ -221,7 +226,7 @@ fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_setti
     }
     memset(&s->stats, 0, sizeof s->stats);
     start = choose_start(s, tighten, &a) ? (tighten ? START_TIGHTEN : START_WARM) : START_COLD;
-    if ((st = run_ipopt(s, set, &ctx, &a, start, &obj, &raw, &solve_s))) {
+    if ((st = run_ipopt(s, set, mu_init, &ctx, &a, start, &obj, &raw, &solve_s))) {
         free(a.block);
         return st;
     }

@@ -1,9 +1,10 @@
-/* Ipopt's options: the process-wide lock of every Ipopt call, the options foldopt sets and the
- * users' pass-through ones (their check on a throwaway problem when settings are given).
+/* Ipopt's options: the process-wide lock of every Ipopt call, the options foldopt sets, and the
+ * users' pass-through options, a property of the solver, checked when they are set.
  * doc/api/solver.md, "Ipopt options". */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <strings.h>
 
 #include "forward/ipopt_internal.h"
 
@@ -21,24 +22,6 @@ void fold_ipopt_lock(void)
 void fold_ipopt_unlock(void)
 {
     pthread_mutex_unlock(&ipopt_lock);
-}
-
-/* Refused options and malformed entries are caught before Ipopt is created: the settings
- * struct may have been written directly, bypassing fold_settings_set_ipopt. */
-fold_status fold_ipopt_check_entries(const fold_settings *set, const char *fn)
-{
-    fold_settings scratch;
-    for (int i = 0; i < set->n_ipopt_options; i++) {
-        const fold_ipopt_option *o = &set->ipopt_options[i];
-        fold_status st;
-        if (!memchr(o->name, '\0', sizeof o->name) || !memchr(o->value, '\0', sizeof o->value))
-            return fold_error(FOLD_ERR_SETTING, "%s: ipopt_options[%d] is not NUL-terminated", fn,
-                              i);
-        fold_settings_default(&scratch);
-        if ((st = fold_settings_set_ipopt(&scratch, o->name, o->value)) != FOLD_OK)
-            return fold_error_context(st, "%s: ipopt_options[%d]", fn, i);
-    }
-    return FOLD_OK;
 }
 
 fold_status fold_ipopt_opt_str(IpoptProblem ip, const char *name, const char *value)
@@ -64,29 +47,27 @@ fold_status fold_ipopt_opt_num(IpoptProblem ip, const char *name, double value)
 
 /* A pass-through option: Ipopt's C interface cannot report an option's type, so try
  * string, then integer, then number (each refusal is silent once the journal is quiet). */
-fold_status fold_ipopt_pass_option(IpoptProblem ip, int index, const fold_ipopt_option *o,
+fold_status fold_ipopt_pass_option(IpoptProblem ip, const char *name, const char *value,
                                    const char *fn)
 {
-    char name[FOLD_IPOPT_OPTION_LEN], value[FOLD_IPOPT_OPTION_LEN], *end;
+    char *end;
     long long iv;
     double dv;
-    snprintf(name, sizeof name, "%s", o->name);
-    snprintf(value, sizeof value, "%s", o->value);
-    if (AddIpoptStrOption(ip, name, value)) return FOLD_OK;
+    if (AddIpoptStrOption(ip, (char *)name, (char *)value)) return FOLD_OK;
     errno = 0;
     iv = strtoll(value, &end, 10);
     if (end != value && *end == '\0' && errno == 0 && iv >= INT_MIN && iv <= INT_MAX &&
-        AddIpoptIntOption(ip, name, (int)iv))
+        AddIpoptIntOption(ip, (char *)name, (int)iv))
         return FOLD_OK;
     errno = 0;
     dv = strtod(value, &end);
     if (end != value && *end == '\0' && errno == 0 && isfinite(dv) &&
-        AddIpoptNumOption(ip, name, dv))
+        AddIpoptNumOption(ip, (char *)name, dv))
         return FOLD_OK;
     return fold_error(FOLD_ERR_SETTING,
-                      "%s: Ipopt rejected option %s = '%s' (ipopt_options[%d]): unknown name, "
-                      "wrong type or value out of range",
-                      fn, o->name, o->value, index);
+                      "%s: Ipopt rejected option %s = '%s': unknown name, wrong type or value out "
+                      "of range",
+                      fn, name, value);
 }
 
 /* Silence Ipopt before anything else: it applies print_level to its stdout journal only
@@ -108,22 +89,158 @@ fold_status fold_ipopt_quiet_init(IpoptProblem ip)
     return FOLD_OK;
 }
 
-fold_status fold_ipopt_check_options(const fold_settings *set, const char *fn)
+/* Linear solvers absent from Debian's Ipopt build; some of them call exit() when chosen. */
+static const char *refused_linear_solvers[] = {"ma27", "ma57",    "ma77", "ma86",
+                                               "ma97", "pardiso", "wsmp", NULL};
+
+/* Options that would terminate the process or are unavailable in this build, refused before
+ * Ipopt sees them. */
+static fold_status refused(const char *name, const char *value, const char *fn)
+{
+    if (!name[0]) return fold_error(FOLD_ERR_SETTING, "%s: empty Ipopt option name", fn);
+    if (!strcmp(name, "linear_solver"))
+        for (int i = 0; refused_linear_solvers[i]; i++)
+            if (!strcasecmp(value, refused_linear_solvers[i]))
+                return fold_error(FOLD_ERR_SETTING,
+                                  "%s: linear_solver %s is refused: it is not in this Ipopt "
+                                  "build (only mumps is) and may terminate the process",
+                                  fn, value);
+    if (!strcmp(name, "hsllib") || !strcmp(name, "pardisolib") ||
+        (!strcmp(name, "linear_system_scaling") && !strcasecmp(value, "mc19")))
+        return fold_error(FOLD_ERR_SETTING,
+                          "%s: %s %s is refused: HSL/Pardiso libraries are not available in this "
+                          "build",
+                          fn, name, value);
+    return FOLD_OK;
+}
+
+/* The option tried on a throwaway one-variable Ipopt problem: an unknown name, a wrong type
+ * or a value out of range is found before any solve. */
+static fold_status check(const char *name, const char *value, const char *fn)
 {
     Number lo = 0, hi = 1;
     IpoptProblem ip;
     fold_status st;
-    if (set->forward.method != FOLD_FORWARD_IPOPT || set->n_ipopt_options <= 0) return FOLD_OK;
-    if ((st = fold_ipopt_check_entries(set, fn))) return st;
+    if (!name || !value) return fold_error(FOLD_ERR_ARGUMENT, "%s: NULL name or value", fn);
+    if ((st = refused(name, value, fn))) return st;
     fold_ipopt_lock();
     ip = CreateIpoptProblem(1, &lo, &hi, 0, NULL, NULL, 0, 0, 0, fold_ipopt_eval_f,
                             fold_ipopt_eval_g, fold_ipopt_eval_grad_f, fold_ipopt_eval_jac_g,
                             fold_ipopt_eval_h);
     st = ip ? fold_ipopt_quiet_init(ip)
             : fold_error(FOLD_ERR_INTERNAL, "%s: CreateIpoptProblem failed checking options", fn);
-    for (int i = 0; st == FOLD_OK && i < set->n_ipopt_options; i++)
-        st = fold_ipopt_pass_option(ip, i, &set->ipopt_options[i], fn);
+    if (st == FOLD_OK) st = fold_ipopt_pass_option(ip, name, value, fn);
     if (ip) FreeIpoptProblem(ip);
     fold_ipopt_unlock();
+    return st;
+}
+
+fold_status fold_ipopt_option_check(const char *name, const char *value)
+{
+    fold_clear_error();
+    return check(name, value, "fold_ipopt_option_check");
+}
+
+static fold_int find(const fold_solver *s, const char *name)
+{
+    for (fold_int k = 0; k < s->n_ipopt_opt; k++)
+        if (!strcmp(s->ipopt_opt[2 * k], name)) return k;
+    return -1;
+}
+
+static void remove_at(fold_solver *s, fold_int k)
+{
+    free(s->ipopt_opt[2 * k]);
+    free(s->ipopt_opt[2 * k + 1]);
+    memmove(s->ipopt_opt + 2 * k, s->ipopt_opt + 2 * k + 2,
+            (size_t)(s->n_ipopt_opt - k - 1) * 2 * sizeof *s->ipopt_opt);
+    s->n_ipopt_opt--;
+}
+
+/* Store name = value (checked already): a name set before keeps its place. */
+static fold_status put(fold_solver *s, const char *name, const char *value, const char *fn)
+{
+    fold_int k = find(s, name);
+    char *v = fold_malloc(strlen(value) + 1, 1, "Ipopt option");
+    if (!v) return FOLD_ERR_MEMORY;
+    strcpy(v, value);
+    if (k >= 0) {
+        free(s->ipopt_opt[2 * k + 1]);
+        s->ipopt_opt[2 * k + 1] = v;
+        return FOLD_OK;
+    }
+    char *n = fold_malloc(strlen(name) + 1, 1, "Ipopt option");
+    if (n && s->n_ipopt_opt == s->cap_ipopt_opt) {
+        fold_int cap = 2 * s->cap_ipopt_opt + 4;
+        char **grown = realloc(s->ipopt_opt, (size_t)(2 * cap) * sizeof *grown);
+        if (grown) s->ipopt_opt = grown, s->cap_ipopt_opt = cap;
+    }
+    if (!n || s->n_ipopt_opt == s->cap_ipopt_opt) {
+        free(n);
+        free(v);
+        return fold_error(FOLD_ERR_MEMORY, "%s: out of memory", fn);
+    }
+    strcpy(n, name);
+    s->ipopt_opt[2 * s->n_ipopt_opt] = n;
+    s->ipopt_opt[2 * s->n_ipopt_opt + 1] = v;
+    s->n_ipopt_opt++;
+    return FOLD_OK;
+}
+
+fold_status fold_solver_set_ipopt_option(fold_solver *s, const char *name, const char *value)
+{
+    static const char *fn = "fold_solver_set_ipopt_option";
+    fold_status st;
+    if (!s) return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", fn);
+    if (!name) {
+        if (value) return fold_error(FOLD_ERR_ARGUMENT, "%s: value without a name", fn);
+        while (s->n_ipopt_opt > 0)
+            remove_at(s, s->n_ipopt_opt - 1);
+        return FOLD_OK;
+    }
+    if (!value) {
+        fold_int k = find(s, name);
+        if (k >= 0) remove_at(s, k);
+        return FOLD_OK;
+    }
+    if ((st = check(name, value, fn))) return st;
+    return put(s, name, value, fn);
+}
+
+fold_status fold_solver_set_ipopt_options(fold_solver *s, const char *const *list)
+{
+    fold_status st;
+    for (fold_int k = 0; list && list[2 * k]; k++) {
+        if (!list[2 * k + 1])
+            return fold_error(FOLD_ERR_ARGUMENT, "Ipopt options: entry %lld (%s) has no value",
+                              (long long)k, list[2 * k]);
+        if ((st = fold_solver_set_ipopt_option(s, list[2 * k], list[2 * k + 1])))
+            return fold_error_context(st, "Ipopt options: entry %lld", (long long)k);
+    }
+    return FOLD_OK;
+}
+
+fold_int fold_solver_ipopt_option_count(const fold_solver *s)
+{
+    return s ? s->n_ipopt_opt : 0;
+}
+
+fold_status fold_solver_ipopt_option(const fold_solver *s, fold_int index, const char **name,
+                                     const char **value)
+{
+    if (!s || index < 0 || index >= s->n_ipopt_opt)
+        return fold_error(FOLD_ERR_ARGUMENT,
+                          "fold_solver_ipopt_option: index %lld outside [0, %lld)",
+                          (long long)index, (long long)(s ? s->n_ipopt_opt : 0));
+    if (name) *name = s->ipopt_opt[2 * index];
+    if (value) *value = s->ipopt_opt[2 * index + 1];
+    return FOLD_OK;
+}
+
+fold_status fold_solver_copy_ipopt_options(fold_solver *to, const fold_solver *from)
+{
+    fold_status st = fold_solver_set_ipopt_option(to, NULL, NULL);
+    for (fold_int k = 0; !st && from && k < from->n_ipopt_opt; k++) /* checked when set */
+        st = put(to, from->ipopt_opt[2 * k], from->ipopt_opt[2 * k + 1], "fold_solver_create");
     return st;
 }

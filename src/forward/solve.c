@@ -18,7 +18,7 @@ fold_status fold_solve(fold_solver *s, const double *p, fold_forward_info *info)
     if ((ret = fold_ipopt_check_call(s, &s->set, p))) /* nothing touched, info included */
         return ret;
     if (!p) p = s->prob->p_default;
-    ret = fold_ipopt_attempt(s, p, &s->set, false, &r);
+    ret = fold_ipopt_attempt(s, p, &s->set, NULL, false, &r);
     if (ret < 0 && !r.usable && r.info.backend == NULL) /* Ipopt did not run */
         return ret;
     if ((ret == FOLD_ERR_FORWARD_FAILED || ret == FOLD_WARN_INACCURATE) &&

@@ -44,6 +44,8 @@ void fold_solver_free(fold_solver *s)
     if (!s) return;
     if (s->backward && s->backward_free) s->backward_free(s->backward);
     if (s->forward && s->forward_free) s->forward_free(s->forward);
+    fold_solver_set_ipopt_option(s, NULL, NULL);
+    free(s->ipopt_opt);
     free(s->p);
     free(s->x);
     free(s->zl);
@@ -76,7 +78,6 @@ fold_status fold_solver_create(const fold_problem *prob, const fold_settings *se
     fold_settings full;
     if ((st = fold_settings_copy_in(set, &full)) != FOLD_OK)
         return fold_error_context(st, "fold_solver_create");
-    if ((st = fold_ipopt_check_options(&full, "fold_solver_create")) != FOLD_OK) return st;
     s = fold_calloc(1, sizeof *s, "solver");
     if (!s) return FOLD_ERR_MEMORY;
     s->prob = prob;
@@ -124,7 +125,6 @@ fold_status fold_solver_update_settings(fold_solver *s, const fold_settings *set
         return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_update_settings: NULL argument");
     if ((st = fold_settings_copy_in(set, &full)) != FOLD_OK)
         return fold_error_context(st, "fold_solver_update_settings");
-    if ((st = fold_ipopt_check_options(&full, "fold_solver_update_settings")) != FOLD_OK) return st;
     if (memcmp(&s->set.backward, &full.backward, sizeof full.backward) != 0 ||
         memcmp(&s->set.active_set, &full.active_set, sizeof full.active_set) != 0 ||
         memcmp(&s->set.precond, &full.precond, sizeof full.precond) != 0) {

@@ -571,8 +571,8 @@ START_TEST(solve_on_keeps_the_callers_model)
     fold_acopf_free(rm);
     set.forward.max_iter = 1;
     set.forward.tol = 1e-8; /* below 1e-8 a failed solve goes on in stages (doc/api/solver.md) */
-    ck_assert_int_eq(fold_settings_set_ipopt(&set, "mu_init", "1e-9"), FOLD_OK);
     ck_assert_int_eq(fold_solver_update_settings(s, &set), FOLD_OK);
+    ck_assert_int_eq(fold_solver_set_ipopt_option(s, "mu_init", "1e-9"), FOLD_OK);
     double gap[2], *flat = malloc((size_t)L.n * sizeof *flat);
     fold_acopf_flat_start(m, flat);
     for (int warm = 0; warm < 2; warm++) {

@@ -40,11 +40,9 @@ static void solve_case(solved *s, const char *name, fold_int grid, double max_z)
     opt.flow_var_max_z = max_z;
     fold_settings set;
     fold_settings_default(&set);
-    if (solve_tol > 0) {
-        set.forward.tol = solve_tol;
-        ck_assert_int_eq(fold_settings_set_ipopt(&set, "bound_relax_factor", "0"), FOLD_OK);
-    }
-    acopf_test_solve(s, &opt, &set);
+    static const char *const no_relax[] = {"bound_relax_factor", "0", NULL};
+    if (solve_tol > 0) set.forward.tol = solve_tol;
+    acopf_test_solve_ipopt(s, &opt, &set, solve_tol > 0 ? no_relax : NULL);
 }
 
 /* Write res as a solved case into a temporary file and read it back as a solution. */

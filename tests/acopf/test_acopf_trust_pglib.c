@@ -81,8 +81,8 @@ START_TEST(default_matches_resolves)
     fold_settings_default(&set);
     set.forward.tol = entries[_i].ref_tol;
     set.active_set.ambiguity = FOLD_AMBIGUITY_IGNORE; /* the re-solves only give x */
-    ck_assert_status(fold_settings_set_ipopt(&set, "bound_relax_factor", "0"), FOLD_OK);
     ck_assert_status(fold_solver_create(fold_acopf_problem(m), &set, &ref), FOLD_OK);
+    ck_assert_status(fold_solver_set_ipopt_option(ref, "bound_relax_factor", "0"), FOLD_OK);
     double fd = resolve_difference(ref, p, col, 0.05, x, lam, zl, zu, row, xs);
     double fd2 = resolve_difference(ref, p, col, 0.025, x, lam, zl, zu, row, xs);
     ck_assert_msg(fabs(fd - fd2) <= 1e-4 * fabs(fd2), "reference steps disagree: %.8g, %.8g", fd,

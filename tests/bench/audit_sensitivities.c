@@ -223,10 +223,11 @@ int main(int argc, char **argv)
     rset.active_set.ambiguity = FOLD_AMBIGUITY_IGNORE; /* the re-solves only give x */
     /* no bound relaxation in the reference's warm re-solves (foldopt keeps it in warm solves
      * that are not tightenings): its projection residual would bias x (doc/math.md §2.3) */
-    fold_settings_set_ipopt(&rset, "bound_relax_factor", "0");
     fold_solver_create(fold_acopf_problem(m), &rset, &ref);
+    fold_solver_set_ipopt_option(ref, "bound_relax_factor", "0");
     rset.forward.tol = CONFIRM_TOL;
     fold_solver_create(fold_acopf_problem(m), &rset, &tight);
+    fold_solver_set_ipopt_option(tight, "bound_relax_factor", "0");
     rset.forward.tol = MID_TOL;
     fold_solver_create(fold_acopf_problem(m), &rset, &mid);
     double *xt[4], *xmid[2], ft, reached = 0;

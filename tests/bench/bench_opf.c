@@ -80,8 +80,11 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
     fold_settings_default(&s);
     /* BENCH_OPF_SET="name=value,name=value": settings changed for experiments */
     const char *extra = getenv("BENCH_OPF_SET");
+    char buf[512];
+    const char *ip_list[65] = {NULL};
+    int n_ip = 0;
     if (extra) {
-        char buf[512], *save = NULL;
+        char *save = NULL;
         snprintf(buf, sizeof buf, "%s", extra);
         for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
             char *eq = strchr(kv, '=');
@@ -89,14 +92,20 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
                 *eq = '\0';
                 /* "ipopt:name=value" passes an Ipopt option through */
                 bool ip = strncmp(kv, "ipopt:", 6) == 0;
-                if ((ip ? fold_settings_set_ipopt(&s, kv + 6, eq + 1)
-                        : fold_settings_set(&s, kv, eq + 1)) != FOLD_OK)
+                if (ip && n_ip + 2 < (int)(sizeof ip_list / sizeof *ip_list)) {
+                    ip_list[n_ip++] = kv + 6; /* into buf, which outlives the solve */
+                    ip_list[n_ip++] = eq + 1;
+                } else if (!ip && fold_settings_set(&s, kv, eq + 1) != FOLD_OK) {
                     fprintf(stderr, "BENCH_OPF_SET: %s\n", fold_last_error());
+                }
             }
         }
     }
     fold_acopf_solve_info si = FOLD_ACOPF_SOLVE_INFO_INIT;
-    fold_status st = fold_acopf_solve(&m, &s, NULL, NULL, &sv, &fi, &si);
+    fold_acopf_solve_options so;
+    fold_acopf_default_solve_options(&so);
+    so.ipopt_options = ip_list;
+    fold_status st = fold_acopf_solve(&m, &s, NULL, &so, &sv, &fi, &si);
     fold_acopf_layout L = fold_acopf_get_layout(m);
     if (si.rounds > 0) /* doc/acopf.md §2.2 */
         fprintf(stderr,

@@ -194,10 +194,12 @@ START_TEST(acopf_solve_calls)
     ck_assert_status(fold_acopf_gen_grid(5, 3, &cs), FOLD_OK);
     ck_assert_status(fold_acopf_create(cs, &m), FOLD_OK);
     fold_settings_default(&set);
-    ck_assert_status(fold_settings_set_ipopt(&set, "bogus", "1"), FOLD_OK);
+    fold_acopf_solve_options so;
+    fold_acopf_default_solve_options(&so);
+    so.ipopt_options = (const char *const[]){"bogus", "1", NULL};
     GARBAGE(info);
     GARBAGE(si);
-    ck_assert_status(fold_acopf_solve(&m, &set, NULL, NULL, &sv, &info, &si), FOLD_ERR_SETTING);
+    ck_assert_status(fold_acopf_solve(&m, &set, NULL, &so, &sv, &info, &si), FOLD_ERR_SETTING);
     ck_assert_ptr_nonnull(strstr(fold_last_error(), "bogus"));
     ck_assert_ptr_null(sv);
     assert_fwd_not_run(&info);
