@@ -154,17 +154,28 @@ FOLD_API fold_status fold_jvp(fold_solver *solver, const double *dp, const fold_
 FOLD_API fold_status fold_vjp(fold_solver *solver, const fold_zbar *zbar, double *pbar,
                               fold_backward_info *info);
 
-/** Selected entries of dz/dp: rows from block `of` (indices rows[0..n_rows), or all when
- * rows is NULL), columns = parameters cols[0..n_cols) (or all when NULL). Output J is dense,
- * column-major, n_rows x n_cols. Chooses forward or reverse mode by the smaller count and
- * solves backward.block_size right-hand sides at a time. With a singular KKT matrix, the
- * columns of parameters along which the solution is not differentiable and the rows of
- * outputs that are not unique are NaN, every other entry is returned
+/** The entries of a fold_jacobian: rows of block `of` (rows[0..n_rows); rows NULL: all rows of
+ * the block, n_rows then 0 or the block's size) and parameter columns (cols[0..n_cols);
+ * cols NULL: all np, n_cols then 0 or np). Arrays are only read during the call; initialize
+ * with designated initializers ({.of = FOLD_BLOCK_X, .n_rows = 2, .rows = r}): fields left out
+ * are zero / NULL, so {.of = FOLD_BLOCK_LAM} asks for every entry of that block. */
+typedef struct fold_jacobian_sel {
+    fold_block of;
+    fold_int n_rows;
+    const fold_int *rows;
+    fold_int n_cols;
+    const fold_int *cols;
+} fold_jacobian_sel;
+
+/** Selected entries of dz/dp as *sel says (NULL: every entry of x). Output J is dense,
+ * column-major, n_rows x n_cols (the counts after NULL rows / cols are expanded). Chooses forward
+ * or reverse mode by the smaller count and solves backward.block_size right-hand sides at a time.
+ * With a singular KKT matrix, the columns of parameters along which the solution is not
+ * differentiable and the rows of outputs that are not unique are NaN, every other entry is returned
  * (FOLD_WARN_NOT_UNIQUE, info->n_not_unique, fold_last_error() names them; doc/math.md
  * §4.8); under backward.not_unique = refuse, FOLD_ERR_SINGULAR. */
-FOLD_API fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows,
-                                   const fold_int *rows, fold_int n_cols, const fold_int *cols,
-                                   double *J, fold_backward_info *info);
+FOLD_API fold_status fold_jacobian(fold_solver *solver, const fold_jacobian_sel *sel, double *J,
+                                   fold_backward_info *info);
 
 /** Gradient of the optimal value f*(p) = f(x*(p); p): dL/dp at the solution (envelope
  * theorem; no linear solve). Output grad (np). Where the optimal value has a kink (the

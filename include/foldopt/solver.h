@@ -90,13 +90,21 @@ FOLD_API fold_status fold_solver_update_settings(fold_solver *solver, const fold
  * backward.allow_unconverged), or an argument/callback error. info may be NULL. */
 FOLD_API fold_status fold_solve(fold_solver *solver, const double *p, fold_forward_info *info);
 
-/** Import a solution computed elsewhere (black box) at parameters p: x (n) and, if known,
- * lam (m), zl, zu (n) — any of the multiplier arrays may be NULL and then all are
- * estimated by sparse least squares on the constraints active at x. The KKT residuals are
- * measured and reported; the point is accepted when all are below forward.kkt_tol
- * (FOLD_OK), otherwise FOLD_ERR_NOT_KKT with the residuals in info. */
-FOLD_API fold_status fold_solver_import(fold_solver *solver, const double *p, const double *x,
-                                        const double *lam, const double *zl, const double *zu,
+/** A point computed elsewhere, for fold_solver_import. Arrays are only read during the call;
+ * initialize with designated initializers ({.x = x}): fields left out are NULL. */
+typedef struct fold_import_point {
+    const double *p;       /**< parameters (np); NULL: the problem's defaults */
+    const double *x;       /**< primal point (n), required */
+    const double *lam;     /**< constraint multipliers (m), or NULL */
+    const double *zl, *zu; /**< bound multipliers (n), or NULL */
+} fold_import_point;
+
+/** Import a solution computed elsewhere (black box): pt->x and, if known, pt->lam, zl, zu —
+ * any of the multiplier arrays may be NULL and then all are estimated by sparse least squares
+ * on the constraints active at x. The KKT residuals are measured and reported; the point is
+ * accepted when all are below forward.kkt_tol (FOLD_OK), otherwise FOLD_ERR_NOT_KKT with the
+ * residuals in info. FOLD_ERR_ARGUMENT for a NULL pt or x. */
+FOLD_API fold_status fold_solver_import(fold_solver *solver, const fold_import_point *pt,
                                         fold_forward_info *info);
 
 /* ---- Ipopt options (doc/api/solver.md, "Ipopt options") ---- */

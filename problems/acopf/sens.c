@@ -321,12 +321,29 @@ static fold_status block_jacobian(fold_solver *sv, int block, fold_int n_rows, c
         fold_backward_info bi = FOLD_BACKWARD_INFO_INIT;
         fold_status st;
         if (forward)
-            st = fold_jacobian(sv, (fold_block)block, n_rows, rows, nb, cols + k0, Jb + k0 * n_rows,
-                               &bi);
+            st = fold_jacobian(sv,
+                               &(fold_jacobian_sel){.of = (fold_block)block,
+                                                    .n_rows = n_rows,
+                                                    .rows = rows,
+                                                    .n_cols = nb,
+                                                    .cols = cols + k0},
+                               Jb + k0 * n_rows, &bi);
         else if (!tmp)
-            st = fold_jacobian(sv, (fold_block)block, n_rows, rows, n_cols, cols, Jb, &bi);
+            st = fold_jacobian(sv,
+                               &(fold_jacobian_sel){.of = (fold_block)block,
+                                                    .n_rows = n_rows,
+                                                    .rows = rows,
+                                                    .n_cols = n_cols,
+                                                    .cols = cols},
+                               Jb, &bi);
         else {
-            st = fold_jacobian(sv, (fold_block)block, nb, rows + k0, n_cols, cols, tmp, &bi);
+            st = fold_jacobian(sv,
+                               &(fold_jacobian_sel){.of = (fold_block)block,
+                                                    .n_rows = nb,
+                                                    .rows = rows + k0,
+                                                    .n_cols = n_cols,
+                                                    .cols = cols},
+                               tmp, &bi);
             for (fold_int c = 0; st >= 0 && c < n_cols; c++)
                 memcpy(Jb + c * n_rows + k0, tmp + c * nb, (size_t)nb * sizeof(double));
         }

@@ -270,7 +270,8 @@ static fold_status polish(const fold_acopf *m, fold_solver *sv, const double *p,
 restore : { /* the imported solution stays the stored one; the reason stays the detail */
     char why[4096];
     snprintf(why, sizeof why, "%s", fold_last_error());
-    fold_solver_import(sv, p, a.x, a.lam, a.zl, a.zu, NULL);
+    fold_solver_import(
+        sv, &(fold_import_point){.p = p, .x = a.x, .lam = a.lam, .zl = a.zl, .zu = a.zu}, NULL);
     fold_set_error(st, "%s", why);
 }
 done:
@@ -351,7 +352,9 @@ static fold_status import(const fold_acopf *m, fold_solver *sv, const double *p,
     char given_msg[1200] = "";
     if (sol->has_duals && duals(m, p, sol, &pt)) {
         ii->duals_given = true;
-        st = fold_solver_import(sv, p, pt.x, pt.lam, pt.zl, pt.zu, &fi);
+        st = fold_solver_import(
+            sv, &(fold_import_point){.p = p, .x = pt.x, .lam = pt.lam, .zl = pt.zl, .zu = pt.zu},
+            &fi);
         ii->given_stationarity = fi.kkt_stationarity;
         ii->given_feasibility = fi.kkt_feasibility;
         ii->given_complementarity = fi.kkt_complementarity;
@@ -359,7 +362,7 @@ static fold_status import(const fold_acopf *m, fold_solver *sv, const double *p,
     }
     if (st == FOLD_ERR_NOT_KKT) { /* missing or inconsistent: least squares (math.md §2.4) */
         ii->duals_recovered = true;
-        st = fold_solver_import(sv, p, pt.x, NULL, NULL, NULL, &fi);
+        st = fold_solver_import(sv, &(fold_import_point){.p = p, .x = pt.x}, &fi);
     }
     if (st != FOLD_OK) {
         if (given_msg[0])

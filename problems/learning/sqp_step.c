@@ -407,7 +407,9 @@ fold_status learn_sqp_unroll_vjp(learn_sqp *s, const double *z0, fold_int iters,
     if (!zbar) return learn_error(FOLD_ERR_MEMORY, "SQP unroll: zbar");
     for (fold_int j = 0; j < s->nf; j++)
         zbar[j] = xbar[s->def.free_idx[j]];
-    st = fold_step_unroll_vjp(&def, s->p, z0, iters, zbar, NULL, pbar, &info);
+    st = fold_step_unroll_vjp(
+        &def, &(fold_unroll_run){.p = s->p, .start = z0, .iters = iters, .bar = zbar}, NULL, pbar,
+        &info);
     free(zbar);
     if (st < 0) return learn_error(st, "SQP unroll: %s", fold_last_error());
     *bytes = info.bytes_stored;

@@ -280,7 +280,9 @@ static fold_status vjp_unroll(learn_task *t, denoise_data *d, const double *ubar
         free(pbar);
         return learn_error(FOLD_ERR_MEMORY, "denoise vjp: unroll");
     }
-    st = fold_step_unroll_vjp(&def, d->D, u0, d->n_iter, ubar, NULL, pbar, &info);
+    st = fold_step_unroll_vjp(
+        &def, &(fold_unroll_run){.p = d->D, .start = u0, .iters = d->n_iter, .bar = ubar}, NULL,
+        pbar, &info);
     if (st < 0) {
         st = learn_error(st, "denoise vjp: sample %lld: unroll: %s", (long long)d->sample,
                          fold_last_error());

@@ -113,7 +113,9 @@ fold_status learn_topk_dual_vjp(const double *c, fold_int n, fold_int k, double 
     if (method == LEARN_BACKWARD_UNROLL) {
         fold_iter_info info = FOLD_ITER_INFO_INIT;
         double nu0 = LEARN_TOPK_NU0;
-        st = fold_iter_unroll_vjp(&def, c, &nu0, iters, &nubar, NULL, cbar, &info);
+        st = fold_iter_unroll_vjp(
+            &def, &(fold_unroll_run){.p = c, .start = &nu0, .iters = iters, .bar = &nubar}, NULL,
+            cbar, &info);
         if (st < 0) return learn_error(st, "unrolled dual gradient: %s", fold_last_error());
         *iterations = iters;
         *bytes = info.bytes_stored;

@@ -141,7 +141,10 @@ PyObject *nlp_import(nlp_obj *self, PyObject *args, PyObject *kw)
     if (!(s = new_solution(self, so))) goto fail;
     fold_status st;
     nlp_run_begin();
-    FOLD_PY_NOGIL(st = fold_solver_import(s->solver, p, x, lam, zl, zu, &s->fwd));
+    FOLD_PY_NOGIL(st = fold_solver_import(
+                      s->solver,
+                      &(fold_import_point){.p = p, .x = x, .lam = lam, .zl = zl, .zu = zu},
+                      &s->fwd));
     if (nlp_run_end()) goto fail;
     s->status = st;
     if (st < 0) {
@@ -304,9 +307,13 @@ static PyObject *sol_jacobian(nlp_solution *self, PyObject *args)
     if (b) {
         self->busy = true;
         nlp_run_begin();
-        FOLD_PY_NOGIL(st =
-                          fold_jacobian(self->solver, (fold_block)block, nr, rv.obj ? rv.buf : NULL,
-                                        nc, cv.obj ? cv.buf : NULL, J, &bi));
+        FOLD_PY_NOGIL(st = fold_jacobian(self->solver,
+                                         &(fold_jacobian_sel){.of = (fold_block)block,
+                                                              .n_rows = nr,
+                                                              .rows = rv.obj ? rv.buf : NULL,
+                                                              .n_cols = nc,
+                                                              .cols = cv.obj ? cv.buf : NULL},
+                                         J, &bi));
     }
     if (rv.obj) PyBuffer_Release(&rv);
     if (cv.obj) PyBuffer_Release(&cv);

@@ -156,8 +156,13 @@ static fold_status record(void *model, void *st, double *outputs, double *sens,
             sens[k] = w->dx[s->out_x[k]];
         break;
     case FOLD_BATCH_SENS_JACOBIAN:
-        rc = fold_jacobian(z->solver, FOLD_BLOCK_X, s->n_out, s->out_x, s->n_cols, s->cols, sens,
-                           bwd);
+        rc = fold_jacobian(z->solver,
+                           &(fold_jacobian_sel){.of = FOLD_BLOCK_X,
+                                                .n_rows = s->n_out,
+                                                .rows = s->out_x,
+                                                .n_cols = s->n_cols,
+                                                .cols = s->cols},
+                           sens, bwd);
         break;
     case FOLD_BATCH_SENS_VALUE:
         rc = fold_value_gradient(z->solver, w->grad);
@@ -203,8 +208,11 @@ static fold_status jacobian(void *model, void *st, fold_int n_rows, const fold_i
     if (!xr) return FOLD_ERR_MEMORY;
     for (fold_int k = 0; k < n_rows; k++)
         xr[k] = s->out_x[rows[k]];
-    fold_status rc =
-        fold_jacobian(((state *)st)->solver, FOLD_BLOCK_X, n_rows, xr, n_cols, cols, J, NULL);
+    fold_status rc = fold_jacobian(
+        ((state *)st)->solver,
+        &(fold_jacobian_sel){
+            .of = FOLD_BLOCK_X, .n_rows = n_rows, .rows = xr, .n_cols = n_cols, .cols = cols},
+        J, NULL);
     free(xr);
     if (rc != FOLD_OK) snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
     return rc;

@@ -77,7 +77,9 @@ int cmd_demo(int argc, char **argv)
     for (fold_int k = 0; k < np; k++)
         printf(" %.6f", grad[k]);
     printf("\n");
-    if ((st = fold_jacobian(solver, FOLD_BLOCK_X, n, NULL, np, NULL, jac, &bwd)) < 0) {
+    if ((st = fold_jacobian(solver,
+                            &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = n, .n_cols = np},
+                            jac, &bwd)) < 0) {
         rc = cli_status_error("Jacobian", st);
         goto done;
     }

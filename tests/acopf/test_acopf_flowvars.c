@@ -262,8 +262,20 @@ START_TEST(same_solution_and_derivatives)
     double *ja = malloc((size_t)ng * 3 * sizeof(double)), *jb = malloc((size_t)ng * 3 * 8);
     for (fold_int k = 0; k < ng; k++)
         rows[k] = a.L.x_pg + k;
-    ck_assert_status(fold_jacobian(a.sv, FOLD_BLOCK_X, ng, rows, 3, cols, ja, NULL), FOLD_OK);
-    ck_assert_status(fold_jacobian(b.sv, FOLD_BLOCK_X, ng, rows, 3, cols, jb, NULL), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(
+            a.sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = ng, .rows = rows, .n_cols = 3, .cols = cols},
+            ja, NULL),
+        FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(
+            b.sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = ng, .rows = rows, .n_cols = 3, .cols = cols},
+            jb, NULL),
+        FOLD_OK);
     double jerr = fold_test_vec_relerr(jb, ja, ng * 3, 1e-300);
     printf("# LMPs differ by %.2e, d pg / d pd by %.2e; envelope identity %.2e / %.2e\n", lmp, jerr,
            env_a, env_b);
@@ -382,9 +394,13 @@ START_TEST(convert_point)
     fold_solver *sa = NULL, *sb = NULL;
     fold_forward_info fa = FOLD_FORWARD_INFO_INIT, fi = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_solver_create(fold_acopf_problem(a.m), NULL, &sa), FOLD_OK);
-    ck_assert_status(fold_solver_import(sa, NULL, x, lam, zl, zu, &fa), FOLD_OK);
+    ck_assert_status(
+        fold_solver_import(sa, &(fold_import_point){.x = x, .lam = lam, .zl = zl, .zu = zu}, &fa),
+        FOLD_OK);
     ck_assert_status(fold_solver_create(fold_acopf_problem(all), NULL, &sb), FOLD_OK);
-    ck_assert_status(fold_solver_import(sb, NULL, x1, lam1, zl1, zu1, &fi), FOLD_OK);
+    ck_assert_status(fold_solver_import(
+                         sb, &(fold_import_point){.x = x1, .lam = lam1, .zl = zl1, .zu = zu1}, &fi),
+                     FOLD_OK);
     printf("# residuals stationarity, feasibility, complementarity: %.2e %.2e %.2e in its model, "
            "%.2e %.2e %.2e carried\n",
            fa.kkt_stationarity, fa.kkt_feasibility, fa.kkt_complementarity, fi.kkt_stationarity,

@@ -134,8 +134,13 @@ static void check_fd(fixture *fx, const fold_int *buses, int n_buses, double h)
         rows[ng + i] = L->x_vm + i;
     for (int c = 0; c < n_buses; c++)
         cols[c] = L->p_pd + buses[c];
-    ck_assert_status(fold_jacobian(fx->sv, FOLD_BLOCK_X, nr, rows, n_buses, cols, J, &info),
-                     FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(
+            fx->sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = nr, .rows = rows, .n_cols = n_buses, .cols = cols},
+            J, &info),
+        FOLD_OK);
     fold_solver_params(fx->sv, p0);
     fold_solver_solution(fx->sv, x0, lam0, zl0, zu0, NULL);
     double worst = 0;
@@ -220,8 +225,13 @@ START_TEST(twin_qg)
     for (fold_int k = 0; k < ng; k++)
         rows[k] = fx.L.x_qg + k;
     fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
-    ck_assert_status(fold_jacobian(fx.sv, FOLD_BLOCK_X, ng, rows, 1, &col, J, &info),
-                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(
+        fold_jacobian(
+            fx.sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = ng, .rows = rows, .n_cols = 1, .cols = &col},
+            J, &info),
+        FOLD_WARN_NOT_UNIQUE);
     fold_int n_nan = 0;
     for (fold_int k = 0; k < ng; k++) {
         memset(xbar, 0, (size_t)n * sizeof(double));

@@ -119,8 +119,18 @@ static double compare_derivatives(const solved *s, fold_solver *a, fold_solver *
     fold_status st = fold_value_gradient(b, gb);
     ck_assert(st == FOLD_OK || st == FOLD_WARN_NOT_UNIQUE);
     double e = compare_flagged(b, ga, gb, L.np, flagged);
-    ck_assert_status(fold_jacobian(a, FOLD_BLOCK_X, nr, rows, 3, cols, Ja, NULL), FOLD_OK);
-    st = fold_jacobian(b, FOLD_BLOCK_X, nr, rows, 3, cols, Jb, NULL);
+    ck_assert_status(
+        fold_jacobian(
+            a,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = nr, .rows = rows, .n_cols = 3, .cols = cols},
+            Ja, NULL),
+        FOLD_OK);
+    st = fold_jacobian(
+        b,
+        &(fold_jacobian_sel){
+            .of = FOLD_BLOCK_X, .n_rows = nr, .rows = rows, .n_cols = 3, .cols = cols},
+        Jb, NULL);
     ck_assert(st == FOLD_OK || st == FOLD_WARN_UNCERTAIN);
     e = fmax(e, compare_flagged(b, Ja, Jb, 3 * nr, flagged));
     free(ga);

@@ -83,7 +83,12 @@ static void dpg_dpd(solved *s, double *J)
 {
     fold_int rows[2] = {s->L.x_pg, s->L.x_pg + 1};
     fold_int cols[3] = {s->L.p_pd, s->L.p_pd + 1, s->L.p_pd + 2};
-    ck_assert_status(fold_jacobian(s->sv, FOLD_BLOCK_X, 2, rows, 3, cols, J, NULL), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(s->sv,
+                      &(fold_jacobian_sel){
+                          .of = FOLD_BLOCK_X, .n_rows = 2, .rows = rows, .n_cols = 3, .cols = cols},
+                      J, NULL),
+        FOLD_OK);
 }
 
 /* Linear costs: a 2-point PWL on [0, 200] MW is the same function, so the optimum, the LMPs

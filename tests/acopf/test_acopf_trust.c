@@ -115,7 +115,13 @@ START_TEST(near_bound_voltage)
         scale = fmax(scale, fabs(fd[r]));
     }
     /* default: re-solved warm until decided, then exact */
-    ck_assert_status(fold_jacobian(s.sv, FOLD_BLOCK_X, nr, rows, 1, &col, J, NULL), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(
+            s.sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = nr, .rows = rows, .n_cols = 1, .cols = &col},
+            J, NULL),
+        FOLD_OK);
     for (int r = 0; r < nr; r++)
         ck_assert_msg(fabs(J[r] - fd[r]) <= 1e-4 * scale, "d vm(bus %ld) / d pd: %.10g vs FD %.10g",
                       cs->bus[bus[r]].id, J[r], fd[r]);
@@ -126,7 +132,13 @@ START_TEST(near_bound_voltage)
     solved old;
     set.active_set.ambiguity = FOLD_AMBIGUITY_IGNORE;
     solve_case(cs, &set, &old);
-    ck_assert_status(fold_jacobian(old.sv, FOLD_BLOCK_X, nr, rows, 1, &col, J, NULL), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(
+            old.sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = nr, .rows = rows, .n_cols = 1, .cols = &col},
+            J, NULL),
+        FOLD_OK);
     double err = 0;
     for (int r = 0; r < nr; r++)
         err = fmax(err, fabs(J[r] - fd[r]) / scale);
@@ -140,8 +152,13 @@ START_TEST(near_bound_voltage)
     solve_case(cs, &set, &fl);
     ck_assert_int_eq(fl.fi.resolves, 0);
     ck_assert_int_ge(fl.fi.n_ambiguous, 1);
-    ck_assert_status(fold_jacobian(fl.sv, FOLD_BLOCK_X, nr, rows, 1, &col, J, NULL),
-                     FOLD_WARN_UNCERTAIN);
+    ck_assert_status(
+        fold_jacobian(
+            fl.sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = nr, .rows = rows, .n_cols = 1, .cols = &col},
+            J, NULL),
+        FOLD_WARN_UNCERTAIN);
     ck_assert_error_mentions("bus 2 vm upper");
     const fold_trust_item *items;
     fold_int n_items;
@@ -407,8 +424,12 @@ START_TEST(twin_generators)
     /* d pg / d pd: the twins' rows are not unique, named; the others finite */
     fold_int rows[3] = {s.L.x_pg, s.L.x_pg + 1, s.L.x_pg + ng - 1}, col = k;
     double J[3];
-    ck_assert_status(fold_jacobian(s.sv, FOLD_BLOCK_X, 3, rows, 1, &col, J, NULL),
-                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(
+        fold_jacobian(s.sv,
+                      &(fold_jacobian_sel){
+                          .of = FOLD_BLOCK_X, .n_rows = 3, .rows = rows, .n_cols = 1, .cols = &col},
+                      J, NULL),
+        FOLD_WARN_NOT_UNIQUE);
     ck_assert(isnan(J[0]) && isnan(J[2]) && isfinite(J[1]));
     const fold_trust_item *items;
     fold_int n_items;

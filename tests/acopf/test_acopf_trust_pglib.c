@@ -68,7 +68,11 @@ START_TEST(default_matches_resolves)
     fold_int col = L.p_pd + bus_index(mc, entries[_i].load_bus);
     double J;
     fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
-    fold_status st = fold_jacobian(sv, FOLD_BLOCK_X, 1, &row, 1, &col, &J, &info);
+    fold_status st =
+        fold_jacobian(sv,
+                      &(fold_jacobian_sel){
+                          .of = FOLD_BLOCK_X, .n_rows = 1, .rows = &row, .n_cols = 1, .cols = &col},
+                      &J, &info);
     ck_assert_msg(st >= 0, "%s", fold_last_error());
     /* central differences of warm re-solves, without bound relaxation (its projection
      * residual biases x, doc/math.md §2.3) */

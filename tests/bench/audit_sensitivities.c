@@ -109,8 +109,13 @@ static fold_status jacobian_by_kind(fold_solver *sv, const fold_int *rows,
         fold_int nk = block_start[b + 1] - block_start[b];
         if (nk == 0) continue;
         double *Jk = malloc((size_t)(nk * nc) * sizeof *Jk);
-        fold_status st =
-            fold_jacobian(sv, FOLD_BLOCK_X, nk, rows + block_start[b], nc, cols, Jk, NULL);
+        fold_status st = fold_jacobian(sv,
+                                       &(fold_jacobian_sel){.of = FOLD_BLOCK_X,
+                                                            .n_rows = nk,
+                                                            .rows = rows + block_start[b],
+                                                            .n_cols = nc,
+                                                            .cols = cols},
+                                       Jk, NULL);
         if (st < 0) {
             free(Jk);
             return st;

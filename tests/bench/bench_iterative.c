@@ -197,7 +197,8 @@ int main(void)
         fold_iter_info info = FOLD_ITER_INFO_INIT;
         long it_g, it_l;
         double t0 = fold_time_now();
-        fold_iter_unroll_vjp(&S.def, S.p, NULL, Ks[k], S.c, NULL, S.pb, &info);
+        fold_iter_unroll_vjp(&S.def, &(fold_unroll_run){.p = S.p, .iters = Ks[k], .bar = S.c}, NULL,
+                             S.pb, &info);
         double tu = fold_time_now() - t0;
         double tg = time_vjp(S.map, FOLD_BACKWARD_GMRES, FOLD_PRECOND_NONE, S.c, S.pb, &it_g);
         double tl = time_vjp(S.map, FOLD_BACKWARD_LFPI, FOLD_PRECOND_NONE, S.c, S.pb, &it_l);

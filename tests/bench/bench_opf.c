@@ -176,7 +176,12 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
         cols[j] = L.p_pd + (fold_int)((long long)j * nb / nc);
     t0 = now();
     fold_status jst =
-        J ? fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nc, cols, J, &bi) : FOLD_ERR_MEMORY;
+        J ? fold_jacobian(
+                sv,
+                &(fold_jacobian_sel){
+                    .of = FOLD_BLOCK_X, .n_rows = ng, .rows = rows, .n_cols = nc, .cols = cols},
+                J, &bi)
+          : FOLD_ERR_MEMORY;
     if (jst < 0 && J && s.backward.kkt_form == FOLD_KKT_ACTIVE) {
         /* e.g. generators at one bus with equal linear costs: their pg split, hence reverse
          * mode on one pg, is not unique (doc/acopf.md §5); the barrier form, timed with the
@@ -185,7 +190,11 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
                  fold_status_name(jst));
         s.backward.kkt_form = FOLD_KKT_BARRIER;
         fold_solver_update_settings(sv, &s);
-        jst = fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nc, cols, J, &bi);
+        jst = fold_jacobian(
+            sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = ng, .rows = rows, .n_cols = nc, .cols = cols},
+            J, &bi);
     }
     double jac_s = now() - t0;
     if (jst >= 0 && bi.n_not_unique > 0)
@@ -242,7 +251,11 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
                     venv, bi.singular_delta, bi.residual, bi.rcond);
             double fct = bi.factor_s;
             long fnnz = (long)bi.factor_nnz;
-            fold_status b = fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nc, cols, J, &bi);
+            fold_status b = fold_jacobian(
+                sv,
+                &(fold_jacobian_sel){
+                    .of = FOLD_BLOCK_X, .n_rows = ng, .rows = rows, .n_cols = nc, .cols = cols},
+                J, &bi);
             double v2 = now();
             fprintf(stderr,
                     "%s [%s]: vjp %.3f s (factor %.3f, nnz %ld) %s, jac %.3f s "

@@ -270,7 +270,9 @@ int main(int argc, char **argv)
     for (long k = 1; k <= K; k++) {
         row *r = &rows[k];
         double t0 = fold_time_now();
-        if ((st = fold_iter_unroll_vjp(&def, p, NULL, k, c, NULL, pb, &it)) < 0) break;
+        if ((st = fold_iter_unroll_vjp(&def, &(fold_unroll_run){.p = p, .iters = k, .bar = c}, NULL,
+                                       pb, &it)) < 0)
+            break;
         r->tu = fold_time_now() - t0;
         r->bu = it.bytes_stored;
         r->eu = relerr(pb, ref, n);

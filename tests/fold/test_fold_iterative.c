@@ -158,14 +158,30 @@ START_TEST(jacobian_iterative)
     fold_int rows[2] = {0, n - 1};
     fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     /* forward mode (np <= n columns) */
-    ck_assert_status(fold_jacobian(direct, FOLD_BLOCK_X, n, NULL, np, NULL, J0, NULL), FOLD_OK);
-    ck_assert_status(fold_jacobian(iter, FOLD_BLOCK_X, n, NULL, np, NULL, J1, &info), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(direct, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = n, .n_cols = np},
+                      J0, NULL),
+        FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(iter, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = n, .n_cols = np}, J1,
+                      &info),
+        FOLD_OK);
     ck_assert_double_le(fold_test_vec_relerr(J1, J0, n * np, 1.0), AGREE_TOL);
     ck_assert_int_eq(info.n_rhs, np);
     ck_assert_int_ge(info.iterations, np);
     /* reverse mode (2 rows < np columns when np > 2) */
-    ck_assert_status(fold_jacobian(direct, FOLD_BLOCK_ZL, 2, rows, np, NULL, J0, NULL), FOLD_OK);
-    ck_assert_status(fold_jacobian(iter, FOLD_BLOCK_ZL, 2, rows, np, NULL, J1, &info), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(
+            direct,
+            &(fold_jacobian_sel){.of = FOLD_BLOCK_ZL, .n_rows = 2, .rows = rows, .n_cols = np}, J0,
+            NULL),
+        FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(
+            iter,
+            &(fold_jacobian_sel){.of = FOLD_BLOCK_ZL, .n_rows = 2, .rows = rows, .n_cols = np}, J1,
+            &info),
+        FOLD_OK);
     ck_assert_double_le(fold_test_vec_relerr(J1, J0, 2 * np, 1.0), AGREE_TOL);
     free(J0);
     free(J1);
@@ -249,9 +265,14 @@ START_TEST(not_converged)
     ck_assert_int_eq(info.iterations, 2);
     for (fold_int k = 0; k < d.np; k++)
         ck_assert_double_eq(d.vjp[k], 42.0);
-    ck_assert_status(
-        fold_jacobian(solver, FOLD_BLOCK_X, 2, (fold_int[]){0, 1}, 2, (fold_int[]){0, 1}, J, NULL),
-        FOLD_ERR_NOT_CONVERGED);
+    ck_assert_status(fold_jacobian(solver,
+                                   &(fold_jacobian_sel){.of = FOLD_BLOCK_X,
+                                                        .n_rows = 2,
+                                                        .rows = (fold_int[]){0, 1},
+                                                        .n_cols = 2,
+                                                        .cols = (fold_int[]){0, 1}},
+                                   J, NULL),
+                     FOLD_ERR_NOT_CONVERGED);
     for (int k = 0; k < 4; k++)
         ck_assert_double_eq(J[k], 7.0);
     fold_solver_free(solver);

@@ -252,21 +252,37 @@ START_TEST(not_unique)
     ck_assert_double_eq(pbar[0], 7); /* nothing written */
     /* Reverse mode (1 row, 4 columns) and forward mode (2 rows, 1 column). */
     fold_int rows[1] = {2}, cols[NP] = {0, 1, 2, 3};
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 1, rows, NP, cols, J, &info),
-                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(
+        fold_jacobian(
+            sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = 1, .rows = rows, .n_cols = NP, .cols = cols},
+            J, &info),
+        FOLD_WARN_NOT_UNIQUE);
     ck_assert_int_eq(info.n_not_unique, NP);
     for (int c = 0; c < NP; c++)
         ck_assert(isnan(J[c]));
     fold_int rows2[2] = {2, 3}, cols2[1] = {1};
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 2, rows2, 1, cols2, J, &info),
-                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(
+        fold_jacobian(
+            sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = 2, .rows = rows2, .n_cols = 1, .cols = cols2},
+            J, &info),
+        FOLD_WARN_NOT_UNIQUE);
     ck_assert(isnan(J[0]) && isnan(J[1]));
     /* The whole dx/dp in both modes: determined rows equal to the JVPs, twins NaN. */
     for (int mode = 0; mode < 2; mode++) {
         fold_int r[NX] = {0, 1, 2, 3};
         fold_int nr = mode ? 2 : NX; /* 2 rows < 4 columns: reverse mode */
         fold_int rr[2] = {0, 2};
-        ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, nr, mode ? rr : r, NP, cols, Jall, &info),
+        ck_assert_status(fold_jacobian(sv,
+                                       &(fold_jacobian_sel){.of = FOLD_BLOCK_X,
+                                                            .n_rows = nr,
+                                                            .rows = mode ? rr : r,
+                                                            .n_cols = NP,
+                                                            .cols = cols},
+                                       Jall, &info),
                          FOLD_WARN_NOT_UNIQUE);
         for (int c = 0; c < NP; c++) {
             double dp[NP] = {0}, dx[NX];
@@ -286,8 +302,13 @@ START_TEST(not_unique)
     s.backward.not_unique = FOLD_NOT_UNIQUE_REFUSE;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
     J[0] = 5;
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 2, rows2, 1, cols2, J, NULL),
-                     FOLD_ERR_SINGULAR);
+    ck_assert_status(
+        fold_jacobian(
+            sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = 2, .rows = rows2, .n_cols = 1, .cols = cols2},
+            J, NULL),
+        FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("x[2]");
     ck_assert_double_eq(J[0], 5);
     s.backward.not_unique = FOLD_NOT_UNIQUE_NAN;
@@ -420,13 +441,17 @@ START_TEST(jacobian_two_null_directions)
     double Jx[NX * NP], Jl[3 * NP], p0[NP], h = 1e-5;
     fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_solver_params(sv, p0);
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, NX, NULL, NP, NULL, Jx, &info),
-                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(
+        fold_jacobian(sv, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = NX, .n_cols = NP}, Jx,
+                      &info),
+        FOLD_WARN_NOT_UNIQUE);
     ck_assert_int_eq(info.n_not_unique, NX + 2 * (NP - 1)); /* column p3, rows x2, x3 */
     ck_assert_error_mentions("p[3]");
     ck_assert_error_mentions("not differentiable with respect to 1 of the parameters");
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_LAM, 3, NULL, NP, NULL, Jl, &info),
-                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(
+        fold_jacobian(sv, &(fold_jacobian_sel){.of = FOLD_BLOCK_LAM, .n_rows = 3, .n_cols = NP}, Jl,
+                      &info),
+        FOLD_WARN_NOT_UNIQUE);
     ck_assert_int_eq(info.n_not_unique, 2 * NP + 1); /* rows lam0, lam2, column p3 */
     ck_assert_error_mentions("g[0]");
     ck_assert_error_mentions("g[2]");
@@ -460,10 +485,14 @@ START_TEST(jacobian_two_null_directions)
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
     for (int k = 0; k < NX * NP; k++)
         Jx[k] = 5;
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, NX, NULL, NP, NULL, Jx, &info),
-                     FOLD_ERR_SINGULAR);
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_LAM, 3, NULL, NP, NULL, Jx, &info),
-                     FOLD_ERR_SINGULAR);
+    ck_assert_status(
+        fold_jacobian(sv, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = NX, .n_cols = NP}, Jx,
+                      &info),
+        FOLD_ERR_SINGULAR);
+    ck_assert_status(
+        fold_jacobian(sv, &(fold_jacobian_sel){.of = FOLD_BLOCK_LAM, .n_rows = 3, .n_cols = NP}, Jx,
+                      &info),
+        FOLD_ERR_SINGULAR);
     for (int k = 0; k < NX * NP; k++)
         ck_assert_double_eq(Jx[k], 5);
     /* A column the probe does not flag (here: its flag cleared) is solved, found
@@ -473,20 +502,29 @@ START_TEST(jacobian_two_null_directions)
     double Jc[NX * NP];
     fold_int rows01[2] = {0, 1}, col3[1] = {3};
     kkt_flag_p(sv, 3, false);
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 2, rows01, 1, col3, Jc, &info),
-                     FOLD_ERR_SINGULAR);
+    ck_assert_status(
+        fold_jacobian(
+            sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = 2, .rows = rows01, .n_cols = 1, .cols = col3},
+            Jc, &info),
+        FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("the column of p[3] is not differentiable");
     s.backward.not_unique = FOLD_NOT_UNIQUE_NAN;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
     ck_assert_int_ge(fold_kkt_setup(sv, true, NULL, "test"), 0);
     kkt_flag_p(sv, 3, false);
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, NX, NULL, NP, NULL, Jc, &info),
-                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(
+        fold_jacobian(sv, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = NX, .n_cols = NP}, Jc,
+                      &info),
+        FOLD_WARN_NOT_UNIQUE);
     ck_assert_error_mentions("0 flagged by the null-space probe, 1 by their solves");
     ck_assert_int_eq(info.n_not_unique, NX + 2 * (NP - 1));
     ck_assert_int_gt(info.iterations, 0); /* GMRES tried it */
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, NX, NULL, NP, NULL, Jx, &info),
-                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(
+        fold_jacobian(sv, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = NX, .n_cols = NP}, Jx,
+                      &info),
+        FOLD_WARN_NOT_UNIQUE);
     for (int k = 0; k < NX * NP; k++)
         ck_assert(isnan(Jc[k]) ? isnan(Jx[k]) : Jc[k] == Jx[k]);
     double dp3[NP] = {0, 0, 0, 1}, dx[NX];

@@ -51,8 +51,10 @@ START_TEST(backward_calls)
     ck_assert_status(fold_vjp(s, &(fold_zbar){.x = xbar}, pbar, &info), FOLD_ERR_NOT_SOLVED);
     assert_bwd_not_run(&info);
     GARBAGE(info);
-    ck_assert_status(fold_jacobian(s, FOLD_BLOCK_X, 4, NULL, 3, NULL, J, &info),
-                     FOLD_ERR_NOT_SOLVED);
+    ck_assert_status(
+        fold_jacobian(s, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = 4, .n_cols = 3}, J,
+                      &info),
+        FOLD_ERR_NOT_SOLVED);
     assert_bwd_not_run(&info);
     /* after a solve, a refused argument still leaves "not run" */
     ck_assert_status(fold_solve(s, NULL, NULL), FOLD_OK);
@@ -145,13 +147,17 @@ START_TEST(iter_calls)
     ck_assert(!info.converged);
     ck_assert_int_eq(info.bytes_stored, 0);
     GARBAGE(info);
-    ck_assert_status(fold_iter_unroll_vjp(NULL, p, NULL, 5, xbar, x, pbar, &info),
+    ck_assert_status(fold_iter_unroll_vjp(NULL, &(fold_unroll_run){.p = p, .iters = 5, .bar = xbar},
+                                          x, pbar, &info),
                      FOLD_ERR_ARGUMENT);
     ck_assert_int_eq(info.iterations, 0);
     ck_assert(!info.converged);
     ck_assert_int_eq(info.bytes_stored, 0);
     GARBAGE(info);
-    ck_assert_status(fold_step_unroll_vjp(NULL, p, x, 5, xbar, x, pbar, &info), FOLD_ERR_ARGUMENT);
+    ck_assert_status(
+        fold_step_unroll_vjp(NULL, &(fold_unroll_run){.p = p, .start = x, .iters = 5, .bar = xbar},
+                             x, pbar, &info),
+        FOLD_ERR_ARGUMENT);
     ck_assert_int_eq(info.iterations, 0);
     ck_assert(!info.converged);
 }

@@ -135,7 +135,7 @@ START_TEST(zero_size_refused)
     ASSERT_ZERO_SIZE_REFUSED(fold_solve(s, NULL, &fi), "fold_forward_info",
                              "FOLD_FORWARD_INFO_INIT");
     ck_assert(untouched((char *)&fi + sizeof fi.size, sizeof fi - sizeof fi.size));
-    ASSERT_ZERO_SIZE_REFUSED(fold_solver_import(s, NULL, x, NULL, NULL, NULL, &fi),
+    ASSERT_ZERO_SIZE_REFUSED(fold_solver_import(s, &(fold_import_point){.x = x}, &fi),
                              "fold_forward_info", "FOLD_FORWARD_INFO_INIT");
     ck_assert_status(fold_solve(s, NULL, NULL), FOLD_OK); /* NULL info, as before */
 
@@ -146,8 +146,10 @@ START_TEST(zero_size_refused)
                              "FOLD_BACKWARD_INFO_INIT");
     ASSERT_ZERO_SIZE_REFUSED(fold_vjp(s, &(fold_zbar){.x = x}, pbar, &bi), "fold_backward_info",
                              "FOLD_BACKWARD_INFO_INIT");
-    ASSERT_ZERO_SIZE_REFUSED(fold_jacobian(s, FOLD_BLOCK_X, 4, NULL, 3, NULL, J, &bi),
-                             "fold_backward_info", "FOLD_BACKWARD_INFO_INIT");
+    ASSERT_ZERO_SIZE_REFUSED(
+        fold_jacobian(s, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = 4, .n_cols = 3}, J,
+                      &bi),
+        "fold_backward_info", "FOLD_BACKWARD_INFO_INIT");
     ck_assert(untouched((char *)&bi + sizeof bi.size, sizeof bi - sizeof bi.size));
     ck_assert_status(fold_vjp(s, &(fold_zbar){.x = x}, pbar, NULL), FOLD_OK);
 
@@ -159,10 +161,12 @@ START_TEST(zero_size_refused)
     fold_step_def sd = {0};
     ASSERT_ZERO_SIZE_REFUSED(fold_iter_solve(NULL, NULL, x, NULL, &ii), "fold_iter_info",
                              "FOLD_ITER_INFO_INIT");
-    ASSERT_ZERO_SIZE_REFUSED(fold_iter_unroll_vjp(NULL, NULL, NULL, 1, x, NULL, pbar, &ii),
-                             "fold_iter_info", "FOLD_ITER_INFO_INIT");
-    ASSERT_ZERO_SIZE_REFUSED(fold_step_unroll_vjp(&sd, NULL, NULL, 1, x, NULL, pbar, &ii),
-                             "fold_iter_info", "FOLD_ITER_INFO_INIT");
+    ASSERT_ZERO_SIZE_REFUSED(
+        fold_iter_unroll_vjp(NULL, &(fold_unroll_run){.iters = 1, .bar = x}, NULL, pbar, &ii),
+        "fold_iter_info", "FOLD_ITER_INFO_INIT");
+    ASSERT_ZERO_SIZE_REFUSED(
+        fold_step_unroll_vjp(&sd, &(fold_unroll_run){.iters = 1, .bar = x}, NULL, pbar, &ii),
+        "fold_iter_info", "FOLD_ITER_INFO_INIT");
 
     fold_batch_info bti = {0};
     ASSERT_ZERO_SIZE_REFUSED(fold_batch_run(NULL, NULL, &bti), "fold_batch_info",

@@ -52,7 +52,8 @@ static fold_status differentiate(const fold_problem *prob, cycle_out *o)
         (st = fold_solver_solution(s, x, lam, zl, zu, &obj)) == FOLD_OK &&
         (st = fold_jvp(s, dp, &(fold_dz){.x = dx}, &bi)) >= 0 &&
         (st = fold_vjp(s, &(fold_zbar){.x = xbar}, pbar, &bi)) >= 0 &&
-        (st = fold_jacobian(s, FOLD_BLOCK_X, n, NULL, np, NULL, J, &bi)) >= 0 &&
+        (st = fold_jacobian(s, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = n, .n_cols = np},
+                            J, &bi)) >= 0 &&
         (st = fold_value_gradient(s, grad)) >= 0) {
         double iters = (double)fi.iterations;
         put(o, x, n);

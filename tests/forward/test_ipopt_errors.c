@@ -119,7 +119,8 @@ START_TEST(bad_arguments)
     memset(&info, 0xa5, sizeof info);
     info.size = sizeof info;
     double x[4] = {1, 5, 5, 1};
-    ck_assert_status(fold_solver_import(s, p, x, NULL, NULL, NULL, &info), FOLD_ERR_NONFINITE);
+    ck_assert_status(fold_solver_import(s, &(fold_import_point){.p = p, .x = x}, &info),
+                     FOLD_ERR_NONFINITE);
     assert_not_run(&info, "import");
     ck_assert(!s->has_solution);
     ck_assert_int_eq(s->stats.n_f, 0);
