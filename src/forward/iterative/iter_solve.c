@@ -78,12 +78,13 @@ fold_status fold_iter_solve(const fold_iter_def *def, const fold_iter_run *run, 
                                 "iterations (last step %.3g)",
                                 FN, (long long)k, step_norm);
 done:
-    fold_iter_info out = {.size = sizeof out,
-                          .iterations = k,
-                          .step_norm = step_norm,
-                          .converged = converged,
-                          .solve_s = fold_time_now() - t0};
-    fold_sized_close(info, &out, sizeof out);
+    fold_sized_close(info,
+                     &(fold_iter_info){.size = sizeof(fold_iter_info),
+                                       .iterations = k,
+                                       .step_norm = step_norm,
+                                       .converged = converged,
+                                       .solve_s = fold_time_now() - t0},
+                     sizeof(fold_iter_info));
     free(xk);
     free(y);
     free(xn);
