@@ -41,7 +41,7 @@ int main(int argc, char **argv)
     fold_settings set;
     fold_settings_default(&set);
     fold_solver *solver = NULL;
-    fold_forward_info fwd;
+    fold_forward_info fwd = FOLD_FORWARD_INFO_INIT;
     st = fold_acopf_solve(&model, &set, NULL, NULL, &solver, &fwd, NULL);
     if (st < 0) {
         fprintf(stderr, "example_acopf: solve: %s\n", fold_forward_status_string(fwd.status));
@@ -67,7 +67,8 @@ int main(int argc, char **argv)
         if (c->bus[i].pd > c->bus[big].pd) big = i;
     }
     fold_acopf_diff_request rq = {.mode = FOLD_ACOPF_DIFF_VALUE, .n_cols = nb, .cols = cols};
-    fold_acopf_diff_info di;
+    fold_backward_info bi = FOLD_BACKWARD_INFO_INIT;
+    fold_acopf_diff_info di = {.size = sizeof di, .backward = &bi};
     if (fold_acopf_differentiate(model, solver, &rq, lmp, &di) < 0) return fail("value gradient");
     for (fold_int i = 0; i < nb; i++) /* envelope theorem: d cost / d pd = LAM_P */
         err += rel_err(lmp[i], res->lam_p[i]) > 1e-6;
@@ -97,7 +98,7 @@ int main(int argc, char **argv)
     err += rel_err(grad[big], total) > 1e-8; /* <J e_big, 1> = <e_big, J' 1> */
     err += !(total > 0.9 && total < 1.5);    /* serving 1 MW more needs about 1 MW more */
     printf("  VJP: %.6f, backward %.3f ms, KKT dimension %ld\n", grad[big], 1e3 * di.seconds,
-           (long)di.backward.dim);
+           (long)bi.dim);
 
     free(cols);
     free(lmp);

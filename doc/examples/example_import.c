@@ -130,7 +130,7 @@ int main(void)
     };
     fold_problem *prob = NULL;
     fold_solver *solver = NULL;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     double pg[G], lam, grad[NP], pbar[NP];
     const double xbar[G] = {1, 0, 0, 0}; /* the output differentiated: pg_0 */
     fold_status st;
@@ -142,7 +142,7 @@ int main(void)
     /* Import pg alone: every multiplier is estimated by least squares at pg. */
     if ((st = fold_problem_create(&def, &prob)) != FOLD_OK ||
         (st = fold_solver_create(prob, NULL, &solver)) != FOLD_OK ||
-        (st = fold_solver_import(solver, p, pg, NULL, NULL, NULL, &info)) != FOLD_OK)
+        (st = fold_solver_import(solver, &(fold_import_point){.p = p, .x = pg}, &info)) != FOLD_OK)
         goto fail;
     fold_solver_solution(solver, NULL, &lam, NULL, NULL, NULL);
     printf("imported: KKT residuals %.1e %.1e %.1e, multipliers %s, balance lam = %.4f\n",

@@ -67,7 +67,7 @@ int main(void)
         .step = 0.2, /* 1 / L with L = 5 >= ||Q|| */
     };
     double x[N], fd[N], dx[N];
-    fold_iter_info it;
+    fold_iter_info it = FOLD_ITER_INFO_INIT;
     fold_map *map = NULL;
     fold_status st;
     int ok = 1;
@@ -103,7 +103,7 @@ int main(void)
     const char *names[] = {"direct", "lfpi", "gmres"};
     for (int m = 0; m < 3; m++) {
         double pbar[N], err = 0;
-        fold_backward_info bi;
+        fold_backward_info bi = FOLD_BACKWARD_INFO_INIT;
         set.backward.method = methods[m];
         if ((st = fold_map_vjp(map, &set, xbar, pbar, &bi)) != FOLD_OK) goto fail;
         for (int k = 0; k < N; k++)

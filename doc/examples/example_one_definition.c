@@ -118,8 +118,8 @@ int main(void)
     fold_problem *prob = NULL;
     fold_solver *solver = NULL;
     fold_map *map = NULL;
-    fold_forward_info fi;
-    fold_iter_info ii;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
+    fold_iter_info ii = FOLD_ITER_INFO_INIT;
     double x_ipopt[N], x_pgd[N], pbar_kkt[N], pbar_map[N], fd[N], dx[N], xp[N], xm[N];
     fold_status st;
     int ok = 1;

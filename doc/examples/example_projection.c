@@ -104,8 +104,8 @@ int main(void)
     };
     fold_problem *prob = NULL;
     fold_solver *solver = NULL;
-    fold_forward_info fwd;
-    fold_backward_info bwd;
+    fold_forward_info fwd = FOLD_FORWARD_INFO_INIT;
+    fold_backward_info bwd = FOLD_BACKWARD_INFO_INIT;
     double x[N], dx[N], pbar[N], grad[N];
     const double dp[N] = {1, 0, 0, 0}, w[N] = {1, 2, 3, 4};
     fold_status st;

@@ -222,11 +222,16 @@ FOLD_API fold_status fold_acopf_convert_point(const fold_acopf *from, const fold
 typedef struct fold_acopf_solve_options {
     int max_rounds;
     double stiff_factor;
+    /** fold_acopf_solve only: Ipopt options of the solver it creates, name, value, ..., NULL
+     * (fold_solver_set_ipopt_options; NULL: none, the default). fold_acopf_solve_on uses the
+     * caller's solver's own options (fold_solver_set_ipopt_option). Re-solves carry them. */
+    const char *const *ipopt_options;
 } fold_acopf_solve_options;
 
 FOLD_API void fold_acopf_default_solve_options(fold_acopf_solve_options *opt);
 
 typedef struct fold_acopf_solve_info {
+    size_t size; /**< set by the caller: initialize with FOLD_ACOPF_SOLVE_INFO_INIT */
     fold_forward_status first_status;  /* of the first solve */
     fold_int first_iterations;         /* its Ipopt iterations */
     int rounds;                        /* re-solves run */
@@ -234,6 +239,14 @@ typedef struct fold_acopf_solve_info {
     fold_status failed;                /* a re-solve that failed (its result dropped), else 0 */
     fold_forward_status failed_status; /* its forward status */
 } fold_acopf_solve_info;
+
+/** Initializer of a fold_acopf_solve_info: its size, every other field zero. */
+#define FOLD_ACOPF_SOLVE_INFO_INIT                                                                 \
+    {                                                                                              \
+        .size = sizeof(fold_acopf_solve_info)                                                      \
+    }
+/** The end of its first version: the smallest size accepted. */
+#define FOLD_ACOPF_SOLVE_INFO_V1 FOLD_FIELD_END(fold_acopf_solve_info, failed_status)
 
 /* Solve *model with Ipopt (settings set, NULL: defaults; parameters p, NULL: the model's
  * defaults). When Ipopt stops at its acceptable level, build the model again with flow
@@ -347,6 +360,7 @@ FOLD_API fold_status fold_acopf_solution_read(const char *path, const fold_acopf
 
 /* What fold_acopf_import did. */
 typedef struct fold_acopf_import_info {
+    size_t size;          /**< set by the caller: initialize with FOLD_ACOPF_IMPORT_INFO_INIT */
     bool duals_given;     /* the solution had every multiplier (converted and tried) */
     bool duals_recovered; /* the stored multipliers come from least squares: none given, or
                              the given ones failed the KKT test (residuals below) */
@@ -356,6 +370,14 @@ typedef struct fold_acopf_import_info {
     bool polished;          /* a warm re-solve replaced the point and kept its active set */
     fold_int polish_iterations;
 } fold_acopf_import_info;
+
+/** Initializer of a fold_acopf_import_info: its size, every other field zero. */
+#define FOLD_ACOPF_IMPORT_INFO_INIT                                                                \
+    {                                                                                              \
+        .size = sizeof(fold_acopf_import_info)                                                     \
+    }
+/** The end of its first version: the smallest size accepted. */
+#define FOLD_ACOPF_IMPORT_INFO_V1 FOLD_FIELD_END(fold_acopf_import_info, polish_iterations)
 
 /* fold_acopf_import's options. kkt_tol: the KKT test of the point (doc/math.md §2.3; the
  * solver's forward.kkt_tol is used for nothing else here): default
@@ -561,15 +583,27 @@ typedef struct fold_acopf_diff_request {
     void *user_data;
 } fold_acopf_diff_request;
 
-/* What was done: the backward information of the call that produced the values (all zero
- * with reason FOLD_REASON_NOT_RUN for VALUE, which solves nothing), whether the active-set
- * form refused and the barrier form was used instead, and why, and the wall time. */
+/* What was done: whether the active-set form refused and the barrier form was used
+ * instead, and why, and the wall time; and, in the caller's *backward when given, the backward
+ * information of the call that produced the values (all zero with reason FOLD_REASON_NOT_RUN
+ * for VALUE, which solves nothing). */
 typedef struct fold_acopf_diff_info {
-    fold_backward_info backward;
+    size_t size; /**< set by the caller: initialize with FOLD_ACOPF_DIFF_INFO_INIT */
+    fold_backward_info *backward; /**< in: where the backward information goes (its own size
+                                       set: FOLD_BACKWARD_INFO_INIT); NULL: not wanted. A
+                                       pointer, so that each struct grows on its own */
     bool kkt_fallback;
     char fallback_reason[1100];
     double seconds;
 } fold_acopf_diff_info;
+
+/** Initializer of a fold_acopf_diff_info: its size, every other field zero. */
+#define FOLD_ACOPF_DIFF_INFO_INIT                                                                  \
+    {                                                                                              \
+        .size = sizeof(fold_acopf_diff_info)                                                       \
+    }
+/** The end of its first version: the smallest size accepted. */
+#define FOLD_ACOPF_DIFF_INFO_V1 FOLD_FIELD_END(fold_acopf_diff_info, seconds)
 
 /* Differentiate the solution stored in solver (a solver of model's problem, after
  * fold_acopf_solve or fold_acopf_import) as foldopt opf does: the call of req->mode

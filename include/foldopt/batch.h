@@ -71,13 +71,13 @@ typedef struct fold_batch_model {
     /** Free it (worker exit). May be NULL. */
     void (*destroy)(void *model);
     /** Solve one scenario. *state receives the scenario's state (NULL allowed when the solve
-     * failed); info (zeroed on entry) its forward information. Status < 0: the scenario
-     * failed (its state is then never a start point and record is not called). */
+     * failed); info (zeroed, its size set, on entry) its forward information. Status < 0: the
+     * scenario failed (its state is then never a start point and record is not called). */
     fold_status (*solve)(void *model, const fold_batch_solve_args *args, void **state,
                          fold_forward_info *info, char *message);
     /** Right after a successful solve: outputs (n_out) and sensitivities (n_sens) of the
-     * scenario; backward (zeroed on entry): the fold_backward_info of the backward call
-     * behind sens, when there was one. Status < 0: its sensitivities are dropped (outputs
+     * scenario; backward (zeroed, its size set, on entry): the fold_backward_info of the backward
+     * call behind sens, when there was one. Status < 0: its sensitivities are dropped (outputs
      * kept). May be NULL when n_out = n_sens = 0. */
     fold_status (*record)(void *model, void *state, double *outputs, double *sens,
                           fold_backward_info *backward, char *message);
@@ -127,16 +127,17 @@ typedef struct fold_batch_record {
     fold_int warm_from;       /**< START_SCENARIO: that scenario's index, else -1 */
     double solve_s, record_s; /**< wall seconds of the solve and record hooks in the worker */
     fold_int n_out, n_sens;
-    const double *outputs;        /**< n_out values; NULL when the solve failed */
-    const double *sens;           /**< n_sens values; NULL when unavailable */
-    bool has_backward;            /**< backward holds the record hook's backward information */
-    fold_backward_info backward;  /**< e.g. reused_analysis: the chain's previous scenario
-                                       left a KKT analysis of the same pattern */
-    const char *message;          /**< why it failed, or a warning; "" when none */
-    const fold_trust_item *trust; /**< the trust report of the sensitivities the record hook
-                                       gave (the model's trust hook); NULL when none */
-    fold_int n_trust;             /**< its items */
-    long worker_peak_kb;          /**< peak resident memory of the worker that ran it, kB */
+    const double *outputs;              /**< n_out values; NULL when the solve failed */
+    const double *sens;                 /**< n_sens values; NULL when unavailable */
+    const fold_backward_info *backward; /**< the record hook's backward information (e.g.
+                                             reused_analysis: the chain's previous scenario
+                                             left a KKT analysis of the same pattern); NULL
+                                             when none */
+    const char *message;                /**< why it failed, or a warning; "" when none */
+    const fold_trust_item *trust;       /**< the trust report of the sensitivities the record hook
+                                             gave (the model's trust hook); NULL when none */
+    fold_int n_trust;                   /**< its items */
+    long worker_peak_kb;                /**< peak resident memory of the worker that ran it, kB */
 } fold_batch_record;
 
 /** Progress of a run (rank 0 under MPI). */
@@ -197,6 +198,7 @@ typedef struct fold_batch_job {
 
 /** Summary of a run. */
 typedef struct fold_batch_info {
+    size_t size;         /**< set by the caller: initialize with FOLD_BATCH_INFO_INIT */
     fold_int n_recorded; /**< records given to on_record */
     fold_int n_ok;       /**< of which status >= 0 */
     fold_int n_failed;   /**< status < 0 with outcome DONE */
@@ -210,6 +212,14 @@ typedef struct fold_batch_info {
     double wall_s;        /**< whole run */
     long worker_peak_kb;  /**< largest peak resident memory of a worker, kB */
 } fold_batch_info;
+
+/** Initializer of a fold_batch_info: its size, every other field zero. */
+#define FOLD_BATCH_INFO_INIT                                                                       \
+    {                                                                                              \
+        .size = sizeof(fold_batch_info)                                                            \
+    }
+/** The end of its first version: the smallest size accepted. */
+#define FOLD_BATCH_INFO_V1 FOLD_FIELD_END(fold_batch_info, worker_peak_kb)
 
 /** A batch of worker processes. Thread safety: used by one thread at a time; distinct batches
  * are independent; create it before starting threads of your own (fork copies only the
@@ -289,7 +299,10 @@ typedef struct fold_batch_problem_spec {
     fold_int n_cols;    /**< parameter columns of VJP / VALUE / JACOBIAN; cols NULL:
                              all np */
     const fold_int *cols;
-    bool warm_duals; /**< warm starts give Ipopt the multipliers too */
+    bool warm_duals;                  /**< warm starts give Ipopt the multipliers too */
+    const char *const *ipopt_options; /**< Ipopt options of every solve: name, value, ...,
+                                           NULL (fold_solver_set_ipopt_options; NULL: none);
+                                           copied and checked */
 } fold_batch_problem_spec;
 
 /** Fill *model with the generic problem model (a copy of the spec and its arrays, freed by

@@ -22,8 +22,9 @@ typedef enum fold_backward_reason {
 
 /** Information about the last backward call. */
 typedef struct fold_backward_info {
-    fold_kkt_form kkt_form;           /**< used */
-    fold_backward_method method;      /**< used */
+    size_t size;                 /**< set by the caller: initialize with FOLD_BACKWARD_INFO_INIT */
+    fold_kkt_form kkt_form;      /**< used */
+    fold_backward_method method; /**< used */
     fold_factorization factorization; /**< actually used (after any fallback) */
     fold_ordering ordering;           /**< used */
     char fallback_reason[128];        /**< why CHOLMOD fell back to UMFPACK, else "" */
@@ -69,6 +70,14 @@ typedef struct fold_backward_info {
     fold_precond_kind precond; /**< the preconditioner an iterative method used (precond.kind,
                                    or what auto chose); FOLD_PRECOND_NONE for direct */
 } fold_backward_info;
+
+/** Initializer of a fold_backward_info: its size, every other field zero. */
+#define FOLD_BACKWARD_INFO_INIT                                                                    \
+    {                                                                                              \
+        .size = sizeof(fold_backward_info)                                                         \
+    }
+/** The end of its first version: the smallest size accepted. */
+#define FOLD_BACKWARD_INFO_V1 FOLD_FIELD_END(fold_backward_info, precond)
 
 /** Kinds of items of the trust report (fold_trust_report; doc/math.md §3.2, §4.8). */
 typedef enum fold_trust_kind {
@@ -145,17 +154,28 @@ FOLD_API fold_status fold_jvp(fold_solver *solver, const double *dp, const fold_
 FOLD_API fold_status fold_vjp(fold_solver *solver, const fold_zbar *zbar, double *pbar,
                               fold_backward_info *info);
 
-/** Selected entries of dz/dp: rows from block `of` (indices rows[0..n_rows), or all when
- * rows is NULL), columns = parameters cols[0..n_cols) (or all when NULL). Output J is dense,
- * column-major, n_rows x n_cols. Chooses forward or reverse mode by the smaller count and
- * solves backward.block_size right-hand sides at a time. With a singular KKT matrix, the
- * columns of parameters along which the solution is not differentiable and the rows of
- * outputs that are not unique are NaN, every other entry is returned
+/** The entries of a fold_jacobian: rows of block `of` (rows[0..n_rows); rows NULL: all rows of
+ * the block, n_rows then 0 or the block's size) and parameter columns (cols[0..n_cols);
+ * cols NULL: all np, n_cols then 0 or np). Arrays are only read during the call; initialize
+ * with designated initializers ({.of = FOLD_BLOCK_X, .n_rows = 2, .rows = r}): fields left out
+ * are zero / NULL, so {.of = FOLD_BLOCK_LAM} asks for every entry of that block. */
+typedef struct fold_jacobian_sel {
+    fold_block of;
+    fold_int n_rows;
+    const fold_int *rows;
+    fold_int n_cols;
+    const fold_int *cols;
+} fold_jacobian_sel;
+
+/** Selected entries of dz/dp as *sel says (NULL: every entry of x). Output J is dense,
+ * column-major, n_rows x n_cols (the counts after NULL rows / cols are expanded). Chooses forward
+ * or reverse mode by the smaller count and solves backward.block_size right-hand sides at a time.
+ * With a singular KKT matrix, the columns of parameters along which the solution is not
+ * differentiable and the rows of outputs that are not unique are NaN, every other entry is returned
  * (FOLD_WARN_NOT_UNIQUE, info->n_not_unique, fold_last_error() names them; doc/math.md
  * §4.8); under backward.not_unique = refuse, FOLD_ERR_SINGULAR. */
-FOLD_API fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows,
-                                   const fold_int *rows, fold_int n_cols, const fold_int *cols,
-                                   double *J, fold_backward_info *info);
+FOLD_API fold_status fold_jacobian(fold_solver *solver, const fold_jacobian_sel *sel, double *J,
+                                   fold_backward_info *info);
 
 /** Gradient of the optimal value f*(p) = f(x*(p); p): dL/dp at the solution (envelope
  * theorem; no linear solve). Output grad (np). Where the optimal value has a kink (the

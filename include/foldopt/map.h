@@ -172,12 +172,21 @@ typedef struct fold_iter_def {
 
 /** Outcome of a built-in iterative solve or unrolled derivative. */
 typedef struct fold_iter_info {
+    size_t size; /**< set by the caller: initialize with FOLD_ITER_INFO_INIT */
     fold_int iterations;
     double step_norm;    /**< ||x_k - x_{k-1}||_inf of the last iteration */
     bool converged;      /**< step_norm <= tol (1 + ||x||_inf) */
     size_t bytes_stored; /**< memory kept for reverse-mode unrolling */
     double solve_s;
 } fold_iter_info;
+
+/** Initializer of a fold_iter_info: its size, every other field zero. */
+#define FOLD_ITER_INFO_INIT                                                                        \
+    {                                                                                              \
+        .size = sizeof(fold_iter_info)                                                             \
+    }
+/** The end of its first version: the smallest size accepted. */
+#define FOLD_ITER_INFO_V1 FOLD_FIELD_END(fold_iter_info, solve_s)
 
 /** The fold map of one step at x (n) with parameters p (np): Phi and Psi products exact
  * (projection Jacobians of every set, soft-threshold Jacobian). */
@@ -206,11 +215,21 @@ typedef struct fold_iter_run {
 FOLD_API fold_status fold_iter_solve(const fold_iter_def *def, const fold_iter_run *run, double *x,
                                      double *dx, fold_iter_info *info);
 
-/** Reverse-mode unrolling: run exactly `iters` iterations from x0 storing the iterates, then
- * back-propagate xbar (n) through them: pbar (np) = (d x_iters / dp)' xbar. x (n, may be
- * NULL) receives x_iters; info->bytes_stored the memory of the tape. */
-FOLD_API fold_status fold_iter_unroll_vjp(const fold_iter_def *def, const double *p,
-                                          const double *x0, fold_int iters, const double *xbar,
+/** One reverse-mode unrolling (fold_iter_unroll_vjp, fold_step_unroll_vjp). Arrays are only
+ * read during the call; initialize with designated initializers ({.p = p, .iters = 50,
+ * .bar = xbar}): fields left out are zero / NULL. */
+typedef struct fold_unroll_run {
+    const double *p;     /**< parameters (np; may be NULL when np = 0) */
+    const double *start; /**< x0 (n) / z0 (nz), independent of p; NULL: zeros (projected onto
+                              the set for PGD) */
+    fold_int iters;      /**< iterations run and unrolled (>= 0) */
+    const double *bar;   /**< upstream gradient on the last iterate: xbar (n) / zbar (nz) */
+} fold_unroll_run;
+
+/** Reverse-mode unrolling: run exactly run->iters iterations from run->start storing the
+ * iterates, then back-propagate run->bar through them: pbar (np) = (d x_iters / dp)' bar.
+ * x (n, may be NULL) receives x_iters; info->bytes_stored the memory of the tape. */
+FOLD_API fold_status fold_iter_unroll_vjp(const fold_iter_def *def, const fold_unroll_run *run,
                                           double *x, double *pbar, fold_iter_info *info);
 
 /** A user-defined update step z <- U(z, p) of any iterative method (an SQP step, a dual
@@ -228,15 +247,15 @@ typedef struct fold_step_def {
     void *user_data; /**< passed to every callback */
 } fold_step_def;
 
-/** Reverse-mode unrolling of a user-defined step: run exactly `iters` steps from z0 (nz),
- * storing z_0..z_iters, then pull zbar (nz) back: pbar (np) = (d z_iters / dp)' zbar =
+/** Reverse-mode unrolling of a user-defined step: run exactly run->iters steps from
+ * z0 = run->start (nz; NULL: zeros), storing z_0..z_iters, then pull zbar = run->bar (nz)
+ * back: pbar (np) = (d z_iters / dp)' zbar =
  * sum_k Psi(z_k)' Phi(z_{k+1})' ... Phi(z_{iters-1})' zbar (z0 independent of p). z (nz, may
  * be NULL) receives z_iters; info (may be NULL) the iterations, the tape's bytes and the
  * time. Errors (outputs not written): FOLD_ERR_ARGUMENT (NULL def/callback/array, iters < 0,
  * sizes), FOLD_ERR_NONFINITE (p, z0, zbar or a callback output), FOLD_ERR_CALLBACK (names the
  * callback and the iteration), FOLD_ERR_MEMORY. Thread-safe if the callbacks are. */
-FOLD_API fold_status fold_step_unroll_vjp(const fold_step_def *def, const double *p,
-                                          const double *z0, fold_int iters, const double *zbar,
+FOLD_API fold_status fold_step_unroll_vjp(const fold_step_def *def, const fold_unroll_run *run,
                                           double *z, double *pbar, fold_iter_info *info);
 
 #endif

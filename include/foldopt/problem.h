@@ -179,6 +179,7 @@ FOLD_API void fold_problem_start_point(const fold_problem *prob, double *x);
 
 /** Report of the derivative checker: the worst entry over all callbacks. */
 typedef struct fold_deriv_report {
+    size_t size;             /**< set by the caller: initialize with FOLD_DERIV_REPORT_INIT */
     double max_abs_error;    /**< over all checked entries */
     double max_rel_error;    /**< |a - fd| / max(1, |fd|) at the worst entry */
     char worst_function[16]; /**< "grad_f", "jac_g", "hess_l", "grad_f_p", "jac_g_p", "hess_lp" */
@@ -188,6 +189,14 @@ typedef struct fold_deriv_report {
     fold_int n_bad;     /**< entries with relative error above tol */
     fold_int n_missing; /**< nonzero FD entries outside the declared pattern */
 } fold_deriv_report;
+
+/** Initializer of a fold_deriv_report: its size, every other field zero. */
+#define FOLD_DERIV_REPORT_INIT                                                                     \
+    {                                                                                              \
+        .size = sizeof(fold_deriv_report)                                                          \
+    }
+/** The end of its first version: the smallest size accepted. */
+#define FOLD_DERIV_REPORT_V1 FOLD_FIELD_END(fold_deriv_report, n_missing)
 
 /** Compare every derivative callback (parameter terms included when present) with central
  * finite differences of step h at (x, p, lam); lam may be NULL (zeros; then random weights

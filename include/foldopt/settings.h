@@ -69,18 +69,13 @@ typedef enum fold_precond_kind {
 /** Log sink: level (1 = summary, 2 = iterations, 3 = debug), one line without newline. */
 typedef void (*fold_log_fn)(int level, const char *line, void *user_data);
 
-#define FOLD_MAX_IPOPT_OPTIONS 32
-#define FOLD_IPOPT_OPTION_LEN 64
-
-/** An Ipopt option passed through verbatim; see fold_settings_set_ipopt. */
-typedef struct fold_ipopt_option {
-    char name[FOLD_IPOPT_OPTION_LEN];
-    char value[FOLD_IPOPT_OPTION_LEN];
-} fold_ipopt_option;
-
 /** All settings. Initialize with fold_settings_default; change fields directly or by name
- * with fold_settings_set; fold_solver_create validates and copies them. */
+ * with fold_settings_set; fold_solver_create validates and copies them. The struct can grow
+ * (doc/api/types.md, "Structs that grow"): size, set by fold_settings_default, is the sizeof
+ * the caller was compiled with, and the library reads only those bytes (fields it does not
+ * find there take their defaults). */
 typedef struct fold_settings {
+    size_t size; /**< set by fold_settings_default; 0 (never initialized) is refused */
     struct {
         fold_forward_method method; /**< forward solver backend */
         double tol;                 /**< Ipopt tol */
@@ -127,30 +122,32 @@ typedef struct fold_settings {
         fold_log_fn sink; /**< NULL: stderr */
         void *sink_data;
     } log;
-    int n_ipopt_options;
-    fold_ipopt_option ipopt_options[FOLD_MAX_IPOPT_OPTIONS];
 } fold_settings;
 
-/** Fill *s with the documented defaults. */
-FOLD_API void fold_settings_default(fold_settings *s);
+/** The end of the first version of fold_settings: the smallest size accepted. */
+#define FOLD_SETTINGS_V1 FOLD_FIELD_END(fold_settings, log)
 
-/** Check every field against its range; FOLD_ERR_SETTING naming the field otherwise. */
+/** Fill the first size bytes of *s with the documented defaults and set s->size = size (the
+ * bytes beyond the library's own struct, when size is larger, are zeroed). Call it through
+ * fold_settings_default. Does nothing for a NULL s or a size smaller than the size field. */
+FOLD_API void fold_settings_init(fold_settings *s, size_t size);
+
+/** Fill *s (a fold_settings *) with the documented defaults and its size. */
+#define fold_settings_default(s) fold_settings_init((s), sizeof *(s))
+
+/** Check every field against its range; FOLD_ERR_SETTING naming the field otherwise;
+ * FOLD_ERR_ARGUMENT when s->size is 0 or smaller than the first version of the struct. */
 FOLD_API fold_status fold_settings_validate(const fold_settings *s);
 
 /** Set one field by its dotted name ("backward.tol", "active_set.weak_policy") from text:
  * numbers, true/false, or an enum value's name ("barrier", "metis"). The value is checked
- * against the field's range; on error *s is unchanged. */
+ * against the field's range; on error *s is unchanged. A field beyond s->size (a caller
+ * compiled before it existed) is FOLD_ERR_SETTING. */
 FOLD_API fold_status fold_settings_set(fold_settings *s, const char *name, const char *value);
 
 /** Format the current value of a named field into buf (size len). */
 FOLD_API fold_status fold_settings_get(const fold_settings *s, const char *name, char *buf,
                                        size_t len);
-
-/** Pass an option to Ipopt verbatim (its type is found by Ipopt: string, integer or number).
- * Options that would terminate the process or are unavailable in this build
- * (linear_solver ma27/ma57/ma77/ma86/ma97/pardiso/wsmp, hsllib, pardisolib) are refused
- * with FOLD_ERR_SETTING. Setting the same name twice replaces the value. */
-FOLD_API fold_status fold_settings_set_ipopt(fold_settings *s, const char *name, const char *value);
 
 /** Number of settings in the table and their metadata, for generated docs and --help. */
 typedef struct fold_setting_info {

@@ -35,6 +35,7 @@ FOLD_API const char *fold_forward_status_string(fold_forward_status status);
 
 /** Information about the last forward solve or import. */
 typedef struct fold_forward_info {
+    size_t size;                /**< set by the caller: initialize with FOLD_FORWARD_INFO_INIT */
     fold_forward_status status; /**< outcome */
     int raw_status;             /**< backend's own code (Ipopt ApplicationReturnStatus) */
     const char *backend;        /**< "ipopt" or "import" */
@@ -59,6 +60,14 @@ typedef struct fold_forward_info {
     fold_int n_ambiguous; /**< sides still ambiguous or weakly active at the solution */
 } fold_forward_info;
 
+/** Initializer of a fold_forward_info: its size, every other field zero. */
+#define FOLD_FORWARD_INFO_INIT                                                                     \
+    {                                                                                              \
+        .size = sizeof(fold_forward_info)                                                          \
+    }
+/** The end of its first version: the smallest size accepted. */
+#define FOLD_FORWARD_INFO_V1 FOLD_FIELD_END(fold_forward_info, n_ambiguous)
+
 /** Create a solver for prob with settings s (NULL: defaults), which are validated and
  * copied. prob must outlive the solver. */
 FOLD_API fold_status fold_solver_create(const fold_problem *prob, const fold_settings *s,
@@ -81,14 +90,51 @@ FOLD_API fold_status fold_solver_update_settings(fold_solver *solver, const fold
  * backward.allow_unconverged), or an argument/callback error. info may be NULL. */
 FOLD_API fold_status fold_solve(fold_solver *solver, const double *p, fold_forward_info *info);
 
-/** Import a solution computed elsewhere (black box) at parameters p: x (n) and, if known,
- * lam (m), zl, zu (n) — any of the multiplier arrays may be NULL and then all are
- * estimated by sparse least squares on the constraints active at x. The KKT residuals are
- * measured and reported; the point is accepted when all are below forward.kkt_tol
- * (FOLD_OK), otherwise FOLD_ERR_NOT_KKT with the residuals in info. */
-FOLD_API fold_status fold_solver_import(fold_solver *solver, const double *p, const double *x,
-                                        const double *lam, const double *zl, const double *zu,
+/** A point computed elsewhere, for fold_solver_import. Arrays are only read during the call;
+ * initialize with designated initializers ({.x = x}): fields left out are NULL. */
+typedef struct fold_import_point {
+    const double *p;       /**< parameters (np); NULL: the problem's defaults */
+    const double *x;       /**< primal point (n), required */
+    const double *lam;     /**< constraint multipliers (m), or NULL */
+    const double *zl, *zu; /**< bound multipliers (n), or NULL */
+} fold_import_point;
+
+/** Import a solution computed elsewhere (black box): pt->x and, if known, pt->lam, zl, zu —
+ * any of the multiplier arrays may be NULL and then all are estimated by sparse least squares
+ * on the constraints active at x. The KKT residuals are measured and reported; the point is
+ * accepted when all are below forward.kkt_tol (FOLD_OK), otherwise FOLD_ERR_NOT_KKT with the
+ * residuals in info. FOLD_ERR_ARGUMENT for a NULL pt or x. */
+FOLD_API fold_status fold_solver_import(fold_solver *solver, const fold_import_point *pt,
                                         fold_forward_info *info);
+
+/* ---- Ipopt options (doc/api/solver.md, "Ipopt options") ---- */
+
+/** Check an Ipopt option without a solver: FOLD_OK when Ipopt accepts name = value (its type,
+ * string, integer or number, is found by Ipopt); FOLD_ERR_SETTING naming it otherwise:
+ * unknown name, wrong type, out of range, or refused because it would terminate the
+ * process or is unavailable in this build (linear_solver ma27/ma57/ma77/ma86/ma97/pardiso/
+ * wsmp, hsllib, pardisolib, linear_system_scaling mc19). No length limit. */
+FOLD_API fold_status fold_ipopt_option_check(const char *name, const char *value);
+
+/** Pass an option to Ipopt verbatim on every later solve of this solver (after foldopt's own
+ * options, which it overrides). Checked at once (fold_ipopt_option_check; on error nothing
+ * changes). Setting a name again replaces its value; value NULL removes the name; name NULL
+ * (and value NULL) removes every option. */
+FOLD_API fold_status fold_solver_set_ipopt_option(fold_solver *solver, const char *name,
+                                                  const char *value);
+
+/** Set every option of list: name, value, name, value, ..., NULL (NULL: none), in order, as
+ * fold_solver_set_ipopt_option. Stops at the first refused one (FOLD_ERR_SETTING naming its
+ * entry; the ones before it stay set). */
+FOLD_API fold_status fold_solver_set_ipopt_options(fold_solver *solver, const char *const *list);
+
+/** Number of Ipopt options set on the solver. */
+FOLD_API fold_int fold_solver_ipopt_option_count(const fold_solver *solver);
+
+/** Option `index` (0 <= index < count, in the order first set): *name and *value point into
+ * the solver, valid until its options change. FOLD_ERR_ARGUMENT for an index out of range. */
+FOLD_API fold_status fold_solver_ipopt_option(const fold_solver *solver, fold_int index,
+                                              const char **name, const char **value);
 
 /** Copy the stored solution; any output may be NULL. FOLD_ERR_NOT_SOLVED if none. */
 FOLD_API fold_status fold_solver_solution(const fold_solver *solver, double *x, double *lam,

@@ -75,4 +75,25 @@ FOLD_API void fold_clear_error(void);
 FOLD_API fold_status fold_set_error(fold_status status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Structs that grow (doc/api/types.md): every output struct the library fills and
+ * fold_settings start with `size_t size`, set by the caller (FOLD_..._INIT,
+ * fold_settings_default) to the sizeof it was compiled with. A newer library then reads and
+ * writes only those bytes. The two calls below are that rule, for code built on foldopt that
+ * defines growable structs of its own (problem families, bindings). */
+
+/** Check the caller's struct (NULL: nothing to do, FOLD_OK) and prepare the full one: its
+ * size (first field) must be at least min_size, the end of the struct's first version's last
+ * field; otherwise FOLD_ERR_ARGUMENT "<type>.size is 0: initialize with <macro>". On success
+ * *full (full_size bytes) is zeroed and its size set to full_size. */
+FOLD_API fold_status fold_sized_open(const void *caller, void *full, size_t full_size,
+                                     size_t min_size, const char *type, const char *macro);
+
+/** Copy the full struct into the caller's (NULL: nothing) after a successful fold_sized_open:
+ * the bytes after the size field up to the caller's size; bytes beyond full_size that the
+ * caller knows (a newer header than the library) are zeroed. The caller's size is kept. */
+FOLD_API void fold_sized_close(void *caller, const void *full, size_t full_size);
+
+/** The end of field f of struct T: the smallest size a caller that knows f may pass. */
+#define FOLD_FIELD_END(T, f) (offsetof(T, f) + sizeof(((T *)0)->f))
+
 #endif

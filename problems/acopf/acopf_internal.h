@@ -194,6 +194,11 @@ fold_int acopf_param(const fold_acopf *m, int kind, fold_int item);
  * parameter starts near the tolerance unless the caller chose mu_init; a time limit less
  * spent_s. */
 void acopf_warm_settings(const fold_settings *set, double spent_s, fold_settings *warm);
+/* The Ipopt options of a warm re-solve on `to`: those of `from` (copied when to is another
+ * solver), and Ipopt's barrier parameter starting near from's tolerance (its default 0.1
+ * would lead it back to the central path far from the point) unless mu_init is set already;
+ * *added (may be NULL) says whether mu_init was added. */
+fold_status acopf_warm_options(const fold_solver *from, fold_solver *to, bool *added);
 
 /* Callbacks (model_eval.c). */
 int acopf_cb_f(const double *x, const double *p, double *obj, void *ud);

@@ -67,7 +67,7 @@ static fold_status gradient_call(const fold_acopf *m, fold_solver *sv,
 static fold_status call(const fold_acopf *m, fold_solver *sv, const fold_acopf_diff_request *rq,
                         double *values, fold_backward_info *bwd)
 {
-    memset(bwd, 0, sizeof *bwd);
+    *bwd = (fold_backward_info)FOLD_BACKWARD_INFO_INIT;
     bwd->reason = FOLD_REASON_NOT_RUN;
     switch (rq->mode) {
     case FOLD_ACOPF_DIFF_VALUE:
@@ -81,19 +81,16 @@ static fold_status call(const fold_acopf *m, fold_solver *sv, const fold_acopf_d
     }
 }
 
-fold_status fold_acopf_differentiate(const fold_acopf *m, fold_solver *sv,
-                                     const fold_acopf_diff_request *rq, double *values,
-                                     fold_acopf_diff_info *info)
+/* fold_acopf_differentiate on full structs: info's fields, and the backward information in
+ * *bwd. */
+static fold_status differentiate(const fold_acopf *m, fold_solver *sv,
+                                 const fold_acopf_diff_request *rq, double *values,
+                                 fold_acopf_diff_info *info, fold_backward_info *bwd)
 {
-    fold_acopf_diff_info local;
-    if (!info) info = &local;
-    fold_clear_error();
-    memset(info, 0, sizeof *info);
-    info->backward.reason = FOLD_REASON_NOT_RUN;
     fold_status st = check_request(m, sv, rq, values);
     if (st != FOLD_OK) return st;
     double t0 = now_s();
-    st = call(m, sv, rq, values, &info->backward);
+    st = call(m, sv, rq, values, bwd);
     /* Several generators at one bus leave their reactive split undetermined: the active-set
      * system is singular there while the barrier form stays regular (doc/acopf.md §5). */
     const fold_settings *cur = fold_solver_settings(sv);
@@ -108,9 +105,31 @@ fold_status fold_acopf_differentiate(const fold_acopf *m, fold_solver *sv,
             st = acopf_error_from_lib(ust, FN);
         } else {
             info->kkt_fallback = true;
-            st = call(m, sv, rq, values, &info->backward);
+            st = call(m, sv, rq, values, bwd);
         }
     }
     info->seconds = now_s() - t0;
+    return st;
+}
+
+fold_status fold_acopf_differentiate(const fold_acopf *m, fold_solver *sv,
+                                     const fold_acopf_diff_request *rq, double *values,
+                                     fold_acopf_diff_info *info)
+{
+    fold_acopf_diff_info full = FOLD_ACOPF_DIFF_INFO_INIT;
+    fold_backward_info bwd = FOLD_BACKWARD_INFO_INIT;
+    fold_clear_error();
+    fold_status st = fold_sized_open(info, &full, sizeof full, FOLD_ACOPF_DIFF_INFO_V1,
+                                     "fold_acopf_diff_info", "FOLD_ACOPF_DIFF_INFO_INIT");
+    fold_backward_info *user_bwd = info ? info->backward : NULL;
+    if (st < 0 ||
+        (st = fold_sized_open(user_bwd, &bwd, sizeof bwd, FOLD_BACKWARD_INFO_V1,
+                              "fold_acopf_diff_info.backward", "FOLD_BACKWARD_INFO_INIT")) < 0)
+        return st;
+    bwd.reason = FOLD_REASON_NOT_RUN;
+    full.backward = user_bwd;
+    st = differentiate(m, sv, rq, values, &full, &bwd);
+    fold_sized_close(user_bwd, &bwd, sizeof bwd);
+    fold_sized_close(info, &full, sizeof full);
     return st;
 }

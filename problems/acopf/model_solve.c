@@ -12,6 +12,7 @@ void fold_acopf_default_solve_options(fold_acopf_solve_options *opt)
 {
     opt->max_rounds = FOLD_ACOPF_REFINE_ROUNDS;
     opt->stiff_factor = FOLD_ACOPF_STIFF_FACTOR;
+    opt->ipopt_options = NULL;
 }
 
 /* The thermal limit of branch b, written in the voltages, adds mu grad|h|^2 to the
@@ -69,20 +70,31 @@ static void add_info(fold_forward_info *sum, const fold_forward_info *next, bool
     *sum = s;
 }
 
-/* The settings of a warm re-solve: Ipopt's barrier parameter starts near the tolerance
- * (its default 0.1 would lead it back to the central path far from the point) unless the
- * caller chose mu_init. */
+/* The settings of a warm re-solve. */
 void acopf_warm_settings(const fold_settings *set, double spent_s, fold_settings *warm)
 {
-    char mu[32];
     *warm = *set;
     if (set->forward.time_limit_s > 0) /* the limit holds for all solves together */
         warm->forward.time_limit_s = fmax(set->forward.time_limit_s - spent_s, 1e-3);
-    for (int i = 0; i < set->n_ipopt_options; i++)
-        if (!strcmp(set->ipopt_options[i].name, "mu_init")) return;
-    snprintf(mu, sizeof mu, "%.3g", 0.1 * set->forward.tol);
-    if (fold_settings_set_ipopt(warm, "mu_init", mu) != FOLD_OK)
-        *warm = *set; /* every option slot taken: Ipopt's default */
+}
+
+fold_status acopf_warm_options(const fold_solver *from, fold_solver *to, bool *added)
+{
+    const char *name, *value;
+    char mu[32];
+    fold_status st;
+    if (added) *added = false;
+    for (fold_int k = 0; from != to && k < fold_solver_ipopt_option_count(from); k++)
+        if ((st = fold_solver_ipopt_option(from, k, &name, &value)) ||
+            (st = fold_solver_set_ipopt_option(to, name, value)))
+            return st;
+    for (fold_int k = 0; k < fold_solver_ipopt_option_count(to); k++)
+        if (fold_solver_ipopt_option(to, k, &name, NULL) == FOLD_OK && !strcmp(name, "mu_init"))
+            return FOLD_OK;
+    snprintf(mu, sizeof mu, "%.3g", 0.1 * fold_solver_settings(from)->forward.tol);
+    if ((st = fold_solver_set_ipopt_option(to, "mu_init", mu))) return st;
+    if (added) *added = true;
+    return FOLD_OK;
 }
 
 /* A primal-dual point of one model (one allocation). */
@@ -104,7 +116,7 @@ static bool point_alloc(const fold_acopf *m, point *pt)
  * the model m0, in its layout). On success (Ipopt solved or acceptable) *m1 and *s1 receive
  * the new model and its solver. */
 static fold_status resolve(const fold_acopf *m0, const unsigned char *mask, const point *pt,
-                           const fold_settings *set, double spent_s, const double *p,
+                           const fold_solver *from, double spent_s, const double *p,
                            fold_acopf **m1, fold_solver **s1, fold_forward_info *fi)
 {
     fold_acopf_options opt = {.flow_var_max_z = 0, .flow_var_branch = mask};
@@ -118,10 +130,11 @@ static fold_status resolve(const fold_acopf *m0, const unsigned char *mask, cons
         st = acopf_error(FOLD_ERR_MEMORY, "fold_acopf_solve: out of memory (%s)", m0->cs.name);
         goto done;
     }
-    acopf_warm_settings(set, spent_s, &warm);
+    acopf_warm_settings(fold_solver_settings(from), spent_s, &warm);
     if ((st = fold_acopf_convert_point(m0, *m1, p, pt->x, pt->lam, pt->zl, pt->zu, to.x, to.lam,
                                        to.zl, to.zu)) != FOLD_OK ||
         (st = fold_solver_create((*m1)->prob, &warm, s1)) != FOLD_OK ||
+        (st = acopf_warm_options(from, *s1, NULL)) != FOLD_OK ||
         (st = fold_solver_set_start(*s1, to.x, to.lam, to.zl, to.zu)) != FOLD_OK)
         goto done;
     st = fold_solve(*s1, p, fi);
@@ -138,10 +151,30 @@ done:
 
 void acopf_info_not_run(fold_forward_info *fi)
 {
-    memset(fi, 0, sizeof *fi);
+    *fi = (fold_forward_info)FOLD_FORWARD_INFO_INIT;
     fi->status = FOLD_FWD_NOT_RUN;
     fi->backend = "ipopt";
     fi->objective = fi->kkt_stationarity = fi->kkt_feasibility = fi->kkt_complementarity = NAN;
+}
+
+/* The caller's info and sinfo (either may be NULL) checked (FOLD_ERR_ARGUMENT, nothing
+ * written) and set to "not run" through *total and *si, so that they are defined on every
+ * path, the early failures included. */
+static fold_status open_infos(fold_forward_info *info, fold_acopf_solve_info *sinfo,
+                              fold_forward_info *total, fold_acopf_solve_info *si)
+{
+    fold_status st;
+    if ((st = fold_sized_open(info, total, sizeof *total, FOLD_FORWARD_INFO_V1, "fold_forward_info",
+                              "FOLD_FORWARD_INFO_INIT")) < 0 ||
+        (st = fold_sized_open(sinfo, si, sizeof *si, FOLD_ACOPF_SOLVE_INFO_V1,
+                              "fold_acopf_solve_info", "FOLD_ACOPF_SOLVE_INFO_INIT")) < 0)
+        return st;
+    acopf_info_not_run(total);
+    *si = (fold_acopf_solve_info){
+        .size = sizeof *si, .first_status = FOLD_FWD_NOT_RUN, .failed_status = FOLD_FWD_NOT_RUN};
+    fold_sized_close(info, total, sizeof *total);
+    fold_sized_close(sinfo, si, sizeof *si);
+    return FOLD_OK;
 }
 
 static fold_status check_options(const fold_acopf_solve_options *opt, const char *fn)
@@ -161,14 +194,11 @@ fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver, co
 {
     fold_clear_error();
     fold_acopf_solve_options defaults;
-    fold_forward_info total, fi;
-    fold_acopf_solve_info si = {.first_status = FOLD_FWD_NOT_RUN,
-                                .failed_status = FOLD_FWD_NOT_RUN};
+    fold_forward_info total = FOLD_FORWARD_INFO_INIT, fi = FOLD_FORWARD_INFO_INIT;
+    fold_acopf_solve_info si = FOLD_ACOPF_SOLVE_INFO_INIT;
     const char *fn = "fold_acopf_solve_on";
-    acopf_info_not_run(&total);
-    /* info and sinfo are defined on every path, the early failures included */
-    if (info) *info = total;
-    if (sinfo) *sinfo = si;
+    fold_status st = open_infos(info, sinfo, &total, &si);
+    if (st < 0) return st;
     if (resolved) *resolved = NULL;
     if (resolved_solver) *resolved_solver = NULL;
     if (!model || !solver || !resolved || !resolved_solver)
@@ -178,8 +208,7 @@ fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver, co
                                      : "resolved");
     fold_acopf_default_solve_options(&defaults);
     if (!opt) opt = &defaults;
-    fold_status st = check_options(opt, fn);
-    if (st) return st;
+    if ((st = check_options(opt, fn))) return st;
     if (fold_solver_problem(solver) != model->prob)
         return acopf_error(FOLD_ERR_ARGUMENT,
                            "%s: the solver was not created for this model's "
@@ -210,7 +239,7 @@ fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver, co
         fold_acopf *m1;
         fold_solver *s1;
         acopf_info_not_run(&fi);
-        fold_status rst = resolve(cur, mask, &pt, set, total.total_s, p, &m1, &s1, &fi);
+        fold_status rst = resolve(cur, mask, &pt, solver, total.total_s, p, &m1, &s1, &fi);
         free(pt.x);
         free(mask);
         si.rounds++;
@@ -229,8 +258,8 @@ fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver, co
     }
     *resolved = own_m;
     *resolved_solver = own_s;
-    if (info) *info = total;
-    if (sinfo) *sinfo = si;
+    fold_sized_close(info, &total, sizeof total);
+    fold_sized_close(sinfo, &si, sizeof si);
     return st;
 }
 
@@ -239,27 +268,24 @@ fold_status fold_acopf_solve(fold_acopf **model, const fold_settings *set, const
                              fold_forward_info *info, fold_acopf_solve_info *sinfo)
 {
     fold_acopf_solve_options defaults;
-    fold_settings def_set;
+    fold_forward_info total = FOLD_FORWARD_INFO_INIT;
+    fold_acopf_solve_info si = FOLD_ACOPF_SOLVE_INFO_INIT;
     fold_solver *sv = NULL;
     fold_clear_error();
-    /* info and sinfo are defined on every path, the early failures included */
-    if (info) acopf_info_not_run(info);
-    if (sinfo)
-        *sinfo = (fold_acopf_solve_info){.first_status = FOLD_FWD_NOT_RUN,
-                                         .failed_status = FOLD_FWD_NOT_RUN};
+    fold_status st = open_infos(info, sinfo, &total, &si);
+    if (st < 0) return st;
     if (solver) *solver = NULL;
     if (!model || !*model || !solver)
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_solve: %s is NULL",
                            solver ? "model" : "solver");
     fold_acopf_default_solve_options(&defaults);
-    fold_status st = check_options(opt ? opt : &defaults, "fold_acopf_solve");
-    if (st) return st;
-    if (!set) {
-        fold_settings_default(&def_set);
-        set = &def_set;
-    }
+    if ((st = check_options(opt ? opt : &defaults, "fold_acopf_solve"))) return st;
     if ((st = fold_solver_create((*model)->prob, set, &sv)) != FOLD_OK)
         return acopf_error_from_lib(st, "fold_acopf_solve");
+    if (opt && (st = fold_solver_set_ipopt_options(sv, opt->ipopt_options)) != FOLD_OK) {
+        fold_solver_free(sv);
+        return acopf_error_from_lib(st, "fold_acopf_solve: opt.ipopt_options");
+    }
     fold_acopf *m1;
     fold_solver *s1;
     st = fold_acopf_solve_on(*model, sv, p, opt, &m1, &s1, info, sinfo);

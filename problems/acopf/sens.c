@@ -141,15 +141,22 @@ fold_status fold_acopf_output_values(const fold_acopf *m, const fold_solver *sv,
 static void bwd_not_run(fold_backward_info *info)
 {
     if (!info) return;
-    memset(info, 0, sizeof *info);
+    *info = (fold_backward_info)FOLD_BACKWARD_INFO_INIT;
     info->reason = FOLD_REASON_NOT_RUN;
 }
 
-fold_status fold_acopf_vjp(const fold_acopf *m, fold_solver *sv, fold_int n_out,
-                           const fold_acopf_output *out, const double *weights, double *pbar,
-                           fold_backward_info *info)
+/* The caller's info (NULL allowed) checked before anything else: the calls below fill a full
+ * one, copied into the part of the caller's its size covers (doc/api/types.md). */
+static fold_status bwd_open(fold_backward_info *info, fold_backward_info *full)
 {
-    fold_clear_error();
+    return fold_sized_open(info, full, sizeof *full, FOLD_BACKWARD_INFO_V1, "fold_backward_info",
+                           "FOLD_BACKWARD_INFO_INIT");
+}
+
+static fold_status vjp_full(const fold_acopf *m, fold_solver *sv, fold_int n_out,
+                            const fold_acopf_output *out, const double *weights, double *pbar,
+                            fold_backward_info *info)
+{
     static const char *FN = "fold_acopf_vjp";
     acopf_point pt;
     acopf_lin l;
@@ -228,10 +235,9 @@ static double jvp_p(void *ud, fold_int r, fold_int c)
     return s;
 }
 
-fold_status fold_acopf_jvp(const fold_acopf *m, fold_solver *sv, const double *dp, fold_int n_out,
-                           const fold_acopf_output *out, double *dout, fold_backward_info *info)
+static fold_status jvp_full(const fold_acopf *m, fold_solver *sv, const double *dp, fold_int n_out,
+                            const fold_acopf_output *out, double *dout, fold_backward_info *info)
 {
-    fold_clear_error();
     static const char *FN = "fold_acopf_jvp";
     acopf_point pt;
     acopf_lin l;
@@ -312,15 +318,32 @@ static fold_status block_jacobian(fold_solver *sv, int block, fold_int n_rows, c
         return acopf_error(FOLD_ERR_MEMORY, "%s: out of memory", fn);
     for (fold_int k0 = 0; k0 < total; k0 += chunk) {
         fold_int nb = total - k0 < chunk ? total - k0 : chunk;
-        fold_backward_info bi;
+        fold_backward_info bi = FOLD_BACKWARD_INFO_INIT;
         fold_status st;
         if (forward)
-            st = fold_jacobian(sv, (fold_block)block, n_rows, rows, nb, cols + k0, Jb + k0 * n_rows,
-                               &bi);
+            st = fold_jacobian(sv,
+                               &(fold_jacobian_sel){.of = (fold_block)block,
+                                                    .n_rows = n_rows,
+                                                    .rows = rows,
+                                                    .n_cols = nb,
+                                                    .cols = cols + k0},
+                               Jb + k0 * n_rows, &bi);
         else if (!tmp)
-            st = fold_jacobian(sv, (fold_block)block, n_rows, rows, n_cols, cols, Jb, &bi);
+            st = fold_jacobian(sv,
+                               &(fold_jacobian_sel){.of = (fold_block)block,
+                                                    .n_rows = n_rows,
+                                                    .rows = rows,
+                                                    .n_cols = n_cols,
+                                                    .cols = cols},
+                               Jb, &bi);
         else {
-            st = fold_jacobian(sv, (fold_block)block, nb, rows + k0, n_cols, cols, tmp, &bi);
+            st = fold_jacobian(sv,
+                               &(fold_jacobian_sel){.of = (fold_block)block,
+                                                    .n_rows = nb,
+                                                    .rows = rows + k0,
+                                                    .n_cols = n_cols,
+                                                    .cols = cols},
+                               tmp, &bi);
             for (fold_int c = 0; st >= 0 && c < n_cols; c++)
                 memcpy(Jb + c * n_rows + k0, tmp + c * nb, (size_t)nb * sizeof(double));
         }
@@ -401,12 +424,11 @@ static double jac_p(void *ud, fold_int r, fold_int c)
     return s;
 }
 
-fold_status fold_acopf_jacobian(const fold_acopf *m, fold_solver *sv, fold_int n_out,
-                                const fold_acopf_output *out, fold_int n_cols, const fold_int *cols,
-                                double *J, fold_backward_info *info,
-                                fold_acopf_progress_fn progress, void *user_data)
+static fold_status jacobian_full(const fold_acopf *m, fold_solver *sv, fold_int n_out,
+                                 const fold_acopf_output *out, fold_int n_cols,
+                                 const fold_int *cols, double *J, fold_backward_info *info,
+                                 fold_acopf_progress_fn progress, void *user_data)
 {
-    fold_clear_error();
     static const char *FN = "fold_acopf_jacobian";
     acopf_point pt;
     acopf_lin l;
@@ -499,5 +521,44 @@ done:
     free(col_of);
     acopf_lin_free(&l);
     point_free(&pt);
+    return st;
+}
+
+fold_status fold_acopf_vjp(const fold_acopf *m, fold_solver *sv, fold_int n_out,
+                           const fold_acopf_output *out, const double *weights, double *pbar,
+                           fold_backward_info *info)
+{
+    fold_backward_info full = FOLD_BACKWARD_INFO_INIT;
+    fold_clear_error();
+    fold_status st = bwd_open(info, &full);
+    if (st < 0) return st;
+    st = vjp_full(m, sv, n_out, out, weights, pbar, &full);
+    fold_sized_close(info, &full, sizeof full);
+    return st;
+}
+
+fold_status fold_acopf_jvp(const fold_acopf *m, fold_solver *sv, const double *dp, fold_int n_out,
+                           const fold_acopf_output *out, double *dout, fold_backward_info *info)
+{
+    fold_backward_info full = FOLD_BACKWARD_INFO_INIT;
+    fold_clear_error();
+    fold_status st = bwd_open(info, &full);
+    if (st < 0) return st;
+    st = jvp_full(m, sv, dp, n_out, out, dout, &full);
+    fold_sized_close(info, &full, sizeof full);
+    return st;
+}
+
+fold_status fold_acopf_jacobian(const fold_acopf *m, fold_solver *sv, fold_int n_out,
+                                const fold_acopf_output *out, fold_int n_cols, const fold_int *cols,
+                                double *J, fold_backward_info *info,
+                                fold_acopf_progress_fn progress, void *user_data)
+{
+    fold_backward_info full = FOLD_BACKWARD_INFO_INIT;
+    fold_clear_error();
+    fold_status st = bwd_open(info, &full);
+    if (st < 0) return st;
+    st = jacobian_full(m, sv, n_out, out, n_cols, cols, J, &full, progress, user_data);
+    fold_sized_close(info, &full, sizeof full);
     return st;
 }

@@ -235,14 +235,19 @@ static fold_status polish(const fold_acopf *m, fold_solver *sv, const double *p,
     unsigned char *ha = held, *hb = held + 2 * (L->n + L->m);
     held_sides(m, &a, g, bd, saved.active_set.primal_tol, ha);
     acopf_warm_settings(&saved, 0, &warm);
+    bool mu_added = false;
     if ((st = fold_solver_update_settings(sv, &warm)) != FOLD_OK ||
+        (st = acopf_warm_options(sv, sv, &mu_added)) != FOLD_OK ||
         (st = fold_solver_set_start(sv, a.x, a.lam, a.zl, a.zu)) != FOLD_OK) {
         st = acopf_error_from_lib(st, "fold_acopf_import: polish");
+        fold_solver_update_settings(sv, &saved);
+        if (mu_added) fold_solver_set_ipopt_option(sv, "mu_init", NULL);
         goto done;
     }
-    fold_forward_info pf;
+    fold_forward_info pf = FOLD_FORWARD_INFO_INIT;
     st = fold_solve(sv, p, &pf);
     fold_solver_update_settings(sv, &saved);
+    if (mu_added) fold_solver_set_ipopt_option(sv, "mu_init", NULL);
     ii->polish_iterations = pf.iterations;
     if (st < 0) {
         st = acopf_error_from_lib(st, "fold_acopf_import: polish: the warm re-solve failed");
@@ -265,7 +270,8 @@ static fold_status polish(const fold_acopf *m, fold_solver *sv, const double *p,
 restore : { /* the imported solution stays the stored one; the reason stays the detail */
     char why[4096];
     snprintf(why, sizeof why, "%s", fold_last_error());
-    fold_solver_import(sv, p, a.x, a.lam, a.zl, a.zu, NULL);
+    fold_solver_import(
+        sv, &(fold_import_point){.p = p, .x = a.x, .lam = a.lam, .zl = a.zl, .zu = a.zu}, NULL);
     fold_set_error(st, "%s", why);
 }
 done:
@@ -294,22 +300,35 @@ fold_status fold_acopf_import(const fold_acopf *m, fold_solver *sv, const double
     fold_clear_error();
     static const char *FN = "fold_acopf_import";
     fold_acopf_import_options defaults;
-    fold_acopf_import_info local;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
+    fold_acopf_import_info full = FOLD_ACOPF_IMPORT_INFO_INIT;
+    fold_status st;
+    if ((st = fold_sized_open(info, &fi, sizeof fi, FOLD_FORWARD_INFO_V1, "fold_forward_info",
+                              "FOLD_FORWARD_INFO_INIT")) < 0 ||
+        (st = fold_sized_open(ii, &full, sizeof full, FOLD_ACOPF_IMPORT_INFO_V1,
+                              "fold_acopf_import_info", "FOLD_ACOPF_IMPORT_INFO_INIT")) < 0)
+        return st;
     fold_acopf_default_import_options(&defaults);
     if (!opt) opt = &defaults;
-    if (!ii) ii = &local;
-    if (info) acopf_info_not_run(info); /* defined on every path, as by fold_acopf_solve */
-    memset(ii, 0, sizeof *ii);
-    ii->given_stationarity = ii->given_feasibility = ii->given_complementarity = NAN;
-    if (!m || !sv || !sol) return acopf_error(FOLD_ERR_ARGUMENT, "%s: an argument is NULL", FN);
-    if (!(opt->kkt_tol > 0) || !isfinite(opt->kkt_tol))
-        return acopf_error(FOLD_ERR_ARGUMENT, "%s: kkt_tol = %g, need > 0", FN, opt->kkt_tol);
-    fold_settings saved = *fold_solver_settings(sv), set = saved;
-    set.forward.kkt_tol = opt->kkt_tol;
-    fold_status st = fold_solver_update_settings(sv, &set);
-    if (st != FOLD_OK) return acopf_error_from_lib(st, FN);
-    st = import(m, sv, p, sol, opt->polish, info, ii);
-    fold_solver_update_settings(sv, &saved);
+    acopf_info_not_run(&fi); /* defined on every path, as by fold_acopf_solve */
+    full = (fold_acopf_import_info){.size = sizeof full};
+    full.given_stationarity = full.given_feasibility = full.given_complementarity = NAN;
+    if (!m || !sv || !sol)
+        st = acopf_error(FOLD_ERR_ARGUMENT, "%s: an argument is NULL", FN);
+    else if (!(opt->kkt_tol > 0) || !isfinite(opt->kkt_tol))
+        st = acopf_error(FOLD_ERR_ARGUMENT, "%s: kkt_tol = %g, need > 0", FN, opt->kkt_tol);
+    else {
+        fold_settings saved = *fold_solver_settings(sv), set = saved;
+        set.forward.kkt_tol = opt->kkt_tol;
+        st = fold_solver_update_settings(sv, &set);
+        if (st != FOLD_OK)
+            st = acopf_error_from_lib(st, FN);
+        else
+            st = import(m, sv, p, sol, opt->polish, &fi, &full);
+        fold_solver_update_settings(sv, &saved);
+    }
+    fold_sized_close(info, &fi, sizeof fi);
+    fold_sized_close(ii, &full, sizeof full);
     return st;
 }
 
@@ -318,7 +337,7 @@ static fold_status import(const fold_acopf *m, fold_solver *sv, const double *p,
                           fold_acopf_import_info *ii)
 {
     static const char *FN = "fold_acopf_import";
-    fold_forward_info fi;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
     point pt = {0};
     if (fold_solver_problem(sv) != m->prob || sol->n_bus != m->cs.n_bus ||
         sol->n_gen != m->cs.n_gen || sol->n_branch != m->cs.n_branch)
@@ -333,7 +352,9 @@ static fold_status import(const fold_acopf *m, fold_solver *sv, const double *p,
     char given_msg[1200] = "";
     if (sol->has_duals && duals(m, p, sol, &pt)) {
         ii->duals_given = true;
-        st = fold_solver_import(sv, p, pt.x, pt.lam, pt.zl, pt.zu, &fi);
+        st = fold_solver_import(
+            sv, &(fold_import_point){.p = p, .x = pt.x, .lam = pt.lam, .zl = pt.zl, .zu = pt.zu},
+            &fi);
         ii->given_stationarity = fi.kkt_stationarity;
         ii->given_feasibility = fi.kkt_feasibility;
         ii->given_complementarity = fi.kkt_complementarity;
@@ -341,7 +362,7 @@ static fold_status import(const fold_acopf *m, fold_solver *sv, const double *p,
     }
     if (st == FOLD_ERR_NOT_KKT) { /* missing or inconsistent: least squares (math.md §2.4) */
         ii->duals_recovered = true;
-        st = fold_solver_import(sv, p, pt.x, NULL, NULL, NULL, &fi);
+        st = fold_solver_import(sv, &(fold_import_point){.p = p, .x = pt.x}, &fi);
     }
     if (st != FOLD_OK) {
         if (given_msg[0])

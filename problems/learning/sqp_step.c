@@ -326,7 +326,7 @@ fold_status learn_sqp_vjp(learn_sqp *s, const double *xbar, int method, double *
                         .user_data = s};
     fold_map *map = NULL;
     fold_settings set;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_status st;
     memset(s->t3, 0, (size_t)s->nz * sizeof(double));
     for (fold_int j = 0; j < s->nf; j++)
@@ -401,13 +401,15 @@ fold_status learn_sqp_unroll_vjp(learn_sqp *s, const double *z0, fold_int iters,
                                  double *pbar, size_t *bytes)
 {
     fold_step_def def = {"SQP iteration", s->nz, s->n, it_update, it_phit, it_psit, s};
-    fold_iter_info info;
+    fold_iter_info info = FOLD_ITER_INFO_INIT;
     double *zbar = calloc((size_t)s->nz, sizeof *zbar);
     fold_status st;
     if (!zbar) return learn_error(FOLD_ERR_MEMORY, "SQP unroll: zbar");
     for (fold_int j = 0; j < s->nf; j++)
         zbar[j] = xbar[s->def.free_idx[j]];
-    st = fold_step_unroll_vjp(&def, s->p, z0, iters, zbar, NULL, pbar, &info);
+    st = fold_step_unroll_vjp(
+        &def, &(fold_unroll_run){.p = s->p, .start = z0, .iters = iters, .bar = zbar}, NULL, pbar,
+        &info);
     free(zbar);
     if (st < 0) return learn_error(st, "SQP unroll: %s", fold_last_error());
     *bytes = info.bytes_stored;

@@ -198,7 +198,7 @@ static fold_status vjp_fold(learn_task *t, denoise_data *d, const double *ubar, 
                         .user_data = d};
     fold_map *map = NULL;
     fold_settings s;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_status st;
     double *pbar = malloc((size_t)(d->m * d->n) * sizeof *pbar);
     if (!pbar) return learn_error(FOLD_ERR_MEMORY, "denoise vjp: pbar");
@@ -271,7 +271,7 @@ static fold_status vjp_unroll(learn_task *t, denoise_data *d, const double *ubar
                          .phit_v = unroll_phit,
                          .psit_v = unroll_psit,
                          .user_data = d};
-    fold_iter_info info;
+    fold_iter_info info = FOLD_ITER_INFO_INIT;
     fold_status st;
     double *u0 = calloc((size_t)d->m, sizeof *u0);
     double *pbar = malloc((size_t)(d->m * d->n) * sizeof *pbar);
@@ -280,7 +280,9 @@ static fold_status vjp_unroll(learn_task *t, denoise_data *d, const double *ubar
         free(pbar);
         return learn_error(FOLD_ERR_MEMORY, "denoise vjp: unroll");
     }
-    st = fold_step_unroll_vjp(&def, d->D, u0, d->n_iter, ubar, NULL, pbar, &info);
+    st = fold_step_unroll_vjp(
+        &def, &(fold_unroll_run){.p = d->D, .start = u0, .iters = d->n_iter, .bar = ubar}, NULL,
+        pbar, &info);
     if (st < 0) {
         st = learn_error(st, "denoise vjp: sample %lld: unroll: %s", (long long)d->sample,
                          fold_last_error());

@@ -36,13 +36,6 @@ fold_status learn_nlp_layer_init(learn_nlp_layer *L, const fold_nlp_def *def,
     /* UMFPACK LU of the KKT matrix: on the 50-asset portfolio (risk multiplier ~500) the
      * regularized CHOLMOD LDL' left 1e-5 relative errors that refinement did not remove. */
     s.backward.factorization = FOLD_FACTOR_UMFPACK;
-    /* MUMPS' default workspace (1000 % of its estimate) dominates the time of these small
-     * solves; Ipopt enlarges it on demand when MUMPS reports too little. */
-    if ((st = fold_settings_set_ipopt(&s, "print_level", "0")) ||
-        (st = fold_settings_set_ipopt(&s, "sb", "yes")) ||
-        (st = fold_settings_set_ipopt(&s, "mumps_mem_percent", "10")))
-        return learn_error(st, "learn_task_create: %s: Ipopt options: %s", def->name,
-                           fold_last_error());
     L->x = malloc((size_t)n * sizeof(double));
     L->zl = malloc((size_t)n * sizeof(double));
     L->zu = malloc((size_t)n * sizeof(double));
@@ -60,6 +53,13 @@ fold_status learn_nlp_layer_init(learn_nlp_layer *L, const fold_nlp_def *def,
         return learn_error(st, "learn_task_create: %s: %s", def->name, fold_last_error());
     if ((st = fold_solver_create(L->prob, &s, &L->solver)) != FOLD_OK)
         return learn_error(st, "learn_task_create: %s: %s", def->name, fold_last_error());
+    /* MUMPS' default workspace (1000 % of its estimate) dominates the time of these small
+     * solves; Ipopt enlarges it on demand when MUMPS reports too little. */
+    static const char *const ipopt[] = {"print_level",       "0",  "sb", "yes",
+                                        "mumps_mem_percent", "10", NULL};
+    if ((st = fold_solver_set_ipopt_options(L->solver, ipopt)) != FOLD_OK)
+        return learn_error(st, "learn_task_create: %s: Ipopt options: %s", def->name,
+                           fold_last_error());
     return FOLD_OK;
 }
 
@@ -127,7 +127,7 @@ static fold_status run_unrolled(learn_nlp_layer *L, fold_int i, double *x)
 
 fold_status learn_nlp_layer_forward(learn_nlp_layer *L, fold_int i, const double *p, double *x)
 {
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     fold_status st;
     L->sample = -1;
     for (fold_int j = 0; j < L->np; j++)
@@ -160,7 +160,7 @@ fold_status learn_nlp_layer_forward(learn_nlp_layer *L, fold_int i, const double
 fold_status learn_nlp_layer_vjp(learn_nlp_layer *L, fold_int i, const double *xbar, double *pbar,
                                 fold_int *iterations, size_t *bytes)
 {
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_status st = FOLD_OK;
     fold_int it = 0;
     size_t by = 0;

@@ -84,7 +84,7 @@ fold_status learn_topk_dual_solve(const double *c, fold_int n, fold_int k, fold_
 {
     dual_obj o = {c, n, (double)k};
     fold_iter_def def = dual_def(&o);
-    fold_iter_info info;
+    fold_iter_info info = FOLD_ITER_INFO_INIT;
     double nu0 = LEARN_TOPK_NU0;
     fold_status st = fold_iter_solve(
         &def,
@@ -111,9 +111,11 @@ fold_status learn_topk_dual_vjp(const double *c, fold_int n, fold_int k, double 
     *iterations = 0;
     *bytes = 0;
     if (method == LEARN_BACKWARD_UNROLL) {
-        fold_iter_info info;
+        fold_iter_info info = FOLD_ITER_INFO_INIT;
         double nu0 = LEARN_TOPK_NU0;
-        st = fold_iter_unroll_vjp(&def, c, &nu0, iters, &nubar, NULL, cbar, &info);
+        st = fold_iter_unroll_vjp(
+            &def, &(fold_unroll_run){.p = c, .start = &nu0, .iters = iters, .bar = &nubar}, NULL,
+            cbar, &info);
         if (st < 0) return learn_error(st, "unrolled dual gradient: %s", fold_last_error());
         *iterations = iters;
         *bytes = info.bytes_stored;
@@ -121,7 +123,7 @@ fold_status learn_topk_dual_vjp(const double *c, fold_int n, fold_int k, double 
     }
     fold_map *map = NULL;
     fold_settings s;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_settings_default(&s);
     s.backward.method = method == LEARN_BACKWARD_GMRES ? FOLD_BACKWARD_GMRES : FOLD_BACKWARD_LFPI;
     s.precond.kind = FOLD_PRECOND_NONE;

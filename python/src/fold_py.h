@@ -45,6 +45,12 @@ PyObject *fold_py_new_doubles(Py_ssize_t n, double **data);
  * str(); booleans as true/false) and the key "ipopt" holding {option: value}; None: the
  * defaults. Raises ValueError naming the key. */
 bool fold_py_settings(PyObject *dict, fold_settings *set);
+/* settings['ipopt'] ({option: value}; absent: none): as a list name, value, ..., NULL in
+ * *list (NULL when none; free with fold_py_ipopt_free), every option checked; and onto a
+ * solver, whose options it replaces. False with a Python exception set on a bad option. */
+bool fold_py_ipopt_list(PyObject *dict, char ***list);
+void fold_py_ipopt_free(char **list);
+bool fold_py_apply_ipopt(PyObject *dict, fold_solver *solver);
 
 /* A dict of a fold_forward_info / fold_backward_info. */
 PyObject *fold_py_forward_info(const fold_forward_info *fi);

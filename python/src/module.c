@@ -90,25 +90,65 @@ static PyObject *setting_text(PyObject *v)
     return PyObject_Str(v);
 }
 
-static bool apply_ipopt(PyObject *opts, fold_settings *set)
+void fold_py_ipopt_free(char **list)
 {
+    for (size_t k = 0; list && list[k]; k++)
+        PyMem_Free(list[k]);
+    PyMem_Free(list);
+}
+
+static char *text_copy(const char *s)
+{
+    char *c = PyMem_Malloc(strlen(s) + 1);
+    if (c) strcpy(c, s);
+    return c;
+}
+
+bool fold_py_ipopt_list(PyObject *dict, char ***list)
+{
+    *list = NULL;
+    PyObject *opts = dict && dict != Py_None && PyDict_Check(dict)
+                         ? PyDict_GetItemString(dict, "ipopt") /* borrowed */
+                         : NULL;
+    if (!opts) return true;
     if (!PyDict_Check(opts)) {
         PyErr_SetString(PyExc_TypeError, "settings['ipopt'] must be a dict {option: value}");
         return false;
     }
-    PyObject *k, *v;
-    Py_ssize_t pos = 0;
-    while (PyDict_Next(opts, &pos, &k, &v)) {
+    Py_ssize_t n = PyDict_Size(opts), pos = 0, k = 0;
+    char **l = PyMem_Calloc((size_t)(2 * n + 1), sizeof *l);
+    if (!l) return PyErr_NoMemory(), false;
+    PyObject *key, *v;
+    while (PyDict_Next(opts, &pos, &key, &v)) {
         PyObject *txt = setting_text(v);
-        const char *name = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : NULL;
+        const char *name = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
         const char *val = txt ? PyUnicode_AsUTF8(txt) : NULL;
-        fold_status st = name && val ? fold_settings_set_ipopt(set, name, val) : FOLD_ERR_ARGUMENT;
+        fold_status st = name && val ? fold_ipopt_option_check(name, val) : FOLD_ERR_ARGUMENT;
+        if (st == FOLD_OK && (!(l[k] = text_copy(name)) || !(l[k + 1] = text_copy(val))))
+            PyErr_NoMemory();
         Py_XDECREF(txt);
-        if (st != FOLD_OK) {
+        k += 2;
+        if (st != FOLD_OK || PyErr_Occurred()) {
             if (!PyErr_Occurred())
-                PyErr_Format(PyExc_ValueError, "settings['ipopt'][%R]: %s", k, fold_last_error());
+                PyErr_Format(PyExc_ValueError, "settings['ipopt'][%R]: %s", key, fold_last_error());
+            fold_py_ipopt_free(l);
             return false;
         }
+    }
+    *list = l;
+    return true;
+}
+
+bool fold_py_apply_ipopt(PyObject *dict, fold_solver *solver)
+{
+    char **list;
+    if (!fold_py_ipopt_list(dict, &list)) return false;
+    fold_status st = fold_solver_set_ipopt_option(solver, NULL, NULL);
+    if (st == FOLD_OK) st = fold_solver_set_ipopt_options(solver, (const char *const *)list);
+    fold_py_ipopt_free(list);
+    if (st != FOLD_OK) {
+        PyErr_Format(PyExc_ValueError, "settings['ipopt']: %s", fold_last_error());
+        return false;
     }
     return true;
 }
@@ -129,8 +169,10 @@ bool fold_py_settings(PyObject *dict, fold_settings *set)
             PyErr_Format(PyExc_TypeError, "settings: key %R is not a string", k);
             return false;
         }
-        if (!strcmp(name, "ipopt")) {
-            if (!apply_ipopt(v, set)) return false;
+        if (!strcmp(name, "ipopt")) { /* checked here, set on the solver (fold_py_apply_ipopt) */
+            char **list;
+            if (!fold_py_ipopt_list(dict, &list)) return false;
+            fold_py_ipopt_free(list);
             continue;
         }
         PyObject *txt = setting_text(v);

@@ -253,7 +253,7 @@ static PyObject *nlp_check(nlp_obj *self, PyObject *args)
         if (pv.obj) PyBuffer_Release(&pv);
         return NULL;
     }
-    fold_deriv_report rep;
+    fold_deriv_report rep = FOLD_DERIV_REPORT_INIT;
     fold_status st;
     nlp_run_begin();
     FOLD_PY_NOGIL(st = fold_problem_check_derivatives(self->prob, xv.buf, p, lam, h, tol, &rep));

@@ -43,11 +43,15 @@ static nlp_solution *new_solution(nlp_obj *owner, PyObject *set_obj)
     s->solver = NULL;
     s->status = FOLD_OK;
     s->busy = false;
-    memset(&s->fwd, 0, sizeof s->fwd);
+    s->fwd = (fold_forward_info)FOLD_FORWARD_INFO_INIT;
     fold_status st = fold_solver_create(owner->prob, &set, &s->solver);
     if (st != FOLD_OK) {
         Py_DECREF(s);
         return (nlp_solution *)lib_error(st, "settings");
+    }
+    if (!fold_py_apply_ipopt(set_obj, s->solver)) {
+        Py_DECREF(s);
+        return NULL;
     }
     return s;
 }
@@ -137,7 +141,10 @@ PyObject *nlp_import(nlp_obj *self, PyObject *args, PyObject *kw)
     if (!(s = new_solution(self, so))) goto fail;
     fold_status st;
     nlp_run_begin();
-    FOLD_PY_NOGIL(st = fold_solver_import(s->solver, p, x, lam, zl, zu, &s->fwd));
+    FOLD_PY_NOGIL(st = fold_solver_import(
+                      s->solver,
+                      &(fold_import_point){.p = p, .x = x, .lam = lam, .zl = zl, .zu = zu},
+                      &s->fwd));
     if (nlp_run_end()) goto fail;
     s->status = st;
     if (st < 0) {
@@ -233,7 +240,7 @@ static PyObject *sol_jvp(nlp_solution *self, PyObject *dpo)
         PyBuffer_Release(&dv);
         return NULL;
     }
-    fold_backward_info bi;
+    fold_backward_info bi = FOLD_BACKWARD_INFO_INIT;
     fold_status st;
     self->busy = true;
     nlp_run_begin();
@@ -263,7 +270,7 @@ static PyObject *sol_vjp(nlp_solution *self, PyObject *args)
         release_views(&vs);
         return NULL;
     }
-    fold_backward_info bi;
+    fold_backward_info bi = FOLD_BACKWARD_INFO_INIT;
     fold_status st;
     self->busy = true;
     nlp_run_begin();
@@ -295,14 +302,18 @@ static PyObject *sol_jacobian(nlp_solution *self, PyObject *args)
     }
     double *J;
     PyObject *b = fold_py_new_doubles(nr * nc, &J);
-    fold_backward_info bi;
+    fold_backward_info bi = FOLD_BACKWARD_INFO_INIT;
     fold_status st = FOLD_ERR_MEMORY;
     if (b) {
         self->busy = true;
         nlp_run_begin();
-        FOLD_PY_NOGIL(st =
-                          fold_jacobian(self->solver, (fold_block)block, nr, rv.obj ? rv.buf : NULL,
-                                        nc, cv.obj ? cv.buf : NULL, J, &bi));
+        FOLD_PY_NOGIL(st = fold_jacobian(self->solver,
+                                         &(fold_jacobian_sel){.of = (fold_block)block,
+                                                              .n_rows = nr,
+                                                              .rows = rv.obj ? rv.buf : NULL,
+                                                              .n_cols = nc,
+                                                              .cols = cv.obj ? cv.buf : NULL},
+                                         J, &bi));
     }
     if (rv.obj) PyBuffer_Release(&rv);
     if (cv.obj) PyBuffer_Release(&cv);
@@ -327,7 +338,9 @@ static PyObject *sol_settings(nlp_solution *self, PyObject *dict)
     fold_settings set;
     if (!usable(self) || !fold_py_settings(dict, &set)) return NULL;
     fold_status st = fold_solver_update_settings(self->solver, &set);
-    return st == FOLD_OK ? (Py_INCREF(Py_None), Py_None) : lib_error(st, "settings");
+    if (st != FOLD_OK) return lib_error(st, "settings");
+    if (!fold_py_apply_ipopt(dict, self->solver)) return NULL;
+    Py_RETURN_NONE;
 }
 
 static PyObject *sol_release(nlp_solution *self, PyObject *noargs)

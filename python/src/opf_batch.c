@@ -13,6 +13,7 @@
 typedef struct batch_spec {
     const fold_acopf *base; /* the OPFModel's model (kept alive by the OPFBatch) */
     fold_settings set;
+    char **ipopt; /* settings['ipopt'] (fold_py_ipopt_list), set on every solver */
     fold_acopf_solve_options opt;
     fold_int n_out;
     fold_acopf_output *outs;
@@ -60,6 +61,8 @@ static fold_status hook_solve(void *model, const fold_batch_solve_args *args, vo
     if (!z) return FOLD_ERR_MEMORY;
     fold_solver *rsv = NULL;
     fold_status st = fold_solver_create(fold_acopf_problem(sp->base), &sp->set, &z->solver);
+    if (st == FOLD_OK)
+        st = fold_solver_set_ipopt_options(z->solver, (const char *const *)sp->ipopt);
     const batch_state *from = args->start;
     if (st == FOLD_OK && from)
         st = opf_carry_start(state_model(sp, from), from->solver, sp->base, z->solver);
@@ -138,6 +141,7 @@ static void batch_dealloc(opf_batch *self)
 {
     fold_batch_free(self->batch);
     PyMem_Free(self->spec.outs);
+    fold_py_ipopt_free(self->spec.ipopt);
     PyMem_Free(self->spec.cols);
     Py_XDECREF(self->owner);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -186,7 +190,7 @@ static int batch_init(opf_batch *self, PyObject *args, PyObject *kw)
     if (m->model && !self->spec.cols && !take_cols(self, co, fold_acopf_get_layout(m->model).np))
         return -1;
     if (!m->model || !fold_py_settings(so, &self->spec.set) ||
-        !fold_py_ints(ko, -1, "out_kinds", &kv))
+        !fold_py_ipopt_list(so, &self->spec.ipopt) || !fold_py_ints(ko, -1, "out_kinds", &kv))
         return PyErr_Occurred() ? -1 : (PyErr_SetString(PyExc_RuntimeError, "no model"), -1);
     fold_int n_out = kv.len / 8;
     if (!fold_py_ints(io, n_out, "out_items", &iv)) {
@@ -323,7 +327,7 @@ static PyObject *batch_run(opf_batch *self, PyObject *args)
                           .carry = carry,
                           .on_record = on_record,
                           .record_data = &ro};
-    fold_batch_info info;
+    fold_batch_info info = FOLD_BATCH_INFO_INIT;
     fold_status st;
     FOLD_PY_NOGIL(st = fold_batch_run(self->batch, &job, &info));
     PyBuffer_Release(&pv);

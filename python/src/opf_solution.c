@@ -45,9 +45,9 @@ static opf_solution *new_solution(opf_model *owner)
     s->solver = NULL;
     s->status = FOLD_OK;
     s->imported = s->busy = false;
-    memset(&s->fwd, 0, sizeof s->fwd);
-    memset(&s->si, 0, sizeof s->si);
-    memset(&s->ii, 0, sizeof s->ii);
+    s->fwd = (fold_forward_info)FOLD_FORWARD_INFO_INIT;
+    s->si = (fold_acopf_solve_info)FOLD_ACOPF_SOLVE_INFO_INIT;
+    s->ii = (fold_acopf_import_info)FOLD_ACOPF_IMPORT_INFO_INIT;
     return s;
 }
 
@@ -136,6 +136,7 @@ PyObject *opf_model_solve(opf_model *self, PyObject *args, PyObject *kw)
         if (s) refused_detail(st, "settings");
         goto fail;
     }
+    if (!fold_py_apply_ipopt(set_obj, sv)) goto fail;
     if (warm && !warm_start(warm, self->model, sv)) goto fail;
     if (warm) warm->busy = true;
     FOLD_PY_NOGIL(
@@ -196,6 +197,7 @@ PyObject *opf_model_import(opf_model *self, PyObject *args, PyObject *kw)
         refused_detail(st, "settings");
         goto fail;
     }
+    if (!fold_py_apply_ipopt(set_obj, s->solver)) goto fail;
     fold_acopf_import_options opt;
     fold_acopf_default_import_options(&opt);
     opt.kkt_tol = kkt_tol;
@@ -340,7 +342,9 @@ static PyObject *sol_differentiate(opf_solution *self, PyObject *args)
                                   .n_cols = n_cols,
                                   .cols = cv.obj ? (const fold_int *)cv.buf : NULL,
                                   .keep_kkt_form = keep};
-    fold_acopf_diff_info di;
+    fold_backward_info bi = FOLD_BACKWARD_INFO_INIT;
+    fold_acopf_diff_info di = FOLD_ACOPF_DIFF_INFO_INIT;
+    di.backward = &bi;
     fold_status st;
     self->busy = true;
     FOLD_PY_NOGIL(st = fold_acopf_differentiate(m, self->solver, &rq, v, &di));
@@ -349,7 +353,7 @@ static PyObject *sol_differentiate(opf_solution *self, PyObject *args)
         refused(st, "differentiate");
         goto done;
     }
-    PyObject *info = fold_py_backward_info(&di.backward);
+    PyObject *info = fold_py_backward_info(&bi);
     if (!info) goto done;
     /* the report of the call that produced the values: the envelope theorem's is the
      * solver's (fold_value_gradient), the others' the acopf call's, renumbered to values */
@@ -386,6 +390,7 @@ static PyObject *sol_settings(opf_solution *self, PyObject *dict)
     if (!usable(self) || !fold_py_settings(dict, &set)) return NULL;
     fold_status st = fold_solver_update_settings(self->solver, &set);
     if (st != FOLD_OK) return refused_detail(st, "settings");
+    if (!fold_py_apply_ipopt(dict, self->solver)) return NULL;
     Py_RETURN_NONE;
 }
 

@@ -176,14 +176,10 @@ static fold_status drive(fold_batch *b, const fold_batch_job *job, const fold_bt
     return st;
 }
 
-fold_status fold_batch_run(fold_batch *b, const fold_batch_job *job, fold_batch_info *info)
+static fold_status run(fold_batch *b, const fold_batch_job *job, fold_batch_info *info)
 {
-    fold_clear_error();
-    fold_batch_info local_info;
     fold_bt_plan plan;
     fold_bt_tally t;
-    if (!info) info = &local_info;
-    memset(info, 0, sizeof *info);
     fold_status st = fold_bt_check_job(b, job);
     if (st || (job->keep && (st = ensure_keys(b, b->next_key + job->n_scenarios)))) return st;
     if ((st = fold_bt_plan_make(job, b->model.np, b->opt.chunk_size, b->opt.warm, b->next_key,
@@ -205,5 +201,17 @@ fold_status fold_batch_run(fold_batch *b, const fold_batch_job *job, fold_batch_
     info->n_ranks = 1;
     info->wall_s = fold_time_now() - t.t0;
     if (b->peak_kb > info->worker_peak_kb) info->worker_peak_kb = b->peak_kb;
+    return st;
+}
+
+fold_status fold_batch_run(fold_batch *b, const fold_batch_job *job, fold_batch_info *info)
+{
+    fold_clear_error();
+    fold_batch_info full = FOLD_BATCH_INFO_INIT;
+    fold_status st = fold_sized_open(info, &full, sizeof full, FOLD_BATCH_INFO_V1,
+                                     "fold_batch_info", "FOLD_BATCH_INFO_INIT");
+    if (st < 0) return st;
+    st = run(b, job, &full);
+    fold_sized_close(info, &full, sizeof full);
     return st;
 }

@@ -99,6 +99,7 @@ typedef struct fold_bt_record_store {
     fold_int cap_out, cap_sens;
     char message[FOLD_BATCH_MESSAGE_LEN];
     fold_bt_trust trust;
+    fold_backward_info backward;
 } fold_bt_record_store;
 bool fold_bt_get_record(fold_bt_reader *r, fold_batch_record *rec, bool *emit,
                         fold_bt_record_store *store);

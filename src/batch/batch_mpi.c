@@ -356,14 +356,10 @@ static fold_status setup(mpi_run *m, const fold_batch_job *job)
     return st;
 }
 
-fold_status fold_batch_run_mpi(fold_batch *b, MPI_Comm comm, const fold_batch_job *job,
-                               fold_batch_info *info)
+static fold_status run_mpi(fold_batch *b, MPI_Comm comm, const fold_batch_job *job,
+                           fold_batch_info *info)
 {
-    fold_clear_error();
-    fold_batch_info local_info;
     mpi_run m = {.b = b, .comm = comm, .job = job};
-    if (!info) info = &local_info;
-    memset(info, 0, sizeof *info);
     if (!b) return fold_error(FOLD_ERR_ARGUMENT, "fold_batch_run_mpi: batch is NULL");
     MPI_Comm_rank(comm, &m.rank);
     MPI_Comm_size(comm, &m.size);
@@ -411,4 +407,17 @@ fold_status fold_batch_run_mpi(fold_batch *b, MPI_Comm comm, const fold_batch_jo
     return code < 0 ? fold_error((fold_status)code, "fold_batch_run_mpi: the run stopped on "
                                                     "another rank")
                     : FOLD_OK;
+}
+
+fold_status fold_batch_run_mpi(fold_batch *b, MPI_Comm comm, const fold_batch_job *job,
+                               fold_batch_info *info)
+{
+    fold_clear_error();
+    fold_batch_info full = FOLD_BATCH_INFO_INIT;
+    fold_status st = fold_sized_open(info, &full, sizeof full, FOLD_BATCH_INFO_V1,
+                                     "fold_batch_info", "FOLD_BATCH_INFO_INIT");
+    if (st < 0) return st;
+    st = run_mpi(b, comm, job, &full);
+    fold_sized_close(info, &full, sizeof full);
+    return st;
 }

@@ -2,12 +2,14 @@
  * engine gives, record selected entries of x and a VJP / JVP / Jacobian block / value
  * gradient, answer keep-mode backward requests (doc/api/batch.md, "Problem model"). */
 #include "batch/batch_internal.h"
+#include "forward/solver_internal.h"
 
 #define FN "fold_batch_problem_model"
 
 typedef struct spec {
     const fold_problem *prob;
     fold_settings set;
+    fold_solver *ipopt; /* holds the spec's Ipopt options (checked once), copied to each solver */
     fold_int n, m, np, n_out, n_cols;
     fold_int *out_x, *cols;
     int sens;
@@ -31,6 +33,7 @@ static void dispose(void *user_data)
 {
     spec *s = user_data;
     if (!s) return;
+    fold_solver_free(s->ipopt);
     free(s->out_x);
     free(s->cols);
     free(s->ybar);
@@ -96,12 +99,14 @@ static fold_status solve(void *model, const fold_batch_solve_args *a, void **out
     z->lam = z->zu + n;
     if (a->keep) {
         st = fold_solver_create(s->prob, &s->set, &z->own);
+        if (st == FOLD_OK) st = fold_solver_copy_ipopt_options(z->own, s->ipopt);
         z->solver = z->own;
     } else {
         if (a->new_chain || !w->shared) { /* nothing carried over from another chain */
             fold_solver_free(w->shared);
             w->shared = NULL;
             st = fold_solver_create(s->prob, &s->set, &w->shared);
+            if (st == FOLD_OK) st = fold_solver_copy_ipopt_options(w->shared, s->ipopt);
         } else {
             st = FOLD_OK;
         }
@@ -151,8 +156,13 @@ static fold_status record(void *model, void *st, double *outputs, double *sens,
             sens[k] = w->dx[s->out_x[k]];
         break;
     case FOLD_BATCH_SENS_JACOBIAN:
-        rc = fold_jacobian(z->solver, FOLD_BLOCK_X, s->n_out, s->out_x, s->n_cols, s->cols, sens,
-                           bwd);
+        rc = fold_jacobian(z->solver,
+                           &(fold_jacobian_sel){.of = FOLD_BLOCK_X,
+                                                .n_rows = s->n_out,
+                                                .rows = s->out_x,
+                                                .n_cols = s->n_cols,
+                                                .cols = s->cols},
+                           sens, bwd);
         break;
     case FOLD_BATCH_SENS_VALUE:
         rc = fold_value_gradient(z->solver, w->grad);
@@ -198,8 +208,11 @@ static fold_status jacobian(void *model, void *st, fold_int n_rows, const fold_i
     if (!xr) return FOLD_ERR_MEMORY;
     for (fold_int k = 0; k < n_rows; k++)
         xr[k] = s->out_x[rows[k]];
-    fold_status rc =
-        fold_jacobian(((state *)st)->solver, FOLD_BLOCK_X, n_rows, xr, n_cols, cols, J, NULL);
+    fold_status rc = fold_jacobian(
+        ((state *)st)->solver,
+        &(fold_jacobian_sel){
+            .of = FOLD_BLOCK_X, .n_rows = n_rows, .rows = xr, .n_cols = n_cols, .cols = cols},
+        J, NULL);
     free(xr);
     if (rc != FOLD_OK) snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());
     return rc;
@@ -232,8 +245,6 @@ static fold_status check_spec(const fold_batch_problem_spec *in, fold_int n, fol
                           "%s: sens needs the problem's parameter "
                           "derivatives (grad_f_p, hess_lp, jac_g_p)",
                           FN);
-    if (in->settings && (st = fold_settings_check(in->settings)))
-        return fold_error_context(st, "%s: settings", FN);
     return FOLD_OK;
 }
 
@@ -255,15 +266,15 @@ fold_status fold_batch_problem_model(const fold_batch_problem_spec *in, fold_bat
                                    : "spec.problem");
     fold_int n, m, np;
     fold_problem_dims(in->problem, &n, &m, &np);
+    fold_settings set;
     fold_status st = check_spec(in, n, np);
     if (st) return st;
+    if ((st = fold_settings_copy_in(in->settings, &set)))
+        return fold_error_context(st, "%s: settings", FN);
     spec *s = fold_calloc(1, sizeof *s, FN);
     if (!s) return FOLD_ERR_MEMORY;
     s->prob = in->problem;
-    if (in->settings)
-        s->set = *in->settings;
-    else
-        fold_settings_default(&s->set);
+    s->set = set;
     s->n = n, s->m = m, s->np = np;
     s->n_out = in->out_x ? in->n_out : n;
     s->n_cols = in->cols ? in->n_cols : np;
@@ -284,6 +295,9 @@ fold_status fold_batch_problem_model(const fold_batch_problem_spec *in, fold_bat
                         vjp_ok ? "dp" : "ybar");
     }
     if (!st && (!s->out_x || !s->cols)) st = FOLD_ERR_MEMORY;
+    if (!st && !(st = fold_solver_create(s->prob, &s->set, &s->ipopt)) &&
+        (st = fold_solver_set_ipopt_options(s->ipopt, in->ipopt_options)))
+        st = fold_error_context(st, "%s: ipopt_options", FN);
     if (st) {
         dispose(s);
         return st;

@@ -7,7 +7,7 @@ enum { HAS_OUTPUTS = 1, HAS_SENS = 2, IS_EMIT = 4, HAS_BACKWARD = 8, HAS_TRUST =
 void fold_bt_put_record(fold_bt_buf *b, const fold_batch_record *rec, bool emit)
 {
     unsigned flags = (rec->outputs ? HAS_OUTPUTS : 0) | (rec->sens ? HAS_SENS : 0) |
-                     (emit ? IS_EMIT : 0) | (rec->has_backward ? HAS_BACKWARD : 0) |
+                     (emit ? IS_EMIT : 0) | (rec->backward ? HAS_BACKWARD : 0) |
                      (rec->trust ? HAS_TRUST : 0);
     fold_bt_begin(b, FOLD_BT_MSG_RECORD);
     fold_bt_put_i64(b, rec->scenario);
@@ -28,8 +28,8 @@ void fold_bt_put_record(fold_bt_buf *b, const fold_batch_record *rec, bool emit)
     fold_bt_put_i64(b, rec->n_sens);
     if (rec->outputs) fold_bt_put_f64s(b, rec->outputs, rec->n_out);
     if (rec->sens) fold_bt_put_f64s(b, rec->sens, rec->n_sens);
-    if (rec->has_backward) /* a plain struct: every process runs the same binary */
-        fold_bt_put_bytes(b, &rec->backward, sizeof rec->backward);
+    if (rec->backward) /* a plain struct: every process runs the same binary */
+        fold_bt_put_bytes(b, rec->backward, sizeof *rec->backward);
     if (rec->trust) fold_bt_put_trust(b, rec->trust, rec->n_trust);
     fold_bt_put_str(b, rec->message);
     fold_bt_finish(b);
@@ -77,9 +77,9 @@ bool fold_bt_get_record(fold_bt_reader *r, fold_batch_record *rec, bool *emit,
         rec->sens = store->sens;
     }
     if (flags & HAS_BACKWARD) {
-        const unsigned char *p = fold_bt_get_raw(r, sizeof rec->backward);
-        if (p) memcpy(&rec->backward, p, sizeof rec->backward);
-        rec->has_backward = p != NULL;
+        const unsigned char *p = fold_bt_get_raw(r, sizeof store->backward);
+        if (p) memcpy(&store->backward, p, sizeof store->backward);
+        rec->backward = p ? &store->backward : NULL;
     }
     if (flags & HAS_TRUST) {
         if (!fold_bt_get_trust(r, &store->trust)) return false;

@@ -30,7 +30,8 @@ typedef struct worker {
     bool has_anchor, anchor_tried;
     void *anchor_state;
     kept_map kept;
-    fold_bt_carry held; /* solutions kept across runs (job.carry) */
+    fold_bt_carry held;          /* solutions kept across runs (job.carry) */
+    fold_backward_info backward; /* the record hook's, for the record being sent */
 } worker;
 
 static size_t slot_of(const kept_map *m, fold_int key)
@@ -141,8 +142,7 @@ static void solve_anchor(worker *w)
     w->anchor_tried = true;
     send_begin(w, -1);
     fold_batch_solve_args a = {.scenario = -1, .p = w->anchor_p, .keep = true};
-    fold_forward_info info;
-    memset(&info, 0, sizeof info);
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     w->message[0] = '\0';
     void *state = NULL;
     fold_status st = w->def->solve(w->model, &a, &state, &info, w->message);
@@ -193,8 +193,9 @@ static void record_hooks(worker *w, void *state, fold_batch_record *rec, fold_st
     const fold_batch_model *d = w->def;
     char msg[FOLD_BATCH_MESSAGE_LEN] = "";
     double t0 = fold_time_now();
-    fold_status rst = d->record(w->model, state, w->outputs, w->sens, &rec->backward, msg);
-    rec->has_backward = rec->backward.n_rhs > 0 || rec->backward.dim > 0;
+    w->backward = (fold_backward_info)FOLD_BACKWARD_INFO_INIT;
+    fold_status rst = d->record(w->model, state, w->outputs, w->sens, &w->backward, msg);
+    rec->backward = w->backward.n_rhs > 0 || w->backward.dim > 0 ? &w->backward : NULL;
     rec->record_s = fold_time_now() - t0;
     fill_message(msg, rst);
     rec->outputs = d->n_out > 0 ? w->outputs : NULL;
@@ -227,12 +228,12 @@ static void *member(worker *w, fold_bt_reader *r, bool keep, bool first, void *c
     send_begin(w, rec.scenario);
     fold_batch_solve_args a = {
         .scenario = rec.scenario, .p = w->p, .start = start, .keep = keep, .new_chain = first};
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     void *state = NULL;
     fold_status st;
     double t0 = fold_time_now();
     for (;;) {
-        memset(&info, 0, sizeof info);
+        info = (fold_forward_info)FOLD_FORWARD_INFO_INIT;
         w->message[0] = '\0';
         st = d->solve(w->model, &a, &state, &info, w->message);
         rec.iterations += info.iterations;

@@ -112,14 +112,52 @@ bool cli_apply_set(fold_settings *s, const char *assignment)
     return true;
 }
 
-bool cli_apply_ipopt(fold_settings *s, const char *assignment)
+bool cli_add_ipopt(cli_ipopt *o, const char *assignment)
 {
-    char name[128];
-    const char *value;
-    if (!split_assignment("--ipopt", assignment, name, sizeof name, &value)) return false;
-    if (fold_settings_set_ipopt(s, name, value) != FOLD_OK) {
-        cli_usage_error("--ipopt: %s", fold_last_error());
+    const char *eq = assignment ? strchr(assignment, '=') : NULL;
+    if (!eq || eq == assignment) {
+        cli_usage_error("--ipopt needs name=value, got '%s'", assignment ? assignment : "");
         return false;
     }
+    char *name = strndup(assignment, (size_t)(eq - assignment)), *value = strdup(eq + 1);
+    if (!name || !value) {
+        free(name);
+        free(value);
+        cli_usage_error("--ipopt: out of memory");
+        return false;
+    }
+    if (fold_ipopt_option_check(name, value) != FOLD_OK) {
+        cli_usage_error("--ipopt: %s", fold_last_error());
+        free(name);
+        free(value);
+        return false;
+    }
+    for (int k = 0; k < o->n; k++)
+        if (!strcmp(o->list[2 * k], name)) { /* given again: the last value counts */
+            free(name);
+            free(o->list[2 * k + 1]);
+            o->list[2 * k + 1] = value;
+            return true;
+        }
+    char **grown = realloc(o->list, (size_t)(2 * o->n + 3) * sizeof *grown);
+    if (!grown) {
+        free(name);
+        free(value);
+        cli_usage_error("--ipopt: out of memory");
+        return false;
+    }
+    o->list = grown;
+    o->list[2 * o->n] = name;
+    o->list[2 * o->n + 1] = value;
+    o->list[2 * ++o->n] = NULL;
     return true;
+}
+
+void cli_ipopt_free(cli_ipopt *o)
+{
+    for (int k = 0; k < 2 * o->n; k++)
+        free(o->list[k]);
+    free(o->list);
+    o->list = NULL;
+    o->n = 0;
 }

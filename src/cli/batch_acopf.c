@@ -119,14 +119,18 @@ static fold_status solve(void *model, const fold_batch_solve_args *a, void **out
     fold_status st = FOLD_OK;
     acopf_state *z = calloc(1, sizeof *z);
     if (!z) return FOLD_ERR_MEMORY;
+    z->refine = (fold_acopf_solve_info)FOLD_ACOPF_SOLVE_INFO_INIT;
+    const char *const *ipopt = (const char *const *)w->spec->args->ipopt.list;
     if (a->keep) {
         st = fold_solver_create(prob, set, &own);
+        if (st == FOLD_OK) st = fold_solver_set_ipopt_options(own, ipopt);
         s = own;
     } else {
         if (a->new_chain || !w->shared) { /* nothing carried over from another chain */
             fold_solver_free(w->shared);
             w->shared = NULL;
             st = fold_solver_create(prob, set, &w->shared);
+            if (st == FOLD_OK) st = fold_solver_set_ipopt_options(w->shared, ipopt);
         }
         s = w->shared;
     }

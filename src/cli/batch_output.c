@@ -91,7 +91,7 @@ static void csv_string(FILE *t, const char *s)
 
 static const char *kkt_name(const fold_batch_record *rec)
 {
-    return rec->backward.kkt_form == FOLD_KKT_BARRIER ? "barrier" : "active";
+    return rec->backward->kkt_form == FOLD_KKT_BARRIER ? "barrier" : "active";
 }
 
 static bool failed(const fold_batch_record *rec)
@@ -166,14 +166,14 @@ static void json_record(const batch_format *f, const fold_batch_record *rec, FIL
             fprintf(t, "null");
         }
     }
-    if (rec->has_backward)
+    if (rec->backward)
         fprintf(t,
                 ", \"backward\": {\"kkt\": \"%s\", \"kkt_dim\": %ld, "
                 "\"reused_analysis\": %s, \"n_weak\": %ld, \"n_not_unique\": %ld, "
                 "\"residual\": %.3g}",
-                kkt_name(rec), (long)rec->backward.dim,
-                rec->backward.reused_analysis ? "true" : "false", (long)rec->backward.n_weak,
-                (long)rec->backward.n_not_unique, rec->backward.residual);
+                kkt_name(rec), (long)rec->backward->dim,
+                rec->backward->reused_analysis ? "true" : "false", (long)rec->backward->n_weak,
+                (long)rec->backward->n_not_unique, rec->backward->residual);
     /* the trust report of the sensitivities, as foldopt opf --json writes it ([] when nothing
      * limits them); null without sensitivities */
     if (has_trust(r, rec))
@@ -217,8 +217,8 @@ static void csv_record(const batch_format *f, const fold_batch_record *rec, FILE
     if (f->timings) fprintf(t, ",%.4g", rec->solve_s + rec->record_s);
     fprintf(t, ",%s,", start_name(rec) ? start_name(rec) : "");
     if (rec->warm_from >= 0) fprintf(t, "%ld", (long)rec->warm_from);
-    if (rec->has_backward)
-        fprintf(t, ",%s,%d", kkt_name(rec), rec->backward.reused_analysis);
+    if (rec->backward)
+        fprintf(t, ",%s,%d", kkt_name(rec), rec->backward->reused_analysis);
     else
         fprintf(t, ",,");
     for (fold_int k = 0; k < n_outputs(r); k++) {

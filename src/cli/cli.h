@@ -32,9 +32,18 @@ int cli_close_output(const char *cmd, FILE *out, const char *path);
 /* Parse a number / integer option value; print a usage error and return false on failure. */
 bool cli_parse_double(const char *opt, const char *text, double *out);
 bool cli_parse_long(const char *opt, const char *text, long *out);
-/* Apply "--set group.name=value" or "--ipopt name=value" to settings. */
+/* Apply "--set group.name=value" to settings. */
 bool cli_apply_set(fold_settings *s, const char *assignment);
-bool cli_apply_ipopt(fold_settings *s, const char *assignment);
+/* Ipopt options of --ipopt name=value, for the solvers a command creates
+ * (fold_solver_set_ipopt_options): name, value, ..., NULL in list (NULL when empty). */
+typedef struct cli_ipopt {
+    char **list;
+    int n; /* options */
+} cli_ipopt;
+/* Add "name=value" (checked by fold_ipopt_option_check; a name given again replaces its
+ * value); usage error and false when refused. */
+bool cli_add_ipopt(cli_ipopt *o, const char *assignment);
+void cli_ipopt_free(cli_ipopt *o);
 
 /* Write a case file through write(ctx, fp) (an AC-OPF writer: its failures are reported with
  * fold_last_error): to a temporary file renamed into place, nothing left on failure.

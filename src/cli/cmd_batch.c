@@ -250,10 +250,12 @@ static unsigned long long fingerprint(const batch_cmd *c)
         snprintf(text, sizeof text, "%s=%s;", s->name, value);
         h = batch_hash(h, text, strlen(text));
     }
-    for (int k = 0; k < c->r.settings.n_ipopt_options; k++) {
-        const fold_ipopt_option *o = &c->r.settings.ipopt_options[k];
-        snprintf(text, sizeof text, "ipopt %s=%s;", o->name, o->value);
-        h = batch_hash(h, text, strlen(text));
+    for (int k = 0; k < c->r.ipopt.n; k++) { /* as typed: their text may be long */
+        h = batch_hash(h, "ipopt ", 6);
+        h = batch_hash(h, c->r.ipopt.list[2 * k], strlen(c->r.ipopt.list[2 * k]));
+        h = batch_hash(h, "=", 1);
+        h = batch_hash(h, c->r.ipopt.list[2 * k + 1], strlen(c->r.ipopt.list[2 * k + 1]));
+        h = batch_hash(h, ";", 1);
     }
     return h;
 }
@@ -427,7 +429,7 @@ static int run(batch_cmd *c)
             job.progress_data = c;
             c->progress_shown = true;
         }
-        fold_batch_info info;
+        fold_batch_info info = FOLD_BATCH_INFO_INIT;
         st = batch_mpi_run(&c->mpi, b, &job, &info);
         if (c->mpi.rank == 0 && c->summary) print_summary(c, &info);
     }

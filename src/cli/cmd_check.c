@@ -189,7 +189,7 @@ int cmd_check(int argc, char **argv)
             x[j] = fmin(fmax(x[j] + step, lo[j]), hi[j]);
         }
     }
-    fold_deriv_report rep;
+    fold_deriv_report rep = FOLD_DERIV_REPORT_INIT;
     fold_status st = fold_problem_check_derivatives(prob, x, p, lam, h, tol, &rep);
     if (st < 0) {
         rc = cli_status_error("check", st);

@@ -19,8 +19,8 @@ int cmd_demo(int argc, char **argv)
     fold_settings set;
     fold_problem *prob = NULL;
     fold_solver *solver = NULL;
-    fold_forward_info fwd;
-    fold_backward_info bwd;
+    fold_forward_info fwd = FOLD_FORWARD_INFO_INIT;
+    fold_backward_info bwd = FOLD_BACKWARD_INFO_INIT;
     fold_int n, m, np;
     double *x = NULL, *grad = NULL, *jac = NULL, obj;
     int rc = CLI_OK;
@@ -77,7 +77,9 @@ int cmd_demo(int argc, char **argv)
     for (fold_int k = 0; k < np; k++)
         printf(" %.6f", grad[k]);
     printf("\n");
-    if ((st = fold_jacobian(solver, FOLD_BLOCK_X, n, NULL, np, NULL, jac, &bwd)) < 0) {
+    if ((st = fold_jacobian(solver,
+                            &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = n, .n_cols = np},
+                            jac, &bwd)) < 0) {
         rc = cli_status_error("Jacobian", st);
         goto done;
     }

@@ -158,7 +158,7 @@ int opf_parse_option(opf_run *r, int argc, char **argv, int *i)
     } else if (!strcmp(a, "--set")) {
         return cli_apply_set(&r->settings, val) ? 0 : CLI_USAGE;
     } else if (!strcmp(a, "--ipopt")) {
-        return cli_apply_ipopt(&r->settings, val) ? 0 : CLI_USAGE;
+        return cli_add_ipopt(&r->ipopt, val) ? 0 : CLI_USAGE;
     }
     if (setting && fold_settings_set(&r->settings, setting, val) != FOLD_OK)
         return opf_usage_error(r, "%s: %s", a, fold_last_error());
@@ -174,6 +174,10 @@ void opf_run_init(opf_run *r, const char *command)
     r->top = 10;
     r->flow_var_max_z = FOLD_ACOPF_FLOW_VAR_MAX_Z;
     r->resolves = FOLD_ACOPF_REFINE_ROUNDS;
+    r->fwd = (fold_forward_info)FOLD_FORWARD_INFO_INIT;
+    r->refine = (fold_acopf_solve_info)FOLD_ACOPF_SOLVE_INFO_INIT;
+    r->import = (fold_acopf_import_info)FOLD_ACOPF_IMPORT_INFO_INIT;
+    r->bwd = (fold_backward_info)FOLD_BACKWARD_INFO_INIT;
     fold_settings_default(&r->settings);
 }
 
@@ -190,6 +194,7 @@ void opf_run_free(opf_run *r)
     free(r->lo);
     opf_trust_free(r);
     fold_acopf_results_free(r->res);
+    cli_ipopt_free(&r->ipopt);
 }
 
 static int parse_args(opf_run *r, int argc, char **argv)
@@ -284,6 +289,7 @@ static int run(opf_run *r)
         fold_acopf_solve_options so;
         fold_acopf_default_solve_options(&so);
         so.max_rounds = (int)r->resolves;
+        so.ipopt_options = (const char *const *)r->ipopt.list;
         r->fwd_status =
             fold_acopf_solve(&r->model, &r->settings, NULL, &so, &r->solver, &r->fwd, &r->refine);
     }

@@ -40,6 +40,7 @@ typedef struct opf_run {
     long resolves;         /* --resolves: fold_acopf_solve's max_rounds (§2.2) */
     int progress;          /* --progress: -1 auto (a terminal), 0 off, 1 on */
     fold_settings settings;
+    cli_ipopt ipopt; /* --ipopt: the options of every solver of the command */
     /* model and forward results */
     fold_acopf *model;
     const fold_acopf_case *cs;

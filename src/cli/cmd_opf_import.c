@@ -14,6 +14,8 @@ int opf_import(opf_run *r)
         return st == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE;
     }
     st = fold_solver_create(fold_acopf_problem(r->model), &r->settings, &r->solver);
+    if (st == FOLD_OK)
+        st = fold_solver_set_ipopt_options(r->solver, (const char *const *)r->ipopt.list);
     if (st != FOLD_OK) {
         fold_acopf_results_free(sol);
         return cli_status_error("opf: --from-solution", st);

@@ -91,7 +91,7 @@ fold_status opf_backward(opf_run *r)
     double *right = left ? left + np : NULL;
     /* a vjp of the objective alone has the value's kinks (value and vjp mode agree) */
     bool objective = r->mode == OPF_MODE_VJP && kink_mode(r);
-    memset(&r->bwd, 0, sizeof r->bwd);
+    r->bwd = (fold_backward_info)FOLD_BACKWARD_INFO_INIT;
     r->has_bwd_info = false;
     fold_status st = FOLD_OK;
     if (r->mode == OPF_MODE_VALUE || objective)
@@ -114,10 +114,10 @@ fold_status opf_backward(opf_run *r)
             rq.progress = show_progress;
             rq.user_data = &pg;
         }
-        fold_acopf_diff_info di;
+        fold_acopf_diff_info di = FOLD_ACOPF_DIFF_INFO_INIT;
+        di.backward = &r->bwd;
         st = fold_acopf_differentiate(r->model, r->solver, &rq, r->values, &di);
         if (pg.shown) fputc('\n', stderr);
-        r->bwd = di.backward;
         r->has_bwd_info = true;
         if (di.kkt_fallback) {
             snprintf(r->kkt_fallback, sizeof r->kkt_fallback, "%s", di.fallback_reason);

@@ -59,9 +59,22 @@ static inline bool fold_is_inf_bound(double b)
     return b >= FOLD_INF_BOUND || b <= -FOLD_INF_BOUND;
 }
 
+/* --- structs that grow (src/core/info.c; doc/api/types.md) --- */
+/* fold_sized_open's test alone (nothing written): FOLD_ERR_ARGUMENT naming type and macro. */
+fold_status fold_sized_check(const void *caller, size_t min_size, const char *type,
+                             const char *macro);
+/* The checks of the library's own info structs, by type. */
+#define FOLD_CHECK_ITER_INFO(info)                                                                 \
+    fold_sized_check((info), FOLD_ITER_INFO_V1, "fold_iter_info", "FOLD_ITER_INFO_INIT")
+
 /* --- settings table (src/core/settings.c) --- */
-/* fold_settings_validate without clearing the error detail first (for use inside calls). */
+/* fold_settings_validate of a full struct (the library's own copy) without clearing the
+ * error detail first (for use inside calls). */
 fold_status fold_settings_check(const fold_settings *s);
+/* Copy the caller's settings (NULL: the defaults) into the full struct *out: its size
+ * checked (FOLD_ERR_ARGUMENT), the fields it does not hold at their defaults, every field
+ * checked (fold_settings_check). The caller adds its name as context. */
+fold_status fold_settings_copy_in(const fold_settings *in, fold_settings *out);
 const char *fold_enum_name(const char *setting, int value);
 
 #endif

@@ -11,7 +11,7 @@ enum kind { KIND_INT, KIND_LONG, KIND_REAL, KIND_BOOL, KIND_ENUM };
 typedef struct {
     fold_setting_info info;
     enum kind kind;
-    size_t offset;
+    size_t offset, size;
     double deflt;
 } setting_row;
 
@@ -44,6 +44,7 @@ static const setting_row table[] = {
     {{#group "." #name, TYPE_OF_##kind, choices, #def, lo, hi, doc},                               \
      KIND_OF_##kind,                                                                               \
      offsetof(fold_settings, group.name),                                                          \
+     SIZE_OF_##kind,                                                                               \
      def},
     FOLD_SETTINGS_TABLE(ROW)
 #undef ROW
@@ -139,12 +140,46 @@ static void choice_name(const char *choices, int index, char *buf, size_t len)
     snprintf(buf, len, "%.*s", (int)clen, c);
 }
 
-void fold_settings_default(fold_settings *s)
+static void defaults(fold_settings *s)
 {
-    if (!s) return;
     memset(s, 0, sizeof *s);
+    s->size = sizeof *s;
     for (fold_int i = 0; i < N_SETTINGS; i++)
         put_value(s, &table[i], table[i].deflt);
+}
+
+void fold_settings_init(fold_settings *s, size_t size)
+{
+    fold_settings full;
+    if (!s || size < sizeof s->size) return;
+    defaults(&full);
+    memcpy(s, &full, size < sizeof full ? size : sizeof full);
+    if (size > sizeof full) memset((char *)s + sizeof full, 0, size - sizeof full);
+    s->size = size;
+}
+
+static fold_status check_size(const fold_settings *s)
+{
+    if (s->size == 0)
+        return fold_error(FOLD_ERR_ARGUMENT,
+                          "fold_settings.size is 0: initialize with fold_settings_default");
+    if (s->size < FOLD_SETTINGS_V1)
+        return fold_error(FOLD_ERR_ARGUMENT,
+                          "fold_settings.size = %zu is smaller than the struct's first version "
+                          "(%zu bytes): initialize with fold_settings_default",
+                          s->size, (size_t)FOLD_SETTINGS_V1);
+    return FOLD_OK;
+}
+
+fold_status fold_settings_copy_in(const fold_settings *in, fold_settings *out)
+{
+    fold_status st;
+    defaults(out);
+    if (!in) return FOLD_OK;
+    if ((st = check_size(in)) < 0) return st;
+    memcpy((char *)out + sizeof out->size, (const char *)in + sizeof in->size,
+           (in->size < sizeof *out ? in->size : sizeof *out) - sizeof in->size);
+    return fold_settings_check(out);
 }
 
 static fold_status check_row(const setting_row *r, double v)
@@ -167,8 +202,10 @@ static fold_status check_row(const setting_row *r, double v)
 
 fold_status fold_settings_validate(const fold_settings *s)
 {
+    fold_settings full;
     fold_clear_error();
-    return fold_settings_check(s);
+    if (!s) return fold_error(FOLD_ERR_ARGUMENT, "fold_settings_validate: settings is NULL");
+    return fold_settings_copy_in(s, &full);
 }
 
 fold_status fold_settings_check(const fold_settings *s)
@@ -178,9 +215,6 @@ fold_status fold_settings_check(const fold_settings *s)
         fold_status st = check_row(&table[i], get_value(s, &table[i]));
         if (st != FOLD_OK) return st;
     }
-    if (s->n_ipopt_options < 0 || s->n_ipopt_options > FOLD_MAX_IPOPT_OPTIONS)
-        return fold_error(FOLD_ERR_SETTING, "settings: n_ipopt_options = %d outside [0, %d]",
-                          s->n_ipopt_options, FOLD_MAX_IPOPT_OPTIONS);
     return FOLD_OK;
 }
 
@@ -189,6 +223,16 @@ static const setting_row *find_row(const char *name)
     for (fold_int i = 0; i < N_SETTINGS; i++)
         if (strcmp(table[i].info.name, name) == 0) return &table[i];
     return NULL;
+}
+
+/* A field the caller's struct does not hold (compiled before the field existed). */
+static fold_status beyond_size(const fold_settings *s, const setting_row *r, const char *fn)
+{
+    if (r->offset + r->size <= s->size) return FOLD_OK;
+    return fold_error(FOLD_ERR_SETTING,
+                      "%s: setting %s lies beyond this fold_settings (size %zu): the caller was "
+                      "compiled before it existed",
+                      fn, r->info.name, s->size);
 }
 
 static fold_status parse_value(const setting_row *r, const char *text, double *out)
@@ -232,8 +276,10 @@ fold_status fold_settings_set(fold_settings *s, const char *name, const char *va
     fold_status st;
     if (!s || !name || !value)
         return fold_error(FOLD_ERR_ARGUMENT, "fold_settings_set: NULL argument");
+    if ((st = check_size(s)) < 0) return fold_error_context(st, "fold_settings_set");
     r = find_row(name);
     if (!r) return fold_error(FOLD_ERR_SETTING, "fold_settings_set: no setting named '%s'", name);
+    if ((st = beyond_size(s, r, "fold_settings_set")) < 0) return st;
     st = parse_value(r, value, &v);
     if (st == FOLD_OK) st = check_row(r, v);
     if (st == FOLD_OK) put_value(s, r, v);
@@ -258,10 +304,13 @@ fold_status fold_settings_get(const fold_settings *s, const char *name, char *bu
 {
     const setting_row *r;
     double v;
+    fold_status st;
     if (!s || !name || !buf)
         return fold_error(FOLD_ERR_ARGUMENT, "fold_settings_get: NULL argument");
+    if ((st = check_size(s)) < 0) return fold_error_context(st, "fold_settings_get");
     r = find_row(name);
     if (!r) return fold_error(FOLD_ERR_SETTING, "fold_settings_get: no setting named '%s'", name);
+    if ((st = beyond_size(s, r, "fold_settings_get")) < 0) return st;
     v = get_value(s, r);
     if (r->kind == KIND_ENUM)
         choice_name(r->info.choices, (int)v, buf, len);
@@ -279,47 +328,4 @@ const char *fold_enum_name(const char *setting, int value)
     if (!r || r->kind != KIND_ENUM) return "?";
     choice_name(r->info.choices, value, buf, sizeof buf);
     return buf;
-}
-
-/* Linear solvers absent from Debian's Ipopt build; some of them call exit() when chosen. */
-static const char *refused_linear_solvers[] = {"ma27", "ma57",    "ma77", "ma86",
-                                               "ma97", "pardiso", "wsmp", NULL};
-
-fold_status fold_settings_set_ipopt(fold_settings *s, const char *name, const char *value)
-{
-    fold_clear_error();
-    if (!s || !name || !value)
-        return fold_error(FOLD_ERR_ARGUMENT, "fold_settings_set_ipopt: NULL argument");
-    if (!name[0] || strlen(name) >= FOLD_IPOPT_OPTION_LEN || strlen(value) >= FOLD_IPOPT_OPTION_LEN)
-        return fold_error(FOLD_ERR_SETTING,
-                          "fold_settings_set_ipopt: name or value of '%s' empty or longer than %d",
-                          name, FOLD_IPOPT_OPTION_LEN - 1);
-    if (!strcmp(name, "linear_solver")) {
-        for (int i = 0; refused_linear_solvers[i]; i++)
-            if (!strcasecmp(value, refused_linear_solvers[i]))
-                return fold_error(
-                    FOLD_ERR_SETTING,
-                    "fold_settings_set_ipopt: linear_solver %s is refused: it is not "
-                    "in this Ipopt build (only mumps is) and may terminate the process",
-                    value);
-    }
-    if (!strcmp(name, "hsllib") || !strcmp(name, "pardisolib") ||
-        (!strcmp(name, "linear_system_scaling") && !strcasecmp(value, "mc19")))
-        return fold_error(FOLD_ERR_SETTING,
-                          "fold_settings_set_ipopt: %s %s is refused: HSL/Pardiso libraries are "
-                          "not available in this build",
-                          name, value);
-    for (int i = 0; i < s->n_ipopt_options; i++) {
-        if (!strcmp(s->ipopt_options[i].name, name)) {
-            snprintf(s->ipopt_options[i].value, FOLD_IPOPT_OPTION_LEN, "%s", value);
-            return FOLD_OK;
-        }
-    }
-    if (s->n_ipopt_options >= FOLD_MAX_IPOPT_OPTIONS)
-        return fold_error(FOLD_ERR_SETTING, "fold_settings_set_ipopt: more than %d Ipopt options",
-                          FOLD_MAX_IPOPT_OPTIONS);
-    snprintf(s->ipopt_options[s->n_ipopt_options].name, FOLD_IPOPT_OPTION_LEN, "%s", name);
-    snprintf(s->ipopt_options[s->n_ipopt_options].value, FOLD_IPOPT_OPTION_LEN, "%s", value);
-    s->n_ipopt_options++;
-    return FOLD_OK;
 }

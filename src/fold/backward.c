@@ -90,7 +90,7 @@ fold_status fold_jvp(fold_solver *solver, const double *dp, const fold_dz *dz,
     fold_status st;
     double *out = NULL;
     fold_int *kinds = NULL;
-    fold_call_begin(&call, info, solver);
+    if ((st = fold_call_begin(&call, info, solver)) < 0) return st;
     if ((call.check = fold_kkt_check_solver(solver, FN)) < 0)
         return fold_call_end(&call, call.check, solver, FN);
     fold_int n = solver->prob->n, m = solver->prob->m, np = solver->prob->np;
@@ -207,7 +207,7 @@ fold_status fold_vjp(fold_solver *solver, const fold_zbar *zbar, double *pbar,
     fold_call call;
     fold_status st;
     double *out = NULL;
-    fold_call_begin(&call, info, solver);
+    if ((st = fold_call_begin(&call, info, solver)) < 0) return st;
     if ((call.check = fold_kkt_check_solver(solver, FN)) < 0)
         return fold_call_end(&call, call.check, solver, FN);
     fold_int n = solver->prob->n, m = solver->prob->m, np = solver->prob->np;

@@ -21,19 +21,27 @@ double fold_trust_tol(const fold_solver *solver)
     return fmax(fmax(solver->set.backward.tol, ROUNDING), isfinite(acc) ? acc : 0.0);
 }
 
-void fold_call_begin(fold_call *call, fold_backward_info *info, fold_solver *solver)
+fold_status fold_call_begin(fold_call *call, fold_backward_info *info, fold_solver *solver)
 {
-    if (solver && solver->backward) fold_report_clear(solver->backward);
-    call->t0 = fold_time_now();
-    call->info = info ? info : &call->local;
-    memset(call->info, 0, sizeof *call->info);
-    call->info->reason = FOLD_REASON_NOT_RUN; /* until a solve sets it */
+    call->info = &call->local;
+    call->caller = NULL;
     call->note[0] = '\0';
+    call->t0 = fold_time_now();
+    fold_status st = fold_sized_open(info, &call->local, sizeof call->local, FOLD_BACKWARD_INFO_V1,
+                                     "fold_backward_info", "FOLD_BACKWARD_INFO_INIT");
+    if (st < 0) return st;
+    call->caller = info;
+    if (solver && solver->backward) fold_report_clear(solver->backward);
+    memset(&call->local, 0, sizeof call->local);
+    call->local.size = sizeof call->local;
+    call->local.reason = FOLD_REASON_NOT_RUN; /* until a solve sets it */
+    return FOLD_OK;
 }
 
 void fold_call_stop(fold_call *call)
 {
     call->info->total_s = fold_time_now() - call->t0;
+    fold_sized_close(call->caller, &call->local, sizeof call->local);
 }
 
 fold_status fold_call_input(const double *v, fold_int len, bool required, const char *fn,

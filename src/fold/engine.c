@@ -334,7 +334,7 @@ fold_status fold_system_solve(const fold_system *sys, const fold_settings *set, 
                               fold_int nrhs, const double *B, double *X, unsigned char *bad,
                               fold_backward_info *info)
 {
-    fold_backward_info local;
+    fold_backward_info local = FOLD_BACKWARD_INFO_INIT;
     if (!info) {
         memset(&local, 0, sizeof local);
         info = &local;

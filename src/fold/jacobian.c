@@ -182,12 +182,12 @@ static fold_status check_args(const fold_solver *solver, fold_block of, fold_int
     len = block_len(solver, of);
     if (!rows && n_rows != len)
         return fold_error(FOLD_ERR_DIMENSION,
-                          "%s: rows is NULL (all rows) but n_rows = %lld, block has %lld", fn,
-                          (long long)n_rows, (long long)len);
+                          "%s: rows is NULL (all rows) but n_rows = %lld, block has %lld (0: all)",
+                          fn, (long long)n_rows, (long long)len);
     if (!cols && n_cols != np)
         return fold_error(FOLD_ERR_DIMENSION,
-                          "%s: cols is NULL (all parameters) but n_cols = %lld, np = %lld", fn,
-                          (long long)n_cols, (long long)np);
+                          "%s: cols is NULL (all parameters) but n_cols = %lld, np = %lld (0: all)",
+                          fn, (long long)n_cols, (long long)np);
     if ((st = fold_check_index_list(rows, n_rows, len, fn, "rows")) ||
         (st = fold_check_index_list(cols, n_cols, np, fn, "cols")))
         return st;
@@ -268,8 +268,7 @@ done:
     return st;
 }
 
-fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, const fold_int *rows,
-                          fold_int n_cols, const fold_int *cols, double *J,
+fold_status fold_jacobian(fold_solver *solver, const fold_jacobian_sel *sel, double *J,
                           fold_backward_info *info)
 {
     fold_clear_error();
@@ -277,11 +276,20 @@ fold_status fold_jacobian(fold_solver *solver, fold_block of, fold_int n_rows, c
     fold_call call;
     fold_status st;
     double *out = NULL;
-    jac_ctx c = {of, n_rows, n_cols, rows, cols};
     fold_int *kinds = NULL;
-    fold_call_begin(&call, info, solver);
+    fold_jacobian_sel all = {FOLD_BLOCK_X, 0, NULL, 0, NULL};
+    if (!sel) sel = &all;
+    fold_block of = sel->of;
+    fold_int n_rows = sel->n_rows, n_cols = sel->n_cols;
+    const fold_int *rows = sel->rows, *cols = sel->cols;
+    if ((st = fold_call_begin(&call, info, solver)) < 0) return st;
     if ((call.check = fold_kkt_check_solver(solver, FN)) < 0)
         return fold_call_end(&call, call.check, solver, FN);
+    /* NULL rows / cols with a count of 0: the whole block / every parameter */
+    if (!rows && n_rows == 0 && of >= FOLD_BLOCK_X && of <= FOLD_BLOCK_ZU)
+        n_rows = block_len(solver, of);
+    if (!cols && n_cols == 0) n_cols = solver->prob->np;
+    jac_ctx c = {of, n_rows, n_cols, rows, cols};
     if ((st = check_args(solver, of, n_rows, rows, n_cols, cols, J, FN)) != FOLD_OK)
         return fold_call_end(&call, st, solver, FN);
     if (n_rows == 0 || n_cols == 0) {

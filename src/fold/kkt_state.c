@@ -279,7 +279,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
                            const char *fn)
 {
     const fold_settings *set = &solver->set;
-    fold_backward_info local;
+    fold_backward_info local = FOLD_BACKWARD_INFO_INIT;
     fold_kkt *kkt;
     fold_status st;
     double t0;

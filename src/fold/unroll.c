@@ -36,9 +36,8 @@ static fold_status psit(void *ctx, fold_int k, const double *x, const double *p,
     return fold_iter_step_psit(ctx, x, p, y, xn, w, out);
 }
 
-fold_status fold_iter_unroll_vjp(const fold_iter_def *def, const double *p, const double *x0,
-                                 fold_int iters, const double *xbar, double *x, double *pbar,
-                                 fold_iter_info *info)
+fold_status fold_iter_unroll_vjp(const fold_iter_def *def, const fold_unroll_run *run, double *x,
+                                 double *pbar, fold_iter_info *info)
 {
     fold_clear_error();
     fold_iter_step *s = NULL;
@@ -46,19 +45,26 @@ fold_status fold_iter_unroll_vjp(const fold_iter_def *def, const double *p, cons
     fold_int n, np;
     double t0 = fold_time_now();
     size_t bytes = 0;
+    fold_unroll_run none = {0};
+    if ((st = FOLD_CHECK_ITER_INFO(info)) < 0) return st;
+    st = fold_check_not_null(run, FN, "run");
+    if (!run) run = &none;
+    const double *p = run->p, *x0 = run->start, *xbar = run->bar;
+    fold_int iters = run->iters;
+    if (st < 0) goto done;
     if ((st = fold_iter_step_create(def, FN, &s)) < 0)
         goto done; /* info still written: nothing stored */
     n = s->n;
     np = s->np;
-    if ((st = fold_check_not_null(xbar, FN, "xbar")) < 0 ||
+    if ((st = fold_check_not_null(xbar, FN, "run.bar (xbar)")) < 0 ||
         (np > 0 && (st = fold_check_not_null(pbar, FN, "pbar")) < 0) ||
-        (np > 0 && (st = fold_check_not_null(p, FN, "p")) < 0) ||
-        (np > 0 && (st = fold_check_finite(p, np, FN, "p")) < 0) ||
-        (st = fold_check_finite(xbar, n, FN, "xbar")) < 0 ||
-        (x0 && (st = fold_check_finite(x0, n, FN, "x0")) < 0))
+        (np > 0 && (st = fold_check_not_null(p, FN, "run.p")) < 0) ||
+        (np > 0 && (st = fold_check_finite(p, np, FN, "run.p")) < 0) ||
+        (st = fold_check_finite(xbar, n, FN, "run.bar (xbar)")) < 0 ||
+        (x0 && (st = fold_check_finite(x0, n, FN, "run.start (x0)")) < 0))
         goto done;
     if (iters < 0) {
-        st = fold_error(FOLD_ERR_ARGUMENT, "%s: iters = %lld < 0", FN, (long long)iters);
+        st = fold_error(FOLD_ERR_ARGUMENT, "%s: run.iters = %lld < 0", FN, (long long)iters);
         goto done;
     }
     {

@@ -72,27 +72,33 @@ static fold_status validate(const fold_step_def *def, const double *p, const dou
                           : !def->phit_v ? "phit_v"
                                          : "psit_v");
     if (iters < 0)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: iters = %lld < 0", FN, (long long)iters);
-    if ((st = fold_check_not_null(z0, FN, "z0")) < 0 ||
-        (st = fold_check_not_null(zbar, FN, "zbar")) < 0 ||
-        (st = fold_check_finite(z0, def->nz, FN, "z0")) < 0 ||
-        (st = fold_check_finite(zbar, def->nz, FN, "zbar")) < 0)
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: run.iters = %lld < 0", FN, (long long)iters);
+    if ((st = fold_check_not_null(z0, FN, "run.start (z0)")) < 0 ||
+        (st = fold_check_not_null(zbar, FN, "run.bar (zbar)")) < 0 ||
+        (st = fold_check_finite(z0, def->nz, FN, "run.start (z0)")) < 0 ||
+        (st = fold_check_finite(zbar, def->nz, FN, "run.bar (zbar)")) < 0)
         return st;
-    if (def->np > 0 && ((st = fold_check_not_null(p, FN, "p")) < 0 ||
+    if (def->np > 0 && ((st = fold_check_not_null(p, FN, "run.p")) < 0 ||
                         (st = fold_check_not_null(pbar, FN, "pbar")) < 0 ||
-                        (st = fold_check_finite(p, def->np, FN, "p")) < 0))
+                        (st = fold_check_finite(p, def->np, FN, "run.p")) < 0))
         return st;
     return FOLD_OK;
 }
 
-fold_status fold_step_unroll_vjp(const fold_step_def *def, const double *p, const double *z0,
-                                 fold_int iters, const double *zbar, double *z, double *pbar,
-                                 fold_iter_info *info)
+fold_status fold_step_unroll_vjp(const fold_step_def *def, const fold_unroll_run *run, double *z,
+                                 double *pbar, fold_iter_info *info)
 {
     fold_clear_error();
     double t0 = fold_time_now();
     fold_status st;
     size_t bytes = 0;
+    if ((st = FOLD_CHECK_ITER_INFO(info)) < 0) return st;
+    if ((st = fold_check_not_null(run, FN, "run")) < 0) {
+        fold_unroll_info(info, st, 0, 0, t0);
+        return st;
+    }
+    const double *p = run->p, *z0 = run->start, *zbar = run->bar;
+    fold_int iters = run->iters;
     if ((st = validate(def, p, z0, iters, zbar, pbar)) >= 0) {
         fold_step_def d = *def;
         fold_unroll_ops ops = {d.nz, d.np, 0, "unrolling tape", NULL, &d, NULL, step, phit, psit};

@@ -59,9 +59,9 @@ done:
 
 void fold_unroll_info(fold_iter_info *info, fold_status st, fold_int iters, size_t bytes, double t0)
 {
-    if (!info) return;
-    memset(info, 0, sizeof *info);
-    info->iterations = st < 0 ? 0 : iters;
-    info->bytes_stored = bytes;
-    info->solve_s = fold_time_now() - t0;
+    fold_iter_info out = {.size = sizeof out,
+                          .iterations = st < 0 ? 0 : iters,
+                          .bytes_stored = bytes,
+                          .solve_s = fold_time_now() - t0};
+    fold_sized_close(info, &out, sizeof out);
 }

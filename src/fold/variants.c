@@ -356,7 +356,7 @@ done:
     kkt->variant = 0;
     kkt->path = 0;
     if ((nv > 0 || path_ran) && st == FOLD_OK) {
-        fold_backward_info scratch;
+        fold_backward_info scratch = FOLD_BACKWARD_INFO_INIT;
         fold_status sp = fold_kkt_setup(solver, true, &scratch, kkt->fn);
         if (sp < 0) st = sp;
     }

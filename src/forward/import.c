@@ -13,7 +13,7 @@ static fold_status check_inputs(const fold_solver *s, const double *p, const dou
     fold_status st;
     if (!s) return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", FN);
     prob = s->prob;
-    if ((st = fold_check_not_null(x, FN, "x"))) return st;
+    if ((st = fold_check_not_null(x, FN, "pt.x"))) return st;
     if ((p && (st = fold_check_finite(p, prob->np, FN, "p"))) ||
         (st = fold_check_finite(x, prob->n, FN, "x")) ||
         (lam && (st = fold_check_finite(lam, prob->m, FN, "lam"))) ||
@@ -44,21 +44,23 @@ static void fill_info(fold_forward_info *out, const fold_solver *s, const fold_k
     out->duals_estimated = estimated;
 }
 
-fold_status fold_solver_import(fold_solver *s, const double *p, const double *x, const double *lam,
-                               const double *zl, const double *zu, fold_forward_info *info)
+fold_status fold_solver_import(fold_solver *s, const fold_import_point *pt, fold_forward_info *info)
 {
+    const fold_import_point none = {0};
+    const fold_import_point *in = pt ? pt : &none; /* its NULL x is refused below */
+    const double *p = in->p, *x = in->x, *lam = in->lam, *zl = in->zl, *zu = in->zu;
     fold_clear_error();
     double t_call = fold_time_now(), lsq_s = 0, tol;
     const fold_problem *prob;
-    fold_forward_info out;
+    fold_forward_info out = FOLD_FORWARD_INFO_INIT;
     fold_kkt_detail d;
     fold_int n_active = 0;
     fold_status st;
     bool estimate, accepted;
     char where[2 * FOLD_NAME_MAX + 400];
 
-    fold_forward_info_reset(&out, "import");
-    if (info) *info = out; /* defined on every path, including the early failures below */
+    /* defined on every path, including the early failures below */
+    if ((st = fold_forward_info_open(info, "import", &out)) < 0) return st;
     if ((st = check_inputs(s, p, x, lam, zl, zu))) return st;
     prob = s->prob;
     if (!p) p = prob->p_default;
@@ -107,6 +109,6 @@ fold_status fold_solver_import(fold_solver *s, const double *p, const double *x,
     fold_log(&s->set, 1, "%s: %s, %s multipliers (%lld active), residuals %.2e %.2e %.2e, %.3g s",
              FN, accepted ? "accepted" : "rejected", estimate ? "estimated" : "given",
              (long long)n_active, d.stationarity, d.feasibility, d.complementarity, out.total_s);
-    if (info) *info = out;
+    fold_forward_info_put(info, &out);
     return st;
 }

@@ -1,18 +1,10 @@
-/* fold_solve: the Ipopt forward backend (C interface of Ipopt 3.11). Solves the NLP (2.1) of
- * doc/math.md at parameters p, returns x and the multipliers (lam, zl, zu) of the Lagrangian
- * (2.2), stores them in the solver and reports status, counts and times.
+/* The Ipopt forward backend (C interface of Ipopt 3.11): one run of Ipopt on the NLP (2.1) of
+ * doc/math.md at parameters p, giving x and the multipliers (lam, zl, zu) of the Lagrangian
+ * (2.2), its status, counts and times; fold_solve (solve.c) drives it.
  * doc/api/solver.md describes settings, statuses, warm starts and Ipopt options. */
-#include <errno.h>
-#include <limits.h>
-#include <pthread.h>
-
 #include "forward/ipopt_internal.h"
 
 static const char *FN = "fold_solve";
-
-/* Ipopt 3.11 with Debian's sequential MUMPS is not thread-safe (MUMPS keeps global state;
- * later Ipopt releases lock around it too): one Ipopt run at a time per process. */
-static pthread_mutex_t ipopt_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Work arrays of one solve: x, zl, zu (n), g, lam (m), the bounds at p. */
 typedef struct solve_arrays {
@@ -34,110 +26,6 @@ static fold_status arrays_alloc(solve_arrays *a, fold_int n, fold_int m)
     a->gl = a->xu + nn;
     a->gu = a->gl + mm;
     return FOLD_OK;
-}
-
-/* Refused options and malformed entries are caught before Ipopt is created: the settings
- * struct may have been written directly, bypassing fold_settings_set_ipopt. */
-static fold_status check_ipopt_options(const fold_settings *set, const char *fn)
-{
-    fold_settings scratch;
-    for (int i = 0; i < set->n_ipopt_options; i++) {
-        const fold_ipopt_option *o = &set->ipopt_options[i];
-        fold_status st;
-        if (!memchr(o->name, '\0', sizeof o->name) || !memchr(o->value, '\0', sizeof o->value))
-            return fold_error(FOLD_ERR_SETTING, "%s: ipopt_options[%d] is not NUL-terminated", fn,
-                              i);
-        fold_settings_default(&scratch);
-        if ((st = fold_settings_set_ipopt(&scratch, o->name, o->value)) != FOLD_OK)
-            return fold_error_context(st, "%s: ipopt_options[%d]", fn, i);
-    }
-    return FOLD_OK;
-}
-
-static fold_status opt_str(IpoptProblem ip, const char *name, const char *value)
-{
-    if (!AddIpoptStrOption(ip, (char *)name, (char *)value))
-        return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt refused option %s = %s", FN, name, value);
-    return FOLD_OK;
-}
-
-static fold_status opt_int(IpoptProblem ip, const char *name, int value)
-{
-    if (!AddIpoptIntOption(ip, (char *)name, value))
-        return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt refused option %s = %d", FN, name, value);
-    return FOLD_OK;
-}
-
-static fold_status opt_num(IpoptProblem ip, const char *name, double value)
-{
-    if (!AddIpoptNumOption(ip, (char *)name, value))
-        return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt refused option %s = %g", FN, name, value);
-    return FOLD_OK;
-}
-
-/* A pass-through option: Ipopt's C interface cannot report an option's type, so try
- * string, then integer, then number (each refusal is silent once the journal is quiet). */
-static fold_status pass_option(IpoptProblem ip, int index, const fold_ipopt_option *o,
-                               const char *fn)
-{
-    char name[FOLD_IPOPT_OPTION_LEN], value[FOLD_IPOPT_OPTION_LEN], *end;
-    long long iv;
-    double dv;
-    snprintf(name, sizeof name, "%s", o->name);
-    snprintf(value, sizeof value, "%s", o->value);
-    if (AddIpoptStrOption(ip, name, value)) return FOLD_OK;
-    errno = 0;
-    iv = strtoll(value, &end, 10);
-    if (end != value && *end == '\0' && errno == 0 && iv >= INT_MIN && iv <= INT_MAX &&
-        AddIpoptIntOption(ip, name, (int)iv))
-        return FOLD_OK;
-    errno = 0;
-    dv = strtod(value, &end);
-    if (end != value && *end == '\0' && errno == 0 && isfinite(dv) &&
-        AddIpoptNumOption(ip, name, dv))
-        return FOLD_OK;
-    return fold_error(FOLD_ERR_SETTING,
-                      "%s: Ipopt rejected option %s = '%s' (ipopt_options[%d]): unknown name, "
-                      "wrong type or value out of range",
-                      fn, o->name, o->value, index);
-}
-
-/* Silence Ipopt before anything else: it applies print_level to its stdout journal only
- * when it initializes, so run that initialization now (IpoptSolve with x = NULL returns
- * right after it): later option refusals, and the banner (sb), then print nothing. An
- * empty option file name keeps Ipopt from reading ./ipopt.opt, which would override
- * foldopt's settings. */
-static fold_status quiet_init(IpoptProblem ip)
-{
-    fold_status st;
-    int rc;
-    if ((st = opt_int(ip, "print_level", 0)) || (st = opt_str(ip, "sb", "yes")) ||
-        (st = opt_str(ip, "option_file_name", "")))
-        return st;
-    rc = IpoptSolve(ip, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
-    if (rc != Invalid_Problem_Definition)
-        return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt initialization failed (status %d)", FN, rc);
-    return FOLD_OK;
-}
-
-fold_status fold_ipopt_check_options(const fold_settings *set, const char *fn)
-{
-    Number lo = 0, hi = 1;
-    IpoptProblem ip;
-    fold_status st;
-    if (set->forward.method != FOLD_FORWARD_IPOPT || set->n_ipopt_options <= 0) return FOLD_OK;
-    if ((st = check_ipopt_options(set, fn))) return st;
-    pthread_mutex_lock(&ipopt_lock);
-    ip = CreateIpoptProblem(1, &lo, &hi, 0, NULL, NULL, 0, 0, 0, fold_ipopt_eval_f,
-                            fold_ipopt_eval_g, fold_ipopt_eval_grad_f, fold_ipopt_eval_jac_g,
-                            fold_ipopt_eval_h);
-    st = ip ? quiet_init(ip)
-            : fold_error(FOLD_ERR_INTERNAL, "%s: CreateIpoptProblem failed checking options", fn);
-    for (int i = 0; st == FOLD_OK && i < set->n_ipopt_options; i++)
-        st = pass_option(ip, i, &set->ipopt_options[i], fn);
-    if (ip) FreeIpoptProblem(ip);
-    pthread_mutex_unlock(&ipopt_lock);
-    return st;
 }
 
 /* How Ipopt starts: cold (no duals given), warm from a given primal-dual point (the caller's
@@ -162,20 +50,21 @@ static double bound_relax(const fold_settings *set, start_kind start)
 /* Options in order: silence, foldopt's settings, start strategy, then the user's
  * pass-through options (which therefore override foldopt's). */
 static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold_settings *set,
-                               start_kind start)
+                               const char *mu_init, start_kind start)
 {
     fold_status st = FOLD_OK;
     double push = set->forward.bound_push;
-    if ((st = quiet_init(ip)) || (st = opt_num(ip, "tol", set->forward.tol)) ||
-        (st = opt_int(ip, "max_iter", (int)set->forward.max_iter)) ||
-        (st = opt_num(ip, "nlp_lower_bound_inf", -FOLD_INF_BOUND)) ||
-        (st = opt_num(ip, "nlp_upper_bound_inf", FOLD_INF_BOUND)) ||
-        (st = opt_num(ip, "bound_push", push)) ||
-        (st = opt_num(ip, "bound_frac", push < 0.5 ? push : 0.5)) ||
-        (st = opt_num(ip, "bound_relax_factor", bound_relax(set, start))))
+    if ((st = fold_ipopt_quiet_init(ip)) ||
+        (st = fold_ipopt_opt_num(ip, "tol", set->forward.tol)) ||
+        (st = fold_ipopt_opt_int(ip, "max_iter", (int)set->forward.max_iter)) ||
+        (st = fold_ipopt_opt_num(ip, "nlp_lower_bound_inf", -FOLD_INF_BOUND)) ||
+        (st = fold_ipopt_opt_num(ip, "nlp_upper_bound_inf", FOLD_INF_BOUND)) ||
+        (st = fold_ipopt_opt_num(ip, "bound_push", push)) ||
+        (st = fold_ipopt_opt_num(ip, "bound_frac", push < 0.5 ? push : 0.5)) ||
+        (st = fold_ipopt_opt_num(ip, "bound_relax_factor", bound_relax(set, start))))
         return st;
     if (set->forward.time_limit_s > 0 &&
-        (st = opt_num(ip, "max_cpu_time", set->forward.time_limit_s)))
+        (st = fold_ipopt_opt_num(ip, "max_cpu_time", set->forward.time_limit_s)))
         return st;
     if (!fold_prob_has_hessian(s->prob)) {
         if (s->prob->hess_form == FOLD_HESS_PRODUCT)
@@ -183,17 +72,28 @@ static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold
                      "%s: the Hessian of '%s' is given by products and n = %lld > %d: Ipopt "
                      "uses its limited-memory quasi-Newton Hessian",
                      FN, s->prob->name, (long long)s->prob->n, FOLD_HESS_PRODUCT_MAX_N);
-        if ((st = opt_str(ip, "hessian_approximation", "limited-memory"))) return st;
+        if ((st = fold_ipopt_opt_str(ip, "hessian_approximation", "limited-memory"))) return st;
     }
-    if (start != START_COLD && ((st = opt_str(ip, "warm_start_init_point", "yes")) ||
-                                (st = opt_num(ip, "warm_start_bound_push", 1e-9)) ||
-                                (st = opt_num(ip, "warm_start_bound_frac", 1e-9)) ||
-                                (st = opt_num(ip, "warm_start_slack_bound_push", 1e-9)) ||
-                                (st = opt_num(ip, "warm_start_slack_bound_frac", 1e-9)) ||
-                                (st = opt_num(ip, "warm_start_mult_bound_push", 1e-9))))
+    if (start != START_COLD &&
+        ((st = fold_ipopt_opt_str(ip, "warm_start_init_point", "yes")) ||
+         (st = fold_ipopt_opt_num(ip, "warm_start_bound_push", 1e-9)) ||
+         (st = fold_ipopt_opt_num(ip, "warm_start_bound_frac", 1e-9)) ||
+         (st = fold_ipopt_opt_num(ip, "warm_start_slack_bound_push", 1e-9)) ||
+         (st = fold_ipopt_opt_num(ip, "warm_start_slack_bound_frac", 1e-9)) ||
+         (st = fold_ipopt_opt_num(ip, "warm_start_mult_bound_push", 1e-9))))
         return st;
-    for (int i = 0; i < set->n_ipopt_options; i++)
-        if ((st = pass_option(ip, i, &set->ipopt_options[i], FN))) return st;
+    bool user_mu = false, user_acceptable = false;
+    for (fold_int k = 0; k < s->n_ipopt_opt; k++) {
+        if ((st = fold_ipopt_pass_option(ip, s->ipopt_opt[2 * k], s->ipopt_opt[2 * k + 1], FN)))
+            return st;
+        user_mu = user_mu || !strcmp(s->ipopt_opt[2 * k], "mu_init");
+        user_acceptable = user_acceptable || !strcmp(s->ipopt_opt[2 * k], "acceptable_iter");
+    }
+    if (mu_init && !user_mu && (st = fold_ipopt_pass_option(ip, "mu_init", mu_init, FN))) return st;
+    /* the tightening re-solves of the resolution only (resolve.c sets it for them) */
+    if (set->forward.resolve_acceptable_iter > 0 && !user_acceptable &&
+        (st = fold_ipopt_opt_int(ip, "acceptable_iter", set->forward.resolve_acceptable_iter)))
+        return st;
     /* Iteration log at verbose >= 2 on stderr (stdout stays for results). */
     if (set->log.verbose >= 2 && !OpenIpoptOutputFile(ip, "stderr", 5))
         return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt could not open its log on stderr", FN);
@@ -234,27 +134,27 @@ static bool all_finite(const double *v, fold_int count)
 
 /* Create the Ipopt problem, set options and solve. Returns < 0 only when Ipopt could not
  * be run (setting or internal error); *raw receives Ipopt's status otherwise. */
-static fold_status run_ipopt(fold_solver *s, const fold_settings *set, fold_ipopt_ctx *ctx,
-                             solve_arrays *a, start_kind start, double *obj, int *raw,
-                             double *solve_s)
+static fold_status run_ipopt(fold_solver *s, const fold_settings *set, const char *mu_init,
+                             fold_ipopt_ctx *ctx, solve_arrays *a, start_kind start, double *obj,
+                             int *raw, double *solve_s)
 {
     const fold_problem *prob = s->prob;
     const fold_ipopt_structure *t = ctx->structure;
     IpoptProblem ip;
     fold_status st;
     double t0;
-    pthread_mutex_lock(&ipopt_lock);
+    fold_ipopt_lock();
     ip = CreateIpoptProblem((Index)prob->n, a->xl, a->xu, (Index)prob->m, prob->m ? a->gl : NULL,
                             prob->m ? a->gu : NULL, t->nnz_jac, t->nnz_hess, 0, fold_ipopt_eval_f,
                             fold_ipopt_eval_g, fold_ipopt_eval_grad_f, fold_ipopt_eval_jac_g,
                             fold_ipopt_eval_h);
     if (!ip) {
-        pthread_mutex_unlock(&ipopt_lock);
+        fold_ipopt_unlock();
         return fold_error(FOLD_ERR_INTERNAL, "%s: CreateIpoptProblem refused the problem", FN);
     }
-    if ((st = set_options(ip, s, set, start)) != FOLD_OK) {
+    if ((st = set_options(ip, s, set, mu_init, start)) != FOLD_OK) {
         FreeIpoptProblem(ip);
-        pthread_mutex_unlock(&ipopt_lock);
+        fold_ipopt_unlock();
         return st;
     }
     SetIntermediateCallback(ip, fold_ipopt_intermediate);
@@ -263,7 +163,7 @@ static fold_status run_ipopt(fold_solver *s, const fold_settings *set, fold_ipop
     *raw = IpoptSolve(ip, a->x, prob->m ? a->g : NULL, obj, a->lam, a->zl, a->zu, ctx);
     *solve_s = fold_time_now() - t0;
     FreeIpoptProblem(ip);
-    pthread_mutex_unlock(&ipopt_lock);
+    fold_ipopt_unlock();
     return FOLD_OK;
 }
 
@@ -288,7 +188,7 @@ static void fill_info(fold_forward_info *info, const fold_solver *s, const fold_
 }
 
 /* Validation of everything fold_solve reads before Ipopt runs. */
-static fold_status check_call(const fold_solver *s, const fold_settings *set, const double *p)
+fold_status fold_ipopt_check_call(const fold_solver *s, const fold_settings *set, const double *p)
 {
     const fold_problem *prob = s->prob;
     fold_status st;
@@ -300,7 +200,7 @@ static fold_status check_call(const fold_solver *s, const fold_settings *set, co
         return fold_error(FOLD_ERR_UNSUPPORTED, "%s: forward.method = %d is not ipopt", FN,
                           set->forward.method);
     if ((st = fold_settings_check(set))) return fold_error_context(st, "%s", FN);
-    return check_ipopt_options(set, FN);
+    return FOLD_OK;
 }
 
 void fold_ipopt_result_free(fold_ipopt_result *r)
@@ -310,7 +210,7 @@ void fold_ipopt_result_free(fold_ipopt_result *r)
 }
 
 fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_settings *set,
-                               bool tighten, fold_ipopt_result *r)
+                               const char *mu_init, bool tighten, fold_ipopt_result *r)
 {
     double t_call = fold_time_now(), obj = NAN, solve_s = 0;
     const fold_problem *prob = s->prob;
@@ -322,7 +222,7 @@ fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_setti
     int raw = 0;
 
     memset(r, 0, sizeof *r);
-    if ((st = check_call(s, set, p))) return st;
+    if ((st = fold_ipopt_check_call(s, set, p))) return st;
     memset(&ctx, 0, sizeof ctx);
     ctx.prob = prob;
     ctx.p = p;
@@ -336,7 +236,7 @@ fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_setti
     }
     memset(&s->stats, 0, sizeof s->stats);
     start = choose_start(s, tighten, &a) ? (tighten ? START_TIGHTEN : START_WARM) : START_COLD;
-    if ((st = run_ipopt(s, set, &ctx, &a, start, &obj, &raw, &solve_s))) {
+    if ((st = run_ipopt(s, set, mu_init, &ctx, &a, start, &obj, &raw, &solve_s))) {
         free(a.block);
         return st;
     }
@@ -401,51 +301,4 @@ fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_setti
 void fold_ipopt_store(fold_solver *s, const double *p, fold_ipopt_result *r)
 {
     fold_solver_store(s, p, r->x, r->lam, r->zl, r->zu, r->objective, r->converged);
-}
-
-fold_status fold_solve(fold_solver *s, const double *p, fold_forward_info *info)
-{
-    fold_clear_error();
-    double t_call = fold_time_now();
-    fold_ipopt_result r;
-    fold_forward_info out;
-    fold_status ret;
-
-    fold_forward_info_reset(&out, "ipopt");
-    if (info) *info = out; /* defined on every path, including the early failures below */
-    if (!s) return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", FN);
-    if ((ret = check_call(s, &s->set, p))) /* nothing touched, info included */
-        return ret;
-    if (!p) p = s->prob->p_default;
-    ret = fold_ipopt_attempt(s, p, &s->set, false, &r);
-    if (ret < 0 && !r.usable && r.info.backend == NULL) /* Ipopt did not run */
-        return ret;
-    if ((ret == FOLD_ERR_FORWARD_FAILED || ret == FOLD_WARN_INACCURATE) &&
-        s->set.forward.tol < FOLD_STAGE_TOL)
-        ret = fold_solve_staged(s, p, ret, &r); /* forward/resolve.c */
-    s->has_start = false;                       /* an explicit start serves one solve */
-    out = r.info;
-    bool stored = r.usable;
-    if (stored) {
-        fold_ipopt_store(s, p, &r);
-        s->info = out;
-    }
-    fold_ipopt_result_free(&r);
-    if (ret == FOLD_OK && s->set.active_set.ambiguity == FOLD_AMBIGUITY_RESOLVE &&
-        s->set.forward.resolve_rounds > 0) {
-        fold_status st = fold_resolve_ambiguity(s, p, &out); /* forward/resolve.c */
-        if (st < 0) ret = st;
-        s->info = out;
-    } else if (stored) {
-        fold_sides_count(s, p, &out);
-        s->info = out;
-    }
-    out.total_s = fold_time_now() - t_call;
-    if (stored) s->info.total_s = out.total_s;
-    fold_log(&s->set, 1,
-             "fold_solve: ipopt %s, %lld iterations (%d re-solves), objective %.10g, %.3g s",
-             fold_forward_status_string(out.status), (long long)out.iterations, out.resolves,
-             out.objective, out.total_s);
-    if (info) *info = out;
-    return ret;
 }

@@ -70,12 +70,30 @@ typedef struct fold_ipopt_result {
  * tightens the stored converged solution (forward/resolve.c only): warm from it, and without
  * Ipopt's bound relaxation (doc/math.md §2.3). Else from fold_solver_set_start's point, the
  * last solution under forward.warm_start, or x_start, with the relaxation. Nothing is stored
- * in s except the evaluation counters. Returns fold_solve's statuses for this run. */
+ * in s except the evaluation counters. mu_init (NULL: none) is Ipopt's mu_init of this run
+ * unless the solver's options set one. Returns fold_solve's statuses for this run. */
 fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_settings *set,
-                               bool tighten, fold_ipopt_result *r);
+                               const char *mu_init, bool tighten, fold_ipopt_result *r);
 void fold_ipopt_result_free(fold_ipopt_result *r);
+/* The checks of a solve before Ipopt runs: p finite, sizes, settings and their pass-through
+ * options (named as fold_solve's). */
+fold_status fold_ipopt_check_call(const fold_solver *s, const fold_settings *set, const double *p);
 /* Store r's point as the solver's solution (converged or not). */
 void fold_ipopt_store(fold_solver *s, const double *p, fold_ipopt_result *r);
+
+/* --- ipopt_options.c --- */
+/* The process-wide Ipopt lock: every Ipopt call runs under it. */
+void fold_ipopt_lock(void);
+void fold_ipopt_unlock(void);
+/* Options foldopt sets (FOLD_ERR_INTERNAL when Ipopt refuses one). */
+fold_status fold_ipopt_opt_str(IpoptProblem ip, const char *name, const char *value);
+fold_status fold_ipopt_opt_int(IpoptProblem ip, const char *name, int value);
+fold_status fold_ipopt_opt_num(IpoptProblem ip, const char *name, double value);
+/* A user's pass-through option, typed by trial (FOLD_ERR_SETTING naming it when refused). */
+fold_status fold_ipopt_pass_option(IpoptProblem ip, const char *name, const char *value,
+                                   const char *fn);
+/* Silence Ipopt before any other option (print_level, banner, no option file). */
+fold_status fold_ipopt_quiet_init(IpoptProblem ip);
 
 /* A forward.tol below this is reached in stages when the direct solve fails
  * (forward/resolve.c). */

@@ -19,41 +19,26 @@
 #define HELD 0.3
 #define MIN_RATIO 4.0
 
-/* The settings of a warm re-solve at tolerance tol: Ipopt's barrier parameter starts near it
- * (its default 0.1 would lead it back to the central path far from the point) unless the
- * caller chose mu_init; a time limit covers all solves of the call together. */
-static void stage_settings(const fold_settings *set, double tol, double spent_s, fold_settings *out)
+/* The settings of a warm re-solve at tolerance tol, and in mu (MU_LEN bytes) its Ipopt
+ * mu_init: the barrier parameter starts near tol (its default 0.1 would lead it back to the
+ * central path far from the point; a mu_init the caller set on the solver wins,
+ * fold_ipopt_attempt); a time limit covers all solves of the call together. */
+#define MU_LEN 32
+static void stage_settings(const fold_settings *set, double tol, double spent_s, fold_settings *out,
+                           char *mu)
 {
-    char mu[32];
     *out = *set;
     out->forward.tol = tol;
     if (set->forward.time_limit_s > 0)
         out->forward.time_limit_s = fmax(set->forward.time_limit_s - spent_s, 1e-3);
-    for (int i = 0; i < set->n_ipopt_options; i++)
-        if (!strcmp(set->ipopt_options[i].name, "mu_init")) return;
-    snprintf(mu, sizeof mu, "%.3g", 0.1 * tol);
-    if (fold_settings_set_ipopt(out, "mu_init", mu) != FOLD_OK) {
-        out->n_ipopt_options = set->n_ipopt_options; /* every slot taken: Ipopt's default */
-        memcpy(out->ipopt_options, set->ipopt_options, sizeof set->ipopt_options);
-    }
-    fold_clear_error();
-}
-
-/* forward.resolve_acceptable_iter = N > 0 (an experiment, off by default): a re-solve of the
- * resolution ends after N consecutive acceptable iterations (Ipopt's acceptable_iter, unless
- * the caller chose it) rather than Ipopt's 15: a warm start at the previous tol is acceptable
- * (within Ipopt's acceptable_tol) from its first iteration, and a re-solve that cannot reach
- * its tol stalls at the new barrier level until the count is reached. */
-static void acceptable_end(const fold_settings *set, fold_settings *warm)
-{
-    char v[32];
-    int n = set->forward.resolve_acceptable_iter;
-    if (n <= 0) return;
-    for (int i = 0; i < set->n_ipopt_options; i++)
-        if (!strcmp(set->ipopt_options[i].name, "acceptable_iter")) return;
-    snprintf(v, sizeof v, "%d", n);
-    fold_settings_set_ipopt(warm, "acceptable_iter", v);
-    fold_clear_error(); /* every slot taken: Ipopt's default */
+    snprintf(mu, MU_LEN, "%.3g", 0.1 * tol);
+    /* forward.resolve_acceptable_iter = N > 0 (an experiment, off by default) applies to the
+     * re-solves of the resolution only, which set it again: there a re-solve ends after N
+     * consecutive acceptable iterations (Ipopt's acceptable_iter, unless the caller chose it)
+     * rather than Ipopt's 15: a warm start at the previous tol is acceptable (within Ipopt's
+     * acceptable_tol) from its first iteration, and a re-solve that cannot reach its tol
+     * stalls at the new barrier level until the count is reached. */
+    out->forward.resolve_acceptable_iter = 0;
 }
 
 /* Sum the counts and times of a re-solve into *sum. */
@@ -148,15 +133,16 @@ fold_status fold_resolve_ambiguity(fold_solver *s, const double *p, fold_forward
     double factor = STAGE_FACTOR;
     for (int round = 0; round < s->set.forward.resolve_rounds && unsettled(&S0) > 0; round++) {
         fold_settings warm;
+        char mu[MU_LEN];
         fold_ipopt_result r;
         double spent = info->total_s + (fold_time_now() - t0);
         if (tol * factor < 0.5 * TOL_FLOOR ||
             (s->set.forward.time_limit_s > 0 && spent >= s->set.forward.time_limit_s))
             break;
         double next = tol * factor;
-        stage_settings(&s->set, next, spent, &warm);
-        acceptable_end(&s->set, &warm);
-        fold_status rs = fold_ipopt_attempt(s, p, &warm, true, &r);
+        stage_settings(&s->set, next, spent, &warm, mu);
+        warm.forward.resolve_acceptable_iter = s->set.forward.resolve_acceptable_iter;
+        fold_status rs = fold_ipopt_attempt(s, p, &warm, mu, true, &r);
         add_counts(info, &r.info);
         if (!r.usable || fold_sides_eval(prob, p, r.x, r.lam, r.zl, r.zu, NULL, &S1) != FOLD_OK) {
             fold_ipopt_result_free(&r);
@@ -211,11 +197,12 @@ fold_status fold_resolve_ambiguity(fold_solver *s, const double *p, fold_forward
 static fold_status polish_acceptable(fold_solver *s, const double *p, fold_ipopt_result *r)
 {
     fold_settings warm;
+    char mu[MU_LEN];
     fold_ipopt_result b;
     fold_forward_info sum = r->info;
     fold_ipopt_store(s, p, r);
-    stage_settings(&s->set, s->set.forward.tol, r->info.total_s, &warm);
-    fold_status st = fold_ipopt_attempt(s, p, &warm, true, &b);
+    stage_settings(&s->set, s->set.forward.tol, r->info.total_s, &warm, mu);
+    fold_status st = fold_ipopt_attempt(s, p, &warm, mu, true, &b);
     add_counts(&sum, &b.info);
     fold_log(&s->set, 2,
              "fold_solve: re-solve of the acceptable point at tol %.1e: %s after "
@@ -242,6 +229,7 @@ fold_status fold_solve_staged(fold_solver *s, const double *p, fold_status faile
     double target = s->set.forward.tol, tol = FOLD_STAGE_TOL, t0 = fold_time_now();
     char why[512];
     fold_settings stage;
+    char mu[MU_LEN];
     fold_ipopt_result a;
     snprintf(why, sizeof why, "%s", fold_last_error());
     if (failed == FOLD_WARN_INACCURATE && r->usable && r->converged &&
@@ -249,11 +237,9 @@ fold_status fold_solve_staged(fold_solver *s, const double *p, fold_status faile
         fold_clear_error();
         return FOLD_OK;
     }
-    stage_settings(&s->set, tol, r->info.total_s, &stage);
+    stage_settings(&s->set, tol, r->info.total_s, &stage, mu);
     /* the first stage starts as the direct solve did, with Ipopt's own mu_init */
-    stage.n_ipopt_options = s->set.n_ipopt_options;
-    memcpy(stage.ipopt_options, s->set.ipopt_options, sizeof stage.ipopt_options);
-    fold_status st = fold_ipopt_attempt(s, p, &stage, false, &a);
+    fold_status st = fold_ipopt_attempt(s, p, &stage, NULL, false, &a);
     fold_forward_info sum = r->info;
     add_counts(&sum, &a.info);
     fold_log(&s->set, 2, "fold_solve: first stage at tol %.1e: %s after %lld iterations", tol,
@@ -280,8 +266,8 @@ fold_status fold_solve_staged(fold_solver *s, const double *p, fold_status faile
         if (tol < 2.0 * target) tol = target; /* not a rounding error away from it */
         /* warm from the last solved point: make it the stored solution first */
         fold_ipopt_store(s, p, r);
-        stage_settings(&s->set, tol, spent, &stage);
-        st = fold_ipopt_attempt(s, p, &stage, true, &b);
+        stage_settings(&s->set, tol, spent, &stage, mu);
+        st = fold_ipopt_attempt(s, p, &stage, mu, true, &b);
         add_counts(&sum, &b.info);
         fold_log(&s->set, 2, "fold_solve: stage at tol %.1e: %s after %lld iterations", tol,
                  fold_forward_status_string(b.info.status), (long long)b.info.iterations);
@@ -289,9 +275,7 @@ fold_status fold_solve_staged(fold_solver *s, const double *p, fold_status faile
             /* warm from the stage point with a small barrier parameter can stall where a
              * solve from the direct solve's start with Ipopt's own mu_init succeeds */
             fold_ipopt_result_free(&b);
-            stage.n_ipopt_options = s->set.n_ipopt_options;
-            memcpy(stage.ipopt_options, s->set.ipopt_options, sizeof stage.ipopt_options);
-            st = fold_ipopt_attempt(s, p, &stage, false, &b);
+            st = fold_ipopt_attempt(s, p, &stage, NULL, false, &b);
             add_counts(&sum, &b.info);
             fold_log(&s->set, 2,
                      "fold_solve: stage at tol %.1e from the start: %s after %lld "

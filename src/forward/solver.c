@@ -16,10 +16,27 @@ const char *fold_forward_status_string(fold_forward_status status)
 void fold_forward_info_reset(fold_forward_info *info, const char *backend)
 {
     memset(info, 0, sizeof *info);
+    info->size = sizeof *info;
     info->status = FOLD_FWD_NOT_RUN;
     info->backend = backend;
     info->objective = NAN;
     info->kkt_stationarity = info->kkt_feasibility = info->kkt_complementarity = NAN;
+}
+
+fold_status fold_forward_info_open(fold_forward_info *info, const char *backend,
+                                   fold_forward_info *out)
+{
+    fold_status st = fold_sized_open(info, out, sizeof *out, FOLD_FORWARD_INFO_V1,
+                                     "fold_forward_info", "FOLD_FORWARD_INFO_INIT");
+    if (st < 0) return st;
+    fold_forward_info_reset(out, backend);
+    fold_forward_info_put(info, out);
+    return FOLD_OK;
+}
+
+void fold_forward_info_put(fold_forward_info *info, const fold_forward_info *out)
+{
+    fold_sized_close(info, out, sizeof *out);
 }
 
 void fold_solver_free(fold_solver *s)
@@ -27,6 +44,8 @@ void fold_solver_free(fold_solver *s)
     if (!s) return;
     if (s->backward && s->backward_free) s->backward_free(s->backward);
     if (s->forward && s->forward_free) s->forward_free(s->forward);
+    fold_solver_set_ipopt_option(s, NULL, NULL);
+    free(s->ipopt_opt);
     free(s->p);
     free(s->x);
     free(s->zl);
@@ -56,16 +75,13 @@ fold_status fold_solver_create(const fold_problem *prob, const fold_settings *se
     if (!out) return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_create: out is NULL");
     *out = NULL;
     if (!prob) return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_create: problem is NULL");
-    if (set && (st = fold_settings_check(set)) != FOLD_OK)
+    fold_settings full;
+    if ((st = fold_settings_copy_in(set, &full)) != FOLD_OK)
         return fold_error_context(st, "fold_solver_create");
-    if (set && (st = fold_ipopt_check_options(set, "fold_solver_create")) != FOLD_OK) return st;
     s = fold_calloc(1, sizeof *s, "solver");
     if (!s) return FOLD_ERR_MEMORY;
     s->prob = prob;
-    if (set)
-        s->set = *set;
-    else
-        fold_settings_default(&s->set);
+    s->set = full;
     n = (size_t)prob->n;
     m = (size_t)(prob->m > 0 ? prob->m : 1);
     np = (size_t)(prob->np > 0 ? prob->np : 1);
@@ -104,18 +120,18 @@ fold_status fold_solver_create(const fold_problem *prob, const fold_settings *se
 fold_status fold_solver_update_settings(fold_solver *s, const fold_settings *set)
 {
     fold_status st;
+    fold_settings full;
     if (!s || !set)
         return fold_error(FOLD_ERR_ARGUMENT, "fold_solver_update_settings: NULL argument");
-    if ((st = fold_settings_check(set)) != FOLD_OK)
+    if ((st = fold_settings_copy_in(set, &full)) != FOLD_OK)
         return fold_error_context(st, "fold_solver_update_settings");
-    if ((st = fold_ipopt_check_options(set, "fold_solver_update_settings")) != FOLD_OK) return st;
-    if (memcmp(&s->set.backward, &set->backward, sizeof set->backward) != 0 ||
-        memcmp(&s->set.active_set, &set->active_set, sizeof set->active_set) != 0 ||
-        memcmp(&s->set.precond, &set->precond, sizeof set->precond) != 0) {
+    if (memcmp(&s->set.backward, &full.backward, sizeof full.backward) != 0 ||
+        memcmp(&s->set.active_set, &full.active_set, sizeof full.active_set) != 0 ||
+        memcmp(&s->set.precond, &full.precond, sizeof full.precond) != 0) {
         if (s->backward && s->backward_free) s->backward_free(s->backward);
         s->backward = NULL;
     }
-    s->set = *set;
+    s->set = full;
     return FOLD_OK;
 }
 

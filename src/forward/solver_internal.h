@@ -9,6 +9,10 @@
 struct fold_solver {
     const fold_problem *prob;
     fold_settings set;
+    /* Ipopt pass-through options (ipopt_options.c): name, value of option k at 2k, 2k + 1,
+     * each its own allocation. */
+    char **ipopt_opt;
+    fold_int n_ipopt_opt, cap_ipopt_opt;
 
     /* Stored solution (valid when has_solution). */
     bool has_solution;
@@ -60,11 +64,16 @@ fold_status fold_bounds_at(const fold_problem *prob, const double *p, double *xl
  * objective and KKT residuals NaN. Every public call that fills a fold_forward_info starts
  * with it, so that no path leaves the caller's struct undefined. */
 void fold_forward_info_reset(fold_forward_info *info, const char *backend);
+/* The caller's info (NULL allowed): FOLD_ERR_ARGUMENT when its size is 0 or too small
+ * (nothing else is done then); else *out reset as above and, as on every later path,
+ * copied into the caller's (fold_forward_info_put). */
+fold_status fold_forward_info_open(fold_forward_info *info, const char *backend,
+                                   fold_forward_info *out);
+/* Copy *out into the caller's info (NULL: nothing), the part its size covers. */
+void fold_forward_info_put(fold_forward_info *info, const fold_forward_info *out);
 
-/* Ipopt options of set (settings.ipopt_options) tried on a throwaway one-variable Ipopt
- * problem: an unknown name, a wrong type or a value out of range is FOLD_ERR_SETTING naming
- * the option and fn, before any solve (ipopt.c). FOLD_OK when there are none. */
-fold_status fold_ipopt_check_options(const fold_settings *set, const char *fn);
+/* Replace to's Ipopt options by a copy of from's (from NULL: none). */
+fold_status fold_solver_copy_ipopt_options(fold_solver *to, const fold_solver *from);
 
 /* Store a new solution (copies; p may equal solver->p). Bumps solution_id. */
 void fold_solver_store(fold_solver *s, const double *p, const double *x, const double *lam,

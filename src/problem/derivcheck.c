@@ -220,8 +220,12 @@ fold_status fold_problem_check_derivatives(const fold_problem *prob, const doubl
     fold_clear_error();
     fold_status st;
     ctx c;
-    if (rep) /* an empty report (nothing checked) until the check completes */
-        memset(rep, 0, sizeof *rep);
+    fold_deriv_report empty = FOLD_DERIV_REPORT_INIT;
+    if ((st = fold_sized_open(rep, &empty, sizeof empty, FOLD_DERIV_REPORT_V1, "fold_deriv_report",
+                              "FOLD_DERIV_REPORT_INIT")))
+        return st;
+    /* an empty report (nothing checked) until the check completes */
+    fold_sized_close(rep, &empty, sizeof empty);
     if ((st = check_inputs(prob, x, p, lam, h, tol, rep))) return st;
     fold_int n = prob->n, m = prob->m, np = prob->np, rows = max3(n, m, 1);
     fold_int nnz_max =
@@ -254,7 +258,7 @@ fold_status fold_problem_check_derivatives(const fold_problem *prob, const doubl
     memcpy(c.xw, x, (size_t)n * sizeof *x);
     if (np) memcpy(c.pw, c.p, (size_t)np * sizeof *c.pw);
     if ((st = run(&c, tol, work, iwork, mark))) goto done;
-    *rep = c.rep;
+    fold_sized_close(rep, &c.rep, sizeof c.rep);
     st = c.rep.n_bad ? fold_error(FOLD_WARN_INACCURATE,
                                   "%s: %lld of %lld entries differ from central differences "
                                   "(worst %s[%lld,%lld]: analytic %.10g, finite difference "

@@ -92,10 +92,19 @@ void acopf_test_load(acopf_solved *s, const char *name, fold_int grid_buses,
 
 void acopf_test_solve(acopf_solved *s, const fold_acopf_options *opt, const fold_settings *set)
 {
+    acopf_test_solve_ipopt(s, opt, set, NULL);
+}
+
+void acopf_test_solve_ipopt(acopf_solved *s, const fold_acopf_options *opt,
+                            const fold_settings *set, const char *const *ipopt)
+{
     fold_acopf_options defaults;
+    fold_acopf_solve_options so;
     fold_acopf_default_options(&defaults);
+    fold_acopf_default_solve_options(&so);
+    so.ipopt_options = ipopt;
     ck_assert_acopf(fold_acopf_create_with(s->cs, opt ? opt : &defaults, &s->m), FOLD_OK);
-    ck_assert_acopf(fold_acopf_solve(&s->m, set, NULL, NULL, &s->sv, NULL, NULL), FOLD_OK);
+    ck_assert_acopf(fold_acopf_solve(&s->m, set, NULL, &so, &s->sv, NULL, NULL), FOLD_OK);
     ck_assert_acopf(fold_acopf_results_from_solver(s->m, s->sv, &s->res), FOLD_OK);
 }
 

@@ -43,6 +43,9 @@ void acopf_test_load(acopf_solved *s, const char *name, fold_int grid_buses,
 /* The model of s->cs (opt NULL: default options) solved (set NULL: default settings), its
  * results in s->res; every step asserted. */
 void acopf_test_solve(acopf_solved *s, const fold_acopf_options *opt, const fold_settings *set);
+/* The same with Ipopt options (name, value, ..., NULL; fold_acopf_solve_options.ipopt_options). */
+void acopf_test_solve_ipopt(acopf_solved *s, const fold_acopf_options *opt,
+                            const fold_settings *set, const char *const *ipopt);
 void acopf_test_solved_free(acopf_solved *s);
 
 #endif

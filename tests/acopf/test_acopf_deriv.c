@@ -50,7 +50,7 @@ static void check_at(const fold_acopf *m, fold_test_rng *r, const double *x, con
 {
     const fold_problem *prob = fold_acopf_problem(m);
     double *p = malloc((size_t)m->L.np * sizeof(double));
-    fold_deriv_report rep;
+    fold_deriv_report rep = FOLD_DERIV_REPORT_INIT;
     fold_problem_default_params(prob, p);
     for (fold_int j = 0; j < m->L.np; j++)
         p[j] *= 1 + 0.2 * (2 * fold_test_uniform(r) - 1);
@@ -354,7 +354,7 @@ START_TEST(corrupted_is_rejected)
     random_point(m, &r, x0, 0.3, NULL, 10.0, x, lam);
     for (int w = -1; w < 6; w++) {
         fold_problem *prob = NULL;
-        fold_deriv_report rep;
+        fold_deriv_report rep = FOLD_DERIV_REPORT_INIT;
         c.which = w;
         c.delta = w < 0 ? 0 : 1e-4 * fmax(1.0, fabs(spoiled_entry(&c, x, lam)));
         ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);

@@ -138,7 +138,7 @@ typedef struct solved {
 static void solve(solved *s, const fold_acopf_case *cs, double max_z)
 {
     fold_settings set;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     s->m = create(cs, max_z);
     s->L = fold_acopf_get_layout(s->m);
     fold_settings_default(&set);
@@ -262,8 +262,20 @@ START_TEST(same_solution_and_derivatives)
     double *ja = malloc((size_t)ng * 3 * sizeof(double)), *jb = malloc((size_t)ng * 3 * 8);
     for (fold_int k = 0; k < ng; k++)
         rows[k] = a.L.x_pg + k;
-    ck_assert_status(fold_jacobian(a.sv, FOLD_BLOCK_X, ng, rows, 3, cols, ja, NULL), FOLD_OK);
-    ck_assert_status(fold_jacobian(b.sv, FOLD_BLOCK_X, ng, rows, 3, cols, jb, NULL), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(
+            a.sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = ng, .rows = rows, .n_cols = 3, .cols = cols},
+            ja, NULL),
+        FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(
+            b.sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = ng, .rows = rows, .n_cols = 3, .cols = cols},
+            jb, NULL),
+        FOLD_OK);
     double jerr = fold_test_vec_relerr(jb, ja, ng * 3, 1e-300);
     printf("# LMPs differ by %.2e, d pg / d pd by %.2e; envelope identity %.2e / %.2e\n", lmp, jerr,
            env_a, env_b);
@@ -380,11 +392,15 @@ START_TEST(convert_point)
                     FOLD_OK);
     /* the residuals of the point in its own model, then of the carried point */
     fold_solver *sa = NULL, *sb = NULL;
-    fold_forward_info fa, fi;
+    fold_forward_info fa = FOLD_FORWARD_INFO_INIT, fi = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_solver_create(fold_acopf_problem(a.m), NULL, &sa), FOLD_OK);
-    ck_assert_status(fold_solver_import(sa, NULL, x, lam, zl, zu, &fa), FOLD_OK);
+    ck_assert_status(
+        fold_solver_import(sa, &(fold_import_point){.x = x, .lam = lam, .zl = zl, .zu = zu}, &fa),
+        FOLD_OK);
     ck_assert_status(fold_solver_create(fold_acopf_problem(all), NULL, &sb), FOLD_OK);
-    ck_assert_status(fold_solver_import(sb, NULL, x1, lam1, zl1, zu1, &fi), FOLD_OK);
+    ck_assert_status(fold_solver_import(
+                         sb, &(fold_import_point){.x = x1, .lam = lam1, .zl = zl1, .zu = zu1}, &fi),
+                     FOLD_OK);
     printf("# residuals stationarity, feasibility, complementarity: %.2e %.2e %.2e in its model, "
            "%.2e %.2e %.2e carried\n",
            fa.kkt_stationarity, fa.kkt_feasibility, fa.kkt_complementarity, fi.kkt_stationarity,
@@ -456,8 +472,8 @@ START_TEST(refine_after_acceptable)
     fold_settings_default(&set);
     set.forward.tol = 1e-10;
     fold_acopf_solve_options so;
-    fold_acopf_solve_info si;
-    fold_forward_info fi;
+    fold_acopf_solve_info si = FOLD_ACOPF_SOLVE_INFO_INIT;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
     fold_acopf_default_solve_options(&so);
     ck_assert_int_eq(so.max_rounds, FOLD_ACOPF_REFINE_ROUNDS);
     so.max_rounds = 0;
@@ -516,8 +532,8 @@ START_TEST(tight_tol_through_flow_vars)
     fold_settings set;
     fold_settings_default(&set);
     set.forward.tol = 1e-12;
-    fold_acopf_solve_info si;
-    fold_forward_info fi;
+    fold_acopf_solve_info si = FOLD_ACOPF_SOLVE_INFO_INIT;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
     solved s = {.m = create(cs, FOLD_ACOPF_FLOW_VAR_MAX_Z)};
     fold_status st = fold_acopf_solve(&s.m, &set, NULL, NULL, &s.sv, &fi, &si);
     printf("# gen_grid(30, 1) at tol 1e-12: first solve %s, %d re-solve(s) with flow variables: "
@@ -550,8 +566,8 @@ START_TEST(solve_on_keeps_the_callers_model)
     so.max_rounds = 1;
     fold_acopf *m = create(cs, 0), *rm = NULL;
     fold_solver *s = NULL, *rs = NULL;
-    fold_forward_info fi;
-    fold_acopf_solve_info si;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
+    fold_acopf_solve_info si = FOLD_ACOPF_SOLVE_INFO_INIT;
     ck_assert_int_eq(fold_solver_create(fold_acopf_problem(m), &set, &s), FOLD_OK);
     ck_assert_acopf(fold_acopf_solve_on(m, s, NULL, &so, &rm, &rs, &fi, &si), FOLD_OK);
     ck_assert_ptr_nonnull(rm);
@@ -571,8 +587,8 @@ START_TEST(solve_on_keeps_the_callers_model)
     fold_acopf_free(rm);
     set.forward.max_iter = 1;
     set.forward.tol = 1e-8; /* below 1e-8 a failed solve goes on in stages (doc/api/solver.md) */
-    ck_assert_int_eq(fold_settings_set_ipopt(&set, "mu_init", "1e-9"), FOLD_OK);
     ck_assert_int_eq(fold_solver_update_settings(s, &set), FOLD_OK);
+    ck_assert_int_eq(fold_solver_set_ipopt_option(s, "mu_init", "1e-9"), FOLD_OK);
     double gap[2], *flat = malloc((size_t)L.n * sizeof *flat);
     fold_acopf_flat_start(m, flat);
     for (int warm = 0; warm < 2; warm++) {

@@ -45,7 +45,7 @@ static void check_lmp(fixture *fx, double tol, bool singular)
     double *x = malloc((size_t)n * sizeof(double)), *p = malloc((size_t)np * sizeof(double));
     double *xbar = malloc((size_t)n * sizeof(double)), *pbar = malloc((size_t)np * sizeof(double));
     double *gp = malloc((size_t)np * sizeof(double)), *vg = malloc((size_t)np * sizeof(double));
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_solver_solution(fx->sv, x, NULL, NULL, NULL, NULL);
     fold_solver_params(fx->sv, p);
     fold_acopf_eval_grad_f(fx->m, x, p, xbar);
@@ -127,15 +127,20 @@ static void check_fd(fixture *fx, const fold_int *buses, int n_buses, double h)
     double *x0 = malloc((size_t)n * sizeof(double)), *lam0 = malloc((size_t)L->m * sizeof(double));
     double *zl0 = malloc((size_t)n * sizeof(double)), *zu0 = malloc((size_t)n * sizeof(double));
     double *xp = malloc((size_t)n * sizeof(double)), *xm = malloc((size_t)n * sizeof(double));
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     for (fold_int k = 0; k < ng; k++)
         rows[k] = L->x_pg + k;
     for (fold_int i = 0; i < nb; i++)
         rows[ng + i] = L->x_vm + i;
     for (int c = 0; c < n_buses; c++)
         cols[c] = L->p_pd + buses[c];
-    ck_assert_status(fold_jacobian(fx->sv, FOLD_BLOCK_X, nr, rows, n_buses, cols, J, &info),
-                     FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(
+            fx->sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = nr, .rows = rows, .n_cols = n_buses, .cols = cols},
+            J, &info),
+        FOLD_OK);
     fold_solver_params(fx->sv, p0);
     fold_solver_solution(fx->sv, x0, lam0, zl0, zu0, NULL);
     double worst = 0;
@@ -219,9 +224,14 @@ START_TEST(twin_qg)
     ck_assert_int_le(ng, 64);
     for (fold_int k = 0; k < ng; k++)
         rows[k] = fx.L.x_qg + k;
-    fold_backward_info info;
-    ck_assert_status(fold_jacobian(fx.sv, FOLD_BLOCK_X, ng, rows, 1, &col, J, &info),
-                     FOLD_WARN_NOT_UNIQUE);
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
+    ck_assert_status(
+        fold_jacobian(
+            fx.sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = ng, .rows = rows, .n_cols = 1, .cols = &col},
+            J, &info),
+        FOLD_WARN_NOT_UNIQUE);
     fold_int n_nan = 0;
     for (fold_int k = 0; k < ng; k++) {
         memset(xbar, 0, (size_t)n * sizeof(double));

@@ -145,7 +145,7 @@ START_TEST(small_grids_solve_constrained)
             fold_acopf_case *cs = NULL;
             fold_acopf *m = NULL;
             fold_solver *sv = NULL;
-            fold_forward_info fi;
+            fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
             ck_assert_acopf(fold_acopf_gen_grid(sizes[si], seed, &cs), FOLD_OK);
             ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_OK);
             ck_assert_status(fold_solver_create(fold_acopf_problem(m), NULL, &sv), FOLD_OK);

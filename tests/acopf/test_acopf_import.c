@@ -40,11 +40,9 @@ static void solve_case(solved *s, const char *name, fold_int grid, double max_z)
     opt.flow_var_max_z = max_z;
     fold_settings set;
     fold_settings_default(&set);
-    if (solve_tol > 0) {
-        set.forward.tol = solve_tol;
-        ck_assert_int_eq(fold_settings_set_ipopt(&set, "bound_relax_factor", "0"), FOLD_OK);
-    }
-    acopf_test_solve(s, &opt, &set);
+    static const char *const no_relax[] = {"bound_relax_factor", "0", NULL};
+    if (solve_tol > 0) set.forward.tol = solve_tol;
+    acopf_test_solve_ipopt(s, &opt, &set, solve_tol > 0 ? no_relax : NULL);
 }
 
 /* Write res as a solved case into a temporary file and read it back as a solution. */
@@ -121,8 +119,18 @@ static double compare_derivatives(const solved *s, fold_solver *a, fold_solver *
     fold_status st = fold_value_gradient(b, gb);
     ck_assert(st == FOLD_OK || st == FOLD_WARN_NOT_UNIQUE);
     double e = compare_flagged(b, ga, gb, L.np, flagged);
-    ck_assert_status(fold_jacobian(a, FOLD_BLOCK_X, nr, rows, 3, cols, Ja, NULL), FOLD_OK);
-    st = fold_jacobian(b, FOLD_BLOCK_X, nr, rows, 3, cols, Jb, NULL);
+    ck_assert_status(
+        fold_jacobian(
+            a,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = nr, .rows = rows, .n_cols = 3, .cols = cols},
+            Ja, NULL),
+        FOLD_OK);
+    st = fold_jacobian(
+        b,
+        &(fold_jacobian_sel){
+            .of = FOLD_BLOCK_X, .n_rows = nr, .rows = rows, .n_cols = 3, .cols = cols},
+        Jb, NULL);
     ck_assert(st == FOLD_OK || st == FOLD_WARN_UNCERTAIN);
     e = fmax(e, compare_flagged(b, Ja, Jb, 3 * nr, flagged));
     free(ga);
@@ -138,7 +146,7 @@ static void own_solution(const char *name, fold_int grid, double max_z)
     solve_case(&s, name, grid, max_z);
     fold_acopf_results *back = through_file(&s, s.res, NULL);
     ck_assert(back->has_duals);
-    fold_acopf_import_info ii;
+    fold_acopf_import_info ii = FOLD_ACOPF_IMPORT_INFO_INIT;
     fold_solver *sv = imported(&s, back, false, FOLD_OK, &ii);
     ck_assert(ii.duals_given && !ii.duals_recovered);
     fold_int flagged;
@@ -223,7 +231,7 @@ START_TEST(savecase_digits)
     solved s;
     solve_case(&s, names[_i], 0, FOLD_ACOPF_FLOW_VAR_MAX_Z);
     fold_acopf_results *r = rounded(&s);
-    fold_acopf_import_info ii;
+    fold_acopf_import_info ii = FOLD_ACOPF_IMPORT_INFO_INIT;
     fold_solver *sv = imported(&s, r, false, FOLD_OK, &ii);
     fold_acopf_results *got = NULL;
     ck_assert_acopf(fold_acopf_results_from_solver(s.m, sv, &got), FOLD_OK);
@@ -265,7 +273,7 @@ START_TEST(multipliers_removed)
     solve_tol = 0;
     fold_acopf_results *r = through_file(&s, s.res, NULL);
     r->has_duals = false;
-    fold_acopf_import_info ii;
+    fold_acopf_import_info ii = FOLD_ACOPF_IMPORT_INFO_INIT;
     fold_solver *sv = imported(&s, r, false, FOLD_OK, &ii);
     ck_assert(!ii.duals_given && ii.duals_recovered);
     fold_acopf_layout L = fold_acopf_get_layout(s.m);
@@ -313,7 +321,7 @@ START_TEST(perturbed_and_shifted)
     r->vm[7] -= 1e-3;
     for (fold_int i = 0; i < r->n_bus; i++)
         r->va[i] += 10;
-    fold_acopf_import_info ii;
+    fold_acopf_import_info ii = FOLD_ACOPF_IMPORT_INFO_INIT;
     sv = imported(&s, r, false, FOLD_OK, &ii);
     ck_assert_double_eq_tol(ii.angle_shift_deg, 10, 1e-12);
     ck_assert(!ii.duals_recovered);
@@ -336,7 +344,7 @@ START_TEST(polish)
     if (!acopf_test_case_path("pglib_opf_case5_pjm", buf, sizeof buf)) return;
     solve_case(&s, "pglib_opf_case5_pjm", 0, FOLD_ACOPF_FLOW_VAR_MAX_Z);
     fold_acopf_results *r = rounded(&s);
-    fold_acopf_import_info ii;
+    fold_acopf_import_info ii = FOLD_ACOPF_IMPORT_INFO_INIT;
     fold_solver *sv = imported(&s, r, true, FOLD_OK, &ii);
     printf("# case5 polished in %ld iterations\n", (long)ii.polish_iterations);
     ck_assert(ii.polished);

@@ -203,7 +203,7 @@ START_TEST(synthetic_grids_feasible)
             fold_acopf_case *cs = NULL;
             fold_acopf *m = NULL;
             fold_solver *sv = NULL;
-            fold_forward_info info;
+            fold_forward_info info = FOLD_FORWARD_INFO_INIT;
             ck_assert_acopf(fold_acopf_gen_grid(sizes[si], seed, &cs), FOLD_OK);
             ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_OK);
             ck_assert_status(fold_solver_create(fold_acopf_problem(m), NULL, &sv), FOLD_OK);

@@ -32,10 +32,10 @@ START_TEST(baseline_objective)
     fold_acopf_case *cs = NULL;
     fold_acopf *m = NULL;
     fold_solver *sv = NULL;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     ck_assert_acopf(fold_acopf_case_read(path, &cs), FOLD_OK);
     ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_OK);
-    fold_acopf_solve_info si;
+    fold_acopf_solve_info si = FOLD_ACOPF_SOLVE_INFO_INIT;
     fold_status st = fold_acopf_solve(&m, NULL, NULL, NULL, &sv, &info, &si);
     ck_assert_msg(st == FOLD_OK, "%s: %s after %ld iterations (%s | %s)", case_names[_i],
                   fold_forward_status_string(info.status), (long)info.iterations, fold_last_error(),

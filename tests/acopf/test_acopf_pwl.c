@@ -83,7 +83,12 @@ static void dpg_dpd(solved *s, double *J)
 {
     fold_int rows[2] = {s->L.x_pg, s->L.x_pg + 1};
     fold_int cols[3] = {s->L.p_pd, s->L.p_pd + 1, s->L.p_pd + 2};
-    ck_assert_status(fold_jacobian(s->sv, FOLD_BLOCK_X, 2, rows, 3, cols, J, NULL), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(s->sv,
+                      &(fold_jacobian_sel){
+                          .of = FOLD_BLOCK_X, .n_rows = 2, .rows = rows, .n_cols = 3, .cols = cols},
+                      J, NULL),
+        FOLD_OK);
 }
 
 /* Linear costs: a 2-point PWL on [0, 200] MW is the same function, so the optimum, the LMPs
@@ -232,7 +237,7 @@ START_TEST(pwl_derivatives)
     ck_assert_double_eq(p[s.L.p_c2 + 1], 0);
     fold_solver_solution(s.sv, x0, NULL, NULL, NULL, NULL);
     for (int trial = 0; trial < 4; trial++) {
-        fold_deriv_report rep;
+        fold_deriv_report rep = FOLD_DERIV_REPORT_INIT;
         if (trial < 2)
             fold_acopf_flat_start(s.m, x);
         else

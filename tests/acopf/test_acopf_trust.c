@@ -31,6 +31,7 @@ typedef struct solved {
 static void solve_case(const fold_acopf_case *cs, const fold_settings *set, solved *s)
 {
     memset(s, 0, sizeof *s);
+    s->fi = (fold_forward_info)FOLD_FORWARD_INFO_INIT;
     ck_assert_acopf(fold_acopf_create(cs, &s->m), FOLD_OK);
     fold_status st = fold_acopf_solve(&s->m, set, NULL, NULL, &s->sv, &s->fi, NULL);
     ck_assert_msg(st == FOLD_OK, "%s: %s", fold_status_name(st), fold_last_error());
@@ -75,7 +76,7 @@ static fold_status resolve(fold_solver *ref, const solved *s, fold_int k, double
                            double *obj)
 {
     double *p = malloc((size_t)s->L.np * 8);
-    fold_forward_info fi;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
     memcpy(p, s->p, (size_t)s->L.np * 8);
     p[k] += h;
     ck_assert_status(fold_solver_set_start(ref, s->x, s->lam, s->zl, s->zu), FOLD_OK);
@@ -114,7 +115,13 @@ START_TEST(near_bound_voltage)
         scale = fmax(scale, fabs(fd[r]));
     }
     /* default: re-solved warm until decided, then exact */
-    ck_assert_status(fold_jacobian(s.sv, FOLD_BLOCK_X, nr, rows, 1, &col, J, NULL), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(
+            s.sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = nr, .rows = rows, .n_cols = 1, .cols = &col},
+            J, NULL),
+        FOLD_OK);
     for (int r = 0; r < nr; r++)
         ck_assert_msg(fabs(J[r] - fd[r]) <= 1e-4 * scale, "d vm(bus %ld) / d pd: %.10g vs FD %.10g",
                       cs->bus[bus[r]].id, J[r], fd[r]);
@@ -125,7 +132,13 @@ START_TEST(near_bound_voltage)
     solved old;
     set.active_set.ambiguity = FOLD_AMBIGUITY_IGNORE;
     solve_case(cs, &set, &old);
-    ck_assert_status(fold_jacobian(old.sv, FOLD_BLOCK_X, nr, rows, 1, &col, J, NULL), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(
+            old.sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = nr, .rows = rows, .n_cols = 1, .cols = &col},
+            J, NULL),
+        FOLD_OK);
     double err = 0;
     for (int r = 0; r < nr; r++)
         err = fmax(err, fabs(J[r] - fd[r]) / scale);
@@ -139,8 +152,13 @@ START_TEST(near_bound_voltage)
     solve_case(cs, &set, &fl);
     ck_assert_int_eq(fl.fi.resolves, 0);
     ck_assert_int_ge(fl.fi.n_ambiguous, 1);
-    ck_assert_status(fold_jacobian(fl.sv, FOLD_BLOCK_X, nr, rows, 1, &col, J, NULL),
-                     FOLD_WARN_UNCERTAIN);
+    ck_assert_status(
+        fold_jacobian(
+            fl.sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = nr, .rows = rows, .n_cols = 1, .cols = &col},
+            J, NULL),
+        FOLD_WARN_UNCERTAIN);
     ck_assert_error_mentions("bus 2 vm upper");
     const fold_trust_item *items;
     fold_int n_items;
@@ -321,7 +339,7 @@ START_TEST(isolated_bus)
     ck_assert_int_ge(fold_test_trust_find(items, n_items, FOLD_TRUST_NOT_UNIQUE, "pd bus 31"), 0);
     fold_solver *ref = reference(&s);
     for (int sgn = -1; sgn <= 1; sgn += 2) {
-        fold_forward_info fi;
+        fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
         ck_assert_status(resolve(ref, &s, k, sgn * 0.01, NULL, NULL), FOLD_ERR_FORWARD_FAILED);
         fold_solver_params(ref, pbar); /* the failed solve's parameters */
         (void)fi;
@@ -406,8 +424,12 @@ START_TEST(twin_generators)
     /* d pg / d pd: the twins' rows are not unique, named; the others finite */
     fold_int rows[3] = {s.L.x_pg, s.L.x_pg + 1, s.L.x_pg + ng - 1}, col = k;
     double J[3];
-    ck_assert_status(fold_jacobian(s.sv, FOLD_BLOCK_X, 3, rows, 1, &col, J, NULL),
-                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(
+        fold_jacobian(s.sv,
+                      &(fold_jacobian_sel){
+                          .of = FOLD_BLOCK_X, .n_rows = 3, .rows = rows, .n_cols = 1, .cols = &col},
+                      J, NULL),
+        FOLD_WARN_NOT_UNIQUE);
     ck_assert(isnan(J[0]) && isnan(J[2]) && isfinite(J[1]));
     const fold_trust_item *items;
     fold_int n_items;
@@ -448,7 +470,7 @@ START_TEST(kinds_flag_alike)
     double *dp = calloc((size_t)L->np, 8), *dz = malloc((3 * n + m) * 8), *J = malloc(n * 8);
     fold_int *rows = malloc(n * sizeof *rows);
     dp[col] = 1;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_status st = fold_jvp(
         s.sv, dp, &(fold_dz){.x = dz, .zl = dz + n, .zu = dz + 2 * n, .lam = dz + 3 * n}, &info);
     ck_assert_status(st, FOLD_WARN_UNCERTAIN);
@@ -467,7 +489,7 @@ START_TEST(kinds_flag_alike)
         if (nr == 0) continue;
         for (fold_int r = 0; r < nr; r++)
             rows[r] = start[k] + r;
-        st = fold_jacobian(s.sv, FOLD_BLOCK_X, nr, rows, 1, &col, J, &info);
+        st = fold_jacobian(s.sv, &(fold_jacobian_sel){FOLD_BLOCK_X, nr, rows, 1, &col}, J, &info);
         ck_assert(st == FOLD_OK || st == FOLD_WARN_UNCERTAIN);
         ck_assert_status(fold_trust_report(s.sv, &items, &n_items), FOLD_OK);
         for (fold_int q = 0; q < n_items; q++)
@@ -484,8 +506,9 @@ START_TEST(kinds_flag_alike)
     }
     ck_assert_int_ge(vm_flagged, 1);
     ck_assert_int_ge(hidden, 1);
-    ck_assert_status(fold_jacobian(s.sv, FOLD_BLOCK_X, L->n, NULL, 1, &col, J, &info),
-                     FOLD_WARN_UNCERTAIN);
+    ck_assert_status(
+        fold_jacobian(s.sv, &(fold_jacobian_sel){FOLD_BLOCK_X, L->n, NULL, 1, &col}, J, &info),
+        FOLD_WARN_UNCERTAIN);
     ck_assert_int_eq(info.n_uncertain, flagged);
     for (fold_int j = 0; j < L->n; j++)
         ck_assert_msg(isnan(J[j]) == isnan(dz[j]), "x[%lld]: jacobian %g, jvp %g", (long long)j,

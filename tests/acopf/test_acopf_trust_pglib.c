@@ -29,7 +29,7 @@ static double resolve_difference(fold_solver *ref, double *p, fold_int col, doub
 {
     double v[2], p0 = p[col];
     for (int s = 0; s < 2; s++) {
-        fold_forward_info ri;
+        fold_forward_info ri = FOLD_FORWARD_INFO_INIT;
         p[col] = p0 + (s ? -h : h);
         ck_assert_status(fold_solver_set_start(ref, x, lam, zl, zu), FOLD_OK);
         fold_status st = fold_solve(ref, p, &ri);
@@ -58,7 +58,7 @@ START_TEST(default_matches_resolves)
     fold_acopf_case *cs = NULL;
     fold_acopf *m = NULL;
     fold_solver *sv = NULL, *ref = NULL;
-    fold_forward_info fi;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
     ck_assert_acopf(fold_acopf_case_read(path, &cs), FOLD_OK);
     ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_OK);
     ck_assert_acopf(fold_acopf_solve(&m, NULL, NULL, NULL, &sv, &fi, NULL), FOLD_OK);
@@ -67,8 +67,12 @@ START_TEST(default_matches_resolves)
     fold_int row = L.x_vm + bus_index(mc, entries[_i].out_bus);
     fold_int col = L.p_pd + bus_index(mc, entries[_i].load_bus);
     double J;
-    fold_backward_info info;
-    fold_status st = fold_jacobian(sv, FOLD_BLOCK_X, 1, &row, 1, &col, &J, &info);
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
+    fold_status st =
+        fold_jacobian(sv,
+                      &(fold_jacobian_sel){
+                          .of = FOLD_BLOCK_X, .n_rows = 1, .rows = &row, .n_cols = 1, .cols = &col},
+                      &J, &info);
     ck_assert_msg(st >= 0, "%s", fold_last_error());
     /* central differences of warm re-solves, without bound relaxation (its projection
      * residual biases x, doc/math.md §2.3) */
@@ -81,8 +85,8 @@ START_TEST(default_matches_resolves)
     fold_settings_default(&set);
     set.forward.tol = entries[_i].ref_tol;
     set.active_set.ambiguity = FOLD_AMBIGUITY_IGNORE; /* the re-solves only give x */
-    ck_assert_status(fold_settings_set_ipopt(&set, "bound_relax_factor", "0"), FOLD_OK);
     ck_assert_status(fold_solver_create(fold_acopf_problem(m), &set, &ref), FOLD_OK);
+    ck_assert_status(fold_solver_set_ipopt_option(ref, "bound_relax_factor", "0"), FOLD_OK);
     double fd = resolve_difference(ref, p, col, 0.05, x, lam, zl, zu, row, xs);
     double fd2 = resolve_difference(ref, p, col, 0.025, x, lam, zl, zu, row, xs);
     ck_assert_msg(fabs(fd - fd2) <= 1e-4 * fabs(fd2), "reference steps disagree: %.8g, %.8g", fd,

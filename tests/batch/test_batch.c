@@ -14,7 +14,8 @@
 typedef struct collected {
     fold_int n;
     fold_batch_record *rec;
-    double *out, *sens; /* n x n_out, n x n_sens */
+    fold_backward_info *bwd; /* rec[i].backward points here (NULL when the record had none) */
+    double *out, *sens;      /* n x n_out, n x n_sens */
     char (*msg)[FOLD_BATCH_MESSAGE_LEN];
     int *count; /* records per scenario */
     fold_int n_out, n_sens;
@@ -26,6 +27,7 @@ static void collected_init(collected *c, fold_int n, const fold_batch_model *m)
     c->n_out = m->n_out;
     c->n_sens = m->n_sens;
     c->rec = calloc((size_t)n, sizeof *c->rec);
+    c->bwd = calloc((size_t)n, sizeof *c->bwd);
     c->out = calloc((size_t)(n * m->n_out + 1), sizeof *c->out);
     c->sens = calloc((size_t)(n * m->n_sens + 1), sizeof *c->sens);
     c->msg = calloc((size_t)n, sizeof *c->msg);
@@ -35,6 +37,7 @@ static void collected_init(collected *c, fold_int n, const fold_batch_model *m)
 static void collected_free(collected *c)
 {
     free(c->rec);
+    free(c->bwd);
     free(c->out);
     free(c->sens);
     free(c->msg);
@@ -49,6 +52,10 @@ static int on_record(const fold_batch_record *r, void *ud)
     fold_int i = r->scenario;
     c->count[i]++;
     c->rec[i] = *r;
+    if (r->backward) { /* valid during the call only */
+        c->bwd[i] = *r->backward;
+        c->rec[i].backward = &c->bwd[i];
+    }
     snprintf(c->msg[i], sizeof c->msg[i], "%s", r->message);
     if (r->outputs) memcpy(c->out + i * c->n_out, r->outputs, (size_t)c->n_out * sizeof(double));
     if (r->sens) memcpy(c->sens + i * c->n_sens, r->sens, (size_t)c->n_sens * sizeof(double));
@@ -129,7 +136,7 @@ START_TEST(problem_model_closed_form)
     fold_batch *b = start(&f.model, 2, 5, FOLD_BATCH_WARM_NEAREST);
     collected c;
     collected_init(&c, n, &f.model);
-    fold_batch_info info;
+    fold_batch_info info = FOLD_BATCH_INFO_INIT;
     run(b, n, p, NULL, &c, &info);
     ck_assert_int_eq(info.n_recorded, n);
     ck_assert_int_eq(info.n_ok, n);
@@ -154,17 +161,17 @@ START_TEST(problem_model_closed_form)
             ck_assert_double_le(fold_test_relerr(c.sens[i * NP + j], g), 1e-7);
         }
         ck_assert_int_ne(c.rec[i].start, FOLD_BATCH_START_COLD);
-        ck_assert(c.rec[i].has_backward);
-        ck_assert_int_eq(c.rec[i].backward.dim, FOLD_PQP_N + 1);
+        ck_assert_ptr_nonnull(c.rec[i].backward);
+        ck_assert_int_eq(c.rec[i].backward->dim, FOLD_PQP_N + 1);
         if (c.rec[i].start == FOLD_BATCH_START_SCENARIO) {
             ck_assert_int_ge(c.rec[i].warm_from, 0);
             ck_assert_int_ne(c.rec[i].warm_from, i);
             /* not a chain's first: its predecessor's analysis of the same KKT pattern */
-            ck_assert(c.rec[i].backward.reused_analysis);
+            ck_assert(c.rec[i].backward->reused_analysis);
         } else {
             ck_assert_int_eq(c.rec[i].warm_from, -1);
         }
-        fresh += !c.rec[i].backward.reused_analysis;
+        fresh += !c.rec[i].backward->reused_analysis;
     }
     ck_assert_int_eq(fresh, 8); /* one analysis per chain: the pattern never changes */
     fold_batch_free(b);
@@ -238,7 +245,7 @@ static fold_int solve_alone(const fold_problem *prob, const double *p, const dou
 {
     fold_solver *s;
     fold_settings set;
-    fold_forward_info fi;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
     double start[4], xbar[4];
     fold_settings_default(&set);
     ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
@@ -348,7 +355,7 @@ START_TEST(warm_starts_save_iterations)
         p[3 * i + 2] = 1 + 0.05 * fold_test_uniform(&rng);
     }
     collected c[2];
-    fold_batch_info info[2];
+    fold_batch_info info[2] = {FOLD_BATCH_INFO_INIT, FOLD_BATCH_INFO_INIT};
     for (int k = 0; k < 2; k++) {
         fold_batch *b = start(&m, 2, 6, k ? FOLD_BATCH_WARM_CHAIN : FOLD_BATCH_WARM_COLD);
         collected_init(&c[k], n, &m);
@@ -566,7 +573,7 @@ START_TEST(failures_isolated)
     for (int w = 1; w <= 2; w++) {
         b = start_timeout(&m, w, 6, FOLD_BATCH_WARM_NEAREST, limit);
         collected_init(&c[w - 1], n, &m);
-        fold_batch_info info;
+        fold_batch_info info = FOLD_BATCH_INFO_INIT;
         run(b, n, p, NULL, &c[w - 1], &info);
         ck_assert_int_eq(info.n_recorded, n);
         ck_assert_int_eq(info.n_crashed, 1);
@@ -624,7 +631,7 @@ START_TEST(resume_flags)
         done[i] =
             i < 11 ? (i == CRASH ? FOLD_BATCH_RECORDED_END : FOLD_BATCH_RECORDED) : FOLD_BATCH_TODO;
     collected_init(&part, n, &m);
-    fold_batch_info info;
+    fold_batch_info info = FOLD_BATCH_INFO_INIT;
     run(b, n, p, done, &part, &info);
     ck_assert_int_eq(info.n_recorded, n - 11);
     ck_assert_int_eq(info.n_crashed, 0);
@@ -724,7 +731,7 @@ START_TEST(bad_input)
     /* the batch still works after a stopped run */
     collected c;
     collected_init(&c, 12, &f.model);
-    fold_batch_info info;
+    fold_batch_info info = FOLD_BATCH_INFO_INIT;
     run(b, 12, p, NULL, &c, &info);
     ck_assert_int_eq(info.n_ok, 12);
     fold_batch_free(b);

@@ -117,7 +117,7 @@ START_TEST(carry_saves_iterations)
     fixture_init(&f);
     for (int workers = 1; workers <= 2; workers++) {
         runs c[2];
-        fold_batch_info info[2];
+        fold_batch_info info[2] = {FOLD_BATCH_INFO_INIT, FOLD_BATCH_INFO_INIT};
         for (int k = 0; k < 2; k++) {
             fold_batch *b = start(&f.m, workers);
             run(b, f.p, k == 1, false, &c[k], &info[k]);
@@ -159,7 +159,7 @@ START_TEST(carry_with_keep_and_release)
     fixture_init(&f);
     fold_batch *b = start(&f.m, 2);
     runs c;
-    fold_batch_info info;
+    fold_batch_info info = FOLD_BATCH_INFO_INIT;
     run(b, f.p, true, true, &c, &info);
     fold_int keys[N];
     for (fold_int i = 0; i < N; i++)
@@ -324,7 +324,7 @@ START_TEST(replacement_starts_cold)
     fold_batch_model m = crashing_model(&cm, &f.m);
     fold_batch *b = start(&m, 1), *ref = start(&f.m, 1);
     runs c, r;
-    fold_batch_info info, rinfo;
+    fold_batch_info info = FOLD_BATCH_INFO_INIT, rinfo = FOLD_BATCH_INFO_INIT;
     run(b, f.p, true, false, &c, &info);
     run(ref, f.p2, false, false, &r, &rinfo);
     touch(cm.trigger);
@@ -362,7 +362,7 @@ START_TEST(failed_carried_start_retried)
     fold_batch_model m = crashing_model(&cm, &f.m);
     fold_batch *b = start(&m, 1);
     runs c;
-    fold_batch_info info;
+    fold_batch_info info = FOLD_BATCH_INFO_INIT;
     run(b, f.p, true, false, &c, &info);
     touch(cm.fail);
     run(b, f.p2, true, false, &c, &info); /* asserts n_ok = N */
@@ -446,7 +446,7 @@ START_TEST(trust_reports_travel)
                           .keep = true,
                           .on_record = check_record_trust,
                           .record_data = &seen};
-    fold_batch_info info;
+    fold_batch_info info = FOLD_BATCH_INFO_INIT;
     ck_assert_status(fold_batch_run(b, &job, &info), FOLD_OK);
     ck_assert_int_eq(seen, N);
     fold_int keys[3] = {0, 5, 99};
@@ -488,7 +488,7 @@ START_TEST(problem_model_trust_empty)
                           .anchor_mean = true,
                           .on_record = check_record_empty,
                           .record_data = &seen};
-    fold_batch_info info;
+    fold_batch_info info = FOLD_BATCH_INFO_INIT;
     ck_assert_status(fold_batch_run(b, &job, &info), FOLD_OK);
     ck_assert_int_eq(seen, N);
     fold_batch_free(b);

@@ -105,10 +105,9 @@ int main(int argc, char **argv)
                           .params_array = p,
                           .on_record = on_record,
                           .record_data = &s};
-    fold_batch_info info;
-    memset(&info, 0, sizeof info);
+    fold_batch_info info = FOLD_BATCH_INFO_INIT;
     if (st == FOLD_OK) st = fold_batch_run_mpi(b, MPI_COMM_WORLD, &job, &info);
-    fold_batch_info info2;
+    fold_batch_info info2 = FOLD_BATCH_INFO_INIT;
     job.carry = true; /* warm starts across runs need one process */
     fold_status carry_st = b ? fold_batch_run_mpi(b, MPI_COMM_WORLD, &job, &info2) : FOLD_OK;
     if (my_rank == 0) {

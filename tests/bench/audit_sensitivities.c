@@ -67,7 +67,7 @@ static int resolve(fold_solver *ref, const double *p0, fold_int np, fold_int k, 
     memcpy(p, p0, (size_t)np * sizeof *p);
     p[k] += h;
     fold_solver_set_start(ref, x, lam, zl, zu);
-    fold_forward_info fi;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
     fold_status st = fold_solve(ref, p, &fi);
     free(p);
     /* a point solved to REF_TOL (directly or in stages); an acceptable point is none */
@@ -117,8 +117,13 @@ static fold_status jacobian_by_kind(fold_solver *sv, const fold_int *rows,
         fold_int nk = block_start[b + 1] - block_start[b];
         if (nk == 0) continue;
         double *Jk = malloc((size_t)(nk * nc) * sizeof *Jk);
-        fold_status st =
-            fold_jacobian(sv, FOLD_BLOCK_X, nk, rows + block_start[b], nc, cols, Jk, NULL);
+        fold_status st = fold_jacobian(sv,
+                                       &(fold_jacobian_sel){.of = FOLD_BLOCK_X,
+                                                            .n_rows = nk,
+                                                            .rows = rows + block_start[b],
+                                                            .n_cols = nc,
+                                                            .cols = cols},
+                                       Jk, NULL);
         if (st < 0) {
             free(Jk);
             return st;
@@ -159,7 +164,7 @@ int main(int argc, char **argv)
     fold_acopf_case *cs = NULL;
     fold_acopf *m = NULL;
     fold_solver *sv = NULL, *ref = NULL, *tight = NULL, *mid = NULL;
-    fold_forward_info fi;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
     if (fold_acopf_case_read(argv[1], &cs) || fold_acopf_create(cs, &m)) {
         fprintf(stderr, "%s\n", fold_last_error());
         return 2;
@@ -231,10 +236,11 @@ int main(int argc, char **argv)
     rset.active_set.ambiguity = FOLD_AMBIGUITY_IGNORE; /* the re-solves only give x */
     /* no bound relaxation in the reference's warm re-solves (foldopt keeps it in warm solves
      * that are not tightenings): its projection residual would bias x (doc/math.md §2.3) */
-    fold_settings_set_ipopt(&rset, "bound_relax_factor", "0");
     fold_solver_create(fold_acopf_problem(m), &rset, &ref);
+    fold_solver_set_ipopt_option(ref, "bound_relax_factor", "0");
     rset.forward.tol = CONFIRM_TOL;
     fold_solver_create(fold_acopf_problem(m), &rset, &tight);
+    fold_solver_set_ipopt_option(tight, "bound_relax_factor", "0");
     rset.forward.tol = MID_TOL;
     fold_solver_create(fold_acopf_problem(m), &rset, &mid);
     double *xt[4], *xmid[2], ft, reached = 0;

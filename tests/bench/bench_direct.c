@@ -155,9 +155,10 @@ static int run(fold_int n)
     uint64_t s = 12345;
     fold_problem *prob = NULL;
     fold_solver *solver = NULL;
-    fold_forward_info fi;
-    fold_backward_info vi, ji, v2;
-    fold_forward_info f2;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
+    fold_backward_info vi = FOLD_BACKWARD_INFO_INIT, ji = FOLD_BACKWARD_INFO_INIT,
+                       v2 = FOLD_BACKWARD_INFO_INIT;
+    fold_forward_info f2 = FOLD_FORWARD_INFO_INIT;
     fold_status st;
     patterns(n);
     for (fold_int i = 0; i < n; i++) {

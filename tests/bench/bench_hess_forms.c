@@ -54,7 +54,8 @@ static void run_once(fold_int n, int f, double *t)
     if ((st = fold_problem_create(&d, &prob))) die("fold_problem_create", st);
     t[0] = now() - t0;
     if ((st = fold_solver_create(prob, NULL, &solver))) die("fold_solver_create", st);
-    if ((st = fold_solver_import(solver, p, B->x, NULL, B->zl, B->zu, NULL)))
+    if ((st = fold_solver_import(
+             solver, &(fold_import_point){.p = p, .x = B->x, .zl = B->zl, .zu = B->zu}, NULL)))
         die("fold_solver_import", st);
     t0 = now();
     if ((st = fold_vjp(solver, &(fold_zbar){.x = xbar}, pbar, NULL))) die("fold_vjp", st);

@@ -142,7 +142,7 @@ static void setup_free(setup *S)
 static double time_vjp(fold_map *map, int method, int pc, const double *c, double *pb, long *its)
 {
     fold_settings s;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     double best = 1e30;
     fold_settings_default(&s);
     s.backward.method = method;
@@ -194,10 +194,11 @@ int main(void)
     setup_init(&S, 10000);
     long Ks[] = {10, 100, 1000};
     for (int k = 0; k < 3; k++) {
-        fold_iter_info info;
+        fold_iter_info info = FOLD_ITER_INFO_INIT;
         long it_g, it_l;
         double t0 = fold_time_now();
-        fold_iter_unroll_vjp(&S.def, S.p, NULL, Ks[k], S.c, NULL, S.pb, &info);
+        fold_iter_unroll_vjp(&S.def, &(fold_unroll_run){.p = S.p, .iters = Ks[k], .bar = S.c}, NULL,
+                             S.pb, &info);
         double tu = fold_time_now() - t0;
         double tg = time_vjp(S.map, FOLD_BACKWARD_GMRES, FOLD_PRECOND_NONE, S.c, S.pb, &it_g);
         double tl = time_vjp(S.map, FOLD_BACKWARD_LFPI, FOLD_PRECOND_NONE, S.c, S.pb, &it_l);

@@ -118,8 +118,8 @@ static void bench_grid(fold_int buses)
     fold_acopf_case *cs = NULL;
     fold_acopf *m = NULL;
     fold_solver *sv = NULL;
-    fold_forward_info fi;
-    fold_backward_info bi;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
+    fold_backward_info bi = FOLD_BACKWARD_INFO_INIT;
     fold_settings s;
     int form = FOLD_KKT_ACTIVE;
     if (fold_acopf_gen_grid(buses, 1, &cs) != FOLD_OK || fold_acopf_create(cs, &m) != FOLD_OK) {
@@ -152,7 +152,7 @@ static void bench_grid(fold_int buses)
            "2nd vjp s", "iters", "rel diff", "envelope", "status");
     for (int c = 0; c < N_CONFIGS; c++) {
         double sec2;
-        fold_backward_info bi2;
+        fold_backward_info bi2 = FOLD_BACKWARD_INFO_INIT;
         settings_for(&s, form, &configs[c]);
         fold_solver_update_settings(sv, &s); /* discards the backward state */
         fold_status st = vjp(sv, m, L.n, L.np, pbar, &bi, &sec);

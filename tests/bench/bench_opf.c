@@ -69,8 +69,8 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
 {
     fold_acopf *m = NULL;
     fold_solver *sv = NULL;
-    fold_forward_info fi;
-    fold_backward_info bi;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
+    fold_backward_info bi = FOLD_BACKWARD_INFO_INIT;
     if (fold_acopf_create(cs, &m) != FOLD_OK) {
         printf("%-30s FAILED: %s\n", name, fold_last_error());
         fold_acopf_case_free(cs);
@@ -80,8 +80,11 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
     fold_settings_default(&s);
     /* BENCH_OPF_SET="name=value,name=value": settings changed for experiments */
     const char *extra = getenv("BENCH_OPF_SET");
+    char buf[512];
+    const char *ip_list[65] = {NULL};
+    int n_ip = 0;
     if (extra) {
-        char buf[512], *save = NULL;
+        char *save = NULL;
         snprintf(buf, sizeof buf, "%s", extra);
         for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
             char *eq = strchr(kv, '=');
@@ -89,14 +92,20 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
                 *eq = '\0';
                 /* "ipopt:name=value" passes an Ipopt option through */
                 bool ip = strncmp(kv, "ipopt:", 6) == 0;
-                if ((ip ? fold_settings_set_ipopt(&s, kv + 6, eq + 1)
-                        : fold_settings_set(&s, kv, eq + 1)) != FOLD_OK)
+                if (ip && n_ip + 2 < (int)(sizeof ip_list / sizeof *ip_list)) {
+                    ip_list[n_ip++] = kv + 6; /* into buf, which outlives the solve */
+                    ip_list[n_ip++] = eq + 1;
+                } else if (!ip && fold_settings_set(&s, kv, eq + 1) != FOLD_OK) {
                     fprintf(stderr, "BENCH_OPF_SET: %s\n", fold_last_error());
+                }
             }
         }
     }
-    fold_acopf_solve_info si;
-    fold_status st = fold_acopf_solve(&m, &s, NULL, NULL, &sv, &fi, &si);
+    fold_acopf_solve_info si = FOLD_ACOPF_SOLVE_INFO_INIT;
+    fold_acopf_solve_options so;
+    fold_acopf_default_solve_options(&so);
+    so.ipopt_options = ip_list;
+    fold_status st = fold_acopf_solve(&m, &s, NULL, &so, &sv, &fi, &si);
     fold_acopf_layout L = fold_acopf_get_layout(m);
     if (si.rounds > 0) /* doc/acopf.md §2.2 */
         fprintf(stderr,
@@ -167,7 +176,12 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
         cols[j] = L.p_pd + (fold_int)((long long)j * nb / nc);
     t0 = now();
     fold_status jst =
-        J ? fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nc, cols, J, &bi) : FOLD_ERR_MEMORY;
+        J ? fold_jacobian(
+                sv,
+                &(fold_jacobian_sel){
+                    .of = FOLD_BLOCK_X, .n_rows = ng, .rows = rows, .n_cols = nc, .cols = cols},
+                J, &bi)
+          : FOLD_ERR_MEMORY;
     if (jst < 0 && J && s.backward.kkt_form == FOLD_KKT_ACTIVE) {
         /* e.g. generators at one bus with equal linear costs: their pg split, hence reverse
          * mode on one pg, is not unique (doc/acopf.md §5); the barrier form, timed with the
@@ -176,7 +190,11 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
                  fold_status_name(jst));
         s.backward.kkt_form = FOLD_KKT_BARRIER;
         fold_solver_update_settings(sv, &s);
-        jst = fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nc, cols, J, &bi);
+        jst = fold_jacobian(
+            sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = ng, .rows = rows, .n_cols = nc, .cols = cols},
+            J, &bi);
     }
     double jac_s = now() - t0;
     if (jst >= 0 && bi.n_not_unique > 0)
@@ -233,7 +251,11 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
                     venv, bi.singular_delta, bi.residual, bi.rcond);
             double fct = bi.factor_s;
             long fnnz = (long)bi.factor_nnz;
-            fold_status b = fold_jacobian(sv, FOLD_BLOCK_X, ng, rows, nc, cols, J, &bi);
+            fold_status b = fold_jacobian(
+                sv,
+                &(fold_jacobian_sel){
+                    .of = FOLD_BLOCK_X, .n_rows = ng, .rows = rows, .n_cols = nc, .cols = cols},
+                J, &bi);
             double v2 = now();
             fprintf(stderr,
                     "%s [%s]: vjp %.3f s (factor %.3f, nnz %ld) %s, jac %.3f s "

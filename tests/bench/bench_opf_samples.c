@@ -58,7 +58,7 @@ int main(int argc, char **argv)
         for (fold_int i = 0; i < nb; i++)
             p[cols[i]] *= 1 + 0.05 * sin(7.1 * (double)k + 1.3 * (double)i);
         fold_solver *rs = NULL;
-        fold_forward_info fi;
+        fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
         if (fold_solver_create(fold_acopf_problem(model), &set, &sv[k]) != FOLD_OK) return 2;
         fold_status st = fold_acopf_solve_on(model, sv[k], p, NULL, &rm[k], &rs, &fi, NULL);
         if (rs) { /* the re-solve's solver holds the solution */

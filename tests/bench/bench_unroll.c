@@ -161,7 +161,7 @@ static fold_status folded(fold_map *map, int method, long k, long restart, const
                           double *w, double *pbar)
 {
     fold_settings s;
-    fold_backward_info info = {0};
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_settings_default(&s);
     s.backward.method = method;
     s.precond.kind = FOLD_PRECOND_NONE;
@@ -246,7 +246,7 @@ int main(int argc, char **argv)
     double *pb = malloc((size_t)n * sizeof *pb), *w = malloc((size_t)n * sizeof *w);
     double *lo = malloc((size_t)n * sizeof *lo), *hi = malloc((size_t)n * sizeof *hi);
     fold_status st;
-    fold_iter_info it;
+    fold_iter_info it = FOLD_ITER_INFO_INIT;
     if (!rqp_init(&Q, n, kappa, (unsigned long long)seed) || !rows || !p || !x || !c || !ref ||
         !pb || !w || !lo || !hi) {
         rc = report_failure(FOLD_ERR_MEMORY);
@@ -270,7 +270,9 @@ int main(int argc, char **argv)
     for (long k = 1; k <= K; k++) {
         row *r = &rows[k];
         double t0 = fold_time_now();
-        if ((st = fold_iter_unroll_vjp(&def, p, NULL, k, c, NULL, pb, &it)) < 0) break;
+        if ((st = fold_iter_unroll_vjp(&def, &(fold_unroll_run){.p = p, .iters = k, .bar = c}, NULL,
+                                       pb, &it)) < 0)
+            break;
         r->tu = fold_time_now() - t0;
         r->bu = it.bytes_stored;
         r->eu = relerr(pb, ref, n);

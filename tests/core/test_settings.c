@@ -10,7 +10,6 @@ START_TEST(defaults_are_valid)
     ck_assert_int_eq(s.backward.kkt_form, FOLD_KKT_ACTIVE);
     ck_assert_int_eq(s.active_set.weak_policy, FOLD_WEAK_REFUSE);
     ck_assert_int_eq(s.log.verbose, 0);
-    ck_assert_int_eq(s.n_ipopt_options, 0);
 }
 END_TEST
 
@@ -71,23 +70,6 @@ START_TEST(bad_settings_rejected_and_unchanged)
 }
 END_TEST
 
-START_TEST(ipopt_options)
-{
-    fold_settings s;
-    fold_settings_default(&s);
-    ck_assert_status(fold_settings_set_ipopt(&s, "mu_strategy", "adaptive"), FOLD_OK);
-    ck_assert_status(fold_settings_set_ipopt(&s, "mu_strategy", "monotone"), FOLD_OK);
-    ck_assert_int_eq(s.n_ipopt_options, 1);
-    ck_assert_str_eq(s.ipopt_options[0].value, "monotone");
-    ck_assert_status(fold_settings_set_ipopt(&s, "linear_solver", "ma86"), FOLD_ERR_SETTING);
-    ck_assert_error_mentions("ma86");
-    ck_assert_status(fold_settings_set_ipopt(&s, "linear_solver", "MA97"), FOLD_ERR_SETTING);
-    ck_assert_status(fold_settings_set_ipopt(&s, "linear_solver", "mumps"), FOLD_OK);
-    ck_assert_status(fold_settings_set_ipopt(&s, "", "x"), FOLD_ERR_SETTING);
-    ck_assert_int_eq(s.n_ipopt_options, 2);
-}
-END_TEST
-
 START_TEST(table_metadata)
 {
     ck_assert_int_gt(fold_settings_count(), 20);
@@ -117,7 +99,6 @@ int main(void)
     tcase_add_test(tc, defaults_are_valid);
     tcase_add_test(tc, set_by_name);
     tcase_add_test(tc, bad_settings_rejected_and_unchanged);
-    tcase_add_test(tc, ipopt_options);
     tcase_add_test(tc, table_metadata);
     tcase_add_test(tc, status_strings);
     suite_add_tcase(suite, tc);

@@ -159,7 +159,7 @@ START_TEST(every_combination)
     int n_ok = 0, n_refused = 0;
     for (int method = FOLD_BACKWARD_DIRECT; method <= FOLD_BACKWARD_CG; method++)
         for (int pc = FOLD_PRECOND_NONE; pc <= FOLD_PRECOND_AUTO; pc++) {
-            fold_backward_info info;
+            fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
             fold_status st[2];
             set = combo_settings(&s, method, pc);
             for (fold_int i = 0; i < s.nz; i++)

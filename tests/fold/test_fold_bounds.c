@@ -171,8 +171,11 @@ static void check_fd(int form)
     fold_int nz[4] = {N, M, N, N};
     double J[4][N * NP], zp[4][N], zm[4][N], vg[NP], fp, fm, err = 0, err_v = 0;
     for (int b = 0; b < 4; b++)
-        ck_assert_status(fold_jacobian(sv, (fold_block)b, nz[b], NULL, NP, NULL, J[b], NULL),
-                         FOLD_OK);
+        ck_assert_status(
+            fold_jacobian(sv,
+                          &(fold_jacobian_sel){.of = (fold_block)b, .n_rows = nz[b], .n_cols = NP},
+                          J[b], NULL),
+            FOLD_OK);
     ck_assert_status(fold_value_gradient(sv, vg), FOLD_OK);
     const double h = 1e-4;
     for (int k = 0; k < NP; k++) {
@@ -272,7 +275,10 @@ START_TEST(adjointness)
                lhs, rhs);
         ck_assert_double_le(fabs(lhs - rhs), 1e-9 * fmax(1, fabs(lhs)));
         double Jx[N * NP], jd;
-        ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, N, NULL, NP, NULL, Jx, NULL), FOLD_OK);
+        ck_assert_status(
+            fold_jacobian(sv, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = N, .n_cols = NP},
+                          Jx, NULL),
+            FOLD_OK);
         for (int j = 0; j < N; j++) {
             jd = 0;
             for (int k = 0; k < NP; k++)
@@ -297,12 +303,12 @@ START_TEST(import_at_p)
     p[3] = 2.5;
     p[4] = 1;
     ck_assert_status(fold_solver_create(prob, NULL, &sv), FOLD_OK);
-    fold_forward_info info;
-    ck_assert_status(fold_solver_import(sv, p, x, NULL, NULL, NULL, &info), FOLD_OK);
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
+    ck_assert_status(fold_solver_import(sv, &(fold_import_point){.p = p, .x = x}, &info), FOLD_OK);
     ck_assert(info.kkt_feasibility <= 1e-12);
     ck_assert(info.kkt_stationarity <= 1e-10);
     /* at the defaults the same point is infeasible: x4 = 0.7, fixed at 0.5 there */
-    ck_assert_status(fold_solver_import(sv, NULL, x, NULL, NULL, NULL, &info), FOLD_ERR_NOT_KKT);
+    ck_assert_status(fold_solver_import(sv, &(fold_import_point){.x = x}, &info), FOLD_ERR_NOT_KKT);
     ck_assert(info.kkt_feasibility > 1e-3);
     fold_solver_free(sv);
     fold_problem_free(prob);

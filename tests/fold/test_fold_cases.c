@@ -81,7 +81,7 @@ START_TEST(bound_only_fd)
     fold_settings s;
     fold_solver *solver, *fd;
     double p[BN], dp[BN], dx[BN], xp[BN], xm[BN], x0[BN], zl0[BN], zu0[BN], fdx[BN], h = 1e-3;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_settings_default(&s);
     s.forward.tol = 1e-10;
     s.backward.kkt_form = _i;
@@ -111,7 +111,9 @@ START_TEST(bound_only_fd)
     for (int j = 0; j < BN; j++)
         fdx[j] = (xp[j] - xm[j]) / (2 * h);
     ck_assert_double_le(fold_test_vec_relerr(dx, fdx, BN, 1.0), 1e-6);
-    ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_LAM, 0, NULL, BN, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(solver, &(fold_jacobian_sel){.of = FOLD_BLOCK_LAM, .n_cols = BN}, NULL, NULL),
+        FOLD_OK);
     fold_solver_free(solver);
     fold_solver_free(fd);
     fold_problem_free(prob);
@@ -133,7 +135,9 @@ START_TEST(no_parameters)
         ck_assert_double_eq(dx[j], 0.0);
     ck_assert_status(fold_vjp(solver, &(fold_zbar){.x = x}, NULL, NULL), FOLD_OK);
     ck_assert_status(fold_value_gradient(solver, NULL), FOLD_OK);
-    ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_X, BN, NULL, 0, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(solver, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = BN}, NULL, NULL),
+        FOLD_OK);
     fold_solver_free(solver);
     fold_problem_free(prob);
 }
@@ -146,7 +150,7 @@ START_TEST(analysis_reuse)
     fold_rp *rp = NULL;
     const double *p0, *x, *lam, *zl, *zu;
     double dp[3] = {1, 2, 3}, dx[14], x2[14], zl2[14];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_settings s;
     fold_int j0 = -1;
     ck_assert_status(fold_rp_create(4242, &o, &rp), FOLD_OK);
@@ -193,7 +197,7 @@ START_TEST(inconsistent_multiplier)
     fold_rp *rp = NULL;
     const double *p0, *x, *lam, *zl, *zu;
     double lam2[6], dp[3] = {1, 0, 0}, dx[14];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_int base, i0 = -1;
     ck_assert_status(fold_rp_create(99, &o, &rp), FOLD_OK);
     fold_rp_solution(rp, &p0, &x, &lam, &zl, &zu);
@@ -240,9 +244,14 @@ START_TEST(imported_point)
         s.backward.kkt_form = v / 2;
         ck_assert_status(fold_solver_create(fold_rp_problem(rp), &s, &solver), FOLD_OK);
         if (v % 2)
-            ck_assert_status(fold_solver_import(solver, p0, x, NULL, NULL, NULL, NULL), FOLD_OK);
+            ck_assert_status(
+                fold_solver_import(solver, &(fold_import_point){.p = p0, .x = x}, NULL), FOLD_OK);
         else
-            ck_assert_status(fold_solver_import(solver, p0, x, lam, zl, zu, NULL), FOLD_OK);
+            ck_assert_status(
+                fold_solver_import(
+                    solver, &(fold_import_point){.p = p0, .x = x, .lam = lam, .zl = zl, .zu = zu},
+                    NULL),
+                FOLD_OK);
         ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, NULL), FOLD_OK);
         ck_assert_msg(fold_test_vec_relerr(dx, ref, 12, 1.0) <= 1e-8, "variant %d: %g", v,
                       fold_test_vec_relerr(dx, ref, 12, 1.0));

@@ -31,7 +31,7 @@ START_TEST(weakly_active)
     double *dp = calloc((size_t)np, 8), *dx = calloc((size_t)n, 8);
     double *side[2] = {calloc((size_t)n, 8), calloc((size_t)n, 8)};
     fold_weak_entry list[4];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_settings s;
     dp[0] = 1;
     dx[0] = 12345;
@@ -131,7 +131,7 @@ START_TEST(duplicate_constraint)
     fold_problem_dims(fold_rp_problem(rp), &n, &m, &np);
     double *dp = calloc((size_t)np, 8), *dx = calloc((size_t)n, 8), *dlam = calloc((size_t)m, 8);
     double *pbar = calloc((size_t)np, 8);
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_settings s;
     fold_settings_default(&s);
     s.backward.factorization = FOLD_FACTOR_UMFPACK;
@@ -300,30 +300,86 @@ START_TEST(bad_arguments)
     ck_assert_error_mentions("zbar.x[1]");
     ck_assert_status(fold_vjp(solver, NULL, NULL, NULL), FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("pbar");
-    ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_X, 2, rows_bad, 2, cols_ok, out, NULL),
-                     FOLD_ERR_ARGUMENT);
+    ck_assert_status(
+        fold_jacobian(
+            solver,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = 2, .rows = rows_bad, .n_cols = 2, .cols = cols_ok},
+            out, NULL),
+        FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("rows[1] = 5 outside [0,5)");
-    ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_X, 2, rows_rep, 2, cols_ok, out, NULL),
-                     FOLD_ERR_ARGUMENT);
+    ck_assert_status(
+        fold_jacobian(
+            solver,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = 2, .rows = rows_rep, .n_cols = 2, .cols = cols_ok},
+            out, NULL),
+        FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("repeated");
-    ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_LAM, 2, rows_rep, 2, cols_ok, out, NULL),
-                     FOLD_ERR_DIMENSION);
-    ck_assert_status(fold_jacobian(solver, (fold_block)7, 1, rows_bad, 2, cols_ok, out, NULL),
-                     FOLD_ERR_ARGUMENT);
+    ck_assert_status(
+        fold_jacobian(
+            solver,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_LAM, .n_rows = 2, .rows = rows_rep, .n_cols = 2, .cols = cols_ok},
+            out, NULL),
+        FOLD_ERR_DIMENSION);
+    ck_assert_status(
+        fold_jacobian(
+            solver,
+            &(fold_jacobian_sel){
+                .of = (fold_block)7, .n_rows = 1, .rows = rows_bad, .n_cols = 2, .cols = cols_ok},
+            out, NULL),
+        FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("of = 7");
-    ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_X, 4, NULL, 6, NULL, out, NULL),
-                     FOLD_ERR_DIMENSION);
+    ck_assert_status(
+        fold_jacobian(solver, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = 4, .n_cols = 6},
+                      out, NULL),
+        FOLD_ERR_DIMENSION);
     ck_assert_error_mentions("n_rows = 4");
-    ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_X, 5, NULL, 5, NULL, out, NULL),
-                     FOLD_ERR_DIMENSION);
-    ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_X, 5, NULL, 6, NULL, NULL, NULL),
-                     FOLD_ERR_ARGUMENT);
+    ck_assert_status(
+        fold_jacobian(solver, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = 5, .n_cols = 5},
+                      out, NULL),
+        FOLD_ERR_DIMENSION);
+    ck_assert_status(
+        fold_jacobian(solver, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = 5, .n_cols = 6},
+                      NULL, NULL),
+        FOLD_ERR_ARGUMENT);
     for (int k = 0; k < 30; k++)
         ck_assert_double_eq(out[k], -7);
     ck_assert_status(fold_weak_list(solver, NULL, 3, rows_bad), FOLD_ERR_ARGUMENT);
     ck_assert_status(fold_weak_list(solver, NULL, 0, NULL), FOLD_ERR_ARGUMENT);
     ck_assert_status(fold_value_gradient(NULL, pbar), FOLD_ERR_ARGUMENT);
     ck_assert_status(fold_value_gradient(solver, NULL), FOLD_ERR_ARGUMENT);
+    fold_solver_free(solver);
+    fold_problem_free(prob);
+}
+END_TEST
+
+/* fold_jacobian_sel's defaults: fields left out select every entry (rows NULL with n_rows 0:
+ * the whole block; cols NULL with n_cols 0: every parameter; sel NULL: all of x), the same
+ * numbers as the explicit lists. */
+START_TEST(jacobian_selection_defaults)
+{
+    fold_problem *prob;
+    fold_solver *solver = pqp(&prob, NULL, true);
+    double all[30], listed[30], whole[30];
+    fold_int rows[5] = {0, 1, 2, 3, 4}, cols[6] = {0, 1, 2, 3, 4, 5};
+    ck_assert_status(fold_jacobian(solver, NULL, all, NULL), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(solver,
+                      &(fold_jacobian_sel){.n_rows = 5, .rows = rows, .n_cols = 6, .cols = cols},
+                      listed, NULL),
+        FOLD_OK);
+    ck_assert_status(fold_jacobian(solver, &(fold_jacobian_sel){.of = FOLD_BLOCK_X}, whole, NULL),
+                     FOLD_OK);
+    for (int k = 0; k < 30; k++) {
+        ck_assert_double_eq(all[k], listed[k]);
+        ck_assert_double_eq(all[k], whole[k]);
+    }
+    ck_assert_status(
+        fold_jacobian(solver, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = 3}, whole, NULL),
+        FOLD_ERR_DIMENSION);
+    ck_assert_error_mentions("(0: all)");
     fold_solver_free(solver);
     fold_problem_free(prob);
 }
@@ -383,6 +439,7 @@ Suite *fold_errors_suite(void)
     tcase_add_test(tc, not_solved_and_method);
     tcase_add_test(tc, missing_derivative);
     tcase_add_test(tc, bad_arguments);
+    tcase_add_test(tc, jacobian_selection_defaults);
     tcase_add_test(tc, allocation_failure);
     suite_add_tcase(s, tc);
     return s;

@@ -56,7 +56,7 @@ START_TEST(random_fd)
     double *dxb = dlam + m, *dlb = dxb + n, *fdx = dlb + m, *fdl = fdx + n, *dp = fdl + m;
     double *grad = dp + np;
     fold_test_rng r;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_rp_solution(rp, &p0, &xk, NULL, NULL, NULL);
     ck_assert_status(fold_solver_create(fold_rp_problem(rp), &s, &solver), FOLD_OK);
     ck_assert_status(fold_solve(solver, p0, NULL), FOLD_OK);
@@ -170,9 +170,12 @@ START_TEST(pqp_ipopt_closed_form)
     ck_assert_status(fold_solve(solver, NULL, NULL), FOLD_OK);
     ck_assert_status(fold_solver_params(solver, p), FOLD_OK);
     fold_pqp_solution(p, NULL, NULL, ref);
-    ck_assert_status(
-        fold_jacobian(solver, FOLD_BLOCK_X, FOLD_PQP_N, NULL, FOLD_PQP_N + 1, NULL, J, NULL),
-        FOLD_OK);
+    ck_assert_status(fold_jacobian(solver,
+                                   &(fold_jacobian_sel){.of = FOLD_BLOCK_X,
+                                                        .n_rows = FOLD_PQP_N,
+                                                        .n_cols = FOLD_PQP_N + 1},
+                                   J, NULL),
+                     FOLD_OK);
     /* The barrier form carries Sigma_U = zu/(100 - x) ~ mu/100 from the inactive bounds. */
     ck_assert_double_le(fold_test_vec_relerr(J, ref, FOLD_PQP_N * (FOLD_PQP_N + 1), 1.0),
                         _i < 9 ? 1e-10 : 1e-9);

@@ -115,7 +115,7 @@ START_TEST(agrees_with_direct)
     reference(rp, form, &d, rj, rv);
     for (int c = 0; c < N_COMBOS; c++) {
         fold_settings s = iter_settings(form, combos[c].method, combos[c].precond);
-        fold_backward_info info;
+        fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
         fold_solver *solver = fold_test_rp_solver(rp, &s);
         fold_status st = run_jvp(solver, &d, &info);
         ck_assert_msg(st == FOLD_OK, "seed %d form %d %s/%s jvp: %s", seed, form,
@@ -156,16 +156,32 @@ START_TEST(jacobian_iterative)
     fold_solver *direct = fold_test_rp_solver(rp, &s0), *iter = fold_test_rp_solver(rp, &s1);
     double *J0 = calloc((size_t)(n * np), 8), *J1 = calloc((size_t)(n * np), 8);
     fold_int rows[2] = {0, n - 1};
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     /* forward mode (np <= n columns) */
-    ck_assert_status(fold_jacobian(direct, FOLD_BLOCK_X, n, NULL, np, NULL, J0, NULL), FOLD_OK);
-    ck_assert_status(fold_jacobian(iter, FOLD_BLOCK_X, n, NULL, np, NULL, J1, &info), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(direct, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = n, .n_cols = np},
+                      J0, NULL),
+        FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(iter, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = n, .n_cols = np}, J1,
+                      &info),
+        FOLD_OK);
     ck_assert_double_le(fold_test_vec_relerr(J1, J0, n * np, 1.0), AGREE_TOL);
     ck_assert_int_eq(info.n_rhs, np);
     ck_assert_int_ge(info.iterations, np);
     /* reverse mode (2 rows < np columns when np > 2) */
-    ck_assert_status(fold_jacobian(direct, FOLD_BLOCK_ZL, 2, rows, np, NULL, J0, NULL), FOLD_OK);
-    ck_assert_status(fold_jacobian(iter, FOLD_BLOCK_ZL, 2, rows, np, NULL, J1, &info), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(
+            direct,
+            &(fold_jacobian_sel){.of = FOLD_BLOCK_ZL, .n_rows = 2, .rows = rows, .n_cols = np}, J0,
+            NULL),
+        FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(
+            iter,
+            &(fold_jacobian_sel){.of = FOLD_BLOCK_ZL, .n_rows = 2, .rows = rows, .n_cols = np}, J1,
+            &info),
+        FOLD_OK);
     ck_assert_double_le(fold_test_vec_relerr(J1, J0, 2 * np, 1.0), AGREE_TOL);
     free(J0);
     free(J1);
@@ -183,7 +199,7 @@ START_TEST(lfpi_exact_one_step)
     fold_rp *rp = make_rp(3 + _i, false);
     dirs d = dirs_make(rp, 900 + (unsigned)_i);
     fold_settings s = iter_settings(form, FOLD_BACKWARD_LFPI, FOLD_PRECOND_EXACT);
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     s.backward.factorization = fact;
     s.backward.tol = 1e-12;
     fold_solver *solver = fold_test_rp_solver(rp, &s);
@@ -208,7 +224,7 @@ START_TEST(lfpi_none_diverges)
     fold_rp *rp = make_rp(2, false);
     dirs d = dirs_make(rp, 77);
     fold_settings s = iter_settings(form, FOLD_BACKWARD_LFPI, FOLD_PRECOND_NONE);
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_int len = 3 * d.n + d.m;
     fold_solver *solver = fold_test_rp_solver(rp, &s);
     for (fold_int k = 0; k < len; k++)
@@ -236,7 +252,7 @@ START_TEST(not_converged)
     fold_rp *rp = make_rp(5, true);
     dirs d = dirs_make(rp, 78);
     fold_settings s = iter_settings(FOLD_KKT_ACTIVE, FOLD_BACKWARD_GMRES, FOLD_PRECOND_NONE);
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     double J[4] = {7, 7, 7, 7};
     s.backward.max_iter = 2;
     fold_solver *solver = fold_test_rp_solver(rp, &s);
@@ -249,9 +265,14 @@ START_TEST(not_converged)
     ck_assert_int_eq(info.iterations, 2);
     for (fold_int k = 0; k < d.np; k++)
         ck_assert_double_eq(d.vjp[k], 42.0);
-    ck_assert_status(
-        fold_jacobian(solver, FOLD_BLOCK_X, 2, (fold_int[]){0, 1}, 2, (fold_int[]){0, 1}, J, NULL),
-        FOLD_ERR_NOT_CONVERGED);
+    ck_assert_status(fold_jacobian(solver,
+                                   &(fold_jacobian_sel){.of = FOLD_BLOCK_X,
+                                                        .n_rows = 2,
+                                                        .rows = (fold_int[]){0, 1},
+                                                        .n_cols = 2,
+                                                        .cols = (fold_int[]){0, 1}},
+                                   J, NULL),
+                     FOLD_ERR_NOT_CONVERGED);
     for (int k = 0; k < 4; k++)
         ck_assert_double_eq(J[k], 7.0);
     fold_solver_free(solver);
@@ -268,7 +289,7 @@ START_TEST(fixed_iterations)
     dirs d = dirs_make(rp, 78);
     double *ref_jvp = calloc((size_t)(3 * d.n + d.m), 8), *ref_vjp = calloc((size_t)d.np, 8);
     fold_settings s = iter_settings(FOLD_KKT_ACTIVE, FOLD_BACKWARD_GMRES, FOLD_PRECOND_NONE);
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     reference(rp, FOLD_KKT_ACTIVE, &d, ref_jvp, ref_vjp);
     s.backward.fixed_iterations = 2;
     fold_solver *solver = fold_test_rp_solver(rp, &s);
@@ -339,7 +360,7 @@ START_TEST(nearby_after_parameter_change)
     fold_int len = 3 * d.n + d.m;
     fold_settings s0 = fold_test_tight_settings();
     fold_settings s = iter_settings(form, method, FOLD_PRECOND_NEARBY);
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     double *rj = calloc((size_t)len, 8), *rv = calloc((size_t)d.np, 8);
     s0.backward.kkt_form = form;
     fold_solver *direct = fold_test_rp_solver(rp, &s0), *iter = fold_test_rp_solver(rp, &s);
@@ -432,7 +453,7 @@ START_TEST(bound_constrained_spd)
     reference(rp, form, &d, rj, rv);
     for (int c = 0; c < 5; c++) {
         fold_settings s = iter_settings(form, spd[c].method, spd[c].precond);
-        fold_backward_info info;
+        fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
         fold_solver *solver = fold_test_rp_solver(rp, &s);
         ck_assert_status(run_jvp(solver, &d, &info), FOLD_OK);
         ck_assert_double_le(fold_test_vec_relerr(d.jvp, rj, len, 1.0), AGREE_TOL);
@@ -459,7 +480,7 @@ START_TEST(preconditioners_reduce_iterations)
     dirs d = dirs_make(rp, 99);
     for (int pc = 0; pc < 3; pc++) {
         fold_settings s = iter_settings(form, method, pc);
-        fold_backward_info info;
+        fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
         s.backward.tol = 1e-10;
         fold_solver *solver = fold_test_rp_solver(rp, &s);
         ck_assert_status(run_jvp(solver, &d, &info), FOLD_OK);

@@ -115,7 +115,7 @@ static void check_flagged(const fold_solver *sv, fold_int entry, double *lo, dou
 START_TEST(small_kind_uncertain)
 {
     double dp = 1, dx[3], J[3], lo, hi;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_problem *plain = kinds_problem(false), *kinded = kinds_problem(true);
     fold_solver *sv;
 
@@ -127,11 +127,13 @@ START_TEST(small_kind_uncertain)
     ck_assert(isfinite(dx[2]));
     ck_assert_double_le(fabs(dx[0] - DY), 1e-6 * DY);
     ck_assert_double_le(fabs(dx[1] - DW), 1e-6 * DW);
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 3, NULL, 1, NULL, J, &info), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(sv, &(fold_jacobian_sel){FOLD_BLOCK_X, 3, NULL, 1, NULL}, J, &info), FOLD_OK);
     ck_assert_int_eq(info.n_uncertain, 0);
     fold_int small[2] = {1, 2};
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 2, small, 1, NULL, J, &info),
-                     FOLD_WARN_UNCERTAIN);
+    ck_assert_status(
+        fold_jacobian(sv, &(fold_jacobian_sel){FOLD_BLOCK_X, 2, small, 1, NULL}, J, &info),
+        FOLD_WARN_UNCERTAIN);
     ck_assert(isnan(J[1]) && isfinite(J[0]));
     fold_solver_free(sv);
 
@@ -145,8 +147,9 @@ START_TEST(small_kind_uncertain)
     check_flagged(sv, 2, &lo, &hi);
     ck_assert_double_le(fabs(lo), 1e-6 * DU);
     ck_assert_double_le(fabs(hi - DU), 1e-6 * DU);
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 3, NULL, 1, NULL, J, &info),
-                     FOLD_WARN_UNCERTAIN);
+    ck_assert_status(
+        fold_jacobian(sv, &(fold_jacobian_sel){FOLD_BLOCK_X, 3, NULL, 1, NULL}, J, &info),
+        FOLD_WARN_UNCERTAIN);
     ck_assert_int_eq(info.n_uncertain, 1);
     ck_assert(isnan(J[2]) && isfinite(J[0]) && isfinite(J[1]));
     check_flagged(sv, 2, &lo, &hi);

@@ -25,7 +25,7 @@ START_TEST(pqp_closed_form)
     int form = _i / 9, fact = (_i / 3) % 3, ord = _i % 3;
     fold_settings s;
     fold_problem *prob;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     double J[FOLD_PQP_N * (FOLD_PQP_N + 1)], ref[FOLD_PQP_N * (FOLD_PQP_N + 1)];
     fold_settings_default(&s);
     s.backward.kkt_form = form;
@@ -35,9 +35,12 @@ START_TEST(pqp_closed_form)
     s.backward.refine_steps = 10;
     fold_solver *solver = pqp_solver(&s, pqp_p, &prob);
     fold_pqp_solution(pqp_p, NULL, NULL, ref);
-    ck_assert_status(
-        fold_jacobian(solver, FOLD_BLOCK_X, FOLD_PQP_N, NULL, FOLD_PQP_N + 1, NULL, J, &info),
-        FOLD_OK);
+    ck_assert_status(fold_jacobian(solver,
+                                   &(fold_jacobian_sel){.of = FOLD_BLOCK_X,
+                                                        .n_rows = FOLD_PQP_N,
+                                                        .n_cols = FOLD_PQP_N + 1},
+                                   J, &info),
+                     FOLD_OK);
     ck_assert_double_le(fold_test_vec_relerr(J, ref, FOLD_PQP_N * (FOLD_PQP_N + 1), 1.0), 1e-10);
     ck_assert_int_eq(info.dim, FOLD_PQP_N + 1); /* no active bound: 5 + 1 in both forms */
     ck_assert_int_eq(info.n_active_cons, 1);
@@ -166,12 +169,15 @@ START_TEST(random_jacobian)
     double *J = calloc((size_t)(n * np), 8), *Jr = calloc((size_t)(n * np), 8);
     double *col = calloc((size_t)(3 * n + m), 8), *dp = calloc((size_t)np, 8);
     fold_int rows1[1] = {0};
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     for (int b = 0; b < 4; b++) {
         if (len[b] == 0) continue;
         /* All rows: forward mode when np <= len. */
-        ck_assert_status(fold_jacobian(solver, (fold_block)b, len[b], NULL, np, NULL, J, &info),
-                         FOLD_OK);
+        ck_assert_status(
+            fold_jacobian(solver,
+                          &(fold_jacobian_sel){.of = (fold_block)b, .n_rows = len[b], .n_cols = np},
+                          J, &info),
+            FOLD_OK);
         ck_assert(info.reused_factorization == (b > 0));
         for (fold_int k = 0; k < np; k++) {
             memset(dp, 0, (size_t)np * 8);
@@ -189,13 +195,20 @@ START_TEST(random_jacobian)
         }
         /* One row: reverse mode. */
         rows1[0] = len[b] - 1;
-        ck_assert_status(fold_jacobian(solver, (fold_block)b, 1, rows1, np, NULL, Jr, &info),
-                         FOLD_OK);
+        ck_assert_status(
+            fold_jacobian(
+                solver,
+                &(fold_jacobian_sel){.of = (fold_block)b, .n_rows = 1, .rows = rows1, .n_cols = np},
+                Jr, &info),
+            FOLD_OK);
         for (fold_int k = 0; k < np; k++)
             ck_assert_double_le(fabs(Jr[k] - J[k * len[b] + rows1[0]]), 1e-10);
     }
     /* Other forms, factorizations and orderings. */
-    ck_assert_status(fold_jacobian(solver, FOLD_BLOCK_X, n, NULL, np, NULL, J, NULL), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(solver, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = n, .n_cols = np},
+                      J, NULL),
+        FOLD_OK);
     for (int v = 0; v < 10; v++) {
         fold_settings s = s0;
         if (v < 9) {
@@ -205,7 +218,10 @@ START_TEST(random_jacobian)
             s.backward.kkt_form = FOLD_KKT_BARRIER;
         }
         fold_solver *s2 = fold_test_rp_solver(rp, &s);
-        ck_assert_status(fold_jacobian(s2, FOLD_BLOCK_X, n, NULL, np, NULL, Jr, &info), FOLD_OK);
+        ck_assert_status(
+            fold_jacobian(s2, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = n, .n_cols = np},
+                          Jr, &info),
+            FOLD_OK);
         ck_assert_msg(fold_test_vec_relerr(Jr, J, n * np, 1.0) <= 1e-10, "seed %d variant %d: %g",
                       _i, v, fold_test_vec_relerr(Jr, J, n * np, 1.0));
         fold_solver_free(s2);
@@ -216,10 +232,17 @@ START_TEST(random_jacobian)
     s1.backward.block_size = 1;
     fold_solver *s3 = fold_test_rp_solver(rp, &s1);
     fold_int two[2] = {n - 1, 0};
-    ck_assert_status(fold_jacobian(s3, FOLD_BLOCK_X, n, NULL, np, NULL, Jr, &info), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(s3, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = n, .n_cols = np}, Jr,
+                      &info),
+        FOLD_OK);
     ck_assert_int_eq(info.n_rhs, np);
     ck_assert_double_le(fold_test_vec_relerr(Jr, J, n * np, 1.0), 1e-10);
-    ck_assert_status(fold_jacobian(s3, FOLD_BLOCK_X, 2, two, np, NULL, Jr, &info), FOLD_OK);
+    ck_assert_status(
+        fold_jacobian(
+            s3, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = 2, .rows = two, .n_cols = np},
+            Jr, &info),
+        FOLD_OK);
     ck_assert_int_eq(info.n_rhs, 2);
     for (fold_int k = 0; k < np; k++) {
         ck_assert_double_le(fabs(Jr[2 * k] - J[k * n + n - 1]), 1e-10);
@@ -242,7 +265,7 @@ START_TEST(reuse)
     fold_solver *solver = pqp_solver(NULL, pqp_p, &prob);
     double dp[FOLD_PQP_N + 1] = {1, 0, 0, 0, 0, 0}, dx[FOLD_PQP_N], x[FOLD_PQP_N], lam;
     double p2[FOLD_PQP_N + 1], zero[FOLD_PQP_N] = {0}, ref[FOLD_PQP_N * (FOLD_PQP_N + 1)];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, &info), FOLD_OK);
     ck_assert(!info.reused_factorization);
     ck_assert(!info.reused_analysis);

@@ -143,7 +143,7 @@ START_TEST(objective_vjp)
     s.forward.tol = 1e-12;
     fold_solver *sv = solved(prob, &s, NULL);
     double x[NX], p[NP], xbar[NX], pbar[NP], gp[NP], vg[NP];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_solver_solution(sv, x, NULL, NULL, NULL, NULL);
     fold_solver_params(sv, p);
     grad_f(x, p, xbar, NULL);
@@ -177,7 +177,7 @@ START_TEST(jvp_fd)
     fold_solver *sv = solved(prob, &s, NULL);
     double p0[NP], p[NP], dx[NX], dlam[2], xp[NX], xm[NX], lp[2], lm[2], ds[NP];
     double sbar[NX] = {0, 0, 1, 1};
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_solver_params(sv, p0);
     ck_assert_status(fold_vjp(sv, &(fold_zbar){.x = sbar}, ds, &info), FOLD_OK);
     for (int k = 0; k < NP; k++) {
@@ -244,7 +244,7 @@ START_TEST(not_unique)
     fold_settings s = fold_test_tight_settings();
     fold_solver *sv = solved(prob, &s, NULL);
     double xbar[NX] = {0, 0, 1, 0}, pbar[NP] = {7, 7, 7, 7}, J[2 * NP], Jall[NX * NP];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     ck_assert_status(fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &info), FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("not unique");
     ck_assert_error_mentions("x[2]");
@@ -252,21 +252,37 @@ START_TEST(not_unique)
     ck_assert_double_eq(pbar[0], 7); /* nothing written */
     /* Reverse mode (1 row, 4 columns) and forward mode (2 rows, 1 column). */
     fold_int rows[1] = {2}, cols[NP] = {0, 1, 2, 3};
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 1, rows, NP, cols, J, &info),
-                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(
+        fold_jacobian(
+            sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = 1, .rows = rows, .n_cols = NP, .cols = cols},
+            J, &info),
+        FOLD_WARN_NOT_UNIQUE);
     ck_assert_int_eq(info.n_not_unique, NP);
     for (int c = 0; c < NP; c++)
         ck_assert(isnan(J[c]));
     fold_int rows2[2] = {2, 3}, cols2[1] = {1};
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 2, rows2, 1, cols2, J, &info),
-                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(
+        fold_jacobian(
+            sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = 2, .rows = rows2, .n_cols = 1, .cols = cols2},
+            J, &info),
+        FOLD_WARN_NOT_UNIQUE);
     ck_assert(isnan(J[0]) && isnan(J[1]));
     /* The whole dx/dp in both modes: determined rows equal to the JVPs, twins NaN. */
     for (int mode = 0; mode < 2; mode++) {
         fold_int r[NX] = {0, 1, 2, 3};
         fold_int nr = mode ? 2 : NX; /* 2 rows < 4 columns: reverse mode */
         fold_int rr[2] = {0, 2};
-        ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, nr, mode ? rr : r, NP, cols, Jall, &info),
+        ck_assert_status(fold_jacobian(sv,
+                                       &(fold_jacobian_sel){.of = FOLD_BLOCK_X,
+                                                            .n_rows = nr,
+                                                            .rows = mode ? rr : r,
+                                                            .n_cols = NP,
+                                                            .cols = cols},
+                                       Jall, &info),
                          FOLD_WARN_NOT_UNIQUE);
         for (int c = 0; c < NP; c++) {
             double dp[NP] = {0}, dx[NX];
@@ -286,8 +302,13 @@ START_TEST(not_unique)
     s.backward.not_unique = FOLD_NOT_UNIQUE_REFUSE;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
     J[0] = 5;
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 2, rows2, 1, cols2, J, NULL),
-                     FOLD_ERR_SINGULAR);
+    ck_assert_status(
+        fold_jacobian(
+            sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = 2, .rows = rows2, .n_cols = 1, .cols = cols2},
+            J, NULL),
+        FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("x[2]");
     ck_assert_double_eq(J[0], 5);
     s.backward.not_unique = FOLD_NOT_UNIQUE_NAN;
@@ -317,7 +338,7 @@ START_TEST(duplicate_constraint)
     fold_settings s = fold_test_tight_settings();
     fold_solver *sv2 = solved(prob2, &s, NULL), *sv3 = NULL;
     double p[NP], x[NX], lam[3], zl[NX], zu[NX], dx[NX], dl[3], dx2[NX], dl2[2];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_solver_params(sv2, p);
     fold_solver_solution(sv2, x, lam, zl, zu, NULL);
     lam[2] = 0.5 * lam[0];
@@ -332,7 +353,7 @@ START_TEST(duplicate_constraint)
         /* The repeated row is found before factoring: K + delta D is factored directly. */
         ck_assert_msg(strstr(info.fallback_reason, "expected") != NULL, "'%s'",
                       info.fallback_reason);
-        fold_backward_info info2;
+        fold_backward_info info2 = FOLD_BACKWARD_INFO_INIT;
         ck_assert_status(fold_jvp(sv2, dp, &(fold_dz){.x = dx2, .lam = dl2}, &info2),
                          FOLD_WARN_NOT_UNIQUE);
         ck_assert_msg(strstr(info2.fallback_reason, "zero pivot") != NULL ||
@@ -418,15 +439,19 @@ START_TEST(jacobian_two_null_directions)
     s.forward.warm_start = false;
     fold_solver *sv = repeated_solver(prob2, prob3, &s);
     double Jx[NX * NP], Jl[3 * NP], p0[NP], h = 1e-5;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_solver_params(sv, p0);
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, NX, NULL, NP, NULL, Jx, &info),
-                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(
+        fold_jacobian(sv, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = NX, .n_cols = NP}, Jx,
+                      &info),
+        FOLD_WARN_NOT_UNIQUE);
     ck_assert_int_eq(info.n_not_unique, NX + 2 * (NP - 1)); /* column p3, rows x2, x3 */
     ck_assert_error_mentions("p[3]");
     ck_assert_error_mentions("not differentiable with respect to 1 of the parameters");
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_LAM, 3, NULL, NP, NULL, Jl, &info),
-                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(
+        fold_jacobian(sv, &(fold_jacobian_sel){.of = FOLD_BLOCK_LAM, .n_rows = 3, .n_cols = NP}, Jl,
+                      &info),
+        FOLD_WARN_NOT_UNIQUE);
     ck_assert_int_eq(info.n_not_unique, 2 * NP + 1); /* rows lam0, lam2, column p3 */
     ck_assert_error_mentions("g[0]");
     ck_assert_error_mentions("g[2]");
@@ -460,10 +485,14 @@ START_TEST(jacobian_two_null_directions)
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
     for (int k = 0; k < NX * NP; k++)
         Jx[k] = 5;
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, NX, NULL, NP, NULL, Jx, &info),
-                     FOLD_ERR_SINGULAR);
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_LAM, 3, NULL, NP, NULL, Jx, &info),
-                     FOLD_ERR_SINGULAR);
+    ck_assert_status(
+        fold_jacobian(sv, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = NX, .n_cols = NP}, Jx,
+                      &info),
+        FOLD_ERR_SINGULAR);
+    ck_assert_status(
+        fold_jacobian(sv, &(fold_jacobian_sel){.of = FOLD_BLOCK_LAM, .n_rows = 3, .n_cols = NP}, Jx,
+                      &info),
+        FOLD_ERR_SINGULAR);
     for (int k = 0; k < NX * NP; k++)
         ck_assert_double_eq(Jx[k], 5);
     /* A column the probe does not flag (here: its flag cleared) is solved, found
@@ -473,20 +502,29 @@ START_TEST(jacobian_two_null_directions)
     double Jc[NX * NP];
     fold_int rows01[2] = {0, 1}, col3[1] = {3};
     kkt_flag_p(sv, 3, false);
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, 2, rows01, 1, col3, Jc, &info),
-                     FOLD_ERR_SINGULAR);
+    ck_assert_status(
+        fold_jacobian(
+            sv,
+            &(fold_jacobian_sel){
+                .of = FOLD_BLOCK_X, .n_rows = 2, .rows = rows01, .n_cols = 1, .cols = col3},
+            Jc, &info),
+        FOLD_ERR_SINGULAR);
     ck_assert_error_mentions("the column of p[3] is not differentiable");
     s.backward.not_unique = FOLD_NOT_UNIQUE_NAN;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
     ck_assert_int_ge(fold_kkt_setup(sv, true, NULL, "test"), 0);
     kkt_flag_p(sv, 3, false);
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, NX, NULL, NP, NULL, Jc, &info),
-                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(
+        fold_jacobian(sv, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = NX, .n_cols = NP}, Jc,
+                      &info),
+        FOLD_WARN_NOT_UNIQUE);
     ck_assert_error_mentions("0 flagged by the null-space probe, 1 by their solves");
     ck_assert_int_eq(info.n_not_unique, NX + 2 * (NP - 1));
     ck_assert_int_gt(info.iterations, 0); /* GMRES tried it */
-    ck_assert_status(fold_jacobian(sv, FOLD_BLOCK_X, NX, NULL, NP, NULL, Jx, &info),
-                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_status(
+        fold_jacobian(sv, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = NX, .n_cols = NP}, Jx,
+                      &info),
+        FOLD_WARN_NOT_UNIQUE);
     for (int k = 0; k < NX * NP; k++)
         ck_assert(isnan(Jc[k]) ? isnan(Jx[k]) : Jc[k] == Jx[k]);
     double dp3[NP] = {0, 0, 0, 1}, dx[NX];
@@ -601,7 +639,7 @@ START_TEST(slow_refinement_rescued)
                                                &n_bad),
                      0);
     ck_assert_msg(bad[0] && bad[1], "refinement alone: flags %d %d", bad[0], bad[1]);
-    fold_backward_info info = {0};
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     ck_assert_int_ge(fold_kkt_solve(kkt, &sv->set, 2, B, X, bad, &info), 0);
     ck_assert_int_eq(bad[0], 0);
     ck_assert_int_eq(bad[1], 1);
@@ -697,7 +735,7 @@ START_TEST(held_twice)
     fold_settings s = fold_test_tight_settings();
     fold_solver *sv = solved(prob, &s, NULL);
     double x[2], zu[2], dp[2] = {0, 1}, dx[2], pbar[2], xbar[2] = {0, 1};
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_solver_solution(sv, x, NULL, NULL, zu, NULL);
     ck_assert_double_le(fabs(x[1] - 1), 1e-7);
     ck_assert_double_gt(zu[1], 1e-3); /* Ipopt keeps a share on the bound */
@@ -830,7 +868,7 @@ START_TEST(held_by_rows)
     fold_settings s = fold_test_tight_settings();
     fold_solver *sv = solved(prob, &s, NULL);
     double x[3], zu[3], dp[2] = {1, 0}, dx[3];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_solver_solution(sv, x, NULL, NULL, zu, NULL);
     ck_assert_double_le(fabs(x[2] - 1), 1e-7);
     ck_assert_double_gt(zu[2], 1e-3);
@@ -930,7 +968,7 @@ START_TEST(held_by_three)
     fold_solver *sv = NULL;
     double x[3] = {1, 1, 1}, lam[3] = {-7, -8, 6}, zl[3] = {0, 0, 0}, zu[3] = {0, 0, 1};
     double p[2] = {0.5, 2.0}, dp[2] = {1, 0}, dx[3];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     ck_assert_status(fold_solver_create(prob, &s, &sv), FOLD_OK);
     fold_solver_store(sv, p, x, lam, zl, zu, 5.25, true);
     /* By default: the bound of x2 is a candidate found by the probe, held or freed in a

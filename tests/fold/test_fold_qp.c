@@ -352,10 +352,10 @@ START_TEST(qp_default_and_imports)
     char what[96];
     /* Ipopt at the default settings, then the fold at the default settings */
     fold_solver *sv = NULL;
-    fold_forward_info fi;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_solver_create(P->prob, NULL, &sv), FOLD_OK);
     ck_assert_status(fold_solve(sv, NULL, &fi), FOLD_OK);
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_status st = fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &info);
     ck_assert_msg(st >= 0, "%s", fold_last_error());
     snprintf(what, sizeof what, "%s n = %ld, Ipopt", general ? "QP" : "box QP", (long)n);
@@ -368,8 +368,12 @@ START_TEST(qp_default_and_imports)
     /* the exact point imported, with and without its multipliers: exact, nothing flagged */
     for (int duals = 1; duals >= 0; duals--) {
         ck_assert_status(fold_solver_create(P->prob, NULL, &sv), FOLD_OK);
-        ck_assert_status(fold_solver_import(sv, NULL, P->x, duals ? P->lam : NULL,
-                                            duals ? P->zl : NULL, duals ? P->zu : NULL, NULL),
+        ck_assert_status(fold_solver_import(sv,
+                                            &(fold_import_point){.x = P->x,
+                                                                 .lam = duals ? P->lam : NULL,
+                                                                 .zl = duals ? P->zl : NULL,
+                                                                 .zu = duals ? P->zu : NULL},
+                                            NULL),
                          FOLD_OK);
         st = fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &info);
         snprintf(what, sizeof what, "%s n = %ld, import %s multipliers", general ? "QP" : "box QP",

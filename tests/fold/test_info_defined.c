@@ -8,7 +8,8 @@
 #include "basic/basic.h"
 #include "test_support.h"
 
-#define GARBAGE(v) memset(&(v), 0xa5, sizeof(v))
+/* garbage but for the size the caller sets (FOLD_..._INIT) */
+#define GARBAGE(v) (memset(&(v), 0xa5, sizeof(v)), (v).size = sizeof(v))
 
 static void assert_bwd_not_run(const fold_backward_info *info)
 {
@@ -36,7 +37,7 @@ START_TEST(backward_calls)
 {
     fold_problem *prob;
     fold_solver *s;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     double dp[3] = {1, 0, 0}, dx[4], xbar[4] = {1, 0, 0, 0}, pbar[3], J[12];
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
@@ -50,8 +51,10 @@ START_TEST(backward_calls)
     ck_assert_status(fold_vjp(s, &(fold_zbar){.x = xbar}, pbar, &info), FOLD_ERR_NOT_SOLVED);
     assert_bwd_not_run(&info);
     GARBAGE(info);
-    ck_assert_status(fold_jacobian(s, FOLD_BLOCK_X, 4, NULL, 3, NULL, J, &info),
-                     FOLD_ERR_NOT_SOLVED);
+    ck_assert_status(
+        fold_jacobian(s, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = 4, .n_cols = 3}, J,
+                      &info),
+        FOLD_ERR_NOT_SOLVED);
     assert_bwd_not_run(&info);
     /* after a solve, a refused argument still leaves "not run" */
     ck_assert_status(fold_solve(s, NULL, NULL), FOLD_OK);
@@ -97,7 +100,7 @@ START_TEST(map_calls)
     fold_map_def d = {.name = "half", .nz = 1, .np = 1, .phi_v = phi_half, .psi_v = psi_one};
     fold_map *map;
     fold_settings bad;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     double dp = 1, dz = 0, zbar = 1, pbar = 0, J = 0;
     ck_assert_status(fold_map_create(&d, &map), FOLD_OK);
     GARBAGE(info);
@@ -134,7 +137,7 @@ END_TEST
 /* fold_iter_solve, fold_iter_unroll_vjp, fold_step_unroll_vjp with a NULL definition. */
 START_TEST(iter_calls)
 {
-    fold_iter_info info;
+    fold_iter_info info = FOLD_ITER_INFO_INIT;
     double x[2], p[1] = {0}, xbar[2] = {1, 1}, pbar[1];
     GARBAGE(info);
     ck_assert_status(fold_iter_solve(NULL, &(fold_iter_run){.p = p, .max_iter = 10, .tol = 1e-8}, x,
@@ -144,13 +147,17 @@ START_TEST(iter_calls)
     ck_assert(!info.converged);
     ck_assert_int_eq(info.bytes_stored, 0);
     GARBAGE(info);
-    ck_assert_status(fold_iter_unroll_vjp(NULL, p, NULL, 5, xbar, x, pbar, &info),
+    ck_assert_status(fold_iter_unroll_vjp(NULL, &(fold_unroll_run){.p = p, .iters = 5, .bar = xbar},
+                                          x, pbar, &info),
                      FOLD_ERR_ARGUMENT);
     ck_assert_int_eq(info.iterations, 0);
     ck_assert(!info.converged);
     ck_assert_int_eq(info.bytes_stored, 0);
     GARBAGE(info);
-    ck_assert_status(fold_step_unroll_vjp(NULL, p, x, 5, xbar, x, pbar, &info), FOLD_ERR_ARGUMENT);
+    ck_assert_status(
+        fold_step_unroll_vjp(NULL, &(fold_unroll_run){.p = p, .start = x, .iters = 5, .bar = xbar},
+                             x, pbar, &info),
+        FOLD_ERR_ARGUMENT);
     ck_assert_int_eq(info.iterations, 0);
     ck_assert(!info.converged);
 }
@@ -160,7 +167,7 @@ END_TEST
 START_TEST(derivative_report)
 {
     fold_problem *prob;
-    fold_deriv_report rep;
+    fold_deriv_report rep = FOLD_DERIV_REPORT_INIT;
     double x[4] = {1, 5, 5, 1}, lam[2] = {1, 1};
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     GARBAGE(rep);
@@ -188,15 +195,17 @@ START_TEST(acopf_solve_calls)
     fold_acopf *m;
     fold_solver *sv = (fold_solver *)&sv;
     fold_settings set;
-    fold_forward_info info;
-    fold_acopf_solve_info si;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
+    fold_acopf_solve_info si = FOLD_ACOPF_SOLVE_INFO_INIT;
     ck_assert_status(fold_acopf_gen_grid(5, 3, &cs), FOLD_OK);
     ck_assert_status(fold_acopf_create(cs, &m), FOLD_OK);
     fold_settings_default(&set);
-    ck_assert_status(fold_settings_set_ipopt(&set, "bogus", "1"), FOLD_OK);
+    fold_acopf_solve_options so;
+    fold_acopf_default_solve_options(&so);
+    so.ipopt_options = (const char *const[]){"bogus", "1", NULL};
     GARBAGE(info);
     GARBAGE(si);
-    ck_assert_status(fold_acopf_solve(&m, &set, NULL, NULL, &sv, &info, &si), FOLD_ERR_SETTING);
+    ck_assert_status(fold_acopf_solve(&m, &set, NULL, &so, &sv, &info, &si), FOLD_ERR_SETTING);
     ck_assert_ptr_nonnull(strstr(fold_last_error(), "bogus"));
     ck_assert_ptr_null(sv);
     assert_fwd_not_run(&info);
@@ -233,9 +242,9 @@ START_TEST(acopf_sens_and_import_calls)
     fold_acopf_case *cs;
     fold_acopf *m;
     fold_solver *sv;
-    fold_backward_info info;
-    fold_forward_info fi;
-    fold_acopf_import_info ii;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
+    fold_acopf_import_info ii = FOLD_ACOPF_IMPORT_INFO_INIT;
     ck_assert_status(fold_acopf_gen_grid(5, 3, &cs), FOLD_OK);
     ck_assert_status(fold_acopf_create(cs, &m), FOLD_OK);
     ck_assert_status(fold_solver_create(fold_acopf_problem(m), NULL, &sv), FOLD_OK);

@@ -100,7 +100,7 @@ static void check_pgd(box_qp *B, const fold_problem *prob, const double *xbar, c
     double *x = malloc((size_t)n * sizeof *x), *pbar = malloc((size_t)n * sizeof *pbar);
     double *dx = malloc((size_t)n * sizeof *dx), *p = calloc((size_t)n, sizeof *p);
     fold_iter_def def = {.kind = FOLD_ITER_PGD, .step = 1.0 / B->lipschitz, .problem = prob};
-    fold_iter_info it;
+    fold_iter_info it = FOLD_ITER_INFO_INIT;
     ck_assert_status(fold_iter_solve(&def,
                                      &(fold_iter_run){.p = p, .max_iter = 100000, .tol = 1e-15}, x,
                                      NULL, &it),
@@ -168,7 +168,7 @@ START_TEST(test_hess_forms_check_derivatives)
     for (int f = 0; f < 3; f++) {
         fold_nlp_def d = box_qp_def(B, FORMS[f]);
         fold_problem *prob = NULL;
-        fold_deriv_report rep;
+        fold_deriv_report rep = FOLD_DERIV_REPORT_INIT;
         ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
         ck_assert_status(fold_problem_check_derivatives(prob, B->x, p, NULL, 1e-6, 1e-5, &rep),
                          FOLD_OK);

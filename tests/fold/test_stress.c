@@ -40,8 +40,8 @@ static fold_status differentiate(const fold_problem *prob, cycle_out *o)
     double *x = buf, *lam = x + n, *zl = lam + m, *zu = zl + n, *dx = zu + n, *dp = dx + n;
     double *pbar = dp + np, *grad = pbar + np, *J = grad + np, *xbar = J + n * np, obj = 0;
     fold_solver *s = NULL;
-    fold_forward_info fi;
-    fold_backward_info bi;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
+    fold_backward_info bi = FOLD_BACKWARD_INFO_INIT;
     fold_status st;
     for (fold_int j = 0; j < np; j++)
         dp[j] = 1.0 / (double)(j + 1);
@@ -52,7 +52,8 @@ static fold_status differentiate(const fold_problem *prob, cycle_out *o)
         (st = fold_solver_solution(s, x, lam, zl, zu, &obj)) == FOLD_OK &&
         (st = fold_jvp(s, dp, &(fold_dz){.x = dx}, &bi)) >= 0 &&
         (st = fold_vjp(s, &(fold_zbar){.x = xbar}, pbar, &bi)) >= 0 &&
-        (st = fold_jacobian(s, FOLD_BLOCK_X, n, NULL, np, NULL, J, &bi)) >= 0 &&
+        (st = fold_jacobian(s, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = n, .n_cols = np},
+                            J, &bi)) >= 0 &&
         (st = fold_value_gradient(s, grad)) >= 0) {
         double iters = (double)fi.iterations;
         put(o, x, n);

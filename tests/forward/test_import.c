@@ -18,7 +18,7 @@ START_TEST(residuals_zero_at_qp_solution)
 {
     fold_problem *prob = NULL;
     double p[PQP_NP], x[FOLD_PQP_N], lam, z[FOLD_PQP_N] = {0};
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_pqp_create(&prob), FOLD_OK);
     pqp_exact(prob, p, x, &lam);
     ck_assert_status(fold_kkt_residuals(prob, p, x, &lam, z, z, &info, NULL), FOLD_OK);
@@ -159,12 +159,12 @@ START_TEST(import_qp_estimates_multipliers)
     fold_problem *prob = NULL;
     double p[PQP_NP], x[FOLD_PQP_N], lam, xs[FOLD_PQP_N], lams, zl[FOLD_PQP_N], zu[FOLD_PQP_N];
     double obj, f_ref;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_pqp_create(&prob), FOLD_OK);
     fold_solver *s = solver_for(prob);
     pqp_exact(prob, p, x, &lam);
     ck_assert_status(fold_solver_solution(s, xs, NULL, NULL, NULL, NULL), FOLD_ERR_NOT_SOLVED);
-    ck_assert_status(fold_solver_import(s, p, x, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_solver_import(s, &(fold_import_point){.p = p, .x = x}, &info), FOLD_OK);
     ck_assert_int_eq(info.status, FOLD_FWD_IMPORTED);
     ck_assert_str_eq(info.backend, "import");
     ck_assert(info.duals_estimated);
@@ -190,7 +190,10 @@ START_TEST(import_qp_estimates_multipliers)
 
     /* Given multipliers: accepted without estimation. */
     double z0[FOLD_PQP_N] = {0};
-    ck_assert_status(fold_solver_import(s, p, x, &lam, z0, z0, &info), FOLD_OK);
+    ck_assert_status(
+        fold_solver_import(s, &(fold_import_point){.p = p, .x = x, .lam = &lam, .zl = z0, .zu = z0},
+                           &info),
+        FOLD_OK);
     ck_assert(!info.duals_estimated);
     fold_solver_free(s);
     fold_problem_free(prob);
@@ -227,12 +230,12 @@ START_TEST(import_hs071_estimates_multipliers)
     fold_problem *prob = NULL;
     double x[4] = {1, 4.742999644, 3.821149979, 1.379408293}, p[3], lam_ref[2], zl0_ref;
     double lam[2], zl[4], zu[4];
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     fold_problem_default_params(prob, p);
     fold_solver *s = solver_for(prob);
     hs071_multipliers(prob, x, p, lam_ref, &zl0_ref);
-    ck_assert_status(fold_solver_import(s, NULL, x, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_solver_import(s, &(fold_import_point){.x = x}, &info), FOLD_OK);
     ck_assert(info.duals_estimated);
     ck_assert_double_lt(info.kkt_stationarity, 1e-7);
     ck_assert_status(fold_solver_solution(s, NULL, lam, zl, zu, NULL), FOLD_OK);
@@ -258,13 +261,13 @@ START_TEST(import_rejects_perturbed_point)
 {
     fold_problem *prob = NULL;
     double x[4] = {1, 4.742999644, 3.821149979, 1.379408293}, xp[4], xs[4];
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     fold_solver *s = solver_for(prob);
-    ck_assert_status(fold_solver_import(s, NULL, x, NULL, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_solver_import(s, &(fold_import_point){.x = x}, NULL), FOLD_OK);
     for (int j = 0; j < 4; j++)
         xp[j] = x[j] + 1e-3;
-    ck_assert_status(fold_solver_import(s, NULL, xp, NULL, NULL, NULL, &info), FOLD_ERR_NOT_KKT);
+    ck_assert_status(fold_solver_import(s, &(fold_import_point){.x = xp}, &info), FOLD_ERR_NOT_KKT);
     ck_assert_error_mentions("fold_solver_import");
     ck_assert_error_mentions("kkt_tol");
     ck_assert_int_eq(info.status, FOLD_FWD_NOT_KKT);
@@ -286,8 +289,8 @@ START_TEST(import_toy_bounds_and_fixed)
     fold_problem *prob = toy_create();
     fold_solver *s = solver_for(prob);
     double p[3] = {2, -1, 3}, x[3] = {1, 0, 0.5}, lam, zl[3], zu[3];
-    fold_forward_info info;
-    ck_assert_status(fold_solver_import(s, p, x, NULL, NULL, NULL, &info), FOLD_OK);
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
+    ck_assert_status(fold_solver_import(s, &(fold_import_point){.p = p, .x = x}, &info), FOLD_OK);
     ck_assert_status(fold_solver_solution(s, NULL, &lam, zl, zu, NULL), FOLD_OK);
     ck_assert_double_eq_tol(lam, 0, 1e-12);
     ck_assert_double_eq_tol(zu[0], 1, 1e-12);   /* grad_0 = -1 */
@@ -297,7 +300,7 @@ START_TEST(import_toy_bounds_and_fixed)
 
     /* The constraint at its upper bound with lam = 0.25 >= 0. */
     double p2[3] = {1, 1, 0.5}, x2[3] = {0.75, 0.75, 0.5};
-    ck_assert_status(fold_solver_import(s, p2, x2, NULL, NULL, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_solver_import(s, &(fold_import_point){.p = p2, .x = x2}, &info), FOLD_OK);
     ck_assert_status(fold_solver_solution(s, NULL, &lam, zl, zu, NULL), FOLD_OK);
     ck_assert_double_eq_tol(lam, 0.25, 1e-12);
     fold_solver_free(s);
@@ -312,19 +315,24 @@ START_TEST(import_rejects_wrong_signs)
     fold_problem *prob = toy_create();
     fold_solver *s = solver_for(prob);
     double p[3] = {0.5, 0.5, 0.5}, xg[3] = {0.75, 0.75, 0.5}, xb[3] = {0, 0.5, 0.5};
-    fold_forward_info info;
-    ck_assert_status(fold_solver_import(s, p, xg, NULL, NULL, NULL, &info), FOLD_ERR_NOT_KKT);
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
+    ck_assert_status(fold_solver_import(s, &(fold_import_point){.p = p, .x = xg}, &info),
+                     FOLD_ERR_NOT_KKT);
     ck_assert_error_mentions("lam[0] = -0.25");
     ck_assert_error_mentions("wrong sign");
     ck_assert_double_eq_tol(info.kkt_complementarity, 0.25, 1e-12);
     ck_assert_double_lt(info.kkt_stationarity, 1e-12);
-    ck_assert_status(fold_solver_import(s, p, xb, NULL, NULL, NULL, &info), FOLD_ERR_NOT_KKT);
+    ck_assert_status(fold_solver_import(s, &(fold_import_point){.p = p, .x = xb}, &info),
+                     FOLD_ERR_NOT_KKT);
     ck_assert_error_mentions("zl[0] = -0.5");
     ck_assert_double_eq_tol(info.kkt_complementarity, 0.5, 1e-12);
 
     /* Given multipliers that satisfy stationarity exactly but have the wrong sign. */
     double lam = 0, zl[3] = {-0.5, 0, 0}, zu[3] = {0};
-    ck_assert_status(fold_solver_import(s, p, xb, &lam, zl, zu, &info), FOLD_ERR_NOT_KKT);
+    ck_assert_status(
+        fold_solver_import(
+            s, &(fold_import_point){.p = p, .x = xb, .lam = &lam, .zl = zl, .zu = zu}, &info),
+        FOLD_ERR_NOT_KKT);
     ck_assert_double_lt(info.kkt_stationarity, 1e-15);
     ck_assert_error_mentions("zl[0]");
     ck_assert(!info.duals_estimated);
@@ -339,33 +347,57 @@ START_TEST(import_rejects_bad_input)
     fold_problem *prob = toy_create();
     fold_solver *s = solver_for(prob);
     double p[3] = {2, -1, 3}, x[3] = {1, 0, 0.5}, lam = 0, zl[3] = {0, 1, 0}, zu[3] = {1, 0, 2.5};
-    ck_assert_status(fold_solver_import(s, p, x, &lam, zl, zu, NULL), FOLD_OK);
+    ck_assert_status(
+        fold_solver_import(s, &(fold_import_point){.p = p, .x = x, .lam = &lam, .zl = zl, .zu = zu},
+                           NULL),
+        FOLD_OK);
     x[2] = NAN;
-    ck_assert_status(fold_solver_import(s, p, x, &lam, zl, zu, NULL), FOLD_ERR_NONFINITE);
+    ck_assert_status(
+        fold_solver_import(s, &(fold_import_point){.p = p, .x = x, .lam = &lam, .zl = zl, .zu = zu},
+                           NULL),
+        FOLD_ERR_NONFINITE);
     ck_assert_error_mentions("x[2]");
     x[2] = 0.5;
     p[1] = INFINITY;
-    ck_assert_status(fold_solver_import(s, p, x, &lam, zl, zu, NULL), FOLD_ERR_NONFINITE);
+    ck_assert_status(
+        fold_solver_import(s, &(fold_import_point){.p = p, .x = x, .lam = &lam, .zl = zl, .zu = zu},
+                           NULL),
+        FOLD_ERR_NONFINITE);
     ck_assert_error_mentions("p[1]");
     p[1] = -1;
     lam = NAN;
-    ck_assert_status(fold_solver_import(s, p, x, &lam, zl, zu, NULL), FOLD_ERR_NONFINITE);
+    ck_assert_status(
+        fold_solver_import(s, &(fold_import_point){.p = p, .x = x, .lam = &lam, .zl = zl, .zu = zu},
+                           NULL),
+        FOLD_ERR_NONFINITE);
     ck_assert_error_mentions("lam[0]");
     lam = 0;
     zu[2] = -INFINITY;
-    ck_assert_status(fold_solver_import(s, p, x, &lam, zl, zu, NULL), FOLD_ERR_NONFINITE);
+    ck_assert_status(
+        fold_solver_import(s, &(fold_import_point){.p = p, .x = x, .lam = &lam, .zl = zl, .zu = zu},
+                           NULL),
+        FOLD_ERR_NONFINITE);
     ck_assert_error_mentions("zu[2]");
     zu[2] = 2.5;
     zl[1] = NAN;
-    ck_assert_status(fold_solver_import(s, p, x, &lam, zl, zu, NULL), FOLD_ERR_NONFINITE);
+    ck_assert_status(
+        fold_solver_import(s, &(fold_import_point){.p = p, .x = x, .lam = &lam, .zl = zl, .zu = zu},
+                           NULL),
+        FOLD_ERR_NONFINITE);
     ck_assert_error_mentions("zl[1]");
     zl[1] = 1;
-    ck_assert_status(fold_solver_import(s, p, NULL, &lam, zl, zu, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_status(
+        fold_solver_import(s, &(fold_import_point){.p = p, .lam = &lam, .zl = zl, .zu = zu}, NULL),
+        FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("x");
-    ck_assert_status(fold_solver_import(NULL, p, x, &lam, zl, zu, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_status(
+        fold_solver_import(
+            NULL, &(fold_import_point){.p = p, .x = x, .lam = &lam, .zl = zl, .zu = zu}, NULL),
+        FOLD_ERR_ARGUMENT);
     /* x outside its bounds: infeasible, named. */
     x[1] = -0.01;
-    ck_assert_status(fold_solver_import(s, p, x, NULL, NULL, NULL, NULL), FOLD_ERR_NOT_KKT);
+    ck_assert_status(fold_solver_import(s, &(fold_import_point){.p = p, .x = x}, NULL),
+                     FOLD_ERR_NOT_KKT);
     ck_assert_error_mentions("lower bound of x[1]");
     /* Nothing was stored by the failed calls: the first import stays. */
     double xs[3];
@@ -387,7 +419,7 @@ START_TEST(import_allocation_failure)
     pqp_exact(prob, p, x, &lam);
     for (long k = 0; k < 4; k++) {
         fold_alloc_fail_after(k);
-        fold_status st = fold_solver_import(s, p, x, NULL, NULL, NULL, NULL);
+        fold_status st = fold_solver_import(s, &(fold_import_point){.p = p, .x = x}, NULL);
         fold_alloc_fail_after(-1);
         ck_assert_status(st, FOLD_ERR_MEMORY);
         ck_assert_status(fold_solver_solution(s, NULL, NULL, NULL, NULL, NULL),
@@ -414,7 +446,8 @@ START_TEST(import_then_fold)
             fold_pqp_solution(p, x, &lam, NULL);
         }
         fold_pqp_solution(p, NULL, NULL, dxdp);
-        ck_assert_status(fold_solver_import(s, p, x, NULL, NULL, NULL, NULL), FOLD_OK);
+        ck_assert_status(fold_solver_import(s, &(fold_import_point){.p = p, .x = x}, NULL),
+                         FOLD_OK);
         for (int k = 0; k < PQP_NP; k++) {
             double dp[PQP_NP] = {0};
             dp[k] = 1;
@@ -435,7 +468,7 @@ START_TEST(import_matches_ipopt)
     fold_problem *prob = NULL;
     fold_settings set;
     double x[4], lam[2], zl[4], zu[4], lam2[2], zl2[4], zu2[4];
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     fold_settings_default(&set);
     set.forward.tol = 1e-12;
@@ -443,13 +476,16 @@ START_TEST(import_matches_ipopt)
     ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
     ck_assert_status(fold_solve(s, NULL, NULL), FOLD_OK);
     ck_assert_status(fold_solver_solution(s, x, lam, zl, zu, NULL), FOLD_OK);
-    ck_assert_status(fold_solver_import(s, NULL, x, lam, zl, zu, &info), FOLD_OK);
+    ck_assert_status(
+        fold_solver_import(s, &(fold_import_point){.x = x, .lam = lam, .zl = zl, .zu = zu}, &info),
+        FOLD_OK);
     ck_assert(!info.duals_estimated);
     /* Ipopt relaxes bounds by 1e-8 and projects x back (honor_original_bounds): x_0 moves
      * from 1 - 1e-8 to 1 and g_0 = x0 x1 x2 x3 - 25 by 2.4e-7, so lam_0 d ~ 1e-7 here. */
     ck_assert_double_lt(info.kkt_complementarity, 2e-7);
     ck_assert_double_lt(info.kkt_stationarity, 1e-8);
-    ck_assert_status(fold_solver_import(s, NULL, x, NULL, zl, zu, &info), FOLD_OK);
+    ck_assert_status(fold_solver_import(s, &(fold_import_point){.x = x, .zl = zl, .zu = zu}, &info),
+                     FOLD_OK);
     ck_assert(info.duals_estimated);
     ck_assert_status(fold_solver_solution(s, NULL, lam2, zl2, zu2, NULL), FOLD_OK);
     /* Agreement limited by the 1e-8 projection of x above (gradients ~ 25). */

@@ -12,7 +12,7 @@ START_TEST(hs071_optimum)
 {
     fold_problem *prob;
     fold_solver *s;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     double x[4], lam[2], zl[4], zu[4], f, p[3];
     static const double xref[4] = {1.0, 4.7429996, 3.8211499, 1.3794082};
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
@@ -140,7 +140,7 @@ START_TEST(lbfgs_without_hessian)
     plane_data ud = {.fail_above = INFINITY};
     fold_problem *prob;
     fold_solver *s;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     double p[3] = {0.3, 2.0, -0.7}, x[3], lam, xs[3], lams;
     ck_assert_status(plane_create(&ud, false, &prob), FOLD_OK);
     ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
@@ -157,7 +157,7 @@ END_TEST
 
 static fold_int solve_iterations(fold_solver *s, const double *p, double *x)
 {
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     ck_assert_status(fold_solve(s, p, &info), FOLD_OK);
     ck_assert_status(fold_solver_solution(s, x, NULL, NULL, NULL, NULL), FOLD_OK);
     return info.iterations;
@@ -205,7 +205,7 @@ START_TEST(infeasible_problem)
 {
     fold_problem *prob;
     fold_solver *s;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     double x[2];
     ck_assert_status(infeasible_create(&prob), FOLD_OK);
     ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
@@ -228,7 +228,7 @@ START_TEST(iteration_limit)
     fold_problem *prob;
     fold_solver *s;
     fold_settings set;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     fold_settings_default(&set);
     set.forward.max_iter = 2;
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
@@ -251,7 +251,7 @@ START_TEST(tight_tol_in_stages)
     fold_problem *prob;
     fold_solver *s;
     fold_settings set;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     double x[4];
     fold_settings_default(&set);
     set.active_set.ambiguity = FOLD_AMBIGUITY_IGNORE; /* the stages alone */
@@ -293,7 +293,7 @@ START_TEST(wall_clock_limit)
     fold_problem *prob;
     fold_solver *s;
     fold_settings set;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     fold_int unlimited;
     fold_settings_default(&set);
     set.forward.warm_start = false;
@@ -371,7 +371,7 @@ START_TEST(accessors_and_start)
 {
     fold_problem *prob;
     fold_solver *s;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     double x[4], lam[2], zl[4], zu[4], p[3], bad[4] = {1, NAN, 1, 1};
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);

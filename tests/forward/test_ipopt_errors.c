@@ -26,7 +26,7 @@ static void failing_callback(fail_how how, fold_status expected, int i)
     plane_data ud = {.fail_above = INFINITY};
     fold_problem *prob;
     fold_solver *s;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     double p[3] = {1, 2, 3}, x[3], xref[3], lam, pst[3];
     unsigned long id;
     ck_assert_status(plane_create(&ud, true, &prob), FOLD_OK);
@@ -102,21 +102,25 @@ START_TEST(bad_arguments)
 {
     fold_problem *prob;
     fold_solver *s;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     double p[3] = {25, NAN, 1};
     memset(&info, 0xa5, sizeof info); /* garbage: every field must be written */
+    info.size = sizeof info;
     ck_assert_status(fold_solve(NULL, NULL, &info), FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("solver is NULL");
     assert_not_run(&info, "ipopt");
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
     memset(&info, 0xa5, sizeof info);
+    info.size = sizeof info;
     ck_assert_status(fold_solve(s, p, &info), FOLD_ERR_NONFINITE);
     ck_assert_error_mentions("fold_solve: p[1]");
     assert_not_run(&info, "ipopt"); /* was left as it was: status "solved" from a stale 0 */
     memset(&info, 0xa5, sizeof info);
+    info.size = sizeof info;
     double x[4] = {1, 5, 5, 1};
-    ck_assert_status(fold_solver_import(s, p, x, NULL, NULL, NULL, &info), FOLD_ERR_NONFINITE);
+    ck_assert_status(fold_solver_import(s, &(fold_import_point){.p = p, .x = x}, &info),
+                     FOLD_ERR_NONFINITE);
     assert_not_run(&info, "import");
     ck_assert(!s->has_solution);
     ck_assert_int_eq(s->stats.n_f, 0);
@@ -139,30 +143,32 @@ static const opt_case refused[] = {
     {"tol", "fast", "tol"},
 };
 
-/* Options written straight into the struct: refused (not in this build) or rejected by
- * Ipopt (unknown name, wrong type, out of range) when the solver is created or its
- * settings replaced, before any solve, with the option named. */
+/* Refused (not in this build) or rejected by Ipopt (unknown name, wrong type, out of range)
+ * when set on the solver, before any solve, with the option named; nothing changes then.
+ * fold_ipopt_option_check says the same without a solver. */
 START_TEST(refused_option)
 {
     const opt_case *c = &refused[_i];
     fold_problem *prob;
-    fold_solver *s = (fold_solver *)&s;
-    fold_settings set, good;
-    fold_settings_default(&set);
-    fold_settings_default(&good);
-    snprintf(set.ipopt_options[0].name, FOLD_IPOPT_OPTION_LEN, "%s", c->name);
-    snprintf(set.ipopt_options[0].value, FOLD_IPOPT_OPTION_LEN, "%s", c->value);
-    set.n_ipopt_options = 1;
+    fold_solver *s;
+    const char *name, *value;
+    ck_assert_status(fold_ipopt_option_check(c->name, c->value), FOLD_ERR_SETTING);
+    ck_assert_error_mentions(c->mentions);
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
-    ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_ERR_SETTING);
+    ck_assert_status(fold_solver_create(prob, NULL, &s), FOLD_OK);
+    ck_assert_status(fold_solver_set_ipopt_option(s, "mu_strategy", "adaptive"), FOLD_OK);
+    ck_assert_status(fold_solver_set_ipopt_option(s, c->name, c->value), FOLD_ERR_SETTING);
     ck_assert_error_mentions(c->mentions);
-    ck_assert_error_mentions("fold_solver_create");
-    ck_assert_ptr_null(s);
-    ck_assert_status(fold_solver_create(prob, &good, &s), FOLD_OK);
-    ck_assert_status(fold_solver_update_settings(s, &set), FOLD_ERR_SETTING);
-    ck_assert_error_mentions(c->mentions);
-    ck_assert_error_mentions("fold_solver_update_settings");
-    ck_assert_int_eq(fold_solver_settings(s)->n_ipopt_options, 0); /* settings kept */
+    ck_assert_error_mentions("fold_solver_set_ipopt_option");
+    ck_assert_int_eq(fold_solver_ipopt_option_count(s), 1); /* the options kept */
+    ck_assert_status(fold_solver_ipopt_option(s, 0, &name, &value), FOLD_OK);
+    ck_assert_str_eq(name, "mu_strategy");
+    ck_assert_str_eq(value, "adaptive");
+    /* a list stops at its refused entry, naming it */
+    const char *list[] = {"acceptable_iter", "10", c->name, c->value, NULL};
+    ck_assert_status(fold_solver_set_ipopt_options(s, list), FOLD_ERR_SETTING);
+    ck_assert_error_mentions("entry 1");
+    ck_assert_int_eq(fold_solver_ipopt_option_count(s), 2);
     ck_assert_status(fold_solve(s, NULL, NULL), FOLD_OK);
     fold_solver_free(s);
     fold_problem_free(prob);
@@ -176,24 +182,40 @@ START_TEST(passthrough_options)
     fold_problem *prob;
     fold_solver *s;
     fold_settings set;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     double f;
     fold_settings_default(&set);
-    ck_assert_status(fold_settings_set_ipopt(&set, "mu_strategy", "adaptive"), FOLD_OK);
-    ck_assert_status(fold_settings_set_ipopt(&set, "acceptable_iter", "10"), FOLD_OK);
-    ck_assert_status(fold_settings_set_ipopt(&set, "mu_init", "0.01"), FOLD_OK);
-    ck_assert_status(fold_settings_set_ipopt(&set, "constr_viol_tol", "1"), FOLD_OK);
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
+    ck_assert_status(fold_solver_set_ipopt_option(s, "mu_strategy", "adaptive"), FOLD_OK);
+    ck_assert_status(fold_solver_set_ipopt_option(s, "acceptable_iter", "10"), FOLD_OK);
+    ck_assert_status(fold_solver_set_ipopt_option(s, "mu_init", "0.01"), FOLD_OK);
+    ck_assert_status(fold_solver_set_ipopt_option(s, "constr_viol_tol", "1"), FOLD_OK);
+    ck_assert_int_eq(fold_solver_ipopt_option_count(s), 4);
     ck_assert_status(fold_solve(s, NULL, &info), FOLD_OK);
     ck_assert_status(fold_solver_solution(s, NULL, NULL, NULL, NULL, &f), FOLD_OK);
     ck_assert_double_eq_tol(f, 17.0140173, 1e-6);
     /* The user's options override foldopt's: max_iter from the pass-through wins. */
     set.forward.warm_start = false;
-    ck_assert_status(fold_settings_set_ipopt(&set, "max_iter", "1"), FOLD_OK);
     ck_assert_status(fold_solver_update_settings(s, &set), FOLD_OK);
+    ck_assert_status(fold_solver_set_ipopt_option(s, "max_iter", "1"), FOLD_OK);
     ck_assert_status(fold_solve(s, NULL, &info), FOLD_ERR_FORWARD_FAILED);
     ck_assert_int_eq(info.status, FOLD_FWD_MAX_ITER);
+    /* a name given again replaces its value; value NULL removes it; name NULL clears all */
+    ck_assert_status(fold_solver_set_ipopt_option(s, "max_iter", "3000"), FOLD_OK);
+    ck_assert_int_eq(fold_solver_ipopt_option_count(s), 5);
+    ck_assert_status(fold_solve(s, NULL, &info), FOLD_OK);
+    ck_assert_status(fold_solver_set_ipopt_option(s, "max_iter", NULL), FOLD_OK);
+    ck_assert_int_eq(fold_solver_ipopt_option_count(s), 4);
+    ck_assert_status(fold_solver_set_ipopt_option(s, NULL, NULL), FOLD_OK);
+    ck_assert_int_eq(fold_solver_ipopt_option_count(s), 0);
+    ck_assert_status(fold_solver_ipopt_option(s, 0, NULL, NULL), FOLD_ERR_ARGUMENT);
+    /* no length limit: a value of 300 characters reaches Ipopt (and is refused by it) */
+    char long_value[301];
+    memset(long_value, 'a', 300);
+    long_value[300] = '\0';
+    ck_assert_status(fold_solver_set_ipopt_option(s, "mu_strategy", long_value), FOLD_ERR_SETTING);
+    ck_assert_error_mentions("aaaaaaaaaaaaaaaaaaaa");
     fold_solver_free(s);
     fold_problem_free(prob);
 }
@@ -207,7 +229,7 @@ START_TEST(option_file_only_on_request)
     fold_problem *prob;
     fold_solver *s;
     fold_settings set;
-    fold_forward_info info;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     FILE *f;
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/ipopt.opt", dir);
@@ -221,8 +243,7 @@ START_TEST(option_file_only_on_request)
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
     ck_assert_status(fold_solve(s, NULL, &info), FOLD_OK);
-    ck_assert_status(fold_settings_set_ipopt(&set, "option_file_name", path), FOLD_OK);
-    ck_assert_status(fold_solver_update_settings(s, &set), FOLD_OK);
+    ck_assert_status(fold_solver_set_ipopt_option(s, "option_file_name", path), FOLD_OK);
     ck_assert_status(fold_solve(s, NULL, &info), FOLD_ERR_FORWARD_FAILED);
     ck_assert_int_eq(info.status, FOLD_FWD_MAX_ITER);
     ck_assert_int_eq(chdir(cwd), 0);
@@ -320,9 +341,10 @@ static void run_solve(void *arg)
     fold_settings set;
     fold_settings_default(&set);
     set.log.verbose = r->verbose;
-    if (r->option) fold_settings_set_ipopt(&set, r->option, "1");
     fold_hs071_create(&prob);
-    if ((r->st = fold_solver_create(prob, &set, &s)) == FOLD_OK) r->st = fold_solve(s, NULL, NULL);
+    if ((r->st = fold_solver_create(prob, &set, &s)) == FOLD_OK && r->option)
+        r->st = fold_solver_set_ipopt_option(s, r->option, "1");
+    if (r->st == FOLD_OK) r->st = fold_solve(s, NULL, NULL);
     fold_solver_free(s);
     fold_problem_free(prob);
 }

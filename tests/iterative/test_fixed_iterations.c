@@ -57,7 +57,7 @@ START_TEST(lfpi_k_steps_exactly)
     fold_map *map = make_map(&dm, false);
     double dp[NP], b[NZ], dz[NZ], ref[NZ], zbar[NZ], w[NZ], pbar[NP], pref[NP];
     fold_settings s;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fill(dp, NP, 1);
     fill(zbar, NZ, 2);
     fold_settings_default(&s);
@@ -107,7 +107,7 @@ START_TEST(krylov_k_steps_and_large_k)
     fold_map *map = make_map(&dm, true);
     double dp[NP], b[NZ], dz[NZ], ref[NZ];
     fold_settings s;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fill(dp, NP, 3);
     dense_mv(dm.psi, NZ, NP, false, dp, b);
     fold_settings_default(&s);
@@ -151,7 +151,7 @@ START_TEST(default_unchanged)
     fold_map *map = make_map(&dm, false);
     double dp[NP], dz[NZ];
     fold_settings s;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fill(dp, NP, 1);
     for (int i = 0; i < NZ; i++)
         dz[i] = 42.0;

@@ -163,7 +163,7 @@ END_TEST
 static void lfpi_k(fold_map *map, long k, const double *xbar, double *pbar)
 {
     fold_settings s;
-    fold_backward_info info = {0};
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     double *w = calloc((size_t)map->nz, sizeof(double));
     fold_settings_default(&s);
     s.backward.method = FOLD_BACKWARD_LFPI;
@@ -185,12 +185,15 @@ static void check_theorem(fold_iter_def *def, const double *p, const double *x0,
     fold_map *map;
     double *xbar = malloc((size_t)n * sizeof(double)), *pu = malloc((size_t)np * 8);
     double *pl = malloc((size_t)np * 8);
-    fold_iter_info info;
+    fold_iter_info info = FOLD_ITER_INFO_INIT;
     for (long i = 0; i < n; i++)
         xbar[i] = sin(1.0 + (double)i);
     ck_assert_status(fold_iter_map(def, xstar, p, &map), FOLD_OK);
     for (long k = 1; k <= kmax; k++) {
-        ck_assert_status(fold_iter_unroll_vjp(def, p, x0, k, xbar, NULL, pu, &info), FOLD_OK);
+        ck_assert_status(fold_iter_unroll_vjp(
+                             def, &(fold_unroll_run){.p = p, .start = x0, .iters = k, .bar = xbar},
+                             NULL, pu, &info),
+                         FOLD_OK);
         ck_assert_uint_eq(info.bytes_stored, (size_t)(2 * k + 1) * (size_t)n * sizeof(double));
         lfpi_k(map, k, xbar, pl);
         double err = fold_test_vec_relerr(pu, pl, np, 0);
@@ -259,7 +262,10 @@ START_TEST(theorem_unrolling_equals_lfpi)
     for (long i = 0; i < n; i++)
         xbar[i] = sin(1.0 + (double)i);
     ck_assert_status(fold_iter_map(&def, x, p, &map), FOLD_OK);
-    ck_assert_status(fold_iter_unroll_vjp(&def, p, x0, 5, xbar, NULL, pu, NULL), FOLD_OK);
+    ck_assert_status(
+        fold_iter_unroll_vjp(&def, &(fold_unroll_run){.p = p, .start = x0, .iters = 5, .bar = xbar},
+                             NULL, pu, NULL),
+        FOLD_OK);
     lfpi_k(map, 5, xbar, pl);
     ck_assert(fold_test_vec_relerr(pu, pl, np, 0) > 1e-6);
     fold_map_free(map);
@@ -286,8 +292,10 @@ START_TEST(unrolled_tangent_and_adjoint_agree)
                                 &(fold_iter_run){.p = p, .max_iter = k, .tol = 0, .dp = dp}, x, dx,
                                 NULL),
                 FOLD_WARN_INACCURATE);
-            ck_assert_status(fold_iter_unroll_vjp(&defs[d], p, NULL, k, xbar, NULL, pbar, NULL),
-                             FOLD_OK);
+            ck_assert_status(
+                fold_iter_unroll_vjp(&defs[d], &(fold_unroll_run){.p = p, .iters = k, .bar = xbar},
+                                     NULL, pbar, NULL),
+                FOLD_OK);
             double a = 0, b = 0;
             for (long i = 0; i < n; i++)
                 a += dx[i] * xbar[i];
@@ -343,9 +351,12 @@ START_TEST(unrolled_tangent_and_adjoint_agree)
     ck_assert_error_mentions("run.max_iter");
     bad = defs[0];
     bad.obj.cross_t_v = NULL;
-    ck_assert_status(fold_iter_unroll_vjp(&bad, p, NULL, 3, xbar, NULL, pbar, NULL),
+    ck_assert_status(fold_iter_unroll_vjp(&bad, &(fold_unroll_run){.p = p, .iters = 3, .bar = xbar},
+                                          NULL, pbar, NULL),
                      FOLD_ERR_MISSING_DERIVATIVE);
-    ck_assert_status(fold_iter_unroll_vjp(&defs[0], p, NULL, -1, xbar, NULL, pbar, NULL),
+    ck_assert_status(fold_iter_unroll_vjp(&defs[0],
+                                          &(fold_unroll_run){.p = p, .iters = -1, .bar = xbar},
+                                          NULL, pbar, NULL),
                      FOLD_ERR_ARGUMENT);
     qp_free(&P);
 }

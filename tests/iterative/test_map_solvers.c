@@ -26,7 +26,7 @@ static void check_all_methods(fold_map *map, long nz, long np, bool sym)
     double *dz_ref = malloc((size_t)nz * sizeof(double)), *pb_ref = malloc((size_t)np * 8);
     double *dz = malloc((size_t)nz * sizeof(double)), *pb = malloc((size_t)np * 8);
     fold_test_rng r;
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_test_rng_seed(&r, 99);
     for (long i = 0; i < np; i++)
         dp[i] = fold_test_normal(&r);
@@ -263,7 +263,7 @@ START_TEST(divergence_and_limits)
     dense_map dm;
     fold_settings s;
     double dp[3] = {1, -1, 2}, dz[20], pb[3];
-    fold_backward_info info;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
     fold_map *map;
     fold_settings_default(&s);
     s.backward.method = FOLD_BACKWARD_LFPI;

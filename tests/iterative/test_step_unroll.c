@@ -132,11 +132,17 @@ START_TEST(step_unroll_matches_builtin_and_fd)
                         m.a,
                         NULL};
     for (int k = 0; k <= 30; k += 6) {
-        fold_iter_info info;
-        ck_assert_status(fold_step_unroll_vjp(&def, p, z0, k, zbar, z, pbar, &info), FOLD_OK);
+        fold_iter_info info = FOLD_ITER_INFO_INIT;
+        ck_assert_status(fold_step_unroll_vjp(
+                             &def, &(fold_unroll_run){.p = p, .start = z0, .iters = k, .bar = zbar},
+                             z, pbar, &info),
+                         FOLD_OK);
         ck_assert_int_eq(info.iterations, k);
         ck_assert_uint_eq(info.bytes_stored, (size_t)(k + 1) * N * sizeof(double));
-        ck_assert_status(fold_iter_unroll_vjp(&it, p, z0, k, zbar, zref, pref, NULL), FOLD_OK);
+        ck_assert_status(fold_iter_unroll_vjp(
+                             &it, &(fold_unroll_run){.p = p, .start = z0, .iters = k, .bar = zbar},
+                             zref, pref, NULL),
+                         FOLD_OK);
         ck_assert_double_le(fold_test_vec_relerr(z, zref, N, 1.0), 1e-14);
         ck_assert_double_le(fold_test_vec_relerr(pbar, pref, NP, 1e-300), 1e-12);
         /* <pbar, dp> = d <zbar, z_k(p + h dp)> / dh by central differences */
@@ -169,31 +175,54 @@ START_TEST(step_unroll_bad_input)
     for (int j = 0; j < NP; j++)
         pbar[j] = z[j] = 42;
     fold_step_def def = {"bad step", N, NP, update, phit, psit, &m}, bad = def;
-    ck_assert_status(fold_step_unroll_vjp(NULL, p, z0, 3, zbar, z, pbar, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_status(
+        fold_step_unroll_vjp(NULL, &(fold_unroll_run){.p = p, .start = z0, .iters = 3, .bar = zbar},
+                             z, pbar, NULL),
+        FOLD_ERR_ARGUMENT);
     bad.phit_v = NULL;
-    ck_assert_status(fold_step_unroll_vjp(&bad, p, z0, 3, zbar, z, pbar, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_status(
+        fold_step_unroll_vjp(&bad, &(fold_unroll_run){.p = p, .start = z0, .iters = 3, .bar = zbar},
+                             z, pbar, NULL),
+        FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("phit_v");
     bad = def;
     bad.nz = 0;
-    ck_assert_status(fold_step_unroll_vjp(&bad, p, z0, 3, zbar, z, pbar, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_status(
+        fold_step_unroll_vjp(&bad, &(fold_unroll_run){.p = p, .start = z0, .iters = 3, .bar = zbar},
+                             z, pbar, NULL),
+        FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("nz");
-    ck_assert_status(fold_step_unroll_vjp(&def, p, z0, -1, zbar, z, pbar, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_status(
+        fold_step_unroll_vjp(
+            &def, &(fold_unroll_run){.p = p, .start = z0, .iters = -1, .bar = zbar}, z, pbar, NULL),
+        FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("iters");
     zbar[2] = NAN;
-    ck_assert_status(fold_step_unroll_vjp(&def, p, z0, 3, zbar, z, pbar, NULL), FOLD_ERR_NONFINITE);
+    ck_assert_status(
+        fold_step_unroll_vjp(&def, &(fold_unroll_run){.p = p, .start = z0, .iters = 3, .bar = zbar},
+                             z, pbar, NULL),
+        FOLD_ERR_NONFINITE);
     ck_assert_error_mentions("zbar");
     zbar[2] = 1;
     m.calls = 0;
     m.fail_at = 2;
-    ck_assert_status(fold_step_unroll_vjp(&def, p, z0, 5, zbar, z, pbar, NULL), FOLD_ERR_CALLBACK);
+    ck_assert_status(
+        fold_step_unroll_vjp(&def, &(fold_unroll_run){.p = p, .start = z0, .iters = 5, .bar = zbar},
+                             z, pbar, NULL),
+        FOLD_ERR_CALLBACK);
     ck_assert_error_mentions("update");
     ck_assert_error_mentions("iteration 2");
     m.fail_at = -1;
     p[1] = INFINITY; /* p itself is checked */
-    ck_assert_status(fold_step_unroll_vjp(&def, p, z0, 5, zbar, z, pbar, NULL), FOLD_ERR_NONFINITE);
+    ck_assert_status(
+        fold_step_unroll_vjp(&def, &(fold_unroll_run){.p = p, .start = z0, .iters = 5, .bar = zbar},
+                             z, pbar, NULL),
+        FOLD_ERR_NONFINITE);
     p[1] = 1e200; /* the iteration blows up: the non-finite update output is named */
     m.a = 10;
-    ck_assert_status(fold_step_unroll_vjp(&def, p, z0, 400, zbar, z, pbar, NULL),
+    ck_assert_status(fold_step_unroll_vjp(
+                         &def, &(fold_unroll_run){.p = p, .start = z0, .iters = 400, .bar = zbar},
+                         z, pbar, NULL),
                      FOLD_ERR_NONFINITE);
     ck_assert_error_mentions("update output");
     for (int j = 0; j < NP; j++) /* nothing written on failure */
@@ -201,7 +230,9 @@ START_TEST(step_unroll_bad_input)
     /* zero iterations: z = z0 and pbar = 0 */
     m.a = 0.2;
     p[1] = 0;
-    ck_assert_status(fold_step_unroll_vjp(&def, p, z0, 0, zbar, z, pbar, NULL), FOLD_OK);
+    ck_assert_status(fold_step_unroll_vjp(
+                         &def, &(fold_unroll_run){.p = p, .start = z0, .bar = zbar}, z, pbar, NULL),
+                     FOLD_OK);
     for (int j = 0; j < NP; j++)
         ck_assert(pbar[j] == 0 && z[j] == z0[j]);
 }

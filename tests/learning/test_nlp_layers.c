@@ -140,7 +140,7 @@ static void check_layer_derivatives(learn_task *t)
 {
     fold_int n, m, np;
     fold_solver *sv = NULL;
-    fold_deriv_report rep;
+    fold_deriv_report rep = FOLD_DERIV_REPORT_INIT;
     double *x, *lam, *p = t->target;
     learn_rng rng;
     fold_problem_dims(t->problem, &n, &m, &np);

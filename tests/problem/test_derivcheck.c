@@ -122,7 +122,7 @@ START_TEST(builtins_pass)
     fold_test_rng_seed(&rng, 7);
     for (int t = 0; names[t]; t++) {
         fold_problem *prob = NULL;
-        fold_deriv_report rep;
+        fold_deriv_report rep = FOLD_DERIV_REPORT_INIT;
         fold_int n, m;
         double x[8], lam[8];
         ck_assert_status(fold_builtin_create(names[t], &prob), FOLD_OK);
@@ -155,7 +155,7 @@ START_TEST(test_problem_passes)
 {
     tp_data d = {0};
     fold_problem *prob = tp_create(&d, true);
-    fold_deriv_report rep;
+    fold_deriv_report rep = FOLD_DERIV_REPORT_INIT;
     ck_assert_status(fold_problem_check_derivatives(prob, X, NULL, LAM, 1e-6, 1e-7, &rep), FOLD_OK);
     ck_assert_int_eq(rep.n_checked, TP_CHECKED);
     ck_assert_int_eq(rep.n_bad, 0);
@@ -185,7 +185,7 @@ START_TEST(wrong_entries_located)
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         tp_data d = {.wrong = cases[c].wrong};
         fold_problem *prob = tp_create(&d, true);
-        fold_deriv_report rep;
+        fold_deriv_report rep = FOLD_DERIV_REPORT_INIT;
         ck_assert_status(fold_problem_check_derivatives(prob, X, NULL, LAM, 1e-6, 1e-5, &rep),
                          FOLD_WARN_INACCURATE);
         ck_assert_str_eq(rep.worst_function, cases[c].fn);
@@ -206,7 +206,7 @@ START_TEST(missing_pattern_entry)
 {
     tp_data d = {.miss_jac = true};
     fold_problem *prob = tp_create(&d, true);
-    fold_deriv_report rep;
+    fold_deriv_report rep = FOLD_DERIV_REPORT_INIT;
     ck_assert_status(fold_problem_check_derivatives(prob, X, NULL, LAM, 1e-6, 1e-6, &rep),
                      FOLD_WARN_INACCURATE);
     ck_assert_str_eq(rep.worst_function, "jac_g");
@@ -227,7 +227,7 @@ START_TEST(bad_input)
 {
     tp_data d = {0};
     fold_problem *prob = tp_create(&d, true);
-    fold_deriv_report rep;
+    fold_deriv_report rep = FOLD_DERIV_REPORT_INIT;
     double x[3] = {0.8, NAN, 2.1}, p[1] = {INFINITY}, lam[2] = {0, NAN};
     ck_assert_status(fold_problem_check_derivatives(prob, x, NULL, LAM, 1e-6, 1e-6, &rep),
                      FOLD_ERR_NONFINITE);
@@ -258,6 +258,7 @@ START_TEST(bad_input)
     /* A failing callback: the call fails naming it, rep an empty report (not stale). */
     d.fail_g = true;
     memset(&rep, 0x5a, sizeof rep);
+    rep.size = sizeof rep;
     ck_assert_status(fold_problem_check_derivatives(prob, X, NULL, LAM, 1e-6, 1e-6, &rep),
                      FOLD_ERR_CALLBACK);
     ck_assert_error_mentions("callback g");

@@ -344,7 +344,9 @@ START_TEST(messages_use_names)
     ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
     ck_assert_status(fold_solver_create(prob, NULL, &solver), FOLD_OK);
     double x[2] = {1.5, -0.5}, lam = -1, z[2] = {0, 0}; /* stationary, x[1] < 0 worst */
-    ck_assert_status(fold_solver_import(solver, NULL, x, &lam, z, z, NULL), FOLD_ERR_NOT_KKT);
+    ck_assert_status(fold_solver_import(
+                         solver, &(fold_import_point){.x = x, .lam = &lam, .zl = z, .zu = z}, NULL),
+                     FOLD_ERR_NOT_KKT);
     ck_assert_error_mentions("lower bound of right");
     fold_solver_free(solver);
     fold_problem_free(prob);

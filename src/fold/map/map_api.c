@@ -11,12 +11,7 @@ static fold_status prepare(fold_map *map, const fold_settings *s, const char *fn
 {
     fold_status st;
     if ((st = fold_check_not_null(map, fn, "map")) < 0) return st;
-    if (s) {
-        if ((st = fold_settings_check(s)) < 0) return fold_error_context(st, "%s", fn);
-        *out = *s;
-    } else {
-        fold_settings_default(out);
-    }
+    if ((st = fold_settings_copy_in(s, out)) < 0) return fold_error_context(st, "%s", fn);
     info->method = out->backward.method;
     info->dim = map->nz;
     return FOLD_OK;
@@ -116,7 +111,7 @@ fold_status fold_map_jvp(fold_map *map, const fold_settings *settings, const dou
     fold_settings s;
     fold_call call;
     fold_status st;
-    fold_call_begin(&call, info, NULL);
+    if ((st = fold_call_begin(&call, info, NULL)) < 0) return st;
     if ((st = prepare(map, settings, FN, &s, call.info)) >= 0 &&
         (st = fold_call_input(dp, map->np, true, FN, "dp")) >= 0 &&
         (st = fold_check_not_null(dz, FN, "dz")) >= 0 && (st = need_forward(map, FN)) >= 0)
@@ -133,7 +128,7 @@ fold_status fold_map_vjp(fold_map *map, const fold_settings *settings, const dou
     fold_settings s;
     fold_call call;
     fold_status st;
-    fold_call_begin(&call, info, NULL);
+    if ((st = fold_call_begin(&call, info, NULL)) < 0) return st;
     if ((st = prepare(map, settings, FN, &s, call.info)) >= 0 &&
         (st = fold_call_input(zbar, map->nz, true, FN, "zbar")) >= 0 &&
         (map->np == 0 || (st = fold_check_not_null(pbar, FN, "pbar")) >= 0) &&
@@ -154,7 +149,7 @@ fold_status fold_map_jacobian(fold_map *map, const fold_settings *settings, doub
     fold_int nz, np;
     double *e = NULL, *col = NULL, *out = NULL;
     bool reverse;
-    fold_call_begin(&call, info, NULL);
+    if ((st = fold_call_begin(&call, info, NULL)) < 0) return st;
     if ((st = prepare(map, settings, FN, &s, call.info)) < 0 ||
         (st = fold_check_not_null(J, FN, "J")) < 0)
         goto done;

@@ -11,7 +11,9 @@ fold_status fold_iter_solve(const fold_iter_def *def, const fold_iter_run *run, 
     fold_clear_error();
     fold_iter_step *s = NULL;
     fold_iter_run none = {0};
-    fold_status st = fold_check_not_null(run, FN, "run");
+    fold_status st = FOLD_CHECK_ITER_INFO(info);
+    if (st < 0) return st;
+    st = fold_check_not_null(run, FN, "run");
     if (!run) run = &none;
     const double *p = run->p, *x0 = run->x0, *dp = run->dp;
     fold_int max_iter = run->max_iter;
@@ -76,13 +78,13 @@ fold_status fold_iter_solve(const fold_iter_def *def, const fold_iter_run *run, 
                                 "iterations (last step %.3g)",
                                 FN, (long long)k, step_norm);
 done:
-    if (info) {
-        memset(info, 0, sizeof *info);
-        info->iterations = k;
-        info->step_norm = step_norm;
-        info->converged = converged;
-        info->solve_s = fold_time_now() - t0;
-    }
+    fold_sized_close(info,
+                     &(fold_iter_info){.size = sizeof(fold_iter_info),
+                                       .iterations = k,
+                                       .step_norm = step_norm,
+                                       .converged = converged,
+                                       .solve_s = fold_time_now() - t0},
+                     sizeof(fold_iter_info));
     free(xk);
     free(y);
     free(xn);
