@@ -86,18 +86,26 @@ static fold_status resolve(fold_solver *ref, const solved *s, fold_int k, double
     return st;
 }
 
+/* The grid with bus id 2 put 1e-5 p.u. below its voltage limit (its solution's vm plus 1e-5),
+ * solved first with the default settings *set. */
+static fold_acopf_case *near_bound_grid(fold_settings *set)
+{
+    fold_acopf_case *cs = grid30();
+    fold_settings_default(set);
+    solved s0;
+    solve_case(cs, set, &s0);
+    cs->bus[1].vmax = s0.x[s0.L.x_vm + 1] + 1e-5;
+    release(&s0);
+    return cs;
+}
+
 /* Bus id 2 of the grid 1e-5 p.u. below its voltage limit: at tol 1e-8 Ipopt leaves a barrier
  * multiplier of 1.7e-2 there, which the fixed thresholds held active (d vm / d pd off by up
  * to 140x, as on case2000_goc). */
 START_TEST(near_bound_voltage)
 {
-    fold_acopf_case *cs = grid30();
     fold_settings set;
-    fold_settings_default(&set);
-    solved s0;
-    solve_case(cs, &set, &s0);
-    cs->bus[1].vmax = s0.x[s0.L.x_vm + 1] + 1e-5;
-    release(&s0);
+    fold_acopf_case *cs = near_bound_grid(&set);
     solved s;
     solve_case(cs, &set, &s);
     const fold_int bus[4] = {1, 2, 8, 19}, col_bus = 4, nr = 4;
@@ -454,13 +462,8 @@ END_TEST
  * JVP's whole result: judged against it, as without kinds, they were returned unflagged. */
 START_TEST(kinds_flag_alike)
 {
-    fold_acopf_case *cs = grid30();
     fold_settings set;
-    fold_settings_default(&set);
-    solved s0;
-    solve_case(cs, &set, &s0);
-    cs->bus[1].vmax = s0.x[s0.L.x_vm + 1] + 1e-5;
-    release(&s0);
+    fold_acopf_case *cs = near_bound_grid(&set);
     set.active_set.ambiguity = FOLD_AMBIGUITY_FLAG;
     solved s;
     solve_case(cs, &set, &s);
