@@ -14,6 +14,9 @@
 # A column whose re-solves cannot reach tol 1e-9 is measured again with steps 10 times larger
 # and re-solves reaching 1e-7: such a loose reference confirms entries ("matched (N loose)")
 # but never convicts one (what it does not match is counted unreliable, listed as "loose:").
+# A kink at the solution (one-sided differences against a re-solve of the unmoved point that
+# differ by a gap the same at the three steps) is judged apart: an unflagged entry there is
+# silently wrong ("kink:" in CASE.err, counted in the kinks column), whatever the reference.
 # Usage: audit-sensitivities.sh AUDIT_BIN PGLIB_DIR [OUTDIR] [MAXBUS] [SEED] [COLUMNS]
 # (defaults: audit, 3000, 1, 5). Writes OUTDIR/audit.tsv and prints a Markdown table with the
 # totals and the load average before and after. CASES (environment) restricts the case list
@@ -55,8 +58,9 @@ tot = dict(entries=0, matched=0, reported=0, miss=0, wrong=0, unreliable=0, lmp=
            lmp_reported=0, lmp_miss=0, lmp_wrong=0, lmp_unreliable=0)
 fwd = res = 0.0
 failed = []
-tot_loose = [0, 0]  # matched against a loose reference (entries, LMPs)
+tot_loose = [0, 0, 0]  # matched against a loose reference (entries, LMPs); kinks
 mark = lambda v, l: f"{v} ({l} loose)" if l else f"{v}"
+mark_k = lambda v, k: f"{v} ({k} at kinks)" if k else f"{v}"
 for r in rows:
     if len(r) <= ix["worst_entry"]:  # a failed case (older rows lack the loose columns)
         failed.append(r[0] + ": " + " ".join(r[2:]))
@@ -64,6 +68,8 @@ for r in rows:
         continue
     g = lambda k: r[ix[k]] if k in ix and ix[k] < len(r) else "0"
     loose, lmp_loose = int(g("matched_loose")), int(g("lmp_matched_loose"))
+    kinks = int(g("kinks"))
+    tot_loose[2] += kinks
     tot_loose[0] += loose
     tot_loose[1] += lmp_loose
     for k in tot:
@@ -75,13 +81,13 @@ for r in rows:
     worst = "-" if g("worst_entry") == "-" else f"{g('worst_entry')} ({float(g('worst_wrong')):.2g})"
     print(f"| {g('case').replace('pglib_opf_', '')} | {g('buses')} | {g('form')} | {f:.2f} | "
           f"{s:.2f} ({share}) | {g('resolves')} | {g('ambiguous')} | {g('entries')} | "
-          f"{mark(g('matched'), loose)} | {g('reported')} | {g('miss')} | {g('wrong')} | "
+          f"{mark(g('matched'), loose)} | {g('reported')} | {g('miss')} | {mark_k(g('wrong'), kinks)} | "
           f"{g('unreliable')} | {mark(g('lmp_matched'), lmp_loose)} / {g('lmp_reported')} / {g('lmp_miss')} / {g('lmp_wrong')} / "
           f"{g('lmp_unreliable')} | {worst} |")
 share = f"{100 * res / (fwd - res):.0f}%" if fwd > res else "-"
 print(f"| **total** | {len(rows)} cases | | {fwd:.1f} | {res:.1f} ({share}) | | | {tot['entries']} | "
       f"{mark(tot['matched'], tot_loose[0])} | {tot['reported']} | {tot['miss']} | "
-      f"**{tot['wrong']}** | {tot['unreliable']} | {mark(tot['lmp_matched'], tot_loose[1])} / "
+      f"**{mark_k(tot['wrong'], tot_loose[2])}** | {tot['unreliable']} | {mark(tot['lmp_matched'], tot_loose[1])} / "
       f"{tot['lmp_reported']} / {tot['lmp_miss']} / "
       f"{tot['lmp_wrong']} / {tot['lmp_unreliable']} | |")
 print()

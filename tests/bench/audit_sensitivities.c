@@ -54,6 +54,7 @@
 typedef struct counts {
     long entries, matched, reported, miss, wrong, unreliable;
     long loose;   /* of matched: against a loose reference (LOOSE_STEP) */
+    long kinks;   /* of wrong and miss: a kink at the solution (one-sided differences) */
     double worst; /* largest relative error of a silently wrong entry */
     char worst_what[160];
 } counts;
@@ -75,6 +76,27 @@ static int resolve(fold_solver *ref, const double *p0, fold_int np, fold_int k, 
     if (reached) *reached = fmax(*reached, fi.tol_reached);
     fold_solver_solution(ref, out, NULL, NULL, NULL, obj);
     return 0;
+}
+
+/* A kink of x[row] at the solution in the column's direction: the one-sided differences
+ * against the unmoved re-solve x0 at steps h/4, h/2 and h (xs[4], xs[5]; xs[2], xs[3];
+ * xs[0], xs[1]) differ by more than the tolerance, by a gap that stays the same at the three
+ * steps (a smooth x gives a gap of x'' h, a bias of the re-solves one that falls like 1/h: no
+ * sum of the two is the same at three steps). noise: the re-solves' own error in x. The
+ * one-sided derivatives at the smallest step in *left, *right. */
+static bool kink(double x0, double *const *xs, fold_int row, double h, double big, double noise,
+                 double *left, double *right)
+{
+    double gap[3];
+    for (int k = 0; k < 3; k++) { /* steps h, h/2, h/4 */
+        double hk = h / (double)(1 << k);
+        gap[k] = (xs[2 * k][row] - x0) / hk - (x0 - xs[2 * k + 1][row]) / hk;
+    }
+    *left = (x0 - xs[5][row]) / (h / 4);
+    *right = (xs[4][row] - x0) / (h / 4);
+    double t = TOL_REL * big + 2 * noise / (h / 4);
+    return fabs(gap[2]) > t && fabs(gap[1] - gap[2]) < 0.25 * fabs(gap[2]) &&
+           fabs(gap[0] - gap[2]) < 0.25 * fabs(gap[2]);
 }
 
 /* Is entry (row, col) named by an entry item of the trust report? lo, hi: the interval of
@@ -152,7 +174,7 @@ int main(int argc, char **argv)
         printf("case\tbuses\tform\tforward_s\tresolve_s\tresolves\tambiguous\tentries\tmatched"
                "\treported\tmiss\twrong\tunreliable\tlmp\tlmp_matched\tlmp_reported\tlmp_miss"
                "\tlmp_wrong\tlmp_unreliable"
-               "\tworst_wrong\tworst_entry\tmatched_loose\tlmp_matched_loose\n");
+               "\tworst_wrong\tworst_entry\tmatched_loose\tlmp_matched_loose\tkinks\n");
         return 0;
     }
     if (argc < 2) {
@@ -225,7 +247,7 @@ int main(int argc, char **argv)
     /* the reference */
     double *x = malloc((size_t)n * 8), *lam = malloc((size_t)L.m * 8), *zl = malloc((size_t)n * 8);
     double *zu = malloc((size_t)n * 8), *p0 = malloc((size_t)np * 8), f0;
-    double *xs[NSTEP];
+    double *xs[NSTEP], *x0r = malloc((size_t)n * 8), f0r;
     for (int s = 0; s < NSTEP; s++)
         xs[s] = malloc((size_t)n * 8);
     fold_solver_solution(sv, x, lam, zl, zu, &f0);
@@ -270,6 +292,10 @@ int main(int argc, char **argv)
             C.unreliable += nr;
             continue;
         }
+        /* the unmoved point re-solved alike, for one-sided differences (a kink at the
+         * solution: central differences of any step give the mean of the two sides) */
+        bool kink_ok =
+            resolve(ref, p0, np, cols[c], 0.0, x, lam, zl, zu, need, x0r, &f0r, NULL) == 0;
         /* a block's scale, floored at 1e-6 of the column's: a block of derivatives at the
          * noise level of the others (va w.r.t. a reactive load) is judged against them */
         double col_big = 0;
@@ -306,9 +332,32 @@ int main(int argc, char **argv)
                 snprintf(what, sizeof what, "d %s(%ld)/d %s(bus %ld)", bn[b],
                          b < 2 ? mc->gen[k].row : mc->bus[k].id, c < ncol_bus ? "pd" : "qd",
                          mc->bus[loads[c % ncol_bus]].id);
-                /* an entry the reference calls wrong, flagged or not, is judged again on the
-                 * re-solves at CONFIRM_TOL */
-                if (loose) { /* confirms, never convicts */
+                /* a kink at the solution is judged on one-sided differences, whatever the
+                 * reference (the test allows for the re-solves' own error) */
+                double side_l, side_r;
+                if (kink_ok && kink(x0r[rows[r]], xs, rows[r], step, big,
+                                    (loose ? LOOSE_NEED : REF_X) * fmax(1, fabs(x[rows[r]])),
+                                    &side_l, &side_r)) {
+                    double t = TOL_REL * big;
+                    bool both = rep && !isnan(lo) && side_l >= lo - t && side_l <= hi + t &&
+                                side_r >= lo - t && side_r <= hi + t;
+                    if (rep && (isnan(lo) || both)) {
+                        C.reported++;
+                        continue;
+                    }
+                    C.kinks++;
+                    if (rep)
+                        C.miss++;
+                    else
+                        C.wrong++;
+                    fprintf(stderr,
+                            "kink: %s: %.8g%s; one-sided differences: left %.8g, right %.8g "
+                            "(steps %g, %g)\n",
+                            what, v, rep ? " (flagged, interval misses a side)" : "", side_l,
+                            side_r, step / 4, step / 2);
+                    continue;
+                }
+                if (loose) { /* otherwise it confirms, never convicts */
                     if (e <= TOL_REL) {
                         if (rep) {
                             C.reported++;
@@ -325,6 +374,8 @@ int main(int argc, char **argv)
                     }
                     continue;
                 }
+                /* an entry the reference calls wrong, flagged or not, is judged again on the
+                 * re-solves at CONFIRM_TOL */
                 if (e > TOL_REL && !(rep && isnan(lo)) && tight_ok < 0) {
                     tight_ok = 1;
                     reached = 0;
@@ -408,14 +459,14 @@ int main(int argc, char **argv)
         }
     }
     printf("%s\t%ld\t%s\t%.3f\t%.3f\t%d\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld"
-           "\t%ld\t%ld\t%.3g\t%s\t%ld\t%ld\n",
+           "\t%ld\t%ld\t%.3g\t%s\t%ld\t%ld\t%ld\n",
            cs->name, (long)nb, form, fi.total_s, fi.resolve_s, fi.resolves, (long)fi.n_ambiguous,
            C.entries, C.matched, C.reported, C.miss, C.wrong, C.unreliable, P.entries, P.matched,
            P.reported, P.miss, P.wrong, P.unreliable, C.worst, C.worst_what[0] ? C.worst_what : "-",
-           C.loose, P.loose);
+           C.loose, P.loose, C.kinks);
     for (int s = 0; s < NSTEP; s++)
         free(xs[s]);
-    void *a[] = {rows, loads, cols, J, kept, left, right, x, lam, zl, zu, p0};
+    void *a[] = {rows, loads, cols, J, kept, left, right, x, lam, zl, zu, p0, x0r};
     for (size_t k = 0; k < sizeof a / sizeof a[0]; k++)
         free(a[k]);
     fold_solver_free(ref);
