@@ -90,8 +90,8 @@ static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold
         user_acceptable = user_acceptable || !strcmp(s->ipopt_opt[2 * k], "acceptable_iter");
     }
     if (mu_init && !user_mu && (st = fold_ipopt_pass_option(ip, "mu_init", mu_init, FN))) return st;
-    /* the tightening re-solves of the resolution only (resolve.c sets it for them) */
-    if (set->forward.resolve_acceptable_iter > 0 && !user_acceptable &&
+    /* the tightening re-solves of the resolution only (resolve.c keeps it for them alone) */
+    if (start == START_TIGHTEN && set->forward.resolve_acceptable_iter > 0 && !user_acceptable &&
         (st = fold_ipopt_opt_int(ip, "acceptable_iter", set->forward.resolve_acceptable_iter)))
         return st;
     /* Iteration log at verbose >= 2 on stderr (stdout stays for results). */
