@@ -7,6 +7,7 @@
 #include "foldopt/acopf.h"
 #include "basic/basic.h"
 #include "test_support.h"
+#include "half_map.h"
 
 /* garbage but for the size the caller sets (FOLD_..._INIT) */
 #define GARBAGE(v) (memset(&(v), 0xa5, sizeof(v)), (v).size = sizeof(v))
@@ -73,20 +74,6 @@ START_TEST(backward_calls)
 }
 END_TEST
 
-static int phi_half(const double *v, double *out, void *ud)
-{
-    (void)ud;
-    out[0] = 0.5 * v[0];
-    return 0;
-}
-
-static int psi_one(const double *dp, double *out, void *ud)
-{
-    (void)ud;
-    out[0] = dp[0];
-    return 0;
-}
-
 static int psit_one(const double *w, double *out, void *ud)
 {
     (void)ud;
@@ -97,7 +84,7 @@ static int psit_one(const double *w, double *out, void *ud)
 /* fold_map_jvp / vjp / jacobian: NULL map, invalid settings, missing products. */
 START_TEST(map_calls)
 {
-    fold_map_def d = {.name = "half", .nz = 1, .np = 1, .phi_v = phi_half, .psi_v = psi_one};
+    fold_map_def d = half_map_def();
     fold_map *map;
     fold_settings bad;
     fold_backward_info info = FOLD_BACKWARD_INFO_INIT;

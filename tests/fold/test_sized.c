@@ -7,6 +7,7 @@
 #include "foldopt/acopf.h"
 #include "basic/basic.h"
 #include "test_support.h"
+#include "half_map.h"
 
 #define SENTINEL 0x5c
 
@@ -17,20 +18,6 @@ static bool untouched(const void *p, size_t n)
     for (size_t i = 0; i < n; i++)
         if (b[i] != SENTINEL) return false;
     return true;
-}
-
-static int phi_half(const double *v, double *out, void *ud)
-{
-    (void)ud;
-    out[0] = 0.5 * v[0];
-    return 0;
-}
-
-static int psi_one(const double *dp, double *out, void *ud)
-{
-    (void)ud;
-    out[0] = dp[0];
-    return 0;
 }
 
 /* A later version of a struct (v2: two fields appended) and a caller compiled against v1:
@@ -90,7 +77,7 @@ END_TEST
  * padding) writes the fields and not one byte after them. */
 START_TEST(backward_info_first_version)
 {
-    fold_map_def d = {.name = "half", .nz = 1, .np = 1, .phi_v = phi_half, .psi_v = psi_one};
+    fold_map_def d = half_map_def();
     fold_map *map;
     unsigned char buf[sizeof(fold_backward_info) + 32];
     double dp = 1, dz = 0;
@@ -210,7 +197,7 @@ START_TEST(settings_size)
     ck_assert_status(fold_settings_validate(&zero), FOLD_ERR_ARGUMENT);
     ck_assert_status(fold_settings_set(&zero, "backward.tol", "1e-9"), FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("fold_settings_default");
-    fold_map_def d = {.name = "half", .nz = 1, .np = 1, .phi_v = phi_half, .psi_v = psi_one};
+    fold_map_def d = half_map_def();
     fold_map *map;
     double dp = 1, dz = 0;
     ck_assert_status(fold_map_create(&d, &map), FOLD_OK);
