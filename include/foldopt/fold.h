@@ -69,6 +69,10 @@ typedef struct fold_backward_info {
                                     FOLD_WARN_INACCURATE) */
     fold_precond_kind precond; /**< the preconditioner an iterative method used (precond.kind,
                                    or what auto chose); FOLD_PRECOND_NONE for direct */
+    fold_int n_hess_products;  /**< Hessian-vector products (hess_l_v) the call made: with
+                                    FOLD_HESS_PRODUCT about one per iteration of an iterative
+                                    method (matrix-free KKT operator), n when the direct method
+                                    assembled H; 0 for the other forms */
 } fold_backward_info;
 
 /** Initializer of a fold_backward_info: its size, every other field zero. */

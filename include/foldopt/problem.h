@@ -31,6 +31,11 @@ typedef int (*fold_hess_lp_fn)(const double *x, const double *p, const double *l
  * (FOLD_HESS_PRODUCT). */
 typedef int (*fold_hess_l_v_fn)(const double *x, const double *p, double obj_factor,
                                 const double *lam, const double *v, double *out, void *user_data);
+/** Products with d(grad_x L)/dp = d/dp [grad f + J_g' lam] (n x np) instead of its pattern
+ * (fold_nlp_def.hess_lp_v): transpose = 0: out[n] = L_xp v with v of np entries; transpose
+ * = 1: out[np] = L_xp' v with v of n entries. lam (m entries) may be NULL when m = 0. */
+typedef int (*fold_hess_lp_v_fn)(const double *x, const double *p, const double *lam, int transpose,
+                                 const double *v, double *out, void *user_data);
 /** df/dp -> dense grad_p[np] */
 typedef int (*fold_grad_f_p_fn)(const double *x, const double *p, double *grad_p, void *user_data);
 
@@ -92,14 +97,17 @@ typedef enum fold_hess_form {
      * empty: foldopt builds it. */
     FOLD_HESS_DENSE = 1,
     /** Hessian-vector products only: hess_l_v. The built-in iterative solvers and their fold
-     * maps use the products; Ipopt and the KKT fold need the matrix, assembled column by
-     * column from n products when n <= FOLD_HESS_PRODUCT_MAX_N. Above it Ipopt uses its
-     * limited-memory quasi-Newton Hessian and the KKT fold refuses (FOLD_ERR_TOO_LARGE). */
+     * maps, and the KKT fold with an iterative backward method (matrix-free: its operator
+     * multiplies by hess_l_v, its preconditioner needs no H) use the products. Ipopt and the
+     * direct KKT fold (or precond.kind exact / nearby) need the matrix, assembled column by
+     * column from n products when n <= FOLD_HESS_PRODUCT_MAX_N; above it Ipopt uses its
+     * limited-memory quasi-Newton Hessian and the direct KKT fold refuses
+     * (FOLD_ERR_TOO_LARGE). */
     FOLD_HESS_PRODUCT = 2
 } fold_hess_form;
 
 /** Largest n for which a FOLD_HESS_PRODUCT Hessian is assembled from n products (as fold
- * maps assemble I - Phi, fold_map_jvp). */
+ * maps assemble I - Phi, fold_map_jvp): for Ipopt and the direct KKT fold. */
 #define FOLD_HESS_PRODUCT_MAX_N 4000
 
 /** Everything that defines a problem. Arrays are copied by fold_problem_create.
@@ -131,6 +139,9 @@ typedef struct fold_nlp_def {
     fold_int n_x_kinds;
     fold_hess_form hess_form;  /**< how the Hessian is given (0: triplets) */
     fold_hess_l_v_fn hess_l_v; /**< FOLD_HESS_PRODUCT: the Hessian-vector product */
+    /** optional: products with d(grad_x L)/dp instead of the hess_lp pattern and cb.hess_lp
+     * (then left empty); the KKT fold's right-hand sides and results use them */
+    fold_hess_lp_v_fn hess_lp_v;
 } fold_nlp_def;
 
 /** An immutable problem. Thread safety: foldopt never writes a problem after

@@ -2,6 +2,7 @@
  * calls, fold_jvp, fold_vjp and fold_jacobian (doc/api/fold.md). */
 #include "fold/engine.h"
 #include "fold/fold_internal.h"
+#include "fold/kkt_product.h"
 
 static const double zero_param = 0.0;
 
@@ -32,6 +33,7 @@ fold_status fold_call_begin(fold_call *call, fold_backward_info *info, fold_solv
     if (st < 0) return st;
     call->caller = info;
     if (solver && solver->backward) fold_report_clear(solver->backward);
+    if (solver) fold_kkt_product_call_begin(solver->backward);
     memset(&call->local, 0, sizeof call->local);
     call->local.size = sizeof call->local;
     call->local.reason = FOLD_REASON_NOT_RUN; /* until a solve sets it */
@@ -56,6 +58,7 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
 {
     fold_backward_info *info = call->info;
     const fold_kkt *kkt = solver ? solver->backward : NULL;
+    st = fold_kkt_product_call_end(kkt, info, st, fn);
     fold_call_stop(call);
     if (solver && solver->set.log.verbose >= 1) {
         fold_log(&solver->set, 1,

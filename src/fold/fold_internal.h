@@ -20,6 +20,7 @@ enum { FOLD_CS_INACTIVE = 0, FOLD_CS_LOWER = 1, FOLD_CS_UPPER = 2, FOLD_CS_EQUAL
  * stored solution whose id is `solution_id`; `is_valid` says the evaluation, classification
  * and assembly are current, `fac.has_factor` / `fac.is_lsq` say how systems are solved. */
 typedef struct fold_kkt_pc fold_kkt_pc;
+typedef struct fold_kkt_hprod fold_kkt_hprod; /* products instead of matrices (kkt_product.h) */
 
 /* A candidate: an item with a weakly active or ambiguous side (doc/math.md §3.2), held at
  * that side (status `side`: FOLD_XS_LOWER/UPPER, FOLD_CS_LOWER/UPPER) or not (0). */
@@ -145,6 +146,7 @@ typedef struct fold_kkt {
      * public call in progress (for error details). */
     fold_kkt_pc *pc;
     const char *fn;
+    fold_kkt_hprod *hprod; /* Hessian or L_xp given by products, else NULL (kkt_product.c) */
 
     /* The trust report of the last public call (report.c). */
     fold_report *report;

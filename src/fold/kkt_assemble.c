@@ -4,6 +4,7 @@
  * Patterns in lexicographic order (by row or by column) arrive sorted and are only checked;
  * other columns are sorted. Each entry keeps its source: new values refill K in O(nnz). */
 #include "fold/fold_internal.h"
+#include "fold/kkt_product.h"
 
 /* Heap sort of rows r (with their sources s) ascending; no workspace. */
 static void sift(fold_int *r, fold_int *s, fold_int root, fold_int len)
@@ -57,7 +58,7 @@ static inline void put(fold_int *next, fold_int *Ki, fold_int *kidx, fold_int co
 static void visit(const fold_kkt *kkt, fold_int *next, fold_int *Ki, fold_int *kidx,
                   unsigned char *diag)
 {
-    const fold_owned_pattern *hp = &kkt->prob->hess_l, *jp = &kkt->prob->jac_g;
+    const fold_owned_pattern *hp = fold_kkt_hess_pattern(kkt), *jp = &kkt->prob->jac_g;
     for (fold_int k = 0; k < hp->nnz; k++) {
         fold_int r = kkt->xpos[hp->row[k]], c = kkt->xpos[hp->col[k]];
         if (r < 0 || c < 0) continue;
@@ -160,7 +161,8 @@ static void scale(fold_kkt *kkt)
         return;
     }
     for (fold_int t = 0; t < kkt->nK; t++)
-        s[t] = 1.0 / sqrt(fmax(1.0, fabs(Kx[kkt->kdiag[t]])));
+        s[t] =
+            1.0 / sqrt(fmax(1.0, fabs(Kx[kkt->kdiag[t]] + fold_kkt_product_hdiag(kkt, t, false))));
     for (fold_int c = 0; c < kkt->nK; c++)
         for (fold_int q = Kp[c]; q < Kp[c + 1]; q++)
             Kx[q] *= s[Ki[q]] * s[c];
@@ -168,9 +170,10 @@ static void scale(fold_kkt *kkt)
 
 void fold_kkt_fill(fold_kkt *kkt)
 {
-    const fold_int *jrow = kkt->prob->jac_g.row, nh = kkt->prob->hess_l.nnz;
+    const fold_int *jrow = kkt->prob->jac_g.row, nh = fold_kkt_hess_pattern(kkt)->nnz;
     bool barrier = kkt->form == FOLD_KKT_BARRIER;
     if (!kkt->K) return;
+    fold_kkt_product_positions(kkt);
     double *Kx = kkt->K->x;
     fold_int nz = ((const fold_int *)kkt->K->p)[kkt->nK];
     for (fold_int q = 0; q < nz; q++) {

@@ -4,6 +4,7 @@
 #include <float.h>
 
 #include "fold/fold_internal.h"
+#include "fold/kkt_product.h"
 
 /* Below this, an inequality's complementarity diagonal Sigma_s is treated as zero: the row
  * is decoupled (dlam_i = 0), which is the limit of -1/Sigma_s -> -inf (§3.4). */
@@ -33,7 +34,7 @@ void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver)
 {
     const fold_problem *prob = kkt->prob;
     fold_int n = kkt->n;
-    const fold_owned_pattern *hp = &prob->hess_l;
+    const fold_owned_pattern *hp = fold_kkt_hess_pattern(kkt);
     fold_bounds b = fold_solver_bounds(solver); /* at the solution's p (math.md §2.5) */
     /* Hessian diagonal in w1 (the scale Sigma_x is compared with). */
     memset(kkt->w1, 0, (size_t)kkt->n * sizeof(double));
@@ -41,6 +42,7 @@ void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver)
     kkt->weights_pending = false;
     for (fold_int k = 0; k < hp->nnz; k++)
         if (hp->row[k] == hp->col[k]) kkt->w1[hp->row[k]] += kkt->hv[k];
+    fold_kkt_product_hdiag_add(kkt, kkt->w1); /* matrix-free: its estimate */
     for (fold_int j = 0; j < kkt->n; j++) {
         double lo = b.xl[j], hi = b.xu[j], x = solver->x[j];
         bool fl = !fold_is_inf_bound(lo), fu = !fold_is_inf_bound(hi);

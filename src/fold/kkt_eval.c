@@ -2,6 +2,7 @@
  * and g_p of doc/math.md §2.1 in the order of the problem's sparsity patterns, and the
  * products with them. */
 #include "fold/fold_internal.h"
+#include "fold/kkt_product.h"
 
 static fold_status alloc_values(fold_int nnz, double **out, const char *what)
 {
@@ -71,7 +72,10 @@ fold_status fold_kkt_evaluate(fold_kkt *kkt, const fold_solver *solver)
     }
     /* A recoverable (> 0) callback failure cannot be retried here: it is an error. */
     if ((st = fold_prob_eval_jac_g(prob, x, p, kkt->jv, NULL)) ||
-        (st = fold_prob_eval_hess_l(prob, x, p, 1.0, lam, kkt->hv, NULL)) ||
+        (st = fold_kkt_product_active(kkt)
+                  ? fold_kkt_product_estimate(kkt) /* H by products: its diagonal estimate */
+                  : fold_prob_eval_hess_l(prob, x, p, 1.0, lam, kkt->hv,
+                                          fold_kkt_product_stats(kkt))) ||
         (st = fold_prob_eval_hess_lp(prob, x, p, lam, kkt->lpv, NULL)) ||
         (st = fold_prob_eval_jac_g_p(prob, x, p, kkt->gpv, NULL))) {
         if (st == FOLD_CB_RECOVERABLE)
@@ -91,7 +95,10 @@ void fold_kkt_pattern_mul(const fold_owned_pattern *P, const double *v, bool tra
 /* y += H x for the Hessian of the Lagrangian given by its lower triangle. */
 void fold_kkt_hmul_add(const fold_kkt *kkt, const double *x, double *y)
 {
-    fold_prob_hess_mul_add(kkt->prob, kkt->hv, x, y);
+    if (fold_kkt_product_active(kkt))
+        fold_kkt_product_hmul_add(kkt, x, y);
+    else
+        fold_prob_hess_mul_add(kkt->prob, kkt->hv, x, y);
 }
 
 void fold_kkt_jmul_add(const fold_kkt *kkt, const double *x, double *y)

@@ -3,6 +3,7 @@
  * variables, multipliers, bound multipliers and parameters, and their marking in results
  * (NaN, or FOLD_ERR_SINGULAR under backward.not_unique = refuse). */
 #include "fold/fold_internal.h"
+#include "fold/kkt_product.h"
 
 void fold_kkt_null_free(fold_kkt *kkt)
 {
@@ -103,7 +104,8 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
     /* Parameters: pbar moves by L_xp' zx + g_p' zl along the null direction (eq. 3.11). */
     memset(s, 0, (size_t)(2 * np + 2 * n) * sizeof *s);
     double *pa = s + np, *rs = pa + np, *ra = rs + n;
-    accumulate(&kkt->prob->hess_lp, kkt->lpv, true, zx, s, pa);
+    if (!fold_kkt_lxp_accumulate(kkt, zx, s, pa))
+        accumulate(&kkt->prob->hess_lp, kkt->lpv, true, zx, s, pa);
     accumulate(&kkt->prob->jac_g_p, kkt->gpv, true, zl, s, pa);
     if (kkt->prob->has_bound_maps) { /* and by the terms of moving bounds (math.md §3.10) */
         double *sb = ra + n;

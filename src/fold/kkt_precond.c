@@ -3,6 +3,7 @@
  * the approximate Schur complement (eq. 3.22), and the block-diagonal blkdiag(A, B D^-1 B' +
  * |C|) (eq. 3.23, assembled by fold_la_saddle_block) with CHOLMOD-factored blocks. */
 #include "fold/fold_internal.h"
+#include "fold/kkt_product.h"
 #include "fold/precond/precond.h"
 
 /* Floor of the primal diagonal relative to the largest entry of its row (eq. 3.22). */
@@ -38,7 +39,7 @@ void fold_kkt_pc_diagonal(const fold_kkt *kkt, double *d)
         double dj = 0.0, big = 0.0;
         for (fold_int k = Kp[j]; k < Kp[j + 1]; k++) {
             big = fmax(big, fabs(Kx[k]));
-            if (Ki[k] == j) dj = fabs(Kx[k]);
+            if (Ki[k] == j) dj = fabs(Kx[k] + fold_kkt_product_hdiag(kkt, j, true));
         }
         dj = fmax(dj, FOLD_KKT_PC_FLOOR * big);
         d[j] = dj > 0.0 ? dj : 1.0;

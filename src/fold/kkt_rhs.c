@@ -2,6 +2,7 @@
  * JVP eqs. 3.8-3.9 and 3.16 (bound multipliers from dx and the stationarity residual),
  * VJP eqs. 3.10-3.11. */
 #include "fold/fold_internal.h"
+#include "fold/kkt_product.h"
 
 /* y (len) = P dp (or += when accumulate), over the parameters with dp != 0 only: the
  * entries of parameter j are idx[ptr[j] .. ptr[j+1]). */
@@ -47,7 +48,8 @@ void fold_kkt_rhs_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, double *B)
         const double *dp = dP + c * np;
         double *b = B + c * nK;
         /* eq. 3.8: right-hand side -[L_xp,F dp; g_p,A dp]. */
-        pmul(&kkt->prob->hess_lp, kkt->lp_ptr, kkt->lp_idx, kkt->lpv, dp, np, tx, n, false);
+        if (!fold_kkt_lxp_product(kkt, false, dp, tx, false))
+            pmul(&kkt->prob->hess_lp, kkt->lp_ptr, kkt->lp_idx, kkt->lpv, dp, np, tx, n, false);
         pmul(&kkt->prob->jac_g_p, kkt->gp_ptr, kkt->gp_idx, kkt->gpv, dp, np, tc, m, false);
         fold_kkt_bound_rhs(kkt, dp, tx, tc, kkt->w3); /* moving bounds (math.md §3.10) */
         for (fold_int j = 0; j < n; j++)
@@ -77,7 +79,9 @@ void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const d
         /* Stationarity residual r = H dx + J' dlam + L_xp dp (eq. 3.9, 3.16). */
         hmul(kkt, vx, r);
         fold_kkt_pattern_mul(&kkt->prob->jac_g, kkt->jv, true, vl, r, n, true);
-        pmul(&kkt->prob->hess_lp, kkt->lp_ptr, kkt->lp_idx, kkt->lpv, dP + c * np, np, r, n, true);
+        if (!fold_kkt_lxp_product(kkt, false, dP + c * np, r, true))
+            pmul(&kkt->prob->hess_lp, kkt->lp_ptr, kkt->lp_idx, kkt->lpv, dP + c * np, np, r, n,
+                 true);
         for (fold_int j = 0; j < n; j++) {
             double zl = kkt->al[j] * r[j] - kkt->sigl[j] * vx[j];
             double zu = -kkt->au[j] * r[j] + kkt->sigu[j] * vx[j];
@@ -154,14 +158,20 @@ void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const do
             wl[i] = kkt->cpos[i] >= 0 ? w[kkt->cpos[i]] * cmask(kkt, i) * kkt->kscale[kkt->cpos[i]]
                                       : 0.0;
         if (cols) { /* the requested parameters only (fold_jacobian's columns) */
-            memset(pb, 0, (size_t)np * sizeof(double));
+            /* L_xp' wx by products: all of it at once, then the requested entries */
+            bool by_products = fold_kkt_lxp_product(kkt, true, wx, pb, false);
+            if (!by_products) memset(pb, 0, (size_t)np * sizeof(double));
             for (fold_int q = 0; q < n_cols; q++) {
                 fold_int j = cols[q];
-                pb[j] = -(pdot(&kkt->prob->hess_lp, kkt->lp_ptr, kkt->lp_idx, kkt->lpv, wx, j) +
-                          pdot(&kkt->prob->jac_g_p, kkt->gp_ptr, kkt->gp_idx, kkt->gpv, wl, j));
+                double lx = by_products ? pb[j]
+                                        : pdot(&kkt->prob->hess_lp, kkt->lp_ptr, kkt->lp_idx,
+                                               kkt->lpv, wx, j);
+                pb[j] =
+                    -(lx + pdot(&kkt->prob->jac_g_p, kkt->gp_ptr, kkt->gp_idx, kkt->gpv, wl, j));
             }
         } else {
-            fold_kkt_pattern_mul(&kkt->prob->hess_lp, kkt->lpv, true, wx, pb, np, false);
+            if (!fold_kkt_lxp_product(kkt, true, wx, pb, false))
+                fold_kkt_pattern_mul(&kkt->prob->hess_lp, kkt->lpv, true, wx, pb, np, false);
             fold_kkt_pattern_mul(&kkt->prob->jac_g_p, kkt->gpv, true, wl, pb, np, true);
             for (fold_int k = 0; k < np; k++)
                 pb[k] = -pb[k];

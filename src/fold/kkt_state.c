@@ -1,6 +1,7 @@
 /* The backward state of a solver: evaluation, classification, assembly and factorization
  * of the KKT system at the stored solution, cached and reused (doc/math.md §3.5). */
 #include "fold/fold_internal.h"
+#include "fold/kkt_product.h"
 
 void fold_kkt_state_free(void *state)
 {
@@ -11,6 +12,7 @@ void fold_kkt_state_free(void *state)
     fold_kkt_sides_free(kkt);
     fold_report_free(kkt);
     fold_kkt_pc_free(kkt->pc);
+    fold_kkt_product_free(kkt);
     if (kkt->has_cm) fold_la_common_finish(&kkt->cm);
     free(kkt->hv);
     free(kkt->jv);
@@ -126,11 +128,13 @@ fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn)
     if (st < 0) return st;
     fold_status sm = fold_kkt_iter_check(&solver->set, fn);
     if (sm < 0) return sm;
+    if (fold_kkt_product_wanted(solver->prob, &solver->set)) return st; /* matrix-free */
     if (solver->prob->hess_form == FOLD_HESS_PRODUCT && !fold_prob_has_hessian(solver->prob))
         return fold_error(FOLD_ERR_TOO_LARGE,
                           "%s: problem '%s' gives its Hessian by products and n = %lld > %d: the "
-                          "KKT fold does not assemble it (give FOLD_HESS_DENSE or triplets, or "
-                          "differentiate a built-in iterative solve, fold_iter_map)",
+                          "direct KKT fold does not assemble it (set backward.method = minres or "
+                          "gmres: the iterative KKT fold multiplies by the products; or give "
+                          "FOLD_HESS_DENSE or triplets)",
                           fn, solver->prob->name, (long long)solver->prob->n,
                           FOLD_HESS_PRODUCT_MAX_N);
     if (!fold_prob_has_hessian(solver->prob))
@@ -244,6 +248,7 @@ fold_status fold_kkt_classified(fold_solver *solver, const char *fn)
     fold_status st;
     if ((st = fold_kkt_state(solver, &kkt)) != FOLD_OK) return st;
     kkt->fn = fn;
+    if ((st = fold_kkt_product_select(kkt, &solver->set)) != FOLD_OK) return st;
     if (kkt->classified_id == solver->solution_id && kkt->has_classified) return FOLD_OK;
     if ((st = fold_kkt_evaluate(kkt, solver)) != FOLD_OK) return fold_error_context(st, "%s", fn);
     kkt->is_valid = false; /* the next setup assembles for this classification */
@@ -287,6 +292,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     if (!info) info = &local;
     if ((st = fold_kkt_state(solver, &kkt)) != FOLD_OK) return st;
     kkt->fn = fn;
+    if ((st = fold_kkt_product_select(kkt, set)) != FOLD_OK) return st;
     current = kkt->is_valid && kkt->solution_id == solver->solution_id;
     if (!current) {
         kkt->is_valid = kkt->fac.has_factor = kkt->fac.is_lsq = false;

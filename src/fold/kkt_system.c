@@ -3,6 +3,7 @@
  * its factorization as the direct method and as M, and the least-squares fallback. */
 #include "fold/engine.h"
 #include "fold/fold_internal.h"
+#include "fold/kkt_product.h"
 
 fold_status fold_kkt_iter_check(const fold_settings *set, const char *fn)
 {
@@ -18,6 +19,7 @@ fold_status fold_kkt_iter_check(const fold_settings *set, const char *fn)
 /* y = K x with the scaled KKT matrix (symmetric: the transpose is the same product). */
 static fold_status apply_k(void *ctx, bool transpose, const double *x, double *y)
 {
+    if (fold_kkt_product_active(ctx)) return fold_kkt_product_apply(ctx, x, y); /* symmetric */
     fold_la_spmv(fold_kkt_matrix(ctx), transpose, x, y, false);
     return FOLD_OK;
 }
@@ -45,7 +47,9 @@ static fold_status factor_pc(void *ctx, int kind, fold_kry_pc *pc, fold_backward
     fold_la_factor_info fi;
     fold_status st;
     if (kind == FOLD_PRECOND_BLOCK || kind == FOLD_PRECOND_BLOCK_DIAG) {
-        if ((st = fold_kkt_pc_setup(kkt, kind == FOLD_PRECOND_BLOCK_DIAG, info, fn)) < 0) return st;
+        /* matrix-free: no H in K, the primal block is the diagonal estimate (eq. 3.25) */
+        bool diag = kind == FOLD_PRECOND_BLOCK_DIAG || fold_kkt_product_active(kkt);
+        if ((st = fold_kkt_pc_setup(kkt, diag, info, fn)) < 0) return st;
         pc->apply = fold_kkt_pc_apply;
         pc->ctx = kkt->pc;
         return FOLD_OK;
@@ -117,7 +121,8 @@ fold_system fold_kkt_system(fold_kkt *kkt, char *what, size_t len)
         .n = kkt->nK,
         .is_symmetric = true,
         .n_indefinite = kkt->nK - kkt->n_primal,
-        .natural_pc = FOLD_PRECOND_EXACT, /* Newton's map: M = the KKT matrix (§1.1) */
+        /* Newton's map: M = the KKT matrix (§1.1); matrix-free, the block preconditioner */
+        .natural_pc = fold_kkt_product_active(kkt) ? FOLD_PRECOND_BLOCK : FOLD_PRECOND_EXACT,
         .op = {kkt->nK, apply_k, kkt},
         .ctx = kkt,
         .jacobi = jacobi,

@@ -5,6 +5,7 @@
  * interval, and f*'(p; +e_k) is the smallest, -f*'(p; -e_k) the largest value of dL/dp_k
  * over it, for a parameter whose dL/dp_k depends on one twin only. */
 #include "fold/fold_internal.h"
+#include "fold/kkt_product.h"
 
 typedef struct twin_key {
     fold_int var;
@@ -63,7 +64,8 @@ fold_status fold_value_twins(fold_solver *solver, const signed char *xs, const u
     fold_kkt *kkt = solver->backward;
     const fold_problem *prob = kkt->prob;
     fold_int n = kkt->n, np = kkt->np, cnt = 0;
-    const fold_owned_pattern *jp = &prob->jac_g, *hp = &prob->hess_l, *lp = &prob->hess_lp;
+    const fold_owned_pattern *jp = &prob->jac_g, *hp = fold_kkt_hess_pattern(kkt),
+                             *lp = &prob->hess_lp;
     fold_status st = FOLD_OK;
     size_t nn = (size_t)n + 1;
     fold_int *cp = fold_calloc(nn + 1, sizeof *cp, "twins"), *ci = NULL, *owner = NULL;
@@ -75,6 +77,7 @@ fold_status fold_value_twins(fold_solver *solver, const signed char *xs, const u
     if ((st = fold_prob_eval_grad_f(prob, solver->x, solver->p, grad, NULL))) goto done;
     for (fold_int k = 0; k < hp->nnz; k++)
         if (kkt->hv[k] != 0.0) curved[hp->row[k]] = curved[hp->col[k]] = 1;
+    if (fold_kkt_product_active(kkt)) memset(curved, 1, nn); /* H by products: no twins */
     /* J by columns, rows sorted (counting sort by column of the row-ordered triplets) */
     ci = fold_malloc((size_t)jp->nnz + 1, sizeof *ci, "twins");
     cx = fold_malloc((size_t)jp->nnz + 1, sizeof *cx, "twins");
@@ -129,6 +132,13 @@ fold_status fold_value_twins(fold_solver *solver, const signed char *xs, const u
         /* the parameters whose dL/dp depends on one member only (hess_lp column) */
         for (fold_int k = 0; k < np; k++)
             owner[k] = -1;
+        for (fold_int t = g0; t < g1 && prob->hess_lp_v; t++) { /* L_xp' e_member */
+            memset(x, 0, nn * sizeof *x);
+            x[keys[t].var] = 1.0;
+            fold_kkt_lxp_product(kkt, true, x, val, false);
+            for (fold_int k = 0; k < np; k++)
+                if (val[k] != 0.0) owner[k] = owner[k] == -1 ? keys[t].var : -2;
+        }
         for (fold_int q = 0; q < lp->nnz; q++)
             for (fold_int t = g0; t < g1; t++)
                 if (lp->row[q] == keys[t].var)

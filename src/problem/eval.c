@@ -105,6 +105,17 @@ fold_status fold_prob_eval_hess_l_v(const fold_problem *prob, const double *x, c
                   COUNTER(n_hess_l), st);
 }
 
+fold_status fold_prob_eval_hess_lp_v(const fold_problem *prob, const double *x, const double *p,
+                                     const double *lam, bool transpose, const double *v,
+                                     double *out, fold_eval_stats *st)
+{
+    fold_int scratch = 0;
+    double t0 = fold_time_now();
+    int rc = prob->hess_lp_v(x, p, lam, transpose, v, out, prob->user_data);
+    return finish(prob, rc, "hess_lp_v", (output_kind){transpose ? P : V, -1, NULL}, out,
+                  transpose ? prob->np : prob->n, t0, COUNTER(n_param), st);
+}
+
 /* The packed lower triangle of a FOLD_HESS_PRODUCT Hessian from n products H e_j: column j
  * keeps rows j..n-1 (doc/api/problem.md "Hessian forms"). */
 static fold_status assemble_hess_l(const fold_problem *prob, const double *x, const double *p,

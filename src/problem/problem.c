@@ -170,6 +170,11 @@ static fold_status validate(const fold_nlp_def *d)
                           "%s: jac_g_p pattern has %lld entries but "
                           "cb.jac_g_p is NULL",
                           FN, (long long)d->jac_g_p.nnz);
+    if (d->hess_lp_v && d->hess_lp.nnz > 0)
+        return fold_error(FOLD_ERR_ARGUMENT,
+                          "%s: hess_lp pattern has %lld entries but hess_lp_v is also given "
+                          "(give d(grad_x L)/dp either by products or by its pattern)",
+                          FN, (long long)d->hess_lp.nnz);
     if (d->hess_lp.nnz > 0 && !d->cb.hess_lp)
         return fold_error(FOLD_ERR_ARGUMENT,
                           "%s: hess_lp pattern has %lld entries but "
@@ -198,6 +203,7 @@ fold_status fold_problem_create(const fold_nlp_def *def, fold_problem **out)
     prob->item_name = def->item_name;
     prob->hess_form = def->hess_form;
     prob->hess_l_v = def->hess_l_v;
+    prob->hess_lp_v = def->hess_lp_v;
     prob->x_lower = copy_bounds(def->x_lower, def->n, -HUGE_VAL, "x_lower");
     prob->x_upper = copy_bounds(def->x_upper, def->n, HUGE_VAL, "x_upper");
     prob->g_lower = copy_bounds(def->g_lower, def->m, -HUGE_VAL, "g_lower");
@@ -246,8 +252,9 @@ fold_hess_form fold_problem_hess_form(const fold_problem *prob)
 bool fold_problem_has_param_derivatives(const fold_problem *prob)
 {
     if (!prob || prob->np == 0) return false;
-    /* The fold needs df/dp, d(grad_x L)/dp (unless empty) and dg/dp (unless m = 0). */
-    return prob->cb.grad_f_p && fold_prob_has_hessian(prob) &&
+    /* The fold needs df/dp, d(grad_x L)/dp (unless empty) and dg/dp (unless m = 0), and H:
+     * the matrix, or products (the iterative KKT fold multiplies by them). */
+    return prob->cb.grad_f_p && (fold_prob_has_hessian(prob) || prob->hess_l_v) &&
            (prob->hess_lp.nnz == 0 || prob->cb.hess_lp) &&
            (prob->jac_g_p.nnz == 0 || prob->cb.jac_g_p);
 }

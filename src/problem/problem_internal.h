@@ -37,10 +37,11 @@ struct fold_problem {
     fold_item_name_fn item_name;       /* NULL: names are "x[j]", "g[i]", "p[k]" (names.c) */
     fold_owned_bmap bmap[FOLD_BMAP_N]; /* bounds moving with p (bounds.c) */
     bool has_bound_maps;
-    fold_int *x_kind;          /* n kinds of the variables, or NULL: one kind */
-    fold_int n_x_kinds;        /* >= 1 */
-    fold_hess_form hess_form;  /* dense / product: hess_l is the packed lower triangle */
-    fold_hess_l_v_fn hess_l_v; /* optional product (required by FOLD_HESS_PRODUCT) */
+    fold_int *x_kind;            /* n kinds of the variables, or NULL: one kind */
+    fold_int n_x_kinds;          /* >= 1 */
+    fold_hess_form hess_form;    /* dense / product: hess_l is the packed lower triangle */
+    fold_hess_l_v_fn hess_l_v;   /* optional product (required by FOLD_HESS_PRODUCT) */
+    fold_hess_lp_v_fn hess_lp_v; /* optional products with L_xp (hess_lp pattern then empty) */
 };
 
 /* Evaluation counters and time, kept by the caller (the problem is immutable). */
@@ -80,6 +81,12 @@ static inline bool fold_prob_has_hessian(const fold_problem *prob)
 fold_status fold_prob_eval_hess_l_v(const fold_problem *prob, const double *x, const double *p,
                                     double obj_factor, const double *lam, const double *v,
                                     double *out, fold_eval_stats *st);
+
+/* out = L_xp v (transpose: L_xp' v; out of np entries, else n) by the hess_lp_v callback
+ * (which must be present); counted in n_param. */
+fold_status fold_prob_eval_hess_lp_v(const fold_problem *prob, const double *x, const double *p,
+                                     const double *lam, bool transpose, const double *v,
+                                     double *out, fold_eval_stats *st);
 
 /* --- products with pattern values (products.c) --- */
 /* y = P x (transpose: P' x) for a callback pattern P with values v (entries unique, as

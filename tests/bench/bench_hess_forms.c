@@ -2,9 +2,11 @@
  * tests/fold/box_qp.h defined once as triplets, as a dense packed lower triangle and as
  * Hessian-vector products, at n = 1000 and 3000. Per form: the setup (the user's arrays and
  * fold_problem_create), the first KKT-fold VJP (direct: Hessian values, assembly,
- * factorization, solve) at the imported solution, a second VJP (factorization kept), and the
- * PGD fold map's VJP (GMRES, no preconditioner: products only) at the same point. Median of
- * --runs runs. Usage: bench_hess_forms [--n 1000,3000] [--runs 3] */
+ * factorization, solve) at the imported solution, a second VJP (factorization kept), the
+ * PGD fold map's VJP (GMRES, no preconditioner: products only) at the same point, and the
+ * first KKT-fold VJP of a fresh solver by MINRES and by GMRES (precond.kind auto: the
+ * product form matrix-free, doc/math.md eq. 3.24) with their iterations. Median of --runs
+ * runs. Usage: bench_hess_forms [--n 1000,3000] [--runs 3] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +15,7 @@
 #include "../fold/box_qp.h"
 #include "test_support.h"
 
-enum { N_FORMS = 3, N_TIMES = 4 };
+enum { N_FORMS = 3, N_TIMES = 6 };
 static const char *FORM_NAMES[N_FORMS] = {"triplets", "dense", "product"};
 
 static double now(void)
@@ -36,9 +38,33 @@ static void die(const char *what, fold_status st)
     exit(1);
 }
 
+/* The first KKT-fold VJP by method (precond.kind auto) of a fresh solver at the solution:
+ * seconds; its iterations in *iters. */
+static double iterative_vjp(const fold_problem *prob, const box_qp *B, const double *p,
+                            const double *xbar, double *pbar, fold_backward_method method,
+                            fold_int *iters)
+{
+    fold_settings set;
+    fold_settings_default(&set);
+    set.backward.method = method;
+    fold_solver *solver = NULL;
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
+    fold_status st;
+    if ((st = fold_solver_create(prob, &set, &solver))) die("fold_solver_create", st);
+    if ((st = fold_solver_import(
+             solver, &(fold_import_point){.p = p, .x = B->x, .zl = B->zl, .zu = B->zu}, NULL)))
+        die("fold_solver_import", st);
+    double t0 = now();
+    if ((st = fold_vjp(solver, &(fold_zbar){.x = xbar}, pbar, &info))) die("fold_vjp", st);
+    double t = now() - t0;
+    *iters = info.iterations;
+    fold_solver_free(solver);
+    return t;
+}
+
 /* One run of form f on a fresh instance: t[0] setup, t[1] first VJP, t[2] second VJP, t[3]
- * map VJP (seconds). */
-static void run_once(fold_int n, int f, double *t)
+ * map VJP, t[4] MINRES VJP, t[5] GMRES VJP (seconds); iters[0], iters[1] their iterations. */
+static void run_once(fold_int n, int f, double *t, fold_int *iters)
 {
     box_qp *B = box_qp_build(1507, n);
     double *xbar = malloc((size_t)n * sizeof *xbar), *pbar = malloc((size_t)n * sizeof *pbar);
@@ -72,6 +98,8 @@ static void run_once(fold_int n, int f, double *t)
     if ((st = fold_iter_map(&it, B->x, p, &map))) die("fold_iter_map", st);
     if ((st = fold_map_vjp(map, &set, xbar, pbar, NULL))) die("fold_map_vjp", st);
     t[3] = now() - t0;
+    t[4] = iterative_vjp(prob, B, p, xbar, pbar, FOLD_BACKWARD_MINRES, &iters[0]);
+    t[5] = iterative_vjp(prob, B, p, xbar, pbar, FOLD_BACKWARD_GMRES, &iters[1]);
     fold_map_free(map);
     fold_solver_free(solver);
     fold_problem_free(prob);
@@ -99,8 +127,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_hess_forms: --runs must be >= 1\n");
         return 2;
     }
-    printf("%6s %-9s %10s %12s %12s %12s\n", "n", "form", "setup_s", "kkt_vjp1_s", "kkt_vjp2_s",
-           "map_vjp_s");
+    printf("%6s %-9s %10s %12s %12s %12s %12s %9s %12s %9s\n", "n", "form", "setup_s", "kkt_vjp1_s",
+           "kkt_vjp2_s", "map_vjp_s", "minres_s", "minres_it", "gmres_s", "gmres_it");
     char *list = strdup(sizes);
     for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
         fold_int n = atoll(tok);
@@ -110,16 +138,18 @@ int main(int argc, char **argv)
         }
         for (int f = 0; f < N_FORMS; f++) {
             double *t = malloc((size_t)(runs * N_TIMES) * sizeof *t), med[N_TIMES], col[64];
+            fold_int it[2] = {0, 0}; /* deterministic: the same in every run */
             for (int r = 0; r < runs; r++)
-                run_once(n, f, t + r * N_TIMES);
+                run_once(n, f, t + r * N_TIMES, it);
             for (int k = 0; k < N_TIMES; k++) {
                 for (int r = 0; r < runs && r < 64; r++)
                     col[r] = t[r * N_TIMES + k];
                 qsort(col, (size_t)(runs < 64 ? runs : 64), sizeof *col, cmp_double);
                 med[k] = col[(runs < 64 ? runs : 64) / 2];
             }
-            printf("%6lld %-9s %10.3f %12.3f %12.3f %12.3f\n", (long long)n, FORM_NAMES[f], med[0],
-                   med[1], med[2], med[3]);
+            printf("%6lld %-9s %10.3f %12.3f %12.3f %12.3f %12.3f %9lld %12.3f %9lld\n",
+                   (long long)n, FORM_NAMES[f], med[0], med[1], med[2], med[3], med[4],
+                   (long long)it[0], med[5], (long long)it[1]);
             fflush(stdout);
             free(t);
         }

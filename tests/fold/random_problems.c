@@ -327,6 +327,8 @@ static void set_linear_term(fold_rp *rp)
     free(gf);
 }
 
+static fold_nlp_def rp_def(fold_rp *rp, bool nonlinear);
+
 fold_status fold_rp_create(unsigned long long seed, const fold_rp_options *o, fold_rp **out)
 {
     fold_rp *rp = calloc(1, sizeof *rp);
@@ -377,11 +379,76 @@ fold_status fold_rp_create(unsigned long long seed, const fold_rp_options *o, fo
     rp->nj = mask_triplets(rp->Am, m, n, false, &rp->jr, &rp->jc);
     rp->ngp = mask_triplets(rp->Bm, m, np, false, &rp->gr, &rp->gc);
     rp->nlp = mask_triplets(rp->Cm, n, np, false, &rp->lr, &rp->lc);
+    fold_nlp_def def = rp_def(rp, o->nonlinear);
+    free(xs);
+    free(cs);
+    if ((st = fold_problem_create(&def, &rp->prob)) != FOLD_OK) {
+        fold_rp_free(rp);
+        return st;
+    }
+    *out = rp;
+    return FOLD_OK;
+}
+
+/* H v and L_xp v (L_xp' v) from the values of the pattern callbacks: the same problem given
+ * by products. */
+static int cb_hess_l_v(const double *x, const double *p, double s, const double *lam,
+                       const double *v, double *out, void *ud)
+{
+    fold_rp *rp = ud;
+    double *val = malloc((size_t)(rp->nh + 1) * sizeof *val);
+    int rc = cb_hess_l(x, p, s, lam, val, ud);
+    memset(out, 0, (size_t)rp->n * sizeof *out);
+    for (fold_int k = 0; k < rp->nh && rc == 0; k++) {
+        out[rp->hr[k]] += val[k] * v[rp->hc[k]];
+        if (rp->hr[k] != rp->hc[k]) out[rp->hc[k]] += val[k] * v[rp->hr[k]];
+    }
+    free(val);
+    return rc;
+}
+
+static int cb_hess_lp_v(const double *x, const double *p, const double *lam, int transpose,
+                        const double *v, double *out, void *ud)
+{
+    fold_rp *rp = ud;
+    double *val = malloc((size_t)(rp->nlp + 1) * sizeof *val);
+    int rc = cb_hess_lp(x, p, lam, val, ud);
+    memset(out, 0, (size_t)(transpose ? rp->np : rp->n) * sizeof *out);
+    for (fold_int k = 0; k < rp->nlp && rc == 0; k++) {
+        if (transpose)
+            out[rp->lc[k]] += val[k] * v[rp->lr[k]];
+        else
+            out[rp->lr[k]] += val[k] * v[rp->lc[k]];
+    }
+    free(val);
+    return rc;
+}
+
+fold_status fold_rp_products(const fold_rp *rp, bool hess_products, bool lp_products,
+                             fold_problem **out)
+{
+    fold_nlp_def def = rp_def((fold_rp *)rp, rp->nl);
+    if (hess_products) {
+        def.hess_form = FOLD_HESS_PRODUCT;
+        def.hess_l = (fold_pattern){0, NULL, NULL};
+        def.cb.hess_l = NULL;
+        def.hess_l_v = cb_hess_l_v;
+    }
+    if (lp_products) {
+        def.hess_lp = (fold_pattern){0, NULL, NULL};
+        def.cb.hess_lp = NULL;
+        def.hess_lp_v = cb_hess_lp_v;
+    }
+    return fold_problem_create(&def, out);
+}
+
+static fold_nlp_def rp_def(fold_rp *rp, bool nonlinear)
+{
     fold_nlp_def def = {
-        .name = o->nonlinear ? "random-nlp" : "random-qp",
-        .n = n,
-        .m = m,
-        .np = np,
+        .name = nonlinear ? "random-nlp" : "random-qp",
+        .n = rp->n,
+        .m = rp->m,
+        .np = rp->np,
         .x_lower = rp->xl,
         .x_upper = rp->xu,
         .g_lower = rp->gl,
@@ -395,14 +462,7 @@ fold_status fold_rp_create(unsigned long long seed, const fold_rp_options *o, fo
         .cb = {cb_f, cb_grad_f, cb_g, cb_jac_g, cb_hess_l, cb_grad_f_p, cb_hess_lp, cb_jac_g_p},
         .user_data = rp,
     };
-    free(xs);
-    free(cs);
-    if ((st = fold_problem_create(&def, &rp->prob)) != FOLD_OK) {
-        fold_rp_free(rp);
-        return st;
-    }
-    *out = rp;
-    return FOLD_OK;
+    return def;
 }
 
 const fold_problem *fold_rp_problem(const fold_rp *rp)

@@ -25,6 +25,11 @@ const fold_problem *fold_rp_problem(const fold_rp *rp);
 /* The known solution at p0 (pointers into rp; lam has m entries). */
 void fold_rp_solution(const fold_rp *rp, const double **p0, const double **x, const double **lam,
                       const double **zl, const double **zu);
+/* The same problem given by products (doc/api/problem.md): hess_products, FOLD_HESS_PRODUCT
+ * with hess_l_v; lp_products, hess_lp_v instead of the hess_lp pattern. Both computed from
+ * the pattern callbacks' values. Freed by the caller (fold_problem_free). */
+fold_status fold_rp_products(const fold_rp *rp, bool hess_products, bool lp_products,
+                             fold_problem **out);
 /* Objective f(x; p), its gradients grad_x f (n) and df/dp (np). */
 double fold_rp_objective(const fold_rp *rp, const double *x, const double *p);
 void fold_rp_grad_x(const fold_rp *rp, const double *x, const double *p, double *g);

@@ -5,7 +5,9 @@
  * products) serves Ipopt + the KKT fold (direct, LFPI, GMRES) and projected gradient + its fold
  * map. Both forward solutions and every VJP agree with the closed form (the reduced system on
  * the free set solved densely) to 1e-8; JVP and VJP satisfy the adjoint identity; the
- * validation errors name what is missing. */
+ * validation errors name what is missing. The product form's KKT fold by MINRES and GMRES is
+ * matrix-free (about one product per iteration, never n), in both KKT forms, also above
+ * FOLD_HESS_PRODUCT_MAX_N. */
 #include "box_qp.h"
 #include "fold_test_util.h"
 
@@ -160,6 +162,82 @@ START_TEST(test_one_definition_every_form)
 }
 END_TEST
 
+/* The product form's KKT fold by MINRES and GMRES at default settings (precond.kind auto:
+ * the block preconditioner without H) in both KKT forms: the closed form and the triplet
+ * form's direct fold to 1e-8, the adjoint identity, and about one Hessian product per
+ * iteration (the direct fold of the same solver assembles H from n products). */
+START_TEST(test_kkt_matrix_free)
+{
+    box_qp *B = box_qp_build(2024, N);
+    fold_test_rng r;
+    fold_test_rng_seed(&r, 7);
+    double xbar[N], dp[N], ref[N], tri[N], pbar[N], dx[N], p0[N] = {0};
+    fold_test_fill_normal(&r, xbar, N);
+    fold_test_fill_normal(&r, dp, N);
+    reference_vjp(B, xbar, ref);
+    fold_problem *pt = NULL, *pp = NULL;
+    fold_nlp_def dt = box_qp_def(B, FOLD_HESS_TRIPLETS), dpr = box_qp_def(B, FOLD_HESS_PRODUCT);
+    ck_assert_status(fold_problem_create(&dt, &pt), FOLD_OK);
+    ck_assert_status(fold_problem_create(&dpr, &pp), FOLD_OK);
+    double obj;
+    box_qp_f(B->x, p0, &obj, B);
+    const fold_kkt_form kforms[2] = {FOLD_KKT_ACTIVE, FOLD_KKT_BARRIER};
+    const fold_backward_method ms[2] = {FOLD_BACKWARD_MINRES, FOLD_BACKWARD_GMRES};
+    for (int f = 0; f < 2; f++) {
+        fold_settings set;
+        fold_settings_default(&set);
+        set.backward.kkt_form = kforms[f];
+        fold_solver *st = NULL, *sp = NULL;
+        ck_assert_status(fold_solver_create(pt, &set, &st), FOLD_OK);
+        ck_assert_status(fold_solver_create(pp, &set, &sp), FOLD_OK);
+        fold_solver_store(st, p0, B->x, NULL, B->zl, B->zu, obj, true);
+        fold_solver_store(sp, p0, B->x, NULL, B->zl, B->zu, obj, true);
+        fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
+        ck_assert_status(fold_vjp(st, &(fold_zbar){.x = xbar}, tri, &info), FOLD_OK);
+        ck_assert_int_eq(info.n_hess_products, 0); /* triplets: no products */
+        double e = fold_test_vec_relerr(tri, ref, N, 1.0);
+        ck_assert_msg(e < 1e-8, "form %d: triplet direct VJP off the closed form by %.3g", f, e);
+        for (int k = 0; k < 2; k++) {
+            set.backward.method = ms[k];
+            ck_assert_status(fold_solver_update_settings(sp, &set), FOLD_OK);
+            ck_assert_status(fold_vjp(sp, &(fold_zbar){.x = xbar}, pbar, &info), FOLD_OK);
+            ck_assert_int_eq(info.method, ms[k]);
+            ck_assert_int_eq(info.precond, FOLD_PRECOND_BLOCK);
+            ck_assert_int_gt(info.iterations, 0);
+            /* one product per iteration, the diagonal estimate and a few more: never n */
+            ck_assert_int_ge(info.n_hess_products, info.iterations);
+            if (kforms[f] == FOLD_KKT_ACTIVE)
+                ck_assert_int_le(info.n_hess_products, info.iterations + 8 + 2);
+            ck_assert_int_lt(info.n_hess_products, N);
+            e = fold_test_vec_relerr(pbar, ref, N, 1.0);
+            double et = fold_test_vec_relerr(pbar, tri, N, 1.0);
+            ck_assert_msg(e < 1e-8 && et < 1e-8,
+                          "form %d, method %d: matrix-free VJP off the closed form by %.3g, off "
+                          "the triplet form by %.3g",
+                          f, (int)ms[k], e, et);
+            ck_assert_status(fold_jvp(sp, dp, &(fold_dz){.x = dx}, &info), FOLD_OK);
+            ck_assert_int_lt(info.n_hess_products, N);
+            double lhs = fold_test_dot(dx, xbar, N), rhs = fold_test_dot(dp, pbar, N);
+            ck_assert_msg(fabs(lhs - rhs) <= 1e-8 * fmax(1.0, fabs(rhs)),
+                          "form %d, method %d: <J dp, xbar> = %.15g, <dp, J' xbar> = %.15g", f,
+                          (int)ms[k], lhs, rhs);
+        }
+        /* the direct method of the same solver assembles H from n products */
+        set.backward.method = FOLD_BACKWARD_DIRECT;
+        ck_assert_status(fold_solver_update_settings(sp, &set), FOLD_OK);
+        ck_assert_status(fold_vjp(sp, &(fold_zbar){.x = xbar}, pbar, &info), FOLD_OK);
+        ck_assert_int_eq(info.n_hess_products, N);
+        e = fold_test_vec_relerr(pbar, tri, N, 1.0);
+        ck_assert_msg(e < 1e-12, "form %d: assembled product form off triplets by %.3g", f, e);
+        fold_solver_free(st);
+        fold_solver_free(sp);
+    }
+    fold_problem_free(pt);
+    fold_problem_free(pp);
+    box_qp_free(B);
+}
+END_TEST
+
 /* The derivative checker reads every form (the product form assembled from products). */
 START_TEST(test_hess_forms_check_derivatives)
 {
@@ -236,7 +314,8 @@ START_TEST(test_hess_form_validation)
 END_TEST
 
 /* Above FOLD_HESS_PRODUCT_MAX_N the products are never assembled: Ipopt runs limited-memory,
- * the KKT fold refuses with FOLD_ERR_TOO_LARGE, and the PGD fold map (products only) works. */
+ * the direct KKT fold refuses with FOLD_ERR_TOO_LARGE, the iterative KKT fold (MINRES, GMRES)
+ * and the PGD fold map (products only) work. */
 static int diag_grad(const double *x, const double *p, double *g, void *ud)
 {
     fold_int n = ((const box_qp *)ud)->n;
@@ -330,7 +409,7 @@ START_TEST(test_products_above_limit)
     fold_problem *prob = NULL;
     fold_solver *solver = NULL;
     ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
-    ck_assert(!fold_problem_has_param_derivatives(prob));
+    ck_assert(fold_problem_has_param_derivatives(prob)); /* the iterative KKT fold runs */
     int said = 0;
     fold_settings logged;
     fold_settings_default(&logged);
@@ -342,6 +421,21 @@ START_TEST(test_products_above_limit)
     ck_assert_msg(said, "the log does not say that Ipopt approximates the Hessian");
     ck_assert_status(fold_vjp(solver, &(fold_zbar){.x = xbar}, pbar, NULL), FOLD_ERR_TOO_LARGE);
     ck_assert_error_mentions("gives its Hessian by products");
+    const fold_backward_method ms[2] = {FOLD_BACKWARD_MINRES, FOLD_BACKWARD_GMRES};
+    for (int k = 0; k < 2; k++) { /* dx_i/dp_i = -1/h_i when free, 0 at the bound */
+        fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
+        logged.backward.method = ms[k];
+        logged.log.verbose = 0;
+        ck_assert_status(fold_solver_update_settings(solver, &logged), FOLD_OK);
+        ck_assert_status(fold_vjp(solver, &(fold_zbar){.x = xbar}, pbar, &info), FOLD_OK);
+        ck_assert_int_eq(info.precond, FOLD_PRECOND_BLOCK);
+        ck_assert_int_lt(info.n_hess_products, 100);
+        for (fold_int i = 0; i < n; i++) {
+            double want = i % 4 == 0 ? 0.0 : -1.0 / (1.0 + (double)(i % 3));
+            ck_assert_msg(fabs(pbar[i] - want) < 1e-8, "method %d: pbar[%lld] = %.12g, want %.12g",
+                          (int)ms[k], (long long)i, pbar[i], want);
+        }
+    }
     fold_solver_free(solver);
     /* projected gradient and the map fold by products alone: dx_i/dp_i = -1/h_i when free */
     fold_iter_def it = {.kind = FOLD_ITER_PGD, .step = 1.0 / 3.0, .problem = prob};
@@ -382,6 +476,7 @@ int main(void)
     tcase_add_test(tc, test_hess_form_validation);
     tcase_add_test(tc, test_unbounded_problem_symmetric_map);
     tcase_add_test(tc, test_products_above_limit);
+    tcase_add_test(tc, test_kkt_matrix_free);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }

@@ -153,12 +153,16 @@ fold_status fold_iter_prob_hess_v(fold_iter_prob *P, const double *x, const doub
     return FOLD_OK;
 }
 
-/* out = C v (n) or C' v (np) with C = d(grad_x f)/dp = hess_lp (m = 0). */
+/* out = C v (n) or C' v (np) with C = d(grad_x f)/dp: hess_lp_v, or the hess_lp values
+ * (m = 0). */
 fold_status fold_iter_prob_cross(fold_iter_prob *P, const double *x, const double *p,
                                  bool transpose, const double *v, double *out)
 {
     const fold_problem *prob = P->prob;
     fold_status st;
+    if (prob->hess_lp_v)
+        return checked(fold_prob_eval_hess_lp_v(prob, x, p, no_lam, transpose, v, out, NULL),
+                       "hess_lp_v");
     if (prob->hess_lp.nnz > 0 && !same_point(P, P->has_c, P->xc, P->pc, x, p)) {
         P->has_c = false;
         st = checked(fold_prob_eval_hess_lp(prob, x, p, no_lam, P->lpv, NULL), "hess_lp");
