@@ -71,8 +71,10 @@ typedef struct fold_backward_info {
                                    or what auto chose); FOLD_PRECOND_NONE for direct */
     fold_int n_hess_products;  /**< Hessian-vector products (hess_l_v) the call made: with
                                     FOLD_HESS_PRODUCT about one per iteration of an iterative
-                                    method (matrix-free KKT operator), n when the direct method
-                                    assembled H; 0 for the other forms */
+                                    method (matrix-free KKT operator), plus 8 per diagonal
+                                    estimate (classification, preconditioner; once per
+                                    solution), n more when the direct method assembled H;
+                                    0 for the other forms */
 } fold_backward_info;
 
 /** Initializer of a fold_backward_info: its size, every other field zero. */

@@ -53,20 +53,14 @@ static fold_status create(fold_kkt *kkt)
     return FOLD_OK;
 }
 
-fold_status fold_kkt_product_select(fold_kkt *kkt, const fold_settings *set)
+fold_status fold_kkt_product_select(fold_kkt *kkt, const fold_settings *set, bool *changed)
 {
     const fold_problem *prob = kkt->prob;
+    *changed = false;
     if (prob->hess_form != FOLD_HESS_PRODUCT && !prob->hess_lp_v) return FOLD_OK;
     if (!kkt->hprod && create(kkt) < 0) return FOLD_ERR_MEMORY;
     bool want = fold_kkt_product_wanted(prob, set);
-    if (want == kkt->hprod->matrix_free) return FOLD_OK;
-    /* K with or without its Hessian block: a new pattern, no factorization, no preconditioner,
-     * and the Hessian values (or their estimate) evaluated again */
-    fold_kkt_release_system(kkt);
-    fold_kkt_null_free(kkt);
-    fold_kkt_pc_free(kkt->pc);
-    kkt->pc = NULL;
-    kkt->is_valid = kkt->has_classified = false;
+    *changed = want != kkt->hprod->matrix_free;
     kkt->hprod->matrix_free = want;
     return FOLD_OK;
 }
@@ -85,6 +79,11 @@ const fold_owned_pattern *fold_kkt_hess_pattern(const fold_kkt *kkt)
 fold_eval_stats *fold_kkt_product_stats(fold_kkt *kkt)
 {
     return kkt->hprod ? &kkt->hprod->stats : NULL;
+}
+
+void fold_kkt_product_count(fold_kkt *kkt, fold_int n)
+{
+    if (kkt->hprod) kkt->hprod->stats.n_hess_l += n;
 }
 
 /* Keep the first failure of a product made where no status can be returned. */
@@ -109,16 +108,6 @@ static fold_status hess_product(const fold_kkt *kkt, const double *v, double *ou
     return st;
 }
 
-/* Entry j of probe k: +-1 from a bit mix of (k, j) (splitmix64), reproducible. */
-static double probe_sign(int k, fold_int j)
-{
-    unsigned long long z = ((unsigned long long)k << 40) ^ (unsigned long long)j;
-    z += 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return (z ^ (z >> 31)) >> 63 ? 1.0 : -1.0;
-}
-
 /* Floor of an entry of the estimate relative to the mean entry: an entry that the probes'
  * noise brings near zero still gets a share of the scale of H. */
 #define FOLD_KKT_HPROD_FLOOR 0.1
@@ -126,22 +115,17 @@ static double probe_sign(int k, fold_int j)
 fold_status fold_kkt_product_estimate(fold_kkt *kkt)
 {
     fold_kkt_hprod *hp = kkt->hprod;
+    const fold_solver *s = kkt->solver;
     fold_int n = kkt->n;
     double mean = 0.0;
-    fold_status st;
     if (!fold_kkt_product_active(kkt)) return FOLD_OK;
-    /* eq. 3.25: diag(H) = E[v o H v] over Rademacher v */
-    memset(hp->hest, 0, (size_t)n * sizeof(double));
-    for (int k = 0; k < FOLD_KKT_HPROD_PROBES; k++) {
-        for (fold_int j = 0; j < n; j++)
-            hp->u[j] = probe_sign(k, j);
-        if ((st = hess_product(kkt, hp->u, hp->w)) < 0)
-            return fold_error_context(st, "diagonal estimate of the Hessian");
-        for (fold_int j = 0; j < n; j++)
-            hp->hest[j] += hp->u[j] * hp->w[j];
-    }
+    fold_status st =
+        fold_prob_hess_diag_estimate(kkt->prob, s->x, s->p, s->lam, hp->hest, &hp->stats);
+    if (st == FOLD_CB_RECOVERABLE)
+        st = fold_error(FOLD_ERR_CALLBACK, "hess_l_v failed (recoverable code) at the solution");
+    if (st < 0) return fold_error_context(st, "diagonal estimate of the Hessian");
     for (fold_int j = 0; j < n; j++) {
-        hp->hest[j] = fabs(hp->hest[j]) / FOLD_KKT_HPROD_PROBES;
+        hp->hest[j] = fabs(hp->hest[j]);
         mean += hp->hest[j] / (double)n;
     }
     for (fold_int j = 0; j < n; j++)
@@ -172,14 +156,13 @@ void fold_kkt_product_hdiag_add(const fold_kkt *kkt, double *d)
         d[j] += kkt->hprod->hest[j];
 }
 
-fold_status fold_kkt_product_apply(fold_kkt *kkt, const double *x, double *y)
+fold_status fold_kkt_product_apply_h(fold_kkt *kkt, const double *x, double *y)
 {
     fold_kkt_hprod *hp = kkt->hprod;
     const double *s = kkt->kscale;
     fold_status st;
-    /* eq. 3.24: y = S K0 S x + S P' H P S x, P the primal rows of K (the free variables in
-     * the active form, every variable in the barrier form) */
-    fold_la_spmv(fold_kkt_matrix(kkt), false, x, y, false);
+    /* eq. 3.24: S P' H P S x, P the primal rows of K (the free variables in the active form,
+     * every variable in the barrier form) */
     for (fold_int j = 0; j < kkt->n; j++) {
         fold_int t = kkt->xpos[j];
         hp->u[j] = t >= 0 && t < kkt->n_primal ? s[t] * x[t] : 0.0;

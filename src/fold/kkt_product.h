@@ -10,17 +10,14 @@
 
 #include "fold/fold_internal.h"
 
-/* Rademacher probes of the diagonal estimate of H (eq. 3.25). */
-#define FOLD_KKT_HPROD_PROBES 8
-
 /* Does a call with these settings fold prob matrix-free: FOLD_HESS_PRODUCT, an iterative
  * method and a preconditioner that is not a factorization of K (exact, nearby)? */
 bool fold_kkt_product_wanted(const fold_problem *prob, const fold_settings *set);
 
 /* Before the setup of a call: allocate the product state when the problem has products and
- * choose the mode for the settings; a change of mode releases K, its factorization and its
- * preconditioner and marks the state stale (the next setup re-evaluates and re-assembles). */
-fold_status fold_kkt_product_select(fold_kkt *kkt, const fold_settings *set);
+ * choose the mode for the settings; *changed when the mode changed (the caller then releases
+ * K, its factorization and its preconditioner: K is assembled with or without H). */
+fold_status fold_kkt_product_select(fold_kkt *kkt, const fold_settings *set, bool *changed);
 
 /* Is the current K assembled without H (the operator adds H by products)? */
 bool fold_kkt_product_active(const fold_kkt *kkt);
@@ -30,8 +27,10 @@ const fold_owned_pattern *fold_kkt_hess_pattern(const fold_kkt *kkt);
 
 /* The counters of the product callbacks (NULL without a product state). */
 fold_eval_stats *fold_kkt_product_stats(fold_kkt *kkt);
+/* Count n products made elsewhere for the call (the classification's diagonal estimate). */
+void fold_kkt_product_count(fold_kkt *kkt, fold_int n);
 
-/* Matrix-free: the diagonal estimate of H at the solution (FOLD_KKT_HPROD_PROBES products),
+/* Matrix-free: the diagonal estimate of H at the solution (FOLD_HESS_DIAG_PROBES products),
  * after the other callbacks were evaluated. No-op otherwise. */
 fold_status fold_kkt_product_estimate(fold_kkt *kkt);
 
@@ -46,8 +45,9 @@ double fold_kkt_product_hdiag(const fold_kkt *kkt, fold_int t, bool scaled);
 /* Add the estimate of diag(H) (n, by variable) to d. No-op when not matrix-free. */
 void fold_kkt_product_hdiag_add(const fold_kkt *kkt, double *d);
 
-/* y = S K S x with H by one product (the engine's operator when matrix-free). */
-fold_status fold_kkt_product_apply(fold_kkt *kkt, const double *x, double *y);
+/* y += S P' H P S x by one product: what the operator adds to S K0 S x when matrix-free
+ * (eq. 3.24; P the primal rows of K). */
+fold_status fold_kkt_product_apply_h(fold_kkt *kkt, const double *x, double *y);
 
 /* y += H x by one product (matrix-free). A failure is kept and returned by the call's end
  * (the right-hand-side builders return nothing). */

@@ -4,6 +4,7 @@
  * under both classifications (variants.c). Variant 0 is the primary classification (each
  * candidate on the side it leans to); fold_kkt_build_variants lists the others. */
 #include "fold/fold_internal.h"
+#include "fold/kkt_product.h"
 
 #define FOLD_MAX_SINGLE 16
 
@@ -117,6 +118,7 @@ fold_status fold_kkt_classify_sides(fold_kkt *kkt, const fold_solver *solver, co
     if ((st = fold_sides_eval(prob, solver->p, solver->x, solver->lam, solver->zl, solver->zu,
                               solver->verdict, &kkt->sides)))
         return fold_error_context(st, "%s: classification of the solution", fn);
+    fold_kkt_product_count(kkt, kkt->sides.n_hess_products);
     const fold_sides *S = &kkt->sides;
     fold_bounds b = fold_solver_bounds(solver); /* at the solution's p (math.md §2.5) */
     for (fold_int j = 0; j < n; j++) {

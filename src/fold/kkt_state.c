@@ -144,6 +144,22 @@ fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn)
     return st;
 }
 
+/* The product mode for the settings (kkt_product.h): K is assembled with or without H, so a
+ * change releases K, its factorization and its preconditioner, and the next setup
+ * re-evaluates and re-assembles. */
+static fold_status select_products(fold_kkt *kkt, const fold_settings *set)
+{
+    bool changed;
+    fold_status st = fold_kkt_product_select(kkt, set, &changed);
+    if (st != FOLD_OK || !changed) return st;
+    fold_kkt_release_system(kkt);
+    fold_kkt_null_free(kkt);
+    fold_kkt_pc_free(kkt->pc);
+    kkt->pc = NULL;
+    kkt->is_valid = kkt->has_classified = false;
+    return FOLD_OK;
+}
+
 /* Does K need a new pattern for the current classification and form? */
 static bool pattern_changed(const fold_kkt *kkt, int form)
 {
@@ -248,7 +264,7 @@ fold_status fold_kkt_classified(fold_solver *solver, const char *fn)
     fold_status st;
     if ((st = fold_kkt_state(solver, &kkt)) != FOLD_OK) return st;
     kkt->fn = fn;
-    if ((st = fold_kkt_product_select(kkt, &solver->set)) != FOLD_OK) return st;
+    if ((st = select_products(kkt, &solver->set)) != FOLD_OK) return st;
     if (kkt->classified_id == solver->solution_id && kkt->has_classified) return FOLD_OK;
     if ((st = fold_kkt_evaluate(kkt, solver)) != FOLD_OK) return fold_error_context(st, "%s", fn);
     kkt->is_valid = false; /* the next setup assembles for this classification */
@@ -292,7 +308,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     if (!info) info = &local;
     if ((st = fold_kkt_state(solver, &kkt)) != FOLD_OK) return st;
     kkt->fn = fn;
-    if ((st = fold_kkt_product_select(kkt, set)) != FOLD_OK) return st;
+    if ((st = select_products(kkt, set)) != FOLD_OK) return st;
     current = kkt->is_valid && kkt->solution_id == solver->solution_id;
     if (!current) {
         kkt->is_valid = kkt->fac.has_factor = kkt->fac.is_lsq = false;

@@ -19,9 +19,9 @@ fold_status fold_kkt_iter_check(const fold_settings *set, const char *fn)
 /* y = K x with the scaled KKT matrix (symmetric: the transpose is the same product). */
 static fold_status apply_k(void *ctx, bool transpose, const double *x, double *y)
 {
-    if (fold_kkt_product_active(ctx)) return fold_kkt_product_apply(ctx, x, y); /* symmetric */
     fold_la_spmv(fold_kkt_matrix(ctx), transpose, x, y, false);
-    return FOLD_OK;
+    /* matrix-free: K without H, plus H by one product (eq. 3.24; symmetric) */
+    return fold_kkt_product_active(ctx) ? fold_kkt_product_apply_h(ctx, x, y) : FOLD_OK;
 }
 
 /* z = M^{-1} r with the factorization in kkt->fac.F (current or nearby): no refinement, since

@@ -39,6 +39,7 @@ typedef struct point_data {
      * the rows (a variable that enters only linearly: the estimate can be far too small) */
     double *res;   /* n: |r_j|, the stationarity residual of row j (0 for fixed variables) */
     double viol_x; /* largest violation in x units: bounds, and rows divided by their norm */
+    fold_int n_hess_products; /* of the diagonal estimate (FOLD_HESS_PRODUCT) */
 } point_data;
 
 /* h_j (doc/math.md eq. 3.4): the larger of |H_jj| and the curvature with which the rows of
@@ -149,7 +150,13 @@ static fold_status eval_point(const fold_problem *prob, const double *p, fold_bo
         (st = fold_prob_eval_g(prob, x, p, D->g, NULL)) ||
         (st = fold_prob_eval_jac_g(prob, x, p, jv, NULL)))
         goto done;
-    if (fold_prob_has_hessian(prob) && (st = fold_prob_eval_hess_l(prob, x, p, 1.0, lam, hv, NULL)))
+    /* products: the estimate of the diagonal (8 products instead of n, doc/math.md eq. 3.25) */
+    bool by_products = prob->hess_form == FOLD_HESS_PRODUCT;
+    fold_eval_stats es = {0};
+    if (by_products && (st = fold_prob_hess_diag_estimate(prob, x, p, lam, hd, &es))) goto done;
+    D->n_hess_products = es.n_hess_l;
+    if (!by_products && fold_prob_has_hessian(prob) &&
+        (st = fold_prob_eval_hess_l(prob, x, p, 1.0, lam, hv, NULL)))
         goto done;
     /* Stationarity residual (doc/math.md eq. 2.6) and the scale of each of its rows */
     for (fold_int j = 0; j < n; j++) {
@@ -173,7 +180,7 @@ static fold_status eval_point(const fold_problem *prob, const double *p, fold_bo
             fold_int i = prob->jac_g.row[k];
             D->lamcap[i] = fmin(D->lamcap[i], D->res[prob->jac_g.col[k]] / fabs(jv[k]));
         }
-    for (fold_int k = 0; fold_prob_has_hessian(prob) && k < (fold_int)nh; k++)
+    for (fold_int k = 0; !by_products && fold_prob_has_hessian(prob) && k < (fold_int)nh; k++)
         if (prob->hess_l.row[k] == prob->hess_l.col[k]) hd[prob->hess_l.row[k]] += hv[k];
     curvatures(prob, jv, hd, D);
     /* Violations in x units */
@@ -307,6 +314,7 @@ fold_status fold_sides_eval(const fold_problem *prob, const double *p, const dou
     D.bvar = D.brow + mm;
     memset(S->state, FOLD_SIDE_NA, c);
     if ((st = eval_point(prob, p, b, x, lam, zl, zu, &D))) goto done;
+    S->n_hess_products = D.n_hess_products;
     S->eps_p = FOLD_SIDE_FLOOR * D.viol_x;
     for (fold_int j = 0; j < n; j++) {
         double lo = b.xl[j], hi = b.xu[j], eps_z = FOLD_SIDE_FLOOR * D.res[j];

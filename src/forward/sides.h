@@ -41,6 +41,7 @@ typedef struct fold_sides {
     double eps_p;           /* slack floor in x units (eq. 3.3) */
     double mu;              /* complementarity level: median multiplier x distance */
     fold_int n_active, n_weak, n_ambiguous, n_suspect;
+    fold_int n_hess_products; /* hess_l_v calls of the evaluation (FOLD_HESS_PRODUCT) */
 } fold_sides;
 
 /* Classify every side at (x, lam, zl, zu; p) (doc/math.md eqs. 3.3-3.5). verdict (count

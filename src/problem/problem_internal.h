@@ -95,6 +95,14 @@ void fold_prob_pattern_mul(const fold_owned_pattern *P, const double *v, bool tr
                            const double *x, double *y, fold_int len, bool accumulate);
 /* y += H x for the Hessian given by the values hv of its lower triangle (prob->hess_l). */
 void fold_prob_hess_mul_add(const fold_problem *prob, const double *hv, const double *x, double *y);
+/* Probes of fold_prob_hess_diag_estimate. */
+#define FOLD_HESS_DIAG_PROBES 8
+/* An estimate of diag(obj_factor 1 Hess f + sum lam_i Hess g_i) (n) from FOLD_HESS_DIAG_PROBES
+ * products with reproducible random-sign vectors (doc/math.md eq. 3.25; exact for a diagonal
+ * H, off in entry j by about (sum_{i != j} H_ij^2 / 8)^(1/2) otherwise). Needs hess_l_v;
+ * returns its status (FOLD_CB_RECOVERABLE included). */
+fold_status fold_prob_hess_diag_estimate(const fold_problem *prob, const double *x, const double *p,
+                                         const double *lam, double *diag, fold_eval_stats *st);
 
 /* --- names of items (names.c) --- */
 /* Sides of a bounded item (a variable's bounds, an inequality's limits). */

@@ -166,6 +166,15 @@ END_TEST
  * the block preconditioner without H) in both KKT forms: the closed form and the triplet
  * form's direct fold to 1e-8, the adjoint identity, and about one Hessian product per
  * iteration (the direct fold of the same solver assembles H from n products). */
+static long n_hv_calls; /* calls of counted_hess_v */
+
+static int counted_hess_v(const double *x, const double *p, double s, const double *lam,
+                          const double *v, double *out, void *ud)
+{
+    n_hv_calls++;
+    return box_qp_hess_v(x, p, s, lam, v, out, ud);
+}
+
 START_TEST(test_kkt_matrix_free)
 {
     box_qp *B = box_qp_build(2024, N);
@@ -177,6 +186,7 @@ START_TEST(test_kkt_matrix_free)
     reference_vjp(B, xbar, ref);
     fold_problem *pt = NULL, *pp = NULL;
     fold_nlp_def dt = box_qp_def(B, FOLD_HESS_TRIPLETS), dpr = box_qp_def(B, FOLD_HESS_PRODUCT);
+    dpr.hess_l_v = counted_hess_v;
     ck_assert_status(fold_problem_create(&dt, &pt), FOLD_OK);
     ck_assert_status(fold_problem_create(&dpr, &pp), FOLD_OK);
     double obj;
@@ -200,14 +210,19 @@ START_TEST(test_kkt_matrix_free)
         for (int k = 0; k < 2; k++) {
             set.backward.method = ms[k];
             ck_assert_status(fold_solver_update_settings(sp, &set), FOLD_OK);
+            n_hv_calls = 0;
             ck_assert_status(fold_vjp(sp, &(fold_zbar){.x = xbar}, pbar, &info), FOLD_OK);
+            ck_assert_int_eq(info.n_hess_products, n_hv_calls); /* every call counted */
             ck_assert_int_eq(info.method, ms[k]);
             ck_assert_int_eq(info.precond, FOLD_PRECOND_BLOCK);
             ck_assert_int_gt(info.iterations, 0);
-            /* one product per iteration, the diagonal estimate and a few more: never n */
+            /* one product per iteration, the diagonal estimates of the classification and of
+             * the preconditioner (8 each, the first call at this solution) and a few more:
+             * never n */
             ck_assert_int_ge(info.n_hess_products, info.iterations);
             if (kforms[f] == FOLD_KKT_ACTIVE)
-                ck_assert_int_le(info.n_hess_products, info.iterations + 8 + 2);
+                ck_assert_int_le(info.n_hess_products,
+                                 info.iterations + 2 * FOLD_HESS_DIAG_PROBES + 2);
             ck_assert_int_lt(info.n_hess_products, N);
             e = fold_test_vec_relerr(pbar, ref, N, 1.0);
             double et = fold_test_vec_relerr(pbar, tri, N, 1.0);
@@ -225,8 +240,10 @@ START_TEST(test_kkt_matrix_free)
         /* the direct method of the same solver assembles H from n products */
         set.backward.method = FOLD_BACKWARD_DIRECT;
         ck_assert_status(fold_solver_update_settings(sp, &set), FOLD_OK);
+        n_hv_calls = 0;
         ck_assert_status(fold_vjp(sp, &(fold_zbar){.x = xbar}, pbar, &info), FOLD_OK);
-        ck_assert_int_eq(info.n_hess_products, N);
+        ck_assert_int_eq(info.n_hess_products, N + FOLD_HESS_DIAG_PROBES); /* and the estimate */
+        ck_assert_int_eq(info.n_hess_products, n_hv_calls);
         e = fold_test_vec_relerr(pbar, tri, N, 1.0);
         ck_assert_msg(e < 1e-12, "form %d: assembled product form off triplets by %.3g", f, e);
         fold_solver_free(st);
