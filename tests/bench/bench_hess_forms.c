@@ -58,8 +58,6 @@ static double iterative_vjp(const fold_problem *prob, const box_qp *B, const dou
     if ((st = fold_vjp(solver, &(fold_zbar){.x = xbar}, pbar, &info))) die("fold_vjp", st);
     double t = now() - t0;
     *iters = info.iterations;
-            (long long)info.n_hess_products, info.assemble_s, info.factor_s, info.solve_s,
-            info.total_s);
     fold_solver_free(solver);
     return t;
 }
