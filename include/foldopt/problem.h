@@ -193,7 +193,8 @@ typedef struct fold_deriv_report {
     size_t size;             /**< set by the caller: initialize with FOLD_DERIV_REPORT_INIT */
     double max_abs_error;    /**< over all checked entries */
     double max_rel_error;    /**< |a - fd| / max(1, |fd|) at the worst entry */
-    char worst_function[16]; /**< "grad_f", "jac_g", "hess_l", "grad_f_p", "jac_g_p", "hess_lp" */
+    char worst_function[16]; /**< "grad_f", "jac_g", "hess_l", "grad_f_p", "jac_g_p", "hess_lp",
+                                  "hess_lp_v" */
     fold_int worst_row, worst_col;
     double worst_analytic, worst_fd;
     fold_int n_checked; /**< entries compared, including structural zeros */

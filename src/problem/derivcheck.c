@@ -13,7 +13,8 @@ typedef struct block {
     const fold_owned_pattern *pat; /* NULL: dense 1 x ncol row in values[] */
     const double *values;
     bool lower_only;
-    int which; /* what fd_column differentiates */
+    int which;    /* what fd_column differentiates */
+    bool product; /* hess_lp_v: column j is the product with e_j (pat NULL, values unused) */
 } block;
 
 enum { D_F_X, D_G_X, D_GL_X, D_F_P, D_G_P, D_GL_P };
@@ -107,11 +108,23 @@ static void compare(ctx *c, const block *b, fold_int i, fold_int j, double a, do
 
 /* Compare every entry of block b (lower triangle only when asked). colptr/order group the
  * pattern by column; dense/mark are nrow workspaces. */
+/* Column j of L_xp by hess_lp_v into dense (n); e is a zero workspace of np entries. */
+static fold_status product_column(ctx *c, fold_int j, double *e, double *dense)
+{
+    e[j] = 1.0;
+    fold_status st = fold_prob_eval_hess_lp_v(c->prob, c->x, c->p, c->lam, false, e, dense, NULL);
+    e[j] = 0.0;
+    return st ? eval_fail(st, "hess_lp_v") : FOLD_OK;
+}
+
 static fold_status check_block(ctx *c, const block *b, double tol, fold_int *colptr,
                                fold_int *order, double *dense, char *mark, double *col)
 {
     const fold_owned_pattern *pat = b->pat;
-    fold_status st;
+    fold_status st = FOLD_OK;
+    double *e = NULL;
+    if (b->product && !(e = fold_calloc((size_t)b->ncol + 1, sizeof *e, "unit vector")))
+        return fold_error_context(FOLD_ERR_MEMORY, "%s", FN);
     if (pat) {
         memset(colptr, 0, (size_t)(b->ncol + 1) * sizeof *colptr);
         for (fold_int k = 0; k < pat->nnz; k++)
@@ -124,11 +137,14 @@ static fold_status check_block(ctx *c, const block *b, double tol, fold_int *col
             colptr[j] = colptr[j - 1];
         colptr[0] = 0;
     }
-    for (fold_int j = 0; j < b->ncol; j++) {
-        if ((st = fd_column(c, b->which, j, b->nrow, col))) return st;
+    for (fold_int j = 0; j < b->ncol && st == FOLD_OK; j++) {
+        if ((st = fd_column(c, b->which, j, b->nrow, col))) break;
         memset(dense, 0, (size_t)b->nrow * sizeof *dense);
         memset(mark, 0, (size_t)b->nrow);
-        if (pat) {
+        if (b->product) {
+            if ((st = product_column(c, j, e, dense))) break;
+            memset(mark, 1, (size_t)b->nrow);
+        } else if (pat) {
             for (fold_int q = colptr[j]; q < colptr[j + 1]; q++) {
                 dense[pat->row[order[q]]] = b->values[order[q]];
                 mark[pat->row[order[q]]] = 1;
@@ -140,7 +156,8 @@ static fold_status check_block(ctx *c, const block *b, double tol, fold_int *col
         for (fold_int i = b->lower_only ? j : 0; i < b->nrow; i++)
             compare(c, b, i, j, dense[i], col[i], mark[i], tol);
     }
-    return FOLD_OK;
+    free(e);
+    return st;
 }
 
 static fold_status check_inputs(const fold_problem *prob, const double *x, const double *p,
@@ -194,19 +211,20 @@ static fold_status run(ctx *c, double tol, double *work, fold_int *iwork, char *
         return eval_fail(st, "hess_lp");
 
     const block blocks[6] = {
-        {"grad_f", 1, n, NULL, grad, false, D_F_X},
-        {"jac_g", m, n, &prob->jac_g, jac, false, D_G_X},
-        {"hess_l", n, n, &prob->hess_l, hess, true, D_GL_X},
-        {"grad_f_p", 1, np, NULL, gradp, false, D_F_P},
-        {"jac_g_p", m, np, &prob->jac_g_p, jacp, false, D_G_P},
-        {"hess_lp", n, np, &prob->hess_lp, hlp, false, D_GL_P},
+        {"grad_f", 1, n, NULL, grad, false, D_F_X, false},
+        {"jac_g", m, n, &prob->jac_g, jac, false, D_G_X, false},
+        {"hess_l", n, n, &prob->hess_l, hess, true, D_GL_X, false},
+        {"grad_f_p", 1, np, NULL, gradp, false, D_F_P, false},
+        {"jac_g_p", m, np, &prob->jac_g_p, jacp, false, D_G_P, false},
+        prob->hess_lp_v ? (block){"hess_lp_v", n, np, NULL, hlp, false, D_GL_P, true}
+                        : (block){"hess_lp", n, np, &prob->hess_lp, hlp, false, D_GL_P, false},
     };
     const bool present[6] = {true,
                              m > 0,
                              fold_prob_has_hessian(prob),
                              has_p && prob->cb.grad_f_p,
                              has_p && m > 0 && prob->cb.jac_g_p,
-                             has_p && prob->cb.hess_lp};
+                             has_p && (prob->cb.hess_lp || prob->hess_lp_v)};
     for (int b = 0; b < 6; b++)
         if (present[b] && (st = check_block(c, &blocks[b], tol, colptr, order, dense, mark, col)))
             return st;

@@ -172,32 +172,37 @@ START_TEST(test_cross_term_products)
 }
 END_TEST
 
+/* f = x^2 + 3 p x: L_xp = 3; the product multiplies by *(double *)ud (3: right). */
 static int lp_v(const double *x, const double *p, const double *lam, int transpose, const double *v,
                 double *out, void *ud)
 {
-    (void)x, (void)p, (void)lam, (void)transpose, (void)v, (void)out, (void)ud;
+    (void)x, (void)p, (void)lam, (void)transpose;
+    out[0] = *(const double *)ud * v[0];
     return 0;
 }
 
 static int f1(const double *x, const double *p, double *obj, void *ud)
 {
-    (void)p, (void)ud;
-    *obj = x[0] * x[0];
+    (void)ud;
+    *obj = x[0] * x[0] + 3 * p[0] * x[0];
     return 0;
 }
 
 static int g1(const double *x, const double *p, double *g, void *ud)
 {
-    (void)p, (void)ud;
-    g[0] = 2 * x[0];
+    (void)ud;
+    g[0] = 2 * x[0] + 3 * p[0];
     return 0;
 }
 
-/* hess_lp_v and a non-empty hess_lp pattern are one or the other. */
+/* hess_lp_v and a non-empty hess_lp pattern are one or the other; the derivative checker
+ * compares the products with differences of grad_x L. */
 START_TEST(test_cross_term_validation)
 {
     fold_int zero = 0;
-    fold_nlp_def d = {.n = 1, .np = 1, .hess_lp = {1, &zero, &zero}, .hess_lp_v = lp_v};
+    double coef = 3.0, x = 0.5, p = 0.25;
+    fold_nlp_def d = {
+        .n = 1, .np = 1, .hess_lp = {1, &zero, &zero}, .hess_lp_v = lp_v, .user_data = &coef};
     d.cb = (fold_nlp_callbacks){.f = f1, .grad_f = g1};
     fold_problem *prob = NULL;
     ck_assert_status(fold_problem_create(&d, &prob), FOLD_ERR_ARGUMENT);
@@ -205,6 +210,14 @@ START_TEST(test_cross_term_validation)
     ck_assert_ptr_null(prob);
     d.hess_lp = (fold_pattern){0, NULL, NULL};
     ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
+    fold_deriv_report rep = FOLD_DERIV_REPORT_INIT;
+    ck_assert_status(fold_problem_check_derivatives(prob, &x, &p, NULL, 1e-6, 1e-5, &rep), FOLD_OK);
+    ck_assert_int_eq(rep.n_checked, 2); /* grad_f and the one entry of L_xp */
+    coef = 2.0;                         /* a wrong product */
+    ck_assert_status(fold_problem_check_derivatives(prob, &x, &p, NULL, 1e-6, 1e-5, &rep),
+                     FOLD_WARN_INACCURATE);
+    ck_assert_str_eq(rep.worst_function, "hess_lp_v");
+    ck_assert_double_eq_tol(rep.worst_fd, 3.0, 1e-6);
     fold_problem_free(prob);
 }
 END_TEST
