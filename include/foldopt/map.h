@@ -157,10 +157,10 @@ typedef enum fold_iter_kind {
  * typically 1/L). The objective and the set are given either as obj and set, or by a
  * fold_problem (the one definition Ipopt and the KKT fold use; obj and set then stay zero):
  * grad f from grad_f, H v from hess_l_v (else from the Hessian matrix), the cross term
- * C = d(grad_x f)/dp from the hess_lp pattern, the box from the bounds. The problem must be
- * bound-constrained (m = 0: a projection onto {x : gL <= g(x) <= gU} is not built in) with
- * bounds that do not move with p; prox_l1 takes only a problem without finite bounds. It must
- * outlive the calls that use the definition (and the maps made from it). */
+ * C = d(grad_x f)/dp from hess_lp_v (else the hess_lp pattern), the box from the bounds. The
+ * problem must be bound-constrained (m = 0: a projection onto {x : gL <= g(x) <= gU} is not built
+ * in) with bounds that do not move with p; prox_l1 takes only a problem without finite bounds. It
+ * must outlive the calls that use the definition (and the maps made from it). */
 typedef struct fold_iter_def {
     fold_iter_kind kind;
     fold_objective obj;

@@ -255,6 +255,38 @@ START_TEST(test_kkt_matrix_free)
 }
 END_TEST
 
+/* d(grad_x L)/dp = I by products (hess_lp_v) instead of the identity pattern. */
+static int ident_lp_v(const double *x, const double *p, const double *lam, int transpose,
+                      const double *v, double *out, void *ud)
+{
+    memcpy(out, v, (size_t)((const box_qp *)ud)->n * sizeof *out);
+    return 0;
+}
+
+/* Everything given by products (hess_l_v and hess_lp_v): Ipopt + the KKT fold (direct, LFPI,
+ * GMRES) and PGD + its fold map agree with the closed form. */
+START_TEST(test_cross_term_by_products)
+{
+    box_qp *B = box_qp_build(1507, N);
+    fold_test_rng r;
+    fold_test_rng_seed(&r, 99);
+    double xbar[N], dp[N], ref[N];
+    fold_test_fill_normal(&r, xbar, N);
+    fold_test_fill_normal(&r, dp, N);
+    reference_vjp(B, xbar, ref);
+    fold_nlp_def d = box_qp_def(B, FOLD_HESS_PRODUCT);
+    d.hess_lp = (fold_pattern){0, NULL, NULL};
+    d.cb.hess_lp = NULL;
+    d.hess_lp_v = ident_lp_v;
+    fold_problem *prob = NULL;
+    ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
+    check_kkt(B, prob, xbar, dp, ref, "products, hess_lp_v");
+    check_pgd(B, prob, xbar, dp, ref, "products, hess_lp_v");
+    fold_problem_free(prob);
+    box_qp_free(B);
+}
+END_TEST
+
 /* The derivative checker reads every form (the product form assembled from products). */
 START_TEST(test_hess_forms_check_derivatives)
 {
@@ -494,6 +526,7 @@ int main(void)
     tcase_add_test(tc, test_unbounded_problem_symmetric_map);
     tcase_add_test(tc, test_products_above_limit);
     tcase_add_test(tc, test_kkt_matrix_free);
+    tcase_add_test(tc, test_cross_term_by_products);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }
