@@ -131,12 +131,14 @@ fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn)
     if (fold_kkt_product_wanted(solver->prob, &solver->set)) return st; /* matrix-free */
     if (solver->prob->hess_form == FOLD_HESS_PRODUCT && !fold_prob_has_hessian(solver->prob))
         return fold_error(FOLD_ERR_TOO_LARGE,
-                          "%s: problem '%s' gives its Hessian by products and n = %lld > %d: the "
-                          "direct KKT fold does not assemble it (set backward.method = minres or "
-                          "gmres: the iterative KKT fold multiplies by the products; or give "
-                          "FOLD_HESS_DENSE or triplets)",
+                          "%s: problem '%s' gives its Hessian by products and n = %lld > %d: "
+                          "backward.method = %s with precond.kind = %s needs the matrix, which is "
+                          "not assembled above that size (set backward.method = minres or gmres "
+                          "with precond.kind auto: the iterative KKT fold multiplies by the "
+                          "products; or give FOLD_HESS_DENSE or triplets)",
                           fn, solver->prob->name, (long long)solver->prob->n,
-                          FOLD_HESS_PRODUCT_MAX_N);
+                          FOLD_HESS_PRODUCT_MAX_N, fold_method_name(solver->set.backward.method),
+                          fold_precond_name(solver->set.precond.kind));
     if (!fold_prob_has_hessian(solver->prob))
         return fold_error(FOLD_ERR_MISSING_DERIVATIVE,
                           "%s: problem '%s' has no hess_l callback (Hessian of the Lagrangian)", fn,
