@@ -141,6 +141,12 @@ START_TEST(test_cross_term_products)
     ck_assert_status(fold_jacobian(ref, NULL, J1, NULL), FOLD_OK);
     fold_jacobian_sel lam_sel = {.of = FOLD_BLOCK_LAM};
     ck_assert_status(fold_jacobian(ref, &lam_sel, L1, NULL), FOLD_OK);
+    /* one row, two columns: reverse mode with selected parameters (fold_kkt_finish_vjp) */
+    fold_int row0 = 1, cols[2] = {0, 2};
+    fold_jacobian_sel few = {
+        .of = FOLD_BLOCK_X, .n_rows = 1, .rows = &row0, .n_cols = 2, .cols = cols};
+    double S1[2], S2[2];
+    ck_assert_status(fold_jacobian(ref, &few, S1, NULL), FOLD_OK);
     fold_solver_free(ref);
     fold_problem *pl = NULL;
     ck_assert_status(fold_rp_products(rp, false, true, &pl), FOLD_OK);
@@ -148,6 +154,9 @@ START_TEST(test_cross_term_products)
     run_both(solver, n, dp, bar, jv, vv, NULL, NULL);
     ck_assert_status(fold_jacobian(solver, NULL, J2, NULL), FOLD_OK);
     ck_assert_status(fold_jacobian(solver, &lam_sel, L2, NULL), FOLD_OK);
+    ck_assert_status(fold_jacobian(solver, &few, S2, NULL), FOLD_OK);
+    double eS = fold_test_vec_relerr(S2, S1, 2, 1.0);
+    ck_assert_msg(eS < 1e-12, "seed %d: selected entries by hess_lp_v off by %.3g", seed, eS);
     double ej = fold_test_vec_relerr(jv, rj, len, 1.0), ev = fold_test_vec_relerr(vv, rv, np, 1.0);
     double eJ = fold_test_vec_relerr(J2, J1, n * np, 1.0);
     double eL = fold_test_vec_relerr(L2, L1, m * np, 1.0);
