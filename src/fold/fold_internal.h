@@ -225,9 +225,9 @@ enum { FOLD_PATH_AT_MU = 1, FOLD_PATH_SHRUNK = 2 };
  * path run, whose results are compared and never refused or reported on their own)? */
 static inline bool fold_kkt_primary(const fold_kkt *kkt)
 {
-    return kkt->variant == 0 && kkt->path == 0;
+    return kkt->cands.variant == 0 && kkt->cands.path == 0;
 }
-/* Set xstat, cstat and the active counts to variant kkt->variant. */
+/* Set xstat, cstat and the active counts to variant kkt->cands.variant. */
 void fold_kkt_apply_variant(fold_kkt *kkt);
 
 /* Append to the weakly active list (kind as fold_weak_entry). */

@@ -137,16 +137,16 @@ void fold_kkt_product_positions(fold_kkt *kkt)
 {
     if (!fold_kkt_product_active(kkt)) return;
     for (fold_int j = 0; j < kkt->n; j++) {
-        fold_int t = kkt->xpos[j];
-        if (t >= 0 && t < kkt->n_primal) kkt->hprod->hk[t] = kkt->hprod->hest[j];
+        fold_int t = kkt->sys.xpos[j];
+        if (t >= 0 && t < kkt->sys.n_primal) kkt->hprod->hk[t] = kkt->hprod->hest[j];
     }
 }
 
 double fold_kkt_product_hdiag(const fold_kkt *kkt, fold_int t, bool scaled)
 {
-    if (!fold_kkt_product_active(kkt) || t < 0 || t >= kkt->n_primal) return 0.0;
+    if (!fold_kkt_product_active(kkt) || t < 0 || t >= kkt->sys.n_primal) return 0.0;
     double h = kkt->hprod->hk[t];
-    return scaled ? h * kkt->kscale[t] * kkt->kscale[t] : h;
+    return scaled ? h * kkt->sys.kscale[t] * kkt->sys.kscale[t] : h;
 }
 
 void fold_kkt_product_hdiag_add(const fold_kkt *kkt, double *d)
@@ -159,19 +159,19 @@ void fold_kkt_product_hdiag_add(const fold_kkt *kkt, double *d)
 fold_status fold_kkt_product_apply_h(fold_kkt *kkt, const double *x, double *y)
 {
     fold_kkt_hprod *hp = kkt->hprod;
-    const double *s = kkt->kscale;
+    const double *s = kkt->sys.kscale;
     fold_status st;
     /* eq. 3.24: S P' H P S x, P the primal rows of K (the free variables in the active form,
      * every variable in the barrier form) */
     for (fold_int j = 0; j < kkt->n; j++) {
-        fold_int t = kkt->xpos[j];
-        hp->u[j] = t >= 0 && t < kkt->n_primal ? s[t] * x[t] : 0.0;
+        fold_int t = kkt->sys.xpos[j];
+        hp->u[j] = t >= 0 && t < kkt->sys.n_primal ? s[t] * x[t] : 0.0;
     }
     if ((st = hess_product(kkt, hp->u, hp->w)) < 0)
         return fold_error_context(st, "matrix-free KKT operator");
     for (fold_int j = 0; j < kkt->n; j++) {
-        fold_int t = kkt->xpos[j];
-        if (t >= 0 && t < kkt->n_primal) y[t] += s[t] * hp->w[j];
+        fold_int t = kkt->sys.xpos[j];
+        if (t >= 0 && t < kkt->sys.n_primal) y[t] += s[t] * hp->w[j];
     }
     return FOLD_OK;
 }
