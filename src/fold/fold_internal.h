@@ -7,6 +7,7 @@
 
 #include "fold/call.h"
 #include "fold/engine.h"
+#include "fold/kkt_parts.h"
 #include "forward/sides.h"
 #include "forward/solver_internal.h"
 #include "linalg/linalg.h"
@@ -16,42 +17,13 @@ enum { FOLD_XS_FREE = 0, FOLD_XS_LOWER = 1, FOLD_XS_UPPER = 2, FOLD_XS_FIXED = 3
 /* Status of a constraint in the active-set form. */
 enum { FOLD_CS_INACTIVE = 0, FOLD_CS_LOWER = 1, FOLD_CS_UPPER = 2, FOLD_CS_EQUALITY = 3 };
 
-/* The backward state of one solver (solver->backward). Everything is evaluated at the
- * stored solution whose id is `solution_id`; `is_valid` says the evaluation, classification
- * and assembly are current, `fac.has_factor` / `fac.is_lsq` say how systems are solved. */
-typedef struct fold_kkt_pc fold_kkt_pc;
-
-/* A candidate: an item with a weakly active or ambiguous side (doc/math.md §3.2), held at
- * that side (status `side`: FOLD_XS_LOWER/UPPER, FOLD_CS_LOWER/UPPER) or not (0). */
-typedef struct fold_kkt_cand {
-    bool is_con, weak;
-    bool dependent; /* held by dependent active constraints (eq. 4.12), not by its side */
-    fold_int index;
-    int side;
-    signed char primary, alt; /* status in the primary classification and the other one */
-} fold_kkt_cand;
-
 typedef struct fold_report fold_report;
 
-/* The factorization of K (kkt_state.c): F (kept across solutions with the same pattern: the
- * symbolic analysis, or the nearby preconditioner), whether it is current (has_factor) or
- * the least-squares fallback replaces it (is_lsq), and its info. */
-typedef struct fold_kkt_factor {
-    fold_la_factor *F;
-    bool has_factor, is_lsq;
-    fold_la_factor_info finfo;
-    bool reused_analysis;
-} fold_kkt_factor;
-
-/* Singular K (regularized factorization, doc/math.md §4.8): entries of the results that its
- * null space leaves undetermined (kkt_null.c): variables, multipliers, stationarity
- * residuals (bound multipliers), parameter entries of a vjp. */
-typedef struct fold_kkt_null_space {
-    bool has_null;
-    unsigned char *null_x, *null_l, *null_z, *null_p;
-    fold_int n_null_x, n_null_l, n_null_p;
-} fold_kkt_null_space;
-
+/* The backward state of one solver (solver->backward), in parts with one writer each
+ * (kkt_parts.h). Everything is evaluated at the stored solution whose id is `solution_id`;
+ * `is_valid` says the evaluation, classification and assembly are current,
+ * `fac.has_factor` / `fac.is_lsq` say how systems are solved. The fields outside the parts
+ * are written by kkt_state.c (except up_* by kkt_rhs.c, report by report.c). */
 typedef struct fold_kkt {
     const fold_problem *prob;
     const fold_solver *solver; /* owner (the state lives in solver->backward) */
@@ -59,91 +31,26 @@ typedef struct fold_kkt {
     fold_la_common cm;
     bool has_cm;
 
-    /* Callback values at the solution, in the order of the problem's patterns: H = Hessian
-     * of the Lagrangian (lower triangle), J = dg/dx (m x n), L_xp = d(grad_x L)/dp (n x np),
-     * g_p = dg/dp (m x np). Products with them run on the triplets (kkt_rhs.c). */
-    double *hv, *jv, *lpv, *gpv;
-    /* The entries of L_xp and g_p grouped by parameter (lp_idx[lp_ptr[j] .. lp_ptr[j+1]) are
-     * those of parameter j): products with a sparse dp, or for some parameters only, touch
-     * only their entries (kkt_rhs.c). */
-    fold_int *lp_ptr, *lp_idx, *gp_ptr, *gp_idx;
-    bool has_matrices; /* the value arrays are allocated */
+    fold_kkt_values val;       /* kkt_eval.c */
+    fold_kkt_class cls;        /* kkt_classify.c, kkt_sides.c, kkt_weak.c (eq. 4.12 additions) */
+    fold_kkt_candidates cands; /* kkt_sides.c, variants.c */
+    fold_kkt_sys sys;          /* kkt_active.c, kkt_barrier.c, kkt_assemble.c */
+    fold_kkt_factor fac;       /* kkt_state.c, kkt_precond.c (pc) */
+    fold_kkt_null_space ns;    /* kkt_null.c */
 
-    /* Classification (§3.2): xstat[n], cstat[m], and the weakly active list. */
-    signed char *xstat, *cstat;
-    double *gval; /* g(x; p) at the solution (m) */
-    fold_weak_entry *weak;
-    fold_int n_weak, weak_cap;
-    fold_int n_weak_classified; /* n_weak from the classification (kkt_null.c may add) */
-    fold_int n_dependent;       /* null directions of K found by kkt_structural.c */
-    fold_int n_active_cons, n_active_bounds;
-    bool is_one_sided;
-    /* Classification from the sides (kkt_sides.c; not under active_set.ambiguity = ignore):
-     * the sides at the solution, the candidates, the primary classification (pxstat,
-     * pcstat) and the variant of the candidates requested / applied to xstat, cstat. */
-    fold_sides sides;
-    fold_kkt_cand *cand;
-    fold_int n_cand, cand_cap;
-    signed char *pxstat, *pcstat;
-    int variant, cur_variant;
-    /* The central-path check of suspect verdicts (variants.c): 0 the form of the settings,
-     * FOLD_PATH_AT_MU the barrier form at the solution, FOLD_PATH_SHRUNK the barrier form
-     * with every Sigma moved towards its limit by FOLD_BARRIER_RATIO. */
-    int path, cur_path;
-    unsigned char *vflip; /* n_variants x n_cand: which candidates each variant flips */
-    int n_variants;
-    fold_int n_weak_sides; /* weak-list entries of the classification (the rest: eq. 4.12) */
-    fold_int *cand_item;   /* report item of each candidate (variants.c) */
-    bool cand_item_ok;
-    bool has_classified; /* classification current for solution classified_id */
+    /* Classification current for solution classified_id (kkt_state.c). */
+    bool has_classified;
     unsigned long classified_id;
-
-    /* KKT system K (full storage, nK x nK), primal block first (n_primal rows). */
-    int form; /* fold_kkt_form of the assembled K */
-    fold_int nK, n_primal;
-    fold_int *xpos, *cpos;              /* position of x_j / lam_i in K, or -1 */
-    signed char *sig_xstat, *sig_cstat; /* classification K was built for (active form) */
-    /* K in sorted CSC with an explicit diagonal. Per entry q the source of its value:
-     * kidx[q] = k < nnz(hess_l) for hv[k], nnz(hess_l) + k for jv[k], -1 for none (the
-     * barrier diagonals are added at kdiag[t], the position of K(t,t)). n_sorted_cols counts
-     * the columns that arrived unsorted from the patterns and were sorted. */
-    fold_la_sparse *K;
-    fold_int *kidx, *kdiag;
-    fold_int n_sorted_cols;
-    /* Symmetric diagonal scaling S of K (nK): the stored matrix is S K S, and the builders
-     * below scale right-hand sides and solutions, so the huge Sigma of the barrier form at a
-     * tight solution does not swamp the residual test (doc/math.md §3.4). 1 in the active
-     * form. */
-    double *kscale;
-    /* Bound multipliers from dx and the stationarity residual r = H dx + J' dlam + L_xp dp
-     * (eqs. 3.9, 3.16): dzl = al r - sigl dx, dzu = -au r + sigu dx. Active form: al = 1 on
-     * lower-held, au = 1 on upper-held variables, sigl = sigu = 0. Barrier form: where
-     * Sigma_x dominates the Hessian diagonal, al = Sigma_L / Sigma_x, au = Sigma_U / Sigma_x
-     * (stable: r is O(1) while dx_j ~ 1/Sigma_x), elsewhere sigl = Sigma_L, sigu = Sigma_U. */
-    double *al, *au, *sigl, *sigu;
-    bool sig_written;     /* sigl, sigu written by the barrier form (else all zero) */
-    bool weights_pending; /* active form: al, au not yet formed (fold_kkt_weights) */
-    /* Barrier form (§3.4): Sigma_x (n), constraint diagonal -1/Sigma_s (m) and a 0/1 mask of
-     * constraint rows kept in the system (an inequality with a zero multiplier is decoupled:
-     * dlam_i = 0). */
-    double *xdiag, *cdiag, *jmask;
-
-    /* Evaluation, classification and assembly are current for solution_id (kkt_state.c). */
+    /* Evaluation, classification and assembly are current for solution_id. */
     bool is_valid;
     unsigned long solution_id;
     double assemble_s;
-    fold_kkt_factor fac; /* written by kkt_state.c */
-
-    fold_kkt_null_space ns; /* written by kkt_null.c */
 
     /* Scratch vectors of length max(n, m, np, 1). */
     double *w1, *w2, *w3, *w4;
     /* The upstream gradients of the vjp in progress (fold_kkt_rhs_vjp to _finish_vjp). */
     const double *up_x, *up_zl, *up_zu;
-
-    /* Iterative methods: block preconditioner of the current system, and the name of the
-     * public call in progress (for error details). */
-    fold_kkt_pc *pc;
+    /* The name of the public call in progress (for error details). */
     const char *fn;
 
     /* The trust report of the last public call (report.c). */
@@ -223,9 +130,9 @@ enum { FOLD_PATH_AT_MU = 1, FOLD_PATH_SHRUNK = 2 };
  * path run, whose results are compared and never refused or reported on their own)? */
 static inline bool fold_kkt_primary(const fold_kkt *kkt)
 {
-    return kkt->variant == 0 && kkt->path == 0;
+    return kkt->cands.variant == 0 && kkt->cands.path == 0;
 }
-/* Set xstat, cstat and the active counts to variant kkt->variant. */
+/* Set xstat, cstat and the active counts to variant kkt->cands.variant. */
 void fold_kkt_apply_variant(fold_kkt *kkt);
 
 /* Append to the weakly active list (kind as fold_weak_entry). */

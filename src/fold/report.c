@@ -250,8 +250,8 @@ fold_status fold_weak_list(const fold_solver *solver, fold_weak_entry *out, fold
         *count = 0;
         return FOLD_OK;
     }
-    for (k = 0; k < kkt->n_weak && k < cap; k++)
-        out[k] = kkt->weak[k];
-    *count = kkt->n_weak;
+    for (k = 0; k < kkt->cls.n_weak && k < cap; k++)
+        out[k] = kkt->cls.weak[k];
+    *count = kkt->cls.n_weak;
     return FOLD_OK;
 }

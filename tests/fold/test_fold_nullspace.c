@@ -629,7 +629,7 @@ START_TEST(slow_refinement_rescued)
     ck_assert_msg(st0 >= 0, "%d %s", st0, fold_last_error());
     fold_kkt *kkt = sv->backward;
     ck_assert_double_eq(kkt->fac.finfo.singular_delta, 1e-2);
-    fold_int nK = kkt->nK;
+    fold_int nK = kkt->sys.nK;
     double *B = malloc((size_t)(2 * nK) * sizeof *B), *X = malloc((size_t)(2 * nK) * sizeof *X);
     fold_kkt_rhs_jvp(kkt, 2, dP, B);
     unsigned char bad[2] = {0, 0};
