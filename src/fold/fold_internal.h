@@ -57,7 +57,7 @@ typedef struct fold_kkt {
     fold_report *report;
 } fold_kkt;
 
-/* --- state (backward.c) --- */
+/* --- state (kkt_state.c) --- */
 /* Get or create the backward state of a solver. */
 fold_status fold_kkt_state(fold_solver *solver, fold_kkt **out);
 void fold_kkt_state_free(void *state);
@@ -94,9 +94,14 @@ const fold_la_sparse *fold_kkt_matrix(const fold_kkt *kkt);
 /* Evaluate jac_g, hess_l (obj_factor 1), hess_lp and jac_g_p at the stored solution into
  * hv, jv, lpv, gpv (allocated on first use). */
 fold_status fold_kkt_evaluate(fold_kkt *kkt, const fold_solver *solver);
+void fold_kkt_values_free(fold_kkt_values *val);
 /* Classify constraints and bounds (§3.2); fills xstat, cstat, weak list and counts.
  * FOLD_ERR_DEGENERATE under the refuse policy when weakly active ones exist. */
 fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const char *fn);
+/* The arrays of the classification for n variables and m constraints (zeroed), and their
+ * release with the weak list. */
+fold_status fold_kkt_class_alloc(fold_kkt_class *cls, fold_int n, fold_int m);
+void fold_kkt_class_free(fold_kkt_class *cls);
 
 /* "x[3] upper", "bus 7 vm lower": the item and side of a weak-list entry. */
 void fold_kkt_weak_name(const fold_kkt *kkt, const fold_weak_entry *w, char *buf, size_t len);
@@ -161,6 +166,10 @@ fold_status fold_kkt_build_pattern(fold_kkt *kkt);
 /* Free K, its triplets and its factorization (not the null-space flags of that
  * factorization: fold_kkt_null_free, kkt_null.c). */
 void fold_kkt_release_system(fold_kkt *kkt);
+/* The arrays of the system for n variables and m constraints (zeroed: the active-form weights
+ * sigl = sigu = 0 rely on it), and their release (K itself: fold_kkt_release_system). */
+fold_status fold_kkt_sys_alloc(fold_kkt_sys *sys, fold_int n, fold_int m);
+void fold_kkt_sys_free(fold_kkt_sys *sys);
 
 /* --- entries left undetermined by a singular K (kkt_null.c, doc/math.md §4.8) --- */
 /* After a regularized factorization: probe null(K) and flag the entries it moves. */
@@ -202,7 +211,7 @@ void fold_kkt_fill(fold_kkt *kkt);
 
 /* --- right-hand sides and results (kkt_rhs.c) --- all blocks column-major, nrhs columns.
  * JVP (eq. 3.8): B (nK x nrhs) from directions dP (np x nrhs). */
-void fold_kkt_rhs_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, double *B);
+void fold_kkt_rhs_jvp(const fold_kkt *kkt, fold_int nrhs, const double *dP, double *B);
 /* From the solution U (nK x nrhs) of K U = B to dx (n), dlam (m), dzl, dzu (n) per column
  * (any output may be NULL; leading dimensions n and m). */
 void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const double *U,
@@ -214,7 +223,7 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
                       const double *zlbar, const double *zubar, double *B, double *C);
 /* pbar (np x nrhs) from W = K^{-1} B and C (eq. 3.11); with cols (n_cols of them) only
  * those entries of each column of pbar are computed (the others are left partial). */
-void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
+void fold_kkt_finish_vjp(const fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
                          fold_int n_cols, const fold_int *cols, double *pbar);
 
 /* y = P x (transpose: P' x; y += when accumulate) for a callback pattern P with values v
@@ -228,14 +237,14 @@ void fold_kkt_jtmul_add(const fold_kkt *kkt, const double *x, double *y);
 
 /* --- bounds moving with p (kkt_bounds.c, doc/math.md §3.10); no-ops without them --- */
 /* Add to tx = L_xp dp and tc = g_p dp the bound terms of the form (db: scratch n). */
-void fold_kkt_bound_rhs(fold_kkt *kkt, const double *dp, double *tx, double *tc, double *db);
+void fold_kkt_bound_rhs(const fold_kkt *kkt, const double *dp, double *tx, double *tc, double *db);
 /* Active form: dx of the held variables, which follow their bounds. */
-void fold_kkt_bound_finish(fold_kkt *kkt, const double *dp, double *vx);
+void fold_kkt_bound_finish(const fold_kkt *kkt, const double *dp, double *vx);
 /* Barrier form: the bound terms of dzl_j, dzu_j. */
 void fold_kkt_bound_dz(const fold_kkt *kkt, const double *dp, fold_int j, double *dzl, double *dzu);
 /* The transposes into pbar (one right-hand side): wx = w_x - c, c (may be NULL), wl = w_lam,
  * and the upstream gradients (any may be NULL). */
-void fold_kkt_bound_vjp(fold_kkt *kkt, const double *wx, const double *c, const double *wl,
+void fold_kkt_bound_vjp(const fold_kkt *kkt, const double *wx, const double *c, const double *wl,
                         const double *xbar, const double *zlbar, const double *zubar, double *pbar);
 /* The bound terms of the optimal value's gradient (eq. 3.30), added to grad. */
 void fold_kkt_bound_value_gradient(const fold_solver *solver, double *grad);
