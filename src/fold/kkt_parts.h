@@ -5,6 +5,7 @@
 #ifndef FOLD_KKT_PARTS_H
 #define FOLD_KKT_PARTS_H
 
+#include "fold/engine.h"
 #include "forward/sides.h"
 #include "foldopt/fold.h"
 #include "linalg/linalg.h"
@@ -112,13 +113,16 @@ typedef struct fold_kkt_pc fold_kkt_pc;
  * current (has_factor) or the least-squares fallback replaces it (is_lsq), and its info:
  * written by kkt_state.c (kkt_system.c refreshes finfo after a solve, where AUTO may switch
  * to LU; kkt_assemble.c frees F with K). pc, the block preconditioner of the iterative
- * methods: written by kkt_precond.c. */
+ * methods: written by kkt_precond.c. auto_memo, the preconditioner precond.kind = auto fell
+ * back to on this system: written by the engine (engine.c), cleared by kkt_state.c with
+ * the factorization when K changes. */
 typedef struct fold_kkt_factor {
     fold_la_factor *F;
     bool has_factor, is_lsq;
     fold_la_factor_info finfo;
     bool reused_analysis;
     fold_kkt_pc *pc;
+    fold_pc_memo auto_memo;
 } fold_kkt_factor;
 
 /* Singular K (regularized factorization, doc/math.md §4.8): entries of the results that its

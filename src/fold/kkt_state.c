@@ -256,6 +256,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     current = kkt->is_valid && kkt->solution_id == solver->solution_id;
     if (!current) {
         kkt->is_valid = kkt->fac.has_factor = kkt->fac.is_lsq = false;
+        kkt->fac.auto_memo.is_set = false; /* a new K: auto starts over (engine.c) */
         t0 = fold_time_now();
         if ((st = fold_kkt_evaluate(kkt, solver)) != FOLD_OK)
             return fold_error_context(st, "%s", fn);
@@ -291,6 +292,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         fold_kkt_apply_variant(kkt);
         kkt->cands.cur_path = kkt->cands.path;
         kkt->fac.has_factor = kkt->fac.is_lsq = false;
+        kkt->fac.auto_memo.is_set = false;
         kkt->cls.n_weak = kkt->cls.n_weak_classified;
         if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
             return fold_error_context(st, "%s: KKT assembly", fn);
