@@ -27,7 +27,9 @@ typedef struct fold_kkt_values {
  * from and the weakly active list. Written by the classification stage: kkt_classify.c (the
  * primary classification), kkt_sides.c (a variant of the candidates applied), kkt_weak.c
  * (appends to the weak list) on behalf of kkt_structural.c and kkt_null.c, which add the
- * dependent items of eq. 4.12 and mark the derivative one-sided. */
+ * dependent items of eq. 4.12 (n_dependent, n_weak back to n_weak_classified before they
+ * add them) and mark the derivative one-sided; kkt_state.c also resets n_weak when it
+ * applies another variant. */
 typedef struct fold_kkt_class {
     signed char *xstat, *cstat;
     double *gval; /* g(x; p) at the solution (m) */
