@@ -116,7 +116,7 @@ fold_status fold_call_end(fold_call *call, fold_status st, const fold_solver *so
         return fold_error(FOLD_WARN_ONE_SIDED,
                           "%s: %lld weakly active constraints/bounds treated as %s "
                           "(active_set.weak_policy); the derivative is one-sided",
-                          fn, (long long)(kkt ? kkt->n_weak : 0),
+                          fn, (long long)(kkt ? kkt->cls.n_weak : 0),
                           solver->set.active_set.weak_policy == FOLD_WEAK_ACTIVE ? "active"
                                                                                  : "inactive");
     if (info->n_barrier_error > 0)

@@ -51,7 +51,7 @@ static fold_status forward_block(fold_solver *solver, fold_block of, fold_int n_
                                  fold_call *call)
 {
     fold_kkt *kkt = solver->backward;
-    fold_int np = kkt->np, nK = kkt->nK;
+    fold_int np = kkt->np, nK = kkt->sys.nK;
     fold_int len = block_len(solver, of);
     double *dP = work, *B = dP + np * nb, *U = B + nK * nb, *Z = U + nK * nb;
     fold_status st;
@@ -77,7 +77,7 @@ static fold_status reverse_block(fold_solver *solver, fold_block of, fold_int n_
                                  fold_call *call)
 {
     fold_kkt *kkt = solver->backward;
-    fold_int n = kkt->n, np = kkt->np, nK = kkt->nK;
+    fold_int n = kkt->n, np = kkt->np, nK = kkt->sys.nK;
     fold_int len = block_len(solver, of);
     double *E = work, *B = E + len * nb, *W = B + nK * nb, *C = W + nK * nb, *P = C + n * nb;
     fold_status st;
@@ -233,7 +233,7 @@ static fold_status jac_run(fold_solver *solver, void *vctx, double *out, fold_ca
     nan_lines nl = {0};
     if ((st = fold_kkt_setup(solver, true, call->info, "fold_jacobian")) < 0) return st;
     fold_kkt *kkt = solver->backward;
-    fold_int n = kkt->n, np = kkt->np, nK = kkt->nK, len = block_len(solver, c->of);
+    fold_int n = kkt->n, np = kkt->np, nK = kkt->sys.nK, len = block_len(solver, c->of);
     bool forward = c->n_cols <= c->n_rows;
     fold_int bs = solver->set.backward.block_size;
     if (bs > (forward ? c->n_cols : c->n_rows)) bs = forward ? c->n_cols : c->n_rows;

@@ -6,11 +6,11 @@ fold_status fold_kkt_build_active(fold_kkt *kkt)
 {
     fold_int nF = 0, nA = 0;
     for (fold_int j = 0; j < kkt->n; j++)
-        kkt->xpos[j] = kkt->xstat[j] == FOLD_XS_FREE ? nF++ : -1;
+        kkt->sys.xpos[j] = kkt->cls.xstat[j] == FOLD_XS_FREE ? nF++ : -1;
     for (fold_int i = 0; i < kkt->m; i++)
-        kkt->cpos[i] = kkt->cstat[i] != FOLD_CS_INACTIVE ? nF + nA++ : -1;
-    kkt->nK = nF + nA;
-    kkt->n_primal = nF;
+        kkt->sys.cpos[i] = kkt->cls.cstat[i] != FOLD_CS_INACTIVE ? nF + nA++ : -1;
+    kkt->sys.nK = nF + nA;
+    kkt->sys.n_primal = nF;
     /* An explicit diagonal in every row (kkt_assemble.c): the CHOLMOD path regularizes it,
      * and the pattern does not depend on whether the Hessian has diagonal entries. */
     return fold_kkt_build_pattern(kkt);
@@ -19,26 +19,26 @@ fold_status fold_kkt_build_active(fold_kkt *kkt)
 void fold_kkt_active_weights(fold_kkt *kkt, const fold_solver *solver)
 {
     (void)solver;
-    kkt->weights_pending = true;
+    kkt->sys.weights_pending = true;
 }
 
 void fold_kkt_weights(fold_kkt *kkt)
 {
     const fold_solver *solver = kkt->solver;
-    if (!kkt->weights_pending) return;
-    kkt->weights_pending = false;
+    if (!kkt->sys.weights_pending) return;
+    kkt->sys.weights_pending = false;
     for (fold_int j = 0; j < kkt->n; j++) {
-        int st = kkt->xstat[j];
+        int st = kkt->cls.xstat[j];
         /* A fixed variable (xL = xU) puts the change on the larger multiplier. */
         if (st == FOLD_XS_FIXED)
             st = solver->zl[j] >= solver->zu[j] ? FOLD_XS_LOWER : FOLD_XS_UPPER;
-        kkt->al[j] = st == FOLD_XS_LOWER ? 1.0 : 0.0;
-        kkt->au[j] = st == FOLD_XS_UPPER ? 1.0 : 0.0;
+        kkt->sys.al[j] = st == FOLD_XS_LOWER ? 1.0 : 0.0;
+        kkt->sys.au[j] = st == FOLD_XS_UPPER ? 1.0 : 0.0;
     }
     /* Zero (calloc) since the state was created, unless the barrier form wrote them. */
-    if (kkt->sig_written) {
-        memset(kkt->sigl, 0, (size_t)kkt->n * sizeof(double));
-        memset(kkt->sigu, 0, (size_t)kkt->n * sizeof(double));
-        kkt->sig_written = false;
+    if (kkt->sys.sig_written) {
+        memset(kkt->sys.sigl, 0, (size_t)kkt->n * sizeof(double));
+        memset(kkt->sys.sigu, 0, (size_t)kkt->n * sizeof(double));
+        kkt->sys.sig_written = false;
     }
 }

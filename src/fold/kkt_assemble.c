@@ -59,7 +59,7 @@ static void visit(const fold_kkt *kkt, fold_int *next, fold_int *Ki, fold_int *k
 {
     const fold_owned_pattern *hp = &kkt->prob->hess_l, *jp = &kkt->prob->jac_g;
     for (fold_int k = 0; k < hp->nnz; k++) {
-        fold_int r = kkt->xpos[hp->row[k]], c = kkt->xpos[hp->col[k]];
+        fold_int r = kkt->sys.xpos[hp->row[k]], c = kkt->sys.xpos[hp->col[k]];
         if (r < 0 || c < 0) continue;
         put(next, Ki, kidx, c, r, k);
         if (r != c)
@@ -68,7 +68,7 @@ static void visit(const fold_kkt *kkt, fold_int *next, fold_int *Ki, fold_int *k
             diag[c] = 1;
     }
     for (fold_int k = 0; k < jp->nnz; k++) {
-        fold_int r = kkt->cpos[jp->row[k]], c = kkt->xpos[jp->col[k]];
+        fold_int r = kkt->sys.cpos[jp->row[k]], c = kkt->sys.xpos[jp->col[k]];
         if (r < 0 || c < 0) continue;
         put(next, Ki, kidx, c, r, hp->nnz + k);
         put(next, Ki, kidx, r, c, hp->nnz + k);
@@ -81,11 +81,11 @@ static void visit(const fold_kkt *kkt, fold_int *next, fold_int *Ki, fold_int *k
 static void finish_column(fold_kkt *kkt, fold_int c, fold_int len, const fold_int *Kp, fold_int *Ki)
 {
     fold_int pos = 0;
-    fold_int *r = Ki + Kp[c], *s = kkt->kidx + Kp[c];
+    fold_int *r = Ki + Kp[c], *s = kkt->sys.kidx + Kp[c];
     for (fold_int t = 1; t < len; t++)
         if (r[t] <= r[t - 1]) {
             sort_column(r, s, len);
-            kkt->n_sorted_cols++;
+            kkt->sys.n_sorted_cols++;
             break;
         }
     while (pos < len && r[pos] < c)
@@ -96,22 +96,22 @@ static void finish_column(fold_kkt *kkt, fold_int c, fold_int len, const fold_in
         r[pos] = c;
         s[pos] = -1;
     }
-    kkt->kdiag[c] = Kp[c] + pos;
+    kkt->sys.kdiag[c] = Kp[c] + pos;
 }
 
 fold_status fold_kkt_build_pattern(fold_kkt *kkt)
 {
-    fold_int nK = kkt->nK, nz = 0, *Kp, *Ki, *next = NULL;
+    fold_int nK = kkt->sys.nK, nz = 0, *Kp, *Ki, *next = NULL;
     unsigned char *diag;
-    kkt->n_sorted_cols = 0;
-    kkt->kscale = fold_malloc((size_t)(nK + 1), sizeof(double), "KKT scaling");
-    kkt->kdiag = fold_calloc((size_t)(nK + 1), sizeof(fold_int), "KKT diagonal positions");
-    if (!kkt->kscale || !kkt->kdiag) return FOLD_ERR_MEMORY;
+    kkt->sys.n_sorted_cols = 0;
+    kkt->sys.kscale = fold_malloc((size_t)(nK + 1), sizeof(double), "KKT scaling");
+    kkt->sys.kdiag = fold_calloc((size_t)(nK + 1), sizeof(fold_int), "KKT diagonal positions");
+    if (!kkt->sys.kscale || !kkt->sys.kdiag) return FOLD_ERR_MEMORY;
     if (nK == 0) return FOLD_OK;
     /* Counts per column (in kdiag, used as cursors), plus the diagonal where H has none:
      * every column gets exactly its final size. */
     if (!(diag = fold_calloc((size_t)nK, 1, "KKT diagonal flags"))) return FOLD_ERR_MEMORY;
-    next = kkt->kdiag;
+    next = kkt->sys.kdiag;
     visit(kkt, next, NULL, NULL, diag);
     for (fold_int c = 0; c < nK; c++) {
         fold_int cnt = next[c] + !diag[c];
@@ -119,32 +119,67 @@ fold_status fold_kkt_build_pattern(fold_kkt *kkt)
         nz += cnt;
     }
     free(diag);
-    fold_status st = fold_la_sparse_alloc(nK, nK, nz, &kkt->cm, &kkt->K);
+    fold_status st = fold_la_sparse_alloc(nK, nK, nz, &kkt->cm, &kkt->sys.K);
     if (st < 0) return fold_error_context(st, "KKT matrix of order %lld", (long long)nK);
-    kkt->kidx = fold_malloc((size_t)nz, sizeof(fold_int), "KKT entry sources");
-    if (!kkt->kidx) return FOLD_ERR_MEMORY;
-    Kp = kkt->K->p;
-    Ki = kkt->K->i;
+    kkt->sys.kidx = fold_malloc((size_t)nz, sizeof(fold_int), "KKT entry sources");
+    if (!kkt->sys.kidx) return FOLD_ERR_MEMORY;
+    Kp = kkt->sys.K->p;
+    Ki = kkt->sys.K->i;
     memcpy(Kp, next, (size_t)nK * sizeof *Kp);
     Kp[nK] = nz;
-    visit(kkt, next, Ki, kkt->kidx, NULL);
+    visit(kkt, next, Ki, kkt->sys.kidx, NULL);
     /* next[c] is now the end of column c's entries from the patterns. */
     for (fold_int c = 0; c < nK; c++)
         finish_column(kkt, c, next[c] - Kp[c], Kp, Ki);
     return FOLD_OK;
 }
 
+fold_status fold_kkt_sys_alloc(fold_kkt_sys *sys, fold_int n, fold_int m)
+{
+    size_t nn = (size_t)n, mm = (size_t)(m > 0 ? m : 1);
+    sys->sig_xstat = fold_calloc(nn, 1, "variable status");
+    sys->sig_cstat = fold_calloc(mm, 1, "constraint status");
+    sys->xpos = fold_calloc(nn, sizeof(fold_int), "KKT positions");
+    sys->cpos = fold_calloc(mm, sizeof(fold_int), "KKT positions");
+    sys->al = fold_calloc(nn, sizeof(double), "bound weights");
+    sys->au = fold_calloc(nn, sizeof(double), "bound weights");
+    sys->sigl = fold_calloc(nn, sizeof(double), "Sigma_L");
+    sys->sigu = fold_calloc(nn, sizeof(double), "Sigma_U");
+    sys->xdiag = fold_calloc(nn, sizeof(double), "Sigma_x");
+    sys->cdiag = fold_calloc(mm, sizeof(double), "constraint diagonal");
+    sys->jmask = fold_calloc(mm, sizeof(double), "constraint mask");
+    return sys->sig_xstat && sys->sig_cstat && sys->xpos && sys->cpos && sys->al && sys->au &&
+                   sys->sigl && sys->sigu && sys->xdiag && sys->cdiag && sys->jmask
+               ? FOLD_OK
+               : FOLD_ERR_MEMORY;
+}
+
+void fold_kkt_sys_free(fold_kkt_sys *sys)
+{
+    free(sys->xpos);
+    free(sys->cpos);
+    free(sys->sig_xstat);
+    free(sys->sig_cstat);
+    free(sys->al);
+    free(sys->au);
+    free(sys->sigl);
+    free(sys->sigu);
+    free(sys->xdiag);
+    free(sys->cdiag);
+    free(sys->jmask);
+}
+
 void fold_kkt_release_system(fold_kkt *kkt)
 {
     fold_la_factor_free(kkt->fac.F);
     kkt->fac.F = NULL;
-    fold_la_sparse_free(&kkt->K, &kkt->cm);
-    free(kkt->kidx);
-    free(kkt->kdiag);
-    free(kkt->kscale);
-    kkt->kidx = kkt->kdiag = NULL;
-    kkt->kscale = NULL;
-    kkt->nK = 0;
+    fold_la_sparse_free(&kkt->sys.K, &kkt->cm);
+    free(kkt->sys.kidx);
+    free(kkt->sys.kdiag);
+    free(kkt->sys.kscale);
+    kkt->sys.kidx = kkt->sys.kdiag = NULL;
+    kkt->sys.kscale = NULL;
+    kkt->sys.nK = 0;
     kkt->fac.has_factor = kkt->fac.is_lsq = false;
 }
 
@@ -152,16 +187,16 @@ void fold_kkt_release_system(fold_kkt *kkt)
  * solution), identity in the active form; K <- S K S. */
 static void scale(fold_kkt *kkt)
 {
-    double *s = kkt->kscale, *Kx = kkt->K->x;
-    const fold_int *Kp = kkt->K->p, *Ki = kkt->K->i;
-    if (kkt->form != FOLD_KKT_BARRIER) {
-        for (fold_int t = 0; t < kkt->nK; t++)
+    double *s = kkt->sys.kscale, *Kx = kkt->sys.K->x;
+    const fold_int *Kp = kkt->sys.K->p, *Ki = kkt->sys.K->i;
+    if (kkt->sys.form != FOLD_KKT_BARRIER) {
+        for (fold_int t = 0; t < kkt->sys.nK; t++)
             s[t] = 1.0;
         return;
     }
-    for (fold_int t = 0; t < kkt->nK; t++)
-        s[t] = 1.0 / sqrt(fmax(1.0, fabs(Kx[kkt->kdiag[t]])));
-    for (fold_int c = 0; c < kkt->nK; c++)
+    for (fold_int t = 0; t < kkt->sys.nK; t++)
+        s[t] = 1.0 / sqrt(fmax(1.0, fabs(Kx[kkt->sys.kdiag[t]])));
+    for (fold_int c = 0; c < kkt->sys.nK; c++)
         for (fold_int q = Kp[c]; q < Kp[c + 1]; q++)
             Kx[q] *= s[Ki[q]] * s[c];
 }
@@ -169,28 +204,28 @@ static void scale(fold_kkt *kkt)
 void fold_kkt_fill(fold_kkt *kkt)
 {
     const fold_int *jrow = kkt->prob->jac_g.row, nh = kkt->prob->hess_l.nnz;
-    bool barrier = kkt->form == FOLD_KKT_BARRIER;
-    if (!kkt->K) return;
-    double *Kx = kkt->K->x;
-    fold_int nz = ((const fold_int *)kkt->K->p)[kkt->nK];
+    bool barrier = kkt->sys.form == FOLD_KKT_BARRIER;
+    if (!kkt->sys.K) return;
+    double *Kx = kkt->sys.K->x;
+    fold_int nz = ((const fold_int *)kkt->sys.K->p)[kkt->sys.nK];
     for (fold_int q = 0; q < nz; q++) {
-        fold_int k = kkt->kidx[q];
+        fold_int k = kkt->sys.kidx[q];
         /* Decoupled barrier rows (§3.4) keep their pattern with zero values. */
         Kx[q] = k < 0     ? 0.0
-                : k < nh  ? kkt->hv[k]
-                : barrier ? kkt->jv[k - nh] * kkt->jmask[jrow[k - nh]]
-                          : kkt->jv[k - nh];
+                : k < nh  ? kkt->val.hv[k]
+                : barrier ? kkt->val.jv[k - nh] * kkt->sys.jmask[jrow[k - nh]]
+                          : kkt->val.jv[k - nh];
     }
     if (barrier) { /* Sigma_x on the primal, -1/Sigma_s on the constraint diagonal */
         for (fold_int j = 0; j < kkt->n; j++)
-            Kx[kkt->kdiag[kkt->xpos[j]]] += kkt->xdiag[j];
+            Kx[kkt->sys.kdiag[kkt->sys.xpos[j]]] += kkt->sys.xdiag[j];
         for (fold_int i = 0; i < kkt->m; i++)
-            Kx[kkt->kdiag[kkt->cpos[i]]] += kkt->cdiag[i];
+            Kx[kkt->sys.kdiag[kkt->sys.cpos[i]]] += kkt->sys.cdiag[i];
     }
     scale(kkt);
 }
 
 const fold_la_sparse *fold_kkt_matrix(const fold_kkt *kkt)
 {
-    return kkt ? kkt->K : NULL;
+    return kkt ? kkt->sys.K : NULL;
 }

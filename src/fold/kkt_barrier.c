@@ -13,11 +13,11 @@ fold_status fold_kkt_build_barrier(fold_kkt *kkt)
 {
     fold_int n = kkt->n, m = kkt->m;
     for (fold_int j = 0; j < n; j++)
-        kkt->xpos[j] = j;
+        kkt->sys.xpos[j] = j;
     for (fold_int i = 0; i < m; i++)
-        kkt->cpos[i] = n + i;
-    kkt->nK = n + m;
-    kkt->n_primal = n;
+        kkt->sys.cpos[i] = n + i;
+    kkt->sys.nK = n + m;
+    kkt->sys.n_primal = n;
     return fold_kkt_build_pattern(kkt);
 }
 
@@ -37,56 +37,56 @@ void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver)
     fold_bounds b = fold_solver_bounds(solver); /* at the solution's p (math.md §2.5) */
     /* Hessian diagonal in w1 (the scale Sigma_x is compared with). */
     memset(kkt->w1, 0, (size_t)kkt->n * sizeof(double));
-    kkt->sig_written = true;
-    kkt->weights_pending = false;
+    kkt->sys.sig_written = true;
+    kkt->sys.weights_pending = false;
     for (fold_int k = 0; k < hp->nnz; k++)
-        if (hp->row[k] == hp->col[k]) kkt->w1[hp->row[k]] += kkt->hv[k];
+        if (hp->row[k] == hp->col[k]) kkt->w1[hp->row[k]] += kkt->val.hv[k];
     for (fold_int j = 0; j < kkt->n; j++) {
         double lo = b.xl[j], hi = b.xu[j], x = solver->x[j];
         bool fl = !fold_is_inf_bound(lo), fu = !fold_is_inf_bound(hi);
         /* Linearizing zl (x - xL) = mu, zu (xU - x) = mu at fixed mu (eq. 3.13). */
-        kkt->sigl[j] = fl ? fmax(solver->zl[j], 0.0) / floored(x - lo, lo) : 0.0;
-        kkt->sigu[j] = fu ? fmax(solver->zu[j], 0.0) / floored(hi - x, hi) : 0.0;
+        kkt->sys.sigl[j] = fl ? fmax(solver->zl[j], 0.0) / floored(x - lo, lo) : 0.0;
+        kkt->sys.sigu[j] = fu ? fmax(solver->zu[j], 0.0) / floored(hi - x, hi) : 0.0;
         /* a variant extrapolates the central path (variants.c, eq. 3.19) */
-        kkt->sigl[j] *= fold_kkt_side_factor(kkt, fold_side_of_var(j, 0));
-        kkt->sigu[j] *= fold_kkt_side_factor(kkt, fold_side_of_var(j, 1));
+        kkt->sys.sigl[j] *= fold_kkt_side_factor(kkt, fold_side_of_var(j, 0));
+        kkt->sys.sigu[j] *= fold_kkt_side_factor(kkt, fold_side_of_var(j, 1));
         if (fl && fu && lo == hi) {
             /* A fixed variable has no interior: pin it (dx_j = 0 up to 1e-16 relative). */
             double big = (1.0 + fabs(solver->zl[j]) + fabs(solver->zu[j])) / floored(0.0, lo);
-            kkt->sigl[j] = kkt->sigu[j] = 0.5 * big;
+            kkt->sys.sigl[j] = kkt->sys.sigu[j] = 0.5 * big;
         }
-        kkt->xdiag[j] = kkt->sigl[j] + kkt->sigu[j];
-        kkt->al[j] = kkt->au[j] = 0.0;
+        kkt->sys.xdiag[j] = kkt->sys.sigl[j] + kkt->sys.sigu[j];
+        kkt->sys.al[j] = kkt->sys.au[j] = 0.0;
         /* Where Sigma_x dominates, dx_j ~ r_j / Sigma_x is tiny and Sigma * dx_j would lose
          * all accuracy: take dz from the stationarity row instead (eq. 3.16). */
-        if (kkt->xdiag[j] > 1.0 + fabs(kkt->w1[j])) {
-            kkt->al[j] = kkt->sigl[j] / kkt->xdiag[j];
-            kkt->au[j] = kkt->sigu[j] / kkt->xdiag[j];
-            kkt->sigl[j] = kkt->sigu[j] = 0.0;
+        if (kkt->sys.xdiag[j] > 1.0 + fabs(kkt->w1[j])) {
+            kkt->sys.al[j] = kkt->sys.sigl[j] / kkt->sys.xdiag[j];
+            kkt->sys.au[j] = kkt->sys.sigu[j] / kkt->sys.xdiag[j];
+            kkt->sys.sigl[j] = kkt->sys.sigu[j] = 0.0;
         }
     }
     for (fold_int i = 0; i < kkt->m; i++) {
         double lo = b.gl[i], hi = b.gu[i], lam = solver->lam[i], g;
         double sig = 0.0;
         if (fold_prob_is_equality(prob, i)) {
-            kkt->cdiag[i] = 0.0;
-            kkt->jmask[i] = 1.0;
+            kkt->sys.cdiag[i] = 0.0;
+            kkt->sys.jmask[i] = 1.0;
             continue;
         }
         /* Slack s_i = g_i with multipliers vl = max(-lam, 0), vu = max(lam, 0) (eq. 3.14):
          * Sigma_s = vl / (s - gL) + vu / (gU - s). The slack equals g at a converged
          * iterate; the distances come from the constraint values at the solution. */
-        g = kkt->gval[i];
+        g = kkt->cls.gval[i];
         if (lam < 0 && !fold_is_inf_bound(lo))
             sig = -lam / floored(g - lo, lo) * fold_kkt_side_factor(kkt, fold_side_of_con(n, i, 0));
         else if (lam > 0 && !fold_is_inf_bound(hi))
             sig = lam / floored(hi - g, hi) * fold_kkt_side_factor(kkt, fold_side_of_con(n, i, 1));
         if (sig > FOLD_SIGMA_S_MIN) {
-            kkt->cdiag[i] = -1.0 / sig;
-            kkt->jmask[i] = 1.0;
+            kkt->sys.cdiag[i] = -1.0 / sig;
+            kkt->sys.jmask[i] = 1.0;
         } else {
-            kkt->cdiag[i] = -1.0;
-            kkt->jmask[i] = 0.0;
+            kkt->sys.cdiag[i] = -1.0;
+            kkt->sys.jmask[i] = 0.0;
         }
     }
 }

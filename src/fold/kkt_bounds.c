@@ -7,7 +7,7 @@
 /* The bound map of the side variable j is held at (active form), or -1. */
 static int held_side(const fold_kkt *kkt, fold_int j)
 {
-    switch (kkt->xstat[j]) {
+    switch (kkt->cls.xstat[j]) {
     case FOLD_XS_LOWER:
     case FOLD_XS_FIXED:
         return FOLD_BMAP_XL; /* a fixed variable's maps are equal */
@@ -22,12 +22,12 @@ static int held_side(const fold_kkt *kkt, fold_int j)
  * side its multiplier points to (barrier form, rows kept in the system); -1 when none. */
 static int row_side(const fold_kkt *kkt, fold_int i)
 {
-    if (kkt->form == FOLD_KKT_BARRIER) {
+    if (kkt->sys.form == FOLD_KKT_BARRIER) {
         if (fold_prob_is_equality(kkt->prob, i)) return FOLD_BMAP_GL;
-        if (kkt->jmask[i] == 0.0) return -1;
+        if (kkt->sys.jmask[i] == 0.0) return -1;
         return kkt->solver->lam[i] < 0 ? FOLD_BMAP_GL : FOLD_BMAP_GU;
     }
-    switch (kkt->cstat[i]) {
+    switch (kkt->cls.cstat[i]) {
     case FOLD_CS_LOWER:
     case FOLD_CS_EQUALITY:
         return FOLD_BMAP_GL;
@@ -45,9 +45,9 @@ static int row_side(const fold_kkt *kkt, fold_int i)
 static void sigmas(const fold_kkt *kkt, fold_int j, double *sl, double *su, double *k)
 {
     fold_bounds b = fold_solver_bounds(kkt->solver);
-    *sl = kkt->sigl[j] + kkt->al[j] * kkt->xdiag[j];
-    *su = kkt->sigu[j] + kkt->au[j] * kkt->xdiag[j];
-    *k = b.xl[j] == b.xu[j] ? 0.0 : kkt->al[j] * kkt->au[j] * kkt->xdiag[j];
+    *sl = kkt->sys.sigl[j] + kkt->sys.al[j] * kkt->sys.xdiag[j];
+    *su = kkt->sys.sigu[j] + kkt->sys.au[j] * kkt->sys.xdiag[j];
+    *k = b.xl[j] == b.xu[j] ? 0.0 : kkt->sys.al[j] * kkt->sys.au[j] * kkt->sys.xdiag[j];
 }
 
 static bool finite_side(const fold_kkt *kkt, int side, fold_int j)
@@ -56,12 +56,12 @@ static bool finite_side(const fold_kkt *kkt, int side, fold_int j)
     return !fold_is_inf_bound(side == FOLD_BMAP_XL ? b.xl[j] : b.xu[j]);
 }
 
-void fold_kkt_bound_rhs(fold_kkt *kkt, const double *dp, double *tx, double *tc, double *db)
+void fold_kkt_bound_rhs(const fold_kkt *kkt, const double *dp, double *tx, double *tc, double *db)
 {
     const fold_problem *prob = kkt->prob;
     if (!prob->has_bound_maps) return;
     fold_int n = kkt->n, m = kkt->m;
-    if (kkt->form == FOLD_KKT_BARRIER) {
+    if (kkt->sys.form == FOLD_KKT_BARRIER) {
         /* (3.28): L_xp dp - Sigma_L dxL - Sigma_U dxU; g_p dp - dgS on the kept rows */
         for (fold_int j = 0; j < n; j++) {
             double sl, su, k;
@@ -87,9 +87,9 @@ void fold_kkt_bound_rhs(fold_kkt *kkt, const double *dp, double *tx, double *tc,
     }
 }
 
-void fold_kkt_bound_finish(fold_kkt *kkt, const double *dp, double *vx)
+void fold_kkt_bound_finish(const fold_kkt *kkt, const double *dp, double *vx)
 {
-    if (!kkt->prob->has_bound_maps || kkt->form == FOLD_KKT_BARRIER) return;
+    if (!kkt->prob->has_bound_maps || kkt->sys.form == FOLD_KKT_BARRIER) return;
     for (fold_int j = 0; j < kkt->n; j++) {
         int s = held_side(kkt, j);
         if (s >= 0) vx[j] = fold_prob_bound_dot(kkt->prob, s, j, dp);
@@ -99,7 +99,7 @@ void fold_kkt_bound_finish(fold_kkt *kkt, const double *dp, double *vx)
 void fold_kkt_bound_dz(const fold_kkt *kkt, const double *dp, fold_int j, double *dzl, double *dzu)
 {
     const fold_problem *prob = kkt->prob;
-    if (!prob->has_bound_maps || kkt->form != FOLD_KKT_BARRIER) return;
+    if (!prob->has_bound_maps || kkt->sys.form != FOLD_KKT_BARRIER) return;
     double sl, su, k;
     sigmas(kkt, j, &sl, &su, &k);
     double dl =
@@ -107,11 +107,11 @@ void fold_kkt_bound_dz(const fold_kkt *kkt, const double *dp, fold_int j, double
     double du =
         finite_side(kkt, FOLD_BMAP_XU, j) ? fold_prob_bound_dot(prob, FOLD_BMAP_XU, j, dp) : 0.0;
     /* dzl = -Sigma_L (dx - dxL), dzu = Sigma_U (dx - dxU) (3.29) */
-    *dzl += kkt->sigl[j] * dl + k * (dl - du);
-    *dzu += -kkt->sigu[j] * du + k * (dl - du);
+    *dzl += kkt->sys.sigl[j] * dl + k * (dl - du);
+    *dzu += -kkt->sys.sigu[j] * du + k * (dl - du);
 }
 
-void fold_kkt_bound_vjp(fold_kkt *kkt, const double *wx, const double *c, const double *wl,
+void fold_kkt_bound_vjp(const fold_kkt *kkt, const double *wx, const double *c, const double *wl,
                         const double *xbar, const double *zlbar, const double *zubar, double *pb)
 {
     const fold_problem *prob = kkt->prob;
@@ -127,22 +127,22 @@ void fold_kkt_bound_vjp(fold_kkt *kkt, const double *wx, const double *c, const 
     fold_kkt_jtmul_add(kkt, wl, jw);
     for (fold_int j = 0; j < n; j++)
         q[j] = (xbar ? xbar[j] : 0.0) - q[j] - jw[j];
-    if (kkt->form == FOLD_KKT_BARRIER) {
+    if (kkt->sys.form == FOLD_KKT_BARRIER) {
         /* transpose of (3.28)-(3.29): Sigma_L w_x, Sigma_U w_x on the bounds' maps, and the
          * upstream gradients of dzl, dzu */
         for (fold_int j = 0; j < n; j++) {
             double sl, su, k, zlb = zlbar ? zlbar[j] : 0.0, zub = zubar ? zubar[j] : 0.0;
             sigmas(kkt, j, &sl, &su, &k);
-            bool dominant = kkt->al[j] != 0.0 || kkt->au[j] != 0.0;
+            bool dominant = kkt->sys.al[j] != 0.0 || kkt->sys.au[j] != 0.0;
             double w = wx[j] + (c ? c[j] : 0.0);
-            double lw = dominant ? kkt->al[j] * q[j] : sl * w;
-            double uw = dominant ? kkt->au[j] * q[j] : su * w;
+            double lw = dominant ? kkt->sys.al[j] * q[j] : sl * w;
+            double uw = dominant ? kkt->sys.au[j] * q[j] : su * w;
             if (finite_side(kkt, FOLD_BMAP_XL, j))
-                fold_prob_bound_axpy(prob, FOLD_BMAP_XL, j, lw + (kkt->sigl[j] + k) * zlb + k * zub,
-                                     pb);
+                fold_prob_bound_axpy(prob, FOLD_BMAP_XL, j,
+                                     lw + (kkt->sys.sigl[j] + k) * zlb + k * zub, pb);
             if (finite_side(kkt, FOLD_BMAP_XU, j))
                 fold_prob_bound_axpy(prob, FOLD_BMAP_XU, j,
-                                     uw - kkt->sigu[j] * zub - k * (zlb + zub), pb);
+                                     uw - kkt->sys.sigu[j] * zub - k * (zlb + zub), pb);
         }
     } else {
         /* transpose of (3.27): held j gets C' ((H (w_x - c))_j + (J' w_lam)_j), and its own

@@ -47,7 +47,7 @@ static fold_status refuse(const fold_kkt *kkt, const char *fn)
                       "%s: %lld weakly active constraints/bounds (at the bound with multiplier "
                       "<= active_set.dual_tol): %s%s; see fold_trust_report or set "
                       "active_set.weak_policy",
-                      fn, (long long)kkt->n_weak, list, more);
+                      fn, (long long)kkt->cls.n_weak, list, more);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -127,8 +127,8 @@ static fold_status classify_constraints(fold_kkt *kkt, const fold_solver *solver
         bool fl = !fold_is_inf_bound(lo), fu = !fold_is_inf_bound(hi);
         int weak_side, s;
         if (fold_prob_is_equality(prob, i)) {
-            kkt->cstat[i] = FOLD_CS_EQUALITY;
-            kkt->n_active_cons++;
+            kkt->cls.cstat[i] = FOLD_CS_EQUALITY;
+            kkt->cls.n_active_cons++;
             continue;
         }
         bool at_l = fl && at_bound(g[i] - lo, lo, ptol);
@@ -144,8 +144,8 @@ static fold_status classify_constraints(fold_kkt *kkt, const fold_solver *solver
             if ((st = fold_kkt_add_weak(kkt, weak_side - 1, i, dist, lam)) != FOLD_OK) return st;
             s = resolve_weak(weak_side, policy);
         }
-        kkt->cstat[i] = (signed char)s;
-        if (s) kkt->n_active_cons++;
+        kkt->cls.cstat[i] = (signed char)s;
+        if (s) kkt->cls.n_active_cons++;
     }
     return FOLD_OK;
 }
@@ -161,8 +161,8 @@ static fold_status classify_bounds(fold_kkt *kkt, const fold_solver *solver, dou
         bool fl = !fold_is_inf_bound(lo), fu = !fold_is_inf_bound(hi);
         int weak_side, s;
         if (fl && fu && lo == hi) {
-            kkt->xstat[j] = FOLD_XS_FIXED;
-            kkt->n_active_bounds++;
+            kkt->cls.xstat[j] = FOLD_XS_FIXED;
+            kkt->cls.n_active_bounds++;
             continue;
         }
         s = decide(fl && at_bound(x - lo, lo, ptol), fu && at_bound(hi - x, hi, ptol),
@@ -174,8 +174,8 @@ static fold_status classify_bounds(fold_kkt *kkt, const fold_solver *solver, dou
             if ((st = fold_kkt_add_weak(kkt, weak_side + 1, j, dist, mult)) != FOLD_OK) return st;
             s = resolve_weak(weak_side, policy);
         }
-        kkt->xstat[j] = (signed char)s;
-        if (s) kkt->n_active_bounds++;
+        kkt->cls.xstat[j] = (signed char)s;
+        if (s) kkt->cls.n_active_bounds++;
     }
     return FOLD_OK;
 }
@@ -185,12 +185,12 @@ fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const ch
     int policy = solver->set.active_set.weak_policy;
     bool barrier = solver->set.backward.kkt_form == FOLD_KKT_BARRIER;
     fold_status st;
-    kkt->n_weak = 0;
-    kkt->n_active_cons = kkt->n_active_bounds = 0;
-    kkt->is_one_sided = false;
+    kkt->cls.n_weak = 0;
+    kkt->cls.n_active_cons = kkt->cls.n_active_bounds = 0;
+    kkt->cls.is_one_sided = false;
     double level, dtol;
     if (kkt->m > 0) {
-        st = fold_prob_eval_g(kkt->prob, solver->x, solver->p, kkt->gval, NULL);
+        st = fold_prob_eval_g(kkt->prob, solver->x, solver->p, kkt->cls.gval, NULL);
         if (st == FOLD_CB_RECOVERABLE)
             st = fold_error(FOLD_ERR_CALLBACK, "callback g failed (recoverable code) at the "
                                                "solution");
@@ -198,20 +198,38 @@ fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const ch
     }
     if (solver->set.active_set.ambiguity != FOLD_AMBIGUITY_IGNORE) {
         if ((st = fold_kkt_classify_sides(kkt, solver, fn)) != FOLD_OK) return st;
-        kkt->n_weak_classified = kkt->n_weak;
+        kkt->cls.n_weak_classified = kkt->cls.n_weak;
         return FOLD_OK;
     }
     fold_kkt_sides_free(kkt); /* the legacy thresholds alone (ambiguity = ignore) */
-    if ((st = complementarity_level(kkt, solver, kkt->gval, &level)) != FOLD_OK) return st;
+    if ((st = complementarity_level(kkt, solver, kkt->cls.gval, &level)) != FOLD_OK) return st;
     dtol = dual_threshold(kkt, solver, level);
-    if (kkt->m > 0 && (st = classify_constraints(kkt, solver, kkt->gval, dtol, policy)) != FOLD_OK)
+    if (kkt->m > 0 &&
+        (st = classify_constraints(kkt, solver, kkt->cls.gval, dtol, policy)) != FOLD_OK)
         return st;
     if ((st = classify_bounds(kkt, solver, dtol, policy)) != FOLD_OK) return st;
-    kkt->n_weak_classified = kkt->n_weak_sides = kkt->n_weak;
+    kkt->cls.n_weak_classified = kkt->cls.n_weak_sides = kkt->cls.n_weak;
     /* The barrier form is continuous at weakly active points (§3.4): report, never refuse. */
-    if (kkt->n_weak > 0 && !barrier) {
+    if (kkt->cls.n_weak > 0 && !barrier) {
         if (policy == FOLD_WEAK_REFUSE) return refuse(kkt, fn);
-        kkt->is_one_sided = true;
+        kkt->cls.is_one_sided = true;
     }
     return FOLD_OK;
+}
+
+fold_status fold_kkt_class_alloc(fold_kkt_class *cls, fold_int n, fold_int m)
+{
+    size_t nn = (size_t)n, mm = (size_t)(m > 0 ? m : 1);
+    cls->xstat = fold_calloc(nn, 1, "variable status");
+    cls->cstat = fold_calloc(mm, 1, "constraint status");
+    cls->gval = fold_calloc(mm, sizeof(double), "constraint values");
+    return cls->xstat && cls->cstat && cls->gval ? FOLD_OK : FOLD_ERR_MEMORY;
+}
+
+void fold_kkt_class_free(fold_kkt_class *cls)
+{
+    free(cls->xstat);
+    free(cls->cstat);
+    free(cls->gval);
+    free(cls->weak);
 }

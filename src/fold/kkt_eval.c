@@ -9,11 +9,11 @@ static fold_status alloc_values(fold_int nnz, double **out, const char *what)
     return *out ? FOLD_OK : FOLD_ERR_MEMORY;
 }
 
-/* Undo a partial create_values, so that the next call starts over. */
-static void free_values(fold_kkt *kkt)
+/* Also undoes a partial create_values, so that the next call starts over. */
+void fold_kkt_values_free(fold_kkt_values *val)
 {
-    double **vals[] = {&kkt->hv, &kkt->jv, &kkt->lpv, &kkt->gpv};
-    fold_int **idx[] = {&kkt->lp_ptr, &kkt->lp_idx, &kkt->gp_ptr, &kkt->gp_idx};
+    double **vals[] = {&val->hv, &val->jv, &val->lpv, &val->gpv};
+    fold_int **idx[] = {&val->lp_ptr, &val->lp_idx, &val->gp_ptr, &val->gp_idx};
     for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
         free(*vals[k]);
         *vals[k] = NULL;
@@ -47,12 +47,12 @@ static fold_status create_values(fold_kkt *kkt)
 {
     const fold_problem *prob = kkt->prob;
     fold_status st;
-    if ((st = alloc_values(prob->hess_l.nnz, &kkt->hv, "hess_l values")) ||
-        (st = alloc_values(prob->jac_g.nnz, &kkt->jv, "jac_g values")) ||
-        (st = alloc_values(prob->hess_lp.nnz, &kkt->lpv, "hess_lp values")) ||
-        (st = alloc_values(prob->jac_g_p.nnz, &kkt->gpv, "jac_g_p values")) ||
-        (st = by_param(&prob->hess_lp, prob->np, &kkt->lp_ptr, &kkt->lp_idx)) ||
-        (st = by_param(&prob->jac_g_p, prob->np, &kkt->gp_ptr, &kkt->gp_idx)))
+    if ((st = alloc_values(prob->hess_l.nnz, &kkt->val.hv, "hess_l values")) ||
+        (st = alloc_values(prob->jac_g.nnz, &kkt->val.jv, "jac_g values")) ||
+        (st = alloc_values(prob->hess_lp.nnz, &kkt->val.lpv, "hess_lp values")) ||
+        (st = alloc_values(prob->jac_g_p.nnz, &kkt->val.gpv, "jac_g_p values")) ||
+        (st = by_param(&prob->hess_lp, prob->np, &kkt->val.lp_ptr, &kkt->val.lp_idx)) ||
+        (st = by_param(&prob->jac_g_p, prob->np, &kkt->val.gp_ptr, &kkt->val.gp_idx)))
         return st;
     return FOLD_OK;
 }
@@ -62,18 +62,18 @@ fold_status fold_kkt_evaluate(fold_kkt *kkt, const fold_solver *solver)
     const fold_problem *prob = kkt->prob;
     const double *x = solver->x, *p = solver->p, *lam = solver->lam;
     fold_status st;
-    if (!kkt->has_matrices) {
+    if (!kkt->val.has_matrices) {
         if ((st = create_values(kkt)) != FOLD_OK) {
-            free_values(kkt);
+            fold_kkt_values_free(&kkt->val);
             return st;
         }
-        kkt->has_matrices = true;
+        kkt->val.has_matrices = true;
     }
     /* A recoverable (> 0) callback failure cannot be retried here: it is an error. */
-    if ((st = fold_prob_eval_jac_g(prob, x, p, kkt->jv, NULL)) ||
-        (st = fold_prob_eval_hess_l(prob, x, p, 1.0, lam, kkt->hv, NULL)) ||
-        (st = fold_prob_eval_hess_lp(prob, x, p, lam, kkt->lpv, NULL)) ||
-        (st = fold_prob_eval_jac_g_p(prob, x, p, kkt->gpv, NULL))) {
+    if ((st = fold_prob_eval_jac_g(prob, x, p, kkt->val.jv, NULL)) ||
+        (st = fold_prob_eval_hess_l(prob, x, p, 1.0, lam, kkt->val.hv, NULL)) ||
+        (st = fold_prob_eval_hess_lp(prob, x, p, lam, kkt->val.lpv, NULL)) ||
+        (st = fold_prob_eval_jac_g_p(prob, x, p, kkt->val.gpv, NULL))) {
         if (st == FOLD_CB_RECOVERABLE)
             return fold_error(FOLD_ERR_CALLBACK,
                               "a derivative callback failed (recoverable code) at the solution");
@@ -91,15 +91,15 @@ void fold_kkt_pattern_mul(const fold_owned_pattern *P, const double *v, bool tra
 /* y += H x for the Hessian of the Lagrangian given by its lower triangle. */
 void fold_kkt_hmul_add(const fold_kkt *kkt, const double *x, double *y)
 {
-    fold_prob_hess_mul_add(kkt->prob, kkt->hv, x, y);
+    fold_prob_hess_mul_add(kkt->prob, kkt->val.hv, x, y);
 }
 
 void fold_kkt_jmul_add(const fold_kkt *kkt, const double *x, double *y)
 {
-    fold_kkt_pattern_mul(&kkt->prob->jac_g, kkt->jv, false, x, y, kkt->m, true);
+    fold_kkt_pattern_mul(&kkt->prob->jac_g, kkt->val.jv, false, x, y, kkt->m, true);
 }
 
 void fold_kkt_jtmul_add(const fold_kkt *kkt, const double *x, double *y)
 {
-    fold_kkt_pattern_mul(&kkt->prob->jac_g, kkt->jv, true, x, y, kkt->n, true);
+    fold_kkt_pattern_mul(&kkt->prob->jac_g, kkt->val.jv, true, x, y, kkt->n, true);
 }

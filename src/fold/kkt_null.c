@@ -45,11 +45,11 @@ static void accumulate_hessian(const fold_kkt *kkt, const double *v, double *s, 
     const fold_owned_pattern *P = &kkt->prob->hess_l;
     for (fold_int k = 0; k < P->nnz; k++) {
         fold_int r = P->row[k], c = P->col[k];
-        double t = kkt->hv[k] * v[c];
+        double t = kkt->val.hv[k] * v[c];
         s[r] += t;
         a[r] += fabs(t);
         if (r != c) {
-            t = kkt->hv[k] * v[r];
+            t = kkt->val.hv[k] * v[r];
             s[c] += t;
             a[c] += fabs(t);
         }
@@ -58,7 +58,7 @@ static void accumulate_hessian(const fold_kkt *kkt, const double *v, double *s, 
 
 fold_status fold_kkt_null_setup(fold_kkt *kkt)
 {
-    fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->nK;
+    fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->sys.nK;
     fold_status st = FOLD_OK;
     double residual = HUGE_VAL;
     fold_kkt_null_free(kkt);
@@ -87,24 +87,24 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
     double *zx = z + nK, *zl = zx + n, *s = zl + m;
     /* The null direction in the unscaled variables (dx = S u, as fold_kkt_finish_jvp). */
     for (fold_int j = 0; j < n; j++) {
-        fold_int t = kkt->xpos[j];
-        zx[j] = t >= 0 ? z[t] * kkt->kscale[t] : 0.0;
+        fold_int t = kkt->sys.xpos[j];
+        zx[j] = t >= 0 ? z[t] * kkt->sys.kscale[t] : 0.0;
         kkt->ns.null_x[j] = zx[j] != 0.0;
         kkt->ns.n_null_x += kkt->ns.null_x[j];
     }
     for (fold_int i = 0; i < m; i++) {
-        fold_int t = kkt->cpos[i];
-        zl[i] = t >= 0
-                    ? z[t] * kkt->kscale[t] * (kkt->form == FOLD_KKT_BARRIER ? kkt->jmask[i] : 1.0)
-                    : 0.0;
+        fold_int t = kkt->sys.cpos[i];
+        zl[i] = t >= 0 ? z[t] * kkt->sys.kscale[t] *
+                             (kkt->sys.form == FOLD_KKT_BARRIER ? kkt->sys.jmask[i] : 1.0)
+                       : 0.0;
         kkt->ns.null_l[i] = zl[i] != 0.0;
         kkt->ns.n_null_l += kkt->ns.null_l[i];
     }
     /* Parameters: pbar moves by L_xp' zx + g_p' zl along the null direction (eq. 3.11). */
     memset(s, 0, (size_t)(2 * np + 2 * n) * sizeof *s);
     double *pa = s + np, *rs = pa + np, *ra = rs + n;
-    accumulate(&kkt->prob->hess_lp, kkt->lpv, true, zx, s, pa);
-    accumulate(&kkt->prob->jac_g_p, kkt->gpv, true, zl, s, pa);
+    accumulate(&kkt->prob->hess_lp, kkt->val.lpv, true, zx, s, pa);
+    accumulate(&kkt->prob->jac_g_p, kkt->val.gpv, true, zl, s, pa);
     if (kkt->prob->has_bound_maps) { /* and by the terms of moving bounds (math.md §3.10) */
         double *sb = ra + n;
         memset(sb, 0, (size_t)np * sizeof *sb);
@@ -122,7 +122,7 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
                  (long long)kkt->ns.n_null_l, (long long)kkt->ns.n_null_p);
     /* Bound multipliers: the stationarity residual moves by H zx + J' zl (eq. 3.9). */
     accumulate_hessian(kkt, zx, rs, ra);
-    accumulate(&kkt->prob->jac_g, kkt->jv, true, zl, rs, ra);
+    accumulate(&kkt->prob->jac_g, kkt->val.jv, true, zl, rs, ra);
     flag_uncancelled(rs, ra, n, kkt->ns.null_z);
 done:
     free(z);
@@ -161,7 +161,7 @@ static fold_status refuse(const fold_kkt *kkt, const char *what, const char *of,
                       "direction on %s; e.g. dependent active constraints, or variables that "
                       "enter the problem identically) and leaves %s%s undetermined "
                       "(backward.not_unique = refuse)",
-                      kkt->fn ? kkt->fn : "fold", what, (long long)kkt->nK, dirs, of, entries);
+                      kkt->fn ? kkt->fn : "fold", what, (long long)kkt->sys.nK, dirs, of, entries);
 }
 
 fold_status fold_kkt_null_check_vjp(const fold_kkt *kkt, const fold_settings *set)
@@ -187,7 +187,8 @@ void fold_kkt_null_mark_vjp(const fold_kkt *kkt, fold_int nrhs, double *pbar,
  * them the null direction moves (the weights must be formed). */
 static bool z_flag(const fold_kkt *kkt, fold_int j, bool upper)
 {
-    double a = upper ? kkt->au[j] : kkt->al[j], sg = upper ? kkt->sigu[j] : kkt->sigl[j];
+    double a = upper ? kkt->sys.au[j] : kkt->sys.al[j],
+           sg = upper ? kkt->sys.sigu[j] : kkt->sys.sigl[j];
     return (a != 0.0 && kkt->ns.null_z[j]) || (sg != 0.0 && kkt->ns.null_x[j]);
 }
 
@@ -312,26 +313,26 @@ bool fold_kkt_null_entry(const fold_kkt *kkt, fold_block of, fold_int k)
 fold_status fold_kkt_null_degenerate(fold_kkt *kkt, const fold_solver *solver, const char *fn)
 {
     fold_status st;
-    kkt->n_weak = kkt->n_weak_classified; /* a repeated factorization adds them once */
-    fold_int n_before = kkt->n_weak;
-    if (!kkt->ns.has_null || kkt->form == FOLD_KKT_BARRIER) return FOLD_OK;
+    kkt->cls.n_weak = kkt->cls.n_weak_classified; /* a repeated factorization adds them once */
+    fold_int n_before = kkt->cls.n_weak;
+    if (!kkt->ns.has_null || kkt->sys.form == FOLD_KKT_BARRIER) return FOLD_OK;
     for (fold_int j = 0; j < kkt->n; j++) {
-        int xs = kkt->xstat[j];
+        int xs = kkt->cls.xstat[j];
         if (xs == FOLD_XS_FREE || xs == FOLD_XS_FIXED || !kkt->ns.null_z[j]) continue;
         if ((st = fold_kkt_add_weak_item(kkt, solver, -1, j))) return st;
     }
     for (fold_int i = 0; i < kkt->m; i++) {
-        int cs = kkt->cstat[i];
+        int cs = kkt->cls.cstat[i];
         if ((cs != FOLD_CS_LOWER && cs != FOLD_CS_UPPER) || !kkt->ns.null_l[i]) continue;
         if ((st = fold_kkt_add_weak_item(kkt, solver, i, -1))) return st;
     }
-    fold_int added = kkt->n_weak - n_before;
+    fold_int added = kkt->cls.n_weak - n_before;
     if (added == 0 || fold_kkt_dependent_candidates(kkt, solver, n_before)) return FOLD_OK;
     /* a variant of the candidates (variants.c) is compared, never refused */
     if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE && fold_kkt_primary(kkt)) {
         char dirs[FOLD_LIST_LEN] = "", what[FOLD_NAME_MAX + 64];
         fold_kkt_null_describe(kkt, dirs, sizeof dirs);
-        fold_kkt_weak_describe(kkt, &kkt->weak[n_before], what, sizeof what);
+        fold_kkt_weak_describe(kkt, &kkt->cls.weak[n_before], what, sizeof what);
         return fold_error(FOLD_ERR_DEGENERATE,
                           "%s: dependent active constraints (singular KKT matrix, null direction "
                           "on %s) whose multipliers can be shifted to zero on %lld "
@@ -340,6 +341,6 @@ fold_status fold_kkt_null_degenerate(fold_kkt *kkt, const fold_solver *solver, c
                           "fold_trust_report or set active_set.weak_policy",
                           fn, dirs, (long long)added, what);
     }
-    kkt->is_one_sided = true;
+    kkt->cls.is_one_sided = true;
     return FOLD_OK;
 }

@@ -33,7 +33,7 @@ void fold_kkt_pc_diagonal(const fold_kkt *kkt, double *d)
     const fold_la_sparse *K = fold_kkt_matrix(kkt);
     const fold_int *Kp = K->p, *Ki = K->i;
     const double *Kx = K->x;
-    fold_int np = kkt->n_primal, nK = kkt->nK;
+    fold_int np = kkt->sys.n_primal, nK = kkt->sys.nK;
     for (fold_int j = 0; j < np; j++) { /* K symmetric: column j holds row j */
         double dj = 0.0, big = 0.0;
         for (fold_int k = Kp[j]; k < Kp[j + 1]; k++) {
@@ -57,7 +57,7 @@ void fold_kkt_pc_diagonal(const fold_kkt *kkt, double *d)
 
 static fold_status build(fold_kkt_pc *pc, const fold_kkt *kkt, bool diag_primal, const char *fn)
 {
-    fold_int nK = kkt->nK, np = kkt->n_primal, ptr[3], nb = 0;
+    fold_int nK = kkt->sys.nK, np = kkt->sys.n_primal, ptr[3], nb = 0;
     double *d = fold_malloc((size_t)nK, sizeof *d, "preconditioner diagonal");
     fold_status st = FOLD_OK;
     if (!d) return FOLD_ERR_MEMORY;
@@ -82,28 +82,28 @@ static fold_status build(fold_kkt_pc *pc, const fold_kkt *kkt, bool diag_primal,
 fold_status fold_kkt_pc_setup(fold_kkt *kkt, bool diag_primal, fold_backward_info *info,
                               const char *fn)
 {
-    fold_kkt_pc *pc = kkt->pc;
+    fold_kkt_pc *pc = kkt->fac.pc;
     double t0 = fold_time_now();
     fold_status st;
     if (pc && pc->is_valid && pc->diag_primal == diag_primal &&
-        pc->solution_id == kkt->solution_id && pc->nK == kkt->nK) {
+        pc->solution_id == kkt->solution_id && pc->nK == kkt->sys.nK) {
         info->factor_nnz = fold_pc_factor_nnz(pc->block);
         return FOLD_OK;
     }
     fold_kkt_pc_free(pc);
-    kkt->pc = pc = fold_calloc(1, sizeof *pc, "preconditioner");
+    kkt->fac.pc = pc = fold_calloc(1, sizeof *pc, "preconditioner");
     if (!pc) return FOLD_ERR_MEMORY;
     if (fold_la_common_init(&pc->cm) != FOLD_OK)
         return fold_error_context(FOLD_ERR_INTERNAL, "%s: preconditioner", fn);
     pc->has_cm = true;
     if ((st = build(pc, kkt, diag_primal, fn)) < 0) {
         fold_kkt_pc_free(pc);
-        kkt->pc = NULL;
+        kkt->fac.pc = NULL;
         return st;
     }
     pc->diag_primal = diag_primal;
     pc->solution_id = kkt->solution_id;
-    pc->nK = kkt->nK;
+    pc->nK = kkt->sys.nK;
     pc->is_valid = true;
     info->factor_nnz = fold_pc_factor_nnz(pc->block);
     info->factor_s += fold_time_now() - t0;

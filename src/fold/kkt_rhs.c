@@ -36,51 +36,57 @@ static void hmul(const fold_kkt *kkt, const double *x, double *y)
 
 static double cmask(const fold_kkt *kkt, fold_int i)
 {
-    return kkt->form == FOLD_KKT_BARRIER ? kkt->jmask[i] : 1.0;
+    return kkt->sys.form == FOLD_KKT_BARRIER ? kkt->sys.jmask[i] : 1.0;
 }
 
-void fold_kkt_rhs_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, double *B)
+void fold_kkt_rhs_jvp(const fold_kkt *kkt, fold_int nrhs, const double *dP, double *B)
 {
-    fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->nK;
+    fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->sys.nK;
     double *tx = kkt->w1, *tc = kkt->w2;
     for (fold_int c = 0; c < nrhs; c++) {
         const double *dp = dP + c * np;
         double *b = B + c * nK;
         /* eq. 3.8: right-hand side -[L_xp,F dp; g_p,A dp]. */
-        pmul(&kkt->prob->hess_lp, kkt->lp_ptr, kkt->lp_idx, kkt->lpv, dp, np, tx, n, false);
-        pmul(&kkt->prob->jac_g_p, kkt->gp_ptr, kkt->gp_idx, kkt->gpv, dp, np, tc, m, false);
+        pmul(&kkt->prob->hess_lp, kkt->val.lp_ptr, kkt->val.lp_idx, kkt->val.lpv, dp, np, tx, n,
+             false);
+        pmul(&kkt->prob->jac_g_p, kkt->val.gp_ptr, kkt->val.gp_idx, kkt->val.gpv, dp, np, tc, m,
+             false);
         fold_kkt_bound_rhs(kkt, dp, tx, tc, kkt->w3); /* moving bounds (math.md §3.10) */
         for (fold_int j = 0; j < n; j++)
-            if (kkt->xpos[j] >= 0) b[kkt->xpos[j]] = -tx[j] * kkt->kscale[kkt->xpos[j]];
+            if (kkt->sys.xpos[j] >= 0)
+                b[kkt->sys.xpos[j]] = -tx[j] * kkt->sys.kscale[kkt->sys.xpos[j]];
         for (fold_int i = 0; i < m; i++)
-            if (kkt->cpos[i] >= 0)
-                b[kkt->cpos[i]] = -tc[i] * cmask(kkt, i) * kkt->kscale[kkt->cpos[i]];
+            if (kkt->sys.cpos[i] >= 0)
+                b[kkt->sys.cpos[i]] = -tc[i] * cmask(kkt, i) * kkt->sys.kscale[kkt->sys.cpos[i]];
     }
 }
 
 void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const double *U,
                          double *dx, double *dlam, double *dzl, double *dzu)
 {
-    fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->nK;
+    fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->sys.nK;
     double *vx = kkt->w3, *vl = kkt->w4, *r = kkt->w1;
     if (dzl || dzu) fold_kkt_weights(kkt);
     for (fold_int c = 0; c < nrhs; c++) {
         const double *u = U + c * nK;
         for (fold_int j = 0; j < n; j++)
-            vx[j] = kkt->xpos[j] >= 0 ? u[kkt->xpos[j]] * kkt->kscale[kkt->xpos[j]] : 0.0;
+            vx[j] = kkt->sys.xpos[j] >= 0 ? u[kkt->sys.xpos[j]] * kkt->sys.kscale[kkt->sys.xpos[j]]
+                                          : 0.0;
         for (fold_int i = 0; i < m; i++)
-            vl[i] = kkt->cpos[i] >= 0 ? u[kkt->cpos[i]] * kkt->kscale[kkt->cpos[i]] : 0.0;
+            vl[i] = kkt->sys.cpos[i] >= 0 ? u[kkt->sys.cpos[i]] * kkt->sys.kscale[kkt->sys.cpos[i]]
+                                          : 0.0;
         fold_kkt_bound_finish(kkt, dP + c * np, vx); /* held variables follow their bounds */
         if (dx) memcpy(dx + c * n, vx, (size_t)n * sizeof(double));
         if (dlam && m) memcpy(dlam + c * m, vl, (size_t)m * sizeof(double));
         if (!dzl && !dzu) continue;
         /* Stationarity residual r = H dx + J' dlam + L_xp dp (eq. 3.9, 3.16). */
         hmul(kkt, vx, r);
-        fold_kkt_pattern_mul(&kkt->prob->jac_g, kkt->jv, true, vl, r, n, true);
-        pmul(&kkt->prob->hess_lp, kkt->lp_ptr, kkt->lp_idx, kkt->lpv, dP + c * np, np, r, n, true);
+        fold_kkt_pattern_mul(&kkt->prob->jac_g, kkt->val.jv, true, vl, r, n, true);
+        pmul(&kkt->prob->hess_lp, kkt->val.lp_ptr, kkt->val.lp_idx, kkt->val.lpv, dP + c * np, np,
+             r, n, true);
         for (fold_int j = 0; j < n; j++) {
-            double zl = kkt->al[j] * r[j] - kkt->sigl[j] * vx[j];
-            double zu = -kkt->au[j] * r[j] + kkt->sigu[j] * vx[j];
+            double zl = kkt->sys.al[j] * r[j] - kkt->sys.sigl[j] * vx[j];
+            double zu = -kkt->sys.au[j] * r[j] + kkt->sys.sigu[j] * vx[j];
             fold_kkt_bound_dz(kkt, dP + c * np, j, &zl, &zu);
             if (dzl) dzl[c * n + j] = zl;
             if (dzu) dzu[c * n + j] = zu;
@@ -91,7 +97,7 @@ void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const d
 void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const double *lambar,
                       const double *zlbar, const double *zubar, double *B, double *C)
 {
-    fold_int n = kkt->n, m = kkt->m, nK = kkt->nK;
+    fold_int n = kkt->n, m = kkt->m, nK = kkt->sys.nK;
     double *vx = kkt->w1, *vl = kkt->w2;
     if (C) fold_kkt_weights(kkt);
     /* fold_kkt_finish_vjp needs them for moving bounds (math.md §3.10): the caller's arrays
@@ -108,61 +114,66 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
          * c = 0 and v = [xbar; lambar]. */
         if (!C) {
             for (fold_int j = 0; j < n; j++) {
-                fold_int t = kkt->xpos[j];
-                if (t >= 0) b[t] = (xb ? xb[j] : 0.0) * kkt->kscale[t];
+                fold_int t = kkt->sys.xpos[j];
+                if (t >= 0) b[t] = (xb ? xb[j] : 0.0) * kkt->sys.kscale[t];
             }
             for (fold_int i = 0; i < m; i++) {
-                fold_int t = kkt->cpos[i];
-                if (t >= 0) b[t] = (lb ? lb[i] : 0.0) * cmask(kkt, i) * kkt->kscale[t];
+                fold_int t = kkt->sys.cpos[i];
+                if (t >= 0) b[t] = (lb ? lb[i] : 0.0) * cmask(kkt, i) * kkt->sys.kscale[t];
             }
             continue;
         }
         double *cc = C + c * n;
         for (fold_int j = 0; j < n; j++) {
             double zl = zlb ? zlb[j] : 0.0, zu = zub ? zub[j] : 0.0;
-            cc[j] = kkt->al[j] * zl - kkt->au[j] * zu;
+            cc[j] = kkt->sys.al[j] * zl - kkt->sys.au[j] * zu;
         }
         hmul(kkt, cc, vx);
-        fold_kkt_pattern_mul(&kkt->prob->jac_g, kkt->jv, false, cc, vl, m, false);
+        fold_kkt_pattern_mul(&kkt->prob->jac_g, kkt->val.jv, false, cc, vl, m, false);
         for (fold_int j = 0; j < n; j++) {
             double zl = zlb ? zlb[j] : 0.0, zu = zub ? zub[j] : 0.0;
-            vx[j] += (xb ? xb[j] : 0.0) - kkt->sigl[j] * zl + kkt->sigu[j] * zu;
+            vx[j] += (xb ? xb[j] : 0.0) - kkt->sys.sigl[j] * zl + kkt->sys.sigu[j] * zu;
         }
         for (fold_int i = 0; i < m; i++)
             vl[i] += lb ? lb[i] : 0.0;
         for (fold_int j = 0; j < n; j++)
-            if (kkt->xpos[j] >= 0) b[kkt->xpos[j]] = vx[j] * kkt->kscale[kkt->xpos[j]];
+            if (kkt->sys.xpos[j] >= 0)
+                b[kkt->sys.xpos[j]] = vx[j] * kkt->sys.kscale[kkt->sys.xpos[j]];
         for (fold_int i = 0; i < m; i++)
-            if (kkt->cpos[i] >= 0)
-                b[kkt->cpos[i]] = vl[i] * cmask(kkt, i) * kkt->kscale[kkt->cpos[i]];
+            if (kkt->sys.cpos[i] >= 0)
+                b[kkt->sys.cpos[i]] = vl[i] * cmask(kkt, i) * kkt->sys.kscale[kkt->sys.cpos[i]];
     }
 }
 
-void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
+void fold_kkt_finish_vjp(const fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
                          fold_int n_cols, const fold_int *cols, double *pbar)
 {
-    fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->nK;
+    fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->sys.nK;
     double *wx = kkt->w1, *wl = kkt->w2; /* the scratch of fold_kkt_rhs_vjp, spent by now */
     for (fold_int c = 0; c < nrhs; c++) {
         const double *w = W + c * nK, *cc = C ? C + c * n : NULL;
         double *pb = pbar + c * np;
         /* eq. 3.11: pbar = -(L_xp' (w_x - c) + g_p' w_lam). */
         for (fold_int j = 0; j < n; j++)
-            wx[j] = (kkt->xpos[j] >= 0 ? w[kkt->xpos[j]] * kkt->kscale[kkt->xpos[j]] : 0.0) -
+            wx[j] = (kkt->sys.xpos[j] >= 0 ? w[kkt->sys.xpos[j]] * kkt->sys.kscale[kkt->sys.xpos[j]]
+                                           : 0.0) -
                     (cc ? cc[j] : 0.0);
         for (fold_int i = 0; i < m; i++)
-            wl[i] = kkt->cpos[i] >= 0 ? w[kkt->cpos[i]] * cmask(kkt, i) * kkt->kscale[kkt->cpos[i]]
-                                      : 0.0;
+            wl[i] = kkt->sys.cpos[i] >= 0
+                        ? w[kkt->sys.cpos[i]] * cmask(kkt, i) * kkt->sys.kscale[kkt->sys.cpos[i]]
+                        : 0.0;
         if (cols) { /* the requested parameters only (fold_jacobian's columns) */
             memset(pb, 0, (size_t)np * sizeof(double));
             for (fold_int q = 0; q < n_cols; q++) {
                 fold_int j = cols[q];
-                pb[j] = -(pdot(&kkt->prob->hess_lp, kkt->lp_ptr, kkt->lp_idx, kkt->lpv, wx, j) +
-                          pdot(&kkt->prob->jac_g_p, kkt->gp_ptr, kkt->gp_idx, kkt->gpv, wl, j));
+                pb[j] = -(pdot(&kkt->prob->hess_lp, kkt->val.lp_ptr, kkt->val.lp_idx, kkt->val.lpv,
+                               wx, j) +
+                          pdot(&kkt->prob->jac_g_p, kkt->val.gp_ptr, kkt->val.gp_idx, kkt->val.gpv,
+                               wl, j));
             }
         } else {
-            fold_kkt_pattern_mul(&kkt->prob->hess_lp, kkt->lpv, true, wx, pb, np, false);
-            fold_kkt_pattern_mul(&kkt->prob->jac_g_p, kkt->gpv, true, wl, pb, np, true);
+            fold_kkt_pattern_mul(&kkt->prob->hess_lp, kkt->val.lpv, true, wx, pb, np, false);
+            fold_kkt_pattern_mul(&kkt->prob->jac_g_p, kkt->val.gpv, true, wl, pb, np, true);
             for (fold_int k = 0; k < np; k++)
                 pb[k] = -pb[k];
         }

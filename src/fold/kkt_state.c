@@ -10,31 +10,11 @@ void fold_kkt_state_free(void *state)
     fold_kkt_null_free(kkt);
     fold_kkt_sides_free(kkt);
     fold_report_free(kkt);
-    fold_kkt_pc_free(kkt->pc);
+    fold_kkt_pc_free(kkt->fac.pc);
     if (kkt->has_cm) fold_la_common_finish(&kkt->cm);
-    free(kkt->hv);
-    free(kkt->jv);
-    free(kkt->lpv);
-    free(kkt->gpv);
-    free(kkt->lp_ptr);
-    free(kkt->lp_idx);
-    free(kkt->gp_ptr);
-    free(kkt->gp_idx);
-    free(kkt->xstat);
-    free(kkt->cstat);
-    free(kkt->gval);
-    free(kkt->weak);
-    free(kkt->xpos);
-    free(kkt->cpos);
-    free(kkt->sig_xstat);
-    free(kkt->sig_cstat);
-    free(kkt->al);
-    free(kkt->au);
-    free(kkt->sigl);
-    free(kkt->sigu);
-    free(kkt->xdiag);
-    free(kkt->cdiag);
-    free(kkt->jmask);
+    fold_kkt_values_free(&kkt->val);
+    fold_kkt_class_free(&kkt->cls);
+    fold_kkt_sys_free(&kkt->sys);
     free(kkt->w1);
     free(kkt->w2);
     free(kkt->w3);
@@ -62,27 +42,13 @@ fold_status fold_kkt_state(fold_solver *solver, fold_kkt **out)
     m = (size_t)(prob->m > 0 ? prob->m : 1);
     w = n > m ? n : m;
     if ((size_t)prob->np > w) w = (size_t)prob->np;
-    kkt->xstat = fold_calloc(n, 1, "variable status");
-    kkt->cstat = fold_calloc(m, 1, "constraint status");
-    kkt->sig_xstat = fold_calloc(n, 1, "variable status");
-    kkt->sig_cstat = fold_calloc(m, 1, "constraint status");
-    kkt->gval = fold_calloc(m, sizeof(double), "constraint values");
-    kkt->xpos = fold_calloc(n, sizeof(fold_int), "KKT positions");
-    kkt->cpos = fold_calloc(m, sizeof(fold_int), "KKT positions");
-    kkt->al = fold_calloc(n, sizeof(double), "bound weights");
-    kkt->au = fold_calloc(n, sizeof(double), "bound weights");
-    kkt->sigl = fold_calloc(n, sizeof(double), "Sigma_L");
-    kkt->sigu = fold_calloc(n, sizeof(double), "Sigma_U");
-    kkt->xdiag = fold_calloc(n, sizeof(double), "Sigma_x");
-    kkt->cdiag = fold_calloc(m, sizeof(double), "constraint diagonal");
-    kkt->jmask = fold_calloc(m, sizeof(double), "constraint mask");
     kkt->w1 = fold_calloc(w, sizeof(double), "scratch");
     kkt->w2 = fold_calloc(w, sizeof(double), "scratch");
     kkt->w3 = fold_calloc(w, sizeof(double), "scratch");
     kkt->w4 = fold_calloc(w, sizeof(double), "scratch");
-    if (!kkt->xstat || !kkt->cstat || !kkt->sig_xstat || !kkt->sig_cstat || !kkt->gval ||
-        !kkt->xpos || !kkt->cpos || !kkt->al || !kkt->au || !kkt->sigl || !kkt->sigu ||
-        !kkt->xdiag || !kkt->cdiag || !kkt->jmask || !kkt->w1 || !kkt->w2 || !kkt->w3 || !kkt->w4) {
+    if (fold_kkt_class_alloc(&kkt->cls, prob->n, prob->m) != FOLD_OK ||
+        fold_kkt_sys_alloc(&kkt->sys, prob->n, prob->m) != FOLD_OK || !kkt->w1 || !kkt->w2 ||
+        !kkt->w3 || !kkt->w4) {
         fold_kkt_state_free(kkt);
         return FOLD_ERR_MEMORY;
     }
@@ -143,29 +109,29 @@ fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn)
 /* Does K need a new pattern for the current classification and form? */
 static bool pattern_changed(const fold_kkt *kkt, int form)
 {
-    if (!kkt->kdiag || kkt->form != form) return true;
+    if (!kkt->sys.kdiag || kkt->sys.form != form) return true;
     if (form == FOLD_KKT_BARRIER) return false;
-    return memcmp(kkt->sig_xstat, kkt->xstat, (size_t)kkt->n) != 0 ||
-           (kkt->m > 0 && memcmp(kkt->sig_cstat, kkt->cstat, (size_t)kkt->m) != 0);
+    return memcmp(kkt->sys.sig_xstat, kkt->cls.xstat, (size_t)kkt->n) != 0 ||
+           (kkt->m > 0 && memcmp(kkt->sys.sig_cstat, kkt->cls.cstat, (size_t)kkt->m) != 0);
 }
 
 /* Active-form signature: fixed and free variables and active constraints (the side of an
  * active bound does not change K's pattern, but is kept exact for simplicity). */
 static void store_signature(fold_kkt *kkt)
 {
-    memcpy(kkt->sig_xstat, kkt->xstat, (size_t)kkt->n);
-    if (kkt->m > 0) memcpy(kkt->sig_cstat, kkt->cstat, (size_t)kkt->m);
+    memcpy(kkt->sys.sig_xstat, kkt->cls.xstat, (size_t)kkt->n);
+    if (kkt->m > 0) memcpy(kkt->sys.sig_cstat, kkt->cls.cstat, (size_t)kkt->m);
 }
 
 static fold_status assemble(fold_kkt *kkt, const fold_solver *solver, bool *rebuilt)
 {
-    int form = kkt->path ? FOLD_KKT_BARRIER : solver->set.backward.kkt_form;
+    int form = kkt->cands.path ? FOLD_KKT_BARRIER : solver->set.backward.kkt_form;
     fold_status st;
     *rebuilt = pattern_changed(kkt, form);
     if (*rebuilt) {
         fold_kkt_release_system(kkt);
         fold_kkt_null_free(kkt); /* the null space of the factorization released */
-        kkt->form = form;
+        kkt->sys.form = form;
         st = form == FOLD_KKT_BARRIER ? fold_kkt_build_barrier(kkt) : fold_kkt_build_active(kkt);
         if (st != FOLD_OK) {
             fold_kkt_release_system(kkt);
@@ -189,13 +155,13 @@ static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt,
     memset(&kkt->fac.finfo, 0, sizeof kkt->fac.finfo);
     kkt->fac.finfo.factorization = set->backward.factorization;
     kkt->fac.finfo.ordering = set->backward.ordering;
-    if (kkt->nK == 0) {
+    if (kkt->sys.nK == 0) {
         kkt->fac.has_factor = true; /* nothing to solve: every derivative is explicit */
         return FOLD_OK;
     }
     /* Dependent rows found before factoring: K is singular (to within the inverse barrier
      * terms of held bounds), so the regularized matrix is factored directly (§4.8). */
-    bool expect_singular = kkt->n_dependent > 0;
+    bool expect_singular = kkt->cls.n_dependent > 0;
     if (kkt->fac.F && !rebuilt) {
         if (expect_singular) fold_la_factor_expect_singular(kkt->fac.F);
         st = fold_la_factor_refactor(kkt->fac.F, A);
@@ -203,7 +169,7 @@ static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt,
         fold_la_factor_free(kkt->fac.F);
         kkt->fac.F = NULL;
         st = fold_la_factor_create_shared(A, set->backward.factorization, set->backward.ordering,
-                                          kkt->n_primal, set->backward.regularization,
+                                          kkt->sys.n_primal, set->backward.regularization,
                                           set->backward.rcond_min, set->backward.singular_reg,
                                           expect_singular, &kkt->cm, &kkt->fac.F);
     }
@@ -233,8 +199,8 @@ static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt,
         return fold_error_context(st,
                                   "%s: KKT matrix of order %lld (%lld active constraints, "
                                   "%lld active bounds; dependent active constraints?)",
-                                  fn, (long long)kkt->nK, (long long)kkt->n_active_cons,
-                                  (long long)kkt->n_active_bounds);
+                                  fn, (long long)kkt->sys.nK, (long long)kkt->cls.n_active_cons,
+                                  (long long)kkt->cls.n_active_bounds);
     return fold_error_context(st, "%s: factorization of the KKT matrix", fn);
 }
 
@@ -262,13 +228,13 @@ static void fill_info(const fold_kkt *kkt, const fold_settings *set, fold_backwa
     info->ordering = set->backward.ordering;
     snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s",
              kkt->fac.finfo.fallback_reason);
-    info->dim = kkt->nK;
+    info->dim = kkt->sys.nK;
     info->nnz = A ? fold_la_sparse_nnz(A) : 0;
     info->factor_nnz = kkt->fac.finfo.factor_nnz;
-    info->n_active_cons = kkt->n_active_cons;
-    info->n_active_bounds = kkt->n_active_bounds;
-    info->n_weak = kkt->n_weak;
-    info->is_one_sided = kkt->is_one_sided;
+    info->n_active_cons = kkt->cls.n_active_cons;
+    info->n_active_bounds = kkt->cls.n_active_bounds;
+    info->n_weak = kkt->cls.n_weak;
+    info->is_one_sided = kkt->cls.is_one_sided;
     info->is_least_squares = kkt->fac.is_lsq;
     info->rcond = kkt->fac.finfo.rcond;
     info->singular_delta = kkt->fac.finfo.singular_delta;
@@ -290,14 +256,15 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     current = kkt->is_valid && kkt->solution_id == solver->solution_id;
     if (!current) {
         kkt->is_valid = kkt->fac.has_factor = kkt->fac.is_lsq = false;
+        kkt->fac.auto_memo.is_set = false; /* a new K: auto starts over (engine.c) */
         t0 = fold_time_now();
         if ((st = fold_kkt_evaluate(kkt, solver)) != FOLD_OK)
             return fold_error_context(st, "%s", fn);
         kkt->has_classified = false;
         if ((st = fold_kkt_classify(kkt, solver, fn)) != FOLD_OK) {
-            info->n_weak = kkt->n_weak;
-            info->n_active_cons = kkt->n_active_cons;
-            info->n_active_bounds = kkt->n_active_bounds;
+            info->n_weak = kkt->cls.n_weak;
+            info->n_active_cons = kkt->cls.n_active_cons;
+            info->n_active_bounds = kkt->cls.n_active_bounds;
             return st;
         }
         kkt->has_classified = true;
@@ -305,7 +272,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
             return fold_error_context(st, "%s: KKT assembly", fn);
         if ((st = fold_kkt_null_structural(kkt, solver, fn)) != FOLD_OK) {
-            info->n_weak = kkt->n_weak;
+            info->n_weak = kkt->cls.n_weak;
             return st;
         }
         kkt->assemble_s = fold_time_now() - t0;
@@ -317,14 +284,16 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         kkt->fac.finfo.rcond = 0;
         kkt->fac.finfo.fallback_reason[0] = '\0';
         kkt->fac.finfo.factorization = set->backward.factorization;
-    } else if (kkt->variant != kkt->cur_variant || kkt->path != kkt->cur_path) {
+    } else if (kkt->cands.variant != kkt->cands.cur_variant ||
+               kkt->cands.path != kkt->cands.cur_path) {
         /* Another classification of the candidates at the same solution, or a run of the
          * central-path check (variants.c). */
         t0 = fold_time_now();
         fold_kkt_apply_variant(kkt);
-        kkt->cur_path = kkt->path;
+        kkt->cands.cur_path = kkt->cands.path;
         kkt->fac.has_factor = kkt->fac.is_lsq = false;
-        kkt->n_weak = kkt->n_weak_classified;
+        kkt->fac.auto_memo.is_set = false;
+        kkt->cls.n_weak = kkt->cls.n_weak_classified;
         if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
             return fold_error_context(st, "%s: KKT assembly", fn);
         if ((st = fold_kkt_null_structural(kkt, solver, fn)) != FOLD_OK) return st;
@@ -347,5 +316,5 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     }
     fill_info(kkt, set, info);
     if (kkt->fac.is_lsq) return FOLD_WARN_LEAST_SQUARES;
-    return kkt->is_one_sided ? FOLD_WARN_ONE_SIDED : FOLD_OK;
+    return kkt->cls.is_one_sided ? FOLD_WARN_ONE_SIDED : FOLD_OK;
 }

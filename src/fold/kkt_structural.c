@@ -44,9 +44,9 @@ static int cmp_view(const void *a, const void *b)
 /* Mark one item weakly active (once): a held bound (var >= 0) or an inequality row. */
 static fold_status mark(structural *S, fold_int row, fold_int var)
 {
-    fold_int before = S->kkt->n_weak;
+    fold_int before = S->kkt->cls.n_weak;
     fold_status st = fold_kkt_add_weak_item(S->kkt, S->solver, row, var);
-    if (st || S->kkt->n_weak == before) return st;
+    if (st || S->kkt->cls.n_weak == before) return st;
     if (S->first_weak < 0) S->first_weak = before, S->first_row = row;
     S->added++;
     return FOLD_OK;
@@ -54,7 +54,7 @@ static fold_status mark(structural *S, fold_int row, fold_int var)
 
 static bool inequality(const fold_kkt *kkt, fold_int row)
 {
-    return kkt->cstat[row] == FOLD_CS_LOWER || kkt->cstat[row] == FOLD_CS_UPPER;
+    return kkt->cls.cstat[row] == FOLD_CS_LOWER || kkt->cls.cstat[row] == FOLD_CS_UPPER;
 }
 
 /* Row b's held entry on column j (0 when it has none). */
@@ -100,17 +100,17 @@ static bool barrier_singular(const structural *S, fold_int a, fold_int b, double
 {
     const fold_kkt *kkt = S->kkt;
     if (b < 0 && S->hptr[a] < S->hptr[a + 1]) return false;
-    double num = fabs(kkt->cdiag[a]) + (b >= 0 ? r * r * fabs(kkt->cdiag[b]) : 0.0);
+    double num = fabs(kkt->sys.cdiag[a]) + (b >= 0 ? r * r * fabs(kkt->sys.cdiag[b]) : 0.0);
     for (fold_int q = S->hptr[a]; q < S->hptr[a + 1]; q++) {
         fold_int j = S->hcol[q];
         double h = S->hval[q] - (b >= 0 ? r * held_entry(S, b, j) : 0.0);
-        num += h * h / (fabs(kkt->w1[j]) + kkt->xdiag[j]);
+        num += h * h / (fabs(kkt->w1[j]) + kkt->sys.xdiag[j]);
     }
     for (fold_int q = b >= 0 ? S->hptr[b] : 0; b >= 0 && q < S->hptr[b + 1]; q++) {
         fold_int j = S->hcol[q];
         if (held_entry(S, a, j) != 0.0) continue; /* counted with row a */
         double h = -r * S->hval[q];
-        num += h * h / (fabs(kkt->w1[j]) + kkt->xdiag[j]);
+        num += h * h / (fabs(kkt->w1[j]) + kkt->sys.xdiag[j]);
     }
     double den = S->rowsum[a] + (b >= 0 ? fabs(r) * S->rowsum[b] : 0.0);
     return den == 0.0 || !(num >= BARRIER_MARGIN * S->rcond_min * den);
@@ -156,15 +156,15 @@ static fold_status build(structural *S)
         if (!(S->rowsum = fold_calloc((size_t)m + 1, sizeof(double), "structural check")))
             return FOLD_ERR_MEMORY;
         for (fold_int i = 0; i < m; i++)
-            S->rowsum[i] = fabs(kkt->cdiag[i]);
+            S->rowsum[i] = fabs(kkt->sys.cdiag[i]);
         for (fold_int k = 0; k < jp->nnz; k++)
-            S->rowsum[jp->row[k]] += fabs(kkt->jv[k]);
+            S->rowsum[jp->row[k]] += fabs(kkt->val.jv[k]);
     }
     for (int pass = 0; pass < 2; pass++) {
         for (fold_int k = 0; k < jp->nnz; k++) {
             fold_int i = jp->row[k], j = jp->col[k];
-            int xs = kkt->xstat[j];
-            if (kkt->cstat[i] == FOLD_CS_INACTIVE || kkt->jv[k] == 0.0) continue;
+            int xs = kkt->cls.xstat[j];
+            if (kkt->cls.cstat[i] == FOLD_CS_INACTIVE || kkt->val.jv[k] == 0.0) continue;
             bool free_col = xs == FOLD_XS_FREE, held = xs == FOLD_XS_LOWER || xs == FOLD_XS_UPPER;
             if (!free_col && !held) continue;
             fold_int *ptr = free_col ? S->fptr : S->hptr;
@@ -174,7 +174,7 @@ static fold_status build(structural *S)
             }
             fold_int q = ptr[i]++;
             (free_col ? S->fcol : S->hcol)[q] = j;
-            (free_col ? S->fval : S->hval)[q] = kkt->jv[k];
+            (free_col ? S->fval : S->hval)[q] = kkt->val.jv[k];
         }
         if (pass == 0)
             for (fold_int i = 0; i < m; i++) {
@@ -199,7 +199,7 @@ static fold_status scan(structural *S)
     row_view *v = fold_malloc((size_t)kkt->m + 1, sizeof *v, "structural check");
     if (!v) return FOLD_ERR_MEMORY;
     for (fold_int i = 0; i < kkt->m; i++) {
-        if (kkt->cstat[i] == FOLD_CS_INACTIVE) continue;
+        if (kkt->cls.cstat[i] == FOLD_CS_INACTIVE) continue;
         fold_int len = S->fptr[i + 1] - S->fptr[i];
         if (len == 0) { /* e_i is a null direction */
             if (!S->count_only || barrier_singular(S, i, -1, 0.0)) S->n_dependent++;
@@ -233,14 +233,14 @@ fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, c
                     .solver = solver,
                     .first_row = -1,
                     .first_weak = -1,
-                    .count_only = kkt->form == FOLD_KKT_BARRIER,
+                    .count_only = kkt->sys.form == FOLD_KKT_BARRIER,
                     .rcond_min = solver->set.backward.rcond_min};
     fold_status st;
-    kkt->n_weak = kkt->n_weak_classified;
-    kkt->n_dependent = 0;
+    kkt->cls.n_weak = kkt->cls.n_weak_classified;
+    kkt->cls.n_dependent = 0;
     if (kkt->m == 0) return FOLD_OK;
     if (!(st = build(&S))) st = scan(&S);
-    kkt->n_dependent = S.n_dependent;
+    kkt->cls.n_dependent = S.n_dependent;
     free(S.fptr);
     free(S.hptr);
     free(S.fcol);
@@ -251,12 +251,12 @@ fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, c
     if (st) return st;
     if (S.added == 0) return FOLD_OK;
     if (fold_kkt_primary(kkt)) /* kept by fold_kkt_null_degenerate; a variant's are its own */
-        kkt->n_weak_classified = kkt->n_weak;
+        kkt->cls.n_weak_classified = kkt->cls.n_weak;
     if (fold_kkt_dependent_candidates(kkt, solver, S.first_weak)) return FOLD_OK;
     /* a variant of the candidates (variants.c) is compared, never refused */
     if (solver->set.active_set.weak_policy == FOLD_WEAK_REFUSE && fold_kkt_primary(kkt)) {
         char first[FOLD_NAME_MAX + 64], row[FOLD_NAME_MAX];
-        fold_kkt_weak_describe(kkt, &kkt->weak[S.first_weak], first, sizeof first);
+        fold_kkt_weak_describe(kkt, &kkt->cls.weak[S.first_weak], first, sizeof first);
         fold_prob_name(kkt->prob, FOLD_ITEM_CONSTRAINT, S.first_row, row, sizeof row);
         return fold_error(FOLD_ERR_DEGENERATE,
                           "%s: dependent active constraints (constraint %s has no nonzero on "
@@ -266,6 +266,6 @@ fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, c
                           "active_set.weak_policy",
                           fn, row, (long long)S.added, first);
     }
-    kkt->is_one_sided = true;
+    kkt->cls.is_one_sided = true;
     return FOLD_OK;
 }

@@ -47,14 +47,14 @@ static fold_status factor_pc(void *ctx, int kind, fold_kry_pc *pc, fold_backward
     if (kind == FOLD_PRECOND_BLOCK || kind == FOLD_PRECOND_BLOCK_DIAG) {
         if ((st = fold_kkt_pc_setup(kkt, kind == FOLD_PRECOND_BLOCK_DIAG, info, fn)) < 0) return st;
         pc->apply = fold_kkt_pc_apply;
-        pc->ctx = kkt->pc;
+        pc->ctx = kkt->fac.pc;
         return FOLD_OK;
     }
     if (!kkt->fac.F)
         return fold_error(FOLD_ERR_SINGULAR,
                           "%s: precond.kind = %s: no factorization of the KKT matrix of order "
                           "%lld is available (singular system)",
-                          fn, fold_precond_name(kind), (long long)kkt->nK);
+                          fn, fold_precond_name(kind), (long long)kkt->sys.nK);
     fold_la_factor_get_info(kkt->fac.F, &fi);
     info->factor_nnz = fi.factor_nnz;
     info->factorization = fi.factorization;
@@ -104,21 +104,21 @@ static fold_status not_unique(void *ctx)
                       "problem identically, or on the multiplier of one of several dependent "
                       "constraints); set backward.lsq_fallback for the minimum-norm "
                       "least-squares result",
-                      kkt->fn ? kkt->fn : "fold", (long long)kkt->nK, kkt->fac.finfo.singular_delta,
-                      dirs[0] ? dirs : "not resolved");
+                      kkt->fn ? kkt->fn : "fold", (long long)kkt->sys.nK,
+                      kkt->fac.finfo.singular_delta, dirs[0] ? dirs : "not resolved");
 }
 
 fold_system fold_kkt_system(fold_kkt *kkt, char *what, size_t len)
 {
-    snprintf(what, len, "KKT order %lld", (long long)kkt->nK);
+    snprintf(what, len, "KKT order %lld", (long long)kkt->sys.nK);
     fold_system sys = {
         .fn = kkt->fn ? kkt->fn : "KKT fold",
         .what = what,
-        .n = kkt->nK,
+        .n = kkt->sys.nK,
         .is_symmetric = true,
-        .n_indefinite = kkt->nK - kkt->n_primal,
+        .n_indefinite = kkt->sys.nK - kkt->sys.n_primal,
         .natural_pc = FOLD_PRECOND_EXACT, /* Newton's map: M = the KKT matrix (§1.1) */
-        .op = {kkt->nK, apply_k, kkt},
+        .op = {kkt->sys.nK, apply_k, kkt},
         .ctx = kkt,
         .jacobi = jacobi,
         .factor_pc = factor_pc,
@@ -127,6 +127,7 @@ fold_system fold_kkt_system(fold_kkt *kkt, char *what, size_t len)
         .lsq = lsq,
         .use_lsq = kkt->fac.is_lsq,
         .not_unique = not_unique,
+        .auto_memo = &kkt->fac.auto_memo,
     };
     return sys;
 }

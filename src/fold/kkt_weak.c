@@ -5,16 +5,16 @@
 
 fold_status fold_kkt_add_weak(fold_kkt *kkt, int kind, fold_int index, double dist, double mult)
 {
-    if (kkt->n_weak == kkt->weak_cap) {
-        fold_int cap = kkt->weak_cap ? 2 * kkt->weak_cap : 16;
-        fold_weak_entry *w = realloc(kkt->weak, (size_t)cap * sizeof *w);
+    if (kkt->cls.n_weak == kkt->cls.weak_cap) {
+        fold_int cap = kkt->cls.weak_cap ? 2 * kkt->cls.weak_cap : 16;
+        fold_weak_entry *w = realloc(kkt->cls.weak, (size_t)cap * sizeof *w);
         if (!w)
             return fold_error(FOLD_ERR_MEMORY, "out of memory: weak list (%lld entries)",
                               (long long)cap);
-        kkt->weak = w;
-        kkt->weak_cap = cap;
+        kkt->cls.weak = w;
+        kkt->cls.weak_cap = cap;
     }
-    kkt->weak[kkt->n_weak++] = (fold_weak_entry){kind, index, dist, mult};
+    kkt->cls.weak[kkt->cls.n_weak++] = (fold_weak_entry){kind, index, dist, mult};
     return FOLD_OK;
 }
 
@@ -25,20 +25,20 @@ fold_status fold_kkt_add_weak_item(fold_kkt *kkt, const fold_solver *solver, fol
     fold_int index;
     double dist, mult;
     if (var >= 0) {
-        bool upper = kkt->xstat[var] == FOLD_XS_UPPER;
+        bool upper = kkt->cls.xstat[var] == FOLD_XS_UPPER;
         kind = upper ? 3 : 2;
         index = var;
         dist = upper ? solver->xu[var] - solver->x[var] : solver->x[var] - solver->xl[var];
         mult = upper ? solver->zu[var] : solver->zl[var];
     } else {
-        bool upper = kkt->cstat[row] == FOLD_CS_UPPER;
+        bool upper = kkt->cls.cstat[row] == FOLD_CS_UPPER;
         kind = upper ? 1 : 0;
         index = row;
-        dist = upper ? solver->gu[row] - kkt->gval[row] : kkt->gval[row] - solver->gl[row];
+        dist = upper ? solver->gu[row] - kkt->cls.gval[row] : kkt->cls.gval[row] - solver->gl[row];
         mult = fabs(solver->lam[row]);
     }
-    for (fold_int w = kkt->n_weak_classified; w < kkt->n_weak; w++)
-        if (kkt->weak[w].index == index && kkt->weak[w].kind == kind) return FOLD_OK;
+    for (fold_int w = kkt->cls.n_weak_classified; w < kkt->cls.n_weak; w++)
+        if (kkt->cls.weak[w].index == index && kkt->cls.weak[w].kind == kind) return FOLD_OK;
     return fold_kkt_add_weak(kkt, kind, index, dist, mult);
 }
 
@@ -65,12 +65,12 @@ void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char 
 
 const char *fold_kkt_weak_first(const fold_kkt *kkt, char *buf, size_t len)
 {
-    fold_int shown = kkt->n_weak < 3 ? kkt->n_weak : 3;
+    fold_int shown = kkt->cls.n_weak < 3 ? kkt->cls.n_weak : 3;
     buf[0] = '\0';
     for (fold_int k = 0; k < shown; k++) {
         size_t at = strlen(buf);
         if (k) at += (size_t)snprintf(buf + at, len - at, "; ");
-        if (at < len) fold_kkt_weak_describe(kkt, &kkt->weak[k], buf + at, len - at);
+        if (at < len) fold_kkt_weak_describe(kkt, &kkt->cls.weak[k], buf + at, len - at);
     }
-    return kkt->n_weak > shown ? "; and more" : "";
+    return kkt->cls.n_weak > shown ? "; and more" : "";
 }

@@ -41,8 +41,8 @@ static void mark_candidates(kink_data *D)
     const fold_kkt *kkt = D->kkt;
     for (fold_int i = 0; i < kkt->m; i++)
         D->in_a[i] = D->cs[i] != FOLD_CS_INACTIVE;
-    for (fold_int c = 0; c < kkt->n_cand; c++) {
-        const fold_kkt_cand *cd = &kkt->cand[c];
+    for (fold_int c = 0; c < kkt->cands.n_cand; c++) {
+        const fold_kkt_cand *cd = &kkt->cands.cand[c];
         if (cd->is_con)
             D->in_a[cd->index] = 1;
         else
@@ -64,7 +64,7 @@ static fold_la_sparse *build_g(kink_data *D)
     D->acol = fold_malloc((size_t)D->n_a + 1, sizeof *D->acol, "kink analysis");
     fold_int nnz = 0;
     for (fold_int k = 0; k < jp->nnz; k++)
-        nnz += col_of[jp->row[k]] >= 0 && !var_held(D, jp->col[k]) && kkt->jv[k] != 0.0;
+        nnz += col_of[jp->row[k]] >= 0 && !var_held(D, jp->col[k]) && kkt->val.jv[k] != 0.0;
     if (fold_la_sparse_alloc(kkt->n, D->n_a, nnz + 1, &kkt->cm, &G) < 0 || !D->acol) goto fail;
     fold_int *Gp = G->p, *Gi = G->i;
     double *Gx = G->x;
@@ -73,7 +73,7 @@ static fold_la_sparse *build_g(kink_data *D)
         if (col_of[i] >= 0) D->acol[col_of[i]] = i;
     for (fold_int k = 0; k < jp->nnz; k++) {
         fold_int c = col_of[jp->row[k]];
-        if (c >= 0 && !var_held(D, jp->col[k]) && kkt->jv[k] != 0.0) Gp[c + 1]++;
+        if (c >= 0 && !var_held(D, jp->col[k]) && kkt->val.jv[k] != 0.0) Gp[c + 1]++;
     }
     for (fold_int c = 0; c < D->n_a; c++)
         Gp[c + 1] += Gp[c];
@@ -82,9 +82,9 @@ static fold_la_sparse *build_g(kink_data *D)
     memcpy(next, Gp, (size_t)D->n_a * sizeof *next);
     for (fold_int k = 0; k < jp->nnz; k++) {
         fold_int c = col_of[jp->row[k]];
-        if (c < 0 || var_held(D, jp->col[k]) || kkt->jv[k] == 0.0) continue;
+        if (c < 0 || var_held(D, jp->col[k]) || kkt->val.jv[k] == 0.0) continue;
         Gi[next[c]] = jp->col[k];
-        Gx[next[c]++] = kkt->jv[k];
+        Gx[next[c]++] = kkt->val.jv[k];
     }
     free(next);
     free(col_of);
@@ -111,16 +111,18 @@ typedef struct lp_rows {
 static int con_side(const kink_data *D, fold_int i)
 {
     int s = D->cs[i];
-    for (fold_int c = 0; s == FOLD_CS_INACTIVE && c < D->kkt->n_cand; c++)
-        if (D->kkt->cand[c].is_con && D->kkt->cand[c].index == i) s = D->kkt->cand[c].side;
+    for (fold_int c = 0; s == FOLD_CS_INACTIVE && c < D->kkt->cands.n_cand; c++)
+        if (D->kkt->cands.cand[c].is_con && D->kkt->cands.cand[c].index == i)
+            s = D->kkt->cands.cand[c].side;
     return s;
 }
 
 static int var_side(const kink_data *D, fold_int j)
 {
     int s = D->xs[j];
-    for (fold_int c = 0; s == FOLD_XS_FREE && c < D->kkt->n_cand; c++)
-        if (!D->kkt->cand[c].is_con && D->kkt->cand[c].index == j) s = D->kkt->cand[c].side;
+    for (fold_int c = 0; s == FOLD_XS_FREE && c < D->kkt->cands.n_cand; c++)
+        if (!D->kkt->cands.cand[c].is_con && D->kkt->cands.cand[c].index == j)
+            s = D->kkt->cands.cand[c].side;
     return s;
 }
 
@@ -147,7 +149,7 @@ static fold_status build_rows(kink_data *D, lp_rows *R)
         fold_int c = col_of[jp->row[k]];
         if (c < 0 || !var_held(D, jp->col[k])) continue;
         for (fold_int q = 0; q < dim; q++)
-            w[jp->col[k] * dim + q] += kkt->jv[k] * D->N[q * D->n_a + c];
+            w[jp->col[k] * dim + q] += kkt->val.jv[k] * D->N[q * D->n_a + c];
     }
     for (fold_int c = 0; c < D->n_a; c++) { /* inequality multipliers */
         fold_int i = D->acol[c];
@@ -272,7 +274,7 @@ static fold_status solve_groups(kink_data *D, const lp_rows *R)
         fold_int col = col_of[gp->row[k]], p = gp->col[k];
         if (col < 0) continue;
         for (fold_int q = 0; q < dim; q++) {
-            double t = kkt->gpv[k] * D->N[q * D->n_a + col];
+            double t = kkt->val.gpv[k] * D->N[q * D->n_a + col];
             c[p * dim + q] += t;
             a[p * dim + q] += fabs(t);
         }
@@ -332,8 +334,8 @@ fold_status fold_value_kinks(fold_solver *solver, double *dlo, double *dhi, unsi
     if ((st = fold_kkt_classified(solver, fn)) < 0) return st;
     kkt = solver->backward;
     kink_data D = {.solver = solver, .kkt = kkt, .lo = dlo, .hi = dhi, .unknown = unknown};
-    D.xs = kkt->pxstat ? kkt->pxstat : kkt->xstat;
-    D.cs = kkt->pcstat ? kkt->pcstat : kkt->cstat;
+    D.xs = kkt->cands.pxstat ? kkt->cands.pxstat : kkt->cls.xstat;
+    D.cs = kkt->cands.pcstat ? kkt->cands.pcstat : kkt->cls.cstat;
     memset(dlo, 0, (size_t)kkt->np * sizeof *dlo);
     memset(dhi, 0, (size_t)kkt->np * sizeof *dhi);
     memset(unknown, 0, (size_t)kkt->np);

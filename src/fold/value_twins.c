@@ -74,7 +74,7 @@ fold_status fold_value_twins(fold_solver *solver, const signed char *xs, const u
     if (!cp || !grad || !curved || !keys) goto oom;
     if ((st = fold_prob_eval_grad_f(prob, solver->x, solver->p, grad, NULL))) goto done;
     for (fold_int k = 0; k < hp->nnz; k++)
-        if (kkt->hv[k] != 0.0) curved[hp->row[k]] = curved[hp->col[k]] = 1;
+        if (kkt->val.hv[k] != 0.0) curved[hp->row[k]] = curved[hp->col[k]] = 1;
     /* J by columns, rows sorted (counting sort by column of the row-ordered triplets) */
     ci = fold_malloc((size_t)jp->nnz + 1, sizeof *ci, "twins");
     cx = fold_malloc((size_t)jp->nnz + 1, sizeof *cx, "twins");
@@ -89,7 +89,7 @@ fold_status fold_value_twins(fold_solver *solver, const signed char *xs, const u
         memcpy(next, cp, (size_t)n * sizeof *next);
         for (fold_int k = 0; k < jp->nnz; k++) {
             ci[next[jp->col[k]]] = jp->row[k];
-            cx[next[jp->col[k]]++] = kkt->jv[k];
+            cx[next[jp->col[k]]++] = kkt->val.jv[k];
         }
         free(next);
         for (fold_int j = 0; j < n; j++) /* insertion sort: columns are short */

@@ -10,8 +10,8 @@
 /* Is weak-list entry w one of the candidates? */
 static bool is_candidate(const fold_kkt *kkt, const fold_weak_entry *w)
 {
-    for (fold_int c = 0; c < kkt->n_cand; c++) {
-        const fold_kkt_cand *cd = &kkt->cand[c];
+    for (fold_int c = 0; c < kkt->cands.n_cand; c++) {
+        const fold_kkt_cand *cd = &kkt->cands.cand[c];
         if (cd->index == w->index && cd->is_con == (w->kind < 2)) return true;
     }
     return false;
@@ -19,30 +19,31 @@ static bool is_candidate(const fold_kkt *kkt, const fold_weak_entry *w)
 
 fold_status fold_report_sides(fold_kkt *kkt, const fold_solver *solver)
 {
-    free(kkt->cand_item);
-    kkt->cand_item = NULL;
-    kkt->cand_item_ok = false;
-    if (kkt->n_cand > 0 &&
-        !(kkt->cand_item = fold_malloc((size_t)kkt->n_cand, sizeof(fold_int), "candidate items")))
+    free(kkt->cands.cand_item);
+    kkt->cands.cand_item = NULL;
+    kkt->cands.cand_item_ok = false;
+    if (kkt->cands.n_cand > 0 &&
+        !(kkt->cands.cand_item =
+              fold_malloc((size_t)kkt->cands.n_cand, sizeof(fold_int), "candidate items")))
         return FOLD_ERR_MEMORY;
-    for (fold_int c = 0; c < kkt->n_cand; c++) {
-        const fold_kkt_cand *cd = &kkt->cand[c];
+    for (fold_int c = 0; c < kkt->cands.n_cand; c++) {
+        const fold_kkt_cand *cd = &kkt->cands.cand[c];
         fold_int s = cd->is_con ? fold_side_of_con(kkt->n, cd->index, cd->side == 2)
                                 : fold_side_of_var(cd->index, cd->side == 2);
-        double mult = cd->is_con ? solver->lam[cd->index] : kkt->sides.mult[s];
+        double mult = cd->is_con ? solver->lam[cd->index] : kkt->cands.sides.mult[s];
         int kind = cd->dependent ? FOLD_TRUST_DEPENDENT
                    : cd->weak    ? FOLD_TRUST_WEAK
                                  : FOLD_TRUST_AMBIGUOUS;
-        kkt->cand_item[c] =
-            fold_report_side(kkt, kind, cd->is_con, cd->index, cd->side, kkt->sides.dist[s], mult);
-        if (kkt->cand_item[c] < 0) return FOLD_ERR_MEMORY;
+        kkt->cands.cand_item[c] = fold_report_side(kkt, kind, cd->is_con, cd->index, cd->side,
+                                                   kkt->cands.sides.dist[s], mult);
+        if (kkt->cands.cand_item[c] < 0) return FOLD_ERR_MEMORY;
     }
-    kkt->cand_item_ok = true;
+    kkt->cands.cand_item_ok = true;
     /* The rest of the weak list: weakly active sides resolved by an explicit weak_policy (or
      * the legacy classification), then the dependent items of eq. 4.12. */
-    for (fold_int k = 0; k < kkt->n_weak; k++) {
-        const fold_weak_entry *w = &kkt->weak[k];
-        bool dep = k >= kkt->n_weak_sides;
+    for (fold_int k = 0; k < kkt->cls.n_weak; k++) {
+        const fold_weak_entry *w = &kkt->cls.weak[k];
+        bool dep = k >= kkt->cls.n_weak_sides;
         if (is_candidate(kkt, w)) continue;
         if (fold_report_side(kkt, dep ? FOLD_TRUST_DEPENDENT : FOLD_TRUST_WEAK, w->kind < 2,
                              w->index, w->kind % 2 ? 2 : 1, w->distance, w->multiplier) < 0)
@@ -116,7 +117,7 @@ static void judge_scales(judge *J, const double *out, double tau)
  * derivative being linear in mu away from the crossovers, eq. 3.19). */
 static double limit(const fold_kkt *kkt, double d0, double dv)
 {
-    if (kkt->form != FOLD_KKT_BARRIER) return dv;
+    if (kkt->sys.form != FOLD_KKT_BARRIER) return dv;
     return dv + (dv - d0) / (FOLD_BARRIER_RATIO - 1.0);
 }
 
@@ -143,11 +144,11 @@ static bool zero_at_tol(const compare *C, fold_int k, double a, double b)
 static fold_status record(fold_kkt *kkt, const fold_result_layout *L, const double *out,
                           const double *alt, fold_status sv, int v, double tau, compare *C)
 {
-    bool barrier = kkt->form == FOLD_KKT_BARRIER;
+    bool barrier = kkt->sys.form == FOLD_KKT_BARRIER;
     fold_status st;
     fold_int flips = 0;
-    for (fold_int c = 0; c < kkt->n_cand; c++)
-        flips += fold_kkt_variant_status(kkt, v, c) != kkt->cand[c].primary;
+    for (fold_int c = 0; c < kkt->cands.n_cand; c++)
+        flips += fold_kkt_variant_status(kkt, v, c) != kkt->cands.cand[c].primary;
     for (fold_int k = 0; k < L->rows * L->cols; k++) {
         if (isnan(out[k])) continue; /* not unique already */
         double a = sv < 0 ? NAN : limit(kkt, out[k], alt[k]);
@@ -167,9 +168,9 @@ static fold_status record(fold_kkt *kkt, const fold_result_layout *L, const doub
          * single flip moved (the singles come first): the report stays precise */
         bool named = (C->flag[k] & 1) && flips > 1;
         C->flag[k] |= 1;
-        for (fold_int c = 0; c < kkt->n_cand && kkt->cand_item_ok && !named; c++)
-            if (fold_kkt_variant_status(kkt, v, c) != kkt->cand[c].primary &&
-                (st = fold_report_affect(kkt, kkt->cand_item[c], k)))
+        for (fold_int c = 0; c < kkt->cands.n_cand && kkt->cands.cand_item_ok && !named; c++)
+            if (fold_kkt_variant_status(kkt, v, c) != kkt->cands.cand[c].primary &&
+                (st = fold_report_affect(kkt, kkt->cands.cand_item[c], k)))
                 return st;
     }
     return FOLD_OK;
@@ -183,8 +184,8 @@ static fold_status run_at(fold_solver *solver, fold_result_fn run, void *ctx, in
     fold_call_begin(&vcall, NULL, NULL);
     vcall.check = call->check;
     fold_kkt *kkt = solver->backward;
-    kkt->variant = v;
-    kkt->path = path;
+    kkt->cands.variant = v;
+    kkt->cands.path = path;
     fold_status sv = run(solver, ctx, alt, &vcall);
     call->info->n_variants++;
     return sv;
@@ -194,7 +195,7 @@ static fold_status run_at(fold_solver *solver, fold_result_fn run, void *ctx, in
 static fold_status report_suspects(fold_kkt *kkt, const fold_solver *solver, fold_int **items,
                                    fold_int *n_items, fold_int k)
 {
-    const fold_sides *S = &kkt->sides;
+    const fold_sides *S = &kkt->cands.sides;
     if (!*items) {
         if (!(*items = fold_malloc((size_t)S->n_suspect + 1, sizeof **items, "suspect items")))
             return FOLD_ERR_MEMORY;
@@ -241,7 +242,7 @@ static fold_status path_check(fold_solver *solver, fold_result_fn run, void *ctx
     if (!p1) return FOLD_ERR_MEMORY;
     fold_status s1 = run_at(solver, run, ctx, 0, FOLD_PATH_AT_MU, p1, call);
     fold_status s2 = s1 < 0 ? s1 : run_at(solver, run, ctx, 0, FOLD_PATH_SHRUNK, p2, call);
-    kkt->path = 0;
+    kkt->cands.path = 0;
     if (s1 == FOLD_ERR_MEMORY || s2 == FOLD_ERR_MEMORY) {
         free(p1);
         return FOLD_ERR_MEMORY;
@@ -285,9 +286,10 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
     fold_status st = fold_kkt_build_variants(kkt);
     int nv = fold_kkt_variant_count(kkt);
     if (st) return st;
-    call->info->n_candidates = kkt->n_cand;
+    call->info->n_candidates = kkt->cands.n_cand;
     /* suspect verdicts are checked against the central path (direct method, active form) */
-    bool path = kkt->form == FOLD_KKT_ACTIVE && kkt->sides.suspect && kkt->sides.n_suspect > 0 &&
+    bool path = kkt->sys.form == FOLD_KKT_ACTIVE && kkt->cands.sides.suspect &&
+                kkt->cands.sides.n_suspect > 0 &&
                 solver->set.backward.method == FOLD_BACKWARD_DIRECT;
     if ((nv == 0 && !path) || L->rows * L->cols == 0 ||
         solver->set.active_set.ambiguity == FOLD_AMBIGUITY_IGNORE)
@@ -325,7 +327,7 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
     if (path && (st = path_check(solver, run, ctx, L, out, tau, &C, call, &path_ran))) goto done;
     for (fold_int k = 0; k < (fold_int)len; k++) {
         double sk = scale_at(&C.J, k);
-        if (kkt->form == FOLD_KKT_BARRIER && sk > 0.0 && isfinite(C.first[k]) &&
+        if (kkt->sys.form == FOLD_KKT_BARRIER && sk > 0.0 && isfinite(C.first[k]) &&
             fabs(C.first[k] - out[k]) > C.noise && !zero_at_tol(&C, k, C.first[k], out[k]))
             call->info->barrier_error =
                 fmax(call->info->barrier_error, fabs(C.first[k] - out[k]) / sk);
@@ -353,8 +355,8 @@ done:
     fold_report_unique(kkt);
     /* the primary classification again: the state (its factorization, its null space) is
      * the one the result and the messages describe */
-    kkt->variant = 0;
-    kkt->path = 0;
+    kkt->cands.variant = 0;
+    kkt->cands.path = 0;
     if ((nv > 0 || path_ran) && st == FOLD_OK) {
         fold_backward_info scratch = FOLD_BACKWARD_INFO_INIT;
         fold_status sp = fold_kkt_setup(solver, true, &scratch, kkt->fn);
@@ -378,7 +380,7 @@ fold_status fold_call_report(fold_solver *solver, fold_result_fn run, void *ctx,
     fold_kkt *kkt = solver->backward;
     fold_status st;
     if (!kkt) return FOLD_OK;
-    call->info->n_candidates = kkt->n_cand;
+    call->info->n_candidates = kkt->cands.n_cand;
     if ((st = fold_report_sides(kkt, solver))) return st;
     for (fold_int k = 0; out && nan_entries && k < L->rows * L->cols; k++) {
         int block;

@@ -629,7 +629,7 @@ START_TEST(slow_refinement_rescued)
     ck_assert_msg(st0 >= 0, "%d %s", st0, fold_last_error());
     fold_kkt *kkt = sv->backward;
     ck_assert_double_eq(kkt->fac.finfo.singular_delta, 1e-2);
-    fold_int nK = kkt->nK;
+    fold_int nK = kkt->sys.nK;
     double *B = malloc((size_t)(2 * nK) * sizeof *B), *X = malloc((size_t)(2 * nK) * sizeof *X);
     fold_kkt_rhs_jvp(kkt, 2, dP, B);
     unsigned char bad[2] = {0, 0};
@@ -751,7 +751,7 @@ START_TEST(held_twice)
     ck_assert_error_mentions("bound of variable x[1]");
     fold_weak_entry w[4];
     fold_int nw = -1;
-    ck_assert_status(fold_weak_list(sv, w, 4, &nw), FOLD_OK);
+    ck_assert_status(fold_weak_list(sv, w, 4, sizeof *w, &nw), FOLD_OK);
     ck_assert_int_eq(nw, 1);
     ck_assert_int_eq(w[0].kind, 3);
     ck_assert_int_eq(w[0].index, 1);

@@ -214,12 +214,12 @@ START_TEST(orders_agree)
         const fold_int *Kp = K->p, *Ki = K->i;
         const double *Kx = K->x;
         if (ord == ORD_ROW || ord == ORD_COL)
-            ck_assert_int_eq(kkt->n_sorted_cols, 0);
+            ck_assert_int_eq(kkt->sys.n_sorted_cols, 0);
         else
-            ck_assert_int_gt(kkt->n_sorted_cols, 0);
-        for (fold_int c = 0; c < kkt->nK; c++) {
+            ck_assert_int_gt(kkt->sys.n_sorted_cols, 0);
+        for (fold_int c = 0; c < kkt->sys.nK; c++) {
             if (Kp[c + 1] - Kp[c] > maxcol) maxcol = Kp[c + 1] - Kp[c];
-            ck_assert_int_eq(Ki[kkt->kdiag[c]], c); /* the diagonal is always stored */
+            ck_assert_int_eq(Ki[kkt->sys.kdiag[c]], c); /* the diagonal is always stored */
             for (fold_int q = Kp[c] + 1; q < Kp[c + 1]; q++)
                 ck_assert_int_lt(Ki[q - 1], Ki[q]);
         }
@@ -339,10 +339,10 @@ START_TEST(no_hessian_diagonal)
     fold_kkt *kkt = solver->backward;
     const cholmod_sparse *K = fold_kkt_matrix(kkt);
     const fold_int *Kp = K->p, *Ki = K->i;
-    ck_assert_int_eq(kkt->nK, 4);
-    ck_assert_int_gt(kkt->n_sorted_cols, 0);
+    ck_assert_int_eq(kkt->sys.nK, 4);
+    ck_assert_int_gt(kkt->sys.n_sorted_cols, 0);
     for (fold_int c = 0; c < 4; c++) {
-        ck_assert_int_eq(Ki[kkt->kdiag[c]], c);
+        ck_assert_int_eq(Ki[kkt->sys.kdiag[c]], c);
         for (fold_int q = Kp[c] + 1; q < Kp[c + 1]; q++)
             ck_assert_int_lt(Ki[q - 1], Ki[q]);
     }
