@@ -137,8 +137,10 @@ typedef struct fold_acopf fold_acopf;
  * differences (n_angle), cost segments (n_seg); parameters pd, qd (n_bus), c1, c2 (n_gen;
  * inert for piecewise-linear generators). Branches with flow variables (doc/acopf.md §2.1):
  * n_flow of them, each with the variables (pf, qf, pt, qt) at x_fl + 4 k (p.u.) and the
- * rows flow - h(v) = 0 at g_flow + 4 k, in the same order. */
+ * rows flow - h(v) = 0 at g_flow + 4 k, in the same order. The struct grows with the model
+ * (size, doc/api/types.md): fold_acopf_layout_get fills the caller's prefix. */
 typedef struct fold_acopf_layout {
+    size_t size; /**< set by the caller: sizeof(fold_acopf_layout) (FOLD_ACOPF_LAYOUT_INIT) */
     fold_int n, m, np;
     fold_int x_va, x_vm, x_pg, x_qg;
     fold_int g_p, g_q, g_sf, g_st, g_ang;
@@ -158,6 +160,14 @@ typedef struct fold_acopf_layout {
      * pmax) stays fixed at their mean. */
     fold_int p_vmin, p_vmax, p_pmin, p_pmax, p_qmin, p_qmax;
 } fold_acopf_layout;
+
+/** Initializer of a fold_acopf_layout: its size, every other field zero. */
+#define FOLD_ACOPF_LAYOUT_INIT                                                                     \
+    {                                                                                              \
+        .size = sizeof(fold_acopf_layout)                                                          \
+    }
+/** The end of its first version: the smallest size accepted. */
+#define FOLD_ACOPF_LAYOUT_V1 FOLD_FIELD_END(fold_acopf_layout, p_qmax)
 
 /* Model options. flow_var_max_z: the rated branches whose series impedance |r + jx| (p.u.)
  * is below it get flow variables, so that their thermal limits are written in those
@@ -191,7 +201,19 @@ FOLD_API void fold_acopf_free(fold_acopf *model);
 
 FOLD_API const fold_problem *fold_acopf_problem(const fold_acopf *model);
 FOLD_API const fold_acopf_case *fold_acopf_get_case(const fold_acopf *model);
-FOLD_API fold_acopf_layout fold_acopf_get_layout(const fold_acopf *model);
+/* The layout of the model into *out, whose size the caller sets (FOLD_ACOPF_LAYOUT_INIT): the
+ * library writes that many bytes. FOLD_ERR_ARGUMENT for a NULL model or out, or a size below
+ * FOLD_ACOPF_LAYOUT_V1 (nothing written). */
+FOLD_API fold_status fold_acopf_layout_get(const fold_acopf *model, fold_acopf_layout *out);
+/* The layout by value (every offset zero for a NULL model): fold_acopf_layout_get with the
+ * size this header was compiled with, so it keeps working with a later library. */
+static inline fold_acopf_layout fold_acopf_get_layout(const fold_acopf *model)
+{
+    fold_acopf_layout L = {0}; /* not the INIT macro: this header also compiles as C++ */
+    L.size = sizeof L;
+    if (model) fold_acopf_layout_get(model, &L);
+    return L;
+}
 /* Branch index of thermal row k (0 <= k < n_rated) and of angle row k (< n_angle). */
 FOLD_API fold_int fold_acopf_rated_branch(const fold_acopf *model, fold_int k);
 FOLD_API fold_int fold_acopf_angle_branch(const fold_acopf *model, fold_int k);

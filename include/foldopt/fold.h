@@ -107,8 +107,11 @@ typedef enum fold_trust_kind {
 
 /** One item of the trust report. Sides (ambiguous, weakly active, dependent) name a bound of
  * a variable or a side of a constraint; entries (not unique, uncertain, barrier error, kink)
- * an entry of the call's result. */
+ * an entry of the call's result. Reports are arrays the library owns whose items may gain
+ * fields in later versions: step through them with fold_trust_item_at (doc/api/types.md,
+ * "Arrays that grow"). */
 typedef struct fold_trust_item {
+    size_t size; /**< the library's sizeof(fold_trust_item): the stride of the array */
     fold_trust_kind kind;
     fold_item_kind item;      /**< sides: FOLD_ITEM_VARIABLE (a bound) or FOLD_ITEM_CONSTRAINT;
                                 entries: FOLD_ITEM_NONE */
@@ -129,13 +132,29 @@ typedef struct fold_trust_item {
     const fold_int *affected; /**< their positions (entry numbering above) */
 } fold_trust_item;
 
-/** A weakly active constraint or bound: at its bound but with a small multiplier. */
+/** The end of its first version: the smallest item size (stride) of a report. */
+#define FOLD_TRUST_ITEM_V1 FOLD_FIELD_END(fold_trust_item, affected)
+
+/** Item k of a trust report: steps by items->size, the stride the library wrote, so that a
+ * program compiled against this header reads the reports of a later library whose items have
+ * more fields (it sees the fields it knows). Use it instead of items[k]. */
+static inline const fold_trust_item *fold_trust_item_at(const fold_trust_item *items, fold_int k)
+{
+    return (const fold_trust_item *)(const void *)((const char *)items + (size_t)k * items->size);
+}
+
+/** A weakly active constraint or bound: at its bound but with a small multiplier. Copied into
+ * the caller's array by fold_weak_list at the caller's element size, so the struct may gain
+ * fields (doc/api/types.md, "Arrays that grow"). */
 typedef struct fold_weak_entry {
     int kind;        /**< 0 constraint lower, 1 constraint upper, 2 variable lower, 3 upper */
     fold_int index;  /**< constraint or variable index */
     double distance; /**< distance to the bound */
     double multiplier;
 } fold_weak_entry;
+
+/** The end of its first version: the smallest entry_size fold_weak_list accepts. */
+#define FOLD_WEAK_ENTRY_V1 FOLD_FIELD_END(fold_weak_entry, multiplier)
 
 /** Upstream gradients of a VJP on the blocks of z = (x, lam, zl, zu): x, zl, zu have n entries,
  * lam m; a NULL block is zero. Only read during the call. */
@@ -211,8 +230,11 @@ FOLD_API const char *fold_trust_kind_name(fold_trust_kind kind);
 
 /** Weakly active, ambiguous and dependent sides found by the last backward call (the sides of
  * the trust report as fold_weak_entry); copies up to cap entries into out (may be NULL) and
- * returns the total count in *count. */
+ * returns the total count in *count. entry_size is the caller's sizeof(fold_weak_entry), the
+ * stride of out: entry k is written at out + k * entry_size, its first min(entry_size,
+ * library's size) bytes (fields a newer caller knows beyond them zeroed), nothing else;
+ * below FOLD_WEAK_ENTRY_V1 (with out and cap > 0) FOLD_ERR_ARGUMENT. */
 FOLD_API fold_status fold_weak_list(const fold_solver *solver, fold_weak_entry *out, fold_int cap,
-                                    fold_int *count);
+                                    size_t entry_size, fold_int *count);
 
 #endif

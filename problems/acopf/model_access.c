@@ -12,10 +12,19 @@ const fold_acopf_case *fold_acopf_get_case(const fold_acopf *m)
     return m ? &m->cs : NULL;
 }
 
-fold_acopf_layout fold_acopf_get_layout(const fold_acopf *m)
+fold_status fold_acopf_layout_get(const fold_acopf *m, fold_acopf_layout *out)
 {
-    fold_acopf_layout none = {0};
-    return m ? m->L : none;
+    static const char *FN = "fold_acopf_layout_get";
+    fold_acopf_layout full;
+    if (!m || !out)
+        return acopf_error(FOLD_ERR_ARGUMENT, "%s: %s is NULL", FN, m ? "out" : "model");
+    fold_status st = fold_sized_open(out, &full, sizeof full, FOLD_ACOPF_LAYOUT_V1,
+                                     "fold_acopf_layout", "FOLD_ACOPF_LAYOUT_INIT");
+    if (st < 0) return st;
+    full = m->L;
+    full.size = sizeof full;
+    fold_sized_close(out, &full, sizeof full);
+    return FOLD_OK;
 }
 
 fold_int fold_acopf_rated_branch(const fold_acopf *m, fold_int k)

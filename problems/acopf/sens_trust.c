@@ -88,6 +88,7 @@ static fold_int add(const fold_trust_item *it, const char *name)
     }
     if (!(T.names[T.n] = strdup(name))) return -1;
     T.items[T.n] = *it;
+    T.items[T.n].size = sizeof(fold_trust_item); /* the stride of the report */
     T.items[T.n].n_affected = 0;
     T.items[T.n].affected = NULL;
     T.lists[T.n] = NULL;
@@ -164,7 +165,7 @@ fold_status acopf_trust_vjp(const fold_solver *sv, const double *pshift, const c
     fold_int count;
     if (fold_trust_report(sv, &items, &count) != FOLD_OK) return FOLD_OK;
     for (fold_int k = 0; k < count; k++) { /* entries are parameters: the result's own */
-        fold_trust_item it = items[k];
+        fold_trust_item it = *fold_trust_item_at(items, k);
         if (!is_side(it.kind) && it.col >= 0) {
             it.value += pshift[it.col];
             it.lo += pshift[it.col];
@@ -172,8 +173,8 @@ fold_status acopf_trust_vjp(const fold_solver *sv, const double *pshift, const c
         }
         fold_int q = add(&it, it.name);
         if (q < 0) return oom(fn);
-        for (fold_int a = 0; a < items[k].n_affected; a++)
-            if (!affect(q, items[k].affected[a])) return oom(fn);
+        for (fold_int a = 0; a < it.n_affected; a++)
+            if (!affect(q, it.affected[a])) return oom(fn);
     }
     return FOLD_OK;
 }
@@ -185,7 +186,7 @@ fold_status acopf_trust_zcall(acopf_trust *t, const fold_solver *sv, const acopf
     fold_int count;
     if (fold_trust_report(sv, &items, &count) != FOLD_OK) return FOLD_OK;
     for (fold_int k = 0; k < count; k++) {
-        const fold_trust_item *it = &items[k];
+        const fold_trust_item *it = fold_trust_item_at(items, k);
         zflag f = {0};
         if (is_side(it->kind)) {
             fold_int q = side_item(it);

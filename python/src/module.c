@@ -251,7 +251,7 @@ PyObject *fold_py_trust_items(const fold_trust_item *items, fold_int count)
 {
     PyObject *list = PyList_New(0);
     for (fold_int k = 0; list && k < count; k++) {
-        PyObject *d = trust_item(&items[k]);
+        PyObject *d = trust_item(fold_trust_item_at(items, k));
         if (!d || PyList_Append(list, d) != 0) Py_CLEAR(list);
         Py_XDECREF(d);
     }

@@ -3,11 +3,23 @@
  * backward call freed (doc/api/batch.md, "Trust"). */
 #include "batch/batch_internal.h"
 
+/* Item k of a report handed to the batch by a model's hook (doc/api/types.md, "Arrays that
+ * grow"): the stride is its size field; a size below the first version (0: an array built
+ * without it) is read as this library's. */
+static const fold_trust_item *hook_item(const fold_trust_item *items, fold_int k,
+                                        fold_trust_item *tmp)
+{
+    size_t size = items->size >= FOLD_TRUST_ITEM_V1 ? items->size : sizeof *items;
+    fold_sized_copy(tmp, sizeof *tmp, (const char *)items + (size_t)k * size, size);
+    return tmp;
+}
+
 void fold_bt_put_trust(fold_bt_buf *b, const fold_trust_item *items, fold_int n)
 {
     fold_bt_put_i64(b, items ? n : 0);
     for (fold_int k = 0; items && k < n; k++) {
-        const fold_trust_item *t = &items[k];
+        fold_trust_item tmp;
+        const fold_trust_item *t = hook_item(items, k, &tmp);
         fold_bt_put_i64(b, t->kind);
         fold_bt_put_i64(b, t->item);
         fold_bt_put_i64(b, t->index);
@@ -48,6 +60,7 @@ bool fold_bt_get_trust(fold_bt_reader *r, fold_bt_trust *t)
     char name[FOLD_BATCH_MESSAGE_LEN];
     for (fold_int k = 0; k < n && !r->bad; k++, t->n++) {
         fold_trust_item *it = &t->items[k];
+        it->size = sizeof *it;
         it->kind = (int)fold_bt_get_i64(r);
         it->item = (int)fold_bt_get_i64(r);
         it->index = fold_bt_get_i64(r);

@@ -35,7 +35,8 @@ static int add(opf_run *r, const fold_trust_item *t)
         r->trust = p;
         r->cap_trust = cap;
     }
-    r->trust[r->n_trust++] = *t;
+    r->trust[r->n_trust] = *t;
+    r->trust[r->n_trust++].size = sizeof *t; /* the stride of this array */
     return 0;
 }
 
@@ -85,7 +86,7 @@ int opf_trust_collect(opf_run *r, int call)
         col_pos[r->cols[c]] = c;
     int rc = -1;
     for (fold_int k = 0; k < count; k++) {
-        const fold_trust_item *it = &items[k];
+        const fold_trust_item *it = fold_trust_item_at(items, k);
         /* the item in the numbering of values: entry, col (a column position) and
          * affected positions; names copied */
         fold_trust_item t = *it;
@@ -151,9 +152,10 @@ void opf_trust_warn_items(const opf_run *r, const fold_trust_item *items, fold_i
     for (int kind = 0; kind <= FOLD_TRUST_KINK; kind++) {
         fold_int c = 0, moving = 0;
         for (fold_int k = 0; k < n; k++) {
-            if ((int)items[k].kind != kind) continue;
+            const fold_trust_item *it = fold_trust_item_at(items, k);
+            if ((int)it->kind != kind) continue;
             c++;
-            moving += items[k].n_affected > 0;
+            moving += it->n_affected > 0;
         }
         if (!c) continue;
         char *line = is_side(kind) ? sides : entries;
@@ -260,7 +262,7 @@ void opf_trust_json_items(const opf_run *r, const fold_trust_item *items, fold_i
     const char *sep = one_line ? " " : "\n  ";
     fputs(one_line ? ", \"trust\": [" : ",\n \"trust\": [", out);
     for (fold_int k = 0; k < n; k++) {
-        const fold_trust_item *t = &items[k];
+        const fold_trust_item *t = fold_trust_item_at(items, k);
         fprintf(out, "%s%s{\"kind\": \"%s\", \"name\": ", k ? "," : "", k || !one_line ? sep : "",
                 fold_trust_kind_name(t->kind));
         opf_json_string(out, t->name);

@@ -63,6 +63,9 @@ static inline bool fold_is_inf_bound(double b)
 /* fold_sized_open's test alone (nothing written): FOLD_ERR_ARGUMENT naming type and macro. */
 fold_status fold_sized_check(const void *caller, size_t min_size, const char *type,
                              const char *macro);
+/* One element of an array that grows (doc/api/types.md, "Arrays that grow"): the first
+ * min(dst_size, src_size) bytes of src into dst, the bytes of dst beyond src_size zeroed. */
+void fold_sized_copy(void *dst, size_t dst_size, const void *src, size_t src_size);
 /* The checks of the library's own info structs, by type. */
 #define FOLD_CHECK_ITER_INFO(info)                                                                 \
     fold_sized_check((info), FOLD_ITER_INFO_V1, "fold_iter_info", "FOLD_ITER_INFO_INIT")

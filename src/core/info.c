@@ -38,3 +38,9 @@ void fold_sized_close(void *caller, const void *full, size_t full_size)
            n - sizeof(size_t));
     if (size > full_size) memset((char *)caller + full_size, 0, size - full_size);
 }
+
+void fold_sized_copy(void *dst, size_t dst_size, const void *src, size_t src_size)
+{
+    memcpy(dst, src, dst_size < src_size ? dst_size : src_size);
+    if (dst_size > src_size) memset((char *)dst + src_size, 0, dst_size - src_size);
+}

@@ -189,10 +189,27 @@ static int next_kind(const fold_system *sys, const fold_settings *set, int kind,
     return -1;
 }
 
+/* The kind auto starts with: where an earlier solve on this system fell back to (auto_memo),
+ * else fold_system_precond's. */
+static int first_kind(const fold_system *sys, const fold_settings *set)
+{
+    const fold_pc_memo *memo = sys->auto_memo;
+    if (set->precond.kind == FOLD_PRECOND_AUTO && memo && memo->is_set &&
+        memo->method == (int)set->backward.method)
+        return memo->kind;
+    return fold_system_precond(sys, set);
+}
+
+/* Remember the kind auto fell back to and could build. */
+static void remember(const fold_system *sys, const fold_settings *set, int kind)
+{
+    if (sys->auto_memo) *sys->auto_memo = (fold_pc_memo){true, set->backward.method, kind};
+}
+
 static fold_status iter_solve(const fold_system *sys, const fold_settings *set, bool transpose,
                               fold_int nrhs, const double *B, double *X, fold_backward_info *info)
 {
-    int method = set->backward.method, kind = fold_system_precond(sys, set), next;
+    int method = set->backward.method, kind = first_kind(sys, set), next;
     double *inv_diag = NULL;
     void *ctx2[2];
     fold_kry_pc pc;
@@ -210,6 +227,7 @@ static fold_status iter_solve(const fold_system *sys, const fold_settings *set, 
         fold_log(set, 2, "%s: %s preconditioner singular; trying the next", sys->fn,
                  fold_precond_name(public_kind(kind)));
         st = setup_pc(sys, kind = next, &pc, &inv_diag, ctx2, info);
+        if (st >= 0) remember(sys, set, kind);
     }
     info->precond = public_kind(kind);
     if (st < 0) goto done;
@@ -228,6 +246,7 @@ static fold_status iter_solve(const fold_system *sys, const fold_settings *set, 
             free(inv_diag);
             inv_diag = NULL;
             if ((st = setup_pc(sys, kind = next, &pc, &inv_diag, ctx2, info)) < 0) goto done;
+            remember(sys, set, kind);
             info->precond = public_kind(kind);
             if (fold_last_status() == FOLD_ERR_NOT_CONVERGED) fold_clear_error();
             st = iter_column(sys, set, transpose, &pc, B + c * sys->n, x, &res);

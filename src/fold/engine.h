@@ -13,6 +13,13 @@
 #include "foldopt/fold.h"
 #include "foldopt/settings.h"
 
+/* What precond.kind = auto settled on for a system after the kind it starts with failed
+ * (fold_system.auto_memo): the method it was for and the kind that worked. */
+typedef struct fold_pc_memo {
+    bool is_set;
+    int method, kind;
+} fold_pc_memo;
+
 typedef struct fold_system {
     const char *fn;        /* the public call in progress, for messages */
     const char *what;      /* "KKT order 130", "map 'name' (nz 5)": the system in messages */
@@ -42,6 +49,11 @@ typedef struct fold_system {
      * use_lsq: the system is solved this way for every column (singular factorization). */
     fold_status (*lsq)(void *ctx, bool transpose, fold_int nrhs, const double *B, double *X);
     bool use_lsq;
+    /* Where precond.kind = auto remembers the kind it fell back to (block with a diagonal
+     * primal block, jacobi) after the block preconditioner broke MINRES down or was
+     * singular, so that the next solve on the same system starts there instead of building
+     * and breaking down again; NULL: not kept. The system clears it when it changes. */
+    fold_pc_memo *auto_memo;
     /* The error of a column that stays inconsistent when the caller takes no flags. */
     fold_status (*not_unique)(void *ctx);
     /* Residual history of an iterative solve (one right-hand side), or NULL. */

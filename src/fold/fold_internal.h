@@ -7,6 +7,7 @@
 
 #include "fold/call.h"
 #include "fold/engine.h"
+#include "fold/kkt_parts.h"
 #include "forward/sides.h"
 #include "forward/solver_internal.h"
 #include "linalg/linalg.h"
@@ -16,42 +17,14 @@ enum { FOLD_XS_FREE = 0, FOLD_XS_LOWER = 1, FOLD_XS_UPPER = 2, FOLD_XS_FIXED = 3
 /* Status of a constraint in the active-set form. */
 enum { FOLD_CS_INACTIVE = 0, FOLD_CS_LOWER = 1, FOLD_CS_UPPER = 2, FOLD_CS_EQUALITY = 3 };
 
-/* The backward state of one solver (solver->backward). Everything is evaluated at the
- * stored solution whose id is `solution_id`; `is_valid` says the evaluation, classification
- * and assembly are current, `fac.has_factor` / `fac.is_lsq` say how systems are solved. */
-typedef struct fold_kkt_pc fold_kkt_pc;
-typedef struct fold_kkt_hprod fold_kkt_hprod; /* products instead of matrices (kkt_product.h) */
-
-/* A candidate: an item with a weakly active or ambiguous side (doc/math.md §3.2), held at
- * that side (status `side`: FOLD_XS_LOWER/UPPER, FOLD_CS_LOWER/UPPER) or not (0). */
-typedef struct fold_kkt_cand {
-    bool is_con, weak;
-    bool dependent; /* held by dependent active constraints (eq. 4.12), not by its side */
-    fold_int index;
-    int side;
-    signed char primary, alt; /* status in the primary classification and the other one */
-} fold_kkt_cand;
-
 typedef struct fold_report fold_report;
 
-/* The factorization of K (kkt_state.c): F (kept across solutions with the same pattern: the
- * symbolic analysis, or the nearby preconditioner), whether it is current (has_factor) or
- * the least-squares fallback replaces it (is_lsq), and its info. */
-typedef struct fold_kkt_factor {
-    fold_la_factor *F;
-    bool has_factor, is_lsq;
-    fold_la_factor_info finfo;
-    bool reused_analysis;
-} fold_kkt_factor;
-
-/* Singular K (regularized factorization, doc/math.md §4.8): entries of the results that its
- * null space leaves undetermined (kkt_null.c): variables, multipliers, stationarity
- * residuals (bound multipliers), parameter entries of a vjp. */
-typedef struct fold_kkt_null_space {
-    bool has_null;
-    unsigned char *null_x, *null_l, *null_z, *null_p;
-    fold_int n_null_x, n_null_l, n_null_p;
-} fold_kkt_null_space;
+/* The backward state of one solver (solver->backward), in parts with one writer each
+ * (kkt_parts.h). Everything is evaluated at the stored solution whose id is `solution_id`;
+ * `is_valid` says the evaluation, classification and assembly are current,
+ * `fac.has_factor` / `fac.is_lsq` say how systems are solved. The fields outside the parts
+ * are written by kkt_state.c (except up_* by kkt_rhs.c, report by report.c). */
+typedef struct fold_kkt_hprod fold_kkt_hprod; /* products instead of matrices (kkt_product.h) */
 
 typedef struct fold_kkt {
     const fold_problem *prob;
@@ -60,91 +33,26 @@ typedef struct fold_kkt {
     fold_la_common cm;
     bool has_cm;
 
-    /* Callback values at the solution, in the order of the problem's patterns: H = Hessian
-     * of the Lagrangian (lower triangle), J = dg/dx (m x n), L_xp = d(grad_x L)/dp (n x np),
-     * g_p = dg/dp (m x np). Products with them run on the triplets (kkt_rhs.c). */
-    double *hv, *jv, *lpv, *gpv;
-    /* The entries of L_xp and g_p grouped by parameter (lp_idx[lp_ptr[j] .. lp_ptr[j+1]) are
-     * those of parameter j): products with a sparse dp, or for some parameters only, touch
-     * only their entries (kkt_rhs.c). */
-    fold_int *lp_ptr, *lp_idx, *gp_ptr, *gp_idx;
-    bool has_matrices; /* the value arrays are allocated */
+    fold_kkt_values val;       /* kkt_eval.c */
+    fold_kkt_class cls;        /* kkt_classify.c, kkt_sides.c, kkt_weak.c (eq. 4.12 additions) */
+    fold_kkt_candidates cands; /* kkt_sides.c, variants.c */
+    fold_kkt_sys sys;          /* kkt_active.c, kkt_barrier.c, kkt_assemble.c */
+    fold_kkt_factor fac;       /* kkt_state.c, kkt_precond.c (pc) */
+    fold_kkt_null_space ns;    /* kkt_null.c */
 
-    /* Classification (§3.2): xstat[n], cstat[m], and the weakly active list. */
-    signed char *xstat, *cstat;
-    double *gval; /* g(x; p) at the solution (m) */
-    fold_weak_entry *weak;
-    fold_int n_weak, weak_cap;
-    fold_int n_weak_classified; /* n_weak from the classification (kkt_null.c may add) */
-    fold_int n_dependent;       /* null directions of K found by kkt_structural.c */
-    fold_int n_active_cons, n_active_bounds;
-    bool is_one_sided;
-    /* Classification from the sides (kkt_sides.c; not under active_set.ambiguity = ignore):
-     * the sides at the solution, the candidates, the primary classification (pxstat,
-     * pcstat) and the variant of the candidates requested / applied to xstat, cstat. */
-    fold_sides sides;
-    fold_kkt_cand *cand;
-    fold_int n_cand, cand_cap;
-    signed char *pxstat, *pcstat;
-    int variant, cur_variant;
-    /* The central-path check of suspect verdicts (variants.c): 0 the form of the settings,
-     * FOLD_PATH_AT_MU the barrier form at the solution, FOLD_PATH_SHRUNK the barrier form
-     * with every Sigma moved towards its limit by FOLD_BARRIER_RATIO. */
-    int path, cur_path;
-    unsigned char *vflip; /* n_variants x n_cand: which candidates each variant flips */
-    int n_variants;
-    fold_int n_weak_sides; /* weak-list entries of the classification (the rest: eq. 4.12) */
-    fold_int *cand_item;   /* report item of each candidate (variants.c) */
-    bool cand_item_ok;
-    bool has_classified; /* classification current for solution classified_id */
+    /* Classification current for solution classified_id (kkt_state.c). */
+    bool has_classified;
     unsigned long classified_id;
-
-    /* KKT system K (full storage, nK x nK), primal block first (n_primal rows). */
-    int form; /* fold_kkt_form of the assembled K */
-    fold_int nK, n_primal;
-    fold_int *xpos, *cpos;              /* position of x_j / lam_i in K, or -1 */
-    signed char *sig_xstat, *sig_cstat; /* classification K was built for (active form) */
-    /* K in sorted CSC with an explicit diagonal. Per entry q the source of its value:
-     * kidx[q] = k < nnz(hess_l) for hv[k], nnz(hess_l) + k for jv[k], -1 for none (the
-     * barrier diagonals are added at kdiag[t], the position of K(t,t)). n_sorted_cols counts
-     * the columns that arrived unsorted from the patterns and were sorted. */
-    fold_la_sparse *K;
-    fold_int *kidx, *kdiag;
-    fold_int n_sorted_cols;
-    /* Symmetric diagonal scaling S of K (nK): the stored matrix is S K S, and the builders
-     * below scale right-hand sides and solutions, so the huge Sigma of the barrier form at a
-     * tight solution does not swamp the residual test (doc/math.md §3.4). 1 in the active
-     * form. */
-    double *kscale;
-    /* Bound multipliers from dx and the stationarity residual r = H dx + J' dlam + L_xp dp
-     * (eqs. 3.9, 3.16): dzl = al r - sigl dx, dzu = -au r + sigu dx. Active form: al = 1 on
-     * lower-held, au = 1 on upper-held variables, sigl = sigu = 0. Barrier form: where
-     * Sigma_x dominates the Hessian diagonal, al = Sigma_L / Sigma_x, au = Sigma_U / Sigma_x
-     * (stable: r is O(1) while dx_j ~ 1/Sigma_x), elsewhere sigl = Sigma_L, sigu = Sigma_U. */
-    double *al, *au, *sigl, *sigu;
-    bool sig_written;     /* sigl, sigu written by the barrier form (else all zero) */
-    bool weights_pending; /* active form: al, au not yet formed (fold_kkt_weights) */
-    /* Barrier form (§3.4): Sigma_x (n), constraint diagonal -1/Sigma_s (m) and a 0/1 mask of
-     * constraint rows kept in the system (an inequality with a zero multiplier is decoupled:
-     * dlam_i = 0). */
-    double *xdiag, *cdiag, *jmask;
-
-    /* Evaluation, classification and assembly are current for solution_id (kkt_state.c). */
+    /* Evaluation, classification and assembly are current for solution_id. */
     bool is_valid;
     unsigned long solution_id;
     double assemble_s;
-    fold_kkt_factor fac; /* written by kkt_state.c */
-
-    fold_kkt_null_space ns; /* written by kkt_null.c */
 
     /* Scratch vectors of length max(n, m, np, 1). */
     double *w1, *w2, *w3, *w4;
     /* The upstream gradients of the vjp in progress (fold_kkt_rhs_vjp to _finish_vjp). */
     const double *up_x, *up_zl, *up_zu;
-
-    /* Iterative methods: block preconditioner of the current system, and the name of the
-     * public call in progress (for error details). */
-    fold_kkt_pc *pc;
+    /* The name of the public call in progress (for error details). */
     const char *fn;
     fold_kkt_hprod *hprod; /* Hessian or L_xp given by products, else NULL (kkt_product.c) */
 
@@ -152,7 +60,7 @@ typedef struct fold_kkt {
     fold_report *report;
 } fold_kkt;
 
-/* --- state (backward.c) --- */
+/* --- state (kkt_state.c) --- */
 /* Get or create the backward state of a solver. */
 fold_status fold_kkt_state(fold_solver *solver, fold_kkt **out);
 void fold_kkt_state_free(void *state);
@@ -189,9 +97,14 @@ const fold_la_sparse *fold_kkt_matrix(const fold_kkt *kkt);
 /* Evaluate jac_g, hess_l (obj_factor 1), hess_lp and jac_g_p at the stored solution into
  * hv, jv, lpv, gpv (allocated on first use). */
 fold_status fold_kkt_evaluate(fold_kkt *kkt, const fold_solver *solver);
+void fold_kkt_values_free(fold_kkt_values *val);
 /* Classify constraints and bounds (§3.2); fills xstat, cstat, weak list and counts.
  * FOLD_ERR_DEGENERATE under the refuse policy when weakly active ones exist. */
 fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const char *fn);
+/* The arrays of the classification for n variables and m constraints (zeroed), and their
+ * release with the weak list. */
+fold_status fold_kkt_class_alloc(fold_kkt_class *cls, fold_int n, fold_int m);
+void fold_kkt_class_free(fold_kkt_class *cls);
 
 /* "x[3] upper", "bus 7 vm lower": the item and side of a weak-list entry. */
 void fold_kkt_weak_name(const fold_kkt *kkt, const fold_weak_entry *w, char *buf, size_t len);
@@ -256,6 +169,10 @@ fold_status fold_kkt_build_pattern(fold_kkt *kkt);
 /* Free K, its triplets and its factorization (not the null-space flags of that
  * factorization: fold_kkt_null_free, kkt_null.c). */
 void fold_kkt_release_system(fold_kkt *kkt);
+/* The arrays of the system for n variables and m constraints (zeroed: the active-form weights
+ * sigl = sigu = 0 rely on it), and their release (K itself: fold_kkt_release_system). */
+fold_status fold_kkt_sys_alloc(fold_kkt_sys *sys, fold_int n, fold_int m);
+void fold_kkt_sys_free(fold_kkt_sys *sys);
 
 /* --- entries left undetermined by a singular K (kkt_null.c, doc/math.md §4.8) --- */
 /* After a regularized factorization: probe null(K) and flag the entries it moves. */
@@ -297,7 +214,7 @@ void fold_kkt_fill(fold_kkt *kkt);
 
 /* --- right-hand sides and results (kkt_rhs.c) --- all blocks column-major, nrhs columns.
  * JVP (eq. 3.8): B (nK x nrhs) from directions dP (np x nrhs). */
-void fold_kkt_rhs_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, double *B);
+void fold_kkt_rhs_jvp(const fold_kkt *kkt, fold_int nrhs, const double *dP, double *B);
 /* From the solution U (nK x nrhs) of K U = B to dx (n), dlam (m), dzl, dzu (n) per column
  * (any output may be NULL; leading dimensions n and m). */
 void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const double *U,
@@ -309,7 +226,7 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
                       const double *zlbar, const double *zubar, double *B, double *C);
 /* pbar (np x nrhs) from W = K^{-1} B and C (eq. 3.11); with cols (n_cols of them) only
  * those entries of each column of pbar are computed (the others are left partial). */
-void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
+void fold_kkt_finish_vjp(const fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
                          fold_int n_cols, const fold_int *cols, double *pbar);
 
 /* y = P x (transpose: P' x; y += when accumulate) for a callback pattern P with values v
@@ -323,14 +240,14 @@ void fold_kkt_jtmul_add(const fold_kkt *kkt, const double *x, double *y);
 
 /* --- bounds moving with p (kkt_bounds.c, doc/math.md §3.10); no-ops without them --- */
 /* Add to tx = L_xp dp and tc = g_p dp the bound terms of the form (db: scratch n). */
-void fold_kkt_bound_rhs(fold_kkt *kkt, const double *dp, double *tx, double *tc, double *db);
+void fold_kkt_bound_rhs(const fold_kkt *kkt, const double *dp, double *tx, double *tc, double *db);
 /* Active form: dx of the held variables, which follow their bounds. */
-void fold_kkt_bound_finish(fold_kkt *kkt, const double *dp, double *vx);
+void fold_kkt_bound_finish(const fold_kkt *kkt, const double *dp, double *vx);
 /* Barrier form: the bound terms of dzl_j, dzu_j. */
 void fold_kkt_bound_dz(const fold_kkt *kkt, const double *dp, fold_int j, double *dzl, double *dzu);
 /* The transposes into pbar (one right-hand side): wx = w_x - c, c (may be NULL), wl = w_lam,
  * and the upstream gradients (any may be NULL). */
-void fold_kkt_bound_vjp(fold_kkt *kkt, const double *wx, const double *c, const double *wl,
+void fold_kkt_bound_vjp(const fold_kkt *kkt, const double *wx, const double *c, const double *wl,
                         const double *xbar, const double *zlbar, const double *zubar, double *pbar);
 /* The bound terms of the optimal value's gradient (eq. 3.30), added to grad. */
 void fold_kkt_bound_value_gradient(const fold_solver *solver, double *grad);

@@ -135,6 +135,41 @@ fold_status fold_kkt_build_pattern(fold_kkt *kkt)
     return FOLD_OK;
 }
 
+fold_status fold_kkt_sys_alloc(fold_kkt_sys *sys, fold_int n, fold_int m)
+{
+    size_t nn = (size_t)n, mm = (size_t)(m > 0 ? m : 1);
+    sys->sig_xstat = fold_calloc(nn, 1, "variable status");
+    sys->sig_cstat = fold_calloc(mm, 1, "constraint status");
+    sys->xpos = fold_calloc(nn, sizeof(fold_int), "KKT positions");
+    sys->cpos = fold_calloc(mm, sizeof(fold_int), "KKT positions");
+    sys->al = fold_calloc(nn, sizeof(double), "bound weights");
+    sys->au = fold_calloc(nn, sizeof(double), "bound weights");
+    sys->sigl = fold_calloc(nn, sizeof(double), "Sigma_L");
+    sys->sigu = fold_calloc(nn, sizeof(double), "Sigma_U");
+    sys->xdiag = fold_calloc(nn, sizeof(double), "Sigma_x");
+    sys->cdiag = fold_calloc(mm, sizeof(double), "constraint diagonal");
+    sys->jmask = fold_calloc(mm, sizeof(double), "constraint mask");
+    return sys->sig_xstat && sys->sig_cstat && sys->xpos && sys->cpos && sys->al && sys->au &&
+                   sys->sigl && sys->sigu && sys->xdiag && sys->cdiag && sys->jmask
+               ? FOLD_OK
+               : FOLD_ERR_MEMORY;
+}
+
+void fold_kkt_sys_free(fold_kkt_sys *sys)
+{
+    free(sys->xpos);
+    free(sys->cpos);
+    free(sys->sig_xstat);
+    free(sys->sig_cstat);
+    free(sys->al);
+    free(sys->au);
+    free(sys->sigl);
+    free(sys->sigu);
+    free(sys->xdiag);
+    free(sys->cdiag);
+    free(sys->jmask);
+}
+
 void fold_kkt_release_system(fold_kkt *kkt)
 {
     fold_la_factor_free(kkt->fac.F);

@@ -56,7 +56,7 @@ static bool finite_side(const fold_kkt *kkt, int side, fold_int j)
     return !fold_is_inf_bound(side == FOLD_BMAP_XL ? b.xl[j] : b.xu[j]);
 }
 
-void fold_kkt_bound_rhs(fold_kkt *kkt, const double *dp, double *tx, double *tc, double *db)
+void fold_kkt_bound_rhs(const fold_kkt *kkt, const double *dp, double *tx, double *tc, double *db)
 {
     const fold_problem *prob = kkt->prob;
     if (!prob->has_bound_maps) return;
@@ -87,7 +87,7 @@ void fold_kkt_bound_rhs(fold_kkt *kkt, const double *dp, double *tx, double *tc,
     }
 }
 
-void fold_kkt_bound_finish(fold_kkt *kkt, const double *dp, double *vx)
+void fold_kkt_bound_finish(const fold_kkt *kkt, const double *dp, double *vx)
 {
     if (!kkt->prob->has_bound_maps || kkt->sys.form == FOLD_KKT_BARRIER) return;
     for (fold_int j = 0; j < kkt->n; j++) {
@@ -111,7 +111,7 @@ void fold_kkt_bound_dz(const fold_kkt *kkt, const double *dp, fold_int j, double
     *dzu += -kkt->sys.sigu[j] * du + k * (dl - du);
 }
 
-void fold_kkt_bound_vjp(fold_kkt *kkt, const double *wx, const double *c, const double *wl,
+void fold_kkt_bound_vjp(const fold_kkt *kkt, const double *wx, const double *c, const double *wl,
                         const double *xbar, const double *zlbar, const double *zubar, double *pb)
 {
     const fold_problem *prob = kkt->prob;

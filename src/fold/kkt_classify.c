@@ -216,3 +216,20 @@ fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const ch
     }
     return FOLD_OK;
 }
+
+fold_status fold_kkt_class_alloc(fold_kkt_class *cls, fold_int n, fold_int m)
+{
+    size_t nn = (size_t)n, mm = (size_t)(m > 0 ? m : 1);
+    cls->xstat = fold_calloc(nn, 1, "variable status");
+    cls->cstat = fold_calloc(mm, 1, "constraint status");
+    cls->gval = fold_calloc(mm, sizeof(double), "constraint values");
+    return cls->xstat && cls->cstat && cls->gval ? FOLD_OK : FOLD_ERR_MEMORY;
+}
+
+void fold_kkt_class_free(fold_kkt_class *cls)
+{
+    free(cls->xstat);
+    free(cls->cstat);
+    free(cls->gval);
+    free(cls->weak);
+}

@@ -10,11 +10,11 @@ static fold_status alloc_values(fold_int nnz, double **out, const char *what)
     return *out ? FOLD_OK : FOLD_ERR_MEMORY;
 }
 
-/* Undo a partial create_values, so that the next call starts over. */
-static void free_values(fold_kkt *kkt)
+/* Also undoes a partial create_values, so that the next call starts over. */
+void fold_kkt_values_free(fold_kkt_values *val)
 {
-    double **vals[] = {&kkt->val.hv, &kkt->val.jv, &kkt->val.lpv, &kkt->val.gpv};
-    fold_int **idx[] = {&kkt->val.lp_ptr, &kkt->val.lp_idx, &kkt->val.gp_ptr, &kkt->val.gp_idx};
+    double **vals[] = {&val->hv, &val->jv, &val->lpv, &val->gpv};
+    fold_int **idx[] = {&val->lp_ptr, &val->lp_idx, &val->gp_ptr, &val->gp_idx};
     for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
         free(*vals[k]);
         *vals[k] = NULL;
@@ -65,7 +65,7 @@ fold_status fold_kkt_evaluate(fold_kkt *kkt, const fold_solver *solver)
     fold_status st;
     if (!kkt->val.has_matrices) {
         if ((st = create_values(kkt)) != FOLD_OK) {
-            free_values(kkt);
+            fold_kkt_values_free(&kkt->val);
             return st;
         }
         kkt->val.has_matrices = true;

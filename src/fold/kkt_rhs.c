@@ -40,7 +40,7 @@ static double cmask(const fold_kkt *kkt, fold_int i)
     return kkt->sys.form == FOLD_KKT_BARRIER ? kkt->sys.jmask[i] : 1.0;
 }
 
-void fold_kkt_rhs_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, double *B)
+void fold_kkt_rhs_jvp(const fold_kkt *kkt, fold_int nrhs, const double *dP, double *B)
 {
     fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->sys.nK;
     double *tx = kkt->w1, *tc = kkt->w2;
@@ -148,7 +148,7 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
     }
 }
 
-void fold_kkt_finish_vjp(fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
+void fold_kkt_finish_vjp(const fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
                          fold_int n_cols, const fold_int *cols, double *pbar)
 {
     fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->sys.nK;

@@ -14,29 +14,9 @@ void fold_kkt_state_free(void *state)
     fold_kkt_pc_free(kkt->fac.pc);
     fold_kkt_product_free(kkt);
     if (kkt->has_cm) fold_la_common_finish(&kkt->cm);
-    free(kkt->val.hv);
-    free(kkt->val.jv);
-    free(kkt->val.lpv);
-    free(kkt->val.gpv);
-    free(kkt->val.lp_ptr);
-    free(kkt->val.lp_idx);
-    free(kkt->val.gp_ptr);
-    free(kkt->val.gp_idx);
-    free(kkt->cls.xstat);
-    free(kkt->cls.cstat);
-    free(kkt->cls.gval);
-    free(kkt->cls.weak);
-    free(kkt->sys.xpos);
-    free(kkt->sys.cpos);
-    free(kkt->sys.sig_xstat);
-    free(kkt->sys.sig_cstat);
-    free(kkt->sys.al);
-    free(kkt->sys.au);
-    free(kkt->sys.sigl);
-    free(kkt->sys.sigu);
-    free(kkt->sys.xdiag);
-    free(kkt->sys.cdiag);
-    free(kkt->sys.jmask);
+    fold_kkt_values_free(&kkt->val);
+    fold_kkt_class_free(&kkt->cls);
+    fold_kkt_sys_free(&kkt->sys);
     free(kkt->w1);
     free(kkt->w2);
     free(kkt->w3);
@@ -64,28 +44,13 @@ fold_status fold_kkt_state(fold_solver *solver, fold_kkt **out)
     m = (size_t)(prob->m > 0 ? prob->m : 1);
     w = n > m ? n : m;
     if ((size_t)prob->np > w) w = (size_t)prob->np;
-    kkt->cls.xstat = fold_calloc(n, 1, "variable status");
-    kkt->cls.cstat = fold_calloc(m, 1, "constraint status");
-    kkt->sys.sig_xstat = fold_calloc(n, 1, "variable status");
-    kkt->sys.sig_cstat = fold_calloc(m, 1, "constraint status");
-    kkt->cls.gval = fold_calloc(m, sizeof(double), "constraint values");
-    kkt->sys.xpos = fold_calloc(n, sizeof(fold_int), "KKT positions");
-    kkt->sys.cpos = fold_calloc(m, sizeof(fold_int), "KKT positions");
-    kkt->sys.al = fold_calloc(n, sizeof(double), "bound weights");
-    kkt->sys.au = fold_calloc(n, sizeof(double), "bound weights");
-    kkt->sys.sigl = fold_calloc(n, sizeof(double), "Sigma_L");
-    kkt->sys.sigu = fold_calloc(n, sizeof(double), "Sigma_U");
-    kkt->sys.xdiag = fold_calloc(n, sizeof(double), "Sigma_x");
-    kkt->sys.cdiag = fold_calloc(m, sizeof(double), "constraint diagonal");
-    kkt->sys.jmask = fold_calloc(m, sizeof(double), "constraint mask");
     kkt->w1 = fold_calloc(w, sizeof(double), "scratch");
     kkt->w2 = fold_calloc(w, sizeof(double), "scratch");
     kkt->w3 = fold_calloc(w, sizeof(double), "scratch");
     kkt->w4 = fold_calloc(w, sizeof(double), "scratch");
-    if (!kkt->cls.xstat || !kkt->cls.cstat || !kkt->sys.sig_xstat || !kkt->sys.sig_cstat ||
-        !kkt->cls.gval || !kkt->sys.xpos || !kkt->sys.cpos || !kkt->sys.al || !kkt->sys.au ||
-        !kkt->sys.sigl || !kkt->sys.sigu || !kkt->sys.xdiag || !kkt->sys.cdiag || !kkt->sys.jmask ||
-        !kkt->w1 || !kkt->w2 || !kkt->w3 || !kkt->w4) {
+    if (fold_kkt_class_alloc(&kkt->cls, prob->n, prob->m) != FOLD_OK ||
+        fold_kkt_sys_alloc(&kkt->sys, prob->n, prob->m) != FOLD_OK || !kkt->w1 || !kkt->w2 ||
+        !kkt->w3 || !kkt->w4) {
         fold_kkt_state_free(kkt);
         return FOLD_ERR_MEMORY;
     }
@@ -315,6 +280,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     current = kkt->is_valid && kkt->solution_id == solver->solution_id;
     if (!current) {
         kkt->is_valid = kkt->fac.has_factor = kkt->fac.is_lsq = false;
+        kkt->fac.auto_memo.is_set = false; /* a new K: auto starts over (engine.c) */
         t0 = fold_time_now();
         if ((st = fold_kkt_evaluate(kkt, solver)) != FOLD_OK)
             return fold_error_context(st, "%s", fn);
@@ -350,6 +316,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         fold_kkt_apply_variant(kkt);
         kkt->cands.cur_path = kkt->cands.path;
         kkt->fac.has_factor = kkt->fac.is_lsq = false;
+        kkt->fac.auto_memo.is_set = false;
         kkt->cls.n_weak = kkt->cls.n_weak_classified;
         if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
             return fold_error_context(st, "%s: KKT assembly", fn);

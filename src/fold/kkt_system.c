@@ -132,6 +132,7 @@ fold_system fold_kkt_system(fold_kkt *kkt, char *what, size_t len)
         .lsq = lsq,
         .use_lsq = kkt->fac.is_lsq,
         .not_unique = not_unique,
+        .auto_memo = &kkt->fac.auto_memo,
     };
     return sys;
 }

@@ -80,7 +80,8 @@ static fold_int add(fold_kkt *kkt, const fold_trust_item *it, const char *name)
 
 static fold_trust_item blank(int kind)
 {
-    return (fold_trust_item){.kind = kind,
+    return (fold_trust_item){.size = sizeof(fold_trust_item),
+                             .kind = kind,
                              .item = -1,
                              .index = -1,
                              .block = -1,
@@ -234,7 +235,7 @@ fold_status fold_trust_report(const fold_solver *solver, const fold_trust_item *
 }
 
 fold_status fold_weak_list(const fold_solver *solver, fold_weak_entry *out, fold_int cap,
-                           fold_int *count)
+                           size_t entry_size, fold_int *count)
 {
     static const char *FN = "fold_weak_list";
     const fold_kkt *kkt;
@@ -245,13 +246,19 @@ fold_status fold_weak_list(const fold_solver *solver, fold_weak_entry *out, fold
         return fold_error(FOLD_ERR_ARGUMENT, "%s: cap = %lld is negative", FN, (long long)cap);
     if (cap > 0 && !out)
         return fold_error(FOLD_ERR_ARGUMENT, "%s: out is NULL but cap = %lld", FN, (long long)cap);
+    if (cap > 0 && entry_size < FOLD_WEAK_ENTRY_V1)
+        return fold_error(FOLD_ERR_ARGUMENT,
+                          "%s: entry_size = %zu is smaller than fold_weak_entry's first version "
+                          "(%zu bytes): pass sizeof(fold_weak_entry)",
+                          FN, entry_size, (size_t)FOLD_WEAK_ENTRY_V1);
     kkt = solver->backward;
     if (!kkt) {
         *count = 0;
         return FOLD_OK;
     }
     for (k = 0; k < kkt->cls.n_weak && k < cap; k++)
-        out[k] = kkt->cls.weak[k];
+        fold_sized_copy((char *)out + (size_t)k * entry_size, entry_size, &kkt->cls.weak[k],
+                        sizeof kkt->cls.weak[k]);
     *count = kkt->cls.n_weak;
     return FOLD_OK;
 }

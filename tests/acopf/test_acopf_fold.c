@@ -3,6 +3,9 @@
  * differences of warm-started re-solves (case5, case14 when present; synthetic grids). */
 #include "acopf_test.h"
 
+/* The seed of a 60-bus synthetic grid whose block preconditioner breaks MINRES down. */
+#define MINRES_GRID_SEED 1
+
 typedef struct fixture {
     fold_acopf_case *cs;
     fold_acopf *m;
@@ -65,7 +68,7 @@ static void check_lmp(fixture *fx, double tol, bool singular)
         lmp_max = fmax(lmp_max, vg[fx->L.p_pd + i]);
     }
     fold_int n_weak = -1;
-    ck_assert_status(fold_weak_list(fx->sv, NULL, 0, &n_weak), FOLD_OK);
+    ck_assert_status(fold_weak_list(fx->sv, NULL, 0, 0, &n_weak), FOLD_OK);
     printf("# %s: LMP in [%.4g, %.4g] $/MWh, vjp vs value gradient %.2e (loads), %.2e (costs), "
            "active cons %ld, "
            "active bounds %ld, weakly active %ld\n",
@@ -254,6 +257,47 @@ START_TEST(twin_qg)
 }
 END_TEST
 
+/* MINRES under precond.kind = auto on a grid whose primal block makes the block
+ * preconditioner indefinite: the first VJP breaks down with it and goes on with the SPD
+ * variant (eq. 3.23 with a diagonal primal block); the second starts there, from the kept
+ * factorization (no factorization, no broken-down attempt), with the same result, which is
+ * the direct one (doc/math.md §3.9). */
+START_TEST(minres_auto_kept)
+{
+    fixture fx;
+    memset(&fx, 0, sizeof fx);
+    ck_assert_acopf(fold_acopf_gen_grid(60, MINRES_GRID_SEED, &fx.cs), FOLD_OK);
+    ck_assert_acopf(fold_acopf_create(fx.cs, &fx.m), FOLD_OK);
+    fx.L = fold_acopf_get_layout(fx.m);
+    fold_settings_default(&fx.set);
+    ck_assert_status(fold_solver_create(fold_acopf_problem(fx.m), &fx.set, &fx.sv), FOLD_OK);
+    ck_assert_status(fold_solve(fx.sv, NULL, NULL), FOLD_OK);
+    fold_int n = fx.L.n, np = fx.L.np;
+    double *xbar = calloc((size_t)n, sizeof(double)), *pbar[3];
+    for (int k = 0; k < 3; k++)
+        pbar[k] = malloc((size_t)np * sizeof(double));
+    for (fold_int k = 0; k < fx.cs->n_gen; k++)
+        xbar[fx.L.x_pg + k] = 1.0 + (double)k / 7;
+    ck_assert_status(fold_vjp(fx.sv, &(fold_zbar){.x = xbar}, pbar[0], NULL), FOLD_OK);
+    fx.set.backward.method = FOLD_BACKWARD_MINRES;
+    ck_assert_status(fold_solver_update_settings(fx.sv, &fx.set), FOLD_OK);
+    fold_backward_info info[2] = {FOLD_BACKWARD_INFO_INIT, FOLD_BACKWARD_INFO_INIT};
+    for (int k = 0; k < 2; k++) {
+        ck_assert_status(fold_vjp(fx.sv, &(fold_zbar){.x = xbar}, pbar[k + 1], &info[k]), FOLD_OK);
+        ck_assert_int_eq(info[k].precond, FOLD_PRECOND_BLOCK);
+    }
+    ck_assert_double_gt(info[0].factor_s, 0.0);
+    ck_assert_double_eq(info[1].factor_s, 0.0);               /* the kept factorization */
+    ck_assert_int_lt(info[1].iterations, info[0].iterations); /* no broken-down attempt */
+    ck_assert_mem_eq(pbar[1], pbar[2], (size_t)np * sizeof(double));
+    ck_assert_double_le(fold_test_vec_relerr(pbar[1], pbar[0], np, 1e-300), 1e-8);
+    free(xbar);
+    for (int k = 0; k < 3; k++)
+        free(pbar[k]);
+    teardown(&fx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("acopf_fold");
@@ -264,6 +308,7 @@ int main(void)
     tcase_add_loop_test(tc, fd_pglib, 0, 3);
     tcase_add_test(tc, twin_qg);
     tcase_add_test(tc, fd_grid);
+    tcase_add_test(tc, minres_auto_kept);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }

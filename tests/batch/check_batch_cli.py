@@ -199,8 +199,9 @@ try:
                          stderr=subprocess.DEVNULL)
     t0, header = time.time(), ""
     while time.time() - t0 < 60 and p.poll() is None and not header.endswith("\n"):
-        header = read(tout + ".part").split("\n")[0] + "\n" if os.path.exists(tout + ".part") \
-            else ""
+        text = read(tout + ".part") if os.path.exists(tout + ".part") else ""
+        # the header line once it is complete (under load it may be read half written)
+        header = text.split("\n")[0] + "\n" if "\n" in text else ""
         time.sleep(0.005)
     p.send_signal(signal.SIGKILL)
     p.wait()

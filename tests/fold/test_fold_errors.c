@@ -42,7 +42,7 @@ START_TEST(weakly_active)
     ck_assert_error_mentions("weakly active");
     ck_assert_error_mentions(cons ? "constraint" : "variable");
     ck_assert_double_eq(dx[0], 12345); /* nothing written */
-    ck_assert_status(fold_weak_list(solver, list, 4, &count), FOLD_OK);
+    ck_assert_status(fold_weak_list(solver, list, 4, sizeof *list, &count), FOLD_OK);
     ck_assert_int_eq(count, 1);
     ck_assert_int_eq(list[0].kind, cons ? 0 : 2);
     ck_assert_int_eq(list[0].index, cons ? fold_rp_weak_constraint(rp) : fold_rp_weak_variable(rp));
@@ -231,7 +231,7 @@ START_TEST(not_solved_and_method)
     ck_assert_status(fold_solver_create(prob, NULL, &solver), FOLD_OK);
     ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx}, NULL), FOLD_ERR_NOT_SOLVED);
     ck_assert_status(fold_vjp(solver, &(fold_zbar){.x = dx}, pbar, NULL), FOLD_ERR_NOT_SOLVED);
-    ck_assert_status(fold_weak_list(solver, NULL, 0, &count), FOLD_OK);
+    ck_assert_status(fold_weak_list(solver, NULL, 0, 0, &count), FOLD_OK);
     ck_assert_int_eq(count, 0);
     fold_solver_free(solver);
     fold_problem_free(prob);
@@ -346,8 +346,9 @@ START_TEST(bad_arguments)
         FOLD_ERR_ARGUMENT);
     for (int k = 0; k < 30; k++)
         ck_assert_double_eq(out[k], -7);
-    ck_assert_status(fold_weak_list(solver, NULL, 3, rows_bad), FOLD_ERR_ARGUMENT);
-    ck_assert_status(fold_weak_list(solver, NULL, 0, NULL), FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_weak_list(solver, NULL, 3, sizeof(fold_weak_entry), rows_bad),
+                     FOLD_ERR_ARGUMENT);
+    ck_assert_status(fold_weak_list(solver, NULL, 0, 0, NULL), FOLD_ERR_ARGUMENT);
     ck_assert_status(fold_value_gradient(NULL, pbar), FOLD_ERR_ARGUMENT);
     ck_assert_status(fold_value_gradient(solver, NULL), FOLD_ERR_ARGUMENT);
     fold_solver_free(solver);

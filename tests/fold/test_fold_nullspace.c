@@ -751,7 +751,7 @@ START_TEST(held_twice)
     ck_assert_error_mentions("bound of variable x[1]");
     fold_weak_entry w[4];
     fold_int nw = -1;
-    ck_assert_status(fold_weak_list(sv, w, 4, &nw), FOLD_OK);
+    ck_assert_status(fold_weak_list(sv, w, 4, sizeof *w, &nw), FOLD_OK);
     ck_assert_int_eq(nw, 1);
     ck_assert_int_eq(w[0].kind, 3);
     ck_assert_int_eq(w[0].index, 1);
