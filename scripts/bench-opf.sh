@@ -47,10 +47,10 @@ for ((r = 1; r <= reps; r++)); do
         for k in "${!exes[@]}"; do
             out=$(nice -n 10 "${exes[$k]}" "$b" $((b - 1)) 2>/dev/null || true)
             header=$(grep -m1 '^case ' <<<"$out" || true)
-            line=$(grep '^pglib' <<<"$out" || true)
-            [ -n "$line" ] || continue
-            echo "${labels[$k]} $line"
-            printf '%s\t%s\t%s\n' "${labels[$k]}" "$header" "$line" >>"$raw"
+            while read -r line; do # several cases can have B buses
+                echo "${labels[$k]} $line"
+                printf '%s\t%s\t%s\n' "${labels[$k]}" "$header" "$line" >>"$raw"
+            done < <(grep '^pglib' <<<"$out" || true)
         done
     done
 done

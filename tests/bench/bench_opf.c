@@ -7,9 +7,10 @@
  * Experiments: BENCH_OPF_SET="name=value,ipopt:name=value,..." changes the settings (ipopt:
  * passes an Ipopt option), BENCH_OPF_VARIANTS=
  * "a=1,b=2;c=3" times the backward again with other settings at the same solution,
- * BENCH_OPF_DETAIL=1 prints the phases (stderr). doc/benchmarks.md "AC-OPF".
- * `bench_opf --grid BUSES [SEED [COLS]]`: the same for one synthetic grid, the Jacobians over
- * COLS loads (default 100); doc/benchmarks.md "Synthetic grids at scale". */
+ * BENCH_OPF_DETAIL=1 prints the phases (stderr), BENCH_OPF_VM=0 leaves d vm / d pd out.
+ * doc/benchmarks.md "AC-OPF". `bench_opf --grid BUSES [SEED [COLS]]`: the same for one synthetic
+ * grid, the Jacobians over COLS loads (default 100); doc/benchmarks.md "Synthetic grids at scale".
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,14 +221,18 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
     if (getenv("BENCH_OPF_DETAIL"))
         fprintf(stderr, "%s: jac factor %.3f solve %.3f total %.3f rhs %ld residual %.2g\n", name,
                 bi.factor_s, bi.solve_s, bi.total_s, (long)bi.n_rhs, bi.residual);
-    /* d vm / d pd over the same loads (forward mode: one solve per load) */
-    fold_int *vrows = malloc((size_t)nb * sizeof(fold_int));
-    double *Jv = malloc((size_t)nb * (size_t)nc * sizeof(double));
+    /* d vm / d pd over the same loads (forward mode: one solve per load); BENCH_OPF_VM=0
+     * leaves it out */
+    const char *want_vm = getenv("BENCH_OPF_VM");
+    bool vm = !want_vm || strcmp(want_vm, "0") != 0;
+    fold_int *vrows = vm ? malloc((size_t)nb * sizeof(fold_int)) : NULL;
+    double *Jv = vm ? malloc((size_t)nb * (size_t)nc * sizeof(double)) : NULL;
     for (fold_int i = 0; vrows && i < nb; i++)
         vrows[i] = L.x_vm + i;
-    fold_status vmst = vrows && Jv ? timed_jacobian(sv, &s, nb, vrows, nc, cols, Jv, &bi, "jac vm",
-                                                    why, sizeof why, &vm_s, &vm_cpu)
-                                   : FOLD_ERR_MEMORY;
+    fold_status vmst = !vm           ? FOLD_ERR_ARGUMENT
+                       : vrows && Jv ? timed_jacobian(sv, &s, nb, vrows, nc, cols, Jv, &bi,
+                                                      "jac vm", why, sizeof why, &vm_s, &vm_cpu)
+                                     : FOLD_ERR_MEMORY;
     free(vrows);
     free(Jv);
     if (getenv("BENCH_OPF_DETAIL"))
@@ -242,10 +247,10 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
            vmst >= 0 ? vm_s / fi.total_s : NAN, vst >= 0 ? 100 * vjp_cpu / fwd_cpu : NAN,
            jst >= 0 ? jac_cpu / fwd_cpu : NAN, vmst >= 0 ? vm_cpu / fwd_cpu : NAN, env, peak_mb(),
            load1(), fold_forward_status_string(fi.status), form, why,
-           vst < 0    ? fold_status_name(vst)
-           : jst < 0  ? fold_status_name(jst)
-           : vmst < 0 ? fold_status_name(vmst)
-                      : "");
+           vst < 0          ? fold_status_name(vst)
+           : jst < 0        ? fold_status_name(jst)
+           : vm && vmst < 0 ? fold_status_name(vmst)
+                            : "");
     fflush(stdout);
     /* BENCH_OPF_VARIANTS="a=1,b=2;c=3": backward-only timings of other settings at the same
      * solution (one line each on stderr) */
