@@ -343,6 +343,8 @@ static fold_status direct_solve(const fold_system *sys, const fold_settings *set
             }
         }
     }
+    fold_log(set, 3, "%s: direct solve of %lld right-hand side(s): %.4f s (refinement included)",
+             sys->fn, (long long)nrhs, fold_time_now() - t0);
     info->solve_s += fold_time_now() - t0;
     info->n_rhs += nrhs;
     if (res > info->residual) info->residual = res;

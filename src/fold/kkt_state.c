@@ -169,7 +169,11 @@ static fold_status assemble(fold_kkt *kkt, const fold_solver *solver, bool *rebu
     return FOLD_OK;
 }
 
-static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt, const char *fn)
+/* Factor K (rebuilt: a new pattern, analyzed anew). keep: K holds another classification's
+ * or barrier parameter's values (variants.c) while F holds the primary's factorization,
+ * which is kept aside and restored, instead of factored again, when the primary comes back. */
+static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt, bool keep,
+                          const char *fn, double *probe_s)
 {
     const fold_la_sparse *A = fold_kkt_matrix(kkt);
     fold_status st;
@@ -184,7 +188,10 @@ static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt,
     /* Dependent rows found before factoring: K is singular (to within the inverse barrier
      * terms of held bounds), so the regularized matrix is factored directly (§4.8). */
     bool expect_singular = kkt->cls.n_dependent > 0;
-    if (kkt->fac.F && !rebuilt) {
+    if (kkt->fac.F && !rebuilt && fold_kkt_primary(kkt) && fold_la_factor_has_kept(kkt->fac.F)) {
+        st = fold_la_factor_restore(kkt->fac.F);
+    } else if (kkt->fac.F && !rebuilt) {
+        if (keep) fold_la_factor_keep(kkt->fac.F);
         if (expect_singular) fold_la_factor_expect_singular(kkt->fac.F);
         st = fold_la_factor_refactor(kkt->fac.F, A);
     } else {
@@ -199,7 +206,10 @@ static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt,
     kkt->fac.reused_analysis = kkt->fac.finfo.reused_analysis;
     if (st == FOLD_OK || st > 0) {
         /* A regularized (singular) K: which entries of results are undetermined (§4.8). */
-        if ((st = fold_kkt_null_setup(kkt)) != FOLD_OK)
+        double t0 = fold_time_now();
+        st = fold_kkt_null_setup(kkt);
+        *probe_s = fold_time_now() - t0;
+        if (st != FOLD_OK)
             return fold_error_context(st, "%s: null space of the singular KKT matrix", fn);
         if ((st = fold_kkt_null_degenerate(kkt, kkt->solver, fn)) != FOLD_OK) return st;
         kkt->fac.has_factor = true;
@@ -264,6 +274,25 @@ static void fill_info(const fold_kkt *kkt, const fold_settings *set, fold_backwa
     info->reason = FOLD_REASON_DIRECT;
 }
 
+/* Seconds of the phases of one fold_kkt_setup, for the log (verbose 3). */
+typedef struct setup_times {
+    double evaluate, classify, assemble, structural, probe;
+} setup_times;
+
+static void log_setup(const fold_kkt *kkt, const fold_settings *set, const setup_times *t,
+                      const char *fn)
+{
+    if (set->log.verbose < 3) return;
+    fold_log(set, 3,
+             "%s: KKT setup (%s form, variant %d, path %d): evaluate %.4f s, classify %.4f s, "
+             "assemble %.4f s, structural check %.4f s, analysis %.4f s, factorization %.4f s, "
+             "null-space probe %.4f s; order %lld, factor nnz %lld",
+             fn, kkt->sys.form == FOLD_KKT_BARRIER ? "barrier" : "active", kkt->cands.variant,
+             kkt->cands.path, t->evaluate, t->classify, t->assemble, t->structural,
+             kkt->fac.reused_analysis ? 0.0 : kkt->fac.finfo.analyze_s, kkt->fac.finfo.factor_s,
+             t->probe, (long long)kkt->sys.nK, (long long)kkt->fac.finfo.factor_nnz);
+}
+
 fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_info *info,
                            const char *fn)
 {
@@ -271,20 +300,23 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     fold_backward_info local = FOLD_BACKWARD_INFO_INIT;
     fold_kkt *kkt;
     fold_status st;
-    double t0;
-    bool rebuilt = false, current;
+    double t0, t1;
+    setup_times tm = {0};
+    bool rebuilt = false, current, keep = false;
     if (!info) info = &local;
     if ((st = fold_kkt_state(solver, &kkt)) != FOLD_OK) return st;
     kkt->fn = fn;
     if ((st = select_products(kkt, set)) != FOLD_OK) return st;
     current = kkt->is_valid && kkt->solution_id == solver->solution_id;
     if (!current) {
+        fold_la_factor_drop_kept(kkt->fac.F); /* another solution's */
         kkt->is_valid = kkt->fac.has_factor = kkt->fac.is_lsq = false;
         kkt->fac.auto_memo.is_set = false; /* a new K: auto starts over (engine.c) */
         t0 = fold_time_now();
         if ((st = fold_kkt_evaluate(kkt, solver)) != FOLD_OK)
             return fold_error_context(st, "%s", fn);
         kkt->has_classified = false;
+        tm.evaluate = (t1 = fold_time_now()) - t0;
         if ((st = fold_kkt_classify(kkt, solver, fn)) != FOLD_OK) {
             info->n_weak = kkt->cls.n_weak;
             info->n_active_cons = kkt->cls.n_active_cons;
@@ -293,12 +325,17 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         }
         kkt->has_classified = true;
         kkt->classified_id = solver->solution_id;
+        tm.classify = fold_time_now() - t1;
+        t1 = fold_time_now();
         if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
             return fold_error_context(st, "%s: KKT assembly", fn);
+        tm.assemble = fold_time_now() - t1;
+        t1 = fold_time_now();
         if ((st = fold_kkt_null_structural(kkt, solver, fn)) != FOLD_OK) {
             info->n_weak = kkt->cls.n_weak;
             return st;
         }
+        tm.structural = fold_time_now() - t1;
         kkt->assemble_s = fold_time_now() - t0;
         info->assemble_s = kkt->assemble_s;
         kkt->is_valid = true;
@@ -313,6 +350,8 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         /* Another classification of the candidates at the same solution, or a run of the
          * central-path check (variants.c). */
         t0 = fold_time_now();
+        keep = kkt->fac.has_factor && !kkt->fac.is_lsq && kkt->cands.cur_variant == 0 &&
+               kkt->cands.cur_path == 0;
         fold_kkt_apply_variant(kkt);
         kkt->cands.cur_path = kkt->cands.path;
         kkt->fac.has_factor = kkt->fac.is_lsq = false;
@@ -320,13 +359,17 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         kkt->cls.n_weak = kkt->cls.n_weak_classified;
         if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
             return fold_error_context(st, "%s: KKT assembly", fn);
+        tm.assemble = fold_time_now() - t0;
+        t1 = fold_time_now();
         if ((st = fold_kkt_null_structural(kkt, solver, fn)) != FOLD_OK) return st;
+        tm.structural = fold_time_now() - t1;
         kkt->assemble_s = fold_time_now() - t0;
         info->assemble_s = kkt->assemble_s;
     }
     want_factor = want_factor && fold_kkt_iter_wants_factor(kkt, set);
     if (want_factor && !kkt->fac.has_factor && !kkt->fac.is_lsq) {
-        st = factor(kkt, set, rebuilt || !kkt->fac.F, fn);
+        st = factor(kkt, set, rebuilt || !kkt->fac.F, keep, fn, &tm.probe);
+        log_setup(kkt, set, &tm, fn);
         info->analyze_s = kkt->fac.reused_analysis ? 0.0 : kkt->fac.finfo.analyze_s;
         info->factor_s = kkt->fac.finfo.factor_s;
         info->reused_analysis = kkt->fac.reused_analysis;

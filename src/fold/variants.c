@@ -186,8 +186,11 @@ static fold_status run_at(fold_solver *solver, fold_result_fn run, void *ctx, in
     fold_kkt *kkt = solver->backward;
     kkt->cands.variant = v;
     kkt->cands.path = path;
+    double t0 = fold_time_now();
     fold_status sv = run(solver, ctx, alt, &vcall);
     call->info->n_variants++;
+    fold_log(&solver->set, 3, "%s: comparison run (variant %d, path %d): %.4f s", kkt->fn, v, path,
+             fold_time_now() - t0);
     return sv;
 }
 
@@ -359,7 +362,10 @@ done:
     kkt->cands.path = 0;
     if ((nv > 0 || path_ran) && st == FOLD_OK) {
         fold_backward_info scratch = FOLD_BACKWARD_INFO_INIT;
+        double t0 = fold_time_now();
         fold_status sp = fold_kkt_setup(solver, true, &scratch, kkt->fn);
+        fold_log(&solver->set, 3, "%s: primary classification restored: %.4f s", kkt->fn,
+                 fold_time_now() - t0);
         if (sp < 0) st = sp;
     }
     free(alt);

@@ -264,6 +264,7 @@ static fold_status factor_numeric(fold_la_factor *F)
 void fold_la_factor_free(fold_la_factor *F)
 {
     if (!F) return;
+    fold_la_factor_drop_kept(F);
     fold_la_umf_free(&F->umf);
     fold_la_ldl_free(&F->ldl);
     fold_la_preg_free(&F->preg, F->cm);

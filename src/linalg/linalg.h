@@ -185,6 +185,15 @@ void fold_la_factor_trim(fold_la_factor *F);
 #define FOLD_LA_NULL_RESIDUAL 1e3
 fold_status fold_la_factor_null_probe(fold_la_factor *F, double *z, double *residual);
 void fold_la_factor_free(fold_la_factor *F);
+/* Keep the current numeric factorization aside (UMFPACK only; false when there is none or
+ * one is kept already): the next fold_la_factor_refactor makes a new one with the same
+ * analysis, and fold_la_factor_restore brings the kept one back, with its info and its
+ * null-space probe, for the values it was made from (the caller puts them back in a shared
+ * A). fold_la_factor_drop_kept frees it (fold_la_factor_free does too). */
+bool fold_la_factor_keep(fold_la_factor *F);
+bool fold_la_factor_has_kept(const fold_la_factor *F);
+fold_status fold_la_factor_restore(fold_la_factor *F);
+void fold_la_factor_drop_kept(fold_la_factor *F);
 
 /* Minimum-norm least-squares solution of A X = B (or A' X = B) by SPQR, for singular KKT
  * systems (flagged by the caller). */

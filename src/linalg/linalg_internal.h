@@ -94,6 +94,9 @@ fold_status fold_la_ldl_solve(fold_la_ldl *l, fold_int nrhs, const double *B, do
 fold_status fold_la_ldl_inverse_norm1(fold_la_ldl *l, double *est);
 void fold_la_ldl_free(fold_la_ldl *l);
 
+/* A numeric factorization kept aside (factor_keep.c). */
+typedef struct fold_la_kept fold_la_kept;
+
 /* The factor object (factor.c: creation, factorization; factor_solve.c: solves). */
 struct fold_la_factor {
     int kind; /* requested fold_factorization */
@@ -117,6 +120,7 @@ struct fold_la_factor {
     double probe_residual;
     bool probe_valid;
     fold_la_factor_info info;
+    fold_la_kept *kept; /* fold_la_factor_keep's, or NULL */
 };
 
 /* Switch an AUTO factor from CHOLMOD to UMFPACK (LU of A, or of M when A is singular and

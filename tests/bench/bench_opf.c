@@ -1,14 +1,16 @@
 /* AC-OPF benchmark over the PGLib cases present (baseline_ac.tsv order, MIN < buses <= MAX;
  * MAX = argv[1] or FOLDOPT_BENCH_MAX_BUSES, default 3000; MIN = argv[2], default 0): forward
  * seconds and Ipopt iterations, callback share, one VJP of the objective, the full
- * d pg / d pd Jacobian, their ratios to the forward time, the envelope error of the VJP
- * (LMP identity), peak memory, the 1-minute load average and the KKT form used.
+ * d pg / d pd and d vm / d pd Jacobians, their ratios to the forward time (wall clock, then
+ * CPU time of the process), the envelope error of the VJP (LMP identity), peak memory, the
+ * 1-minute load average and the KKT form used. scripts/bench-opf.sh runs it per case.
  * Experiments: BENCH_OPF_SET="name=value,ipopt:name=value,..." changes the settings (ipopt:
  * passes an Ipopt option), BENCH_OPF_VARIANTS=
  * "a=1,b=2;c=3" times the backward again with other settings at the same solution,
- * BENCH_OPF_DETAIL=1 prints the phases (stderr). doc/benchmarks.md "AC-OPF".
- * `bench_opf --grid BUSES [SEED [COLS]]`: the same for one synthetic grid, the Jacobian over
- * COLS loads (default 100); doc/benchmarks.md "Synthetic grids at scale". */
+ * BENCH_OPF_DETAIL=1 prints the phases (stderr), BENCH_OPF_VM=0 leaves d vm / d pd out.
+ * doc/benchmarks.md "AC-OPF". `bench_opf --grid BUSES [SEED [COLS]]`: the same for one synthetic
+ * grid, the Jacobians over COLS loads (default 100); doc/benchmarks.md "Synthetic grids at scale".
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,14 @@ static double now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* CPU seconds of this process (all its threads). */
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -61,6 +71,34 @@ static void count_not_unique(const double *pbar, const fold_acopf_layout *L, fol
     if (cost > 0)
         snprintf(why + strlen(why), len - strlen(why), "(%ld c1/c2 gradients not unique)",
                  (long)cost);
+}
+
+/* One timed Jacobian of x rows w.r.t. parameter cols into J (wall and CPU seconds); when
+ * the active-set form refuses it (e.g. generators at one bus with equal linear costs: their
+ * pg split, hence reverse mode on one pg, is not unique, doc/acopf.md §5), the barrier form
+ * as `foldopt opf` does, timed with the refused attempt; what happened is appended to why. */
+static fold_status timed_jacobian(fold_solver *sv, fold_settings *s, fold_int n_rows,
+                                  const fold_int *rows, fold_int n_cols, const fold_int *cols,
+                                  double *J, fold_backward_info *bi, const char *label, char *why,
+                                  size_t len, double *wall, double *cpu)
+{
+    fold_jacobian_sel sel = {
+        .of = FOLD_BLOCK_X, .n_rows = n_rows, .rows = rows, .n_cols = n_cols, .cols = cols};
+    double t0 = now(), c0 = cpu_now();
+    fold_status st = fold_jacobian(sv, &sel, J, bi);
+    if (st < 0 && s->backward.kkt_form == FOLD_KKT_ACTIVE) {
+        snprintf(why + strlen(why), len - strlen(why), "(%s active: %s, barrier)", label,
+                 fold_status_name(st));
+        s->backward.kkt_form = FOLD_KKT_BARRIER;
+        fold_solver_update_settings(sv, s);
+        st = fold_jacobian(sv, &sel, J, bi);
+    }
+    *wall = now() - t0;
+    *cpu = cpu_now() - c0;
+    if (st >= 0 && bi->n_not_unique > 0)
+        snprintf(why + strlen(why), len - strlen(why), "(%s: %ld entries not unique)", label,
+                 (long)bi->n_not_unique);
+    return st;
 }
 
 /* Measure one case (freed here): baseline objective NAN when unknown; the Jacobian is
@@ -105,7 +143,9 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
     fold_acopf_solve_options so;
     fold_acopf_default_solve_options(&so);
     so.ipopt_options = ip_list;
+    double fwd_cpu = cpu_now();
     fold_status st = fold_acopf_solve(&m, &s, NULL, &so, &sv, &fi, &si);
+    fwd_cpu = cpu_now() - fwd_cpu;
     fold_acopf_layout L = fold_acopf_get_layout(m);
     if (si.rounds > 0) /* doc/acopf.md §2.2 */
         fprintf(stderr,
@@ -125,7 +165,7 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
     fold_solver_solution(sv, x, NULL, NULL, NULL, NULL);
     fold_solver_params(sv, p);
     fold_acopf_eval_grad_f(m, x, p, xbar);
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     fold_status vst = fold_vjp(sv, &(fold_zbar){.x = xbar}, pbar, &bi);
     const char *form = bi.kkt_form == FOLD_KKT_BARRIER ? "barrier"
                        : bi.singular_delta > 0         ? "active+reg"
@@ -146,7 +186,7 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
         if (vst >= 0 && (bi.n_not_unique > 0 || bi.n_uncertain > 0))
             count_not_unique(pbar, &L, cs->n_bus, cs->n_gen, why, sizeof why);
     }
-    double vjp_s = now() - t0;
+    double vjp_s = now() - t0, vjp_cpu = cpu_now() - c0;
     if (getenv("BENCH_OPF_DETAIL"))
         fprintf(stderr,
                 "%s: vjp assemble %.3f analyze %.3f factor %.3f solve %.3f total %.3f "
@@ -174,45 +214,43 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
         rows[k] = L.x_pg + k;
     for (fold_int j = 0; j < nc; j++)
         cols[j] = L.p_pd + (fold_int)((long long)j * nb / nc);
-    t0 = now();
-    fold_status jst =
-        J ? fold_jacobian(
-                sv,
-                &(fold_jacobian_sel){
-                    .of = FOLD_BLOCK_X, .n_rows = ng, .rows = rows, .n_cols = nc, .cols = cols},
-                J, &bi)
-          : FOLD_ERR_MEMORY;
-    if (jst < 0 && J && s.backward.kkt_form == FOLD_KKT_ACTIVE) {
-        /* e.g. generators at one bus with equal linear costs: their pg split, hence reverse
-         * mode on one pg, is not unique (doc/acopf.md §5); the barrier form, timed with the
-         * refused attempt */
-        snprintf(why + strlen(why), sizeof why - strlen(why), "(jac active: %s, barrier)",
-                 fold_status_name(jst));
-        s.backward.kkt_form = FOLD_KKT_BARRIER;
-        fold_solver_update_settings(sv, &s);
-        jst = fold_jacobian(
-            sv,
-            &(fold_jacobian_sel){
-                .of = FOLD_BLOCK_X, .n_rows = ng, .rows = rows, .n_cols = nc, .cols = cols},
-            J, &bi);
-    }
-    double jac_s = now() - t0;
-    if (jst >= 0 && bi.n_not_unique > 0)
-        snprintf(why + strlen(why), sizeof why - strlen(why), "(jac: %ld entries not unique)",
-                 (long)bi.n_not_unique);
+    double jac_s = NAN, jac_cpu = NAN, vm_s = NAN, vm_cpu = NAN;
+    fold_status jst = J ? timed_jacobian(sv, &s, ng, rows, nc, cols, J, &bi, "jac", why, sizeof why,
+                                         &jac_s, &jac_cpu)
+                        : FOLD_ERR_MEMORY;
     if (getenv("BENCH_OPF_DETAIL"))
         fprintf(stderr, "%s: jac factor %.3f solve %.3f total %.3f rhs %ld residual %.2g\n", name,
                 bi.factor_s, bi.solve_s, bi.total_s, (long)bi.n_rhs, bi.residual);
-    printf("%-30s %6ld %6ld %4ld %8.2f %6.1f%% %8.1e %9.4f %9.3f %7.2f%% %7.2f %8.1e %8.0f "
-           "%5.2f %s %s %s %s\n",
+    /* d vm / d pd over the same loads (forward mode: one solve per load); BENCH_OPF_VM=0
+     * leaves it out */
+    const char *want_vm = getenv("BENCH_OPF_VM");
+    bool vm = !want_vm || strcmp(want_vm, "0") != 0;
+    fold_int *vrows = vm ? malloc((size_t)nb * sizeof(fold_int)) : NULL;
+    double *Jv = vm ? malloc((size_t)nb * (size_t)nc * sizeof(double)) : NULL;
+    for (fold_int i = 0; vrows && i < nb; i++)
+        vrows[i] = L.x_vm + i;
+    fold_status vmst = !vm           ? FOLD_ERR_ARGUMENT
+                       : vrows && Jv ? timed_jacobian(sv, &s, nb, vrows, nc, cols, Jv, &bi,
+                                                      "jac vm", why, sizeof why, &vm_s, &vm_cpu)
+                                     : FOLD_ERR_MEMORY;
+    free(vrows);
+    free(Jv);
+    if (getenv("BENCH_OPF_DETAIL"))
+        fprintf(stderr, "%s: jac factor %.3f solve %.3f total %.3f rhs %ld residual %.2g\n", name,
+                bi.factor_s, bi.solve_s, bi.total_s, (long)bi.n_rhs, bi.residual);
+    printf("%-30s %6ld %6ld %4ld %8.2f %6.1f%% %8.1e %9.4f %9.3f %7.2f%% %7.2f %9.3f %7.2f "
+           "%7.2f%% %7.2f %7.2f %8.1e %8.0f %5.2f %s %s %s %s\n",
            name, (long)nb, (long)L.n, (long)fi.iterations, fi.total_s,
            100 * fi.callback_s / fmax(fi.solve_s, 1e-12), rel, vst >= 0 ? vjp_s : NAN,
            jst >= 0 ? jac_s : NAN, vst >= 0 ? 100 * vjp_s / fi.total_s : NAN,
-           jst >= 0 ? jac_s / fi.total_s : NAN, env, peak_mb(), load1(),
-           fold_forward_status_string(fi.status), form, why,
-           vst < 0   ? fold_status_name(vst)
-           : jst < 0 ? fold_status_name(jst)
-                     : "");
+           jst >= 0 ? jac_s / fi.total_s : NAN, vmst >= 0 ? vm_s : NAN,
+           vmst >= 0 ? vm_s / fi.total_s : NAN, vst >= 0 ? 100 * vjp_cpu / fwd_cpu : NAN,
+           jst >= 0 ? jac_cpu / fwd_cpu : NAN, vmst >= 0 ? vm_cpu / fwd_cpu : NAN, env, peak_mb(),
+           load1(), fold_forward_status_string(fi.status), form, why,
+           vst < 0          ? fold_status_name(vst)
+           : jst < 0        ? fold_status_name(jst)
+           : vm && vmst < 0 ? fold_status_name(vmst)
+                            : "");
     fflush(stdout);
     /* BENCH_OPF_VARIANTS="a=1,b=2;c=3": backward-only timings of other settings at the same
      * solution (one line each on stderr) */
@@ -292,11 +330,12 @@ static void bench_case(const char *dir, const char *name, double baseline)
     bench_loaded(cs, name, baseline, 0);
 }
 
-static void print_header(const char *jac)
+static void print_header(const char *jac, const char *vm)
 {
-    printf("%-30s %6s %6s %4s %8s %7s %8s %9s %9s %8s %7s %8s %8s %5s %s\n", "case", "buses", "n",
-           "iter", "fwd_s", "cb", "obj_rel", "vjp_s", jac, "vjp/fwd", "jac/fwd", "env_err",
-           "peak_MB", "load", "status kkt");
+    printf("%-30s %6s %6s %4s %8s %7s %8s %9s %9s %8s %7s %9s %7s %8s %7s %7s %8s %8s %5s %s\n",
+           "case", "buses", "n", "iter", "fwd_s", "cb", "obj_rel", "vjp_s", jac, "vjp/fwd",
+           "jac/fwd", vm, "vm/fwd", "vjp/cpu", "jac/cpu", "vm/cpu", "env_err", "peak_MB", "load",
+           "status kkt");
 }
 
 /* --grid BUSES [SEED [COLS]]: a synthetic grid (fold_acopf_gen_grid; doc/acopf.md §4), its
@@ -315,7 +354,9 @@ static int bench_grid(int argc, char **argv)
     char jac[32], name[sizeof cs->name];
     snprintf(jac, sizeof jac, "jac%ld_s", cols);
     snprintf(name, sizeof name, "%s", cs->name);
-    print_header(jac);
+    char vm[32];
+    snprintf(vm, sizeof vm, "vm%ld_s", cols);
+    print_header(jac, vm);
     bench_loaded(cs, name, NAN, cols);
     return 0;
 }
@@ -335,7 +376,7 @@ int main(int argc, char **argv)
         printf("no PGLib data (FOLDOPT_PGLIB_DIR)\n");
         return 0;
     }
-    print_header("jac_pg_s");
+    print_header("jac_pg_s", "jac_vm_s");
     while (fgets(line, sizeof line, fp))
         if (sscanf(line, "%255s %ld %lf", name, &buses, &obj) == 3 && buses <= max_buses &&
             buses > min_buses)

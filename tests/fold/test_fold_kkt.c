@@ -376,6 +376,37 @@ START_TEST(lazy_bound_weights)
 }
 END_TEST
 
+/* The barrier form's comparison run (its error estimate, at other Sigma) leaves the primary
+ * factorization in place: the next call reuses it and gives bitwise the result of the first
+ * call and of a fresh solver. */
+START_TEST(barrier_primary_restored)
+{
+    fold_rp_options o = {.n = 12, .m = 5, .np = 4, .nonlinear = true};
+    fold_rp *rp = NULL;
+    ck_assert_status(fold_rp_create(600 + (unsigned)_i, &o, &rp), FOLD_OK);
+    fold_settings s;
+    fold_settings_default(&s);
+    s.backward.kkt_form = FOLD_KKT_BARRIER;
+    fold_solver *solver = fold_test_rp_solver(rp, &s), *fresh = fold_test_rp_solver(rp, &s);
+    double dp[4] = {0.5, -1, 2, 1}, dx[3][12], dl[3][5];
+    fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
+    fold_status st = fold_jvp(solver, dp, &(fold_dz){.x = dx[0], .lam = dl[0]}, &info);
+    ck_assert(st >= 0);
+    ck_assert_int_ge(info.n_variants, 1);
+    ck_assert(!info.reused_factorization);
+    ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx[1], .lam = dl[1]}, &info), st);
+    ck_assert(info.reused_factorization);
+    ck_assert_status(fold_jvp(fresh, dp, &(fold_dz){.x = dx[2], .lam = dl[2]}, &info), st);
+    for (int r = 1; r < 3; r++) {
+        ck_assert_msg(memcmp(dx[0], dx[r], sizeof dx[0]) == 0, "dx of call %d differs", r);
+        ck_assert_msg(memcmp(dl[0], dl[r], sizeof dl[0]) == 0, "dlam of call %d differs", r);
+    }
+    fold_solver_free(fresh);
+    fold_solver_free(solver);
+    fold_rp_free(rp);
+}
+END_TEST
+
 Suite *fold_kkt_suite(void);
 Suite *fold_kkt_suite(void)
 {
@@ -388,6 +419,7 @@ Suite *fold_kkt_suite(void)
     tcase_add_loop_test(tc, random_envelope, 0, N_SEEDS);
     tcase_add_loop_test(tc, random_jacobian, 0, N_SEEDS);
     tcase_add_test(tc, reuse);
+    tcase_add_loop_test(tc, barrier_primary_restored, 0, 4);
     tcase_add_loop_test(tc, jvp_vjp_aliasing, 0, 4);
     tcase_add_loop_test(tc, lazy_bound_weights, 0, 2);
     suite_add_tcase(s, tc);

@@ -1,7 +1,7 @@
 /* src/linalg: triplet assembly, and UMFPACK / CHOLMOD LDL' / AUTO factorizations of random
  * KKT matrices for every ordering, with transposed and multiple right-hand sides,
  * refactorization, the symmetry check, factors sharing the caller's matrix and blocked
- * solves of many right-hand sides. */
+ * solves of many right-hand sides, a factorization kept aside and restored. */
 #include "kkt_fixture.h"
 
 static const char *kind_name[] = {"auto", "umfpack", "cholmod"};
@@ -363,6 +363,59 @@ START_TEST(shared_factor)
 }
 END_TEST
 
+/* A kept factorization (UMFPACK): the values refactored while it is kept are solved with
+ * their own factors, and after the first values are written back and the kept one is
+ * restored, solves are those of the first values again without a new factorization;
+ * CHOLMOD keeps none; a factor freed with one kept leaves nothing behind. */
+START_TEST(kept_factor)
+{
+    int kind = _i ? FOLD_FACTOR_CHOLMOD : FOLD_FACTOR_UMFPACK;
+    cholmod_common cm;
+    fold_test_rng rng;
+    fold_int n = 80, m = 30;
+    trip t = {0};
+    fold_la_factor *F = NULL;
+    fold_la_factor_info info;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng_seed(&rng, 500 + (unsigned long long)_i);
+    make_kkt(&t, &rng, n, m, H_SPD);
+    fold_la_assembly *as = assemble(&t, n + m, 0, &cm);
+    double *first = malloc((size_t)t.n * sizeof *first);
+    memcpy(first, t.v, (size_t)t.n * sizeof *first);
+    ck_assert_status(fold_la_factor_create_shared(as->A, kind, FOLD_ORDER_COLAMD, n, 1e-10, 1e-14,
+                                                  1e-12, false, &cm, &F),
+                     FOLD_OK);
+    ck_assert(!fold_la_factor_has_kept(F));
+    ck_assert(fold_la_factor_keep(F) == (kind == FOLD_FACTOR_UMFPACK));
+    if (kind == FOLD_FACTOR_CHOLMOD) {
+        ck_assert_status(fold_la_factor_restore(F), FOLD_ERR_ARGUMENT);
+        check_solves(F, as->A, &rng, 1e-12); /* untouched */
+    } else {
+        ck_assert(fold_la_factor_has_kept(F));
+        ck_assert(!fold_la_factor_keep(F)); /* one at a time */
+        for (fold_int k = 0; k < t.n; k++)
+            t.v[k] *= t.r[k] == t.c[k] ? 3.0 : 1.5;
+        fold_la_assembly_fill(as, t.v);
+        ck_assert_status(fold_la_factor_refactor(F, as->A), FOLD_OK);
+        check_solves(F, as->A, &rng, 1e-12);
+        fold_la_assembly_fill(as, first);
+        ck_assert_status(fold_la_factor_restore(F), FOLD_OK);
+        ck_assert(!fold_la_factor_has_kept(F));
+        fold_la_factor_get_info(F, &info);
+        ck_assert(info.reused_analysis);
+        ck_assert_double_eq(info.factor_s, 0.0);
+        ck_assert_int_eq(info.factorization, FOLD_FACTOR_UMFPACK);
+        check_solves(F, as->A, &rng, 1e-12);
+        ck_assert(fold_la_factor_keep(F)); /* freed below with one kept */
+    }
+    fold_la_factor_free(F);
+    free(first);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("linalg");
@@ -376,6 +429,7 @@ int main(void)
     tcase_add_test(tc, symmetry_check);
     tcase_add_loop_test(tc, shared_factor, 0, 3);
     tcase_add_loop_test(tc, blocked_solves, 0, 2);
+    tcase_add_loop_test(tc, kept_factor, 0, 2);
     suite_add_tcase(suite, tc);
     return fold_test_run(suite);
 }
