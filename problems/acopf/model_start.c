@@ -1,5 +1,6 @@
-/* The model's start points (doc/acopf.md §2 "Start"): the flat start, and the DC start whose
- * voltages carry no large flow on the grid's low-impedance branches. */
+/* The model's start points (doc/acopf.md §2 "Start"): the flat start, and the ratio start
+ * whose voltages follow the transformer ratios and phase shifts, so that no branch of small
+ * impedance carries a large flow. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,11 +17,11 @@ static double midpoint(double lo, double hi)
 
 /* pg, qg at their bound midpoints, each t at its cost there, each flow variable at its
  * flow at (va, vm) of x. */
-static void finish(const fold_acopf *m, double *x, bool pg_set)
+static void finish(const fold_acopf *m, double *x)
 {
     const fold_acopf_layout *L = &m->L;
     for (fold_int k = 0; k < m->cs.n_gen; k++) {
-        if (!pg_set) x[L->x_pg + k] = midpoint(m->x_lo[L->x_pg + k], m->x_hi[L->x_pg + k]);
+        x[L->x_pg + k] = midpoint(m->x_lo[L->x_pg + k], m->x_hi[L->x_pg + k]);
         x[L->x_qg + k] = midpoint(m->x_lo[L->x_qg + k], m->x_hi[L->x_qg + k]);
     }
     acopf_pwl_start(m, x);
@@ -34,7 +35,7 @@ void fold_acopf_flat_start(const fold_acopf *m, double *x)
         x[L->x_va + i] = 0;
         x[L->x_vm + i] = fmin(fmax(1.0, m->x_lo[L->x_vm + i]), m->x_hi[L->x_vm + i]);
     }
-    finish(m, x, false);
+    finish(m, x);
 }
 
 static int cmp_event(const void *a, const void *b)
@@ -70,34 +71,11 @@ static double common_magnitude(const fold_acopf *m)
     return best;
 }
 
-/* pg between its limits in proportion, pmin + alpha (pmax - pmin) with one alpha in [0, 1],
- * so that the generation meets the loads and shunts at 1 p.u. where the limits allow;
- * a generator with an infinite limit at its midpoint value. */
-static void balanced_dispatch(const fold_acopf *m, double *x)
-{
-    const fold_acopf_layout *L = &m->L;
-    double demand = 0, low = 0, range = 0;
-    for (fold_int i = 0; i < m->cs.n_bus; i++)
-        demand += (m->cs.bus[i].pd + m->cs.bus[i].gs) / m->base;
-    for (fold_int k = 0; k < m->cs.n_gen; k++) {
-        double lo = m->x_lo[L->x_pg + k], hi = m->x_hi[L->x_pg + k];
-        if (lo <= -FOLD_INF_BOUND || hi >= FOLD_INF_BOUND)
-            low += midpoint(lo, hi);
-        else
-            low += lo, range += hi - lo;
-    }
-    double alpha = range > 0 ? fmin(fmax((demand - low) / range, 0), 1) : 0;
-    for (fold_int k = 0; k < m->cs.n_gen; k++) {
-        double lo = m->x_lo[L->x_pg + k], hi = m->x_hi[L->x_pg + k];
-        x[L->x_pg + k] = lo <= -FOLD_INF_BOUND || hi >= FOLD_INF_BOUND ? midpoint(lo, hi)
-                                                                       : lo + alpha * (hi - lo);
-    }
-}
-
-/* va of the DC power flow of the dispatch in x (MATPOWER's B, the phase shifts as
- * injections), grounded at the reference buses; false (va untouched) when out of memory or
- * the result is not finite. */
-static bool dc_angles(const fold_acopf *m, double *x)
+/* va of the DC power flow whose only injections are those of the phase shifts (MATPOWER's
+ * B, branch weights 1/(tap |z|)), grounded at the reference buses: the angle differences
+ * across the shifters near their shifts, the other branches near 0. false (va untouched)
+ * when out of memory or the result is not finite. */
+static bool shift_angles(const fold_acopf *m, double *x)
 {
     const fold_acopf_case *cs = &m->cs;
     fold_int nb = cs->n_bus, nl = cs->n_branch;
@@ -107,12 +85,8 @@ static bool dc_angles(const fold_acopf *m, double *x)
     bool *ground = calloc((size_t)nb, sizeof *ground);
     bool ok = w && rhs && diag && work && va && ground;
     if (ok) {
-        for (fold_int i = 0; i < nb; i++) {
+        for (fold_int i = 0; i < nb; i++)
             ground[i] = cs->bus[i].type == 3;
-            rhs[i] = -(cs->bus[i].pd + cs->bus[i].gs) / m->base;
-        }
-        for (fold_int k = 0; k < cs->n_gen; k++)
-            rhs[cs->gen[k].bus] += x[m->L.x_pg + k];
         for (fold_int k = 0; k < nl; k++) {
             const fold_acopf_branch *b = &cs->branch[k];
             double phi = b->shift_deg * DEG;
@@ -196,7 +170,7 @@ static bool tap_magnitudes(const fold_acopf *m, double v, double *x)
     return ok;
 }
 
-void fold_acopf_dc_start(const fold_acopf *m, double *x)
+void fold_acopf_ratio_start(const fold_acopf *m, double *x)
 {
     const fold_acopf_layout *L = &m->L;
     double v = common_magnitude(m);
@@ -205,7 +179,6 @@ void fold_acopf_dc_start(const fold_acopf *m, double *x)
         x[L->x_vm + i] = fmin(fmax(v, m->x_lo[L->x_vm + i]), m->x_hi[L->x_vm + i]);
     }
     tap_magnitudes(m, v, x);
-    balanced_dispatch(m, x);
-    dc_angles(m, x);
-    finish(m, x, true);
+    shift_angles(m, x);
+    finish(m, x);
 }

@@ -48,7 +48,7 @@ static void usage(FILE *out)
         "                     [--cotangent FILE] [--direction FILE] [--kkt active|barrier]\n"
         "                     [--backward METHOD] [--tol T] [--set name=value]\n"
         "                     [--ipopt name=value] [--flow-vars Z|none|all] [--resolves N]\n"
-        "                     [--start dc|flat]\n"
+        "                     [--start ratio|flat]\n"
         "                     [--format jsonl|csv] [-o FILE [--resume]] [--jobs N] [--chunk N]\n"
         "                     [--warm nearest|chain|anchor|cold] [--warm-point "
         "primal|primal-dual]\n"

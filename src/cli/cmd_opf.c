@@ -17,7 +17,7 @@ static void usage(FILE *out)
         "                  [--kkt active|barrier] [--backward direct|lfpi|gmres|minres|bicgstab]\n"
         "                  [--tol T] [-v] [--json] [--print] [-o FILE] [--set name=value]\n"
         "                  [--ipopt name=value] [--top K] [--flow-vars Z|none|all]\n"
-        "                  [--resolves N] [--start dc|flat] [--progress|--no-progress]\n"
+        "                  [--resolves N] [--start ratio|flat] [--progress|--no-progress]\n"
         "                  [--from-solution FILE [--polish] [--kkt-tol T]]\n"
         "Solve the AC optimal power flow of a MATPOWER case (PGLib baseline formulation) and\n"
         "optionally differentiate the solution (doc/cli.md, doc/acopf.md §7).\n"
@@ -45,8 +45,8 @@ static void usage(FILE *out)
         "  --resolves N  when Ipopt stops at its acceptable level, re-solve warm up to N times\n"
         "             with flow variables also on the branches whose binding thermal limit is\n"
         "             too stiff for --tol (default 2; 0: keep the acceptable point)\n"
-        "  --start    where Ipopt starts: dc (default; voltages from the transformer ratios\n"
-        "             and a DC power flow) or flat (vm 1, va 0, limits' midpoints)\n"
+        "  --start    where Ipopt starts: ratio (default; voltages that follow the transformer\n"
+        "             ratios and phase shifts) or flat (vm 1, va 0); pg, qg at limits' midpoints\n"
         "  --progress, --no-progress  progress of Jacobians on stderr (default: on a terminal)\n"
         "  --from-solution FILE  no solve: differentiate a solution computed elsewhere (a\n"
         "             MATPOWER solved case .m or foldopt's JSON), checked as a KKT point;\n"
@@ -154,9 +154,9 @@ int opf_parse_option(opf_run *r, int argc, char **argv, int *i)
         else if (r->flow_var_max_z < 0)
             return opf_usage_error(r, "--flow-vars must be >= 0, none or all");
     } else if (!strcmp(a, "--start")) {
-        if (strcmp(val, "dc") && strcmp(val, "flat"))
-            return opf_usage_error(r, "--start must be dc or flat, not '%s'", val);
-        r->start = val[0] == 'f' ? FOLD_ACOPF_START_FLAT : FOLD_ACOPF_START_DC;
+        if (strcmp(val, "ratio") && strcmp(val, "flat"))
+            return opf_usage_error(r, "--start must be ratio or flat, not '%s'", val);
+        r->start = val[0] == 'f' ? FOLD_ACOPF_START_FLAT : FOLD_ACOPF_START_RATIO;
     } else if (!strcmp(a, "--resolves")) {
         if (!cli_parse_long(a, val, &r->resolves)) return CLI_USAGE;
         if (r->resolves < 0 || r->resolves > 100)
