@@ -14,22 +14,48 @@
 #            [-l LOGDIR] [-e FOLDOPT] [-- OPF_ARGS...]
 #   e.g.   scripts/bench-ipopt-defaults.sh -b 3000 -- --ipopt mu_strategy=adaptive
 #   FOLDOPT_PGLIB_DIR: the PGLib folder (default ../shared/data/pglib). LOGDIR (default a
-#   temporary folder, removed) keeps each case's JSON and Ipopt log.
+#   temporary folder, removed) keeps each case's JSON and Ipopt log, and the table's rows in
+#   LOGDIR/rows.txt.
+#   scripts/bench-ipopt-defaults.sh -j LOGDIR_A,LOGDIR_B  prints two such runs side by side
+#   (the cases of both): iterations (first / all), CPU seconds, objectives, statuses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-maxbus=3000 minbus=0 list="" logdir="" exe=build/src/cli/foldopt
-while getopts b:m:c:l:e: opt; do
+maxbus=3000 minbus=0 list="" logdir="" exe=build/src/cli/foldopt join=""
+while getopts b:m:c:l:e:j: opt; do
     case $opt in
     b) maxbus=$OPTARG ;;
     m) minbus=$OPTARG ;;
     c) list=$OPTARG ;;
     l) logdir=$OPTARG ;;
     e) exe=$OPTARG ;;
+    j) join=$OPTARG ;;
     *) echo "usage: $0 [-b MAXBUS] [-m MINBUS] [-c CASES] [-l LOGDIR] [-e FOLDOPT] [-- OPF_ARGS]" >&2
        exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
+if [ -n "$join" ]; then
+    python3 - "${join%%,*}/rows.txt" "${join#*,}/rows.txt" <<'PY'
+import sys
+rows = [{l.split()[0]: l.split() for l in open(p) if l.strip()} for p in sys.argv[1:3]]
+print("%-24s %6s %11s %11s %7s %7s %9s %9s %-10s %-10s" % (
+    "case", "buses", "iter_A", "iter_B", "cpu_A", "cpu_B", "obj_A", "obj_B", "status_A",
+    "status_B"))
+tot = [0, 0, 0, 0, 0.0, 0.0]
+for case, a in rows[0].items():
+    b = rows[1].get(case)
+    if not b:
+        continue
+    print("%-24s %6s %11s %11s %7s %7s %9s %9s %-10s %-10s" % (
+        case, a[1], a[2] + "/" + a[3], b[2] + "/" + b[3], a[8], b[8], a[9], b[9],
+        a[5] + ">" + a[6] if a[5] != a[6] else a[6], b[5] + ">" + b[6] if b[5] != b[6] else b[6]))
+    for i, v in enumerate((a[2], b[2], a[3], b[3], a[8], b[8])):
+        tot[i] += float(v)
+print("sum: first-solve iterations A %d, B %d; all iterations A %d, B %d; cpu A %.1f s, "
+      "B %.1f s" % tuple(tot))
+PY
+    exit 0
+fi
 pglib=${FOLDOPT_PGLIB_DIR:-../shared/data/pglib}
 base=$pglib/baseline_ac.tsv
 [ -f "$base" ] || { echo "$0: no $base" >&2; exit 2; }
