@@ -176,9 +176,17 @@ typedef struct fold_acopf_layout {
  * per branch of the case (n_branch): a nonzero flag gives that branch flow variables
  * whatever its impedance; it must have a thermal limit. */
 #define FOLD_ACOPF_FLOW_VAR_MAX_Z 2e-4
+/* start: the point Ipopt starts a cold solve from (the problem's x_start; doc/acopf.md §2
+ * "Start"): FOLD_ACOPF_START_RATIO (default, fold_acopf_ratio_start) or FOLD_ACOPF_START_FLAT
+ * (fold_acopf_flat_start). */
+typedef enum fold_acopf_start {
+    FOLD_ACOPF_START_RATIO = 0,
+    FOLD_ACOPF_START_FLAT = 1
+} fold_acopf_start;
 typedef struct fold_acopf_options {
     double flow_var_max_z;
     const unsigned char *flow_var_branch;
+    fold_acopf_start start;
 } fold_acopf_options;
 
 FOLD_API void fold_acopf_default_options(fold_acopf_options *opt);
@@ -300,6 +308,13 @@ FOLD_API fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *s
  * midpoints, infinite bounds replaced by 0, each t at its generator's cost there, each flow
  * variable at its branch's flow there) into x (n). */
 FOLD_API void fold_acopf_flat_start(const fold_acopf *model, double *x);
+
+/* The ratio start (doc/acopf.md §2 "Start"), the default x_start: the voltages follow the
+ * branches' complex ratios tap e^{j shift}. vm: the least-squares fit of ln vm_f - ln vm_t =
+ * ln tap over the branches, weighted by 1/|z|, within each bus's [vmin, vmax], the reference
+ * buses at the one magnitude inside most of those bands; va: the DC power flow whose only
+ * injections are the phase shifts'. pg, qg, t and the flow variables as in the flat start. */
+FOLD_API void fold_acopf_ratio_start(const fold_acopf *model, double *x);
 
 /* Convert x to file units: pg, qg (MW, MVAr, n_gen), vm (p.u.), va (degrees) (n_bus).
  * Any output may be NULL. */

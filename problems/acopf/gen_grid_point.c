@@ -1,11 +1,12 @@
 /* The operating point of a synthetic grid (doc/acopf.md §4): a DC power flow of the planned
  * dispatch fixes the generator buses' angles, then fast decoupled iterations on the other
  * buses (Dirichlet at the generator buses) match their injections to their loads. Linear
- * systems: weighted graph Laplacians solved by Jacobi-preconditioned conjugate gradients. */
+ * systems: weighted graph Laplacians (laplacian.c). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "acopf/gen_grid.h"
+#include "acopf/laplacian.h"
 #include "common/random.h"
 
 double grid_uniform(grid_rng *r, double lo, double hi)
@@ -17,75 +18,6 @@ double grid_uniform(grid_rng *r, double lo, double hi)
 typedef struct flow_coef {
     double a[4], c[4], s[4];
 } flow_coef;
-
-/* sum_k w_k (e_f - e_t)(e_f - e_t)' + diag(shift) restricted to the buses not fixed. */
-typedef struct laplacian {
-    const fold_acopf_case *cs;
-    const double *w, *shift; /* per branch; per bus (NULL: none) */
-    const bool *fixed;       /* per bus */
-    double *diag;            /* per bus: the diagonal (preconditioner) */
-} laplacian;
-
-static void lap_diag(laplacian *A)
-{
-    const fold_acopf_case *cs = A->cs;
-    for (fold_int i = 0; i < cs->n_bus; i++)
-        A->diag[i] = A->shift ? A->shift[i] : 0;
-    for (fold_int k = 0; k < cs->n_branch; k++) {
-        A->diag[cs->branch[k].f] += A->w[k];
-        A->diag[cs->branch[k].t] += A->w[k];
-    }
-}
-
-/* y = A x; x is zero on the fixed buses and so is y. */
-static void lap_apply(const laplacian *A, const double *x, double *y)
-{
-    const fold_acopf_case *cs = A->cs;
-    for (fold_int i = 0; i < cs->n_bus; i++)
-        y[i] = A->shift ? A->shift[i] * x[i] : 0;
-    for (fold_int k = 0; k < cs->n_branch; k++) {
-        fold_int f = cs->branch[k].f, t = cs->branch[k].t;
-        double d = A->w[k] * (x[f] - x[t]);
-        y[f] += d;
-        y[t] -= d;
-    }
-    for (fold_int i = 0; i < cs->n_bus; i++)
-        if (A->fixed[i]) y[i] = 0;
-}
-
-/* Solve A x = b (b zero on the fixed buses) to a relative residual of rtol; work holds
- * 3 n_bus doubles. */
-static void lap_solve(const laplacian *A, const double *b, double rtol, double *x, double *work)
-{
-    fold_int n = A->cs->n_bus;
-    double *r = work, *d = work + n, *q = work + 2 * n;
-    double rz = 0, bb = 0;
-    for (fold_int i = 0; i < n; i++) {
-        x[i] = 0;
-        r[i] = A->fixed[i] ? 0 : b[i];
-        d[i] = r[i] / A->diag[i];
-        rz += r[i] * d[i];
-        bb += r[i] * r[i];
-    }
-    double rr = bb;
-    for (fold_int it = 0; it < 10 * n + 100 && rr > rtol * rtol * bb; it++) {
-        lap_apply(A, d, q);
-        double dq = 0;
-        for (fold_int i = 0; i < n; i++)
-            dq += d[i] * q[i];
-        double alpha = rz / dq, rz_new = 0;
-        rr = 0;
-        for (fold_int i = 0; i < n; i++) {
-            x[i] += alpha * d[i];
-            r[i] -= alpha * q[i];
-            rr += r[i] * r[i];
-            rz_new += r[i] * r[i] / A->diag[i];
-        }
-        for (fold_int i = 0; i < n; i++)
-            d[i] = r[i] / A->diag[i] + rz_new / rz * d[i];
-        rz = rz_new;
-    }
-}
 
 /* Power flowing out of each bus into its branches at (va, vm), eq. 3; with s_max, the
  * larger apparent power of each branch's two ends. */
@@ -172,11 +104,11 @@ bool grid_point_solve(const fold_acopf_case *cs, const bool *is_gen, const doubl
         /* DC power flow of the plan, grounded at the reference bus 0: it only places the
          * generator buses' angles (any angles give a valid point), so 1e-6 is enough */
         ground[0] = true;
-        laplacian dc = {cs, w1, NULL, ground, diag};
-        lap_diag(&dc);
+        acopf_laplacian dc = {cs, w1, NULL, ground, diag};
+        acopf_lap_diag(&dc);
         for (fold_int i = 0; i < n; i++)
             rhs[i] = (pg_plan[i] - cs->bus[i].pd) / S;
-        lap_solve(&dc, rhs, 1e-6, pt->va, work);
+        acopf_lap_solve(&dc, rhs, 1e-6, pt->va, work);
         for (fold_int i = 0; i < n; i++)
             pt->vm[i] = is_gen[i] ? vm_gen[i] : 1;
         /* fast decoupled iterations on the load buses, generator buses held */
@@ -190,19 +122,19 @@ bool grid_point_solve(const fold_acopf_case *cs, const bool *is_gen, const doubl
                 memcpy(best + n, pt->vm, (size_t)n * sizeof(double));
             }
             if (mis <= POINT_TOL || pt->iterations == MAX_ITER) break;
-            laplacian bp = {cs, w1, NULL, is_gen, diag};
-            lap_diag(&bp);
+            acopf_laplacian bp = {cs, w1, NULL, is_gen, diag};
+            acopf_lap_diag(&bp);
             for (fold_int i = 0; i < n; i++)
                 rhs[i] = (-cs->bus[i].pd / S - pt->p[i]) / pt->vm[i];
-            lap_solve(&bp, rhs, 1e-6, dx, work);
+            acopf_lap_solve(&bp, rhs, 1e-6, dx, work);
             for (fold_int i = 0; i < n; i++)
                 pt->va[i] += dx[i];
             injections(cs, fc, pt->va, pt->vm, pt->p, pt->q, NULL);
-            laplacian bpp = {cs, w2, shift, is_gen, diag};
-            lap_diag(&bpp);
+            acopf_laplacian bpp = {cs, w2, shift, is_gen, diag};
+            acopf_lap_diag(&bpp);
             for (fold_int i = 0; i < n; i++)
                 rhs[i] = (-cs->bus[i].qd / S - pt->q[i]) / pt->vm[i];
-            lap_solve(&bpp, rhs, 1e-6, dx, work);
+            acopf_lap_solve(&bpp, rhs, 1e-6, dx, work);
             for (fold_int i = 0; i < n; i++)
                 pt->vm[i] += dx[i];
         }

@@ -307,7 +307,10 @@ static bool setup_rows_and_bounds(fold_acopf *m, const fold_acopf_options *opt)
     for (fold_int i = L->g_flow; i < L->m; i++)
         m->g_lo[i] = m->g_hi[i] = 0;
     acopf_pwl_bounds(m);
-    fold_acopf_flat_start(m, m->x0);
+    if (opt->start == FOLD_ACOPF_START_FLAT)
+        fold_acopf_flat_start(m, m->x0);
+    else
+        fold_acopf_ratio_start(m, m->x0);
     return true;
 }
 
@@ -463,6 +466,7 @@ void fold_acopf_default_options(fold_acopf_options *opt)
 {
     opt->flow_var_max_z = FOLD_ACOPF_FLOW_VAR_MAX_Z;
     opt->flow_var_branch = NULL;
+    opt->start = FOLD_ACOPF_START_RATIO;
 }
 
 fold_status fold_acopf_create(const fold_acopf_case *cs, fold_acopf **out)
@@ -485,6 +489,11 @@ fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_o
                            "fold_acopf_create: flow_var_max_z = %g, need "
                            ">= 0",
                            opt->flow_var_max_z);
+    if (opt->start != FOLD_ACOPF_START_RATIO && opt->start != FOLD_ACOPF_START_FLAT)
+        return acopf_error(FOLD_ERR_ARGUMENT,
+                           "fold_acopf_create: start = %d, need FOLD_ACOPF_START_RATIO or "
+                           "FOLD_ACOPF_START_FLAT",
+                           (int)opt->start);
     fold_status st = validate_case(cs);
     if (st != FOLD_OK) return st;
     for (fold_int k = 0; opt->flow_var_branch && k < cs->n_branch; k++)

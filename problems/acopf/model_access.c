@@ -50,30 +50,6 @@ fold_int acopf_angle_side(const fold_acopf *m, fold_int row, bool lower_side, in
     return k;
 }
 
-static double midpoint(double lo, double hi)
-{
-    bool lo_inf = lo <= -FOLD_INF_BOUND, hi_inf = hi >= FOLD_INF_BOUND;
-    if (lo_inf && hi_inf) return 0;
-    if (lo_inf) return hi < 0 ? hi : 0;
-    if (hi_inf) return lo > 0 ? lo : 0;
-    return 0.5 * (lo + hi);
-}
-
-void fold_acopf_flat_start(const fold_acopf *m, double *x)
-{
-    const fold_acopf_layout *L = &m->L;
-    for (fold_int i = 0; i < m->cs.n_bus; i++) {
-        x[L->x_va + i] = 0;
-        x[L->x_vm + i] = fmin(fmax(1.0, m->x_lo[L->x_vm + i]), m->x_hi[L->x_vm + i]);
-    }
-    for (fold_int k = 0; k < m->cs.n_gen; k++) {
-        x[L->x_pg + k] = midpoint(m->x_lo[L->x_pg + k], m->x_hi[L->x_pg + k]);
-        x[L->x_qg + k] = midpoint(m->x_lo[L->x_qg + k], m->x_hi[L->x_qg + k]);
-    }
-    acopf_pwl_start(m, x);
-    acopf_flow_vars_start(m, m->p0, x);
-}
-
 void acopf_flow_vars_start(const fold_acopf *m, const double *p, double *x)
 {
     acopf_flow fl;

@@ -51,6 +51,7 @@ static fold_status create(void *user_data, void **model, char *message)
     fold_acopf_options opt;
     fold_acopf_default_options(&opt);
     opt.flow_var_max_z = spec->args->flow_var_max_z;
+    opt.start = spec->args->start;
     fold_status st = fold_acopf_create_with(spec->cs, &opt, &w->base);
     if (st != FOLD_OK) {
         snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());

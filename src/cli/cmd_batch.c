@@ -48,6 +48,7 @@ static void usage(FILE *out)
         "                     [--cotangent FILE] [--direction FILE] [--kkt active|barrier]\n"
         "                     [--backward METHOD] [--tol T] [--set name=value]\n"
         "                     [--ipopt name=value] [--flow-vars Z|none|all] [--resolves N]\n"
+        "                     [--start ratio|flat]\n"
         "                     [--format jsonl|csv] [-o FILE [--resume]] [--jobs N] [--chunk N]\n"
         "                     [--warm nearest|chain|anchor|cold] [--warm-point "
         "primal|primal-dual]\n"
@@ -64,7 +65,8 @@ static void usage(FILE *out)
         "  --sample N  N scenarios: every load (pd, qd) times s (1 + S z), s uniform in [A, B]\n"
         "             (default 0.9:1.1) per scenario, z standard normal per bus (S default 0.05)\n"
         "  --wrt, --of, --mode, --rows, --cols, --cotangent, --direction, --kkt, --backward,\n"
-        "  --tol, --set, --ipopt, --flow-vars, --resolves  as for foldopt opf (one record\n"
+        "  --tol, --set, --ipopt, --flow-vars, --resolves, --start  as for foldopt opf (one "
+        "record\n"
         "             per scenario); without --wrt: no sensitivities, --of and --rows choose\n"
         "             the outputs recorded (default the objective)\n"
         "  --format   jsonl (default, one JSON object per line) or csv\n"
@@ -230,6 +232,8 @@ static unsigned long long fingerprint(const batch_cmd *c)
              c->r.flow_var_max_z, c->r.resolves, c->chunk, c->warm, c->warm_duals, c->timings,
              c->format, c->r.kkt_given);
     h = batch_hash(h, text, strlen(text));
+    if (c->r.start == FOLD_ACOPF_START_FLAT) /* absent for the default: journals stay valid */
+        h = batch_hash(h, " start flat", 11);
     /* the selection as parsed: kinds, rows with their weights, columns */
     h = batch_hash(h, c->r.wrt, (size_t)c->r.n_wrt * sizeof *c->r.wrt);
     h = batch_hash(h, "|", 1);
@@ -336,6 +340,7 @@ static int load_case(batch_cmd *c)
     fold_acopf_options opt;
     fold_acopf_default_options(&opt);
     opt.flow_var_max_z = c->r.flow_var_max_z;
+    opt.start = c->r.start;
     if ((st = fold_acopf_create_with(c->cs, &opt, &c->r.model)) != FOLD_OK) {
         fprintf(stderr, "foldopt: batch: %s\n", fold_last_error());
         return st == FOLD_ERR_MEMORY ? CLI_FAILED : CLI_USAGE; /* data the model refuses */

@@ -22,7 +22,7 @@ static void print_usage(FILE *out)
     for (const char *const *name = fold_builtin_names(); *name; name++)
         fprintf(out, "%s%s", *name, name[1] ? ", " : "");
     fprintf(out, ") or a MATPOWER case file (a path ending in .m: the AC-OPF model of\n"
-                 "doc/acopf.md at its flat start).\n"
+                 "doc/acopf.md at its start point, the ratio start).\n"
                  "--jitter R moves every variable from the start point by up to R times its\n"
                  "bound range (R in absolute units when a bound is infinite), seeded by S and\n"
                  "kept within the bounds (default 0).\n"

@@ -17,7 +17,7 @@ static void usage(FILE *out)
         "                  [--kkt active|barrier] [--backward direct|lfpi|gmres|minres|bicgstab]\n"
         "                  [--tol T] [-v] [--json] [--print] [-o FILE] [--set name=value]\n"
         "                  [--ipopt name=value] [--top K] [--flow-vars Z|none|all]\n"
-        "                  [--resolves N] [--progress|--no-progress]\n"
+        "                  [--resolves N] [--start ratio|flat] [--progress|--no-progress]\n"
         "                  [--from-solution FILE [--polish] [--kkt-tol T]]\n"
         "Solve the AC optimal power flow of a MATPOWER case (PGLib baseline formulation) and\n"
         "optionally differentiate the solution (doc/cli.md, doc/acopf.md §7).\n"
@@ -45,6 +45,8 @@ static void usage(FILE *out)
         "  --resolves N  when Ipopt stops at its acceptable level, re-solve warm up to N times\n"
         "             with flow variables also on the branches whose binding thermal limit is\n"
         "             too stiff for --tol (default 2; 0: keep the acceptable point)\n"
+        "  --start    where Ipopt starts: ratio (default; voltages that follow the transformer\n"
+        "             ratios and phase shifts) or flat (vm 1, va 0); pg, qg at limits' midpoints\n"
         "  --progress, --no-progress  progress of Jacobians on stderr (default: on a terminal)\n"
         "  --from-solution FILE  no solve: differentiate a solution computed elsewhere (a\n"
         "             MATPOWER solved case .m or foldopt's JSON), checked as a KKT point;\n"
@@ -111,9 +113,9 @@ int opf_check_args(opf_run *r)
 int opf_parse_option(opf_run *r, int argc, char **argv, int *i)
 {
     static const char *const with_value[] = {
-        "--wrt",       "--of",        "--mode", "--rows",     "--cols",
-        "--cotangent", "--direction", "--kkt",  "--backward", "--tol",
-        "--flow-vars", "--resolves",  "--set",  "--ipopt",    NULL};
+        "--wrt",       "--of",    "--mode",     "--rows", "--cols",      "--cotangent",
+        "--direction", "--kkt",   "--backward", "--tol",  "--flow-vars", "--resolves",
+        "--set",       "--ipopt", "--start",    NULL};
     const char *a = argv[*i], *val = *i + 1 < argc ? argv[*i + 1] : NULL;
     const char *setting = NULL;
     if (!strcmp(a, "-v")) {
@@ -151,6 +153,10 @@ int opf_parse_option(opf_run *r, int argc, char **argv, int *i)
             return CLI_USAGE;
         else if (r->flow_var_max_z < 0)
             return opf_usage_error(r, "--flow-vars must be >= 0, none or all");
+    } else if (!strcmp(a, "--start")) {
+        if (strcmp(val, "ratio") && strcmp(val, "flat"))
+            return opf_usage_error(r, "--start must be ratio or flat, not '%s'", val);
+        r->start = val[0] == 'f' ? FOLD_ACOPF_START_FLAT : FOLD_ACOPF_START_RATIO;
     } else if (!strcmp(a, "--resolves")) {
         if (!cli_parse_long(a, val, &r->resolves)) return CLI_USAGE;
         if (r->resolves < 0 || r->resolves > 100)
@@ -269,6 +275,7 @@ static int run(opf_run *r)
     fold_acopf_options opt;
     fold_acopf_default_options(&opt);
     opt.flow_var_max_z = r->flow_var_max_z;
+    opt.start = r->start;
     st = fold_acopf_create_with(cs, &opt, &r->model);
     fold_acopf_case_free(cs);
     if (st != FOLD_OK) { /* data the model refuses is an input error */

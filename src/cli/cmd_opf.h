@@ -36,9 +36,10 @@ typedef struct opf_run {
     char kkt_fallback[4096 + 64]; /* why the active-set form was replaced by the barrier form
                                      (the library's message whole: it holds 4096) */
     long top;
-    double flow_var_max_z; /* --flow-vars (doc/acopf.md §2.1) */
-    long resolves;         /* --resolves: fold_acopf_solve's max_rounds (§2.2) */
-    int progress;          /* --progress: -1 auto (a terminal), 0 off, 1 on */
+    double flow_var_max_z;  /* --flow-vars (doc/acopf.md §2.1) */
+    long resolves;          /* --resolves: fold_acopf_solve's max_rounds (§2.2) */
+    fold_acopf_start start; /* --start (doc/acopf.md §2 "Start") */
+    int progress;           /* --progress: -1 auto (a terminal), 0 off, 1 on */
     fold_settings settings;
     cli_ipopt ipopt; /* --ipopt: the options of every solver of the command */
     /* model and forward results */

@@ -82,6 +82,93 @@ START_TEST(flat_start_and_units)
 }
 END_TEST
 
+/* A grid whose flat start drives large flows (doc/acopf.md §2 "Start"): a phase shifter of
+ * 10 degrees and a transformer of ratio 1.05, both of impedance 3e-4 p.u., and bus 2's band
+ * [1.04, 1.1] excluding 1. The ratio start puts vm in every band and va_ref at 0, and
+ * leaves every thermal row within its limit, where the flat start exceeds it 1000-fold. */
+static const char shifter_case[] = "function mpc = shifter\n"
+                                   "mpc.version = '2';\n"
+                                   "mpc.baseMVA = 100;\n"
+                                   "mpc.bus = [\n"
+                                   "\t1\t3\t0\t0\t0\t0\t1\t1\t0\t230\t1\t1.1\t0.9;\n"
+                                   "\t2\t1\t100\t20\t0\t0\t1\t1\t0\t230\t1\t1.1\t1.04;\n"
+                                   "\t3\t2\t0\t0\t0\t0\t1\t1\t0\t230\t1\t1.06\t0.94;\n"
+                                   "\t4\t1\t150\t30\t0\t0\t1\t1\t0\t230\t1\t1.05\t0.95;\n"
+                                   "];\n"
+                                   "mpc.gen = [\n"
+                                   "\t1\t0\t0\t100\t-100\t1\t100\t1\t300\t0;\n"
+                                   "\t3\t0\t0\t100\t-100\t1\t100\t1\t200\t0;\n"
+                                   "];\n"
+                                   "mpc.gencost = [\n"
+                                   "\t2\t0\t0\t3\t0.01\t20\t0;\n"
+                                   "\t2\t0\t0\t3\t0.02\t25\t0;\n"
+                                   "];\n"
+                                   "mpc.branch = [\n"
+                                   "\t1\t2\t0.001\t0.01\t0.02\t500\t500\t500\t0\t0\t1\t-30\t30;\n"
+                                   "\t2\t3\t3e-5\t3e-4\t0\t500\t500\t500\t1\t10\t1\t-30\t30;\n"
+                                   "\t3\t4\t3e-5\t3e-4\t0\t500\t500\t500\t1.05\t0\t1\t-30\t30;\n"
+                                   "\t1\t4\t0.01\t0.1\t0.02\t500\t500\t500\t0\t0\t1\t-30\t30;\n"
+                                   "];\n";
+
+static double largest_thermal_row(const fold_acopf *m, const double *x)
+{
+    fold_acopf_layout L = fold_acopf_get_layout(m);
+    double g[64], p[128], worst = 0;
+    ck_assert_int_le(L.m, 64);
+    ck_assert_int_le(L.np, 128);
+    fold_problem_default_params(fold_acopf_problem(m), p);
+    ck_assert_int_eq(fold_acopf_eval_g(m, x, p, g), 0);
+    for (fold_int k = 0; k < 2 * L.n_rated; k++)
+        worst = fmax(worst, g[L.g_sf + k]);
+    return worst;
+}
+
+START_TEST(ratio_start_carries_no_large_flows)
+{
+    fold_acopf_case *cs = NULL;
+    fold_acopf *rs = NULL, *flat = NULL;
+    fold_acopf_options opt;
+    ck_assert_acopf(fold_acopf_case_parse(shifter_case, strlen(shifter_case), "s.m", &cs), FOLD_OK);
+    fold_acopf_default_options(&opt);
+    ck_assert_int_eq(opt.start, FOLD_ACOPF_START_RATIO);
+    ck_assert_acopf(fold_acopf_create_with(cs, &opt, &rs), FOLD_OK);
+    opt.start = FOLD_ACOPF_START_FLAT;
+    ck_assert_acopf(fold_acopf_create_with(cs, &opt, &flat), FOLD_OK);
+    opt.start = (fold_acopf_start)7;
+    fold_acopf *bad = NULL;
+    ck_assert_acopf(fold_acopf_create_with(cs, &opt, &bad), FOLD_ERR_ARGUMENT);
+    ck_assert_ptr_null(bad);
+    fold_acopf_layout L = fold_acopf_get_layout(rs);
+    double xd[32], xf[32], x0[32], limit = 5.0 * 5.0; /* (500 MVA / 100)^2 */
+    ck_assert_int_le(L.n, 32);
+    fold_acopf_ratio_start(rs, xd);
+    fold_acopf_flat_start(flat, xf);
+    /* each model starts from its own choice */
+    fold_problem_start_point(fold_acopf_problem(rs), x0);
+    for (fold_int j = 0; j < L.n; j++)
+        ck_assert_double_eq_tol(x0[j], xd[j], 1e-12);
+    fold_problem_start_point(fold_acopf_problem(flat), x0);
+    for (fold_int j = 0; j < L.n; j++)
+        ck_assert_double_eq_tol(x0[j], xf[j], 1e-12);
+    for (fold_int i = 0; i < cs->n_bus; i++) {
+        ck_assert(xd[L.x_vm + i] >= cs->bus[i].vmin && xd[L.x_vm + i] <= cs->bus[i].vmax);
+        ck_assert(isfinite(xd[L.x_va + i]));
+    }
+    ck_assert_double_eq(xd[L.x_va + 0], 0);
+    ck_assert_double_eq_tol(xd[L.x_pg + 0], 1.5, 1e-15); /* pg at its midpoint */
+    /* the shifter's angle difference near its 10 degrees, the transformer's ratio carried */
+    double d23 = (xd[L.x_va + 1] - xd[L.x_va + 2]) / FOLD_ACOPF_RAD_PER_DEG;
+    ck_assert_msg(fabs(d23 - 10) < 1, "shifter angle difference %g degrees", d23);
+    ck_assert_double_eq_tol(xd[L.x_vm + 2] / xd[L.x_vm + 3], 1.05, 1e-3);
+    double worst_rs = largest_thermal_row(rs, xd), worst_flat = largest_thermal_row(flat, xf);
+    ck_assert_msg(worst_flat > 1000 * limit, "flat start: largest |S|^2 %g", worst_flat);
+    ck_assert_msg(worst_rs < limit, "ratio start: largest |S|^2 %g", worst_rs);
+    fold_acopf_free(rs);
+    fold_acopf_free(flat);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
 /* g(x) of the balance rows against S = V conj(Y V) with MATPOWER's branch model, at random
  * voltages; thermal rows against |S_f|^2, |S_t|^2, or with flow variables v (doc/acopf.md
  * §2.1) against |v|^2, and their rows against v - S. */
@@ -331,6 +418,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, layout);
     tcase_add_test(tc, flat_start_and_units);
+    tcase_add_test(tc, ratio_start_carries_no_large_flows);
     tcase_add_test(tc, constraints_match_complex_power);
     tcase_add_loop_test(tc, constraints_match_complex_power_pglib, 0,
                         (int)(sizeof pglib_names / sizeof pglib_names[0]));
