@@ -279,6 +279,8 @@ fold_status fold_kkt_pc_setup(fold_kkt *kkt, bool diag_primal, fold_backward_inf
 fold_status fold_kkt_pc_apply(void *pc, bool transpose, const double *r, double *z);
 void fold_kkt_pc_diagonal(const fold_kkt *kkt, double *d);
 void fold_kkt_pc_free(fold_kkt_pc *pc);
+/* K's values changed at the same solution and order (a variant or path run): rebuild. */
+void fold_kkt_pc_invalidate(fold_kkt_pc *pc);
 
 /* --- the trust report (report.c) --- */
 void fold_report_clear(fold_kkt *kkt);

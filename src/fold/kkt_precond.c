@@ -13,17 +13,19 @@ struct fold_kkt_pc {
     unsigned long solution_id;
     fold_int nK;
     bool is_valid, diag_primal;
-    fold_precond_factor *block; /* LDL' of the diagonal blocks */
-    fold_la_common cm;
-    bool has_cm;
+    fold_precond_factor *block; /* LDL' of the diagonal blocks, in the solver's common */
 };
 
 void fold_kkt_pc_free(fold_kkt_pc *pc)
 {
     if (!pc) return;
     fold_pc_factor_free(pc->block);
-    if (pc->has_cm) fold_la_common_finish(&pc->cm);
     free(pc);
+}
+
+void fold_kkt_pc_invalidate(fold_kkt_pc *pc)
+{
+    if (pc) pc->is_valid = false;
 }
 
 /* d (nK): |A_jj| floored at FOLD_KKT_PC_FLOOR * max_k |A_jk| on primal rows; on multiplier
@@ -56,7 +58,7 @@ void fold_kkt_pc_diagonal(const fold_kkt *kkt, double *d)
     }
 }
 
-static fold_status build(fold_kkt_pc *pc, const fold_kkt *kkt, bool diag_primal, const char *fn)
+static fold_status build(fold_kkt_pc *pc, fold_kkt *kkt, bool diag_primal, const char *fn)
 {
     fold_int nK = kkt->sys.nK, np = kkt->sys.n_primal, ptr[3], nb = 0;
     double *d = fold_malloc((size_t)nK, sizeof *d, "preconditioner diagonal");
@@ -64,14 +66,14 @@ static fold_status build(fold_kkt_pc *pc, const fold_kkt *kkt, bool diag_primal,
     if (!d) return FOLD_ERR_MEMORY;
     fold_kkt_pc_diagonal(kkt, d);
     fold_la_sparse *P = NULL;
-    st = fold_la_saddle_block(fold_kkt_matrix(kkt), np, d, diag_primal, &pc->cm, &P);
+    st = fold_la_saddle_block(fold_kkt_matrix(kkt), np, d, diag_primal, &kkt->cm, &P);
     free(d);
     if (st < 0) return fold_error_context(st, "%s: block preconditioner", fn);
     ptr[nb++] = 0; /* non-empty blocks only */
     if (np > 0 && np < nK) ptr[nb++] = np;
     ptr[nb] = nK;
-    st = fold_pc_block_create(P, nb, ptr, &pc->cm, fn, &pc->block);
-    fold_la_sparse_free(&P, &pc->cm);
+    st = fold_pc_block_create(P, nb, ptr, &kkt->cm, fn, &pc->block);
+    fold_la_sparse_free(&P, &kkt->cm);
     if (st == FOLD_ERR_SINGULAR)
         return fold_error_context(st,
                                   "precond.kind = block (blocks: primal rows 0..%lld, "
@@ -94,9 +96,6 @@ fold_status fold_kkt_pc_setup(fold_kkt *kkt, bool diag_primal, fold_backward_inf
     fold_kkt_pc_free(pc);
     kkt->fac.pc = pc = fold_calloc(1, sizeof *pc, "preconditioner");
     if (!pc) return FOLD_ERR_MEMORY;
-    if (fold_la_common_init(&pc->cm) != FOLD_OK)
-        return fold_error_context(FOLD_ERR_INTERNAL, "%s: preconditioner", fn);
-    pc->has_cm = true;
     if ((st = build(pc, kkt, diag_primal, fn)) < 0) {
         fold_kkt_pc_free(pc);
         kkt->fac.pc = NULL;

@@ -356,6 +356,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         kkt->cands.cur_path = kkt->cands.path;
         kkt->fac.has_factor = kkt->fac.is_lsq = false;
         kkt->fac.auto_memo.is_set = false;
+        fold_kkt_pc_invalidate(kkt->fac.pc); /* built from the K of another variant */
         kkt->cls.n_weak = kkt->cls.n_weak_classified;
         if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
             return fold_error_context(st, "%s: KKT assembly", fn);
