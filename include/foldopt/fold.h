@@ -113,12 +113,12 @@ typedef enum fold_trust_kind {
 typedef struct fold_trust_item {
     size_t size; /**< the library's sizeof(fold_trust_item): the stride of the array */
     fold_trust_kind kind;
-    fold_item_kind item;      /**< sides: FOLD_ITEM_VARIABLE (a bound) or FOLD_ITEM_CONSTRAINT;
-                                entries: FOLD_ITEM_NONE */
-    fold_int index;           /**< sides: the variable or constraint; -1 */
-    int side;                 /**< sides: 1 lower, 2 upper */
-    const char *name;         /**< as the user knows it: "bus 1484 vm upper", "d bus 7 vm / d pd
-                                   bus 3" (fold_problem_item_name); valid until the next call */
+    fold_item_kind item; /**< sides: FOLD_ITEM_VARIABLE (a bound) or FOLD_ITEM_CONSTRAINT;
+                           entries: FOLD_ITEM_NONE */
+    fold_int index;      /**< sides: the variable or constraint; -1 */
+    fold_side side;      /**< sides: FOLD_SIDE_LOWER or FOLD_SIDE_UPPER; entries: FOLD_SIDE_NONE */
+    const char *name;    /**< as the user knows it: "bus 1484 vm upper", "d bus 7 vm / d pd
+                              bus 3" (fold_problem_item_name); valid until the next call */
     double slack, multiplier; /**< sides: distance to the bound and multiplier; else NaN */
     fold_block block;         /**< entries: block of the output (FOLD_BLOCK_NONE for a parameter
                                    gradient) */
@@ -146,10 +146,18 @@ static inline const fold_trust_item *fold_trust_item_at(const fold_trust_item *i
 /** A weakly active constraint or bound: at its bound but with a small multiplier. Copied into
  * the caller's array by fold_weak_list at the caller's element size, so the struct may gain
  * fields (doc/api/types.md, "Arrays that grow"). */
+/** Which bound a weakly active entry is at. */
+typedef enum fold_weak_kind {
+    FOLD_WEAK_CONSTRAINT_LOWER = 0,
+    FOLD_WEAK_CONSTRAINT_UPPER = 1,
+    FOLD_WEAK_VARIABLE_LOWER = 2,
+    FOLD_WEAK_VARIABLE_UPPER = 3
+} fold_weak_kind;
+
 typedef struct fold_weak_entry {
-    int kind;        /**< 0 constraint lower, 1 constraint upper, 2 variable lower, 3 upper */
-    fold_int index;  /**< constraint or variable index */
-    double distance; /**< distance to the bound */
+    fold_weak_kind kind; /**< constraint or variable, lower or upper */
+    fold_int index;      /**< constraint or variable index */
+    double distance;     /**< distance to the bound */
     double multiplier;
 } fold_weak_entry;
 

@@ -61,4 +61,12 @@ typedef enum fold_block {
     FOLD_BLOCK_NONE = -1 /**< no block (a trust report entry of a parameter gradient) */
 } fold_block;
 
+/** A side of a bounded item: a variable's lower or upper bound, an inequality's lower or
+ * upper limit. */
+typedef enum fold_side {
+    FOLD_SIDE_NONE = 0,  /**< no side (an entry of a result, not a side) */
+    FOLD_SIDE_LOWER = 1, /**< the lower bound or limit */
+    FOLD_SIDE_UPPER = 2  /**< the upper bound or limit */
+} fold_side;
+
 #endif

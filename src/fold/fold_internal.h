@@ -144,7 +144,8 @@ static inline bool fold_kkt_primary(const fold_kkt *kkt)
 void fold_kkt_apply_variant(fold_kkt *kkt);
 
 /* Append to the weakly active list (kind as fold_weak_entry). */
-fold_status fold_kkt_add_weak(fold_kkt *kkt, int kind, fold_int index, double dist, double mult);
+fold_status fold_kkt_add_weak(fold_kkt *kkt, fold_weak_kind kind, fold_int index, double dist,
+                              double mult);
 /* Append a held bound (var >= 0, its side from xstat) or an active inequality row (var < 0,
  * side from cstat) with its distance and multiplier, unless added since the
  * classification (eq. 4.12). */

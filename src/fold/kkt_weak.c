@@ -3,7 +3,8 @@
  * structural checks, named as the user knows the items. */
 #include "fold/fold_internal.h"
 
-fold_status fold_kkt_add_weak(fold_kkt *kkt, int kind, fold_int index, double dist, double mult)
+fold_status fold_kkt_add_weak(fold_kkt *kkt, fold_weak_kind kind, fold_int index, double dist,
+                              double mult)
 {
     if (kkt->cls.n_weak == kkt->cls.weak_cap) {
         fold_int cap = kkt->cls.weak_cap ? 2 * kkt->cls.weak_cap : 16;
@@ -21,18 +22,18 @@ fold_status fold_kkt_add_weak(fold_kkt *kkt, int kind, fold_int index, double di
 fold_status fold_kkt_add_weak_item(fold_kkt *kkt, const fold_solver *solver, fold_int row,
                                    fold_int var)
 {
-    int kind;
+    fold_weak_kind kind;
     fold_int index;
     double dist, mult;
     if (var >= 0) {
         bool upper = kkt->cls.xstat[var] == FOLD_XS_UPPER;
-        kind = upper ? 3 : 2;
+        kind = upper ? FOLD_WEAK_VARIABLE_UPPER : FOLD_WEAK_VARIABLE_LOWER;
         index = var;
         dist = upper ? solver->xu[var] - solver->x[var] : solver->x[var] - solver->xl[var];
         mult = upper ? solver->zu[var] : solver->zl[var];
     } else {
         bool upper = kkt->cls.cstat[row] == FOLD_CS_UPPER;
-        kind = upper ? 1 : 0;
+        kind = upper ? FOLD_WEAK_CONSTRAINT_UPPER : FOLD_WEAK_CONSTRAINT_LOWER;
         index = row;
         dist = upper ? solver->gu[row] - kkt->cls.gval[row] : kkt->cls.gval[row] - solver->gl[row];
         mult = fabs(solver->lam[row]);

@@ -105,8 +105,6 @@ fold_status fold_prob_hess_diag_estimate(const fold_problem *prob, const double 
                                          const double *lam, double *diag, fold_eval_stats *st);
 
 /* --- names of items (names.c) --- */
-/* Sides of a bounded item (a variable's bounds, an inequality's limits). */
-enum { FOLD_SIDE_NONE = 0, FOLD_SIDE_LOWER = 1, FOLD_SIDE_UPPER = 2 };
 /* Name of item `index` of `kind` (fold_item_kind, valid index) into buf: the problem's
  * callback or "x[j]", "g[i]", "p[k]". Records no error. */
 void fold_prob_name(const fold_problem *prob, int kind, fold_int index, char *buf, size_t len);
