@@ -43,4 +43,16 @@ static inline void fold_test_fill_normal(fold_test_rng *r, double *v, fold_int n
         v[i] = fold_test_normal(r);
 }
 
+/* The byte the tests of structs that grow (test_sized*.c) fill the caller's memory with. */
+#define FOLD_TEST_SENTINEL 0x5c
+
+/* True when the n bytes at p all hold FOLD_TEST_SENTINEL: the library wrote none of them. */
+static inline bool fold_test_untouched(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        if (b[i] != FOLD_TEST_SENTINEL) return false;
+    return true;
+}
+
 #endif

@@ -6,19 +6,9 @@
 
 #include "foldopt/acopf.h"
 #include "basic/basic.h"
+#include "fold_test_util.h"
 #include "test_support.h"
 #include "half_map.h"
-
-#define SENTINEL 0x5c
-
-/* True when the n bytes at p all hold the sentinel. */
-static bool untouched(const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        if (b[i] != SENTINEL) return false;
-    return true;
-}
 
 /* A later version of a struct (v2: two fields appended) and a caller compiled against v1:
  * the library fills v2, the caller's prefix receives v1's fields, the bytes after it are the
@@ -34,7 +24,7 @@ typedef struct grown {
 START_TEST(prefix_written_rest_untouched)
 {
     unsigned char buf[sizeof(grown) + 16];
-    memset(buf, SENTINEL, sizeof buf);
+    memset(buf, FOLD_TEST_SENTINEL, sizeof buf);
     size_t v1 = offsetof(grown, c_new);
     memcpy(buf, &v1, sizeof v1); /* the caller's size */
     grown full;
@@ -49,17 +39,17 @@ START_TEST(prefix_written_rest_untouched)
     ck_assert_uint_eq(seen.size, v1); /* the caller's size is kept */
     ck_assert_int_eq(seen.a, 7);
     ck_assert_double_eq(seen.b, 2.5);
-    ck_assert(untouched(buf + v1, sizeof buf - v1));
+    ck_assert(fold_test_untouched(buf + v1, sizeof buf - v1));
     /* a caller newer than the library: the bytes the library does not know are zeroed */
     size_t v3 = sizeof(grown) + 8;
-    memset(buf, SENTINEL, sizeof buf);
+    memset(buf, FOLD_TEST_SENTINEL, sizeof buf);
     memcpy(buf, &v3, sizeof v3);
     fold_sized_close(buf, &full, sizeof full);
     memcpy(&seen, buf, sizeof seen);
     ck_assert_int_eq(seen.c_new, 9);
     for (size_t i = sizeof(grown); i < v3; i++)
         ck_assert_int_eq(buf[i], 0);
-    ck_assert(untouched(buf + v3, sizeof buf - v3));
+    ck_assert(fold_test_untouched(buf + v3, sizeof buf - v3));
     /* size 0 and a size below the first version */
     size_t zero = 0, small = offsetof(grown, b);
     ck_assert_status(
@@ -82,7 +72,7 @@ START_TEST(backward_info_first_version)
     unsigned char buf[sizeof(fold_backward_info) + 32];
     double dp = 1, dz = 0;
     ck_assert_status(fold_map_create(&d, &map), FOLD_OK);
-    memset(buf, SENTINEL, sizeof buf);
+    memset(buf, FOLD_TEST_SENTINEL, sizeof buf);
     size_t v1 = FOLD_BACKWARD_INFO_V1;
     memcpy(buf, &v1, sizeof v1);
     ck_assert_status(fold_map_jvp(map, NULL, &dp, &dz, (fold_backward_info *)buf), FOLD_OK);
@@ -93,7 +83,7 @@ START_TEST(backward_info_first_version)
     ck_assert_int_eq(seen.dim, 1);
     ck_assert_int_eq(seen.reason, FOLD_REASON_DIRECT);
     ck_assert_int_eq(seen.precond, FOLD_PRECOND_NONE);
-    ck_assert(untouched(buf + v1, sizeof buf - v1));
+    ck_assert(fold_test_untouched(buf + v1, sizeof buf - v1));
     /* NULL info, as before */
     ck_assert_status(fold_map_jvp(map, NULL, &dp, &dz, NULL), FOLD_OK);
     fold_map_free(map);
@@ -117,17 +107,17 @@ START_TEST(zero_size_refused)
     double dp[4] = {1, 0, 0, 0}, dx[4], x[4] = {1, 5, 5, 1}, pbar[4], J[16];
 
     fold_forward_info fi;
-    memset(&fi, SENTINEL, sizeof fi);
+    memset(&fi, FOLD_TEST_SENTINEL, sizeof fi);
     fi.size = 0;
     ASSERT_ZERO_SIZE_REFUSED(fold_solve(s, NULL, &fi), "fold_forward_info",
                              "FOLD_FORWARD_INFO_INIT");
-    ck_assert(untouched((char *)&fi + sizeof fi.size, sizeof fi - sizeof fi.size));
+    ck_assert(fold_test_untouched((char *)&fi + sizeof fi.size, sizeof fi - sizeof fi.size));
     ASSERT_ZERO_SIZE_REFUSED(fold_solver_import(s, &(fold_import_point){.x = x}, &fi),
                              "fold_forward_info", "FOLD_FORWARD_INFO_INIT");
     ck_assert_status(fold_solve(s, NULL, NULL), FOLD_OK); /* NULL info, as before */
 
     fold_backward_info bi;
-    memset(&bi, SENTINEL, sizeof bi);
+    memset(&bi, FOLD_TEST_SENTINEL, sizeof bi);
     bi.size = 0;
     ASSERT_ZERO_SIZE_REFUSED(fold_jvp(s, dp, &(fold_dz){.x = dx}, &bi), "fold_backward_info",
                              "FOLD_BACKWARD_INFO_INIT");
@@ -137,7 +127,7 @@ START_TEST(zero_size_refused)
         fold_jacobian(s, &(fold_jacobian_sel){.of = FOLD_BLOCK_X, .n_rows = 4, .n_cols = 3}, J,
                       &bi),
         "fold_backward_info", "FOLD_BACKWARD_INFO_INIT");
-    ck_assert(untouched((char *)&bi + sizeof bi.size, sizeof bi - sizeof bi.size));
+    ck_assert(fold_test_untouched((char *)&bi + sizeof bi.size, sizeof bi - sizeof bi.size));
     ck_assert_status(fold_vjp(s, &(fold_zbar){.x = x}, pbar, NULL), FOLD_OK);
 
     fold_deriv_report rep = {0};
@@ -207,22 +197,22 @@ START_TEST(settings_size)
 
     /* a prefix: defaults written up to size, the rest untouched, and refused as too small */
     unsigned char buf[sizeof(fold_settings) + 16];
-    memset(buf, SENTINEL, sizeof buf);
+    memset(buf, FOLD_TEST_SENTINEL, sizeof buf);
     size_t part = offsetof(fold_settings, precond);
     fold_settings_init((fold_settings *)buf, part);
     fold_settings seen;
     memcpy(&seen, buf, sizeof seen);
     ck_assert_uint_eq(seen.size, part);
     ck_assert_double_eq(seen.backward.tol, set.backward.tol);
-    ck_assert(untouched(buf + part, sizeof buf - part));
+    ck_assert(fold_test_untouched(buf + part, sizeof buf - part));
     ck_assert_status(fold_solver_create(prob, (fold_settings *)buf, &s), FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("smaller than the struct's first version");
 
     /* the first version's size: accepted, every field read */
-    memset(buf, SENTINEL, sizeof buf);
+    memset(buf, FOLD_TEST_SENTINEL, sizeof buf);
     fold_settings_init((fold_settings *)buf, FOLD_SETTINGS_V1);
     ((fold_settings *)buf)->backward.tol = 1e-9;
-    ck_assert(untouched(buf + FOLD_SETTINGS_V1, sizeof buf - FOLD_SETTINGS_V1));
+    ck_assert(fold_test_untouched(buf + FOLD_SETTINGS_V1, sizeof buf - FOLD_SETTINGS_V1));
     ck_assert_status(fold_solver_create(prob, (fold_settings *)buf, &s), FOLD_OK);
     ck_assert_double_eq(fold_solver_settings(s)->backward.tol, 1e-9);
     ck_assert_uint_eq(fold_solver_settings(s)->size, sizeof(fold_settings));

@@ -8,17 +8,6 @@
 #include "foldopt/acopf.h"
 #include "fold_test_util.h"
 
-#define SENTINEL 0x5c
-
-/* True when the n bytes at p all hold the sentinel. */
-static bool untouched(const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        if (b[i] != SENTINEL) return false;
-    return true;
-}
-
 /* A solver whose backward call found one weakly active constraint (reported as a weak side
  * with the entries it moves). */
 static fold_solver *weak_solver(fold_rp **rp)
@@ -54,7 +43,7 @@ START_TEST(weak_list_stride)
     /* a newer caller: 16 more bytes per entry */
     size_t stride = sizeof(fold_weak_entry) + 16;
     unsigned char buf[2 * (sizeof(fold_weak_entry) + 16) + 32];
-    memset(buf, SENTINEL, sizeof buf);
+    memset(buf, FOLD_TEST_SENTINEL, sizeof buf);
     ck_assert_status(fold_weak_list(solver, (fold_weak_entry *)buf, 2, stride, &count), FOLD_OK);
     fold_weak_entry seen;
     memcpy(&seen, buf, sizeof seen);
@@ -64,24 +53,24 @@ START_TEST(weak_list_stride)
     ck_assert_double_eq(seen.multiplier, ref[0].multiplier);
     for (size_t i = sizeof(fold_weak_entry); i < stride; i++)
         ck_assert_int_eq(buf[i], 0);
-    ck_assert(
-        untouched(buf + stride, sizeof buf - stride)); /* one entry: the rest is the caller's */
+    ck_assert(fold_test_untouched(buf + stride,
+                                  sizeof buf - stride)); /* one entry: the rest is the caller's */
 
     /* the first version's size: that many bytes */
     size_t v1 = FOLD_WEAK_ENTRY_V1;
-    memset(buf, SENTINEL, sizeof buf);
+    memset(buf, FOLD_TEST_SENTINEL, sizeof buf);
     ck_assert_status(fold_weak_list(solver, (fold_weak_entry *)buf, 2, v1, &count), FOLD_OK);
     memcpy(&seen, buf, v1);
     ck_assert_int_eq(seen.index, ref[0].index);
     ck_assert_double_eq(seen.multiplier, ref[0].multiplier);
-    ck_assert(untouched(buf + v1, sizeof buf - v1));
+    ck_assert(fold_test_untouched(buf + v1, sizeof buf - v1));
 
     /* below the first version: refused, nothing written */
-    memset(buf, SENTINEL, sizeof buf);
+    memset(buf, FOLD_TEST_SENTINEL, sizeof buf);
     ck_assert_status(fold_weak_list(solver, (fold_weak_entry *)buf, 2, v1 - 8, &count),
                      FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("entry_size");
-    ck_assert(untouched(buf, sizeof buf));
+    ck_assert(fold_test_untouched(buf, sizeof buf));
     fold_solver_free(solver);
     fold_rp_free(rp);
 }
@@ -150,7 +139,7 @@ START_TEST(acopf_layout_sized)
 
     unsigned char buf[sizeof(fold_acopf_layout) + 32];
     size_t v1 = FOLD_ACOPF_LAYOUT_V1;
-    memset(buf, SENTINEL, sizeof buf);
+    memset(buf, FOLD_TEST_SENTINEL, sizeof buf);
     memcpy(buf, &v1, sizeof v1);
     ck_assert_status(fold_acopf_layout_get(m, (fold_acopf_layout *)buf), FOLD_OK);
     fold_acopf_layout seen;
@@ -158,24 +147,24 @@ START_TEST(acopf_layout_sized)
     ck_assert_uint_eq(seen.size, v1); /* the caller's size is kept */
     ck_assert_int_eq(seen.np, L.np);
     ck_assert_int_eq(seen.p_qmax, L.p_qmax);
-    ck_assert(untouched(buf + v1, sizeof buf - v1));
+    ck_assert(fold_test_untouched(buf + v1, sizeof buf - v1));
 
     size_t newer = sizeof(fold_acopf_layout) + 16;
-    memset(buf, SENTINEL, sizeof buf);
+    memset(buf, FOLD_TEST_SENTINEL, sizeof buf);
     memcpy(buf, &newer, sizeof newer);
     ck_assert_status(fold_acopf_layout_get(m, (fold_acopf_layout *)buf), FOLD_OK);
     memcpy(&seen, buf, sizeof seen);
     ck_assert_int_eq(seen.x_vm, L.x_vm);
     for (size_t i = sizeof(fold_acopf_layout); i < newer; i++)
         ck_assert_int_eq(buf[i], 0);
-    ck_assert(untouched(buf + newer, sizeof buf - newer));
+    ck_assert(fold_test_untouched(buf + newer, sizeof buf - newer));
 
     size_t zero = 0;
-    memset(buf, SENTINEL, sizeof buf);
+    memset(buf, FOLD_TEST_SENTINEL, sizeof buf);
     memcpy(buf, &zero, sizeof zero);
     ck_assert_status(fold_acopf_layout_get(m, (fold_acopf_layout *)buf), FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("fold_acopf_layout.size is 0: initialize with FOLD_ACOPF_LAYOUT_INIT");
-    ck_assert(untouched(buf + sizeof zero, sizeof buf - sizeof zero));
+    ck_assert(fold_test_untouched(buf + sizeof zero, sizeof buf - sizeof zero));
     fold_acopf_layout none = FOLD_ACOPF_LAYOUT_INIT;
     ck_assert_status(fold_acopf_layout_get(NULL, &none), FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("model is NULL");
