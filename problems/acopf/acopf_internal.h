@@ -3,6 +3,8 @@
 #ifndef FOLD_ACOPF_INTERNAL_H
 #define FOLD_ACOPF_INTERNAL_H
 
+#include <string.h>
+
 #include "foldopt/acopf.h"
 
 /* Record the calling thread's error detail (fold_last_error) and return status. */
@@ -14,8 +16,10 @@
 /* Prefix the library's detail with prefix and the status text; returns status. */
 static inline fold_status acopf_error_from_lib(fold_status status, const char *prefix)
 {
-    return fold_set_error(status, "%s: %s: %s", prefix, fold_status_string(status),
-                          fold_last_error());
+    const char *what = fold_status_string(status), *detail = fold_last_error();
+    if (!strncmp(detail, what, strlen(what))) /* "out of memory: ..." says it already */
+        return fold_set_error(status, "%s: %s", prefix, detail);
+    return fold_set_error(status, "%s: %s: %s", prefix, what, detail);
 }
 
 /* A numeric matrix from the file (row-major), with the line of each row. */

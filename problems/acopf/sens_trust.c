@@ -14,6 +14,7 @@ typedef struct report {
     fold_trust_item *items;
     char **names;
     fold_int **lists, *list_cap;
+    fold_int *owner; /* the item whose list an item's is (itself unless shared) */
     fold_int n, cap;
 } report;
 static _Thread_local report T;
@@ -58,7 +59,8 @@ fold_status fold_acopf_trust_report(const fold_trust_item **items, fold_int *cou
                            !items ? "items" : "count");
     for (fold_int k = 0; k < T.n; k++) { /* pointers are final once the call is done */
         T.items[k].name = T.names[k];
-        T.items[k].affected = T.lists[k];
+        T.items[k].affected = T.lists[T.owner[k]];
+        T.items[k].n_affected = T.items[T.owner[k]].n_affected;
     }
     *items = T.n ? T.items : NULL;
     *count = T.n;
@@ -82,8 +84,10 @@ static fold_int add(const fold_trust_item *it, const char *name)
         fold_int **lists = names ? realloc(T.lists, (size_t)cap * sizeof *lists) : NULL;
         if (lists) T.lists = lists;
         fold_int *lcap = lists ? realloc(T.list_cap, (size_t)cap * sizeof *lcap) : NULL;
-        if (!lcap) return -1;
-        T.list_cap = lcap;
+        if (lcap) T.list_cap = lcap;
+        fold_int *own = lcap ? realloc(T.owner, (size_t)cap * sizeof *own) : NULL;
+        if (!own) return -1;
+        T.owner = own;
         T.cap = cap;
     }
     if (!(T.names[T.n] = strdup(name))) return -1;
@@ -93,6 +97,7 @@ static fold_int add(const fold_trust_item *it, const char *name)
     T.items[T.n].affected = NULL;
     T.lists[T.n] = NULL;
     T.list_cap[T.n] = 0;
+    T.owner[T.n] = T.n;
     return T.n++;
 }
 
@@ -164,6 +169,7 @@ fold_status acopf_trust_vjp(const fold_solver *sv, const double *pshift, const c
     const fold_trust_item *items;
     fold_int count;
     if (fold_trust_report(sv, &items, &count) != FOLD_OK) return FOLD_OK;
+    fold_int base = T.n;
     for (fold_int k = 0; k < count; k++) { /* entries are parameters: the result's own */
         fold_trust_item it = *fold_trust_item_at(items, k);
         if (!is_side(it.kind) && it.col >= 0) {
@@ -171,43 +177,106 @@ fold_status acopf_trust_vjp(const fold_solver *sv, const double *pshift, const c
             it.lo += pshift[it.col];
             it.hi += pshift[it.col];
         }
-        fold_int q = add(&it, it.name);
+        fold_int q = add(&it, it.name), j = it.n_affected > 0 ? base : q;
         if (q < 0) return oom(fn);
+        while (j < q && T.items[j].affected != it.affected)
+            j++;
+        T.items[q].affected = it.affected; /* the library's list, to find its sharers */
+        if (j < q) {                       /* the library shares this list: share it too */
+            T.owner[q] = T.owner[j];
+            continue;
+        }
         for (fold_int a = 0; a < it.n_affected; a++)
             if (!affect(q, it.affected[a])) return oom(fn);
     }
     return FOLD_OK;
 }
 
+/* Give every item of the report whose owner is o its own list: a copy of o's reach. */
+static bool dissolve(acopf_trust *t, fold_int o)
+{
+    for (fold_int j = 0; j < T.n; j++) {
+        if (j == o || T.owner[j] != o) continue;
+        T.owner[j] = j;
+        for (fold_int r = 0, n = t->n_reach; r < n; r++)
+            if ((fold_int)t->reach[r].value == o) {
+                zflag f = t->reach[r];
+                f.value = (double)j;
+                if (!push_to(&t->reach, &t->n_reach, &t->cap_reach, f)) return false;
+            }
+    }
+    return true;
+}
+
+/* The entries of the solution that the sides sharing the library's list L move (the sides
+ * of the report: items[sk[j]] the side in place sq[j] of this report, sq -1 once done; the
+ * group's first j0): reached once through one list when the group's sides share one in the
+ * report already or are new to it (the path check's suspect sides move the same entries:
+ * one list instead of one per side), else through a list per side. base: the first item
+ * this call added. */
+static bool reach_group(acopf_trust *t, const acopf_zlayout *zl, const fold_trust_item *items,
+                        const fold_int *sk, fold_int *sq, fold_int ns, fold_int j0, fold_int base)
+{
+    const fold_int *L = fold_trust_item_at(items, sk[j0])->affected;
+    fold_int nL = fold_trust_item_at(items, sk[j0])->n_affected, owner = -1, n_old = 0;
+    bool one = true;
+    for (fold_int j = j0; j < ns; j++) { /* the members from earlier calls: one owner? */
+        if (sq[j] < 0 || sq[j] >= base || fold_trust_item_at(items, sk[j])->affected != L) continue;
+        n_old++;
+        if (owner < 0) owner = T.owner[sq[j]];
+        one &= T.owner[sq[j]] == owner;
+    }
+    if (one && owner >= 0) { /* that no item outside the group shares */
+        fold_int sharing = 0;
+        for (fold_int j = 0; j < T.n; j++)
+            sharing += T.owner[j] == owner;
+        one = sharing == n_old;
+    }
+    if (owner < 0) owner = sq[j0];
+    for (fold_int j = j0; j < ns; j++) {
+        if (sq[j] < 0 || fold_trust_item_at(items, sk[j])->affected != L) continue;
+        fold_int q = sq[j];
+        sq[j] = -1;
+        if (one) {
+            T.owner[q] = owner;
+            if (q != owner) continue;
+        } else if (!dissolve(t, T.owner[q])) {
+            return false;
+        }
+        for (fold_int a = 0; a < nL; a++) {
+            zflag f = {.kind = -1, .value = (double)q}; /* value: the side's item */
+            acopf_zlayout_locate(zl, L[a], &f.block, &f.z, &f.col);
+            if (!push(t, f)) return false;
+        }
+    }
+    return true;
+}
+
 fold_status acopf_trust_zcall(acopf_trust *t, const fold_solver *sv, const acopf_zlayout *zl,
                               const char *fn)
 {
     const fold_trust_item *items;
-    fold_int count;
+    fold_int count, base = T.n, ns = 0;
     if (fold_trust_report(sv, &items, &count) != FOLD_OK) return FOLD_OK;
+    fold_int *sk = malloc(2 * ((size_t)count + 1) * sizeof *sk), *sq = sk + count + 1;
+    if (!sk) return oom(fn);
     for (fold_int k = 0; k < count; k++) {
         const fold_trust_item *it = fold_trust_item_at(items, k);
         zflag f = {0};
         if (is_side(it->kind)) {
-            fold_int q = side_item(it);
-            if (q < 0) return oom(fn);
-            for (fold_int a = 0; a < it->n_affected; a++) {
-                acopf_zlayout_locate(zl, it->affected[a], &f.block, &f.z, &f.col);
-                f.kind = -1;
-                f.value = (double)q; /* the side's item */
-                if (!push(t, f)) return oom(fn);
-            }
+            sk[ns] = k;
+            if ((sq[ns++] = side_item(it)) < 0) goto oom;
             continue;
         }
         if (it->entry < 0) { /* a whole line of a Jacobian: a column (parameter) or a row */
             if (it->row < 0) {
                 fold_trust_item c = *it;
-                if (add(&c, it->name) < 0) return oom(fn);
+                if (add(&c, it->name) < 0) goto oom;
                 continue;
             }
             for (fold_int c = 0; c < zl->n_cols; c++)
                 if (!push(t, (zflag){it->block, it->row, zl->col0 + c, it->kind, NAN, NAN, NAN}))
-                    return oom(fn);
+                    goto oom;
             continue;
         }
         acopf_zlayout_locate(zl, it->entry, &f.block, &f.z, &f.col);
@@ -215,9 +284,17 @@ fold_status acopf_trust_zcall(acopf_trust *t, const fold_solver *sv, const acopf
         f.value = it->value;
         f.lo = fmin(it->lo, it->hi);
         f.hi = fmax(it->lo, it->hi);
-        if (!push(t, f)) return oom(fn);
+        if (!push(t, f)) goto oom;
     }
+    for (fold_int j = 0; j < ns; j++)
+        if (sq[j] >= 0 && fold_trust_item_at(items, sk[j])->n_affected > 0 &&
+            !reach_group(t, zl, items, sk, sq, ns, j, base))
+            goto oom;
+    free(sk);
     return FOLD_OK;
+oom:
+    free(sk);
+    return oom(fn);
 }
 
 void acopf_zlayout_locate(const acopf_zlayout *zl, fold_int k, int *block, fold_int *z,

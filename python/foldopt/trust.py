@@ -112,10 +112,14 @@ class Trust:
         t.residual = info.get("residual", 0.0)
         t.one_sided = bool(info.get("is_one_sided", False))
         place = place or (lambda entry, row, col: {"position": entry if entry >= 0 else None})
+        mapped = {}  # sides may share one tuple: mapped once
         for d in info.get("trust", ()):
             if d["kind"] in SIDE_KINDS:
-                affected = [p["position"] for p in (place(e, -1, -1) for e in d["affected"])
-                            if p is not None]
+                key = id(d["affected"])
+                if key not in mapped:
+                    mapped[key] = [p["position"] for p in (place(e, -1, -1) for e in d["affected"])
+                                   if p is not None]
+                affected = mapped[key]
                 t.items.append(TrustItem(d["kind"], d["name"], item=d["item"],
                                          index=d["index"], side=d["side"], slack=d["slack"],
                                          multiplier=d["multiplier"], affected=affected,

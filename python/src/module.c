@@ -222,14 +222,16 @@ PyObject *fold_py_backward_info(const fold_backward_info *b)
         b->factor_s, "solve_seconds", b->solve_s, "total_seconds", b->total_s);
 }
 
-/* One item of a trust report as a dict; NULL on a memory error. */
-static PyObject *trust_item(const fold_trust_item *it)
+/* One item of a trust report as a dict; NULL on a memory error. prev: the tuple of the
+ * item before it when that item's list is this one's (sides may share one), else NULL. */
+static PyObject *trust_item(const fold_trust_item *it, PyObject *prev)
 {
     static const char *const sides[] = {NULL, "lower", "upper"};
     bool is_side =
         it->index >= 0 && (it->item == FOLD_ITEM_VARIABLE || it->item == FOLD_ITEM_CONSTRAINT);
-    PyObject *aff = PyTuple_New(it->n_affected);
-    for (fold_int k = 0; aff && k < it->n_affected; k++) {
+    PyObject *aff = prev ? prev : PyTuple_New(it->n_affected);
+    if (prev) Py_INCREF(prev);
+    for (fold_int k = 0; aff && !prev && k < it->n_affected; k++) {
         PyObject *v = PyLong_FromLongLong((long long)it->affected[k]);
         if (!v)
             Py_CLEAR(aff);
@@ -251,7 +253,12 @@ PyObject *fold_py_trust_items(const fold_trust_item *items, fold_int count)
 {
     PyObject *list = PyList_New(0);
     for (fold_int k = 0; list && k < count; k++) {
-        PyObject *d = trust_item(fold_trust_item_at(items, k));
+        const fold_trust_item *it = fold_trust_item_at(items, k), *before = NULL;
+        PyObject *prev = NULL; /* one tuple for sides sharing a list */
+        if (k > 0 && PyList_GET_SIZE(list) == k) before = fold_trust_item_at(items, k - 1);
+        if (before && it->n_affected > 0 && before->affected == it->affected)
+            prev = PyDict_GetItemString(PyList_GET_ITEM(list, k - 1), "affected");
+        PyObject *d = trust_item(it, prev);
         if (!d || PyList_Append(list, d) != 0) Py_CLEAR(list);
         Py_XDECREF(d);
     }

@@ -34,17 +34,42 @@ void fold_bt_put_trust(fold_bt_buf *b, const fold_trust_item *items, fold_int n)
         fold_bt_put_f64(b, t->value);
         fold_bt_put_f64(b, t->lo);
         fold_bt_put_f64(b, t->hi);
+        fold_int same = -1; /* an earlier item with this list (sides may share one) */
+        for (fold_int j = 0; j < k && t->affected && t->n_affected > 0 && same < 0; j++) {
+            fold_trust_item tj;
+            if (hook_item(items, j, &tj)->affected == t->affected) same = j;
+        }
+        if (same >= 0) { /* sent once: -1 - j refers to item j's */
+            fold_bt_put_i64(b, -1 - same);
+            continue;
+        }
         fold_bt_put_i64(b, t->n_affected);
         fold_bt_put_i64s(b, t->affected, t->affected ? t->n_affected : 0);
     }
 }
 
+static int cmp_ptr(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
+    return (x > y) - (x < y);
+}
+
 void fold_bt_trust_free(fold_bt_trust *t)
 {
+    /* items may share a list: each freed once */
+    void **lists = malloc(((size_t)t->n + 1) * sizeof *lists);
+    fold_int n = 0;
     for (fold_int k = 0; k < t->n; k++) {
         free((char *)t->items[k].name);
-        free((fold_int *)t->items[k].affected);
+        if (lists)
+            lists[n++] = (void *)t->items[k].affected;
+        else /* no room to sort: shared lists are not freed (a leak, never a double free) */
+            t->items[k].affected = NULL;
     }
+    if (lists) qsort(lists, (size_t)n, sizeof *lists, cmp_ptr);
+    for (fold_int k = 0; k < n; k++)
+        if (k == 0 || lists[k] != lists[k - 1]) free(lists[k]);
+    free(lists);
     free(t->items);
     t->items = NULL;
     t->n = 0;
@@ -77,6 +102,18 @@ bool fold_bt_get_trust(fold_bt_reader *r, fold_bt_trust *t)
         it->lo = fold_bt_get_f64(r);
         it->hi = fold_bt_get_f64(r);
         fold_int na = fold_bt_get_i64(r);
+        if (na < 0 && !r->bad) { /* the list of an earlier item */
+            fold_int j = -1 - na;
+            if (j >= k || !it->name) {
+                free((char *)it->name);
+                it->name = NULL;
+                r->bad = true;
+                break;
+            }
+            it->affected = t->items[j].affected;
+            it->n_affected = t->items[j].n_affected;
+            continue;
+        }
         const unsigned char *raw =
             na >= 0 && !r->bad ? fold_bt_get_raw(r, (size_t)na * sizeof(fold_int)) : NULL;
         fold_int *aff = raw ? malloc(((size_t)na + 1) * sizeof *aff) : NULL;

@@ -10,12 +10,26 @@
 
 #include "cmd_opf.h"
 
+static int cmp_ptr(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (fold_int *const *)a, y = (uintptr_t) * (fold_int *const *)b;
+    return (x > y) - (x < y);
+}
+
 void opf_trust_free(opf_run *r)
 {
+    /* sides may share one affected list (opf_trust_collect): each list freed once */
+    fold_int **lists = malloc(((size_t)r->n_trust + 1) * sizeof *lists), n = 0;
     for (fold_int k = 0; k < r->n_trust; k++) {
         free((char *)r->trust[k].name);
-        free((fold_int *)r->trust[k].affected);
+        if (lists && r->trust[k].affected) lists[n++] = (fold_int *)r->trust[k].affected;
     }
+    if (lists) {
+        qsort(lists, (size_t)n, sizeof *lists, cmp_ptr);
+        for (fold_int k = 0; k < n; k++)
+            if (k == 0 || lists[k] != lists[k - 1]) free(lists[k]);
+    }
+    free(lists);
     free(r->trust);
     r->trust = NULL;
     r->n_trust = r->cap_trust = 0;
@@ -60,14 +74,41 @@ static fold_trust_item *listed(opf_run *r, const fold_trust_item *it)
     return NULL;
 }
 
-static int add_affected(fold_trust_item *t, fold_int pos)
+static int cmp_int(const void *a, const void *b)
 {
-    for (fold_int q = 0; q < t->n_affected; q++)
-        if (t->affected[q] == pos) return 0;
-    fold_int *p = realloc((fold_int *)t->affected, ((size_t)t->n_affected + 1) * sizeof *p);
-    if (!p) return -1;
-    p[t->n_affected++] = pos;
-    t->affected = p;
+    fold_int x = *(const fold_int *)a, y = *(const fold_int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Is list l the affected list of an item of r other than `self`? */
+static bool shared(const opf_run *r, const fold_int *l, const fold_trust_item *self)
+{
+    for (fold_int k = 0; l && k < r->n_trust; k++)
+        if (&r->trust[k] != self && r->trust[k].affected == l) return true;
+    return false;
+}
+
+/* The positions of the entries asked for among the call's entries e[0..n), merged into t's
+ * list, sorted and without repeats (several calls, several variants name an entry). */
+static int add_affected(const opf_run *r, fold_trust_item *t, int call, const fold_int *e,
+                        fold_int n, const fold_int *col_pos)
+{
+    fold_int have = t->n_affected, m = 0;
+    fold_int *l = malloc(((size_t)have + (size_t)n + 1) * sizeof *l);
+    if (!l) return -1;
+    for (fold_int q = 0; q < have; q++)
+        l[m++] = t->affected[q];
+    for (fold_int q = 0; q < n; q++) {
+        fold_int pos = position(r, call, e[q], col_pos);
+        if (pos >= 0) l[m++] = pos;
+    }
+    qsort(l, (size_t)m, sizeof *l, cmp_int);
+    fold_int u = 0;
+    for (fold_int q = 0; q < m; q++)
+        if (u == 0 || l[q] != l[u - 1]) l[u++] = l[q];
+    if (!shared(r, t->affected, t)) free((fold_int *)t->affected);
+    t->affected = l;
+    t->n_affected = u;
     return 0;
 }
 
@@ -79,7 +120,15 @@ int opf_trust_collect(opf_run *r, int call)
                                             : fold_acopf_trust_report(&items, &count);
     if (st != FOLD_OK || count == 0) return 0;
     fold_int *col_pos = malloc(((size_t)np + 1) * sizeof *col_pos);
-    if (!col_pos) return -1;
+    /* the lists of the new sides of this report and their places in r->trust */
+    const fold_int **src = calloc((size_t)count + 1, sizeof *src);
+    fold_int *at = malloc(((size_t)count + 1) * sizeof *at);
+    if (!col_pos || !src || !at) {
+        free(col_pos);
+        free(src);
+        free(at);
+        return -1;
+    }
     for (fold_int k = 0; k < np; k++)
         col_pos[k] = -1;
     for (fold_int c = 0; c < r->n_cols; c++)
@@ -97,14 +146,21 @@ int opf_trust_collect(opf_run *r, int call)
         if (is_side(it->kind)) {
             fold_trust_item *old = listed(r, it);
             fold_trust_item *dst = old ? old : &t;
-            for (fold_int q = 0; q < it->n_affected; q++) {
-                fold_int pos = position(r, call, it->affected[q], col_pos);
-                if (pos >= 0 && add_affected(dst, pos)) {
-                    if (!old) free((fold_int *)t.affected);
-                    goto done;
-                }
+            fold_int j = 0; /* a new side whose list an earlier new side had: shared */
+            while (!old && it->n_affected > 0 && j < k && src[j] != it->affected)
+                j++;
+            if (!old && it->n_affected > 0 && j < k) {
+                t.affected = r->trust[at[j]].affected;
+                t.n_affected = r->trust[at[j]].n_affected;
+            } else if (it->n_affected > 0 &&
+                       add_affected(r, dst, call, it->affected, it->n_affected, col_pos)) {
+                goto done;
             }
             if (old) continue;
+            if (it->n_affected > 0) {
+                src[k] = it->affected;
+                at[k] = r->n_trust; /* where add() puts it */
+            }
         } else if (it->entry < 0 && it->kind == FOLD_TRUST_INCONSISTENT) {
             if (it->col < 0 || (t.col = col_pos[it->col]) < 0) continue;
         } else {
@@ -123,13 +179,15 @@ int opf_trust_collect(opf_run *r, int call)
         }
         if (!(t.name = strdup(it->name)) || add(r, &t)) {
             free((char *)t.name);
-            free((fold_int *)t.affected);
+            if (!shared(r, t.affected, &t)) free((fold_int *)t.affected);
             goto done;
         }
     }
     rc = 0;
 done:
     free(col_pos);
+    free(src);
+    free(at);
     return rc;
 }
 
@@ -271,12 +329,20 @@ void opf_trust_json_items(const opf_run *r, const fold_trust_item *items, fold_i
             opf_json_num(out, t->slack);
             fputs(", \"multiplier\": ", out);
             opf_json_num(out, t->multiplier);
-            fputs(", \"affected\": [", out);
-            for (fold_int q = 0; q < t->n_affected; q++) {
-                fputs(q ? ", " : "", out);
-                json_place(r, out, t->affected[q], false);
+            fold_int same = 0; /* an earlier side with this list: named, not repeated */
+            while (same < k &&
+                   !(t->n_affected > 0 && fold_trust_item_at(items, same)->affected == t->affected))
+                same++;
+            if (same < k) {
+                fprintf(out, ", \"affected_same_as\": %ld", (long)same);
+            } else {
+                fputs(", \"affected\": [", out);
+                for (fold_int q = 0; q < t->n_affected; q++) {
+                    fputs(q ? ", " : "", out);
+                    json_place(r, out, t->affected[q], false);
+                }
+                fputc(']', out);
             }
-            fputc(']', out);
         } else if (t->entry < 0) { /* a column without a solution */
             fputs(", \"row\": null, \"col\": ", out);
             if (t->col >= 0)

@@ -292,8 +292,11 @@ fold_int fold_report_side(fold_kkt *kkt, int kind, bool con, fold_int index, int
 /* An entry item of the call's result; returns its index, -1 out of memory. */
 fold_int fold_report_entry(fold_kkt *kkt, int kind, int block, fold_int entry, fold_int row,
                            fold_int col, double value, double lo, double hi);
-/* Record that side item `item` affects result entry `entry`. */
+/* Record that side item `item` affects result entry `entry` (in its owner's list). */
 fold_status fold_report_affect(fold_kkt *kkt, fold_int item, fold_int entry);
+/* Side item `item` affects exactly the entries `owner` does (an item added before it): one
+ * list for both, which the report hands out for both (doc/api/fold.md "Trust"). */
+void fold_report_share(fold_kkt *kkt, fold_int item, fold_int owner);
 fold_int fold_report_count(const fold_kkt *kkt, fold_trust_kind kind);
 /* The sides of the report that move entries of the result: their count, and the names of
  * the first four ("a, b, c, d and 3 more") into buf. */

@@ -7,8 +7,9 @@ struct fold_report {
     fold_trust_item *items;
     fold_int n, cap;
     char **names;       /* owned names, one per item */
-    fold_int **lists;   /* owned affected lists, one per item */
+    fold_int **lists;   /* affected lists, one per item (NULL for a sharer) */
     fold_int *list_cap; /* capacity of each affected list */
+    fold_int *owner;    /* the item whose list this item's is (itself unless shared) */
 };
 
 static const char *const kind_names[] = {"ambiguous",     "weakly_active", "dependent",
@@ -41,6 +42,7 @@ void fold_report_free(fold_kkt *kkt)
     free(kkt->report->names);
     free(kkt->report->lists);
     free(kkt->report->list_cap);
+    free(kkt->report->owner);
     free(kkt->report);
     kkt->report = NULL;
 }
@@ -59,11 +61,13 @@ static fold_int add(fold_kkt *kkt, const fold_trust_item *it, const char *name)
         fold_int **lists = names ? realloc(r->lists, (size_t)cap * sizeof *lists) : NULL;
         if (lists) r->lists = lists;
         fold_int *lcap = lists ? realloc(r->list_cap, (size_t)cap * sizeof *lcap) : NULL;
-        if (!lcap) {
+        if (lcap) r->list_cap = lcap;
+        fold_int *own = lcap ? realloc(r->owner, (size_t)cap * sizeof *own) : NULL;
+        if (!own) {
             fold_error(FOLD_ERR_MEMORY, "out of memory: trust report (%lld items)", (long long)cap);
             return -1;
         }
-        r->list_cap = lcap;
+        r->owner = own;
         r->cap = cap;
     }
     char *copy = strdup(name);
@@ -75,6 +79,7 @@ static fold_int add(fold_kkt *kkt, const fold_trust_item *it, const char *name)
     r->names[r->n] = copy;
     r->lists[r->n] = NULL;
     r->list_cap[r->n] = 0;
+    r->owner[r->n] = r->n;
     return r->n++;
 }
 
@@ -146,9 +151,15 @@ fold_int fold_report_entry(fold_kkt *kkt, int kind, int block, fold_int entry, f
     return add(kkt, &it, name);
 }
 
+void fold_report_share(fold_kkt *kkt, fold_int item, fold_int owner)
+{
+    kkt->report->owner[item] = owner;
+}
+
 fold_status fold_report_affect(fold_kkt *kkt, fold_int item, fold_int entry)
 {
     fold_report *r = kkt->report;
+    item = r->owner[item];
     fold_int n = r->items[item].n_affected;
     if (n > 0 && r->lists[item][n - 1] == entry) return FOLD_OK;
     if (n == r->list_cap[item]) {
@@ -174,7 +185,7 @@ void fold_report_unique(fold_kkt *kkt)
     fold_report *r = kkt->report;
     for (fold_int k = 0; r && k < r->n; k++) {
         fold_int n = r->items[k].n_affected, u = 0;
-        if (n < 2) continue;
+        if (n < 2 || r->owner[k] != k) continue;
         qsort(r->lists[k], (size_t)n, sizeof *r->lists[k], cmp_int);
         for (fold_int q = 0; q < n; q++)
             if (u == 0 || r->lists[k][q] != r->lists[k][u - 1]) r->lists[k][u++] = r->lists[k][q];
@@ -191,7 +202,7 @@ fold_int fold_report_movers(const fold_kkt *kkt, char *buf, size_t len)
         const fold_trust_item *it = &r->items[k];
         bool side = it->kind == FOLD_TRUST_AMBIGUOUS || it->kind == FOLD_TRUST_WEAK ||
                     it->kind == FOLD_TRUST_DEPENDENT;
-        if (!side || it->n_affected == 0) continue;
+        if (!side || r->items[r->owner[k]].n_affected == 0) continue;
         size_t at = strlen(buf);
         if (count < 4 && at < len)
             snprintf(buf + at, len - at, "%s%s", count ? ", " : "", r->names[k]);
@@ -226,8 +237,10 @@ fold_status fold_trust_report(const fold_solver *solver, const fold_trust_item *
     *count = 0;
     if (!r || r->n == 0) return FOLD_OK;
     for (fold_int k = 0; k < r->n; k++) { /* pointers are final once the call is done */
+        fold_int o = r->owner[k];
         r->items[k].name = r->names[k];
-        r->items[k].affected = r->lists[k];
+        r->items[k].affected = r->lists[o];
+        r->items[k].n_affected = r->items[o].n_affected;
     }
     *items = r->items;
     *count = r->n;

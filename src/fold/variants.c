@@ -210,14 +210,12 @@ static fold_status report_suspects(fold_kkt *kkt, const fold_solver *solver, fol
             fold_int it = fold_report_side(kkt, FOLD_TRUST_AMBIGUOUS, con, index, s % 2 ? 2 : 1,
                                            S->dist[s], mult);
             if (it < 0) return FOLD_ERR_MEMORY;
+            /* every suspect side moves every unsettled entry: one list, shared */
+            if (*n_items > 0) fold_report_share(kkt, it, (*items)[0]);
             (*items)[(*n_items)++] = it;
         }
     }
-    for (fold_int t = 0; t < *n_items; t++) {
-        fold_status st = fold_report_affect(kkt, (*items)[t], k);
-        if (st) return st;
-    }
-    return FOLD_OK;
+    return *n_items > 0 ? fold_report_affect(kkt, (*items)[0], k) : FOLD_OK;
 }
 
 /* The barrier form at a tight solution (Sigma from 1e-12 to 1e12) agrees with the active

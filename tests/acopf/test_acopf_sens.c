@@ -364,6 +364,66 @@ START_TEST(tightened_point_unrelaxed)
 }
 END_TEST
 
+/* The suspect sides of the central-path check (doc/math.md §3.2 "Suspect verdicts") each
+ * move every entry the check left unsettled: the trust report gives them one shared list
+ * (one list per side made pglib_opf_case1888_rte's d vm / d pd need 24 GB), exactly the
+ * uncertain entries, also when the result is made by several fold_jacobian calls (one per
+ * block of the solution the outputs use: x for qg and vm, lam for the LMPs). case14: the qg
+ * bounds of generator 5 (bus 8). */
+START_TEST(shared_suspect_lists)
+{
+    fixture fx;
+    setup(&fx, "pglib_opf_case14_ieee", 0);
+    fold_acopf_output out[64];
+    fold_int cols[64], n_out = 0, n_cols = 0, n_nan = 0, sides = 0, shared = 0;
+    for (fold_int g = 0; g < fx.cs->n_gen; g++) {
+        out[n_out++] = (fold_acopf_output){FOLD_ACOPF_OUT_QG, g};
+        cols[n_cols++] = fold_acopf_param_index(fx.m, FOLD_ACOPF_P_C2, g);
+    }
+    for (fold_int b = 0; b < fx.cs->n_bus; b++) {
+        out[n_out++] = (fold_acopf_output){FOLD_ACOPF_OUT_VM, b};
+        out[n_out++] = (fold_acopf_output){FOLD_ACOPF_OUT_LAM_P, b};
+        cols[n_cols++] = fold_acopf_param_index(fx.m, FOLD_ACOPF_P_PD, b);
+    }
+    size_t len = (size_t)(n_out * n_cols);
+    double *J = malloc(len * 8);
+    fold_status st =
+        fold_acopf_jacobian(fx.m, fx.sv, n_out, out, n_cols, cols, J, NULL, NULL, NULL);
+    ck_assert_msg(st == FOLD_WARN_UNCERTAIN, "%s: %s", fold_status_name(st), fold_last_error());
+    const fold_trust_item *items;
+    fold_int n_items;
+    ck_assert_status(fold_acopf_trust_report(&items, &n_items), FOLD_OK);
+    for (size_t k = 0; k < len; k++)
+        n_nan += isnan(J[k]);
+    const fold_trust_item *first = NULL;
+    for (fold_int k = 0; k < n_items; k++) {
+        const fold_trust_item *it = fold_trust_item_at(items, k);
+        if (it->kind != FOLD_TRUST_AMBIGUOUS) continue;
+        sides++;
+        if (first) {
+            ck_assert_ptr_eq(it->affected, first->affected); /* shared, not copied */
+            ck_assert_int_eq(it->n_affected, first->n_affected);
+            shared++;
+            continue;
+        }
+        first = it; /* its list: the uncertain entries, sorted */
+        ck_assert_int_eq(it->n_affected, n_nan);
+        for (fold_int q = 0; q < it->n_affected; q++) {
+            ck_assert(isnan(J[it->affected[q]]));
+            if (q) ck_assert_int_gt(it->affected[q], it->affected[q - 1]);
+        }
+    }
+    printf("# case14 qg, vm, lmp / c2, pd: %lld uncertain entries moved by %lld suspect sides "
+           "(%lld sharing the first's list)\n",
+           (long long)n_nan, (long long)sides, (long long)shared);
+    ck_assert_int_ge(sides, 2);
+    ck_assert_int_eq(shared, sides - 1);
+    ck_assert_int_gt(n_nan, 0);
+    free(J);
+    teardown(&fx);
+}
+END_TEST
+
 /* Jacobian columns are JVPs, rows are VJPs, and <J dp, w> = <dp, J' w> for random dp, w;
  * the VJP of the objective is the value gradient for every parameter; d objective /
  * d rate_a = -(MU_SF + MU_ST). */
@@ -462,6 +522,7 @@ int main(void)
     tcase_add_test(tc, fd_grid);
     tcase_add_test(tc, identities);
     tcase_add_test(tc, tightened_point_unrelaxed);
+    tcase_add_test(tc, shared_suspect_lists);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }

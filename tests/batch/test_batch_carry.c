@@ -249,7 +249,7 @@ static const fold_int AFFECTED[] = {2, 0};
 static fold_status cr_trust(void *model, void *state, const fold_trust_item **items,
                             fold_int *count)
 {
-    static fold_trust_item fixed[2];
+    static fold_trust_item fixed[3];
     fixed[0] = (fold_trust_item){.kind = FOLD_TRUST_WEAK,
                                  .item = FOLD_ITEM_CONSTRAINT,
                                  .index = 1,
@@ -279,10 +279,13 @@ static fold_status cr_trust(void *model, void *state, const fold_trust_item **it
                                  .value = 0.25,
                                  .lo = -1.5,
                                  .hi = 0.25};
+    fixed[2] = fixed[0]; /* a side moving the same entries: one list, shared */
+    fixed[2].index = 2;
+    fixed[2].name = "g[2] upper";
     (void)model;
     (void)state;
     *items = fixed;
-    *count = 2;
+    *count = 3;
     return FOLD_OK;
 }
 
@@ -381,7 +384,7 @@ END_TEST
 
 static void assert_trust(const fold_trust_item *it, fold_int n)
 {
-    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(n, 3);
     ck_assert_int_eq(it[0].kind, FOLD_TRUST_WEAK);
     ck_assert_int_eq(it[0].item, FOLD_ITEM_CONSTRAINT);
     ck_assert_int_eq(it[0].index, 1);
@@ -402,6 +405,9 @@ static void assert_trust(const fold_trust_item *it, fold_int n)
     ck_assert_double_eq(it[1].lo, -1.5);
     ck_assert_double_eq(it[1].hi, 0.25);
     ck_assert_int_eq(it[1].n_affected, 0);
+    ck_assert_str_eq(it[2].name, "g[2] upper"); /* sent once, shared again on arrival */
+    ck_assert_int_eq(it[2].n_affected, 2);
+    ck_assert_ptr_eq(it[2].affected, it[0].affected);
 }
 
 static int check_record_trust(const fold_batch_record *r, void *ud)
