@@ -142,6 +142,12 @@ typedef struct fold_nlp_def {
     /** optional: products with d(grad_x L)/dp instead of the hess_lp pattern and cb.hess_lp
      * (then left empty); the KKT fold's right-hand sides and results use them */
     fold_hess_lp_v_fn hess_lp_v;
+    /** optional: the kind of each parameter (np entries in 0 .. n_p_kinds - 1), for
+     * parameters in different units (loads, cost coefficients, limits). A Jacobian's entries
+     * are judged uncertain against entries of columns of the same kind only (doc/math.md
+     * §3.2 "Groups"). NULL (n_p_kinds = 0): one kind. */
+    const fold_int *p_kind;
+    fold_int n_p_kinds;
 } fold_nlp_def;
 
 /** An immutable problem. Thread safety: foldopt never writes a problem after
@@ -154,7 +160,8 @@ typedef struct fold_problem fold_problem;
  * FOLD_ERR_ARGUMENT (NULL def/out, missing required callback), FOLD_ERR_DIMENSION,
  * FOLD_ERR_SPARSITY (index out of range, duplicate, upper-triangle Hessian entry),
  * FOLD_ERR_NONFINITE (NaN bound, NaN/Inf start or default parameter, lower > upper),
- * FOLD_ERR_ARGUMENT naming the variable for an x_kind entry outside 0 .. n_x_kinds - 1. */
+ * FOLD_ERR_ARGUMENT naming the variable for an x_kind entry outside 0 .. n_x_kinds - 1 (the
+ * parameter for p_kind). */
 FOLD_API fold_status fold_problem_create(const fold_nlp_def *def, fold_problem **out);
 
 /** Free; accepts NULL. */

@@ -191,6 +191,9 @@ enum {
     ACOPF_X_KINDS
 };
 fold_int *acopf_variable_kinds(const fold_acopf_layout *L);
+/* Kinds of the parameters (fold_nlp_def.p_kind): their fold_acopf_param_kind, each in its own
+ * units. L.np of them (malloc; NULL out of memory; kinds.c). */
+fold_int *acopf_parameter_kinds(const fold_acopf *m);
 /* Index in p of parameter `kind` of item `item` (no range check; kinds.c). */
 fold_int acopf_param(const fold_acopf *m, int kind, fold_int item);
 

@@ -191,6 +191,23 @@ fold_int acopf_param(const fold_acopf *m, int kind, fold_int item)
     return param_offset(&m->L, kind) + item;
 }
 
+/* The kinds of the parameters (fold_nlp_def.p_kind): a load in MW, a cost coefficient in
+ * $/MW^2h and a voltage limit in p.u. are not compared when the fold judges an entry
+ * (doc/math.md §3.2 "Groups"). */
+fold_int *acopf_parameter_kinds(const fold_acopf *m)
+{
+    fold_int *kind = malloc((size_t)m->L.np * sizeof *kind + 1);
+    if (!kind) return NULL;
+    for (fold_int j = 0; j < m->L.np; j++) /* every parameter is of a kind: else refused */
+        kind[j] = -1;
+    for (int k = 0; k < FOLD_ACOPF_N_PARAM_KINDS; k++) {
+        fold_int off = param_offset(&m->L, k), count = fold_acopf_item_count(m, params[k].item);
+        for (fold_int j = 0; j < count; j++)
+            kind[off + j] = k;
+    }
+    return kind;
+}
+
 /* The kinds of the variables (fold_nlp_def.x_kind, doc/acopf.md §2): each in its own units,
  * so that the fold judges a change of a voltage against the other voltages, not against the
  * reactive outputs (doc/math.md §3.2). */

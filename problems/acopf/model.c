@@ -512,8 +512,10 @@ fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_o
         return acopf_error(FOLD_ERR_MEMORY, "fold_acopf_create: out of memory (%s)", cs->name);
     }
     const fold_acopf_layout *L = &m->L;
-    fold_int *x_kind = acopf_variable_kinds(L);
-    if (!x_kind) {
+    fold_int *x_kind = acopf_variable_kinds(L), *p_kind = acopf_parameter_kinds(m);
+    if (!x_kind || !p_kind) {
+        free(x_kind);
+        free(p_kind);
         fold_acopf_free(m);
         return acopf_error(FOLD_ERR_MEMORY, "fold_acopf_create: out of memory (%s)", cs->name);
     }
@@ -539,9 +541,12 @@ fold_status fold_acopf_create_with(const fold_acopf_case *cs, const fold_acopf_o
                       .x_lower_p = {m->bm_n[0], m->bm_idx[0], m->bm_par[0], m->bm_coef[0]},
                       .x_upper_p = {m->bm_n[1], m->bm_idx[1], m->bm_par[1], m->bm_coef[1]},
                       .x_kind = x_kind,
-                      .n_x_kinds = ACOPF_X_KINDS};
+                      .n_x_kinds = ACOPF_X_KINDS,
+                      .p_kind = p_kind,
+                      .n_p_kinds = FOLD_ACOPF_N_PARAM_KINDS};
     st = fold_problem_create(&d, &m->prob);
     free(x_kind);
+    free(p_kind);
     if (st != FOLD_OK) {
         fold_acopf_free(m);
         return acopf_error_from_lib(st, "fold_acopf_create");

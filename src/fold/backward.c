@@ -118,7 +118,12 @@ fold_status fold_jvp(fold_solver *solver, const double *dp, const fold_dz *dz,
     /* dx by the kinds of the variables; the multipliers against the whole result: the changes
      * of the multipliers of inactive constraints are not judged against themselves */
     const fold_problem *prob = solver->prob;
-    fold_result_layout L = {len, 1, prob->n_x_kinds, NULL, fold_max_abs(c.dp, np), jvp_locate, &c};
+    fold_result_layout L = {.rows = len,
+                            .cols = 1,
+                            .n_kinds = prob->n_x_kinds,
+                            .input = fold_max_abs(c.dp, np),
+                            .locate = jvp_locate,
+                            .locate_ctx = &c};
     if (prob->x_kind) {
         if (!(kinds = fold_malloc((size_t)len + 1, sizeof *kinds, "jvp kinds"))) {
             st = FOLD_ERR_MEMORY;
@@ -226,7 +231,14 @@ fold_status fold_vjp(fold_solver *solver, const fold_zbar *zbar, double *pbar,
     double input = fmax(fold_max_abs(xbar, xbar ? n : 0), fold_max_abs(lambar, lambar ? m : 0));
     input =
         fmax(input, fmax(fold_max_abs(zlbar, zlbar ? n : 0), fold_max_abs(zubar, zubar ? n : 0)));
-    fold_result_layout L = {np, 1, 1, NULL, input, vjp_locate, &c};
+    /* the gradient judged as one vector: its entries are sums over the outputs, to which the
+     * caller adds the outputs' own dependence on p (the fold cannot judge a part alone) */
+    fold_result_layout L = {.rows = np,
+                            .cols = 1,
+                            .n_kinds = 1,
+                            .input = input,
+                            .locate = vjp_locate,
+                            .locate_ctx = &c};
     /* pbar is written only at the end: it may alias an upstream gradient. */
     if (!(out = fold_malloc((size_t)np + 1, sizeof(double), "vjp result"))) {
         st = FOLD_ERR_MEMORY;

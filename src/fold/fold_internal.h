@@ -316,12 +316,22 @@ typedef fold_status (*fold_result_fn)(fold_solver *solver, void *ctx, double *ou
 typedef struct fold_result_layout {
     fold_int rows, cols, n_kinds;
     const fold_int *row_kind;
+    /* the kind of each column (its parameter's, fold_nlp_def.p_kind) in 0 .. n_col_kinds - 1:
+     * what the comparisons take from "the whole result" (the largest entry, the zeros of each
+     * kind, the rounding level) comes from the columns of the entry's kind only; NULL: one */
+    const fold_int *col_kind;
+    fold_int n_col_kinds;
     double input; /* largest magnitude of the call's input (dp, the upstream gradients; 1 for
                      a Jacobian's unit directions): differences below DBL_EPSILON times it are
                      rounding, whatever the size of the result */
     void (*locate)(const void *ctx, fold_int k, int *block, fold_int *row, fold_int *col);
     const void *locate_ctx;
 } fold_result_layout;
+/* The number of column kinds of a layout (1 without col_kind). */
+static inline fold_int fold_col_kinds(const fold_result_layout *L)
+{
+    return L->col_kind ? L->n_col_kinds : 1;
+}
 /* Relative tolerance of comparisons: max(backward.tol, the accuracy of the solution). */
 double fold_trust_tol(const fold_solver *solver);
 /* Report the candidates, weakly active and dependent sides of the current classification. */

@@ -276,7 +276,7 @@ fold_status fold_jacobian(fold_solver *solver, const fold_jacobian_sel *sel, dou
     fold_call call;
     fold_status st;
     double *out = NULL;
-    fold_int *kinds = NULL;
+    fold_int *kinds = NULL, *col_kinds = NULL;
     fold_jacobian_sel all = {FOLD_BLOCK_X, 0, NULL, 0, NULL};
     if (!sel) sel = &all;
     fold_block of = sel->of;
@@ -298,16 +298,27 @@ fold_status fold_jacobian(fold_solver *solver, const fold_jacobian_sel *sel, dou
     }
     /* each column judged by the kinds of its rows of x (the multipliers: by column) */
     const fold_int *x_kind = of == FOLD_BLOCK_X ? solver->prob->x_kind : NULL;
+    const fold_int *p_kind = solver->prob->p_kind; /* columns compared within a kind */
     out = fold_malloc((size_t)(n_rows * n_cols), sizeof(double), "jacobian result");
     if (x_kind) kinds = fold_malloc((size_t)n_rows, sizeof *kinds, "jacobian row kinds");
-    if (!out || (x_kind && !kinds)) {
+    if (p_kind) col_kinds = fold_malloc((size_t)n_cols, sizeof *col_kinds, "jacobian column kinds");
+    if (!out || (x_kind && !kinds) || (p_kind && !col_kinds)) {
         st = FOLD_ERR_MEMORY;
         goto done;
     }
     for (fold_int r = 0; x_kind && r < n_rows; r++)
         kinds[r] = x_kind[pick(rows, r)];
-    fold_result_layout L = {n_rows,     n_cols, x_kind ? solver->prob->n_x_kinds : 1, kinds, 1.0,
-                            jac_locate, &c};
+    for (fold_int j = 0; p_kind && j < n_cols; j++)
+        col_kinds[j] = p_kind[pick(cols, j)];
+    fold_result_layout L = {.rows = n_rows,
+                            .cols = n_cols,
+                            .n_kinds = x_kind ? solver->prob->n_x_kinds : 1,
+                            .row_kind = kinds,
+                            .col_kind = col_kinds,
+                            .n_col_kinds = solver->prob->n_p_kinds,
+                            .input = 1.0,
+                            .locate = jac_locate,
+                            .locate_ctx = &c};
     st = jac_run(solver, &c, out, &call);
     /* NaN lines are reported as lines (jac_run), not entry by entry */
     fold_status sr = fold_call_report(solver, jac_run, &c, &L, st >= 0 ? out : NULL, false, &call);
@@ -317,5 +328,6 @@ fold_status fold_jacobian(fold_solver *solver, const fold_jacobian_sel *sel, dou
 done:
     free(out);
     free(kinds);
+    free(col_kinds);
     return fold_call_end(&call, st, solver, FN);
 }

@@ -63,9 +63,17 @@ fold_status fold_report_sides(fold_kkt *kkt, const fold_solver *solver)
 typedef struct judge {
     const fold_result_layout *L;
     double *scale; /* per group (column x kind): its largest entry, floored at FLOOR all */
-    double *zero;  /* [1 + kind]: tau times the largest entry of that kind; [0]: of all */
-    double all;    /* the largest entry of the result */
+    double *zero;  /* per column kind ck, [ck (n_kinds + 1) + 1 + t]: tau times the largest
+                      entry of kind t in the columns of kind ck; [ck (n_kinds + 1)]: of all */
+    double *all;   /* per column kind: the largest entry of its columns */
 } judge;
+
+/* The kind of entry k's column (of its parameter, fold_nlp_def.p_kind): entries are compared
+ * only with entries of columns of the same kind (doc/math.md §3.2 "Groups"). */
+static fold_int col_kind_of(const fold_result_layout *L, fold_int k)
+{
+    return L->col_kind ? L->col_kind[k / L->rows] : 0;
+}
 
 /* The group of entry k (column x kind of its row), -1 for a row judged against the whole
  * result. */
@@ -84,32 +92,37 @@ static fold_int kind_of(const fold_result_layout *L, fold_int k)
 static double scale_at(const judge *J, fold_int k)
 {
     fold_int g = group_of(J->L, k);
-    return g < 0 ? J->all : J->scale[g];
+    return g < 0 ? J->all[col_kind_of(J->L, k)] : J->scale[g];
 }
 
-/* Largest finite magnitude of each group and of each kind of the result (from out). */
+/* Largest finite magnitude of each group, and of each kind of the result over the columns of
+ * each column kind (from out). */
 static void judge_scales(judge *J, const double *out, double tau)
 {
     const fold_result_layout *L = J->L;
-    fold_int ng = L->cols * L->n_kinds, len = L->rows * L->cols;
+    fold_int ng = L->cols * L->n_kinds, len = L->rows * L->cols, nck = fold_col_kinds(L);
     for (fold_int g = 0; g < ng; g++)
         J->scale[g] = 0.0;
-    J->all = 0.0;
+    for (fold_int c = 0; c < nck; c++)
+        J->all[c] = 0.0;
+    fold_int stride = L->n_kinds + 1;
+    for (fold_int i = 0; i < nck * stride; i++)
+        J->zero[i] = 0.0;
     for (fold_int k = 0; k < len; k++) {
-        fold_int g = group_of(L, k);
+        fold_int g = group_of(L, k), ck = col_kind_of(L, k);
         if (!isfinite(out[k])) continue;
-        J->all = fmax(J->all, fabs(out[k]));
+        J->all[ck] = fmax(J->all[ck], fabs(out[k]));
         if (g >= 0) J->scale[g] = fmax(J->scale[g], fabs(out[k]));
     }
-    J->zero[0] = tau * J->all;
-    for (fold_int t = 0; t < L->n_kinds; t++) {
-        double s = 0.0;
-        for (fold_int c = 0; c < L->cols; c++)
-            s = fmax(s, J->scale[c * L->n_kinds + t]);
-        J->zero[1 + t] = tau * s;
+    for (fold_int c = 0; c < L->cols; c++) {
+        double *z = J->zero + col_kind_of(L, c * L->rows) * stride;
+        for (fold_int t = 0; t < L->n_kinds; t++)
+            z[1 + t] = fmax(z[1 + t], tau * J->scale[c * L->n_kinds + t]);
     }
+    for (fold_int ck = 0; ck < nck; ck++)
+        J->zero[ck * stride] = tau * J->all[ck];
     for (fold_int g = 0; g < ng; g++)
-        J->scale[g] = fmax(J->scale[g], FLOOR * J->all);
+        J->scale[g] = fmax(J->scale[g], FLOOR * J->all[col_kind_of(L, (g / L->n_kinds) * L->rows)]);
 }
 
 /* The value of variant v at entry k to compare with: the active form's own; the barrier
@@ -127,9 +140,14 @@ static double limit(const fold_kkt *kkt, double d0, double dv)
 typedef struct compare {
     double *lo, *hi, *first; /* first: the barrier form's extrapolated primary */
     unsigned char *flag;     /* 1 uncertain, 2 barrier error */
-    double noise;            /* differences below it are rounding (NOISE) */
+    double *noise;           /* per column kind: differences below it are rounding (NOISE) */
     judge J;
 } compare;
+
+static double noise_at(const compare *C, fold_int k)
+{
+    return C->noise[col_kind_of(C->J.L, k)];
+}
 
 /* Are both values of entry k zero to the tolerance of its kind in the whole result (|a|, |b|
  * <= tau times the largest entry of that kind)? Such an entry (a parameter the output does not
@@ -137,7 +155,8 @@ typedef struct compare {
  * group's scale, and the result is accurate to tau with either value (doc/math.md eq. 3.5c). */
 static bool zero_at_tol(const compare *C, fold_int k, double a, double b)
 {
-    double zero = C->J.zero[1 + kind_of(C->J.L, k)];
+    const fold_result_layout *L = C->J.L;
+    double zero = C->J.zero[col_kind_of(L, k) * (L->n_kinds + 1) + 1 + kind_of(L, k)];
     return fabs(a) <= zero && fabs(b) <= zero;
 }
 
@@ -152,7 +171,7 @@ static fold_status record(fold_kkt *kkt, const fold_result_layout *L, const doub
     for (fold_int k = 0; k < L->rows * L->cols; k++) {
         if (isnan(out[k])) continue; /* not unique already */
         double a = sv < 0 ? NAN : limit(kkt, out[k], alt[k]);
-        double thr = fmax(tau * scale_at(&C->J, k), C->noise);
+        double thr = fmax(tau * scale_at(&C->J, k), noise_at(C, k));
         if (!isnan(a)) {
             C->lo[k] = fmin(C->lo[k], a);
             C->hi[k] = fmax(C->hi[k], a);
@@ -255,7 +274,7 @@ static fold_status path_check(fold_solver *solver, fold_result_fn run, void *ctx
         for (fold_int k = 0; k < (fold_int)len; k++) {
             if (isnan(out[k]) || C->flag[k]) continue;
             double scale = scale_at(&C->J, k);
-            double thr = fmax(fmax(tau, PATH_NOISE) * scale, C->noise);
+            double thr = fmax(fmax(tau, PATH_NOISE) * scale, noise_at(C, k));
             double e1 = p1[k] - out[k], e2 = p2[k] - out[k];
             if (!isfinite(e1) || !isfinite(e2) || fabs(e2) <= thr ||
                 (zero_at_tol(C, k, out[k], p1[k]) && zero_at_tol(C, k, out[k], p2[k]))) {
@@ -299,14 +318,18 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
     size_t len = (size_t)(L->rows * L->cols);
     double *alt = fold_malloc(len, sizeof *alt, "variant result");
     double *buf = fold_malloc(3 * len, sizeof *buf, "variant interval");
-    double *scale =
-        fold_malloc((size_t)((L->cols + 1) * L->n_kinds + 1), sizeof *scale, "variant scales");
+    /* scales: per group, then per column kind its zeros, its largest entry and its noise */
+    fold_int nck = fold_col_kinds(L);
+    double *scale = fold_malloc((size_t)(L->cols * L->n_kinds + nck * (L->n_kinds + 3)),
+                                sizeof *scale, "variant scales");
+    double *zero = scale ? scale + L->cols * L->n_kinds : NULL;
+    double *all = zero ? zero + nck * (L->n_kinds + 1) : NULL;
     compare C = {buf,
                  buf ? buf + len : NULL,
                  buf ? buf + 2 * len : NULL,
                  fold_calloc(len, 1, "uncertain entries"),
-                 0,
-                 {L, scale, scale ? scale + L->cols * L->n_kinds : NULL, 0}};
+                 all ? all + nck : NULL,
+                 {L, scale, zero, all}};
     fold_int *suspect_items = NULL, n_suspect_items = 0;
     bool path_ran = false;
     if (!alt || !buf || !scale || !C.flag) {
@@ -314,7 +337,8 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
         goto done;
     }
     judge_scales(&C.J, out, tau);
-    C.noise = NOISE * DBL_EPSILON * fmax(L->input, C.J.all);
+    for (fold_int ck = 0; ck < nck; ck++)
+        C.noise[ck] = NOISE * DBL_EPSILON * fmax(L->input, C.J.all[ck]);
     for (size_t k = 0; k < len; k++)
         C.lo[k] = C.hi[k] = C.first[k] = out[k];
     for (int v = 1; v <= nv; v++) {
@@ -329,7 +353,7 @@ fold_status fold_variants_compare(fold_solver *solver, fold_result_fn run, void 
     for (fold_int k = 0; k < (fold_int)len; k++) {
         double sk = scale_at(&C.J, k);
         if (kkt->sys.form == FOLD_KKT_BARRIER && sk > 0.0 && isfinite(C.first[k]) &&
-            fabs(C.first[k] - out[k]) > C.noise && !zero_at_tol(&C, k, C.first[k], out[k]))
+            fabs(C.first[k] - out[k]) > noise_at(&C, k) && !zero_at_tol(&C, k, C.first[k], out[k]))
             call->info->barrier_error =
                 fmax(call->info->barrier_error, fabs(C.first[k] - out[k]) / sk);
         if (!C.flag[k]) continue;

@@ -19,6 +19,7 @@ void fold_problem_free(fold_problem *prob)
     free(prob->x_start);
     free(prob->p_default);
     free(prob->x_kind);
+    free(prob->p_kind);
     free_pattern(&prob->jac_g);
     free_pattern(&prob->hess_l);
     free_pattern(&prob->jac_g_p);
@@ -48,20 +49,30 @@ static double *copy_bounds(const double *src, fold_int n, double fill, const cha
     return dst;
 }
 
-/* The optional kinds of the variables: given with their count, each in range. */
-static fold_status check_kinds(const fold_nlp_def *d)
+/* Optional kinds (of the variables, of the parameters): given with their count, each of the
+ * len entries in range. */
+static fold_status check_kind_list(const fold_int *kind, fold_int n_kinds, fold_int len,
+                                   const char *what)
 {
     fold_status st;
-    if ((st = fold_check_dim(d->n_x_kinds, 0, FN, "n_x_kinds"))) return st;
-    if (!d->x_kind != !d->n_x_kinds)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: x_kind is %s but n_x_kinds = %lld", FN,
-                          d->x_kind ? "set" : "NULL", (long long)d->n_x_kinds);
-    for (fold_int j = 0; d->x_kind && j < d->n; j++)
-        if (d->x_kind[j] < 0 || d->x_kind[j] >= d->n_x_kinds)
+    char count[32];
+    snprintf(count, sizeof count, "n_%s_kinds", what);
+    if ((st = fold_check_dim(n_kinds, 0, FN, count))) return st;
+    if (!kind != !n_kinds)
+        return fold_error(FOLD_ERR_ARGUMENT, "%s: %s_kind is %s but %s = %lld", FN, what,
+                          kind ? "set" : "NULL", count, (long long)n_kinds);
+    for (fold_int j = 0; kind && j < len; j++)
+        if (kind[j] < 0 || kind[j] >= n_kinds)
             return fold_error(FOLD_ERR_ARGUMENT,
-                              "%s: x_kind[%lld] = %lld is outside 0 .. n_x_kinds - 1 = %lld", FN,
-                              (long long)j, (long long)d->x_kind[j], (long long)(d->n_x_kinds - 1));
+                              "%s: %s_kind[%lld] = %lld is outside 0 .. %s - 1 = %lld", FN, what,
+                              (long long)j, (long long)kind[j], count, (long long)(n_kinds - 1));
     return FOLD_OK;
+}
+
+static fold_status check_kinds(const fold_nlp_def *d)
+{
+    fold_status st = check_kind_list(d->x_kind, d->n_x_kinds, d->n, "x");
+    return st ? st : check_kind_list(d->p_kind, d->n_p_kinds, d->np, "p");
 }
 
 /* Which Hessian callbacks the form needs (doc/api/problem.md "Hessian forms"). */
@@ -222,6 +233,10 @@ fold_status fold_problem_create(const fold_nlp_def *def, fold_problem **out)
     prob->n_x_kinds = def->x_kind ? def->n_x_kinds : 1;
     if (st == FOLD_OK && def->x_kind &&
         !(prob->x_kind = fold_dup_ints(def->x_kind, def->n, "x_kind")))
+        st = FOLD_ERR_MEMORY;
+    prob->n_p_kinds = def->p_kind ? def->n_p_kinds : 1;
+    if (st == FOLD_OK && def->p_kind && def->np > 0 &&
+        !(prob->p_kind = fold_dup_ints(def->p_kind, def->np, "p_kind")))
         st = FOLD_ERR_MEMORY;
     if (st != FOLD_OK) {
         fold_problem_free(prob);

@@ -39,6 +39,8 @@ struct fold_problem {
     bool has_bound_maps;
     fold_int *x_kind;            /* n kinds of the variables, or NULL: one kind */
     fold_int n_x_kinds;          /* >= 1 */
+    fold_int *p_kind;            /* np kinds of the parameters, or NULL: one kind */
+    fold_int n_p_kinds;          /* >= 1 */
     fold_hess_form hess_form;    /* dense / product: hess_l is the packed lower triangle */
     fold_hess_l_v_fn hess_l_v;   /* optional product (required by FOLD_HESS_PRODUCT) */
     fold_hess_lp_v_fn hess_lp_v; /* optional products with L_xp (hess_lp pattern then empty) */

@@ -528,6 +528,46 @@ START_TEST(kinds_flag_alike)
 }
 END_TEST
 
+/* Derivatives with respect to parameters of different kinds (units) are never compared
+ * (fold_nlp_def.p_kind, doc/math.md §3.2 "Groups"): on case14 d qg(gen 3) / d c2(gen 1) is
+ * uncertain (its central path spans [1.41e-8, 1.60e-8] MVAr per $/MW^2h, tests/acopf/
+ * test_acopf_sens.c tightened_point_unrelaxed), and stays flagged when the columns of vmax
+ * (up to 474 MVAr per p.u.) are asked beside it. */
+START_TEST(parameter_kinds_kept_apart)
+{
+    acopf_solved s;
+    acopf_test_load(&s, "pglib_opf_case14_ieee", 0, 0);
+    acopf_test_solve(&s, NULL, NULL);
+    fold_int ng = s.cs->n_gen, nb = s.cs->n_bus, cols[64], n_cols = 0;
+    fold_acopf_output out[16];
+    for (fold_int g = 0; g < ng; g++) {
+        out[g] = (fold_acopf_output){FOLD_ACOPF_OUT_QG, g};
+        cols[n_cols++] = fold_acopf_param_index(s.m, FOLD_ACOPF_P_C2, g);
+    }
+    for (fold_int b = 0; b < nb; b++)
+        cols[n_cols++] = fold_acopf_param_index(s.m, FOLD_ACOPF_P_VMAX, b);
+    double *alone = malloc((size_t)(ng * ng) * 8), *beside = malloc((size_t)(ng * n_cols) * 8);
+    fold_status st = fold_acopf_jacobian(s.m, s.sv, ng, out, ng, cols, alone, NULL, NULL, NULL);
+    ck_assert_msg(st == FOLD_WARN_UNCERTAIN, "%s: %s", fold_status_name(st), fold_last_error());
+    ck_assert(isnan(alone[2])); /* row gen 3, column c2 gen 1 */
+    st = fold_acopf_jacobian(s.m, s.sv, ng, out, n_cols, cols, beside, NULL, NULL, NULL);
+    ck_assert_msg(st == FOLD_WARN_UNCERTAIN, "%s: %s", fold_status_name(st), fold_last_error());
+    double largest = 0.0; /* of the vmax columns */
+    for (fold_int k = ng * ng; k < ng * n_cols; k++)
+        if (isfinite(beside[k])) largest = fmax(largest, fabs(beside[k]));
+    for (fold_int k = 0; k < ng * ng; k++) /* the c2 columns as when asked alone */
+        ck_assert_msg(isnan(alone[k]) ? isnan(beside[k]) : alone[k] == beside[k],
+                      "entry %lld: %g alone, %g beside vmax", (long long)k, alone[k], beside[k]);
+    printf("# case14 d qg gen 3 / d c2 gen 1: uncertain alone and beside vmax columns "
+           "(largest entry %.3g)\n",
+           largest);
+    ck_assert_double_gt(1e-8 * largest, 1.6e-8); /* tol times it: the zero that hid it */
+    free(alone);
+    free(beside);
+    acopf_test_solved_free(&s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("acopf_trust");
@@ -538,6 +578,7 @@ int main(void)
     tcase_add_test(tc, isolated_bus);
     tcase_add_test(tc, twin_generators);
     tcase_add_test(tc, kinds_flag_alike);
+    tcase_add_test(tc, parameter_kinds_kept_apart);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }

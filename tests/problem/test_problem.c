@@ -62,6 +62,9 @@ START_TEST(good_problem)
     fold_problem_free(NULL);
     d.x_kind = kinds_ok; /* one kind per variable */
     d.n_x_kinds = 2;
+    static const fold_int pkind_ok[1] = {1};
+    d.p_kind = pkind_ok;
+    d.n_p_kinds = 2;
     ck_assert_status(fold_problem_create(&d, &prob), FOLD_OK);
     fold_problem_free(prob);
 }
@@ -170,6 +173,20 @@ static void m_kind_negcount(fold_nlp_def *d)
 {
     d->n_x_kinds = -1;
 }
+static fold_int pkind_high[1] = {3};
+static void m_pkind_high(fold_nlp_def *d)
+{
+    d->p_kind = pkind_high;
+    d->n_p_kinds = 3;
+}
+static void m_pkind_count(fold_nlp_def *d)
+{
+    d->p_kind = pkind_high;
+}
+static void m_pkind_negcount(fold_nlp_def *d)
+{
+    d->n_p_kinds = -2;
+}
 
 static const bad_case bad_cases[] = {
     {"n = 0", m_n0, FOLD_ERR_DIMENSION, "n = 0"},
@@ -195,6 +212,11 @@ static const bad_case bad_cases[] = {
     {"kinds without a count", m_kind_count, FOLD_ERR_ARGUMENT, "x_kind is set but n_x_kinds = 0"},
     {"count without kinds", m_kind_null, FOLD_ERR_ARGUMENT, "x_kind is NULL but n_x_kinds = 2"},
     {"negative count", m_kind_negcount, FOLD_ERR_DIMENSION, "n_x_kinds = -1"},
+    {"parameter kind too large", m_pkind_high, FOLD_ERR_ARGUMENT,
+     "p_kind[0] = 3 is outside 0 .. n_p_kinds - 1 = 2"},
+    {"parameter kinds without a count", m_pkind_count, FOLD_ERR_ARGUMENT,
+     "p_kind is set but n_p_kinds = 0"},
+    {"negative parameter kind count", m_pkind_negcount, FOLD_ERR_DIMENSION, "n_p_kinds = -2"},
 };
 
 START_TEST(bad_problem)
