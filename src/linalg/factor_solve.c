@@ -92,17 +92,26 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
             *worst = fmax(*worst, fabs(res[c]));
         }
         if (!active || step >= max_steps) break;
-        if ((st = factor_apply_inverse(F, transpose, nrhs, R, D))) return st;
-        for (fold_int k = 0; k < n * nrhs; k++)
-            X[k] += D[k];
-        for (fold_int c = 0; preg && c < nrhs; c++) {
+        /* only the columns still refining are solved: the residuals of the others are zero,
+         * and a block's inconsistent columns would otherwise make every column pay each of
+         * their steps. R's active columns move to its front (k <= c: in place). */
+        fold_int na = 0;
+        for (fold_int c = 0; c < nrhs; c++) {
             if (act[c] == 0.0) continue;
-            double dn = 0.0, xn = 0.0;
+            if (na != c) memcpy(R + na * n, R + c * n, (size_t)n * sizeof *R);
+            na++;
+        }
+        if ((st = factor_apply_inverse(F, transpose, na, R, D))) return st;
+        for (fold_int c = 0, k = 0; c < nrhs; c++) {
+            if (act[c] == 0.0) continue;
+            const double *d = D + k++ * n;
+            double *x = X + c * n, dn = 0.0, xn = 0.0;
             for (fold_int i = 0; i < n; i++) {
-                dn = fmax(dn, fabs(D[c * n + i]));
-                xn = fmax(xn, fabs(X[c * n + i]));
+                x[i] += d[i];
+                dn = fmax(dn, fabs(d[i]));
+                xn = fmax(xn, fabs(x[i]));
             }
-            dr[c] = dn <= PREG_ETA * xn ? dn / fmax(xn, DBL_MIN) : HUGE_VAL;
+            if (preg) dr[c] = dn <= PREG_ETA * xn ? dn / fmax(xn, DBL_MIN) : HUGE_VAL;
         }
     }
     *worst = 0.0;
