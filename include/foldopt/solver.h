@@ -80,7 +80,9 @@ FOLD_API void fold_solver_free(fold_solver *solver);
  * change). */
 FOLD_API fold_status fold_solver_update_settings(fold_solver *solver, const fold_settings *s);
 
-/** Solve at parameters p (np entries; NULL: the problem's defaults). Warm-starts from the
+/** Solve at parameters p (np entries; NULL: the problem's defaults). The tightening re-solves
+ * that only derivatives need (forward.resolve_rounds) are left to the first fold call at this
+ * solution unless forward.resolve_when = solve (fold_solve_finish). Warm-starts from the
  * last converged solution when forward.warm_start is set (the default): a repeated solve at
  * unchanged p then starts at its own solution and returns it after few iterations
  * (info->iterations), it does not solve again from scratch; set forward.warm_start = false
