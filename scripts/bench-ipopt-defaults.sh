@@ -4,8 +4,10 @@
 # MINBUS < buses <= MAXBUS (or the cases named with -c) solved by `foldopt opf CASE --json
 # --set log.verbose=2 [OPF_ARGS...]`, one process per case under nice -n 10. Prints one line
 # per case as it finishes: Ipopt iterations of the first solve and of all solves (the
-# tightening re-solves of forward.resolve_rounds and the re-solves of doc/acopf.md §2.2
-# included), restoration-phase iterations of the first solve, the first and final statuses,
+# re-solves of doc/acopf.md §2.2 included; the tightening re-solves of forward.resolve_rounds
+# only when derivatives would run them: pass -- --set forward.resolve_when=solve, since a
+# plain foldopt opf leaves them to a fold that never comes), restoration-phase iterations
+# of the first solve, the first and final statuses,
 # the forward wall seconds (foldopt's) and the process's CPU seconds, the objective's
 # relative difference from baseline_ac.tsv (which has 5 significant digits), the exit code
 # and the 1-minute load; then the sums. Iteration counts do not depend on the load; the
