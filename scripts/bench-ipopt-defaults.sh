@@ -4,14 +4,18 @@
 # MINBUS < buses <= MAXBUS (or the cases named with -c) solved by `foldopt opf CASE --json
 # --set log.verbose=2 [OPF_ARGS...]`, one process per case under nice -n 10. Prints one line
 # per case as it finishes: Ipopt iterations of the first solve and of all solves (the
-# tightening re-solves of forward.resolve_rounds and the re-solves of doc/acopf.md §2.2
-# included), restoration-phase iterations of the first solve, the first and final statuses,
+# re-solves of doc/acopf.md §2.2 included; the tightening re-solves of forward.resolve_rounds
+# only when derivatives would run them: pass -- --set forward.resolve_when=solve, since a
+# plain foldopt opf leaves them to a fold that never comes), restoration-phase iterations
+# of the first solve, the first and final statuses,
 # the forward wall seconds (foldopt's) and the process's CPU seconds, the objective's
 # relative difference from baseline_ac.tsv (which has 5 significant digits), the exit code
 # and the 1-minute load; then the sums. Iteration counts do not depend on the load; the
 # seconds do.
 #   usage: scripts/bench-ipopt-defaults.sh [-b MAXBUS] [-m MINBUS] [-c CASE,CASE..]
-#            [-l LOGDIR] [-e FOLDOPT] [-- OPF_ARGS...]
+#            [-t CPUSEC] [-l LOGDIR] [-e FOLDOPT] [-- OPF_ARGS...]
+#   -t CPUSEC stops a case's process after CPUSEC seconds of CPU (ulimit -t): its row then
+#   shows status "-" and a nonzero rc, i.e. "> CPUSEC s, not finished".
 #   e.g.   scripts/bench-ipopt-defaults.sh -b 3000 -- --ipopt mu_strategy=adaptive
 #   FOLDOPT_PGLIB_DIR: the PGLib folder (default ../shared/data/pglib). LOGDIR (default a
 #   temporary folder, removed) keeps each case's JSON and Ipopt log, and the table's rows in
@@ -20,16 +24,17 @@
 #   (the cases of both): iterations (first / all), CPU seconds, objectives, statuses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-maxbus=3000 minbus=0 list="" logdir="" exe=build/src/cli/foldopt join=""
-while getopts b:m:c:l:e:j: opt; do
+maxbus=3000 minbus=0 list="" logdir="" exe=build/src/cli/foldopt join="" cpulimit=unlimited
+while getopts b:m:c:t:l:e:j: opt; do
     case $opt in
     b) maxbus=$OPTARG ;;
     m) minbus=$OPTARG ;;
     c) list=$OPTARG ;;
+    t) cpulimit=$OPTARG ;;
     l) logdir=$OPTARG ;;
     e) exe=$OPTARG ;;
     j) join=$OPTARG ;;
-    *) echo "usage: $0 [-b MAXBUS] [-m MINBUS] [-c CASES] [-l LOGDIR] [-e FOLDOPT] [-- OPF_ARGS]" >&2
+    *) echo "usage: $0 [-b MAXBUS] [-m MINBUS] [-c CASES] [-t CPUSEC] [-l LOGDIR] [-e FOLDOPT] [-- OPF_ARGS]" >&2
        exit 2 ;;
     esac
 done
@@ -80,8 +85,9 @@ rows=$logdir/rows.txt
 for c in $cases; do
     [ -f "$pglib/$c.m" ] || { echo "$c: not in $pglib" >&2; continue; }
     rc=0
-    nice -n 10 /usr/bin/time -f '%U %S' -o "$logdir/$c.time" "$exe" opf "$pglib/$c.m" --json \
-        --set log.verbose=2 "$@" >"$logdir/$c.json" 2>"$logdir/$c.log" || rc=$?
+    (ulimit -t "$cpulimit" && exec nice -n 10 /usr/bin/time -f '%U %S' -o "$logdir/$c.time" \
+        "$exe" opf "$pglib/$c.m" --json --set log.verbose=2 "$@") >"$logdir/$c.json" \
+        2>"$logdir/$c.log" || rc=$?
     load=$(cut -d' ' -f1 /proc/loadavg)
     python3 - "$logdir" "$c" "$rc" "$load" "$base" <<'PY' | tee -a "$rows"
 import json, re, sys

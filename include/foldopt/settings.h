@@ -42,6 +42,15 @@ typedef enum fold_ambiguity_policy {
                                      (weak_policy for weakly active ones), nothing reported */
 } fold_ambiguity_policy;
 
+/** When fold_solve's tightening re-solves (forward.resolve_rounds, doc/math.md §3.2) run. */
+typedef enum fold_resolve_when {
+    FOLD_RESOLVE_AT_FOLD = 0, /**< in the first fold call at the solution (fold_jvp, fold_vjp,
+                                   fold_jacobian, fold_value_gradient): a solution that is
+                                   never differentiated does not pay for them */
+    FOLD_RESOLVE_AT_SOLVE = 1 /**< within fold_solve: the solution it stores is already the
+                                   tightened point */
+} fold_resolve_when;
+
 typedef enum fold_not_unique_policy {
     FOLD_NOT_UNIQUE_NAN = 0,   /**< undetermined entries set to NaN, FOLD_WARN_NOT_UNIQUE */
     FOLD_NOT_UNIQUE_REFUSE = 1 /**< FOLD_ERR_SINGULAR naming them */
@@ -85,8 +94,10 @@ typedef struct fold_settings {
         double kkt_tol;             /**< KKT residual accepted for an imported (black-box) point */
         double bound_push;          /**< Ipopt bound_push / bound_frac for cold starts */
         int resolve_rounds; /**< warm re-solves that tighten tol to decide ambiguous sides */
-        int resolve_acceptable_iter; /**< experimental: Ipopt acceptable_iter of those re-solves
-                                          (0: Ipopt's default) */
+        int resolve_acceptable_iter;    /**< experimental: Ipopt acceptable_iter of those re-solves
+                                             (0: Ipopt's default) */
+        fold_resolve_when resolve_when; /**< those re-solves: in the first fold call or in
+                                             fold_solve */
     } forward;
     struct {
         fold_kkt_form kkt_form;

@@ -80,7 +80,9 @@ FOLD_API void fold_solver_free(fold_solver *solver);
  * change). */
 FOLD_API fold_status fold_solver_update_settings(fold_solver *solver, const fold_settings *s);
 
-/** Solve at parameters p (np entries; NULL: the problem's defaults). Warm-starts from the
+/** Solve at parameters p (np entries; NULL: the problem's defaults). The tightening re-solves
+ * that only derivatives need (forward.resolve_rounds) are left to the first fold call at this
+ * solution unless forward.resolve_when = solve (fold_solve_finish). Warm-starts from the
  * last converged solution when forward.warm_start is set (the default): a repeated solve at
  * unchanged p then starts at its own solution and returns it after few iterations
  * (info->iterations), it does not solve again from scratch; set forward.warm_start = false
@@ -89,6 +91,15 @@ FOLD_API fold_status fold_solver_update_settings(fold_solver *solver, const fold
  * limit, ...: info->status says which; the solution is kept but not differentiable unless
  * backward.allow_unconverged), or an argument/callback error. info may be NULL. */
 FOLD_API fold_status fold_solve(fold_solver *solver, const double *p, fold_forward_info *info);
+
+/** Run now the tightening re-solves (forward.resolve_rounds, doc/math.md §3.2) that fold_solve
+ * leaves to the first fold call under forward.resolve_when = fold (the default), as fold_solve
+ * would have run them (its settings, its point): the stored solution becomes the tightened
+ * point. FOLD_OK at once when none is pending (another forward.resolve_when, a solution
+ * already differentiated or imported, none needed). info (may be NULL) receives the stored
+ * solution's info: the solve's counts and times with the re-solves' included. Call it before
+ * reading a solution that must be the one the fold differentiates. */
+FOLD_API fold_status fold_solve_finish(fold_solver *solver, fold_forward_info *info);
 
 /** A point computed elsewhere, for fold_solver_import. Arrays are only read during the call;
  * initialize with designated initializers ({.x = x}): fields left out are NULL. */

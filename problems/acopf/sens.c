@@ -13,12 +13,14 @@ static void point_free(acopf_point *pt)
     memset(pt, 0, sizeof *pt);
 }
 
-/* The solution stored in sv with grad_x f and grad_p f there. */
-static fold_status point_load(const fold_acopf *m, const fold_solver *sv, acopf_point *pt,
-                              const char *fn)
+/* The solution stored in sv with grad_x f and grad_p f there: the point the fold
+ * differentiates, after the tightening re-solves fold_solve may have left to it. */
+static fold_status point_load(const fold_acopf *m, fold_solver *sv, acopf_point *pt, const char *fn)
 {
     size_t n = (size_t)m->L.n, mm = (size_t)m->L.m, np = (size_t)m->L.np;
     memset(pt, 0, sizeof *pt);
+    fold_status fs = fold_solve_finish(sv, NULL);
+    if (fs < 0) return acopf_error_from_lib(fs, fn);
     pt->x = malloc((4 * n + mm + 2 * np + 1) * sizeof(double));
     if (!pt->x) return acopf_error(FOLD_ERR_MEMORY, "%s: out of memory", fn);
     pt->zl = pt->x + n;

@@ -246,6 +246,9 @@ static fold_status polish(const fold_acopf *m, fold_solver *sv, const double *p,
     }
     fold_forward_info pf = FOLD_FORWARD_INFO_INIT;
     st = fold_solve(sv, p, &pf);
+    /* the polished point is compared, and later differentiated, as fold_solve tightens it under
+     * these settings and options */
+    if (st == FOLD_OK) st = fold_solve_finish(sv, &pf);
     fold_solver_update_settings(sv, &saved);
     if (mu_added) fold_solver_set_ipopt_option(sv, "mu_init", NULL);
     ii->polish_iterations = pf.iterations;

@@ -309,6 +309,15 @@ def _flagged(trust, limit=4):
     return "; ".join(names) + more if names else trust.status
 
 
+def _layer_settings(settings):
+    """A layer's solutions are differentiated: the tightening re-solves run in the solve
+    (forward.resolve_when = "solve"), so that its outputs are the point the gradient is of,
+    unless the settings say otherwise."""
+    out = {"forward.resolve_when": "solve"}
+    out.update(settings or {})
+    return out
+
+
 class OPFLayer(torch.nn.Module):
     """AC-OPF as a differentiable layer: parameters `wrt` (per-item tensors, file units:
     pd MW, ...) -> outputs (pg MW, vm p.u., lam_p $/MWh, objective $/h, ...).
@@ -350,6 +359,7 @@ class OPFLayer(torch.nn.Module):
         self.on_failure = on_failure
         self.last_solutions = []  # the Solutions of the last forward pass (trust, info)
         self.last_batch_info = None  # the summary of the last forward pass
+        settings = _layer_settings(settings)
         if workers is None:
             self._engine = _SerialOPF(self.case, settings, resolves, warm_start)
         else:
@@ -428,7 +438,8 @@ class NLPLayer(torch.nn.Module):
             raise ValueError(f"outputs must be 'x' or 'lam', not {outputs!r}")
         if on_failure not in ("warn", "raise"):
             raise ValueError(f"on_failure must be 'warn' or 'raise', not {on_failure!r}")
-        self.problem, self.outputs, self.settings = problem, outputs, settings
+        self.problem, self.outputs = problem, outputs
+        self.settings = _layer_settings(settings)
         self.on_failure, self.warm_start = on_failure, warm_start
         self._held = _Held()
         self.last_solutions = []  # the Solutions of the last forward pass

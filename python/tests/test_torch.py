@@ -212,3 +212,17 @@ def test_workers_failed_sample(grid30):
 def test_workers_bad_argument(grid30):
     with pytest.raises(ValueError, match="workers must be None or an integer"):
         OPFLayer(grid30, workers=-1)
+
+
+def test_layer_outputs_are_the_differentiated_point():
+    """A layer runs the tightening re-solves in its solves (forward.resolve_when = "solve"):
+    its outputs are the point the gradient is of, where a plain OPF.solve leaves them to the
+    first derivative call and returns the first solve's point (case30: 4 re-solves)."""
+    case = opf.OPF(pglib_path("case30_ieee"))
+    layer = OPFLayer(case, wrt="pd", outputs="vm", warm_start=False)
+    out = layer(torch.tensor(case.params("pd"))).detach().numpy()
+    tight = case.solve(settings={"forward.resolve_when": "solve"})
+    plain = case.solve()
+    assert np.array_equal(out, tight.output("vm"))
+    assert not np.array_equal(out, plain.output("vm"))
+    assert np.allclose(out, plain.output("vm"), rtol=1e-6, atol=1e-8)

@@ -125,6 +125,10 @@ static fold_status solve(void *model, const fold_batch_solve_args *a, void **out
     }
     if (st == FOLD_OK) {
         st = fold_solve(z->solver, a->p, info);
+        /* outputs and derivatives of one point: the one the fold differentiates, tightened
+         * now (the next scenario starts from it, as when fold_solve tightens) */
+        if (st == FOLD_OK && s->sens != FOLD_BATCH_SENS_NONE)
+            st = fold_solve_finish(z->solver, info);
         if (st >= 0) fold_solver_solution(z->solver, z->x, z->lam, z->zl, z->zu, NULL);
     }
     if (st != FOLD_OK) snprintf(message, FOLD_BATCH_MESSAGE_LEN, "%s", fold_last_error());

@@ -84,6 +84,9 @@ int opf_check_args(opf_run *r)
         r->n_of = 1;
     }
     if (!diff) return 0;
+    /* derivatives asked for: the tightening re-solves run within the solve, so that outputs,
+     * iteration counts and times are those of the point the fold differentiates */
+    r->settings.forward.resolve_when = FOLD_RESOLVE_AT_SOLVE;
     if (r->cotangent_path && (r->rows_text || r->n_of))
         return opf_usage_error(r, "--cotangent gives the outputs and their weights: not with "
                                   "--of or --rows");

@@ -30,6 +30,13 @@
       "acceptable iterations (Ipopt acceptable_iter = N, unless given as an Ipopt option) "        \
       "instead of Ipopt's 15; 0 leaves Ipopt's default. A re-solve that ends acceptable is "       \
       "dropped as before (its verdicts are used).")                                                \
+    X(forward, resolve_when, ENUM, 0, 0, 1, "fold|solve",                                          \
+      "When the re-solves of forward.resolve_rounds run (doc/math.md §3.2): fold = in the first " \
+      "fold call at the solution (fold_jvp, fold_vjp, fold_jacobian, fold_value_gradient), "       \
+      "which then tightens the stored solution before it differentiates it, so that a solve "      \
+      "whose solution is not differentiated does not pay for them (its solution is the first "     \
+      "solve's point, accurate to forward.tol); solve = within fold_solve, which then returns "    \
+      "the tightened point. Derivatives are the same either way.")                                 \
     X(backward, kkt_form, ENUM, 0, 0, 1, "active|barrier",                                         \
       "KKT system differentiated: active-set reduced system or the interior-point barrier "        \
       "system (doc/math.md §3).")                                                                  \

@@ -66,11 +66,12 @@ fold_status fold_kkt_state(fold_solver *solver, fold_kkt **out);
 void fold_kkt_state_free(void *state);
 
 /* Checks of every fold call: solver and solution present, converged (or allowed), df/dp
- * available. Returns FOLD_WARN_UNCONVERGED_INPUT when an unconverged point is allowed. */
-fold_status fold_kkt_check_solution(const fold_solver *solver, const char *fn);
+ * available; then the tightening re-solves fold_solve left pending (fold_solver_settle).
+ * Returns FOLD_WARN_UNCONVERGED_INPUT when an unconverged point is allowed. */
+fold_status fold_kkt_check_solution(fold_solver *solver, const char *fn);
 /* The above plus what a KKT solve needs: a supported backward method (fold_kkt_iter_check),
  * a hess_l callback. */
-fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn);
+fold_status fold_kkt_check_solver(fold_solver *solver, const char *fn);
 
 /* Bring the state up to date with the stored solution: evaluate the callbacks, classify,
  * assemble K; when factor is true also factor it (or mark the least-squares fallback).

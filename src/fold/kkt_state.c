@@ -65,7 +65,7 @@ fold_status fold_kkt_state(fold_solver *solver, fold_kkt **out)
     return FOLD_OK;
 }
 
-fold_status fold_kkt_check_solution(const fold_solver *solver, const char *fn)
+fold_status fold_kkt_check_solution(fold_solver *solver, const char *fn)
 {
     const fold_problem *prob;
     if (!solver) return fold_error(FOLD_ERR_ARGUMENT, "%s: solver is NULL", fn);
@@ -85,10 +85,11 @@ fold_status fold_kkt_check_solution(const fold_solver *solver, const char *fn)
                               fn, fold_forward_status_string(solver->info.status));
         return FOLD_WARN_UNCONVERGED_INPUT;
     }
-    return FOLD_OK;
+    /* the re-solves fold_solve left to the first fold call (forward.resolve_when = fold) */
+    return fold_solver_settle(solver, fn);
 }
 
-fold_status fold_kkt_check_solver(const fold_solver *solver, const char *fn)
+fold_status fold_kkt_check_solver(fold_solver *solver, const char *fn)
 {
     fold_status st = fold_kkt_check_solution(solver, fn);
     if (st < 0) return st;

@@ -191,6 +191,39 @@ fold_status fold_resolve_ambiguity(fold_solver *s, const double *p, fold_forward
     return st ? fold_error_context(st, "fold_solve: classification of a re-solve") : FOLD_OK;
 }
 
+fold_status fold_solver_settle(fold_solver *s, const char *fn)
+{
+    if (!s->resolve_pending) return FOLD_OK;
+    /* as fold_solve would have run them: its settings (a later fold_solver_update_settings
+     * applies to the fold, not to these), its stored point and p, its info summed into */
+    fold_settings now = s->set;
+    fold_forward_info info = s->info;
+    double t0 = fold_time_now();
+    s->resolve_pending = false;
+    s->set = s->resolve_set;
+    fold_status st = fold_resolve_ambiguity(s, s->p, &info);
+    s->set = now;
+    info.total_s += fold_time_now() - t0;
+    s->info = info;
+    fold_log(&s->set, 1,
+             "%s: fold_solve's tightening re-solves: %d, %lld iterations in all, %.3g s", fn,
+             info.resolves, (long long)info.iterations, info.resolve_s);
+    return st < 0 ? fold_error_context(st, "%s", fn) : FOLD_OK;
+}
+
+fold_status fold_solve_finish(fold_solver *s, fold_forward_info *info)
+{
+    fold_forward_info out;
+    fold_status st = fold_forward_info_open(info, "ipopt", &out);
+    if (st < 0) return st;
+    if (!s) return fold_error(FOLD_ERR_ARGUMENT, "fold_solve_finish: solver is NULL");
+    fold_clear_error();
+    st = fold_solver_settle(s, "fold_solve_finish");
+    if (s->has_solution) out = s->info;
+    fold_forward_info_put(info, &out);
+    return st;
+}
+
 /* After a solve that stopped at Ipopt's acceptable level, one tightening re-solve from its
  * point at the target tol (no bound relaxation: a projection residual near tol can be what
  * stopped it, doc/math.md §2.3). Replaces *r and returns FOLD_OK when it ends solved. */

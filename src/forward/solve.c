@@ -32,12 +32,17 @@ fold_status fold_solve(fold_solver *s, const double *p, fold_forward_info *info)
         s->info = out;
     }
     fold_ipopt_result_free(&r);
-    if (ret == FOLD_OK && s->set.active_set.ambiguity == FOLD_AMBIGUITY_RESOLVE &&
-        s->set.forward.resolve_rounds > 0) {
+    bool resolve = ret == FOLD_OK && s->set.active_set.ambiguity == FOLD_AMBIGUITY_RESOLVE &&
+                   s->set.forward.resolve_rounds > 0;
+    if (resolve && s->set.forward.resolve_when == FOLD_RESOLVE_AT_SOLVE) {
         fold_status st = fold_resolve_ambiguity(s, p, &out); /* forward/resolve.c */
         if (st < 0) ret = st;
         s->info = out;
     } else if (stored) {
+        /* forward.resolve_when = fold: the first fold call runs the re-solves, under these
+         * settings (fold_solver_settle) */
+        s->resolve_pending = resolve;
+        if (resolve) s->resolve_set = s->set;
         fold_sides_count(s, p, &out);
         s->info = out;
     }

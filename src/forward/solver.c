@@ -170,6 +170,7 @@ void fold_solver_store(fold_solver *s, const double *p, const double *x, const d
     s->objective = objective;
     free(s->verdict); /* classification evidence belongs to one solution */
     s->verdict = NULL;
+    s->resolve_pending = false; /* so do the re-solves still owed to the last one */
     s->has_solution = true;
     s->is_converged = converged;
     s->solution_id++;

@@ -27,6 +27,11 @@ struct fold_solver {
      * re-solve showed the side active / inactive (forward/resolve.c); reset by every new
      * solution. */
     signed char *verdict;
+    /* fold_solve left its tightening re-solves to the first fold call (forward.resolve_when =
+     * fold): they run under the settings of that solve, kept here (forward/resolve.c,
+     * fold_solver_settle). Cleared by every new solution. */
+    bool resolve_pending;
+    fold_settings resolve_set;
     /* Bounds at p (doc/math.md §2.5): the problem's own arrays when none moves with p,
      * else owned copies updated with every stored solution (fold_solver_bounds). */
     double *xl, *xu, *gl, *gu;
@@ -71,6 +76,12 @@ fold_status fold_forward_info_open(fold_forward_info *info, const char *backend,
                                    fold_forward_info *out);
 /* Copy *out into the caller's info (NULL: nothing), the part its size covers. */
 void fold_forward_info_put(fold_forward_info *info, const fold_forward_info *out);
+
+/* Run the tightening re-solves that fold_solve left pending (forward.resolve_when = fold;
+ * doc/math.md §3.2) under the settings of that solve, updating the stored solution and its
+ * info (counts, times, resolves, n_ambiguous) as fold_solve would have; FOLD_OK at once when
+ * none is pending. Every fold call runs it before it reads the solution. */
+fold_status fold_solver_settle(fold_solver *s, const char *fn);
 
 /* Replace to's Ipopt options by a copy of from's (from NULL: none). */
 fold_status fold_solver_copy_ipopt_options(fold_solver *to, const fold_solver *from);

@@ -229,6 +229,24 @@ with tempfile.TemporaryDirectory() as tmp:
           rc == 0 and d2.get("classify_resolves", 0) >= 1 and d2.get("n_ambiguous") == 0 and
           d2.get("tol_reached", 1) <= 1e-8 and d2.get("trust") == [] and
           d2.get("jacobian", {}).get("uncertain") == [] and "warning" not in err, err + out[-300:])
+    # Without derivatives the re-solves are left to a fold that never comes (forward.resolve_when
+    # = fold): none runs, and the solution is the first solve's, within its tol of the
+    # tightened one (objective, LMPs of the JSON results)
+    plain = ["opf", case, "--json", "--tol", "1e-6"]
+    rc, out, err = run(*plain)
+    d3 = json.loads(out) if rc == 0 else {}
+    rc2, out2, err2 = run(*plain, "--set", "forward.resolve_when=solve")
+    d4 = json.loads(out2) if rc2 == 0 else {}
+    lmp3 = d3.get("results", {}).get("bus", {}).get("lam_p", [])
+    lmp4 = d4.get("results", {}).get("bus", {}).get("lam_p", [1])
+    check("no derivative asked: no re-solve; objective and LMPs within tol of the tightened",
+          rc == 0 and rc2 == 0 and d3.get("classify_resolves") == 0 and
+          d3.get("n_ambiguous", 0) > 0 and d4.get("classify_resolves", 0) >= 1 and
+          d3.get("iterations", 0) < d4.get("iterations", 0) and
+          abs(d3["objective"] - d4["objective"]) <= 1e-6 * abs(d4["objective"]) and
+          len(lmp3) == len(lmp4) and
+          all(abs(a - b) <= 1e-4 * max(abs(b), 1) for a, b in zip(lmp3, lmp4)) and
+          d4["objective"] == d2.get("objective"), err + err2 + out[-300:])
     # The twins with equal linear costs: the split of their pg is not unique, so the
     # optimal value has a kink in their c1 (doc/math.md eq. 3.22): the right derivative is
     # the smallest share of the twin, the left the largest; value and vjp mode agree.

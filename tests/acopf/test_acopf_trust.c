@@ -28,13 +28,18 @@ typedef struct solved {
     double *x, *lam, *zl, *zu, *p;
 } solved;
 
-static void solve_case(const fold_acopf_case *cs, const fold_settings *set, solved *s)
+/* Solve cs; s->fi is the solve's info. With finish, the point read into s is the one the
+ * fold differentiates (the tightening re-solves of forward.resolve_when = fold run first),
+ * else the solve's own. */
+static void solve_case_at(const fold_acopf_case *cs, const fold_settings *set, bool finish,
+                          solved *s)
 {
     memset(s, 0, sizeof *s);
     s->fi = (fold_forward_info)FOLD_FORWARD_INFO_INIT;
     ck_assert_acopf(fold_acopf_create(cs, &s->m), FOLD_OK);
     fold_status st = fold_acopf_solve(&s->m, set, NULL, NULL, &s->sv, &s->fi, NULL);
     ck_assert_msg(st == FOLD_OK, "%s: %s", fold_status_name(st), fold_last_error());
+    if (finish) ck_assert_status(fold_solve_finish(s->sv, NULL), FOLD_OK);
     s->L = fold_acopf_get_layout(s->m);
     size_t n = (size_t)s->L.n, m = (size_t)s->L.m;
     s->x = malloc(n * 8);
@@ -44,6 +49,11 @@ static void solve_case(const fold_acopf_case *cs, const fold_settings *set, solv
     s->p = malloc((size_t)s->L.np * 8);
     fold_solver_solution(s->sv, s->x, s->lam, s->zl, s->zu, NULL);
     fold_solver_params(s->sv, s->p);
+}
+
+static void solve_case(const fold_acopf_case *cs, const fold_settings *set, solved *s)
+{
+    solve_case_at(cs, set, true, s);
 }
 
 static void release(solved *s)
@@ -133,9 +143,13 @@ START_TEST(near_bound_voltage)
     for (int r = 0; r < nr; r++)
         ck_assert_msg(fabs(J[r] - fd[r]) <= 1e-4 * scale, "d vm(bus %ld) / d pd: %.10g vs FD %.10g",
                       cs->bus[bus[r]].id, J[r], fd[r]);
-    printf("# near-bound voltage: %d re-solves, d vm(2) / d pd(5) = %.6g (FD %.6g)\n",
-           s.fi.resolves, J[0], fd[0]);
-    ck_assert_int_ge(s.fi.resolves, 1);
+    /* the solve left the re-solves to the fold (forward.resolve_when = fold) */
+    fold_forward_info fin = FOLD_FORWARD_INFO_INIT;
+    ck_assert_status(fold_solve_finish(s.sv, &fin), FOLD_OK);
+    printf("# near-bound voltage: %d re-solves, d vm(2) / d pd(5) = %.6g (FD %.6g)\n", fin.resolves,
+           J[0], fd[0]);
+    ck_assert_int_eq(s.fi.resolves, 0);
+    ck_assert_int_ge(fin.resolves, 1);
     /* the fixed thresholds at the same tolerance hold the bound active: wrong */
     solved old;
     set.active_set.ambiguity = FOLD_AMBIGUITY_IGNORE;
@@ -239,6 +253,93 @@ static double one_sided(fold_solver *ref, const solved *s, fold_int k, double f0
     double d1 = (f1 - f0) / (sgn * h), d2 = (f2 - f0) / (sgn * h / 2);
     return 2 * d2 - d1;
 }
+
+/* The tightening re-solves left to the first fold call (forward.resolve_when = fold, the
+ * default) give the point, derivatives, trust report and counts of the re-solves run within
+ * fold_solve (solve), bit for bit, even when the solver's settings change in between; a solve
+ * that is not differentiated runs none. d vm / d pd at three loads (fold_jacobian). */
+static void vm_jacobian(solved *s, double *J, fold_int *n_trust)
+{
+    fold_int rows[30], cols[3];
+    for (fold_int r = 0; r < 30; r++)
+        rows[r] = s->L.x_vm + r;
+    for (fold_int c = 0; c < 3; c++)
+        cols[c] = s->L.p_pd + 3 + c;
+    fold_status st = fold_jacobian(
+        s->sv,
+        &(fold_jacobian_sel){
+            .of = FOLD_BLOCK_X, .n_rows = 30, .rows = rows, .n_cols = 3, .cols = cols},
+        J, NULL);
+    ck_assert_msg(st >= 0, "%s: %s", fold_status_name(st), fold_last_error());
+    const fold_trust_item *items;
+    ck_assert_status(fold_trust_report(s->sv, &items, n_trust), FOLD_OK);
+}
+
+START_TEST(resolves_at_first_fold)
+{
+    fold_settings set;
+    fold_acopf_case *cs = near_bound_grid(&set);
+    solved e, l;
+    double Je[90], Jl[90];
+    fold_int te, tl;
+    set.forward.resolve_when = FOLD_RESOLVE_AT_SOLVE;
+    solve_case(cs, &set, &e);
+    ck_assert_int_ge(e.fi.resolves, 1);
+    vm_jacobian(&e, Je, &te);
+    set.forward.resolve_when = FOLD_RESOLVE_AT_FOLD;
+    solve_case_at(cs, &set, false, &l);
+    ck_assert_int_eq(l.fi.resolves, 0);
+    ck_assert_int_lt(l.fi.iterations, e.fi.iterations);
+    ck_assert_int_ge(l.fi.n_ambiguous, 1); /* counted at the first point, not yet decided */
+    /* the first point: the solution to forward.tol, not the tightened one */
+    ck_assert(memcmp(l.x, e.x, (size_t)l.L.n * sizeof *l.x) != 0);
+    double gap = 0;
+    for (fold_int j = 0; j < l.L.n; j++)
+        gap = fmax(gap, fabs(l.x[j] - e.x[j]) / (1 + fabs(e.x[j])));
+    printf("# first point vs tightened: objective %.3g relative, x %.3g\n",
+           fabs(l.fi.objective - e.fi.objective) / fabs(e.fi.objective), gap);
+    ck_assert_double_le(fabs(l.fi.objective - e.fi.objective), 1e-7 * fabs(e.fi.objective));
+    ck_assert_double_le(gap, 1e-4);
+    /* settings changed before the fold: the re-solves still run as the solve would have */
+    fold_settings other = set;
+    other.forward.tol = 1e-4;
+    other.forward.resolve_rounds = 0;
+    ck_assert_status(fold_solver_update_settings(l.sv, &other), FOLD_OK);
+    vm_jacobian(&l, Jl, &tl);
+    ck_assert(memcmp(Je, Jl, sizeof Je) == 0);
+    ck_assert_int_eq(te, tl);
+    ck_assert_double_eq(fold_solver_settings(l.sv)->forward.tol, 1e-4); /* the caller's */
+    fold_forward_info fe = FOLD_FORWARD_INFO_INIT, fl = FOLD_FORWARD_INFO_INIT;
+    ck_assert_status(fold_solve_finish(e.sv, &fe), FOLD_OK); /* nothing pending */
+    ck_assert_status(fold_solve_finish(l.sv, &fl), FOLD_OK);
+    ck_assert_int_eq(fe.resolves, e.fi.resolves);
+    ck_assert_int_eq(fe.iterations, e.fi.iterations);
+    ck_assert_int_eq(fl.resolves, fe.resolves);
+    ck_assert_int_eq(fl.iterations, fe.iterations);
+    ck_assert_int_eq(fl.n_ambiguous, fe.n_ambiguous);
+    ck_assert(fl.objective == fe.objective && fl.tol_reached == fe.tol_reached);
+    double *x = malloc((size_t)l.L.n * sizeof *x);
+    fold_solver_solution(l.sv, x, NULL, NULL, NULL, NULL);
+    ck_assert(memcmp(x, e.x, (size_t)l.L.n * sizeof *x) == 0);
+    free(x);
+    release(&l);
+    /* the ACOPF layer linearizes its outputs at the tightened point too (fold_acopf_vjp) */
+    solve_case_at(cs, &set, false, &l);
+    const fold_acopf_output out[2] = {{FOLD_ACOPF_OUT_VM, 1}, {FOLD_ACOPF_OUT_LAM_P, 4}};
+    const double w[2] = {1.0, -0.5};
+    double *pe = malloc((size_t)e.L.np * sizeof *pe), *pl = malloc((size_t)l.L.np * sizeof *pl);
+    fold_status se = fold_acopf_vjp(e.m, e.sv, 2, out, w, pe, NULL);
+    fold_status sl = fold_acopf_vjp(l.m, l.sv, 2, out, w, pl, NULL);
+    ck_assert_msg(se >= 0 && sl == se, "%s / %s: %s", fold_status_name(se), fold_status_name(sl),
+                  fold_last_error());
+    ck_assert(memcmp(pe, pl, (size_t)e.L.np * sizeof *pe) == 0);
+    free(pe);
+    free(pl);
+    release(&l);
+    release(&e);
+    fold_acopf_case_free(cs);
+}
+END_TEST
 
 /* Two zero-load leaf buses (ids 31, 32) on identical branches from bus 2, both at Vmax: their
  * voltage limits say the same thing about bus 2's voltage, so the active constraints are
@@ -574,6 +675,7 @@ int main(void)
     TCase *tc = tcase_create("trust");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, near_bound_voltage);
+    tcase_add_test(tc, resolves_at_first_fold);
     tcase_add_test(tc, leaf_buses_at_vmax);
     tcase_add_test(tc, isolated_bus);
     tcase_add_test(tc, twin_generators);

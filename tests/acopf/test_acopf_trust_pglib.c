@@ -74,6 +74,7 @@ START_TEST(default_matches_resolves)
                           .of = FOLD_BLOCK_X, .n_rows = 1, .rows = &row, .n_cols = 1, .cols = &col},
                       &J, &info);
     ck_assert_msg(st >= 0, "%s", fold_last_error());
+    ck_assert_status(fold_solve_finish(sv, &fi), FOLD_OK); /* the re-solves the fold ran */
     /* central differences of warm re-solves, without bound relaxation (its projection
      * residual biases x, doc/math.md §2.3) */
     size_t n = (size_t)L.n, mm = (size_t)L.m, np = (size_t)L.np;

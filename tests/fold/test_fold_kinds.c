@@ -78,6 +78,7 @@ static double solve_u(fold_problem *prob, double p)
     double x[3];
     ck_assert_status(fold_solver_create(prob, NULL, &sv), FOLD_OK);
     ck_assert_status(fold_solve(sv, &p, NULL), FOLD_OK);
+    ck_assert_status(fold_solve_finish(sv, NULL), FOLD_OK); /* the tightened solution */
     ck_assert_status(fold_solver_solution(sv, x, NULL, NULL, NULL, NULL), FOLD_OK);
     fold_solver_free(sv);
     return x[2];

@@ -360,6 +360,7 @@ START_TEST(qp_default_and_imports)
     ck_assert_msg(st >= 0, "%s", fold_last_error());
     snprintf(what, sizeof what, "%s n = %ld, Ipopt", general ? "QP" : "box QP", (long)n);
     fold_int flagged = check_vjp(sv, st, pbar, ref, n, what);
+    ck_assert_status(fold_solve_finish(sv, &fi), FOLD_OK); /* the re-solves the vjp ran */
     printf("# %s: %d re-solves, %ld sides still ambiguous, %ld candidates, %ld of %ld entries "
            "flagged\n",
            what, fi.resolves, (long)fi.n_ambiguous, (long)info.n_candidates, (long)flagged,
