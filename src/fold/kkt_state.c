@@ -7,6 +7,7 @@ void fold_kkt_state_free(void *state)
 {
     fold_kkt *kkt = state;
     if (!kkt) return;
+    fold_kkt_border_free(kkt);
     fold_kkt_release_system(kkt);
     fold_kkt_null_free(kkt);
     fold_kkt_sides_free(kkt);
@@ -120,6 +121,7 @@ static fold_status select_products(fold_kkt *kkt, const fold_settings *set)
     bool changed;
     fold_status st = fold_kkt_product_select(kkt, set, &changed);
     if (st != FOLD_OK || !changed) return st;
+    fold_kkt_border_drop(kkt);
     fold_kkt_release_system(kkt);
     fold_kkt_null_free(kkt);
     fold_kkt_pc_free(kkt->fac.pc);
@@ -252,6 +254,17 @@ fold_status fold_kkt_classified(fold_solver *solver, const char *fn)
     return FOLD_OK;
 }
 
+fold_status fold_kkt_factor_run(fold_kkt *kkt, const fold_settings *set)
+{
+    double probe_s = 0.0;
+    fold_kkt_border_end_run(kkt);
+    kkt->fac.has_factor = false;
+    fold_status st = factor(kkt, set, true, false, kkt->fn, &probe_s);
+    fold_log(set, 3, "%s: comparison run (variant %d) factored after all", kkt->fn,
+             kkt->cands.variant);
+    return st;
+}
+
 static void fill_info(const fold_kkt *kkt, const fold_settings *set, fold_backward_info *info)
 {
     const fold_la_sparse *A = fold_kkt_matrix(kkt);
@@ -310,6 +323,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     current = kkt->is_valid && kkt->solution_id == solver->solution_id;
     if (!current) {
         fold_la_factor_drop_kept(kkt->fac.F); /* another solution's */
+        fold_kkt_border_drop(kkt);            /* a primary set aside, of another solution */
         kkt->is_valid = kkt->fac.has_factor = kkt->fac.is_lsq = false;
         kkt->fac.auto_memo.is_set = false; /* a new K: auto starts over (engine.c) */
         t0 = fold_time_now();
@@ -352,18 +366,34 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         t0 = fold_time_now();
         keep = kkt->fac.has_factor && !kkt->fac.is_lsq && kkt->cands.cur_variant == 0 &&
                kkt->cands.cur_path == 0;
+        /* a run of the active form is solved over the primary factorization (§4.10) */
+        if (keep && fold_kkt_border_wanted(kkt, set)) {
+            if ((st = fold_kkt_border_stash(kkt)) != FOLD_OK) return st;
+            keep = false;
+        }
+        fold_kkt_border_end_run(kkt);
         fold_kkt_apply_variant(kkt);
         kkt->cands.cur_path = kkt->cands.path;
         kkt->fac.has_factor = kkt->fac.is_lsq = false;
         kkt->fac.auto_memo.is_set = false;
         fold_kkt_pc_invalidate(kkt->fac.pc); /* built from the K of another variant */
         kkt->cls.n_weak = kkt->cls.n_weak_classified;
-        if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
+        bool restored = fold_kkt_primary(kkt) && fold_kkt_border_restore(kkt);
+        if (!restored && (st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
             return fold_error_context(st, "%s: KKT assembly", fn);
         tm.assemble = fold_time_now() - t0;
         t1 = fold_time_now();
         if ((st = fold_kkt_null_structural(kkt, solver, fn)) != FOLD_OK) return st;
         tm.structural = fold_time_now() - t1;
+        if (restored) {
+            kkt->fac.has_factor = true; /* the primary factorization, back from aside */
+        } else if (fold_kkt_border_setup(kkt, set, &st)) {
+            kkt->fac.has_factor = true; /* solved over the primary factorization */
+            memset(&kkt->fac.finfo, 0, sizeof kkt->fac.finfo);
+            kkt->fac.finfo.factorization = set->backward.factorization;
+        } else if (st < 0) {
+            return st;
+        }
         kkt->assemble_s = fold_time_now() - t0;
         info->assemble_s = kkt->assemble_s;
     }
