@@ -389,6 +389,11 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
             kkt->fac.has_factor = true; /* the primary factorization, back from aside */
         } else if (fold_kkt_border_setup(kkt, set, &st)) {
             kkt->fac.has_factor = true; /* solved over the primary factorization */
+            fold_log(set, 3,
+                     "%s: KKT setup (active form, variant %d): assemble %.4f s, structural "
+                     "check %.4f s, border %.4f s; order %lld",
+                     fn, kkt->cands.variant, tm.assemble, tm.structural,
+                     fold_time_now() - t1 - tm.structural, (long long)kkt->sys.nK);
             memset(&kkt->fac.finfo, 0, sizeof kkt->fac.finfo);
             kkt->fac.finfo.factorization = set->backward.factorization;
         } else if (st < 0) {
