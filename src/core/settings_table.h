@@ -86,7 +86,7 @@
     X(backward, variant_refactor, BOOL, 0, 0, 1, NULL,                                             \
       "Factor the KKT matrix of every comparison run of the candidates (doc/math.md §3.2) "       \
       "instead of solving it over the primary factorization with a bordered update "               \
-      "(§4.10); the results agree to rounding.")                                                   \
+      "(§4.9); the results agree to rounding.")                                                    \
     X(precond, kind, ENUM, 5, 0, 5, "none|jacobi|block|exact|nearby|auto",                         \
       "Preconditioner of iterative backward methods. auto: the one that defines the map (exact "   \
       "for the KKT fold, none for a fold map), block (jacobi if singular or indefinite) for "      \

@@ -254,7 +254,7 @@ void fold_kkt_bound_vjp(const fold_kkt *kkt, const double *wx, const double *c, 
 /* The bound terms of the optimal value's gradient (eq. 3.30), added to grad. */
 void fold_kkt_bound_value_gradient(const fold_solver *solver, double *grad);
 
-/* --- comparison runs over the primary factorization (kkt_border.c, doc/math.md §4.10) --- */
+/* --- comparison runs over the primary factorization (kkt_border.c, doc/math.md §4.9) --- */
 /* Can a comparison run of the candidates starting now (the primary factored, variant
  * requested) be solved over the primary factorization: active form, direct method,
  * assembled H, a regular primary K, not backward.variant_refactor? */

@@ -1,7 +1,7 @@
-/* Comparison runs of the candidates over the primary factorization (doc/math.md §4.10): a run
+/* Comparison runs of the candidates over the primary factorization (doc/math.md §4.9): a run
  * differs from the primary active-form K by the rows and columns of the candidates it flips
  * (a constraint made active or inactive, a variable freed or held), so its K is the primary
- * K bordered by them (eqs. 4.13-4.14) and is solved with the primary factorization and a
+ * K bordered by them (eq. 4.14) and is solved with the primary factorization and a
  * small capacitance matrix (eqs. 4.15-4.16) instead of an analysis and factorization of its
  * own. The primary system is kept aside meanwhile and comes back without refactoring. */
 #include "fold/fold_internal.h"
@@ -13,7 +13,7 @@
 /* A capacitance matrix with a reciprocal condition below this: the run's K is near singular
  * (or the bordered solve would lose the digits the refinement restores); factored then, with
  * its own singularity handling (§4.8). */
-#define BORDER_RCOND 1e-10
+#define BORDER_RCOND 1e-10 /* eq. 4.17 */
 
 #define SWAP(T, a, b)                                                                              \
     do {                                                                                           \
@@ -129,7 +129,7 @@ static fold_int primary_pos(const fold_kkt *kkt, const fold_kkt_cand *cd)
 }
 
 /* Column c (length nK of the primary) of candidate cd: e_t when the primary K has its row t
- * (a run removes it: eq. 4.14), else its entries of H and J on the primary's rows (eq. 4.13),
+ * (a run removes it), else its entries of H and J on the primary's rows (E and B of eq. 4.14),
  * from the callback values as kkt_assemble.c fills K (active form: unscaled). */
 static void border_column(const fold_kkt *kkt, const fold_kkt_cand *cd, double *c)
 {

@@ -128,7 +128,7 @@ typedef struct fold_kkt_factor {
 } fold_kkt_factor;
 
 /* The primary system set aside while the comparison runs of the candidates are solved over
- * its factorization (doc/math.md §4.10, "Comparison runs over the primary factorization"):
+ * its factorization (doc/math.md §4.9):
  * K with its positions, signature and factorization, moved out of sys and fac when a run
  * starts and back when the primary classification returns; the border column of every
  * candidate (its K column, or e_t for an unknown the run removes) and A^{-1} of it, on first

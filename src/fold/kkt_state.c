@@ -366,7 +366,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         t0 = fold_time_now();
         keep = kkt->fac.has_factor && !kkt->fac.is_lsq && kkt->cands.cur_variant == 0 &&
                kkt->cands.cur_path == 0;
-        /* a run of the active form is solved over the primary factorization (§4.10) */
+        /* a run of the active form is solved over the primary factorization (§4.9) */
         if (keep && fold_kkt_border_wanted(kkt, set)) {
             if ((st = fold_kkt_border_stash(kkt)) != FOLD_OK) return st;
             keep = false;

@@ -75,7 +75,7 @@ static fold_status direct(void *ctx, const fold_settings *set, bool transpose, f
 {
     fold_kkt *kkt = ctx;
     fold_status st;
-    if (kkt->border.run) { /* a comparison run over the primary factorization (§4.10) */
+    if (kkt->border.run) { /* a comparison run over the primary factorization (§4.9) */
         st = fold_kkt_border_solve(kkt, set, transpose, nrhs, B, X, residual);
         if (st != FOLD_WARN_INACCURATE) {
             memset(bad, 0, (size_t)nrhs);

@@ -1,5 +1,5 @@
 /* Solves with a matrix A_v that differs from the factored matrix A of a fold_la_factor by a
- * border of k rows and columns (doc/math.md §4.10, eqs. 4.13-4.16): a few A solves and one
+ * border of k rows and columns (doc/math.md §4.9, eqs. 4.14-4.17): a few A solves and one
  * dense k x k solve per right-hand side instead of a factorization of A_v, refined against
  * A_v itself with the componentwise test of the direct solves (eq. 4.4). */
 #include <float.h>

@@ -196,7 +196,7 @@ fold_status fold_la_factor_restore(fold_la_factor *F);
 void fold_la_factor_drop_kept(fold_la_factor *F);
 
 /* Solves with a symmetric A_v (order nV) that differs from the matrix A factored in F
- * (order nP) by k rows and columns (doc/math.md §4.10): A_v's unknowns are those of A with
+ * (order nP) by k rows and columns (doc/math.md §4.9): A_v's unknowns are those of A with
  * pv[t] >= 0 (their position in A_v) and k border unknowns, columns C (nP x k, column-major)
  * with W = A^{-1} C computed by the caller (kept across borders that share columns) and the
  * block D (k x k) among them; vpos[j] is the position in A_v of border unknown j, or -1 for

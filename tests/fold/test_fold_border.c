@@ -1,4 +1,4 @@
-/* Comparison runs of the candidates over the primary factorization (doc/math.md §4.10): the
+/* Comparison runs of the candidates over the primary factorization (doc/math.md §4.9): the
  * derivatives and the trust report are those of runs that factor their own KKT matrix
  * (backward.variant_refactor), to rounding, in both KKT forms, for weakly active
  * constraints, bounds and both at once (several candidates: single flips and the flip of all

@@ -1,5 +1,5 @@
 /* Solves with a bordered matrix over another's factorization (fold_la_border, doc/math.md
- * §4.10): a KKT matrix whose last constraint row is replaced by another (one unknown removed,
+ * §4.9): a KKT matrix whose last constraint row is replaced by another (one unknown removed,
  * one added: a border of two) is solved to the refinement tolerance, checked against its own
  * dense copy; when the new row depends on the others the capacitance matrix says the
  * bordered matrix is singular (the caller then factors it with its own singularity
