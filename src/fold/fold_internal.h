@@ -269,6 +269,18 @@ bool fold_kkt_border_setup(fold_kkt *kkt, const fold_settings *set, fold_status 
  * FOLD_WARN_INACCURATE when a column misses backward.refine_tol (the caller factors K). */
 fold_status fold_kkt_border_solve(fold_kkt *kkt, const fold_settings *set, bool transpose,
                                   fold_int nrhs, const double *B, double *X, double *residual);
+/* After a solve of the primary run (nrhs columns, n_bad of them inconsistent): its
+ * right-hand sides and solutions kept for the comparison runs of the call, within a memory
+ * cap; _forget clears them (a new primary run starts). */
+void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
+                            const double *X, fold_int n_bad);
+void fold_kkt_border_forget(fold_kkt *kkt);
+/* After a solve of the primary run (nrhs columns, n_bad of them inconsistent): its
+ * right-hand sides and solutions kept for the comparison runs of the call, within a memory
+ * cap; _forget clears them (a new primary run starts). */
+void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
+                            const double *X, fold_int n_bad);
+void fold_kkt_border_forget(fold_kkt *kkt);
 /* The run's bordered solve released (its K is factored after all, or the run ends). */
 void fold_kkt_border_end_run(fold_kkt *kkt);
 /* The primary classification is back: the run's system released and the primary's moved

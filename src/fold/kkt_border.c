@@ -14,6 +14,9 @@
  * (or the bordered solve would lose the digits the refinement restores); factored then, with
  * its own singularity handling (§4.8). */
 #define BORDER_RCOND 1e-10 /* eq. 4.17 */
+/* The primary run's right-hand sides and solutions kept for the comparison runs: at most
+ * this many doubles (64 MB); the columns beyond are solved again. */
+#define RECORD_MAX ((size_t)8 << 20)
 
 #define SWAP(T, a, b)                                                                              \
     do {                                                                                           \
@@ -73,6 +76,12 @@ fold_status fold_kkt_border_stash(fold_kkt *kkt)
 
 void fold_kkt_border_end_run(fold_kkt *kkt)
 {
+    if (kkt->border.run)
+        fold_log(&kkt->solver->set, 3,
+                 "%s: comparison run (variant %d): %lld of %lld columns took the primary's "
+                 "solve",
+                 kkt->fn, kkt->cands.cur_variant, (long long)fold_la_border_reused(kkt->border.run),
+                 (long long)kkt->border.rec_pos);
     fold_la_border_free(kkt->border.run);
     kkt->border.run = NULL;
 }
@@ -111,6 +120,44 @@ void fold_kkt_border_drop(fold_kkt *kkt)
     b->C = b->W = NULL;
     b->have = NULL;
     b->n_cols = 0;
+    fold_kkt_border_forget(kkt);
+}
+
+void fold_kkt_border_forget(fold_kkt *kkt)
+{
+    fold_kkt_border *b = &kkt->border;
+    free(b->rec_B);
+    free(b->rec_X);
+    b->rec_B = b->rec_X = NULL;
+    b->rec_n = b->rec_cap = b->rec_pos = 0;
+}
+
+void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
+                            const double *X, fold_int n_bad)
+{
+    fold_kkt_border *b = &kkt->border;
+    fold_int nK = kkt->sys.nK;
+    if (!fold_kkt_primary(kkt) || n_bad > 0 || nrhs <= 0 || kkt->cands.n_cand == 0 ||
+        set->active_set.ambiguity == FOLD_AMBIGUITY_IGNORE || set->backward.variant_refactor ||
+        set->backward.method != FOLD_BACKWARD_DIRECT || kkt->sys.form != FOLD_KKT_ACTIVE ||
+        kkt->fac.is_lsq || kkt->ns.has_null || kkt->fac.finfo.singular_delta > 0.0 || nK == 0)
+        return;
+    if (b->rec_n + nrhs > b->rec_cap) {
+        fold_int cap = b->rec_cap ? 2 * b->rec_cap : nrhs;
+        if (cap < b->rec_n + nrhs) cap = b->rec_n + nrhs;
+        if (2 * (size_t)cap * (size_t)nK > RECORD_MAX)
+            cap = (fold_int)(RECORD_MAX / 2 / (size_t)nK);
+        if (cap < b->rec_n + nrhs) return; /* full: later columns are solved again */
+        double *nb = realloc(b->rec_B, (size_t)cap * (size_t)nK * sizeof *nb);
+        if (nb) b->rec_B = nb;
+        double *nx = nb ? realloc(b->rec_X, (size_t)cap * (size_t)nK * sizeof *nx) : NULL;
+        if (nx) b->rec_X = nx;
+        if (!nb || !nx) return; /* kept as it was: a record is only a saving */
+        b->rec_cap = cap;
+    }
+    memcpy(b->rec_B + (size_t)b->rec_n * (size_t)nK, B, (size_t)(nrhs * nK) * sizeof *B);
+    memcpy(b->rec_X + (size_t)b->rec_n * (size_t)nK, X, (size_t)(nrhs * nK) * sizeof *X);
+    b->rec_n += nrhs;
 }
 
 void fold_kkt_border_free(fold_kkt *kkt)
@@ -291,15 +338,21 @@ bool fold_kkt_border_setup(fold_kkt *kkt, const fold_settings *set, fold_status 
         return false;
     }
     kkt->border.run = Bd;
+    kkt->border.rec_pos = 0; /* the run solves the primary run's columns in its order */
     return true;
 }
 
 fold_status fold_kkt_border_solve(fold_kkt *kkt, const fold_settings *set, bool transpose,
                                   fold_int nrhs, const double *B, double *X, double *residual)
 {
-    fold_status st =
-        fold_la_border_solve(kkt->border.run, transpose, nrhs, B, X, set->backward.refine_steps,
-                             set->backward.refine_tol, residual);
+    fold_kkt_border *b = &kkt->border;
+    fold_int known = b->rec_n - b->rec_pos, off = b->rec_pos * b->nK;
+    if (known > nrhs) known = nrhs;
+    if (known < 0) known = 0;
+    fold_status st = fold_la_border_solve(
+        b->run, transpose, nrhs, B, X, known ? b->rec_B + off : NULL, known ? b->rec_X + off : NULL,
+        known, set->backward.refine_steps, set->backward.refine_tol, residual);
+    b->rec_pos += nrhs;
     if (st) return st;
     return *residual <= set->backward.refine_tol ? FOLD_OK : FOLD_WARN_INACCURATE;
 }

@@ -148,6 +148,11 @@ typedef struct fold_kkt_border {
     unsigned char *have; /* n_cand: C, W of the candidate computed */
     fold_int n_cols;     /* candidates the arrays are sized for */
     fold_la_border *run;
+    /* The primary run's right-hand sides and solutions in the order solved (rec_n of them,
+     * room for rec_cap), and the current run's position in them: a run's column whose kept
+     * rows are the same takes the primary's solution instead of a solve (eq. 4.16). */
+    double *rec_B, *rec_X;
+    fold_int rec_n, rec_cap, rec_pos;
 } fold_kkt_border;
 
 /* Singular K (regularized factorization, doc/math.md §4.8): entries of the results that its

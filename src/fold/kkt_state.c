@@ -320,6 +320,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     if ((st = fold_kkt_state(solver, &kkt)) != FOLD_OK) return st;
     kkt->fn = fn;
     if ((st = select_products(kkt, set)) != FOLD_OK) return st;
+    if (fold_kkt_primary(kkt)) fold_kkt_border_forget(kkt); /* a primary run starts */
     current = kkt->is_valid && kkt->solution_id == solver->solution_id;
     if (!current) {
         fold_la_factor_drop_kept(kkt->fac.F); /* another solution's */

@@ -87,6 +87,7 @@ static fold_status direct(void *ctx, const fold_settings *set, bool transpose, f
     }
     st = fold_la_factor_solve_cols(kkt->fac.F, transpose, nrhs, B, X, set->backward.refine_steps,
                                    set->backward.refine_tol, residual, bad, n_bad);
+    if (st >= 0) fold_kkt_border_record(kkt, set, nrhs, B, X, *n_bad);
     /* AUTO may have switched to LU during the solve (doc/math.md §4.4). */
     fold_la_factor_get_info(kkt->fac.F, &kkt->fac.finfo);
     info->factorization = kkt->fac.finfo.factorization;

@@ -15,8 +15,11 @@ struct fold_la_border {
     double *C, *W;  /* nP x k: the border columns and A^{-1} C */
     double *lu;     /* k x k: LU of the capacitance matrix S = D - C' W (4.15), row pivots */
     fold_int *piv;
-    double anorm; /* ||A_v||_inf */
-    double rcond; /* 1 / (||S||_1 ||S^{-1}||_1) */
+    double anorm;      /* ||A_v||_inf */
+    double rcond;      /* 1 / (||S||_1 ||S^{-1}||_1) */
+    fold_int n_reused; /* columns whose A solve was given (Zp) */
+    double *ws;        /* fold_la_border_solve's buffers, kept (fresh pages cost) */
+    size_t ws_len;
 };
 
 void fold_la_border_free(fold_la_border *Bd)
@@ -28,6 +31,7 @@ void fold_la_border_free(fold_la_border *Bd)
     free(Bd->W);
     free(Bd->lu);
     free(Bd->piv);
+    free(Bd->ws);
     free(Bd);
 }
 
@@ -164,18 +168,42 @@ double fold_la_border_rcond(const fold_la_border *Bd)
     return Bd->rcond;
 }
 
-/* X = M^{-1} B for nrhs columns of length nV, M^{-1} the exact inverse of A_v in exact
- * arithmetic (eqs. 4.15-4.16); ws: nP nrhs (2x) + k. */
-static fold_status bordered_apply(fold_la_border *Bd, bool transpose, fold_int nrhs,
-                                  const double *B, double *X, double *ws)
+/* Is column b of A_v's right-hand sides the column bp of A's on the unknowns A_v keeps (the
+ * others are free in eq. 4.14: any value there gives the same solution)? */
+static bool same_kept(const fold_la_border *Bd, const double *b, const double *bp)
 {
-    fold_int nP = Bd->nP, nV = Bd->nV, k = Bd->k;
+    for (fold_int t = 0; t < Bd->nP; t++)
+        if (Bd->pv[t] >= 0 && b[Bd->pv[t]] != bp[t]) return false;
+    return true;
+}
+
+/* X = M^{-1} B for nrhs columns of length nV, M^{-1} the exact inverse of A_v in exact
+ * arithmetic (eqs. 4.15-4.16); z = A^{-1} b~ taken from Zp for the first n_known columns
+ * whose right-hand side is Bp's on the kept unknowns, solved for the others; ws: nP nrhs
+ * (2x) + k. */
+static fold_status bordered_apply(fold_la_border *Bd, bool transpose, fold_int nrhs,
+                                  const double *B, double *X, double *ws, const double *Bp,
+                                  const double *Zp, fold_int n_known)
+{
+    fold_int nP = Bd->nP, nV = Bd->nV, k = Bd->k, n_solve = 0;
     double *bt = ws, *z = ws + nP * nrhs, *g = ws + 2 * nP * nrhs;
-    for (fold_int c = 0; c < nrhs; c++)
+    for (fold_int c = 0; c < nrhs; c++) { /* the columns to solve, packed at the front */
+        if (c < n_known && same_kept(Bd, B + c * nV, Bp + c * nP)) continue;
         for (fold_int t = 0; t < nP; t++)
-            bt[c * nP + t] = Bd->pv[t] >= 0 ? B[c * nV + Bd->pv[t]] : 0.0;
-    fold_status st = fold_la_factor_apply(Bd->F, transpose, nrhs, bt, z);
+            bt[n_solve * nP + t] = Bd->pv[t] >= 0 ? B[c * nV + Bd->pv[t]] : 0.0;
+        n_solve++;
+    }
+    fold_status st = n_solve ? fold_la_factor_apply(Bd->F, transpose, n_solve, bt, z) : FOLD_OK;
     if (st) return st;
+    for (fold_int c = nrhs - 1, q = n_solve - 1; c >= 0; c--) { /* unpack, from the back */
+        if (c < n_known && same_kept(Bd, B + c * nV, Bp + c * nP))
+            memcpy(z + c * nP, Zp + c * nP, (size_t)nP * sizeof *z);
+        else if (q != c)
+            memmove(z + c * nP, z + q-- * nP, (size_t)nP * sizeof *z);
+        else
+            q--;
+    }
+    Bd->n_reused += nrhs - n_solve;
     for (fold_int c = 0; c < nrhs; c++) {
         double *zc = z + c * nP, *x = X + c * nV;
         for (fold_int j = 0; j < k; j++) {
@@ -213,8 +241,14 @@ static double backward_error(const fold_la_border *Bd, const double *x, const do
     return isnan(rc) ? HUGE_VAL : rc;
 }
 
+fold_int fold_la_border_reused(const fold_la_border *Bd)
+{
+    return Bd->n_reused;
+}
+
 fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nrhs, const double *B,
-                                 double *X, int refine_steps, double tol, double *residual)
+                                 double *X, const double *Bp, const double *Zp, fold_int n_known,
+                                 int refine_steps, double tol, double *residual)
 {
     fold_int nP = Bd->nP, nV = Bd->nV;
     size_t len = (size_t)(nV * nrhs);
@@ -222,11 +256,17 @@ fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nr
     if (nrhs == 0 || nV == 0) return FOLD_OK;
     /* R, D, Xprev (nV nrhs each), w (nV), res (nrhs), bordered_apply's (2 nP nrhs + k) */
     size_t need = 3 * len + (size_t)nV + (size_t)nrhs + 2 * (size_t)(nP * nrhs) + (size_t)Bd->k + 1;
-    double *ws = fold_malloc(need, sizeof *ws, "bordered solve workspace");
-    if (!ws) return FOLD_ERR_MEMORY;
+    if (Bd->ws_len < need) {
+        free(Bd->ws);
+        Bd->ws_len = 0;
+        if (!(Bd->ws = fold_malloc(need, sizeof *Bd->ws, "bordered solve workspace")))
+            return FOLD_ERR_MEMORY;
+        Bd->ws_len = need;
+    }
+    double *ws = Bd->ws;
     double *R = ws, *Dx = R + len, *Xprev = Dx + len, *w = Xprev + len, *res = w + nV;
     double *aws = res + nrhs;
-    fold_status st = bordered_apply(Bd, transpose, nrhs, B, X, aws);
+    fold_status st = bordered_apply(Bd, transpose, nrhs, B, X, aws, Bp, Zp, n_known);
     for (fold_int c = 0; c < nrhs; c++)
         res[c] = HUGE_VAL;
     /* refinement as the direct solves' (factor_solve.c, eqs. 4.3-4.4): per column until it
@@ -257,12 +297,11 @@ fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nr
             }
         }
         if (!active || step >= refine_steps) break;
-        if ((st = bordered_apply(Bd, transpose, nrhs, R, Dx, aws))) break;
+        if ((st = bordered_apply(Bd, transpose, nrhs, R, Dx, aws, NULL, NULL, 0))) break;
         for (size_t q = 0; q < len; q++)
             X[q] += Dx[q];
     }
     for (fold_int c = 0; c < nrhs; c++)
         *residual = fmax(*residual, fabs(res[c]));
-    free(ws);
     return st;
 }

@@ -210,9 +210,14 @@ fold_status fold_la_border_create(fold_la_factor *F, const cholmod_sparse *Av, c
                                   const double *W, const double *D, fold_la_border **out);
 double fold_la_border_rcond(const fold_la_border *Bd);
 /* X = A_v^{-1} B (nrhs columns), refined against A_v as fold_la_factor_solve refines;
- * *residual: the largest componentwise backward error of the columns (eq. 4.4). */
+ * *residual: the largest componentwise backward error of the columns (eq. 4.4). Bp, Zp:
+ * n_known earlier right-hand sides of A (nP each) and their solutions: a column of B equal
+ * to Bp's on the unknowns A_v keeps takes Zp's instead of a solve with A (Bp, Zp NULL when
+ * n_known = 0). fold_la_border_reused counts those columns. */
 fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nrhs, const double *B,
-                                 double *X, int refine_steps, double tol, double *residual);
+                                 double *X, const double *Bp, const double *Zp, fold_int n_known,
+                                 int refine_steps, double tol, double *residual);
+fold_int fold_la_border_reused(const fold_la_border *Bd);
 void fold_la_border_free(fold_la_border *Bd);
 
 /* Minimum-norm least-squares solution of A X = B (or A' X = B) by SPQR, for singular KKT

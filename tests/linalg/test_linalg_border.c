@@ -50,7 +50,8 @@ static double bordered(const double *row, double *residual)
         double b[2 * DIM], x[2 * DIM], worst;
         for (fold_int i = 0; i < 2 * DIM; i++)
             b[i] = fold_test_normal(&rng);
-        ck_assert_status(fold_la_border_solve(Bd, false, 2, b, x, 3, 1e-14, &worst), FOLD_OK);
+        ck_assert_status(fold_la_border_solve(Bd, false, 2, b, x, NULL, NULL, 0, 3, 1e-14, &worst),
+                         FOLD_OK);
         ck_assert_double_le(worst, 1e-14);
         double *Dv = to_dense(av->A);
         *residual = fmax(dense_residual(Dv, DIM, false, x, b),
