@@ -289,8 +289,14 @@ bool fold_kkt_border_restore(fold_kkt *kkt);
 /* Free what is aside (another solution); _free also the arrays (the state freed). */
 void fold_kkt_border_drop(fold_kkt *kkt);
 void fold_kkt_border_free(fold_kkt *kkt);
-/* Factor the current run's K after all (kkt_state.c): its bordered solve missed the
- * refinement tolerance. */
+/* --- factorization (kkt_factor.c) --- */
+/* Factor K (rebuilt: a new pattern, analyzed anew); keep: the primary's factorization is
+ * kept aside (UMFPACK) while K holds a variant's values. Then the null space of a
+ * regularized (singular) K; *probe_s its seconds. */
+fold_status fold_kkt_factorize(fold_kkt *kkt, const fold_settings *set, bool rebuilt, bool keep,
+                               const char *fn, double *probe_s);
+/* Factor the current run's K after all: its bordered solve missed the refinement
+ * tolerance. */
 fold_status fold_kkt_factor_run(fold_kkt *kkt, const fold_settings *set);
 
 /* --- the KKT system in the backward engine (kkt_system.c, kkt_precond.c; engine.h) --- */

@@ -171,73 +171,6 @@ static fold_status assemble(fold_kkt *kkt, const fold_solver *solver, bool *rebu
     return FOLD_OK;
 }
 
-/* Factor K (rebuilt: a new pattern, analyzed anew). keep: K holds another classification's
- * or barrier parameter's values (variants.c) while F holds the primary's factorization,
- * which is kept aside and restored, instead of factored again, when the primary comes back. */
-static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt, bool keep,
-                          const char *fn, double *probe_s)
-{
-    const fold_la_sparse *A = fold_kkt_matrix(kkt);
-    fold_status st;
-    kkt->fac.reused_analysis = false;
-    memset(&kkt->fac.finfo, 0, sizeof kkt->fac.finfo);
-    kkt->fac.finfo.factorization = set->backward.factorization;
-    kkt->fac.finfo.ordering = set->backward.ordering;
-    if (kkt->sys.nK == 0) {
-        kkt->fac.has_factor = true; /* nothing to solve: every derivative is explicit */
-        return FOLD_OK;
-    }
-    /* Dependent rows found before factoring: K is singular (to within the inverse barrier
-     * terms of held bounds), so the regularized matrix is factored directly (§4.8). */
-    bool expect_singular = kkt->cls.n_dependent > 0;
-    if (kkt->fac.F && !rebuilt && fold_kkt_primary(kkt) && fold_la_factor_has_kept(kkt->fac.F)) {
-        st = fold_la_factor_restore(kkt->fac.F);
-    } else if (kkt->fac.F && !rebuilt) {
-        if (keep) fold_la_factor_keep(kkt->fac.F);
-        if (expect_singular) fold_la_factor_expect_singular(kkt->fac.F);
-        st = fold_la_factor_refactor(kkt->fac.F, A);
-    } else {
-        fold_la_factor_free(kkt->fac.F);
-        kkt->fac.F = NULL;
-        st = fold_la_factor_create_shared(A, set->backward.factorization, set->backward.ordering,
-                                          kkt->sys.n_primal, set->backward.regularization,
-                                          set->backward.rcond_min, set->backward.singular_reg,
-                                          expect_singular, &kkt->cm, &kkt->fac.F);
-    }
-    if (kkt->fac.F) fold_la_factor_get_info(kkt->fac.F, &kkt->fac.finfo);
-    kkt->fac.reused_analysis = kkt->fac.finfo.reused_analysis;
-    if (st == FOLD_OK || st > 0) {
-        /* A regularized (singular) K: which entries of results are undetermined (§4.8). */
-        double t0 = fold_time_now();
-        st = fold_kkt_null_setup(kkt);
-        *probe_s = fold_time_now() - t0;
-        if (st != FOLD_OK)
-            return fold_error_context(st, "%s: null space of the singular KKT matrix", fn);
-        if ((st = fold_kkt_null_degenerate(kkt, kkt->solver, fn)) != FOLD_OK) return st;
-        kkt->fac.has_factor = true;
-        if (kkt->ns.has_null && set->backward.lsq_fallback) { /* the caller's convention */
-            fold_kkt_null_free(kkt);
-            kkt->fac.is_lsq = true;
-            return FOLD_WARN_LEAST_SQUARES;
-        }
-        return FOLD_OK;
-    }
-    fold_kkt_null_free(kkt);
-    fold_la_factor_free(kkt->fac.F);
-    kkt->fac.F = NULL;
-    if (st == FOLD_ERR_SINGULAR && set->backward.lsq_fallback) {
-        kkt->fac.is_lsq = true;
-        return FOLD_WARN_LEAST_SQUARES;
-    }
-    if (st == FOLD_ERR_SINGULAR)
-        return fold_error_context(st,
-                                  "%s: KKT matrix of order %lld (%lld active constraints, "
-                                  "%lld active bounds; dependent active constraints?)",
-                                  fn, (long long)kkt->sys.nK, (long long)kkt->cls.n_active_cons,
-                                  (long long)kkt->cls.n_active_bounds);
-    return fold_error_context(st, "%s: factorization of the KKT matrix", fn);
-}
-
 fold_status fold_kkt_classified(fold_solver *solver, const char *fn)
 {
     fold_kkt *kkt;
@@ -252,17 +185,6 @@ fold_status fold_kkt_classified(fold_solver *solver, const char *fn)
     kkt->has_classified = true;
     kkt->classified_id = solver->solution_id;
     return FOLD_OK;
-}
-
-fold_status fold_kkt_factor_run(fold_kkt *kkt, const fold_settings *set)
-{
-    double probe_s = 0.0;
-    fold_kkt_border_end_run(kkt);
-    kkt->fac.has_factor = false;
-    fold_status st = factor(kkt, set, true, false, kkt->fn, &probe_s);
-    fold_log(set, 3, "%s: comparison run (variant %d) factored after all", kkt->fn,
-             kkt->cands.variant);
-    return st;
 }
 
 static void fill_info(const fold_kkt *kkt, const fold_settings *set, fold_backward_info *info)
@@ -320,7 +242,10 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     if ((st = fold_kkt_state(solver, &kkt)) != FOLD_OK) return st;
     kkt->fn = fn;
     if ((st = select_products(kkt, set)) != FOLD_OK) return st;
-    if (fold_kkt_primary(kkt)) fold_kkt_border_forget(kkt); /* a primary run starts */
+    if (fold_kkt_primary(kkt)) { /* a primary run starts: the last run and its record end */
+        fold_kkt_border_end_run(kkt);
+        fold_kkt_border_forget(kkt);
+    }
     current = kkt->is_valid && kkt->solution_id == solver->solution_id;
     if (!current) {
         fold_la_factor_drop_kept(kkt->fac.F); /* another solution's */
@@ -405,7 +330,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     }
     want_factor = want_factor && fold_kkt_iter_wants_factor(kkt, set);
     if (want_factor && !kkt->fac.has_factor && !kkt->fac.is_lsq) {
-        st = factor(kkt, set, rebuilt || !kkt->fac.F, keep, fn, &tm.probe);
+        st = fold_kkt_factorize(kkt, set, rebuilt || !kkt->fac.F, keep, fn, &tm.probe);
         log_setup(kkt, set, &tm, fn);
         info->analyze_s = kkt->fac.reused_analysis ? 0.0 : kkt->fac.finfo.analyze_s;
         info->factor_s = kkt->fac.finfo.factor_s;

@@ -84,6 +84,8 @@ static fold_status direct(void *ctx, const fold_settings *set, bool transpose, f
         }
         fold_clear_error(); /* missed refine_tol: the run's K factored, as without the border */
         if ((st = fold_kkt_factor_run(kkt, set)) < 0) return st;
+        if (kkt->fac.is_lsq || !kkt->fac.F) /* singular after all: least squares asked for */
+            return fold_la_lsq_solve(fold_kkt_matrix(kkt), transpose, nrhs, B, X, &kkt->cm);
     }
     st = fold_la_factor_solve_cols(kkt->fac.F, transpose, nrhs, B, X, set->backward.refine_steps,
                                    set->backward.refine_tol, residual, bad, n_bad);
