@@ -118,6 +118,7 @@ typedef struct fold_settings {
         bool lsq_fallback;      /**< on a singular KKT, return the SPQR minimum-norm result */
         bool allow_unconverged; /**< differentiate a forward solve that did not converge */
         int block_size;         /**< right-hand sides per block in jacobian calls */
+        bool variant_refactor;  /**< comparison runs factor their own KKT matrix */
     } backward;
     struct {
         fold_precond_kind kind;

@@ -90,6 +90,10 @@
       "Differentiate at a forward solution that did not converge (result flagged).")               \
     X(backward, block_size, INT, 32, 1, 100000, NULL,                                              \
       "Right-hand sides solved together in jacobian calls (their buffers scale with it).")         \
+    X(backward, variant_refactor, BOOL, 0, 0, 1, NULL,                                             \
+      "Factor the KKT matrix of every comparison run of the candidates (doc/math.md §3.2) "       \
+      "instead of solving it over the primary factorization with a bordered update "               \
+      "(§4.9); the results agree to rounding.")                                                    \
     X(precond, kind, ENUM, 5, 0, 5, "none|jacobi|block|exact|nearby|auto",                         \
       "Preconditioner of iterative backward methods. auto: the one that defines the map (exact "   \
       "for the KKT fold, none for a fold map), block (jacobi if singular or indefinite) for "      \

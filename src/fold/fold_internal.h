@@ -39,6 +39,7 @@ typedef struct fold_kkt {
     fold_kkt_sys sys;          /* kkt_active.c, kkt_barrier.c, kkt_assemble.c */
     fold_kkt_factor fac;       /* kkt_state.c, kkt_precond.c (pc) */
     fold_kkt_null_space ns;    /* kkt_null.c */
+    fold_kkt_border border;    /* kkt_border.c */
 
     /* Classification current for solution classified_id (kkt_state.c). */
     bool has_classified;
@@ -253,6 +254,51 @@ void fold_kkt_bound_vjp(const fold_kkt *kkt, const double *wx, const double *c, 
                         const double *xbar, const double *zlbar, const double *zubar, double *pbar);
 /* The bound terms of the optimal value's gradient (eq. 3.30), added to grad. */
 void fold_kkt_bound_value_gradient(const fold_solver *solver, double *grad);
+
+/* --- comparison runs over the primary factorization (kkt_border.c, doc/math.md §4.9) --- */
+/* Can a comparison run of the candidates starting now (the primary factored, variant
+ * requested) be solved over the primary factorization: active form, direct method,
+ * assembled H, a regular primary K, not backward.variant_refactor? */
+bool fold_kkt_border_wanted(const fold_kkt *kkt, const fold_settings *set);
+/* Move the primary system (K, positions, factorization) aside; sys and fac are then empty. */
+fold_status fold_kkt_border_stash(fold_kkt *kkt);
+/* After the run's K is assembled and checked: its bordered solve over the primary
+ * factorization; false (and nothing kept) when the run changes too many rows, K is
+ * structurally singular or the capacitance matrix is near singular: it is factored then. */
+bool fold_kkt_border_setup(fold_kkt *kkt, const fold_settings *set, fold_status *st);
+/* Solves of the current run (kkt->border.run set): X = K^{-1} B refined against K;
+ * FOLD_WARN_INACCURATE when a column misses backward.refine_tol (the caller factors K). */
+fold_status fold_kkt_border_solve(fold_kkt *kkt, const fold_settings *set, bool transpose,
+                                  fold_int nrhs, const double *B, double *X, double *residual);
+/* After a solve of the primary run (nrhs columns, n_bad of them inconsistent): its
+ * right-hand sides and solutions kept for the comparison runs of the call, within a memory
+ * cap; _forget clears them (a new primary run starts). */
+void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
+                            const double *X, fold_int n_bad);
+void fold_kkt_border_forget(fold_kkt *kkt);
+/* After a solve of the primary run (nrhs columns, n_bad of them inconsistent): its
+ * right-hand sides and solutions kept for the comparison runs of the call, within a memory
+ * cap; _forget clears them (a new primary run starts). */
+void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
+                            const double *X, fold_int n_bad);
+void fold_kkt_border_forget(fold_kkt *kkt);
+/* The run's bordered solve released (its K is factored after all, or the run ends). */
+void fold_kkt_border_end_run(fold_kkt *kkt);
+/* The primary classification is back: the run's system released and the primary's moved
+ * back (returns false when none is aside). */
+bool fold_kkt_border_restore(fold_kkt *kkt);
+/* Free what is aside (another solution); _free also the arrays (the state freed). */
+void fold_kkt_border_drop(fold_kkt *kkt);
+void fold_kkt_border_free(fold_kkt *kkt);
+/* --- factorization (kkt_factor.c) --- */
+/* Factor K (rebuilt: a new pattern, analyzed anew); keep: the primary's factorization is
+ * kept aside (UMFPACK) while K holds a variant's values. Then the null space of a
+ * regularized (singular) K; *probe_s its seconds. */
+fold_status fold_kkt_factorize(fold_kkt *kkt, const fold_settings *set, bool rebuilt, bool keep,
+                               const char *fn, double *probe_s);
+/* Factor the current run's K after all: its bordered solve missed the refinement
+ * tolerance. */
+fold_status fold_kkt_factor_run(fold_kkt *kkt, const fold_settings *set);
 
 /* --- the KKT system in the backward engine (kkt_system.c, kkt_precond.c; engine.h) --- */
 /* Solve K X = B with the engine (fold_system_solve): the factorization (or the least-squares

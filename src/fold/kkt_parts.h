@@ -127,6 +127,34 @@ typedef struct fold_kkt_factor {
     fold_pc_memo auto_memo;
 } fold_kkt_factor;
 
+/* The primary system set aside while the comparison runs of the candidates are solved over
+ * its factorization (doc/math.md §4.9):
+ * K with its positions, signature and factorization, moved out of sys and fac when a run
+ * starts and back when the primary classification returns; the border column of every
+ * candidate (its K column, or e_t for an unknown the run removes) and A^{-1} of it, on first
+ * use; the current run's bordered solve (NULL: the run factors its own K). Written by
+ * kkt_border.c only (it moves the sys and fac fields named here). */
+typedef struct fold_kkt_border {
+    bool has_primary;
+    int form;
+    fold_la_sparse *K;
+    fold_int *kidx, *kdiag, *xpos, *cpos;
+    signed char *sig_xstat, *sig_cstat;
+    double *kscale;
+    fold_int nK, n_primal, n_sorted_cols;
+    fold_la_factor *F;
+    fold_la_factor_info finfo;
+    double *C, *W;       /* n_cand x nK (the primary's), column-major */
+    unsigned char *have; /* n_cand: C, W of the candidate computed */
+    fold_int n_cols;     /* candidates the arrays are sized for */
+    fold_la_border *run;
+    /* The primary run's right-hand sides and solutions in the order solved (rec_n of them,
+     * room for rec_cap), and the current run's position in them: a run's column whose kept
+     * rows are the same takes the primary's solution instead of a solve (eq. 4.16). */
+    double *rec_B, *rec_X;
+    fold_int rec_n, rec_cap, rec_pos;
+} fold_kkt_border;
+
 /* Singular K (regularized factorization, doc/math.md §4.8): entries of the results that its
  * null space leaves undetermined: variables, multipliers, stationarity residuals (bound
  * multipliers), parameter entries of a vjp. Written by kkt_null.c only. */

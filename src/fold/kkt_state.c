@@ -7,6 +7,7 @@ void fold_kkt_state_free(void *state)
 {
     fold_kkt *kkt = state;
     if (!kkt) return;
+    fold_kkt_border_free(kkt);
     fold_kkt_release_system(kkt);
     fold_kkt_null_free(kkt);
     fold_kkt_sides_free(kkt);
@@ -121,6 +122,7 @@ static fold_status select_products(fold_kkt *kkt, const fold_settings *set)
     bool changed;
     fold_status st = fold_kkt_product_select(kkt, set, &changed);
     if (st != FOLD_OK || !changed) return st;
+    fold_kkt_border_drop(kkt);
     fold_kkt_release_system(kkt);
     fold_kkt_null_free(kkt);
     fold_kkt_pc_free(kkt->fac.pc);
@@ -168,73 +170,6 @@ static fold_status assemble(fold_kkt *kkt, const fold_solver *solver, bool *rebu
         fold_kkt_active_weights(kkt, solver);
     fold_kkt_fill(kkt);
     return FOLD_OK;
-}
-
-/* Factor K (rebuilt: a new pattern, analyzed anew). keep: K holds another classification's
- * or barrier parameter's values (variants.c) while F holds the primary's factorization,
- * which is kept aside and restored, instead of factored again, when the primary comes back. */
-static fold_status factor(fold_kkt *kkt, const fold_settings *set, bool rebuilt, bool keep,
-                          const char *fn, double *probe_s)
-{
-    const fold_la_sparse *A = fold_kkt_matrix(kkt);
-    fold_status st;
-    kkt->fac.reused_analysis = false;
-    memset(&kkt->fac.finfo, 0, sizeof kkt->fac.finfo);
-    kkt->fac.finfo.factorization = set->backward.factorization;
-    kkt->fac.finfo.ordering = set->backward.ordering;
-    if (kkt->sys.nK == 0) {
-        kkt->fac.has_factor = true; /* nothing to solve: every derivative is explicit */
-        return FOLD_OK;
-    }
-    /* Dependent rows found before factoring: K is singular (to within the inverse barrier
-     * terms of held bounds), so the regularized matrix is factored directly (§4.8). */
-    bool expect_singular = kkt->cls.n_dependent > 0;
-    if (kkt->fac.F && !rebuilt && fold_kkt_primary(kkt) && fold_la_factor_has_kept(kkt->fac.F)) {
-        st = fold_la_factor_restore(kkt->fac.F);
-    } else if (kkt->fac.F && !rebuilt) {
-        if (keep) fold_la_factor_keep(kkt->fac.F);
-        if (expect_singular) fold_la_factor_expect_singular(kkt->fac.F);
-        st = fold_la_factor_refactor(kkt->fac.F, A);
-    } else {
-        fold_la_factor_free(kkt->fac.F);
-        kkt->fac.F = NULL;
-        st = fold_la_factor_create_shared(A, set->backward.factorization, set->backward.ordering,
-                                          kkt->sys.n_primal, set->backward.regularization,
-                                          set->backward.rcond_min, set->backward.singular_reg,
-                                          expect_singular, &kkt->cm, &kkt->fac.F);
-    }
-    if (kkt->fac.F) fold_la_factor_get_info(kkt->fac.F, &kkt->fac.finfo);
-    kkt->fac.reused_analysis = kkt->fac.finfo.reused_analysis;
-    if (st == FOLD_OK || st > 0) {
-        /* A regularized (singular) K: which entries of results are undetermined (§4.8). */
-        double t0 = fold_time_now();
-        st = fold_kkt_null_setup(kkt);
-        *probe_s = fold_time_now() - t0;
-        if (st != FOLD_OK)
-            return fold_error_context(st, "%s: null space of the singular KKT matrix", fn);
-        if ((st = fold_kkt_null_degenerate(kkt, kkt->solver, fn)) != FOLD_OK) return st;
-        kkt->fac.has_factor = true;
-        if (kkt->ns.has_null && set->backward.lsq_fallback) { /* the caller's convention */
-            fold_kkt_null_free(kkt);
-            kkt->fac.is_lsq = true;
-            return FOLD_WARN_LEAST_SQUARES;
-        }
-        return FOLD_OK;
-    }
-    fold_kkt_null_free(kkt);
-    fold_la_factor_free(kkt->fac.F);
-    kkt->fac.F = NULL;
-    if (st == FOLD_ERR_SINGULAR && set->backward.lsq_fallback) {
-        kkt->fac.is_lsq = true;
-        return FOLD_WARN_LEAST_SQUARES;
-    }
-    if (st == FOLD_ERR_SINGULAR)
-        return fold_error_context(st,
-                                  "%s: KKT matrix of order %lld (%lld active constraints, "
-                                  "%lld active bounds; dependent active constraints?)",
-                                  fn, (long long)kkt->sys.nK, (long long)kkt->cls.n_active_cons,
-                                  (long long)kkt->cls.n_active_bounds);
-    return fold_error_context(st, "%s: factorization of the KKT matrix", fn);
 }
 
 fold_status fold_kkt_classified(fold_solver *solver, const char *fn)
@@ -308,9 +243,14 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
     if ((st = fold_kkt_state(solver, &kkt)) != FOLD_OK) return st;
     kkt->fn = fn;
     if ((st = select_products(kkt, set)) != FOLD_OK) return st;
+    if (fold_kkt_primary(kkt)) { /* a primary run starts: the last run and its record end */
+        fold_kkt_border_end_run(kkt);
+        fold_kkt_border_forget(kkt);
+    }
     current = kkt->is_valid && kkt->solution_id == solver->solution_id;
     if (!current) {
         fold_la_factor_drop_kept(kkt->fac.F); /* another solution's */
+        fold_kkt_border_drop(kkt);            /* a primary set aside, of another solution */
         kkt->is_valid = kkt->fac.has_factor = kkt->fac.is_lsq = false;
         kkt->fac.auto_memo.is_set = false; /* a new K: auto starts over (engine.c) */
         t0 = fold_time_now();
@@ -353,24 +293,45 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         t0 = fold_time_now();
         keep = kkt->fac.has_factor && !kkt->fac.is_lsq && kkt->cands.cur_variant == 0 &&
                kkt->cands.cur_path == 0;
+        /* a run of the active form is solved over the primary factorization (§4.9) */
+        if (keep && fold_kkt_border_wanted(kkt, set)) {
+            if ((st = fold_kkt_border_stash(kkt)) != FOLD_OK) return st;
+            keep = false;
+        }
+        fold_kkt_border_end_run(kkt);
         fold_kkt_apply_variant(kkt);
         kkt->cands.cur_path = kkt->cands.path;
         kkt->fac.has_factor = kkt->fac.is_lsq = false;
         kkt->fac.auto_memo.is_set = false;
         fold_kkt_pc_invalidate(kkt->fac.pc); /* built from the K of another variant */
         kkt->cls.n_weak = kkt->cls.n_weak_classified;
-        if ((st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
+        bool restored = fold_kkt_primary(kkt) && fold_kkt_border_restore(kkt);
+        if (!restored && (st = assemble(kkt, solver, &rebuilt)) != FOLD_OK)
             return fold_error_context(st, "%s: KKT assembly", fn);
         tm.assemble = fold_time_now() - t0;
         t1 = fold_time_now();
         if ((st = fold_kkt_null_structural(kkt, solver, fn)) != FOLD_OK) return st;
         tm.structural = fold_time_now() - t1;
+        if (restored) {
+            kkt->fac.has_factor = true; /* the primary factorization, back from aside */
+        } else if (fold_kkt_border_setup(kkt, set, &st)) {
+            kkt->fac.has_factor = true; /* solved over the primary factorization */
+            fold_log(set, 3,
+                     "%s: KKT setup (active form, variant %d): assemble %.4f s, structural "
+                     "check %.4f s, border %.4f s; order %lld",
+                     fn, kkt->cands.variant, tm.assemble, tm.structural,
+                     fold_time_now() - t1 - tm.structural, (long long)kkt->sys.nK);
+            memset(&kkt->fac.finfo, 0, sizeof kkt->fac.finfo);
+            kkt->fac.finfo.factorization = set->backward.factorization;
+        } else if (st < 0) {
+            return st;
+        }
         kkt->assemble_s = fold_time_now() - t0;
         info->assemble_s = kkt->assemble_s;
     }
     want_factor = want_factor && fold_kkt_iter_wants_factor(kkt, set);
     if (want_factor && !kkt->fac.has_factor && !kkt->fac.is_lsq) {
-        st = factor(kkt, set, rebuilt || !kkt->fac.F, keep, fn, &tm.probe);
+        st = fold_kkt_factorize(kkt, set, rebuilt || !kkt->fac.F, keep, fn, &tm.probe);
         log_setup(kkt, set, &tm, fn);
         info->analyze_s = kkt->fac.reused_analysis ? 0.0 : kkt->fac.finfo.analyze_s;
         info->factor_s = kkt->fac.finfo.factor_s;

@@ -74,9 +74,22 @@ static fold_status direct(void *ctx, const fold_settings *set, bool transpose, f
                           double *residual, fold_backward_info *info)
 {
     fold_kkt *kkt = ctx;
-    fold_status st =
-        fold_la_factor_solve_cols(kkt->fac.F, transpose, nrhs, B, X, set->backward.refine_steps,
-                                  set->backward.refine_tol, residual, bad, n_bad);
+    fold_status st;
+    if (kkt->border.run) { /* a comparison run over the primary factorization (§4.9) */
+        st = fold_kkt_border_solve(kkt, set, transpose, nrhs, B, X, residual);
+        if (st != FOLD_WARN_INACCURATE) {
+            memset(bad, 0, (size_t)nrhs);
+            *n_bad = 0;
+            return st;
+        }
+        fold_clear_error(); /* missed refine_tol: the run's K factored, as without the border */
+        if ((st = fold_kkt_factor_run(kkt, set)) < 0) return st;
+        if (kkt->fac.is_lsq || !kkt->fac.F) /* singular after all: least squares asked for */
+            return fold_la_lsq_solve(fold_kkt_matrix(kkt), transpose, nrhs, B, X, &kkt->cm);
+    }
+    st = fold_la_factor_solve_cols(kkt->fac.F, transpose, nrhs, B, X, set->backward.refine_steps,
+                                   set->backward.refine_tol, residual, bad, n_bad);
+    if (st >= 0) fold_kkt_border_record(kkt, set, nrhs, B, X, *n_bad);
     /* AUTO may have switched to LU during the solve (doc/math.md §4.4). */
     fold_la_factor_get_info(kkt->fac.F, &kkt->fac.finfo);
     info->factorization = kkt->fac.finfo.factorization;

@@ -195,6 +195,31 @@ bool fold_la_factor_has_kept(const fold_la_factor *F);
 fold_status fold_la_factor_restore(fold_la_factor *F);
 void fold_la_factor_drop_kept(fold_la_factor *F);
 
+/* Solves with a symmetric A_v (order nV) that differs from the matrix A factored in F
+ * (order nP) by k rows and columns (doc/math.md §4.9): A_v's unknowns are those of A with
+ * pv[t] >= 0 (their position in A_v) and k border unknowns, columns C (nP x k, column-major)
+ * with W = A^{-1} C computed by the caller (kept across borders that share columns) and the
+ * block D (k x k) among them; vpos[j] is the position in A_v of border unknown j, or -1 for
+ * the multiplier of an unknown of A that A_v has not (C's column e_t, eq. 4.14). F and A_v
+ * are not copied and must outlive the border. The capacitance matrix's reciprocal
+ * condition (fold_la_border_rcond) tells whether A_v is near singular: the caller then
+ * factors A_v instead. */
+typedef struct fold_la_border fold_la_border;
+fold_status fold_la_border_create(fold_la_factor *F, const cholmod_sparse *Av, const fold_int *pv,
+                                  fold_int k, const fold_int *vpos, const double *C,
+                                  const double *W, const double *D, fold_la_border **out);
+double fold_la_border_rcond(const fold_la_border *Bd);
+/* X = A_v^{-1} B (nrhs columns), refined against A_v as fold_la_factor_solve refines;
+ * *residual: the largest componentwise backward error of the columns (eq. 4.4). Bp, Zp:
+ * n_known earlier right-hand sides of A (nP each) and their solutions: a column of B equal
+ * to Bp's on the unknowns A_v keeps takes Zp's instead of a solve with A (Bp, Zp NULL when
+ * n_known = 0). fold_la_border_reused counts those columns. */
+fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nrhs, const double *B,
+                                 double *X, const double *Bp, const double *Zp, fold_int n_known,
+                                 int refine_steps, double tol, double *residual);
+fold_int fold_la_border_reused(const fold_la_border *Bd);
+void fold_la_border_free(fold_la_border *Bd);
+
 /* Minimum-norm least-squares solution of A X = B (or A' X = B) by SPQR, for singular KKT
  * systems (flagged by the caller). */
 fold_status fold_la_lsq_solve(const cholmod_sparse *A, bool transpose, fold_int nrhs,

@@ -666,6 +666,88 @@ START_TEST(parameter_kinds_kept_apart)
     free(alone);
     free(beside);
     acopf_test_solved_free(&s);
+/* Counts the log lines of comparison runs solved over the primary factorization. */
+static void count_border(int level, const char *line, void *data)
+{
+    (void)level;
+    if (strstr(line, "over the primary factorization") && !strstr(line, "factored instead"))
+        (*(int *)data)++;
+}
+
+/* The comparison runs of the near-bound grid's candidates solved over the primary
+ * factorization (doc/math.md §4.9) give the Jacobian d x / d (qd at buses 21, 2, 5) and its
+ * trust report (uncertain entries, intervals, the candidate named) of runs that factor their
+ * own KKT matrix (backward.variant_refactor), to rounding. */
+START_TEST(border_matches_refactor)
+{
+    fold_settings set;
+    fold_acopf_case *cs = near_bound_grid(&set);
+    set.active_set.ambiguity = FOLD_AMBIGUITY_FLAG;
+    set.log.verbose = 3;
+    set.log.sink = count_border;
+    double *J[2] = {NULL, NULL}, scale = 0;
+    fold_backward_info info[2];
+    fold_int n_items[2], n = 0;
+    fold_trust_item *copy[2];
+    char **names[2];
+    int n_border[2] = {0, 0};
+    for (int v = 0; v < 2; v++) {
+        set.backward.variant_refactor = v == 1;
+        set.log.sink_data = &n_border[v];
+        solved s;
+        solve_case(cs, &set, &s);
+        n = s.L.n;
+        fold_int cols[3] = {s.L.p_qd + 20, s.L.p_qd + 1, s.L.p_qd + 4};
+        J[v] = malloc((size_t)(3 * n) * 8);
+        info[v] = (fold_backward_info)FOLD_BACKWARD_INFO_INIT;
+        fold_status st = fold_jacobian(s.sv, &(fold_jacobian_sel){FOLD_BLOCK_X, n, NULL, 3, cols},
+                                       J[v], &info[v]);
+        ck_assert(st == FOLD_OK || st == FOLD_WARN_UNCERTAIN);
+        const fold_trust_item *items;
+        ck_assert_status(fold_trust_report(s.sv, &items, &n_items[v]), FOLD_OK);
+        copy[v] = malloc((size_t)(n_items[v] + 1) * sizeof *items);
+        names[v] = malloc((size_t)(n_items[v] + 1) * sizeof *names[v]);
+        for (fold_int k = 0; k < n_items[v]; k++) {
+            copy[v][k] = *fold_trust_item_at(items, k);
+            names[v][k] = strdup(copy[v][k].name);
+        }
+        release(&s);
+    }
+    ck_assert_int_ge(n_border[0], 1);
+    ck_assert_int_eq(n_border[1], 0);
+    ck_assert_int_ge(info[0].n_candidates, 1);
+    ck_assert_int_ge(info[0].n_uncertain, 1);
+    ck_assert_int_eq(info[0].n_variants, info[1].n_variants);
+    ck_assert_int_eq(info[0].n_uncertain, info[1].n_uncertain);
+    for (fold_int k = 0; k < 3 * n; k++)
+        if (isfinite(J[1][k])) scale = fmax(scale, fabs(J[1][k]));
+    for (fold_int k = 0; k < 3 * n; k++) {
+        ck_assert_msg(isnan(J[0][k]) == isnan(J[1][k]), "entry %lld", (long long)k);
+        if (!isnan(J[0][k])) ck_assert_double_le(fabs(J[0][k] - J[1][k]), 1e-10 * scale);
+    }
+    ck_assert_int_eq(n_items[0], n_items[1]);
+    for (fold_int k = 0; k < n_items[0]; k++) {
+        const fold_trust_item *a = &copy[0][k], *b = &copy[1][k];
+        ck_assert_int_eq(a->kind, b->kind);
+        ck_assert_str_eq(names[0][k], names[1][k]);
+        ck_assert_int_eq(a->row, b->row);
+        ck_assert_int_eq(a->col, b->col);
+        ck_assert_int_eq(a->n_affected, b->n_affected);
+        if (a->kind != FOLD_TRUST_UNCERTAIN) continue;
+        double si = fmax(scale, fmax(fabs(b->lo), fabs(b->hi)));
+        ck_assert_double_le(fabs(a->lo - b->lo), 1e-10 * si);
+        ck_assert_double_le(fabs(a->hi - b->hi), 1e-10 * si);
+    }
+    printf("# border: %lld candidates, %d bordered runs, %lld uncertain entries alike\n",
+           (long long)info[0].n_candidates, n_border[0], (long long)info[0].n_uncertain);
+    for (int v = 0; v < 2; v++) {
+        for (fold_int k = 0; k < n_items[v]; k++)
+            free(names[v][k]);
+        free(names[v]);
+        free(copy[v]);
+        free(J[v]);
+    }
+    fold_acopf_case_free(cs);
 }
 END_TEST
 
@@ -681,6 +763,7 @@ int main(void)
     tcase_add_test(tc, twin_generators);
     tcase_add_test(tc, kinds_flag_alike);
     tcase_add_test(tc, parameter_kinds_kept_apart);
+    tcase_add_test(tc, border_matches_refactor);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }

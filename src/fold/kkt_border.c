@@ -1,0 +1,358 @@
+/* Comparison runs of the candidates over the primary factorization (doc/math.md §4.9): a run
+ * differs from the primary active-form K by the rows and columns of the candidates it flips
+ * (a constraint made active or inactive, a variable freed or held), so its K is the primary
+ * K bordered by them (eq. 4.14) and is solved with the primary factorization and a
+ * small capacitance matrix (eqs. 4.15-4.16) instead of an analysis and factorization of its
+ * own. The primary system is kept aside meanwhile and comes back without refactoring. */
+#include "fold/fold_internal.h"
+#include "fold/kkt_product.h"
+
+/* Border columns beyond this: the run factors its K (k solves and a k x k dense system per
+ * right-hand side would no longer be cheaper). */
+#define BORDER_MAX 64
+/* A capacitance matrix with a reciprocal condition below this: the run's K is near singular
+ * (or the bordered solve would lose the digits the refinement restores); factored then, with
+ * its own singularity handling (§4.8). */
+#define BORDER_RCOND 1e-10 /* eq. 4.17 */
+/* The primary run's right-hand sides and solutions kept for the comparison runs: at most
+ * this many doubles (64 MB); the columns beyond are solved again. */
+#define RECORD_MAX ((size_t)8 << 20)
+
+#define SWAP(T, a, b)                                                                              \
+    do {                                                                                           \
+        T swap_tmp_ = (a);                                                                         \
+        (a) = (b);                                                                                 \
+        (b) = swap_tmp_;                                                                           \
+    } while (0)
+
+bool fold_kkt_border_wanted(const fold_kkt *kkt, const fold_settings *set)
+{
+    return !set->backward.variant_refactor && set->backward.method == FOLD_BACKWARD_DIRECT &&
+           kkt->sys.form == FOLD_KKT_ACTIVE && kkt->cands.path == 0 && kkt->cands.variant != 0 &&
+           kkt->cands.n_cand > 0 && !fold_kkt_product_active(kkt) && kkt->fac.F &&
+           kkt->fac.has_factor && !kkt->fac.is_lsq && !kkt->ns.has_null &&
+           !(kkt->fac.finfo.singular_delta > 0.0) && kkt->cls.n_dependent == 0 && kkt->sys.nK > 0;
+}
+
+/* Exchange the system in sys and fac with the one aside (the arrays of positions and
+ * signature too: both sets exist once allocated). */
+static void swap_system(fold_kkt *kkt)
+{
+    fold_kkt_border *b = &kkt->border;
+    fold_kkt_sys *s = &kkt->sys;
+    SWAP(int, b->form, s->form);
+    SWAP(fold_la_sparse *, b->K, s->K);
+    SWAP(fold_int *, b->kidx, s->kidx);
+    SWAP(fold_int *, b->kdiag, s->kdiag);
+    SWAP(fold_int *, b->xpos, s->xpos);
+    SWAP(fold_int *, b->cpos, s->cpos);
+    SWAP(signed char *, b->sig_xstat, s->sig_xstat);
+    SWAP(signed char *, b->sig_cstat, s->sig_cstat);
+    SWAP(double *, b->kscale, s->kscale);
+    SWAP(fold_int, b->nK, s->nK);
+    SWAP(fold_int, b->n_primal, s->n_primal);
+    SWAP(fold_int, b->n_sorted_cols, s->n_sorted_cols);
+    SWAP(fold_la_factor *, b->F, kkt->fac.F);
+    SWAP(fold_la_factor_info, b->finfo, kkt->fac.finfo);
+}
+
+fold_status fold_kkt_border_stash(fold_kkt *kkt)
+{
+    fold_kkt_border *b = &kkt->border;
+    size_t n = (size_t)kkt->n, m = (size_t)(kkt->m > 0 ? kkt->m : 1);
+    if (b->has_primary) return FOLD_OK;
+    if (!b->xpos) {
+        b->xpos = fold_calloc(n + 1, sizeof *b->xpos, "KKT positions");
+        b->cpos = fold_calloc(m, sizeof *b->cpos, "KKT positions");
+        b->sig_xstat = fold_calloc(n + 1, 1, "variable status");
+        b->sig_cstat = fold_calloc(m, 1, "constraint status");
+        if (!b->xpos || !b->cpos || !b->sig_xstat || !b->sig_cstat) return FOLD_ERR_MEMORY;
+    }
+    swap_system(kkt); /* sys and fac now hold the empty set: the run builds its own */
+    kkt->fac.has_factor = false;
+    b->has_primary = true;
+    return FOLD_OK;
+}
+
+void fold_kkt_border_end_run(fold_kkt *kkt)
+{
+    if (kkt->border.run)
+        fold_log(&kkt->solver->set, 3,
+                 "%s: comparison run (variant %d): %lld of %lld columns took the primary's "
+                 "solve",
+                 kkt->fn, kkt->cands.cur_variant, (long long)fold_la_border_reused(kkt->border.run),
+                 (long long)kkt->border.rec_pos);
+    fold_la_border_free(kkt->border.run);
+    kkt->border.run = NULL;
+}
+
+bool fold_kkt_border_restore(fold_kkt *kkt)
+{
+    fold_kkt_border *b = &kkt->border;
+    fold_kkt_border_end_run(kkt);
+    if (!b->has_primary) return false;
+    fold_kkt_release_system(kkt);
+    fold_kkt_null_free(kkt);
+    swap_system(kkt);
+    b->has_primary = false;
+    fold_kkt_active_weights(kkt, kkt->solver); /* al, au of the primary's held bounds */
+    return true;
+}
+
+void fold_kkt_border_drop(fold_kkt *kkt)
+{
+    fold_kkt_border *b = &kkt->border;
+    fold_kkt_border_end_run(kkt);
+    if (b->has_primary) {
+        fold_la_factor_free(b->F);
+        fold_la_sparse_free(&b->K, &kkt->cm);
+        free(b->kidx);
+        free(b->kdiag);
+        free(b->kscale);
+        b->F = NULL;
+        b->kidx = b->kdiag = NULL;
+        b->kscale = NULL;
+        b->has_primary = false;
+    }
+    free(b->C);
+    free(b->W);
+    free(b->have);
+    b->C = b->W = NULL;
+    b->have = NULL;
+    b->n_cols = 0;
+    fold_kkt_border_forget(kkt);
+}
+
+void fold_kkt_border_forget(fold_kkt *kkt)
+{
+    fold_kkt_border *b = &kkt->border;
+    free(b->rec_B);
+    free(b->rec_X);
+    b->rec_B = b->rec_X = NULL;
+    b->rec_n = b->rec_cap = b->rec_pos = 0;
+}
+
+void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
+                            const double *X, fold_int n_bad)
+{
+    fold_kkt_border *b = &kkt->border;
+    fold_int nK = kkt->sys.nK;
+    if (!fold_kkt_primary(kkt) || n_bad > 0 || nrhs <= 0 || kkt->cands.n_cand == 0 ||
+        set->active_set.ambiguity == FOLD_AMBIGUITY_IGNORE || set->backward.variant_refactor ||
+        set->backward.method != FOLD_BACKWARD_DIRECT || kkt->sys.form != FOLD_KKT_ACTIVE ||
+        kkt->fac.is_lsq || kkt->ns.has_null || kkt->fac.finfo.singular_delta > 0.0 || nK == 0)
+        return;
+    if (b->rec_n + nrhs > b->rec_cap) {
+        fold_int cap = b->rec_cap ? 2 * b->rec_cap : nrhs;
+        if (cap < b->rec_n + nrhs) cap = b->rec_n + nrhs;
+        if (2 * (size_t)cap * (size_t)nK > RECORD_MAX)
+            cap = (fold_int)(RECORD_MAX / 2 / (size_t)nK);
+        if (cap < b->rec_n + nrhs) return; /* full: later columns are solved again */
+        double *nb = realloc(b->rec_B, (size_t)cap * (size_t)nK * sizeof *nb);
+        if (nb) b->rec_B = nb;
+        double *nx = nb ? realloc(b->rec_X, (size_t)cap * (size_t)nK * sizeof *nx) : NULL;
+        if (nx) b->rec_X = nx;
+        if (!nb || !nx) return; /* kept as it was: a record is only a saving */
+        b->rec_cap = cap;
+    }
+    memcpy(b->rec_B + (size_t)b->rec_n * (size_t)nK, B, (size_t)(nrhs * nK) * sizeof *B);
+    memcpy(b->rec_X + (size_t)b->rec_n * (size_t)nK, X, (size_t)(nrhs * nK) * sizeof *X);
+    b->rec_n += nrhs;
+}
+
+void fold_kkt_border_free(fold_kkt *kkt)
+{
+    fold_kkt_border_drop(kkt);
+    free(kkt->border.xpos);
+    free(kkt->border.cpos);
+    free(kkt->border.sig_xstat);
+    free(kkt->border.sig_cstat);
+}
+
+/* Is candidate cd's item in the primary K (a constraint held active, a variable free)? */
+static fold_int primary_pos(const fold_kkt *kkt, const fold_kkt_cand *cd)
+{
+    return cd->is_con ? kkt->border.cpos[cd->index] : kkt->border.xpos[cd->index];
+}
+
+/* Column c (length nK of the primary) of candidate cd: e_t when the primary K has its row t
+ * (a run removes it), else its entries of H and J on the primary's rows (E and B of eq. 4.14),
+ * from the callback values as kkt_assemble.c fills K (active form: unscaled). */
+static void border_column(const fold_kkt *kkt, const fold_kkt_cand *cd, double *c)
+{
+    const fold_kkt_border *b = &kkt->border;
+    fold_int t = primary_pos(kkt, cd);
+    memset(c, 0, (size_t)b->nK * sizeof *c);
+    if (t >= 0) {
+        c[t] = 1.0;
+        return;
+    }
+    const fold_owned_pattern *hp = fold_kkt_hess_pattern(kkt), *jp = &kkt->prob->jac_g;
+    if (cd->is_con) {
+        for (fold_int k = 0; k < jp->nnz; k++)
+            if (jp->row[k] == cd->index && b->xpos[jp->col[k]] >= 0)
+                c[b->xpos[jp->col[k]]] += kkt->val.jv[k];
+        return;
+    }
+    fold_int j = cd->index;
+    for (fold_int k = 0; k < hp->nnz; k++) {
+        fold_int r = hp->row[k], q = hp->col[k];
+        if (r == q) continue; /* the diagonal is in D */
+        if (q == j && b->xpos[r] >= 0) c[b->xpos[r]] += kkt->val.hv[k];
+        if (r == j && b->xpos[q] >= 0) c[b->xpos[q]] += kkt->val.hv[k];
+    }
+    for (fold_int k = 0; k < jp->nnz; k++)
+        if (jp->col[k] == j && b->cpos[jp->row[k]] >= 0) c[b->cpos[jp->row[k]]] += kkt->val.jv[k];
+}
+
+/* C and W = A^{-1} C of the listed candidates not computed yet: one refined multi-column
+ * solve with the primary factorization. */
+static fold_status ensure_columns(fold_kkt *kkt, const fold_settings *set, const fold_int *list,
+                                  fold_int k)
+{
+    fold_kkt_border *b = &kkt->border;
+    fold_int nc = kkt->cands.n_cand, nP = b->nK, n_new = 0;
+    fold_status st;
+    if (b->n_cols != nc) {
+        free(b->C);
+        free(b->W);
+        free(b->have);
+        b->C = fold_malloc((size_t)(nc * nP), sizeof *b->C, "border columns");
+        b->W = fold_malloc((size_t)(nc * nP), sizeof *b->W, "border columns");
+        b->have = fold_calloc((size_t)nc, 1, "border columns");
+        b->n_cols = b->C && b->W && b->have ? nc : 0;
+        if (!b->n_cols) return FOLD_ERR_MEMORY;
+    }
+    double *Cn = fold_malloc((size_t)(k * nP), sizeof *Cn, "border columns");
+    double *Wn = fold_malloc((size_t)(k * nP), sizeof *Wn, "border columns");
+    if (!Cn || !Wn) {
+        free(Cn);
+        free(Wn);
+        return FOLD_ERR_MEMORY;
+    }
+    for (fold_int j = 0; j < k; j++)
+        if (!b->have[list[j]]) border_column(kkt, &kkt->cands.cand[list[j]], Cn + nP * n_new++);
+    double worst = 0.0;
+    st = n_new ? fold_la_factor_solve(b->F, false, n_new, Cn, Wn, set->backward.refine_steps,
+                                      set->backward.refine_tol, &worst)
+               : FOLD_OK;
+    if (st == FOLD_WARN_INACCURATE) fold_clear_error(); /* the run's refinement settles it */
+    if (st >= 0) {
+        st = FOLD_OK;
+        n_new = 0;
+        for (fold_int j = 0; j < k; j++) {
+            fold_int c = list[j];
+            if (b->have[c]) continue;
+            memcpy(b->C + c * nP, Cn + nP * n_new, (size_t)nP * sizeof *Cn);
+            memcpy(b->W + c * nP, Wn + nP * n_new++, (size_t)nP * sizeof *Wn);
+            b->have[c] = 1;
+        }
+    }
+    free(Cn);
+    free(Wn);
+    return st;
+}
+
+/* Entry (r, c) of the run's K (summed duplicates; 0 outside its pattern). */
+static double entry(const fold_la_sparse *K, fold_int r, fold_int c)
+{
+    const fold_int *Kp = K->p, *Ki = K->i;
+    const double *Kx = K->x;
+    double s = 0.0;
+    for (fold_int q = Kp[c]; q < Kp[c + 1]; q++)
+        if (Ki[q] == r) s += Kx[q];
+    return s;
+}
+
+/* The border of the current run: the flipped candidates (list), their columns and the
+ * positions of the run's unknowns in the primary K. */
+static fold_status build(fold_kkt *kkt, const fold_settings *set, const fold_int *list, fold_int k,
+                         fold_la_border **out)
+{
+    const fold_kkt_border *b = &kkt->border;
+    fold_int nP = b->nK;
+    fold_status st = ensure_columns(kkt, set, list, k);
+    if (st) return st;
+    fold_int *pv = fold_malloc((size_t)nP + 1, sizeof *pv, "border map");
+    fold_int *vpos = fold_malloc((size_t)k + 1, sizeof *vpos, "border map");
+    double *C = fold_malloc((size_t)(k * nP) + 1, sizeof *C, "border columns");
+    double *W = fold_malloc((size_t)(k * nP) + 1, sizeof *W, "border columns");
+    double *D = fold_calloc((size_t)(k * k) + 1, sizeof *D, "border block");
+    if (!pv || !vpos || !C || !W || !D) {
+        st = FOLD_ERR_MEMORY;
+        goto done;
+    }
+    for (fold_int j = 0; j < kkt->n; j++)
+        if (b->xpos[j] >= 0) pv[b->xpos[j]] = kkt->sys.xpos[j];
+    for (fold_int i = 0; i < kkt->m; i++)
+        if (b->cpos[i] >= 0) pv[b->cpos[i]] = kkt->sys.cpos[i];
+    for (fold_int j = 0; j < k; j++) {
+        const fold_kkt_cand *cd = &kkt->cands.cand[list[j]];
+        fold_int vp = cd->is_con ? kkt->sys.cpos[cd->index] : kkt->sys.xpos[cd->index];
+        vpos[j] = primary_pos(kkt, cd) >= 0 ? -1 : vp;
+        memcpy(C + j * nP, b->C + list[j] * nP, (size_t)nP * sizeof *C);
+        memcpy(W + j * nP, b->W + list[j] * nP, (size_t)nP * sizeof *W);
+    }
+    for (fold_int j = 0; j < k; j++)
+        for (fold_int i = 0; i < k; i++)
+            if (vpos[i] >= 0 && vpos[j] >= 0) D[j * k + i] = entry(kkt->sys.K, vpos[i], vpos[j]);
+    st = fold_la_border_create(b->F, kkt->sys.K, pv, k, vpos, C, W, D, out);
+done:
+    free(pv);
+    free(vpos);
+    free(C);
+    free(W);
+    free(D);
+    return st;
+}
+
+bool fold_kkt_border_setup(fold_kkt *kkt, const fold_settings *set, fold_status *st)
+{
+    fold_int nc = kkt->cands.n_cand, k = 0;
+    *st = FOLD_OK;
+    fold_kkt_border_end_run(kkt);
+    if (!kkt->border.has_primary || kkt->sys.form != FOLD_KKT_ACTIVE || kkt->cands.path != 0 ||
+        kkt->cls.n_dependent > 0 || !kkt->sys.K || kkt->sys.nK == 0 ||
+        set->backward.method != FOLD_BACKWARD_DIRECT)
+        return false;
+    fold_int *list = fold_malloc((size_t)nc + 1, sizeof *list, "flipped candidates");
+    if (!list) {
+        *st = FOLD_ERR_MEMORY;
+        return false;
+    }
+    for (fold_int c = 0; c < nc; c++)
+        if (fold_kkt_variant_status(kkt, kkt->cands.variant, c) != kkt->cands.cand[c].primary)
+            list[k++] = c;
+    fold_la_border *Bd = NULL;
+    if (k <= BORDER_MAX) *st = build(kkt, set, list, k, &Bd);
+    free(list);
+    if (*st || !Bd) return false;
+    double rc = fold_la_border_rcond(Bd);
+    fold_log(set, 3,
+             "%s: comparison run (variant %d) over the primary factorization: %lld rows "
+             "and columns, capacitance rcond %.3g%s",
+             kkt->fn, kkt->cands.variant, (long long)k, rc,
+             rc < BORDER_RCOND ? " (near singular: factored instead)" : "");
+    if (!(rc >= BORDER_RCOND)) {
+        fold_la_border_free(Bd);
+        return false;
+    }
+    kkt->border.run = Bd;
+    kkt->border.rec_pos = 0; /* the run solves the primary run's columns in its order */
+    return true;
+}
+
+fold_status fold_kkt_border_solve(fold_kkt *kkt, const fold_settings *set, bool transpose,
+                                  fold_int nrhs, const double *B, double *X, double *residual)
+{
+    fold_kkt_border *b = &kkt->border;
+    fold_int known = b->rec_n - b->rec_pos, off = b->rec_pos * b->nK;
+    if (known > nrhs) known = nrhs;
+    if (known < 0) known = 0;
+    fold_status st = fold_la_border_solve(
+        b->run, transpose, nrhs, B, X, known ? b->rec_B + off : NULL, known ? b->rec_X + off : NULL,
+        known, set->backward.refine_steps, set->backward.refine_tol, residual);
+    b->rec_pos += nrhs;
+    if (st) return st;
+    return *residual <= set->backward.refine_tol ? FOLD_OK : FOLD_WARN_INACCURATE;
+}

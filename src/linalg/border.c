@@ -1,0 +1,307 @@
+/* Solves with a matrix A_v that differs from the factored matrix A of a fold_la_factor by a
+ * border of k rows and columns (doc/math.md §4.9, eqs. 4.14-4.17): a few A solves and one
+ * dense k x k solve per right-hand side instead of a factorization of A_v, refined against
+ * A_v itself with the componentwise test of the direct solves (eq. 4.4). */
+#include <float.h>
+
+#include "linalg/linalg_internal.h"
+
+struct fold_la_border {
+    fold_la_factor *F;        /* of A (order nP): not owned */
+    const cholmod_sparse *Av; /* order nV: not owned */
+    fold_int nP, nV, k;
+    fold_int *pv;   /* nP: position in A_v of unknown t of A, -1 when A_v has none (removed) */
+    fold_int *vpos; /* k: position in A_v of border unknown j, -1 for a multiplier (4.14) */
+    double *C, *W;  /* nP x k: the border columns and A^{-1} C */
+    double *lu;     /* k x k: LU of the capacitance matrix S = D - C' W (4.15), row pivots */
+    fold_int *piv;
+    double anorm;      /* ||A_v||_inf */
+    double rcond;      /* 1 / (||S||_1 ||S^{-1}||_1) */
+    fold_int n_reused; /* columns whose A solve was given (Zp) */
+    double *ws;        /* fold_la_border_solve's buffers, kept (fresh pages cost) */
+    size_t ws_len;
+};
+
+void fold_la_border_free(fold_la_border *Bd)
+{
+    if (!Bd) return;
+    free(Bd->pv);
+    free(Bd->vpos);
+    free(Bd->C);
+    free(Bd->W);
+    free(Bd->lu);
+    free(Bd->piv);
+    free(Bd->ws);
+    free(Bd);
+}
+
+/* In-place LU with partial pivoting of the k x k column-major a; false at a zero pivot. */
+static bool dense_lu(fold_int k, double *a, fold_int *piv)
+{
+    for (fold_int c = 0; c < k; c++) {
+        fold_int p = c;
+        for (fold_int r = c + 1; r < k; r++)
+            if (fabs(a[c * k + r]) > fabs(a[c * k + p])) p = r;
+        piv[c] = p;
+        if (!(a[c * k + p] != 0.0) || !isfinite(a[c * k + p])) return false;
+        if (p != c)
+            for (fold_int j = 0; j < k; j++) {
+                double t = a[j * k + c];
+                a[j * k + c] = a[j * k + p];
+                a[j * k + p] = t;
+            }
+        for (fold_int r = c + 1; r < k; r++)
+            a[c * k + r] /= a[c * k + c];
+        for (fold_int j = c + 1; j < k; j++)
+            for (fold_int r = c + 1; r < k; r++)
+                a[j * k + r] -= a[c * k + r] * a[j * k + c];
+    }
+    return true;
+}
+
+/* x <- S^{-1} x with the LU of dense_lu. */
+static void dense_solve(fold_int k, const double *lu, const fold_int *piv, double *x)
+{
+    for (fold_int c = 0; c < k; c++) {
+        double t = x[c];
+        x[c] = x[piv[c]];
+        x[piv[c]] = t;
+        for (fold_int r = c + 1; r < k; r++)
+            x[r] -= lu[c * k + r] * x[c];
+    }
+    for (fold_int c = k - 1; c >= 0; c--) {
+        x[c] /= lu[c * k + c];
+        for (fold_int r = 0; r < c; r++)
+            x[r] -= lu[c * k + r] * x[c];
+    }
+}
+
+/* The capacitance matrix S = D - C' W, its LU and 1 / (||S||_1 ||S^{-1}||_1) (S^{-1} formed
+ * column by column: k is small). */
+static fold_status capacitance(fold_la_border *Bd, const double *D)
+{
+    fold_int k = Bd->k, nP = Bd->nP;
+    double *inv = fold_malloc((size_t)(k * k), sizeof *inv, "capacitance inverse");
+    if (!inv) return FOLD_ERR_MEMORY;
+    double snorm = 0.0, inorm = 0.0;
+    for (fold_int j = 0; j < k; j++) {
+        double colsum = 0.0;
+        for (fold_int i = 0; i < k; i++) {
+            double s = D[j * k + i];
+            for (fold_int t = 0; t < nP; t++)
+                s -= Bd->C[i * nP + t] * Bd->W[j * nP + t];
+            Bd->lu[j * k + i] = s;
+            colsum += fabs(s);
+        }
+        snorm = fmax(snorm, colsum);
+    }
+    Bd->rcond = 0.0;
+    if (dense_lu(k, Bd->lu, Bd->piv)) {
+        for (fold_int j = 0; j < k; j++) {
+            double *e = inv + j * k, colsum = 0.0;
+            memset(e, 0, (size_t)k * sizeof *e);
+            e[j] = 1.0;
+            dense_solve(k, Bd->lu, Bd->piv, e);
+            for (fold_int i = 0; i < k; i++)
+                colsum += fabs(e[i]);
+            inorm = fmax(inorm, colsum);
+        }
+        if (snorm > 0.0 && isfinite(inorm) && inorm > 0.0) Bd->rcond = 1.0 / (snorm * inorm);
+    }
+    free(inv);
+    return FOLD_OK;
+}
+
+fold_status fold_la_border_create(fold_la_factor *F, const cholmod_sparse *Av, const fold_int *pv,
+                                  fold_int k, const fold_int *vpos, const double *C,
+                                  const double *W, const double *D, fold_la_border **out)
+{
+    fold_int nP = F->n, nV = (fold_int)Av->ncol;
+    fold_la_border *Bd = fold_calloc(1, sizeof *Bd, "bordered solve");
+    *out = NULL;
+    if (!Bd) return FOLD_ERR_MEMORY;
+    size_t kk = (size_t)(k > 0 ? k : 1), len = (size_t)nP * kk;
+    Bd->F = F;
+    Bd->Av = Av;
+    Bd->nP = nP;
+    Bd->nV = nV;
+    Bd->k = k;
+    Bd->pv = fold_malloc((size_t)nP + 1, sizeof *Bd->pv, "bordered solve map");
+    Bd->vpos = fold_malloc(kk, sizeof *Bd->vpos, "bordered solve map");
+    Bd->C = fold_malloc(len, sizeof *Bd->C, "border columns");
+    Bd->W = fold_malloc(len, sizeof *Bd->W, "border columns");
+    Bd->lu = fold_malloc(kk * kk, sizeof *Bd->lu, "capacitance matrix");
+    Bd->piv = fold_malloc(kk, sizeof *Bd->piv, "capacitance pivots");
+    if (!Bd->pv || !Bd->vpos || !Bd->C || !Bd->W || !Bd->lu || !Bd->piv) {
+        fold_la_border_free(Bd);
+        return FOLD_ERR_MEMORY;
+    }
+    memcpy(Bd->pv, pv, (size_t)nP * sizeof *pv);
+    memcpy(Bd->vpos, vpos, (size_t)k * sizeof *vpos);
+    memcpy(Bd->C, C, (size_t)(nP * k) * sizeof *C);
+    memcpy(Bd->W, W, (size_t)(nP * k) * sizeof *W);
+    const fold_int *Ap = Av->p;
+    const double *Ax = Av->x;
+    double *rowsum = fold_calloc((size_t)nV + 1, sizeof *rowsum, "row sums");
+    if (!rowsum) {
+        fold_la_border_free(Bd);
+        return FOLD_ERR_MEMORY;
+    }
+    for (fold_int j = 0; j < nV; j++) /* A_v symmetric: row sums are column sums */
+        for (fold_int q = Ap[j]; q < Ap[j + 1]; q++)
+            rowsum[j] += fabs(Ax[q]);
+    for (fold_int i = 0; i < nV; i++)
+        Bd->anorm = fmax(Bd->anorm, rowsum[i]);
+    free(rowsum);
+    fold_status st = k > 0 ? capacitance(Bd, D) : FOLD_OK;
+    if (k == 0) Bd->rcond = 1.0;
+    if (st) {
+        fold_la_border_free(Bd);
+        return st;
+    }
+    *out = Bd;
+    return FOLD_OK;
+}
+
+double fold_la_border_rcond(const fold_la_border *Bd)
+{
+    return Bd->rcond;
+}
+
+/* Is column b of A_v's right-hand sides the column bp of A's on the unknowns A_v keeps (the
+ * others are free in eq. 4.14: any value there gives the same solution)? */
+static bool same_kept(const fold_la_border *Bd, const double *b, const double *bp)
+{
+    for (fold_int t = 0; t < Bd->nP; t++)
+        if (Bd->pv[t] >= 0 && b[Bd->pv[t]] != bp[t]) return false;
+    return true;
+}
+
+/* X = M^{-1} B for nrhs columns of length nV, M^{-1} the exact inverse of A_v in exact
+ * arithmetic (eqs. 4.15-4.16); z = A^{-1} b~ taken from Zp for the first n_known columns
+ * whose right-hand side is Bp's on the kept unknowns, solved for the others; ws: nP nrhs
+ * (2x) + k. */
+static fold_status bordered_apply(fold_la_border *Bd, bool transpose, fold_int nrhs,
+                                  const double *B, double *X, double *ws, const double *Bp,
+                                  const double *Zp, fold_int n_known)
+{
+    fold_int nP = Bd->nP, nV = Bd->nV, k = Bd->k, n_solve = 0;
+    double *bt = ws, *z = ws + nP * nrhs, *g = ws + 2 * nP * nrhs;
+    for (fold_int c = 0; c < nrhs; c++) { /* the columns to solve, packed at the front */
+        if (c < n_known && same_kept(Bd, B + c * nV, Bp + c * nP)) continue;
+        for (fold_int t = 0; t < nP; t++)
+            bt[n_solve * nP + t] = Bd->pv[t] >= 0 ? B[c * nV + Bd->pv[t]] : 0.0;
+        n_solve++;
+    }
+    fold_status st = n_solve ? fold_la_factor_apply(Bd->F, transpose, n_solve, bt, z) : FOLD_OK;
+    if (st) return st;
+    for (fold_int c = nrhs - 1, q = n_solve - 1; c >= 0; c--) { /* unpack, from the back */
+        if (c < n_known && same_kept(Bd, B + c * nV, Bp + c * nP))
+            memcpy(z + c * nP, Zp + c * nP, (size_t)nP * sizeof *z);
+        else if (q != c)
+            memmove(z + c * nP, z + q-- * nP, (size_t)nP * sizeof *z);
+        else
+            q--;
+    }
+    Bd->n_reused += nrhs - n_solve;
+    for (fold_int c = 0; c < nrhs; c++) {
+        double *zc = z + c * nP, *x = X + c * nV;
+        for (fold_int j = 0; j < k; j++) {
+            double s = Bd->vpos[j] >= 0 ? B[c * nV + Bd->vpos[j]] : 0.0;
+            for (fold_int t = 0; t < nP; t++)
+                s -= Bd->C[j * nP + t] * zc[t];
+            g[j] = s;
+        }
+        dense_solve(k, Bd->lu, Bd->piv, g);
+        for (fold_int j = 0; j < k; j++)
+            for (fold_int t = 0; t < nP; t++)
+                zc[t] -= Bd->W[j * nP + t] * g[j];
+        for (fold_int t = 0; t < nP; t++)
+            if (Bd->pv[t] >= 0) x[Bd->pv[t]] = zc[t];
+        for (fold_int j = 0; j < k; j++)
+            if (Bd->vpos[j] >= 0) x[Bd->vpos[j]] = g[j];
+    }
+    return FOLD_OK;
+}
+
+/* Componentwise backward error of x (eq. 4.4): r = b - A_v x, w = |A_v| |x|. */
+static double backward_error(const fold_la_border *Bd, const double *x, const double *b,
+                             const double *r, const double *w)
+{
+    double xn = 0.0, bn = 0.0, rc = 0.0;
+    for (fold_int i = 0; i < Bd->nV; i++) {
+        xn = fmax(xn, fabs(x[i]));
+        bn = fmax(bn, fabs(b[i]));
+    }
+    double floor_den = DBL_EPSILON * (Bd->anorm * xn + bn);
+    for (fold_int i = 0; i < Bd->nV; i++) {
+        double den = w[i] + fabs(b[i]) + floor_den, ri = fabs(r[i]);
+        if (ri > 0.0) rc = fmax(rc, den > 0.0 ? ri / den : HUGE_VAL);
+    }
+    return isnan(rc) ? HUGE_VAL : rc;
+}
+
+fold_int fold_la_border_reused(const fold_la_border *Bd)
+{
+    return Bd->n_reused;
+}
+
+fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nrhs, const double *B,
+                                 double *X, const double *Bp, const double *Zp, fold_int n_known,
+                                 int refine_steps, double tol, double *residual)
+{
+    fold_int nP = Bd->nP, nV = Bd->nV;
+    size_t len = (size_t)(nV * nrhs);
+    *residual = 0.0;
+    if (nrhs == 0 || nV == 0) return FOLD_OK;
+    /* R, D, Xprev (nV nrhs each), w (nV), res (nrhs), bordered_apply's (2 nP nrhs + k) */
+    size_t need = 3 * len + (size_t)nV + (size_t)nrhs + 2 * (size_t)(nP * nrhs) + (size_t)Bd->k + 1;
+    if (Bd->ws_len < need) {
+        free(Bd->ws);
+        Bd->ws_len = 0;
+        if (!(Bd->ws = fold_malloc(need, sizeof *Bd->ws, "bordered solve workspace")))
+            return FOLD_ERR_MEMORY;
+        Bd->ws_len = need;
+    }
+    double *ws = Bd->ws;
+    double *R = ws, *Dx = R + len, *Xprev = Dx + len, *w = Xprev + len, *res = w + nV;
+    double *aws = res + nrhs;
+    fold_status st = bordered_apply(Bd, transpose, nrhs, B, X, aws, Bp, Zp, n_known);
+    for (fold_int c = 0; c < nrhs; c++)
+        res[c] = HUGE_VAL;
+    /* refinement as the direct solves' (factor_solve.c, eqs. 4.3-4.4): per column until it
+     * meets tol, its residual stops decreasing (the previous x kept) or the steps run out */
+    for (int step = 0; st == FOLD_OK; step++) {
+        bool active = false;
+        for (fold_int c = 0; c < nrhs; c++) {
+            double *x = X + c * nV, *r = R + c * nV;
+            const double *b = B + c * nV;
+            if (res[c] < 0 || res[c] <= tol) {
+                memset(r, 0, (size_t)nV * sizeof *r);
+                continue;
+            }
+            fold_la_residual(Bd->Av, transpose, x, b, r, w);
+            double rc = backward_error(Bd, x, b, r, w);
+            if (step > 0 && !(rc < res[c])) {
+                memcpy(x, Xprev + c * nV, (size_t)nV * sizeof *x);
+                res[c] = -res[c];
+                memset(r, 0, (size_t)nV * sizeof *r);
+                continue;
+            }
+            res[c] = rc;
+            if (rc > tol) {
+                active = true;
+                memcpy(Xprev + c * nV, x, (size_t)nV * sizeof *x);
+            } else {
+                memset(r, 0, (size_t)nV * sizeof *r);
+            }
+        }
+        if (!active || step >= refine_steps) break;
+        if ((st = bordered_apply(Bd, transpose, nrhs, R, Dx, aws, NULL, NULL, 0))) break;
+        for (size_t q = 0; q < len; q++)
+            X[q] += Dx[q];
+    }
+    for (fold_int c = 0; c < nrhs; c++)
+        *residual = fmax(*residual, fabs(res[c]));
+    return st;
+}

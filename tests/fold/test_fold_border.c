@@ -1,0 +1,157 @@
+/* Comparison runs of the candidates over the primary factorization (doc/math.md §4.9): the
+ * derivatives and the trust report are those of runs that factor their own KKT matrix
+ * (backward.variant_refactor), to rounding, in both KKT forms, for weakly active
+ * constraints, bounds and both at once (several candidates: single flips and the flip of all
+ * together); and the bordered path is taken where it applies (the log says so). */
+#include "basic/basic.h"
+#include "fold_test_util.h"
+
+/* Counts the log lines of comparison runs solved over the primary factorization. */
+static void count_border(int level, const char *line, void *data)
+{
+    (void)level;
+    if (strstr(line, "over the primary factorization") &&
+        !strstr(line, "near singular: factored instead"))
+        (*(int *)data)++;
+}
+
+typedef struct results {
+    double *J, *pbar;
+    fold_backward_info ji, vi;
+    fold_int n_items;
+    fold_trust_item *items;
+    char **names; /* the items' names (valid in the report only until the solver's next call) */
+    int n_border;
+} results;
+
+/* Relative difference of a and b on the scale s; NaN must match NaN. */
+static void same(double a, double b, double s, const char *what, fold_int k)
+{
+    ck_assert_msg(isnan(a) == isnan(b), "%s[%lld]: %g vs %g", what, (long long)k, a, b);
+    if (!isnan(a))
+        ck_assert_msg(fabs(a - b) <= 1e-10 * s, "%s[%lld]: %.17g vs %.17g (scale %g)", what,
+                      (long long)k, a, b, s);
+}
+
+static double max_abs(const double *v, fold_int len)
+{
+    double s = 0;
+    for (fold_int k = 0; k < len; k++)
+        if (isfinite(v[k])) s = fmax(s, fabs(v[k]));
+    return s;
+}
+
+/* The Jacobian d x / d p, a VJP of x with weights w, and the trust report of the VJP. */
+static void compute(const fold_rp *rp, fold_settings *s, const double *w, results *r)
+{
+    fold_int n, m, np;
+    fold_problem_dims(fold_rp_problem(rp), &n, &m, &np);
+    r->n_border = 0;
+    s->log.verbose = 3;
+    s->log.sink = count_border;
+    s->log.sink_data = &r->n_border;
+    fold_solver *solver = fold_test_rp_solver(rp, s);
+    r->J = malloc((size_t)(n * np) * 8);
+    r->pbar = malloc((size_t)np * 8);
+    r->ji = (fold_backward_info)FOLD_BACKWARD_INFO_INIT;
+    r->vi = (fold_backward_info)FOLD_BACKWARD_INFO_INIT;
+    fold_status st =
+        fold_jacobian(solver, &(fold_jacobian_sel){FOLD_BLOCK_X, n, NULL, np, NULL}, r->J, &r->ji);
+    ck_assert_msg(st >= 0, "%s: %s", fold_status_name(st), fold_last_error());
+    st = fold_vjp(solver, &(fold_zbar){.x = w}, r->pbar, &r->vi);
+    ck_assert_msg(st >= 0, "%s: %s", fold_status_name(st), fold_last_error());
+    const fold_trust_item *items;
+    ck_assert_status(fold_trust_report(solver, &items, &r->n_items), FOLD_OK);
+    r->items = malloc((size_t)(r->n_items + 1) * sizeof *items);
+    r->names = malloc((size_t)(r->n_items + 1) * sizeof *r->names);
+    for (fold_int k = 0; k < r->n_items; k++) {
+        r->items[k] = *fold_trust_item_at(items, k);
+        r->names[k] = strdup(r->items[k].name);
+    }
+    fold_solver_free(solver);
+}
+
+static void release(results *r)
+{
+    free(r->J);
+    free(r->pbar);
+    for (fold_int k = 0; k < r->n_items; k++)
+        free(r->names[k]);
+    free(r->names);
+    free(r->items);
+}
+
+/* _i: bit 0 nonlinear, bits 1-2 weak constraint / bound / both, bit 3 barrier form. */
+START_TEST(border_matches_refactor)
+{
+    int kinds = 1 + (_i >> 1) % 3;
+    bool barrier = _i & 8;
+    fold_rp_options o = {.n = 14,
+                         .m = 7,
+                         .np = 5,
+                         .nonlinear = _i & 1,
+                         .weak_cons = kinds & 1,
+                         .weak_bound = kinds & 2};
+    fold_rp *rp = NULL;
+    ck_assert_status(fold_rp_create(700 + (unsigned)_i, &o, &rp), FOLD_OK);
+    fold_int n, m, np;
+    fold_problem_dims(fold_rp_problem(rp), &n, &m, &np);
+    double *w = malloc((size_t)n * 8);
+    for (fold_int j = 0; j < n; j++)
+        w[j] = 1.0 + 0.1 * (double)j;
+    fold_settings s;
+    fold_settings_default(&s);
+    if (barrier) s.backward.kkt_form = FOLD_KKT_BARRIER;
+    results a, b;
+    compute(rp, &s, w, &a);
+    s.backward.variant_refactor = true;
+    compute(rp, &s, w, &b);
+    ck_assert_int_eq(b.n_border, 0);
+    /* the active form's runs are bordered; the barrier form's rescale every Sigma */
+    if (barrier)
+        ck_assert_int_eq(a.n_border, 0);
+    else
+        ck_assert_int_ge(a.n_border, 2 * (int)a.vi.n_variants);
+    ck_assert_int_ge(a.vi.n_candidates, kinds == 3 ? 2 : 1);
+    ck_assert_int_eq(a.vi.n_candidates, b.vi.n_candidates);
+    ck_assert_int_eq(a.vi.n_variants, b.vi.n_variants);
+    ck_assert_int_eq(a.ji.n_uncertain, b.ji.n_uncertain);
+    ck_assert_int_eq(a.vi.n_uncertain, b.vi.n_uncertain);
+    double sj = max_abs(b.J, n * np), sp = max_abs(b.pbar, np);
+    for (fold_int k = 0; k < n * np; k++)
+        same(a.J[k], b.J[k], sj, "J", k);
+    for (fold_int k = 0; k < np; k++)
+        same(a.pbar[k], b.pbar[k], sp, "pbar", k);
+    ck_assert_int_eq(a.n_items, b.n_items);
+    for (fold_int k = 0; k < a.n_items; k++) {
+        const fold_trust_item *x = &a.items[k], *y = &b.items[k];
+        ck_assert_int_eq(x->kind, y->kind);
+        ck_assert_str_eq(a.names[k], b.names[k]);
+        ck_assert_int_eq(x->index, y->index);
+        ck_assert_int_eq(x->row, y->row);
+        ck_assert_int_eq(x->col, y->col);
+        ck_assert_int_eq(x->n_affected, y->n_affected);
+        double si = fmax(sp, fmax(fabs(y->lo), fabs(y->hi)));
+        same(x->lo, y->lo, si, "lo", k);
+        same(x->hi, y->hi, si, "hi", k);
+    }
+    printf("# %s form, %s, %lld candidates, %lld variants: %d bordered runs, %lld uncertain "
+           "entries in the jacobian, %lld in the vjp, alike\n",
+           barrier ? "barrier" : "active", o.nonlinear ? "nonlinear" : "QP",
+           (long long)a.vi.n_candidates, (long long)a.vi.n_variants, a.n_border,
+           (long long)a.ji.n_uncertain, (long long)a.vi.n_uncertain);
+    release(&a);
+    release(&b);
+    free(w);
+    fold_rp_free(rp);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("fold_border");
+    TCase *tc = tcase_create("border");
+    tcase_add_loop_test(tc, border_matches_refactor, 0, 16);
+    suite_add_tcase(s, tc);
+    return fold_test_run(s);
+}
