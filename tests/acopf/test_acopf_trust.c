@@ -666,6 +666,9 @@ START_TEST(parameter_kinds_kept_apart)
     free(alone);
     free(beside);
     acopf_test_solved_free(&s);
+}
+END_TEST
+
 /* Counts the log lines of comparison runs solved over the primary factorization. */
 static void count_border(int level, const char *line, void *data)
 {
