@@ -1,6 +1,7 @@
 /* foldopt: command dispatch, --help and --version (doc/cli.md). */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -55,6 +56,11 @@ static int dispatch(int argc, char **argv)
  * command: exit 2 with a message instead of 0 with nothing written. */
 int main(int argc, char **argv)
 {
+    /* A buffer that holds what most commands print, so that a write error (a full disk,
+     * /dev/full) surfaces at the final flush with its cause: past a flush in the middle of
+     * the output, stdio keeps only the error flag (reported as EIO below). */
+    static char out_buf[1 << 16];
+    if (!isatty(STDOUT_FILENO)) setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
     int rc = dispatch(argc, argv);
     int err = fflush(stdout) != 0 ? errno : 0;
     if (!err && ferror(stdout)) err = EIO;
