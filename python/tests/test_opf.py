@@ -34,7 +34,11 @@ def test_model_sizes_keys_and_kinds(grid30):
 
 
 def test_solution_outputs(grid30, sol30):
-    assert sol30.converged and sol30.status == "solved" and sol30.iterations > 0
+    # At tol 1e-12 (TIGHT) whether Ipopt's last iterate passes "solved" or only "acceptable"
+    # depends on the rounding of the BLAS kernels (OpenBLAS's Haswell kernels: acceptable);
+    # at the default tol it is solved on any machine.
+    assert sol30.converged and sol30.status in ("solved", "acceptable") and sol30.iterations > 0
+    assert grid30.solve().status == "solved"
     assert sol30.times["total"] >= sol30.times["solve"] > 0
     pg, pd = sol30["pg"], grid30.params("pd")
     ploss = sol30["ploss"]

@@ -520,15 +520,17 @@ START_TEST(refine_after_acceptable)
 }
 END_TEST
 
-/* A tight tolerance through the flow-variable re-solve: on gen_grid(30, seed 1) at tol 1e-12
+/* A tight tolerance through the flow-variable re-solve: on gen_grid(30, seed 5) at tol 1e-12
  * the first solve stops at Ipopt's acceptable level, and the warm re-solve with flow
  * variables (a new model started from the converted point, not a tightening of a converged
  * one) ends "solved" when it keeps Ipopt's bound relaxation; without it (the relaxation
- * dropped for every warm solve) it ended acceptable. */
+ * dropped for every warm solve) it ended acceptable. Seed 5 takes that path with OpenBLAS's
+ * Haswell and SkylakeX kernels alike; on seed 1 the re-solve's end at 1e-12 depends on the
+ * kernels' rounding (acceptable with Haswell's). */
 START_TEST(tight_tol_through_flow_vars)
 {
     fold_acopf_case *cs = NULL;
-    ck_assert_acopf(fold_acopf_gen_grid(30, 1, &cs), FOLD_OK);
+    ck_assert_acopf(fold_acopf_gen_grid(30, 5, &cs), FOLD_OK);
     fold_settings set;
     fold_settings_default(&set);
     set.forward.tol = 1e-12;
@@ -536,7 +538,7 @@ START_TEST(tight_tol_through_flow_vars)
     fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
     solved s = {.m = create(cs, FOLD_ACOPF_FLOW_VAR_MAX_Z)};
     fold_status st = fold_acopf_solve(&s.m, &set, NULL, NULL, &s.sv, &fi, &si);
-    printf("# gen_grid(30, 1) at tol 1e-12: first solve %s, %d re-solve(s) with flow variables: "
+    printf("# gen_grid(30, 5) at tol 1e-12: first solve %s, %d re-solve(s) with flow variables: "
            "%s after %ld iterations in all\n",
            fold_forward_status_string(si.first_status), si.rounds,
            fold_forward_status_string(fi.status), (long)fi.iterations);
