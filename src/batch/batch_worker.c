@@ -1,7 +1,6 @@
 /* The worker process: builds the model once, then solves the chains it is handed (each
  * scenario warm-started from its predecessor or the anchor), records each scenario, keeps
  * states for later backward requests in keep mode (doc/api/batch.md, "Processes"). */
-#include <dlfcn.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -120,16 +119,6 @@ static void send_begin(worker *w, fold_int scenario)
     fold_bt_put_i64(&w->out, scenario);
     fold_bt_finish(&w->out);
     send_or_die(w, &w->out);
-}
-
-/* One process per core: the libraries' own thread pools (OpenBLAS, OpenMP in MUMPS) are set
- * to one thread, which also keeps results independent of the pool sizes. */
-static void single_threaded(void)
-{
-    void (*set_blas)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
-    void (*set_omp)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
-    if (set_blas) set_blas(1);
-    if (set_omp) set_omp(1);
 }
 
 static void fill_message(char *msg, fold_status st)
@@ -419,7 +408,9 @@ void fold_bt_worker_main(const fold_batch_model *model, int fd)
     if (getppid() != parent) _exit(3);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    single_threaded();
+    /* One process per core: the libraries' own thread pools run one thread each, which also
+     * keeps results independent of the pool sizes. */
+    (void)fold_set_library_threads(1);
     size_t np = (size_t)model->np + 1;
     w.p = malloc(np * sizeof *w.p);
     w.anchor_p = malloc(np * sizeof *w.anchor_p);

@@ -56,7 +56,8 @@ void opf_print_json(const opf_run *r, FILE *out)
     fprintf(out, ", \"classify_resolves\": %d, \"classify_seconds\": %.6g, \"tol_reached\": ",
             r->fwd.resolves, r->fwd.resolve_s);
     opf_json_num(out, r->fwd.tol_reached);
-    fprintf(out, ", \"n_ambiguous\": %ld", (long)r->fwd.n_ambiguous);
+    fprintf(out, ", \"n_ambiguous\": %ld, \"library_threads\": %d", (long)r->fwd.n_ambiguous,
+            fold_library_threads());
     fputs(",\n \"solution\": ", out);
     if (solved)
         json_solution(out, r);

@@ -1,5 +1,6 @@
 /* foldopt: command dispatch, --help and --version (doc/cli.md). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -52,10 +53,21 @@ static int dispatch(int argc, char **argv)
     return CLI_USAGE;
 }
 
+static bool env_set(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v;
+}
+
 /* Results that did not reach stdout (a full disk, /dev/full) are an error, whatever the
  * command: exit 2 with a message instead of 0 with nothing written. */
 int main(int argc, char **argv)
 {
+    /* OpenBLAS's threads beneath MUMPS and UMFPACK spin without shortening these sparse
+     * factorizations (doc/benchmarks.md, "Library threads"): one thread unless the user says
+     * otherwise through the libraries' own variables. */
+    if (!env_set("OPENBLAS_NUM_THREADS") && !env_set("OMP_NUM_THREADS"))
+        (void)fold_set_library_threads(1);
     /* A buffer that holds what most commands print, so that a write error (a full disk,
      * /dev/full) surfaces at the final flush with its cause: past a flush in the middle of
      * the output, stdio keeps only the error flag (reported as EIO below). */

@@ -74,6 +74,18 @@ with tempfile.TemporaryDirectory() as tmp:
     check("solution keyed by bus id and generator row",
           len(sol.get("vm", {})) == 30 and "1" in sol.get("pg", {}) and "30" in sol.get("va", {}))
     check("no flow variables on the grid by default", d.get("n_flow_var_branches") == 0)
+    # The CLI runs OpenBLAS on one thread unless the environment sets its size (main.c).
+    def threads_with(env_add):
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+        env.update(env_add)
+        p = subprocess.run([exe, "opf", case, "--json"], capture_output=True, text=True,
+                           timeout=300, env=env)
+        return json.loads(p.stdout).get("library_threads") if p.returncode == 0 else None
+    t_default, t_env = threads_with({}), threads_with({"OPENBLAS_NUM_THREADS": "2"})
+    check("one library thread by default, OPENBLAS_NUM_THREADS honoured",
+          (t_default, t_env) == (1, 2) or (t_default, t_env) == (0, 0),
+          f"default {t_default}, OPENBLAS_NUM_THREADS=2: {t_env} (0: no OpenBLAS)")
     rc, out, err = run("opf", case, "--json", "--flow-vars", "all")
     fv = json.loads(out) if rc == 0 else {}
     nf = fv.get("n_flow_var_branches", 0)

@@ -369,6 +369,9 @@ static int bench_grid(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* As the CLI (src/cli/main.c): OpenBLAS on one thread unless the environment sizes it. */
+    const char *blas = getenv("OPENBLAS_NUM_THREADS"), *omp = getenv("OMP_NUM_THREADS");
+    if (!(blas && *blas) && !(omp && *omp)) (void)fold_set_library_threads(1);
     if (argc > 1 && !strcmp(argv[1], "--grid")) return bench_grid(argc, argv);
     const char *dir = getenv("FOLDOPT_PGLIB_DIR"), *env = getenv("FOLDOPT_BENCH_MAX_BUSES");
     long max_buses = argc > 1 ? atol(argv[1]) : env ? atol(env) : 3000;

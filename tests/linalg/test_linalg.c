@@ -416,6 +416,20 @@ START_TEST(kept_factor)
 }
 END_TEST
 
+/* The process's OpenBLAS pool (beneath UMFPACK and CHOLMOD; scripts/deps.sh installs
+ * libopenblas0, the system's libblas.so.3) follows fold_set_library_threads. */
+START_TEST(library_threads)
+{
+    ck_assert_int_eq(fold_set_library_threads(0), FOLD_ERR_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(fold_last_error(), "n = 0"));
+    ck_assert_int_gt(fold_library_threads(), 0);
+    ck_assert_int_eq(fold_set_library_threads(2), FOLD_OK);
+    ck_assert_int_eq(fold_library_threads(), 2);
+    ck_assert_int_eq(fold_set_library_threads(1), FOLD_OK);
+    ck_assert_int_eq(fold_library_threads(), 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("linalg");
@@ -430,6 +444,7 @@ int main(void)
     tcase_add_loop_test(tc, shared_factor, 0, 3);
     tcase_add_loop_test(tc, blocked_solves, 0, 2);
     tcase_add_loop_test(tc, kept_factor, 0, 2);
+    tcase_add_test(tc, library_threads);
     suite_add_tcase(suite, tc);
     return fold_test_run(suite);
 }
