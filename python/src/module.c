@@ -303,7 +303,25 @@ static PyObject *py_status_name(PyObject *self, PyObject *arg)
     return PyUnicode_FromString(fold_status_name((fold_status)st));
 }
 
+static PyObject *py_library_threads(PyObject *self, PyObject *args)
+{
+    int n = 0;
+    if (!PyArg_ParseTuple(args, "|i", &n)) return NULL;
+    if (n != 0) {
+        if (n < 0) {
+            PyErr_Format(PyExc_ValueError, "library_threads: n = %d, must be >= 1", n);
+            return NULL;
+        }
+        fold_status st = fold_set_library_threads(n);
+        if (st != FOLD_OK) return fold_py_raise(st, "library_threads", fold_last_error());
+    }
+    return PyLong_FromLong(fold_library_threads());
+}
+
 static PyMethodDef methods[] = {
+    {"library_threads", py_library_threads, METH_VARARGS,
+     "library_threads([n]) -> OpenBLAS's thread count (0 without OpenBLAS), after setting the "
+     "OpenBLAS and OpenMP pools to n >= 1 threads when n is given"},
     {"settings_list", py_settings_list, METH_NOARGS,
      "settings_list() -> [(name, type, default, doc)] of every setting"},
     {"check_settings", py_check_settings, METH_O,

@@ -298,3 +298,17 @@ def test_bad_cases(tmp_path):
         opf.OPF.grid(2.5)
     with pytest.raises(ValueError, match="flow_var_max_z"):
         opf.OPF.grid(5, flow_var_max_z=-1)
+
+
+def test_library_threads():
+    """OpenBLAS (Debian's libopenblas0 is the system BLAS) follows library_threads(n)."""
+    before = foldopt.library_threads()
+    assert before > 0
+    try:
+        assert foldopt.library_threads(2) == 2 and foldopt.library_threads() == 2
+        assert foldopt.library_threads(1) == 1
+        for bad in (0, -1, 1.5, True):
+            with pytest.raises(ValueError, match="library_threads"):
+                foldopt.library_threads(bad)
+    finally:
+        foldopt.library_threads(before)
