@@ -9,8 +9,14 @@
 
 /** Size of the message buffers the hooks write into (with the terminating NUL). */
 #define FOLD_BATCH_MESSAGE_LEN 1024
-/** Default number of scenarios per chunk (one warm-start chain, solved by one worker). */
+/** Largest number of scenarios per chunk (one warm-start chain, solved by one worker) that
+ *  FOLD_BATCH_CHUNK_AUTO chooses. */
 #define FOLD_BATCH_CHUNK 8
+/** chunk_size = FOLD_BATCH_CHUNK_AUTO (the default): min(FOLD_BATCH_CHUNK,
+ *  ceil(n / FOLD_BATCH_MIN_CHAINS)) for a job of n scenarios, so that a small job still has
+ *  FOLD_BATCH_MIN_CHAINS chains to spread over the workers (doc/api/batch.md). */
+#define FOLD_BATCH_CHUNK_AUTO 0
+#define FOLD_BATCH_MIN_CHAINS 16
 
 /** What a scenario's solve started from. */
 typedef enum fold_batch_start {
@@ -102,7 +108,8 @@ typedef struct fold_batch_model {
 /** Engine options. */
 typedef struct fold_batch_options {
     int n_workers;             /**< worker processes; 0: the online processor count */
-    fold_int chunk_size;       /**< scenarios per chain (>= 1; default FOLD_BATCH_CHUNK) */
+    fold_int chunk_size;       /**< scenarios per chain (>= 1), or FOLD_BATCH_CHUNK_AUTO (the
+                                    default: depends on the job's size only) */
     double scenario_timeout_s; /**< wall-clock limit per scenario (and per backward request);
                                     0: none. A scenario over it is recorded as timed out and
                                     its worker replaced */

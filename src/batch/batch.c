@@ -11,7 +11,7 @@
 void fold_batch_default_options(fold_batch_options *opt)
 {
     memset(opt, 0, sizeof *opt);
-    opt->chunk_size = FOLD_BATCH_CHUNK;
+    opt->chunk_size = FOLD_BATCH_CHUNK_AUTO;
     opt->warm = FOLD_BATCH_WARM_NEAREST;
 }
 
@@ -44,8 +44,9 @@ static fold_status check_options(const fold_batch_options *o)
     if (o->n_workers < 0 || o->n_workers > 4096)
         return fold_error(FOLD_ERR_ARGUMENT, "%s: n_workers = %d outside [0, 4096]", FN,
                           o->n_workers);
-    if (o->chunk_size < 1)
-        return fold_error(FOLD_ERR_ARGUMENT, "%s: chunk_size = %lld must be >= 1", FN,
+    if (o->chunk_size < 0)
+        return fold_error(FOLD_ERR_ARGUMENT,
+                          "%s: chunk_size = %lld must be >= 1, or FOLD_BATCH_CHUNK_AUTO (0)", FN,
                           (long long)o->chunk_size);
     if (!(o->scenario_timeout_s >= 0) || !isfinite(o->scenario_timeout_s))
         return fold_error(FOLD_ERR_ARGUMENT, "%s: scenario_timeout_s = %g must be >= 0", FN,

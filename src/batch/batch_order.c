@@ -212,9 +212,21 @@ static fold_status split(planner *pl, fold_int *idx, fold_int count)
     return st ? st : split(pl, idx + left, count - left);
 }
 
+/* FOLD_BATCH_CHUNK_AUTO: chains of up to FOLD_BATCH_CHUNK scenarios, shorter for a small job
+ * so that it has FOLD_BATCH_MIN_CHAINS chains to balance over the workers (20 scenarios in
+ * chains of 8 leave one of two workers with 12 of them). It depends on the job's size only,
+ * so that starts, and results, do not depend on the number of workers or ranks. */
+static fold_int chunk_for(fold_int chunk_size, fold_int n)
+{
+    if (chunk_size != FOLD_BATCH_CHUNK_AUTO) return chunk_size;
+    fold_int c = (n + FOLD_BATCH_MIN_CHAINS - 1) / FOLD_BATCH_MIN_CHAINS;
+    return c < 1 ? 1 : c > FOLD_BATCH_CHUNK ? FOLD_BATCH_CHUNK : c;
+}
+
 fold_status fold_bt_plan_make(const fold_batch_job *job, fold_int np, fold_int chunk_size, int warm,
                               fold_int first_key, fold_bt_plan *plan)
 {
+    chunk_size = chunk_for(chunk_size, job->n_scenarios);
     planner pl = {.job = job,
                   .n = job->n_scenarios,
                   .np = np,

@@ -74,7 +74,8 @@ static void usage(FILE *out)
         "             default stdout\n"
         "  --resume   continue FILE.part of an interrupted run of the same batch\n"
         "  --jobs N   worker processes (per MPI rank); default the number of cores\n"
-        "  --chunk N  scenarios per warm-start chain (default 8)\n"
+        "  --chunk N  scenarios per warm-start chain (default: 8, fewer below 128 scenarios so\n"
+        "             that there are 16 chains)\n"
         "  --warm     start of each scenario: the preceding one of its chain or the anchor (the\n"
         "             mean scenario), whichever is nearer (nearest, default), the preceding one\n"
         "             (chain), the anchor, or none (cold)\n"
@@ -473,7 +474,7 @@ int cmd_batch(int argc, char **argv)
     c.timings = true;
     c.warm_duals = true;
     c.progress = -1;
-    c.chunk = FOLD_BATCH_CHUNK;
+    c.chunk = FOLD_BATCH_CHUNK_AUTO;
     c.fmt.r = &c.r;
     int rc = parse_args(&c, argc, argv);
     c.fmt.format = c.format;

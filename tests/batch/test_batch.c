@@ -182,6 +182,38 @@ START_TEST(problem_model_closed_form)
 }
 END_TEST
 
+/* The default chunk size (FOLD_BATCH_CHUNK_AUTO) depends on the job's size only: 20
+ * scenarios make 10 chains of 2 (16 chains at least), 200 make 25 of 8; an explicit size is
+ * kept. */
+START_TEST(auto_chunk_size)
+{
+    fixture f;
+    fixture_init(&f, FOLD_BATCH_SENS_NONE);
+    const fold_int sizes[] = {1, 20, 200};
+    const fold_int chains[] = {1, 10, 25};
+    double *p = pqp_params(200, 11);
+    for (int k = 0; k < 4; k++) {
+        fold_int n = sizes[k < 3 ? k : 1];
+        fold_batch *b =
+            start(&f.model, 2, k < 3 ? FOLD_BATCH_CHUNK_AUTO : 3, FOLD_BATCH_WARM_NEAREST);
+        collected c;
+        collected_init(&c, n, &f.model);
+        fold_batch_info info = FOLD_BATCH_INFO_INIT;
+        run(b, n, p, NULL, &c, &info);
+        ck_assert_int_eq(info.n_ok, n);
+        ck_assert_int_eq(info.n_chunks, k < 3 ? chains[k] : 7); /* explicit 3: ceil(20 / 3) */
+        fold_batch_free(b);
+        collected_free(&c);
+    }
+    fold_batch_options opt;
+    fold_batch_default_options(&opt);
+    ck_assert_int_eq(opt.chunk_size, FOLD_BATCH_CHUNK_AUTO);
+    free(p);
+    fold_batch_model_dispose(&f.model);
+    fold_problem_free(f.prob);
+}
+END_TEST
+
 /* Two runs are the same bit for bit when every field that is not a time matches. */
 static void assert_same_records(const collected *a, const collected *b)
 {
@@ -687,7 +719,7 @@ START_TEST(bad_input)
     ck_assert_status(fold_batch_create(&m, NULL, &b), FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("model.solve");
     ck_assert_ptr_null(b);
-    opt.chunk_size = 0;
+    opt.chunk_size = -1;
     ck_assert_status(fold_batch_create(&f.model, &opt, &b), FOLD_ERR_ARGUMENT);
     ck_assert_error_mentions("chunk_size");
     fold_batch_default_options(&opt);
@@ -757,6 +789,7 @@ int main(void)
     TCase *tc = tcase_create("engine");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, problem_model_closed_form);
+    tcase_add_test(tc, auto_chunk_size);
     tcase_add_test(tc, same_records_any_workers);
     tcase_add_test(tc, same_as_serial_run);
     tcase_add_test(tc, warm_starts_save_iterations);
