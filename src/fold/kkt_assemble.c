@@ -110,10 +110,26 @@ static fold_int dedupe(fold_int *r, fold_int *s, fold_int len)
  * drop repeated couplings, insert the diagonal (source -1) if H has none. Returns the
  * column's final length. */
 static fold_int finish_column(fold_kkt *kkt, fold_int c, fold_int len, const fold_int *Kp,
-                              fold_int *Ki)
+                              fold_int *Ki, fold_int *mark)
 {
-    fold_int pos = 0;
+    fold_int pos = 0, f = 0;
     fold_int *r = Ki + Kp[c], *s = kkt->sys.kidx + Kp[c];
+    /* couplings whose row the column already has, dropped before any sort (mark[row] =
+     * c + 1: seen in this column); most repeat H's entries */
+    while (mark && f < len && s[f] != -2)
+        f++;
+    if (mark && f < len) {
+        fold_int w = f;
+        for (fold_int t = 0; t < f; t++)
+            mark[r[t]] = c + 1;
+        for (fold_int t = f; t < len; t++)
+            if (mark[r[t]] != c + 1) {
+                mark[r[t]] = c + 1;
+                r[w] = r[t];
+                s[w++] = s[t];
+            }
+        len = w;
+    }
     for (fold_int t = 1; t < len; t++)
         if (r[t] <= r[t - 1]) {
             if (s[t] != -2) kkt->sys.n_sorted_cols++;
@@ -180,16 +196,24 @@ fold_status fold_kkt_build_pattern(fold_kkt *kkt)
     visit(kkt, next, Ki, kkt->sys.kidx, NULL);
     /* next[c] (kdiag) is now the end of column c's entries from the patterns; with condensed
      * rows, flen[c] the final length of column c. */
-    fold_int *flen = NULL;
-    if (kkt->sys.nc > 0 && !(flen = fold_malloc((size_t)nK, sizeof *flen, "KKT column lengths")))
-        return FOLD_ERR_MEMORY;
+    fold_int *flen = NULL, *mark = NULL;
+    if (kkt->sys.nc > 0) {
+        flen = fold_malloc((size_t)nK, sizeof *flen, "KKT column lengths");
+        mark = fold_calloc((size_t)nK, sizeof *mark, "KKT column marks");
+        if (!flen || !mark) {
+            free(flen);
+            free(mark);
+            return FOLD_ERR_MEMORY;
+        }
+    }
     for (fold_int c = 0; c < nK; c++) {
-        fold_int len = finish_column(kkt, c, next[c] - Kp[c], Kp, Ki);
+        fold_int len = finish_column(kkt, c, next[c] - Kp[c], Kp, Ki, mark);
         if (flen) flen[c] = len;
     }
     if (flen) {
         compact(kkt, flen);
         free(flen);
+        free(mark);
         fold_kkt_condense_locate(kkt);
     }
     return FOLD_OK;

@@ -170,15 +170,16 @@ fold_status fold_kkt_condense_rhs(fold_kkt *kkt, fold_int col, double sign, doub
     const fold_owned_pattern *jp = &kkt->prob->jac_g;
     const double *jv = kkt->val.jv;
     if (sys->nc == 0 || sys->form != FOLD_KKT_BARRIER) return FOLD_OK;
-    if (col >= sys->crhs_cols) {
-        fold_int cols = col + 1 > 2 * sys->crhs_cols ? col + 1 : 2 * sys->crhs_cols;
-        double *r = realloc(sys->crhs, (size_t)cols * (size_t)sys->nc * sizeof *r);
+    size_t need = (size_t)(col + 1) * (size_t)sys->nc; /* nc changes with the pattern */
+    if (need > sys->crhs_len) {
+        size_t len = need > 2 * sys->crhs_len ? need : 2 * sys->crhs_len;
+        double *r = realloc(sys->crhs, len * sizeof *r);
         if (!r)
             return fold_error(FOLD_ERR_MEMORY,
                               "out of memory: right-hand sides of %lld condensed rows",
                               (long long)sys->nc);
         sys->crhs = r;
-        sys->crhs_cols = cols;
+        sys->crhs_len = len;
     }
     double *b = sys->crhs + (size_t)col * (size_t)sys->nc;
     for (fold_int q = 0; q < sys->nc; q++) {

@@ -117,7 +117,7 @@ typedef struct fold_kkt_sys {
     unsigned char *cwant;
     fold_int nc, *crow, *cptr, *cent, *cpbase, *cpair;
     double *crhs;
-    fold_int crhs_cols;
+    size_t crhs_len; /* entries allocated */
 } fold_kkt_sys;
 
 typedef struct fold_kkt_pc fold_kkt_pc;
