@@ -119,6 +119,7 @@ typedef struct fold_settings {
         bool allow_unconverged; /**< differentiate a forward solve that did not converge */
         int block_size;         /**< right-hand sides per block in jacobian calls */
         bool variant_refactor;  /**< comparison runs factor their own KKT matrix */
+        bool barrier_condense;  /**< barrier form: eliminate rows far from their bounds */
     } backward;
     struct {
         fold_precond_kind kind;

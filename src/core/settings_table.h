@@ -94,6 +94,10 @@
       "Factor the KKT matrix of every comparison run of the candidates (doc/math.md §3.2) "       \
       "instead of solving it over the primary factorization with a bordered update "               \
       "(§4.9); the results agree to rounding.")                                                    \
+    X(backward, barrier_condense, BOOL, 1, 0, 1, NULL,                                             \
+      "Barrier KKT form with the direct method: eliminate the inequality rows whose "              \
+      "Sigma_s ||J_i||^2 is small against the Hessian diagonal (far from their bounds) by an "     \
+      "exact Schur complement (doc/math.md eq. 3.14a); false factors all n + m rows.")             \
     X(precond, kind, ENUM, 5, 0, 5, "none|jacobi|block|exact|nearby|auto",                         \
       "Preconditioner of iterative backward methods. auto: the one that defines the map (exact "   \
       "for the KKT fold, none for a fold map), block (jacobi if singular or indefinite) for "      \

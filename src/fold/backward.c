@@ -52,8 +52,7 @@ static fold_status jvp_rhs(void *ctx, double *B)
     fold_status st = fold_kkt_null_check_jvp(e->kkt, e->set, 1, c->dp, c->off[0] >= 0,
                                              c->off[3] >= 0, c->off[1] >= 0 || c->off[2] >= 0);
     if (st) return st;
-    fold_kkt_rhs_jvp(e->kkt, 1, c->dp, B);
-    return FOLD_OK;
+    return fold_kkt_rhs_jvp(e->kkt, 1, c->dp, B);
 }
 
 static fold_status jvp_finish(void *ctx, const double *U, bool inconsistent, double *out)
@@ -173,8 +172,7 @@ static fold_status vjp_rhs(void *ctx, double *B)
     const vjp_ctx *c = e->c;
     fold_status st = fold_kkt_null_check_vjp(e->kkt, e->set);
     if (st) return st;
-    fold_kkt_rhs_vjp(e->kkt, 1, c->xbar, c->lambar, c->zlbar, c->zubar, B, e->C);
-    return FOLD_OK;
+    return fold_kkt_rhs_vjp(e->kkt, 1, c->xbar, c->lambar, c->zlbar, c->zubar, B, e->C);
 }
 
 static fold_status vjp_finish(void *ctx, const double *W, bool inconsistent, double *pbar)

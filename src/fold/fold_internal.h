@@ -166,6 +166,25 @@ void fold_kkt_barrier_diagonals(fold_kkt *kkt, const fold_solver *solver);
 void fold_kkt_active_weights(fold_kkt *kkt, const fold_solver *solver);
 /* Form al, au (and zero sigl, sigu) if the active-form weights are pending. */
 void fold_kkt_weights(fold_kkt *kkt);
+/* Condensed inequality rows of the barrier form (kkt_condense.c, doc/math.md eq. 3.14a).
+ * select: cwant from the diagonals (after fold_kkt_barrier_diagonals, whose Hessian
+ * diagonal it reads in w1), none unless backward.barrier_condense, the direct method and an
+ * assembled H; build: crow, cptr, cent, cpbase from cwant (the builder sets cpos); locate:
+ * cpair once K's pattern is final; fill: the terms Sigma_s J_i' J_i into the unscaled K. */
+void fold_kkt_condense_select(fold_kkt *kkt, const fold_settings *set);
+bool fold_kkt_condense_changed(const fold_kkt *kkt);
+fold_status fold_kkt_condense_build(fold_kkt *kkt);
+void fold_kkt_condense_locate(fold_kkt *kkt);
+void fold_kkt_condense_fill(const fold_kkt *kkt, double *Kx);
+void fold_kkt_condense_release(fold_kkt_sys *sys);
+/* Column col of a right-hand side in unscaled parts vx (n), vl (m), the system's being
+ * sign * [vx; vl]: store sign * vl of the condensed rows, fold vx += J_C' Sigma_s vl_C. */
+fold_status fold_kkt_condense_rhs(fold_kkt *kkt, fold_int col, double sign, double *vx,
+                                  const double *vl);
+/* dlam_i = Sigma_s (J_i dx - b_i) of the condensed rows into vl from the unscaled primal
+ * part vx of the solution of column col (crhs NULL: b = 0, a null direction). */
+void fold_kkt_condense_finish(const fold_kkt *kkt, const double *crhs, const double *vx,
+                              double *vl);
 /* Sorted CSC pattern of K, kidx, kdiag and kscale from xpos, cpos, nK (set by the builders
  * above): H_FF in both triangles, J_AF and J_AF', and the whole diagonal. */
 fold_status fold_kkt_build_pattern(fold_kkt *kkt);
@@ -217,7 +236,7 @@ void fold_kkt_fill(fold_kkt *kkt);
 
 /* --- right-hand sides and results (kkt_rhs.c) --- all blocks column-major, nrhs columns.
  * JVP (eq. 3.8): B (nK x nrhs) from directions dP (np x nrhs). */
-void fold_kkt_rhs_jvp(const fold_kkt *kkt, fold_int nrhs, const double *dP, double *B);
+fold_status fold_kkt_rhs_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, double *B);
 /* From the solution U (nK x nrhs) of K U = B to dx (n), dlam (m), dzl, dzu (n) per column
  * (any output may be NULL; leading dimensions n and m). */
 void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const double *U,
@@ -225,8 +244,8 @@ void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const d
 /* VJP (eq. 3.10): B (nK x nrhs) and the bound term C (n x nrhs) from upstream gradients
  * (any may be NULL = zero; leading dimensions n, m, n, n). C may be NULL when zlbar and zubar
  * are (the bound term is then zero); fold_kkt_finish_vjp takes the same C. */
-void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const double *lambar,
-                      const double *zlbar, const double *zubar, double *B, double *C);
+fold_status fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const double *lambar,
+                             const double *zlbar, const double *zubar, double *B, double *C);
 /* pbar (np x nrhs) from W = K^{-1} B and C (eq. 3.11); with cols (n_cols of them) only
  * those entries of each column of pbar are computed (the others are left partial). */
 void fold_kkt_finish_vjp(const fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,

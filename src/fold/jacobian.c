@@ -58,7 +58,7 @@ static fold_status forward_block(fold_solver *solver, fold_block of, fold_int n_
     memset(dP, 0, (size_t)(np * nb) * sizeof(double));
     for (fold_int c = 0; c < nb; c++) /* a flagged column is not solved */
         if (!nl->col[c0 + c]) dP[c * np + pick(cols, c0 + c)] = 1.0;
-    fold_kkt_rhs_jvp(kkt, nb, dP, B);
+    if ((st = fold_kkt_rhs_jvp(kkt, nb, dP, B)) < 0) return st;
     if ((st = fold_kkt_solve(kkt, &solver->set, nb, B, U, nl->bad, call->info)) < 0) return st;
     if ((st = mark_inconsistent(solver, true, cols, c0, nb, nl))) return st;
     fold_kkt_finish_jvp(kkt, nb, dP, U, of == FOLD_BLOCK_X ? Z : NULL,
@@ -84,8 +84,9 @@ static fold_status reverse_block(fold_solver *solver, fold_block of, fold_int n_
     memset(E, 0, (size_t)(len * nb) * sizeof(double));
     for (fold_int r = 0; r < nb; r++) /* a flagged row is not solved */
         if (!nl->row[r0 + r]) E[r * len + pick(rows, r0 + r)] = 1.0;
-    fold_kkt_rhs_vjp(kkt, nb, of == FOLD_BLOCK_X ? E : NULL, of == FOLD_BLOCK_LAM ? E : NULL,
-                     of == FOLD_BLOCK_ZL ? E : NULL, of == FOLD_BLOCK_ZU ? E : NULL, B, C);
+    st = fold_kkt_rhs_vjp(kkt, nb, of == FOLD_BLOCK_X ? E : NULL, of == FOLD_BLOCK_LAM ? E : NULL,
+                          of == FOLD_BLOCK_ZL ? E : NULL, of == FOLD_BLOCK_ZU ? E : NULL, B, C);
+    if (st < 0) return st;
     if ((st = fold_kkt_solve(kkt, &solver->set, nb, B, W, nl->bad, call->info)) < 0) return st;
     if ((st = mark_inconsistent(solver, false, rows, r0, nb, nl))) return st;
     fold_kkt_finish_vjp(kkt, nb, W, C, n_cols, cols, P);

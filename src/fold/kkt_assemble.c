@@ -74,19 +74,67 @@ static void visit(const fold_kkt *kkt, fold_int *next, fold_int *Ki, fold_int *k
         put(next, Ki, kidx, c, r, hp->nnz + k);
         put(next, Ki, kidx, r, c, hp->nnz + k);
     }
+    /* The couplings Sigma_s J_i' J_i of the condensed rows (eq. 3.14a), after every entry
+     * from the patterns (source -2; duplicates of other entries are dropped when the column
+     * is finished; the diagonal is always there). */
+    for (fold_int q = 0; q < kkt->sys.nc; q++)
+        for (fold_int a = kkt->sys.cptr[q]; a < kkt->sys.cptr[q + 1]; a++)
+            for (fold_int b = kkt->sys.cptr[q]; b < kkt->sys.cptr[q + 1]; b++) {
+                fold_int r = kkt->sys.xpos[jp->col[kkt->sys.cent[a]]];
+                fold_int c = kkt->sys.xpos[jp->col[kkt->sys.cent[b]]];
+                if (r != c) put(next, Ki, kidx, c, r, -2);
+            }
+}
+
+/* Drop the coupling entries (source -2) of a sorted column that repeat the row of another
+ * entry; returns the new length. */
+static fold_int dedupe(fold_int *r, fold_int *s, fold_int len)
+{
+    fold_int w = 0;
+    for (fold_int t = 0; t < len; t++) {
+        if (s[t] == -2) {
+            bool dup = w > 0 && r[w - 1] == r[t];
+            for (fold_int u = t + 1; !dup && u < len && r[u] == r[t]; u++)
+                dup = s[u] != -2;
+            if (dup) continue;
+        }
+        r[w] = r[t];
+        s[w++] = s[t];
+    }
+    return w;
 }
 
 /* Finish column c, whose len entries from the patterns start at Kp[c] (with one free slot
- * after them when H has no diagonal there): sort it if it arrived unsorted, insert the
- * diagonal (source -1) if H has none. */
-static void finish_column(fold_kkt *kkt, fold_int c, fold_int len, const fold_int *Kp, fold_int *Ki)
+ * after them when H has no diagonal there): sort it if it arrived unsorted (counted when
+ * the entries from the patterns did; the couplings of condensed rows come after them),
+ * drop repeated couplings, insert the diagonal (source -1) if H has none. Returns the
+ * column's final length. */
+static fold_int finish_column(fold_kkt *kkt, fold_int c, fold_int len, const fold_int *Kp,
+                              fold_int *Ki, fold_int *mark)
 {
-    fold_int pos = 0;
+    fold_int pos = 0, f = 0;
     fold_int *r = Ki + Kp[c], *s = kkt->sys.kidx + Kp[c];
+    /* couplings whose row the column already has, dropped before any sort (mark[row] =
+     * c + 1: seen in this column); most repeat H's entries */
+    while (mark && f < len && s[f] != -2)
+        f++;
+    if (mark && f < len) {
+        fold_int w = f;
+        for (fold_int t = 0; t < f; t++)
+            mark[r[t]] = c + 1;
+        for (fold_int t = f; t < len; t++)
+            if (mark[r[t]] != c + 1) {
+                mark[r[t]] = c + 1;
+                r[w] = r[t];
+                s[w++] = s[t];
+            }
+        len = w;
+    }
     for (fold_int t = 1; t < len; t++)
         if (r[t] <= r[t - 1]) {
+            if (s[t] != -2) kkt->sys.n_sorted_cols++;
             sort_column(r, s, len);
-            kkt->sys.n_sorted_cols++;
+            if (kkt->sys.nc > 0) len = dedupe(r, s, len);
             break;
         }
     while (pos < len && r[pos] < c)
@@ -96,8 +144,25 @@ static void finish_column(fold_kkt *kkt, fold_int c, fold_int len, const fold_in
         memmove(s + pos + 1, s + pos, (size_t)(len - pos) * sizeof *s);
         r[pos] = c;
         s[pos] = -1;
+        len++;
     }
     kkt->sys.kdiag[c] = Kp[c] + pos;
+    return len;
+}
+
+/* Close the gaps the dropped couplings left between the columns (their lengths in len). */
+static void compact(fold_kkt *kkt, const fold_int *len)
+{
+    fold_int *Kp = kkt->sys.K->p, *Ki = kkt->sys.K->i, *kidx = kkt->sys.kidx, w = 0;
+    for (fold_int c = 0; c < kkt->sys.nK; c++) {
+        fold_int start = Kp[c];
+        memmove(Ki + w, Ki + start, (size_t)len[c] * sizeof *Ki);
+        memmove(kidx + w, kidx + start, (size_t)len[c] * sizeof *kidx);
+        kkt->sys.kdiag[c] -= start - w;
+        Kp[c] = w;
+        w += len[c];
+    }
+    Kp[kkt->sys.nK] = w;
 }
 
 fold_status fold_kkt_build_pattern(fold_kkt *kkt)
@@ -129,9 +194,28 @@ fold_status fold_kkt_build_pattern(fold_kkt *kkt)
     memcpy(Kp, next, (size_t)nK * sizeof *Kp);
     Kp[nK] = nz;
     visit(kkt, next, Ki, kkt->sys.kidx, NULL);
-    /* next[c] is now the end of column c's entries from the patterns. */
-    for (fold_int c = 0; c < nK; c++)
-        finish_column(kkt, c, next[c] - Kp[c], Kp, Ki);
+    /* next[c] (kdiag) is now the end of column c's entries from the patterns; with condensed
+     * rows, flen[c] the final length of column c. */
+    fold_int *flen = NULL, *mark = NULL;
+    if (kkt->sys.nc > 0) {
+        flen = fold_malloc((size_t)nK, sizeof *flen, "KKT column lengths");
+        mark = fold_calloc((size_t)nK, sizeof *mark, "KKT column marks");
+        if (!flen || !mark) {
+            free(flen);
+            free(mark);
+            return FOLD_ERR_MEMORY;
+        }
+    }
+    for (fold_int c = 0; c < nK; c++) {
+        fold_int len = finish_column(kkt, c, next[c] - Kp[c], Kp, Ki, mark);
+        if (flen) flen[c] = len;
+    }
+    if (flen) {
+        compact(kkt, flen);
+        free(flen);
+        free(mark);
+        fold_kkt_condense_locate(kkt);
+    }
     return FOLD_OK;
 }
 
@@ -149,8 +233,9 @@ fold_status fold_kkt_sys_alloc(fold_kkt_sys *sys, fold_int n, fold_int m)
     sys->xdiag = fold_calloc(nn, sizeof(double), "Sigma_x");
     sys->cdiag = fold_calloc(mm, sizeof(double), "constraint diagonal");
     sys->jmask = fold_calloc(mm, sizeof(double), "constraint mask");
-    return sys->sig_xstat && sys->sig_cstat && sys->xpos && sys->cpos && sys->al && sys->au &&
-                   sys->sigl && sys->sigu && sys->xdiag && sys->cdiag && sys->jmask
+    sys->cwant = fold_calloc(mm, 1, "condensed rows");
+    return sys->cwant && sys->sig_xstat && sys->sig_cstat && sys->xpos && sys->cpos && sys->al &&
+                   sys->au && sys->sigl && sys->sigu && sys->xdiag && sys->cdiag && sys->jmask
                ? FOLD_OK
                : FOLD_ERR_MEMORY;
 }
@@ -168,6 +253,9 @@ void fold_kkt_sys_free(fold_kkt_sys *sys)
     free(sys->xdiag);
     free(sys->cdiag);
     free(sys->jmask);
+    free(sys->cwant);
+    free(sys->crhs);
+    fold_kkt_condense_release(sys);
 }
 
 void fold_kkt_release_system(fold_kkt *kkt)
@@ -181,6 +269,7 @@ void fold_kkt_release_system(fold_kkt *kkt)
     kkt->sys.kidx = kkt->sys.kdiag = NULL;
     kkt->sys.kscale = NULL;
     kkt->sys.nK = 0;
+    fold_kkt_condense_release(&kkt->sys);
     kkt->fac.has_factor = kkt->fac.is_lsq = false;
 }
 
@@ -220,10 +309,11 @@ void fold_kkt_fill(fold_kkt *kkt)
                           : kkt->val.jv[k - nh];
     }
     if (barrier) { /* Sigma_x on the primal, -1/Sigma_s on the constraint diagonal */
+        fold_kkt_condense_fill(kkt, Kx); /* Sigma_s J_i' J_i of the condensed rows */
         for (fold_int j = 0; j < kkt->n; j++)
             Kx[kkt->sys.kdiag[kkt->sys.xpos[j]]] += kkt->sys.xdiag[j];
         for (fold_int i = 0; i < kkt->m; i++)
-            Kx[kkt->sys.kdiag[kkt->sys.cpos[i]]] += kkt->sys.cdiag[i];
+            if (kkt->sys.cpos[i] >= 0) Kx[kkt->sys.kdiag[kkt->sys.cpos[i]]] += kkt->sys.cdiag[i];
     }
     scale(kkt);
 }

@@ -1,6 +1,7 @@
 /* The interior-point (barrier) KKT system at the final iterate (doc/math.md §3.4):
  * [H + Sigma_x, J'; J, -D] with Sigma_x = zl/(x - xL) + zu/(xU - x) and D = 1/Sigma_s on
- * inequality rows (eqs. 3.12-3.14). */
+ * inequality rows (eqs. 3.12-3.14), less the rows condensed out of it (kkt_condense.c,
+ * eq. 3.14a). */
 #include <float.h>
 
 #include "fold/fold_internal.h"
@@ -15,11 +16,14 @@ fold_status fold_kkt_build_barrier(fold_kkt *kkt)
     fold_int n = kkt->n, m = kkt->m;
     for (fold_int j = 0; j < n; j++)
         kkt->sys.xpos[j] = j;
+    fold_int kept = 0;
+    /* condensed rows (cwant, eq. 3.14a) are not rows of K */
     for (fold_int i = 0; i < m; i++)
-        kkt->sys.cpos[i] = n + i;
-    kkt->sys.nK = n + m;
+        kkt->sys.cpos[i] = kkt->sys.cwant[i] ? -1 : n + kept++;
+    kkt->sys.nK = n + kept;
     kkt->sys.n_primal = n;
-    return fold_kkt_build_pattern(kkt);
+    fold_status st = fold_kkt_condense_build(kkt);
+    return st < 0 ? st : fold_kkt_build_pattern(kkt);
 }
 
 /* Distance to a bound, floored so that an iterate exactly at a bound (an imported point)

@@ -98,6 +98,9 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
         zl[i] = t >= 0 ? z[t] * kkt->sys.kscale[t] *
                              (kkt->sys.form == FOLD_KKT_BARRIER ? kkt->sys.jmask[i] : 1.0)
                        : 0.0;
+    }
+    fold_kkt_condense_finish(kkt, NULL, zx, zl); /* condensed rows: Sigma_s J_i zx (3.14a) */
+    for (fold_int i = 0; i < m; i++) {
         kkt->ns.null_l[i] = zl[i] != 0.0;
         kkt->ns.n_null_l += kkt->ns.null_l[i];
     }

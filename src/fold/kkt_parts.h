@@ -106,6 +106,18 @@ typedef struct fold_kkt_sys {
      * constraint rows kept in the system (an inequality with a zero multiplier is decoupled:
      * dlam_i = 0). */
     double *xdiag, *cdiag, *jmask;
+    /* Barrier form, condensed rows (kkt_condense.c, doc/math.md eq. 3.14a): inequality rows
+     * eliminated from K by a Schur complement (cpos = -1; Sigma_s J_i' J_i added to the
+     * primal block, dlam_i recovered after the solve). cwant: the rows the current diagonals
+     * would condense (K's pattern is rebuilt when they differ from K's); crow (nc): the
+     * condensed rows (a decoupled one, Sigma_s = 0, contributes nothing), their Jacobian
+     * entries cent[cptr[q] .. cptr[q+1]) and, per ordered pair of them, the position in K
+     * of its term (cpair from cpbase[q]); crhs: the unscaled right-hand sides of the
+     * condensed rows, nc per column, from the last fold_kkt_rhs_* to its fold_kkt_finish_*. */
+    unsigned char *cwant;
+    fold_int nc, *crow, *cptr, *cent, *cpbase, *cpair;
+    double *crhs;
+    size_t crhs_len; /* entries allocated */
 } fold_kkt_sys;
 
 typedef struct fold_kkt_pc fold_kkt_pc;

@@ -40,8 +40,9 @@ static double cmask(const fold_kkt *kkt, fold_int i)
     return kkt->sys.form == FOLD_KKT_BARRIER ? kkt->sys.jmask[i] : 1.0;
 }
 
-void fold_kkt_rhs_jvp(const fold_kkt *kkt, fold_int nrhs, const double *dP, double *B)
+fold_status fold_kkt_rhs_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, double *B)
 {
+    fold_status st;
     fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->sys.nK;
     double *tx = kkt->w1, *tc = kkt->w2;
     for (fold_int c = 0; c < nrhs; c++) {
@@ -54,6 +55,8 @@ void fold_kkt_rhs_jvp(const fold_kkt *kkt, fold_int nrhs, const double *dP, doub
         pmul(&kkt->prob->jac_g_p, kkt->val.gp_ptr, kkt->val.gp_idx, kkt->val.gpv, dp, np, tc, m,
              false);
         fold_kkt_bound_rhs(kkt, dp, tx, tc, kkt->w3); /* moving bounds (math.md §3.10) */
+        /* condensed rows fold into the primal part (eq. 3.14a): b = -[tx; tc] */
+        if ((st = fold_kkt_condense_rhs(kkt, c, -1.0, tx, tc)) < 0) return st;
         for (fold_int j = 0; j < n; j++)
             if (kkt->sys.xpos[j] >= 0)
                 b[kkt->sys.xpos[j]] = -tx[j] * kkt->sys.kscale[kkt->sys.xpos[j]];
@@ -61,6 +64,7 @@ void fold_kkt_rhs_jvp(const fold_kkt *kkt, fold_int nrhs, const double *dP, doub
             if (kkt->sys.cpos[i] >= 0)
                 b[kkt->sys.cpos[i]] = -tc[i] * cmask(kkt, i) * kkt->sys.kscale[kkt->sys.cpos[i]];
     }
+    return FOLD_OK;
 }
 
 void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const double *U,
@@ -77,6 +81,9 @@ void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const d
         for (fold_int i = 0; i < m; i++)
             vl[i] = kkt->sys.cpos[i] >= 0 ? u[kkt->sys.cpos[i]] * kkt->sys.kscale[kkt->sys.cpos[i]]
                                           : 0.0;
+        /* the condensed rows' multipliers from dx (eq. 3.14a) */
+        if (kkt->sys.nc > 0)
+            fold_kkt_condense_finish(kkt, kkt->sys.crhs + (size_t)c * (size_t)kkt->sys.nc, vx, vl);
         fold_kkt_bound_finish(kkt, dP + c * np, vx); /* held variables follow their bounds */
         if (dx) memcpy(dx + c * n, vx, (size_t)n * sizeof(double));
         if (dlam && m) memcpy(dlam + c * m, vl, (size_t)m * sizeof(double));
@@ -97,9 +104,10 @@ void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const d
     }
 }
 
-void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const double *lambar,
-                      const double *zlbar, const double *zubar, double *B, double *C)
+fold_status fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const double *lambar,
+                             const double *zlbar, const double *zubar, double *B, double *C)
 {
+    fold_status st;
     fold_int n = kkt->n, m = kkt->m, nK = kkt->sys.nK;
     double *vx = kkt->w1, *vl = kkt->w2;
     if (C) fold_kkt_weights(kkt);
@@ -115,7 +123,7 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
         /* eq. 3.10: c = al zlbar - au zubar; v = [xbar - sigl zlbar + sigu zubar + H c;
          * lambar + J c], restricted to the rows of K. Without zlbar and zubar (C NULL):
          * c = 0 and v = [xbar; lambar]. */
-        if (!C) {
+        if (!C && kkt->sys.nc == 0) {
             for (fold_int j = 0; j < n; j++) {
                 fold_int t = kkt->sys.xpos[j];
                 if (t >= 0) b[t] = (xb ? xb[j] : 0.0) * kkt->sys.kscale[t];
@@ -124,6 +132,20 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
                 fold_int t = kkt->sys.cpos[i];
                 if (t >= 0) b[t] = (lb ? lb[i] : 0.0) * cmask(kkt, i) * kkt->sys.kscale[t];
             }
+            continue;
+        }
+        if (!C) { /* condensed rows (eq. 3.14a): v = [xbar; lambar] folded */
+            for (fold_int j = 0; j < n; j++)
+                vx[j] = xb ? xb[j] : 0.0;
+            for (fold_int i = 0; i < m; i++)
+                vl[i] = lb ? lb[i] : 0.0;
+            if ((st = fold_kkt_condense_rhs(kkt, c, 1.0, vx, vl)) < 0) return st;
+            for (fold_int j = 0; j < n; j++)
+                if (kkt->sys.xpos[j] >= 0)
+                    b[kkt->sys.xpos[j]] = vx[j] * kkt->sys.kscale[kkt->sys.xpos[j]];
+            for (fold_int i = 0; i < m; i++)
+                if (kkt->sys.cpos[i] >= 0)
+                    b[kkt->sys.cpos[i]] = vl[i] * cmask(kkt, i) * kkt->sys.kscale[kkt->sys.cpos[i]];
             continue;
         }
         double *cc = C + c * n;
@@ -139,6 +161,7 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
         }
         for (fold_int i = 0; i < m; i++)
             vl[i] += lb ? lb[i] : 0.0;
+        if ((st = fold_kkt_condense_rhs(kkt, c, 1.0, vx, vl)) < 0) return st;
         for (fold_int j = 0; j < n; j++)
             if (kkt->sys.xpos[j] >= 0)
                 b[kkt->sys.xpos[j]] = vx[j] * kkt->sys.kscale[kkt->sys.xpos[j]];
@@ -146,6 +169,7 @@ void fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const do
             if (kkt->sys.cpos[i] >= 0)
                 b[kkt->sys.cpos[i]] = vl[i] * cmask(kkt, i) * kkt->sys.kscale[kkt->sys.cpos[i]];
     }
+    return FOLD_OK;
 }
 
 void fold_kkt_finish_vjp(const fold_kkt *kkt, fold_int nrhs, const double *W, const double *C,
@@ -158,13 +182,18 @@ void fold_kkt_finish_vjp(const fold_kkt *kkt, fold_int nrhs, const double *W, co
         double *pb = pbar + c * np;
         /* eq. 3.11: pbar = -(L_xp' (w_x - c) + g_p' w_lam). */
         for (fold_int j = 0; j < n; j++)
-            wx[j] = (kkt->sys.xpos[j] >= 0 ? w[kkt->sys.xpos[j]] * kkt->sys.kscale[kkt->sys.xpos[j]]
-                                           : 0.0) -
-                    (cc ? cc[j] : 0.0);
+            wx[j] = kkt->sys.xpos[j] >= 0 ? w[kkt->sys.xpos[j]] * kkt->sys.kscale[kkt->sys.xpos[j]]
+                                          : 0.0;
         for (fold_int i = 0; i < m; i++)
             wl[i] = kkt->sys.cpos[i] >= 0
                         ? w[kkt->sys.cpos[i]] * cmask(kkt, i) * kkt->sys.kscale[kkt->sys.cpos[i]]
                         : 0.0;
+        /* the condensed rows from the solution's w_x (eq. 3.14a) */
+        if (kkt->sys.nc > 0)
+            fold_kkt_condense_finish(kkt, kkt->sys.crhs + (size_t)c * (size_t)kkt->sys.nc, wx, wl);
+        if (cc)
+            for (fold_int j = 0; j < n; j++)
+                wx[j] -= cc[j];
         if (cols) { /* the requested parameters only (fold_jacobian's columns) */
             /* L_xp' wx by products: all of it at once, then the requested entries */
             bool by_products = fold_kkt_lxp_product(kkt, true, wx, pb, false);

@@ -135,7 +135,7 @@ static fold_status select_products(fold_kkt *kkt, const fold_settings *set)
 static bool pattern_changed(const fold_kkt *kkt, int form)
 {
     if (!kkt->sys.kdiag || kkt->sys.form != form) return true;
-    if (form == FOLD_KKT_BARRIER) return false;
+    if (form == FOLD_KKT_BARRIER) return fold_kkt_condense_changed(kkt);
     return memcmp(kkt->sys.sig_xstat, kkt->cls.xstat, (size_t)kkt->n) != 0 ||
            (kkt->m > 0 && memcmp(kkt->sys.sig_cstat, kkt->cls.cstat, (size_t)kkt->m) != 0);
 }
@@ -152,6 +152,10 @@ static fold_status assemble(fold_kkt *kkt, const fold_solver *solver, bool *rebu
 {
     int form = kkt->cands.path ? FOLD_KKT_BARRIER : solver->set.backward.kkt_form;
     fold_status st;
+    if (form == FOLD_KKT_BARRIER) { /* the diagonals decide the condensed rows (eq. 3.14b) */
+        fold_kkt_barrier_diagonals(kkt, solver);
+        fold_kkt_condense_select(kkt, &solver->set);
+    }
     *rebuilt = pattern_changed(kkt, form);
     if (*rebuilt) {
         fold_kkt_release_system(kkt);
@@ -164,10 +168,7 @@ static fold_status assemble(fold_kkt *kkt, const fold_solver *solver, bool *rebu
         }
         store_signature(kkt);
     }
-    if (form == FOLD_KKT_BARRIER)
-        fold_kkt_barrier_diagonals(kkt, solver);
-    else
-        fold_kkt_active_weights(kkt, solver);
+    if (form != FOLD_KKT_BARRIER) fold_kkt_active_weights(kkt, solver);
     fold_kkt_fill(kkt);
     return FOLD_OK;
 }

@@ -298,6 +298,72 @@ START_TEST(minres_auto_kept)
 }
 END_TEST
 
+/* The barrier form as the primary form (backward.kkt_form = barrier) on a 200-bus grid: its
+ * inequality rows far from their bounds (branch flows, voltage and generator limits given
+ * as rows) condensed out of K (doc/math.md eq. 3.14a) give the Jacobian d vm / d pd (three
+ * blocks of right-hand sides), d pg / d pd in reverse mode and the VJP of the objective of
+ * the full form (every row factored), to 1e-9 relative; K is smaller. */
+START_TEST(barrier_condensed)
+{
+    fixture fx;
+    setup(&fx, NULL, 200, 1e-8);
+    fold_int n = fx.L.n, np = fx.L.np, ng = fx.cs->n_gen, nb = fx.cs->n_bus;
+    fold_int cols[7], rows[5];
+    for (int k = 0; k < 7; k++)
+        cols[k] = fx.L.p_pd + (fold_int)(k * 29) % nb;
+    for (int k = 0; k < 5; k++)
+        rows[k] = fx.L.x_pg + (fold_int)(k * 3) % ng;
+    double *x = malloc((size_t)n * 8), *p = malloc((size_t)np * 8), *xbar = malloc((size_t)n * 8);
+    double *J[2], *R[2], *pbar[2];
+    fold_backward_info info[2];
+    fold_solver_solution(fx.sv, x, NULL, NULL, NULL, NULL);
+    fold_solver_params(fx.sv, p);
+    fold_acopf_eval_grad_f(fx.m, x, p, xbar);
+    fx.set.backward.kkt_form = FOLD_KKT_BARRIER;
+    fx.set.backward.block_size = 3;
+    for (int v = 0; v < 2; v++) {
+        fx.set.backward.barrier_condense = v == 0;
+        ck_assert_status(fold_solver_update_settings(fx.sv, &fx.set), FOLD_OK);
+        J[v] = malloc((size_t)(nb * 7) * 8);
+        R[v] = malloc((size_t)(5 * 7) * 8);
+        pbar[v] = malloc((size_t)np * 8);
+        info[v] = (fold_backward_info)FOLD_BACKWARD_INFO_INIT;
+        fold_status st;
+        fold_int *vm = malloc((size_t)nb * sizeof *vm);
+        for (fold_int i = 0; i < nb; i++)
+            vm[i] = fx.L.x_vm + i;
+        st = fold_jacobian(fx.sv, &(fold_jacobian_sel){FOLD_BLOCK_X, nb, vm, 7, cols}, J[v], NULL);
+        ck_assert_msg(st >= 0, "%s: %s", fold_status_name(st), fold_last_error());
+        st = fold_jacobian(fx.sv, &(fold_jacobian_sel){FOLD_BLOCK_X, 5, rows, 7, cols}, R[v], NULL);
+        ck_assert_msg(st >= 0, "%s: %s", fold_status_name(st), fold_last_error());
+        st = fold_vjp(fx.sv, &(fold_zbar){.x = xbar}, pbar[v], &info[v]);
+        ck_assert_msg(st >= 0, "%s: %s", fold_status_name(st), fold_last_error());
+        ck_assert_int_eq(info[v].kkt_form, FOLD_KKT_BARRIER);
+        free(vm);
+    }
+    ck_assert_int_eq(info[1].dim, n + fx.L.m);
+    ck_assert_int_lt(info[0].dim, n + fx.L.m / 2); /* most rows are far from their bounds */
+    double ej = fold_test_vec_relerr(J[0], J[1], nb * 7, 1e-300);
+    double er = fold_test_vec_relerr(R[0], R[1], 5 * 7, 1e-300);
+    double ep = fold_test_vec_relerr(pbar[0], pbar[1], np, 1e-300);
+    printf("# barrier form, 200 buses: order %lld of %lld; condensed vs full: d vm / d pd %.2e, "
+           "d pg / d pd %.2e, vjp %.2e\n",
+           (long long)info[0].dim, (long long)info[1].dim, ej, er, ep);
+    ck_assert_double_le(ej, 1e-9);
+    ck_assert_double_le(er, 1e-9);
+    ck_assert_double_le(ep, 1e-9);
+    for (int v = 0; v < 2; v++) {
+        free(J[v]);
+        free(R[v]);
+        free(pbar[v]);
+    }
+    free(x);
+    free(p);
+    free(xbar);
+    teardown(&fx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("acopf_fold");
@@ -309,6 +375,7 @@ int main(void)
     tcase_add_test(tc, twin_qg);
     tcase_add_test(tc, fd_grid);
     tcase_add_test(tc, minres_auto_kept);
+    tcase_add_test(tc, barrier_condensed);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }

@@ -754,6 +754,109 @@ START_TEST(border_matches_refactor)
 }
 END_TEST
 
+/* Counts the KKT setups of the central-path check's runs (the barrier form, variants.c). */
+static void count_path(int level, const char *line, void *data)
+{
+    (void)level;
+    if (strstr(line, "KKT setup (barrier form") && !strstr(line, "path 0)")) (*(int *)data)++;
+}
+
+/* The central-path check of case14's suspect sides (the qg bounds of generator 5, doc/math.md
+ * §3.2 "Suspect verdicts", eq. 3.19), its runs in the barrier form with the rows far from
+ * their bounds condensed out of K (eq. 3.14a, the default) or all rows factored
+ * (backward.barrier_condense = false): the same Jacobian d (qg, vm) / d (c2, pd), VJP,
+ * uncertain entries, barrier error and trust report, to 1e-9. */
+START_TEST(path_check_condensed)
+{
+    double *J[2] = {NULL, NULL}, *pbar[2] = {NULL, NULL}, scale = 0, sp = 0;
+    fold_backward_info vinfo[2];
+    fold_int n_items[2], n_nan[2] = {0, 0}, np = 0, len = 0;
+    fold_trust_item *copy[2];
+    int n_path[2] = {0, 0};
+    fold_status sj[2];
+    for (int v = 0; v < 2; v++) {
+        fold_settings set;
+        fold_settings_default(&set);
+        set.backward.barrier_condense = v == 0;
+        set.log.verbose = 3;
+        set.log.sink = count_path;
+        set.log.sink_data = &n_path[v];
+        acopf_solved s;
+        acopf_test_load(&s, "pglib_opf_case14_ieee", 0, 0);
+        acopf_test_solve(&s, NULL, &set);
+        fold_int ng = s.cs->n_gen, nb = s.cs->n_bus, n_out = 0, n_cols = 0, cols[64];
+        fold_acopf_output out[64];
+        for (fold_int g = 0; g < ng; g++) {
+            out[n_out++] = (fold_acopf_output){FOLD_ACOPF_OUT_QG, g};
+            cols[n_cols++] = fold_acopf_param_index(s.m, FOLD_ACOPF_P_C2, g);
+        }
+        for (fold_int k = 0; k < nb; k++) {
+            out[n_out++] = (fold_acopf_output){FOLD_ACOPF_OUT_VM, k};
+            cols[n_cols++] = fold_acopf_param_index(s.m, FOLD_ACOPF_P_PD, k);
+        }
+        len = n_out * n_cols;
+        J[v] = malloc((size_t)len * 8);
+        sj[v] = fold_acopf_jacobian(s.m, s.sv, n_out, out, n_cols, cols, J[v], NULL, NULL, NULL);
+        ck_assert_msg(sj[v] >= 0, "%s: %s", fold_status_name(sj[v]), fold_last_error());
+        for (fold_int k = 0; k < len; k++)
+            n_nan[v] += isnan(J[v][k]);
+        const fold_trust_item *items;
+        ck_assert_status(fold_acopf_trust_report(&items, &n_items[v]), FOLD_OK);
+        copy[v] = malloc((size_t)(n_items[v] + 1) * sizeof *items);
+        for (fold_int k = 0; k < n_items[v]; k++)
+            copy[v][k] = *fold_trust_item_at(items, k);
+        fold_int n = fold_acopf_get_layout(s.m).n;
+        np = fold_acopf_get_layout(s.m).np;
+        double *xbar = malloc((size_t)n * 8);
+        for (fold_int j = 0; j < n; j++)
+            xbar[j] = 1.0 + 0.01 * (double)(j % 17);
+        pbar[v] = malloc((size_t)np * 8);
+        vinfo[v] = (fold_backward_info)FOLD_BACKWARD_INFO_INIT;
+        fold_status st = fold_vjp(s.sv, &(fold_zbar){.x = xbar}, pbar[v], &vinfo[v]);
+        ck_assert_msg(st >= 0, "%s: %s", fold_status_name(st), fold_last_error());
+        free(xbar);
+        acopf_test_solved_free(&s);
+    }
+    ck_assert_int_ge(n_path[0], 2); /* the check ran (both paths) */
+    ck_assert_int_eq(n_path[0], n_path[1]);
+    ck_assert_int_eq(sj[0], sj[1]);
+    ck_assert_int_eq(n_nan[0], n_nan[1]);
+    ck_assert_int_eq(vinfo[0].n_uncertain, vinfo[1].n_uncertain);
+    ck_assert_int_eq(vinfo[0].n_barrier_error, vinfo[1].n_barrier_error);
+    ck_assert_double_le(fabs(vinfo[0].barrier_error - vinfo[1].barrier_error), 1e-9);
+    for (fold_int k = 0; k < len; k++)
+        if (isfinite(J[1][k])) scale = fmax(scale, fabs(J[1][k]));
+    for (fold_int k = 0; k < np; k++)
+        if (isfinite(pbar[1][k])) sp = fmax(sp, fabs(pbar[1][k]));
+    for (fold_int k = 0; k < len; k++) {
+        ck_assert_msg(isnan(J[0][k]) == isnan(J[1][k]), "entry %lld", (long long)k);
+        if (!isnan(J[0][k])) ck_assert_double_le(fabs(J[0][k] - J[1][k]), 1e-9 * scale);
+    }
+    for (fold_int k = 0; k < np; k++) {
+        ck_assert_msg(isnan(pbar[0][k]) == isnan(pbar[1][k]), "pbar %lld", (long long)k);
+        if (!isnan(pbar[0][k])) ck_assert_double_le(fabs(pbar[0][k] - pbar[1][k]), 1e-9 * sp);
+    }
+    ck_assert_int_eq(n_items[0], n_items[1]);
+    for (fold_int k = 0; k < n_items[0]; k++) {
+        const fold_trust_item *a = &copy[0][k], *b = &copy[1][k];
+        ck_assert_int_eq(a->kind, b->kind);
+        ck_assert_int_eq(a->index, b->index);
+        ck_assert_int_eq(a->n_affected, b->n_affected);
+        if (a->kind != FOLD_TRUST_UNCERTAIN) continue;
+        double si = fmax(scale, fmax(fabs(b->lo), fabs(b->hi)));
+        ck_assert_double_le(fabs(a->lo - b->lo), 1e-9 * si);
+        ck_assert_double_le(fabs(a->hi - b->hi), 1e-9 * si);
+    }
+    printf("# case14 path check: %d barrier runs, %lld uncertain entries, %lld items alike\n",
+           n_path[0], (long long)n_nan[0], (long long)n_items[0]);
+    for (int v = 0; v < 2; v++) {
+        free(copy[v]);
+        free(J[v]);
+        free(pbar[v]);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("acopf_trust");
@@ -767,6 +870,7 @@ int main(void)
     tcase_add_test(tc, kinds_flag_alike);
     tcase_add_test(tc, parameter_kinds_kept_apart);
     tcase_add_test(tc, border_matches_refactor);
+    tcase_add_test(tc, path_check_condensed);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }

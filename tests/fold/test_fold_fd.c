@@ -67,6 +67,7 @@ START_TEST(random_fd)
     /* Active-set and barrier forms at the Ipopt solution (the final interior iterate). */
     ck_assert_status(fold_jvp(solver, dp, &(fold_dz){.x = dx, .lam = dlam}, &info), FOLD_OK);
     ck_assert_int_eq(info.n_weak, 0);
+    fold_int n_inactive = m - info.n_active_cons; /* inequalities at distance >= 0.5 */
     ck_assert_status(fold_value_gradient(solver, grad), FOLD_OK);
     s.backward.kkt_form = FOLD_KKT_BARRIER;
     ck_assert_status(fold_solver_update_settings(solver, &s), FOLD_OK);
@@ -76,7 +77,17 @@ START_TEST(random_fd)
     ck_assert_msg(sb == FOLD_OK || (sb == FOLD_WARN_INACCURATE && info.n_barrier_error > 0),
                   "%s: %s", fold_status_name(sb), fold_last_error());
     double est = info.barrier_error;
+    /* The inactive rows are condensed out of K (eq. 3.14a); the full form factors all n + m
+     * rows and agrees to rounding (the Schur complement is exact). */
+    ck_assert_int_eq(info.dim, n + m - n_inactive);
+    s.backward.barrier_condense = false;
+    ck_assert_status(fold_solver_update_settings(solver, &s), FOLD_OK);
+    ck_assert_int_eq(fold_jvp(solver, dp, &(fold_dz){.x = fdx, .lam = fdl}, &info), sb);
     ck_assert_int_eq(info.dim, n + m);
+    ck_assert_double_le(fold_test_vec_relerr(dxb, fdx, n, 1.0), 1e-9);
+    ck_assert_double_le(fold_test_vec_relerr(dlb, fdl, m, 1.0), 1e-9);
+    ck_assert_double_le(fabs(info.barrier_error - est), 1e-9 * (1.0 + est));
+    s.backward.barrier_condense = true;
     /* Central differences of warm-started re-solves (on a separate solver). */
     fd_ctx c = {NULL, n, m, np, x0, lam0, zl0, zu0};
     s.backward.kkt_form = FOLD_KKT_ACTIVE;
