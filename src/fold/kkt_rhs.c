@@ -104,6 +104,16 @@ void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const d
     }
 }
 
+/* b = S [vx; vl] restricted to the rows of K (the kept variables and constraints). */
+static void scatter_scaled(const fold_kkt *kkt, const double *vx, const double *vl, double *b)
+{
+    for (fold_int j = 0; j < kkt->n; j++)
+        if (kkt->sys.xpos[j] >= 0) b[kkt->sys.xpos[j]] = vx[j] * kkt->sys.kscale[kkt->sys.xpos[j]];
+    for (fold_int i = 0; i < kkt->m; i++)
+        if (kkt->sys.cpos[i] >= 0)
+            b[kkt->sys.cpos[i]] = vl[i] * cmask(kkt, i) * kkt->sys.kscale[kkt->sys.cpos[i]];
+}
+
 fold_status fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const double *lambar,
                              const double *zlbar, const double *zubar, double *B, double *C)
 {
@@ -140,12 +150,7 @@ fold_status fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, c
             for (fold_int i = 0; i < m; i++)
                 vl[i] = lb ? lb[i] : 0.0;
             if ((st = fold_kkt_condense_rhs(kkt, c, 1.0, vx, vl)) < 0) return st;
-            for (fold_int j = 0; j < n; j++)
-                if (kkt->sys.xpos[j] >= 0)
-                    b[kkt->sys.xpos[j]] = vx[j] * kkt->sys.kscale[kkt->sys.xpos[j]];
-            for (fold_int i = 0; i < m; i++)
-                if (kkt->sys.cpos[i] >= 0)
-                    b[kkt->sys.cpos[i]] = vl[i] * cmask(kkt, i) * kkt->sys.kscale[kkt->sys.cpos[i]];
+            scatter_scaled(kkt, vx, vl, b);
             continue;
         }
         double *cc = C + c * n;
@@ -162,12 +167,7 @@ fold_status fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, c
         for (fold_int i = 0; i < m; i++)
             vl[i] += lb ? lb[i] : 0.0;
         if ((st = fold_kkt_condense_rhs(kkt, c, 1.0, vx, vl)) < 0) return st;
-        for (fold_int j = 0; j < n; j++)
-            if (kkt->sys.xpos[j] >= 0)
-                b[kkt->sys.xpos[j]] = vx[j] * kkt->sys.kscale[kkt->sys.xpos[j]];
-        for (fold_int i = 0; i < m; i++)
-            if (kkt->sys.cpos[i] >= 0)
-                b[kkt->sys.cpos[i]] = vl[i] * cmask(kkt, i) * kkt->sys.kscale[kkt->sys.cpos[i]];
+        scatter_scaled(kkt, vx, vl, b);
     }
     return FOLD_OK;
 }

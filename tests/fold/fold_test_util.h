@@ -18,6 +18,25 @@ static inline fold_settings fold_test_tight_settings(void)
     return s;
 }
 
+/* |a - b| <= tol * s (s: the scale of the compared quantity); NaN must match NaN. */
+static inline void fold_test_same(double a, double b, double s, double tol, const char *what,
+                                  fold_int k)
+{
+    ck_assert_msg(isnan(a) == isnan(b), "%s[%lld]: %g vs %g", what, (long long)k, a, b);
+    if (!isnan(a))
+        ck_assert_msg(fabs(a - b) <= tol * s, "%s[%lld]: %.17g vs %.17g (scale %g)", what,
+                      (long long)k, a, b, s);
+}
+
+/* Largest finite |v_k|. */
+static inline double fold_test_max_abs(const double *v, fold_int len)
+{
+    double s = 0;
+    for (fold_int k = 0; k < len; k++)
+        if (isfinite(v[k])) s = fmax(s, fabs(v[k]));
+    return s;
+}
+
 /* Solver for rp with settings s (NULL: defaults) holding rp's known solution at p0. */
 static inline fold_solver *fold_test_rp_solver(const fold_rp *rp, const fold_settings *s)
 {

@@ -24,21 +24,10 @@ typedef struct results {
     int n_border;
 } results;
 
-/* Relative difference of a and b on the scale s; NaN must match NaN. */
+/* Relative difference of a and b on the scale s, to 1e-10; NaN must match NaN. */
 static void same(double a, double b, double s, const char *what, fold_int k)
 {
-    ck_assert_msg(isnan(a) == isnan(b), "%s[%lld]: %g vs %g", what, (long long)k, a, b);
-    if (!isnan(a))
-        ck_assert_msg(fabs(a - b) <= 1e-10 * s, "%s[%lld]: %.17g vs %.17g (scale %g)", what,
-                      (long long)k, a, b, s);
-}
-
-static double max_abs(const double *v, fold_int len)
-{
-    double s = 0;
-    for (fold_int k = 0; k < len; k++)
-        if (isfinite(v[k])) s = fmax(s, fabs(v[k]));
-    return s;
+    fold_test_same(a, b, s, 1e-10, what, k);
 }
 
 /* The Jacobian d x / d p, a VJP of x with weights w, and the trust report of the VJP. */
@@ -117,7 +106,7 @@ START_TEST(border_matches_refactor)
     ck_assert_int_eq(a.vi.n_variants, b.vi.n_variants);
     ck_assert_int_eq(a.ji.n_uncertain, b.ji.n_uncertain);
     ck_assert_int_eq(a.vi.n_uncertain, b.vi.n_uncertain);
-    double sj = max_abs(b.J, n * np), sp = max_abs(b.pbar, np);
+    double sj = fold_test_max_abs(b.J, n * np), sp = fold_test_max_abs(b.pbar, np);
     for (fold_int k = 0; k < n * np; k++)
         same(a.J[k], b.J[k], sj, "J", k);
     for (fold_int k = 0; k < np; k++)

@@ -17,26 +17,15 @@ typedef struct results {
     fold_trust_item *items;
 } results;
 
-/* |a - b| <= 1e-9 (scale s); NaN must match NaN. */
+/* Relative difference of a and b on the scale s, to 1e-9; NaN must match NaN. */
 static void same(double a, double b, double s, const char *what, fold_int k)
 {
-    ck_assert_msg(isnan(a) == isnan(b), "%s[%lld]: %g vs %g", what, (long long)k, a, b);
-    if (!isnan(a))
-        ck_assert_msg(fabs(a - b) <= 1e-9 * s, "%s[%lld]: %.17g vs %.17g (scale %g)", what,
-                      (long long)k, a, b, s);
-}
-
-static double max_abs(const double *v, fold_int len)
-{
-    double s = 0;
-    for (fold_int k = 0; k < len; k++)
-        if (isfinite(v[k])) s = fmax(s, fabs(v[k]));
-    return s;
+    fold_test_same(a, b, s, 1e-9, what, k);
 }
 
 static void same_vec(const double *a, const double *b, fold_int len, const char *what)
 {
-    double s = fmax(1e-300, max_abs(b, len));
+    double s = fmax(1e-300, fold_test_max_abs(b, len));
     for (fold_int k = 0; k < len; k++)
         same(a[k], b[k], s, what, k);
 }
@@ -176,7 +165,7 @@ START_TEST(condensed_matches_full)
     same(a.fi.barrier_error, b.fi.barrier_error, 1.0, "barrier error", 0);
     same(a.vi.barrier_error, b.vi.barrier_error, 1.0, "barrier error", 1);
     ck_assert_int_eq(a.n_items, b.n_items);
-    double sp = max_abs(b.pbar, np);
+    double sp = fold_test_max_abs(b.pbar, np);
     for (fold_int k = 0; k < a.n_items; k++) {
         const fold_trust_item *x = &a.items[k], *y = &b.items[k];
         ck_assert_int_eq(x->kind, y->kind);
@@ -191,8 +180,8 @@ START_TEST(condensed_matches_full)
     if (moderate) {
         double sl = 0;
         for (fold_int i = 0; i < m; i++)
-            if (!isnan(b.dlam[i]) && fabs(b.dlam[i]) > 1e-6 * max_abs(b.dlam, m) &&
-                fabs(b.dlam[i]) < 1e-2 * max_abs(b.dlam, m))
+            if (!isnan(b.dlam[i]) && fabs(b.dlam[i]) > 1e-6 * fold_test_max_abs(b.dlam, m) &&
+                fabs(b.dlam[i]) < 1e-2 * fold_test_max_abs(b.dlam, m))
                 sl += 1;
         printf("# seed %d: %g small but not negligible condensed multipliers\n", _i, sl);
     }
