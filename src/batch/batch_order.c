@@ -215,10 +215,14 @@ static fold_status split(planner *pl, fold_int *idx, fold_int count)
 /* FOLD_BATCH_CHUNK_AUTO: chains of up to FOLD_BATCH_CHUNK scenarios, shorter for a small job
  * so that it has FOLD_BATCH_MIN_CHAINS chains to balance over the workers (20 scenarios in
  * chains of 8 leave one of two workers with 12 of them). It depends on the job's size only,
- * so that starts, and results, do not depend on the number of workers or ranks. */
-static fold_int chunk_for(fold_int chunk_size, fold_int n)
+ * so that starts, and results, do not depend on the number of workers or ranks. A run with
+ * carry (a layer called batch after batch) keeps FOLD_BATCH_CHUNK: a worker starts from the
+ * solutions it holds, and a small batch cut into chains of one would send most scenarios to
+ * a worker that did not solve their predecessors, to start from the anchor instead. */
+static fold_int chunk_for(fold_int chunk_size, fold_int n, bool carry)
 {
     if (chunk_size != FOLD_BATCH_CHUNK_AUTO) return chunk_size;
+    if (carry) return FOLD_BATCH_CHUNK;
     fold_int c = (n + FOLD_BATCH_MIN_CHAINS - 1) / FOLD_BATCH_MIN_CHAINS;
     return c < 1 ? 1 : c > FOLD_BATCH_CHUNK ? FOLD_BATCH_CHUNK : c;
 }
@@ -226,7 +230,7 @@ static fold_int chunk_for(fold_int chunk_size, fold_int n)
 fold_status fold_bt_plan_make(const fold_batch_job *job, fold_int np, fold_int chunk_size, int warm,
                               fold_int first_key, fold_bt_plan *plan)
 {
-    chunk_size = chunk_for(chunk_size, job->n_scenarios);
+    chunk_size = chunk_for(chunk_size, job->n_scenarios, job->carry);
     planner pl = {.job = job,
                   .n = job->n_scenarios,
                   .np = np,

@@ -183,8 +183,8 @@ START_TEST(problem_model_closed_form)
 END_TEST
 
 /* The default chunk size (FOLD_BATCH_CHUNK_AUTO) depends on the job's size only: 20
- * scenarios make 10 chains of 2 (16 chains at least), 200 make 25 of 8; an explicit size is
- * kept. */
+ * scenarios make 10 chains of 2 (16 chains at least), 200 make 25 of 8; a job with carry
+ * keeps chains of 8; an explicit size is kept. */
 START_TEST(auto_chunk_size)
 {
     fixture f;
@@ -205,6 +205,21 @@ START_TEST(auto_chunk_size)
         fold_batch_free(b);
         collected_free(&c);
     }
+    /* with carry: chains of FOLD_BATCH_CHUNK, 20 scenarios in 3 */
+    fold_batch *b = start(&f.model, 2, FOLD_BATCH_CHUNK_AUTO, FOLD_BATCH_WARM_NEAREST);
+    collected c;
+    collected_init(&c, 20, &f.model);
+    fold_batch_job job = {.n_scenarios = 20,
+                          .params_array = p,
+                          .anchor_mean = true,
+                          .carry = true,
+                          .on_record = on_record,
+                          .record_data = &c};
+    fold_batch_info info = FOLD_BATCH_INFO_INIT;
+    ck_assert_status(fold_batch_run(b, &job, &info), FOLD_OK);
+    ck_assert_int_eq(info.n_chunks, 3);
+    fold_batch_free(b);
+    collected_free(&c);
     fold_batch_options opt;
     fold_batch_default_options(&opt);
     ck_assert_int_eq(opt.chunk_size, FOLD_BATCH_CHUNK_AUTO);
