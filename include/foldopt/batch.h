@@ -14,8 +14,8 @@
 #define FOLD_BATCH_CHUNK 8
 /** chunk_size = FOLD_BATCH_CHUNK_AUTO (the default): min(FOLD_BATCH_CHUNK,
  *  ceil(n / FOLD_BATCH_MIN_CHAINS)) for a job of n scenarios, so that a small job still has
- *  FOLD_BATCH_MIN_CHAINS chains to spread over the workers; FOLD_BATCH_CHUNK for a job with
- *  carry (doc/api/batch.md). */
+ *  9 to FOLD_BATCH_MIN_CHAINS chains to spread over the workers (n chains for n <= 16);
+ *  FOLD_BATCH_CHUNK for a job with carry (doc/api/batch.md). */
 #define FOLD_BATCH_CHUNK_AUTO 0
 #define FOLD_BATCH_MIN_CHAINS 16
 

@@ -213,7 +213,7 @@ static fold_status split(planner *pl, fold_int *idx, fold_int count)
 }
 
 /* FOLD_BATCH_CHUNK_AUTO: chains of up to FOLD_BATCH_CHUNK scenarios, shorter for a small job
- * so that it has FOLD_BATCH_MIN_CHAINS chains to balance over the workers (20 scenarios in
+ * so that it has 9 to FOLD_BATCH_MIN_CHAINS chains to balance over the workers (20 scenarios in
  * chains of 8 leave one of two workers with 12 of them). It depends on the job's size only,
  * so that starts, and results, do not depend on the number of workers or ranks. A run with
  * carry (a layer called batch after batch) keeps FOLD_BATCH_CHUNK: a worker starts from the

@@ -183,7 +183,7 @@ START_TEST(problem_model_closed_form)
 END_TEST
 
 /* The default chunk size (FOLD_BATCH_CHUNK_AUTO) depends on the job's size only: 20
- * scenarios make 10 chains of 2 (16 chains at least), 200 make 25 of 8; a job with carry
+ * scenarios make 10 chains of 2, 200 make 25 of 8; a job with carry
  * keeps chains of 8; an explicit size is kept. */
 START_TEST(auto_chunk_size)
 {
