@@ -86,29 +86,11 @@ static void visit(const fold_kkt *kkt, fold_int *next, fold_int *Ki, fold_int *k
             }
 }
 
-/* Drop the coupling entries (source -2) of a sorted column that repeat the row of another
- * entry; returns the new length. */
-static fold_int dedupe(fold_int *r, fold_int *s, fold_int len)
-{
-    fold_int w = 0;
-    for (fold_int t = 0; t < len; t++) {
-        if (s[t] == -2) {
-            bool dup = w > 0 && r[w - 1] == r[t];
-            for (fold_int u = t + 1; !dup && u < len && r[u] == r[t]; u++)
-                dup = s[u] != -2;
-            if (dup) continue;
-        }
-        r[w] = r[t];
-        s[w++] = s[t];
-    }
-    return w;
-}
-
 /* Finish column c, whose len entries from the patterns start at Kp[c] (with one free slot
- * after them when H has no diagonal there): sort it if it arrived unsorted (counted when
- * the entries from the patterns did; the couplings of condensed rows come after them),
- * drop repeated couplings, insert the diagonal (source -1) if H has none. Returns the
- * column's final length. */
+ * after them when H has no diagonal there): drop the couplings of condensed rows that
+ * repeat a row of the column (they come after the entries from the patterns), sort the
+ * column if it arrived unsorted (counted when the entries from the patterns did), insert
+ * the diagonal (source -1) if H has none. Returns the column's final length. */
 static fold_int finish_column(fold_kkt *kkt, fold_int c, fold_int len, const fold_int *Kp,
                               fold_int *Ki, fold_int *mark)
 {
@@ -134,7 +116,6 @@ static fold_int finish_column(fold_kkt *kkt, fold_int c, fold_int len, const fol
         if (r[t] <= r[t - 1]) {
             if (s[t] != -2) kkt->sys.n_sorted_cols++;
             sort_column(r, s, len);
-            if (kkt->sys.nc > 0) len = dedupe(r, s, len);
             break;
         }
     while (pos < len && r[pos] < c)

@@ -40,6 +40,18 @@ static double cmask(const fold_kkt *kkt, fold_int i)
     return kkt->sys.form == FOLD_KKT_BARRIER ? kkt->sys.jmask[i] : 1.0;
 }
 
+/* b = sign S [vx; vl] restricted to the rows of K (the kept variables and constraints). */
+static void scatter_scaled(const fold_kkt *kkt, double sign, const double *vx, const double *vl,
+                           double *b)
+{
+    for (fold_int j = 0; j < kkt->n; j++)
+        if (kkt->sys.xpos[j] >= 0)
+            b[kkt->sys.xpos[j]] = sign * vx[j] * kkt->sys.kscale[kkt->sys.xpos[j]];
+    for (fold_int i = 0; i < kkt->m; i++)
+        if (kkt->sys.cpos[i] >= 0)
+            b[kkt->sys.cpos[i]] = sign * vl[i] * cmask(kkt, i) * kkt->sys.kscale[kkt->sys.cpos[i]];
+}
+
 fold_status fold_kkt_rhs_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, double *B)
 {
     fold_status st;
@@ -57,12 +69,7 @@ fold_status fold_kkt_rhs_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, dou
         fold_kkt_bound_rhs(kkt, dp, tx, tc, kkt->w3); /* moving bounds (math.md §3.10) */
         /* condensed rows fold into the primal part (eq. 3.14a): b = -[tx; tc] */
         if ((st = fold_kkt_condense_rhs(kkt, c, -1.0, tx, tc)) < 0) return st;
-        for (fold_int j = 0; j < n; j++)
-            if (kkt->sys.xpos[j] >= 0)
-                b[kkt->sys.xpos[j]] = -tx[j] * kkt->sys.kscale[kkt->sys.xpos[j]];
-        for (fold_int i = 0; i < m; i++)
-            if (kkt->sys.cpos[i] >= 0)
-                b[kkt->sys.cpos[i]] = -tc[i] * cmask(kkt, i) * kkt->sys.kscale[kkt->sys.cpos[i]];
+        scatter_scaled(kkt, -1.0, tx, tc, b);
     }
     return FOLD_OK;
 }
@@ -104,16 +111,6 @@ void fold_kkt_finish_jvp(fold_kkt *kkt, fold_int nrhs, const double *dP, const d
     }
 }
 
-/* b = S [vx; vl] restricted to the rows of K (the kept variables and constraints). */
-static void scatter_scaled(const fold_kkt *kkt, const double *vx, const double *vl, double *b)
-{
-    for (fold_int j = 0; j < kkt->n; j++)
-        if (kkt->sys.xpos[j] >= 0) b[kkt->sys.xpos[j]] = vx[j] * kkt->sys.kscale[kkt->sys.xpos[j]];
-    for (fold_int i = 0; i < kkt->m; i++)
-        if (kkt->sys.cpos[i] >= 0)
-            b[kkt->sys.cpos[i]] = vl[i] * cmask(kkt, i) * kkt->sys.kscale[kkt->sys.cpos[i]];
-}
-
 fold_status fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, const double *lambar,
                              const double *zlbar, const double *zubar, double *B, double *C)
 {
@@ -150,7 +147,7 @@ fold_status fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, c
             for (fold_int i = 0; i < m; i++)
                 vl[i] = lb ? lb[i] : 0.0;
             if ((st = fold_kkt_condense_rhs(kkt, c, 1.0, vx, vl)) < 0) return st;
-            scatter_scaled(kkt, vx, vl, b);
+            scatter_scaled(kkt, 1.0, vx, vl, b);
             continue;
         }
         double *cc = C + c * n;
@@ -167,7 +164,7 @@ fold_status fold_kkt_rhs_vjp(fold_kkt *kkt, fold_int nrhs, const double *xbar, c
         for (fold_int i = 0; i < m; i++)
             vl[i] += lb ? lb[i] : 0.0;
         if ((st = fold_kkt_condense_rhs(kkt, c, 1.0, vx, vl)) < 0) return st;
-        scatter_scaled(kkt, vx, vl, b);
+        scatter_scaled(kkt, 1.0, vx, vl, b);
     }
     return FOLD_OK;
 }
