@@ -37,6 +37,19 @@ static inline double fold_test_max_abs(const double *v, fold_int len)
     return s;
 }
 
+/* Trust items x and y alike: kind, index, affected count, and the interval [lo, hi] to tol
+ * on the scale max(s, |y.lo|, |y.hi|); item k of the report. */
+static inline void fold_test_same_item(const fold_trust_item *x, const fold_trust_item *y, double s,
+                                       double tol, fold_int k)
+{
+    ck_assert_int_eq(x->kind, y->kind);
+    ck_assert_int_eq(x->index, y->index);
+    ck_assert_int_eq(x->n_affected, y->n_affected);
+    double si = fmax(s, fmax(fabs(y->lo), fabs(y->hi)));
+    fold_test_same(x->lo, y->lo, si, tol, "lo", k);
+    fold_test_same(x->hi, y->hi, si, tol, "hi", k);
+}
+
 /* Solver for rp with settings s (NULL: defaults) holding rp's known solution at p0. */
 static inline fold_solver *fold_test_rp_solver(const fold_rp *rp, const fold_settings *s)
 {
