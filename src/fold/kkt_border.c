@@ -126,10 +126,50 @@ void fold_kkt_border_drop(fold_kkt *kkt)
 void fold_kkt_border_forget(fold_kkt *kkt)
 {
     fold_kkt_border *b = &kkt->border;
-    free(b->rec_B);
     free(b->rec_X);
-    b->rec_B = b->rec_X = NULL;
+    free(b->rec_bp);
+    free(b->rec_bi);
+    free(b->rec_bv);
+    free(b->rec_Bd);
+    b->rec_X = b->rec_bv = b->rec_Bd = NULL;
+    b->rec_bp = NULL;
+    b->rec_bi = NULL;
     b->rec_n = b->rec_cap = b->rec_pos = 0;
+    b->rec_bcap = b->rec_bd_len = 0;
+    b->rec_full = false;
+}
+
+/* Room in the record for `cols` solutions and `nnz` right-hand-side entries in all, within
+ * RECORD_MAX doubles (an index counted as a double); false when it does not fit (or memory
+ * runs out: a record is only a saving, kept as it was). */
+static bool record_room(fold_kkt_border *b, fold_int nK, fold_int cols, size_t nnz)
+{
+    if ((size_t)cols * (size_t)nK + 2 * nnz > RECORD_MAX) return false;
+    if (cols > b->rec_cap) {
+        fold_int cap = b->rec_cap ? 2 * b->rec_cap : cols;
+        if (cap < cols) cap = cols;
+        if ((size_t)cap * (size_t)nK + 2 * nnz > RECORD_MAX)
+            cap = (fold_int)((RECORD_MAX - 2 * nnz) / (size_t)nK);
+        double *nx = realloc(b->rec_X, (size_t)cap * (size_t)nK * sizeof *nx);
+        if (!nx) return false;
+        b->rec_X = nx;
+        size_t *np = realloc(b->rec_bp, ((size_t)cap + 1) * sizeof *np);
+        if (!np) return false;
+        b->rec_bp = np;
+        if (b->rec_cap == 0) b->rec_bp[0] = 0;
+        b->rec_cap = cap;
+    }
+    if (nnz > b->rec_bcap) {
+        size_t cap = b->rec_bcap ? 2 * b->rec_bcap : nnz;
+        if (cap < nnz) cap = nnz;
+        fold_int *ni = realloc(b->rec_bi, cap * sizeof *ni);
+        if (ni) b->rec_bi = ni;
+        double *nv = ni ? realloc(b->rec_bv, cap * sizeof *nv) : NULL;
+        if (nv) b->rec_bv = nv;
+        if (!ni || !nv) return false;
+        b->rec_bcap = cap;
+    }
+    return true;
 }
 
 void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
@@ -137,25 +177,30 @@ void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nr
 {
     fold_kkt_border *b = &kkt->border;
     fold_int nK = kkt->sys.nK;
-    if (!fold_kkt_primary(kkt) || n_bad > 0 || nrhs <= 0 || kkt->cands.n_cand == 0 ||
+    if (!fold_kkt_primary(kkt) || nrhs <= 0 || kkt->cands.n_cand == 0 ||
         set->active_set.ambiguity == FOLD_AMBIGUITY_IGNORE || set->backward.variant_refactor ||
         set->backward.method != FOLD_BACKWARD_DIRECT || kkt->sys.form != FOLD_KKT_ACTIVE ||
         kkt->fac.is_lsq || kkt->ns.has_null || kkt->fac.finfo.singular_delta > 0.0 || nK == 0)
         return;
-    if (b->rec_n + nrhs > b->rec_cap) {
-        fold_int cap = b->rec_cap ? 2 * b->rec_cap : nrhs;
-        if (cap < b->rec_n + nrhs) cap = b->rec_n + nrhs;
-        if (2 * (size_t)cap * (size_t)nK > RECORD_MAX)
-            cap = (fold_int)(RECORD_MAX / 2 / (size_t)nK);
-        if (cap < b->rec_n + nrhs) return; /* full: later columns are solved again */
-        double *nb = realloc(b->rec_B, (size_t)cap * (size_t)nK * sizeof *nb);
-        if (nb) b->rec_B = nb;
-        double *nx = nb ? realloc(b->rec_X, (size_t)cap * (size_t)nK * sizeof *nx) : NULL;
-        if (nx) b->rec_X = nx;
-        if (!nb || !nx) return; /* kept as it was: a record is only a saving */
-        b->rec_cap = cap;
+    if (n_bad > 0) b->rec_full = true; /* an inconsistent column is not a solution */
+    if (b->rec_full) return;           /* later columns are solved again */
+    size_t nnz = b->rec_n ? b->rec_bp[b->rec_n] : 0;
+    for (size_t q = 0; q < (size_t)(nrhs * nK); q++)
+        nnz += B[q] != 0.0;
+    if (!record_room(b, nK, b->rec_n + nrhs, nnz)) {
+        b->rec_full = true;
+        return;
     }
-    memcpy(b->rec_B + (size_t)b->rec_n * (size_t)nK, B, (size_t)(nrhs * nK) * sizeof *B);
+    for (fold_int c = 0; c < nrhs; c++) {
+        const double *bc = B + (size_t)c * (size_t)nK;
+        size_t at = b->rec_bp[b->rec_n + c];
+        for (fold_int t = 0; t < nK; t++)
+            if (bc[t] != 0.0) {
+                b->rec_bi[at] = t;
+                b->rec_bv[at++] = bc[t];
+            }
+        b->rec_bp[b->rec_n + c + 1] = at;
+    }
     memcpy(b->rec_X + (size_t)b->rec_n * (size_t)nK, X, (size_t)(nrhs * nK) * sizeof *X);
     b->rec_n += nrhs;
 }
@@ -342,16 +387,39 @@ bool fold_kkt_border_setup(fold_kkt *kkt, const fold_settings *set, fold_status 
     return true;
 }
 
+/* Columns [q0, q0 + count) of the record's right-hand sides, dense, into b->rec_Bd. */
+static double *record_rhs(fold_kkt_border *b, fold_int q0, fold_int count)
+{
+    size_t len = (size_t)count * (size_t)b->nK;
+    if (b->rec_bd_len < len) {
+        free(b->rec_Bd);
+        b->rec_bd_len = 0;
+        if (!(b->rec_Bd = fold_malloc(len, sizeof *b->rec_Bd, "recorded right-hand sides")))
+            return NULL;
+        b->rec_bd_len = len;
+    }
+    memset(b->rec_Bd, 0, len * sizeof *b->rec_Bd);
+    for (fold_int c = 0; c < count; c++) {
+        double *col = b->rec_Bd + (size_t)c * (size_t)b->nK;
+        for (size_t k = b->rec_bp[q0 + c]; k < b->rec_bp[q0 + c + 1]; k++)
+            col[b->rec_bi[k]] = b->rec_bv[k];
+    }
+    return b->rec_Bd;
+}
+
 fold_status fold_kkt_border_solve(fold_kkt *kkt, const fold_settings *set, bool transpose,
                                   fold_int nrhs, const double *B, double *X, double *residual)
 {
     fold_kkt_border *b = &kkt->border;
-    fold_int known = b->rec_n - b->rec_pos, off = b->rec_pos * b->nK;
+    fold_int known = b->rec_n - b->rec_pos;
     if (known > nrhs) known = nrhs;
     if (known < 0) known = 0;
-    fold_status st = fold_la_border_solve(
-        b->run, transpose, nrhs, B, X, known ? b->rec_B + off : NULL, known ? b->rec_X + off : NULL,
-        known, set->backward.refine_steps, set->backward.refine_tol, residual);
+    const double *Bp = known ? record_rhs(b, b->rec_pos, known) : NULL;
+    if (known && !Bp) return FOLD_ERR_MEMORY;
+    fold_status st =
+        fold_la_border_solve(b->run, transpose, nrhs, B, X, Bp,
+                             known ? b->rec_X + (size_t)b->rec_pos * (size_t)b->nK : NULL, known,
+                             set->backward.refine_steps, set->backward.refine_tol, residual);
     b->rec_pos += nrhs;
     if (st) return st;
     return *residual <= set->backward.refine_tol ? FOLD_OK : FOLD_WARN_INACCURATE;

@@ -56,6 +56,18 @@ static bool finite_side(const fold_kkt *kkt, int side, fold_int j)
     return !fold_is_inf_bound(side == FOLD_BMAP_XL ? b.xl[j] : b.xu[j]);
 }
 
+/* Does a bound of a held variable (active form) move with p? */
+static bool held_bound_moves(const fold_kkt *kkt)
+{
+    const fold_problem *prob = kkt->prob;
+    for (fold_int j = 0; j < kkt->n; j++) {
+        int s = held_side(kkt, j);
+        if (s >= 0 && prob->bmap[s].nnz && prob->bmap[s].ptr[j + 1] > prob->bmap[s].ptr[j])
+            return true;
+    }
+    return false;
+}
+
 void fold_kkt_bound_rhs(const fold_kkt *kkt, const double *dp, double *tx, double *tc, double *db)
 {
     const fold_problem *prob = kkt->prob;
@@ -74,12 +86,16 @@ void fold_kkt_bound_rhs(const fold_kkt *kkt, const double *dp, double *tx, doubl
     } else {
         /* (3.27): a held variable moves with its bound, dx_B = C_B dp: its columns of H and
          * J enter the right-hand side like a parameter */
+        bool moved = false;
         for (fold_int j = 0; j < n; j++) {
             int s = held_side(kkt, j);
             db[j] = s < 0 ? 0.0 : fold_prob_bound_dot(prob, s, j, dp);
+            moved |= db[j] != 0.0;
         }
-        fold_kkt_hmul_add(kkt, db, tx);
-        fold_kkt_jmul_add(kkt, db, tc);
+        if (moved) { /* most directions move no held bound (a Jacobian's unit columns) */
+            fold_kkt_hmul_add(kkt, db, tx);
+            fold_kkt_jmul_add(kkt, db, tc);
+        }
     }
     for (fold_int i = 0; i < m; i++) { /* an active constraint follows its moving bound */
         int s = row_side(kkt, i);
@@ -121,13 +137,16 @@ void fold_kkt_bound_vjp(const fold_kkt *kkt, const double *wx, const double *c, 
      * diagonal, so that Sigma_x w_x = q where Sigma_x dominates (computed from O(1) terms,
      * not as Sigma ~ 1e12 times w_x ~ 1e-12; cf. eq. 3.16) */
     double *q = kkt->w3, *jw = kkt->w4;
-    memset(q, 0, (size_t)n * sizeof(double));
-    memset(jw, 0, (size_t)n * sizeof(double));
-    fold_kkt_hmul_add(kkt, wx, q);
-    fold_kkt_jtmul_add(kkt, wl, jw);
-    for (fold_int j = 0; j < n; j++)
-        q[j] = (xbar ? xbar[j] : 0.0) - q[j] - jw[j];
-    if (kkt->sys.form == FOLD_KKT_BARRIER) {
+    bool barrier = kkt->sys.form == FOLD_KKT_BARRIER;
+    if (barrier || held_bound_moves(kkt)) { /* else no entry of q is read */
+        memset(q, 0, (size_t)n * sizeof(double));
+        memset(jw, 0, (size_t)n * sizeof(double));
+        fold_kkt_hmul_add(kkt, wx, q);
+        fold_kkt_jtmul_add(kkt, wl, jw);
+        for (fold_int j = 0; j < n; j++)
+            q[j] = (xbar ? xbar[j] : 0.0) - q[j] - jw[j];
+    }
+    if (barrier) {
         /* transpose of (3.28)-(3.29): Sigma_L w_x, Sigma_U w_x on the bounds' maps, and the
          * upstream gradients of dzl, dzu */
         for (fold_int j = 0; j < n; j++) {

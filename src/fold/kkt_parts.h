@@ -162,9 +162,16 @@ typedef struct fold_kkt_border {
     fold_la_border *run;
     /* The primary run's right-hand sides and solutions in the order solved (rec_n of them,
      * room for rec_cap), and the current run's position in them: a run's column whose kept
-     * rows are the same takes the primary's solution instead of a solve (eq. 4.16). */
-    double *rec_B, *rec_X;
+     * rows are the same takes the primary's solution instead of a solve (eq. 4.16). The
+     * solutions dense; the right-hand sides (a Jacobian's: a few entries each) by their
+     * nonzeros, column q at rec_bi / rec_bv [rec_bp[q], rec_bp[q + 1]), room for rec_bcap,
+     * and expanded into rec_Bd (rec_bd_len doubles) for a solve. */
+    double *rec_X;
     fold_int rec_n, rec_cap, rec_pos;
+    bool rec_full; /* a column did not fit: no later one is kept (the order is the key) */
+    size_t *rec_bp, rec_bcap, rec_bd_len;
+    fold_int *rec_bi;
+    double *rec_bv, *rec_Bd;
 } fold_kkt_border;
 
 /* Singular K (regularized factorization, doc/math.md §4.8): entries of the results that its

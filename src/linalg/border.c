@@ -16,6 +16,7 @@ struct fold_la_border {
     double *lu;     /* k x k: LU of the capacitance matrix S = D - C' W (4.15), row pivots */
     fold_int *piv;
     double anorm;      /* ||A_v||_inf */
+    bool exact_sym;    /* A_v == A_v': residuals by the gather loop */
     double rcond;      /* 1 / (||S||_1 ||S^{-1}||_1) */
     fold_int n_reused; /* columns whose A solve was given (Zp) */
     double *ws;        /* fold_la_border_solve's buffers, kept (fresh pages cost) */
@@ -93,7 +94,7 @@ static fold_status capacitance(fold_la_border *Bd, const double *D)
             Bd->lu[j * k + i] = s;
             colsum += fabs(s);
         }
-        snorm = fmax(snorm, colsum);
+        snorm = fold_la_max(snorm, colsum);
     }
     Bd->rcond = 0.0;
     if (dense_lu(k, Bd->lu, Bd->piv)) {
@@ -104,7 +105,7 @@ static fold_status capacitance(fold_la_border *Bd, const double *D)
             dense_solve(k, Bd->lu, Bd->piv, e);
             for (fold_int i = 0; i < k; i++)
                 colsum += fabs(e[i]);
-            inorm = fmax(inorm, colsum);
+            inorm = fold_la_max(inorm, colsum);
         }
         if (snorm > 0.0 && isfinite(inorm) && inorm > 0.0) Bd->rcond = 1.0 / (snorm * inorm);
     }
@@ -151,8 +152,15 @@ fold_status fold_la_border_create(fold_la_factor *F, const cholmod_sparse *Av, c
         for (fold_int q = Ap[j]; q < Ap[j + 1]; q++)
             rowsum[j] += fabs(Ax[q]);
     for (fold_int i = 0; i < nV; i++)
-        Bd->anorm = fmax(Bd->anorm, rowsum[i]);
+        Bd->anorm = fold_la_max(Bd->anorm, rowsum[i]);
     free(rowsum);
+    fold_int *cur = fold_malloc((size_t)nV + 1, sizeof *cur, "symmetry check"), bi, bj;
+    if (!cur) {
+        fold_la_border_free(Bd);
+        return FOLD_ERR_MEMORY;
+    }
+    Bd->exact_sym = fold_la_symmetric(Av, 0.0, cur, &bi, &bj);
+    free(cur);
     fold_status st = k > 0 ? capacitance(Bd, D) : FOLD_OK;
     if (k == 0) Bd->rcond = 1.0;
     if (st) {
@@ -230,13 +238,13 @@ static double backward_error(const fold_la_border *Bd, const double *x, const do
 {
     double xn = 0.0, bn = 0.0, rc = 0.0;
     for (fold_int i = 0; i < Bd->nV; i++) {
-        xn = fmax(xn, fabs(x[i]));
-        bn = fmax(bn, fabs(b[i]));
+        xn = fold_la_max(xn, fabs(x[i]));
+        bn = fold_la_max(bn, fabs(b[i]));
     }
     double floor_den = DBL_EPSILON * (Bd->anorm * xn + bn);
     for (fold_int i = 0; i < Bd->nV; i++) {
         double den = w[i] + fabs(b[i]) + floor_den, ri = fabs(r[i]);
-        if (ri > 0.0) rc = fmax(rc, den > 0.0 ? ri / den : HUGE_VAL);
+        if (ri > 0.0) rc = fold_la_max(rc, den > 0.0 ? ri / den : HUGE_VAL);
     }
     return isnan(rc) ? HUGE_VAL : rc;
 }
@@ -280,7 +288,7 @@ fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nr
                 memset(r, 0, (size_t)nV * sizeof *r);
                 continue;
             }
-            fold_la_residual(Bd->Av, transpose, x, b, r, w);
+            fold_la_residual(Bd->Av, transpose || Bd->exact_sym, x, b, r, w);
             double rc = backward_error(Bd, x, b, r, w);
             if (step > 0 && !(rc < res[c])) {
                 memcpy(x, Xprev + c * nV, (size_t)nV * sizeof *x);
@@ -302,6 +310,6 @@ fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nr
             X[q] += Dx[q];
     }
     for (fold_int c = 0; c < nrhs; c++)
-        *residual = fmax(*residual, fabs(res[c]));
+        *residual = fold_la_max(*residual, fabs(res[c]));
     return st;
 }

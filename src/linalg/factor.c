@@ -37,52 +37,15 @@ static void factor_norms(fold_la_factor *F)
     }
     for (fold_int i = 0; i < F->n; i++)
         F->norm_inf = fmax(F->norm_inf, rowsum[i]);
+    fold_int bi, bj;
+    F->exact_sym = fold_la_symmetric(F->A, 0.0, F->iwork, &bi, &bj);
 }
 
-/* |a - b| beyond the relative tolerance of the symmetry check. */
-static bool asym(double a, double b)
-{
-    return fabs(a - b) > 1e-14 * fmax(fabs(a), fabs(b));
-}
-
-/* Is A numerically symmetric (the LDL' path needs it)? One pass with a cursor per column
- * (A sorted): entry (i,j) above the diagonal is matched with the next unmatched entry below
- * the diagonal of column i. Returns an offending entry: row *bi, column *bj. */
+/* Is A numerically symmetric (the LDL' path needs it)? Relative tolerance 1e-14 (eq. 4.2);
+ * an offending entry: row *bi, column *bj. */
 static bool factor_is_symmetric(const fold_la_factor *F, fold_int *bi, fold_int *bj)
 {
-    const fold_int *Ap = F->A->p, *Ai = F->A->i;
-    const double *Ax = F->A->x;
-    fold_int *cur = F->iwork;
-    for (fold_int j = 0; j < F->n; j++) {
-        fold_int q = Ap[j];
-        while (q < Ap[j + 1] && Ai[q] <= j)
-            q++;
-        cur[j] = q; /* first entry below the diagonal */
-    }
-    for (fold_int j = 0; j < F->n; j++) {
-        for (fold_int q = Ap[j]; q < Ap[j + 1] && Ai[q] < j; q++) {
-            fold_int i = Ai[q];
-            /* Entries of column i below the diagonal and above row j have no partner. */
-            for (; cur[i] < Ap[i + 1] && Ai[cur[i]] < j; cur[i]++)
-                if (asym(Ax[cur[i]], 0.0)) {
-                    *bi = Ai[cur[i]], *bj = i;
-                    return false;
-                }
-            double b = 0.0;
-            if (cur[i] < Ap[i + 1] && Ai[cur[i]] == j) b = Ax[cur[i]++];
-            if (asym(Ax[q], b)) {
-                *bi = i, *bj = j;
-                return false;
-            }
-        }
-    }
-    for (fold_int i = 0; i < F->n; i++)
-        for (fold_int q = cur[i]; q < Ap[i + 1]; q++)
-            if (asym(Ax[q], 0.0)) {
-                *bi = Ai[q], *bj = i;
-                return false;
-            }
-    return true;
+    return fold_la_symmetric(F->A, 1e-14, F->iwork, bi, bj);
 }
 
 static void factor_record_fallback(fold_la_factor *F, const char *why)
@@ -335,12 +298,11 @@ static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering
         fold_la_factor_free(F);
         return FOLD_ERR_MEMORY;
     }
-    factor_norms(F);
-    if (kind != FOLD_FACTOR_UMFPACK &&
-        !(F->iwork = fold_malloc((size_t)F->n, sizeof *F->iwork, "symmetry check"))) {
+    if (!(F->iwork = fold_malloc((size_t)F->n + 1, sizeof *F->iwork, "symmetry check"))) {
         fold_la_factor_free(F);
         return FOLD_ERR_MEMORY;
     }
+    factor_norms(F);
     if ((st = factor_numeric(F))) {
         fold_error_context(st, "%s", fn);
         fold_la_factor_free(F);

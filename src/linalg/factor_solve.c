@@ -53,14 +53,14 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
             /* converged, or stalled (stored negated) */
             if (res[c] < 0 || (res[c] <= tol && dr[c] <= PREG_ETA)) {
                 memset(r, 0, (size_t)n * sizeof *r);
-                *worst = fmax(*worst, fabs(res[c]));
+                *worst = fold_la_max(*worst, fabs(res[c]));
                 continue;
             }
-            fold_la_residual(F->A, transpose, x, b, r, F->work);
+            fold_la_residual(F->A, transpose || F->exact_sym, x, b, r, F->work);
             double xn = 0.0, bn = 0.0, rc = 0.0;
             for (fold_int i = 0; i < n; i++) {
-                xn = fmax(xn, fabs(x[i]));
-                bn = fmax(bn, fabs(b[i]));
+                xn = fold_la_max(xn, fabs(x[i]));
+                bn = fold_la_max(bn, fabs(b[i]));
             }
             /* Componentwise backward error (4.4): a row's residual against that row's own
              * scale |A||x| + |b|, floored at eps times the normwise scale; with a
@@ -71,7 +71,7 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
                 double den = F->work[i] + fabs(b[i]) + floor_den;
                 if (preg) den += F->preg.delta * F->preg.d[i] * fabs(x[i]);
                 double ri = fabs(r[i]);
-                if (ri > 0.0) rc = fmax(rc, den > 0.0 ? ri / den : HUGE_VAL);
+                if (ri > 0.0) rc = fold_la_max(rc, den > 0.0 ? ri / den : HUGE_VAL);
             }
             if (isnan(rc)) rc = HUGE_VAL;
             if (step > 0 && !(rc < res[c]) && !(preg && rc <= tol)) {
@@ -89,7 +89,7 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
                     memset(r, 0, (size_t)n * sizeof *r);
                 }
             }
-            *worst = fmax(*worst, fabs(res[c]));
+            *worst = fold_la_max(*worst, fabs(res[c]));
         }
         if (!active || step >= max_steps) break;
         /* only the columns still refining are solved: the residuals of the others are zero,
@@ -108,10 +108,10 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
             double *x = X + c * n, dn = 0.0, xn = 0.0;
             for (fold_int i = 0; i < n; i++) {
                 x[i] += d[i];
-                dn = fmax(dn, fabs(d[i]));
-                xn = fmax(xn, fabs(x[i]));
+                dn = fold_la_max(dn, fabs(d[i]));
+                xn = fold_la_max(xn, fabs(x[i]));
             }
-            if (preg) dr[c] = dn <= PREG_ETA * xn ? dn / fmax(xn, DBL_MIN) : HUGE_VAL;
+            if (preg) dr[c] = dn <= PREG_ETA * xn ? dn / fold_la_max(xn, DBL_MIN) : HUGE_VAL;
         }
     }
     *worst = 0.0;
@@ -119,7 +119,7 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
     for (fold_int c = 0; c < nrhs; c++) {
         bad[c] = dr[c] > PREG_ETA;
         *n_bad += bad[c];
-        if (!bad[c]) *worst = fmax(*worst, fabs(res[c]));
+        if (!bad[c]) *worst = fold_la_max(*worst, fabs(res[c]));
     }
     return FOLD_OK;
 }

@@ -230,6 +230,12 @@ fold_status fold_la_lsq_solve(const cholmod_sparse *A, bool transpose, fold_int 
 void fold_la_residual(const cholmod_sparse *A, bool transpose, const double *x, const double *b,
                       double *r, double *w);
 
+/* Is the square, sorted, packed A symmetric: |a_ij - a_ji| <= rtol max(|a_ij|, |a_ji|) for
+ * every pair (rtol = 0: equal)? cur: ncol workspace; an offending entry: row *bi, column
+ * *bj. With exact symmetry the residual of A x is computed as A' x's (the faster gather). */
+bool fold_la_symmetric(const cholmod_sparse *A, double rtol, fold_int *cur, fold_int *bi,
+                       fold_int *bj);
+
 /* y = |A| |x| (transpose: |A'| |x|), entrywise absolute values (componentwise residuals). */
 void fold_la_spmv_abs(const cholmod_sparse *A, bool transpose, const double *x, double *y);
 

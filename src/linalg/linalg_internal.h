@@ -16,6 +16,14 @@ static inline double fold_la_lcg_unit(uint64_t *state)
     return (double)(*state >> 11) * 0x1.0p-53;
 }
 
+/* max(acc, v) for the running maxima of the refinement loops: like fmax, a NaN v leaves
+ * acc (acc itself is never NaN there), but inlined (fmax is a libm call at -O2: its NaN
+ * rules keep the compiler from using maxsd). */
+static inline double fold_la_max(double acc, double v)
+{
+    return v > acc ? v : acc;
+}
+
 /* UMFPACK's LU factors copied out for blocked solves (umfpack_block.c). */
 typedef struct fold_la_umf_lu fold_la_umf_lu;
 void fold_la_umf_lu_free(fold_la_umf_lu *lu);
@@ -106,7 +114,8 @@ struct fold_la_factor {
     cholmod_common *cm;
     cholmod_sparse *A;       /* the unregularized matrix: a private copy, or the caller's */
     bool shared;             /* A is the caller's (fold_la_factor_create_shared) */
-    fold_int *iwork;         /* n, the symmetry check's cursors */
+    fold_int *iwork;         /* n, the symmetry checks' cursors */
+    bool exact_sym;          /* A == A' entry by entry: residuals by the gather (A') loop */
     double norm_inf, norm_1; /* ||A||_inf, ||A||_1 = ||A'||_inf */
     double *work;            /* n doubles */
     double *solve_ws;        /* fold_la_factor_solve's buffers, kept: fresh pages of a large

@@ -77,3 +77,49 @@ void fold_la_residual(const cholmod_sparse *A, bool transpose, const double *x, 
         }
     }
 }
+
+/* |a - b| beyond rtol of the larger. */
+static bool asym(double a, double b, double rtol)
+{
+    return fabs(a - b) > rtol * fmax(fabs(a), fabs(b));
+}
+
+/* One pass with a cursor per column (A sorted): entry (i,j) above the diagonal is matched
+ * with the next unmatched entry below the diagonal of column i. */
+bool fold_la_symmetric(const cholmod_sparse *A, double rtol, fold_int *cur, fold_int *bi,
+                       fold_int *bj)
+{
+    const fold_int *Ap = A->p, *Ai = A->i;
+    const double *Ax = A->x;
+    fold_int n = (fold_int)A->ncol;
+    for (fold_int j = 0; j < n; j++) {
+        fold_int q = Ap[j];
+        while (q < Ap[j + 1] && Ai[q] <= j)
+            q++;
+        cur[j] = q; /* first entry below the diagonal */
+    }
+    for (fold_int j = 0; j < n; j++) {
+        for (fold_int q = Ap[j]; q < Ap[j + 1] && Ai[q] < j; q++) {
+            fold_int i = Ai[q];
+            /* Entries of column i below the diagonal and above row j have no partner. */
+            for (; cur[i] < Ap[i + 1] && Ai[cur[i]] < j; cur[i]++)
+                if (asym(Ax[cur[i]], 0.0, rtol)) {
+                    *bi = Ai[cur[i]], *bj = i;
+                    return false;
+                }
+            double b = 0.0;
+            if (cur[i] < Ap[i + 1] && Ai[cur[i]] == j) b = Ax[cur[i]++];
+            if (asym(Ax[q], b, rtol)) {
+                *bi = i, *bj = j;
+                return false;
+            }
+        }
+    }
+    for (fold_int i = 0; i < n; i++)
+        for (fold_int q = cur[i]; q < Ap[i + 1]; q++)
+            if (asym(Ax[q], 0.0, rtol)) {
+                *bi = Ai[q], *bj = i;
+                return false;
+            }
+    return true;
+}

@@ -6,13 +6,25 @@
 #include "basic/basic.h"
 #include "fold_test_util.h"
 
-/* Counts the log lines of comparison runs solved over the primary factorization. */
+typedef struct border_log {
+    int n_border;              /* comparison runs solved over the primary factorization */
+    long long reused, columns; /* of their columns, those that took the primary's solution */
+} border_log;
+
 static void count_border(int level, const char *line, void *data)
 {
+    border_log *b = data;
+    long long used, cols;
     (void)level;
     if (strstr(line, "over the primary factorization") &&
         !strstr(line, "near singular: factored instead"))
-        (*(int *)data)++;
+        b->n_border++;
+    const char *at = strstr(line, "): ");
+    if (at && strstr(line, "columns took the primary's solve") &&
+        sscanf(at, "): %lld of %lld", &used, &cols) == 2) {
+        b->reused += used;
+        b->columns += cols;
+    }
 }
 
 typedef struct results {
@@ -21,7 +33,7 @@ typedef struct results {
     fold_int n_items;
     fold_trust_item *items;
     char **names; /* the items' names (valid in the report only until the solver's next call) */
-    int n_border;
+    border_log log;
 } results;
 
 /* Relative difference of a and b on the scale s, to 1e-10; NaN must match NaN. */
@@ -35,10 +47,10 @@ static void compute(const fold_rp *rp, fold_settings *s, const double *w, result
 {
     fold_int n, m, np;
     fold_problem_dims(fold_rp_problem(rp), &n, &m, &np);
-    r->n_border = 0;
+    r->log = (border_log){0};
     s->log.verbose = 3;
     s->log.sink = count_border;
-    s->log.sink_data = &r->n_border;
+    s->log.sink_data = &r->log;
     fold_solver *solver = fold_test_rp_solver(rp, s);
     r->J = malloc((size_t)(n * np) * 8);
     r->pbar = malloc((size_t)np * 8);
@@ -95,12 +107,16 @@ START_TEST(border_matches_refactor)
     compute(rp, &s, w, &a);
     s.backward.variant_refactor = true;
     compute(rp, &s, w, &b);
-    ck_assert_int_eq(b.n_border, 0);
-    /* the active form's runs are bordered; the barrier form's rescale every Sigma */
-    if (barrier)
-        ck_assert_int_eq(a.n_border, 0);
-    else
-        ck_assert_int_ge(a.n_border, 2 * (int)a.vi.n_variants);
+    ck_assert_int_eq(b.log.n_border, 0);
+    /* the active form's runs are bordered, and the columns whose right-hand side the flips
+     * leave alone take the primary run's solution (eq. 4.16); the barrier form's runs
+     * rescale every Sigma */
+    if (barrier) {
+        ck_assert_int_eq(a.log.n_border, 0);
+    } else {
+        ck_assert_int_ge(a.log.n_border, 2 * (int)a.vi.n_variants);
+        ck_assert_int_gt(a.log.reused, 0);
+    }
     ck_assert_int_ge(a.vi.n_candidates, kinds == 3 ? 2 : 1);
     ck_assert_int_eq(a.vi.n_candidates, b.vi.n_candidates);
     ck_assert_int_eq(a.vi.n_variants, b.vi.n_variants);
@@ -119,11 +135,12 @@ START_TEST(border_matches_refactor)
         ck_assert_int_eq(x->row, y->row);
         ck_assert_int_eq(x->col, y->col);
     }
-    printf("# %s form, %s, %lld candidates, %lld variants: %d bordered runs, %lld uncertain "
-           "entries in the jacobian, %lld in the vjp, alike\n",
+    printf("# %s form, %s, %lld candidates, %lld variants: %d bordered runs (%lld of %lld "
+           "columns took the primary's solution), %lld uncertain entries in the jacobian, %lld "
+           "in the vjp, alike\n",
            barrier ? "barrier" : "active", o.nonlinear ? "nonlinear" : "QP",
-           (long long)a.vi.n_candidates, (long long)a.vi.n_variants, a.n_border,
-           (long long)a.ji.n_uncertain, (long long)a.vi.n_uncertain);
+           (long long)a.vi.n_candidates, (long long)a.vi.n_variants, a.log.n_border, a.log.reused,
+           a.log.columns, (long long)a.ji.n_uncertain, (long long)a.vi.n_uncertain);
     release(&a);
     release(&b);
     free(w);
