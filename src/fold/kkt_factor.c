@@ -20,9 +20,10 @@ fold_status fold_kkt_factorize(fold_kkt *kkt, const fold_settings *set, bool reb
         kkt->fac.has_factor = true; /* nothing to solve: every derivative is explicit */
         return FOLD_OK;
     }
-    /* Dependent rows found before factoring: K is singular (to within the inverse barrier
-     * terms of held bounds), so the regularized matrix is factored directly (§4.8). */
-    bool expect_singular = kkt->cls.n_dependent > 0;
+    /* Dependent rows or variables found before factoring: K is singular (to within the
+     * inverse barrier terms of held bounds), so the regularized matrix is factored directly
+     * (§4.8; if it is regular after all, K is factored as usual). */
+    bool expect_singular = kkt->cls.n_dependent > 0 || fold_kkt_null_columns(kkt) > 0;
     if (kkt->fac.F && !rebuilt && fold_kkt_primary(kkt) && fold_la_factor_has_kept(kkt->fac.F)) {
         st = fold_la_factor_restore(kkt->fac.F);
     } else if (kkt->fac.F && !rebuilt) {

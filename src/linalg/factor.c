@@ -175,7 +175,7 @@ static fold_status factor_expected_singular(fold_la_factor *F)
         return 1;
     char saved[sizeof F->info.fallback_reason];
     memcpy(saved, F->info.fallback_reason, sizeof saved);
-    fold_status st = factor_umf_reg(F, "dependent rows expected");
+    fold_status st = factor_umf_reg(F, "null directions expected");
     if (st && st != FOLD_ERR_SINGULAR) return st;
     /* Eq. 4.7: a null direction of A has a pivot of about delta in M; a pivot ratio well
      * above it means A is only ill-conditioned (its own LU would pass rcond_min). M
