@@ -243,14 +243,16 @@ static fold_status report_suspects(fold_kkt *kkt, const fold_solver *solver, fol
 #define PATH_NOISE 1e-7
 
 /* The central-path check of the suspect verdicts (doc/math.md §3.2 "Suspect verdicts"): the
- * result in the barrier form at the solution's barrier parameter (P1: the derivative of the
- * path the solver stopped on) and with every Sigma moved FOLD_BARRIER_RATIO = R times
- * towards its limit (P2). An entry whose P2 is farther from the active form's value A than
- * the tolerance is not settled at this accuracy (a nearly flat direction whose variable sits
- * at the centre of its bounds until a much smaller mu): flagged 4 with the interval of A, P1
+ * result in the barrier form with every Sigma moved FOLD_BARRIER_RATIO = R times towards its
+ * limit (P2) and at the solution's barrier parameter (P1: the derivative of the path the
+ * solver stopped on). An entry whose P2 is farther from the active form's value A than the
+ * tolerance is not settled at this accuracy (a nearly flat direction whose variable sits at
+ * the centre of its bounds until a much smaller mu): flagged 4 with the interval of A, P1
  * and P2. A P2 that merely moved towards A as the linearized path predicts, (P1 - A) / R,
- * does not settle it: the path of the re-solves need not follow (eq. 3.5b). Returns whether
- * the check ran. */
+ * does not settle it: the path of the re-solves need not follow (eq. 3.5b). P2 decides, so
+ * P1 (a second barrier-form factorization and all the solves) is computed only when some
+ * entry's P2 is off: it gives the interval of the flagged entries and may still settle
+ * those whose three values are all zero to the tolerance. Returns whether the check ran. */
 static fold_status path_check(fold_solver *solver, fold_result_fn run, void *ctx,
                               const fold_result_layout *L, const double *out, double tau,
                               compare *C, fold_call *call, bool *ran)
@@ -260,8 +262,14 @@ static fold_status path_check(fold_solver *solver, fold_result_fn run, void *ctx
     *ran = false;
     double *p1 = fold_malloc(2 * len, sizeof *p1, "central-path results"), *p2 = p1 + len;
     if (!p1) return FOLD_ERR_MEMORY;
-    fold_status s1 = run_at(solver, run, ctx, 0, FOLD_PATH_AT_MU, p1, call);
-    fold_status s2 = s1 < 0 ? s1 : run_at(solver, run, ctx, 0, FOLD_PATH_SHRUNK, p2, call);
+    fold_status s2 = run_at(solver, run, ctx, 0, FOLD_PATH_SHRUNK, p2, call);
+    bool off = false; /* an entry whose P2 is farther from A than its threshold */
+    for (fold_int k = 0; s2 >= 0 && !off && k < (fold_int)len; k++) {
+        if (isnan(out[k]) || C->flag[k]) continue;
+        double thr = fmax(fmax(tau, PATH_NOISE) * scale_at(&C->J, k), noise_at(C, k));
+        off = isfinite(p2[k] - out[k]) && fabs(p2[k] - out[k]) > thr;
+    }
+    fold_status s1 = off ? run_at(solver, run, ctx, 0, FOLD_PATH_AT_MU, p1, call) : FOLD_OK;
     kkt->cands.path = 0;
     if (s1 == FOLD_ERR_MEMORY || s2 == FOLD_ERR_MEMORY) {
         free(p1);
@@ -269,17 +277,18 @@ static fold_status path_check(fold_solver *solver, fold_result_fn run, void *ctx
     }
     if (s1 >= 0 && s2 >= 0) {
         *ran = true;
-        fold_int worst = -1; /* the entry farthest from A at the solution's mu, for the log */
+        fold_int worst = -1; /* the settled entry farthest from A at mu / R, for the log */
         double worst_e = 0.0;
         for (fold_int k = 0; k < (fold_int)len; k++) {
             if (isnan(out[k]) || C->flag[k]) continue;
             double scale = scale_at(&C->J, k);
             double thr = fmax(fmax(tau, PATH_NOISE) * scale, noise_at(C, k));
-            double e1 = p1[k] - out[k], e2 = p2[k] - out[k];
-            if (!isfinite(e1) || !isfinite(e2) || fabs(e2) <= thr ||
-                (zero_at_tol(C, k, out[k], p1[k]) && zero_at_tol(C, k, out[k], p2[k]))) {
-                if (scale > 0.0 && fabs(e1) / scale > worst_e) {
-                    worst_e = fabs(e1) / scale;
+            double e2 = p2[k] - out[k], e1 = off ? p1[k] - out[k] : 0.0;
+            if (!isfinite(e2) || fabs(e2) <= thr ||
+                (off && (!isfinite(e1) ||
+                         (zero_at_tol(C, k, out[k], p1[k]) && zero_at_tol(C, k, out[k], p2[k]))))) {
+                if (scale > 0.0 && isfinite(e2) && fabs(e2) / scale > worst_e) {
+                    worst_e = fabs(e2) / scale;
                     worst = k;
                 }
                 continue;
@@ -290,10 +299,10 @@ static fold_status path_check(fold_solver *solver, fold_result_fn run, void *ctx
         }
         if (worst >= 0)
             fold_log(&solver->set, 3,
-                     "central-path check: largest settled difference at entry %lld: active %.8g, "
-                     "path at mu %.8g, at mu / %g %.8g (%.2g of its group)",
-                     (long long)worst, out[worst], p1[worst], FOLD_BARRIER_RATIO, p2[worst],
-                     worst_e);
+                     "central-path check: largest settled difference at entry %lld: active "
+                     "%.8g, path at mu / %g %.8g (%.2g of its group)%s",
+                     (long long)worst, out[worst], FOLD_BARRIER_RATIO, p2[worst], worst_e,
+                     off ? "" : "; no entry off the path: the path at mu not computed");
     }
     free(p1);
     return FOLD_OK;
