@@ -279,9 +279,10 @@ void fold_kkt_bound_vjp(const fold_kkt *kkt, const double *wx, const double *c, 
 void fold_kkt_bound_value_gradient(const fold_solver *solver, double *grad);
 
 /* --- comparison runs over the primary factorization (kkt_border.c, doc/math.md §4.9) --- */
-/* Can a comparison run of the candidates starting now (the primary factored, variant
- * requested) be solved over the primary factorization: active form, direct method,
- * assembled H, a regular primary K, not backward.variant_refactor? */
+/* Is the primary system to be set aside while a run (a variant of the candidates or of the
+ * central-path check) starting now builds its own: active form, direct method, assembled
+ * H, the primary factored, not backward.variant_refactor? Then it comes back unfactored,
+ * and a variant over a regular primary is solved over its factorization (bordered). */
 bool fold_kkt_border_wanted(const fold_kkt *kkt, const fold_settings *set);
 /* Move the primary system (K, positions, factorization) aside; sys and fac are then empty. */
 fold_status fold_kkt_border_stash(fold_kkt *kkt);

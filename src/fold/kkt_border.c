@@ -28,10 +28,18 @@
 bool fold_kkt_border_wanted(const fold_kkt *kkt, const fold_settings *set)
 {
     return !set->backward.variant_refactor && set->backward.method == FOLD_BACKWARD_DIRECT &&
-           kkt->sys.form == FOLD_KKT_ACTIVE && kkt->cands.path == 0 && kkt->cands.variant != 0 &&
-           kkt->cands.n_cand > 0 && !fold_kkt_product_active(kkt) && kkt->fac.F &&
-           kkt->fac.has_factor && !kkt->fac.is_lsq && !kkt->ns.has_null &&
-           !(kkt->fac.finfo.singular_delta > 0.0) && kkt->cls.n_dependent == 0 && kkt->sys.nK > 0;
+           kkt->sys.form == FOLD_KKT_ACTIVE && (kkt->cands.path != 0 || kkt->cands.variant != 0) &&
+           !fold_kkt_product_active(kkt) && kkt->fac.F && kkt->fac.has_factor && !kkt->fac.is_lsq &&
+           kkt->sys.nK > 0;
+}
+
+/* Is the primary aside regular (no regularization, no null space, no dependent rows): one
+ * that can be bordered (§4.9)? */
+static bool primary_regular(const fold_kkt *kkt)
+{
+    const fold_kkt_border *b = &kkt->border;
+    return b->has_primary && !b->ns.has_null && !(b->finfo.singular_delta > 0.0) &&
+           kkt->cls.n_dependent == 0;
 }
 
 /* Exchange the system in sys and fac with the one aside (the arrays of positions and
@@ -54,6 +62,7 @@ static void swap_system(fold_kkt *kkt)
     SWAP(fold_int, b->n_sorted_cols, s->n_sorted_cols);
     SWAP(fold_la_factor *, b->F, kkt->fac.F);
     SWAP(fold_la_factor_info, b->finfo, kkt->fac.finfo);
+    SWAP(fold_kkt_null_space, b->ns, kkt->ns);
 }
 
 fold_status fold_kkt_border_stash(fold_kkt *kkt)
@@ -104,6 +113,9 @@ void fold_kkt_border_drop(fold_kkt *kkt)
     fold_kkt_border *b = &kkt->border;
     fold_kkt_border_end_run(kkt);
     if (b->has_primary) {
+        SWAP(fold_kkt_null_space, b->ns, kkt->ns); /* the primary's null space freed */
+        fold_kkt_null_free(kkt);
+        SWAP(fold_kkt_null_space, b->ns, kkt->ns);
         fold_la_factor_free(b->F);
         fold_la_sparse_free(&b->K, &kkt->cm);
         free(b->kidx);
@@ -356,8 +368,8 @@ bool fold_kkt_border_setup(fold_kkt *kkt, const fold_settings *set, fold_status 
     fold_int nc = kkt->cands.n_cand, k = 0;
     *st = FOLD_OK;
     fold_kkt_border_end_run(kkt);
-    if (!kkt->border.has_primary || kkt->sys.form != FOLD_KKT_ACTIVE || kkt->cands.path != 0 ||
-        kkt->cls.n_dependent > 0 || !kkt->sys.K || kkt->sys.nK == 0 ||
+    if (!primary_regular(kkt) || kkt->sys.form != FOLD_KKT_ACTIVE || kkt->cands.path != 0 ||
+        kkt->cands.variant == 0 || kkt->cands.n_cand == 0 || !kkt->sys.K || kkt->sys.nK == 0 ||
         set->backward.method != FOLD_BACKWARD_DIRECT)
         return false;
     fold_int *list = fold_malloc((size_t)nc + 1, sizeof *list, "flipped candidates");

@@ -139,10 +139,20 @@ typedef struct fold_kkt_factor {
     fold_pc_memo auto_memo;
 } fold_kkt_factor;
 
+/* Singular K (regularized factorization, doc/math.md §4.8): entries of the results that its
+ * null space leaves undetermined: variables, multipliers, stationarity residuals (bound
+ * multipliers), parameter entries of a vjp. Written by kkt_null.c only. */
+typedef struct fold_kkt_null_space {
+    bool has_null;
+    unsigned char *null_x, *null_l, *null_z, *null_p;
+    fold_int n_null_x, n_null_l, n_null_p;
+} fold_kkt_null_space;
+
 /* The primary system set aside while the comparison runs of the candidates are solved over
- * its factorization (doc/math.md §4.9):
- * K with its positions, signature and factorization, moved out of sys and fac when a run
- * starts and back when the primary classification returns; the border column of every
+ * its factorization (doc/math.md §4.9), or factor their own K (a singular primary, the runs
+ * of the central-path check):
+ * K with its positions, signature, factorization and null space, moved out of sys, fac and
+ * ns when a run starts and back when the primary classification returns; the border column of every
  * candidate (its K column, or e_t for an unknown the run removes) and A^{-1} of it, on first
  * use; the current run's bordered solve (NULL: the run factors its own K). Written by
  * kkt_border.c only (it moves the sys and fac fields named here). */
@@ -156,6 +166,7 @@ typedef struct fold_kkt_border {
     fold_int nK, n_primal, n_sorted_cols;
     fold_la_factor *F;
     fold_la_factor_info finfo;
+    fold_kkt_null_space ns;
     double *C, *W;       /* n_cand x nK (the primary's), column-major */
     unsigned char *have; /* n_cand: C, W of the candidate computed */
     fold_int n_cols;     /* candidates the arrays are sized for */
@@ -173,14 +184,5 @@ typedef struct fold_kkt_border {
     fold_int *rec_bi;
     double *rec_bv, *rec_Bd;
 } fold_kkt_border;
-
-/* Singular K (regularized factorization, doc/math.md §4.8): entries of the results that its
- * null space leaves undetermined: variables, multipliers, stationarity residuals (bound
- * multipliers), parameter entries of a vjp. Written by kkt_null.c only. */
-typedef struct fold_kkt_null_space {
-    bool has_null;
-    unsigned char *null_x, *null_l, *null_z, *null_p;
-    fold_int n_null_x, n_null_l, n_null_p;
-} fold_kkt_null_space;
 
 #endif

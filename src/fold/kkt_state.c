@@ -294,7 +294,8 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         t0 = fold_time_now();
         keep = kkt->fac.has_factor && !kkt->fac.is_lsq && kkt->cands.cur_variant == 0 &&
                kkt->cands.cur_path == 0;
-        /* a run of the active form is solved over the primary factorization (§4.9) */
+        /* the primary is set aside while the run builds its own system, and a run of the
+         * active form is solved over the primary factorization where it can be (§4.9) */
         if (keep && fold_kkt_border_wanted(kkt, set)) {
             if ((st = fold_kkt_border_stash(kkt)) != FOLD_OK) return st;
             keep = false;
@@ -315,6 +316,8 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
         tm.structural = fold_time_now() - t1;
         if (restored) {
             kkt->fac.has_factor = true; /* the primary factorization, back from aside */
+            /* the multipliers its null space moves are weakly active again (eq. 4.12) */
+            if ((st = fold_kkt_null_degenerate(kkt, solver, fn)) != FOLD_OK) return st;
         } else if (fold_kkt_border_setup(kkt, set, &st)) {
             kkt->fac.has_factor = true; /* solved over the primary factorization */
             fold_log(set, 3,

@@ -754,11 +754,14 @@ START_TEST(border_matches_refactor)
 }
 END_TEST
 
-/* Counts the KKT setups of the central-path check's runs (the barrier form, variants.c). */
+/* Counts the KKT setups of the central-path check's runs (the barrier form, variants.c),
+ * [0], and of the primary classification, [1]. */
 static void count_path(int level, const char *line, void *data)
 {
+    int *n = data;
     (void)level;
-    if (strstr(line, "KKT setup (barrier form") && !strstr(line, "path 0)")) (*(int *)data)++;
+    if (strstr(line, "KKT setup (barrier form") && !strstr(line, "path 0)")) n[0]++;
+    if (strstr(line, "KKT setup (active form, variant 0, path 0)")) n[1]++;
 }
 
 /* The central-path check of case14's suspect sides (the qg bounds of generator 5, doc/math.md
@@ -772,7 +775,7 @@ START_TEST(path_check_condensed)
     fold_backward_info vinfo[2];
     fold_int n_items[2], n_nan[2] = {0, 0}, np = 0, len = 0;
     fold_trust_item *copy[2];
-    int n_path[2] = {0, 0}, n_path_jac[2] = {0, 0};
+    int n_path[2] = {0, 0}, n_path_jac[2] = {0, 0}, counts[2][2] = {{0, 0}, {0, 0}};
     fold_status sj[2];
     for (int v = 0; v < 2; v++) {
         fold_settings set;
@@ -780,7 +783,7 @@ START_TEST(path_check_condensed)
         set.backward.barrier_condense = v == 0;
         set.log.verbose = 3;
         set.log.sink = count_path;
-        set.log.sink_data = &n_path[v];
+        set.log.sink_data = counts[v];
         acopf_solved s;
         acopf_test_load(&s, "pglib_opf_case14_ieee", 0, 0);
         acopf_test_solve(&s, NULL, &set);
@@ -798,7 +801,7 @@ START_TEST(path_check_condensed)
         J[v] = malloc((size_t)len * 8);
         sj[v] = fold_acopf_jacobian(s.m, s.sv, n_out, out, n_cols, cols, J[v], NULL, NULL, NULL);
         ck_assert_msg(sj[v] >= 0, "%s: %s", fold_status_name(sj[v]), fold_last_error());
-        n_path_jac[v] = n_path[v];
+        n_path_jac[v] = counts[v][0];
         for (fold_int k = 0; k < len; k++)
             n_nan[v] += isnan(J[v][k]);
         const fold_trust_item *items;
@@ -817,7 +820,11 @@ START_TEST(path_check_condensed)
         ck_assert_msg(st >= 0, "%s: %s", fold_status_name(st), fold_last_error());
         free(xbar);
         acopf_test_solved_free(&s);
+        n_path[v] = counts[v][0];
     }
+    /* the primary system waits aside during the barrier runs: set up once for both calls */
+    ck_assert_int_eq(counts[0][1], 1);
+    ck_assert_int_eq(counts[1][1], 1);
     /* the Jacobian's entries off the path need the path at mu too (their interval); the
      * VJP's P2 settles everything, so its check is one barrier run */
     ck_assert_int_eq(n_path_jac[0], 2);

@@ -936,6 +936,13 @@ static int ht_jac_g(const double *x, const double *p, double *v, void *ud)
     return 0;
 }
 
+/* Counts the setups (assembly and factorization) of the primary classification. */
+static void count_primary_setups(int level, const char *line, void *data)
+{
+    (void)level;
+    if (strstr(line, "KKT setup (active form, variant 0, path 0)")) (*(int *)data)++;
+}
+
 START_TEST(held_by_three)
 {
     static const double xl[3] = {-FOLD_INF, -FOLD_INF, -FOLD_INF}, xu[3] = {FOLD_INF, FOLD_INF, 1};
@@ -969,6 +976,10 @@ START_TEST(held_by_three)
     double x[3] = {1, 1, 1}, lam[3] = {-7, -8, 6}, zl[3] = {0, 0, 0}, zu[3] = {0, 0, 1};
     double p[2] = {0.5, 2.0}, dp[2] = {1, 0}, dx[3];
     fold_backward_info info = FOLD_BACKWARD_INFO_INIT;
+    int setups[2] = {0, 0};
+    s.log.verbose = 3;
+    s.log.sink = count_primary_setups;
+    s.log.sink_data = &setups[0];
     ck_assert_status(fold_solver_create(prob, &s, &sv), FOLD_OK);
     fold_solver_store(sv, p, x, lam, zl, zu, 5.25, true);
     /* By default: the bound of x2 is a candidate found by the probe, held or freed in a
@@ -986,6 +997,29 @@ START_TEST(held_by_three)
     fold_int n_items;
     ck_assert_status(fold_trust_report(sv, &items, &n_items), FOLD_OK);
     ck_assert_int_ge(fold_test_trust_find(items, n_items, FOLD_TRUST_DEPENDENT, "x[2]"), 0);
+    /* The singular primary is set aside while the variant factors its own K and comes back
+     * with its factorization and null space: one primary setup, where the variant refactored
+     * (backward.variant_refactor) sets it up again; the same derivatives and report. */
+    fold_settings sr = s;
+    sr.backward.variant_refactor = true;
+    sr.log.sink_data = &setups[1];
+    fold_solver *svr = NULL;
+    double dxr[3], dlr[3];
+    fold_int n_items_r;
+    ck_assert_status(fold_solver_create(prob, &sr, &svr), FOLD_OK);
+    fold_solver_store(svr, p, x, lam, zl, zu, 5.25, true);
+    ck_assert_status(fold_jvp(svr, dp, &(fold_dz){.x = dxr, .lam = dlr}, NULL),
+                     FOLD_WARN_NOT_UNIQUE);
+    ck_assert_int_eq(setups[0], 1);
+    ck_assert_int_eq(setups[1], 2);
+    for (int j = 0; j < 3; j++) {
+        ck_assert(isnan(dx[j]) == isnan(dxr[j]) && isnan(dl[j]) == isnan(dlr[j]));
+        if (!isnan(dx[j])) ck_assert_double_le(fabs(dx[j] - dxr[j]), 1e-12);
+    }
+    ck_assert_status(fold_trust_report(svr, &items, &n_items_r), FOLD_OK);
+    ck_assert_int_eq(n_items_r, n_items);
+    fold_solver_free(svr);
+    ck_assert_status(fold_trust_report(sv, &items, &n_items), FOLD_OK);
     s.active_set.ambiguity = FOLD_AMBIGUITY_REFUSE;
     ck_assert_status(fold_solver_update_settings(sv, &s), FOLD_OK);
     ck_assert_status(fold_jvp(sv, dp, &(fold_dz){.x = dx}, &info), FOLD_ERR_DEGENERATE);
