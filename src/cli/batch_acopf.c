@@ -12,7 +12,7 @@ typedef struct acopf_worker {
     opf_run r;           /* the options, and the scenario being recorded */
     fold_acopf *base;    /* the model built once */
     fold_solver *shared; /* reused by the solves of one chain */
-    double *buf;         /* a point of the base model (3 n + m) */
+    double *buf;         /* a point of the base model (3 n + m of its layout) */
 } acopf_worker;
 
 typedef struct acopf_state {
@@ -91,8 +91,10 @@ static void release(void *model, void *state)
 static fold_status set_start(acopf_worker *w, fold_solver *s, const acopf_state *from,
                              const double *p)
 {
-    const fold_acopf_layout *L = &w->r.L;
-    size_t n = (size_t)L->n;
+    /* the base model's layout, which buf is sized for (w->r.L follows the model of the
+     * scenario last recorded, which a re-solve may have given flow variables) */
+    fold_acopf_layout L = fold_acopf_get_layout(w->base);
+    size_t n = (size_t)L.n;
     double *x = w->buf, *zl = x + n, *zu = zl + n, *lam = zu + n;
     bool duals = w->spec->warm_duals;
     if (!from) {

@@ -309,6 +309,25 @@ try:
           recs[1]["objective"] > recs[0]["objective"] > recs[2]["objective"] and worst < 1e-6,
           err + err2)
 
+    # --- warm starts from scenarios re-solved with flow variables (a model larger than the
+    #     worker's base model): the start is converted into the base layout, within the
+    #     worker's buffer (a wrong offset was a heap overflow, which the sanitizer build of
+    #     the suite turns into a crashed worker) ---
+    fv = os.path.join(tmp, "g30s5.m")
+    run("gen-grid", "--buses", "30", "--seed", "5", "-o", fv)
+    rc, out, err = run("opf", fv, "--tol", "1e-12", "--json")
+    base = json.loads(out) if rc == 0 else {}
+    check("flow variables: the base case at tol 1e-12 is re-solved with them",
+          base.get("n_flow_var_branches", 0) > 0, err)
+    rc, out, err = run("batch", fv, "--tol", "1e-12", "--sample", "4", "--seed", "2", "--wrt",
+                       "pd", "--mode", "vjp", "--jobs", "1", "--chunk", "4", "--warm", "chain",
+                       "--no-timings")
+    recs = records(out) if out else []
+    check("flow variables: every scenario of a chain solved, none crashed, warm starts from "
+          "scenarios", rc == 0 and len(recs) == 4 and
+          all(r["status"] == "solved" for r in recs) and
+          sum(r["start"] == "scenario" for r in recs) >= 2, err[-600:])
+
     # --- the same file whatever the number of workers, chains or MPI ranks ---
     common = ["batch", case, "--sample", "17", "--wrt", "pd", "--mode", "vjp", "--no-timings"]
     files = {}
