@@ -41,7 +41,7 @@ static void factor_norms(fold_la_factor *F)
     F->exact_sym = fold_la_symmetric(F->A, 0.0, F->iwork, &bi, &bj);
 }
 
-/* Is A numerically symmetric (the LDL' path needs it)? Relative tolerance 1e-14 (eq. 4.2);
+/* Is A numerically symmetric (the LDL' path needs it)? Relative tolerance 1e-14 (§4.2);
  * an offending entry: row *bi, column *bj. */
 static bool factor_is_symmetric(const fold_la_factor *F, fold_int *bi, fold_int *bj)
 {
