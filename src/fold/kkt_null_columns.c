@@ -8,16 +8,15 @@
  * zero pivot. Parallel rows of the active constraints are found with their consequences by
  * kkt_structural.c; here they count again, which changes nothing. */
 #include "fold/fold_internal.h"
+#include "fold/kkt_pattern.h"
 #include "fold/kkt_product.h"
 
-/* Columns parallel to within this relative difference per entry (as kkt_structural.c's). */
-#define PARALLEL_TOL 1e-9
 /* Columns sharing a row pattern compared with at most this many earlier ones. */
 #define MAX_GROUP 64
 
 typedef struct col_view {
-    fold_int col, start, count; /* its nonzeros: nz[start .. start + count) */
-    uint64_t key;               /* hash of their rows */
+    fold_int col, start, count; /* its nonzeros: rows[start .. start + count), vals too */
+    uint64_t key;               /* fold_pattern_key of their rows */
 } col_view;
 
 static int cmp_col(const void *a, const void *b)
@@ -28,24 +27,6 @@ static int cmp_col(const void *a, const void *b)
     return x->col < y->col ? -1 : x->col > y->col;
 }
 
-/* Are columns a and b (as many nonzeros) parallel: the same rows, a constant ratio? nz: the
- * positions in K of the columns' nonzeros. */
-static bool parallel(const fold_la_sparse *K, const fold_int *nz, const col_view *a,
-                     const col_view *b)
-{
-    const fold_int *Ki = K->i;
-    const double *Kx = K->x;
-    double r = Kx[nz[b->start]] / Kx[nz[a->start]];
-    if (!isfinite(r)) return false;
-    for (fold_int k = 0; k < a->count; k++) {
-        fold_int p = nz[a->start + k], q = nz[b->start + k];
-        if (Ki[p] != Ki[q]) return false;
-        if (fabs(Kx[q] - r * Kx[p]) > PARALLEL_TOL * fmax(fabs(Kx[q]), fabs(r * Kx[p])))
-            return false;
-    }
-    return true;
-}
-
 fold_int fold_kkt_null_columns(const fold_kkt *kkt)
 {
     const fold_la_sparse *K = fold_kkt_matrix(kkt);
@@ -54,36 +35,42 @@ fold_int fold_kkt_null_columns(const fold_kkt *kkt)
     const double *Kx = K->x;
     fold_int nK = kkt->sys.nK, nv = 0, n_null = 0, at = 0;
     col_view *v = fold_malloc((size_t)nK, sizeof *v, "null column views");
-    fold_int *nz = fold_malloc((size_t)Kp[nK] + 1, sizeof *nz, "null column entries");
-    if (!v || !nz) {
+    fold_int *rows = fold_malloc((size_t)Kp[nK] + 1, sizeof *rows, "null column entries");
+    double *vals = fold_malloc((size_t)Kp[nK] + 1, sizeof *vals, "null column entries");
+    if (!v || !rows || !vals) {
         free(v);
-        free(nz);
+        free(rows);
+        free(vals);
         fold_clear_error(); /* only a saving: the factorization finds the zero pivot */
         return 0;
     }
     for (fold_int j = 0; j < nK; j++) {
-        uint64_t key = 1469598103934665603ULL; /* FNV-1a over the rows of the nonzeros */
         fold_int start = at;
         for (fold_int q = Kp[j]; q < Kp[j + 1]; q++)
             if (Kx[q] != 0.0) { /* a stored zero (an explicit diagonal) is no entry */
-                nz[at++] = q;
-                key = (key ^ (uint64_t)Ki[q]) * 1099511628211ULL;
+                rows[at] = Ki[q];
+                vals[at++] = Kx[q];
             }
         if (at == start)
             n_null++; /* a zero column */
         else
-            v[nv++] = (col_view){j, start, at - start, key};
+            v[nv++] = (col_view){j, start, at - start, fold_pattern_key(rows + start, at - start)};
     }
     qsort(v, (size_t)nv, sizeof *v, cmp_col);
     /* a column parallel to an earlier one of its run adds one null direction */
     for (fold_int a = 0; a < nv; a++)
         for (fold_int b = a - 1;
-             b >= 0 && b >= a - MAX_GROUP && v[b].count == v[a].count && v[b].key == v[a].key; b--)
-            if (parallel(K, nz, &v[b], &v[a])) {
+             b >= 0 && b >= a - MAX_GROUP && v[b].count == v[a].count && v[b].key == v[a].key;
+             b--) {
+            double r;
+            if (fold_pattern_parallel(rows + v[a].start, vals + v[a].start, rows + v[b].start,
+                                      vals + v[b].start, v[a].count, &r)) {
                 n_null++;
                 break;
             }
+        }
     free(v);
-    free(nz);
+    free(rows);
+    free(vals);
     return n_null;
 }

@@ -6,9 +6,8 @@
  * Either form: the count tells the factorization to expect a singular K (§4.8; in the
  * barrier form the held bounds' barrier terms make it singular to within their inverse). */
 #include "fold/fold_internal.h"
+#include "fold/kkt_pattern.h"
 
-/* Rows parallel to within this relative difference per entry: the probe's resolution. */
-#define PARALLEL_TOL 1e-9
 /* The estimate of a barrier pivot (eq. 4.13) is rough: it counts as singular only this far
  * below rcond_min (a wrong guess costs one factorization either way; on the PGLib cases the
  * estimates of LUs that passed rcond_min went down to 6e-15, of singular ones up to 1.3e-18). */
@@ -119,12 +118,8 @@ static bool barrier_singular(const structural *S, fold_int a, fold_int b, double
 /* Rows a and b parallel on the free columns (same pattern): row_a = r row_b. */
 static bool parallel(const structural *S, const row_view *a, const row_view *b, double *r)
 {
-    const double *va = S->fval + a->start, *vb = S->fval + b->start;
-    const fold_int *ca = S->fcol + a->start, *cb = S->fcol + b->start;
-    *r = va[0] / vb[0];
-    for (fold_int t = 0; t < a->n_free; t++)
-        if (ca[t] != cb[t] || fabs(va[t] - *r * vb[t]) > PARALLEL_TOL * fabs(va[t])) return false;
-    return true;
+    return fold_pattern_parallel(S->fcol + a->start, S->fval + a->start, S->fcol + b->start,
+                                 S->fval + b->start, a->n_free, r);
 }
 
 /* Sort a row's free entries by column (insertion sort: rows are short). */
@@ -207,10 +202,7 @@ static fold_status scan(structural *S)
             continue;
         }
         sort_entries(S->fcol + S->fptr[i], S->fval + S->fptr[i], len);
-        uint64_t key = 1469598103934665603ULL;
-        for (fold_int q = S->fptr[i]; q < S->fptr[i + 1]; q++)
-            key = (key ^ (uint64_t)S->fcol[q]) * 1099511628211ULL;
-        v[nv++] = (row_view){i, S->fptr[i], len, key};
+        v[nv++] = (row_view){i, S->fptr[i], len, fold_pattern_key(S->fcol + S->fptr[i], len)};
     }
     qsort(v, (size_t)nv, sizeof *v, cmp_view);
     for (fold_int a = 0; a < nv; a++)

@@ -5,6 +5,7 @@
  * interval, and f*'(p; +e_k) is the smallest, -f*'(p; -e_k) the largest value of dL/dp_k
  * over it, for a parameter whose dL/dp_k depends on one twin only. */
 #include "fold/fold_internal.h"
+#include "fold/kkt_pattern.h"
 #include "fold/kkt_product.h"
 
 typedef struct twin_key {
@@ -106,10 +107,7 @@ fold_status fold_value_twins(fold_solver *solver, const signed char *xs, const u
     }
     for (fold_int j = 0; j < n; j++) {
         if (xs[j] != FOLD_XS_FREE || held[j] || curved[j] || cp[j + 1] == cp[j]) continue;
-        uint64_t h = 1469598103934665603ULL;
-        for (fold_int t = cp[j]; t < cp[j + 1]; t++)
-            h = (h ^ (uint64_t)ci[t]) * 1099511628211ULL;
-        keys[cnt++] = (twin_key){j, h};
+        keys[cnt++] = (twin_key){j, fold_pattern_key(ci + cp[j], cp[j + 1] - cp[j])};
     }
     qsort(keys, (size_t)cnt, sizeof *keys, cmp_key);
     x = fold_malloc(nn, sizeof *x, "twins");
