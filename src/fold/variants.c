@@ -253,6 +253,15 @@ static fold_status report_suspects(fold_kkt *kkt, const fold_solver *solver, fol
  * P1 (a second barrier-form factorization and all the solves) is computed only when some
  * entry's P2 is off: it gives the interval of the flagged entries and may still settle
  * those whose three values are all zero to the tolerance. Returns whether the check ran. */
+/* Is P2 of entry k off the active value: farther than the tolerance tau (floored at
+ * PATH_NOISE) of its group's scale or its noise? */
+static bool off_path(const compare *C, double tau, const double *out, const double *p2, fold_int k)
+{
+    double thr = fmax(fmax(tau, PATH_NOISE) * scale_at(&C->J, k), noise_at(C, k));
+    double e2 = p2[k] - out[k];
+    return isfinite(e2) && fabs(e2) > thr;
+}
+
 static fold_status path_check(fold_solver *solver, fold_result_fn run, void *ctx,
                               const fold_result_layout *L, const double *out, double tau,
                               compare *C, fold_call *call, bool *ran)
@@ -264,11 +273,8 @@ static fold_status path_check(fold_solver *solver, fold_result_fn run, void *ctx
     if (!p1) return FOLD_ERR_MEMORY;
     fold_status s2 = run_at(solver, run, ctx, 0, FOLD_PATH_SHRUNK, p2, call);
     bool off = false; /* an entry whose P2 is farther from A than its threshold */
-    for (fold_int k = 0; s2 >= 0 && !off && k < (fold_int)len; k++) {
-        if (isnan(out[k]) || C->flag[k]) continue;
-        double thr = fmax(fmax(tau, PATH_NOISE) * scale_at(&C->J, k), noise_at(C, k));
-        off = isfinite(p2[k] - out[k]) && fabs(p2[k] - out[k]) > thr;
-    }
+    for (fold_int k = 0; s2 >= 0 && !off && k < (fold_int)len; k++)
+        off = !isnan(out[k]) && !C->flag[k] && off_path(C, tau, out, p2, k);
     fold_status s1 = off ? run_at(solver, run, ctx, 0, FOLD_PATH_AT_MU, p1, call) : FOLD_OK;
     kkt->cands.path = 0;
     if (s1 == FOLD_ERR_MEMORY || s2 == FOLD_ERR_MEMORY) {
@@ -282,9 +288,8 @@ static fold_status path_check(fold_solver *solver, fold_result_fn run, void *ctx
         for (fold_int k = 0; k < (fold_int)len; k++) {
             if (isnan(out[k]) || C->flag[k]) continue;
             double scale = scale_at(&C->J, k);
-            double thr = fmax(fmax(tau, PATH_NOISE) * scale, noise_at(C, k));
             double e2 = p2[k] - out[k], e1 = off ? p1[k] - out[k] : 0.0;
-            if (!isfinite(e2) || fabs(e2) <= thr ||
+            if (!off_path(C, tau, out, p2, k) ||
                 (off && (!isfinite(e1) ||
                          (zero_at_tol(C, k, out[k], p1[k]) && zero_at_tol(C, k, out[k], p2[k]))))) {
                 if (scale > 0.0 && isfinite(e2) && fabs(e2) / scale > worst_e) {
