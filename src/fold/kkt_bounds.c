@@ -138,7 +138,8 @@ void fold_kkt_bound_vjp(const fold_kkt *kkt, const double *wx, const double *c, 
      * not as Sigma ~ 1e12 times w_x ~ 1e-12; cf. eq. 3.16) */
     double *q = kkt->w3, *jw = kkt->w4;
     bool barrier = kkt->sys.form == FOLD_KKT_BARRIER;
-    if (barrier || held_bound_moves(kkt)) { /* else no entry of q is read */
+    bool need_q = barrier || held_bound_moves(kkt); /* else no held bound moves: q unused */
+    if (need_q) {
         memset(q, 0, (size_t)n * sizeof(double));
         memset(jw, 0, (size_t)n * sizeof(double));
         fold_kkt_hmul_add(kkt, wx, q);
@@ -163,7 +164,7 @@ void fold_kkt_bound_vjp(const fold_kkt *kkt, const double *wx, const double *c, 
                 fold_prob_bound_axpy(prob, FOLD_BMAP_XU, j,
                                      uw - kkt->sys.sigu[j] * zub - k * (zlb + zub), pb);
         }
-    } else {
+    } else if (need_q) {
         /* transpose of (3.27): held j gets C' ((H (w_x - c))_j + (J' w_lam)_j), and its own
          * upstream gradient xbar_j (dx_j = C_j dp): C' q */
         for (fold_int j = 0; j < n; j++) {
