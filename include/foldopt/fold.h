@@ -47,9 +47,10 @@ typedef struct fold_backward_info {
     fold_backward_reason reason;
     fold_int n_rhs; /**< right-hand sides solved */
     double assemble_s, analyze_s, factor_s, solve_s, total_s;
-    double singular_delta;     /**< singular KKT matrix: delta of its regularization
-                                    K + delta diag(d_x, -d_y) (backward.singular_reg;
-                                    fallback_reason says so), else 0 */
+    double singular_delta;     /**< singular KKT matrix: backward.singular_reg, the delta
+                                    of its regularization K + delta diag(d_x, -d_y), or of
+                                    K with its copied columns pinned (fallback_reason says
+                                    which; doc/math.md §4.8), else 0 */
     fold_int n_not_unique;     /**< entries of the result left undetermined by the null space
                                     of a singular KKT matrix, or (jacobian) in a column or row
                                     without a solution (set to NaN, FOLD_WARN_NOT_UNIQUE) */

@@ -212,7 +212,14 @@ fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, c
 /* The null directions that K's entries show (kkt_null_columns.c, eq. 4.12b): parallel
  * columns (two variables entering the problem alike) and zero columns. A count > 0 makes the
  * factorization expect a singular K. */
-fold_int fold_kkt_null_columns(const fold_kkt *kkt);
+/* The parallel (copied) and zero columns of K as pins for the factorization: col[k] =
+ * ratio[k] partner[k] (partner -1: a zero column). */
+typedef struct fold_kkt_pins {
+    fold_int n, *col, *partner;
+    double *ratio;
+} fold_kkt_pins;
+void fold_kkt_pins_free(fold_kkt_pins *pins);
+fold_int fold_kkt_null_columns(const fold_kkt *kkt, fold_kkt_pins *pins);
 /* "x[3], lam[7], ..." naming the null direction (empty when K is regular). */
 void fold_kkt_null_describe(const fold_kkt *kkt, char *buf, size_t size);
 /* backward.not_unique = refuse and undetermined parameter entries: FOLD_ERR_SINGULAR. */

@@ -23,12 +23,17 @@ fold_status fold_kkt_factorize(fold_kkt *kkt, const fold_settings *set, bool reb
     /* Dependent rows or variables found before factoring: K is singular (to within the
      * inverse barrier terms of held bounds), so the regularized matrix is factored directly
      * (§4.8; if it is regular after all, K is factored as usual). */
-    bool expect_singular = kkt->cls.n_dependent > 0 || fold_kkt_null_columns(kkt) > 0;
-    if (kkt->fac.F && !rebuilt && fold_kkt_primary(kkt) && fold_la_factor_has_kept(kkt->fac.F)) {
+    bool restore =
+        kkt->fac.F && !rebuilt && fold_kkt_primary(kkt) && fold_la_factor_has_kept(kkt->fac.F);
+    fold_kkt_pins pins = {0};
+    bool expect_singular =
+        !restore && (fold_kkt_null_columns(kkt, &pins) > 0 || kkt->cls.n_dependent > 0);
+    fold_la_pins la_pins = {pins.n, pins.col, pins.partner, pins.ratio};
+    if (restore) {
         st = fold_la_factor_restore(kkt->fac.F);
     } else if (kkt->fac.F && !rebuilt) {
         if (keep) fold_la_factor_keep(kkt->fac.F);
-        if (expect_singular) fold_la_factor_expect_singular(kkt->fac.F);
+        if (expect_singular) fold_la_factor_expect_singular(kkt->fac.F, &la_pins);
         st = fold_la_factor_refactor(kkt->fac.F, A);
     } else {
         fold_la_factor_free(kkt->fac.F);
@@ -36,8 +41,9 @@ fold_status fold_kkt_factorize(fold_kkt *kkt, const fold_settings *set, bool reb
         st = fold_la_factor_create_shared(A, set->backward.factorization, set->backward.ordering,
                                           kkt->sys.n_primal, set->backward.regularization,
                                           set->backward.rcond_min, set->backward.singular_reg,
-                                          expect_singular, &kkt->cm, &kkt->fac.F);
+                                          expect_singular, &la_pins, &kkt->cm, &kkt->fac.F);
     }
+    fold_kkt_pins_free(&pins);
     if (kkt->fac.F) fold_la_factor_get_info(kkt->fac.F, &kkt->fac.finfo);
     kkt->fac.reused_analysis = kkt->fac.finfo.reused_analysis;
     if (st == FOLD_OK || st > 0) {

@@ -6,7 +6,9 @@
  * without a nonzero is one too. Counting them lets the factorization expect a singular K and
  * factor the regularized matrix at once, instead of after a factorization of K that meets a
  * zero pivot. Parallel rows of the active constraints are found with their consequences by
- * kkt_structural.c; here they count again, which changes nothing. */
+ * kkt_structural.c; here they count again, which changes nothing. The pairs found are also
+ * the pins of eq. 4.12c: the linear algebra factors K with them pinned when they hold to
+ * rounding and are all of K's null directions (src/linalg/factor_pin.c). */
 #include "fold/fold_internal.h"
 #include "fold/kkt_pattern.h"
 #include "fold/kkt_product.h"
@@ -27,7 +29,7 @@ static int cmp_col(const void *a, const void *b)
     return x->col < y->col ? -1 : x->col > y->col;
 }
 
-fold_int fold_kkt_null_columns(const fold_kkt *kkt)
+fold_int fold_kkt_null_columns(const fold_kkt *kkt, fold_kkt_pins *pins)
 {
     const fold_la_sparse *K = fold_kkt_matrix(kkt);
     if (!K || fold_kkt_product_active(kkt) || kkt->sys.nK == 0) return 0;
@@ -37,10 +39,17 @@ fold_int fold_kkt_null_columns(const fold_kkt *kkt)
     col_view *v = fold_malloc((size_t)nK, sizeof *v, "null column views");
     fold_int *rows = fold_malloc((size_t)Kp[nK] + 1, sizeof *rows, "null column entries");
     double *vals = fold_malloc((size_t)Kp[nK] + 1, sizeof *vals, "null column entries");
-    if (!v || !rows || !vals) {
+    if (pins) {
+        pins->n = 0;
+        pins->col = fold_malloc((size_t)nK, sizeof *pins->col, "pinned columns");
+        pins->partner = fold_malloc((size_t)nK, sizeof *pins->partner, "pinned columns");
+        pins->ratio = fold_malloc((size_t)nK, sizeof *pins->ratio, "pinned columns");
+    }
+    if (!v || !rows || !vals || (pins && (!pins->col || !pins->partner || !pins->ratio))) {
         free(v);
         free(rows);
         free(vals);
+        if (pins) fold_kkt_pins_free(pins);
         fold_clear_error(); /* only a saving: the factorization finds the zero pivot */
         return 0;
     }
@@ -51,9 +60,11 @@ fold_int fold_kkt_null_columns(const fold_kkt *kkt)
                 rows[at] = Ki[q];
                 vals[at++] = Kx[q];
             }
-        if (at == start)
-            n_null++; /* a zero column */
-        else
+        if (at == start) { /* a zero column */
+            if (pins)
+                pins->col[pins->n] = j, pins->partner[pins->n] = -1, pins->ratio[pins->n++] = 0;
+            n_null++;
+        } else
             v[nv++] = (col_view){j, start, at - start, fold_pattern_key(rows + start, at - start)};
     }
     qsort(v, (size_t)nv, sizeof *v, cmp_col);
@@ -65,6 +76,11 @@ fold_int fold_kkt_null_columns(const fold_kkt *kkt)
             double r;
             if (fold_pattern_parallel(rows + v[a].start, vals + v[a].start, rows + v[b].start,
                                       vals + v[b].start, v[a].count, &r)) {
+                if (pins) {
+                    pins->col[pins->n] = v[a].col;
+                    pins->partner[pins->n] = v[b].col;
+                    pins->ratio[pins->n++] = r;
+                }
                 n_null++;
                 break;
             }
@@ -73,4 +89,12 @@ fold_int fold_kkt_null_columns(const fold_kkt *kkt)
     free(rows);
     free(vals);
     return n_null;
+}
+
+void fold_kkt_pins_free(fold_kkt_pins *pins)
+{
+    free(pins->col);
+    free(pins->partner);
+    free(pins->ratio);
+    *pins = (fold_kkt_pins){0};
 }

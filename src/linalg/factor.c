@@ -126,6 +126,9 @@ static fold_status factor_umf(fold_la_factor *F)
 /* LU of M = A + delta diag(d_x, -d_y) in place of A (eqs. 4.7-4.9). */
 static fold_status factor_umf_reg(fold_la_factor *F, const char *why)
 {
+    /* the reason of a pinned factorization no longer describes this one */
+    if (!why && strstr(F->info.fallback_reason, "pinned")) why = "null directions expected";
+    F->preg.pinned = false;
     fold_status st =
         fold_la_preg_factor(&F->preg, &F->umf, F->A, F->n_primal, F->norm_inf, F->ordering,
                             F->rcond_min, F->cm, &F->info.analyze_s, &F->info.factor_s);
@@ -145,12 +148,39 @@ static fold_status factor_umf_reg(fold_la_factor *F, const char *why)
     return FOLD_OK;
 }
 
+/* Pins the caller gave for a singular A that UMFPACK may use (fold_la_pins). */
+static bool pins_usable(const fold_la_factor *F)
+{
+    return F->preg.n_pin > 0 && F->exact_sym && F->preg.rel > 0.0 && F->n_primal > 0 &&
+           F->kind != FOLD_FACTOR_CHOLMOD;
+}
+
+/* LU of the pinned matrix in place of A (eq. 4.12c): FOLD_OK, an error, or 1 when the pins
+ * do not make a regular matrix (nothing changed but the analysis). */
+static fold_status factor_umf_pinned(fold_la_factor *F)
+{
+    fold_status st = fold_la_pin_factor(F);
+    if (st != FOLD_OK) return st;
+    F->preg.delta = F->preg.rel;
+    F->info.rcond = F->umf.rcond;
+    F->info.factorization = FOLD_FACTOR_UMFPACK;
+    F->info.factor_nnz = F->umf.factor_nnz;
+    F->info.singular_delta = F->preg.delta;
+    snprintf(F->info.fallback_reason, sizeof F->info.fallback_reason,
+             "singular (null directions expected): %lld copied columns pinned, refined against K",
+             (long long)F->preg.n_pin);
+    return FOLD_OK;
+}
+
 /* UMFPACK: LU of A; when A is singular and its regularization is enabled, LU of M
  * instead (and for every later refactorization: a singular pattern tends to stay so). */
 static fold_status factor_umf_any(fold_la_factor *F)
 {
     F->info.singular_delta = 0.0;
-    if (F->preg.delta > 0.0) return factor_umf_reg(F, NULL);
+    if (F->preg.delta > 0.0) {
+        fold_status st = pins_usable(F) ? factor_umf_pinned(F) : 1;
+        return st <= 0 ? st : factor_umf_reg(F, NULL);
+    }
     fold_status st = factor_umf(F);
     if (st != FOLD_ERR_SINGULAR || !(F->preg.rel > 0.0) || F->n_primal == 0) return st;
     return factor_umf_reg(F, F->umf.rcond > 0.0 ? "small pivot" : "zero pivot");
@@ -175,7 +205,9 @@ static fold_status factor_expected_singular(fold_la_factor *F)
         return 1;
     char saved[sizeof F->info.fallback_reason];
     memcpy(saved, F->info.fallback_reason, sizeof saved);
-    fold_status st = factor_umf_reg(F, "null directions expected");
+    fold_status st = pins_usable(F) ? factor_umf_pinned(F) : 1;
+    if (st <= 0) return st;
+    st = factor_umf_reg(F, "null directions expected");
     if (st && st != FOLD_ERR_SINGULAR) return st;
     /* Eq. 4.7: a null direction of A has a pivot of about delta in M; a pivot ratio well
      * above it means A is only ill-conditioned (its own LU would pass rcond_min). M
@@ -231,6 +263,7 @@ void fold_la_factor_free(fold_la_factor *F)
     fold_la_umf_free(&F->umf);
     fold_la_ldl_free(&F->ldl);
     fold_la_preg_free(&F->preg, F->cm);
+    fold_la_preg_free_pins(&F->preg);
     free(F->probe_z);
     if (F->A && !F->shared) cholmod_l_free_sparse(&F->A, F->cm);
     free(F->iwork);
@@ -248,8 +281,8 @@ fold_status fold_la_factor_create(const cholmod_sparse *A, int kind, int orderin
 
 static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering, fold_int n_primal,
                                  double delta, double rcond_min, double singular_reg,
-                                 bool expect_singular, cholmod_common *cm, bool shared,
-                                 fold_la_factor **out)
+                                 bool expect_singular, const fold_la_pins *pins, cholmod_common *cm,
+                                 bool shared, fold_la_factor **out)
 {
     const char *fn = shared ? "fold_la_factor_create_shared" : "fold_la_factor_create";
     fold_status st;
@@ -302,6 +335,8 @@ static fold_status factor_create(const cholmod_sparse *A, int kind, int ordering
         fold_la_factor_free(F);
         return FOLD_ERR_MEMORY;
     }
+    if (expect_singular && fold_la_preg_set_pins(&F->preg, pins))
+        fold_clear_error(); /* without the pins: only the regularization's longer solves */
     factor_norms(F);
     if ((st = factor_numeric(F))) {
         fold_error_context(st, "%s", fn);
@@ -317,22 +352,26 @@ fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ord
                                       fold_int n_primal, double delta, double rcond_min,
                                       double singular_reg, cholmod_common *cm, fold_la_factor **out)
 {
-    return factor_create(A, kind, ordering, n_primal, delta, rcond_min, singular_reg, false, cm,
-                         false, out);
+    return factor_create(A, kind, ordering, n_primal, delta, rcond_min, singular_reg, false, NULL,
+                         cm, false, out);
 }
 
 fold_status fold_la_factor_create_shared(const cholmod_sparse *A, int kind, int ordering,
                                          fold_int n_primal, double delta, double rcond_min,
                                          double singular_reg, bool expect_singular,
-                                         cholmod_common *cm, fold_la_factor **out)
+                                         const fold_la_pins *pins, cholmod_common *cm,
+                                         fold_la_factor **out)
 {
     return factor_create(A, kind, ordering, n_primal, delta, rcond_min, singular_reg,
-                         expect_singular, cm, true, out);
+                         expect_singular, pins, cm, true, out);
 }
 
-void fold_la_factor_expect_singular(fold_la_factor *F)
+void fold_la_factor_expect_singular(fold_la_factor *F, const fold_la_pins *pins)
 {
-    if (F) F->preg.expect = true;
+    if (!F) return;
+    F->preg.expect = true;
+    if (fold_la_preg_set_pins(&F->preg, pins))
+        fold_clear_error(); /* without the pins: only the regularization's longer solves */
 }
 
 fold_status fold_la_factor_refactor(fold_la_factor *F, const cholmod_sparse *A)

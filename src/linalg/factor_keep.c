@@ -12,6 +12,9 @@ struct fold_la_kept {
     fold_int umf_factor_nnz;
     cholmod_sparse *M;
     double *d, delta;
+    fold_int n_pin, *pin, *partner; /* the pins of a pinned factorization (factor_pin.c) */
+    double *ratio;
+    bool pinned;
     double *probe_z, probe_residual;
     bool probe_valid, is_factored;
     double norm_inf, norm_1;
@@ -25,6 +28,9 @@ static void kept_free(fold_la_kept *k, cholmod_common *cm)
     fold_la_umf_lu_free(k->lu);
     if (k->M) cholmod_l_free_sparse(&k->M, cm);
     free(k->d);
+    free(k->pin);
+    free(k->partner);
+    free(k->ratio);
     free(k->probe_z);
     free(k);
 }
@@ -46,6 +52,11 @@ bool fold_la_factor_keep(fold_la_factor *F)
     k->M = F->preg.M;
     k->d = F->preg.d;
     k->delta = F->preg.delta;
+    k->pinned = F->preg.pinned;
+    k->n_pin = F->preg.n_pin;
+    k->pin = F->preg.pin;
+    k->partner = F->preg.partner;
+    k->ratio = F->preg.ratio;
     k->probe_z = F->probe_z;
     k->probe_residual = F->probe_residual;
     k->probe_valid = F->probe_valid;
@@ -59,6 +70,10 @@ bool fold_la_factor_keep(fold_la_factor *F)
     F->umf.lu = NULL;
     F->preg.M = NULL;
     F->preg.d = NULL;
+    F->preg.pin = F->preg.partner = NULL; /* the next factorization's pins are the caller's */
+    F->preg.ratio = NULL;
+    F->preg.n_pin = 0;
+    F->preg.pinned = false;
     F->probe_z = NULL;
     F->probe_valid = false;
     F->is_factored = false;
@@ -81,6 +96,7 @@ fold_status fold_la_factor_restore(fold_la_factor *F)
     fold_la_ldl_free(&F->ldl);
     if (F->preg.M) cholmod_l_free_sparse(&F->preg.M, F->cm);
     free(F->preg.d);
+    fold_la_preg_free_pins(&F->preg);
     free(F->probe_z);
     F->umf.numeric = k->numeric;
     F->umf.lu = k->lu;
@@ -89,6 +105,11 @@ fold_status fold_la_factor_restore(fold_la_factor *F)
     F->preg.M = k->M;
     F->preg.d = k->d;
     F->preg.delta = k->delta;
+    F->preg.pinned = k->pinned;
+    F->preg.n_pin = k->n_pin;
+    F->preg.pin = k->pin;
+    F->preg.partner = k->partner;
+    F->preg.ratio = k->ratio;
     F->probe_z = k->probe_z;
     F->probe_residual = k->probe_residual;
     F->probe_valid = k->probe_valid;

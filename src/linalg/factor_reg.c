@@ -12,6 +12,7 @@ void fold_la_preg_free(fold_la_preg *r, cholmod_common *cm)
     r->d = NULL;
     r->delta = 0.0;
     r->symbolic_on_M = false;
+    r->pinned = false;
 }
 
 /* M = A + delta D, D = diag(d_i on the first n_primal rows, -d_i on the rest), sorted and
@@ -105,6 +106,7 @@ static double probe_start(uint64_t *state)
 /* The probe of eq. 4.10 for the factorization of M now in F, kept in F->probe_z. */
 fold_status fold_la_preg_probe(fold_la_factor *F)
 {
+    if (F->preg.pinned) return fold_la_pin_probe(F); /* the pins are the null vectors */
     fold_status st;
     fold_int n = F->n;
     if (!F->probe_z &&

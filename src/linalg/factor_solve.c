@@ -35,9 +35,22 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
     double *R = ws, *D = ws + n * nrhs, *Xprev = ws + 2 * n * nrhs;
     double *res = cw, *dr = cw + nrhs, *act = cw + 2 * nrhs;
     double anorm = transpose ? F->norm_1 : F->norm_inf;
-    bool preg = F->preg.delta > 0.0;
+    /* A pinned factor (eq. 4.12c) solves for zero pinned entries from right-hand sides
+     * whose pinned rows are zeroed; dr[c] then holds the residual of those rows, which no
+     * correction reduces: the column's consistency. */
+    const bool pinned = F->preg.pinned;
+    const fold_int *pin = F->preg.pin, n_pin = pinned ? F->preg.n_pin : 0;
+    bool preg = F->preg.delta > 0.0 && !pinned;
     int max_steps = preg ? refine_steps + PREG_EXTRA_STEPS : refine_steps;
-    fold_status st = factor_apply_inverse(F, transpose, nrhs, B, X);
+    const double *B0 = B;
+    if (pinned) {
+        memcpy(R, B, (size_t)(n * nrhs) * sizeof *R);
+        for (fold_int c = 0; c < nrhs; c++)
+            for (fold_int k = 0; k < n_pin; k++)
+                R[c * n + pin[k]] = 0.0;
+        B0 = R;
+    }
+    fold_status st = factor_apply_inverse(F, transpose, nrhs, B0, X);
     if (st) return st;
     for (fold_int c = 0; c < nrhs; c++) {
         res[c] = HUGE_VAL;
@@ -51,7 +64,7 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
             const double *b = B + c * n;
             act[c] = 0.0;
             /* converged, or stalled (stored negated) */
-            if (res[c] < 0 || (res[c] <= tol && dr[c] <= PREG_ETA)) {
+            if (res[c] < 0 || (res[c] <= tol && (pinned || dr[c] <= PREG_ETA))) {
                 memset(r, 0, (size_t)n * sizeof *r);
                 *worst = fold_la_max(*worst, fabs(res[c]));
                 continue;
@@ -67,6 +80,16 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
              * regularized factor, (|A| + delta |D|) |x| (§4.8): a row whose terms are
              * rounding keeps the noise delta d_i |x_i| that every correction by M leaves. */
             double floor_den = DBL_EPSILON * (anorm * xn + bn);
+            if (pinned) {
+                double rp = 0.0;
+                for (fold_int k = 0; k < n_pin; k++) {
+                    fold_int i = pin[k];
+                    double den = F->work[i] + fabs(b[i]) + floor_den;
+                    if (r[i] != 0.0) rp = fold_la_max(rp, den > 0.0 ? fabs(r[i]) / den : HUGE_VAL);
+                    r[i] = 0.0;
+                }
+                dr[c] = isnan(rp) ? HUGE_VAL : rp;
+            }
             for (fold_int i = 0; i < n; i++) {
                 double den = F->work[i] + fabs(b[i]) + floor_den;
                 if (preg) den += F->preg.delta * F->preg.d[i] * fabs(x[i]);
@@ -81,7 +104,7 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
                 memset(r, 0, (size_t)n * sizeof *r);
             } else {
                 res[c] = rc;
-                if (rc > tol || dr[c] > PREG_ETA) {
+                if (rc > tol || (!pinned && dr[c] > PREG_ETA)) {
                     active = true;
                     act[c] = 1.0;
                     memcpy(Xprev + c * n, x, (size_t)n * sizeof *x);
@@ -117,7 +140,7 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
     *worst = 0.0;
     *n_bad = 0;
     for (fold_int c = 0; c < nrhs; c++) {
-        bad[c] = dr[c] > PREG_ETA;
+        bad[c] = dr[c] > (pinned ? FOLD_LA_PIN_ETA : PREG_ETA);
         *n_bad += bad[c];
         if (!bad[c]) *worst = fold_la_max(*worst, fabs(res[c]));
     }
@@ -225,9 +248,13 @@ fold_status fold_la_factor_solve(fold_la_factor *F, bool transpose, fold_int nrh
     if (bad != &one) free(bad);
     if (st >= 0 && n_bad > 0)
         st = fold_error(FOLD_ERR_SINGULAR,
-                        "fold_la_factor_solve: A is singular (solved with "
-                        "regularization delta = %.3g) and %lld of %lld right-hand sides are not "
-                        "in its range: their refinement corrections do not decrease",
-                        F->preg.delta, (long long)n_bad, (long long)nrhs);
+                        "fold_la_factor_solve: A is singular (solved %s %.3g) and %lld of %lld "
+                        "right-hand sides are not in its range: %s",
+                        F->preg.pinned ? "with copied columns pinned, delta"
+                                       : "with "
+                                         "regularization delta =",
+                        F->preg.delta, (long long)n_bad, (long long)nrhs,
+                        F->preg.pinned ? "their pinned rows keep a residual"
+                                       : "their refinement corrections do not decrease");
     return st;
 }

@@ -104,6 +104,23 @@ typedef struct fold_la_factor_info {
     double singular_delta;     /* delta of the regularization of a singular A in use, else 0 */
 } fold_la_factor_info;
 
+/* Columns of A that a caller found to be exact copies of others (doc/math.md §4.8, eq.
+ * 4.12c): A(:, col[k]) = ratio[k] A(:, partner[k]), or A(:, col[k]) = 0 when partner[k] < 0.
+ * With an expected singular A (below) that is symmetric entry by entry, UMFPACK factors M =
+ * A with those rows and columns replaced by unit ones scaled to their rows (the pinned
+ * matrix: the solutions with a zero in each pinned entry) when the pins hold to rounding on
+ * A's values and M is regular; else the regularization below. Solves with a pinned M leave
+ * the pinned entries at zero, refine the other rows against A, and call a column
+ * inconsistent (bad) when its pinned rows keep a residual above FOLD_LA_PIN_ETA; the
+ * null-space probe is the combination of the pins' null vectors e_col - ratio e_partner.
+ * singular_delta is singular_reg either way; fallback_reason says which. */
+typedef struct fold_la_pins {
+    fold_int n;
+    const fold_int *col, *partner;
+    const double *ratio;
+} fold_la_pins;
+#define FOLD_LA_PIN_ETA 1e-8
+
 /* Analyze and factor. FOLD_ERR_SINGULAR (with detail) when A is numerically singular:
  * a zero pivot, or rcond < rcond_min, or (CHOLMOD) ||inv(K)||_1 >= 0.1 / delta. CHOLMOD with
  * a wrong pivot sign (K not quasi-definite) or a nonsymmetric A: FOLD_ERR_UNSUPPORTED.
@@ -134,14 +151,17 @@ fold_status fold_la_factor_create_reg(const cholmod_sparse *A, int kind, int ord
 fold_status fold_la_factor_create_shared(const cholmod_sparse *A, int kind, int ordering,
                                          fold_int n_primal, double delta, double rcond_min,
                                          double singular_reg, bool expect_singular,
-                                         cholmod_common *cm, fold_la_factor **out);
+                                         const fold_la_pins *pins, cholmod_common *cm,
+                                         fold_la_factor **out);
 /* The caller expects the next factorization's A to be singular (dependent rows found
  * before factoring it): with singular_reg > 0 and kind UMFPACK or AUTO, M is factored
  * directly, saving the factorization of A that would find it singular; when the null-space
  * probe (below) then finds no null vector of A, A itself is factored after all. One
- * factorization only. fold_la_factor_create_shared's expect_singular is the same for the
- * first factorization. */
-void fold_la_factor_expect_singular(fold_la_factor *F);
+ * factorization only. pins (may be NULL; copied): the copied columns found, tried first
+ * (fold_la_pins) by this and every later factorization until the next call.
+ * fold_la_factor_create_shared's expect_singular and pins are the same for the first
+ * factorization. */
+void fold_la_factor_expect_singular(fold_la_factor *F, const fold_la_pins *pins);
 /* New values, same pattern: numeric factorization only (symbolic analysis reused). */
 fold_status fold_la_factor_refactor(fold_la_factor *F, const cholmod_sparse *A);
 /* Solve A X = B (transpose: A' X = B) for nrhs dense column-major right-hand sides of

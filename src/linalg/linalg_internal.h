@@ -64,6 +64,11 @@ typedef struct fold_la_preg {
     double *d;          /* the row scales d_i = ||A(i,:)||_inf */
     bool symbolic_on_M; /* the UMFPACK analysis was made on M's pattern */
     bool expect;        /* the caller expects A singular: factor M first (once) */
+    /* fold_la_pins: the caller's copied columns (owned copies), tried by every factorization
+     * until replaced; pinned: the M in use is the pinned matrix, not A + delta D */
+    fold_int n_pin, *pin, *partner;
+    double *ratio;
+    bool pinned;
 } fold_la_preg;
 
 /* Build M for A's current values with delta = rel * scale, analyze it when the kept
@@ -75,6 +80,15 @@ void fold_la_preg_free(fold_la_preg *r, cholmod_common *cm);
 /* An expected-singular A is accepted as singular when M's pivot ratio is at most this
  * multiple of delta (and the probe finds a null vector). */
 #define FOLD_LA_EXPECT_RCOND 10.0
+/* Keep a copy of pins in r (NULL or none: no pins). */
+fold_status fold_la_preg_set_pins(fold_la_preg *r, const fold_la_pins *pins);
+void fold_la_preg_free_pins(fold_la_preg *r);
+/* The pinned matrix of eq. 4.12c for A's values, factored into u, with the probe vector of
+ * its null directions in F: FOLD_ERR_SINGULAR when a pin does not hold on A's values or M
+ * is singular too (M then dropped), else as fold_la_umf_factor. factor_pin.c. */
+fold_status fold_la_pin_factor(fold_la_factor *F);
+/* The probe vector (eq. 4.10) of a pinned factorization: a combination of its pins. */
+fold_status fold_la_pin_probe(fold_la_factor *F);
 /* Run the null-space probe (eq. 4.10) for the factorization of M in F and keep its result
  * (F->probe_z, F->probe_residual) for fold_la_factor_null_probe. */
 fold_status fold_la_preg_probe(fold_la_factor *F);

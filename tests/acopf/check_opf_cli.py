@@ -184,9 +184,10 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = run("opf", twin, "--json", "--wrt", "pd", "--mode", "vjp")
     v = json.loads(out) if rc == 0 else {}
     scale = max([1] + [abs(x) for x in g.get("gradient", {}).values()])
-    check("twin generators: active form, regularization reported",
+    check("twin generators: active form, copied columns pinned (singular, reported)",
           rc == 0 and v.get("kkt") == "active" and "kkt_fallback" not in v and
-          v.get("singular_delta", 0) > 0 and "regularized" in v.get("fallback_reason", "") and
+          v.get("singular_delta", 0) > 0 and
+          "copied columns pinned" in v.get("fallback_reason", "") and
           "not_unique" not in v,
           err + out[-400:])
     check("twin generators: vjp of the objective equals the LMP",

@@ -154,7 +154,8 @@ START_TEST(objective_vjp)
         ck_assert_double_le(fabs(pbar[j] + gp[j] - vg[j]), 1e-8 * fmax(1, fabs(vg[j])));
     ck_assert_int_eq(info.kkt_form, FOLD_KKT_ACTIVE);
     ck_assert_double_gt(info.singular_delta, 0);
-    ck_assert_ptr_nonnull(strstr(info.fallback_reason, "regularized"));
+    /* the twins' copied columns pinned (doc/math.md eq. 4.12c), not regularized */
+    ck_assert_ptr_nonnull(strstr(info.fallback_reason, "copied columns pinned"));
     ck_assert_int_eq(info.n_not_unique, 0);
     /* Disabled: the singular matrix is refused as before. */
     s.backward.singular_reg = 0;
@@ -628,6 +629,14 @@ START_TEST(slow_refinement_rescued)
     fold_status st0 = fold_kkt_setup(sv, true, NULL, "test");
     ck_assert_msg(st0 >= 0, "%d %s", st0, fold_last_error());
     fold_kkt *kkt = sv->backward;
+    ck_assert_double_eq(kkt->fac.finfo.singular_delta, 1e-2);
+    /* x2 and x3 enter alike (copied columns): K is factored with x3 pinned (eq. 4.12c), whose
+     * solves are exact; the regularized factor this test is about, as without the pins: */
+    ck_assert_ptr_nonnull(strstr(kkt->fac.finfo.fallback_reason, "1 copied columns pinned"));
+    fold_la_factor_expect_singular(kkt->fac.F, NULL);
+    ck_assert_status(fold_la_factor_refactor(kkt->fac.F, fold_kkt_matrix(kkt)), FOLD_OK);
+    fold_la_factor_get_info(kkt->fac.F, &kkt->fac.finfo);
+    ck_assert_ptr_null(strstr(kkt->fac.finfo.fallback_reason, "pinned"));
     ck_assert_double_eq(kkt->fac.finfo.singular_delta, 1e-2);
     fold_int nK = kkt->sys.nK;
     double *B = malloc((size_t)(2 * nK) * sizeof *B), *X = malloc((size_t)(2 * nK) * sizeof *X);

@@ -365,7 +365,7 @@ START_TEST(shared_factor)
     make_kkt(&t, &rng, n, m, H_SPD);
     fold_la_assembly *as = assemble(&t, n + m, 0, &cm), *copy = assemble(&t, n + m, 0, &cm);
     ck_assert_status(fold_la_factor_create_shared(as->A, kind, FOLD_ORDER_AMD, n, 1e-10, 1e-14, 0.0,
-                                                  false, &cm, &F),
+                                                  false, NULL, &cm, &F),
                      FOLD_OK);
     check_solves(F, as->A, &rng, 1e-12);
     for (fold_int k = 0; k < t.n; k++)
@@ -406,7 +406,7 @@ START_TEST(kept_factor)
     double *first = malloc((size_t)t.n * sizeof *first);
     memcpy(first, t.v, (size_t)t.n * sizeof *first);
     ck_assert_status(fold_la_factor_create_shared(as->A, kind, FOLD_ORDER_COLAMD, n, 1e-10, 1e-14,
-                                                  1e-12, false, &cm, &F),
+                                                  1e-12, false, NULL, &cm, &F),
                      FOLD_OK);
     ck_assert(!fold_la_factor_has_kept(F));
     ck_assert(fold_la_factor_keep(F) == (kind == FOLD_FACTOR_UMFPACK));

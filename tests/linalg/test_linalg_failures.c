@@ -94,7 +94,7 @@ START_TEST(expect_singular)
                                                1e-12, &cm, &found),
                      FOLD_OK);
     ck_assert_status(fold_la_factor_create_shared(as->A, kind, FOLD_ORDER_METIS, n, 1e-10, 1e-14,
-                                                  1e-12, true, &cm, &told),
+                                                  1e-12, true, NULL, &cm, &told),
                      FOLD_OK);
     fold_la_factor_get_info(found, &fi);
     fold_la_factor_get_info(told, &ti);
@@ -133,7 +133,7 @@ START_TEST(expect_singular)
     make_kkt(&tr, &rng, n, m, H_SPD);
     fold_la_assembly *reg = assemble(&tr, dim, 0, &cm);
     ck_assert_status(fold_la_factor_create_shared(reg->A, kind, FOLD_ORDER_METIS, n, 1e-10, 1e-14,
-                                                  1e-12, true, &cm, &told),
+                                                  1e-12, true, NULL, &cm, &told),
                      FOLD_OK);
     for (int round = 0; round < 2; round++) {
         fold_la_factor_get_info(told, &ti);
@@ -143,7 +143,7 @@ START_TEST(expect_singular)
                          kind == FOLD_FACTOR_AUTO ? FOLD_FACTOR_CHOLMOD : FOLD_FACTOR_UMFPACK);
         ck_assert_status(fold_la_factor_null_probe(told, z1, &r1), FOLD_ERR_ARGUMENT);
         check_solves(told, reg->A, &rng, 1e-12);
-        fold_la_factor_expect_singular(told);
+        fold_la_factor_expect_singular(told, NULL);
         ck_assert_status(fold_la_factor_refactor(told, reg->A), FOLD_OK);
     }
     fold_la_factor_free(told);
@@ -151,6 +151,174 @@ START_TEST(expect_singular)
     free(z2);
     free(x0);
     free(b);
+    fold_la_assembly_free(reg, &cm);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&tr);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
+/* KKT of order PN + PM whose variables PA, PA + 1 and PA + 2 have no Hessian entries and
+ * J(:, PA + 1) = J(:, PA), J(:, PA + 2) = 2 J(:, PA): copied columns (doc/math.md eq. 4.12c),
+ * the null vectors e_(PA+1) - e_PA and e_(PA+2) - 2 e_PA. With a ratio of 3 for the last,
+ * A is regular (the third column is no copy). Their diagonals are stored zeros, as in the
+ * fold's matrices. */
+enum { PN = 40, PM = 15, PA = PN - 3 };
+static fold_la_assembly *copied_columns(cholmod_common *cm, fold_test_rng *rng, double ratio,
+                                        trip *t)
+{
+    double *rowsum = calloc(PN, sizeof *rowsum);
+    for (fold_int i = 0; i < PA; i++)
+        for (int k = 0; k < 3; k++) {
+            fold_int j = (fold_int)(fold_test_uniform(rng) * (double)PA);
+            if (j == i) continue;
+            double v = fold_test_normal(rng);
+            trip_sym(t, i, j, v);
+            rowsum[i] += fabs(v);
+            rowsum[j] += fabs(v);
+        }
+    for (fold_int i = 0; i < PN; i++)
+        trip_add(t, i, i, i < PA ? rowsum[i] + 1.0 : 0.0);
+    free(rowsum);
+    for (fold_int r = 0; r < PM; r++) {
+        trip_sym(t, PN + r, r * (PA / PM), 2.0 + fold_test_uniform(rng));
+        for (int k = 0; k < 3; k++)
+            trip_sym(t, PN + r, (fold_int)(fold_test_uniform(rng) * (double)PA),
+                     fold_test_normal(rng));
+        if (r < 2) { /* the copies appear in the first two rows */
+            double v = 1.0 + fold_test_uniform(rng);
+            trip_sym(t, PN + r, PA, v);
+            trip_sym(t, PN + r, PA + 1, v);
+            trip_sym(t, PN + r, PA + 2, ratio * v);
+        }
+    }
+    return assemble(t, PN + PM, 0, cm);
+}
+
+/* A singular A whose null directions are copied columns, told so with pins (eq. 4.12c):
+ * factored pinned (not regularized), with the pins' null vectors as probe and the same
+ * solutions as the regularized factor outside them, at A's own accuracy; an inconsistent
+ * right-hand side (b_(PA+1) != b_PA) is flagged; a kept pinned factorization comes back
+ * pinned after a regularized one; pins that do not hold (a wrong ratio), or A regular
+ * (ratio 3), are not used. _i: UMFPACK, AUTO. */
+START_TEST(pinned_columns)
+{
+    int kind = _i ? FOLD_FACTOR_AUTO : FOLD_FACTOR_UMFPACK;
+    cholmod_common cm;
+    fold_test_rng rng;
+    trip t = {0}, tr = {0};
+    const fold_int dim = PN + PM;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng_seed(&rng, 330);
+    fold_la_assembly *as = copied_columns(&cm, &rng, 2.0, &t);
+    fold_int col[2] = {PA + 1, PA + 2}, partner[2] = {PA, PA};
+    double ratio[2] = {1.0, 2.0}, wrong[2] = {1.0, 2.5};
+    fold_la_pins pins = {2, col, partner, ratio}, bad_pins = {2, col, partner, wrong};
+    fold_la_factor *P = NULL, *R = NULL;
+    fold_la_factor_info pi, ri;
+    ck_assert_status(fold_la_factor_create_shared(as->A, kind, FOLD_ORDER_AMD, PN, 1e-10, 1e-14,
+                                                  1e-12, true, &pins, &cm, &P),
+                     FOLD_OK);
+    ck_assert_status(
+        fold_la_factor_create_reg(as->A, kind, FOLD_ORDER_AMD, PN, 1e-10, 1e-14, 1e-12, &cm, &R),
+        FOLD_OK);
+    fold_la_factor_get_info(P, &pi);
+    fold_la_factor_get_info(R, &ri);
+    ck_assert_double_eq(pi.singular_delta, 1e-12);
+    ck_assert_double_eq(ri.singular_delta, 1e-12);
+    ck_assert_int_eq(pi.factorization, FOLD_FACTOR_UMFPACK);
+    ck_assert_msg(strstr(pi.fallback_reason, "2 copied columns pinned"), "'%s'",
+                  pi.fallback_reason);
+    ck_assert_msg(!strstr(ri.fallback_reason, "pinned"), "'%s'", ri.fallback_reason);
+    /* the probe: nonzero on the three copies only, a null vector */
+    double *z = malloc((size_t)dim * sizeof *z), res;
+    ck_assert_status(fold_la_factor_null_probe(P, z, &res), FOLD_OK);
+    ck_assert_double_le(res, 1e-14);
+    for (fold_int i = 0; i < dim; i++)
+        ck_assert_int_eq(z[i] != 0.0, i >= PA && i < PN);
+    /* consistent right-hand sides b = A x0, both orientations: A's accuracy in one solve
+     * (refine_steps 0; the regularized factor needs its extra steps for 1e-13), the
+     * pinned entries zero, the others those of the regularized solution */
+    double *x0 = malloc((size_t)dim * sizeof *x0), *b = malloc((size_t)(2 * dim) * sizeof *b);
+    double *xp = malloc((size_t)(2 * dim) * sizeof *xp), *xr = malloc((size_t)dim * sizeof *xr);
+    double *D = to_dense(as->A);
+    for (fold_int i = 0; i < dim; i++)
+        x0[i] = fold_test_normal(&rng);
+    fold_la_spmv(as->A, false, x0, b, false);
+    for (int tp = 0; tp < 2; tp++) {
+        ck_assert_status(fold_la_factor_solve(P, tp, 1, b, xp, 0, 1e-13, &res), FOLD_OK);
+        ck_assert_double_le(res, 1e-13);
+        ck_assert_double_le(dense_residual(D, dim, tp, xp, b), 1e-14);
+        ck_assert(xp[PA + 1] == 0.0 && xp[PA + 2] == 0.0);
+        ck_assert_status(fold_la_factor_solve(R, tp, 1, b, xr, 5, 1e-13, &res), FOLD_OK);
+        for (fold_int i = 0; i < dim; i++)
+            if (i < PA || i >= PN)
+                ck_assert_double_le(fabs(xp[i] - xr[i]), 1e-9 * (fabs(xr[i]) + 1));
+    }
+    /* b + e_(PA+1) is not in range(A): flagged, the consistent column next to it solved */
+    memcpy(b + dim, b, (size_t)dim * sizeof *b);
+    b[dim + PA + 1] += 1.0;
+    unsigned char flag[2];
+    fold_int n_bad = 0;
+    ck_assert_status(fold_la_factor_solve_cols(P, false, 2, b, xp, 3, 1e-13, &res, flag, &n_bad),
+                     FOLD_OK);
+    ck_assert_int_eq(n_bad, 1);
+    ck_assert(flag[0] == 0 && flag[1] == 1);
+    ck_assert_double_le(res, 1e-13);
+    ck_assert_status(fold_la_factor_solve(P, false, 1, b + dim, xp, 3, 1e-13, &res),
+                     FOLD_ERR_SINGULAR);
+    ck_assert_error_mentions("pinned rows keep a residual");
+    /* kept aside while the same matrix is factored without pins (regularized), restored */
+    if (kind == FOLD_FACTOR_UMFPACK) {
+        ck_assert(fold_la_factor_keep(P));
+        ck_assert_status(fold_la_factor_refactor(P, as->A), FOLD_OK);
+        fold_la_factor_get_info(P, &pi);
+        ck_assert_msg(!strstr(pi.fallback_reason, "pinned"), "'%s'", pi.fallback_reason);
+        ck_assert_status(fold_la_factor_restore(P), FOLD_OK);
+        fold_la_factor_get_info(P, &pi);
+        ck_assert_msg(strstr(pi.fallback_reason, "pinned"), "'%s'", pi.fallback_reason);
+        ck_assert_status(fold_la_factor_solve(P, false, 1, b, xp, 0, 1e-13, &res), FOLD_OK);
+        ck_assert_double_le(dense_residual(D, dim, false, xp, b), 1e-14);
+    }
+    /* pins that do not hold on A's values: the regularization, as without pins */
+    fold_la_factor_expect_singular(P, &bad_pins);
+    ck_assert_status(fold_la_factor_refactor(P, as->A), FOLD_OK);
+    fold_la_factor_get_info(P, &pi);
+    ck_assert_double_eq(pi.singular_delta, 1e-12);
+    ck_assert_msg(!strstr(pi.fallback_reason, "pinned"), "'%s'", pi.fallback_reason);
+    ck_assert_status(fold_la_factor_solve(P, false, 1, b, xp, 5, 1e-13, &res), FOLD_OK);
+    ck_assert_double_le(dense_residual(D, dim, false, xp, b), 1e-13);
+    fold_la_factor_free(P);
+    fold_la_factor_free(R);
+    /* A regular (the third column is 3 times the first, not 2): A itself is factored */
+    fold_test_rng_seed(&rng, 330);
+    fold_la_assembly *reg = copied_columns(&cm, &rng, 3.0, &tr);
+    fold_int one_col[1] = {PA + 1}, one_partner[1] = {PA};
+    double one_ratio[1] = {1.0};
+    fold_la_pins partial = {1, one_col, one_partner, one_ratio};
+    ck_assert_status(fold_la_factor_create_shared(reg->A, FOLD_FACTOR_UMFPACK, FOLD_ORDER_AMD, PN,
+                                                  1e-10, 1e-14, 1e-12, true, &pins, &cm, &P),
+                     FOLD_OK);
+    fold_la_factor_get_info(P, &pi);
+    ck_assert_msg(!strstr(pi.fallback_reason, "pinned"), "'%s'", pi.fallback_reason);
+    fold_la_factor_free(P);
+    /* one copy pinned, one left: the pinned matrix is singular too, the regularization */
+    ck_assert_status(fold_la_factor_create_shared(as->A, FOLD_FACTOR_UMFPACK, FOLD_ORDER_AMD, PN,
+                                                  1e-10, 1e-14, 1e-12, true, &partial, &cm, &P),
+                     FOLD_OK);
+    fold_la_factor_get_info(P, &pi);
+    ck_assert_double_eq(pi.singular_delta, 1e-12);
+    ck_assert_msg(!strstr(pi.fallback_reason, "pinned"), "'%s'", pi.fallback_reason);
+    ck_assert_status(fold_la_factor_null_probe(P, z, &res), FOLD_OK);
+    ck_assert(z[PA + 2] != 0.0 && z[PA + 1] != 0.0);
+    fold_la_factor_free(P);
+    free(D);
+    free(z);
+    free(x0);
+    free(b);
+    free(xp);
+    free(xr);
     fold_la_assembly_free(reg, &cm);
     fold_la_assembly_free(as, &cm);
     trip_free(&tr);
@@ -561,6 +729,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, singular_detected, 0, 3);
     tcase_add_loop_test(tc, expect_singular, 0, 2);
+    tcase_add_loop_test(tc, pinned_columns, 0, 2);
     tcase_add_loop_test(tc, solve_cols_flags_inconsistent, 0, 3);
     tcase_add_loop_test(tc, auto_falls_back_when_not_quasi_definite, 0, 3);
     tcase_add_test(tc, auto_falls_back_when_refinement_misses_tol);
