@@ -77,9 +77,10 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
     if ((st = fold_la_factor_null_probe(kkt->fac.F, z, &residual))) goto done;
     if (kkt->solver)
         fold_log(&kkt->solver->set, 3,
-                 "%s: null-space probe of the regularized KKT matrix: residual %.3g (a null "
+                 "%s: null-space probe of the %s KKT matrix: residual %.3g (a null "
                  "vector at most %.3g)",
-                 kkt->fn ? kkt->fn : "fold", residual,
+                 kkt->fn ? kkt->fn : "fold",
+                 fold_la_factor_pinned(kkt->fac.F) ? "pinned" : "regularized", residual,
                  FOLD_LA_NULL_RESIDUAL * kkt->fac.finfo.singular_delta);
     /* A residual far above delta: K is only ill-conditioned, and the refined solves are
      * its unique solutions. */

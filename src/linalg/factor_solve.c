@@ -163,9 +163,25 @@ fold_status fold_la_factor_apply(fold_la_factor *F, bool transpose, fold_int nrh
                           "factorization failed)",
                           fn);
     if (nrhs == 0) return FOLD_OK;
-    if ((st = factor_apply_inverse(F, transpose, nrhs, B, X)))
-        return fold_error_context(st, "%s", fn);
+    double *Bm = NULL;
+    if (F->preg.pinned) { /* the solution with zero pinned entries (eq. 4.12c) */
+        if (!(Bm = fold_malloc((size_t)(F->n * nrhs), sizeof *Bm, "pinned right-hand sides")))
+            return fold_error_context(FOLD_ERR_MEMORY, "%s", fn);
+        memcpy(Bm, B, (size_t)(F->n * nrhs) * sizeof *Bm);
+        for (fold_int c = 0; c < nrhs; c++)
+            for (fold_int k = 0; k < F->preg.n_pin; k++)
+                Bm[c * F->n + F->preg.pin[k]] = 0.0;
+        B = Bm;
+    }
+    st = factor_apply_inverse(F, transpose, nrhs, B, X);
+    free(Bm);
+    if (st) return fold_error_context(st, "%s", fn);
     return FOLD_OK;
+}
+
+bool fold_la_factor_pinned(const fold_la_factor *F)
+{
+    return F && F->is_factored && F->preg.pinned;
 }
 
 fold_status fold_la_factor_solve_cols(fold_la_factor *F, bool transpose, fold_int nrhs,

@@ -182,11 +182,16 @@ fold_status fold_la_factor_solve_cols(fold_la_factor *F, bool transpose, fold_in
                                       const double *B, double *X, int refine_steps, double tol,
                                       double *residual, unsigned char *bad, fold_int *n_bad);
 /* X = inv(M) B (transpose: inv(M') B) with the factors alone, M the matrix factored (A, its
- * CHOLMOD regularization K, or the regularization of a singular A): no refinement and no
- * consistency test, e.g. a preconditioner's application. */
+ * CHOLMOD regularization K, the regularization of a singular A, or its pinned matrix, whose
+ * pinned rows of B count as zero): no refinement and no consistency test, e.g. a
+ * preconditioner's application. */
 fold_status fold_la_factor_apply(fold_la_factor *F, bool transpose, fold_int nrhs, const double *B,
                                  double *X);
 void fold_la_factor_get_info(const fold_la_factor *F, fold_la_factor_info *info);
+/* Is the factorization in use the pinned matrix of eq. 4.12c (fold_la_pins)? Its
+ * fold_la_factor_apply is the solution with zero pinned entries of the right-hand sides
+ * with zero pinned rows. */
+bool fold_la_factor_pinned(const fold_la_factor *F);
 /* Free what solves keep between calls (refinement buffers, UMFPACK's factors extracted for
  * blocked solves), e.g. after the many right-hand sides of a Jacobian; the next solve
  * allocates them again. */

@@ -256,6 +256,11 @@ START_TEST(pinned_columns)
             if (i < PA || i >= PN)
                 ck_assert_double_le(fabs(xp[i] - xr[i]), 1e-9 * (fabs(xr[i]) + 1));
     }
+    /* the factors alone (fold_la_factor_apply): the same solution, the pinned rows of b
+     * counted as zero */
+    ck_assert_status(fold_la_factor_apply(P, false, 1, b, xp), FOLD_OK);
+    ck_assert(xp[PA + 1] == 0.0 && xp[PA + 2] == 0.0);
+    ck_assert_double_le(dense_residual(D, dim, false, xp, b), 1e-13);
     /* b + e_(PA+1) is not in range(A): flagged, the consistent column next to it solved */
     memcpy(b + dim, b, (size_t)dim * sizeof *b);
     b[dim + PA + 1] += 1.0;
