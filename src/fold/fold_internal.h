@@ -102,7 +102,7 @@ fold_status fold_kkt_evaluate(fold_kkt *kkt, const fold_solver *solver);
 void fold_kkt_values_free(fold_kkt_values *val);
 /* Classify constraints and bounds (§3.2); fills xstat, cstat, weak list and counts.
  * FOLD_ERR_DEGENERATE under the refuse policy when weakly active ones exist. */
-fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const char *fn);
+fold_status fold_kkt_classify(fold_kkt *kkt, fold_solver *solver, const char *fn);
 /* The arrays of the classification for n variables and m constraints (zeroed), and their
  * release with the weak list. */
 fold_status fold_kkt_class_alloc(fold_kkt_class *cls, fold_int n, fold_int m);
@@ -117,7 +117,7 @@ const char *fold_kkt_weak_first(const fold_kkt *kkt, char *buf, size_t len);
 /* "x[3] upper (variable bound, distance 0, multiplier 1e-9)". */
 void fold_kkt_weak_describe(const fold_kkt *kkt, const fold_weak_entry *w, char *buf, size_t len);
 /* --- classification from the sides and its variants (kkt_sides.c, doc/math.md §3.2) --- */
-fold_status fold_kkt_classify_sides(fold_kkt *kkt, const fold_solver *solver, const char *fn);
+fold_status fold_kkt_classify_sides(fold_kkt *kkt, fold_solver *solver, const char *fn);
 void fold_kkt_sides_free(fold_kkt *kkt);
 /* List the alternative classifications of the candidates (after the primary setup, when
  * the dependent items are known); their count. */

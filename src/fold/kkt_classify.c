@@ -180,7 +180,7 @@ static fold_status classify_bounds(fold_kkt *kkt, const fold_solver *solver, dou
     return FOLD_OK;
 }
 
-fold_status fold_kkt_classify(fold_kkt *kkt, const fold_solver *solver, const char *fn)
+fold_status fold_kkt_classify(fold_kkt *kkt, fold_solver *solver, const char *fn)
 {
     int policy = solver->set.active_set.weak_policy;
     bool barrier = solver->set.backward.kkt_form == FOLD_KKT_BARRIER;

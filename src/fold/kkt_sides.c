@@ -106,7 +106,7 @@ static fold_status refuse(const fold_kkt *kkt, const char *fn)
                       fn, (long long)kkt->cands.n_cand, list, more);
 }
 
-fold_status fold_kkt_classify_sides(fold_kkt *kkt, const fold_solver *solver, const char *fn)
+fold_status fold_kkt_classify_sides(fold_kkt *kkt, fold_solver *solver, const char *fn)
 {
     const fold_problem *prob = kkt->prob;
     fold_int n = kkt->n, m = kkt->m;
@@ -115,10 +115,13 @@ fold_status fold_kkt_classify_sides(fold_kkt *kkt, const fold_solver *solver, co
     kkt->cands.pxstat = fold_malloc((size_t)n, 1, "primary classification");
     kkt->cands.pcstat = fold_malloc((size_t)m + 1, 1, "primary classification");
     if (!kkt->cands.pxstat || !kkt->cands.pcstat) return FOLD_ERR_MEMORY;
-    if ((st = fold_sides_eval(prob, solver->p, solver->x, solver->lam, solver->zl, solver->zu,
-                              solver->verdict, &kkt->cands.sides)))
-        return fold_error_context(st, "%s: classification of the solution", fn);
-    fold_kkt_product_count(kkt, kkt->cands.sides.n_hess_products);
+    /* the forward solve's last classification of this solution, when it made one */
+    if (!fold_solver_take_sides(solver, &kkt->cands.sides)) {
+        if ((st = fold_sides_eval(prob, solver->p, solver->x, solver->lam, solver->zl, solver->zu,
+                                  solver->verdict, &kkt->cands.sides)))
+            return fold_error_context(st, "%s: classification of the solution", fn);
+        fold_kkt_product_count(kkt, kkt->cands.sides.n_hess_products);
+    }
     const fold_sides *S = &kkt->cands.sides;
     fold_bounds b = fold_solver_bounds(solver); /* at the solution's p (math.md §2.5) */
     for (fold_int j = 0; j < n; j++) {

@@ -100,6 +100,13 @@ static fold_int unsettled(const fold_sides *S)
     return undecided(S) + S->n_suspect;
 }
 
+/* Is p the stored solution's parameter vector (the classification the fold would make)? */
+static bool same_p(const fold_solver *s, const double *p)
+{
+    return s->has_solution &&
+           (p == s->p || !s->prob->np || !memcmp(p, s->p, (size_t)s->prob->np * sizeof *p));
+}
+
 void fold_sides_count(fold_solver *s, const double *p, fold_forward_info *info)
 {
     fold_sides S;
@@ -110,7 +117,10 @@ void fold_sides_count(fold_solver *s, const double *p, fold_forward_info *info)
     snprintf(detail, sizeof detail, "%s", fold_last_error());
     if (fold_sides_eval(s->prob, p, s->x, s->lam, s->zl, s->zu, s->verdict, &S) == FOLD_OK) {
         info->n_ambiguous = undecided(&S);
-        fold_sides_free(&S);
+        if (same_p(s, p))
+            fold_solver_keep_sides(s, &S); /* the fold's classification of this solution */
+        else
+            fold_sides_free(&S);
     }
     fold_error(FOLD_OK, "%s", detail);
 }
@@ -187,7 +197,10 @@ fold_status fold_resolve_ambiguity(fold_solver *s, const double *p, fold_forward
     /* the verdicts decide the sides still undecided at the kept point */
     free(s->verdict);
     s->verdict = verdict;
-    fold_sides_free(&S0);
+    if (!st && same_p(s, p))
+        fold_solver_keep_sides(s, &S0); /* S0: the kept point with these verdicts */
+    else
+        fold_sides_free(&S0);
     return st ? fold_error_context(st, "fold_solve: classification of a re-solve") : FOLD_OK;
 }
 

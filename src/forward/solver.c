@@ -1,4 +1,5 @@
 /* Solver handle lifecycle and accessors (doc/api/solver.md). */
+#include "forward/sides.h"
 #include "forward/solver_internal.h"
 
 static const char *forward_status_names[] = {
@@ -39,6 +40,13 @@ void fold_forward_info_put(fold_forward_info *info, const fold_forward_info *out
     fold_sized_close(info, out, sizeof *out);
 }
 
+static void drop_sides(fold_solver *s)
+{
+    if (s->sides) fold_sides_free(s->sides);
+    free(s->sides);
+    s->sides = NULL;
+}
+
 void fold_solver_free(fold_solver *s)
 {
     if (!s) return;
@@ -56,6 +64,7 @@ void fold_solver_free(fold_solver *s)
     free(s->zu0);
     free(s->lam0);
     free(s->verdict);
+    drop_sides(s);
     if (s->prob->has_bound_maps) {
         free(s->xl);
         free(s->xu);
@@ -155,6 +164,30 @@ fold_status fold_bounds_at(const fold_problem *prob, const double *p, double *xl
     return FOLD_OK;
 }
 
+void fold_solver_keep_sides(fold_solver *s, fold_sides *S)
+{
+    drop_sides(s);
+    if (!(s->sides = malloc(sizeof *s->sides))) { /* only a saving: the fold evaluates */
+        fold_sides_free(S);
+        return;
+    }
+    *s->sides = *S;
+    memset(S, 0, sizeof *S);
+    s->sides_id = s->solution_id;
+}
+
+bool fold_solver_take_sides(fold_solver *s, fold_sides *out)
+{
+    if (!s->sides || s->sides_id != s->solution_id) {
+        drop_sides(s);
+        return false;
+    }
+    *out = *s->sides;
+    free(s->sides);
+    s->sides = NULL;
+    return true;
+}
+
 void fold_solver_store(fold_solver *s, const double *p, const double *x, const double *lam,
                        const double *zl, const double *zu, double objective, bool converged)
 {
@@ -170,6 +203,7 @@ void fold_solver_store(fold_solver *s, const double *p, const double *x, const d
     s->objective = objective;
     free(s->verdict); /* classification evidence belongs to one solution */
     s->verdict = NULL;
+    drop_sides(s);
     s->resolve_pending = false; /* so do the re-solves still owed to the last one */
     s->has_solution = true;
     s->is_converged = converged;

@@ -134,6 +134,60 @@ static fold_solver *solved(fold_problem *prob, const fold_settings *s, const dou
     return sv;
 }
 
+/* The forward solve's last classification of its solution is the fold's (forward/resolve.c
+ * keeps it, kkt_sides.c takes it instead of evaluating the solution again): equal, entry by
+ * entry, to a fresh classification; taken once; gone with a new solution; and the VJP from
+ * it equal bit for bit to the VJP of a fold that classified on its own. */
+START_TEST(classification_from_the_solve)
+{
+    fold_problem *prob = twins_problem(&M2);
+    fold_settings s = fold_test_tight_settings();
+    fold_solver *a = solved(prob, &s, NULL), *b = solved(prob, &s, NULL);
+    ck_assert_ptr_nonnull(a->sides);
+    ck_assert(a->sides_id == a->solution_id);
+    fold_sides F, *K = a->sides;
+    ck_assert_status(fold_sides_eval(prob, a->p, a->x, a->lam, a->zl, a->zu, a->verdict, &F),
+                     FOLD_OK);
+    size_t c = (size_t)F.count;
+    ck_assert_int_eq(K->count, F.count);
+    ck_assert(memcmp(K->state, F.state, c) == 0 && memcmp(K->suspect, F.suspect, c) == 0);
+    ck_assert(memcmp(K->dist, F.dist, c * sizeof(double)) == 0);
+    ck_assert(memcmp(K->mult, F.mult, c * sizeof(double)) == 0);
+    ck_assert(memcmp(K->logr, F.logr, c * sizeof(double)) == 0);
+    ck_assert(K->eps_p == F.eps_p && K->mu == F.mu && K->n_active == F.n_active &&
+              K->n_weak == F.n_weak && K->n_ambiguous == F.n_ambiguous &&
+              K->n_suspect == F.n_suspect);
+    fold_sides_free(&F);
+    /* b's fold classifies on its own */
+    ck_assert(fold_solver_take_sides(b, &F));
+    fold_sides_free(&F);
+    ck_assert(!fold_solver_take_sides(b, &F)); /* once */
+    double x[NX], p[NP], xbar[NX], pa[NP], pb[NP];
+    fold_solver_solution(a, x, NULL, NULL, NULL, NULL);
+    fold_solver_params(a, p);
+    grad_f(x, p, xbar, NULL);
+    fold_backward_info ia = FOLD_BACKWARD_INFO_INIT, ib = FOLD_BACKWARD_INFO_INIT;
+    fold_status sa = fold_vjp(a, &(fold_zbar){.x = xbar}, pa, &ia);
+    fold_status sb = fold_vjp(b, &(fold_zbar){.x = xbar}, pb, &ib);
+    ck_assert_msg(sa >= 0 && sa == sb, "%s %s", fold_status_name(sa), fold_status_name(sb));
+    ck_assert_ptr_null(a->sides); /* taken by the fold */
+    ck_assert(memcmp(pa, pb, sizeof pa) == 0);
+    ck_assert_int_eq(ia.n_not_unique, ib.n_not_unique);
+    ck_assert_int_eq(ia.n_active_bounds, ib.n_active_bounds);
+    ck_assert_int_eq(ia.n_active_cons, ib.n_active_cons);
+    /* a new solution: the kept classification was of the last one */
+    fold_solver_free(b);
+    b = solved(prob, &s, NULL);
+    ck_assert_ptr_nonnull(b->sides);
+    fold_solver_store(b, p, x, a->lam, a->zl, a->zu, 0.0, true);
+    ck_assert_ptr_null(b->sides);
+    ck_assert(!fold_solver_take_sides(b, &F));
+    fold_solver_free(a);
+    fold_solver_free(b);
+    fold_problem_free(prob);
+}
+END_TEST
+
 /* The objective VJP (xbar = grad_x f, equal on the twins) equals the envelope gradient;
  * the fold reports the regularization. */
 START_TEST(objective_vjp)
@@ -1060,6 +1114,7 @@ int main(void)
     tcase_add_test(tc, held_twice);
     tcase_add_test(tc, held_by_rows);
     tcase_add_test(tc, held_by_three);
+    tcase_add_test(tc, classification_from_the_solve);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
 }
