@@ -61,9 +61,11 @@ static fold_la_umf_lu *extract(fold_la_umf *u, fold_int n)
     return lu;
 }
 
-/* X(:, 0:nb) = inv(A) B(:, 0:nb), W: n * nb, row-major by unknown (W[i nb + r]). */
-static void solve_block(const fold_la_umf_lu *lu, fold_int nb, const double *B, double *X,
-                        double *W)
+/* X(:, 0:nb) = inv(A) B(:, 0:nb), W: n * nb, row-major by unknown (W[i nb + r]). Inlined
+ * into a copy for full blocks, where nb is a constant and the updates of a row, nb
+ * independent multiply-adds, are vector instructions (rows i != j do not overlap). */
+static inline __attribute__((always_inline)) void solve_block(const fold_la_umf_lu *lu, fold_int nb,
+                                                              const double *B, double *X, double *W)
 {
     fold_int n = lu->n;
     /* W = P R B: row k of P R A is row P[k] of A scaled by R. */
@@ -75,25 +77,29 @@ static void solve_block(const fold_la_umf_lu *lu, fold_int nb, const double *B, 
     }
     /* L y = W, L unit lower triangular by rows (the diagonal is the last entry). */
     for (fold_int i = 0; i < n; i++) {
-        double *wi = W + i * nb;
+        double *restrict wi = W + i * nb;
         for (SuiteSparse_long q = lu->Lp[i]; q < lu->Lp[i + 1]; q++) {
             SuiteSparse_long j = lu->Lj[q];
             if (j == i) continue;
-            const double l = lu->Lx[q], *wj = W + j * nb;
+            const double l = lu->Lx[q];
+            const double *restrict wj = W + j * nb;
+#pragma GCC ivdep
             for (fold_int r = 0; r < nb; r++)
                 wi[r] -= l * wj[r];
         }
     }
     /* U z = y, U upper triangular by columns, diagonal in Dx. */
     for (fold_int j = n - 1; j >= 0; j--) {
-        double *wj = W + j * nb, d = lu->Dx[j];
+        double *restrict wj = W + j * nb;
+        const double d = lu->Dx[j];
         for (fold_int r = 0; r < nb; r++)
             wj[r] /= d;
         for (SuiteSparse_long q = lu->Up[j]; q < lu->Up[j + 1]; q++) {
             SuiteSparse_long i = lu->Ui[q];
             if (i == j) continue;
             const double v = lu->Ux[q];
-            double *wi = W + i * nb;
+            double *restrict wi = W + i * nb;
+#pragma GCC ivdep
             for (fold_int r = 0; r < nb; r++)
                 wi[r] -= v * wj[r];
         }
@@ -106,13 +112,27 @@ static void solve_block(const fold_la_umf_lu *lu, fold_int nb, const double *B, 
     }
 }
 
+static void solve_full_block(const fold_la_umf_lu *lu, const double *B, double *X, double *W)
+{
+    solve_block(lu, FOLD_LA_BLOCK, B, X, W);
+}
+
+static void solve_part_block(const fold_la_umf_lu *lu, fold_int nb, const double *B, double *X,
+                             double *W)
+{
+    solve_block(lu, nb, B, X, W);
+}
+
 bool fold_la_umf_solve_blocked(fold_la_umf *u, fold_int n, fold_int nrhs, const double *B,
                                double *X)
 {
     if (!u->lu && !(u->lu = extract(u, n))) return false;
     for (fold_int c0 = 0; c0 < nrhs; c0 += FOLD_LA_BLOCK) {
         fold_int nb = nrhs - c0 < FOLD_LA_BLOCK ? nrhs - c0 : FOLD_LA_BLOCK;
-        solve_block(u->lu, nb, B + c0 * n, X + c0 * n, u->lu->W);
+        if (nb == FOLD_LA_BLOCK)
+            solve_full_block(u->lu, B + c0 * n, X + c0 * n, u->lu->W);
+        else
+            solve_part_block(u->lu, nb, B + c0 * n, X + c0 * n, u->lu->W);
     }
     return true;
 }
