@@ -209,16 +209,16 @@ fold_status fold_kkt_null_degenerate(fold_kkt *kkt, const fold_solver *solver, c
  * on a free variable and pairs of active rows parallel on the free variables; in both
  * forms it counts them in n_dependent (the factorization then expects a singular K). */
 fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, const char *fn);
-/* The null directions that K's entries show (kkt_null_columns.c, eq. 4.12b): parallel
- * columns (two variables entering the problem alike) and zero columns. A count > 0 makes the
- * factorization expect a singular K. */
-/* The parallel (copied) and zero columns of K as pins for the factorization: col[k] =
- * ratio[k] partner[k] (partner -1: a zero column). */
+/* The parallel (copied) and zero columns of K as pins for the factorization (eq. 4.12c):
+ * column col[k] = ratio[k] column partner[k] (partner -1: a zero column). */
 typedef struct fold_kkt_pins {
     fold_int n, *col, *partner;
     double *ratio;
 } fold_kkt_pins;
 void fold_kkt_pins_free(fold_kkt_pins *pins);
+/* The null directions that K's entries show (kkt_null_columns.c, eq. 4.12b): parallel
+ * columns (two variables entering the problem alike) and zero columns, listed in *pins (may
+ * be NULL; fold_kkt_pins_free). A count > 0 makes the factorization expect a singular K. */
 fold_int fold_kkt_null_columns(const fold_kkt *kkt, fold_kkt_pins *pins);
 /* "x[3], lam[7], ..." naming the null direction (empty when K is regular). */
 void fold_kkt_null_describe(const fold_kkt *kkt, char *buf, size_t size);

@@ -21,8 +21,9 @@ fold_status fold_kkt_factorize(fold_kkt *kkt, const fold_settings *set, bool reb
         return FOLD_OK;
     }
     /* Dependent rows or variables found before factoring: K is singular (to within the
-     * inverse barrier terms of held bounds), so the regularized matrix is factored directly
-     * (§4.8; if it is regular after all, K is factored as usual). */
+     * inverse barrier terms of held bounds), so the regularized matrix, or K with its copied
+     * columns pinned (eq. 4.12c), is factored directly (§4.8; if it is regular after all, K
+     * is factored as usual). */
     bool restore =
         kkt->fac.F && !rebuilt && fold_kkt_primary(kkt) && fold_la_factor_has_kept(kkt->fac.F);
     fold_kkt_pins pins = {0};

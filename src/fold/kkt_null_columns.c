@@ -61,8 +61,11 @@ fold_int fold_kkt_null_columns(const fold_kkt *kkt, fold_kkt_pins *pins)
                 vals[at++] = Kx[q];
             }
         if (at == start) { /* a zero column */
-            if (pins)
-                pins->col[pins->n] = j, pins->partner[pins->n] = -1, pins->ratio[pins->n++] = 0;
+            if (pins) {
+                pins->col[pins->n] = j;
+                pins->partner[pins->n] = -1;
+                pins->ratio[pins->n++] = 0.0;
+            }
             n_null++;
         } else
             v[nv++] = (col_view){j, start, at - start, fold_pattern_key(rows + start, at - start)};
