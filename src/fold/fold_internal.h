@@ -199,6 +199,9 @@ void fold_kkt_sys_free(fold_kkt_sys *sys);
 /* --- entries left undetermined by a singular K (kkt_null.c, doc/math.md §4.8) --- */
 /* After a regularized factorization: probe null(K) and flag the entries it moves. */
 fold_status fold_kkt_null_setup(fold_kkt *kkt);
+/* The same for a null vector zK of the current K given (a comparison run bordered over a
+ * pinned primary, whose copies it keeps: kkt_border.c). */
+fold_status fold_kkt_null_setup_vector(fold_kkt *kkt, const double *zK);
 void fold_kkt_null_free(fold_kkt *kkt);
 /* Active form: inequality multipliers (bounds of held variables, active inequality
  * constraints) that the null direction moves can be shifted to zero (eq. 4.12): weakly

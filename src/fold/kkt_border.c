@@ -4,6 +4,8 @@
  * K bordered by them (eq. 4.14) and is solved with the primary factorization and a
  * small capacitance matrix (eqs. 4.15-4.16) instead of an analysis and factorization of its
  * own. The primary system is kept aside meanwhile and comes back without refactoring. */
+#include <float.h>
+
 #include "fold/fold_internal.h"
 #include "fold/kkt_product.h"
 
@@ -33,13 +35,14 @@ bool fold_kkt_border_wanted(const fold_kkt *kkt, const fold_settings *set)
            kkt->sys.nK > 0;
 }
 
-/* Is the primary aside regular (no regularization, no null space, no dependent rows): one
- * that can be bordered (§4.9)? */
-static bool primary_regular(const fold_kkt *kkt)
+/* Can the primary aside be bordered (§4.9): regular (no regularization, no null space, no
+ * dependent rows), or singular through copied columns only and factored with them pinned
+ * (eq. 4.12c), whose pins then border the capacitance matrix (eq. 4.16b)? */
+static bool primary_borderable(const fold_kkt *kkt)
 {
     const fold_kkt_border *b = &kkt->border;
-    return b->has_primary && !b->ns.has_null && !(b->finfo.singular_delta > 0.0) &&
-           kkt->cls.n_dependent == 0;
+    return b->has_primary && kkt->cls.n_dependent == 0 &&
+           ((!b->ns.has_null && !(b->finfo.singular_delta > 0.0)) || fold_la_factor_pinned(b->F));
 }
 
 /* Exchange the system in sys and fac with the one aside (the arrays of positions and
@@ -192,7 +195,9 @@ void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nr
     if (!fold_kkt_primary(kkt) || nrhs <= 0 || kkt->cands.n_cand == 0 ||
         set->active_set.ambiguity == FOLD_AMBIGUITY_IGNORE || set->backward.variant_refactor ||
         set->backward.method != FOLD_BACKWARD_DIRECT || kkt->sys.form != FOLD_KKT_ACTIVE ||
-        kkt->fac.is_lsq || kkt->ns.has_null || kkt->fac.finfo.singular_delta > 0.0 || nK == 0)
+        kkt->fac.is_lsq || nK == 0 ||
+        ((kkt->ns.has_null || kkt->fac.finfo.singular_delta > 0.0) &&
+         !fold_la_factor_pinned(kkt->fac.F)))
         return;
     if (n_bad > 0) b->rec_full = true; /* an inconsistent column is not a solution */
     if (b->rec_full) return;           /* later columns are solved again */
@@ -289,10 +294,15 @@ static fold_status ensure_columns(fold_kkt *kkt, const fold_settings *set, const
     }
     for (fold_int j = 0; j < k; j++)
         if (!b->have[list[j]]) border_column(kkt, &kkt->cands.cand[list[j]], Cn + nP * n_new++);
+    /* a column that moves a pinned primary's copies apart is not in its range: its pinned
+     * solve is the W of eq. 4.16b (the flags of fold_la_factor_solve_cols ignored) */
     double worst = 0.0;
-    st = n_new ? fold_la_factor_solve(b->F, false, n_new, Cn, Wn, set->backward.refine_steps,
-                                      set->backward.refine_tol, &worst)
-               : FOLD_OK;
+    unsigned char *bad = fold_malloc((size_t)n_new + 1, 1, "border columns");
+    st = !bad    ? FOLD_ERR_MEMORY
+         : n_new ? fold_la_factor_solve_cols(b->F, false, n_new, Cn, Wn, set->backward.refine_steps,
+                                             set->backward.refine_tol, &worst, bad, NULL)
+                 : FOLD_OK;
+    free(bad);
     if (st == FOLD_WARN_INACCURATE) fold_clear_error(); /* the run's refinement settles it */
     if (st >= 0) {
         st = FOLD_OK;
@@ -363,12 +373,45 @@ done:
     return st;
 }
 
+/* The null space of a run bordered over a pinned primary: the pins its border leaves null
+ * directions (fold_la_border_null_vector), checked to be a null vector of the run's K
+ * (else 1: the run factors its K), marked as fold_kkt_null_setup marks a factorization's
+ * (eq. 4.11) with its weakly active multipliers (eq. 4.12); none: no null space. */
+static fold_status run_null_space(fold_kkt *kkt, const fold_la_border *Bd)
+{
+    fold_int nV = kkt->sys.nK;
+    fold_kkt_null_free(kkt);
+    double *z = fold_malloc((size_t)nV + 1, sizeof *z, "null vector");
+    double *y = fold_calloc((size_t)nV + 1, sizeof *y, "null vector");
+    double *w = fold_calloc((size_t)nV + 1, sizeof *w, "null vector");
+    fold_status st = !z || !y || !w ? FOLD_ERR_MEMORY : FOLD_OK;
+    if (!st && fold_la_border_null_vector(Bd, z) > 0) {
+        const fold_la_sparse *K = kkt->sys.K; /* K z = 0 row by row, against |K| |z| */
+        const fold_int *Kp = K->p, *Ki = K->i;
+        const double *Kx = K->x;
+        for (fold_int c = 0; c < nV; c++)
+            for (fold_int q = Kp[c]; q < Kp[c + 1]; q++) {
+                y[Ki[q]] += Kx[q] * z[c];
+                w[Ki[q]] += fabs(Kx[q] * z[c]);
+            }
+        for (fold_int r = 0; r < nV && !st; r++)
+            if (fabs(y[r]) > 64.0 * DBL_EPSILON * w[r]) st = 1;
+        if (!st) st = fold_kkt_null_setup_vector(kkt, z);
+        if (!st) st = fold_kkt_null_degenerate(kkt, kkt->solver, kkt->fn);
+    }
+    free(z);
+    free(y);
+    free(w);
+    if (st) fold_kkt_null_free(kkt);
+    return st;
+}
+
 bool fold_kkt_border_setup(fold_kkt *kkt, const fold_settings *set, fold_status *st)
 {
     fold_int nc = kkt->cands.n_cand, k = 0;
     *st = FOLD_OK;
     fold_kkt_border_end_run(kkt);
-    if (!primary_regular(kkt) || kkt->sys.form != FOLD_KKT_ACTIVE || kkt->cands.path != 0 ||
+    if (!primary_borderable(kkt) || kkt->sys.form != FOLD_KKT_ACTIVE || kkt->cands.path != 0 ||
         kkt->cands.variant == 0 || kkt->cands.n_cand == 0 || !kkt->sys.K || kkt->sys.nK == 0 ||
         set->backward.method != FOLD_BACKWARD_DIRECT)
         return false;
@@ -384,6 +427,11 @@ bool fold_kkt_border_setup(fold_kkt *kkt, const fold_settings *set, fold_status 
     if (k <= BORDER_MAX) *st = build(kkt, set, list, k, &Bd);
     free(list);
     if (*st || !Bd) return false;
+    if (fold_la_factor_pinned(kkt->border.F) && (*st = run_null_space(kkt, Bd)) != FOLD_OK) {
+        fold_la_border_free(Bd);
+        if (*st > 0) *st = FOLD_OK; /* not a null vector after all: factored instead */
+        return false;
+    }
     double rc = fold_la_border_rcond(Bd);
     fold_log(set, 3,
              "%s: comparison run (variant %d) over the primary factorization: %lld rows "

@@ -57,23 +57,45 @@ static void accumulate_hessian(const fold_kkt *kkt, const double *v, double *s, 
     }
 }
 
-fold_status fold_kkt_null_setup(fold_kkt *kkt)
+/* The null-space arrays and a buffer of nK + 3 n + m + 3 np + 1 doubles (z, zx, zl, s, pa,
+ * rs, ra, sb); NULL (nothing allocated) when memory runs out. */
+static double *null_alloc(fold_kkt *kkt)
 {
     fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->sys.nK;
-    fold_status st = FOLD_OK;
-    double residual = HUGE_VAL;
-    fold_kkt_null_free(kkt);
-    if (!kkt->fac.F || !(kkt->fac.finfo.singular_delta > 0.0)) return FOLD_OK;
-    size_t len = (size_t)(nK + 3 * n + m + 3 * np + 1); /* z, zx, zl, s, pa, rs, ra, sb */
-    double *z = fold_malloc(len, sizeof *z, "null-space probe");
+    double *z = fold_malloc((size_t)(nK + 3 * n + m + 3 * np + 1), sizeof *z, "null-space probe");
     kkt->ns.null_x = fold_calloc((size_t)n + 1, 1, "undetermined variables");
     kkt->ns.null_l = fold_calloc((size_t)m + 1, 1, "undetermined multipliers");
     kkt->ns.null_z = fold_calloc((size_t)n + 1, 1, "undetermined stationarity residuals");
     kkt->ns.null_p = fold_calloc((size_t)np + 1, 1, "undetermined parameter entries");
     if (!z || !kkt->ns.null_x || !kkt->ns.null_l || !kkt->ns.null_z || !kkt->ns.null_p) {
-        st = FOLD_ERR_MEMORY;
-        goto done;
+        free(z);
+        fold_kkt_null_free(kkt);
+        return NULL;
     }
+    return z;
+}
+
+static void null_mark(fold_kkt *kkt, double *z);
+
+fold_status fold_kkt_null_setup_vector(fold_kkt *kkt, const double *zK)
+{
+    fold_kkt_null_free(kkt);
+    double *z = null_alloc(kkt);
+    if (!z) return FOLD_ERR_MEMORY;
+    memcpy(z, zK, (size_t)kkt->sys.nK * sizeof *z);
+    null_mark(kkt, z);
+    free(z);
+    return FOLD_OK;
+}
+
+fold_status fold_kkt_null_setup(fold_kkt *kkt)
+{
+    fold_status st = FOLD_OK;
+    double residual = HUGE_VAL;
+    fold_kkt_null_free(kkt);
+    if (!kkt->fac.F || !(kkt->fac.finfo.singular_delta > 0.0)) return FOLD_OK;
+    double *z = null_alloc(kkt);
+    if (!z) return FOLD_ERR_MEMORY;
     if ((st = fold_la_factor_null_probe(kkt->fac.F, z, &residual))) goto done;
     if (kkt->solver)
         fold_log(&kkt->solver->set, 3,
@@ -84,7 +106,17 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
                  FOLD_LA_NULL_RESIDUAL * kkt->fac.finfo.singular_delta);
     /* A residual far above delta: K is only ill-conditioned, and the refined solves are
      * its unique solutions. */
-    if (!(residual <= FOLD_LA_NULL_RESIDUAL * kkt->fac.finfo.singular_delta)) goto done;
+    if (residual <= FOLD_LA_NULL_RESIDUAL * kkt->fac.finfo.singular_delta) null_mark(kkt, z);
+done:
+    free(z);
+    if (st) fold_kkt_null_free(kkt);
+    return st;
+}
+
+/* The entries that the null vector z (K's coordinates, in a buffer of null_alloc's) moves. */
+static void null_mark(fold_kkt *kkt, double *z)
+{
+    fold_int n = kkt->n, m = kkt->m, np = kkt->np, nK = kkt->sys.nK;
     kkt->ns.has_null = true;
     double *zx = z + nK, *zl = zx + n, *s = zl + m;
     /* The null direction in the unscaled variables (dx = S u, as fold_kkt_finish_jvp). */
@@ -130,10 +162,6 @@ fold_status fold_kkt_null_setup(fold_kkt *kkt)
     accumulate_hessian(kkt, zx, rs, ra);
     accumulate(&kkt->prob->jac_g, kkt->val.jv, true, zl, rs, ra);
     flag_uncancelled(rs, ra, n, kkt->ns.null_z);
-done:
-    free(z);
-    if (st) fold_kkt_null_free(kkt);
-    return st;
 }
 
 /* Entries named in messages before "and N more". */

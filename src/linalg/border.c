@@ -15,11 +15,18 @@ struct fold_la_border {
     double *C, *W;  /* nP x k: the border columns and A^{-1} C */
     double *lu;     /* k x k: LU of the capacitance matrix S = D - C' W (4.15), row pivots */
     fold_int *piv;
-    double anorm;      /* ||A_v||_inf */
-    bool exact_sym;    /* A_v == A_v': residuals by the gather loop */
-    double rcond;      /* 1 / (||S||_1 ||S^{-1}||_1) */
-    fold_int n_reused; /* columns whose A solve was given (Zp) */
-    double *ws;        /* fold_la_border_solve's buffers, kept (fresh pages cost) */
+    double anorm;   /* ||A_v||_inf */
+    bool exact_sym; /* A_v == A_v': residuals by the gather loop */
+    double rcond;   /* 1 / (||S||_1 ||S^{-1}||_1) */
+    /* A pinned F (eq. 4.12c): its pins p with their null vectors z_p = e_j - r e_k; those
+     * whose rows g_p = z_p' C are not zero (active) border the capacitance matrix with an
+     * unknown alpha_p each (eq. 4.16b): ke = k + a unknowns in lu. */
+    fold_int n_pin, a, ke;
+    fold_int *pj, *pk;
+    double *pr, *G;        /* G: a x k, the active rows g_p (row-major) */
+    unsigned char *active; /* n_pin */
+    fold_int n_reused;     /* columns whose A solve was given (Zp) */
+    double *ws;            /* fold_la_border_solve's buffers, kept (fresh pages cost) */
     size_t ws_len;
 };
 
@@ -33,6 +40,11 @@ void fold_la_border_free(fold_la_border *Bd)
     free(Bd->lu);
     free(Bd->piv);
     free(Bd->ws);
+    free(Bd->pj);
+    free(Bd->pk);
+    free(Bd->pr);
+    free(Bd->G);
+    free(Bd->active);
     free(Bd);
 }
 
@@ -77,33 +89,41 @@ static void dense_solve(fold_int k, const double *lu, const fold_int *piv, doubl
     }
 }
 
-/* The capacitance matrix S = D - C' W, its LU and 1 / (||S||_1 ||S^{-1}||_1) (S^{-1} formed
- * column by column: k is small). */
+/* The capacitance matrix S = D - C' W, bordered by the active pins' rows, [S G'; G 0]
+ * (eq. 4.16b), its LU and 1 / (||S||_1 ||S^{-1}||_1) (S^{-1} formed column by column: ke is
+ * small). */
 static fold_status capacitance(fold_la_border *Bd, const double *D)
 {
-    fold_int k = Bd->k, nP = Bd->nP;
-    double *inv = fold_malloc((size_t)(k * k), sizeof *inv, "capacitance inverse");
+    fold_int k = Bd->k, ke = Bd->ke, nP = Bd->nP;
+    double *inv = fold_malloc((size_t)(ke * ke), sizeof *inv, "capacitance inverse");
     if (!inv) return FOLD_ERR_MEMORY;
     double snorm = 0.0, inorm = 0.0;
-    for (fold_int j = 0; j < k; j++) {
+    for (fold_int j = 0; j < ke; j++) {
         double colsum = 0.0;
-        for (fold_int i = 0; i < k; i++) {
-            double s = D[j * k + i];
-            for (fold_int t = 0; t < nP; t++)
-                s -= Bd->C[i * nP + t] * Bd->W[j * nP + t];
-            Bd->lu[j * k + i] = s;
+        for (fold_int i = 0; i < ke; i++) {
+            double s;
+            if (i < k && j < k) {
+                s = D[j * k + i];
+                for (fold_int t = 0; t < nP; t++)
+                    s -= Bd->C[i * nP + t] * Bd->W[j * nP + t];
+            } else if (i < k) {
+                s = Bd->G[(j - k) * k + i]; /* G' */
+            } else {
+                s = j < k ? Bd->G[(i - k) * k + j] : 0.0;
+            }
+            Bd->lu[j * ke + i] = s;
             colsum += fabs(s);
         }
         snorm = fold_la_max(snorm, colsum);
     }
     Bd->rcond = 0.0;
-    if (dense_lu(k, Bd->lu, Bd->piv)) {
-        for (fold_int j = 0; j < k; j++) {
-            double *e = inv + j * k, colsum = 0.0;
-            memset(e, 0, (size_t)k * sizeof *e);
+    if (dense_lu(ke, Bd->lu, Bd->piv)) {
+        for (fold_int j = 0; j < ke; j++) {
+            double *e = inv + j * ke, colsum = 0.0;
+            memset(e, 0, (size_t)ke * sizeof *e);
             e[j] = 1.0;
-            dense_solve(k, Bd->lu, Bd->piv, e);
-            for (fold_int i = 0; i < k; i++)
+            dense_solve(ke, Bd->lu, Bd->piv, e);
+            for (fold_int i = 0; i < ke; i++)
                 colsum += fabs(e[i]);
             inorm = fold_la_max(inorm, colsum);
         }
@@ -111,6 +131,57 @@ static fold_status capacitance(fold_la_border *Bd, const double *D)
     }
     free(inv);
     return FOLD_OK;
+}
+
+/* The pins of a pinned F and the rows g_p = z_p' C of those the border columns activate
+ * (not zero beyond rounding: a column that moves copied columns apart). */
+static fold_status border_pins(fold_la_border *Bd)
+{
+    const fold_la_preg *r = &Bd->F->preg;
+    fold_int k = Bd->k, nP = Bd->nP, n = r->n_pin;
+    Bd->n_pin = n;
+    Bd->pj = fold_malloc((size_t)n, sizeof *Bd->pj, "border pins");
+    Bd->pk = fold_malloc((size_t)n, sizeof *Bd->pk, "border pins");
+    Bd->pr = fold_malloc((size_t)n, sizeof *Bd->pr, "border pins");
+    Bd->G = fold_malloc((size_t)(n * k) + 1, sizeof *Bd->G, "border pins");
+    Bd->active = fold_calloc((size_t)n, 1, "border pins");
+    if (!Bd->pj || !Bd->pk || !Bd->pr || !Bd->G || !Bd->active) return FOLD_ERR_MEMORY;
+    for (fold_int p = 0; p < n; p++) {
+        fold_int j = r->pin[p], q = r->partner[p];
+        double ratio = r->ratio[p], *g = Bd->G + Bd->a * k;
+        bool on = false;
+        for (fold_int c = 0; c < k; c++) {
+            double cj = Bd->C[c * nP + j], ck = q >= 0 ? ratio * Bd->C[c * nP + q] : 0.0;
+            g[c] = cj - ck;
+            on = on || fabs(g[c]) > 64.0 * DBL_EPSILON * (fabs(cj) + fabs(ck));
+        }
+        Bd->active[p] = on;
+        Bd->pj[Bd->a] = j; /* the active ones first, in the order of G's rows */
+        Bd->pk[Bd->a] = q;
+        Bd->pr[Bd->a] = ratio;
+        if (on) Bd->a++;
+    }
+    /* the inactive ones after them, for fold_la_border_null_vector */
+    for (fold_int p = 0, at = Bd->a; p < n; p++)
+        if (!Bd->active[p]) {
+            Bd->pj[at] = r->pin[p];
+            Bd->pk[at] = r->partner[p];
+            Bd->pr[at++] = r->ratio[p];
+        }
+    return FOLD_OK;
+}
+
+fold_int fold_la_border_null_vector(const fold_la_border *Bd, double *z)
+{
+    memset(z, 0, (size_t)Bd->nV * sizeof *z);
+    uint64_t state = 0x9e3779b97f4a7c15ULL ^ (uint64_t)Bd->nV;
+    for (fold_int p = Bd->a; p < Bd->n_pin; p++) {
+        double c = 0.5 + 0.5 * fold_la_lcg_unit(&state);
+        fold_int j = Bd->pv[Bd->pj[p]], q = Bd->pk[p] >= 0 ? Bd->pv[Bd->pk[p]] : -1;
+        if (j >= 0) z[j] += c;
+        if (q >= 0) z[q] -= c * Bd->pr[p];
+    }
+    return Bd->n_pin - Bd->a;
 }
 
 fold_status fold_la_border_create(fold_la_factor *F, const cholmod_sparse *Av, const fold_int *pv,
@@ -141,6 +212,23 @@ fold_status fold_la_border_create(fold_la_factor *F, const cholmod_sparse *Av, c
     memcpy(Bd->vpos, vpos, (size_t)k * sizeof *vpos);
     memcpy(Bd->C, C, (size_t)(nP * k) * sizeof *C);
     memcpy(Bd->W, W, (size_t)(nP * k) * sizeof *W);
+    Bd->ke = k;
+    if (fold_la_factor_pinned(F)) {
+        fold_status sp = border_pins(Bd);
+        if (sp) {
+            fold_la_border_free(Bd);
+            return sp;
+        }
+        Bd->ke = k + Bd->a;
+        free(Bd->lu);
+        free(Bd->piv);
+        Bd->lu = fold_malloc((size_t)(Bd->ke * Bd->ke) + 1, sizeof *Bd->lu, "capacitance matrix");
+        Bd->piv = fold_malloc((size_t)Bd->ke + 1, sizeof *Bd->piv, "capacitance pivots");
+        if (!Bd->lu || !Bd->piv) {
+            fold_la_border_free(Bd);
+            return FOLD_ERR_MEMORY;
+        }
+    }
     const fold_int *Ap = Av->p;
     const double *Ax = Av->x;
     double *rowsum = fold_calloc((size_t)nV + 1, sizeof *rowsum, "row sums");
@@ -161,8 +249,8 @@ fold_status fold_la_border_create(fold_la_factor *F, const cholmod_sparse *Av, c
     }
     Bd->exact_sym = fold_la_symmetric(Av, 0.0, cur, &bi, &bj);
     free(cur);
-    fold_status st = k > 0 ? capacitance(Bd, D) : FOLD_OK;
-    if (k == 0) Bd->rcond = 1.0;
+    fold_status st = Bd->ke > 0 ? capacitance(Bd, D) : FOLD_OK;
+    if (Bd->ke == 0) Bd->rcond = 1.0;
     if (st) {
         fold_la_border_free(Bd);
         return st;
@@ -186,14 +274,14 @@ static bool same_kept(const fold_la_border *Bd, const double *b, const double *b
 }
 
 /* X = M^{-1} B for nrhs columns of length nV, M^{-1} the exact inverse of A_v in exact
- * arithmetic (eqs. 4.15-4.16); z = A^{-1} b~ taken from Zp for the first n_known columns
- * whose right-hand side is Bp's on the kept unknowns, solved for the others; ws: nP nrhs
- * (2x) + k. */
+ * arithmetic (eqs. 4.15-4.16, 4.16b for a pinned A); z = A^{-1} b~ taken from Zp for the
+ * first n_known columns whose right-hand side is Bp's on the kept unknowns, solved for the
+ * others; ws: nP nrhs (2x) + ke. */
 static fold_status bordered_apply(fold_la_border *Bd, bool transpose, fold_int nrhs,
                                   const double *B, double *X, double *ws, const double *Bp,
                                   const double *Zp, fold_int n_known)
 {
-    fold_int nP = Bd->nP, nV = Bd->nV, k = Bd->k, n_solve = 0;
+    fold_int nP = Bd->nP, nV = Bd->nV, k = Bd->k, ke = Bd->ke, n_solve = 0;
     double *bt = ws, *z = ws + nP * nrhs, *g = ws + 2 * nP * nrhs;
     for (fold_int c = 0; c < nrhs; c++) { /* the columns to solve, packed at the front */
         if (c < n_known && same_kept(Bd, B + c * nV, Bp + c * nP)) continue;
@@ -220,10 +308,24 @@ static fold_status bordered_apply(fold_la_border *Bd, bool transpose, fold_int n
                 s -= Bd->C[j * nP + t] * zc[t];
             g[j] = s;
         }
-        dense_solve(k, Bd->lu, Bd->piv, g);
+        /* z_p' b~ for the right-hand side on A that z solves: Bp's column where z is Zp's
+         * (equal to b~ on the kept unknowns; the removed ones' multipliers absorb the rest) */
+        const double *bp =
+            Bd->a > 0 && c < n_known && same_kept(Bd, B + c * nV, Bp + c * nP) ? Bp + c * nP : NULL;
+        for (fold_int p = 0; p < Bd->a; p++) {
+            fold_int j = Bd->pj[p], q = Bd->pk[p];
+            double bj = bp ? bp[j] : Bd->pv[j] >= 0 ? B[c * nV + Bd->pv[j]] : 0.0;
+            double bq = q < 0 ? 0.0 : bp ? bp[q] : Bd->pv[q] >= 0 ? B[c * nV + Bd->pv[q]] : 0.0;
+            g[k + p] = bj - Bd->pr[p] * bq;
+        }
+        dense_solve(ke, Bd->lu, Bd->piv, g);
         for (fold_int j = 0; j < k; j++)
             for (fold_int t = 0; t < nP; t++)
                 zc[t] -= Bd->W[j * nP + t] * g[j];
+        for (fold_int p = 0; p < Bd->a; p++) { /* + Z alpha */
+            zc[Bd->pj[p]] += g[k + p];
+            if (Bd->pk[p] >= 0) zc[Bd->pk[p]] -= Bd->pr[p] * g[k + p];
+        }
         for (fold_int t = 0; t < nP; t++)
             if (Bd->pv[t] >= 0) x[Bd->pv[t]] = zc[t];
         for (fold_int j = 0; j < k; j++)
@@ -263,7 +365,8 @@ fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nr
     *residual = 0.0;
     if (nrhs == 0 || nV == 0) return FOLD_OK;
     /* R, D, Xprev (nV nrhs each), w (nV), res (nrhs), bordered_apply's (2 nP nrhs + k) */
-    size_t need = 3 * len + (size_t)nV + (size_t)nrhs + 2 * (size_t)(nP * nrhs) + (size_t)Bd->k + 1;
+    size_t need =
+        3 * len + (size_t)nV + (size_t)nrhs + 2 * (size_t)(nP * nrhs) + (size_t)Bd->ke + 1;
     if (Bd->ws_len < need) {
         free(Bd->ws);
         Bd->ws_len = 0;

@@ -234,6 +234,14 @@ fold_status fold_la_border_create(fold_la_factor *F, const cholmod_sparse *Av, c
                                   fold_int k, const fold_int *vpos, const double *C,
                                   const double *W, const double *D, fold_la_border **out);
 double fold_la_border_rcond(const fold_la_border *Bd);
+/* F pinned (fold_la_factor_pinned, eq. 4.12c): A is singular through copied columns, A^{-1}
+ * above is the pinned solve, and W must be the pinned solves of C (fold_la_factor_solve_cols
+ * flags the columns that move copies apart; their X is that solve). A_v is then solved with
+ * the pins whose null vectors the border columns do not annihilate as unknowns of the
+ * capacitance matrix (doc/math.md eq. 4.16b); the others stay null directions of A_v: z
+ * (nV) = a combination of them with pseudo-random weights, their count returned (0: A_v
+ * has none of A's). */
+fold_int fold_la_border_null_vector(const fold_la_border *Bd, double *z);
 /* X = A_v^{-1} B (nrhs columns), refined against A_v as fold_la_factor_solve refines;
  * *residual: the largest componentwise backward error of the columns (eq. 4.4). Bp, Zp:
  * n_known earlier right-hand sides of A (nP each) and their solutions: a column of B equal

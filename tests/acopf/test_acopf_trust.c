@@ -669,22 +669,70 @@ START_TEST(parameter_kinds_kept_apart)
 }
 END_TEST
 
-/* Counts the log lines of comparison runs solved over the primary factorization. */
+/* The log of border_matches_refactor: comparison runs solved over the primary
+ * factorization, and the null spaces of the KKT systems in the order they were set up. */
+typedef struct border_log {
+    int n_border;
+    char nulls[1024];
+} border_log;
+
 static void count_border(int level, const char *line, void *data)
 {
+    border_log *b = data;
     (void)level;
     if (strstr(line, "over the primary factorization") && !strstr(line, "factored instead"))
-        (*(int *)data)++;
+        b->n_border++;
+    const char *at = strstr(line, "null direction on");
+    size_t len = strlen(b->nulls);
+    if (at && len + strlen(at) + 2 < sizeof b->nulls)
+        snprintf(b->nulls + len, sizeof b->nulls - len, "%s|", at);
+}
+
+/* Generator g split in two halves at its bus (limits halved, costs c0 / 2, c1, 2 c2 each):
+ * the same optimum, and two reactive powers whose columns of K are copies (eq. 4.12c). */
+static void split_generator(fold_acopf_case *cs, fold_int g)
+{
+    cs->gen = realloc(cs->gen, (size_t)(cs->n_gen + 1) * sizeof *cs->gen);
+    cs->cost = realloc(cs->cost, (size_t)(3 * cs->n_gen + 3) * sizeof *cs->cost);
+    ck_assert(cs->gen && cs->cost && !cs->gen[g].pwl && cs->gen[g].n_cost == 3);
+    fold_acopf_gen *a = &cs->gen[g];
+    double *c = cs->cost + a->cost_off;
+    c[0] /= 2;
+    c[2] *= 2;
+    a->pmin /= 2;
+    a->pmax /= 2;
+    a->qmin /= 2;
+    a->qmax /= 2;
+    a->pg0 /= 2;
+    a->qg0 /= 2;
+    fold_acopf_gen half = *a;
+    half.row = cs->n_gen + 1;
+    half.cost_off = 3 * cs->n_gen;
+    memcpy(cs->cost + half.cost_off, c, 3 * sizeof(double));
+    cs->gen[cs->n_gen++] = half;
 }
 
 /* The comparison runs of the near-bound grid's candidates solved over the primary
  * factorization (doc/math.md §4.9) give the Jacobian d x / d (qd at buses 21, 2, 5) and its
  * trust report (uncertain entries, intervals, the candidate named) of runs that factor their
- * own KKT matrix (backward.variant_refactor), to rounding. */
+ * own KKT matrix (backward.variant_refactor), to rounding; _i = 1: with a generator (reactive
+ * power within its limits) split in two, whose reactive powers make the primary singular, factored
+ * with the copy pinned (eq. 4.12c), and the runs bordered over it (eq. 4.16b), where the copy stays
+ * a null direction (its entries NaN alike). */
 START_TEST(border_matches_refactor)
 {
     fold_settings set;
     fold_acopf_case *cs = near_bound_grid(&set);
+    if (_i) { /* the first generator whose reactive power is within its limits */
+        solved s0;
+        solve_case(cs, &set, &s0);
+        fold_int g = 0;
+        while (g < cs->n_gen - 1 && !(s0.x[s0.L.x_qg + g] * cs->base_mva > cs->gen[g].qmin + 1 &&
+                                      s0.x[s0.L.x_qg + g] * cs->base_mva < cs->gen[g].qmax - 1))
+            g++;
+        release(&s0);
+        split_generator(cs, g);
+    }
     set.active_set.ambiguity = FOLD_AMBIGUITY_FLAG;
     set.log.verbose = 3;
     set.log.sink = count_border;
@@ -693,10 +741,10 @@ START_TEST(border_matches_refactor)
     fold_int n_items[2], n = 0;
     fold_trust_item *copy[2];
     char **names[2];
-    int n_border[2] = {0, 0};
+    border_log logs[2] = {{0}, {0}};
     for (int v = 0; v < 2; v++) {
         set.backward.variant_refactor = v == 1;
-        set.log.sink_data = &n_border[v];
+        set.log.sink_data = &logs[v];
         solved s;
         solve_case(cs, &set, &s);
         n = s.L.n;
@@ -705,7 +753,9 @@ START_TEST(border_matches_refactor)
         info[v] = (fold_backward_info)FOLD_BACKWARD_INFO_INIT;
         fold_status st = fold_jacobian(s.sv, &(fold_jacobian_sel){FOLD_BLOCK_X, n, NULL, 3, cols},
                                        J[v], &info[v]);
-        ck_assert(st == FOLD_OK || st == FOLD_WARN_UNCERTAIN);
+        ck_assert_msg(st == FOLD_OK || st == FOLD_WARN_UNCERTAIN || st == FOLD_WARN_NOT_UNIQUE,
+                      "%s: %s", fold_status_name(st), fold_last_error());
+        ck_assert_int_eq(strstr(info[v].fallback_reason, "copied columns pinned") != NULL, _i);
         const fold_trust_item *items;
         ck_assert_status(fold_trust_report(s.sv, &items, &n_items[v]), FOLD_OK);
         copy[v] = malloc((size_t)(n_items[v] + 1) * sizeof *items);
@@ -716,12 +766,28 @@ START_TEST(border_matches_refactor)
         }
         release(&s);
     }
-    ck_assert_int_ge(n_border[0], 1);
-    ck_assert_int_eq(n_border[1], 0);
+    ck_assert_int_ge(logs[0].n_border, 1);
+    ck_assert_int_eq(logs[1].n_border, 0);
+    /* the null spaces: the primary's and each bordered run's (eq. 4.16b), the same lines as
+     * those of the factored runs (where the primary, factored again, logs its own twice) */
+    int n_null[2] = {0, 0};
+    for (int v = 0; v < 2; v++)
+        for (const char *at = logs[v].nulls; (at = strchr(at, '|')); at++) {
+            n_null[v]++;
+            char one[256];
+            const char *start = at;
+            while (start > logs[v].nulls && start[-1] != '|')
+                start--;
+            snprintf(one, sizeof one, "%.*s|", (int)(at - start), start);
+            ck_assert_ptr_nonnull(strstr(logs[1 - v].nulls, one));
+        }
+    ck_assert_int_eq(n_null[0], _i ? 1 + logs[0].n_border : 0);
     ck_assert_int_ge(info[0].n_candidates, 1);
     ck_assert_int_ge(info[0].n_uncertain, 1);
     ck_assert_int_eq(info[0].n_variants, info[1].n_variants);
     ck_assert_int_eq(info[0].n_uncertain, info[1].n_uncertain);
+    ck_assert_int_eq(info[0].n_not_unique, info[1].n_not_unique);
+    if (_i) ck_assert_int_gt(info[0].n_not_unique, 0);
     for (fold_int k = 0; k < 3 * n; k++)
         if (isfinite(J[1][k])) scale = fmax(scale, fabs(J[1][k]));
     for (fold_int k = 0; k < 3 * n; k++) {
@@ -741,8 +807,10 @@ START_TEST(border_matches_refactor)
         ck_assert_double_le(fabs(a->lo - b->lo), 1e-10 * si);
         ck_assert_double_le(fabs(a->hi - b->hi), 1e-10 * si);
     }
-    printf("# border: %lld candidates, %d bordered runs, %lld uncertain entries alike\n",
-           (long long)info[0].n_candidates, n_border[0], (long long)info[0].n_uncertain);
+    printf("# border: %lld candidates, %d bordered runs, %lld uncertain entries alike; null "
+           "spaces %s\n",
+           (long long)info[0].n_candidates, logs[0].n_border, (long long)info[0].n_uncertain,
+           logs[0].nulls);
     for (int v = 0; v < 2; v++) {
         for (fold_int k = 0; k < n_items[v]; k++)
             free(names[v][k]);
@@ -882,7 +950,7 @@ int main(void)
     tcase_add_test(tc, twin_generators);
     tcase_add_test(tc, kinds_flag_alike);
     tcase_add_test(tc, parameter_kinds_kept_apart);
-    tcase_add_test(tc, border_matches_refactor);
+    tcase_add_loop_test(tc, border_matches_refactor, 0, 2);
     tcase_add_test(tc, path_check_condensed);
     suite_add_tcase(s, tc);
     return fold_test_run(s);

@@ -332,6 +332,87 @@ START_TEST(pinned_columns)
 }
 END_TEST
 
+/* A border over a pinned factorization (doc/math.md eq. 4.16b): A of pinned_columns (the
+ * copies PA + 1 = PA and PA + 2 = 2 PA) bordered by a new unknown whose column couples to
+ * PA + 1 and to a regular unknown: it moves the first copy apart (an active pin, an unknown
+ * of the capacitance matrix) and leaves the second a null direction of A_v
+ * (fold_la_border_null_vector). Consistent right-hand sides A_v x0 are solved to A_v's
+ * accuracy, equal to x0 off the remaining null direction, both orientations. */
+START_TEST(pinned_border)
+{
+    cholmod_common cm;
+    fold_test_rng rng;
+    trip t = {0}, tv = {0};
+    const fold_int dim = PN + PM, nv = dim + 1;
+    ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
+    fold_test_rng_seed(&rng, 340);
+    fold_la_assembly *as = copied_columns(&cm, &rng, 2.0, &t);
+    fold_int col[2] = {PA + 1, PA + 2}, partner[2] = {PA, PA};
+    double ratio[2] = {1.0, 2.0};
+    fold_la_pins pins = {2, col, partner, ratio};
+    fold_la_factor *P = NULL;
+    ck_assert_status(fold_la_factor_create_shared(as->A, FOLD_FACTOR_UMFPACK, FOLD_ORDER_AMD, PN,
+                                                  1e-10, 1e-14, 1e-12, true, &pins, &cm, &P),
+                     FOLD_OK);
+    ck_assert(fold_la_factor_pinned(P));
+    /* A_v: A plus unknown dim, coupled to PA + 1 (0.7) and to unknown 3 (-1.3), diagonal 5 */
+    for (fold_int k = 0; k < t.n; k++)
+        trip_add(&tv, t.r[k], t.c[k], t.v[k]);
+    trip_sym(&tv, dim, PA + 1, 0.7);
+    trip_sym(&tv, dim, 3, -1.3);
+    trip_add(&tv, dim, dim, 5.0);
+    fold_la_assembly *av = assemble(&tv, nv, 0, &cm);
+    fold_int pv[PN + PM], vpos[1] = {dim};
+    double C[PN + PM] = {0}, W[PN + PM], D[1] = {5.0}, res;
+    for (fold_int i = 0; i < dim; i++)
+        pv[i] = i;
+    C[PA + 1] = 0.7;
+    C[3] = -1.3;
+    unsigned char flag[1];
+    fold_int n_bad = 0;
+    ck_assert_int_ge(fold_la_factor_solve_cols(P, false, 1, C, W, 3, 1e-14, &res, flag, &n_bad), 0);
+    ck_assert_int_eq(n_bad, 1); /* C moves a copy apart: not in range(A), W its pinned solve */
+    fold_la_border *Bd = NULL;
+    ck_assert_status(fold_la_border_create(P, av->A, pv, 1, vpos, C, W, D, &Bd), FOLD_OK);
+    ck_assert_double_gt(fold_la_border_rcond(Bd), 1e-10);
+    /* the remaining null direction: e_(PA+2) - 2 e_PA */
+    double z[PN + PM + 1], *Dv = to_dense(av->A), y[PN + PM + 1];
+    ck_assert_int_eq(fold_la_border_null_vector(Bd, z), 1);
+    for (fold_int i = 0; i < nv; i++)
+        ck_assert_int_eq(z[i] != 0.0, i == PA || i == PA + 2);
+    ck_assert_double_eq_tol(z[PA], -2.0 * z[PA + 2], 1e-15 * fabs(z[PA]));
+    fold_la_spmv(av->A, false, z, y, false);
+    for (fold_int i = 0; i < nv; i++)
+        ck_assert_double_le(fabs(y[i]), 1e-14);
+    /* consistent right-hand sides: solved, equal to x0 off the null direction */
+    double x0[2 * (PN + PM + 1)], b[2 * (PN + PM + 1)], x[2 * (PN + PM + 1)];
+    for (fold_int i = 0; i < 2 * nv; i++)
+        x0[i] = fold_test_normal(&rng);
+    for (int tp = 0; tp < 2; tp++) {
+        for (fold_int c = 0; c < 2; c++)
+            fold_la_spmv(av->A, tp, x0 + c * nv, b + c * nv, false);
+        ck_assert_status(fold_la_border_solve(Bd, tp, 2, b, x, NULL, NULL, 0, 3, 1e-14, &res),
+                         FOLD_OK);
+        ck_assert_double_le(res, 1e-14);
+        for (fold_int c = 0; c < 2; c++) {
+            ck_assert_double_le(dense_residual(Dv, nv, tp, x + c * nv, b + c * nv), 1e-15);
+            for (fold_int i = 0; i < nv; i++)
+                if (i != PA && i != PA + 2)
+                    ck_assert_double_le(fabs(x[c * nv + i] - x0[c * nv + i]),
+                                        1e-9 * (1 + fabs(x0[c * nv + i])));
+        }
+    }
+    free(Dv);
+    fold_la_border_free(Bd);
+    fold_la_factor_free(P);
+    fold_la_assembly_free(av, &cm);
+    fold_la_assembly_free(as, &cm);
+    trip_free(&tv);
+    trip_free(&t);
+    fold_la_common_finish(&cm);
+}
+END_TEST
+
 /* A singular A (two equal constraint rows: the null vector e_lam0 - e_lam(m-1)) and a batch
  * mixing consistent right-hand sides b = A x0 with inconsistent ones, b = A x0 + e_lam(m-1)
  * (doc/math.md eq. 4.9): fold_la_factor_solve_cols flags exactly the inconsistent columns and
@@ -735,6 +816,7 @@ int main(void)
     tcase_add_loop_test(tc, singular_detected, 0, 3);
     tcase_add_loop_test(tc, expect_singular, 0, 2);
     tcase_add_loop_test(tc, pinned_columns, 0, 2);
+    tcase_add_test(tc, pinned_border);
     tcase_add_loop_test(tc, solve_cols_flags_inconsistent, 0, 3);
     tcase_add_loop_test(tc, auto_falls_back_when_not_quasi_definite, 0, 3);
     tcase_add_test(tc, auto_falls_back_when_refinement_misses_tol);
