@@ -382,24 +382,20 @@ static fold_status run_null_space(fold_kkt *kkt, const fold_la_border *Bd)
     fold_int nV = kkt->sys.nK;
     fold_kkt_null_free(kkt);
     double *z = fold_malloc((size_t)nV + 1, sizeof *z, "null vector");
-    double *y = fold_calloc((size_t)nV + 1, sizeof *y, "null vector");
-    double *w = fold_calloc((size_t)nV + 1, sizeof *w, "null vector");
-    fold_status st = !z || !y || !w ? FOLD_ERR_MEMORY : FOLD_OK;
+    double *zero = fold_calloc((size_t)nV + 1, sizeof *zero, "null vector");
+    double *y = fold_malloc((size_t)nV + 1, sizeof *y, "null vector");
+    double *w = fold_malloc((size_t)nV + 1, sizeof *w, "null vector");
+    fold_status st = !z || !zero || !y || !w ? FOLD_ERR_MEMORY : FOLD_OK;
     if (!st && fold_la_border_null_vector(Bd, z) > 0) {
-        const fold_la_sparse *K = kkt->sys.K; /* K z = 0 row by row, against |K| |z| */
-        const fold_int *Kp = K->p, *Ki = K->i;
-        const double *Kx = K->x;
-        for (fold_int c = 0; c < nV; c++)
-            for (fold_int q = Kp[c]; q < Kp[c + 1]; q++) {
-                y[Ki[q]] += Kx[q] * z[c];
-                w[Ki[q]] += fabs(Kx[q] * z[c]);
-            }
+        /* K z = 0 row by row, against |K| |z| */
+        fold_la_residual(kkt->sys.K, false, z, zero, y, w);
         for (fold_int r = 0; r < nV && !st; r++)
             if (fabs(y[r]) > 64.0 * DBL_EPSILON * w[r]) st = 1;
         if (!st) st = fold_kkt_null_setup_vector(kkt, z);
         if (!st) st = fold_kkt_null_degenerate(kkt, kkt->solver, kkt->fn);
     }
     free(z);
+    free(zero);
     free(y);
     free(w);
     if (st) fold_kkt_null_free(kkt);

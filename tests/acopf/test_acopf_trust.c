@@ -463,6 +463,19 @@ START_TEST(isolated_bus)
 }
 END_TEST
 
+/* The first generator whose active (reactive) output at s lies 1 MW (MVAr) within its
+ * limits, or the last one. */
+static fold_int first_inside(const fold_acopf_case *cs, const solved *s, bool reactive)
+{
+    fold_int g = 0;
+    for (; g < cs->n_gen - 1; g++) {
+        const fold_acopf_gen *a = &cs->gen[g];
+        double v = s->x[(reactive ? s->L.x_qg : s->L.x_pg) + g] * cs->base_mva;
+        if (v > (reactive ? a->qmin : a->pmin) + 1 && v < (reactive ? a->qmax : a->pmax) - 1) break;
+    }
+    return g;
+}
+
 /* Generator row 1 duplicated (same bus, same limits) with a linear cost on both: their total
  * output is determined, the split is not. LMPs are unique and match the re-solves; d pg / d
  * pd of the twins is not unique (named); the optimal value has a kink in each twin's c1,
@@ -477,10 +490,7 @@ START_TEST(twin_generators)
      * then share its output, split anyhow */
     solve_case(cs, &set, &s);
     /* the first generator strictly within its limits goes first (it is the one twinned) */
-    fold_int g0 = 0;
-    while (g0 < cs->n_gen - 1 && !(s.x[s.L.x_pg + g0] * cs->base_mva > cs->gen[g0].pmin + 1 &&
-                                   s.x[s.L.x_pg + g0] * cs->base_mva < cs->gen[g0].pmax - 1))
-        g0++;
+    fold_int g0 = first_inside(cs, &s, false);
     double pg0 = s.x[s.L.x_pg + g0] * cs->base_mva;
     release(&s);
     fold_acopf_gen first = cs->gen[0];
@@ -726,10 +736,7 @@ START_TEST(border_matches_refactor)
     if (_i) { /* the first generator whose reactive power is within its limits */
         solved s0;
         solve_case(cs, &set, &s0);
-        fold_int g = 0;
-        while (g < cs->n_gen - 1 && !(s0.x[s0.L.x_qg + g] * cs->base_mva > cs->gen[g].qmin + 1 &&
-                                      s0.x[s0.L.x_qg + g] * cs->base_mva < cs->gen[g].qmax - 1))
-            g++;
+        fold_int g = first_inside(cs, &s0, true);
         release(&s0);
         split_generator(cs, g);
     }
