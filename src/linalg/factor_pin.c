@@ -129,6 +129,48 @@ static int pins_check(const fold_la_factor *F, double *d, unsigned char *mark)
     return 0;
 }
 
+/* Does the pinned matrix have a null direction of its own, to the probe's resolution? The
+ * inverse iteration of eq. 4.10 (FOLD_LA_PROBE_ITERATIONS steps on D^-1/2 M D^-1/2 from a
+ * pseudo-random start, pinned entries zero) and its residual ||D^-1/2 A z||_inf, as
+ * fold_la_preg_probe measures them: a matrix that is only nearly singular beyond its copies
+ * (rows dependent up to the forward tolerance) has one, and is left to A + delta D, whose
+ * probe marks such directions as it did before the pins (§4.8 "Nearly singular"). */
+static fold_status pinned_near_null(fold_la_factor *F, const unsigned char *mark, bool *found)
+{
+    const fold_la_preg *r = &F->preg;
+    fold_int n = F->n;
+    double *z = fold_malloc((size_t)n, sizeof *z, "pinned probe");
+    double *y = fold_malloc((size_t)n, sizeof *y, "pinned probe");
+    fold_status st = !z || !y ? FOLD_ERR_MEMORY : FOLD_OK;
+    uint64_t state = 0x2545f4914f6cdd1dULL ^ (uint64_t)n;
+    for (fold_int i = 0; !st && i < n; i++)
+        z[i] = mark[i] ? 0.0 : 2.0 * fold_la_lcg_unit(&state) - 1.0;
+    for (int it = 0; !st && it < FOLD_LA_PROBE_ITERATIONS; it++) {
+        for (fold_int i = 0; i < n; i++)
+            y[i] = sqrt(r->d[i]) * z[i];
+        if ((st = fold_la_umf_solve(&F->umf, r->M, false, 1, y, z))) break;
+        double zn = 0.0;
+        for (fold_int i = 0; i < n; i++) {
+            z[i] = mark[i] ? 0.0 : z[i] * sqrt(r->d[i]);
+            zn = fmax(zn, fabs(z[i]));
+        }
+        for (fold_int i = 0; i < n; i++)
+            z[i] = zn > 0.0 ? z[i] / zn : 0.0;
+    }
+    if (!st) {
+        for (fold_int i = 0; i < n; i++)
+            z[i] /= sqrt(r->d[i]);
+        fold_la_spmv(F->A, false, z, y, false);
+        double res = 0.0;
+        for (fold_int i = 0; i < n; i++)
+            res = fmax(res, fabs(y[i]) / sqrt(r->d[i]));
+        *found = res <= FOLD_LA_NULL_RESIDUAL * r->rel;
+    }
+    free(z);
+    free(y);
+    return st;
+}
+
 fold_status fold_la_pin_factor(fold_la_factor *F)
 {
     fold_la_preg *r = &F->preg;
@@ -158,7 +200,6 @@ fold_status fold_la_pin_factor(fold_la_factor *F)
     for (fold_int j = 0; j < n; j++)
         for (fold_int q = Mp[j]; q < Mp[j + 1]; q++)
             if (mark[j] || mark[Mi[q]]) Mx[q] = Mi[q] == j ? r->d[j] : 0.0;
-    free(mark);
     /* M has A's pattern: an analysis of an earlier A + delta D (more diagonals) is not its */
     if (u->symbolic && r->symbolic_on_M) {
         umfpack_dl_free_symbolic(&u->symbolic);
@@ -169,12 +210,19 @@ fold_status fold_la_pin_factor(fold_la_factor *F)
         double t0 = fold_time_now();
         st = fold_la_umf_analyze(u, r->M, F->ordering);
         F->info.analyze_s += fold_time_now() - t0;
-        if (st) return st;
+        if (st) {
+            free(mark);
+            return st;
+        }
         F->info.reused_analysis = false;
     }
     double t0 = fold_time_now();
     st = fold_la_umf_factor(u, r->M, F->rcond_min);
     F->info.factor_s += fold_time_now() - t0;
+    bool near_null = false;
+    if (st == FOLD_OK && (st = pinned_near_null(F, mark, &near_null)) == FOLD_OK && near_null)
+        st = FOLD_ERR_SINGULAR;
+    free(mark);
     if (st == FOLD_OK) {
         r->pinned = true;
         if ((st = fold_la_pin_probe(F))) return st;

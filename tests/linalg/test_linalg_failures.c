@@ -160,13 +160,13 @@ START_TEST(expect_singular)
 END_TEST
 
 /* KKT of order PN + PM whose variables PA, PA + 1 and PA + 2 have no Hessian entries and
- * J(:, PA + 1) = J(:, PA), J(:, PA + 2) = 2 J(:, PA): copied columns (doc/math.md eq. 4.12c),
- * the null vectors e_(PA+1) - e_PA and e_(PA+2) - 2 e_PA. With a ratio of 3 for the last,
- * A is regular (the third column is no copy). Their diagonals are stored zeros, as in the
- * fold's matrices. */
+ * J(:, PA + 1) = J(:, PA), J(:, PA + 2) = ratio J(:, PA) but for its second entry, ratio (1 +
+ * skew) times: copied columns (doc/math.md eq. 4.12c), the null vectors e_(PA+1) - e_PA and,
+ * for skew = 0, e_(PA+2) - ratio e_PA. Their diagonals are stored zeros, as in the fold's
+ * matrices. */
 enum { PN = 40, PM = 15, PA = PN - 3 };
 static fold_la_assembly *copied_columns(cholmod_common *cm, fold_test_rng *rng, double ratio,
-                                        trip *t)
+                                        double skew, trip *t)
 {
     double *rowsum = calloc(PN, sizeof *rowsum);
     for (fold_int i = 0; i < PA; i++)
@@ -190,7 +190,7 @@ static fold_la_assembly *copied_columns(cholmod_common *cm, fold_test_rng *rng, 
             double v = 1.0 + fold_test_uniform(rng);
             trip_sym(t, PN + r, PA, v);
             trip_sym(t, PN + r, PA + 1, v);
-            trip_sym(t, PN + r, PA + 2, ratio * v);
+            trip_sym(t, PN + r, PA + 2, ratio * v * (r == 1 ? 1 + skew : 1));
         }
     }
     return assemble(t, PN + PM, 0, cm);
@@ -211,7 +211,7 @@ START_TEST(pinned_columns)
     const fold_int dim = PN + PM;
     ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
     fold_test_rng_seed(&rng, 330);
-    fold_la_assembly *as = copied_columns(&cm, &rng, 2.0, &t);
+    fold_la_assembly *as = copied_columns(&cm, &rng, 2.0, 0.0, &t);
     fold_int col[2] = {PA + 1, PA + 2}, partner[2] = {PA, PA};
     double ratio[2] = {1.0, 2.0}, wrong[2] = {1.0, 2.5};
     fold_la_pins pins = {2, col, partner, ratio}, bad_pins = {2, col, partner, wrong};
@@ -296,18 +296,46 @@ START_TEST(pinned_columns)
     ck_assert_double_le(dense_residual(D, dim, false, xp, b), 1e-13);
     fold_la_factor_free(P);
     fold_la_factor_free(R);
-    /* A regular (the third column is 3 times the first, not 2): A itself is factored */
+    /* the third column no copy (one entry half as large again): the one copy pinned, the
+     * pinned matrix regular, its null vector e_(PA+1) - e_PA alone */
     fold_test_rng_seed(&rng, 330);
-    fold_la_assembly *reg = copied_columns(&cm, &rng, 3.0, &tr);
+    fold_la_assembly *reg = copied_columns(&cm, &rng, 2.0, 0.5, &tr);
     fold_int one_col[1] = {PA + 1}, one_partner[1] = {PA};
     double one_ratio[1] = {1.0};
     fold_la_pins partial = {1, one_col, one_partner, one_ratio};
     ck_assert_status(fold_la_factor_create_shared(reg->A, FOLD_FACTOR_UMFPACK, FOLD_ORDER_AMD, PN,
-                                                  1e-10, 1e-14, 1e-12, true, &pins, &cm, &P),
+                                                  1e-10, 1e-14, 1e-12, true, &partial, &cm, &P),
                      FOLD_OK);
     fold_la_factor_get_info(P, &pi);
-    ck_assert_msg(!strstr(pi.fallback_reason, "pinned"), "'%s'", pi.fallback_reason);
+    ck_assert_msg(strstr(pi.fallback_reason, "1 copied columns pinned"), "'%s'",
+                  pi.fallback_reason);
+    ck_assert_status(fold_la_factor_null_probe(P, z, &res), FOLD_OK);
+    for (fold_int i = 0; i < dim; i++)
+        ck_assert_int_eq(z[i] != 0.0, i == PA || i == PA + 1);
     fold_la_factor_free(P);
+    /* the third column twice the first but for one entry 1e-10 off (a near copy), told a
+     * copy or not: the pin does not hold to rounding, or the pinned matrix keeps a nearly
+     * null direction (the inverse iteration of eq. 4.10 finds it): the regularization either
+     * way, whose probe takes the near copy for a null direction as before the pins */
+    trip tn = {0};
+    fold_test_rng_seed(&rng, 330);
+    fold_la_assembly *near = copied_columns(&cm, &rng, 2.0, 1e-10, &tn);
+    for (int told = 0; told < 2; told++) {
+        fold_la_pins tried = told ? pins : partial;
+        ck_assert_status(fold_la_factor_create_shared(near->A, FOLD_FACTOR_UMFPACK, FOLD_ORDER_AMD,
+                                                      PN, 1e-10, 1e-14, 1e-12, true, &tried, &cm,
+                                                      &P),
+                         FOLD_OK);
+        fold_la_factor_get_info(P, &pi);
+        ck_assert_msg(!strstr(pi.fallback_reason, "pinned"), "%d '%s'", told, pi.fallback_reason);
+        ck_assert_double_eq(pi.singular_delta, 1e-12);
+        ck_assert_status(fold_la_factor_null_probe(P, z, &res), FOLD_OK);
+        ck_assert_double_le(res, FOLD_LA_NULL_RESIDUAL * 1e-12);
+        ck_assert(z[PA + 2] != 0.0 && z[PA] != 0.0);
+        fold_la_factor_free(P);
+    }
+    fold_la_assembly_free(near, &cm);
+    trip_free(&tn);
     /* one copy pinned, one left: the pinned matrix is singular too, the regularization */
     ck_assert_status(fold_la_factor_create_shared(as->A, FOLD_FACTOR_UMFPACK, FOLD_ORDER_AMD, PN,
                                                   1e-10, 1e-14, 1e-12, true, &partial, &cm, &P),
@@ -346,7 +374,7 @@ START_TEST(pinned_border)
     const fold_int dim = PN + PM, nv = dim + 1;
     ck_assert_status(fold_la_common_init(&cm), FOLD_OK);
     fold_test_rng_seed(&rng, 340);
-    fold_la_assembly *as = copied_columns(&cm, &rng, 2.0, &t);
+    fold_la_assembly *as = copied_columns(&cm, &rng, 2.0, 0.0, &t);
     fold_int col[2] = {PA + 1, PA + 2}, partner[2] = {PA, PA};
     double ratio[2] = {1.0, 2.0};
     fold_la_pins pins = {2, col, partner, ratio};
