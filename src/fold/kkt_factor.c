@@ -29,7 +29,9 @@ fold_status fold_kkt_factorize(fold_kkt *kkt, const fold_settings *set, bool reb
     fold_kkt_pins pins = {0};
     bool expect_singular =
         !restore && (fold_kkt_null_columns(kkt, &pins) > 0 || kkt->cls.n_dependent > 0);
-    fold_la_pins la_pins = {pins.n, pins.col, pins.partner, pins.ratio};
+    bool primary = fold_kkt_primary(kkt);
+    fold_la_pins la_pins = {primary || !kkt->fac.pins_refused ? pins.n : 0, pins.col, pins.partner,
+                            pins.ratio};
     if (restore) {
         st = fold_la_factor_restore(kkt->fac.F);
     } else if (kkt->fac.F && !rebuilt) {
@@ -46,6 +48,8 @@ fold_status fold_kkt_factorize(fold_kkt *kkt, const fold_settings *set, bool reb
     }
     fold_kkt_pins_free(&pins);
     if (kkt->fac.F) fold_la_factor_get_info(kkt->fac.F, &kkt->fac.finfo);
+    if (primary && !restore)
+        kkt->fac.pins_refused = la_pins.n > 0 && !fold_la_factor_pinned(kkt->fac.F);
     kkt->fac.reused_analysis = kkt->fac.finfo.reused_analysis;
     if (st == FOLD_OK || st > 0) {
         /* A regularized (singular) K: which entries of results are undetermined (§4.8). */

@@ -135,6 +135,10 @@ typedef struct fold_kkt_factor {
     bool has_factor, is_lsq;
     fold_la_factor_info finfo;
     bool reused_analysis;
+    /* the primary's copied columns were offered as pins and refused (not exact, or K nearly
+     * singular beyond them): the other systems of this solution are not offered theirs,
+     * which would cost a factorization each for the same refusal (kkt_factor.c) */
+    bool pins_refused;
     fold_kkt_pc *pc;
     fold_pc_memo auto_memo;
 } fold_kkt_factor;
