@@ -65,7 +65,7 @@ class Trust:
     kkt_fallback: bool = False       # the active-set form refused: the barrier form used
     fallback_reason: str = ""
     n_not_unique: int = 0            # entries set to NaN: not determined by the KKT system
-    singular_delta: float = 0.0      # regularization of a singular KKT matrix, else 0
+    singular_delta: float = 0.0      # singular KKT matrix (regularized or copies pinned), else 0
     residual: float = 0.0            # relative residual of the linear solve
     one_sided: bool = False          # weakly active items resolved by policy
     items: list = field(default_factory=list)
