@@ -90,12 +90,8 @@ fold_status fold_la_pin_probe(fold_la_factor *F)
         zn = fmax(zn, fabs(z[i]) * sqrt(r->d[i]));
     for (fold_int i = 0; i < n; i++)
         z[i] = zn > 0.0 ? z[i] / zn : 0.0;
-    fold_la_spmv(F->A, false, z, y, false);
-    double res = 0.0;
-    for (fold_int i = 0; i < n; i++)
-        res = fmax(res, fabs(y[i]) / sqrt(r->d[i]));
+    F->probe_residual = fold_la_probe_residual(F, z, y);
     free(y);
-    F->probe_residual = res;
     F->probe_valid = true;
     return FOLD_OK;
 }
@@ -137,7 +133,6 @@ static int pins_check(const fold_la_factor *F, double *d, unsigned char *mark)
  * probe marks such directions as it did before the pins (§4.8 "Nearly singular"). */
 static fold_status pinned_near_null(fold_la_factor *F, const unsigned char *mark, bool *found)
 {
-    const fold_la_preg *r = &F->preg;
     fold_int n = F->n;
     double *z = fold_malloc((size_t)n, sizeof *z, "pinned probe");
     double *y = fold_malloc((size_t)n, sizeof *y, "pinned probe");
@@ -145,27 +140,8 @@ static fold_status pinned_near_null(fold_la_factor *F, const unsigned char *mark
     uint64_t state = 0x2545f4914f6cdd1dULL ^ (uint64_t)n;
     for (fold_int i = 0; !st && i < n; i++)
         z[i] = mark[i] ? 0.0 : 2.0 * fold_la_lcg_unit(&state) - 1.0;
-    for (int it = 0; !st && it < FOLD_LA_PROBE_ITERATIONS; it++) {
-        for (fold_int i = 0; i < n; i++)
-            y[i] = sqrt(r->d[i]) * z[i];
-        if ((st = fold_la_umf_solve(&F->umf, r->M, false, 1, y, z))) break;
-        double zn = 0.0;
-        for (fold_int i = 0; i < n; i++) {
-            z[i] = mark[i] ? 0.0 : z[i] * sqrt(r->d[i]);
-            zn = fmax(zn, fabs(z[i]));
-        }
-        for (fold_int i = 0; i < n; i++)
-            z[i] = zn > 0.0 ? z[i] / zn : 0.0;
-    }
-    if (!st) {
-        for (fold_int i = 0; i < n; i++)
-            z[i] /= sqrt(r->d[i]);
-        fold_la_spmv(F->A, false, z, y, false);
-        double res = 0.0;
-        for (fold_int i = 0; i < n; i++)
-            res = fmax(res, fabs(y[i]) / sqrt(r->d[i]));
-        *found = res <= FOLD_LA_NULL_RESIDUAL * r->rel;
-    }
+    if (!st && !(st = fold_la_probe_iterate(F, mark, z, y)))
+        *found = fold_la_probe_residual(F, z, y) <= FOLD_LA_NULL_RESIDUAL * F->preg.rel;
     free(z);
     free(y);
     return st;

@@ -119,30 +119,11 @@ fold_status fold_la_preg_probe(fold_la_factor *F)
     uint64_t state = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n;
     for (fold_int i = 0; i < n; i++)
         z[i] = probe_start(&state);
-    /* Eq. 4.10: inverse iteration on the row-scaled matrix D^-1/2 M D^-1/2, whose null
-     * directions all have eigenvalues +-delta: z' <- D^1/2 inv(M) D^1/2 z', normalized. */
-    for (int it = 0; it < FOLD_LA_PROBE_ITERATIONS; it++) {
-        for (fold_int i = 0; i < n; i++)
-            y[i] = sqrt(d[i]) * z[i];
-        if ((st = fold_la_umf_solve(&F->umf, F->preg.M, false, 1, y, z))) {
-            free(y);
-            return st;
-        }
-        double zn = 0.0;
-        for (fold_int i = 0; i < n; i++) {
-            z[i] *= sqrt(d[i]);
-            zn = fmax(zn, fabs(z[i]));
-        }
-        for (fold_int i = 0; i < n; i++)
-            z[i] = zn > 0.0 ? z[i] / zn : 0.0;
+    if ((st = fold_la_probe_iterate(F, NULL, z, y))) {
+        free(y);
+        return st;
     }
-    /* z = D^-1/2 z' and the scaled residual ||D^-1/2 A z||_inf (||z'||_inf = 1). */
-    for (fold_int i = 0; i < n; i++)
-        z[i] /= sqrt(d[i]);
-    fold_la_spmv(F->A, false, z, y, false);
-    double res = 0.0;
-    for (fold_int i = 0; i < n; i++)
-        res = fmax(res, fabs(y[i]) / sqrt(d[i]));
+    double res = fold_la_probe_residual(F, z, y);
     /* Entries of the scaled vector below the probe's resolution are not part of a null
      * direction: the remainder of the other directions after the iterations, or rounding. */
     for (fold_int i = 0; i < n; i++)

@@ -83,12 +83,20 @@ void fold_la_preg_free(fold_la_preg *r, cholmod_common *cm);
 /* Keep a copy of pins in r (NULL or none: no pins). */
 fold_status fold_la_preg_set_pins(fold_la_preg *r, const fold_la_pins *pins);
 void fold_la_preg_free_pins(fold_la_preg *r);
-/* The pinned matrix of eq. 4.12c for A's values, factored into u, with the probe vector of
- * its null directions in F: FOLD_ERR_SINGULAR when a pin does not hold on A's values or M
- * is singular too (M then dropped), else as fold_la_umf_factor. factor_pin.c. */
+/* The pinned matrix of eq. 4.12c for A's values, factored into F->umf, with the probe vector
+ * of its null directions in F: FOLD_OK; 1 (M dropped, no error recorded) when the pins do
+ * not apply (one does not hold on A's values, no stored diagonal) or M is singular or
+ * nearly so beyond them; else an error. factor_pin.c. */
 fold_status fold_la_pin_factor(fold_la_factor *F);
 /* The probe vector (eq. 4.10) of a pinned factorization: a combination of its pins. */
 fold_status fold_la_pin_probe(fold_la_factor *F);
+/* The probe's inverse iteration (eq. 4.10, FOLD_LA_PROBE_ITERATIONS steps with the factors
+ * of M in F) from z (n, in/out; entries where mask is set kept at zero, mask may be NULL),
+ * returned unscaled: z = D^-1/2 z', max |z'_i| = 1. y: n doubles of workspace. */
+fold_status fold_la_probe_iterate(fold_la_factor *F, const unsigned char *mask, double *z,
+                                  double *y);
+/* The probe's residual ||D^-1/2 A z||_inf (y: n doubles of workspace). probe.c. */
+double fold_la_probe_residual(const fold_la_factor *F, const double *z, double *y);
 /* Run the null-space probe (eq. 4.10) for the factorization of M in F and keep its result
  * (F->probe_z, F->probe_residual) for fold_la_factor_null_probe. */
 fold_status fold_la_preg_probe(fold_la_factor *F);
