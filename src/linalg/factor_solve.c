@@ -15,6 +15,19 @@ static fold_status factor_apply_inverse(fold_la_factor *F, bool transpose, fold_
                              X);
 }
 
+/* The right-hand sides a pinned factor solves (eq. 4.12c): B with its pinned rows zeroed,
+ * copied into out (n nrhs); B itself for any other factor. */
+static const double *pinned_rows_zeroed(const fold_la_factor *F, fold_int nrhs, const double *B,
+                                        double *out)
+{
+    if (!F->preg.pinned) return B;
+    memcpy(out, B, (size_t)(F->n * nrhs) * sizeof *out);
+    for (fold_int c = 0; c < nrhs; c++)
+        for (fold_int k = 0; k < F->preg.n_pin; k++)
+            out[c * F->n + F->preg.pin[k]] = 0.0;
+    return out;
+}
+
 /* Eq. 4.9: with a regularized factor, a column is consistent when its last
  * correction is below this fraction of the solution (an inconsistent column grows by about
  * a constant step per refinement, i.e. by at least 1 / (steps + 1) of the solution). */
@@ -42,15 +55,7 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
     const fold_int *pin = F->preg.pin, n_pin = pinned ? F->preg.n_pin : 0;
     bool preg = F->preg.delta > 0.0 && !pinned;
     int max_steps = preg ? refine_steps + PREG_EXTRA_STEPS : refine_steps;
-    const double *B0 = B;
-    if (pinned) {
-        memcpy(R, B, (size_t)(n * nrhs) * sizeof *R);
-        for (fold_int c = 0; c < nrhs; c++)
-            for (fold_int k = 0; k < n_pin; k++)
-                R[c * n + pin[k]] = 0.0;
-        B0 = R;
-    }
-    fold_status st = factor_apply_inverse(F, transpose, nrhs, B0, X);
+    fold_status st = factor_apply_inverse(F, transpose, nrhs, pinned_rows_zeroed(F, nrhs, B, R), X);
     if (st) return st;
     for (fold_int c = 0; c < nrhs; c++) {
         res[c] = HUGE_VAL;
@@ -163,17 +168,11 @@ fold_status fold_la_factor_apply(fold_la_factor *F, bool transpose, fold_int nrh
                           "factorization failed)",
                           fn);
     if (nrhs == 0) return FOLD_OK;
-    double *Bm = NULL;
-    if (F->preg.pinned) { /* the solution with zero pinned entries (eq. 4.12c) */
-        if (!(Bm = fold_malloc((size_t)(F->n * nrhs), sizeof *Bm, "pinned right-hand sides")))
-            return fold_error_context(FOLD_ERR_MEMORY, "%s", fn);
-        memcpy(Bm, B, (size_t)(F->n * nrhs) * sizeof *Bm);
-        for (fold_int c = 0; c < nrhs; c++)
-            for (fold_int k = 0; k < F->preg.n_pin; k++)
-                Bm[c * F->n + F->preg.pin[k]] = 0.0;
-        B = Bm;
-    }
-    st = factor_apply_inverse(F, transpose, nrhs, B, X);
+    double *Bm = NULL; /* a pinned factor: the solution with zero pinned entries (4.12c) */
+    if (F->preg.pinned &&
+        !(Bm = fold_malloc((size_t)(F->n * nrhs), sizeof *Bm, "pinned right-hand sides")))
+        return fold_error_context(FOLD_ERR_MEMORY, "%s", fn);
+    st = factor_apply_inverse(F, transpose, nrhs, pinned_rows_zeroed(F, nrhs, B, Bm), X);
     free(Bm);
     if (st) return fold_error_context(st, "%s", fn);
     return FOLD_OK;
