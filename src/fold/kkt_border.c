@@ -35,14 +35,21 @@ bool fold_kkt_border_wanted(const fold_kkt *kkt, const fold_settings *set)
            kkt->sys.nK > 0;
 }
 
-/* Can the primary aside be bordered (§4.9): regular (no regularization, no null space, no
- * dependent rows), or singular through copied columns only and factored with them pinned
- * (eq. 4.12c), whose pins then border the capacitance matrix (eq. 4.16b)? */
+/* Does a system's factorization solve it exactly, as the border and the record need (§4.9):
+ * regular (no regularization, no null space), or singular through copied columns only and
+ * factored with them pinned (eq. 4.12c), whose pins then border the capacitance matrix (eq.
+ * 4.16b)? */
+static bool exact_inverse(const fold_kkt_null_space *ns, const fold_la_factor_info *finfo,
+                          const fold_la_factor *F)
+{
+    return (!ns->has_null && !(finfo->singular_delta > 0.0)) || fold_la_factor_pinned(F);
+}
+
+/* Can the primary aside be bordered: an exact inverse, without dependent rows? */
 static bool primary_borderable(const fold_kkt *kkt)
 {
     const fold_kkt_border *b = &kkt->border;
-    return b->has_primary && kkt->cls.n_dependent == 0 &&
-           ((!b->ns.has_null && !(b->finfo.singular_delta > 0.0)) || fold_la_factor_pinned(b->F));
+    return b->has_primary && kkt->cls.n_dependent == 0 && exact_inverse(&b->ns, &b->finfo, b->F);
 }
 
 /* Exchange the system in sys and fac with the one aside (the arrays of positions and
@@ -195,9 +202,7 @@ void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nr
     if (!fold_kkt_primary(kkt) || nrhs <= 0 || kkt->cands.n_cand == 0 ||
         set->active_set.ambiguity == FOLD_AMBIGUITY_IGNORE || set->backward.variant_refactor ||
         set->backward.method != FOLD_BACKWARD_DIRECT || kkt->sys.form != FOLD_KKT_ACTIVE ||
-        kkt->fac.is_lsq || nK == 0 ||
-        ((kkt->ns.has_null || kkt->fac.finfo.singular_delta > 0.0) &&
-         !fold_la_factor_pinned(kkt->fac.F)))
+        kkt->fac.is_lsq || nK == 0 || !exact_inverse(&kkt->ns, &kkt->fac.finfo, kkt->fac.F))
         return;
     if (n_bad > 0) b->rec_full = true; /* an inconsistent column is not a solution */
     if (b->rec_full) return;           /* later columns are solved again */
