@@ -22,11 +22,10 @@ struct fold_la_border {
      * whose rows g_p = z_p' C are not zero (active) border the capacitance matrix with an
      * unknown alpha_p each (eq. 4.16b): ke = k + a unknowns in lu. */
     fold_int n_pin, a, ke;
-    fold_int *pj, *pk;
-    double *pr, *G;        /* G: a x k, the active rows g_p (row-major) */
-    unsigned char *active; /* n_pin */
-    fold_int n_reused;     /* columns whose A solve was given (Zp) */
-    double *ws;            /* fold_la_border_solve's buffers, kept (fresh pages cost) */
+    fold_int *pj, *pk; /* the active pins first (in the order of G's rows), then the others */
+    double *pr, *G;    /* G: a x k, the active rows g_p (row-major) */
+    fold_int n_reused; /* columns whose A solve was given (Zp) */
+    double *ws;        /* fold_la_border_solve's buffers, kept (fresh pages cost) */
     size_t ws_len;
 };
 
@@ -44,7 +43,6 @@ void fold_la_border_free(fold_la_border *Bd)
     free(Bd->pk);
     free(Bd->pr);
     free(Bd->G);
-    free(Bd->active);
     free(Bd);
 }
 
@@ -144,8 +142,11 @@ static fold_status border_pins(fold_la_border *Bd)
     Bd->pk = fold_malloc((size_t)n, sizeof *Bd->pk, "border pins");
     Bd->pr = fold_malloc((size_t)n, sizeof *Bd->pr, "border pins");
     Bd->G = fold_malloc((size_t)(n * k) + 1, sizeof *Bd->G, "border pins");
-    Bd->active = fold_calloc((size_t)n, 1, "border pins");
-    if (!Bd->pj || !Bd->pk || !Bd->pr || !Bd->G || !Bd->active) return FOLD_ERR_MEMORY;
+    unsigned char *active = fold_calloc((size_t)n + 1, 1, "border pins");
+    if (!Bd->pj || !Bd->pk || !Bd->pr || !Bd->G || !active) {
+        free(active);
+        return FOLD_ERR_MEMORY;
+    }
     for (fold_int p = 0; p < n; p++) {
         fold_int j = r->pin[p], q = r->partner[p];
         double ratio = r->ratio[p], *g = Bd->G + Bd->a * k;
@@ -155,19 +156,20 @@ static fold_status border_pins(fold_la_border *Bd)
             g[c] = cj - ck;
             on = on || fabs(g[c]) > 64.0 * DBL_EPSILON * (fabs(cj) + fabs(ck));
         }
-        Bd->active[p] = on;
-        Bd->pj[Bd->a] = j; /* the active ones first, in the order of G's rows */
+        active[p] = on;
+        Bd->pj[Bd->a] = j;
         Bd->pk[Bd->a] = q;
         Bd->pr[Bd->a] = ratio;
         if (on) Bd->a++;
     }
     /* the inactive ones after them, for fold_la_border_null_vector */
     for (fold_int p = 0, at = Bd->a; p < n; p++)
-        if (!Bd->active[p]) {
+        if (!active[p]) {
             Bd->pj[at] = r->pin[p];
             Bd->pk[at] = r->partner[p];
             Bd->pr[at++] = r->ratio[p];
         }
+    free(active);
     return FOLD_OK;
 }
 
@@ -202,9 +204,7 @@ fold_status fold_la_border_create(fold_la_factor *F, const cholmod_sparse *Av, c
     Bd->vpos = fold_malloc(kk, sizeof *Bd->vpos, "bordered solve map");
     Bd->C = fold_malloc(len, sizeof *Bd->C, "border columns");
     Bd->W = fold_malloc(len, sizeof *Bd->W, "border columns");
-    Bd->lu = fold_malloc(kk * kk, sizeof *Bd->lu, "capacitance matrix");
-    Bd->piv = fold_malloc(kk, sizeof *Bd->piv, "capacitance pivots");
-    if (!Bd->pv || !Bd->vpos || !Bd->C || !Bd->W || !Bd->lu || !Bd->piv) {
+    if (!Bd->pv || !Bd->vpos || !Bd->C || !Bd->W) {
         fold_la_border_free(Bd);
         return FOLD_ERR_MEMORY;
     }
@@ -212,22 +212,14 @@ fold_status fold_la_border_create(fold_la_factor *F, const cholmod_sparse *Av, c
     memcpy(Bd->vpos, vpos, (size_t)k * sizeof *vpos);
     memcpy(Bd->C, C, (size_t)(nP * k) * sizeof *C);
     memcpy(Bd->W, W, (size_t)(nP * k) * sizeof *W);
-    Bd->ke = k;
-    if (fold_la_factor_pinned(F)) {
-        fold_status sp = border_pins(Bd);
-        if (sp) {
-            fold_la_border_free(Bd);
-            return sp;
-        }
-        Bd->ke = k + Bd->a;
-        free(Bd->lu);
-        free(Bd->piv);
-        Bd->lu = fold_malloc((size_t)(Bd->ke * Bd->ke) + 1, sizeof *Bd->lu, "capacitance matrix");
-        Bd->piv = fold_malloc((size_t)Bd->ke + 1, sizeof *Bd->piv, "capacitance pivots");
-        if (!Bd->lu || !Bd->piv) {
-            fold_la_border_free(Bd);
-            return FOLD_ERR_MEMORY;
-        }
+    fold_status sp = fold_la_factor_pinned(F) ? border_pins(Bd) : FOLD_OK;
+    Bd->ke = k + Bd->a;
+    size_t ke = (size_t)(Bd->ke > 0 ? Bd->ke : 1);
+    Bd->lu = sp ? NULL : fold_malloc(ke * ke, sizeof *Bd->lu, "capacitance matrix");
+    Bd->piv = sp ? NULL : fold_malloc(ke, sizeof *Bd->piv, "capacitance pivots");
+    if (sp || !Bd->lu || !Bd->piv) {
+        fold_la_border_free(Bd);
+        return sp ? sp : FOLD_ERR_MEMORY;
     }
     const fold_int *Ap = Av->p;
     const double *Ax = Av->x;
@@ -283,16 +275,22 @@ static fold_status bordered_apply(fold_la_border *Bd, bool transpose, fold_int n
 {
     fold_int nP = Bd->nP, nV = Bd->nV, k = Bd->k, ke = Bd->ke, n_solve = 0;
     double *bt = ws, *z = ws + nP * nrhs, *g = ws + 2 * nP * nrhs;
+    unsigned char *known = fold_malloc((size_t)nrhs + 1, 1, "bordered solve columns");
+    if (!known) return FOLD_ERR_MEMORY;
     for (fold_int c = 0; c < nrhs; c++) { /* the columns to solve, packed at the front */
-        if (c < n_known && same_kept(Bd, B + c * nV, Bp + c * nP)) continue;
+        known[c] = c < n_known && same_kept(Bd, B + c * nV, Bp + c * nP);
+        if (known[c]) continue;
         for (fold_int t = 0; t < nP; t++)
             bt[n_solve * nP + t] = Bd->pv[t] >= 0 ? B[c * nV + Bd->pv[t]] : 0.0;
         n_solve++;
     }
     fold_status st = n_solve ? fold_la_factor_apply(Bd->F, transpose, n_solve, bt, z) : FOLD_OK;
-    if (st) return st;
+    if (st) {
+        free(known);
+        return st;
+    }
     for (fold_int c = nrhs - 1, q = n_solve - 1; c >= 0; c--) { /* unpack, from the back */
-        if (c < n_known && same_kept(Bd, B + c * nV, Bp + c * nP))
+        if (known[c])
             memcpy(z + c * nP, Zp + c * nP, (size_t)nP * sizeof *z);
         else if (q != c)
             memmove(z + c * nP, z + q-- * nP, (size_t)nP * sizeof *z);
@@ -310,8 +308,7 @@ static fold_status bordered_apply(fold_la_border *Bd, bool transpose, fold_int n
         }
         /* z_p' b~ for the right-hand side on A that z solves: Bp's column where z is Zp's
          * (equal to b~ on the kept unknowns; the removed ones' multipliers absorb the rest) */
-        const double *bp =
-            Bd->a > 0 && c < n_known && same_kept(Bd, B + c * nV, Bp + c * nP) ? Bp + c * nP : NULL;
+        const double *bp = known[c] ? Bp + c * nP : NULL;
         for (fold_int p = 0; p < Bd->a; p++) {
             fold_int j = Bd->pj[p], q = Bd->pk[p];
             double bj = bp ? bp[j] : Bd->pv[j] >= 0 ? B[c * nV + Bd->pv[j]] : 0.0;
@@ -331,6 +328,7 @@ static fold_status bordered_apply(fold_la_border *Bd, bool transpose, fold_int n
         for (fold_int j = 0; j < k; j++)
             if (Bd->vpos[j] >= 0) x[Bd->vpos[j]] = g[j];
     }
+    free(known);
     return FOLD_OK;
 }
 
