@@ -3,7 +3,8 @@
 # (doc/benchmarks.md "Forward solve: iterations"): every case of baseline_ac.tsv with
 # MINBUS < buses <= MAXBUS (or the cases named with -c) solved by `foldopt opf CASE --json
 # --set log.verbose=2 [OPF_ARGS...]`, one process per case under nice -n 10. Prints one line
-# per case as it finishes: Ipopt iterations of the first solve and of all solves (the
+# per case as it finishes: Ipopt iterations of the first solve (both runs of a solve that
+# forward.stall_iter restarted, marked "restart" at the end of its row) and of all solves (the
 # re-solves of doc/acopf.md §2.2 included; the tightening re-solves of forward.resolve_rounds
 # only when derivatives would run them: pass -- --set forward.resolve_when=solve, since a
 # plain foldopt opf leaves them to a fold that never comes), restoration-phase iterations
@@ -78,8 +79,8 @@ fi
 mkdir -p "$logdir"
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC') commit $(git rev-parse --short HEAD 2>/dev/null || echo -)" \
     "args: ${*:-(defaults)}"
-printf '%-24s %6s %6s %6s %5s %-10s %-10s %8s %8s %9s %3s %5s\n' case buses first total restor \
-    first_st status fwd_s cpu_s obj_rel rc load
+printf '%-24s %6s %6s %6s %5s %-10s %-10s %8s %8s %9s %3s %5s %s\n' case buses first total restor \
+    first_st status fwd_s cpu_s obj_rel rc load note
 rows=$logdir/rows.txt
 : >"$rows"
 for c in $cases; do
@@ -102,7 +103,9 @@ except (OSError, ValueError):
 log = open("%s/%s.log" % (logdir, case), errors="replace").read()
 runs = log.split("Total number of variables")[1:]
 iters = [int(m.group(1)) for m in re.finditer(r"Number of Iterations\.+: (\d+)", log)]
-first = iters[0] if iters else -1
+# the first solve's iterations (a solve restarted by forward.stall_iter: both runs)
+first = d.get("first_iterations", iters[0] if iters else -1)
+restart = "restart" if "restarted with mu_strategy adaptive" in log else ""
 restor = len(re.findall(r"^\s*\d+r ", runs[0], re.M)) if runs else -1
 try:
     cpu = sum(float(v) for v in open("%s/%s.time" % (logdir, case)).read().split()[-2:])
@@ -110,10 +113,10 @@ except (OSError, ValueError):
     cpu = float("nan")
 obj = d.get("objective")
 rel = (obj - obj_ref) / abs(obj_ref) if isinstance(obj, (int, float)) else float("nan")
-print("%-24s %6d %6d %6d %5d %-10s %-10s %8.2f %8.2f %9.1e %3s %5s" % (
+print("%-24s %6d %6d %6d %5d %-10s %-10s %8.2f %8.2f %9.1e %3s %5s %s" % (
     case.replace("pglib_opf_", ""), buses, first, d.get("iterations", -1), restor,
     d.get("first_status", "-"), d.get("status", "-"), d.get("forward_seconds", float("nan")),
-    cpu, rel, rc, load))
+    cpu, rel, rc, load, restart))
 PY
 done
 python3 - "$rows" <<'PY'

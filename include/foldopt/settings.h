@@ -98,6 +98,8 @@ typedef struct fold_settings {
                                              (0: Ipopt's default) */
         fold_resolve_when resolve_when; /**< those re-solves: in the first fold call or in
                                              fold_solve */
+        int stall_iter; /**< restart with Ipopt's adaptive barrier strategy when mu has not
+                             fallen after this many iterations (0: never) */
     } forward;
     struct {
         fold_kkt_form kkt_form;

@@ -30,6 +30,11 @@
       "acceptable iterations (Ipopt acceptable_iter = N, unless given as an Ipopt option) "        \
       "instead of Ipopt's 15; 0 leaves Ipopt's default. A re-solve that ends acceptable is "       \
       "dropped as before (its verdicts are used).")                                                \
+    X(forward, stall_iter, INT, 65, 0, 100000, NULL,                                               \
+      "A solve (not a tightening re-solve) whose barrier parameter is still the initial one "      \
+      "after this many iterations is run again from its start with Ipopt's adaptive barrier "      \
+      "strategy (mu_strategy adaptive; not when a mu_strategy is given as an Ipopt option); 0 "    \
+      "never restarts (doc/api/solver.md \"Stalls\").")                                            \
     X(forward, resolve_when, ENUM, 0, 0, 1, "fold|solve",                                          \
       "When the re-solves of forward.resolve_rounds run (doc/math.md §3.2): fold = in the first " \
       "fold call at the solution (fold_jvp, fold_vjp, fold_jacobian, fold_value_gradient), "       \

@@ -50,7 +50,7 @@ static double bound_relax(const fold_settings *set, start_kind start)
 /* Options in order: silence, foldopt's settings, start strategy, then the user's
  * pass-through options (which therefore override foldopt's). */
 static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold_settings *set,
-                               const char *mu_init, start_kind start)
+                               const char *mu_init, start_kind start, bool adaptive)
 {
     fold_status st = FOLD_OK;
     double push = set->forward.bound_push;
@@ -82,6 +82,7 @@ static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold
          (st = fold_ipopt_opt_num(ip, "warm_start_slack_bound_frac", 1e-9)) ||
          (st = fold_ipopt_opt_num(ip, "warm_start_mult_bound_push", 1e-9))))
         return st;
+    if (adaptive && (st = fold_ipopt_opt_str(ip, "mu_strategy", "adaptive"))) return st;
     bool user_mu = false, user_acceptable = false;
     for (fold_int k = 0; k < s->n_ipopt_opt; k++) {
         if ((st = fold_ipopt_pass_option(ip, s->ipopt_opt[2 * k], s->ipopt_opt[2 * k + 1], FN)))
@@ -98,6 +99,14 @@ static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold
     if (set->log.verbose >= 2 && !OpenIpoptOutputFile(ip, "stderr", 5))
         return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt could not open its log on stderr", FN);
     return FOLD_OK;
+}
+
+/* Did the caller choose Ipopt's barrier strategy (an Ipopt option)? */
+static bool user_mu_strategy(const fold_solver *s)
+{
+    for (fold_int k = 0; k < s->n_ipopt_opt; k++)
+        if (!strcmp(s->ipopt_opt[2 * k], "mu_strategy")) return true;
+    return false;
 }
 
 /* Start point: an explicit fold_solver_set_start, else the last converged solution when
@@ -135,8 +144,8 @@ static bool all_finite(const double *v, fold_int count)
 /* Create the Ipopt problem, set options and solve. Returns < 0 only when Ipopt could not
  * be run (setting or internal error); *raw receives Ipopt's status otherwise. */
 static fold_status run_ipopt(fold_solver *s, const fold_settings *set, const char *mu_init,
-                             fold_ipopt_ctx *ctx, solve_arrays *a, start_kind start, double *obj,
-                             int *raw, double *solve_s)
+                             fold_ipopt_ctx *ctx, solve_arrays *a, start_kind start, bool adaptive,
+                             double *obj, int *raw, double *solve_s)
 {
     const fold_problem *prob = s->prob;
     const fold_ipopt_structure *t = ctx->structure;
@@ -152,14 +161,14 @@ static fold_status run_ipopt(fold_solver *s, const fold_settings *set, const cha
         fold_ipopt_unlock();
         return fold_error(FOLD_ERR_INTERNAL, "%s: CreateIpoptProblem refused the problem", FN);
     }
-    if ((st = set_options(ip, s, set, mu_init, start)) != FOLD_OK) {
+    if ((st = set_options(ip, s, set, mu_init, start, adaptive)) != FOLD_OK) {
         FreeIpoptProblem(ip);
         fold_ipopt_unlock();
         return st;
     }
     SetIntermediateCallback(ip, fold_ipopt_intermediate);
     t0 = fold_time_now();
-    ctx->t_start = t0;
+    if (!(ctx->t_start > 0)) ctx->t_start = t0; /* a restart keeps the limit of the solve */
     *raw = IpoptSolve(ip, a->x, prob->m ? a->g : NULL, obj, a->lam, a->zl, a->zu, ctx);
     *solve_s = fold_time_now() - t0;
     FreeIpoptProblem(ip);
@@ -185,6 +194,35 @@ static void fill_info(fold_forward_info *info, const fold_solver *s, const fold_
     info->n_eval_jac_g = s->stats.n_jac_g;
     info->n_eval_hess_l = s->stats.n_hess_l;
     info->kkt_stationarity = info->kkt_feasibility = info->kkt_complementarity = NAN;
+}
+
+/* A solve stopped by the stall test (doc/api/solver.md "Stalls"): the monotone barrier
+ * strategy is stuck in its first barrier problem, so the adaptive one runs from the same start
+ * (a restart from the stalled iterate took longer on case8387_pegase), within what is left
+ * of forward.max_iter; counts and times cover both runs. */
+static fold_status rerun_adaptive(fold_solver *s, const fold_settings *set, const char *mu_init,
+                                  fold_ipopt_ctx *ctx, solve_arrays *a, double *obj, int *raw,
+                                  double *solve_s)
+{
+    const fold_problem *prob = s->prob;
+    fold_int before = ctx->iterations;
+    double first_s = *solve_s;
+    fold_log(set, 1,
+             "%s: barrier parameter still %g after %lld iterations: restarted with mu_strategy "
+             "adaptive (forward.stall_iter)",
+             FN, ctx->mu0, (long long)before);
+    ctx->stall_iter = 0;
+    ctx->stalled = false;
+    memset(a->zl, 0, (size_t)prob->n * sizeof(double));
+    memset(a->zu, 0, (size_t)prob->n * sizeof(double));
+    if (prob->m) memset(a->lam, 0, (size_t)prob->m * sizeof(double));
+    start_kind start = choose_start(s, false, a) ? START_WARM : START_COLD;
+    fold_settings rest = *set;
+    rest.forward.max_iter -= before;
+    fold_status st = run_ipopt(s, &rest, mu_init, ctx, a, start, true, obj, raw, solve_s);
+    ctx->iterations += before;
+    *solve_s += first_s;
+    return st;
 }
 
 /* Validation of everything fold_solve reads before Ipopt runs. */
@@ -236,7 +274,16 @@ fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_setti
     }
     memset(&s->stats, 0, sizeof s->stats);
     start = choose_start(s, tighten, &a) ? (tighten ? START_TIGHTEN : START_WARM) : START_COLD;
-    if ((st = run_ipopt(s, set, mu_init, &ctx, &a, start, &obj, &raw, &solve_s))) {
+    ctx.stall_iter = start == START_TIGHTEN || user_mu_strategy(s) ||
+                             set->forward.max_iter <= set->forward.stall_iter
+                         ? 0
+                         : set->forward.stall_iter;
+    if ((st = run_ipopt(s, set, mu_init, &ctx, &a, start, false, &obj, &raw, &solve_s))) {
+        free(a.block);
+        return st;
+    }
+    if (ctx.stalled && raw == User_Requested_Stop &&
+        (st = rerun_adaptive(s, set, mu_init, &ctx, &a, &obj, &raw, &solve_s))) {
         free(a.block);
         return st;
     }

@@ -163,6 +163,12 @@ Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_p
         c->timed_out = true;
         return FALSE;
     }
+    /* doc/api/solver.md "Stalls": still in the first barrier problem at iteration stall_iter */
+    if (iter == 0 && alg_mod == 0) c->mu0 = mu;
+    if (c->stall_iter > 0 && iter == c->stall_iter && alg_mod == 0 && mu >= c->mu0) {
+        c->stalled = true;
+        return FALSE;
+    }
     return TRUE;
 }
 

@@ -28,6 +28,9 @@ typedef struct fold_ipopt_ctx {
     fold_eval_stats *stats;
     double t_start, time_limit_s; /* wall clock; limit 0 = none */
     fold_int iterations;          /* last iteration count seen by the intermediate cb */
+    int stall_iter;               /* forward.stall_iter of this run (0: no stall test) */
+    double mu0;                   /* the barrier parameter of iteration 0 */
+    bool stalled;                 /* stopped by the stall test */
     bool has_iterated;            /* intermediate callback called at least once */
     bool timed_out;               /* stopped by the wall-clock limit */
     fold_status fatal;            /* first fatal callback error; FOLD_OK if none */

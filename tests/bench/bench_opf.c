@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "foldopt.h"
 #include "foldopt/acopf.h"
 
 static double now(void)

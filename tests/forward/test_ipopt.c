@@ -243,6 +243,63 @@ START_TEST(iteration_limit)
 }
 END_TEST
 
+/* One HS071 solve under settings set and an optional Ipopt mu_strategy: its info and x. */
+static void solve_hs071(const fold_settings *set, const char *mu_strategy, fold_forward_info *info,
+                        double x[4])
+{
+    fold_problem *prob;
+    fold_solver *s;
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, set, &s), FOLD_OK);
+    if (mu_strategy)
+        ck_assert_status(fold_solver_set_ipopt_option(s, "mu_strategy", mu_strategy), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, info), FOLD_OK);
+    ck_assert_status(fold_solver_solution(s, x, NULL, NULL, NULL, NULL), FOLD_OK);
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+
+/* forward.stall_iter (doc/api/solver.md "Stalls"): HS071 is still in its first barrier problem
+ * (mu = 0.1) at iteration 2, so with stall_iter = 2 the solve stops there and runs again from
+ * its start with mu_strategy adaptive: exactly the solve that option gives, plus the 2
+ * iterations. A mu_strategy given as an Ipopt option, or a limit the solve never reaches,
+ * leaves the solve alone. */
+START_TEST(stall_restart)
+{
+    fold_settings set;
+    fold_forward_info plain = FOLD_FORWARD_INFO_INIT, stalled = FOLD_FORWARD_INFO_INIT,
+                      adaptive = FOLD_FORWARD_INFO_INIT, chosen = FOLD_FORWARD_INFO_INIT;
+    double x_plain[4], x_stalled[4], x_adaptive[4], x_chosen[4];
+    fold_settings_default(&set);
+    ck_assert_int_eq(set.forward.stall_iter, 65);
+    solve_hs071(&set, NULL, &plain, x_plain); /* the default never reaches its limit here */
+    set.forward.stall_iter = 0;
+    solve_hs071(&set, "adaptive", &adaptive, x_adaptive);
+    set.forward.stall_iter = 2;
+    solve_hs071(&set, NULL, &stalled, x_stalled);
+    solve_hs071(&set, "monotone", &chosen, x_chosen);
+    ck_assert_int_gt(plain.iterations, 2);
+    ck_assert(memcmp(x_adaptive, x_plain, sizeof x_plain) != 0); /* another path */
+    ck_assert_int_eq(stalled.iterations, adaptive.iterations + 2);
+    ck_assert_int_eq(stalled.status, FOLD_FWD_SOLVED);
+    ck_assert_mem_eq(x_stalled, x_adaptive, sizeof x_stalled);
+    ck_assert_int_gt(stalled.n_eval_hess_l, adaptive.n_eval_hess_l);
+    ck_assert_int_eq(chosen.iterations, plain.iterations);
+    ck_assert_mem_eq(x_chosen, x_plain, sizeof x_chosen);
+    /* forward.max_iter bounds the two runs together */
+    fold_problem *prob;
+    fold_solver *s;
+    set.forward.max_iter = 5;
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, &stalled), FOLD_ERR_FORWARD_FAILED);
+    ck_assert_int_eq(stalled.status, FOLD_FWD_MAX_ITER);
+    ck_assert_int_eq(stalled.iterations, 5);
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+END_TEST
+
 /* A tight forward.tol never fails where a looser one succeeds (doc/math.md §3.2): with an
  * iteration limit that the solve at 1e-8 meets and the direct solve at 1e-13 does not,
  * fold_solve reaches 1e-13 in warm stages from the 1e-8 point. */
@@ -419,6 +476,7 @@ int main(void)
     tcase_add_test(tc, warm_start_fewer_iterations);
     tcase_add_test(tc, infeasible_problem);
     tcase_add_test(tc, iteration_limit);
+    tcase_add_test(tc, stall_restart);
     tcase_add_test(tc, wall_clock_limit);
     tcase_add_test(tc, concurrent_solvers);
     tcase_add_test(tc, accessors_and_start);
