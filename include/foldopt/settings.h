@@ -100,6 +100,8 @@ typedef struct fold_settings {
                                              fold_solve */
         int stall_iter; /**< restart with Ipopt's adaptive barrier strategy when mu has not
                              fallen after this many iterations (0: never) */
+        double stall_dual_growth; /**< the same when the dual infeasibility grows past this
+                                       many times its start at the first mu (0: never) */
     } forward;
     struct {
         fold_kkt_form kkt_form;

@@ -35,6 +35,10 @@
       "after this many iterations is run again from its start with Ipopt's adaptive barrier "      \
       "strategy (mu_strategy adaptive; not when a mu_strategy is given as an Ipopt option); 0 "    \
       "never restarts (doc/api/solver.md \"Stalls\").")                                            \
+    X(forward, stall_dual_growth, REAL, 300, 0, 1e300, NULL,                                       \
+      "A cold solve whose dual infeasibility grows past this many times its starting value "       \
+      "while the barrier parameter is still the initial one is run again the same way as "         \
+      "forward.stall_iter; 0 never.")                                                              \
     X(forward, resolve_when, ENUM, 0, 0, 1, "fold|solve",                                          \
       "When the re-solves of forward.resolve_rounds run (doc/math.md §3.2): fold = in the first " \
       "fold call at the solution (fold_jvp, fold_vjp, fold_jacobian, fold_value_gradient), "       \

@@ -207,11 +207,13 @@ static fold_status rerun_adaptive(fold_solver *s, const fold_settings *set, cons
     const fold_problem *prob = s->prob;
     fold_int before = ctx->iterations;
     double first_s = *solve_s;
-    fold_log(set, 1,
-             "%s: barrier parameter still %g after %lld iterations: restarted with mu_strategy "
-             "adaptive (forward.stall_iter)",
-             FN, ctx->mu0, (long long)before);
+    char why[160];
+    snprintf(why, sizeof why, ctx->stall_why, (long long)before);
+    fold_log(set, 1, "%s: barrier parameter still %g %s: restarted with mu_strategy adaptive", FN,
+             ctx->mu0, why);
     ctx->stall_iter = 0;
+    ctx->stall_growth = 0;
+    ctx->stall_why = NULL;
     ctx->stalled = false;
     memset(a->zl, 0, (size_t)prob->n * sizeof(double));
     memset(a->zu, 0, (size_t)prob->n * sizeof(double));
@@ -274,10 +276,12 @@ fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_setti
     }
     memset(&s->stats, 0, sizeof s->stats);
     start = choose_start(s, tighten, &a) ? (tighten ? START_TIGHTEN : START_WARM) : START_COLD;
-    ctx.stall_iter = start == START_TIGHTEN || user_mu_strategy(s) ||
-                             set->forward.max_iter <= set->forward.stall_iter
-                         ? 0
-                         : set->forward.stall_iter;
+    if (start != START_TIGHTEN && !user_mu_strategy(s)) {
+        if (set->forward.max_iter > set->forward.stall_iter)
+            ctx.stall_iter = set->forward.stall_iter;
+        /* a warm start's dual infeasibility can start near zero: cold starts only */
+        if (start == START_COLD) ctx.stall_growth = set->forward.stall_dual_growth;
+    }
     if ((st = run_ipopt(s, set, mu_init, &ctx, &a, start, false, &obj, &raw, &solve_s))) {
         free(a.block);
         return st;

@@ -163,11 +163,22 @@ Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_p
         c->timed_out = true;
         return FALSE;
     }
-    /* doc/api/solver.md "Stalls": still in the first barrier problem at iteration stall_iter */
-    if (iter == 0 && alg_mod == 0) c->mu0 = mu;
-    if (c->stall_iter > 0 && iter == c->stall_iter && alg_mod == 0 && mu >= c->mu0) {
-        c->stalled = true;
-        return FALSE;
+    /* doc/api/solver.md "Stalls": still in the first barrier problem at iteration stall_iter,
+     * or its dual infeasibility grown stall_growth-fold there */
+    if (alg_mod != 0) return TRUE; /* the restoration phase has its own barrier problem */
+    if (iter == 0) {
+        c->mu0 = mu;
+        c->du0 = inf_du;
+    } else if (mu >= c->mu0) {
+        if (c->stall_iter > 0 && iter == c->stall_iter)
+            c->stall_why = "after %lld iterations";
+        else if (c->stall_growth > 0 && c->du0 > 0 && inf_du > c->stall_growth * c->du0)
+            c->stall_why = "and its dual infeasibility grown past forward.stall_dual_growth "
+                           "times its start after %lld iterations";
+        if (c->stall_why) {
+            c->stalled = true;
+            return FALSE;
+        }
     }
     return TRUE;
 }

@@ -29,7 +29,9 @@ typedef struct fold_ipopt_ctx {
     double t_start, time_limit_s; /* wall clock; limit 0 = none */
     fold_int iterations;          /* last iteration count seen by the intermediate cb */
     int stall_iter;               /* forward.stall_iter of this run (0: no stall test) */
-    double mu0;                   /* the barrier parameter of iteration 0 */
+    double stall_growth;          /* forward.stall_dual_growth of this run (0: no such test) */
+    double mu0, du0;              /* the barrier parameter, dual infeasibility of iteration 0 */
+    const char *stall_why;        /* which stall test stopped the run */
     bool stalled;                 /* stopped by the stall test */
     bool has_iterated;            /* intermediate callback called at least once */
     bool timed_out;               /* stopped by the wall-clock limit */

@@ -296,6 +296,33 @@ START_TEST(stall_restart)
     ck_assert_int_eq(stalled.status, FOLD_FWD_MAX_ITER);
     ck_assert_int_eq(stalled.iterations, 5);
     fold_solver_free(s);
+    /* forward.stall_dual_growth: a cold solve whose dual infeasibility at the first mu exceeds
+     * that multiple of its start (with one this small: at iteration 1) restarts the same way;
+     * a warm start is not tested (its dual infeasibility can start near zero) */
+    fold_forward_info grown = FOLD_FORWARD_INFO_INIT, warm = FOLD_FORWARD_INFO_INIT,
+                      warm_off = FOLD_FORWARD_INFO_INIT;
+    double x_grown[4], x_warm[4], p[3];
+    fold_problem_default_params(prob, p);
+    p[0] *= 1.1;
+    set.forward.max_iter = 3000;
+    set.forward.stall_iter = 0;
+    for (int pass = 0; pass < 2; pass++) { /* the warm solve tested (0) or not (1) */
+        set.forward.stall_dual_growth = 1e-300;
+        ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
+        ck_assert_status(fold_solve(s, NULL, &grown), FOLD_OK);
+        ck_assert_status(fold_solver_solution(s, x_grown, NULL, NULL, NULL, NULL), FOLD_OK);
+        set.forward.stall_dual_growth = pass ? 0.0 : 1e-300;
+        ck_assert_status(fold_solver_update_settings(s, &set), FOLD_OK);
+        ck_assert_status(fold_solve(s, p, pass ? &warm_off : &warm), FOLD_OK); /* warm */
+        ck_assert_status(fold_solver_solution(s, pass ? x_plain : x_warm, NULL, NULL, NULL, NULL),
+                         FOLD_OK);
+        fold_solver_free(s);
+    }
+    ck_assert_int_eq(grown.iterations, adaptive.iterations + 1);
+    ck_assert_mem_eq(x_grown, x_adaptive, sizeof x_grown);
+    ck_assert_int_gt(warm.iterations, 0);
+    ck_assert_int_eq(warm.iterations, warm_off.iterations);
+    ck_assert_mem_eq(x_warm, x_plain, sizeof x_warm);
     fold_problem_free(prob);
 }
 END_TEST
