@@ -116,7 +116,7 @@ fold_status fold_kkt_classify_sides(fold_kkt *kkt, fold_solver *solver, const ch
     kkt->cands.pcstat = fold_malloc((size_t)m + 1, 1, "primary classification");
     if (!kkt->cands.pxstat || !kkt->cands.pcstat) return FOLD_ERR_MEMORY;
     /* the forward solve's last classification of this solution, when it made one */
-    if (!fold_solver_take_sides(solver, &kkt->cands.sides)) {
+    if (!fold_solver_copy_sides(solver, &kkt->cands.sides)) {
         if ((st = fold_sides_eval(prob, solver->p, solver->x, solver->lam, solver->zl, solver->zu,
                                   solver->verdict, &kkt->cands.sides)))
             return fold_error_context(st, "%s: classification of the solution", fn);

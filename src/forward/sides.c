@@ -18,6 +18,27 @@ void fold_sides_free(fold_sides *S)
     memset(S, 0, sizeof *S);
 }
 
+fold_status fold_sides_copy(const fold_sides *from, fold_sides *to)
+{
+    size_t c = (size_t)from->count;
+    *to = *from;
+    to->state = fold_malloc(c + 1, 1, "side states");
+    to->suspect = fold_malloc(c + 1, 1, "side verdicts");
+    to->dist = fold_malloc(c + 1, sizeof(double), "side distances");
+    to->mult = fold_malloc(c + 1, sizeof(double), "side multipliers");
+    to->logr = fold_malloc(c + 1, sizeof(double), "side stiffness");
+    if (!to->state || !to->suspect || !to->dist || !to->mult || !to->logr) {
+        fold_sides_free(to);
+        return FOLD_ERR_MEMORY;
+    }
+    memcpy(to->state, from->state, c);
+    memcpy(to->suspect, from->suspect, c);
+    memcpy(to->dist, from->dist, c * sizeof(double));
+    memcpy(to->mult, from->mult, c * sizeof(double));
+    memcpy(to->logr, from->logr, c * sizeof(double));
+    return FOLD_OK;
+}
+
 /* decide's state for a side held active by its stiffness alone (finish_item). */
 #define SIDE_ACTIVE_BY_BAND 4
 

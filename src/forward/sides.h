@@ -52,6 +52,8 @@ fold_status fold_sides_eval(const fold_problem *prob, const double *p, const dou
                             const double *lam, const double *zl, const double *zu,
                             const signed char *verdict, fold_sides *S);
 void fold_sides_free(fold_sides *S);
+/* A copy of from's arrays and counts into *to (FOLD_ERR_MEMORY: *to empty). */
+fold_status fold_sides_copy(const fold_sides *from, fold_sides *to);
 
 /* Is side s a candidate for both classifications (weak or ambiguous)? */
 static inline bool fold_side_undecided(const fold_sides *S, fold_int s)

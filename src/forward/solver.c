@@ -176,16 +176,13 @@ void fold_solver_keep_sides(fold_solver *s, fold_sides *S)
     s->sides_id = s->solution_id;
 }
 
-bool fold_solver_take_sides(fold_solver *s, fold_sides *out)
+bool fold_solver_copy_sides(fold_solver *s, fold_sides *out)
 {
     if (!s->sides || s->sides_id != s->solution_id) {
         drop_sides(s);
         return false;
     }
-    *out = *s->sides;
-    free(s->sides);
-    s->sides = NULL;
-    return true;
+    return fold_sides_copy(s->sides, out) == FOLD_OK; /* else the fold evaluates */
 }
 
 void fold_solver_store(fold_solver *s, const double *p, const double *x, const double *lam,

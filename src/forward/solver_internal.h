@@ -28,9 +28,9 @@ struct fold_solver {
      * solution. */
     signed char *verdict;
     /* The classification of every side (forward/sides.h) of the stored solution with its
-     * verdicts, as the forward solve's last evaluation left it, or NULL: the fold's
-     * classification takes it (fold_solver_take_sides) instead of evaluating the solution
-     * again. Valid while sides_id == solution_id. */
+     * verdicts, as the forward solve's last evaluation left it, or NULL: every fold call's
+     * classification of this solution copies it (fold_solver_copy_sides) instead of
+     * evaluating the solution again. Valid while sides_id == solution_id. */
     struct fold_sides *sides;
     unsigned long sides_id;
     /* fold_solve left its tightening re-solves to the first fold call (forward.resolve_when =
@@ -93,9 +93,10 @@ fold_status fold_solver_settle(fold_solver *s, const char *fn);
 fold_status fold_solver_copy_ipopt_options(fold_solver *to, const fold_solver *from);
 
 /* Keep *S, the classification of the stored solution at s->p with s->verdict, for the fold
- * (moved: *S is emptied); fold_solver_take_sides hands it over once. */
+ * (moved: *S is emptied); fold_solver_copy_sides gives each fold call a copy (false when
+ * none is kept for the current solution, or on a failed allocation: the fold evaluates). */
 void fold_solver_keep_sides(fold_solver *s, struct fold_sides *S);
-bool fold_solver_take_sides(fold_solver *s, struct fold_sides *out);
+bool fold_solver_copy_sides(fold_solver *s, struct fold_sides *out);
 /* Store a new solution (copies; p may equal solver->p). Bumps solution_id. */
 void fold_solver_store(fold_solver *s, const double *p, const double *x, const double *lam,
                        const double *zl, const double *zu, double objective, bool converged);

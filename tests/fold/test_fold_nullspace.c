@@ -159,9 +159,13 @@ START_TEST(classification_from_the_solve)
               K->n_suspect == F.n_suspect);
     fold_sides_free(&F);
     /* b's fold classifies on its own */
-    ck_assert(fold_solver_take_sides(b, &F));
+    ck_assert(fold_solver_copy_sides(b, &F));
+    ck_assert(memcmp(F.state, b->sides->state, c) == 0 && F.state != b->sides->state);
     fold_sides_free(&F);
-    ck_assert(!fold_solver_take_sides(b, &F)); /* once */
+    fold_sides_free(b->sides);
+    free(b->sides);
+    b->sides = NULL;
+    ck_assert(!fold_solver_copy_sides(b, &F));
     double x[NX], p[NP], xbar[NX], pa[NP], pb[NP];
     fold_solver_solution(a, x, NULL, NULL, NULL, NULL);
     fold_solver_params(a, p);
@@ -170,7 +174,11 @@ START_TEST(classification_from_the_solve)
     fold_status sa = fold_vjp(a, &(fold_zbar){.x = xbar}, pa, &ia);
     fold_status sb = fold_vjp(b, &(fold_zbar){.x = xbar}, pb, &ib);
     ck_assert_msg(sa >= 0 && sa == sb, "%s %s", fold_status_name(sa), fold_status_name(sb));
-    ck_assert_ptr_null(a->sides); /* taken by the fold */
+    ck_assert_ptr_nonnull(a->sides); /* kept for the next fold call at this solution */
+    fold_backward_info ia2 = FOLD_BACKWARD_INFO_INIT;
+    double pa2[NP];
+    ck_assert_status(fold_vjp(a, &(fold_zbar){.x = xbar}, pa2, &ia2), sa);
+    ck_assert(memcmp(pa, pa2, sizeof pa) == 0);
     ck_assert(memcmp(pa, pb, sizeof pa) == 0);
     ck_assert_int_eq(ia.n_not_unique, ib.n_not_unique);
     ck_assert_int_eq(ia.n_active_bounds, ib.n_active_bounds);
@@ -181,7 +189,7 @@ START_TEST(classification_from_the_solve)
     ck_assert_ptr_nonnull(b->sides);
     fold_solver_store(b, p, x, a->lam, a->zl, a->zu, 0.0, true);
     ck_assert_ptr_null(b->sides);
-    ck_assert(!fold_solver_take_sides(b, &F));
+    ck_assert(!fold_solver_copy_sides(b, &F));
     fold_solver_free(a);
     fold_solver_free(b);
     fold_problem_free(prob);
