@@ -146,10 +146,16 @@ fold_status fold_resolve_ambiguity(fold_solver *s, const double *p, fold_forward
         char mu[MU_LEN];
         fold_ipopt_result r;
         double spent = info->total_s + (fold_time_now() - t0);
-        if (tol * factor < 0.5 * TOL_FLOOR ||
+        /* a first solve already below its tol in complementarity (the adaptive barrier
+         * strategy of a restarted solve ends so, doc/api/solver.md "Stalls") is tightened from
+         * the level it reached: a round at tol * factor would leave it there and give no
+         * verdict (R = 1). Later rounds start from re-solves, which end at their tol. */
+        double next = tol * factor;
+        bool first_point = tol == s->set.forward.tol;
+        if (first_point && S0.mu > 0.0 && S0.mu * factor < next) next = S0.mu * factor;
+        if (next < 0.5 * TOL_FLOOR ||
             (s->set.forward.time_limit_s > 0 && spent >= s->set.forward.time_limit_s))
             break;
-        double next = tol * factor;
         stage_settings(&s->set, next, spent, &warm, mu);
         warm.forward.resolve_acceptable_iter = s->set.forward.resolve_acceptable_iter;
         fold_status rs = fold_ipopt_attempt(s, p, &warm, mu, true, &r);

@@ -275,6 +275,60 @@ static void vm_jacobian(solved *s, double *J, fold_int *n_trust)
     ck_assert_status(fold_trust_report(s->sv, &items, n_trust), FOLD_OK);
 }
 
+/* The log lines of a solve's first re-solve and of its restart (the sink of the test below). */
+typedef struct resolve_log {
+    char first[512];
+    bool restarted;
+} resolve_log;
+
+static void keep_resolve_lines(int level, const char *line, void *data)
+{
+    resolve_log *r = data;
+    (void)level;
+    if (strstr(line, "restarted with mu_strategy adaptive")) r->restarted = true;
+    if (!r->first[0] && strstr(line, "fold_solve: re-solve at tol "))
+        snprintf(r->first, sizeof r->first, "%s", line);
+}
+
+/* A first point already below its tol in complementarity (the adaptive barrier strategy of a
+ * restarted solve ends so: case14 with forward.stall_iter = 2 ends at 2.3e-10 for tol 1e-8) is
+ * tightened from the level it reached (doc/math.md §3.2 "Resolution"): its first re-solve aims
+ * 100 times below that level and gives verdicts. At tol / 100 = 1e-10 the re-solve would end
+ * where it started, with a pair of points at one level and no verdict. */
+START_TEST(deep_first_point_resolved)
+{
+    acopf_solved s;
+    fold_settings set;
+    resolve_log log = {"", false};
+    fold_settings_default(&set);
+    set.forward.stall_iter = 2;
+    set.forward.resolve_when = FOLD_RESOLVE_AT_SOLVE;
+    set.log.verbose = 2;
+    set.log.sink = keep_resolve_lines;
+    set.log.sink_data = &log;
+    acopf_test_load(&s, "pglib_opf_case14_ieee", 0, 0);
+    acopf_test_solve(&s, NULL, &set);
+    ck_assert(log.restarted);
+    double tol, from, to;
+    long decided, undecided;
+    printf("# %s\n", log.first);
+    ck_assert_int_eq(sscanf(log.first,
+                            "fold_solve: re-solve at tol %lf: %*[^,], complementarity level %lf -> "
+                            "%lf, %ld of %ld",
+                            &tol, &from, &to, &decided, &undecided),
+                     5);
+    ck_assert_double_lt(from, set.forward.tol);                       /* deeper than its tol */
+    ck_assert_double_le(fabs(tol - from / 100) / (from / 100), 0.06); /* %.1e of from / 100 */
+    ck_assert_double_lt(to, from / 4);                                /* R >= 4: verdicts */
+    ck_assert_int_gt(undecided, 0);
+    ck_assert_int_eq(decided, undecided);
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
+    ck_assert_status(fold_solve_finish(s.sv, &fi), FOLD_OK);
+    ck_assert_int_eq(fi.n_ambiguous, 0);
+    acopf_test_solved_free(&s);
+}
+END_TEST
+
 START_TEST(resolves_at_first_fold)
 {
     fold_settings set;
@@ -952,6 +1006,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, near_bound_voltage);
     tcase_add_test(tc, resolves_at_first_fold);
+    tcase_add_test(tc, deep_first_point_resolved);
     tcase_add_test(tc, leaf_buses_at_vmax);
     tcase_add_test(tc, isolated_bus);
     tcase_add_test(tc, twin_generators);
