@@ -47,6 +47,14 @@ static double bound_relax(const fold_settings *set, start_kind start)
     return start == START_TIGHTEN ? 0.0 : fmin(1e-8, set->forward.tol);
 }
 
+/* Did the caller set Ipopt option `name` (a pass-through option, which wins over foldopt's)? */
+static bool user_option(const fold_solver *s, const char *name)
+{
+    for (fold_int k = 0; k < s->n_ipopt_opt; k++)
+        if (!strcmp(s->ipopt_opt[2 * k], name)) return true;
+    return false;
+}
+
 /* Options in order: silence, foldopt's settings, start strategy, then the user's
  * pass-through options (which therefore override foldopt's). */
 static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold_settings *set,
@@ -83,30 +91,21 @@ static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold
          (st = fold_ipopt_opt_num(ip, "warm_start_mult_bound_push", 1e-9))))
         return st;
     if (adaptive && (st = fold_ipopt_opt_str(ip, "mu_strategy", "adaptive"))) return st;
-    bool user_mu = false, user_acceptable = false;
-    for (fold_int k = 0; k < s->n_ipopt_opt; k++) {
+    for (fold_int k = 0; k < s->n_ipopt_opt; k++)
         if ((st = fold_ipopt_pass_option(ip, s->ipopt_opt[2 * k], s->ipopt_opt[2 * k + 1], FN)))
             return st;
-        user_mu = user_mu || !strcmp(s->ipopt_opt[2 * k], "mu_init");
-        user_acceptable = user_acceptable || !strcmp(s->ipopt_opt[2 * k], "acceptable_iter");
-    }
-    if (mu_init && !user_mu && (st = fold_ipopt_pass_option(ip, "mu_init", mu_init, FN))) return st;
+    if (mu_init && !user_option(s, "mu_init") &&
+        (st = fold_ipopt_pass_option(ip, "mu_init", mu_init, FN)))
+        return st;
     /* the tightening re-solves of the resolution only (resolve.c keeps it for them alone) */
-    if (start == START_TIGHTEN && set->forward.resolve_acceptable_iter > 0 && !user_acceptable &&
+    if (start == START_TIGHTEN && set->forward.resolve_acceptable_iter > 0 &&
+        !user_option(s, "acceptable_iter") &&
         (st = fold_ipopt_opt_int(ip, "acceptable_iter", set->forward.resolve_acceptable_iter)))
         return st;
     /* Iteration log at verbose >= 2 on stderr (stdout stays for results). */
     if (set->log.verbose >= 2 && !OpenIpoptOutputFile(ip, "stderr", 5))
         return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt could not open its log on stderr", FN);
     return FOLD_OK;
-}
-
-/* Did the caller choose Ipopt's barrier strategy (an Ipopt option)? */
-static bool user_mu_strategy(const fold_solver *s)
-{
-    for (fold_int k = 0; k < s->n_ipopt_opt; k++)
-        if (!strcmp(s->ipopt_opt[2 * k], "mu_strategy")) return true;
-    return false;
 }
 
 /* Start point: an explicit fold_solver_set_start, else the last converged solution when
@@ -207,14 +206,13 @@ static fold_status rerun_adaptive(fold_solver *s, const fold_settings *set, cons
     const fold_problem *prob = s->prob;
     fold_int before = ctx->iterations;
     double first_s = *solve_s;
-    char why[160];
-    snprintf(why, sizeof why, ctx->stall_why, (long long)before);
-    fold_log(set, 1, "%s: barrier parameter still %g %s: restarted with mu_strategy adaptive", FN,
-             ctx->mu0, why);
+    fold_log(set, 1,
+             "%s: barrier parameter still %g %s %lld iterations: restarted with mu_strategy "
+             "adaptive",
+             FN, ctx->mu0, ctx->stall_why, (long long)before);
     ctx->stall_iter = 0;
     ctx->stall_growth = 0;
     ctx->stall_why = NULL;
-    ctx->stalled = false;
     memset(a->zl, 0, (size_t)prob->n * sizeof(double));
     memset(a->zu, 0, (size_t)prob->n * sizeof(double));
     if (prob->m) memset(a->lam, 0, (size_t)prob->m * sizeof(double));
@@ -276,7 +274,7 @@ fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_setti
     }
     memset(&s->stats, 0, sizeof s->stats);
     start = choose_start(s, tighten, &a) ? (tighten ? START_TIGHTEN : START_WARM) : START_COLD;
-    if (start != START_TIGHTEN && !user_mu_strategy(s)) {
+    if (start != START_TIGHTEN && !user_option(s, "mu_strategy")) {
         if (set->forward.max_iter > set->forward.stall_iter)
             ctx.stall_iter = set->forward.stall_iter;
         /* a warm start's dual infeasibility can start near zero: cold starts only */
@@ -286,7 +284,7 @@ fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_setti
         free(a.block);
         return st;
     }
-    if (ctx.stalled && raw == User_Requested_Stop &&
+    if (ctx.stall_why && raw == User_Requested_Stop &&
         (st = rerun_adaptive(s, set, mu_init, &ctx, &a, &obj, &raw, &solve_s))) {
         free(a.block);
         return st;

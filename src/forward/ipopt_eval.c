@@ -171,14 +171,11 @@ Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_p
         c->du0 = inf_du;
     } else if (mu >= c->mu0) {
         if (c->stall_iter > 0 && iter == c->stall_iter)
-            c->stall_why = "after %lld iterations";
+            c->stall_why = "after";
         else if (c->stall_growth > 0 && c->du0 > 0 && inf_du > c->stall_growth * c->du0)
             c->stall_why = "and its dual infeasibility grown past forward.stall_dual_growth "
-                           "times its start after %lld iterations";
-        if (c->stall_why) {
-            c->stalled = true;
-            return FALSE;
-        }
+                           "times its start after";
+        if (c->stall_why) return FALSE;
     }
     return TRUE;
 }

@@ -31,8 +31,7 @@ typedef struct fold_ipopt_ctx {
     int stall_iter;               /* forward.stall_iter of this run (0: no stall test) */
     double stall_growth;          /* forward.stall_dual_growth of this run (0: no such test) */
     double mu0, du0;              /* the barrier parameter, dual infeasibility of iteration 0 */
-    const char *stall_why;        /* which stall test stopped the run */
-    bool stalled;                 /* stopped by the stall test */
+    const char *stall_why;        /* the stall test that stopped the run, for the log; or NULL */
     bool has_iterated;            /* intermediate callback called at least once */
     bool timed_out;               /* stopped by the wall-clock limit */
     fold_status fatal;            /* first fatal callback error; FOLD_OK if none */
