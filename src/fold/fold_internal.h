@@ -297,19 +297,20 @@ bool fold_kkt_border_wanted(const fold_kkt *kkt, const fold_settings *set);
 /* Move the primary system (K, positions, factorization) aside; sys and fac are then empty. */
 fold_status fold_kkt_border_stash(fold_kkt *kkt);
 /* After the run's K is assembled and checked: its bordered solve over the primary
- * factorization; false (and nothing kept) when the run changes too many rows, K is
- * structurally singular or the capacitance matrix is near singular: it is factored then. */
+ * factorization (exact, pinned or regularized), with the run's null space when it has one;
+ * false (and nothing kept) when the run changes too many rows, K is structurally singular
+ * or the capacitance matrix is near singular: it is factored then. */
 bool fold_kkt_border_setup(fold_kkt *kkt, const fold_settings *set, fold_status *st);
 /* Solves of the current run (kkt->border.run set): X = K^{-1} B refined against K;
- * FOLD_WARN_INACCURATE when a column misses backward.refine_tol (the caller factors K). */
+ * FOLD_WARN_INACCURATE when a column misses backward.refine_tol (the caller factors K).
+ * Over a regularized primary, bad[c] = 1 (*n_bad of them) for a column that misses eq. 4.9
+ * (the caller's GMRES, preconditioned by fold_kkt_border_apply, tells slow from
+ * inconsistent); fold_kkt_border_delta is then the primary's delta (else 0). */
 fold_status fold_kkt_border_solve(fold_kkt *kkt, const fold_settings *set, bool transpose,
-                                  fold_int nrhs, const double *B, double *X, double *residual);
-/* After a solve of the primary run (nrhs columns, n_bad of them inconsistent): its
- * right-hand sides and solutions kept for the comparison runs of the call, within a memory
- * cap; _forget clears them (a new primary run starts). */
-void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
-                            const double *X, fold_int n_bad);
-void fold_kkt_border_forget(fold_kkt *kkt);
+                                  fold_int nrhs, const double *B, double *X, double *residual,
+                                  unsigned char *bad, fold_int *n_bad);
+fold_status fold_kkt_border_apply(fold_kkt *kkt, bool transpose, const double *r, double *z);
+double fold_kkt_border_delta(const fold_kkt *kkt);
 /* After a solve of the primary run (nrhs columns, n_bad of them inconsistent): its
  * right-hand sides and solutions kept for the comparison runs of the call, within a memory
  * cap; _forget clears them (a new primary run starts). */

@@ -45,11 +45,16 @@ static bool exact_inverse(const fold_kkt_null_space *ns, const fold_la_factor_in
     return (!ns->has_null && !(finfo->singular_delta > 0.0)) || fold_la_factor_pinned(F);
 }
 
-/* Can the primary aside be bordered: an exact inverse, without dependent rows? */
+/* Can the primary aside be bordered: an exact inverse without dependent rows, or a
+ * regularized factorization (§4.8), whose bordered inverse is that of the run's K plus the
+ * primary's regularization on the unknowns they share (tested by the refinement as a
+ * factorization of its own would be, eq. 4.9)? */
 static bool primary_borderable(const fold_kkt *kkt)
 {
     const fold_kkt_border *b = &kkt->border;
-    return b->has_primary && kkt->cls.n_dependent == 0 && exact_inverse(&b->ns, &b->finfo, b->F);
+    if (!b->has_primary) return false;
+    if (exact_inverse(&b->ns, &b->finfo, b->F)) return kkt->cls.n_dependent == 0;
+    return b->finfo.singular_delta > 0.0;
 }
 
 /* Exchange the system in sys and fac with the one aside (the arrays of positions and
@@ -300,13 +305,19 @@ static fold_status ensure_columns(fold_kkt *kkt, const fold_settings *set, const
     for (fold_int j = 0; j < k; j++)
         if (!b->have[list[j]]) border_column(kkt, &kkt->cands.cand[list[j]], Cn + nP * n_new++);
     /* a column that moves a pinned primary's copies apart is not in its range: its pinned
-     * solve is the W of eq. 4.16b (the flags of fold_la_factor_solve_cols ignored) */
+     * solve is the W of eq. 4.16b (the flags of fold_la_factor_solve_cols ignored); over a
+     * regularized primary W = M^{-1} C unrefined, so that the border inverts the run's K
+     * plus the primary's regularization exactly (refined against K, a column along its
+     * null space would grow without bound, eq. 4.8) */
     double worst = 0.0;
     unsigned char *bad = fold_malloc((size_t)n_new + 1, 1, "border columns");
-    st = !bad    ? FOLD_ERR_MEMORY
-         : n_new ? fold_la_factor_solve_cols(b->F, false, n_new, Cn, Wn, set->backward.refine_steps,
-                                             set->backward.refine_tol, &worst, bad, NULL)
-                 : FOLD_OK;
+    bool regularized = !exact_inverse(&b->ns, &b->finfo, b->F);
+    st = !bad     ? FOLD_ERR_MEMORY
+         : !n_new ? FOLD_OK
+         : regularized
+             ? fold_la_factor_apply(b->F, false, n_new, Cn, Wn)
+             : fold_la_factor_solve_cols(b->F, false, n_new, Cn, Wn, set->backward.refine_steps,
+                                         set->backward.refine_tol, &worst, bad, NULL);
     free(bad);
     if (st == FOLD_WARN_INACCURATE) fold_clear_error(); /* the run's refinement settles it */
     if (st >= 0) {
@@ -407,6 +418,42 @@ static fold_status run_null_space(fold_kkt *kkt, const fold_la_border *Bd)
     return st;
 }
 
+/* The null space of a run bordered over a regularized primary: the probe of eq. 4.10 with
+ * the bordered inverse, marked as fold_kkt_null_setup marks a factorization's (eq. 4.11)
+ * with its weakly active multipliers (eq. 4.12); 1 when the run has a null direction and
+ * backward.lsq_fallback asks for least squares (the run factors its K, which gives them). */
+static fold_status regularized_null_space(fold_kkt *kkt, const fold_settings *set,
+                                          fold_la_border *Bd)
+{
+    fold_int nV = kkt->sys.nK;
+    double residual = HUGE_VAL, delta = fold_la_border_delta(Bd);
+    fold_kkt_null_free(kkt);
+    double *z = fold_malloc((size_t)nV + 1, sizeof *z, "null vector");
+    fold_status st = z ? fold_la_border_null_probe(Bd, z, &residual) : FOLD_ERR_MEMORY;
+    if (!st)
+        fold_log(set, 3,
+                 "%s: null-space probe of the bordered regularized KKT matrix: residual %.3g (a "
+                 "null vector at most %.3g)",
+                 kkt->fn, residual, FOLD_LA_NULL_RESIDUAL * delta);
+    if (!st && residual <= FOLD_LA_NULL_RESIDUAL * delta) {
+        st = set->backward.lsq_fallback ? 1 : fold_kkt_null_setup_vector(kkt, z);
+        if (!st) st = fold_kkt_null_degenerate(kkt, kkt->solver, kkt->fn);
+    }
+    free(z);
+    if (st) fold_kkt_null_free(kkt);
+    return st;
+}
+
+double fold_kkt_border_delta(const fold_kkt *kkt)
+{
+    return kkt->border.run ? fold_la_border_delta(kkt->border.run) : 0.0;
+}
+
+fold_status fold_kkt_border_apply(fold_kkt *kkt, bool transpose, const double *r, double *z)
+{
+    return fold_la_border_apply(kkt->border.run, transpose, 1, r, z);
+}
+
 bool fold_kkt_border_setup(fold_kkt *kkt, const fold_settings *set, fold_status *st)
 {
     fold_int nc = kkt->cands.n_cand, k = 0;
@@ -435,12 +482,17 @@ bool fold_kkt_border_setup(fold_kkt *kkt, const fold_settings *set, fold_status 
     }
     double rc = fold_la_border_rcond(Bd);
     fold_log(set, 3,
-             "%s: comparison run (variant %d) over the primary factorization: %lld rows "
+             "%s: comparison run (variant %d) over the primary factorization%s: %lld rows "
              "and columns, capacitance rcond %.3g%s",
-             kkt->fn, kkt->cands.variant, (long long)k, rc,
-             rc < BORDER_RCOND ? " (near singular: factored instead)" : "");
+             kkt->fn, kkt->cands.variant, fold_la_border_delta(Bd) > 0.0 ? " (regularized)" : "",
+             (long long)k, rc, rc < BORDER_RCOND ? " (near singular: factored instead)" : "");
     if (!(rc >= BORDER_RCOND)) {
         fold_la_border_free(Bd);
+        return false;
+    }
+    if (fold_la_border_delta(Bd) > 0.0 && (*st = regularized_null_space(kkt, set, Bd)) != FOLD_OK) {
+        fold_la_border_free(Bd);
+        if (*st > 0) *st = FOLD_OK; /* least squares asked for: factored instead */
         return false;
     }
     kkt->border.run = Bd;
@@ -469,7 +521,8 @@ static double *record_rhs(fold_kkt_border *b, fold_int q0, fold_int count)
 }
 
 fold_status fold_kkt_border_solve(fold_kkt *kkt, const fold_settings *set, bool transpose,
-                                  fold_int nrhs, const double *B, double *X, double *residual)
+                                  fold_int nrhs, const double *B, double *X, double *residual,
+                                  unsigned char *bad, fold_int *n_bad)
 {
     fold_kkt_border *b = &kkt->border;
     fold_int known = b->rec_n - b->rec_pos;
@@ -477,10 +530,10 @@ fold_status fold_kkt_border_solve(fold_kkt *kkt, const fold_settings *set, bool 
     if (known < 0) known = 0;
     const double *Bp = known ? record_rhs(b, b->rec_pos, known) : NULL;
     if (known && !Bp) return FOLD_ERR_MEMORY;
-    fold_status st =
-        fold_la_border_solve(b->run, transpose, nrhs, B, X, Bp,
-                             known ? b->rec_X + (size_t)b->rec_pos * (size_t)b->nK : NULL, known,
-                             set->backward.refine_steps, set->backward.refine_tol, residual);
+    fold_status st = fold_la_border_solve(
+        b->run, transpose, nrhs, B, X, Bp,
+        known ? b->rec_X + (size_t)b->rec_pos * (size_t)b->nK : NULL, known,
+        set->backward.refine_steps, set->backward.refine_tol, residual, bad, n_bad);
     b->rec_pos += nrhs;
     if (st) return st;
     return *residual <= set->backward.refine_tol ? FOLD_OK : FOLD_WARN_INACCURATE;

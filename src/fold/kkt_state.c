@@ -327,6 +327,7 @@ fold_status fold_kkt_setup(fold_solver *solver, bool want_factor, fold_backward_
                      fold_time_now() - t1 - tm.structural, (long long)kkt->sys.nK);
             memset(&kkt->fac.finfo, 0, sizeof kkt->fac.finfo);
             kkt->fac.finfo.factorization = set->backward.factorization;
+            kkt->fac.finfo.singular_delta = fold_kkt_border_delta(kkt);
         } else if (st < 0) {
             return st;
         }

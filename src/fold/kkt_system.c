@@ -29,7 +29,9 @@ static fold_status apply_k(void *ctx, bool transpose, const double *x, double *y
 static fold_status apply_factor(void *ctx, bool transpose, const double *r, double *z)
 {
     fold_kkt *kkt = ctx;
-    fold_status st = fold_la_factor_apply(kkt->fac.F, transpose, 1, r, z);
+    /* a comparison run over the regularized primary: its bordered inverse (§4.9) */
+    fold_status st = kkt->border.run ? fold_kkt_border_apply(kkt, transpose, r, z)
+                                     : fold_la_factor_apply(kkt->fac.F, transpose, 1, r, z);
     return st < 0 ? fold_error_context(st, "preconditioner") : FOLD_OK;
 }
 
@@ -76,12 +78,8 @@ static fold_status direct(void *ctx, const fold_settings *set, bool transpose, f
     fold_kkt *kkt = ctx;
     fold_status st;
     if (kkt->border.run) { /* a comparison run over the primary factorization (§4.9) */
-        st = fold_kkt_border_solve(kkt, set, transpose, nrhs, B, X, residual);
-        if (st != FOLD_WARN_INACCURATE) {
-            memset(bad, 0, (size_t)nrhs);
-            *n_bad = 0;
-            return st;
-        }
+        st = fold_kkt_border_solve(kkt, set, transpose, nrhs, B, X, residual, bad, n_bad);
+        if (st != FOLD_WARN_INACCURATE) return st;
         fold_clear_error(); /* missed refine_tol: the run's K factored, as without the border */
         if ((st = fold_kkt_factor_run(kkt, set)) < 0) return st;
         if (kkt->fac.is_lsq || !kkt->fac.F) /* singular after all: least squares asked for */

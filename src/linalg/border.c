@@ -27,6 +27,13 @@ struct fold_la_border {
     fold_int n_reused; /* columns whose A solve was given (Zp) */
     double *ws;        /* fold_la_border_solve's buffers, kept (fresh pages cost) */
     size_t ws_len;
+    double *aws; /* fold_la_border_apply's */
+    size_t aws_len;
+    /* A regularized F (M = A + delta D, §4.8): the bordered inverse is that of A_v + delta D_v,
+     * D_v = D on A's unknowns and 0 on the border's; dreg holds |D_v| (nV), the refinement
+     * tests eq. 4.9, and dprobe (nV) scales the probe: dreg, or the row's norm where it is 0. */
+    double delta;
+    double *dreg, *dprobe;
 };
 
 void fold_la_border_free(fold_la_border *Bd)
@@ -43,6 +50,9 @@ void fold_la_border_free(fold_la_border *Bd)
     free(Bd->pk);
     free(Bd->pr);
     free(Bd->G);
+    free(Bd->aws);
+    free(Bd->dreg);
+    free(Bd->dprobe);
     free(Bd);
 }
 
@@ -186,6 +196,30 @@ fold_int fold_la_border_null_vector(const fold_la_border *Bd, double *z)
     return Bd->n_pin - Bd->a;
 }
 
+/* A regularized F (§4.8): the diagonal delta D_v of the bordered inverse on A_v's unknowns
+ * (A's d_t where A_v keeps unknown t, 0 on the border's), and the probe's scales (d_t, or
+ * the largest entry of A_v's row); false when memory runs out. */
+static bool set_regularization(fold_la_border *Bd, double delta, const double *d)
+{
+    fold_int nV = Bd->nV;
+    Bd->dreg = fold_calloc((size_t)nV + 1, sizeof *Bd->dreg, "border regularization");
+    Bd->dprobe = fold_calloc((size_t)nV + 1, sizeof *Bd->dprobe, "border regularization");
+    if (!Bd->dreg || !Bd->dprobe) return false;
+    Bd->delta = delta;
+    for (fold_int t = 0; t < Bd->nP; t++)
+        if (Bd->pv[t] >= 0) Bd->dreg[Bd->pv[t]] = d[t];
+    const fold_int *Ap = Bd->Av->p, *Ai = Bd->Av->i;
+    const double *Ax = Bd->Av->x;
+    for (fold_int j = 0; j < nV; j++) /* A_v symmetric: a column's entries are its row's */
+        for (fold_int q = Ap[j]; q < Ap[j + 1]; q++)
+            Bd->dprobe[Ai[q]] = fold_la_max(Bd->dprobe[Ai[q]], fabs(Ax[q]));
+    for (fold_int i = 0; i < nV; i++) {
+        if (Bd->dreg[i] > 0.0) Bd->dprobe[i] = Bd->dreg[i];
+        if (!(Bd->dprobe[i] > 0.0)) Bd->dprobe[i] = Bd->anorm > 0.0 ? Bd->anorm : 1.0;
+    }
+    return true;
+}
+
 fold_status fold_la_border_create(fold_la_factor *F, const cholmod_sparse *Av, const fold_int *pv,
                                   fold_int k, const fold_int *vpos, const double *C,
                                   const double *W, const double *D, fold_la_border **out)
@@ -234,6 +268,11 @@ fold_status fold_la_border_create(fold_la_factor *F, const cholmod_sparse *Av, c
     for (fold_int i = 0; i < nV; i++)
         Bd->anorm = fold_la_max(Bd->anorm, rowsum[i]);
     free(rowsum);
+    if (F->preg.delta > 0.0 && !F->preg.pinned &&
+        !set_regularization(Bd, F->preg.delta, F->preg.d)) {
+        fold_la_border_free(Bd);
+        return FOLD_ERR_MEMORY;
+    }
     fold_int *cur = fold_malloc((size_t)nV + 1, sizeof *cur, "symmetry check"), bi, bj;
     if (!cur) {
         fold_la_border_free(Bd);
@@ -332,7 +371,8 @@ static fold_status bordered_apply(fold_la_border *Bd, bool transpose, fold_int n
     return FOLD_OK;
 }
 
-/* Componentwise backward error of x (eq. 4.4): r = b - A_v x, w = |A_v| |x|. */
+/* Componentwise backward error of x (eq. 4.4): r = b - A_v x, w = |A_v| |x|; with a
+ * regularized F the row scale has the term delta d_i |x_i| of §4.8, as factor_solve.c's. */
 static double backward_error(const fold_la_border *Bd, const double *x, const double *b,
                              const double *r, const double *w)
 {
@@ -344,6 +384,7 @@ static double backward_error(const fold_la_border *Bd, const double *x, const do
     double floor_den = DBL_EPSILON * (Bd->anorm * xn + bn);
     for (fold_int i = 0; i < Bd->nV; i++) {
         double den = w[i] + fabs(b[i]) + floor_den, ri = fabs(r[i]);
+        if (Bd->dreg) den += Bd->delta * Bd->dreg[i] * fabs(x[i]);
         if (ri > 0.0) rc = fold_la_max(rc, den > 0.0 ? ri / den : HUGE_VAL);
     }
     return isnan(rc) ? HUGE_VAL : rc;
@@ -356,15 +397,19 @@ fold_int fold_la_border_reused(const fold_la_border *Bd)
 
 fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nrhs, const double *B,
                                  double *X, const double *Bp, const double *Zp, fold_int n_known,
-                                 int refine_steps, double tol, double *residual)
+                                 int refine_steps, double tol, double *residual, unsigned char *bad,
+                                 fold_int *n_bad)
 {
     fold_int nP = Bd->nP, nV = Bd->nV;
     size_t len = (size_t)(nV * nrhs);
     *residual = 0.0;
+    *n_bad = 0;
     if (nrhs == 0 || nV == 0) return FOLD_OK;
-    /* R, D, Xprev (nV nrhs each), w (nV), res (nrhs), bordered_apply's (2 nP nrhs + k) */
+    memset(bad, 0, (size_t)nrhs);
+    /* R, D, Xprev (nV nrhs each), w (nV), res, dr, act (nrhs each), bordered_apply's (2 nP
+     * nrhs + k) */
     size_t need =
-        3 * len + (size_t)nV + (size_t)nrhs + 2 * (size_t)(nP * nrhs) + (size_t)Bd->ke + 1;
+        3 * len + (size_t)nV + 3 * (size_t)nrhs + 2 * (size_t)(nP * nrhs) + (size_t)Bd->ke + 1;
     if (Bd->ws_len < need) {
         free(Bd->ws);
         Bd->ws_len = 0;
@@ -374,43 +419,123 @@ fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nr
     }
     double *ws = Bd->ws;
     double *R = ws, *Dx = R + len, *Xprev = Dx + len, *w = Xprev + len, *res = w + nV;
-    double *aws = res + nrhs;
+    double *dr = res + nrhs, *act = dr + nrhs, *aws = act + nrhs;
+    /* a regularized F: a column also needs its last correction below FOLD_LA_PREG_ETA of
+     * its solution (eq. 4.9), within FOLD_LA_PREG_EXTRA_STEPS more steps */
+    const bool preg = Bd->dreg != NULL;
+    const int max_steps = preg ? refine_steps + FOLD_LA_PREG_EXTRA_STEPS : refine_steps;
     fold_status st = bordered_apply(Bd, transpose, nrhs, B, X, aws, Bp, Zp, n_known);
-    for (fold_int c = 0; c < nrhs; c++)
+    for (fold_int c = 0; c < nrhs; c++) {
         res[c] = HUGE_VAL;
-    /* refinement as the direct solves' (factor_solve.c, eqs. 4.3-4.4): per column until it
-     * meets tol, its residual stops decreasing (the previous x kept) or the steps run out */
+        dr[c] = preg ? HUGE_VAL : 0.0;
+    }
+    /* refinement as the direct solves' (factor_solve.c, eqs. 4.3-4.4, 4.9): per column until
+     * it meets tol, its residual stops decreasing (the previous x kept) or the steps run out */
     for (int step = 0; st == FOLD_OK; step++) {
         bool active = false;
         for (fold_int c = 0; c < nrhs; c++) {
             double *x = X + c * nV, *r = R + c * nV;
             const double *b = B + c * nV;
-            if (res[c] < 0 || res[c] <= tol) {
+            act[c] = 0.0;
+            if (res[c] < 0 || (res[c] <= tol && dr[c] <= FOLD_LA_PREG_ETA)) {
                 memset(r, 0, (size_t)nV * sizeof *r);
                 continue;
             }
             fold_la_residual(Bd->Av, transpose || Bd->exact_sym, x, b, r, w);
             double rc = backward_error(Bd, x, b, r, w);
-            if (step > 0 && !(rc < res[c])) {
+            if (step > 0 && !(rc < res[c]) && !(preg && rc <= tol)) {
                 memcpy(x, Xprev + c * nV, (size_t)nV * sizeof *x);
                 res[c] = -res[c];
                 memset(r, 0, (size_t)nV * sizeof *r);
                 continue;
             }
             res[c] = rc;
-            if (rc > tol) {
+            if (rc > tol || dr[c] > FOLD_LA_PREG_ETA) {
                 active = true;
+                act[c] = 1.0;
                 memcpy(Xprev + c * nV, x, (size_t)nV * sizeof *x);
             } else {
                 memset(r, 0, (size_t)nV * sizeof *r);
             }
         }
-        if (!active || step >= refine_steps) break;
+        if (!active || step >= max_steps) break;
         if ((st = bordered_apply(Bd, transpose, nrhs, R, Dx, aws, NULL, NULL, 0))) break;
-        for (size_t q = 0; q < len; q++)
-            X[q] += Dx[q];
+        for (fold_int c = 0; c < nrhs; c++) {
+            double *x = X + c * nV, dn = 0.0, xn = 0.0;
+            const double *d = Dx + c * nV;
+            for (fold_int i = 0; i < nV; i++) {
+                x[i] += d[i];
+                dn = fold_la_max(dn, fabs(d[i]));
+                xn = fold_la_max(xn, fabs(x[i]));
+            }
+            if (preg && act[c] != 0.0)
+                dr[c] = dn <= FOLD_LA_PREG_ETA * xn ? dn / fold_la_max(xn, DBL_MIN) : HUGE_VAL;
+        }
     }
-    for (fold_int c = 0; c < nrhs; c++)
-        *residual = fold_la_max(*residual, fabs(res[c]));
+    for (fold_int c = 0; c < nrhs; c++) {
+        bad[c] = dr[c] > FOLD_LA_PREG_ETA;
+        *n_bad += bad[c];
+        if (!bad[c]) *residual = fold_la_max(*residual, fabs(res[c]));
+    }
     return st;
+}
+
+fold_status fold_la_border_apply(fold_la_border *Bd, bool transpose, fold_int nrhs, const double *B,
+                                 double *X)
+{
+    size_t need = 2 * (size_t)(Bd->nP * nrhs) + (size_t)Bd->ke + 1;
+    if (Bd->aws_len < need) {
+        free(Bd->aws);
+        Bd->aws_len = 0;
+        if (!(Bd->aws = fold_malloc(need, sizeof *Bd->aws, "bordered solve workspace")))
+            return FOLD_ERR_MEMORY;
+        Bd->aws_len = need;
+    }
+    return bordered_apply(Bd, transpose, nrhs, B, X, Bd->aws, NULL, NULL, 0);
+}
+
+fold_status fold_la_border_null_probe(fold_la_border *Bd, double *z, double *residual)
+{
+    fold_int nV = Bd->nV;
+    const double *d = Bd->dprobe;
+    *residual = HUGE_VAL;
+    if (!d) return fold_error(FOLD_ERR_ARGUMENT, "fold_la_border_null_probe: F not regularized");
+    double *y = fold_malloc((size_t)nV + 1, sizeof *y, "null-space probe");
+    if (!y) return FOLD_ERR_MEMORY;
+    /* eq. 4.10 as fold_la_probe_iterate: inverse iteration on the row-scaled bordered
+     * inverse, from the same pseudo-random start */
+    uint64_t state = 0x9e3779b97f4a7c15ULL ^ (uint64_t)nV;
+    for (fold_int i = 0; i < nV; i++)
+        z[i] = 2.0 * fold_la_lcg_unit(&state) - 1.0;
+    fold_status st = FOLD_OK;
+    for (int it = 0; it < FOLD_LA_PROBE_ITERATIONS && !st; it++) {
+        for (fold_int i = 0; i < nV; i++)
+            y[i] = sqrt(d[i]) * z[i];
+        if ((st = fold_la_border_apply(Bd, false, 1, y, z))) break;
+        double zn = 0.0;
+        for (fold_int i = 0; i < nV; i++) {
+            z[i] *= sqrt(d[i]);
+            zn = fold_la_max(zn, fabs(z[i]));
+        }
+        for (fold_int i = 0; i < nV; i++)
+            z[i] = zn > 0.0 ? z[i] / zn : 0.0;
+    }
+    if (!st) {
+        for (fold_int i = 0; i < nV; i++)
+            z[i] /= sqrt(d[i]);
+        fold_la_spmv(Bd->Av, false, z, y, false);
+        double res = 0.0;
+        for (fold_int i = 0; i < nV; i++)
+            res = fold_la_max(res, fabs(y[i]) / sqrt(d[i]));
+        *residual = isnan(res) ? HUGE_VAL : res;
+        for (fold_int i = 0; i < nV; i++)
+            if (fabs(z[i]) * sqrt(d[i]) <= FOLD_LA_PROBE_TINY) z[i] = 0.0;
+    }
+    free(y);
+    return st;
+}
+
+double fold_la_border_delta(const fold_la_border *Bd)
+{
+    return Bd->dreg ? Bd->delta : 0.0;
 }

@@ -28,15 +28,9 @@ static const double *pinned_rows_zeroed(const fold_la_factor *F, fold_int nrhs, 
     return out;
 }
 
-/* Eq. 4.9: with a regularized factor, a column is consistent when its last
- * correction is below this fraction of the solution (an inconsistent column grows by about
- * a constant step per refinement, i.e. by at least 1 / (steps + 1) of the solution). */
-#define PREG_ETA 1e-3
-#define PREG_EXTRA_STEPS 2
-
 /* Eqs. 4.3, 4.4: x <- x + inv(M) (b - A x), r measured against the unregularized A, per
  * column, stopping a column when it meets tol or its residual stops decreasing. With a
- * regularized factor a column also needs a last correction below PREG_ETA of the
+ * regularized factor a column also needs a last correction below FOLD_LA_PREG_ETA of the
  * solution (eq. 4.9); bad[c] = 1 for a column that never got there (inconsistent), and
  * *worst is the largest residual of the other columns. ws: 3 n nrhs; cw: 3 nrhs. */
 static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_int nrhs,
@@ -54,7 +48,7 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
     const bool pinned = F->preg.pinned;
     const fold_int *pin = F->preg.pin, n_pin = pinned ? F->preg.n_pin : 0;
     bool preg = F->preg.delta > 0.0 && !pinned;
-    int max_steps = preg ? refine_steps + PREG_EXTRA_STEPS : refine_steps;
+    int max_steps = preg ? refine_steps + FOLD_LA_PREG_EXTRA_STEPS : refine_steps;
     fold_status st = factor_apply_inverse(F, transpose, nrhs, pinned_rows_zeroed(F, nrhs, B, R), X);
     if (st) return st;
     for (fold_int c = 0; c < nrhs; c++) {
@@ -69,7 +63,7 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
             const double *b = B + c * n;
             act[c] = 0.0;
             /* converged, or stalled (stored negated) */
-            if (res[c] < 0 || (res[c] <= tol && (pinned || dr[c] <= PREG_ETA))) {
+            if (res[c] < 0 || (res[c] <= tol && (pinned || dr[c] <= FOLD_LA_PREG_ETA))) {
                 memset(r, 0, (size_t)n * sizeof *r);
                 *worst = fold_la_max(*worst, fabs(res[c]));
                 continue;
@@ -109,7 +103,7 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
                 memset(r, 0, (size_t)n * sizeof *r);
             } else {
                 res[c] = rc;
-                if (rc > tol || (!pinned && dr[c] > PREG_ETA)) {
+                if (rc > tol || (!pinned && dr[c] > FOLD_LA_PREG_ETA)) {
                     active = true;
                     act[c] = 1.0;
                     memcpy(Xprev + c * n, x, (size_t)n * sizeof *x);
@@ -139,13 +133,14 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
                 dn = fold_la_max(dn, fabs(d[i]));
                 xn = fold_la_max(xn, fabs(x[i]));
             }
-            if (preg) dr[c] = dn <= PREG_ETA * xn ? dn / fold_la_max(xn, DBL_MIN) : HUGE_VAL;
+            if (preg)
+                dr[c] = dn <= FOLD_LA_PREG_ETA * xn ? dn / fold_la_max(xn, DBL_MIN) : HUGE_VAL;
         }
     }
     *worst = 0.0;
     *n_bad = 0;
     for (fold_int c = 0; c < nrhs; c++) {
-        bad[c] = dr[c] > (pinned ? FOLD_LA_PIN_ETA : PREG_ETA);
+        bad[c] = dr[c] > (pinned ? FOLD_LA_PIN_ETA : FOLD_LA_PREG_ETA);
         *n_bad += bad[c];
         if (!bad[c]) *worst = fold_la_max(*worst, fabs(res[c]));
     }

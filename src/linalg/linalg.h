@@ -249,7 +249,23 @@ fold_int fold_la_border_null_vector(const fold_la_border *Bd, double *z);
  * n_known = 0). fold_la_border_reused counts those columns. */
 fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nrhs, const double *B,
                                  double *X, const double *Bp, const double *Zp, fold_int n_known,
-                                 int refine_steps, double tol, double *residual);
+                                 int refine_steps, double tol, double *residual, unsigned char *bad,
+                                 fold_int *n_bad);
+/* F regularized (M = A + delta D, §4.8, not pinned): the bordered inverse is that of
+ * A_v + delta D_v (D_v: D on A's unknowns, 0 on the border's), and fold_la_border_solve
+ * refines against A_v with the test of eq. 4.9 as fold_la_factor_solve_cols does: bad[c] = 1
+ * (*n_bad of them) for a column whose corrections do not shrink (inconsistent, or slow:
+ * the caller's GMRES tells), *residual then the largest of the others'; for any other F no
+ * column is bad. fold_la_border_delta: delta, or 0 when F is not regularized. */
+double fold_la_border_delta(const fold_la_border *Bd);
+/* X = the bordered inverse applied to B (nrhs columns of nV), without refinement (a Krylov
+ * method's preconditioner, as fold_la_factor_apply). */
+fold_status fold_la_border_apply(fold_la_border *Bd, bool transpose, fold_int nrhs, const double *B,
+                                 double *X);
+/* F regularized: the null-space probe of eq. 4.10 (as fold_la_factor_null_probe, z of nV)
+ * with the bordered inverse, the rows scaled by D_v (by the largest entry of A_v's row on
+ * the border's unknowns). */
+fold_status fold_la_border_null_probe(fold_la_border *Bd, double *z, double *residual);
 fold_int fold_la_border_reused(const fold_la_border *Bd);
 void fold_la_border_free(fold_la_border *Bd);
 

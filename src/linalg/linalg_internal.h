@@ -90,6 +90,12 @@ void fold_la_preg_free_pins(fold_la_preg *r);
 fold_status fold_la_pin_factor(fold_la_factor *F);
 /* The probe vector (eq. 4.10) of a pinned factorization: a combination of its pins. */
 fold_status fold_la_pin_probe(fold_la_factor *F);
+/* Eq. 4.9: with a regularized factor, a column is consistent when its last correction is
+ * below this fraction of the solution (an inconsistent column grows by about a constant
+ * step per refinement, i.e. by at least 1 / (steps + 1) of the solution), within this many
+ * steps more than refine_steps. factor_solve.c, border.c. */
+#define FOLD_LA_PREG_ETA 1e-3
+#define FOLD_LA_PREG_EXTRA_STEPS 2
 /* The probe's inverse iteration (eq. 4.10, FOLD_LA_PROBE_ITERATIONS steps with the factors
  * of M in F) from z (n, in/out; entries where mask is set kept at zero, mask may be NULL),
  * returned unscaled: z = D^-1/2 z', max |z'_i| = 1. y: n doubles of workspace. */

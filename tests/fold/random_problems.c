@@ -191,11 +191,12 @@ static void draw_structure(fold_rp *rp, fold_test_rng *r, const fold_rp_options 
     for (int i = 0; i < m; i++) {
         double u = fold_test_uniform(r);
         cs[i] = u < 0.3 ? ST_EQ : u < 0.45 ? ST_LOWER : u < 0.6 ? ST_UPPER : ST_INACTIVE;
-        if (i == 0 && o->duplicate) cs[i] = ST_EQ;
-        if (cs[i] != ST_INACTIVE && nact + 1 + (o->duplicate ? 1 : 0) >= nfree) cs[i] = ST_INACTIVE;
+        if ((i == 0 && o->duplicate) || (i < 2 && o->combined)) cs[i] = ST_EQ;
+        if (cs[i] != ST_INACTIVE && nact + 1 + (o->duplicate || o->combined ? 1 : 0) >= nfree)
+            cs[i] = ST_INACTIVE;
         nact += cs[i] != ST_INACTIVE;
     }
-    if (o->duplicate) cs[m - 1] = ST_EQ;
+    if (o->duplicate || o->combined) cs[m - 1] = ST_EQ;
     for (int i = 0; i < m; i++) {
         int placed = 0;
         /* At least two free variables per row keeps the active rows independent on F. */
@@ -220,6 +221,17 @@ static void draw_structure(fold_rp *rp, fold_test_rng *r, const fold_rp_options 
         memcpy(&B_(m - 1, 0), &B_(0, 0), (size_t)np * sizeof(double));
         memcpy(rp->Bm + (m - 1) * np, rp->Bm, (size_t)np);
         rp->cq[m - 1] = rp->cq[0];
+    }
+    if (o->combined && m >= 3) { /* row m - 1 = row 0 + row 1 */
+        for (int j = 0; j < n; j++) {
+            A_(m - 1, j) = A_(0, j) + A_(1, j);
+            rp->Am[(m - 1) * n + j] = rp->Am[j] || rp->Am[n + j];
+        }
+        for (int k = 0; k < np; k++) {
+            B_(m - 1, k) = B_(0, k) + B_(1, k);
+            rp->Bm[(m - 1) * np + k] = rp->Bm[k] || rp->Bm[np + k];
+        }
+        rp->cq[0] = rp->cq[1] = rp->cq[m - 1] = 0.0;
     }
     for (int j = 0; j < n; j++) {
         for (int k = 0; k < np; k++)

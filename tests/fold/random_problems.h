@@ -14,6 +14,8 @@ typedef struct fold_rp_options {
     bool weak_cons;  /* one inequality at its bound with zero multiplier */
     bool weak_bound; /* one variable at its bound with zero multiplier */
     bool duplicate;  /* the first equality constraint appears twice (singular KKT) */
+    bool combined;   /* the last equality the sum of the first two, all linear (singular KKT
+                        whose dependent rows are not copies) */
 } fold_rp_options;
 
 typedef struct fold_rp fold_rp;

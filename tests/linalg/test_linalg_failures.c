@@ -416,12 +416,15 @@ START_TEST(pinned_border)
     double x0[2 * (PN + PM + 1)], b[2 * (PN + PM + 1)], x[2 * (PN + PM + 1)];
     for (fold_int i = 0; i < 2 * nv; i++)
         x0[i] = fold_test_normal(&rng);
+    unsigned char bad[2];
     for (int tp = 0; tp < 2; tp++) {
         for (fold_int c = 0; c < 2; c++)
             fold_la_spmv(av->A, tp, x0 + c * nv, b + c * nv, false);
-        ck_assert_status(fold_la_border_solve(Bd, tp, 2, b, x, NULL, NULL, 0, 3, 1e-14, &res),
-                         FOLD_OK);
+        ck_assert_status(
+            fold_la_border_solve(Bd, tp, 2, b, x, NULL, NULL, 0, 3, 1e-14, &res, bad, &n_bad),
+            FOLD_OK);
         ck_assert_double_le(res, 1e-14);
+        ck_assert_int_eq(n_bad, 0);
         for (fold_int c = 0; c < 2; c++) {
             ck_assert_double_le(dense_residual(Dv, nv, tp, x + c * nv, b + c * nv), 1e-15);
             for (fold_int i = 0; i < nv; i++)
