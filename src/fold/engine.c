@@ -333,6 +333,7 @@ static fold_status direct_solve(const fold_system *sys, const fold_settings *set
                 fold_status sr = rescue(sys, set, transpose, nrhs, B, X, flags, &n_bad, info);
                 if (sr < 0) st = sr;
             }
+            if (st >= 0 && sys->solved) sys->solved(sys->ctx, set, nrhs, B, X, flags);
             if (!bad) free(flags);
             if (st >= 0 && n_bad > 0 && (!bad || set->backward.lsq_fallback)) {
                 if (!set->backward.lsq_fallback || !sys->lsq) return sys->not_unique(sys->ctx);

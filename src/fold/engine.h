@@ -45,6 +45,11 @@ typedef struct fold_system {
     /* M of the GMRES rescue of flagged columns (the regularized factorization); apply NULL
      * when the system has none. */
     fold_kry_pc rescue;
+    /* After a direct solve and its rescue (bad: the columns still inconsistent, or NULL):
+     * the system may keep the solutions (the KKT system's record, doc/math.md §4.9); NULL:
+     * nothing to do. */
+    void (*solved)(void *ctx, const fold_settings *set, fold_int nrhs, const double *B,
+                   const double *X, const unsigned char *bad);
     /* Minimum-norm least-squares solution (backward.lsq_fallback); NULL when unavailable.
      * use_lsq: the system is solved this way for every column (singular factorization). */
     fold_status (*lsq)(void *ctx, bool transpose, fold_int nrhs, const double *B, double *X);

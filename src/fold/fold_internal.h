@@ -311,11 +311,12 @@ fold_status fold_kkt_border_solve(fold_kkt *kkt, const fold_settings *set, bool 
                                   unsigned char *bad, fold_int *n_bad);
 fold_status fold_kkt_border_apply(fold_kkt *kkt, bool transpose, const double *r, double *z);
 double fold_kkt_border_delta(const fold_kkt *kkt);
-/* After a solve of the primary run (nrhs columns, n_bad of them inconsistent): its
- * right-hand sides and solutions kept for the comparison runs of the call, within a memory
- * cap; _forget clears them (a new primary run starts). */
+/* After a solve of the primary run (nrhs columns, those with bad[c] inconsistent: kept but
+ * not taken; bad may be NULL), the rescue of eq. 4.9 included: its right-hand sides and
+ * solutions kept for the comparison runs of the call, within a memory cap; _forget clears
+ * them (a new primary run starts). */
 void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
-                            const double *X, fold_int n_bad);
+                            const double *X, const unsigned char *bad);
 void fold_kkt_border_forget(fold_kkt *kkt);
 /* The run's bordered solve released (its K is factored after all, or the run ends). */
 void fold_kkt_border_end_run(fold_kkt *kkt);

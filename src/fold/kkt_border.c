@@ -154,11 +154,13 @@ void fold_kkt_border_forget(fold_kkt *kkt)
 {
     fold_kkt_border *b = &kkt->border;
     free(b->rec_X);
+    free(b->rec_ok);
     free(b->rec_bp);
     free(b->rec_bi);
     free(b->rec_bv);
     free(b->rec_Bd);
     b->rec_X = b->rec_bv = b->rec_Bd = NULL;
+    b->rec_ok = NULL;
     b->rec_bp = NULL;
     b->rec_bi = NULL;
     b->rec_n = b->rec_cap = b->rec_pos = 0;
@@ -180,6 +182,9 @@ static bool record_room(fold_kkt_border *b, fold_int nK, fold_int cols, size_t n
         double *nx = realloc(b->rec_X, (size_t)cap * (size_t)nK * sizeof *nx);
         if (!nx) return false;
         b->rec_X = nx;
+        unsigned char *nk = realloc(b->rec_ok, (size_t)cap + 1);
+        if (!nk) return false;
+        b->rec_ok = nk;
         size_t *np = realloc(b->rec_bp, ((size_t)cap + 1) * sizeof *np);
         if (!np) return false;
         b->rec_bp = np;
@@ -200,17 +205,17 @@ static bool record_room(fold_kkt_border *b, fold_int nK, fold_int cols, size_t n
 }
 
 void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
-                            const double *X, fold_int n_bad)
+                            const double *X, const unsigned char *bad)
 {
     fold_kkt_border *b = &kkt->border;
     fold_int nK = kkt->sys.nK;
+    /* an exact, pinned or regularized primary (the runs' border of §4.9) */
     if (!fold_kkt_primary(kkt) || nrhs <= 0 || kkt->cands.n_cand == 0 ||
         set->active_set.ambiguity == FOLD_AMBIGUITY_IGNORE || set->backward.variant_refactor ||
         set->backward.method != FOLD_BACKWARD_DIRECT || kkt->sys.form != FOLD_KKT_ACTIVE ||
-        kkt->fac.is_lsq || nK == 0 || !exact_inverse(&kkt->ns, &kkt->fac.finfo, kkt->fac.F))
+        kkt->fac.is_lsq || nK == 0 || !kkt->fac.F)
         return;
-    if (n_bad > 0) b->rec_full = true; /* an inconsistent column is not a solution */
-    if (b->rec_full) return;           /* later columns are solved again */
+    if (b->rec_full) return; /* later columns are solved again */
     size_t nnz = b->rec_n ? b->rec_bp[b->rec_n] : 0;
     for (size_t q = 0; q < (size_t)(nrhs * nK); q++)
         nnz += B[q] != 0.0;
@@ -227,6 +232,7 @@ void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nr
                 b->rec_bv[at++] = bc[t];
             }
         b->rec_bp[b->rec_n + c + 1] = at;
+        b->rec_ok[b->rec_n + c] = !(bad && bad[c]); /* an inconsistent column: no solution */
     }
     memcpy(b->rec_X + (size_t)b->rec_n * (size_t)nK, X, (size_t)(nrhs * nK) * sizeof *X);
     b->rec_n += nrhs;
@@ -532,8 +538,9 @@ fold_status fold_kkt_border_solve(fold_kkt *kkt, const fold_settings *set, bool 
     if (known && !Bp) return FOLD_ERR_MEMORY;
     fold_status st = fold_la_border_solve(
         b->run, transpose, nrhs, B, X, Bp,
-        known ? b->rec_X + (size_t)b->rec_pos * (size_t)b->nK : NULL, known,
-        set->backward.refine_steps, set->backward.refine_tol, residual, bad, n_bad);
+        known ? b->rec_X + (size_t)b->rec_pos * (size_t)b->nK : NULL,
+        known ? b->rec_ok + b->rec_pos : NULL, known, set->backward.refine_steps,
+        set->backward.refine_tol, residual, bad, n_bad);
     b->rec_pos += nrhs;
     if (st) return st;
     return *residual <= set->backward.refine_tol ? FOLD_OK : FOLD_WARN_INACCURATE;

@@ -87,7 +87,6 @@ static fold_status direct(void *ctx, const fold_settings *set, bool transpose, f
     }
     st = fold_la_factor_solve_cols(kkt->fac.F, transpose, nrhs, B, X, set->backward.refine_steps,
                                    set->backward.refine_tol, residual, bad, n_bad);
-    if (st >= 0) fold_kkt_border_record(kkt, set, nrhs, B, X, *n_bad);
     /* AUTO may have switched to LU during the solve (doc/math.md §4.4). */
     fold_la_factor_get_info(kkt->fac.F, &kkt->fac.finfo);
     info->factorization = kkt->fac.finfo.factorization;
@@ -95,6 +94,13 @@ static fold_status direct(void *ctx, const fold_settings *set, bool transpose, f
     snprintf(info->fallback_reason, sizeof info->fallback_reason, "%s",
              kkt->fac.finfo.fallback_reason);
     return st;
+}
+
+/* The primary run's solutions kept for the comparison runs (§4.9). */
+static void record(void *ctx, const fold_settings *set, fold_int nrhs, const double *B,
+                   const double *X, const unsigned char *bad)
+{
+    fold_kkt_border_record(ctx, set, nrhs, B, X, bad);
 }
 
 static fold_status lsq(void *ctx, bool transpose, fold_int nrhs, const double *B, double *X)
@@ -140,6 +146,7 @@ fold_system fold_kkt_system(fold_kkt *kkt, char *what, size_t len)
         .factor_pc = factor_pc,
         .direct = direct,
         .rescue = {apply_factor, kkt},
+        .solved = record,
         .lsq = lsq,
         .use_lsq = kkt->fac.is_lsq,
         .not_unique = not_unique,

@@ -310,14 +310,14 @@ static bool same_kept(const fold_la_border *Bd, const double *b, const double *b
  * others; ws: nP nrhs (2x) + ke. */
 static fold_status bordered_apply(fold_la_border *Bd, bool transpose, fold_int nrhs,
                                   const double *B, double *X, double *ws, const double *Bp,
-                                  const double *Zp, fold_int n_known)
+                                  const double *Zp, const unsigned char *ok, fold_int n_known)
 {
     fold_int nP = Bd->nP, nV = Bd->nV, k = Bd->k, ke = Bd->ke, n_solve = 0;
     double *bt = ws, *z = ws + nP * nrhs, *g = ws + 2 * nP * nrhs;
     unsigned char *known = fold_malloc((size_t)nrhs + 1, 1, "bordered solve columns");
     if (!known) return FOLD_ERR_MEMORY;
     for (fold_int c = 0; c < nrhs; c++) { /* the columns to solve, packed at the front */
-        known[c] = c < n_known && same_kept(Bd, B + c * nV, Bp + c * nP);
+        known[c] = c < n_known && (!ok || ok[c]) && same_kept(Bd, B + c * nV, Bp + c * nP);
         if (known[c]) continue;
         for (fold_int t = 0; t < nP; t++)
             bt[n_solve * nP + t] = Bd->pv[t] >= 0 ? B[c * nV + Bd->pv[t]] : 0.0;
@@ -396,9 +396,9 @@ fold_int fold_la_border_reused(const fold_la_border *Bd)
 }
 
 fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nrhs, const double *B,
-                                 double *X, const double *Bp, const double *Zp, fold_int n_known,
-                                 int refine_steps, double tol, double *residual, unsigned char *bad,
-                                 fold_int *n_bad)
+                                 double *X, const double *Bp, const double *Zp,
+                                 const unsigned char *ok, fold_int n_known, int refine_steps,
+                                 double tol, double *residual, unsigned char *bad, fold_int *n_bad)
 {
     fold_int nP = Bd->nP, nV = Bd->nV;
     size_t len = (size_t)(nV * nrhs);
@@ -424,7 +424,7 @@ fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nr
      * its solution (eq. 4.9), within FOLD_LA_PREG_EXTRA_STEPS more steps */
     const bool preg = Bd->dreg != NULL;
     const int max_steps = preg ? refine_steps + FOLD_LA_PREG_EXTRA_STEPS : refine_steps;
-    fold_status st = bordered_apply(Bd, transpose, nrhs, B, X, aws, Bp, Zp, n_known);
+    fold_status st = bordered_apply(Bd, transpose, nrhs, B, X, aws, Bp, Zp, ok, n_known);
     for (fold_int c = 0; c < nrhs; c++) {
         res[c] = HUGE_VAL;
         dr[c] = preg ? HUGE_VAL : 0.0;
@@ -459,16 +459,26 @@ fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nr
             }
         }
         if (!active || step >= max_steps) break;
-        if ((st = bordered_apply(Bd, transpose, nrhs, R, Dx, aws, NULL, NULL, 0))) break;
+        /* only the columns still refining are solved (R's active columns moved to its front,
+         * in place): a block's slow columns would otherwise make every column pay each of
+         * their steps */
+        fold_int na = 0;
         for (fold_int c = 0; c < nrhs; c++) {
+            if (act[c] == 0.0) continue;
+            if (na != c) memcpy(R + na * nV, R + c * nV, (size_t)nV * sizeof *R);
+            na++;
+        }
+        if ((st = bordered_apply(Bd, transpose, na, R, Dx, aws, NULL, NULL, NULL, 0))) break;
+        for (fold_int c = 0, q = 0; c < nrhs; c++) {
+            if (act[c] == 0.0) continue;
             double *x = X + c * nV, dn = 0.0, xn = 0.0;
-            const double *d = Dx + c * nV;
+            const double *d = Dx + q++ * nV;
             for (fold_int i = 0; i < nV; i++) {
                 x[i] += d[i];
                 dn = fold_la_max(dn, fabs(d[i]));
                 xn = fold_la_max(xn, fabs(x[i]));
             }
-            if (preg && act[c] != 0.0)
+            if (preg)
                 dr[c] = dn <= FOLD_LA_PREG_ETA * xn ? dn / fold_la_max(xn, DBL_MIN) : HUGE_VAL;
         }
     }
@@ -491,7 +501,7 @@ fold_status fold_la_border_apply(fold_la_border *Bd, bool transpose, fold_int nr
             return FOLD_ERR_MEMORY;
         Bd->aws_len = need;
     }
-    return bordered_apply(Bd, transpose, nrhs, B, X, Bd->aws, NULL, NULL, 0);
+    return bordered_apply(Bd, transpose, nrhs, B, X, Bd->aws, NULL, NULL, NULL, 0);
 }
 
 fold_status fold_la_border_null_probe(fold_la_border *Bd, double *z, double *residual)

@@ -244,13 +244,15 @@ double fold_la_border_rcond(const fold_la_border *Bd);
 fold_int fold_la_border_null_vector(const fold_la_border *Bd, double *z);
 /* X = A_v^{-1} B (nrhs columns), refined against A_v as fold_la_factor_solve refines;
  * *residual: the largest componentwise backward error of the columns (eq. 4.4). Bp, Zp:
- * n_known earlier right-hand sides of A (nP each) and their solutions: a column of B equal
- * to Bp's on the unknowns A_v keeps takes Zp's instead of a solve with A (Bp, Zp NULL when
- * n_known = 0). fold_la_border_reused counts those columns. */
+ * n_known earlier right-hand sides of A (nP each) and their solutions (those with ok[c] set;
+ * ok may be NULL: all): a column of B equal to Bp's on the unknowns A_v keeps takes Zp's
+ * instead of a solve with A (Bp, Zp NULL when n_known = 0; over a regularized F, Zp may solve
+ * A rather than M: the refinement corrects the difference). fold_la_border_reused counts
+ * those columns. */
 fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nrhs, const double *B,
-                                 double *X, const double *Bp, const double *Zp, fold_int n_known,
-                                 int refine_steps, double tol, double *residual, unsigned char *bad,
-                                 fold_int *n_bad);
+                                 double *X, const double *Bp, const double *Zp,
+                                 const unsigned char *ok, fold_int n_known, int refine_steps,
+                                 double tol, double *residual, unsigned char *bad, fold_int *n_bad);
 /* F regularized (M = A + delta D, §4.8, not pinned): the bordered inverse is that of
  * A_v + delta D_v (D_v: D on A's unknowns, 0 on the border's), and fold_la_border_solve
  * refines against A_v with the test of eq. 4.9 as fold_la_factor_solve_cols does: bad[c] = 1

@@ -52,9 +52,9 @@ static double bordered(const double *row, double *residual)
         fold_int n_bad = -1;
         for (fold_int i = 0; i < 2 * DIM; i++)
             b[i] = fold_test_normal(&rng);
-        ck_assert_status(
-            fold_la_border_solve(Bd, false, 2, b, x, NULL, NULL, 0, 3, 1e-14, &worst, bad, &n_bad),
-            FOLD_OK);
+        ck_assert_status(fold_la_border_solve(Bd, false, 2, b, x, NULL, NULL, NULL, 0, 3, 1e-14,
+                                              &worst, bad, &n_bad),
+                         FOLD_OK);
         ck_assert_double_le(worst, 1e-14);
         ck_assert_int_eq(n_bad, 0); /* a regular A: no column tested by eq. 4.9 */
         double *Dv = to_dense(av->A);
@@ -178,9 +178,9 @@ START_TEST(regularized_border)
     for (int tp = 0; tp < 2; tp++) {
         for (fold_int c = 0; c < 2; c++)
             fold_la_spmv(av->A, tp, x0 + c * nv, b + c * nv, false);
-        ck_assert_status(
-            fold_la_border_solve(Bd, tp, 2, b, x, NULL, NULL, 0, 3, 1e-14, &worst, bad, &n_bad),
-            FOLD_OK);
+        ck_assert_status(fold_la_border_solve(Bd, tp, 2, b, x, NULL, NULL, NULL, 0, 3, 1e-14,
+                                              &worst, bad, &n_bad),
+                         FOLD_OK);
         ck_assert_int_eq(n_bad, 0);
         ck_assert_double_le(worst, 1e-14);
         for (fold_int c = 0; c < 2; c++) {
@@ -190,9 +190,9 @@ START_TEST(regularized_border)
         }
     }
     b[nv + last] += 1.0; /* not in range(A_v) = null(A_v)^perp */
-    ck_assert_status(
-        fold_la_border_solve(Bd, false, 2, b, x, NULL, NULL, 0, 3, 1e-14, &worst, bad, &n_bad),
-        FOLD_OK);
+    ck_assert_status(fold_la_border_solve(Bd, false, 2, b, x, NULL, NULL, NULL, 0, 3, 1e-14, &worst,
+                                          bad, &n_bad),
+                     FOLD_OK);
     ck_assert_int_eq(n_bad, 1);
     ck_assert_int_eq(bad[0], 0);
     ck_assert_int_eq(bad[1], 1);

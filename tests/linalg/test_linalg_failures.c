@@ -421,7 +421,7 @@ START_TEST(pinned_border)
         for (fold_int c = 0; c < 2; c++)
             fold_la_spmv(av->A, tp, x0 + c * nv, b + c * nv, false);
         ck_assert_status(
-            fold_la_border_solve(Bd, tp, 2, b, x, NULL, NULL, 0, 3, 1e-14, &res, bad, &n_bad),
+            fold_la_border_solve(Bd, tp, 2, b, x, NULL, NULL, NULL, 0, 3, 1e-14, &res, bad, &n_bad),
             FOLD_OK);
         ck_assert_double_le(res, 1e-14);
         ck_assert_int_eq(n_bad, 0);
