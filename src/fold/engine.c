@@ -283,7 +283,8 @@ done:
  * by GMRES preconditioned with the regularized factorization, one cycle of at most
  * backward.restart (and backward.max_iter) iterations, to backward.tol (doc/math.md §4.8).
  * A column that gets below max(backward.tol, 1e-8) was only slow to refine and is
- * consistent: its flag is cleared. */
+ * consistent: its flag becomes RESCUED (the caller clears it). */
+#define RESCUED 2
 static fold_status rescue(const fold_system *sys, const fold_settings *set, bool transpose,
                           fold_int nrhs, const double *B, double *X, unsigned char *bad,
                           fold_int *n_bad, fold_backward_info *info)
@@ -306,7 +307,7 @@ static fold_status rescue(const fold_system *sys, const fold_settings *set, bool
         if ((st != FOLD_OK && st != FOLD_ERR_NOT_CONVERGED) ||
             !(res.residual <= fmax(set->backward.tol, RESCUE_CONSISTENT)))
             continue;
-        bad[c] = 0;
+        bad[c] = RESCUED;
         (*n_bad)--;
         if (res.residual > info->residual) info->residual = res.residual;
     }
@@ -334,6 +335,8 @@ static fold_status direct_solve(const fold_system *sys, const fold_settings *set
                 if (sr < 0) st = sr;
             }
             if (st >= 0 && sys->solved) sys->solved(sys->ctx, set, nrhs, B, X, flags);
+            for (fold_int c = 0; c < nrhs; c++)
+                if (flags[c] == RESCUED) flags[c] = 0;
             if (!bad) free(flags);
             if (st >= 0 && n_bad > 0 && (!bad || set->backward.lsq_fallback)) {
                 if (!set->backward.lsq_fallback || !sys->lsq) return sys->not_unique(sys->ctx);

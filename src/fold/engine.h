@@ -45,9 +45,9 @@ typedef struct fold_system {
     /* M of the GMRES rescue of flagged columns (the regularized factorization); apply NULL
      * when the system has none. */
     fold_kry_pc rescue;
-    /* After a direct solve and its rescue (bad: the columns still inconsistent, or NULL):
-     * the system may keep the solutions (the KKT system's record, doc/math.md §4.9); NULL:
-     * nothing to do. */
+    /* After a direct solve and its rescue (bad[c]: 1 for a column still inconsistent, 2 for
+     * one that missed eq. 4.9 and GMRES solved, else 0): the system may keep the solutions
+     * (the KKT system's record, doc/math.md §4.9); NULL: nothing to do. */
     void (*solved)(void *ctx, const fold_settings *set, fold_int nrhs, const double *B,
                    const double *X, const unsigned char *bad);
     /* Minimum-norm least-squares solution (backward.lsq_fallback); NULL when unavailable.

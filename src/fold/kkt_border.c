@@ -232,7 +232,8 @@ void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nr
                 b->rec_bv[at++] = bc[t];
             }
         b->rec_bp[b->rec_n + c + 1] = at;
-        b->rec_ok[b->rec_n + c] = !(bad && bad[c]); /* an inconsistent column: no solution */
+        /* an inconsistent column has no solution; one GMRES solved (eq. 4.9) is marked */
+        b->rec_ok[b->rec_n + c] = !bad ? 1 : bad[c] == 1 ? 0 : bad[c] == 2 ? 2 : 1;
     }
     memcpy(b->rec_X + (size_t)b->rec_n * (size_t)nK, X, (size_t)(nrhs * nK) * sizeof *X);
     b->rec_n += nrhs;

@@ -248,7 +248,8 @@ fold_int fold_la_border_null_vector(const fold_la_border *Bd, double *z);
  * ok may be NULL: all): a column of B equal to Bp's on the unknowns A_v keeps takes Zp's
  * instead of a solve with A (Bp, Zp NULL when n_known = 0; over a regularized F, Zp may solve
  * A rather than M: the refinement corrects the difference). fold_la_border_reused counts
- * those columns. */
+ * those columns. Over a regularized F, a column with ok[c] = 2 (its earlier solution missed
+ * eq. 4.9) is flagged bad without refinement. */
 fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nrhs, const double *B,
                                  double *X, const double *Bp, const double *Zp,
                                  const unsigned char *ok, fold_int n_known, int refine_steps,

@@ -189,6 +189,19 @@ START_TEST(regularized_border)
                 if (z[i] == 0.0) ck_assert_double_eq_tol(x[c * nv + i], x0[c * nv + i], 1e-9);
         }
     }
+    /* the first column given with an earlier solution of A (kept unknowns: all of A's) that
+     * took GMRES (ok 2): flagged without refinement; taken as a start (ok 1): solved */
+    for (int mark = 1; mark <= 2; mark++) {
+        unsigned char ok[1] = {(unsigned char)mark};
+        double x1[2 * (DIM + 1)];
+        ck_assert_status(
+            fold_la_border_solve(Bd, false, 2, b, x1, b, x, ok, 1, 3, 1e-14, &worst, bad, &n_bad),
+            FOLD_OK);
+        ck_assert_int_eq(n_bad, (mark == 2));
+        ck_assert_int_eq(bad[0], (mark == 2));
+        ck_assert_int_eq(bad[1], 0);
+        if (mark == 1) ck_assert_double_le(dense_residual(Dv, nv, false, x1, b), 1e-15);
+    }
     b[nv + last] += 1.0; /* not in range(A_v) = null(A_v)^perp */
     ck_assert_status(fold_la_border_solve(Bd, false, 2, b, x, NULL, NULL, NULL, 0, 3, 1e-14, &worst,
                                           bad, &n_bad),
