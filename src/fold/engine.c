@@ -285,12 +285,20 @@ done:
  * A column that gets below max(backward.tol, 1e-8) was only slow to refine and is
  * consistent: its flag becomes RESCUED (the caller clears it). */
 #define RESCUED 2
+/* Over an approximation of the system's own factorization (sys->approximate: a comparison run
+ * bordered over a regularized primary, doc/math.md §4.9) the rescue stops at the first
+ * column that GMRES does not bring to backward.tol within this many iterations (*stalled:
+ * the caller makes the factorization, sys->refactor, and solves again), so that a column
+ * near inconsistency is judged with the system's own factorization. */
+#define APPROX_CYCLE 20
 static fold_status rescue(const fold_system *sys, const fold_settings *set, bool transpose,
                           fold_int nrhs, const double *B, double *X, unsigned char *bad,
-                          fold_int *n_bad, fold_backward_info *info)
+                          fold_int *n_bad, fold_backward_info *info, bool *stalled)
 {
     int cycle = set->backward.restart;
     if (set->backward.max_iter < cycle) cycle = (int)set->backward.max_iter;
+    bool approx = sys->approximate && sys->approximate(sys->ctx);
+    if (approx && cycle > APPROX_CYCLE) cycle = APPROX_CYCLE;
     fold_kry_params prm = {set->backward.tol, cycle, cycle, transpose, 0, false};
     for (fold_int c = 0; c<nrhs && * n_bad> 0; c++) {
         if (!bad[c]) continue;
@@ -304,6 +312,11 @@ static fold_status rescue(const fold_system *sys, const fold_settings *set, bool
                  "%s: right-hand side %lld missed eq. 4.9; GMRES: %lld iterations, relative "
                  "residual %.3e",
                  sys->fn, (long long)c, (long long)res.iterations, res.residual);
+        if (approx && !(st == FOLD_OK && res.residual <= set->backward.tol)) {
+            fold_clear_error();
+            *stalled = true;
+            return FOLD_OK;
+        }
         if ((st != FOLD_OK && st != FOLD_ERR_NOT_CONVERGED) ||
             !(res.residual <= fmax(set->backward.tol, RESCUE_CONSISTENT)))
             continue;
@@ -330,9 +343,24 @@ static fold_status direct_solve(const fold_system *sys, const fold_settings *set
             unsigned char *flags = bad ? bad : fold_malloc((size_t)nrhs, 1, "column flags");
             if (!flags) return FOLD_ERR_MEMORY;
             st = sys->direct(sys->ctx, set, transpose, nrhs, B, X, flags, &n_bad, &res, info);
+            bool stalled = false;
             if (st >= 0 && n_bad > 0 && sys->rescue.apply) { /* slow, or inconsistent */
-                fold_status sr = rescue(sys, set, transpose, nrhs, B, X, flags, &n_bad, info);
+                fold_status sr =
+                    rescue(sys, set, transpose, nrhs, B, X, flags, &n_bad, info, &stalled);
                 if (sr < 0) st = sr;
+            }
+            if (st >= 0 && stalled) { /* over the system's own factorization, from the start */
+                n_bad = 0;
+                res = 0.0;
+                st = sys->refactor(sys->ctx, set);
+                if (st >= 0)
+                    st = sys->direct(sys->ctx, set, transpose, nrhs, B, X, flags, &n_bad, &res,
+                                     info);
+                if (st >= 0 && n_bad > 0) {
+                    fold_status sr =
+                        rescue(sys, set, transpose, nrhs, B, X, flags, &n_bad, info, &stalled);
+                    if (sr < 0) st = sr;
+                }
             }
             if (st >= 0 && sys->solved) sys->solved(sys->ctx, set, nrhs, B, X, flags);
             for (fold_int c = 0; c < nrhs; c++)

@@ -45,6 +45,12 @@ typedef struct fold_system {
     /* M of the GMRES rescue of flagged columns (the regularized factorization); apply NULL
      * when the system has none. */
     fold_kry_pc rescue;
+    /* approximate (NULL: never): the direct solves and M above are those of another matrix
+     * bordered to this one (a comparison run, doc/math.md §4.9), not of the system's own
+     * factorization, which refactor makes (after which approximate is false); a column GMRES
+     * does not solve over the approximation is then solved again over it. */
+    bool (*approximate)(void *ctx);
+    fold_status (*refactor)(void *ctx, const fold_settings *set);
     /* After a direct solve and its rescue (bad[c]: 1 for a column still inconsistent, 2 for
      * one that missed eq. 4.9 and GMRES solved, else 0): the system may keep the solutions
      * (the KKT system's record, doc/math.md §4.9); NULL: nothing to do. */

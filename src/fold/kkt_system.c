@@ -96,6 +96,22 @@ static fold_status direct(void *ctx, const fold_settings *set, bool transpose, f
     return st;
 }
 
+/* A comparison run bordered over the regularized primary (§4.9): its solves and GMRES's M
+ * are the bordered inverse, not a factorization of its own K. */
+static bool approximate(void *ctx)
+{
+    fold_kkt *kkt = ctx;
+    return kkt->border.run && fold_kkt_border_delta(kkt) > 0.0;
+}
+
+static fold_status refactor(void *ctx, const fold_settings *set)
+{
+    fold_kkt *kkt = ctx;
+    fold_log(set, 3, "%s: comparison run (variant %d): GMRES not converged over the border",
+             kkt->fn, kkt->cands.variant);
+    return fold_kkt_factor_run(kkt, set);
+}
+
 /* The primary run's solutions kept for the comparison runs (§4.9). */
 static void record(void *ctx, const fold_settings *set, fold_int nrhs, const double *B,
                    const double *X, const unsigned char *bad)
@@ -147,6 +163,8 @@ fold_system fold_kkt_system(fold_kkt *kkt, char *what, size_t len)
         .direct = direct,
         .rescue = {apply_factor, kkt},
         .solved = record,
+        .approximate = approximate,
+        .refactor = refactor,
         .lsq = lsq,
         .use_lsq = kkt->fac.is_lsq,
         .not_unique = not_unique,
