@@ -54,7 +54,7 @@ static bool primary_borderable(const fold_kkt *kkt)
     const fold_kkt_border *b = &kkt->border;
     if (!b->has_primary) return false;
     if (exact_inverse(&b->ns, &b->finfo, b->F)) return kkt->cls.n_dependent == 0;
-    return b->finfo.singular_delta > 0.0;
+    return b->finfo.singular_delta > 0.0 && !b->reg_refused;
 }
 
 /* Exchange the system in sys and fac with the one aside (the arrays of positions and
@@ -166,6 +166,7 @@ void fold_kkt_border_forget(fold_kkt *kkt)
     b->rec_n = b->rec_cap = b->rec_pos = 0;
     b->rec_bcap = b->rec_bd_len = 0;
     b->rec_full = false;
+    b->reg_refused = false;
 }
 
 /* Room in the record for `cols` solutions and `nnz` right-hand-side entries in all, within

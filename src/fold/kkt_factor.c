@@ -86,6 +86,8 @@ fold_status fold_kkt_factorize(fold_kkt *kkt, const fold_settings *set, bool reb
 fold_status fold_kkt_factor_run(fold_kkt *kkt, const fold_settings *set)
 {
     double probe_s = 0.0;
+    /* over a regularized primary: the later runs of the call factor at once */
+    if (fold_kkt_border_delta(kkt) > 0.0) kkt->border.reg_refused = true;
     fold_kkt_border_end_run(kkt);
     kkt->fac.has_factor = false;
     fold_status st = fold_kkt_factorize(kkt, set, true, false, kkt->fn, &probe_s);

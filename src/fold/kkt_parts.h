@@ -175,6 +175,8 @@ typedef struct fold_kkt_border {
     unsigned char *have; /* n_cand: C, W of the candidate computed */
     fold_int n_cols;     /* candidates the arrays are sized for */
     fold_la_border *run;
+    bool reg_refused; /* a run over the regularized primary was factored after all: the
+                         call's later runs factor at once (the same loss of digits) */
     /* The primary run's right-hand sides and solutions in the order solved (rec_n of them,
      * room for rec_cap), and the current run's position in them: a run's column whose kept
      * rows are the same takes the primary's solution instead of a solve (eq. 4.16). The

@@ -487,10 +487,7 @@ fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nr
         }
     }
     for (fold_int c = 0; c < nrhs; c++) {
-        /* over a regularized F, a column the refinement left above tol goes to the caller's
-         * GMRES too (the bordered inverse may carry the 1 / delta of a border column along
-         * A's null space: its rounding can stall the refinement, not GMRES) */
-        bad[c] = dr[c] > FOLD_LA_PREG_ETA || (preg && !(fabs(res[c]) <= tol));
+        bad[c] = dr[c] > FOLD_LA_PREG_ETA;
         *n_bad += bad[c];
         if (!bad[c]) *residual = fold_la_max(*residual, fabs(res[c]));
     }
