@@ -466,25 +466,9 @@ fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nr
         /* only the columns still refining are solved (R's active columns moved to its front,
          * in place): a block's slow columns would otherwise make every column pay each of
          * their steps */
-        fold_int na = 0;
-        for (fold_int c = 0; c < nrhs; c++) {
-            if (act[c] == 0.0) continue;
-            if (na != c) memcpy(R + na * nV, R + c * nV, (size_t)nV * sizeof *R);
-            na++;
-        }
+        fold_int na = fold_la_refine_pack(nV, nrhs, act, R);
         if ((st = bordered_apply(Bd, transpose, na, R, Dx, aws, NULL, NULL, NULL, 0))) break;
-        for (fold_int c = 0, q = 0; c < nrhs; c++) {
-            if (act[c] == 0.0) continue;
-            double *x = X + c * nV, dn = 0.0, xn = 0.0;
-            const double *d = Dx + q++ * nV;
-            for (fold_int i = 0; i < nV; i++) {
-                x[i] += d[i];
-                dn = fold_la_max(dn, fabs(d[i]));
-                xn = fold_la_max(xn, fabs(x[i]));
-            }
-            if (preg)
-                dr[c] = dn <= FOLD_LA_PREG_ETA * xn ? dn / fold_la_max(xn, DBL_MIN) : HUGE_VAL;
-        }
+        fold_la_refine_correct(nV, nrhs, act, Dx, X, preg, dr);
     }
     for (fold_int c = 0; c < nrhs; c++) {
         bad[c] = dr[c] > FOLD_LA_PREG_ETA;

@@ -117,25 +117,9 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
         /* only the columns still refining are solved: the residuals of the others are zero,
          * and a block's inconsistent columns would otherwise make every column pay each of
          * their steps. R's active columns move to its front (k <= c: in place). */
-        fold_int na = 0;
-        for (fold_int c = 0; c < nrhs; c++) {
-            if (act[c] == 0.0) continue;
-            if (na != c) memcpy(R + na * n, R + c * n, (size_t)n * sizeof *R);
-            na++;
-        }
+        fold_int na = fold_la_refine_pack(n, nrhs, act, R);
         if ((st = factor_apply_inverse(F, transpose, na, R, D))) return st;
-        for (fold_int c = 0, k = 0; c < nrhs; c++) {
-            if (act[c] == 0.0) continue;
-            const double *d = D + k++ * n;
-            double *x = X + c * n, dn = 0.0, xn = 0.0;
-            for (fold_int i = 0; i < n; i++) {
-                x[i] += d[i];
-                dn = fold_la_max(dn, fabs(d[i]));
-                xn = fold_la_max(xn, fabs(x[i]));
-            }
-            if (preg)
-                dr[c] = dn <= FOLD_LA_PREG_ETA * xn ? dn / fold_la_max(xn, DBL_MIN) : HUGE_VAL;
-        }
+        fold_la_refine_correct(n, nrhs, act, D, X, preg, dr);
     }
     *worst = 0.0;
     *n_bad = 0;
