@@ -7,7 +7,8 @@
  * Experiments: BENCH_OPF_SET="name=value,ipopt:name=value,..." changes the settings (ipopt:
  * passes an Ipopt option), BENCH_OPF_VARIANTS=
  * "a=1,b=2;c=3" times the backward again with other settings at the same solution,
- * BENCH_OPF_DETAIL=1 prints the phases (stderr), BENCH_OPF_VM=0 leaves d vm / d pd out.
+ * BENCH_OPF_DETAIL=1 prints the phases (stderr), BENCH_OPF_VM=0 leaves d vm / d pd out,
+ * BENCH_OPF_PG=0 d pg / d pd.
  * doc/benchmarks.md "AC-OPF". `bench_opf --grid BUSES [SEED [COLS]]`: the same for one synthetic
  * grid, the Jacobians over COLS loads (default 100); doc/benchmarks.md "Synthetic grids at scale".
  */
@@ -221,9 +222,12 @@ static void bench_loaded(fold_acopf_case *cs, const char *name, double baseline,
     for (fold_int j = 0; j < nc; j++)
         cols[j] = L.p_pd + (fold_int)((long long)j * nb / nc);
     double jac_s = NAN, jac_cpu = NAN, vm_s = NAN, vm_cpu = NAN;
-    fold_status jst = J ? timed_jacobian(sv, &s, ng, rows, nc, cols, J, &bi, "jac", why, sizeof why,
-                                         &jac_s, &jac_cpu)
-                        : FOLD_ERR_MEMORY;
+    const char *want_pg = getenv("BENCH_OPF_PG");
+    bool pg = !want_pg || strcmp(want_pg, "0") != 0;
+    fold_status jst = !J    ? FOLD_ERR_MEMORY
+                      : !pg ? FOLD_OK /* left out: NaN in the table */
+                            : timed_jacobian(sv, &s, ng, rows, nc, cols, J, &bi, "jac", why,
+                                             sizeof why, &jac_s, &jac_cpu);
     if (getenv("BENCH_OPF_DETAIL"))
         fprintf(stderr, "%s: jac factor %.3f solve %.3f total %.3f rhs %ld residual %.2g\n", name,
                 bi.factor_s, bi.solve_s, bi.total_s, (long)bi.n_rhs, bi.residual);
