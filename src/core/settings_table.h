@@ -102,7 +102,7 @@
     X(backward, variant_refactor, BOOL, 0, 0, 1, NULL,                                             \
       "Factor the KKT matrix of every comparison run of the candidates (doc/math.md §3.2) "       \
       "instead of solving it over the primary factorization with a bordered update "               \
-      "(§4.9); the results agree to rounding, on nearly singular runs to the accuracy of their "   \
+      "(§4.9); the results agree to rounding, on nearly singular runs to the accuracy of their "  \
       "GMRES rescue.")                                                                             \
     X(backward, barrier_condense, BOOL, 1, 0, 1, NULL,                                             \
       "Barrier KKT form with the direct method: eliminate the inequality rows whose "              \
