@@ -492,6 +492,12 @@ fold_status fold_la_border_apply(fold_la_border *Bd, bool transpose, fold_int nr
     return bordered_apply(Bd, transpose, nrhs, B, X, Bd->aws, NULL, NULL, NULL, 0);
 }
 
+/* The probe's solve by M: the bordered inverse. */
+static fold_status border_solve_m(void *ctx, const double *y, double *z)
+{
+    return fold_la_border_apply(ctx, false, 1, y, z);
+}
+
 fold_status fold_la_border_null_probe(fold_la_border *Bd, double *z, double *residual)
 {
     fold_int nV = Bd->nV;
@@ -500,34 +506,13 @@ fold_status fold_la_border_null_probe(fold_la_border *Bd, double *z, double *res
     if (!d) return fold_error(FOLD_ERR_ARGUMENT, "fold_la_border_null_probe: F not regularized");
     double *y = fold_malloc((size_t)nV + 1, sizeof *y, "null-space probe");
     if (!y) return FOLD_ERR_MEMORY;
-    /* eq. 4.10 as fold_la_probe_iterate: inverse iteration on the row-scaled bordered
-     * inverse, from the same pseudo-random start */
-    uint64_t state = 0x9e3779b97f4a7c15ULL ^ (uint64_t)nV;
-    for (fold_int i = 0; i < nV; i++)
-        z[i] = 2.0 * fold_la_lcg_unit(&state) - 1.0;
-    fold_status st = FOLD_OK;
-    for (int it = 0; it < FOLD_LA_PROBE_ITERATIONS && !st; it++) {
-        for (fold_int i = 0; i < nV; i++)
-            y[i] = sqrt(d[i]) * z[i];
-        if ((st = fold_la_border_apply(Bd, false, 1, y, z))) break;
-        double zn = 0.0;
-        for (fold_int i = 0; i < nV; i++) {
-            z[i] *= sqrt(d[i]);
-            zn = fold_la_max(zn, fabs(z[i]));
-        }
-        for (fold_int i = 0; i < nV; i++)
-            z[i] = zn > 0.0 ? z[i] / zn : 0.0;
-    }
+    /* eq. 4.10 as a factorization's probe, with the bordered inverse as the solve by M */
+    fold_la_probe_start(nV, z);
+    fold_status st = fold_la_probe_iterate_with(nV, d, border_solve_m, Bd, NULL, z, y);
     if (!st) {
-        for (fold_int i = 0; i < nV; i++)
-            z[i] /= sqrt(d[i]);
-        fold_la_spmv(Bd->Av, false, z, y, false);
-        double res = 0.0;
-        for (fold_int i = 0; i < nV; i++)
-            res = fold_la_max(res, fabs(y[i]) / sqrt(d[i]));
+        double res = fold_la_probe_residual_of(Bd->Av, d, z, y);
         *residual = isnan(res) ? HUGE_VAL : res;
-        for (fold_int i = 0; i < nV; i++)
-            if (fabs(z[i]) * sqrt(d[i]) <= FOLD_LA_PROBE_TINY) z[i] = 0.0;
+        fold_la_probe_cut(nV, d, z);
     }
     free(y);
     return st;

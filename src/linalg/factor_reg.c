@@ -97,12 +97,6 @@ fold_status fold_la_preg_factor(fold_la_preg *r, fold_la_umf *u, const cholmod_s
     return st;
 }
 
-/* Pseudo-random start in [-1, 1] (a fixed sequence: results are reproducible). */
-static double probe_start(uint64_t *state)
-{
-    return 2.0 * fold_la_lcg_unit(state) - 1.0;
-}
-
 /* The probe of eq. 4.10 for the factorization of M now in F, kept in F->probe_z. */
 fold_status fold_la_preg_probe(fold_la_factor *F)
 {
@@ -116,18 +110,13 @@ fold_status fold_la_preg_probe(fold_la_factor *F)
     const double *d = F->preg.d;
     double *y = fold_malloc((size_t)n, sizeof *y, "null-space probe");
     if (!y) return FOLD_ERR_MEMORY;
-    uint64_t state = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n;
-    for (fold_int i = 0; i < n; i++)
-        z[i] = probe_start(&state);
+    fold_la_probe_start(n, z); /* a fixed sequence: results are reproducible */
     if ((st = fold_la_probe_iterate(F, NULL, z, y))) {
         free(y);
         return st;
     }
     double res = fold_la_probe_residual(F, z, y);
-    /* Entries of the scaled vector below the probe's resolution are not part of a null
-     * direction: the remainder of the other directions after the iterations, or rounding. */
-    for (fold_int i = 0; i < n; i++)
-        if (fabs(z[i]) * sqrt(d[i]) <= FOLD_LA_PROBE_TINY) z[i] = 0.0;
+    fold_la_probe_cut(n, d, z);
     free(y);
     F->probe_residual = res;
     F->probe_valid = true;

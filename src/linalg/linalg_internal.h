@@ -103,6 +103,19 @@ fold_status fold_la_pin_probe(fold_la_factor *F);
 fold_int fold_la_refine_pack(fold_int n, fold_int nrhs, const double *act, double *R);
 void fold_la_refine_correct(fold_int n, fold_int nrhs, const double *act, const double *D,
                             double *X, bool preg, double *dr);
+/* The probe's steps (eq. 4.10, probe.c), for any solve by M (ctx: the solver's): the fixed
+ * pseudo-random start in [-1, 1]^n; FOLD_LA_PROBE_ITERATIONS steps of inverse iteration from
+ * z with the row scales d (entries where mask is set kept at zero; mask may be NULL),
+ * returned unscaled, z = D^-1/2 z', max |z'_i| = 1 (y: n doubles of workspace); the
+ * residual ||D^-1/2 A z||_inf; the entries with |z_i| sqrt(d_i) <= FOLD_LA_PROBE_TINY set
+ * to zero. */
+typedef fold_status (*fold_la_probe_solve)(void *ctx, const double *y, double *z);
+void fold_la_probe_start(fold_int n, double *z);
+fold_status fold_la_probe_iterate_with(fold_int n, const double *d, fold_la_probe_solve solve,
+                                       void *ctx, const unsigned char *mask, double *z, double *y);
+double fold_la_probe_residual_of(const cholmod_sparse *A, const double *d, const double *z,
+                                 double *y);
+void fold_la_probe_cut(fold_int n, const double *d, double *z);
 /* The probe's inverse iteration (eq. 4.10, FOLD_LA_PROBE_ITERATIONS steps with the factors
  * of M in F) from z (n, in/out; entries where mask is set kept at zero, mask may be NULL),
  * returned unscaled: z = D^-1/2 z', max |z'_i| = 1. y: n doubles of workspace. */
