@@ -283,8 +283,7 @@ done:
  * by GMRES preconditioned with the regularized factorization, one cycle of at most
  * backward.restart (and backward.max_iter) iterations, to backward.tol (doc/math.md §4.8).
  * A column that gets below max(backward.tol, 1e-8) was only slow to refine and is
- * consistent: its flag becomes RESCUED (the caller clears it). */
-#define RESCUED 2
+ * consistent: its flag becomes FOLD_SYSTEM_RESCUED (the caller clears it). */
 /* Over an approximation of the system's own factorization (sys->approximate: a comparison run
  * bordered over a regularized primary, doc/math.md §4.9) the rescue stops at the first
  * column that GMRES does not bring to backward.tol within this many iterations (*stalled:
@@ -320,7 +319,7 @@ static fold_status rescue(const fold_system *sys, const fold_settings *set, bool
         if ((st != FOLD_OK && st != FOLD_ERR_NOT_CONVERGED) ||
             !(res.residual <= fmax(set->backward.tol, RESCUE_CONSISTENT)))
             continue;
-        bad[c] = RESCUED;
+        bad[c] = FOLD_SYSTEM_RESCUED;
         (*n_bad)--;
         if (res.residual > info->residual) info->residual = res.residual;
     }
@@ -342,29 +341,27 @@ static fold_status direct_solve(const fold_system *sys, const fold_settings *set
             /* Columns that miss eq. 4.9 are flagged (bad) or fail the call (not_unique). */
             unsigned char *flags = bad ? bad : fold_malloc((size_t)nrhs, 1, "column flags");
             if (!flags) return FOLD_ERR_MEMORY;
-            st = sys->direct(sys->ctx, set, transpose, nrhs, B, X, flags, &n_bad, &res, info);
+            /* a second pass, over the system's own factorization and from the start, when
+             * the rescue stalled over an approximation of it */
             bool stalled = false;
-            if (st >= 0 && n_bad > 0 && sys->rescue.apply) { /* slow, or inconsistent */
-                fold_status sr =
-                    rescue(sys, set, transpose, nrhs, B, X, flags, &n_bad, info, &stalled);
-                if (sr < 0) st = sr;
-            }
-            if (st >= 0 && stalled) { /* over the system's own factorization, from the start */
-                n_bad = 0;
-                res = 0.0;
-                st = sys->refactor(sys->ctx, set);
-                if (st >= 0)
-                    st = sys->direct(sys->ctx, set, transpose, nrhs, B, X, flags, &n_bad, &res,
-                                     info);
-                if (st >= 0 && n_bad > 0) {
+            for (int pass = 0; pass < 2 && (pass == 0 || stalled); pass++) {
+                if (pass > 0) {
+                    stalled = false;
+                    n_bad = 0;
+                    res = 0.0;
+                    if ((st = sys->refactor(sys->ctx, set)) < 0) break;
+                }
+                st = sys->direct(sys->ctx, set, transpose, nrhs, B, X, flags, &n_bad, &res, info);
+                if (st >= 0 && n_bad > 0 && sys->rescue.apply) { /* slow, or inconsistent */
                     fold_status sr =
                         rescue(sys, set, transpose, nrhs, B, X, flags, &n_bad, info, &stalled);
                     if (sr < 0) st = sr;
                 }
+                if (st < 0) break;
             }
             if (st >= 0 && sys->solved) sys->solved(sys->ctx, set, nrhs, B, X, flags);
             for (fold_int c = 0; c < nrhs; c++)
-                if (flags[c] == RESCUED) flags[c] = 0;
+                if (flags[c] == FOLD_SYSTEM_RESCUED) flags[c] = 0;
             if (!bad) free(flags);
             if (st >= 0 && n_bad > 0 && (!bad || set->backward.lsq_fallback)) {
                 if (!set->backward.lsq_fallback || !sys->lsq) return sys->not_unique(sys->ctx);

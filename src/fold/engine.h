@@ -20,6 +20,9 @@ typedef struct fold_pc_memo {
     int method, kind;
 } fold_pc_memo;
 
+/* The flag of a column that missed eq. 4.9 and GMRES solved (fold_system.solved). */
+#define FOLD_SYSTEM_RESCUED 2
+
 typedef struct fold_system {
     const char *fn;        /* the public call in progress, for messages */
     const char *what;      /* "KKT order 130", "map 'name' (nz 5)": the system in messages */
@@ -51,9 +54,10 @@ typedef struct fold_system {
      * does not solve over the approximation is then solved again over it. */
     bool (*approximate)(void *ctx);
     fold_status (*refactor)(void *ctx, const fold_settings *set);
-    /* After a direct solve and its rescue (bad[c]: 1 for a column still inconsistent, 2 for
-     * one that missed eq. 4.9 and GMRES solved, else 0): the system may keep the solutions
-     * (the KKT system's record, doc/math.md §4.9); NULL: nothing to do. */
+    /* After a direct solve and its rescue (bad[c]: 1 for a column still inconsistent,
+     * FOLD_SYSTEM_RESCUED for one that missed eq. 4.9 and GMRES solved, else 0): the system
+     * may keep the solutions (the KKT system's record, doc/math.md §4.9); NULL: nothing to
+     * do. */
     void (*solved)(void *ctx, const fold_settings *set, fold_int nrhs, const double *B,
                    const double *X, const unsigned char *bad);
     /* Minimum-norm least-squares solution (backward.lsq_fallback); NULL when unavailable.

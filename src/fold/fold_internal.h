@@ -311,11 +311,10 @@ fold_status fold_kkt_border_solve(fold_kkt *kkt, const fold_settings *set, bool 
                                   unsigned char *bad, fold_int *n_bad);
 fold_status fold_kkt_border_apply(fold_kkt *kkt, bool transpose, const double *r, double *z);
 double fold_kkt_border_delta(const fold_kkt *kkt);
-/* After a solve of the primary run (nrhs columns, bad as fold_system's solved: an
- * inconsistent column kept but not taken; bad may be NULL), the rescue of eq. 4.9 included:
- * its right-hand sides and
- * solutions kept for the comparison runs of the call, within a memory cap; _forget clears
- * them (a new primary run starts). */
+/* After a solve of the primary run and its rescue of eq. 4.9 (nrhs columns, bad as
+ * fold_system's solved, or NULL; an inconsistent column is kept but not taken): its
+ * right-hand sides and solutions kept for the comparison runs of the call, within a memory
+ * cap; _forget clears them (a new primary run starts). */
 void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nrhs, const double *B,
                             const double *X, const unsigned char *bad);
 void fold_kkt_border_forget(fold_kkt *kkt);

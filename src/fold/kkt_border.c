@@ -234,7 +234,9 @@ void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nr
             }
         b->rec_bp[b->rec_n + c + 1] = at;
         /* an inconsistent column has no solution; one GMRES solved (eq. 4.9) is marked */
-        b->rec_ok[b->rec_n + c] = !bad ? 1 : bad[c] == 1 ? 0 : bad[c] == 2 ? 2 : 1;
+        b->rec_ok[b->rec_n + c] = !bad || !bad[c]                 ? 1
+                                  : bad[c] == FOLD_SYSTEM_RESCUED ? FOLD_LA_KNOWN_SLOW
+                                                                  : 0;
     }
     memcpy(b->rec_X + (size_t)b->rec_n * (size_t)nK, X, (size_t)(nrhs * nK) * sizeof *X);
     b->rec_n += nrhs;

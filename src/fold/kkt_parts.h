@@ -184,8 +184,8 @@ typedef struct fold_kkt_border {
      * nonzeros, column q at rec_bi / rec_bv [rec_bp[q], rec_bp[q + 1]), room for rec_bcap,
      * and expanded into rec_Bd (rec_bd_len doubles) for a solve. */
     double *rec_X;
-    unsigned char *rec_ok; /* per column: 1 a solution, 2 one GMRES found (it missed eq. 4.9),
-                              0 none (inconsistent: not to be taken) */
+    unsigned char *rec_ok; /* per column: 1 a solution, FOLD_LA_KNOWN_SLOW one GMRES found (it
+                              missed eq. 4.9), 0 none (inconsistent: not to be taken) */
     fold_int rec_n, rec_cap, rec_pos;
     bool rec_full; /* a column did not fit: no later one is kept (the order is the key) */
     size_t *rec_bp, rec_bcap, rec_bd_len;

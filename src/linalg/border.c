@@ -428,9 +428,10 @@ fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nr
     for (fold_int c = 0; c < nrhs; c++) {
         res[c] = HUGE_VAL;
         dr[c] = preg ? HUGE_VAL : 0.0;
-        /* a column whose earlier solution GMRES found (ok 2) is as slow here: flagged for it
+        /* a column whose earlier solution GMRES found is as slow here: flagged for it
          * at once, without the refinement steps it would spend first */
-        if (preg && c < n_known && ok && ok[c] == 2 && same_kept(Bd, B + c * nV, Bp + c * nP))
+        if (preg && c < n_known && ok && ok[c] == FOLD_LA_KNOWN_SLOW &&
+            same_kept(Bd, B + c * nV, Bp + c * nP))
             res[c] = -HUGE_VAL;
     }
     /* refinement as the direct solves' (factor_solve.c, eqs. 4.3-4.4, 4.9): per column until

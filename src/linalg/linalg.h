@@ -242,14 +242,16 @@ double fold_la_border_rcond(const fold_la_border *Bd);
  * (nV) = a combination of them with pseudo-random weights, their count returned (0: A_v
  * has none of A's). */
 fold_int fold_la_border_null_vector(const fold_la_border *Bd, double *z);
+/* ok[c] of fold_la_border_solve: an earlier solution that took GMRES (it missed eq. 4.9). */
+#define FOLD_LA_KNOWN_SLOW 2
 /* X = A_v^{-1} B (nrhs columns), refined against A_v as fold_la_factor_solve refines;
  * *residual: the largest componentwise backward error of the columns (eq. 4.4). Bp, Zp:
  * n_known earlier right-hand sides of A (nP each) and their solutions (those with ok[c] set;
  * ok may be NULL: all): a column of B equal to Bp's on the unknowns A_v keeps takes Zp's
  * instead of a solve with A (Bp, Zp NULL when n_known = 0; over a regularized F, Zp may solve
  * A rather than M: the refinement corrects the difference). fold_la_border_reused counts
- * those columns. Over a regularized F, a column with ok[c] = 2 (its earlier solution missed
- * eq. 4.9) is flagged bad without refinement. */
+ * those columns. Over a regularized F, a column with ok[c] = FOLD_LA_KNOWN_SLOW is flagged
+ * bad without refinement. */
 fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nrhs, const double *B,
                                  double *X, const double *Bp, const double *Zp,
                                  const unsigned char *ok, fold_int n_known, int refine_steps,
