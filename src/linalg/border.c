@@ -442,16 +442,12 @@ fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nr
             double *x = X + c * nV, *r = R + c * nV;
             const double *b = B + c * nV;
             act[c] = 0.0;
-            if (res[c] < 0 || (res[c] <= tol && dr[c] <= FOLD_LA_PREG_ETA)) {
-                memset(r, 0, (size_t)nV * sizeof *r);
-                continue;
-            }
+            if (res[c] < 0 || (res[c] <= tol && dr[c] <= FOLD_LA_PREG_ETA)) continue;
             fold_la_residual(Bd->Av, transpose || Bd->exact_sym, x, b, r, w);
             double rc = backward_error(Bd, x, b, r, w);
             if (step > 0 && !(rc < res[c]) && !(preg && rc <= tol)) {
                 memcpy(x, Xprev + c * nV, (size_t)nV * sizeof *x);
                 res[c] = -res[c];
-                memset(r, 0, (size_t)nV * sizeof *r);
                 continue;
             }
             res[c] = rc;
@@ -459,8 +455,6 @@ fold_status fold_la_border_solve(fold_la_border *Bd, bool transpose, fold_int nr
                 active = true;
                 act[c] = 1.0;
                 memcpy(Xprev + c * nV, x, (size_t)nV * sizeof *x);
-            } else {
-                memset(r, 0, (size_t)nV * sizeof *r);
             }
         }
         if (!active || step >= max_steps) break;

@@ -64,7 +64,6 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
             act[c] = 0.0;
             /* converged, or stalled (stored negated) */
             if (res[c] < 0 || (res[c] <= tol && (pinned || dr[c] <= FOLD_LA_PREG_ETA))) {
-                memset(r, 0, (size_t)n * sizeof *r);
                 *worst = fold_la_max(*worst, fabs(res[c]));
                 continue;
             }
@@ -100,23 +99,20 @@ static fold_status factor_refined_solve(fold_la_factor *F, bool transpose, fold_
                 /* refinement stalled: keep the previous x */
                 memcpy(x, Xprev + c * n, (size_t)n * sizeof *x);
                 res[c] = -res[c];
-                memset(r, 0, (size_t)n * sizeof *r);
             } else {
                 res[c] = rc;
                 if (rc > tol || (!pinned && dr[c] > FOLD_LA_PREG_ETA)) {
                     active = true;
                     act[c] = 1.0;
                     memcpy(Xprev + c * n, x, (size_t)n * sizeof *x);
-                } else {
-                    memset(r, 0, (size_t)n * sizeof *r);
                 }
             }
             *worst = fold_la_max(*worst, fabs(res[c]));
         }
         if (!active || step >= max_steps) break;
-        /* only the columns still refining are solved: the residuals of the others are zero,
-         * and a block's inconsistent columns would otherwise make every column pay each of
-         * their steps. R's active columns move to its front (k <= c: in place). */
+        /* only the columns still refining are solved (R's active columns moved to its front,
+         * in place): a block's inconsistent columns would otherwise make every column pay
+         * each of their steps */
         fold_int na = fold_la_refine_pack(n, nrhs, act, R);
         if ((st = factor_apply_inverse(F, transpose, na, R, D))) return st;
         fold_la_refine_correct(n, nrhs, act, D, X, preg, dr);

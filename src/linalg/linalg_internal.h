@@ -97,9 +97,9 @@ fold_status fold_la_pin_probe(fold_la_factor *F);
 #define FOLD_LA_PREG_ETA 1e-3
 #define FOLD_LA_PREG_EXTRA_STEPS 2
 /* The refinement steps of factor_solve.c and border.c: the residual columns of R (n each)
- * whose act[c] is set moved to its front (returns their count); then each such column of X
- * corrected by the next column of D, with dr[c] its last correction relative to the column
- * (eq. 4.9; HUGE_VAL above FOLD_LA_PREG_ETA) when preg. refine.c. */
+ * whose act[c] is set moved to its front (returns their count; the others are not read); then each
+ * such column of X corrected by the next column of D, with dr[c] its last correction relative to
+ * the column (eq. 4.9; HUGE_VAL above FOLD_LA_PREG_ETA) when preg. refine.c. */
 fold_int fold_la_refine_pack(fold_int n, fold_int nrhs, const double *act, double *R);
 void fold_la_refine_correct(fold_int n, fold_int nrhs, const double *act, const double *D,
                             double *X, bool preg, double *dr);
