@@ -199,16 +199,11 @@ static double deviation(const vjp_run *a, const vjp_run *b, fold_int np)
 
 START_TEST(regularized_border_matches_refactor)
 {
-    char buf[1024];
-    const char *path = acopf_test_case_path(reg_cases[_i].name, buf, sizeof buf);
-    if (!path) return;
-    fold_acopf_case *cs = NULL;
-    fold_acopf *m = NULL;
-    fold_solver *sv = NULL;
-    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
-    ck_assert_acopf(fold_acopf_case_read(path, &cs), FOLD_OK);
-    ck_assert_acopf(fold_acopf_create(cs, &m), FOLD_OK);
-    ck_assert_acopf(fold_acopf_solve(&m, NULL, NULL, NULL, &sv, &fi, NULL), FOLD_OK);
+    acopf_solved s;
+    acopf_test_load(&s, reg_cases[_i].name, 0, 0);
+    acopf_test_solve(&s, NULL, NULL);
+    fold_acopf *m = s.m;
+    fold_solver *sv = s.sv;
     fold_acopf_layout L = fold_acopf_get_layout(m);
     double *x = malloc((size_t)L.n * 8), *p = malloc((size_t)L.np * 8);
     double *xbar = malloc((size_t)L.n * 8);
@@ -261,9 +256,7 @@ START_TEST(regularized_border_matches_refactor)
     free(x);
     free(p);
     free(xbar);
-    fold_solver_free(sv);
-    fold_acopf_free(m);
-    fold_acopf_case_free(cs);
+    acopf_test_solved_free(&s);
 }
 END_TEST
 
