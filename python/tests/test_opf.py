@@ -118,10 +118,17 @@ def test_cotangent_by_key(grid30, sol30):
     assert np.allclose(a, sol30.vjp({"pg": w}, wrt="pd"), atol=1e-13)
 
 
-def test_warm_start(grid30, sol30):
+def test_warm_start(grid30):
+    """A primal-dual warm start from the solution at 2% lower loads takes fewer Ipopt
+    iterations than a cold start and reaches the same point, at the default tolerance. (At
+    forward.tol = 1e-12, reached in stages beyond what Ipopt reaches directly, neither start
+    is reliably the faster: measured warm 68-76 iterations ending acceptable against cold 49-63
+    solved on a machine where another had given the warm start the fewer.)"""
+    base = grid30.solve()
     pd = grid30.params("pd") * 1.02
-    cold = grid30.solve(pd=pd, settings=TIGHT)
-    warm = grid30.solve(pd=pd, settings=TIGHT, warm=sol30)
+    cold = grid30.solve(pd=pd)
+    warm = grid30.solve(pd=pd, warm=base)
+    assert warm.status == "solved" and cold.status == "solved"
     assert warm.iterations < cold.iterations
     assert np.allclose(warm["pg"], cold["pg"], atol=1e-6)
 

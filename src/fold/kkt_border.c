@@ -53,7 +53,18 @@ static bool primary_borderable(const fold_kkt *kkt)
 {
     const fold_kkt_border *b = &kkt->border;
     if (!b->has_primary) return false;
-    if (exact_inverse(&b->ns, &b->finfo, b->F)) return kkt->cls.n_dependent == 0;
+    /* dependent rows the primary has too are copies its factorization pinned: null
+     * directions of the run unless its border activates them (eq. 4.16b) */
+    if (exact_inverse(&b->ns, &b->finfo, b->F)) {
+        if (kkt->cls.n_dependent == 0) return true;
+        if (!fold_la_factor_pinned(b->F)) return false;
+        if (kkt->cls.n_dependent_new > 0)
+            fold_log(&kkt->solver->set, 3,
+                     "%s: comparison run (variant %d): %lld dependent rows the primary has not: "
+                     "factored",
+                     kkt->fn, kkt->cands.variant, (long long)kkt->cls.n_dependent_new);
+        return kkt->cls.n_dependent_new == 0;
+    }
     return b->finfo.singular_delta > 0.0 && !b->reg_refused;
 }
 
@@ -245,6 +256,7 @@ void fold_kkt_border_record(fold_kkt *kkt, const fold_settings *set, fold_int nr
 void fold_kkt_border_free(fold_kkt *kkt)
 {
     fold_kkt_border_drop(kkt);
+    free(kkt->border.dep);
     free(kkt->border.xpos);
     free(kkt->border.cpos);
     free(kkt->border.sig_xstat);
@@ -469,9 +481,9 @@ bool fold_kkt_border_setup(fold_kkt *kkt, const fold_settings *set, fold_status 
     fold_int nc = kkt->cands.n_cand, k = 0;
     *st = FOLD_OK;
     fold_kkt_border_end_run(kkt);
-    if (!primary_borderable(kkt) || kkt->sys.form != FOLD_KKT_ACTIVE || kkt->cands.path != 0 ||
-        kkt->cands.variant == 0 || kkt->cands.n_cand == 0 || !kkt->sys.K || kkt->sys.nK == 0 ||
-        set->backward.method != FOLD_BACKWARD_DIRECT)
+    if (kkt->sys.form != FOLD_KKT_ACTIVE || kkt->cands.path != 0 || kkt->cands.variant == 0 ||
+        kkt->cands.n_cand == 0 || !kkt->sys.K || kkt->sys.nK == 0 ||
+        set->backward.method != FOLD_BACKWARD_DIRECT || !primary_borderable(kkt))
         return false;
     fold_int *list = fold_malloc((size_t)nc + 1, sizeof *list, "flipped candidates");
     if (!list) {
@@ -493,9 +505,10 @@ bool fold_kkt_border_setup(fold_kkt *kkt, const fold_settings *set, fold_status 
     double rc = fold_la_border_rcond(Bd);
     fold_log(set, 3,
              "%s: comparison run (variant %d) over the primary factorization%s: %lld rows "
-             "and columns, capacitance rcond %.3g%s",
+             "and columns, %lld dependent rows of the primary's, capacitance rcond %.3g%s",
              kkt->fn, kkt->cands.variant, fold_la_border_delta(Bd) > 0.0 ? " (regularized)" : "",
-             (long long)k, rc, rc < BORDER_RCOND ? " (near singular: factored instead)" : "");
+             (long long)k, (long long)kkt->cls.n_dependent, rc,
+             rc < BORDER_RCOND ? " (near singular: factored instead)" : "");
     if (!(rc >= BORDER_RCOND)) {
         fold_la_border_free(Bd);
         return false;

@@ -38,6 +38,7 @@ typedef struct fold_kkt_class {
     fold_int n_weak_classified; /* n_weak from the classification (kkt_null.c may add) */
     fold_int n_weak_sides;      /* weak-list entries of the classification (the rest: eq. 4.12) */
     fold_int n_dependent;       /* null directions of K found by kkt_structural.c */
+    fold_int n_dependent_new;   /* of them, in a comparison run: those the primary has not */
     fold_int n_active_cons, n_active_bounds;
     bool is_one_sided;
 } fold_kkt_class;
@@ -177,6 +178,10 @@ typedef struct fold_kkt_border {
     fold_la_border *run;
     bool reg_refused; /* a run over the regularized primary was factored after all: the
                          call's later runs factor at once (the same loss of digits) */
+    /* The primary's dependent active rows (kkt_structural.c): pairs (dep[2k], dep[2k + 1])
+     * parallel on the free variables, the second -1 for a row without a free entry, sorted;
+     * a run over a pinned primary whose dependent rows are all among them is bordered. */
+    fold_int *dep, n_dep, dep_cap;
     /* The primary run's right-hand sides and solutions in the order solved (rec_n of them,
      * room for rec_cap), and the current run's position in them: a run's column whose kept
      * rows are the same takes the primary's solution instead of a solve (eq. 4.16). The

@@ -27,6 +27,7 @@ typedef struct structural {
     double *fval, *hval;
     fold_int first_row, first_weak, added; /* the first dependent row; weak[first_weak] */
     fold_int n_dependent;                  /* null directions found */
+    fold_int n_new;                        /* of them, a run's that the primary has not */
     bool count_only;                       /* barrier form: count them, mark nothing */
     double *rowsum;                        /* barrier form: ||J(i,:)||_1 + |D_ii| per active row */
     double rcond_min;
@@ -186,6 +187,37 @@ static fold_status build(structural *S)
     return FOLD_OK;
 }
 
+static int cmp_pair(const void *a, const void *b)
+{
+    const fold_int *x = a, *y = b;
+    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* A dependent row (b < 0) or pair of rows found: the primary keeps it (kkt->border.dep,
+ * sorted when the scan ends), a comparison run counts it new when the primary has not. */
+static fold_status note_dependent(structural *S, fold_int a, fold_int b)
+{
+    fold_kkt_border *bd = &S->kkt->border;
+    fold_int pair[2] = {b < 0 || a < b ? a : b, b < 0 || a < b ? b : a};
+    S->n_dependent++;
+    if (!fold_kkt_primary(S->kkt)) {
+        if (!bd->n_dep || !bsearch(pair, bd->dep, (size_t)bd->n_dep, 2 * sizeof *pair, cmp_pair))
+            S->n_new++;
+        return FOLD_OK;
+    }
+    if (bd->n_dep == bd->dep_cap) {
+        fold_int cap = bd->dep_cap ? 2 * bd->dep_cap : 16;
+        fold_int *grown = realloc(bd->dep, (size_t)cap * 2 * sizeof *grown);
+        if (!grown) return fold_error(FOLD_ERR_MEMORY, "structural check: out of memory");
+        bd->dep = grown;
+        bd->dep_cap = cap;
+    }
+    bd->dep[2 * bd->n_dep] = pair[0];
+    bd->dep[2 * bd->n_dep++ + 1] = pair[1];
+    return FOLD_OK;
+}
+
 static fold_status scan(structural *S)
 {
     fold_kkt *kkt = S->kkt;
@@ -197,8 +229,11 @@ static fold_status scan(structural *S)
         if (kkt->cls.cstat[i] == FOLD_CS_INACTIVE) continue;
         fold_int len = S->fptr[i + 1] - S->fptr[i];
         if (len == 0) { /* e_i is a null direction */
-            if (!S->count_only || barrier_singular(S, i, -1, 0.0)) S->n_dependent++;
-            if (!S->count_only && (st = mark_direction(S, i, -1, 0.0))) goto done;
+            if (S->count_only) {
+                if (barrier_singular(S, i, -1, 0.0)) S->n_dependent++;
+            } else if ((st = note_dependent(S, i, -1)) || (st = mark_direction(S, i, -1, 0.0))) {
+                goto done;
+            }
             continue;
         }
         sort_entries(S->fcol + S->fptr[i], S->fval + S->fptr[i], len);
@@ -211,8 +246,12 @@ static fold_status scan(structural *S)
              b++) {
             double r;
             if (!parallel(S, &v[a], &v[b], &r)) continue;
-            if (!S->count_only || barrier_singular(S, v[a].row, v[b].row, r)) S->n_dependent++;
-            if (!S->count_only && (st = mark_direction(S, v[a].row, v[b].row, r))) goto done;
+            if (S->count_only) {
+                if (barrier_singular(S, v[a].row, v[b].row, r)) S->n_dependent++;
+            } else if ((st = note_dependent(S, v[a].row, v[b].row)) ||
+                       (st = mark_direction(S, v[a].row, v[b].row, r))) {
+                goto done;
+            }
         }
 done:
     free(v);
@@ -229,10 +268,14 @@ fold_status fold_kkt_null_structural(fold_kkt *kkt, const fold_solver *solver, c
                     .rcond_min = solver->set.backward.rcond_min};
     fold_status st;
     kkt->cls.n_weak = kkt->cls.n_weak_classified;
-    kkt->cls.n_dependent = 0;
+    kkt->cls.n_dependent = kkt->cls.n_dependent_new = 0;
+    if (fold_kkt_primary(kkt) && !S.count_only) kkt->border.n_dep = 0; /* found again */
     if (kkt->m == 0) return FOLD_OK;
     if (!(st = build(&S))) st = scan(&S);
     kkt->cls.n_dependent = S.n_dependent;
+    kkt->cls.n_dependent_new = S.n_new;
+    if (fold_kkt_primary(kkt) && kkt->border.n_dep > 1)
+        qsort(kkt->border.dep, (size_t)kkt->border.n_dep, 2 * sizeof *kkt->border.dep, cmp_pair);
     free(S.fptr);
     free(S.hptr);
     free(S.fcol);

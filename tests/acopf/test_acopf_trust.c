@@ -737,6 +737,8 @@ END_TEST
  * factorization, and the null spaces of the KKT systems in the order they were set up. */
 typedef struct border_log {
     int n_border;
+    int n_border_dependent; /* of them, with dependent rows (the primary's, pinned) */
+    int n_new_dependent;    /* runs factored for dependent rows the primary has not */
     char nulls[1024];
 } border_log;
 
@@ -744,8 +746,11 @@ static void count_border(int level, const char *line, void *data)
 {
     border_log *b = data;
     (void)level;
-    if (strstr(line, "over the primary factorization") && !strstr(line, "factored instead"))
+    if (strstr(line, "over the primary factorization") && !strstr(line, "factored instead")) {
         b->n_border++;
+        b->n_border_dependent += !strstr(line, " 0 dependent rows");
+    }
+    b->n_new_dependent += strstr(line, "dependent rows the primary has not") != NULL;
     const char *at = strstr(line, "null direction on");
     size_t len = strlen(b->nulls);
     if (at && len + strlen(at) + 2 < sizeof b->nulls)
@@ -776,17 +781,93 @@ static void split_generator(fold_acopf_case *cs, fold_int g)
     cs->gen[cs->n_gen++] = half;
 }
 
+/* Position of branch l's thermal limits among the rated branches' rows (g_sf, g_st). */
+static fold_int rated_index(const fold_acopf_case *cs, fold_int l)
+{
+    fold_int k = 0;
+    for (fold_int q = 0; q < l; q++)
+        k += cs->branch[q].rate_a > 0;
+    return k;
+}
+
+/* The near-bound grid with the first rated branch replaced by two identical branches in
+ * parallel (each of twice its impedance and half its charging and rating, the same network),
+ * both at their flow limit: two identical thermal-limit rows, dependent active
+ * constraints (eq. 4.12) whose multiplier columns of K are copies. */
+static fold_acopf_case *parallel_pair_grid(fold_settings *set)
+{
+    fold_acopf_case *cs = grid30();
+    fold_settings_default(set);
+    fold_int l = 0;
+    while (l < cs->n_branch && !(cs->branch[l].rate_a > 0))
+        l++;
+    ck_assert_int_lt(l, cs->n_branch);
+    fold_acopf_branch *a = &cs->branch[l];
+    a->r *= 2;
+    a->x *= 2;
+    a->b /= 2;
+    a->rate_a /= 2;
+    cs->branch = realloc(cs->branch, (size_t)(cs->n_branch + 1) * sizeof *cs->branch);
+    ck_assert_ptr_nonnull(cs->branch);
+    cs->branch[cs->n_branch] = cs->branch[l];
+    cs->branch[cs->n_branch].row = cs->n_branch + 1;
+    fold_int twin = cs->n_branch++;
+    double rate = cs->branch[l].rate_a;
+    solved s0;
+    for (int k = 0;; k++) { /* lower both ratings until their limits bind */
+        ck_assert_int_lt(k, 40);
+        cs->branch[l].rate_a = cs->branch[twin].rate_a = rate;
+        solve_case(cs, set, &s0);
+        double m0 = fabs(s0.lam[s0.L.g_sf + rated_index(cs, l)]);
+        double m1 = fabs(s0.lam[s0.L.g_sf + rated_index(cs, twin)]);
+        release(&s0);
+        if (m0 > 1e-3 && m1 > 1e-3) break;
+        rate *= 0.85;
+    }
+    solve_case(cs, set, &s0);
+    cs->bus[1].vmax = s0.x[s0.L.x_vm + 1] + 1e-5;
+    release(&s0);
+    return cs;
+}
+
+/* The near-bound grid with a zero-load leaf bus on bus id 7, both limited 0.01 p.u. below
+ * their voltages without the limits: the leaf's limit is then ambiguous (a candidate), and
+ * where a comparison run holds it, bus 7 being held too, the leaf's P and Q balances depend
+ * on its branch's angle difference alone: two parallel rows that the primary does not have. */
+static fold_acopf_case *leaf_near_bound_grid(fold_settings *set)
+{
+    fold_acopf_case *cs = grid30();
+    fold_settings_default(set);
+    fold_int leaf = add_buses(cs, 1);
+    add_branch(cs, 6, leaf);
+    solved s0;
+    solve_case(cs, set, &s0);
+    cs->bus[leaf].vmax = s0.x[s0.L.x_vm + leaf] - 0.01;
+    cs->bus[6].vmax = s0.x[s0.L.x_vm + 6] - 0.01;
+    release(&s0);
+    solve_case(cs, set, &s0);
+    cs->bus[1].vmax = s0.x[s0.L.x_vm + 1] + 1e-5;
+    release(&s0);
+    return cs;
+}
+
 /* The comparison runs of the near-bound grid's candidates solved over the primary
- * factorization (doc/math.md §4.9) give the Jacobian d x / d (qd at buses 21, 2, 5) and its
- * trust report (uncertain entries, intervals, the candidate named) of runs that factor their
- * own KKT matrix (backward.variant_refactor), to rounding; _i = 1: with a generator (reactive
- * power within its limits) split in two, whose reactive powers make the primary singular, factored
- * with the copy pinned (eq. 4.12c), and the runs bordered over it (eq. 4.16b), where the copy stays
- * a null direction (its entries NaN alike). */
+ * factorization (doc/math.md §4.9) give the Jacobian d x / d (qd at buses 21, 2, 5 and the
+ * last bus) and its trust report (uncertain entries, intervals, the candidate named) of runs
+ * that factor their own KKT matrix (backward.variant_refactor), to rounding; _i >= 1: with a
+ * generator (reactive power within its limits) split in two, whose reactive powers make the
+ * primary singular, factored with the copy pinned (eq. 4.12c), and the runs bordered over it
+ * (eq. 4.16b), where the copy stays a null direction (its entries NaN alike); _i = 2: the
+ * primary also has dependent rows (a rated branch split in two, both at their limit), which
+ * its runs share and are bordered with; _i = 3: a run that holds a candidate makes dependent
+ * rows of its own (a leaf bus), and factors its K: bordered, it would miss their null
+ * direction (the trust report's affected entries differ). */
 START_TEST(border_matches_refactor)
 {
     fold_settings set;
-    fold_acopf_case *cs = near_bound_grid(&set);
+    fold_acopf_case *cs = _i == 2   ? parallel_pair_grid(&set)
+                          : _i == 3 ? leaf_near_bound_grid(&set)
+                                    : near_bound_grid(&set);
     if (_i) { /* the first generator whose reactive power is within its limits */
         solved s0;
         solve_case(cs, &set, &s0);
@@ -809,14 +890,15 @@ START_TEST(border_matches_refactor)
         solved s;
         solve_case(cs, &set, &s);
         n = s.L.n;
-        fold_int cols[3] = {s.L.p_qd + 20, s.L.p_qd + 1, s.L.p_qd + 4};
-        J[v] = malloc((size_t)(3 * n) * 8);
+        /* qd at bus ids 21, 2, 5 and at the last bus (the leaf of _i = 3) */
+        fold_int cols[4] = {s.L.p_qd + 20, s.L.p_qd + 1, s.L.p_qd + 4, s.L.p_qd + cs->n_bus - 1};
+        J[v] = malloc((size_t)(4 * n) * 8);
         info[v] = (fold_backward_info)FOLD_BACKWARD_INFO_INIT;
-        fold_status st = fold_jacobian(s.sv, &(fold_jacobian_sel){FOLD_BLOCK_X, n, NULL, 3, cols},
+        fold_status st = fold_jacobian(s.sv, &(fold_jacobian_sel){FOLD_BLOCK_X, n, NULL, 4, cols},
                                        J[v], &info[v]);
         ck_assert_msg(st == FOLD_OK || st == FOLD_WARN_UNCERTAIN || st == FOLD_WARN_NOT_UNIQUE,
                       "%s: %s", fold_status_name(st), fold_last_error());
-        ck_assert_int_eq(strstr(info[v].fallback_reason, "copied columns pinned") != NULL, _i);
+        ck_assert_int_eq(strstr(info[v].fallback_reason, "copied columns pinned") != NULL, _i != 0);
         const fold_trust_item *items;
         ck_assert_status(fold_trust_report(s.sv, &items, &n_items[v]), FOLD_OK);
         copy[v] = malloc((size_t)(n_items[v] + 1) * sizeof *items);
@@ -842,16 +924,26 @@ START_TEST(border_matches_refactor)
             snprintf(one, sizeof one, "%.*s|", (int)(at - start), start);
             ck_assert_ptr_nonnull(strstr(logs[1 - v].nulls, one));
         }
-    ck_assert_int_eq(n_null[0], _i ? 1 + logs[0].n_border : 0);
+    if (_i < 2) ck_assert_int_eq(n_null[0], _i ? 1 + logs[0].n_border : 0);
+    /* 2: the primary's dependent rows are the runs' (bordered over their pins); 3: a run
+     * that holds the leaf has dependent rows of its own (factored) */
+    ck_assert_int_eq(logs[0].n_border_dependent > 0, _i == 2);
+    ck_assert_int_eq(logs[0].n_new_dependent > 0, _i == 3);
+    ck_assert_int_eq(logs[1].n_new_dependent, 0);
     ck_assert_int_ge(info[0].n_candidates, 1);
     ck_assert_int_ge(info[0].n_uncertain, 1);
     ck_assert_int_eq(info[0].n_variants, info[1].n_variants);
     ck_assert_int_eq(info[0].n_uncertain, info[1].n_uncertain);
     ck_assert_int_eq(info[0].n_not_unique, info[1].n_not_unique);
     if (_i) ck_assert_int_gt(info[0].n_not_unique, 0);
-    for (fold_int k = 0; k < 3 * n; k++)
+    /* the result's scale: its finite entries and the intervals of its uncertain ones (the
+     * finite entries of these columns are the zeros of the held items) */
+    for (fold_int k = 0; k < 4 * n; k++)
         if (isfinite(J[1][k])) scale = fmax(scale, fabs(J[1][k]));
-    for (fold_int k = 0; k < 3 * n; k++) {
+    for (fold_int k = 0; k < n_items[1]; k++)
+        if (copy[1][k].kind == FOLD_TRUST_UNCERTAIN)
+            scale = fmax(scale, fmax(fabs(copy[1][k].lo), fabs(copy[1][k].hi)));
+    for (fold_int k = 0; k < 4 * n; k++) {
         ck_assert_msg(isnan(J[0][k]) == isnan(J[1][k]), "entry %lld", (long long)k);
         if (!isnan(J[0][k])) ck_assert_double_le(fabs(J[0][k] - J[1][k]), 1e-10 * scale);
     }
@@ -1012,7 +1104,7 @@ int main(void)
     tcase_add_test(tc, twin_generators);
     tcase_add_test(tc, kinds_flag_alike);
     tcase_add_test(tc, parameter_kinds_kept_apart);
-    tcase_add_loop_test(tc, border_matches_refactor, 0, 2);
+    tcase_add_loop_test(tc, border_matches_refactor, 0, 4);
     tcase_add_test(tc, path_check_condensed);
     suite_add_tcase(s, tc);
     return fold_test_run(s);
