@@ -781,13 +781,14 @@ static void split_generator(fold_acopf_case *cs, fold_int g)
     cs->gen[cs->n_gen++] = half;
 }
 
-/* Position of branch l's thermal limits among the rated branches' rows (g_sf, g_st). */
-static fold_int rated_index(const fold_acopf_case *cs, fold_int l)
+/* The multiplier of branch l's thermal limit at its from end in s (the model's row of it,
+ * fold_acopf_rated_branch). */
+static double thermal_multiplier(const solved *s, fold_int l)
 {
-    fold_int k = 0;
-    for (fold_int q = 0; q < l; q++)
-        k += cs->branch[q].rate_a > 0;
-    return k;
+    for (fold_int k = 0; k < s->L.n_rated; k++)
+        if (fold_acopf_rated_branch(s->m, k) == l) return s->lam[s->L.g_sf + k];
+    ck_abort_msg("branch %lld has no thermal limit", (long long)l);
+    return 0.0;
 }
 
 /* The near-bound grid with the first rated branch replaced by two identical branches in
@@ -798,10 +799,11 @@ static fold_acopf_case *parallel_pair_grid(fold_settings *set)
 {
     fold_acopf_case *cs = grid30();
     fold_settings_default(set);
-    fold_int l = 0;
-    while (l < cs->n_branch && !(cs->branch[l].rate_a > 0))
-        l++;
-    ck_assert_int_lt(l, cs->n_branch);
+    solved s0;
+    solve_case(cs, set, &s0);
+    ck_assert_int_gt(s0.L.n_rated, 0);
+    fold_int l = fold_acopf_rated_branch(s0.m, 0);
+    release(&s0);
     fold_acopf_branch *a = &cs->branch[l];
     a->r *= 2;
     a->x *= 2;
@@ -813,13 +815,11 @@ static fold_acopf_case *parallel_pair_grid(fold_settings *set)
     cs->branch[cs->n_branch].row = cs->n_branch + 1;
     fold_int twin = cs->n_branch++;
     double rate = cs->branch[l].rate_a;
-    solved s0;
     for (int k = 0;; k++) { /* lower both ratings until their limits bind */
         ck_assert_int_lt(k, 40);
         cs->branch[l].rate_a = cs->branch[twin].rate_a = rate;
         solve_case(cs, set, &s0);
-        double m0 = fabs(s0.lam[s0.L.g_sf + rated_index(cs, l)]);
-        double m1 = fabs(s0.lam[s0.L.g_sf + rated_index(cs, twin)]);
+        double m0 = fabs(thermal_multiplier(&s0, l)), m1 = fabs(thermal_multiplier(&s0, twin));
         release(&s0);
         if (m0 > 1e-3 && m1 > 1e-3) break;
         rate *= 0.85;
