@@ -96,6 +96,8 @@ typedef struct fold_settings {
         int resolve_rounds; /**< warm re-solves that tighten tol to decide ambiguous sides */
         int resolve_acceptable_iter;    /**< experimental: Ipopt acceptable_iter of those re-solves
                                              (0: Ipopt's default) */
+        int resolve_max_iter;           /**< those re-solves end at their next acceptable iterate
+                                             after this many iterations (0: Ipopt decides) */
         fold_resolve_when resolve_when; /**< those re-solves: in the first fold call or in
                                              fold_solve */
         int stall_iter; /**< restart with Ipopt's adaptive barrier strategy when mu has not

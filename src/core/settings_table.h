@@ -30,6 +30,11 @@
       "acceptable iterations (Ipopt acceptable_iter = N, unless given as an Ipopt option) "        \
       "instead of Ipopt's 15; 0 leaves Ipopt's default. A re-solve that ends acceptable is "       \
       "dropped as before (its verdicts are used).")                                                \
+    X(forward, resolve_max_iter, INT, 12, 0, 100000, NULL,                                         \
+      "A re-solve of forward.resolve_rounds that has not reached its tol after this many "         \
+      "iterations ends at its next acceptable iterate (doc/math.md §3.2): it is at the floor of " \
+      "its residuals, and is dropped with its verdicts used, as an acceptable end is; 0 leaves "   \
+      "the end to Ipopt (15 consecutive acceptable iterations).")                                  \
     X(forward, stall_iter, INT, 65, 0, 100000, NULL,                                               \
       "A solve (not a tightening re-solve) whose barrier parameter is still the initial one "      \
       "after this many iterations is run again from its start with Ipopt's adaptive barrier "      \

@@ -182,6 +182,7 @@ static void fill_info(fold_forward_info *info, const fold_solver *s, const fold_
     info->raw_status = raw;
     info->status = fold_ipopt_map_status(raw);
     if (ctx->timed_out && raw == User_Requested_Stop) info->status = FOLD_FWD_MAX_TIME;
+    if (ctx->at_floor && raw == User_Requested_Stop) info->status = FOLD_FWD_ACCEPTABLE;
     info->backend = "ipopt";
     info->iterations = ctx->iterations;
     info->objective = obj;
@@ -280,6 +281,7 @@ fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_setti
         /* a warm start's dual infeasibility can start near zero: cold starts only */
         if (start == START_COLD) ctx.stall_growth = set->forward.stall_dual_growth;
     }
+    if (start == START_TIGHTEN) ctx.floor_iter = set->forward.resolve_max_iter;
     if ((st = run_ipopt(s, set, mu_init, &ctx, &a, start, false, &obj, &raw, &solve_s))) {
         free(a.block);
         return st;

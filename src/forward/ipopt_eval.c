@@ -166,6 +166,16 @@ Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_p
     /* doc/api/solver.md "Stalls": still in the first barrier problem at iteration stall_iter,
      * or its dual infeasibility grown stall_growth-fold there */
     if (alg_mod != 0) return TRUE; /* the restoration phase has its own barrier problem */
+    /* doc/math.md §3.2: a tightening re-solve still short of its tol after floor_iter
+     * iterations sits at the floor of its residuals; it ends at an acceptable iterate (Ipopt's
+     * acceptable_tol 1e-6 on the dual infeasibility, conservative for the constraint
+     * violation) instead of Ipopt's 15 consecutive ones. This test comes before Ipopt's own
+     * convergence test of the iterate, hence "after floor_iter". */
+    if (c->floor_iter > 0 && iter > c->floor_iter && inf_du <= FOLD_IPOPT_ACCEPTABLE_TOL &&
+        inf_pr <= FOLD_IPOPT_ACCEPTABLE_TOL) {
+        c->at_floor = true;
+        return FALSE;
+    }
     if (iter == 0) {
         c->mu0 = mu;
         c->du0 = inf_du;

@@ -20,6 +20,9 @@ typedef struct fold_ipopt_structure {
 
 #define FOLD_IPOPT_MSG_LEN 512
 
+/* Ipopt's default acceptable_tol: the level at which a re-solve may end at its floor. */
+#define FOLD_IPOPT_ACCEPTABLE_TOL 1e-6
+
 /* State of one IpoptSolve, passed as Ipopt's user data. */
 typedef struct fold_ipopt_ctx {
     const fold_problem *prob;
@@ -32,6 +35,8 @@ typedef struct fold_ipopt_ctx {
     double stall_growth;          /* forward.stall_dual_growth of this run (0: no such test) */
     double mu0, du0;              /* the barrier parameter, dual infeasibility of iteration 0 */
     const char *stall_why;        /* the stall test that stopped the run, for the log; or NULL */
+    int floor_iter;               /* forward.resolve_max_iter of a resolution re-solve, else 0 */
+    bool at_floor;                /* stopped acceptable after floor_iter iterations */
     bool has_iterated;            /* intermediate callback called at least once */
     bool timed_out;               /* stopped by the wall-clock limit */
     fold_status fatal;            /* first fatal callback error; FOLD_OK if none */

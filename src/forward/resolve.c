@@ -39,6 +39,7 @@ static void stage_settings(const fold_settings *set, double tol, double spent_s,
      * acceptable_tol) from its first iteration, and a re-solve that cannot reach its tol
      * stalls at the new barrier level until the count is reached. */
     out->forward.resolve_acceptable_iter = 0;
+    out->forward.resolve_max_iter = 0; /* likewise */
 }
 
 /* Sum the counts and times of a re-solve into *sum. */
@@ -158,6 +159,7 @@ fold_status fold_resolve_ambiguity(fold_solver *s, const double *p, fold_forward
             break;
         stage_settings(&s->set, next, spent, &warm, mu);
         warm.forward.resolve_acceptable_iter = s->set.forward.resolve_acceptable_iter;
+        warm.forward.resolve_max_iter = s->set.forward.resolve_max_iter;
         fold_status rs = fold_ipopt_attempt(s, p, &warm, mu, true, &r);
         add_counts(info, &r.info);
         if (!r.usable || fold_sides_eval(prob, p, r.x, r.lam, r.zl, r.zu, NULL, &S1) != FOLD_OK) {

@@ -329,6 +329,102 @@ START_TEST(deep_first_point_resolved)
 }
 END_TEST
 
+/* Every re-solve line of a solve (the sink of the test below). */
+typedef struct resolve_lines {
+    int n;
+    char line[8][512];
+} resolve_lines;
+
+static void keep_all_resolve_lines(int level, const char *line, void *data)
+{
+    resolve_lines *r = data;
+    (void)level;
+    if (r->n < 8 && strstr(line, "fold_solve: re-solve at tol "))
+        snprintf(r->line[r->n++], sizeof r->line[0], "%s", line);
+}
+
+/* A re-solve at the floor of its residuals ends after forward.resolve_max_iter iterations
+ * (doc/math.md §3.2). On case118 the last round cannot reach its tol: Ipopt alone ends it
+ * after its 15 consecutive acceptable iterations (resolve_max_iter = 0), the default ends it
+ * at iteration 13. The other rounds, the kept point, the verdicts (undecided sides,
+ * derivatives, trust report) are the same; only the iterations differ, by what was cut. */
+START_TEST(resolve_floor_ends_early)
+{
+    const int cap[2] = {0, 12};
+    acopf_solved s[2];
+    resolve_lines log[2] = {{0}, {0}};
+    fold_forward_info fi[2] = {FOLD_FORWARD_INFO_INIT, FOLD_FORWARD_INFO_INIT};
+    double *x[2], *pbar[2];
+    fold_int n_trust[2];
+    for (int k = 0; k < 2; k++) {
+        fold_settings set;
+        fold_settings_default(&set);
+        ck_assert_int_eq(set.forward.resolve_max_iter, 12); /* the documented default */
+        set.forward.resolve_max_iter = cap[k];
+        set.forward.resolve_when = FOLD_RESOLVE_AT_SOLVE;
+        set.log.verbose = 2;
+        set.log.sink = keep_all_resolve_lines;
+        set.log.sink_data = &log[k];
+        acopf_test_load(&s[k], "pglib_opf_case118_ieee", 0, 0);
+        acopf_test_solve(&s[k], NULL, &set);
+        ck_assert_status(fold_solve_finish(s[k].sv, &fi[k]), FOLD_OK);
+        fold_acopf_layout L = fold_acopf_get_layout(s[k].m);
+        x[k] = malloc((size_t)L.n * sizeof(double));
+        pbar[k] = malloc((size_t)L.np * sizeof(double));
+        double *ones = malloc((size_t)L.n * sizeof(double));
+        ck_assert(x[k] && pbar[k] && ones);
+        for (fold_int j = 0; j < L.n; j++)
+            ones[j] = 1.0;
+        ck_assert_status(fold_solver_solution(s[k].sv, x[k], NULL, NULL, NULL, NULL), FOLD_OK);
+        fold_status st = fold_vjp(s[k].sv, &(fold_zbar){.x = ones}, pbar[k], NULL);
+        ck_assert_msg(st >= 0, "%s: %s", fold_status_name(st), fold_last_error());
+        const fold_trust_item *items;
+        ck_assert_status(fold_trust_report(s[k].sv, &items, &n_trust[k]), FOLD_OK);
+        free(ones);
+    }
+    ck_assert_int_eq(log[0].n, log[1].n);
+    long cut = 0;
+    int floored = 0;
+    for (int i = 0; i < log[0].n; i++) {
+        double tol[2];
+        char how[2][32];
+        long it[2];
+        for (int k = 0; k < 2; k++) {
+            printf("# resolve_max_iter %d: %s\n", cap[k], log[k].line[i]);
+            ck_assert_int_eq(sscanf(log[k].line[i],
+                                    "fold_solve: re-solve at tol %lf: %31s after %ld", &tol[k],
+                                    how[k], &it[k]),
+                             3);
+        }
+        ck_assert_double_eq(tol[0], tol[1]);
+        if (it[0] <= cap[1]) { /* within the cap: untouched */
+            ck_assert_str_eq(how[0], how[1]);
+            ck_assert_int_eq(it[0], it[1]);
+            continue;
+        }
+        /* Ipopt went on past the cap without reaching tol: ended at the next iteration */
+        ck_assert_str_eq(how[0], "acceptable");
+        ck_assert_str_eq(how[1], "acceptable");
+        ck_assert_int_eq(it[1], cap[1] + 1);
+        cut += it[0] - it[1];
+        floored++;
+    }
+    ck_assert_int_ge(floored, 1); /* the case shows what it tests */
+    ck_assert_int_eq(fi[1].iterations, fi[0].iterations - cut);
+    ck_assert_int_eq(fi[1].resolves, fi[0].resolves);
+    ck_assert_int_eq(fi[1].n_ambiguous, fi[0].n_ambiguous);
+    fold_acopf_layout L = fold_acopf_get_layout(s[0].m);
+    ck_assert(memcmp(x[0], x[1], (size_t)L.n * sizeof(double)) == 0);
+    ck_assert(memcmp(pbar[0], pbar[1], (size_t)L.np * sizeof(double)) == 0);
+    ck_assert_int_eq(n_trust[0], n_trust[1]);
+    for (int k = 0; k < 2; k++) {
+        free(x[k]);
+        free(pbar[k]);
+        acopf_test_solved_free(&s[k]);
+    }
+}
+END_TEST
+
 START_TEST(resolves_at_first_fold)
 {
     fold_settings set;
@@ -1099,6 +1195,7 @@ int main(void)
     tcase_add_test(tc, near_bound_voltage);
     tcase_add_test(tc, resolves_at_first_fold);
     tcase_add_test(tc, deep_first_point_resolved);
+    tcase_add_test(tc, resolve_floor_ends_early);
     tcase_add_test(tc, leaf_buses_at_vmax);
     tcase_add_test(tc, isolated_bus);
     tcase_add_test(tc, twin_generators);
