@@ -21,6 +21,16 @@ from foldopt.torch import OPFLayer, SampleFailedWarning  # noqa: E402
 
 SCALES = np.linspace(0.85, 1.15, 12)
 
+# Under AddressSanitizer (the second stage of scripts/test.sh preloads its runtime into the
+# interpreter) a replacement worker forked while the killer thread allocates can deadlock on
+# the sanitizer allocator's lock in its first allocation (seen with gdb: the child waits in
+# SizeClassAllocator64::GetFromAllocator under CreateIpoptProblem); ASan's allocator is not
+# fork-safe in a threaded process, as glibc's malloc is. The tests with a killer thread run
+# in the plain build only.
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
+killer_thread = pytest.mark.skipif(
+    UNDER_ASAN, reason="fork beside a running thread deadlocks in ASan's allocator")
+
 
 def children():
     """Process ids of this process's children (Linux /proc)."""
@@ -105,6 +115,7 @@ def cold_solve_seconds(case):
     return time.process_time() - t
 
 
+@killer_thread
 def test_worker_killed_during_forward(case, reference):
     """SIGKILL to the busy worker in the middle of the forward pass: the batch goes on, the
     sample it was solving is NaN with a zero gradient and a warning naming the crash, the
@@ -160,6 +171,7 @@ def test_worker_killed_during_forward(case, reference):
     assert np.allclose(pd2.grad.numpy(), ref_grad, rtol=1e-5, atol=1e-6)
 
 
+@killer_thread
 def test_worker_killed_during_forward_raises(case):
     """on_failure="raise": the crashed sample raises SolveError; the layer works after."""
     cold = cold_solve_seconds(case)
