@@ -345,9 +345,10 @@ static void keep_all_resolve_lines(int level, const char *line, void *data)
 
 /* A re-solve at the floor of its residuals ends after forward.resolve_max_iter iterations
  * (doc/math.md §3.2). On case118 the last round cannot reach its tol: Ipopt alone ends it
- * after its 15 consecutive acceptable iterations (resolve_max_iter = 0), the default ends it
- * at iteration 13. The other rounds, the kept point, the verdicts (undecided sides,
- * derivatives, trust report) are the same; only the iterations differ, by what was cut. */
+ * after its 15 consecutive acceptable iterations (resolve_max_iter = 0), the default at its
+ * first acceptable iterate after 12 (iteration 13 here). The other rounds, the kept point, the
+ * verdicts (undecided sides, derivatives, trust report) are the same; only the iterations differ,
+ * by what was cut. */
 START_TEST(resolve_floor_ends_early)
 {
     const int cap[2] = {0, 12};
@@ -405,7 +406,8 @@ START_TEST(resolve_floor_ends_early)
         /* Ipopt went on past the cap without reaching tol: ended at the next iteration */
         ck_assert_str_eq(how[0], "acceptable");
         ck_assert_str_eq(how[1], "acceptable");
-        ck_assert_int_eq(it[1], cap[1] + 1);
+        ck_assert_int_gt(it[1], cap[1]); /* at its first acceptable iterate after the cap */
+        ck_assert_int_lt(it[1], it[0]);
         cut += it[0] - it[1];
         floored++;
     }
