@@ -93,17 +93,21 @@ typedef struct fold_settings {
         bool warm_start;            /**< start the next solve from the last solution */
         double kkt_tol;             /**< KKT residual accepted for an imported (black-box) point */
         double bound_push;          /**< Ipopt bound_push / bound_frac for cold starts */
-        int resolve_rounds; /**< warm re-solves that tighten tol to decide ambiguous sides */
-        int resolve_acceptable_iter;    /**< experimental: Ipopt acceptable_iter of those re-solves
-                                             (0: Ipopt's default) */
-        int resolve_max_iter;           /**< those re-solves end at their next acceptable iterate
-                                             after this many iterations (0: Ipopt decides) */
+        int resolve_rounds;   /**< warm re-solves that tighten tol to decide ambiguous sides */
+        int resolve_max_iter; /**< those re-solves end at their next acceptable iterate
+                                   after this many iterations (0: Ipopt decides) */
+        int floor_max_iter;   /**< a solve ends at its next acceptable iterate this many
+                                   iterations after mu came down to tol (0: Ipopt decides) */
         fold_resolve_when resolve_when; /**< those re-solves: in the first fold call or in
                                              fold_solve */
         int stall_iter; /**< restart with Ipopt's adaptive barrier strategy when mu has not
                              fallen after this many iterations (0: never) */
         double stall_dual_growth; /**< the same when the dual infeasibility grows past this
                                        many times its start at the first mu (0: never) */
+        int stall_step_iter;      /**< the same when mu has not fallen after this many iterations
+                                       with a median primal step <= stall_step over the last 20
+                                       (0: never) */
+        double stall_step;        /**< that median step */
     } forward;
     struct {
         fold_kkt_form kkt_form;

@@ -25,16 +25,17 @@
       "a solve that leaves ambiguous constraints or bounds (doc/math.md §3.2); a re-solve that "  \
       "does not end at solved is dropped. A forward.tol below 1e-8 is reached in stages (10 "      \
       "times per stage) from a solve at 1e-8 when the direct solve fails or ends acceptable.")     \
-    X(forward, resolve_acceptable_iter, INT, 0, 0, 100, NULL,                                      \
-      "Experimental: N > 0 ends each re-solve of forward.resolve_rounds after N consecutive "      \
-      "acceptable iterations (Ipopt acceptable_iter = N, unless given as an Ipopt option) "        \
-      "instead of Ipopt's 15; 0 leaves Ipopt's default. A re-solve that ends acceptable is "       \
-      "dropped as before (its verdicts are used).")                                                \
     X(forward, resolve_max_iter, INT, 12, 0, 100000, NULL,                                         \
       "A re-solve of forward.resolve_rounds that has not reached its tol after this many "         \
       "iterations ends at its next acceptable iterate (doc/math.md §3.2): it is at the floor of " \
       "its residuals, and is dropped with its verdicts used, as an acceptable end is; 0 leaves "   \
       "the end to Ipopt (15 consecutive acceptable iterations).")                                  \
+    X(forward, floor_max_iter, INT, 12, 0, 100000, NULL,                                           \
+      "A solve (not a tightening re-solve) whose barrier parameter has come down to forward.tol "  \
+      "and that has not reached tol this many iterations later, its dual infeasibility without "   \
+      "a new low for 4 iterations, ends at its next acceptable iterate, reported acceptable as "   \
+      "Ipopt's own acceptable end (15 consecutive acceptable iterations) is (doc/api/solver.md "   \
+      "\"Floor\"); 0 leaves the end to Ipopt.")                                                    \
     X(forward, stall_iter, INT, 65, 0, 100000, NULL,                                               \
       "A solve (not a tightening re-solve) whose barrier parameter is still the initial one "      \
       "after this many iterations is run again from its start with Ipopt's adaptive barrier "      \
@@ -44,6 +45,14 @@
       "A cold solve whose dual infeasibility grows past this many times its starting value "       \
       "while the barrier parameter is still the initial one is run again the same way as "         \
       "forward.stall_iter; 0 never.")                                                              \
+    X(forward, stall_step_iter, INT, 50, 0, 100000, NULL,                                          \
+      "A solve (not a tightening re-solve) whose barrier parameter is still the initial one "      \
+      "after this many iterations, with a median primal step (Ipopt's alpha_pr) of at most "       \
+      "forward.stall_step over its last 20 of them, is run again the same way as "                 \
+      "forward.stall_iter; 0 never.")                                                              \
+    X(forward, stall_step, REAL, 0.07, 0, 1, NULL,                                                 \
+      "The median primal step at or below which forward.stall_step_iter restarts a solve (1: "     \
+      "whatever the steps).")                                                                      \
     X(forward, resolve_when, ENUM, 0, 0, 1, "fold|solve",                                          \
       "When the re-solves of forward.resolve_rounds run (doc/math.md §3.2): fold = in the first " \
       "fold call at the solution (fold_jvp, fold_vjp, fold_jacobian, fold_value_gradient), "       \

@@ -97,11 +97,6 @@ static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold
     if (mu_init && !user_option(s, "mu_init") &&
         (st = fold_ipopt_pass_option(ip, "mu_init", mu_init, FN)))
         return st;
-    /* the tightening re-solves of the resolution only (resolve.c keeps it for them alone) */
-    if (start == START_TIGHTEN && set->forward.resolve_acceptable_iter > 0 &&
-        !user_option(s, "acceptable_iter") &&
-        (st = fold_ipopt_opt_int(ip, "acceptable_iter", set->forward.resolve_acceptable_iter)))
-        return st;
     /* Iteration log at verbose >= 2 on stderr (stdout stays for results). */
     if (set->log.verbose >= 2 && !OpenIpoptOutputFile(ip, "stderr", 5))
         return fold_error(FOLD_ERR_INTERNAL, "%s: Ipopt could not open its log on stderr", FN);
@@ -213,7 +208,9 @@ static fold_status rerun_adaptive(fold_solver *s, const fold_settings *set, cons
              FN, ctx->mu0, ctx->stall_why, (long long)before);
     ctx->stall_iter = 0;
     ctx->stall_growth = 0;
+    ctx->stall_step_iter = 0;
     ctx->stall_why = NULL;
+    ctx->floor_from = -1;
     memset(a->zl, 0, (size_t)prob->n * sizeof(double));
     memset(a->zu, 0, (size_t)prob->n * sizeof(double));
     if (prob->m) memset(a->lam, 0, (size_t)prob->m * sizeof(double));
@@ -278,10 +275,20 @@ fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_setti
     if (start != START_TIGHTEN && !user_option(s, "mu_strategy")) {
         if (set->forward.max_iter > set->forward.stall_iter)
             ctx.stall_iter = set->forward.stall_iter;
+        if (set->forward.max_iter > set->forward.stall_step_iter) {
+            ctx.stall_step_iter = set->forward.stall_step_iter;
+            ctx.stall_step = set->forward.stall_step;
+        }
         /* a warm start's dual infeasibility can start near zero: cold starts only */
         if (start == START_COLD) ctx.stall_growth = set->forward.stall_dual_growth;
     }
-    if (start == START_TIGHTEN) ctx.floor_iter = set->forward.resolve_max_iter;
+    /* the caller's acceptable_* options leave the end to Ipopt */
+    if (!user_option(s, "acceptable_iter") && !user_option(s, "acceptable_tol")) {
+        ctx.floor_iter =
+            start == START_TIGHTEN ? set->forward.resolve_max_iter : set->forward.floor_max_iter;
+        ctx.floor_mu = start == START_TIGHTEN ? HUGE_VAL : set->forward.tol;
+    }
+    ctx.floor_from = -1;
     if ((st = run_ipopt(s, set, mu_init, &ctx, &a, start, false, &obj, &raw, &solve_s))) {
         free(a.block);
         return st;

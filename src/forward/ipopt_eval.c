@@ -1,8 +1,11 @@
 /* Adapters from Ipopt's C callbacks to the problem's callbacks (through fold_prob_eval_*,
  * with the parameters p of the solve bound), the cached int sparsity structure, the
- * intermediate callback (iteration count, wall-clock limit) and the status mapping.
+ * intermediate callback (iteration count, wall-clock limit, stall and floor tests) and the
+ * status mapping.
  * Lagrangian convention of doc/math.md (2.2) is Ipopt's own, so values pass unchanged. */
 #include <limits.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "forward/ipopt_internal.h"
 
@@ -150,6 +153,26 @@ Bool fold_ipopt_eval_h(Index n, Number *x, Bool new_x, Number obj_factor, Index 
     return take(c, fold_prob_eval_hess_l(c->prob, x, c->p, obj_factor, lam, values, c->stats));
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of the primal steps recorded at the first barrier parameter, the last
+ * FOLD_IPOPT_STEP_WINDOW of them if more (the mean of the two middle ones for an even count);
+ * 1 (no sign of a stall) if none. */
+static double median_step(const fold_ipopt_ctx *c)
+{
+    double w[FOLD_IPOPT_STEP_WINDOW];
+    int n = c->n_steps < FOLD_IPOPT_STEP_WINDOW ? c->n_steps : FOLD_IPOPT_STEP_WINDOW;
+    if (n == 0) return 1.0;
+    for (int k = 0; k < n; k++)
+        w[k] = c->steps[(c->n_steps - 1 - k) % FOLD_IPOPT_STEP_WINDOW];
+    qsort(w, (size_t)n, sizeof *w, cmp_double);
+    return n % 2 ? w[n / 2] : 0.5 * (w[n / 2 - 1] + w[n / 2]);
+}
+
 Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_pr, Number inf_du,
                              Number mu, Number d_norm, Number reg, Number alpha_du, Number alpha_pr,
                              Index ls_trials, UserDataPtr ud)
@@ -164,24 +187,51 @@ Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_p
         return FALSE;
     }
     /* doc/api/solver.md "Stalls": still in the first barrier problem at iteration stall_iter,
-     * or its dual infeasibility grown stall_growth-fold there */
+     * or its dual infeasibility grown stall_growth-fold there, or at iteration stall_step_iter
+     * with short primal steps */
     if (alg_mod != 0) return TRUE; /* the restoration phase has its own barrier problem */
-    /* doc/math.md §3.2: a tightening re-solve still short of its tol after floor_iter
-     * iterations sits at the floor of its residuals; it ends at an acceptable iterate (Ipopt's
-     * acceptable_tol 1e-6 on the dual infeasibility, conservative for the constraint
+    /* doc/math.md §3.2, doc/api/solver.md "Floor": a solve still short of its tol floor_iter
+     * iterations after its barrier parameter came down to floor_mu (a tightening re-solve:
+     * from its start) sits at the floor of its residuals; it ends at an acceptable iterate
+     * (Ipopt's acceptable_tol 1e-6 on the dual infeasibility, conservative for the constraint
      * violation) instead of Ipopt's 15 consecutive ones. This test comes before Ipopt's own
-     * convergence test of the iterate, hence "after floor_iter". */
-    if (c->floor_iter > 0 && iter > c->floor_iter && inf_du <= FOLD_IPOPT_ACCEPTABLE_TOL &&
-        inf_pr <= FOLD_IPOPT_ACCEPTABLE_TOL) {
-        c->at_floor = true;
-        return FALSE;
+     * convergence test of the iterate, hence "after". */
+    if (c->floor_iter > 0 && iter == 0 && mu <= c->floor_mu && c->floor_mu < HUGE_VAL)
+        c->floor_iter = 0; /* a warm solve that starts at its floor (a small mu_init) */
+    if (c->floor_iter > 0) {
+        if (c->floor_from < 0 && mu <= c->floor_mu) {
+            c->floor_from = iter;
+            c->floor_best_du = HUGE_VAL;
+        }
+        if (c->floor_from >= 0) {
+            /* a solve that still lowers its dual infeasibility (a quasi-Newton one creeping
+             * to tol, Ipopt's watchdog about to take a full step) is not at its floor; a
+             * tightening re-solve starts at its floor */
+            if (inf_du < c->floor_best_du) {
+                c->floor_best_du = inf_du;
+                c->floor_stale = 0;
+            } else {
+                c->floor_stale++;
+            }
+            bool stale = c->floor_mu == HUGE_VAL || c->floor_stale >= FOLD_IPOPT_FLOOR_STALE;
+            if (iter > c->floor_from + c->floor_iter && stale &&
+                inf_du <= FOLD_IPOPT_ACCEPTABLE_TOL && inf_pr <= FOLD_IPOPT_ACCEPTABLE_TOL) {
+                c->at_floor = true;
+                return FALSE;
+            }
+        }
     }
     if (iter == 0) {
         c->mu0 = mu;
         c->du0 = inf_du;
     } else if (mu >= c->mu0) {
+        c->steps[c->n_steps++ % FOLD_IPOPT_STEP_WINDOW] = alpha_pr;
         if (c->stall_iter > 0 && iter == c->stall_iter)
             c->stall_why = "after";
+        else if (c->stall_step_iter > 0 && iter == c->stall_step_iter &&
+                 median_step(c) <= c->stall_step)
+            c->stall_why = "with a median primal step of at most forward.stall_step over its "
+                           "last 20 iterations after";
         else if (c->stall_growth > 0 && c->du0 > 0 && inf_du > c->stall_growth * c->du0)
             c->stall_why = "and its dual infeasibility grown past forward.stall_dual_growth "
                            "times its start after";

@@ -20,8 +20,15 @@ typedef struct fold_ipopt_structure {
 
 #define FOLD_IPOPT_MSG_LEN 512
 
-/* Ipopt's default acceptable_tol: the level at which a re-solve may end at its floor. */
+/* Ipopt's default acceptable_tol: the level at which a solve may end at its floor. */
 #define FOLD_IPOPT_ACCEPTABLE_TOL 1e-6
+
+/* A solve (not a tightening re-solve) is at its floor when its dual infeasibility has not
+ * reached a new low for this many iterations. */
+#define FOLD_IPOPT_FLOOR_STALE 4
+
+/* The short-step stall test reads the median primal step over this many iterations. */
+#define FOLD_IPOPT_STEP_WINDOW 20
 
 /* State of one IpoptSolve, passed as Ipopt's user data. */
 typedef struct fold_ipopt_ctx {
@@ -33,13 +40,24 @@ typedef struct fold_ipopt_ctx {
     fold_int iterations;          /* last iteration count seen by the intermediate cb */
     int stall_iter;               /* forward.stall_iter of this run (0: no stall test) */
     double stall_growth;          /* forward.stall_dual_growth of this run (0: no such test) */
-    double mu0, du0;              /* the barrier parameter, dual infeasibility of iteration 0 */
-    const char *stall_why;        /* the stall test that stopped the run, for the log; or NULL */
-    int floor_iter;               /* forward.resolve_max_iter of a resolution re-solve, else 0 */
-    bool at_floor;                /* stopped acceptable after floor_iter iterations */
-    bool has_iterated;            /* intermediate callback called at least once */
-    bool timed_out;               /* stopped by the wall-clock limit */
-    fold_status fatal;            /* first fatal callback error; FOLD_OK if none */
+    int stall_step_iter;          /* forward.stall_step_iter of this run (0: no such test) */
+    double stall_step;            /* forward.stall_step */
+    double steps[FOLD_IPOPT_STEP_WINDOW]; /* the last primal steps at the first barrier
+                                             parameter (restoration's not counted) */
+    int n_steps;                          /* of n_steps, the k-th at k % the window */
+    double mu0, du0;       /* the barrier parameter, dual infeasibility of iteration 0 */
+    const char *stall_why; /* the stall test that stopped the run, for the log; or NULL */
+    int floor_iter;  /* forward.resolve_max_iter of a resolution re-solve, forward.floor_max_iter
+                        of a cold or warm solve; 0: Ipopt decides the end */
+    double floor_mu; /* the floor's iterations count from the first with mu <= floor_mu
+                        (HUGE_VAL: from the start; a run that starts there is left to Ipopt) */
+    int floor_from;  /* that iteration, or -1 */
+    double floor_best_du; /* the lowest dual infeasibility since floor_from ... */
+    int floor_stale;      /* ... and the iterations since it was reached */
+    bool at_floor;        /* stopped acceptable floor_iter iterations after floor_from */
+    bool has_iterated;    /* intermediate callback called at least once */
+    bool timed_out;       /* stopped by the wall-clock limit */
+    fold_status fatal;    /* first fatal callback error; FOLD_OK if none */
     char fatal_msg[FOLD_IPOPT_MSG_LEN];
     bool nonfinite; /* some callback output was NaN/Inf (recovered) */
     char nonfinite_msg[FOLD_IPOPT_MSG_LEN];

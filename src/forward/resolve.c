@@ -32,14 +32,11 @@ static void stage_settings(const fold_settings *set, double tol, double spent_s,
     if (set->forward.time_limit_s > 0)
         out->forward.time_limit_s = fmax(set->forward.time_limit_s - spent_s, 1e-3);
     snprintf(mu, MU_LEN, "%.3g", 0.1 * tol);
-    /* forward.resolve_acceptable_iter = N > 0 (an experiment, off by default) applies to the
-     * re-solves of the resolution only, which set it again: there a re-solve ends after N
-     * consecutive acceptable iterations (Ipopt's acceptable_iter, unless the caller chose it)
-     * rather than Ipopt's 15: a warm start at the previous tol is acceptable (within Ipopt's
-     * acceptable_tol) from its first iteration, and a re-solve that cannot reach its tol
-     * stalls at the new barrier level until the count is reached. */
-    out->forward.resolve_acceptable_iter = 0;
-    out->forward.resolve_max_iter = 0; /* likewise */
+    /* forward.resolve_max_iter applies to the re-solves of the resolution only, which set it
+     * again: a warm start at the previous tol is acceptable (within Ipopt's acceptable_tol)
+     * from its first iteration, and a re-solve that cannot reach its tol sits at the new
+     * barrier level; the stages of a tight tol are left to Ipopt's own end. */
+    out->forward.resolve_max_iter = 0;
 }
 
 /* Sum the counts and times of a re-solve into *sum. */
@@ -158,7 +155,6 @@ fold_status fold_resolve_ambiguity(fold_solver *s, const double *p, fold_forward
             (s->set.forward.time_limit_s > 0 && spent >= s->set.forward.time_limit_s))
             break;
         stage_settings(&s->set, next, spent, &warm, mu);
-        warm.forward.resolve_acceptable_iter = s->set.forward.resolve_acceptable_iter;
         warm.forward.resolve_max_iter = s->set.forward.resolve_max_iter;
         fold_status rs = fold_ipopt_attempt(s, p, &warm, mu, true, &r);
         add_counts(info, &r.info);

@@ -275,9 +275,10 @@ static void vm_jacobian(solved *s, double *J, fold_int *n_trust)
     ck_assert_status(fold_trust_report(s->sv, &items, n_trust), FOLD_OK);
 }
 
-/* The log lines of a solve's first re-solve and of its restart (the sink of the test below). */
+/* The re-solve lines of a solve and whether it was restarted (the sink of the tests below). */
 typedef struct resolve_log {
-    char first[512];
+    int n;
+    char line[8][512];
     bool restarted;
 } resolve_log;
 
@@ -286,8 +287,8 @@ static void keep_resolve_lines(int level, const char *line, void *data)
     resolve_log *r = data;
     (void)level;
     if (strstr(line, "restarted with mu_strategy adaptive")) r->restarted = true;
-    if (!r->first[0] && strstr(line, "fold_solve: re-solve at tol "))
-        snprintf(r->first, sizeof r->first, "%s", line);
+    if (r->n < 8 && strstr(line, "fold_solve: re-solve at tol "))
+        snprintf(r->line[r->n++], sizeof r->line[0], "%s", line);
 }
 
 /* A first point already below its tol in complementarity (the adaptive barrier strategy of a
@@ -299,7 +300,7 @@ START_TEST(deep_first_point_resolved)
 {
     acopf_solved s;
     fold_settings set;
-    resolve_log log = {"", false};
+    resolve_log log = {0};
     fold_settings_default(&set);
     set.forward.stall_iter = 2;
     set.forward.resolve_when = FOLD_RESOLVE_AT_SOLVE;
@@ -309,10 +310,11 @@ START_TEST(deep_first_point_resolved)
     acopf_test_load(&s, "pglib_opf_case14_ieee", 0, 0);
     acopf_test_solve(&s, NULL, &set);
     ck_assert(log.restarted);
+    ck_assert_int_ge(log.n, 1);
     double tol, from, to;
     long decided, undecided;
-    printf("# %s\n", log.first);
-    ck_assert_int_eq(sscanf(log.first,
+    printf("# %s\n", log.line[0]);
+    ck_assert_int_eq(sscanf(log.line[0],
                             "fold_solve: re-solve at tol %lf: %*[^,], complementarity level %lf -> "
                             "%lf, %ld of %ld",
                             &tol, &from, &to, &decided, &undecided),
@@ -329,20 +331,6 @@ START_TEST(deep_first_point_resolved)
 }
 END_TEST
 
-/* Every re-solve line of a solve (the sink of the test below). */
-typedef struct resolve_lines {
-    int n;
-    char line[8][512];
-} resolve_lines;
-
-static void keep_all_resolve_lines(int level, const char *line, void *data)
-{
-    resolve_lines *r = data;
-    (void)level;
-    if (r->n < 8 && strstr(line, "fold_solve: re-solve at tol "))
-        snprintf(r->line[r->n++], sizeof r->line[0], "%s", line);
-}
-
 /* A re-solve at the floor of its residuals ends after forward.resolve_max_iter iterations
  * (doc/math.md §3.2). On case118 the last round cannot reach its tol: Ipopt alone ends it
  * after its 15 consecutive acceptable iterations (resolve_max_iter = 0), the default at its
@@ -353,7 +341,7 @@ START_TEST(resolve_floor_ends_early)
 {
     const int cap[2] = {0, 12};
     acopf_solved s[2];
-    resolve_lines log[2] = {{0}, {0}};
+    resolve_log log[2] = {{0}, {0}};
     fold_forward_info fi[2] = {FOLD_FORWARD_INFO_INIT, FOLD_FORWARD_INFO_INIT};
     double *x[2], *pbar[2];
     fold_int n_trust[2];
@@ -364,7 +352,7 @@ START_TEST(resolve_floor_ends_early)
         set.forward.resolve_max_iter = cap[k];
         set.forward.resolve_when = FOLD_RESOLVE_AT_SOLVE;
         set.log.verbose = 2;
-        set.log.sink = keep_all_resolve_lines;
+        set.log.sink = keep_resolve_lines;
         set.log.sink_data = &log[k];
         acopf_test_load(&s[k], "pglib_opf_case118_ieee", 0, 0);
         acopf_test_solve(&s[k], NULL, &set);

@@ -163,20 +163,46 @@ static int box_hess(const double *x, const double *p, double s, const double *la
     return 0;
 }
 
-fold_status box_create(fold_problem **out)
+/* The box problem with the gradient `grad` (its user data `ud`). */
+static fold_status box_with_gradient(const char *name, fold_grad_f_fn grad, void *ud,
+                                     fold_problem **out)
 {
     static const double lo[3] = {0, 0, 0}, hi[3] = {1, 1, 1};
     fold_nlp_def def = {
-        .name = "box",
+        .name = name,
         .n = 3,
         .m = 0,
         .np = 0,
         .x_lower = lo,
         .x_upper = hi,
         .hess_l = {3, idx3, idx3},
-        .cb = {.f = box_f, .grad_f = box_grad, .hess_l = box_hess},
+        .cb = {.f = box_f, .grad_f = grad, .hess_l = box_hess},
+        .user_data = ud,
     };
     return fold_problem_create(&def, out);
+}
+
+fold_status box_create(fold_problem **out)
+{
+    return box_with_gradient("box", box_grad, NULL, out);
+}
+
+/* The gradient of the box problem with an error on its interior component, by call, of
+ * alternating sign (a Newton step cannot absorb it): 3e-7, a floor of the dual infeasibility
+ * above tol 1e-8 and below Ipopt's acceptable_tol 1e-6, and 2e-6 on every third call, a spike
+ * that restarts Ipopt's count of acceptable iterations. */
+static int floor_grad(const double *x, const double *p, double *g, void *ud)
+{
+    long *calls = ud;
+    ++*calls;
+    box_grad(x, p, g, NULL);
+    g[2] += (*calls % 2 ? 1.0 : -1.0) * (*calls % 3 == 0 ? 2e-6 : 3e-7);
+    return 0;
+}
+
+fold_status floor_create(long *calls, fold_problem **out)
+{
+    return box_with_gradient("floor", floor_grad, calls, out);
 }
 
 static int cc_f(const double *x, const double *p, double *obj, void *ud)

@@ -30,6 +30,10 @@ fold_status infeasible_create(fold_problem **out);
  * x = (1, 0, 0.5), zu = (2, 0, 0), zl = (0, 2, 0). */
 fold_status box_create(fold_problem **out);
 
+/* The box problem with a gradient whose error never falls below 3e-7 and rises to 2e-6 on
+ * every third call (*calls counts them): a solve at tol 1e-8 sits at that floor. */
+fold_status floor_create(long *calls, fold_problem **out);
+
 /* min (x - 2)^2  s.t.  0 <= g(x) = 0.5 <= 1: a constraint that does not depend on x
  * (empty Jacobian pattern). x = 2, lam = 0. */
 fold_status constant_constraint_create(fold_problem **out);

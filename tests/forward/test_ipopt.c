@@ -286,6 +286,26 @@ START_TEST(stall_restart)
     ck_assert_int_gt(stalled.n_eval_hess_l, adaptive.n_eval_hess_l);
     ck_assert_int_eq(chosen.iterations, plain.iterations);
     ck_assert_mem_eq(x_chosen, x_plain, sizeof x_chosen);
+    /* forward.stall_step_iter: the same restart at that iteration when the median primal step
+     * of the iterations before it at mu = 0.1 is at most forward.stall_step (every step is at
+     * most 1; HS071's first two are not at most 1e-9) */
+    fold_forward_info short_steps = FOLD_FORWARD_INFO_INIT, long_steps = FOLD_FORWARD_INFO_INIT;
+    double x_short[4], x_long[4];
+    ck_assert_int_eq(set.forward.stall_step_iter, 50);
+    ck_assert_double_eq(set.forward.stall_step, 0.07);
+    set.forward.stall_iter = 0;
+    set.forward.stall_step_iter = 2;
+    set.forward.stall_step = 1.0;
+    solve_hs071(&set, NULL, &short_steps, x_short);
+    set.forward.stall_step = 1e-9;
+    solve_hs071(&set, NULL, &long_steps, x_long);
+    ck_assert_int_eq(short_steps.iterations, adaptive.iterations + 2);
+    ck_assert_mem_eq(x_short, x_adaptive, sizeof x_short);
+    ck_assert_int_eq(long_steps.iterations, plain.iterations);
+    ck_assert_mem_eq(x_long, x_plain, sizeof x_long);
+    set.forward.stall_step_iter = 50;
+    set.forward.stall_step = 0.07;
+    set.forward.stall_iter = 2;
     /* forward.max_iter bounds the two runs together */
     fold_problem *prob;
     fold_solver *s;
@@ -324,6 +344,63 @@ START_TEST(stall_restart)
     ck_assert_int_eq(warm.iterations, warm_off.iterations);
     ck_assert_mem_eq(x_warm, x_plain, sizeof x_warm);
     fold_problem_free(prob);
+}
+END_TEST
+
+/* forward.floor_max_iter (doc/api/solver.md "Floor"): a solve whose residual floor lies
+ * above tol and whose spikes restart Ipopt's count of acceptable iterations ends at an
+ * acceptable iterate floor_max_iter iterations after mu came down to tol. */
+static void solve_floor(const fold_settings *set, const char *option, const char *value,
+                        fold_forward_info *info, fold_status want, double x[3])
+{
+    fold_problem *prob;
+    fold_solver *s;
+    long calls = 0;
+    ck_assert_status(floor_create(&calls, &prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, set, &s), FOLD_OK);
+    if (option) ck_assert_status(fold_solver_set_ipopt_option(s, option, value), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, info), want);
+    ck_assert_status(fold_solver_solution(s, x, NULL, NULL, NULL, NULL), FOLD_OK);
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+
+START_TEST(floor_end)
+{
+    fold_settings set;
+    fold_forward_info dflt = FOLD_FORWARD_INFO_INIT, later = FOLD_FORWARD_INFO_INIT,
+                      off = FOLD_FORWARD_INFO_INIT, user = FOLD_FORWARD_INFO_INIT;
+    double x_dflt[3], x_later[3], x_off[3], x_user[3];
+    static const double x_box[3] = {1, 0, 0.5}; /* box_create's solution */
+    fold_settings_default(&set);
+    ck_assert_int_eq(set.forward.floor_max_iter, 12);
+    set.forward.max_iter = 200;
+    solve_floor(&set, NULL, NULL, &dflt, FOLD_WARN_INACCURATE, x_dflt);
+    ck_assert_int_eq(dflt.status, FOLD_FWD_ACCEPTABLE);
+    ck_assert_int_gt(dflt.iterations, 12);
+    ck_assert_int_lt(dflt.iterations, 40);
+    for (int j = 0; j < 3; j++)
+        ck_assert_double_eq_tol(x_dflt[j], x_box[j], 1e-5);
+    /* a later end: at the first acceptable iterate (two of three are) after 8 more */
+    set.forward.floor_max_iter = 20;
+    solve_floor(&set, NULL, NULL, &later, FOLD_WARN_INACCURATE, x_later);
+    ck_assert_int_eq(later.status, FOLD_FWD_ACCEPTABLE);
+    ck_assert_int_gt(later.iterations, dflt.iterations + 7);
+    ck_assert_int_lt(later.iterations, dflt.iterations + 10);
+    /* Ipopt alone never counts 15 consecutive acceptable iterations here */
+    set.forward.floor_max_iter = 0;
+    solve_floor(&set, NULL, NULL, &off, FOLD_ERR_FORWARD_FAILED, x_off);
+    ck_assert_int_eq(off.status, FOLD_FWD_MAX_ITER);
+    ck_assert_int_eq(off.iterations, 200);
+    /* nor when the caller sets an acceptable_* option, which leaves the end to Ipopt */
+    set.forward.floor_max_iter = 12;
+    solve_floor(&set, "acceptable_iter", "15", &user, FOLD_ERR_FORWARD_FAILED, x_user);
+    ck_assert_int_eq(user.status, FOLD_FWD_MAX_ITER);
+    ck_assert_int_eq(user.iterations, 200);
+    /* nor for a solve that starts at its floor (mu_init <= tol: a warm re-solve) */
+    solve_floor(&set, "mu_init", "1e-9", &user, FOLD_ERR_FORWARD_FAILED, x_user);
+    ck_assert_int_eq(user.status, FOLD_FWD_MAX_ITER);
+    ck_assert_int_eq(user.iterations, 200);
 }
 END_TEST
 
@@ -504,6 +581,7 @@ int main(void)
     tcase_add_test(tc, infeasible_problem);
     tcase_add_test(tc, iteration_limit);
     tcase_add_test(tc, stall_restart);
+    tcase_add_test(tc, floor_end);
     tcase_add_test(tc, wall_clock_limit);
     tcase_add_test(tc, concurrent_solvers);
     tcase_add_test(tc, accessors_and_start);
