@@ -186,9 +186,6 @@ Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_p
         c->timed_out = true;
         return FALSE;
     }
-    /* doc/api/solver.md "Stalls": still in the first barrier problem at iteration stall_iter,
-     * or its dual infeasibility grown stall_growth-fold there, or at iteration stall_step_iter
-     * with short primal steps */
     if (alg_mod != 0) return TRUE; /* the restoration phase has its own barrier problem */
     /* doc/math.md §3.2, doc/api/solver.md "Floor": a solve still short of its tol floor_iter
      * iterations after its barrier parameter came down to floor_mu (a tightening re-solve:
@@ -221,6 +218,9 @@ Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_p
             }
         }
     }
+    /* doc/api/solver.md "Stalls": still in the first barrier problem at iteration stall_iter,
+     * or its dual infeasibility grown stall_growth-fold there, or at iteration stall_step_iter
+     * with short primal steps */
     if (iter == 0) {
         c->mu0 = mu;
         c->du0 = inf_du;
