@@ -34,6 +34,8 @@ void fold_alloc_fail_after(long k);
 /* Copy n doubles / fold_ints (NULL src -> NULL, not an error). */
 double *fold_dup_doubles(const double *src, fold_int n, const char *what);
 fold_int *fold_dup_ints(const fold_int *src, fold_int n, const char *what);
+/* qsort comparator of doubles, ascending. */
+int fold_cmp_double(const void *a, const void *b);
 
 /* --- validation rules (src/core/check.c) --- */
 fold_status fold_check_not_null(const void *ptr, const char *fn, const char *field);

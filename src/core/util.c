@@ -71,6 +71,12 @@ fold_int *fold_dup_ints(const fold_int *src, fold_int n, const char *what)
     return dst;
 }
 
+int fold_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 double fold_time_now(void)
 {
     struct timespec ts;

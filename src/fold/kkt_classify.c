@@ -50,12 +50,6 @@ static fold_status refuse(const fold_kkt *kkt, const char *fn)
                       fn, (long long)kkt->cls.n_weak, list, more);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Complementarity level of the solution (doc/math.md eq. 3.2b): the median of the products
  * multiplier x distance over the inequality sides with both positive (an interior-point
  * solution keeps them all near its final barrier parameter). 0 when there are none (an
@@ -86,7 +80,7 @@ static fold_status complementarity_level(const fold_kkt *kkt, const fold_solver 
             prod[cnt++] = solver->zu[j] * (hi - x);
     }
     if (cnt > 0) {
-        qsort(prod, (size_t)cnt, sizeof *prod, cmp_double);
+        qsort(prod, (size_t)cnt, sizeof *prod, fold_cmp_double);
         *level = prod[cnt / 2];
     }
     free(prod);

@@ -284,9 +284,10 @@ fold_status fold_ipopt_attempt(fold_solver *s, const double *p, const fold_setti
     }
     /* the caller's acceptable_* options leave the end to Ipopt */
     if (!user_option(s, "acceptable_iter") && !user_option(s, "acceptable_tol")) {
+        ctx.floor_at_start = start == START_TIGHTEN;
         ctx.floor_iter =
-            start == START_TIGHTEN ? set->forward.resolve_max_iter : set->forward.floor_max_iter;
-        ctx.floor_mu = start == START_TIGHTEN ? HUGE_VAL : set->forward.tol;
+            ctx.floor_at_start ? set->forward.resolve_max_iter : set->forward.floor_max_iter;
+        ctx.floor_mu = set->forward.tol;
     }
     ctx.floor_from = -1;
     if ((st = run_ipopt(s, set, mu_init, &ctx, &a, start, false, &obj, &raw, &solve_s))) {

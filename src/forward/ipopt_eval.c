@@ -153,12 +153,6 @@ Bool fold_ipopt_eval_h(Index n, Number *x, Bool new_x, Number obj_factor, Index 
     return take(c, fold_prob_eval_hess_l(c->prob, x, c->p, obj_factor, lam, values, c->stats));
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* The median of the primal steps recorded at the first barrier parameter, the last
  * FOLD_IPOPT_STEP_WINDOW of them if more (the mean of the two middle ones for an even count);
  * 1 (no sign of a stall) if none. */
@@ -169,7 +163,7 @@ static double median_step(const fold_ipopt_ctx *c)
     if (n == 0) return 1.0;
     for (int k = 0; k < n; k++)
         w[k] = c->steps[(c->n_steps - 1 - k) % FOLD_IPOPT_STEP_WINDOW];
-    qsort(w, (size_t)n, sizeof *w, cmp_double);
+    qsort(w, (size_t)n, sizeof *w, fold_cmp_double);
     return n % 2 ? w[n / 2] : 0.5 * (w[n / 2 - 1] + w[n / 2]);
 }
 
@@ -193,10 +187,10 @@ Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_p
      * (Ipopt's acceptable_tol 1e-6 on the dual infeasibility, conservative for the constraint
      * violation) instead of Ipopt's 15 consecutive ones. This test comes before Ipopt's own
      * convergence test of the iterate, hence "after". */
-    if (c->floor_iter > 0 && iter == 0 && mu <= c->floor_mu && c->floor_mu < HUGE_VAL)
+    if (c->floor_iter > 0 && iter == 0 && !c->floor_at_start && mu <= c->floor_mu)
         c->floor_iter = 0; /* a warm solve that starts at its floor (a small mu_init) */
     if (c->floor_iter > 0) {
-        if (c->floor_from < 0 && mu <= c->floor_mu) {
+        if (c->floor_from < 0 && (c->floor_at_start || mu <= c->floor_mu)) {
             c->floor_from = iter;
             c->floor_best_du = HUGE_VAL;
         }
@@ -210,7 +204,7 @@ Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_p
             } else {
                 c->floor_stale++;
             }
-            bool stale = c->floor_mu == HUGE_VAL || c->floor_stale >= FOLD_IPOPT_FLOOR_STALE;
+            bool stale = c->floor_at_start || c->floor_stale >= FOLD_IPOPT_FLOOR_STALE;
             if (iter > c->floor_from + c->floor_iter && stale &&
                 inf_du <= FOLD_IPOPT_ACCEPTABLE_TOL && inf_pr <= FOLD_IPOPT_ACCEPTABLE_TOL) {
                 c->at_floor = true;

@@ -47,11 +47,13 @@ typedef struct fold_ipopt_ctx {
     int n_steps;                          /* of n_steps, the k-th at k % the window */
     double mu0, du0;       /* the barrier parameter, dual infeasibility of iteration 0 */
     const char *stall_why; /* the stall test that stopped the run, for the log; or NULL */
-    int floor_iter;  /* forward.resolve_max_iter of a resolution re-solve, forward.floor_max_iter
-                        of a cold or warm solve; 0: Ipopt decides the end */
-    double floor_mu; /* the floor's iterations count from the first with mu <= floor_mu
-                        (HUGE_VAL: from the start; a run that starts there is left to Ipopt) */
-    int floor_from;  /* that iteration, or -1 */
+    int floor_iter; /* forward.resolve_max_iter of a resolution re-solve, forward.floor_max_iter
+                       of a cold or warm solve; 0: Ipopt decides the end */
+    bool floor_at_start;  /* a tightening re-solve: at its floor from its first iteration, and
+                             ended there without the test on new lows */
+    double floor_mu;      /* other solves: the floor's iterations count from the first with
+                             mu <= floor_mu; a run that starts there is left to Ipopt */
+    int floor_from;       /* that iteration, or -1 */
     double floor_best_du; /* the lowest dual infeasibility since floor_from ... */
     int floor_stale;      /* ... and the iterations since it was reached */
     bool at_floor;        /* stopped acceptable floor_iter iterations after floor_from */

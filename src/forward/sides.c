@@ -42,12 +42,6 @@ fold_status fold_sides_copy(const fold_sides *from, fold_sides *to)
 /* decide's state for a side held active by its stiffness alone (finish_item). */
 #define SIDE_ACTIVE_BY_BAND 4
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Values the classification needs at the point (doc/math.md eqs. 3.3-3.4). Per variable j:
  * the scale s_j of its stationarity row (largest term of grad_x L_j) and its curvature h_j;
  * per row i: g_i, the norm a_i = ||grad g_i||_inf, the curvature of the row and the bound
@@ -85,7 +79,7 @@ static void curvatures(const fold_problem *prob, const double *jv, const double 
     for (fold_int j = 0; j < n; j++)
         if (hd[j] != 0.0) coupled[cnt++] = fabs(hd[j]);
     if (cnt > 0) {
-        qsort(coupled, (size_t)cnt, sizeof(double), cmp_double);
+        qsort(coupled, (size_t)cnt, sizeof(double), fold_cmp_double);
         h_floor = coupled[cnt / 2];
     }
     for (fold_int j = 0; j < n; j++)
@@ -249,7 +243,7 @@ static double level(const fold_sides *S)
         if (S->state[s] != FOLD_SIDE_NA && S->dist[s] > 0.0 && S->mult[s] > 0.0)
             prod[cnt++] = S->dist[s] * S->mult[s];
     if (cnt > 0) {
-        qsort(prod, (size_t)cnt, sizeof *prod, cmp_double);
+        qsort(prod, (size_t)cnt, sizeof *prod, fold_cmp_double);
         mu = prod[cnt / 2];
     }
     free(prod);
