@@ -21,8 +21,9 @@
 #   FOLDOPT_PGLIB_DIR: the PGLib folder (default ../shared/data/pglib). LOGDIR (default a
 #   temporary folder, removed) keeps each case's JSON and Ipopt log, and the table's rows in
 #   LOGDIR/rows.txt.
-#   scripts/bench-ipopt-defaults.sh -j LOGDIR_A,LOGDIR_B  prints two such runs side by side
-#   (the cases of both): iterations (first / all), CPU seconds, objectives, statuses.
+#   scripts/bench-ipopt-defaults.sh -j [LABEL=]LOGDIR_A,[LABEL=]LOGDIR_B[,...]  prints such
+#   runs side by side (the cases of all): iterations of all solves and CPU seconds, statuses
+#   that differ from the first run's, and the sums.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 maxbus=3000 minbus=0 list="" logdir="" exe=build/src/cli/foldopt join="" cpulimit=unlimited
@@ -41,24 +42,33 @@ while getopts b:m:c:t:l:e:j: opt; do
 done
 shift $((OPTIND - 1))
 if [ -n "$join" ]; then
-    python3 - "${join%%,*}/rows.txt" "${join#*,}/rows.txt" <<'PY'
+    python3 - "$join" <<'PY'
 import sys
-rows = [{l.split()[0]: l.split() for l in open(p) if l.strip()} for p in sys.argv[1:3]]
-print("%-24s %6s %11s %11s %7s %7s %9s %9s %-10s %-10s" % (
-    "case", "buses", "iter_A", "iter_B", "cpu_A", "cpu_B", "obj_A", "obj_B", "status_A",
-    "status_B"))
-tot = [0, 0, 0, 0, 0.0, 0.0]
-for case, a in rows[0].items():
-    b = rows[1].get(case)
-    if not b:
-        continue
-    print("%-24s %6s %11s %11s %7s %7s %9s %9s %-10s %-10s" % (
-        case, a[1], a[2] + "/" + a[3], b[2] + "/" + b[3], a[8], b[8], a[9], b[9],
-        a[5] + ">" + a[6] if a[5] != a[6] else a[6], b[5] + ">" + b[6] if b[5] != b[6] else b[6]))
-    for i, v in enumerate((a[2], b[2], a[3], b[3], a[8], b[8])):
-        tot[i] += float(v)
-print("sum: first-solve iterations A %d, B %d; all iterations A %d, B %d; cpu A %.1f s, "
-      "B %.1f s" % tuple(tot))
+dirs = sys.argv[1].split(",")
+labels = [d.split("=", 1)[0] if "=" in d else chr(ord("A") + i) for i, d in enumerate(dirs)]
+dirs = [d.split("=", 1)[-1] for d in dirs]
+rows = [{l.split()[0]: l.split() for l in open(d + "/rows.txt") if l.strip()} for d in dirs]
+common = [c for c in rows[0] if all(c in r for r in rows[1:])]
+print("iterations of all solves / CPU seconds of the process; a status that differs from A's "
+      "is named")
+print("%-20s %6s " % ("case", "buses") + " ".join("%14s" % l for l in labels))
+sums = [[0, 0.0, 0.0] for _ in rows]  # iterations, cpu, cpu of cases >= 1000 buses
+for case in common:
+    cells = []
+    for k, r in enumerate(rows):
+        v = r[case]
+        cell = "%s/%s" % (v[3], v[8])
+        if v[6] != rows[0][case][6]:
+            cell += " " + v[6]
+        cells.append("%14s" % cell)
+        sums[k][0] += int(v[3])
+        sums[k][1] += float(v[8])
+        if int(v[1]) >= 1000:
+            sums[k][2] += float(v[8])
+    print("%-20s %6s " % (case, rows[0][case][1]) + " ".join(cells))
+for l, (it, cpu, big) in zip(labels, sums):
+    print("sum %s: %d cases, %d iterations, cpu %.1f s (cases >= 1000 buses: %.1f s)" % (
+        l, len(common), it, cpu, big))
 PY
     exit 0
 fi

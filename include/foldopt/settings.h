@@ -7,6 +7,17 @@
 
 typedef enum fold_forward_method { FOLD_FORWARD_IPOPT = 0 } fold_forward_method;
 
+/** Fill-reducing ordering of MUMPS, the linear solver inside Ipopt (its mumps_pivot_order). */
+typedef enum fold_forward_ordering {
+    FOLD_FWD_ORDER_AUTO = 0,   /**< MUMPS chooses (Ipopt's default, mumps_pivot_order 7) */
+    FOLD_FWD_ORDER_AMD = 1,    /**< approximate minimum degree (0) */
+    FOLD_FWD_ORDER_AMF = 2,    /**< approximate minimum fill (2) */
+    FOLD_FWD_ORDER_SCOTCH = 3, /**< SCOTCH nested dissection (3) */
+    FOLD_FWD_ORDER_PORD = 4,   /**< PORD (4) */
+    FOLD_FWD_ORDER_METIS = 5,  /**< METIS nested dissection (5) */
+    FOLD_FWD_ORDER_QAMD = 6    /**< AMD with quasi-dense row detection (6) */
+} fold_forward_ordering;
+
 typedef enum fold_kkt_form {
     FOLD_KKT_ACTIVE = 0, /**< active-set reduced system (doc/math.md §3.1) */
     FOLD_KKT_BARRIER = 1 /**< interior-point system with complementarity diagonals (§3.2) */
@@ -93,6 +104,8 @@ typedef struct fold_settings {
         bool warm_start;            /**< start the next solve from the last solution */
         double kkt_tol;             /**< KKT residual accepted for an imported (black-box) point */
         double bound_push;          /**< Ipopt bound_push / bound_frac for cold starts */
+        fold_forward_ordering ordering; /**< MUMPS's fill-reducing ordering inside Ipopt */
+        double pivtol;                  /**< MUMPS's pivot tolerance inside Ipopt */
         int resolve_rounds;   /**< warm re-solves that tighten tol to decide ambiguous sides */
         int resolve_max_iter; /**< those re-solves end at their next acceptable iterate
                                    after this many iterations (0: Ipopt decides) */

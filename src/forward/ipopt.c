@@ -55,6 +55,9 @@ static bool user_option(const fold_solver *s, const char *name)
     return false;
 }
 
+/* MUMPS's mumps_pivot_order (its ICNTL(7)) of each forward.ordering, in enum order. */
+static const int mumps_pivot_order[] = {7, 0, 2, 3, 4, 5, 6};
+
 /* Options in order: silence, foldopt's settings, start strategy, then the user's
  * pass-through options (which therefore override foldopt's). */
 static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold_settings *set,
@@ -69,7 +72,10 @@ static fold_status set_options(IpoptProblem ip, const fold_solver *s, const fold
         (st = fold_ipopt_opt_num(ip, "nlp_upper_bound_inf", FOLD_INF_BOUND)) ||
         (st = fold_ipopt_opt_num(ip, "bound_push", push)) ||
         (st = fold_ipopt_opt_num(ip, "bound_frac", push < 0.5 ? push : 0.5)) ||
-        (st = fold_ipopt_opt_num(ip, "bound_relax_factor", bound_relax(set, start))))
+        (st = fold_ipopt_opt_num(ip, "bound_relax_factor", bound_relax(set, start))) ||
+        (st = fold_ipopt_opt_int(ip, "mumps_pivot_order",
+                                 mumps_pivot_order[set->forward.ordering])) ||
+        (st = fold_ipopt_opt_num(ip, "mumps_pivtol", set->forward.pivtol)))
         return st;
     if (set->forward.time_limit_s > 0 &&
         (st = fold_ipopt_opt_num(ip, "max_cpu_time", set->forward.time_limit_s)))

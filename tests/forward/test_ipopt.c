@@ -259,6 +259,55 @@ static void solve_hs071(const fold_settings *set, const char *mu_strategy, fold_
     fold_problem_free(prob);
 }
 
+/* forward.ordering and forward.pivtol (doc/api/solver.md "Settings used"): every choice is an
+ * ordering this MUMPS accepts (a wrong mumps_pivot_order code, such as 1 = "given by the caller",
+ * fails the solve) and reaches the published optimum; the default is QAMD; a mumps_pivot_order
+ * passed through is taken over the setting (QAMD set, the failing 1 passed: it fails). */
+START_TEST(orderings_agree)
+{
+    static const double xref[4] = {1.0, 4.7429996, 3.8211499, 1.3794082};
+    static const char *names[] = {"auto", "amd", "amf", "scotch", "pord", "metis", "qamd"};
+    fold_settings set;
+    fold_forward_info info = FOLD_FORWARD_INFO_INIT;
+    double x[4];
+    fold_settings_default(&set);
+    ck_assert_int_eq(set.forward.ordering, FOLD_FWD_ORDER_QAMD);
+    ck_assert_double_eq(set.forward.pivtol, 1e-4);
+    for (int k = 0; k < 7; k++) {
+        ck_assert_status(fold_settings_set(&set, "forward.ordering", names[k]), FOLD_OK);
+        ck_assert_int_eq(set.forward.ordering, k);
+        solve_hs071(&set, NULL, &info, x);
+        ck_assert_int_eq(info.status, FOLD_FWD_SOLVED);
+        for (int j = 0; j < 4; j++)
+            ck_assert_double_eq_tol(x[j], xref[j], 1e-6);
+    }
+    ck_assert_status(fold_settings_set(&set, "forward.ordering", "nested"), FOLD_ERR_SETTING);
+    ck_assert_int_eq(set.forward.ordering, FOLD_FWD_ORDER_QAMD);
+    /* forward.pivtol: Ipopt's mumps_pivtolmax (0.1) bounds it; both ends solve */
+    ck_assert_status(fold_settings_set(&set, "forward.pivtol", "0.5"), FOLD_ERR_SETTING);
+    for (int k = 0; k < 2; k++) {
+        set.forward.pivtol = k ? 0.1 : 0.0;
+        solve_hs071(&set, NULL, &info, x);
+        ck_assert_int_eq(info.status, FOLD_FWD_SOLVED);
+        ck_assert_double_eq_tol(x[1], xref[1], 1e-6);
+    }
+    set.forward.pivtol = 1e-4;
+    {
+        fold_problem *prob;
+        fold_solver *s;
+        ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+        ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
+        /* 1 asks MUMPS for the caller's permutation, which Ipopt never gives: the solve fails,
+         * so the option, not forward.ordering, reached MUMPS */
+        ck_assert_status(fold_solver_set_ipopt_option(s, "mumps_pivot_order", "1"), FOLD_OK);
+        ck_assert_int_ne(fold_solve(s, NULL, &info), FOLD_OK);
+        ck_assert_int_ne(info.status, FOLD_FWD_SOLVED);
+        fold_solver_free(s);
+        fold_problem_free(prob);
+    }
+}
+END_TEST
+
 /* forward.stall_iter (doc/api/solver.md "Stalls"): HS071 is still in its first barrier problem
  * (mu = 0.1) at iteration 2, so with stall_iter = 2 the solve stops there and runs again from
  * its start with mu_strategy adaptive: exactly the solve that option gives, plus the 2
@@ -580,6 +629,7 @@ int main(void)
     tcase_add_test(tc, warm_start_fewer_iterations);
     tcase_add_test(tc, infeasible_problem);
     tcase_add_test(tc, iteration_limit);
+    tcase_add_test(tc, orderings_agree);
     tcase_add_test(tc, stall_restart);
     tcase_add_test(tc, floor_end);
     tcase_add_test(tc, wall_clock_limit);
