@@ -5,7 +5,8 @@
 # mptest/ of github.com/MATPOWER/matpower), which the project does not ship or install.
 # Environment: MATPOWER (its directory, required), REPS (default 3), MIN_BUSES (1000),
 # MAX_BUSES (5000), CASES (comma list: instead of the bus range), OUT (JSON of the raw runs,
-# default build/bench-mips.json).
+# default build/bench-mips.json), OPF_ARGS (more arguments of foldopt opf, e.g. "--set
+# forward.ordering=qamd").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -n "${MATPOWER:-}" ] && [ -f "$MATPOWER/lib/runopf.m" ] ||
@@ -19,4 +20,4 @@ print(next(o['value'] for o in json.load(sys.stdin) if o['name'] == 'pglib_dir')
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(git rev-parse --short HEAD), $(octave --version | head -1)"
 exec nice -n 10 python3 scripts/bench_mips.py build/src/cli/foldopt "$pglib" "$MATPOWER" \
     --reps "${REPS:-3}" --min-buses "${MIN_BUSES:-1000}" --max-buses "${MAX_BUSES:-5000}" \
-    --cases "${CASES:-}" --json "${OUT:-build/bench-mips.json}"
+    --cases "${CASES:-}" --json "${OUT:-build/bench-mips.json}" --opf-args "${OPF_ARGS:-}"

@@ -12,7 +12,7 @@ and CPU seconds are recorded too; the CPU ratio is foldopt's whole process again
 CPU time of the same runopf call. Medians over the repetitions, one table row per case.
 
 usage: bench_mips.py FOLDOPT PGLIB_DIR MATPOWER_DIR [--reps N] [--min-buses B]
-       [--max-buses B] [--cases a,b] [--json OUT]
+       [--max-buses B] [--cases a,b] [--json OUT] [--opf-args "--set NAME=VALUE ..."]
 """
 import argparse
 import json
@@ -45,9 +45,9 @@ def children_cpu():
     return ru.ru_utime + ru.ru_stime
 
 
-def run_foldopt(exe, path):
+def run_foldopt(exe, path, extra):
     c0, t0 = children_cpu(), time.monotonic()
-    p = subprocess.run([exe, "opf", path, "--json"], capture_output=True, text=True)
+    p = subprocess.run([exe, "opf", path, "--json"] + extra, capture_output=True, text=True)
     wall, cpu = time.monotonic() - t0, children_cpu() - c0
     if p.returncode not in (0, 1) or not p.stdout.strip():
         return {"ok": False, "error": p.stderr.strip()[-300:], "wall": wall, "cpu": cpu}
@@ -96,6 +96,7 @@ def main():
     ap.add_argument("--max-buses", type=int, default=5000)
     ap.add_argument("--cases", default="")
     ap.add_argument("--json", default="")
+    ap.add_argument("--opf-args", default="", help="more arguments of foldopt opf")
     a = ap.parse_args()
 
     cases = []
@@ -112,11 +113,15 @@ def main():
 
     raw = []
     print("case buses rep | foldopt status it s | MIPS ok it s | load", file=sys.stderr)
+    missing = [n for n, _ in cases if not os.path.exists(os.path.join(a.pglib, n + ".m"))]
+    for name in missing:
+        print("%s: not in %s" % (name, a.pglib), file=sys.stderr)
+    cases = [c for c in cases if c[0] not in missing]
     for name, buses in cases:
         path = os.path.join(a.pglib, name + ".m")
         for rep in range(a.reps):
             l0 = load()
-            fo = run_foldopt(a.foldopt, path)
+            fo = run_foldopt(a.foldopt, path, a.opf_args.split())
             mi = run_mips(a.matpower, warm, path)
             l1 = load()
             raw.append({"case": name, "buses": buses, "rep": rep, "foldopt": fo, "mips": mi,
