@@ -261,8 +261,9 @@ static void solve_hs071(const fold_settings *set, const char *mu_strategy, fold_
 
 /* forward.ordering and forward.pivtol (doc/api/solver.md "Settings used"): every choice is an
  * ordering this MUMPS accepts (a wrong mumps_pivot_order code, such as 1 = "given by the caller",
- * fails the solve) and reaches the published optimum; the default is QAMD; a mumps_pivot_order
- * passed through is taken over the setting (QAMD set, the failing 1 passed: it fails). */
+ * fails the solve) and reaches the published optimum; the defaults are Ipopt's (auto, 1e-6); a
+ * mumps_pivot_order passed through is taken over the setting (QAMD set, the failing 1 passed:
+ * it fails). */
 START_TEST(orderings_agree)
 {
     static const double xref[4] = {1.0, 4.7429996, 3.8211499, 1.3794082};
