@@ -99,26 +99,23 @@ def main():
     ap.add_argument("--opf-args", default="", help="more arguments of foldopt opf")
     a = ap.parse_args()
 
-    cases = []
+    named = {"pglib_opf_" + c.removeprefix("pglib_opf_") for c in a.cases.split(",") if c}
+    cases = []  # (name, buses, path) of the cases selected and present
     with open(os.path.join(a.pglib, "baseline_ac.tsv")) as f:
         next(f)
         for ln in f:
-            name, buses = ln.split("\t")[:2]
-            if a.cases:
-                if name in a.cases.split(",") or name.removeprefix("pglib_opf_") in a.cases.split(","):
-                    cases.append((name, int(buses)))
-            elif a.min_buses <= int(buses) <= a.max_buses:
-                cases.append((name, int(buses)))
+            name, buses = ln.split("\t")[0], int(ln.split("\t")[1])
+            if (name in named) if named else a.min_buses <= buses <= a.max_buses:
+                path = os.path.join(a.pglib, name + ".m")
+                if os.path.exists(path):
+                    cases.append((name, buses, path))
+                else:
+                    print("%s: not in %s" % (name, a.pglib), file=sys.stderr)
     warm = os.path.join(a.pglib, "pglib_opf_case14_ieee.m")
 
     raw = []
     print("case buses rep | foldopt status it s | MIPS ok it s | load", file=sys.stderr)
-    missing = [n for n, _ in cases if not os.path.exists(os.path.join(a.pglib, n + ".m"))]
-    for name in missing:
-        print("%s: not in %s" % (name, a.pglib), file=sys.stderr)
-    cases = [c for c in cases if c[0] not in missing]
-    for name, buses in cases:
-        path = os.path.join(a.pglib, name + ".m")
+    for name, buses, path in cases:
         for rep in range(a.reps):
             l0 = load()
             fo = run_foldopt(a.foldopt, path, a.opf_args.split())
@@ -137,7 +134,7 @@ def main():
     print("| case | buses | foldopt it. | foldopt s | MIPS it. | MIPS s | foldopt / MIPS | "
           "foldopt CPU / MIPS CPU | objective rel. diff | load |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for name, buses in cases:
+    for name, buses, _ in cases:
         rs = [r for r in raw if r["case"] == name]
         fo = [r["foldopt"] for r in rs if r["foldopt"]["ok"]]
         mi = [r["mips"] for r in rs if r["mips"]["ok"]]

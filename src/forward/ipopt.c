@@ -57,6 +57,8 @@ static bool user_option(const fold_solver *s, const char *name)
 
 /* MUMPS's mumps_pivot_order (its ICNTL(7)) of each forward.ordering, in enum order. */
 static const int mumps_pivot_order[] = {7, 0, 2, 3, 4, 5, 6};
+_Static_assert(sizeof mumps_pivot_order / sizeof *mumps_pivot_order == FOLD_FWD_ORDER_QAMD + 1,
+               "one mumps_pivot_order per fold_forward_ordering");
 
 /* Options in order: silence, foldopt's settings, start strategy, then the user's
  * pass-through options (which therefore override foldopt's). */
