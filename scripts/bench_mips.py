@@ -10,9 +10,13 @@ foldopt's `forward_seconds` (model building and the solve, as reported) against 
 `results.et` (its OPF from the case structure to the solution); both processes' wall clock
 and CPU seconds are recorded too; the CPU ratio is foldopt's whole process against Octave's
 CPU time of the same runopf call. Medians over the repetitions, one table row per case.
+With --mips-from the MIPS runs are read from the raw JSON of earlier runs (same case and
+repetition) instead of being run: foldopt's side re-measured after a change of foldopt
+(MIPS's figures do not depend on it), Octave and MATPOWER not needed.
 
 usage: bench_mips.py FOLDOPT PGLIB_DIR MATPOWER_DIR [--reps N] [--min-buses B]
        [--max-buses B] [--cases a,b] [--json OUT] [--opf-args "--set NAME=VALUE ..."]
+       [--mips-from RAW.json[,RAW.json...]]   (MATPOWER_DIR then unused: "-")
 """
 import argparse
 import json
@@ -97,7 +101,14 @@ def main():
     ap.add_argument("--cases", default="")
     ap.add_argument("--json", default="")
     ap.add_argument("--opf-args", default="", help="more arguments of foldopt opf")
+    ap.add_argument("--mips-from", default="",
+                    help="raw JSON files (comma list) of earlier runs: their MIPS runs are taken")
     a = ap.parse_args()
+    earlier = {}  # (case, rep) -> MIPS run of an earlier raw JSON
+    for fn in filter(None, a.mips_from.split(",")):
+        with open(fn) as f:
+            for r in json.load(f):
+                earlier[(r["case"], r["rep"])] = r["mips"]
 
     named = {"pglib_opf_" + c.removeprefix("pglib_opf_") for c in a.cases.split(",") if c}
     cases = []  # (name, buses, path) of the cases selected and present
@@ -119,7 +130,10 @@ def main():
         for rep in range(a.reps):
             l0 = load()
             fo = run_foldopt(a.foldopt, path, a.opf_args.split())
-            mi = run_mips(a.matpower, warm, path)
+            if a.mips_from:
+                mi = earlier.get((name, rep), {"ok": False, "error": "not in --mips-from"})
+            else:
+                mi = run_mips(a.matpower, warm, path)
             l1 = load()
             raw.append({"case": name, "buses": buses, "rep": rep, "foldopt": fo, "mips": mi,
                         "load": [l0, l1]})

@@ -243,10 +243,11 @@ FOLD_API fold_status fold_acopf_convert_point(const fold_acopf *from, const fold
 
 /* ---- solving (doc/acopf.md §2.2) ---- */
 
-/* fold_acopf_solve's options. max_rounds: re-solves after Ipopt stops at its acceptable
- * level (0: none); stiff_factor: a rated branch without flow variables gets them in a
- * re-solve when the residual floor of its thermal limit, 2 mu |grad h|^2 DBL_EPSILON at
- * the acceptable point, exceeds stiff_factor * forward.tol. */
+/* fold_acopf_solve's options. max_rounds: re-solves with flow variables (0: none): while
+ * Ipopt stops at its acceptable level, and one after a solved first solve; stiff_factor: a
+ * rated branch without flow variables gets them in a re-solve when the residual floor of its
+ * thermal limit, 2 mu |grad h|^2 DBL_EPSILON at the point reached, exceeds stiff_factor *
+ * forward.tol. */
 #define FOLD_ACOPF_REFINE_ROUNDS 2
 #define FOLD_ACOPF_STIFF_FACTOR 0.1
 typedef struct fold_acopf_solve_options {
@@ -266,7 +267,9 @@ typedef struct fold_acopf_solve_info {
     fold_int first_iterations;         /* its Ipopt iterations */
     int rounds;                        /* re-solves run */
     fold_int n_flow_added;             /* branches given flow variables by the kept re-solves */
-    fold_status failed;                /* a re-solve that failed (its result dropped), else 0 */
+    fold_status failed;                /* a re-solve whose result was dropped: an error when it
+                                          failed, FOLD_WARN_INACCURATE when it ended acceptable
+                                          after a solved first solve; else 0 */
     fold_forward_status failed_status; /* its forward status */
 } fold_acopf_solve_info;
 
@@ -279,11 +282,13 @@ typedef struct fold_acopf_solve_info {
 #define FOLD_ACOPF_SOLVE_INFO_V1 FOLD_FIELD_END(fold_acopf_solve_info, failed_status)
 
 /* Solve *model with Ipopt (settings set, NULL: defaults; parameters p, NULL: the model's
- * defaults). When Ipopt stops at its acceptable level, build the model again with flow
- * variables also on the branches whose thermal limit is too stiff at that point and
- * re-solve it warm from the point carried over (fold_acopf_convert_point), up to
- * opt->max_rounds times (opt NULL: defaults); a re-solve that fails is dropped and the
- * acceptable point kept. On return *model is the model of the kept solution (the one
+ * defaults). When the point reached has branches whose thermal limit is too stiff for
+ * forward.tol, build the model again with flow variables also on them and re-solve it warm
+ * from the point carried over (fold_acopf_convert_point): while Ipopt stops at its
+ * acceptable level, up to opt->max_rounds times (opt NULL: defaults), and once after a
+ * solved first solve (kept only if solved too, doc/acopf.md §2.2); a re-solve that fails is
+ * dropped and the previous point kept. Tightening re-solves under forward.resolve_when =
+ * solve run on the kept model only. On return *model is the model of the kept solution (the one
  * given is freed when replaced) and *solver (new, the caller frees it) holds that
  * solution, also when the solve failed (NULL only on an argument or memory error). info
  * sums iterations, times and evaluations over the solves; status and objective are the

@@ -1,6 +1,5 @@
-/* Solve an AC-OPF with Ipopt and, when Ipopt stops at its acceptable level, re-solve warm
- * with flow variables on the branches whose binding thermal limit is too stiff for the
- * tolerance (doc/acopf.md §2.2). */
+/* Solve an AC-OPF with Ipopt and re-solve warm with flow variables on the branches whose
+ * binding thermal limit is too stiff for the tolerance (doc/acopf.md §2.2). */
 #include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,23 +213,37 @@ fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver, co
                            "%s: the solver was not created for this model's "
                            "problem",
                            fn);
-    const fold_settings *set = fold_solver_settings(solver);
+    const fold_settings set = *fold_solver_settings(solver);
     /* the kept solution: the caller's model and solver, or the last re-solve's (owned) */
     const fold_acopf *cur = model;
     fold_acopf *own_m = NULL;
     fold_solver *sv = solver, *own_s = NULL;
+    /* Tightening re-solves asked within the solve (forward.resolve_when = solve) wait until
+     * this round has chosen the model they tighten: on the first one they would stop at the
+     * residual floor that flow variables remove. */
+    bool defer = set.forward.resolve_when == FOLD_RESOLVE_AT_SOLVE;
+    if (defer) {
+        fold_settings first = set;
+        first.forward.resolve_when = FOLD_RESOLVE_AT_FOLD;
+        if ((st = fold_solver_update_settings(solver, &first)) != FOLD_OK)
+            return acopf_error_from_lib(st, fn);
+    }
     st = fold_solve(sv, p, &total);
+    if (defer) fold_solver_update_settings(solver, &set); /* validated above: cannot fail */
     si.first_status = total.status;
     si.first_iterations = total.iterations;
-    while (st == FOLD_WARN_INACCURATE && si.rounds < opt->max_rounds &&
-           !(set->forward.time_limit_s > 0 && total.total_s >= set->forward.time_limit_s)) {
+    bool first_solved = st == FOLD_OK;
+    fold_forward_info dropped = FOLD_FORWARD_INFO_INIT; /* counts of a re-solve not kept */
+    while ((st == FOLD_WARN_INACCURATE || (st == FOLD_OK && si.rounds == 0)) &&
+           si.rounds < opt->max_rounds &&
+           !(set.forward.time_limit_s > 0 && total.total_s >= set.forward.time_limit_s)) {
         unsigned char *mask = NULL;
         point pt;
         fold_int added = -1;
         if (point_alloc(cur, &pt) &&
             fold_solver_solution(sv, pt.x, pt.lam, pt.zl, pt.zu, NULL) == FOLD_OK)
             added = stiff_branches(cur, p ? p : cur->p0, pt.x, pt.lam,
-                                   opt->stiff_factor * set->forward.tol, &mask);
+                                   opt->stiff_factor * set.forward.tol, &mask);
         if (added <= 0) { /* nothing to change (or no memory): the acceptable point stands */
             free(pt.x);
             free(mask);
@@ -243,8 +256,15 @@ fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver, co
         free(pt.x);
         free(mask);
         si.rounds++;
-        add_info(&total, &fi, rst >= 0);
-        if (rst < 0) { /* the acceptable point of the previous model stands */
+        /* a solved point is replaced only by a solved one */
+        bool keep = rst == FOLD_OK || (rst > 0 && !first_solved);
+        add_info(&total, &fi, keep);
+        if (!keep) { /* the point of the previous model stands */
+            if (rst >= 0) {
+                fold_solver_free(s1);
+                fold_acopf_free(m1);
+            }
+            dropped = fi;
             si.failed_status = fi.status;
             si.failed = rst;
             break;
@@ -255,6 +275,16 @@ fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver, co
         sv = own_s = s1;
         si.n_flow_added += added;
         st = rst;
+    }
+    if (defer && !own_s && st == FOLD_OK) {
+        /* the first model kept: its tightening re-solves now (a kept re-solve ran its own) */
+        fold_forward_info done = FOLD_FORWARD_INFO_INIT;
+        fold_status fst = fold_solve_finish(sv, &done);
+        if (fst < 0) st = fst;
+        if (done.status != FOLD_FWD_NOT_RUN) {
+            add_info(&done, &dropped, false);
+            total = done;
+        }
     }
     *resolved = own_m;
     *resolved_solver = own_s;

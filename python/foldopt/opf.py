@@ -214,8 +214,8 @@ class OPF:
     def solve(self, p=None, *, settings=None, tol=None, resolves=2, warm=None, check=True,
               **kinds):
         """Solve the AC-OPF at parameters p (vector) and/or per kind (pd=..., qd=...,
-        c1=..., rate_a=...; file units) with Ipopt, re-solving with flow variables when
-        Ipopt stops at its acceptable level (resolves, doc/acopf.md §2.2). settings: dict
+        c1=..., rate_a=...; file units) with Ipopt, re-solving with flow variables on the
+        branches whose thermal limit is too stiff for tol (resolves, doc/acopf.md §2.2). settings: dict
         of foldopt settings ({"forward.tol": 1e-10, "backward.kkt_form": "barrier",
         "ipopt": {"mu_init": 1e-6}}); tol is forward.tol. warm: a Solution of this model to
         start from. check: raise SolveError when the solve fails (otherwise the returned

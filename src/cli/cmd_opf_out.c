@@ -93,7 +93,9 @@ void opf_print_text(const opf_run *r, FILE *out)
                 "flow variables added on %ld branches\n",
                 fold_forward_status_string(r->refine.first_status),
                 (long)r->refine.first_iterations, r->refine.rounds,
-                r->refine.failed ? " (the last failed: its result dropped)" : "",
+                r->refine.failed < 0   ? " (the last failed: its result dropped)"
+                : r->refine.failed > 0 ? " (the last not solved: its result dropped)"
+                                       : "",
                 (long)r->refine.n_flow_added);
     if (r->fwd.resolves > 0 || r->fwd.n_ambiguous > 0)
         fprintf(out,

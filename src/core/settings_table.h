@@ -19,19 +19,18 @@
       "1 + the largest term) accepted for an imported black-box point.")                           \
     X(forward, bound_push, REAL, 1e-2, 1e-12, 1, NULL,                                             \
       "Ipopt bound_push and bound_frac for cold starts (warm starts use 1e-9).")                   \
-    X(forward, ordering, ENUM, 0, 0, 6, "auto|amd|amf|scotch|pord|metis|qamd",                     \
+    X(forward, ordering, ENUM, 6, 0, 6, "auto|amd|amf|scotch|pord|metis|qamd",                     \
       "Fill-reducing ordering of MUMPS, the linear solver inside Ipopt (its mumps_pivot_order; "   \
-      "auto lets MUMPS choose, Ipopt's default). With forward.pivtol = 1e-4, qamd takes the same " \
-      "iterations over the 59 PGLib AC-OPF cases at about half the CPU, but changes where "        \
-      "solves end and with it the derivatives of some (case2869_pegase: 91% of d vm / d pd "       \
-      "uncertain instead of 2.7%): not the default (doc/benchmarks.md \"Forward solve: MUMPS "     \
+      "auto lets MUMPS choose, Ipopt's default). With forward.pivtol, chosen over the 59 PGLib "   \
+      "AC-OPF cases: qamd with pivtol 1e-4 takes the same iterations in all as auto with 1e-6 "    \
+      "(Ipopt's defaults) at about half the CPU (doc/benchmarks.md \"Forward solve: MUMPS "        \
       "ordering and pivot tolerance\"). An Ipopt option mumps_pivot_order passed through wins.")   \
-    X(forward, pivtol, REAL, 1e-6, 0, 0.1, NULL,                                                   \
-      "Pivot tolerance of MUMPS inside Ipopt (its mumps_pivtol, Ipopt's default: larger pivots "   \
-      "for stability, smaller for sparsity; Ipopt raises it up to mumps_pivtolmax = 0.1 when a "   \
-      "factorization fails). With an ordering other than auto, 1e-4 keeps case8387_pegase's "      \
-      "KKT inertia stable (109 iterations with qamd instead of 245). An Ipopt option "             \
-      "mumps_pivtol passed through wins.")                                                         \
+    X(forward, pivtol, REAL, 1e-4, 0, 0.1, NULL,                                                   \
+      "Pivot tolerance of MUMPS inside Ipopt (its mumps_pivtol: larger pivots for stability, "     \
+      "smaller for sparsity; Ipopt raises it up to mumps_pivtolmax = 0.1 when a factorization "    \
+      "fails). Ipopt's default 1e-6 lets the inertia of case8387_pegase's KKT matrices depend "    \
+      "on the ordering (247 iterations with qamd instead of 109). An Ipopt option mumps_pivtol "   \
+      "passed through wins.")                                                                      \
     X(forward, resolve_rounds, INT, 3, 0, 10, NULL,                                                \
       "With active_set.ambiguity = resolve: at most this many warm re-solves, each with tol and "  \
       "the initial barrier parameter 100 times smaller (10 when that does not end solved), after " \

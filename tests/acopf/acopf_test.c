@@ -98,13 +98,19 @@ void acopf_test_solve(acopf_solved *s, const fold_acopf_options *opt, const fold
 void acopf_test_solve_ipopt(acopf_solved *s, const fold_acopf_options *opt,
                             const fold_settings *set, const char *const *ipopt)
 {
-    fold_acopf_options defaults;
     fold_acopf_solve_options so;
-    fold_acopf_default_options(&defaults);
     fold_acopf_default_solve_options(&so);
     so.ipopt_options = ipopt;
+    acopf_test_solve_with(s, opt, set, &so);
+}
+
+void acopf_test_solve_with(acopf_solved *s, const fold_acopf_options *opt, const fold_settings *set,
+                           const fold_acopf_solve_options *so)
+{
+    fold_acopf_options defaults;
+    fold_acopf_default_options(&defaults);
     ck_assert_acopf(fold_acopf_create_with(s->cs, opt ? opt : &defaults, &s->m), FOLD_OK);
-    ck_assert_acopf(fold_acopf_solve(&s->m, set, NULL, &so, &s->sv, NULL, NULL), FOLD_OK);
+    ck_assert_acopf(fold_acopf_solve(&s->m, set, NULL, so, &s->sv, NULL, NULL), FOLD_OK);
     /* the results of the point the fold differentiates: the tightening re-solves now */
     ck_assert_status(fold_solve_finish(s->sv, NULL), FOLD_OK);
     ck_assert_acopf(fold_acopf_results_from_solver(s->m, s->sv, &s->res), FOLD_OK);

@@ -46,6 +46,9 @@ void acopf_test_solve(acopf_solved *s, const fold_acopf_options *opt, const fold
 /* The same with Ipopt options (name, value, ..., NULL; fold_acopf_solve_options.ipopt_options). */
 void acopf_test_solve_ipopt(acopf_solved *s, const fold_acopf_options *opt,
                             const fold_settings *set, const char *const *ipopt);
+/* The same with fold_acopf_solve's options so (flow-variable re-solves, Ipopt options). */
+void acopf_test_solve_with(acopf_solved *s, const fold_acopf_options *opt, const fold_settings *set,
+                           const fold_acopf_solve_options *so);
 void acopf_test_solved_free(acopf_solved *s);
 
 #endif

@@ -520,6 +520,113 @@ START_TEST(refine_after_acceptable)
 }
 END_TEST
 
+/* The order of fold_solve's summary lines (log level 1) and of its tightening re-solves
+ * (level 2). */
+typedef struct solve_log {
+    int n_solves, n_tightening_before_last;
+    int n_tightening;
+    char first[160];
+} solve_log;
+
+static void keep_solve_lines(int level, const char *line, void *data)
+{
+    solve_log *r = data;
+    (void)level;
+    if (strstr(line, "fold_solve: re-solve at tol ")) r->n_tightening++;
+    if (!strstr(line, "fold_solve: ipopt ")) return;
+    if (r->n_solves++ == 0) snprintf(r->first, sizeof r->first, "%s", line);
+    r->n_tightening_before_last = r->n_tightening;
+}
+
+/* fold_acopf_solve on cs (its model built without flow variables when no_flow) at the
+ * default tol 1e-8 with forward.resolve_when = solve, max_rounds 0 and the default: the
+ * first solve ends "solved", the floor (9) of at least one binding limit is above 0.1 tol,
+ * so one re-solve gives that branch (br, unless -1) flow variables and ends "solved" with the
+ * same objective (doc/acopf.md §2.2): the derivatives' tightening re-solves no longer stop at
+ * that floor. They run on the kept model only: the first solve leaves them pending (its
+ * line says 0 re-solves), the kept re-solve runs its own before its line; with max_rounds =
+ * 0 the first point is kept and runs them at the end (fold_solve_finish). min_tightening:
+ * the tightening re-solves the case needs at least. */
+static void check_round_after_solved(const fold_acopf_case *cs, bool no_flow, fold_int br,
+                                     int min_tightening)
+{
+    fold_settings set;
+    fold_settings_default(&set);
+    set.forward.resolve_when = FOLD_RESOLVE_AT_SOLVE;
+    set.log.verbose = 2;
+    set.log.sink = keep_solve_lines;
+    fold_acopf_solve_options so;
+    fold_acopf_default_solve_options(&so);
+    double obj[2];
+    for (int rounds = 0; rounds < 2; rounds++) {
+        solve_log log = {0};
+        set.log.sink_data = &log;
+        so.max_rounds = rounds ? FOLD_ACOPF_REFINE_ROUNDS : 0;
+        fold_acopf_solve_info si = FOLD_ACOPF_SOLVE_INFO_INIT;
+        fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
+        solved s = {.m = create(cs, no_flow ? 0 : FOLD_ACOPF_FLOW_VAR_MAX_Z)};
+        fold_int n_flow0 = fold_acopf_get_layout(s.m).n_flow;
+        ck_assert_acopf(fold_acopf_solve(&s.m, &set, NULL, &so, &s.sv, &fi, &si), FOLD_OK);
+        s.L = fold_acopf_get_layout(s.m);
+        printf("# %s, max_rounds %d: first solve %s after %ld iterations, %d re-solve(s) adding "
+               "%ld flow-variable branches: %s, %ld iterations and %d tightening re-solves in "
+               "all (%d before the last solve's line), objective %.10g\n",
+               cs->name, so.max_rounds, fold_forward_status_string(si.first_status),
+               (long)si.first_iterations, si.rounds, (long)si.n_flow_added,
+               fold_forward_status_string(fi.status), (long)fi.iterations, log.n_tightening,
+               log.n_tightening_before_last, fi.objective);
+        fflush(stdout);
+        ck_assert_int_eq(si.first_status, FOLD_FWD_SOLVED);
+        ck_assert_int_eq(fi.status, FOLD_FWD_SOLVED);
+        ck_assert_int_eq(si.failed, 0);
+        ck_assert_ptr_nonnull(strstr(log.first, "(0 re-solves)"));
+        ck_assert_int_ge(log.n_tightening, min_tightening);
+        if (rounds) {
+            ck_assert_int_eq(si.rounds, 1);
+            ck_assert_int_ge(si.n_flow_added, 1);
+            ck_assert_int_eq(s.L.n_flow, n_flow0 + si.n_flow_added);
+            bool has_br = br < 0;
+            for (fold_int k = 0; k < s.L.n_flow; k++)
+                has_br |= fold_acopf_flow_branch(s.m, k) == br;
+            ck_assert(has_br);
+            ck_assert_int_gt(fi.iterations, si.first_iterations);
+            /* the kept re-solve's line comes after all the tightening re-solves */
+            ck_assert_int_eq(log.n_solves, 2);
+            ck_assert_int_eq(log.n_tightening_before_last, log.n_tightening);
+        } else {
+            ck_assert_int_eq(si.rounds, 0);
+            ck_assert_int_eq(s.L.n_flow, n_flow0);
+            ck_assert_int_eq(log.n_solves, 1); /* its tightening re-solves after its line */
+            ck_assert_int_eq(log.n_tightening_before_last, 0);
+        }
+        obj[rounds] = fi.objective;
+        release(&s);
+    }
+    ck_assert_double_le(fabs(obj[0] - obj[1]), 1e-8 * obj[0]);
+}
+
+/* The grid of refine_after_acceptable at the default tol 1e-8, where its first solve ends
+ * "solved" (it has no side left ambiguous: no tightening re-solve). */
+START_TEST(refine_after_solved)
+{
+    fold_int br;
+    fold_acopf_case *cs = stiff_grid(&br);
+    check_round_after_solved(cs, true, br, 0);
+    fold_acopf_case_free(cs);
+}
+END_TEST
+
+/* case500_goc as foldopt opf builds it: one branch gets flow variables after the solved first
+ * solve, and the classification needs tightening re-solves, all run on the kept model. */
+START_TEST(refine_after_solved_pglib)
+{
+    acopf_solved a;
+    acopf_test_load(&a, "pglib_opf_case500_goc", 0, 0);
+    check_round_after_solved(a.cs, false, -1, 1);
+    acopf_test_solved_free(&a);
+}
+END_TEST
+
 /* A tight tolerance through the flow-variable re-solve: on gen_grid(30, seed 5) at tol 1e-12
  * the first solve stops at Ipopt's acceptable level, and the warm re-solve with flow
  * variables (a new model started from the converted point, not a tightening of a converged
@@ -633,6 +740,8 @@ int main(void)
     tcase_add_test(tc, branch_mask);
     tcase_add_test(tc, convert_point);
     tcase_add_test(tc, refine_after_acceptable);
+    tcase_add_test(tc, refine_after_solved);
+    tcase_add_test(tc, refine_after_solved_pglib);
     tcase_add_test(tc, tight_tol_through_flow_vars);
     tcase_add_test(tc, solve_on_keeps_the_callers_model);
     suite_add_tcase(s, tc);

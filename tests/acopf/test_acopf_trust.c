@@ -334,9 +334,10 @@ END_TEST
 /* A re-solve at the floor of its residuals ends after forward.resolve_max_iter iterations
  * (doc/math.md §3.2). On case118 the last round cannot reach its tol: Ipopt alone ends it
  * after its 15 consecutive acceptable iterations (resolve_max_iter = 0), the default at its
- * first acceptable iterate after 12 (iteration 13 here). The other rounds, the kept point, the
- * verdicts (undecided sides, derivatives, trust report) are the same; only the iterations differ,
- * by what was cut. */
+ * first acceptable iterate after 12 (iteration 13 here), with Ipopt's own MUMPS ordering and
+ * pivot tolerance (forward.ordering auto, forward.pivtol 1e-6). The other rounds, the kept point,
+ * the verdicts (undecided sides, derivatives, trust report) are the same; only the iterations
+ * differ, by what was cut. */
 START_TEST(resolve_floor_ends_early)
 {
     const int cap[2] = {0, 12};
@@ -351,6 +352,10 @@ START_TEST(resolve_floor_ends_early)
         ck_assert_int_eq(set.forward.resolve_max_iter, 12); /* the documented default */
         set.forward.resolve_max_iter = cap[k];
         set.forward.resolve_when = FOLD_RESOLVE_AT_SOLVE;
+        /* Ipopt's own MUMPS settings: with the defaults' (qamd, pivtol 1e-4) the last round
+         * reaches its tol after 5 iterations and nothing is cut */
+        set.forward.ordering = FOLD_FWD_ORDER_AUTO;
+        set.forward.pivtol = 1e-6;
         set.log.verbose = 2;
         set.log.sink = keep_resolve_lines;
         set.log.sink_data = &log[k];
@@ -1088,6 +1093,11 @@ START_TEST(path_check_condensed)
         fold_settings set;
         fold_settings_default(&set);
         set.backward.barrier_condense = v == 0;
+        /* at the point of Ipopt's own MUMPS settings; at the defaults' point one entry of
+         * 2e-11 (d qg / d c2) has an interval 1.9e-12 wide, at the uncertainty threshold, and
+         * its verdict follows the roundoff of the two forms */
+        set.forward.ordering = FOLD_FWD_ORDER_AUTO;
+        set.forward.pivtol = 1e-6;
         set.log.verbose = 3;
         set.log.sink = count_path;
         set.log.sink_data = counts[v];

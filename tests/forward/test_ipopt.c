@@ -261,7 +261,7 @@ static void solve_hs071(const fold_settings *set, const char *mu_strategy, fold_
 
 /* forward.ordering and forward.pivtol (doc/api/solver.md "Settings used"): every choice is an
  * ordering this MUMPS accepts (a wrong mumps_pivot_order code, such as 1 = "given by the caller",
- * fails the solve) and reaches the published optimum; the defaults are Ipopt's (auto, 1e-6); a
+ * fails the solve) and reaches the published optimum; the defaults are qamd and 1e-4; a
  * mumps_pivot_order passed through is taken over the setting (QAMD set, the failing 1 passed:
  * it fails). */
 START_TEST(orderings_agree)
@@ -272,8 +272,8 @@ START_TEST(orderings_agree)
     fold_forward_info info = FOLD_FORWARD_INFO_INIT;
     double x[4];
     fold_settings_default(&set);
-    ck_assert_int_eq(set.forward.ordering, FOLD_FWD_ORDER_AUTO);
-    ck_assert_double_eq(set.forward.pivtol, 1e-6);
+    ck_assert_int_eq(set.forward.ordering, FOLD_FWD_ORDER_QAMD);
+    ck_assert_double_eq(set.forward.pivtol, 1e-4);
     for (int k = 0; k < 7; k++) {
         ck_assert_status(fold_settings_set(&set, "forward.ordering", names[k]), FOLD_OK);
         ck_assert_int_eq(set.forward.ordering, k);
