@@ -244,7 +244,7 @@ fold_status fold_acopf_solve_on(const fold_acopf *model, fold_solver *solver, co
             fold_solver_solution(sv, pt.x, pt.lam, pt.zl, pt.zu, NULL) == FOLD_OK)
             added = stiff_branches(cur, p ? p : cur->p0, pt.x, pt.lam,
                                    opt->stiff_factor * set.forward.tol, &mask);
-        if (added <= 0) { /* nothing to change (or no memory): the acceptable point stands */
+        if (added <= 0) { /* nothing to change (or no memory): the point reached stands */
             free(pt.x);
             free(mask);
             break;

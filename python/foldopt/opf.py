@@ -215,11 +215,11 @@ class OPF:
               **kinds):
         """Solve the AC-OPF at parameters p (vector) and/or per kind (pd=..., qd=...,
         c1=..., rate_a=...; file units) with Ipopt, re-solving with flow variables on the
-        branches whose thermal limit is too stiff for tol (resolves, doc/acopf.md §2.2). settings: dict
-        of foldopt settings ({"forward.tol": 1e-10, "backward.kkt_form": "barrier",
-        "ipopt": {"mu_init": 1e-6}}); tol is forward.tol. warm: a Solution of this model to
-        start from. check: raise SolveError when the solve fails (otherwise the returned
-        Solution has converged False and no derivatives)."""
+        branches whose thermal limit is too stiff for tol (resolves, doc/acopf.md §2.2).
+        settings: dict of foldopt settings ({"forward.tol": 1e-10, "backward.kkt_form":
+        "barrier", "ipopt": {"mu_init": 1e-6}}); tol is forward.tol. warm: a Solution of this
+        model to start from. check: raise SolveError when the solve fails (otherwise the
+        returned Solution has converged False and no derivatives)."""
         pv = self.param_vector(p, **kinds) if (p is not None or kinds) else None
         settings = _settings(settings, tol)
         if warm is not None and not isinstance(warm, Solution):
