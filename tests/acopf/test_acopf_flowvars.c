@@ -606,7 +606,8 @@ static void check_round_after_solved(const fold_acopf_case *cs, bool no_flow, fo
 }
 
 /* The grid of refine_after_acceptable at the default tol 1e-8, where its first solve ends
- * "solved" (it has no side left ambiguous: no tightening re-solve). */
+ * "solved" and leaves no side ambiguous (no tightening re-solve on the first model; the
+ * re-solved one runs one). */
 START_TEST(refine_after_solved)
 {
     fold_int br;
