@@ -121,6 +121,9 @@ typedef struct fold_settings {
                                        with a median primal step <= stall_step over the last 20
                                        (0: never) */
         double stall_step;        /**< that median step */
+        int stall_rescue_iter;    /**< the adaptive re-run of a stalled solve stops, failed
+                                       (FOLD_FWD_NUMERICAL), when its median primal step over
+                                       the last 20 is <= stall_step at this iteration (0: never) */
     } forward;
     struct {
         fold_kkt_form kkt_form;

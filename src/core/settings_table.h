@@ -65,6 +65,11 @@
     X(forward, stall_step, REAL, 0.07, 0, 1, NULL,                                                 \
       "The median primal step at or below which forward.stall_step_iter restarts a solve (1: "     \
       "whatever the steps).")                                                                      \
+    X(forward, stall_rescue_iter, INT, 50, 0, 100000, NULL,                                        \
+      "The adaptive re-run of a stalled solve (forward.stall_iter) whose median primal step over " \
+      "its last 20 iterations is at most forward.stall_step at this iteration of it stops as "     \
+      "failed (FOLD_FWD_NUMERICAL): it makes no progress (an infeasible problem whose "            \
+      "factorizations grow slow; doc/api/solver.md \"Stalls\"); 0 never.")                         \
     X(forward, resolve_when, ENUM, 0, 0, 1, "fold|solve",                                          \
       "When the re-solves of forward.resolve_rounds run (doc/math.md §3.2): fold = in the first " \
       "fold call at the solution (fold_jvp, fold_vjp, fold_jacobian, fold_value_gradient), "       \

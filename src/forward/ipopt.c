@@ -186,6 +186,7 @@ static void fill_info(fold_forward_info *info, const fold_solver *s, const fold_
     info->status = fold_ipopt_map_status(raw);
     if (ctx->timed_out && raw == User_Requested_Stop) info->status = FOLD_FWD_MAX_TIME;
     if (ctx->at_floor && raw == User_Requested_Stop) info->status = FOLD_FWD_ACCEPTABLE;
+    if (ctx->rescue_stalled && raw == User_Requested_Stop) info->status = FOLD_FWD_NUMERICAL;
     info->backend = "ipopt";
     info->iterations = ctx->iterations;
     info->objective = obj;
@@ -202,7 +203,8 @@ static void fill_info(fold_forward_info *info, const fold_solver *s, const fold_
 /* A solve stopped by the stall test (doc/api/solver.md "Stalls"): the monotone barrier
  * strategy is stuck in its first barrier problem, so the adaptive one runs from the same start
  * (a restart from the stalled iterate took longer on case8387_pegase), within what is left
- * of forward.max_iter; counts and times cover both runs. */
+ * of forward.max_iter; counts and times cover both runs. A re-run that makes no progress
+ * either (short steps at forward.stall_rescue_iter) stops as failed. */
 static fold_status rerun_adaptive(fold_solver *s, const fold_settings *set, const char *mu_init,
                                   fold_ipopt_ctx *ctx, solve_arrays *a, double *obj, int *raw,
                                   double *solve_s)
@@ -219,6 +221,10 @@ static fold_status rerun_adaptive(fold_solver *s, const fold_settings *set, cons
     ctx->stall_step_iter = 0;
     ctx->stall_why = NULL;
     ctx->floor_from = -1;
+    ctx->rescue = true;
+    ctx->n_steps = 0;
+    if (set->forward.max_iter - before > set->forward.stall_rescue_iter)
+        ctx->rescue_iter = set->forward.stall_rescue_iter;
     memset(a->zl, 0, (size_t)prob->n * sizeof(double));
     memset(a->zu, 0, (size_t)prob->n * sizeof(double));
     if (prob->m) memset(a->lam, 0, (size_t)prob->m * sizeof(double));
@@ -226,6 +232,11 @@ static fold_status rerun_adaptive(fold_solver *s, const fold_settings *set, cons
     fold_settings rest = *set;
     rest.forward.max_iter -= before;
     fold_status st = run_ipopt(s, &rest, mu_init, ctx, a, start, true, obj, raw, solve_s);
+    if (ctx->rescue_stalled)
+        fold_log(set, 1,
+                 "%s: the adaptive re-run's median primal step over its last %d iterations is "
+                 "at most forward.stall_step = %g after %lld iterations: stopped, no progress",
+                 FN, FOLD_IPOPT_STEP_WINDOW, set->forward.stall_step, (long long)ctx->iterations);
     ctx->iterations += before;
     *solve_s += first_s;
     return st;

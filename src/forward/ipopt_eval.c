@@ -215,6 +215,16 @@ Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_p
     /* doc/api/solver.md "Stalls": still in the first barrier problem at iteration stall_iter,
      * or its dual infeasibility grown stall_growth-fold there, or at iteration stall_step_iter
      * with short primal steps */
+    if (c->rescue) {
+        /* the adaptive re-run: short steps over its last 20 iterations, whatever mu does */
+        if (iter == 0) return TRUE;
+        c->steps[c->n_steps++ % FOLD_IPOPT_STEP_WINDOW] = alpha_pr;
+        if (c->rescue_iter > 0 && iter == c->rescue_iter && median_step(c) <= c->stall_step) {
+            c->rescue_stalled = true;
+            return FALSE;
+        }
+        return TRUE;
+    }
     if (iter == 0) {
         c->mu0 = mu;
         c->du0 = inf_du;

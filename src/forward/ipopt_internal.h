@@ -47,6 +47,9 @@ typedef struct fold_ipopt_ctx {
     int n_steps;                          /* of n_steps, the k-th at k % the window */
     double mu0, du0;       /* the barrier parameter, dual infeasibility of iteration 0 */
     const char *stall_why; /* the stall test that stopped the run, for the log; or NULL */
+    bool rescue;           /* the adaptive re-run of a stalled solve: its steps all recorded */
+    int rescue_iter;       /* forward.stall_rescue_iter of that re-run (0: no test) */
+    bool rescue_stalled;   /* it stopped there, short steps */
     int floor_iter; /* forward.resolve_max_iter of a resolution re-solve, forward.floor_max_iter
                        of a cold or warm solve; 0: Ipopt decides the end */
     bool floor_at_start;  /* a tightening re-solve: at its floor from its first iteration, and

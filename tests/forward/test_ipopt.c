@@ -397,6 +397,43 @@ START_TEST(stall_restart)
 }
 END_TEST
 
+/* forward.stall_rescue_iter (doc/api/solver.md "Stalls"): the adaptive re-run of a stalled
+ * solve stops as failed (FOLD_FWD_NUMERICAL) at that iteration of it when its median primal step
+ * is at most forward.stall_step (every step is at most 1); steps above the threshold, or the
+ * test off, leave the re-run to end as before. */
+START_TEST(stall_rescue)
+{
+    fold_settings set;
+    fold_forward_info restarted = FOLD_FORWARD_INFO_INIT, info = FOLD_FORWARD_INFO_INIT;
+    double x_restarted[4], x[4];
+    fold_problem *prob;
+    fold_solver *s;
+    fold_settings_default(&set);
+    ck_assert_int_eq(set.forward.stall_rescue_iter, 50);
+    set.forward.stall_iter = 2;
+    solve_hs071(&set, NULL, &restarted, x_restarted); /* HS071's re-run ends before 50 */
+    ck_assert_int_gt(restarted.iterations, 2 + 3);
+    set.forward.stall_rescue_iter = 3;
+    set.forward.stall_step = 1.0;
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, &info), FOLD_ERR_FORWARD_FAILED);
+    ck_assert_int_eq(info.status, FOLD_FWD_NUMERICAL);
+    ck_assert_int_eq(info.iterations, 2 + 3);
+    fold_solver_free(s);
+    fold_problem_free(prob);
+    set.forward.stall_step = 1e-9; /* HS071's first steps are longer */
+    solve_hs071(&set, NULL, &info, x);
+    ck_assert_int_eq(info.iterations, restarted.iterations);
+    ck_assert_mem_eq(x, x_restarted, sizeof x);
+    set.forward.stall_step = 1.0;
+    set.forward.stall_rescue_iter = 0;
+    solve_hs071(&set, NULL, &info, x);
+    ck_assert_int_eq(info.iterations, restarted.iterations);
+    ck_assert_mem_eq(x, x_restarted, sizeof x);
+}
+END_TEST
+
 /* forward.floor_max_iter (doc/api/solver.md "Floor"): a solve whose residual floor lies
  * above tol and whose spikes restart Ipopt's count of acceptable iterations ends at an
  * acceptable iterate floor_max_iter iterations after mu came down to tol. */
@@ -632,6 +669,7 @@ int main(void)
     tcase_add_test(tc, iteration_limit);
     tcase_add_test(tc, orderings_agree);
     tcase_add_test(tc, stall_restart);
+    tcase_add_test(tc, stall_rescue);
     tcase_add_test(tc, floor_end);
     tcase_add_test(tc, wall_clock_limit);
     tcase_add_test(tc, concurrent_solvers);
