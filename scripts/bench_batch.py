@@ -24,6 +24,8 @@ ap.add_argument("--configs", default="a,b,c,d")
 ap.add_argument("--memory", default="25,50,100,200", help="scenario counts of the memory runs")
 ap.add_argument("--seed", type=int, default=1)
 ap.add_argument("--json", default="bench-batch.json")
+ap.add_argument("--time-limit", type=float, default=0,
+                help="forward.time_limit_s of every solve, loop and batches alike (0: none)")
 args = ap.parse_args()
 
 def case_text(path):
@@ -90,9 +92,12 @@ def timed(cmds):
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     return wall, cpu, (load0, os.getloadavg()[0]), outs
 
+def limit_opts():
+    return ["--set", "forward.time_limit_s=%g" % args.time_limit] if args.time_limit > 0 else []
+
 def batch_cmd(case, csv, out, jobs, mpi=False, extra=()):
     cmd = [args.foldopt, "batch", case, "--scenarios", csv, "--wrt", "pd", "--mode", "vjp",
-           "--jobs", str(jobs), "-o", out, "--summary", "--no-progress", *extra]
+           "--jobs", str(jobs), "-o", out, "--summary", "--no-progress", *limit_opts(), *extra]
     if mpi:
         cmd = [shutil.which("mpirun"), "--oversubscribe", "--allow-run-as-root", "-np", "2"] + cmd
     return cmd
@@ -122,8 +127,8 @@ try:
             for cfg in args.configs.split(","):
                 out = os.path.join(tmp, "%s_%s.jsonl" % (name, cfg))
                 if cfg == "a":
-                    cmds = [[args.foldopt, "opf", f, "--wrt", "pd", "--mode", "vjp", "--json"]
-                            for f in files]
+                    cmds = [[args.foldopt, "opf", f, "--wrt", "pd", "--mode", "vjp", "--json",
+                             *limit_opts()] for f in files]
                 elif cfg == "d" and not shutil.which("mpirun"):
                     continue
                 else:
@@ -131,7 +136,7 @@ try:
                                       ["--warm-point", "primal"] if cfg == "e" else [])]
                 wall, cpu, load, outs = timed(cmds)
                 r = {"case": name, "config": cfg, "rep": rep, "n": args.n, "wall_s": wall,
-                     "cpu_s": cpu, "load_before": load[0], "load_after": load[1]}
+                     "cpu_s": cpu, "time_limit": args.time_limit, "load_before": load[0], "load_after": load[1]}
                 if cfg == "a":
                     res = [json.loads(p.stdout) if p.returncode == 0 else None for p in outs]
                     ok = [x for x in res if x and x["status"] == "solved"]

@@ -219,9 +219,13 @@ Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_p
         /* the adaptive re-run: short steps over its last 20 iterations, whatever mu does */
         if (iter == 0) return TRUE;
         c->steps[c->n_steps++ % FOLD_IPOPT_STEP_WINDOW] = alpha_pr;
-        if (c->rescue_iter > 0 && iter == c->rescue_iter && median_step(c) <= c->stall_step) {
-            c->rescue_stalled = true;
-            return FALSE;
+        /* at its first iteration outside the restoration phase from rescue_iter on */
+        if (c->rescue_iter > 0 && iter >= c->rescue_iter) {
+            c->rescue_iter = 0;
+            if (median_step(c) <= c->stall_step) {
+                c->rescue_stalled = true;
+                return FALSE;
+            }
         }
         return TRUE;
     }
