@@ -122,7 +122,7 @@ typedef struct fold_settings {
                                        (0: never) */
         double stall_step;        /**< that median step */
         int stall_rescue_iter;    /**< the adaptive re-run of a stalled solve stops, failed
-                                       (FOLD_FWD_NUMERICAL), when its median primal step over
+                                       (FOLD_FWD_STALLED), when its median primal step over
                                        the last 20 is <= stall_step at this iteration (0: never) */
     } forward;
     struct {

@@ -26,8 +26,10 @@ typedef enum fold_forward_status {
     FOLD_FWD_NUMERICAL = -6, /**< step computation, restoration failure, tiny steps */
     FOLD_FWD_INVALID = -7,   /**< invalid problem, option or number detected */
     FOLD_FWD_USER_STOP = -8,
-    FOLD_FWD_ERROR = -9,   /**< internal error, exception, out of memory */
-    FOLD_FWD_NOT_KKT = -10 /**< imported point failed the KKT test */
+    FOLD_FWD_ERROR = -9,    /**< internal error, exception, out of memory */
+    FOLD_FWD_NOT_KKT = -10, /**< imported point failed the KKT test */
+    FOLD_FWD_STALLED = -11  /**< no progress: short steps after the adaptive restart
+                                 (forward.stall_rescue_iter; often an infeasible problem) */
 } fold_forward_status;
 
 /** Name of a forward status ("solved", "infeasible", ...). */

@@ -68,9 +68,8 @@
     X(forward, stall_rescue_iter, INT, 50, 0, 100000, NULL,                                        \
       "The adaptive re-run of a stalled solve (forward.stall_iter) whose median primal step over " \
       "its last 20 iterations is at most forward.stall_step at this iteration of it (the first "   \
-      "outside Ipopt's restoration phase from it on) stops as failed (FOLD_FWD_NUMERICAL): it "    \
-      "makes no progress (an infeasible problem whose "                                            \
-      "factorizations grow slow; doc/api/solver.md \"Stalls\"); 0 never.")                         \
+      "outside Ipopt's restoration phase from it on) stops as failed, FOLD_FWD_STALLED: no "       \
+      "progress, often an infeasible problem (doc/api/solver.md \"Stalls\"); 0 never.")            \
     X(forward, resolve_when, ENUM, 0, 0, 1, "fold|solve",                                          \
       "When the re-solves of forward.resolve_rounds run (doc/math.md §3.2): fold = in the first " \
       "fold call at the solution (fold_jvp, fold_vjp, fold_jacobian, fold_value_gradient), "       \

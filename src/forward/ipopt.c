@@ -186,7 +186,7 @@ static void fill_info(fold_forward_info *info, const fold_solver *s, const fold_
     info->status = fold_ipopt_map_status(raw);
     if (ctx->timed_out && raw == User_Requested_Stop) info->status = FOLD_FWD_MAX_TIME;
     if (ctx->at_floor && raw == User_Requested_Stop) info->status = FOLD_FWD_ACCEPTABLE;
-    if (ctx->rescue_stalled && raw == User_Requested_Stop) info->status = FOLD_FWD_NUMERICAL;
+    if (ctx->rescue_stalled && raw == User_Requested_Stop) info->status = FOLD_FWD_STALLED;
     info->backend = "ipopt";
     info->iterations = ctx->iterations;
     info->objective = obj;

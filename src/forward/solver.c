@@ -2,15 +2,16 @@
 #include "forward/sides.h"
 #include "forward/solver_internal.h"
 
-static const char *forward_status_names[] = {
-    "solved",          "acceptable", "imported",       "not run",           "infeasible",
-    "iteration limit", "time limit", "diverging",      "numerical failure", "invalid problem",
-    "user stop",       "error",      "not a KKT point"};
+static const char *forward_status_names[] = {"solved",          "acceptable", "imported",
+                                             "not run",         "infeasible", "iteration limit",
+                                             "time limit",      "diverging",  "numerical failure",
+                                             "invalid problem", "user stop",  "error",
+                                             "not a KKT point", "stalled"};
 
 const char *fold_forward_status_string(fold_forward_status status)
 {
     if (status >= 0 && status <= 2) return forward_status_names[status];
-    if (status <= -1 && status >= -10) return forward_status_names[2 - status];
+    if (status <= -1 && status >= -11) return forward_status_names[2 - status];
     return "unknown";
 }
 

@@ -398,7 +398,7 @@ START_TEST(stall_restart)
 END_TEST
 
 /* forward.stall_rescue_iter (doc/api/solver.md "Stalls"): the adaptive re-run of a stalled
- * solve stops as failed (FOLD_FWD_NUMERICAL) at that iteration of it when its median primal step
+ * solve stops as failed (FOLD_FWD_STALLED) at that iteration of it when its median primal step
  * is at most forward.stall_step (every step is at most 1); steps above the threshold, or the
  * test off, leave the re-run to end as before. */
 START_TEST(stall_rescue)
@@ -418,7 +418,8 @@ START_TEST(stall_rescue)
     ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
     ck_assert_status(fold_solver_create(prob, &set, &s), FOLD_OK);
     ck_assert_status(fold_solve(s, NULL, &info), FOLD_ERR_FORWARD_FAILED);
-    ck_assert_int_eq(info.status, FOLD_FWD_NUMERICAL);
+    ck_assert_int_eq(info.status, FOLD_FWD_STALLED);
+    ck_assert_str_eq(fold_forward_status_string(info.status), "stalled");
     ck_assert_int_eq(info.iterations, 2 + 3);
     fold_solver_free(s);
     fold_problem_free(prob);
