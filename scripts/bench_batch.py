@@ -136,7 +136,8 @@ try:
                                       ["--warm-point", "primal"] if cfg == "e" else [])]
                 wall, cpu, load, outs = timed(cmds)
                 r = {"case": name, "config": cfg, "rep": rep, "n": args.n, "wall_s": wall,
-                     "cpu_s": cpu, "time_limit": args.time_limit, "load_before": load[0], "load_after": load[1]}
+                     "cpu_s": cpu, "time_limit": args.time_limit, "load_before": load[0],
+                     "load_after": load[1]}
                 if cfg == "a":
                     res = [json.loads(p.stdout) if p.returncode == 0 else None for p in outs]
                     ok = [x for x in res if x and x["status"] == "solved"]

@@ -212,14 +212,12 @@ Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_p
             }
         }
     }
-    /* doc/api/solver.md "Stalls": still in the first barrier problem at iteration stall_iter,
-     * or its dual infeasibility grown stall_growth-fold there, or at iteration stall_step_iter
-     * with short primal steps */
+    /* doc/api/solver.md "Stalls", the adaptive re-run of a stalled solve: short steps over
+     * its last 20 iterations, whatever mu does, at its first iteration outside the
+     * restoration phase from rescue_iter on */
     if (c->rescue) {
-        /* the adaptive re-run: short steps over its last 20 iterations, whatever mu does */
         if (iter == 0) return TRUE;
         c->steps[c->n_steps++ % FOLD_IPOPT_STEP_WINDOW] = alpha_pr;
-        /* at its first iteration outside the restoration phase from rescue_iter on */
         if (c->rescue_iter > 0 && iter >= c->rescue_iter) {
             c->rescue_iter = 0;
             if (median_step(c) <= c->stall_step) {
@@ -229,6 +227,9 @@ Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_p
         }
         return TRUE;
     }
+    /* doc/api/solver.md "Stalls": still in the first barrier problem at iteration stall_iter,
+     * or its dual infeasibility grown stall_growth-fold there, or at iteration stall_step_iter
+     * with short primal steps */
     if (iter == 0) {
         c->mu0 = mu;
         c->du0 = inf_du;

@@ -7,11 +7,13 @@ static const char *forward_status_names[] = {"solved",          "acceptable", "i
                                              "time limit",      "diverging",  "numerical failure",
                                              "invalid problem", "user stop",  "error",
                                              "not a KKT point", "stalled"};
+_Static_assert(sizeof forward_status_names / sizeof *forward_status_names == 3 - FOLD_FWD_STALLED,
+               "one name per fold_forward_status, FOLD_FWD_SOLVED .. FOLD_FWD_STALLED");
 
 const char *fold_forward_status_string(fold_forward_status status)
 {
-    if (status >= 0 && status <= 2) return forward_status_names[status];
-    if (status <= -1 && status >= -11) return forward_status_names[2 - status];
+    if (status >= 0 && status <= FOLD_FWD_IMPORTED) return forward_status_names[status];
+    if (status <= -1 && status >= FOLD_FWD_STALLED) return forward_status_names[2 - status];
     return "unknown";
 }
 
