@@ -8,11 +8,13 @@
 #include <string.h>
 
 #include "acopf/acopf_sens.h"
+#include "common/name_pool.h"
 
 /* The report of the last call on this thread (like the error detail of matpower.c). */
 typedef struct report {
     fold_trust_item *items;
-    char **names;
+    size_t *name_at; /* each item's name: its offset in names */
+    name_pool names;
     fold_int **lists, *list_cap;
     fold_int *owner; /* the item whose list an item's is (itself unless shared) */
     fold_int n, cap;
@@ -29,13 +31,23 @@ typedef struct zflag {
     double value, lo, hi;
 } zflag;
 
+/* Column first: the flags come column by column from a Jacobian's calls (sorted already,
+ * mostly), and the look-ups of acopf_trust_finish go column by column (one column's flags
+ * together in memory, not a binary search over the whole report per entry). */
 static int cmp_zflag(const void *a, const void *b)
 {
     const zflag *x = a, *y = b;
+    if (x->col != y->col) return x->col < y->col ? -1 : 1;
     if (x->block != y->block) return x->block < y->block ? -1 : 1;
     if (x->z != y->z) return x->z < y->z ? -1 : 1;
-    if (x->col != y->col) return x->col < y->col ? -1 : 1;
     return (x->kind > y->kind) - (x->kind < y->kind);
+}
+
+static bool zflags_sorted(const zflag *f, fold_int n)
+{
+    for (fold_int k = 1; k < n; k++)
+        if (cmp_zflag(&f[k - 1], &f[k]) > 0) return false;
+    return true;
 }
 
 struct acopf_trust {
@@ -45,11 +57,10 @@ struct acopf_trust {
 
 static void clear(void)
 {
-    for (fold_int k = 0; k < T.n; k++) {
-        free(T.names[k]);
+    for (fold_int k = 0; k < T.n; k++)
         free(T.lists[k]);
-    }
     T.n = 0;
+    T.names.len = 0;
 }
 
 fold_status fold_acopf_trust_report(const fold_trust_item **items, fold_int *count)
@@ -58,7 +69,7 @@ fold_status fold_acopf_trust_report(const fold_trust_item **items, fold_int *cou
         return acopf_error(FOLD_ERR_ARGUMENT, "fold_acopf_trust_report: %s is NULL",
                            !items ? "items" : "count");
     for (fold_int k = 0; k < T.n; k++) { /* pointers are final once the call is done */
-        T.items[k].name = T.names[k];
+        T.items[k].name = T.names.buf + T.name_at[k];
         T.items[k].affected = T.lists[T.owner[k]];
         T.items[k].n_affected = T.items[T.owner[k]].n_affected;
     }
@@ -79,9 +90,9 @@ static fold_int add(const fold_trust_item *it, const char *name)
         fold_int cap = T.cap ? 2 * T.cap : 16;
         fold_trust_item *items = realloc(T.items, (size_t)cap * sizeof *items);
         if (items) T.items = items;
-        char **names = items ? realloc(T.names, (size_t)cap * sizeof *names) : NULL;
-        if (names) T.names = names;
-        fold_int **lists = names ? realloc(T.lists, (size_t)cap * sizeof *lists) : NULL;
+        size_t *at = items ? realloc(T.name_at, (size_t)cap * sizeof *at) : NULL;
+        if (at) T.name_at = at;
+        fold_int **lists = at ? realloc(T.lists, (size_t)cap * sizeof *lists) : NULL;
         if (lists) T.lists = lists;
         fold_int *lcap = lists ? realloc(T.list_cap, (size_t)cap * sizeof *lcap) : NULL;
         if (lcap) T.list_cap = lcap;
@@ -90,7 +101,7 @@ static fold_int add(const fold_trust_item *it, const char *name)
         T.owner = own;
         T.cap = cap;
     }
-    if (!(T.names[T.n] = strdup(name))) return -1;
+    if ((T.name_at[T.n] = name_pool_add(&T.names, name)) == (size_t)-1) return -1;
     T.items[T.n] = *it;
     T.items[T.n].size = sizeof(fold_trust_item); /* the stride of the report */
     T.items[T.n].n_affected = 0;
@@ -354,12 +365,33 @@ static int cmp_entry(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The flag of (block, z, col) among the sorted entry flags, or NULL. */
-static const zflag *find(const acopf_trust *t, fold_int n_entry, int block, fold_int z,
+/* The first of the sorted entry flags [lo, hi) at or after column col. */
+static fold_int column_start(const acopf_trust *t, fold_int lo, fold_int hi, fold_int col)
+{
+    while (lo < hi) {
+        fold_int mid = (lo + hi) / 2;
+        if (t->f[mid].col < col)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool entries_sorted(const fold_int *e, fold_int n)
+{
+    for (fold_int k = 1; k < n; k++)
+        if (e[k - 1] > e[k]) return false;
+    return true;
+}
+
+/* The flag of (block, z, col) among the sorted entry flags [lo, hi) (those of column col),
+ * or NULL. */
+static const zflag *find(const acopf_trust *t, fold_int lo, fold_int hi, int block, fold_int z,
                          fold_int col)
 {
     zflag key = {block, z, col, -1000, 0, 0, 0};
-    fold_int lo = 0, hi = n_entry;
+    fold_int n_entry = hi;
     while (lo < hi) { /* first flag >= key */
         fold_int mid = (lo + hi) / 2;
         if (cmp_zflag(&t->f[mid], &key) < 0)
@@ -372,24 +404,70 @@ static const zflag *find(const acopf_trust *t, fold_int n_entry, int block, fold
     return NULL;
 }
 
-/* "d pf branch 7 / d pd bus 3" (a Jacobian entry) or "d pf branch 7" (a jvp's). */
-static void entry_name(const fold_acopf *m, const fold_acopf_output *o, fold_int param, char *buf,
-                       size_t len)
+/* The two halves of the entries' names, each made once per report (a Jacobian's entries
+ * pair every output with every parameter): "d pf branch 7" per output, " / d pd bus 3" per
+ * parameter; offsets in pool, plus one (0: not made yet). */
+typedef struct entry_names {
+    name_pool pool;
+    size_t *out_at, *par_at;
+} entry_names;
+
+static void entry_names_free(entry_names *e)
+{
+    name_pool_free(&e->pool);
+    free(e->out_at);
+    free(e->par_at);
+}
+
+/* Offset of output r's half, or (size_t)-1 out of memory. */
+static size_t out_half(const fold_acopf *m, const fold_acopf_output *o, fold_int r, entry_names *e)
 {
     static const char *const words[] = {"", "bus", "gen", "branch"};
-    int type = fold_acopf_output_item_type(o->kind);
-    char out[96], par[FOLD_NAME_MAX] = "";
-    if (type == FOLD_ACOPF_ITEM_NONE)
-        snprintf(out, sizeof out, "%s", fold_acopf_output_name(o->kind));
-    else
-        snprintf(out, sizeof out, "%s %s %ld", fold_acopf_output_name(o->kind),
-                 type >= 0 && type <= 3 ? words[type] : "",
-                 fold_acopf_item_key(&m->cs, type, o->item));
-    if (param >= 0) fold_problem_item_name(m->prob, FOLD_ITEM_PARAMETER, param, par, sizeof par);
-    if (param >= 0)
-        snprintf(buf, len, "d %s / d %s", out, par);
-    else
-        snprintf(buf, len, "d %s", out);
+    if (e->out_at[r] == 0) {
+        int type = fold_acopf_output_item_type(o->kind);
+        char text[128];
+        if (type == FOLD_ACOPF_ITEM_NONE)
+            snprintf(text, sizeof text, "d %s", fold_acopf_output_name(o->kind));
+        else
+            snprintf(text, sizeof text, "d %s %s %ld", fold_acopf_output_name(o->kind),
+                     type >= 0 && type <= 3 ? words[type] : "",
+                     fold_acopf_item_key(&m->cs, type, o->item));
+        size_t at = name_pool_add(&e->pool, text);
+        if (at == (size_t)-1) return at;
+        e->out_at[r] = at + 1;
+    }
+    return e->out_at[r] - 1;
+}
+
+/* Offset of parameter param's half, or (size_t)-1 out of memory. */
+static size_t par_half(const fold_acopf *m, fold_int param, entry_names *e)
+{
+    if (e->par_at[param] == 0) {
+        char par[FOLD_NAME_MAX] = "", text[FOLD_NAME_MAX + 8];
+        fold_problem_item_name(m->prob, FOLD_ITEM_PARAMETER, param, par, sizeof par);
+        snprintf(text, sizeof text, " / d %s", par);
+        size_t at = name_pool_add(&e->pool, text);
+        if (at == (size_t)-1) return at;
+        e->par_at[param] = at + 1;
+    }
+    return e->par_at[param] - 1;
+}
+
+/* "d pf branch 7 / d pd bus 3" (a Jacobian entry) or "d pf branch 7" (a jvp's) into buf;
+ * false out of memory. */
+static bool entry_name(const fold_acopf *m, const fold_acopf_output *o, fold_int r, fold_int param,
+                       entry_names *e, char *buf, size_t len)
+{
+    size_t oh = out_half(m, o, r, e), ph = param >= 0 ? par_half(m, param, e) : 0;
+    if (oh == (size_t)-1 || ph == (size_t)-1) return false;
+    const char *a = e->pool.buf + oh, *b = param >= 0 ? e->pool.buf + ph : "";
+    size_t na = strlen(a), nb = strlen(b);
+    if (na > len - 1) na = len - 1;
+    if (nb > len - 1 - na) nb = len - 1 - na;
+    memcpy(buf, a, na);
+    memcpy(buf + na, b, nb);
+    buf[na + nb] = '\0';
+    return true;
 }
 
 fold_status acopf_trust_finish(acopf_trust *t, const fold_acopf *m, const acopf_lin *l,
@@ -400,15 +478,19 @@ fold_status acopf_trust_finish(acopf_trust *t, const fold_acopf *m, const acopf_
     users u;
     fold_status st = FOLD_OK;
     fold_int *cand = NULL, n_cand = 0;
+    entry_names names = {0};
     if (t->n == 0 && t->n_reach == 0) return FOLD_OK;
     if (!users_build(m, l, &u)) {
         users_free(&u);
         return oom(fn);
     }
-    if (t->n > 0) qsort(t->f, (size_t)t->n, sizeof *t->f, cmp_zflag); /* NULL when empty */
+    if (t->n > 0 && !zflags_sorted(t->f, t->n)) /* t->f is NULL when empty */
+        qsort(t->f, (size_t)t->n, sizeof *t->f, cmp_zflag);
     fold_int n_entry = t->n, cap = t->n * 4 + 1;
     cand = malloc((size_t)cap * sizeof *cand);
-    if (!cand) {
+    names.out_at = calloc((size_t)l->n_out + 1, sizeof *names.out_at);
+    names.par_at = calloc((size_t)m->L.np + 1, sizeof *names.par_at);
+    if (!cand || !names.out_at || !names.par_at) {
         st = oom(fn);
         goto done;
     }
@@ -423,7 +505,8 @@ fold_status acopf_trust_finish(acopf_trust *t, const fold_acopf *m, const acopf_
     }
     for (fold_int k = 0; k < T.n; k++) { /* sorted, without repeats */
         fold_int n = T.items[k].n_affected, w = 0;
-        if (n > 0) qsort(T.lists[k], (size_t)n, sizeof *T.lists[k], cmp_entry);
+        if (n > 0 && !entries_sorted(T.lists[k], n))
+            qsort(T.lists[k], (size_t)n, sizeof *T.lists[k], cmp_entry);
         for (fold_int q = 0; q < n; q++)
             if (w == 0 || T.lists[k][q] != T.lists[k][w - 1]) T.lists[k][w++] = T.lists[k][q];
         T.items[k].n_affected = w;
@@ -443,13 +526,19 @@ fold_status acopf_trust_finish(acopf_trust *t, const fold_acopf *m, const acopf_
             cand[n_cand++] = u.out[q] + l->n_out * t->f[k].col;
         }
     qsort(cand, (size_t)n_cand, sizeof *cand, cmp_entry);
+    fold_int col_lo = 0, col_hi = 0, col_at = -1; /* the flags of column col_at */
     for (fold_int k = 0; k < n_cand; k++) {
         if (k > 0 && cand[k] == cand[k - 1]) continue;
         fold_int r = cand[k] % l->n_out, c = cand[k] / l->n_out;
+        if (c != col_at) {
+            col_lo = column_start(t, col_hi, n_entry, c);
+            col_hi = column_start(t, col_lo, n_entry, c + 1);
+            col_at = c;
+        }
         double value = pterm(ud, r, c), lo = value, hi = value;
         int kind = FOLD_TRUST_BARRIER_ERROR;
         for (fold_int q = l->zp[r]; q < l->zp[r + 1]; q++) {
-            const zflag *f = find(t, n_entry, l->zb[q], l->zi[q], c);
+            const zflag *f = find(t, col_lo, col_hi, l->zb[q], l->zi[q], c);
             double a = l->zc[q];
             if (!f) {
                 double v = a * zvalue(ud, l->zb[q], l->zi[q], c);
@@ -466,7 +555,10 @@ fold_status acopf_trust_finish(acopf_trust *t, const fold_acopf *m, const acopf_
         }
         fold_int param = cols ? cols[c] : -1;
         char name[3 * FOLD_NAME_MAX];
-        entry_name(m, &out[r], param, name, sizeof name);
+        if (!entry_name(m, &out[r], r, param, &names, name, sizeof name)) {
+            st = oom(fn);
+            goto done;
+        }
         fold_trust_item it = {.kind = kind,
                               .item = -1,
                               .index = -1,
@@ -487,6 +579,7 @@ fold_status acopf_trust_finish(acopf_trust *t, const fold_acopf *m, const acopf_
     }
 done:
     free(cand);
+    entry_names_free(&names);
     users_free(&u);
     return st;
 }

@@ -5,6 +5,7 @@
 #define FOLD_CLI_CMD_OPF_H
 
 #include "cli.h"
+#include "common/name_pool.h"
 #include "foldopt/acopf.h"
 
 /* --mode: the library's fold_acopf_diff_mode, or not given */
@@ -66,9 +67,11 @@ typedef struct opf_run {
                                 left and right derivatives of the objective), NaN when none */
     /* the trust report of the entries asked for (cmd_opf_trust.c), in the numbering of values:
      * entry and affected are positions in values, col (an inconsistent column) a position in
-     * cols; names and lists owned */
+     * cols; lists owned, names in trust_names (item k's at offset trust_name_at[k]) */
     fold_trust_item *trust;
     fold_int n_trust, cap_trust;
+    name_pool trust_names;
+    size_t *trust_name_at;
     bool has_backward;
     char bwd_msg[4096]; /* the backward call's error or warning detail */
     double backward_s;

@@ -20,10 +20,8 @@ void opf_trust_free(opf_run *r)
 {
     /* sides may share one affected list (opf_trust_collect): each list freed once */
     fold_int **lists = malloc(((size_t)r->n_trust + 1) * sizeof *lists), n = 0;
-    for (fold_int k = 0; k < r->n_trust; k++) {
-        free((char *)r->trust[k].name);
+    for (fold_int k = 0; k < r->n_trust; k++)
         if (lists && r->trust[k].affected) lists[n++] = (fold_int *)r->trust[k].affected;
-    }
     if (lists) {
         qsort(lists, (size_t)n, sizeof *lists, cmp_ptr);
         for (fold_int k = 0; k < n; k++)
@@ -31,7 +29,10 @@ void opf_trust_free(opf_run *r)
     }
     free(lists);
     free(r->trust);
+    free(r->trust_name_at);
+    name_pool_free(&r->trust_names);
     r->trust = NULL;
+    r->trust_name_at = NULL;
     r->n_trust = r->cap_trust = 0;
 }
 
@@ -40,18 +41,32 @@ static bool is_side(int kind)
     return kind == FOLD_TRUST_AMBIGUOUS || kind == FOLD_TRUST_WEAK || kind == FOLD_TRUST_DEPENDENT;
 }
 
-static int add(opf_run *r, const fold_trust_item *t)
+/* Append item t named name (copied); its name pointer is set by name_items. */
+static int add(opf_run *r, const fold_trust_item *t, const char *name)
 {
     if (r->n_trust == r->cap_trust) {
         fold_int cap = r->cap_trust ? 2 * r->cap_trust : 16;
         fold_trust_item *p = realloc(r->trust, (size_t)cap * sizeof *p);
-        if (!p) return -1;
-        r->trust = p;
+        if (p) r->trust = p;
+        size_t *at = p ? realloc(r->trust_name_at, (size_t)cap * sizeof *at) : NULL;
+        if (!at) return -1;
+        r->trust_name_at = at;
         r->cap_trust = cap;
     }
+    size_t at = name_pool_add(&r->trust_names, name);
+    if (at == (size_t)-1) return -1;
+    r->trust_name_at[r->n_trust] = at;
     r->trust[r->n_trust] = *t;
+    r->trust[r->n_trust].name = NULL;
     r->trust[r->n_trust++].size = sizeof *t; /* the stride of this array */
     return 0;
+}
+
+/* The items' name pointers, into the pool as it is now. */
+static void name_items(opf_run *r)
+{
+    for (fold_int k = 0; k < r->n_trust; k++)
+        r->trust[k].name = r->trust_names.buf + r->trust_name_at[k];
 }
 
 /* Position in values of entry e of a call's result (-1: not asked for): the acopf calls
@@ -69,7 +84,8 @@ static fold_int position(const opf_run *r, int call, fold_int e, const fold_int 
 static fold_trust_item *listed(opf_run *r, const fold_trust_item *it)
 {
     for (fold_int k = 0; k < r->n_trust; k++)
-        if (r->trust[k].kind == it->kind && !strcmp(r->trust[k].name, it->name))
+        if (r->trust[k].kind == it->kind &&
+            !strcmp(r->trust_names.buf + r->trust_name_at[k], it->name))
             return &r->trust[k];
     return NULL;
 }
@@ -177,14 +193,14 @@ int opf_trust_collect(opf_run *r, int call)
                 covered |= r->trust[q].entry == t.entry && r->trust[q].kind == FOLD_TRUST_KINK;
             if (covered) continue;
         }
-        if (!(t.name = strdup(it->name)) || add(r, &t)) {
-            free((char *)t.name);
+        if (add(r, &t, it->name)) {
             if (!shared(r, t.affected, &t)) free((fold_int *)t.affected);
             goto done;
         }
     }
     rc = 0;
 done:
+    name_items(r);
     free(col_pos);
     free(src);
     free(at);

@@ -3,10 +3,41 @@
  * fold_weak_list over it. */
 #include "fold/fold_internal.h"
 
+/* Strings end to end in one growing buffer, referred to by offset (the buffer moves). */
+typedef struct pool {
+    char *buf;
+    size_t len, cap;
+} pool;
+
+/* Append the n bytes at s and a terminating zero: the offset, or (size_t)-1 out of memory. */
+static size_t pool_add(pool *p, const char *s, size_t n)
+{
+    if (p->len + n + 1 > p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 4096;
+        while (cap < p->len + n + 1)
+            cap *= 2;
+        char *buf = realloc(p->buf, cap);
+        if (!buf) return (size_t)-1;
+        p->buf = buf;
+        p->cap = cap;
+    }
+    memcpy(p->buf + p->len, s, n);
+    p->buf[p->len + n] = '\0';
+    p->len += n + 1;
+    return p->len - n - 1;
+}
+
 struct fold_report {
     fold_trust_item *items;
     fold_int n, cap;
-    char **names;       /* owned names, one per item */
+    size_t *name_at; /* each item's name: its offset in names */
+    pool names;      /* the names end to end (a Jacobian's report can name millions of
+                        entries: one buffer instead of an allocation each) */
+    /* The problem's names of variables, constraints and parameters (fold_prob_name) as the
+     * entries' names use them, each asked once and kept across calls: a Jacobian's entries
+     * pair every row with every column. Offsets in item_names, plus one (0: not yet). */
+    size_t *item_at[3];
+    pool item_names;
     fold_int **lists;   /* affected lists, one per item (NULL for a sharer) */
     fold_int *list_cap; /* capacity of each affected list */
     fold_int *owner;    /* the item whose list this item's is (itself unless shared) */
@@ -27,11 +58,10 @@ void fold_report_clear(fold_kkt *kkt)
 {
     fold_report *r = kkt->report;
     if (!r) return;
-    for (fold_int k = 0; k < r->n; k++) {
-        free(r->names[k]);
+    for (fold_int k = 0; k < r->n; k++)
         free(r->lists[k]);
-    }
     r->n = 0;
+    r->names.len = 0;
 }
 
 void fold_report_free(fold_kkt *kkt)
@@ -39,7 +69,11 @@ void fold_report_free(fold_kkt *kkt)
     fold_report_clear(kkt);
     if (!kkt->report) return;
     free(kkt->report->items);
-    free(kkt->report->names);
+    free(kkt->report->names.buf);
+    free(kkt->report->name_at);
+    for (int k = 0; k < 3; k++)
+        free(kkt->report->item_at[k]);
+    free(kkt->report->item_names.buf);
     free(kkt->report->lists);
     free(kkt->report->list_cap);
     free(kkt->report->owner);
@@ -55,10 +89,10 @@ static fold_int add(fold_kkt *kkt, const fold_trust_item *it, const char *name)
     if (r->n == r->cap) {
         fold_int cap = r->cap ? 2 * r->cap : 16;
         fold_trust_item *items = realloc(r->items, (size_t)cap * sizeof *items);
-        char **names = items ? realloc(r->names, (size_t)cap * sizeof *names) : NULL;
+        size_t *at = items ? realloc(r->name_at, (size_t)cap * sizeof *at) : NULL;
         if (items) r->items = items;
-        if (names) r->names = names;
-        fold_int **lists = names ? realloc(r->lists, (size_t)cap * sizeof *lists) : NULL;
+        if (at) r->name_at = at;
+        fold_int **lists = at ? realloc(r->lists, (size_t)cap * sizeof *lists) : NULL;
         if (lists) r->lists = lists;
         fold_int *lcap = lists ? realloc(r->list_cap, (size_t)cap * sizeof *lcap) : NULL;
         if (lcap) r->list_cap = lcap;
@@ -70,13 +104,13 @@ static fold_int add(fold_kkt *kkt, const fold_trust_item *it, const char *name)
         r->owner = own;
         r->cap = cap;
     }
-    char *copy = strdup(name);
-    if (!copy) {
-        fold_error(FOLD_ERR_MEMORY, "out of memory: trust report");
+    size_t at = pool_add(&r->names, name, strlen(name));
+    if (at == (size_t)-1) {
+        fold_error(FOLD_ERR_MEMORY, "out of memory: trust report (names)");
         return -1;
     }
     r->items[r->n] = *it;
-    r->names[r->n] = copy;
+    r->name_at[r->n] = at;
     r->lists[r->n] = NULL;
     r->list_cap[r->n] = 0;
     r->owner[r->n] = r->n;
@@ -115,24 +149,61 @@ fold_int fold_report_side(fold_kkt *kkt, int kind, bool con, fold_int index, int
     return add(kkt, &it, name);
 }
 
-/* "vm bus 7 / pd bus 3": the output of an entry and its parameter, as far as known. */
-static void entry_name(const fold_kkt *kkt, int block, fold_int row, fold_int col, char *buf,
-                       size_t len)
+/* The offset of item `index` of `kind` (FOLD_ITEM_*) in r->item_names, named on first use;
+ * (size_t)-1 out of memory. */
+static size_t item_name_at(fold_kkt *kkt, fold_report *r, int kind, fold_int index)
+{
+    fold_int count = kind == FOLD_ITEM_VARIABLE     ? kkt->prob->n
+                     : kind == FOLD_ITEM_CONSTRAINT ? kkt->prob->m
+                                                    : kkt->prob->np;
+    if (!r->item_at[kind] && !(r->item_at[kind] = calloc((size_t)count + 1, sizeof(size_t))))
+        return (size_t)-1;
+    if (r->item_at[kind][index] == 0) {
+        char name[FOLD_NAME_MAX];
+        fold_prob_name(kkt->prob, kind, index, name, sizeof name);
+        size_t at = pool_add(&r->item_names, name, strlen(name));
+        if (at == (size_t)-1) return at;
+        r->item_at[kind][index] = at + 1;
+    }
+    return r->item_at[kind][index] - 1;
+}
+
+/* Append the string s to buf (length *at of capacity len), truncating. */
+static void append(char *buf, size_t len, size_t *at, const char *s)
+{
+    size_t n = strlen(s);
+    if (*at + n >= len) n = len - 1 - *at;
+    memcpy(buf + *at, s, n);
+    *at += n;
+    buf[*at] = '\0';
+}
+
+/* "d vm bus 7 / d pd bus 3": the output of an entry and its parameter, as far as known
+ * (pieces appended rather than printed: a Jacobian's report names millions of entries).
+ * False out of memory. */
+static bool entry_name(fold_kkt *kkt, fold_report *r, int block, fold_int row, fold_int col,
+                       char *buf, size_t len)
 {
     static const char *const prefix[] = {"", "multiplier of ", "lower-bound multiplier of ",
                                          "upper-bound multiplier of "};
-    char out[FOLD_NAME_MAX] = "", par[FOLD_NAME_MAX] = "";
-    if (row >= 0)
-        fold_prob_name(kkt->prob,
-                       block == FOLD_BLOCK_LAM ? FOLD_ITEM_CONSTRAINT : FOLD_ITEM_VARIABLE, row,
-                       out, sizeof out);
-    if (col >= 0) fold_prob_name(kkt->prob, FOLD_ITEM_PARAMETER, col, par, sizeof par);
-    if (row >= 0 && col >= 0)
-        snprintf(buf, len, "d %s%s / d %s", prefix[block], out, par);
-    else if (row >= 0)
-        snprintf(buf, len, "d %s%s", prefix[block], out);
-    else /* a gradient with respect to the parameters: the parameter */
-        snprintf(buf, len, "%s", par);
+    size_t out = 0, par = 0, at = 0;
+    if (row >= 0 &&
+        (out = item_name_at(kkt, r,
+                            block == FOLD_BLOCK_LAM ? FOLD_ITEM_CONSTRAINT : FOLD_ITEM_VARIABLE,
+                            row)) == (size_t)-1)
+        return false;
+    if (col >= 0 && (par = item_name_at(kkt, r, FOLD_ITEM_PARAMETER, col)) == (size_t)-1)
+        return false;
+    buf[0] = '\0';
+    if (row >= 0) { /* d prefix out [/ d par] */
+        append(buf, len, &at, "d ");
+        append(buf, len, &at, prefix[block]);
+        append(buf, len, &at, r->item_names.buf + out);
+        if (col >= 0) append(buf, len, &at, " / d ");
+    }
+    if (col >= 0) /* alone: a gradient with respect to the parameters */
+        append(buf, len, &at, r->item_names.buf + par);
+    return true;
 }
 
 fold_int fold_report_entry(fold_kkt *kkt, int kind, int block, fold_int entry, fold_int row,
@@ -140,7 +211,12 @@ fold_int fold_report_entry(fold_kkt *kkt, int kind, int block, fold_int entry, f
 {
     char name[3 * FOLD_NAME_MAX];
     fold_trust_item it = blank(kind);
-    entry_name(kkt, block, row, col, name, sizeof name);
+    fold_report *r = kkt->report;
+    if (!r && !(r = kkt->report = fold_calloc(1, sizeof *r, "trust report"))) return -1;
+    if (!entry_name(kkt, r, block, row, col, name, sizeof name)) {
+        fold_error(FOLD_ERR_MEMORY, "out of memory: trust report (names)");
+        return -1;
+    }
     it.block = block;
     it.entry = entry;
     it.row = row;
@@ -186,7 +262,10 @@ void fold_report_unique(fold_kkt *kkt)
     for (fold_int k = 0; r && k < r->n; k++) {
         fold_int n = r->items[k].n_affected, u = 0;
         if (n < 2 || r->owner[k] != k) continue;
-        qsort(r->lists[k], (size_t)n, sizeof *r->lists[k], cmp_int);
+        bool sorted = true; /* as the entries are met, mostly */
+        for (fold_int q = 1; q < n && sorted; q++)
+            sorted = r->lists[k][q - 1] <= r->lists[k][q];
+        if (!sorted) qsort(r->lists[k], (size_t)n, sizeof *r->lists[k], cmp_int);
         for (fold_int q = 0; q < n; q++)
             if (u == 0 || r->lists[k][q] != r->lists[k][u - 1]) r->lists[k][u++] = r->lists[k][q];
         r->items[k].n_affected = u;
@@ -205,7 +284,7 @@ fold_int fold_report_movers(const fold_kkt *kkt, char *buf, size_t len)
         if (!side || r->items[r->owner[k]].n_affected == 0) continue;
         size_t at = strlen(buf);
         if (count < 4 && at < len)
-            snprintf(buf + at, len - at, "%s%s", count ? ", " : "", r->names[k]);
+            snprintf(buf + at, len - at, "%s%s", count ? ", " : "", r->names.buf + r->name_at[k]);
         count++;
     }
     size_t at = strlen(buf);
@@ -238,7 +317,7 @@ fold_status fold_trust_report(const fold_solver *solver, const fold_trust_item *
     if (!r || r->n == 0) return FOLD_OK;
     for (fold_int k = 0; k < r->n; k++) { /* pointers are final once the call is done */
         fold_int o = r->owner[k];
-        r->items[k].name = r->names[k];
+        r->items[k].name = r->names.buf + r->name_at[k];
         r->items[k].affected = r->lists[o];
         r->items[k].n_affected = r->items[o].n_affected;
     }

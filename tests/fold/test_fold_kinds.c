@@ -84,9 +84,10 @@ static double solve_u(fold_problem *prob, double p)
     return x[2];
 }
 
-/* The entry of u in the call's report: uncertain with both values, and the bound of u moving
- * it (its position in the call's result: `entry`). */
-static void check_flagged(const fold_solver *sv, fold_int entry, double *lo, double *hi)
+/* The entry of u in the call's report: uncertain with both values, named `name`, and the
+ * bound of u moving it (its position in the call's result: `entry`). */
+static void check_flagged(const fold_solver *sv, fold_int entry, const char *name, double *lo,
+                          double *hi)
 {
     const fold_trust_item *items;
     fold_int n_items;
@@ -99,6 +100,7 @@ static void check_flagged(const fold_solver *sv, fold_int entry, double *lo, dou
     }
     ck_assert_int_ge(it, 0);
     ck_assert_int_eq(items[it].entry, entry);
+    ck_assert_str_eq(items[it].name, name);
     ck_assert_int_ge(side, 0);
     ck_assert_str_eq(items[side].name, "x[2]");
     ck_assert_int_eq(items[side].side, 1);
@@ -145,7 +147,7 @@ START_TEST(small_kind_uncertain)
     ck_assert(isnan(dx[2]));
     ck_assert_double_le(fabs(dx[0] - DY), 1e-6 * DY);
     ck_assert_double_le(fabs(dx[1] - DW), 1e-6 * DW);
-    check_flagged(sv, 2, &lo, &hi);
+    check_flagged(sv, 2, "d x[2]", &lo, &hi);
     ck_assert_double_le(fabs(lo), 1e-6 * DU);
     ck_assert_double_le(fabs(hi - DU), 1e-6 * DU);
     ck_assert_status(
@@ -153,7 +155,12 @@ START_TEST(small_kind_uncertain)
         FOLD_WARN_UNCERTAIN);
     ck_assert_int_eq(info.n_uncertain, 1);
     ck_assert(isnan(J[2]) && isfinite(J[0]) && isfinite(J[1]));
-    check_flagged(sv, 2, &lo, &hi);
+    check_flagged(sv, 2, "d x[2] / d p[0]", &lo, &hi);
+    /* the same entry again: the names of x[2] and p[0] kept from the last call */
+    ck_assert_status(
+        fold_jacobian(sv, &(fold_jacobian_sel){FOLD_BLOCK_X, 3, NULL, 1, NULL}, J, &info),
+        FOLD_WARN_UNCERTAIN);
+    check_flagged(sv, 2, "d x[2] / d p[0]", &lo, &hi);
     /* multipliers alone: judged by column as without kinds */
     double dzl[3];
     ck_assert_status(fold_jvp(sv, &dp, &(fold_dz){.x = dx, .zl = dzl}, &info), FOLD_WARN_UNCERTAIN);
