@@ -198,6 +198,22 @@ static void record_hooks(worker *w, void *state, fold_batch_record *rec, fold_st
     }
 }
 
+/* Is a warm solve that ended so worth solving again cold: the solver lost its way (not a
+ * verdict of infeasibility, a time limit, a stop asked for, an error of the model)? A warm
+ * start can lead Ipopt where a cold one does not (doc/api/batch.md "Warm starts"). */
+static bool retry_cold(const fold_forward_info *info)
+{
+    switch (info->status) {
+    case FOLD_FWD_MAX_ITER:
+    case FOLD_FWD_DIVERGING:
+    case FOLD_FWD_NUMERICAL:
+    case FOLD_FWD_STALLED:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* One member of a chunk: solve from its start, record, send. Returns the state when the
  * solve converged (the next start of the chain), else NULL. */
 static void *member(worker *w, fold_bt_reader *r, bool keep, bool first, void *chain,
@@ -226,13 +242,19 @@ static void *member(worker *w, fold_bt_reader *r, bool keep, bool first, void *c
         w->message[0] = '\0';
         st = d->solve(w->model, &a, &state, &info, w->message);
         rec.iterations += info.iterations;
-        if (st >= 0 || rec.start != FOLD_BATCH_START_CARRIED) break;
-        /* a failed solve from a carried solution: again from the chain's own start */
+        if (st >= 0 || rec.start == FOLD_BATCH_START_COLD) break;
+        if (rec.start != FOLD_BATCH_START_CARRIED && !retry_cold(&info)) break;
         release(w, state);
         state = NULL;
-        a.start = designated;
-        rec.start = designated ? FOLD_BATCH_START_ANCHOR : FOLD_BATCH_START_COLD;
-        if (designated == chain && chain) rec.start = FOLD_BATCH_START_SCENARIO;
+        if (rec.start == FOLD_BATCH_START_CARRIED) {
+            /* a failed solve from a carried solution: again from the chain's own start */
+            a.start = designated;
+            rec.start = designated ? FOLD_BATCH_START_ANCHOR : FOLD_BATCH_START_COLD;
+            if (designated == chain && chain) rec.start = FOLD_BATCH_START_SCENARIO;
+        } else { /* from the anchor or the chain: again cold (doc/api/batch.md) */
+            a.start = NULL;
+            rec.start = FOLD_BATCH_START_COLD;
+        }
         rec.warm_from = rec.start == FOLD_BATCH_START_SCENARIO ? chain_scenario : -1;
     }
     rec.solve_s = fold_time_now() - t0;

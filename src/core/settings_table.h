@@ -49,17 +49,17 @@
       "Ipopt's own acceptable end (15 consecutive acceptable iterations) is (doc/api/solver.md "   \
       "\"Floor\"); 0 leaves the end to Ipopt.")                                                    \
     X(forward, stall_iter, INT, 65, 0, 100000, NULL,                                               \
-      "A solve (not a tightening re-solve) whose barrier parameter is still the initial one "      \
-      "after this many iterations is run again from its start with Ipopt's adaptive barrier "      \
+      "A solve (not a tightening re-solve) whose barrier parameter is still that of its first "    \
+      "step after this many iterations is run again from its start with Ipopt's adaptive barrier " \
       "strategy (mu_strategy adaptive; not when a mu_strategy is given as an Ipopt option); 0 "    \
       "never restarts (doc/api/solver.md \"Stalls\").")                                            \
     X(forward, stall_dual_growth, REAL, 300, 0, 1e300, NULL,                                       \
       "A cold solve whose dual infeasibility grows past this many times its starting value "       \
-      "while the barrier parameter is still the initial one is run again the same way as "         \
+      "while the barrier parameter is still that of its first step is run again the same way as "  \
       "forward.stall_iter; 0 never.")                                                              \
     X(forward, stall_step_iter, INT, 50, 0, 100000, NULL,                                          \
-      "A solve (not a tightening re-solve) whose barrier parameter is still the initial one "      \
-      "after this many iterations, with a median primal step (Ipopt's alpha_pr) of at most "       \
+      "A solve (not a tightening re-solve) whose barrier parameter is still that of its first "    \
+      "step after this many iterations, with a median primal step (Ipopt's alpha_pr) of at most "  \
       "forward.stall_step over its last 20 of them, is run again the same way as "                 \
       "forward.stall_iter; 0 never.")                                                              \
     X(forward, stall_step, REAL, 0.07, 0, 1, NULL,                                                 \

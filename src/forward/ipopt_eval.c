@@ -229,11 +229,12 @@ Bool fold_ipopt_intermediate(Index alg_mod, Index iter, Number obj, Number inf_p
     }
     /* doc/api/solver.md "Stalls": still in the first barrier problem at iteration stall_iter,
      * or its dual infeasibility grown stall_growth-fold there, or at iteration stall_step_iter
-     * with short primal steps */
-    if (iter == 0) {
-        c->mu0 = mu;
-        c->du0 = inf_du;
-    } else if (mu >= c->mu0) {
+     * with short primal steps. The first barrier problem is that of the first step: from a
+     * warm start near a solution of the initial one Ipopt lowers mu before it, and a solve
+     * that then stalls is as stuck (seen: 600 iterations at steps of 1e-4) */
+    if (iter == 0) c->du0 = inf_du;
+    if (iter <= 1) c->mu0 = mu;
+    if (iter > 0 && mu >= c->mu0) {
         c->steps[c->n_steps++ % FOLD_IPOPT_STEP_WINDOW] = alpha_pr;
         if (c->stall_iter > 0 && iter == c->stall_iter)
             c->stall_why = "after";

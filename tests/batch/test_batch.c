@@ -519,8 +519,9 @@ START_TEST(keep_mode_backward)
 END_TEST
 
 /* A model that fails on purpose: scenario CRASH kills its worker, SLOW sleeps past the
- * timeout (when asked), FAIL returns an error; the others are the problem model's. */
-enum { CRASH = 5, SLOW = 12, FAIL = 17 };
+ * timeout (when asked), FAIL returns an error (infeasible), STUCK stalls after STUCK_ITER
+ * iterations when started warm; the others are the problem model's. */
+enum { CRASH = 5, STUCK = 9, SLOW = 12, FAIL = 17, STUCK_ITER = 7 };
 
 typedef struct misbehave {
     fold_batch_model inner;
@@ -562,6 +563,13 @@ static fold_status bad_solve(void *model, const fold_batch_solve_args *a, void *
         info->status = FOLD_FWD_INFEASIBLE;
         return FOLD_ERR_FORWARD_FAILED;
     }
+    if (a->scenario == STUCK && a->start) {
+        snprintf(message, FOLD_BATCH_MESSAGE_LEN, "scenario %d stuck", STUCK);
+        *state = NULL;
+        info->status = FOLD_FWD_STALLED;
+        info->iterations = STUCK_ITER;
+        return FOLD_ERR_FORWARD_FAILED;
+    }
     return w->mb->inner.solve(w->inner, a, state, info, message);
 }
 
@@ -594,8 +602,23 @@ static fold_batch_model misbehaving(const fold_batch_model *inner, misbehave *mb
                               .release = bad_release};
 }
 
+/* Iterations of scenario i solved alone, cold. */
+static fold_int cold_iterations(const fixture *f, const double *params, fold_int i)
+{
+    fold_solver *s;
+    fold_forward_info fi = FOLD_FORWARD_INFO_INIT;
+    double x[FOLD_PQP_N];
+    ck_assert_status(fold_solver_create(f->prob, &f->set, &s), FOLD_OK);
+    fold_problem_start_point(f->prob, x);
+    ck_assert_status(fold_solver_set_start(s, x, NULL, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_solve(s, params + i * f->model.np, &fi), FOLD_OK);
+    fold_solver_free(s);
+    return fi.iterations;
+}
+
 /* A crash, a timeout and a failure each get their record and the run goes on; the chains
- * they break restart from the anchor; 1 and 2 workers give the same records. */
+ * they break restart from the anchor; a warm solve that stalls is solved again cold; 1 and
+ * 2 workers give the same records. */
 START_TEST(failures_isolated)
 {
     fixture f;
@@ -642,6 +665,12 @@ START_TEST(failures_isolated)
     ck_assert_int_eq(r->rec[FAIL].forward_status, FOLD_FWD_INFEASIBLE);
     ck_assert_str_eq(r->msg[FAIL], "scenario 17 refused");
     ck_assert(r->rec[FAIL].outputs == NULL && r->rec[FAIL].sens == NULL);
+    /* STUCK: from its warm start it stalled, then solved cold (both solves' iterations);
+     * without the retry it would be a failure */
+    ck_assert_int_eq(r->rec[STUCK].status, FOLD_OK);
+    ck_assert_int_eq(r->rec[STUCK].start, FOLD_BATCH_START_COLD);
+    ck_assert_int_eq(r->rec[STUCK].warm_from, -1);
+    ck_assert_int_eq(r->rec[STUCK].iterations, STUCK_ITER + cold_iterations(&f, p, STUCK));
     for (fold_int i = 0; i < n; i++) {
         ck_assert_int_eq(r->count[i], 1);
         /* nobody starts from a scenario that did not converge */

@@ -397,6 +397,62 @@ START_TEST(stall_restart)
 }
 END_TEST
 
+/* A warm solve of HS071 at p0 (1 + 2%) from its solution at p0, with `mu_strategy` given or
+ * not: its info and x. */
+static void warm_hs071(const fold_settings *set, const char *mu_strategy, fold_forward_info *info,
+                       double x[4])
+{
+    fold_problem *prob;
+    fold_solver *s;
+    double p[3];
+    fold_settings cold = *set;
+    cold.forward.stall_iter = 0;
+    ck_assert_status(fold_hs071_create(&prob), FOLD_OK);
+    fold_problem_default_params(prob, p);
+    ck_assert_status(fold_solver_create(prob, &cold, &s), FOLD_OK);
+    ck_assert_status(fold_solve(s, NULL, NULL), FOLD_OK);
+    ck_assert_status(fold_solver_update_settings(s, set), FOLD_OK);
+    if (mu_strategy)
+        ck_assert_status(fold_solver_set_ipopt_option(s, "mu_strategy", mu_strategy), FOLD_OK);
+    for (int k = 0; k < 3; k++)
+        p[k] *= 1.02;
+    ck_assert_status(fold_solve(s, p, info), FOLD_OK); /* warm (forward.warm_start) */
+    ck_assert_status(fold_solver_solution(s, x, NULL, NULL, NULL, NULL), FOLD_OK);
+    fold_solver_free(s);
+    fold_problem_free(prob);
+}
+
+/* The stall tests of a warm solve count from its first step's barrier problem: from a
+ * solution nearby Ipopt lowers mu before its first step (here from 0.1 to 0.02), and a solve
+ * stuck in the problem it lowered it to is stuck the same. HS071 converges too fast to stall,
+ * so stall_iter = 1: still in its first step's problem at iteration 1, the warm solve stops
+ * there and runs again with mu_strategy adaptive from the same warm start (the iterations of
+ * that solve plus 1, its solution to the tolerance: the re-run's ends are fold_solve's, the
+ * solve with the option given Ipopt's), where a test measured from the initial mu would not
+ * fire and leave the plain solve. */
+START_TEST(stall_restart_warm)
+{
+    fold_settings set;
+    fold_forward_info plain = FOLD_FORWARD_INFO_INIT, stalled = FOLD_FORWARD_INFO_INIT,
+                      adaptive = FOLD_FORWARD_INFO_INIT;
+    double x_plain[4], x_stalled[4], x_adaptive[4];
+    fold_settings_default(&set);
+    ck_assert(set.forward.warm_start);
+    set.forward.stall_dual_growth = 0;
+    warm_hs071(&set, NULL, &plain, x_plain);
+    warm_hs071(&set, "adaptive", &adaptive, x_adaptive);
+    set.forward.stall_iter = 1;
+    warm_hs071(&set, NULL, &stalled, x_stalled);
+    ck_assert_int_gt(plain.iterations, 2);
+    ck_assert_int_eq(stalled.iterations, adaptive.iterations + 1);
+    ck_assert_int_eq(stalled.status, FOLD_FWD_SOLVED);
+    for (int j = 0; j < 4; j++)
+        ck_assert_double_eq_tol(x_stalled[j], x_adaptive[j], 1e-7 * fabs(x_adaptive[j]));
+    /* not the plain solve (which a test that never fires here would give, bit for bit) */
+    ck_assert(memcmp(x_stalled, x_plain, sizeof x_plain) != 0);
+}
+END_TEST
+
 /* forward.stall_rescue_iter (doc/api/solver.md "Stalls"): the adaptive re-run of a stalled
  * solve stops as failed (FOLD_FWD_STALLED) at that iteration of it when its median primal step
  * is at most forward.stall_step (every step is at most 1); steps above the threshold, or the
@@ -671,6 +727,7 @@ int main(void)
     tcase_add_test(tc, orderings_agree);
     tcase_add_test(tc, stall_restart);
     tcase_add_test(tc, stall_rescue);
+    tcase_add_test(tc, stall_restart_warm);
     tcase_add_test(tc, floor_end);
     tcase_add_test(tc, wall_clock_limit);
     tcase_add_test(tc, concurrent_solvers);
