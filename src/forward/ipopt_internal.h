@@ -45,7 +45,7 @@ typedef struct fold_ipopt_ctx {
     double steps[FOLD_IPOPT_STEP_WINDOW]; /* the last primal steps at the first barrier
                                              parameter (restoration's not counted) */
     int n_steps;                          /* of n_steps, the k-th at k % the window */
-    double mu0, du0;       /* the barrier parameter, dual infeasibility of iteration 0 */
+    double mu0, du0; /* the barrier parameter of the first step, the dual infeasibility at 0 */
     const char *stall_why; /* the stall test that stopped the run, for the log; or NULL */
     bool rescue;           /* the adaptive re-run of a stalled solve: its steps all recorded */
     int rescue_iter;       /* forward.stall_rescue_iter of that re-run (0: no test) */
