@@ -391,7 +391,7 @@ static const zflag *find(const acopf_trust *t, fold_int lo, fold_int hi, int blo
                          fold_int col)
 {
     zflag key = {block, z, col, -1000, 0, 0, 0};
-    fold_int n_entry = hi;
+    const fold_int end = hi;
     while (lo < hi) { /* first flag >= key */
         fold_int mid = (lo + hi) / 2;
         if (cmp_zflag(&t->f[mid], &key) < 0)
@@ -399,7 +399,7 @@ static const zflag *find(const acopf_trust *t, fold_int lo, fold_int hi, int blo
         else
             hi = mid;
     }
-    if (lo < n_entry && t->f[lo].block == block && t->f[lo].z == z && t->f[lo].col == col)
+    if (lo < end && t->f[lo].block == block && t->f[lo].z == z && t->f[lo].col == col)
         return &t->f[lo];
     return NULL;
 }

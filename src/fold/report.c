@@ -9,12 +9,15 @@ typedef struct pool {
     size_t len, cap;
 } pool;
 
-/* Append the n bytes at s and a terminating zero: the offset, or (size_t)-1 out of memory. */
-static size_t pool_add(pool *p, const char *s, size_t n)
+/* Append s (with its terminating zero): its offset, or (size_t)-1 out of memory. (The AC-OPF
+ * layer and the command line have the same in problems/common/name_pool.h, which the
+ * library does not include: it depends on no problem family.) */
+static size_t pool_add(pool *p, const char *s)
 {
-    if (p->len + n + 1 > p->cap) {
+    size_t n = strlen(s) + 1;
+    if (p->len + n > p->cap) {
         size_t cap = p->cap ? 2 * p->cap : 4096;
-        while (cap < p->len + n + 1)
+        while (cap < p->len + n)
             cap *= 2;
         char *buf = realloc(p->buf, cap);
         if (!buf) return (size_t)-1;
@@ -22,9 +25,8 @@ static size_t pool_add(pool *p, const char *s, size_t n)
         p->cap = cap;
     }
     memcpy(p->buf + p->len, s, n);
-    p->buf[p->len + n] = '\0';
-    p->len += n + 1;
-    return p->len - n - 1;
+    p->len += n;
+    return p->len - n;
 }
 
 struct fold_report {
@@ -104,7 +106,7 @@ static fold_int add(fold_kkt *kkt, const fold_trust_item *it, const char *name)
         r->owner = own;
         r->cap = cap;
     }
-    size_t at = pool_add(&r->names, name, strlen(name));
+    size_t at = pool_add(&r->names, name);
     if (at == (size_t)-1) {
         fold_error(FOLD_ERR_MEMORY, "out of memory: trust report (names)");
         return -1;
@@ -161,7 +163,7 @@ static size_t item_name_at(fold_kkt *kkt, fold_report *r, int kind, fold_int ind
     if (r->item_at[kind][index] == 0) {
         char name[FOLD_NAME_MAX];
         fold_prob_name(kkt->prob, kind, index, name, sizeof name);
-        size_t at = pool_add(&r->item_names, name, strlen(name));
+        size_t at = pool_add(&r->item_names, name);
         if (at == (size_t)-1) return at;
         r->item_at[kind][index] = at + 1;
     }
